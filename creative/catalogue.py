@@ -1,0 +1,240 @@
+"""A synthetic product catalogue covering every interest category, and localized labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from creative.vocabulary import INTERESTS
+
+__all__ = [
+    "CATALOGUE",
+    "GREETINGS",
+    "INTEREST_LABELS",
+    "MOTIFS",
+    "OFFER_LABELS",
+    "Product",
+    "format_price",
+]
+
+#: Won per dollar, rounded: Korean copy shows prices in won.
+KRW_PER_USD = 1300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Product:
+    """One catalogue item.
+
+    Parameters
+    ----------
+    name : str
+        English name.
+    name_ko : str
+        Korean name.
+    category : str
+        One of ``INTERESTS``.
+    price : float
+        List price in US dollars, > 0.
+    """
+
+    name: str
+    name_ko: str
+    category: str
+    price: float
+
+    def __post_init__(self) -> None:
+        if self.category not in INTERESTS:
+            raise ValueError(f"`category` must be one of {list(INTERESTS)}; got {self.category!r}.")
+        if not isinstance(self.price, int | float) or not self.price > 0:
+            raise ValueError(f"`price` must be a float > 0; got {self.price!r}.")
+        if not self.name or not self.name_ko:
+            raise ValueError("`name` and `name_ko` must be non-empty.")
+
+    def display_name(self, language: str) -> str:
+        """The product name in ``language``."""
+        return self.name_ko if language == "ko" else self.name
+
+
+def _p(category: str, *items: tuple[str, str, float]) -> tuple[Product, ...]:
+    return tuple(Product(name=n, name_ko=k, category=category, price=p) for n, k, p in items)
+
+
+#: Category -> products (three each).
+CATALOGUE: dict[str, tuple[Product, ...]] = {
+    "fashion": _p(
+        "fashion",
+        ("Canvas Sneakers", "캔버스 스니커즈", 59.0),
+        ("Denim Jacket", "데님 재킷", 89.0),
+        ("Linen Tote", "린넨 토트백", 29.0),
+    ),
+    "beauty": _p(
+        "beauty",
+        ("Vitamin C Serum", "비타민C 세럼", 32.0),
+        ("Daily Sunscreen SPF 50", "데일리 선크림 SPF 50", 18.0),
+        ("Velvet Lip Tint", "벨벳 립 틴트", 14.0),
+    ),
+    "gaming": _p(
+        "gaming",
+        ("Pro Gaming Headset", "프로 게이밍 헤드셋", 79.0),
+        ("Mechanical Keyboard", "기계식 키보드", 119.0),
+        ("Wireless Controller", "무선 컨트롤러", 59.0),
+    ),
+    "tech": _p(
+        "tech",
+        ("Wireless Earbuds", "무선 이어폰", 99.0),
+        ("Smartwatch S2", "스마트워치 S2", 199.0),
+        ("65W USB-C Charger", "65W USB-C 충전기", 39.0),
+    ),
+    "fitness": _p(
+        "fitness",
+        ("Grip Yoga Mat", "논슬립 요가 매트", 45.0),
+        ("Trail Running Shoes", "트레일 러닝화", 129.0),
+        ("Adjustable Dumbbells", "무게조절 덤벨", 149.0),
+    ),
+    "food": _p(
+        "food",
+        ("Weekly Meal Kit", "주간 밀키트", 49.0),
+        ("Cold Brew Concentrate", "콜드브루 원액", 19.0),
+        ("Ceremonial Matcha", "세리머니얼 말차", 27.0),
+    ),
+    "travel": _p(
+        "travel",
+        ("Carry-on Spinner", "기내용 캐리어", 169.0),
+        ("Packing Cube Set", "여행 파우치 세트", 25.0),
+        ("Universal Adapter", "멀티 여행 어댑터", 22.0),
+    ),
+    "home": _p(
+        "home",
+        ("Cotton Bedding Set", "코튼 침구 세트", 119.0),
+        ("Dimmable Desk Lamp", "밝기조절 스탠드", 49.0),
+        ("Robot Vacuum Mini", "미니 로봇청소기", 229.0),
+    ),
+    "pets": _p(
+        "pets",
+        ("Cat Tree Tower", "캣타워", 89.0),
+        ("Salmon Dog Treats", "연어 강아지 간식", 12.0),
+        ("Pet Camera", "반려동물 카메라", 69.0),
+    ),
+    "music": _p(
+        "music",
+        ("Portable Speaker", "휴대용 스피커", 79.0),
+        ("Studio Headphones", "스튜디오 헤드폰", 149.0),
+        ("Vinyl Record Club", "LP 정기구독", 29.0),
+    ),
+    "books": _p(
+        "books",
+        ("E-Reader Paper", "전자책 리더기", 139.0),
+        ("Mystery Box Set", "미스터리 소설 세트", 39.0),
+        ("Home Cooking Book", "집밥 요리책", 24.0),
+    ),
+    "outdoors": _p(
+        "outdoors",
+        ("Two-Person Tent", "2인용 텐트", 179.0),
+        ("Waterproof Hiking Boots", "방수 등산화", 139.0),
+        ("Steel Thermos", "스테인리스 보온병", 29.0),
+    ),
+    "finance": _p(
+        "finance",
+        ("Budget Planner App", "가계부 앱", 4.99),
+        ("High-Yield Savings", "고금리 적금", 1.0),
+        ("Investing Course", "투자 입문 강의", 49.0),
+    ),
+    "kids": _p(
+        "kids",
+        ("Building Blocks Set", "블록 놀이 세트", 39.0),
+        ("Picture Book Bundle", "그림책 묶음", 29.0),
+        ("Light School Bag", "가벼운 책가방", 49.0),
+    ),
+}
+
+#: Category -> the product motif drawn for it (see ``creative.motifs``).
+MOTIFS: dict[str, str] = {
+    "fashion": "shirt",
+    "beauty": "bottle",
+    "gaming": "controller",
+    "tech": "phone",
+    "fitness": "dumbbell",
+    "food": "bowl",
+    "travel": "suitcase",
+    "home": "house",
+    "pets": "paw",
+    "music": "note",
+    "books": "book",
+    "outdoors": "mountain",
+    "finance": "chart",
+    "kids": "blocks",
+}
+
+#: Language -> category -> label for the ``{interest}`` slot.
+INTEREST_LABELS: dict[str, dict[str, str]] = {
+    "en": {c: c for c in INTERESTS},
+    "ko": {
+        "fashion": "패션",
+        "beauty": "뷰티",
+        "gaming": "게임",
+        "tech": "테크",
+        "fitness": "운동",
+        "food": "푸드",
+        "travel": "여행",
+        "home": "홈",
+        "pets": "반려동물",
+        "music": "음악",
+        "books": "책",
+        "outdoors": "아웃도어",
+        "finance": "재테크",
+        "kids": "키즈",
+    },
+}
+
+#: Language -> time of day -> text for the ``{greeting}`` slot.
+GREETINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "morning": "Good morning",
+        "daytime": "Hello",
+        "evening": "Good evening",
+        "night": "Up late",
+    },
+    "ko": {
+        "morning": "좋은 아침이에요",
+        "daytime": "안녕하세요",
+        "evening": "좋은 저녁이에요",
+        "night": "늦은 밤에도",
+    },
+}
+
+#: Language -> offer -> text for the ``{offer}`` slot and the badge ("" for none).
+OFFER_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "none": "",
+        "free_shipping": "Free shipping",
+        "discount_10": "10% off",
+        "discount_20": "20% off",
+        "discount_30": "30% off",
+    },
+    "ko": {
+        "none": "",
+        "free_shipping": "무료 배송",
+        "discount_10": "10% 할인",
+        "discount_20": "20% 할인",
+        "discount_30": "30% 할인",
+    },
+}
+
+
+def format_price(price: float, language: str) -> str:
+    """A price as shown in the ad: dollars in English, won in Korean.
+
+    Parameters
+    ----------
+    price : float
+        US dollars.
+    language : str
+
+    Returns
+    -------
+    label : str
+        e.g. ``"$59.00"`` or ``"₩76,700"``.
+    """
+    if language == "ko":
+        won = round(price * KRW_PER_USD, -2)
+        return f"₩{int(won):,}"
+    return f"${price:,.2f}"

@@ -1,0 +1,410 @@
+"""Variant generation: generic controls, per-segment variants and per-user creatives.
+
+Every draw goes through the ``rng`` argument, so the same inputs and seed give
+the same creatives.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from creative.audience import Audience
+from creative.brand import DEFAULT_KIT, BrandKit
+from creative.catalogue import CATALOGUE, GREETINGS, INTEREST_LABELS, MOTIFS, OFFER_LABELS
+from creative.guardrails import check_creative
+from creative.record import Creative
+from creative.templates import TemplateSet, default_templates
+from creative.vocabulary import LANGUAGES, LAYOUTS, MOBILE_FIRST_LAYOUTS, OFFERS, PLACEMENTS, TONES
+
+__all__ = [
+    "POPULAR_CATEGORIES",
+    "GenerationReport",
+    "generate_for_segment",
+    "generate_for_user",
+    "generate_generic",
+    "recommended_placement",
+]
+
+#: Categories generic control creatives rotate through: broad appeal, no targeting.
+POPULAR_CATEGORIES: tuple[str, ...] = ("fashion", "beauty", "tech", "food", "home", "travel")
+
+#: Offers a control creative may carry, drawn uniformly (no personalization).
+_GENERIC_OFFERS: tuple[str, ...] = ("none", "free_shipping", "discount_10")
+
+#: Attempts per requested variant before giving up on finding new distinct ones.
+_ATTEMPTS_PER_VARIANT = 25
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerationReport:
+    """What a generation call produced.
+
+    Parameters
+    ----------
+    accepted : tuple of Creative
+        Distinct creatives that passed every guardrail; the only ones to use.
+    rejected : tuple of Creative
+        Distinct creatives a guardrail rejected, with their reasons.
+    n_requested : int
+        How many accepted creatives were asked for.
+    n_duplicates : int
+        Draws dropped because an identical creative was already made.
+    """
+
+    accepted: tuple[Creative, ...]
+    rejected: tuple[Creative, ...] = ()
+    n_requested: int = 0
+    n_duplicates: int = 0
+
+    def __post_init__(self) -> None:
+        if any(not c.guardrail.passed for c in self.accepted):
+            raise ValueError("`accepted` must hold only creatives that passed the guardrails.")
+        if any(c.guardrail.passed for c in self.rejected):
+            raise ValueError("`rejected` must hold only creatives the guardrails rejected.")
+
+    @property
+    def rejection_counts(self) -> dict[str, int]:
+        """Rule name -> number of rejected creatives it fired on."""
+        counts: Counter[str] = Counter()
+        for c in self.rejected:
+            counts.update(set(c.guardrail.rules))
+        return dict(sorted(counts.items()))
+
+    @property
+    def creatives(self) -> tuple[Creative, ...]:
+        """Accepted then rejected creatives."""
+        return self.accepted + self.rejected
+
+
+def recommended_placement(audience: Audience) -> str:
+    """The placement that suits an audience: story for mobile-heavy ones, else feed.
+
+    Parameters
+    ----------
+    audience : Audience
+
+    Returns
+    -------
+    placement : str
+        A key of ``PLACEMENTS``.
+    """
+    return "story" if audience.mobile_share >= 0.6 else "feed"
+
+
+def _check_rng(rng: object) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"`rng` must be a numpy.random.Generator; got {type(rng).__name__}.")
+
+
+def _check_common(kit: object, templates: object, placement: str) -> TemplateSet:
+    if not isinstance(kit, BrandKit):
+        raise TypeError(f"`kit` must be a BrandKit; got {type(kit).__name__}.")
+    if templates is not None and not isinstance(templates, TemplateSet):
+        raise TypeError(f"`templates` must be a TemplateSet or None; got {type(templates)}.")
+    if placement not in PLACEMENTS:
+        raise ValueError(f"`placement` must be one of {list(PLACEMENTS)}; got {placement!r}.")
+    return templates if templates is not None else default_templates()
+
+
+def _check_n(n: object) -> None:
+    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"`n` must be an int >= 1; got {n!r}.")
+
+
+def _pick(rng: np.random.Generator, options: tuple, p: np.ndarray | None = None):
+    return (
+        options[int(rng.choice(len(options), p=p))]
+        if p is not None
+        else options[int(rng.integers(len(options)))]
+    )
+
+
+def _compose(
+    *,
+    audience: Audience,
+    rng: np.random.Generator,
+    kit: BrandKit,
+    templates: TemplateSet,
+    placement: str,
+    language: str,
+    category: str,
+    tone: str,
+    offer: str,
+    layout: str,
+    greeting: str | None,
+    keyword: str | None,
+) -> Creative:
+    product = _pick(rng, CATALOGUE[category])
+    name = product.display_name(language)
+    values = {
+        "product": name,
+        "interest": INTEREST_LABELS[language][category],
+        "keyword": keyword or "",
+        "offer": OFFER_LABELS[language][offer],
+        "greeting": GREETINGS[language][greeting] if greeting else "",
+    }
+    available = frozenset(k for k, v in values.items() if v)
+    copy: dict[str, str] = {}
+    for part in ("headline", "body", "cta"):
+        options = templates.options(language, tone, part, available)
+        if not options:
+            raise ValueError(
+                f"templates from {templates.source}: no {language}.{tone}.{part} template can be "
+                f"filled with the slots {sorted(available)}; add one that uses only these."
+            )
+        copy[part] = _pick(rng, options).fill(values)
+    creative = Creative(
+        audience=audience,
+        brand=kit.name,
+        product=name,
+        category=category,
+        price=product.price,
+        headline=copy["headline"],
+        body=copy["body"],
+        cta=copy["cta"],
+        tone=tone,
+        offer=offer,
+        palette=_pick(rng, kit.palettes),
+        layout=layout,
+        motif=MOTIFS[category],
+        language=language,
+        greeting=greeting,
+        disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
+    )
+    return replace(creative, guardrail=check_creative(creative, kit=kit, placement=placement))
+
+
+def _profile_offers(audience: Audience) -> tuple[str, ...]:
+    # Deal-seekers respond to money off; price-indifferent audiences to a plain product.
+    ps = audience.price_sensitivity
+    if ps >= 0.8:
+        return ("discount_20", "discount_30")
+    if ps >= 0.6:
+        return ("discount_10", "discount_20")
+    if ps >= 0.35:
+        return ("free_shipping", "discount_10")
+    return ("none", "free_shipping")
+
+
+def _profile_layouts(audience: Audience) -> tuple[str, ...]:
+    if audience.mobile_share >= 0.6:
+        return tuple(x for x in LAYOUTS if x in MOBILE_FIRST_LAYOUTS)
+    if audience.mobile_share <= 0.4:
+        return tuple(x for x in LAYOUTS if x not in MOBILE_FIRST_LAYOUTS)
+    return LAYOUTS
+
+
+def _profile_tone_p(audience: Audience) -> np.ndarray:
+    weights = np.ones(len(TONES))
+    if audience.price_sensitivity >= 0.6:
+        weights[TONES.index("urgent")] = 3.0
+    elif audience.price_sensitivity <= 0.3:
+        weights[TONES.index("premium")] = 3.0
+    return weights / weights.sum()
+
+
+def _interest_p(audience: Audience) -> np.ndarray:
+    # The first interest leads; later ones add variety with decreasing weight.
+    weights = 1.0 / np.arange(1, len(audience.top_interests) + 1)
+    return weights / weights.sum()
+
+
+def _collect(n: int, draw) -> GenerationReport:
+    accepted: list[Creative] = []
+    rejected: list[Creative] = []
+    seen: set[str] = set()
+    duplicates = 0
+    for _ in range(n * _ATTEMPTS_PER_VARIANT):
+        creative = draw()
+        if creative.creative_id in seen:
+            duplicates += 1
+            continue
+        seen.add(creative.creative_id)
+        (accepted if creative.guardrail.passed else rejected).append(creative)
+        if len(accepted) == n:
+            break
+    return GenerationReport(
+        accepted=tuple(accepted),
+        rejected=tuple(rejected),
+        n_requested=n,
+        n_duplicates=duplicates,
+    )
+
+
+def generate_generic(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    language: str = "en",
+    kit: BrandKit = DEFAULT_KIT,
+    templates: TemplateSet | None = None,
+    placement: str = "feed",
+) -> GenerationReport:
+    """Control creatives that use no audience data.
+
+    No greeting, no keyword, products spread over :data:`POPULAR_CATEGORIES`,
+    tone, layout and a small offer drawn uniformly.
+
+    Parameters
+    ----------
+    n : int
+        Accepted creatives wanted (fewer come back when the templates cannot
+        make ``n`` distinct ones that pass).
+    rng : numpy.random.Generator
+    language : str, default "en"
+    kit : BrandKit, default DEFAULT_KIT
+    templates : TemplateSet, optional
+        Defaults to the bundled templates.
+    placement : str, default "feed"
+        Placement whose length limits the guardrails apply.
+
+    Returns
+    -------
+    report : GenerationReport
+    """
+    _check_n(n)
+    _check_rng(rng)
+    templates = _check_common(kit, templates, placement)
+    if language not in LANGUAGES:
+        raise ValueError(f"`language` must be one of {list(LANGUAGES)}; got {language!r}.")
+    audience = Audience.generic(language)
+
+    def draw() -> Creative:
+        return _compose(
+            audience=audience,
+            rng=rng,
+            kit=kit,
+            templates=templates,
+            placement=placement,
+            language=language,
+            category=_pick(rng, POPULAR_CATEGORIES),
+            tone=_pick(rng, TONES),
+            offer=_pick(rng, _GENERIC_OFFERS),
+            layout=_pick(rng, LAYOUTS),
+            greeting=None,
+            keyword=None,
+        )
+
+    return _collect(n, draw)
+
+
+def generate_for_segment(
+    audience: Audience,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    kit: BrandKit = DEFAULT_KIT,
+    templates: TemplateSet | None = None,
+    placement: str = "feed",
+) -> GenerationReport:
+    """Distinct variants that follow a segment's profile.
+
+    The product comes from the top interests (the first most often), the
+    ``{keyword}`` slot from the segment's keywords, the greeting from its
+    active hours, the offer from its price sensitivity (deal-seekers get
+    discounts), the layout from its mobile share (mobile-heavy segments get
+    mobile-first layouts) and the tone leans urgent for deal-seekers and
+    premium for price-indifferent segments.
+
+    Parameters
+    ----------
+    audience : Audience
+        A segment (or any non-generic audience).
+    n : int
+        Accepted variants wanted.
+    rng : numpy.random.Generator
+    kit : BrandKit, default DEFAULT_KIT
+    templates : TemplateSet, optional
+    placement : str, default "feed"
+
+    Returns
+    -------
+    report : GenerationReport
+    """
+    _check_n(n)
+    _check_rng(rng)
+    templates = _check_common(kit, templates, placement)
+    if not isinstance(audience, Audience) or audience.kind == "generic":
+        raise ValueError("`audience` must be a segment or user Audience; use generate_generic.")
+    offers, layouts = _profile_offers(audience), _profile_layouts(audience)
+    tone_p, interest_p = _profile_tone_p(audience), _interest_p(audience)
+
+    def draw() -> Creative:
+        return _compose(
+            audience=audience,
+            rng=rng,
+            kit=kit,
+            templates=templates,
+            placement=placement,
+            language=audience.language,
+            category=_pick(rng, audience.top_interests, interest_p),
+            tone=_pick(rng, TONES, tone_p),
+            offer=_pick(rng, offers),
+            layout=_pick(rng, layouts),
+            greeting=audience.active_hours,
+            keyword=_pick(rng, audience.keywords) if audience.keywords else None,
+        )
+
+    return _collect(n, draw)
+
+
+def generate_for_user(
+    audience: Audience,
+    rng: np.random.Generator,
+    *,
+    tone: str | None = None,
+    offer: str | None = None,
+    layout: str | None = None,
+    kit: BrandKit = DEFAULT_KIT,
+    templates: TemplateSet | None = None,
+    placement: str = "feed",
+) -> Creative:
+    """One creative for one user.
+
+    Uses the user's top interest, most recent keyword (``keywords[0]``),
+    active time of day as the greeting, and language. ``tone``, ``offer`` and
+    ``layout`` fix those components (the simulator's "strategy"); left None,
+    they follow the profile as in :func:`generate_for_segment`.
+
+    Parameters
+    ----------
+    audience : Audience
+        Usually ``kind="user"``; any non-generic audience works.
+    rng : numpy.random.Generator
+    tone, offer, layout : str, optional
+        Overrides from ``TONES``, ``OFFERS`` and ``LAYOUTS``.
+    kit : BrandKit, default DEFAULT_KIT
+    templates : TemplateSet, optional
+    placement : str, default "feed"
+
+    Returns
+    -------
+    creative : Creative
+        Check ``creative.guardrail.passed`` before use.
+    """
+    _check_rng(rng)
+    templates = _check_common(kit, templates, placement)
+    if not isinstance(audience, Audience) or audience.kind == "generic":
+        raise ValueError("`audience` must be a user or segment Audience; use generate_generic.")
+    for name, value, allowed in (("tone", tone, TONES), ("offer", offer, OFFERS)):
+        if value is not None and value not in allowed:
+            raise ValueError(f"`{name}` must be None or one of {list(allowed)}; got {value!r}.")
+    if layout is not None and layout not in LAYOUTS:
+        raise ValueError(f"`layout` must be None or one of {list(LAYOUTS)}; got {layout!r}.")
+    return _compose(
+        audience=audience,
+        rng=rng,
+        kit=kit,
+        templates=templates,
+        placement=placement,
+        language=audience.language,
+        category=audience.top_interests[0],
+        tone=tone if tone is not None else _pick(rng, TONES, _profile_tone_p(audience)),
+        offer=offer if offer is not None else _pick(rng, _profile_offers(audience)),
+        layout=layout if layout is not None else _pick(rng, _profile_layouts(audience)),
+        greeting=audience.active_hours,
+        keyword=audience.keywords[0] if audience.keywords else None,
+    )

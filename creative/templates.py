@@ -1,0 +1,327 @@
+"""Copy templates: TOML loading, validation and safe slot filling.
+
+Template text is never given to ``str.format``: a tiny parser splits it into
+literal text and named slots, so a template can reach only the five slot
+values (never attributes, indexes or other variables), and the values are
+inserted as plain text, braces and all.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from creative.vocabulary import LANGUAGES, TONES
+
+__all__ = [
+    "DEFAULT_TEMPLATES_PATH",
+    "PARTS",
+    "SLOTS",
+    "CopyTemplate",
+    "TemplateSet",
+    "default_templates",
+    "load_templates",
+    "parse_template",
+]
+
+#: The only names a template may use.
+SLOTS: frozenset[str] = frozenset({"product", "interest", "keyword", "offer", "greeting"})
+
+#: The copy parts each tone provides.
+PARTS: tuple[str, ...] = ("headline", "body", "cta")
+
+#: ``assets/templates/default.toml`` beside the package.
+DEFAULT_TEMPLATES_PATH: Path = (
+    Path(__file__).resolve().parent.parent / "assets" / "templates" / "default.toml"
+)
+
+_SLOT_NAME = re.compile(r"[a-z_]+")
+
+
+def parse_template(text: str, name: str) -> tuple[tuple[bool, str], ...]:
+    """Split template text into literal pieces and slot names.
+
+    Parameters
+    ----------
+    text : str
+        Template text; ``{slot}`` names a slot, ``{{`` and ``}}`` are literal braces.
+    name : str
+        Template name for error messages, e.g. ``"en.playful.headline[2]"``.
+
+    Returns
+    -------
+    parts : tuple of (bool, str)
+        ``(True, slot_name)`` for a slot, ``(False, text)`` for literal text.
+
+    Raises
+    ------
+    ValueError
+        On an unknown slot (``{product.__class__}``, ``{0}``, ``{}``) or an
+        unbalanced brace; the message names the template.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"template {name}: text must be a str; got {type(text).__name__}.")
+    parts: list[tuple[bool, str]] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "{" and text.startswith("{{", i):
+            literal.append("{")
+            i += 2
+        elif char == "}" and text.startswith("}}", i):
+            literal.append("}")
+            i += 2
+        elif char == "{":
+            end = text.find("}", i + 1)
+            if end < 0:
+                raise ValueError(f"template {name}: unclosed '{{' at position {i} in {text!r}.")
+            slot = text[i + 1 : end]
+            if not _SLOT_NAME.fullmatch(slot) or slot not in SLOTS:
+                raise ValueError(
+                    f"template {name}: unknown slot {{{slot}}}; "
+                    f"allowed slots are {sorted(SLOTS)} (write {{{{ for a literal brace)."
+                )
+            if literal:
+                parts.append((False, "".join(literal)))
+                literal = []
+            parts.append((True, slot))
+            i = end + 1
+        elif char == "}":
+            raise ValueError(
+                f"template {name}: unmatched '}}' at position {i} in {text!r} "
+                "(write }} for a literal brace)."
+            )
+        else:
+            literal.append(char)
+            i += 1
+    if literal:
+        parts.append((False, "".join(literal)))
+    return tuple(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyTemplate:
+    """One parsed template.
+
+    Parameters
+    ----------
+    language : str
+    tone : str
+    part : {"headline", "body", "cta"}
+    text : str
+        The template as written.
+    index : int
+        Position in its list, for the name.
+    """
+
+    language: str
+    tone: str
+    part: str
+    text: str
+    index: int = 0
+    pieces: tuple[tuple[bool, str], ...] = field(init=False, repr=False, compare=False)
+    slots: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"`language` must be one of {list(LANGUAGES)}; got {self.language!r}.")
+        if self.tone not in TONES:
+            raise ValueError(f"`tone` must be one of {list(TONES)}; got {self.tone!r}.")
+        if self.part not in PARTS:
+            raise ValueError(f"`part` must be one of {list(PARTS)}; got {self.part!r}.")
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError(f"template {self.name}: text must be a non-empty str.")
+        pieces = parse_template(self.text, self.name)
+        object.__setattr__(self, "pieces", pieces)
+        object.__setattr__(self, "slots", frozenset(v for is_slot, v in pieces if is_slot))
+
+    @property
+    def name(self) -> str:
+        """``language.tone.part[index]``, used in every error message."""
+        return f"{self.language}.{self.tone}.{self.part}[{self.index}]"
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """Substitute slot values, inserted literally.
+
+        Parameters
+        ----------
+        values : mapping of str to str
+            Slot name -> text. Extra names are ignored.
+
+        Returns
+        -------
+        text : str
+
+        Raises
+        ------
+        ValueError
+            When a slot the template uses has no value.
+        """
+        missing = sorted(s for s in self.slots if not values.get(s))
+        if missing:
+            raise ValueError(f"template {self.name}: no value for slot(s) {missing}.")
+        return "".join(values[v] if is_slot else v for is_slot, v in self.pieces)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateSet:
+    """Every template, for each language, tone and part.
+
+    Parameters
+    ----------
+    templates : tuple of CopyTemplate
+        Must give at least one template for every (language, tone, part).
+    source : str
+        Where the templates came from, for messages.
+    """
+
+    templates: tuple[CopyTemplate, ...]
+    source: str = "<memory>"
+    _index: dict = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.templates, tuple) or not all(
+            isinstance(t, CopyTemplate) for t in self.templates
+        ):
+            raise TypeError("`templates` must be a tuple of CopyTemplate.")
+        index: dict[tuple[str, str, str], list[CopyTemplate]] = {}
+        for t in self.templates:
+            index.setdefault((t.language, t.tone, t.part), []).append(t)
+        missing = [
+            f"{lang}.{tone}.{part}"
+            for lang in LANGUAGES
+            for tone in TONES
+            for part in PARTS
+            if (lang, tone, part) not in index
+        ]
+        if missing:
+            raise ValueError(f"templates from {self.source}: no templates for {missing}.")
+        object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
+
+    def options(
+        self, language: str, tone: str, part: str, available: frozenset[str] | set[str]
+    ) -> tuple[CopyTemplate, ...]:
+        """Templates whose every slot is in ``available``.
+
+        Parameters
+        ----------
+        language, tone, part : str
+        available : set of str
+            Slots that have a value for this creative.
+
+        Returns
+        -------
+        templates : tuple of CopyTemplate
+            Possibly empty.
+        """
+        return tuple(t for t in self._index[(language, tone, part)] if t.slots <= available)
+
+
+def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
+    out: list[CopyTemplate] = []
+    for lang, tones in data.items():
+        if lang not in LANGUAGES:
+            raise ValueError(
+                f"templates from {source}: unknown language table [{lang}]; "
+                f"expected one of {list(LANGUAGES)}."
+            )
+        if not isinstance(tones, Mapping):
+            raise ValueError(f"templates from {source}: [{lang}] must be a table of tones.")
+        for tone, parts in tones.items():
+            if tone not in TONES:
+                raise ValueError(
+                    f"templates from {source}: unknown tone [{lang}.{tone}]; "
+                    f"expected one of {list(TONES)}."
+                )
+            if not isinstance(parts, Mapping):
+                raise ValueError(f"templates from {source}: [{lang}.{tone}] must be a table.")
+            for part, texts in parts.items():
+                where = f"{lang}.{tone}.{part}"
+                if part not in PARTS:
+                    raise ValueError(
+                        f"templates from {source}: unknown key {where}; "
+                        f"expected one of {list(PARTS)}."
+                    )
+                if (
+                    not isinstance(texts, list)
+                    or not texts
+                    or not all(isinstance(t, str) for t in texts)
+                ):
+                    raise ValueError(
+                        f"templates from {source}: {where} must be a non-empty array of strings."
+                    )
+                out.extend(
+                    CopyTemplate(language=lang, tone=tone, part=part, text=t, index=i)
+                    for i, t in enumerate(texts)
+                )
+    return out
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"templates file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"malformed TOML in {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read templates file {path}: {exc}") from None
+
+
+def load_templates(
+    path: str | Path | None = None, *, base: TemplateSet | None = None
+) -> TemplateSet:
+    """Load and validate a templates TOML file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A user file. None loads ``assets/templates/default.toml``.
+    base : TemplateSet, optional
+        Templates the user file extends: each ``(language, tone, part)`` list
+        in the file replaces that list of ``base``; the rest is kept. Defaults
+        to the bundled templates when ``path`` is given.
+
+    Returns
+    -------
+    templates : TemplateSet
+
+    Raises
+    ------
+    ValueError
+        On a missing or malformed file, an unknown language, tone, part or
+        slot; the message names the file and the template.
+    """
+    if path is None:
+        return default_templates()
+    path = Path(path)
+    data = _read_toml(path)
+    user = _from_mapping(data, str(path))
+    if not user:
+        raise ValueError(f"templates from {path}: the file defines no templates.")
+    if base is None:
+        base = default_templates()
+    replaced = {(t.language, t.tone, t.part) for t in user}
+    kept = tuple(t for t in base.templates if (t.language, t.tone, t.part) not in replaced)
+    return TemplateSet(templates=kept + tuple(user), source=str(path))
+
+
+_DEFAULT: list[TemplateSet] = []
+
+
+def default_templates() -> TemplateSet:
+    """The bundled templates, read once on first use (not at import)."""
+    if not _DEFAULT:
+        data = _read_toml(DEFAULT_TEMPLATES_PATH)
+        _DEFAULT.append(
+            TemplateSet(
+                templates=tuple(_from_mapping(data, str(DEFAULT_TEMPLATES_PATH))),
+                source=str(DEFAULT_TEMPLATES_PATH),
+            )
+        )
+    return _DEFAULT[0]

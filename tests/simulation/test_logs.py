@@ -1,0 +1,303 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from simulation.logs import BanditLogWriter, LoggedFeedback, import_log, is_adlab_log, read_log
+
+REPO = Path(__file__).resolve().parents[2]
+D, K = 3, 4
+
+
+def chunk(rng, start, n, *, policy="uniform", seed=0, truth=True):
+    return dict(
+        impression=np.arange(start, start + n),
+        seed=seed,
+        level="user",
+        policy=policy,
+        segment=rng.integers(0, 5, size=n),
+        context=rng.normal(size=(n, D)),
+        action=rng.integers(0, K, size=n),
+        pscore=np.full(n, 1 / K),
+        click=rng.integers(0, 2, size=n),
+        conversion=rng.integers(0, 2, size=n),
+        revenue=rng.random(n) * 10,
+        cost=np.full(n, 0.2),
+        reward=rng.random(n),
+        expected_reward=rng.random((n, K)) if truth else None,
+    )
+
+
+def test_round_trip_in_chunks(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "log.parquet"
+    chunks = [chunk(rng, start, 250) for start in range(0, 1000, 250)]
+    with BanditLogWriter(path, n_features=D, n_arms=K, row_group_size=300) as writer:
+        for c in chunks:
+            writer.write(**c)
+    assert writer.n_rows == 1000
+    assert is_adlab_log(path) and not Path(f"{path}.tmp").exists()
+    columns = pq.read_schema(path).names
+    assert columns == [
+        "impression", "seed", "level", "policy", "segment", "x_0", "x_1", "x_2", "action",
+        "pscore", "click", "conversion", "revenue", "cost", "reward",
+        "q_true_0", "q_true_1", "q_true_2", "q_true_3",
+    ]  # fmt: skip
+    # 1000 rows buffered in row groups of >= 300 rows: 300 (2 chunks = 500), then 500.
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
+    log = read_log(path)
+    assert log.n_rounds == 1000 and log.n_arms == K and log.n_features == D
+    assert np.array_equal(log.action, np.concatenate([c["action"] for c in chunks]))
+    assert np.allclose(log.context, np.concatenate([c["context"] for c in chunks]))
+    assert np.allclose(log.reward, np.concatenate([c["reward"] for c in chunks]))
+    assert np.allclose(log.expected_reward, np.concatenate([c["expected_reward"] for c in chunks]))
+    assert log.metadata["policy"] == "uniform" and log.metadata["seed"] == 0
+
+
+def test_filters_and_missing_truth(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "log.parquet"
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**chunk(rng, 0, 10, policy="uniform", seed=1, truth=False))
+        writer.write(**chunk(rng, 0, 20, policy="ucb", seed=2, truth=False))
+    assert read_log(path).metadata["policy"] is None  # mixed
+    ucb = read_log(path, policy="ucb")
+    assert ucb.n_rounds == 20 and ucb.expected_reward is None
+    assert read_log(path, seed=1).n_rounds == 10
+    with pytest.raises(ValueError, match=r"no rows .* match the filters"):
+        read_log(path, policy="ts")
+
+
+def test_exception_inside_writer_publishes_nothing(tmp_path):
+    path = tmp_path / "log.parquet"
+    with pytest.raises(RuntimeError), BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**chunk(np.random.default_rng(2), 0, 10))
+        raise RuntimeError("engine crashed")
+    assert not path.exists() and not Path(f"{path}.tmp").exists()
+
+
+def test_file_appears_only_on_close(tmp_path):
+    path = tmp_path / "log.parquet"
+    writer = BanditLogWriter(path, n_features=D, n_arms=K, row_group_size=5)
+    writer.write(**chunk(np.random.default_rng(3), 0, 10))
+    assert not path.exists() and Path(f"{path}.tmp").exists()
+    writer.close()
+    assert path.exists() and not Path(f"{path}.tmp").exists()
+    with pytest.raises(ValueError, match="closed"):
+        writer.write(**chunk(np.random.default_rng(3), 0, 10))
+
+
+def test_killed_writer_leaves_no_log(tmp_path):
+    path = tmp_path / "log.parquet"
+    script = textwrap.dedent(
+        f"""
+        import os, signal, numpy as np
+        from simulation.logs import BanditLogWriter
+        w = BanditLogWriter({str(path)!r}, n_features=1, n_arms=2, row_group_size=10)
+        for i in range(5):
+            n = 10
+            w.write(impression=np.arange(n), seed=0, level="user", policy="p",
+                    segment=np.zeros(n, int), context=np.zeros((n, 1)),
+                    action=np.zeros(n, int), pscore=np.ones(n), click=np.zeros(n, int),
+                    conversion=np.zeros(n, int), revenue=np.zeros(n), cost=np.zeros(n),
+                    reward=np.zeros(n), expected_reward=np.zeros((n, 2)))
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
+    assert proc.returncode == -signal.SIGKILL
+    assert not path.exists()  # only the .tmp remains; readers never see a half log
+    assert Path(f"{path}.tmp").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (dict(context=np.zeros((10, 2))), r"`context` must have 3 columns"),
+        (dict(expected_reward=np.zeros((10, 3))), r"`expected_reward` must have shape \(10, 4\)"),
+        (dict(reward=np.zeros(9)), r"`reward` must have shape \(10,\)"),
+    ],
+)
+def test_writer_rejects_bad_chunks(tmp_path, change, match):
+    writer = BanditLogWriter(tmp_path / "log.parquet", n_features=D, n_arms=K)
+    with pytest.raises(ValueError, match=match):
+        writer.write(**(chunk(np.random.default_rng(4), 0, 10) | change))
+    writer.abort()
+
+
+def test_writer_rejects_bad_sizes(tmp_path):
+    with pytest.raises(ValueError, match="`n_arms` must be an int >= 1"):
+        BanditLogWriter(tmp_path / "log.parquet", n_features=1, n_arms=0)
+
+
+def test_read_log_rejects_other_files(tmp_path):
+    other = tmp_path / "other.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(other)
+    with pytest.raises(ValueError, match="is not an adlab log"):
+        read_log(other)
+    with pytest.raises(ValueError, match="no log file"):
+        read_log(tmp_path / "missing.parquet")
+
+
+# --- LoggedFeedback ---------------------------------------------------------------
+
+
+def small(**changes):
+    base = dict(
+        context=np.zeros((3, 2)),
+        action=np.array([0, 1, 2]),
+        reward=np.array([1.0, 0.0, 1.0]),
+        pscore=np.array([0.5, 0.5, 0.25]),
+        n_arms=3,
+    )
+    return LoggedFeedback(**(base | changes))
+
+
+def test_logged_feedback_is_frozen_and_read_only():
+    log = small(expected_reward=np.full((3, 3), 0.5), segment=[0, 1, 1])
+    with pytest.raises(AttributeError):
+        log.n_arms = 4
+    with pytest.raises(ValueError):
+        log.reward[0] = 3.0
+    frame = log.to_frame()
+    assert list(frame.columns) == [
+        "segment", "x_0", "x_1", "action", "pscore", "reward", "q_true_0", "q_true_1", "q_true_2",
+    ]  # fmt: skip
+    assert log.ground_truth_value(np.full((3, 3), 1 / 3)) == pytest.approx(0.5)
+    assert log.take(slice(1, None)).n_rounds == 2
+    assert log.on_policy_value() == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("change", "exc", "match"),
+    [
+        (dict(action=np.array([0, 1, 3])), ValueError, r"`action` must be in \[0, 3\)"),
+        (dict(action=np.array([0.0, 1.0, 2.0])), TypeError, r"`action` must be an integer"),
+        (dict(reward=np.array([1.0, 0.0])), ValueError, r"`reward` must have 3 rows"),
+        (dict(reward=np.array([1.0, np.nan, 0.0])), ValueError, r"`reward` must be finite"),
+        (dict(pscore=np.array([0.5, 0.0, 0.25])), ValueError, r"`pscore` must be in \(0, 1\]"),
+        (dict(context=np.zeros(3)), ValueError, r"`context` must be a 2-d array"),
+        (dict(n_arms=0), ValueError, r"`n_arms` must be an int >= 1"),
+        (dict(expected_reward=np.zeros((3, 2))), ValueError, r"must have 3 columns"),
+        (dict(feature_names=("a",)), ValueError, r"must name the 2 context columns"),
+    ],
+)
+def test_logged_feedback_validation(change, exc, match):
+    with pytest.raises(exc, match=match):
+        small(**change)
+
+
+def test_ground_truth_needs_truth():
+    with pytest.raises(ValueError, match="no ground truth"):
+        small().ground_truth_value(np.full((3, 3), 1 / 3))
+
+
+# --- import_log -------------------------------------------------------------------
+
+
+def user_frame(n=20):
+    rng = np.random.default_rng(5)
+    return pd.DataFrame(
+        {
+            "action": rng.integers(0, 3, size=n),
+            "reward": rng.integers(0, 2, size=n).astype(float),
+            "propensity": np.full(n, 1 / 3),
+            "x_age": rng.normal(size=n),
+            "user_feature_city": rng.choice(["seoul", "busan"], size=n),
+            "note": "ignored",
+        }
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_import_log_round_trip(tmp_path, suffix):
+    frame = user_frame()
+    path = tmp_path / f"mine{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+    log = import_log(path)
+    assert log.n_rounds == 20 and log.n_arms == 3
+    assert log.feature_names == ("x_age", "user_feature_city=busan", "user_feature_city=seoul")
+    assert np.array_equal(log.action, frame["action"].to_numpy())
+    assert np.allclose(log.context[:, 0], frame["x_age"])
+    assert log.expected_reward is None
+
+
+def test_import_log_reads_ground_truth_and_n_arms(tmp_path):
+    frame = user_frame().assign(q_true_0=0.1, q_true_1=0.2, q_true_2=0.3, q_true_3=0.4)
+    path = tmp_path / "mine.csv"
+    frame.to_csv(path, index=False)
+    log = import_log(path)
+    assert log.n_arms == 4 and log.expected_reward.shape == (20, 4)
+    assert import_log(path.with_name("mine.csv"), n_arms=4).n_arms == 4
+
+
+def _bad(column, row, value):
+    def edit(frame):
+        frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = value
+        return frame
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda f: f.drop(columns="propensity"), r"`propensity` column is missing"),
+        (lambda f: f.drop(columns="action"), r"`action` column is missing"),
+        (lambda f: f.rename(columns={"reward": "click"}), r"`reward` column is missing"),
+        (_bad("propensity", 17, 0.0), r"row 17: `propensity` must be in \(0, 1\]; got 0.0"),
+        (_bad("propensity", 3, 1.2), r"row 3: `propensity` must be in \(0, 1\]; got 1.2"),
+        (_bad("propensity", 4, "high"), r"row 4: `propensity` must be a number; got 'high'"),
+        (_bad("propensity", 5, None), r"row 5: `propensity` must be a number"),
+        (_bad("action", 2, 1.5), r"row 2: `action` must be a non-negative integer; got 1.5"),
+        (_bad("action", 6, -1), r"row 6: `action` must be a non-negative integer; got -1.0"),
+        (_bad("action", 7, "b"), r"row 7: `action` must be a number; got 'b'"),
+        (_bad("reward", 8, "yes"), r"row 8: `reward` must be a number; got 'yes'"),
+        (_bad("reward", 9, float("inf")), r"row 9: `reward` must be finite"),
+        (_bad("x_age", 11, None), r"row 11: `x_age` is missing"),
+        (lambda f: f.iloc[:0], r"has no rows"),
+    ],
+)
+def test_import_log_errors_name_column_and_row(tmp_path, edit, match):
+    path = tmp_path / "mine.csv"
+    edit(user_frame()).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=match):
+        import_log(path)
+
+
+def test_import_log_bad_files(tmp_path):
+    with pytest.raises(ValueError, match="no log file"):
+        import_log(tmp_path / "nothing.csv")
+    txt = tmp_path / "log.txt"
+    txt.write_text("action,reward,propensity\n0,1,0.5\n")
+    with pytest.raises(ValueError, match=r"must end in \.csv or \.parquet"):
+        import_log(txt)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="cannot read"):
+        import_log(empty)
+    path = tmp_path / "mine.csv"
+    user_frame().to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"row \d+: `action` must be in \[0, 2\)"):
+        import_log(path, n_arms=2)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import simulation.logs
+    import simulation.reward_model
+
+    for module in (simulation.logs, simulation.reward_model):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

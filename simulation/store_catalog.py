@@ -1,0 +1,183 @@
+"""The DuckDB catalogue of the run store: one row per published run, opened only briefly.
+
+DuckDB lets one process at a time open a database file for writing, and a second process that
+tries gets ``IOException: Could not set lock on file``. The catalogue therefore never keeps a
+connection: every operation connects, does its work in one transaction and closes, and a
+connection refused because of the lock is retried with jittered exponential back-off. The
+catalogue is a cache of ``runs/`` (see :mod:`simulation.store`), so a damaged or outdated file
+is moved aside and rebuilt instead of failing the caller.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+__all__ = ["COLUMNS", "Catalog", "StoreBusyError"]
+
+#: Bump when the table layout changes; an older catalogue is then rebuilt from ``runs/``.
+SCHEMA_VERSION = "1"
+
+#: Columns of the ``runs`` table, in order.
+COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "created_at",
+    "name",
+    "source",
+    "seed",
+    "n_rows",
+    "mean_ctr",
+    "mean_roas",
+    "config_json",
+    "meta_json",
+    "summary_json",
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS catalog_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP,      -- UTC, naive: avoids the pytz dependency of TIMESTAMPTZ
+    name VARCHAR,
+    source VARCHAR,
+    seed BIGINT,
+    n_rows BIGINT,             -- rows of the summary table
+    mean_ctr DOUBLE,           -- mean of the summary's ctr column, NULL if it has none
+    mean_roas DOUBLE,          -- mean of the summary's roas column, NULL if it has none
+    config_json VARCHAR,
+    meta_json VARCHAR,
+    summary_json VARCHAR       -- the summary table as JSON records, for queries across runs
+);
+INSERT OR IGNORE INTO catalog_info VALUES ('schema_version', '{SCHEMA_VERSION}');
+"""
+
+
+class StoreBusyError(TimeoutError):
+    """The catalogue stayed locked by other processes for longer than the timeout."""
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class Catalog:
+    """Short-lived, retrying access to the catalogue file.
+
+    Parameters
+    ----------
+    path : Path
+        The DuckDB file (created on first use).
+    timeout : float
+        Seconds to keep retrying a connection refused because another process holds the lock.
+    """
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        # Jitter only spreads retries of competing processes apart; it is not a simulation draw.
+        self._jitter = random.Random()
+        self._schema_checked = False
+
+    def _connect_once(self) -> duckdb.DuckDBPyConnection:
+        # The schema check costs a few queries; once per instance is enough unless the file
+        # has vanished (e.g. deleted by hand to force a rebuild).
+        fresh = not self.path.exists()
+        try:
+            con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            if _is_lock_error(exc):
+                raise
+            # Unreadable file (damaged, or written by an incompatible DuckDB): keep it for
+            # inspection and start a fresh catalogue; runs/ is the source of truth.
+            self._move_aside("unreadable")
+            con = duckdb.connect(str(self.path))
+            fresh = True
+        if self._schema_checked and not fresh:
+            return con
+        try:
+            version = con.execute(
+                "SELECT value FROM duckdb_tables() t, catalog_info c "
+                "WHERE t.table_name = 'runs' AND c.key = 'schema_version'"
+            ).fetchall()
+        except duckdb.CatalogException:
+            version = []
+        if version and version[0][0] != SCHEMA_VERSION:
+            con.execute("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS catalog_info;")
+        con.execute(_SCHEMA)
+        self._schema_checked = True
+        return con
+
+    def _move_aside(self, why: str) -> None:
+        stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+        for suffix in ("", ".wal"):
+            src = Path(f"{self.path}{suffix}")
+            if src.exists():
+                src.replace(Path(f"{self.path}.{why}-{stamp}{suffix}"))
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Yield a connection holding the database lock; commit on success, close always.
+
+        Raises
+        ------
+        StoreBusyError
+            If the lock could not be taken within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + self.timeout
+        wait = 0.005
+        while True:
+            try:
+                con = self._connect_once()
+                break
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"the run catalogue {self.path} stayed locked by another process for "
+                        f"{self.timeout:g} s"
+                    ) from exc
+                time.sleep(wait * (0.5 + self._jitter.random()))
+                wait = min(wait * 2, 0.25)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+
+    @staticmethod
+    def ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+        """Return the run ids present in the catalogue."""
+        return {row[0] for row in con.execute("SELECT run_id FROM runs").fetchall()}
+
+    @staticmethod
+    def upsert(con: duckdb.DuckDBPyConnection, rows: Iterable[dict]) -> None:
+        """Insert or replace catalogue rows (dicts keyed by :data:`COLUMNS`)."""
+        values = [[row[c] for c in COLUMNS] for row in rows]
+        if values:
+            marks = ", ".join("?" for _ in COLUMNS)
+            con.executemany(f"INSERT OR REPLACE INTO runs VALUES ({marks})", values)
+
+    @staticmethod
+    def remove(con: duckdb.DuckDBPyConnection, run_ids: Iterable[str]) -> None:
+        """Delete the rows of ``run_ids`` (missing ids are ignored)."""
+        ids = list(run_ids)
+        if ids:
+            con.execute("DELETE FROM runs WHERE list_contains(?, run_id)", [ids])
+
+    @staticmethod
+    def frame(con: duckdb.DuckDBPyConnection, columns: Iterable[str]) -> pd.DataFrame:
+        """Return the chosen columns of every row, newest run first."""
+        cols = ", ".join(columns)
+        return con.execute(f"SELECT {cols} FROM runs ORDER BY run_id DESC").df()

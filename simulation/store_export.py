@@ -1,0 +1,98 @@
+"""Export of one stored run to CSV or Parquet files, staged and published in one rename."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+__all__ = ["export_run"]
+
+
+def _convert(src: Path, dst_stem: Path, fmt: str) -> Path:
+    if fmt == "parquet":
+        dst = dst_stem.with_suffix(".parquet")
+        shutil.copyfile(src, dst)  # byte-for-byte: dtypes and index survive exactly
+        return dst
+    dst = dst_stem.with_suffix(".csv")
+    if src.name == "log.parquet":
+        # Logs can be far larger than memory: stream them batch by batch.
+        parquet = pq.ParquetFile(src)
+        with pacsv.CSVWriter(dst, parquet.schema_arrow) as writer:
+            for batch in parquet.iter_batches():
+                writer.write_batch(batch)
+        return dst
+    frame = pd.read_parquet(src)
+    frame.to_csv(dst, index=not isinstance(frame.index, pd.RangeIndex))
+    return dst
+
+
+def export_run(run_dir: Path, out_dir: Path, fmt: str, *, overwrite: bool = False) -> list[Path]:
+    """Copy a published run directory to ``out_dir/<run_id>/`` in ``fmt``.
+
+    Parameters
+    ----------
+    run_dir : Path
+        ``root/runs/<run_id>``.
+    out_dir : Path
+        Parent of the export (created if missing; removed again if the export fails and it was
+        created here).
+    fmt : {"csv", "parquet"}
+        Table format.
+    overwrite : bool
+        Replace an existing ``out_dir/<run_id>``.
+
+    Returns
+    -------
+    paths : list of Path
+        The exported files, sorted.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir/<run_id>`` exists and ``overwrite`` is false.
+    OSError
+        If ``out_dir`` cannot be written.
+    """
+    run_id = run_dir.name
+    out_dir = Path(out_dir).expanduser().resolve()
+    target = out_dir / run_id
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} already exists")
+    created = []
+    for parent in (out_dir, *out_dir.parents):  # remember what we create, to undo it on failure
+        if parent.exists():
+            break
+        created.append(parent)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".{run_id}.export-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        staging.mkdir()
+        shutil.copyfile(run_dir / "meta.json", staging / "meta.json")
+        for name in ("summary", "timeseries", "log"):
+            if (run_dir / f"{name}.parquet").is_file():
+                _convert(run_dir / f"{name}.parquet", staging / name, fmt)
+        if (run_dir / "tables").is_dir():
+            (staging / "tables").mkdir()
+            for src in sorted((run_dir / "tables").glob("*.parquet")):
+                _convert(src, staging / "tables" / src.stem, fmt)
+        if target.exists():  # overwrite: move the old export aside first, then swap
+            old = out_dir / f".{run_id}.old-{os.urandom(4).hex()}"
+            os.rename(target, old)
+            os.rename(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for path in created:  # innermost first
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+    return sorted(p for p in target.rglob("*") if p.is_file())

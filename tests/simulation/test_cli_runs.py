@@ -1,0 +1,143 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulation.__main__ as cli
+from simulation.store import RunStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def runs_command_only(monkeypatch, tmp_path):
+    # Test the `runs` command on its own, whatever other commands are registered (or still
+    # being written); and never fall back to ~/.adlab.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("simulation.cli_runs",))
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "env-home"))
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = RunStore.open(tmp_path / "store")
+    store.save(
+        config={"policy": "thompson", "n_rounds": 3},
+        seed=11,
+        summary=pd.DataFrame({"policy": ["thompson", "uniform"], "ctr": [0.051234, 0.02]}),
+        timeseries=pd.DataFrame({"round": np.arange(3), "ctr": [0.01, 0.02, 0.03]}),
+        tables={"allocation": pd.DataFrame({"arm": [0, 1], "share": [0.7, 0.3]})},
+        name="launch test",
+    )
+    return store
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def only_id(store):
+    return store.list()["run_id"].iloc[0]
+
+
+def test_list_prints_runs(capsys, store):
+    code, out, err = run(capsys, "runs", "--store", str(store.root), "list")
+    assert (code, err) == (0, "")
+    assert only_id(store) in out and "launch test" in out and "0.0356" in out
+    # --store also works after the action.
+    assert run(capsys, "runs", "list", "--store", str(store.root))[1] == out
+
+
+def test_list_empty_store_and_env_default(capsys, tmp_path):
+    code, out, _ = run(capsys, "runs", "list")
+    assert code == 0 and out.strip() == f"no runs in {tmp_path / 'env-home'}"
+
+
+def test_show_prints_config_and_summary(capsys, store):
+    run_id = only_id(store)
+    code, out, err = run(capsys, "runs", "--store", str(store.root), "show", run_id[:20])
+    assert (code, err) == (0, "")
+    assert f"run      {run_id}" in out
+    assert '"policy": "thompson"' in out and "seed     11" in out
+    assert "summary:" in out and "thompson 0.0512" in out
+    assert "tables   allocation" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_writes_files_and_prints_them(capsys, store, tmp_path, fmt):
+    run_id = only_id(store)
+    out_dir = tmp_path / "exports"
+    argv = ["runs", "--store", str(store.root), "export", run_id, "--format", fmt]
+    code, out, err = run(capsys, *argv, "--out", str(out_dir))
+    assert (code, err) == (0, "")
+    printed = [Path(line) for line in out.split()]
+    assert all(p.is_file() for p in printed)
+    assert out_dir / run_id / f"summary.{fmt}" in printed
+    code, _, err = run(capsys, *argv, "--out", str(out_dir))
+    assert code == 2 and "already exists; pass --force" in err
+    assert run(capsys, *argv, "--out", str(out_dir), "--force")[0] == 0
+
+
+def test_delete_removes_the_run(capsys, store):
+    run_id = only_id(store)
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "delete", run_id)
+    assert code == 0 and out.strip() == f"deleted {run_id}"
+    assert store.list().empty
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["show", "20990101-000000-000000-00000000"], "no run with id"),
+        (["show", "nope"], "no run with id"),
+        (["delete", "../../etc"], "no run with id"),
+        (["export", "2099", "--out", "{tmp}/x"], "no run with id"),
+        (["export", "{id}", "--out", "{tmp}/file/x"], "cannot write to"),
+        (["export", "{id}", "--out", "{tmp}/x", "--format", "xlsx"], "invalid choice"),
+        (["export", "{id}"], "--out"),
+        (["show"], "ID"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(capsys, store, tmp_path, argv, message):
+    (tmp_path / "file").write_text("blocks a directory")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = [a.format(tmp=tmp_path, id=only_id(store)) for a in argv]
+    code, out, err = run(capsys, "runs", "--store", str(store.root), *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing partial written
+    assert len(store.list()) == 1
+
+
+def test_unwritable_store_is_a_usage_error(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(capsys, "runs", "--store", str(tmp_path / "file" / "store"), "list")
+    assert code == 2 and err.startswith("error: cannot open the run store")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_store_location_is_a_usage_error(capsys, tmp_path):  # pragma: no cover
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = run(capsys, "runs", "--store", str(locked / "store"), "list")
+    assert code == 2 and "permission denied" in err
+
+
+def test_runs_command_in_a_subprocess(store):
+    # `python -m simulation` loads every registered command; restrict to ours, as above.
+    code = (
+        "import sys, simulation.__main__ as m; m.COMMAND_MODULES = ('simulation.cli_runs',); "
+        "sys.exit(m.main(sys.argv[1:]))"
+    )
+    base = [sys.executable, "-c", code, "runs", "--store", str(store.root)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ok = subprocess.run([*base, "list"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and only_id(store) in ok.stdout
+    bad = subprocess.run([*base, "show", "x"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: no run with id 'x'")

@@ -1,0 +1,276 @@
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.store import LIST_COLUMNS, RunNotFoundError, RunStore, StoredRun
+from simulation.store_fs import clean_stale, locked_workdir
+from simulation.store_paths import check_run_id, new_run_id, resolve_root
+
+
+def make_run(i: int = 0, n_rounds: int = 50) -> dict:
+    rounds = np.arange(n_rounds)
+    return dict(
+        config={"policy": "ucb1", "n_rounds": n_rounds, "arms": ["a", "b"], "alpha": 0.5 + i},
+        seed=i,
+        summary=pd.DataFrame(
+            {"policy": ["ucb1", "random"], "ctr": [0.04 + i / 100, 0.02], "roas": [2.0, 1.0]}
+        ),
+        timeseries=pd.DataFrame(
+            {"round": rounds, "ctr": np.linspace(0.01, 0.05, n_rounds), "policy": "ucb1"}
+        ),
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore.open(tmp_path / "store")
+
+
+def write_log(path: Path, n: int = 100) -> Path:
+    pd.DataFrame({"arm": np.arange(n) % 3, "click": np.arange(n) % 2, "pscore": 1 / 3}).to_parquet(
+        path
+    )
+    return path
+
+
+def test_round_trip_keeps_frames_config_and_meta(store, tmp_path):
+    run = make_run(3)
+    segments = pd.DataFrame({"segment": ["a", "b"], "size": [10, 20]}).set_index("segment")
+    log = write_log(tmp_path / "log.parquet")
+    run_id = store.save(
+        **run,
+        tables={"allocation": run["timeseries"].head(5), "segments": segments},
+        log_path=log,
+        source="app",
+        name="first try",
+    )
+    loaded = store.load(run_id)
+    assert isinstance(loaded, StoredRun)
+    assert loaded.run_id == run_id
+    pd.testing.assert_frame_equal(loaded.summary, run["summary"])
+    pd.testing.assert_frame_equal(loaded.timeseries, run["timeseries"])
+    pd.testing.assert_frame_equal(loaded.tables["segments"], segments)
+    pd.testing.assert_frame_equal(loaded.tables["allocation"], run["timeseries"].head(5))
+    assert dict(loaded.config) == run["config"]
+    assert loaded.seed == 3
+    assert loaded.meta["name"] == "first try" and loaded.meta["source"] == "app"
+    assert set(loaded.meta["versions"]) >= {"numpy", "pandas", "duckdb", "pyarrow", "pillow"}
+    assert loaded.meta["versions"]["pandas"] == pd.__version__
+    assert loaded.meta["python"].count(".") == 2
+    assert loaded.created_at.tzinfo is not None
+    # The log is moved in: readable from the store, gone from where it was.
+    assert loaded.log_path is not None and loaded.log_path.is_relative_to(store.root)
+    assert len(pd.read_parquet(loaded.log_path)) == 100
+    assert not log.exists()
+    with pytest.raises(AttributeError):
+        loaded.run_id = "x"
+    with pytest.raises(TypeError):
+        loaded.meta["seed"] = 1
+
+
+def test_config_with_numpy_values_is_saved_as_plain_json(store):
+    run = make_run()
+    run["config"] = {
+        "eps": np.float64(0.1),
+        "n": np.int64(3),
+        "w": np.array([1, 2]),
+        "p": Path("x"),
+    }
+    loaded = store.load(store.save(**run))
+    assert dict(loaded.config) == {"eps": 0.1, "n": 3, "w": [1, 2], "p": "x"}
+
+
+def test_list_has_catalogue_columns_newest_first(store):
+    assert store.list().empty
+    ids = [store.save(**make_run(i), name=f"run {i}") for i in range(3)]
+    no_metrics = make_run(9)
+    no_metrics["summary"] = pd.DataFrame({"policy": ["x"], "clicks": [3]})
+    ids.append(store.save(**no_metrics))
+    listed = store.list()
+    assert list(listed.columns) == list(LIST_COLUMNS)
+    assert LIST_COLUMNS[:6] == ("run_id", "created_at", "name", "source", "seed", "n_rows")
+    assert listed["run_id"].tolist() == ids[::-1]
+    first = listed.set_index("run_id").loc[ids[0]]
+    assert first["name"] == "run 0" and first["source"] == "cli" and first["seed"] == 0
+    assert first["n_rows"] == 2
+    assert first["mean_ctr"] == pytest.approx(0.03)
+    assert first["mean_roas"] == pytest.approx(1.5)
+    assert np.isnan(listed.set_index("run_id").loc[ids[3], "mean_ctr"])
+    assert str(listed["created_at"].dt.tz) == "UTC"
+
+
+def test_run_ids_are_sortable_and_distinct():
+    ids = [new_run_id() for _ in range(200)]
+    assert len(set(ids)) == 200
+    stamps = [i[:22] for i in ids]  # the random suffix may order ids of the same microsecond
+    assert stamps == sorted(stamps)
+    assert all(check_run_id(i) == i for i in ids)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_writes_every_table(store, tmp_path, fmt):
+    run = make_run()
+    log = write_log(tmp_path / "log.parquet")
+    run_id = store.save(**run, tables={"allocation": run["timeseries"].head(3)}, log_path=log)
+    paths = store.export(run_id, tmp_path / "out" / "nested", fmt)
+    base = tmp_path / "out" / "nested" / run_id
+    names = {p.relative_to(base).as_posix() for p in paths}
+    assert names == {
+        "meta.json",
+        f"summary.{fmt}",
+        f"timeseries.{fmt}",
+        f"log.{fmt}",
+        f"tables/allocation.{fmt}",
+    }
+    read = pd.read_csv if fmt == "csv" else pd.read_parquet
+    pd.testing.assert_frame_equal(read(base / f"summary.{fmt}"), run["summary"], check_dtype=False)
+    assert len(read(base / f"log.{fmt}")) == 100
+    assert json.loads((base / "meta.json").read_text())["run_id"] == run_id
+    assert not [p for p in base.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_export_refuses_to_overwrite_unless_asked(store, tmp_path):
+    run_id = store.save(**make_run())
+    store.export(run_id, tmp_path / "out", "csv")
+    with pytest.raises(FileExistsError):
+        store.export(run_id, tmp_path / "out", "parquet")
+    paths = store.export(run_id, tmp_path / "out", "parquet", overwrite=True)
+    assert {p.suffix for p in paths} == {".parquet", ".json"}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [run_id]
+
+
+def test_export_to_unwritable_place_leaves_nothing(store, tmp_path):
+    run_id = store.save(**make_run())
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError):
+        store.export(run_id, blocker / "out", "csv")
+    assert blocker.read_text() == "not a directory"
+    with pytest.raises(ValueError, match="`fmt` must be"):
+        store.export(run_id, tmp_path / "out", "xlsx")
+    assert not (tmp_path / "out").exists()
+
+
+def test_delete_removes_run_everywhere(store):
+    keep, drop = store.save(**make_run(1)), store.save(**make_run(2))
+    store.delete(drop)
+    assert store.list()["run_id"].tolist() == [keep]
+    assert not (store.runs_dir / drop).exists()
+    assert list(store.tmp_dir.iterdir()) == []
+    with pytest.raises(RunNotFoundError):
+        store.load(drop)
+    with pytest.raises(RunNotFoundError):
+        store.delete(drop)
+    assert RunStore.open(store.root).list()["run_id"].tolist() == [keep]
+
+
+@pytest.mark.parametrize(
+    "run_id", ["20990101-000000-000000-00000000", "nope", "../runs", "", None, "2026*"]
+)
+def test_unknown_ids_raise_run_not_found(store, tmp_path, run_id):
+    store.save(**make_run())
+    for call in (store.load, store.delete, lambda r: store.export(r, tmp_path / "x")):
+        with pytest.raises(RunNotFoundError, match="no run with id"):
+            call(run_id)
+    assert not (tmp_path / "x").exists()
+
+
+def test_resolve_accepts_unique_prefixes(store):
+    a, b = store.save(**make_run(1)), store.save(**make_run(2))
+    assert store.resolve(a) == a
+    assert store.resolve(b[:-3]) == b
+    with pytest.raises(RunNotFoundError, match="matches 2 runs"):
+        store.resolve(a[:4])
+    with pytest.raises(RunNotFoundError):
+        store.resolve("")
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"config": [1, 2]}, TypeError, "`config` must be a mapping"),
+        ({"config": {"f": object()}}, TypeError, "`config` values must be JSON data"),
+        ({"seed": 1.5}, TypeError, "`seed` must be an int"),
+        ({"seed": True}, TypeError, "`seed` must be an int"),
+        ({"seed": -1}, ValueError, r"`seed` must be an int in \[0, 2\*\*63\)"),
+        ({"summary": {"ctr": [1]}}, TypeError, "`summary` must be a pandas DataFrame"),
+        ({"timeseries": None}, TypeError, "`timeseries` must be a pandas DataFrame"),
+        ({"tables": {"../x": pd.DataFrame()}}, ValueError, "table names must be"),
+        ({"tables": {"ok": [1]}}, TypeError, r"`tables\['ok'\]` must be a pandas DataFrame"),
+        ({"source": "web"}, ValueError, "`source` must be one of"),
+        ({"name": 3}, TypeError, "`name` must be a str or None"),
+        ({"log_path": "/no/such/log.parquet"}, ValueError, "`log_path` must be a readable"),
+    ],
+)
+def test_bad_inputs_are_refused_before_anything_is_written(store, change, error, match):
+    with pytest.raises(error, match=match):
+        store.save(**{**make_run(), **change})
+    assert store.list().empty
+    assert list(store.tmp_dir.iterdir()) == []
+
+
+def test_root_comes_from_argument_then_env_then_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "env"))
+    assert resolve_root(tmp_path / "arg") == tmp_path / "arg"
+    assert resolve_root() == tmp_path / "env"
+    monkeypatch.delenv("ADLAB_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_root() == tmp_path / "home" / ".adlab"
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "env"))
+    store = RunStore.open()
+    assert store.root == tmp_path / "env" and (tmp_path / "env" / "catalog.duckdb").is_file()
+
+
+def test_catalogue_is_rebuilt_from_run_directories(store):
+    ids = [store.save(**make_run(i)) for i in range(3)]
+    before = store.list()
+    catalog = store.root / "catalog.duckdb"
+    catalog.unlink()
+    pd.testing.assert_frame_equal(RunStore.open(store.root).list(), before)
+    catalog.write_bytes(b"this is not a duckdb file" * 100)
+    pd.testing.assert_frame_equal(RunStore.open(store.root).list(), before)
+    assert [p for p in store.root.iterdir() if ".unreadable-" in p.name]
+    # A directory that was published but never catalogued (writer killed in between).
+    (store.runs_dir / ids[0]).rename(store.root / "aside")
+    assert len(store.list()) == 2
+    (store.root / "aside").rename(store.runs_dir / ids[0])
+    pd.testing.assert_frame_equal(store.list(), before)
+
+
+def test_foreign_entries_in_runs_are_ignored(store):
+    run_id = store.save(**make_run())
+    (store.runs_dir / "notes.txt").write_text("hi")
+    (store.runs_dir / "20990101-000000-000000-00000000").mkdir()  # a run id but no files
+    assert store.list()["run_id"].tolist() == [run_id]
+    with pytest.raises(RunNotFoundError):
+        store.load("20990101-000000-000000-00000000")
+
+
+def test_stale_work_dirs_are_removed_but_live_ones_kept(store):
+    dead = store.tmp_dir / "20260101-000000-000000-00000000.1.abcd"
+    dead.mkdir()
+    (dead / "summary.parquet").write_bytes(b"partial")
+    with locked_workdir(store.tmp_dir, "live") as live:
+        assert clean_stale(store.tmp_dir, grace=60) == []  # too young
+        assert clean_stale(store.tmp_dir, grace=0) == [dead]
+        assert live.is_dir()
+    assert list(store.tmp_dir.iterdir()) == []
+    dead.mkdir()
+    RunStore.open(store.root, stale_after=0)
+    assert not dead.exists()
+
+
+def test_store_files_are_where_the_docs_say(store):
+    run_id = store.save(**make_run(), tables={"allocation": pd.DataFrame({"a": [1]})})
+    files = sorted(
+        p.relative_to(store.runs_dir / run_id).as_posix()
+        for p in (store.runs_dir / run_id).rglob("*")
+        if p.is_file()
+    )
+    expected = "meta.json summary.parquet tables/allocation.parquet timeseries.parquet"
+    assert files == expected.split()
+    assert os.listdir(store.tmp_dir) == []

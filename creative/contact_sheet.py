@@ -1,0 +1,80 @@
+"""Contact sheets: many creatives on one grid image, for review."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PIL import Image, ImageDraw
+
+from creative.fonts import displayable, get_font
+
+__all__ = ["contact_sheet"]
+
+
+def contact_sheet(
+    images: Sequence[Image.Image],
+    *,
+    columns: int | None = None,
+    thumb: int = 270,
+    gap: int = 12,
+    labels: Sequence[str] | None = None,
+    background: str = "#f2f2f2",
+) -> Image.Image:
+    """Lay images out on a grid, each scaled to fit a ``thumb`` square.
+
+    Parameters
+    ----------
+    images : sequence of PIL.Image.Image
+        At least one.
+    columns : int, optional
+        Defaults to ``ceil(sqrt(len(images)))``.
+    thumb : int, default 270
+        Side of each cell in pixels, >= 16.
+    gap : int, default 12
+        Space between cells, >= 0.
+    labels : sequence of str, optional
+        One caption per image, drawn under its cell.
+    background : str, default "#f2f2f2"
+
+    Returns
+    -------
+    sheet : PIL.Image.Image
+        RGB.
+    """
+    n = len(images)
+    if n < 1:
+        raise ValueError("`images` must hold at least one image.")
+    if columns is None:
+        columns = math.ceil(math.sqrt(n))
+    if not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"`columns` must be an int >= 1; got {columns!r}.")
+    if not isinstance(thumb, int) or thumb < 16:
+        raise ValueError(f"`thumb` must be an int >= 16; got {thumb!r}.")
+    if not isinstance(gap, int) or gap < 0:
+        raise ValueError(f"`gap` must be an int >= 0; got {gap!r}.")
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"`labels` must have one entry per image ({n}); got {len(labels)}.")
+    caption = max(12, thumb // 14) if labels is not None else 0
+    rows = math.ceil(n / columns)
+    cell_h = thumb + (caption + gap // 2 if caption else 0)
+    sheet = Image.new(
+        "RGB", (gap + columns * (thumb + gap), gap + rows * (cell_h + gap)), background
+    )
+    draw = ImageDraw.Draw(sheet)
+    font = get_font(caption) if caption else None
+    for i, image in enumerate(images):
+        x = gap + (i % columns) * (thumb + gap)
+        y = gap + (i // columns) * (cell_h + gap)
+        scale = thumb / max(image.size)
+        small = image.convert("RGB").resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+            Image.Resampling.BILINEAR,
+        )
+        sheet.paste(small, (x + (thumb - small.width) // 2, y + (thumb - small.height) // 2))
+        if labels is not None and font is not None:
+            text = displayable(labels[i])
+            while text and font.getlength(text) > thumb:
+                text = text[:-1]
+            draw.text((x, y + thumb + gap // 2), text, font=font, fill=(40, 40, 40))
+    return sheet

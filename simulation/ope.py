@@ -247,6 +247,45 @@ class BaseEstimator:
         )
         return float(self._combine(terms.sum(axis=0), terms.shape[0]))
 
+    def bootstrap(
+        self,
+        *,
+        reward: np.ndarray,
+        action: np.ndarray,
+        pscore: np.ndarray,
+        action_dist: np.ndarray,
+        estimated_rewards: np.ndarray | None = None,
+        n_bootstrap: int = 1000,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Estimates on ``n_bootstrap`` resamples of the rows (with replacement).
+
+        The reward model predictions are held fixed (not refit per resample).
+
+        Parameters
+        ----------
+        reward, action, pscore, action_dist, estimated_rewards
+            As in :meth:`estimate`.
+        n_bootstrap : int, default=1000
+            Number of resamples.
+        rng : numpy.random.Generator
+            Source of the resampling.
+
+        Returns
+        -------
+        ndarray of shape (n_bootstrap,)
+            One estimate per resample; its standard deviation is a standard error.
+        """
+        _check_interval_args(0.05, n_bootstrap, rng)
+        terms = self._prepare(
+            reward=reward,
+            action=action,
+            pscore=pscore,
+            action_dist=action_dist,
+            estimated_rewards=estimated_rewards,
+        )
+        return self._combine(bootstrap_sums(terms, n_bootstrap, rng), terms.shape[0])
+
     def interval(
         self,
         *,
@@ -261,8 +300,8 @@ class BaseEstimator:
     ) -> tuple[float, float]:
         """Percentile bootstrap interval for the policy value.
 
-        Rows are resampled with replacement ``n_bootstrap`` times; the reward
-        model predictions are held fixed.
+        Rows are resampled with replacement ``n_bootstrap`` times (see
+        :meth:`bootstrap`); the reward model predictions are held fixed.
 
         Parameters
         ----------
@@ -281,14 +320,15 @@ class BaseEstimator:
             The ``alpha/2`` and ``1 - alpha/2`` quantiles of the bootstrap estimates.
         """
         _check_interval_args(alpha, n_bootstrap, rng)
-        terms = self._prepare(
+        boot = self.bootstrap(
             reward=reward,
             action=action,
             pscore=pscore,
             action_dist=action_dist,
             estimated_rewards=estimated_rewards,
+            n_bootstrap=n_bootstrap,
+            rng=rng,
         )
-        boot = self._combine(bootstrap_sums(terms, n_bootstrap, rng), terms.shape[0])
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         return float(low), float(high)
 

@@ -17,7 +17,15 @@ from creative.catalogue import CATALOGUE, GREETINGS, INTEREST_LABELS, MOTIFS, OF
 from creative.guardrails import check_creative
 from creative.record import Creative
 from creative.templates import TemplateSet, default_templates
-from creative.vocabulary import LANGUAGES, LAYOUTS, MOBILE_FIRST_LAYOUTS, OFFERS, PLACEMENTS, TONES
+from creative.vocabulary import (
+    INTEREST_KEYWORDS,
+    LANGUAGES,
+    LAYOUTS,
+    MOBILE_FIRST_LAYOUTS,
+    OFFERS,
+    PLACEMENTS,
+    TONES,
+)
 
 __all__ = [
     "POPULAR_CATEGORIES",
@@ -212,6 +220,14 @@ def _interest_p(audience: Audience) -> np.ndarray:
     return weights / weights.sum()
 
 
+def _keywords_for(audience: Audience, category: str) -> tuple[str, ...]:
+    # A keyword that belongs to the product's category reads better ("Looking for a yoga
+    # mat? Meet the Grip Yoga Mat"); keywords we cannot place fit any product.
+    known = INTEREST_KEYWORDS[category]
+    matching = tuple(k for k in audience.keywords if k in known)
+    return matching or audience.keywords
+
+
 def _collect(n: int, draw) -> GenerationReport:
     accepted: list[Creative] = []
     rejected: list[Creative] = []
@@ -333,6 +349,8 @@ def generate_for_segment(
     tone_p, interest_p = _profile_tone_p(audience), _interest_p(audience)
 
     def draw() -> Creative:
+        category = _pick(rng, audience.top_interests, interest_p)
+        keywords = _keywords_for(audience, category)
         return _compose(
             audience=audience,
             rng=rng,
@@ -340,12 +358,12 @@ def generate_for_segment(
             templates=templates,
             placement=placement,
             language=audience.language,
-            category=_pick(rng, audience.top_interests, interest_p),
+            category=category,
             tone=_pick(rng, TONES, tone_p),
             offer=_pick(rng, offers),
             layout=_pick(rng, layouts),
             greeting=audience.active_hours,
-            keyword=_pick(rng, audience.keywords) if audience.keywords else None,
+            keyword=_pick(rng, keywords) if keywords else None,
         )
 
     return _collect(n, draw)

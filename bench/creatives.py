@@ -1,0 +1,200 @@
+"""Benchmark the creative studio: images/s per size and format, per-user latency.
+
+Run ``python bench/creatives.py`` (about a minute) or ``--quick`` (tiny sizes, a
+few seconds, used by the smoke test). Every figure is also printed as a ratio
+to a reference measured in the same run on the same machine, so numbers from a
+busy or a different machine can still be compared:
+
+* images/s are divided by the reference "plain Pillow" rate: a blank canvas of
+  the same size, one line of text, encoded with Pillow's default settings;
+* per-user latency is divided by the same reference at 540x540.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from creative import (
+    Audience,
+    encode_image,
+    generate_for_segment,
+    generate_for_user,
+    generate_generic,
+    render,
+)
+from creative.encode import PNG_COMPRESS_LEVEL
+from creative.fonts import get_font
+from creative.vocabulary import (
+    INTEREST_KEYWORDS,
+    INTERESTS,
+    LANGUAGES,
+    PLACEMENTS,
+    TIMES_OF_DAY,
+)
+
+FORMATS = ("png", "jpeg", "webp")
+_CREATIVES: list = []
+
+
+def _init(creatives: list) -> None:
+    _CREATIVES[:] = creatives
+
+
+def _work(task: tuple[int, int, object, str]) -> int:
+    start, stop, size, fmt = task
+    total = 0
+    for i in range(start, stop):
+        creative = _CREATIVES[i % len(_CREATIVES)]
+        total += len(encode_image(render(creative, size), fmt))
+    return total
+
+
+def _baseline(size: tuple[int, int], fmt: str) -> bytes:
+    # The reference: what "draw some text and save it" costs with Pillow's defaults.
+    image = Image.new("RGB", size, (20, 33, 61))
+    ImageDraw.Draw(image).text(
+        (size[0] // 10, size[1] // 2), "Plain Pillow reference", font=get_font(48), fill="white"
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt.upper())
+    return buffer.getvalue()
+
+
+def _rate(fn, n: int) -> float:
+    fn()  # warm caches (fonts, glyph advances)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return n / (time.perf_counter() - t0)
+
+
+def _creatives(n: int, seed: int) -> list:
+    rng = np.random.default_rng(seed)
+    out = list(generate_generic(max(1, n // 3), rng).accepted)
+    for lang in LANGUAGES:
+        seg = Audience(
+            kind="segment",
+            audience_id=f"bench-{lang}",
+            name="bench",
+            top_interests=("gaming", "beauty", "outdoors"),
+            keywords=("gaming headset", "sunscreen", "hiking boots"),
+            active_hours="night",
+            mobile_share=0.5,
+            price_sensitivity=0.7,
+            language=lang,
+        )
+        out += generate_for_segment(seg, max(1, n // 3), rng).accepted
+    return out
+
+
+def _users(n: int, seed: int) -> list[Audience]:
+    rng = np.random.default_rng(seed)
+    users = []
+    for i in range(n):
+        interests = tuple(rng.choice(INTERESTS, size=2, replace=False).tolist())
+        users.append(
+            Audience(
+                kind="user",
+                audience_id=f"user-{i}",
+                name=f"user {i}",
+                top_interests=interests,
+                keywords=(str(rng.choice(INTEREST_KEYWORDS[interests[0]])),),
+                active_hours=str(rng.choice(TIMES_OF_DAY)),
+                mobile_share=float(rng.random()),
+                price_sensitivity=float(rng.random()),
+                language=str(rng.choice(LANGUAGES)),
+            )
+        )
+    return users
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, few images")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be >= 1")
+
+    sizes = {"tiny": (200, 200)} if args.quick else dict(PLACEMENTS)
+    n_images = 6 if args.quick else 48
+    n_pool = 12 if args.quick else 240
+    n_users = 20 if args.quick else 400
+    creatives = _creatives(24, args.seed)
+    print(f"creative bench: {len(creatives)} creatives, {args.workers} worker process(es)")
+    print(f"PNG: creative.encode writer, filter none, zlib level {PNG_COMPRESS_LEVEL}")
+
+    # --- PNG encoders on one finished feed image --------------------------------------
+    size_feed = (200, 200) if args.quick else PLACEMENTS["feed"]
+    image = render(creatives[0], size_feed)
+    for label, fn in (
+        ("adlab writer, level 1", lambda: encode_image(image, "png")),
+        ("Pillow compress_level=1", lambda: image.save(io.BytesIO(), "PNG", compress_level=1)),
+        ("Pillow default (6)", lambda: image.save(io.BytesIO(), "PNG")),
+    ):
+        print(f"  PNG encode {label:<26} {1000 / _rate(fn, max(3, n_images // 2)):7.2f} ms")
+
+    # --- throughput per size and format ------------------------------------------------
+    print()
+    header = f"{'size':<8}{'format':<7}{'ref img/s':>10}{'1 proc':>9}{'x ref':>7}"
+    header += f"{f'{args.workers} proc':>9}{'x ref':>7}"
+    print(header)
+    pool = ProcessPoolExecutor(args.workers, initializer=_init, initargs=(creatives,))
+    try:
+        list(pool.map(_work, [(0, 1, size_feed, "png")] * args.workers))  # start workers
+        _init(creatives)
+        for name, size in sizes.items():
+            for fmt in FORMATS:
+                ref = _rate(lambda size=size, fmt=fmt: _baseline(size, fmt), n_images)
+                t0 = time.perf_counter()
+                _work((0, n_images, size, fmt))
+                one = n_images / (time.perf_counter() - t0)
+                chunk = max(1, n_pool // (args.workers * 4))
+                tasks = [(i, min(i + chunk, n_pool), size, fmt) for i in range(0, n_pool, chunk)]
+                t0 = time.perf_counter()
+                list(pool.map(_work, tasks))
+                many = n_pool / (time.perf_counter() - t0)
+                print(
+                    f"{name:<8}{fmt:<7}{ref:>10.1f}{one:>9.1f}{one / ref:>7.2f}"
+                    f"{many:>9.1f}{many / ref:>7.2f}"
+                )
+    finally:
+        pool.shutdown()
+
+    # --- per-user latency --------------------------------------------------------------
+    users = _users(n_users, args.seed + 1)
+    rng = np.random.default_rng(args.seed + 2)
+    size_user = (200, 200) if args.quick else PLACEMENTS["preview"]
+    render(generate_for_user(users[0], rng), size_user)
+    times = []
+    for user in users:
+        t0 = time.perf_counter()
+        render(generate_for_user(user, rng), size_user)
+        times.append(time.perf_counter() - t0)
+    ref_ms = 1000 / _rate(lambda: _baseline(size_user, "png"), max(3, n_images))
+    p50, p95 = (1000 * float(np.percentile(times, q)) for q in (50, 95))
+    print()
+    print(
+        f"per-user creative (generate_for_user + {size_user[0]}x{size_user[1]} render), "
+        f"{n_users} users:"
+    )
+    print(f"  p50 {p50:6.2f} ms ({p50 / ref_ms:.2f} x ref)")
+    print(f"  p95 {p95:6.2f} ms ({p95 / ref_ms:.2f} x ref)")
+    print(f"  ref: plain Pillow text + PNG at {size_user[0]}x{size_user[1]}: {ref_ms:.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

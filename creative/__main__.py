@@ -1,0 +1,347 @@
+"""Command line: render creatives for segments, with a manifest and contact sheets.
+
+Usage::
+
+    python -m creative render [--preset default | --audiences FILE.csv|FILE.toml]
+        [--segments all|ID,...] [--per-segment N] [--size feed|story|link|preview]
+        [--lang en|ko] [--templates FILE.toml] [--out DIR] [--seed S]
+        [--format png|jpeg|webp]
+
+This module is an entry point, so it may ask ``simulation`` for its default
+segments; the library modules of ``creative`` never import ``simulation``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from creative.audience import Audience
+from creative.audience_io import read_audiences
+from creative.contact_sheet import contact_sheet
+from creative.encode import FORMATS, encode_image
+from creative.generate import GenerationReport, generate_for_segment, generate_generic
+from creative.record import Creative
+from creative.render import render
+from creative.templates import TemplateSet, load_templates
+from creative.vocabulary import LANGUAGES, PLACEMENTS
+
+__all__ = ["DEMO_AUDIENCES", "MANIFEST_COLUMNS", "main"]
+
+#: Columns of ``manifest.csv``, in order.
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "variant_id",
+    "audience",
+    "segment",
+    "headline",
+    "body",
+    "cta",
+    "tone",
+    "offer",
+    "palette",
+    "layout",
+    "language",
+    "size",
+    "guardrail",
+    "reason",
+    "file",
+)
+
+#: Used by ``--preset default`` while ``simulation.population`` cannot be imported.
+DEMO_AUDIENCES: tuple[Audience, ...] = (
+    Audience(
+        kind="segment",
+        audience_id="segment-0",
+        name="Night-owl gamers, mobile, deal-seekers",
+        top_interests=("gaming", "tech", "music"),
+        keywords=("gaming headset", "mechanical keyboard", "rpg"),
+        active_hours="night",
+        mobile_share=0.85,
+        price_sensitivity=0.8,
+        language="en",
+        size=1200,
+    ),
+    Audience(
+        kind="segment",
+        audience_id="segment-1",
+        name="Morning wellness, desktop, premium",
+        top_interests=("fitness", "beauty", "food"),
+        keywords=("yoga mat", "vitamin c serum", "matcha"),
+        active_hours="morning",
+        mobile_share=0.3,
+        price_sensitivity=0.2,
+        language="en",
+        size=900,
+    ),
+    Audience(
+        kind="segment",
+        audience_id="segment-2",
+        name="서울 여행·아웃도어, 저녁",
+        top_interests=("travel", "outdoors", "home"),
+        keywords=("제주 항공권", "캠핑 텐트", "등산화"),
+        active_hours="evening",
+        mobile_share=0.6,
+        price_sensitivity=0.5,
+        language="ko",
+        size=700,
+    ),
+)
+
+
+class _UsageError(Exception):
+    """Bad input: reported as one ``error:`` line and exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1; got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0; got {value}")
+    return value
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="python -m creative", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    r = sub.add_parser("render", help="render creatives for segments")
+    source = r.add_mutually_exclusive_group()
+    source.add_argument(
+        "--preset", choices=["default"], help="the simulator's default segments (the default)"
+    )
+    source.add_argument("--audiences", type=Path, help="segment profiles, .csv or .toml")
+    r.add_argument("--segments", default="all", help="'all' or comma-separated audience ids")
+    r.add_argument("--per-segment", type=_positive_int, default=6, help="variants per segment")
+    r.add_argument("--size", choices=list(PLACEMENTS), default="feed")
+    r.add_argument("--lang", choices=list(LANGUAGES), help="force the copy language")
+    r.add_argument("--templates", type=Path, help="extra copy templates, .toml")
+    r.add_argument("--out", type=Path, default=Path("creatives"), help="output directory")
+    r.add_argument("--seed", type=_seed, default=0)
+    r.add_argument("--format", choices=list(FORMATS), default="png")
+    return parser
+
+
+def _preset_audiences(seed: int) -> list[Audience]:
+    try:
+        # Imported here, not at the top: only the entry point may know the simulator.
+        from simulation.population import default_audiences
+    except ImportError:
+        print(
+            "note: simulation.population.default_audiences is not available; "
+            "using the 3 built-in demo segments.",
+            file=sys.stderr,
+        )
+        return list(DEMO_AUDIENCES)
+    return list(default_audiences(seed=seed))
+
+
+def _select(audiences: list[Audience], spec: str) -> list[Audience]:
+    if spec.strip() == "all":
+        return audiences
+    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    if not wanted:
+        raise _UsageError("--segments must be 'all' or comma-separated audience ids.")
+    by_id = {a.audience_id: a for a in audiences}
+    unknown = [s for s in wanted if s not in by_id]
+    if unknown:
+        raise _UsageError(f"unknown segment(s) {unknown}; known: {sorted(by_id)}.")
+    return [by_id[s] for s in dict.fromkeys(wanted)]
+
+
+def _rng(seed: int, audience_id: str) -> np.random.Generator:
+    # One stream per audience, keyed by its id: choosing other segments does not
+    # change this segment's variants.
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(audience_id.encode())]))
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "audience"
+
+
+def _row(creative: Creative, segment: str, size: str, file: str) -> dict[str, str]:
+    return {
+        "variant_id": creative.creative_id,
+        "audience": creative.audience.name,
+        "segment": segment,
+        "headline": creative.headline,
+        "body": creative.body,
+        "cta": creative.cta,
+        "tone": creative.tone,
+        "offer": creative.offer,
+        "palette": creative.palette.name,
+        "layout": creative.layout,
+        "language": creative.language,
+        "size": size,
+        "guardrail": "pass" if creative.guardrail.passed else "reject",
+        "reason": "; ".join(creative.guardrail.reasons),
+        "file": file,
+    }
+
+
+def _write_outputs(
+    work: Path, reports: list[tuple[str, GenerationReport]], size: str, fmt: str
+) -> tuple[int, Counter]:
+    total = sum(len(r.creatives) for _, r in reports)
+    rows, rejections = [], Counter()
+    with tqdm(
+        total=total, desc="rendering", unit="img", disable=not sys.stderr.isatty()
+    ) as progress:
+        for segment, report in reports:
+            folder = work / _safe_name(segment)
+            folder.mkdir()
+            accepted_images = []
+            for creative in report.creatives:
+                image = render(creative, size, fmt=fmt)
+                name = f"{creative.creative_id}.{'jpg' if fmt == 'jpeg' else fmt}"
+                if not creative.guardrail.passed:
+                    (folder / "rejected").mkdir(exist_ok=True)
+                    name = f"rejected/{name}"
+                else:
+                    accepted_images.append((creative, image))
+                (folder / name).write_bytes(encode_image(image, fmt))
+                rows.append(_row(creative, segment, size, f"{folder.name}/{name}"))
+                progress.update(1)
+            rejections.update(report.rejection_counts)
+            if accepted_images:
+                sheet = contact_sheet(
+                    [im for _, im in accepted_images],
+                    labels=[f"{c.tone} · {c.layout} · {c.offer}" for c, _ in accepted_images],
+                )
+                (folder / "contact_sheet.png").write_bytes(encode_image(sheet, "png"))
+    with (work / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows), rejections
+
+
+def _publish(work: Path, out: Path) -> None:
+    # Replace the output directory in one rename; an old output is removed only after.
+    if out.exists():
+        if not out.is_dir():
+            raise _UsageError(f"--out {out} exists and is not a directory.")
+        if any(out.iterdir()) and not (out / "manifest.csv").is_file():
+            raise _UsageError(
+                f"--out {out} is a non-empty directory that is not a previous output "
+                "(no manifest.csv); refusing to replace it."
+            )
+        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+        os.replace(out, old / "out")
+        os.replace(work, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, out)
+
+
+def _run(args: argparse.Namespace) -> str:
+    templates: TemplateSet | None = load_templates(args.templates) if args.templates else None
+    if args.audiences is not None:
+        audiences = read_audiences(args.audiences)
+    else:
+        audiences = _preset_audiences(args.seed)
+    audiences = _select(audiences, args.segments)
+    if args.lang:
+        audiences = [dataclasses.replace(a, language=args.lang) for a in audiences]
+
+    reports = [
+        (
+            "generic",
+            generate_generic(
+                args.per_segment,
+                _rng(args.seed, "generic"),
+                language=args.lang or "en",
+                templates=templates,
+                placement=args.size,
+            ),
+        )
+    ]
+    for audience in audiences:
+        reports.append(
+            (
+                audience.audience_id,
+                generate_for_segment(
+                    audience,
+                    args.per_segment,
+                    _rng(args.seed, audience.audience_id),
+                    templates=templates,
+                    placement=args.size,
+                ),
+            )
+        )
+
+    out = args.out.resolve()
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--out {args.out} exists and is not a directory.")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    except OSError as exc:
+        raise _UsageError(f"cannot write to {args.out}: {exc.strerror or exc}.") from None
+    try:
+        n, rejections = _write_outputs(work, reports, args.size, args.format)
+        _publish(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    why = ", ".join(f"{k} {v}" for k, v in sorted(rejections.items()))
+    n_rejected = sum(len(r.rejected) for _, r in reports)
+    return (
+        f"wrote {n} images ({n_rejected} rejected{': ' + why if why else ''}) "
+        f"for {len(reports)} audiences (incl. generic) to {args.out}/manifest.csv"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; defaults to ``sys.argv[1:]``.
+
+    Returns
+    -------
+    code : int
+        0 on success, 2 on bad input (after one ``error: ...`` line on stderr).
+    """
+    try:
+        args = _build_parser().parse_args(argv)
+        print(_run(args))
+    except (_UsageError, ValueError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -474,7 +474,13 @@ def read_log(
     Raises
     ------
     ValueError
-        When the file is not an adlab log or no row matches the filters.
+        When the file is not an adlab log, no row matches the filters, or the
+        rows come from more than one targeting level (their arms differ).
+
+    Notes
+    -----
+    The engine pads the ``q_true_*`` columns of a level with fewer arms than the
+    widest level with nulls; ``n_arms`` is then that level's own arm count.
     """
     path = Path(path)
     if not path.is_file():
@@ -492,14 +498,25 @@ def read_log(
     if table.num_rows == 0:
         raise ValueError(f"no rows in {str(path)!r} match the filters {filters}.")
     frame = table.to_pandas()
+    levels = sorted(frame["level"].unique().tolist())
+    if len(levels) > 1:
+        raise ValueError(
+            f"{str(path)!r} mixes the targeting levels {levels}, whose arms differ; "
+            "choose one with `level`."
+        )
     x_cols = _prefixed(frame.columns, "x_")
     q_cols = _prefixed(frame.columns, "q_true_")
     q = frame[q_cols].to_numpy(dtype=np.float64, na_value=np.nan)
     nulls = np.isnan(q)
     if nulls.all():
         q = None
-    elif nulls.any():
-        raise ValueError(f"{str(path)!r} has ground truth for some rows only.")
+    else:
+        # A level with fewer arms than the file's widest level has all-null
+        # trailing q_true columns: its arms are the leading columns with truth.
+        n_arms = int(np.flatnonzero(~nulls.all(axis=0))[-1]) + 1
+        q = q[:, :n_arms]
+        if np.isnan(q).any():
+            raise ValueError(f"{str(path)!r} has ground truth for some rows only.")
     meta = {"source": str(path), "format": "adlab"}
     for name in ("policy", "level", "seed"):
         values = frame[name].unique()

@@ -51,7 +51,7 @@ def obd_dir() -> Path:
 
 
 def _find_csv(path: Path) -> Path:
-    if path.is_file():
+    if path.is_file() and path.suffix.lower() == ".csv":
         return path
     if path.is_dir():
         own = path / f"{path.name}.csv"
@@ -97,7 +97,10 @@ def read_obd(
         When the file is missing or lacks a required column.
     """
     csv = _find_csv(Path(path))
-    frame = pd.read_csv(csv, index_col=0)
+    try:
+        frame = pd.read_csv(csv, index_col=0)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"cannot read {str(csv)!r} as an Open Bandit Dataset log: {exc}") from None
     required = ("item_id", "position", "click", "propensity_score")
     missing = [c for c in required if c not in frame.columns]
     if missing:

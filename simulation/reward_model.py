@@ -7,6 +7,9 @@ correction term unbiased even with a flexible model.
 
 Two designs:
 
+The default model is a standardized logistic regression for 0/1 rewards and a
+standardized ridge regression for other rewards.
+
 - ``"per_arm"`` (default): one scikit-learn model per arm on that arm's rows;
   it captures any context-by-arm interaction. Fitting loops over arms and
   folds (scikit-learn fits cannot be stacked on an arm axis).
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -33,9 +36,23 @@ __all__ = ["MODES", "default_model", "fit_reward_model"]
 MODES: tuple[str, ...] = ("per_arm", "joint")
 
 
-def default_model():
-    """Standardized logistic regression, the default model for binary rewards."""
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+def default_model(reward: np.ndarray | None = None):
+    """The default model for these rewards.
+
+    Parameters
+    ----------
+    reward : ndarray of shape (n_rounds,), optional
+        Observed rewards; binary (0/1) rewards, or none given, get a classifier.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Standardized logistic regression for binary rewards, standardized ridge
+        regression otherwise.
+    """
+    if reward is None or np.isin(reward, (0.0, 1.0)).all():
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    return make_pipeline(StandardScaler(), Ridge())
 
 
 def _fit_predict(model, x_train, y_train, x_pred) -> np.ndarray:
@@ -84,8 +101,8 @@ def fit_reward_model(
         Number of cross-fitting folds, ``>= 2`` and ``<= n_rounds``.
     model : scikit-learn estimator, optional
         Classifier (binary or multi-class over reward values) or regressor;
-        cloned for each fit. Defaults to :func:`default_model`. Use a regressor
-        such as ``Ridge()`` for continuous rewards.
+        cloned for each fit. Default: :func:`default_model` of ``reward``
+        (logistic regression for 0/1 rewards, ridge regression otherwise).
     mode : {"per_arm", "joint"}, default="per_arm"
         One model per arm, or one model on contexts plus one-hot actions.
 
@@ -127,7 +144,7 @@ def fit_reward_model(
         raise ValueError(f"`n_folds` must be an int in [2, n_rounds={n}]; got {n_folds}.")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"`rng` must be a numpy.random.Generator; got {type(rng).__name__}.")
-    model = default_model() if model is None else model
+    model = default_model(reward) if model is None else model
 
     # Balanced random folds: a permutation cut into n_folds near-equal parts.
     fold = np.empty(n, dtype=np.int64)

@@ -1,0 +1,377 @@
+"""``python -m simulation ope``: evaluate a registered policy on a log, off-policy.
+
+Design (train then evaluate, on one log):
+
+1. The log's rows, in file order, are split: the first ``--train-fraction``
+   train the policy, the rest evaluate it. Training *replays* the logged
+   actions and rewards through ``policy.update`` in one batch (the policy does
+   not choose during training: the log only knows the logged arm's reward).
+2. The trained policy's ``action_probabilities`` on the evaluation rows give
+   ``action_dist``; the estimators score it with the logged propensities.
+3. ``dm``/``dr`` and variants use a cross-fitted reward model
+   (:func:`simulation.reward_model.fit_reward_model`) fit over the whole log,
+   so no row's prediction comes from a model that saw that row.
+4. Intervals are 95% percentile bootstraps; every estimator uses the same
+   resamples (one seed), so their intervals are comparable.
+5. For simulated logs with ground truth (``q_true_*``) the true value of the
+   policy on the evaluation rows, ``mean_i sum_a pi(a|x_i) q_true(x_i, a)``, and
+   each estimator's error are reported too.
+
+One ``--seed`` drives policy randomness, reward-model folds and the bootstrap
+through independent streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.cli_common import UsageError, positive_int
+from simulation.logs import LoggedFeedback, import_log, is_adlab_log, read_log
+from simulation.ope import ESTIMATORS, check_ope_inputs
+from simulation.reward_model import fit_reward_model
+
+__all__ = ["DEFAULT_ESTIMATORS", "OPEReport", "evaluate_policy", "load_any_log", "register"]
+
+DEFAULT_ESTIMATORS = "ips,snips,dm,dr"
+FORMATS = ("auto", "adlab", "obd", "csv")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class OPEReport:
+    """Estimates of one policy's value on one log.
+
+    Parameters
+    ----------
+    policy : str
+        Evaluation policy name.
+    estimators : tuple of str
+        Estimator names, one per entry of the arrays below.
+    estimate, low, high : ndarray of shape (n_estimators,)
+        Point estimates and interval bounds.
+    n_train, n_eval : int
+        Rows used to train the policy and to evaluate it.
+    logging_value : float
+        Mean observed reward on the evaluation rows (the logging policy's value).
+    truth : float or None
+        Ground-truth value on the evaluation rows, when the log has it.
+    alpha : float
+        Interval level is ``1 - alpha``.
+    """
+
+    policy: str
+    estimators: tuple[str, ...]
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n_train: int
+    n_eval: int
+    logging_value: float
+    truth: float | None
+    alpha: float = 0.05
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per estimator; ``truth`` and ``error`` columns when known."""
+        frame = pd.DataFrame(
+            {
+                "estimator": list(self.estimators),
+                "estimate": self.estimate,
+                "ci_low": self.low,
+                "ci_high": self.high,
+            }
+        )
+        if self.truth is not None:
+            frame["truth"] = self.truth
+            frame["error"] = self.estimate - self.truth
+            frame["covered"] = (self.low <= self.truth) & (self.truth <= self.high)
+        return frame
+
+
+def evaluate_policy(
+    log: LoggedFeedback,
+    policy,
+    *,
+    policy_name: str,
+    estimators: tuple[str, ...],
+    train_fraction: float,
+    rng: np.random.Generator,
+    n_bootstrap: int = 1000,
+    alpha: float = 0.05,
+    n_folds: int = 5,
+) -> OPEReport:
+    """Train ``policy`` on the head of ``log`` and estimate its value on the tail.
+
+    Parameters
+    ----------
+    log : LoggedFeedback
+        The logged feedback, rows in time order.
+    policy : object
+        A policy with ``reset(n_arms, n_features)``, ``update(contexts, arms,
+        rewards)`` and ``action_probabilities(contexts, rng) -> (n, n_arms)``.
+    policy_name : str
+        Name for the report.
+    estimators : tuple of str
+        Keys of :data:`simulation.ope.ESTIMATORS`.
+    train_fraction : float
+        Share of rows, in ``[0, 1)``, used to train the policy.
+    rng : numpy.random.Generator
+        Parent generator; independent streams are spawned from it.
+    n_bootstrap : int, default=1000
+    alpha : float, default=0.05
+    n_folds : int, default=5
+        Reward-model cross-fitting folds.
+
+    Returns
+    -------
+    OPEReport
+    """
+    unknown = [name for name in estimators if name not in ESTIMATORS]
+    if unknown:
+        raise ValueError(f"unknown estimator {unknown[0]!r}; choose from {sorted(ESTIMATORS)}.")
+    if not 0 <= train_fraction < 1:
+        raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
+    n_train = int(np.floor(train_fraction * log.n_rounds))
+    if n_train >= log.n_rounds:
+        raise ValueError("no rows left to evaluate on; lower `train_fraction`.")
+    policy_rng, model_rng, boot_rng = rng.spawn(3)
+    train, evaluation = log.take(slice(0, n_train)), log.take(slice(n_train, None))
+
+    policy.reset(n_arms=log.n_arms, n_features=log.n_features)
+    if n_train:
+        policy.update(train.context, train.action, train.reward)
+    action_dist = np.asarray(
+        policy.action_probabilities(evaluation.context, policy_rng), dtype=np.float64
+    )
+    try:
+        check_ope_inputs(
+            reward=evaluation.reward,
+            action=evaluation.action,
+            pscore=evaluation.pscore,
+            action_dist=action_dist,
+        )
+    except ValueError as exc:
+        raise ValueError(f"policy {policy_name!r} gave bad action probabilities: {exc}") from None
+
+    q = None
+    if any(ESTIMATORS[name].requires_estimated_rewards for name in estimators):
+        q = fit_reward_model(
+            log.context,
+            log.action,
+            log.reward,
+            n_arms=log.n_arms,
+            rng=model_rng,
+            n_folds=min(n_folds, log.n_rounds),
+        )[n_train:]
+    arrays = dict(
+        reward=evaluation.reward,
+        action=evaluation.action,
+        pscore=evaluation.pscore,
+        action_dist=action_dist,
+        estimated_rewards=q,
+    )
+    # One seed for every estimator: all intervals use the same bootstrap resamples.
+    boot_seed = boot_rng.integers(2**63)
+    estimate, low, high = [], [], []
+    for name in estimators:
+        est = ESTIMATORS[name]()
+        estimate.append(est.estimate(**arrays))
+        bounds = est.interval(
+            **arrays, alpha=alpha, n_bootstrap=n_bootstrap, rng=np.random.default_rng(boot_seed)
+        )
+        low.append(bounds[0])
+        high.append(bounds[1])
+    truth = None
+    if evaluation.expected_reward is not None:
+        truth = evaluation.ground_truth_value(action_dist)
+    return OPEReport(
+        policy=policy_name,
+        estimators=tuple(estimators),
+        estimate=np.array(estimate),
+        low=np.array(low),
+        high=np.array(high),
+        n_train=n_train,
+        n_eval=evaluation.n_rounds,
+        logging_value=evaluation.on_policy_value(),
+        truth=truth,
+        alpha=alpha,
+    )
+
+
+def _looks_like_obd(path: Path) -> bool:
+    if path.is_dir():
+        return True
+    if path.suffix.lower() != ".csv":
+        return False
+    header = pd.read_csv(path, nrows=0).columns
+    return "item_id" in header and "propensity_score" in header
+
+
+def load_any_log(
+    path: str | os.PathLike,
+    fmt: str = "auto",
+    *,
+    level: str | None = None,
+    logging_policy: str | None = None,
+) -> LoggedFeedback:
+    """Read a log in one of the supported formats.
+
+    Parameters
+    ----------
+    path : str or Path
+        The log file (or an OBD campaign folder).
+    fmt : {"auto", "adlab", "obd", "csv"}, default="auto"
+        ``adlab``: written by :class:`simulation.logs.BanditLogWriter`; ``obd``:
+        Open Bandit Dataset; ``csv``: a user's CSV or Parquet file read by
+        :func:`simulation.logs.import_log`. ``auto`` picks from the file.
+    level, logging_policy : str, optional
+        Row filters for adlab logs (targeting level, logging policy name).
+
+    Returns
+    -------
+    LoggedFeedback
+    """
+    from simulation.obd import read_obd
+
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"no log file at {str(path)!r}.")
+    if fmt == "auto":
+        if is_adlab_log(path):
+            fmt = "adlab"
+        elif _looks_like_obd(path):
+            fmt = "obd"
+        else:
+            fmt = "csv"
+    if fmt != "adlab" and (level is not None or logging_policy is not None):
+        raise ValueError("--level and --logging-policy apply to adlab logs only.")
+    if fmt == "adlab":
+        return read_log(path, level=level, policy=logging_policy)
+    if fmt == "obd":
+        return read_obd(path)
+    if fmt == "csv":
+        return import_log(path)
+    raise ValueError(f"`format` must be one of {list(FORMATS)}; got {fmt!r}.")
+
+
+def _policy_registry() -> dict[str, type]:
+    """The policy registry, imported only when the command runs."""
+    try:
+        from simulation.policies import POLICIES
+    except ImportError as exc:
+        raise UsageError(f"the policy registry is not available ({exc}).") from None
+    return POLICIES
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}")
+    return value
+
+
+def _write_csv_atomic(frame: pd.DataFrame, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "ope.csv"
+    tmp = out_dir / f".ope.csv.{os.getpid()}.tmp"
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``ope``: read, evaluate, print, optionally write ``ope.csv``."""
+    names = tuple(name.strip() for name in args.estimators.split(",") if name.strip())
+    if not names:
+        raise UsageError("--estimators must name at least one estimator.")
+    for name in names:
+        if name not in ESTIMATORS:
+            raise UsageError(f"unknown estimator {name!r}; choose from {sorted(ESTIMATORS)}.")
+    policies = _policy_registry()
+    if args.policy not in policies:
+        raise UsageError(f"unknown policy {args.policy!r}; choose from {sorted(policies)}.")
+    if getattr(policies[args.policy], "uses_ground_truth", False):
+        raise UsageError(
+            f"policy {args.policy!r} reads the true expected rewards; it cannot be "
+            "evaluated from a log."
+        )
+    out_dir = Path(args.out) if args.out else None
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out must be a directory; {str(out_dir)!r} is a file.")
+    try:
+        log = load_any_log(
+            args.log, args.format, level=args.level, logging_policy=args.logging_policy
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        report = evaluate_policy(
+            log,
+            policies[args.policy](),
+            policy_name=args.policy,
+            estimators=names,
+            train_fraction=args.train_fraction,
+            rng=np.random.default_rng(args.seed),
+            n_bootstrap=args.n_bootstrap,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    frame = report.to_frame()
+    print(
+        f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
+        f"evaluated on {report.n_eval} rows; logging policy's mean reward "
+        f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
+        f"({args.n_bootstrap} resamples)"
+    )
+    if report.truth is not None:
+        print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    if out_dir is not None:
+        try:
+            path = _write_csv_atomic(frame, out_dir)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {str(out_dir)!r}: {exc.strerror or exc}") from None
+        print(f"wrote {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the ``ope`` sub-command."""
+    parser = subparsers.add_parser(
+        "ope",
+        help="estimate a policy's value from logged bandit feedback",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
+    parser.add_argument("--policy", required=True, help="registered policy name")
+    parser.add_argument(
+        "--estimators",
+        default=DEFAULT_ESTIMATORS,
+        help=f"comma-separated estimator names (default {DEFAULT_ESTIMATORS}; "
+        f"available: {','.join(ESTIMATORS)})",
+    )
+    parser.add_argument("--out", help="directory for ope.csv")
+    parser.add_argument(
+        "--train-fraction",
+        type=_fraction,
+        default=0.5,
+        help="share of the log's first rows used to train the policy (default 0.5)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--format", choices=FORMATS, default="auto", help="log format")
+    parser.add_argument("--level", help="adlab logs: keep the rows of this targeting level")
+    parser.add_argument("--logging-policy", help="adlab logs: keep the rows logged by this policy")
+    parser.add_argument(
+        "--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)"
+    )
+    parser.set_defaults(handler=run)

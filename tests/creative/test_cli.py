@@ -1,0 +1,231 @@
+import csv
+import re
+import sys
+
+import pytest
+
+from creative.__main__ import DEMO_AUDIENCES, MANIFEST_COLUMNS, main
+
+HEADER = "audience_id,name,top_interests,keywords,active_hours,"
+HEADER += "mobile_share,price_sensitivity,language,size\n"
+CSV = (
+    HEADER
+    + """gamers,Night-owl gamers,gaming;tech,gaming headset|rpg,night,0.9,0.9,en,500
+wellness,Morning wellness,fitness;beauty,yoga mat,morning,0.2,0.1,en,300
+여행,여행 좋아하는 분들,travel;outdoors,캠핑 텐트,evening,0.6,0.5,ko,
+"""
+)
+
+TOML = """
+[[audience]]
+audience_id = "pets"
+name = "Pet parents"
+top_interests = ["pets", "home"]
+keywords = ["cat tree"]
+active_hours = "evening"
+mobile_share = 0.7
+price_sensitivity = 0.6
+"""
+
+
+@pytest.fixture
+def audiences_csv(tmp_path):
+    path = tmp_path / "segments.csv"
+    path.write_text(CSV, encoding="utf-8")
+    return path
+
+
+def run(args, capsys):
+    code = main(["render", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def read_manifest(out):
+    with (out / "manifest.csv").open(encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return reader.fieldnames, list(reader)
+
+
+def test_render_from_csv(tmp_path, audiences_csv, capsys):
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        ["--audiences", str(audiences_csv), "--per-segment", "3", "--size", "preview",
+         "--out", str(out), "--seed", "4"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "manifest.csv" in stdout
+    header, rows = read_manifest(out)
+    assert tuple(header) == MANIFEST_COLUMNS
+    segments = {r["segment"] for r in rows}
+    assert segments == {"generic", "gamers", "wellness", "여행"}
+    assert {r["guardrail"] for r in rows} <= {"pass", "reject"}
+    for r in rows:
+        assert (out / r["file"]).is_file()
+        assert r["size"] == "preview"
+        assert (r["reason"] == "") == (r["guardrail"] == "pass")
+    for segment in segments:
+        passed = [r for r in rows if r["segment"] == segment and r["guardrail"] == "pass"]
+        assert len(passed) == 3
+        folder = out / passed[0]["file"].split("/")[0]
+        assert (folder / "contact_sheet.png").is_file()
+    assert all(r["audience"] == "Everyone" for r in rows if r["segment"] == "generic")
+    assert {r["language"] for r in rows if r["segment"] == "여행"} == {"ko"}
+    # Nothing but the output directory is left beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "segments.csv"]
+
+
+def test_same_seed_same_outputs(tmp_path, audiences_csv, capsys):
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        args = ["--audiences", str(audiences_csv), "--per-segment", "2", "--size", "preview"]
+        assert run([*args, "--out", str(out)], capsys)[0] == 0
+        outputs.append(
+            {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+        )
+    assert outputs[0] == outputs[1]
+
+
+def test_toml_audiences_segments_lang_and_format(tmp_path, capsys):
+    path = tmp_path / "a.toml"
+    path.write_text(TOML)
+    out = tmp_path / "out"
+    code, _, err = run(
+        ["--audiences", str(path), "--segments", "pets", "--per-segment", "2", "--lang", "ko",
+         "--format", "jpeg", "--size", "preview", "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    _, rows = read_manifest(out)
+    assert {r["segment"] for r in rows} == {"generic", "pets"}
+    assert {r["language"] for r in rows} == {"ko"}
+    assert all(r["file"].endswith(".jpg") for r in rows)
+
+
+def test_preset_default_falls_back_to_demo_segments(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "simulation.population", None)  # import fails
+    out = tmp_path / "out"
+    code, _, err = run(
+        ["--preset", "default", "--per-segment", "1", "--size", "preview", "--out", str(out)],
+        capsys,
+    )
+    assert code == 0
+    assert "built-in demo segments" in err
+    _, rows = read_manifest(out)
+    assert {r["segment"] for r in rows} == {"generic"} | {a.audience_id for a in DEMO_AUDIENCES}
+
+
+def test_preset_default_uses_the_simulator_when_available(tmp_path, capsys, monkeypatch):
+    import types
+
+    fake = types.ModuleType("simulation.population")
+    fake.default_audiences = lambda seed=0: [DEMO_AUDIENCES[1]]
+    monkeypatch.setitem(sys.modules, "simulation.population", fake)
+    out = tmp_path / "out"
+    assert run(["--per-segment", "1", "--size", "preview", "--out", str(out)], capsys)[0] == 0
+    _, rows = read_manifest(out)
+    assert {r["segment"] for r in rows} == {"generic", DEMO_AUDIENCES[1].audience_id}
+
+
+def test_previous_output_is_replaced(tmp_path, audiences_csv, capsys):
+    out = tmp_path / "out"
+    args = ["--audiences", str(audiences_csv), "--per-segment", "1", "--size", "preview"]
+    assert run([*args, "--out", str(out), "--seed", "1"], capsys)[0] == 0
+    first = read_manifest(out)[1]
+    assert run([*args, "--out", str(out), "--seed", "2"], capsys)[0] == 0
+    second = read_manifest(out)[1]
+    assert first != second
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "segments.csv"]
+
+
+BAD_TEMPLATES = {
+    "malformed.toml": "[en.playful\nheadline = [",
+    "slot.toml": '[en.playful]\nheadline = ["Hi {product.__class__}"]\n',
+    "unknown.toml": '[en.playful]\nheadline = ["Hi {nme}"]\n',
+}
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--segments", "gamers,nobody"], "unknown segment"),
+        (["--segments", ","], "--segments must be"),
+        (["--per-segment", "0"], "must be an int >= 1"),
+        (["--per-segment", "abc"], "must be an int >= 1"),
+        (["--seed", "-1"], "must be an int >= 0"),
+        (["--size", "billboard"], "invalid choice"),
+        (["--lang", "fr"], "invalid choice"),
+        (["--format", "gif"], "invalid choice"),
+        (["--templates", "malformed.toml"], "malformed TOML"),
+        (["--templates", "slot.toml"], "unknown slot"),
+        (["--templates", "unknown.toml"], r"unknown slot \{nme\}"),
+        (["--templates", "missing.toml"], "not found"),
+        (["--preset", "default"], "not allowed with argument"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_one_error_line_exit_2(tmp_path, audiences_csv, capsys, extra, match):
+    for name, text in BAD_TEMPLATES.items():
+        (tmp_path / name).write_text(text)
+    extra = [str(tmp_path / e) if e.endswith(".toml") else e for e in extra]
+    out = tmp_path / "out"
+    code, _, err = run(["--audiences", str(audiences_csv), "--out", str(out), *extra], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert re.search(match, lines[0]), lines[0]
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "match"),
+    [
+        ("audience_id,top_interests,mobile_share\ns1,gaming,abc\n", ".csv", "mobile_share"),
+        ("audience_id,top_interests,mobile_share\ns1,gaming,1.5\n", ".csv", "mobile_share"),
+        ("audience_id,top_interests\ns1,cars\n", ".csv", "unknown categories"),
+        ("audience_id,top_interests\ns1,gaming\ns1,tech\n", ".csv", "duplicate audience_id"),
+        ("audience_id,top_interests,colour\ns1,gaming,red\n", ".csv", "unknown field"),
+        ("audience_id,top_interests,size\ns1,gaming,2.5\n", ".csv", "`size` must be an int"),
+        ("audience_id,top_interests\n", ".csv", "no audiences"),
+        ("[[audience]\n", ".toml", "malformed TOML"),
+        ("[x]\na = 1\n", ".toml", r"\[\[audience\]\]"),
+        ("a,b\n", ".txt", r"\.csv or \.toml"),
+    ],
+)
+def test_bad_audience_files(tmp_path, capsys, content, suffix, match):
+    path = tmp_path / f"aud{suffix}"
+    path.write_text(content)
+    out = tmp_path / "out"
+    code, _, err = run(["--audiences", str(path), "--out", str(out)], capsys)
+    assert code == 2
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert re.search(match, err), err
+    assert not out.exists()
+
+
+def test_unwritable_output(tmp_path, audiences_csv, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a directory")
+    for out in (blocker / "out", blocker):
+        code, _, err = run(
+            ["--audiences", str(audiences_csv), "--per-segment", "1", "--out", str(out)], capsys
+        )
+        assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert blocker.read_text() == "not a directory"
+
+
+def test_refuses_to_replace_a_foreign_directory(tmp_path, audiences_csv, capsys):
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    code, _, err = run(
+        ["--audiences", str(audiences_csv), "--per-segment", "1", "--size", "preview",
+         "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 2 and "not a previous output" in err
+    assert (out / "keep.txt").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "segments.csv"]

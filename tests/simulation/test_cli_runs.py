@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +12,11 @@ import simulation.__main__ as cli
 from simulation.store import RunStore
 
 REPO = Path(__file__).resolve().parents[2]
+REGISTERED = cli.COMMAND_MODULES  # as shipped, before the fixture below narrows it
+
+
+def all_commands_importable() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in REGISTERED)
 
 
 @pytest.fixture(autouse=True)
@@ -141,3 +147,15 @@ def test_runs_command_in_a_subprocess(store):
     assert ok.returncode == 0 and only_id(store) in ok.stdout
     bad = subprocess.run([*base, "show", "x"], cwd=REPO, env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("error: no run with id 'x'")
+
+
+def test_runs_is_registered():
+    assert "simulation.cli_runs" in REGISTERED
+
+
+@pytest.mark.skipif(not all_commands_importable(), reason="another command is still missing")
+def test_python_dash_m_simulation_runs(store):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "simulation", "runs", "--store", str(store.root), "list"]
+    ok = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and only_id(store) in ok.stdout, ok.stderr

@@ -194,7 +194,7 @@ _PALETTES = (
         accent_text="#14213d",
         badge="#c1121f",
         badge_text="#ffffff",
-        motif="#fca311",
+        motif="#8ecae6",
     ),
     Palette(
         name="coral",

@@ -8,6 +8,7 @@ the geometry (text inside its region, no overlaps) without reading pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
@@ -176,7 +177,25 @@ def _draw_logo(draw: ImageDraw.ImageDraw, box: Box, creative: Creative) -> None:
     )  # fmt: skip
 
 
-def _draw_text(draw: ImageDraw.ImageDraw, fitted: FittedText, fill: tuple[int, int, int]) -> None:
+@lru_cache(maxsize=512)
+def _line_mask(line: str, size: int, bold: bool) -> Image.Image:
+    # Rasterizing glyphs is the costliest step of a render; brand, disclosure, CTA and
+    # badge lines repeat across creatives, so their (small) coverage masks are kept.
+    font = get_font(size, bold)
+    left, top, right, bottom = font.getbbox(line, anchor="la")
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), line, font=font, fill=255, anchor="la")
+    return mask
+
+
+def _draw_text(
+    image: Image.Image, fitted: FittedText, fill: tuple[int, int, int], *, cached: bool
+) -> None:
+    if cached:
+        for line, bbox in zip(fitted.lines, fitted.bboxes):
+            image.paste(fill, (bbox.x0, bbox.y0), _line_mask(line, fitted.size, fitted.bold))
+        return
+    draw = ImageDraw.Draw(image)
     font = get_font(fitted.size, fitted.bold)
     for line, origin in zip(fitted.lines, fitted.origins):
         draw.text(origin, line, font=font, fill=fill, anchor="la")
@@ -218,7 +237,7 @@ def render(
     if "panel" in regions:
         panel = regions["panel"]
         draw.rectangle(
-            [panel.x0, panel.y0, panel.x1 - 1, panel.y1 - 1], fill=_mix(bg, p.rgb("accent"), 0.22)
+            [panel.x0, panel.y0, panel.x1 - 1, panel.y1 - 1], fill=_mix(bg, p.rgb("text"), 0.08)
         )
         backdrop = None
     else:
@@ -251,5 +270,8 @@ def render(
             width=max(1, d.height // 18),
         )
     for role, fitted in plan.texts.items():
-        _draw_text(draw, fitted, p.rgb(_TEXT_COLOURS[role]))
+        # Headlines and bodies are mostly unique: caching their large masks would only
+        # hold memory.
+        cached = role not in ("headline", "body")
+        _draw_text(image, fitted, p.rgb(_TEXT_COLOURS[role]), cached=cached)
     return image

@@ -149,6 +149,7 @@ def _truncate(lines: list[str], font, box: Box, line_h: int, max_lines: int) -> 
     return [*keep[:-1], last + _ELLIPSIS]
 
 
+@lru_cache(maxsize=4096)
 def fit_text(
     text: str,
     box: Box,
@@ -165,7 +166,8 @@ def fit_text(
 
     Tries sizes from ``max_size`` down (binary search), wrapping at each; at
     ``min_size`` text that still does not fit is cut and ends with "…". Every
-    line's ink bounding box ends up inside ``box``.
+    line's ink bounding box ends up inside ``box``. Results are cached: brand
+    names, calls to action and badges repeat across creatives.
 
     Parameters
     ----------

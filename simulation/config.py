@@ -1,0 +1,208 @@
+"""Frozen, validated experiment configuration, presets and TOML loading.
+
+Files and command-line flags are parsed into :class:`ExperimentConfig` at the
+boundary; everything inside trusts it. Frozen configs are hashable, which is
+what the app's caches key on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulation.policies import POLICIES
+
+__all__ = ["LEVELS", "OBJECTIVES", "PRESETS", "ExperimentConfig", "load_config"]
+
+#: Personalization levels, from none to one creative per user.
+LEVELS: tuple[str, ...] = ("generic", "segment", "user")
+OBJECTIVES: tuple[str, ...] = ("ctr", "roas")
+PRICING: tuple[str, ...] = ("cpm", "cpc")
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"`{name}` must be an int in [{low:,}, {high:,}]; got {value!r}.")
+
+
+def _check_policy_spec(spec: object) -> None:
+    if not isinstance(spec, str):
+        raise TypeError(f"policy names must be str; got {spec!r}.")
+    base = spec.removeprefix("segment:")
+    allowed = sorted(set(POLICIES) - {"per_segment"})
+    if base not in POLICIES or base == "per_segment" or (spec != base and base == "oracle"):
+        raise ValueError(
+            f"unknown policy {spec!r}; choose from {allowed} (or 'segment:NAME' for one copy "
+            "per segment)."
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExperimentConfig:
+    """Everything that defines an experiment.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        The one seed: the population, the hidden response parameters, the
+        creatives and every replication's draws derive from it.
+    n_users : int, default=20_000
+        Size of the synthetic audience impressions are drawn from.
+    n_segments : int, default=6
+        Segments found by k-means.
+    levels : tuple of str, default=("generic", "segment", "user")
+        Personalization levels to compare.
+    policies : tuple of str, default=("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb")
+        Registry names; ``"segment:NAME"`` runs one copy of NAME per segment.
+    n_impressions : int, default=300_000
+        Impressions per (seed, level, policy).
+    batch_size : int, default=1_000
+        Policies update every ``batch_size`` impressions (delayed feedback).
+    n_seeds : int, default=3
+        Replications; intervals are across them.
+    objective : {"ctr", "roas"}, default="ctr"
+        What the policies learn to maximize: clicks, or net value per impression.
+    pricing : {"cpm", "cpc"}, default="cpm"
+    budget : float or None, default=None
+        Spend cap (USD) per (seed, level, policy); serving stops when reached.
+    conversion_delay : int, default=0
+        Impressions between an impression and its feedback reaching the policy.
+    n_variants : int, default=5
+        Creatives (arms) per level: generic variants, variants per segment, and
+        per-user strategies.
+    n_checkpoints : int, default=60
+        Points of the time series.
+    """
+
+    seed: int = 0
+    n_users: int = 20_000
+    n_segments: int = 6
+    levels: tuple[str, ...] = LEVELS
+    policies: tuple[str, ...] = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb")
+    n_impressions: int = 300_000
+    batch_size: int = 1_000
+    n_seeds: int = 3
+    objective: str = "ctr"
+    pricing: str = "cpm"
+    budget: float | None = None
+    conversion_delay: int = 0
+    n_variants: int = 5
+    n_checkpoints: int = 60
+
+    def __post_init__(self) -> None:
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        _check_int("n_users", self.n_users, 100, 5_000_000)
+        _check_int("n_segments", self.n_segments, 1, 50)
+        if self.n_segments > self.n_users // 10:
+            raise ValueError(
+                f"`n_segments` must be at most n_users / 10 = {self.n_users // 10}; "
+                f"got {self.n_segments}."
+            )
+        for name, allowed in (("levels", LEVELS), ("policies", None)):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not value:
+                raise ValueError(f"`{name}` must be a non-empty tuple of str; got {value!r}.")
+            if len(set(value)) != len(value):
+                raise ValueError(f"`{name}` has duplicates: {list(value)}.")
+            if allowed is not None:
+                bad = [v for v in value if v not in allowed]
+                if bad:
+                    raise ValueError(f"unknown level(s) {bad}; choose from {list(allowed)}.")
+        for spec in self.policies:
+            _check_policy_spec(spec)
+        _check_int("n_impressions", self.n_impressions, 1, 10_000_000_000)
+        _check_int("batch_size", self.batch_size, 1, 1_000_000)
+        if self.batch_size > self.n_impressions:
+            raise ValueError(
+                f"`batch_size` ({self.batch_size:,}) must not exceed `n_impressions` "
+                f"({self.n_impressions:,})."
+            )
+        _check_int("n_seeds", self.n_seeds, 1, 100)
+        if self.objective not in OBJECTIVES:
+            raise ValueError(
+                f"`objective` must be one of {list(OBJECTIVES)}; got {self.objective!r}."
+            )
+        if self.pricing not in PRICING:
+            raise ValueError(f"`pricing` must be one of {list(PRICING)}; got {self.pricing!r}.")
+        if self.budget is not None and (
+            isinstance(self.budget, bool)
+            or not isinstance(self.budget, int | float)
+            or not 0 < self.budget <= 1e12
+        ):
+            raise ValueError(f"`budget` must be None or a float in (0, 1e12]; got {self.budget!r}.")
+        _check_int("conversion_delay", self.conversion_delay, 0, 100_000_000)
+        _check_int("n_variants", self.n_variants, 2, 20)
+        _check_int("n_checkpoints", self.n_checkpoints, 2, 1_000)
+
+    @property
+    def n_batches(self) -> int:
+        """Number of rounds (the last batch may be shorter)."""
+        return -(-self.n_impressions // self.batch_size)
+
+    def replace(self, **changes: Any) -> ExperimentConfig:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (lists for tuples), as written to ``run.json``."""
+        out = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], *, base: ExperimentConfig | None = None
+    ) -> ExperimentConfig:
+        """Build from plain data; unknown keys are an error naming them."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a config must be a table of keys; got {type(data).__name__}.")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - fields)
+        if unknown:
+            raise ValueError(f"unknown config key(s) {unknown}; known keys are {sorted(fields)}.")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return dataclasses.replace(base or cls(), **values)
+
+
+#: Named starting points for the command line and the app.
+PRESETS: dict[str, ExperimentConfig] = {
+    "default": ExperimentConfig(),
+    "quick": ExperimentConfig(n_users=5_000, n_impressions=30_000, n_seeds=2, n_checkpoints=20),
+    "roas": ExperimentConfig(
+        objective="roas", policies=("uniform", "thompson", "thompson_value", "lin_ts")
+    ),
+}
+
+
+def load_config(path: str | Path, *, base: ExperimentConfig | None = None) -> ExperimentConfig:
+    """Read a TOML file of :class:`ExperimentConfig` keys.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML file whose top-level keys are config fields (a ``preset = "name"``
+        key starts from that preset).
+    base : ExperimentConfig, optional
+        Values not in the file come from here (default: the default preset).
+
+    Returns
+    -------
+    config : ExperimentConfig
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"malformed TOML in {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read config file {path}: {exc}") from None
+    preset = data.pop("preset", None)
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}.")
+        base = PRESETS[preset]
+    return ExperimentConfig.from_dict(data, base=base)

@@ -1,0 +1,6 @@
+"""Bandit policies with one array contract (see :mod:`simulation.policies.base`)."""
+
+from simulation.policies.base import Policy
+from simulation.policies.registry import CONTEXTUAL, POLICIES, make_policy
+
+__all__ = ["CONTEXTUAL", "POLICIES", "Policy", "make_policy"]

@@ -1,0 +1,125 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.config import ExperimentConfig
+from simulation.engine import SERIES_METRICS, run_experiment
+from simulation.scenario import build_scenario
+
+SMALL = ExperimentConfig(
+    n_users=2_000,
+    n_segments=3,
+    policies=("uniform", "thompson", "oracle", "lin_ucb", "segment:ucb1"),
+    n_impressions=6_000,
+    batch_size=500,
+    n_seeds=2,
+    n_checkpoints=6,
+)
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return build_scenario(SMALL)
+
+
+@pytest.fixture(scope="module")
+def result(scenario):
+    return run_experiment(SMALL, scenario=scenario)
+
+
+def test_shapes_do_not_grow_with_impressions(scenario, result):
+    longer = run_experiment(SMALL.replace(n_impressions=12_000), scenario=scenario)
+    assert result.series.shape == longer.series.shape
+    assert result.series.shape == (2, 3, 5, 6, len(SERIES_METRICS))
+
+
+def test_summary_rows_and_columns(result):
+    summary = result.summary_frame()
+    assert len(summary) == 2 * 3 * 5
+    assert set(summary["level"]) == {"generic", "segment", "user"}
+    for col in (
+        "impressions",
+        "clicks",
+        "conversions",
+        "spend",
+        "revenue",
+        "ctr",
+        "cvr",
+        "roas",
+        "regret",
+    ):
+        assert col in summary.columns
+    assert (summary["impressions"] == 6_000).all()
+    np.testing.assert_allclose(summary["ctr"], summary["clicks"] / summary["impressions"])
+
+
+def test_oracle_has_zero_regret_and_others_positive(result):
+    summary = result.summary_frame()
+    oracle = summary[summary["policy"] == "oracle"]
+    np.testing.assert_allclose(oracle["regret"], 0.0, atol=1e-9)
+    assert (summary[summary["policy"] == "uniform"]["regret"] > 0).all()
+
+
+def test_common_random_numbers_make_runs_reproducible(scenario, result):
+    again = run_experiment(SMALL, scenario=scenario)
+    np.testing.assert_array_equal(result.series, again.series)
+    np.testing.assert_array_equal(result.allocation, again.allocation)
+
+
+def test_adding_a_policy_does_not_change_the_others(scenario, result):
+    more = run_experiment(SMALL.replace(policies=(*SMALL.policies, "ucb1")), scenario=scenario)
+    np.testing.assert_array_equal(more.series[:, :, :5], result.series)
+
+
+def test_time_series_is_cumulative(result):
+    ts = result.timeseries_frame()
+    for _, g in ts.groupby(["seed", "level", "policy"]):
+        assert (np.diff(g["impressions"].to_numpy()) > 0).all()
+        assert (np.diff(g["regret"].to_numpy()) >= -1e-9).all()
+
+
+def test_allocation_and_segments_add_up(result):
+    alloc = result.allocation_frame()
+    last = alloc[alloc["step"] == alloc["step"].max()]
+    per_run = last.groupby(["seed", "level", "policy"])["impressions"].sum()
+    assert (per_run == 6_000).all()
+    seg = result.segment_frame()
+    assert seg.groupby(["seed", "level", "policy"])["impressions"].sum().eq(6_000).all()
+
+
+def test_budget_caps_spend(scenario):
+    cfg = SMALL.replace(budget=20.0, policies=("uniform", "thompson"))
+    summary = run_experiment(cfg, scenario=scenario).summary_frame()
+    cpm_max = scenario.response.max_cost
+    assert (summary["spend"] <= 20.0 + cpm_max).all()
+    assert (summary["impressions"] < 6_000).all()
+
+
+def test_conversion_delay_changes_learning_not_exposure(scenario):
+    cfg = SMALL.replace(policies=("thompson",), conversion_delay=3_000)
+    delayed = run_experiment(cfg, scenario=scenario).summary_frame()
+    assert (delayed["impressions"] == 6_000).all()
+
+
+def test_uplift_against_best_generic(result):
+    summary = result.summary_frame()
+    oracle_user = summary[(summary["policy"] == "oracle") & (summary["level"] == "user")]
+    assert (oracle_user["uplift_ctr"] > 0).all()
+
+
+def test_roas_objective_runs(scenario):
+    cfg = SMALL.replace(objective="roas", policies=("thompson_value", "oracle"))
+    summary = run_experiment(cfg, scenario=scenario).summary_frame()
+    np.testing.assert_allclose(summary[summary["policy"] == "oracle"]["regret"], 0.0, atol=1e-9)
+
+
+def test_logs_written_with_propensities(tmp_path, scenario):
+    cfg = SMALL.replace(policies=("uniform", "epsilon_greedy"), n_impressions=1_000, n_seeds=1)
+    path = tmp_path / "logs.parquet"
+    run_experiment(cfg, scenario=scenario, log_path=path)
+    logs = pd.read_parquet(path)
+    assert len(logs) == 2 * 3 * 1_000
+    uniform = logs[logs["policy"] == "uniform"]
+    np.testing.assert_allclose(uniform["pscore"], 1 / cfg.n_variants)
+    assert ((logs["pscore"] > 0) & (logs["pscore"] <= 1)).all()
+    assert any(c.startswith("q_true_") for c in logs.columns)

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from creative.vocabulary import INTERESTS
+from simulation.population import (
+    KEYWORDS_PER_INTEREST,
+    default_audiences,
+    generate_population,
+    segment_population,
+    user_audience,
+)
+from simulation.rng import stream
+
+
+@pytest.fixture(scope="module")
+def pop():
+    return generate_population(20_000, stream(0, "population"))
+
+
+def test_shapes_and_invariants(pop):
+    n = pop.n_users
+    assert pop.interests.shape == (n, len(INTERESTS)) and len(INTERESTS) >= 12
+    assert pop.interests.any(axis=1).all()
+    assert pop.interests[np.arange(n), pop.top_interest].all()
+    np.testing.assert_allclose(pop.hours.sum(axis=1), 1.0, atol=1e-5)
+    assert ((pop.price_sensitivity >= 0) & (pop.price_sensitivity <= 1)).all()
+    kw_interest = pop.keywords // KEYWORDS_PER_INTEREST
+    assert pop.interests[np.arange(n)[:, None], kw_interest].all()  # keywords from own interests
+    assert set(np.unique(pop.language)) == {0, 1}
+    assert 0.5 < pop.mobile.mean() < 0.9
+
+
+def test_interest_popularity_is_skewed(pop):
+    rates = np.sort(pop.interests.mean(axis=0))[::-1]
+    assert rates[0] > 3 * rates[-1]
+
+
+def test_same_seed_same_users():
+    a = generate_population(500, stream(3, "population"))
+    b = generate_population(500, stream(3, "population"))
+    for f in a.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_segmentation_profiles(pop):
+    seg = segment_population(pop, 6, stream(0, "segmentation"))
+    assert seg.n_segments == 6
+    sizes = [p.size for p in seg.profiles]
+    assert sum(sizes) == pop.n_users and sizes == sorted(sizes, reverse=True)
+    names = [p.name for p in seg.profiles]
+    assert len(set(names)) == 6
+    assert all(", " in name for name in names)
+    frame = seg.to_frame()
+    assert list(frame.columns[:4]) == ["segment", "name", "size", "share"]
+    audience = seg.profiles[0].to_audience()
+    assert audience.kind == "segment" and audience.top_interests
+
+
+@pytest.mark.parametrize("k", [0, 51])
+def test_bad_segment_count(pop, k):
+    with pytest.raises(ValueError, match="`n_segments` must be an int in"):
+        segment_population(pop, k, stream(0, "s"))
+
+
+def test_bad_user_count():
+    with pytest.raises(ValueError, match="`n_users` must be an int >= 1"):
+        generate_population(0, stream(0, "p"))
+
+
+def test_user_audience_and_default_audiences(pop):
+    aud = user_audience(pop, 5)
+    assert aud.kind == "user" and aud.top_interests[0] == INTERESTS[pop.top_interest[5]]
+    audiences = default_audiences(seed=0, n_users=3_000)
+    assert len(audiences) == 6 and all(a.kind == "segment" for a in audiences)

@@ -8,9 +8,11 @@ Design (train then evaluate, on one log):
    not choose during training: the log only knows the logged arm's reward).
 2. The trained policy's ``action_probabilities`` on the evaluation rows give
    ``action_dist``; the estimators score it with the logged propensities.
-3. ``dm``/``dr`` and variants use a cross-fitted reward model
-   (:func:`simulation.reward_model.fit_reward_model`) fit over the whole log,
-   so no row's prediction comes from a model that saw that row.
+3. ``dm``/``dr`` and variants use a reward model cross-fitted on the
+   evaluation rows only (:func:`simulation.reward_model.fit_reward_model`): no
+   row's prediction comes from a model that saw that row, and the model never
+   sees the training rows, whose noise the trained policy has latched onto
+   (fitting q there too made DM overrate the policy by ~30% on simulated logs).
 4. Intervals are 95% percentile bootstraps; every estimator uses the same
    resamples (one seed), so their intervals are comparable.
 5. For simulated logs with ground truth (``q_true_*``) the true value of the
@@ -159,14 +161,17 @@ def evaluate_policy(
 
     q = None
     if any(ESTIMATORS[name].requires_estimated_rewards for name in estimators):
+        # Fit only on the evaluation rows: rows that trained the policy would
+        # share its noise (the policy favours arms that looked good there, and q
+        # fit on the same rows overrates them too), biasing DM.
         q = fit_reward_model(
-            log.context,
-            log.action,
-            log.reward,
+            evaluation.context,
+            evaluation.action,
+            evaluation.reward,
             n_arms=log.n_arms,
             rng=model_rng,
-            n_folds=min(n_folds, log.n_rounds),
-        )[n_train:]
+            n_folds=min(n_folds, evaluation.n_rounds),
+        )
     arrays = dict(
         reward=evaluation.reward,
         action=evaluation.action,
@@ -350,7 +355,11 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ope",
         help="estimate a policy's value from logged bandit feedback",
-        description=__doc__.splitlines()[0],
+        description=(
+            "Estimate a registered policy's value from a log (off-policy): the policy "
+            "is trained on the first --train-fraction of the rows (replaying the logged "
+            "actions and rewards) and evaluated on the rest."
+        ),
     )
     parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
     parser.add_argument("--policy", required=True, help="registered policy name")

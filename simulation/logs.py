@@ -502,7 +502,7 @@ def read_log(
     if len(levels) > 1:
         raise ValueError(
             f"{str(path)!r} mixes the targeting levels {levels}, whose arms differ; "
-            "choose one with `level`."
+            "choose one with `level` (--level on the command line)."
         )
     x_cols = _prefixed(frame.columns, "x_")
     q_cols = _prefixed(frame.columns, "q_true_")

@@ -40,22 +40,16 @@ Atomicity and concurrency
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import platform
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from simulation.store_catalog import Catalog, StoreBusyError
 from simulation.store_export import export_run
@@ -67,31 +61,17 @@ from simulation.store_fs import (
     write_json,
     write_parquet,
 )
+from simulation.store_meta import SOURCES, build_meta, catalog_row
 from simulation.store_paths import (
     CATALOG_NAME,
     RUNS_DIR,
     TMP_DIR,
     check_run_id,
-    check_table_name,
-    new_run_id,
     resolve_root,
 )
 
 __all__ = ["SOURCES", "RunNotFoundError", "RunStore", "StoreBusyError", "StoredRun"]
 
-#: Allowed values of ``source`` in :meth:`RunStore.save`.
-SOURCES: tuple[str, ...] = ("cli", "app")
-#: Packages whose versions are recorded with every run.
-VERSIONED_PACKAGES: tuple[str, ...] = (
-    "adlab",
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "pillow",
-    "streamlit",
-    "duckdb",
-    "pyarrow",
-)
 #: Columns of :meth:`RunStore.list`.
 LIST_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -103,8 +83,6 @@ LIST_COLUMNS: tuple[str, ...] = (
     "mean_ctr",
     "mean_roas",
 )
-FORMAT_VERSION = 1
-_MAX_SEED = 2**63  # the catalogue stores seeds as BIGINT
 
 
 class RunNotFoundError(LookupError):
@@ -153,62 +131,6 @@ class StoredRun:
     def created_at(self) -> pd.Timestamp:
         """Creation time (UTC)."""
         return pd.Timestamp(self.meta["created_at"])
-
-
-def _json_default(obj: object) -> object:
-    # Configs arrive as plain data, but numpy scalars and paths slip in easily; anything else
-    # is refused rather than stringified, so a saved config always means what it says.
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    if isinstance(obj, set | frozenset):
-        return sorted(obj)
-    raise TypeError(f"`config` values must be JSON data; got {type(obj).__name__}: {obj!r}.")
-
-
-@functools.cache
-def _package_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
-def _column_mean(frame: pd.DataFrame, name: str) -> float | None:
-    matches = [c for c in frame.columns if str(c).lower() == name]
-    if not matches or not pd.api.types.is_numeric_dtype(frame[matches[0]]):
-        return None
-    value = frame[matches[0]].mean()
-    return None if pd.isna(value) else float(value)
-
-
-def _catalog_row(meta: Mapping[str, Any], summary: pd.DataFrame) -> dict[str, Any]:
-    flat = summary if isinstance(summary.index, pd.RangeIndex) else summary.reset_index()
-    return {
-        "run_id": meta["run_id"],
-        "created_at": datetime.fromisoformat(meta["created_at"]).replace(tzinfo=None),
-        "name": meta["name"],
-        "source": meta["source"],
-        "seed": meta["seed"],
-        "n_rows": len(summary),
-        "mean_ctr": _column_mean(summary, "ctr"),
-        "mean_roas": _column_mean(summary, "roas"),
-        "config_json": json.dumps(meta["config"], sort_keys=True),
-        "meta_json": json.dumps(meta, sort_keys=True),
-        "summary_json": flat.to_json(orient="records", date_format="iso", default_handler=str),
-    }
-
-
-def _check_frame(value: object, what: str) -> pd.DataFrame:
-    if not isinstance(value, pd.DataFrame):
-        raise TypeError(f"`{what}` must be a pandas DataFrame; got {type(value).__name__}.")
-    return value
 
 
 class RunStore:
@@ -311,8 +233,15 @@ class RunStore:
         -------
         run_id : str
         """
-        meta, tables, log_src = self._validate(
-            config, seed, summary, timeseries, tables, log_path, source, name
+        meta, tables, log_src = build_meta(
+            config=config,
+            seed=seed,
+            summary=summary,
+            timeseries=timeseries,
+            tables=tables,
+            log_path=log_path,
+            source=source,
+            name=name,
         )
         run_id = meta["run_id"]
         with locked_workdir(self.tmp_dir, run_id) as work:
@@ -339,59 +268,13 @@ class RunStore:
         checkpoint("published")
         try:
             with self._catalog.connect() as con:
-                Catalog.upsert(con, [_catalog_row(meta, summary)])
+                Catalog.upsert(con, [catalog_row(meta, summary)])
                 checkpoint("catalogued")
         except StoreBusyError:
             pass  # published already; the next list() adds the catalogue row
         if log_src is not None:
             log_src.unlink(missing_ok=True)
         return run_id
-
-    def _validate(self, config, seed, summary, timeseries, tables, log_path, source, name):
-        if not isinstance(config, Mapping):
-            raise TypeError(f"`config` must be a mapping; got {type(config).__name__}.")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise TypeError(f"`seed` must be an int; got {type(seed).__name__}.")
-        if not 0 <= int(seed) < _MAX_SEED:
-            raise ValueError(f"`seed` must be an int in [0, 2**63); got {seed}.")
-        _check_frame(summary, "summary")
-        _check_frame(timeseries, "timeseries")
-        tables = dict(tables or {})
-        for key, frame in tables.items():
-            check_table_name(key)
-            _check_frame(frame, f"tables[{key!r}]")
-        if source not in SOURCES:
-            raise ValueError(f"`source` must be one of {SOURCES}; got {source!r}.")
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"`name` must be a str or None; got {type(name).__name__}.")
-        log_src, log_rows = None, None
-        if log_path is not None:
-            log_src = Path(log_path)
-            try:
-                log_rows = pq.read_metadata(log_src).num_rows
-            except (OSError, ValueError) as exc:
-                raise ValueError(
-                    f"`log_path` must be a readable Parquet file; got {log_src}: {exc}"
-                ) from exc
-        # Serialise the config now so a bad value fails before anything is written.
-        config = json.loads(json.dumps(dict(config), default=_json_default))
-        run_id = new_run_id()
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "run_id": run_id,
-            "created_at": datetime.now(UTC).isoformat(),
-            "name": name,
-            "source": source,
-            "seed": int(seed),
-            "config": config,
-            "versions": dict(_package_versions()),
-            "python": platform.python_version(),
-            "tables": sorted(tables),
-            "summary_rows": len(summary),
-            "timeseries_rows": len(timeseries),
-            "log_rows": log_rows,
-        }
-        return meta, tables, log_src
 
     @staticmethod
     def _take_log(src: Path, dst: Path) -> None:
@@ -452,25 +335,34 @@ class RunStore:
             ids.add(entry.name)
         return ids
 
+    def _row_from_dir(self, run_id: str) -> dict[str, Any] | None:
+        try:
+            meta = json.loads((self.runs_dir / run_id / "meta.json").read_text("utf-8"))
+            summary = pd.read_parquet(self.runs_dir / run_id / "summary.parquet")
+        except (OSError, ValueError):
+            return None  # deleted meanwhile, or not a run written by us
+        return catalog_row(meta, summary)
+
     def _sync(self, con) -> set[str]:
         # Called with the catalogue lock held: see "Reconciling" in the module docstring.
         published = self._published()
         known = Catalog.ids(con)
         rows = []
         for run_id in sorted(published - known):
-            try:
-                meta = json.loads((self.runs_dir / run_id / "meta.json").read_text("utf-8"))
-                summary = pd.read_parquet(self.runs_dir / run_id / "summary.parquet")
-            except (OSError, ValueError):
-                published.discard(run_id)  # deleted meanwhile, or not a run written by us
-                continue
-            rows.append(_catalog_row(meta, summary))
+            row = self._row_from_dir(run_id)
+            if row is None:
+                published.discard(run_id)
+            else:
+                rows.append(row)
         Catalog.upsert(con, rows)
         Catalog.remove(con, known - published)
         return published
 
     def list(self) -> pd.DataFrame:
         """Return one row per complete run, newest first.
+
+        If other processes keep the catalogue locked past the timeout, the listing is read from
+        the run directories instead (slower, same result), so listing never fails for that.
 
         Returns
         -------
@@ -479,9 +371,15 @@ class RunStore:
             (rows of the summary), ``mean_ctr`` and ``mean_roas`` (NaN when the summary has no
             such column).
         """
-        with self._catalog.connect() as con:
-            published = self._sync(con)
-            frame = Catalog.frame(con, LIST_COLUMNS)
+        try:
+            with self._catalog.connect() as con:
+                published = self._sync(con)
+                frame = Catalog.frame(con, LIST_COLUMNS)
+        except StoreBusyError:
+            rows = [self._row_from_dir(run_id) for run_id in self._published()]
+            frame = pd.DataFrame([r for r in rows if r is not None], columns=list(LIST_COLUMNS))
+            frame = frame.sort_values("run_id", ascending=False)
+            published = set(frame["run_id"])
         frame = frame[frame["run_id"].isin(published)].reset_index(drop=True)
         frame["created_at"] = pd.to_datetime(frame["created_at"]).dt.tz_localize("UTC")
         return frame

@@ -1,0 +1,145 @@
+"""What is recorded about a run: argument checks, ``meta.json`` and the catalogue row."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from simulation.store_paths import check_table_name, new_run_id
+
+__all__ = ["FORMAT_VERSION", "SOURCES", "VERSIONED_PACKAGES", "build_meta", "catalog_row"]
+
+#: Allowed values of ``source`` in :meth:`RunStore.save`.
+SOURCES: tuple[str, ...] = ("cli", "app")
+#: Packages whose versions are recorded with every run.
+VERSIONED_PACKAGES: tuple[str, ...] = (
+    "adlab",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "pillow",
+    "streamlit",
+    "duckdb",
+    "pyarrow",
+)
+FORMAT_VERSION = 1
+_MAX_SEED = 2**63  # the catalogue stores seeds as BIGINT
+
+
+def _json_default(obj: object) -> object:
+    # Configs arrive as plain data, but numpy scalars and paths slip in easily; anything else
+    # is refused rather than stringified, so a saved config always means what it says.
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, set | frozenset):
+        return sorted(obj)
+    raise TypeError(f"`config` values must be JSON data; got {type(obj).__name__}: {obj!r}.")
+
+
+@functools.cache
+def _package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _column_mean(frame: pd.DataFrame, name: str) -> float | None:
+    matches = [c for c in frame.columns if str(c).lower() == name]
+    if not matches or not pd.api.types.is_numeric_dtype(frame[matches[0]]):
+        return None
+    value = frame[matches[0]].mean()
+    return None if pd.isna(value) else float(value)
+
+
+def catalog_row(meta: Mapping[str, Any], summary: pd.DataFrame) -> dict[str, Any]:
+    """Return the catalogue row of a run from its ``meta.json`` content and summary table."""
+    flat = summary if isinstance(summary.index, pd.RangeIndex) else summary.reset_index()
+    return {
+        "run_id": meta["run_id"],
+        "created_at": datetime.fromisoformat(meta["created_at"]).replace(tzinfo=None),
+        "name": meta["name"],
+        "source": meta["source"],
+        "seed": meta["seed"],
+        "n_rows": len(summary),
+        "mean_ctr": _column_mean(summary, "ctr"),
+        "mean_roas": _column_mean(summary, "roas"),
+        "config_json": json.dumps(meta["config"], sort_keys=True),
+        "meta_json": json.dumps(meta, sort_keys=True),
+        "summary_json": flat.to_json(orient="records", date_format="iso", default_handler=str),
+    }
+
+
+def _check_frame(value: object, what: str) -> pd.DataFrame:
+    if not isinstance(value, pd.DataFrame):
+        raise TypeError(f"`{what}` must be a pandas DataFrame; got {type(value).__name__}.")
+    return value
+
+
+def build_meta(*, config, seed, summary, timeseries, tables, log_path, source, name):
+    """Validate the arguments of ``RunStore.save`` and return ``(meta, tables, log_path)``.
+
+    Everything that can be checked is checked here, before a single file is written.
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"`config` must be a mapping; got {type(config).__name__}.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"`seed` must be an int; got {type(seed).__name__}.")
+    if not 0 <= int(seed) < _MAX_SEED:
+        raise ValueError(f"`seed` must be an int in [0, 2**63); got {seed}.")
+    _check_frame(summary, "summary")
+    _check_frame(timeseries, "timeseries")
+    tables = dict(tables or {})
+    for key, frame in tables.items():
+        check_table_name(key)
+        _check_frame(frame, f"tables[{key!r}]")
+    if source not in SOURCES:
+        raise ValueError(f"`source` must be one of {SOURCES}; got {source!r}.")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"`name` must be a str or None; got {type(name).__name__}.")
+    log_src, log_rows = None, None
+    if log_path is not None:
+        log_src = Path(log_path)
+        try:
+            log_rows = pq.read_metadata(log_src).num_rows
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"`log_path` must be a readable Parquet file; got {log_src}: {exc}"
+            ) from exc
+    # Serialise the config now so a bad value fails before anything is written.
+    config = json.loads(json.dumps(dict(config), default=_json_default))
+    run_id = new_run_id()
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "run_id": run_id,
+        "created_at": datetime.now(UTC).isoformat(),
+        "name": name,
+        "source": source,
+        "seed": int(seed),
+        "config": config,
+        "versions": dict(_package_versions()),
+        "python": platform.python_version(),
+        "tables": sorted(tables),
+        "summary_rows": len(summary),
+        "timeseries_rows": len(timeseries),
+        "log_rows": log_rows,
+    }
+    return meta, tables, log_src

@@ -104,7 +104,8 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
+        # argparse prints usage and exits; we want one "error:" line, so raise instead.
         raise _UsageError(message)
 
 

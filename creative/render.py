@@ -21,7 +21,7 @@ from creative.textfit import FittedText, fit_text
 
 __all__ = ["RenderPlan", "plan_creative", "render"]
 
-#: Text roles: (colour field, bold, max lines square/tall/wide, alignment).
+#: Text role -> the palette field of its colour.
 _TEXT_COLOURS = {
     "brand": "text",
     "disclosure": "text",

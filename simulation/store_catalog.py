@@ -10,6 +10,7 @@ is moved aside and rebuilt instead of failing the caller.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -118,7 +119,8 @@ class Catalog:
         stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
         for suffix in ("", ".wal"):
             src = Path(f"{self.path}{suffix}")
-            if src.exists():
+            # Another process may be moving the same file aside right now.
+            with contextlib.suppress(FileNotFoundError):
                 src.replace(Path(f"{self.path}.{why}-{stamp}{suffix}"))
 
     @contextmanager
@@ -151,7 +153,8 @@ class Catalog:
             yield con
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
+                con.execute("ROLLBACK")
             raise
         finally:
             con.close()

@@ -339,6 +339,21 @@ def generate_for_segment(
     Returns
     -------
     report : GenerationReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from creative import Audience
+    >>> gamers = Audience(kind="segment", audience_id="s0", name="Night-owl gamers",
+    ...                   top_interests=("gaming",), active_hours="night",
+    ...                   mobile_share=0.9, price_sensitivity=0.9)
+    >>> report = generate_for_segment(gamers, 4, np.random.default_rng(0))
+    >>> len(report.accepted), {c.greeting for c in report.accepted}
+    (4, {'night'})
+    >>> {c.layout for c in report.accepted} <= {"hero", "minimal"}
+    True
+    >>> report.accepted[0].attributes.shape
+    (30,)
     """
     _check_n(n)
     _check_rng(rng)
@@ -402,6 +417,16 @@ def generate_for_user(
     -------
     creative : Creative
         Check ``creative.guardrail.passed`` before use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from creative import Audience
+    >>> user = Audience(kind="user", audience_id="u1", name="u1", top_interests=("pets",),
+    ...                 keywords=("cat tree",), active_hours="evening", language="ko")
+    >>> c = generate_for_user(user, np.random.default_rng(0), tone="urgent", offer="discount_20")
+    >>> (c.category, c.tone, c.offer, c.greeting, c.language, c.guardrail.passed)
+    ('pets', 'urgent', 'discount_20', 'evening', 'ko', True)
     """
     _check_rng(rng)
     templates = _check_common(kit, templates, placement)

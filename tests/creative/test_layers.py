@@ -38,3 +38,12 @@ def test_public_api_is_exported():
 
     for name in creative.__all__:
         assert hasattr(creative, name), name
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import creative.generate
+
+    result = doctest.testmod(creative.generate, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 5 and result.failed == 0

@@ -89,7 +89,8 @@ class RunNotFoundError(LookupError):
     """No published run has the given id."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+# eq=False: comparing DataFrame fields with == is elementwise and ambiguous; identity it is.
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class StoredRun:
     """One saved run, as read back from the store.
 

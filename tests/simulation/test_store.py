@@ -71,6 +71,7 @@ def test_round_trip_keeps_frames_config_and_meta(store, tmp_path):
         loaded.run_id = "x"
     with pytest.raises(TypeError):
         loaded.meta["seed"] = 1
+    assert loaded != store.load(run_id) and loaded == loaded  # identity, not elementwise
 
 
 def test_config_with_numpy_values_is_saved_as_plain_json(store):

@@ -29,6 +29,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 __all__ = ["MODES", "default_model", "fit_reward_model"]
 
@@ -153,6 +154,15 @@ def fit_reward_model(
         # No features: a model is only a per-arm mean; a constant column lets sklearn fit.
         context = np.zeros((n, 1))
     q = np.empty((n, n_arms))
+    # Many small fits: multi-threaded BLAS only adds overhead (10x slower on a busy
+    # 2-core machine in bench/ope.py), so BLAS runs on one thread here.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _cross_fit(q, context, action, reward, fold, n_folds, n_arms, model, mode)
+    return q
+
+
+def _cross_fit(q, context, action, reward, fold, n_folds, n_arms, model, mode) -> None:
+    """Fill ``q`` (n_rounds, n_arms) fold by fold (see :func:`fit_reward_model`)."""
     arms = np.arange(n_arms)
     for k in range(n_folds):
         test = fold == k
@@ -173,4 +183,3 @@ def fit_reward_model(
             rows = train & (action == arm)
             pred = _fit_predict(model, context[rows], reward[rows], context[test])
             q[test, arm] = fallback if pred is None else pred
-    return q

@@ -2,7 +2,8 @@
 
 Writes ``DIR/summary.csv`` (one row per policy x level x seed),
 ``DIR/timeseries.parquet`` and ``DIR/run.json`` (the resolved config, seed and
-package versions). Everything is written to a temporary folder beside ``DIR``
+package versions), and saves the run in the run store (``--store``,
+``$ADLAB_HOME`` or ``~/.adlab``). Everything is written to a temporary folder beside ``DIR``
 and moved into place at the end, so a failed run leaves nothing partial.
 """
 
@@ -61,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--segments", type=positive_int, help="number of segments")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
     p.add_argument("--log", action="store_true", help="also write impression-level logs.parquet")
+    p.add_argument(
+        "--store",
+        type=Path,
+        help="run store folder (default: $ADLAB_HOME, else ~/.adlab); every run is saved there",
+    )
+    p.add_argument("--name", help="a name for the run in the store")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(handler=run_command)
 
@@ -109,8 +116,13 @@ def _prepare_out(out: Path) -> Path:
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
     from simulation.engine import run_experiment
+    from simulation.store import RunStore
 
     config = resolve_config(args)
+    try:
+        store = RunStore.open(args.store)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot open the run store: {exc}") from None
     tmp = _prepare_out(args.out)
     bar = None
     try:
@@ -129,13 +141,25 @@ def run_command(args: argparse.Namespace) -> int:
         )
         summary = result.summary_frame()
         summary.loc[:, list(SUMMARY_COLUMNS)].to_csv(tmp / "summary.csv", index=False)
-        result.timeseries_frame().to_parquet(tmp / "timeseries.parquet", index=False)
+        timeseries = result.timeseries_frame()
+        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         run = {
             "config": config.to_dict(),
             "seed": config.seed,
             "versions": package_versions(),
             "elapsed_seconds": round(result.elapsed_seconds, 3),
         }
+        run_id = store.save(
+            config=config.to_dict(),
+            seed=config.seed,
+            summary=summary,
+            timeseries=timeseries,
+            tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+            log_path=_copy_log(tmp) if args.log else None,
+            source="cli",
+            name=args.name,
+        )
+        run["run_id"] = run_id
         (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
         _publish(tmp, args.out.resolve())
     except BaseException:
@@ -144,7 +168,7 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    print(f"wrote {args.out}/summary.csv, timeseries.parquet, run.json")
+    print(f"wrote {args.out}/summary.csv, timeseries.parquet, run.json; saved as run {run_id}")
     print(
         summary.groupby(["level", "policy"], sort=False)[["ctr", "roas", "regret"]]
         .mean()
@@ -153,9 +177,17 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_log(tmp: Path) -> Path:
+    """A copy of the log for the store (which moves what it is given)."""
+    copy = tmp / "store-log.parquet"
+    shutil.copyfile(tmp / "logs.parquet", copy)
+    return copy
+
+
 def _publish(tmp: Path, out: Path) -> None:
     """Move the finished files into ``out`` (created if needed), replacing old ones."""
     out.mkdir(exist_ok=True)
+    (tmp / "store-log.parquet").unlink(missing_ok=True)
     for item in tmp.iterdir():
         os.replace(item, out / item.name)
     tmp.rmdir()

@@ -15,18 +15,22 @@ Impression-level logs are written only on request, streamed in chunks.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from simulation.config import ExperimentConfig
 from simulation.metrics import add_rates, safe_ratio
-from simulation.policies import Policy, make_policy
+from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
@@ -49,6 +53,7 @@ SERIES_METRICS: tuple[str, ...] = (
 #: Totals kept per (segment, arm).
 SEGMENT_METRICS: tuple[str, ...] = ("impressions", "clicks", "conversions", "spend", "revenue")
 _M = {name: i for i, name in enumerate(SERIES_METRICS)}
+_SEG_OFFSETS = np.arange(len(SEGMENT_METRICS))
 
 ProgressFn = Callable[[int, int], None]
 
@@ -190,6 +195,51 @@ class ExperimentResult:
         return add_rates(frame)
 
 
+#: Largest (users x arms) for which a level's expectations are computed once
+#: for the whole audience instead of per batch (4 arrays of float64 each).
+_TABLE_CELLS = 4_000_000
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Tables:
+    """Per-user contexts and per-(user, arm) expectations, computed once."""
+
+    contexts: np.ndarray  # (n_users, n_features)
+    expectations: Expectations | None  # arrays of shape (n_users, n_arms), or None
+
+
+def _level_tables(scenario: Scenario, level_name: str, contexts: np.ndarray) -> _Tables:
+    level = scenario.levels[level_name]
+    pop = scenario.population
+    if pop.n_users * level.n_arms > _TABLE_CELLS:
+        return _Tables(contexts=contexts, expectations=None)
+    labels = scenario.segmentation.labels
+    exp = scenario.response.expectations(pop, level.arm_attributes(pop, labels))
+    full = Expectations(
+        ctr=exp.ctr,
+        cvr=exp.cvr,
+        order_value=np.ascontiguousarray(exp.order_value),
+        cost=np.ascontiguousarray(exp.cost),
+    )
+    return _Tables(contexts=contexts, expectations=full)
+
+
+def _batch_expectations(
+    scenario: Scenario, level_name: str, tables: _Tables, idx: np.ndarray
+) -> Expectations:
+    """Expectations of the batch's users (rows of the table, or computed now)."""
+    if tables.expectations is not None:
+        e = tables.expectations
+        return Expectations(
+            ctr=e.ctr[idx], cvr=e.cvr[idx], order_value=e.order_value[idx], cost=e.cost[idx]
+        )
+    users = scenario.population.take(idx)
+    level = scenario.levels[level_name]
+    return scenario.response.expectations(
+        users, level.arm_attributes(users, scenario.segmentation.labels[idx])
+    )
+
+
 def _checkpoint_batches(n_batches: int, n_checkpoints: int) -> np.ndarray:
     """Indices of the batches after which the series is recorded (always the last)."""
     marks = np.unique(np.round(np.linspace(1, n_batches, min(n_checkpoints, n_batches))))
@@ -209,6 +259,7 @@ def run_experiment(
     scenario: Scenario | None = None,
     progress: ProgressFn | None = None,
     log_path: str | Path | None = None,
+    n_jobs: int | None = None,
 ) -> ExperimentResult:
     """Run every (seed, level, policy) of ``config``.
 
@@ -218,10 +269,15 @@ def run_experiment(
     scenario : Scenario, optional
         The world to use (built from ``config`` when omitted).
     progress : callable, optional
-        ``progress(done, total)`` after every batch of every (seed, level).
+        ``progress(done, total)`` as batches complete (over all seeds and levels).
     log_path : str or Path, optional
         Write impression-level logged bandit feedback (with propensities and
         the true expected reward of every arm) to this Parquet file.
+    n_jobs : int, optional
+        Worker processes, one seed each at a time. Default: as many as there
+        are cores and seeds (1 when logging, which streams to one file).
+        Results do not depend on it: every seed's draws come from its own
+        named streams.
 
     Returns
     -------
@@ -241,37 +297,42 @@ def run_experiment(
     has_generic = "generic" in scenario.levels
     baseline = np.zeros((n_seeds, scenario.levels["generic"].n_arms, 4)) if has_generic else None
     total_units = n_seeds * n_levels * config.n_batches
-    done = 0
-    writer = None
-    if log_path is not None:
-        from simulation.logs import BanditLogWriter
+    n_users = scenario.population.n_users
+    contexts = (
+        scenario.contexts(np.arange(n_users))
+        if n_users * scenario.n_features <= 4 * _TABLE_CELLS
+        else None
+    )
+    tables = (
+        {lv: _level_tables(scenario, lv, contexts) for lv in levels} if contexts is not None else {}
+    )
+    job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
+    if n_jobs is None:
+        n_jobs = 1 if log_path is not None else min(n_seeds, os.cpu_count() or 1)
+    if log_path is not None and n_jobs != 1:
+        raise ValueError("logging streams to one file: use n_jobs=1 with log_path.")
+    parallel = n_jobs > 1 and n_seeds > 1 and "fork" in mp.get_all_start_methods()
+    counter = _Progress(progress, total_units)
+    if parallel:
+        outputs = _run_parallel(job, n_seeds, n_jobs, counter)
+    else:
+        writer = None
+        if log_path is not None:
+            from simulation.logs import BanditLogWriter
 
-        writer = BanditLogWriter(log_path, n_features=scenario.n_features, n_arms=n_arms)
-    try:
-        for s in range(n_seeds):
-            for li, level_name in enumerate(levels):
-                done = _run_level(
-                    scenario,
-                    config,
-                    s,
-                    li,
-                    level_name,
-                    ckpt_batches,
-                    series,
-                    allocation,
-                    seg_stats,
-                    baseline,
-                    writer,
-                    progress,
-                    done,
-                    total_units,
-                )
-    except BaseException:
+            writer = BanditLogWriter(log_path, n_features=scenario.n_features, n_arms=n_arms)
+        try:
+            outputs = [job.run(s, writer, counter.tick) for s in range(n_seeds)]
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
         if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
+            writer.close()
+    for s, (ser, alloc, seg, base) in enumerate(outputs):
+        series[s], allocation[s], seg_stats[s] = ser, alloc, seg
+        if baseline is not None:
+            baseline[s] = base
     ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
     return ExperimentResult(
         config=config,
@@ -288,11 +349,110 @@ def run_experiment(
     )
 
 
+class _Progress:
+    """Counts finished batches and reports them to the caller's callback."""
+
+    def __init__(self, callback: ProgressFn | None, total: int) -> None:
+        self.callback, self.total, self.done = callback, total, 0
+
+    def tick(self, count: int = 1) -> None:
+        self.done += count
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _SeedJob:
+    """Everything one replication needs; run in this process or a forked worker."""
+
+    scenario: Scenario
+    tables: dict[str, _Tables]
+    config: ExperimentConfig
+    levels: tuple[str, ...]
+    ckpt_batches: np.ndarray
+    dims: tuple[int, int, int, int]  # n_policies, n_checkpoints, n_arms, n_segments
+
+    def run(
+        self, s: int, writer, tick: Callable[[], None]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """All levels of replication ``s``: (series, allocation, segment stats, baseline)."""
+        n_pol, n_ckpt, n_arms, n_seg = self.dims
+        n_levels = len(self.levels)
+        series = np.zeros((n_levels, n_pol, n_ckpt, len(SERIES_METRICS)))
+        allocation = np.zeros((n_levels, n_pol, n_ckpt, n_arms))
+        seg = np.zeros((n_levels, n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
+        generic = self.scenario.levels.get("generic")
+        baseline = np.zeros((generic.n_arms, 4)) if generic is not None else None
+        # The policies' matrices are small: BLAS threads only contend (and
+        # spin) for the cores, so the loop runs single-threaded BLAS.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for li, level_name in enumerate(self.levels):
+                _run_level(
+                    self.scenario,
+                    self.tables.get(level_name),
+                    self.config,
+                    s,
+                    level_name,
+                    self.ckpt_batches,
+                    series[li],
+                    allocation[li],
+                    seg[li],
+                    baseline,
+                    writer,
+                    tick,
+                )
+        return series, allocation, seg, baseline
+
+
+#: The job of the forked workers (inherited through fork, never pickled).
+_FORK_JOB: _SeedJob | None = None
+_FORK_QUEUE = None
+
+
+def _fork_worker(s: int):
+    job, queue = _FORK_JOB, _FORK_QUEUE
+    pending = [0]
+
+    def tick() -> None:
+        # Report in small bundles: a queue message per batch would cost more
+        # than the batch.
+        pending[0] += 1
+        if pending[0] >= 5:
+            queue.put(pending[0])
+            pending[0] = 0
+
+    out = job.run(s, None, tick)
+    if pending[0]:
+        queue.put(pending[0])
+    return out
+
+
+def _run_parallel(job: _SeedJob, n_seeds: int, n_jobs: int, counter: _Progress) -> list:
+    """Run the seeds in forked worker processes, relaying their progress."""
+    global _FORK_JOB, _FORK_QUEUE
+    ctx = mp.get_context("fork")
+    _FORK_JOB, _FORK_QUEUE = job, ctx.SimpleQueue()
+    queue = _FORK_QUEUE
+    try:
+        with ProcessPoolExecutor(max_workers=min(n_jobs, n_seeds), mp_context=ctx) as pool:
+            futures = [pool.submit(_fork_worker, s) for s in range(n_seeds)]
+            while not all(f.done() for f in futures):
+                while not queue.empty():
+                    counter.tick(queue.get())
+                time.sleep(0.02)
+            results = [f.result() for f in futures]
+        while not queue.empty():
+            counter.tick(queue.get())
+        return results
+    finally:
+        _FORK_JOB, _FORK_QUEUE = None, None
+
+
 def _run_level(
     scenario: Scenario,
+    tables: _Tables | None,
     config: ExperimentConfig,
     s: int,
-    li: int,
     level_name: str,
     ckpt_batches: np.ndarray,
     series: np.ndarray,
@@ -300,10 +460,8 @@ def _run_level(
     seg_stats: np.ndarray,
     baseline: np.ndarray | None,
     writer,
-    progress: ProgressFn | None,
-    done: int,
-    total_units: int,
-) -> int:
+    tick: Callable[[], None],
+) -> None:
     """One (seed, level): every policy on the same users and uniforms."""
     level = scenario.levels[level_name]
     k = level.n_arms
@@ -315,8 +473,13 @@ def _run_level(
     outcome_rng = stream(seed, "replication", s, "outcomes")
     policies: list[Policy] = []
     policy_rngs = []
-    for spec in config.policies:
-        pol = make_policy(spec, n_segments=n_seg).reset(k, scenario.n_features)
+    # Context-free policies get zero-width contexts: copying the batch's
+    # feature rows for them would be pure overhead.
+    contextual = [spec in CONTEXTUAL or spec.startswith("segment:") for spec in config.policies]
+    need_features = any(contextual) or writer is not None
+    empty = np.empty((config.batch_size, 0))
+    for spec, ctx in zip(config.policies, contextual):
+        pol = make_policy(spec, n_segments=n_seg).reset(k, scenario.n_features if ctx else 0)
         policies.append(pol)
         policy_rngs.append(stream(seed, "replication", s, "policy", level_name, spec))
     n_pol = len(policies)
@@ -326,33 +489,33 @@ def _run_level(
     remaining = np.full(n_pol, np.inf if config.budget is None else float(config.budget))
     pending: list[deque] = [deque() for _ in range(n_pol)]
     low, span = _reward_scale(scenario)
-    generic = scenario.levels.get("generic")
     ckpt_set = {int(b): i for i, b in enumerate(ckpt_batches)}
     served_before = 0
     for b in range(config.n_batches):
         n = min(config.batch_size, config.n_impressions - served_before)
         idx = users_rng.integers(0, scenario.population.n_users, size=n)
-        users = scenario.population.take(idx)
         segs = labels[idx]
-        contexts = scenario.contexts(idx)
-        exp = scenario.response.expectations(users, level.arm_attributes(users, segs))
+        if tables is not None:
+            contexts = tables.contexts[idx] if need_features else None
+            exp = _batch_expectations(scenario, level_name, tables, idx)
+        else:
+            contexts = scenario.contexts(idx) if need_features else None
+            exp = _batch_expectations(scenario, level_name, _Tables(contexts, None), idx)
         reward_exp = exp.reward(config.objective)
         best = reward_exp.max(axis=1)
         uniforms = scenario.response.draw_uniforms(n, outcome_rng)
         if baseline is not None and level_name == "generic":
-            _add_baseline(baseline[s], exp)
-        elif baseline is not None and li == 0 and generic is not None:
-            gexp = scenario.response.expectations(users, generic.arm_attributes(users, segs))
-            _add_baseline(baseline[s], gexp)
+            _add_baseline(baseline, exp)
         rows_all = np.arange(n)
         end = served_before + n
         for pi, pol in enumerate(policies):
             if remaining[pi] <= 0:
                 continue
             rng = policy_rngs[pi]
+            x = contexts if contextual[pi] else empty[:n]
             if pol.uses_ground_truth:
                 pol.set_ground_truth(reward_exp)
-            arms = pol.select(contexts, rng)
+            arms = pol.select(x, rng)
             click, conv, revenue, cost = scenario.response.realize(exp, arms, uniforms)
             m = n
             if np.isfinite(remaining[pi]):
@@ -368,7 +531,7 @@ def _run_level(
             else:
                 reward = (revenue[:m] - cost[:m] - low) / span
             if writer is not None:
-                probs = pol.action_probabilities(contexts[:m], rng)
+                probs = pol.action_probabilities(x[:m], rng)
                 writer.write(
                     impression=served_before + rows,
                     seed=s,
@@ -398,31 +561,28 @@ def _run_level(
             t[8] += exp.revenue[rows, a].sum()
             t[9] += exp.cost[rows, a].sum()
             counts[pi] += np.bincount(a, minlength=k)
+            # One bincount for all five (segment, arm) totals.
             cell = segs[:m].astype(np.int64) * k + a
-            size = n_seg * k
-            seg_tot[pi, :, 0] += np.bincount(cell, minlength=size)
-            seg_tot[pi, :, 1] += np.bincount(cell, weights=click[:m], minlength=size)
-            seg_tot[pi, :, 2] += np.bincount(cell, weights=conv[:m], minlength=size)
-            seg_tot[pi, :, 3] += np.bincount(cell, weights=cost[:m], minlength=size)
-            seg_tot[pi, :, 4] += np.bincount(cell, weights=revenue[:m], minlength=size)
+            values = np.stack([np.ones(m), click[:m], conv[:m], cost[:m], revenue[:m]], axis=1)
+            index = (cell[:, None] * len(SEGMENT_METRICS) + _SEG_OFFSETS).ravel()
+            seg_tot[pi] += np.bincount(
+                index, weights=values.ravel(), minlength=seg_tot[pi].size
+            ).reshape(seg_tot[pi].shape)
             if config.conversion_delay == 0:
-                pol.update(contexts[:m], a, reward)
+                pol.update(x[:m], a, reward)
             else:
                 queue = pending[pi]
-                queue.append((end + config.conversion_delay, contexts[:m], a, reward))
+                queue.append((end + config.conversion_delay, x[:m], a, reward))
                 while queue and queue[0][0] <= end:
-                    _, x, aa, rr = queue.popleft()
-                    pol.update(x, aa, rr)
+                    _, xq, aq, rq = queue.popleft()
+                    pol.update(xq, aq, rq)
         served_before = end
         if b in ckpt_set:
             c = ckpt_set[b]
-            series[s, li, :, c, :] = totals
-            allocation[s, li, :, c, :k] = counts
-        done += 1
-        if progress is not None:
-            progress(done, total_units)
-    seg_stats[s, li, :, :, :k, :] = seg_tot.reshape(n_pol, n_seg, k, len(SEGMENT_METRICS))
-    return done
+            series[:, c, :] = totals
+            allocation[:, c, :k] = counts
+        tick()
+    seg_stats[:, :, :k, :] = seg_tot.reshape(n_pol, n_seg, k, len(SEGMENT_METRICS))
 
 
 def _add_baseline(acc: np.ndarray, exp: Expectations) -> None:

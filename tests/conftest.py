@@ -13,3 +13,16 @@ def seed() -> int:
 @pytest.fixture
 def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_run_store(tmp_path_factory):
+    """No test writes to the user's ~/.adlab: the default store is a temp folder."""
+    home = tmp_path_factory.mktemp("adlab-home")
+    old = os.environ.get("ADLAB_HOME")
+    os.environ["ADLAB_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("ADLAB_HOME", None)
+    else:
+        os.environ["ADLAB_HOME"] = old

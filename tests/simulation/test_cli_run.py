@@ -92,3 +92,17 @@ def test_subprocess_exit_code_and_single_line():
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: unknown policy")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_every_run_is_saved_in_the_store(tmp_path, capsys):
+    from simulation.store import RunStore
+
+    store_dir = tmp_path / "store"
+    assert (
+        main(["run", *TINY, "--out", str(tmp_path / "o"), "--store", str(store_dir), "--log"]) == 0
+    )
+    run_id = json.loads((tmp_path / "o" / "run.json").read_text())["run_id"]
+    stored = RunStore.open(store_dir).load(run_id)
+    assert stored.config["n_impressions"] == 2000
+    assert len(stored.summary) == 30 and "allocation" in stored.tables
+    assert stored.log_path is not None and (tmp_path / "o" / "logs.parquet").exists()

@@ -368,3 +368,12 @@ def test_bad_interval_arguments(kwargs, exc, match):
     args = dict(alpha=0.05, n_bootstrap=10, rng=np.random.default_rng(0)) | kwargs
     with pytest.raises(exc, match=match):
         IPS().interval(**BASE, **args)
+
+
+def test_huge_finite_values_are_not_mistaken_for_infinity():
+    # The fast finiteness check sums rows; 1e308 + 1e308 overflows, yet is valid input.
+    from simulation.ope import check_ope_inputs
+
+    q = np.full((4, 2), 1e308)
+    checked = check_ope_inputs(**_with(estimated_rewards=q), require_estimated_rewards=True)
+    assert checked[-1] is not None

@@ -123,11 +123,10 @@ def _check_n(n: object) -> None:
 
 
 def _pick(rng: np.random.Generator, options: tuple, p: np.ndarray | None = None):
-    return (
-        options[int(rng.choice(len(options), p=p))]
-        if p is not None
-        else options[int(rng.integers(len(options)))]
-    )
+    # Draw an index, not an element: rng.choice would turn tuples of records into arrays.
+    if p is None:
+        return options[int(rng.integers(len(options)))]
+    return options[int(rng.choice(len(options), p=p))]
 
 
 def _compose(

@@ -3,7 +3,7 @@
 Usage::
 
     python -m creative render [--preset default | --audiences FILE.csv|FILE.toml]
-        [--segments all|ID,...] [--per-segment N] [--size feed|story|link|preview]
+        [--segments all|ID,...] [--per-segment N] [--size auto|feed|story|link|preview]
         [--lang en|ko] [--templates FILE.toml] [--out DIR] [--seed S]
         [--format png|jpeg|webp]
 
@@ -31,7 +31,12 @@ from creative.audience import Audience
 from creative.audience_io import read_audiences
 from creative.contact_sheet import contact_sheet
 from creative.encode import FORMATS, encode_image
-from creative.generate import GenerationReport, generate_for_segment, generate_generic
+from creative.generate import (
+    GenerationReport,
+    generate_for_segment,
+    generate_generic,
+    recommended_placement,
+)
 from creative.record import Creative
 from creative.render import render
 from creative.templates import TemplateSet, load_templates
@@ -140,7 +145,13 @@ def _build_parser() -> _Parser:
     source.add_argument("--audiences", type=Path, help="segment profiles, .csv or .toml")
     r.add_argument("--segments", default="all", help="'all' or comma-separated audience ids")
     r.add_argument("--per-segment", type=_positive_int, default=6, help="variants per segment")
-    r.add_argument("--size", choices=list(PLACEMENTS), default="feed")
+    r.add_argument(
+        "--size",
+        choices=["auto", *PLACEMENTS],
+        default="auto",
+        help="placement; auto (the default) gives mobile-heavy segments the story format "
+        "and everyone else the feed",
+    )
     r.add_argument("--lang", choices=list(LANGUAGES), help="force the copy language")
     r.add_argument("--templates", type=Path, help="extra copy templates, .toml")
     r.add_argument("--out", type=Path, default=Path("creatives"), help="output directory")
@@ -207,14 +218,14 @@ def _row(creative: Creative, segment: str, size: str, file: str) -> dict[str, st
 
 
 def _write_outputs(
-    work: Path, reports: list[tuple[str, GenerationReport]], size: str, fmt: str
+    work: Path, reports: list[tuple[str, str, GenerationReport]], fmt: str
 ) -> tuple[int, Counter]:
-    total = sum(len(r.creatives) for _, r in reports)
+    total = sum(len(r.creatives) for _, _, r in reports)
     rows, rejections = [], Counter()
     with tqdm(
         total=total, desc="rendering", unit="img", disable=not sys.stderr.isatty()
     ) as progress:
-        for segment, report in reports:
+        for segment, size, report in reports:
             folder = work / _safe_name(segment)
             folder.mkdir()
             accepted_images = []
@@ -271,28 +282,32 @@ def _run(args: argparse.Namespace) -> str:
     if args.lang:
         audiences = [dataclasses.replace(a, language=args.lang) for a in audiences]
 
+    generic_size = "feed" if args.size == "auto" else args.size
     reports = [
         (
             "generic",
+            generic_size,
             generate_generic(
                 args.per_segment,
                 _rng(args.seed, "generic"),
                 language=args.lang or "en",
                 templates=templates,
-                placement=args.size,
+                placement=generic_size,
             ),
         )
     ]
     for audience in audiences:
+        size = recommended_placement(audience) if args.size == "auto" else args.size
         reports.append(
             (
                 audience.audience_id,
+                size,
                 generate_for_segment(
                     audience,
                     args.per_segment,
                     _rng(args.seed, audience.audience_id),
                     templates=templates,
-                    placement=args.size,
+                    placement=size,
                 ),
             )
         )
@@ -306,13 +321,13 @@ def _run(args: argparse.Namespace) -> str:
     except OSError as exc:
         raise _UsageError(f"cannot write to {args.out}: {exc.strerror or exc}.") from None
     try:
-        n, rejections = _write_outputs(work, reports, args.size, args.format)
+        n, rejections = _write_outputs(work, reports, args.format)
         _publish(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     why = ", ".join(f"{k} {v}" for k, v in sorted(rejections.items()))
-    n_rejected = sum(len(r.rejected) for _, r in reports)
+    n_rejected = sum(len(r.rejected) for _, _, r in reports)
     return (
         f"wrote {n} images ({n_rejected} rejected{': ' + why if why else ''}) "
         f"for {len(reports)} audiences (incl. generic) to {args.out}/manifest.csv"

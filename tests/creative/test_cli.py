@@ -76,6 +76,16 @@ def test_render_from_csv(tmp_path, audiences_csv, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "segments.csv"]
 
 
+def test_auto_size_gives_mobile_heavy_segments_the_story(tmp_path, audiences_csv, capsys):
+    out = tmp_path / "out"
+    assert run(["--audiences", str(audiences_csv), "--per-segment", "1", "--out", str(out)],
+               capsys)[0] == 0  # fmt: skip
+    _, rows = read_manifest(out)
+    sizes = {r["segment"]: r["size"] for r in rows}
+    # gamers: mobile_share 0.9; wellness 0.2; 여행 0.6; generic: no audience data.
+    assert sizes == {"generic": "feed", "gamers": "story", "wellness": "feed", "여행": "story"}
+
+
 def test_same_seed_same_outputs(tmp_path, audiences_csv, capsys):
     outputs = []
     for name in ("a", "b"):

@@ -18,12 +18,16 @@ from creative.guardrails import check_creative
 from creative.record import Creative
 from creative.templates import TemplateSet, default_templates
 from creative.vocabulary import (
+    DEAL_SEEKER_MIN,
+    DESKTOP_MAX,
     INTEREST_KEYWORDS,
     LANGUAGES,
     LAYOUTS,
     MOBILE_FIRST_LAYOUTS,
+    MOBILE_HEAVY_MIN,
     OFFERS,
     PLACEMENTS,
+    PREMIUM_BUYER_MAX,
     TONES,
 )
 
@@ -99,7 +103,7 @@ def recommended_placement(audience: Audience) -> str:
     placement : str
         A key of ``PLACEMENTS``.
     """
-    return "story" if audience.mobile_share >= 0.6 else "feed"
+    return "story" if audience.mobile_share >= MOBILE_HEAVY_MIN else "feed"
 
 
 def _check_rng(rng: object) -> None:
@@ -185,30 +189,28 @@ def _compose(
 
 
 def _profile_offers(audience: Audience) -> tuple[str, ...]:
-    # Deal-seekers respond to money off; price-indifferent audiences to a plain product.
+    # Deal-seekers respond to money off; premium buyers to a plain product.
     ps = audience.price_sensitivity
-    if ps >= 0.8:
+    if ps >= DEAL_SEEKER_MIN:
         return ("discount_20", "discount_30")
-    if ps >= 0.6:
-        return ("discount_10", "discount_20")
-    if ps >= 0.35:
+    if ps >= PREMIUM_BUYER_MAX:
         return ("free_shipping", "discount_10")
     return ("none", "free_shipping")
 
 
 def _profile_layouts(audience: Audience) -> tuple[str, ...]:
-    if audience.mobile_share >= 0.6:
+    if audience.mobile_share >= MOBILE_HEAVY_MIN:
         return tuple(x for x in LAYOUTS if x in MOBILE_FIRST_LAYOUTS)
-    if audience.mobile_share <= 0.4:
+    if audience.mobile_share < DESKTOP_MAX:
         return tuple(x for x in LAYOUTS if x not in MOBILE_FIRST_LAYOUTS)
     return LAYOUTS
 
 
 def _profile_tone_p(audience: Audience) -> np.ndarray:
     weights = np.ones(len(TONES))
-    if audience.price_sensitivity >= 0.6:
+    if audience.price_sensitivity >= DEAL_SEEKER_MIN:
         weights[TONES.index("urgent")] = 3.0
-    elif audience.price_sensitivity <= 0.3:
+    elif audience.price_sensitivity < PREMIUM_BUYER_MAX:
         weights[TONES.index("premium")] = 3.0
     return weights / weights.sum()
 
@@ -319,10 +321,12 @@ def generate_for_segment(
 
     The product comes from the top interests (the first most often), the
     ``{keyword}`` slot from the segment's keywords, the greeting from its
-    active hours, the offer from its price sensitivity (deal-seekers get
-    discounts), the layout from its mobile share (mobile-heavy segments get
-    mobile-first layouts) and the tone leans urgent for deal-seekers and
-    premium for price-indifferent segments.
+    active hours, the offer from its price sensitivity (deal-seekers,
+    ``>= DEAL_SEEKER_MIN``, get 20-30 % off; premium buyers, below
+    ``PREMIUM_BUYER_MAX``, no discount), the layout from its mobile share
+    (mobile segments, ``>= MOBILE_HEAVY_MIN``, get mobile-first layouts;
+    desktop ones, below ``DESKTOP_MAX``, the detailed ones) and the tone leans
+    urgent for deal-seekers and premium for premium buyers.
 
     Parameters
     ----------

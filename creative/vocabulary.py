@@ -9,14 +9,18 @@ from __future__ import annotations
 
 __all__ = [
     "AUDIENCE_KINDS",
+    "DEAL_SEEKER_MIN",
+    "DESKTOP_MAX",
     "INTERESTS",
     "INTEREST_KEYWORDS",
     "LANGUAGES",
     "LAYOUTS",
     "MOBILE_FIRST_LAYOUTS",
+    "MOBILE_HEAVY_MIN",
     "OFFERS",
     "OFFER_DISCOUNT",
     "PLACEMENTS",
+    "PREMIUM_BUYER_MAX",
     "TIMES_OF_DAY",
     "TONES",
 ]
@@ -96,3 +100,13 @@ PLACEMENTS: dict[str, tuple[int, int]] = {
 
 #: Whom a creative was made for.
 AUDIENCE_KINDS: tuple[str, ...] = ("generic", "segment", "user")
+
+#: Profile words shared by segment names and personalization: an audience with
+#: ``price_sensitivity >= DEAL_SEEKER_MIN`` is deal-seeking (gets discounts), one below
+#: ``PREMIUM_BUYER_MAX`` buys on quality (no money off, premium tone); one with
+#: ``mobile_share >= MOBILE_HEAVY_MIN`` is mobile (mobile-first layouts, story format),
+#: one below ``DESKTOP_MAX`` mostly on desktop.
+DEAL_SEEKER_MIN: float = 0.58
+PREMIUM_BUYER_MAX: float = 0.45
+MOBILE_HEAVY_MIN: float = 0.75
+DESKTOP_MAX: float = 0.5

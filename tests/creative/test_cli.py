@@ -83,7 +83,7 @@ def test_auto_size_gives_mobile_heavy_segments_the_story(tmp_path, audiences_csv
     _, rows = read_manifest(out)
     sizes = {r["segment"]: r["size"] for r in rows}
     # gamers: mobile_share 0.9; wellness 0.2; 여행 0.6; generic: no audience data.
-    assert sizes == {"generic": "feed", "gamers": "story", "wellness": "feed", "여행": "story"}
+    assert sizes == {"generic": "feed", "gamers": "story", "wellness": "feed", "여행": "feed"}
 
 
 def test_same_seed_same_outputs(tmp_path, audiences_csv, capsys):

@@ -185,7 +185,7 @@ def _rejected(c):
 
 def test_every_offer_and_tone_reachable_in_generation(rng):
     seen_tones, seen_offers = set(), set()
-    for ps in (0.0, 0.4, 0.7, 0.9):
+    for ps in (0.0, 0.5, 0.7, 0.9):
         aud = Audience(
             kind="segment",
             audience_id=f"s{ps}",

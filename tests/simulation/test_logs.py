@@ -296,8 +296,9 @@ def test_docstring_examples_run():
     import doctest
 
     import simulation.logs
+    import simulation.ope
     import simulation.reward_model
 
-    for module in (simulation.logs, simulation.reward_model):
+    for module in (simulation.logs, simulation.ope, simulation.reward_model):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, module.__name__

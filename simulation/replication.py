@@ -1,0 +1,402 @@
+"""Many repetitions of a Bernoulli bandit at once: the fast path for reproductions.
+
+A :class:`BernoulliSchedule` fixes the environment of every repetition up
+front: the click probabilities at step 0 and the replacement events (at step
+``t`` the item in slot ``j`` retires and a new one with click probability
+``p`` takes its place). :func:`replicate` then plays a policy on all
+repetitions at once, with feedback applied after every ``delay`` decisions, and
+returns the cumulative expected regret of each repetition.
+
+Two backends compute the same thing: a compiled loop
+(:mod:`simulation.replication_numba`, both cores, used when numba is installed)
+and a pure-numpy loop over steps vectorized across repetitions (the fallback).
+:func:`replicate_with_policy` plays the same schedule through the public policy
+contract (``POLICIES[name]``, ``select``/``update``/``forget``), which is
+slow but is the definition the fast paths are tested against.
+
+Semantics shared by all three (decisions are numbered ``t = 0 .. n_steps - 1``):
+
+1. Replacements scheduled at step ``t`` happen before decision ``t``; the
+   slot's statistics are forgotten and its pending (not yet delivered)
+   feedback is dropped, because it was about the retired item.
+2. Feedback for decisions ``t`` with ``t + 1`` a multiple of ``delay`` and
+   all earlier undelivered ones is delivered right after decision ``t``.
+3. Regret is expected regret: ``max_j p_j(t) - p_{a_t}(t)`` summed over steps.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.policies import POLICIES
+
+__all__ = [
+    "KERNEL_POLICIES",
+    "BernoulliSchedule",
+    "ReplicationResult",
+    "chapelle_li_schedule",
+    "has_numba",
+    "replicate",
+    "replicate_with_policy",
+    "stationary_schedule",
+]
+
+#: Policies the fast paths implement, with their kernel codes. ``ucb1``,
+#: ``thompson``, ``epsilon_greedy`` and ``uniform`` are adlab's registered
+#: policies; ``chernoff_ucb`` is the UCB of Chapelle & Li (2011), eq. (1).
+KERNEL_POLICIES: dict[str, int] = {
+    "uniform": 0,
+    "thompson": 1,
+    "ucb1": 2,
+    "chernoff_ucb": 3,
+    "epsilon_greedy": 4,
+}
+
+
+def has_numba() -> bool:
+    """True when the compiled backend can be used."""
+    return importlib.util.find_spec("numba") is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class BernoulliSchedule:
+    """The environment of ``n_reps`` repetitions of a Bernoulli bandit.
+
+    Attributes
+    ----------
+    ctr : ndarray of shape (n_reps, n_arms)
+        Click probability of each slot's item at step 0.
+    event_offset : ndarray of shape (n_reps + 1,)
+        Repetition ``r``'s replacements are rows ``event_offset[r]:event_offset[r + 1]``
+        of the three arrays below, sorted by step.
+    event_step, event_arm : ndarray of shape (n_events,), int64
+    event_ctr : ndarray of shape (n_events,)
+        Click probability of the new item.
+    """
+
+    ctr: np.ndarray
+    event_offset: np.ndarray
+    event_step: np.ndarray
+    event_arm: np.ndarray
+    event_ctr: np.ndarray
+
+    def __post_init__(self) -> None:
+        ctr = self.ctr
+        if ctr.ndim != 2 or ctr.shape[0] < 1 or ctr.shape[1] < 1:
+            raise ValueError(f"`ctr` must have shape (n_reps, n_arms); got {ctr.shape}.")
+        if self.event_offset.shape != (ctr.shape[0] + 1,):
+            raise ValueError(
+                f"`event_offset` must have shape ({ctr.shape[0] + 1},); "
+                f"got {self.event_offset.shape}."
+            )
+        n = int(self.event_offset[-1])
+        for name in ("event_step", "event_arm", "event_ctr"):
+            if getattr(self, name).shape != (n,):
+                raise ValueError(f"`{name}` must have shape ({n},).")
+
+    @property
+    def n_reps(self) -> int:
+        """Number of repetitions."""
+        return int(self.ctr.shape[0])
+
+    @property
+    def n_arms(self) -> int:
+        """Number of slots (arms)."""
+        return int(self.ctr.shape[1])
+
+    def events(self, rep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Steps, slots and new click probabilities of repetition ``rep``."""
+        sl = slice(int(self.event_offset[rep]), int(self.event_offset[rep + 1]))
+        return self.event_step[sl], self.event_arm[sl], self.event_ctr[sl]
+
+    def subset(self, reps: np.ndarray | range) -> BernoulliSchedule:
+        """The schedule of the repetitions ``reps`` only."""
+        parts = [self.events(int(r)) for r in reps]
+        sizes = np.array([len(p[0]) for p in parts], dtype=np.int64)
+        cat = lambda i, dtype: np.concatenate([p[i] for p in parts]).astype(dtype)  # noqa: E731
+        return BernoulliSchedule(
+            ctr=self.ctr[np.asarray(reps)].copy(),
+            event_offset=np.concatenate([[0], np.cumsum(sizes)]),
+            event_step=cat(0, np.int64),
+            event_arm=cat(1, np.int64),
+            event_ctr=cat(2, np.float64),
+        )
+
+
+def stationary_schedule(ctr: np.ndarray) -> BernoulliSchedule:
+    """A schedule without replacements.
+
+    Parameters
+    ----------
+    ctr : ndarray of shape (n_reps, n_arms)
+
+    Returns
+    -------
+    schedule : BernoulliSchedule
+    """
+    ctr = np.asarray(ctr, dtype=np.float64)
+    if ctr.ndim != 2:
+        raise ValueError(f"`ctr` must have shape (n_reps, n_arms); got {ctr.shape}.")
+    empty = np.zeros(0, dtype=np.int64)
+    return BernoulliSchedule(
+        ctr=ctr.copy(),
+        event_offset=np.zeros(ctr.shape[0] + 1, dtype=np.int64),
+        event_step=empty,
+        event_arm=empty.copy(),
+        event_ctr=np.zeros(0),
+    )
+
+
+def chapelle_li_schedule(
+    n_reps: int,
+    n_steps: int,
+    rng: np.random.Generator,
+    *,
+    n_arms: int = 10,
+    replace_rate: float = 1e-3,
+    prior: tuple[float, float] = (4.0, 4.0),
+) -> BernoulliSchedule:
+    """Chapelle & Li (2011), section 3: a dynamic set of items.
+
+    At every step, with probability ``replace_rate``, one slot chosen uniformly
+    gets a new item; every item's click probability is Beta(``prior``).
+
+    Parameters
+    ----------
+    n_reps, n_steps : int
+    rng : numpy.random.Generator
+    n_arms : int, default=10
+    replace_rate : float, default=1e-3
+        In [0, 1].
+    prior : tuple of float, default=(4, 4)
+
+    Returns
+    -------
+    schedule : BernoulliSchedule
+    """
+    if not 0.0 <= replace_rate <= 1.0:
+        raise ValueError(f"`replace_rate` must be a float in [0, 1]; got {replace_rate!r}.")
+    ctr = rng.beta(*prior, size=(n_reps, n_arms))
+    steps = []
+    for _ in range(n_reps):
+        if replace_rate == 0.0:
+            steps.append(np.zeros(0, dtype=np.int64))
+            continue
+        # Gaps between events are geometric; draw a few more than expected.
+        size = int(n_steps * replace_rate + 10 * np.sqrt(n_steps * replace_rate + 1) + 10)
+        s = np.cumsum(rng.geometric(replace_rate, size=size)) - 1
+        while s[-1] < n_steps:
+            s = np.concatenate([s, s[-1] + np.cumsum(rng.geometric(replace_rate, size=size))])
+        steps.append(s[s < n_steps].astype(np.int64))
+    sizes = np.array([len(s) for s in steps], dtype=np.int64)
+    n_events = int(sizes.sum())
+    return BernoulliSchedule(
+        ctr=ctr,
+        event_offset=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        event_step=np.concatenate(steps) if steps else np.zeros(0, dtype=np.int64),
+        event_arm=rng.integers(0, n_arms, size=n_events).astype(np.int64),
+        event_ctr=rng.beta(*prior, size=n_events),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ReplicationResult:
+    """What :func:`replicate` measured.
+
+    Attributes
+    ----------
+    regret : ndarray of shape (n_reps,)
+        Cumulative expected regret after ``n_steps`` decisions.
+    n_feedback : ndarray of shape (n_reps,), int64
+        Feedback rounds delivered (``n_steps // delay``).
+    n_observed : ndarray of shape (n_reps,), int64
+        Decisions whose feedback was delivered (dropped feedback of retired
+        items excluded).
+    backend : str
+        ``"numba"``, ``"numpy"`` or ``"policy"``.
+    """
+
+    regret: np.ndarray
+    n_feedback: np.ndarray
+    n_observed: np.ndarray
+    backend: str
+
+    @property
+    def mean(self) -> float:
+        """Mean regret over repetitions."""
+        return float(self.regret.mean())
+
+    @property
+    def sem(self) -> float:
+        """Standard error of :attr:`mean`."""
+        n = self.regret.shape[0]
+        return float(self.regret.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+
+def _check_run(policy: str, n_steps: int, delay: int) -> None:
+    if policy not in KERNEL_POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; choose from {sorted(KERNEL_POLICIES)}.")
+    for name, value in (("n_steps", n_steps), ("delay", delay)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"`{name}` must be an int >= 1; got {value!r}.")
+
+
+def replicate(
+    policy: str,
+    schedule: BernoulliSchedule,
+    *,
+    n_steps: int,
+    delay: int = 1,
+    rng: np.random.Generator,
+    prior: tuple[float, float] = (1.0, 1.0),
+    alpha: float = 1.0,
+    epsilon: float = 0.1,
+    backend: str = "auto",
+) -> ReplicationResult:
+    """Play ``policy`` on every repetition of ``schedule`` (fast path).
+
+    Parameters
+    ----------
+    policy : str
+        A key of :data:`KERNEL_POLICIES`.
+    schedule : BernoulliSchedule
+    n_steps : int
+        Decisions per repetition.
+    delay : int, default=1
+        Feedback is delivered after every ``delay`` decisions (1 = sequential).
+    rng : numpy.random.Generator
+        Seeds the run. The numba backend draws one 256-bit xoshiro256** state
+        per repetition from it, so results do not depend on thread count.
+    prior : tuple of float, default=(1, 1)
+        Beta prior of ``thompson``.
+    alpha : float, default=1.0
+        Bonus scale of ``ucb1``.
+    epsilon : float, default=0.1
+        Exploration rate of ``epsilon_greedy``.
+    backend : {"auto", "numba", "numpy"}, default="auto"
+        ``auto`` uses numba when it is installed.
+
+    Returns
+    -------
+    result : ReplicationResult
+    """
+    _check_run(policy, n_steps, delay)
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"`backend` must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
+    if backend == "auto":
+        backend = "numba" if has_numba() else "numpy"
+    param = alpha if policy == "ucb1" else epsilon
+    if backend == "numba":
+        from simulation.replication_numba import play
+
+        n = schedule.n_reps
+        state = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64, endpoint=False)
+        state[:, 0] |= np.uint64(1)  # xoshiro's all-zero state is forbidden
+        regret = np.zeros(n)
+        feedback = np.zeros(n, dtype=np.int64)
+        observed = np.zeros(n, dtype=np.int64)
+        play(
+            KERNEL_POLICIES[policy],
+            int(n_steps),
+            int(delay),
+            np.ascontiguousarray(schedule.ctr, dtype=np.float64),
+            schedule.event_offset.astype(np.int64),
+            schedule.event_step.astype(np.int64),
+            schedule.event_arm.astype(np.int64),
+            schedule.event_ctr.astype(np.float64),
+            state,
+            float(prior[0]),
+            float(prior[1]),
+            float(param),
+            regret,
+            feedback,
+            observed,
+        )
+        return ReplicationResult(
+            regret=regret, n_feedback=feedback, n_observed=observed, backend="numba"
+        )
+    from simulation.replication_numpy import play_numpy
+
+    regret, feedback, observed = play_numpy(
+        policy, schedule, n_steps=int(n_steps), delay=int(delay), rng=rng, prior=prior, param=param
+    )
+    return ReplicationResult(
+        regret=regret, n_feedback=feedback, n_observed=observed, backend="numpy"
+    )
+
+
+def replicate_with_policy(
+    policy: str,
+    schedule: BernoulliSchedule,
+    *,
+    n_steps: int,
+    delay: int = 1,
+    rng: np.random.Generator,
+    **hyperparameters: float,
+) -> ReplicationResult:
+    """Play the registered policy ``POLICIES[policy]`` through its public contract.
+
+    Decisions between two feedback deliveries (or replacements) come from one
+    ``select`` call on that many rows: the policy's state does not change in
+    between, which is exactly what batched ``select`` assumes. Delivery is one
+    ``update`` call; a replacement is ``forget`` of the slot after its
+    pending rows were dropped.
+
+    Parameters
+    ----------
+    policy : str
+        A key of :data:`simulation.policies.POLICIES` (context-free).
+    schedule : BernoulliSchedule
+    n_steps, delay : int
+    rng : numpy.random.Generator
+    **hyperparameters
+        Passed to the policy class.
+
+    Returns
+    -------
+    result : ReplicationResult
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}.")
+    _check_run("uniform", n_steps, delay)
+    n_reps, k = schedule.n_reps, schedule.n_arms
+    regret = np.zeros(n_reps)
+    feedback = np.zeros(n_reps, dtype=np.int64)
+    observed = np.zeros(n_reps, dtype=np.int64)
+    feedback_steps = np.arange(delay, n_steps + 1, delay)
+    for r in range(n_reps):
+        p = POLICIES[policy](**hyperparameters).reset(n_arms=k, n_features=0)
+        ctr = schedule.ctr[r].copy()
+        ev_step, ev_arm, ev_ctr = schedule.events(r)
+        cuts = np.union1d(np.union1d(feedback_steps, ev_step), [0, n_steps])
+        cuts = cuts[(cuts >= 0) & (cuts <= n_steps)]
+        pending_arms: list[np.ndarray] = []
+        pending_rewards: list[np.ndarray] = []
+        e = 0
+        for start, stop in itertools.pairwise(cuts):
+            while e < len(ev_step) and ev_step[e] == start:
+                j = int(ev_arm[e])
+                ctr[j] = ev_ctr[e]
+                keep = [a != j for a in pending_arms]
+                pending_rewards = [w[m] for w, m in zip(pending_rewards, keep)]
+                pending_arms = [a[m] for a, m in zip(pending_arms, keep)]
+                p.forget(np.array([j]))
+                e += 1
+            arms = p.select(np.empty((stop - start, 0)), rng)
+            regret[r] += float((ctr.max() - ctr[arms]).sum())
+            pending_arms.append(arms)
+            pending_rewards.append((rng.random(arms.shape[0]) < ctr[arms]).astype(np.float64))
+            if stop % delay == 0:
+                a = np.concatenate(pending_arms)
+                w = np.concatenate(pending_rewards)
+                p.update(np.empty((a.shape[0], 0)), a, w)
+                feedback[r] += 1
+                observed[r] += a.shape[0]
+                pending_arms, pending_rewards = [], []
+    return ReplicationResult(
+        regret=regret, n_feedback=feedback, n_observed=observed, backend="policy"
+    )

@@ -1,0 +1,200 @@
+"""The fast reproduction engine: schedules, delayed feedback, regret bookkeeping, agreement.
+
+Statistical assertions use a seeded fixture and bounds of 4-5 standard errors (a false alarm
+rate well below 1e-4 per assertion); exact assertions are on deterministic bookkeeping.
+"""
+
+import numpy as np
+import pytest
+
+from simulation.replication import (
+    BernoulliSchedule,
+    chapelle_li_schedule,
+    has_numba,
+    replicate,
+    replicate_with_policy,
+    stationary_schedule,
+)
+
+BACKENDS = ["numpy"] + (["numba"] if has_numba() else [])
+needs_numba = pytest.mark.skipif(not has_numba(), reason="numba not installed")
+
+
+def expected_uniform_regret(schedule: BernoulliSchedule, n_steps: int) -> np.ndarray:
+    """Regret of uniformly random play: sum over steps of max(ctr) - mean(ctr), per repetition."""
+    out = np.zeros(schedule.n_reps)
+    for r in range(schedule.n_reps):
+        ctr = schedule.ctr[r].copy()
+        steps, arms, new = schedule.events(r)
+        bounds = np.concatenate([steps[steps < n_steps], [n_steps]])
+        t0 = 0
+        for i, t1 in enumerate(bounds):
+            out[r] += (t1 - t0) * (ctr.max() - ctr.mean())
+            if i < len(arms) and t1 < n_steps:
+                ctr[arms[i]] = new[i]
+            t0 = t1
+    return out
+
+
+def test_schedule_replacement_rate_slots_and_new_ctrs(rng):
+    n_reps, n_steps, rate, k = 200, 20_000, 1e-3, 10
+    s = chapelle_li_schedule(n_reps, n_steps, rng, n_arms=k, replace_rate=rate)
+    n_events = int(s.event_offset[-1])
+    expected = n_reps * n_steps * rate  # events are Bernoulli(rate) per step
+    assert abs(n_events - expected) < 5 * np.sqrt(expected)
+    for r in range(n_reps):
+        steps, _, _ = s.events(r)
+        assert np.all(np.diff(steps) > 0) and steps.min(initial=0) >= 0
+        assert steps.max(initial=0) < n_steps
+    counts = np.bincount(s.event_arm, minlength=k)
+    assert np.all(np.abs(counts - n_events / k) < 5 * np.sqrt(n_events / k))
+    # New items' click probabilities are Beta(4, 4): mean 1/2, variance 1/36.
+    assert abs(s.event_ctr.mean() - 0.5) < 5 * np.sqrt(1 / 36 / n_events)
+    assert abs(s.ctr.var() - 1 / 36) < 0.005
+
+
+def test_schedule_without_replacements_and_subset(rng):
+    s = chapelle_li_schedule(5, 1000, rng, replace_rate=0.0)
+    assert s.event_offset.tolist() == [0] * 6
+    full = chapelle_li_schedule(6, 5000, rng)
+    sub = full.subset([1, 3])
+    assert np.array_equal(sub.ctr, full.ctr[[1, 3]])
+    for i, r in enumerate([1, 3]):
+        for a, b in zip(sub.events(i), full.events(r)):
+            assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("delay", [1, 3, 7, 100, 1001])
+def test_feedback_is_delivered_exactly_every_delay_steps(backend, delay, rng):
+    n_steps = 1000
+    s = stationary_schedule(rng.uniform(0.1, 0.9, size=(4, 5)))
+    res = replicate("thompson", s, n_steps=n_steps, delay=delay, rng=rng, backend=backend)
+    assert res.n_feedback.tolist() == [n_steps // delay] * 4
+    assert res.n_observed.tolist() == [(n_steps // delay) * delay] * 4
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_greedy_learns_at_the_first_delivery_not_before_or_after(backend, seed):
+    # Arm 0 always clicks, arm 1 never. Greedy play ties (uniform) until the first delivery
+    # after `delay` decisions, then plays arm 0 forever: regret = pulls of arm 1 in the first
+    # window ~ Binomial(delay, 1/2), unless arm 0 was never pulled in it (probability 2^-delay:
+    # then the next window is uniform too). A delivery one step early or late shifts the mean
+    # by about 1/2 = 24 standard errors.
+    n_reps, delay = 4000, 7
+    s = stationary_schedule(np.tile([1.0, 0.0], (n_reps, 1)))
+    rng = np.random.default_rng(seed)
+    res = replicate(
+        "epsilon_greedy", s, n_steps=60, delay=delay, epsilon=0.0, rng=rng, backend=backend
+    )
+    expected = delay / 2 / (1 - 2.0**-delay)
+    assert abs(res.mean - expected) < 5 * np.sqrt(delay / 4 / n_reps)
+    assert np.mean(res.regret <= delay) > 1 - 2 * 2.0**-delay - 0.01
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("policy", ["thompson", "ucb1", "chernoff_ucb", "uniform"])
+def test_regret_without_feedback_is_that_of_uniform_play(backend, policy, seed):
+    # With the delay longer than the run no feedback arrives: every policy plays uniformly
+    # (TS from its prior, the UCBs over untried arms). Replacements change the regret rate.
+    n_reps, n_steps = 300, 3000
+    rng = np.random.default_rng(seed)
+    s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
+    res = replicate(policy, s, n_steps=n_steps, delay=n_steps + 1, rng=rng, backend=backend)
+    expected = expected_uniform_regret(s, n_steps)
+    diff = res.regret - expected
+    assert res.n_feedback.max() == 0
+    assert abs(diff.mean()) < 5 * diff.std(ddof=1) / np.sqrt(n_reps)
+
+
+def test_regret_is_zero_when_all_arms_are_equal(rng):
+    s = stationary_schedule(np.full((3, 4), 0.3))
+    for policy in ("thompson", "ucb1", "epsilon_greedy"):
+        assert np.all(replicate(policy, s, n_steps=500, rng=rng, backend="numpy").regret == 0)
+        assert np.all(replicate_with_policy(policy, s, n_steps=500, rng=rng).regret == 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"policy": "lin_ucb"}, "unknown policy"),
+        ({"n_steps": 0}, "`n_steps` must be an int >= 1"),
+        ({"delay": 0}, "`delay` must be an int >= 1"),
+        ({"delay": 2.5}, "`delay` must be an int >= 1"),
+        ({"backend": "cuda"}, "`backend` must be"),
+    ],
+)
+def test_bad_arguments(kwargs, match, rng):
+    s = stationary_schedule(np.full((2, 3), 0.5))
+    args = {"policy": "thompson", "n_steps": 10, "delay": 1, "backend": "numpy"} | kwargs
+    policy = args.pop("policy")
+    with pytest.raises(ValueError, match=match):
+        replicate(policy, s, rng=rng, **args)
+
+
+def test_bad_schedules():
+    with pytest.raises(ValueError, match="`ctr` must have shape"):
+        stationary_schedule(np.zeros(3))
+    with pytest.raises(ValueError, match="`event_offset` must have shape"):
+        BernoulliSchedule(
+            ctr=np.zeros((2, 3)),
+            event_offset=np.zeros(2, dtype=np.int64),
+            event_step=np.zeros(0, dtype=np.int64),
+            event_arm=np.zeros(0, dtype=np.int64),
+            event_ctr=np.zeros(0),
+        )
+    with pytest.raises(ValueError, match="`replace_rate` must be"):
+        chapelle_li_schedule(2, 10, np.random.default_rng(0), replace_rate=2.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("policy", "delay", "n_steps"),
+    [
+        ("thompson", 1, 2000),
+        ("thompson", 32, 4000),
+        ("ucb1", 1, 2000),
+        ("ucb1", 10, 4000),
+        ("epsilon_greedy", 10, 3000),
+    ],
+)
+def test_fast_path_agrees_with_the_policy_contract(policy, delay, n_steps, seed):
+    # The same environments (paired), with items replaced 5x faster than in the paper so that
+    # forget() matters within the run. 4 standard errors of the paired difference.
+    n_reps = 40
+    rng = np.random.default_rng(seed)
+    s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
+    for backend in BACKENDS:
+        fast = replicate(policy, s, n_steps=n_steps, delay=delay, rng=rng, backend=backend)
+        slow = replicate_with_policy(policy, s, n_steps=n_steps, delay=delay, rng=rng)
+        diff = fast.regret - slow.regret
+        assert abs(diff.mean()) < 4 * diff.std(ddof=1) / np.sqrt(n_reps), (backend, diff.mean())
+        assert np.array_equal(fast.n_feedback, slow.n_feedback)
+
+
+@needs_numba
+@pytest.mark.parametrize(("a", "b"), [(1, 1), (1, 7), (7, 1), (2.5, 9), (300, 9000), (0.5, 0.7)])
+def test_compiled_beta_sampler_matches_scipy(a, b, seed):
+    from scipy import stats
+
+    from simulation.replication_numba import beta_draws
+
+    state = np.random.default_rng(seed).integers(1, 2**63, size=4).astype(np.uint64)
+    x = beta_draws(state, float(a), float(b), 50_000)
+    assert stats.kstest(x, stats.beta(a, b).cdf).pvalue > 1e-4
+
+
+@needs_numba
+def test_numba_results_do_not_depend_on_the_number_of_threads(rng):
+    import numba
+
+    s = chapelle_li_schedule(6, 3000, rng)
+    out = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        out.append(
+            replicate(
+                "thompson", s, n_steps=3000, delay=3, rng=np.random.default_rng(1), backend="numba"
+            ).regret
+        )
+    assert np.array_equal(out[0], out[1])

@@ -1,0 +1,204 @@
+"""Drive the app headless in Chromium and time what a user waits for.
+
+Usage::
+
+    .venv/bin/python bench/app.py            # the default experiment (300,000 impressions)
+    .venv/bin/python bench/app.py --quick    # 30,000 impressions, 2 seeds (a few seconds)
+
+Starts ``streamlit run app.py`` on a free local port (its run store in a temporary directory),
+opens it with Playwright and Debian's Chromium (``/usr/bin/chromium``, or ``ADLAB_CHROMIUM``),
+and prints:
+
+- each page's first render: a fresh browser session opens the page, until the script has
+  finished and the page's content is visible (the first page also pays the app's imports);
+- click-to-charts of the experiment: from the click on **Run experiment** until the four
+  charts are visible, and until the script has finished (tables, winners, saving the run),
+  three ways: *cold* on a fresh server (the audience and creatives are built first), *warm*
+  (the same world already built by an earlier run, the experiment itself new), and *repeat*
+  (the same experiment again: served from the cache);
+- the same work without the app, measured in this process as the reference:
+  ``build_scenario + run_experiment`` (cold) and ``run_experiment`` on a built scenario (warm).
+  The ratios app / reference are what carry over between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout, no install
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from simulation import build_scenario, run_experiment  # noqa: E402
+from simulation.config import PRESETS  # noqa: E402
+
+CHROMIUM = os.environ.get("ADLAB_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+PAGES = {
+    "audience": ".vega-embed",
+    "creatives": '[data-testid="stImage"] img',
+    "experiment": 'button:has-text("Run experiment")',
+    "results": "h1",
+    "ope": "h1",
+}
+FRESH_CHART = '[data-testid="stElementContainer"][data-stale="false"] .vega-embed'
+TIMEOUT = 600_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server():
+    """A fresh app server; yields its URL and how long it took to answer /_stcore/health."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="adlab-bench-") as home:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                "--server.port", str(port), "--server.address", "127.0.0.1",
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            ],
+            cwd=ROOT, env={**os.environ, "ADLAB_HOME": home}, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                        if r.read().strip() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.perf_counter() - started > 60:
+                    raise SystemExit("the app server did not start")
+                time.sleep(0.05)
+            yield url, time.perf_counter() - started
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def settle(page: Page) -> None:
+    page.wait_for_selector(SETTLED, timeout=TIMEOUT)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=TIMEOUT)
+
+
+def first_render(browser, url: str, path: str) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(f"{url}/{path}")
+    page.locator(PAGES[path]).first.wait_for(state="visible", timeout=TIMEOUT)
+    settle(page)
+    elapsed = time.perf_counter() - start
+    context.close()
+    return elapsed
+
+
+def set_number(page: Page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def click_run(page: Page) -> tuple[float, float]:
+    """Seconds from the click to the charts, and to the end of the script."""
+    start = time.perf_counter()
+    page.get_by_role("button", name="Run experiment").click()
+    # Charts of an earlier run stay on screen (marked stale) until this run replaces them.
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]',
+                           timeout=TIMEOUT)  # fmt: skip
+    page.locator(FRESH_CHART).nth(3).wait_for(state="visible", timeout=TIMEOUT)
+    charts = time.perf_counter() - start
+    settle(page)
+    return charts, time.perf_counter() - start
+
+
+def experiment_page(browser, url: str, impressions: int, seeds: int) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+    page.goto(f"{url}/experiment")
+    settle(page)
+    set_number(page, "Impressions per policy and level", impressions)
+    set_number(page, "Seeds (repeats, for the 95 % bands)", seeds)
+    return page
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small experiment")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).is_file():
+        raise SystemExit(f"error: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    config = PRESETS["default"]
+    if args.quick:
+        config = config.replace(n_impressions=30_000, n_seeds=2)
+
+    start = time.perf_counter()
+    scenario = build_scenario(config)
+    run_experiment(config, scenario=scenario)
+    ref_cold = time.perf_counter() - start
+    start = time.perf_counter()
+    run_experiment(config, scenario=scenario)
+    ref_warm = time.perf_counter() - start
+
+    rows = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        with server() as (url, boot):
+            renders = {path: first_render(browser, url, path) for path in PAGES}
+            page = experiment_page(browser, url, config.n_impressions, config.n_seeds)
+            cold = click_run(page)
+            repeat = click_run(page)
+        with server() as (url, _):
+            page = experiment_page(browser, url, 1_000, 1)
+            click_run(page)  # builds the world (audience, creatives) with a tiny run
+            set_number(page, "Impressions per policy and level", config.n_impressions)
+            set_number(page, "Seeds (repeats, for the 95 % bands)", config.n_seeds)
+            warm = click_run(page)
+        browser.close()
+
+    what = f"{config.n_impressions:,} impressions, {config.n_seeds} seeds, "
+    what += f"{len(config.policies)} policies, {len(config.levels)} levels"
+    print(f"adlab app bench ({what}); server up in {boot:.2f} s")
+    print(f"reference: build_scenario + run_experiment {ref_cold:.2f} s (cold), "
+          f"run_experiment {ref_warm:.2f} s (warm)")  # fmt: skip
+    print(f"{'measure':44s} {'seconds':>8s} {'x reference':>12s}")
+    for path, seconds in renders.items():
+        rows.append((f"first render: {path}", seconds, None))
+    for name, (charts, done), ref in (
+        ("cold", cold, ref_cold), ("warm", warm, ref_warm), ("repeat (cached)", repeat, ref_warm)
+    ):  # fmt: skip
+        rows.append((f"click-to-charts, {name}", charts, ref))
+        rows.append((f"click-to-finished, {name}", done, ref))
+    for name, seconds, ref in rows:
+        ratio = f"{seconds / ref:12.2f}" if ref else " " * 12
+        print(f"{name:44s} {seconds:8.2f} {ratio}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""A real app server and Debian's Chromium for the browser tests.
+
+The server is ``streamlit run app.py`` on a free local port, in its own process group, with
+``ADLAB_HOME`` in a temporary directory; it is stopped by its process-group id. Chromium is
+``/usr/bin/chromium`` (``ADLAB_CHROMIUM`` overrides). Without it the tests are skipped with a
+visible reason, unless ``ADLAB_REQUIRE_BROWSER=1`` (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("ADLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).is_file():
+        return
+    reason = (
+        f"Chromium not found at {CHROMIUM}: install it with "
+        "`apt-get install -y --no-install-recommends chromium` to run the browser tests"
+    )
+    if os.environ.get("ADLAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason + " (ADLAB_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch arguments, pointed at Debian's Chromium."""
+    _require_chromium()
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A tall window: Streamlit scrolls inside its own container, so screenshots need it."""
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 2400}}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+            return response.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """Base URL of a fresh app server (its run store is a temporary directory)."""
+    _require_chromium()
+    port = _free_port()
+    home = tmp_path_factory.mktemp("adlab-home")
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w+b")  # noqa: SIM115
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, "ADLAB_HOME": str(home)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"the app server did not start:\n{log.read().decode()[-3000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go (ignored by git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def copy_to_docs():
+    """``copy(screenshot, name)`` refreshes ``docs/name`` when ``ADLAB_UPDATE_SCREENSHOT=1``."""
+
+    def copy(screenshot: Path, name: str) -> None:
+        if os.environ.get("ADLAB_UPDATE_SCREENSHOT") == "1":
+            (ROOT / "docs").mkdir(exist_ok=True)
+            shutil.copyfile(screenshot, ROOT / "docs" / name)
+
+    return copy

@@ -1,0 +1,84 @@
+"""AppTest helpers: the app from its absolute path, a private run store, a small world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.forms import WorldSettings
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+#: A world small enough that building it and running an experiment take about a second.
+SMALL_WORLD = WorldSettings(seed=3, n_users=2_000, n_segments=3)
+
+
+@pytest.fixture(autouse=True)
+def adlab_home(tmp_path, monkeypatch) -> Path:
+    """Every test saves runs to its own store, never to ~/.adlab."""
+    home = tmp_path / "adlab-home"
+    monkeypatch.setenv("ADLAB_HOME", str(home))
+    monkeypatch.setenv("ADLAB_PREFETCH", "0")
+    return home
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The app, not yet run."""
+    return AppTest.from_file(APP, default_timeout=30)
+
+
+def _open_page(at: AppTest, page: str, world: WorldSettings | None = SMALL_WORLD) -> AppTest:
+    """Run the app on ``ui/pages/<page>.py`` with the given shared world."""
+    if world is not None:
+        at.session_state["world"] = world
+    at.run()
+    at.switch_page(f"ui/pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _run_small_experiment(at: AppTest, **overrides) -> AppTest:
+    """Fill the Experiment form with a small config and press Run experiment."""
+    values = {
+        "ex-impressions": 4_000,
+        "ex-batch": 500,
+        "ex-seeds": 2,
+        "ex-variants": 3,
+        "ex-checkpoints": 8,
+        "ex-policies": ["uniform", "thompson", "lin_ucb"],
+        **overrides,
+    }
+    for key, value in values.items():
+        element = _widget(at, key)
+        element.set_value(value)
+    button = next(b for b in at.button if b.label == "Run experiment")
+    button.click().run()
+    return at
+
+
+def _widget(at: AppTest, key: str):
+    for kind in ("number_input", "multiselect", "toggle", "radio", "selectbox", "slider"):
+        try:
+            return getattr(at, kind)(key=key)
+        except KeyError:
+            continue
+    raise KeyError(key)
+
+
+@pytest.fixture
+def open_page():
+    """``open_page(at, page, world=SMALL_WORLD)`` runs the app on a page."""
+    return _open_page
+
+
+@pytest.fixture
+def run_small_experiment():
+    """``run_small_experiment(at, **widget_values)`` fills the form and runs it."""
+    return _run_small_experiment
+
+
+@pytest.fixture
+def small_world() -> WorldSettings:
+    return SMALL_WORLD

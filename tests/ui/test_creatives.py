@@ -1,0 +1,116 @@
+"""Creatives page: gallery, placement and language, one-user mode, templates, ZIP download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from creative.generate import generate_generic
+from ui.uploads import UploadError, parse_templates_upload
+
+GOOD_TOML = b"""
+[en.playful]
+headline = ["Hello {product} fans"]
+"""
+
+
+def _images(at):
+    return at.get("image")
+
+
+def test_default_render_shows_a_gallery(app, open_page):
+    at = open_page(app, "creatives")
+    assert at.title[0].value == "Creatives"
+    assert len(_images(at)) == 5
+    assert any(c.value.replace("\\", "") == "Guardrails: pass" for c in at.caption)
+    assert at.selectbox(key="cr-audience").value.startswith("Segment 0")
+
+
+def test_switching_audience_placement_and_language(app, open_page):
+    at = open_page(app, "creatives")
+    at.selectbox(key="cr-audience").set_value("Generic (everyone, no audience data)")
+    at.radio(key="cr-placement").set_value("story")
+    at.radio(key="cr-language").set_value("ko")
+    at.slider(key="cr-n").set_value(3)
+    at.run()
+    assert not at.exception
+    assert len(_images(at)) == 3
+    assert any("· ko" in c.value for c in at.caption)
+    # The choices survive a trip to another page.
+    at.switch_page("ui/pages/audience.py").run()
+    at.switch_page("ui/pages/creatives.py").run()
+    assert at.radio(key="cr-placement").value == "story"
+    assert at.slider(key="cr-n").value == 3
+
+
+def test_one_user_mode_samples_and_generates(app, open_page):
+    at = open_page(app, "creatives")
+    first = at.session_state["u-index"]
+    next(b for b in at.button if b.label == "Sample a user").click().run()
+    assert at.session_state["u-index"] != first
+    at.selectbox(key="u-hours").set_value("night")
+    next(b for b in at.button if b.label == "Generate for this user").click().run()
+    assert not at.exception
+    creative = at.session_state["u-creative"]
+    assert creative.audience.kind == "user"
+    assert creative.greeting == "night"
+
+
+def test_one_user_without_interests_is_an_error(app, open_page):
+    at = open_page(app, "creatives")
+    at.multiselect(key="u-interests").set_value([])
+    next(b for b in at.button if b.label == "Generate for this user").click().run()
+    assert not at.exception
+    assert any("at least one interest" in e.value for e in at.error)
+
+
+BAD_TEMPLATES = [
+    ("t.toml", b"", "empty"),
+    ("t.txt", GOOD_TOML, "expected a .toml"),
+    ("t.toml", b"[en.playful\n", "malformed TOML"),
+    ("t.toml", b'[en.playful]\nheadline = ["{product.__class__}"]\n', "product.__class__"),
+    ("t.toml", b'[xx.playful]\nheadline = ["Hi {product}"]\n', "xx"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), BAD_TEMPLATES)
+def test_bad_templates_are_refused_with_a_reason(name, data, reason):
+    with pytest.raises(UploadError, match=reason):
+        parse_templates_upload(name, data)
+
+
+def test_uploaded_templates_change_the_copy(app, open_page):
+    assert parse_templates_upload("mine.toml", GOOD_TOML).source.endswith(".toml")
+    app.session_state["templates"] = ("mine.toml", GOOD_TOML)
+    at = open_page(app, "creatives")
+    at.selectbox(key="cr-audience").set_value("Generic (everyone, no audience data)")
+    at.slider(key="cr-n").set_value(12)
+    at.run()
+    assert any(s.value.startswith("Using templates from mine") for s in at.success)
+    assert any(t.value.startswith("Hello ") for t in at.text)
+
+
+def test_template_error_is_shown_and_previous_templates_kept(app, open_page):
+    app.session_state["templates"] = ("mine.toml", GOOD_TOML)
+    app.session_state["templates-error"] = "t.toml: malformed TOML"
+    at = open_page(app, "creatives")
+    assert any("malformed TOML" in e.value for e in at.error)
+    assert any("mine" in s.value for s in at.success)
+
+
+def test_zip_holds_full_size_images_and_a_manifest():
+    from ui.pages.creatives import MANIFEST_COLUMNS, zip_creatives
+
+    report = generate_generic(2, np.random.default_rng(0))
+    data = zip_creatives(report.accepted, "link", "generic")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode())))
+        assert tuple(rows[0]) == MANIFEST_COLUMNS
+        assert len(rows) == 2
+        image = Image.open(io.BytesIO(zf.read(rows[0]["file"])))
+        assert image.size == (1200, 628)

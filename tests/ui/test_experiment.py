@@ -1,0 +1,123 @@
+"""Experiment page: the form, invalid combinations, a small run and what it shows and saves."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulation.store import RunStore
+from ui.forms import WorldSettings, experiment_config
+
+
+def test_default_render(app, open_page):
+    at = open_page(app, "experiment", world=None)
+    assert at.title[0].value == "Experiment"
+    assert any(b.label == "Run experiment" for b in at.button)
+    assert at.number_input(key="ex-impressions").value == 300_000
+    assert at.multiselect(key="ex-levels").value == ["generic", "segment", "user"]
+    assert not at.dataframe  # nothing runs before the button
+
+
+def test_small_run_shows_metrics_charts_table_and_winners(
+    app, open_page, run_small_experiment, adlab_home
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    assert not at.exception
+    assert not at.error
+    labels = [m.label for m in at.metric]
+    assert labels == ["Best CTR", "Its ROAS", "Spend", "Revenue"]
+    assert at.metric[0].value.endswith("%")
+    assert at.metric[2].value.startswith("$")
+    table = at.dataframe[0].value
+    assert len(table) == 3 * 3  # levels x policies
+    assert {"CTR", "ROAS", "CTR uplift vs best generic"} <= set(table.columns)
+    assert table["CTR"].str.contains("%").all()
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 4  # CTR, ROAS, regret, allocation
+    assert '"stack": "normalize"' in charts[3].proto.spec.replace("'", '"')
+    assert len(at.get("image")) == 3  # one winning creative per segment
+    runs = RunStore.open(adlab_home).list()
+    assert list(runs["source"]) == ["app"]
+    assert at.session_state["ex-current"]["run_id"] == runs["run_id"][0]
+
+
+def test_changing_the_allocation_view_does_not_rerun(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    result = at.session_state["ex-current"]["result"]
+    at.selectbox(key="ex-alloc-policy").set_value("thompson").run()
+    assert not at.exception
+    assert at.session_state["ex-current"]["result"] is result
+    assert len(at.session_state["session_runs"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"ex-batch": 5_000, "ex-impressions": 1_000}, "larger than the number of impressions"),
+        ({"ex-policies": []}, "at least one policy"),
+        ({"ex-levels": []}, "at least one personalization level"),
+        ({"ex-variants": 12}, "10 creative strategies"),
+        ({"ex-cap": True, "ex-budget": 0.0}, "budget above"),
+        ({"ex-log": True, "ex-impressions": 2_000_000}, "at most 2,000,000"),
+    ],
+)
+def test_invalid_combinations_show_an_error(
+    app, open_page, run_small_experiment, overrides, message, adlab_home
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **overrides)
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert "ex-current" not in at.session_state
+
+
+def test_budget_cap_runs(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-cap": True, "ex-budget": 5.0, "ex-levels": ["segment"]})
+    assert not at.exception and not at.error
+    assert at.session_state["ex-current"]["config"].budget == 5.0
+
+
+BAD_CONFIGS = [
+    (dict(levels=[]), "personalization level"),
+    (dict(policies=[]), "policy"),
+    (dict(levels=["everyone"]), "Unknown personalization"),
+    (dict(objective="clicks"), "objective"),
+    (dict(batch_size=0), "batch size must be at least 1"),
+    (dict(n_impressions=0), "Impressions must be at least 1"),
+    (dict(n_impressions=1.5), "whole number"),
+    (dict(budget=-1.0), "positive amount"),
+    (dict(n_seeds=0), "n_seeds"),
+    (dict(pricing="cpa"), "pricing"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_CONFIGS)
+def test_experiment_config_rejects_bad_widget_values(change, message):
+    values = dict(
+        levels=["generic"], policies=["uniform"], n_impressions=1_000, batch_size=100,
+        n_seeds=1, objective="ctr",
+    )  # fmt: skip
+    values.update(change)
+    with pytest.raises(ValueError, match=message):
+        experiment_config(WorldSettings(), **values)
+
+
+def test_world_settings_validate():
+    with pytest.raises(ValueError, match="n_segments"):
+        WorldSettings(n_users=100, n_segments=11)
+    with pytest.raises(ValueError, match="seed"):
+        WorldSettings(seed=-1)
+
+
+def test_the_world_is_reused_across_experiments(small_world):
+    from ui import cache
+
+    base = experiment_config(
+        small_world, levels=["segment"], policies=["uniform"], n_impressions=1_000,
+        batch_size=100, n_seeds=1, objective="ctr", n_variants=3,
+    )  # fmt: skip
+    other = base.replace(n_impressions=2_000, policies=("ucb1",), objective="roas", n_seeds=2)
+    assert cache.scenario(base) is cache.scenario(other)
+    assert cache.scenario(base) is not cache.scenario(base.replace(n_variants=4))

@@ -1,0 +1,119 @@
+"""Pure helpers of the app: formatting, display tables, chart data, the architecture rule."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ui import charts, fmt, tables
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("func", "value", "text"),
+    [
+        (fmt.pct, 0.0231, "2.31 %"),
+        (fmt.pct, float("nan"), "–"),
+        (fmt.pct, float("inf"), "–"),
+        (fmt.signed_pct, 0.123, "+12.3 %"),
+        (fmt.money, 1234.5, "$1,234.50"),
+        (fmt.money, -3, "-$3.00"),
+        (fmt.multiple, 1.456, "1.46×"),
+        (fmt.multiple, None, "–"),
+    ],
+)
+def test_formatters(func, value, text):
+    assert func(value) == text
+
+
+def test_interval_text_and_markdown_escaping():
+    assert fmt.interval(fmt.pct, 0.02, 0.01, 0.03) == "2.00 % (1.00 % – 3.00 %)"
+    assert fmt.interval(fmt.pct, 0.02, 0.02, 0.02) == "2.00 %"
+    assert fmt.escape_markdown("[x](http://e.com) *b*") == r"\[x\]\(http\://e\.com\) \*b\*"
+    assert fmt.policy_name("segment:thompson") == "Thompson sampling per segment"
+
+
+def _timeseries(n_seeds: int) -> pd.DataFrame:
+    rows = []
+    for seed in range(n_seeds):
+        for step in (100, 200):
+            rows.append(
+                {"seed": seed, "level": "generic", "policy": "ucb1", "step": step,
+                 "ctr": 0.01 * (seed + 1), "regret": step / 10}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_band_frame_is_the_t_interval_and_collapses_for_one_seed():
+    bands = charts.band_frame(_timeseries(3), "ctr")
+    assert np.allclose(bands["mean"], 0.02)
+    half = 4.302652729911275 * 0.01 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert np.allclose(bands["high"] - bands["mean"], half)
+    one = charts.band_frame(_timeseries(1), "ctr")
+    assert (one["low"] == one["mean"]).all() and (one["high"] == one["mean"]).all()
+
+
+def test_allocation_share_sums_to_one_per_step():
+    alloc = pd.DataFrame(
+        {
+            "seed": [0, 0, 0, 0],
+            "level": ["segment"] * 4,
+            "policy": ["ucb1"] * 4,
+            "step": [10, 10, 20, 20],
+            "arm": [0, 1, 0, 1],
+            "arm_label": ["a", "b", "a", "b"],
+            "impressions": [5, 5, 6, 14],  # cumulative: the second interval is 1 vs 9
+        }
+    )
+    share = charts.allocation_share(alloc, "segment", "ucb1")
+    assert np.allclose(share.groupby("step")["share"].sum(), 1.0)
+    second = share[share["step"] == 20].set_index("arm")["share"]
+    assert np.allclose(second.to_numpy(), [0.1, 0.9])
+    assert isinstance(charts.allocation_chart(alloc, "segment", "ucb1").to_dict(), dict)
+
+
+def test_winners_pick_the_best_arm_with_enough_impressions():
+    frame = pd.DataFrame(
+        {
+            "level": ["segment"] * 3,
+            "segment": [0, 0, 0],
+            "arm": [0, 1, 2],
+            "impressions": [1_000, 1_000, 10],
+            "clicks": [10, 30, 5],  # arm 2 has the best rate but too few impressions
+            "revenue": [1.0, 1.0, 1.0],
+            "spend": [1.0, 1.0, 1.0],
+        }
+    )
+    win = tables.winners(frame)
+    assert win.loc[0, "arm"] == 1
+    assert win.loc[0, "ctr"] == pytest.approx(0.03)
+
+
+def test_only_app_and_ui_import_streamlit():
+    for package in ("simulation", "creative"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    assert all(a.name.split(".")[0] != "streamlit" for a in node.names), path
+                elif isinstance(node, ast.ImportFrom):
+                    assert (node.module or "").split(".")[0] != "streamlit", path
+
+
+def test_caching_lives_in_one_module():
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for p in [ROOT / "app.py", *(ROOT / "ui").rglob("*.py")]
+        if "@st.cache_" in p.read_text(encoding="utf-8")
+    ]
+    assert users == ["ui/cache.py"]
+
+
+def test_no_unsafe_html():
+    for p in [ROOT / "app.py", *(ROOT / "ui").rglob("*.py")]:
+        assert "unsafe_allow_html" not in p.read_text(encoding="utf-8"), p

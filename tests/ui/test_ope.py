@@ -1,0 +1,122 @@
+"""Off-policy evaluation page: saved simulated logs, uploaded logs, estimates and the truth."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ui.uploads import MAX_UPLOAD_BYTES, UploadError, parse_log_upload
+
+
+def _csv_log(n: int = 400, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    action = rng.integers(0, 3, n)
+    frame = pd.DataFrame(
+        {
+            "action": action,
+            "reward": (rng.random(n) < 0.05 + 0.05 * action).astype(int),
+            "propensity": np.full(n, 1 / 3),
+            "x_0": rng.random(n),
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+def test_default_render_without_logs(app, open_page):
+    at = open_page(app, "ope")
+    assert at.title[0].value == "Off-policy evaluation"
+    assert any("No saved run has an impression-level log" in i.value for i in at.info)
+    at.radio(key="ope-source").set_value("Upload a log").run()
+    assert not at.exception
+
+
+def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(
+        at, **{"ex-log": True, "ex-levels": ["segment"], "ex-policies": ["uniform", "thompson"]}
+    )
+    assert not at.error
+    at.switch_page("ui/pages/ope.py").run()
+    assert not at.exception
+    assert at.selectbox(key="ope-logging").value == "uniform"
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception and not at.error
+    labels = [m.label for m in at.metric]
+    assert labels == ["Logging policy's value", "True value of the policy", "Rows"]
+    assert at.metric[1].value != "unknown"
+    table = at.dataframe[0].value
+    assert len(table) == 4
+    assert {"Estimate", "95 % interval", "Error vs truth", "Interval covers truth"} <= set(
+        table.columns
+    )
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_uploaded_log_path_estimates_without_truth(app, open_page):
+    data = _csv_log()
+    log = parse_log_upload("mine.csv", data)
+    app.session_state["ope-upload"] = ("mine.csv", hashlib.sha256(data).hexdigest(), log)
+    app.session_state["ope-source"] = "Upload a log"
+    at = open_page(app, "ope")
+    assert any("Using mine" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception and not at.error
+    assert at.metric[1].value == "unknown"
+    assert "Error vs truth" not in at.dataframe[0].value.columns
+
+
+def test_no_estimator_is_an_error(app, open_page):
+    data = _csv_log()
+    app.session_state["ope-upload"] = ("m.csv", "x", parse_log_upload("m.csv", data))
+    app.session_state["ope-source"] = "Upload a log"
+    at = open_page(app, "ope")
+    at.multiselect[0].set_value([])
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert any("at least one estimator" in e.value for e in at.error)
+
+
+def test_upload_error_is_shown_and_the_previous_log_kept(app, open_page):
+    data = _csv_log()
+    app.session_state["ope-upload"] = ("good.csv", "x", parse_log_upload("good.csv", data))
+    app.session_state["ope-error"] = "bad.csv: row 3: `propensity` must be in (0, 1]"
+    app.session_state["ope-source"] = "Upload a log"
+    at = open_page(app, "ope")
+    assert any("row 3" in e.value for e in at.error)
+    assert any("Using good" in s.value for s in at.success)
+
+
+def _frame_bytes(frame: pd.DataFrame, fmt: str = "csv") -> bytes:
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode()
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    return buffer.getvalue()
+
+
+BASE = pd.DataFrame({"action": [0, 1, 2], "reward": [0, 1, 0], "propensity": [0.3, 0.3, 0.4]})
+BAD_LOGS = [
+    ("log.csv", b"", "empty"),
+    ("log.json", _frame_bytes(BASE), "expected a .csv or .parquet"),
+    ("log.csv", b"x" * (MAX_UPLOAD_BYTES + 1), "limit"),
+    ("log.csv", _frame_bytes(BASE.drop(columns="propensity")), "propensity"),
+    ("log.csv", _frame_bytes(BASE.assign(propensity=[0.3, 0.0, 0.4])), "propensity"),
+    ("log.csv", _frame_bytes(BASE.assign(reward=["a", "b", "c"])), "reward"),
+    ("log.parquet", b"not parquet at all", "log.parquet"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), BAD_LOGS)
+def test_bad_logs_are_refused_with_a_reason(name, data, reason):
+    with pytest.raises(UploadError, match=reason) as info:
+        parse_log_upload(name, data)
+    assert "adlab-upload-" not in str(info.value)
+
+
+def test_good_logs_parse_from_csv_and_parquet():
+    for fmt in ("csv", "parquet"):
+        log = parse_log_upload(f"log.{fmt}", _frame_bytes(BASE, fmt))
+        assert log.n_rounds == 3 and log.n_arms == 3

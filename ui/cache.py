@@ -1,0 +1,258 @@
+"""Every cached call of the app (the only module with ``st.cache_data`` / ``st.cache_resource``).
+
+Keys are frozen, hashable values: :class:`~ui.forms.WorldSettings`,
+:class:`~simulation.config.ExperimentConfig`, audiences, template bytes. Objects that are
+read-only after construction and costly to copy (populations, scenarios, experiment results,
+stored runs) are kept with ``cache_resource``; small picklable values (PNG bytes, frames) with
+``cache_data``. Nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+
+import streamlit as st
+
+from creative.audience import Audience
+from creative.encode import encode_image
+from creative.generate import generate_for_segment, generate_generic
+from creative.record import Creative
+from creative.render import render
+from creative.templates import TemplateSet
+from creative.vocabulary import PLACEMENTS
+from simulation.config import ExperimentConfig
+from simulation.engine import ExperimentResult, run_experiment
+from simulation.population import Population, Segmentation, generate_population, segment_population
+from simulation.rng import stream
+from simulation.scenario import Scenario, build_scenario
+from simulation.store import RunStore, StoredRun
+from ui.forms import WorldSettings, world_config
+from ui.uploads import parse_templates_upload
+
+__all__ = [
+    "clear_all",
+    "creatives_for",
+    "experiment",
+    "ope_report",
+    "prefetch_scenario",
+    "preview_png",
+    "preview_size",
+    "run_store",
+    "saved_log",
+    "scenario",
+    "stored_run",
+    "templates",
+    "world",
+]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Generating the audience…")
+def world(settings: WorldSettings) -> tuple[Population, Segmentation]:
+    """The simulated users and their segments (the same streams as ``build_scenario``)."""
+    population = generate_population(settings.n_users, stream(settings.seed, "population"))
+    segmentation = segment_population(
+        population, settings.n_segments, stream(settings.seed, "segmentation")
+    )
+    return population, segmentation
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def templates(data: bytes | None) -> TemplateSet | None:
+    """Uploaded copy templates (``None`` for the bundled ones)."""
+    return None if data is None else parse_templates_upload("templates.toml", data)
+
+
+def preview_size(placement: str) -> tuple[int, int]:
+    """Half-size render of a placement: fast to draw and send, same layout."""
+    width, height = PLACEMENTS[placement]
+    return (width // 2, height // 2)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def preview_png(creative: Creative, size: tuple[int, int]) -> bytes:
+    """PNG bytes of a creative rendered at ``size``."""
+    return encode_image(render(creative, size), "png")
+
+
+@st.cache_data(max_entries=64, show_spinner="Writing creatives…")
+def creatives_for(
+    seed: int,
+    audience: Audience | None,
+    n: int,
+    *,
+    placement: str,
+    language: str | None,
+    templates_data: bytes | None,
+    stream_name: str,
+) -> tuple[tuple[Creative, ...], tuple[Creative, ...]]:
+    """Accepted and rejected variants for a segment (``audience``) or generic (``None``).
+
+    With the default placement, language and templates these are the creatives the
+    experiment uses: the random stream is the scenario's.
+    """
+    tpl = templates(templates_data)
+    rng = stream(seed, "creatives", *stream_name.split("/"))
+    if audience is None:
+        report = generate_generic(
+            n, rng, language=language or "en", templates=tpl, placement=placement
+        )
+    else:
+        if language is not None and language != audience.language:
+            audience = replace(audience, language=language)
+        report = generate_for_segment(audience, n, rng, templates=tpl, placement=placement)
+    return report.accepted, report.rejected
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _scenario(world: ExperimentConfig) -> Scenario:
+    return build_scenario(world)
+
+
+def scenario(config: ExperimentConfig) -> Scenario:
+    """The world of an experiment, cached on :func:`ui.forms.world_config` only.
+
+    So changing impressions, policies, seeds or the objective reuses the audience and the
+    creatives.
+    """
+    return _scenario(world_config(config))
+
+
+_prefetched: set[ExperimentConfig] = set()
+_prefetch_lock = threading.Lock()
+
+
+def prefetch_scenario(config: ExperimentConfig) -> None:
+    """Start building the world of ``config`` in a background thread, once per world.
+
+    The Experiment page calls this when it is drawn, so the audience and the 30 creatives are
+    usually ready by the time **Run experiment** is pressed (the click then waits only for the
+    simulation). The page stays responsive; a click during the build waits for the same build
+    (``st.cache_resource`` holds one compute lock per key). ``ADLAB_PREFETCH=0`` turns it off
+    (the AppTest suite does, to keep its timings to itself).
+    """
+    if os.environ.get("ADLAB_PREFETCH", "1") == "0":
+        return
+    key = world_config(config)
+    with _prefetch_lock:
+        if key in _prefetched:
+            return
+        _prefetched.add(key)
+
+    def build() -> None:
+        with contextlib.suppress(Exception):  # a failure resurfaces, with its message, on Run
+            scenario(config)
+
+    threading.Thread(target=build, name="adlab-prefetch", daemon=True).start()
+
+
+class _Results:
+    """A small thread-safe LRU of experiment results keyed by their frozen config."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[ExperimentConfig, ExperimentResult] = OrderedDict()
+
+    def get(self, config: ExperimentConfig) -> ExperimentResult | None:
+        with self.lock:
+            if config in self.items:
+                self.items.move_to_end(config)
+            return self.items.get(config)
+
+    def put(self, config: ExperimentConfig, result: ExperimentResult) -> None:
+        with self.lock:
+            self.items[config] = result
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _results() -> _Results:
+    return _Results(size=8)
+
+
+def experiment(
+    config: ExperimentConfig, progress: Callable[[int, int], None] | None = None
+) -> ExperimentResult:
+    """Run (or recall) the experiment ``config``; ``progress`` is not part of the key.
+
+    Not an ``st.cache_*`` function itself: those record the Streamlit calls made inside (the
+    progress bar here) to replay them on a hit, which cannot work for a bar drawn outside.
+    The results live in a process-wide LRU held by ``st.cache_resource`` instead.
+    """
+    cache = _results()
+    result = cache.get(config)
+    if result is None:
+        result = run_experiment(config, scenario=scenario(config), progress=progress)
+        cache.put(config, result)
+    return result
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _store_at(root: str | None) -> RunStore:
+    return RunStore.open(root)
+
+
+def run_store() -> RunStore:
+    """The run store at ``$ADLAB_HOME`` (else ``~/.adlab``), opened once per location."""
+    return _store_at(os.environ.get("ADLAB_HOME") or None)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def stored_run(root: str, run_id: str) -> StoredRun:
+    """A saved run (runs never change once saved; a deleted one is dropped by ``clear_all``)."""
+    del root  # part of the key only
+    return run_store().load(run_id)
+
+
+def clear_all() -> None:
+    """Forget every cached value (tests; the Results page after a delete)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the log…")
+def saved_log(root: str, run_id: str, level: str, logging_policy: str | None):
+    """The rows of a saved run's impression log for one level (and logging policy)."""
+    from simulation.logs import read_log
+
+    run = stored_run(root, run_id)
+    if run.log_path is None:
+        raise ValueError(f"run {run_id} has no impression-level log.")
+    return read_log(run.log_path, level=level, policy=logging_policy)
+
+
+@st.cache_data(max_entries=32, show_spinner="Estimating…")
+def ope_report(
+    source: tuple,
+    policy: str,
+    estimators: tuple[str, ...],
+    train_fraction: float,
+    n_bootstrap: int,
+    seed: int,
+    _log=None,
+):
+    """Off-policy estimates of ``policy`` on a log (``source`` names the log; ``_log`` is it).
+
+    Reuses :func:`simulation.cli_ope.evaluate_policy`, the command line's evaluation.
+    """
+    import numpy as np
+
+    from simulation.cli_ope import evaluate_policy
+    from simulation.policies import make_policy
+
+    del source  # the cache key of ``_log``
+    return evaluate_policy(
+        _log,
+        make_policy(policy),
+        policy_name=policy,
+        estimators=estimators,
+        train_fraction=train_fraction,
+        rng=np.random.default_rng(seed),
+        n_bootstrap=n_bootstrap,
+    )

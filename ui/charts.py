@@ -1,0 +1,311 @@
+"""Chart builders: tidy frames in, Altair charts out (no Streamlit calls here).
+
+The frames are the engine's and the store's own (``timeseries_frame``, ``allocation_frame``,
+segment profiles), so the Experiment and Results pages draw saved runs exactly like fresh ones.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from creative.vocabulary import INTERESTS, TIMES_OF_DAY
+from ui.fmt import LEVEL_NAMES, policy_name
+
+__all__ = [
+    "METRIC_AXES",
+    "RATE_CHART_START",
+    "active_hours_chart",
+    "allocation_chart",
+    "allocation_share",
+    "band_frame",
+    "compare_chart",
+    "interest_heatmap",
+    "metric_bands_chart",
+    "ope_chart",
+    "segment_sizes_chart",
+]
+
+#: metric -> (axis title, d3 format of the axis).
+METRIC_AXES: dict[str, tuple[str, str]] = {
+    "ctr": ("Cumulative CTR", ".2%"),
+    "roas": ("Cumulative ROAS (revenue per $ spent)", ".2f"),
+    "regret": ("Cumulative regret (clicks or value lost)", ",.0f"),
+    "cvr": ("Cumulative conversion rate", ".2%"),
+}
+
+_WIDTH = 260
+#: Rate charts start at this share of the impressions.
+RATE_CHART_START = 0.05
+
+
+def band_frame(
+    timeseries: pd.DataFrame, metric: str, *, alpha: float = 0.05, by=("level", "policy")
+) -> pd.DataFrame:
+    """Mean and (1 - alpha) Student-t band across seeds of a cumulative metric.
+
+    Parameters
+    ----------
+    timeseries : DataFrame
+        One row per (seed, level, policy, step) with the metric's column.
+    metric : str
+    alpha : float, default=0.05
+    by : tuple of str
+        Grouping columns besides ``step``.
+
+    Returns
+    -------
+    bands : DataFrame
+        Columns ``*by``, ``step``, ``mean``, ``low``, ``high``; with one seed the band is the
+        line itself.
+    """
+    keys = [*by, "step"]
+    values = timeseries[[*keys, metric]].replace([np.inf, -np.inf], np.nan)
+    grouped = values.groupby(keys, sort=False)[metric]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    n = out["count"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n > 1, stats.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)), 0.0)
+        half = np.nan_to_num(t * out["std"].to_numpy() / np.sqrt(np.maximum(n, 1)))
+    out["low"] = out["mean"] - half
+    out["high"] = out["mean"] + half
+    return out.drop(columns=["std", "count"])
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if "policy" in out:
+        out["Policy"] = out["policy"].map(policy_name)
+    if "level" in out:
+        out["Level"] = out["level"].map(lambda v: LEVEL_NAMES.get(v, v))
+    return out
+
+
+def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
+    """Cumulative ``metric`` over impressions per policy (colour), one panel per level.
+
+    The shaded band is the 95 % interval across seeds. Rate charts (not regret) start at
+    :data:`RATE_CHART_START` of the impressions.
+    """
+    title, fmt = METRIC_AXES[metric]
+    data = _labelled(band_frame(timeseries, metric))
+    if metric != "regret" and not data.empty:
+        # Rates over the first few batches are mostly noise and would set the axis range.
+        data = data[data["step"] >= RATE_CHART_START * data["step"].max()]
+    base = alt.Chart().encode(
+        x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
+        color=alt.Color("Policy:N", legend=alt.Legend(orient="bottom", columns=3)),
+    )
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+        y2="high:Q",
+    )
+    line = base.mark_line(strokeWidth=2).encode(
+        y=alt.Y("mean:Q", title=title),
+        tooltip=[
+            "Policy:N",
+            "Level:N",
+            alt.Tooltip("step:Q", title="Impressions", format=","),
+            alt.Tooltip("mean:Q", title=title, format=fmt),
+            alt.Tooltip("low:Q", title="95 % low", format=fmt),
+            alt.Tooltip("high:Q", title="95 % high", format=fmt),
+        ],
+    )
+    return (
+        alt.layer(band, line, data=data)
+        .properties(width=_WIDTH, height=220)
+        .facet(column=alt.Column("Level:N", title=None, sort=list(LEVEL_NAMES.values())))
+        .resolve_scale(y="shared")
+    )
+
+
+def allocation_share(allocation: pd.DataFrame, level: str, policy: str) -> pd.DataFrame:
+    """Share of each creative among the impressions served between checkpoints (mean of seeds).
+
+    Parameters
+    ----------
+    allocation : DataFrame
+        ``allocation_frame()``: cumulative impressions per (seed, level, policy, step, arm).
+
+    Returns
+    -------
+    share : DataFrame
+        Columns ``step``, ``arm``, ``arm_label``, ``impressions`` (per interval), ``share``.
+    """
+    rows = allocation[(allocation["level"] == level) & (allocation["policy"] == policy)]
+    wide = rows.pivot_table(
+        index=["seed", "step"], columns="arm", values="impressions", aggfunc="sum"
+    ).sort_index()
+    per_interval = wide.groupby(level="seed").diff().fillna(wide)
+    mean = per_interval.groupby(level="step").mean()
+    total = mean.sum(axis=1).replace(0, np.nan)
+    share = mean.div(total, axis=0).fillna(0.0)
+    labels = rows.drop_duplicates("arm").set_index("arm")["arm_label"]
+    out = share.stack().rename("share").reset_index()
+    out["impressions"] = mean.stack().to_numpy()
+    out["arm_label"] = out["arm"].map(labels).fillna(out["arm"].astype(str))
+    out["Creative"] = [f"{a + 1}. {lab}" for a, lab in zip(out["arm"], out["arm_label"])]
+    return out
+
+
+def allocation_chart(allocation: pd.DataFrame, level: str, policy: str) -> alt.Chart:
+    """Stacked area: which creatives a policy showed as the experiment went on."""
+    data = allocation_share(allocation, level, policy)
+    return (
+        alt.Chart(data)
+        .mark_area()
+        .encode(
+            x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
+            y=alt.Y(
+                "share:Q",
+                stack="normalize",
+                title="Share of impressions",
+                axis=alt.Axis(format="%"),
+            ),
+            color=alt.Color("Creative:N", legend=alt.Legend(orient="right", labelLimit=260)),
+            order=alt.Order("arm:Q"),
+            tooltip=[
+                "Creative:N",
+                alt.Tooltip("step:Q", title="Impressions", format=","),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+            ],
+        )
+        .properties(height=260, width="container")
+    )
+
+
+def segment_sizes_chart(segments: pd.DataFrame) -> alt.Chart:
+    """Bar chart of segment sizes (``segment``, ``name``, ``size``, ``share`` columns)."""
+    return (
+        alt.Chart(segments)
+        .mark_bar()
+        .encode(
+            x=alt.X("size:Q", title="Users"),
+            y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+            tooltip=[
+                "name:N",
+                alt.Tooltip("size:Q", format=","),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+        .properties(height=alt.Step(26), width="container")
+    )
+
+
+def interest_heatmap(profiles) -> alt.Chart:
+    """Share of each segment holding each interest (``SegmentProfile.interest_rates``)."""
+    rows = [
+        {"Segment": p.name, "Interest": interest, "share": rate}
+        for p in profiles
+        for interest, rate in zip(INTERESTS, p.interest_rates)
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_rect()
+        .encode(
+            x=alt.X("Interest:N", sort=list(INTERESTS), title=None),
+            y=alt.Y("Segment:N", title=None, axis=alt.Axis(labelLimit=320), sort=None),
+            color=alt.Color(
+                "share:Q",
+                title="Share",
+                scale=alt.Scale(scheme="blues"),
+                legend=alt.Legend(format="%"),
+            ),
+            tooltip=["Segment:N", "Interest:N", alt.Tooltip("share:Q", format=".0%")],
+        )
+        .properties(height=alt.Step(26), width="container")
+    )
+
+
+def active_hours_chart(profiles) -> alt.Chart:
+    """Mean share of activity by part of the day, one line per segment."""
+    rows = [
+        {"Segment": p.name, "Part of day": t, "share": h}
+        for p in profiles
+        for t, h in zip(TIMES_OF_DAY, p.hours)
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("Part of day:N", sort=list(TIMES_OF_DAY)),
+            y=alt.Y("share:Q", title="Share of activity", axis=alt.Axis(format="%")),
+            color=alt.Color(
+                "Segment:N", legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)
+            ),
+            tooltip=["Segment:N", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
+        )
+        .properties(height=260, width="container")
+    )
+
+
+def compare_chart(timeseries: dict[str, pd.DataFrame], metric: str) -> alt.Chart:
+    """One metric over impressions for several runs: ``{run label: timeseries}``.
+
+    Each run's line is its best policy and level (highest final mean), with its 95 % band.
+    """
+    title, fmt = METRIC_AXES[metric]
+    parts = []
+    for label, frame in timeseries.items():
+        bands = band_frame(frame, metric)
+        last = bands.sort_values("step").groupby(["level", "policy"]).tail(1)
+        best = last.sort_values("mean", ascending=metric == "regret").iloc[0]
+        sel = bands[(bands["level"] == best["level"]) & (bands["policy"] == best["policy"])]
+        sel = sel.assign(Run=f"{label}: {policy_name(best['policy'])}, {best['level']}")
+        parts.append(sel)
+    data = pd.concat(parts, ignore_index=True)
+    base = alt.Chart(data).encode(
+        x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
+        color=alt.Color("Run:N", legend=alt.Legend(orient="bottom", labelLimit=420)),
+    )
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+        y2="high:Q",
+    )
+    line = base.mark_line().encode(
+        y="mean:Q", tooltip=["Run:N", alt.Tooltip("mean:Q", title=title, format=fmt)]
+    )
+    return alt.layer(band, line).properties(height=260, width="container")
+
+
+def ope_chart(report: pd.DataFrame, truth: float | None, logging_value: float | None) -> alt.Chart:
+    """Estimates with their intervals, and the true value (when known) as a rule."""
+    data = report.assign(kind="estimate")
+    base = alt.Chart(data).encode(y=alt.Y("estimator:N", title=None, sort=None))
+    bars = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X(
+            "ci_low:Q",
+            title="Policy value (mean reward per impression)",
+            scale=alt.Scale(zero=False),
+        ),
+        x2="ci_high:Q",
+    )
+    points = base.mark_point(filled=True, size=80).encode(
+        x="estimate:Q",
+        tooltip=[
+            "estimator:N",
+            alt.Tooltip("estimate:Q", format=".4f"),
+            alt.Tooltip("ci_low:Q", format=".4f"),
+            alt.Tooltip("ci_high:Q", format=".4f"),
+        ],
+    )
+    layers = [bars, points]
+    refs = []
+    if truth is not None:
+        refs.append({"what": "truth", "value": truth})
+    if logging_value is not None:
+        refs.append({"what": "logging policy", "value": logging_value})
+    if refs:
+        rules = (
+            alt.Chart(pd.DataFrame(refs))
+            .mark_rule(strokeDash=[4, 3])
+            .encode(
+                x="value:Q",
+                color=alt.Color("what:N", title=None),
+                tooltip=["what:N", alt.Tooltip("value:Q", format=".4f")],
+            )
+        )
+        layers.append(rules)
+    return alt.layer(*layers).properties(height=alt.Step(34), width="container")

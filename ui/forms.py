@@ -1,0 +1,168 @@
+"""Widget values -> frozen, validated configs (no Streamlit here; pages call these).
+
+Every check a page needs before running something lives here, so the pages stay thin and
+the messages can be tested without a browser. Invalid input raises ``ValueError`` with a
+message written for the person at the widgets; pages show it with ``st.error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from simulation.config import LEVELS, OBJECTIVES, PRESETS, ExperimentConfig
+from simulation.policies import POLICIES
+
+__all__ = [
+    "APP_POLICIES",
+    "DEFAULT_CONFIG",
+    "MAX_LOG_ROWS",
+    "WorldSettings",
+    "experiment_config",
+    "log_rows",
+    "world_config",
+]
+
+DEFAULT_CONFIG: ExperimentConfig = PRESETS["default"]
+#: Policies offered in the app: the registry minus the per-segment wrapper (offered as
+#: ``segment:NAME``) and the oracle (it reads the ground truth; kept for the CLI).
+APP_POLICIES: tuple[str, ...] = (
+    *(p for p in POLICIES if p not in ("per_segment", "oracle")),
+    "segment:thompson",
+    "oracle",
+)
+#: Impression-level logs written from the app are capped (they are kept in the run store).
+MAX_LOG_ROWS = 2_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorldSettings:
+    """The simulated audience every page shares: its size, segment count and seed."""
+
+    seed: int = DEFAULT_CONFIG.seed
+    n_users: int = DEFAULT_CONFIG.n_users
+    n_segments: int = DEFAULT_CONFIG.n_segments
+
+    def __post_init__(self) -> None:
+        # ExperimentConfig holds the rules (ranges, at least 10 users per segment).
+        DEFAULT_CONFIG.replace(seed=self.seed, n_users=self.n_users, n_segments=self.n_segments)
+
+
+def _int(name: str, value: object) -> int:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{name} must be a whole number; got {value!r}.")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{name} must be a whole number; got {value!r}.")
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number; got {value!r}.")
+    return value
+
+
+def experiment_config(
+    world: WorldSettings,
+    *,
+    levels: list[str] | tuple[str, ...],
+    policies: list[str] | tuple[str, ...],
+    n_impressions: int,
+    batch_size: int,
+    n_seeds: int,
+    objective: str,
+    budget: float | None = None,
+    pricing: str = DEFAULT_CONFIG.pricing,
+    conversion_delay: int = 0,
+    n_variants: int = DEFAULT_CONFIG.n_variants,
+    n_checkpoints: int = DEFAULT_CONFIG.n_checkpoints,
+) -> ExperimentConfig:
+    """Build the experiment the form describes.
+
+    Parameters
+    ----------
+    world : WorldSettings
+        Audience size, segments and seed (set on the Audience page).
+    levels, policies : sequence of str
+        Chosen in multiselects; order is kept.
+    n_impressions, batch_size, n_seeds, conversion_delay, n_variants, n_checkpoints : int
+    objective : {"ctr", "roas"}
+    budget : float or None
+        Spend cap per policy and level; None or 0 for none.
+    pricing : {"cpm", "cpc"}
+
+    Returns
+    -------
+    config : ExperimentConfig
+
+    Raises
+    ------
+    ValueError
+        With a message for the person at the widgets.
+    """
+    levels, policies = tuple(levels or ()), tuple(policies or ())
+    if not levels:
+        raise ValueError("Choose at least one personalization level.")
+    if not policies:
+        raise ValueError("Choose at least one policy.")
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        raise ValueError(f"Unknown personalization level(s) {bad}.")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"The objective must be one of {list(OBJECTIVES)}; got {objective!r}.")
+    n_impressions = _int("Impressions", n_impressions)
+    batch_size = _int("Batch size", batch_size)
+    if n_impressions < 1:
+        raise ValueError("Impressions must be at least 1.")
+    if batch_size < 1:
+        raise ValueError("The batch size must be at least 1.")
+    if batch_size > n_impressions:
+        raise ValueError(
+            f"The batch size ({batch_size:,}) is larger than the number of impressions "
+            f"({n_impressions:,}): policies would never learn. Lower the batch size or raise "
+            "the impressions."
+        )
+    if budget is not None and (budget != budget or budget < 0):
+        raise ValueError(f"The budget must be a positive amount; got {budget!r}.")
+    if "user" in levels and n_variants > 10:
+        raise ValueError(
+            f"The per-user level has 10 creative strategies; lower the variants to 10 or "
+            f"fewer (now {n_variants})."
+        )
+    try:
+        return DEFAULT_CONFIG.replace(
+            seed=world.seed,
+            n_users=world.n_users,
+            n_segments=world.n_segments,
+            levels=levels,
+            policies=policies,
+            n_impressions=n_impressions,
+            batch_size=batch_size,
+            n_seeds=_int("Seeds", n_seeds),
+            objective=objective,
+            budget=float(budget) if budget else None,
+            pricing=pricing,
+            conversion_delay=_int("Feedback delay", conversion_delay),
+            n_variants=_int("Variants", n_variants),
+            n_checkpoints=_int("Checkpoints", n_checkpoints),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Invalid experiment settings: {exc}") from None
+
+
+def world_config(config: ExperimentConfig) -> ExperimentConfig:
+    """The part of ``config`` that defines the world (users, segments, creatives, pricing).
+
+    Scenarios are cached on this, so changing impressions or policies reuses the world. Every
+    level is built, so any subset of levels can run on it.
+    """
+    return DEFAULT_CONFIG.replace(
+        seed=config.seed,
+        n_users=config.n_users,
+        n_segments=config.n_segments,
+        n_variants=config.n_variants,
+        pricing=config.pricing,
+        levels=LEVELS if config.n_variants <= 10 else tuple(lv for lv in LEVELS if lv != "user"),
+    )
+
+
+def log_rows(config: ExperimentConfig) -> int:
+    """Rows an impression-level log of ``config`` would have."""
+    return config.n_seeds * len(config.levels) * len(config.policies) * config.n_impressions

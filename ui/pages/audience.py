@@ -1,0 +1,125 @@
+"""Audience page: the simulated users, their segments, and the user's own segments file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import cache, charts, state
+from ui.fmt import escape_markdown, pct
+from ui.forms import WorldSettings
+from ui.tables import segment_table
+from ui.uploads import MAX_UPLOAD_BYTES, UploadError, parse_segments_upload
+
+UPLOAD_KEY = "uploaded_segments"  # (file name, list of Audience) or absent
+
+
+def _settings_form() -> None:
+    current = state.world_settings()
+    with st.form("audience-settings"):
+        c1, c2, c3 = st.columns(3)
+        n_users = c1.number_input(
+            "Population size", min_value=100, max_value=500_000, step=1_000,
+            value=current.n_users, help="Simulated users that impressions are drawn from.",
+        )  # fmt: skip
+        n_segments = c2.number_input(
+            "Segments", min_value=1, max_value=50, value=current.n_segments,
+            help="Groups found by k-means clustering of the users' features.",
+        )  # fmt: skip
+        seed = c3.number_input(
+            "Seed", min_value=0, max_value=2**32 - 1, value=current.seed,
+            help="The same seed gives the same users, segments and creatives.",
+        )  # fmt: skip
+        if st.form_submit_button("Generate audience", type="primary"):
+            try:
+                settings = WorldSettings(
+                    seed=int(seed), n_users=int(n_users), n_segments=int(n_segments)
+                )
+            except (TypeError, ValueError) as exc:
+                st.error(f"The audience was not changed: {exc}")
+            else:
+                state.set_world(settings)
+
+
+def _upload() -> None:
+    st.subheader("Your own segments (optional)")
+    st.markdown(
+        "Upload a CSV with one row per segment (columns `audience_id`, `name`, "
+        "`top_interests` separated by `;`, `keywords`, `active_hours`, `mobile_share`, "
+        "`price_sensitivity`, `language`, `size`). They appear on the Creatives page, so you "
+        "can see the ads adlab would write for them; experiments keep using the simulated "
+        f"audience. Files up to {MAX_UPLOAD_BYTES // 2**20} MB."
+    )
+    file = st.file_uploader("Segments file", type=["csv", "toml"], key="segments-file")
+    if file is not None and st.session_state.get("segments-file-id") != file.file_id:
+        st.session_state["segments-file-id"] = file.file_id
+        try:
+            audiences = parse_segments_upload(file.name, file.getvalue())
+        except UploadError as exc:
+            st.session_state["segments-error"] = str(exc)
+        else:
+            st.session_state[UPLOAD_KEY] = (file.name, audiences)
+            st.session_state.pop("segments-error", None)
+    if st.session_state.get("segments-error"):
+        st.error(
+            f"That file was not used: {st.session_state['segments-error']} "
+            "The previous segments are kept."
+        )
+    uploaded = st.session_state.get(UPLOAD_KEY)
+    if uploaded:
+        name, audiences = uploaded
+        st.success(f"Using {len(audiences)} segments from {escape_markdown(name)}.")
+        frame = pd.DataFrame(
+            {
+                "Id": [a.audience_id for a in audiences],
+                "Name": [a.name for a in audiences],
+                "Users": [a.size for a in audiences],
+                "Top interests": [", ".join(a.top_interests) for a in audiences],
+                "Keywords": [", ".join(a.keywords) for a in audiences],
+                "Active": [a.active_hours or "–" for a in audiences],
+                "On mobile": [pct(a.mobile_share, 0) for a in audiences],
+                "Price sensitivity": [f"{a.price_sensitivity:.2f}" for a in audiences],
+                "Language": [a.language for a in audiences],
+            }
+        )
+        st.dataframe(frame, hide_index=True, width="stretch")
+        if st.button("Remove uploaded segments"):
+            st.session_state.pop(UPLOAD_KEY, None)
+            st.rerun()
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Audience")
+    st.markdown(
+        "Who sees the ads. adlab simulates a population of users (age, region, device, "
+        "language, interests, when they are online, how much they care about price) and "
+        "groups them into **segments** with similar habits. Personalized ads are written for "
+        "these segments, so this is where personalization starts: the clearer the groups, "
+        "the more a tailored ad can gain over one ad for everyone."
+    )
+    _settings_form()
+    settings = state.world_settings()
+    population, segmentation = cache.world(settings)
+    profiles = segmentation.profiles
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Users", f"{population.n_users:,}")
+    c2.metric("Segments", f"{segmentation.n_segments}")
+    c3.metric("On mobile", pct(float(population.mobile.mean()), 0))
+    c4.metric("Korean speakers", pct(float(population.language.mean()), 0))
+
+    st.subheader("Segments")
+    st.dataframe(segment_table(segmentation.to_frame()), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Segment sizes**")
+        st.altair_chart(charts.segment_sizes_chart(segmentation.to_frame()), width="stretch")
+    with right:
+        st.markdown("**When each segment is online**")
+        st.altair_chart(charts.active_hours_chart(profiles), width="stretch")
+    st.markdown("**Interests by segment** (share of the segment holding each interest)")
+    st.altair_chart(charts.interest_heatmap(profiles), width="stretch")
+    _upload()
+
+
+render()

@@ -1,0 +1,289 @@
+"""Creatives page: the ads adlab writes for each segment, for everyone, and for one user."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+from functools import partial
+
+import streamlit as st
+
+from creative.audience import Audience
+from creative.encode import encode_image
+from creative.generate import generate_for_user
+from creative.record import Creative
+from creative.render import render
+from creative.vocabulary import INTERESTS, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
+from simulation.population import user_audience
+from simulation.rng import stream
+from ui import cache, state
+from ui.fmt import escape_markdown
+from ui.forms import DEFAULT_CONFIG
+from ui.uploads import UploadError, parse_templates_upload
+
+PLACEMENT_NAMES = {
+    "feed": "Feed (square)",
+    "story": "Story (tall, mobile)",
+    "link": "Link (wide, desktop)",
+}
+LANGUAGE_NAMES = {None: "The audience's own", "en": "English", "ko": "Korean"}
+MANIFEST_COLUMNS = (
+    "variant_id", "audience", "segment", "headline", "body", "cta", "tone", "offer", "palette",
+    "layout", "language", "size", "guardrail", "reason", "file",
+)  # fmt: skip
+
+
+def _choices(segmentation) -> dict[str, tuple[Audience | None, str]]:
+    """Option label -> (audience or None for generic, random stream name)."""
+    out: dict[str, tuple[Audience | None, str]] = {
+        "Generic (everyone, no audience data)": (None, "generic")
+    }
+    for p in segmentation.profiles:
+        out[f"Segment {p.segment_id}: {p.name}"] = (p.to_audience(), f"segment/{p.segment_id}")
+    uploaded = st.session_state.get("uploaded_segments")
+    if uploaded:
+        for a in uploaded[1]:
+            out[f"Uploaded: {a.name} ({a.audience_id})"] = (a, f"upload/{a.audience_id}")
+    return out
+
+
+def _verdict(c: Creative) -> str:
+    if c.guardrail.passed:
+        return "Guardrails: pass"
+    return "Guardrails: rejected (" + "; ".join(c.guardrail.reasons) + ")"
+
+
+def _card(c: Creative, size: tuple[int, int]) -> None:
+    st.image(cache.preview_png(c, size), output_format="PNG", width="stretch")
+    st.text(f"{c.headline}\n{c.body}\n[{c.cta}]")
+    st.caption(
+        escape_markdown(
+            f"{c.product} · {c.price_label} · tone {c.tone} · offer {c.offer} · layout "
+            f"{c.layout} · palette {c.palette.name} · {c.language}"
+        )
+    )
+    st.caption(escape_markdown(_verdict(c)))
+
+
+def zip_creatives(creatives: Sequence[Creative], placement: str, segment: str) -> bytes:
+    """Full-size PNGs and a ``manifest.csv`` (the creative CLI's columns) in one ZIP."""
+    buffer, manifest = io.BytesIO(), io.StringIO()
+    writer = csv.DictWriter(manifest, fieldnames=MANIFEST_COLUMNS)
+    writer.writeheader()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
+        for c in creatives:
+            folder = "" if c.guardrail.passed else "rejected/"
+            name = f"{folder}{c.creative_id}.png"
+            zf.writestr(name, encode_image(render(c, placement), "png"))
+            writer.writerow(
+                {
+                    "variant_id": c.creative_id, "audience": c.audience.audience_id,
+                    "segment": segment, "headline": c.headline, "body": c.body, "cta": c.cta,
+                    "tone": c.tone, "offer": c.offer, "palette": c.palette.name,
+                    "layout": c.layout, "language": c.language, "size": placement,
+                    "guardrail": "pass" if c.guardrail.passed else "reject",
+                    "reason": "; ".join(c.guardrail.reasons), "file": name,
+                }
+            )  # fmt: skip
+        zf.writestr("manifest.csv", manifest.getvalue())
+    return buffer.getvalue()
+
+
+def _templates_upload() -> bytes | None:
+    with st.expander("Copy templates (upload your own TOML)"):
+        st.markdown(
+            "The copy comes from templates per language and tone, with slots such as "
+            "`{product}`, `{interest}`, `{keyword}`, `{offer}` and `{greeting}`. Upload a TOML "
+            "file to replace some of them (see `assets/templates/default.toml`); the rest stay."
+        )
+        file = st.file_uploader("Templates file", type=["toml"], key="templates-file")
+        if file is not None and st.session_state.get("templates-file-id") != file.file_id:
+            st.session_state["templates-file-id"] = file.file_id
+            data = file.getvalue()
+            try:
+                parse_templates_upload(file.name, data)
+            except UploadError as exc:
+                st.session_state["templates-error"] = str(exc)
+            else:
+                st.session_state["templates"] = (file.name, data)
+                st.session_state.pop("templates-error", None)
+        if st.session_state.get("templates-error"):
+            st.error(
+                f"Those templates were not used: {st.session_state['templates-error']} "
+                "The previous templates are kept."
+            )
+        current = st.session_state.get("templates")
+        if current:
+            st.success(f"Using templates from {escape_markdown(current[0])}.")
+            if st.button("Back to the bundled templates"):
+                st.session_state.pop("templates", None)
+                st.rerun()
+    current = st.session_state.get("templates")
+    return current[1] if current else None
+
+
+def _gallery(segmentation, settings, templates_data: bytes | None) -> None:
+    choices = _choices(segmentation)
+    labels = list(choices)
+    c1, c2, c3 = st.columns([2, 1, 1])
+    pick = c1.selectbox("Audience", labels, key=state.keep("cr-audience", labels[1]))
+    if pick not in choices:  # a segment from an earlier audience
+        pick = labels[0]
+    placement = c2.radio(
+        "Placement", list(PLACEMENT_NAMES), format_func=PLACEMENT_NAMES.get,
+        key=state.keep("cr-placement", "feed"),
+    )  # fmt: skip
+    language = c3.radio(
+        "Language", list(LANGUAGE_NAMES), format_func=LANGUAGE_NAMES.get,
+        key=state.keep("cr-language", None),
+    )  # fmt: skip
+    c4, c5 = st.columns([2, 2])
+    n = c4.slider("Variants", 1, 12, key=state.keep("cr-n", DEFAULT_CONFIG.n_variants))
+    show_rejected = c5.toggle(
+        "Show rejected variants", key=state.keep("cr-rejected", False),
+        help="Variants a guardrail stopped, with the reason.",
+    )  # fmt: skip
+    state.remember("cr-audience", "cr-placement", "cr-language", "cr-n", "cr-rejected")
+    audience, stream_name = choices[pick]
+    try:
+        accepted, rejected = cache.creatives_for(
+            settings.seed, audience, int(n), placement=placement, language=language,
+            templates_data=templates_data, stream_name=stream_name,
+        )  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        st.error(f"No creatives could be made: {exc}")
+        return
+    if len(accepted) < n:
+        st.warning(
+            f"Only {len(accepted)} distinct variants passed the guardrails (asked for {n}); "
+            "the templates may be too few or too long for this placement."
+        )
+    shown = list(accepted) + (list(rejected) if show_rejected else [])
+    if not shown:
+        return
+    size = cache.preview_size(placement)
+    columns = st.columns(3)
+    for i, c in enumerate(shown):
+        with columns[i % 3]:
+            _card(c, size)
+    segment = "generic" if audience is None else audience.audience_id
+    st.download_button(
+        "Download images and manifest (ZIP)",
+        data=partial(zip_creatives, tuple(shown), placement, segment),
+        file_name=f"adlab-creatives-{segment}-{placement}.zip",
+        mime="application/zip",
+    )
+
+
+_USER_KEYS = ("u-interests", "u-keywords", "u-hours", "u-mobile", "u-price", "u-language")
+
+
+def _load_user(population, index: int) -> None:
+    a = user_audience(population, index)
+    st.session_state.update(
+        {
+            "u-index": index,
+            "u-interests": list(a.top_interests),
+            "u-keywords": ", ".join(a.keywords),
+            "u-hours": a.active_hours,
+            "u-mobile": a.mobile_share >= 0.5,
+            "u-price": float(a.price_sensitivity),
+            "u-language": a.language,
+        }
+    )
+    state.remember(*_USER_KEYS)
+
+
+def _sample_user(population, seed: int) -> None:
+    draws = st.session_state.get("u-draws", 0) + 1
+    st.session_state["u-draws"] = draws
+    _load_user(
+        population, int(stream(seed, "app", "sample-user", draws).integers(population.n_users))
+    )
+
+
+def user_from_widgets(values: dict) -> Audience:
+    """The edited profile as an ``Audience`` (raises ValueError with a readable reason)."""
+    interests = tuple(values["interests"])
+    if not interests:
+        raise ValueError("Choose at least one interest (the first is the user's top interest).")
+    keywords = tuple(k.strip() for k in str(values["keywords"]).split(",") if k.strip())
+    if any(len(k) > 40 for k in keywords):
+        raise ValueError("Keep each search keyword under 40 characters.")
+    return Audience(
+        kind="user", audience_id="user-edited", name="Edited user", top_interests=interests,
+        keywords=keywords[:5], active_hours=values["hours"],
+        mobile_share=1.0 if values["mobile"] else 0.0,
+        price_sensitivity=float(values["price"]), language=values["language"],
+    )  # fmt: skip
+
+
+def _one_user(population, settings, templates_data: bytes | None) -> None:
+    st.markdown(
+        "Per-user personalization writes one ad for one person: their top interest, their "
+        "latest search, the time of day they are online and their language. Sample a "
+        "simulated user or edit the profile, then generate."
+    )
+    if "u-interests" not in st.session_state and "keep:u-interests" not in st.session_state:
+        _load_user(population, 0)
+    for key in _USER_KEYS:
+        state.keep(key, None)
+    st.button("Sample a user", on_click=_sample_user, args=(population, settings.seed))
+    with st.form("one-user"):
+        c1, c2 = st.columns(2)
+        c1.multiselect("Interests (first = top interest)", list(INTERESTS), key="u-interests")
+        c1.text_input("Recent searches (comma-separated)", key="u-keywords", max_chars=200)
+        c1.selectbox("Online mostly in the", list(TIMES_OF_DAY), key="u-hours")
+        c2.toggle("Browses on mobile", key="u-mobile")
+        c2.slider("Price sensitivity (1 = deal-seeker)", 0.0, 1.0, key="u-price")
+        c2.radio("Language", ["en", "ko"], key="u-language", horizontal=True)
+        c3, c4, c5 = st.columns(3)
+        tone = c3.selectbox("Tone", ["auto", *TONES])
+        offer = c4.selectbox("Offer", ["auto", *OFFERS])
+        layout = c5.selectbox("Layout", ["auto", *LAYOUTS])
+        submitted = st.form_submit_button("Generate for this user", type="primary")
+    state.remember(*_USER_KEYS)
+    if submitted:
+        values = {k.removeprefix("u-"): st.session_state[k] for k in _USER_KEYS}
+        try:
+            audience = user_from_widgets(values)
+            tpl = cache.templates(templates_data)
+            creative = generate_for_user(
+                audience, stream(settings.seed, "app", "one-user"),
+                tone=None if tone == "auto" else tone, offer=None if offer == "auto" else offer,
+                layout=None if layout == "auto" else layout, templates=tpl,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            st.error(f"No creative was made: {exc}")
+        else:
+            st.session_state["u-creative"] = creative
+    creative = st.session_state.get("u-creative")
+    if creative is not None:
+        left, _ = st.columns([1, 1])
+        with left:
+            _card(creative, cache.preview_size("feed"))
+
+
+def render_page() -> None:
+    """Draw the page."""
+    st.title("Creatives")
+    st.markdown(
+        "The ads themselves. For every segment adlab writes several **variants** from copy "
+        "templates (product, tone, offer, layout, colours), checks each against the brand's "
+        "**guardrails** (banned claims, text length, colour contrast, the AI-generated "
+        "label) and renders it. A generic ad uses no audience data; it is the baseline that "
+        "personalization must beat. The experiment tests exactly these variants."
+    )
+    settings = state.world_settings()
+    population, segmentation = cache.world(settings)
+    templates_data = _templates_upload()
+    gallery, one_user = st.tabs(["Gallery", "One user"])
+    with gallery:
+        _gallery(segmentation, settings, templates_data)
+    with one_user:
+        _one_user(population, settings, templates_data)
+
+
+render_page()

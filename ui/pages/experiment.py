@@ -1,0 +1,237 @@
+"""Experiment page: run the bandit experiment and read off what personalization bought."""
+
+from __future__ import annotations
+
+import contextlib
+
+import streamlit as st
+
+from simulation.config import LEVELS, OBJECTIVES
+from ui import cache, charts, runner, state
+from ui.fmt import LEVEL_NAMES, money, multiple, pct, policy_name, signed_pct
+from ui.forms import APP_POLICIES, DEFAULT_CONFIG, MAX_LOG_ROWS, experiment_config, log_rows
+from ui.tables import best_row, metrics_table, winners
+
+OBJECTIVE_NAMES = {"ctr": "Clicks (CTR)", "roas": "Return on ad spend (ROAS)"}
+PRICING_NAMES = {"cpm": "Per 1,000 impressions (CPM)", "cpc": "Per click (CPC)"}
+FORM_KEYS = (
+    "ex-levels", "ex-policies", "ex-impressions", "ex-batch", "ex-seeds", "ex-objective",
+    "ex-cap", "ex-budget", "ex-variants", "ex-pricing", "ex-delay", "ex-checkpoints", "ex-log",
+)  # fmt: skip
+
+
+def _form():
+    d = DEFAULT_CONFIG
+    with st.form("experiment"):
+        st.multiselect(
+            "Personalization levels", list(LEVELS), format_func=LEVEL_NAMES.get,
+            key=state.keep("ex-levels", list(d.levels)),
+        )  # fmt: skip
+        st.multiselect(
+            "Policies (how each experiment decides which ad to show)", list(APP_POLICIES),
+            format_func=policy_name, key=state.keep("ex-policies", list(d.policies)),
+        )  # fmt: skip
+        c1, c2, c3 = st.columns(3)
+        c1.number_input(
+            "Impressions per policy and level", min_value=1, max_value=20_000_000, step=10_000,
+            key=state.keep("ex-impressions", d.n_impressions),
+        )  # fmt: skip
+        c2.number_input(
+            "Batch size (impressions between learning updates)", min_value=1,
+            max_value=1_000_000, step=100, key=state.keep("ex-batch", d.batch_size),
+        )  # fmt: skip
+        c3.number_input(
+            "Seeds (repeats, for the 95 % bands)", min_value=1, max_value=20,
+            key=state.keep("ex-seeds", d.n_seeds),
+        )  # fmt: skip
+        c4, c5, c6 = st.columns(3)
+        c4.radio(
+            "Objective", list(OBJECTIVES), format_func=OBJECTIVE_NAMES.get, horizontal=True,
+            key=state.keep("ex-objective", d.objective),
+        )  # fmt: skip
+        c5.toggle("Cap the spend", key=state.keep("ex-cap", False))
+        c6.number_input(
+            "Budget per policy and level (USD)", min_value=0.0, max_value=1e9, step=100.0,
+            key=state.keep("ex-budget", 500.0),
+        )  # fmt: skip
+        with st.expander("More settings"):
+            e1, e2, e3, e4 = st.columns(4)
+            e1.number_input(
+                "Variants per level", min_value=2, max_value=20,
+                key=state.keep("ex-variants", d.n_variants),
+            )  # fmt: skip
+            e2.selectbox(
+                "Pricing", ["cpm", "cpc"], format_func=PRICING_NAMES.get,
+                key=state.keep("ex-pricing", d.pricing),
+            )  # fmt: skip
+            e3.number_input(
+                "Conversion delay (impressions)", min_value=0, max_value=10_000_000,
+                key=state.keep("ex-delay", d.conversion_delay),
+            )  # fmt: skip
+            e4.number_input(
+                "Chart points", min_value=2, max_value=500,
+                key=state.keep("ex-checkpoints", d.n_checkpoints),
+            )  # fmt: skip
+            st.toggle(
+                f"Keep the impression-level log for off-policy evaluation (up to "
+                f"{MAX_LOG_ROWS:,} rows)", key=state.keep("ex-log", False),
+            )  # fmt: skip
+        submitted = st.form_submit_button("Run experiment", type="primary")
+    state.remember(*FORM_KEYS)
+    return submitted
+
+
+def _config_from_state():
+    s = st.session_state
+    return experiment_config(
+        state.world_settings(),
+        levels=s["ex-levels"], policies=s["ex-policies"], n_impressions=s["ex-impressions"],
+        batch_size=s["ex-batch"], n_seeds=s["ex-seeds"], objective=s["ex-objective"],
+        budget=s["ex-budget"] if s["ex-cap"] else None, pricing=s["ex-pricing"],
+        conversion_delay=s["ex-delay"], n_variants=s["ex-variants"],
+        n_checkpoints=s["ex-checkpoints"],
+    )  # fmt: skip
+
+
+def _run() -> None:
+    try:
+        config = _config_from_state()
+        if st.session_state["ex-cap"] and not st.session_state["ex-budget"]:
+            raise ValueError("Set a budget above $0, or switch off the spend cap.")
+        keep_log = bool(st.session_state["ex-log"])
+        if keep_log and log_rows(config) > MAX_LOG_ROWS:
+            raise ValueError(
+                f"The log would have {log_rows(config):,} rows (seeds × levels × policies × "
+                f"impressions); the app keeps at most {MAX_LOG_ROWS:,}. Lower the impressions "
+                "or switch the log off (the command line has no such limit)."
+            )
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    bar = st.progress(0.0, text="Building the audience and creatives…")
+    try:
+        result, run_id, warning = runner.run_and_save(
+            config, progress=runner.throttled(lambda f, t: bar.progress(f, text=t)),
+            keep_log=keep_log,
+        )  # fmt: skip
+    except (ValueError, MemoryError) as exc:
+        bar.empty()
+        st.error(f"The experiment could not run: {exc}")
+        return
+    bar.empty()
+    if warning:
+        st.warning(warning)
+    entry = {"label": runner.run_label(config), "config": config, "result": result,
+             "run_id": run_id}  # fmt: skip
+    state.add_session_run(entry)
+    st.session_state["ex-current"] = entry
+
+
+def _headline(result) -> None:
+    summary = result.summary_frame()
+    objective = result.config.objective
+    best = best_row(summary, objective)
+    st.subheader("What personalization bought")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        "Best CTR", pct(best["ctr"]), signed_pct(best["uplift_ctr"]) + " vs best generic ad",
+        help="Clicks per impression of the best policy and level (mean over seeds); the change "
+        "is its expected CTR against the single best generic creative.",
+    )  # fmt: skip
+    c2.metric(
+        "Its ROAS", multiple(best["roas"]), signed_pct(best["uplift_roas"]) + " vs best generic",
+        help="Revenue per dollar of ad spend.",
+    )  # fmt: skip
+    c3.metric("Spend", money(best["spend"], 0), help="Ad spend of that policy and level.")
+    c4.metric("Revenue", money(best["revenue"], 0))
+    st.caption(
+        f"Best: {policy_name(best['policy'])} at the "
+        f"{LEVEL_NAMES.get(best['level'], best['level']).lower()} level. Simulated in "
+        f"{result.elapsed_seconds:.1f} s."
+    )
+
+
+def _winners(result) -> None:
+    st.subheader("Winning creative per segment")
+    if "segment" not in result.levels:
+        st.info("Run the per-segment level to see each segment's winning creative.")
+        return
+    table = winners(result.segment_frame(), result.config.objective)
+    scen = cache.scenario(result.config)
+    level = scen.levels["segment"]
+    size = cache.preview_size("feed")
+    columns = st.columns(min(3, max(len(table), 1)))
+    for i, row in enumerate(table.itertuples(index=False)):
+        creative = level.creatives[row.segment][row.arm]
+        with columns[i % len(columns)]:
+            st.image(cache.preview_png(creative, size), output_format="PNG", width="stretch")
+            st.markdown(
+                f"**Segment {row.segment}** · CTR **{pct(row.ctr)}** · ROAS "
+                f"**{multiple(row.roas)}** · {row.impressions:,} impressions"
+            )
+            st.caption(result.segment_names[row.segment])
+
+
+def _results(entry) -> None:
+    result = entry["result"]
+    _headline(result)
+    st.markdown(
+        "**How to read the charts.** Each line is a policy learning which ad to show, on "
+        "the same simulated visitors; the shaded band is the 95 % range over the seeds. A line "
+        "above the generic panel means personalization paid off. *Regret* counts the clicks "
+        "(or value) lost against always showing each visitor their best ad: lower is better. "
+        "The rate charts start after the first 5 % of impressions, where a few clicks more or "
+        "less still swing the rate."
+    )
+    ts = result.timeseries_frame()
+    st.markdown("**Cumulative click-through rate**")
+    st.altair_chart(charts.metric_bands_chart(ts, "ctr"))
+    st.markdown("**Cumulative return on ad spend**")
+    st.altair_chart(charts.metric_bands_chart(ts, "roas"))
+    st.markdown("**Cumulative regret**")
+    st.altair_chart(charts.metric_bands_chart(ts, "regret"))
+
+    st.markdown("**Which creatives each policy showed over time**")
+    c1, c2 = st.columns(2)
+    level = c1.selectbox("Level", list(result.levels), format_func=LEVEL_NAMES.get,
+                         key="ex-alloc-level")  # fmt: skip
+    policy = c2.selectbox("Policy", list(result.policies), format_func=policy_name,
+                          key="ex-alloc-policy")  # fmt: skip
+    st.altair_chart(
+        charts.allocation_chart(result.allocation_frame(), level, policy), width="stretch"
+    )
+    st.markdown("**Final metrics** (mean over seeds, 95 % interval in brackets)")
+    st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
+    _winners(result)
+    if entry.get("run_id"):
+        st.caption(f"Saved as run {entry['run_id']} (see the Results page).")
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Experiment")
+    st.markdown(
+        "Does personalization pay? adlab shows ads to simulated visitors and lets bandit "
+        "**policies** learn which creative to show: the same ads for everyone (generic), one "
+        "set per segment, or one ad per user. Each run repeats the experiment over several "
+        "**seeds**, so you can see how much of a difference is luck."
+    )
+    w = state.world_settings()
+    st.caption(
+        f"Audience: {w.n_users:,} simulated users in {w.n_segments} segments, seed {w.seed} "
+        "(change it on the Audience page)."
+    )
+    submitted = _form()
+    # An invalid form is reported when it is submitted; nothing to prefetch until then.
+    with contextlib.suppress(ValueError):
+        cache.prefetch_scenario(_config_from_state())
+    if submitted:
+        _run()
+    entry = st.session_state.get("ex-current")
+    if entry is not None:
+        _results(entry)
+    else:
+        st.info("Choose the settings and press **Run experiment**.")
+
+
+render()

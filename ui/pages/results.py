@@ -1,0 +1,206 @@
+"""Results page: this session's runs and every saved run; reload, compare, download."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ui import cache, charts, state
+from ui.fmt import LEVEL_NAMES, multiple, pct, policy_name, signed_pct
+from ui.tables import best_row, metrics_table
+
+
+def export_zip(run_id: str, fmt: str) -> bytes:
+    """A saved run's tables as a ZIP of CSV or Parquet files.
+
+    Written by the run store's own exporter: ``summary``, ``timeseries``, ``tables/*`` and
+    ``meta.json``.
+    """
+    with tempfile.TemporaryDirectory(prefix="adlab-export-") as tmp:
+        paths = cache.run_store().export(run_id, tmp, fmt)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for path in paths:
+                zf.write(path, Path(path).relative_to(tmp).as_posix())
+    return buffer.getvalue()
+
+
+def _saved_runs() -> pd.DataFrame | None:
+    try:
+        return cache.run_store().list()
+    except Exception as exc:
+        st.warning(f"The run store could not be read ({type(exc).__name__}: {exc}).")
+        return None
+
+
+def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
+    """Frames of a run: ``session:N`` (this tab, maybe unsaved) or a saved run id."""
+    if key.startswith("session:"):
+        entry = state.session_runs()[int(key.split(":", 1)[1])]
+        result = entry["result"]
+        return {
+            "label": entry["label"],
+            "summary": result.summary_frame(),
+            "timeseries": result.timeseries_frame(),
+            "objective": result.config.objective,
+            "run_id": entry["run_id"],
+        }
+    try:
+        run = cache.stored_run(str(cache.run_store().root), key)
+    except LookupError as exc:
+        st.error(f"That run could not be loaded: {exc}")
+        return None
+    name = run.meta.get("name") or key
+    return {
+        "label": name,
+        "summary": run.summary,
+        "timeseries": run.timeseries,
+        "objective": run.config.get("objective", "ctr"),
+        "run_id": key,
+    }
+
+
+def _options(saved: pd.DataFrame | None) -> dict[str, str]:
+    options: dict[str, str] = {}
+    saved_ids = set()
+    for i, entry in reversed(list(enumerate(state.session_runs()))):
+        if entry["run_id"]:
+            options[entry["run_id"]] = f"This session: {entry['label']} ({entry['run_id']})"
+            saved_ids.add(entry["run_id"])
+        else:
+            options[f"session:{i}"] = f"This session (not saved): {entry['label']}"
+    if saved is not None:
+        for row in saved.itertuples(index=False):
+            if row.run_id not in saved_ids:
+                options[row.run_id] = f"{row.name or 'run'} ({row.run_id}, {row.source})"
+    return options
+
+
+def _usable(frames: dict) -> bool:
+    needed = {"level", "policy", "seed", "ctr", "roas", "uplift_ctr", "uplift_roas"}
+    ok = needed <= set(frames["summary"].columns) and {"step", "ctr"} <= set(
+        frames["timeseries"].columns
+    )
+    if not ok:
+        st.warning("This run was not made by the experiment engine (e.g. a CLI test run); "
+                   "only its download is offered.")  # fmt: skip
+    return ok
+
+
+def _headline(frames: dict) -> None:
+    best = best_row(frames["summary"], frames["objective"])
+    c1, c2 = st.columns(2)
+    c1.metric("Best CTR", pct(best["ctr"]), signed_pct(best["uplift_ctr"]) + " vs best generic")
+    c2.metric("Its ROAS", multiple(best["roas"]), signed_pct(best["uplift_roas"]) + " vs generic")
+    st.caption(
+        f"{policy_name(best['policy'])}, {LEVEL_NAMES.get(best['level'], best['level']).lower()}"
+    )
+
+
+def _downloads(frames: dict, key: str) -> None:
+    run_id = frames.get("run_id")
+    if not run_id:
+        csv = frames["summary"].to_csv(index=False).encode()
+        st.download_button("Summary (CSV)", csv, "summary.csv", "text/csv", key=f"dl-{key}")
+        return
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Download (CSV, zipped)", data=partial(export_zip, run_id, "csv"),
+        file_name=f"adlab-{run_id}-csv.zip", mime="application/zip", key=f"dl-csv-{key}",
+    )  # fmt: skip
+    c2.download_button(
+        "Download (Parquet, zipped)", data=partial(export_zip, run_id, "parquet"),
+        file_name=f"adlab-{run_id}-parquet.zip", mime="application/zip", key=f"dl-pq-{key}",
+    )  # fmt: skip
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Results")
+    st.markdown(
+        "Every experiment you run is kept: this tab's runs and all runs saved in the run "
+        "store (also those run from the command line). Reload one to see its numbers again, "
+        "put two side by side to see what a change of settings did, and download the tables "
+        "for your own analysis."
+    )
+    saved = _saved_runs()
+    runs = state.session_runs()
+    st.subheader("This session")
+    if runs:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Run": [r["label"] for r in runs],
+                    "Saved as": [r["run_id"] or "not saved" for r in runs],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.info("No experiment run in this tab yet; run one on the Experiment page.")
+    st.subheader("Saved runs")
+    if saved is not None and not saved.empty:
+        st.caption(f"In {cache.run_store().root}")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Run id": saved["run_id"],
+                    "Created (UTC)": saved["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                    "Name": saved["name"],
+                    "From": saved["source"],
+                    "Mean CTR": saved["mean_ctr"].map(pct),
+                    "Mean ROAS": saved["mean_roas"].map(multiple),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    elif saved is not None:
+        st.info("The run store is empty.")
+    options = _options(saved)
+    if not options:
+        return
+
+    st.subheader("Look at a run")
+    keys = list(options)
+    key = st.selectbox("Run", keys, format_func=options.get, key="rs-run")
+    frames = _load(key, saved)
+    if frames is not None:
+        if _usable(frames):
+            _headline(frames)
+            st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
+            st.altair_chart(charts.metric_bands_chart(frames["timeseries"], "ctr"))
+        _downloads(frames, "one")
+
+    st.subheader("Compare two runs")
+    if len(keys) < 2:
+        st.info("Run at least two experiments to compare them.")
+        return
+    c1, c2 = st.columns(2)
+    key_a = c1.selectbox("Run A", keys, format_func=options.get, key="rs-a")
+    key_b = c2.selectbox("Run B", keys, index=1, format_func=options.get, key="rs-b")
+    if key_a == key_b:
+        st.warning("Choose two different runs.")
+        return
+    a, b = _load(key_a, saved), _load(key_b, saved)
+    if a is None or b is None or not (_usable(a) and _usable(b)):
+        return
+    for column, frames in ((c1, a), (c2, b)):
+        with column:
+            _headline(frames)
+            st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
+    series = {"A": a["timeseries"], "B": b["timeseries"]}
+    st.markdown("**Best policy of each run: cumulative CTR and ROAS**")
+    left, right = st.columns(2)
+    left.altair_chart(charts.compare_chart(series, "ctr"), width="stretch")
+    right.altair_chart(charts.compare_chart(series, "roas"), width="stretch")
+
+
+render()

@@ -1,0 +1,100 @@
+"""Run an experiment from the app: cached by its frozen config, saved to the run store."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from simulation.config import ExperimentConfig
+from simulation.engine import ExperimentResult, run_experiment
+from ui import cache
+
+__all__ = ["run_and_save", "run_label", "tables_of", "throttled"]
+
+
+def run_label(config: ExperimentConfig) -> str:
+    """A short readable name for a run."""
+    levels = "/".join(config.levels)
+    return (
+        f"{len(config.policies)} policies × {levels}, {config.n_impressions:,} impressions, "
+        f"{config.n_seeds} seed{'s' if config.n_seeds > 1 else ''}, {config.objective.upper()}"
+    )
+
+
+def tables_of(result: ExperimentResult) -> dict[str, Any]:
+    """The extra tables saved with a run."""
+    return {"allocation": result.allocation_frame(), "segments": result.segment_frame()}
+
+
+def run_and_save(
+    config: ExperimentConfig,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    keep_log: bool = False,
+) -> tuple[ExperimentResult, str | None, str | None]:
+    """Run (or recall from the cache) and save to the run store.
+
+    Returns
+    -------
+    result : ExperimentResult
+    run_id : str or None
+        None when saving failed.
+    warning : str or None
+        Why saving failed.
+    """
+    if keep_log:
+        # A log is a side effect the cache cannot replay: run afresh.
+        with tempfile.TemporaryDirectory(prefix="adlab-log-") as tmp:
+            log = Path(tmp) / "log.parquet"
+            result = run_experiment(
+                config, scenario=cache.scenario(config), progress=progress, log_path=log
+            )
+            run_id, warning = _save(config, result, log)
+    else:
+        result = cache.experiment(config, progress)
+        run_id, warning = _save(config, result, None)
+    return result, run_id, warning
+
+
+def _save(
+    config: ExperimentConfig, result: ExperimentResult, log: Path | None
+) -> tuple[str | None, str | None]:
+    try:
+        store = cache.run_store()
+        run_id = store.save(
+            config=config.to_dict(),
+            seed=config.seed,
+            summary=result.summary_frame(),
+            timeseries=result.timeseries_frame(),
+            tables=tables_of(result),
+            log_path=log,
+            source="app",
+            name=run_label(config),
+        )
+    except Exception as exc:
+        return None, f"The run was not saved to the run store ({type(exc).__name__}: {exc})."
+    return run_id, None
+
+
+def throttled(callback: Callable[[float, str], None], every: float = 0.1):
+    """Wrap ``callback(fraction, text)`` as a throttled ``progress(done, total)``.
+
+    Calls go through at most every ``every`` seconds.
+    The last call always goes through; a failing callback never stops the run.
+    """
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - last[0] < every:
+            return
+        last[0] = now
+        # A progress bar must never stop a run.
+        with contextlib.suppress(Exception):
+            callback(min(done / max(total, 1), 1.0), f"Simulating… {done:,} of {total:,} batches")
+
+    return progress

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from simulation.config import ExperimentConfig
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
-from simulation.response import Expectations
+from simulation.response import BASKET_HIGH, BASKET_LOW, Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
 
@@ -508,6 +508,19 @@ def _run_level(
             _add_baseline(baseline, exp)
         rows_all = np.arange(n)
         end = served_before + n
+        # Flat views of the batch's (n, k) tables: gathering ``flat[row * k +
+        # arm]`` is about twice as fast as 2-D fancy indexing, and every policy
+        # gathers from the same tables.
+        base = rows_all * k
+        flat_ctr = exp.ctr.ravel()
+        flat_cvr = exp.cvr.ravel()
+        flat_value = np.ascontiguousarray(exp.order_value).ravel()
+        flat_cost = np.ascontiguousarray(exp.cost).ravel()
+        flat_reward = reward_exp.ravel()
+        basket = (BASKET_LOW + (BASKET_HIGH - BASKET_LOW) * uniforms[2]) / (
+            0.5 * (BASKET_LOW + BASKET_HIGH)
+        )
+        cpc = scenario.response.params.cpc if scenario.response.pricing == "cpc" else None
         for pi, pol in enumerate(policies):
             if remaining[pi] <= 0:
                 continue
@@ -516,7 +529,14 @@ def _run_level(
             if pol.uses_ground_truth:
                 pol.set_ground_truth(reward_exp)
             arms = pol.select(x, rng)
-            click, conv, revenue, cost = scenario.response.realize(exp, arms, uniforms)
+            fi = base + arms
+            p_click = flat_ctr[fi]
+            click = uniforms[0] < p_click
+            conv = click & (uniforms[1] < flat_cvr[fi])
+            value = flat_value[fi]
+            revenue = np.where(conv, value * basket, 0.0)
+            exp_cost = flat_cost[fi]
+            cost = exp_cost if cpc is None else np.where(click, cpc, 0.0)
             m = n
             if np.isfinite(remaining[pi]):
                 # Serve impressions until the budget runs out (the one that
@@ -548,18 +568,20 @@ def _run_level(
                     reward=reward,
                     expected_reward=_pad(reward_exp[:m], writer.n_arms),
                 )
-            t = totals[pi]
-            t[0] += m
-            t[1] += click[:m].sum()
-            t[2] += conv[:m].sum()
-            t[3] += cost[:m].sum()
-            t[4] += revenue[:m].sum()
-            chosen = reward_exp[rows, a]
-            t[5] += (best[:m] - chosen).sum()
-            t[6] += chosen.sum()
-            t[7] += exp.ctr[rows, a].sum()
-            t[8] += exp.revenue[rows, a].sum()
-            t[9] += exp.cost[rows, a].sum()
+            chosen = flat_reward[fi[:m]]
+            p_m = p_click[:m]
+            totals[pi] += (
+                m,
+                np.count_nonzero(click[:m]),
+                np.count_nonzero(conv[:m]),
+                cost[:m].sum(),
+                revenue[:m].sum(),
+                best[:m].sum() - chosen.sum(),
+                chosen.sum(),
+                p_m.sum(),
+                (p_m * flat_cvr[fi[:m]] * value[:m]).sum(),
+                exp_cost[:m].sum(),
+            )
             counts[pi] += np.bincount(a, minlength=k)
             # One bincount for all five (segment, arm) totals.
             cell = segs[:m].astype(np.int64) * k + a

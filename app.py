@@ -8,14 +8,13 @@ import streamlit as st
 st.set_page_config(page_title="adlab", page_icon=":material/campaign:", layout="wide")
 
 
-def _page(name: str, title: str, icon: str, **kwargs) -> st.Page:
-    return st.Page(
-        f"ui/pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name, **kwargs
-    )
+def _page(name: str, title: str, icon: str) -> st.Page:
+    return st.Page(f"ui/pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name)
 
 
 PAGES = [
-    _page("audience", "Audience", "groups", default=True),
+    # The first page is the default one, served at "/".
+    st.Page("ui/pages/audience.py", title="Audience", icon=":material/groups:", default=True),
     _page("creatives", "Creatives", "palette"),
     _page("experiment", "Experiment", "science"),
     _page("results", "Results", "bar_chart"),

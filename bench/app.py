@@ -48,6 +48,14 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+#: URL of each page: the default page (Audience) is served at "/".
+URLS = {
+    "audience": "",
+    "creatives": "creatives",
+    "experiment": "experiment",
+    "results": "results",
+    "ope": "ope",
+}
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAGES = {
     "audience": ".vega-embed",
@@ -112,7 +120,7 @@ def first_render(browser, url: str, path: str) -> float:
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
     start = time.perf_counter()
-    page.goto(f"{url}/{path}")
+    page.goto(f"{url}/{URLS[path]}")
     page.locator(PAGES[path]).first.wait_for(state="visible", timeout=TIMEOUT)
     settle(page)
     elapsed = time.perf_counter() - start

@@ -37,6 +37,15 @@ METRIC_AXES: dict[str, tuple[str, str]] = {
 }
 
 _WIDTH = 260
+#: Legend of line + band charts: solid strokes, not the faint band colour.
+_LINE_LEGEND = alt.Legend(
+    orient="bottom",
+    columns=3,
+    labelLimit=420,
+    symbolType="stroke",
+    symbolOpacity=1.0,
+    symbolStrokeWidth=3,
+)
 #: Rate charts start at this share of the impressions.
 RATE_CHART_START = 0.05
 
@@ -96,7 +105,7 @@ def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
         data = data[data["step"] >= RATE_CHART_START * data["step"].max()]
     base = alt.Chart().encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
-        color=alt.Color("Policy:N", legend=alt.Legend(orient="bottom", columns=3)),
+        color=alt.Color("Policy:N", legend=_LINE_LEGEND),
     )
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
@@ -222,7 +231,7 @@ def interest_heatmap(profiles) -> alt.Chart:
 def active_hours_chart(profiles) -> alt.Chart:
     """Mean share of activity by part of the day, one line per segment."""
     rows = [
-        {"Segment": p.name, "Part of day": t, "share": h}
+        {"Segment": f"Segment {p.segment_id}", "Name": p.name, "Part of day": t, "share": h}
         for p in profiles
         for t, h in zip(TIMES_OF_DAY, p.hours)
     ]
@@ -232,10 +241,8 @@ def active_hours_chart(profiles) -> alt.Chart:
         .encode(
             x=alt.X("Part of day:N", sort=list(TIMES_OF_DAY)),
             y=alt.Y("share:Q", title="Share of activity", axis=alt.Axis(format="%")),
-            color=alt.Color(
-                "Segment:N", legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)
-            ),
-            tooltip=["Segment:N", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
+            color=alt.Color("Segment:N", legend=alt.Legend(orient="right", title=None)),
+            tooltip=["Segment:N", "Name:N", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
         )
         .properties(height=260, width="container")
     )
@@ -258,13 +265,13 @@ def compare_chart(timeseries: dict[str, pd.DataFrame], metric: str) -> alt.Chart
     data = pd.concat(parts, ignore_index=True)
     base = alt.Chart(data).encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
-        color=alt.Color("Run:N", legend=alt.Legend(orient="bottom", labelLimit=420)),
+        color=alt.Color("Run:N", legend=_LINE_LEGEND),
     )
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
         y2="high:Q",
     )
-    line = base.mark_line().encode(
+    line = base.mark_line(strokeWidth=2).encode(
         y="mean:Q", tooltip=["Run:N", alt.Tooltip("mean:Q", title=title, format=fmt)]
     )
     return alt.layer(band, line).properties(height=260, width="container")

@@ -14,6 +14,14 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
 ]
 
+#: URL of each page: the default page (Audience) is served at "/".
+URLS = {
+    "audience": "",
+    "creatives": "creatives",
+    "experiment": "experiment",
+    "results": "results",
+    "ope": "ope",
+}
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAGES = {
     "audience": "Audience",
@@ -32,11 +40,12 @@ def settle(page: Page, timeout: float = 60_000) -> None:
 
 def no_exception(page: Page) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_renders(page: Page, app_url: str, artifacts, path: str):
-    page.goto(f"{app_url}/{path}")
+    page.goto(f"{app_url}/{URLS[path]}")
     settle(page)
     expect(page.locator("h1").first).to_have_text(re.compile(PAGES[path]), timeout=30_000)
     no_exception(page)
@@ -78,3 +87,22 @@ def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs):
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
     no_exception(page)
     page.screenshot(path=str(artifacts / "results-after-run.png"), full_page=True)
+
+
+def test_segment_upload_in_the_browser(page: Page, app_url: str, artifacts):
+    page.goto(f"{app_url}/")
+    settle(page)
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    bad = b"audience_id,top_interests\nx,cooking\n"
+    upload.set_input_files(files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}])
+    settle(page)
+    expect(page.locator('[data-testid="stAlertContentError"]')).to_contain_text(
+        "unknown categories"
+    )
+    good = b"audience_id,name,top_interests\ngamers,Night-owl gamers,gaming;tech\n"
+    upload.set_input_files(files=[{"name": "good.csv", "mimeType": "text/csv", "buffer": good}])
+    settle(page)
+    expect(page.get_by_text("Using 1 segment from good.csv")).to_be_visible()
+    expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
+    no_exception(page)
+    page.screenshot(path=str(artifacts / "audience-upload.png"), full_page=True)

@@ -46,7 +46,11 @@ def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_
     next(b for b in at.button if b.label == "Estimate").click().run()
     assert not at.exception and not at.error
     labels = [m.label for m in at.metric]
-    assert labels == ["Logging policy's value", "True value of the policy", "Rows"]
+    assert labels == [
+        "Logging policy's value",
+        "True value of the policy",
+        "Rows (train / evaluate)",
+    ]
     assert at.metric[1].value != "unknown"
     table = at.dataframe[0].value
     assert len(table) == 4

@@ -68,7 +68,8 @@ def _upload() -> None:
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded:
         name, audiences = uploaded
-        st.success(f"Using {len(audiences)} segments from {escape_markdown(name)}.")
+        plural = "s" if len(audiences) != 1 else ""
+        st.success(f"Using {len(audiences)} segment{plural} from {escape_markdown(name)}.")
         frame = pd.DataFrame(
             {
                 "Id": [a.audience_id for a in audiences],

@@ -173,7 +173,7 @@ def render() -> None:
               help="Mean observed reward on the evaluation rows.")  # fmt: skip
     c2.metric("True value of the policy", "unknown" if report.truth is None
               else f"{report.truth:.4f}")  # fmt: skip
-    c3.metric("Rows", f"{report.n_train:,} train / {report.n_eval:,} evaluate")
+    c3.metric("Rows (train / evaluate)", f"{report.n_train:,} / {report.n_eval:,}")
     frame = report.to_frame()
     shown = pd.DataFrame(
         {

@@ -42,8 +42,10 @@ __all__ = [
     "prefetch_scenario",
     "preview_png",
     "preview_size",
+    "remember_saved_run",
     "run_store",
     "saved_log",
+    "saved_run_id",
     "scenario",
     "stored_run",
     "templates",
@@ -191,6 +193,28 @@ def experiment(
         result = run_experiment(config, scenario=scenario(config), progress=progress)
         cache.put(config, result)
     return result
+
+
+@st.cache_resource(show_spinner=False)
+def _saved_runs() -> dict[tuple[str, ExperimentConfig], tuple[int, str]]:
+    return {}
+
+
+def saved_run_id(config: ExperimentConfig, result: ExperimentResult) -> str | None:
+    """The id under which this very ``result`` was saved to the current store, if it still is."""
+    store = run_store()
+    entry = _saved_runs().get((str(store.root), config))
+    if entry is None or entry[0] != id(result):
+        return None
+    try:
+        return store.resolve(entry[1])
+    except LookupError:  # deleted meanwhile
+        return None
+
+
+def remember_saved_run(config: ExperimentConfig, result: ExperimentResult, run_id: str) -> None:
+    """Record that ``result`` of ``config`` was saved as ``run_id`` in the current store."""
+    _saved_runs()[(str(run_store().root), config)] = (id(result), run_id)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -38,6 +38,9 @@ def run_and_save(
 ) -> tuple[ExperimentResult, str | None, str | None]:
     """Run (or recall from the cache) and save to the run store.
 
+    A result recalled from the cache that was already saved (and is still in the store) is
+    not saved again: its run id is returned.
+
     Returns
     -------
     result : ExperimentResult
@@ -56,7 +59,12 @@ def run_and_save(
             run_id, warning = _save(config, result, log)
     else:
         result = cache.experiment(config, progress)
-        run_id, warning = _save(config, result, None)
+        # The same experiment again is the same run (same seed, same numbers): list it once.
+        run_id, warning = cache.saved_run_id(config, result), None
+        if run_id is None:
+            run_id, warning = _save(config, result, None)
+            if run_id is not None:
+                cache.remember_saved_run(config, result, run_id)
     return result, run_id, warning
 
 

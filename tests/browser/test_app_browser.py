@@ -106,3 +106,21 @@ def test_segment_upload_in_the_browser(page: Page, app_url: str, artifacts):
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
     no_exception(page)
     page.screenshot(path=str(artifacts / "audience-upload.png"), full_page=True)
+
+
+def test_each_tab_has_its_own_session(page: Page, app_url: str, context):
+    other = context.browser.new_context().new_page()
+    page.goto(f"{app_url}/")
+    other.goto(f"{app_url}/")
+    settle(page)
+    settle(other)
+    segments = page.get_by_role("spinbutton", name="Segments")
+    segments.fill("4")
+    segments.press("Tab")
+    page.get_by_role("button", name="Generate audience").click()
+    settle(page)
+    expect(page.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text("4")
+    other.reload()
+    settle(other)
+    expect(other.locator('[data-testid="stMetricValue"]').nth(1)).to_have_text("6")
+    other.context.close()

@@ -114,3 +114,15 @@ def test_zip_holds_full_size_images_and_a_manifest():
         assert len(rows) == 2
         image = Image.open(io.BytesIO(zf.read(rows[0]["file"])))
         assert image.size == (1200, 628)
+
+
+def test_a_segment_choice_from_an_older_audience_falls_back(app, open_page):
+    from ui.forms import WorldSettings
+
+    at = open_page(app, "creatives")
+    at.selectbox(key="cr-audience").set_value(at.selectbox(key="cr-audience").options[2]).run()
+    at.session_state["world"] = WorldSettings(seed=9, n_users=2_000, n_segments=2)
+    at.switch_page("ui/pages/audience.py").run()
+    at.switch_page("ui/pages/creatives.py").run()
+    assert not at.exception
+    assert len(at.get("image")) == 5

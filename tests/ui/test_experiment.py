@@ -121,3 +121,17 @@ def test_the_world_is_reused_across_experiments(small_world):
     other = base.replace(n_impressions=2_000, policies=("ucb1",), objective="roas", n_seeds=2)
     assert cache.scenario(base) is cache.scenario(other)
     assert cache.scenario(base) is not cache.scenario(base.replace(n_variants=4))
+
+
+def test_the_same_experiment_twice_is_one_saved_run(
+    app, open_page, run_small_experiment, adlab_home
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    first = at.session_state["ex-current"]
+    next(b for b in at.button if b.label == "Run experiment").click().run()
+    second = at.session_state["ex-current"]
+    assert second["result"] is first["result"]  # from the cache
+    assert second["run_id"] == first["run_id"]
+    assert len(RunStore.open(adlab_home).list()) == 1
+    assert len(at.session_state["session_runs"]) == 1

@@ -117,3 +117,15 @@ def test_caching_lives_in_one_module():
 def test_no_unsafe_html():
     for p in [ROOT / "app.py", *(ROOT / "ui").rglob("*.py")]:
         assert "unsafe_allow_html" not in p.read_text(encoding="utf-8"), p
+
+
+def test_app_test_modules_have_unique_basenames():
+    # tests/ has no __init__.py files: two test modules with one basename cannot both be
+    # collected in one run.
+    ours = {p.name for d in ("ui", "browser") for p in (ROOT / "tests" / d).glob("test_*.py")}
+    others = {
+        p.name
+        for p in (ROOT / "tests").rglob("test_*.py")
+        if p.parent.name not in ("ui", "browser")
+    }
+    assert not ours & others

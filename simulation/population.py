@@ -477,6 +477,9 @@ def describe_segments(
         # (highest lift over the population), which is what tells segments apart.
         lift = rates[s] / np.maximum(overall, 1e-9)
         signature = INTERESTS[int(np.argmax(lift * (rates[s] > 0.2)))] if rates[s].max() else top[0]
+        # The signature interest leads the list, so the creatives made for the
+        # segment speak to what its name promises.
+        top = (signature, *(i for i in top if i != signature))[:3]
         # Typical part of the day: the one most over-represented among those
         # holding a real share of activity (most people are active in the
         # evening; what sets a segment apart is the lift).

@@ -136,8 +136,8 @@ class ExperimentResult:
                             **{m: t[_M[m]] for m in SERIES_METRICS[:6]},
                             "expected_ctr": float(exp_ctr),
                             "expected_roas": float(exp_roas),
-                            "uplift_ctr": float(exp_ctr / base_ctr[s] - 1.0),
-                            "uplift_roas": float(exp_roas / base_roas[s] - 1.0),
+                            "uplift_ctr": float(safe_ratio(exp_ctr, base_ctr[s]) - 1.0),
+                            "uplift_roas": float(safe_ratio(exp_roas, base_roas[s]) - 1.0),
                         }
                     )
         frame = add_rates(pd.DataFrame(rows))
@@ -303,8 +303,13 @@ def run_experiment(
         if n_users * scenario.n_features <= 4 * _TABLE_CELLS
         else None
     )
+    # The best generic creative is the yardstick of uplift, so the generic
+    # level's expectations are needed even when it is not among the levels run.
+    table_levels = (*levels, "generic") if has_generic and "generic" not in levels else levels
     tables = (
-        {lv: _level_tables(scenario, lv, contexts) for lv in levels} if contexts is not None else {}
+        {lv: _level_tables(scenario, lv, contexts) for lv in table_levels}
+        if contexts is not None
+        else {}
     )
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
     if n_jobs is None:
@@ -390,6 +395,10 @@ class _SeedJob:
                 _run_level(
                     self.scenario,
                     self.tables.get(level_name),
+                    # The first level also accumulates the generic yardstick
+                    # when the generic level itself is not run.
+                    li == 0 and generic is not None and "generic" not in self.levels,
+                    self.tables.get("generic"),
                     self.config,
                     s,
                     level_name,
@@ -451,6 +460,8 @@ def _run_parallel(job: _SeedJob, n_seeds: int, n_jobs: int, counter: _Progress) 
 def _run_level(
     scenario: Scenario,
     tables: _Tables | None,
+    add_generic_baseline: bool,
+    generic_tables: _Tables | None,
     config: ExperimentConfig,
     s: int,
     level_name: str,
@@ -506,6 +517,9 @@ def _run_level(
         uniforms = scenario.response.draw_uniforms(n, outcome_rng)
         if baseline is not None and level_name == "generic":
             _add_baseline(baseline, exp)
+        elif baseline is not None and add_generic_baseline:
+            gt = generic_tables if generic_tables is not None else _Tables(contexts, None)
+            _add_baseline(baseline, _batch_expectations(scenario, "generic", gt, idx))
         rows_all = np.arange(n)
         end = served_before + n
         # Flat views of the batch's (n, k) tables: gathering ``flat[row * k +

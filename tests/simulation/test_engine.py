@@ -123,3 +123,16 @@ def test_logs_written_with_propensities(tmp_path, scenario):
     np.testing.assert_allclose(uniform["pscore"], 1 / cfg.n_variants)
     assert ((logs["pscore"] > 0) & (logs["pscore"] <= 1)).all()
     assert any(c.startswith("q_true_") for c in logs.columns)
+
+
+def test_uplift_defined_when_generic_level_not_run(scenario, result):
+    # The scenario has generic creatives; the run compares only the others.
+    cfg = SMALL.replace(levels=("segment", "user"))
+    summary = run_experiment(cfg, scenario=scenario).summary_frame()
+    full = result.summary_frame()
+    assert summary["uplift_ctr"].notna().all()
+    # Same users, same generic yardstick: the uplift matches the full run's.
+    for level in ("segment", "user"):
+        a = summary[(summary["level"] == level) & (summary["policy"] == "oracle")]["uplift_ctr"]
+        b = full[(full["level"] == level) & (full["policy"] == "oracle")]["uplift_ctr"]
+        np.testing.assert_allclose(a.to_numpy(), b.to_numpy())

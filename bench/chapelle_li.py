@@ -169,6 +169,14 @@ def _main(argv: list[str] | None) -> int:
         f"({n_dec / paper_cost / 1e6:,.1f} M decisions/s; TS {seconds['thompson']:,.1f} s, "
         f"UCB {seconds['chernoff_ucb']:,.1f} s); UCB1 extra {seconds['ucb1']:,.1f} s."
     )
+    report.text(
+        "Set-up: 10 items, one replaced with probability 1e-3 per step (CTR ~ Beta(4, 4)), "
+        "TS with a Beta(1, 1) prior; a retired item's undelivered feedback is dropped; "
+        "Chernoff-UCB is our reading of the paper's eq. (1), k/m + sqrt(2 (k/m) log(1/d) / m) "
+        "+ 2 log(1/d) / m with d = t^-1/2 and t the global step; UCB1 is adlab's registered "
+        "policy. The paper does not state its replacement and delay bookkeeping in more "
+        "detail, which is where the set-ups may differ."
+    )
     report.text("Targets:")
     if full and len(args.delays) == len(DELAYS):
         report.text(

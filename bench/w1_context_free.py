@@ -205,7 +205,10 @@ def _main(argv: list[str] | None) -> int:
                 ]
             )
     report.text()
-    report.text("Decisions per second of the decision/update loop; regret mean ± sd over seeds.")
+    report.text(
+        "Decisions per second of the decision/update loop; regret mean ± sd over seeds. "
+        "BLAS is limited to one thread for every library."
+    )
     report.table(["policy", "library", "batch", "T", "decisions/s", "regret"], rows)
 
     # Exact sequential Thompson sampling, K = 20, many seeds at once.

@@ -183,7 +183,10 @@ def _main(argv: list[str] | None) -> int:
                     regrets,
                 )
     report.text()
-    report.text("Decisions per second of the decision/update loop; regret mean ± sd over seeds.")
+    report.text(
+        "Decisions per second of the decision/update loop; regret mean ± sd over seeds. "
+        "BLAS is limited to one thread for every library."
+    )
     report.table(["policy", "library", "batch", "T", "decisions/s", "regret"], rows)
     report.text("Targets at batch 1,000 (adlab vs MABWiser, same run):")
     if mw_mod is None:

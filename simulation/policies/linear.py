@@ -52,16 +52,23 @@ class _Linear(Policy):
         # runs over arms (tens), never over impressions.
         order = np.argsort(a, kind="stable")
         bounds = np.searchsorted(a[order], np.arange(self.n_arms_ + 1))
-        for arm in np.flatnonzero(np.diff(bounds)):
+        touched = np.flatnonzero(np.diff(bounds))
+        for arm in touched:
             rows = order[bounds[arm] : bounds[arm + 1]]
             xa = x[rows]
             self.A_[arm] += xa.T @ xa
             self.b_[arm] += r[rows] @ xa
-        self._refresh()
+        self._refresh(touched)
 
-    def _refresh(self) -> None:
-        self.A_inv_ = np.linalg.inv(self.A_)
-        self.theta_ = np.einsum("kde,ke->kd", self.A_inv_, self.b_)
+    def _refresh(self, arms: np.ndarray | None = None) -> None:
+        """Re-invert the regressions of ``arms`` (all when None): the others did not change."""
+        if arms is None:
+            self.A_inv_ = np.linalg.inv(self.A_)
+            self.theta_ = np.einsum("kde,ke->kd", self.A_inv_, self.b_)
+            return
+        if arms.size:
+            self.A_inv_[arms] = np.linalg.inv(self.A_[arms])
+            self.theta_[arms] = np.einsum("kde,ke->kd", self.A_inv_[arms], self.b_[arms])
 
     def forget(self, arms: np.ndarray) -> None:
         """Reset the regressions of ``arms`` to the ridge prior."""

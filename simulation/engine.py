@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -316,7 +317,9 @@ def run_experiment(
         n_jobs = 1 if log_path is not None else min(n_seeds, os.cpu_count() or 1)
     if log_path is not None and n_jobs != 1:
         raise ValueError("logging streams to one file: use n_jobs=1 with log_path.")
-    parallel = n_jobs > 1 and n_seeds > 1 and "fork" in mp.get_all_start_methods()
+    # Workers are forked so they inherit the world without pickling it; only on
+    # Linux, where fork from a threaded process (the app's server) is dependable.
+    parallel = n_jobs > 1 and n_seeds > 1 and sys.platform.startswith("linux")
     counter = _Progress(progress, total_units)
     if parallel:
         outputs = _run_parallel(job, n_seeds, n_jobs, counter)

@@ -136,3 +136,19 @@ def test_uplift_defined_when_generic_level_not_run(scenario, result):
         a = summary[(summary["level"] == level) & (summary["policy"] == "oracle")]["uplift_ctr"]
         b = full[(full["level"] == level) & (full["policy"] == "oracle")]["uplift_ctr"]
         np.testing.assert_allclose(a.to_numpy(), b.to_numpy())
+
+
+def test_results_do_not_depend_on_worker_processes(scenario, result):
+    one = run_experiment(SMALL, scenario=scenario, n_jobs=1)
+    two = run_experiment(SMALL, scenario=scenario, n_jobs=2)
+    np.testing.assert_array_equal(one.series, two.series)
+    np.testing.assert_array_equal(one.segment_stats, two.segment_stats)
+    np.testing.assert_array_equal(one.series, result.series)
+
+
+def test_progress_reaches_the_total(scenario):
+    seen = []
+    run_experiment(
+        SMALL, scenario=scenario, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen and seen[-1][0] == seen[-1][1] == 2 * 3 * SMALL.n_batches

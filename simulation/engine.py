@@ -275,10 +275,10 @@ def run_experiment(
         Write impression-level logged bandit feedback (with propensities and
         the true expected reward of every arm) to this Parquet file.
     n_jobs : int, optional
-        Worker processes, one seed each at a time. Default: as many as there
-        are cores and seeds (1 when logging, which streams to one file).
-        Results do not depend on it: every seed's draws come from its own
-        named streams.
+        Worker processes, each running one (seed, level) unit at a time.
+        Default: as many as there are cores and units (1 when logging, which
+        streams to one file). Results do not depend on it: every unit's draws
+        come from its own named streams.
 
     Returns
     -------
@@ -313,16 +313,19 @@ def run_experiment(
         else {}
     )
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
+    # Units of work are (seed, level) pairs: finer than seeds, so two workers
+    # stay busy to the end (3 seeds x 3 levels balance better than 3 seeds).
+    units = [(s, li) for s in range(n_seeds) for li in range(n_levels)]
     if n_jobs is None:
-        n_jobs = 1 if log_path is not None else min(n_seeds, os.cpu_count() or 1)
+        n_jobs = 1 if log_path is not None else min(len(units), os.cpu_count() or 1)
     if log_path is not None and n_jobs != 1:
         raise ValueError("logging streams to one file: use n_jobs=1 with log_path.")
     # Workers are forked so they inherit the world without pickling it; only on
     # Linux, where fork from a threaded process (the app's server) is dependable.
-    parallel = n_jobs > 1 and n_seeds > 1 and sys.platform.startswith("linux")
+    parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux")
     counter = _Progress(progress, total_units)
     if parallel:
-        outputs = _run_parallel(job, n_seeds, n_jobs, counter)
+        outputs = _run_parallel(job, units, n_jobs, counter)
     else:
         writer = None
         if log_path is not None:
@@ -330,16 +333,16 @@ def run_experiment(
 
             writer = BanditLogWriter(log_path, n_features=scenario.n_features, n_arms=n_arms)
         try:
-            outputs = [job.run(s, writer, counter.tick) for s in range(n_seeds)]
+            outputs = [job.run_unit(s, li, writer, counter.tick) for s, li in units]
         except BaseException:
             if writer is not None:
                 writer.abort()
             raise
         if writer is not None:
             writer.close()
-    for s, (ser, alloc, seg, base) in enumerate(outputs):
-        series[s], allocation[s], seg_stats[s] = ser, alloc, seg
-        if baseline is not None:
+    for (s, li), (ser, alloc, seg, base) in zip(units, outputs):
+        series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
+        if baseline is not None and base is not None:
             baseline[s] = base
     ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
     return ExperimentResult(
@@ -371,7 +374,7 @@ class _Progress:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _SeedJob:
-    """Everything one replication needs; run in this process or a forked worker."""
+    """Everything a (seed, level) unit needs; run in this process or a forked worker."""
 
     scenario: Scenario
     tables: dict[str, _Tables]
@@ -380,39 +383,49 @@ class _SeedJob:
     ckpt_batches: np.ndarray
     dims: tuple[int, int, int, int]  # n_policies, n_checkpoints, n_arms, n_segments
 
-    def run(
-        self, s: int, writer, tick: Callable[[], None]
+    def run_unit(
+        self, s: int, li: int, writer, tick: Callable[[], None]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """All levels of replication ``s``: (series, allocation, segment stats, baseline)."""
+        """Level ``li`` of replication ``s``.
+
+        Returns
+        -------
+        series, allocation, segment_stats : ndarray
+            This (seed, level)'s slices of the result arrays.
+        baseline : ndarray of shape (n_generic_arms, 4) or None
+            The seed's generic yardstick, from the unit that accumulates it
+            (the generic level, else the first level), None from the others.
+        """
         n_pol, n_ckpt, n_arms, n_seg = self.dims
-        n_levels = len(self.levels)
-        series = np.zeros((n_levels, n_pol, n_ckpt, len(SERIES_METRICS)))
-        allocation = np.zeros((n_levels, n_pol, n_ckpt, n_arms))
-        seg = np.zeros((n_levels, n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
+        series = np.zeros((n_pol, n_ckpt, len(SERIES_METRICS)))
+        allocation = np.zeros((n_pol, n_ckpt, n_arms))
+        seg = np.zeros((n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
+        level_name = self.levels[li]
         generic = self.scenario.levels.get("generic")
-        baseline = np.zeros((generic.n_arms, 4)) if generic is not None else None
+        # The first level also accumulates the generic yardstick when the
+        # generic level itself is not run.
+        extra = li == 0 and generic is not None and "generic" not in self.levels
+        bears = generic is not None and (level_name == "generic" or extra)
+        baseline = np.zeros((generic.n_arms, 4)) if bears else None
         # The policies' matrices are small: BLAS threads only contend (and
         # spin) for the cores, so the loop runs single-threaded BLAS.
         with threadpool_limits(limits=1, user_api="blas"):
-            for li, level_name in enumerate(self.levels):
-                _run_level(
-                    self.scenario,
-                    self.tables.get(level_name),
-                    # The first level also accumulates the generic yardstick
-                    # when the generic level itself is not run.
-                    li == 0 and generic is not None and "generic" not in self.levels,
-                    self.tables.get("generic"),
-                    self.config,
-                    s,
-                    level_name,
-                    self.ckpt_batches,
-                    series[li],
-                    allocation[li],
-                    seg[li],
-                    baseline,
-                    writer,
-                    tick,
-                )
+            _run_level(
+                self.scenario,
+                self.tables.get(level_name),
+                extra,
+                self.tables.get("generic"),
+                self.config,
+                s,
+                level_name,
+                self.ckpt_batches,
+                series,
+                allocation,
+                seg,
+                baseline,
+                writer,
+                tick,
+            )
         return series, allocation, seg, baseline
 
 
@@ -421,7 +434,7 @@ _FORK_JOB: _SeedJob | None = None
 _FORK_QUEUE = None
 
 
-def _fork_worker(s: int):
+def _fork_worker(s: int, li: int):
     job, queue = _FORK_JOB, _FORK_QUEUE
     pending = [0]
 
@@ -433,21 +446,23 @@ def _fork_worker(s: int):
             queue.put(pending[0])
             pending[0] = 0
 
-    out = job.run(s, None, tick)
+    out = job.run_unit(s, li, None, tick)
     if pending[0]:
         queue.put(pending[0])
     return out
 
 
-def _run_parallel(job: _SeedJob, n_seeds: int, n_jobs: int, counter: _Progress) -> list:
-    """Run the seeds in forked worker processes, relaying their progress."""
+def _run_parallel(
+    job: _SeedJob, units: list[tuple[int, int]], n_jobs: int, counter: _Progress
+) -> list:
+    """Run the (seed, level) units in forked worker processes, relaying their progress."""
     global _FORK_JOB, _FORK_QUEUE
     ctx = mp.get_context("fork")
     _FORK_JOB, _FORK_QUEUE = job, ctx.SimpleQueue()
     queue = _FORK_QUEUE
     try:
-        with ProcessPoolExecutor(max_workers=min(n_jobs, n_seeds), mp_context=ctx) as pool:
-            futures = [pool.submit(_fork_worker, s) for s in range(n_seeds)]
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(units)), mp_context=ctx) as pool:
+            futures = [pool.submit(_fork_worker, s, li) for s, li in units]
             while not all(f.done() for f in futures):
                 while not queue.empty():
                     counter.tick(queue.get())

@@ -27,25 +27,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/peers.py
+
+from peers import best_of
 
 from simulation.obd import estimate_logging_policy, load_obd, obd_dir
 from simulation.ope import ESTIMATORS
 from simulation.reward_model import fit_reward_model
-
-
-def best_of(repeats: int, fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def accuracy(campaigns, n_bootstrap: int, seed: int, data_dir: Path) -> None:

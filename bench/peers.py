@@ -87,6 +87,16 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    """Fastest wall-clock seconds of ``repeats`` calls of ``fn`` (the least disturbed run)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
 def timed(fn: Callable[[], object]) -> tuple[object, float]:
     """Run ``fn`` once; return its result and the wall-clock seconds it took."""
     start = time.perf_counter()

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from simulation.config import ExperimentConfig
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
-from simulation.response import BASKET_HIGH, BASKET_LOW, Expectations
+from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
 
@@ -549,10 +549,6 @@ def _run_level(
         flat_value = np.ascontiguousarray(exp.order_value).ravel()
         flat_cost = np.ascontiguousarray(exp.cost).ravel()
         flat_reward = reward_exp.ravel()
-        basket = (BASKET_LOW + (BASKET_HIGH - BASKET_LOW) * uniforms[2]) / (
-            0.5 * (BASKET_LOW + BASKET_HIGH)
-        )
-        cpc = scenario.response.params.cpc if scenario.response.pricing == "cpc" else None
         for pi, pol in enumerate(policies):
             if remaining[pi] <= 0:
                 continue
@@ -563,12 +559,12 @@ def _run_level(
             arms = pol.select(x, rng)
             fi = base + arms
             p_click = flat_ctr[fi]
-            click = uniforms[0] < p_click
-            conv = click & (uniforms[1] < flat_cvr[fi])
+            p_conv = flat_cvr[fi]
             value = flat_value[fi]
-            revenue = np.where(conv, value * basket, 0.0)
             exp_cost = flat_cost[fi]
-            cost = exp_cost if cpc is None else np.where(click, cpc, 0.0)
+            click, conv, revenue, cost = scenario.response.outcomes(
+                p_click, p_conv, value, exp_cost, uniforms
+            )
             m = n
             if np.isfinite(remaining[pi]):
                 # Serve impressions until the budget runs out (the one that
@@ -611,7 +607,7 @@ def _run_level(
                 best[:m].sum() - chosen.sum(),
                 chosen.sum(),
                 p_m.sum(),
-                (p_m * flat_cvr[fi[:m]] * value[:m]).sum(),
+                (p_m * p_conv[:m] * value[:m]).sum(),
                 exp_cost[:m].sum(),
             )
             counts[pi] += np.bincount(a, minlength=k)

@@ -341,15 +341,43 @@ class ResponseModel:
         revenue, cost : ndarray of shape (m,), float
         """
         rows = np.arange(arms.shape[0]) if rows is None else rows
-        ctr = expectations.ctr[rows, arms]
+        return self.outcomes(
+            expectations.ctr[rows, arms],
+            expectations.cvr[rows, arms],
+            expectations.order_value[rows, arms],
+            expectations.cost[rows, arms],
+            uniforms,
+        )
+
+    def outcomes(
+        self,
+        ctr: np.ndarray,
+        cvr: np.ndarray,
+        order_value: np.ndarray,
+        expected_cost: np.ndarray,
+        uniforms: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Realized outcomes from the expectations of the arms actually shown.
+
+        Parameters
+        ----------
+        ctr, cvr, order_value, expected_cost : ndarray of shape (m,)
+            Expectations of the shown (user, arm) pairs.
+        uniforms : ndarray of shape (3, m)
+            From :meth:`draw_uniforms`.
+
+        Returns
+        -------
+        click, conversion : ndarray of shape (m,), bool
+        revenue, cost : ndarray of shape (m,), float
+        """
         click = uniforms[0] < ctr
-        conversion = click & (uniforms[1] < expectations.cvr[rows, arms])
-        basket = BASKET_LOW + (BASKET_HIGH - BASKET_LOW) * uniforms[2]
-        # order_value is the mean over the basket multiplier; undo the mean.
-        value = expectations.order_value[rows, arms] / (0.5 * (BASKET_LOW + BASKET_HIGH))
-        revenue = np.where(conversion, value * basket, 0.0)
-        if self.pricing == "cpm":
-            cost = expectations.cost[rows, arms]
-        else:
-            cost = np.where(click, self.params.cpc, 0.0)
+        conversion = click & (uniforms[1] < cvr)
+        # order_value is the mean over the basket multiplier: scale it by the
+        # draw relative to that mean.
+        basket = (BASKET_LOW + (BASKET_HIGH - BASKET_LOW) * uniforms[2]) / (
+            0.5 * (BASKET_LOW + BASKET_HIGH)
+        )
+        revenue = np.where(conversion, order_value * basket, 0.0)
+        cost = expected_cost if self.pricing == "cpm" else np.where(click, self.params.cpc, 0.0)
         return click, conversion, revenue, cost

@@ -178,9 +178,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _copy_log(tmp: Path) -> Path:
-    """A copy of the log for the store (which moves what it is given)."""
+    """A second name for the log, for the store (which takes over what it is given).
+
+    A hard link costs no copy of a log that may be gigabytes; a copy is the
+    fallback where links are not supported.
+    """
     copy = tmp / "store-log.parquet"
-    shutil.copyfile(tmp / "logs.parquet", copy)
+    try:
+        os.link(tmp / "logs.parquet", copy)
+    except OSError:
+        shutil.copyfile(tmp / "logs.parquet", copy)
     return copy
 
 

@@ -54,7 +54,6 @@ SERIES_METRICS: tuple[str, ...] = (
 #: Totals kept per (segment, arm).
 SEGMENT_METRICS: tuple[str, ...] = ("impressions", "clicks", "conversions", "spend", "revenue")
 _M = {name: i for i, name in enumerate(SERIES_METRICS)}
-_SEG_OFFSETS = np.arange(len(SEGMENT_METRICS))
 
 ProgressFn = Callable[[int, int], None]
 
@@ -202,43 +201,88 @@ _TABLE_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class _Truth:
+    """Ground truth of (row, arm) pairs, raveled: entry ``row * n_arms + arm``.
+
+    Rows are users (a whole-audience table) or the rows of one chunk.
+    Gathering ``flat[row * n_arms + arm]`` is about twice as fast as 2-D
+    fancy indexing, and only the shown pairs are ever gathered.
+    """
+
+    n_arms: int
+    ctr: np.ndarray  # (n_rows * n_arms,) P(click)
+    cvr: np.ndarray  # P(convert | click)
+    value: np.ndarray  # expected order value (USD)
+    cost: np.ndarray  # expected cost of the impression (USD)
+    reward: np.ndarray  # expected reward for the objective
+    best: np.ndarray  # (n_rows,) the best arm's expected reward
+
+    @classmethod
+    def of(cls, exp: Expectations, objective: str) -> _Truth:
+        """Ravel ``exp`` (arrays of shape (n_rows, n_arms)) for ``objective``."""
+        shape = exp.ctr.shape
+        reward = exp.reward(objective)
+        return cls(
+            n_arms=shape[1],
+            ctr=np.ascontiguousarray(exp.ctr).ravel(),
+            cvr=np.ascontiguousarray(np.broadcast_to(exp.cvr, shape)).ravel(),
+            value=np.ascontiguousarray(np.broadcast_to(exp.order_value, shape)).ravel(),
+            cost=np.ascontiguousarray(np.broadcast_to(exp.cost, shape)).ravel(),
+            reward=np.ascontiguousarray(reward).ravel(),
+            best=reward.max(axis=1),
+        )
+
+    def reward_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Expected reward of every arm for ``rows`` (n,), ndarray of shape (n, n_arms)."""
+        return self.reward.reshape(-1, self.n_arms)[rows]
+
+    def add_baseline(self, acc: np.ndarray, weights: np.ndarray) -> None:
+        """Add each arm's expected clicks, conversions, revenue and spend had it been shown.
+
+        Parameters
+        ----------
+        acc : ndarray of shape (n_arms, 4)
+            Accumulator, updated in place.
+        weights : ndarray of shape (n_rows,)
+            How many impressions went to each row.
+        """
+        k = self.n_arms
+        ctr = self.ctr.reshape(-1, k)
+        clicks_conv = ctr * self.cvr.reshape(-1, k)
+        acc[:, 0] += weights @ ctr
+        acc[:, 1] += weights @ clicks_conv
+        acc[:, 2] += weights @ (clicks_conv * self.value.reshape(-1, k))
+        acc[:, 3] += weights @ self.cost.reshape(-1, k)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class _Tables:
-    """Per-user contexts and per-(user, arm) expectations, computed once."""
+    """Per-user contexts and, when small enough, per-(user, arm) ground truth."""
 
     contexts: np.ndarray  # (n_users, n_features)
-    expectations: Expectations | None  # arrays of shape (n_users, n_arms), or None
+    truth: _Truth | None  # rows are users, or None: computed per chunk
 
 
-def _level_tables(scenario: Scenario, level_name: str, contexts: np.ndarray) -> _Tables:
+def _level_tables(
+    scenario: Scenario, level_name: str, contexts: np.ndarray, objective: str
+) -> _Tables:
     level = scenario.levels[level_name]
     pop = scenario.population
     if pop.n_users * level.n_arms > _TABLE_CELLS:
-        return _Tables(contexts=contexts, expectations=None)
+        return _Tables(contexts=contexts, truth=None)
     labels = scenario.segmentation.labels
     exp = scenario.response.expectations(pop, level.arm_attributes(pop, labels))
-    full = Expectations(
-        ctr=exp.ctr,
-        cvr=exp.cvr,
-        order_value=np.ascontiguousarray(exp.order_value),
-        cost=np.ascontiguousarray(exp.cost),
-    )
-    return _Tables(contexts=contexts, expectations=full)
+    return _Tables(contexts=contexts, truth=_Truth.of(exp, objective))
 
 
-def _batch_expectations(
-    scenario: Scenario, level_name: str, tables: _Tables, idx: np.ndarray
-) -> Expectations:
-    """Expectations of the batch's users (rows of the table, or computed now)."""
-    if tables.expectations is not None:
-        e = tables.expectations
-        return Expectations(
-            ctr=e.ctr[idx], cvr=e.cvr[idx], order_value=e.order_value[idx], cost=e.cost[idx]
-        )
+def _chunk_truth(scenario: Scenario, level_name: str, idx: np.ndarray, objective: str) -> _Truth:
+    """Ground truth of the users ``idx`` (n,) computed now, one row per entry of ``idx``."""
     users = scenario.population.take(idx)
     level = scenario.levels[level_name]
-    return scenario.response.expectations(
+    exp = scenario.response.expectations(
         users, level.arm_attributes(users, scenario.segmentation.labels[idx])
     )
+    return _Truth.of(exp, objective)
 
 
 def _checkpoint_batches(n_batches: int, n_checkpoints: int) -> np.ndarray:
@@ -308,7 +352,7 @@ def run_experiment(
     # level's expectations are needed even when it is not among the levels run.
     table_levels = (*levels, "generic") if has_generic and "generic" not in levels else levels
     tables = (
-        {lv: _level_tables(scenario, lv, contexts) for lv in table_levels}
+        {lv: _level_tables(scenario, lv, contexts, config.objective) for lv in table_levels}
         if contexts is not None
         else {}
     )
@@ -384,7 +428,7 @@ class _SeedJob:
     dims: tuple[int, int, int, int]  # n_policies, n_checkpoints, n_arms, n_segments
 
     def run_unit(
-        self, s: int, li: int, writer, tick: Callable[[], None]
+        self, s: int, li: int, writer, tick: Callable[[int], None]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Level ``li`` of replication ``s``.
 
@@ -438,10 +482,10 @@ def _fork_worker(s: int, li: int):
     job, queue = _FORK_JOB, _FORK_QUEUE
     pending = [0]
 
-    def tick() -> None:
+    def tick(count: int = 1) -> None:
         # Report in small bundles: a queue message per batch would cost more
         # than the batch.
-        pending[0] += 1
+        pending[0] += count
         if pending[0] >= 5:
             queue.put(pending[0])
             pending[0] = 0
@@ -475,6 +519,12 @@ def _run_parallel(
         _FORK_JOB, _FORK_QUEUE = None, None
 
 
+#: Rows drawn and looked up at once: many small batches share one gather of the
+#: ground truth and one pass of bookkeeping (numpy call overhead dominated the
+#: per-batch loop), while memory stays flat in the number of impressions.
+_CHUNK_ROWS = 1 << 16
+
+
 def _run_level(
     scenario: Scenario,
     tables: _Tables | None,
@@ -489,9 +539,16 @@ def _run_level(
     seg_stats: np.ndarray,
     baseline: np.ndarray | None,
     writer,
-    tick: Callable[[], None],
+    tick: Callable[[int], None],
 ) -> None:
-    """One (seed, level): every policy on the same users and uniforms."""
+    """One (seed, level): every policy on the same users and uniforms.
+
+    Batches are processed a chunk (about :data:`_CHUNK_ROWS` impressions) at a
+    time: the chunk's users, uniforms and expectations are drawn and gathered
+    once, each policy then plays the chunk's batches in order (choose, realize
+    the click it learns from, update), and the metrics of everything it served
+    are totalled per batch afterwards in a few vectorized passes.
+    """
     level = scenario.levels[level_name]
     k = level.n_arms
     n_seg = scenario.segmentation.n_segments
@@ -512,135 +569,228 @@ def _run_level(
         policies.append(pol)
         policy_rngs.append(stream(seed, "replication", s, "policy", level_name, spec))
     n_pol = len(policies)
-    totals = np.zeros((n_pol, len(SERIES_METRICS)))
+    n_met = len(SERIES_METRICS)
+    totals = np.zeros((n_pol, n_met))
     counts = np.zeros((n_pol, k))
-    seg_tot = np.zeros((n_pol, n_seg * k, len(SEGMENT_METRICS)))
+    seg_tot = np.zeros((n_pol, n_seg * k * len(SEGMENT_METRICS)))
     remaining = np.full(n_pol, np.inf if config.budget is None else float(config.budget))
+    capped = config.budget is not None
     pending: list[deque] = [deque() for _ in range(n_pol)]
     low, span = _reward_scale(scenario)
-    ckpt_set = {int(b): i for i, b in enumerate(ckpt_batches)}
-    served_before = 0
-    for b in range(config.n_batches):
-        n = min(config.batch_size, config.n_impressions - served_before)
-        idx = users_rng.integers(0, scenario.population.n_users, size=n)
+    ckpt_local = np.zeros(config.n_batches, dtype=bool)
+    ckpt_local[ckpt_batches] = True
+    ckpt_index = np.cumsum(ckpt_local) - 1  # checkpoint number of each checkpoint batch
+    per_chunk = max(1, _CHUNK_ROWS // config.batch_size)
+    for b0 in range(0, config.n_batches, per_chunk):
+        b1 = min(b0 + per_chunk, config.n_batches)
+        # Batch sizes and offsets within the chunk; only the very last batch may be short.
+        sizes = np.minimum(
+            config.batch_size,
+            config.n_impressions - np.arange(b0, b1) * config.batch_size,
+        )
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        n_rows = int(offsets[-1])
+        # Drawn batch by batch, as the streams were always consumed, so results
+        # do not depend on the chunk size.
+        idx = np.concatenate(
+            [users_rng.integers(0, scenario.population.n_users, size=n) for n in sizes]
+        )
+        uniforms = np.concatenate(
+            [scenario.response.draw_uniforms(int(n), outcome_rng) for n in sizes], axis=1
+        )
         segs = labels[idx]
-        if tables is not None:
+        if tables is not None and tables.truth is not None:
             contexts = tables.contexts[idx] if need_features else None
-            exp = _batch_expectations(scenario, level_name, tables, idx)
+            truth, keys = tables.truth, idx
         else:
             contexts = scenario.contexts(idx) if need_features else None
-            exp = _batch_expectations(scenario, level_name, _Tables(contexts, None), idx)
-        reward_exp = exp.reward(config.objective)
-        best = reward_exp.max(axis=1)
-        uniforms = scenario.response.draw_uniforms(n, outcome_rng)
-        if baseline is not None and level_name == "generic":
-            _add_baseline(baseline, exp)
-        elif baseline is not None and add_generic_baseline:
-            gt = generic_tables if generic_tables is not None else _Tables(contexts, None)
-            _add_baseline(baseline, _batch_expectations(scenario, "generic", gt, idx))
-        rows_all = np.arange(n)
-        end = served_before + n
-        # Flat views of the batch's (n, k) tables: gathering ``flat[row * k +
-        # arm]`` is about twice as fast as 2-D fancy indexing, and every policy
-        # gathers from the same tables.
-        base = rows_all * k
-        flat_ctr = exp.ctr.ravel()
-        flat_cvr = exp.cvr.ravel()
-        flat_value = np.ascontiguousarray(exp.order_value).ravel()
-        flat_cost = np.ascontiguousarray(exp.cost).ravel()
-        flat_reward = reward_exp.ravel()
+            truth, keys = _chunk_truth(scenario, level_name, idx, config.objective), None
+        if baseline is not None and (level_name == "generic" or add_generic_baseline):
+            if level_name == "generic":
+                g_truth, g_keys = truth, keys
+            elif generic_tables is not None and generic_tables.truth is not None:
+                g_truth, g_keys = generic_tables.truth, idx
+            else:
+                g_truth, g_keys = _chunk_truth(scenario, "generic", idx, config.objective), None
+            # Impressions per row of the truth table: a user drawn twice counts twice.
+            weights = (
+                np.ones(n_rows)
+                if g_keys is None
+                else np.bincount(g_keys, minlength=g_truth.best.size).astype(np.float64)
+            )
+            g_truth.add_baseline(baseline, weights)
+        # Row of ``truth`` of each chunk row.
+        keys = np.arange(n_rows) if keys is None else keys
+        batch_of_row = np.repeat(np.arange(b1 - b0), sizes)
         for pi, pol in enumerate(policies):
-            if remaining[pi] <= 0:
-                continue
             rng = policy_rngs[pi]
-            x = contexts if contextual[pi] else empty[:n]
-            if pol.uses_ground_truth:
-                pol.set_ground_truth(reward_exp)
-            arms = pol.select(x, rng)
-            fi = base + arms
-            p_click = flat_ctr[fi]
-            p_conv = flat_cvr[fi]
-            value = flat_value[fi]
-            exp_cost = flat_cost[fi]
-            click, conv, revenue, cost = scenario.response.outcomes(
-                p_click, p_conv, value, exp_cost, uniforms
-            )
-            m = n
-            if np.isfinite(remaining[pi]):
-                # Serve impressions until the budget runs out (the one that
-                # crosses the cap is still paid for, as on ad platforms).
-                spent = np.cumsum(cost)
-                m = int(min(n, np.searchsorted(spent, remaining[pi], side="left") + 1))
-                remaining[pi] -= spent[m - 1]
-            rows = rows_all[:m]
-            a = arms[:m]
-            if config.objective == "ctr":
-                reward = click[:m].astype(np.float64)
-            else:
-                reward = (revenue[:m] - cost[:m] - low) / span
-            if writer is not None:
-                probs = pol.action_probabilities(x[:m], rng)
-                writer.write(
-                    impression=served_before + rows,
-                    seed=s,
-                    level=level_name,
-                    policy=config.policies[pi],
-                    segment=segs[:m],
-                    context=contexts[:m],
-                    action=a,
-                    pscore=probs[rows, a],
-                    click=click[:m],
-                    conversion=conv[:m],
-                    revenue=revenue[:m],
-                    cost=cost[:m],
-                    reward=reward,
-                    expected_reward=_pad(reward_exp[:m], writer.n_arms),
-                )
-            chosen = flat_reward[fi[:m]]
-            p_m = p_click[:m]
-            totals[pi] += (
-                m,
-                np.count_nonzero(click[:m]),
-                np.count_nonzero(conv[:m]),
-                cost[:m].sum(),
-                revenue[:m].sum(),
-                best[:m].sum() - chosen.sum(),
-                chosen.sum(),
-                p_m.sum(),
-                (p_m * p_conv[:m] * value[:m]).sum(),
-                exp_cost[:m].sum(),
-            )
-            counts[pi] += np.bincount(a, minlength=k)
-            # One bincount for all five (segment, arm) totals.
-            cell = segs[:m].astype(np.int64) * k + a
-            values = np.stack([np.ones(m), click[:m], conv[:m], cost[:m], revenue[:m]], axis=1)
-            index = (cell[:, None] * len(SEGMENT_METRICS) + _SEG_OFFSETS).ravel()
-            seg_tot[pi] += np.bincount(
-                index, weights=values.ravel(), minlength=seg_tot[pi].size
-            ).reshape(seg_tot[pi].shape)
-            if config.conversion_delay == 0:
-                pol.update(x[:m], a, reward)
-            else:
-                queue = pending[pi]
-                queue.append((end + config.conversion_delay, x[:m], a, reward))
-                while queue and queue[0][0] <= end:
-                    _, xq, aq, rq = queue.popleft()
-                    pol.update(xq, aq, rq)
-        served_before = end
-        if b in ckpt_set:
-            c = ckpt_set[b]
-            series[:, c, :] = totals
-            allocation[:, c, :k] = counts
-        tick()
+            # Arm shown at each row of the chunk; -1 where the budget had run out.
+            shown = np.full(n_rows, -1, dtype=np.int64)
+            for j in range(b1 - b0):
+                if remaining[pi] <= 0:
+                    break
+                lo, n = int(offsets[j]), int(sizes[j])
+                sl = slice(lo, lo + n)
+                x = contexts[sl] if contextual[pi] else empty[:n]
+                if pol.uses_ground_truth:
+                    pol.set_ground_truth(truth.reward_rows(keys[sl]))
+                arms = pol.select(x, rng)
+                fi = keys[sl] * k + arms
+                m = n
+                if capped or config.objective != "ctr" or writer is not None:
+                    click, conv, revenue, cost = scenario.response.outcomes(
+                        truth.ctr[fi],
+                        truth.cvr[fi],
+                        truth.value[fi],
+                        truth.cost[fi],
+                        uniforms[:, sl],
+                    )
+                    if capped:
+                        # Serve impressions until the budget runs out (the one that
+                        # crosses the cap is still paid for, as on ad platforms).
+                        spent = np.cumsum(cost)
+                        m = int(min(n, np.searchsorted(spent, remaining[pi], side="left") + 1))
+                        remaining[pi] -= spent[m - 1]
+                    if config.objective == "ctr":
+                        reward = click[:m].astype(np.float64)
+                    else:
+                        reward = (revenue[:m] - cost[:m] - low) / span
+                else:
+                    # Only the click is needed to learn from: the rest is totalled below.
+                    reward = (uniforms[0, sl] < truth.ctr[fi]).astype(np.float64)
+                a = arms[:m]
+                shown[lo : lo + m] = a
+                if writer is not None:
+                    probs = pol.action_probabilities(x[:m], rng)
+                    rows = np.arange(m)
+                    writer.write(
+                        impression=b0 * config.batch_size + lo + rows,
+                        seed=s,
+                        level=level_name,
+                        policy=config.policies[pi],
+                        segment=segs[sl][:m],
+                        context=contexts[sl][:m],
+                        action=a,
+                        pscore=probs[rows, a],
+                        click=click[:m],
+                        conversion=conv[:m],
+                        revenue=revenue[:m],
+                        cost=cost[:m],
+                        reward=reward,
+                        expected_reward=_pad(truth.reward_rows(keys[sl][:m]), writer.n_arms),
+                    )
+                if config.conversion_delay == 0:
+                    pol.update(x[:m], a, reward)
+                else:
+                    end = (b0 + j) * config.batch_size + n
+                    queue = pending[pi]
+                    queue.append((end + config.conversion_delay, x[:m], a, reward))
+                    while queue and queue[0][0] <= end:
+                        _, xq, aq, rq = queue.popleft()
+                        pol.update(xq, aq, rq)
+            _tally_chunk(
+                scenario, truth, keys, uniforms, shown, segs, batch_of_row, b1 - b0,
+                totals[pi], counts[pi], seg_tot[pi],
+                series[pi], allocation[pi], ckpt_local[b0:b1], ckpt_index[b0:b1],
+            )  # fmt: skip
+        tick(b1 - b0)
     seg_stats[:, :, :k, :] = seg_tot.reshape(n_pol, n_seg, k, len(SEGMENT_METRICS))
 
 
-def _add_baseline(acc: np.ndarray, exp: Expectations) -> None:
-    """Add each generic arm's expected clicks, conversions, revenue, spend (K, 4)."""
-    acc[:, 0] += exp.ctr.sum(axis=0)
-    acc[:, 1] += (exp.ctr * exp.cvr).sum(axis=0)
-    acc[:, 2] += exp.revenue.sum(axis=0)
-    acc[:, 3] += np.broadcast_to(exp.cost, exp.ctr.shape).sum(axis=0)
+def _tally_chunk(
+    scenario: Scenario,
+    truth: _Truth,
+    keys: np.ndarray,
+    uniforms: np.ndarray,
+    shown: np.ndarray,
+    segs: np.ndarray,
+    batch_of_row: np.ndarray,
+    n_batches: int,
+    totals: np.ndarray,
+    counts: np.ndarray,
+    seg_tot: np.ndarray,
+    series: np.ndarray,
+    allocation: np.ndarray,
+    is_ckpt: np.ndarray,
+    ckpt_index: np.ndarray,
+) -> None:
+    """Add one policy's chunk to its running totals and record the chunk's checkpoints.
+
+    Parameters
+    ----------
+    truth : _Truth
+    keys : ndarray of shape (n_rows,)
+        Row of ``truth`` of each row of the chunk.
+    uniforms : ndarray of shape (3, n_rows)
+    shown : ndarray of shape (n_rows,)
+        Arm shown per row of the chunk, -1 for rows not served.
+    segs, batch_of_row : ndarray of shape (n_rows,)
+        Segment and batch (within the chunk) of each row.
+    totals : ndarray of shape (n_metrics,)
+    counts : ndarray of shape (n_arms,)
+    seg_tot : ndarray of shape (n_segments * n_arms * 5,)
+        Running totals, updated in place.
+    series : ndarray of shape (n_checkpoints, n_metrics)
+    allocation : ndarray of shape (n_checkpoints, max_arms)
+        This policy's slices of the result, written at the chunk's checkpoints.
+    is_ckpt, ckpt_index : ndarray of shape (n_batches,)
+        Whether each of the chunk's batches ends at a checkpoint, and which.
+    """
+    k = truth.n_arms
+    served = shown >= 0
+    if served.all():
+        # The usual case (no budget stop): no row selection to gather through.
+        a, key, u, batch, seg = shown, keys, uniforms, batch_of_row, segs
+    else:
+        rows = np.flatnonzero(served)
+        a, key, u, batch, seg = (
+            shown[rows],
+            keys[rows],
+            uniforms[:, rows],
+            batch_of_row[rows],
+            segs[rows],
+        )
+    fi = key * k + a
+    p_click, p_conv, value = truth.ctr[fi], truth.cvr[fi], truth.value[fi]
+    exp_cost = truth.cost[fi]
+    click, conv, revenue, cost = scenario.response.outcomes(p_click, p_conv, value, exp_cost, u)
+    chosen = truth.reward[fi]
+    # In the order of SERIES_METRICS (impressions are counted from the run lengths).
+    columns = (
+        None, click, conv, cost, revenue, truth.best[key] - chosen, chosen, p_click,
+        p_click * p_conv * value, exp_cost,
+    )  # fmt: skip
+    # Served rows are sorted by batch: per-batch sums are sums over runs
+    # (batches the budget left empty get zeros).
+    starts = np.searchsorted(batch, np.arange(n_batches + 1))
+    lengths = np.diff(starts)
+    filled = np.flatnonzero(lengths > 0)
+    per_batch = np.zeros((n_batches, len(SERIES_METRICS)))
+    per_batch[:, 0] = lengths
+    if filled.size:
+        first = starts[filled]
+        for i, col in enumerate(columns[1:], start=1):
+            # int64 sums for the boolean columns (numpy would OR them).
+            dtype = np.int64 if col.dtype == np.bool_ else None
+            per_batch[filled, i] = np.add.reduceat(col, first, dtype=dtype)
+    cum = totals + np.cumsum(per_batch, axis=0)
+    per_arm = np.bincount(batch * k + a, minlength=n_batches * k).reshape(n_batches, k)
+    cum_counts = counts + np.cumsum(per_arm, axis=0)
+    marks = np.flatnonzero(is_ckpt)
+    series[ckpt_index[marks]] = cum[marks]
+    allocation[ckpt_index[marks], :k] = cum_counts[marks]
+    totals[:] = cum[-1]
+    counts[:] = cum_counts[-1]
+    # Per (segment, arm) totals, in the order of SEGMENT_METRICS.
+    cell = seg.astype(np.int64) * k + a
+    cells = seg_tot.size // len(SEGMENT_METRICS)
+    by_cell = seg_tot.reshape(cells, len(SEGMENT_METRICS))
+    by_cell[:, 0] += np.bincount(cell, minlength=cells)
+    by_cell[:, 1] += np.bincount(cell[click], minlength=cells)
+    by_cell[:, 2] += np.bincount(cell[conv], minlength=cells)
+    by_cell[:, 3] += np.bincount(cell, weights=cost, minlength=cells)
+    # Revenue is zero unless the impression converted.
+    by_cell[:, 4] += np.bincount(cell[conv], weights=revenue[conv], minlength=cells)
 
 
 def _pad(values: np.ndarray, width: int) -> np.ndarray:

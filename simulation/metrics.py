@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "RATE_METRICS",
@@ -73,7 +73,7 @@ def mean_interval(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float
     mean = float(v.mean())
     if v.size == 1:
         return (mean, mean, mean)
-    half = float(stats.t.ppf(1 - alpha / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    half = float(special.stdtrit(v.size - 1, 1 - alpha / 2) * v.std(ddof=1) / np.sqrt(v.size))
     return (mean, mean - half, mean + half)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from creative.vocabulary import INTERESTS, TIMES_OF_DAY
 from ui.fmt import LEVEL_NAMES, policy_name
@@ -76,7 +76,7 @@ def band_frame(
     out = grouped.agg(["mean", "std", "count"]).reset_index()
     n = out["count"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stats.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1)), 0.0)
+        t = np.where(n > 1, special.stdtrit(np.maximum(n - 1, 1), 1 - alpha / 2), 0.0)
         half = np.nan_to_num(t * out["std"].to_numpy() / np.sqrt(np.maximum(n, 1)))
     out["low"] = out["mean"] - half
     out["high"] = out["mean"] + half

@@ -16,7 +16,7 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 
 ## Start the app on http://127.0.0.1:8501 (settings in .streamlit/config.toml).
 run: $(VENV)/.run-installed
-	$(PY) -m streamlit run app.py
+	$(PY) -m ui
 
 ## Lint, check formatting, and run the whole test suite.
 test: $(VENV)/.dev-installed

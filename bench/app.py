@@ -5,9 +5,10 @@ Usage::
     .venv/bin/python bench/app.py            # the default experiment (300,000 impressions)
     .venv/bin/python bench/app.py --quick    # 30,000 impressions, 2 seeds (a few seconds)
 
-Starts ``streamlit run app.py`` on a free local port (its run store in a temporary directory),
-opens it with Playwright and Debian's Chromium (``/usr/bin/chromium``, or ``ADLAB_CHROMIUM``),
-and prints:
+Starts the app as ``make run`` does (``python -m ui``: adlab's modules and the default
+audience preloaded, then ``streamlit run app.py``) on a free local port, its run store in a
+temporary directory; opens it with Playwright and Debian's Chromium (``/usr/bin/chromium``,
+or ``ADLAB_CHROMIUM``), and prints:
 
 - each page's first render: a fresh browser session opens the page, until the script has
   finished and the page's content is visible (the first page, Audience, also pays the
@@ -83,7 +84,7 @@ def server():
         started = time.perf_counter()
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                sys.executable, "-m", "ui", "--server.headless", "true",
                 "--server.port", str(port), "--server.address", "127.0.0.1",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             ],

@@ -34,7 +34,7 @@ from simulation.population import (
 from simulation.response import ResponseModel, sample_response_params
 from simulation.rng import stream
 
-__all__ = ["USER_STRATEGIES", "Level", "Scenario", "build_scenario"]
+__all__ = ["USER_STRATEGIES", "Level", "Scenario", "audience_of", "build_scenario"]
 
 _S = attribute_slices()
 
@@ -160,20 +160,49 @@ def _label(c: Creative) -> str:
     return f"{c.product} · {c.tone} · {c.offer}"
 
 
-def build_scenario(config: ExperimentConfig) -> Scenario:
+def audience_of(config: ExperimentConfig) -> tuple[Population, Segmentation]:
+    """The simulated users of ``config`` and their segments (the scenario's streams).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        Only ``seed``, ``n_users`` and ``n_segments`` matter.
+
+    Returns
+    -------
+    population : Population
+    segmentation : Segmentation
+    """
+    population = generate_population(config.n_users, stream(config.seed, "population"))
+    segmentation = segment_population(
+        population, config.n_segments, stream(config.seed, "segmentation")
+    )
+    return population, segmentation
+
+
+def build_scenario(
+    config: ExperimentConfig, *, world: tuple[Population, Segmentation] | None = None
+) -> Scenario:
     """Build the world of ``config`` (deterministic in ``config.seed``).
 
     Parameters
     ----------
     config : ExperimentConfig
+    world : (Population, Segmentation), optional
+        The audience of ``config`` if already built (by :func:`audience_of`, e.g.
+        cached by the app), so it is not generated and clustered again.
 
     Returns
     -------
     scenario : Scenario
     """
     seed = config.seed
-    population = generate_population(config.n_users, stream(seed, "population"))
-    segmentation = segment_population(population, config.n_segments, stream(seed, "segmentation"))
+    population, segmentation = world if world is not None else audience_of(config)
+    if population.n_users != config.n_users or segmentation.n_segments != config.n_segments:
+        raise ValueError(
+            f"the given world has {population.n_users:,} users in {segmentation.n_segments} "
+            f"segments; the config asks for {config.n_users:,} in {config.n_segments}."
+        )
     response = ResponseModel(
         sample_response_params(stream(seed, "response")), pricing=config.pricing
     )

@@ -27,11 +27,11 @@ from creative.templates import TemplateSet
 from creative.vocabulary import PLACEMENTS
 from simulation.config import ExperimentConfig
 from simulation.engine import ExperimentResult, run_experiment
-from simulation.population import Population, Segmentation, generate_population, segment_population
+from simulation.population import Population, Segmentation
 from simulation.rng import stream
-from simulation.scenario import Scenario, build_scenario
+from simulation.scenario import Scenario, audience_of, build_scenario
 from simulation.store import RunStore, StoredRun
-from ui.forms import WorldSettings, world_config
+from ui.forms import DEFAULT_CONFIG, WorldSettings, world_config
 from ui.uploads import parse_templates_upload
 
 __all__ = [
@@ -56,11 +56,11 @@ __all__ = [
 @st.cache_resource(max_entries=4, show_spinner="Generating the audience…")
 def world(settings: WorldSettings) -> tuple[Population, Segmentation]:
     """The simulated users and their segments (the same streams as ``build_scenario``)."""
-    population = generate_population(settings.n_users, stream(settings.seed, "population"))
-    segmentation = segment_population(
-        population, settings.n_segments, stream(settings.seed, "segmentation")
+    return audience_of(
+        DEFAULT_CONFIG.replace(
+            seed=settings.seed, n_users=settings.n_users, n_segments=settings.n_segments
+        )
     )
-    return population, segmentation
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -111,8 +111,12 @@ def creatives_for(
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _scenario(world: ExperimentConfig) -> Scenario:
-    return build_scenario(world)
+def _scenario(world_cfg: ExperimentConfig) -> Scenario:
+    # The audience comes from the Audience page's cache: generated and clustered once.
+    settings = WorldSettings(
+        seed=world_cfg.seed, n_users=world_cfg.n_users, n_segments=world_cfg.n_segments
+    )
+    return build_scenario(world_cfg, world=world(settings))
 
 
 def scenario(config: ExperimentConfig) -> Scenario:

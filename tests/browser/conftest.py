@@ -1,6 +1,7 @@
 """A real app server and Debian's Chromium for the browser tests.
 
-The server is ``streamlit run app.py`` on a free local port, in its own process group, with
+The server is ``python -m ui`` (what ``make run`` starts: adlab preloaded, then
+``streamlit run app.py``) on a free local port, in its own process group, with
 ``ADLAB_HOME`` in a temporary directory; it is stopped by its process-group id. Chromium is
 ``/usr/bin/chromium`` (``ADLAB_CHROMIUM`` overrides). Without it the tests are skipped with a
 visible reason, unless ``ADLAB_REQUIRE_BROWSER=1`` (CI), where that is a failure.
@@ -98,7 +99,8 @@ def app_url(tmp_path_factory) -> str:
     home = tmp_path_factory.mktemp("adlab-home")
     log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w+b")  # noqa: SIM115
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        # The launcher `make run` uses: adlab preloaded, then `streamlit run app.py`.
+        sys.executable, "-m", "ui",
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",

@@ -1,0 +1,60 @@
+"""Serve the app: ``python -m ui [streamlit options]`` (what ``make run`` does).
+
+Streamlit runs ``app.py`` only when a browser connects, so the first visitor would
+pay for importing adlab (numpy, pandas, scikit-learn, Pillow, Altair: about 1.5 s)
+and for building the default audience. This launcher does both before the server
+starts answering, then hands over to ``streamlit run app.py`` with the options
+given (for example ``--server.port 8600``). ``streamlit run app.py`` serves the
+same app; only the first visit is slower.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+_BARE_MODE_LOGGERS = ("caching.cache_data_api", "scriptrunner_utils.script_run_context")
+
+
+def preload() -> float:
+    """Import every module the pages use and build the default audience; seconds taken."""
+    start = time.perf_counter()
+    import streamlit  # noqa: F401  (creates the loggers quieted below)
+
+    # Before the server exists Streamlit warns that there is no runtime or session
+    # (when caches are declared and called); expected here, so kept out of the log.
+    quiet = [logging.getLogger(f"streamlit.runtime.{name}") for name in _BARE_MODE_LOGGERS]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        import altair  # noqa: F401
+        import pandas  # noqa: F401
+
+        from ui import cache, charts, forms, runner, state, tables, uploads  # noqa: F401
+
+        # The same cached call the Audience page makes with its default settings (the
+        # cache is process-wide, so every session finds it built).
+        cache.world(forms.WorldSettings())
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Preload, then run ``streamlit run app.py`` with ``argv`` as its options."""
+    args = sys.argv[1:] if argv is None else argv
+    seconds = preload()
+    print(f"adlab: modules and default audience ready in {seconds:.1f} s", file=sys.stderr)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(APP), *args]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -35,6 +35,7 @@ from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
+from simulation.tally import ServedRows, batch_totals, warm_up
 
 __all__ = ["SEGMENT_METRICS", "SERIES_METRICS", "ExperimentResult", "run_experiment"]
 
@@ -368,6 +369,7 @@ def run_experiment(
     # Linux, where fork from a threaded process (the app's server) is dependable.
     parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux")
     counter = _Progress(progress, total_units)
+    warm_up()
     if parallel:
         outputs = _run_parallel(job, units, n_jobs, counter)
     else:
@@ -754,43 +756,24 @@ def _tally_chunk(
     p_click, p_conv, value = truth.ctr[fi], truth.cvr[fi], truth.value[fi]
     exp_cost = truth.cost[fi]
     click, conv, revenue, cost = scenario.response.outcomes(p_click, p_conv, value, exp_cost, u)
-    chosen = truth.reward[fi]
-    # In the order of SERIES_METRICS (impressions are counted from the run lengths).
-    columns = (
-        None, click, conv, cost, revenue, truth.best[key] - chosen, chosen, p_click,
-        p_click * p_conv * value, exp_cost,
+    # One integer type for every array: the compiled kernel is built once.
+    served_rows = ServedRows(
+        batch=batch, arm=a, segment=seg.astype(np.int64), truth_row=key, click=click,
+        conversion=conv, cost=cost, revenue=revenue, p_click=p_click, p_conversion=p_conv,
+        order_value=value, expected_cost=exp_cost,
     )  # fmt: skip
-    # Served rows are sorted by batch: per-batch sums are sums over runs
-    # (batches the budget left empty get zeros).
-    starts = np.searchsorted(batch, np.arange(n_batches + 1))
-    lengths = np.diff(starts)
-    filled = np.flatnonzero(lengths > 0)
-    per_batch = np.zeros((n_batches, len(SERIES_METRICS)))
-    per_batch[:, 0] = lengths
-    if filled.size:
-        first = starts[filled]
-        for i, col in enumerate(columns[1:], start=1):
-            # int64 sums for the boolean columns (numpy would OR them).
-            dtype = np.int64 if col.dtype == np.bool_ else None
-            per_batch[filled, i] = np.add.reduceat(col, first, dtype=dtype)
+    n_cells = seg_tot.size // len(SEGMENT_METRICS)
+    per_batch, per_arm, per_cell = batch_totals(
+        served_rows, truth.reward, truth.best, n_batches, k, n_cells // k
+    )
     cum = totals + np.cumsum(per_batch, axis=0)
-    per_arm = np.bincount(batch * k + a, minlength=n_batches * k).reshape(n_batches, k)
     cum_counts = counts + np.cumsum(per_arm, axis=0)
     marks = np.flatnonzero(is_ckpt)
     series[ckpt_index[marks]] = cum[marks]
     allocation[ckpt_index[marks], :k] = cum_counts[marks]
     totals[:] = cum[-1]
     counts[:] = cum_counts[-1]
-    # Per (segment, arm) totals, in the order of SEGMENT_METRICS.
-    cell = seg.astype(np.int64) * k + a
-    cells = seg_tot.size // len(SEGMENT_METRICS)
-    by_cell = seg_tot.reshape(cells, len(SEGMENT_METRICS))
-    by_cell[:, 0] += np.bincount(cell, minlength=cells)
-    by_cell[:, 1] += np.bincount(cell[click], minlength=cells)
-    by_cell[:, 2] += np.bincount(cell[conv], minlength=cells)
-    by_cell[:, 3] += np.bincount(cell, weights=cost, minlength=cells)
-    # Revenue is zero unless the impression converted.
-    by_cell[:, 4] += np.bincount(cell[conv], weights=revenue[conv], minlength=cells)
+    seg_tot += per_cell.ravel()
 
 
 def _pad(values: np.ndarray, width: int) -> np.ndarray:

@@ -1,0 +1,202 @@
+"""Totals of the impressions a policy served, per batch, per arm and per (segment, arm).
+
+The engine's bookkeeping after each chunk of batches: one pass over the served
+rows adds their outcomes and expectations into per-batch sums (which become the
+time series), per-batch arm counts (the allocation) and per-(segment, arm)
+totals. Compiled with numba, where it is a single loop over the rows; the
+vectorized numpy version is the fallback where numba is missing and the
+reference the tests hold the compiled one to.
+
+Columns of the per-batch sums are :data:`simulation.engine.SERIES_METRICS`:
+impressions, clicks, conversions, spend, revenue, regret, expected reward,
+expected clicks, expected revenue, expected spend. Columns of the cell totals
+are :data:`simulation.engine.SEGMENT_METRICS`: impressions, clicks,
+conversions, spend, revenue.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["N_CELL_METRICS", "N_SERIES_METRICS", "ServedRows", "batch_totals", "warm_up"]
+
+N_SERIES_METRICS = 10
+N_CELL_METRICS = 5
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ServedRows:
+    """The rows one policy served in a chunk, sorted by batch (arrays of shape (m,)).
+
+    Attributes
+    ----------
+    batch, arm, segment, truth_row : ndarray of int64
+        Batch within the chunk, arm shown, the user's segment, and the row of the
+        ground-truth tables (``reward`` and ``best`` in :func:`batch_totals`).
+    click, conversion : ndarray of bool
+    cost, revenue : ndarray of float64
+        Realized outcomes.
+    p_click, p_conversion, order_value, expected_cost : ndarray of float64
+        Expectations of the shown (user, arm) pairs.
+    """
+
+    batch: np.ndarray
+    arm: np.ndarray
+    segment: np.ndarray
+    truth_row: np.ndarray
+    click: np.ndarray
+    conversion: np.ndarray
+    cost: np.ndarray
+    revenue: np.ndarray
+    p_click: np.ndarray
+    p_conversion: np.ndarray
+    order_value: np.ndarray
+    expected_cost: np.ndarray
+
+
+def batch_totals(
+    rows: ServedRows,
+    reward: np.ndarray,
+    best: np.ndarray,
+    n_batches: int,
+    n_arms: int,
+    n_segments: int,
+    *,
+    backend: str = "auto",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum the served rows per batch, per (batch, arm) and per (segment, arm).
+
+    Parameters
+    ----------
+    rows : ServedRows
+    reward : ndarray of shape (n_truth_rows * n_arms,)
+        Expected reward of each (truth row, arm), raveled.
+    best : ndarray of shape (n_truth_rows,)
+        The best arm's expected reward per truth row (regret is measured against it).
+    n_batches, n_arms, n_segments : int
+    backend : {"auto", "numba", "numpy"}, default="auto"
+        ``auto`` uses numba when it is installed.
+
+    Returns
+    -------
+    per_batch : ndarray of shape (n_batches, 10)
+    per_arm : ndarray of shape (n_batches, n_arms), int64
+    per_cell : ndarray of shape (n_segments * n_arms, 5)
+        Cell ``segment * n_arms + arm``.
+    """
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"`backend` must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
+    kernel = _compiled() if backend != "numpy" else None
+    if backend == "numba" and kernel is None:
+        raise ImportError("the numba backend needs numba installed.")
+    per_batch = np.zeros((n_batches, N_SERIES_METRICS))
+    per_arm = np.zeros((n_batches, n_arms), dtype=np.int64)
+    per_cell = np.zeros((n_segments * n_arms, N_CELL_METRICS))
+    if rows.arm.size == 0:
+        return per_batch, per_arm, per_cell
+    if kernel is not None:
+        kernel(
+            rows.batch, rows.arm, rows.segment, rows.truth_row, rows.click, rows.conversion,
+            rows.cost, rows.revenue, rows.p_click, rows.p_conversion, rows.order_value,
+            rows.expected_cost, reward, best, n_arms, per_batch, per_arm, per_cell,
+        )  # fmt: skip
+    else:
+        _numpy_totals(rows, reward, best, n_arms, per_batch, per_arm, per_cell)
+    return per_batch, per_arm, per_cell
+
+
+def _numpy_totals(
+    rows: ServedRows,
+    reward: np.ndarray,
+    best: np.ndarray,
+    k: int,
+    per_batch: np.ndarray,
+    per_arm: np.ndarray,
+    per_cell: np.ndarray,
+) -> None:
+    """Vectorized reference: sums over runs of rows, bincounts for the cells."""
+    chosen = reward[rows.truth_row * k + rows.arm]
+    columns = (
+        rows.click, rows.conversion, rows.cost, rows.revenue,
+        best[rows.truth_row] - chosen, chosen, rows.p_click,
+        rows.p_click * rows.p_conversion * rows.order_value, rows.expected_cost,
+    )  # fmt: skip
+    n_batches = per_batch.shape[0]
+    starts = np.searchsorted(rows.batch, np.arange(n_batches + 1))
+    lengths = np.diff(starts)
+    filled = np.flatnonzero(lengths > 0)
+    per_batch[:, 0] = lengths
+    first = starts[filled]
+    for i, col in enumerate(columns, start=1):
+        # int64 sums for the boolean columns (numpy would OR them).
+        dtype = np.int64 if col.dtype == np.bool_ else None
+        per_batch[filled, i] = np.add.reduceat(col, first, dtype=dtype)
+    per_arm += np.bincount(rows.batch * k + rows.arm, minlength=per_arm.size).reshape(per_arm.shape)
+    cell = rows.segment * k + rows.arm
+    n_cells = per_cell.shape[0]
+    per_cell[:, 0] += np.bincount(cell, minlength=n_cells)
+    per_cell[:, 1] += np.bincount(cell[rows.click], minlength=n_cells)
+    per_cell[:, 2] += np.bincount(cell[rows.conversion], minlength=n_cells)
+    per_cell[:, 3] += np.bincount(cell, weights=rows.cost, minlength=n_cells)
+    # Revenue is zero unless the impression converted.
+    conv = rows.conversion
+    per_cell[:, 4] += np.bincount(cell[conv], weights=rows.revenue[conv], minlength=n_cells)
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's on-disk cache) the kernel now, for the engine's dtypes.
+
+    The engine calls this before forking its workers, which then inherit the
+    compiled kernel instead of each compiling it again.
+    """
+    one_int = np.zeros(1, dtype=np.int64)
+    one_bool = np.zeros(1, dtype=np.bool_)
+    one = np.zeros(1)
+    rows = ServedRows(
+        batch=one_int, arm=one_int, segment=one_int, truth_row=one_int, click=one_bool,
+        conversion=one_bool, cost=one, revenue=one, p_click=one, p_conversion=one,
+        order_value=one, expected_cost=one,
+    )  # fmt: skip
+    batch_totals(rows, one, one, 1, 1, 1)
+
+
+@functools.cache
+def _compiled():
+    """The numba kernel, compiled (or loaded from numba's cache) once; None without numba."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    from numba import njit
+
+    @njit(cache=True, nogil=True)
+    def totals_kernel(
+        batch, arm, segment, truth_row, click, conversion, cost, revenue, p_click,
+        p_conversion, order_value, expected_cost, reward, best, k, per_batch, per_arm,
+        per_cell,
+    ):  # fmt: skip
+        for i in range(arm.shape[0]):
+            b = batch[i]
+            a = arm[i]
+            chosen = reward[truth_row[i] * k + a]
+            per_batch[b, 0] += 1.0
+            per_batch[b, 1] += click[i]
+            per_batch[b, 2] += conversion[i]
+            per_batch[b, 3] += cost[i]
+            per_batch[b, 4] += revenue[i]
+            per_batch[b, 5] += best[truth_row[i]] - chosen
+            per_batch[b, 6] += chosen
+            per_batch[b, 7] += p_click[i]
+            per_batch[b, 8] += p_click[i] * p_conversion[i] * order_value[i]
+            per_batch[b, 9] += expected_cost[i]
+            per_arm[b, a] += 1
+            c = segment[i] * k + a
+            per_cell[c, 0] += 1.0
+            per_cell[c, 1] += click[i]
+            per_cell[c, 2] += conversion[i]
+            per_cell[c, 3] += cost[i]
+            per_cell[c, 4] += revenue[i]
+
+    return totals_kernel

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from simulation.tally import ServedRows, batch_totals
+
+numba = pytest.importorskip("numba")
+
+
+def _rows(rng, n_rows, n_batches, k, n_seg, n_truth, drop_batches=()):
+    batch = np.sort(rng.integers(0, n_batches, n_rows))
+    keep = ~np.isin(batch, drop_batches)  # batches the budget left empty
+    batch = batch[keep]
+    m = batch.size
+    click = rng.random(m) < 0.3
+    conversion = click & (rng.random(m) < 0.2)
+    return ServedRows(
+        batch=batch,
+        arm=rng.integers(0, k, m),
+        segment=rng.integers(0, n_seg, m),
+        truth_row=rng.integers(0, n_truth, m),
+        click=click,
+        conversion=conversion,
+        cost=rng.random(m) * 0.01,
+        revenue=np.where(conversion, rng.random(m) * 80.0, 0.0),
+        p_click=rng.random(m) * 0.1,
+        p_conversion=rng.random(m) * 0.2,
+        order_value=rng.random(m) * 80.0,
+        expected_cost=rng.random(m) * 0.01,
+    )
+
+
+@pytest.mark.parametrize("drop", [(), (0, 3, 4, 9)], ids=["all-batches", "empty-batches"])
+def test_compiled_totals_equal_the_numpy_reference(drop):
+    rng = np.random.default_rng(7)
+    k, n_seg, n_truth, n_batches = 4, 3, 50, 10
+    rows = _rows(rng, 5_000, n_batches, k, n_seg, n_truth, drop)
+    reward = rng.random(n_truth * k)
+    best = reward.reshape(n_truth, k).max(axis=1)
+    fast = batch_totals(rows, reward, best, n_batches, k, n_seg, backend="numba")
+    ref = batch_totals(rows, reward, best, n_batches, k, n_seg, backend="numpy")
+    for got, want in zip(fast, ref):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    per_batch, per_arm, per_cell = ref
+    # Independent checks of the reference: counts add up, empty batches stay empty.
+    assert per_batch[:, 0].sum() == rows.arm.size == per_arm.sum() == per_cell[:, 0].sum()
+    assert (per_batch[list(drop), :] == 0).all()
+    np.testing.assert_array_equal(per_arm.sum(axis=1), per_batch[:, 0])
+    assert per_batch[:, 1].sum() == rows.click.sum() == per_cell[:, 1].sum()
+    np.testing.assert_allclose(per_batch[:, 4].sum(), rows.revenue.sum())
+    assert (per_batch[:, 5] >= -1e-12).all()  # regret against the best arm
+
+
+def test_no_rows_and_bad_backend():
+    rng = np.random.default_rng(0)
+    rows = _rows(rng, 0, 3, 2, 2, 5)
+    per_batch, per_arm, per_cell = batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2)
+    assert per_batch.shape == (3, 10) and not per_batch.any()
+    assert per_arm.shape == (3, 2) and per_cell.shape == (4, 5)
+    with pytest.raises(ValueError, match="backend"):
+        batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2, backend="gpu")

@@ -2,7 +2,7 @@
 
 Streamlit runs ``app.py`` only when a browser connects, so the first visitor would
 pay for importing adlab (numpy, pandas, scikit-learn, Pillow, Altair: about 1.5 s)
-and for building the default audience. This launcher does both before the server
+and for building the default audience and its creatives. This launcher does both before the server
 starts answering, then hands over to ``streamlit run app.py`` with the options
 given (for example ``--server.port 8600``). ``streamlit run app.py`` serves the
 same app; only the first visit is slower.
@@ -20,7 +20,7 @@ _BARE_MODE_LOGGERS = ("caching.cache_data_api", "scriptrunner_utils.script_run_c
 
 
 def preload() -> float:
-    """Import every module the pages use and build the default audience; seconds taken."""
+    """Import every module the pages use, build the default audience and creatives; seconds."""
     start = time.perf_counter()
     import streamlit  # noqa: F401  (creates the loggers quieted below)
 
@@ -36,9 +36,10 @@ def preload() -> float:
 
         from ui import cache, charts, forms, runner, state, tables, uploads  # noqa: F401
 
-        # The same cached call the Audience page makes with its default settings (the
-        # cache is process-wide, so every session finds it built).
+        # The same cached calls the Audience and Experiment pages make with their
+        # defaults (the caches are process-wide, so every session finds them built).
         cache.world(forms.WorldSettings())
+        cache.scenario(forms.DEFAULT_CONFIG)
     finally:
         for logger, level in zip(quiet, levels):
             logger.setLevel(level)

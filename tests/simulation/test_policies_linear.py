@@ -1,0 +1,188 @@
+"""The linear policies: state against its definition, compiled kernels against numpy, ties, laws."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from simulation.policies import POLICIES
+from simulation.policies.linear import TIE_TOLERANCE, _kernels
+
+needs_numba = pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None, reason="numba not installed"
+)
+BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
+
+
+def _trained(name, rng, *, n_arms=6, n_features=5, n_rows=400, backend="auto", **kw):
+    """A policy after two batches with random arms and rewards, plus the data it saw."""
+    policy = POLICIES[name](**kw).reset(n_arms, n_features)
+    policy._kernels = _kernels(backend)
+    x = rng.standard_normal((n_rows, n_features))
+    arms = rng.integers(0, n_arms, n_rows)
+    rewards = rng.random(n_rows)
+    half = n_rows // 2
+    policy.update(x[:half], arms[:half], rewards[:half])
+    policy.update(x[half:], arms[half:], rewards[half:])
+    return policy, x, arms, rewards
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("n_arms", "n_features"), [(1, 1), (6, 5), (40, 30)])
+def test_state_is_the_ridge_regression(backend, n_arms, n_features, rng):
+    ridge = 0.5
+    policy, x, arms, rewards = _trained(
+        "lin_ucb", rng, n_arms=n_arms, n_features=n_features, ridge=ridge, backend=backend
+    )
+    for k in range(n_arms):
+        xk, rk = x[arms == k], rewards[arms == k]
+        A = ridge * np.eye(n_features) + xk.T @ xk
+        np.testing.assert_allclose(policy.A_[k], A, rtol=1e-12, atol=1e-10)
+        np.testing.assert_allclose(policy.A_inv_[k], np.linalg.inv(A), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(policy.theta_[k], np.linalg.solve(A, xk.T @ rk), atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("n_rows", [0, 1, 63, 64, 65, 1000])
+def test_mean_and_width_match_the_definition(backend, n_rows, rng):
+    policy, *_ = _trained("lin_ucb", rng, n_arms=7, n_features=9, backend=backend)
+    x = rng.standard_normal((n_rows, 9))
+    mean, width = policy._mean_and_width(x)
+    assert mean.shape == width.shape == (n_rows, 7)
+    np.testing.assert_allclose(mean, x @ policy.theta_.T, rtol=1e-12, atol=1e-12)
+    exact = np.sqrt(np.einsum("nd,kde,ne->nk", x, policy.A_inv_, x))
+    # The quadratic form is a float32 GEMM (see the module docstring): relative
+    # error about 1e-6, far below anything that matters to a decision.
+    np.testing.assert_allclose(width, exact, rtol=2e-5)
+
+
+@needs_numba
+def test_compiled_kernels_match_numpy(rng):
+    compiled, reference = _kernels("numba"), _kernels("numpy")
+    n_arms, d, n = 9, 12, 300
+    m = d * (d + 1) // 2
+    x = rng.standard_normal((n, d))
+    arms = rng.integers(0, n_arms - 1, n)  # the last arm gets no rows
+    rewards = rng.random(n)
+    states = []
+    for kernels in (compiled, reference):
+        A = np.broadcast_to(np.eye(d), (n_arms, d, d)).copy()
+        b = np.zeros((n_arms, d))
+        touched = np.zeros(n_arms, dtype=bool)
+        kernels.accumulate(x, arms, rewards, A, b, touched)
+        A_inv, theta = np.zeros_like(A), np.zeros_like(b)
+        packed = np.zeros((n_arms, m), np.float32)
+        failed = np.zeros(n_arms, dtype=bool)
+        kernels.refresh(A, b, touched, A_inv, theta, packed, failed)
+        mean, quad = np.empty((n_arms, n)), np.empty((n_arms, n))
+        no_arms = np.empty(0, dtype=np.int64)
+        kernels.score(x, packed, theta, 0.0, np.empty((0, 0)), np.empty(0), no_arms, mean, quad)
+        states.append((A, b, touched, A_inv, theta, packed, failed, mean, quad))
+    for got, want in zip(*states):
+        if got.dtype == bool:
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5 if got.dtype == np.float32 else 1e-9)
+    assert not states[0][2][-1] and not states[0][6].any()
+
+
+@needs_numba
+@pytest.mark.parametrize("noisy", [False, True])
+def test_compiled_pick_matches_numpy_including_ties(noisy, rng):
+    # One-hot rows make mean = theta[k, j] and quad = A_inv[k, j, j] exactly;
+    # coarse values then give many exact ties and, on arm 1, near ties
+    # (closer than TIE_TOLERANCE).
+    n_arms, d, n = 5, 4, 3000
+    j, jj = np.triu_indices(d)
+    theta = rng.integers(0, 3, (n_arms, d)) / 2.0
+    packed = np.where(j == jj, rng.integers(0, 2, (n_arms, j.size)), 0).astype(np.float32)
+    # On feature 0, arms 1 and 2 lead every other arm and tie (zero width, so
+    # even with noise), arm 1 only nearly.
+    theta[1:3, 0] = 2.0
+    theta[1, 0] += TIE_TOLERANCE / 3
+    packed[1:3, 0] = 0.0
+    x = np.eye(d)[rng.integers(0, d, n)]
+    noise = rng.standard_normal((n_arms, n)) if noisy else np.empty((0, 0))
+    u = rng.random(n)
+    picks = []
+    for backend in ("numba", "numpy"):
+        out = np.empty(n, dtype=np.int64)
+        none = np.empty((0, 0))
+        _kernels(backend).score(x, packed, theta, 0.7, noise, u, out, none, none)
+        picks.append(out)
+    np.testing.assert_array_equal(picks[0], picks[1])
+    assert {1, 2} <= set(picks[0][x[:, 0] == 1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["lin_ucb", "lin_ts"])
+def test_ties_are_broken_uniformly(backend, name, rng):
+    # Zero contexts give every arm the same score (the prior mean, zero width).
+    n_arms, n = 5, 50_000
+    policy = POLICIES[name]().reset(n_arms, 3)
+    policy._kernels = _kernels(backend)
+    policy.update(rng.standard_normal((100, 3)), rng.integers(0, n_arms, 100), rng.random(100))
+    freq = np.bincount(policy.select(np.zeros((n, 3)), rng), minlength=n_arms) / n
+    se = np.sqrt(0.2 * 0.8 / n)
+    np.testing.assert_allclose(freq, 0.2, atol=5 * se)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lin_ucb_splits_evenly_between_arms_in_identical_states(backend, rng):
+    # Arms 1 and 3 are forgotten (back to the prior) while the others learn that
+    # they pay nothing: the two identical prior arms must share the rows evenly,
+    # and action_probabilities must say so.
+    policy = POLICIES["lin_ucb"]().reset(4, 3)
+    policy._kernels = _kernels(backend)
+    x = np.abs(rng.standard_normal((400, 3)))
+    policy.update(x, np.tile([0, 1, 2, 3], 100), np.zeros(400))
+    policy.forget(np.array([1, 3]))
+    rows = np.abs(rng.standard_normal((40_000, 3)))
+    arms = policy.select(rows, rng)
+    assert set(np.unique(arms)) == {1, 3}
+    share = (arms == 1).mean()
+    assert abs(share - 0.5) < 5 * np.sqrt(0.25 / arms.size)
+    probs = policy.action_probabilities(rows[:100], rng)
+    np.testing.assert_allclose(probs[:, [1, 3]], 0.5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lin_ts_draws_independently_across_arms(backend, rng):
+    # With one context repeated, arm 0 beats arm 1 with probability
+    # Phi((m0 - m1) / (v sqrt(w0^2 + w1^2))) only if the two draws are
+    # independent (a shared normal, as in MABWiser 2.7.4, gives another law).
+    v = 0.25
+    policy = POLICIES["lin_ts"](v=v).reset(2, 2)
+    policy._kernels = _kernels(backend)
+    policy.A_[:] = [np.diag([2.0, 3.0]), np.diag([5.0, 1.0])]
+    policy.b_[:] = [[0.3, 0.1], [0.2, 0.4]]
+    policy._refresh(np.array([True, True]))
+    x = np.ones((1, 2))
+    mean, width = policy._mean_and_width(x)
+    exact = norm.cdf((mean[0, 0] - mean[0, 1]) / (v * np.hypot(width[0, 0], width[0, 1])))
+    assert 0.2 < exact < 0.3  # informative; a shared normal would give about 1e-8
+    n = 100_000
+    share = (policy.select(np.repeat(x, n, axis=0), rng) == 0).mean()
+    assert abs(share - exact) < 5 * np.sqrt(exact * (1 - exact) / n) + 1e-4
+
+
+def test_refresh_falls_back_when_cholesky_fails():
+    # An indefinite A (not reachable through update with ridge > 0) has no
+    # Cholesky factor; the general inverse takes over for that arm.
+    policy = POLICIES["lin_ucb"]().reset(3, 2)
+    policy.A_[1] = np.array([[1.0, 2.0], [2.0, 1.0]])
+    policy.b_[1] = [1.0, 0.0]
+    policy._refresh(np.array([False, True, False]))
+    np.testing.assert_allclose(policy.A_inv_[1], np.linalg.inv(policy.A_[1]))
+    np.testing.assert_allclose(policy.theta_[1], np.linalg.solve(policy.A_[1], [1.0, 0.0]))
+    np.testing.assert_allclose(policy.A_inv_[0], np.eye(2))
+
+
+@pytest.mark.parametrize("name", ["lin_ucb", "lin_ts"])
+def test_same_decisions_for_contiguous_and_strided_inputs(name, rng):
+    policy, *_ = _trained(name, rng)
+    x = rng.standard_normal((50, 10))[:, ::2]  # a non-contiguous view
+    a = policy.select(x, np.random.default_rng(1))
+    b = policy.select(np.ascontiguousarray(x), np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)

@@ -198,3 +198,79 @@ def test_numba_results_do_not_depend_on_the_number_of_threads(rng):
             ).regret
         )
     assert np.array_equal(out[0], out[1])
+
+
+def exact_argmax_probabilities(aa: np.ndarray, bb: np.ndarray) -> np.ndarray:
+    """P(argmax_i X_i = j) for independent X_i ~ Beta(aa[i], bb[i]), by quadrature."""
+    from scipy import integrate, stats
+
+    dists = [stats.beta(a, b) for a, b in zip(aa, bb)]
+    out = np.zeros(len(dists))
+    for j, dj in enumerate(dists):
+        others = [d for i, d in enumerate(dists) if i != j]
+        lo, hi = dj.ppf([1e-15, 1.0 - 1e-15])
+        out[j] = integrate.quad(
+            lambda x, dj=dj, others=others: dj.pdf(x) * np.prod([d.cdf(x) for d in others]),
+            lo,
+            hi,
+            limit=500,
+            epsabs=1e-13,
+            epsrel=1e-10,
+        )[0]
+    return out
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("aa", "bb"),
+    [
+        # Well separated, with a fresh arm (Beta(1, 1)) and an all-clicks arm (b = 1).
+        ([600, 50, 40, 1, 7], [400, 50, 60, 1, 1]),
+        # Close posteriors: the envelope's proposals are accepted and rejected often.
+        ([300, 290, 280], [700, 710, 720]),
+        # Near-tied long-run arms beside a wide one.
+        ([60000, 59000, 200], [40000, 41000, 150]),
+        # A rare winner (about 3e-3) decided in the pruned tail.
+        ([900, 45], [100, 15]),
+        # Small parameters, some <= 1 (never pruned: full draws).
+        ([2, 3, 1, 0.5], [3, 2, 5, 0.7]),
+    ],
+)
+def test_pruned_thompson_draw_has_the_exact_argmax_law(aa, bb, seed):
+    # Chi-square goodness of fit of 400,000 pruned decisions against the exact law; cells with
+    # fewer than 5 expected decisions are pooled. p > 1e-4: a false alarm 1 time in 10,000 per
+    # case, while a pruning error of 1 % of one arm's probability would fail (the cells hold
+    # thousands of decisions, so their standard errors are around 1 %).
+    from scipy import stats
+
+    from simulation.replication_numba import thompson_picks
+
+    aa, bb = np.asarray(aa, dtype=np.float64), np.asarray(bb, dtype=np.float64)
+    p = exact_argmax_probabilities(aa, bb)
+    assert abs(p.sum() - 1.0) < 1e-8
+    n = 400_000
+    state = np.random.default_rng(seed).integers(1, 2**63, size=4).astype(np.uint64)
+    counts = np.bincount(thompson_picks(state, aa, bb, n), minlength=len(aa))
+    big = p * n >= 5
+    observed = np.append(counts[big], counts[~big].sum())
+    expected = np.append(p[big], p[~big].sum()) * n
+    keep = expected > 0
+    assert counts[~big].sum() <= max(20, 5 * expected[-1])  # pooled rare arms stay rare
+    assert stats.chisquare(observed[keep], expected[keep] * n / expected[keep].sum()).pvalue > 1e-4
+
+
+@pytest.mark.parametrize("delay", [1, 100])
+def test_chernoff_ucb_backends_agree(delay, seed):
+    # The numba kernel skips index recomputations while no other arm can catch up (exact), the
+    # numpy backend recomputes every step: same environments, 4 standard errors.
+    if not has_numba():
+        pytest.skip("numba not installed")
+    n_reps, n_steps = 40, 4000
+    rng = np.random.default_rng(seed)
+    s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
+    out = [
+        replicate("chernoff_ucb", s, n_steps=n_steps, delay=delay, rng=rng, backend=b).regret
+        for b in ("numba", "numpy")
+    ]
+    diff = out[0] - out[1]
+    assert abs(diff.mean()) < 4 * diff.std(ddof=1) / np.sqrt(n_reps)

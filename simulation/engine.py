@@ -15,6 +15,7 @@ Impression-level logs are written only on request, streamed in chunks.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import sys
@@ -265,15 +266,42 @@ class _Tables:
 
 
 def _level_tables(
-    scenario: Scenario, level_name: str, contexts: np.ndarray, objective: str
+    scenario: Scenario, level_name: str, contexts: np.ndarray, objective: str, max_cells: int
 ) -> _Tables:
     level = scenario.levels[level_name]
     pop = scenario.population
-    if pop.n_users * level.n_arms > _TABLE_CELLS:
+    if pop.n_users * level.n_arms > max_cells:
         return _Tables(contexts=contexts, truth=None)
     labels = scenario.segmentation.labels
     exp = scenario.response.expectations(pop, level.arm_attributes(pop, labels))
     return _Tables(contexts=contexts, truth=_Truth.of(exp, objective))
+
+
+@functools.lru_cache(maxsize=4)
+def _audience_tables(
+    scenario: Scenario, levels: tuple[str, ...], objective: str, max_cells: int
+) -> dict[str, _Tables]:
+    """Whole-audience contexts and ground truth of ``levels`` (empty when too large).
+
+    ``max_cells`` bounds (users x arms) of a level's truth table (more: computed per
+    chunk instead) and, times 4, (users x features) of the contexts.
+
+    Cached on the (immutable) scenario: running another experiment in the same
+    world, as the app does, skips recomputing them. The arrays are read-only.
+    """
+    n_users = scenario.population.n_users
+    if n_users * scenario.n_features > 4 * max_cells:
+        return {}
+    contexts = scenario.contexts(np.arange(n_users))
+    tables = {lv: _level_tables(scenario, lv, contexts, objective, max_cells) for lv in levels}
+    for table in tables.values():
+        arrays = [table.contexts]
+        if table.truth is not None:
+            t = table.truth
+            arrays += [t.ctr, t.cvr, t.value, t.cost, t.reward, t.best]
+        for array in arrays:
+            array.flags.writeable = False
+    return tables
 
 
 def _chunk_truth(scenario: Scenario, level_name: str, idx: np.ndarray, objective: str) -> _Truth:
@@ -343,20 +371,10 @@ def run_experiment(
     has_generic = "generic" in scenario.levels
     baseline = np.zeros((n_seeds, scenario.levels["generic"].n_arms, 4)) if has_generic else None
     total_units = n_seeds * n_levels * config.n_batches
-    n_users = scenario.population.n_users
-    contexts = (
-        scenario.contexts(np.arange(n_users))
-        if n_users * scenario.n_features <= 4 * _TABLE_CELLS
-        else None
-    )
     # The best generic creative is the yardstick of uplift, so the generic
     # level's expectations are needed even when it is not among the levels run.
     table_levels = (*levels, "generic") if has_generic and "generic" not in levels else levels
-    tables = (
-        {lv: _level_tables(scenario, lv, contexts, config.objective) for lv in table_levels}
-        if contexts is not None
-        else {}
-    )
+    tables = _audience_tables(scenario, table_levels, config.objective, _TABLE_CELLS)
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
     # Units of work are (seed, level) pairs: finer than seeds, so two workers
     # stay busy to the end (3 seeds x 3 levels balance better than 3 seeds).

@@ -1,11 +1,12 @@
 """Serve the app: ``python -m ui [streamlit options]`` (what ``make run`` does).
 
 Streamlit runs ``app.py`` only when a browser connects, so the first visitor would
-pay for importing adlab (numpy, pandas, scikit-learn, Pillow, Altair: about 1.5 s)
-and for building the default audience and its creatives. This launcher does both before the server
-starts answering, then hands over to ``streamlit run app.py`` with the options
-given (for example ``--server.port 8600``). ``streamlit run app.py`` serves the
-same app; only the first visit is slower.
+pay for importing adlab (numpy, pandas, scikit-learn, Pillow, Altair: about 1.5 s),
+for building the default audience and its creatives, and for loading the engine's
+compiled kernels. This launcher does all that before the server starts answering,
+then hands over to ``streamlit run app.py`` with the options given (for example
+``--server.port 8600``). ``streamlit run app.py`` serves the same app; only the
+first visit is slower.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ _BARE_MODE_LOGGERS = ("caching.cache_data_api", "scriptrunner_utils.script_run_c
 
 
 def preload() -> float:
-    """Import every module the pages use, build the default audience and creatives; seconds."""
+    """Import the pages' modules, build the default world and warm the engine; seconds taken."""
     start = time.perf_counter()
     import streamlit  # noqa: F401  (creates the loggers quieted below)
 
@@ -34,12 +35,19 @@ def preload() -> float:
         import altair  # noqa: F401
         import pandas  # noqa: F401
 
+        from simulation.engine import run_experiment
         from ui import cache, charts, forms, runner, state, tables, uploads  # noqa: F401
 
         # The same cached calls the Audience and Experiment pages make with their
         # defaults (the caches are process-wide, so every session finds them built).
         cache.world(forms.WorldSettings())
-        cache.scenario(forms.DEFAULT_CONFIG)
+        world = cache.scenario(forms.DEFAULT_CONFIG)
+        # One batch of the default experiment (not cached, not saved): loads numba's
+        # compiled kernels and the audience-wide tables the engine keeps per world.
+        config = forms.DEFAULT_CONFIG
+        run_experiment(
+            config.replace(n_impressions=config.batch_size, n_seeds=1), scenario=world, n_jobs=1
+        )
     finally:
         for logger, level in zip(quiet, levels):
             logger.setLevel(level)
@@ -50,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     """Preload, then run ``streamlit run app.py`` with ``argv`` as its options."""
     args = sys.argv[1:] if argv is None else argv
     seconds = preload()
-    print(f"adlab: modules and default audience ready in {seconds:.1f} s", file=sys.stderr)
+    print(f"adlab: modules, default world and engine ready in {seconds:.1f} s", file=sys.stderr)
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *args]

@@ -35,37 +35,67 @@ def run_and_save(
     *,
     progress: Callable[[int, int], None] | None = None,
     keep_log: bool = False,
-) -> tuple[ExperimentResult, str | None, str | None]:
-    """Run (or recall from the cache) and save to the run store.
+) -> tuple[ExperimentResult, Callable[[], tuple[str | None, str | None]]]:
+    """Run (or recall from the cache); saving to the run store is returned, to call next.
 
-    A result recalled from the cache that was already saved (and is still in the store) is
-    not saved again: its run id is returned.
+    The page draws the charts first and saves after, so the user does not wait for the
+    store. A result recalled from the cache that was already saved (and is still in the
+    store) is not saved again: its run id is returned.
 
     Returns
     -------
     result : ExperimentResult
-    run_id : str or None
-        None when saving failed.
-    warning : str or None
-        Why saving failed.
+    save : callable
+        ``save()`` stores the run (once; later calls repeat the answer) and returns
+        ``(run_id, warning)``: ``run_id`` is None when saving failed, and ``warning``
+        says why.
     """
     if keep_log:
-        # A log is a side effect the cache cannot replay: run afresh.
-        with tempfile.TemporaryDirectory(prefix="adlab-log-") as tmp:
-            log = Path(tmp) / "log.parquet"
+        # A log is a side effect the cache cannot replay: run afresh. The directory
+        # lives until the run (and its log) is saved.
+        tmp = tempfile.TemporaryDirectory(prefix="adlab-log-")
+        log = Path(tmp.name) / "log.parquet"
+        try:
             result = run_experiment(
                 config, scenario=cache.scenario(config), progress=progress, log_path=log
             )
-            run_id, warning = _save(config, result, log)
-    else:
-        result = cache.experiment(config, progress)
+        except BaseException:
+            tmp.cleanup()
+            raise
+
+        def save_with_log() -> tuple[str | None, str | None]:
+            try:
+                return _save(config, result, log)
+            finally:
+                tmp.cleanup()
+
+        return result, _once(save_with_log)
+
+    result = cache.experiment(config, progress)
+
+    def save() -> tuple[str | None, str | None]:
         # The same experiment again is the same run (same seed, same numbers): list it once.
         run_id, warning = cache.saved_run_id(config, result), None
         if run_id is None:
             run_id, warning = _save(config, result, None)
             if run_id is not None:
                 cache.remember_saved_run(config, result, run_id)
-    return result, run_id, warning
+        return run_id, warning
+
+    return result, _once(save)
+
+
+def _once(
+    save: Callable[[], tuple[str | None, str | None]],
+) -> Callable[[], tuple[str | None, str | None]]:
+    done: list[tuple[str | None, str | None]] = []
+
+    def call() -> tuple[str | None, str | None]:
+        if not done:
+            done.append(save())
+        return done[0]
+
+    return call
 
 
 def _save(

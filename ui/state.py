@@ -56,10 +56,15 @@ def session_runs() -> list[dict[str, Any]]:
 def add_session_run(entry: dict[str, Any]) -> None:
     """Record a run of this tab (the oldest are dropped past ``MAX_SESSION_RUNS``).
 
-    A run already listed (same saved run id) moves to the end instead of appearing twice.
+    A run already listed (the same result, recalled from the cache, or the same saved run
+    id) moves to the end instead of appearing twice.
     """
     runs = session_runs()
-    if entry.get("run_id"):
-        runs[:] = [r for r in runs if r.get("run_id") != entry["run_id"]]
+    run_id = entry.get("run_id")
+    runs[:] = [
+        r
+        for r in runs
+        if r.get("result") is not entry.get("result") and (not run_id or r.get("run_id") != run_id)
+    ]
     runs.append(entry)
     del runs[:-MAX_SESSION_RUNS]

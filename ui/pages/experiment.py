@@ -93,7 +93,8 @@ def _config_from_state():
     )  # fmt: skip
 
 
-def _run() -> None:
+def _run():
+    """Run the form's experiment; returns the pending save to the run store (None: no run)."""
     try:
         config = _config_from_state()
         if st.session_state["ex-cap"] and not st.session_state["ex-budget"]:
@@ -107,24 +108,33 @@ def _run() -> None:
             )
     except ValueError as exc:
         st.error(str(exc))
-        return
+        return None
     bar = st.progress(0.0, text="Building the audience and creatives…")
     try:
-        result, run_id, warning = runner.run_and_save(
+        result, save = runner.run_and_save(
             config, progress=runner.throttled(lambda f, t: bar.progress(f, text=t)),
             keep_log=keep_log,
         )  # fmt: skip
     except (ValueError, MemoryError) as exc:
         bar.empty()
         st.error(f"The experiment could not run: {exc}")
-        return
+        return None
     bar.empty()
-    if warning:
-        st.warning(warning)
     entry = {"label": runner.run_label(config), "config": config, "result": result,
-             "run_id": run_id}  # fmt: skip
+             "run_id": None}  # fmt: skip
     state.add_session_run(entry)
     st.session_state["ex-current"] = entry
+    return save
+
+
+def _save(entry, save) -> None:
+    """Store the run just drawn (after the charts: the user need not wait for it)."""
+    run_id, warning = save()
+    entry["run_id"] = run_id
+    if warning:
+        st.warning(warning)
+    elif run_id:
+        st.caption(f"Saved as run {run_id} (see the Results page).")
 
 
 def _headline(result) -> None:
@@ -225,11 +235,15 @@ def render() -> None:
     # An invalid form is reported when it is submitted; nothing to prefetch until then.
     with contextlib.suppress(ValueError):
         cache.prefetch_scenario(_config_from_state())
-    if submitted:
-        _run()
+    save = _run() if submitted else None
     entry = st.session_state.get("ex-current")
     if entry is not None:
-        _results(entry)
+        try:
+            _results(entry)
+        finally:
+            # Saved even if drawing failed: a run is never lost to a chart.
+            if save is not None:
+                _save(entry, save)
     else:
         st.info("Choose the settings and press **Run experiment**.")
 

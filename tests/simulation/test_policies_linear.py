@@ -57,6 +57,31 @@ def test_mean_and_width_match_the_definition(backend, n_rows, rng):
     np.testing.assert_allclose(width, exact, rtol=2e-5)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_width_stays_accurate_with_collinear_contexts_and_many_rows(backend, rng):
+    # Two one-hot groups (segment and age band, as in the app) make A nearly
+    # singular along their difference: the float32 quadratic form then loses
+    # relative accuracy in proportion to the rows per arm (module docstring).
+    n_arms, n = 6, 120_000
+
+    def contexts(size):
+        x = np.zeros((size, 20))
+        x[np.arange(size), rng.integers(0, 6, size)] = 1.0
+        x[np.arange(size), 6 + rng.integers(0, 5, size)] = 1.0
+        x[:, 11:] = rng.random((size, 9)) < 0.3
+        return x
+
+    policy = POLICIES["lin_ucb"]().reset(n_arms, 20)
+    policy._kernels = _kernels(backend)
+    for _ in range(n // 10_000):
+        policy.update(contexts(10_000), rng.integers(0, n_arms, 10_000), rng.random(10_000))
+    x = contexts(2_000)
+    _, width = policy._mean_and_width(x)
+    exact = np.sqrt(np.einsum("nd,kde,ne->nk", x, policy.A_inv_, x))
+    np.testing.assert_allclose(width, exact, rtol=1e-4)
+    assert np.abs(width - exact).max() < 1e-6
+
+
 @needs_numba
 def test_compiled_kernels_match_numpy(rng):
     compiled, reference = _kernels("numba"), _kernels("numpy")
@@ -129,22 +154,26 @@ def test_ties_are_broken_uniformly(backend, name, rng):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_lin_ucb_splits_evenly_between_arms_in_identical_states(backend, rng):
-    # Arms 1 and 3 are forgotten (back to the prior) while the others learn that
-    # they pay nothing: the two identical prior arms must share the rows evenly,
-    # and action_probabilities must say so.
-    policy = POLICIES["lin_ucb"]().reset(4, 3)
+@pytest.mark.parametrize(("n_arms", "n_features", "pair"), [(4, 3, [1, 3]), (37, 30, [2, 35])])
+def test_lin_ucb_splits_evenly_between_arms_in_identical_states(
+    backend, n_arms, n_features, pair, rng
+):
+    # Two arms are forgotten (back to the prior) while the others learn that
+    # they pay nothing: the two identical prior arms must share the rows evenly
+    # (their float32 quadratic forms must come out bit-identical wherever the
+    # GEMM puts them), and action_probabilities must say so.
+    policy = POLICIES["lin_ucb"]().reset(n_arms, n_features)
     policy._kernels = _kernels(backend)
-    x = np.abs(rng.standard_normal((400, 3)))
-    policy.update(x, np.tile([0, 1, 2, 3], 100), np.zeros(400))
-    policy.forget(np.array([1, 3]))
-    rows = np.abs(rng.standard_normal((40_000, 3)))
+    x = np.abs(rng.standard_normal((100 * n_arms, n_features)))
+    policy.update(x, np.tile(np.arange(n_arms), 100), np.zeros(100 * n_arms))
+    policy.forget(np.array(pair))
+    rows = np.abs(rng.standard_normal((40_000, n_features)))
     arms = policy.select(rows, rng)
-    assert set(np.unique(arms)) == {1, 3}
-    share = (arms == 1).mean()
+    assert set(np.unique(arms)) == set(pair)
+    share = (arms == pair[0]).mean()
     assert abs(share - 0.5) < 5 * np.sqrt(0.25 / arms.size)
     probs = policy.action_probabilities(rows[:100], rng)
-    np.testing.assert_allclose(probs[:, [1, 3]], 0.5)
+    np.testing.assert_allclose(probs[:, pair], 0.5)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

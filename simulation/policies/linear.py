@@ -335,7 +335,7 @@ class _Linear(Policy):
     theta_: np.ndarray = field(init=False, repr=False)
     # A_inv_ packed for the quadratic-form GEMM (see the module docstring), (n_arms, m).
     _packed: np.ndarray = field(init=False, repr=False)
-    _kernels: SimpleNamespace = field(init=False, repr=False)
+    _backend: SimpleNamespace = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         value = self.ridge
@@ -348,7 +348,7 @@ class _Linear(Policy):
                 f"{type(self).__name__} needs n_features >= 1; got {self.n_features_}."
             )
         k, d = self.n_arms_, self.n_features_
-        self._kernels = _kernels()
+        self._backend = _kernels()
         self.A_ = np.broadcast_to(self.ridge * np.eye(d), (k, d, d)).copy()
         self.A_inv_ = np.broadcast_to(np.eye(d) / self.ridge, (k, d, d)).copy()
         self.b_ = np.zeros((k, d))
@@ -366,7 +366,7 @@ class _Linear(Policy):
         """
         x, a, r = self._check_update(contexts, arms, rewards)
         touched = np.zeros(self.n_arms_, dtype=np.bool_)
-        self._kernels.accumulate(
+        self._backend.accumulate(
             np.ascontiguousarray(x), a, np.ascontiguousarray(r), self.A_, self.b_, touched
         )
         self._refresh(touched)
@@ -374,7 +374,7 @@ class _Linear(Policy):
     def _refresh(self, touched: np.ndarray) -> None:
         """Re-invert the ``touched`` arms (bool, shape (n_arms,)); the others did not change."""
         failed = np.zeros(self.n_arms_, dtype=np.bool_)
-        self._kernels.refresh(
+        self._backend.refresh(
             self.A_, self.b_, touched, self.A_inv_, self.theta_, self._packed, failed
         )
         if failed.any():
@@ -395,7 +395,7 @@ class _Linear(Policy):
         x = np.ascontiguousarray(check_contexts(contexts, self.n_features_))
         mean = np.empty((self.n_arms_, x.shape[0]))
         quad = np.empty_like(mean)
-        self._kernels.score(x, self._packed, self.theta_, 0.0, _NONE, _NO_U, _NO_ARMS, mean, quad)
+        self._backend.score(x, self._packed, self.theta_, 0.0, _NONE, _NO_U, _NO_ARMS, mean, quad)
         return mean, quad
 
     def _mean_and_width(self, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -414,7 +414,7 @@ class _Linear(Policy):
         n = x.shape[0]
         noise = rng.standard_normal((self.n_arms_, n)) if noisy else _NONE
         arms = np.empty(n, dtype=np.int64)
-        self._kernels.score(
+        self._backend.score(
             x, self._packed, self.theta_, float(scale), noise, rng.random(n), arms, _NONE, _NONE
         )
         return arms

@@ -18,7 +18,7 @@ BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
 def _trained(name, rng, *, n_arms=6, n_features=5, n_rows=400, backend="auto", **kw):
     """A policy after two batches with random arms and rewards, plus the data it saw."""
     policy = POLICIES[name](**kw).reset(n_arms, n_features)
-    policy._kernels = _kernels(backend)
+    policy._backend = _kernels(backend)
     x = rng.standard_normal((n_rows, n_features))
     arms = rng.integers(0, n_arms, n_rows)
     rewards = rng.random(n_rows)
@@ -72,7 +72,7 @@ def test_width_stays_accurate_with_collinear_contexts_and_many_rows(backend, rng
         return x
 
     policy = POLICIES["lin_ucb"]().reset(n_arms, 20)
-    policy._kernels = _kernels(backend)
+    policy._backend = _kernels(backend)
     for _ in range(n // 10_000):
         policy.update(contexts(10_000), rng.integers(0, n_arms, 10_000), rng.random(10_000))
     x = contexts(2_000)
@@ -146,7 +146,7 @@ def test_ties_are_broken_uniformly(backend, name, rng):
     # Zero contexts give every arm the same score (the prior mean, zero width).
     n_arms, n = 5, 50_000
     policy = POLICIES[name]().reset(n_arms, 3)
-    policy._kernels = _kernels(backend)
+    policy._backend = _kernels(backend)
     policy.update(rng.standard_normal((100, 3)), rng.integers(0, n_arms, 100), rng.random(100))
     freq = np.bincount(policy.select(np.zeros((n, 3)), rng), minlength=n_arms) / n
     se = np.sqrt(0.2 * 0.8 / n)
@@ -163,7 +163,7 @@ def test_lin_ucb_splits_evenly_between_arms_in_identical_states(
     # (their float32 quadratic forms must come out bit-identical wherever the
     # GEMM puts them), and action_probabilities must say so.
     policy = POLICIES["lin_ucb"]().reset(n_arms, n_features)
-    policy._kernels = _kernels(backend)
+    policy._backend = _kernels(backend)
     x = np.abs(rng.standard_normal((100 * n_arms, n_features)))
     policy.update(x, np.tile(np.arange(n_arms), 100), np.zeros(100 * n_arms))
     policy.forget(np.array(pair))
@@ -183,7 +183,7 @@ def test_lin_ts_draws_independently_across_arms(backend, rng):
     # independent (a shared normal, as in MABWiser 2.7.4, gives another law).
     v = 0.25
     policy = POLICIES["lin_ts"](v=v).reset(2, 2)
-    policy._kernels = _kernels(backend)
+    policy._backend = _kernels(backend)
     policy.A_[:] = [np.diag([2.0, 3.0]), np.diag([5.0, 1.0])]
     policy.b_[:] = [[0.3, 0.1], [0.2, 0.4]]
     policy._refresh(np.array([True, True]))

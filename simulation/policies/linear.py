@@ -134,9 +134,16 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
 
 
 def _score_numpy(x, packed, theta, scale, noise, u, arms, mean, quad):
-    j, jj = np.triu_indices(x.shape[1])
-    q = packed @ (x[:, j].T * x[:, jj].T).astype(packed.dtype)
-    mu = theta @ x.T
+    n, d = x.shape
+    xt = np.ascontiguousarray(x.T)
+    low = xt.astype(packed.dtype)
+    products = np.empty((packed.shape[1], n), dtype=packed.dtype)
+    p = 0
+    for j in range(d):  # over features: rows p.. of the packed products are x_j x_j..x_d
+        np.multiply(low[j], low[j:], out=products[p : p + d - j])
+        p += d - j
+    q = packed @ products
+    mu = theta @ xt
     if mean.shape == mu.shape:
         mean[:], quad[:] = mu, q
     if arms.shape[0] == x.shape[0]:

@@ -144,18 +144,19 @@ def _gamma_mt(s, d, c):
 
 
 #: Columns of the per-arm table ``c`` of Thompson sampling: the two parameters, the constants of
-#: the two Marsaglia-Tsang gamma draws, the posterior mean, then what pruning needs, filled
-#: lazily (flag ``_READY``): the mode (2 when a parameter is <= 1, so that no draw is ever
-#: pruned), log B(a, b) and ``m*``, a running maximum above which the envelope mass is known to
-#: be <= ``_EPS``.
-_N_COLS = 11
-_MEAN, _MODE, _LOG_B, _M_STAR, _READY = 6, 7, 8, 9, 10
-#: The cheap gate: above ``m*`` a loss has probability >= 1 - _EPS and is settled by
-#: ``_GATE_BITS`` random bits (not all zero), ten gates to one 64-bit word, without any exp/log.
-_GATE_BITS = 6
-_EPS = 2.0**-_GATE_BITS
+#: the two Marsaglia-Tsang gamma draws, the posterior mean, the two gates (see :func:`_ts_pick`;
+#: 2 = not known yet), then the mode (2 when a parameter is <= 1, so that no draw is ever pruned)
+#: and log B(a, b), filled lazily (flag ``_READY``) for the arms that get pruned.
+_N_COLS = 12
+_MEAN, _GATE_FINE, _GATE_COARSE, _MODE, _LOG_B, _READY = 6, 7, 8, 9, 10, 11
+#: Gates: above ``_GATE_FINE`` an arm's envelope mass is known to be <= 2**-_FINE_BITS, above
+#: ``_GATE_COARSE`` <= 2**-_COARSE_BITS, so that many random bits, not all zero, settle a loss
+#: without any exp or log (one 64-bit word serves ten fine gates).
+_FINE_BITS, _COARSE_BITS = 6, 3
 #: Envelope masses at least this large get a full draw instead (cheaper than the envelope).
 _P_FULL = 0.5
+#: Gates are learnt only from masses below the bound by this relative margin (rounding in pbar).
+_MARGIN = 1.0 - 1e-9
 
 
 @njit(inline="always")
@@ -164,6 +165,8 @@ def _setup(aa, bb, c, i):
     c[i, 0] = aa
     c[i, 1] = bb
     c[i, _MEAN] = aa / (aa + bb)
+    c[i, _GATE_FINE] = 2.0
+    c[i, _GATE_COARSE] = 2.0
     if aa > 1.0 and bb > 1.0:
         da = aa - 1.0 / 3.0
         db = bb - 1.0 / 3.0
@@ -183,7 +186,6 @@ def _prepare(c, i):
         c[i, _LOG_B] = math.lgamma(aa) + math.lgamma(bb) - math.lgamma(aa + bb)
     else:
         c[i, _MODE] = 2.0
-    c[i, _M_STAR] = 2.0
     c[i, _READY] = 1.0
 
 
@@ -244,14 +246,14 @@ def _ts_pick(s, c, order, k):
     and arms with a parameter <= 1 (density not log-concave or not decreasing) get a full draw.
     The order only changes how often arms are pruned, never the law.
 
-    The gate: ``pbar`` decreases in ``m`` above the mode (``log pbar`` has derivative
-    ``-lam - lam' / lam < 0``, ``lam' > 0`` by concavity), so once some ``m*`` showed
-    ``pbar(m*) <= _EPS``, any ``m >= m*`` has ``pbar(m) <= _EPS``: a uniform ``u >= _EPS``
-    means a loss without computing ``pbar``, and ``u < _EPS`` is uniform on ``(0, _EPS)``, so
-    comparing it with the exact ``pbar`` keeps step 1 exact (``u >= _EPS`` is decided by
-    ``_GATE_BITS`` random bits not all zero, and ``u`` given ``u < _EPS`` drawn afresh).
-    ``m*`` is learnt from the ``pbar`` evaluated along the way and forgotten when the arm's
-    posterior changes.
+    The gates: ``pbar`` decreases in ``m`` above the mode (``log pbar`` has derivative
+    ``-lam - lam' / lam < 0``, ``lam' > 0`` by concavity), so once ``pbar(m') <= eps`` was seen,
+    any ``m >= m'`` has ``pbar(m) <= eps``. Step 1 then draws its uniform ``u`` in two parts:
+    ``u >= eps`` (a loss, without computing ``pbar``) is ``log2(1 / eps)`` random bits not all
+    zero, and given ``u < eps``, ``u`` is uniform on ``(0, eps)`` and is compared with the exact
+    ``pbar``, so step 1 is unchanged. Each arm keeps the lowest such ``m'`` for
+    ``eps = 2**-6`` and ``2**-3``, learnt from the ``pbar`` evaluated along the way and
+    forgotten when its posterior changes.
 
     Returns
     -------
@@ -260,49 +262,72 @@ def _ts_pick(s, c, order, k):
         The generator's next state.
     """
     a = order[0]
-    m = -1.0  # no draw yet: the first arm is drawn in full
+    m, s = _beta(s, c, a)
     lm = 1.0  # log(m) and log(1 - m), computed once per value of m (1 = not yet)
     l1m = 0.0
-    pool = _U(0)  # random bits for the gates, _GATE_BITS at a time
+    # The fine gates of up to ten arms at once, from one word: position j's 6 bits settle
+    # "loses" unless they are all zero. Branch-free, as most arms are settled here.
+    word, s = _next(s)
+    skip = 0
+    passed = 0
+    for j in range(1, min(k, 11)):
+        gated = m >= c[order[j], _GATE_FINE]
+        zero = (word >> _U(_FINE_BITS * (j - 1))) & _U((1 << _FINE_BITS) - 1) == _U(0)
+        skip |= int(gated and not zero) << j
+        passed |= int(gated and zero) << j
+    pool = _U(0)  # random bits for the gates met later
     n_pool = 0
-    for j in range(k):
+    for j in range(1, k):
+        if (skip >> j) & 1:
+            continue
         i = order[j]
-        full = m < 0.0
-        if not full:
+        if (passed >> j) & 1:
+            n_bits = -_FINE_BITS  # gate already passed: only u remains to draw
+        elif m >= c[i, _GATE_FINE]:
+            n_bits = _FINE_BITS
+        elif m >= c[i, _GATE_COARSE]:
+            n_bits = _COARSE_BITS
+        else:
+            n_bits = 0
+        full = False
+        if n_bits < 0:
+            u, s = _uniform(s)
+            n_bits = _FINE_BITS
+            u = math.ldexp(u, -n_bits)
+        elif n_bits > 0:
+            if n_pool < n_bits:
+                pool, s = _next(s)
+                n_pool = 64
+            bits = pool & ((_U(1) << _U(n_bits)) - _U(1))
+            pool >>= _U(n_bits)
+            n_pool -= n_bits
+            if bits != _U(0):
+                continue
+            u, s = _uniform(s)
+            u = math.ldexp(u, -n_bits)
+        else:
             if c[i, _READY] == 0.0:
                 _prepare(c, i)
             full = m <= c[i, _MODE]
         if not full:
             am1 = c[i, 0] - 1.0
             bm1 = c[i, 1] - 1.0
-            gated = m >= c[i, _M_STAR]
-            u = 0.0
-            if gated:
-                if n_pool < _GATE_BITS:
-                    pool, s = _next(s)
-                    n_pool = 64
-                bits = pool & _U((1 << _GATE_BITS) - 1)
-                pool >>= _U(_GATE_BITS)
-                n_pool -= _GATE_BITS
-                if bits != _U(0):
-                    continue
-                # All zero (probability _EPS): u is then uniform on (0, _EPS).
-                u, s = _uniform(s)
-                u *= _EPS
             if lm > 0.0:
                 lm = math.log(m)
                 l1m = math.log1p(-m)
             lam = bm1 / (1.0 - m) - am1 / m
             pbar = math.exp(am1 * lm + bm1 * l1m - c[i, _LOG_B]) / lam
-            if not gated:
+            if n_bits == 0:
                 # At the mode (rounding), or a mass so large that pruning would rarely pay.
                 full = lam <= 0.0 or pbar >= _P_FULL
                 if not full:
-                    # The margin keeps the gate valid despite rounding in pbar.
-                    if pbar <= _EPS * (1.0 - 1e-9):
-                        c[i, _M_STAR] = m
                     u, s = _uniform(s)
             if not full:
+                if pbar <= math.ldexp(_MARGIN, -_FINE_BITS):
+                    c[i, _GATE_FINE] = min(c[i, _GATE_FINE], m)
+                    c[i, _GATE_COARSE] = min(c[i, _GATE_COARSE], m)
+                elif pbar <= math.ldexp(_MARGIN, -_COARSE_BITS):
+                    c[i, _GATE_COARSE] = min(c[i, _GATE_COARSE], m)
                 if u >= pbar:
                     continue
                 e, s = _uniform(s)

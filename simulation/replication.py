@@ -8,8 +8,10 @@ repetitions at once, with feedback applied after every ``delay`` decisions, and
 returns the cumulative expected regret of each repetition.
 
 Two backends compute the same thing: a compiled loop
-(:mod:`simulation.replication_numba`, both cores, used when numba is installed)
-and a pure-numpy loop over steps vectorized across repetitions (the fallback).
+(:mod:`simulation.replication_numba`, both cores, used when numba is installed;
+its Thompson sampling draws in full only the arms that may still win, with the
+exact law of the argmax) and a pure-numpy loop over steps vectorized across
+repetitions (the fallback).
 :func:`replicate_with_policy` plays the same schedule through the public policy
 contract (``POLICIES[name]``, ``select``/``update``/``forget``), which is
 slow but is the definition the fast paths are tested against.

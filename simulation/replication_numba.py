@@ -255,6 +255,17 @@ def _ts_pick(s, c, order, k):
     ``eps = 2**-6`` and ``2**-3``, learnt from the ``pbar`` evaluated along the way and
     forgotten when its posterior changes.
 
+    Parameters
+    ----------
+    s : tuple of 4 uint64
+        Generator state.
+    c : ndarray of shape (n_arms, _N_COLS)
+        Per-arm table from :func:`_setup` (the pruning columns are updated).
+    order : ndarray of shape (n_arms,), int64
+        Arms by decreasing posterior mean (:func:`_sort_by_mean`).
+    k : int
+        Number of arms.
+
     Returns
     -------
     arm : int

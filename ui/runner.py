@@ -118,11 +118,12 @@ def _save(
     return run_id, None
 
 
-def throttled(callback: Callable[[float, str], None], every: float = 0.1):
+def throttled(callback: Callable[[float, str], None], every: float = 0.5):
     """Wrap ``callback(fraction, text)`` as a throttled ``progress(done, total)``.
 
-    Calls go through at most every ``every`` seconds.
-    The last call always goes through; a failing callback never stops the run.
+    Calls go through at most every ``every`` seconds (each redraws the bar in the browser,
+    which competes with the simulation for the same cores). The last call always goes
+    through; a failing callback never stops the run.
     """
     last = [0.0]
 

@@ -97,7 +97,7 @@ class Zygote:
         for line in stream:
             self.lines.put(line.strip())
 
-    def wait_for(self, predicate, timeout=30.0) -> str:
+    def wait_for(self, predicate, timeout=120.0) -> str:
         """Return the first line, seen before or arriving later, that matches ``predicate``."""
         self.drain()
         deadline = time.monotonic() + timeout

@@ -7,6 +7,13 @@ policy choose arms for the *same* users and realize outcomes from the *same*
 uniforms (common random numbers, so policy differences are paired), and update
 the policies (after ``conversion_delay`` impressions).
 
+The rounds are processed a chunk (about 65,000 impressions) at a time: the
+chunk's users and uniforms are drawn and its ground truth looked up at once
+(from audience-wide tables kept per world, or computed for the chunk), each
+policy plays the chunk's batches in order, and what it served is totalled
+afterwards in one compiled pass (:mod:`simulation.tally`). The draws are the
+same whatever the chunk size.
+
 Memory does not grow with the number of impressions: totals are kept per
 (seed, level, policy), copied into a time series at checkpoints, with
 cumulative allocation per arm and final totals per (segment, arm).

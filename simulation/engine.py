@@ -22,7 +22,6 @@ Impression-level logs are written only on request, streamed in chunks.
 
 from __future__ import annotations
 
-import functools
 import multiprocessing as mp
 import os
 import sys
@@ -284,7 +283,6 @@ def _level_tables(
     return _Tables(contexts=contexts, truth=_Truth.of(exp, objective))
 
 
-@functools.lru_cache(maxsize=4)
 def _audience_tables(
     scenario: Scenario, levels: tuple[str, ...], objective: str, max_cells: int
 ) -> dict[str, _Tables]:
@@ -293,9 +291,19 @@ def _audience_tables(
     ``max_cells`` bounds (users x arms) of a level's truth table (more: computed per
     chunk instead) and, times 4, (users x features) of the contexts.
 
-    Cached on the (immutable) scenario: running another experiment in the same
-    world, as the app does, skips recomputing them. The arrays are read-only.
+    Kept in the (immutable) scenario's memo: running another experiment in the
+    same world, as the app does, skips recomputing them, and they are freed with
+    the world. The arrays are read-only.
     """
+    key = ("audience_tables", levels, objective, max_cells)
+    if key not in scenario.memo:
+        scenario.memo[key] = _compute_audience_tables(scenario, levels, objective, max_cells)
+    return scenario.memo[key]
+
+
+def _compute_audience_tables(
+    scenario: Scenario, levels: tuple[str, ...], objective: str, max_cells: int
+) -> dict[str, _Tables]:
     n_users = scenario.population.n_users
     if n_users * scenario.n_features > 4 * max_cells:
         return {}

@@ -16,7 +16,7 @@ The engine and the policies then see arrays only: attribute tensors of shape
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -107,13 +107,18 @@ class Level:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Scenario:
-    """The world of an experiment: users, segments, response model and arms."""
+    """The world of an experiment: users, segments, response model and arms.
+
+    ``memo`` holds tables derived from the world (the engine's audience-wide
+    contexts and ground truth), so they live exactly as long as the world does.
+    """
 
     config: ExperimentConfig
     population: Population
     segmentation: Segmentation
     response: ResponseModel
     levels: dict[str, Level]
+    memo: dict = field(default_factory=dict, init=False, repr=False)
 
     @property
     def n_features(self) -> int:

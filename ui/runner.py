@@ -46,9 +46,8 @@ def run_and_save(
     -------
     result : ExperimentResult
     save : callable
-        ``save()`` stores the run (once; later calls repeat the answer) and returns
-        ``(run_id, warning)``: ``run_id`` is None when saving failed, and ``warning``
-        says why.
+        ``save()``, called once, stores the run and returns ``(run_id, warning)``:
+        ``run_id`` is None when saving failed, and ``warning`` says why.
     """
     if keep_log:
         # A log is a side effect the cache cannot replay: run afresh. The directory
@@ -69,7 +68,7 @@ def run_and_save(
             finally:
                 tmp.cleanup()
 
-        return result, _once(save_with_log)
+        return result, save_with_log
 
     result = cache.experiment(config, progress)
 
@@ -82,20 +81,7 @@ def run_and_save(
                 cache.remember_saved_run(config, result, run_id)
         return run_id, warning
 
-    return result, _once(save)
-
-
-def _once(
-    save: Callable[[], tuple[str | None, str | None]],
-) -> Callable[[], tuple[str | None, str | None]]:
-    done: list[tuple[str | None, str | None]] = []
-
-    def call() -> tuple[str | None, str | None]:
-        if not done:
-            done.append(save())
-        return done[0]
-
-    return call
+    return result, save
 
 
 def _save(

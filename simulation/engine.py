@@ -37,8 +37,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from simulation.config import ExperimentConfig
+from simulation.counting_route import counting_route
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
+from simulation.policies.context_free import counting_kernels
 from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
@@ -402,7 +404,9 @@ def run_experiment(
     # Linux, where fork from a threaded process (the app's server) is dependable.
     parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux")
     counter = _Progress(progress, total_units)
+    # Compiled kernels are loaded before forking, so workers inherit them.
     warm_up()
+    counting_kernels()
     if parallel:
         outputs = _run_parallel(job, units, n_jobs, counter)
     else:
@@ -604,6 +608,8 @@ def _run_level(
         policies.append(pol)
         policy_rngs.append(stream(seed, "replication", s, "policy", level_name, spec))
     n_pol = len(policies)
+    # Context-free policies in the plain case play whole chunks in compiled code.
+    routes = [None if writer is not None else counting_route(pol, config) for pol in policies]
     n_met = len(SERIES_METRICS)
     totals = np.zeros((n_pol, n_met))
     counts = np.zeros((n_pol, k))
@@ -659,6 +665,14 @@ def _run_level(
         batch_of_row = np.repeat(np.arange(b1 - b0), sizes)
         for pi, pol in enumerate(policies):
             rng = policy_rngs[pi]
+            if routes[pi] is not None:
+                shown = routes[pi].play(pol, offsets, keys, truth.ctr, uniforms[0], rng)
+                _tally_chunk(
+                    scenario, truth, keys, uniforms, shown, segs, batch_of_row, b1 - b0,
+                    totals[pi], counts[pi], seg_tot[pi],
+                    series[pi], allocation[pi], ckpt_local[b0:b1], ckpt_index[b0:b1],
+                )  # fmt: skip
+                continue
             # Arm shown at each row of the chunk; -1 where the budget had run out.
             shown = np.full(n_rows, -1, dtype=np.int64)
             for j in range(b1 - b0):

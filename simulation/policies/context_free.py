@@ -6,7 +6,10 @@ for their number of rows. Rewards are expected in [0, 1].
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 from scipy import special
@@ -20,7 +23,21 @@ from simulation.policies.prob_best import (
     prob_best_normal,
 )
 
-__all__ = ["EpsilonGreedy", "Thompson", "ThompsonValue", "Ucb1", "Uniform"]
+__all__ = ["EpsilonGreedy", "Thompson", "ThompsonValue", "Ucb1", "Uniform", "counting_kernels"]
+
+
+@functools.cache
+def counting_kernels() -> ModuleType | None:
+    """The compiled kernels of these policies, loaded once; None without numba.
+
+    See :mod:`simulation.policies.counting_kernels`. Without numba (or when
+    scipy does not export the Beta functions) the numpy code here is used.
+    """
+    if importlib.util.find_spec("numba") is None:
+        return None
+    from simulation.policies import counting_kernels as kernels
+
+    return kernels if kernels.load() else None
 
 
 def _n_rows(contexts: np.ndarray) -> int:
@@ -199,6 +216,12 @@ class Thompson(_Counting):
         c = int((upper >= lower.max()).sum())
         if c * max(16 * c, 480) > 2 * n * k:
             return rng.beta(alpha, beta, size=(n, k)).argmax(axis=1)
+        kernels = counting_kernels()
+        if kernels is not None:
+            # The same quadrature compiled (prob_best_beta is its reference).
+            probs = np.empty(k)
+            kernels.beta_prob_best(alpha, beta, probs)
+            return self._select_from(probs, n, rng)
         mean = alpha / (alpha + beta)
         sd = np.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1.0)))
         cdf = _beta_cdf_on_grid(alpha, beta)

@@ -44,7 +44,7 @@ from simulation.policies.context_free import counting_kernels
 from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
-from simulation.tally import ServedRows, batch_totals, warm_up
+from simulation.tally import ServedRows, batch_totals, fused_totals, warm_up
 
 __all__ = ["SEGMENT_METRICS", "SERIES_METRICS", "ExperimentResult", "run_experiment"]
 
@@ -639,7 +639,7 @@ def _run_level(
         uniforms = np.concatenate(
             [scenario.response.draw_uniforms(int(n), outcome_rng) for n in sizes], axis=1
         )
-        segs = labels[idx]
+        segs = labels[idx].astype(np.int64)  # one dtype for the compiled kernels
         if tables is not None and tables.truth is not None:
             contexts = tables.contexts[idx] if need_features else None
             truth, keys = tables.truth, idx
@@ -786,6 +786,50 @@ def _tally_chunk(
         Whether each of the chunk's batches ends at a checkpoint, and which.
     """
     k = truth.n_arms
+    n_cells = seg_tot.size // len(SEGMENT_METRICS)
+    served = shown >= 0
+    fused = None
+    if served.all():
+        # The usual case (no budget stop): one compiled pass gathers the shown
+        # pairs' expectations, realizes their outcomes and totals them.
+        response = scenario.response
+        fused = fused_totals(
+            shown, keys, segs, batch_of_row, uniforms,
+            (truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward, truth.best),
+            response.params.cpc if response.pricing == "cpc" else None,
+            n_batches, k, n_cells // k,
+        )  # fmt: skip
+    if fused is None:
+        fused = _gathered_totals(
+            scenario, truth, keys, uniforms, shown, segs, batch_of_row, n_batches, n_cells
+        )
+    per_batch, per_arm, per_cell = fused
+    cum = totals + np.cumsum(per_batch, axis=0)
+    cum_counts = counts + np.cumsum(per_arm, axis=0)
+    marks = np.flatnonzero(is_ckpt)
+    series[ckpt_index[marks]] = cum[marks]
+    allocation[ckpt_index[marks], :k] = cum_counts[marks]
+    totals[:] = cum[-1]
+    counts[:] = cum_counts[-1]
+    seg_tot += per_cell.ravel()
+
+
+def _gathered_totals(
+    scenario: Scenario,
+    truth: _Truth,
+    keys: np.ndarray,
+    uniforms: np.ndarray,
+    shown: np.ndarray,
+    segs: np.ndarray,
+    batch_of_row: np.ndarray,
+    n_batches: int,
+    n_cells: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tally_chunk`'s totals by explicit gathers (rows a budget left unserved; no numba).
+
+    Also the reference the fused kernel is tested against.
+    """
+    k = truth.n_arms
     served = shown >= 0
     if served.all():
         # The usual case (no budget stop): no row selection to gather through.
@@ -809,18 +853,7 @@ def _tally_chunk(
         conversion=conv, cost=cost, revenue=revenue, p_click=p_click, p_conversion=p_conv,
         order_value=value, expected_cost=exp_cost,
     )  # fmt: skip
-    n_cells = seg_tot.size // len(SEGMENT_METRICS)
-    per_batch, per_arm, per_cell = batch_totals(
-        served_rows, truth.reward, truth.best, n_batches, k, n_cells // k
-    )
-    cum = totals + np.cumsum(per_batch, axis=0)
-    cum_counts = counts + np.cumsum(per_arm, axis=0)
-    marks = np.flatnonzero(is_ckpt)
-    series[ckpt_index[marks]] = cum[marks]
-    allocation[ckpt_index[marks], :k] = cum_counts[marks]
-    totals[:] = cum[-1]
-    counts[:] = cum_counts[-1]
-    seg_tot += per_cell.ravel()
+    return batch_totals(served_rows, truth.reward, truth.best, n_batches, k, n_cells // k)
 
 
 def _pad(values: np.ndarray, width: int) -> np.ndarray:

@@ -7,6 +7,12 @@ totals. Compiled with numba, where it is a single loop over the rows; the
 vectorized numpy version is the fallback where numba is missing and the
 reference the tests hold the compiled one to.
 
+:func:`fused_totals` is the engine's usual case (every row served): the same
+pass also gathers the shown pairs' expectations and realizes their outcomes
+from the common uniforms, with the arithmetic of
+:meth:`simulation.response.ResponseModel.outcomes` (a test holds the two
+routes equal), so no per-row temporaries are made.
+
 Columns of the per-batch sums are :data:`simulation.engine.SERIES_METRICS`:
 impressions, clicks, conversions, spend, revenue, regret, expected reward,
 expected clicks, expected revenue, expected spend. Columns of the cell totals
@@ -22,7 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["N_CELL_METRICS", "N_SERIES_METRICS", "ServedRows", "batch_totals", "warm_up"]
+__all__ = [
+    "N_CELL_METRICS",
+    "N_SERIES_METRICS",
+    "ServedRows",
+    "batch_totals",
+    "fused_totals",
+    "warm_up",
+]
 
 N_SERIES_METRICS = 10
 N_CELL_METRICS = 5
@@ -147,6 +160,52 @@ def _numpy_totals(
     per_cell[:, 4] += np.bincount(cell[conv], weights=rows.revenue[conv], minlength=n_cells)
 
 
+def fused_totals(
+    shown: np.ndarray,
+    truth_row: np.ndarray,
+    segment: np.ndarray,
+    batch: np.ndarray,
+    uniforms: np.ndarray,
+    truth: tuple[np.ndarray, ...],
+    cpc: float | None,
+    n_batches: int,
+    n_arms: int,
+    n_segments: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`batch_totals` of rows realized on the fly; None without numba.
+
+    Parameters
+    ----------
+    shown, truth_row, segment, batch : ndarray of shape (n_rows,), int64
+        Arm shown (every row served), truth row, the user's segment and batch of each row.
+    uniforms : ndarray of shape (3, n_rows)
+        Click, conversion and basket uniforms.
+    truth : tuple of ndarray
+        ``(ctr, cvr, order_value, expected_cost, reward)`` of shape
+        (n_truth_rows * n_arms,) and ``best`` of shape (n_truth_rows,).
+    cpc : float or None
+        Cost per click under CPC pricing; None for CPM (the expected cost).
+    n_batches, n_arms, n_segments : int
+
+    Returns
+    -------
+    (per_batch, per_arm, per_cell) as :func:`batch_totals`, or None.
+    """
+    kernel = _compiled_fused()
+    if kernel is None:
+        return None
+    from simulation.response import BASKET_HIGH, BASKET_LOW
+
+    per_batch = np.zeros((n_batches, N_SERIES_METRICS))
+    per_arm = np.zeros((n_batches, n_arms), dtype=np.int64)
+    per_cell = np.zeros((n_segments * n_arms, N_CELL_METRICS))
+    kernel(
+        shown, truth_row, segment, batch, uniforms, *truth, -1.0 if cpc is None else cpc,
+        BASKET_LOW, BASKET_HIGH, n_arms, per_batch, per_arm, per_cell,
+    )  # fmt: skip
+    return per_batch, per_arm, per_cell
+
+
 def warm_up() -> None:
     """Compile (or load from numba's on-disk cache) the kernel now, for the engine's dtypes.
 
@@ -162,6 +221,8 @@ def warm_up() -> None:
         order_value=one, expected_cost=one,
     )  # fmt: skip
     batch_totals(rows, one, one, 1, 1, 1)
+    u = np.zeros((3, 1))
+    fused_totals(one_int, one_int, one_int, one_int, u, (one,) * 6, None, 1, 1, 1)
 
 
 @functools.cache
@@ -200,3 +261,52 @@ def _compiled():
             per_cell[c, 4] += revenue[i]
 
     return totals_kernel
+
+
+@functools.cache
+def _compiled_fused():
+    """The fused kernel of :func:`fused_totals`; None without numba."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    from numba import njit
+
+    @njit(cache=True, nogil=True)
+    def fused_kernel(
+        shown, truth_row, segment, batch, uniforms, ctr, cvr, order_value, expected_cost,
+        reward, best, cpc, basket_low, basket_high, k, per_batch, per_arm, per_cell,
+    ):  # fmt: skip
+        mid = 0.5 * (basket_low + basket_high)
+        for i in range(shown.shape[0]):
+            b = batch[i]
+            a = shown[i]
+            fi = truth_row[i] * k + a
+            p_click = ctr[fi]
+            p_conv = cvr[fi]
+            value = order_value[fi]
+            click = uniforms[0, i] < p_click
+            conversion = click and uniforms[1, i] < p_conv
+            revenue = 0.0
+            if conversion:
+                revenue = value * ((basket_low + (basket_high - basket_low) * uniforms[2, i]) / mid)
+            # A negative ``cpc`` means CPM pricing: the impression's expected cost.
+            cost = expected_cost[fi] if cpc < 0.0 else (cpc if click else 0.0)
+            chosen = reward[fi]
+            per_batch[b, 0] += 1.0
+            per_batch[b, 1] += click
+            per_batch[b, 2] += conversion
+            per_batch[b, 3] += cost
+            per_batch[b, 4] += revenue
+            per_batch[b, 5] += best[truth_row[i]] - chosen
+            per_batch[b, 6] += chosen
+            per_batch[b, 7] += p_click
+            per_batch[b, 8] += p_click * p_conv * value
+            per_batch[b, 9] += expected_cost[fi]
+            per_arm[b, a] += 1
+            c = segment[i] * k + a
+            per_cell[c, 0] += 1.0
+            per_cell[c, 1] += click
+            per_cell[c, 2] += conversion
+            per_cell[c, 3] += cost
+            per_cell[c, 4] += revenue
+
+    return fused_kernel

@@ -129,3 +129,33 @@ def test_engine_results_do_not_depend_on_the_route(monkeypatch):
     np.testing.assert_array_equal(fast.allocation, slow.allocation)
     np.testing.assert_allclose(fast.series, slow.series, rtol=1e-12)
     np.testing.assert_allclose(fast.segment_stats, slow.segment_stats, rtol=1e-12)
+
+
+@pytest.mark.parametrize("pricing", ["cpm", "cpc"])
+def test_fused_totals_match_gathered_totals(pricing):
+    """The engine's fused tally = explicit gathers + ResponseModel.outcomes + batch_totals."""
+    from simulation import engine
+    from simulation.tally import fused_totals
+
+    config = ExperimentConfig(n_users=2_000, pricing=pricing, objective="roas")
+    scenario = build_scenario(config)
+    truth = engine._chunk_truth(scenario, "user", np.arange(2_000), "roas")
+    rng = np.random.default_rng(11)
+    n, k, n_batches = 5_000, truth.n_arms, 7
+    keys = rng.integers(0, 2_000, size=n)
+    shown = rng.integers(0, k, size=n)
+    segs = scenario.segmentation.labels[keys].astype(np.int64)
+    batch = np.sort(rng.integers(0, n_batches, size=n))
+    uniforms = rng.random((3, n))
+    n_cells = scenario.segmentation.n_segments * k
+    fused = fused_totals(
+        shown, keys, segs, batch, uniforms,
+        (truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward, truth.best),
+        scenario.response.params.cpc if pricing == "cpc" else None, n_batches, k, n_cells // k,
+    )  # fmt: skip
+    ref = engine._gathered_totals(
+        scenario, truth, keys, uniforms, shown, segs, batch, n_batches, n_cells
+    )
+    assert ref[0][:, 1].sum() > 0 and ref[0][:, 4].sum() > 0  # clicks and revenue were realized
+    for got, want in zip(fused, ref):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

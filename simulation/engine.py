@@ -641,7 +641,9 @@ def _run_level(
         )
         segs = labels[idx].astype(np.int64)  # one dtype for the compiled kernels
         if tables is not None and tables.truth is not None:
-            contexts = tables.contexts[idx] if need_features else None
+            # Gathered batch by batch below: a batch's rows stay in cache from
+            # the gather to the policy, a whole chunk's (16 MB) would not.
+            contexts = None
             truth, keys = tables.truth, idx
         else:
             contexts = scenario.contexts(idx) if need_features else None
@@ -680,7 +682,10 @@ def _run_level(
                     break
                 lo, n = int(offsets[j]), int(sizes[j])
                 sl = slice(lo, lo + n)
-                x = contexts[sl] if contextual[pi] else empty[:n]
+                x_full = None
+                if contextual[pi] or writer is not None:
+                    x_full = contexts[sl] if contexts is not None else tables.contexts[idx[sl]]
+                x = x_full if contextual[pi] else empty[:n]
                 if pol.uses_ground_truth:
                     pol.set_ground_truth(truth.reward_rows(keys[sl]))
                 arms = pol.select(x, rng)
@@ -718,7 +723,7 @@ def _run_level(
                         level=level_name,
                         policy=config.policies[pi],
                         segment=segs[sl][:m],
-                        context=contexts[sl][:m],
+                        context=x_full[:m],
                         action=a,
                         pscore=probs[rows, a],
                         click=click[:m],

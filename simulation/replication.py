@@ -4,7 +4,7 @@ A :class:`BernoulliSchedule` fixes the environment of every repetition up
 front: the click probabilities at step 0 and the replacement events (at step
 ``t`` the item in slot ``j`` retires and a new one with click probability
 ``p`` takes its place). :func:`replicate` then plays a policy on all
-repetitions at once, with feedback applied after every ``delay`` decisions, and
+repetitions at once, with feedback delayed by ``delay`` decisions, and
 returns the cumulative expected regret of each repetition.
 
 Two backends compute the same thing: a compiled loop
@@ -21,9 +21,22 @@ Semantics shared by all three (decisions are numbered ``t = 0 .. n_steps - 1``):
 1. Replacements scheduled at step ``t`` happen before decision ``t``; the
    slot's statistics are forgotten and its pending (not yet delivered)
    feedback is dropped, because it was about the retired item.
-2. Feedback for decisions ``t`` with ``t + 1`` a multiple of ``delay`` and
-   all earlier undelivered ones is delivered right after decision ``t``.
+2. Feedback is delivered in one of two ways (``feedback=``), the same when
+   ``delay`` is 1:
+
+   - ``"periodic"`` (batches): right after every decision ``t`` with ``t + 1``
+     a multiple of ``delay``, the feedback of decision ``t`` and of all earlier
+     undelivered ones. A decision waits between 0 and ``delay - 1`` further
+     decisions, ``(delay - 1) / 2`` on average.
+   - ``"lagged"`` (a fixed lag): the feedback of decision ``t`` right after
+     decision ``t + delay - 1``, so it is first used by decision ``t + delay``.
+     Every decision waits ``delay - 1`` further decisions.
 3. Regret is expected regret: ``max_j p_j(t) - p_{a_t}(t)`` summed over steps.
+
+The environment has readings of its own, fixed in the schedule and so shared by
+all backends: :func:`chapelle_li_schedule` retires a uniformly chosen or the
+oldest item (``retire=``), and :meth:`BernoulliSchedule.aligned` postpones
+replacements to the steps right after periodic deliveries.
 """
 
 from __future__ import annotations
@@ -37,7 +50,9 @@ import numpy as np
 from simulation.policies import POLICIES
 
 __all__ = [
+    "FEEDBACK_MODES",
     "KERNEL_POLICIES",
+    "RETIRE_MODES",
     "BernoulliSchedule",
     "ReplicationResult",
     "chapelle_li_schedule",
@@ -46,6 +61,11 @@ __all__ = [
     "replicate_with_policy",
     "stationary_schedule",
 ]
+
+#: How feedback is delivered (see the module docstring).
+FEEDBACK_MODES = ("periodic", "lagged")
+#: Which item a replacement retires in :func:`chapelle_li_schedule`.
+RETIRE_MODES = ("random", "oldest")
 
 #: Policies the fast paths implement, with their kernel codes. ``ucb1``,
 #: ``thompson``, ``epsilon_greedy`` and ``uniform`` are adlab's registered
@@ -128,6 +148,33 @@ class BernoulliSchedule:
             event_ctr=cat(2, np.float64),
         )
 
+    def aligned(self, delay: int) -> BernoulliSchedule:
+        """The same schedule with each replacement postponed to the next multiple of ``delay``.
+
+        With periodic feedback every ``delay`` steps, replacements then happen only right
+        after a delivery, so a new item waits exactly ``delay`` decisions for its first
+        feedback (instead of 1 to ``delay``). Slots and new click probabilities are unchanged;
+        events pushed past the end of a run never happen.
+
+        Parameters
+        ----------
+        delay : int
+            At least 1 (1 returns an equal schedule).
+
+        Returns
+        -------
+        schedule : BernoulliSchedule
+        """
+        if isinstance(delay, bool) or not isinstance(delay, int | np.integer) or delay < 1:
+            raise ValueError(f"`delay` must be an int >= 1; got {delay!r}.")
+        return BernoulliSchedule(
+            ctr=self.ctr.copy(),
+            event_offset=self.event_offset.copy(),
+            event_step=(-(-self.event_step // delay) * delay).astype(np.int64),
+            event_arm=self.event_arm.copy(),
+            event_ctr=self.event_ctr.copy(),
+        )
+
 
 def stationary_schedule(ctr: np.ndarray) -> BernoulliSchedule:
     """A schedule without replacements.
@@ -161,11 +208,12 @@ def chapelle_li_schedule(
     n_arms: int = 10,
     replace_rate: float = 1e-3,
     prior: tuple[float, float] = (4.0, 4.0),
+    retire: str = "random",
 ) -> BernoulliSchedule:
     """Chapelle & Li (2011), section 3: a dynamic set of items.
 
-    At every step, with probability ``replace_rate``, one slot chosen uniformly
-    gets a new item; every item's click probability is Beta(``prior``).
+    At every step, with probability ``replace_rate``, one item retires and a
+    new one takes its slot; every item's click probability is Beta(``prior``).
 
     Parameters
     ----------
@@ -175,6 +223,13 @@ def chapelle_li_schedule(
     replace_rate : float, default=1e-3
         In [0, 1].
     prior : tuple of float, default=(4, 4)
+    retire : {"random", "oldest"}, default="random"
+        Which item retires: one chosen uniformly (lifetimes are geometric, mean
+        ``n_arms / replace_rate`` steps), or the oldest (first in, first out:
+        every item but the first ``n_arms`` lives exactly ``n_arms`` replacement
+        events; the items present at step 0 retire in a random order). The
+        replacement steps and the new click probabilities are the same draws
+        for both, so the two readings share their environments.
 
     Returns
     -------
@@ -182,6 +237,8 @@ def chapelle_li_schedule(
     """
     if not 0.0 <= replace_rate <= 1.0:
         raise ValueError(f"`replace_rate` must be a float in [0, 1]; got {replace_rate!r}.")
+    if retire not in RETIRE_MODES:
+        raise ValueError(f"`retire` must be one of {RETIRE_MODES}; got {retire!r}.")
     ctr = rng.beta(*prior, size=(n_reps, n_arms))
     steps = []
     for _ in range(n_reps):
@@ -196,12 +253,21 @@ def chapelle_li_schedule(
         steps.append(s[s < n_steps].astype(np.int64))
     sizes = np.array([len(s) for s in steps], dtype=np.int64)
     n_events = int(sizes.sum())
+    event_arm = rng.integers(0, n_arms, size=n_events).astype(np.int64)
+    event_ctr = rng.beta(*prior, size=n_events)
+    if retire == "oldest":
+        # The slots retire in a fixed cyclic order: the i-th event of a repetition empties
+        # the slot filled n_arms events earlier (or, first, the initial items in random order).
+        queues = [rng.permutation(n_arms) for _ in range(n_reps)]
+        event_arm = np.concatenate(
+            [q[np.arange(size) % n_arms] for q, size in zip(queues, sizes)]
+        ).astype(np.int64)
     return BernoulliSchedule(
         ctr=ctr,
         event_offset=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         event_step=np.concatenate(steps) if steps else np.zeros(0, dtype=np.int64),
-        event_arm=rng.integers(0, n_arms, size=n_events).astype(np.int64),
-        event_ctr=rng.beta(*prior, size=n_events),
+        event_arm=event_arm,
+        event_ctr=event_ctr,
     )
 
 
@@ -214,7 +280,8 @@ class ReplicationResult:
     regret : ndarray of shape (n_reps,)
         Cumulative expected regret after ``n_steps`` decisions.
     n_feedback : ndarray of shape (n_reps,), int64
-        Feedback rounds delivered (``n_steps // delay``).
+        Feedback rounds delivered: ``n_steps // delay`` (periodic) or
+        ``max(n_steps - delay + 1, 0)`` (lagged: one decision's feedback a round).
     n_observed : ndarray of shape (n_reps,), int64
         Decisions whose feedback was delivered (dropped feedback of retired
         items excluded).
@@ -239,9 +306,11 @@ class ReplicationResult:
         return float(self.regret.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
 
 
-def _check_run(policy: str, n_steps: int, delay: int) -> None:
+def _check_run(policy: str, n_steps: int, delay: int, feedback: str) -> None:
     if policy not in KERNEL_POLICIES:
         raise ValueError(f"unknown policy {policy!r}; choose from {sorted(KERNEL_POLICIES)}.")
+    if feedback not in FEEDBACK_MODES:
+        raise ValueError(f"`feedback` must be one of {FEEDBACK_MODES}; got {feedback!r}.")
     for name, value in (("n_steps", n_steps), ("delay", delay)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"`{name}` must be an int >= 1; got {value!r}.")
@@ -253,6 +322,7 @@ def replicate(
     *,
     n_steps: int,
     delay: int = 1,
+    feedback: str = "periodic",
     rng: np.random.Generator,
     prior: tuple[float, float] = (1.0, 1.0),
     alpha: float = 1.0,
@@ -269,7 +339,10 @@ def replicate(
     n_steps : int
         Decisions per repetition.
     delay : int, default=1
-        Feedback is delivered after every ``delay`` decisions (1 = sequential).
+        Feedback delay in decisions (1 = sequential).
+    feedback : {"periodic", "lagged"}, default="periodic"
+        Periodic batches every ``delay`` decisions, or each decision's feedback
+        ``delay`` decisions later (module docstring).
     rng : numpy.random.Generator
         Seeds the run. The numba backend draws one 256-bit xoshiro256** state
         per repetition from it, so results do not depend on thread count.
@@ -286,7 +359,8 @@ def replicate(
     -------
     result : ReplicationResult
     """
-    _check_run(policy, n_steps, delay)
+    _check_run(policy, n_steps, delay, feedback)
+    lagged = feedback == "lagged"
     if backend not in ("auto", "numba", "numpy"):
         raise ValueError(f"`backend` must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
     if backend == "auto":
@@ -299,12 +373,13 @@ def replicate(
         state = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64, endpoint=False)
         state[:, 0] |= np.uint64(1)  # xoshiro's all-zero state is forbidden
         regret = np.zeros(n)
-        feedback = np.zeros(n, dtype=np.int64)
+        rounds = np.zeros(n, dtype=np.int64)
         observed = np.zeros(n, dtype=np.int64)
         play(
             KERNEL_POLICIES[policy],
             int(n_steps),
             int(delay),
+            lagged,
             np.ascontiguousarray(schedule.ctr, dtype=np.float64),
             schedule.event_offset.astype(np.int64),
             schedule.event_step.astype(np.int64),
@@ -315,20 +390,25 @@ def replicate(
             float(prior[1]),
             float(param),
             regret,
-            feedback,
+            rounds,
             observed,
         )
         return ReplicationResult(
-            regret=regret, n_feedback=feedback, n_observed=observed, backend="numba"
+            regret=regret, n_feedback=rounds, n_observed=observed, backend="numba"
         )
     from simulation.replication_numpy import play_numpy
 
-    regret, feedback, observed = play_numpy(
-        policy, schedule, n_steps=int(n_steps), delay=int(delay), rng=rng, prior=prior, param=param
+    regret, rounds, observed = play_numpy(
+        policy,
+        schedule,
+        n_steps=int(n_steps),
+        delay=int(delay),
+        lagged=lagged,
+        rng=rng,
+        prior=prior,
+        param=param,
     )
-    return ReplicationResult(
-        regret=regret, n_feedback=feedback, n_observed=observed, backend="numpy"
-    )
+    return ReplicationResult(regret=regret, n_feedback=rounds, n_observed=observed, backend="numpy")
 
 
 def replicate_with_policy(
@@ -337,6 +417,7 @@ def replicate_with_policy(
     *,
     n_steps: int,
     delay: int = 1,
+    feedback: str = "periodic",
     rng: np.random.Generator,
     **hyperparameters: float,
 ) -> ReplicationResult:
@@ -346,7 +427,9 @@ def replicate_with_policy(
     ``select`` call on that many rows: the policy's state does not change in
     between, which is exactly what batched ``select`` assumes. Delivery is one
     ``update`` call; a replacement is ``forget`` of the slot after its
-    pending rows were dropped.
+    pending rows were dropped. With ``feedback="lagged"`` a delivery follows
+    every decision from ``delay - 1`` on, so ``select`` then takes one row at a
+    time (slow: keep such runs small).
 
     Parameters
     ----------
@@ -354,6 +437,8 @@ def replicate_with_policy(
         A key of :data:`simulation.policies.POLICIES` (context-free).
     schedule : BernoulliSchedule
     n_steps, delay : int
+    feedback : {"periodic", "lagged"}, default="periodic"
+        As in :func:`replicate`.
     rng : numpy.random.Generator
     **hyperparameters
         Passed to the policy class.
@@ -364,41 +449,49 @@ def replicate_with_policy(
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}.")
-    _check_run("uniform", n_steps, delay)
+    _check_run("uniform", n_steps, delay, feedback)
+    lagged = feedback == "lagged"
     n_reps, k = schedule.n_reps, schedule.n_arms
     regret = np.zeros(n_reps)
-    feedback = np.zeros(n_reps, dtype=np.int64)
+    rounds = np.zeros(n_reps, dtype=np.int64)
     observed = np.zeros(n_reps, dtype=np.int64)
-    feedback_steps = np.arange(delay, n_steps + 1, delay)
+    # After the decisions before a delivery step, the policy learns: every decision so far
+    # (periodic) or those at least `delay` steps old (lagged).
+    delivery_steps = np.arange(delay, n_steps + 1, 1 if lagged else delay)
     for r in range(n_reps):
         p = POLICIES[policy](**hyperparameters).reset(n_arms=k, n_features=0)
         ctr = schedule.ctr[r].copy()
         ev_step, ev_arm, ev_ctr = schedule.events(r)
-        cuts = np.union1d(np.union1d(feedback_steps, ev_step), [0, n_steps])
+        cuts = np.union1d(np.union1d(delivery_steps, ev_step), [0, n_steps])
         cuts = cuts[(cuts >= 0) & (cuts <= n_steps)]
-        pending_arms: list[np.ndarray] = []
-        pending_rewards: list[np.ndarray] = []
+        # Undelivered decisions: steps, arms and rewards, oldest first.
+        pend_t = np.zeros(0, dtype=np.int64)
+        pend_a = np.zeros(0, dtype=np.int64)
+        pend_w = np.zeros(0)
         e = 0
         for start, stop in itertools.pairwise(cuts):
             while e < len(ev_step) and ev_step[e] == start:
                 j = int(ev_arm[e])
                 ctr[j] = ev_ctr[e]
-                keep = [a != j for a in pending_arms]
-                pending_rewards = [w[m] for w, m in zip(pending_rewards, keep)]
-                pending_arms = [a[m] for a, m in zip(pending_arms, keep)]
+                keep = pend_a != j
+                pend_t, pend_a, pend_w = pend_t[keep], pend_a[keep], pend_w[keep]
                 p.forget(np.array([j]))
                 e += 1
             arms = p.select(np.empty((stop - start, 0)), rng)
             regret[r] += float((ctr.max() - ctr[arms]).sum())
-            pending_arms.append(arms)
-            pending_rewards.append((rng.random(arms.shape[0]) < ctr[arms]).astype(np.float64))
-            if stop % delay == 0:
-                a = np.concatenate(pending_arms)
-                w = np.concatenate(pending_rewards)
-                p.update(np.empty((a.shape[0], 0)), a, w)
-                feedback[r] += 1
-                observed[r] += a.shape[0]
-                pending_arms, pending_rewards = [], []
+            pend_t = np.concatenate([pend_t, np.arange(start, stop)])
+            pend_a = np.concatenate([pend_a, arms])
+            pend_w = np.concatenate(
+                [pend_w, (rng.random(arms.shape[0]) < ctr[arms]).astype(np.float64)]
+            )
+            if stop >= delay and (lagged or stop % delay == 0):
+                due = stop - delay if lagged else stop - 1
+                n_due = int(np.searchsorted(pend_t, due, side="right"))
+                if n_due:
+                    p.update(np.empty((n_due, 0)), pend_a[:n_due], pend_w[:n_due])
+                rounds[r] += 1
+                observed[r] += n_due
+                pend_t, pend_a, pend_w = pend_t[n_due:], pend_a[n_due:], pend_w[n_due:]
     return ReplicationResult(
-        regret=regret, n_feedback=feedback, n_observed=observed, backend="policy"
+        regret=regret, n_feedback=rounds, n_observed=observed, backend="policy"
     )

@@ -461,6 +461,7 @@ def _play_rep(
     policy,
     n_steps,
     delay,
+    lagged,
     ctr0,
     ev_offset,
     ev_step,
@@ -490,6 +491,12 @@ def _play_rep(
     order = np.arange(k)
     for i in range(k):
         _setup(prior_a, prior_b, cheng, i)
+    # Lagged feedback: the last ``delay`` decisions in a ring, with the generation of their slot
+    # (bumped at every replacement) so that a retired item's feedback is recognised and dropped.
+    ring_arm = np.zeros(delay if lagged else 1, dtype=np.int64)
+    ring_click = np.zeros(delay if lagged else 1)
+    ring_gen = np.zeros(delay if lagged else 1, dtype=np.int64)
+    slot_gen = np.zeros(k, dtype=np.int64)
     n_tied = 0
     e = ev_offset[r]
     e_end = ev_offset[r + 1]
@@ -512,6 +519,7 @@ def _play_rep(
             p_pulls[j] = 0.0
             mean[j] = 0.0
             _setup(prior_a, prior_b, cheng, j)
+            slot_gen[j] += 1
             best = ctr.max()
             dirty = True
             e += 1
@@ -570,12 +578,28 @@ def _play_rep(
                 u, s = _uniform(s)
                 a = tied[min(int(u * n_tied), n_tied - 1)]
         regret += best - ctr[a]
-        p_pulls[a] += 1.0
         u, s = _uniform(s)
-        if u < ctr[a]:
-            p_succ[a] += 1.0
-        if t + 1 == next_feedback:
-            next_feedback += delay
+        click = 1.0 if u < ctr[a] else 0.0
+        deliver = t + 1 == next_feedback
+        if lagged:
+            slot = t % delay
+            ring_arm[slot] = a
+            ring_click[slot] = click
+            ring_gen[slot] = slot_gen[a]
+            if deliver:
+                # Decision t - delay + 1 (now the ring's next slot) becomes known.
+                next_feedback += 1
+                slot = (t + 1) % delay
+                b = ring_arm[slot]
+                if ring_gen[slot] == slot_gen[b]:
+                    p_pulls[b] += 1.0
+                    p_succ[b] += ring_click[slot]
+        else:
+            p_pulls[a] += 1.0
+            p_succ[a] += click
+            if deliver:
+                next_feedback += delay
+        if deliver:
             n_feedback += 1
             for i in range(k):
                 if p_pulls[i] > 0.0:
@@ -605,6 +629,7 @@ def play(
     policy,
     n_steps,
     delay,
+    lagged,
     ctr0,
     ev_offset,
     ev_step,
@@ -625,7 +650,11 @@ def play(
     policy : int
         Policy code.
     n_steps, delay : int
-        Decisions per repetition; feedback is applied after every ``delay`` decisions.
+        Decisions per repetition and the feedback delay.
+    lagged : bool
+        False: the feedback of all undelivered decisions is applied after every ``delay``
+        decisions (periodic batches). True: the feedback of decision ``t`` is applied right after
+        decision ``t + delay - 1`` (a fixed lag), unless its slot got a new item meanwhile.
     ctr0 : ndarray of shape (n_reps, n_arms)
         Click probabilities at step 0.
     ev_offset : ndarray of shape (n_reps + 1,)
@@ -650,6 +679,7 @@ def play(
             policy,
             n_steps,
             delay,
+            lagged,
             ctr0,
             ev_offset,
             ev_step,

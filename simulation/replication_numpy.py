@@ -25,6 +25,7 @@ def play_numpy(
     *,
     n_steps: int,
     delay: int,
+    lagged: bool = False,
     rng: np.random.Generator,
     prior: tuple[float, float],
     param: float,
@@ -45,6 +46,13 @@ def play_numpy(
     p_pulls = np.zeros((n, k))
     regret = np.zeros(n)
     observed = np.zeros(n, dtype=np.int64)
+    # Lagged feedback: the last `delay` decisions in a ring, with the generation of their slot
+    # (bumped at every replacement) so that a retired item's feedback is dropped.
+    width = delay if lagged else 1
+    ring_arm = np.zeros((n, width), dtype=np.int64)
+    ring_click = np.zeros((n, width))
+    ring_gen = np.zeros((n, width), dtype=np.int64)
+    slot_gen = np.zeros((n, k), dtype=np.int64)
     # Events of all repetitions sorted by step, with the repetition of each.
     ev_rep = np.repeat(rows, np.diff(schedule.event_offset))
     order = np.argsort(schedule.event_step, kind="stable")
@@ -59,6 +67,7 @@ def play_numpy(
                 rr, j = ev_rep[i], ev_arm[i]
                 ctr[rr, j] = ev_ctr[i]
                 succ[rr, j] = pulls[rr, j] = p_succ[rr, j] = p_pulls[rr, j] = 0.0
+                slot_gen[rr, j] += 1
         if policy == "thompson":
             arms = rng.beta(prior[0] + succ, prior[1] + pulls - succ).argmax(axis=1)
         elif policy == "uniform":
@@ -84,13 +93,29 @@ def play_numpy(
             arms = _pick_tied(index, rng)
         p = ctr[rows, arms]
         regret += ctr.max(axis=1) - p
-        p_pulls[rows, arms] += 1.0
-        p_succ[rows, arms] += rng.random(n) < p
-        if (t + 1) % delay == 0:
-            succ += p_succ
-            pulls += p_pulls
-            observed += p_pulls.sum(axis=1).astype(np.int64)
-            p_succ[:] = 0.0
-            p_pulls[:] = 0.0
-    feedback = np.full(n, n_steps // delay, dtype=np.int64)
+        clicks = rng.random(n) < p
+        if lagged:
+            slot = t % delay
+            ring_arm[:, slot] = arms
+            ring_click[:, slot] = clicks
+            ring_gen[:, slot] = slot_gen[rows, arms]
+            if t + 1 >= delay:
+                # Decision t - delay + 1 (the ring's next slot) becomes known.
+                slot = (t + 1) % delay
+                b = ring_arm[:, slot]
+                ok = ring_gen[:, slot] == slot_gen[rows, b]
+                succ[rows[ok], b[ok]] += ring_click[ok, slot]
+                pulls[rows[ok], b[ok]] += 1.0
+                observed += ok
+        else:
+            p_pulls[rows, arms] += 1.0
+            p_succ[rows, arms] += clicks
+            if (t + 1) % delay == 0:
+                succ += p_succ
+                pulls += p_pulls
+                observed += p_pulls.sum(axis=1).astype(np.int64)
+                p_succ[:] = 0.0
+                p_pulls[:] = 0.0
+    n_rounds = max(n_steps - delay + 1, 0) if lagged else n_steps // delay
+    feedback = np.full(n, n_rounds, dtype=np.int64)
     return regret, feedback, observed

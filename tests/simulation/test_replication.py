@@ -64,6 +64,35 @@ def test_schedule_without_replacements_and_subset(rng):
             assert np.array_equal(a, b)
 
 
+def test_oldest_item_retires_first_in_first_out(rng):
+    n_reps, n_steps, k = 30, 40_000, 10
+    seed = int(rng.integers(2**32))
+    fifo = chapelle_li_schedule(n_reps, n_steps, np.random.default_rng(seed), retire="oldest")
+    rand = chapelle_li_schedule(n_reps, n_steps, np.random.default_rng(seed), retire="random")
+    # The same environments apart from which slot is emptied (paired comparisons).
+    for name in ("ctr", "event_offset", "event_step", "event_ctr"):
+        assert np.array_equal(getattr(fifo, name), getattr(rand, name))
+    for r in range(n_reps):
+        _, arms, _ = fifo.events(r)
+        assert len(arms) > k
+        # The initial items retire once each, in some order; from then on a slot is emptied
+        # again exactly k events after its new item came in.
+        assert sorted(arms[:k]) == list(range(k))
+        assert np.array_equal(arms[k:], arms[:-k])
+
+
+def test_aligned_schedule_postpones_replacements_to_multiples_of_delay(rng):
+    s = chapelle_li_schedule(8, 30_000, rng)
+    for delay in (1, 7, 1000):
+        a = s.aligned(delay)
+        assert np.all(a.event_step % delay == 0)
+        assert np.all(a.event_step >= s.event_step)
+        assert np.all(a.event_step - s.event_step < delay)
+        for name in ("ctr", "event_offset", "event_arm", "event_ctr"):
+            assert np.array_equal(getattr(a, name), getattr(s, name))
+    assert np.array_equal(s.aligned(1).event_step, s.event_step)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("delay", [1, 3, 7, 100, 1001])
 def test_feedback_is_delivered_exactly_every_delay_steps(backend, delay, rng):
@@ -72,6 +101,55 @@ def test_feedback_is_delivered_exactly_every_delay_steps(backend, delay, rng):
     res = replicate("thompson", s, n_steps=n_steps, delay=delay, rng=rng, backend=backend)
     assert res.n_feedback.tolist() == [n_steps // delay] * 4
     assert res.n_observed.tolist() == [(n_steps // delay) * delay] * 4
+    lag = replicate(
+        "thompson", s, n_steps=n_steps, delay=delay, feedback="lagged", rng=rng, backend=backend
+    )
+    # One decision a round, from decision delay - 1 on.
+    assert lag.n_feedback.tolist() == [max(n_steps - delay + 1, 0)] * 4
+    assert lag.n_observed.tolist() == lag.n_feedback.tolist()
+
+
+def run_everywhere(policy, schedule, **kwargs):
+    """The same run on every backend and through the policy contract."""
+    out = [replicate(policy, schedule, backend=b, **kwargs) for b in BACKENDS]
+    return [*out, replicate_with_policy(policy, schedule, **kwargs)]
+
+
+@pytest.mark.parametrize(
+    ("feedback", "delay", "step"),
+    [
+        ("periodic", 10, 57),
+        ("periodic", 10, 60),
+        ("lagged", 10, 57),
+        ("lagged", 10, 5),
+        ("lagged", 1, 57),
+    ],
+)
+@pytest.mark.parametrize("policy", ["thompson", "ucb1"])
+def test_retired_items_undelivered_feedback_is_dropped(feedback, delay, step, policy):
+    # One slot, replaced once at `step`: every decision is on that slot, so exactly the
+    # decisions made before `step` whose feedback was not delivered by then are dropped.
+    # Periodic: those since the last delivery (step % delay). Lagged: the last delay - 1
+    # decisions (fewer when the replacement comes before decision delay - 1).
+    n_steps = 200
+    s = BernoulliSchedule(
+        ctr=np.array([[0.3]]),
+        event_offset=np.array([0, 1]),
+        event_step=np.array([step]),
+        event_arm=np.array([0]),
+        event_ctr=np.array([0.6]),
+    )
+    if feedback == "periodic":
+        rounds, dropped = n_steps // delay, step % delay
+    else:
+        rounds, dropped = n_steps - delay + 1, min(delay - 1, step)
+    for res in run_everywhere(
+        policy, s, n_steps=n_steps, delay=delay, feedback=feedback, rng=np.random.default_rng(0)
+    ):
+        assert res.n_feedback.tolist() == [rounds], res.backend
+        delivered = rounds * delay if feedback == "periodic" else rounds
+        assert res.n_observed.tolist() == [delivered - dropped], res.backend
+        assert res.regret.tolist() == [0.0]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -92,15 +170,43 @@ def test_greedy_learns_at_the_first_delivery_not_before_or_after(backend, seed):
     assert np.mean(res.regret <= delay) > 1 - 2 * 2.0**-delay - 0.01
 
 
+@pytest.mark.parametrize("backend", [*BACKENDS, "policy"])
+def test_greedy_learns_exactly_delay_decisions_later_with_lagged_feedback(backend, seed):
+    # Arm 0 always clicks, arm 1 never. Greedy play ties (uniform) until the feedback of the
+    # first arm-0 pull, at decision tau (tau ~ Geometric(1/2) from 0, mean 1), is used, at
+    # decision tau + delay; then it plays arm 0 forever. Regret = tau + the arm-1 pulls among
+    # decisions tau + 1 .. tau + delay - 1: mean 1 + (delay - 1) / 2, variance 2 + (delay - 1)
+    # / 4. A lag one step off shifts the mean by 1/2, about 17 standard errors.
+    n_reps, delay = 4000 if backend != "policy" else 1500, 7
+    s = stationary_schedule(np.tile([1.0, 0.0], (n_reps, 1)))
+    rng = np.random.default_rng(seed)
+    kwargs = {"n_steps": 60, "delay": delay, "feedback": "lagged", "epsilon": 0.0, "rng": rng}
+    if backend == "policy":
+        res = replicate_with_policy("epsilon_greedy", s, **kwargs)
+    else:
+        res = replicate("epsilon_greedy", s, backend=backend, **kwargs)
+    expected = 1 + (delay - 1) / 2
+    assert abs(res.mean - expected) < 5 * np.sqrt((2 + (delay - 1) / 4) / n_reps)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("feedback", ["periodic", "lagged"])
 @pytest.mark.parametrize("policy", ["thompson", "ucb1", "chernoff_ucb", "uniform"])
-def test_regret_without_feedback_is_that_of_uniform_play(backend, policy, seed):
+def test_regret_without_feedback_is_that_of_uniform_play(backend, feedback, policy, seed):
     # With the delay longer than the run no feedback arrives: every policy plays uniformly
     # (TS from its prior, the UCBs over untried arms). Replacements change the regret rate.
     n_reps, n_steps = 300, 3000
     rng = np.random.default_rng(seed)
     s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
-    res = replicate(policy, s, n_steps=n_steps, delay=n_steps + 1, rng=rng, backend=backend)
+    res = replicate(
+        policy,
+        s,
+        n_steps=n_steps,
+        delay=n_steps + 1,
+        feedback=feedback,
+        rng=rng,
+        backend=backend,
+    )
     expected = expected_uniform_regret(s, n_steps)
     diff = res.regret - expected
     assert res.n_feedback.max() == 0
@@ -122,6 +228,7 @@ def test_regret_is_zero_when_all_arms_are_equal(rng):
         ({"delay": 0}, "`delay` must be an int >= 1"),
         ({"delay": 2.5}, "`delay` must be an int >= 1"),
         ({"backend": "cuda"}, "`backend` must be"),
+        ({"feedback": "sometimes"}, "`feedback` must be one of"),
     ],
 )
 def test_bad_arguments(kwargs, match, rng):
@@ -145,28 +252,44 @@ def test_bad_schedules():
         )
     with pytest.raises(ValueError, match="`replace_rate` must be"):
         chapelle_li_schedule(2, 10, np.random.default_rng(0), replace_rate=2.0)
+    with pytest.raises(ValueError, match="`retire` must be one of"):
+        chapelle_li_schedule(2, 10, np.random.default_rng(0), retire="youngest")
+    with pytest.raises(ValueError, match="`delay` must be an int >= 1"):
+        stationary_schedule(np.zeros((2, 3))).aligned(0)
+    with pytest.raises(ValueError, match="`feedback` must be one of"):
+        replicate_with_policy(
+            "thompson",
+            stationary_schedule(np.zeros((2, 3))),
+            n_steps=10,
+            feedback="lag",
+            rng=np.random.default_rng(0),
+        )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("policy", "delay", "n_steps"),
+    ("policy", "delay", "n_steps", "feedback", "retire"),
     [
-        ("thompson", 1, 2000),
-        ("thompson", 32, 4000),
-        ("ucb1", 1, 2000),
-        ("ucb1", 10, 4000),
-        ("epsilon_greedy", 10, 3000),
+        ("thompson", 1, 2000, "periodic", "random"),
+        ("thompson", 32, 4000, "periodic", "random"),
+        ("ucb1", 1, 2000, "periodic", "random"),
+        ("ucb1", 10, 4000, "periodic", "random"),
+        ("epsilon_greedy", 10, 3000, "periodic", "random"),
+        ("thompson", 32, 2000, "lagged", "random"),
+        ("ucb1", 10, 2000, "lagged", "oldest"),
+        ("thompson", 10, 3000, "periodic", "oldest"),
     ],
 )
-def test_fast_path_agrees_with_the_policy_contract(policy, delay, n_steps, seed):
+def test_fast_path_agrees_with_the_policy_contract(policy, delay, n_steps, feedback, retire, seed):
     # The same environments (paired), with items replaced 5x faster than in the paper so that
     # forget() matters within the run. 4 standard errors of the paired difference.
     n_reps = 40
     rng = np.random.default_rng(seed)
-    s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
+    s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3, retire=retire)
+    run = {"n_steps": n_steps, "delay": delay, "feedback": feedback, "rng": rng}
     for backend in BACKENDS:
-        fast = replicate(policy, s, n_steps=n_steps, delay=delay, rng=rng, backend=backend)
-        slow = replicate_with_policy(policy, s, n_steps=n_steps, delay=delay, rng=rng)
+        fast = replicate(policy, s, backend=backend, **run)
+        slow = replicate_with_policy(policy, s, **run)
         diff = fast.regret - slow.regret
         assert abs(diff.mean()) < 4 * diff.std(ddof=1) / np.sqrt(n_reps), (backend, diff.mean())
         assert np.array_equal(fast.n_feedback, slow.n_feedback)
@@ -259,8 +382,10 @@ def test_pruned_thompson_draw_has_the_exact_argmax_law(aa, bb, seed):
     assert stats.chisquare(observed[keep], expected[keep] * n / expected[keep].sum()).pvalue > 1e-4
 
 
-@pytest.mark.parametrize("delay", [1, 100])
-def test_chernoff_ucb_backends_agree(delay, seed):
+@pytest.mark.parametrize(
+    ("delay", "feedback"), [(1, "periodic"), (100, "periodic"), (100, "lagged")]
+)
+def test_chernoff_ucb_backends_agree(delay, feedback, seed):
     # The numba kernel skips index recomputations while no other arm can catch up (exact), the
     # numpy backend recomputes every step: same environments, 4 standard errors.
     if not has_numba():
@@ -269,7 +394,9 @@ def test_chernoff_ucb_backends_agree(delay, seed):
     rng = np.random.default_rng(seed)
     s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
     out = [
-        replicate("chernoff_ucb", s, n_steps=n_steps, delay=delay, rng=rng, backend=b).regret
+        replicate(
+            "chernoff_ucb", s, n_steps=n_steps, delay=delay, feedback=feedback, rng=rng, backend=b
+        ).regret
         for b in ("numba", "numpy")
     ]
     diff = out[0] - out[1]

@@ -118,9 +118,9 @@ def counting_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | 
     if kind is Uniform:
         return CountingRoute(kernels.POLICY_CODES["uniform"], 0.0, 0.0)
     if kind is EpsilonGreedy:
-        return CountingRoute(kernels.POLICY_CODES["epsilon_greedy"], policy.epsilon, 0.0)
+        return CountingRoute(kernels.POLICY_CODES["epsilon_greedy"], float(policy.epsilon), 0.0)
     if kind is Ucb1:
-        return CountingRoute(kernels.POLICY_CODES["ucb1"], policy.alpha, 0.0)
+        return CountingRoute(kernels.POLICY_CODES["ucb1"], float(policy.alpha), 0.0)
     if kind is Thompson and _thompson_integrates(policy.n_arms_, config):
         code = kernels.POLICY_CODES["thompson"]
         return CountingRoute(code, float(policy.prior_alpha), float(policy.prior_beta))

@@ -52,7 +52,14 @@ def run(*args: str, timeout: int = 180) -> str:
                 "--check-steps",
                 "300",
             ],
-            ["paper TS", "9,105", "Cross-check", "UCB worse than TS"],
+            [
+                "paper TS",
+                "9,105",
+                "Cross-check",
+                "UCB worse than TS",
+                "Other readings",
+                "TS lagged",
+            ],
         ),
     ],
 )

@@ -41,6 +41,7 @@ from simulation.counting_route import counting_route
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.policies.context_free import counting_kernels
+from simulation.policies.linear import load_kernels
 from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
@@ -407,6 +408,7 @@ def run_experiment(
     # Compiled kernels are loaded before forking, so workers inherit them.
     warm_up()
     counting_kernels()
+    load_kernels()
     if parallel:
         outputs = _run_parallel(job, units, n_jobs, counter)
     else:

@@ -220,9 +220,14 @@ def warm_up() -> None:
         conversion=one_bool, cost=one, revenue=one, p_click=one, p_conversion=one,
         order_value=one, expected_cost=one,
     )  # fmt: skip
-    batch_totals(rows, one, one, 1, 1, 1)
+    # Read-only truth arrays (the audience-wide tables shared with forked
+    # workers) are a separate compilation: load both kinds before the fork.
+    frozen = np.zeros(1)
+    frozen.flags.writeable = False
     u = np.zeros((3, 1))
-    fused_totals(one_int, one_int, one_int, one_int, u, (one,) * 6, None, 1, 1, 1)
+    for truth in (one, frozen):
+        batch_totals(rows, truth, truth, 1, 1, 1)
+        fused_totals(one_int, one_int, one_int, one_int, u, (truth,) * 6, None, 1, 1, 1)
 
 
 @functools.cache

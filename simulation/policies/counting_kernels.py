@@ -86,13 +86,21 @@ def load() -> bool:
 
 
 def _warm_up() -> None:
-    """Run both kernels once with the argument types the callers use."""
+    """Run both kernels once with the argument types the callers use.
+
+    The truth table is read-only when it is the audience-wide table the engine
+    shares with its workers, and numba compiles read-only arrays separately:
+    both kinds are loaded here, before the engine forks, or every worker would
+    load the missing one again on every run.
+    """
     probs = np.empty(2)
     beta_prob_best(np.array([2.0, 3.0]), np.array([3.0, 2.0]), probs)
-    for code in POLICY_CODES.values():
+    frozen = np.full(2, 0.5)
+    frozen.flags.writeable = False
+    for ctr in (np.full(2, 0.5), frozen):
         play_counting(
-            code, 0.1, 1.0, np.zeros(2), np.zeros(2), np.array([0, 1], dtype=np.int64),
-            np.zeros(1, dtype=np.int64), np.full(2, 0.5), np.zeros(1), np.zeros(1),
+            0, 0.1, 1.0, np.zeros(2), np.zeros(2), np.array([0, 1], dtype=np.int64),
+            np.zeros(1, dtype=np.int64), ctr, np.zeros(1), np.zeros(1),
             np.zeros(1, dtype=np.int64),
         )  # fmt: skip
 

@@ -44,7 +44,17 @@ import numpy as np
 
 from simulation.policies.base import Policy, check_contexts, check_fraction
 
-__all__ = ["LinTS", "LinUCB"]
+__all__ = ["LinTS", "LinUCB", "load_kernels"]
+
+
+def load_kernels() -> None:
+    """Compile (or load from numba's cache) the kernels now.
+
+    The engine calls this before forking its workers, which then inherit them
+    instead of each loading them again on every run.
+    """
+    _kernels()
+
 
 #: Scores within this of a row's best are ties, broken uniformly at random.
 TIE_TOLERANCE = 1e-12
@@ -324,10 +334,15 @@ def _warm_up(kernels: SimpleNamespace) -> None:
     b = np.zeros((k, d))
     touched = np.zeros(k, dtype=np.bool_)
     kernels.accumulate(x, np.zeros(1, dtype=np.int64), np.ones(1), A, b, touched)
-    packed = np.zeros((k, m), np.float32)
-    kernels.refresh(A, b, touched, A.copy(), b.copy(), packed, np.zeros(k, np.bool_))
     none = np.empty((0, 0))
-    kernels.score(x, packed, b, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none)
+    # The policies' packed inverses come out of _pack_numpy in Fortran order;
+    # both layouts are compiled here, so no later call compiles (or, in a
+    # forked engine worker, loads from disk) another.
+    for packed in (np.zeros((k, m), np.float32), _pack_numpy(A).astype(np.float32)):
+        kernels.refresh(A, b, touched, A.copy(), b.copy(), packed, np.zeros(k, np.bool_))
+        kernels.score(x, packed, b, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none)
+        quad = np.zeros((k, 1))
+        kernels.score(x, packed, b, 0.0, none, np.zeros(0), np.empty(0, np.int64), quad, quad)
 
 
 @dataclass(kw_only=True, eq=False)

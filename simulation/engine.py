@@ -409,22 +409,14 @@ def run_experiment(
     warm_up()
     counting_kernels()
     load_kernels()
-    if parallel:
-        outputs = _run_parallel(job, units, n_jobs, counter)
-    else:
-        writer = None
-        if log_path is not None:
-            from simulation.logs import BanditLogWriter
-
-            writer = BanditLogWriter(log_path, n_features=scenario.n_features, n_arms=n_arms)
-        try:
-            outputs = [job.run_unit(s, li, writer, counter.tick) for s, li in units]
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-            raise
-        if writer is not None:
-            writer.close()
+    # The policies' matrices are small: BLAS threads only contend (and spin) for
+    # the cores, so the loop runs single-threaded BLAS (set once here: forked
+    # workers inherit it; per unit it cost a scan of the loaded libraries).
+    with threadpool_limits(limits=1, user_api="blas"):
+        if parallel:
+            outputs = _run_parallel(job, units, n_jobs, counter)
+        else:
+            outputs = _run_sequential(job, units, counter, log_path, scenario.n_features, n_arms)
     for (s, li), (ser, alloc, seg, base) in zip(units, outputs):
         series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
         if baseline is not None and base is not None:
@@ -492,26 +484,48 @@ class _SeedJob:
         extra = li == 0 and generic is not None and "generic" not in self.levels
         bears = generic is not None and (level_name == "generic" or extra)
         baseline = np.zeros((generic.n_arms, 4)) if bears else None
-        # The policies' matrices are small: BLAS threads only contend (and
-        # spin) for the cores, so the loop runs single-threaded BLAS.
-        with threadpool_limits(limits=1, user_api="blas"):
-            _run_level(
-                self.scenario,
-                self.tables.get(level_name),
-                extra,
-                self.tables.get("generic"),
-                self.config,
-                s,
-                level_name,
-                self.ckpt_batches,
-                series,
-                allocation,
-                seg,
-                baseline,
-                writer,
-                tick,
-            )
+        _run_level(
+            self.scenario,
+            self.tables.get(level_name),
+            extra,
+            self.tables.get("generic"),
+            self.config,
+            s,
+            level_name,
+            self.ckpt_batches,
+            series,
+            allocation,
+            seg,
+            baseline,
+            writer,
+            tick,
+        )
         return series, allocation, seg, baseline
+
+
+def _run_sequential(
+    job: _SeedJob,
+    units: list[tuple[int, int]],
+    counter: _Progress,
+    log_path: str | Path | None,
+    n_features: int,
+    n_arms: int,
+) -> list:
+    """Run the units in this process, streaming the bandit log when asked."""
+    writer = None
+    if log_path is not None:
+        from simulation.logs import BanditLogWriter
+
+        writer = BanditLogWriter(log_path, n_features=n_features, n_arms=n_arms)
+    try:
+        outputs = [job.run_unit(s, li, writer, counter.tick) for s, li in units]
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    return outputs
 
 
 #: The job of the forked workers (inherited through fork, never pickled).

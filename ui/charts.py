@@ -15,6 +15,7 @@ from creative.vocabulary import INTERESTS, TIMES_OF_DAY
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
+    "MAX_LINE_POINTS",
     "METRIC_AXES",
     "RATE_CHART_START",
     "active_hours_chart",
@@ -48,6 +49,9 @@ _LINE_LEGEND = alt.Legend(
 )
 #: Rate charts start at this share of the impressions.
 RATE_CHART_START = 0.05
+#: Points per line in the band charts. The curves are cumulative and smooth; every
+#: point drawn is work for the browser (each chart has 3 panels x policies x 2 marks).
+MAX_LINE_POINTS = 30
 
 
 def band_frame(
@@ -92,6 +96,15 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _thinned(data: pd.DataFrame, n_points: int) -> pd.DataFrame:
+    """Rows at no more than ``n_points`` evenly spread steps, always the first and last."""
+    steps = np.sort(data["step"].unique())
+    if steps.size <= n_points:
+        return data
+    keep = steps[np.unique(np.linspace(0, steps.size - 1, n_points).round().astype(int))]
+    return data[data["step"].isin(keep)]
+
+
 def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
     """Cumulative ``metric`` over impressions per policy (colour), one panel per level.
 
@@ -103,6 +116,7 @@ def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
     if metric != "regret" and not data.empty:
         # Rates over the first few batches are mostly noise and would set the axis range.
         data = data[data["step"] >= RATE_CHART_START * data["step"].max()]
+    data = _thinned(data, MAX_LINE_POINTS)
     base = alt.Chart().encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
         color=alt.Color("Policy:N", legend=_LINE_LEGEND),

@@ -177,3 +177,25 @@ def test_results_do_not_depend_on_chunking_or_truth_tables(monkeypatch, scenario
     np.testing.assert_allclose(
         chunked.generic_baseline, reference.generic_baseline, rtol=1e-12, atol=1e-9
     )
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_units_run_with_single_threaded_blas(n_jobs, tmp_path, monkeypatch):
+    """Set once per run, and inherited by the forked workers."""
+    import json
+
+    from threadpoolctl import threadpool_info
+
+    original = engine._SeedJob.run_unit
+
+    def spy(self, s, li, writer, tick):
+        threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        (tmp_path / f"unit-{s}-{li}").write_text(json.dumps(threads))
+        return original(self, s, li, writer, tick)
+
+    monkeypatch.setattr(engine._SeedJob, "run_unit", spy)
+    config = SMALL.replace(n_seeds=1, policies=("uniform", "lin_ucb"))
+    run_experiment(config, n_jobs=n_jobs)
+    seen = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
+    assert len(seen) == len(config.levels)
+    assert all(threads and set(threads) == {1} for threads in seen)

@@ -143,3 +143,19 @@ def test_progress_is_throttled_but_always_finishes():
         raise RuntimeError("the page went away")
 
     throttled(broken)(5, 5)  # a failing progress bar never stops a run
+
+
+def test_band_charts_draw_at_most_max_line_points_per_line_and_keep_the_last():
+    steps = np.arange(1, 61) * 5_000
+    frame = pd.DataFrame(
+        [{"seed": s, "level": lv, "policy": "ucb1", "step": int(t), "ctr": 0.02, "regret": t / 1e3}
+         for s in range(2) for lv in ("generic", "user") for t in steps]
+    )  # fmt: skip
+    for metric in ("ctr", "regret"):
+        spec = charts.metric_bands_chart(frame, metric).to_dict()
+        drawn = {row["step"] for row in next(iter(spec["datasets"].values()))}
+        assert len(drawn) == charts.MAX_LINE_POINTS
+        assert max(drawn) == steps[-1]
+    few = frame[frame["step"] <= 50_000]  # fewer points than the cap: all drawn
+    spec = charts.metric_bands_chart(few, "regret").to_dict()
+    assert {row["step"] for row in next(iter(spec["datasets"].values()))} == set(steps[:10])

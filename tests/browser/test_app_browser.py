@@ -67,6 +67,16 @@ def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs):
     expect(page.locator(".vega-embed")).to_have_count(4)
     expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
     expect(page.get_by_text("Final metrics")).to_be_visible()
+    # The previous run's elements grey out at once during a run (app.py): no fade to draw.
+    assert page.evaluate(
+        """() => [...document.styleSheets].some(sheet => {
+            try {
+                return [...sheet.cssRules].some(rule =>
+                    rule.selectorText === '[data-stale="true"]'
+                    && rule.style.getPropertyValue("transition-property") === "none");
+            } catch (e) { return false; }
+        })"""
+    )
     # Streamlit scrolls inside its own container: make the window as tall as the page.
     height = page.evaluate(
         "() => Math.max(2400, ...Array.from(document.querySelectorAll("

@@ -6,6 +6,9 @@ segment profiles), so the Experiment and Results pages draw saved runs exactly l
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -25,6 +28,8 @@ __all__ = [
     "compare_chart",
     "interest_heatmap",
     "metric_bands_chart",
+    "metric_bands_data",
+    "metric_bands_spec",
     "ope_chart",
     "segment_sizes_chart",
 ]
@@ -105,18 +110,47 @@ def _thinned(data: pd.DataFrame, n_points: int) -> pd.DataFrame:
     return data[data["step"].isin(keep)]
 
 
-def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
-    """Cumulative ``metric`` over impressions per policy (colour), one panel per level.
+def metric_bands_data(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The rows :func:`metric_bands_chart` draws: labelled bands, thinned, rates trimmed.
 
-    The shaded band is the 95 % interval across seeds. Rate charts (not regret) start at
-    :data:`RATE_CHART_START` of the impressions.
+    Rate charts (not regret) start at :data:`RATE_CHART_START` of the impressions.
     """
-    title, fmt = METRIC_AXES[metric]
     data = _labelled(band_frame(timeseries, metric))
     if metric != "regret" and not data.empty:
         # Rates over the first few batches are mostly noise and would set the axis range.
         data = data[data["step"] >= RATE_CHART_START * data["step"].max()]
-    data = _thinned(data, MAX_LINE_POINTS)
+    return _thinned(data, MAX_LINE_POINTS)
+
+
+def metric_bands_spec(metric: str) -> dict:
+    """Vega-Lite spec of :func:`metric_bands_chart` without its data (for ``st.vega_lite_chart``).
+
+    The spec depends on the metric only, so it is built once; a fresh copy is returned.
+    """
+    return copy.deepcopy(_metric_bands_template(metric))
+
+
+@functools.cache
+def _metric_bands_template(metric: str) -> dict:
+    empty = pd.DataFrame(columns=["level", "policy", "step", "mean", "low", "high"])
+    spec = _metric_bands_layers(_labelled(empty), metric).to_dict()
+    # The data comes with each call; the view config is Altair's default theme,
+    # which Streamlit drops for Altair charts too.
+    for key in ("data", "datasets", "config"):
+        spec.pop(key, None)
+    return spec
+
+
+def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
+    """Cumulative ``metric`` over impressions per policy (colour), one panel per level.
+
+    The shaded band is the 95 % interval across seeds (rows from :func:`metric_bands_data`).
+    """
+    return _metric_bands_layers(metric_bands_data(timeseries, metric), metric)
+
+
+def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
+    title, fmt = METRIC_AXES[metric]
     base = alt.Chart().encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
         color=alt.Color("Policy:N", legend=_LINE_LEGEND),

@@ -159,3 +159,19 @@ def test_band_charts_draw_at_most_max_line_points_per_line_and_keep_the_last():
     few = frame[frame["step"] <= 50_000]  # fewer points than the cap: all drawn
     spec = charts.metric_bands_chart(few, "regret").to_dict()
     assert {row["step"] for row in next(iter(spec["datasets"].values()))} == set(steps[:10])
+
+
+@pytest.mark.parametrize("metric", ["ctr", "roas", "regret"])
+def test_band_spec_and_data_are_the_altair_chart_in_two_parts(metric):
+    frame = _timeseries(3).assign(roas=1.5)
+    spec = charts.metric_bands_chart(frame, metric).to_dict()
+    data = spec.pop("datasets")
+    for key in ("data", "config"):
+        spec.pop(key, None)
+    assert charts.metric_bands_spec(metric) == spec
+    rows = next(iter(data.values()))
+    assert pd.DataFrame(rows).equals(
+        charts.metric_bands_data(frame, metric).reset_index(drop=True)[list(rows[0])]
+    )
+    charts.metric_bands_spec(metric)["facet"]["column"]["title"] = "changed"
+    assert charts.metric_bands_spec(metric) == spec  # each call is a fresh copy

@@ -53,6 +53,7 @@ class CountingRoute:
         ctr: np.ndarray,
         click_uniforms: np.ndarray,
         rng: np.random.Generator,
+        contexts: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Play the chunk's batches, updating ``policy``'s counts in place.
 
@@ -70,6 +71,8 @@ class CountingRoute:
             The response's click uniforms.
         rng : numpy.random.Generator
             The policy's generator: one uniform per row, as ``select`` draws them.
+        contexts : tuple of ndarray, optional
+            Not read (the policies are context-free); the engine passes it to every route.
 
         Returns
         -------

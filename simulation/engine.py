@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from simulation.config import ExperimentConfig
 from simulation.counting_route import counting_route
+from simulation.linear_route import linear_route
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.policies.context_free import counting_kernels
@@ -624,8 +625,11 @@ def _run_level(
         policies.append(pol)
         policy_rngs.append(stream(seed, "replication", s, "policy", level_name, spec))
     n_pol = len(policies)
-    # Context-free policies in the plain case play whole chunks in compiled code.
-    routes = [None if writer is not None else counting_route(pol, config) for pol in policies]
+    # In the plain case, context-free policies and LinUCB play whole chunks in compiled code.
+    routes = [
+        None if writer is not None else counting_route(pol, config) or linear_route(pol, config)
+        for pol in policies
+    ]
     n_met = len(SERIES_METRICS)
     totals = np.zeros((n_pol, n_met))
     counts = np.zeros((n_pol, k))
@@ -684,7 +688,12 @@ def _run_level(
         for pi, pol in enumerate(policies):
             rng = policy_rngs[pi]
             if routes[pi] is not None:
-                shown = routes[pi].play(pol, offsets, keys, truth.ctr, uniforms[0], rng)
+                ctx = None
+                if contextual[pi]:
+                    ctx = (tables.contexts, idx) if contexts is None else (contexts, keys)
+                shown = routes[pi].play(
+                    pol, offsets, keys, truth.ctr, uniforms[0], rng, contexts=ctx
+                )
                 _tally_chunk(
                     scenario, truth, keys, uniforms, shown, segs, batch_of_row, b1 - b0,
                     totals[pi], counts[pi], seg_tot[pi],

@@ -321,6 +321,12 @@ def _build_kernels(backend: str) -> SimpleNamespace:
     except RuntimeError:  # no writable cache location (e.g. a read-only install)
         compiled = [numba.njit(f) for f in loops]
     numba_kernels = SimpleNamespace(name="numba", **dict(zip(KERNELS, compiled)))
+    from simulation.policies import linear_play
+
+    try:
+        numba_kernels.play_ucb = linear_play.build(numba_kernels, numba.njit(cache=True))
+    except RuntimeError:
+        numba_kernels.play_ucb = linear_play.build(numba_kernels, numba.njit)
     _warm_up(numba_kernels)
     return numba_kernels
 
@@ -343,6 +349,18 @@ def _warm_up(kernels: SimpleNamespace) -> None:
         kernels.score(x, packed, b, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none)
         quad = np.zeros((k, 1))
         kernels.score(x, packed, b, 0.0, none, np.zeros(0), np.empty(0, np.int64), quad, quad)
+    # The engine's whole-chunk loop, with read-only tables too (the audience-wide
+    # ones shared with forked workers are; numba compiles them separately).
+    rows = np.zeros(1, dtype=np.int64)
+    offsets = np.array([0, 1], dtype=np.int64)
+    for frozen in (False, True):
+        table, ctr = np.ones((1, d)), np.full(k, 0.5)
+        table.flags.writeable = ctr.flags.writeable = not frozen
+        packed = _pack_numpy(A).astype(np.float32)
+        kernels.play_ucb(
+            table, rows, offsets, rows, ctr, np.zeros(1), np.zeros(1), 1.0, A.copy(), b.copy(),
+            A.copy(), b.copy(), packed, np.zeros(1, dtype=np.int64),
+        )  # fmt: skip
 
 
 @dataclass(kw_only=True, eq=False)

@@ -116,9 +116,9 @@ def test_engine_results_do_not_depend_on_the_route(monkeypatch):
     calls = []
     play = CountingRoute.play
 
-    def spy(self, *args):
+    def spy(self, *args, **kwargs):
         calls.append(self.code)
-        return play(self, *args)
+        return play(self, *args, **kwargs)
 
     monkeypatch.setattr(CountingRoute, "play", spy)
     fast = run_experiment(config, scenario=scenario, n_jobs=1)

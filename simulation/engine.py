@@ -28,7 +28,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -560,19 +560,24 @@ def _run_parallel(
     ctx = mp.get_context("fork")
     _FORK_JOB, _FORK_QUEUE = job, ctx.SimpleQueue()
     queue = _FORK_QUEUE
+    pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(units)), mp_context=ctx)
+    finished = False
     try:
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(units)), mp_context=ctx) as pool:
-            futures = [pool.submit(_fork_worker, s, li) for s, li in units]
-            while not all(f.done() for f in futures):
-                while not queue.empty():
-                    counter.tick(queue.get())
-                time.sleep(0.02)
-            results = [f.result() for f in futures]
+        futures = [pool.submit(_fork_worker, s, li) for s, li in units]
+        # Relay progress every 20 ms; returns as soon as the last unit is done.
+        while wait(futures, timeout=0.02).not_done:
+            while not queue.empty():
+                counter.tick(queue.get())
+        results = [f.result() for f in futures]
         while not queue.empty():
             counter.tick(queue.get())
+        finished = True
         return results
     finally:
         _FORK_JOB, _FORK_QUEUE = None, None
+        # After a clean run the workers only have to exit: not waiting for that
+        # (~25 ms for copies of a large server process) lets the results go on.
+        pool.shutdown(wait=not finished, cancel_futures=not finished)
 
 
 #: Rows drawn and looked up at once: many small batches share one gather of the

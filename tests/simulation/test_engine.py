@@ -199,3 +199,12 @@ def test_units_run_with_single_threaded_blas(n_jobs, tmp_path, monkeypatch):
     seen = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
     assert len(seen) == len(config.levels)
     assert all(threads and set(threads) == {1} for threads in seen)
+
+
+def test_a_failing_worker_fails_the_run(monkeypatch):
+    def broken(self, s, li, writer, tick):
+        raise RuntimeError(f"unit {s},{li} broke")
+
+    monkeypatch.setattr(engine._SeedJob, "run_unit", broken)
+    with pytest.raises(RuntimeError, match="broke"):
+        run_experiment(SMALL, n_jobs=2)

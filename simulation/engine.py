@@ -37,14 +37,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from simulation.config import ExperimentConfig
-from simulation.counting_route import counting_route
-from simulation.linear_route import linear_route
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.policies.context_free import counting_kernels
 from simulation.policies.linear import load_kernels
 from simulation.response import Expectations
 from simulation.rng import stream
+from simulation.routes import compiled_route
 from simulation.scenario import Scenario, build_scenario
 from simulation.tally import ServedRows, batch_totals, fused_totals, warm_up
 
@@ -631,10 +630,7 @@ def _run_level(
         policy_rngs.append(stream(seed, "replication", s, "policy", level_name, spec))
     n_pol = len(policies)
     # In the plain case, context-free policies and LinUCB play whole chunks in compiled code.
-    routes = [
-        None if writer is not None else counting_route(pol, config) or linear_route(pol, config)
-        for pol in policies
-    ]
+    routes = [None if writer is not None else compiled_route(pol, config) for pol in policies]
     n_met = len(SERIES_METRICS)
     totals = np.zeros((n_pol, n_met))
     counts = np.zeros((n_pol, k))

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from simulation.config import ExperimentConfig
-from simulation.counting_route import CountingRoute, counting_route
 from simulation.engine import run_experiment
 from simulation.policies import POLICIES, prob_best
 from simulation.policies import context_free as cf
+from simulation.routes import CountingRoute, compiled_route
 from simulation.scenario import build_scenario
 
 kernels = cf.counting_kernels()
@@ -67,7 +67,7 @@ def test_play_counting_is_select_then_update(name, monkeypatch):
     offsets = np.arange(n_batches + 1, dtype=np.int64) * batch
 
     fast = POLICIES[name]().reset(k)
-    route = counting_route(fast, ExperimentConfig(n_impressions=20_000, batch_size=batch))
+    route = compiled_route(fast, ExperimentConfig(n_impressions=20_000, batch_size=batch))
     assert route is not None
     shown = route.play(fast, offsets, keys, ctr.ravel(), click_u, np.random.default_rng(3))
 
@@ -99,9 +99,9 @@ def test_no_route_outside_the_plain_case(change):
     base = {"n_impressions": 20_000, "batch_size": 1_000}
     config = ExperimentConfig(**{**base, **change})
     policy = POLICIES["thompson"]().reset(5)
-    assert counting_route(policy, config) is None
+    assert compiled_route(policy, config) is None
     if "batch_size" in change:
-        assert counting_route(POLICIES["ucb1"]().reset(5), config) is not None
+        assert compiled_route(POLICIES["ucb1"]().reset(5), config) is not None
 
 
 def test_engine_results_do_not_depend_on_the_route(monkeypatch):
@@ -124,7 +124,7 @@ def test_engine_results_do_not_depend_on_the_route(monkeypatch):
     fast = run_experiment(config, scenario=scenario, n_jobs=1)
     assert sorted(set(calls)) == sorted(kernels.POLICY_CODES.values())  # the route was taken
     monkeypatch.setattr(cf, "counting_kernels", lambda: None)
-    monkeypatch.setattr("simulation.counting_route.counting_kernels", lambda: None)
+    monkeypatch.setattr("simulation.routes.counting_kernels", lambda: None)
     slow = run_experiment(config, scenario=scenario, n_jobs=1)
     np.testing.assert_array_equal(fast.allocation, slow.allocation)
     np.testing.assert_allclose(fast.series, slow.series, rtol=1e-12)

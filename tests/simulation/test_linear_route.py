@@ -7,9 +7,9 @@ import pytest
 
 from simulation import engine
 from simulation.config import ExperimentConfig
-from simulation.linear_route import LinearRoute, linear_route
 from simulation.policies import POLICIES
 from simulation.policies.linear import _kernels
+from simulation.routes import LinearRoute, compiled_route
 from simulation.scenario import build_scenario
 
 pytestmark = pytest.mark.skipif(
@@ -31,7 +31,7 @@ def test_play_is_select_then_update_batch_by_batch(frozen):
     offsets = np.arange(n_batches + 1, dtype=np.int64) * batch
 
     fast = POLICIES["lin_ucb"]().reset(k, d)
-    route = linear_route(fast, PLAIN)
+    route = compiled_route(fast, PLAIN)
     assert route is not None
     shown = route.play(
         fast, offsets, rows, ctr.ravel(), click_u, np.random.default_rng(9), contexts=(table, rows)
@@ -55,8 +55,8 @@ def test_play_is_select_then_update_batch_by_batch(frozen):
 def test_no_route_outside_the_plain_case_or_for_other_policies():
     policy = POLICIES["lin_ucb"]().reset(5, 4)
     for change in ({"objective": "roas"}, {"budget": 50.0}, {"conversion_delay": 2_000}):
-        assert linear_route(policy, PLAIN.replace(**change)) is None
-    assert linear_route(POLICIES["lin_ts"]().reset(5, 4), PLAIN) is None
+        assert compiled_route(policy, PLAIN.replace(**change)) is None
+    assert compiled_route(POLICIES["lin_ts"]().reset(5, 4), PLAIN) is None
 
 
 @pytest.mark.parametrize("n_users", [2_000, 40_000])  # audience tables kept, or per chunk
@@ -78,7 +78,12 @@ def test_engine_results_do_not_depend_on_the_route(n_users, monkeypatch):
     monkeypatch.setattr(LinearRoute, "play", spy)
     fast = engine.run_experiment(config, scenario=scenario, n_jobs=1)
     assert calls  # the route was taken
-    monkeypatch.setattr(engine, "linear_route", lambda policy, config: None)
+    original = engine.compiled_route
+    monkeypatch.setattr(
+        engine,
+        "compiled_route",
+        lambda policy, config: None if policy.name == "lin_ucb" else original(policy, config),
+    )
     slow = engine.run_experiment(config, scenario=scenario, n_jobs=1)
     np.testing.assert_array_equal(fast.allocation, slow.allocation)
     np.testing.assert_allclose(fast.series, slow.series, rtol=1e-12)

@@ -405,10 +405,12 @@ def run_experiment(
     # Linux, where fork from a threaded process (the app's server) is dependable.
     parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux")
     counter = _Progress(progress, total_units)
-    # Compiled kernels are loaded before forking, so workers inherit them.
+    # Compiled kernels are loaded before forking, so workers inherit them (the
+    # linear ones only when a linear policy runs: loading them takes a second or two).
     warm_up()
     counting_kernels()
-    load_kernels()
+    if any(spec.split(":")[-1] in ("lin_ucb", "lin_ts") for spec in config.policies):
+        load_kernels()
     # The policies' matrices are small: BLAS threads only contend (and spin) for
     # the cores, so the loop runs single-threaded BLAS (set once here: forked
     # workers inherit it; per unit it cost a scan of the loaded libraries).

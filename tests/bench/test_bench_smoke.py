@@ -59,6 +59,7 @@ def run(*args: str, timeout: int = 180) -> str:
                 "UCB worse than TS",
                 "Other readings",
                 "TS lagged",
+                "TS lagged-b44",
             ],
         ),
     ],

@@ -820,19 +820,16 @@ def _tally_chunk(
     """
     k = truth.n_arms
     n_cells = seg_tot.size // len(SEGMENT_METRICS)
-    served = shown >= 0
-    fused = None
-    if served.all():
-        # The usual case (no budget stop): one compiled pass gathers the shown
-        # pairs' expectations, realizes their outcomes and totals them.
-        response = scenario.response
-        fused = fused_totals(
-            shown, keys, segs, batch_of_row, uniforms,
-            (truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward, truth.best),
-            response.params.cpc if response.pricing == "cpc" else None,
-            n_batches, k, n_cells // k,
-        )  # fmt: skip
-    if fused is None:
+    # One compiled pass gathers the shown pairs' expectations, realizes their
+    # outcomes and totals them (rows a budget left unserved are skipped).
+    response = scenario.response
+    fused = fused_totals(
+        shown, keys, segs, batch_of_row, uniforms,
+        (truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward, truth.best),
+        response.params.cpc if response.pricing == "cpc" else None,
+        n_batches, k, n_cells // k,
+    )  # fmt: skip
+    if fused is None:  # no numba
         fused = _gathered_totals(
             scenario, truth, keys, uniforms, shown, segs, batch_of_row, n_batches, n_cells
         )
@@ -858,7 +855,7 @@ def _gathered_totals(
     n_batches: int,
     n_cells: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_tally_chunk`'s totals by explicit gathers (rows a budget left unserved; no numba).
+    """:func:`_tally_chunk`'s totals by explicit gathers (without numba).
 
     Also the reference the fused kernel is tested against.
     """

@@ -177,7 +177,7 @@ def fused_totals(
     Parameters
     ----------
     shown, truth_row, segment, batch : ndarray of shape (n_rows,), int64
-        Arm shown (every row served), truth row, the user's segment and batch of each row.
+        Arm shown (-1: not served, skipped), truth row, the user's segment and batch of each row.
     uniforms : ndarray of shape (3, n_rows)
         Click, conversion and basket uniforms.
     truth : tuple of ndarray
@@ -207,26 +207,20 @@ def fused_totals(
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's on-disk cache) the kernel now, for the engine's dtypes.
+    """Compile (or load from numba's on-disk cache) the engine's kernel now, for its dtypes.
 
     The engine calls this before forking its workers, which then inherit the
-    compiled kernel instead of each compiling it again.
+    compiled kernel instead of each loading it again. (The engine uses
+    :func:`fused_totals`; :func:`batch_totals` is its reference and fallback.)
     """
     one_int = np.zeros(1, dtype=np.int64)
-    one_bool = np.zeros(1, dtype=np.bool_)
     one = np.zeros(1)
-    rows = ServedRows(
-        batch=one_int, arm=one_int, segment=one_int, truth_row=one_int, click=one_bool,
-        conversion=one_bool, cost=one, revenue=one, p_click=one, p_conversion=one,
-        order_value=one, expected_cost=one,
-    )  # fmt: skip
     # Read-only truth arrays (the audience-wide tables shared with forked
     # workers) are a separate compilation: load both kinds before the fork.
     frozen = np.zeros(1)
     frozen.flags.writeable = False
     u = np.zeros((3, 1))
     for truth in (one, frozen):
-        batch_totals(rows, truth, truth, 1, 1, 1)
         fused_totals(one_int, one_int, one_int, one_int, u, (truth,) * 6, None, 1, 1, 1)
 
 
@@ -282,8 +276,10 @@ def _compiled_fused():
     ):  # fmt: skip
         mid = 0.5 * (basket_low + basket_high)
         for i in range(shown.shape[0]):
-            b = batch[i]
             a = shown[i]
+            if a < 0:
+                continue
+            b = batch[i]
             fi = truth_row[i] * k + a
             p_click = ctr[fi]
             p_conv = cvr[fi]

@@ -159,3 +159,28 @@ def test_fused_totals_match_gathered_totals(pricing):
     assert ref[0][:, 1].sum() > 0 and ref[0][:, 4].sum() > 0  # clicks and revenue were realized
     for got, want in zip(fused, ref):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_totals_skip_rows_a_budget_left_unserved():
+    """Rows with arm -1 add nothing: the same totals as the served rows alone."""
+    from simulation import engine
+    from simulation.tally import fused_totals
+
+    config = ExperimentConfig(n_users=2_000)
+    scenario = build_scenario(config)
+    truth = engine._chunk_truth(scenario, "segment", np.arange(2_000), "ctr")
+    rng = np.random.default_rng(3)
+    n, k = 4_000, truth.n_arms
+    keys = rng.integers(0, 2_000, size=n)
+    shown = rng.integers(0, k, size=n)
+    shown[rng.random(n) < 0.3] = -1
+    segs = scenario.segmentation.labels[keys].astype(np.int64)
+    batch = np.sort(rng.integers(0, 4, size=n))
+    uniforms = rng.random((3, n))
+    n_cells = scenario.segmentation.n_segments * k
+    tables = (truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward, truth.best)
+    got = fused_totals(shown, keys, segs, batch, uniforms, tables, None, 4, k, n_cells // k)
+    ref = engine._gathered_totals(scenario, truth, keys, uniforms, shown, segs, batch, 4, n_cells)
+    assert got[0][:, 0].sum() == (shown >= 0).sum()
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -51,6 +51,8 @@ def run(*args: str, timeout: int = 180) -> str:
                 "3",
                 "--check-steps",
                 "300",
+                "--precise-reps",
+                "5",
             ],
             [
                 "paper TS",
@@ -60,6 +62,8 @@ def run(*args: str, timeout: int = 180) -> str:
                 "Other readings",
                 "TS lagged",
                 "TS lagged-b44",
+                "Precise TS",
+                "adlab TS (5 reps)",
             ],
         ),
     ],

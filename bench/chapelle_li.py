@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import NamedTuple
 
 import numpy as np
 from peers import Report, single_blas
@@ -74,28 +75,39 @@ PAPER = {
     "TS": dict(zip(DELAYS, (9_105, 9_199, 9_049, 9_451, 11_550, 21_594, 59_256))),
 }
 
-#: Readings of the set-up: (label, feedback, retire, replacements aligned to the batches,
-#: Thompson sampling's Beta prior). ``periodic`` is the main one (module docstring).
+
+class Reading(NamedTuple):
+    """One reading of the paper's set-up (see the module docstring)."""
+
+    label: str
+    feedback: str = "periodic"  # how feedback arrives: "periodic" or "lagged"
+    retire: str = "random"  # which item retires: "random" or "oldest"
+    aligned: bool = False  # replacements postponed to right after a batch
+    prior: tuple[float, float] = (1.0, 1.0)  # Thompson sampling's Beta prior
+    clock: str = "global"  # t of the Chernoff-UCB: the global step or the item's "age"
+
+    def key(self, policy: str) -> tuple:
+        """What the result of ``policy`` depends on: readings with equal keys share it."""
+        own = self.prior if policy == "thompson" else self.clock
+        return (self.feedback, self.retire, self.aligned, own)
+
+
+#: Readings of the set-up. ``periodic`` is the main one (module docstring).
 READINGS = {
-    "periodic": (
-        "periodic batches, random item retires (main)",
-        "periodic",
-        "random",
-        False,
-        (1.0, 1.0),
-    ),
-    "lagged": ("fixed lag of delta", "lagged", "random", False, (1.0, 1.0)),
-    "aligned": ("replacements right after a batch", "periodic", "random", True, (1.0, 1.0)),
-    "oldest": ("oldest item retires", "periodic", "oldest", False, (1.0, 1.0)),
+    "periodic": Reading("periodic batches, random item retires (main)"),
+    "lagged": Reading("fixed lag of delta", feedback="lagged"),
+    "aligned": Reading("replacements right after a batch", aligned=True),
+    "oldest": Reading("oldest item retires", retire="oldest"),
     # Not the paper's prior (it states Beta(1, 1)): the distribution the items' CTRs are
     # drawn from, to show how much a correctly specified prior moves the small delays.
-    "lagged-b44": (
+    "lagged-b44": Reading(
         "fixed lag of delta and a Beta(4, 4) prior for TS (the paper's is Beta(1, 1))",
-        "lagged",
-        "random",
-        False,
-        (4.0, 4.0),
+        feedback="lagged",
+        prior=(4.0, 4.0),
     ),
+    # The paper does not define the t of its eq. (1); an item's age is the other natural clock.
+    "periodic-age": Reading("periodic, with t of the UCB the item's age", clock="age"),
+    "aligned-age": Reading("aligned, with t of the UCB the item's age", aligned=True, clock="age"),
 }
 
 
@@ -184,16 +196,18 @@ def play(
     backend: str,
 ):
     """One cell of a table: ``policy`` at ``delay`` under ``reading`` (same seeds for all)."""
-    _, feedback, retire, aligned, prior = READINGS[reading]
-    schedule = schedules[retire].aligned(delay) if aligned else schedules[retire]
+    spec = READINGS[reading]
+    schedule = schedules[spec.retire].aligned(delay) if spec.aligned else schedules[spec.retire]
+    kernel = "chernoff_ucb_age" if policy == "chernoff_ucb" and spec.clock == "age" else policy
     return replicate(
-        policy,
+        kernel,
         schedule,
         n_steps=n_steps,
         delay=delay,
-        feedback=feedback,
+        feedback=spec.feedback,
+        # The seed names the policy, not the clock: both clocks see the same draws.
         rng=stream(seed, "chapelle_li", policy, delay),
-        prior=prior,
+        prior=spec.prior,
         backend=backend,
     )
 
@@ -442,48 +456,54 @@ def _main(argv: list[str] | None) -> int:
 def _other_readings(report, args, schedules, main_results, *, n_steps, backend, full) -> None:
     """Second table: TS and Chernoff-UCB under the other readings, same environments."""
     readings = ["periodic", *args.readings]
-    results = {("periodic", p, d): main_results[(p, d)] for (p, d) in main_results}
-    for reading in args.readings:
+    # Results by what they depend on, so a reading that changes only one policy (a TS
+    # prior, the UCB's clock) reuses the other policy's numbers.
+    played = {(READINGS["periodic"].key(p), p, d): res for (p, d), res in main_results.items()}
+    results = {}
+    for reading in readings:
+        spec = READINGS[reading]
         for policy in ("thompson", "chernoff_ucb"):
-            if policy != "thompson" and READINGS[reading][4] != (1.0, 1.0):
-                # A prior is Thompson sampling's: UCB is the reading without it.
-                base = reading.rsplit("-", 1)[0]
-                for delay in args.delays:
-                    results[(reading, policy, delay)] = results[(base, policy, delay)]
-                continue
-            start = time.perf_counter()
+            start, fresh = time.perf_counter(), False
             for delay in args.delays:
-                results[(reading, policy, delay)] = play(
-                    reading,
-                    schedules,
-                    policy,
-                    delay,
-                    n_steps=n_steps,
-                    seed=args.seed,
-                    backend=backend,
-                )
-            sec = time.perf_counter() - start
-            print(f"  {reading:8s} {policy:13s} all delays ({sec:6.1f} s)", flush=True)
+                key = (spec.key(policy), policy, delay)
+                if key not in played:
+                    fresh = True
+                    played[key] = play(
+                        reading,
+                        schedules,
+                        policy,
+                        delay,
+                        n_steps=n_steps,
+                        seed=args.seed,
+                        backend=backend,
+                    )
+                results[(reading, policy, delay)] = played[key]
+            if fresh:
+                sec = time.perf_counter() - start
+                print(f"  {reading:12s} {policy:13s} all delays ({sec:6.1f} s)", flush=True)
     report.text()
     report.text(
         "Other readings of the set-up (same environments and seeds; regret at T, mean ± "
         "standard error"
         + (", and the deviation from the paper" if full else "")
         + "): "
-        + "; ".join(f"{r} = {READINGS[r][0]}" for r in readings)
+        + "; ".join(f"{r} = {READINGS[r].label}" for r in readings)
         + "."
     )
     for policy, paper, name in (("thompson", "TS", "TS"), ("chernoff_ucb", "UCB", "Chernoff-UCB")):
+        # A column only for readings that change this policy's numbers.
+        shown = {READINGS[r].key(policy): r for r in reversed(readings)}
+        columns = [r for r in readings if shown[READINGS[r].key(policy)] == r]
         rows = []
         for delay in args.delays:
             p = PAPER[paper].get(delay)
             row: list[object] = [delay, f"{p:,}" if p else "—"]
-            for reading in readings:
+            for reading in columns:
                 res = results[(reading, policy, delay)]
                 dev = f" ({vs_paper(res.mean, p)})" if full else ""
                 row.append(fmt(res.mean, res.sem) + dev)
             rows.append(row)
-        report.table(["delta", f"paper {paper}", *(f"{name} {r}" for r in readings)], rows)
+        report.table(["delta", f"paper {paper}", *(f"{name} {r}" for r in columns)], rows)
 
 
 def _precise(report, args, main_results, *, n_reps, precise_reps, n_steps, backend, full) -> None:

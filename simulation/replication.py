@@ -69,13 +69,17 @@ RETIRE_MODES = ("random", "oldest")
 
 #: Policies the fast paths implement, with their kernel codes. ``ucb1``,
 #: ``thompson``, ``epsilon_greedy`` and ``uniform`` are adlab's registered
-#: policies; ``chernoff_ucb`` is the UCB of Chapelle & Li (2011), eq. (1).
+#: policies; ``chernoff_ucb`` is the UCB of Chapelle & Li (2011), eq. (1), with its ``t`` the
+#: global step (from 1), and ``chernoff_ucb_age`` the same with ``t`` the age of the item
+#: (steps since it arrived, from 1; the global step for the items present at step 0). The
+#: paper does not define ``t``; with no replacements the two are the same policy.
 KERNEL_POLICIES: dict[str, int] = {
     "uniform": 0,
     "thompson": 1,
     "ucb1": 2,
     "chernoff_ucb": 3,
     "epsilon_greedy": 4,
+    "chernoff_ucb_age": 5,
 }
 
 

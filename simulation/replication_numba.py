@@ -30,7 +30,7 @@ __all__ = ["beta_draws", "play", "thompson_picks"]
 _U = np.uint64
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
-UNIFORM, THOMPSON, UCB1, CHERNOFF_UCB, EPSILON_GREEDY = 0, 1, 2, 3, 4
+UNIFORM, THOMPSON, UCB1, CHERNOFF_UCB, EPSILON_GREEDY, CHERNOFF_UCB_AGE = 0, 1, 2, 3, 4, 5
 
 
 @njit(inline="always")
@@ -497,6 +497,8 @@ def _play_rep(
     ring_click = np.zeros(delay if lagged else 1)
     ring_gen = np.zeros(delay if lagged else 1, dtype=np.int64)
     slot_gen = np.zeros(k, dtype=np.int64)
+    born = np.zeros(k, dtype=np.int64)  # step at which each slot's item arrived
+    chernoff = policy in (CHERNOFF_UCB, CHERNOFF_UCB_AGE)
     n_tied = 0
     e = ev_offset[r]
     e_end = ev_offset[r + 1]
@@ -520,6 +522,7 @@ def _play_rep(
             mean[j] = 0.0
             _setup(prior_a, prior_b, cheng, j)
             slot_gen[j] += 1
+            born[j] = t
             best = ctr.max()
             dirty = True
             e += 1
@@ -532,7 +535,8 @@ def _play_rep(
             u, s = _uniform(s)
             a = min(int(u * k), k - 1)
         else:
-            if dirty or (policy == CHERNOFF_UCB and t >= hold_until):
+            # The item-age clock moves every arm's index differently: recompute every step.
+            if dirty or (policy == CHERNOFF_UCB and t >= hold_until) or policy == CHERNOFF_UCB_AGE:
                 n_tied = 0
                 untried = False
                 for i in range(k):
@@ -550,7 +554,10 @@ def _play_rep(
                         scale = 0.0
                     top = -1e300
                     for i in range(k):
-                        if policy == CHERNOFF_UCB:
+                        if policy == CHERNOFF_UCB_AGE:
+                            # t of eq. (1) read as the item's age, counted from 1.
+                            scale = 0.5 * math.log(t - born[i] + 1.0)
+                        if chernoff:
                             index = mean[i] + math.sqrt(scale) * bonus[i] + scale * extra[i]
                         else:
                             index = mean[i] + scale * bonus[i]
@@ -612,7 +619,7 @@ def _play_rep(
                     mean[i] = succ[i] / pulls[i]
                     if policy == THOMPSON:
                         _setup(prior_a + succ[i], prior_b + pulls[i] - succ[i], cheng, i)
-                    if policy == CHERNOFF_UCB:
+                    if chernoff:
                         bonus[i] = math.sqrt(2.0 * mean[i] / pulls[i])
                         extra[i] = 2.0 / pulls[i]
                     elif policy == UCB1:

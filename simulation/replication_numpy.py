@@ -53,6 +53,7 @@ def play_numpy(
     ring_click = np.zeros((n, width))
     ring_gen = np.zeros((n, width), dtype=np.int64)
     slot_gen = np.zeros((n, k), dtype=np.int64)
+    born = np.zeros((n, k))  # step at which each slot's item arrived
     # Events of all repetitions sorted by step, with the repetition of each.
     ev_rep = np.repeat(rows, np.diff(schedule.event_offset))
     order = np.argsort(schedule.event_step, kind="stable")
@@ -68,6 +69,7 @@ def play_numpy(
                 ctr[rr, j] = ev_ctr[i]
                 succ[rr, j] = pulls[rr, j] = p_succ[rr, j] = p_pulls[rr, j] = 0.0
                 slot_gen[rr, j] += 1
+                born[rr, j] = t
         if policy == "thompson":
             arms = rng.beta(prior[0] + succ, prior[1] + pulls - succ).argmax(axis=1)
         elif policy == "uniform":
@@ -84,8 +86,9 @@ def play_numpy(
             if policy == "ucb1":
                 total = pulls.sum(axis=1, keepdims=True)
                 index = mean + param * np.sqrt(2.0 * np.log(np.maximum(total, 1.0)) / safe)
-            else:  # chernoff_ucb
-                log_inv_delta = 0.5 * np.log(t + 1.0)
+            else:  # chernoff_ucb: t of eq. (1) is the global step or the item's age
+                clock = t + 1.0 if policy == "chernoff_ucb" else t - born + 1.0
+                log_inv_delta = 0.5 * np.log(clock)
                 index = (
                     mean + np.sqrt(2.0 * mean * log_inv_delta / safe) + 2.0 * log_inv_delta / safe
                 )

@@ -62,6 +62,7 @@ def run(*args: str, timeout: int = 180) -> str:
                 "Other readings",
                 "TS lagged",
                 "TS lagged-b44",
+                "Chernoff-UCB aligned-age",
                 "Precise TS",
                 "adlab TS (5 reps)",
             ],

@@ -4,6 +4,8 @@ Statistical assertions use a seeded fixture and bounds of 4-5 standard errors (a
 rate well below 1e-4 per assertion); exact assertions are on deterministic bookkeeping.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -382,10 +384,11 @@ def test_pruned_thompson_draw_has_the_exact_argmax_law(aa, bb, seed):
     assert stats.chisquare(observed[keep], expected[keep] * n / expected[keep].sum()).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("policy", ["chernoff_ucb", "chernoff_ucb_age"])
 @pytest.mark.parametrize(
     ("delay", "feedback"), [(1, "periodic"), (100, "periodic"), (100, "lagged")]
 )
-def test_chernoff_ucb_backends_agree(delay, feedback, seed):
+def test_chernoff_ucb_backends_agree(policy, delay, feedback, seed):
     # The numba kernel skips index recomputations while no other arm can catch up (exact), the
     # numpy backend recomputes every step: same environments, 4 standard errors.
     if not has_numba():
@@ -395,12 +398,72 @@ def test_chernoff_ucb_backends_agree(delay, feedback, seed):
     s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)
     out = [
         replicate(
-            "chernoff_ucb", s, n_steps=n_steps, delay=delay, feedback=feedback, rng=rng, backend=b
+            policy, s, n_steps=n_steps, delay=delay, feedback=feedback, rng=rng, backend=b
         ).regret
         for b in ("numba", "numpy")
     ]
     diff = out[0] - out[1]
     assert abs(diff.mean()) < 4 * diff.std(ddof=1) / np.sqrt(n_reps)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chernoff_ucb_clocks_are_one_policy_without_replacements(backend, rng):
+    # With no replacements every item's age is the global step: same decisions, same draws.
+    s = stationary_schedule(rng.beta(4, 4, size=(8, 6)))
+    out = [
+        replicate(p, s, n_steps=3000, delay=5, rng=np.random.default_rng(1), backend=backend)
+        for p in ("chernoff_ucb", "chernoff_ucb_age")
+    ]
+    assert np.array_equal(out[0].regret, out[1].regret)
+
+
+def chernoff_pulls_of_a_dud(n_steps: int, arrive: int, clock: str) -> float:
+    """Pulls of a click-less item under Chapelle & Li's eq. (1), against a sure click.
+
+    Two slots: slot 0 always clicks; slot 1 never does, and gets a new never-clicking item at
+    step ``arrive``. Clicks are certain, so the play is deterministic once both slots have
+    been tried (the first two steps try them in either order); the regret is the number of
+    pulls of slot 1.
+    """
+    wins, pulls, born = [0.0, 0.0], [0.0, 0.0], [0, 0]
+    duds = 0.0
+    for t in range(n_steps):
+        if t == arrive:
+            wins[1], pulls[1], born[1] = 0.0, 0.0, t
+        if 0.0 in pulls:
+            arm = pulls.index(0.0)
+        else:
+            index = []
+            for i in (0, 1):
+                age = t - born[i] + 1.0 if clock == "age" else t + 1.0
+                scale = 0.5 * math.log(age)
+                mean = wins[i] / pulls[i]
+                bonus = math.sqrt(2.0 * mean / pulls[i])
+                index.append(mean + math.sqrt(scale) * bonus + scale * (2.0 / pulls[i]))
+            arm = int(index[1] > index[0])
+        duds += arm
+        wins[arm] += 1.0 - arm
+        pulls[arm] += 1.0
+    return duds
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chernoff_ucb_age_clock_starts_at_the_items_arrival(backend):
+    n_steps, arrive = 20_000, 15_000
+    s = BernoulliSchedule(
+        ctr=np.array([[1.0, 0.0]]),
+        event_offset=np.array([0, 1]),
+        event_step=np.array([arrive]),
+        event_arm=np.array([1]),
+        event_ctr=np.array([0.0]),
+    )
+    run = {"n_steps": n_steps, "rng": np.random.default_rng(0), "backend": backend}
+    age = replicate("chernoff_ucb_age", s, **run).regret[0]
+    glob = replicate("chernoff_ucb", s, **run).regret[0]
+    assert age == chernoff_pulls_of_a_dud(n_steps, arrive, "age")
+    assert glob == chernoff_pulls_of_a_dud(n_steps, arrive, "global")
+    # A young item's bound is tighter: it is tried less than under the global clock.
+    assert age < glob
 
 
 def independent_chapelle_li_ts(n_reps: int, n_steps: int, delay: int, seed: int) -> np.ndarray:

@@ -631,7 +631,7 @@ def _run_level(
         policies.append(pol)
         policy_rngs.append(stream(seed, "replication", s, "policy", level_name, spec))
     n_pol = len(policies)
-    # In the plain case, context-free policies and LinUCB play whole chunks in compiled code.
+    # In the plain case, context-free and linear policies play whole chunks in compiled code.
     routes = [None if writer is not None else compiled_route(pol, config) for pol in policies]
     n_met = len(SERIES_METRICS)
     totals = np.zeros((n_pol, n_met))

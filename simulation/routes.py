@@ -7,10 +7,10 @@ in compiled code instead of one ``select`` and ``update`` a batch:
 
 - ``uniform``, ``epsilon_greedy``, ``ucb1`` and ``thompson`` by
   :func:`simulation.policies.counting_kernels.play_counting`;
-- ``lin_ucb`` by :mod:`simulation.policies.linear_play`, with the same compiled
-  kernels as the policy's own methods.
+- ``lin_ucb`` and ``lin_ts`` by :mod:`simulation.policies.linear_play`, with the
+  same compiled kernels as the policies' own methods.
 
-Each draws the same uniforms in the same order and applies the same arithmetic
+Each draws the same numbers in the same order and applies the same arithmetic
 as the policies' ``select`` and ``update``, so the engine's results do not
 depend on the route (tests hold the two to the same allocations).
 """
@@ -30,7 +30,7 @@ from simulation.policies.context_free import (
     Uniform,
     counting_kernels,
 )
-from simulation.policies.linear import LinUCB
+from simulation.policies.linear import LinTS, LinUCB
 
 __all__ = ["CountingRoute", "LinearRoute", "compiled_route"]
 
@@ -51,9 +51,11 @@ def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | 
     if config.objective != "ctr" or config.budget is not None or config.conversion_delay != 0:
         return None
     kind = type(policy)
-    if kind is LinUCB:
-        has_loop = hasattr(policy._backend, "play_ucb")
-        return LinearRoute(float(policy.alpha)) if has_loop else None
+    if kind is LinUCB or kind is LinTS:
+        if not hasattr(policy._backend, "play_linear"):
+            return None
+        noisy = kind is LinTS
+        return LinearRoute(float(policy.v if noisy else policy.alpha), noisy)
     kernels = counting_kernels()
     if kernels is None:
         return None
@@ -138,15 +140,18 @@ class CountingRoute:
 
 @dataclass(frozen=True, slots=True)
 class LinearRoute:
-    """How to play a LinUCB policy's chunks in compiled code.
+    """How to play a LinUCB or LinTS policy's chunks in compiled code.
 
     Attributes
     ----------
-    alpha : float
-        The policy's confidence width.
+    scale : float
+        LinUCB's confidence width ``alpha`` or LinTS's posterior scale ``v``.
+    noisy : bool
+        True for LinTS: one standard normal per arm and row scales each width.
     """
 
-    alpha: float
+    scale: float
+    noisy: bool = False
 
     def play(
         self,
@@ -163,14 +168,15 @@ class LinearRoute:
         Parameters
         ----------
         policy : Policy
-            The LinUCB policy this route was made for.
+            The LinUCB or LinTS policy this route was made for.
         offsets : ndarray of shape (n_batches + 1,), int64
         keys : ndarray of shape (n_rows,), int64
             Row of the truth table of each impression.
         ctr : ndarray of shape (n_truth_rows * n_arms,)
         click_uniforms : ndarray of shape (n_rows,)
         rng : numpy.random.Generator
-            The policy's generator: one uniform per row, as ``select`` draws them.
+            The policy's generator, drawn as ``select`` draws it: per batch, LinTS's
+            standard normals of shape (n_arms, n), then one uniform per row.
         contexts : tuple of ndarray
             ``(table, rows)``: impression ``i``'s context is ``table[rows[i]]``,
             table of shape (n_table, n_features).
@@ -182,15 +188,26 @@ class LinearRoute:
         table, rows = contexts
         n_rows = int(offsets[-1])
         shown = np.empty(n_rows, dtype=np.int64)
-        policy._backend.play_ucb(
+        if self.noisy:
+            # select draws the normals and the uniforms of a batch in turn, so the chunk's
+            # are drawn batch by batch (a few microseconds each) to keep that order.
+            noise = np.empty((policy.n_arms_, n_rows))
+            uniforms = np.empty(n_rows)
+            for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+                noise[:, lo:hi] = rng.standard_normal((policy.n_arms_, hi - lo))
+                uniforms[lo:hi] = rng.random(hi - lo)
+        else:
+            noise, uniforms = np.empty((0, 0)), rng.random(n_rows)
+        policy._backend.play_linear(
             np.ascontiguousarray(table, dtype=np.float64),
             np.ascontiguousarray(rows, dtype=np.int64),
             np.ascontiguousarray(offsets, dtype=np.int64),
             np.ascontiguousarray(keys, dtype=np.int64),
             ctr,
             np.ascontiguousarray(click_uniforms),
-            rng.random(n_rows),
-            self.alpha,
+            uniforms,
+            noise,
+            self.scale,
             policy.A_,
             policy.b_,
             policy.A_inv_,

@@ -324,9 +324,9 @@ def _build_kernels(backend: str) -> SimpleNamespace:
     from simulation.policies import linear_play
 
     try:
-        numba_kernels.play_ucb = linear_play.build(numba_kernels, numba.njit(cache=True))
+        numba_kernels.play_linear = linear_play.build(numba_kernels, numba.njit(cache=True))
     except RuntimeError:
-        numba_kernels.play_ucb = linear_play.build(numba_kernels, numba.njit)
+        numba_kernels.play_linear = linear_play.build(numba_kernels, numba.njit)
     _warm_up(numba_kernels)
     return numba_kernels
 
@@ -356,11 +356,12 @@ def _warm_up(kernels: SimpleNamespace) -> None:
     for frozen in (False, True):
         table, ctr = np.ones((1, d)), np.full(k, 0.5)
         table.flags.writeable = ctr.flags.writeable = not frozen
-        packed = _pack_numpy(A).astype(np.float32)
-        kernels.play_ucb(
-            table, rows, offsets, rows, ctr, np.zeros(1), np.zeros(1), 1.0, A.copy(), b.copy(),
-            A.copy(), b.copy(), packed, np.zeros(1, dtype=np.int64),
-        )  # fmt: skip
+        for noise in (none, np.zeros((k, 1))):  # LinUCB, LinTS
+            packed = _pack_numpy(A).astype(np.float32)
+            kernels.play_linear(
+                table, rows, offsets, rows, ctr, np.zeros(1), np.zeros(1), noise, 1.0, A.copy(),
+                b.copy(), A.copy(), b.copy(), packed, np.zeros(1, dtype=np.int64),
+            )  # fmt: skip
 
 
 @dataclass(kw_only=True, eq=False)

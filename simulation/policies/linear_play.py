@@ -1,13 +1,15 @@
-"""LinUCB over consecutive batches in one compiled call (the engine's plain case).
+"""LinUCB and LinTS over consecutive batches in one compiled call (the engine's plain case).
 
-For each batch the loop does what :meth:`LinUCB.select` then
-:meth:`LinUCB.update` do with the compiled kernels of
+For each batch the loop does what ``select`` then ``update`` of
+:class:`~simulation.policies.linear.LinUCB` or
+:class:`~simulation.policies.linear.LinTS` do with the compiled kernels of
 :mod:`simulation.policies.linear`: gather the batch's contexts, score and pick
-(ties broken by one uniform per row from the policy's generator, which the
-caller draws for the whole chunk: ``select`` draws exactly one per row), learn
-the click of the shown arm, add the batch to the touched arms and re-invert
-them. What it saves is the Python around those kernels: about 60 us a batch,
-which in the app's default experiment is 2,700 batches.
+(LinTS with one standard normal per arm and row; ties broken by one uniform per
+row), learn the click of the shown arm, add the batch to the touched arms and
+re-invert them. The caller draws the chunk's normals and uniforms from the
+policy's generator in the order ``select`` would. What the loop saves is the
+Python around those kernels: about 60 us a batch, which in the app's default
+experiment is 2,700 batches.
 
 :func:`build` compiles the loop against the compiled kernels it is given (numba
 resolves them as this module's globals, so the result is cached on disk like
@@ -29,7 +31,7 @@ REFRESH = None
 
 
 def build(kernels: SimpleNamespace, njit):
-    """Compile :func:`_play_ucb_loop` against ``kernels`` (the numba ones).
+    """Compile :func:`_play_linear_loop` against ``kernels`` (the numba ones).
 
     Parameters
     ----------
@@ -40,16 +42,16 @@ def build(kernels: SimpleNamespace, njit):
 
     Returns
     -------
-    play_ucb : numba dispatcher
+    play_linear : numba dispatcher
     """
     global SCORE, ACCUMULATE, REFRESH
     SCORE, ACCUMULATE, REFRESH = kernels.score, kernels.accumulate, kernels.refresh
-    return njit(_play_ucb_loop)
+    return njit(_play_linear_loop)
 
 
-def _play_ucb_loop(
-    ctx_table, ctx_rows, offsets, keys, ctr, click_u, policy_u, alpha, A, b, A_inv, theta,
-    packed, shown,
+def _play_linear_loop(
+    ctx_table, ctx_rows, offsets, keys, ctr, click_u, policy_u, noise, scale, A, b, A_inv,
+    theta, packed, shown,
 ):  # fmt: skip  # pragma: no cover - compiled; tested against select/update
     """Play the batches ``offsets[j]:offsets[j + 1]`` of a chunk.
 
@@ -64,7 +66,10 @@ def _play_ucb_loop(
         Expected click probabilities, raveled.
     click_u, policy_u : ndarray of shape (n_rows,)
         The response's click uniforms and the policy generator's uniforms.
-    alpha : float
+    noise : ndarray of shape (n_arms, n_rows) or (0, 0)
+        LinTS's standard normals, column ``i`` for impression ``i``; (0, 0) for LinUCB.
+    scale : float
+        LinUCB's ``alpha`` or LinTS's ``v``.
     A, b, A_inv, theta, packed : ndarray
         The policy's state (see :class:`simulation.policies.linear._Linear`), updated in place.
     shown : ndarray of shape (n_rows,), int64
@@ -89,7 +94,8 @@ def _play_ucb_loop(
             for f in range(d):
                 x[i, f] = ctx_table[row, f]
         arms = a_buf[:n]
-        SCORE(x, packed, theta, alpha, none, policy_u[lo:hi], arms, none, none)
+        # A (0, 0) noise slices to (0, 0): the kernel then scores without noise.
+        SCORE(x, packed, theta, scale, noise[:, lo:hi], policy_u[lo:hi], arms, none, none)
         rewards = r_buf[:n]
         for i in range(n):
             a = arms[i]

@@ -1,4 +1,4 @@
-"""LinUCB's compiled whole-chunk loop against its select and update."""
+"""LinUCB's and LinTS's compiled whole-chunk loop against their select and update."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from simulation.routes import LinearRoute, compiled_route
 from simulation.scenario import build_scenario
 
 pytestmark = pytest.mark.skipif(
-    not hasattr(_kernels(), "play_ucb"), reason="numba (compiled kernels) not installed"
+    not hasattr(_kernels(), "play_linear"), reason="numba (compiled kernels) not installed"
 )
 PLAIN = ExperimentConfig(n_impressions=20_000, batch_size=500)
 
 
+@pytest.mark.parametrize("name", ["lin_ucb", "lin_ts"])
 @pytest.mark.parametrize("frozen", [False, True])
-def test_play_is_select_then_update_batch_by_batch(frozen):
+def test_play_is_select_then_update_batch_by_batch(frozen, name):
     k, d, n_batches, batch = 5, 8, 30, 400
     rng = np.random.default_rng(5)
     table = (rng.random((300, d)) < 0.3).astype(float)
@@ -30,14 +31,14 @@ def test_play_is_select_then_update_batch_by_batch(frozen):
     click_u = rng.random(n_batches * batch)
     offsets = np.arange(n_batches + 1, dtype=np.int64) * batch
 
-    fast = POLICIES["lin_ucb"]().reset(k, d)
+    fast = POLICIES[name]().reset(k, d)
     route = compiled_route(fast, PLAIN)
     assert route is not None
     shown = route.play(
         fast, offsets, rows, ctr.ravel(), click_u, np.random.default_rng(9), contexts=(table, rows)
     )
 
-    slow = POLICIES["lin_ucb"]().reset(k, d)
+    slow = POLICIES[name]().reset(k, d)
     policy_rng = np.random.default_rng(9)
     expected = np.empty_like(shown)
     for j in range(n_batches):
@@ -52,18 +53,20 @@ def test_play_is_select_then_update_batch_by_batch(frozen):
         np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
 
 
-def test_no_route_outside_the_plain_case_or_for_other_policies():
-    policy = POLICIES["lin_ucb"]().reset(5, 4)
+@pytest.mark.parametrize("name", ["lin_ucb", "lin_ts"])
+def test_no_route_outside_the_plain_case(name):
+    policy = POLICIES[name]().reset(5, 4)
+    assert compiled_route(policy, PLAIN) is not None
     for change in ({"objective": "roas"}, {"budget": 50.0}, {"conversion_delay": 2_000}):
         assert compiled_route(policy, PLAIN.replace(**change)) is None
-    assert compiled_route(POLICIES["lin_ts"]().reset(5, 4), PLAIN) is None
 
 
+@pytest.mark.parametrize("name", ["lin_ucb", "lin_ts"])
 @pytest.mark.parametrize("n_users", [2_000, 40_000])  # audience tables kept, or per chunk
-def test_engine_results_do_not_depend_on_the_route(n_users, monkeypatch):
+def test_engine_results_do_not_depend_on_the_route(n_users, name, monkeypatch):
     config = ExperimentConfig(
         n_users=n_users, n_impressions=12_000, batch_size=500, n_seeds=1,
-        policies=("lin_ucb", "segment:ucb1"),
+        policies=(name, "segment:ucb1"),
     )  # fmt: skip
     if n_users > 2_000:
         monkeypatch.setattr(engine, "_TABLE_CELLS", 1)  # forces per-chunk contexts and truth
@@ -82,7 +85,7 @@ def test_engine_results_do_not_depend_on_the_route(n_users, monkeypatch):
     monkeypatch.setattr(
         engine,
         "compiled_route",
-        lambda policy, config: None if policy.name == "lin_ucb" else original(policy, config),
+        lambda policy, config: None if policy.name == name else original(policy, config),
     )
     slow = engine.run_experiment(config, scenario=scenario, n_jobs=1)
     np.testing.assert_array_equal(fast.allocation, slow.allocation)

@@ -65,7 +65,7 @@ import numpy as np
 from peers import Report, single_blas
 from scipy import stats
 
-from simulation.replication import (
+from simulation.replication.chapelle_li import (
     BernoulliSchedule,
     chapelle_li_schedule,
     has_numba,

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulation.config import ExperimentConfig  # noqa: E402
-from simulation.engine import run_experiment  # noqa: E402
+from simulation.engine.core import run_experiment  # noqa: E402
 from simulation.policies import POLICIES  # noqa: E402
 from simulation.population import generate_population, segment_population  # noqa: E402
 from simulation.rng import stream  # noqa: E402
@@ -91,7 +91,7 @@ def _peak_rss_child(impressions: int, batch: int) -> tuple[float, float]:
         "import resource, time, json, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from simulation.config import ExperimentConfig\n"
-        "from simulation.engine import run_experiment\n"
+        "from simulation.engine.core import run_experiment\n"
         "cfg = ExperimentConfig(levels=('segment',), policies=('thompson',), n_seeds=1,"
         f" n_impressions={impressions}, batch_size={batch})\n"
         "t = time.perf_counter(); run_experiment(cfg, n_jobs=1); dt = time.perf_counter() - t\n"

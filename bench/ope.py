@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/peers.py
 
 from peers import best_of
 
-from simulation.obd import estimate_logging_policy, load_obd, obd_dir
-from simulation.ope import ESTIMATORS
-from simulation.reward_model import fit_reward_model
+from simulation.ope.estimators import ESTIMATORS
+from simulation.ope.obd import estimate_logging_policy, load_obd, obd_dir
+from simulation.ope.reward_model import fit_reward_model
 
 
 def accuracy(campaigns, n_bootstrap: int, seed: int, data_dir: Path) -> None:

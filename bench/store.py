@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/peers.py
 
 from peers import best_of
 
-from simulation.store import RunStore
+from simulation.store.run_store import RunStore
 
 
 def make_timeseries(n_rows: int) -> pd.DataFrame:

@@ -28,7 +28,7 @@ import numpy as np
 from peers import Report, mean_sd, optional, rate, single_blas
 
 from simulation.policies import POLICIES
-from simulation.replication import has_numba, replicate, stationary_schedule
+from simulation.replication.chapelle_li import has_numba, replicate, stationary_schedule
 from simulation.rng import stream
 
 HYPER = {

@@ -5,7 +5,7 @@ experiment engine, a run store and off-policy evaluation.
 """
 
 from simulation.config import PRESETS, ExperimentConfig, load_config
-from simulation.engine import ExperimentResult, run_experiment
+from simulation.engine.core import ExperimentResult, run_experiment
 from simulation.policies import POLICIES, make_policy
 from simulation.scenario import Scenario, build_scenario
 

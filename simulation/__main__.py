@@ -10,13 +10,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-from simulation.cli_common import ArgumentParser, UsageError
+from simulation.cli.common import ArgumentParser, UsageError
 
 #: Modules that each add one sub-command.
 COMMAND_MODULES: tuple[str, ...] = (
-    "simulation.cli_run",
-    "simulation.cli_runs",
-    "simulation.cli_ope",
+    "simulation.cli.run",
+    "simulation.cli.runs",
+    "simulation.cli.ope",
 )
 
 

@@ -90,7 +90,7 @@ def summarize(
     ----------
     summary : DataFrame
         One row per (level, policy, seed), as from
-        :meth:`simulation.engine.ExperimentResult.summary_frame`.
+        :meth:`simulation.engine.core.ExperimentResult.summary_frame`.
     metrics : tuple of str
         Columns to aggregate (missing ones are skipped).
     by : tuple of str

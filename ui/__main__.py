@@ -35,7 +35,7 @@ def preload() -> float:
         import altair  # noqa: F401
         import pandas  # noqa: F401
 
-        from simulation.engine import run_experiment
+        from simulation.engine.core import run_experiment
         from ui import cache, charts, forms, runner, state, tables, uploads  # noqa: F401
 
         # The same cached calls the Audience and Experiment pages make with their

@@ -26,11 +26,11 @@ from creative.render import render
 from creative.templates import TemplateSet
 from creative.vocabulary import PLACEMENTS
 from simulation.config import ExperimentConfig
-from simulation.engine import ExperimentResult, run_experiment
+from simulation.engine.core import ExperimentResult, run_experiment
 from simulation.population import Population, Segmentation
 from simulation.rng import stream
 from simulation.scenario import Scenario, audience_of, build_scenario
-from simulation.store import RunStore, StoredRun
+from simulation.store.run_store import RunStore, StoredRun
 from ui.forms import DEFAULT_CONFIG, WorldSettings, world_config
 from ui.uploads import parse_templates_upload
 
@@ -247,7 +247,7 @@ def clear_all() -> None:
 @st.cache_resource(max_entries=4, show_spinner="Reading the log…")
 def saved_log(root: str, run_id: str, level: str, logging_policy: str | None):
     """The rows of a saved run's impression log for one level (and logging policy)."""
-    from simulation.logs import read_log
+    from simulation.ope.logs import read_log
 
     run = stored_run(root, run_id)
     if run.log_path is None:
@@ -267,11 +267,11 @@ def ope_report(
 ):
     """Off-policy estimates of ``policy`` on a log (``source`` names the log; ``_log`` is it).
 
-    Reuses :func:`simulation.cli_ope.evaluate_policy`, the command line's evaluation.
+    Reuses :func:`simulation.ope.evaluate.evaluate_policy`, the command line's evaluation.
     """
     import numpy as np
 
-    from simulation.cli_ope import evaluate_policy
+    from simulation.ope.evaluate import evaluate_policy
     from simulation.policies import make_policy
 
     del source  # the cache key of ``_log``

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.config import ExperimentConfig
-from simulation.engine import ExperimentResult, run_experiment
+from simulation.engine.core import ExperimentResult, run_experiment
 from ui import cache
 
 __all__ = ["run_and_save", "run_label", "tables_of", "throttled"]

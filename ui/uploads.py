@@ -120,14 +120,14 @@ def parse_log_upload(name: str, data: bytes):
 
     Returns
     -------
-    log : simulation.logs.LoggedFeedback
+    log : simulation.ope.logs.LoggedFeedback
 
     Raises
     ------
     UploadError
         Naming the bad column and row where the reader does.
     """
-    from simulation.cli_ope import load_any_log
+    from simulation.ope.evaluate import load_any_log
 
     suffix = _check(name, data, (".csv", ".parquet"))
     return _with_file(name, data, suffix, "log", lambda p: load_any_log(p, "auto"))

@@ -95,7 +95,7 @@ def test_subprocess_exit_code_and_single_line():
 
 
 def test_every_run_is_saved_in_the_store(tmp_path, capsys):
-    from simulation.store import RunStore
+    from simulation.store.run_store import RunStore
 
     store_dir = tmp_path / "store"
     assert (

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import simulation.__main__ as cli
-from simulation.store import RunStore
+from simulation.store.run_store import RunStore
 
 REPO = Path(__file__).resolve().parents[2]
 REGISTERED = cli.COMMAND_MODULES  # as shipped, before the fixture below narrows it
@@ -23,7 +23,7 @@ def all_commands_importable() -> bool:
 def runs_command_only(monkeypatch, tmp_path):
     # Test the `runs` command on its own, whatever other commands are registered (or still
     # being written); and never fall back to ~/.adlab.
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("simulation.cli_runs",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("simulation.cli.runs",))
     monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "env-home"))
 
 
@@ -141,7 +141,7 @@ def test_runs_command_in_a_subprocess(store):
     else:  # another command is still being written: load ours alone, as above
         entry = [
             "-c",
-            "import sys, simulation.__main__ as m; m.COMMAND_MODULES = ('simulation.cli_runs',); "
+            "import sys, simulation.__main__ as m; m.COMMAND_MODULES = ('simulation.cli.runs',); "
             "sys.exit(m.main(sys.argv[1:]))",
         ]
     # One call (imports cost ~2 s): the error path, since the exit status is what crosses the
@@ -155,4 +155,4 @@ def test_runs_command_in_a_subprocess(store):
 
 
 def test_runs_is_registered():
-    assert "simulation.cli_runs" in REGISTERED
+    assert "simulation.cli.runs" in REGISTERED

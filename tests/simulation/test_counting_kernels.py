@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from simulation.config import ExperimentConfig
-from simulation.engine import run_experiment
+from simulation.engine.core import run_experiment
+from simulation.engine.routes import CountingRoute, compiled_route
 from simulation.policies import POLICIES, prob_best
 from simulation.policies import context_free as cf
-from simulation.routes import CountingRoute, compiled_route
 from simulation.scenario import build_scenario
 
 kernels = cf.counting_kernels()
@@ -124,7 +124,7 @@ def test_engine_results_do_not_depend_on_the_route(monkeypatch):
     fast = run_experiment(config, scenario=scenario, n_jobs=1)
     assert sorted(set(calls)) == sorted(kernels.POLICY_CODES.values())  # the route was taken
     monkeypatch.setattr(cf, "counting_kernels", lambda: None)
-    monkeypatch.setattr("simulation.routes.counting_kernels", lambda: None)
+    monkeypatch.setattr("simulation.engine.routes.counting_kernels", lambda: None)
     slow = run_experiment(config, scenario=scenario, n_jobs=1)
     np.testing.assert_array_equal(fast.allocation, slow.allocation)
     np.testing.assert_allclose(fast.series, slow.series, rtol=1e-12)
@@ -134,8 +134,8 @@ def test_engine_results_do_not_depend_on_the_route(monkeypatch):
 @pytest.mark.parametrize("pricing", ["cpm", "cpc"])
 def test_fused_totals_match_gathered_totals(pricing):
     """The engine's fused tally = explicit gathers + ResponseModel.outcomes + batch_totals."""
-    from simulation import engine
-    from simulation.tally import fused_totals
+    from simulation.engine import core as engine
+    from simulation.engine.tally import fused_totals
 
     config = ExperimentConfig(n_users=2_000, pricing=pricing, objective="roas")
     scenario = build_scenario(config)
@@ -163,8 +163,8 @@ def test_fused_totals_match_gathered_totals(pricing):
 
 def test_fused_totals_skip_rows_a_budget_left_unserved():
     """Rows with arm -1 add nothing: the same totals as the served rows alone."""
-    from simulation import engine
-    from simulation.tally import fused_totals
+    from simulation.engine import core as engine
+    from simulation.engine.tally import fused_totals
 
     config = ExperimentConfig(n_users=2_000)
     scenario = build_scenario(config)

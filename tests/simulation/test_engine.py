@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import engine
 from simulation.config import ExperimentConfig
-from simulation.engine import SERIES_METRICS, run_experiment
+from simulation.engine import core as engine
+from simulation.engine.core import SERIES_METRICS, run_experiment
 from simulation.scenario import build_scenario
 
 SMALL = ExperimentConfig(

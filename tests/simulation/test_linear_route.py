@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation import engine
 from simulation.config import ExperimentConfig
+from simulation.engine import core as engine
+from simulation.engine.routes import LinearRoute, compiled_route
 from simulation.policies import POLICIES
 from simulation.policies.linear import _kernels
-from simulation.routes import LinearRoute, compiled_route
 from simulation.scenario import build_scenario
 
 pytestmark = pytest.mark.skipif(

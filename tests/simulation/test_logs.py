@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from simulation.logs import BanditLogWriter, LoggedFeedback, import_log, is_adlab_log, read_log
+from simulation.ope.logs import BanditLogWriter, LoggedFeedback, import_log, is_adlab_log, read_log
 
 REPO = Path(__file__).resolve().parents[2]
 D, K = 3, 4
@@ -99,7 +99,7 @@ def test_killed_writer_leaves_no_log(tmp_path):
     script = textwrap.dedent(
         f"""
         import os, signal, numpy as np
-        from simulation.logs import BanditLogWriter
+        from simulation.ope.logs import BanditLogWriter
         w = BanditLogWriter({str(path)!r}, n_features=1, n_arms=2, row_group_size=10)
         for i in range(5):
             n = 10
@@ -295,10 +295,10 @@ def test_import_log_bad_files(tmp_path):
 def test_docstring_examples_run():
     import doctest
 
-    import simulation.logs
-    import simulation.ope
-    import simulation.reward_model
+    import simulation.ope.estimators
+    import simulation.ope.logs
+    import simulation.ope.reward_model
 
-    for module in (simulation.logs, simulation.ope, simulation.reward_model):
+    for module in (simulation.ope.logs, simulation.ope.estimators, simulation.ope.reward_model):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -5,14 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.obd import (
+from simulation.ope.obd import (
     context_free_action_dist,
     estimate_logging_policy,
     load_obd,
     obd_dir,
     read_obd,
 )
-from simulation.reward_model import fit_reward_model
+from simulation.ope.reward_model import fit_reward_model
 
 # The shared sample lives beside the repository, found from this file, never the cwd.
 OBD = Path(
@@ -150,7 +150,7 @@ def test_bts_log_estimates_random_value():
 
 
 def test_mismatched_logs_rejected():
-    from simulation.logs import LoggedFeedback
+    from simulation.ope.logs import LoggedFeedback
 
     def log(n_arms, positions, n=2):
         return LoggedFeedback(

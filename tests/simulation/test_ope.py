@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from simulation.ope import DR, ESTIMATORS, IPS, SNIPS, SwitchDR, bootstrap_sums
+from simulation.ope.estimators import DR, ESTIMATORS, IPS, SNIPS, SwitchDR, bootstrap_sums
 
 # Statistical tests take their generator from this fixture. ADLAB_TEST_SEEDS="0-49"
 # sweeps fifty seeds (one test per seed) to check that tolerances are not tuned to
@@ -195,7 +195,7 @@ def test_interval_same_seed_same_result_and_chunking(monkeypatch):
     one = est.interval(**BASE, n_bootstrap=500, rng=np.random.default_rng(3))
     two = est.interval(**BASE, n_bootstrap=500, rng=np.random.default_rng(3))
     assert one == two
-    import simulation.ope as ope
+    import simulation.ope.estimators as ope
 
     monkeypatch.setattr(ope, "_BOOTSTRAP_CHUNK_ELEMENTS", 50)  # many small chunks
     chunked = est.interval(**BASE, n_bootstrap=500, rng=np.random.default_rng(3))
@@ -372,7 +372,7 @@ def test_bad_interval_arguments(kwargs, exc, match):
 
 def test_huge_finite_values_are_not_mistaken_for_infinity():
     # The fast finiteness check sums rows; 1e308 + 1e308 overflows, yet is valid input.
-    from simulation.ope import check_ope_inputs
+    from simulation.ope.estimators import check_ope_inputs
 
     q = np.full((4, 2), 1e308)
     checked = check_ope_inputs(**_with(estimated_rewards=q), require_estimated_rewards=True)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulation.cli_ope as cli_ope
-from simulation.cli_common import ArgumentParser, UsageError
-from simulation.logs import BanditLogWriter
+import simulation.cli.ope as cli_ope
+from simulation.cli.common import ArgumentParser, UsageError
+from simulation.ope.logs import BanditLogWriter
 
 OBD = Path(
     os.environ.get("ADLAB_OBD_DIR") or Path(__file__).resolve().parents[3] / "shared/data/obd"
@@ -262,7 +262,7 @@ def test_main_entry_point(sim_log, capsys):
     import importlib
 
     main_module = importlib.import_module("simulation.__main__")
-    if "simulation.cli_ope" not in main_module.COMMAND_MODULES:
+    if "simulation.cli.ope" not in main_module.COMMAND_MODULES:
         pytest.skip("ope is not registered in simulation.__main__ yet")
     try:
         main_module.build_parser()
@@ -292,7 +292,7 @@ def test_real_policies_on_a_simulated_log(sim_log, tmp_path, monkeypatch):
 def test_reward_model_never_sees_the_training_rows():
     # Training rows all pay 1, evaluation rows pay ~0.1: a q fit on the training
     # rows would drag DM toward 0.55; fit on the evaluation rows it stays near 0.1.
-    from simulation.logs import LoggedFeedback
+    from simulation.ope.logs import LoggedFeedback
 
     rng = np.random.default_rng(4)
     n = 2000
@@ -313,11 +313,11 @@ def test_engine_log_end_to_end(tmp_path, monkeypatch, capsys):
     # The engine writes the log through BanditLogWriter; the ope command reads it.
     try:
         from simulation.config import ExperimentConfig
-        from simulation.engine import run_experiment
+        from simulation.engine.core import run_experiment
         from simulation.policies import POLICIES
     except ImportError as exc:
         pytest.skip(f"the engine is not available yet: {exc}")
-    from simulation.logs import read_log
+    from simulation.ope.logs import read_log
 
     config = ExperimentConfig(
         n_users=2000, n_impressions=6000, n_seeds=1, levels=("user",),

@@ -3,7 +3,7 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.neighbors import KNeighborsRegressor
 
-from simulation.reward_model import fit_reward_model
+from simulation.ope.reward_model import fit_reward_model
 
 
 def make_data(rng, n=600, d=2, n_arms=3):

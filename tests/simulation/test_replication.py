@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from simulation.replication import (
+from simulation.replication.chapelle_li import (
     BernoulliSchedule,
     chapelle_li_schedule,
     has_numba,
@@ -302,7 +302,7 @@ def test_fast_path_agrees_with_the_policy_contract(policy, delay, n_steps, feedb
 def test_compiled_beta_sampler_matches_scipy(a, b, seed):
     from scipy import stats
 
-    from simulation.replication_numba import beta_draws
+    from simulation.replication.kernels import beta_draws
 
     state = np.random.default_rng(seed).integers(1, 2**63, size=4).astype(np.uint64)
     x = beta_draws(state, float(a), float(b), 50_000)
@@ -368,7 +368,7 @@ def test_pruned_thompson_draw_has_the_exact_argmax_law(aa, bb, seed):
     # thousands of decisions, so their standard errors are around 1 %).
     from scipy import stats
 
-    from simulation.replication_numba import thompson_picks
+    from simulation.replication.kernels import thompson_picks
 
     aa, bb = np.asarray(aa, dtype=np.float64), np.asarray(bb, dtype=np.float64)
     p = exact_argmax_probabilities(aa, bb)
@@ -469,7 +469,7 @@ def test_chernoff_ucb_age_clock_starts_at_the_items_arrival(backend):
 def independent_chapelle_li_ts(n_reps: int, n_steps: int, delay: int, seed: int) -> np.ndarray:
     """Thompson sampling in the paper's set-up, written from its text alone.
 
-    Shares no code with :mod:`simulation.replication`: its own replacement draws (each
+    Shares no code with :mod:`simulation.replication.chapelle_li`: its own replacement draws (each
     step, with probability 1e-3, a uniformly chosen slot gets a Beta(4, 4) item), its own
     Beta(1, 1) posteriors, and periodic delivery of the pending counts after every
     ``delay``-th decision (a retired slot's pending counts are dropped).

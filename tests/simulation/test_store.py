@@ -6,10 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.store import LIST_COLUMNS, RunNotFoundError, RunStore, StoreBusyError, StoredRun
-from simulation.store_catalog import Catalog
-from simulation.store_fs import clean_stale, locked_workdir
-from simulation.store_paths import check_run_id, new_run_id, resolve_root
+from simulation.store.catalog import Catalog
+from simulation.store.fs import clean_stale, locked_workdir
+from simulation.store.paths import check_run_id, new_run_id, resolve_root
+from simulation.store.run_store import (
+    LIST_COLUMNS,
+    RunNotFoundError,
+    RunStore,
+    StoreBusyError,
+    StoredRun,
+)
 
 
 def make_run(i: int = 0, n_rounds: int = 50) -> dict:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.store import RunStore
+from simulation.store.run_store import RunStore
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ ZYGOTE = textwrap.dedent(
     import json, os, signal, sys, time
     from pathlib import Path
     import numpy as np, pandas as pd
-    from simulation.store import RunStore
+    from simulation.store.run_store import RunStore
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
 

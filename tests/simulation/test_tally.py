@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from simulation.tally import ServedRows, batch_totals
+from simulation.engine.tally import ServedRows, batch_totals
 
 numba = pytest.importorskip("numba")
 

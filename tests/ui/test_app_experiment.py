@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.store import RunStore
+from simulation.store.run_store import RunStore
 from ui.forms import WorldSettings, experiment_config
 
 

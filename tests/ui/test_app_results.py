@@ -7,7 +7,7 @@ import zipfile
 
 import pandas as pd
 
-from simulation.store import RunStore
+from simulation.store.run_store import RunStore
 
 
 def test_default_render_with_an_empty_store(app, open_page):
@@ -40,7 +40,7 @@ def test_runs_of_this_session_are_listed_reloaded_and_compared(
 
 def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_home):
     from simulation.config import ExperimentConfig
-    from simulation.engine import run_experiment
+    from simulation.engine.core import run_experiment
 
     config = ExperimentConfig(
         n_users=1_000, n_segments=2, n_impressions=2_000, batch_size=500, n_seeds=2,

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from simulation.ope import ESTIMATORS
+from simulation.ope.estimators import ESTIMATORS
 from simulation.policies import POLICIES
 from ui import cache, charts
 from ui.fmt import escape_markdown, policy_name

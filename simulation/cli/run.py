@@ -19,7 +19,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from simulation.cli_common import UsageError, positive_int
+from simulation.cli.common import UsageError, positive_int
 from simulation.config import LEVELS, OBJECTIVES, PRESETS, ExperimentConfig, load_config
 
 __all__ = ["package_versions", "register"]
@@ -115,8 +115,8 @@ def _prepare_out(out: Path) -> Path:
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
-    from simulation.engine import run_experiment
-    from simulation.store import RunStore
+    from simulation.engine.core import run_experiment
+    from simulation.store.run_store import RunStore
 
     config = resolve_config(args)
     try:

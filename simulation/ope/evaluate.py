@@ -1,4 +1,4 @@
-"""``python -m simulation ope``: evaluate a registered policy on a log, off-policy.
+"""Off-policy evaluation of a registered policy on one log, and log loading.
 
 Design (train then evaluate, on one log):
 
@@ -9,7 +9,7 @@ Design (train then evaluate, on one log):
 2. The trained policy's ``action_probabilities`` on the evaluation rows give
    ``action_dist``; the estimators score it with the logged propensities.
 3. ``dm``/``dr`` and variants use a reward model cross-fitted on the
-   evaluation rows only (:func:`simulation.reward_model.fit_reward_model`): no
+   evaluation rows only (:func:`simulation.ope.reward_model.fit_reward_model`): no
    row's prediction comes from a model that saw that row, and the model never
    sees the training rows, whose noise the trained policy has latched onto
    (fitting q there too made DM overrate the policy by ~30% on simulated logs).
@@ -25,7 +25,6 @@ through independent streams.
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,14 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.cli_common import UsageError, positive_int
-from simulation.logs import LoggedFeedback, import_log, is_adlab_log, read_log
-from simulation.ope import ESTIMATORS, check_ope_inputs
-from simulation.reward_model import fit_reward_model
+from simulation.ope.estimators import ESTIMATORS, check_ope_inputs
+from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
+from simulation.ope.reward_model import fit_reward_model
 
-__all__ = ["DEFAULT_ESTIMATORS", "OPEReport", "evaluate_policy", "load_any_log", "register"]
+__all__ = ["FORMATS", "OPEReport", "evaluate_policy", "load_any_log"]
 
-DEFAULT_ESTIMATORS = "ips,snips,dm,dr"
+#: Log formats :func:`load_any_log` reads.
 FORMATS = ("auto", "adlab", "obd", "csv")
 
 
@@ -118,7 +116,7 @@ def evaluate_policy(
     policy_name : str
         Name for the report.
     estimators : tuple of str
-        Keys of :data:`simulation.ope.ESTIMATORS`.
+        Keys of :data:`simulation.ope.estimators.ESTIMATORS`.
     train_fraction : float
         Share of rows, in ``[0, 1)``, used to train the policy.
     rng : numpy.random.Generator
@@ -230,9 +228,9 @@ def load_any_log(
     path : str or Path
         The log file (or an OBD campaign folder).
     fmt : {"auto", "adlab", "obd", "csv"}, default="auto"
-        ``adlab``: written by :class:`simulation.logs.BanditLogWriter`; ``obd``:
+        ``adlab``: written by :class:`simulation.ope.logs.BanditLogWriter`; ``obd``:
         Open Bandit Dataset; ``csv``: a user's CSV or Parquet file read by
-        :func:`simulation.logs.import_log`. ``auto`` picks from the file.
+        :func:`simulation.ope.logs.import_log`. ``auto`` picks from the file.
     level, logging_policy : str, optional
         Row filters for adlab logs (targeting level, logging policy name).
 
@@ -240,7 +238,7 @@ def load_any_log(
     -------
     LoggedFeedback
     """
-    from simulation.obd import read_obd
+    from simulation.ope.obd import read_obd
 
     path = Path(path)
     if not path.exists():
@@ -261,126 +259,3 @@ def load_any_log(
     if fmt == "csv":
         return import_log(path)
     raise ValueError(f"`format` must be one of {list(FORMATS)}; got {fmt!r}.")
-
-
-def _policy_registry() -> dict[str, type]:
-    """The policy registry, imported only when the command runs."""
-    try:
-        from simulation.policies import POLICIES
-    except ImportError as exc:
-        raise UsageError(f"the policy registry is not available ({exc}).") from None
-    return POLICIES
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}")
-    return value
-
-
-def _write_csv_atomic(frame: pd.DataFrame, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "ope.csv"
-    tmp = out_dir / f".ope.csv.{os.getpid()}.tmp"
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def run(args: argparse.Namespace) -> int:
-    """Handler of ``ope``: read, evaluate, print, optionally write ``ope.csv``."""
-    names = tuple(name.strip() for name in args.estimators.split(",") if name.strip())
-    if not names:
-        raise UsageError("--estimators must name at least one estimator.")
-    for name in names:
-        if name not in ESTIMATORS:
-            raise UsageError(f"unknown estimator {name!r}; choose from {sorted(ESTIMATORS)}.")
-    policies = _policy_registry()
-    if args.policy not in policies:
-        raise UsageError(f"unknown policy {args.policy!r}; choose from {sorted(policies)}.")
-    if getattr(policies[args.policy], "uses_ground_truth", False):
-        raise UsageError(
-            f"policy {args.policy!r} reads the true expected rewards; it cannot be "
-            "evaluated from a log."
-        )
-    out_dir = Path(args.out) if args.out else None
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out must be a directory; {str(out_dir)!r} is a file.")
-    try:
-        log = load_any_log(
-            args.log, args.format, level=args.level, logging_policy=args.logging_policy
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        report = evaluate_policy(
-            log,
-            policies[args.policy](),
-            policy_name=args.policy,
-            estimators=names,
-            train_fraction=args.train_fraction,
-            rng=np.random.default_rng(args.seed),
-            n_bootstrap=args.n_bootstrap,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    frame = report.to_frame()
-    print(
-        f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
-        f"evaluated on {report.n_eval} rows; logging policy's mean reward "
-        f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
-        f"({args.n_bootstrap} resamples)"
-    )
-    if report.truth is not None:
-        print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
-    print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-    if out_dir is not None:
-        try:
-            path = _write_csv_atomic(frame, out_dir)
-        except OSError as exc:
-            raise UsageError(f"cannot write to {str(out_dir)!r}: {exc.strerror or exc}") from None
-        print(f"wrote {path}")
-    return 0
-
-
-def register(subparsers) -> None:
-    """Add the ``ope`` sub-command."""
-    parser = subparsers.add_parser(
-        "ope",
-        help="estimate a policy's value from logged bandit feedback",
-        description=(
-            "Estimate a registered policy's value from a log (off-policy): the policy "
-            "is trained on the first --train-fraction of the rows (replaying the logged "
-            "actions and rewards) and evaluated on the rest."
-        ),
-    )
-    parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
-    parser.add_argument("--policy", required=True, help="registered policy name")
-    parser.add_argument(
-        "--estimators",
-        default=DEFAULT_ESTIMATORS,
-        help=f"comma-separated estimator names (default {DEFAULT_ESTIMATORS}; "
-        f"available: {','.join(ESTIMATORS)})",
-    )
-    parser.add_argument("--out", help="directory for ope.csv")
-    parser.add_argument(
-        "--train-fraction",
-        type=_fraction,
-        default=0.5,
-        help="share of the log's first rows used to train the policy (default 0.5)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--format", choices=FORMATS, default="auto", help="log format")
-    parser.add_argument("--level", help="adlab logs: keep the rows of this targeting level")
-    parser.add_argument("--logging-policy", help="adlab logs: keep the rows logged by this policy")
-    parser.add_argument(
-        "--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)"
-    )
-    parser.set_defaults(handler=run)

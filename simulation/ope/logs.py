@@ -6,7 +6,7 @@ Three ways in, one record out (:class:`LoggedFeedback`):
   file and :func:`read_log` reads it back (adlab logs, ground truth included).
 - :func:`import_log` reads a user's own CSV or Parquet log with columns
   ``action``, ``reward``, ``propensity`` and optional context columns.
-- :mod:`simulation.obd` reads the Open Bandit Dataset.
+- :mod:`simulation.ope.obd` reads the Open Bandit Dataset.
 
 adlab log columns: ``impression, seed, level, policy, segment, x_0..x_{d-1},
 action, pscore, click, conversion, revenue, cost, reward,

@@ -1,4 +1,4 @@
-"""Compiled inner loop of :mod:`simulation.replication` (needs numba).
+"""Compiled inner loop of :mod:`simulation.replication.chapelle_li` (needs numba).
 
 One call plays every repetition of one Bernoulli bandit problem from start to
 finish, repetitions spread over the cores with ``prange``. Each repetition owns
@@ -15,7 +15,7 @@ takes and returns (``x, s = _uniform(s)``), never as an array: numba keeps a
 tuple in registers, while an array passed through the samplers costs a
 reference-count round trip on many branches, about as much as a Beta draw.
 
-The policies are the integer codes of :data:`simulation.replication.KERNEL_POLICIES`.
+The policies are the integer codes of :data:`simulation.replication.chapelle_li.KERNEL_POLICIES`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulation.store_paths import check_table_name, new_run_id
+from simulation.store.paths import check_table_name, new_run_id
 
 __all__ = ["FORMAT_VERSION", "SOURCES", "VERSIONED_PACKAGES", "build_meta", "catalog_row"]
 

@@ -11,7 +11,7 @@ The rounds are processed a chunk (about 65,000 impressions) at a time: the
 chunk's users and uniforms are drawn and its ground truth looked up at once
 (from audience-wide tables kept per world, or computed for the chunk), each
 policy plays the chunk's batches in order, and what it served is totalled
-afterwards in one compiled pass (:mod:`simulation.tally`). The draws are the
+afterwards in one compiled pass (:mod:`simulation.engine.tally`). The draws are the
 same whatever the chunk size.
 
 Memory does not grow with the number of impressions: totals are kept per
@@ -37,15 +37,15 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from simulation.config import ExperimentConfig
+from simulation.engine.routes import compiled_route
+from simulation.engine.tally import ServedRows, batch_totals, fused_totals, warm_up
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.policies.context_free import counting_kernels
 from simulation.policies.linear import load_kernels
 from simulation.response import Expectations
 from simulation.rng import stream
-from simulation.routes import compiled_route
 from simulation.scenario import Scenario, build_scenario
-from simulation.tally import ServedRows, batch_totals, fused_totals, warm_up
 
 __all__ = ["SEGMENT_METRICS", "SERIES_METRICS", "ExperimentResult", "run_experiment"]
 
@@ -516,7 +516,7 @@ def _run_sequential(
     """Run the units in this process, streaming the bandit log when asked."""
     writer = None
     if log_path is not None:
-        from simulation.logs import BanditLogWriter
+        from simulation.ope.logs import BanditLogWriter
 
         writer = BanditLogWriter(log_path, n_features=n_features, n_arms=n_arms)
     try:

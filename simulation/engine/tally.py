@@ -13,10 +13,10 @@ from the common uniforms, with the arithmetic of
 :meth:`simulation.response.ResponseModel.outcomes` (a test holds the two
 routes equal), so no per-row temporaries are made.
 
-Columns of the per-batch sums are :data:`simulation.engine.SERIES_METRICS`:
+Columns of the per-batch sums are :data:`simulation.engine.core.SERIES_METRICS`:
 impressions, clicks, conversions, spend, revenue, regret, expected reward,
 expected clicks, expected revenue, expected spend. Columns of the cell totals
-are :data:`simulation.engine.SEGMENT_METRICS`: impressions, clicks,
+are :data:`simulation.engine.core.SEGMENT_METRICS`: impressions, clicks,
 conversions, spend, revenue.
 """
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.logs import LoggedFeedback, encode_context
-from simulation.ope import ESTIMATORS
+from simulation.ope.estimators import ESTIMATORS
+from simulation.ope.logs import LoggedFeedback, encode_context
 
 __all__ = [
     "BEHAVIOR_POLICIES",
@@ -47,7 +47,7 @@ def obd_dir() -> Path:
     env = os.environ.get(_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "obd"
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "obd"
 
 
 def _find_csv(path: Path) -> Path:
@@ -318,7 +318,7 @@ def estimate_logging_policy(
     rng : numpy.random.Generator
         Source of the bootstrap resamples.
     estimators : tuple of str
-        Keys of :data:`simulation.ope.ESTIMATORS`.
+        Keys of :data:`simulation.ope.estimators.ESTIMATORS`.
     estimated_rewards : ndarray of shape (n_rounds_eval, n_arms), optional
         Reward model predictions on ``eval_log``; needed by ``dm``/``dr``.
     n_bootstrap, alpha

@@ -8,7 +8,7 @@ Where runs live
 ``RunStore.open(root)`` uses ``root`` if given, else ``$ADLAB_HOME``, else ``~/.adlab``. Each run is
 a directory ``root/runs/<run_id>/`` of Parquet files and a ``meta.json``; ``root/catalog.duckdb``
 holds one row per run (metadata, key summary metrics, the summary itself as JSON) for listing and
-querying. See :mod:`simulation.store_paths` for the full layout.
+querying. See :mod:`simulation.store.paths` for the full layout.
 
 Atomicity and concurrency
 -------------------------
@@ -28,7 +28,7 @@ Atomicity and concurrency
 - **Two writers.** Run ids carry a microsecond timestamp and 32 random bits, so the renames never
   collide. DuckDB allows one writing process per file, so the catalogue is opened only for the
   milliseconds an operation needs and a refused connection is retried with jittered back-off
-  (:class:`simulation.store_catalog.Catalog`). Even if the catalogue stays busy past the timeout,
+  (:class:`simulation.store.catalog.Catalog`). Even if the catalogue stays busy past the timeout,
   ``save`` has already published the run and the next ``list()`` picks it up, so no run is lost.
 - **Reconciling.** ``list()`` (and ``open``) compares ``runs/`` with the catalogue while holding
   the catalogue lock, adds missing rows and drops rows whose directory is gone, then reports only
@@ -51,9 +51,9 @@ from typing import Any
 
 import pandas as pd
 
-from simulation.store_catalog import Catalog, StoreBusyError
-from simulation.store_export import export_run
-from simulation.store_fs import (
+from simulation.store.catalog import Catalog, StoreBusyError
+from simulation.store.export import export_run
+from simulation.store.fs import (
     checkpoint,
     clean_stale,
     fsync_dir,
@@ -61,8 +61,8 @@ from simulation.store_fs import (
     write_json,
     write_parquet,
 )
-from simulation.store_meta import SOURCES, build_meta, catalog_row
-from simulation.store_paths import (
+from simulation.store.meta import SOURCES, build_meta, catalog_row
+from simulation.store.paths import (
     CATALOG_NAME,
     RUNS_DIR,
     TMP_DIR,
@@ -170,7 +170,7 @@ class RunStore:
         Parameters
         ----------
         root : str or path-like or None
-            Store directory; see :func:`simulation.store_paths.resolve_root`.
+            Store directory; see :func:`simulation.store.paths.resolve_root`.
         lock_timeout : float
             Seconds to wait for the catalogue while other processes use it.
         stale_after : float

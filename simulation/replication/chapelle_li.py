@@ -8,7 +8,7 @@ repetitions at once, with feedback delayed by ``delay`` decisions, and
 returns the cumulative expected regret of each repetition.
 
 Two backends compute the same thing: a compiled loop
-(:mod:`simulation.replication_numba`, both cores, used when numba is installed;
+(:mod:`simulation.replication.kernels`, both cores, used when numba is installed;
 its Thompson sampling draws in full only the arms that may still win, with the
 exact law of the argmax) and a pure-numpy loop over steps vectorized across
 repetitions (the fallback).
@@ -371,7 +371,7 @@ def replicate(
         backend = "numba" if has_numba() else "numpy"
     param = alpha if policy == "ucb1" else epsilon
     if backend == "numba":
-        from simulation.replication_numba import play
+        from simulation.replication.kernels import play
 
         n = schedule.n_reps
         state = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64, endpoint=False)
@@ -400,7 +400,7 @@ def replicate(
         return ReplicationResult(
             regret=regret, n_feedback=rounds, n_observed=observed, backend="numba"
         )
-    from simulation.replication_numpy import play_numpy
+    from simulation.replication.numpy_backend import play_numpy
 
     regret, rounds, observed = play_numpy(
         policy,

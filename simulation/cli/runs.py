@@ -19,8 +19,8 @@ import json
 
 import pandas as pd
 
-from simulation.cli_common import UsageError
-from simulation.store import RunNotFoundError, RunStore, StoreBusyError
+from simulation.cli.common import UsageError
+from simulation.store.run_store import RunNotFoundError, RunStore, StoreBusyError
 
 __all__ = ["register"]
 

@@ -1,0 +1,144 @@
+"""``python -m simulation ope``: evaluate a registered policy on a log, off-policy.
+
+The method (train, then evaluate, on one log) is described in :mod:`simulation.ope.evaluate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.cli.common import UsageError, positive_int
+from simulation.ope.estimators import ESTIMATORS
+from simulation.ope.evaluate import FORMATS, OPEReport, evaluate_policy, load_any_log
+
+__all__ = ["DEFAULT_ESTIMATORS", "OPEReport", "evaluate_policy", "load_any_log", "register"]
+
+DEFAULT_ESTIMATORS = "ips,snips,dm,dr"
+
+
+def _policy_registry() -> dict[str, type]:
+    """The policy registry, imported only when the command runs."""
+    try:
+        from simulation.policies import POLICIES
+    except ImportError as exc:
+        raise UsageError(f"the policy registry is not available ({exc}).") from None
+    return POLICIES
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}")
+    return value
+
+
+def _write_csv_atomic(frame: pd.DataFrame, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "ope.csv"
+    tmp = out_dir / f".ope.csv.{os.getpid()}.tmp"
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``ope``: read, evaluate, print, optionally write ``ope.csv``."""
+    names = tuple(name.strip() for name in args.estimators.split(",") if name.strip())
+    if not names:
+        raise UsageError("--estimators must name at least one estimator.")
+    for name in names:
+        if name not in ESTIMATORS:
+            raise UsageError(f"unknown estimator {name!r}; choose from {sorted(ESTIMATORS)}.")
+    policies = _policy_registry()
+    if args.policy not in policies:
+        raise UsageError(f"unknown policy {args.policy!r}; choose from {sorted(policies)}.")
+    if getattr(policies[args.policy], "uses_ground_truth", False):
+        raise UsageError(
+            f"policy {args.policy!r} reads the true expected rewards; it cannot be "
+            "evaluated from a log."
+        )
+    out_dir = Path(args.out) if args.out else None
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out must be a directory; {str(out_dir)!r} is a file.")
+    try:
+        log = load_any_log(
+            args.log, args.format, level=args.level, logging_policy=args.logging_policy
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        report = evaluate_policy(
+            log,
+            policies[args.policy](),
+            policy_name=args.policy,
+            estimators=names,
+            train_fraction=args.train_fraction,
+            rng=np.random.default_rng(args.seed),
+            n_bootstrap=args.n_bootstrap,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    frame = report.to_frame()
+    print(
+        f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
+        f"evaluated on {report.n_eval} rows; logging policy's mean reward "
+        f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
+        f"({args.n_bootstrap} resamples)"
+    )
+    if report.truth is not None:
+        print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    if out_dir is not None:
+        try:
+            path = _write_csv_atomic(frame, out_dir)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {str(out_dir)!r}: {exc.strerror or exc}") from None
+        print(f"wrote {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the ``ope`` sub-command."""
+    parser = subparsers.add_parser(
+        "ope",
+        help="estimate a policy's value from logged bandit feedback",
+        description=(
+            "Estimate a registered policy's value from a log (off-policy): the policy "
+            "is trained on the first --train-fraction of the rows (replaying the logged "
+            "actions and rewards) and evaluated on the rest."
+        ),
+    )
+    parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
+    parser.add_argument("--policy", required=True, help="registered policy name")
+    parser.add_argument(
+        "--estimators",
+        default=DEFAULT_ESTIMATORS,
+        help=f"comma-separated estimator names (default {DEFAULT_ESTIMATORS}; "
+        f"available: {','.join(ESTIMATORS)})",
+    )
+    parser.add_argument("--out", help="directory for ope.csv")
+    parser.add_argument(
+        "--train-fraction",
+        type=_fraction,
+        default=0.5,
+        help="share of the log's first rows used to train the policy (default 0.5)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--format", choices=FORMATS, default="auto", help="log format")
+    parser.add_argument("--level", help="adlab logs: keep the rows of this targeting level")
+    parser.add_argument("--logging-policy", help="adlab logs: keep the rows logged by this policy")
+    parser.add_argument(
+        "--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)"
+    )
+    parser.set_defaults(handler=run)

@@ -1,8 +1,10 @@
 """The bundled fonts, found relative to the package, and glyph coverage checks.
 
-adlab ships NanumSquare (SIL Open Font License, see ``assets/fonts/OFL.txt``)
-so Korean and English copy render the same on every machine, whatever fonts
-the system has.
+adlab ships a subset of Noto Sans CJK KR (SIL Open Font License, see
+``assets/fonts/OFL.txt``) so Korean and English copy render the same on every
+machine, whatever fonts the system has. Text is normalized to NFC before it is
+checked or drawn: the basic layout engine draws each code point on its own, so
+decomposed Hangul (NFD jamo) would not assemble into syllables.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ __all__ = [
     "displayable",
     "get_font",
     "has_glyph",
+    "normalize_text",
 ]
 
 #: ``assets/fonts`` beside the package, never the working directory.
 FONT_DIR: Path = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 
 #: Weight -> file name inside :data:`FONT_DIR`.
-FONT_FILES: dict[str, str] = {"regular": "NanumSquareR.ttf", "bold": "NanumSquareB.ttf"}
+FONT_FILES: dict[str, str] = {
+    "regular": "NotoSansCJKkr-Regular.otf",
+    "bold": "NotoSansCJKkr-Bold.otf",
+}
 
 # A private-use code point no font maps: drawing it gives the font's notdef glyph.
 _NOTDEF_PROBE = "\U000f0000"
@@ -55,14 +61,29 @@ def get_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
 
 
-@lru_cache(maxsize=1)
-def _notdef_mask() -> bytes:
-    return bytes(get_font(32).getmask(_NOTDEF_PROBE))
+# Large enough that every real glyph, down to a period, covers at least one pixel.
+_PROBE_SIZE = 32
+
+
+@lru_cache(maxsize=2)
+def _notdef_mask(bold: bool) -> bytes:
+    return bytes(get_font(_PROBE_SIZE, bold).getmask(_NOTDEF_PROBE))
+
+
+def _draws_ink(char: str, bold: bool) -> bool:
+    # A font can map a code point to an empty outline (the old NanumSquare did so for
+    # 8,693 syllables), so the cmap proves nothing: draw the glyph and look for ink
+    # that is not the notdef box.
+    mask = get_font(_PROBE_SIZE, bold).getmask(char)
+    return mask.getbbox() is not None and bytes(mask) != _notdef_mask(bold)
 
 
 @lru_cache(maxsize=4096)
 def has_glyph(char: str) -> bool:
-    """Whether the bundled regular font draws ``char`` with a real glyph.
+    """Whether both bundled weights draw ``char`` with a real glyph.
+
+    The glyph is rasterized: it must leave ink and differ from the font's
+    notdef glyph. White space counts as present.
 
     Parameters
     ----------
@@ -72,19 +93,41 @@ def has_glyph(char: str) -> bool:
     Returns
     -------
     present : bool
-        False when the font would draw its notdef box instead.
+        False when either weight would draw nothing or its notdef box.
     """
+    if not isinstance(char, str):
+        raise TypeError(f"`char` must be a str; got {type(char).__name__}.")
     if len(char) != 1:
         raise ValueError(f"`char` must be one character; got {char!r}.")
     if char.isspace():
         return True
-    return bytes(get_font(32).getmask(char)) != _notdef_mask()
+    return _draws_ink(char, False) and _draws_ink(char, True)
+
+
+def normalize_text(text: str) -> str:
+    """Text in Unicode NFC, the form the fonts and the guardrails expect.
+
+    Decomposed Hangul (``"\u1112\u1161\u11ab"``) becomes its syllable
+    (``"한"``), and a letter plus combining accent its precomposed letter.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    text : str
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"`text` must be a str; got {type(text).__name__}.")
+    return unicodedata.normalize("NFC", text)
 
 
 def displayable(text: str) -> str:
     """Make text drawable with the bundled font.
 
-    Characters the font lacks are folded to their base letters (``é`` ->
+    The text is first normalized to NFC (:func:`normalize_text`). Characters
+    the font lacks are then folded to their base letters (``é`` ->
     ``e``) when Unicode knows one, and dropped otherwise, so no notdef boxes
     reach an image; control characters and line breaks become spaces.
 
@@ -97,7 +140,7 @@ def displayable(text: str) -> str:
     text : str
     """
     out: list[str] = []
-    for char in text:
+    for char in normalize_text(text):
         if unicodedata.category(char).startswith("C") or char in "\n\r\t\v\f\u2028\u2029":
             out.append(" ")
         elif has_glyph(char):

@@ -14,6 +14,7 @@ import numpy as np
 from creative.audience import Audience
 from creative.brand import DEFAULT_KIT, BrandKit
 from creative.catalogue import CATALOGUE, GREETINGS, INTEREST_LABELS, MOTIFS, OFFER_LABELS
+from creative.fonts import normalize_text
 from creative.guardrails import check_creative
 from creative.record import Creative
 from creative.templates import TemplateSet, default_templates
@@ -166,7 +167,9 @@ def _compose(
                 f"templates from {templates.source}: no {language}.{tone}.{part} template can be "
                 f"filled with the slots {sorted(available)}; add one that uses only these."
             )
-        copy[part] = _pick(rng, options).fill(values)
+        # Templates and keywords come from files people edit: NFC here means the
+        # guardrails, the manifest and the renderer all see composed Hangul.
+        copy[part] = normalize_text(_pick(rng, options).fill(values))
     creative = Creative(
         audience=audience,
         brand=kit.name,

@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint bench clean
 
-$(VENV)/.run-installed: requirements.txt
+# The checkout is installed in editable mode, so pytest, bench/ scripts and
+# `python -m simulation` find the packages from any folder, with no sys.path edits.
+$(VENV)/.run-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
@@ -24,6 +27,12 @@ test: $(VENV)/.dev-installed
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
+## The same checks, skipping tests marked slow (statistical and end-to-end runs).
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -m "not slow"
+
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
@@ -31,9 +40,10 @@ lint: $(VENV)/.dev-installed
 BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 
-$(BENCH_VENV)/.bench-installed: requirements.txt bench/requirements.txt
+$(BENCH_VENV)/.bench-installed: requirements.txt bench/requirements.txt pyproject.toml
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r bench/requirements.txt
+	$(BENCH_PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 ## Benchmarks: adlab vs MABWiser and Vowpal Wabbit, Chapelle & Li (2011) Table 1, creatives,

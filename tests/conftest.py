@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,3 +27,25 @@ def _isolated_run_store(tmp_path_factory):
         os.environ.pop("ADLAB_HOME", None)
     else:
         os.environ["ADLAB_HOME"] = old
+
+
+def obd_sample_dir() -> Path:
+    """The Open Bandit Dataset sample: ``$ADLAB_OBD_DIR``, else ``<repo>/../shared/data/obd``."""
+    env = os.environ.get("ADLAB_OBD_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data" / "obd"
+
+
+@pytest.fixture(scope="session")
+def obd_dir() -> Path:
+    """The OBD sample folder; skips where it is missing, fails in CI (``ADLAB_REQUIRE_OBD=1``).
+
+    CI has the sample beside the checkout, so a test that needs it must run
+    there rather than pass vacuously by skipping.
+    """
+    root = obd_sample_dir()
+    if not (root / "random" / "all" / "all.csv").is_file():
+        message = f"Open Bandit Dataset sample not found at {root} (set ADLAB_OBD_DIR)"
+        if os.environ.get("ADLAB_REQUIRE_OBD") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return root

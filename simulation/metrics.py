@@ -8,7 +8,10 @@ from scipy import special
 
 __all__ = [
     "RATE_METRICS",
+    "UPLIFT_COLUMNS",
+    "UPLIFT_METRICS",
     "add_rates",
+    "like_for_like_uplift",
     "mean_interval",
     "safe_ratio",
     "summarize",
@@ -112,3 +115,136 @@ def summarize(
             row[m], row[f"{m}_low"], row[f"{m}_high"] = mean_interval(group[m].to_numpy(), alpha)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: Metrics of :func:`like_for_like_uplift`: observed (numerator, denominator) and the
+#: expected (true) column with its denominator (None: the column is already a rate).
+UPLIFT_METRICS: dict[str, tuple[tuple[str, str], tuple[str, str | None]]] = {
+    "ctr": (("clicks", "impressions"), ("expected_ctr", None)),
+    "roas": (("revenue", "spend"), ("expected_roas", None)),
+    "conversions": (("conversions", "impressions"), ("expected_conversions", "impressions")),
+    "revenue": (("revenue", "impressions"), ("expected_revenue", "impressions")),
+}
+
+#: Columns of :func:`like_for_like_uplift`'s table (``uplift.csv``).
+UPLIFT_COLUMNS: tuple[str, ...] = (
+    "level", "policy", "baseline", "metric", "observed", "ci_low", "ci_high", "expected",
+    "n_pairs", "interval_over",
+)  # fmt: skip
+
+
+def _paired_log_ratios(level: pd.DataFrame, base: pd.DataFrame, num: str, den: str | None):
+    """Per-replication log(level / baseline) of ``num / den``, over pairs where both are > 0."""
+
+    def value(frame):
+        v = frame[num].to_numpy(dtype=np.float64)
+        return v if den is None else safe_ratio(v, frame[den].to_numpy(dtype=np.float64))
+
+    a, b = value(level), value(base)
+    ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+    return np.log(a[ok]) - np.log(b[ok])
+
+
+def _relative_interval(logs: np.ndarray, alpha: float) -> tuple[float, float, float]:
+    """Geometric-mean relative change and its t interval, through the log (stays above -1)."""
+    mean, low, high = mean_interval(logs, alpha)
+    if logs.size < 2:
+        low = high = np.nan
+    return tuple(float(np.expm1(x)) for x in (mean, low, high))
+
+
+def like_for_like_uplift(
+    summary: pd.DataFrame,
+    *,
+    objective: str = "ctr",
+    baseline_level: str = "generic",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Uplift of each personalization level over the baseline level, paired like for like.
+
+    The same policy (and, separately, each level's best policy) at a level is
+    compared with the same policy (the best policy) at ``baseline_level``,
+    replication by replication: the engine plays every level on the same users
+    and the same random draws, so each replication gives one paired ratio. The
+    observed uplift is the geometric mean of the paired ratios minus one; its
+    interval is a Student-t interval of the paired log ratios across
+    replications, transformed back, so it never goes below -100 %. ``expected``
+    is the same comparison on the true (expected) values, labelled as such.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication), as from
+        :meth:`simulation.engine.ExperimentResult.summary_frame`: columns
+        ``level``, ``policy``, ``seed`` (and ``world`` when several worlds were
+        run), the totals and the expected columns of :data:`UPLIFT_METRICS`
+        (a missing expected column gives NaN in ``expected``).
+    objective : {"ctr", "roas"}, default="ctr"
+        Picks each level's best policy (highest mean observed value).
+    baseline_level : str, default="generic"
+    alpha : float, default=0.05
+        1 - confidence level.
+
+    Returns
+    -------
+    table : DataFrame
+        Columns :data:`UPLIFT_COLUMNS`; ``observed``, ``ci_low``, ``ci_high``
+        and ``expected`` are relative changes (0.18 means +18 %). Empty when
+        the baseline level was not run.
+    """
+    keys = ["world", "seed"] if "world" in summary.columns else ["seed"]
+    n_worlds = int(summary["world"].nunique()) if "world" in summary.columns else 1
+    n_seeds = int(summary["seed"].nunique()) if len(summary) else 0
+    over = f"{n_seeds} seed{'s' * (n_seeds != 1)} × {n_worlds} world{'s' * (n_worlds != 1)}"
+    levels = [lv for lv in dict.fromkeys(summary["level"]) if lv != baseline_level]
+    if baseline_level not in set(summary["level"]) or not levels:
+        return pd.DataFrame(columns=list(UPLIFT_COLUMNS))
+    num, den = UPLIFT_METRICS[objective][0]
+
+    def best_policy(level: str) -> str:
+        rows = summary[summary["level"] == level]
+        score = rows.groupby("policy", sort=False).apply(
+            lambda g: float(np.nanmean(safe_ratio(g[num], g[den]))), include_groups=False
+        )
+        return str(score.idxmax())
+
+    def rows_of(level: str, policy: str) -> pd.DataFrame:
+        sel = summary[(summary["level"] == level) & (summary["policy"] == policy)]
+        return sel.sort_values(keys).set_index(keys)
+
+    pairs = []
+    for level in levels:
+        for policy in dict.fromkeys(summary.loc[summary["level"] == level, "policy"]):
+            pairs.append((level, policy, policy, policy))
+        best, base_best = best_policy(level), best_policy(baseline_level)
+        pairs.append((level, f"best ({best})", f"best ({base_best})", (best, base_best)))
+    out = []
+    for level, label, base_label, policy in pairs:
+        mine, theirs = policy if isinstance(policy, tuple) else (policy, policy)
+        a, b = rows_of(level, mine), rows_of(baseline_level, theirs)
+        common = a.index.intersection(b.index)
+        if common.empty:
+            continue
+        a, b = a.loc[common], b.loc[common]
+        for metric, ((o_num, o_den), (e_col, e_den)) in UPLIFT_METRICS.items():
+            logs = _paired_log_ratios(a, b, o_num, o_den)
+            observed, low, high = _relative_interval(logs, alpha)
+            expected = np.nan
+            if e_col in a.columns and e_col in b.columns:
+                e_logs = _paired_log_ratios(a, b, e_col, e_den)
+                expected = float(np.expm1(e_logs.mean())) if e_logs.size else np.nan
+            out.append(
+                {
+                    "level": level,
+                    "policy": label,
+                    "baseline": f"{baseline_level} · {base_label}",
+                    "metric": metric,
+                    "observed": observed,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "expected": expected,
+                    "n_pairs": int(logs.size),
+                    "interval_over": over,
+                }
+            )
+    return pd.DataFrame(out, columns=list(UPLIFT_COLUMNS))

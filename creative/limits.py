@@ -71,7 +71,7 @@ class InputLimits:
     top_interests: int = 20
     size: int = 1_000_000_000
     template: int = 300
-    template_slots: int = 8
+    template_slots: int = 5
     templates_per_list: int = 100
     per_segment: int = 500
     images: int = 20_000

@@ -127,7 +127,7 @@ def check_length(name: str, text: str, limit: int) -> str:
         "`keyword` must be at most 100 characters; got 100000."
     """
     if len(text) > limit:
-        raise ValueError(f"`{name}` must be at most {limit:,} characters; got {len(text):,}.")
+        raise ValueError(f"`{name}` must be at most {limit} characters; got {len(text)}.")
     return text
 
 
@@ -147,7 +147,7 @@ def check_count(name: str, n: int, limit: int, what: str = "items") -> None:
         "`keywords` must have at most 50 items; got 51."
     """
     if n > limit:
-        raise ValueError(f"`{name}` must have at most {limit:,} {what}; got {n:,}.")
+        raise ValueError(f"`{name}` must have at most {limit} {what}; got {n}.")
 
 
 def finite_number(value: object, name: str) -> float | int:

@@ -69,8 +69,8 @@ def parse_template(text: str, name: str) -> tuple[tuple[bool, str], ...]:
         raise TypeError(f"template {name}: text must be a str; got {type(text).__name__}.")
     if len(text) > LIMITS.template:
         raise ValueError(
-            f"template {name}: `template` must be at most {LIMITS.template:,} characters; "
-            f"got {len(text):,}."
+            f"template {name}: `template` must be at most {LIMITS.template} characters; "
+            f"got {len(text)}."
         )
     parts: list[tuple[bool, str]] = []
     literal: list[str] = []

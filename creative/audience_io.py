@@ -74,7 +74,9 @@ def _as_number(value: object, key: str, kind: type) -> float | int:
             raise ValueError(f"`{key}` must be an int; got {short_repr(value)}.")
         number = int(number)
         if not 1 <= number <= LIMITS.size:
-            raise ValueError(f"`{key}` must be an int in [1, {LIMITS.size:,}]; got {number:,}.")
+            raise ValueError(
+                f"`{key}` must be an int in [1, {LIMITS.size:,}]; got {short_repr(value)}."
+            )
         return number
     return float(number)
 

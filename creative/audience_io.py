@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from creative.limits import (
     check_length,
     finite_number,
     read_text,
+    read_toml,
     short_repr,
 )
 
@@ -164,25 +164,19 @@ def read_audiences(path: str | Path) -> list[Audience]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".toml"):
         raise ValueError(f"audiences file must end in .csv or .toml; got {path.name!r}.")
-    try:
-        text = read_text(path, "audiences")
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-            rows = data.get("audience")
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise ValueError(f"{path}: expected an array of tables [[audience]].")
-        else:
-            rows = []
-            for row in csv.DictReader(io.StringIO(text, newline="")):
+    if suffix == ".toml":
+        rows = read_toml(path, "audiences").get("audience")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ValueError(f"{path}: expected an array of tables [[audience]].")
+    else:
+        rows = []
+        try:
+            for row in csv.DictReader(io.StringIO(read_text(path, "audiences"), newline="")):
                 rows.append(row)
                 if len(rows) > LIMITS.audiences:
                     break
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"malformed TOML in {path}: {exc}") from None
-    except RecursionError:
-        raise ValueError(f"malformed TOML in {path}: values are nested too deeply.") from None
-    except csv.Error as exc:
-        raise ValueError(f"cannot read audiences file {path}: {exc}") from None
+        except csv.Error as exc:
+            raise ValueError(f"cannot read audiences file {path}: {exc}") from None
     if len(rows) > LIMITS.audiences:
         raise ValueError(f"{path}: more than {LIMITS.audiences:,} audiences in one file.")
     if not rows:

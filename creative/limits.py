@@ -9,6 +9,7 @@ fitting and rendering it takes bounded time and memory, whatever the input.
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ __all__ = [
     "check_length",
     "finite_number",
     "read_text",
+    "read_toml",
     "short_repr",
 ]
 
@@ -222,3 +224,31 @@ def read_text(path: Path, what: str) -> str:
         ) from None
     except OSError as exc:
         raise ValueError(f"cannot read {what} file {path}: {exc.strerror or exc}.") from None
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """Read a bounded TOML file (see :func:`read_text`) into plain data.
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the file holds, for messages.
+
+    Returns
+    -------
+    data : dict
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_text`, and "malformed TOML in PATH: ..." on a syntax error, an
+        integer of more than 4,300 digits or nesting deeper than Python's recursion limit.
+    """
+    text = read_text(path, what)
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError(f"malformed TOML in {path}: values are nested too deeply.") from None
+    except ValueError as exc:  # TOMLDecodeError, and int() refusing a huge literal
+        raise ValueError(f"malformed TOML in {path}: {' '.join(str(exc).split())}") from None

@@ -11,12 +11,11 @@ filled text stays short whatever the file holds.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from creative.limits import LIMITS, read_text, short_repr
+from creative.limits import LIMITS, read_toml, short_repr
 from creative.vocabulary import LANGUAGES, TONES
 
 __all__ = [
@@ -284,13 +283,7 @@ def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
 
 
 def _read_toml(path: Path) -> dict:
-    text = read_text(path, "templates")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"malformed TOML in {path}: {exc}") from None
-    except RecursionError:
-        raise ValueError(f"malformed TOML in {path}: values are nested too deeply.") from None
+    return read_toml(path, "templates")
 
 
 def load_templates(

@@ -80,6 +80,7 @@ TEMPLATE_FILES = [
         rf"at most {LIMITS.templates_per_list} templates",
     ),
     (nested(5_000), "nested too deeply"),
+    ("[en.playful]\nheadline = " + "9" * 5_000 + "\n", "malformed TOML.*4300 digits"),
     ('[en.playful]\nheadline = ["{' + "a" * 250 + '}"]\n', r"unknown slot \{a{39}…\}"),
     ("# " + "x" * LIMITS.file_bytes + "\n", "larger than"),
 ]
@@ -152,6 +153,7 @@ AUDIENCE_FILES = [
         '[[audience]]\naudience_id = "s"\nkeywords = ' + "[" * 5000 + "]" * 5000 + "\n",
         "nested too deeply",
     ),
+    (".toml", "x = " + "9" * 5_000 + "\n", "malformed TOML.*4300 digits"),
     # lengths and counts
     (
         ".csv",

@@ -78,7 +78,10 @@ def _as_number(value: object, key: str, kind: type) -> float | int:
                 f"`{key}` must be an int in [1, {LIMITS.size:,}]; got {short_repr(value)}."
             )
         return number
-    return float(number)
+    try:
+        return float(number)
+    except OverflowError:  # a TOML integer such as 10**400 has no float
+        raise ValueError(f"`{key}` must be a finite number; got {short_repr(value)}.") from None
 
 
 def _check_id(audience_id: str) -> str:

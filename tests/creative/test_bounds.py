@@ -147,6 +147,13 @@ AUDIENCE_FILES = [
         '[[audience]]\naudience_id = "s"\ntop_interests = ["food"]\nmobile_share = -inf\n',
         "`mobile_share` must be a finite number",
     ),
+    (
+        ".toml",
+        '[[audience]]\naudience_id = "s"\ntop_interests = ["food"]\nmobile_share = 1'
+        + "0" * 400
+        + "\n",
+        "`mobile_share` must be a finite number",
+    ),
     # deep nesting
     (
         ".toml",

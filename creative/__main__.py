@@ -7,6 +7,10 @@ Usage::
         [--lang en|ko] [--templates FILE.toml] [--out DIR] [--seed S]
         [--format png|jpeg|webp]
 
+Counts are bounded (``--per-segment`` by ``LIMITS.per_segment``, the whole
+run by ``LIMITS.images``; see ``creative.limits``) and checked before any
+work, so a typo cannot start a run that never ends.
+
 This module is an entry point, so it may ask ``simulation`` for its default
 segments; the library modules of ``creative`` never import ``simulation``.
 """
@@ -37,6 +41,7 @@ from creative.generate import (
     generate_generic,
     recommended_placement,
 )
+from creative.limits import LIMITS, short_repr
 from creative.record import Creative
 from creative.render import render
 from creative.templates import TemplateSet, load_templates
@@ -114,24 +119,22 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1; got {value}")
-    return value
+def _int_in(low: int, high: int):
+    # An argparse type: an int in [low, high], with a short message for anything else.
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be an int in [{low:,}, {high:,}]; got {short_repr(text)}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be an int in [{low:,}, {high:,}]; got {short_repr(value)}"
+            )
+        return value
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an int >= 0; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an int >= 0; got {value}")
-    return value
+    return parse
 
 
 def _build_parser() -> _Parser:
@@ -144,7 +147,12 @@ def _build_parser() -> _Parser:
     )
     source.add_argument("--audiences", type=Path, help="segment profiles, .csv or .toml")
     r.add_argument("--segments", default="all", help="'all' or comma-separated audience ids")
-    r.add_argument("--per-segment", type=_positive_int, default=6, help="variants per segment")
+    r.add_argument(
+        "--per-segment",
+        type=_int_in(1, LIMITS.per_segment),
+        default=6,
+        help=f"variants per segment (at most {LIMITS.per_segment})",
+    )
     r.add_argument(
         "--size",
         choices=["auto", *PLACEMENTS],
@@ -155,7 +163,7 @@ def _build_parser() -> _Parser:
     r.add_argument("--lang", choices=list(LANGUAGES), help="force the copy language")
     r.add_argument("--templates", type=Path, help="extra copy templates, .toml")
     r.add_argument("--out", type=Path, default=Path("creatives"), help="output directory")
-    r.add_argument("--seed", type=_seed, default=0)
+    r.add_argument("--seed", type=_int_in(0, LIMITS.seed), default=0)
     r.add_argument("--format", choices=list(FORMATS), default="png")
     return parser
 
@@ -183,7 +191,11 @@ def _select(audiences: list[Audience], spec: str) -> list[Audience]:
     by_id = {a.audience_id: a for a in audiences}
     unknown = [s for s in wanted if s not in by_id]
     if unknown:
-        raise _UsageError(f"unknown segment(s) {unknown}; known: {sorted(by_id)}.")
+        known = sorted(by_id)
+        raise _UsageError(
+            f"unknown segment(s) {_shorten(unknown)}; known: {_shorten(known)}"
+            f"{f' ({len(known)} in all)' if len(known) > 10 else ''}."
+        )
     return [by_id[s] for s in dict.fromkeys(wanted)]
 
 
@@ -193,8 +205,32 @@ def _rng(seed: int, audience_id: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(audience_id.encode())]))
 
 
+def _shorten(items: list[str], n: int = 10) -> str:
+    shown = ", ".join(short_repr(i) for i in items[:n])
+    return f"[{shown}{', …' if len(items) > n else ''}]"
+
+
 def _safe_name(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "audience"
+    # A folder name: letters, digits, "-", "_" and inner "." only, so no id can name
+    # ".", "..", a hidden folder or a path.
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "audience"
+    return f"_{name[1:]}" if name.startswith(".") else name
+
+
+def _check_folders(audiences: list[Audience]) -> None:
+    # Every audience gets its own folder beside generic/ and manifest.csv; two ids that
+    # give the same folder (also when only their case differs, as on macOS and Windows)
+    # would overwrite each other, so they are refused before any work.
+    taken = {"generic": "the control creatives", "manifest.csv": "the manifest"}
+    for audience in audiences:
+        folder = _safe_name(audience.audience_id)
+        other = taken.get(folder.casefold())
+        if other is not None:
+            raise _UsageError(
+                f"audience id {short_repr(audience.audience_id)} would write to folder "
+                f"{short_repr(folder)}, which {other} already uses; rename one of them."
+            )
+        taken[folder.casefold()] = f"audience {short_repr(audience.audience_id)}"
 
 
 def _row(creative: Creative, segment: str, size: str, file: str) -> dict[str, str]:
@@ -279,6 +315,14 @@ def _run(args: argparse.Namespace) -> str:
     else:
         audiences = _preset_audiences(args.seed)
     audiences = _select(audiences, args.segments)
+    _check_folders(audiences)
+    n_images = (len(audiences) + 1) * args.per_segment
+    if n_images > LIMITS.images:
+        raise _UsageError(
+            f"this run would render {n_images:,} images ({len(audiences) + 1} audiences incl. "
+            f"generic x {args.per_segment} per segment); the limit is {LIMITS.images:,}: "
+            "lower --per-segment or choose fewer --segments."
+        )
     if args.lang:
         audiences = [dataclasses.replace(a, language=args.lang) for a in audiences]
 

@@ -1,9 +1,11 @@
 """Guardrails: every creative is checked before use.
 
-Four rules, each giving ``"rule: detail"`` reasons: ``banned_claim`` (a phrase
-of the kit's list in the copy), ``length`` (copy longer than the placement
-allows), ``contrast`` (a text colour below WCAG AA against its background) and
-``disclosure`` (no "AI-generated" label although the kit requires one).
+Five rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
+with no visible character, e.g. only spaces or zero-width characters),
+``banned_claim`` (a phrase of the kit's list in the copy), ``length`` (copy
+longer than the placement allows), ``contrast`` (a text colour below WCAG AA
+against its background) and ``disclosure`` (no visible "AI-generated" label
+although the kit requires one).
 """
 
 from __future__ import annotations
@@ -25,13 +27,18 @@ __all__ = [
     "check_creative",
     "display_width",
     "find_banned_claims",
+    "has_visible_text",
 ]
 
 #: WCAG 2.x level AA for normal-size text.
 MIN_CONTRAST: float = 4.5
 
 #: Rule names, in the order they are checked.
-RULES: tuple[str, ...] = ("banned_claim", "length", "contrast", "disclosure")
+RULES: tuple[str, ...] = ("empty", "banned_claim", "length", "contrast", "disclosure")
+
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): they
+# are not in the separator, control or format categories, so they are named here.
+_BLANK_CHARS: frozenset[str] = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +83,24 @@ def display_width(text: str) -> int:
     width : int
     """
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` has a character that draws something.
+
+    Separators (category Z: spaces, line breaks), control, format and other C
+    characters (zero-width space, joiners, BOM, bidi marks), combining marks with
+    no base (M) and a few blank letters do not count.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    visible : bool
+    """
+    return any(unicodedata.category(c)[0] not in "ZCM" and c not in _BLANK_CHARS for c in text)
 
 
 @lru_cache(maxsize=64)
@@ -126,6 +151,12 @@ def check_creative(
         raise ValueError(f"`placement` must be one of {list(PLACEMENTS)}; got {placement!r}.")
     reasons: list[str] = []
     for part in ("headline", "body", "cta"):
+        if not has_visible_text(getattr(creative, part)):
+            reasons.append(
+                f"empty: {part} has no visible characters (only spaces, zero-width or "
+                "format characters)"
+            )
+    for part in ("headline", "body", "cta"):
         for claim in find_banned_claims(getattr(creative, part), kit.banned_claims):
             reasons.append(f"banned_claim: {claim!r} in {part}")
     limits = LENGTH_LIMITS[placement]
@@ -140,6 +171,6 @@ def check_creative(
                 f"contrast: {role} text {fg} on {bg} is {ratio:.2f}:1, under {MIN_CONTRAST}:1 "
                 f"(palette {creative.palette.name!r})"
             )
-    if kit.requires_ai_disclosure and not (creative.disclosure and creative.disclosure.strip()):
+    if kit.requires_ai_disclosure and not has_visible_text(creative.disclosure or ""):
         reasons.append("disclosure: the kit requires an AI-generated label and there is none")
     return GuardrailVerdict(passed=not reasons, reasons=tuple(reasons))

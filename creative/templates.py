@@ -3,17 +3,19 @@
 Template text is never given to ``str.format``: a tiny parser splits it into
 literal text and named slots, so a template can reach only the five slot
 values (never attributes, indexes or other variables), and the values are
-inserted as plain text, braces and all.
+inserted as plain text, braces and all. A template line has at most
+``LIMITS.template`` characters and ``LIMITS.template_slots`` slots, so a
+filled text stays short whatever the file holds.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from creative.limits import LIMITS, read_toml, short_repr
 from creative.vocabulary import LANGUAGES, TONES
 
 __all__ = [
@@ -64,6 +66,11 @@ def parse_template(text: str, name: str) -> tuple[tuple[bool, str], ...]:
     """
     if not isinstance(text, str):
         raise TypeError(f"template {name}: text must be a str; got {type(text).__name__}.")
+    if len(text) > LIMITS.template:
+        raise ValueError(
+            f"template {name}: `template` must be at most {LIMITS.template} characters; "
+            f"got {len(text)}."
+        )
     parts: list[tuple[bool, str]] = []
     literal: list[str] = []
     i = 0
@@ -78,11 +85,14 @@ def parse_template(text: str, name: str) -> tuple[tuple[bool, str], ...]:
         elif char == "{":
             end = text.find("}", i + 1)
             if end < 0:
-                raise ValueError(f"template {name}: unclosed '{{' at position {i} in {text!r}.")
+                raise ValueError(
+                    f"template {name}: unclosed '{{' at position {i} in {short_repr(text, 80)}."
+                )
             slot = text[i + 1 : end]
             if not _SLOT_NAME.fullmatch(slot) or slot not in SLOTS:
+                shown = slot if len(slot) <= 40 else f"{slot[:39]}…"
                 raise ValueError(
-                    f"template {name}: unknown slot {{{slot}}}; "
+                    f"template {name}: unknown slot {{{shown}}}; "
                     f"allowed slots are {sorted(SLOTS)} (write {{{{ for a literal brace)."
                 )
             if literal:
@@ -92,7 +102,7 @@ def parse_template(text: str, name: str) -> tuple[tuple[bool, str], ...]:
             i = end + 1
         elif char == "}":
             raise ValueError(
-                f"template {name}: unmatched '}}' at position {i} in {text!r} "
+                f"template {name}: unmatched '}}' at position {i} in {short_repr(text, 80)} "
                 "(write }} for a literal brace)."
             )
         else:
@@ -100,6 +110,12 @@ def parse_template(text: str, name: str) -> tuple[tuple[bool, str], ...]:
             i += 1
     if literal:
         parts.append((False, "".join(literal)))
+    n_slots = sum(is_slot for is_slot, _ in parts)
+    if n_slots > LIMITS.template_slots:
+        raise ValueError(
+            f"template {name}: `template` must use at most {LIMITS.template_slots} slots; "
+            f"got {n_slots}."
+        )
     return tuple(parts)
 
 
@@ -254,6 +270,11 @@ def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
                     raise ValueError(
                         f"templates from {source}: {where} must be a non-empty array of strings."
                     )
+                if len(texts) > LIMITS.templates_per_list:
+                    raise ValueError(
+                        f"templates from {source}: {where} must have at most "
+                        f"{LIMITS.templates_per_list} templates; got {len(texts):,}."
+                    )
                 out.extend(
                     CopyTemplate(language=lang, tone=tone, part=part, text=t, index=i)
                     for i, t in enumerate(texts)
@@ -262,15 +283,7 @@ def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
 
 
 def _read_toml(path: Path) -> dict:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"templates file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"malformed TOML in {path}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read templates file {path}: {exc}") from None
+    return read_toml(path, "templates")
 
 
 def load_templates(

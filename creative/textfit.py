@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from creative.fonts import displayable, get_font
 from creative.layouts import Box
+from creative.limits import LIMITS
 
 __all__ = ["FittedText", "fit_text", "wrap"]
 
@@ -14,7 +17,7 @@ _ELLIPSIS = "…"
 
 # Pillow measures a string by loading every glyph (~40 µs a word), so the size search
 # estimates widths from cached per-character advances at a reference size, scaled; only
-# the chosen layout is measured exactly, and a miss steps the size down.
+# the chosen layout is measured exactly, and a miss bisects the sizes below.
 _REF_SIZE = 200
 
 
@@ -24,16 +27,38 @@ def _advance(char: str, bold: bool) -> float:
 
 
 class _Estimator:
-    """String width at one font size, from per-character advances (a slight overestimate)."""
+    """String width at one font size, from per-character advances (a slight overestimate).
 
-    __slots__ = ("bold", "scale")
+    Widths are additive, so each word's running widths (in ems) are summed once per
+    ``fit_text`` call and shared by every size tried: a wrap then costs one lookup per
+    word, and breaking a long word costs one bisection per piece.
+    """
 
-    def __init__(self, size: int, bold: bool) -> None:
+    __slots__ = ("bold", "prefix_ems", "scale")
+
+    def __init__(self, size: int, bold: bool, prefix_ems: dict[str, list[float]]) -> None:
         # 2 % headroom covers hinting and kerning differences from the scaled advances.
-        self.scale, self.bold = size * 1.02, bold
+        self.scale, self.bold, self.prefix_ems = size * 1.02, bold, prefix_ems
+
+    def _prefix(self, word: str) -> list[float]:
+        prefix = self.prefix_ems.get(word)
+        if prefix is None:
+            prefix = [0.0, *accumulate(_advance(c, self.bold) for c in word)]
+            self.prefix_ems[word] = prefix
+        return prefix
 
     def getlength(self, text: str) -> float:
-        return sum(_advance(c, self.bold) for c in text) * self.scale + 1.0
+        return self._prefix(text)[-1] * self.scale + 1.0
+
+    def split(self, word: str, width: float) -> list[str]:
+        # Pieces as long as fit in ``width`` (at least one character each).
+        prefix, limit = self._prefix(word), (width - 1.0) / self.scale
+        pieces, start = [], 0
+        while start < len(word):
+            end = max(start + 1, bisect_right(prefix, prefix[start] + limit, lo=start + 1) - 1)
+            pieces.append(word[start:end])
+            start = end
+        return pieces
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +90,40 @@ class FittedText:
     truncated: bool
 
 
+def _longest_prefix(word: str, start: int, font, width: int) -> int:
+    # Length of the longest piece word[start:start + k] no wider than ``width`` (at least
+    # 1): gallop 1, 2, 4, ... then bisect, so a piece of k characters costs O(log k)
+    # measurements instead of one per character.
+    n = len(word) - start
+    fits = 1
+    step = 1
+    while True:
+        probe = min(fits + step, n)
+        if probe <= fits:
+            return fits
+        if font.getlength(word[start : start + probe]) <= width:
+            fits, step = probe, step * 2
+        else:
+            too_wide = probe
+            break
+    while too_wide - fits > 1:
+        mid = (fits + too_wide) // 2
+        if font.getlength(word[start : start + mid]) <= width:
+            fits = mid
+        else:
+            too_wide = mid
+    return fits
+
+
 def _split_long(word: str, font, width: int) -> list[str]:
     # Break a word wider than the box between characters (URLs, long compounds, CJK runs).
-    pieces, current = [], ""
-    for char in word:
-        if current and font.getlength(current + char) > width:
-            pieces.append(current)
-            current = char
-        else:
-            current += char
-    if current:
-        pieces.append(current)
+    if isinstance(font, _Estimator):
+        return font.split(word, width)
+    pieces, start = [], 0
+    while start < len(word):
+        k = _longest_prefix(word, start, font, width)
+        pieces.append(word[start : start + k])
+        start += k
     return pieces
 
 
@@ -119,37 +167,77 @@ def wrap(text: str, font, width: int, *, split_words: bool = True) -> list[str] 
 
 
 def _measure(
-    lines: list[str], font, line_h: int
+    lines: list[str], font, line_h: int, bbox=None
 ) -> tuple[list[tuple[int, int, int, int]], int, int]:
-    # Real ink boxes relative to (0, 0) = left-ascender of the first line.
+    # Real ink boxes relative to (0, 0) = left-ascender of the first line; ``bbox`` may be
+    # a memoized font.getbbox, so lines measured before are not measured again.
+    bbox = bbox or (lambda line: font.getbbox(line, anchor="la"))
     boxes = []
     for i, line in enumerate(lines):
-        left, top, right, bottom = font.getbbox(line, anchor="la")
+        left, top, right, bottom = bbox(line)
         boxes.append((left, top + i * line_h, right, bottom + i * line_h))
     top = min(b[1] for b in boxes)
     bottom = max(b[3] for b in boxes)
     return boxes, top, bottom
 
 
-def _fits(lines: list[str], font, box: Box, line_h: int, max_lines: int) -> bool:
+def _fits(lines: list[str], font, box: Box, line_h: int, max_lines: int, bbox=None) -> bool:
     if not lines or len(lines) > max_lines:
         return False
-    boxes, top, bottom = _measure(lines, font, line_h)
+    boxes, top, bottom = _measure(lines, font, line_h, bbox)
     return bottom - top <= box.height and all(b[2] - b[0] <= box.width for b in boxes)
 
 
-def _truncate(lines: list[str], font, box: Box, line_h: int, max_lines: int) -> list[str]:
-    # Keep the lines that fit, then shorten the last one until it ends in an ellipsis.
+def _truncate(
+    lines: list[str], font, box: Box, line_h: int, max_lines: int
+) -> tuple[list[str], tuple]:
+    # Keep the lines that fit, then cut the last one to the longest prefix that still fits
+    # with an ellipsis (bisection: a handful of measurements whatever the line's length).
+    # Returns the lines and their measurement.
+    memo: dict[str, tuple[int, int, int, int]] = {}
+
+    def bbox(line: str) -> tuple[int, int, int, int]:
+        if line not in memo:
+            memo[line] = font.getbbox(line, anchor="la")
+        return memo[line]
+
+    def fits(candidate: list[str]) -> bool:
+        return _fits(candidate, font, box, line_h, max_lines, bbox)
+
     keep = lines[:max_lines]
-    while len(keep) > 1 and not _fits(keep, font, box, line_h, max_lines):
+    while len(keep) > 1 and not fits(keep):
         keep = keep[:-1]
     last = keep[-1].rstrip()
-    while last and not _fits([*keep[:-1], last + _ELLIPSIS], font, box, line_h, max_lines):
-        last = last[:-1].rstrip()
-    return [*keep[:-1], last + _ELLIPSIS]
+
+    def candidate(k: int) -> list[str]:
+        return [*keep[:-1], last[:k].rstrip() + _ELLIPSIS]
+
+    lo, hi = 0, len(last)  # candidate(lo) is the fallback; find the largest k that fits
+    if fits(candidate(hi)):
+        lo = hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if fits(candidate(mid)):
+            lo = mid
+        else:
+            hi = mid
+    out = candidate(lo)
+    return out, _measure(out, font, line_h, bbox)
 
 
-@lru_cache(maxsize=4096)
+def _cap(text: str, bold: bool, width: int, max_lines: int, min_size: int) -> str:
+    # Characters past twice the advance that max_lines lines hold at min_size can never
+    # be shown (every size is >= min_size, and text is cut, not squeezed); dropping them
+    # keeps every later step proportional to what fits, not to what was given.
+    budget = 2.0 * max_lines * width / min_size
+    total = 0.0
+    for i, char in enumerate(text):
+        total += _advance(char, bold)
+        if total > budget:
+            return text[: i + 1]
+    return text
+
+
 def fit_text(
     text: str,
     box: Box,
@@ -168,6 +256,11 @@ def fit_text(
     ``min_size`` text that still does not fit is cut and ends with "…". Every
     line's ink bounding box ends up inside ``box``. Results are cached: brand
     names, calls to action and badges repeat across creatives.
+
+    The work is bounded whatever the text: only its first ``LIMITS.fit_chars``
+    characters are read, and of those only about twice what ``max_lines``
+    lines hold at ``min_size``; long words are broken by bisection on measured
+    prefixes; sizes and the ellipsis cut are found by bisection.
 
     Parameters
     ----------
@@ -188,6 +281,34 @@ def fit_text(
     -------
     fitted : FittedText
     """
+    if not isinstance(text, str):
+        raise TypeError(f"`text` must be a str; got {type(text).__name__}.")
+    return _fit_text(
+        text[: LIMITS.fit_chars],
+        box,
+        bold=bold,
+        max_size=max_size,
+        min_size=min_size,
+        max_lines=max_lines,
+        align=align,
+        valign=valign,
+        line_spacing=line_spacing,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _fit_text(
+    text: str,
+    box: Box,
+    *,
+    bold: bool,
+    max_size: int,
+    min_size: int,
+    max_lines: int,
+    align: str,
+    valign: str,
+    line_spacing: float,
+) -> FittedText:
     if align not in ("left", "center", "right") or valign not in ("top", "center"):
         raise ValueError(f"bad alignment {align!r}/{valign!r}.")
     if box.width < 4 or box.height < 4:
@@ -195,14 +316,17 @@ def fit_text(
     text = "\n".join(" ".join(displayable(p).split()) for p in text.split("\n")).strip() or " "
     max_size = max(1, max_size)
     min_size = max(1, min(min_size, max_size, int(box.height / (line_spacing * 1.2))))
+    text = _cap(text, bold, box.width, max_lines, min_size)
 
     split_words = False
+    prefix_ems: dict[str, list[float]] = {}
 
     def layout(size: int) -> tuple[list[str] | None, object, int, int]:
         font = get_font(size, bold)
         ascent, descent = font.getmetrics()
         line_h = max(1, round((ascent + descent) * line_spacing))
-        lines = wrap(text, _Estimator(size, bold), box.width, split_words=split_words)
+        estimator = _Estimator(size, bold, prefix_ems)
+        lines = wrap(text, estimator, box.width, split_words=split_words)
         return lines, font, line_h, ascent + descent
 
     def estimate_fits(size: int) -> bool:
@@ -225,21 +349,37 @@ def fit_text(
                 hi = mid - 1
         if best is not None:
             break
-    # Confirm with exact ink boxes; step down on the rare miss.
+
+    # Confirm with exact ink boxes; on the rare miss, bisect the sizes below with exact
+    # measurements (a bounded number of layouts, where stepping down one size at a time
+    # could take max_size - min_size of them).
+    def exact(size: int):
+        lines, font, line_h, _ = layout(size)
+        if lines is None:
+            return None
+        boxes, top, bottom = measured = _measure(lines, font, line_h)
+        fits = bottom - top <= box.height and all(b[2] - b[0] <= box.width for b in boxes)
+        return (lines, font, line_h, measured) if fits else None
+
     measured = None
-    while best is not None:
-        lines, font, line_h, _ = layout(best)
-        measured = _measure(lines, font, line_h)
-        boxes, top, bottom = measured
-        if bottom - top <= box.height and all(b[2] - b[0] <= box.width for b in boxes):
-            break
-        best, measured = (best - 1 if best > min_size else None), None
+    if best is not None:
+        found = exact(best)
+        if found is None:
+            lo, hi, best = min_size, best - 1, None
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                attempt = exact(mid)
+                if attempt is not None:
+                    best, found, lo = mid, attempt, mid + 1
+                else:
+                    hi = mid - 1
+        if found is not None:
+            lines, font, line_h, measured = found
     truncated = best is None
     size = min_size if truncated else best
     if measured is None:
         lines, font, line_h, _ = layout(size)
-        lines = _truncate(lines or [text], font, box, line_h, max_lines)
-        measured = _measure(lines, font, line_h)
+        lines, measured = _truncate(lines or [text], font, box, line_h, max_lines)
     boxes, top, bottom = measured
     dy = box.y0 - top
     if valign == "center":

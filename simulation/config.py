@@ -103,7 +103,11 @@ class ExperimentConfig:
             )
         for name, allowed in (("levels", LEVELS), ("policies", None)):
             value = getattr(self, name)
-            if not isinstance(value, tuple) or not value:
+            if (
+                not isinstance(value, tuple)
+                or not value
+                or not all(isinstance(v, str) for v in value)
+            ):
                 raise ValueError(f"`{name}` must be a non-empty tuple of str; got {value!r}.")
             if len(set(value)) != len(value):
                 raise ValueError(f"`{name}` has duplicates: {list(value)}.")

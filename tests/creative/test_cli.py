@@ -162,9 +162,9 @@ BAD_TEMPLATES = {
     [
         (["--segments", "gamers,nobody"], "unknown segment"),
         (["--segments", ","], "--segments must be"),
-        (["--per-segment", "0"], "must be an int >= 1"),
-        (["--per-segment", "abc"], "must be an int >= 1"),
-        (["--seed", "-1"], "must be an int >= 0"),
+        (["--per-segment", "0"], r"must be an int in \[1, 500\]; got 0"),
+        (["--per-segment", "abc"], r"must be an int in \[1, 500\]; got .abc."),
+        (["--seed", "-1"], r"must be an int in \[0, 4,294,967,295\]; got -1"),
         (["--size", "billboard"], "invalid choice"),
         (["--lang", "fr"], "invalid choice"),
         (["--format", "gif"], "invalid choice"),

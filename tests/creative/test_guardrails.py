@@ -5,7 +5,14 @@ import pytest
 
 from creative.brand import DEFAULT_KIT, BrandKit, Palette, contrast_ratio
 from creative.generate import generate_for_user, generate_generic
-from creative.guardrails import LENGTH_LIMITS, check_creative, display_width, find_banned_claims
+from creative.guardrails import (
+    LENGTH_LIMITS,
+    RULES,
+    check_creative,
+    display_width,
+    find_banned_claims,
+    has_visible_text,
+)
 from creative.record import GuardrailVerdict
 
 
@@ -135,3 +142,45 @@ def test_brand_kit_validation(kwargs, match):
 def test_palette_validation():
     with pytest.raises(ValueError, match="`text` must be a '#rrggbb'"):
         dataclasses.replace(DEFAULT_KIT.palettes[0], text="white")
+
+
+INVISIBLE = {
+    "zero-width space": "\u200b\u200b",
+    "joiners and BOM": "\u200d\u200c\ufeff\u2060",
+    "bidi marks": "\u200e\u202e\u2066",
+    # Whitespace alone never gets here (the record refuses it); with a zero-width
+    # character between, str.strip() leaves something and only this rule sees it.
+    "spaces around a zero-width space": " \u3000\u200b\u00a0 \u2003",
+    "line separators around a word joiner": "\u2028\u2060\u2029\n\t",
+    "hangul filler": "\u3164\u115f",
+    "a lone combining accent": "\u0301\u0308",
+    "braille blank": "\u2800",
+}
+
+
+@pytest.mark.parametrize("text", INVISIBLE.values(), ids=INVISIBLE.keys())
+@pytest.mark.parametrize("part", ["headline", "body", "cta"])
+def test_copy_without_visible_characters_is_rejected(good, part, text):
+    verdict = check_creative(dataclasses.replace(good, **{part: text}))
+    assert not verdict.passed
+    assert verdict.rules == ("empty",)
+    assert verdict.reasons[0].startswith(f"empty: {part} has no visible characters")
+
+
+@pytest.mark.parametrize("text", ["A", "20%", "한글", "\u200bHi\u200b", "e\u0301", "→"])
+def test_visible_text_passes(text):
+    assert has_visible_text(text)
+
+
+@pytest.mark.parametrize("text", ["", " \u3000\u00a0", "\u2028\u2029\n\t", *INVISIBLE.values()])
+def test_invisible_text(text):
+    assert not has_visible_text(text)
+
+
+def test_an_invisible_disclosure_is_no_disclosure(good):
+    verdict = check_creative(dataclasses.replace(good, disclosure="\u200b \u200b"))
+    assert verdict.rules == ("disclosure",)
+
+
+def test_rules_list_every_rule_in_check_order():
+    assert RULES == ("empty", "banned_claim", "length", "contrast", "disclosure")

@@ -121,3 +121,19 @@ def test_bad_user_files(tmp_path, content, match):
 def test_missing_file(tmp_path):
     with pytest.raises(ValueError, match="not found"):
         load_templates(tmp_path / "nope.toml")
+
+
+def test_template_length_and_slot_limits_name_the_template():
+    from creative.limits import LIMITS
+
+    with pytest.raises(ValueError, match=r"headline\[3\]: `template` must be at most 300"):
+        make("x" * (LIMITS.template + 1))
+    with pytest.raises(ValueError, match=r"headline\[3\]: `template` must use at most 5 slots"):
+        make("{product}" * (LIMITS.template_slots + 1))
+    assert len(make("{product}" * LIMITS.template_slots).slots) == 1
+
+
+def test_error_messages_do_not_echo_long_text():
+    with pytest.raises(ValueError) as info:
+        make("{" + "x" * 250)
+    assert len(str(info.value)) < 200

@@ -12,6 +12,8 @@ from simulation.config import PRESETS, ExperimentConfig, load_config
         ({"n_segments": 0}, "`n_segments` must be an int"),
         ({"policies": ("nope",)}, "unknown policy 'nope'"),
         ({"policies": ()}, "must be a non-empty tuple"),
+        ({"policies": (["x"],)}, "`policies` must be a non-empty tuple of str"),
+        ({"levels": (["generic"],)}, "`levels` must be a non-empty tuple of str"),
         ({"levels": ("global",)}, "unknown level"),
         ({"objective": "cpa"}, "`objective` must be one of"),
         ({"budget": -1.0}, "`budget` must be None or a float"),
@@ -23,6 +25,14 @@ from simulation.config import PRESETS, ExperimentConfig, load_config
 def test_bad_configs(changes, match):
     with pytest.raises(ValueError, match=match):
         ExperimentConfig(**changes)
+
+
+def test_toml_policies_of_arrays_is_a_clear_error(tmp_path):
+    # A nested array used to reach set() and fail with "unhashable type: 'list'".
+    path = tmp_path / "c.toml"
+    path.write_text('policies = [["x"]]\n')
+    with pytest.raises(ValueError, match="`policies` must be a non-empty tuple of str"):
+        load_config(path)
 
 
 def test_configs_are_hashable_and_frozen():

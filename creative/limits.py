@@ -1,0 +1,254 @@
+"""Bounds on every creative input, in one table, and the checks that apply them.
+
+Files, uploads and command-line flags are read into frozen records at the
+boundary; these limits keep each record small enough that generating,
+fitting and rendering it takes bounded time and memory, whatever the input.
+``docs/security.md`` lists them for users.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = [
+    "LIMITS",
+    "RESERVED_IDS",
+    "InputLimits",
+    "check_count",
+    "check_length",
+    "finite_number",
+    "read_text",
+    "read_toml",
+    "short_repr",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputLimits:
+    """The largest input each reader accepts.
+
+    Attributes
+    ----------
+    file_bytes : int
+        Size of an audiences or templates file.
+    audiences : int
+        Audiences (rows or ``[[audience]]`` tables) in one file.
+    audience_id : int
+        Characters of an audience id (it also names an output folder).
+    name : int
+        Characters of an audience's readable name.
+    keyword : int
+        Characters of one search keyword (it fills the ``{keyword}`` slot).
+    keywords : int
+        Keywords per audience.
+    top_interests : int
+        Interests per audience.
+    size : int
+        Users an audience stands for.
+    template : int
+        Characters of one template line.
+    template_slots : int
+        Slots one template line may use (each repeats a value of up to ``keyword`` characters).
+    templates_per_list : int
+        Templates in one ``language.tone.part`` list.
+    per_segment : int
+        ``--per-segment``: variants per audience.
+    images : int
+        Images one command-line run renders, ``(audiences + 1) * per_segment``.
+    seed : int
+        Largest ``--seed``.
+    fit_chars : int
+        Characters text fitting looks at; anything longer is cut first (and shows as "…").
+    """
+
+    file_bytes: int = 5 * 1024 * 1024
+    audiences: int = 1_000
+    audience_id: int = 64
+    name: int = 120
+    keyword: int = 100
+    keywords: int = 50
+    top_interests: int = 20
+    size: int = 1_000_000_000
+    template: int = 300
+    template_slots: int = 5
+    templates_per_list: int = 100
+    per_segment: int = 500
+    images: int = 20_000
+    seed: int = 2**32 - 1
+    fit_chars: int = 4_096
+
+    def as_dict(self) -> dict[str, int]:
+        """Name -> limit, in the order above."""
+        return asdict(self)
+
+
+#: The limits every creative reader applies.
+LIMITS = InputLimits()
+
+#: Audience ids a file may not use: the control creatives' folder and manifest name, and
+#: the directory names ``.`` and ``..`` (compared case-insensitively, as some file systems do).
+RESERVED_IDS: frozenset[str] = frozenset({"generic", ".", ".."})
+
+
+def short_repr(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to about ``limit`` characters so an error stays one short line.
+
+    Parameters
+    ----------
+    value : object
+    limit : int, default 40
+
+    Returns
+    -------
+    text : str
+    """
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def check_length(name: str, text: str, limit: int) -> str:
+    """Return ``text`` when it has at most ``limit`` characters.
+
+    Parameters
+    ----------
+    name : str
+        Field name for the message.
+    text : str
+    limit : int
+
+    Returns
+    -------
+    text : str
+
+    Raises
+    ------
+    ValueError
+        "`keyword` must be at most 100 characters; got 100000."
+    """
+    if len(text) > limit:
+        raise ValueError(f"`{name}` must be at most {limit} characters; got {len(text)}.")
+    return text
+
+
+def check_count(name: str, n: int, limit: int, what: str = "items") -> None:
+    """Raise unless ``n <= limit``.
+
+    Parameters
+    ----------
+    name : str
+    n, limit : int
+    what : str, default "items"
+        Unit for the message.
+
+    Raises
+    ------
+    ValueError
+        "`keywords` must have at most 50 items; got 51."
+    """
+    if n > limit:
+        raise ValueError(f"`{name}` must have at most {limit} {what}; got {n}.")
+
+
+def finite_number(value: object, name: str) -> float | int:
+    """Parse a finite number from a TOML value or a CSV cell.
+
+    Parameters
+    ----------
+    value : object
+        An int, a float or a string such as ``"0.5"``; not a bool.
+    name : str
+        Field name for the message.
+
+    Returns
+    -------
+    number : int or float
+        Ints stay ints (TOML integers of any size), the rest become floats.
+
+    Raises
+    ------
+    ValueError
+        On anything else, and on ``inf``, ``nan`` or ``1e400`` (which overflows to inf).
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"`{name}` must be a number; got {short_repr(value)}.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        number = value
+    else:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"`{name}` must be a number; got {short_repr(value)}.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"`{name}` must be a finite number; got {short_repr(value)}.")
+    return number
+
+
+def read_text(path: Path, what: str) -> str:
+    """Read a bounded UTF-8 text file, skipping a byte-order mark.
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the file holds, for messages (``"audiences"``, ``"templates"``).
+
+    Returns
+    -------
+    text : str
+
+    Raises
+    ------
+    ValueError
+        When the file is missing, unreadable, larger than ``LIMITS.file_bytes`` or not UTF-8.
+    """
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(LIMITS.file_bytes + 1)
+        if len(data) > LIMITS.file_bytes:
+            raise ValueError(
+                f"{what} file {path} is larger than {LIMITS.file_bytes:,} bytes; "
+                "split it or trim it."
+            )
+        # utf-8-sig: spreadsheet programs and some editors start the file with a BOM.
+        return data.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ValueError(f"{what} file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"cannot read {what} file {path}: not UTF-8 text ({exc.reason})."
+        ) from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} file {path}: {exc.strerror or exc}.") from None
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """Read a bounded TOML file (see :func:`read_text`) into plain data.
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the file holds, for messages.
+
+    Returns
+    -------
+    data : dict
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_text`, and "malformed TOML in PATH: ..." on a syntax error, an
+        integer of more than 4,300 digits or nesting deeper than Python's recursion limit.
+    """
+    text = read_text(path, what)
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError(f"malformed TOML in {path}: values are nested too deeply.") from None
+    except ValueError as exc:  # TOMLDecodeError, and int() refusing a huge literal
+        raise ValueError(f"malformed TOML in {path}: {' '.join(str(exc).split())}") from None

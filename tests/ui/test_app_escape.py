@@ -136,3 +136,15 @@ def test_accepted_log_file_name_is_escaped(app, open_page):
     at = upload(open_page(app, "ope"), "ope-file", f"{IMAGE}.csv", LOG.encode())
     assert not at.error, [e.value for e in at.error]
     assert_only_escaped(at, IMAGE)
+
+
+def test_a_huge_cell_is_quoted_in_a_capped_message():
+    from ui.uploads import MAX_MESSAGE_CHARS, UploadError, parse_segments_upload
+
+    cell = IMAGE * 1_000
+    with pytest.raises(UploadError, match="language") as info:
+        parse_segments_upload(
+            "s.csv", f"audience_id,name,top_interests,language\ng,G,gaming,{cell}\n".encode()
+        )
+    assert len(str(info.value)) == MAX_MESSAGE_CHARS
+    assert str(info.value).endswith("…")

@@ -8,6 +8,7 @@ import re
 __all__ = [
     "LEVEL_NAMES",
     "POLICY_NAMES",
+    "WORD_JOINER",
     "escape_markdown",
     "interval",
     "money",
@@ -76,9 +77,52 @@ def interval(fmt, mean: float, low: float, high: float) -> str:
     return f"{fmt(mean)} ({fmt(low)} – {fmt(high)})"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+#: Every ASCII punctuation character: CommonMark lets a backslash escape any of them, so
+#: escaping all is always safe and covers Streamlit's extra syntax (``:color[...]``
+#: directives, ``$`` maths, ``~`` strikethrough) as well as links, images and raw HTML.
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+#: Line breaks (which would start new blocks: headings, lists, code) and other control
+#: characters become spaces: escaped text is always one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+#: U+2060 WORD JOINER, an invisible character that allows no line break.
+WORD_JOINER = "\u2060"
+#: Where a word joiner goes. Some of Streamlit's rewrites run on the parsed text, after the
+#: escapes are gone: GFM autolink literals (``http://``, ``www.``, ``a@b.co``), emoji and
+#: ``:material/...:`` / ``:streamlit:`` shortcodes, and arrows (``->``, ``<=``, ``--``).
+#: A joiner after every ``:`` and ``@``, inside ``www.`` and inside those arrows breaks each.
+_JOIN_AT = re.compile(r"(?<=[:@])|(?<=[-<>~])(?=[-<>=])|(?<=[wW]{3})(?=\.)")
 
 
-def escape_markdown(text: str) -> str:
-    """Escape Markdown so user text (file names, copy) renders literally, never as links."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
+def escape_markdown(text: object) -> str:
+    r"""User text as Streamlit Markdown that renders literally: never a link, image or HTML.
+
+    The one escaper for every piece of user-controlled text the app shows as Markdown
+    (``st.markdown``, ``st.caption``, ``st.error`` and the other alerts, headers): file
+    names, cells and messages of uploads, segment names, template text, run names, error
+    messages that quote any of them. Plain-text places (``st.text``, data frames,
+    select-box options) show text as it is and need none.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    escaped : str
+        One line (control characters and line breaks become spaces, surrounding
+        whitespace is dropped), every ASCII punctuation character backslash-escaped, and
+        an invisible word joiner (U+2060) after each ``:`` and ``@``, inside ``www.`` and
+        between the characters of arrows such as ``->``.
+
+    Examples
+    --------
+    >>> print(escape_markdown("![x](e.co/a.png)"))
+    \!\[x\]\(e\.co\/a\.png\)
+    >>> print(escape_markdown("<b>*hi*</b>\n# no heading"))
+    \<b\>\*hi\*\<\/b\> \# no heading
+    >>> escape_markdown("http://e.co") == "http\\:" + WORD_JOINER + "\\/\\/e\\.co"
+    True
+    """
+    one_line = _CONTROL.sub(" ", str(text)).strip()
+    return _ASCII_PUNCTUATION.sub(r"\\\1", _JOIN_AT.sub(WORD_JOINER, one_line))

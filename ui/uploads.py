@@ -5,6 +5,9 @@ functions (tested directly). Each writes the bytes to a private temporary file w
 name (the user's file name is never used as a path), hands it to the package reader, and turns
 every failure into :class:`UploadError` whose message mentions the user's file name instead of
 the temporary path. Nothing is ever unpickled or executed: CSV, TOML and Parquet only.
+
+Messages quote the user's file name and cells as they are (capped at
+:data:`MAX_MESSAGE_CHARS`); the pages escape them with ``ui.fmt.escape_markdown``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from creative.audience_io import read_audiences
 from creative.templates import TemplateSet, load_templates
 
 __all__ = [
+    "MAX_MESSAGE_CHARS",
     "MAX_SEGMENTS",
     "MAX_UPLOAD_BYTES",
     "UploadError",
@@ -31,12 +35,20 @@ __all__ = [
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: More segments than this in an uploaded file are refused (the gallery renders each).
 MAX_SEGMENTS = 50
+#: Longer messages are cut (they may quote a cell of the file, which can be megabytes).
+MAX_MESSAGE_CHARS = 500
 
 T = TypeVar("T")
 
 
 class UploadError(ValueError):
-    """An uploaded file was refused; the message says why, in plain words."""
+    """An uploaded file was refused; the message says why, in plain words (not Markdown)."""
+
+    def __init__(self, message: str) -> None:
+        message = str(message)
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+        super().__init__(message)
 
 
 def _check(name: str, data: bytes, suffixes: tuple[str, ...]) -> str:
@@ -61,9 +73,12 @@ def _with_file(name: str, data: bytes, suffix: str, stem: str, read: Callable[[P
         path.write_bytes(bytes(data))
         try:
             return read(path)
-        except (ValueError, TypeError, KeyError, OSError) as exc:
+        except Exception as exc:
+            # Any failure of a reader on user data is a refusal with a one-line reason,
+            # never an uncaught exception whose traceback the page would show.
             message = str(exc).replace(str(path), name).replace(path.name, name)
-            raise UploadError(message or f"{name}: could not be read.") from None
+            fallback = f"{name}: could not be read ({type(exc).__name__})."
+            raise UploadError(message or fallback) from None
 
 
 def parse_segments_upload(name: str, data: bytes) -> list[Audience]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from ui.fmt import WORD_JOINER
 from ui.uploads import MAX_SEGMENTS, MAX_UPLOAD_BYTES, UploadError, parse_segments_upload
 
 GOOD_CSV = (
@@ -12,6 +15,11 @@ GOOD_CSV = (
     b"gamers,Night-owl gamers,gaming;tech,gaming headset|rpg,night,0.9,0.9,en,1200\n"
     b"cooks,Home cooks,food;home,recipes,evening,0.4,0.5,ko,800\n"
 )
+
+
+def _shown(body: str) -> str:
+    """The text a reader sees in a Markdown body escaped by ``ui.fmt.escape_markdown``."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body).replace(WORD_JOINER, "")
 
 
 def test_default_render(app, open_page):
@@ -46,7 +54,7 @@ def test_invalid_audience_shows_an_error_and_keeps_the_old_one(app, open_page, s
     at.number_input[1].set_value(20)
     next(b for b in at.button if b.label == "Generate audience").click().run()
     assert not at.exception
-    assert any("n_segments" in e.value for e in at.error)
+    assert any("n_segments" in _shown(e.value) for e in at.error)
     assert at.session_state["world"] == small_world
 
 
@@ -87,7 +95,7 @@ def test_upload_state_is_shown_and_an_error_keeps_the_previous_segments(app, ope
     app.session_state["uploaded_segments"] = ("mine.csv", parse_segments_upload("m.csv", GOOD_CSV))
     app.session_state["segments-error"] = "bad.csv: the file is empty."
     at = open_page(app, "audience")
-    assert any("bad.csv: the file is empty." in e.value for e in at.error)
+    assert any("bad.csv: the file is empty." in _shown(e.value) for e in at.error)
     assert any("Using 2 segments from mine" in s.value for s in at.success)
     assert list(at.dataframe[1].value["Id"]) == ["gamers", "cooks"]
     at.switch_page("ui/pages/creatives.py").run()

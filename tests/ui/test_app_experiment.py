@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from simulation.store.run_store import RunStore
+from simulation.store import RunStore
+from ui.fmt import WORD_JOINER
 from ui.forms import WorldSettings, experiment_config
+
+
+def _shown(body: str) -> str:
+    """The text a reader sees in a Markdown body escaped by ``ui.fmt.escape_markdown``."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body).replace(WORD_JOINER, "")
 
 
 def test_default_render(app, open_page):
@@ -68,7 +76,7 @@ def test_invalid_combinations_show_an_error(
     at = open_page(app, "experiment")
     run_small_experiment(at, **overrides)
     assert not at.exception
-    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert any(message in _shown(e.value) for e in at.error), [e.value for e in at.error]
     assert "ex-current" not in at.session_state
 
 

@@ -36,7 +36,7 @@ def _settings_form() -> None:
                     seed=int(seed), n_users=int(n_users), n_segments=int(n_segments)
                 )
             except (TypeError, ValueError) as exc:
-                st.error(f"The audience was not changed: {exc}")
+                st.error(f"The audience was not changed: {escape_markdown(exc)}")
             else:
                 state.set_world(settings)
 
@@ -62,7 +62,7 @@ def _upload() -> None:
             st.session_state.pop("segments-error", None)
     if st.session_state.get("segments-error"):
         st.error(
-            f"That file was not used: {st.session_state['segments-error']} "
+            f"That file was not used: {escape_markdown(st.session_state['segments-error'])} "
             "The previous segments are kept."
         )
     uploaded = st.session_state.get(UPLOAD_KEY)

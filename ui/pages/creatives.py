@@ -111,7 +111,8 @@ def _templates_upload() -> bytes | None:
                 st.session_state.pop("templates-error", None)
         if st.session_state.get("templates-error"):
             st.error(
-                f"Those templates were not used: {st.session_state['templates-error']} "
+                f"Those templates were not used: "
+                f"{escape_markdown(st.session_state['templates-error'])} "
                 "The previous templates are kept."
             )
         current = st.session_state.get("templates")
@@ -153,7 +154,7 @@ def _gallery(segmentation, settings, templates_data: bytes | None) -> None:
             templates_data=templates_data, stream_name=stream_name,
         )  # fmt: skip
     except (ValueError, TypeError) as exc:
-        st.error(f"No creatives could be made: {exc}")
+        st.error(f"No creatives could be made: {escape_markdown(exc)}")
         return
     if len(accepted) < n:
         st.warning(
@@ -256,7 +257,7 @@ def _one_user(population, settings, templates_data: bytes | None) -> None:
                 layout=None if layout == "auto" else layout, templates=tpl,
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
-            st.error(f"No creative was made: {exc}")
+            st.error(f"No creative was made: {escape_markdown(exc)}")
         else:
             st.session_state["u-creative"] = creative
     creative = st.session_state.get("u-creative")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
 from ui import cache, charts, runner, state
-from ui.fmt import LEVEL_NAMES, money, multiple, pct, policy_name, signed_pct
+from ui.fmt import LEVEL_NAMES, escape_markdown, money, multiple, pct, policy_name, signed_pct
 from ui.forms import APP_POLICIES, DEFAULT_CONFIG, MAX_LOG_ROWS, experiment_config, log_rows
 from ui.tables import best_row, metrics_table, winners
 
@@ -107,7 +107,7 @@ def _run():
                 "or switch the log off (the command line has no such limit)."
             )
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         return None
     bar = st.progress(0.0, text="Building the audience and creatives…")
     try:
@@ -117,7 +117,7 @@ def _run():
         )  # fmt: skip
     except (ValueError, MemoryError) as exc:
         bar.empty()
-        st.error(f"The experiment could not run: {exc}")
+        st.error(f"The experiment could not run: {escape_markdown(exc)}")
         return None
     bar.empty()
     entry = {"label": runner.run_label(config), "config": config, "result": result,
@@ -132,9 +132,9 @@ def _save(entry, save) -> None:
     run_id, warning = save()
     entry["run_id"] = run_id
     if warning:
-        st.warning(warning)
+        st.warning(escape_markdown(warning))
     elif run_id:
-        st.caption(f"Saved as run {run_id} (see the Results page).")
+        st.caption(f"Saved as run {escape_markdown(run_id)} (see the Results page).")
 
 
 def _headline(result) -> None:
@@ -154,10 +154,10 @@ def _headline(result) -> None:
     )  # fmt: skip
     c3.metric("Spend", money(best["spend"], 0), help="Ad spend of that policy and level.")
     c4.metric("Revenue", money(best["revenue"], 0))
+    level = LEVEL_NAMES.get(best["level"], best["level"]).lower()
     st.caption(
-        f"Best: {policy_name(best['policy'])} at the "
-        f"{LEVEL_NAMES.get(best['level'], best['level']).lower()} level. Simulated in "
-        f"{result.elapsed_seconds:.1f} s."
+        f"Best: {escape_markdown(policy_name(best['policy']))} at the "
+        f"{escape_markdown(level)} level. Simulated in {result.elapsed_seconds:.1f} s."
     )
 
 
@@ -179,7 +179,7 @@ def _winners(result) -> None:
                 f"**Segment {row.segment}** · CTR **{pct(row.ctr)}** · ROAS "
                 f"**{multiple(row.roas)}** · {row.impressions:,} impressions"
             )
-            st.caption(result.segment_names[row.segment])
+            st.caption(escape_markdown(result.segment_names[row.segment]))
 
 
 def _results(entry) -> None:
@@ -216,7 +216,7 @@ def _results(entry) -> None:
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
     _winners(result)
     if entry.get("run_id"):
-        st.caption(f"Saved as run {entry['run_id']} (see the Results page).")
+        st.caption(f"Saved as run {escape_markdown(entry['run_id'])} (see the Results page).")
 
 
 def render() -> None:

@@ -35,7 +35,9 @@ def _runs_with_logs() -> list[tuple[str, object]]:
         store = cache.run_store()
         listing = store.list().head(50)
     except Exception as exc:
-        st.warning(f"The run store could not be read ({type(exc).__name__}: {exc}).")
+        st.warning(
+            escape_markdown(f"The run store could not be read ({type(exc).__name__}: {exc}).")
+        )
         return []
     out = []
     for run_id in listing["run_id"]:
@@ -70,7 +72,7 @@ def _saved_source():
     try:
         log = cache.saved_log(root, run_id, level, logging)
     except ValueError as exc:
-        st.error(f"That log could not be read: {exc}")
+        st.error(f"That log could not be read: {escape_markdown(exc)}")
         return None, None
     return ("run", root, run_id, level, logging), log
 
@@ -96,7 +98,8 @@ def _upload_source():
             st.session_state.pop("ope-error", None)
     if st.session_state.get("ope-error"):
         st.error(
-            f"That log was not used: {st.session_state['ope-error']} The previous log is kept."
+            f"That log was not used: {escape_markdown(st.session_state['ope-error'])} "
+            "The previous log is kept."
         )
     upload = st.session_state.get("ope-upload")
     if not upload:
@@ -161,7 +164,7 @@ def render() -> None:
                     int(n_bootstrap), int(seed), _log=log,
                 )  # fmt: skip
             except (ValueError, TypeError) as exc:
-                st.error(f"The policy could not be evaluated on this log: {exc}")
+                st.error(f"The policy could not be evaluated on this log: {escape_markdown(exc)}")
             else:
                 st.session_state["ope-report"] = (source, report)
     stored = st.session_state.get("ope-report")
@@ -190,8 +193,8 @@ def render() -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
     st.altair_chart(charts.ope_chart(frame, report.truth, report.logging_value), width="stretch")
     st.caption(
-        f"Policy {policy_name(report.policy)}; values are mean reward per impression "
-        "(clicks for CTR logs, scaled net value for ROAS logs)."
+        f"Policy {escape_markdown(policy_name(report.policy))}; values are mean reward per "
+        "impression (clicks for CTR logs, scaled net value for ROAS logs)."
     )
 
 

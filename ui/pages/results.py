@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, charts, state
-from ui.fmt import LEVEL_NAMES, multiple, pct, policy_name, signed_pct
+from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, policy_name, signed_pct
 from ui.tables import best_row, metrics_table
 
 
@@ -35,7 +35,9 @@ def _saved_runs() -> pd.DataFrame | None:
     try:
         return cache.run_store().list()
     except Exception as exc:
-        st.warning(f"The run store could not be read ({type(exc).__name__}: {exc}).")
+        st.warning(
+            escape_markdown(f"The run store could not be read ({type(exc).__name__}: {exc}).")
+        )
         return None
 
 
@@ -54,7 +56,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
     except LookupError as exc:
-        st.error(f"That run could not be loaded: {exc}")
+        st.error(f"That run could not be loaded: {escape_markdown(exc)}")
         return None
     name = run.meta.get("name") or key
     return {
@@ -98,9 +100,9 @@ def _headline(frames: dict) -> None:
     c1, c2 = st.columns(2)
     c1.metric("Best CTR", pct(best["ctr"]), signed_pct(best["uplift_ctr"]) + " vs best generic")
     c2.metric("Its ROAS", multiple(best["roas"]), signed_pct(best["uplift_roas"]) + " vs generic")
-    st.caption(
-        f"{policy_name(best['policy'])}, {LEVEL_NAMES.get(best['level'], best['level']).lower()}"
-    )
+    # A saved run's policy and level are whatever its file says (it may come from the CLI).
+    level = LEVEL_NAMES.get(best["level"], best["level"]).lower()
+    st.caption(escape_markdown(f"{policy_name(best['policy'])}, {level}"))
 
 
 def _downloads(frames: dict, key: str) -> None:
@@ -147,7 +149,7 @@ def render() -> None:
         st.info("No experiment run in this tab yet; run one on the Experiment page.")
     st.subheader("Saved runs")
     if saved is not None and not saved.empty:
-        st.caption(f"In {cache.run_store().root}")
+        st.caption(f"In {escape_markdown(cache.run_store().root)}")
         st.dataframe(
             pd.DataFrame(
                 {

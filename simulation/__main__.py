@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulation.cli.run",
     "simulation.cli.runs",
     "simulation.cli.ope",
+    "simulation.cli.world",
 )
 
 

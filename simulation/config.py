@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulation.policies import POLICIES
+from simulation.world import WorldConfig
 
 __all__ = ["LEVELS", "OBJECTIVES", "PRESETS", "ExperimentConfig", "load_config"]
 
@@ -75,6 +76,8 @@ class ExperimentConfig:
         per-user strategies.
     n_checkpoints : int, default=60
         Points of the time series.
+    world : WorldConfig, default=WorldConfig()
+        Effect sizes of the simulated funnel (the ``[world]`` table of a TOML file).
     """
 
     seed: int = 0
@@ -91,8 +94,11 @@ class ExperimentConfig:
     conversion_delay: int = 0
     n_variants: int = 5
     n_checkpoints: int = 60
+    world: WorldConfig = field(default_factory=WorldConfig)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.world, WorldConfig):
+            raise TypeError(f"`world` must be a WorldConfig; got {type(self.world).__name__}.")
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("n_users", self.n_users, 100, 5_000_000)
         _check_int("n_segments", self.n_segments, 1, 50)
@@ -166,8 +172,11 @@ class ExperimentConfig:
         unknown = sorted(set(data) - fields)
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown}; known keys are {sorted(fields)}.")
+        base = base or cls()
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return dataclasses.replace(base or cls(), **values)
+        if isinstance(values.get("world"), dict):
+            values["world"] = WorldConfig.from_dict(values["world"], base=base.world)
+        return dataclasses.replace(base, **values)
 
 
 #: Named starting points for the command line and the app.
@@ -187,7 +196,8 @@ def load_config(path: str | Path, *, base: ExperimentConfig | None = None) -> Ex
     ----------
     path : str or Path
         A TOML file whose top-level keys are config fields (a ``preset = "name"``
-        key starts from that preset).
+        key starts from that preset) and whose ``[world]`` table holds
+        :class:`~simulation.world.WorldConfig` keys.
     base : ExperimentConfig, optional
         Values not in the file come from here (default: the default preset).
 

@@ -9,7 +9,7 @@ well under a second.
 
 :func:`segment_population` clusters the users with ``MiniBatchKMeans`` on
 standardized features and describes every segment in words
-(:class:`SegmentProfile`), e.g. "Night-owl gamers, mobile, deal-seekers".
+(:class:`SegmentProfile`), e.g. "Night-owl gamers, Korean, mobile, deal-seekers".
 """
 
 from __future__ import annotations
@@ -84,6 +84,17 @@ _INTEREST_HOURS = {
 }
 _PRICE_MEAN_BY_AGE = np.array([0.70, 0.58, 0.50, 0.42, 0.40])
 _PRICE_INTEREST = {"finance": 0.12, "kids": 0.08, "fashion": 0.05, "travel": -0.08, "beauty": -0.05}
+
+
+# Clustering weights of the 26 feature columns, by what moves the response
+# (see simulation.response): language first (copy in the wrong language costs
+# more than any other single mismatch, so segments are language-pure whenever
+# there are at least two), then interests, price sensitivity and active hours
+# (category, offer and greeting terms), then age (tone taste) and device (layout).
+_CLUSTER_WEIGHTS = np.array(
+    [0.6] * 5 + [0.8, 4.0, 2.0] + [2.0] * 4 + [1.5] * 14,
+    dtype=np.float32,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -265,7 +276,7 @@ class SegmentProfile:
     segment_id : int
         0 is the largest segment.
     name : str
-        Generated, e.g. "Night-owl gamers, mobile, deal-seekers".
+        Generated, e.g. "Night-owl gamers, Korean, mobile, deal-seekers".
     size : int
         Number of users.
     share : float
@@ -380,12 +391,13 @@ _INTEREST_NOUN = {
 }
 
 
-def _segment_name(hours: str, interest: str, mobile: float, price: float) -> str:
+def _segment_name(hours: str, interest: str, mobile: float, price: float, korean: float) -> str:
     device = "mobile" if mobile >= 0.75 else "desktop" if mobile < 0.5 else "multi-device"
     buyer = (
         "deal-seekers" if price >= 0.58 else "premium buyers" if price < 0.45 else "value-minded"
     )
-    return f"{_HOUR_WORD[hours]} {_INTEREST_NOUN[interest]}, {device}, {buyer}"
+    speaks = "Korean" if korean >= 0.9 else "English" if korean <= 0.1 else "bilingual"
+    return f"{_HOUR_WORD[hours]} {_INTEREST_NOUN[interest]}, {speaks}, {device}, {buyer}"
 
 
 def segment_population(
@@ -421,15 +433,7 @@ def segment_population(
             f"`n_segments` must be an int in [1, {min(50, n)}] for {n} users; got {n_segments!r}."
         )
     X = population.features()
-    # Weights: interests and hours dominate the clustering (they are what
-    # creatives can speak to); age one-hot is down-weighted.
-    weights = np.ones(X.shape[1], dtype=np.float32)
-    weights[:5] = 0.4
-    weights[5:7] = 0.6
-    weights[7] = 2.0
-    weights[8:12] = 2.0
-    weights[12:] = 1.5
-    Xw = X * weights
+    Xw = X * _CLUSTER_WEIGHTS
     fit_idx = rng.choice(n, size=min(n, fit_sample), replace=False) if n > fit_sample else None
     Xfit = Xw if fit_idx is None else Xw[fit_idx]
     km = MiniBatchKMeans(
@@ -489,11 +493,20 @@ def describe_segments(
             if hour_lift.max() > 0
             else (TIMES_OF_DAY[int(np.argmax(hours[s]))])
         )
-        name = _segment_name(hour_word, signature, mobile[s], price[s])
+        name = _segment_name(hour_word, signature, mobile[s], price[s], korean[s])
         if name in used_names:
             name = f"{name} ({top[1] if signature == top[0] else top[0]})"
         used_names.add(name)
-        kws = tuple(KEYWORDS[k] for k in np.argsort(-kw_counts[s], kind="stable")[:5])
+        # Keywords come from the interests the segment is named after, so the
+        # copy written for it speaks to what its name promises.
+        # Signature interest first, then the other named ones; most searched first.
+        rank = {INTERESTS.index(i): r for r, i in enumerate(top)}
+        interest_of = np.arange(len(KEYWORDS)) // KEYWORDS_PER_INTEREST
+        searched = [
+            k for k in range(len(KEYWORDS)) if kw_counts[s, k] > 0 and interest_of[k] in rank
+        ]
+        order = sorted(searched, key=lambda k: (rank[interest_of[k]], -kw_counts[s, k], k))
+        kws = tuple(KEYWORDS[k] for k in order[:5])
         profiles.append(
             SegmentProfile(
                 segment_id=s,

@@ -5,7 +5,8 @@ It builds the world of an experiment from a config: the synthetic audience and
 its segments, the hidden response model, and for each personalization level the
 arms a policy chooses among:
 
-- ``generic``: ``n_variants`` control creatives shown to everyone;
+- ``generic``: ``n_variants`` control creatives shown to everyone (each viewer
+  sees them in their own language unless ``world.localized_control`` is off);
 - ``segment``: arm ``k`` is the ``k``-th variant written for the viewer's segment;
 - ``user``: arm ``k`` is a *strategy* (tone, offer, layout); the creative is
   generated for the viewer from their top interest, active hours and language.
@@ -16,25 +17,43 @@ The engine and the policies then see arrays only: attribute tensors of shape
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attributes
+from creative.catalogue import CATALOGUE
 from creative.generate import generate_for_segment, generate_generic
 from creative.record import Creative
-from creative.vocabulary import LANGUAGES
+from creative.vocabulary import LANGUAGES, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
 from simulation.config import ExperimentConfig
 from simulation.population import (
+    KEYWORDS,
+    KEYWORDS_PER_INTEREST,
     Population,
     Segmentation,
     generate_population,
     segment_population,
 )
-from simulation.response import ResponseModel, sample_response_params
+from simulation.response import (
+    ArmContent,
+    ResponseModel,
+    category_mean_price,
+    sample_response_params,
+)
 from simulation.rng import stream
 
-__all__ = ["USER_STRATEGIES", "Level", "Scenario", "audience_of", "build_scenario"]
+__all__ = [
+    "USER_STRATEGIES",
+    "Level",
+    "Scenario",
+    "audience_of",
+    "build_scenario",
+    "creative_space",
+    "keyword_code",
+    "product_space",
+]
 
 _S = attribute_slices()
 
@@ -65,11 +84,23 @@ class Level:
     arm_labels : tuple of str
         Short readable label per arm.
     creatives : tuple of tuple of Creative
-        ``generic``: one row of ``n_arms`` creatives; ``segment``: one row per
-        segment; ``user``: empty (creatives are made per viewer).
+        ``generic``: one row of ``n_arms`` creatives, or one per language of
+        ``LANGUAGES`` when ``localized`` (row ``l`` is the same arms written in
+        language ``l``); ``segment``: one row per segment; ``user``: empty
+        (creatives are made per viewer).
     table : ndarray
-        ``generic``: (n_arms, A); ``segment``: (n_segments, n_arms, A);
-        ``user``: (n_arms, A) strategy part, the viewer adds the rest.
+        Attribute vectors: ``generic``: (n_arms, A), or (n_languages, n_arms, A)
+        when localized; ``segment``: (n_segments, n_arms, A); ``user``:
+        (n_arms, A) strategy part, the viewer adds the rest.
+    price : ndarray of shape table.shape[:-1]
+        List price (USD) of each creative's product (``user``: unused, the
+        viewer's top category's mean price is used).
+    keyword : ndarray of shape table.shape[:-1], int
+        Code into ``KEYWORDS`` of each creative's search keyword, -1 for none.
+    layout : ndarray of shape table.shape[:-1], int
+        Index into ``LAYOUTS``.
+    localized : bool, default=False
+        ``generic`` only: rows of ``table`` are languages; viewers see their own.
     """
 
     name: str
@@ -77,9 +108,13 @@ class Level:
     arm_labels: tuple[str, ...]
     creatives: tuple[tuple[Creative, ...], ...]
     table: np.ndarray
+    price: np.ndarray
+    keyword: np.ndarray
+    layout: np.ndarray
+    localized: bool = False
 
-    def arm_attributes(self, users: Population, segments: np.ndarray) -> np.ndarray:
-        """Attribute vectors of the arms each viewer could see.
+    def arm_attributes(self, users: Population, segments: np.ndarray) -> ArmContent:
+        """What each viewer could see: the content of every arm.
 
         Parameters
         ----------
@@ -90,19 +125,40 @@ class Level:
 
         Returns
         -------
-        attributes : ndarray of shape (n_arms, A) or (n, n_arms, A)
+        arms : ArmContent
+            Leading shape (n_arms,) when every viewer sees the same arms, else
+            (n, n_arms); what :meth:`ResponseModel.expectations` takes.
         """
-        if self.name == "generic":
-            return self.table
-        if self.name == "segment":
-            return self.table[segments]
+        if self.name == "generic" and not self.localized:
+            return ArmContent(
+                attributes=self.table, price=self.price, keyword=self.keyword, layout=self.layout
+            )
+        if self.name in ("generic", "segment"):
+            rows = users.language if self.name == "generic" else segments
+            return ArmContent(
+                attributes=self.table[rows],
+                price=self.price[rows],
+                keyword=self.keyword[rows],
+                layout=self.layout[rows],
+            )
         n = users.n_users
         own = np.zeros((n, N_ATTRIBUTES))
         rows = np.arange(n)
         own[rows, _S["category"].start + users.top_interest] = 1.0
         own[rows, _S["greeting"].start + users.hours.argmax(axis=1)] = 1.0
         own[rows, _S["language"].start + users.language] = 1.0
-        return self.table[None, :, :] + own[:, None, :]
+        # The creative's keyword is the viewer's most recent search in the
+        # product's category (none when they searched other categories only).
+        codes = users.keywords.astype(np.int64)
+        on_topic = codes // KEYWORDS_PER_INTEREST == users.top_interest[:, None]
+        first = np.where(on_topic.any(axis=1), codes[rows, on_topic.argmax(axis=1)], -1)
+        price = category_mean_price()[users.top_interest]
+        return ArmContent(
+            attributes=self.table[None, :, :] + own[:, None, :],
+            price=np.repeat(price[:, None], self.n_arms, axis=1),
+            keyword=np.repeat(first[:, None], self.n_arms, axis=1),
+            layout=np.broadcast_to(self.layout, (n, self.n_arms)),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -139,8 +195,9 @@ class Scenario:
         return out
 
 
-def _strategy_table(n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+def _strategy_table(n: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     table = np.zeros((n, N_ATTRIBUTES))
+    layouts = np.array([LAYOUTS.index(layout) for _, _, layout in USER_STRATEGIES[:n]])
     labels = []
     for k, (tone, offer, layout) in enumerate(USER_STRATEGIES[:n]):
         vec = encode_attributes(
@@ -158,11 +215,39 @@ def _strategy_table(n: int) -> tuple[np.ndarray, tuple[str, ...]]:
         vec[_S["language"]] = 0.0
         table[k] = vec
         labels.append(f"{tone} · {offer} · {layout}")
-    return table, tuple(labels)
+    return table, layouts, tuple(labels)
 
 
 def _label(c: Creative) -> str:
     return f"{c.product} · {c.tone} · {c.offer}"
+
+
+_KEYWORD_CODE = {k: i for i, k in enumerate(KEYWORDS)}
+
+
+def keyword_code(c: Creative) -> int:
+    """Code into ``KEYWORDS`` of the search keyword in ``c``'s copy, -1 for none.
+
+    Read from ``c.keyword`` where the studio records it; otherwise found in the
+    copy among the audience's own keywords (the only ones the generator
+    inserts), after removing the product name, which often contains a keyword.
+    """
+    recorded = getattr(c, "keyword", None)
+    if recorded is not None:
+        return _KEYWORD_CODE.get(recorded, -1)
+    text = " ".join((c.headline, c.body, c.cta)).replace(c.product, " ").lower()
+    found = [k for k in c.audience.keywords if k in _KEYWORD_CODE and k.lower() in text]
+    return _KEYWORD_CODE[max(found, key=len)] if found else -1
+
+
+def _arrays(rows: list[tuple[Creative, ...]]) -> dict[str, np.ndarray]:
+    """Attribute table, price, keyword and layout arrays of rows of creatives."""
+    return {
+        "table": np.stack([np.stack([c.attributes for c in row]) for row in rows]),
+        "price": np.array([[c.price for c in row] for row in rows], dtype=np.float64),
+        "keyword": np.array([[keyword_code(c) for c in row] for row in rows], dtype=np.int64),
+        "layout": np.array([[LAYOUTS.index(c.layout) for c in row] for row in rows]),
+    }
 
 
 def audience_of(config: ExperimentConfig) -> tuple[Population, Segmentation]:
@@ -209,26 +294,36 @@ def build_scenario(
             f"segments; the config asks for {config.n_users:,} in {config.n_segments}."
         )
     response = ResponseModel(
-        sample_response_params(stream(seed, "response")), pricing=config.pricing
+        sample_response_params(stream(seed, "response"), config.world), pricing=config.pricing
     )
     k = config.n_variants
     levels: dict[str, Level] = {}
     if "generic" in config.levels:
-        # The brand's control set is in its home language (English): generic
-        # means using no audience data at all, language included.
-        report = generate_generic(k, stream(seed, "creatives", "generic"), language=LANGUAGES[0])
-        if len(report.accepted) < k:
-            raise ValueError(
-                f"only {len(report.accepted)} generic creatives passed the guardrails; "
-                f"lower n_variants ({k})."
-            )
-        row = report.accepted[:k]
+        # Language is locale, not personalization: the localized control is the
+        # same arms written in each language (the same stream, so the same
+        # draws of product, tone, offer and layout), and each viewer sees their
+        # own language. Unlocalized, it is the brand's English set.
+        localized = config.world.localized_control
+        rows = []
+        for language in LANGUAGES if localized else LANGUAGES[:1]:
+            rng = stream(seed, "creatives", "generic")
+            report = generate_generic(k, rng, language=language)
+            if len(report.accepted) < k:
+                raise ValueError(
+                    f"only {len(report.accepted)} generic {language} creatives passed the "
+                    f"guardrails; lower n_variants ({k})."
+                )
+            rows.append(report.accepted[:k])
+        arrays = _arrays(rows)
+        if not localized:
+            arrays = {name: a[0] for name, a in arrays.items()}
         levels["generic"] = Level(
             name="generic",
             n_arms=k,
-            arm_labels=tuple(_label(c) for c in row),
-            creatives=(row,),
-            table=np.stack([c.attributes for c in row]),
+            arm_labels=tuple(_label(c) for c in rows[0]),
+            creatives=tuple(rows),
+            localized=localized,
+            **arrays,
         )
     if "segment" in config.levels:
         rows = []
@@ -246,15 +341,24 @@ def build_scenario(
             n_arms=k,
             arm_labels=tuple(f"variant {j + 1}" for j in range(k)),
             creatives=tuple(rows),
-            table=np.stack([np.stack([c.attributes for c in row]) for row in rows]),
+            **_arrays(rows),
         )
     if "user" in config.levels:
         if k > len(USER_STRATEGIES):
             raise ValueError(
                 f"the user level has {len(USER_STRATEGIES)} strategies; `n_variants` is {k}."
             )
-        table, labels = _strategy_table(k)
-        levels["user"] = Level(name="user", n_arms=k, arm_labels=labels, creatives=(), table=table)
+        table, layouts, labels = _strategy_table(k)
+        levels["user"] = Level(
+            name="user",
+            n_arms=k,
+            arm_labels=labels,
+            creatives=(),
+            table=table,
+            price=np.zeros(k),
+            keyword=np.full(k, -1, dtype=np.int64),
+            layout=layouts,
+        )
     return Scenario(
         config=config,
         population=population,
@@ -262,3 +366,68 @@ def build_scenario(
         response=response,
         levels=levels,
     )
+
+
+def _viewer_arms(users: Population, specs: list[tuple], prices: np.ndarray) -> ArmContent:
+    """Generic content ``specs`` (category, tone, offer, greeting, layout), viewer's language."""
+    base = np.stack(
+        [
+            encode_attributes(
+                category=cat,
+                tone=tone,
+                offer=offer,
+                greeting=greeting,
+                layout=layout,
+                language=LANGUAGES[0],
+                audience_kind="generic",
+            )
+            for cat, tone, offer, greeting, layout in specs
+        ]
+    )
+    n, k = users.n_users, len(specs)
+    attrs = np.repeat(base[None], n, axis=0)
+    attrs[..., _S["language"]] = 0.0
+    attrs[np.arange(n), :, _S["language"].start + users.language] = 1.0
+    return ArmContent(
+        attributes=attrs,
+        price=np.tile(prices, (n, 1)),
+        keyword=np.full((n, k), -1, dtype=np.int64),
+        layout=np.tile([LAYOUTS.index(s[4]) for s in specs], (n, 1)),
+    )
+
+
+def creative_space(users: Population, *, chunk: int = 100) -> tuple[str, list[ArmContent]]:
+    """Every tone x offer x layout x greeting for one product, in chunks of arms.
+
+    The product is the catalogue's median-priced one; each viewer reads their
+    own language. The analogue of the page layouts of Hill et al. (2017).
+
+    Returns
+    -------
+    title : str
+    chunks : list of ArmContent
+        Leading shape (n, <= chunk) each; 500 arms in all.
+    """
+    products = [p for ps in CATALOGUE.values() for p in ps]
+    product = sorted(products, key=lambda p: p.price)[len(products) // 2]
+    specs = [
+        (product.category, tone, offer, greeting, layout)
+        for tone, offer, layout, greeting in itertools.product(
+            TONES, OFFERS, LAYOUTS, (None, *TIMES_OF_DAY)
+        )
+    ]
+    title = f"content space: tone x offer x layout x greeting, {product.name} (${product.price:g})"
+    chunks = [
+        _viewer_arms(users, specs[i : i + chunk], np.full(len(specs[i : i + chunk]), product.price))
+        for i in range(0, len(specs), chunk)
+    ]
+    return title, chunks
+
+
+def product_space(users: Population) -> tuple[str, ArmContent]:
+    """Every catalogue product with one plain creative (informative, no offer, hero)."""
+    products = [p for ps in CATALOGUE.values() for p in ps]
+    specs = [(p.category, "informative", "none", None, "hero") for p in products]
+    prices = np.array([p.price for p in products])
+    title = "product space: every catalogue product, one plain creative"
+    return title, _viewer_arms(users, specs, prices)

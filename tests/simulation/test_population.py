@@ -3,6 +3,7 @@ import pytest
 
 from creative.vocabulary import INTERESTS
 from simulation.population import (
+    KEYWORDS,
     KEYWORDS_PER_INTEREST,
     default_audiences,
     generate_population,
@@ -72,3 +73,17 @@ def test_user_audience_and_default_audiences(pop):
     assert aud.kind == "user" and aud.top_interests[0] == INTERESTS[pop.top_interest[5]]
     audiences = default_audiences(seed=0, n_users=3_000)
     assert len(audiences) == 6 and all(a.kind == "segment" for a in audiences)
+
+
+def test_segments_are_language_pure_named_and_keyed_by_their_interests(pop):
+    # Language moves the response most, so it splits the segments first.
+    seg = segment_population(pop, 6, stream(0, "segmentation"))
+    for p in seg.profiles:
+        assert p.korean_share < 0.02 or p.korean_share > 0.98
+        assert ("Korean" if p.korean_share > 0.5 else "English") in p.name
+        # Keywords come from the interests the segment is named after, signature first.
+        kw_interests = [
+            INTERESTS[KEYWORDS.index(k) // KEYWORDS_PER_INTEREST] for k in p.top_keywords
+        ]
+        assert kw_interests and set(kw_interests) <= set(p.top_interests)
+        assert kw_interests[0] == p.top_interests[0]

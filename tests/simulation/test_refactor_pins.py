@@ -1,6 +1,9 @@
-"""The layout refactor (issue #12) changed no number: outputs pinned to the pre-refactor hashes.
+"""Run outputs pinned: a refactor that is not meant to move a number must not.
 
-The hashes were recorded on commit d8814f7 (before the refactor) with
+First recorded on commit d8814f7 for the layout refactor (issue #12); re-recorded
+for the truthful world of issue #13 (order value from the shown product's price,
+keyword and tone x offer mechanisms, the localized control, language-pure
+segments, no built-in personalization bonus), which changes every run. Recorded with
 ``python -m simulation run --preset NAME --out DIR``. ``summary.csv`` is compared
 byte for byte; the time series by the CSV text of its table, since Parquet
 files carry the writer's version in their metadata. A change to the world or
@@ -19,12 +22,12 @@ import simulation.__main__ as cli
 
 PINS = {
     "default": (
-        "a302f84f8d1b3e6b2b5b1e6c48786f7ecdad78d41b8f50e6f750e138a1ab47a4",
-        "eca17edef8140bef91f5f0ccb09902414458593caa687d120044946d43b399c0",
+        "36e4db7c6c592f7ff49570292d5c758de43ba53048c3b418112389120a10d309",
+        "a3ab19cb4d7fb1ed5a52cc4e414e2b9658f8150e2d7069e63b1a26bca4197544",
     ),
     "roas": (
-        "2d8d2deef070ccd6c3d507d58922688cbb5fb1dc88b2988979afa04abb40c64d",
-        "ecd177da092b76d7e9986160caa8933bc6dfa59991ceed86cfd777a6ff4960ed",
+        "12edc92bbf5a9f2d2c2a9e8516b74c27f6092f655a36143df9b8cb7a5728911a",
+        "f8a8b1b4e71f80c360665fd849cabcf14aa53e1bcb8acbd0b313e57b5b845425",
     ),
 }
 

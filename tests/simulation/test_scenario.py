@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
+from creative.attributes import attribute_slices
 from simulation.config import ExperimentConfig
 from simulation.scenario import audience_of, build_scenario
+from simulation.world import WorldConfig
 
 CONFIG = ExperimentConfig(n_users=1_500, n_segments=3, n_variants=3)
 
@@ -21,3 +23,27 @@ def test_a_world_of_another_size_is_refused():
     other = audience_of(CONFIG.replace(n_segments=4))
     with pytest.raises(ValueError, match="4 segments"):
         build_scenario(CONFIG, world=other)
+
+
+def test_the_localized_control_is_the_same_arms_in_the_viewers_language():
+    scen = build_scenario(CONFIG)
+    level = scen.levels["generic"]
+    assert level.localized and len(level.creatives) == 2
+    en, ko = level.creatives
+    same = [(c.category, c.price, c.tone, c.offer, c.layout) for c in en]
+    assert same == [(c.category, c.price, c.tone, c.offer, c.layout) for c in ko]
+    assert {c.language for c in en} == {"en"} and {c.language for c in ko} == {"ko"}
+    users = scen.population
+    arms = level.arm_attributes(users, scen.segmentation.labels)
+    language = attribute_slices()["language"]
+    np.testing.assert_array_equal(arms.attributes[:, 0, language].argmax(axis=1), users.language)
+    english_only = build_scenario(CONFIG.replace(world=WorldConfig(localized_control=False)))
+    assert english_only.levels["generic"].table.shape == (3, 30)
+
+
+def test_arm_content_carries_each_creatives_product_price():
+    scen = build_scenario(CONFIG)
+    seg = scen.levels["segment"]
+    assert seg.price.shape == (3, 3)
+    for s, row in enumerate(seg.creatives):
+        assert list(seg.price[s]) == [c.price for c in row]

@@ -314,13 +314,15 @@ def open_bounded(
     return stream
 
 
-def check_cells(name: str, n_rows: int, n_cols: int, *, limit: int = MAX_MATRIX_CELLS) -> None:
+def check_cells(name: str, n_rows: int, n_cols: int, *, limit: int | None = None) -> None:
     """Refuse a ``(n_rows, n_cols)`` float matrix of more than ``limit`` cells, before allocating.
 
     Raises
     ------
     ValueError
     """
+    if limit is None:
+        limit = MAX_MATRIX_CELLS  # read at call time, so a test can scale it down
     if int(n_rows) * int(n_cols) > limit:
         raise ValueError(
             f"`{name}` would have {int(n_rows):,} rows x {int(n_cols):,} columns; "

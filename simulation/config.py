@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES
 from simulation.world import WorldConfig
 
@@ -204,16 +205,29 @@ def load_config(path: str | Path, *, base: ExperimentConfig | None = None) -> Ex
     Returns
     -------
     config : ExperimentConfig
+
+    Raises
+    ------
+    ValueError
+        For a missing file, one that is not a regular file or larger than
+        ``MAX_CONFIG_BYTES`` (:mod:`simulation.ope.limits`), malformed or too
+        deeply nested TOML, or bad values.
     """
     path = Path(path)
+    if not path.exists():
+        raise ValueError(f"config file not found: {shorten(str(path))}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"config file not found: {path}") from None
+        # A regular file of at most MAX_CONFIG_BYTES, size checked while read.
+        with open_bounded(
+            path, max_bytes=MAX_CONFIG_BYTES, max_line=None, what="config file"
+        ) as fh:
+            data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"malformed TOML in {path}: {exc}") from None
+        raise ValueError(f"malformed TOML in {shorten(str(path))}: {shorten(exc, 200)}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ValueError(f"malformed TOML in {shorten(str(path))}: nested too deeply.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read config file {path}: {exc}") from None
+        raise ValueError(f"cannot read config file {shorten(str(path))}: {shorten(exc)}") from None
     preset = data.pop("preset", None)
     if preset is not None:
         if preset not in PRESETS:

@@ -15,6 +15,7 @@ import pandas as pd
 from simulation.cli.common import UsageError, positive_int
 from simulation.ope.estimators import ESTIMATORS
 from simulation.ope.evaluate import FORMATS, OPEReport, evaluate_policy, load_any_log
+from simulation.ope.limits import MAX_BOOTSTRAP, shorten
 
 __all__ = ["DEFAULT_ESTIMATORS", "OPEReport", "evaluate_policy", "load_any_log", "register"]
 
@@ -40,6 +41,21 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _bootstrap_count(text: str) -> int:
+    """``--n-bootstrap``: an integer in ``[1, MAX_BOOTSTRAP]``, checked before the log is read."""
+    try:
+        value = positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer; got {shorten(text)!r}"
+        ) from None
+    if value > MAX_BOOTSTRAP:
+        raise argparse.ArgumentTypeError(
+            f"expected at most {MAX_BOOTSTRAP:,} resamples; got {shorten(text)!r}"
+        )
+    return value
+
+
 def _write_csv_atomic(frame: pd.DataFrame, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "ope.csv"
@@ -59,10 +75,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--estimators must name at least one estimator.")
     for name in names:
         if name not in ESTIMATORS:
-            raise UsageError(f"unknown estimator {name!r}; choose from {sorted(ESTIMATORS)}.")
+            raise UsageError(
+                f"unknown estimator {shorten(name)!r}; choose from {sorted(ESTIMATORS)}."
+            )
     policies = _policy_registry()
     if args.policy not in policies:
-        raise UsageError(f"unknown policy {args.policy!r}; choose from {sorted(policies)}.")
+        raise UsageError(
+            f"unknown policy {shorten(args.policy)!r}; choose from {sorted(policies)}."
+        )
     if getattr(policies[args.policy], "uses_ground_truth", False):
         raise UsageError(
             f"policy {args.policy!r} reads the true expected rewards; it cannot be "
@@ -70,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out must be a directory; {str(out_dir)!r} is a file.")
+        raise UsageError(f"--out must be a directory; {shorten(str(out_dir))!r} is a file.")
     try:
         log = load_any_log(
             args.log, args.format, level=args.level, logging_policy=args.logging_policy
@@ -103,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             path = _write_csv_atomic(frame, out_dir)
         except OSError as exc:
-            raise UsageError(f"cannot write to {str(out_dir)!r}: {exc.strerror or exc}") from None
+            raise UsageError(
+                f"cannot write to {shorten(str(out_dir))!r}: {shorten(exc.strerror or exc)}"
+            ) from None
         print(f"wrote {path}")
     return 0
 
@@ -139,6 +161,9 @@ def register(subparsers) -> None:
     parser.add_argument("--level", help="adlab logs: keep the rows of this targeting level")
     parser.add_argument("--logging-policy", help="adlab logs: keep the rows logged by this policy")
     parser.add_argument(
-        "--n-bootstrap", type=positive_int, default=1000, help="bootstrap resamples (default 1000)"
+        "--n-bootstrap",
+        type=_bootstrap_count,
+        default=1000,
+        help=f"bootstrap resamples (default 1000, at most {MAX_BOOTSTRAP:,})",
     )
     parser.set_defaults(handler=run)

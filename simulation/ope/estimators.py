@@ -26,6 +26,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from simulation.ope.limits import check_bootstrap
+
 __all__ = [
     "DM",
     "DR",
@@ -183,10 +185,7 @@ def check_ope_inputs(
 def _check_interval_args(alpha: float, n_bootstrap: int, rng: np.random.Generator) -> None:
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise ValueError(f"`alpha` must be a float in (0, 1); got {alpha!r}.")
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)):
-        raise TypeError(f"`n_bootstrap` must be an int; got {type(n_bootstrap).__name__}.")
-    if n_bootstrap < 2:
-        raise ValueError(f"`n_bootstrap` must be an int >= 2; got {n_bootstrap}.")
+    check_bootstrap(n_bootstrap)  # [2, MAX_BOOTSTRAP]: the resample matrix stays bounded
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"`rng` must be a numpy.random.Generator; got {type(rng).__name__}.")
 

@@ -33,6 +33,13 @@ import numpy as np
 import pandas as pd
 
 from simulation.ope.estimators import ESTIMATORS, check_ope_inputs
+from simulation.ope.limits import (
+    MIN_EVAL_ROWS,
+    check_bootstrap,
+    check_cells,
+    check_regular_file,
+    open_bounded,
+)
 from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
 from simulation.ope.reward_model import fit_reward_model
 
@@ -122,6 +129,7 @@ def evaluate_policy(
     rng : numpy.random.Generator
         Parent generator; independent streams are spawned from it.
     n_bootstrap : int, default=1000
+        In ``[2, MAX_BOOTSTRAP]``.
     alpha : float, default=0.05
     n_folds : int, default=5
         Reward-model cross-fitting folds.
@@ -135,9 +143,17 @@ def evaluate_policy(
         raise ValueError(f"unknown estimator {unknown[0]!r}; choose from {sorted(ESTIMATORS)}.")
     if not 0 <= train_fraction < 1:
         raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
+    check_bootstrap(n_bootstrap)
     n_train = int(np.floor(train_fraction * log.n_rounds))
-    if n_train >= log.n_rounds:
-        raise ValueError("no rows left to evaluate on; lower `train_fraction`.")
+    n_eval = log.n_rounds - n_train
+    if n_eval < MIN_EVAL_ROWS:
+        rows = "row" if log.n_rounds == 1 else "rows"
+        raise ValueError(
+            f"OPE needs at least {MIN_EVAL_ROWS} evaluation rows; the log has {log.n_rounds} "
+            f"{rows} and `train_fraction` {train_fraction:g} leaves {n_eval}."
+        )
+    # The action distribution and the reward model are (n_eval, n_arms) float matrices.
+    check_cells("action probabilities", n_eval, log.n_arms)
     policy_rng, model_rng, boot_rng = rng.spawn(3)
     train, evaluation = log.take(slice(0, n_train)), log.take(slice(n_train, None))
 
@@ -210,7 +226,11 @@ def _looks_like_obd(path: Path) -> bool:
         return True
     if path.suffix.lower() != ".csv":
         return False
-    header = pd.read_csv(path, nrows=0).columns
+    try:
+        with open_bounded(path) as fh:
+            header = pd.read_csv(fh, nrows=0).columns
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return False  # import_log says what is wrong
     return "item_id" in header and "propensity_score" in header
 
 
@@ -237,12 +257,18 @@ def load_any_log(
     Returns
     -------
     LoggedFeedback
+
+    Raises
+    ------
+    ValueError
+        For a path that is not a regular file (or an OBD folder), or a file that
+        breaks a limit of :mod:`simulation.ope.limits`, in one line.
     """
     from simulation.ope.obd import read_obd
 
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"no log file at {str(path)!r}.")
+    if not path.is_dir():
+        check_regular_file(path)  # before any reader opens it: no FIFO, no device
     if fmt == "auto":
         if is_adlab_log(path):
             fmt = "adlab"

@@ -27,15 +27,33 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulation.ope.limits import (
+    MAX_ARMS,
+    MAX_COLUMNS,
+    MAX_CONTEXT_FEATURES,
+    MAX_CONTEXT_VALUES,
+    MAX_DECODED_BYTES,
+    MAX_LOG_ROWS,
+    check_cells,
+    check_regular_file,
+    check_reward,
+    open_bounded,
+    open_regular,
+    shorten,
+)
+
 __all__ = [
     "CONTEXT_PREFIXES",
     "LOG_FORMAT_KEY",
     "BanditLogWriter",
     "LoggedFeedback",
+    "arm_indices",
     "encode_context",
     "import_log",
     "is_adlab_log",
+    "read_csv_bounded",
     "read_log",
+    "read_parquet_bounded",
 ]
 
 #: Parquet schema-metadata key marking an adlab log (value: format version).
@@ -116,11 +134,16 @@ class LoggedFeedback:
         n_arms = self.n_arms
         if isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer)) or n_arms < 1:
             raise ValueError(f"`n_arms` must be an int >= 1; got {n_arms!r}.")
+        if n_arms > MAX_ARMS:
+            raise ValueError(
+                f"`n_arms` must be at most {MAX_ARMS:,} (the arm limit); got {n_arms}."
+            )
         set_(self, "n_arms", int(n_arms))
         if n and (self.action.min() < 0 or self.action.max() >= n_arms):
             raise ValueError(f"`action` must be in [0, {n_arms}); got {self.action.max()}.")
         if not np.isfinite(self.reward).all():
             raise ValueError("`reward` must be finite (no NaN or infinity).")
+        check_reward(self.reward)
         if ((self.pscore <= 0) | (self.pscore > 1) | np.isnan(self.pscore)).any():
             raise ValueError("`pscore` must be in (0, 1].")
         if self.expected_reward is not None:
@@ -438,8 +461,9 @@ class BanditLogWriter:
 def is_adlab_log(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a Parquet file written by :class:`BanditLogWriter`."""
     try:
-        meta = pq.read_schema(path).metadata or {}
-    except (OSError, pa.ArrowInvalid):
+        with open_regular(path) as fh:
+            meta = pq.read_schema(fh).metadata or {}
+    except (OSError, ValueError, pa.ArrowInvalid):
         return False
     return LOG_FORMAT_KEY in meta
 
@@ -448,6 +472,91 @@ def _prefixed(columns, prefix: str) -> list[str]:
     """Columns ``prefix0, prefix1, ...`` in numeric order."""
     found = [c for c in columns if c.startswith(prefix) and c[len(prefix) :].isdigit()]
     return sorted(found, key=lambda c: int(c[len(prefix) :]))
+
+
+def read_parquet_bounded(
+    fh, name: str, *, columns: list[str] | None = None, filters=None
+) -> pa.Table:
+    """Read a Parquet file after checking its footer against the declared limits.
+
+    Parameters
+    ----------
+    fh : binary file object
+        Seekable, open on a regular file (:func:`simulation.ope.limits.open_regular`).
+    name : str
+        The file, for errors.
+    columns : list of str, optional
+        Columns to read; default all.
+    filters : list of tuple, optional
+        Row filters, as ``pyarrow.parquet.read_table`` takes them.
+
+    Returns
+    -------
+    pyarrow.Table
+
+    Raises
+    ------
+    ValueError
+        When the file is not Parquet, or holds more than ``MAX_LOG_ROWS`` rows,
+        ``MAX_COLUMNS`` columns or ``MAX_DECODED_BYTES`` decoded bytes.
+    """
+    try:
+        meta = pq.ParquetFile(fh).metadata
+        decoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        for what, value, limit in (
+            ("rows", meta.num_rows, MAX_LOG_ROWS),
+            ("columns", meta.num_columns, MAX_COLUMNS),
+            ("decoded bytes", decoded, MAX_DECODED_BYTES),
+        ):
+            if value > limit:
+                raise ValueError(f"{shorten(name)!r} has {value:,} {what}; the limit is {limit:,}.")
+        fh.seek(0)
+        return pq.read_table(fh, columns=columns, filters=filters)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"cannot read {shorten(name)!r} as Parquet: {shorten(exc, 200)}") from None
+
+
+def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
+    """``pandas.read_csv`` on a regular file, streaming through the size and line limits.
+
+    The header is read first and refused past ``MAX_COLUMNS`` columns; then the
+    whole file is parsed from a stream that raises as soon as it passes
+    ``MAX_LOG_BYTES`` or holds a line longer than ``MAX_LINE_BYTES``.
+
+    Parameters
+    ----------
+    path : str or Path
+    **kwargs
+        Passed to ``pandas.read_csv`` (e.g. ``index_col``).
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ValueError
+        For a file that is not a regular file, breaks a limit, or is not CSV;
+        the message is one line with any echoed text shortened.
+    """
+    name = Path(path).name
+    try:
+        with open_bounded(path) as fh:
+            header = pd.read_csv(fh, nrows=0, **kwargs).columns
+        if len(header) > MAX_COLUMNS:
+            raise ValueError(
+                f"{shorten(name)!r} has {len(header):,} columns; the limit is {MAX_COLUMNS:,}."
+            )
+        with open_bounded(path) as fh:
+            return pd.read_csv(fh, **kwargs)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        OverflowError,
+        OSError,
+    ) as exc:
+        raise ValueError(f"cannot read {shorten(name)!r}: {shorten(exc, 200)}") from None
 
 
 def read_log(
@@ -474,8 +583,9 @@ def read_log(
     Raises
     ------
     ValueError
-        When the file is not an adlab log, no row matches the filters, or the
-        rows come from more than one targeting level (their arms differ).
+        When the file is not an adlab log or breaks a limit of
+        :mod:`simulation.ope.limits`, no row matches the filters, or the rows come
+        from more than one targeting level (their arms differ).
 
     Notes
     -----
@@ -483,29 +593,49 @@ def read_log(
     widest level with nulls; ``n_arms`` is then that level's own arm count.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no log file at {str(path)!r}.")
+    check_regular_file(path)
     if not is_adlab_log(path):
-        raise ValueError(f"{str(path)!r} is not an adlab log (written by BanditLogWriter).")
-    schema = pq.read_schema(path)
-    n_arms = int(schema.metadata[b"adlab.n_arms"])
+        raise ValueError(
+            f"{shorten(str(path))!r} is not an adlab log (written by BanditLogWriter)."
+        )
     filters = [
         (name, "=", value)
         for name, value in (("policy", policy), ("level", level), ("seed", seed))
         if value is not None
     ]
-    table = pq.read_table(path, filters=filters or None)
+    with open_regular(path) as fh:
+        schema = pq.read_schema(fh)
+        try:
+            n_arms = int(schema.metadata[b"adlab.n_arms"])
+        except (KeyError, ValueError):
+            raise ValueError(
+                f"{shorten(str(path))!r} has no valid `adlab.n_arms` metadata."
+            ) from None
+        if not 1 <= n_arms <= MAX_ARMS:
+            raise ValueError(
+                f"{shorten(str(path))!r} declares {n_arms:,} arms; the limit is {MAX_ARMS:,}."
+            )
+        fh.seek(0)
+        table = read_parquet_bounded(fh, str(path), filters=filters or None)
     if table.num_rows == 0:
-        raise ValueError(f"no rows in {str(path)!r} match the filters {filters}.")
+        raise ValueError(
+            f"no rows in {shorten(str(path))!r} match the filters {shorten(filters, 200)}."
+        )
+    missing = [c for c in ("level", "policy", "seed", "segment", "action", "pscore", "reward")
+               if c not in table.column_names]  # fmt: skip
+    if missing:
+        raise ValueError(f"`{missing[0]}` column is missing from {shorten(str(path))!r}.")
     frame = table.to_pandas()
     levels = sorted(frame["level"].unique().tolist())
     if len(levels) > 1:
         raise ValueError(
-            f"{str(path)!r} mixes the targeting levels {levels}, whose arms differ; "
-            "choose one with `level` (--level on the command line)."
+            f"{shorten(str(path))!r} mixes the targeting levels {shorten(levels, 200)}, whose "
+            "arms differ; choose one with `level` (--level on the command line)."
         )
     x_cols = _prefixed(frame.columns, "x_")
     q_cols = _prefixed(frame.columns, "q_true_")
+    check_cells("context", len(frame), len(x_cols))
+    check_cells("q_true", len(frame), len(q_cols))
     q = frame[q_cols].to_numpy(dtype=np.float64, na_value=np.nan)
     nulls = np.isnan(q)
     if nulls.all():
@@ -516,7 +646,8 @@ def read_log(
         n_arms = int(np.flatnonzero(~nulls.all(axis=0))[-1]) + 1
         q = q[:, :n_arms]
         if np.isnan(q).any():
-            raise ValueError(f"{str(path)!r} has ground truth for some rows only.")
+            raise ValueError(f"{shorten(str(path))!r} has ground truth for some rows only.")
+    check_cells("action probabilities", len(frame), n_arms)
     meta = {"source": str(path), "format": "adlab"}
     for name in ("policy", "level", "seed"):
         values = frame[name].unique()
@@ -536,11 +667,20 @@ def read_log(
     )
 
 
-def encode_context(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+def encode_context(
+    frame: pd.DataFrame,
+    columns: list[str],
+    *,
+    max_values: int = MAX_CONTEXT_VALUES,
+    max_features: int = MAX_CONTEXT_FEATURES,
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Encode context columns as floats: numbers kept, text columns one-hot encoded.
 
     Categories are sorted, so the encoding depends only on the values present
-    in ``frame``.
+    in ``frame``. The width is checked before anything is allocated: a text
+    column with more than ``max_values`` distinct values (an id, a free-text
+    field) or more than ``max_features`` encoded columns in all is refused, as is
+    a matrix of more than ``MAX_MATRIX_CELLS`` cells.
 
     Parameters
     ----------
@@ -548,25 +688,66 @@ def encode_context(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray,
         The log.
     columns : list of str
         Context columns to encode, in order.
+    max_values : int, default=MAX_CONTEXT_VALUES
+        Most distinct values of one text column.
+    max_features : int, default=MAX_CONTEXT_FEATURES
+        Most encoded columns.
 
     Returns
     -------
     context : ndarray of shape (n_rounds, n_encoded)
     names : tuple of str
         ``column`` for numeric columns, ``column=value`` for one-hot columns.
+
+    Raises
+    ------
+    ValueError
+        Naming the column over a limit, or a numeric value that is not finite.
     """
-    blocks: list[np.ndarray] = [np.empty((len(frame), 0))]
-    names: list[str] = []
+    n = len(frame)
+    plan: list[tuple[str, np.ndarray | None, np.ndarray]] = []  # (column, categories, data)
+    width = 0
     for col in columns:
         values = frame[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            blocks.append(values.to_numpy(dtype=np.float64)[:, None])
+            data = values.to_numpy(dtype=np.float64)
+            bad = ~np.isfinite(data)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"row {row}: `{shorten(col)}` must be a finite number; got {data[row]!r}."
+                )
+            plan.append((col, None, data))
+            width += 1
+        else:
+            n_values = int(values.nunique(dropna=False))
+            if n_values > max_values:
+                raise ValueError(
+                    f"context column `{shorten(col)}` has {n_values:,} distinct text values; "
+                    f"at most {max_values:,} are one-hot encoded (bucket it, or give numbers)."
+                )
+            cats, codes = np.unique(values.astype(str).to_numpy(), return_inverse=True)
+            plan.append((col, cats, codes))
+            width += cats.shape[0]
+        if width > max_features:
+            raise ValueError(
+                f"the context would have more than {max_features:,} encoded features "
+                f"(at column `{shorten(col)}`); drop or bucket some context columns."
+            )
+    check_cells("context", n, width)
+    context = np.zeros((n, width))
+    names: list[str] = []
+    start = 0
+    for col, cats, data in plan:
+        if cats is None:
+            context[:, start] = data
             names.append(col)
-            continue
-        cats, codes = np.unique(values.astype(str).to_numpy(), return_inverse=True)
-        blocks.append(np.eye(cats.shape[0])[codes])
-        names.extend(f"{col}={c}" for c in cats)
-    return np.hstack(blocks), tuple(names)
+            start += 1
+        else:
+            context[np.arange(n), start + data] = 1.0
+            names.extend(f"{col}={c}" for c in cats)
+            start += cats.shape[0]
+    return context, tuple(names)
 
 
 def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -575,8 +756,34 @@ def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
     bad = np.isnan(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: `{col}` must be a number; got {frame[col].iloc[row]!r}.")
+        got = shorten(repr(frame[col].iloc[row]))
+        raise ValueError(f"row {row}: `{shorten(col)}` must be a number; got {got}.")
     return values
+
+
+def arm_indices(frame: pd.DataFrame, col: str, *, max_arms: int = MAX_ARMS) -> np.ndarray:
+    """Column of arm indices: whole numbers in ``[0, max_arms)``, as int64.
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad row.
+    """
+    values = _numeric_column(frame, col)
+    bad = (values < 0) | (values != np.round(values))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"row {row}: `{col}` must be a non-negative integer; got {float(values[row])!r}."
+        )
+    bad = values >= max_arms
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"row {row}: `{col}` must be an arm index below {max_arms:,} (the arm limit); "
+            f"got {float(values[row]):.6g}."
+        )
+    return values.astype(np.int64)
 
 
 def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedFeedback:
@@ -588,6 +795,8 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     ``user_feature_*`` (text columns are one-hot encoded), ``segment``,
     ``position`` and ground truth ``q_true_0..q_true_{K-1}``. Rows are numbered
     from 0 in error messages, as in a DataFrame index (the CSV header is not a row).
+    The limits of :mod:`simulation.ope.limits` apply (file size, line length,
+    columns, distinct text values, arms, reward size).
 
     Parameters
     ----------
@@ -607,60 +816,55 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
         ``row 17: `propensity` must be in (0, 1]; got 0.0``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no log file at {str(path)!r}.")
+    check_regular_file(path)
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            raise ValueError(f"log files must end in .csv or .parquet; got {path.name!r}.")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowInvalid, OSError) as exc:
-        raise ValueError(f"cannot read {str(path)!r}: {exc}") from None
+    if suffix == ".csv":
+        frame = read_csv_bounded(path)
+    elif suffix in (".parquet", ".pq"):
+        with open_regular(path) as fh:
+            frame = read_parquet_bounded(fh, path.name).to_pandas()
+    else:
+        raise ValueError(f"log files must end in .csv or .parquet; got {shorten(path.name)!r}.")
     frame.columns = [str(c) for c in frame.columns]
     missing = [c for c in ("action", "reward", "propensity") if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"`{missing[0]}` column is missing from {path.name!r}; "
-            f"required: action, reward, propensity; found: {list(frame.columns)}."
+            f"`{missing[0]}` column is missing from {shorten(path.name)!r}; "
+            f"required: action, reward, propensity; found: {shorten(list(frame.columns))}."
         )
     if len(frame) == 0:
-        raise ValueError(f"{path.name!r} has no rows.")
-    action_f = _numeric_column(frame, "action")
-    bad = (action_f < 0) | (action_f != np.round(action_f))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"row {row}: `action` must be a non-negative integer; got {float(action_f[row])!r}."
-        )
-    action = action_f.astype(np.int64)
+        raise ValueError(f"{shorten(path.name)!r} has no rows.")
+    if n_arms is not None and (
+        isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer))
+        or not 1 <= n_arms <= MAX_ARMS
+    ):  # fmt: skip
+        raise ValueError(f"`n_arms` must be an int in [1, {MAX_ARMS:,}]; got {n_arms!r}.")
+    action = arm_indices(frame, "action")
     reward = _numeric_column(frame, "reward")
-    bad = ~np.isfinite(reward)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: `reward` must be finite; got {float(reward[row])!r}.")
+    check_reward(reward)
     pscore = _numeric_column(frame, "propensity")
     bad = (pscore <= 0) | (pscore > 1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(f"row {row}: `propensity` must be in (0, 1]; got {float(pscore[row])!r}.")
     q_cols = _prefixed(frame.columns, "q_true_")
-    q = None
-    if q_cols:
-        q = np.column_stack([_numeric_column(frame, c) for c in q_cols])
+    if len(q_cols) > MAX_ARMS:
+        raise ValueError(f"{len(q_cols):,} `q_true_*` columns; the arm limit is {MAX_ARMS:,}.")
     if n_arms is None:
         n_arms = len(q_cols) if q_cols else int(action.max()) + 1
     bad = action >= n_arms
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(f"row {row}: `action` must be in [0, {n_arms}); got {action[row]}.")
+    check_cells("action probabilities", len(frame), n_arms)
+    q = None
+    if q_cols:
+        q = np.column_stack([_numeric_column(frame, c) for c in q_cols])
     ctx_cols = [c for c in frame.columns if c.startswith(CONTEXT_PREFIXES)]
     for col in ctx_cols:
         nulls = frame[col].isna().to_numpy()
         if nulls.any():
-            raise ValueError(f"row {int(np.flatnonzero(nulls)[0])}: `{col}` is missing.")
+            raise ValueError(f"row {int(np.flatnonzero(nulls)[0])}: `{shorten(col)}` is missing.")
     context, names = encode_context(frame, ctx_cols)
     extra = {
         name: _numeric_column(frame, name).astype(np.int64)

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from simulation.ope.estimators import ESTIMATORS
-from simulation.ope.logs import LoggedFeedback, encode_context
+from simulation.ope.limits import check_cells, check_regular_file, check_reward, shorten
+from simulation.ope.logs import (
+    LoggedFeedback,
+    _numeric_column,
+    arm_indices,
+    encode_context,
+    read_csv_bounded,
+)
 
 __all__ = [
     "BEHAVIOR_POLICIES",
@@ -51,16 +58,16 @@ def obd_dir() -> Path:
 
 
 def _find_csv(path: Path) -> Path:
-    if path.is_file() and path.suffix.lower() == ".csv":
-        return path
     if path.is_dir():
         own = path / f"{path.name}.csv"
-        if own.is_file():
-            return own
+        if own.exists():
+            return check_regular_file(own)
         found = sorted(p for p in path.glob("*.csv") if p.name != "item_context.csv")
         if len(found) == 1:
-            return found[0]
-    raise ValueError(f"no Open Bandit Dataset log at {str(path)!r}.")
+            return check_regular_file(found[0])
+    elif path.suffix.lower() == ".csv" and path.exists():
+        return check_regular_file(path)
+    raise ValueError(f"no Open Bandit Dataset log at {shorten(str(path))!r}.")
 
 
 def read_obd(
@@ -97,42 +104,51 @@ def read_obd(
         When the file is missing or lacks a required column.
     """
     csv = _find_csv(Path(path))
-    try:
-        frame = pd.read_csv(csv, index_col=0)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"cannot read {str(csv)!r} as an Open Bandit Dataset log: {exc}") from None
+    frame = read_csv_bounded(csv, index_col=0)
     required = ("item_id", "position", "click", "propensity_score")
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"`{missing[0]}` column is missing from {csv.name!r}; required: {list(required)}."
+            f"`{missing[0]}` column is missing from {shorten(csv.name)!r}; "
+            f"required: {list(required)}."
         )
+    if len(frame) == 0:
+        raise ValueError(f"{shorten(csv.name)!r} has no rows.")
     if position is not None:
         known = sorted(frame["position"].unique().tolist())
         if position not in known:
-            raise ValueError(f"`position` must be one of {known}; got {position!r}.")
+            raise ValueError(
+                f"`position` must be one of {shorten(known)}; got {shorten(repr(position))}."
+            )
         frame = frame[frame["position"] == position].reset_index(drop=True)
+    action = arm_indices(frame, "item_id")
+    reward = _numeric_column(frame, "click")
+    check_reward(reward)
     ctx_cols = [c for c in frame.columns if c.startswith("user_feature_")]
     if affinity:
         ctx_cols += [c for c in frame.columns if c.startswith("user-item_affinity_")]
     context, names = encode_context(frame, ctx_cols)
     item_path = csv.parent / "item_context.csv"
     action_context = None
-    n_arms = int(frame["item_id"].max()) + 1
-    if item_path.is_file():
-        items = pd.read_csv(item_path, index_col=0).sort_values("item_id")
+    n_arms = int(action.max()) + 1
+    if item_path.exists():
+        items = read_csv_bounded(check_regular_file(item_path), index_col=0)
+        if "item_id" not in items.columns or len(items) == 0:
+            raise ValueError(f"{shorten(str(item_path))!r} has no `item_id` rows.")
+        items = items.assign(item_id=arm_indices(items, "item_id")).sort_values("item_id")
         n_arms = max(n_arms, int(items["item_id"].max()) + 1)
         if len(items) == n_arms:
             feats = [c for c in items.columns if c.startswith("item_feature_")]
             action_context, _ = encode_context(items, feats)
+    check_cells("action probabilities", len(frame), n_arms)
     behavior = csv.parent.parent.name if csv.parent.parent.name in BEHAVIOR_POLICIES else None
     return LoggedFeedback(
         context=context,
-        action=frame["item_id"].to_numpy(dtype=np.int64),
-        reward=frame["click"].to_numpy(dtype=np.float64),
-        pscore=frame["propensity_score"].to_numpy(dtype=np.float64),
+        action=action,
+        reward=reward,
+        pscore=_numeric_column(frame, "propensity_score"),
         n_arms=n_arms,
-        position=frame["position"].to_numpy(dtype=np.int64),
+        position=_numeric_column(frame, "position").astype(np.int64),
         action_context=action_context,
         feature_names=names,
         metadata={

@@ -263,7 +263,7 @@ def _bad(column, row, value):
         (_bad("action", 6, -1), r"row 6: `action` must be a non-negative integer; got -1.0"),
         (_bad("action", 7, "b"), r"row 7: `action` must be a number; got 'b'"),
         (_bad("reward", 8, "yes"), r"row 8: `reward` must be a number; got 'yes'"),
-        (_bad("reward", 9, float("inf")), r"row 9: `reward` must be finite"),
+        (_bad("reward", 9, float("inf")), r"row 9: `reward` must be a finite number"),
         (_bad("x_age", 11, None), r"row 11: `x_age` is missing"),
         (lambda f: f.iloc[:0], r"has no rows"),
     ],

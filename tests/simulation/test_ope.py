@@ -359,7 +359,8 @@ def test_bad_inputs_rejected(name, kwargs, exc, match):
     [
         (dict(alpha=0.0), ValueError, r"`alpha` must be a float in \(0, 1\)"),
         (dict(alpha=1.2), ValueError, r"`alpha` must be a float in \(0, 1\)"),
-        (dict(n_bootstrap=1), ValueError, r"`n_bootstrap` must be an int >= 2"),
+        (dict(n_bootstrap=1), ValueError, r"`n_bootstrap` must be an int in \[2, 100,000\]"),
+        (dict(n_bootstrap=10**9), ValueError, r"`n_bootstrap` must be an int in \[2, 100,000\]"),
         (dict(n_bootstrap=10.0), TypeError, r"`n_bootstrap` must be an int"),
         (dict(rng=0), TypeError, r"`rng` must be a numpy.random.Generator"),
     ],

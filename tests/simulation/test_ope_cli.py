@@ -161,7 +161,7 @@ def test_user_csv_without_truth(tmp_path, capsys):
     assert "ground truth" not in printed and "dr" in printed
 
 
-@pytest.mark.skipif(not (OBD / "random/men/men.csv").is_file(), reason=f"no OBD sample at {OBD}")
+@pytest.mark.usefixtures("obd_dir")  # skips without the sample, fails in CI
 def test_obd_log(capsys):
     run(["--log", str(OBD / "random/men/men.csv"), "--policy", "greedy", "--estimators",
          "ips,snips", "--n-bootstrap", "50"])  # fmt: skip

@@ -223,6 +223,10 @@ class RunStore:
             store._with_catalog(store._sync)
         return store
 
+    def catalog_moved_aside(self) -> list[Path]:
+        """Catalogue files this store moved aside as unreadable since it was opened."""
+        return list(self._catalog.moved_aside)
+
     def _with_catalog(self, operation):
         """Return ``operation(con)`` under the catalogue lock.
 

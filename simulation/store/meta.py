@@ -162,11 +162,12 @@ def build_meta(*, config, seed, summary, timeseries, tables, log_path, source, n
             ) from exc
     # Serialise the config now so a bad value fails before anything is written.
     config = json.loads(json.dumps(dict(config), default=_json_default))
-    run_id = new_run_id()
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)  # the id carries the creation time, even if meta.json is lost
     meta = {
         "format_version": FORMAT_VERSION,
         "run_id": run_id,
-        "created_at": datetime.now(UTC).isoformat(),
+        "created_at": now.isoformat(),
         "name": name,
         "source": source,
         "seed": int(seed),

@@ -468,7 +468,8 @@ class RunStore:
         frame["n_rows"] = frame["n_rows"].astype("Int64")
         for column in ("mean_ctr", "mean_roas"):
             frame[column] = frame[column].astype("float64")
-        frame["damaged"] = frame["damaged"].astype(object).where(frame["damaged"].notna(), None)
+        for column in ("name", "source", "damaged"):  # None, not NaN, where missing
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
         return frame
 
     def check(self, *, repair: bool = False) -> pd.DataFrame:

@@ -3,13 +3,20 @@
 Writes ``DIR/summary.csv`` (one row per policy x level x seed),
 ``DIR/timeseries.parquet`` and ``DIR/run.json`` (the resolved config, seed and
 package versions), and saves the run in the run store (``--store``,
-``$ADLAB_HOME`` or ``~/.adlab``). Everything is written to a temporary folder beside ``DIR``
-and moved into place at the end, so a failed run leaves nothing partial.
+``$ADLAB_HOME`` or ``~/.adlab``).
+
+Both or neither: the paths are checked before the simulation starts; the files are written to a
+locked temporary folder beside ``DIR``; the run is saved to the store; then the files are moved
+into ``DIR`` (earlier files of the same names kept aside until all are in). If moving fails, the
+earlier files are put back and the run is deleted from the store again. Temporary folders of
+killed runs (``.adlab-run.tmp.*``, and the older ``.DIR.tmp-*``) are removed by the next run
+once they are an hour old and no live run holds them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -21,6 +28,7 @@ from pathlib import Path
 
 from simulation.cli.common import UsageError, positive_int
 from simulation.config import LEVELS, OBJECTIVES, PRESETS, ExperimentConfig, load_config
+from simulation.store.fs import clean_stale, locked_workdir
 
 __all__ = ["package_versions", "register"]
 
@@ -60,11 +68,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, help="spend cap (USD) per policy and level")
     p.add_argument("--users", type=positive_int, help="audience size")
     p.add_argument("--segments", type=positive_int, help="number of segments")
-    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
+    p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--log", action="store_true", help="also write impression-level logs.parquet")
     p.add_argument(
         "--store",
-        type=Path,
         help="run store folder (default: $ADLAB_HOME, else ~/.adlab); every run is saved there",
     )
     p.add_argument("--name", help="a name for the run in the store")
@@ -100,81 +107,160 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
         raise UsageError(str(exc)) from None
 
 
-def _prepare_out(out: Path) -> Path:
-    """Check ``out`` can be written and make a temporary sibling folder."""
-    out = out.resolve()
-    parent = out.parent
+#: Prefix of the temporary folder beside ``--out``; short, so any valid ``--out`` name fits.
+TMP_PREFIX = ".adlab-run.tmp"
+#: Prefix of the folder inside ``--out`` that holds replaced files until the publish is done.
+OLD_PREFIX = ".adlab-run.old-"
+#: Temporary folders of killed runs are removed once they are this old (seconds).
+STALE_AFTER = 3600.0
+
+
+def _limit(path: Path, name: str, default: int) -> int:
+    try:
+        return os.pathconf(path, name)
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        return default
+
+
+def check_out(text: str, outputs: tuple[str, ...]) -> Path:
+    """Return ``--out`` as an absolute path, or raise :class:`UsageError` saying what is wrong.
+
+    Everything that can be known before the simulation runs is checked: an empty value, names
+    longer than the file system allows, a file in the way, a folder where an output file goes,
+    and a parent that cannot be written.
+    """
+    if not text.strip():
+        raise UsageError("--out must be a folder; got an empty string")
+    out = Path(os.path.abspath(Path(text).expanduser()))
+    anchor = next((q for q in (out, *out.parents) if os.path.lexists(q)), Path(out.anchor))
+    name_max = _limit(anchor, "PC_NAME_MAX", 255)
+    path_max = _limit(anchor, "PC_PATH_MAX", 4096)
+    for part in out.parts[1:]:
+        size = len(os.fsencode(part))
+        if size > name_max:
+            raise UsageError(
+                f"--out has a folder name of {size} bytes; the file system allows {name_max}"
+            )
+    longest = max(len(os.fsencode(out / name)) for name in outputs)
+    if longest >= path_max:
+        raise UsageError(f"--out is too long: {longest} bytes with its files, limit {path_max}")
+    try:
+        out = out.resolve()
+    except OSError as exc:
+        raise UsageError(f"cannot use --out {out}: {(exc.strerror or str(exc)).lower()}") from None
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
+    for name in outputs:
+        if (out / name).is_dir():
+            raise UsageError(f"--out {out} holds a folder named {name}; move it away first")
+    anchor = next(q for q in (out, *out.parents) if q.exists())
+    if not anchor.is_dir():
+        raise UsageError(f"cannot write to {out}: {anchor} is a file")
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write to {anchor}: permission denied")
+    return out
+
+
+def _open_store(text: str | None):
+    from simulation.store.run_store import RunStore
+
+    if text is not None and not text.strip():
+        raise UsageError("--store must be a folder; got an empty string")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    except OSError as exc:
-        raise UsageError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+        return RunStore.open(text)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot open the run store: {exc}") from None
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
     from simulation.engine.core import run_experiment
-    from simulation.store.run_store import RunStore
 
     config = resolve_config(args)
+    outputs = ("summary.csv", "timeseries.parquet", "run.json")
+    if args.log:
+        outputs += ("logs.parquet",)
+    out = check_out(args.out, outputs)
+    store = _open_store(args.store)
+    created = [q for q in out.parents if not q.exists()]
     try:
-        store = RunStore.open(args.store)
-    except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"cannot open the run store: {exc}") from None
-    tmp = _prepare_out(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
+    clean_stale(out.parent, STALE_AFTER, prefixes=(TMP_PREFIX, f".{out.name}.tmp-"))
+    if out.is_dir():
+        clean_stale(out, STALE_AFTER, prefixes=(OLD_PREFIX,))
     bar = None
     try:
-        show = not args.no_progress and sys.stderr.isatty()
-        if show:
-            from tqdm import tqdm
+        with locked_workdir(out.parent, TMP_PREFIX) as tmp:
+            show = not args.no_progress and sys.stderr.isatty()
+            if show:
+                from tqdm import tqdm
 
-            bar = tqdm(total=config.n_seeds * len(config.levels) * config.n_batches, unit="batch")
+                total = config.n_seeds * len(config.levels) * config.n_batches
+                bar = tqdm(total=total, unit="batch")
 
-        def progress(done: int, total: int) -> None:
-            if bar is not None:
-                bar.update(done - bar.n)
+            def progress(done: int, total: int) -> None:
+                if bar is not None:
+                    bar.update(done - bar.n)
 
-        result = run_experiment(
-            config, progress=progress, log_path=tmp / "logs.parquet" if args.log else None
-        )
-        summary = result.summary_frame()
-        summary.loc[:, list(SUMMARY_COLUMNS)].to_csv(tmp / "summary.csv", index=False)
-        timeseries = result.timeseries_frame()
-        timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        run = {
-            "config": config.to_dict(),
-            "seed": config.seed,
-            "versions": package_versions(),
-            "elapsed_seconds": round(result.elapsed_seconds, 3),
-        }
-        run_id = store.save(
-            config=config.to_dict(),
-            seed=config.seed,
-            summary=summary,
-            timeseries=timeseries,
-            tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
-            log_path=_copy_log(tmp) if args.log else None,
-            source="cli",
-            name=args.name,
-        )
-        run["run_id"] = run_id
-        (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-        _publish(tmp, args.out.resolve())
+            result = run_experiment(
+                config, progress=progress, log_path=tmp / "logs.parquet" if args.log else None
+            )
+            summary, run_id = _write_and_save(tmp, result, config, store, args)
+            try:
+                _publish(tmp, out)
+            except OSError as exc:
+                # Neither half: the store gives the run back up, --out keeps its old files.
+                with contextlib.suppress(LookupError, OSError):
+                    store.delete(run_id)
+                reason = (exc.strerror or str(exc)).lower()
+                where = exc.filename or out
+                raise UsageError(
+                    f"cannot write to {where}: {reason}; the run was not kept in the store either"
+                ) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for q in created:  # innermost first: folders made for --out, if still empty
+            with contextlib.suppress(OSError):
+                q.rmdir()
         raise
     finally:
         if bar is not None:
             bar.close()
-    print(f"wrote {args.out}/summary.csv, timeseries.parquet, run.json; saved as run {run_id}")
+    print(f"wrote {out}/summary.csv, timeseries.parquet, run.json; saved as run {run_id}")
     print(
         summary.groupby(["level", "policy"], sort=False)[["ctr", "roas", "regret"]]
         .mean()
         .to_string()
     )
     return 0
+
+
+def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) -> tuple:
+    """Write the output files into ``tmp`` and save the run; return the summary and run id."""
+    summary = result.summary_frame()
+    summary.loc[:, list(SUMMARY_COLUMNS)].to_csv(tmp / "summary.csv", index=False)
+    timeseries = result.timeseries_frame()
+    timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+    run = {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "versions": package_versions(),
+        "elapsed_seconds": round(result.elapsed_seconds, 3),
+    }
+    run_id = store.save(
+        config=config.to_dict(),
+        seed=config.seed,
+        summary=summary,
+        timeseries=timeseries,
+        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+        log_path=_copy_log(tmp) if args.log else None,
+        source="cli",
+        name=args.name,
+    )
+    run["run_id"] = run_id
+    (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+    return summary, run_id
 
 
 def _copy_log(tmp: Path) -> Path:
@@ -191,10 +277,40 @@ def _copy_log(tmp: Path) -> Path:
     return copy
 
 
+def _place(src: Path, dst: Path) -> None:
+    """Move one file into place (a rename: same file system, since ``tmp`` is beside ``out``)."""
+    os.rename(src, dst)
+
+
 def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished files into ``out`` (created if needed), replacing old ones."""
+    """Move the finished files into ``out`` (created if needed): all of them, or none.
+
+    Files of the same names already in ``out`` are moved into a hidden folder first and put
+    back if any step fails; on success they are removed.
+    """
+    created = not out.exists()
     out.mkdir(exist_ok=True)
     (tmp / "store-log.parquet").unlink(missing_ok=True)
-    for item in tmp.iterdir():
-        os.replace(item, out / item.name)
-    tmp.rmdir()
+    old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX, dir=out))
+    set_aside, placed = [], []
+    try:
+        for item in sorted(tmp.iterdir()):
+            dst = out / item.name
+            if os.path.lexists(dst):
+                os.rename(dst, old / item.name)
+                set_aside.append(item.name)
+            _place(item, dst)
+            placed.append(item.name)
+    except BaseException:
+        for name in placed:
+            with contextlib.suppress(OSError):
+                os.rename(out / name, tmp / name)
+        for name in set_aside:
+            with contextlib.suppress(OSError):
+                os.rename(old / name, out / name)
+        shutil.rmtree(old, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    shutil.rmtree(old, ignore_errors=True)

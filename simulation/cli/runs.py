@@ -1,4 +1,4 @@
-"""``python -m simulation runs list|show|export|delete``: browse and manage saved runs.
+"""``python -m simulation runs list|show|export|delete|check``: browse and manage saved runs.
 
 Examples
 --------
@@ -8,8 +8,12 @@ Examples
     python -m simulation runs --store ./my-runs show 20261122-074044
     python -m simulation runs export 20261122-074044 --format parquet --out exports/
     python -m simulation runs delete 20261122-074044-123456-3f9a2c1b
+    python -m simulation runs check --repair
 
-An id may be shortened to any prefix that matches exactly one run.
+An id may be shortened to any prefix that matches exactly one run. ``check`` reads every run in
+full and exits 1 if one is damaged; ``--repair`` moves damaged runs to the store's
+``quarantine/`` folder. Text from the store (names, reasons) is printed without control
+characters.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import json
 import pandas as pd
 
 from simulation.cli.common import UsageError
-from simulation.store.run_store import RunNotFoundError, RunStore, StoreBusyError
+from simulation.store.export import ExportExistsError
+from simulation.store.integrity import clean_text
+from simulation.store.run_store import RunDamagedError, RunNotFoundError, RunStore, StoreBusyError
 
 __all__ = ["register"]
 
@@ -36,7 +42,7 @@ def _add_store_option(parser: argparse.ArgumentParser, default: object) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``runs`` command and its actions to ``subparsers``."""
-    runs = subparsers.add_parser("runs", help="list, show, export or delete saved runs")
+    runs = subparsers.add_parser("runs", help="list, show, export, delete or check saved runs")
     _add_store_option(runs, None)
     actions = runs.add_subparsers(dest="runs_action", required=True, parser_class=type(runs))
     # --store is accepted after the action too; SUPPRESS keeps an omitted one from
@@ -46,10 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "show": actions.add_parser("show", help="print a run's config and summary"),
         "export": actions.add_parser("export", help="write a run's tables to DIR/<run_id>/"),
         "delete": actions.add_parser("delete", help="delete a run"),
+        "check": actions.add_parser(
+            "check", help="read every run; report (and with --repair set aside) damaged ones"
+        ),
     }
     for name, parser in parsers.items():
         _add_store_option(parser, argparse.SUPPRESS)
-        if name != "list":
+        if name not in ("list", "check"):
             parser.add_argument("run_id", metavar="ID", help="run id or a unique prefix of it")
         parser.set_defaults(handler=_HANDLERS[name])
     parsers["export"].add_argument("--format", choices=("csv", "parquet"), default="csv")
@@ -57,9 +66,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parsers["export"].add_argument(
         "--force", action="store_true", help="replace an earlier export of the same run"
     )
+    parsers["check"].add_argument(
+        "--repair",
+        action="store_true",
+        help="move damaged runs to the store's quarantine/ folder (nothing is deleted)",
+    )
 
 
 def _open(args: argparse.Namespace) -> RunStore:
+    if args.store is not None and not args.store.strip():
+        raise UsageError("--store must be a folder; got an empty string")
     where = args.store or "the default location"
     try:
         return RunStore.open(args.store)
@@ -75,7 +91,13 @@ def _resolve(store: RunStore, run_id: str) -> str:
     try:
         return store.resolve(run_id)
     except RunNotFoundError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(clean_text(exc)) from None
+
+
+def _damaged(exc: RunDamagedError) -> UsageError:
+    return UsageError(
+        f"{clean_text(exc)}; `python -m simulation runs check --repair` moves it aside"
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -87,9 +109,17 @@ def _list(args: argparse.Namespace) -> int:
     if frame.empty:
         print(f"no runs in {store.root}")
         return 0
+    damaged = frame.loc[frame["damaged"].notna(), ["run_id", "damaged"]]
+    frame = frame.drop(columns="damaged")
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    frame["name"] = frame["name"].fillna("")
+    for column in ("name", "source"):
+        frame[column] = frame[column].map(lambda v: "" if v is None or v != v else clean_text(v))
+    frame.loc[damaged.index, "name"] = "(damaged)"
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    for run_id, reason in damaged.itertuples(index=False):
+        print(f"damaged: {run_id}: {clean_text(reason)}")
+    if len(damaged):
+        print("`python -m simulation runs check --repair` moves damaged runs aside")
     return 0
 
 
@@ -98,31 +128,35 @@ def _show(args: argparse.Namespace) -> int:
     run_id = _resolve(store, args.run_id)
     try:
         run = store.load(run_id)
+    except RunDamagedError as exc:
+        raise _damaged(exc) from None
     except RunNotFoundError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(clean_text(exc)) from None
     meta = run.meta
-    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v is not None)
+    versions = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items() if v is not None)
     lines = [
         f"run      {run.run_id}",
         f"created  {run.created_at:%Y-%m-%d %H:%M:%S} UTC",
-        f"name     {meta['name'] or '-'}",
-        f"source   {meta['source']}",
+        f"name     {clean_text(meta['name'] or '-')}",
+        f"source   {clean_text(meta['source'])}",
         f"seed     {run.seed}",
-        f"python   {meta['python']}; {versions}",
+        f"python   {clean_text(meta.get('python', '?'))}; {clean_text(versions)}",
         f"series   {len(run.timeseries)} rows x {run.timeseries.shape[1]} columns",
         f"tables   {', '.join(run.tables) or '-'}",
         f"log      {run.log_path or '-'}",
         "",
         "config:",
-        json.dumps(dict(run.config), indent=2, sort_keys=True),
+        json.dumps(dict(run.config), indent=2, sort_keys=True),  # escapes control characters
         "",
         "summary:",
     ]
     with pd.option_context("display.width", 120, "display.max_columns", 50):
         lines.append(
-            run.summary.to_string(
-                index=not isinstance(run.summary.index, pd.RangeIndex),
-                float_format=lambda v: f"{v:.4f}",
+            clean_text_lines(
+                run.summary.to_string(
+                    index=not isinstance(run.summary.index, pd.RangeIndex),
+                    float_format=lambda v: f"{v:.4f}",
+                )
             )
         )
     print("\n".join(lines))
@@ -134,12 +168,18 @@ def _export(args: argparse.Namespace) -> int:
     run_id = _resolve(store, args.run_id)
     try:
         paths = store.export(run_id, args.out, args.format, overwrite=args.force)
+    except RunDamagedError as exc:
+        raise _damaged(exc) from None
     except RunNotFoundError as exc:
-        raise UsageError(str(exc)) from None
-    except FileExistsError as exc:
-        raise UsageError(f"{exc.args[0]}; pass --force to replace it") from None
+        raise UsageError(clean_text(exc)) from None
+    except ValueError as exc:  # --out inside the store
+        raise UsageError(f"--out must be outside the run store {store.root}") from exc
+    except ExportExistsError as exc:
+        raise UsageError(f"{exc}; pass --force to replace it") from None
     except OSError as exc:
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        where = exc.filename or args.out
+        reason = (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot write to {where}: {reason}") from None
     for path in paths:
         print(path)
     return 0
@@ -151,9 +191,30 @@ def _delete(args: argparse.Namespace) -> int:
     try:
         store.delete(run_id)
     except RunNotFoundError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(clean_text(exc)) from None
     print(f"deleted {run_id}")
     return 0
 
 
-_HANDLERS = {"list": _list, "show": _show, "export": _export, "delete": _delete}
+def _check(args: argparse.Namespace) -> int:
+    store = _open(args)
+    n_runs = len(store.list())
+    report = store.check(repair=args.repair)
+    for path in store.catalog_moved_aside():
+        print(f"catalogue: unreadable; moved aside to {path} and rebuilt from the run folders")
+    for row in report.itertuples(index=False):
+        where = f"; moved to {row.moved_to}" if row.moved_to is not None else ""
+        print(f"damaged: {row.run_id}: {clean_text(row.reason)}{where}")
+    print(f"{n_runs} runs checked in {store.root}; {len(report)} damaged")
+    if len(report) and not args.repair:
+        print("run `python -m simulation runs check --repair` to move them to quarantine/")
+        return 1
+    return 0
+
+
+def clean_text_lines(text: str) -> str:
+    """``clean_text`` for each line of a multi-line block (keeps the line breaks)."""
+    return "\n".join(clean_text(line) for line in text.split("\n"))
+
+
+_HANDLERS = {"list": _list, "show": _show, "export": _export, "delete": _delete, "check": _check}

@@ -2,10 +2,18 @@
 
 from simulation.store.run_store import (
     SOURCES,
+    RunDamagedError,
     RunNotFoundError,
     RunStore,
     StoreBusyError,
     StoredRun,
 )
 
-__all__ = ["SOURCES", "RunNotFoundError", "RunStore", "StoreBusyError", "StoredRun"]
+__all__ = [
+    "SOURCES",
+    "RunDamagedError",
+    "RunNotFoundError",
+    "RunStore",
+    "StoreBusyError",
+    "StoredRun",
+]

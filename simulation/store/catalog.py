@@ -5,7 +5,8 @@ tries gets ``IOException: Could not set lock on file``. The catalogue therefore 
 connection: every operation connects, does its work in one transaction and closes, and a
 connection refused because of the lock is retried with jittered exponential back-off. The
 catalogue is a cache of ``runs/`` (see :mod:`simulation.store`), so a damaged or outdated file
-is moved aside and rebuilt instead of failing the caller.
+is moved aside and rebuilt instead of failing the caller: a file DuckDB cannot open or read
+(truncated, overwritten), and one whose tables are not the expected ones (wrong schema).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-__all__ = ["COLUMNS", "Catalog", "StoreBusyError"]
+__all__ = ["COLUMNS", "Catalog", "CatalogDamagedError", "StoreBusyError"]
 
 #: Bump when the table layout changes; an older catalogue is then rebuilt from ``runs/``.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Columns of the ``runs`` table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -39,6 +40,8 @@ COLUMNS: tuple[str, ...] = (
     "config_json",
     "meta_json",
     "summary_json",
+    "damaged",
+    "files_sig",
 )
 
 _SCHEMA = f"""
@@ -54,7 +57,9 @@ CREATE TABLE IF NOT EXISTS runs (
     mean_roas DOUBLE,          -- mean of the summary's roas column, NULL if it has none
     config_json VARCHAR,
     meta_json VARCHAR,
-    summary_json VARCHAR       -- the summary table as JSON records, for queries across runs
+    summary_json VARCHAR,      -- the summary table as JSON records, for queries across runs
+    damaged VARCHAR,           -- why the run cannot be read, NULL for a healthy run
+    files_sig VARCHAR          -- digest of the run's file names, sizes and mtimes when read
 );
 INSERT OR IGNORE INTO catalog_info VALUES ('schema_version', '{SCHEMA_VERSION}');
 """
@@ -65,7 +70,15 @@ class StoreBusyError(TimeoutError):
 
 
 def _is_lock_error(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+    # Only the refusal of the file lock; "Could not read block ..." from a damaged file is not.
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.IOException) and (
+        "could not set lock" in text or "conflicting lock" in text
+    )
+
+
+class CatalogDamagedError(Exception):
+    """The catalogue file could not be used even after it was moved aside and recreated."""
 
 
 class Catalog:
@@ -85,21 +98,29 @@ class Catalog:
         # Jitter only spreads retries of competing processes apart; it is not a simulation draw.
         self._jitter = random.Random()
         self._schema_checked = False
+        #: Files this instance moved aside because they could not be used (newest last).
+        self.moved_aside: list[Path] = []
 
     def _connect_once(self) -> duckdb.DuckDBPyConnection:
+        """Connect and make sure the tables are ours; move a damaged file aside and start anew."""
+        for attempt in range(2):
+            try:
+                return self._connect_checked()
+            except duckdb.Error as exc:
+                if _is_lock_error(exc):
+                    raise
+                if attempt:
+                    raise CatalogDamagedError(f"the run catalogue {self.path}: {exc}") from exc
+                # Unreadable file (damaged, or written by an incompatible DuckDB): keep it for
+                # inspection and start a fresh catalogue; runs/ is the source of truth.
+                self.reset("unreadable")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect_checked(self) -> duckdb.DuckDBPyConnection:
         # The schema check costs a few queries; once per instance is enough unless the file
         # has vanished (e.g. deleted by hand to force a rebuild).
         fresh = not self.path.exists()
-        try:
-            con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            if _is_lock_error(exc):
-                raise
-            # Unreadable file (damaged, or written by an incompatible DuckDB): keep it for
-            # inspection and start a fresh catalogue; runs/ is the source of truth.
-            self._move_aside("unreadable")
-            con = duckdb.connect(str(self.path))
-            fresh = True
+        con = duckdb.connect(str(self.path))
         if self._schema_checked and not fresh:
             return con
         try:
@@ -107,21 +128,43 @@ class Catalog:
                 "SELECT value FROM duckdb_tables() t, catalog_info c "
                 "WHERE t.table_name = 'runs' AND c.key = 'schema_version'"
             ).fetchall()
+            columns = [
+                row[0]
+                for row in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs' "
+                    "ORDER BY column_index"
+                ).fetchall()
+            ]
+            outdated = bool(version) and version[0][0] != SCHEMA_VERSION
+            # Other columns, or a runs table without our version row: not ours to trust.
+            foreign = bool(columns) and (tuple(columns) != COLUMNS or not version)
+            if outdated or foreign:
+                con.execute("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS catalog_info;")
+            con.execute(_SCHEMA)
         except duckdb.CatalogException:
-            version = []
-        if version and version[0][0] != SCHEMA_VERSION:
             con.execute("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS catalog_info;")
-        con.execute(_SCHEMA)
+            con.execute(_SCHEMA)
+        except BaseException:
+            con.close()
+            raise
         self._schema_checked = True
         return con
+
+    def reset(self, why: str) -> None:
+        """Move the catalogue file aside (kept for inspection); the next connect starts anew."""
+        self._move_aside(why)
+        self._schema_checked = False
 
     def _move_aside(self, why: str) -> None:
         stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
         for suffix in ("", ".wal"):
             src = Path(f"{self.path}{suffix}")
+            dst = Path(f"{self.path}.{why}-{stamp}-{self._jitter.getrandbits(32):08x}{suffix}")
             # Another process may be moving the same file aside right now.
             with contextlib.suppress(FileNotFoundError):
-                src.replace(Path(f"{self.path}.{why}-{stamp}{suffix}"))
+                src.replace(dst)
+                if not suffix:
+                    self.moved_aside.append(dst)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -163,6 +206,11 @@ class Catalog:
     def ids(con: duckdb.DuckDBPyConnection) -> set[str]:
         """Return the run ids present in the catalogue."""
         return {row[0] for row in con.execute("SELECT run_id FROM runs").fetchall()}
+
+    @staticmethod
+    def signatures(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+        """Return ``{run_id: files_sig}`` of every catalogued run."""
+        return dict(con.execute("SELECT run_id, files_sig FROM runs").fetchall())
 
     @staticmethod
     def upsert(con: duckdb.DuckDBPyConnection, rows: Iterable[dict]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -10,7 +11,11 @@ import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-__all__ = ["export_run"]
+__all__ = ["ExportExistsError", "export_run"]
+
+
+class ExportExistsError(FileExistsError):
+    """An earlier export of the run is in the way (pass ``overwrite=True`` to replace it)."""
 
 
 def _convert(src: Path, dst_stem: Path, fmt: str) -> Path:
@@ -31,7 +36,9 @@ def _convert(src: Path, dst_stem: Path, fmt: str) -> Path:
     return dst
 
 
-def export_run(run_dir: Path, out_dir: Path, fmt: str, *, overwrite: bool = False) -> list[Path]:
+def export_run(
+    run_dir: Path, out_dir: Path, fmt: str, *, files: list[str], overwrite: bool = False
+) -> list[Path]:
     """Copy a published run directory to ``out_dir/<run_id>/`` in ``fmt``.
 
     Parameters
@@ -43,6 +50,9 @@ def export_run(run_dir: Path, out_dir: Path, fmt: str, *, overwrite: bool = Fals
         created here).
     fmt : {"csv", "parquet"}
         Table format.
+    files : list of str
+        The run's Parquet files, relative to ``run_dir`` (``tables/<name>.parquet`` included),
+        as ``meta.json`` lists them: a missing one fails the export instead of being skipped.
     overwrite : bool
         Replace an existing ``out_dir/<run_id>``.
 
@@ -53,16 +63,23 @@ def export_run(run_dir: Path, out_dir: Path, fmt: str, *, overwrite: bool = Fals
 
     Raises
     ------
-    FileExistsError
+    ExportExistsError
         If ``out_dir/<run_id>`` exists and ``overwrite`` is false.
+    NotADirectoryError
+        If ``out_dir`` (or one of its parents) is a file.
     OSError
         If ``out_dir`` cannot be written.
     """
     run_id = run_dir.name
     out_dir = Path(out_dir).expanduser().resolve()
+    for parent in (out_dir, *out_dir.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "a file is in the way", str(parent))
+            break
     target = out_dir / run_id
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} already exists")
+        raise ExportExistsError(f"{target} already exists")
     created = []
     for parent in (out_dir, *out_dir.parents):  # remember what we create, to undo it on failure
         if parent.exists():
@@ -73,13 +90,10 @@ def export_run(run_dir: Path, out_dir: Path, fmt: str, *, overwrite: bool = Fals
     try:
         staging.mkdir()
         shutil.copyfile(run_dir / "meta.json", staging / "meta.json")
-        for name in ("summary", "timeseries", "log"):
-            if (run_dir / f"{name}.parquet").is_file():
-                _convert(run_dir / f"{name}.parquet", staging / name, fmt)
-        if (run_dir / "tables").is_dir():
-            (staging / "tables").mkdir()
-            for src in sorted((run_dir / "tables").glob("*.parquet")):
-                _convert(src, staging / "tables" / src.stem, fmt)
+        for rel in files:
+            dst_stem = staging / Path(rel).with_suffix("")
+            dst_stem.parent.mkdir(exist_ok=True)
+            _convert(run_dir / rel, dst_stem, fmt)
         if target.exists():  # overwrite: move the old export aside first, then swap
             old = out_dir / f".{run_id}.old-{os.urandom(4).hex()}"
             os.rename(target, old)

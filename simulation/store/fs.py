@@ -116,7 +116,7 @@ def locked_workdir(tmp_dir: Path, label: str) -> Iterator[Path]:
             os.close(fd)
 
 
-def clean_stale(tmp_dir: Path, grace: float) -> list[Path]:
+def clean_stale(tmp_dir: Path, grace: float, prefixes: tuple[str, ...] | None = None) -> list[Path]:
     """Remove work dirs left behind by dead writers.
 
     A directory is removed only if it is older than ``grace`` seconds *and* nobody holds its
@@ -128,6 +128,9 @@ def clean_stale(tmp_dir: Path, grace: float) -> list[Path]:
         Parent of all work dirs.
     grace : float
         Minimum age in seconds (by the latest of mtime and ctime).
+    prefixes : tuple of str or None
+        Consider only directories whose names start with one of these (for folders shared
+        with other files, such as the parent of ``run --out``); every directory when None.
 
     Returns
     -------
@@ -143,6 +146,8 @@ def clean_stale(tmp_dir: Path, grace: float) -> list[Path]:
     for entry in entries:
         try:
             if not entry.is_dir(follow_symlinks=False):
+                continue
+            if prefixes is not None and not entry.name.startswith(prefixes):
                 continue
             st = entry.stat(follow_symlinks=False)
             age = now - max(st.st_mtime, st.st_ctime)

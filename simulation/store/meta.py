@@ -16,9 +16,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulation.store.paths import check_table_name, new_run_id
+from simulation.store.integrity import FORMAT_VERSION, clean_text
+from simulation.store.paths import check_table_name, created_at_of, new_run_id
 
-__all__ = ["FORMAT_VERSION", "SOURCES", "VERSIONED_PACKAGES", "build_meta", "catalog_row"]
+__all__ = [
+    "FORMAT_VERSION",
+    "SOURCES",
+    "VERSIONED_PACKAGES",
+    "build_meta",
+    "catalog_row",
+    "damaged_row",
+]
 
 #: Allowed values of ``source`` in :meth:`RunStore.save`.
 SOURCES: tuple[str, ...] = ("cli", "app")
@@ -33,7 +41,6 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
     "duckdb",
     "pyarrow",
 )
-FORMAT_VERSION = 1
 _MAX_SEED = 2**63  # the catalogue stores seeds as BIGINT
 
 
@@ -70,8 +77,13 @@ def _column_mean(frame: pd.DataFrame, name: str) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
-def catalog_row(meta: Mapping[str, Any], summary: pd.DataFrame) -> dict[str, Any]:
-    """Return the catalogue row of a run from its ``meta.json`` content and summary table."""
+def catalog_row(
+    meta: Mapping[str, Any], summary: pd.DataFrame, sig: str | None = None
+) -> dict[str, Any]:
+    """Return the catalogue row of a run from its ``meta.json`` content and summary table.
+
+    ``sig`` is the run folder's :func:`~simulation.store.integrity.signature` when it was read.
+    """
     flat = summary if isinstance(summary.index, pd.RangeIndex) else summary.reset_index()
     return {
         "run_id": meta["run_id"],
@@ -85,6 +97,27 @@ def catalog_row(meta: Mapping[str, Any], summary: pd.DataFrame) -> dict[str, Any
         "config_json": json.dumps(meta["config"], sort_keys=True),
         "meta_json": json.dumps(meta, sort_keys=True),
         "summary_json": flat.to_json(orient="records", date_format="iso", default_handler=str),
+        "damaged": None,
+        "files_sig": sig,
+    }
+
+
+def damaged_row(run_id: str, reason: str, sig: str | None) -> dict[str, Any]:
+    """Return the catalogue row of a damaged run: its id, creation time (from the id) and why."""
+    return {
+        "run_id": run_id,
+        "created_at": created_at_of(run_id),
+        "name": None,
+        "source": None,
+        "seed": None,
+        "n_rows": None,
+        "mean_ctr": None,
+        "mean_roas": None,
+        "config_json": None,
+        "meta_json": None,
+        "summary_json": None,
+        "damaged": reason,
+        "files_sig": sig,
     }
 
 
@@ -115,6 +148,9 @@ def build_meta(*, config, seed, summary, timeseries, tables, log_path, source, n
         raise ValueError(f"`source` must be one of {SOURCES}; got {source!r}.")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"`name` must be a str or None; got {type(name).__name__}.")
+    if name is not None:
+        # Names are printed to terminals: escape sequences and control characters go.
+        name = clean_text(name).strip() or None
     log_src, log_rows = None, None
     if log_path is not None:
         log_src = Path(log_path)
@@ -126,11 +162,12 @@ def build_meta(*, config, seed, summary, timeseries, tables, log_path, source, n
             ) from exc
     # Serialise the config now so a bad value fails before anything is written.
     config = json.loads(json.dumps(dict(config), default=_json_default))
-    run_id = new_run_id()
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)  # the id carries the creation time, even if meta.json is lost
     meta = {
         "format_version": FORMAT_VERSION,
         "run_id": run_id,
-        "created_at": datetime.now(UTC).isoformat(),
+        "created_at": now.isoformat(),
         "name": name,
         "source": source,
         "seed": int(seed),

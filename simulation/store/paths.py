@@ -16,6 +16,7 @@ Layout under the root::
         tables/<name>.parquet   extra tables ("allocation", "segments", ...)
         log.parquet             impression-level log, when one was saved
     tmp/                        runs being written or deleted; never read by list()/load()
+    quarantine/<run_id>/        damaged runs moved aside by ``runs check --repair``
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from pathlib import Path
 __all__ = [
     "CATALOG_NAME",
     "ENV_VAR",
+    "QUARANTINE_DIR",
     "RUNS_DIR",
     "TMP_DIR",
     "check_run_id",
     "check_table_name",
+    "created_at_of",
     "new_run_id",
     "resolve_root",
 ]
@@ -45,6 +48,8 @@ CATALOG_NAME = "catalog.duckdb"
 RUNS_DIR = "runs"
 #: Sub-directory holding runs in the middle of being written or deleted.
 TMP_DIR = "tmp"
+#: Sub-directory holding damaged runs moved aside by ``RunStore.check(repair=True)``.
+QUARANTINE_DIR = "quarantine"
 
 # A run id is a UTC timestamp to the microsecond plus 8 random hex digits: ids sort by creation
 # time, and two processes saving in the same microsecond still differ (2**-32 collision odds, and
@@ -66,7 +71,14 @@ def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
     -------
     path : Path
         Absolute path of the store root (not created here).
+
+    Raises
+    ------
+    ValueError
+        If ``root`` is an empty string: it would silently mean the working folder.
     """
+    if isinstance(root, str) and not root.strip():
+        raise ValueError(f"`root` must be a folder path, not empty; got {root!r}.")
     if root is None:
         env = os.environ.get(ENV_VAR, "").strip()
         root = env if env else Path.home() / ".adlab"
@@ -110,3 +122,8 @@ def check_table_name(name: object) -> str:
             f"digit; got {name!r}."
         )
     return name
+
+
+def created_at_of(run_id: str) -> datetime:
+    """Return the creation time (naive UTC) written into a well-formed run id."""
+    return datetime.strptime(run_id[:22], "%Y%m%d-%H%M%S-%f")

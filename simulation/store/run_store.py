@@ -36,11 +36,23 @@ Atomicity and concurrency
   the directory into ``tmp/``) precedes removing the row, a row without a directory always means
   a deleted run, never one in flight. ``load`` reads only the directory and never waits for the
   catalogue lock.
+
+Damage
+------
+Files can still be damaged by hand, by a full disk or by a broken copy. The catalogue is a
+cache: if DuckDB cannot open or read it, or its tables are not ours, it is moved aside
+(``catalog.duckdb.unreadable-*``) and rebuilt from ``runs/``; if even that fails, ``list()``
+reads the run folders directly. A run whose ``meta.json`` or tables do not match what the store
+wrote (see :mod:`simulation.store.integrity`) is *damaged*: ``list()`` keeps it, with the reason
+in its ``damaged`` column, while ``load`` and ``export`` raise :class:`RunDamagedError` (a
+``LookupError``) for it alone. ``list()`` re-reads a run whenever the names, sizes or
+modification times of its files differ from when it was catalogued; :meth:`RunStore.check`
+reads every table in full and, with ``repair=True``, moves damaged runs to ``quarantine/``.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import shutil
 from collections.abc import Mapping
@@ -49,9 +61,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from simulation.store.catalog import Catalog, StoreBusyError
+from simulation.store.catalog import Catalog, CatalogDamagedError, StoreBusyError
 from simulation.store.export import export_run
 from simulation.store.fs import (
     checkpoint,
@@ -61,16 +75,35 @@ from simulation.store.fs import (
     write_json,
     write_parquet,
 )
-from simulation.store.meta import SOURCES, build_meta, catalog_row
+from simulation.store.integrity import (
+    RunDamagedError,
+    RunNotFoundError,
+    check_file,
+    check_files,
+    describe_file,
+    expected_files,
+    read_frame,
+    read_meta,
+    signature,
+)
+from simulation.store.meta import SOURCES, build_meta, catalog_row, damaged_row
 from simulation.store.paths import (
     CATALOG_NAME,
+    QUARANTINE_DIR,
     RUNS_DIR,
     TMP_DIR,
     check_run_id,
     resolve_root,
 )
 
-__all__ = ["SOURCES", "RunNotFoundError", "RunStore", "StoreBusyError", "StoredRun"]
+__all__ = [
+    "SOURCES",
+    "RunDamagedError",
+    "RunNotFoundError",
+    "RunStore",
+    "StoreBusyError",
+    "StoredRun",
+]
 
 #: Columns of :meth:`RunStore.list`.
 LIST_COLUMNS: tuple[str, ...] = (
@@ -82,11 +115,8 @@ LIST_COLUMNS: tuple[str, ...] = (
     "n_rows",
     "mean_ctr",
     "mean_roas",
+    "damaged",
 )
-
-
-class RunNotFoundError(LookupError):
-    """No published run has the given id."""
 
 
 # eq=False: comparing DataFrame fields with == is elementwise and ambiguous; identity it is.
@@ -189,9 +219,38 @@ class RunStore:
         store.runs_dir.mkdir(parents=True, exist_ok=True)
         store.tmp_dir.mkdir(exist_ok=True)
         clean_stale(store.tmp_dir, stale_after)
-        with store._catalog.connect() as con:
-            store._sync(con)
+        with contextlib.suppress(CatalogDamagedError):  # list() reads the folders instead
+            store._with_catalog(store._sync)
         return store
+
+    def catalog_moved_aside(self) -> list[Path]:
+        """Catalogue files this store moved aside as unreadable since it was opened."""
+        return list(self._catalog.moved_aside)
+
+    def _with_catalog(self, operation):
+        """Return ``operation(con)`` under the catalogue lock.
+
+        A catalogue that fails mid-operation (a damaged page, a wrong table) is moved aside and
+        the operation retried once on a fresh one, which the sync then fills from ``runs/``.
+
+        Raises
+        ------
+        StoreBusyError
+            If other processes hold the catalogue past the timeout.
+        CatalogDamagedError
+            If even a fresh catalogue fails.
+        """
+        for attempt in range(2):
+            try:
+                with self._catalog.connect() as con:
+                    return operation(con)
+            except duckdb.Error as exc:
+                if attempt:
+                    raise CatalogDamagedError(
+                        f"the run catalogue {self._catalog.path}: {exc}"
+                    ) from exc
+                self._catalog.reset("unreadable")
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -260,6 +319,11 @@ class RunStore:
             if log_src is not None:
                 self._take_log(log_src, work / "log.parquet")
             checkpoint("log")
+            # Rows and columns of every file, as written: later damage shows as a mismatch.
+            meta["files"] = {
+                p.relative_to(work).as_posix(): describe_file(p)
+                for p in sorted(work.rglob("*.parquet"))
+            }
             write_json(meta, work / "meta.json")
             fsync_dir(work)
             checkpoint("meta")
@@ -267,12 +331,15 @@ class RunStore:
             os.rename(work, self.runs_dir / run_id)
             fsync_dir(self.runs_dir)
         checkpoint("published")
-        try:
-            with self._catalog.connect() as con:
-                Catalog.upsert(con, [catalog_row(meta, summary)])
-                checkpoint("catalogued")
-        except StoreBusyError:
-            pass  # published already; the next list() adds the catalogue row
+        row = catalog_row(meta, summary, signature(self.runs_dir / run_id))
+
+        def insert(con) -> None:
+            Catalog.upsert(con, [row])
+            checkpoint("catalogued")
+
+        # If the catalogue is busy or broken the run is published anyway; list() adds the row.
+        with contextlib.suppress(StoreBusyError, CatalogDamagedError):
+            self._with_catalog(insert)
         if log_src is not None:
             log_src.unlink(missing_ok=True)
         return run_id
@@ -299,7 +366,7 @@ class RunStore:
         RunNotFoundError
             If no published run has this id.
         """
-        src = self._run_dir(run_id)
+        src = self._run_dir(run_id, require_meta=False)
         # Unpublish with one rename into tmp/, then tidy up; a kill after the rename leaves
         # only an unlocked work dir that the next open() removes.
         dst = self.tmp_dir / f"{run_id}.deleted.{os.getpid()}.{os.urandom(4).hex()}"
@@ -307,83 +374,145 @@ class RunStore:
             os.rename(src, dst)
         except FileNotFoundError:
             raise RunNotFoundError(f"no run with id {run_id!r} in {self.root}") from None
-        try:
-            with self._catalog.connect() as con:
-                Catalog.remove(con, [run_id])
-        except StoreBusyError:
-            pass  # list() drops rows whose directory is gone
+        with contextlib.suppress(StoreBusyError, CatalogDamagedError):  # list() drops the row
+            self._with_catalog(lambda con: Catalog.remove(con, [run_id]))
         shutil.rmtree(dst, ignore_errors=True)
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _run_dir(self, run_id: str) -> Path:
+    def _run_dir(self, run_id: str, *, require_meta: bool = True) -> Path:
         try:
             check_run_id(run_id)
         except ValueError:
             raise RunNotFoundError(f"no run with id {run_id!r} in {self.root}") from None
         path = self.runs_dir / run_id
-        if not (path / "meta.json").is_file():
+        if signature(path) is None:  # missing, or an empty folder: not a run
             raise RunNotFoundError(f"no run with id {run_id!r} in {self.root}")
+        if require_meta and not (path / "meta.json").is_file():
+            read_meta(path)  # raises RunDamagedError with the reason
         return path
 
-    def _published(self) -> set[str]:
-        ids = set()
+    def _published(self) -> dict[str, str]:
+        """Return ``{run_id: signature}`` of every run folder (empty and foreign ones skipped)."""
+        found = {}
         for entry in os.scandir(self.runs_dir):
             try:
                 check_run_id(entry.name)
             except ValueError:
                 continue  # not ours (e.g. a file the user dropped here)
-            ids.add(entry.name)
-        return ids
+            sig = signature(Path(entry.path))
+            if sig is not None:
+                found[entry.name] = sig
+        return found
 
-    def _row_from_dir(self, run_id: str) -> dict[str, Any] | None:
+    def _row_from_dir(self, run_id: str, sig: str | None) -> dict[str, Any] | None:
+        """The catalogue row of a run folder: healthy, damaged (with why), or None if gone."""
+        path = self.runs_dir / run_id
         try:
-            meta = json.loads((self.runs_dir / run_id / "meta.json").read_text("utf-8"))
-            summary = pd.read_parquet(self.runs_dir / run_id / "summary.parquet")
-        except (OSError, ValueError):
-            return None  # deleted meanwhile, or not a run written by us
-        return catalog_row(meta, summary)
+            meta = read_meta(path)
+            check_files(path, meta)
+            summary = read_frame(path, "summary.parquet", meta)
+        except RunDamagedError as exc:
+            return damaged_row(run_id, exc.reason, sig)
+        except RunNotFoundError:
+            return None  # deleted meanwhile
+        return catalog_row(meta, summary, sig)
 
     def _sync(self, con) -> set[str]:
         # Called with the catalogue lock held: see "Reconciling" in the module docstring.
         published = self._published()
-        known = Catalog.ids(con)
+        known = Catalog.signatures(con)
         rows = []
-        for run_id in sorted(published - known):
-            row = self._row_from_dir(run_id)
+        for run_id in sorted(published):
+            if known.get(run_id, "") == published[run_id]:
+                continue  # catalogued, and no file changed since
+            row = self._row_from_dir(run_id, published[run_id])
             if row is None:
-                published.discard(run_id)
+                del published[run_id]
             else:
                 rows.append(row)
         Catalog.upsert(con, rows)
-        Catalog.remove(con, known - published)
-        return published
+        Catalog.remove(con, set(known) - set(published))
+        return set(published)
 
     def list(self) -> pd.DataFrame:
-        """Return one row per complete run, newest first.
+        """Return one row per run, newest first; damaged runs included, with the reason.
 
-        If other processes keep the catalogue locked past the timeout, the listing is read from
-        the run directories instead (slower, same result), so listing never fails for that.
+        Never fails because of the catalogue: if other processes keep it locked past the
+        timeout, or it cannot be rebuilt, the listing is read from the run folders instead
+        (slower, same result). A damaged run never hides the others.
 
         Returns
         -------
         runs : DataFrame
             Columns ``run_id``, ``created_at`` (UTC), ``name``, ``source``, ``seed``, ``n_rows``
             (rows of the summary), ``mean_ctr`` and ``mean_roas`` (NaN when the summary has no
-            such column).
+            such column), and ``damaged``: None for a healthy run, else why it cannot be read
+            (its other columns, except ``run_id`` and ``created_at``, are then missing).
         """
+
+        def read(con) -> tuple[set[str], pd.DataFrame]:
+            return self._sync(con), Catalog.frame(con, LIST_COLUMNS)
+
         try:
-            with self._catalog.connect() as con:
-                published = self._sync(con)
-                frame = Catalog.frame(con, LIST_COLUMNS)
-        except StoreBusyError:
-            rows = [self._row_from_dir(run_id) for run_id in self._published()]
+            published, frame = self._with_catalog(read)
+        except (StoreBusyError, CatalogDamagedError):
+            found = self._published()
+            rows = [self._row_from_dir(run_id, sig) for run_id, sig in found.items()]
             frame = pd.DataFrame([r for r in rows if r is not None], columns=list(LIST_COLUMNS))
             frame = frame.sort_values("run_id", ascending=False)
             published = set(frame["run_id"])
         frame = frame[frame["run_id"].isin(published)].reset_index(drop=True)
         frame["created_at"] = pd.to_datetime(frame["created_at"]).dt.tz_localize("UTC")
+        frame["seed"] = frame["seed"].astype("Int64")
+        frame["n_rows"] = frame["n_rows"].astype("Int64")
+        for column in ("mean_ctr", "mean_roas"):
+            frame[column] = frame[column].astype("float64")
+        for column in ("name", "source", "damaged"):  # None, not NaN, where missing
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
         return frame
+
+    def check(self, *, repair: bool = False) -> pd.DataFrame:
+        """Read every run in full and report the damaged ones; optionally move them aside.
+
+        Deeper than :meth:`list`: every table is read, so damage inside a file whose size and
+        time did not change is found too. A catalogue that cannot be used is rebuilt either way.
+
+        Parameters
+        ----------
+        repair : bool
+            Move each damaged run to ``root/quarantine/<run_id>`` (kept for inspection, never
+            listed again) and drop its catalogue row.
+
+        Returns
+        -------
+        damaged : DataFrame
+            One row per damaged run: ``run_id``, ``reason`` and ``moved_to`` (the quarantine
+            folder, or None without ``repair``). Empty for a healthy store.
+        """
+        rows = []
+        for run_id in sorted(self._published(), reverse=True):
+            try:
+                self.load(run_id)
+            except RunDamagedError as exc:
+                rows.append({"run_id": run_id, "reason": exc.reason, "moved_to": None})
+            except RunNotFoundError:
+                continue  # deleted meanwhile
+        if repair and rows:
+            quarantine = self.root / QUARANTINE_DIR
+            quarantine.mkdir(exist_ok=True)
+            for row in rows:
+                dst = quarantine / row["run_id"]
+                if dst.exists():
+                    dst = quarantine / f"{row['run_id']}.{os.urandom(4).hex()}"
+                try:
+                    os.rename(self.runs_dir / row["run_id"], dst)
+                except FileNotFoundError:
+                    continue  # deleted meanwhile
+                row["moved_to"] = dst
+            fsync_dir(self.runs_dir)
+        self.list()  # re-sync: quarantined rows dropped, a damaged catalogue rebuilt
+        return pd.DataFrame(rows, columns=["run_id", "reason", "moved_to"])
 
     def resolve(self, prefix: str) -> str:
         """Return the one run id that starts with ``prefix`` (ids are long to type).
@@ -407,26 +536,26 @@ class RunStore:
         ------
         RunNotFoundError
             If no published run has this id (including one deleted while being read).
+        RunDamagedError
+            If the run's ``meta.json`` or one of its tables is missing, unreadable or not of
+            the recorded shape; the message says which file and why.
         """
         path = self._run_dir(run_id)
-        try:
-            meta = json.loads((path / "meta.json").read_text("utf-8"))
-            tables = {
-                name: pd.read_parquet(path / "tables" / f"{name}.parquet")
-                for name in meta["tables"]
-            }
-            summary = pd.read_parquet(path / "summary.parquet")
-            timeseries = pd.read_parquet(path / "timeseries.parquet")
-        except FileNotFoundError:
-            raise RunNotFoundError(f"run {run_id!r} was deleted while being read") from None
+        meta = read_meta(path)
+        files = expected_files(meta)
+        tables = {name: read_frame(path, f"tables/{name}.parquet", meta) for name in meta["tables"]}
+        summary = read_frame(path, "summary.parquet", meta)
+        timeseries = read_frame(path, "timeseries.parquet", meta)
         log = path / "log.parquet"
+        if "log.parquet" in files:
+            check_file(path, "log.parquet", files["log.parquet"])
         return StoredRun(
             run_id=run_id,
             meta=MappingProxyType(meta),
             summary=summary,
             timeseries=timeseries,
             tables=MappingProxyType(tables),
-            log_path=log if log.is_file() else None,
+            log_path=log if "log.parquet" in files else None,
         )
 
     def export(
@@ -460,4 +589,14 @@ class RunStore:
         """
         if fmt not in ("csv", "parquet"):
             raise ValueError(f"`fmt` must be 'csv' or 'parquet'; got {fmt!r}.")
-        return export_run(self._run_dir(run_id), Path(out_dir), fmt, overwrite=overwrite)
+        out = Path(out_dir).expanduser().resolve()
+        if out == self.root or self.root in out.parents:
+            raise ValueError(f"`out_dir` must be outside the run store {self.root}; got {out}.")
+        path = self._run_dir(run_id)
+        meta = read_meta(path)
+        check_files(path, meta)  # a missing or broken table fails here, not silently
+        try:
+            files = sorted(expected_files(meta))
+            return export_run(path, out, fmt, files=files, overwrite=overwrite)
+        except pa.ArrowInvalid as exc:  # damage inside a table whose footer was fine
+            raise RunDamagedError(run_id, f"a table cannot be read ({exc})") from None

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 
 from simulation.__main__ import main
+from simulation.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--users", "1000", "--segments", "3", "--impressions", "2000", "--batch-size", "500",
@@ -106,3 +108,80 @@ def test_every_run_is_saved_in_the_store(tmp_path, capsys):
     assert stored.config["n_impressions"] == 2000
     assert len(stored.summary) == 30 and "allocation" in stored.tables
     assert stored.log_path is not None and (tmp_path / "o" / "logs.parquet").exists()
+
+
+def test_paths_are_checked_before_the_simulation(tmp_path, capsys, monkeypatch):
+    import simulation.engine.core as core
+
+    def never(*args, **kwargs):
+        raise AssertionError("the simulation must not start")
+
+    monkeypatch.setattr(core, "run_experiment", never)
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "store"
+    (tmp_path / "busy" / "summary.csv").mkdir(parents=True)
+    (tmp_path / "file").write_text("x")
+    cases = [
+        (["--out", str(tmp_path / "busy")], "holds a folder named summary.csv"),
+        (["--out", str(tmp_path / ("x" * 300))], "folder name of 300 bytes"),
+        (["--out", str(tmp_path / "file" / "sub")], "is a file"),
+        (["--out", str(tmp_path / "file")], "exists and is not a folder"),
+        (["--out", ""], "--out must be a folder"),
+        (["--out", str(tmp_path / "o"), "--store", ""], "--store must be a folder"),
+    ]
+    for args, message in cases:
+        assert main(["run", *TINY, "--store", str(store), *args]) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    # Nothing written: not even the store (the --store '' case refuses the working folder).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy", "file"]
+
+
+def test_failed_publish_keeps_neither_half(tmp_path, capsys, monkeypatch):
+    import simulation.cli.run as run_cli
+
+    out, store = tmp_path / "out", tmp_path / "store"
+    out.mkdir()
+    (out / "run.json").write_text("earlier")
+    (out / "summary.csv").write_text("earlier")
+    placed = []
+
+    def fail_second(src, dst):
+        if placed:
+            raise PermissionError(13, "Permission denied", str(dst))
+        placed.append(dst)
+        os.rename(src, dst)
+
+    monkeypatch.setattr(run_cli, "_place", fail_second)
+    assert main(["run", *TINY, "--out", str(out), "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "permission denied" in err and "not kept in the store" in err
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "summary.csv"]  # as before
+    assert (out / "run.json").read_text() == "earlier"
+    assert (out / "summary.csv").read_text() == "earlier"
+    assert RunStore.open(store).list().empty
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "store"]  # no temporary left
+
+
+def test_long_valid_out_works_and_stale_temporaries_go(tmp_path, capsys, monkeypatch):
+    import simulation.cli.run as run_cli
+    from simulation.store.fs import clean_stale, locked_workdir
+
+    name = "y" * 243  # valid, but the old temporary name (.NAME.tmp-XXXXXXXX) did not fit in 255
+    stale_old = tmp_path / f".{name}.tmp-ab"  # the old scheme, from a killed run
+    stale_new = tmp_path / ".adlab-run.tmp.1.deadbeef"  # the new scheme, nobody holds its lock
+    other = tmp_path / ".keep.tmp-mine"  # not ours
+    for path in (stale_old, stale_new, other):
+        path.mkdir()
+        (path / "summary.csv").write_text("partial")
+    # Just made, so younger than the hour the command waits:
+    prefixes = (".adlab-run.tmp", f".{name}.tmp-")
+    assert clean_stale(tmp_path, run_cli.STALE_AFTER, prefixes) == []
+    monkeypatch.setattr(run_cli, "STALE_AFTER", 0.0)  # (ctime cannot be set back by a test)
+    out = tmp_path / name
+    with locked_workdir(tmp_path, ".adlab-run.tmp") as live:  # a run still going: kept
+        argv = ["run", *TINY, "--out", str(out), "--store", str(tmp_path / "store")]
+        assert main(argv) == 0
+        left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+        assert left == sorted([live.name, other.name])
+    assert (out / "summary.csv").is_file() and (out / "run.json").is_file()

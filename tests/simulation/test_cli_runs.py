@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -156,3 +157,99 @@ def test_runs_command_in_a_subprocess(store):
 
 def test_runs_is_registered():
     assert "simulation.cli.runs" in REGISTERED
+
+
+def damage(store) -> str:
+    run_id = only_id(store)
+    path = store.runs_dir / run_id / "summary.parquet"
+    path.write_bytes(path.read_bytes()[:40])  # truncated
+    return run_id
+
+
+def test_damaged_run_is_listed_with_its_reason_and_fails_alone(capsys, store, tmp_path):
+    victim = damage(store)
+    store.save(
+        config={"policy": "ucb1"},
+        seed=2,
+        summary=pd.DataFrame({"policy": ["ucb1"], "ctr": [0.03]}),
+        timeseries=pd.DataFrame({"round": [0], "ctr": [0.03]}),
+        name="healthy",
+    )
+    healthy = store.list().query("damaged.isna()")["run_id"].iloc[0]
+    code, out, err = run(capsys, "runs", "--store", str(store.root), "list")
+    assert (code, err) == (0, "")
+    assert "healthy" in out and "(damaged)" in out
+    assert f"damaged: {victim}: summary.parquet is not a readable Parquet file" in out
+    for action in (["show", victim], ["export", victim, "--out", str(tmp_path / "x")]):
+        code, out, err = run(capsys, "runs", "--store", str(store.root), *action)
+        assert (code, out) == (2, "") and err.count("\n") == 1
+        assert (
+            err.startswith(f"error: run {victim} is damaged: summary.parquet") and "--repair" in err
+        )
+    assert run(capsys, "runs", "--store", str(store.root), "show", healthy)[0] == 0
+    code, out, _ = run(
+        capsys, "runs", "--store", str(store.root), "export", healthy, "--out", str(tmp_path / "x")
+    )
+    assert code == 0 and not (tmp_path / "x" / victim).exists()
+
+
+def test_check_reports_then_repair_quarantines(capsys, store):
+    victim = damage(store)
+    code, out, err = run(capsys, "runs", "--store", str(store.root), "check")
+    assert (code, err) == (1, "")
+    assert f"damaged: {victim}: summary.parquet" in out and "1 runs checked" in out
+    assert (store.runs_dir / victim).is_dir()
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "check", "--repair")
+    assert code == 0 and f"moved to {store.root / 'quarantine' / victim}" in out
+    assert not (store.runs_dir / victim).exists() and store.list().empty
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "check")
+    assert code == 0 and out.strip().endswith("0 damaged")
+
+
+def test_check_names_a_rebuilt_catalogue(capsys, store):
+    (store.root / "catalog.duckdb").write_bytes(b"not a database" * 1000)
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "check")
+    assert code == 0 and "catalogue: unreadable; moved aside to" in out and "0 damaged" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--store", "", "list"], "error: --store must be a folder; got an empty string\n"),
+        (["--store", " ", "check"], "error: --store must be a folder; got an empty string\n"),
+        (
+            ["--store", "{root}", "export", "{id}", "--out", "{tmp}/file"],
+            "error: cannot write to {tmp}/file: a file is in the way\n",
+        ),
+        (
+            ["--store", "{root}", "export", "{id}", "--out", "{root}/runs", "--force"],
+            "error: --out must be outside the run store {root}\n",
+        ),
+        (
+            ["--store", "{root}", "export", "{id}", "--out", "{root}", "--force"],
+            "error: --out must be outside the run store {root}\n",
+        ),
+    ],
+)
+def test_store_misuse_is_one_clear_line(capsys, store, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("x")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    fill = dict(root=store.root, id=only_id(store), tmp=tmp_path)
+    code, out, err = run(capsys, "runs", *[a.format(**fill) for a in argv])
+    assert (code, out, err) == (2, "", message.format(**fill))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no store made in the cwd
+    assert store.check().empty and store.load(only_id(store)).seed == 11
+
+
+def test_control_characters_in_names_never_reach_the_terminal(capsys, store):
+    # Written by hand (or by an older adlab): the printing side strips them as well.
+    run_id = only_id(store)
+    meta_path = store.runs_dir / run_id / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["name"] = "\x1b[2J\x1b[31mevil\x07"
+    meta_path.write_text(json.dumps(meta))
+    for action in (["list"], ["show", run_id]):
+        code, out, _ = run(capsys, "runs", "--store", str(store.root), *action)
+        assert code == 0 and "evil" in out
+        assert not any(ch in out for ch in "\x1b\x07")

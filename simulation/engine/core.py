@@ -25,6 +25,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -414,7 +415,7 @@ def run_experiment(
     # The policies' matrices are small: BLAS threads only contend (and spin) for
     # the cores, so the loop runs single-threaded BLAS (set once here: forked
     # workers inherit it; per unit it cost a scan of the loaded libraries).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _SINGLE_THREADED_BLAS:
         if parallel:
             outputs = _run_parallel(job, units, n_jobs, counter)
         else:
@@ -437,6 +438,38 @@ def run_experiment(
         segment_names=tuple(p.name for p in scenario.segmentation.profiles),
         elapsed_seconds=time.perf_counter() - started,
     )
+
+
+class _SingleThreadedBlas:
+    """Single-threaded BLAS while any run is under way in this process.
+
+    The BLAS thread count is process-wide, so runs in concurrent threads share
+    one limit: the first to enter sets it, the last to leave restores the
+    original (each setting and restoring its own would leave the count to
+    whichever thread left last).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._limiter = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._limiter = threadpool_limits(limits=1, user_api="blas")
+            self._active += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+#: Process-wide, as the setting it guards.
+_SINGLE_THREADED_BLAS = _SingleThreadedBlas()
 
 
 class _Progress:
@@ -530,13 +563,20 @@ def _run_sequential(
     return outputs
 
 
-#: The job of the forked workers (inherited through fork, never pickled).
-_FORK_JOB: _SeedJob | None = None
-_FORK_QUEUE = None
+#: In a forked worker only: its run's job and progress queue, installed by
+#: :func:`_start_worker` from the pool's initializer arguments (inherited through
+#: fork, never pickled) before the worker runs any unit. The parent never sets it,
+#: so concurrent runs in one process cannot see each other's jobs.
+_WORKER_JOB: tuple[_SeedJob, object] | None = None
+
+
+def _start_worker(job: _SeedJob, queue) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = (job, queue)
 
 
 def _fork_worker(s: int, li: int):
-    job, queue = _FORK_JOB, _FORK_QUEUE
+    job, queue = _WORKER_JOB
     pending = [0]
 
     def tick(count: int = 1) -> None:
@@ -556,12 +596,19 @@ def _fork_worker(s: int, li: int):
 def _run_parallel(
     job: _SeedJob, units: list[tuple[int, int]], n_jobs: int, counter: _Progress
 ) -> list:
-    """Run the (seed, level) units in forked worker processes, relaying their progress."""
-    global _FORK_JOB, _FORK_QUEUE
+    """Run the (seed, level) units in forked worker processes, relaying their progress.
+
+    The pool's workers are this run's alone: each gets ``job`` and the run's
+    progress queue as its initializer's arguments when it is forked.
+    """
     ctx = mp.get_context("fork")
-    _FORK_JOB, _FORK_QUEUE = job, ctx.SimpleQueue()
-    queue = _FORK_QUEUE
-    pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(units)), mp_context=ctx)
+    queue = ctx.SimpleQueue()
+    pool = ProcessPoolExecutor(
+        max_workers=min(n_jobs, len(units)),
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(job, queue),
+    )
     finished = False
     try:
         futures = [pool.submit(_fork_worker, s, li) for s, li in units]
@@ -575,7 +622,6 @@ def _run_parallel(
         finished = True
         return results
     finally:
-        _FORK_JOB, _FORK_QUEUE = None, None
         # After a clean run the workers only have to exit: not waiting for that
         # (~25 ms for copies of a large server process) lets the results go on.
         pool.shutdown(wait=not finished, cancel_futures=not finished)

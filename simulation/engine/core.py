@@ -39,7 +39,14 @@ from threadpoolctl import threadpool_limits
 
 from simulation.config import ExperimentConfig
 from simulation.engine.routes import compiled_route
-from simulation.engine.tally import ServedRows, batch_totals, fused_totals, warm_up
+from simulation.engine.tally import (
+    SEGMENT_METRICS,
+    SERIES_METRICS,
+    ServedRows,
+    batch_totals,
+    fused_totals,
+    warm_up,
+)
 from simulation.metrics import add_rates, safe_ratio
 from simulation.policies import CONTEXTUAL, Policy, make_policy
 from simulation.policies.context_free import counting_kernels
@@ -48,24 +55,24 @@ from simulation.response import Expectations
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
 
-__all__ = ["SEGMENT_METRICS", "SERIES_METRICS", "ExperimentResult", "run_experiment"]
+__all__ = [
+    "BASELINE_METRICS",
+    "SEGMENT_METRICS",
+    "SERIES_METRICS",
+    "ExperimentResult",
+    "run_experiment",
+]
 
-#: Totals tracked per (seed, level, policy) and in the time series.
-SERIES_METRICS: tuple[str, ...] = (
-    "impressions",
-    "clicks",
-    "conversions",
-    "spend",
-    "revenue",
-    "regret",
-    "expected_reward",
+#: Columns of the generic yardstick: each generic creative's expected totals had
+#: it been shown at every impression.
+BASELINE_METRICS: tuple[str, ...] = (
     "expected_clicks",
+    "expected_conversions",
     "expected_revenue",
     "expected_spend",
 )
-#: Totals kept per (segment, arm).
-SEGMENT_METRICS: tuple[str, ...] = ("impressions", "clicks", "conversions", "spend", "revenue")
 _M = {name: i for i, name in enumerate(SERIES_METRICS)}
+_B = {name: i for i, name in enumerate(BASELINE_METRICS)}
 
 ProgressFn = Callable[[int, int], None]
 
@@ -87,9 +94,8 @@ class ExperimentResult:
     segment_stats : ndarray of shape (n_seeds, n_levels, n_policies, n_segments, n_arms, 5)
         Final totals of :data:`SEGMENT_METRICS` per segment and arm.
     generic_baseline : ndarray of shape (n_seeds, n_generic_arms, 4) or None
-        Expected clicks, conversions, revenue and spend of each generic creative
-        had it been shown at every impression (for uplift); None without the
-        generic level.
+        :data:`BASELINE_METRICS` of each generic creative had it been shown at
+        every impression (for uplift); None without the generic level.
     arm_labels : dict of str to tuple of str
         Per level.
     segment_names : tuple of str
@@ -120,8 +126,9 @@ class ExperimentResult:
             return nan, nan
         b = self.generic_baseline
         impressions = self.checkpoints[-1]
-        ctr = (b[:, :, 0] / impressions).max(axis=1)
-        roas = safe_ratio(b[:, :, 2], b[:, :, 3]).max(axis=1)
+        ctr = (b[:, :, _B["expected_clicks"]] / impressions).max(axis=1)
+        revenue, spend = b[:, :, _B["expected_revenue"]], b[:, :, _B["expected_spend"]]
+        roas = safe_ratio(revenue, spend).max(axis=1)
         return ctr, roas
 
     def summary_frame(self) -> pd.DataFrame:
@@ -249,11 +256,11 @@ class _Truth:
         return self.reward.reshape(-1, self.n_arms)[rows]
 
     def add_baseline(self, acc: np.ndarray, weights: np.ndarray) -> None:
-        """Add each arm's expected clicks, conversions, revenue and spend had it been shown.
+        """Add each arm's :data:`BASELINE_METRICS` had it been shown at every row.
 
         Parameters
         ----------
-        acc : ndarray of shape (n_arms, 4)
+        acc : ndarray of shape (n_arms, len(BASELINE_METRICS))
             Accumulator, updated in place.
         weights : ndarray of shape (n_rows,)
             How many impressions went to each row.
@@ -261,10 +268,10 @@ class _Truth:
         k = self.n_arms
         ctr = self.ctr.reshape(-1, k)
         clicks_conv = ctr * self.cvr.reshape(-1, k)
-        acc[:, 0] += weights @ ctr
-        acc[:, 1] += weights @ clicks_conv
-        acc[:, 2] += weights @ (clicks_conv * self.value.reshape(-1, k))
-        acc[:, 3] += weights @ self.cost.reshape(-1, k)
+        acc[:, _B["expected_clicks"]] += weights @ ctr
+        acc[:, _B["expected_conversions"]] += weights @ clicks_conv
+        acc[:, _B["expected_revenue"]] += weights @ (clicks_conv * self.value.reshape(-1, k))
+        acc[:, _B["expected_spend"]] += weights @ self.cost.reshape(-1, k)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -388,7 +395,8 @@ def run_experiment(
     allocation = np.zeros((n_seeds, n_levels, n_pol, n_ckpt, n_arms))
     seg_stats = np.zeros((n_seeds, n_levels, n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
     has_generic = "generic" in scenario.levels
-    baseline = np.zeros((n_seeds, scenario.levels["generic"].n_arms, 4)) if has_generic else None
+    n_generic = scenario.levels["generic"].n_arms if has_generic else 0
+    baseline = np.zeros((n_seeds, n_generic, len(BASELINE_METRICS))) if has_generic else None
     total_units = n_seeds * n_levels * config.n_batches
     # The best generic creative is the yardstick of uplift, so the generic
     # level's expectations are needed even when it is not among the levels run.
@@ -518,7 +526,7 @@ class _SeedJob:
         # generic level itself is not run.
         extra = li == 0 and generic is not None and "generic" not in self.levels
         bears = generic is not None and (level_name == "generic" or extra)
-        baseline = np.zeros((generic.n_arms, 4)) if bears else None
+        baseline = np.zeros((generic.n_arms, len(BASELINE_METRICS))) if bears else None
         _run_level(
             self.scenario,
             self.tables.get(level_name),

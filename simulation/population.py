@@ -26,12 +26,15 @@ from simulation.rng import stream
 
 __all__ = [
     "AGE_BANDS",
+    "FEATURE_BLOCKS",
     "KEYWORDS",
+    "N_USER_FEATURES",
     "REGIONS",
     "Population",
     "SegmentProfile",
     "Segmentation",
     "default_audiences",
+    "feature_slices",
     "generate_population",
     "segment_population",
     "user_audience",
@@ -44,6 +47,28 @@ REGIONS: tuple[str, ...] = ("seoul", "busan", "us_east", "us_west", "london")
 KEYWORDS: tuple[str, ...] = tuple(k for i in INTERESTS for k in INTEREST_KEYWORDS[i])
 KEYWORDS_PER_INTEREST = len(INTEREST_KEYWORDS[INTERESTS[0]])
 N_KEYWORDS_PER_USER = 3
+#: Column blocks of :meth:`Population.features`, in order: (name, width).
+FEATURE_BLOCKS: tuple[tuple[str, int], ...] = (
+    ("age_band", len(AGE_BANDS)),
+    ("mobile", 1),
+    ("korean", 1),
+    ("price_sensitivity", 1),
+    ("active_hours", len(TIMES_OF_DAY)),
+    ("interests", len(INTERESTS)),
+)
+#: Width of :meth:`Population.features`.
+N_USER_FEATURES: int = sum(width for _, width in FEATURE_BLOCKS)
+
+
+def feature_slices() -> dict[str, slice]:
+    """Column ranges of each block of :data:`FEATURE_BLOCKS` in the user features."""
+    out: dict[str, slice] = {}
+    start = 0
+    for name, width in FEATURE_BLOCKS:
+        out[name] = slice(start, start + width)
+        start += width
+    return out
+
 
 _AGE_P = np.array([0.18, 0.30, 0.24, 0.16, 0.12])
 _REGION_P = np.array([0.30, 0.10, 0.25, 0.20, 0.15])
@@ -86,15 +111,22 @@ _PRICE_MEAN_BY_AGE = np.array([0.70, 0.58, 0.50, 0.42, 0.40])
 _PRICE_INTEREST = {"finance": 0.12, "kids": 0.08, "fashion": 0.05, "travel": -0.08, "beauty": -0.05}
 
 
-# Clustering weights of the 26 feature columns, by what moves the response
+# Clustering weight of each block of FEATURE_BLOCKS, by what moves the response
 # (see simulation.response): language first (copy in the wrong language costs
 # more than any other single mismatch, so segments are language-pure whenever
 # there are at least two), then interests, price sensitivity and active hours
 # (category, offer and greeting terms), then age (tone taste) and device (layout).
-_CLUSTER_WEIGHTS = np.array(
-    [0.6] * 5 + [0.8, 4.0, 2.0] + [2.0] * 4 + [1.5] * 14,
-    dtype=np.float32,
-)
+_CLUSTER_BLOCK_WEIGHTS: dict[str, float] = {
+    "age_band": 0.6,
+    "mobile": 0.8,
+    "korean": 4.0,
+    "price_sensitivity": 2.0,
+    "active_hours": 2.0,
+    "interests": 1.5,
+}
+_CLUSTER_WEIGHTS = np.concatenate(
+    [np.full(width, _CLUSTER_BLOCK_WEIGHTS[name]) for name, width in FEATURE_BLOCKS]
+).astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -152,18 +184,19 @@ class Population:
 
         Returns
         -------
-        X : ndarray of shape (n_users, 26), float32
-            Age band one-hot (5), mobile, Korean, price sensitivity, active
-            hours (4), interests multi-hot (14).
+        X : ndarray of shape (n_users, N_USER_FEATURES), float32
+            The blocks of :data:`FEATURE_BLOCKS`: age band one-hot (5), mobile,
+            Korean, price sensitivity, active hours (4), interests multi-hot (14).
         """
         n = self.n_users
-        out = np.zeros((n, 26), dtype=np.float32)
-        out[np.arange(n), self.age_band] = 1.0
-        out[:, 5] = self.mobile
-        out[:, 6] = self.language
-        out[:, 7] = self.price_sensitivity
-        out[:, 8:12] = self.hours
-        out[:, 12:] = self.interests
+        s = feature_slices()
+        out = np.zeros((n, N_USER_FEATURES), dtype=np.float32)
+        out[np.arange(n), s["age_band"].start + self.age_band] = 1.0
+        out[:, s["mobile"].start] = self.mobile
+        out[:, s["korean"].start] = self.language
+        out[:, s["price_sensitivity"].start] = self.price_sensitivity
+        out[:, s["active_hours"]] = self.hours
+        out[:, s["interests"]] = self.interests
         return out
 
     def to_frame(self) -> pd.DataFrame:

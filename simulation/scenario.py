@@ -31,6 +31,7 @@ from simulation.config import ExperimentConfig
 from simulation.population import (
     KEYWORDS,
     KEYWORDS_PER_INTEREST,
+    N_USER_FEATURES,
     Population,
     Segmentation,
     generate_population,
@@ -179,7 +180,7 @@ class Scenario:
     @property
     def n_features(self) -> int:
         """Context width: segment one-hot plus user features."""
-        return self.segmentation.n_segments + 26
+        return self.segmentation.n_segments + N_USER_FEATURES
 
     def contexts(self, users: np.ndarray) -> np.ndarray:
         """Contexts of the users at indices ``users`` (n,), ndarray of shape (n, n_features).
@@ -189,7 +190,7 @@ class Scenario:
         :meth:`~simulation.population.Population.features`.
         """
         s = self.segmentation.n_segments
-        out = np.zeros((users.shape[0], s + 26))
+        out = np.zeros((users.shape[0], s + N_USER_FEATURES))
         out[np.arange(users.shape[0]), self.segmentation.labels[users]] = 1.0
         out[:, s:] = self.population.take(users).features()
         return out

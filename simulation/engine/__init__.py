@@ -1,5 +1,17 @@
 """The experiment engine: run_experiment and its result, chunk routes and compiled tallies."""
 
-from simulation.engine.core import SEGMENT_METRICS, SERIES_METRICS, ExperimentResult, run_experiment
+from simulation.engine.core import (
+    BASELINE_METRICS,
+    SEGMENT_METRICS,
+    SERIES_METRICS,
+    ExperimentResult,
+    run_experiment,
+)
 
-__all__ = ["SEGMENT_METRICS", "SERIES_METRICS", "ExperimentResult", "run_experiment"]
+__all__ = [
+    "BASELINE_METRICS",
+    "SEGMENT_METRICS",
+    "SERIES_METRICS",
+    "ExperimentResult",
+    "run_experiment",
+]

@@ -1,14 +1,20 @@
-"""The engine's compiled routes: whole chunks of batches in one call.
+"""Routes: how a policy plays a chunk of batches, one protocol for all.
 
-In the plain case (CTR objective, no budget, no conversion delay, no bandit
-log) a batch needs only the policy's state, one uniform per row from its
-generator and the click of the shown arm, so a chunk of batches can be played
-in compiled code instead of one ``select`` and ``update`` a batch:
+A route's ``play(chunk)`` plays the chunk's batches in order (choose, realize the
+outcome it learns from, update) and returns the arm shown at each row (-1 where
+a budget had run out); the engine totals what was served afterwards.
 
-- ``uniform``, ``epsilon_greedy``, ``ucb1`` and ``thompson`` by
-  :func:`simulation.policies.counting_kernels.play_counting`;
-- ``lin_ucb`` and ``lin_ts`` by :mod:`simulation.policies.linear_play`, with the
-  same compiled kernels as the policies' own methods.
+:class:`PythonRoute` is the general route: the policy's own ``select`` and
+``update`` batch by batch, with the experiment's budget, conversion delay and
+bandit log as its fields. In the plain case (CTR objective, no budget, no
+conversion delay, no bandit log) a batch needs only the policy's state, one
+uniform per row from its generator and the click of the shown arm, so policies
+that offer it play whole chunks in compiled code instead:
+
+- ``uniform``, ``epsilon_greedy``, ``ucb1`` and ``thompson`` (their
+  ``counting_kernel``) by :func:`simulation.policies.counting_kernels.play_counting`;
+- ``lin_ucb`` and ``lin_ts`` (their ``linear_kernel``) by their ``play_chunk``, with
+  the same compiled kernels as the policies' own methods.
 
 Each draws the same numbers in the same order and applies the same arithmetic
 as the policies' ``select`` and ``update``, so the engine's results do not
@@ -17,22 +23,35 @@ depend on the route (tests hold the two to the same allocations).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 from simulation.config import ExperimentConfig
+from simulation.engine.chunks import Chunk
 from simulation.policies import Policy
-from simulation.policies.context_free import (
-    EpsilonGreedy,
-    Thompson,
-    Ucb1,
-    Uniform,
-    counting_kernels,
-)
-from simulation.policies.linear import LinTS, LinUCB
+from simulation.policies.context_free import counting_kernels
+from simulation.response import ResponseModel
 
-__all__ = ["CountingRoute", "LinearRoute", "compiled_route"]
+__all__ = [
+    "ChunkRoute",
+    "CompiledRoute",
+    "CountingRoute",
+    "LinearRoute",
+    "LogTarget",
+    "PythonRoute",
+    "compiled_route",
+]
+
+
+class ChunkRoute(Protocol):
+    """Plays a chunk for one policy; returns the arm shown per row (-1: not served)."""
+
+    def play(self, chunk: Chunk) -> np.ndarray:
+        """Play the chunk's batches in order, returning ndarray of shape (n_rows,), int64."""
+        ...
 
 
 def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | LinearRoute | None:
@@ -41,7 +60,8 @@ def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | 
     Parameters
     ----------
     policy : Policy
-        A reset policy.
+        A reset policy. Those that can be played in compiled code say how with a
+        ``linear_kernel(config)`` or ``counting_kernel(config)`` method.
     config : ExperimentConfig
 
     Returns
@@ -50,25 +70,17 @@ def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | 
     """
     if config.objective != "ctr" or config.budget is not None or config.conversion_delay != 0:
         return None
-    kind = type(policy)
-    if kind is LinUCB or kind is LinTS:
-        if not hasattr(policy._backend, "play_linear"):
-            return None
-        noisy = kind is LinTS
-        return LinearRoute(float(policy.v if noisy else policy.alpha), noisy)
+    linear = getattr(policy, "linear_kernel", None)
+    if linear is not None:
+        spec = linear(config)
+        return None if spec is None else LinearRoute(*spec)
+    counting = getattr(policy, "counting_kernel", None)
+    spec = None if counting is None else counting(config)
     kernels = counting_kernels()
-    if kernels is None:
+    if spec is None or kernels is None:
         return None
-    if kind is Uniform:
-        return CountingRoute(kernels.POLICY_CODES["uniform"], 0.0, 0.0)
-    if kind is EpsilonGreedy:
-        return CountingRoute(kernels.POLICY_CODES["epsilon_greedy"], float(policy.epsilon), 0.0)
-    if kind is Ucb1:
-        return CountingRoute(kernels.POLICY_CODES["ucb1"], float(policy.alpha), 0.0)
-    if kind is Thompson and _thompson_integrates(policy.n_arms_, config):
-        code = kernels.POLICY_CODES["thompson"]
-        return CountingRoute(code, float(policy.prior_alpha), float(policy.prior_beta))
-    return None
+    name, param_a, param_b = spec
+    return CountingRoute(kernels.POLICY_CODES[name], param_a, param_b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +199,6 @@ class LinearRoute:
         """
         table, rows = contexts
         n_rows = int(offsets[-1])
-        shown = np.empty(n_rows, dtype=np.int64)
         if self.noisy:
             # select draws the normals and the uniforms of a batch in turn, so the chunk's
             # are drawn batch by batch (a few microseconds each) to keep that order.
@@ -198,33 +209,159 @@ class LinearRoute:
                 uniforms[lo:hi] = rng.random(hi - lo)
         else:
             noise, uniforms = np.empty((0, 0)), rng.random(n_rows)
-        policy._backend.play_linear(
-            np.ascontiguousarray(table, dtype=np.float64),
-            np.ascontiguousarray(rows, dtype=np.int64),
-            np.ascontiguousarray(offsets, dtype=np.int64),
-            np.ascontiguousarray(keys, dtype=np.int64),
-            ctr,
-            np.ascontiguousarray(click_uniforms),
-            uniforms,
-            noise,
-            self.scale,
-            policy.A_,
-            policy.b_,
-            policy.A_inv_,
-            policy.theta_,
-            policy._packed,
-            shown,
+        return policy.play_chunk(
+            table, rows, offsets, keys, ctr, click_uniforms, uniforms, noise, self.scale
         )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CompiledRoute:
+    """A compiled route bound to its policy and generator: the engine's :class:`ChunkRoute`."""
+
+    route: CountingRoute | LinearRoute
+    policy: Policy
+    rng: np.random.Generator
+    contextual: bool
+
+    def play(self, chunk: Chunk) -> np.ndarray:
+        """Play the chunk in compiled code; every row is served."""
+        contexts = chunk.context_source() if self.contextual else None
+        return self.route.play(
+            self.policy, chunk.offsets, chunk.keys, chunk.truth.ctr, chunk.uniforms[0], self.rng,
+            contexts=contexts,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LogTarget:
+    """Where :class:`PythonRoute` writes its impressions: the writer and the unit's labels."""
+
+    writer: Any  # simulation.ope.logs.BanditLogWriter
+    seed: int
+    level: str
+    policy: str
+
+
+@dataclass(eq=False)
+class PythonRoute:
+    """The policy's own ``select`` and ``update``, batch by batch.
+
+    Attributes
+    ----------
+    policy : Policy
+    rng : numpy.random.Generator
+        The policy's generator.
+    contextual : bool
+        Whether the policy reads contexts (else it gets zero-width ones).
+    response : ResponseModel
+    objective : str
+    batch_size : int
+    budget : float or None
+        Spend cap: impressions are served until it runs out (the one that crosses
+        it is still paid for, as on ad platforms). Decreases as spend is made.
+    conversion_delay : int
+        Impressions between an impression and the update it feeds.
+    reward_scale : tuple of (float, float)
+        ``(low, span)``: the ROAS objective's reward is ``(revenue - cost - low) / span``.
+    log : LogTarget or None
+        Write every served impression, with its propensity, to a bandit log.
+    """
+
+    policy: Policy
+    rng: np.random.Generator
+    contextual: bool
+    response: ResponseModel
+    objective: str
+    batch_size: int
+    budget: float | None
+    conversion_delay: int
+    reward_scale: tuple[float, float]
+    log: LogTarget | None = None
+    _pending: deque = field(default_factory=deque, init=False, repr=False)
+
+    def play(self, chunk: Chunk) -> np.ndarray:
+        """Play the chunk's batches in order; rows after the budget ran out get -1."""
+        pol, truth, keys, offsets = self.policy, chunk.truth, chunk.keys, chunk.offsets
+        k = truth.n_arms
+        shown = np.full(chunk.n_rows, -1, dtype=np.int64)
+        need_outcomes = self.budget is not None or self.objective != "ctr" or self.log is not None
+        for j in range(chunk.n_batches):
+            if self.budget is not None and self.budget <= 0:
+                break
+            lo, hi = int(offsets[j]), int(offsets[j + 1])
+            n, sl = hi - lo, slice(lo, hi)
+            x_full = None
+            if self.contextual or self.log is not None:
+                x_full = chunk.contexts(sl)
+            # Context-free policies get zero-width contexts: copying the batch's
+            # feature rows for them would be pure overhead.
+            x = x_full if self.contextual else np.empty((n, 0))
+            if pol.uses_ground_truth:
+                pol.set_ground_truth(truth.reward_rows(keys[sl]))
+            arms = pol.select(x, self.rng)
+            fi = keys[sl] * k + arms
+            m = n
+            if need_outcomes:
+                click, conv, revenue, cost = self.response.outcomes(
+                    truth.ctr[fi], truth.cvr[fi], truth.value[fi], truth.cost[fi],
+                    chunk.uniforms[:, sl],
+                )  # fmt: skip
+                if self.budget is not None:
+                    spent = np.cumsum(cost)
+                    m = int(min(n, np.searchsorted(spent, self.budget, side="left") + 1))
+                    self.budget -= spent[m - 1]
+                if self.objective == "ctr":
+                    reward = click[:m].astype(np.float64)
+                else:
+                    low, span = self.reward_scale
+                    reward = (revenue[:m] - cost[:m] - low) / span
+            else:
+                # Only the click is needed to learn from: the rest is totalled later.
+                reward = (chunk.uniforms[0, sl] < truth.ctr[fi]).astype(np.float64)
+            a = arms[:m]
+            shown[lo : lo + m] = a
+            if self.log is not None:
+                self._write(chunk, sl, m, x, x_full, a, reward, (click, conv, revenue, cost))
+            self._update(x[:m], a, reward, (chunk.first_batch + j) * self.batch_size + n)
         return shown
 
+    def _update(self, x: np.ndarray, arms: np.ndarray, reward: np.ndarray, end: int) -> None:
+        """Feed the batch ending at impression ``end``, after the conversion delay."""
+        if self.conversion_delay == 0:
+            self.policy.update(x, arms, reward)
+            return
+        queue = self._pending
+        queue.append((end + self.conversion_delay, x, arms, reward))
+        while queue and queue[0][0] <= end:
+            _, xq, aq, rq = queue.popleft()
+            self.policy.update(xq, aq, rq)
 
-def _thompson_integrates(n_arms: int, config: ExperimentConfig) -> bool:
-    """True when ``Thompson.select`` takes its integration route for every batch.
+    def _write(self, chunk, sl, m, x, x_full, a, reward, outcomes) -> None:
+        click, conv, revenue, cost = outcomes
+        log, writer = self.log, self.log.writer
+        probs = self.policy.action_probabilities(x[:m], self.rng)
+        rows = np.arange(m)
+        writer.write(
+            impression=chunk.first_batch * self.batch_size + sl.start + rows,
+            seed=log.seed,
+            level=log.level,
+            policy=log.policy,
+            segment=chunk.segments[sl][:m],
+            context=x_full[:m],
+            action=a,
+            pscore=probs[rows, a],
+            click=click[:m],
+            conversion=conv[:m],
+            revenue=revenue[:m],
+            cost=cost[:m],
+            reward=reward,
+            expected_reward=_pad(chunk.truth.reward_rows(chunk.keys[sl][:m]), writer.n_arms),
+        )
 
-    For a batch of ``n`` rows it integrates when ``n * K > 64`` and
-    ``c * max(16 c, 480) <= 2 n K`` for the ``c <= K`` arms that can still win
-    (otherwise it draws Beta variates, which the kernel does not).
-    """
-    last = config.n_impressions - (config.n_batches - 1) * config.batch_size
-    smallest = min(config.batch_size, last)
-    return smallest * n_arms > 64 and max(16 * n_arms, 480) <= 2 * smallest
+
+def _pad(values: np.ndarray, width: int) -> np.ndarray:
+    if values.shape[1] == width:
+        return values
+    out = np.full((values.shape[0], width), np.nan)
+    out[:, : values.shape[1]] = values
+    return out

@@ -13,11 +13,9 @@ from the common uniforms, with the arithmetic of
 :meth:`simulation.response.ResponseModel.outcomes` (a test holds the two
 routes equal), so no per-row temporaries are made.
 
-Columns of the per-batch sums are :data:`simulation.engine.core.SERIES_METRICS`:
-impressions, clicks, conversions, spend, revenue, regret, expected reward,
-expected clicks, expected revenue, expected spend. Columns of the cell totals
-are :data:`simulation.engine.core.SEGMENT_METRICS`: impressions, clicks,
-conversions, spend, revenue.
+Columns of the per-batch sums are :data:`SERIES_METRICS`, those of the cell
+totals :data:`SEGMENT_METRICS`: the kernels write them in that order (a test
+holds every column to its name).
 """
 
 from __future__ import annotations
@@ -31,14 +29,32 @@ import numpy as np
 __all__ = [
     "N_CELL_METRICS",
     "N_SERIES_METRICS",
+    "SEGMENT_METRICS",
+    "SERIES_METRICS",
     "ServedRows",
     "batch_totals",
     "fused_totals",
     "warm_up",
 ]
 
-N_SERIES_METRICS = 10
-N_CELL_METRICS = 5
+#: Columns of the per-batch sums: the totals the engine keeps per (seed, level,
+#: policy) and in its time series. Regret and expected reward are of the objective.
+SERIES_METRICS: tuple[str, ...] = (
+    "impressions",
+    "clicks",
+    "conversions",
+    "spend",
+    "revenue",
+    "regret",
+    "expected_reward",
+    "expected_clicks",
+    "expected_revenue",
+    "expected_spend",
+)
+#: Columns of the per-(segment, arm) totals.
+SEGMENT_METRICS: tuple[str, ...] = ("impressions", "clicks", "conversions", "spend", "revenue")
+N_SERIES_METRICS: int = len(SERIES_METRICS)
+N_CELL_METRICS: int = len(SEGMENT_METRICS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -96,9 +112,9 @@ def batch_totals(
 
     Returns
     -------
-    per_batch : ndarray of shape (n_batches, 10)
+    per_batch : ndarray of shape (n_batches, N_SERIES_METRICS)
     per_arm : ndarray of shape (n_batches, n_arms), int64
-    per_cell : ndarray of shape (n_segments * n_arms, 5)
+    per_cell : ndarray of shape (n_segments * n_arms, N_CELL_METRICS)
         Cell ``segment * n_arms + arm``.
     """
     if backend not in ("auto", "numba", "numpy"):

@@ -10,6 +10,7 @@ import functools
 import importlib.util
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
@@ -22,6 +23,9 @@ from simulation.policies.prob_best import (
     prob_best_beta,
     prob_best_normal,
 )
+
+if TYPE_CHECKING:
+    from simulation.config import ExperimentConfig
 
 __all__ = ["EpsilonGreedy", "Thompson", "ThompsonValue", "Ucb1", "Uniform", "counting_kernels"]
 
@@ -62,6 +66,17 @@ class _Counting(Policy):
     def _reset_state(self) -> None:
         self.pulls_ = np.zeros(self.n_arms_)
         self.reward_sum_ = np.zeros(self.n_arms_)
+
+    def counting_kernel(self, config: ExperimentConfig) -> tuple[str, float, float] | None:
+        """How :func:`counting_kernels` plays this policy's batches in ``config``, or None.
+
+        Returns
+        -------
+        kernel : tuple of (str, float, float) or None
+            The kernel's policy code name and its two parameters; None when the
+            kernel cannot play it (the engine then calls ``select`` and ``update``).
+        """
+        return None
 
     def update(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray) -> None:
         """Add the batch's pulls and rewards to the per-arm totals."""
@@ -107,6 +122,10 @@ class Uniform(_Counting):
     def _probabilities(self) -> np.ndarray:
         return np.full(self.n_arms_, 1.0 / self.n_arms_)
 
+    def counting_kernel(self, config: ExperimentConfig) -> tuple[str, float, float]:
+        """See :meth:`_Counting.counting_kernel`."""
+        return "uniform", 0.0, 0.0
+
 
 @dataclass(kw_only=True, eq=False)
 class EpsilonGreedy(_Counting):
@@ -124,6 +143,10 @@ class EpsilonGreedy(_Counting):
 
     def __post_init__(self) -> None:
         check_fraction("epsilon", self.epsilon)
+
+    def counting_kernel(self, config: ExperimentConfig) -> tuple[str, float, float]:
+        """See :meth:`_Counting.counting_kernel`."""
+        return "epsilon_greedy", float(self.epsilon), 0.0
 
     def _probabilities(self) -> np.ndarray:
         mean = self.reward_sum_ / np.maximum(self.pulls_, 1.0)
@@ -150,6 +173,10 @@ class Ucb1(_Counting):
 
     def __post_init__(self) -> None:
         check_fraction("alpha", self.alpha, high=100.0)
+
+    def counting_kernel(self, config: ExperimentConfig) -> tuple[str, float, float]:
+        """See :meth:`_Counting.counting_kernel`."""
+        return "ucb1", float(self.alpha), 0.0
 
     def _probabilities(self) -> np.ndarray:
         untried = self.pulls_ == 0
@@ -196,6 +223,21 @@ class Thompson(_Counting):
         alpha = self.prior_alpha + self.reward_sum_
         beta = self.prior_beta + self.pulls_ - self.reward_sum_
         return alpha, np.maximum(beta, 1e-12)
+
+    def counting_kernel(self, config: ExperimentConfig) -> tuple[str, float, float] | None:
+        """See :meth:`_Counting.counting_kernel`.
+
+        Only when :meth:`select` integrates for every batch of ``config``: for a
+        batch of ``n`` rows it does when ``n * K > 64`` and ``c * max(16 c, 480)
+        <= 2 n K`` for the ``c <= K`` arms that can still win (otherwise it draws
+        Beta variates, which the kernel does not).
+        """
+        last = config.n_impressions - (config.n_batches - 1) * config.batch_size
+        smallest = min(config.batch_size, last)
+        k = self.n_arms_
+        if smallest * k > 64 and max(16 * k, 480) <= 2 * smallest:
+            return "thompson", float(self.prior_alpha), float(self.prior_beta)
+        return None
 
     def _probabilities(self) -> np.ndarray:
         return prob_best_beta(*self._posterior())

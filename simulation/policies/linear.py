@@ -39,10 +39,14 @@ import importlib.util
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simulation.policies.base import Policy, check_contexts, check_fraction
+
+if TYPE_CHECKING:
+    from simulation.config import ExperimentConfig
 
 __all__ = ["LinTS", "LinUCB", "load_kernels"]
 
@@ -396,6 +400,62 @@ class _Linear(Policy):
         self.theta_ = np.zeros((k, d))
         self._packed = _pack_numpy(self.A_inv_).astype(np.float32)
 
+    def play_chunk(
+        self,
+        table: np.ndarray,
+        rows: np.ndarray,
+        offsets: np.ndarray,
+        keys: np.ndarray,
+        ctr: np.ndarray,
+        click_uniforms: np.ndarray,
+        uniforms: np.ndarray,
+        noise: np.ndarray,
+        scale: float,
+    ) -> np.ndarray:
+        """Play a chunk of batches in compiled code, updating the regressions in place.
+
+        Each batch is chosen with :meth:`select`'s arithmetic from the given draws,
+        and learns from the click of the shown arm (``click_uniforms < ctr``).
+
+        Parameters
+        ----------
+        table : ndarray of shape (n_table, n_features)
+        rows : ndarray of shape (n_rows,), int64
+            Impression ``i``'s context is ``table[rows[i]]``.
+        offsets : ndarray of shape (n_batches + 1,), int64
+            Batch ``j`` is rows ``offsets[j]:offsets[j + 1]``.
+        keys : ndarray of shape (n_rows,), int64
+            Row of the truth table of each impression.
+        ctr : ndarray of shape (n_truth_rows * n_arms,)
+        click_uniforms, uniforms : ndarray of shape (n_rows,)
+            The response's click uniforms and the policy's tie-breaking uniforms.
+        noise : ndarray of shape (n_arms, n_rows), or (0, 0) when not noisy
+        scale : float
+
+        Returns
+        -------
+        shown : ndarray of shape (n_rows,), int64
+        """
+        shown = np.empty(int(offsets[-1]), dtype=np.int64)
+        self._backend.play_linear(
+            np.ascontiguousarray(table, dtype=np.float64),
+            np.ascontiguousarray(rows, dtype=np.int64),
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            np.ascontiguousarray(keys, dtype=np.int64),
+            ctr,
+            np.ascontiguousarray(click_uniforms),
+            uniforms,
+            noise,
+            scale,
+            self.A_,
+            self.b_,
+            self.A_inv_,
+            self.theta_,
+            self._packed,
+            shown,
+        )
+        return shown
+
     def update(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray) -> None:
         """Add the batch's observations to each arm's regression.
 
@@ -480,6 +540,17 @@ class LinUCB(_Linear):
         super().__post_init__()
         check_fraction("alpha", self.alpha, high=100.0)
 
+    def linear_kernel(self, config: ExperimentConfig) -> tuple[float, bool] | None:
+        """How :meth:`play_chunk` plays this policy's batches in ``config``, or None.
+
+        Returns
+        -------
+        kernel : tuple of (float, bool) or None
+            The scale of the score's width (``alpha``) and False: no noise. None
+            without the compiled kernels.
+        """
+        return (float(self.alpha), False) if hasattr(self._backend, "play_linear") else None
+
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Arm with the highest upper bound per row; ties broken uniformly at random.
 
@@ -534,6 +605,17 @@ class LinTS(_Linear):
         draws = self.propensity_draws
         if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
             raise ValueError(f"`propensity_draws` must be an int >= 1; got {draws!r}.")
+
+    def linear_kernel(self, config: ExperimentConfig) -> tuple[float, bool] | None:
+        """How :meth:`play_chunk` plays this policy's batches in ``config``, or None.
+
+        Returns
+        -------
+        kernel : tuple of (float, bool) or None
+            The posterior scale ``v`` and True: one standard normal per arm and
+            row scales each width. None without the compiled kernels.
+        """
+        return (float(self.v), True) if hasattr(self._backend, "play_linear") else None
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One posterior draw per (row, arm); the arm with the highest draw.

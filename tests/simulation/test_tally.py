@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from simulation.engine.tally import ServedRows, batch_totals
+from simulation.engine.tally import (
+    SEGMENT_METRICS,
+    SERIES_METRICS,
+    ServedRows,
+    batch_totals,
+    fused_totals,
+)
 
 numba = pytest.importorskip("numba")
 
@@ -58,3 +64,48 @@ def test_no_rows_and_bad_backend():
     assert per_arm.shape == (3, 2) and per_cell.shape == (4, 5)
     with pytest.raises(ValueError, match="backend"):
         batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2, backend="gpu")
+
+
+def test_compiled_tallies_write_the_named_metrics_in_order():
+    """Each column of the kernels' output is the metric its name in the layout says."""
+    rng = np.random.default_rng(5)
+    k, n_seg, n_truth, n_batches = 3, 2, 40, 4
+    rows = _rows(rng, 2_000, n_batches, k, n_seg, n_truth)
+    reward = rng.random(n_truth * k)
+    best = reward.reshape(n_truth, k).max(axis=1)
+    per_batch, _, per_cell = batch_totals(rows, reward, best, n_batches, k, n_seg, backend="numba")
+    assert per_batch.shape[1] == len(SERIES_METRICS)
+    assert per_cell.shape[1] == len(SEGMENT_METRICS)
+    chosen = reward[rows.truth_row * k + rows.arm]
+    by_name = {
+        "impressions": rows.arm.size,
+        "clicks": rows.click.sum(),
+        "conversions": rows.conversion.sum(),
+        "spend": rows.cost.sum(),
+        "revenue": rows.revenue.sum(),
+        "regret": (best[rows.truth_row] - chosen).sum(),
+        "expected_reward": chosen.sum(),
+        "expected_clicks": rows.p_click.sum(),
+        "expected_revenue": (rows.p_click * rows.p_conversion * rows.order_value).sum(),
+        "expected_spend": rows.expected_cost.sum(),
+    }
+    assert set(by_name) == set(SERIES_METRICS)
+    for i, name in enumerate(SERIES_METRICS):
+        np.testing.assert_allclose(per_batch[:, i].sum(), by_name[name], rtol=1e-12, err_msg=name)
+    for i, name in enumerate(SEGMENT_METRICS):
+        np.testing.assert_allclose(per_cell[:, i].sum(), by_name[name], rtol=1e-12, err_msg=name)
+
+
+def test_fused_tally_width_equals_the_metric_lists():
+    rng = np.random.default_rng(1)
+    n, k, n_truth = 300, 3, 20
+    truth = (*(rng.random(n_truth * k) for _ in range(5)), np.ones(n_truth))
+    one = np.zeros(n, dtype=np.int64)
+    shown = rng.integers(0, k, n)
+    keys = rng.integers(0, n_truth, n)
+    per_batch, per_arm, per_cell = fused_totals(
+        shown, keys, one, one, rng.random((3, n)), truth, None, 1, k, 1
+    )
+    assert per_batch.shape == (1, len(SERIES_METRICS))
+    assert per_cell.shape == (k, len(SEGMENT_METRICS))
+    assert per_arm.shape == (1, k)

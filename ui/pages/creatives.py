@@ -80,8 +80,9 @@ def zip_creatives(creatives: Sequence[Creative], placement: str, segment: str) -
             writer.writerow(
                 {
                     "variant_id": c.creative_id, "audience": c.audience.audience_id,
-                    "segment": segment, "headline": c.headline, "body": c.body, "cta": c.cta,
-                    "tone": c.tone, "offer": c.offer, "palette": c.palette.name,
+                    "segment": segment, "product": c.product, "category": c.category,
+                    "keyword": c.keyword or "", "headline": c.headline, "body": c.body,
+                    "cta": c.cta, "tone": c.tone, "offer": c.offer, "palette": c.palette.name,
                     "layout": c.layout, "language": c.language, "size": placement,
                     "guardrail": "pass" if c.guardrail.passed else "reject",
                     "reason": "; ".join(c.guardrail.reasons), "file": name,

@@ -173,7 +173,9 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("count", _NUM + r"\s*(?P<mult>k|m)\+?(?![A-Za-z\d])"),
         ("count", _NUM + r"\+(?!\d)"),
         ("count", r"(?<![A-Za-z])(?:hundreds|thousands|millions)\s+of(?![A-Za-z])"),
-        ("count", _NUM + _MULT + r"\s*(?:건|개)?\s*(?:판매|돌파|리뷰|후기|구매|다운로드)"),
+        # Korean counts need a counter or a multiplier: "SPF 50 후기" is a product's reviews.
+        ("count", _NUM + r"(?:\s*(?P<mult>만|천))?\s*(?:건|개)\s*(?:판매|돌파|리뷰|후기|구매)"),
+        ("count", _NUM + r"\s*(?P<mult>만|천)\s*(?:판매|돌파|리뷰|후기|구매|다운로드)"),
         ("count", r"(?:판매|리뷰|후기|다운로드|누적)\s*(?P<n>\d+(?:[.,]\d+)*)"),
         ("rank", r"#\s*\d+(?!\d)"),
         ("rank", r"(?<![A-Za-z])no\.\s*\d+(?!\d)"),

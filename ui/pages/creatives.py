@@ -30,8 +30,8 @@ PLACEMENT_NAMES = {
 }
 LANGUAGE_NAMES = {None: "The audience's own", "en": "English", "ko": "Korean"}
 MANIFEST_COLUMNS = (
-    "variant_id", "audience", "segment", "headline", "body", "cta", "tone", "offer", "palette",
-    "layout", "language", "size", "guardrail", "reason", "file",
+    "variant_id", "audience", "segment", "product", "category", "keyword", "headline", "body",
+    "cta", "tone", "offer", "palette", "layout", "language", "size", "guardrail", "reason", "file",
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""The brand kit: name, colour palettes, disclosure rules and banned claims."""
+"""The brand kit: name, colour palettes, disclosure rules, banned claims and declared facts."""
 
 from __future__ import annotations
 
@@ -7,9 +7,23 @@ from dataclasses import dataclass
 
 from creative.vocabulary import LANGUAGES
 
-__all__ = ["DEFAULT_KIT", "BrandKit", "Palette", "contrast_ratio", "relative_luminance"]
+__all__ = [
+    "DEFAULT_KIT",
+    "FACT_FORMATS",
+    "BrandKit",
+    "Palette",
+    "contrast_ratio",
+    "relative_luminance",
+]
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+#: Facts a brand kit may declare -> the form of the value, as printed. Templates reach a
+#: declared fact through the slot of the same name (``{rating}``, ``{customers}``).
+FACT_FORMATS: dict[str, str] = {
+    "rating": r"\d(?:\.\d{1,2})?/(?:5|10)",
+    "customers": r"\d{1,3}(?:,\d{3})+|\d+",
+}
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -132,6 +146,15 @@ class BrandKit:
         The label text per language.
     banned_claims : tuple of str
         Phrases no copy may contain (case-insensitive).
+    facts : tuple of (str, str)
+        Numbers the brand can back, ``(name, value)`` with a name of ``FACT_FORMATS``:
+        ``(("rating", "4.8/5"), ("customers", "12,000"))``. Templates may print them with
+        ``{rating}`` and ``{customers}``; only declared facts pass the ``unsupported_claim``
+        guardrail. Empty by default: the default brand is fictional and can back nothing.
+    claims : tuple of str
+        Exact phrases the brand can back (``"best-selling"``, ``"#1 in Korea"``): a
+        rating, count, rank, superlative or percentage inside one of them passes the
+        ``unsupported_claim`` guardrail.
     """
 
     name: str = "Lumen & Co."
@@ -148,6 +171,8 @@ class BrandKit:
         "보장",
         "완치",
     )
+    facts: tuple[tuple[str, str], ...] = ()
+    claims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -172,6 +197,27 @@ class BrandKit:
             isinstance(c, str) and c.strip() for c in self.banned_claims
         ):
             raise ValueError("`banned_claims` must be a tuple of non-empty str.")
+        if not isinstance(self.facts, tuple) or not all(
+            isinstance(f, tuple) and len(f) == 2 and all(isinstance(x, str) for x in f)
+            for f in self.facts
+        ):
+            raise TypeError(
+                f"`facts` must be a tuple of (name, value) str pairs; got {self.facts!r}."
+            )
+        names = [name for name, _ in self.facts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"`facts` names must be unique; got {names}.")
+        for name, value in self.facts:
+            if name not in FACT_FORMATS:
+                raise ValueError(f"`facts` names must be among {list(FACT_FORMATS)}; got {name!r}.")
+            if not re.fullmatch(FACT_FORMATS[name], value):
+                raise ValueError(
+                    f"`facts` {name} must look like {_FACT_EXAMPLES[name]!r}; got {value!r}."
+                )
+        if not isinstance(self.claims, tuple) or not all(
+            isinstance(c, str) and c.strip() for c in self.claims
+        ):
+            raise ValueError("`claims` must be a tuple of non-empty str.")
 
     def palette(self, name: str) -> Palette:
         """The palette called ``name``."""
@@ -183,6 +229,15 @@ class BrandKit:
     def disclosure_label(self, language: str) -> str:
         """The AI disclosure label in ``language``."""
         return dict(self.disclosure)[language]
+
+    def fact(self, name: str) -> str | None:
+        """The declared value of fact ``name``, None when the kit does not declare it."""
+        if name not in FACT_FORMATS:
+            raise ValueError(f"`name` must be one of {list(FACT_FORMATS)}; got {name!r}.")
+        return dict(self.facts).get(name)
+
+
+_FACT_EXAMPLES = {"rating": "4.8/5", "customers": "12,000"}
 
 
 _PALETTES = (

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from creative.vocabulary import INTERESTS
+from creative.vocabulary import INTERESTS, OFFERS
 
 __all__ = [
     "CATALOGUE",
     "GREETINGS",
     "INTEREST_LABELS",
     "MOTIFS",
+    "NOT_SHIPPED",
     "OFFER_LABELS",
     "Product",
+    "fitting_offers",
     "format_price",
 ]
 
@@ -145,6 +147,38 @@ CATALOGUE: dict[str, tuple[Product, ...]] = {
         ("Light School Bag", "가벼운 책가방", 49.0),
     ),
 }
+
+#: Categories whose products are never shipped (apps, accounts, online courses): a
+#: "free shipping" offer on them promises nothing, so it is never made.
+NOT_SHIPPED: frozenset[str] = frozenset({"finance"})
+
+
+def fitting_offers(category: str, offers: tuple[str, ...] = OFFERS) -> tuple[str, ...]:
+    """The offers of ``offers`` that make sense for a product of ``category``.
+
+    Parameters
+    ----------
+    category : str
+        One of ``INTERESTS``.
+    offers : tuple of str, default OFFERS
+        Candidates, in order.
+
+    Returns
+    -------
+    fitting : tuple of str
+        ``offers`` without ``"free_shipping"`` for a category in ``NOT_SHIPPED``; the
+        order is kept. ``("none",)`` when nothing else is left.
+
+    Examples
+    --------
+    >>> fitting_offers("finance", ("none", "free_shipping")), fitting_offers("pets", ("none",))
+    (('none',), ('none',))
+    """
+    if category not in INTERESTS:
+        raise ValueError(f"`category` must be one of {list(INTERESTS)}; got {category!r}.")
+    fitting = tuple(o for o in offers if not (o == "free_shipping" and category in NOT_SHIPPED))
+    return fitting or ("none",)
+
 
 #: Category -> the product motif drawn for it (see ``creative.motifs``).
 MOTIFS: dict[str, str] = {

@@ -12,8 +12,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from creative.audience import Audience
-from creative.brand import DEFAULT_KIT, BrandKit
-from creative.catalogue import CATALOGUE, GREETINGS, INTEREST_LABELS, MOTIFS, OFFER_LABELS
+from creative.brand import DEFAULT_KIT, FACT_FORMATS, BrandKit
+from creative.catalogue import (
+    CATALOGUE,
+    GREETINGS,
+    INTEREST_LABELS,
+    MOTIFS,
+    OFFER_LABELS,
+    fitting_offers,
+)
 from creative.fonts import normalize_text
 from creative.guardrails import check_creative
 from creative.record import Creative
@@ -21,7 +28,6 @@ from creative.templates import TemplateSet, default_templates
 from creative.vocabulary import (
     DEAL_SEEKER_MIN,
     DESKTOP_MAX,
-    INTEREST_KEYWORDS,
     LANGUAGES,
     LAYOUTS,
     MOBILE_FIRST_LAYOUTS,
@@ -30,6 +36,8 @@ from creative.vocabulary import (
     PLACEMENTS,
     PREMIUM_BUYER_MAX,
     TONES,
+    keyword_interest,
+    localize_keyword,
 )
 
 __all__ = [
@@ -157,9 +165,12 @@ def _compose(
         "keyword": keyword or "",
         "offer": OFFER_LABELS[language][offer],
         "greeting": GREETINGS[language][greeting] if greeting else "",
+        # Facts the brand declared; a template that names an undeclared one is never used.
+        **{fact: kit.fact(fact) or "" for fact in FACT_FORMATS},
     }
     available = frozenset(k for k, v in values.items() if v)
     copy: dict[str, str] = {}
+    keyword_used = False
     for part in ("headline", "body", "cta"):
         options = templates.options(language, tone, part, available)
         if not options:
@@ -169,7 +180,9 @@ def _compose(
             )
         # Templates and keywords come from files people edit: NFC here means the
         # guardrails, the manifest and the renderer all see composed Hangul.
-        copy[part] = normalize_text(_pick(rng, options).fill(values))
+        template = _pick(rng, options)
+        keyword_used |= "keyword" in template.slots
+        copy[part] = normalize_text(template.fill(values))
     creative = Creative(
         audience=audience,
         brand=kit.name,
@@ -187,6 +200,7 @@ def _compose(
         language=language,
         greeting=greeting,
         disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
+        keyword=normalize_text(keyword) if keyword_used else None,
     )
     return replace(creative, guardrail=check_creative(creative, kit=kit, placement=placement))
 
@@ -224,12 +238,14 @@ def _interest_p(audience: Audience) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _keywords_for(audience: Audience, category: str) -> tuple[str, ...]:
-    # A keyword that belongs to the product's category reads better ("Looking for a yoga
-    # mat? Meet the Grip Yoga Mat"); keywords we cannot place fit any product.
-    known = INTEREST_KEYWORDS[category]
-    matching = tuple(k for k in audience.keywords if k in known)
-    return matching or audience.keywords
+def _keywords_for(audience: Audience, category: str, language: str) -> tuple[str, ...]:
+    # Only searches of the product's own category, in the copy's language: a lip-tint
+    # search never introduces a yoga mat, and Korean copy never prints an English search.
+    # A keyword outside the vocabulary cannot be placed in a category, so it is not used.
+    found = (
+        localize_keyword(k, language) for k in audience.keywords if keyword_interest(k) == category
+    )
+    return tuple(dict.fromkeys(k for k in found if k is not None))
 
 
 def _collect(n: int, draw) -> GenerationReport:
@@ -293,6 +309,7 @@ def generate_generic(
     audience = Audience.generic(language)
 
     def draw() -> Creative:
+        category = _pick(rng, POPULAR_CATEGORIES)
         return _compose(
             audience=audience,
             rng=rng,
@@ -300,9 +317,9 @@ def generate_generic(
             templates=templates,
             placement=placement,
             language=language,
-            category=_pick(rng, POPULAR_CATEGORIES),
+            category=category,
             tone=_pick(rng, TONES),
-            offer=_pick(rng, _GENERIC_OFFERS),
+            offer=_pick(rng, fitting_offers(category, _GENERIC_OFFERS)),
             layout=_pick(rng, LAYOUTS),
             greeting=None,
             keyword=None,
@@ -323,8 +340,11 @@ def generate_for_segment(
     """Distinct variants that follow a segment's profile.
 
     The product comes from the top interests (the first most often), the
-    ``{keyword}`` slot from the segment's keywords, the greeting from its
-    active hours, the offer from its price sensitivity (deal-seekers,
+    ``{keyword}`` slot from the segment's keywords of the product's category
+    (in the copy's language; none when the segment searched nothing in that
+    category), the greeting from its active hours, the offer from its price
+    sensitivity among the offers that fit the category (no free shipping on
+    products that are not shipped; see ``catalogue.NOT_SHIPPED``; deal-seekers,
     ``>= DEAL_SEEKER_MIN``, get 20-30 % off; premium buyers, below
     ``PREMIUM_BUYER_MAX``, no discount), the layout from its mobile share
     (mobile segments, ``>= MOBILE_HEAVY_MIN``, get mobile-first layouts;
@@ -371,7 +391,7 @@ def generate_for_segment(
 
     def draw() -> Creative:
         category = _pick(rng, audience.top_interests, interest_p)
-        keywords = _keywords_for(audience, category)
+        keywords = _keywords_for(audience, category, audience.language)
         return _compose(
             audience=audience,
             rng=rng,
@@ -381,7 +401,7 @@ def generate_for_segment(
             language=audience.language,
             category=category,
             tone=_pick(rng, TONES, tone_p),
-            offer=_pick(rng, offers),
+            offer=_pick(rng, fitting_offers(category, offers)),
             layout=_pick(rng, layouts),
             greeting=audience.active_hours,
             keyword=_pick(rng, keywords) if keywords else None,
@@ -403,10 +423,12 @@ def generate_for_user(
 ) -> Creative:
     """One creative for one user.
 
-    Uses the user's top interest, most recent keyword (``keywords[0]``),
-    active time of day as the greeting, and language. ``tone``, ``offer`` and
-    ``layout`` fix those components (the simulator's "strategy"); left None,
-    they follow the profile as in :func:`generate_for_segment`.
+    Uses the user's top interest, their most recent keyword of that interest
+    (in the copy's language), active time of day as the greeting, and
+    language. ``tone``, ``offer`` and ``layout`` fix those components (the
+    simulator's "strategy"); left None, they follow the profile as in
+    :func:`generate_for_segment`. An ``offer`` that does not fit the top
+    interest (free shipping on a product that is not shipped) is an error.
 
     Parameters
     ----------
@@ -443,6 +465,13 @@ def generate_for_user(
             raise ValueError(f"`{name}` must be None or one of {list(allowed)}; got {value!r}.")
     if layout is not None and layout not in LAYOUTS:
         raise ValueError(f"`layout` must be None or one of {list(LAYOUTS)}; got {layout!r}.")
+    category = audience.top_interests[0]
+    if offer is not None and offer not in fitting_offers(category, (offer,)):
+        raise ValueError(
+            f"`offer` must fit the product: {offer!r} is not offered on {category} products "
+            "(they are not shipped); choose another offer."
+        )
+    keywords = _keywords_for(audience, category, audience.language)
     return _compose(
         audience=audience,
         rng=rng,
@@ -450,10 +479,12 @@ def generate_for_user(
         templates=templates,
         placement=placement,
         language=audience.language,
-        category=audience.top_interests[0],
+        category=category,
         tone=tone if tone is not None else _pick(rng, TONES, _profile_tone_p(audience)),
-        offer=offer if offer is not None else _pick(rng, _profile_offers(audience)),
+        offer=offer
+        if offer is not None
+        else _pick(rng, fitting_offers(category, _profile_offers(audience))),
         layout=layout if layout is not None else _pick(rng, _profile_layouts(audience)),
         greeting=audience.active_hours,
-        keyword=audience.keywords[0] if audience.keywords else None,
+        keyword=keywords[0] if keywords else None,
     )

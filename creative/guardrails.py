@@ -1,11 +1,13 @@
 """Guardrails: every creative is checked before use.
 
-Five rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
+Six rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
 with no visible character, e.g. only spaces or zero-width characters),
-``banned_claim`` (a phrase of the kit's list in the copy), ``length`` (copy
-longer than the placement allows), ``contrast`` (a text colour below WCAG AA
-against its background) and ``disclosure`` (no visible "AI-generated" label
-although the kit requires one).
+``banned_claim`` (a phrase of the kit's list in the copy), ``unsupported_claim``
+(a rating, customer count, rank, "best-selling"-type superlative or percentage
+the brand kit does not declare), ``length`` (copy longer than the placement
+allows), ``contrast`` (a text colour below WCAG AA against its background) and
+``disclosure`` (no visible "AI-generated" label although the kit requires one).
+Text is compared in Unicode NFC, so decomposed Hangul cannot slip past a phrase.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from creative.brand import DEFAULT_KIT, BrandKit, contrast_ratio
+from creative.fonts import normalize_text
 from creative.record import Creative, GuardrailVerdict
-from creative.vocabulary import PLACEMENTS
+from creative.vocabulary import OFFER_DISCOUNT, OFFERS, PLACEMENTS
 
 __all__ = [
     "LENGTH_LIMITS",
@@ -27,6 +30,7 @@ __all__ = [
     "check_creative",
     "display_width",
     "find_banned_claims",
+    "find_unsupported_claims",
     "has_visible_text",
 ]
 
@@ -34,7 +38,14 @@ __all__ = [
 MIN_CONTRAST: float = 4.5
 
 #: Rule names, in the order they are checked.
-RULES: tuple[str, ...] = ("empty", "banned_claim", "length", "contrast", "disclosure")
+RULES: tuple[str, ...] = (
+    "empty",
+    "banned_claim",
+    "unsupported_claim",
+    "length",
+    "contrast",
+    "disclosure",
+)
 
 # Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): they
 # are not in the separator, control or format categories, so they are named here.
@@ -107,6 +118,8 @@ def has_visible_text(text: str) -> bool:
 def _claim_patterns(claims: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
     for claim in claims:
+        # Kits are written by people (and files): compare composed forms on both sides.
+        claim = normalize_text(claim)
         # Word boundaries only where the claim starts or ends with a Latin letter or
         # digit, so "cure" does not fire on "secure" while "보장" still fires on "보장합니다".
         head = r"(?<![A-Za-z0-9])" if claim[0].isascii() and claim[0].isalnum() else ""
@@ -127,7 +140,154 @@ def find_banned_claims(text: str, claims: tuple[str, ...]) -> tuple[str, ...]:
     -------
     found : tuple of str
     """
+    text = normalize_text(text)
     return tuple(c for c, pattern in _claim_patterns(claims) if pattern.search(text))
+
+
+# A number that does not continue a word or another number ("S2", "65W" are names).
+_NUM = r"(?<![\w.,/])(?P<n>\d+(?:[.,]\d+)*)"
+_MULT = r"(?:\s*(?P<mult>(?:k|m|thousand|million)(?![A-Za-z])|만|천))?"
+_WORDS = r"(?:[A-Za-z][\w'-]*\s+){0,2}?"
+_NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "천": 1e3, "만": 1e4, "m": 1e6, "million": 1e6}
+_PEOPLE = (
+    "customers|shoppers|fans|users|buyers|people|members|families|parents|gamers|players|"
+    "readers|travell?ers|subscribers|clients|owners|lovers|students"
+)
+_THINGS = "reviews|ratings|orders|sold|downloads|units|sales|purchases|installs"
+
+#: Kind of claim -> patterns that find it. A match's group ``n`` is its number, ``scale``
+#: a rating's scale, ``mult`` a multiplier (12k, 1.2만).
+_CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("rating", _NUM + r"\s*/\s*(?P<scale>5|10)(?!\d)"),
+        ("rating", _NUM + r"\s*out\s+of\s+(?P<scale>5|10)(?!\d)"),
+        ("rating", _NUM + r"[\s-]*stars?(?![A-Za-z])"),
+        ("rating", r"(?<![A-Za-z])(?P<n>one|two|three|four|five)[\s-]*stars?(?![A-Za-z])"),
+        ("rating", r"(?:평점|별점)\s*(?P<n>\d+(?:[.,]\d+)*)(?:\s*/\s*(?P<scale>5|10))?"),
+        ("rating", r"[★☆⭐]+"),
+        ("customers", _NUM + _MULT + r"\s*\+?\s*" + _WORDS + rf"(?:{_PEOPLE})(?![A-Za-z])"),
+        ("customers", _NUM + _MULT + r"\s*\+?\s*명"),
+        ("count", _NUM + _MULT + r"\s*\+?\s*" + _WORDS + rf"(?:{_THINGS})(?![A-Za-z])"),
+        ("count", _NUM + r"\s*(?P<mult>k|m)\+?(?![A-Za-z\d])"),
+        ("count", _NUM + r"\+(?!\d)"),
+        ("count", r"(?<![A-Za-z])(?:hundreds|thousands|millions)\s+of(?![A-Za-z])"),
+        # Korean counts need a counter or a multiplier: "SPF 50 후기" is a product's reviews.
+        ("count", _NUM + r"(?:\s*(?P<mult>만|천))?\s*(?:건|개)\s*(?:판매|돌파|리뷰|후기|구매)"),
+        ("count", _NUM + r"\s*(?P<mult>만|천)\s*(?:판매|돌파|리뷰|후기|구매|다운로드)"),
+        ("count", r"(?:판매|리뷰|후기|다운로드|누적)\s*(?P<n>\d+(?:[.,]\d+)*)"),
+        ("rank", r"#\s*\d+(?!\d)"),
+        ("rank", r"(?<![A-Za-z])no\.\s*\d+(?!\d)"),
+        ("rank", r"(?<![A-Za-z])number[\s-]+one(?![A-Za-z])"),
+        ("rank", r"(?<![A-Za-z])top[\s-]+\d+(?!\d)"),
+        ("rank", r"(?<![\d.,])\d+\s*위"),
+        (
+            "superlative",
+            r"(?<![A-Za-z])(?:best[\s-]?sell(?:ing|ers?)|top[\s-]?(?:rated|selling|sellers?|"
+            r"ranked|picks?)|highest[\s-]rated|award[\s-]winning|most[\s-](?:popular|loved|"
+            r"saved|reviewed|trusted|wished|bought|purchased|downloaded))(?![A-Za-z])",
+        ),
+        ("superlative", r"베스트\s*셀러|최다|가장\s*많이|최고\s*(?:평점|인기)|판매량\s*최고"),
+        ("percent", _NUM + r"\s*(?:%|퍼센트|percent(?![A-Za-z]))"),
+    )
+)
+
+
+def _number(match: re.Match[str]) -> float | None:
+    groups = match.groupdict()
+    text = groups.get("n")
+    if text is None:
+        return None
+    text = _NUMBER_WORDS.get(text.lower(), text).replace(",", "")
+    try:
+        value = float(text)
+    except ValueError:  # "1.2.3": not a number anyone can back
+        return None
+    return value * _MULTIPLIERS.get((groups.get("mult") or "").lower(), 1.0)
+
+
+def _declared_number(value: str | None) -> tuple[float | None, str | None]:
+    # "4.8/5" -> (4.8, "5"); "12,000" -> (12000.0, None).
+    if value is None:
+        return None, None
+    number, _, scale = value.partition("/")
+    return float(number.replace(",", "")), scale or None
+
+
+def _supported(kind: str, match: re.Match[str], kit: BrandKit, offer: str) -> bool:
+    number = _number(match)
+    if kind == "rating":
+        declared, scale = _declared_number(kit.fact("rating"))
+        if declared is None:
+            return False
+        if match.groupdict().get("n") is None:  # a star glyph beside the declared rating
+            return True
+        given = match.groupdict().get("scale")
+        return number == declared and (given is None or given == scale)
+    if kind == "customers":
+        declared, _ = _declared_number(kit.fact("customers"))
+        return declared is not None and number == declared
+    if kind == "percent":
+        # Only the creative's own discount ("20% off" on a 20 % offer) is backed.
+        return offer.startswith("discount_") and number == round(OFFER_DISCOUNT[offer] * 100)
+    return False
+
+
+def find_unsupported_claims(
+    text: str, *, kit: BrandKit = DEFAULT_KIT, offer: str = "none"
+) -> tuple[tuple[str, str], ...]:
+    """Numeric and ranking claims in ``text`` that the brand kit does not declare.
+
+    A claim is a rating (``4.8/5``, ``4.8 stars``, ``★``, ``평점 4.8``), a count of
+    customers (``12,000 fans``, ``1만 명``) or of other things (``3,000 reviews``,
+    ``10k+``, ``thousands of``), a rank (``#1``, ``No. 1``, ``1위``), a superlative
+    (``best-selling``, ``top-rated``, ``most popular``, ``베스트셀러``, ``최다``) or a
+    percentage. It is backed when its text lies inside a phrase of ``kit.claims`` that
+    occurs in ``text``, when a rating or customer count equals the kit's declared
+    ``rating`` or ``customers`` fact, or when a percentage is the creative's own discount.
+
+    Parameters
+    ----------
+    text : str
+    kit : BrandKit, default DEFAULT_KIT
+    offer : str, default "none"
+        The creative's offer, one of ``OFFERS``.
+
+    Returns
+    -------
+    found : tuple of (str, str)
+        ``(kind, claim text)`` for each unsupported claim, in order of position.
+
+    Examples
+    --------
+    >>> find_unsupported_claims("Rated 4.8/5 by 12,000 fans")
+    (('rating', '4.8/5'), ('customers', '12,000 fans'))
+    >>> import dataclasses
+    >>> kit = dataclasses.replace(DEFAULT_KIT, facts=(("rating", "4.8/5"),))
+    >>> find_unsupported_claims("Rated 4.8/5, 20% off", kit=kit, offer="discount_20")
+    ()
+    """
+    if offer not in OFFERS:
+        raise ValueError(f"`offer` must be one of {list(OFFERS)}; got {offer!r}.")
+    text = normalize_text(text)
+    backed = [
+        m.span()
+        for claim in kit.claims
+        for m in re.finditer(re.escape(normalize_text(claim)), text, re.IGNORECASE)
+    ]
+    matches = [(kind, m) for kind, pattern in _CLAIM_PATTERNS for m in pattern.finditer(text)]
+    # A backed claim backs the pieces inside it ("12k" inside a declared "12k fans").
+    backed += [m.span() for kind, m in matches if _supported(kind, m, kit, offer)]
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    for kind, match in matches:
+        start, end = match.span()
+        if any(a <= start and end <= b for a, b in backed):
+            continue
+        # Overlapping finds ("4.8 stars" and "4.8/5 stars") are reported once.
+        if not any(s < end and start < e for s, e in found):
+            found[(start, end)] = (kind, match.group(0).strip())
+    return tuple(found[span] for span in sorted(found))
 
 
 def check_creative(
@@ -139,7 +299,8 @@ def check_creative(
     ----------
     creative : Creative
     kit : BrandKit, default DEFAULT_KIT
-        Gives the banned claims and whether disclosure is required.
+        Gives the banned claims, the facts and claims the brand can back and whether
+        disclosure is required.
     placement : str, default "feed"
         One of ``PLACEMENTS``; selects the length limits.
 
@@ -159,6 +320,14 @@ def check_creative(
     for part in ("headline", "body", "cta"):
         for claim in find_banned_claims(getattr(creative, part), kit.banned_claims):
             reasons.append(f"banned_claim: {claim!r} in {part}")
+    for part in ("headline", "body", "cta"):
+        for kind, claim in find_unsupported_claims(
+            getattr(creative, part), kit=kit, offer=creative.offer
+        ):
+            reasons.append(
+                f"unsupported_claim: {kind} {claim!r} in {part} is not declared in the brand "
+                "kit (facts or claims)"
+            )
     limits = LENGTH_LIMITS[placement]
     for part in ("headline", "body", "cta"):
         width, limit = display_width(getattr(creative, part)), getattr(limits, part)

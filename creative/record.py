@@ -87,6 +87,10 @@ class Creative:
         Time of day greeted in the copy, None for none.
     disclosure : str or None
         The "AI-generated" label drawn on the image, None for none.
+    keyword : str or None
+        The search keyword the copy prints (the ``{keyword}`` slot), in the copy's
+        language and from ``category``; None when the copy names no keyword. Not part of
+        the content hash: it is already in the copy.
     guardrail : GuardrailVerdict
         Not part of the content hash.
 
@@ -113,6 +117,7 @@ class Creative:
     language: str
     greeting: str | None = None
     disclosure: str | None = None
+    keyword: str | None = None
     guardrail: GuardrailVerdict = UNCHECKED
     creative_id: str = field(init=False)
 
@@ -132,6 +137,10 @@ class Creative:
             raise ValueError(
                 f"`greeting` must be None or one of {list(TIMES_OF_DAY)}; got {self.greeting!r}."
             )
+        if self.keyword is not None and (
+            not isinstance(self.keyword, str) or not self.keyword.strip()
+        ):
+            raise ValueError(f"`keyword` must be None or a non-empty str; got {self.keyword!r}.")
         for name in ("brand", "product", "headline", "body", "cta"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():

@@ -1,7 +1,7 @@
 """Copy templates: TOML loading, validation and safe slot filling.
 
 Template text is never given to ``str.format``: a tiny parser splits it into
-literal text and named slots, so a template can reach only the five slot
+literal text and named slots, so a template can reach only the slot
 values (never attributes, indexes or other variables), and the values are
 inserted as plain text, braces and all. A template line has at most
 ``LIMITS.template`` characters and ``LIMITS.template_slots`` slots, so a
@@ -29,8 +29,11 @@ __all__ = [
     "parse_template",
 ]
 
-#: The only names a template may use.
-SLOTS: frozenset[str] = frozenset({"product", "interest", "keyword", "offer", "greeting"})
+#: The only names a template may use. ``rating`` and ``customers`` are the brand kit's
+#: declared facts (``BrandKit.facts``): a template naming one is used only when it is declared.
+SLOTS: frozenset[str] = frozenset(
+    {"product", "interest", "keyword", "offer", "greeting", "rating", "customers"}
+)
 
 #: The copy parts each tone provides.
 PARTS: tuple[str, ...] = ("headline", "body", "cta")

@@ -7,12 +7,15 @@ module imports nothing from the project.
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = [
     "AUDIENCE_KINDS",
     "DEAL_SEEKER_MIN",
     "DESKTOP_MAX",
     "INTERESTS",
     "INTEREST_KEYWORDS",
+    "INTEREST_KEYWORDS_KO",
     "LANGUAGES",
     "LAYOUTS",
     "MOBILE_FIRST_LAYOUTS",
@@ -23,6 +26,8 @@ __all__ = [
     "PREMIUM_BUYER_MAX",
     "TIMES_OF_DAY",
     "TONES",
+    "keyword_interest",
+    "localize_keyword",
 ]
 
 #: Interest categories; also the product categories of the catalogue.
@@ -55,10 +60,30 @@ INTEREST_KEYWORDS: dict[str, tuple[str, ...]] = {
     "home": ("bedding set", "desk lamp", "robot vacuum", "plant pots", "storage boxes"),
     "pets": ("cat tree", "dog treats", "pet camera", "litter", "dog harness"),
     "music": ("vinyl", "bluetooth speaker", "guitar strings", "concert tickets", "headphones"),
-    "books": ("bestsellers", "e-reader", "mystery novel", "cookbook", "manga"),
+    "books": ("new releases", "e-reader", "mystery novel", "cookbook", "manga"),
     "outdoors": ("camping tent", "hiking boots", "rain jacket", "thermos", "trail map"),
     "finance": ("budget app", "savings account", "credit card", "stock app", "tax tips"),
     "kids": ("lego", "stroller", "kids books", "school bag", "puzzle"),
+}
+
+#: The same searches in Korean, position by position (``INTEREST_KEYWORDS_KO[c][j]`` is
+#: ``INTEREST_KEYWORDS[c][j]`` in Korean): Korean copy uses these, and keywords typed in
+#: Korean are placed in their category. All Hangul, so Korean copy carries no English search.
+INTEREST_KEYWORDS_KO: dict[str, tuple[str, ...]] = {
+    "fashion": ("스니커즈", "청자켓", "여름 원피스", "토트백", "울 코트"),
+    "beauty": ("비타민 세럼", "선크림", "립틴트", "쿠션 파운데이션", "토너"),
+    "gaming": ("게이밍 헤드셋", "기계식 키보드", "롤플레잉 게임", "게임 패드", "게이밍 의자"),
+    "tech": ("무선 이어폰", "스마트워치", "고속 충전기", "태블릿", "보조배터리"),
+    "fitness": ("요가 매트", "러닝화", "단백질 보충제", "덤벨", "체중계"),
+    "food": ("밀키트", "콜드브루", "핫소스", "에어프라이어 레시피", "말차"),
+    "travel": ("기내용 캐리어", "제주 항공권", "호텔 특가", "여행 파우치", "여행용 어댑터"),
+    "home": ("침구 세트", "스탠드 조명", "로봇청소기", "화분", "수납함"),
+    "pets": ("캣타워", "강아지 간식", "펫캠", "고양이 모래", "강아지 하네스"),
+    "music": ("바이닐", "블루투스 스피커", "기타 줄", "콘서트 티켓", "헤드폰"),
+    "books": ("신간 도서", "전자책 리더기", "추리 소설", "요리책", "만화책"),
+    "outdoors": ("캠핑 텐트", "등산화", "방수 재킷", "보온병", "등산 지도"),
+    "finance": ("가계부 앱", "적금 통장", "신용카드", "주식 앱", "절세 팁"),
+    "kids": ("레고", "유모차", "어린이 책", "책가방", "퍼즐"),
 }
 
 #: Copy tones; each has templates in ``assets/templates``.
@@ -110,3 +135,69 @@ DEAL_SEEKER_MIN: float = 0.58
 PREMIUM_BUYER_MAX: float = 0.45
 MOBILE_HEAVY_MIN: float = 0.75
 DESKTOP_MAX: float = 0.5
+
+
+def _keyword_key(keyword: str) -> str:
+    # NFC and case-folded, with runs of spaces collapsed: "Yoga  Mat" is "yoga mat".
+    return " ".join(unicodedata.normalize("NFC", keyword).casefold().split())
+
+
+def keyword_interest(keyword: str) -> str | None:
+    """The interest category a search keyword belongs to, in either language.
+
+    Parameters
+    ----------
+    keyword : str
+        e.g. ``"yoga mat"``, ``"Yoga Mat"`` or ``"요가 매트"``.
+
+    Returns
+    -------
+    interest : str or None
+        One of ``INTERESTS``; None for a keyword outside the vocabulary.
+
+    Examples
+    --------
+    >>> keyword_interest("Yoga Mat"), keyword_interest("캣타워"), keyword_interest("tulips")
+    ('fitness', 'pets', None)
+    """
+    found = _keyword_place(_keyword_key(keyword))
+    return None if found is None else found[0]
+
+
+def localize_keyword(keyword: str, language: str) -> str | None:
+    """A vocabulary keyword in ``language``: the English or the Korean form.
+
+    Parameters
+    ----------
+    keyword : str
+        In either language.
+    language : str
+        One of ``LANGUAGES``.
+
+    Returns
+    -------
+    keyword : str or None
+        None for a keyword outside the vocabulary.
+
+    Examples
+    --------
+    >>> localize_keyword("yoga mat", "ko"), localize_keyword("캣타워", "en")
+    ('요가 매트', 'cat tree')
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"`language` must be one of {list(LANGUAGES)}; got {language!r}.")
+    found = _keyword_place(_keyword_key(keyword))
+    if found is None:
+        return None
+    interest, j = found
+    return (INTEREST_KEYWORDS_KO if language == "ko" else INTEREST_KEYWORDS)[interest][j]
+
+
+def _keyword_place(key: str) -> tuple[str, int] | None:
+    # A scan of 140 short strings: cheaper to read than a cached index, and fast enough.
+    for interest in INTERESTS:
+        for table in (INTEREST_KEYWORDS, INTEREST_KEYWORDS_KO):
+            for j, known in enumerate(table[interest]):
+                if known == key:
+                    return interest, j
+    return None

@@ -98,7 +98,9 @@ def creatives_for(
     experiment uses: the random stream is the scenario's.
     """
     tpl = templates(templates_data)
-    rng = stream(seed, "creatives", *stream_name.split("/"))
+    kind, *rest = stream_name.split("/")
+    # The scenario names a segment's stream by its integer id; the string "3" is another stream.
+    rng = stream(seed, "creatives", kind, *(int(r) if kind == "segment" else r for r in rest))
     if audience is None:
         report = generate_generic(
             n, rng, language=language or "en", templates=tpl, placement=placement

@@ -239,3 +239,30 @@ def test_refuses_to_replace_a_foreign_directory(tmp_path, audiences_csv, capsys)
     assert code == 2 and "not a previous output" in err
     assert (out / "keep.txt").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "segments.csv"]
+
+
+def test_manifest_names_product_category_and_keyword(tmp_path, audiences_csv, capsys):
+    from creative.catalogue import CATALOGUE
+    from creative.encode import AI_GENERATED_XMP
+    from creative.vocabulary import keyword_interest
+
+    out = tmp_path / "out"
+    args = ["--audiences", str(audiences_csv), "--per-segment", "6", "--size", "preview"]
+    assert run([*args, "--out", str(out), "--seed", "1"], capsys)[0] == 0
+    header, rows = read_manifest(out)
+    assert header[3:6] == ["product", "category", "keyword"]
+    with_keyword = 0
+    for r in rows:
+        lang = r["language"]
+        assert r["product"] in {p.display_name(lang) for p in CATALOGUE[r["category"]]}
+        if r["keyword"]:
+            with_keyword += 1
+            assert keyword_interest(r["keyword"]) == r["category"]
+            assert r["keyword"] in r["headline"] + " " + r["body"]
+        if r["segment"] == "generic":
+            assert r["keyword"] == ""
+    assert with_keyword > 0
+    # Every written image, contact sheets included, carries the AI disclosure in its XMP.
+    images = sorted(out.rglob("*.png"))
+    assert len(images) > len(rows)
+    assert all(AI_GENERATED_XMP in p.read_bytes() for p in images)

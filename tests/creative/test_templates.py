@@ -79,7 +79,15 @@ def test_missing_slot_value_names_the_template():
 
 def test_parse_template_parts():
     assert parse_template("a {offer} b", "t") == ((False, "a "), (True, "offer"), (False, " b"))
-    assert set(SLOTS) == {"product", "interest", "keyword", "offer", "greeting"}
+    assert set(SLOTS) == {
+        "product",
+        "interest",
+        "keyword",
+        "offer",
+        "greeting",
+        "rating",
+        "customers",
+    }
 
 
 def test_user_file_overrides_only_its_lists(tmp_path):

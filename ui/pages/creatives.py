@@ -30,8 +30,8 @@ PLACEMENT_NAMES = {
 }
 LANGUAGE_NAMES = {None: "The audience's own", "en": "English", "ko": "Korean"}
 MANIFEST_COLUMNS = (
-    "variant_id", "audience", "segment", "headline", "body", "cta", "tone", "offer", "palette",
-    "layout", "language", "size", "guardrail", "reason", "file",
+    "variant_id", "audience", "segment", "product", "category", "keyword", "headline", "body",
+    "cta", "tone", "offer", "palette", "layout", "language", "size", "guardrail", "reason", "file",
 )  # fmt: skip
 
 
@@ -80,8 +80,9 @@ def zip_creatives(creatives: Sequence[Creative], placement: str, segment: str) -
             writer.writerow(
                 {
                     "variant_id": c.creative_id, "audience": c.audience.audience_id,
-                    "segment": segment, "headline": c.headline, "body": c.body, "cta": c.cta,
-                    "tone": c.tone, "offer": c.offer, "palette": c.palette.name,
+                    "segment": segment, "product": c.product, "category": c.category,
+                    "keyword": c.keyword or "", "headline": c.headline, "body": c.body,
+                    "cta": c.cta, "tone": c.tone, "offer": c.offer, "palette": c.palette.name,
                     "layout": c.layout, "language": c.language, "size": placement,
                     "guardrail": "pass" if c.guardrail.passed else "reject",
                     "reason": "; ".join(c.guardrail.reasons), "file": name,

@@ -1,0 +1,187 @@
+"""Issue #13: a creative's keyword belongs to its product, Korean copy uses Korean keywords,
+offers fit the product.
+
+The audiences are the simulator's own (segments of ``default_audiences`` and single users
+of its population, over several seeds): importing ``simulation`` in a creative *test* is
+fine, only the library modules must not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from creative.audience import Audience
+from creative.catalogue import NOT_SHIPPED, fitting_offers
+from creative.generate import generate_for_segment, generate_for_user, generate_generic
+from creative.vocabulary import (
+    INTEREST_KEYWORDS,
+    INTEREST_KEYWORDS_KO,
+    INTERESTS,
+    OFFERS,
+    keyword_interest,
+    localize_keyword,
+)
+from simulation.population import default_audiences, generate_population, user_audience
+from simulation.rng import stream
+
+SEEDS = (0, 1, 2, 3, 4)
+N_USERS = 3_000
+
+_KNOWN = [
+    (k, interest)
+    for table in (INTEREST_KEYWORDS, INTEREST_KEYWORDS_KO)
+    for interest, keywords in table.items()
+    for k in keywords
+]
+
+
+def _mentioned_keywords(text: str) -> set[tuple[str, str]]:
+    # Every vocabulary keyword the copy contains as a whole phrase, with its interest.
+    text = text.casefold()
+    return {
+        (k, interest)
+        for k, interest in _KNOWN
+        if re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text)
+    }
+
+
+def _audiences(seed: int) -> list[Audience]:
+    segments = default_audiences(seed=seed, n_users=N_USERS, n_segments=6)
+    population = generate_population(N_USERS, stream(seed, "population"))
+    users = [user_audience(population, i) for i in range(0, N_USERS, 97)]
+    # Every segment also in the other language, so both languages meet every profile.
+    flipped = [
+        dataclasses.replace(a, language="ko" if a.language == "en" else "en") for a in segments
+    ]
+    return segments + flipped + users
+
+
+@pytest.fixture(scope="module")
+def creatives():
+    out = []
+    for seed in SEEDS:
+        for a in _audiences(seed):
+            rng = stream(seed, "test", a.audience_id, a.language)
+            out.extend(generate_for_segment(a, 6, rng).creatives)
+            if a.kind == "user":
+                out.extend(generate_for_user(a, stream(seed, "one", a.audience_id)) for _ in (0,))
+    return out
+
+
+def test_the_sweep_is_broad(creatives):
+    # The checks below are only as good as the creatives they see.
+    assert len(creatives) > 1_000
+    assert {c.language for c in creatives} == {"en", "ko"}
+    assert sum(c.keyword is not None for c in creatives) > 300
+    assert sum(c.keyword is not None and c.language == "ko" for c in creatives) > 100
+    assert {c.audience.kind for c in creatives} == {"segment", "user"}
+
+
+def test_keyword_belongs_to_the_products_category(creatives):
+    for c in creatives:
+        copy = f"{c.headline} {c.body} {c.cta}"
+        if c.keyword is not None:
+            assert keyword_interest(c.keyword) == c.category, (c.keyword, c.product)
+            assert c.keyword in copy
+        # No other category's search is pasted anywhere in the copy either.
+        foreign = {k for k, interest in _mentioned_keywords(copy) if interest != c.category}
+        assert not foreign, (foreign, c.product, copy)
+
+
+def test_korean_copy_uses_korean_keywords(creatives):
+    english = {k for k, ks in INTEREST_KEYWORDS.items() for k in ks}
+    for c in creatives:
+        if c.language != "ko":
+            continue
+        if c.keyword is not None:
+            assert not re.search(r"[A-Za-z]", c.keyword), c.keyword
+            assert c.keyword in INTEREST_KEYWORDS_KO[c.category]
+        mentioned = {k for k, _ in _mentioned_keywords(f"{c.headline} {c.body}")}
+        assert not mentioned & english, (mentioned, c.headline, c.body)
+
+
+def test_english_copy_uses_english_keywords(creatives):
+    for c in creatives:
+        if c.language == "en" and c.keyword is not None:
+            assert c.keyword in INTEREST_KEYWORDS[c.category]
+
+
+def test_korean_vocabulary_mirrors_the_english_one():
+    for interest in INTERESTS:
+        en, ko = INTEREST_KEYWORDS[interest], INTEREST_KEYWORDS_KO[interest]
+        assert len(en) == len(ko)
+        for e, k in zip(en, ko, strict=True):
+            assert not re.search(r"[A-Za-z]", k), k
+            assert localize_keyword(e, "ko") == k and localize_keyword(k, "en") == e
+            assert keyword_interest(e) == keyword_interest(k) == interest
+    every = [k for k, _ in _KNOWN]
+    assert len(set(every)) == len(every) == 2 * sum(map(len, INTEREST_KEYWORDS.values()))
+
+
+@pytest.mark.parametrize(
+    ("keyword", "interest"),
+    [("Yoga  Mat", "fitness"), ("\u1109\u1165\u11ab\u110f\u1173\u1105\u1175\u11b7", "beauty"),
+     ("tulips", None), ("", None)],
+)  # fmt: skip
+def test_keyword_interest_normalizes_case_space_and_nfc(keyword, interest):
+    # The second keyword is "선크림" decomposed into jamo (NFD).
+    assert keyword_interest(keyword) == interest
+
+
+def test_a_search_of_another_category_is_never_used(gamers):
+    # The issue's case: the only search is for lip tint, the products are gaming and tech.
+    lip = dataclasses.replace(gamers, keywords=("lip tint",))
+    report = generate_for_segment(lip, 12, np.random.default_rng(0))
+    assert len(report.accepted) == 12
+    assert all(c.keyword is None for c in report.creatives)
+    assert not any("lip tint" in c.headline + c.body for c in report.creatives)
+    # And a search of the product's category is used (so the test above can fail).
+    both = dataclasses.replace(gamers, keywords=("lip tint", "rpg"))
+    used = {c.keyword for c in generate_for_segment(both, 12, np.random.default_rng(0)).accepted}
+    assert "rpg" in used and "lip tint" not in used
+
+
+@pytest.mark.parametrize("price_sensitivity", [0.1, 0.5, 0.9])
+def test_no_free_shipping_on_products_that_are_not_shipped(price_sensitivity):
+    # Finance beside fashion, with every price profile: free shipping appears on fashion (so
+    # the profile offers it) and never on finance.
+    audience = Audience(
+        kind="segment",
+        audience_id="money",
+        name="Money and clothes",
+        top_interests=("finance", "fashion"),
+        keywords=("budget app", "sneakers"),
+        active_hours="evening",
+        price_sensitivity=price_sensitivity,
+    )
+    offers = {"finance": set(), "fashion": set()}
+    for seed in range(20):
+        for c in generate_for_segment(audience, 6, np.random.default_rng(seed)).creatives:
+            offers[c.category].add(c.offer)
+    assert "free_shipping" not in offers["finance"]
+    assert offers["finance"]
+    if price_sensitivity < 0.58:  # not a deal-seeker: the profile includes free shipping
+        assert "free_shipping" in offers["fashion"]
+
+
+def test_generic_and_user_offers_fit_too(user_ko):
+    for seed in range(30):
+        for c in generate_generic(6, np.random.default_rng(seed)).creatives:
+            assert not (c.category in NOT_SHIPPED and c.offer == "free_shipping")
+    saver = dataclasses.replace(user_ko, top_interests=("finance",), price_sensitivity=0.1)
+    got = {generate_for_user(saver, np.random.default_rng(s)).offer for s in range(40)}
+    assert got == {"none"}  # premium buyers get none or free shipping; only none fits
+    with pytest.raises(ValueError, match="`offer` must fit the product: 'free_shipping'"):
+        generate_for_user(saver, np.random.default_rng(0), offer="free_shipping")
+
+
+def test_fitting_offers_table():
+    assert fitting_offers("finance") == tuple(o for o in OFFERS if o != "free_shipping")
+    assert fitting_offers("fashion") == OFFERS
+    assert fitting_offers("finance", ("free_shipping",)) == ("none",)
+    with pytest.raises(ValueError, match="`category` must be one of"):
+        fitting_offers("cars")

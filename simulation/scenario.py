@@ -26,7 +26,15 @@ from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attribute
 from creative.catalogue import CATALOGUE
 from creative.generate import generate_for_segment, generate_generic
 from creative.record import Creative
-from creative.vocabulary import LANGUAGES, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
+from creative.vocabulary import (
+    INTEREST_KEYWORDS_KO,
+    INTERESTS,
+    LANGUAGES,
+    LAYOUTS,
+    OFFERS,
+    TIMES_OF_DAY,
+    TONES,
+)
 from simulation.config import ExperimentConfig
 from simulation.population import (
     KEYWORDS,
@@ -223,7 +231,11 @@ def _label(c: Creative) -> str:
     return f"{c.product} · {c.tone} · {c.offer}"
 
 
-_KEYWORD_CODE = {k: i for i, k in enumerate(KEYWORDS)}
+#: Code of every search keyword, in English and in Korean (the same search, the same code).
+_KEYWORD_CODE = {k: i for i, k in enumerate(KEYWORDS)} | {
+    k: i
+    for i, k in enumerate(kw for interest in INTERESTS for kw in INTEREST_KEYWORDS_KO[interest])
+}
 
 
 def keyword_code(c: Creative) -> int:

@@ -3,7 +3,9 @@
 First recorded on commit d8814f7 for the layout refactor (issue #12); re-recorded
 for the truthful world of issue #13 (order value from the shown product's price,
 keyword and tone x offer mechanisms, the localized control, language-pure
-segments, no built-in personalization bonus), which changes every run. Recorded with
+segments, no built-in personalization bonus), which changes every run; re-recorded for
+the fair generator (keywords from the product's category, Korean keywords, offers that fit
+the category, no invented social proof), which changes the creatives. Recorded with
 ``python -m simulation run --preset NAME --out DIR``. ``summary.csv`` is compared
 byte for byte; the time series by the CSV text of its table, since Parquet
 files carry the writer's version in their metadata. A change to the world or
@@ -22,12 +24,12 @@ import simulation.__main__ as cli
 
 PINS = {
     "default": (
-        "36e4db7c6c592f7ff49570292d5c758de43ba53048c3b418112389120a10d309",
-        "a3ab19cb4d7fb1ed5a52cc4e414e2b9658f8150e2d7069e63b1a26bca4197544",
+        "46f5b8acd5062cac2d413d5058a1a19e57d08235516ebb4a7e54eb693ef462cd",
+        "93b276f47a2a80d04e6651c8e43bb8319f5b4de0e3131dbed83c0b77876bf1ee",
     ),
     "roas": (
-        "12edc92bbf5a9f2d2c2a9e8516b74c27f6092f655a36143df9b8cb7a5728911a",
-        "f8a8b1b4e71f80c360665fd849cabcf14aa53e1bcb8acbd0b313e57b5b845425",
+        "91bef8632b19b1df550b8399aa80e841b43cfd07833500854fb11c4fd8823a2b",
+        "12f2aeb8f98144cc14cdfe828d0042a739acfd50d9a0a8c6a3390c598f533888",
     ),
 }
 

@@ -47,3 +47,12 @@ def test_arm_content_carries_each_creatives_product_price():
     assert seg.price.shape == (3, 3)
     for s, row in enumerate(seg.creatives):
         assert list(seg.price[s]) == [c.price for c in row]
+
+
+def test_a_korean_keyword_has_the_code_of_the_same_search_in_english():
+    from creative.vocabulary import INTEREST_KEYWORDS, INTEREST_KEYWORDS_KO, INTERESTS
+    from simulation.scenario import _KEYWORD_CODE
+
+    for interest in INTERESTS:
+        for en, ko in zip(INTEREST_KEYWORDS[interest], INTEREST_KEYWORDS_KO[interest]):
+            assert _KEYWORD_CODE[ko] == _KEYWORD_CODE[en]

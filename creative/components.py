@@ -1,0 +1,417 @@
+"""The creative component space: axes, levels, validity masks and composition.
+
+A composition is one level index per axis (an int vector); :func:`compose`
+turns it into a :class:`~creative.record.Creative` for an audience, and
+:func:`component_axes` gives the simulator everything it needs as arrays:
+the level names of each axis and the validity constraints as a unary mask
+over all levels and a pairwise mask over pairs of levels, so the simulation
+never enumerates strings.
+
+The constraints, each a pairwise (or unary) rule:
+
+- the offer fits the product (no free shipping on products that are never
+  shipped);
+- the headline style's slot has a value (an offer headline needs an offer, a
+  keyword headline a keyword, a greeting headline a greeting) and the tone
+  has a headline of that style in every language;
+- the call to action exists for the tone in every language;
+- language consistency: a search keyword is printed only in copy of the
+  keyword's language (the vocabulary holds English searches);
+- the guardrails: a palette below WCAG AA contrast is never used, a copy
+  template whose literal text holds a banned claim is never used, and a
+  (product, headline style) pair whose longest possible copy exceeds the
+  placement's limits is never used. These are worst cases over every slot
+  value, so any valid composition passes :func:`creative.guardrails.check_creative`
+  (a test composes thousands to hold that).
+
+The rules about offers and keywords mirror the ones of the "honest world"
+work (``creative.catalogue.fitting_offers``, ``creative.vocabulary.localize_keyword``);
+once those are in this tree, :func:`component_axes` should call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from creative.audience import Audience
+from creative.brand import DEFAULT_KIT, BrandKit, contrast_ratio
+from creative.catalogue import CATALOGUE, GREETINGS, INTEREST_LABELS, MOTIFS, OFFER_LABELS, Product
+from creative.fonts import normalize_text
+from creative.guardrails import (
+    LENGTH_LIMITS,
+    MIN_CONTRAST,
+    check_creative,
+    display_width,
+    find_banned_claims,
+)
+from creative.record import Creative
+from creative.templates import CopyTemplate, TemplateSet, default_templates
+from creative.vocabulary import (
+    INTEREST_KEYWORDS,
+    INTERESTS,
+    LANGUAGES,
+    LAYOUTS,
+    OFFERS,
+    PLACEMENTS,
+    TONES,
+)
+
+__all__ = [
+    "AXES",
+    "HEADLINE_STYLES",
+    "ComponentAxes",
+    "component_axes",
+    "compose",
+    "products",
+]
+
+#: Axis names, in the order of a composition vector.
+AXES: tuple[str, ...] = (
+    "product",
+    "tone",
+    "offer",
+    "headline",
+    "cta",
+    "layout",
+    "palette",
+    "greeting",
+    "keyword",
+    "language",
+)
+
+#: Headline styles: which personal slot the headline carries ("plain" uses only
+#: the product and the interest).
+HEADLINE_STYLES: tuple[str, ...] = ("plain", "greeting", "keyword", "offer")
+
+#: Greeting levels: none, or the user's own active time of day.
+GREETING_LEVELS: tuple[str, ...] = ("none", "timely")
+
+#: Keyword levels: none, or a search of the product's category (the user's own
+#: when it belongs to that category, else the category's most searched one).
+KEYWORD_LEVELS: tuple[str, ...] = ("none", "search")
+
+#: Categories whose products are never shipped (the same rule as the honest world's
+#: ``creative.catalogue.NOT_SHIPPED``).
+_NOT_SHIPPED: frozenset[str] = frozenset({"finance"})
+
+#: Languages the search vocabulary is written in.
+_KEYWORD_LANGUAGES: frozenset[str] = frozenset({"en"})
+
+_STYLE_SLOTS = {"greeting": "greeting", "keyword": "keyword", "offer": "offer"}
+
+
+def products() -> tuple[Product, ...]:
+    """The catalogue flattened in ``INTERESTS`` order: the levels of the product axis."""
+    return tuple(p for c in INTERESTS for p in CATALOGUE[c])
+
+
+def _style(template: CopyTemplate) -> str:
+    for style in ("greeting", "keyword", "offer"):
+        if _STYLE_SLOTS[style] in template.slots:
+            return style
+    return "plain"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class ComponentAxes:
+    """The component space as arrays.
+
+    Parameters
+    ----------
+    names : tuple of str
+        Axis names (:data:`AXES`).
+    levels : tuple of tuple of str
+        Level names per axis.
+    level_mask : ndarray of shape (n_levels_total,), bool
+        False for a level that is never valid (levels of all axes laid end to end).
+    pair_mask : ndarray of shape (n_levels_total, n_levels_total), bool
+        Symmetric; False for two levels of different axes that may not appear
+        together. Entries within one axis are True and unused.
+    """
+
+    names: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
+    level_mask: np.ndarray
+    pair_mask: np.ndarray
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Start of each axis in the flat level index, ndarray of shape (n_axes + 1,)."""
+        return np.concatenate([[0], np.cumsum([len(x) for x in self.levels])]).astype(np.int64)
+
+
+def _cta_counts(templates: TemplateSet, tone: str) -> int:
+    return min(len(templates.options(lang, tone, "cta", frozenset())) for lang in LANGUAGES)
+
+
+def _slot_widths(language: str, kit: BrandKit) -> dict[str, int]:
+    # The widest value each slot can take, over every product, offer, greeting and keyword.
+    return {
+        "interest": max(display_width(v) for v in INTEREST_LABELS[language].values()),
+        "offer": max(display_width(v) for v in OFFER_LABELS[language].values()),
+        "greeting": max(display_width(v) for v in GREETINGS[language].values()),
+        "keyword": max(display_width(k) for ks in INTEREST_KEYWORDS.values() for k in ks),
+    }
+
+
+def _worst_width(template: CopyTemplate, product_width: int, widths: dict[str, int]) -> int:
+    total = 0
+    for is_slot, value in template.pieces:
+        if not is_slot:
+            total += display_width(value)
+        else:
+            total += product_width if value == "product" else widths[value]
+    return total
+
+
+def component_axes(
+    *,
+    kit: BrandKit = DEFAULT_KIT,
+    templates: TemplateSet | None = None,
+    placement: str = "feed",
+) -> ComponentAxes:
+    """The default component space of a kit and a template set.
+
+    Parameters
+    ----------
+    kit : BrandKit, default DEFAULT_KIT
+        Gives the palettes, the banned claims and the disclosure rule.
+    templates : TemplateSet, optional
+        Defaults to the bundled templates.
+    placement : str, default "feed"
+        Whose length limits the guardrail constraints use.
+
+    Returns
+    -------
+    axes : ComponentAxes
+
+    Examples
+    --------
+    >>> axes = component_axes()
+    >>> axes.names[:3], [len(x) for x in axes.levels]
+    (('product', 'tone', 'offer'), [42, 5, 5, 4, 3, 4, 5, 2, 2, 2])
+    """
+    if not isinstance(kit, BrandKit):
+        raise TypeError(f"`kit` must be a BrandKit; got {type(kit).__name__}.")
+    if placement not in PLACEMENTS:
+        raise ValueError(f"`placement` must be one of {list(PLACEMENTS)}; got {placement!r}.")
+    templates = templates if templates is not None else default_templates()
+    if kit.requires_ai_disclosure and not all(kit.disclosure_label(x) for x in LANGUAGES):
+        raise ValueError("`kit` requires a disclosure label it does not give.")
+    prods = products()
+    n_cta = max(
+        len(templates.options(lang, t, "cta", frozenset())) for lang in LANGUAGES for t in TONES
+    )
+    levels = (
+        tuple(f"{p.category}:{p.name}" for p in prods),
+        TONES,
+        OFFERS,
+        HEADLINE_STYLES,
+        tuple(f"cta{i}" for i in range(n_cta)),
+        LAYOUTS,
+        tuple(p.name for p in kit.palettes),
+        GREETING_LEVELS,
+        KEYWORD_LEVELS,
+        LANGUAGES,
+    )
+    offsets = np.concatenate([[0], np.cumsum([len(x) for x in levels])])
+    n_total = int(offsets[-1])
+    ax = {name: i for i, name in enumerate(AXES)}
+    level_mask = np.ones(n_total, dtype=bool)
+    pair = np.ones((n_total, n_total), dtype=bool)
+
+    def g(axis: str, level: int) -> int:
+        return int(offsets[ax[axis]] + level)
+
+    def forbid(a: str, i: int, b: str, j: int) -> None:
+        pair[g(a, i), g(b, j)] = pair[g(b, j), g(a, i)] = False
+
+    # Guardrail: contrast of every palette.
+    for i, p in enumerate(kit.palettes):
+        if any(contrast_ratio(fg, bg) < MIN_CONTRAST for _, fg, bg in p.text_pairs()):
+            level_mask[g("palette", i)] = False
+    # Offer fits the product.
+    for i, p in enumerate(prods):
+        if p.category in _NOT_SHIPPED:
+            forbid("product", i, "offer", OFFERS.index("free_shipping"))
+    # Headline style needs its slot.
+    forbid("headline", HEADLINE_STYLES.index("offer"), "offer", OFFERS.index("none"))
+    forbid("headline", HEADLINE_STYLES.index("keyword"), "keyword", 0)
+    forbid("headline", HEADLINE_STYLES.index("greeting"), "greeting", 0)
+    # Language consistency: searches are printed only in their own language.
+    for j, lang in enumerate(LANGUAGES):
+        if lang not in _KEYWORD_LANGUAGES:
+            forbid("keyword", 1, "language", j)
+    limits = LENGTH_LIMITS[placement]
+    for t, tone in enumerate(TONES):
+        for s, style in enumerate(HEADLINE_STYLES):
+            usable = [
+                [
+                    h
+                    for h in templates.options(lang, tone, "headline", frozenset(_ALL_SLOTS))
+                    if _style(h) == style and not find_banned_claims(h.text, kit.banned_claims)
+                ]
+                for lang in LANGUAGES
+            ]
+            if not all(usable):
+                forbid("tone", t, "headline", s)
+                continue
+            # Guardrail: length, worst case over every slot value, per product.
+            for i, p in enumerate(prods):
+                for lang, hs in zip(LANGUAGES, usable, strict=True):
+                    widths = _slot_widths(lang, kit)
+                    pw = display_width(p.display_name(lang))
+                    head = max(_worst_width(x, pw, widths) for x in hs)
+                    if (
+                        head > limits.headline
+                        or _worst_body(templates, lang, tone, style, pw, widths, kit) > limits.body
+                    ):
+                        forbid("product", i, "headline", s)
+        for c in range(_cta_counts(templates, tone), n_cta):
+            forbid("tone", t, "cta", c)
+        for c in range(_cta_counts(templates, tone)):
+            for lang in LANGUAGES:
+                cta = templates.options(lang, tone, "cta", frozenset())[c]
+                if find_banned_claims(cta.text, kit.banned_claims) or (
+                    display_width(cta.text) > limits.cta
+                ):
+                    forbid("tone", t, "cta", c)
+    return ComponentAxes(names=AXES, levels=levels, level_mask=level_mask, pair_mask=pair)
+
+
+_ALL_SLOTS = ("product", "interest", "keyword", "offer", "greeting")
+
+
+def _body_template(
+    templates: TemplateSet, language: str, tone: str, style: str, available: frozenset[str]
+) -> CopyTemplate:
+    # The body follows the headline's style where the tone has such a body, else it is plain.
+    options = templates.options(language, tone, "body", available)
+    same = [b for b in options if _style(b) == style]
+    plain = [b for b in options if _style(b) == "plain"]
+    if same:
+        return same[0]
+    if plain:
+        return plain[0]
+    raise ValueError(
+        f"templates from {templates.source}: no plain {language}.{tone}.body template; "
+        "add one that uses only {product} and {interest}."
+    )
+
+
+def _worst_body(
+    templates: TemplateSet,
+    language: str,
+    tone: str,
+    style: str,
+    product_width: int,
+    widths: dict[str, int],
+    kit: BrandKit,
+) -> int:
+    body = _body_template(templates, language, tone, style, frozenset(_ALL_SLOTS))
+    if find_banned_claims(body.text, kit.banned_claims):
+        return 10**9
+    return _worst_width(body, product_width, widths)
+
+
+def compose(
+    combo: np.ndarray | tuple[int, ...],
+    audience: Audience,
+    *,
+    kit: BrandKit = DEFAULT_KIT,
+    templates: TemplateSet | None = None,
+    placement: str = "feed",
+) -> Creative:
+    """The creative of one composition for one audience.
+
+    Deterministic: the same composition and audience give the same creative.
+
+    Parameters
+    ----------
+    combo : array-like of int, shape (n_axes,)
+        One level index per axis of :data:`AXES`.
+    audience : Audience
+        Whom it is for: gives the greeting's time of day and the user's own search.
+    kit : BrandKit, default DEFAULT_KIT
+    templates : TemplateSet, optional
+    placement : str, default "feed"
+
+    Returns
+    -------
+    creative : Creative
+        With its guardrail verdict; a valid composition always passes.
+
+    Examples
+    --------
+    >>> from creative import Audience
+    >>> user = Audience(kind="user", audience_id="u1", name="u1", top_interests=("pets",),
+    ...                 keywords=("cat tree",), active_hours="evening")
+    >>> c = compose((24, 0, 3, 2, 0, 0, 0, 1, 1, 0), user)
+    >>> c.product, c.offer, c.greeting, c.guardrail.passed
+    ('Cat Tree Tower', 'discount_20', 'evening', True)
+    >>> c.headline
+    'Searching for cat tree? Meet Cat Tree Tower'
+    """
+    templates = templates if templates is not None else default_templates()
+    combo = tuple(int(x) for x in np.asarray(combo).ravel())
+    prods = products()
+    if len(combo) != len(AXES):
+        raise ValueError(f"`combo` must have {len(AXES)} entries; got {len(combo)}.")
+    p, t, o, h, c, lay, pal, gr, kw, lang = combo
+    sizes = (len(prods), len(TONES), len(OFFERS), len(HEADLINE_STYLES), None, len(LAYOUTS))
+    for name, value, size in zip(AXES, combo, sizes, strict=False):
+        if size is not None and not 0 <= value < size:
+            raise ValueError(f"`combo` {name} level must be in [0, {size}); got {value}.")
+    product = prods[p]
+    language = LANGUAGES[lang]
+    tone = TONES[t]
+    offer = OFFERS[o]
+    style = HEADLINE_STYLES[h]
+    category = product.category
+    greeting = (audience.active_hours or "daytime") if gr == 1 else None
+    keyword = None
+    if kw == 1:
+        own = [k for k in audience.keywords if k in INTEREST_KEYWORDS[category]]
+        keyword = own[0] if own else INTEREST_KEYWORDS[category][0]
+    values = {
+        "product": product.display_name(language),
+        "interest": INTEREST_LABELS[language][category],
+        "keyword": keyword or "",
+        "offer": OFFER_LABELS[language][offer],
+        "greeting": GREETINGS[language][greeting] if greeting else "",
+    }
+    available = frozenset(k for k, v in values.items() if v)
+    heads = [
+        x
+        for x in templates.options(language, tone, "headline", available)
+        if _style(x) == style and not find_banned_claims(x.text, kit.banned_claims)
+    ]
+    if not heads:
+        raise ValueError(f"`combo` is not valid: no {language}.{tone} headline of style {style!r}.")
+    body = _body_template(templates, language, tone, style, available)
+    ctas = templates.options(language, tone, "cta", available)
+    if c >= len(ctas):
+        raise ValueError(
+            f"`combo` is not valid: {language}.{tone} has {len(ctas)} calls to action."
+        )
+    creative = Creative(
+        audience=audience,
+        brand=kit.name,
+        product=product.display_name(language),
+        category=category,
+        price=product.price,
+        headline=normalize_text(heads[0].fill(values)),
+        body=normalize_text(body.fill(values)),
+        cta=normalize_text(ctas[c].fill(values)),
+        tone=tone,
+        offer=offer,
+        palette=kit.palettes[pal],
+        layout=LAYOUTS[lay],
+        motif=MOTIFS[category],
+        language=language,
+        greeting=greeting,
+        disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
+    )
+    return replace(creative, guardrail=check_creative(creative, kit=kit, placement=placement))

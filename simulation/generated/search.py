@@ -1,0 +1,378 @@
+"""Compiled search over a component space: sampling, counting, hill-climbing, exact argmax.
+
+A score over compositions is given as a per-row unary table ``u`` of shape
+(n, n_levels_total) and a shared symmetric pairwise table ``pt`` of shape
+(n_levels_total, n_levels_total), zero within an axis: the score of a
+composition with flat levels ``g`` is ``sum_j u[g_j] + sum_{j<k} pt[g_j, g_k]``.
+Every kernel keeps to valid compositions (the space's unary and pairwise masks).
+
+Randomness: each kernel takes one 64-bit seed drawn from the caller's
+generator and runs its own splitmix64 stream per row (seed and row index),
+so the result does not depend on the number of threads.
+
+numba is used directly (``njit(cache=True, nogil=True)``, as the engine's
+kernels); move to ``simulation.compiled`` when it lands.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from simulation.generated.space import ComponentSpace
+
+__all__ = ["count_valid", "exact_argmax", "hill_climb", "sample_valid", "score"]
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_MAX_TRIES = 10_000_000
+
+
+@njit(cache=True, nogil=True)
+def _splitmix(state: np.ndarray) -> float:
+    # state is a length-1 uint64 array; returns a uniform in [0, 1).
+    state[0] += np.uint64(0x9E3779B97F4A7C15)
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def _sample_one(state, offsets, level_mask, pair_mask, out) -> bool:
+    # Rejection from the raw product: exactly uniform over the valid compositions.
+    n_axes = offsets.shape[0] - 1
+    for _ in range(_MAX_TRIES):
+        ok = True
+        for j in range(n_axes):
+            n_j = offsets[j + 1] - offsets[j]
+            level = offsets[j] + min(int(_splitmix(state) * n_j), n_j - 1)
+            if not level_mask[level]:
+                ok = False
+                break
+            for k in range(j):
+                if not pair_mask[level, out[k]]:
+                    ok = False
+                    break
+            if not ok:
+                break
+            out[j] = level
+        if ok:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _sample_kernel(n, seed, offsets, level_mask, pair_mask):
+    n_axes = offsets.shape[0] - 1
+    out = np.empty((n, n_axes), dtype=np.int64)
+    found = np.ones(n, dtype=np.bool_)
+    for i in prange(n):
+        state = np.empty(1, dtype=np.uint64)
+        state[0] = np.uint64(seed) + np.uint64(i) * np.uint64(0x632BE59BD9B4E019)
+        g = np.empty(n_axes, dtype=np.int64)
+        found[i] = _sample_one(state, offsets, level_mask, pair_mask, g)
+        for j in range(n_axes):
+            out[i, j] = g[j] - offsets[j]
+    return out, found
+
+
+def _seed(rng: np.random.Generator) -> int:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"`rng` must be a numpy.random.Generator; got {type(rng).__name__}.")
+    return int(rng.integers(0, 2**63 - 1))
+
+
+def sample_valid(space: ComponentSpace, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Compositions drawn uniformly from the valid ones.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+    n : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    combos : ndarray of shape (n, n_axes), int64
+    """
+    out, found = _sample_kernel(
+        int(n), _seed(rng), space.offsets, space.level_mask, space.pair_mask
+    )
+    if not found.all():
+        raise ValueError("the space has no valid composition (or almost none): sampling failed.")
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _count(offsets, level_mask, pair_mask) -> int:
+    n_axes = offsets.shape[0] - 1
+    g = np.zeros(n_axes, dtype=np.int64)
+    lev = np.full(n_axes, -1, dtype=np.int64)
+    total = 0
+    j = 0
+    while j >= 0:
+        lev[j] += 1
+        if lev[j] >= offsets[j + 1] - offsets[j]:
+            lev[j] = -1
+            j -= 1
+            continue
+        level = offsets[j] + lev[j]
+        if not level_mask[level]:
+            continue
+        ok = True
+        for k in range(j):
+            if not pair_mask[level, g[k]]:
+                ok = False
+                break
+        if not ok:
+            continue
+        g[j] = level
+        if j == n_axes - 1:
+            total += 1
+        else:
+            j += 1
+    return total
+
+
+def count_valid(space: ComponentSpace) -> int:
+    """Number of valid compositions, by a compiled depth-first count."""
+    return int(_count(space.offsets, space.level_mask, space.pair_mask))
+
+
+@njit(cache=True, nogil=True)
+def _climb_one(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, state, best_g):
+    n_axes = offsets.shape[0] - 1
+    n_total = offsets[n_axes]
+    acc = np.empty(n_total)
+    viol = np.empty(n_total, dtype=np.int64)
+    g = np.empty(n_axes, dtype=np.int64)
+    best = -np.inf
+    for _ in range(n_restarts):
+        if not _sample_one(state, offsets, level_mask, pair_mask, g):
+            return -np.inf
+        for m in range(n_total):
+            acc[m] = u[m]
+            viol[m] = 0 if level_mask[m] else 1
+        for k in range(n_axes):
+            gk = g[k]
+            # Rows, not columns: both tables are symmetric and rows are contiguous.
+            for m in range(n_total):
+                acc[m] += pt[gk, m]
+                if not pair_mask[gk, m]:
+                    viol[m] += 1
+        for _sweep in range(max_sweeps):
+            changed = False
+            for j in range(n_axes):
+                cur = g[j]
+                pick = cur
+                value = acc[cur]
+                for m in range(offsets[j], offsets[j + 1]):
+                    if viol[m] == 0 and acc[m] > value + 1e-12:
+                        pick = m
+                        value = acc[m]
+                if pick != cur:
+                    for m in range(n_total):
+                        acc[m] += pt[pick, m] - pt[cur, m]
+                        viol[m] += (0 if pair_mask[pick, m] else 1) - (
+                            0 if pair_mask[cur, m] else 1
+                        )
+                    g[j] = pick
+                    changed = True
+            if not changed:
+                break
+        total = 0.0
+        for j in range(n_axes):
+            total += 0.5 * (acc[g[j]] + u[g[j]])
+        if total > best:
+            best = total
+            for j in range(n_axes):
+                best_g[j] = g[j]
+    return best
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _climb_kernel(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, seed):
+    n = u.shape[0]
+    n_axes = offsets.shape[0] - 1
+    out = np.empty((n, n_axes), dtype=np.int64)
+    scores = np.empty(n)
+    for i in prange(n):
+        state = np.empty(1, dtype=np.uint64)
+        state[0] = np.uint64(seed) + np.uint64(i) * np.uint64(0x632BE59BD9B4E019)
+        g = np.zeros(n_axes, dtype=np.int64)
+        scores[i] = _climb_one(
+            u[i], pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, state, g
+        )
+        for j in range(n_axes):
+            out[i, j] = g[j] - offsets[j]
+    return out, scores
+
+
+def _check_tables(space: ComponentSpace, u: np.ndarray, pt: np.ndarray):
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    pt = np.ascontiguousarray(pt, dtype=np.float64)
+    total = space.n_levels_total
+    if u.ndim != 2 or u.shape[1] != total:
+        raise ValueError(f"`u` must have shape (n, {total}); got {u.shape}.")
+    if pt.shape != (total, total):
+        raise ValueError(f"`pt` must have shape ({total}, {total}); got {pt.shape}.")
+    return u, pt
+
+
+def hill_climb(
+    space: ComponentSpace,
+    u: np.ndarray,
+    pt: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    n_restarts: int = 2,
+    max_sweeps: int = 10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate ascent from random valid starts, the best of the restarts per row.
+
+    Each sweep sets every axis in turn to its best level given the others,
+    among the levels valid with them, until a sweep changes nothing.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+    u : ndarray of shape (n, n_levels_total)
+    pt : ndarray of shape (n_levels_total, n_levels_total)
+        Symmetric, zero within an axis.
+    rng : numpy.random.Generator
+    n_restarts : int, default 2
+    max_sweeps : int, default 10
+
+    Returns
+    -------
+    combos : ndarray of shape (n, n_axes), int64
+    scores : ndarray of shape (n,)
+    """
+    u, pt = _check_tables(space, u, pt)
+    if n_restarts < 1 or max_sweeps < 1:
+        raise ValueError("`n_restarts` and `max_sweeps` must be ints >= 1.")
+    return _climb_kernel(
+        u, pt, space.offsets, space.level_mask, space.pair_mask, n_restarts, max_sweeps, _seed(rng)
+    )
+
+
+@njit(cache=True, nogil=True)
+def _exact_one(u, pt, offsets, level_mask, pair_mask, best, best_g):
+    n_axes = offsets.shape[0] - 1
+    # Upper bound of axis j's contribution: its unary plus, for every pair with an
+    # earlier axis, the largest pairwise term (pairs are charged to the later axis).
+    suffix = np.zeros(n_axes + 1)
+    for j in range(n_axes - 1, -1, -1):
+        bound = -np.inf
+        for m in range(offsets[j], offsets[j + 1]):
+            if not level_mask[m]:
+                continue
+            v = u[m]
+            for k in range(j):
+                top = -np.inf
+                for q in range(offsets[k], offsets[k + 1]):
+                    if level_mask[q] and pair_mask[m, q] and pt[m, q] > top:
+                        top = pt[m, q]
+                v += top
+            if v > bound:
+                bound = v
+        suffix[j] = suffix[j + 1] + bound
+    g = np.zeros(n_axes, dtype=np.int64)
+    lev = np.full(n_axes, -1, dtype=np.int64)
+    partial = np.zeros(n_axes + 1)
+    j = 0
+    while j >= 0:
+        lev[j] += 1
+        if lev[j] >= offsets[j + 1] - offsets[j]:
+            lev[j] = -1
+            j -= 1
+            continue
+        m = offsets[j] + lev[j]
+        if not level_mask[m]:
+            continue
+        s = partial[j] + u[m]
+        ok = True
+        for k in range(j):
+            if not pair_mask[m, g[k]]:
+                ok = False
+                break
+            s += pt[m, g[k]]
+        if not ok or s + suffix[j + 1] <= best:
+            continue
+        g[j] = m
+        if j == n_axes - 1:
+            best = s
+            for k in range(n_axes):
+                best_g[k] = g[k]
+        else:
+            partial[j + 1] = s
+            j += 1
+    return best
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _exact_kernel(u, pt, offsets, level_mask, pair_mask, init, init_scores):
+    n = u.shape[0]
+    n_axes = offsets.shape[0] - 1
+    out = np.empty((n, n_axes), dtype=np.int64)
+    scores = np.empty(n)
+    for i in prange(n):
+        g = np.empty(n_axes, dtype=np.int64)
+        for j in range(n_axes):
+            g[j] = init[i, j] + offsets[j]
+        scores[i] = _exact_one(u[i], pt, offsets, level_mask, pair_mask, init_scores[i], g)
+        for j in range(n_axes):
+            out[i, j] = g[j] - offsets[j]
+    return out, scores
+
+
+def exact_argmax(
+    space: ComponentSpace, u: np.ndarray, pt: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best valid composition per row, exactly (branch and bound).
+
+    A hill-climb gives the first incumbent; a depth-first search then visits only
+    the branches whose optimistic bound beats it, so the answer is exact.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+    u : ndarray of shape (n, n_levels_total)
+    pt : ndarray of shape (n_levels_total, n_levels_total)
+    rng : numpy.random.Generator
+        For the incumbent's restarts only.
+
+    Returns
+    -------
+    combos : ndarray of shape (n, n_axes), int64
+    scores : ndarray of shape (n,)
+    """
+    init, init_scores = hill_climb(space, u, pt, rng)
+    u, pt = _check_tables(space, u, pt)
+    # Lower the incumbent a hair so an equal-score composition is still confirmed exactly.
+    return _exact_kernel(
+        u, pt, space.offsets, space.level_mask, space.pair_mask, init, init_scores - 1e-9
+    )
+
+
+def score(space: ComponentSpace, u: np.ndarray, pt: np.ndarray, combos: np.ndarray) -> np.ndarray:
+    """The score of each row's composition.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+    u : ndarray of shape (n, n_levels_total)
+    pt : ndarray of shape (n_levels_total, n_levels_total)
+    combos : ndarray of shape (n, n_axes)
+
+    Returns
+    -------
+    scores : ndarray of shape (n,)
+    """
+    g = space.flat(combos)
+    s = np.take_along_axis(np.asarray(u), g, axis=1).sum(axis=1)
+    for j in range(space.n_axes):
+        for k in range(j + 1, space.n_axes):
+            s = s + pt[g[:, j], g[:, k]]
+    return s

@@ -1,0 +1,112 @@
+"""The creative component space: levels, constraints, and composition under the guardrails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from creative import Audience
+from creative.components import AXES, HEADLINE_STYLES, component_axes, compose, products
+from creative.vocabulary import INTEREST_KEYWORDS, INTERESTS, LANGUAGES, OFFERS, TIMES_OF_DAY
+
+
+def _flat(axes, name, level):
+    return int(axes.offsets[AXES.index(name)] + level)
+
+
+def _random_valid(axes, n, rng):
+    # Rejection from the raw product, checked against the masks in plain numpy.
+    sizes = np.array([len(x) for x in axes.levels])
+    out = []
+    while len(out) < n:
+        c = (rng.random(len(sizes)) * sizes).astype(int)
+        g = c + axes.offsets[:-1]
+        if axes.level_mask[g].all() and axes.pair_mask[np.ix_(g, g)].all():
+            out.append(c)
+    return np.array(out)
+
+
+def _audiences(rng, n):
+    out = []
+    for i in range(n):
+        cat = INTERESTS[int(rng.integers(len(INTERESTS)))]
+        words = INTEREST_KEYWORDS[cat]
+        out.append(
+            Audience(
+                kind="user",
+                audience_id=f"u{i}",
+                name=f"u{i}",
+                top_interests=(cat,),
+                keywords=(words[int(rng.integers(len(words)))], "something unrelated"),
+                active_hours=TIMES_OF_DAY[int(rng.integers(4))] if i % 5 else None,
+                language=LANGUAGES[i % 2],
+            )
+        )
+    return out
+
+
+def test_axes_cover_the_issue_components():
+    axes = component_axes()
+    assert axes.names == AXES
+    assert len(axes.levels[0]) == len(products()) == 42
+    assert axes.pair_mask.shape == (axes.offsets[-1],) * 2
+    assert np.array_equal(axes.pair_mask, axes.pair_mask.T)
+
+
+def test_constraints_forbid_what_the_issue_names():
+    axes = component_axes()
+    pm = axes.pair_mask
+    finance = [i for i, p in enumerate(products()) if p.category == "finance"]
+    ship = OFFERS.index("free_shipping")
+    assert all(not pm[_flat(axes, "product", i), _flat(axes, "offer", ship)] for i in finance)
+    offer_head = _flat(axes, "headline", HEADLINE_STYLES.index("offer"))
+    assert not pm[offer_head, _flat(axes, "offer", OFFERS.index("none"))]
+    assert not pm[
+        _flat(axes, "headline", HEADLINE_STYLES.index("keyword")), _flat(axes, "keyword", 0)
+    ]
+    # Language consistency: the vocabulary's searches are English, never in Korean copy.
+    assert not pm[_flat(axes, "keyword", 1), _flat(axes, "language", LANGUAGES.index("ko"))]
+    # The urgent tone has no keyword headline in the bundled templates.
+    urgent = _flat(axes, "tone", 1)
+    assert not pm[urgent, _flat(axes, "headline", HEADLINE_STYLES.index("keyword"))]
+
+
+def test_every_valid_composition_passes_the_guardrails(rng):
+    axes = component_axes()
+    combos = _random_valid(axes, 1500, rng)
+    for combo, audience in zip(combos, _audiences(rng, len(combos)), strict=True):
+        creative = compose(combo, audience)
+        assert creative.guardrail.passed, (combo, creative.guardrail.reasons)
+        assert creative.offer == OFFERS[combo[2]]
+        if combo[AXES.index("headline")] == HEADLINE_STYLES.index("keyword"):
+            # The printed search belongs to the product's category.
+            words = INTEREST_KEYWORDS[creative.category]
+            assert any(k in creative.headline for k in words)
+
+
+def test_compose_is_deterministic_and_follows_the_user(rng):
+    audience = _audiences(rng, 1)[0]
+    combo = _random_valid(component_axes(), 1, rng)[0]
+    assert compose(combo, audience) == compose(combo, audience)
+    assert compose(combo, audience).creative_id == compose(combo, audience).creative_id
+
+
+def test_a_tighter_placement_or_banned_claim_removes_levels():
+    from dataclasses import replace
+
+    from creative.brand import DEFAULT_KIT
+
+    axes = component_axes()
+    # Banning a word of a call to action removes that call to action for its tone.
+    kit = replace(DEFAULT_KIT, banned_claims=(*DEFAULT_KIT.banned_claims, "Let's go"))
+    tight = component_axes(kit=kit)
+    assert (~tight.pair_mask).sum() > (~axes.pair_mask).sum()
+
+
+@pytest.mark.parametrize(
+    ("combo", "match"),
+    [((0,) * 9, "entries"), ((99, 0, 0, 0, 0, 0, 0, 0, 0, 0), "product")],
+)
+def test_bad_combos_are_refused(combo, match, rng):
+    with pytest.raises(ValueError, match=match):
+        compose(combo, _audiences(rng, 1)[0])

@@ -1,0 +1,323 @@
+"""The generated level's library: space, search, oracle, mvt_ts posterior and learning."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from creative.components import component_axes
+from simulation.generated import (
+    GENERATED_POLICIES,
+    ComponentSpace,
+    MvtThompson,
+    Oracle,
+    PairwiseModel,
+    Uniform,
+    design,
+    hill48_space,
+    search,
+)
+from simulation.generated.model import n_params
+
+
+def default_space() -> ComponentSpace:
+    return ComponentSpace.from_axes(component_axes())
+
+
+def small_space(rng: np.random.Generator, n_levels=(3, 4, 2, 3), p_forbid=0.15) -> ComponentSpace:
+    """A small space with random pairwise constraints (symmetric, never within an axis)."""
+    offsets = np.concatenate([[0], np.cumsum(n_levels)])
+    total = offsets[-1]
+    mask = rng.random((total, total)) > p_forbid
+    mask = np.triu(mask, 1)
+    mask = mask | mask.T
+    np.fill_diagonal(mask, True)
+    return ComponentSpace(
+        axis_names=tuple(f"a{i}" for i in range(len(n_levels))),
+        n_levels=n_levels,
+        pair_mask=mask,
+    )
+
+
+def random_model(space, d, rng, pair_scale=0.5) -> PairwiseModel:
+    total = space.n_levels_total
+    theta = np.concatenate(
+        [
+            rng.normal(size=total),
+            rng.normal(size=d * total) * 0.5,
+            rng.normal(size=space.n_pair_features) * pair_scale,
+        ]
+    )
+    return PairwiseModel(space=space, theta=theta, n_user_features=d)
+
+
+def brute_force(model: PairwiseModel, contexts):
+    valid = model.space.enumerate_valid()
+    scores = np.stack([model.expected(np.repeat(x[None], len(valid), 0), valid) for x in contexts])
+    return valid, scores
+
+
+# -- the space ---------------------------------------------------------------------------
+
+
+def test_default_space_has_over_ten_thousand_valid_compositions():
+    space = default_space()
+    assert space.n_axes == 10
+    # 556,740 of 2,016,000 at the time of writing; the issue asks for >= 10,000.
+    assert space.count_valid() >= 10_000
+
+
+def test_count_and_is_valid_agree_with_enumeration(rng):
+    space = small_space(rng)
+    grids = np.array(list(itertools.product(*[range(k) for k in space.n_levels])))
+    brute = [
+        all(space.pair_mask[a, b] for a, b in itertools.combinations(g + space.offsets[:-1], 2))
+        for g in grids
+    ]
+    assert space.is_valid(grids).tolist() == brute
+    assert space.count_valid() == sum(brute) == len(space.enumerate_valid())
+
+
+def test_encode_and_pair_features_index_each_block_once(rng):
+    space = small_space(rng)
+    combos = space.enumerate_valid()
+    main = space.encode(combos)
+    assert (main.sum(axis=1) == space.n_axes).all()
+    pairs = space.encode_pairs(combos)
+    assert (pairs.sum(axis=1) == space.n_axes * (space.n_axes - 1) // 2).all()
+    # Distinct compositions have distinct pairwise rows: the indexing is injective.
+    assert len({r.tobytes() for r in pairs}) == len(combos)
+    assert space.n_pair_features == sum(a * b for a, b in itertools.combinations(space.n_levels, 2))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"axis_names": ("a",), "n_levels": ()}, "n_levels"),
+        ({"axis_names": ("a",), "n_levels": (0,)}, "n_levels"),
+        ({"axis_names": ("a", "b"), "n_levels": (2,)}, "axis_names"),
+        ({"axis_names": ("a",), "n_levels": (2,), "level_mask": np.ones(3, bool)}, "level_mask"),
+        (
+            {"axis_names": ("a", "b"), "n_levels": (2, 2), "pair_mask": np.eye(4, k=1) > 0},
+            "pair_mask",
+        ),
+    ],
+)
+def test_bad_spaces_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ComponentSpace(**kwargs)
+
+
+def test_uniform_sampling_is_uniform_over_valid(rng):
+    space = small_space(rng)
+    valid = space.enumerate_valid()
+    combos = search.sample_valid(space, 40_000, rng)
+    assert space.is_valid(combos).all()
+    keys = {tuple(c): i for i, c in enumerate(valid)}
+    counts = np.bincount([keys[tuple(c)] for c in combos], minlength=len(valid))
+    # Chi-square with len(valid) - 1 df; 99.9 % quantile is below df + 5 sqrt(2 df) here.
+    expected = len(combos) / len(valid)
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    df = len(valid) - 1
+    assert chi2 < df + 5 * np.sqrt(2 * df)
+
+
+# -- search and oracle -------------------------------------------------------------------
+
+
+def test_oracle_equals_brute_force(rng):
+    space = small_space(rng, n_levels=(3, 4, 3, 2, 3))
+    model = random_model(space, 3, rng)
+    x = rng.normal(size=(60, 3))
+    oracle = Oracle(truth=model).reset(space, 3)
+    picked = oracle.select(x, rng)
+    _, scores = brute_force(model, x)
+    assert space.is_valid(picked).all()
+    np.testing.assert_allclose(model.expected(x, picked), scores.max(axis=1), atol=1e-9)
+
+
+def test_exact_argmax_on_the_default_space_beats_every_hill_climb(rng):
+    # Too big to enumerate: hold branch and bound to many independent climbs.
+    space = default_space()
+    model = random_model(space, 2, rng, pair_scale=0.3)
+    x = rng.normal(size=(4, 2))
+    u, pt = model.unary(x), model.pair_table()
+    exact, exact_scores = search.exact_argmax(space, u, pt, rng)
+    _, climb_scores = search.hill_climb(space, u, pt, rng, n_restarts=50)
+    assert space.is_valid(exact).all()
+    np.testing.assert_allclose(search.score(space, u, pt, exact), exact_scores)
+    assert (exact_scores >= climb_scores - 1e-9).all()
+
+
+def test_hill_climb_finds_the_argmax_with_restarts(rng):
+    # Strong pairwise terms make local optima; with 5 restarts the climb should still
+    # find the exact argmax for most users. Constraints as sparse as the default space's
+    # (17 forbidden pairs of 2,701): one-axis moves cannot cross a fragmented space.
+    space = small_space(rng, n_levels=(4, 4, 3, 3, 2), p_forbid=0.03)
+    model = random_model(space, 2, rng, pair_scale=0.8)
+    x = rng.normal(size=(300, 2))
+    _, scores = brute_force(model, x)
+    combos, found = search.hill_climb(space, model.unary(x), model.pair_table(), rng, n_restarts=5)
+    assert space.is_valid(combos).all()
+    np.testing.assert_allclose(model.expected(x, combos), found, atol=1e-9)
+    # Measured 0.71-0.99 over seeds 0-7 (one restart: 0.28-0.96); 0.6 leaves room.
+    assert np.isclose(found, scores.max(axis=1)).mean() >= 0.6
+    # One restart is a local optimum: never above the best, and worse more often.
+    _, single = search.hill_climb(space, model.unary(x), model.pair_table(), rng, n_restarts=1)
+    assert (
+        np.isclose(single, scores.max(axis=1)).mean()
+        <= np.isclose(found, scores.max(axis=1)).mean()
+    )
+
+
+# -- mvt_ts ------------------------------------------------------------------------------
+
+
+def reference_posterior(z, y, prior_var, noise_var):
+    precision = np.diag(1.0 / prior_var) + z.T @ z / noise_var
+    cov = np.linalg.inv(precision)
+    return cov @ (z.T @ y / noise_var), cov
+
+
+def test_full_posterior_equals_closed_form_bayesian_regression(rng):
+    space = small_space(rng)
+    d = 2
+    policy = MvtThompson(covariance="full", noise_var=0.3).reset(space, d)
+    zs, ys = [], []
+    for _ in range(4):
+        x = rng.normal(size=(50, d))
+        c = search.sample_valid(space, 50, rng)
+        y = rng.normal(size=50)
+        policy.update(x, c, y)
+        zs.append(design(space, x, c))
+        ys.append(y)
+    mean, cov = reference_posterior(
+        np.vstack(zs), np.concatenate(ys), policy.prior_var_vector_, 0.3
+    )
+    np.testing.assert_allclose(policy.posterior_mean_, mean, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(policy.covariance_, cov, rtol=1e-7, atol=1e-9)
+
+
+def test_full_posterior_draws_have_the_posterior_moments(rng):
+    space = hill48_space()
+    policy = MvtThompson(covariance="full").reset(space, 0)
+    x = np.zeros((200, 0))
+    c = search.sample_valid(space, 200, rng)
+    policy.update(x, c, rng.random(200))
+    draws = np.stack([policy.draw(rng) for _ in range(4000)])
+    # 4,000 draws: the sample mean is within 5 standard errors of the posterior mean.
+    se = np.sqrt(np.diag(policy.covariance_) / len(draws))
+    assert (np.abs(draws.mean(axis=0) - policy.posterior_mean_) < 5 * se).all()
+
+
+def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):
+    # One axis, no interactions: each row touches one main effect, so the factorized
+    # update is the conjugate one.
+    space = ComponentSpace(axis_names=("a",), n_levels=(6,))
+    policy = MvtThompson(covariance="diagonal", noise_var=0.5).reset(space, 0)
+    c = rng.integers(0, 6, size=(300, 1))
+    y = rng.normal(size=300) + c[:, 0] * 0.1
+    x = np.zeros((300, 0))
+    for s in range(0, 300, 50):
+        policy.update(x[s : s + 50], c[s : s + 50], y[s : s + 50])
+    mean, cov = reference_posterior(design(space, x, c), y, policy.prior_var_vector_, 0.5)
+    np.testing.assert_allclose(policy.posterior_mean_, mean, rtol=1e-9)
+    np.testing.assert_allclose(policy.var_, np.diag(cov), rtol=1e-9)
+
+
+def test_diagonal_posterior_mean_approaches_the_truth(rng):
+    space = small_space(rng)
+    model = random_model(space, 2, rng, pair_scale=0.2)
+    policy = MvtThompson(covariance="diagonal", noise_var=0.25).reset(space, 2)
+    for _ in range(40):
+        x = rng.normal(size=(500, 2))
+        c = search.sample_valid(space, 500, rng)
+        policy.update(x, c, model.expected(x, c) + rng.normal(scale=0.5, size=500))
+    x = rng.normal(size=(2000, 2))
+    c = search.sample_valid(space, 2000, rng)
+    truth = model.expected(x, c)
+    learned = PairwiseModel(space=space, theta=policy.posterior_mean_, n_user_features=2)
+    # The model is identified only up to per-axis constants: compare centred predictions.
+    err = (learned.expected(x, c) - truth) - (learned.expected(x, c) - truth).mean()
+    assert np.sqrt((err**2).mean()) < 0.25 * truth.std()
+
+
+def test_search_under_a_draw_matches_enumeration(rng):
+    space = small_space(rng, p_forbid=0.03)
+    policy = MvtThompson(exact_max=1).reset(space, 2)  # forces the hill-climb
+    exact = MvtThompson().reset(space, 2)
+    assert policy.valid_ is None and exact.valid_ is not None
+    theta = rng.normal(size=n_params(space, 2))
+    x = rng.normal(size=(200, 2))
+    _, s_exact = exact.best(theta, x, rng)
+    model = PairwiseModel(space=space, theta=theta, n_user_features=2)
+    _, brute = brute_force(model, x)
+    np.testing.assert_allclose(s_exact, brute.max(axis=1), atol=1e-9)
+    _, s_climb = policy.best(theta, x, rng)
+    assert (s_climb <= s_exact + 1e-9).all()
+    assert np.isclose(s_climb, s_exact).mean() >= 0.6
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED_POLICIES))
+def test_no_policy_ever_selects_an_invalid_composition(name, rng):
+    space = default_space()
+    model = random_model(space, 3, rng, pair_scale=0.1)
+    kwargs = {"truth": model} if name == "oracle" else {}
+    policy = GENERATED_POLICIES[name](**kwargs).reset(space, 3)
+    for _ in range(3):
+        x = rng.normal(size=(64, 3))
+        combos = policy.select(x, rng)
+        assert combos.shape == (64, space.n_axes) and combos.dtype == np.int64
+        assert space.is_valid(combos).all()
+        policy.update(x, combos, rng.random(64))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"noise_var": 0.0}, "noise_var"),
+        ({"prior_var": -1.0}, "prior_var"),
+        ({"covariance": "dense"}, "covariance"),
+        ({"n_restarts": 0}, "n_restarts"),
+    ],
+)
+def test_bad_mvt_settings_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MvtThompson(**kwargs)
+
+
+def test_contract_errors(rng):
+    space = hill48_space()
+    with pytest.raises(RuntimeError, match="reset"):
+        Uniform().select(np.zeros((2, 0)), rng)
+    policy = MvtThompson().reset(space, 1)
+    with pytest.raises(ValueError, match="user_contexts"):
+        policy.select(np.zeros((2, 3)), rng)
+    with pytest.raises(ValueError, match="combos"):
+        policy.update(np.zeros((2, 1)), np.zeros((2, 3), int), np.zeros(2))
+
+
+def test_mvt_ts_learns_faster_than_uniform_on_a_pinned_world():
+    # A small world with a known best composition per user (2 user features, pairwise
+    # interactions). Bernoulli-like noise (sd 0.3) around the expected reward.
+    rng = np.random.default_rng(20240614)
+    space = small_space(rng, n_levels=(4, 3, 3, 4))
+    model = random_model(space, 2, rng, pair_scale=0.3)
+    model = PairwiseModel(space=space, theta=model.theta * 0.05, n_user_features=2)
+    policies = {"uniform": Uniform().reset(space, 2), "mvt_ts": MvtThompson().reset(space, 2)}
+    oracle = Oracle(truth=model).reset(space, 2)
+    regret = {}
+    for name, policy in policies.items():
+        for _ in range(40):  # 40 batches of 250: 10,000 impressions
+            x = rng.normal(size=(250, 2))
+            c = policy.select(x, rng)
+            policy.update(x, c, model.expected(x, c) + rng.normal(scale=0.3, size=250))
+        x = rng.normal(size=(2000, 2))
+        best = model.expected(x, oracle.select(x, rng))
+        # Simple regret: the gap of the current choice (one more posterior draw for mvt_ts).
+        regret[name] = float((best - model.expected(x, policy.select(x, rng))).mean())
+    # Uniform's regret is the mean gap to the best over the valid space; after 10,000
+    # impressions the learner's draw should be within a quarter of that.
+    assert regret["mvt_ts"] < 0.25 * regret["uniform"], regret

@@ -1,4 +1,4 @@
-"""``python -m simulation runs list|show|export|delete``: browse and manage saved runs.
+"""``python -m simulation runs list|show|export|delete|report``: browse and manage saved runs.
 
 Examples
 --------
@@ -46,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "show": actions.add_parser("show", help="print a run's config and summary"),
         "export": actions.add_parser("export", help="write a run's tables to DIR/<run_id>/"),
         "delete": actions.add_parser("delete", help="delete a run"),
+        "report": actions.add_parser("report", help="write a run's self-contained HTML report"),
     }
     for name, parser in parsers.items():
         _add_store_option(parser, argparse.SUPPRESS)
@@ -57,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parsers["export"].add_argument(
         "--force", action="store_true", help="replace an earlier export of the same run"
     )
+    parsers["report"].add_argument("--out", metavar="FILE.html", required=True)
 
 
 def _open(args: argparse.Namespace) -> RunStore:
@@ -156,4 +158,17 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
-_HANDLERS = {"list": _list, "show": _show, "export": _export, "delete": _delete}
+def _report(args: argparse.Namespace) -> int:
+    from simulation.store.report import write_report  # rebuilds worlds: load only when asked
+
+    store = _open(args)
+    try:
+        print(write_report(store.load(_resolve(store, args.run_id)), args.out))
+    except RunNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    return 0
+
+
+_HANDLERS = {"list": _list, "show": _show, "export": _export, "delete": _delete, "report": _report}

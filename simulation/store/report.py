@@ -390,7 +390,17 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         "tables": ", ".join(meta.get("tables") or []) or "–",
         "impression log": "kept" if run.log_path else "not kept",
     }
-    skip = {"config", "seed", "created_at", "source", "python", "versions", "tables", "name"}
+    skip = {
+        "config",
+        "seed",
+        "created_at",
+        "source",
+        "python",
+        "versions",
+        "tables",
+        "name",
+        "run_id",
+    }
     for key, value in meta.items():
         if key not in skip:  # e.g. the input files' content hashes, row counts
             prov[key] = json.dumps(value, default=str) if isinstance(value, list | dict) else value

@@ -56,7 +56,9 @@ def _form():
             key=state.keep("ex-budget", 500.0),
         )  # fmt: skip
         with st.expander("More settings"):
-            e1, e2, e3, e4 = st.columns(4)
+            # Two per row: four to a row cut off the Pricing choices.
+            e1, e2 = st.columns(2)
+            e3, e4 = st.columns(2)
             e1.number_input(
                 "Variants per level", min_value=2, max_value=20,
                 key=state.keep("ex-variants", d.n_variants),

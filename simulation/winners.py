@@ -86,6 +86,8 @@ def segment_winners(
     rows = segment_frame[segment_frame["level"] == "segment"]
     if rows.empty:
         return pd.DataFrame(columns=list(WINNER_COLUMNS))
+    if "seed" not in rows:  # one replication
+        rows = rows.assign(seed=0)
     cols = ["impressions", "clicks", "revenue", "spend"]
     totals = _rates(rows.groupby(["segment", "arm"])[cols].sum())
     per_seed = _rates(rows.groupby(["segment", "seed", "arm"])[cols].sum())

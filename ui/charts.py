@@ -15,22 +15,27 @@ import pandas as pd
 from scipy import special
 
 from creative.vocabulary import INTERESTS, TIMES_OF_DAY
+from simulation.display import PALETTE, robust_domain
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
     "MAX_LINE_POINTS",
     "METRIC_AXES",
+    "PALETTE",
     "RATE_CHART_START",
     "active_hours_chart",
     "allocation_chart",
     "allocation_share",
     "band_frame",
+    "colour_scale",
     "compare_chart",
     "interest_heatmap",
     "metric_bands_chart",
     "metric_bands_data",
     "metric_bands_spec",
     "ope_chart",
+    "robust_domain",
+    "segment_allocation_chart",
     "segment_sizes_chart",
 ]
 
@@ -41,6 +46,14 @@ METRIC_AXES: dict[str, tuple[str, str]] = {
     "regret": ("Cumulative regret (clicks or value lost)", ",.0f"),
     "cvr": ("Cumulative conversion rate", ".2%"),
 }
+
+
+def colour_scale(domain: list | None = None) -> alt.Scale:
+    """The categorical colour scale of :data:`PALETTE` (``domain`` fixes the order)."""
+    if domain is None:
+        return alt.Scale(range=list(PALETTE))
+    return alt.Scale(domain=list(domain), range=list(PALETTE))
+
 
 _WIDTH = 260
 #: Legend of line + band charts: solid strokes, not the faint band colour.
@@ -153,7 +166,7 @@ def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
     title, fmt = METRIC_AXES[metric]
     base = alt.Chart().encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
-        color=alt.Color("Policy:N", legend=_LINE_LEGEND),
+        color=alt.Color("Policy:N", legend=_LINE_LEGEND, scale=colour_scale()),
     )
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
@@ -221,7 +234,11 @@ def allocation_chart(allocation: pd.DataFrame, level: str, policy: str) -> alt.C
                 title="Share of impressions",
                 axis=alt.Axis(format="%"),
             ),
-            color=alt.Color("Creative:N", legend=alt.Legend(orient="right", labelLimit=260)),
+            color=alt.Color(
+                "Creative:N",
+                legend=alt.Legend(orient="right", labelLimit=260),
+                scale=colour_scale(),
+            ),
             order=alt.Order("arm:Q"),
             tooltip=[
                 "Creative:N",
@@ -279,7 +296,7 @@ def interest_heatmap(profiles) -> alt.Chart:
 def active_hours_chart(profiles) -> alt.Chart:
     """Mean share of activity by part of the day, one line per segment."""
     rows = [
-        {"Segment": f"Segment {p.segment_id}", "Name": p.name, "Part of day": t, "share": h}
+        {"Segment": p.name, "Id": p.segment_id, "Part of day": t, "share": h}
         for p in profiles
         for t, h in zip(TIMES_OF_DAY, p.hours)
     ]
@@ -289,40 +306,113 @@ def active_hours_chart(profiles) -> alt.Chart:
         .encode(
             x=alt.X("Part of day:N", sort=list(TIMES_OF_DAY)),
             y=alt.Y("share:Q", title="Share of activity", axis=alt.Axis(format="%")),
-            color=alt.Color("Segment:N", legend=alt.Legend(orient="right", title=None)),
-            tooltip=["Segment:N", "Name:N", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
+            color=alt.Color(
+                "Segment:N",
+                sort=[p.name for p in profiles],
+                scale=colour_scale(),
+                legend=alt.Legend(orient="bottom", title=None, columns=2, labelLimit=420),
+            ),
+            tooltip=["Segment:N", "Id:Q", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
         )
         .properties(height=260, width="container")
     )
 
 
-def compare_chart(timeseries: dict[str, pd.DataFrame], metric: str) -> alt.Chart:
+def compare_chart(
+    timeseries: dict[str, pd.DataFrame],
+    metric: str,
+    best: dict[str, tuple[str, str]] | None = None,
+) -> alt.Chart:
     """One metric over impressions for several runs: ``{run label: timeseries}``.
 
-    Each run's line is its best policy and level (highest final mean), with its 95 % band.
+    Parameters
+    ----------
+    timeseries : dict of str to DataFrame
+        Each run's ``timeseries_frame``.
+    metric : str
+        A key of :data:`METRIC_AXES`.
+    best : dict of str to (level, policy), optional
+        The line drawn for each run: its headline's best policy and level
+        (:func:`ui.tables.best_row`), so the chart and the headline name the same one.
+        Without it, the line with the highest final mean of ``metric``.
+
+    Rates start after :data:`RATE_CHART_START` of the impressions, and the y axis is a
+    :func:`robust_domain` of the lines.
     """
     title, fmt = METRIC_AXES[metric]
     parts = []
     for label, frame in timeseries.items():
         bands = band_frame(frame, metric)
-        last = bands.sort_values("step").groupby(["level", "policy"]).tail(1)
-        best = last.sort_values("mean", ascending=metric == "regret").iloc[0]
-        sel = bands[(bands["level"] == best["level"]) & (bands["policy"] == best["policy"])]
-        sel = sel.assign(Run=f"{label}: {policy_name(best['policy'])}, {best['level']}")
-        parts.append(sel)
+        if best is not None and label in best:
+            level, policy = best[label]
+        else:
+            last = bands.sort_values("step").groupby(["level", "policy"]).tail(1)
+            pick = last.sort_values("mean", ascending=metric == "regret").iloc[0]
+            level, policy = pick["level"], pick["policy"]
+        sel = bands[(bands["level"] == level) & (bands["policy"] == policy)]
+        if metric != "regret" and not sel.empty:
+            sel = sel[sel["step"] >= RATE_CHART_START * sel["step"].max()]
+        level_name = LEVEL_NAMES.get(level, level).lower()
+        parts.append(sel.assign(Run=f"{label}: {policy_name(policy)}, {level_name}"))
     data = pd.concat(parts, ignore_index=True)
+    domain = robust_domain(data["mean"], data["low"], data["high"])
+    y_scale = alt.Scale(zero=False, domain=domain, clamp=True) if domain else alt.Scale(zero=False)
     base = alt.Chart(data).encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
-        color=alt.Color("Run:N", legend=_LINE_LEGEND),
+        color=alt.Color(
+            "Run:N", legend=_LINE_LEGEND, scale=colour_scale(list(dict.fromkeys(data["Run"])))
+        ),
     )
-    band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+    band = base.mark_area(opacity=0.18, clip=True).encode(
+        y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=y_scale),
         y2="high:Q",
     )
-    line = base.mark_line(strokeWidth=2).encode(
+    line = base.mark_line(strokeWidth=2, clip=True).encode(
         y="mean:Q", tooltip=["Run:N", alt.Tooltip("mean:Q", title=title, format=fmt)]
     )
     return alt.layer(band, line).properties(height=260, width="container")
+
+
+def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart:
+    """Per segment, the share of its impressions each of its own creatives got.
+
+    Parameters
+    ----------
+    allocation : DataFrame
+        :func:`simulation.winners.segment_allocation` with a ``Creative`` column naming
+        each segment's own creative (``arm`` alone is a different ad in every segment).
+    policy : str
+        The policy whose allocation is drawn.
+    """
+    data = allocation[allocation["policy"] == policy]
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Creative:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)),
+            x=alt.X(
+                "share:Q",
+                title="Share of the segment's impressions",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("Segment:N", legend=None, scale=colour_scale()),
+            row=alt.Row(
+                "Segment:N",
+                title=None,
+                sort=None,
+                header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=500),
+            ),
+            tooltip=[
+                "Segment:N",
+                "Creative:N",
+                alt.Tooltip("share:Q", format=".1%"),
+                alt.Tooltip("impressions:Q", format=","),
+            ],
+        )
+        .properties(width=420, height=alt.Step(18))
+        .resolve_scale(y="independent")
+    )
 
 
 def ope_chart(report: pd.DataFrame, truth: float | None, logging_value: float | None) -> alt.Chart:
@@ -358,7 +448,7 @@ def ope_chart(report: pd.DataFrame, truth: float | None, logging_value: float | 
             .mark_rule(strokeDash=[4, 3])
             .encode(
                 x="value:Q",
-                color=alt.Color("what:N", title=None),
+                color=alt.Color("what:N", title=None, scale=colour_scale()),
                 tooltip=["what:N", alt.Tooltip("value:Q", format=".4f")],
             )
         )

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
-from simulation.metrics import safe_ratio, summarize
+from simulation.metrics import mean_interval, summarize
+from simulation.winners import component_differences, segment_winners
 from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name, signed_pct
 
-__all__ = ["best_row", "metrics_table", "segment_table", "winners"]
+__all__ = [
+    "HEADLINE_METRICS",
+    "best_label",
+    "best_row",
+    "difference_table",
+    "metrics_table",
+    "paired_difference",
+    "segment_table",
+    "winners",
+    "winners_table",
+]
+
+#: Metrics of the A−B view: column -> (name, formatter of a difference).
+HEADLINE_METRICS: dict[str, tuple[str, object]] = {
+    "ctr": ("CTR", lambda v: "–" if not np.isfinite(v) else f"{100 * v:+.3f} pp"),
+    "roas": ("ROAS", lambda v: "–" if not np.isfinite(v) else f"{v:+.3f}×"),
+    "cvr": ("Conversion rate", lambda v: "–" if not np.isfinite(v) else f"{100 * v:+.2f} pp"),
+}
 
 
 def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -63,39 +82,161 @@ def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
     return means.loc[means[key].fillna(-np.inf).idxmax()]
 
 
-def winners(segment_frame: pd.DataFrame, objective: str = "ctr") -> pd.DataFrame:
-    """Per segment, the segment-level creative with the best observed CTR (or ROAS).
+def best_label(best: pd.Series) -> str:
+    """``"Thompson sampling, per segment"``: what a :func:`best_row` is."""
+    return f"{policy_name(best['policy'])}, {LEVEL_NAMES.get(best['level'], best['level']).lower()}"
 
-    Pooled over policies and seeds (every policy's impressions are real draws of the same
-    response model); arms shown fewer than 100 times are not eligible unless none is.
+
+def paired_difference(
+    a: pd.DataFrame, b: pd.DataFrame, metric: str, *, paired: bool = True, alpha: float = 0.05
+) -> tuple[float, float, float, int]:
+    """Mean of ``a[metric] - b[metric]`` and its (1 - alpha) interval.
+
+    Parameters
+    ----------
+    a, b : DataFrame
+        Rows of one (level, policy) of each run: one per seed, with ``seed`` and ``metric``.
+    metric : str
+    paired : bool, default=True
+        Pair rows by ``seed`` (both runs replayed the same seeds: the same visitors and
+        draws), take the difference per seed and a Student-t interval over the pairs.
+        Otherwise Welch's interval for a difference of two independent means.
+    alpha : float, default=0.05
 
     Returns
     -------
-    winners : DataFrame
-        Columns ``segment``, ``arm``, ``impressions``, ``ctr``, ``roas``.
+    mean, low, high : float
+    n : int
+        Pairs (paired) or the smaller number of seeds (unpaired).
     """
-    rows = segment_frame[segment_frame["level"] == "segment"]
-    if rows.empty:
-        return pd.DataFrame(columns=["segment", "arm", "impressions", "ctr", "roas"])
-    totals = rows.groupby(["segment", "arm"])[["impressions", "clicks", "revenue", "spend"]].sum()
-    totals["ctr"] = safe_ratio(totals["clicks"], totals["impressions"])
-    totals["roas"] = safe_ratio(totals["revenue"], totals["spend"])
-    key = "roas" if objective == "roas" else "ctr"
-    out = []
-    for segment, group in totals.groupby(level="segment"):
-        eligible = group[group["impressions"] >= 100]
-        pick = (eligible if not eligible.empty else group)[key].fillna(-np.inf).idxmax()
-        row = group.loc[pick]
-        out.append(
-            {
-                "segment": int(segment),
-                "arm": int(pick[1]),
-                "impressions": int(row["impressions"]),
-                "ctr": float(row["ctr"]),
-                "roas": float(row["roas"]),
-            }
-        )
-    return pd.DataFrame(out)
+    if paired:
+        joined = a[["seed", metric]].merge(b[["seed", metric]], on="seed", suffixes=("_a", "_b"))
+        diffs = (joined[f"{metric}_a"] - joined[f"{metric}_b"]).to_numpy(dtype=float)
+        diffs = diffs[np.isfinite(diffs)]
+        mean, low, high = mean_interval(diffs, alpha)
+        return mean, low, high, int(diffs.size)
+    x = a[metric].to_numpy(dtype=float)
+    y = b[metric].to_numpy(dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size == 0 or y.size == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return mean, mean, mean, int(min(x.size, y.size))
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = np.sqrt(vx + vy)
+    if se == 0:
+        return mean, mean, mean, int(min(x.size, y.size))
+    df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = float(special.stdtrit(df, 1 - alpha / 2) * se)
+    return mean, mean - half, mean + half, int(min(x.size, y.size))
+
+
+def difference_table(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    *,
+    paired: bool = True,
+    best: tuple[tuple[str, str], tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """A − B of the headline metrics for every (level, policy) both runs have.
+
+    Parameters
+    ----------
+    a, b : DataFrame
+        The two runs' summary frames (one row per level, policy and seed).
+    paired : bool, default=True
+        See :func:`paired_difference`.
+    best : ((level, policy), (level, policy)), optional
+        Each run's best; adds a first row "Best of A − best of B".
+
+    Returns
+    -------
+    table : DataFrame
+        Columns ``Level``, ``Policy``, then per metric of :data:`HEADLINE_METRICS`
+        ``"<name> A − B"`` (mean and 95 % interval), and ``Seeds``.
+    """
+    groups = []
+    if best is not None:
+        (la, pa), (lb, pb) = best
+        groups.append(("Best of A − best of B", f"{policy_name(pa)} vs {policy_name(pb)}",
+                       a[(a["level"] == la) & (a["policy"] == pa)],
+                       b[(b["level"] == lb) & (b["policy"] == pb)]))  # fmt: skip
+    keys_b = set(map(tuple, b[["level", "policy"]].drop_duplicates().to_numpy()))
+    for level, policy in a[["level", "policy"]].drop_duplicates().itertuples(index=False):
+        if (level, policy) in keys_b:
+            groups.append((LEVEL_NAMES.get(level, level), policy_name(policy),
+                           a[(a["level"] == level) & (a["policy"] == policy)],
+                           b[(b["level"] == level) & (b["policy"] == policy)]))  # fmt: skip
+    rows = []
+    for level, policy, rows_a, rows_b in groups:
+        row = {"Level": level, "Policy": policy}
+        n = 0
+        for metric, (name, fmt) in HEADLINE_METRICS.items():
+            if metric not in rows_a or metric not in rows_b:
+                continue
+            mean, low, high, n = paired_difference(rows_a, rows_b, metric, paired=paired)
+            row[f"{name} A − B"] = interval(fmt, mean, low, high)
+        row["Seeds"] = n
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def winners_table(
+    table: pd.DataFrame, creatives, segment_names, truth=None, objective: str = "ctr"
+) -> pd.DataFrame:
+    """Winners with reasons, readable: one row per segment.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`simulation.winners.segment_winners`.
+    creatives : sequence of sequence of Creative
+        The segment level's creatives, ``creatives[segment][arm]``.
+    segment_names : sequence of str
+    truth : ndarray of shape (n_segments, n_arms), optional
+        :func:`simulation.winners.true_segment_rates` (the world's expected rates).
+    objective : {"ctr", "roas"}
+    """
+    rate_fmt = (lambda v: pct(v, 3)) if objective == "ctr" else multiple
+    margin_fmt = HEADLINE_METRICS["ctr" if objective == "ctr" else "roas"][1]
+    rows = []
+    for r in table.itertuples(index=False):
+        win = creatives[r.segment][r.arm]
+        row = {
+            "Segment": segment_names[r.segment],
+            "Winner": f"{r.arm + 1}. {win.product} · {win.tone} · {win.offer}",
+            ("CTR" if objective == "ctr" else "ROAS"): rate_fmt(getattr(r, objective)),
+        }
+        if r.runner_up >= 0:
+            run = creatives[r.segment][r.runner_up]
+            row["Runner-up"] = f"{r.runner_up + 1}. {run.product} · {run.tone} · {run.offer}"
+            row["Its " + ("CTR" if objective == "ctr" else "ROAS")] = rate_fmt(
+                getattr(r, f"runner_up_{objective}")
+            )
+            row["Margin (95 % interval)"] = interval(
+                margin_fmt, r.margin, r.margin_low, r.margin_high
+            )
+            sure = np.isfinite(r.margin_low) and r.margin_low > 0
+            row["Clear winner?"] = "yes" if sure else "not yet (interval includes 0)"
+            diffs = component_differences(win, run)
+            row["What differs (winner vs runner-up)"] = (
+                "; ".join(f"{label}: {x} vs {y}" for label, x, y in diffs) or "nothing"
+            )
+            if truth is not None:
+                true_win, true_run = truth[r.segment, r.arm], truth[r.segment, r.runner_up]
+                row["True rates (world)"] = f"{rate_fmt(true_win)} vs {rate_fmt(true_run)}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def winners(segment_frame: pd.DataFrame, objective: str = "ctr") -> pd.DataFrame:
+    """Per segment, the segment-level creative with the best observed CTR (or ROAS).
+
+    :func:`simulation.winners.segment_winners`: pooled over policies and seeds; columns
+    ``segment``, ``arm``, ``impressions``, ``ctr``, ``roas``, the runner-up and the margin.
+    """
+    return segment_winners(segment_frame, objective)
 
 
 def segment_table(segments: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""``python -m simulation runs list|show|export|delete|check``: browse and manage saved runs.
+"""``python -m simulation runs list|show|export|delete|check|report``: browse and manage saved runs.
 
 Examples
 --------
@@ -55,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check": actions.add_parser(
             "check", help="read every run; report (and with --repair set aside) damaged ones"
         ),
+        "report": actions.add_parser("report", help="write a run's self-contained HTML report"),
     }
     for name, parser in parsers.items():
         _add_store_option(parser, argparse.SUPPRESS)
@@ -71,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="move damaged runs to the store's quarantine/ folder (nothing is deleted)",
     )
+    parsers["report"].add_argument("--out", metavar="FILE.html", required=True)
 
 
 def _open(args: argparse.Namespace) -> RunStore:
@@ -217,4 +219,26 @@ def clean_text_lines(text: str) -> str:
     return "\n".join(clean_text(line) for line in text.split("\n"))
 
 
-_HANDLERS = {"list": _list, "show": _show, "export": _export, "delete": _delete, "check": _check}
+def _report(args: argparse.Namespace) -> int:
+    from simulation.store.report import write_report  # rebuilds worlds: load only when asked
+
+    store = _open(args)
+    try:
+        print(write_report(store.load(_resolve(store, args.run_id)), args.out))
+    except RunNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    except RunDamagedError as exc:
+        raise _damaged(exc) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    return 0
+
+
+_HANDLERS = {
+    "list": _list,
+    "show": _show,
+    "export": _export,
+    "delete": _delete,
+    "check": _check,
+    "report": _report,
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from ui.forms import WorldSettings
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 #: A world small enough that building it and running an experiment take about a second.
 SMALL_WORLD = WorldSettings(seed=3, n_users=2_000, n_segments=3)
+#: Seconds an AppTest run may take; ``ADLAB_APPTEST_TIMEOUT`` raises it on a loaded machine.
+TIMEOUT = float(os.environ.get("ADLAB_APPTEST_TIMEOUT", "30"))
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +29,7 @@ def adlab_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def app() -> AppTest:
     """The app, not yet run."""
-    return AppTest.from_file(APP, default_timeout=30)
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
 
 
 def _open_page(at: AppTest, page: str, world: WorldSettings | None = SMALL_WORLD) -> AppTest:

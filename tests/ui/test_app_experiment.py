@@ -41,7 +41,7 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     assert {"CTR", "ROAS", "CTR uplift vs best generic"} <= set(table.columns)
     assert table["CTR"].str.contains("%").all()
     charts = at.get("vega_lite_chart")
-    assert len(charts) == 4  # CTR, ROAS, regret, allocation
+    assert len(charts) == 5  # CTR, ROAS, regret, allocation, allocation per segment
     assert '"stack": "normalize"' in charts[3].proto.spec.replace("'", '"')
     assert len(at.get("image")) == 3  # one winning creative per segment
     runs = RunStore.open(adlab_home).list()

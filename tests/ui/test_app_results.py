@@ -28,7 +28,9 @@ def test_runs_of_this_session_are_listed_reloaded_and_compared(
     assert not at.exception
     session, saved = at.dataframe[0].value, at.dataframe[1].value
     assert len(session) == 2 and len(saved) == 2
-    assert saved["Mean CTR"].str.endswith("%").all()
+    # Never a mean over personalization levels: each run's best (level, policy), labelled.
+    assert "Mean CTR" not in saved and saved["Its CTR"].str.endswith("%").all()
+    assert saved["Best policy and level"].str.contains(", ").all()
     # Newest first; the compare section shows both runs' headline metrics side by side.
     assert "ROAS" in at.selectbox(key="rs-run").format_func(at.selectbox(key="rs-run").value)
     assert [m.label for m in at.metric] == ["Best CTR", "Its ROAS"] * 3

@@ -28,7 +28,8 @@ PLACEMENT_NAMES = {
     "story": "Story (tall, mobile)",
     "link": "Link (wide, desktop)",
 }
-LANGUAGE_NAMES = {None: "The audience's own", "en": "English", "ko": "Korean"}
+#: A radio whose value is None shows nothing selected, so "the audience's own" is a string.
+LANGUAGE_NAMES = {"own": "The audience's own", "en": "English", "ko": "Korean"}
 MANIFEST_COLUMNS = (
     "variant_id", "audience", "segment", "product", "category", "keyword", "headline", "body",
     "cta", "tone", "offer", "palette", "layout", "language", "size", "guardrail", "reason", "file",
@@ -56,6 +57,12 @@ def _verdict(c: Creative) -> str:
 
 
 def _card(c: Creative, size: tuple[int, int]) -> None:
+    if not c.guardrail.passed:
+        # A rejected ad must not look like one that may run.
+        st.error(
+            "**Rejected by the guardrails**: " + escape_markdown("; ".join(c.guardrail.reasons)),
+            icon="🚫",
+        )
     st.image(cache.preview_png(c, size), output_format="PNG", width="stretch")
     st.text(f"{c.headline}\n{c.body}\n[{c.cta}]")
     st.caption(
@@ -137,10 +144,14 @@ def _gallery(segmentation, settings, templates_data: bytes | None) -> None:
         "Placement", list(PLACEMENT_NAMES), format_func=PLACEMENT_NAMES.get,
         key=state.keep("cr-placement", "feed"),
     )  # fmt: skip
+    for slot in ("cr-language", "keep:cr-language"):  # kept by an older version as None
+        if slot in st.session_state and st.session_state[slot] not in LANGUAGE_NAMES:
+            st.session_state[slot] = "own"
     language = c3.radio(
         "Language", list(LANGUAGE_NAMES), format_func=LANGUAGE_NAMES.get,
-        key=state.keep("cr-language", None),
+        key=state.keep("cr-language", "own"),
     )  # fmt: skip
+    language = None if language == "own" else language
     c4, c5 = st.columns([2, 2])
     n = c4.slider("Variants", 1, 12, key=state.keep("cr-n", DEFAULT_CONFIG.n_variants))
     show_rejected = c5.toggle(
@@ -163,6 +174,14 @@ def _gallery(segmentation, settings, templates_data: bytes | None) -> None:
             "the templates may be too few or too long for this placement."
         )
     shown = list(accepted) + (list(rejected) if show_rejected else [])
+    if show_rejected:
+        if rejected:
+            st.caption(
+                f"{len(accepted)} accepted, then {len(rejected)} rejected (marked in red, "
+                "with the rule that stopped each)."
+            )
+        else:
+            st.info(f"No variant was rejected: all {len(accepted)} passed the guardrails.")
     if not shown:
         return
     size = cache.preview_size(placement)

@@ -7,10 +7,11 @@ import contextlib
 import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
+from simulation.winners import component_differences, segment_allocation, true_segment_rates
 from ui import cache, charts, runner, state
 from ui.fmt import LEVEL_NAMES, escape_markdown, money, multiple, pct, policy_name, signed_pct
 from ui.forms import APP_POLICIES, DEFAULT_CONFIG, MAX_LOG_ROWS, experiment_config, log_rows
-from ui.tables import best_row, metrics_table, winners
+from ui.tables import best_row, metrics_table, winners, winners_table
 
 OBJECTIVE_NAMES = {"ctr": "Clicks (CTR)", "roas": "Return on ad spend (ROAS)"}
 PRICING_NAMES = {"cpm": "Per 1,000 impressions (CPM)", "cpc": "Per click (CPC)"}
@@ -55,7 +56,9 @@ def _form():
             key=state.keep("ex-budget", 500.0),
         )  # fmt: skip
         with st.expander("More settings"):
-            e1, e2, e3, e4 = st.columns(4)
+            # Two per row: four to a row cut off the Pricing choices.
+            e1, e2 = st.columns(2)
+            e3, e4 = st.columns(2)
             e1.number_input(
                 "Variants per level", min_value=2, max_value=20,
                 key=state.keep("ex-variants", d.n_variants),
@@ -162,24 +165,74 @@ def _headline(result) -> None:
 
 
 def _winners(result) -> None:
-    st.subheader("Winning creative per segment")
+    st.subheader("Winning creative per segment, and why")
     if "segment" not in result.levels:
         st.info("Run the per-segment level to see each segment's winning creative.")
         return
-    table = winners(result.segment_frame(), result.config.objective)
+    objective = result.config.objective
+    table = winners(result.segment_frame(), objective)
     scen = cache.scenario(result.config)
     level = scen.levels["segment"]
+    names = result.segment_names
+    truth = true_segment_rates(scen, objective)
     size = cache.preview_size("feed")
     columns = st.columns(min(3, max(len(table), 1)))
+    rate = pct if objective == "ctr" else multiple
     for i, row in enumerate(table.itertuples(index=False)):
         creative = level.creatives[row.segment][row.arm]
         with columns[i % len(columns)]:
             st.image(cache.preview_png(creative, size), output_format="PNG", width="stretch")
             st.markdown(
-                f"**Segment {row.segment}** · CTR **{pct(row.ctr)}** · ROAS "
+                f"**{escape_markdown(names[row.segment])}** · CTR **{pct(row.ctr)}** · ROAS "
                 f"**{multiple(row.roas)}** · {row.impressions:,} impressions"
             )
-            st.caption(escape_markdown(result.segment_names[row.segment]))
+            if row.runner_up < 0:
+                continue
+            other = level.creatives[row.segment][row.runner_up]
+            sure = row.margin_low > 0
+            st.caption(
+                f"Runner-up: creative {row.runner_up + 1} "
+                f"({escape_markdown(other.product)}, {escape_markdown(other.tone)}), "
+                f"{rate(getattr(row, f'runner_up_{objective}'))}. Margin "
+                f"{escape_markdown(winners_margin(row, objective))} over {row.n_seeds} seeds: "
+                + ("a clear winner." if sure else "not yet clear (the interval includes 0).")
+                + f" The world's truth: {rate(truth[row.segment, row.arm])} vs "
+                f"{rate(truth[row.segment, row.runner_up])}."
+            )
+            diffs = component_differences(creative, other)
+            if diffs:
+                st.markdown(
+                    "What differs: "
+                    + "; ".join(
+                        f"{escape_markdown(k)} **{escape_markdown(x)}** vs {escape_markdown(y)}"
+                        for k, x, y in diffs[:6]
+                    )
+                )
+    st.markdown("**Winners with reasons** (observed, pooled over policies and seeds)")
+    st.dataframe(
+        winners_table(table, level.creatives, names, truth, objective),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown("**How each policy split each segment's impressions among its own creatives**")
+    alloc = segment_allocation(result.segment_frame(), names)
+    alloc["Creative"] = [
+        f"{a + 1}. {level.creatives[s][a].product} · {level.creatives[s][a].tone}"
+        for s, a in zip(alloc["segment"], alloc["arm"])
+    ]
+    policy = st.selectbox(
+        "Policy", list(result.policies), format_func=policy_name, key="ex-seg-alloc-policy"
+    )
+    st.altair_chart(charts.segment_allocation_chart(alloc, policy))
+
+
+def winners_margin(row, objective: str) -> str:
+    """The winner's margin over the runner-up with its 95 % interval, as text."""
+    from ui.fmt import interval
+    from ui.tables import HEADLINE_METRICS
+
+    fmt = HEADLINE_METRICS["ctr" if objective == "ctr" else "roas"][1]
+    return interval(fmt, row.margin, row.margin_low, row.margin_high)
 
 
 def _results(entry) -> None:

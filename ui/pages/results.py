@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from simulation.naming import run_label
+from simulation.store.report import build_report
 from ui import cache, charts, state
-from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, policy_name, signed_pct
-from ui.tables import best_row, metrics_table
+from ui.fmt import escape_markdown, multiple, pct, signed_pct
+from ui.tables import best_label, best_row, difference_table, metrics_table
 
 
 def export_zip(run_id: str, fmt: str) -> bytes:
@@ -52,20 +54,50 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "timeseries": result.timeseries_frame(),
             "objective": result.config.objective,
             "run_id": entry["run_id"],
+            "config": result.config.to_dict(),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
     except LookupError as exc:
         st.error(f"That run could not be loaded: {escape_markdown(exc)}")
         return None
-    name = run.meta.get("name") or key
     return {
-        "label": name,
+        "label": _name(run.meta.get("name"), run.config),
         "summary": run.summary,
         "timeseries": run.timeseries,
         "objective": run.config.get("objective", "ctr"),
         "run_id": key,
+        "config": dict(run.config),
     }
+
+
+def _name(name, config) -> str:
+    """A run's name, or one made from its settings (runs saved without ``--name``)."""
+    if isinstance(name, str) and name.strip() and name != "None":
+        return name
+    try:
+        return run_label([dict(config)])[0]
+    except TypeError:
+        return "run"
+
+
+def report_html(run_id: str) -> bytes:
+    """The saved run's self-contained HTML report (:mod:`simulation.store.report`)."""
+    return build_report(cache.stored_run(str(cache.run_store().root), run_id)).encode("utf-8")
+
+
+def _best_of_saved(run_id: str) -> tuple[str, str, str, str]:
+    """Best policy and level of a saved run (as in its headline), its CTR and ROAS."""
+    try:
+        run = cache.stored_run(str(cache.run_store().root), run_id)
+        summary = run.summary
+        if not {"level", "policy", "ctr", "roas"} <= set(summary.columns):
+            return ("–", "–", "–", _name(run.meta.get("name"), run.config))
+        best = best_row(summary, run.config.get("objective", "ctr"))
+        name = _name(run.meta.get("name"), run.config)
+        return (best_label(best), pct(best["ctr"]), multiple(best["roas"]), name)
+    except Exception:  # a damaged run still gets a row in the list
+        return ("–", "–", "–", "–")
 
 
 def _options(saved: pd.DataFrame | None) -> dict[str, str]:
@@ -80,7 +112,10 @@ def _options(saved: pd.DataFrame | None) -> dict[str, str]:
     if saved is not None:
         for row in saved.itertuples(index=False):
             if row.run_id not in saved_ids:
-                options[row.run_id] = f"{row.name or 'run'} ({row.run_id}, {row.source})"
+                name = row.name if isinstance(row.name, str) and row.name else None
+                if name is None:
+                    name = _best_of_saved(row.run_id)[3]
+                options[row.run_id] = f"{name} ({row.run_id}, {row.source})"
     return options
 
 
@@ -95,14 +130,15 @@ def _usable(frames: dict) -> bool:
     return ok
 
 
-def _headline(frames: dict) -> None:
+def _headline(frames: dict) -> pd.Series:
+    """The run's best policy and level (by its objective), drawn as two metrics; returned."""
     best = best_row(frames["summary"], frames["objective"])
     c1, c2 = st.columns(2)
     c1.metric("Best CTR", pct(best["ctr"]), signed_pct(best["uplift_ctr"]) + " vs best generic")
     c2.metric("Its ROAS", multiple(best["roas"]), signed_pct(best["uplift_roas"]) + " vs generic")
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
-    level = LEVEL_NAMES.get(best["level"], best["level"]).lower()
-    st.caption(escape_markdown(f"{policy_name(best['policy'])}, {level}"))
+    st.caption(escape_markdown(f"Best by {frames['objective'].upper()}: {best_label(best)}"))
+    return best
 
 
 def _downloads(frames: dict, key: str) -> None:
@@ -111,7 +147,13 @@ def _downloads(frames: dict, key: str) -> None:
         csv = frames["summary"].to_csv(index=False).encode()
         st.download_button("Summary (CSV)", csv, "summary.csv", "text/csv", key=f"dl-{key}")
         return
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
+    c3.download_button(
+        "Download report (HTML)", data=partial(report_html, run_id),
+        file_name=f"adlab-{run_id}-report.html", mime="text/html", key=f"dl-html-{key}",
+        help="One self-contained file: charts, uplift table, winners, configuration and "
+        "provenance. Opens offline in any browser.",
+    )  # fmt: skip
     c1.download_button(
         "Download (CSV, zipped)", data=partial(export_zip, run_id, "csv"),
         file_name=f"adlab-{run_id}-csv.zip", mime="application/zip", key=f"dl-csv-{key}",
@@ -149,16 +191,21 @@ def render() -> None:
         st.info("No experiment run in this tab yet; run one on the Experiment page.")
     st.subheader("Saved runs")
     if saved is not None and not saved.empty:
-        st.caption(f"In {escape_markdown(cache.run_store().root)}")
+        st.caption(
+            f"In {escape_markdown(cache.run_store().root)}. *Best* is each run's best policy "
+            "and level by its objective, as in its headline (never an average over levels)."
+        )
+        best = [_best_of_saved(r) for r in saved["run_id"]]
         st.dataframe(
             pd.DataFrame(
                 {
                     "Run id": saved["run_id"],
                     "Created (UTC)": saved["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-                    "Name": saved["name"],
+                    "Name": [b[3] for b in best],
                     "From": saved["source"],
-                    "Mean CTR": saved["mean_ctr"].map(pct),
-                    "Mean ROAS": saved["mean_roas"].map(multiple),
+                    "Best policy and level": [b[0] for b in best],
+                    "Its CTR": [b[1] for b in best],
+                    "Its ROAS": [b[2] for b in best],
                 }
             ),
             hide_index=True,
@@ -194,15 +241,52 @@ def render() -> None:
     a, b = _load(key_a, saved), _load(key_b, saved)
     if a is None or b is None or not (_usable(a) and _usable(b)):
         return
-    for column, frames in ((c1, a), (c2, b)):
+    _compare(a, b)
+
+
+def _compare(a: dict, b: dict) -> None:
+    """A and B side by side, labelled by the settings that differ, and A − B with intervals."""
+    label_a, label_b = run_label([a["config"], b["config"]])
+    st.markdown(
+        f"**A:** {escape_markdown(label_a)}  \n**B:** {escape_markdown(label_b)}"
+        if label_a != "same settings"
+        else "A and B have the same settings."
+    )
+    c1, c2 = st.columns(2)
+    best = {}
+    for column, frames, tag in ((c1, a, "A"), (c2, b, "B")):
         with column:
-            _headline(frames)
-            st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
+            st.markdown(f"**{tag}**")
+            row = _headline(frames)
+            best[tag] = (row["level"], row["policy"])
+    # One full-width table (two half-width ones cut their columns off).
+    table = pd.concat(
+        [metrics_table(a["summary"]).assign(Run="A"), metrics_table(b["summary"]).assign(Run="B")],
+        ignore_index=True,
+    )
+    first = ["Run", "Level", "Policy", "CTR", "ROAS"]
+    table = table[first + [c for c in table.columns if c not in first]]
+    st.dataframe(table, hide_index=True, width="stretch")
+
+    paired = a["config"].get("seed") == b["config"].get("seed")
+    st.markdown("**A − B: paired differences** (mean and 95 % interval)")
+    st.caption(
+        "Both runs replayed the same seeds (the same visitors and draws): the difference is "
+        "taken seed by seed and its Student-t interval is over the seeds. An interval that "
+        "excludes 0 is a difference the seeds agree on."
+        if paired
+        else "The runs have different seeds, so the seeds cannot be paired: the interval is "
+        "Welch's, for two independent means (wider)."
+    )
+    diff = difference_table(a["summary"], b["summary"], paired=paired, best=(best["A"], best["B"]))
+    st.dataframe(diff, hide_index=True, width="stretch")
+
     series = {"A": a["timeseries"], "B": b["timeseries"]}
-    st.markdown("**Best policy of each run: cumulative CTR and ROAS**")
+    st.markdown("**Best policy of each run (as in its headline): cumulative CTR and ROAS**")
+    st.caption("From 5 % of the impressions on; the axis covers the lines, bands are clipped.")
     left, right = st.columns(2)
-    left.altair_chart(charts.compare_chart(series, "ctr"), width="stretch")
-    right.altair_chart(charts.compare_chart(series, "roas"), width="stretch")
+    left.altair_chart(charts.compare_chart(series, "ctr", best), width="stretch")
+    right.altair_chart(charts.compare_chart(series, "roas", best), width="stretch")
 
 
 render()

@@ -1,0 +1,438 @@
+"""A saved run as one self-contained HTML file: charts, uplift, winners, config, provenance.
+
+Nothing in the file is fetched: the charts are inline SVG drawn here (no JavaScript), the
+winners' images are base64 PNGs, the styles are inline. It opens offline, can be mailed, and
+looks the same in every browser. Colours and the y-axis rule are the app's
+(:mod:`simulation.display`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation.display import PALETTE, robust_domain
+from simulation.metrics import summarize
+from simulation.naming import run_label
+
+__all__ = ["REPORT_METRICS", "best_row", "build_report", "svg_chart", "write_report"]
+
+#: Charts of the report: metric -> (title, kind of number).
+REPORT_METRICS: dict[str, tuple[str, str]] = {
+    "ctr": ("Cumulative click-through rate", "pct"),
+    "roas": ("Cumulative return on ad spend (revenue per $ spent)", "x"),
+}
+_LEVELS = {"generic": "Generic", "segment": "Per segment", "user": "Per user"}
+_RATE_START = 0.05
+_MAX_POINTS = 40
+
+
+def _num(value: Any, kind: str) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    if kind == "pct":
+        return f"{100 * v:.2f} %"
+    if kind == "signed":
+        return f"{100 * v:+.1f} %"
+    if kind == "x":
+        return f"{v:.2f}×"
+    if kind == "money":
+        return f"${v:,.2f}"
+    return f"{v:,.0f}"
+
+
+def _ci(kind: str, mean: Any, low: Any, high: Any) -> str:
+    text = _num(mean, kind)
+    lo, hi = _num(low, kind), _num(high, kind)
+    return text if "–" in (lo, hi) or lo == hi else f"{text} ({lo} – {hi})"
+
+
+def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
+    """The (level, policy) with the best mean objective (CTR or ROAS), with its mean metrics."""
+    cols = [
+        c for c in ("ctr", "roas", "uplift_ctr", "uplift_roas", "spend", "revenue") if c in summary
+    ]
+    means = summary.groupby(["level", "policy"], sort=False)[cols].mean().reset_index()
+    key = "roas" if objective == "roas" else "ctr"
+    return means.loc[means[key].fillna(-np.inf).idxmax()]
+
+
+def _bands(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
+    frame = timeseries[["level", "policy", "step", "seed", metric]].replace(
+        [np.inf, -np.inf], np.nan
+    )
+    steps = np.sort(frame["step"].unique())
+    steps = steps[steps >= _RATE_START * steps.max()]
+    if steps.size > _MAX_POINTS:
+        steps = steps[np.unique(np.linspace(0, steps.size - 1, _MAX_POINTS).round().astype(int))]
+    frame = frame[frame["step"].isin(steps)]
+    return summarize(frame, (metric,), by=("level", "policy", "step")).rename(
+        columns={metric: "mean", f"{metric}_low": "low", f"{metric}_high": "high"}
+    )
+
+
+def svg_chart(
+    bands: pd.DataFrame, title: str, kind: str, *, width: int = 340, height: int = 230
+) -> str:
+    """Lines (mean) and shaded 95 % bands per policy, one panel per level, as inline SVG.
+
+    Parameters
+    ----------
+    bands : DataFrame
+        Columns ``level``, ``policy``, ``step``, ``mean``, ``low``, ``high``.
+    title : str
+        The y-axis title.
+    kind : {"pct", "x"}
+        How the y ticks read.
+    width, height : int
+        Size of one panel in pixels.
+
+    Returns
+    -------
+    svg : str
+        One ``<svg>`` element (with a legend), escaped text only.
+    """
+    levels = list(dict.fromkeys(bands["level"]))
+    policies = list(dict.fromkeys(bands["policy"]))
+    colours = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(policies)}
+    domain = robust_domain(bands["mean"], bands["low"], bands["high"]) or [0.0, 1.0]
+    lo, hi = domain
+    if hi <= lo:
+        lo, hi = lo - 0.5 * abs(lo or 1), hi + 0.5 * abs(hi or 1)
+    x0, x1 = float(bands["step"].min()), float(bands["step"].max())
+    x1 = x1 if x1 > x0 else x0 + 1
+    left, top, bottom, gap = 64, 28, 34, 16
+    plot_w, plot_h = width - left - 10, height - top - bottom
+    legend_h = 22 * len(policies) + 10
+    total_w = len(levels) * (width + gap)
+    total_h = height + legend_h
+
+    def sx(v: float) -> float:
+        return left + (v - x0) / (x1 - x0) * plot_w
+
+    def sy(v: float) -> float:
+        v = min(max(v, lo), hi)
+        return top + (1 - (v - lo) / (hi - lo)) * plot_h
+
+    e = html.escape
+    out = [
+        f'<svg class="chart" role="img" '
+        f'width="{total_w}" height="{total_h}" viewBox="0 0 {total_w} {total_h}" '
+        f'font-family="sans-serif" font-size="11"><title>{e(title)}</title>'
+    ]
+    for li, level in enumerate(levels):
+        ox = li * (width + gap)
+        out.append(f'<g transform="translate({ox},0)">')
+        out.append(
+            f'<text x="{left}" y="16" font-weight="bold">{e(_LEVELS.get(level, level))}</text>'
+        )
+        for t in np.linspace(lo, hi, 5):
+            y = sy(t)
+            out.append(
+                f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="#e5e5e5"/><text x="{left - 4}" y="{y + 4:.1f}" '
+                f'text-anchor="end">{e(_num(t, kind))}</text>'
+            )
+        for t in np.linspace(x0, x1, 4):
+            out.append(
+                f'<text x="{sx(t):.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
+                f"{t:,.0f}</text>"
+            )
+        out.append(
+            f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle">'
+            "Impressions</text>"
+        )
+        sub = bands[bands["level"] == level]
+        for policy, group in sub.groupby("policy", sort=False):
+            g = group.sort_values("step")
+            c = colours[policy]
+            upper = [
+                f"{sx(s):.1f},{sy(v):.1f}" for s, v in zip(g["step"], g["high"].fillna(g["mean"]))
+            ]
+            lower = [
+                f"{sx(s):.1f},{sy(v):.1f}" for s, v in zip(g["step"], g["low"].fillna(g["mean"]))
+            ]
+            out.append(
+                f'<polygon points="{" ".join(upper + lower[::-1])}" fill="{c}" '
+                'fill-opacity="0.18" stroke="none"/>'
+            )
+            line = [
+                f"{sx(s):.1f},{sy(v):.1f}" for s, v in zip(g["step"], g["mean"]) if np.isfinite(v)
+            ]
+            out.append(
+                f'<polyline class="line" data-policy="{e(str(policy))}" points="{" ".join(line)}" '
+                f'fill="none" stroke="{c}" stroke-width="2"/>'
+            )
+        out.append(
+            f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+            'stroke="#999"/></g>'
+        )
+    out.append(f'<text transform="translate(12,{top + plot_h / 2}) rotate(-90)" '
+               f'text-anchor="middle">{e(title)}</text>')  # fmt: skip
+    for i, policy in enumerate(policies):
+        y = height + 14 + 22 * i
+        out.append(
+            f'<line x1="{left}" x2="{left + 24}" y1="{y}" y2="{y}" stroke="{colours[policy]}" '
+            f'stroke-width="3"/><text x="{left + 30}" y="{y + 4}">{e(str(policy))}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _table(frame: pd.DataFrame, cls: str = "") -> str:
+    e = html.escape
+    head = "".join(f"<th>{e(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _uplift_table(summary: pd.DataFrame) -> pd.DataFrame:
+    s = summarize(summary)
+    rows = []
+    for r in s.to_dict("records"):
+        rows.append(
+            {
+                "Level": _LEVELS.get(r["level"], r["level"]),
+                "Policy": r["policy"],
+                "CTR": _ci("pct", r.get("ctr"), r.get("ctr_low"), r.get("ctr_high")),
+                "ROAS": _ci("x", r.get("roas"), r.get("roas_low"), r.get("roas_high")),
+                "CTR uplift vs best generic": _ci(
+                    "signed", r.get("uplift_ctr"), r.get("uplift_ctr_low"), r.get("uplift_ctr_high")
+                ),
+                "ROAS uplift vs best generic": _ci(
+                    "signed",
+                    r.get("uplift_roas"),
+                    r.get("uplift_roas_low"),
+                    r.get("uplift_roas_high"),
+                ),
+                "Seeds": r["n_seeds"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
+    if not winners:
+        return (
+            "<p>No per-segment winners: the run has no per-segment level, or its world "
+            "could not be rebuilt.</p>"
+        )
+    e = html.escape
+    cards = []
+    for w in winners:
+        img = ""
+        if w.get("png"):
+            data = base64.b64encode(w["png"]).decode("ascii")
+            img = f'<img alt="winning creative" src="data:image/png;base64,{data}">'
+        why = "".join(f"<li>{e(x)}</li>" for x in w.get("reasons", ())) or "<li>–</li>"
+        cards.append(
+            f'<div class="card">{img}<h3>{e(w["segment"])}</h3>'
+            f"<p><b>Winner:</b> {e(w['winner'])} · {e(w['rate'])}</p>"
+            f"<p><b>Runner-up:</b> {e(w.get('runner_up', '–'))}</p>"
+            f"<p><b>Margin:</b> {e(w.get('margin', '–'))}</p>"
+            f"<p><b>What differs:</b></p><ul>{why}</ul></div>"
+        )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _winners(run) -> list[dict[str, Any]] | None:
+    """Per-segment winners with images, rebuilt from the run's config (None if impossible)."""
+    seg = run.tables.get("segments")
+    if seg is None or seg.empty or "level" not in seg or not (seg["level"] == "segment").any():
+        return None
+    # Local imports: rebuilding the world and rendering are needed only here.
+    from creative.encode import encode_image
+    from creative.render import render
+    from simulation.config import ExperimentConfig
+    from simulation.scenario import build_scenario
+    from simulation.winners import component_differences, segment_winners, true_segment_rates
+
+    objective = run.config.get("objective", "ctr")
+    try:
+        scenario = build_scenario(ExperimentConfig.from_dict(dict(run.config)))
+    except (TypeError, ValueError, KeyError):
+        return None
+    if "segment" not in scenario.levels:
+        return None
+    creatives = scenario.levels["segment"].creatives
+    names = [p.name for p in scenario.segmentation.profiles]
+    truth = true_segment_rates(scenario, objective)
+    kind = "pct" if objective == "ctr" else "x"
+    out = []
+    for r in segment_winners(seg, objective).to_dict("records"):
+        win = creatives[r["segment"]][r["arm"]]
+        png = encode_image(render(win, (540, 540)), "png")
+        item = {
+            "segment": names[r["segment"]],
+            "winner": f"{r['arm'] + 1}. {win.product} · {win.tone} · {win.offer} "
+            f"({r['impressions']:,} impressions)",
+            "rate": f"{objective.upper()} {_num(r[objective], kind)}",
+            "png": png,
+        }
+        if r["runner_up"] >= 0:
+            ru = creatives[r["segment"]][r["runner_up"]]
+            item["runner_up"] = (
+                f"{r['runner_up'] + 1}. {ru.product} · {ru.tone} · {ru.offer} · "
+                f"{objective.upper()} {_num(r[f'runner_up_{objective}'], kind)}"
+            )
+            diff_kind = "pct" if objective == "ctr" else "x"
+            item["margin"] = (
+                _ci(diff_kind, r["margin"], r["margin_low"], r["margin_high"])
+                + f" over {r['n_seeds']} seeds; world's truth "
+                f"{_num(truth[r['segment'], r['arm']], kind)} vs "
+                f"{_num(truth[r['segment'], r['runner_up']], kind)}"
+            )
+            item["reasons"] = [
+                f"{label}: {a} (winner) vs {b}" for label, a, b in component_differences(win, ru)
+            ]
+        out.append(item)
+    return out
+
+
+_CSS = """
+body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}
+h1{margin-bottom:0} .sub{color:#666;margin-top:.2em}
+table{border-collapse:collapse;margin:.5em 0 1.5em} th,td{border:1px solid #ccc;padding:4px 8px;
+text-align:left;font-size:13px;white-space:nowrap} th{background:#f3f3f3}
+.headline{display:flex;gap:3em;margin:1em 0} .headline div{font-size:28px}
+.headline span{display:block;font-size:13px;color:#666}
+.cards{display:flex;flex-wrap:wrap;gap:1em} .card{border:1px solid #ddd;padding:.8em;width:320px}
+.card img{width:100%} .card h3{font-size:15px;margin:.4em 0} .card p,.card li{font-size:13px}
+pre{background:#f6f6f6;padding:1em;font-size:12px}
+"""
+
+
+def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """The report of a saved run as one HTML string.
+
+    Parameters
+    ----------
+    run : StoredRun
+        A run from :meth:`simulation.store.run_store.RunStore.load`.
+    winners : sequence of mapping, optional
+        Pre-built winner cards (as from the world rebuild); default: rebuilt from the
+        run's config when it has a per-segment level.
+
+    Returns
+    -------
+    html : str
+    """
+    e = html.escape
+    meta = run.meta
+    config = dict(run.config)
+    objective = config.get("objective", "ctr")
+    name = meta.get("name") or run_label([config])[0]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>adlab report: {e(name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>adlab run report: {e(name)}</h1>",
+        f"<p class='sub'>Run {e(run.run_id)} · created {e(str(meta.get('created_at', '')))} "
+        f"(UTC) · from the {e(str(meta.get('source', '?')))}</p>",
+    ]
+    summary, ts = run.summary, run.timeseries
+    usable = {"level", "policy", "seed", "ctr", "roas"} <= set(summary.columns)
+    if usable:
+        best = best_row(summary, objective)
+        parts.append(
+            "<h2>Headline</h2><div class='headline'>"
+            f"<div id='best-ctr'>{_num(best['ctr'], 'pct')}<span>Best CTR "
+            f"({_num(best.get('uplift_ctr'), 'signed')} vs best generic)</span></div>"
+            f"<div id='best-roas'>{_num(best['roas'], 'x')}<span>Its ROAS "
+            f"({_num(best.get('uplift_roas'), 'signed')} vs best generic)</span></div></div>"
+            f"<p>Best by {e(objective.upper())}: {e(str(best['policy']))} at the "
+            f"{e(_LEVELS.get(best['level'], str(best['level'])).lower())} level "
+            "(mean over seeds).</p>"
+        )
+        if {"step", "seed", "level", "policy"} <= set(ts.columns):
+            parts.append("<h2>Over the run</h2><p>Lines: mean over seeds; shaded: 95 % "
+                         "interval across seeds; from 5 % of the impressions on.</p>")  # fmt: skip
+            for metric, (title, kind) in REPORT_METRICS.items():
+                if metric in ts:
+                    parts.append(f"<h3>{e(title)}</h3>")
+                    parts.append(svg_chart(_bands(ts, metric), title, kind))
+        parts.append(
+            "<h2>Uplift and final metrics</h2><p>Mean over seeds, 95 % interval in brackets; "
+            "uplift against the best single generic creative.</p>"
+        )
+        parts.append(_table(_uplift_table(summary), "uplift"))
+        parts.append("<h2>Winning creative per segment</h2>")
+        parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
+    else:
+        parts.append("<p>This run was not made by the experiment engine; its summary:</p>")
+        parts.append(_table(summary.head(200)))
+    parts.append("<h2>Configuration</h2>")
+    values = [json.dumps(v) if isinstance(v, list | dict) else str(v) for v in config.values()]
+    parts.append(_table(pd.DataFrame({"Setting": list(config), "Value": values})))
+    parts.append("<h2>Data provenance</h2>")
+    prov = {
+        "run id": run.run_id,
+        "seed": meta.get("seed"),
+        "created (UTC)": meta.get("created_at"),
+        "source": meta.get("source"),
+        "python": meta.get("python"),
+        "packages": ", ".join(f"{k} {v}" for k, v in (meta.get("versions") or {}).items() if v),
+        "tables": ", ".join(meta.get("tables") or []) or "–",
+        "impression log": "kept" if run.log_path else "not kept",
+    }
+    skip = {
+        "config",
+        "seed",
+        "created_at",
+        "source",
+        "python",
+        "versions",
+        "tables",
+        "name",
+        "run_id",
+    }
+    for key, value in meta.items():
+        if key not in skip:  # e.g. the input files' content hashes, row counts
+            prov[key] = json.dumps(value, default=str) if isinstance(value, list | dict) else value
+    parts.append(
+        _table(pd.DataFrame({"What": list(prov), "Value": [str(v) for v in prov.values()]}))
+    )
+    parts.append("<p class='sub'>Made by adlab; a simulation: the users, clicks and revenue "
+                 "are synthetic.</p></body></html>")  # fmt: skip
+    return "".join(parts)
+
+
+def write_report(stored_run, path: str | os.PathLike[str]) -> Path:
+    """Write the self-contained HTML report of ``stored_run`` to ``path`` (atomically).
+
+    Parameters
+    ----------
+    stored_run : StoredRun
+    path : str or path-like
+        The ``.html`` file to write; its directory must exist.
+
+    Returns
+    -------
+    path : Path
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"no such directory: {target.parent}")
+    text = build_report(stored_run)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

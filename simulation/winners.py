@@ -1,0 +1,203 @@
+"""Winners with reasons: per segment the best creative, its runner-up, the margin and why.
+
+Pure functions over the engine's ``segment_frame`` and the scenario's creatives and ground
+truth; the app and the HTML report both draw from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from simulation.metrics import mean_interval, safe_ratio
+
+__all__ = [
+    "COMPONENTS",
+    "WINNER_COLUMNS",
+    "component_differences",
+    "segment_allocation",
+    "segment_winners",
+    "true_segment_rates",
+]
+
+#: Creative components compared between a winner and its runner-up: (attribute, label).
+COMPONENTS: tuple[tuple[str, str], ...] = (
+    ("product", "product"),
+    ("category", "category"),
+    ("tone", "tone"),
+    ("offer", "offer"),
+    ("layout", "layout"),
+    ("motif", "picture"),
+    ("greeting", "greeting"),
+    ("language", "language"),
+    ("headline", "headline"),
+    ("cta", "call to action"),
+)
+
+WINNER_COLUMNS: tuple[str, ...] = (
+    "segment", "arm", "impressions", "ctr", "roas", "runner_up", "runner_up_ctr",
+    "runner_up_roas", "margin", "margin_low", "margin_high", "n_seeds",
+)  # fmt: skip
+
+
+def _rates(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["ctr"] = safe_ratio(out["clicks"], out["impressions"])
+    out["roas"] = safe_ratio(out["revenue"], out["spend"])
+    return out
+
+
+def segment_winners(
+    segment_frame: pd.DataFrame,
+    objective: str = "ctr",
+    *,
+    min_impressions: int = 100,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Per segment, the best segment-level creative, its runner-up and the margin.
+
+    Observed rates pool every policy's impressions (all are real draws of the same response
+    model). The margin is the winner's rate minus the runner-up's, computed per seed (each
+    seed's impressions pooled over policies) and summarized with a Student-t interval across
+    seeds: the seeds are independent replications, and within a seed both creatives met the
+    same simulated visitors.
+
+    Parameters
+    ----------
+    segment_frame : DataFrame
+        ``ExperimentResult.segment_frame()``: one row per (seed, level, policy, segment, arm)
+        with ``impressions``, ``clicks``, ``spend``, ``revenue``.
+    objective : {"ctr", "roas"}
+        The rate that ranks creatives.
+    min_impressions : int, default=100
+        Creatives shown fewer times are not ranked unless fewer than two are.
+    alpha : float, default=0.05
+
+    Returns
+    -------
+    winners : DataFrame
+        One row per segment, columns :data:`WINNER_COLUMNS`; ``runner_up`` is -1 (and its
+        numbers NaN) when a segment has a single creative.
+    """
+    if objective not in ("ctr", "roas"):
+        raise ValueError(f"`objective` must be 'ctr' or 'roas'; got {objective!r}.")
+    rows = segment_frame[segment_frame["level"] == "segment"]
+    if rows.empty:
+        return pd.DataFrame(columns=list(WINNER_COLUMNS))
+    if "seed" not in rows:  # one replication
+        rows = rows.assign(seed=0)
+    cols = ["impressions", "clicks", "revenue", "spend"]
+    totals = _rates(rows.groupby(["segment", "arm"])[cols].sum())
+    per_seed = _rates(rows.groupby(["segment", "seed", "arm"])[cols].sum())
+    out = []
+    for segment, group in totals.groupby(level="segment"):
+        group = group.droplevel("segment")
+        eligible = group[group["impressions"] >= min_impressions]
+        ranked = (eligible if len(eligible) >= 2 else group)[objective].fillna(-np.inf)
+        order = ranked.sort_values(ascending=False, kind="stable").index.tolist()
+        arm = int(order[0])
+        runner = int(order[1]) if len(order) > 1 else -1
+        margin = (np.nan, np.nan, np.nan)
+        n_seeds = 0
+        if runner >= 0:
+            seeds = per_seed.loc[segment][objective].unstack("arm")
+            diffs = (seeds[arm] - seeds[runner]).to_numpy()
+            n_seeds = int(np.isfinite(diffs).sum())
+            margin = mean_interval(diffs, alpha)
+        out.append(
+            {
+                "segment": int(segment),
+                "arm": arm,
+                "impressions": int(group.loc[arm, "impressions"]),
+                "ctr": float(group.loc[arm, "ctr"]),
+                "roas": float(group.loc[arm, "roas"]),
+                "runner_up": runner,
+                "runner_up_ctr": float(group.loc[runner, "ctr"]) if runner >= 0 else np.nan,
+                "runner_up_roas": float(group.loc[runner, "roas"]) if runner >= 0 else np.nan,
+                "margin": margin[0],
+                "margin_low": margin[1],
+                "margin_high": margin[2],
+                "n_seeds": n_seeds,
+            }
+        )
+    return pd.DataFrame(out, columns=list(WINNER_COLUMNS))
+
+
+def component_differences(winner, runner_up) -> list[tuple[str, str, str]]:
+    """The components in which two creatives differ.
+
+    Parameters
+    ----------
+    winner, runner_up : Creative
+        Any objects with the attributes named in :data:`COMPONENTS`.
+
+    Returns
+    -------
+    differences : list of (label, winner's value, runner-up's value)
+        In the order of :data:`COMPONENTS`; a missing or None value reads ``"none"``.
+    """
+    out = []
+    for attr, label in COMPONENTS:
+        a, b = getattr(winner, attr, None), getattr(runner_up, attr, None)
+        if a != b:
+            out.append((label, "none" if a is None else str(a), "none" if b is None else str(b)))
+    return out
+
+
+def true_segment_rates(scenario, objective: str = "ctr") -> np.ndarray:
+    """The world's expected CTR (or net value) of each segment's own creatives.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``segment`` level.
+    objective : {"ctr", "roas"}
+        ``ctr``: expected clicks per impression; ``roas``: expected revenue per dollar spent.
+
+    Returns
+    -------
+    rates : ndarray of shape (n_segments, n_arms)
+        Averaged over the segment's users (the ground truth, not draws).
+    """
+    level = scenario.levels["segment"]
+    labels = scenario.segmentation.labels
+    out = np.full((scenario.segmentation.n_segments, level.n_arms), np.nan)
+    for s in range(out.shape[0]):
+        users = np.flatnonzero(labels == s)
+        if users.size == 0:
+            continue
+        exp = scenario.response.expectations(scenario.population.take(users), level.table[s])
+        if objective == "roas":
+            out[s] = safe_ratio(exp.revenue.mean(axis=0), exp.cost.mean(axis=0))
+        else:
+            out[s] = exp.ctr.mean(axis=0)
+    return out
+
+
+def segment_allocation(segment_frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """Share of each segment's impressions per own creative, per policy (mean over seeds).
+
+    Parameters
+    ----------
+    segment_frame : DataFrame
+        ``ExperimentResult.segment_frame()``.
+    names : sequence of str
+        Segment names by segment id.
+
+    Returns
+    -------
+    allocation : DataFrame
+        Columns ``segment``, ``Segment`` (its name), ``policy``, ``arm``, ``impressions``,
+        ``share`` (of the segment's impressions under that policy).
+    """
+    rows = segment_frame[segment_frame["level"] == "segment"]
+    cols = ["segment", "Segment", "policy", "arm", "impressions", "share"]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    per = rows.groupby(["segment", "policy", "arm"], sort=True)["impressions"].sum().reset_index()
+    total = per.groupby(["segment", "policy"])["impressions"].transform("sum")
+    per["share"] = safe_ratio(per["impressions"], total)
+    per["Segment"] = [names[s] if 0 <= s < len(names) else f"segment {s}" for s in per["segment"]]
+    return per[cols]

@@ -1,0 +1,72 @@
+"""In Chromium, offline: the HTML report of a saved run draws its charts, tables and winners.
+
+The page is opened from a file:// URL with every other request aborted (and counted): the
+report must need nothing from the network. The screenshot goes to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from simulation.config import ExperimentConfig
+from simulation.engine.core import run_experiment
+from simulation.store.report import write_report
+from simulation.store.run_store import RunStore
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
+]
+
+CONFIG = ExperimentConfig(
+    n_users=1_000, n_segments=3, n_impressions=3_000, batch_size=500, n_seeds=2,
+    policies=("uniform", "thompson", "lin_ucb"), n_variants=3, n_checkpoints=8,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory):
+    result = run_experiment(CONFIG)
+    store = RunStore.open(tmp_path_factory.mktemp("store"))
+    run_id = store.save(
+        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
+        timeseries=result.timeseries_frame(), source="cli", name="offline report",
+        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+    )  # fmt: skip
+    return write_report(store.load(run_id), tmp_path_factory.mktemp("out") / "report.html")
+
+
+def test_report_renders_offline(page: Page, report_file, artifacts):
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(report_file.as_uri())
+    expect(page.locator("h1")).to_contain_text("offline report")
+    charts = page.locator("svg.chart")
+    expect(charts).to_have_count(2)
+    # Each chart draws one visible line per (level, policy): 3 levels x 3 policies.
+    for i in range(2):
+        lines = charts.nth(i).locator("polyline.line")
+        expect(lines).to_have_count(9)
+        box = charts.nth(i).bounding_box()
+        assert box is not None and box["width"] > 600 and box["height"] > 200
+    uplift = page.locator("table.uplift tbody tr")
+    expect(uplift).to_have_count(9)
+    expect(page.locator("table.uplift td").filter(has_text="%").first).to_be_visible()
+    # The winners' images are decoded (a broken image has naturalWidth 0).
+    images = page.locator(".card img")
+    expect(images).to_have_count(CONFIG.n_segments)
+    widths = images.evaluate_all("els => els.map(e => e.complete && e.naturalWidth)")
+    assert all(w and w > 100 for w in widths), widths
+    expect(page.get_by_text("Data provenance")).to_be_visible()
+    assert blocked == []
+    page.screenshot(path=str(artifacts / "report.png"), full_page=True)

@@ -1,0 +1,39 @@
+"""Winners with reasons: runner-up, margin with interval, components; per-segment allocation."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_winners_name_runner_up_margin_and_what_differs(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    assert not at.exception
+    result = at.session_state["ex-current"]["result"]
+    table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
+    assert list(table["Segment"]) == list(result.segment_names)  # names, not "Segment 0"
+    assert {"Winner", "Margin (95 % interval)", "What differs (winner vs runner-up)",
+            "True rates (world)", "Clear winner?"} <= set(table.columns)  # fmt: skip
+    # Three seeds: the margin has an interval, "a (b – c)".
+    assert table["Margin (95 % interval)"].str.contains(r"\(.+ – .+\)").all()
+    # The components that differ are named with both values.
+    assert table["What differs (winner vs runner-up)"].str.contains(" vs ").all()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Runner-up: creative" in captions and "truth" in captions
+
+
+def test_per_segment_allocation_names_each_segments_own_creatives(
+    app, open_page, run_small_experiment
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    result = at.session_state["ex-current"]["result"]
+    chart = at.get("vega_lite_chart")[-1]
+    spec = json.loads(chart.proto.spec)
+    assert spec["encoding"]["row"]["field"] == "Segment"
+    # One row of bars per segment, each bar one of that segment's own creatives.
+    assert spec["encoding"]["y"]["field"] == "Creative"
+    assert spec["resolve"]["scale"]["y"] == "independent"
+    at.selectbox(key="ex-seg-alloc-policy").set_value("thompson").run()
+    assert not at.exception
+    assert at.session_state["ex-current"]["result"] is result

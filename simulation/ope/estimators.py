@@ -375,15 +375,48 @@ class BaseEstimator:
             high += self._event_margin(checked, terms, reward_range)
         return float(low), float(high)
 
-    def _event_margin(
-        self, checked: tuple, terms: np.ndarray, reward_range: tuple[float, float] | None
+    def event_margin(
+        self,
+        *,
+        reward: np.ndarray,
+        action: np.ndarray,
+        pscore: np.ndarray,
+        action_dist: np.ndarray,
+        estimated_rewards: np.ndarray | None = None,
+        reward_range: tuple[float, float] | None = None,
     ) -> float:
         """Largest rise of the estimate when one row's reward moves to the top of its range.
 
-        Every estimator's terms are affine in the reward, so the change of one
-        row is ``(top - r_i)`` times its terms' slope, and all rows are tried at
-        once by combining ``sums + change_i`` (shape ``(n_rounds, n_terms)``).
+        The margin that ``method="one_more_event"`` adds to the upper bound of
+        :meth:`interval`. Every estimator's terms are affine in the reward, so
+        moving row ``i`` changes its terms by ``(top - r_i)`` times their slope,
+        and all rows are tried at once by combining ``sums + change_i``.
+
+        Parameters
+        ----------
+        reward, action, pscore, action_dist, estimated_rewards
+            As in :meth:`estimate`.
+        reward_range : (float, float), optional
+            Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
+
+        Returns
+        -------
+        float
+            ``>= 0``; 0 for estimators that do not read the reward (``dm``).
         """
+        checked = check_ope_inputs(
+            reward=reward,
+            action=action,
+            pscore=pscore,
+            action_dist=action_dist,
+            estimated_rewards=estimated_rewards,
+            require_estimated_rewards=self.requires_estimated_rewards,
+        )
+        return self._event_margin(checked, self._terms(*checked), reward_range)
+
+    def _event_margin(
+        self, checked: tuple, terms: np.ndarray, reward_range: tuple[float, float] | None
+    ) -> float:
         reward = checked[0]
         top = max(1.0, float(reward.max())) if reward_range is None else _top(reward_range)
         n = terms.shape[0]

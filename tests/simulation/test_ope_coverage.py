@@ -40,10 +40,13 @@ def test_roas_truth_and_estimates_are_on_one_scale():
     # Before the fix the truth of a ROAS log was net value in USD while the
     # estimates were in the engine's scaled reward, (net + max_cost) / span with
     # span = max_cost + max_revenue (about 340 USD): every estimate missed by a
-    # factor of 100 or more. On one scale, IPS and DR are unbiased; with about
-    # 4 conversions per 5,000-row log their relative error per log is large,
-    # so the band is on the median over 20 logs of estimate / truth: [0.5, 2]
-    # (the bench measures a mean relative error of about TODO).
+    # factor of about 100. On one scale IPS and DR are unbiased, but a 5,000-row
+    # log holds about 4 conversions, so one log's estimate is off by 110-150 % on
+    # average (bench/ope_coverage.py). The band is on the mean over 20 logs,
+    # whose relative standard error is about 1.5 / sqrt(20) = 0.34: [1/5, 5] is
+    # more than 2 standard errors wide on either side and still 20 times
+    # narrower than the old mismatch. The estimate cannot fall below the
+    # no-conversion baseline, about 0.15 of the truth, on the low side.
     result = coverage_study(
         "roas",
         n_seeds=10,
@@ -51,7 +54,7 @@ def test_roas_truth_and_estimates_are_on_one_scale():
         methods=("one_more_event",),
         n_bootstrap=200,
     )
-    assert np.all(result.truth > 0)
-    ratio = np.median(result.estimate / result.truth[:, None], axis=0)
+    assert result.truth.shape == (20,) and np.all(result.truth > 0)
+    ratio = result.estimate.mean(axis=0) / result.truth.mean()
     for name, value in zip(result.estimators, ratio, strict=True):
-        assert 0.5 <= value <= 2.0, f"{name}: median estimate / truth {value:.3g}"
+        assert 0.2 <= value <= 5.0, f"{name}: mean estimate / mean truth {value:.3g}"

@@ -114,8 +114,19 @@ def run(args: argparse.Namespace) -> int:
         f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
         f"evaluated on {report.n_eval} rows; logging policy's mean reward "
         f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
-        f"({args.n_bootstrap} resamples)"
+        f"({args.n_bootstrap} resamples), upper bound plus one unseen event"
     )
+    meta = log.metadata
+    if "reward_unit" in meta:
+        unit = f"values are in the log's reward unit: {meta['reward_unit']}"
+        if "reward_span" in meta:
+            unit += (
+                f" (net value in USD per impression = {meta['reward_offset']:.6g} + "
+                f"{meta['reward_span']:.6g} x value)"
+            )
+        print(unit)
+    if "truth_note" in meta:
+        print(f"no ground truth: {meta['truth_note']}")
     if report.truth is not None:
         print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))

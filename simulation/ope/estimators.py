@@ -32,6 +32,7 @@ __all__ = [
     "DM",
     "DR",
     "ESTIMATORS",
+    "INTERVAL_METHODS",
     "IPS",
     "SNDR",
     "SNIPS",
@@ -47,6 +48,9 @@ ROW_SUM_ATOL = 1e-6
 #: cache were faster than one big (n_bootstrap, n) matrix in bench/ope.py: large
 #: matrices are bound by memory bandwidth, tiny ones by Python overhead.
 _BOOTSTRAP_CHUNK_ELEMENTS = 2**18
+
+#: Interval methods of :meth:`BaseEstimator.interval`.
+INTERVAL_METHODS: tuple[str, ...] = ("one_more_event", "percentile")
 
 
 def _first_bad(mask: np.ndarray) -> int:
@@ -313,11 +317,25 @@ class BaseEstimator:
         alpha: float = 0.05,
         n_bootstrap: int = 1000,
         rng: np.random.Generator,
+        method: str = "one_more_event",
+        reward_range: tuple[float, float] | None = None,
     ) -> tuple[float, float]:
-        """Percentile bootstrap interval for the policy value.
+        """Bootstrap interval for the policy value, kept honest when rewards are rare.
 
         Rows are resampled with replacement ``n_bootstrap`` times (see
-        :meth:`bootstrap`); the reward model predictions are held fixed.
+        :meth:`bootstrap`); the reward model predictions are held fixed. The
+        ``"percentile"`` interval is the ``alpha/2`` and ``1 - alpha/2`` quantiles
+        of the resampled estimates. A resample cannot show an event the log
+        missed: with few clicks on the rows the evaluation policy weighs most,
+        the percentile interval is narrow and too low (on CTR logs from an
+        epsilon-greedy logger it covered the truth in 30 % of logs at 95 %
+        nominal; ``docs/ope.md``, "Coverage"). ``"one_more_event"`` (the default)
+        raises the upper bound by the estimate's largest change when a single row's
+        reward moves to the top of ``reward_range``: the margin of one unseen
+        event of the greatest weight, as the gamma interval of Fay and Feuer
+        (1997) adds one event of the largest weight for weighted Poisson counts.
+        It costs one event's width when events are common and keeps the coverage
+        when they are rare.
 
         Parameters
         ----------
@@ -329,24 +347,96 @@ class BaseEstimator:
             Number of resamples.
         rng : numpy.random.Generator
             Source of the resampling.
+        method : {"one_more_event", "percentile"}, default="one_more_event"
+            See above.
+        reward_range : (float, float), optional
+            Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
 
         Returns
         -------
         low, high : float
-            The ``alpha/2`` and ``1 - alpha/2`` quantiles of the bootstrap estimates.
         """
         _check_interval_args(alpha, n_bootstrap, rng)
-        boot = self.bootstrap(
+        if method not in INTERVAL_METHODS:
+            raise ValueError(f"`method` must be one of {list(INTERVAL_METHODS)}; got {method!r}.")
+        checked = check_ope_inputs(
             reward=reward,
             action=action,
             pscore=pscore,
             action_dist=action_dist,
             estimated_rewards=estimated_rewards,
-            n_bootstrap=n_bootstrap,
-            rng=rng,
+            require_estimated_rewards=self.requires_estimated_rewards,
         )
+        terms = self._terms(*checked)
+        n = terms.shape[0]
+        boot = self._combine(bootstrap_sums(terms, n_bootstrap, rng), n)
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+        if method == "one_more_event":
+            high += self._event_margin(checked, terms, reward_range)
         return float(low), float(high)
+
+    def event_margin(
+        self,
+        *,
+        reward: np.ndarray,
+        action: np.ndarray,
+        pscore: np.ndarray,
+        action_dist: np.ndarray,
+        estimated_rewards: np.ndarray | None = None,
+        reward_range: tuple[float, float] | None = None,
+    ) -> float:
+        """Largest rise of the estimate when one row's reward moves to the top of its range.
+
+        The margin that ``method="one_more_event"`` adds to the upper bound of
+        :meth:`interval`. Every estimator's terms are affine in the reward, so
+        moving row ``i`` changes its terms by ``(top - r_i)`` times their slope,
+        and all rows are tried at once by combining ``sums + change_i``.
+
+        Parameters
+        ----------
+        reward, action, pscore, action_dist, estimated_rewards
+            As in :meth:`estimate`.
+        reward_range : (float, float), optional
+            Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
+
+        Returns
+        -------
+        float
+            ``>= 0``; 0 for estimators that do not read the reward (``dm``).
+        """
+        checked = check_ope_inputs(
+            reward=reward,
+            action=action,
+            pscore=pscore,
+            action_dist=action_dist,
+            estimated_rewards=estimated_rewards,
+            require_estimated_rewards=self.requires_estimated_rewards,
+        )
+        return self._event_margin(checked, self._terms(*checked), reward_range)
+
+    def _event_margin(
+        self, checked: tuple, terms: np.ndarray, reward_range: tuple[float, float] | None
+    ) -> float:
+        reward = checked[0]
+        top = max(1.0, float(reward.max())) if reward_range is None else _top(reward_range)
+        n = terms.shape[0]
+        slope = self._terms(np.ones(n), *checked[1:]) - self._terms(np.zeros(n), *checked[1:])
+        sums = terms.sum(axis=0)
+        base = float(self._combine(sums, n))
+        raised = self._combine(sums + slope * (top - reward)[:, None], n)
+        return max(0.0, float(raised.max()) - base)
+
+
+def _top(reward_range: tuple[float, float]) -> float:
+    try:
+        low, high = (float(v) for v in reward_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`reward_range` must be two numbers (low, high); got {reward_range!r}."
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ValueError(f"`reward_range` must be finite with low <= high; got {reward_range!r}.")
+    return high
 
 
 def bootstrap_sums(terms: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:

@@ -13,11 +13,15 @@ Design (train then evaluate, on one log):
    row's prediction comes from a model that saw that row, and the model never
    sees the training rows, whose noise the trained policy has latched onto
    (fitting q there too made DM overrate the policy by ~30% on simulated logs).
-4. Intervals are 95% percentile bootstraps; every estimator uses the same
-   resamples (one seed), so their intervals are comparable.
+4. Intervals are 95% bootstrap intervals whose upper bound allows one unseen
+   event (``method="one_more_event"`` of
+   :meth:`simulation.ope.estimators.BaseEstimator.interval`), so they keep their
+   coverage when rewards are rare; every estimator uses the same resamples (one
+   seed), so their intervals are comparable.
 5. For simulated logs with ground truth (``q_true_*``) the true value of the
    policy on the evaluation rows, ``mean_i sum_a pi(a|x_i) q_true(x_i, a)``, and
-   each estimator's error are reported too.
+   each estimator's error are reported too, on the scale of the log's ``reward``
+   (:func:`simulation.ope.logs.read_log` maps a ROAS log's truth onto it).
 
 One ``--seed`` drives policy randomness, reward-model folds and the bootstrap
 through independent streams.
@@ -110,6 +114,7 @@ def evaluate_policy(
     n_bootstrap: int = 1000,
     alpha: float = 0.05,
     n_folds: int = 5,
+    interval_method: str = "one_more_event",
 ) -> OPEReport:
     """Train ``policy`` on the head of ``log`` and estimate its value on the tail.
 
@@ -133,6 +138,8 @@ def evaluate_policy(
     alpha : float, default=0.05
     n_folds : int, default=5
         Reward-model cross-fitting folds.
+    interval_method : {"one_more_event", "percentile"}, default="one_more_event"
+        See :meth:`simulation.ope.estimators.BaseEstimator.interval`.
 
     Returns
     -------
@@ -200,7 +207,11 @@ def evaluate_policy(
         est = ESTIMATORS[name]()
         estimate.append(est.estimate(**arrays))
         bounds = est.interval(
-            **arrays, alpha=alpha, n_bootstrap=n_bootstrap, rng=np.random.default_rng(boot_seed)
+            **arrays,
+            alpha=alpha,
+            n_bootstrap=n_bootstrap,
+            rng=np.random.default_rng(boot_seed),
+            method=interval_method,
         )
         low.append(bounds[0])
         high.append(bounds[1])

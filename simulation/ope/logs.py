@@ -11,7 +11,10 @@ Three ways in, one record out (:class:`LoggedFeedback`):
 adlab log columns: ``impression, seed, level, policy, segment, x_0..x_{d-1},
 action, pscore, click, conversion, revenue, cost, reward,
 q_true_0..q_true_{K-1}``; the ``q_true_*`` set is the expected reward of every
-arm (ground truth), kept apart so OPE can be scored against it.
+arm (ground truth), kept apart so OPE can be scored against it. The truth is in
+the objective's unit (click probability, or net value in USD for ROAS) while
+``reward`` is what the policies learned from; :func:`read_log` puts the truth on
+the reward's scale (see :func:`_truth_on_reward_scale`).
 """
 
 from __future__ import annotations
@@ -649,6 +652,9 @@ def read_log(
             raise ValueError(f"{shorten(str(path))!r} has ground truth for some rows only.")
     check_cells("action probabilities", len(frame), n_arms)
     meta = {"source": str(path), "format": "adlab"}
+    if q is not None:
+        q, scale = _truth_on_reward_scale(frame, q)
+        meta.update(scale)
     for name in ("policy", "level", "seed"):
         values = frame[name].unique()
         meta[name] = values[0].item() if hasattr(values[0], "item") else values[0]
@@ -665,6 +671,61 @@ def read_log(
         feature_names=tuple(x_cols),
         metadata=meta,
     )
+
+
+#: Largest residual, relative to the reward span, of ``reward = (net - offset) / span``
+#: for a log to count as a ROAS log (the engine's map is exact up to rounding).
+_SCALE_RTOL = 1e-9
+
+
+def _truth_on_reward_scale(frame: pd.DataFrame, q: np.ndarray) -> tuple[np.ndarray | None, dict]:
+    """Put the ``q_true_*`` ground truth on the scale of the ``reward`` column.
+
+    The engine logs ``q_true_*`` as the objective's expected reward in its own
+    unit: the click probability for ``ctr``, the net value (revenue minus cost,
+    USD) for ``roas``. Its ``reward`` column is what the policies learned from:
+    the click for ``ctr``, and for ``roas`` the net value mapped affinely onto
+    ``[0, 1]``, ``(net - offset) / span``. The objective and the map are read
+    back from the rows themselves (the ``click``, ``revenue`` and ``cost``
+    columns), so logs written before this check are read correctly too.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The log's rows, with ``reward``, ``click``, ``revenue`` and ``cost``.
+    q : ndarray of shape (n_rounds, n_arms)
+        The ``q_true_*`` columns.
+
+    Returns
+    -------
+    q : ndarray of shape (n_rounds, n_arms) or None
+        The truth on the reward's scale; None when the scale cannot be told
+        (the reason is in the returned metadata under ``truth_note``).
+    meta : dict
+        ``objective``, ``reward_unit`` and, for ROAS, ``reward_offset`` and
+        ``reward_span`` (net value in USD is ``offset + span * reward``).
+    """
+    if not {"click", "revenue", "cost"}.issubset(frame.columns):
+        return None, {"truth_note": "the log lacks click, revenue and cost: truth scale unknown"}
+    reward = frame["reward"].to_numpy(dtype=np.float64)
+    if np.array_equal(reward, frame["click"].to_numpy(dtype=np.float64)):
+        return q, {"objective": "ctr", "reward_unit": "click probability"}
+    net = frame["revenue"].to_numpy(dtype=np.float64) - frame["cost"].to_numpy(dtype=np.float64)
+    lo, hi = int(np.argmin(net)), int(np.argmax(net))
+    if net[hi] > net[lo] and reward[hi] > reward[lo]:
+        span = (net[hi] - net[lo]) / (reward[hi] - reward[lo])
+        offset = net[lo] - span * reward[lo]
+        if np.abs(offset + span * reward - net).max() <= _SCALE_RTOL * span:
+            return (q - offset) / span, {
+                "objective": "roas",
+                "reward_unit": "net value scaled to [0, 1]",
+                "reward_offset": float(offset),
+                "reward_span": float(span),
+            }
+    return None, {
+        "truth_note": "the reward is neither the click nor an affine map of revenue minus "
+        "cost: its scale differs from the truth's, which is dropped"
+    }
 
 
 def encode_context(

@@ -17,6 +17,8 @@ D, K = 3, 4
 
 
 def chunk(rng, start, n, *, policy="uniform", seed=0, truth=True):
+    """A CTR log's chunk: the reward is the click, the truth a click probability."""
+    click = rng.integers(0, 2, size=n)
     return dict(
         impression=np.arange(start, start + n),
         seed=seed,
@@ -26,11 +28,11 @@ def chunk(rng, start, n, *, policy="uniform", seed=0, truth=True):
         context=rng.normal(size=(n, D)),
         action=rng.integers(0, K, size=n),
         pscore=np.full(n, 1 / K),
-        click=rng.integers(0, 2, size=n),
+        click=click,
         conversion=rng.integers(0, 2, size=n),
         revenue=rng.random(n) * 10,
         cost=np.full(n, 0.2),
-        reward=rng.random(n),
+        reward=click.astype(np.float64),
         expected_reward=rng.random((n, K)) if truth else None,
     )
 
@@ -302,3 +304,43 @@ def test_docstring_examples_run():
     for module in (simulation.ope.logs, simulation.ope.estimators, simulation.ope.reward_model):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_roas_truth_is_put_on_the_reward_scale(tmp_path):
+    # The engine logs a ROAS run's reward as net value mapped onto [0, 1],
+    # (net - offset) / span, and its truth as expected net value in USD: the
+    # reader must recover the map from the rows and rescale the truth with it.
+    rng = np.random.default_rng(5)
+    offset, span = -0.3, 120.0
+    path = tmp_path / "roas.parquet"
+    c = chunk(rng, 0, 400)
+    c["cost"] = rng.uniform(0.01, 0.3, size=400)
+    c["revenue"] = np.where(rng.random(400) < 0.05, rng.uniform(5, 80, size=400), 0.0)
+    c["reward"] = (c["revenue"] - c["cost"] - offset) / span
+    c["expected_reward"] = rng.uniform(-0.3, 2.0, size=(400, K))
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**c)
+    log = read_log(path)
+    assert log.metadata["objective"] == "roas"
+    assert log.metadata["reward_offset"] == pytest.approx(offset, rel=1e-9)
+    assert log.metadata["reward_span"] == pytest.approx(span, rel=1e-9)
+    assert np.allclose(log.expected_reward, (c["expected_reward"] - offset) / span, rtol=1e-9)
+    assert np.allclose(log.reward, c["reward"])
+
+
+def test_ctr_truth_is_kept_and_an_unknown_scale_drops_the_truth(tmp_path):
+    rng = np.random.default_rng(6)
+    ctr_path, odd_path = tmp_path / "ctr.parquet", tmp_path / "odd.parquet"
+    c = chunk(rng, 0, 200)
+    with BanditLogWriter(ctr_path, n_features=D, n_arms=K) as writer:
+        writer.write(**c)
+    log = read_log(ctr_path)
+    assert log.metadata["objective"] == "ctr"
+    assert np.array_equal(log.expected_reward, c["expected_reward"])
+    # A reward that is neither the click nor affine in revenue - cost: comparing
+    # estimates in its unit with the truth's would be meaningless.
+    c["reward"] = rng.random(200)
+    with BanditLogWriter(odd_path, n_features=D, n_arms=K) as writer:
+        writer.write(**c)
+    log = read_log(odd_path)
+    assert log.expected_reward is None and "truth_note" in log.metadata

@@ -363,6 +363,9 @@ def test_bad_inputs_rejected(name, kwargs, exc, match):
         (dict(n_bootstrap=10**9), ValueError, r"`n_bootstrap` must be an int in \[2, 100,000\]"),
         (dict(n_bootstrap=10.0), TypeError, r"`n_bootstrap` must be an int"),
         (dict(rng=0), TypeError, r"`rng` must be a numpy.random.Generator"),
+        (dict(method="bca"), ValueError, r"`method` must be one of"),
+        (dict(reward_range=(1.0, 0.0)), ValueError, r"`reward_range` must be finite"),
+        (dict(reward_range="ab"), ValueError, r"`reward_range` must be two numbers"),
     ],
 )
 def test_bad_interval_arguments(kwargs, exc, match):
@@ -378,3 +381,53 @@ def test_huge_finite_values_are_not_mistaken_for_infinity():
     q = np.full((4, 2), 1e308)
     checked = check_ope_inputs(**_with(estimated_rewards=q), require_estimated_rewards=True)
     assert checked[-1] is not None
+
+
+# The margin of one unseen event: the largest rise of the estimate when one row's
+# reward moves to the top of the range (1 here), by hand on the 4-row log.
+# IPS: max_i W_i (1 - R_i) / n = 1.0 / 4 (row 1; rows 0 and 2 already have r = 1).
+# SNIPS: max_i W_i (1 - R_i) / sum(W) = 1.0 / 7. DR: as IPS (q is held fixed).
+# DM: 0 (it does not read the reward).
+MARGIN = {"ips": 1.0 / 4, "snips": 1.0 / 7, "dr": 1.0 / 4, "dm": 0.0, "sndr": 1.0 / 7}
+
+
+@pytest.mark.parametrize("name", sorted(MARGIN))
+def test_one_more_event_raises_only_the_upper_bound_by_one_event(name):
+    est = ESTIMATORS[name]()
+    kw = dict(n_bootstrap=300, rng=np.random.default_rng(4))
+    low_p, high_p = est.interval(**BASE, method="percentile", **kw)
+    kw["rng"] = np.random.default_rng(4)
+    low, high = est.interval(**BASE, **kw)  # default: one_more_event
+    assert low == low_p
+    assert high - high_p == pytest.approx(MARGIN[name], rel=1e-9)
+    # A wider reward range means a larger unseen event: the margin scales with it.
+    kw["rng"] = np.random.default_rng(4)
+    _, high_2 = est.interval(**BASE, reward_range=(0.0, 2.0), **kw)
+    assert high_2 >= high
+
+
+def test_one_more_event_keeps_coverage_when_clicks_are_rare():
+    # 2,000 rows, uniform logging over 10 arms, the target always shows arm 0
+    # whose click rate is 0.2 %: about 0.4 expected clicks on the rows that count,
+    # so most logs show none and the percentile interval collapses to [0, 0].
+    # With the margin of one event (weight 10: 10 / 2000 = 0.005 > 0.002) the
+    # interval covers the truth in every log with at most 2 such clicks (the lower
+    # bound is then 0), and P(>= 3 | Poisson 0.4) = 0.8 %: >= 180 of 200 fails
+    # with negligible probability. The percentile interval misses every log
+    # without a click, P = e^-0.4 = 67 %.
+    rng = np.random.default_rng(11)
+    n, k, ctr = 2000, 10, 0.002
+    pi = np.zeros((n, k))
+    pi[:, 0] = 1.0
+    hits = {"percentile": 0, "one_more_event": 0}
+    for _ in range(200):
+        a = rng.integers(0, k, size=n)
+        r = ((a == 0) & (rng.random(n) < ctr)).astype(float)
+        arrays = dict(reward=r, action=a, pscore=np.full(n, 1 / k), action_dist=pi)
+        for method in hits:
+            low, high = IPS().interval(
+                **arrays, n_bootstrap=200, rng=np.random.default_rng(0), method=method
+            )
+            hits[method] += low <= ctr <= high
+    assert hits["one_more_event"] >= 180
+    assert hits["percentile"] < 180  # the failure the margin is there for

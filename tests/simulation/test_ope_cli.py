@@ -244,12 +244,13 @@ def test_mixed_levels_need_level(tmp_path, capsys):
             n = 300
             q = np.full((n, 3), np.nan)
             q[:, :k] = 0.5
+            click = rng.integers(0, 2, size=n)  # a CTR log: the reward is the click
             writer.write(
                 impression=np.arange(n), seed=0, level=level, policy="uniform",
                 segment=np.zeros(n, int), context=rng.normal(size=(n, 1)),
                 action=rng.integers(0, k, size=n), pscore=np.full(n, 1 / k),
-                click=rng.integers(0, 2, size=n), conversion=np.zeros(n, int),
-                revenue=np.zeros(n), cost=np.zeros(n), reward=rng.random(n), expected_reward=q,
+                click=click, conversion=np.zeros(n, int), revenue=np.zeros(n),
+                cost=np.zeros(n), reward=click.astype(float), expected_reward=q,
             )  # fmt: skip
     with pytest.raises(UsageError, match=r"mixes the targeting levels \['segment', 'user'\]"):
         run(["--log", str(path), "--policy", "uniform"])

@@ -21,6 +21,7 @@ import pandas as pd
 
 from simulation.cli.common import UsageError
 from simulation.store.run_store import RunNotFoundError, RunStore, StoreBusyError
+from simulation.store.sweeps import list_sweeps
 
 __all__ = ["register"]
 
@@ -52,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if name != "list":
             parser.add_argument("run_id", metavar="ID", help="run id or a unique prefix of it")
         parser.set_defaults(handler=_HANDLERS[name])
+    parsers["list"].add_argument("--sweeps", action="store_true", help="list saved sweeps only")
     parsers["export"].add_argument("--format", choices=("csv", "parquet"), default="csv")
     parsers["export"].add_argument("--out", metavar="DIR", required=True)
     parsers["export"].add_argument(
@@ -79,6 +81,8 @@ def _resolve(store: RunStore, run_id: str) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
+    if args.sweeps:
+        return _list_sweeps(args.store)
     store = _open(args)
     try:
         frame = store.list()
@@ -86,10 +90,24 @@ def _list(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if frame.empty:
         print(f"no runs in {store.root}")
+    else:
+        frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+        frame["name"] = frame["name"].fillna("")
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    if not list_sweeps(store.root).empty:
+        print("\nsweeps:")
+        _list_sweeps(store.root)
+    return 0
+
+
+def _list_sweeps(root: object) -> int:
+    frame = list_sweeps(root)
+    if frame.empty:
+        print("no sweeps saved")
         return 0
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     frame["name"] = frame["name"].fillna("")
-    print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    print(frame.to_string(index=False))
     return 0
 
 

@@ -5,11 +5,12 @@ grid file), ``world``, ``world_seed``, ``level``, ``policy``, ``best_policy``,
 ``baseline``, the headline metrics (:data:`HEADLINE`, means over the world's
 replications) and, for CTR and ROAS, the like-for-like uplift of
 :func:`simulation.metrics.like_for_like_uplift` over the generic level:
-``uplift_ctr`` (observed), ``uplift_ctr_low``, ``uplift_ctr_high`` (its interval
-across replications) and ``uplift_ctr_expected`` (the same on true values), then
-``n_pairs``. A row ``policy == "best"`` compares each level's best policy
-(named in ``best_policy``) with the generic level's best. Generic rows have no
-uplift (NaN).
+``uplift_ctr`` (observed), ``uplift_ctr_low``, ``uplift_ctr_high`` (its
+interval across replications), ``uplift_ctr_expected`` (the same on true values)
+and ``uplift_ctr_pairs`` (replications where both sides were positive). A row
+``policy == "best"`` compares each level's best policy (named in
+``best_policy``) with the generic level's best. Generic rows have no uplift
+(NaN, 0 pairs) and no ``best`` row.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ UPLIFT_OF: tuple[str, ...] = ("ctr", "roas")
 
 
 def _uplift_columns() -> list[str]:
-    return [f"uplift_{m}{s}" for m in UPLIFT_OF for s in ("", "_low", "_high", "_expected")]
+    parts = ("", "_low", "_high", "_expected", "_pairs")
+    return [f"uplift_{m}{s}" for m in UPLIFT_OF for s in parts]
 
 
 def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +70,6 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
                 "baseline": "",
                 **{m: float(means.loc[(level, policy), m]) for m in HEADLINE},
                 **dict.fromkeys(_uplift_columns(), np.nan),
-                "n_pairs": 0,
             }
             for metric in UPLIFT_OF:
                 hit = uplift[(uplift["level"] == level) & (uplift["policy"] == label)]
@@ -81,7 +82,7 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
                 row[f"uplift_{metric}_low"] = float(h["ci_low"])
                 row[f"uplift_{metric}_high"] = float(h["ci_high"])
                 row[f"uplift_{metric}_expected"] = float(h["expected"])
-                row["n_pairs"] = int(h["n_pairs"])
+                row[f"uplift_{metric}_pairs"] = int(h["n_pairs"])
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -132,7 +133,9 @@ def build_table(plan: SweepPlan, summaries: dict[str, pd.DataFrame]) -> pd.DataF
     for pos, key in enumerate(plan.keys):
         values = [by_point[i][key] for i in table["point_index"]]
         table.insert(2 + pos, key, _param_column(values))
-    table["n_pairs"] = table["n_pairs"].astype(np.int64)
+    for metric in UPLIFT_OF:
+        column = f"uplift_{metric}_pairs"
+        table[column] = table[column].fillna(0).astype(np.int64)
     return table
 
 

@@ -25,6 +25,7 @@ PAGES = [
     _page("experiment", "Experiment", "science"),
     _page("results", "Results", "bar_chart"),
     _page("ope", "Off-policy evaluation", "replay"),
+    _page("sweeps", "Sweeps", "grid_on"),
 ]
 
 st.navigation(PAGES).run()

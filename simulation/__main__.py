@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulation.cli.runs",
     "simulation.cli.ope",
     "simulation.cli.world",
+    "simulation.cli.sweep",
 )
 
 

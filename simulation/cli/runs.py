@@ -27,6 +27,7 @@ from simulation.cli.common import UsageError
 from simulation.store.export import ExportExistsError
 from simulation.store.integrity import clean_text
 from simulation.store.run_store import RunDamagedError, RunNotFoundError, RunStore, StoreBusyError
+from simulation.store.sweeps import list_sweeps
 
 __all__ = ["register"]
 
@@ -62,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if name not in ("list", "check"):
             parser.add_argument("run_id", metavar="ID", help="run id or a unique prefix of it")
         parser.set_defaults(handler=_HANDLERS[name])
+    parsers["list"].add_argument("--sweeps", action="store_true", help="list saved sweeps only")
     parsers["export"].add_argument("--format", choices=("csv", "parquet"), default="csv")
     parsers["export"].add_argument("--out", metavar="DIR", required=True)
     parsers["export"].add_argument(
@@ -103,6 +105,8 @@ def _damaged(exc: RunDamagedError) -> UsageError:
 
 
 def _list(args: argparse.Namespace) -> int:
+    if args.sweeps:
+        return _list_sweeps(_open(args).root)
     store = _open(args)
     try:
         frame = store.list()
@@ -110,7 +114,15 @@ def _list(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if frame.empty:
         print(f"no runs in {store.root}")
-        return 0
+    else:
+        _print_runs(frame)
+    if not list_sweeps(store.root).empty:
+        print("\nsweeps:")
+        _list_sweeps(store.root)
+    return 0
+
+
+def _print_runs(frame: pd.DataFrame) -> None:
     damaged = frame.loc[frame["damaged"].notna(), ["run_id", "damaged"]]
     frame = frame.drop(columns="damaged")
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
@@ -122,6 +134,16 @@ def _list(args: argparse.Namespace) -> int:
         print(f"damaged: {run_id}: {clean_text(reason)}")
     if len(damaged):
         print("`python -m simulation runs check --repair` moves damaged runs aside")
+
+
+def _list_sweeps(root: object) -> int:
+    frame = list_sweeps(root)
+    if frame.empty:
+        print("no sweeps saved")
+        return 0
+    frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame["name"] = frame["name"].map(lambda v: "" if v is None or v != v else clean_text(v))
+    print(frame.to_string(index=False))
     return 0
 
 

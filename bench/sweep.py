@@ -1,0 +1,79 @@
+"""Benchmark sweeps: local worker processes and a Dask LocalCluster against the ideal.
+
+Usage::
+
+    .venv/bin/python bench/sweep.py                # 200 short runs on 2 workers, both backends
+    .venv/bin/python bench/sweep.py --runs 20      # a quicker look
+
+The ideal wall time of a sweep on W workers is the sum of its runs' own times
+(each run's ``elapsed_seconds``, measured inside the worker) divided by W. The
+script prints each backend's wall time, its ratio to that ideal (goal: local
+within 1.10) and the overhead per run, ``(wall - ideal) / runs``: pool or cluster
+start-up, task shipping, result transfer and the atomic store of each run. Both
+backends' tables are compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
+
+from simulation.sweep import parse_grid, prepare_folder, run_sweep
+
+#: A short run: 500 users, 2 segments, 2,000 impressions, 2 policies, 2 replications.
+BASE = {
+    "n_users": 500,
+    "n_segments": 2,
+    "n_impressions": 2_000,
+    "batch_size": 500,
+    "n_seeds": 2,
+    "n_checkpoints": 4,
+    "policies": ["uniform", "thompson"],
+}
+
+
+def measure(backend: str, n_runs: int, workers: int, folder: Path) -> tuple[float, float, bytes]:
+    """Wall time, the runs' summed own time and the table's CSV bytes of one sweep."""
+    plan = parse_grid({**BASE, "grid": {"seed": list(range(n_runs))}})
+    text = f"# bench/sweep.py {n_runs} runs\n"
+    out = prepare_folder(folder / backend, plan, text, force=False)
+    started = time.perf_counter()
+    outcome = run_sweep(plan, out, backend=backend, workers=workers)
+    wall = time.perf_counter() - started
+    assert outcome.n_executed == n_runs
+    return wall, outcome.run_seconds, (out / "sweep.csv").read_bytes()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args()
+    backends = ["local"] + ([] if args.skip_dask else ["dask"])
+    tables = {}
+    print(f"{args.runs} runs of {BASE} on {args.workers} workers")
+    print(f"{'backend':8} {'wall s':>8} {'runs s':>8} {'ideal s':>8} {'ratio':>6} {'ms/run':>7}")
+    with tempfile.TemporaryDirectory(prefix="adlab-bench-sweep-") as tmp:
+        for backend in backends:
+            wall, run_seconds, tables[backend] = measure(
+                backend, args.runs, args.workers, Path(tmp)
+            )
+            ideal = run_seconds / args.workers
+            overhead_ms = (wall - ideal) / args.runs * 1e3
+            print(
+                f"{backend:8} {wall:8.2f} {run_seconds:8.2f} {ideal:8.2f} "
+                f"{wall / ideal:6.2f} {overhead_ms:7.1f}"
+            )
+    if len(tables) == 2:
+        same = tables["local"] == tables["dask"]
+        print(f"tables identical byte for byte: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

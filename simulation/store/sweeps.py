@@ -1,0 +1,177 @@
+"""Sweeps in the run store: ``root/sweeps/<sweep_id>/`` beside the runs.
+
+Layout::
+
+    sweeps/<sweep_id>/
+        grid.toml       the grid file, as given
+        sweep.parquet   the sweep table (simulation.sweep.table)
+        meta.json       created_at, name, where the sweep was run (out), counts, digests
+
+A sweep is assembled in ``sweeps/.tmp-<sweep_id>/`` (each file fsynced) and
+published by renaming that folder, so a sweep is either absent or complete.
+Saving the same grid's same table again returns the id already saved. This
+module is independent of the runs' DuckDB catalogue: sweeps are listed from
+their folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulation.store.paths import new_run_id, resolve_root
+
+__all__ = ["SWEEPS_DIR", "SWEEP_LIST_COLUMNS", "list_sweeps", "load_sweep", "save_sweep"]
+
+SWEEPS_DIR = "sweeps"
+#: Columns of :func:`list_sweeps`.
+SWEEP_LIST_COLUMNS: tuple[str, ...] = (
+    "sweep_id", "created_at", "name", "n_points", "n_runs", "parameters", "n_rows",
+)  # fmt: skip
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _table_digest(table: pd.DataFrame) -> str:
+    return hashlib.sha256(table.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
+def _read_meta(folder: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def save_sweep(
+    root: str | os.PathLike[str] | None,
+    *,
+    grid_text: str,
+    table: pd.DataFrame,
+    meta: dict[str, Any],
+    name: str | None = None,
+) -> str:
+    """Save a finished sweep; return its id.
+
+    Parameters
+    ----------
+    root : str or path-like or None
+        The store root (None: ``$ADLAB_HOME``, else ``~/.adlab``).
+    grid_text : str
+        The grid file's text.
+    table : DataFrame
+        The sweep table.
+    meta : dict
+        JSON-able facts to keep (the grid's ``fingerprint``, ``n_points``,
+        ``n_runs``, ``parameters``, ``out``...).
+    name : str, optional
+
+    Returns
+    -------
+    sweep_id : str
+        Shaped like a run id (``20261122-074044-123456-3f9a2c1b``); the existing
+        id when this grid's identical table is already saved.
+    """
+    folder = resolve_root(root) / SWEEPS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = _table_digest(table)
+    for existing in sorted(folder.iterdir()):
+        old = _read_meta(existing) if not existing.name.startswith(".") else None
+        if old and old.get("table_sha256") == digest and old.get("grid_text") == grid_text:
+            return existing.name
+    sweep_id = new_run_id()
+    tmp = folder / f".tmp-{sweep_id}"
+    tmp.mkdir()
+    try:
+        (tmp / "grid.toml").write_text(grid_text, encoding="utf-8")
+        table.to_parquet(tmp / "sweep.parquet", index=False)
+        record = {
+            **meta,
+            "sweep_id": sweep_id,
+            "created_at": datetime.now(UTC).isoformat(),
+            "name": name,
+            "n_rows": len(table),
+            "table_sha256": digest,
+            "grid_text": grid_text,
+        }
+        (tmp / "meta.json").write_text(
+            json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        for item in tmp.iterdir():
+            _fsync(item)
+        os.rename(tmp, folder / sweep_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return sweep_id
+
+
+def list_sweeps(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Saved sweeps, newest first (columns :data:`SWEEP_LIST_COLUMNS`)."""
+    folder = resolve_root(root) / SWEEPS_DIR
+    rows = []
+    if folder.is_dir():
+        for item in folder.iterdir():
+            meta = None if item.name.startswith(".") else _read_meta(item)
+            if meta is None:
+                continue
+            rows.append(
+                {
+                    "sweep_id": item.name,
+                    "created_at": pd.Timestamp(meta.get("created_at")),
+                    "name": meta.get("name"),
+                    "n_points": meta.get("n_points"),
+                    "n_runs": meta.get("n_runs"),
+                    "parameters": ", ".join(meta.get("parameters", [])),
+                    "n_rows": meta.get("n_rows"),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(SWEEP_LIST_COLUMNS))
+    return frame.sort_values("sweep_id", ascending=False, ignore_index=True)
+
+
+def load_sweep(
+    root: str | os.PathLike[str] | None, sweep_id: str
+) -> tuple[pd.DataFrame, str, dict[str, Any]]:
+    """Read a saved sweep back.
+
+    Parameters
+    ----------
+    root : str or path-like or None
+    sweep_id : str
+        A full id or a prefix matching exactly one sweep.
+
+    Returns
+    -------
+    table : DataFrame
+    grid_text : str
+    meta : dict
+
+    Raises
+    ------
+    LookupError
+        No sweep, or several, match ``sweep_id``.
+    """
+    folder = resolve_root(root) / SWEEPS_DIR
+    ids = list_sweeps(root)["sweep_id"].tolist()
+    hits = [i for i in ids if isinstance(sweep_id, str) and sweep_id and i.startswith(sweep_id)]
+    if len(hits) != 1:
+        what = "no sweep" if not hits else f"{len(hits)} sweeps"
+        raise LookupError(f"{what} match {sweep_id!r}.")
+    path = folder / hits[0]
+    table = pd.read_parquet(path / "sweep.parquet")
+    return table, (path / "grid.toml").read_text(encoding="utf-8"), _read_meta(path) or {}

@@ -1,0 +1,335 @@
+"""Run a sweep's experiments on local processes or a Dask cluster; store each as it finishes.
+
+Folder layout (``out``)::
+
+    grid.toml               the grid file, as given (a different grid here is refused)
+    runs/<run_key>.parquet  one finished run's summary (written atomically, never partial)
+    sweep.parquet           the table (simulation.sweep.table), written when every run is done
+    sweep.csv               the same table as CSV
+
+A run's file is named by the SHA-256 of its resolved config, so re-running the
+same command after a kill (or a lost worker) skips every run already stored
+and the final table is the same, byte for byte: each run's seed comes from its
+grid point, and rows are sorted canonically before writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.config import ExperimentConfig
+from simulation.sweep.grid import SweepPlan, SweepRun, parse_grid
+from simulation.sweep.table import build_table, write_table
+
+__all__ = [
+    "BACKENDS",
+    "SweepConflictError",
+    "SweepOutcome",
+    "execute_run",
+    "prepare_folder",
+    "run_sweep",
+    "stored_keys",
+]
+
+BACKENDS: tuple[str, ...] = ("local", "dask")
+GRID_NAME = "grid.toml"
+RUNS_DIR = "runs"
+
+#: ``progress(done, total)``: runs finished (stored ones included) out of all runs.
+SweepProgress = Callable[[int, int], None]
+
+
+class SweepConflictError(ValueError):
+    """The output folder holds a different sweep (or other files)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepOutcome:
+    """What a call of :func:`run_sweep` did.
+
+    Attributes
+    ----------
+    table : DataFrame or None
+        The sweep table; None when stopped before every run was done.
+    n_runs, n_skipped, n_executed : int
+        All runs, runs found already stored, runs executed by this call.
+    run_seconds : float
+        Sum of the executed runs' own times (each run's ``elapsed_seconds``).
+    wall_seconds : float
+        Time from the first submission to the last stored result.
+    stopped : bool
+    """
+
+    table: pd.DataFrame | None
+    n_runs: int
+    n_skipped: int
+    n_executed: int
+    run_seconds: float
+    wall_seconds: float
+    stopped: bool
+
+
+def execute_run(config: dict) -> tuple[pd.DataFrame, float]:
+    """Run one experiment (single process) and return its summary and own time.
+
+    Module-level and fed plain data, so process pools and Dask workers can call it.
+
+    Parameters
+    ----------
+    config : dict
+        :meth:`ExperimentConfig.to_dict` of the resolved config.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per (policy, level, seed).
+    elapsed_seconds : float
+    """
+    from threadpoolctl import threadpool_limits
+
+    from simulation.engine import run_experiment
+
+    # One run per worker, one thread per run: k-means' OpenMP threads would only
+    # contend with the other workers for the same cores.
+    with threadpool_limits(limits=1):
+        result = run_experiment(ExperimentConfig.from_dict(config), n_jobs=1)
+    return result.summary_frame(), float(result.elapsed_seconds)
+
+
+def _run_path(out: Path, key: str) -> Path:
+    return out / RUNS_DIR / f"{key}.parquet"
+
+
+def stored_keys(out: str | Path) -> set[str]:
+    """Run keys already stored in ``out/runs/``."""
+    folder = Path(out) / RUNS_DIR
+    if not folder.is_dir():
+        return set()
+    return {p.stem for p in folder.glob("*.parquet") if not p.name.startswith(".")}
+
+
+def _store_run(out: Path, key: str, summary: pd.DataFrame, elapsed: float) -> None:
+    """Write one run's summary atomically (temporary name, fsync, rename)."""
+    path = _run_path(out, key)
+    tmp = path.with_name(f".{key}.tmp-{os.getpid()}")
+    frame = summary.assign(elapsed_seconds=elapsed)
+    try:
+        frame.to_parquet(tmp, index=False)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _load_run(out: Path, key: str) -> pd.DataFrame:
+    return pd.read_parquet(_run_path(out, key)).drop(columns="elapsed_seconds")
+
+
+def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: bool) -> Path:
+    """Check ``out`` may hold this sweep, then create it with ``grid.toml`` and ``runs/``.
+
+    Nothing is written when a check fails.
+
+    Raises
+    ------
+    SweepConflictError
+        ``out`` holds a sweep of a different grid (unless ``force``), or files of
+        something else.
+    OSError
+        ``out`` cannot be created or written.
+    """
+    out = Path(out)
+    grid_file = out / GRID_NAME
+    if out.exists() and not out.is_dir():
+        raise SweepConflictError(f"--out {out} exists and is not a folder.")
+    if grid_file.is_file():
+        try:
+            old = parse_grid(tomllib.loads(grid_file.read_text(encoding="utf-8"))).fingerprint
+        except (ValueError, TypeError, OSError, UnicodeDecodeError):
+            old = None
+        if old != plan.fingerprint and not force:
+            raise SweepConflictError(
+                f"{out} holds a sweep of a different grid ({grid_file}); use another --out, "
+                "or pass --force to run this grid there (stored runs whose settings are "
+                "unchanged are reused)."
+            )
+    elif out.is_dir() and any(out.iterdir()) and not force:
+        raise SweepConflictError(
+            f"--out {out} is not empty and holds no sweep; choose an empty or new folder."
+        )
+    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    for stale in (out / RUNS_DIR).glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
+    if not grid_file.is_file() or grid_file.read_text(encoding="utf-8") != grid_text:
+        tmp = out / f".{GRID_NAME}.tmp-{os.getpid()}"
+        tmp.write_text(grid_text, encoding="utf-8")
+        os.replace(tmp, grid_file)
+    # A changed grid makes an old table wrong until the new one is written.
+    for name in ("sweep.parquet", "sweep.csv"):
+        if force:
+            (out / name).unlink(missing_ok=True)
+    return out
+
+
+def _local_results(
+    runs: list[SweepRun], workers: int, stop: threading.Event
+) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
+    # forkserver: workers start from a clean process, not a copy of a threaded
+    # parent (the app's server), and import the engine once each.
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        pending = {pool.submit(execute_run, run.config.to_dict()): run for run in runs}
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = pending.pop(future)
+                yield (run, *future.result())
+            if stop.is_set():
+                return
+    finally:
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+
+
+def _dask_results(
+    runs: list[SweepRun], workers: int, scheduler: str | None, stop: threading.Event
+) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            # Our own cluster: its shutdown chatter (slow workers killed on close) is noise.
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout="30s")
+    try:
+        by_key = {}
+        futures = []
+        for run in runs:
+            # retries: a run lost with its worker is run again elsewhere.
+            future = client.submit(
+                execute_run, run.config.to_dict(), key=f"adlab-run-{run.run_key}", retries=2
+            )
+            by_key[future.key] = run
+            futures.append(future)
+        queue = as_completed(futures)
+        for future in queue:
+            yield (by_key[future.key], *future.result())
+            if stop.is_set():
+                client.cancel(futures)
+                return
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(
+    plan: SweepPlan,
+    out: str | Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: SweepProgress | None = None,
+    stop: threading.Event | None = None,
+) -> SweepOutcome:
+    """Run every run of ``plan`` not yet stored in ``out``, then write the table.
+
+    ``out`` must have been set up by :func:`prepare_folder`.
+
+    Parameters
+    ----------
+    plan : SweepPlan
+    out : str or Path
+    backend : {"local", "dask"}, default="local"
+        ``local``: a pool of ``workers`` processes on this machine. ``dask``: the
+        dask.distributed cluster at ``scheduler``, or a LocalCluster of
+        ``workers`` single-threaded processes on 127.0.0.1 when it is None.
+    workers : int, optional
+        Default: all cores.
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://host:8786``).
+    progress : callable, optional
+        ``progress(done, total)`` after each stored run (and once at the start).
+    stop : threading.Event, optional
+        Checked between runs: when set, no further runs start, the table is not
+        written and ``table`` is None (what finished is stored; run again to resume).
+
+    Returns
+    -------
+    outcome : SweepOutcome
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"`backend` must be one of {list(BACKENDS)}; got {backend!r}.")
+    out = Path(out)
+    stop = stop if stop is not None else threading.Event()
+    workers = workers or os.cpu_count() or 1
+    done = stored_keys(out)
+    pending: dict[str, SweepRun] = {}
+    for run in plan.runs:
+        if run.run_key not in done:
+            pending.setdefault(run.run_key, run)
+    total = len({run.run_key for run in plan.runs})
+    finished = total - len(pending)
+    skipped = finished
+    if progress is not None:
+        progress(finished, total)
+    run_seconds = 0.0
+    started = time.perf_counter()
+    if pending:
+        todo = list(pending.values())
+        if backend == "local":
+            results = _local_results(todo, min(workers, len(todo)), stop)
+        else:
+            results = _dask_results(todo, workers, scheduler, stop)
+        for run, summary, elapsed in results:
+            _store_run(out, run.run_key, summary, elapsed)
+            run_seconds += elapsed
+            finished += 1
+            if progress is not None:
+                progress(finished, total)
+    wall = time.perf_counter() - started
+    executed = finished - skipped
+    if finished < total:
+        return SweepOutcome(
+            table=None,
+            n_runs=total,
+            n_skipped=skipped,
+            n_executed=executed,
+            run_seconds=run_seconds,
+            wall_seconds=wall,
+            stopped=True,
+        )
+    summaries = {key: _load_run(out, key) for key in {run.run_key for run in plan.runs}}
+    table = build_table(plan, summaries)
+    write_table(table, out)
+    return SweepOutcome(
+        table=table,
+        n_runs=total,
+        n_skipped=skipped,
+        n_executed=executed,
+        run_seconds=run_seconds,
+        wall_seconds=wall,
+        stopped=False,
+    )

@@ -1,0 +1,165 @@
+"""The sweep table: one row per (grid point, world, level, policy), from the runs' summaries.
+
+Columns, in order: ``point_index``, ``point_id``, the grid keys (as written in the
+grid file), ``world``, ``world_seed``, ``level``, ``policy``, ``best_policy``,
+``baseline``, the headline metrics (:data:`HEADLINE`, means over the world's
+replications) and, for CTR and ROAS, the like-for-like uplift of
+:func:`simulation.metrics.like_for_like_uplift` over the generic level:
+``uplift_ctr`` (observed), ``uplift_ctr_low``, ``uplift_ctr_high`` (its
+interval across replications), ``uplift_ctr_expected`` (the same on true values)
+and ``uplift_ctr_pairs`` (replications where both sides were positive). A row
+``policy == "best"`` compares each level's best policy (named in
+``best_policy``) with the generic level's best. Generic rows have no uplift
+(NaN, 0 pairs) and no ``best`` row.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import LEVELS
+from simulation.metrics import like_for_like_uplift
+from simulation.sweep.grid import SweepPlan, SweepRun, canonical_json
+
+__all__ = ["HEADLINE", "UPLIFT_OF", "build_table", "run_rows", "write_table"]
+
+#: Metrics averaged over a world's replications.
+HEADLINE: tuple[str, ...] = ("ctr", "cvr", "roas", "regret", "expected_ctr", "expected_roas")
+#: Metrics whose like-for-like uplift is reported.
+UPLIFT_OF: tuple[str, ...] = ("ctr", "roas")
+
+
+def _uplift_columns() -> list[str]:
+    parts = ("", "_low", "_high", "_expected", "_pairs")
+    return [f"uplift_{m}{s}" for m in UPLIFT_OF for s in parts]
+
+
+def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
+    """The table rows of one run (no grid columns), in canonical order.
+
+    Parameters
+    ----------
+    run : SweepRun
+    summary : DataFrame
+        The run's :meth:`~simulation.engine.ExperimentResult.summary_frame`: one
+        row per (policy, level, seed).
+
+    Returns
+    -------
+    rows : DataFrame
+        One row per (level, policy) and per level's ``best``.
+    """
+    means = summary.groupby(["level", "policy"], sort=False)[list(HEADLINE)].mean()
+    uplift = like_for_like_uplift(summary, objective=run.config.objective)
+    uplift = uplift[uplift["metric"].isin(UPLIFT_OF)]
+    rows = []
+    for level in dict.fromkeys(summary["level"]):
+        labels = list(dict.fromkeys(summary.loc[summary["level"] == level, "policy"]))
+        best_labels = uplift.loc[uplift["level"] == level, "policy"]
+        best_labels = [p for p in dict.fromkeys(best_labels) if p.startswith("best (")]
+        for label in labels + best_labels:
+            policy = label[len("best (") : -1] if label.startswith("best (") else label
+            row = {
+                "level": level,
+                "policy": "best" if label != policy else policy,
+                "best_policy": policy if label != policy else "",
+                "baseline": "",
+                **{m: float(means.loc[(level, policy), m]) for m in HEADLINE},
+                **dict.fromkeys(_uplift_columns(), np.nan),
+            }
+            for metric in UPLIFT_OF:
+                hit = uplift[(uplift["level"] == level) & (uplift["policy"] == label)]
+                hit = hit[hit["metric"] == metric]
+                if hit.empty:
+                    continue
+                h = hit.iloc[0]
+                row["baseline"] = str(h["baseline"])
+                row[f"uplift_{metric}"] = float(h["observed"])
+                row[f"uplift_{metric}_low"] = float(h["ci_low"])
+                row[f"uplift_{metric}_high"] = float(h["ci_high"])
+                row[f"uplift_{metric}_expected"] = float(h["expected"])
+                row[f"uplift_{metric}_pairs"] = int(h["n_pairs"])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _param_column(values: list[object]) -> pd.Series:
+    """Grid values as one column: numbers and strings as they are, anything else as JSON."""
+    plain = all(isinstance(v, bool) for v in values) or all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
+    if plain or all(isinstance(v, str) for v in values):
+        return pd.Series(values)
+    return pd.Series([canonical_json(v) for v in values], dtype=object)
+
+
+def build_table(plan: SweepPlan, summaries: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Assemble the sweep table from every run's summary.
+
+    Parameters
+    ----------
+    plan : SweepPlan
+    summaries : dict of str to DataFrame
+        Each run's summary by ``run_key``; every run of ``plan`` must be present.
+
+    Returns
+    -------
+    table : DataFrame
+        Sorted by grid point, world, level (generic, segment, user) and policy
+        (the config's order, then ``best``): the same bytes whatever order the
+        runs finished in.
+    """
+    parts = []
+    for run in plan.runs:
+        rows = run_rows(run, summaries[run.run_key])
+        rows.insert(0, "world_seed", np.int64(run.config.seed))
+        rows.insert(0, "world", np.int64(run.world))
+        rows.insert(0, "point_id", run.point.point_id)
+        rows.insert(0, "point_index", np.int64(run.point.index))
+        policy_rank = {p: i for i, p in enumerate(run.config.policies)}
+        rows["_level"] = rows["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+        rows["_policy"] = [policy_rank.get(p, len(policy_rank)) for p in rows["policy"]]
+        rows["_best"] = rows["best_policy"]
+        parts.append(rows)
+    table = pd.concat(parts, ignore_index=True)
+    order = ["point_index", "world", "_level", "_policy", "_best"]
+    table = table.sort_values(order, kind="stable").drop(columns=order[2:])
+    table = table.reset_index(drop=True)
+    by_point = {p.index: dict(p.values) for p in plan.points}
+    for pos, key in enumerate(plan.keys):
+        values = [by_point[i][key] for i in table["point_index"]]
+        table.insert(2 + pos, key, _param_column(values))
+    for metric in UPLIFT_OF:
+        column = f"uplift_{metric}_pairs"
+        table[column] = table[column].fillna(0).astype(np.int64)
+    return table
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_table(table: pd.DataFrame, out: str | Path) -> tuple[Path, Path]:
+    """Write ``sweep.parquet`` and ``sweep.csv`` into ``out``, each atomically.
+
+    Returns
+    -------
+    paths : (Path, Path)
+        The Parquet and the CSV file.
+    """
+    out = Path(out)
+    parquet, csv = out / "sweep.parquet", out / "sweep.csv"
+    _atomic(parquet, lambda p: table.to_parquet(p, index=False))
+    _atomic(csv, lambda p: table.to_csv(p, index=False))
+    return parquet, csv

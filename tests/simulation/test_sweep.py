@@ -1,0 +1,249 @@
+"""Sweeps: grid validation, seeds from grid points, local = Dask byte for byte, kill and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from simulation.__main__ import main
+from simulation.config import ExperimentConfig
+from simulation.store.sweeps import list_sweeps
+from simulation.sweep import MAX_RUNS, load_grid, parse_grid
+
+ROOT = Path(__file__).resolve().parents[2]
+HAS_WORLD = "world" in ExperimentConfig.__dataclass_fields__
+
+#: A base small enough that one run takes well under a second.
+BASE = """
+n_users = 500
+n_segments = 2
+n_impressions = 2_000
+batch_size = 500
+n_seeds = 2
+n_checkpoints = 4
+policies = ["uniform", "thompson"]
+"""
+GRID = BASE + "\n[grid]\nn_segments = [2, 3]\nn_impressions = [1_000, 2_000]\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _sweep(tmp_path: Path, grid: Path, out: Path, *extra: str) -> int:
+    store = tmp_path / "store"
+    return main(["sweep", "--grid", str(grid), "--out", str(out), "--store", str(store), *extra])
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def test_plan_is_the_cartesian_product_with_seeds_from_points():
+    plan = parse_grid({"n_users": 500, "worlds": 2, "grid": {"n_segments": [2, 3], "seed": [1]}})
+    assert len(plan.points) == 2 and len(plan.runs) == 4
+    assert [r.config.n_segments for r in plan.runs] == [2, 2, 3, 3]
+    seeds = [r.config.seed for r in plan.runs]
+    assert len(set(seeds)) == 4, "every (point, world) draws its own world"
+    # The same point keeps its seed and run key when the grid around it grows or is
+    # reordered: seeds come from the point, not from its position or the run order.
+    bigger = parse_grid(
+        {"n_users": 500, "worlds": 2, "grid": {"seed": [1], "n_segments": [5, 3, 2]}}
+    )
+    keys = {(r.point.point_id, r.world): r.run_key for r in bigger.runs}
+    for run in plan.runs:
+        assert keys[(run.point.point_id, run.world)] == run.run_key
+
+
+@pytest.mark.skipif(not HAS_WORLD, reason="ExperimentConfig has no [world] table yet")
+def test_dotted_keys_reach_the_world_table():
+    plan = parse_grid(
+        {
+            "world": {"jitter": 0.1},
+            "grid": {"world.personalization_scale": [0.0, 2.0]},
+        }
+    )
+    scales = [r.config.world.personalization_scale for r in plan.runs]
+    assert scales == [0.0, 2.0]
+    assert all(r.config.world.jitter == 0.1 for r in plan.runs), "the base table is kept"
+
+
+def test_fingerprint_ignores_comments_but_not_values(tmp_path):
+    a, _ = load_grid(_write(tmp_path / "a.toml", GRID))
+    b, _ = load_grid(_write(tmp_path / "b.toml", "# a comment\n" + GRID))
+    c, _ = load_grid(_write(tmp_path / "c.toml", GRID.replace("[2, 3]", "[2, 4]")))
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+# --- bad grids ------------------------------------------------------------------------------
+
+_TOO_MANY = int(MAX_RUNS**0.5) + 1
+BAD_GRIDS = {
+    "unknown key": (BASE + "[grid]\nn_userz = [500]\n", "unknown grid key 'n_userz'"),
+    "empty list": (BASE + "[grid]\nn_users = []\n", "non-empty list"),
+    "not a list": (BASE + "[grid]\nn_users = 500\n", "must be a list"),
+    "invalid in one combination": (
+        # 45 segments are fine for 500 users, not for 400: one combination of four is bad.
+        BASE + "[grid]\nn_segments = [2, 45]\nn_users = [500, 400]\n",
+        r"grid point \(n_segments=45, n_users=400\): `n_segments` must be at most",
+    ),
+    "too many combinations": (
+        BASE
+        + f"[grid]\nseed = {list(range(_TOO_MANY))}\n"
+        + f"n_checkpoints = {list(range(2, 2 + _TOO_MANY))}\n",
+        f"at most {MAX_RUNS:,}",
+    ),
+    "no grid table": (BASE, r"needs a non-empty \[grid\]"),
+    "duplicate value": (BASE + "[grid]\nn_users = [500, 500]\n", "twice"),
+    "bad worlds": ("worlds = 0\n" + BASE + "[grid]\nn_users = [500]\n", "`worlds` must be"),
+    "bad base key": ("n_userz = 5\n" + BASE + "[grid]\nn_users = [500]\n", "unknown config key"),
+    "malformed TOML": (BASE + "[grid\n", "malformed TOML"),
+    "a table as a grid key": (BASE + "[grid]\nworld = [1]\n", "is a table"),
+    "nested key of a number": (BASE + '[grid]\n"n_users.x" = [1]\n', "is not a table"),
+}
+if HAS_WORLD:
+    BAD_GRIDS["unknown world key"] = (
+        BASE + '[grid]\n"world.nope" = [1.0]\n',
+        "unknown grid key 'world.nope'; known keys of world",
+    )
+    BAD_GRIDS["invalid world value"] = (
+        BASE + '[grid]\n"world.jitter" = [0.1, 5.0]\n',
+        r"grid point \(world.jitter=5.0\)",
+    )
+
+
+@pytest.mark.parametrize("case", sorted(BAD_GRIDS))
+def test_bad_grid_is_one_error_line_exit_2_nothing_written(case, tmp_path, capsys):
+    text, match = BAD_GRIDS[case]
+    grid = _write(tmp_path / "grid.toml", text)
+    out = tmp_path / "out"
+    assert _sweep(tmp_path, grid, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert pd.Series(err).str.contains(match).all(), err[0]
+    assert not out.exists() and not (tmp_path / "store").exists()
+
+
+def test_missing_grid_file_is_a_usage_error(tmp_path, capsys):
+    assert _sweep(tmp_path, tmp_path / "nope.toml", tmp_path / "out") == 2
+    assert "grid file not found" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_table_rows_resume_and_changed_grid(tmp_path, capsys):
+    grid = _write(tmp_path / "grid.toml", GRID)
+    out = tmp_path / "out"
+    assert _sweep(tmp_path, grid, out, "--workers", "2") == 0
+    table = pd.read_parquet(out / "sweep.parquet")
+    # 4 points x 1 world x (generic x 2 policies + (segment, user) x (2 policies + best)).
+    assert len(table) == 4 * (2 + 2 * 3)
+    assert list(table.columns[2:4]) == ["n_segments", "n_impressions"]
+    personal = table[table["level"] != "generic"]
+    assert personal["uplift_ctr"].notna().all()
+    personal = personal[personal["uplift_ctr_pairs"] == 2]
+    assert len(personal) >= 12, "most cells have clicks in both replications"
+    inside = personal["uplift_ctr_low"].le(personal["uplift_ctr"]) & personal["uplift_ctr"].le(
+        personal["uplift_ctr_high"]
+    )
+    assert inside.all(), "the observed uplift lies in its interval"
+    assert table.loc[table["level"] == "generic", "uplift_ctr"].isna().all()
+    best = table[table["policy"] == "best"]
+    assert best["best_policy"].isin(["uniform", "thompson"]).all()
+    csv = (out / "sweep.csv").read_bytes()
+    capsys.readouterr()
+
+    # The same command again executes nothing and writes the same bytes.
+    assert _sweep(tmp_path, grid, out) == 0
+    assert "0 run(s) executed, 4 already stored" in capsys.readouterr().out
+    assert (out / "sweep.csv").read_bytes() == csv
+
+    # Saved in the store, listed by `runs list`.
+    saved = list_sweeps(tmp_path / "store")
+    assert len(saved) == 1 and saved.loc[0, "n_runs"] == 4
+    assert main(["runs", "--store", str(tmp_path / "store"), "list"]) == 0
+    assert saved.loc[0, "sweep_id"] in capsys.readouterr().out
+
+    # A changed grid in the same folder is refused, nothing touched ...
+    _write(grid, GRID.replace("[2, 3]", "[2, 4]"))
+    assert _sweep(tmp_path, grid, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "different grid" in err[0] and "--force" in err[0]
+    assert (out / "grid.toml").read_text(encoding="utf-8") == GRID
+    assert (out / "sweep.csv").read_bytes() == csv
+    # ... unless forced: runs whose settings did not change are reused.
+    assert _sweep(tmp_path, grid, out, "--force") == 0
+    assert "2 run(s) executed, 2 already stored" in capsys.readouterr().out
+    new = pd.read_csv(out / "sweep.csv")
+    assert sorted(new["n_segments"].unique()) == [2, 4]
+
+
+@pytest.mark.slow
+def test_dask_cluster_matches_local_byte_for_byte(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    text = GRID + ("" if not HAS_WORLD else '"world.personalization_scale" = [0.0, 1.5]\n')
+    grid = _write(tmp_path / "grid.toml", text.replace("n_impressions = [1_000, 2_000]\n", ""))
+    assert _sweep(tmp_path, grid, tmp_path / "local", "--workers", "2") == 0
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        code = _sweep(
+            tmp_path, grid, tmp_path / "dask", "--backend", "dask", "--scheduler", address
+        )
+    assert code == 0
+    local = (tmp_path / "local" / "sweep.csv").read_bytes()
+    assert (tmp_path / "dask" / "sweep.csv").read_bytes() == local
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "local" / "sweep.parquet"),
+        pd.read_parquet(tmp_path / "dask" / "sweep.parquet"),
+    )
+
+
+@pytest.mark.slow
+def test_killed_sweep_resumes_to_the_same_table(tmp_path):
+    many = BASE.replace("n_impressions = 2_000", "n_impressions = 6_000") + (
+        "\n[grid]\nseed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n"
+    )
+    grid = _write(tmp_path / "grid.toml", many)
+    # An uninterrupted reference.
+    assert _sweep(tmp_path, grid, tmp_path / "ref", "--workers", "1") == 0
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "simulation", "sweep", "--grid", str(grid)]
+    command += ["--out", str(out), "--store", str(tmp_path / "store"), "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "runs").glob("*.parquet")):
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "no run stored within 120 s"
+            time.sleep(0.01)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    stored = len(list((out / "runs").glob("*.parquet")))
+    assert 1 <= stored < 12, stored
+    assert not (out / "sweep.csv").exists()
+    assert _sweep(tmp_path, grid, out, "--workers", "1") == 0
+    ref = (tmp_path / "ref" / "sweep.csv").read_bytes()
+    assert (out / "sweep.csv").read_bytes() == ref
+    assert not list((out / "runs").glob(".*")), "no temporary file left behind"

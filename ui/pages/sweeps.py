@@ -1,0 +1,289 @@
+"""Sweeps page: run a small sweep (progress, Stop) or open a saved one; uplift as pictures.
+
+The sweep runs in a background thread (local worker processes do the work); the
+page polls it and the thread never calls Streamlit. A stopped sweep resumes from
+its stored runs when run again: its folder is named by the grid's fingerprint.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from simulation.config import ExperimentConfig
+from simulation.store.paths import resolve_root
+from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
+from simulation.sweep import parse_grid, prepare_folder, run_sweep
+from simulation.sweep.grid import canonical_json
+from ui import sweep_charts
+from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
+
+#: Most runs the page starts (bigger sweeps belong on the command line).
+APP_MAX_RUNS = 60
+#: Parameters the page can vary: grid key -> (label, default values).
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "n_impressions": ("Impressions per policy and level", "5000, 20000"),
+    "n_segments": ("Number of segments", "2, 4, 6"),
+    "batch_size": ("Batch size", "250, 1000"),
+    "n_variants": ("Creatives per level", "3, 5"),
+    "n_users": ("Audience size", "2000, 5000"),
+}
+if "world" in ExperimentConfig.__dataclass_fields__:
+    PARAMETERS["world.personalization_scale"] = ("Personalization scale (world)", "0, 1, 2")
+    PARAMETERS["world.jitter"] = ("Jitter of effect sizes (world)", "0, 0.2")
+POLICIES = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb", "lin_ts")
+
+
+@dataclass(eq=False)
+class _Job:
+    """A sweep running in a background thread; written by the thread, read by the page."""
+
+    total: int
+    done: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+    table: pd.DataFrame | None = None
+    sweep_id: str | None = None
+    error: str | None = None
+    finished: bool = False
+    stopped: bool = False
+
+
+def _values(text: str) -> list:
+    out = []
+    for part in text.split(","):
+        part = part.strip().replace("_", "")
+        if not part:
+            continue
+        try:
+            number = float(part)
+        except ValueError:
+            raise ValueError(f"values must be numbers separated by commas; got {part!r}.") from None
+        out.append(int(number) if number.is_integer() and "." not in part else number)
+    return out
+
+
+def _work(job: _Job, plan, grid_text: str, root: str) -> None:
+    try:
+        out = resolve_root(root) / "sweep-work" / plan.fingerprint[:16]
+        prepare_folder(out, plan, grid_text, force=True)
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        outcome = run_sweep(
+            plan, out, workers=min(2, os.cpu_count() or 1), progress=progress, stop=job.stop
+        )
+        if outcome.table is None:
+            job.stopped = True
+        else:
+            job.sweep_id = save_sweep(
+                root,
+                grid_text=grid_text,
+                table=outcome.table,
+                name="app sweep",
+                meta={
+                    "fingerprint": plan.fingerprint,
+                    "parameters": list(plan.keys),
+                    "n_points": len(plan.points),
+                    "n_runs": outcome.n_runs,
+                    "worlds": plan.worlds,
+                    "out": str(out),
+                },
+            )
+            job.table = outcome.table
+    except Exception as exc:  # shown on the page; the thread must not die silently
+        job.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        job.finished = True
+
+
+def _toml(grid: dict) -> str:
+    """The grid as TOML text (kept with the sweep, re-readable by the command line)."""
+
+    def value(v: object) -> str:
+        return canonical_json(v)
+
+    lines = [f"{k} = {value(v)}" for k, v in grid.items() if not isinstance(v, dict)]
+    for table, content in grid.items():
+        if isinstance(content, dict):
+            lines += ["", f"[{table}]"] + [f'"{k}" = {value(v)}' for k, v in content.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _run_form() -> None:
+    c1, c2, c3 = st.columns(3)
+    n_users = c1.number_input("Audience size", 500, 50_000, 2_000, step=500, key="sw-users")
+    n_impressions = c2.number_input(
+        "Impressions", 1_000, 200_000, 5_000, step=1_000, key="sw-impressions"
+    )
+    n_seeds = c3.number_input("Replications", 2, 10, 2, key="sw-seeds")
+    policies = st.multiselect(
+        "Policies", POLICIES, default=["uniform", "thompson"], key="sw-policies",
+        format_func=policy_name,
+    )  # fmt: skip
+    p1, p2 = st.columns(2)
+    keys = list(PARAMETERS)
+    x = p1.selectbox("First parameter", keys, 1, key="sw-x", format_func=lambda k: PARAMETERS[k][0])
+    x_values = p1.text_input("Its values", PARAMETERS[x][1], key=f"sw-x-values-{x}")
+    y_options = ["(none)", *[k for k in keys if k != x]]
+    y = p2.selectbox("Second parameter", y_options, 0, key="sw-y",
+                     format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
+    y_values = p2.text_input("Its values", PARAMETERS.get(y, ("", ""))[1], key=f"sw-y-values-{y}")
+    if not st.button("Run sweep", type="primary", disabled=not policies):
+        return
+    try:
+        grid_table = {x: _values(x_values)}
+        if y != "(none)":
+            grid_table[y] = _values(y_values)
+        base = {
+            "n_users": int(n_users),
+            "n_segments": 2,
+            "n_impressions": int(n_impressions),
+            "batch_size": 500,
+            "n_seeds": int(n_seeds),
+            "n_checkpoints": 4,
+            "policies": list(policies),
+        }
+        data = {**base, "grid": grid_table}
+        plan = parse_grid(data)
+        if len(plan.runs) > APP_MAX_RUNS:
+            raise ValueError(
+                f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "
+                "(use `python -m simulation sweep` for more)."
+            )
+    except (ValueError, TypeError) as exc:
+        st.error(escape_markdown(exc))
+        return
+    job = _Job(total=len(plan.runs))
+    root = str(resolve_root())
+    threading.Thread(target=_work, args=(job, plan, _toml(data), root), daemon=True).start()
+    st.session_state["sweep-job"] = job
+
+
+@st.fragment(run_every=1.0)
+def _progress() -> None:
+    job: _Job | None = st.session_state.get("sweep-job")
+    if job is None:
+        return
+    if job.finished:
+        # Done (or stopped): the whole page redraws with the result.
+        st.session_state.pop("sweep-job")
+        if job.table is not None:
+            st.session_state["sweep-table"] = job.table
+            st.session_state["sweep-id"] = job.sweep_id
+        elif job.error:
+            st.session_state["sweep-error"] = job.error
+        else:
+            st.session_state["sweep-error"] = (
+                f"Stopped after {job.done} of {job.total} runs; run the same sweep again to "
+                "resume from there."
+            )
+        st.rerun(scope="app")
+    st.progress(job.done / max(job.total, 1), text=f"Sweep: {job.done} of {job.total} runs")
+    if st.button("Stop", key="sw-stop"):
+        job.stop.set()
+
+
+def _open_saved() -> None:
+    saved = list_sweeps()
+    if saved.empty:
+        st.info("No saved sweeps yet: run one here or with `python -m simulation sweep`.")
+        return
+    labels = {
+        row.sweep_id: f"{row.name or 'sweep'} ({row.sweep_id}; {row.parameters})"
+        for row in saved.itertuples(index=False)
+    }
+    choice = st.selectbox("Saved sweep", list(labels), format_func=labels.get, key="sw-saved")
+    if st.button("Open", key="sw-open"):
+        try:
+            table, _, _ = load_sweep(None, choice)
+        except (LookupError, OSError, ValueError) as exc:
+            st.error(escape_markdown(exc))
+            return
+        st.session_state["sweep-table"] = table
+        st.session_state["sweep-id"] = choice
+
+
+def _params(table: pd.DataFrame) -> list[str]:
+    start = list(table.columns).index("point_id") + 1
+    return list(table.columns[start : list(table.columns).index("world")])
+
+
+def _show(table: pd.DataFrame) -> None:
+    params = _params(table)
+    st.subheader("Like-for-like uplift over the generic level")
+    st.caption(
+        "Each cell: the same policy at a personalized level against the generic level, "
+        "paired replication by replication (observed; the 95 % interval and the true "
+        "value are in the tooltip)."
+    )
+    c1, c2, c3 = st.columns(3)
+    policies = list(dict.fromkeys(table["policy"]))
+    policy = c1.selectbox(
+        "Policy", policies, key="sw-show-policy",
+        format_func=lambda p: "Each level's best" if p == "best" else policy_name(p),
+    )  # fmt: skip
+    levels = [lv for lv in dict.fromkeys(table["level"]) if lv != "generic"]
+    level = c2.selectbox("Level", levels, key="sw-show-level", format_func=LEVEL_NAMES.get)
+    world = c3.selectbox("World", sorted(table["world"].unique()), key="sw-show-world")
+    if len(params) >= 2:
+        h1, h2 = st.columns(2)
+        x = h1.selectbox("Across", params, 0, key="sw-hx")
+        y = h2.selectbox("Down", [p for p in params if p != x], 0, key="sw-hy")
+        fixed = _fixed(table, [p for p in params if p not in (x, y)])
+        rows = sweep_charts.select_rows(table, fixed=fixed, level=level, policy=policy, world=world)
+        m1, m2 = st.columns(2)
+        for metric, col in (("ctr", m1), ("roas", m2)):
+            col.altair_chart(sweep_charts.uplift_heatmap(rows, x, y, metric), width="stretch")
+    along = st.selectbox("Along", params, 0, key="sw-along")
+    fixed = _fixed(table, [p for p in params if p != along], key="line")
+    rows = sweep_charts.select_rows(table, fixed=fixed, level=None, policy=policy, world=world)
+    l1, l2 = st.columns(2)
+    for metric, col in (("ctr", l1), ("roas", l2)):
+        col.altair_chart(sweep_charts.uplift_lines(rows, along, metric), width="stretch")
+    with st.expander("The table"):
+        st.dataframe(table, hide_index=True)
+        st.download_button("sweep.csv", table.to_csv(index=False).encode(), "sweep.csv")
+
+
+def _fixed(table: pd.DataFrame, others: list[str], key: str = "heat") -> dict[str, object]:
+    fixed = {}
+    for p in others:
+        fixed[p] = st.selectbox(
+            f"Hold {p} at", list(dict.fromkeys(table[p])), key=f"sw-fix-{key}-{p}"
+        )
+    return fixed
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Sweeps")
+    st.markdown(
+        "When does personalization pay? A sweep runs the experiment at every combination "
+        "of the settings you choose and shows how the uplift of per-segment and per-user "
+        "creatives changes with them. Big sweeps: `python -m simulation sweep` (on this "
+        "machine or a Dask cluster); they are listed here too."
+    )
+    tab = st.radio("Mode", ["Run a small sweep", "Open a saved sweep"], key="sw-mode",
+                   horizontal=True, label_visibility="collapsed")  # fmt: skip
+    if "sweep-job" in st.session_state:
+        _progress()
+    elif tab == "Run a small sweep":
+        _run_form()
+        if "sweep-job" in st.session_state:
+            _progress()
+    else:
+        _open_saved()
+    if error := st.session_state.pop("sweep-error", None):
+        st.warning(escape_markdown(error))
+    table = st.session_state.get("sweep-table")
+    if table is not None and "sweep-job" not in st.session_state:
+        st.caption(escape_markdown(f"Sweep {st.session_state.get('sweep-id') or ''}"))
+        _show(table)
+
+
+render()

@@ -1,0 +1,114 @@
+"""Chart builders of the Sweeps page: the sweep table in, Altair charts out (no Streamlit here).
+
+The table is :func:`simulation.sweep.build_table`'s: one row per (grid point, world,
+level, policy) with ``uplift_ctr``/``uplift_roas``, their ``_low``/``_high`` interval
+and ``_expected`` (true) value.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ui.fmt import LEVEL_NAMES, policy_name
+
+__all__ = ["UPLIFT_TITLES", "select_rows", "uplift_heatmap", "uplift_lines"]
+
+UPLIFT_TITLES: dict[str, str] = {"ctr": "CTR uplift", "roas": "ROAS uplift"}
+
+
+def select_rows(
+    table: pd.DataFrame, *, fixed: dict[str, object], level: str | None, policy: str, world: int
+) -> pd.DataFrame:
+    """Rows of one policy (and level), one world, with other parameters held at ``fixed``."""
+    keep = (table["policy"] == policy) & (table["world"] == world)
+    if level is not None:
+        keep &= table["level"] == level
+    for key, value in fixed.items():
+        keep &= table[key] == value
+    return table[keep]
+
+
+def _tooltip(metric: str, params: list[str]) -> list:
+    col = f"uplift_{metric}"
+    return [
+        *[alt.Tooltip(f"{p}:N", title=p) for p in params],
+        alt.Tooltip(f"{col}:Q", title="observed", format="+.1%"),
+        alt.Tooltip(f"{col}_low:Q", title="interval from", format="+.1%"),
+        alt.Tooltip(f"{col}_high:Q", title="interval to", format="+.1%"),
+        alt.Tooltip(f"{col}_expected:Q", title="expected (true)", format="+.1%"),
+        alt.Tooltip(f"{col}_pairs:Q", title="paired replications"),
+    ]
+
+
+def _fields(rows: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """Altair reads dots in field names as nesting: give the parameters plain names."""
+    return rows.rename(columns={p: p.replace(".", "·") for p in params})
+
+
+def uplift_heatmap(rows: pd.DataFrame, x: str, y: str, metric: str) -> alt.LayerChart:
+    """Observed like-for-like uplift over two parameters, the interval in the tooltip.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        One row per (x, y) value pair (see :func:`select_rows`).
+    x, y : str
+        Grid parameters.
+    metric : {"ctr", "roas"}
+    """
+    fx, fy = x.replace(".", "·"), y.replace(".", "·")
+    data = _fields(rows, [x, y])
+    col = f"uplift_{metric}"
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{fx}:O", title=x),
+        y=alt.Y(f"{fy}:O", title=y, sort="descending"),
+        tooltip=_tooltip(metric, [fx, fy]),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            f"{col}:Q",
+            title=UPLIFT_TITLES[metric],
+            scale=alt.Scale(scheme="redblue", domainMid=0),
+            legend=alt.Legend(format="+.0%"),
+        )
+    )
+    text = base.mark_text(fontSize=12).encode(text=alt.Text(f"{col}:Q", format="+.1%"))
+    return alt.layer(cells, text).properties(
+        title=UPLIFT_TITLES[metric], height=alt.Step(40), width="container"
+    )
+
+
+def uplift_lines(rows: pd.DataFrame, x: str, metric: str) -> alt.LayerChart:
+    """Observed uplift along one parameter, one line per level, with its interval as a band.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        One row per (x value, level) (see :func:`select_rows` with ``level=None``).
+    x : str
+    metric : {"ctr", "roas"}
+    """
+    fx = x.replace(".", "·")
+    data = _fields(rows[rows["level"] != "generic"], [x])
+    data = data.assign(Level=data["level"].map(LEVEL_NAMES).fillna(data["level"]))
+    col = f"uplift_{metric}"
+    numeric = pd.api.types.is_numeric_dtype(data[fx])
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{fx}:{'Q' if numeric else 'O'}", title=x),
+        color=alt.Color("Level:N", legend=alt.Legend(orient="bottom", title=None)),
+    )
+    band = base.mark_area(opacity=0.18).encode(
+        y=alt.Y(f"{col}_low:Q", title=UPLIFT_TITLES[metric], axis=alt.Axis(format="+.0%")),
+        y2=f"{col}_high:Q",
+    )
+    line = base.mark_line(point=True, strokeWidth=2).encode(
+        y=f"{col}:Q", tooltip=["Level:N", *_tooltip(metric, [fx])]
+    )
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(y="zero:Q")
+    who = policy_name(str(data["policy"].iloc[0])) if len(data) else ""
+    return alt.layer(band, line, zero).properties(
+        title=f"{UPLIFT_TITLES[metric]} ({who})",
+        height=260,
+        width="container",
+    )

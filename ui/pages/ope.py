@@ -166,10 +166,8 @@ def _upload_source():
             st.session_state["ope-upload"] = (file.name, digest, log)
             st.session_state.pop("ope-error", None)
     if st.session_state.get("ope-error"):
-        st.error(
-            f"That log was not used: {escape_markdown(st.session_state['ope-error'])} "
-            "The previous log is kept."
-        )
+        kept = " The previous log is kept." if st.session_state.get("ope-upload") else ""
+        st.error(f"That log was not used: {escape_markdown(st.session_state['ope-error'])}{kept}")
     _bundled_sample()
     upload = st.session_state.get("ope-upload")
     if not upload:
@@ -333,7 +331,7 @@ def render() -> None:
             policy = "rule"
         else:
             policy = st.selectbox(
-                "Built-in policy", list(OPE_POLICIES), format_func=policy_name,
+                "Built-in policy", list(OPE_POLICIES), format_func=policy_name, key="ope-policy",
                 index=list(OPE_POLICIES).index("thompson") if "thompson" in OPE_POLICIES else 0,
             )  # fmt: skip
         estimators = st.multiselect(

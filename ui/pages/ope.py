@@ -268,14 +268,16 @@ def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, s
 def _rule_form(log) -> tuple[object, str | None]:
     """The rule table editor; returns (a RulePolicy or None, the parse error or None)."""
     columns = _columns_of(log)
-    shown = ", ".join(f"`{escape_markdown(c)}`" for c in columns[:20])
-    more = f" and {len(columns) - 20} more" if len(columns) > 20 else ""
     st.markdown(
         "Write the rule as rows of **when → creative**, tried top to bottom (the first "
         "match wins): a condition is `column operator number`, e.g. `segment == 2` or "
         f"`x_3 >= 0.5`, with `==`, `!=`, `<`, `<=`, `>`, `>=`. Creatives are numbered "
-        f"0 to {log.n_arms - 1}, as in the log. Columns of this log: {shown}{more}."
+        f"0 to {log.n_arms - 1}, as in the log. The log's {len(columns)} columns (copy "
+        "names from here):"
     )
+    # A code block shows the names as plain text (no Markdown), ready to copy.
+    st.code(", ".join(columns) or "(none)", language=None, wrap_lines=True,
+            height=None if len(columns) <= 20 else 110)  # fmt: skip
     start = st.session_state.setdefault("ope-rules-start", _starter_rules(columns, log.n_arms))
     table = st.data_editor(
         start, num_rows="dynamic", hide_index=True, key="ope-rules", width="stretch",

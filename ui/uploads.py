@@ -12,6 +12,8 @@ Messages quote the user's file name and cells as they are (capped at
 
 from __future__ import annotations
 
+import math
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePath
@@ -22,17 +24,27 @@ from creative.audience_io import read_audiences
 from creative.templates import TemplateSet, load_templates
 
 __all__ = [
+    "LOG_CAP_ENV",
+    "MAX_LOG_UPLOAD_BYTES",
     "MAX_MESSAGE_CHARS",
     "MAX_SEGMENTS",
     "MAX_UPLOAD_BYTES",
     "UploadError",
+    "format_mb",
+    "max_log_upload_bytes",
     "parse_log_upload",
     "parse_segments_upload",
     "parse_templates_upload",
 ]
 
-#: Uploads larger than this are refused before parsing (the server caps them too).
+#: Segment and template uploads larger than this are refused before parsing.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Default cap of log uploads (OPE page), in bytes: 200 MiB, Streamlit's own default
+#: upload size. Logs are bigger than segment files (the Open Bandit Dataset sample
+#: alone is 5.04 MB); the log readers bound memory themselves (simulation/ope/limits.py).
+MAX_LOG_UPLOAD_BYTES = 200 * 2**20
+#: Environment variable that overrides :data:`MAX_LOG_UPLOAD_BYTES`, in MiB.
+LOG_CAP_ENV = "ADLAB_MAX_LOG_MB"
 #: More segments than this in an uploaded file are refused (the gallery renders each).
 MAX_SEGMENTS = 50
 #: Longer messages are cut (they may quote a cell of the file, which can be megabytes).
@@ -51,15 +63,47 @@ class UploadError(ValueError):
         super().__init__(message)
 
 
-def _check(name: str, data: bytes, suffixes: tuple[str, ...]) -> str:
+def max_log_upload_bytes() -> int:
+    """The log upload cap: ``$ADLAB_MAX_LOG_MB`` MiB, else :data:`MAX_LOG_UPLOAD_BYTES`.
+
+    Read at each call (not at import), so a test or a deployment can set it.
+    Raise the server's ``server.maxUploadSize`` with it (keep the server's cap
+    above this one): files over the server's cap are refused by the browser
+    before the app sees them.
+
+    Raises
+    ------
+    ValueError
+        When the variable is set but is not a number of MiB in [1, 4096].
+    """
+    raw = os.environ.get(LOG_CAP_ENV, "").strip()
+    if not raw:
+        return MAX_LOG_UPLOAD_BYTES
+    try:
+        mib = float(raw)
+    except ValueError:
+        mib = math.nan
+    if not 1 <= mib <= 4096:  # NaN fails too
+        raise ValueError(f"`{LOG_CAP_ENV}` must be a number of MiB in [1, 4096]; got {raw[:40]!r}.")
+    return int(mib * 2**20)
+
+
+def format_mb(n_bytes: int) -> str:
+    """``n_bytes`` in MB as the uploaders show it (1 MB = 2**20 bytes, like Streamlit's cap)."""
+    mb = n_bytes / 2**20
+    return f"{mb:.0f} MB" if mb >= 10 or mb == int(mb) else f"{mb:.1f} MB"
+
+
+def _check(
+    name: str, data: bytes, suffixes: tuple[str, ...], max_bytes: int = MAX_UPLOAD_BYTES
+) -> str:
     if not isinstance(data, bytes | bytearray):
         raise UploadError(f"{name}: expected file contents as bytes.")
     if len(data) == 0:
         raise UploadError(f"{name}: the file is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > max_bytes:
         raise UploadError(
-            f"{name}: the file is {len(data) / 1e6:.1f} MB; the limit is "
-            f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB."
+            f"{name}: the file is {len(data) / 2**20:.2f} MB; the limit is {format_mb(max_bytes)}."
         )
     suffix = PurePath(str(name)).suffix.lower()
     if suffix not in suffixes:
@@ -127,11 +171,20 @@ def parse_templates_upload(name: str, data: bytes) -> TemplateSet:
     return _with_file(name, data, suffix, "templates", load_templates)
 
 
-def parse_log_upload(name: str, data: bytes):
+def parse_log_upload(name: str, data: bytes, *, max_bytes: int | None = None):
     """Parse an uploaded bandit log.
 
     An adlab Parquet log, a CSV or Parquet file with ``action``, ``reward`` and
     ``propensity`` columns, or an Open Bandit Dataset CSV.
+
+    Parameters
+    ----------
+    name : str
+        The user's file name.
+    data : bytes
+        The file contents.
+    max_bytes : int, optional
+        Size cap; default :func:`max_log_upload_bytes`.
 
     Returns
     -------
@@ -144,5 +197,6 @@ def parse_log_upload(name: str, data: bytes):
     """
     from simulation.ope.evaluate import load_any_log
 
-    suffix = _check(name, data, (".csv", ".parquet"))
+    cap = max_log_upload_bytes() if max_bytes is None else max_bytes
+    suffix = _check(name, data, (".csv", ".parquet"), cap)
     return _with_file(name, data, suffix, "log", lambda p: load_any_log(p, "auto"))

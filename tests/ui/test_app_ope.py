@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ui.uploads import MAX_UPLOAD_BYTES, UploadError, parse_log_upload
+from ui.uploads import UploadError, parse_log_upload
 
 
 def _csv_log(n: int = 400, seed: int = 0) -> bytes:
@@ -105,7 +105,6 @@ BASE = pd.DataFrame({"action": [0, 1, 2], "reward": [0, 1, 0], "propensity": [0.
 BAD_LOGS = [
     ("log.csv", b"", "empty"),
     ("log.json", _frame_bytes(BASE), "expected a .csv or .parquet"),
-    ("log.csv", b"x" * (MAX_UPLOAD_BYTES + 1), "limit"),
     ("log.csv", _frame_bytes(BASE.drop(columns="propensity")), "propensity"),
     ("log.csv", _frame_bytes(BASE.assign(propensity=[0.3, 0.0, 0.4])), "propensity"),
     ("log.csv", _frame_bytes(BASE.assign(reward=["a", "b", "c"])), "reward"),

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from simulation.ope.estimators import ESTIMATORS
-from simulation.policies import POLICIES
+from simulation.ope.evaluate import OPEReport, evaluate_policy
+from simulation.ope.obd import BEHAVIOR_POLICIES, CAMPAIGNS, load_obd, obd_dir
+from simulation.policies import POLICIES, make_policy
+from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from_rows
 from ui import cache, charts
 from ui.fmt import escape_markdown, policy_name
-from ui.uploads import MAX_UPLOAD_BYTES, UploadError, parse_log_upload
+from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
 
 #: Policies that can be evaluated from a log (the oracle reads the ground truth; the
 #: per-segment wrapper needs the engine's context layout).
@@ -28,6 +33,18 @@ ESTIMATOR_NAMES = {
     "switch_dr": "Switch-DR",
     "sndr": "SNDR (self-normalized DR)",
 }
+TARGETS = ("A built-in policy", "A rule you write")
+#: Below these the page warns that the estimate rests on too little data (docs/ope.md,
+#: "In the app"). Clicks: the estimate is a sum over the clicks on rows where the
+#: evaluated policy agrees with the log; with c of them its relative standard error is
+#: at least about 1/sqrt(c) (Poisson), 18 % at 30 clicks, and the bootstrap, which can
+#: only resample the clicks that happened, gives intervals that are too narrow when a
+#: few clicks decide (0 clicks give the interval [0, 0]). ESS, (sum w)^2 / sum w^2 of the
+#: importance weights (Kish): the weighted estimate is about as precise as a plain mean
+#: over ESS impressions of the policy itself; below 100 a handful of heavily weighted
+#: rows decide it, and the 95 % percentile bootstrap is known to cover less than 95 %.
+MIN_ESS = 100
+MIN_CLICKS = 30
 
 
 def _runs_with_logs() -> list[tuple[str, object]]:
@@ -77,19 +94,71 @@ def _saved_source():
     return ("run", root, run_id, level, logging), log
 
 
+def _log_cap() -> int:
+    """The log upload cap in bytes: ADLAB_MAX_LOG_MB, never above the server's ceiling."""
+    server = int(st.get_option("server.maxUploadSize")) * 2**20
+    try:
+        cap = max_log_upload_bytes()
+    except ValueError as exc:
+        cap = None
+        st.warning(escape_markdown(f"{exc} Using the server's limit instead."))
+    return server if cap is None else min(cap, server)
+
+
+def _bundled_sample() -> None:
+    """The Open Bandit Dataset sample bundled beside the repository, one click away."""
+    st.markdown(
+        "**Or use the bundled sample**: the Open Bandit Dataset (ZOZOTOWN fashion "
+        "recommendations, 10,000 rows, 80 items, clicks as the reward), logged by a "
+        "uniform-random or a Bernoulli Thompson sampling policy."
+    )
+    c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
+    behavior = c1.selectbox(
+        "Logging policy of the sample", BEHAVIOR_POLICIES, key="ope-obd-policy",
+        format_func={"random": "uniform random", "bts": "Bernoulli Thompson sampling"}.get,
+    )  # fmt: skip
+    campaign = c2.selectbox("Campaign", CAMPAIGNS, key="ope-obd-campaign")
+    if c3.button("Use the bundled sample", key="ope-obd-use"):
+        root = obd_dir()
+        path = root / behavior / campaign / f"{campaign}.csv"
+        if not path.is_file():
+            st.session_state["ope-obd-error"] = (
+                f"The bundled sample is not on this machine: {path} is missing. Set "
+                "ADLAB_OBD_DIR to the folder that holds random/ and bts/, or upload a log."
+            )
+        else:
+            try:
+                with st.spinner("Reading the sample…"):
+                    log = load_obd(behavior, campaign, data_dir=root)
+            except ValueError as exc:
+                st.session_state["ope-obd-error"] = f"The bundled sample could not be read: {exc}"
+            else:
+                name = f"the bundled sample ({behavior}/{campaign})"
+                st.session_state["ope-upload"] = (name, f"obd:{behavior}/{campaign}", log)
+                st.session_state.pop("ope-obd-error", None)
+                st.session_state.pop("ope-error", None)
+    if st.session_state.get("ope-obd-error"):
+        st.error(escape_markdown(st.session_state["ope-obd-error"]))
+
+
 def _upload_source():
+    cap = _log_cap()
     st.markdown(
         "A CSV or Parquet file with one row per impression: `action` (the ad shown, from 0), "
         "`reward` (e.g. 1 for a click), `propensity` (the probability the logging policy "
-        "gave that ad) and optional context columns `x_*`; an Open Bandit Dataset CSV or an "
-        f"adlab log also works. Up to {MAX_UPLOAD_BYTES // 2**20} MB."
+        "gave that ad) and optional context columns `x_*` and `segment`; an Open Bandit "
+        f"Dataset CSV or an adlab log also works. Up to {format_mb(cap)} (the "
+        "`ADLAB_MAX_LOG_MB` setting)."
     )
-    file = st.file_uploader("Log file", type=["csv", "parquet"], key="ope-file")
+    file = st.file_uploader(
+        f"Log file (CSV or Parquet, up to {format_mb(cap)})", type=["csv", "parquet"],
+        key="ope-file",
+    )  # fmt: skip
     if file is not None and st.session_state.get("ope-file-id") != file.file_id:
         st.session_state["ope-file-id"] = file.file_id
         data = file.getvalue()
         try:
-            log = parse_log_upload(file.name, data)
+            log = parse_log_upload(file.name, data, max_bytes=cap)
         except UploadError as exc:
             st.session_state["ope-error"] = str(exc)
         else:
@@ -97,16 +166,136 @@ def _upload_source():
             st.session_state["ope-upload"] = (file.name, digest, log)
             st.session_state.pop("ope-error", None)
     if st.session_state.get("ope-error"):
-        st.error(
-            f"That log was not used: {escape_markdown(st.session_state['ope-error'])} "
-            "The previous log is kept."
-        )
+        kept = " The previous log is kept." if st.session_state.get("ope-upload") else ""
+        st.error(f"That log was not used: {escape_markdown(st.session_state['ope-error'])}{kept}")
+    _bundled_sample()
     upload = st.session_state.get("ope-upload")
     if not upload:
         return None, None
     name, digest, log = upload
     st.success(f"Using {escape_markdown(name)}.")
     return ("upload", digest), log
+
+
+class _Recorder:
+    """A policy wrapper that keeps the action probabilities the estimators were given."""
+
+    def __init__(self, policy) -> None:
+        self.policy = policy
+        self.action_dist: np.ndarray | None = None
+
+    def reset(self, n_arms: int, n_features: int = 0):
+        self.policy.reset(n_arms=n_arms, n_features=n_features)
+        return self
+
+    def update(self, contexts, arms, rewards) -> None:
+        self.policy.update(contexts, arms, rewards)
+
+    def action_probabilities(self, contexts, rng) -> np.ndarray:
+        self.action_dist = np.asarray(self.policy.action_probabilities(contexts, rng), float)
+        return self.action_dist
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Support:
+    """How much of the log an estimate rests on.
+
+    Parameters
+    ----------
+    ess : float
+        Effective sample size ``(sum w)^2 / sum w^2`` of the importance weights
+        ``w = pi(a_i | x_i) / p_i`` on the evaluation rows.
+    clicks : int
+        Rows with a reward above 0 and a weight above 0: the clicks behind IPS and DR.
+    n_eval : int
+        Evaluation rows.
+    """
+
+    ess: float
+    clicks: int
+    n_eval: int
+
+    @property
+    def thin(self) -> bool:
+        """True when the estimate rests on too little data to trust its interval."""
+        return self.ess < MIN_ESS or self.clicks < MIN_CLICKS
+
+
+def support_of(log, n_train: int, action_dist: np.ndarray) -> Support:
+    """The :class:`Support` of an evaluation on ``log[n_train:]`` with ``action_dist`` (n, K)."""
+    rows = slice(n_train, None)
+    action, pscore, reward = log.action[rows], log.pscore[rows], log.reward[rows]
+    w = action_dist[np.arange(action.shape[0]), action] / pscore
+    sq = float((w**2).sum())
+    ess = float(w.sum()) ** 2 / sq if sq > 0 else 0.0
+    return Support(ess=ess, clicks=int(((reward > 0) & (w > 0)).sum()), n_eval=len(action))
+
+
+def rule_log(log):
+    """``log`` with its segment as a last context column, when it has one (rules read it)."""
+    if log.segment is None or SEGMENT_COLUMN in log.feature_names:
+        return log
+    context, names = append_segment(log.context, log.feature_names, log.segment)
+    return dataclasses.replace(log, context=context, feature_names=names)
+
+
+def _columns_of(log) -> tuple[str, ...]:
+    return log.feature_names or tuple(f"x_{j}" for j in range(log.n_features))
+
+
+def _starter_rules(columns: tuple[str, ...], n_arms: int) -> pd.DataFrame:
+    """A first row to edit: segment 0, else the first context column."""
+    if SEGMENT_COLUMN in columns:
+        when = f"{SEGMENT_COLUMN} == 0"
+    elif columns:
+        when = f"{columns[0]} == 1"
+    else:
+        when = ""
+    return pd.DataFrame({"when": [when], "creative": [min(1, n_arms - 1)]})
+
+
+def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, seed):
+    """Run :func:`evaluate_policy` and measure the support of its estimate."""
+    recorder = _Recorder(policy)
+    report = evaluate_policy(
+        log, recorder, policy_name=name, estimators=tuple(estimators),
+        train_fraction=float(train_fraction), rng=np.random.default_rng(int(seed)),
+        n_bootstrap=int(n_bootstrap),
+    )  # fmt: skip
+    return report, support_of(log, report.n_train, recorder.action_dist)
+
+
+def _rule_form(log) -> tuple[object, str | None]:
+    """The rule table editor; returns (a RulePolicy or None, the parse error or None)."""
+    columns = _columns_of(log)
+    st.markdown(
+        "Write the rule as rows of **when → creative**, tried top to bottom (the first "
+        "match wins): a condition is `column operator number`, e.g. `segment == 2` or "
+        f"`x_3 >= 0.5`, with `==`, `!=`, `<`, `<=`, `>`, `>=`. Creatives are numbered "
+        f"0 to {log.n_arms - 1}, as in the log. The log's {len(columns)} columns (copy "
+        "names from here):"
+    )
+    # A code block shows the names as plain text (no Markdown), ready to copy.
+    st.code(", ".join(columns) or "(none)", language=None, wrap_lines=True,
+            height=None if len(columns) <= 20 else 110)  # fmt: skip
+    start = st.session_state.setdefault("ope-rules-start", _starter_rules(columns, log.n_arms))
+    table = st.data_editor(
+        start, num_rows="dynamic", hide_index=True, key="ope-rules", width="stretch",
+        column_config={
+            "when": st.column_config.TextColumn("When", required=True),
+            "creative": st.column_config.NumberColumn(
+                "Creative", min_value=0, max_value=log.n_arms - 1, step=1, required=True
+            ),
+        },
+    )  # fmt: skip
+    default = st.number_input(
+        "Everyone else gets creative", 0, log.n_arms - 1, 0, step=1, key="ope-rule-default"
+    )
+    rows = list(zip(table["when"].tolist(), table["creative"].tolist(), strict=True))
+    try:
+        return rules_from_rows(rows, columns=columns, n_arms=log.n_arms, default=int(default)), None
+    except (ValueError, TypeError) as exc:
+        return None, str(exc)
 
 
 def render() -> None:
@@ -133,50 +322,89 @@ def render() -> None:
         f"{log.n_rounds:,} logged impressions, {log.n_arms} ads, {log.n_features} context "
         f"features; ground truth {'known' if log.expected_reward is not None else 'unknown'}."
     )
+    target = st.radio("Policy to evaluate", TARGETS, horizontal=True, key="ope-target")
+    is_rule = target == TARGETS[1]
+    if is_rule:
+        log = rule_log(log)
     with st.form("ope"):
-        c1, c2 = st.columns(2)
-        policy = c1.selectbox(
-            "Policy to evaluate", list(OPE_POLICIES), format_func=policy_name,
-            index=list(OPE_POLICIES).index("thompson") if "thompson" in OPE_POLICIES else 0,
-        )  # fmt: skip
-        estimators = c2.multiselect(
+        rule, rule_error = None, None
+        if is_rule:
+            rule, rule_error = _rule_form(log)
+            policy = "rule"
+        else:
+            policy = st.selectbox(
+                "Built-in policy", list(OPE_POLICIES), format_func=policy_name, key="ope-policy",
+                index=list(OPE_POLICIES).index("thompson") if "thompson" in OPE_POLICIES else 0,
+            )  # fmt: skip
+        estimators = st.multiselect(
             "Estimators", list(ESTIMATORS), default=DEFAULT_ESTIMATORS,
             format_func=lambda e: ESTIMATOR_NAMES.get(e, e),
         )  # fmt: skip
         c3, c4, c5 = st.columns(3)
-        train_fraction = c3.slider(
-            "Share of the log used to train the policy", 0.0, 0.9, 0.5, 0.05,
-            help="The policy learns from the first part of the log (replaying it); it is "
-            "evaluated on the rest.",
-        )  # fmt: skip
+        if is_rule:
+            train_fraction = 0.0
+            c3.caption("Rules do not learn: every row of the log evaluates the rule.")
+        else:
+            train_fraction = c3.slider(
+                "Share of the log used to train the policy", 0.0, 0.9, 0.5, 0.05,
+                help="The policy learns from the first part of the log (replaying it); it "
+                "is evaluated on the rest.",
+            )  # fmt: skip
         n_bootstrap = c4.number_input("Bootstrap resamples", 50, 5_000, 500, step=50)
         seed = c5.number_input("Seed", 0, 2**32 - 1, 0)
         submitted = st.form_submit_button("Estimate", type="primary")
+    key = (source, target)
     if submitted:
         if not estimators:
             st.error("Choose at least one estimator.")
+        elif is_rule and rule is None:
+            st.error(f"The rule table has a problem: {escape_markdown(rule_error)}")
         elif log.n_rounds - int(train_fraction * log.n_rounds) < 2:
             st.error("Too few rows are left to evaluate on; lower the training share.")
         else:
+            target_policy = rule if is_rule else make_policy(policy)
             try:
-                report = cache.ope_report(
-                    source, policy, tuple(estimators), float(train_fraction),
-                    int(n_bootstrap), int(seed), _log=log,
-                )  # fmt: skip
+                with st.spinner("Estimating…"):
+                    report, support = _evaluate(
+                        log, target_policy, policy, estimators, train_fraction, n_bootstrap, seed
+                    )
             except (ValueError, TypeError) as exc:
                 st.error(f"The policy could not be evaluated on this log: {escape_markdown(exc)}")
             else:
-                st.session_state["ope-report"] = (source, report)
+                described = rule.describe() if is_rule else None
+                st.session_state["ope-report"] = (key, report, support, described)
     stored = st.session_state.get("ope-report")
-    if stored is None or stored[0] != source:
+    if stored is None or stored[0] != key:
         return
-    report = stored[1]
+    _, report, support, described = stored
+    _show(report, support, described)
+
+
+def _show(report: OPEReport, support: Support, described: list[str] | None) -> None:
+    """The estimates, their support (with a warning when thin), the table and the chart."""
     c1, c2, c3 = st.columns(3)
     c1.metric("Logging policy's value", f"{report.logging_value:.4f}",
               help="Mean observed reward on the evaluation rows.")  # fmt: skip
     c2.metric("True value of the policy", "unknown" if report.truth is None
               else f"{report.truth:.4f}")  # fmt: skip
     c3.metric("Rows (train / evaluate)", f"{report.n_train:,} / {report.n_eval:,}")
+    st.caption(
+        f"Effective sample size {support.ess:,.0f} of {support.n_eval:,} evaluation rows; "
+        f"{support.clicks:,} clicks (rewards above 0) where the policy agrees with the log."
+    )
+    if support.thin:
+        reasons = []
+        if support.ess < MIN_ESS:
+            reasons.append(f"an effective sample size of {support.ess:,.0f} (under {MIN_ESS})")
+        if support.clicks < MIN_CLICKS:
+            reasons.append(f"{support.clicks:,} clicks (under {MIN_CLICKS})")
+        st.warning(
+            f"Too little data behind this estimate: {' and '.join(reasons)}. The log rarely "
+            "shows what this policy would show, so a few impressions decide the estimate. "
+            "Read the interval as a rough range, not a 95 % guarantee: it resamples those "
+            "same few clicks and can be far too narrow. Use a longer log, or a policy "
+            "closer to the one that wrote it."
+        )
     frame = report.to_frame()
     shown = pd.DataFrame(
         {
@@ -192,9 +420,15 @@ def render() -> None:
         shown["Interval covers truth"] = frame["covered"].map({True: "yes", False: "no"})
     st.dataframe(shown, hide_index=True, width="stretch")
     st.altair_chart(charts.ope_chart(frame, report.truth, report.logging_value), width="stretch")
+    if described is not None:
+        st.markdown("**The rule evaluated**")
+        st.markdown("\n".join(f"- {escape_markdown(line)}" for line in described))
+        who = "the rule above"
+    else:
+        who = f"policy {escape_markdown(policy_name(report.policy))}"
     st.caption(
-        f"Policy {escape_markdown(policy_name(report.policy))}; values are mean reward per "
-        "impression (clicks for CTR logs, scaled net value for ROAS logs)."
+        f"Estimates for {who}; values are mean reward per impression (clicks for CTR logs, "
+        "scaled net value for ROAS logs)."
     )
 
 

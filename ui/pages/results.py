@@ -98,8 +98,8 @@ def _usable(frames: dict) -> bool:
 def _headline(frames: dict) -> None:
     best = best_row(frames["summary"], frames["objective"])
     c1, c2 = st.columns(2)
-    c1.metric("Best CTR (observed)", pct(best["ctr"]))
-    c2.metric("Its ROAS (observed)", multiple(best["roas"]))
+    c1.metric("Best CTR", pct(best["ctr"]))
+    c2.metric("Its ROAS", multiple(best["roas"]))
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     level = LEVEL_NAMES.get(best["level"], best["level"]).lower()
     st.caption(escape_markdown(f"{policy_name(best['policy'])}, {level}"))

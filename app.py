@@ -22,6 +22,7 @@ PAGES = [
     # The first page is the default one, served at "/".
     st.Page("ui/pages/audience.py", title="Audience", icon=":material/groups:", default=True),
     _page("creatives", "Creatives", "palette"),
+    _page("world", "World", "public"),
     _page("experiment", "Experiment", "science"),
     _page("results", "Results", "bar_chart"),
     _page("ope", "Off-policy evaluation", "replay"),

@@ -17,12 +17,14 @@ from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES
 from simulation.world import WorldConfig
 
-__all__ = ["LEVELS", "OBJECTIVES", "PRESETS", "ExperimentConfig", "load_config"]
+__all__ = ["LEVELS", "MAX_WORLDS", "OBJECTIVES", "PRESETS", "ExperimentConfig", "load_config"]
 
 #: Personalization levels, from none to one creative per user.
 LEVELS: tuple[str, ...] = ("generic", "segment", "user")
 OBJECTIVES: tuple[str, ...] = ("ctr", "roas")
 PRICING: tuple[str, ...] = ("cpm", "cpc")
+#: Most worlds one experiment is repeated in.
+MAX_WORLDS: int = 20
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
@@ -65,6 +67,14 @@ class ExperimentConfig:
         Policies update every ``batch_size`` impressions (delayed feedback).
     n_seeds : int, default=3
         Replications; intervals are across them.
+    n_worlds : int, default=1
+        Worlds the experiment is repeated in (at most :data:`MAX_WORLDS`). A
+        world is a draw of the hidden response parameters and of the
+        creatives (and of its replications' users and outcomes); the audience
+        (users and segments) stays the same. World 0 is the world of ``seed``
+        itself, so one world gives exactly the single-world run; world ``w > 0``
+        draws from the seed ``stream(seed, "world", w)`` gives. With several
+        worlds, intervals cover seeds and worlds.
     objective : {"ctr", "roas"}, default="ctr"
         What the policies learn to maximize: clicks, or net value per impression.
     pricing : {"cpm", "cpc"}, default="cpm"
@@ -89,6 +99,7 @@ class ExperimentConfig:
     n_impressions: int = 300_000
     batch_size: int = 1_000
     n_seeds: int = 3
+    n_worlds: int = 1
     objective: str = "ctr"
     pricing: str = "cpm"
     budget: float | None = None
@@ -132,6 +143,7 @@ class ExperimentConfig:
                 f"({self.n_impressions:,})."
             )
         _check_int("n_seeds", self.n_seeds, 1, 100)
+        _check_int("n_worlds", self.n_worlds, 1, MAX_WORLDS)
         if self.objective not in OBJECTIVES:
             raise ValueError(
                 f"`objective` must be one of {list(OBJECTIVES)}; got {self.objective!r}."

@@ -7,10 +7,13 @@ import pandas as pd
 from scipy import special
 
 __all__ = [
+    "METRIC_BOUNDS",
     "RATE_METRICS",
     "UPLIFT_COLUMNS",
     "UPLIFT_METRICS",
     "add_rates",
+    "bounded_interval",
+    "interval_over",
     "like_for_like_uplift",
     "mean_interval",
     "safe_ratio",
@@ -53,15 +56,83 @@ def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def mean_interval(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float, float]:
+#: Range of each rate and ratio: intervals of these are built on a scale that keeps them in it.
+METRIC_BOUNDS: dict[str, tuple[float, float | None]] = {
+    "ctr": (0.0, 1.0),
+    "cvr": (0.0, 1.0),
+    "cpa": (0.0, None),
+    "roas": (0.0, None),
+}
+
+
+def bounded_interval(
+    mean: np.ndarray,
+    std: np.ndarray,
+    n: np.ndarray,
+    alpha: float = 0.05,
+    bounds: tuple[float, float | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Student-t interval of a mean from its replications' spread, kept inside ``bounds``.
+
+    Without bounds, ``mean ± t * std / sqrt(n)``. With ``(0, None)`` the interval
+    is built on the log scale, with ``(0, 1)`` on the logit scale (the delta
+    method: the standard error is divided by the transform's slope at the
+    mean), then mapped back: it contains the mean and never leaves the range.
+    A mean on a bound (every replication there) gives a zero-width interval.
+
+    Parameters
+    ----------
+    mean, std : ndarray of shape (n_groups,)
+        Mean and sample standard deviation (ddof=1) of each group's replications.
+    n : ndarray of shape (n_groups,)
+        Replications per group; with fewer than two the interval is the mean itself.
+    alpha : float, default=0.05
+        1 - confidence level.
+    bounds : (float, float or None) or None, default=None
+        ``(0, None)`` for positive quantities, ``(0, 1)`` for probabilities.
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_groups,)
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.nan_to_num(np.asarray(std, dtype=np.float64))
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n > 1, special.stdtrit(np.maximum(n - 1, 1), 1 - alpha / 2), 0.0)
+        se = t * std / np.sqrt(np.maximum(n, 1))
+        if bounds is None:
+            return mean - se, mean + se
+        if bounds not in ((0.0, None), (0.0, 1.0)):
+            raise ValueError(f"`bounds` must be None, (0, None) or (0, 1); got {bounds!r}.")
+        if bounds[1] is None:
+            centre, slope = np.log(mean), mean
+            low, high = np.exp(centre - se / slope), np.exp(centre + se / slope)
+        else:
+            centre, slope = special.logit(mean), mean * (1.0 - mean)
+            low, high = special.expit(centre - se / slope), special.expit(centre + se / slope)
+        # On a bound the transform is infinite and every replication sits there.
+        edge = ~(slope > 0) | (se == 0)
+    return np.where(edge, mean, low), np.where(edge, mean, high)
+
+
+def mean_interval(
+    values: np.ndarray,
+    alpha: float = 0.05,
+    *,
+    bounds: tuple[float, float | None] | None = None,
+) -> tuple[float, float, float]:
     """Mean and two-sided Student-t interval of independent replications.
 
     Parameters
     ----------
-    values : ndarray of shape (n_seeds,)
-        One value per seed; NaNs are ignored.
+    values : ndarray of shape (n_replications,)
+        One value per replication (seed, or seed and world); NaNs are ignored.
     alpha : float, default=0.05
         1 - confidence level.
+    bounds : (float, float or None) or None, default=None
+        Range of the quantity: ``(0, None)`` (log scale) or ``(0, 1)`` (logit
+        scale) keeps the interval inside it (see :func:`bounded_interval`).
 
     Returns
     -------
@@ -76,23 +147,27 @@ def mean_interval(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float
     mean = float(v.mean())
     if v.size == 1:
         return (mean, mean, mean)
-    half = float(special.stdtrit(v.size - 1, 1 - alpha / 2) * v.std(ddof=1) / np.sqrt(v.size))
-    return (mean, mean - half, mean + half)
+    low, high = bounded_interval(
+        np.array([mean]), np.array([v.std(ddof=1)]), np.array([v.size]), alpha, bounds
+    )
+    return (mean, float(low[0]), float(high[0]))
 
 
 def summarize(
     summary: pd.DataFrame,
-    metrics: tuple[str, ...] = ("ctr", "cvr", "cpa", "roas", "regret", "uplift_ctr", "uplift_roas"),
+    metrics: tuple[str, ...] = ("ctr", "cvr", "cpa", "roas", "regret"),
     *,
     by: tuple[str, ...] = ("level", "policy"),
     alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Mean and (1 - alpha) interval across seeds of every metric.
+    """Mean and (1 - alpha) interval across replications of every metric.
+
+    Rates and ratios (:data:`METRIC_BOUNDS`) get intervals that stay in their range.
 
     Parameters
     ----------
     summary : DataFrame
-        One row per (level, policy, seed), as from
+        One row per (level, policy, seed) (and world), as from
         :meth:`simulation.engine.core.ExperimentResult.summary_frame`.
     metrics : tuple of str
         Columns to aggregate (missing ones are skipped).
@@ -104,17 +179,41 @@ def summarize(
     -------
     table : DataFrame
         One row per group, columns ``METRIC``, ``METRIC_low``, ``METRIC_high``,
-        plus ``n_seeds``.
+        plus ``n_seeds`` (replications in the group: seeds × worlds) and, when
+        ``summary`` has a ``seed`` column, ``interval_over`` (what the intervals
+        cover, e.g. "3 seeds × 1 world").
     """
     rows = []
     present = [m for m in metrics if m in summary.columns]
+    over = interval_over(summary) if "seed" in summary.columns else None
     for key, group in summary.groupby(list(by), sort=False):
         row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
         row["n_seeds"] = int(group.shape[0])
+        if over is not None:
+            row["interval_over"] = over
         for m in present:
-            row[m], row[f"{m}_low"], row[f"{m}_high"] = mean_interval(group[m].to_numpy(), alpha)
+            row[m], row[f"{m}_low"], row[f"{m}_high"] = mean_interval(
+                group[m].to_numpy(), alpha, bounds=METRIC_BOUNDS.get(m)
+            )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def interval_over(summary: pd.DataFrame) -> str:
+    """What intervals across ``summary``'s replications cover: "3 seeds × 2 worlds".
+
+    Parameters
+    ----------
+    summary : DataFrame
+        With a ``seed`` column, and a ``world`` column when several worlds were run.
+
+    Returns
+    -------
+    text : str
+    """
+    n_worlds = int(summary["world"].nunique()) if "world" in summary.columns else 1
+    n_seeds = int(summary["seed"].nunique()) if len(summary) else 0
+    return f"{n_seeds} seed{'s' * (n_seeds != 1)} × {n_worlds} world{'s' * (n_worlds != 1)}"
 
 
 #: Metrics of :func:`like_for_like_uplift`: observed (numerator, denominator) and the
@@ -193,9 +292,7 @@ def like_for_like_uplift(
         the baseline level was not run.
     """
     keys = ["world", "seed"] if "world" in summary.columns else ["seed"]
-    n_worlds = int(summary["world"].nunique()) if "world" in summary.columns else 1
-    n_seeds = int(summary["seed"].nunique()) if len(summary) else 0
-    over = f"{n_seeds} seed{'s' * (n_seeds != 1)} × {n_worlds} world{'s' * (n_worlds != 1)}"
+    over = interval_over(summary)
     levels = [lv for lv in dict.fromkeys(summary["level"]) if lv != baseline_level]
     if baseline_level not in set(summary["level"]) or not levels:
         return pd.DataFrame(columns=list(UPLIFT_COLUMNS))

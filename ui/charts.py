@@ -12,10 +12,10 @@ import functools
 import altair as alt
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from creative.vocabulary import INTERESTS, TIMES_OF_DAY
 from simulation.display import PALETTE, robust_domain
+from simulation.metrics import METRIC_BOUNDS, bounded_interval
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
@@ -96,12 +96,10 @@ def band_frame(
     values = timeseries[[*keys, metric]].replace([np.inf, -np.inf], np.nan)
     grouped = values.groupby(keys, sort=False)[metric]
     out = grouped.agg(["mean", "std", "count"]).reset_index()
-    n = out["count"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, special.stdtrit(np.maximum(n - 1, 1), 1 - alpha / 2), 0.0)
-        half = np.nan_to_num(t * out["std"].to_numpy() / np.sqrt(np.maximum(n, 1)))
-    out["low"] = out["mean"] - half
-    out["high"] = out["mean"] + half
+    # Rates and ratios get bands on the log or logit scale: never below 0 (or above 1).
+    out["low"], out["high"] = bounded_interval(
+        out["mean"], out["std"], out["count"], alpha, METRIC_BOUNDS.get(metric)
+    )
     return out.drop(columns=["std", "count"])
 
 

@@ -68,6 +68,7 @@ def experiment_config(
     batch_size: int,
     n_seeds: int,
     objective: str,
+    n_worlds: int = 1,
     budget: float | None = None,
     pricing: str = DEFAULT_CONFIG.pricing,
     conversion_delay: int = 0,
@@ -83,6 +84,8 @@ def experiment_config(
     levels, policies : sequence of str
         Chosen in multiselects; order is kept.
     n_impressions, batch_size, n_seeds, conversion_delay, n_variants, n_checkpoints : int
+    n_worlds : int
+        Worlds (hidden parameters redrawn) the experiment is repeated in.
     objective : {"ctr", "roas"}
     budget : float or None
         Spend cap per policy and level; None or 0 for none.
@@ -136,6 +139,7 @@ def experiment_config(
             n_impressions=n_impressions,
             batch_size=batch_size,
             n_seeds=_int("Seeds", n_seeds),
+            n_worlds=_int("Worlds", n_worlds),
             objective=objective,
             budget=float(budget) if budget else None,
             pricing=pricing,

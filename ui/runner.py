@@ -27,7 +27,11 @@ def run_label(config: ExperimentConfig) -> str:
 
 def tables_of(result: ExperimentResult) -> dict[str, Any]:
     """The extra tables saved with a run."""
-    return {"allocation": result.allocation_frame(), "segments": result.segment_frame()}
+    return {
+        "allocation": result.allocation_frame(),
+        "segments": result.segment_frame(),
+        "uplift": result.uplift_frame(),
+    }
 
 
 def run_and_save(

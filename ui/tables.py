@@ -8,7 +8,7 @@ from scipy import special
 
 from simulation.metrics import mean_interval, summarize
 from simulation.winners import component_differences, segment_winners
-from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name, signed_pct
+from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name
 
 __all__ = [
     "HEADLINE_METRICS",
@@ -41,7 +41,8 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     table : DataFrame
-        One row per (level, policy); uplift is against the best single generic creative.
+        One row per (level, policy), observed values; the intervals cover the seeds (and
+        worlds) of the run. Like-for-like uplift is a table of its own (``uplift_frame``).
     """
     s = summarize(summary)
     rows = []
@@ -55,12 +56,6 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
                 "ROAS": interval(multiple, row["roas"], row["roas_low"], row["roas_high"]),
                 "Conversion rate": interval(pct, row["cvr"], row["cvr_low"], row["cvr_high"]),
                 "Cost per conversion": interval(money, row["cpa"], row["cpa_low"], row["cpa_high"]),
-                "CTR uplift vs best generic": interval(
-                    signed_pct, row["uplift_ctr"], row["uplift_ctr_low"], row["uplift_ctr_high"]
-                ),
-                "ROAS uplift vs best generic": interval(
-                    signed_pct, row["uplift_roas"], row["uplift_roas_low"], row["uplift_roas_high"]
-                ),
                 "Regret": interval(
                     lambda v: f"{v:,.0f}", row["regret"], row["regret_low"], row["regret_high"]
                 ),
@@ -72,11 +67,7 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
     """The (level, policy) with the best mean objective, with its mean metrics."""
-    cols = [
-        c
-        for c in ("ctr", "roas", "uplift_ctr", "uplift_roas", "spend", "revenue", "regret")
-        if c in summary
-    ]
+    cols = [c for c in ("ctr", "roas", "spend", "revenue", "regret") if c in summary]
     means = summary.groupby(["level", "policy"], sort=False)[cols].mean().reset_index()
     key = "roas" if objective == "roas" else "ctr"
     return means.loc[means[key].fillna(-np.inf).idxmax()]

@@ -1,6 +1,8 @@
 """``python -m simulation run``: run an experiment and write its results.
 
-Writes ``DIR/summary.csv`` (one row per policy x level x seed),
+Writes ``DIR/summary.csv`` (one row per policy x level x seed, and world with
+``--worlds``), ``DIR/uplift.csv`` (the like-for-like uplift of each level over
+the generic one: observed with its interval, beside the expected (true) uplift),
 ``DIR/timeseries.parquet`` and ``DIR/run.json`` (the resolved config, seed and
 package versions), and saves the run in the run store (``--store``,
 ``$ADLAB_HOME`` or ``~/.adlab``).
@@ -27,7 +29,15 @@ from importlib import metadata
 from pathlib import Path
 
 from simulation.cli.common import UsageError, positive_int
-from simulation.config import LEVELS, OBJECTIVES, PRESETS, ExperimentConfig, load_config
+from simulation.config import (
+    LEVELS,
+    MAX_WORLDS,
+    OBJECTIVES,
+    PRESETS,
+    ExperimentConfig,
+    load_config,
+)
+from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.fs import clean_stale, locked_workdir
 
 __all__ = ["package_versions", "register"]
@@ -64,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, help="impressions between policy updates")
     p.add_argument("--seeds", type=positive_int, help="number of replications")
     p.add_argument("--seed", type=int, help="the base seed")
+    p.add_argument(
+        "--worlds",
+        type=positive_int,
+        help=f"repeat the experiment in N worlds (hidden parameters redrawn; at most "
+        f"{MAX_WORLDS}), so intervals cover world-to-world variation",
+    )
     p.add_argument("--objective", choices=OBJECTIVES, help="what policies maximize")
     p.add_argument("--budget", type=float, help="spend cap (USD) per policy and level")
     p.add_argument("--users", type=positive_int, help="audience size")
@@ -93,6 +109,7 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
             ("impressions", "n_impressions"),
             ("batch_size", "batch_size"),
             ("seeds", "n_seeds"),
+            ("worlds", "n_worlds"),
             ("seed", "seed"),
             ("objective", "objective"),
             ("budget", "budget"),
@@ -177,7 +194,7 @@ def run_command(args: argparse.Namespace) -> int:
     from simulation.engine.core import run_experiment
 
     config = resolve_config(args)
-    outputs = ("summary.csv", "timeseries.parquet", "run.json")
+    outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
     if args.log:
         outputs += ("logs.parquet",)
     out = check_out(args.out, outputs)
@@ -197,7 +214,7 @@ def run_command(args: argparse.Namespace) -> int:
             if show:
                 from tqdm import tqdm
 
-                total = config.n_seeds * len(config.levels) * config.n_batches
+                total = config.n_worlds * config.n_seeds * len(config.levels) * config.n_batches
                 bar = tqdm(total=total, unit="batch")
 
             def progress(done: int, total: int) -> None:
@@ -227,7 +244,9 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    print(f"wrote {out}/summary.csv, timeseries.parquet, run.json; saved as run {run_id}")
+    print(
+        f"wrote {out}/summary.csv, uplift.csv, timeseries.parquet, run.json; saved as run {run_id}"
+    )
     print(
         summary.groupby(["level", "policy"], sort=False)[["ctr", "roas", "regret"]]
         .mean()
@@ -239,7 +258,13 @@ def run_command(args: argparse.Namespace) -> int:
 def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) -> tuple:
     """Write the output files into ``tmp`` and save the run; return the summary and run id."""
     summary = result.summary_frame()
-    summary.loc[:, list(SUMMARY_COLUMNS)].to_csv(tmp / "summary.csv", index=False)
+    # One world keeps the summary's published columns; several add the world column.
+    columns = list(SUMMARY_COLUMNS)
+    if "world" in summary:
+        columns.insert(columns.index("seed"), "world")
+    summary.loc[:, columns].to_csv(tmp / "summary.csv", index=False)
+    uplift = result.uplift_frame()
+    uplift.loc[:, list(UPLIFT_COLUMNS)].to_csv(tmp / "uplift.csv", index=False)
     timeseries = result.timeseries_frame()
     timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
     run = {
@@ -253,7 +278,11 @@ def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) ->
         seed=config.seed,
         summary=summary,
         timeseries=timeseries,
-        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+        tables={
+            "allocation": result.allocation_frame(),
+            "segments": result.segment_frame(),
+            "uplift": uplift,
+        },
         log_path=_copy_log(tmp) if args.log else None,
         source="cli",
         name=args.name,

@@ -63,7 +63,7 @@ from simulation.engine.tally import (
     fused_totals,
     warm_up,
 )
-from simulation.metrics import add_rates, safe_ratio
+from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import CONTEXTUAL, make_policy
 from simulation.policies.context_free import counting_kernels
 from simulation.policies.linear import load_kernels
@@ -74,12 +74,18 @@ __all__ = [
     "BASELINE_METRICS",
     "SEGMENT_METRICS",
     "SERIES_METRICS",
+    "TIMESERIES_METRICS",
     "ExperimentResult",
     "run_experiment",
+    "world_seed",
 ]
 
 _M = {name: i for i, name in enumerate(SERIES_METRICS)}
-_B = {name: i for i, name in enumerate(BASELINE_METRICS)}
+#: Columns of :meth:`ExperimentResult.timeseries_frame` before its rates: the
+#: published time series (expected conversions are in the summary only).
+TIMESERIES_METRICS: tuple[str, ...] = tuple(
+    m for m in SERIES_METRICS if m != "expected_conversions"
+)
 
 ProgressFn = Callable[[int, int], None]
 
@@ -94,19 +100,23 @@ class ExperimentResult:
     levels, policies : tuple of str
     checkpoints : ndarray of shape (n_checkpoints,)
         Impressions served (per policy, before any budget stop) at each checkpoint.
-    series : ndarray of shape (n_seeds, n_levels, n_policies, n_checkpoints, n_metrics)
-        Cumulative totals of :data:`SERIES_METRICS`.
-    allocation : ndarray of shape (n_seeds, n_levels, n_policies, n_checkpoints, n_arms)
+    series : ndarray of shape (n_replications, n_levels, n_policies, n_checkpoints, n_metrics)
+        Cumulative totals of :data:`SERIES_METRICS`. Replications are world-major:
+        replication ``r`` is seed ``r % n_seeds`` of world ``r // n_seeds``.
+    allocation : ndarray of shape (n_replications, n_levels, n_policies, n_checkpoints, n_arms)
         Cumulative impressions per arm.
-    segment_stats : ndarray of shape (n_seeds, n_levels, n_policies, n_segments, n_arms, 5)
+    segment_stats : ndarray of shape (n_replications, n_levels, n_policies, n_segments, n_arms, 5)
         Final totals of :data:`SEGMENT_METRICS` per segment and arm.
-    generic_baseline : ndarray of shape (n_seeds, n_generic_arms, 4) or None
+    generic_baseline : ndarray of shape (n_replications, n_generic_arms, 4) or None
         :data:`BASELINE_METRICS` of each generic creative had it been shown at
-        every impression (for uplift); None without the generic level.
+        every impression; None without the generic level.
     arm_labels : dict of str to tuple of str
-        Per level.
+        Per level (of world 0).
     segment_names : tuple of str
     elapsed_seconds : float
+    n_worlds : int, default=1
+    world_arm_labels : tuple of dict, default=()
+        Each world's ``arm_labels`` (empty for one world).
     """
 
     config: ExperimentConfig
@@ -121,49 +131,54 @@ class ExperimentResult:
     segment_names: tuple[str, ...]
     elapsed_seconds: float
 
+    n_worlds: int = 1
+    world_arm_labels: tuple[dict[str, tuple[str, ...]], ...] = ()
+
     @property
-    def n_seeds(self) -> int:
-        """Number of replications."""
+    def n_replications(self) -> int:
+        """Replications over all worlds (the leading axis of the arrays)."""
         return int(self.series.shape[0])
 
-    def _baseline_rates(self) -> tuple[np.ndarray, np.ndarray]:
-        """Best generic creative's expected CTR and ROAS per seed, each (n_seeds,)."""
-        if self.generic_baseline is None:
-            nan = np.full(self.n_seeds, np.nan)
-            return nan, nan
-        b = self.generic_baseline
-        impressions = self.checkpoints[-1]
-        ctr = (b[:, :, _B["expected_clicks"]] / impressions).max(axis=1)
-        revenue, spend = b[:, :, _B["expected_revenue"]], b[:, :, _B["expected_spend"]]
-        roas = safe_ratio(revenue, spend).max(axis=1)
-        return ctr, roas
+    @property
+    def n_seeds(self) -> int:
+        """Replications per world."""
+        return self.n_replications // self.n_worlds
+
+    def _replication_columns(self, replication: np.ndarray) -> dict[str, np.ndarray]:
+        """``world`` (only with several worlds) and ``seed`` of replication indices."""
+        replication = np.asarray(replication)
+        cols = {"seed": replication % self.n_seeds}
+        if self.n_worlds > 1:
+            cols = {"world": replication // self.n_seeds, **cols}
+        return cols
 
     def summary_frame(self) -> pd.DataFrame:
-        """One row per (policy, level, seed) with totals, rates, regret and uplift.
+        """One row per (policy, level, seed) (and world, with several) with totals and rates.
 
-        ``uplift_ctr`` and ``uplift_roas`` compare the policy's *expected* CTR
-        and ROAS over the impressions it served with those of the best single
-        generic creative over the same users (expectations, not noisy draws).
+        Observed totals and rates, regret, and the expected (true) values of the
+        impressions served: ``expected_ctr``, ``expected_roas``,
+        ``expected_conversions`` and ``expected_revenue`` (sums of the shown
+        pairs' expectations, not noisy draws). A ``world`` column comes before
+        ``seed`` when the experiment ran in several worlds.
         """
         final = self.series[:, :, :, -1, :]
-        base_ctr, base_roas = self._baseline_rates()
         rows = []
-        for s in range(self.n_seeds):
+        for r in range(self.n_replications):
             for li, level in enumerate(self.levels):
                 for pi, policy in enumerate(self.policies):
-                    t = final[s, li, pi]
+                    t = final[r, li, pi]
                     exp_ctr = safe_ratio(t[_M["expected_clicks"]], t[_M["impressions"]])
                     exp_roas = safe_ratio(t[_M["expected_revenue"]], t[_M["expected_spend"]])
                     rows.append(
                         {
                             "policy": policy,
                             "level": level,
-                            "seed": s,
+                            **{k: int(v) for k, v in self._replication_columns(r).items()},
                             **{m: t[_M[m]] for m in SERIES_METRICS[:6]},
                             "expected_ctr": float(exp_ctr),
                             "expected_roas": float(exp_roas),
-                            "uplift_ctr": float(safe_ratio(exp_ctr, base_ctr[s]) - 1.0),
-                            "uplift_roas": float(safe_ratio(exp_roas, base_roas[s]) - 1.0),
+                            "expected_conversions": float(t[_M["expected_conversions"]]),
+                            "expected_revenue": float(t[_M["expected_revenue"]]),
                         }
                     )
         frame = add_rates(pd.DataFrame(rows))
@@ -171,37 +186,56 @@ class ExperimentResult:
         frame["clicks"] = frame["clicks"].astype(np.int64)
         frame["conversions"] = frame["conversions"].astype(np.int64)
         cols = [
-            "policy", "level", "seed", "impressions", "clicks", "conversions", "spend",
-            "revenue", "ctr", "cvr", "cpa", "roas", "regret", "expected_ctr", "expected_roas",
-            "uplift_ctr", "uplift_roas",
+            "policy", "level", *(["world"] if self.n_worlds > 1 else []), "seed", "impressions",
+            "clicks", "conversions", "spend", "revenue", "ctr", "cvr", "cpa", "roas", "regret",
+            "expected_ctr", "expected_roas", "expected_conversions", "expected_revenue",
         ]  # fmt: skip
         return frame[cols]
 
+    def uplift_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
+        """Like-for-like uplift of each level over the generic one (``uplift.csv``).
+
+        :func:`simulation.metrics.like_for_like_uplift` of :meth:`summary_frame`
+        under the config's objective: observed paired changes with their
+        interval (over seeds and worlds), beside the expected (true) change.
+        """
+        return like_for_like_uplift(
+            self.summary_frame(), objective=self.config.objective, alpha=alpha
+        )
+
     def timeseries_frame(self) -> pd.DataFrame:
-        """Long table: one row per (seed, level, policy, checkpoint) with cumulative metrics."""
+        """Long table: one row per (seed, level, policy, checkpoint) with cumulative metrics.
+
+        Columns :data:`TIMESERIES_METRICS` (``world`` before ``seed`` with several worlds).
+        """
         n_s, n_l, n_p, n_c, _ = self.series.shape
         idx = np.indices((n_s, n_l, n_p, n_c)).reshape(4, -1)
-        flat = self.series.reshape(-1, len(SERIES_METRICS))
-        frame = pd.DataFrame(flat, columns=list(SERIES_METRICS))
+        keep = [_M[m] for m in TIMESERIES_METRICS]
+        flat = self.series[..., keep].reshape(-1, len(keep))
+        frame = pd.DataFrame(flat, columns=list(TIMESERIES_METRICS))
         frame.insert(0, "step", self.checkpoints[idx[3]])
         frame.insert(0, "policy", np.asarray(self.policies, dtype=object)[idx[2]])
         frame.insert(0, "level", np.asarray(self.levels, dtype=object)[idx[1]])
-        frame.insert(0, "seed", idx[0])
+        for i, (name, values) in enumerate(self._replication_columns(idx[0]).items()):
+            frame.insert(i, name, values)
         return add_rates(frame)
 
     def allocation_frame(self) -> pd.DataFrame:
         """Long table of cumulative impressions per arm at each checkpoint."""
         n_s, n_l, n_p, n_c, n_a = self.allocation.shape
         idx = np.indices((n_s, n_l, n_p, n_c, n_a)).reshape(5, -1)
-        labels = {lv: self.arm_labels[lv] for lv in self.levels}
+        per_world = self.world_arm_labels or (self.arm_labels,)
+        world = idx[0] // self.n_seeds
         return pd.DataFrame(
             {
-                "seed": idx[0],
+                **self._replication_columns(idx[0]),
                 "level": np.asarray(self.levels, dtype=object)[idx[1]],
                 "policy": np.asarray(self.policies, dtype=object)[idx[2]],
                 "step": self.checkpoints[idx[3]],
                 "arm": idx[4],
-                "arm_label": [labels[self.levels[li]][a] for li, a in zip(idx[1], idx[4])],
+                "arm_label": [
+                    per_world[w][self.levels[li]][a] for w, li, a in zip(world, idx[1], idx[4])
+                ],
                 "impressions": self.allocation.reshape(-1),
             }
         )
@@ -217,7 +251,8 @@ class ExperimentResult:
         frame.insert(0, "segment", idx[3])
         frame.insert(0, "policy", np.asarray(self.policies, dtype=object)[idx[2]])
         frame.insert(0, "level", np.asarray(self.levels, dtype=object)[idx[1]])
-        frame.insert(0, "seed", idx[0])
+        for i, (name, values) in enumerate(self._replication_columns(idx[0]).items()):
+            frame.insert(i, name, values)
         return add_rates(frame)
 
 
@@ -265,10 +300,17 @@ def run_experiment(
         streams to one file). Results do not depend on it: every unit's draws
         come from its own named streams.
 
+    With ``config.n_worlds > 1`` the experiment runs once per world (see
+    :func:`world_seed`) on the same audience, and the results are stacked
+    world-major along the replication axis.
+
     Returns
     -------
     result : ExperimentResult
     """
+    if config.n_worlds > 1:
+        return _run_worlds(config, scenario=scenario, progress=progress, log_path=log_path,
+                           n_jobs=n_jobs)  # fmt: skip
     started = time.perf_counter()
     scenario = scenario if scenario is not None else build_scenario(config)
     levels = tuple(lv for lv in config.levels if lv in scenario.levels)
@@ -331,6 +373,68 @@ def run_experiment(
         arm_labels={lv: scenario.levels[lv].arm_labels for lv in levels},
         segment_names=tuple(p.name for p in scenario.segmentation.profiles),
         elapsed_seconds=time.perf_counter() - started,
+    )
+
+
+def world_seed(seed: int, world: int) -> int:
+    """The seed whose streams draw world ``world`` of an experiment seeded ``seed``.
+
+    World 0 is ``seed`` itself (a one-world run is unchanged); world ``w > 0``
+    takes its seed from the named stream ``("world", w)`` of ``seed``, so its
+    hidden response parameters, creatives and replication draws are
+    independent of every other world's.
+    """
+    if world == 0:
+        return int(seed)
+    return int(stream(seed, "world", world).integers(0, 2**32))
+
+
+def _run_worlds(
+    config: ExperimentConfig,
+    *,
+    scenario: Scenario | None,
+    progress: ProgressFn | None,
+    log_path: str | Path | None,
+    n_jobs: int | None,
+) -> ExperimentResult:
+    """:func:`run_experiment` once per world on one audience; results stacked world-major."""
+    if log_path is not None:
+        raise ValueError(f"`n_worlds` must be 1 when logging impressions; got {config.n_worlds}.")
+    started = time.perf_counter()
+    base = scenario if scenario is not None else build_scenario(config)
+    audience = (base.population, base.segmentation)
+    one = config.replace(n_worlds=1)
+    per_world = config.n_seeds * sum(lv in base.levels for lv in config.levels) * config.n_batches
+    total = per_world * config.n_worlds
+    results = []
+    for w in range(config.n_worlds):
+        cfg = one.replace(seed=world_seed(config.seed, w))
+        scen = base if w == 0 else build_scenario(cfg, world=audience)
+
+        def tick(done: int, _total: int, offset: int = w * per_world) -> None:
+            progress(offset + done, total)
+
+        results.append(
+            run_experiment(
+                cfg, scenario=scen, progress=None if progress is None else tick, n_jobs=n_jobs
+            )
+        )
+    first = results[0]
+    baselines = [r.generic_baseline for r in results]
+    return ExperimentResult(
+        config=config,
+        levels=first.levels,
+        policies=first.policies,
+        checkpoints=first.checkpoints,
+        series=np.concatenate([r.series for r in results]),
+        allocation=np.concatenate([r.allocation for r in results]),
+        segment_stats=np.concatenate([r.segment_stats for r in results]),
+        generic_baseline=None if baselines[0] is None else np.concatenate(baselines),
+        arm_labels=first.arm_labels,
+        segment_names=first.segment_names,
+        elapsed_seconds=time.perf_counter() - started,
+        n_worlds=config.n_worlds,
+        world_arm_labels=tuple(r.arm_labels for r in results),
     )
 
 

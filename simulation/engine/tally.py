@@ -50,6 +50,7 @@ SERIES_METRICS: tuple[str, ...] = (
     "expected_clicks",
     "expected_revenue",
     "expected_spend",
+    "expected_conversions",
 )
 #: Columns of the per-(segment, arm) totals.
 SEGMENT_METRICS: tuple[str, ...] = ("impressions", "clicks", "conversions", "spend", "revenue")
@@ -153,6 +154,7 @@ def _numpy_totals(
         rows.click, rows.conversion, rows.cost, rows.revenue,
         best[rows.truth_row] - chosen, chosen, rows.p_click,
         rows.p_click * rows.p_conversion * rows.order_value, rows.expected_cost,
+        rows.p_click * rows.p_conversion,
     )  # fmt: skip
     n_batches = per_batch.shape[0]
     starts = np.searchsorted(rows.batch, np.arange(n_batches + 1))
@@ -267,6 +269,7 @@ def _compiled():
             per_batch[b, 7] += p_click[i]
             per_batch[b, 8] += p_click[i] * p_conversion[i] * order_value[i]
             per_batch[b, 9] += expected_cost[i]
+            per_batch[b, 10] += p_click[i] * p_conversion[i]
             per_arm[b, a] += 1
             c = segment[i] * k + a
             per_cell[c, 0] += 1.0
@@ -318,6 +321,7 @@ def _compiled_fused():
             per_batch[b, 7] += p_click
             per_batch[b, 8] += p_click * p_conv * value
             per_batch[b, 9] += expected_cost[fi]
+            per_batch[b, 10] += p_click * p_conv
             per_arm[b, a] += 1
             c = segment[i] * k + a
             per_cell[c, 0] += 1.0

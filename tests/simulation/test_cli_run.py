@@ -32,6 +32,44 @@ def test_outputs_and_columns(tmp_path, capsys):
     assert run["config"]["n_impressions"] == 2000 and "numpy" in run["versions"]
 
 
+def test_uplift_csv_is_written_beside_the_summary_and_saved_with_the_run(tmp_path):
+    out, store = tmp_path / "out", tmp_path / "store"
+    assert main(["run", *TINY, "--out", str(out), "--store", str(store)]) == 0
+    uplift = pd.read_csv(out / "uplift.csv")
+    assert list(uplift.columns) == [
+        "level", "policy", "baseline", "metric", "observed", "ci_low", "ci_high", "expected",
+        "n_pairs", "interval_over",
+    ]  # fmt: skip
+    assert set(uplift["level"]) == {"segment", "user"}
+    assert set(uplift["metric"]) == {"ctr", "roas", "conversions", "revenue"}
+    assert (uplift["interval_over"] == "2 seeds × 1 world").all()
+    # Relative changes through the log: never below -100 %.
+    assert (uplift[["observed", "ci_low", "ci_high", "expected"]].dropna() > -1).all().all()
+    (run_id,) = RunStore.open(store).list()["run_id"]
+    saved = RunStore.open(store).load(run_id).tables["uplift"]
+    pd.testing.assert_frame_equal(saved.reset_index(drop=True), uplift, check_dtype=False)
+
+
+def test_worlds_flag_adds_a_world_column(tmp_path):
+    out = tmp_path / "out"
+    args = [*TINY, "--seeds", "1", "--levels", "generic,segment", "--policies", "uniform"]
+    assert main(["run", *args, "--worlds", "2", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[:4]) == ["policy", "level", "world", "seed"]
+    assert sorted(summary["world"].unique()) == [0, 1]
+    uplift = pd.read_csv(out / "uplift.csv")
+    assert (uplift["interval_over"] == "1 seed × 2 worlds").all()
+    assert (uplift.loc[uplift["metric"] == "ctr", "n_pairs"] == 2).all()
+
+
+def test_bad_worlds_flag_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", *TINY, "--worlds", "21", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "`n_worlds` must be an int in [1, 20]" in err[0]
+    assert not out.exists()
+
+
 def test_same_seed_identical_summary(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["run", *TINY, "--seed", "5", "--out", str(a)]) == 0

@@ -60,7 +60,7 @@ def test_no_rows_and_bad_backend():
     rng = np.random.default_rng(0)
     rows = _rows(rng, 0, 3, 2, 2, 5)
     per_batch, per_arm, per_cell = batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2)
-    assert per_batch.shape == (3, 10) and not per_batch.any()
+    assert per_batch.shape == (3, len(SERIES_METRICS)) and not per_batch.any()
     assert per_arm.shape == (3, 2) and per_cell.shape == (4, 5)
     with pytest.raises(ValueError, match="backend"):
         batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2, backend="gpu")
@@ -88,6 +88,7 @@ def test_compiled_tallies_write_the_named_metrics_in_order():
         "expected_clicks": rows.p_click.sum(),
         "expected_revenue": (rows.p_click * rows.p_conversion * rows.order_value).sum(),
         "expected_spend": rows.expected_cost.sum(),
+        "expected_conversions": (rows.p_click * rows.p_conversion).sum(),
     }
     assert set(by_name) == set(SERIES_METRICS)
     for i, name in enumerate(SERIES_METRICS):

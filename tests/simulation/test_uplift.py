@@ -92,3 +92,30 @@ def test_the_interval_covers_a_zero_true_uplift_at_its_nominal_rate():
     bounds = np.array([_relative_interval(row, 0.05)[1:] for row in logs])
     hits = (bounds[:, 0] <= 0.0) & (bounds[:, 1] >= 0.0)
     assert abs(hits.mean() - 0.95) < 3 * np.sqrt(0.95 * 0.05 / n_trials)
+
+
+def test_uplift_frame_of_a_real_run_has_observed_and_expected_for_every_metric():
+    from simulation.config import ExperimentConfig
+    from simulation.engine.core import run_experiment
+
+    cfg = ExperimentConfig(
+        n_users=1_000, n_segments=3, n_variants=3, policies=("uniform", "thompson"),
+        n_impressions=3_000, batch_size=500, n_seeds=3, n_checkpoints=4,
+    )  # fmt: skip
+    result = run_experiment(cfg)
+    summary = result.summary_frame()
+    assert {"expected_conversions", "expected_revenue"} <= set(summary.columns)
+    assert not {"uplift_ctr", "uplift_roas"} & set(summary.columns)
+    # Expected conversions are the served pairs' p_click * p_conversion: at most the clicks'.
+    assert (summary["expected_conversions"] > 0).all()
+    assert (summary["expected_conversions"] <= summary["impressions"]).all()
+    table = result.uplift_frame()
+    assert list(table.columns) == list(UPLIFT_COLUMNS)
+    assert set(table["level"]) == {"segment", "user"}
+    for _, rows in table.groupby(["level", "policy"]):
+        assert sorted(rows["metric"]) == ["conversions", "ctr", "revenue", "roas"]
+    assert table["expected"].notna().all()
+    assert (table["ci_low"] <= table["observed"]).all()
+    assert (table["observed"] <= table["ci_high"]).all()
+    assert (table[["observed", "ci_low", "ci_high", "expected"]] > -1).all().all()
+    assert (table["interval_over"] == "3 seeds × 1 world").all()

@@ -33,12 +33,27 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     assert not at.exception
     assert not at.error
     labels = [m.label for m in at.metric]
-    assert labels == ["Best CTR", "Its ROAS", "Spend", "Revenue"]
+    assert labels == ["Best CTR (observed)", "Its ROAS (observed)", "Spend", "Revenue"]
+    # Headline numbers are observed values only: no delta against a true value.
+    assert all(not m.proto.delta for m in at.metric)
     assert at.metric[0].value.endswith("%")
     assert at.metric[2].value.startswith("$")
-    table = at.dataframe[0].value
+    # The page leads with the like-for-like uplift: the first table, observed beside true.
+    uplift = at.dataframe[0].value
+    assert list(uplift.columns) == [
+        "Level", "Policy", "Compared with", "Metric", "Observed uplift (95 % interval)",
+        "True (expected) uplift", "Interval over",
+    ]  # fmt: skip
+    assert set(uplift["Metric"]) == {"CTR", "ROAS", "Conversions", "Revenue"}
+    assert (uplift["Interval over"] == "2 seeds × 1 world").all()
+    # The headline sentence is built from observed values and says what its interval covers.
+    headline = next(_shown(m.value) for m in at.markdown if m.value.startswith("**Observed**"))
+    assert "over 2 seeds × 1 world" in headline
+    assert not re.search(r"\b(true|expected)\b", headline, re.IGNORECASE)
+    table = at.dataframe[1].value
     assert len(table) == 3 * 3  # levels x policies
-    assert {"CTR", "ROAS", "CTR uplift vs best generic"} <= set(table.columns)
+    assert {"CTR", "ROAS"} <= set(table.columns)
+    assert not any("uplift" in c.lower() for c in table.columns)
     assert table["CTR"].str.contains("%").all()
     charts = at.get("vega_lite_chart")
     assert len(charts) == 5  # CTR, ROAS, regret, allocation, allocation per segment
@@ -47,6 +62,31 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     runs = RunStore.open(adlab_home).list()
     assert list(runs["source"]) == ["app"]
     assert at.session_state["ex-current"]["run_id"] == runs["run_id"][0]
+
+
+def test_an_interval_covering_zero_reads_no_detectable_difference():
+    import pandas as pd
+
+    from ui.uplift import uplift_sentence
+
+    row = pd.Series({"observed": 0.01, "ci_low": -0.02, "ci_high": 0.04,
+                     "interval_over": "3 seeds × 2 worlds"})  # fmt: skip
+    text = uplift_sentence(row, "user", "ctr")
+    assert "no detectable difference in CTR" in text and "3 seeds × 2 worlds" in text
+    row = pd.Series({"observed": -0.05, "ci_low": -0.08, "ci_high": -0.02,
+                     "interval_over": "3 seeds × 1 world"})  # fmt: skip
+    assert uplift_sentence(row, "segment", "roas").startswith(
+        "per segment ads lowered ROAS by 5.0 %"
+    )
+
+
+def test_worlds_setting_repeats_the_run_in_several_worlds(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-worlds": 2, "ex-seeds": 1})
+    assert not at.exception and not at.error
+    result = at.session_state["ex-current"]["result"]
+    assert result.config.n_worlds == 2
+    assert (at.dataframe[0].value["Interval over"] == "1 seed × 2 worlds").all()
 
 
 def test_changing_the_allocation_view_does_not_rerun(app, open_page, run_small_experiment):

@@ -14,7 +14,7 @@ import streamlit as st
 from simulation.naming import run_label
 from simulation.store.report import build_report
 from ui import cache, charts, state
-from ui.fmt import escape_markdown, multiple, pct, signed_pct
+from ui.fmt import escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
 
 
@@ -120,7 +120,7 @@ def _options(saved: pd.DataFrame | None) -> dict[str, str]:
 
 
 def _usable(frames: dict) -> bool:
-    needed = {"level", "policy", "seed", "ctr", "roas", "uplift_ctr", "uplift_roas"}
+    needed = {"level", "policy", "seed", "ctr", "roas"}
     ok = needed <= set(frames["summary"].columns) and {"step", "ctr"} <= set(
         frames["timeseries"].columns
     )
@@ -134,8 +134,8 @@ def _headline(frames: dict) -> pd.Series:
     """The run's best policy and level (by its objective), drawn as two metrics; returned."""
     best = best_row(frames["summary"], frames["objective"])
     c1, c2 = st.columns(2)
-    c1.metric("Best CTR", pct(best["ctr"]), signed_pct(best["uplift_ctr"]) + " vs best generic")
-    c2.metric("Its ROAS", multiple(best["roas"]), signed_pct(best["uplift_roas"]) + " vs generic")
+    c1.metric("Best CTR", pct(best["ctr"]))
+    c2.metric("Its ROAS", multiple(best["roas"]))
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     st.caption(escape_markdown(f"Best by {frames['objective'].upper()}: {best_label(best)}"))
     return best

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
+from numba import njit
 
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Tables, Truth
@@ -200,13 +200,15 @@ def _probe(scenario: Scenario, level: GeneratedLevel, users: np.ndarray) -> dict
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
+# Serial: the engine forks its workers after this runs, and forking a process that
+# has started OpenMP threads is unsafe.
+@njit(cache=True, nogil=True)
 def _best_kernel(
     c0, v0, toc, tov, pkc, pkv, gc, lc, langc, langv, value, cost, cpc, mode, e, starts
 ):
     n = c0.shape[0]
     best_row = np.empty(n, dtype=np.int64)
-    for u in prange(n):
+    for u in range(n):
         best = -np.inf
         row = 0
         for grp in range(starts.shape[0] - 1):

@@ -48,7 +48,12 @@ from simulation.engine.chunks import (
     draw_chunks,
 )
 from simulation.engine.chunks import chunk_truth as _chunk_truth  # noqa: F401 (tests use it)
-from simulation.engine.generated import drop_skipped, generated_route, generated_tables
+from simulation.engine.generated import (
+    drop_skipped,
+    fork_safe,
+    generated_route,
+    generated_tables,
+)
 from simulation.engine.routes import (
     ChunkRoute,
     CompiledRoute,
@@ -307,7 +312,7 @@ def run_experiment(
         raise ValueError("logging streams to one file: use n_jobs=1 with log_path.")
     # Workers are forked so they inherit the world without pickling it; only on
     # Linux, where fork from a threaded process (the app's server) is dependable.
-    parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux")
+    parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux") and fork_safe()
     counter = _Progress(progress, total_units)
     # Compiled kernels are loaded before forking, so workers inherit them (the
     # linear ones only when a linear policy runs: loading them takes a second or two).

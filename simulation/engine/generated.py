@@ -47,6 +47,7 @@ __all__ = [
     "SkippedRoute",
     "applies",
     "drop_skipped",
+    "fork_safe",
     "generated_route",
     "generated_tables",
     "oracle_table",
@@ -102,6 +103,22 @@ def drop_skipped(frame: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     if padded:
         keep &= ~((frame["level"] == "generated") & (frame["arm"] > 0)).to_numpy()
     return frame[keep].reset_index(drop=True)
+
+
+def fork_safe() -> bool:
+    """Whether this process may fork workers: not once numba has started GNU OpenMP threads.
+
+    The composing policies' kernels run in parallel (numba, OpenMP on this
+    platform); a process that has run them in-process (a single-unit run, a test,
+    the app's earlier run) cannot fork safely, so the engine then runs its units
+    in this process instead.
+    """
+    import numba
+
+    try:
+        return numba.threading_layer() != "omp"
+    except ValueError:  # no parallel kernel has run yet
+        return True
 
 
 # --- the exact oracle ------------------------------------------------------------------------

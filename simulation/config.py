@@ -13,14 +13,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulation.generated.policies import GENERATED_POLICIES
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES
 from simulation.world import WorldConfig
 
-__all__ = ["LEVELS", "MAX_WORLDS", "OBJECTIVES", "PRESETS", "ExperimentConfig", "load_config"]
+__all__ = [
+    "DEFAULT_LEVELS",
+    "LEVELS",
+    "MAX_WORLDS",
+    "OBJECTIVES",
+    "PRESETS",
+    "SPACES",
+    "ExperimentConfig",
+    "load_config",
+]
 
-#: Personalization levels, from none to one creative per user.
-LEVELS: tuple[str, ...] = ("generic", "segment", "user")
+#: Personalization levels, from none to one creative per user, to one composed per impression.
+LEVELS: tuple[str, ...] = ("generic", "segment", "user", "generated")
+#: The levels run unless asked otherwise (``generated`` is opt-in).
+DEFAULT_LEVELS: tuple[str, ...] = ("generic", "segment", "user")
+#: Component spaces of the generated level: the creative studio's ten axes, or
+#: Hill et al.'s 48 page layouts (tone x offer x layout, the same for every user).
+SPACES: tuple[str, ...] = ("default", "hill48")
 OBJECTIVES: tuple[str, ...] = ("ctr", "roas")
 PRICING: tuple[str, ...] = ("cpm", "cpc")
 #: Most worlds one experiment is repeated in.
@@ -36,8 +51,13 @@ def _check_policy_spec(spec: object) -> None:
     if not isinstance(spec, str):
         raise TypeError(f"policy names must be str; got {spec!r}.")
     base = spec.removeprefix("segment:")
-    allowed = sorted(set(POLICIES) - {"per_segment"})
-    if base not in POLICIES or base == "per_segment" or (spec != base and base == "oracle"):
+    known = set(POLICIES) | set(GENERATED_POLICIES)
+    allowed = sorted(known - {"per_segment"})
+    if (
+        base not in known
+        or base == "per_segment"
+        or (spec != base and (base == "oracle" or base not in POLICIES))
+    ):
         raise ValueError(
             f"unknown policy {spec!r}; choose from {allowed} (or 'segment:NAME' for one copy "
             "per segment)."
@@ -58,9 +78,13 @@ class ExperimentConfig:
     n_segments : int, default=6
         Segments found by k-means.
     levels : tuple of str, default=("generic", "segment", "user")
-        Personalization levels to compare.
+        Personalization levels to compare, from :data:`LEVELS`; ``generated``
+        (each impression's creative composed from components) is opt-in.
     policies : tuple of str, default=("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb")
         Registry names; ``"segment:NAME"`` runs one copy of NAME per segment.
+        Names of ``simulation.generated.GENERATED_POLICIES`` (``mvt_ts``) run at the
+        generated level only, and fixed-pool policies at the pool levels only
+        (``uniform`` and ``oracle`` at both): other pairs are skipped with a note.
     n_impressions : int, default=300_000
         Impressions per (seed, level, policy).
     batch_size : int, default=1_000
@@ -89,12 +113,14 @@ class ExperimentConfig:
         Points of the time series.
     world : WorldConfig, default=WorldConfig()
         Effect sizes of the simulated funnel (the ``[world]`` table of a TOML file).
+    space : {"default", "hill48"}, default="default"
+        The generated level's component space (:data:`SPACES`).
     """
 
     seed: int = 0
     n_users: int = 20_000
     n_segments: int = 6
-    levels: tuple[str, ...] = LEVELS
+    levels: tuple[str, ...] = DEFAULT_LEVELS
     policies: tuple[str, ...] = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb")
     n_impressions: int = 300_000
     batch_size: int = 1_000
@@ -107,6 +133,7 @@ class ExperimentConfig:
     n_variants: int = 5
     n_checkpoints: int = 60
     world: WorldConfig = field(default_factory=WorldConfig)
+    space: str = "default"
 
     def __post_init__(self) -> None:
         if not isinstance(self.world, WorldConfig):
@@ -159,6 +186,8 @@ class ExperimentConfig:
         _check_int("conversion_delay", self.conversion_delay, 0, 100_000_000)
         _check_int("n_variants", self.n_variants, 2, 20)
         _check_int("n_checkpoints", self.n_checkpoints, 2, 1_000)
+        if self.space not in SPACES:
+            raise ValueError(f"`space` must be one of {list(SPACES)}; got {self.space!r}.")
 
     @property
     def n_batches(self) -> int:
@@ -198,6 +227,17 @@ PRESETS: dict[str, ExperimentConfig] = {
     "quick": ExperimentConfig(n_users=5_000, n_impressions=30_000, n_seeds=2, n_checkpoints=20),
     "roas": ExperimentConfig(
         objective="roas", policies=("uniform", "thompson", "thompson_value", "lin_ts")
+    ),
+    # Hill et al. (KDD 2017): 48 layouts with pairwise interactions, the same for every
+    # user (no user-dependent effects), content effects large enough to tell apart.
+    "hill48": ExperimentConfig(
+        levels=("generated",),
+        policies=("uniform", "mvt_ts", "oracle"),
+        space="hill48",
+        n_impressions=100_000,
+        world=WorldConfig(
+            personalization_scale=0.0, tone_sd=0.15, layout_sd=0.15, tone_offer_sd=0.15
+        ),
     ),
 }
 

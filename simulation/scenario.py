@@ -54,12 +54,15 @@ from simulation.response import (
 from simulation.rng import stream
 
 __all__ = [
+    "FACTORS",
     "USER_STRATEGIES",
+    "GeneratedLevel",
     "Level",
     "Scenario",
     "audience_of",
     "build_scenario",
     "creative_space",
+    "generated_level",
     "keyword_code",
     "product_space",
 ]
@@ -182,7 +185,7 @@ class Scenario:
     population: Population
     segmentation: Segmentation
     response: ResponseModel
-    levels: dict[str, Level]
+    levels: dict[str, Level | GeneratedLevel]
     memo: dict = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -372,6 +375,8 @@ def build_scenario(
             keyword=np.full(k, -1, dtype=np.int64),
             layout=layouts,
         )
+    if "generated" in config.levels:
+        levels["generated"] = generated_level(config.space)
     return Scenario(
         config=config,
         population=population,
@@ -444,3 +449,173 @@ def product_space(users: Population) -> tuple[str, ArmContent]:
     prices = np.array([p.price for p in products])
     title = "product space: every catalogue product, one plain creative"
     return title, _viewer_arms(users, specs, prices)
+
+
+#: Inputs of the response model a component axis can set (``None``: no mechanism
+#: reads it, e.g. the palette; such axes matter only through validity).
+FACTORS: tuple[str, ...] = ("product", "tone", "offer", "greeting", "keyword", "layout", "language")
+_FACTOR_VOCAB: dict[str, tuple[str, ...]] = {
+    "tone": TONES,
+    "offer": OFFERS,
+    "greeting": ("none", "timely"),
+    "keyword": ("none", "search"),
+    "layout": LAYOUTS,
+    "language": LANGUAGES,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class GeneratedLevel:
+    """The generated level: each impression's creative composed from components.
+
+    A composition (one level per axis of ``space``) reaches the response model
+    through the same inputs as every other level's arms (:class:`ArmContent`:
+    attribute vector, product price, search keyword, layout). Each axis sets one
+    input of :data:`FACTORS` (or none); inputs no axis sets take ``fixed``.
+
+    Attributes
+    ----------
+    space : ComponentSpace
+    factor_values : tuple of ndarray
+        Per factor of :data:`FACTORS`, shape (n_values,): the vocabulary index
+        (product: index into ``creative.components.products()``; greeting and
+        keyword: 0 none, 1 the viewer's own; language: -1 the viewer's own) of
+        each of its values. One value when no axis sets the factor.
+    factor_axis : ndarray of shape (len(FACTORS),), int64
+        The axis setting each factor, -1 for none (its single value applies).
+    product_category, product_price : ndarray of shape (n_products,)
+        Category index and list price (USD) of every product of the catalogue.
+    """
+
+    space: object  # simulation.generated.ComponentSpace
+    factor_values: tuple[np.ndarray, ...]
+    factor_axis: np.ndarray
+    product_category: np.ndarray
+    product_price: np.ndarray
+    name: str = "generated"
+    n_arms: int = 1
+    arm_labels: tuple[str, ...] = ("composed",)
+
+    def factors(self, combos: np.ndarray) -> np.ndarray:
+        """Factor-level indices (into ``factor_values``) of compositions.
+
+        Parameters
+        ----------
+        combos : ndarray of shape (..., n_axes), int
+
+        Returns
+        -------
+        levels : ndarray of shape (..., len(FACTORS)), int64
+        """
+        c = np.asarray(combos, dtype=np.int64)
+        out = np.zeros((*c.shape[:-1], len(FACTORS)), dtype=np.int64)
+        for f, axis in enumerate(self.factor_axis.tolist()):
+            if axis >= 0:
+                out[..., f] = c[..., axis]
+        return out
+
+    def content(self, users: Population, levels: np.ndarray) -> ArmContent:
+        """What each viewer sees of factor levels (from :meth:`factors`).
+
+        Parameters
+        ----------
+        users : Population
+            ``n`` viewers.
+        levels : ndarray of shape (n, k, len(FACTORS)), int
+            ``k`` candidate creatives per viewer, as factor-level indices.
+
+        Returns
+        -------
+        arms : ArmContent
+            Leading shape (n, k).
+        """
+        lv = np.asarray(levels, dtype=np.int64)
+        n, k = lv.shape[:2]
+        v = {name: self.factor_values[f][lv[..., f]] for f, name in enumerate(FACTORS)}
+        rows = np.arange(n)[:, None]
+        attrs = np.zeros((n, k, N_ATTRIBUTES))
+        category = self.product_category[v["product"]]
+        attrs[rows, np.arange(k), _S["category"].start + category] = 1.0
+        attrs[rows, np.arange(k), _S["tone"].start + v["tone"]] = 1.0
+        offers = np.array([encode_attributes(**(_PLAIN | {"offer": o})) for o in OFFERS])
+        attrs[..., _S["discount"].start] = offers[v["offer"], _S["discount"].start]
+        attrs[..., _S["free_shipping"].start] = offers[v["offer"], _S["free_shipping"].start]
+        # A greeting greets the viewer's own time of day (as the studio's compose does).
+        timely = v["greeting"] == 1
+        hour = np.broadcast_to(users.hours.argmax(axis=1)[:, None], (n, k))
+        ii, jj = np.nonzero(timely)
+        attrs[ii, jj, _S["greeting"].start + hour[ii, jj]] = 1.0
+        layouts = np.array([encode_attributes(**(_PLAIN | {"layout": x})) for x in LAYOUTS])
+        attrs[..., _S["mobile_first"].start] = layouts[v["layout"], _S["mobile_first"].start]
+        language = np.where(v["language"] < 0, users.language[:, None], v["language"])
+        attrs[rows, np.arange(k), _S["language"].start + language] = 1.0
+        attrs[..., _S["personalized"].start + 1] = 1.0  # composed for this viewer
+        # A search keyword is the viewer's most recent search in the product's
+        # category, else that category's most searched one.
+        codes = users.keywords.astype(np.int64)  # (n, n_kw)
+        on_topic = codes[:, None, :] // KEYWORDS_PER_INTEREST == category[..., None]
+        own = np.take_along_axis(codes[:, None, :], on_topic.argmax(axis=-1)[..., None], axis=-1)
+        search = np.where(on_topic.any(axis=-1), own[..., 0], category * KEYWORDS_PER_INTEREST)
+        return ArmContent(
+            attributes=attrs,
+            price=self.product_price[v["product"]],
+            keyword=np.where(v["keyword"] == 1, search, -1),
+            layout=v["layout"],
+        )
+
+
+_PLAIN = {
+    "category": INTERESTS[0],
+    "tone": TONES[0],
+    "offer": "none",
+    "greeting": None,
+    "layout": LAYOUTS[0],
+    "language": LANGUAGES[0],
+    "audience_kind": "user",
+}
+
+
+def generated_level(space_name: str) -> GeneratedLevel:
+    """The generated level of component space ``space_name`` (``default`` or ``hill48``).
+
+    ``default`` is the creative studio's space (:func:`creative.components.component_axes`,
+    the guardrails as validity constraints); the headline, call to action and palette
+    axes are read by no mechanism of the response model. ``hill48`` is Hill et
+    al.'s setting: four tones x three offers x four layouts, all 48 valid, on
+    the catalogue's median-priced product in the viewer's language.
+    """
+    from creative.components import component_axes, products
+    from simulation.generated.space import ComponentSpace
+
+    prods = products()
+    by_name = {f"{p.category}:{p.name}": i for i, p in enumerate(prods)}
+    vocab = {"product": tuple(by_name), **_FACTOR_VOCAB}
+    if space_name == "default":
+        space = ComponentSpace.from_axes(component_axes())
+    elif space_name == "hill48":
+        space = ComponentSpace(
+            axis_names=("tone", "offer", "layout"),
+            n_levels=(4, 3, 4),
+            level_names=(TONES[:4], ("none", "discount_10", "discount_20"), LAYOUTS),
+        )
+    else:
+        raise ValueError(f"`space` must be 'default' or 'hill48'; got {space_name!r}.")
+    median = sorted(range(len(prods)), key=lambda i: prods[i].price)[len(prods) // 2]
+    fixed = {"product": median, "tone": 0, "offer": 0, "greeting": 0, "keyword": 0, "layout": 0}
+    values, axes = [], []
+    for name in FACTORS:
+        if name in space.axis_names:
+            axis = space.axis_names.index(name)
+            names = space.level_names[axis]
+            values.append(np.array([vocab[name].index(x) for x in names], dtype=np.int64))
+            axes.append(axis)
+        else:
+            values.append(np.array([fixed.get(name, -1)], dtype=np.int64))
+            axes.append(-1)
+    return GeneratedLevel(
+        space=space,
+        factor_values=tuple(values),
+        factor_axis=np.array(axes, dtype=np.int64),
+        product_category=np.array([INTERESTS.index(p.category) for p in prods], dtype=np.int64),
+        product_price=np.array([p.price for p in prods], dtype=np.float64),
+    )

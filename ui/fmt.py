@@ -22,6 +22,7 @@ LEVEL_NAMES: dict[str, str] = {
     "generic": "Generic (same ads for everyone)",
     "segment": "Per segment",
     "user": "Per user",
+    "generated": "Generated (composed per impression)",
 }
 
 POLICY_NAMES: dict[str, str] = {

@@ -28,6 +28,7 @@ DEFAULT_CONFIG: ExperimentConfig = PRESETS["default"]
 APP_POLICIES: tuple[str, ...] = (
     *(p for p in POLICIES if p not in ("per_segment", "oracle")),
     "segment:thompson",
+    "mvt_ts",  # composes creatives: plays the generated level only
     "oracle",
 )
 #: Impression-level logs written from the app are capped (they are kept in the run store).

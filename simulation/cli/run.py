@@ -192,6 +192,7 @@ def _open_store(text: str | None):
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
     from simulation.engine.core import run_experiment
+    from simulation.engine.generated import skip_notes
 
     config = resolve_config(args)
     outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
@@ -221,6 +222,8 @@ def run_command(args: argparse.Namespace) -> int:
                 if bar is not None:
                     bar.update(done - bar.n)
 
+            for note in skip_notes(config):  # (level, policy) pairs that do not apply
+                print(note)
             result = run_experiment(
                 config, progress=progress, log_path=tmp / "logs.parquet" if args.log else None
             )

@@ -48,6 +48,12 @@ from simulation.engine.chunks import (
     draw_chunks,
 )
 from simulation.engine.chunks import chunk_truth as _chunk_truth  # noqa: F401 (tests use it)
+from simulation.engine.generated import (
+    drop_skipped,
+    fork_safe,
+    generated_route,
+    generated_tables,
+)
 from simulation.engine.routes import (
     ChunkRoute,
     CompiledRoute,
@@ -64,7 +70,7 @@ from simulation.engine.tally import (
     warm_up,
 )
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
-from simulation.policies import CONTEXTUAL, make_policy
+from simulation.policies import CONTEXTUAL, POLICIES, make_policy
 from simulation.policies.context_free import counting_kernels
 from simulation.policies.linear import load_kernels
 from simulation.rng import stream
@@ -190,7 +196,7 @@ class ExperimentResult:
             "clicks", "conversions", "spend", "revenue", "ctr", "cvr", "cpa", "roas", "regret",
             "expected_ctr", "expected_roas", "expected_conversions", "expected_revenue",
         ]  # fmt: skip
-        return frame[cols]
+        return drop_skipped(frame[cols], self.config)
 
     def uplift_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
         """Like-for-like uplift of each level over the generic one (``uplift.csv``).
@@ -218,7 +224,7 @@ class ExperimentResult:
         frame.insert(0, "level", np.asarray(self.levels, dtype=object)[idx[1]])
         for i, (name, values) in enumerate(self._replication_columns(idx[0]).items()):
             frame.insert(i, name, values)
-        return add_rates(frame)
+        return drop_skipped(add_rates(frame), self.config)
 
     def allocation_frame(self) -> pd.DataFrame:
         """Long table of cumulative impressions per arm at each checkpoint."""
@@ -226,19 +232,22 @@ class ExperimentResult:
         idx = np.indices((n_s, n_l, n_p, n_c, n_a)).reshape(5, -1)
         per_world = self.world_arm_labels or (self.arm_labels,)
         world = idx[0] // self.n_seeds
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 **self._replication_columns(idx[0]),
                 "level": np.asarray(self.levels, dtype=object)[idx[1]],
                 "policy": np.asarray(self.policies, dtype=object)[idx[2]],
                 "step": self.checkpoints[idx[3]],
                 "arm": idx[4],
+                # Levels with fewer arms than the widest (generated: one) pad with "".
                 "arm_label": [
-                    per_world[w][self.levels[li]][a] for w, li, a in zip(world, idx[1], idx[4])
+                    _arm_label(per_world[w][self.levels[li]], a)
+                    for w, li, a in zip(world, idx[1], idx[4])
                 ],
                 "impressions": self.allocation.reshape(-1),
             }
         )
+        return drop_skipped(frame, self.config)
 
     def segment_frame(self) -> pd.DataFrame:
         """Final totals per (seed, level, policy, segment, arm), with rates."""
@@ -253,7 +262,12 @@ class ExperimentResult:
         frame.insert(0, "level", np.asarray(self.levels, dtype=object)[idx[1]])
         for i, (name, values) in enumerate(self._replication_columns(idx[0]).items()):
             frame.insert(i, name, values)
-        return add_rates(frame)
+        return drop_skipped(add_rates(frame), self.config)
+
+
+def _arm_label(labels: tuple[str, ...], arm: int) -> str:
+    """Label of ``arm``, or "" past the level's arms (levels narrower than the widest)."""
+    return labels[arm] if arm < len(labels) else ""
 
 
 #: Largest (users x arms) for which a level's expectations are computed once
@@ -329,7 +343,10 @@ def run_experiment(
     # The best generic creative is the yardstick of uplift, so the generic
     # level's expectations are needed even when it is not among the levels run.
     table_levels = (*levels, "generic") if has_generic and "generic" not in levels else levels
+    table_levels = tuple(lv for lv in table_levels if lv != "generated")
     tables = audience_tables(scenario, table_levels, config.objective, _TABLE_CELLS)
+    if "generated" in levels:  # its own tables (the exact oracle), before any fork
+        tables = {**tables, "generated": generated_tables(scenario, config.objective)}
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
     # Units of work are (seed, level) pairs: finer than seeds, so two workers
     # stay busy to the end (3 seeds x 3 levels balance better than 3 seeds).
@@ -340,7 +357,7 @@ def run_experiment(
         raise ValueError("logging streams to one file: use n_jobs=1 with log_path.")
     # Workers are forked so they inherit the world without pickling it; only on
     # Linux, where fork from a threaded process (the app's server) is dependable.
-    parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux")
+    parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux") and fork_safe()
     counter = _Progress(progress, total_units)
     # Compiled kernels are loaded before forking, so workers inherit them (the
     # linear ones only when a linear policy runs: loading them takes a second or two).
@@ -649,7 +666,9 @@ def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -
         if out.baseline is not None:
             out.baseline.add(chunk)
         for route, tally in zip(routes, tallies):
-            tally.add(chunk, route.play(chunk))
+            shown = route.play(chunk)
+            # A generated route totals the compositions it served (one arm per row).
+            tally.add(route.served(chunk) if hasattr(route, "served") else chunk, shown)
         tick(chunk.n_batches)
     for tally in tallies:
         tally.finish()
@@ -660,10 +679,12 @@ def _route(
 ) -> ChunkRoute:
     """A freshly reset policy ``spec`` of the unit, on its route."""
     scenario, config = job.scenario, job.config
+    rng = stream(config.seed, "replication", s, "policy", level_name, spec)
+    if level_name == "generated" or spec.removeprefix("segment:") not in POLICIES:
+        return generated_route(scenario, config, level_name, spec, rng)  # or a skipped pair's
     n_features = scenario.n_features if contextual else 0
     policy = make_policy(spec, n_segments=scenario.segmentation.n_segments)
     policy = policy.reset(scenario.levels[level_name].n_arms, n_features)
-    rng = stream(config.seed, "replication", s, "policy", level_name, spec)
     # In the plain case, context-free and linear policies play whole chunks in compiled code.
     compiled = None if writer is not None else compiled_route(policy, config)
     if compiled is not None:

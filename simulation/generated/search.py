@@ -8,7 +8,9 @@ Every kernel keeps to valid compositions (the space's unary and pairwise masks).
 
 Randomness: each kernel takes one 64-bit seed drawn from the caller's
 generator and runs its own splitmix64 stream per row (seed and row index),
-so the result does not depend on the number of threads.
+so the result does not depend on the order rows are processed in. The kernels are serial on
+purpose: numba's parallel (OpenMP) layer makes a process unsafe to fork, and the engine
+forks its workers; the engine already spreads units over the cores.
 
 numba is used directly (``njit(cache=True, nogil=True)``, as the engine's
 kernels); move to ``simulation.compiled`` when it lands.
@@ -17,7 +19,7 @@ kernels); move to ``simulation.compiled`` when it lands.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from simulation.generated.space import ComponentSpace
 
@@ -62,12 +64,12 @@ def _sample_one(state, offsets, level_mask, pair_mask, out) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _sample_kernel(n, seed, offsets, level_mask, pair_mask):
     n_axes = offsets.shape[0] - 1
     out = np.empty((n, n_axes), dtype=np.int64)
     found = np.ones(n, dtype=np.bool_)
-    for i in prange(n):
+    for i in range(n):
         state = np.empty(1, dtype=np.uint64)
         state[0] = np.uint64(seed) + np.uint64(i) * np.uint64(0x632BE59BD9B4E019)
         g = np.empty(n_axes, dtype=np.int64)
@@ -191,13 +193,13 @@ def _climb_one(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, st
     return best
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _climb_kernel(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, seed):
     n = u.shape[0]
     n_axes = offsets.shape[0] - 1
     out = np.empty((n, n_axes), dtype=np.int64)
     scores = np.empty(n)
-    for i in prange(n):
+    for i in range(n):
         state = np.empty(1, dtype=np.uint64)
         state[0] = np.uint64(seed) + np.uint64(i) * np.uint64(0x632BE59BD9B4E019)
         g = np.zeros(n_axes, dtype=np.int64)
@@ -311,13 +313,13 @@ def _exact_one(u, pt, offsets, level_mask, pair_mask, best, best_g):
     return best
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _exact_kernel(u, pt, offsets, level_mask, pair_mask, init, init_scores):
     n = u.shape[0]
     n_axes = offsets.shape[0] - 1
     out = np.empty((n, n_axes), dtype=np.int64)
     scores = np.empty(n)
-    for i in prange(n):
+    for i in range(n):
         g = np.empty(n_axes, dtype=np.int64)
         for j in range(n_axes):
             g[j] = init[i, j] + offsets[j]

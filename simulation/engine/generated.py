@@ -1,0 +1,459 @@
+"""The generated level on the engine: each impression's creative composed by the policy.
+
+A route of the engine's protocol (:class:`GeneratedRoute`): per batch the policy
+composes every user's creative (a composition of the level's component space),
+the ground truth of those compositions for those users is evaluated by the
+response model (:meth:`simulation.scenario.GeneratedLevel.content` feeds
+:meth:`~simulation.response.ResponseModel.expectations` as every level's arms
+do), outcomes are drawn with the chunk's common uniforms and the policy learns
+from them. The engine totals what was served through :meth:`GeneratedRoute.served`,
+a view of the chunk whose truth is the served compositions' (one "arm" per row).
+
+The oracle is exact: the response model's logits are sums of mechanisms, each
+reading one input (product, tone, offer, greeting, keyword, layout, language) or
+the pairs tone x offer and product x keyword, so per user they are probed once
+(:func:`oracle_table`), and a compiled search visits every valid effective
+composition, grouped by the inputs the conversion reads; within a group the
+expected reward is monotone in the click logit, so only its extremes are scored.
+A test holds this to brute force through ``expectations``.
+
+Which policies play which level (:func:`applies`): the composing policies of
+:data:`simulation.generated.GENERATED_POLICIES` (``uniform``, ``oracle``,
+``mvt_ts``) play the generated level; fixed-pool policies (``thompson``,
+``lin_ucb``, ``segment:NAME``, ...) play the pool levels; other pairs are skipped
+(served nothing, dropped from the result frames) with a note (:func:`skip_notes`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from simulation.config import ExperimentConfig
+from simulation.engine.chunks import Chunk, Tables, Truth
+from simulation.generated.policies import GENERATED_POLICIES, GeneratedPolicy
+from simulation.policies import POLICIES
+from simulation.response import Expectations
+from simulation.scenario import FACTORS, GeneratedLevel, Scenario
+
+__all__ = [
+    "GeneratedRoute",
+    "SkippedRoute",
+    "applies",
+    "drop_skipped",
+    "fork_safe",
+    "generated_route",
+    "generated_tables",
+    "oracle_table",
+    "skip_notes",
+    "skipped_pairs",
+]
+
+_F = {name: i for i, name in enumerate(FACTORS)}
+
+
+def applies(level: str, spec: str) -> bool:
+    """Whether policy ``spec`` plays level ``level``.
+
+    The generated level takes the composing policies only; the pool levels
+    (generic, segment, user) the fixed-pool ones (``uniform`` and ``oracle`` are both).
+    """
+    if level == "generated":
+        return spec in GENERATED_POLICIES
+    return spec.removeprefix("segment:") in POLICIES
+
+
+def skipped_pairs(config: ExperimentConfig) -> list[tuple[str, str]]:
+    """The (level, policy) pairs of ``config`` that are skipped, in run order."""
+    return [(lv, p) for lv in config.levels for p in config.policies if not applies(lv, p)]
+
+
+def skip_notes(config: ExperimentConfig) -> list[str]:
+    """One readable line per skipped (level, policy) pair of ``config``."""
+    notes = []
+    for level, spec in skipped_pairs(config):
+        why = (
+            "chooses among a fixed pool of creatives; the generated level composes each one"
+            if level == "generated"
+            else "composes creatives; it plays the generated level only"
+        )
+        notes.append(f"note: {spec} skipped at the {level} level ({why}).")
+    return notes
+
+
+def drop_skipped(frame: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
+    """``frame`` without the rows of skipped (level, policy) pairs (unchanged when none).
+
+    Also drops the padding arms of a level narrower than the widest (the
+    generated level's allocation is one column, ``composed``: per-component
+    counts are not recorded).
+    """
+    skipped = skipped_pairs(config)
+    padded = "arm" in frame and "generated" in config.levels and len(config.levels) > 1
+    if (not skipped and not padded) or frame.empty:
+        return frame
+    keys = pd.MultiIndex.from_arrays([frame["level"], frame["policy"]])
+    keep = ~keys.isin(skipped)
+    if padded:
+        keep &= ~((frame["level"] == "generated") & (frame["arm"] > 0)).to_numpy()
+    return frame[keep].reset_index(drop=True)
+
+
+def fork_safe() -> bool:
+    """Whether this process may fork workers: not once numba has started GNU OpenMP threads.
+
+    The composing policies' kernels run in parallel (numba, OpenMP on this
+    platform); a process that has run them in-process (a single-unit run, a test,
+    the app's earlier run) cannot fork safely, so the engine then runs its units
+    in this process instead.
+    """
+    import numba
+
+    try:
+        return numba.threading_layer() != "omp"
+    except ValueError:  # no parallel kernel has run yet
+        return True
+
+
+# --- the exact oracle ------------------------------------------------------------------------
+
+
+def _effective(level: GeneratedLevel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every valid composition up to the axes no mechanism reads.
+
+    Returns
+    -------
+    factors : ndarray of shape (m, len(FACTORS)), int64
+        Sorted by group (product, offer, keyword, language).
+    combos : ndarray of shape (m, n_axes), int64
+        A valid composition of each (the first valid completion of the unread axes).
+    starts : ndarray of shape (n_groups + 1,), int64
+        Group ``g`` is rows ``starts[g]:starts[g + 1]``.
+    """
+    space = level.space
+    read = sorted(int(a) for a in level.factor_axis if a >= 0)
+    unread = [a for a in range(space.n_axes) if a not in read]
+    grid = np.array(list(itertools.product(*[range(space.n_levels[a]) for a in read])))
+    grid = grid.reshape(-1, len(read)).astype(np.int64)
+    found = np.full(grid.shape[0], -1, dtype=np.int64)
+    combos = np.zeros((grid.shape[0], space.n_axes), dtype=np.int64)
+    combos[:, read] = grid
+    completions = list(itertools.product(*[range(space.n_levels[a]) for a in unread]))
+    for ci, completion in enumerate(completions):
+        todo = np.flatnonzero(found < 0)
+        if todo.size == 0:
+            break
+        trial = combos[todo].copy()
+        trial[:, unread] = completion
+        ok = space.is_valid(trial)
+        combos[todo[ok]] = trial[ok]
+        found[todo[ok]] = ci
+    combos = combos[found >= 0]
+    factors = level.factors(combos)
+    group = factors[:, [_F["product"], _F["offer"], _F["keyword"], _F["language"]]]
+    order = np.lexsort(group.T[::-1])
+    factors, combos, group = factors[order], combos[order], group[order]
+    change = np.flatnonzero((np.diff(group, axis=0) != 0).any(axis=1)) + 1
+    starts = np.concatenate([[0], change, [group.shape[0]]]).astype(np.int64)
+    return factors, combos, starts
+
+
+def _probe(scenario: Scenario, level: GeneratedLevel, users: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-user logit tables of the factors, from the response model's mechanisms."""
+    pop = scenario.population.take(users)
+    n = users.size
+    sizes = [v.size for v in level.factor_values]
+    base = np.zeros(len(FACTORS), dtype=np.int64)
+    probes, where = [], {}
+
+    def add(name: str, *factors: str) -> None:
+        grid = list(itertools.product(*[range(sizes[_F[f]]) for f in factors]))
+        start = len(probes)
+        for values in grid:
+            row = base.copy()
+            row[[_F[f] for f in factors]] = values
+            probes.append(row)
+        where[name] = (slice(start, len(probes)), [sizes[_F[f]] for f in factors])
+
+    add("to", "tone", "offer")
+    add("pk", "product", "keyword")
+    add("g", "greeting")
+    add("l", "layout")
+    add("lang", "language")
+    grid = np.broadcast_to(np.array(probes), (n, len(probes), len(FACTORS)))
+    arms = level.content(pop, grid)
+    response = scenario.response
+    terms = response.terms(pop, arms)
+    click = response.params.ctr_bias + sum(c for c, _ in terms.values())
+    conv = response.params.cvr_bias + sum(v for _, v in terms.values())
+    out = {"c0": click[:, 0].copy(), "v0": conv[:, 0].copy()}
+    for name, (sl, shape) in where.items():
+        out[name + "c"] = (click[:, sl] - click[:, :1]).reshape(n, *shape)
+        out[name + "v"] = (conv[:, sl] - conv[:, :1]).reshape(n, *shape)
+    # The grouped search assumes the conversion reads neither tone, greeting nor layout.
+    tov = out["tov"]
+    if (
+        np.abs(tov - tov[:, :1, :]).max() > 1e-12
+        or np.abs(out["gv"]).max() > 1e-12
+        or np.abs(out["lv"]).max() > 1e-12
+    ):
+        raise RuntimeError("the response's conversion reads tone, greeting or layout.")
+    # Order value of every (product, offer) and the impression's cost.
+    po = np.zeros((sizes[_F["product"]] * sizes[_F["offer"]], len(FACTORS)), dtype=np.int64)
+    po[:, _F["product"]] = np.repeat(np.arange(sizes[_F["product"]]), sizes[_F["offer"]])
+    po[:, _F["offer"]] = np.tile(np.arange(sizes[_F["offer"]]), sizes[_F["product"]])
+    one = scenario.population.take(users[:1])
+    out["value"] = response.order_value(level.content(one, po[None])).reshape(
+        sizes[_F["product"]], sizes[_F["offer"]]
+    )
+    exp = response.expectations(pop, level.content(pop, grid[:, :1]))
+    out["cost"] = np.ascontiguousarray(exp.cost[:, 0])
+    return out
+
+
+# Serial: the engine forks its workers after this runs, and forking a process that
+# has started OpenMP threads is unsafe.
+@njit(cache=True, nogil=True)
+def _best_kernel(
+    c0, v0, toc, tov, pkc, pkv, gc, lc, langc, langv, value, cost, cpc, mode, e, starts
+):
+    n = c0.shape[0]
+    best_row = np.empty(n, dtype=np.int64)
+    for u in range(n):
+        best = -np.inf
+        row = 0
+        for grp in range(starts.shape[0] - 1):
+            hi, lo, hi_e, lo_e = -np.inf, np.inf, -1, -1
+            for r in range(starts[grp], starts[grp + 1]):
+                c = toc[u, e[r, 1], e[r, 2]] + pkc[u, e[r, 0], e[r, 4]]
+                c += gc[u, e[r, 3]] + lc[u, e[r, 5]] + langc[u, e[r, 6]]
+                if c > hi:
+                    hi, hi_e = c, r
+                if c < lo:
+                    lo, lo_e = c, r
+            if mode == 0:  # clicks: the largest logit
+                if hi > best:
+                    best, row = hi, hi_e
+                continue
+            r0 = starts[grp]
+            v = v0[u] + tov[u, e[r0, 1], e[r0, 2]] + pkv[u, e[r0, 0], e[r0, 4]]
+            v += langv[u, e[r0, 6]]
+            cvr = 1.0 / (1.0 + np.exp(-v))
+            margin = cvr * value[e[r0, 0], e[r0, 2]]
+            for c, r in ((hi, hi_e), (lo, lo_e)):
+                ctr = 1.0 / (1.0 + np.exp(-(c0[u] + c)))
+                net = ctr * margin - (cost[u] if mode == 1 else cpc * ctr)
+                if net > best:
+                    best, row = net, r
+        best_row[u] = row
+    return best_row
+
+
+def oracle_table(scenario: Scenario, objective: str, *, block: int = 2_000) -> np.ndarray:
+    """Each user's exact best composition under ``objective``.
+
+    Returns
+    -------
+    combos : ndarray of shape (n_users, n_axes), int64
+        Read-only; kept in the scenario's memo.
+    """
+    key = ("generated_oracle", objective)
+    if key in scenario.memo:
+        return scenario.memo[key]
+    level = scenario.levels["generated"]
+    factors, combos, starts = _effective(level)
+    mode = 0 if objective == "ctr" else (1 if scenario.response.pricing == "cpm" else 2)
+    n_users = scenario.population.n_users
+    best = np.empty(n_users, dtype=np.int64)
+    for lo in range(0, n_users, block):
+        users = np.arange(lo, min(lo + block, n_users))
+        t = _probe(scenario, level, users)
+        best[users] = _best_kernel(
+            t["c0"], t["v0"], t["toc"], t["tov"], t["pkc"], t["pkv"], t["gc"], t["lc"],
+            t["langc"], t["langv"], t["value"], t["cost"], float(scenario.response.params.cpc),
+            mode, factors, starts,
+        )  # fmt: skip
+    out = combos[best]
+    out.flags.writeable = False
+    scenario.memo[key] = out
+    return out
+
+
+def composed_expectations(
+    scenario: Scenario, users: np.ndarray, combos: np.ndarray
+) -> Expectations:
+    """Expected outcomes of showing composition ``combos[i]`` to user ``users[i]``.
+
+    Parameters
+    ----------
+    users : ndarray of shape (n,), int
+    combos : ndarray of shape (n, n_axes), int
+
+    Returns
+    -------
+    expectations : Expectations
+        Arrays of shape (n, 1).
+    """
+    level = scenario.levels["generated"]
+    pop = scenario.population.take(users)
+    return scenario.response.expectations(pop, level.content(pop, level.factors(combos)[:, None]))
+
+
+def generated_tables(scenario: Scenario, objective: str) -> Tables:
+    """Whole-audience contexts and the truth of each user's best composition (one arm).
+
+    The chunks of the generated level are drawn from these: ``truth.best`` is the
+    oracle's expected reward per user, what regret is measured against.
+    """
+    key = ("generated_tables", objective)
+    if key not in scenario.memo:
+        users = np.arange(scenario.population.n_users)
+        truth = Truth.of(
+            composed_expectations(scenario, users, oracle_table(scenario, objective)), objective
+        )
+        contexts = scenario.contexts(users)
+        for a in (contexts, truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward):
+            a.flags.writeable = False
+        scenario.memo[key] = Tables(contexts=contexts, truth=truth)
+    return scenario.memo[key]
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRoute:
+    """A policy that does not play this level: serves nothing."""
+
+    def play(self, chunk: Chunk) -> np.ndarray:
+        """Every row unserved (-1)."""
+        return np.full(chunk.n_rows, -1, dtype=np.int64)
+
+
+@dataclass(eq=False)
+class GeneratedRoute:
+    """A composing policy playing the generated level, batch by batch.
+
+    Attributes
+    ----------
+    policy : GeneratedPolicy or None
+        ``None`` with ``oracle`` set.
+    oracle : ndarray of shape (n_users, n_axes) or None
+        The exact best composition per user, for the oracle.
+    rng : numpy.random.Generator
+    contextual : bool
+        Whether the policy reads the users' contexts (``mvt_ts``).
+    scenario : Scenario
+    objective : str
+    batch_size : int
+    budget : float or None
+        Spend cap, as in :class:`~simulation.engine.routes.PythonRoute`.
+    conversion_delay : int
+    reward_scale : tuple of (float, float)
+    """
+
+    policy: GeneratedPolicy | None
+    oracle: np.ndarray | None
+    rng: np.random.Generator
+    contextual: bool
+    scenario: Scenario
+    objective: str
+    batch_size: int
+    budget: float | None
+    conversion_delay: int
+    reward_scale: tuple[float, float]
+    _pending: deque = field(default_factory=deque, init=False, repr=False)
+    _rows: tuple | None = field(default=None, init=False, repr=False)
+
+    def play(self, chunk: Chunk) -> np.ndarray:
+        """Play the chunk's batches; returns 0 (the composed arm) per served row, else -1."""
+        n_rows = chunk.n_rows
+        shown = np.full(n_rows, -1, dtype=np.int64)
+        ctr, cvr, value, cost = (np.zeros(n_rows) for _ in range(4))
+        response = self.scenario.response
+        for j in range(chunk.n_batches):
+            if self.budget is not None and self.budget <= 0:
+                break
+            lo, hi = int(chunk.offsets[j]), int(chunk.offsets[j + 1])
+            sl, users = slice(lo, hi), chunk.users[lo:hi]
+            x = chunk.contexts(sl) if self.contextual else np.empty((hi - lo, 0))
+            if self.oracle is not None:
+                combos = self.oracle[users]
+            else:
+                combos = self.policy.select(x, self.rng)
+            exp = composed_expectations(self.scenario, users, combos)
+            e = (exp.ctr[:, 0], exp.cvr[:, 0], exp.order_value[:, 0], exp.cost[:, 0])
+            click, _, revenue, spent = response.outcomes(*e, chunk.uniforms[:, sl])
+            m = hi - lo
+            if self.budget is not None:
+                total = np.cumsum(spent)
+                m = int(min(m, np.searchsorted(total, self.budget, side="left") + 1))
+                self.budget -= total[m - 1]
+            for out, values in zip((ctr, cvr, value, cost), e):
+                out[lo : lo + m] = values[:m]
+            shown[lo : lo + m] = 0
+            if self.objective == "ctr":
+                reward = click[:m].astype(np.float64)
+            else:
+                low, span = self.reward_scale
+                reward = (revenue[:m] - spent[:m] - low) / span
+            if self.policy is not None:
+                end = (chunk.first_batch + j) * self.batch_size + (hi - lo)
+                self._update(x[:m], combos[:m], reward, end)
+        self._rows = (ctr, cvr, value, cost)
+        return shown
+
+    def _update(self, x: np.ndarray, combos: np.ndarray, reward: np.ndarray, end: int) -> None:
+        if self.conversion_delay == 0:
+            self.policy.update(x, combos, reward)
+            return
+        queue = self._pending
+        queue.append((end + self.conversion_delay, x, combos, reward))
+        while queue and queue[0][0] <= end:
+            _, xq, cq, rq = queue.popleft()
+            self.policy.update(xq, cq, rq)
+
+    def served(self, chunk: Chunk) -> Chunk:
+        """The last played chunk with the served compositions' truth (one arm per row)."""
+        ctr, cvr, value, cost = self._rows
+        reward = ctr if self.objective == "ctr" else ctr * cvr * value - cost
+        truth = Truth(
+            n_arms=1, ctr=ctr, cvr=cvr, value=value, cost=cost, reward=reward,
+            best=chunk.truth.best[chunk.keys],
+        )  # fmt: skip
+        return dataclasses.replace(chunk, truth=truth, keys=np.arange(chunk.n_rows))
+
+
+def generated_route(
+    scenario: Scenario, config: ExperimentConfig, level: str, spec: str, rng: np.random.Generator
+) -> GeneratedRoute | SkippedRoute:
+    """The route of policy ``spec`` at the generated level (or a skipped pair's)."""
+    if not applies(level, spec):
+        return SkippedRoute()
+    low, high = -scenario.response.max_cost, scenario.response.max_revenue
+    space = scenario.levels["generated"].space
+    policy, oracle, contextual = None, None, False
+    if spec == "oracle":
+        oracle = oracle_table(scenario, config.objective)
+    else:
+        policy = GENERATED_POLICIES[spec]()
+        contextual = spec != "uniform"
+        policy.reset(space, scenario.n_features if contextual else 0)
+    return GeneratedRoute(
+        policy=policy,
+        oracle=oracle,
+        rng=rng,
+        contextual=contextual,
+        scenario=scenario,
+        objective=config.objective,
+        batch_size=config.batch_size,
+        budget=None if config.budget is None else float(config.budget),
+        conversion_delay=config.conversion_delay,
+        reward_scale=(low, high - low),
+    )

@@ -1,0 +1,175 @@
+"""The generated level on the engine: route, exact oracle, validity, skip notes, CLI."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulation.__main__ as cli
+from simulation.config import ExperimentConfig
+from simulation.engine.core import run_experiment
+from simulation.engine.generated import (
+    applies,
+    composed_expectations,
+    generated_route,
+    generated_tables,
+    oracle_table,
+    skip_notes,
+)
+from simulation.rng import stream
+from simulation.scenario import build_scenario
+
+
+def _config(**kw) -> ExperimentConfig:
+    base = dict(
+        n_users=300, n_segments=3, levels=("generated",), policies=("uniform", "oracle"),
+        n_impressions=2_000, batch_size=250, n_seeds=1, n_checkpoints=4,
+    )  # fmt: skip
+    return ExperimentConfig(**(base | kw))
+
+
+@pytest.fixture(scope="module")
+def hill():
+    return build_scenario(_config(space="hill48"))
+
+
+@pytest.mark.parametrize("objective", ["ctr", "roas"])
+def test_oracle_is_the_brute_force_best(hill, objective):
+    # Every one of the 48 compositions for every user through expectations().
+    space = hill.levels["generated"].space
+    combos = space.enumerate_valid()
+    n = hill.population.n_users
+    users = np.repeat(np.arange(n), len(combos))
+    exp = composed_expectations(hill, users, np.tile(combos, (n, 1)))
+    reward = exp.reward(objective)[:, 0].reshape(n, len(combos))
+    best = oracle_table(hill, objective)
+    got = composed_expectations(hill, np.arange(n), best).reward(objective)[:, 0]
+    np.testing.assert_allclose(got, reward.max(axis=1), rtol=1e-12, atol=0)
+
+
+def test_default_space_oracle_beats_every_sampled_composition():
+    # The default space is too large to brute-force per user; thousands of valid
+    # compositions per user must never beat the oracle's.
+    sc = build_scenario(_config(n_users=100, n_segments=2))
+    space = sc.levels["generated"].space
+    best = oracle_table(sc, "roas")
+    assert space.is_valid(best).all()
+    top = composed_expectations(sc, np.arange(100), best).reward("roas")[:, 0]
+    from simulation.generated.search import sample_valid
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        trial = sample_valid(space, 100 * 400, rng)
+        users = np.repeat(np.arange(100), 400)
+        r = composed_expectations(sc, users, trial).reward("roas")[:, 0].reshape(100, 400)
+        assert (r.max(axis=1) <= top + 1e-15).all()
+
+
+def test_route_outcomes_match_a_numpy_reference_loop(hill):
+    # The engine's totals for uniform against a loop: the same compositions (the
+    # policy's stream), expectations row by row, outcomes from the chunk's uniforms.
+    from simulation.engine.chunks import draw_chunks
+    from simulation.generated.search import sample_valid
+
+    config = _config(space="hill48", policies=("uniform",))
+    result = run_experiment(config, scenario=hill, n_jobs=1)
+    tables = generated_tables(hill, "ctr")
+    chunk = next(draw_chunks(hill, tables, config, 0, "generated", True, 1 << 16))
+    assert chunk.n_rows == config.n_impressions
+    rng = stream(config.seed, "replication", 0, "policy", "generated", "uniform")
+    space = hill.levels["generated"].space
+    clicks = conversions = 0
+    regret = 0.0
+    for lo, hi in zip(chunk.offsets[:-1], chunk.offsets[1:]):
+        combos = sample_valid(space, int(hi - lo), rng)
+        for i, c in zip(range(lo, hi), combos):
+            e = composed_expectations(hill, chunk.users[i : i + 1], c[None])
+            click = chunk.uniforms[0, i] < e.ctr[0, 0]
+            clicks += click
+            conversions += click and chunk.uniforms[1, i] < e.cvr[0, 0]
+            regret += tables.truth.best[chunk.users[i]] - e.ctr[0, 0]
+    s = result.summary_frame().iloc[0]
+    assert (s["clicks"], s["conversions"]) == (clicks, conversions)
+    assert s["regret"] == pytest.approx(regret, rel=1e-9)
+
+
+def test_uniform_never_serves_an_invalid_composition():
+    sc = build_scenario(_config())
+    space = sc.levels["generated"].space
+    route = generated_route(sc, _config(), "generated", "uniform", np.random.default_rng(1))
+    combos = route.policy.select(np.empty((5_000, 0)), np.random.default_rng(2))
+    assert space.is_valid(combos).all()
+
+
+@pytest.mark.parametrize("objective", ["ctr", "roas"])
+def test_oracle_has_zero_regret_and_uniform_does_not(objective):
+    r = run_experiment(_config(objective=objective, space="hill48"), n_jobs=1)
+    s = r.summary_frame().set_index("policy")
+    assert s.loc["oracle", "regret"] == pytest.approx(0.0, abs=1e-9)
+    assert s.loc["uniform", "regret"] > 0.0
+
+
+def test_skip_notes_and_applicability():
+    config = _config(levels=("user", "generated"), policies=("thompson", "mvt_ts", "uniform"))
+    assert applies("generated", "mvt_ts") and not applies("generated", "thompson")
+    assert not applies("user", "mvt_ts") and applies("user", "uniform")
+    assert not applies("generated", "segment:thompson")
+    notes = skip_notes(config)
+    assert len(notes) == 2
+    assert any("thompson skipped at the generated level" in n for n in notes)
+    assert any("mvt_ts skipped at the user level" in n for n in notes)
+
+
+def test_all_four_levels_from_python():
+    config = _config(
+        levels=("generic", "segment", "user", "generated"),
+        policies=("uniform", "thompson", "mvt_ts"),
+        n_impressions=1_000,
+    )
+    r = run_experiment(config, n_jobs=1)
+    s = r.summary_frame()
+    pairs = set(zip(s["level"], s["policy"]))
+    expected = {(lv, p) for lv, p in itertools.product(config.levels, config.policies)}
+    expected -= {("generated", "thompson")} | {(lv, "mvt_ts") for lv in config.levels[:3]}
+    assert pairs == expected
+    assert (s["impressions"] == 1_000).all()
+    alloc = r.allocation_frame().query("level == 'generated'")
+    assert set(alloc["arm_label"]) == {"composed"}
+    assert set(r.timeseries_frame()["level"]) == set(config.levels)
+
+
+def test_all_four_levels_from_the_cli(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run", "--levels", "generic,segment,user,generated",
+            "--policies", "uniform,thompson,mvt_ts", "--impressions", "1000",
+            "--batch-size", "250", "--seeds", "1", "--users", "300", "--segments", "3",
+            "--out", str(out), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "note: thompson skipped at the generated level" in printed
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary.query("level == 'generated'")["policy"]) == {"uniform", "mvt_ts"}
+
+
+def test_hill48_preset_has_48_valid_compositions():
+    from simulation.config import PRESETS
+
+    sc = build_scenario(PRESETS["hill48"].replace(n_users=200, n_segments=2))
+    space = sc.levels["generated"].space
+    assert space.n_raw == 48 and space.count_valid() == 48
+    # The same best composition for every user (no user-dependent effects).
+    assert len(np.unique(oracle_table(sc, "ctr"), axis=0)) == 1
+
+
+def test_generated_level_is_opt_in():
+    assert "generated" not in ExperimentConfig().levels
+    with pytest.raises(ValueError, match="space"):
+        ExperimentConfig(space="nope")

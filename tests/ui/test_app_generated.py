@@ -1,0 +1,24 @@
+"""Experiment page: the generated level is offered and a tiny run with it shows its rows."""
+
+from __future__ import annotations
+
+
+def test_generated_level_is_offered_and_runs(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    assert "generated" in at.multiselect(key="ex-levels").options or any(
+        "Generated" in o for o in at.multiselect(key="ex-levels").options
+    )
+    run_small_experiment(
+        at,
+        **{
+            "ex-levels": ["user", "generated"],
+            "ex-policies": ["uniform", "thompson", "mvt_ts"],
+            "ex-impressions": 1_000,
+            "ex-seeds": 1,
+        },
+    )
+    assert not at.exception
+    assert not at.error
+    table = at.dataframe[0].value
+    # user: uniform and thompson; generated: uniform and mvt_ts (thompson and mvt_ts skipped).
+    assert len(table) == 4

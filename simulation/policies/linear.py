@@ -21,9 +21,12 @@ over the 50,000 decisions of the W2 benchmark; with collinear contexts (two
 one-hot groups, as in the app) the relative error grows with the rows per arm
 while the width shrinks: about 4e-5 relative at 100,000 rows per arm, under
 1e-6 absolute. The means, the regression state and the inversion stay
-float64, and arms in identical states still get bit-identical scores, so
-exact ties (every arm before any data, or after ``forget``) stay exact and are
-broken uniformly at random.
+float64. A GEMM does not round an arm's row the same way wherever it falls in
+the blocking (OpenBLAS's edge kernels sum in another order), so arms in
+identical states are found after every refresh (``alias``: the first arm with
+the same packed inverse and coefficients) and copy that arm's mean and
+quadratic form: their scores are bit-identical, exact ties (every arm before
+any data, or after ``forget``) stay exact and are broken uniformly at random.
 
 The loops around the GEMMs (building the products, adding a batch to its
 arms, Cholesky re-inversion of the touched arms, arg max with tie-breaking)
@@ -60,7 +63,7 @@ def load_kernels() -> None:
 TIE_TOLERANCE = 1e-12
 
 #: The kernels every backend provides (see :func:`_kernels`).
-KERNELS = ("score", "accumulate", "refresh")
+KERNELS = ("score", "accumulate", "refresh", "alias")
 
 # "Not wanted" for the kernels' optional arguments (never written to).
 _NONE = np.empty((0, 0))
@@ -72,7 +75,7 @@ _NO_ARMS = np.empty(0, dtype=np.int64)
 # its ``_*_numpy`` twin computes the same thing with vectorized numpy.
 
 
-def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
+def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
     """Score the rows of ``x`` (n, d); pick an arm per row and/or keep the parts.
 
     For each row and arm: ``mean = x.theta_k``, ``quad = x^T A_k^-1 x`` (from
@@ -81,7 +84,8 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
     entries it receives each row's best arm, ties (scores within
     TIE_TOLERANCE of the best) going to the ``floor(u[i] * n_ties)``-th tied
     arm. When ``mean`` and ``quad`` are (K, n) they receive the parts;
-    arguments not wanted are empty.
+    arguments not wanted are empty. Arm ``k`` takes the mean and quadratic
+    form of arm ``alias[k]`` (an arm in the same state, see :func:`_alias_loop`).
 
     Rows go in blocks of 64 so that a block's products, GEMM results and
     scores stay in cache from being written to being read.
@@ -107,6 +111,14 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
                 p += 1
         q = np.dot(packed, products)
         mu = np.dot(theta, xt)
+        # The GEMM's rounding depends on where an arm's row falls in its blocking:
+        # arms in one state copy one arm's results, so they tie exactly.
+        for k in range(n_arms):
+            a = alias[k]
+            if a != k:
+                for i in range(nb):
+                    q[k, i] = q[a, i]
+                    mu[k, i] = mu[a, i]
         if mean.shape[0] == n_arms and mean.shape[1] == n:
             for k in range(n_arms):
                 for i in range(nb):
@@ -143,7 +155,7 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
                         rank -= 1
 
 
-def _score_numpy(x, packed, theta, scale, noise, u, arms, mean, quad):
+def _score_numpy(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
     n, d = x.shape
     xt = np.ascontiguousarray(x.T)
     low = xt.astype(packed.dtype)
@@ -152,8 +164,8 @@ def _score_numpy(x, packed, theta, scale, noise, u, arms, mean, quad):
     for j in range(d):  # over features: rows p.. of the packed products are x_j x_j..x_d
         np.multiply(low[j], low[j:], out=products[p : p + d - j])
         p += d - j
-    q = packed @ products
-    mu = theta @ xt
+    q = (packed @ products)[alias]
+    mu = (theta @ xt)[alias]
     if mean.shape == mu.shape:
         mean[:], quad[:] = mu, q
     if arms.shape[0] == x.shape[0]:
@@ -164,6 +176,41 @@ def _score_numpy(x, packed, theta, scale, noise, u, arms, mean, quad):
         n_ties = top.sum(axis=0)
         rank = np.minimum((u * n_ties).astype(np.int64), n_ties - 1)
         arms[:] = (np.cumsum(top, axis=0) > rank).argmax(axis=0)
+
+
+def _alias_loop(packed, theta, alias):
+    """Write to ``alias`` (K,) the first arm whose ``packed`` and ``theta`` rows equal each arm's.
+
+    Arms in identical states (every arm before any data, arms forgotten back to
+    the prior) then score identically bit for bit, whatever the BLAS does with
+    their positions, so their exact ties stay exact. Comparisons stop at the
+    first differing entry: O(K^2) for distinct arms.
+    """
+    n_arms, m = packed.shape
+    d = theta.shape[1]
+    for k in range(n_arms):
+        alias[k] = k
+        for j in range(k):
+            if alias[j] != j:
+                continue
+            same = True
+            for p in range(m):
+                if packed[k, p] != packed[j, p]:
+                    same = False
+                    break
+            if same:
+                for p in range(d):
+                    if theta[k, p] != theta[j, p]:
+                        same = False
+                        break
+            if same:
+                alias[k] = j
+                break
+
+
+def _alias_numpy(packed, theta, alias):
+    key = np.concatenate([packed.astype(np.float64), theta], axis=1)
+    alias[:] = (key[:, None, :] == key[None, :, :]).all(axis=2).argmax(axis=1)
 
 
 def _accumulate_loop(x, arms, rewards, A, b, touched):
@@ -308,13 +355,13 @@ def _kernels(backend: str = "auto") -> SimpleNamespace:
 def _build_kernels(backend: str) -> SimpleNamespace:
     numpy_kernels = SimpleNamespace(
         name="numpy",
-        **dict(zip(KERNELS, (_score_numpy, _accumulate_numpy, _refresh_numpy))),
+        **dict(zip(KERNELS, (_score_numpy, _accumulate_numpy, _refresh_numpy, _alias_numpy))),
     )
     if backend == "numpy":
         return numpy_kernels
     import numba
 
-    loops = (_score_loop, _accumulate_loop, _refresh_loop)
+    loops = (_score_loop, _accumulate_loop, _refresh_loop, _alias_loop)
     try:
         # Compiling takes seconds; numba's on-disk cache makes it once per source change.
         compiled = [numba.njit(cache=True)(f) for f in loops]
@@ -344,11 +391,17 @@ def _warm_up(kernels: SimpleNamespace) -> None:
     # The policies' packed inverses come out of _pack_numpy in Fortran order;
     # both layouts are compiled here, so no later call compiles (or, in a
     # forked engine worker, loads from disk) another.
+    alias = np.zeros(k, dtype=np.int64)
     for packed in (np.zeros((k, m), np.float32), _pack_numpy(A).astype(np.float32)):
         kernels.refresh(A, b, touched, A.copy(), b.copy(), packed, np.zeros(k, np.bool_))
-        kernels.score(x, packed, b, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none)
+        kernels.alias(packed, b, alias)
+        kernels.score(
+            x, packed, b, alias, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none
+        )
         quad = np.zeros((k, 1))
-        kernels.score(x, packed, b, 0.0, none, np.zeros(0), np.empty(0, np.int64), quad, quad)
+        kernels.score(
+            x, packed, b, alias, 0.0, none, np.zeros(0), np.empty(0, np.int64), quad, quad
+        )
     # The engine's whole-chunk loop, with read-only tables too (the audience-wide
     # ones shared with forked workers are; numba compiles them separately).
     rows = np.zeros(1, dtype=np.int64)
@@ -376,6 +429,8 @@ class _Linear(Policy):
     theta_: np.ndarray = field(init=False, repr=False)
     # A_inv_ packed for the quadratic-form GEMM (see the module docstring), (n_arms, m).
     _packed: np.ndarray = field(init=False, repr=False)
+    # alias[k]: the first arm in the same state as arm k (see _alias_loop), (n_arms,).
+    _alias: np.ndarray = field(init=False, repr=False)
     _backend: SimpleNamespace = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -395,6 +450,7 @@ class _Linear(Policy):
         self.b_ = np.zeros((k, d))
         self.theta_ = np.zeros((k, d))
         self._packed = _pack_numpy(self.A_inv_).astype(np.float32)
+        self._alias = np.zeros(k, dtype=np.int64)  # every arm starts at the prior
 
     def update(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray) -> None:
         """Add the batch's observations to each arm's regression.
@@ -420,6 +476,7 @@ class _Linear(Policy):
         )
         if failed.any():
             _refresh_numpy(self.A_, self.b_, failed, self.A_inv_, self.theta_, self._packed, failed)
+        self._backend.alias(self._packed, self.theta_, self._alias)
 
     def forget(self, arms: np.ndarray) -> None:
         """Reset the regressions of ``arms`` to the ridge prior."""
@@ -436,7 +493,9 @@ class _Linear(Policy):
         x = np.ascontiguousarray(check_contexts(contexts, self.n_features_))
         mean = np.empty((self.n_arms_, x.shape[0]))
         quad = np.empty_like(mean)
-        self._backend.score(x, self._packed, self.theta_, 0.0, _NONE, _NO_U, _NO_ARMS, mean, quad)
+        self._backend.score(
+            x, self._packed, self.theta_, self._alias, 0.0, _NONE, _NO_U, _NO_ARMS, mean, quad
+        )
         return mean, quad
 
     def _mean_and_width(self, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -456,7 +515,16 @@ class _Linear(Policy):
         noise = rng.standard_normal((self.n_arms_, n)) if noisy else _NONE
         arms = np.empty(n, dtype=np.int64)
         self._backend.score(
-            x, self._packed, self.theta_, float(scale), noise, rng.random(n), arms, _NONE, _NONE
+            x,
+            self._packed,
+            self.theta_,
+            self._alias,
+            float(scale),
+            noise,
+            rng.random(n),
+            arms,
+            _NONE,
+            _NONE,
         )
         return arms
 

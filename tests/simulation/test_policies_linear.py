@@ -100,9 +100,18 @@ def test_compiled_kernels_match_numpy(rng):
         packed = np.zeros((n_arms, m), np.float32)
         failed = np.zeros(n_arms, dtype=bool)
         kernels.refresh(A, b, touched, A_inv, theta, packed, failed)
+        # Arms 2 and 5 in one state (arm 5 a copy of arm 2): 5 is 2's alias.
+        A_inv[5], theta[5], packed[5] = A_inv[2], theta[2], packed[2]
+        alias = np.empty(n_arms, dtype=np.int64)
+        kernels.alias(packed, theta, alias)
         mean, quad = np.empty((n_arms, n)), np.empty((n_arms, n))
         no_arms = np.empty(0, dtype=np.int64)
-        kernels.score(x, packed, theta, 0.0, np.empty((0, 0)), np.empty(0), no_arms, mean, quad)
+        kernels.score(
+            x, packed, theta, alias, 0.0, np.empty((0, 0)), np.empty(0), no_arms, mean, quad
+        )
+        np.testing.assert_array_equal(alias, [0, 1, 2, 3, 4, 2, 6, 7, 8])
+        np.testing.assert_array_equal(mean[5], mean[2])
+        np.testing.assert_array_equal(quad[5], quad[2])
         states.append((A, b, touched, A_inv, theta, packed, failed, mean, quad))
     for i, (got, want) in enumerate(zip(*states)):
         if got.dtype == bool:
@@ -136,7 +145,8 @@ def test_compiled_pick_matches_numpy_including_ties(noisy, rng):
     for backend in ("numba", "numpy"):
         out = np.empty(n, dtype=np.int64)
         none = np.empty((0, 0))
-        _kernels(backend).score(x, packed, theta, 0.7, noise, u, out, none, none)
+        alias = np.arange(n_arms)
+        _kernels(backend).score(x, packed, theta, alias, 0.7, noise, u, out, none, none)
         picks.append(out)
     np.testing.assert_array_equal(picks[0], picks[1])
     assert {1, 2} <= set(picks[0][x[:, 0] == 1])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulation.policies import POLICIES
+from simulation.policies import PolicySpec
 
 __all__ = ["LEVELS", "OBJECTIVES", "PRESETS", "ExperimentConfig", "load_config"]
 
@@ -28,16 +28,17 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
         raise ValueError(f"`{name}` must be an int in [{low:,}, {high:,}]; got {value!r}.")
 
 
-def _check_policy_spec(spec: object) -> None:
-    if not isinstance(spec, str):
-        raise TypeError(f"policy names must be str; got {spec!r}.")
-    base = spec.removeprefix("segment:")
-    allowed = sorted(set(POLICIES) - {"per_segment"})
-    if base not in POLICIES or base == "per_segment" or (spec != base and base == "oracle"):
+def _check_policy_spec(spec: object) -> PolicySpec:
+    parsed = PolicySpec.parse(spec)
+    if parsed.params:
+        # The engine still reads the spec text (contexts, streams): it takes
+        # hyperparameters once it reads ExperimentConfig.policy_specs instead.
         raise ValueError(
-            f"unknown policy {spec!r}; choose from {allowed} (or 'segment:NAME' for one copy "
-            "per segment)."
+            f"policy hyperparameters are not supported in experiments yet; got {spec!r}."
         )
+    if str(parsed) != spec:
+        raise ValueError(f"policy spec must be written {str(parsed)!r}; got {spec!r}.")
+    return parsed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +58,7 @@ class ExperimentConfig:
         Personalization levels to compare.
     policies : tuple of str, default=("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb")
         Registry names; ``"segment:NAME"`` runs one copy of NAME per segment.
+        Stored as given; :attr:`policy_specs` has them parsed.
     n_impressions : int, default=300_000
         Impressions per (seed, level, policy).
     batch_size : int, default=1_000
@@ -136,6 +138,11 @@ class ExperimentConfig:
         _check_int("conversion_delay", self.conversion_delay, 0, 100_000_000)
         _check_int("n_variants", self.n_variants, 2, 20)
         _check_int("n_checkpoints", self.n_checkpoints, 2, 1_000)
+
+    @property
+    def policy_specs(self) -> tuple[PolicySpec, ...]:
+        """:attr:`policies` parsed, in the same order."""
+        return tuple(PolicySpec.parse(spec) for spec in self.policies)
 
     @property
     def n_batches(self) -> int:

@@ -1,18 +1,20 @@
 """The linear policies: state against its definition, compiled kernels against numpy, ties, laws."""
 
-import importlib.util
-
 import numpy as np
 import pytest
+from reference import linear as reference
 from scipy.stats import norm
 
 from simulation.policies import POLICIES
-from simulation.policies.linear import TIE_TOLERANCE, _kernels
+from simulation.policies.linear import TIE_TOLERANCE
+from simulation.policies.linear import _kernels as compiled_kernels
 
-needs_numba = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None, reason="numba not installed"
-)
-BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
+#: The policies run on the compiled kernels, and on the numpy references of the tests.
+BACKENDS = ["numpy", "numba"]
+
+
+def _kernels(backend: str = "numba"):
+    return reference.KERNELS if backend == "numpy" else compiled_kernels()
 
 
 def _trained(name, rng, *, n_arms=6, n_features=5, n_rows=400, backend="auto", **kw):
@@ -82,16 +84,15 @@ def test_width_stays_accurate_with_collinear_contexts_and_many_rows(backend, rng
     assert np.abs(width - exact).max() < 1e-6
 
 
-@needs_numba
 def test_compiled_kernels_match_numpy(rng):
-    compiled, reference = _kernels("numba"), _kernels("numpy")
+    compiled, ref_kernels = _kernels("numba"), _kernels("numpy")
     n_arms, d, n = 9, 12, 300
     m = d * (d + 1) // 2
     x = rng.standard_normal((n, d))
     arms = rng.integers(0, n_arms - 1, n)  # the last arm gets no rows
     rewards = rng.random(n)
     states = []
-    for kernels in (compiled, reference):
+    for kernels in (compiled, ref_kernels):
         A = np.broadcast_to(np.eye(d), (n_arms, d, d)).copy()
         b = np.zeros((n_arms, d))
         touched = np.zeros(n_arms, dtype=bool)
@@ -123,7 +124,6 @@ def test_compiled_kernels_match_numpy(rng):
     assert not states[0][2][-1] and not states[0][6].any()
 
 
-@needs_numba
 @pytest.mark.parametrize("noisy", [False, True])
 def test_compiled_pick_matches_numpy_including_ties(noisy, rng):
     # One-hot rows make mean = theta[k, j] and quad = A_inv[k, j, j] exactly;

@@ -49,7 +49,7 @@ paper's own, so the script also plays TS of the main reading on ``--precise-reps
 environments for delta <= 100 and reports each deviation from the paper with a standard error
 that counts both sides (``paper_gap``; the paper's spread, not published, taken equal to ours).
 
-The fast path (``simulation.replication.replicate``, numba over both cores, or numpy) is checked
+The fast path (``simulation.replication.replicate``, compiled with numba over both cores) is checked
 against the registered policies played through their public contract
 (``replicate_with_policy``: ``select``/``update``/``forget``) on a smaller run: the paired
 t statistic must stay below the t quantile at the level of |z| < 3 (``check_critical``).
@@ -68,7 +68,6 @@ from scipy import stats
 from simulation.replication.chapelle_li import (
     BernoulliSchedule,
     chapelle_li_schedule,
-    has_numba,
     replicate,
     replicate_with_policy,
 )
@@ -233,7 +232,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--check-reps", type=int, default=None)
     parser.add_argument("--check-steps", type=int, default=None)
     parser.add_argument("--check-delay", type=int, default=10)
-    parser.add_argument("--backend", choices=("auto", "numba", "numpy"), default="auto")
+    # numba is required: one compiled backend ("auto" is kept for old command lines).
+    parser.add_argument("--backend", choices=("auto", "numba"), default="auto")
     parser.add_argument(
         "--readings",
         nargs="*",
@@ -257,9 +257,7 @@ def _main(argv: list[str] | None) -> int:
         args.precise_reps if args.precise_reps is not None else (20 if args.quick else 500)
     )
     check_steps = min(n_steps, args.check_steps or (2_000 if args.quick else 20_000))
-    backend = args.backend if args.backend != "auto" else ("numba" if has_numba() else "numpy")
-    if backend == "numpy" and not has_numba():
-        print("numba not installed: skipped (numpy fallback, much slower)")
+    backend = "numba"
 
     report = Report()
     report.text(

@@ -11,8 +11,8 @@ the same clicks for the same choices (common random numbers). Only the decision/
 timed; regret is expected regret, ``max CTR - CTR of the chosen arm``, summed.
 
 Libraries: adlab's policies through their public contract (``POLICIES[name]``), adlab's
-replication engine (``simulation.replication``: all seeds at once, compiled with numba when
-installed, exact sequential Thompson sampling at batch 1), MABWiser (TS Beta(1, 1), UCB1
+replication engine (``simulation.replication``: all seeds at once, compiled with numba,
+exact sequential Thompson sampling at batch 1), MABWiser (TS Beta(1, 1), UCB1
 alpha = 1, epsilon-greedy 0.1) and Vowpal Wabbit ``--cb_explore`` (epsilon-greedy only: VW has
 no context-free Thompson sampling or UCB1). Python-loop libraries at batch 1 play the first
 ``--batch1-steps`` impressions only (MABWiser's ~2-5k decisions/s would take minutes), so their
@@ -28,7 +28,7 @@ import numpy as np
 from peers import Report, mean_sd, optional, rate, single_blas
 
 from simulation.policies import POLICIES
-from simulation.replication.chapelle_li import has_numba, replicate, stationary_schedule
+from simulation.replication.chapelle_li import replicate, stationary_schedule
 from simulation.rng import stream
 
 HYPER = {
@@ -134,7 +134,7 @@ def _main(argv: list[str] | None) -> int:
     if mw is not None:
         import mabwiser.mab as mw_mod
     vw = optional("vowpalwabbit")
-    engine = "numba, both cores" if has_numba() else "numpy fallback (numba not installed)"
+    engine = "numba, both cores"
     seeds = list(range(n_seeds))
     instances = {s: instance(s, k, n_steps) for s in seeds}
 

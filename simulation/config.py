@@ -15,7 +15,7 @@ from typing import Any
 
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
-from simulation.policies import POLICIES
+from simulation.policies import POLICIES, PolicySpec
 from simulation.world import WorldConfig
 
 __all__ = [
@@ -47,21 +47,23 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
         raise ValueError(f"`{name}` must be an int in [{low:,}, {high:,}]; got {value!r}.")
 
 
-def _check_policy_spec(spec: object) -> None:
-    if not isinstance(spec, str):
-        raise TypeError(f"policy names must be str; got {spec!r}.")
-    base = spec.removeprefix("segment:")
-    known = set(POLICIES) | set(GENERATED_POLICIES)
-    allowed = sorted(known - {"per_segment"})
-    if (
-        base not in known
-        or base == "per_segment"
-        or (spec != base and (base == "oracle" or base not in POLICIES))
-    ):
+#: Policies that compose creatives at the generated level (not in the pool registry).
+_COMPOSING_ONLY = frozenset(GENERATED_POLICIES) - frozenset(POLICIES)
+
+
+def _check_policy_spec(spec: object) -> PolicySpec | None:
+    if isinstance(spec, str) and spec in _COMPOSING_ONLY:
+        return None  # e.g. mvt_ts: the generated level only, no per-segment copy
+    parsed = PolicySpec.parse(spec)
+    if parsed.params:
+        # The engine still reads the spec text (contexts, streams): it takes
+        # hyperparameters once it reads ExperimentConfig.policy_specs instead.
         raise ValueError(
-            f"unknown policy {spec!r}; choose from {allowed} (or 'segment:NAME' for one copy "
-            "per segment)."
+            f"policy hyperparameters are not supported in experiments yet; got {spec!r}."
         )
+    if str(parsed) != spec:
+        raise ValueError(f"policy spec must be written {str(parsed)!r}; got {spec!r}.")
+    return parsed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +87,7 @@ class ExperimentConfig:
         Names of ``simulation.generated.GENERATED_POLICIES`` (``mvt_ts``) run at the
         generated level only, and fixed-pool policies at the pool levels only
         (``uniform`` and ``oracle`` at both): other pairs are skipped with a note.
+        Stored as given; :attr:`policy_specs` has the pool policies parsed.
     n_impressions : int, default=300_000
         Impressions per (seed, level, policy).
     batch_size : int, default=1_000
@@ -188,6 +191,11 @@ class ExperimentConfig:
         _check_int("n_checkpoints", self.n_checkpoints, 2, 1_000)
         if self.space not in SPACES:
             raise ValueError(f"`space` must be one of {list(SPACES)}; got {self.space!r}.")
+
+    @property
+    def policy_specs(self) -> tuple[PolicySpec, ...]:
+        """:attr:`policies` of the registry parsed, in order (composing-only names left out)."""
+        return tuple(PolicySpec.parse(s) for s in self.policies if s not in _COMPOSING_ONLY)
 
     @property
     def n_batches(self) -> int:

@@ -64,7 +64,19 @@ class Policy(ABC):
 
     #: Registry name.
     name: ClassVar[str] = ""
-    #: True for policies that read the true expected rewards (the oracle).
+    # What a policy needs and can do, declared on its class (read by the specs,
+    # the config's validation, the engine and the UI instead of name lists).
+    #: Reads the contexts; the others see zero-width contexts and only count rows.
+    needs_contexts: ClassVar[bool] = False
+    #: Reads the true expected rewards (``set_ground_truth`` before each ``select``).
+    needs_truth: ClassVar[bool] = False
+    #: Learns from rewards (False for the A/B split and the oracle).
+    learns: ClassVar[bool] = True
+    #: Can run as one copy per audience segment (``segment:NAME``).
+    per_segment_ok: ClassVar[bool] = True
+    #: Wraps other policies (the per-segment copies); never named on its own in a spec.
+    wraps_policies: ClassVar[bool] = False
+    #: Old name of :attr:`needs_truth`, kept for callers that read it.
     uses_ground_truth: ClassVar[bool] = False
 
     n_arms_: int

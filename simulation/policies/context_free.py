@@ -6,8 +6,6 @@ for their number of rows. Rewards are expected in [0, 1].
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -15,14 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special
 
+from simulation.policies import counting_kernels as _kernels
 from simulation.policies.base import Policy, check_fraction
-from simulation.policies.prob_best import (
-    _TAIL,
-    _beta_cdf_on_grid,
-    prob_best,
-    prob_best_beta,
-    prob_best_normal,
-)
+from simulation.policies.prob_best import _TAIL, prob_best_normal
 
 if TYPE_CHECKING:
     from simulation.config import ExperimentConfig
@@ -30,18 +23,13 @@ if TYPE_CHECKING:
 __all__ = ["EpsilonGreedy", "Thompson", "ThompsonValue", "Ucb1", "Uniform", "counting_kernels"]
 
 
-@functools.cache
-def counting_kernels() -> ModuleType | None:
-    """The compiled kernels of these policies, loaded once; None without numba.
+def counting_kernels() -> ModuleType:
+    """The compiled kernels of these policies (:mod:`simulation.policies.counting_kernels`), loaded.
 
-    See :mod:`simulation.policies.counting_kernels`. Without numba (or when
-    scipy does not export the Beta functions) the numpy code here is used.
+    Kept for the engine's routes; :func:`simulation.compiled.warm_up_all` loads them too.
     """
-    if importlib.util.find_spec("numba") is None:
-        return None
-    from simulation.policies import counting_kernels as kernels
-
-    return kernels if kernels.load() else None
+    _kernels.load()
+    return _kernels
 
 
 def _n_rows(contexts: np.ndarray) -> int:
@@ -118,6 +106,7 @@ class Uniform(_Counting):
     """The A/B split: every arm equally often, whatever happened."""
 
     name = "uniform"
+    learns = False
 
     def _probabilities(self) -> np.ndarray:
         return np.full(self.n_arms_, 1.0 / self.n_arms_)
@@ -194,7 +183,8 @@ class Thompson(_Counting):
     Each decision is the argmax of an independent draw from every arm's
     Beta(prior_alpha + successes, prior_beta + failures) posterior. For a batch
     that is the same as ``n`` independent draws from the posterior probability
-    that each arm is best, which :func:`prob_best_beta` computes once per batch;
+    that each arm is best, which the compiled quadrature
+    :func:`simulation.policies.counting_kernels.beta_prob_best` computes once per batch;
     the policy uses whichever of the two is cheaper for the batch size (both are
     exact Thompson sampling). Fractional rewards in [0, 1] add fractional
     successes and failures.
@@ -240,7 +230,10 @@ class Thompson(_Counting):
         return None
 
     def _probabilities(self) -> np.ndarray:
-        return prob_best_beta(*self._posterior())
+        alpha, beta = self._posterior()
+        probs = np.empty(self.n_arms_)
+        counting_kernels().beta_prob_best(alpha, beta, probs)
+        return probs
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Thompson decisions for a batch of ``n`` impressions (shape (n,))."""
@@ -258,16 +251,9 @@ class Thompson(_Counting):
         c = int((upper >= lower.max()).sum())
         if c * max(16 * c, 480) > 2 * n * k:
             return rng.beta(alpha, beta, size=(n, k)).argmax(axis=1)
-        kernels = counting_kernels()
-        if kernels is not None:
-            # The same quadrature compiled (prob_best_beta is its reference).
-            probs = np.empty(k)
-            kernels.beta_prob_best(alpha, beta, probs)
-            return self._select_from(probs, n, rng)
-        mean = alpha / (alpha + beta)
-        sd = np.sqrt(alpha * beta / ((alpha + beta) ** 2 * (alpha + beta + 1.0)))
-        cdf = _beta_cdf_on_grid(alpha, beta)
-        return self._select_from(prob_best(cdf, mean, sd, lower, upper), n, rng)
+        probs = np.empty(k)
+        counting_kernels().beta_prob_best(alpha, beta, probs)
+        return self._select_from(probs, n, rng)
 
 
 @dataclass(kw_only=True, eq=False)

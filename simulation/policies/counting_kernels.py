@@ -17,23 +17,27 @@ package, which is the reference the tests hold them to:
 
 The Beta functions come from scipy's ``cython_special`` through symbols
 registered with LLVM by :func:`load` (which must run before the first call),
-so numba can cache the compiled code on disk. Import this module only where
-numba is installed; :func:`load` returns ``False`` when scipy does not export
-the functions, and callers then keep the numpy path.
+so numba can cache the compiled code on disk. :func:`load` raises ImportError
+when scipy does not export the functions.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 
-__all__ = ["POLICY_CODES", "beta_prob_best", "load", "play_counting"]
+from simulation.compiled import KernelCode, jit
 
-#: Kernel codes of the policies :func:`play_counting` implements.
-POLICY_CODES = {"uniform": 0, "epsilon_greedy": 1, "ucb1": 2, "thompson": 3}
-_UNIFORM, _EPSILON, _UCB1, _THOMPSON = 0, 1, 2, 3
+__all__ = ["CODES", "POLICY_CODES", "beta_prob_best", "load", "play_counting"]
+
+#: The policies :func:`play_counting` implements.
+CODES = (KernelCode.UNIFORM, KernelCode.EPSILON_GREEDY, KernelCode.UCB1, KernelCode.THOMPSON)
+#: Backward-compatible view of :data:`CODES` by registry name (the engine's routes read it).
+POLICY_CODES = {code.policy_name: int(code) for code in CODES}
+_UNIFORM, _EPSILON, _UCB1, _THOMPSON = (int(code) for code in CODES)
 
 # Constants of simulation.policies.prob_best (kept equal by a test).
 _TAIL = 1e-10
@@ -57,19 +61,22 @@ _betaincinv = types.ExternalFunction(
 _betaln = types.ExternalFunction(
     "adlab_betaln", types.float64(types.float64, types.float64, types.int32)
 )
-_loaded: list[bool] = []
 
 
+@functools.cache
 def load() -> bool:
-    """Register the Beta functions with LLVM and compile (or load) the kernels.
+    """Register the Beta functions with LLVM and compile (or load) the kernels, once.
 
     Returns
     -------
     ok : bool
-        False when scipy does not export the functions (the kernels are then unusable).
+        Always True (kept for callers that tested it).
+
+    Raises
+    ------
+    ImportError
+        When scipy does not export the Beta functions the kernels link against.
     """
-    if _loaded:
-        return _loaded[0]
     import llvmlite.binding as llvm
     from numba.extending import get_cython_function_address
 
@@ -77,11 +84,11 @@ def load() -> bool:
         for ours, theirs in _SYMBOLS.items():
             address = get_cython_function_address("scipy.special.cython_special", theirs)
             llvm.add_symbol(ours, address)
-    except (ValueError, ImportError, AttributeError):
-        _loaded.append(False)
-        return False
+    except (ValueError, ImportError, AttributeError) as exc:
+        raise ImportError(
+            f"scipy.special.cython_special must export {sorted(_SYMBOLS.values())}; {exc}"
+        ) from exc
     _warm_up()
-    _loaded.append(True)
     return True
 
 
@@ -105,7 +112,7 @@ def _warm_up() -> None:
         )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@jit
 def beta_prob_best(a, b, probs):  # pragma: no cover - compiled; tested against prob_best_beta
     """Probability that each Beta(a_k, b_k) draw is the largest, written to ``probs``.
 
@@ -220,7 +227,7 @@ def beta_prob_best(a, b, probs):  # pragma: no cover - compiled; tested against 
         probs[contenders[ci]] = p[ci] / total if total > 0 else 1.0 / c
 
 
-@njit(cache=True, nogil=True)
+@jit
 def _tied_max(score, probs):  # pragma: no cover - compiled
     """Uniform probability over the arms tied at the maximum of ``score``."""
     top = score.max()
@@ -232,7 +239,7 @@ def _tied_max(score, probs):  # pragma: no cover - compiled
         probs[i] = (1.0 / n_top) if score[i] == top else 0.0
 
 
-@njit(cache=True, nogil=True)
+@jit
 def play_counting(
     code, param_a, param_b, pulls, reward_sum, offsets, keys, ctr, click_u, policy_u, shown
 ):  # pragma: no cover - compiled; tested against the policies' select/update

@@ -21,21 +21,22 @@ over the 50,000 decisions of the W2 benchmark; with collinear contexts (two
 one-hot groups, as in the app) the relative error grows with the rows per arm
 while the width shrinks: about 4e-5 relative at 100,000 rows per arm, under
 1e-6 absolute. The means, the regression state and the inversion stay
-float64, and arms in identical states still get bit-identical scores, so
-exact ties (every arm before any data, or after ``forget``) stay exact and are
-broken uniformly at random.
+float64. A GEMM does not round an arm's row the same way wherever it falls in
+the blocking (OpenBLAS's edge kernels sum in another order), so arms in
+identical states are found after every refresh (``alias``: the first arm with
+the same packed inverse and coefficients) and copy that arm's mean and
+quadratic form: their scores are bit-identical, exact ties (every arm before
+any data, or after ``forget``) stay exact and are broken uniformly at random.
 
 The loops around the GEMMs (building the products, adding a batch to its
 arms, Cholesky re-inversion of the touched arms, arg max with tie-breaking)
-are compiled with numba; an equivalent vectorized numpy version of each is the
-fallback where numba is missing and the reference the tests hold the compiled
-one to.
+are compiled with numba (:mod:`simulation.compiled`); vectorized numpy
+references of each live in the tests, which hold the compiled ones to them.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulation.compiled import jit
 from simulation.policies.base import Policy, check_contexts, check_fraction
 
 if TYPE_CHECKING:
@@ -63,8 +65,8 @@ def load_kernels() -> None:
 #: Scores within this of a row's best are ties, broken uniformly at random.
 TIE_TOLERANCE = 1e-12
 
-#: The kernels every backend provides (see :func:`_kernels`).
-KERNELS = ("score", "accumulate", "refresh")
+#: The compiled kernels besides ``play_linear`` (see :func:`_kernels`).
+KERNELS = ("score", "accumulate", "refresh", "alias")
 
 # "Not wanted" for the kernels' optional arguments (never written to).
 _NONE = np.empty((0, 0))
@@ -72,11 +74,11 @@ _NO_U = np.empty(0)
 _NO_ARMS = np.empty(0, dtype=np.int64)
 
 
-# Kernels: each ``_*_loop`` is compiled by numba (and never run uncompiled);
-# its ``_*_numpy`` twin computes the same thing with vectorized numpy.
+# Kernels: each ``_*_loop`` is compiled by numba (and never run uncompiled); the
+# numpy references in tests/simulation/reference/linear.py hold them to the math.
 
 
-def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
+def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
     """Score the rows of ``x`` (n, d); pick an arm per row and/or keep the parts.
 
     For each row and arm: ``mean = x.theta_k``, ``quad = x^T A_k^-1 x`` (from
@@ -85,7 +87,8 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
     entries it receives each row's best arm, ties (scores within
     TIE_TOLERANCE of the best) going to the ``floor(u[i] * n_ties)``-th tied
     arm. When ``mean`` and ``quad`` are (K, n) they receive the parts;
-    arguments not wanted are empty.
+    arguments not wanted are empty. Arm ``k`` takes the mean and quadratic
+    form of arm ``alias[k]`` (an arm in the same state, see :func:`_alias_loop`).
 
     Rows go in blocks of 64 so that a block's products, GEMM results and
     scores stay in cache from being written to being read.
@@ -111,6 +114,14 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
                 p += 1
         q = np.dot(packed, products)
         mu = np.dot(theta, xt)
+        # The GEMM's rounding depends on where an arm's row falls in its blocking:
+        # arms in one state copy one arm's results, so they tie exactly.
+        for k in range(n_arms):
+            a = alias[k]
+            if a != k:
+                for i in range(nb):
+                    q[k, i] = q[a, i]
+                    mu[k, i] = mu[a, i]
         if mean.shape[0] == n_arms and mean.shape[1] == n:
             for k in range(n_arms):
                 for i in range(nb):
@@ -147,27 +158,34 @@ def _score_loop(x, packed, theta, scale, noise, u, arms, mean, quad):
                         rank -= 1
 
 
-def _score_numpy(x, packed, theta, scale, noise, u, arms, mean, quad):
-    n, d = x.shape
-    xt = np.ascontiguousarray(x.T)
-    low = xt.astype(packed.dtype)
-    products = np.empty((packed.shape[1], n), dtype=packed.dtype)
-    p = 0
-    for j in range(d):  # over features: rows p.. of the packed products are x_j x_j..x_d
-        np.multiply(low[j], low[j:], out=products[p : p + d - j])
-        p += d - j
-    q = packed @ products
-    mu = theta @ xt
-    if mean.shape == mu.shape:
-        mean[:], quad[:] = mu, q
-    if arms.shape[0] == x.shape[0]:
-        width = scale * np.sqrt(np.maximum(q, 0.0))
-        if noise.shape[0]:
-            width *= noise
-        top = _ties(mu + width)
-        n_ties = top.sum(axis=0)
-        rank = np.minimum((u * n_ties).astype(np.int64), n_ties - 1)
-        arms[:] = (np.cumsum(top, axis=0) > rank).argmax(axis=0)
+def _alias_loop(packed, theta, alias):
+    """Write to ``alias`` (K,) the first arm whose ``packed`` and ``theta`` rows equal each arm's.
+
+    Arms in identical states (every arm before any data, arms forgotten back to
+    the prior) then score identically bit for bit, whatever the BLAS does with
+    their positions, so their exact ties stay exact. Comparisons stop at the
+    first differing entry: O(K^2) for distinct arms.
+    """
+    n_arms, m = packed.shape
+    d = theta.shape[1]
+    for k in range(n_arms):
+        alias[k] = k
+        for j in range(k):
+            if alias[j] != j:
+                continue
+            same = True
+            for p in range(m):
+                if packed[k, p] != packed[j, p]:
+                    same = False
+                    break
+            if same:
+                for p in range(d):
+                    if theta[k, p] != theta[j, p]:
+                        same = False
+                        break
+            if same:
+                alias[k] = j
+                break
 
 
 def _accumulate_loop(x, arms, rewards, A, b, touched):
@@ -202,17 +220,6 @@ def _accumulate_loop(x, arms, rewards, A, b, touched):
             for j in range(d):
                 for jj in range(d):
                     A[k, j, jj] += gram[j, jj]
-
-
-def _accumulate_numpy(x, arms, rewards, A, b, touched):
-    order = np.argsort(arms, kind="stable")
-    bounds = np.searchsorted(arms[order], np.arange(A.shape[0] + 1))
-    for k in np.flatnonzero(np.diff(bounds)):
-        rows = order[bounds[k] : bounds[k + 1]]
-        xa = x[rows]
-        A[k] += xa.T @ xa
-        b[k] += rewards[rows] @ xa
-        touched[k] = True
 
 
 def _refresh_loop(A, b, touched, A_inv, theta, packed, failed):
@@ -277,15 +284,16 @@ def _refresh_loop(A, b, touched, A_inv, theta, packed, failed):
             p += d - i
 
 
-def _refresh_numpy(A, b, touched, A_inv, theta, packed, failed):
+def _refresh_general(A, b, touched, A_inv, theta, packed, failed):
+    """Re-invert the touched arms with a general inverse (where Cholesky failed)."""
     arms = np.flatnonzero(touched)
     if arms.size:
         A_inv[arms] = np.linalg.inv(A[arms])
         theta[arms] = np.einsum("kde,ke->kd", A_inv[arms], b[arms])
-        packed[arms] = _pack_numpy(A_inv[arms])
+        packed[arms] = _pack(A_inv[arms])
 
 
-def _pack_numpy(A_inv):
+def _pack(A_inv):
     """Upper triangles of (k, d, d) in row order, off-diagonals doubled: (k, m)."""
     j, jj = np.triu_indices(A_inv.shape[1])
     return A_inv[:, j, jj] * np.where(j == jj, 1.0, 2.0)
@@ -296,43 +304,28 @@ def _ties(score):
     return score >= score.max(axis=0) - TIE_TOLERANCE
 
 
-def _kernels(backend: str = "auto") -> SimpleNamespace:
-    """The kernels of ``backend``: "numba", "numpy", or "auto" (numba when installed).
+def _kernels(backend: str = "numba") -> SimpleNamespace:
+    """The compiled kernels (``score``, ``accumulate``, ``refresh``, ``alias``, ``play_linear``).
 
     Compiling (or loading numba's on-disk cache) happens on the first call, from
-    the first ``reset`` of a linear policy, so neither import nor a timed loop
-    pays for it.
+    the first ``reset`` of a linear policy or :func:`load_kernels`, so neither
+    import nor a timed loop pays for it. ``backend`` is kept for old callers;
+    only ``"numba"`` (or ``"auto"``) exists.
     """
-    if backend == "auto":
-        backend = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
-    return _build_kernels(backend)
+    if backend not in ("auto", "numba"):
+        raise ValueError(f"`backend` must be 'numba'; got {backend!r}.")
+    return _build_kernels()
 
 
 @functools.cache
-def _build_kernels(backend: str) -> SimpleNamespace:
-    numpy_kernels = SimpleNamespace(
-        name="numpy",
-        **dict(zip(KERNELS, (_score_numpy, _accumulate_numpy, _refresh_numpy))),
-    )
-    if backend == "numpy":
-        return numpy_kernels
-    import numba
-
-    loops = (_score_loop, _accumulate_loop, _refresh_loop)
-    try:
-        # Compiling takes seconds; numba's on-disk cache makes it once per source change.
-        compiled = [numba.njit(cache=True)(f) for f in loops]
-    except RuntimeError:  # no writable cache location (e.g. a read-only install)
-        compiled = [numba.njit(f) for f in loops]
-    numba_kernels = SimpleNamespace(name="numba", **dict(zip(KERNELS, compiled)))
+def _build_kernels() -> SimpleNamespace:
     from simulation.policies import linear_play
 
-    try:
-        numba_kernels.play_linear = linear_play.build(numba_kernels, numba.njit(cache=True))
-    except RuntimeError:
-        numba_kernels.play_linear = linear_play.build(numba_kernels, numba.njit)
-    _warm_up(numba_kernels)
-    return numba_kernels
+    loops = (_score_loop, _accumulate_loop, _refresh_loop, _alias_loop)
+    kernels = SimpleNamespace(name="numba", **{k: jit(f) for k, f in zip(KERNELS, loops)})
+    kernels.play_linear = linear_play.build(kernels, jit)
+    _warm_up(kernels)
+    return kernels
 
 
 def _warm_up(kernels: SimpleNamespace) -> None:
@@ -345,14 +338,20 @@ def _warm_up(kernels: SimpleNamespace) -> None:
     touched = np.zeros(k, dtype=np.bool_)
     kernels.accumulate(x, np.zeros(1, dtype=np.int64), np.ones(1), A, b, touched)
     none = np.empty((0, 0))
-    # The policies' packed inverses come out of _pack_numpy in Fortran order;
+    # The policies' packed inverses come out of _pack in Fortran order;
     # both layouts are compiled here, so no later call compiles (or, in a
     # forked engine worker, loads from disk) another.
-    for packed in (np.zeros((k, m), np.float32), _pack_numpy(A).astype(np.float32)):
+    alias = np.zeros(k, dtype=np.int64)
+    for packed in (np.zeros((k, m), np.float32), _pack(A).astype(np.float32)):
         kernels.refresh(A, b, touched, A.copy(), b.copy(), packed, np.zeros(k, np.bool_))
-        kernels.score(x, packed, b, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none)
+        kernels.alias(packed, b, alias)
+        kernels.score(
+            x, packed, b, alias, 1.0, none, np.zeros(1), np.empty(1, np.int64), none, none
+        )
         quad = np.zeros((k, 1))
-        kernels.score(x, packed, b, 0.0, none, np.zeros(0), np.empty(0, np.int64), quad, quad)
+        kernels.score(
+            x, packed, b, alias, 0.0, none, np.zeros(0), np.empty(0, np.int64), quad, quad
+        )
     # The engine's whole-chunk loop, with read-only tables too (the audience-wide
     # ones shared with forked workers are; numba compiles them separately).
     rows = np.zeros(1, dtype=np.int64)
@@ -361,7 +360,7 @@ def _warm_up(kernels: SimpleNamespace) -> None:
         table, ctr = np.ones((1, d)), np.full(k, 0.5)
         table.flags.writeable = ctr.flags.writeable = not frozen
         for noise in (none, np.zeros((k, 1))):  # LinUCB, LinTS
-            packed = _pack_numpy(A).astype(np.float32)
+            packed = _pack(A).astype(np.float32)
             kernels.play_linear(
                 table, rows, offsets, rows, ctr, np.zeros(1), np.zeros(1), noise, 1.0, A.copy(),
                 b.copy(), A.copy(), b.copy(), packed, np.zeros(1, dtype=np.int64),
@@ -372,6 +371,7 @@ def _warm_up(kernels: SimpleNamespace) -> None:
 class _Linear(Policy):
     """Shared ridge-regression state of the linear policies."""
 
+    needs_contexts = True
     ridge: float = 1.0
 
     A_: np.ndarray = field(init=False, repr=False)
@@ -380,6 +380,8 @@ class _Linear(Policy):
     theta_: np.ndarray = field(init=False, repr=False)
     # A_inv_ packed for the quadratic-form GEMM (see the module docstring), (n_arms, m).
     _packed: np.ndarray = field(init=False, repr=False)
+    # alias[k]: the first arm in the same state as arm k (see _alias_loop), (n_arms,).
+    _alias: np.ndarray = field(init=False, repr=False)
     _backend: SimpleNamespace = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -398,7 +400,8 @@ class _Linear(Policy):
         self.A_inv_ = np.broadcast_to(np.eye(d) / self.ridge, (k, d, d)).copy()
         self.b_ = np.zeros((k, d))
         self.theta_ = np.zeros((k, d))
-        self._packed = _pack_numpy(self.A_inv_).astype(np.float32)
+        self._packed = _pack(self.A_inv_).astype(np.float32)
+        self._alias = np.zeros(k, dtype=np.int64)  # every arm starts at the prior
 
     def play_chunk(
         self,
@@ -479,7 +482,10 @@ class _Linear(Policy):
             self.A_, self.b_, touched, self.A_inv_, self.theta_, self._packed, failed
         )
         if failed.any():
-            _refresh_numpy(self.A_, self.b_, failed, self.A_inv_, self.theta_, self._packed, failed)
+            _refresh_general(
+                self.A_, self.b_, failed, self.A_inv_, self.theta_, self._packed, failed
+            )
+        self._backend.alias(self._packed, self.theta_, self._alias)
 
     def forget(self, arms: np.ndarray) -> None:
         """Reset the regressions of ``arms`` to the ridge prior."""
@@ -496,7 +502,9 @@ class _Linear(Policy):
         x = np.ascontiguousarray(check_contexts(contexts, self.n_features_))
         mean = np.empty((self.n_arms_, x.shape[0]))
         quad = np.empty_like(mean)
-        self._backend.score(x, self._packed, self.theta_, 0.0, _NONE, _NO_U, _NO_ARMS, mean, quad)
+        self._backend.score(
+            x, self._packed, self.theta_, self._alias, 0.0, _NONE, _NO_U, _NO_ARMS, mean, quad
+        )
         return mean, quad
 
     def _mean_and_width(self, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -516,7 +524,16 @@ class _Linear(Policy):
         noise = rng.standard_normal((self.n_arms_, n)) if noisy else _NONE
         arms = np.empty(n, dtype=np.int64)
         self._backend.score(
-            x, self._packed, self.theta_, float(scale), noise, rng.random(n), arms, _NONE, _NONE
+            x,
+            self._packed,
+            self.theta_,
+            self._alias,
+            float(scale),
+            noise,
+            rng.random(n),
+            arms,
+            _NONE,
+            _NONE,
         )
         return arms
 

@@ -28,6 +28,7 @@ __all__ = ["build"]
 SCORE = None
 ACCUMULATE = None
 REFRESH = None
+ALIAS = None
 
 
 def build(kernels: SimpleNamespace, njit):
@@ -44,8 +45,9 @@ def build(kernels: SimpleNamespace, njit):
     -------
     play_linear : numba dispatcher
     """
-    global SCORE, ACCUMULATE, REFRESH
+    global SCORE, ACCUMULATE, REFRESH, ALIAS
     SCORE, ACCUMULATE, REFRESH = kernels.score, kernels.accumulate, kernels.refresh
+    ALIAS = kernels.alias
     return njit(_play_linear_loop)
 
 
@@ -85,6 +87,8 @@ def _play_linear_loop(
     touched = np.zeros(k, dtype=np.bool_)
     failed = np.zeros(k, dtype=np.bool_)
     none = np.empty((0, 0))
+    alias = np.empty(k, dtype=np.int64)
+    ALIAS(packed, theta, alias)
     for j in range(offsets.shape[0] - 1):
         lo, hi = offsets[j], offsets[j + 1]
         n = hi - lo
@@ -95,7 +99,7 @@ def _play_linear_loop(
                 x[i, f] = ctx_table[row, f]
         arms = a_buf[:n]
         # A (0, 0) noise slices to (0, 0): the kernel then scores without noise.
-        SCORE(x, packed, theta, scale, noise[:, lo:hi], policy_u[lo:hi], arms, none, none)
+        SCORE(x, packed, theta, alias, scale, noise[:, lo:hi], policy_u[lo:hi], arms, none, none)
         rewards = r_buf[:n]
         for i in range(n):
             a = arms[i]
@@ -121,3 +125,4 @@ def _play_linear_loop(
                     for f in range(i + 1, d):
                         packed[a, p + f - i] = 2.0 * inv[i, f]
                     p += d - i
+        ALIAS(packed, theta, alias)

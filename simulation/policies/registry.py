@@ -5,6 +5,7 @@ from __future__ import annotations
 from simulation.policies.base import Policy
 from simulation.policies.context_free import EpsilonGreedy, Thompson, ThompsonValue, Ucb1, Uniform
 from simulation.policies.linear import LinTS, LinUCB
+from simulation.policies.spec import PolicySpec
 from simulation.policies.special import Oracle, PerSegment
 
 __all__ = ["CONTEXTUAL", "POLICIES", "make_policy"]
@@ -21,27 +22,26 @@ POLICIES: dict[str, type[Policy]] = {
     "oracle": Oracle,
 }
 
-#: Policies that read the contexts (the others only count rows).
-CONTEXTUAL: frozenset[str] = frozenset({"lin_ucb", "lin_ts", "per_segment"})
+#: Policies that read the contexts (the others only count rows), from their classes.
+CONTEXTUAL: frozenset[str] = frozenset(n for n, cls in POLICIES.items() if cls.needs_contexts)
 
 
-def make_policy(spec: str, *, n_segments: int = 6) -> Policy:
-    """Build a policy from a name, or ``segment:NAME`` for one copy per segment.
+def make_policy(spec: str | PolicySpec, *, n_segments: int = 6) -> Policy:
+    """Build a policy from a spec: a name, ``segment:NAME``, or a :class:`PolicySpec`.
 
     Parameters
     ----------
-    spec : str
-        A key of :data:`POLICIES`, or ``"segment:" + key``.
+    spec : str or PolicySpec
+        Text in the grammar of :mod:`simulation.policies.spec` (a key of
+        :data:`POLICIES`, or ``"segment:" + key``, optionally with
+        hyperparameters), or an already parsed spec.
     n_segments : int, default=6
-        Used by ``segment:`` specs.
+        Used by per-segment specs.
 
     Returns
     -------
     policy : Policy
         Not yet reset.
     """
-    if spec.startswith("segment:"):
-        return PerSegment(base=spec.removeprefix("segment:"), n_segments=n_segments)
-    if spec not in POLICIES:
-        raise ValueError(f"unknown policy {spec!r}; choose from {sorted(POLICIES)}.")
-    return POLICIES[spec]()
+    parsed = spec if isinstance(spec, PolicySpec) else PolicySpec.parse(spec)
+    return parsed.build(n_segments=n_segments)

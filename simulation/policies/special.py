@@ -20,7 +20,10 @@ class Oracle(Policy):
     """
 
     name = "oracle"
+    needs_truth = True
     uses_ground_truth = True
+    learns = False
+    per_segment_ok = False
 
     expected_: np.ndarray | None = field(init=False, repr=False, default=None)
 
@@ -80,6 +83,9 @@ class PerSegment(Policy):
     """
 
     name = "per_segment"
+    needs_contexts = True
+    per_segment_ok = False
+    wraps_policies = True
     base: str = "thompson"
     n_segments: int = 6
     base_params: dict = field(default_factory=dict)
@@ -89,8 +95,8 @@ class PerSegment(Policy):
     def __post_init__(self) -> None:
         from simulation.policies.registry import POLICIES
 
-        if self.base not in POLICIES or self.base in ("per_segment", "oracle"):
-            allowed = sorted(set(POLICIES) - {"per_segment", "oracle"})
+        allowed = sorted(name for name, cls in POLICIES.items() if cls.per_segment_ok)
+        if self.base not in allowed:
             raise ValueError(f"`base` must be one of {allowed}; got {self.base!r}.")
         n = self.n_segments
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:

@@ -7,16 +7,15 @@ front: the click probabilities at step 0 and the replacement events (at step
 repetitions at once, with feedback delayed by ``delay`` decisions, and
 returns the cumulative expected regret of each repetition.
 
-Two backends compute the same thing: a compiled loop
-(:mod:`simulation.replication.kernels`, both cores, used when numba is installed;
-its Thompson sampling draws in full only the arms that may still win, with the
-exact law of the argmax) and a pure-numpy loop over steps vectorized across
-repetitions (the fallback).
-:func:`replicate_with_policy` plays the same schedule through the public policy
-contract (``POLICIES[name]``, ``select``/``update``/``forget``), which is
-slow but is the definition the fast paths are tested against.
+The fast path is a compiled loop (:mod:`simulation.replication.kernels`, both
+cores; its Thompson sampling draws in full only the arms that may still win,
+with the exact law of the argmax). :func:`replicate_with_policy` plays the same
+schedule through the public policy contract (``POLICIES[name]``,
+``select``/``update``/``forget``), which is slow but is the definition the fast
+path is tested against, as is a plain numpy loop kept with the tests
+(``tests/simulation/reference/replication.py``).
 
-Semantics shared by all three (decisions are numbered ``t = 0 .. n_steps - 1``):
+Semantics shared by all of them (decisions are numbered ``t = 0 .. n_steps - 1``):
 
 1. Replacements scheduled at step ``t`` happen before decision ``t``; the
    slot's statistics are forgotten and its pending (not yet delivered)
@@ -41,12 +40,12 @@ replacements to the steps right after periodic deliveries.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
+from simulation.compiled import KernelCode
 from simulation.policies import POLICIES
 
 __all__ = [
@@ -73,19 +72,12 @@ RETIRE_MODES = ("random", "oldest")
 #: global step (from 1), and ``chernoff_ucb_age`` the same with ``t`` the age of the item
 #: (steps since it arrived, from 1; the global step for the items present at step 0). The
 #: paper does not define ``t``; with no replacements the two are the same policy.
-KERNEL_POLICIES: dict[str, int] = {
-    "uniform": 0,
-    "thompson": 1,
-    "ucb1": 2,
-    "chernoff_ucb": 3,
-    "epsilon_greedy": 4,
-    "chernoff_ucb_age": 5,
-}
+KERNEL_POLICIES: dict[str, int] = {code.policy_name: int(code) for code in KernelCode}
 
 
 def has_numba() -> bool:
-    """True when the compiled backend can be used."""
-    return importlib.util.find_spec("numba") is not None
+    """True: numba is a required dependency (kept for callers that tested it)."""
+    return True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -290,7 +282,7 @@ class ReplicationResult:
         Decisions whose feedback was delivered (dropped feedback of retired
         items excluded).
     backend : str
-        ``"numba"``, ``"numpy"`` or ``"policy"``.
+        ``"numba"`` (:func:`replicate`) or ``"policy"`` (:func:`replicate_with_policy`).
     """
 
     regret: np.ndarray
@@ -348,16 +340,16 @@ def replicate(
         Periodic batches every ``delay`` decisions, or each decision's feedback
         ``delay`` decisions later (module docstring).
     rng : numpy.random.Generator
-        Seeds the run. The numba backend draws one 256-bit xoshiro256** state
-        per repetition from it, so results do not depend on thread count.
+        Seeds the run: one 256-bit xoshiro256** state is drawn per repetition
+        from it, so results do not depend on thread count.
     prior : tuple of float, default=(1, 1)
         Beta prior of ``thompson``.
     alpha : float, default=1.0
         Bonus scale of ``ucb1``.
     epsilon : float, default=0.1
         Exploration rate of ``epsilon_greedy``.
-    backend : {"auto", "numba", "numpy"}, default="auto"
-        ``auto`` uses numba when it is installed.
+    backend : {"auto", "numba"}, default="auto"
+        Both the compiled loop (the only one since numba became required).
 
     Returns
     -------
@@ -365,54 +357,36 @@ def replicate(
     """
     _check_run(policy, n_steps, delay, feedback)
     lagged = feedback == "lagged"
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"`backend` must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
-    if backend == "auto":
-        backend = "numba" if has_numba() else "numpy"
+    if backend not in ("auto", "numba"):
+        raise ValueError(f"`backend` must be 'auto' or 'numba'; got {backend!r}.")
     param = alpha if policy == "ucb1" else epsilon
-    if backend == "numba":
-        from simulation.replication.kernels import play
+    from simulation.replication.kernels import play
 
-        n = schedule.n_reps
-        state = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64, endpoint=False)
-        state[:, 0] |= np.uint64(1)  # xoshiro's all-zero state is forbidden
-        regret = np.zeros(n)
-        rounds = np.zeros(n, dtype=np.int64)
-        observed = np.zeros(n, dtype=np.int64)
-        play(
-            KERNEL_POLICIES[policy],
-            int(n_steps),
-            int(delay),
-            lagged,
-            np.ascontiguousarray(schedule.ctr, dtype=np.float64),
-            schedule.event_offset.astype(np.int64),
-            schedule.event_step.astype(np.int64),
-            schedule.event_arm.astype(np.int64),
-            schedule.event_ctr.astype(np.float64),
-            state,
-            float(prior[0]),
-            float(prior[1]),
-            float(param),
-            regret,
-            rounds,
-            observed,
-        )
-        return ReplicationResult(
-            regret=regret, n_feedback=rounds, n_observed=observed, backend="numba"
-        )
-    from simulation.replication.numpy_backend import play_numpy
-
-    regret, rounds, observed = play_numpy(
-        policy,
-        schedule,
-        n_steps=int(n_steps),
-        delay=int(delay),
-        lagged=lagged,
-        rng=rng,
-        prior=prior,
-        param=param,
+    n = schedule.n_reps
+    state = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64, endpoint=False)
+    state[:, 0] |= np.uint64(1)  # xoshiro's all-zero state is forbidden
+    regret = np.zeros(n)
+    rounds = np.zeros(n, dtype=np.int64)
+    observed = np.zeros(n, dtype=np.int64)
+    play(
+        KERNEL_POLICIES[policy],
+        int(n_steps),
+        int(delay),
+        lagged,
+        np.ascontiguousarray(schedule.ctr, dtype=np.float64),
+        schedule.event_offset.astype(np.int64),
+        schedule.event_step.astype(np.int64),
+        schedule.event_arm.astype(np.int64),
+        schedule.event_ctr.astype(np.float64),
+        state,
+        float(prior[0]),
+        float(prior[1]),
+        float(param),
+        regret,
+        rounds,
+        observed,
     )
-    return ReplicationResult(regret=regret, n_feedback=rounds, n_observed=observed, backend="numpy")
+    return ReplicationResult(regret=regret, n_feedback=rounds, n_observed=observed, backend="numba")
 
 
 def replicate_with_policy(

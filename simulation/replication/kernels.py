@@ -15,7 +15,7 @@ takes and returns (``x, s = _uniform(s)``), never as an array: numba keeps a
 tuple in registers, while an array passed through the samplers costs a
 reference-count round trip on many branches, about as much as a Beta draw.
 
-The policies are the integer codes of :data:`simulation.replication.chapelle_li.KERNEL_POLICIES`.
+The policies are :class:`simulation.compiled.KernelCode` values (the engine's numbering too).
 """
 
 from __future__ import annotations
@@ -23,22 +23,29 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from simulation.compiled import KernelCode, jit
 
 __all__ = ["beta_draws", "play", "thompson_picks"]
 
 _U = np.uint64
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
-UNIFORM, THOMPSON, UCB1, CHERNOFF_UCB, EPSILON_GREEDY, CHERNOFF_UCB_AGE = 0, 1, 2, 3, 4, 5
+UNIFORM = int(KernelCode.UNIFORM)
+THOMPSON = int(KernelCode.THOMPSON)
+UCB1 = int(KernelCode.UCB1)
+CHERNOFF_UCB = int(KernelCode.CHERNOFF_UCB)
+EPSILON_GREEDY = int(KernelCode.EPSILON_GREEDY)
+CHERNOFF_UCB_AGE = int(KernelCode.CHERNOFF_UCB_AGE)
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _rotl(x, k):
     return (x << _U(k)) | (x >> _U(64 - k))
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _next(s):
     """xoshiro256** step: 64 random bits and the next state."""
     s0, s1, s2, s3 = s
@@ -53,19 +60,19 @@ def _next(s):
     return out, (s0, s1, s2, s3)
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _uniform(s):
     """Uniform on the open interval (0, 1) (safe to take logs of), and the next state."""
     bits, s = _next(s)
     return (float(bits >> _U(11)) + 0.5) * _TO_UNIT, s
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _load(state, r):
     return (state[r, 0], state[r, 1], state[r, 2], state[r, 3])
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _store(state, r, s):
     state[r, 0], state[r, 1], state[r, 2], state[r, 3] = s
 
@@ -100,7 +107,7 @@ def _ziggurat_tables():
 _ZIG_R, _ZIG_K, _ZIG_W, _ZIG_F = _ziggurat_tables()
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _normal(s):
     """Standard normal by the ziggurat: one 64-bit word and no transcendental 99 % of the time."""
     while True:
@@ -126,7 +133,7 @@ def _normal(s):
                 return x, s
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _gamma_mt(s, d, c):
     """Gamma(a, 1) for a >= 1 by Marsaglia & Tsang (2000), ``d = a - 1/3``, ``c = 1/sqrt(9d)``."""
     while True:
@@ -159,7 +166,7 @@ _P_FULL = 0.5
 _MARGIN = 1.0 - 1e-9
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _setup(aa, bb, c, i):
     """Store Beta(aa, bb) and its sampling constants in row ``i`` of ``c``."""
     c[i, 0] = aa
@@ -177,7 +184,7 @@ def _setup(aa, bb, c, i):
     c[i, _READY] = 0.0
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _prepare(c, i):
     """Fill the pruning columns of row ``i`` (only for arms that get pruned, so lazily)."""
     aa, bb = c[i, 0], c[i, 1]
@@ -189,7 +196,7 @@ def _prepare(c, i):
     c[i, _READY] = 1.0
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _beta(s, c, i):
     """One Beta draw with the parameters set up in row ``i`` of ``c`` by :func:`_setup`."""
     aa, bb = c[i, 0], c[i, 1]
@@ -223,7 +230,7 @@ def _beta(s, c, i):
     return ga / (ga + gb), s
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _ts_pick(s, c, order, k):
     """Thompson sampling's arm: argmax of one Beta draw per arm, drawing few of them in full.
 
@@ -360,7 +367,7 @@ def _ts_pick(s, c, order, k):
     return a, s
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _sort_by_mean(c, order, k):
     """Insertion sort of ``order`` by decreasing posterior mean (nearly sorted already)."""
     for j in range(1, k):
@@ -373,7 +380,7 @@ def _sort_by_mean(c, order, k):
         order[h + 1] = i
 
 
-@njit
+@jit
 def thompson_picks(state, aa, bb, n):
     """``n`` Thompson sampling decisions for fixed posteriors Beta(aa[i], bb[i]) (for tests).
 
@@ -405,7 +412,7 @@ def thompson_picks(state, aa, bb, n):
     return out
 
 
-@njit
+@jit
 def beta_draws(state, aa, bb, n):
     """``n`` Beta(aa, bb) draws from the xoshiro256** ``state`` (for tests; advanced in place)."""
     c = np.zeros((1, _N_COLS))
@@ -418,7 +425,7 @@ def beta_draws(state, aa, bb, n):
     return out
 
 
-@njit(inline="always")
+@jit(inline="always")
 def _chernoff_hold(t, a, mean, bonus, extra, k, n_steps):
     """First step after ``t`` at which an arm's Chernoff-UCB index may reach arm ``a``'s.
 
@@ -455,7 +462,7 @@ def _chernoff_hold(t, a, mean, bonus, extra, k, n_steps):
     return max(t + 1, int(math.expm1(2.0 * cross * cross) * (1.0 - 1e-6)) - 1)
 
 
-@njit(cache=True)
+@jit
 def _play_rep(
     r,
     policy,
@@ -631,7 +638,7 @@ def _play_rep(
     _store(state, r, s)
 
 
-@njit(parallel=True, cache=True)
+@jit(parallel=True)
 def play(
     policy,
     n_steps,

@@ -1,9 +1,10 @@
-"""The compiled context-free kernels against the numpy code they stand in for."""
+"""The compiled context-free kernels against the numpy references and the policies' contract."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference.prob_best import prob_best_beta
 
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
@@ -13,7 +14,6 @@ from simulation.policies import context_free as cf
 from simulation.scenario import build_scenario
 
 kernels = cf.counting_kernels()
-pytestmark = pytest.mark.skipif(kernels is None, reason="numba (compiled kernels) not installed")
 
 
 def test_constants_match_the_numpy_quadrature():
@@ -40,7 +40,7 @@ def test_beta_prob_best_matches_prob_best_beta():
     # Same grid and same arithmetic; only summation order differs (1e-13 seen).
     rng = np.random.default_rng(20261122)
     for a, b in _posteriors(rng, 400):
-        ref = prob_best.prob_best_beta(a, b)
+        ref = prob_best_beta(a, b)
         out = np.empty(a.size)
         kernels.beta_prob_best(a, b, out)
         np.testing.assert_allclose(out, ref, rtol=0, atol=1e-10)
@@ -57,7 +57,7 @@ def test_beta_prob_best_single_contender_and_single_arm():
 
 
 @pytest.mark.parametrize("name", ["uniform", "epsilon_greedy", "ucb1", "thompson"])
-def test_play_counting_is_select_then_update(name, monkeypatch):
+def test_play_counting_is_select_then_update(name):
     """Whole batches in the kernel = the policy's select and update, batch by batch."""
     k, n_batches, batch = 6, 40, 500
     rng = np.random.default_rng(7)
@@ -71,8 +71,7 @@ def test_play_counting_is_select_then_update(name, monkeypatch):
     assert route is not None
     shown = route.play(fast, offsets, keys, ctr.ravel(), click_u, np.random.default_rng(3))
 
-    # The reference: the policy's own numpy code (no compiled quadrature either).
-    monkeypatch.setattr(cf, "counting_kernels", lambda: None)
+    # The reference: the policy's own select and update, batch by batch.
     slow = POLICIES[name]().reset(k)
     policy_rng = np.random.default_rng(3)
     expected = np.empty_like(shown)
@@ -123,7 +122,7 @@ def test_engine_results_do_not_depend_on_the_route(monkeypatch):
     monkeypatch.setattr(CountingRoute, "play", spy)
     fast = run_experiment(config, scenario=scenario, n_jobs=1)
     assert sorted(set(calls)) == sorted(kernels.POLICY_CODES.values())  # the route was taken
-    monkeypatch.setattr(cf, "counting_kernels", lambda: None)
+    # No counting route: every policy plays batch by batch through select and update.
     monkeypatch.setattr("simulation.engine.routes.counting_kernels", lambda: None)
     slow = run_experiment(config, scenario=scenario, n_jobs=1)
     np.testing.assert_array_equal(fast.allocation, slow.allocation)
@@ -184,3 +183,18 @@ def test_fused_totals_skip_rows_a_budget_left_unserved():
     assert got[0][:, 0].sum() == (shown >= 0).sum()
     for a, b in zip(got, ref):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_one_numbering_and_one_warm_up_registry():
+    from simulation import compiled
+
+    assert kernels.POLICY_CODES == {
+        "uniform": compiled.KernelCode.UNIFORM,
+        "epsilon_greedy": compiled.KernelCode.EPSILON_GREEDY,
+        "ucb1": compiled.KernelCode.UCB1,
+        "thompson": compiled.KernelCode.THOMPSON,
+    }
+    compiled.warm_up_all()  # loads (cached) and is idempotent
+    assert compiled.warm_up.cache_info().currsize >= len(compiled.WARM_UPS)
+    with pytest.raises(ValueError, match="`name` must be one of"):
+        compiled.warm_up("gpu")

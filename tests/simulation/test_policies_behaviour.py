@@ -5,9 +5,10 @@ Regret is computed from expectations (pseudo-regret), averaged over seeds.
 
 import numpy as np
 import pytest
+from reference.prob_best import prob_best_beta
 
 from simulation.policies import POLICIES
-from simulation.policies.prob_best import prob_best_beta, prob_best_normal
+from simulation.policies.prob_best import prob_best_normal
 
 P = np.array([0.5, 0.6])  # two-arm Bernoulli problem, gap 0.1
 GAP = 0.1

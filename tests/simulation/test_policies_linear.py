@@ -1,18 +1,20 @@
 """The linear policies: state against its definition, compiled kernels against numpy, ties, laws."""
 
-import importlib.util
-
 import numpy as np
 import pytest
+from reference import linear as reference
 from scipy.stats import norm
 
 from simulation.policies import POLICIES
-from simulation.policies.linear import TIE_TOLERANCE, _kernels
+from simulation.policies.linear import TIE_TOLERANCE
+from simulation.policies.linear import _kernels as compiled_kernels
 
-needs_numba = pytest.mark.skipif(
-    importlib.util.find_spec("numba") is None, reason="numba not installed"
-)
-BACKENDS = ["numpy", pytest.param("numba", marks=needs_numba)]
+#: The policies run on the compiled kernels, and on the numpy references of the tests.
+BACKENDS = ["numpy", "numba"]
+
+
+def _kernels(backend: str = "numba"):
+    return reference.KERNELS if backend == "numpy" else compiled_kernels()
 
 
 def _trained(name, rng, *, n_arms=6, n_features=5, n_rows=400, backend="auto", **kw):
@@ -82,16 +84,15 @@ def test_width_stays_accurate_with_collinear_contexts_and_many_rows(backend, rng
     assert np.abs(width - exact).max() < 1e-6
 
 
-@needs_numba
 def test_compiled_kernels_match_numpy(rng):
-    compiled, reference = _kernels("numba"), _kernels("numpy")
+    compiled, ref_kernels = _kernels("numba"), _kernels("numpy")
     n_arms, d, n = 9, 12, 300
     m = d * (d + 1) // 2
     x = rng.standard_normal((n, d))
     arms = rng.integers(0, n_arms - 1, n)  # the last arm gets no rows
     rewards = rng.random(n)
     states = []
-    for kernels in (compiled, reference):
+    for kernels in (compiled, ref_kernels):
         A = np.broadcast_to(np.eye(d), (n_arms, d, d)).copy()
         b = np.zeros((n_arms, d))
         touched = np.zeros(n_arms, dtype=bool)
@@ -100,9 +101,18 @@ def test_compiled_kernels_match_numpy(rng):
         packed = np.zeros((n_arms, m), np.float32)
         failed = np.zeros(n_arms, dtype=bool)
         kernels.refresh(A, b, touched, A_inv, theta, packed, failed)
+        # Arms 2 and 5 in one state (arm 5 a copy of arm 2): 5 is 2's alias.
+        A_inv[5], theta[5], packed[5] = A_inv[2], theta[2], packed[2]
+        alias = np.empty(n_arms, dtype=np.int64)
+        kernels.alias(packed, theta, alias)
         mean, quad = np.empty((n_arms, n)), np.empty((n_arms, n))
         no_arms = np.empty(0, dtype=np.int64)
-        kernels.score(x, packed, theta, 0.0, np.empty((0, 0)), np.empty(0), no_arms, mean, quad)
+        kernels.score(
+            x, packed, theta, alias, 0.0, np.empty((0, 0)), np.empty(0), no_arms, mean, quad
+        )
+        np.testing.assert_array_equal(alias, [0, 1, 2, 3, 4, 2, 6, 7, 8])
+        np.testing.assert_array_equal(mean[5], mean[2])
+        np.testing.assert_array_equal(quad[5], quad[2])
         states.append((A, b, touched, A_inv, theta, packed, failed, mean, quad))
     for i, (got, want) in enumerate(zip(*states)):
         if got.dtype == bool:
@@ -114,7 +124,6 @@ def test_compiled_kernels_match_numpy(rng):
     assert not states[0][2][-1] and not states[0][6].any()
 
 
-@needs_numba
 @pytest.mark.parametrize("noisy", [False, True])
 def test_compiled_pick_matches_numpy_including_ties(noisy, rng):
     # One-hot rows make mean = theta[k, j] and quad = A_inv[k, j, j] exactly;
@@ -136,7 +145,8 @@ def test_compiled_pick_matches_numpy_including_ties(noisy, rng):
     for backend in ("numba", "numpy"):
         out = np.empty(n, dtype=np.int64)
         none = np.empty((0, 0))
-        _kernels(backend).score(x, packed, theta, 0.7, noise, u, out, none, none)
+        alias = np.arange(n_arms)
+        _kernels(backend).score(x, packed, theta, alias, 0.7, noise, u, out, none, none)
         picks.append(out)
     np.testing.assert_array_equal(picks[0], picks[1])
     assert {1, 2} <= set(picks[0][x[:, 0] == 1])

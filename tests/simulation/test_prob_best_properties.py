@@ -1,8 +1,9 @@
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.prob_best import prob_best_beta
 
-from simulation.policies.prob_best import prob_best_beta, prob_best_normal
+from simulation.policies.prob_best import prob_best_normal
 
 params = st.lists(st.tuples(st.floats(0.5, 5_000), st.floats(0.5, 50_000)), min_size=1, max_size=12)
 

@@ -8,18 +8,36 @@ import math
 
 import numpy as np
 import pytest
+from reference.replication import replicate_numpy
 
+from simulation.replication import chapelle_li
 from simulation.replication.chapelle_li import (
+    KERNEL_POLICIES,
     BernoulliSchedule,
     chapelle_li_schedule,
-    has_numba,
-    replicate,
     replicate_with_policy,
     stationary_schedule,
 )
 
-BACKENDS = ["numpy"] + (["numba"] if has_numba() else [])
-needs_numba = pytest.mark.skipif(not has_numba(), reason="numba not installed")
+#: The compiled fast path, and the numpy reference of the tests that states its semantics.
+BACKENDS = ["numpy", "numba"]
+
+
+def replicate(policy, schedule, *, backend="numba", **kwargs):
+    """The package's :func:`replicate`, or the numpy reference for ``backend="numpy"``."""
+    if backend == "numpy":
+        return replicate_numpy(policy, schedule, **kwargs)
+    return chapelle_li.replicate(policy, schedule, backend=backend, **kwargs)
+
+
+def test_kernel_policies_share_the_engines_codes():
+    from simulation.compiled import KernelCode
+    from simulation.policies.counting_kernels import POLICY_CODES
+
+    assert {code.name.lower(): code.value for code in KernelCode} == KERNEL_POLICIES
+    # One numbering: a policy both kernels implement has one code.
+    for name, code in POLICY_CODES.items():
+        assert KERNEL_POLICIES[name] == code
 
 
 def expected_uniform_regret(schedule: BernoulliSchedule, n_steps: int) -> np.ndarray:
@@ -230,15 +248,16 @@ def test_regret_is_zero_when_all_arms_are_equal(rng):
         ({"delay": 0}, "`delay` must be an int >= 1"),
         ({"delay": 2.5}, "`delay` must be an int >= 1"),
         ({"backend": "cuda"}, "`backend` must be"),
+        ({"backend": "numpy"}, "`backend` must be"),  # the numpy loop lives in the tests now
         ({"feedback": "sometimes"}, "`feedback` must be one of"),
     ],
 )
 def test_bad_arguments(kwargs, match, rng):
     s = stationary_schedule(np.full((2, 3), 0.5))
-    args = {"policy": "thompson", "n_steps": 10, "delay": 1, "backend": "numpy"} | kwargs
+    args = {"policy": "thompson", "n_steps": 10, "delay": 1, "backend": "numba"} | kwargs
     policy = args.pop("policy")
     with pytest.raises(ValueError, match=match):
-        replicate(policy, s, rng=rng, **args)
+        chapelle_li.replicate(policy, s, rng=rng, **args)
 
 
 def test_bad_schedules():
@@ -297,7 +316,6 @@ def test_fast_path_agrees_with_the_policy_contract(policy, delay, n_steps, feedb
         assert np.array_equal(fast.n_feedback, slow.n_feedback)
 
 
-@needs_numba
 @pytest.mark.parametrize(("a", "b"), [(1, 1), (1, 7), (7, 1), (2.5, 9), (300, 9000), (0.5, 0.7)])
 def test_compiled_beta_sampler_matches_scipy(a, b, seed):
     from scipy import stats
@@ -309,7 +327,6 @@ def test_compiled_beta_sampler_matches_scipy(a, b, seed):
     assert stats.kstest(x, stats.beta(a, b).cdf).pvalue > 1e-4
 
 
-@needs_numba
 def test_numba_results_do_not_depend_on_the_number_of_threads(rng):
     import numba
 
@@ -345,7 +362,6 @@ def exact_argmax_probabilities(aa: np.ndarray, bb: np.ndarray) -> np.ndarray:
     return out
 
 
-@needs_numba
 @pytest.mark.parametrize(
     ("aa", "bb"),
     [
@@ -390,9 +406,7 @@ def test_pruned_thompson_draw_has_the_exact_argmax_law(aa, bb, seed):
 )
 def test_chernoff_ucb_backends_agree(policy, delay, feedback, seed):
     # The numba kernel skips index recomputations while no other arm can catch up (exact), the
-    # numpy backend recomputes every step: same environments, 4 standard errors.
-    if not has_numba():
-        pytest.skip("numba not installed")
+    # numpy reference recomputes every step: same environments, 4 standard errors.
     n_reps, n_steps = 40, 4000
     rng = np.random.default_rng(seed)
     s = chapelle_li_schedule(n_reps, n_steps, rng, replace_rate=5e-3)

@@ -1,16 +1,46 @@
-"""Pure-numpy backend of :func:`simulation.replication.replicate`.
+"""numpy reference of :func:`simulation.replication.replicate` (formerly its numpy backend).
 
 A Python loop over steps; every step is vectorized across repetitions
-(arrays of shape (n_reps, n_arms)). About 20-60 us a step whatever the number
-of repetitions, so it suits many repetitions of short runs; the numba backend
-is the one for the full Chapelle-Li table.
+(arrays of shape (n_reps, n_arms)). It recomputes every index at every step,
+draws Beta variates for every arm, and so is the plain statement of the
+semantics the compiled kernel (:mod:`simulation.replication.kernels`) is tested
+against.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["play_numpy"]
+from simulation.replication.chapelle_li import ReplicationResult, _check_run
+
+__all__ = ["play_numpy", "replicate_numpy"]
+
+
+def replicate_numpy(
+    policy: str,
+    schedule,
+    *,
+    n_steps: int,
+    delay: int = 1,
+    feedback: str = "periodic",
+    rng: np.random.Generator,
+    prior: tuple[float, float] = (1.0, 1.0),
+    alpha: float = 1.0,
+    epsilon: float = 0.1,
+) -> ReplicationResult:
+    """:func:`simulation.replication.replicate` in numpy; ``backend`` of the result is "numpy"."""
+    _check_run(policy, n_steps, delay, feedback)
+    regret, rounds, observed = play_numpy(
+        policy,
+        schedule,
+        n_steps=int(n_steps),
+        delay=int(delay),
+        lagged=feedback == "lagged",
+        rng=rng,
+        prior=prior,
+        param=alpha if policy == "ucb1" else epsilon,
+    )
+    return ReplicationResult(regret=regret, n_feedback=rounds, n_observed=observed, backend="numpy")
 
 
 def _pick_tied(score: np.ndarray, rng: np.random.Generator) -> np.ndarray:

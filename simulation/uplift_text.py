@@ -131,6 +131,14 @@ def uplift_headline(
     return [line[0].upper() + line[1:] for line in lines]
 
 
+def _observed(r) -> str:
+    """Observed uplift with its interval, or why there is none (too few usable pairs)."""
+    if _bad(r.ci_low) or _bad(r.ci_high):
+        n = int(getattr(r, "n_pairs", 0) or 0)
+        return f"{signed_pct(r.observed)} (no interval: {n} usable pair{'s' * (n != 1)})"
+    return interval_text(signed_pct, r.observed, r.ci_low, r.ci_high)
+
+
 def uplift_table(
     uplift: pd.DataFrame,
     *,
@@ -151,7 +159,9 @@ def uplift_table(
     -------
     table : DataFrame of n_rows rows
         Columns ``Level``, ``Policy``, ``Compared with``, ``Metric``,
-        :data:`OBSERVED_COLUMN`, :data:`TRUE_COLUMN`, ``Interval over``.
+        :data:`OBSERVED_COLUMN`, :data:`TRUE_COLUMN`, ``Interval over``. An observed
+        uplift without an interval (fewer than two replications where both sides are
+        above zero) says so and how many pairs it rests on.
     """
     return pd.DataFrame(
         {
@@ -159,10 +169,7 @@ def uplift_table(
             "Policy": [policy_name(v) for v in uplift["policy"]],
             "Compared with": list(uplift["baseline"]),
             "Metric": [UPLIFT_METRIC_NAMES.get(v, v) for v in uplift["metric"]],
-            OBSERVED_COLUMN: [
-                interval_text(signed_pct, r.observed, r.ci_low, r.ci_high)
-                for r in uplift.itertuples(index=False)
-            ],
+            OBSERVED_COLUMN: [_observed(r) for r in uplift.itertuples(index=False)],
             TRUE_COLUMN: [signed_pct(v) for v in uplift["expected"]],
             "Interval over": list(uplift["interval_over"]),
         }

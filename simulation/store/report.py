@@ -383,6 +383,7 @@ text-align:left;font-size:13px;white-space:nowrap} th{background:#f3f3f3}
 .cards{display:flex;flex-wrap:wrap;gap:1em} .card{border:1px solid #ddd;padding:.8em;width:320px}
 .card img{width:100%} .card h3{font-size:15px;margin:.4em 0} .card p,.card li{font-size:13px}
 pre{background:#f6f6f6;padding:1em;font-size:12px}
+table.kv td{white-space:normal;overflow-wrap:anywhere;max-width:900px}
 """
 
 
@@ -471,7 +472,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         parts.append(_table(summary.head(200)))
     parts.append("<h2>Configuration</h2>")
     values = [json.dumps(v) if isinstance(v, list | dict) else str(v) for v in config.values()]
-    parts.append(_table(pd.DataFrame({"Setting": list(config), "Value": values})))
+    parts.append(_table(pd.DataFrame({"Setting": list(config), "Value": values}), "kv"))
     parts.append("<h2>Data provenance</h2>")
     prov = {
         "run id": run.run_id,
@@ -498,7 +499,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         if key not in skip:  # e.g. the input files' content hashes, row counts
             prov[key] = json.dumps(value, default=str) if isinstance(value, list | dict) else value
     parts.append(
-        _table(pd.DataFrame({"What": list(prov), "Value": [str(v) for v in prov.values()]}))
+        _table(pd.DataFrame({"What": list(prov), "Value": [str(v) for v in prov.values()]}), "kv")
     )
     parts.append("<p class='sub'>Made by adlab; a simulation: the users, clicks and revenue "
                  "are synthetic.</p></body></html>")  # fmt: skip

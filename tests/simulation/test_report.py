@@ -242,3 +242,13 @@ def test_a_bounded_chart_axis_has_no_negative_ticks():
     assert not any(
         t.startswith("-") for t in ticks(svg_chart(bands, "ROAS", "x", bounds=(0, None)))
     )
+
+
+def test_an_uplift_without_an_interval_says_why():
+    row = {"level": "user", "policy": "uniform", "baseline": "generic · uniform",
+           "metric": "roas", "observed": -0.445, "ci_low": np.nan, "ci_high": np.nan,
+           "expected": -0.4, "n_pairs": 1, "interval_over": "2 seeds × 1 world"}  # fmt: skip
+    shown = uplift_table(pd.DataFrame([row, {**row, "ci_low": -0.5, "ci_high": -0.4}]))
+    observed = shown["Observed uplift (95 % interval)"].tolist()
+    assert observed == ["-44.5 % (no interval: 1 usable pair)", "-44.5 % (-50.0 % – -40.0 %)"]
+    assert shown[TRUE_COLUMN].tolist() == ["-40.0 %", "-40.0 %"]

@@ -101,7 +101,9 @@ def paired_difference(
         Pairs (paired) or the smaller number of seeds (unpaired).
     """
     if paired:
-        joined = a[["seed", metric]].merge(b[["seed", metric]], on="seed", suffixes=("_a", "_b"))
+        # Several worlds: a replication is a (world, seed), not a seed.
+        keys = ["world", "seed"] if "world" in a and "world" in b else ["seed"]
+        joined = a[[*keys, metric]].merge(b[[*keys, metric]], on=keys, suffixes=("_a", "_b"))
         diffs = (joined[f"{metric}_a"] - joined[f"{metric}_b"]).to_numpy(dtype=float)
         diffs = diffs[np.isfinite(diffs)]
         mean, low, high = mean_interval(diffs, alpha)

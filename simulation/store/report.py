@@ -1,5 +1,10 @@
 """A saved run as one self-contained HTML file: charts, uplift, winners, config, provenance.
 
+The headline and the uplift table are the like-for-like uplift (each level against the
+generic one, the same policy on the same users and draws), in the words of
+:mod:`simulation.uplift_text`, the same as the app's: the headline uses observed values
+only, every interval says what it covers, the true (expected) uplift has its own column.
+
 Nothing in the file is fetched: the charts are inline SVG drawn here (no JavaScript), the
 winners' images are base64 PNGs, the styles are inline. It opens offline, can be mailed, and
 looks the same in every browser. Colours and the y-axis rule are the app's
@@ -21,10 +26,25 @@ import numpy as np
 import pandas as pd
 
 from simulation.display import PALETTE, robust_domain
-from simulation.metrics import summarize
+from simulation.metrics import (
+    METRIC_BOUNDS,
+    UPLIFT_COLUMNS,
+    interval_over,
+    like_for_like_uplift,
+    summarize,
+)
 from simulation.naming import run_label
+from simulation.uplift_text import uplift_headline, uplift_table
 
-__all__ = ["REPORT_METRICS", "best_row", "build_report", "svg_chart", "write_report"]
+__all__ = [
+    "REPORT_METRICS",
+    "best_row",
+    "build_report",
+    "metric_bands",
+    "run_uplift",
+    "svg_chart",
+    "write_report",
+]
 
 #: Charts of the report: metric -> (title, kind of number).
 REPORT_METRICS: dict[str, tuple[str, str]] = {
@@ -33,6 +53,10 @@ REPORT_METRICS: dict[str, tuple[str, str]] = {
 }
 _LEVELS = {"generic": "Generic", "segment": "Per segment", "user": "Per user"}
 _RATE_START = 0.05
+#: Columns :func:`simulation.metrics.like_for_like_uplift` reads from a summary.
+_TOTALS = frozenset(
+    ("level", "policy", "seed", "clicks", "impressions", "conversions", "revenue", "spend")
+)
 _MAX_POINTS = 40
 
 
@@ -62,16 +86,59 @@ def _ci(kind: str, mean: Any, low: Any, high: Any) -> str:
 
 def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
     """The (level, policy) with the best mean objective (CTR or ROAS), with its mean metrics."""
-    cols = [
-        c for c in ("ctr", "roas", "uplift_ctr", "uplift_roas", "spend", "revenue") if c in summary
-    ]
+    cols = [c for c in ("ctr", "roas", "spend", "revenue") if c in summary]
     means = summary.groupby(["level", "policy"], sort=False)[cols].mean().reset_index()
     key = "roas" if objective == "roas" else "ctr"
     return means.loc[means[key].fillna(-np.inf).idxmax()]
 
 
-def _bands(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
-    frame = timeseries[["level", "policy", "step", "seed", metric]].replace(
+def run_uplift(run) -> pd.DataFrame:
+    """The like-for-like uplift of a saved run: its stored ``uplift`` table, else computed.
+
+    Runs saved before the table existed get
+    :func:`simulation.metrics.like_for_like_uplift` of their stored summary under the
+    run's objective (``expected`` is NaN when the summary lacks the expected columns).
+
+    Parameters
+    ----------
+    run : StoredRun
+
+    Returns
+    -------
+    uplift : DataFrame
+        Columns :data:`simulation.metrics.UPLIFT_COLUMNS`; empty when the run has no
+        generic level or its summary lacks the totals.
+    """
+    stored = run.tables.get("uplift")
+    if stored is not None and not stored.empty:
+        return stored
+    summary = run.summary
+    if not _TOTALS.issubset(summary.columns):  # not made by the engine
+        return pd.DataFrame(columns=list(UPLIFT_COLUMNS))
+    objective = "roas" if run.config.get("objective") == "roas" else "ctr"
+    return like_for_like_uplift(summary, objective=objective)
+
+
+def metric_bands(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean and 95 % band across replications of ``metric`` at up to 40 checkpoints.
+
+    The band is :func:`simulation.metrics.summarize`'s: for rates and ratios
+    (:data:`simulation.metrics.METRIC_BOUNDS`) it stays in range (a ROAS band never goes
+    below zero). Checkpoints before 5 % of the run are left out.
+
+    Parameters
+    ----------
+    timeseries : DataFrame
+        Columns ``level``, ``policy``, ``step``, ``seed`` (and ``world``) and ``metric``.
+    metric : str
+
+    Returns
+    -------
+    bands : DataFrame
+        Columns ``level``, ``policy``, ``step``, ``mean``, ``low``, ``high``, ``n_seeds``.
+    """
+    keys = ["world"] if "world" in timeseries.columns else []
+    frame = timeseries[["level", "policy", "step", *keys, "seed", metric]].replace(
         [np.inf, -np.inf], np.nan
     )
     steps = np.sort(frame["step"].unique())
@@ -85,7 +152,13 @@ def _bands(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def svg_chart(
-    bands: pd.DataFrame, title: str, kind: str, *, width: int = 340, height: int = 230
+    bands: pd.DataFrame,
+    title: str,
+    kind: str,
+    *,
+    width: int = 340,
+    height: int = 230,
+    bounds: tuple[float, float | None] | None = None,
 ) -> str:
     """Lines (mean) and shaded 95 % bands per policy, one panel per level, as inline SVG.
 
@@ -99,6 +172,9 @@ def svg_chart(
         How the y ticks read.
     width, height : int
         Size of one panel in pixels.
+    bounds : (float, float or None) or None, default=None
+        The quantity's range (:data:`simulation.metrics.METRIC_BOUNDS`): the y axis
+        stays inside it.
 
     Returns
     -------
@@ -112,6 +188,9 @@ def svg_chart(
     lo, hi = domain
     if hi <= lo:
         lo, hi = lo - 0.5 * abs(lo or 1), hi + 0.5 * abs(hi or 1)
+    if bounds is not None:
+        lo = max(lo, bounds[0])
+        hi = hi if bounds[1] is None else min(hi, bounds[1])
     x0, x1 = float(bands["step"].min()), float(bands["step"].max())
     x1 = x1 if x1 > x0 else x0 + 1
     left, top, bottom, gap = 64, 28, 34, 16
@@ -202,29 +281,18 @@ def _table(frame: pd.DataFrame, cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _uplift_table(summary: pd.DataFrame) -> pd.DataFrame:
-    s = summarize(summary)
-    rows = []
-    for r in s.to_dict("records"):
-        rows.append(
-            {
-                "Level": _LEVELS.get(r["level"], r["level"]),
-                "Policy": r["policy"],
-                "CTR": _ci("pct", r.get("ctr"), r.get("ctr_low"), r.get("ctr_high")),
-                "ROAS": _ci("x", r.get("roas"), r.get("roas_low"), r.get("roas_high")),
-                "CTR uplift vs best generic": _ci(
-                    "signed", r.get("uplift_ctr"), r.get("uplift_ctr_low"), r.get("uplift_ctr_high")
-                ),
-                "ROAS uplift vs best generic": _ci(
-                    "signed",
-                    r.get("uplift_roas"),
-                    r.get("uplift_roas_low"),
-                    r.get("uplift_roas_high"),
-                ),
-                "Seeds": r["n_seeds"],
-            }
-        )
-    return pd.DataFrame(rows)
+def _metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Final metrics per (level, policy), observed: mean and 95 % interval, as text."""
+    s = summarize(summary, ("ctr", "roas"))
+    return pd.DataFrame(
+        {
+            "Level": [_LEVELS.get(v, v) for v in s["level"]],
+            "Policy": list(s["policy"]),
+            "CTR": [_ci("pct", *r) for r in zip(s["ctr"], s["ctr_low"], s["ctr_high"])],
+            "ROAS": [_ci("x", *r) for r in zip(s["roas"], s["roas_low"], s["roas_high"])],
+            "Interval over": list(s["interval_over"]),
+        }
+    )
 
 
 def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
@@ -315,6 +383,7 @@ text-align:left;font-size:13px;white-space:nowrap} th{background:#f3f3f3}
 .cards{display:flex;flex-wrap:wrap;gap:1em} .card{border:1px solid #ddd;padding:.8em;width:320px}
 .card img{width:100%} .card h3{font-size:15px;margin:.4em 0} .card p,.card li{font-size:13px}
 pre{background:#f6f6f6;padding:1em;font-size:12px}
+table.kv td{white-space:normal;overflow-wrap:anywhere;max-width:900px}
 """
 
 
@@ -349,28 +418,53 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
     usable = {"level", "policy", "seed", "ctr", "roas"} <= set(summary.columns)
     if usable:
         best = best_row(summary, objective)
+        over = interval_over(summary)
+        uplift = run_uplift(run)
+        lines = uplift_headline(uplift, objective, level_names=_LEVELS)
         parts.append(
-            "<h2>Headline</h2><div class='headline'>"
-            f"<div id='best-ctr'>{_num(best['ctr'], 'pct')}<span>Best CTR "
-            f"({_num(best.get('uplift_ctr'), 'signed')} vs best generic)</span></div>"
-            f"<div id='best-roas'>{_num(best['roas'], 'x')}<span>Its ROAS "
-            f"({_num(best.get('uplift_roas'), 'signed')} vs best generic)</span></div></div>"
+            "<h2>Headline</h2><p id='uplift-headline'><b>Observed</b> (best policy at each "
+            "level against the best at the generic level, the same visitors and draws): "
+            + (
+                e(" ".join(lines))
+                if lines
+                else "no like-for-like uplift: the run has no generic level to compare with."
+            )
+            + "</p><div class='headline'>"
+            f"<div id='best-ctr'>{_num(best['ctr'], 'pct')}<span>Best CTR (observed)</span></div>"
+            f"<div id='best-roas'>{_num(best['roas'], 'x')}<span>Its ROAS (observed)</span>"
+            "</div></div>"
             f"<p>Best by {e(objective.upper())}: {e(str(best['policy']))} at the "
             f"{e(_LEVELS.get(best['level'], str(best['level'])).lower())} level "
-            "(mean over seeds).</p>"
+            f"(mean over {e(over)}).</p>"
         )
         if {"step", "seed", "level", "policy"} <= set(ts.columns):
-            parts.append("<h2>Over the run</h2><p>Lines: mean over seeds; shaded: 95 % "
-                         "interval across seeds; from 5 % of the impressions on.</p>")  # fmt: skip
+            parts.append(
+                f"<h2>Over the run</h2><p>Lines: mean over {e(interval_over(ts))}; shaded: "
+                "95 % interval over the same replications (kept in range: a rate stays "
+                "between 0 and 100 %, ROAS above 0); from 5 % of the impressions on.</p>"
+            )
             for metric, (title, kind) in REPORT_METRICS.items():
                 if metric in ts:
                     parts.append(f"<h3>{e(title)}</h3>")
-                    parts.append(svg_chart(_bands(ts, metric), title, kind))
+                    bands = metric_bands(ts, metric)
+                    parts.append(svg_chart(bands, title, kind, bounds=METRIC_BOUNDS.get(metric)))
         parts.append(
-            "<h2>Uplift and final metrics</h2><p>Mean over seeds, 95 % interval in brackets; "
-            "uplift against the best single generic creative.</p>"
+            "<h2>Like-for-like uplift</h2><p>Each level against the generic level, the same "
+            "policy (or each level's best) on the same visitors and draws. <b>Observed</b>: the "
+            "paired change measured in this run (geometric mean of the per-replication "
+            "ratios), its 95 % interval over the replications named in <i>Interval over</i>. "
+            "<b>True (expected)</b>: the same comparison on the simulator's expected values, "
+            "which a real experiment never sees.</p>"
         )
-        parts.append(_table(_uplift_table(summary), "uplift"))
+        if uplift.empty:
+            parts.append("<p>None: the run has no generic level to compare with.</p>")
+        else:
+            parts.append(_table(uplift_table(uplift, level_names=_LEVELS), "uplift"))
+        parts.append(
+            f"<h2>Final metrics, observed</h2><p>Mean, 95 % interval over {e(over)} in "
+            "brackets.</p>"
+        )
+        parts.append(_table(_metrics_table(summary), "metrics"))
         parts.append("<h2>Winning creative per segment</h2>")
         parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
     else:
@@ -378,7 +472,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         parts.append(_table(summary.head(200)))
     parts.append("<h2>Configuration</h2>")
     values = [json.dumps(v) if isinstance(v, list | dict) else str(v) for v in config.values()]
-    parts.append(_table(pd.DataFrame({"Setting": list(config), "Value": values})))
+    parts.append(_table(pd.DataFrame({"Setting": list(config), "Value": values}), "kv"))
     parts.append("<h2>Data provenance</h2>")
     prov = {
         "run id": run.run_id,
@@ -405,7 +499,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         if key not in skip:  # e.g. the input files' content hashes, row counts
             prov[key] = json.dumps(value, default=str) if isinstance(value, list | dict) else value
     parts.append(
-        _table(pd.DataFrame({"What": list(prov), "Value": [str(v) for v in prov.values()]}))
+        _table(pd.DataFrame({"What": list(prov), "Value": [str(v) for v in prov.values()]}), "kv")
     )
     parts.append("<p class='sub'>Made by adlab; a simulation: the users, clicks and revenue "
                  "are synthetic.</p></body></html>")  # fmt: skip

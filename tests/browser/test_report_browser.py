@@ -33,9 +33,11 @@ def report_file(tmp_path_factory):
     run_id = store.save(
         config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
         timeseries=result.timeseries_frame(), source="cli", name="offline report",
-        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame(),
+                "uplift": result.uplift_frame()},
     )  # fmt: skip
-    return write_report(store.load(run_id), tmp_path_factory.mktemp("out") / "report.html")
+    path = write_report(store.load(run_id), tmp_path_factory.mktemp("out") / "report.html")
+    return path, result.uplift_frame()
 
 
 def test_report_renders_offline(page: Page, report_file, artifacts):
@@ -48,8 +50,10 @@ def test_report_renders_offline(page: Page, report_file, artifacts):
             blocked.append(r.request.url)
             r.abort()
 
+    path, uplift_rows = report_file
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.route("**/*", route)
-    page.goto(report_file.as_uri())
+    page.goto(path.as_uri())
     expect(page.locator("h1")).to_contain_text("offline report")
     charts = page.locator("svg.chart")
     expect(charts).to_have_count(2)
@@ -59,9 +63,16 @@ def test_report_renders_offline(page: Page, report_file, artifacts):
         expect(lines).to_have_count(9)
         box = charts.nth(i).bounding_box()
         assert box is not None and box["width"] > 600 and box["height"] > 200
+    # The like-for-like uplift: one row per row of the run's table, the truth labelled.
     uplift = page.locator("table.uplift tbody tr")
-    expect(uplift).to_have_count(9)
+    expect(uplift).to_have_count(len(uplift_rows))
+    expect(
+        page.locator("table.uplift th").filter(has_text="True (expected) uplift")
+    ).to_be_visible()
     expect(page.locator("table.uplift td").filter(has_text="%").first).to_be_visible()
+    expect(page.locator("#uplift-headline")).to_contain_text("seeds × 1 world")
+    expect(page.get_by_text("best generic")).to_have_count(0)
+    expect(page.locator("table.metrics tbody tr")).to_have_count(9)  # 3 levels x 3 policies
     # The winners' images are decoded (a broken image has naturalWidth 0).
     images = page.locator(".card img")
     expect(images).to_have_count(CONFIG.n_segments)
@@ -69,4 +80,6 @@ def test_report_renders_offline(page: Page, report_file, artifacts):
     assert all(w and w > 100 for w in widths), widths
     expect(page.get_by_text("Data provenance")).to_be_visible()
     assert blocked == []
+    # Long settings (lists, world tables) wrap: the page is no wider than the window.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)

@@ -1,18 +1,34 @@
-"""The HTML report: self-contained (nothing fetched), holds the run's numbers, escapes text."""
+"""The HTML report: self-contained (nothing fetched), holds the run's numbers, escapes text.
+
+Its headline and uplift table are the like-for-like uplift (stored, or computed for runs
+saved before the table existed), observed-only in the headline, the true uplift labelled.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import special
 
 import simulation.__main__ as cli
 from simulation.config import ExperimentConfig
 from simulation.display import PALETTE
 from simulation.engine.core import run_experiment
-from simulation.store.report import best_row, build_report, write_report
+from simulation.metrics import UPLIFT_COLUMNS
+from simulation.store.report import (
+    best_row,
+    build_report,
+    metric_bands,
+    run_uplift,
+    svg_chart,
+    write_report,
+)
 from simulation.store.run_store import RunStore
+from simulation.uplift_text import LEVEL_NAMES, TRUE_COLUMN, uplift_headline, uplift_table
 
 CONFIG = ExperimentConfig(
     n_users=1_000, n_segments=2, n_impressions=2_000, batch_size=500, n_seeds=2,
@@ -29,7 +45,8 @@ def saved(tmp_path_factory):
     run_id = store.save(
         config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
         timeseries=result.timeseries_frame(), source="cli", name=NAME,
-        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame(),
+                "uplift": result.uplift_frame()},
     )  # fmt: skip
     return store, run_id, result
 
@@ -57,7 +74,7 @@ def test_the_report_holds_the_runs_numbers(saved, page):
     best = best_row(summary, "ctr")
     assert f"{100 * best['ctr']:.2f} %" in page
     means = summary.groupby(["level", "policy"])["ctr"].mean()
-    for value in means:  # every (level, policy) row of the uplift table
+    for value in means:  # every (level, policy) row of the final metrics table
         assert f"{100 * value:.2f} %" in page
     assert page.count('<svg class="chart"') == 2  # CTR and ROAS
     # One line per (level, policy) in each chart.
@@ -124,3 +141,114 @@ def test_cli_runs_report(saved, tmp_path, capsys, monkeypatch):
     assert not bad.parent.exists()
     code = cli.main(["runs", "--store", str(store.root), "report", "nosuchrun", "--out", str(out)])
     assert code == 2 and capsys.readouterr().err.startswith("error:")
+
+
+def _cells(table: pd.DataFrame) -> list[str]:
+    return [f"<td>{html.escape(str(v))}</td>" for v in table.to_numpy().ravel()]
+
+
+def test_the_uplift_table_is_the_like_for_like_uplift_with_the_truth_labelled(saved, page):
+    _, _, result = saved
+    uplift = result.uplift_frame()
+    assert len(uplift) > 0 and uplift["expected"].notna().all()
+    shown = uplift_table(uplift, level_names=LEVEL_NAMES)
+    body = page.split('<table class="uplift">', 1)[1].split("</table>", 1)[0]
+    assert body.count("<tr>") == 1 + len(uplift)  # header + one row per uplift row
+    assert all(cell in body for cell in _cells(shown))
+    assert f"<th>{TRUE_COLUMN}</th>" in body and "Interval over" in body
+    assert "best generic" not in page.lower()
+
+
+def test_the_headline_says_the_observed_uplift_only(saved, page):
+    _, _, result = saved
+    uplift = result.uplift_frame()
+    lines = uplift_headline(uplift, "ctr", level_names=LEVEL_NAMES)
+    assert len(lines) == 2  # per segment and per user against generic
+    headline = page.split("<p id='uplift-headline'>", 1)[1].split("</p>", 1)[0]
+    assert html.escape(" ".join(lines)) in headline
+    assert "2 seeds × 1 world" in headline
+    # The sentences come from observed values only: changing the truth changes nothing.
+    moved = uplift.assign(expected=uplift["expected"] + 5.0)
+    assert uplift_headline(moved, "ctr", level_names=LEVEL_NAMES) == lines
+
+
+def test_a_stored_uplift_table_is_read_and_an_old_run_gets_it_computed(saved, tmp_path):
+    store, run_id, result = saved
+    stored = store.load(run_id)
+    pd.testing.assert_frame_equal(
+        run_uplift(stored).reset_index(drop=True), result.uplift_frame(), check_dtype=False
+    )
+    # A run saved before the table existed: computed from its stored summary.
+    old = RunStore.open(tmp_path / "s")
+    old_id = old.save(
+        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
+        timeseries=result.timeseries_frame(), source="cli",
+    )  # fmt: skip
+    legacy = old.load(old_id)
+    assert "uplift" not in legacy.tables
+    computed = run_uplift(legacy)
+    pd.testing.assert_frame_equal(computed, result.uplift_frame(), check_dtype=False)
+    page = build_report(legacy, winners=[])
+    assert all(c in page for c in _cells(uplift_table(computed, level_names=LEVEL_NAMES)))
+    # A stored table wins over recomputing: an altered one shows as stored.
+    altered = result.uplift_frame().assign(observed=0.4321, ci_low=0.4, ci_high=0.5)
+    alt_id = old.save(
+        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
+        timeseries=result.timeseries_frame(), source="cli", tables={"uplift": altered},
+    )  # fmt: skip
+    assert "+43.2 % (+40.0 % – +50.0 %)" in build_report(old.load(alt_id), winners=[])
+
+
+def test_a_run_without_a_generic_level_says_so(saved, tmp_path):
+    _, _, result = saved
+    summary = result.summary_frame()
+    store = RunStore.open(tmp_path / "s")
+    run_id = store.save(
+        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=summary[summary["level"] != "generic"],
+        timeseries=result.timeseries_frame(), source="cli",
+    )  # fmt: skip
+    run = store.load(run_id)
+    assert run_uplift(run).empty and list(run_uplift(run).columns) == list(UPLIFT_COLUMNS)
+    page = build_report(run, winners=[])
+    assert "no generic level to compare with" in page and 'class="uplift"' not in page
+
+
+def test_roas_bands_never_go_below_zero(saved):
+    _, _, result = saved
+    ts = result.timeseries_frame()
+    bands = metric_bands(ts, "roas")
+    # The plain t interval (mean - t * sd / sqrt(n)) of the same replications goes below
+    # zero somewhere: two seeds give t = 12.7, so the bounded band is what keeps it >= 0.
+    t = special.stdtrit(bands["n_seeds"] - 1, 0.975)
+    sd = (
+        ts[ts["step"].isin(bands["step"].unique())]
+        .groupby(["level", "policy", "step"], sort=False)["roas"]
+        .std()
+        .to_numpy()
+    )
+    assert (bands["mean"].to_numpy() - t.to_numpy() * sd / np.sqrt(2) < 0).any()
+    assert (bands["low"] >= 0).all() and (bands["low"] <= bands["mean"]).all()
+    assert (bands["high"] >= bands["mean"]).all()
+    ctr = metric_bands(ts, "ctr")
+    assert ((ctr["low"] >= 0) & (ctr["high"] <= 1)).all()
+
+
+def test_a_bounded_chart_axis_has_no_negative_ticks():
+    # Flat, zero-width bands at 0: the unbounded axis would pad below zero.
+    bands = pd.DataFrame({"level": "generic", "policy": "uniform", "step": [1, 2],
+                          "mean": 0.0, "low": 0.0, "high": 0.0})  # fmt: skip
+    ticks = lambda svg: re.findall(r'text-anchor="end">([^<]*)<', svg)  # noqa: E731
+    assert any(t.startswith("-") for t in ticks(svg_chart(bands, "ROAS", "x")))
+    assert not any(
+        t.startswith("-") for t in ticks(svg_chart(bands, "ROAS", "x", bounds=(0, None)))
+    )
+
+
+def test_an_uplift_without_an_interval_says_why():
+    row = {"level": "user", "policy": "uniform", "baseline": "generic · uniform",
+           "metric": "roas", "observed": -0.445, "ci_low": np.nan, "ci_high": np.nan,
+           "expected": -0.4, "n_pairs": 1, "interval_over": "2 seeds × 1 world"}  # fmt: skip
+    shown = uplift_table(pd.DataFrame([row, {**row, "ci_low": -0.5, "ci_high": -0.4}]))
+    observed = shown["Observed uplift (95 % interval)"].tolist()
+    assert observed == ["-44.5 % (no interval: 1 usable pair)", "-44.5 % (-50.0 % – -40.0 %)"]
+    assert shown[TRUE_COLUMN].tolist() == ["-40.0 %", "-40.0 %"]

@@ -33,7 +33,15 @@ def test_runs_of_this_session_are_listed_reloaded_and_compared(
     assert saved["Best policy and level"].str.contains(", ").all()
     # Newest first; the compare section shows both runs' headline metrics side by side.
     assert "ROAS" in at.selectbox(key="rs-run").format_func(at.selectbox(key="rs-run").value)
-    assert [m.label for m in at.metric] == ["Best CTR", "Its ROAS"] * 3
+    assert [m.label for m in at.metric] == ["Best CTR (observed)", "Its ROAS (observed)"] * 3
+    # The reloaded run leads with its like-for-like uplift, the session run's own table.
+    current = at.session_state["session_runs"][-1]["result"].uplift_frame()
+    shown = next(d.value for d in at.dataframe if "True (expected) uplift" in d.value.columns)
+    assert len(shown) == len(current)
+    assert shown["Observed uplift (95 % interval)"].str.contains("%").all()
+    lines = [m.value for m in at.markdown if m.value.startswith("**Observed**")]
+    assert len(lines) == 3  # the reloaded run, then A and B
+    assert all("interval" in line or "no detectable" in line for line in lines)
     assert len(at.get("vega_lite_chart")) == 3  # the reloaded run + two comparison charts
     # Choosing the same run twice is a warning, not a crash.
     at.selectbox(key="rs-b").set_value(at.selectbox(key="rs-a").value).run()
@@ -57,8 +65,16 @@ def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_ho
     at = open_page(app, "results")
     assert not at.exception
     assert at.selectbox(key="rs-run").value == run_id
-    assert len(at.dataframe) == 2  # saved list + the run's metrics table
-    assert at.metric[0].label == "Best CTR"
+    # Saved list, the uplift table and the metrics table. Saved without an uplift table
+    # (as before it existed): the page computes it from the stored summary.
+    assert len(at.dataframe) == 3
+    assert at.metric[0].label == "Best CTR (observed)"
+    shown = at.dataframe[1].value
+    assert len(shown) == len(result.uplift_frame())
+    assert list(shown["True (expected) uplift"]) == [
+        f"{100 * v:+.1f} %" for v in result.uplift_frame()["expected"]
+    ]
+    assert any(m.value.startswith("**Observed**") for m in at.markdown)
 
 
 def test_a_foreign_run_is_offered_for_download_only(app, open_page, adlab_home):

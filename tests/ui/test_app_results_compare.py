@@ -33,7 +33,8 @@ def _save(home, config, result, name=None):
     return RunStore.open(home).save(
         config=config.to_dict(), seed=config.seed, summary=result.summary_frame(),
         timeseries=result.timeseries_frame(), source="cli", name=name,
-        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame()},
+        tables={"allocation": result.allocation_frame(), "segments": result.segment_frame(),
+                "uplift": result.uplift_frame()},
     )  # fmt: skip
 
 
@@ -67,6 +68,32 @@ def test_cli_runs_without_names_are_named_and_compared(app, open_page, adlab_hom
     assert sorted(set(both["Run"])) == ["A", "B"]
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("Download report (HTML)") == 1
+    # No yardstick of the old kind: the A − B table is of observed metrics only.
+    assert not any("uplift" in c.lower() for c in diff.columns)
+
+
+def test_the_stored_uplift_table_is_what_the_page_shows(app, open_page, adlab_home, two_results):
+    (ca, ra), _ = two_results
+    stored = ra.uplift_frame().assign(observed=0.4321, ci_low=0.4, ci_high=0.5)
+    RunStore.open(adlab_home).save(
+        config=ca.to_dict(), seed=ca.seed, summary=ra.summary_frame(),
+        timeseries=ra.timeseries_frame(), source="cli", tables={"uplift": stored},
+    )  # fmt: skip
+    at = open_page(app, "results")
+    assert not at.exception
+    shown = next(d.value for d in at.dataframe if "True (expected) uplift" in d.value.columns)
+    assert (shown["Observed uplift (95 % interval)"] == "+43.2 % (+40.0 % – +50.0 %)").all()
+    headline = next(m.value for m in at.markdown if m.value.startswith("**Observed**"))
+    assert "raised CTR by 43" in headline  # the stored observed values, never the truth
+
+
+def test_the_a_minus_b_view_pairs_runs_with_several_worlds(two_results):
+    # A run over two worlds has two rows per seed: A − B pairs (world, seed), not seed.
+    config = BASE.replace(n_worlds=2, n_seeds=2)
+    summary = run_experiment(config).summary_frame()
+    diff = tables.difference_table(summary, summary, paired=True)
+    assert (diff["Seeds"] == 4).all()
+    assert diff["CTR A − B"].str.startswith("+0.000 pp").all()
 
 
 def test_paired_difference_is_per_seed_with_a_t_interval():

@@ -1,4 +1,9 @@
-"""Results page: this session's runs and every saved run; reload, compare, download."""
+"""Results page: this session's runs and every saved run; reload, compare, download.
+
+A run leads with its like-for-like uplift (the stored ``uplift`` table, or computed for runs
+saved before it existed), observed values in the headline, the true uplift in its own
+column, as on the Experiment page and in the HTML report.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from simulation.metrics import interval_over
 from simulation.naming import run_label
-from simulation.store.report import build_report
+from simulation.store.report import build_report, run_uplift
 from ui import cache, charts, state
 from ui.fmt import escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
+from ui.uplift import uplift_display, uplift_headline
 
 
 def export_zip(run_id: str, fmt: str) -> bytes:
@@ -55,6 +62,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "objective": result.config.objective,
             "run_id": entry["run_id"],
             "config": result.config.to_dict(),
+            "uplift": result.uplift_frame(),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
@@ -68,6 +76,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
         "objective": run.config.get("objective", "ctr"),
         "run_id": key,
         "config": dict(run.config),
+        "uplift": run_uplift(run),
     }
 
 
@@ -130,14 +139,45 @@ def _usable(frames: dict) -> bool:
     return ok
 
 
+def _uplift_lines(frames: dict) -> None:
+    """The run's like-for-like uplift in words: observed values only, with their interval."""
+    objective = "roas" if frames["objective"] == "roas" else "ctr"
+    lines = uplift_headline(frames["uplift"], objective)
+    if not lines:
+        st.caption("No like-for-like uplift: the run has no generic level to compare with.")
+        return
+    st.markdown(
+        "**Observed** (best policy at each level against the best at the generic level): "
+        + " ".join(escape_markdown(line) for line in lines)
+    )
+
+
+def _uplift(frames: dict) -> None:
+    """The headline sentences and the uplift table, observed beside the true uplift."""
+    _uplift_lines(frames)
+    if frames["uplift"].empty:
+        return
+    st.dataframe(uplift_display(frames["uplift"]), hide_index=True, width="stretch")
+    st.caption(
+        "Observed: the paired change measured in this run (geometric mean of the per-seed "
+        "ratios; its 95 % interval covers the replications named). True (expected): the same "
+        "comparison on the simulator's expected values, which a real experiment never sees."
+    )
+
+
 def _headline(frames: dict) -> pd.Series:
     """The run's best policy and level (by its objective), drawn as two metrics; returned."""
     best = best_row(frames["summary"], frames["objective"])
     c1, c2 = st.columns(2)
-    c1.metric("Best CTR", pct(best["ctr"]))
-    c2.metric("Its ROAS", multiple(best["roas"]))
+    c1.metric("Best CTR (observed)", pct(best["ctr"]))
+    c2.metric("Its ROAS (observed)", multiple(best["roas"]))
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
-    st.caption(escape_markdown(f"Best by {frames['objective'].upper()}: {best_label(best)}"))
+    over = interval_over(frames["summary"])
+    st.caption(
+        escape_markdown(
+            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean over {over})"
+        )
+    )
     return best
 
 
@@ -223,7 +263,12 @@ def render() -> None:
     frames = _load(key, saved)
     if frames is not None:
         if _usable(frames):
+            _uplift(frames)
             _headline(frames)
+            over = interval_over(frames["summary"])
+            st.markdown(
+                f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)"
+            )
             st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
             st.altair_chart(charts.metric_bands_chart(frames["timeseries"], "ctr"))
         _downloads(frames, "one")
@@ -257,6 +302,7 @@ def _compare(a: dict, b: dict) -> None:
     for column, frames, tag in ((c1, a, "A"), (c2, b, "B")):
         with column:
             st.markdown(f"**{tag}**")
+            _uplift_lines(frames)
             row = _headline(frames)
             best[tag] = (row["level"], row["policy"])
     # One full-width table (two half-width ones cut their columns off).
@@ -268,15 +314,19 @@ def _compare(a: dict, b: dict) -> None:
     table = table[first + [c for c in table.columns if c not in first]]
     st.dataframe(table, hide_index=True, width="stretch")
 
-    paired = a["config"].get("seed") == b["config"].get("seed")
+    # Paired only when both replayed the same replications: the same seeds and worlds.
+    paired = a["config"].get("seed") == b["config"].get("seed") and interval_over(
+        a["summary"]
+    ) == interval_over(b["summary"])
     st.markdown("**A − B: paired differences** (mean and 95 % interval)")
     st.caption(
         "Both runs replayed the same seeds (the same visitors and draws): the difference is "
-        "taken seed by seed and its Student-t interval is over the seeds. An interval that "
-        "excludes 0 is a difference the seeds agree on."
+        "taken replication by replication and its Student-t interval is over the "
+        f"{interval_over(a['summary'])}. An interval that excludes 0 is a difference the "
+        "replications agree on."
         if paired
-        else "The runs have different seeds, so the seeds cannot be paired: the interval is "
-        "Welch's, for two independent means (wider)."
+        else "The runs have different seeds (or worlds), so they cannot be paired: the interval "
+        "is Welch's, for two independent means (wider)."
     )
     diff = difference_table(a["summary"], b["summary"], paired=paired, best=(best["A"], best["B"]))
     st.dataframe(diff, hide_index=True, width="stretch")

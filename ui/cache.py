@@ -185,7 +185,9 @@ def _results() -> _Results:
 
 
 def experiment(
-    config: ExperimentConfig, progress: Callable[[int, int], None] | None = None
+    config: ExperimentConfig,
+    progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> ExperimentResult:
     """Run (or recall) the experiment ``config``; ``progress`` is not part of the key.
 
@@ -196,7 +198,8 @@ def experiment(
     cache = _results()
     result = cache.get(config)
     if result is None:
-        result = run_experiment(config, scenario=scenario(config), progress=progress)
+        # A stopped run raises RunCancelled here and is not cached.
+        result = run_experiment(config, scenario=scenario(config), progress=progress, stop=stop)
         cache.put(config, result)
     return result
 

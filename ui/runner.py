@@ -1,19 +1,227 @@
-"""Run an experiment from the app: cached by its frozen config, saved to the run store."""
+"""Run an experiment from the app: cached by its frozen config, saved to the run store.
+
+A run goes in a thread of its own (:class:`BackgroundRun`), so the page stays live: it
+polls the run's progress, shows an estimate of the time left and a Stop button. The page
+keeps its run in ``st.session_state``; nothing here holds state between sessions.
+
+When a session's run ends: when it finishes; when its Stop button is pressed; when the
+same session starts another run; and when the session's state is garbage collected
+(Streamlit drops a closed tab's session some time after the tab closes, not at once).
+A stopped run ends its worker processes within a second and saves nothing.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from simulation.config import ExperimentConfig
-from simulation.engine.core import ExperimentResult, run_experiment
+from simulation.engine.core import ExperimentResult, RunCancelled, run_experiment
 from ui import cache
 
-__all__ = ["run_and_save", "run_label", "tables_of", "throttled"]
+__all__ = [
+    "DEFAULT_RATE",
+    "SYNC_WAIT",
+    "BackgroundRun",
+    "estimate_seconds",
+    "run_and_save",
+    "run_impressions",
+    "run_label",
+    "served_only",
+    "sync_wait",
+    "tables_of",
+    "throttled",
+]
+
+#: Impressions per second (summed over seeds, levels and policies) assumed for the time
+#: estimate before the session's first run measures its own. Measured: the default
+#: experiment (3 seeds x 3 levels x 5 policies x 300,000 impressions) on a 2-core machine
+#: (see docs/app.md). Runs with linear or Thompson policies at the per-user level are slower.
+DEFAULT_RATE = 500_000.0
+#: Seconds the page waits for a run before drawing its progress instead: a short run's
+#: results appear in the same page load. ``ADLAB_RUN_WAIT`` overrides it (tests wait longer).
+SYNC_WAIT = 2.0
+
+
+def sync_wait() -> float:
+    """:data:`SYNC_WAIT`, or ``$ADLAB_RUN_WAIT`` seconds when set."""
+    try:
+        return float(os.environ.get("ADLAB_RUN_WAIT", SYNC_WAIT))
+    except ValueError:
+        return SYNC_WAIT
+
+
+def run_impressions(config: ExperimentConfig) -> int:
+    """Impressions a run serves in all: seeds x levels x policies x impressions."""
+    return config.n_seeds * len(config.levels) * len(config.policies) * config.n_impressions
+
+
+def estimate_seconds(config: ExperimentConfig, rate: float | None) -> float:
+    """Expected run time of ``config`` at ``rate`` impressions/s (the default rate if None)."""
+    return run_impressions(config) / (rate if rate and rate > 0 else DEFAULT_RATE)
+
+
+def served_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """End each run's points where a spend cap stopped serving, for the charts.
+
+    Works on :meth:`ExperimentResult.timeseries_frame` (cumulative ``impressions`` per
+    ``step``) and on :meth:`ExperimentResult.allocation_frame` (per-arm ``impressions``,
+    summed per step). Checkpoints while the run served every impression are kept; of
+    those after a stop only the first is kept, drawn at the impression where serving
+    stopped (its totals are the final ones), so the lines end where the spending ended.
+    """
+    runs = [frame[k] for k in ("seed", "level", "policy")]
+    if "arm" in frame.columns:
+        served = frame.groupby([*runs, frame["step"]], sort=False)["impressions"].transform("sum")
+    else:
+        served = frame["impressions"]
+    short = served < frame["step"]
+    if not short.any():
+        return frame
+    first_short = frame["step"].where(short).groupby(runs, sort=False).transform("min")
+    keep = ~short | (frame["step"] == first_short)
+    out = frame[keep].copy()
+    moved = short[keep]
+    out.loc[moved, "step"] = served[keep][moved].round().astype(out["step"].dtype)
+    return out
+
+
+class _Shared:
+    """What the run's thread writes and the page reads (the thread holds only this)."""
+
+    def __init__(self, total: int) -> None:
+        self.stop = threading.Event()
+        self.finished = threading.Event()
+        self.total, self.done = total, 0
+        self.started = time.perf_counter()
+        self.first_tick: tuple[float, int] | None = None
+        self.last_tick: tuple[float, int] | None = None
+        self.status = "running"  # running, finished, stopped, failed
+        self.result: ExperimentResult | None = None
+        self.run_id: str | None = None
+        self.warning: str | None = None
+        self.error: str | None = None
+
+
+class BackgroundRun:
+    """One experiment of one session, running in a thread of its own.
+
+    Dropping the last reference to it (the session's state being garbage collected) stops
+    the run, as does :meth:`stop`.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+    keep_log : bool
+        Also keep the impression-level log (saved with the run).
+    """
+
+    def __init__(self, config: ExperimentConfig, *, keep_log: bool = False) -> None:
+        self.config, self.keep_log = config, keep_log
+        self.label = run_label(config)
+        self._shared = _Shared(config.n_seeds * len(config.levels) * config.n_batches)
+        weakref.finalize(self, self._shared.stop.set)
+        self._thread = threading.Thread(
+            target=_work, args=(self._shared, config, keep_log), name="adlab-run", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def status(self) -> str:
+        """``"running"``, ``"finished"``, ``"stopped"`` or ``"failed"``."""
+        return self._shared.status
+
+    @property
+    def result(self) -> ExperimentResult | None:
+        """The finished run's result (None until then)."""
+        return self._shared.result
+
+    @property
+    def run_id(self) -> str | None:
+        """The run store's id of the finished run (None if not saved)."""
+        return self._shared.run_id
+
+    @property
+    def warning(self) -> str | None:
+        """Why a finished run was not saved, if it was not."""
+        return self._shared.warning
+
+    @property
+    def error(self) -> str | None:
+        """Why a failed run failed."""
+        return self._shared.error
+
+    @property
+    def fraction(self) -> float:
+        """Share of the batches done, in [0, 1]."""
+        sh = self._shared
+        return min(sh.done / max(sh.total, 1), 1.0)
+
+    @property
+    def impressions_done(self) -> int:
+        """Impressions served so far (over seeds, levels and policies)."""
+        return int(self.fraction * run_impressions(self.config))
+
+    def rate(self) -> float | None:
+        """Measured impressions per second (None until two progress reports)."""
+        sh = self._shared
+        if sh.first_tick is None or sh.last_tick is None or sh.last_tick[0] <= sh.first_tick[0]:
+            return None
+        (t0, d0), (t1, d1) = sh.first_tick, sh.last_tick
+        per_batch = run_impressions(self.config) / max(sh.total, 1)
+        return (d1 - d0) * per_batch / (t1 - t0)
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the measured rate (None before it is measured)."""
+        rate = self.rate()
+        if rate is None:
+            return None
+        return max(run_impressions(self.config) - self.impressions_done, 0) / rate
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self._shared.started
+
+    def stop(self) -> None:
+        """Ask the run to stop (it ends within about a second; nothing is saved)."""
+        self._shared.stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for the run to end; True if it has."""
+        return self._shared.finished.wait(timeout)
+
+
+def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
+    """The run's thread: run, save, record the outcome (never raises)."""
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        shared.done = done
+        if shared.first_tick is None:
+            shared.first_tick = (now, done)
+        shared.last_tick = (now, done)
+
+    try:
+        result, save = run_and_save(config, progress=progress, keep_log=keep_log, stop=shared.stop)
+        if shared.stop.is_set():
+            raise RunCancelled("stopped before saving.")
+        shared.run_id, shared.warning = save()
+        shared.result, shared.status = result, "finished"
+    except RunCancelled:
+        shared.status = "stopped"
+    except BaseException as exc:  # reported on the page, never lost in a thread
+        shared.error, shared.status = f"{type(exc).__name__}: {exc}", "failed"
+    finally:
+        shared.finished.set()
 
 
 def run_label(config: ExperimentConfig) -> str:
@@ -39,6 +247,7 @@ def run_and_save(
     *,
     progress: Callable[[int, int], None] | None = None,
     keep_log: bool = False,
+    stop: threading.Event | None = None,
 ) -> tuple[ExperimentResult, Callable[[], tuple[str | None, str | None]]]:
     """Run (or recall from the cache); saving to the run store is returned, to call next.
 
@@ -60,8 +269,9 @@ def run_and_save(
         log = Path(tmp.name) / "log.parquet"
         try:
             result = run_experiment(
-                config, scenario=cache.scenario(config), progress=progress, log_path=log
-            )
+                config, scenario=cache.scenario(config), progress=progress, log_path=log,
+                stop=stop,
+            )  # fmt: skip
         except BaseException:
             tmp.cleanup()
             raise
@@ -74,7 +284,7 @@ def run_and_save(
 
         return result, save_with_log
 
-    result = cache.experiment(config, progress)
+    result = cache.experiment(config, progress, stop)
 
     def save() -> tuple[str | None, str | None]:
         # The same experiment again is the same run (same seed, same numbers): list it once.

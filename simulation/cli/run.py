@@ -44,7 +44,7 @@ __all__ = ["package_versions", "register"]
 
 SUMMARY_COLUMNS = (
     "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-    "ctr", "cvr", "roas", "regret",
+    "ctr", "cvr", "roas", "regret", "stopped_at_impression",
 )  # fmt: skip
 
 
@@ -250,12 +250,40 @@ def run_command(args: argparse.Namespace) -> int:
     print(
         f"wrote {out}/summary.csv, uplift.csv, timeseries.parquet, run.json; saved as run {run_id}"
     )
+    stops = budget_stops(summary)
+    if stops:
+        first = min(stops, key=lambda r: r["stopped_at_impression"])
+        print(
+            f"the budget of ${config.budget:,.2f} stopped {len(stops)} of {len(summary)} runs "
+            f"before {config.n_impressions:,} impressions (earliest: {first['policy']} at the "
+            f"{first['level']} level, seed {first['seed']}, after "
+            f"{first['stopped_at_impression']:,} impressions)"
+        )
     print(
         summary.groupby(["level", "policy"], sort=False)[["ctr", "roas", "regret"]]
         .mean()
         .to_string()
     )
     return 0
+
+
+def budget_stops(summary) -> list[dict]:
+    """The (policy, level, seed) runs a spend cap stopped, for ``run.json``.
+
+    Each is ``{"policy", "level", "seed", "stopped_at_impression", "spend"}``: the
+    impressions served before the budget ran out and what they cost.
+    """
+    stopped = summary[summary["stopped_at_impression"].notna()]
+    return [
+        {
+            "policy": str(row.policy),
+            "level": str(row.level),
+            "seed": int(row.seed),
+            "stopped_at_impression": int(row.stopped_at_impression),
+            "spend": round(float(row.spend), 2),
+        }
+        for row in stopped.itertuples(index=False)
+    ]
 
 
 def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) -> tuple:
@@ -275,6 +303,7 @@ def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) ->
         "seed": config.seed,
         "versions": package_versions(),
         "elapsed_seconds": round(result.elapsed_seconds, 3),
+        "budget_stops": budget_stops(summary),
     }
     run_id = store.save(
         config=config.to_dict(),

@@ -5,6 +5,7 @@ from simulation.engine.core import (
     SEGMENT_METRICS,
     SERIES_METRICS,
     ExperimentResult,
+    RunCancelled,
     run_experiment,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "SEGMENT_METRICS",
     "SERIES_METRICS",
     "ExperimentResult",
+    "RunCancelled",
     "run_experiment",
 ]

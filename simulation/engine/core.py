@@ -82,6 +82,7 @@ __all__ = [
     "SERIES_METRICS",
     "TIMESERIES_METRICS",
     "ExperimentResult",
+    "RunCancelled",
     "run_experiment",
     "world_seed",
 ]
@@ -94,6 +95,10 @@ TIMESERIES_METRICS: tuple[str, ...] = tuple(
 )
 
 ProgressFn = Callable[[int, int], None]
+
+
+class RunCancelled(Exception):
+    """A run was stopped through its ``stop`` event; nothing of it is returned."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -188,6 +193,7 @@ class ExperimentResult:
                         }
                     )
         frame = add_rates(pd.DataFrame(rows))
+        frame["stopped_at_impression"] = self.stopped_at().reshape(-1)
         frame["impressions"] = frame["impressions"].astype(np.int64)
         frame["clicks"] = frame["clicks"].astype(np.int64)
         frame["conversions"] = frame["conversions"].astype(np.int64)
@@ -195,6 +201,7 @@ class ExperimentResult:
             "policy", "level", *(["world"] if self.n_worlds > 1 else []), "seed", "impressions",
             "clicks", "conversions", "spend", "revenue", "ctr", "cvr", "cpa", "roas", "regret",
             "expected_ctr", "expected_roas", "expected_conversions", "expected_revenue",
+            "stopped_at_impression",
         ]  # fmt: skip
         return drop_skipped(frame[cols], self.config)
 
@@ -208,6 +215,20 @@ class ExperimentResult:
         return like_for_like_uplift(
             self.summary_frame(), objective=self.config.objective, alpha=alpha
         )
+
+    def stopped_at(self) -> np.ndarray:
+        """Impressions served before the budget stopped each run (NaN: not stopped).
+
+        A spend cap leaves the rows after the budget ran out unserved, so a run
+        the budget stopped served fewer than ``config.n_impressions``.
+
+        Returns
+        -------
+        stopped : ndarray of shape (n_seeds, n_levels, n_policies)
+            Float (NaN where the run served every impression).
+        """
+        served = self.series[:, :, :, -1, _M["impressions"]]
+        return np.where(served < self.config.n_impressions, served, np.nan)
 
     def timeseries_frame(self) -> pd.DataFrame:
         """Long table: one row per (seed, level, policy, checkpoint) with cumulative metrics.
@@ -295,6 +316,7 @@ def run_experiment(
     progress: ProgressFn | None = None,
     log_path: str | Path | None = None,
     n_jobs: int | None = None,
+    stop: threading.Event | None = None,
 ) -> ExperimentResult:
     """Run every (seed, level, policy) of ``config``.
 
@@ -313,6 +335,10 @@ def run_experiment(
         Default: as many as there are cores and units (1 when logging, which
         streams to one file). Results do not depend on it: every unit's draws
         come from its own named streams.
+    stop : threading.Event, optional
+        Set it (from another thread) to end the run: it is checked after every
+        chunk (about 65,000 impressions) here and in the workers, and the
+        workers are ended within a second.
 
     With ``config.n_worlds > 1`` the experiment runs once per world (see
     :func:`world_seed`) on the same audience, and the results are stacked
@@ -321,10 +347,16 @@ def run_experiment(
     Returns
     -------
     result : ExperimentResult
+
+    Raises
+    ------
+    RunCancelled
+        When ``stop`` was set before the run finished (a log being written is
+        removed; nothing else was written).
     """
     if config.n_worlds > 1:
         return _run_worlds(config, scenario=scenario, progress=progress, log_path=log_path,
-                           n_jobs=n_jobs)  # fmt: skip
+                           n_jobs=n_jobs, stop=stop)  # fmt: skip
     started = time.perf_counter()
     scenario = scenario if scenario is not None else build_scenario(config)
     levels = tuple(lv for lv in config.levels if lv in scenario.levels)
@@ -358,7 +390,8 @@ def run_experiment(
     # Workers are forked so they inherit the world without pickling it; only on
     # Linux, where fork from a threaded process (the app's server) is dependable.
     parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux") and fork_safe()
-    counter = _Progress(progress, total_units)
+    counter = _Progress(progress, total_units, stop)
+    counter.check()
     # Compiled kernels are loaded before forking, so workers inherit them (the
     # linear ones only when a linear policy runs: loading them takes a second or two).
     warm_up()
@@ -370,7 +403,7 @@ def run_experiment(
     # workers inherit it; per unit it cost a scan of the loaded libraries).
     with _SINGLE_THREADED_BLAS:
         if parallel:
-            outputs = _run_parallel(job, units, n_jobs, counter)
+            outputs = _run_parallel(job, units, n_jobs, counter, stop)
         else:
             outputs = _run_sequential(job, units, counter, log_path, scenario.n_features, n_arms)
     for (s, li), (ser, alloc, seg, base) in zip(units, outputs):
@@ -413,6 +446,7 @@ def _run_worlds(
     progress: ProgressFn | None,
     log_path: str | Path | None,
     n_jobs: int | None,
+    stop: threading.Event | None,
 ) -> ExperimentResult:
     """:func:`run_experiment` once per world on one audience; results stacked world-major."""
     if log_path is not None:
@@ -433,7 +467,11 @@ def _run_worlds(
 
         results.append(
             run_experiment(
-                cfg, scenario=scen, progress=None if progress is None else tick, n_jobs=n_jobs
+                cfg,
+                scenario=scen,
+                progress=None if progress is None else tick,
+                n_jobs=n_jobs,
+                stop=stop,
             )
         )
     first = results[0]
@@ -488,15 +526,22 @@ _SINGLE_THREADED_BLAS = _SingleThreadedBlas()
 
 
 class _Progress:
-    """Counts finished batches and reports them to the caller's callback."""
+    """Counts finished batches, reports them to the caller and ends a stopped run."""
 
-    def __init__(self, callback: ProgressFn | None, total: int) -> None:
-        self.callback, self.total, self.done = callback, total, 0
+    def __init__(self, callback: ProgressFn | None, total: int, stop=None) -> None:
+        self.callback, self.total, self.done, self.stop = callback, total, 0, stop
+
+    def check(self) -> None:
+        """Raise :class:`RunCancelled` if the run's stop event is set."""
+        if self.stop is not None and self.stop.is_set():
+            raise RunCancelled("the run was stopped before it finished.")
 
     def tick(self, count: int = 1) -> None:
         self.done += count
         if self.callback is not None:
             self.callback(self.done, self.total)
+        # Called after every chunk: the place a stopped run ends.
+        self.check()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -582,19 +627,22 @@ def _run_sequential(
 #: :func:`_start_worker` from the pool's initializer arguments (inherited through
 #: fork, never pickled) before the worker runs any unit. The parent never sets it,
 #: so concurrent runs in one process cannot see each other's jobs.
-_WORKER_JOB: tuple[_SeedJob, object] | None = None
+_WORKER_JOB: tuple[_SeedJob, object, object] | None = None
 
 
-def _start_worker(job: _SeedJob, queue) -> None:
+def _start_worker(job: _SeedJob, queue, stop) -> None:
     global _WORKER_JOB
-    _WORKER_JOB = (job, queue)
+    _WORKER_JOB = (job, queue, stop)
 
 
 def _fork_worker(s: int, li: int):
-    job, queue = _WORKER_JOB
+    job, queue, stop = _WORKER_JOB
     pending = [0]
 
     def tick(count: int = 1) -> None:
+        # Called after every chunk: a stopped run's workers end here.
+        if stop.is_set():
+            raise RunCancelled("the run was stopped before it finished.")
         # Report in small bundles: a queue message per batch would cost more
         # than the batch.
         pending[0] += count
@@ -609,26 +657,33 @@ def _fork_worker(s: int, li: int):
 
 
 def _run_parallel(
-    job: _SeedJob, units: list[tuple[int, int]], n_jobs: int, counter: _Progress
+    job: _SeedJob,
+    units: list[tuple[int, int]],
+    n_jobs: int,
+    counter: _Progress,
+    stop: threading.Event | None = None,
 ) -> list:
     """Run the (seed, level) units in forked worker processes, relaying their progress.
 
-    The pool's workers are this run's alone: each gets ``job`` and the run's
-    progress queue as its initializer's arguments when it is forked.
+    The pool's workers are this run's alone: each gets ``job``, the run's
+    progress queue and its stop event as its initializer's arguments when it
+    is forked. A stopped or failed run ends its workers within a second.
     """
     ctx = mp.get_context("fork")
     queue = ctx.SimpleQueue()
+    worker_stop = ctx.Event()
     pool = ProcessPoolExecutor(
         max_workers=min(n_jobs, len(units)),
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(job, queue),
+        initargs=(job, queue, worker_stop),
     )
     finished = False
     try:
         futures = [pool.submit(_fork_worker, s, li) for s, li in units]
         # Relay progress every 20 ms; returns as soon as the last unit is done.
         while wait(futures, timeout=0.02).not_done:
+            counter.check()
             while not queue.empty():
                 counter.tick(queue.get())
         results = [f.result() for f in futures]
@@ -637,9 +692,35 @@ def _run_parallel(
         finished = True
         return results
     finally:
-        # After a clean run the workers only have to exit: not waiting for that
-        # (~25 ms for copies of a large server process) lets the results go on.
-        pool.shutdown(wait=not finished, cancel_futures=not finished)
+        if finished:
+            # After a clean run the workers only have to exit: not waiting for
+            # that (~25 ms for copies of a large server process) lets the results go on.
+            pool.shutdown(wait=False)
+        else:
+            _end_workers(pool, worker_stop)
+
+
+def _end_workers(pool: ProcessPoolExecutor, worker_stop, grace: float = 0.5) -> None:
+    """End a stopped or failed run's workers: ask, wait ``grace`` seconds, then terminate.
+
+    Workers see ``worker_stop`` after their current chunk; one still busy after
+    ``grace`` (a slow chunk) is terminated, so none outlives the run by more
+    than about a second. The pool is discarded, so a worker killed mid-write
+    cannot hurt anyone.
+    """
+    worker_stop.set()
+    # The executor forgets its processes on shutdown: take them first (there is
+    # no public accessor).
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(max(deadline - time.monotonic(), 0.0))
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(0.5)
 
 
 #: Rows drawn and looked up at once: many small batches share one gather of the

@@ -21,8 +21,9 @@ def test_outputs_and_columns(tmp_path, capsys):
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == [
         "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-        "ctr", "cvr", "roas", "regret",
+        "ctr", "cvr", "roas", "regret", "stopped_at_impression",
     ]  # fmt: skip
+    assert summary["stopped_at_impression"].isna().all()  # no budget, no stop
     assert set(summary["level"]) == {"generic", "segment", "user"}
     assert {"uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb"} <= set(summary["policy"])
     assert len(summary) == 5 * 3 * 2
@@ -68,6 +69,21 @@ def test_bad_worlds_flag_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "`n_worlds` must be an int in [1, 20]" in err[0]
     assert not out.exists()
+
+
+def test_a_budget_stop_is_in_the_summary_run_json_and_the_printout(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", *TINY, "--budget", "3", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    stopped = summary["stopped_at_impression"]
+    assert stopped.notna().all() and (stopped < 2000).all()
+    assert (stopped == summary["impressions"]).all()
+    run = json.loads((out / "run.json").read_text())
+    assert len(run["budget_stops"]) == len(summary)
+    first = run["budget_stops"][0]
+    assert set(first) == {"policy", "level", "seed", "stopped_at_impression", "spend"}
+    assert first["stopped_at_impression"] == int(stopped.iloc[0])
+    assert "the budget of $3.00 stopped" in capsys.readouterr().out
 
 
 def test_same_seed_identical_summary(tmp_path):

@@ -23,6 +23,9 @@ def adlab_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "adlab-home"
     monkeypatch.setenv("ADLAB_HOME", str(home))
     monkeypatch.setenv("ADLAB_PREFETCH", "0")
+    # Small runs are shown in the page load that started them (tests of the background
+    # progress area lower this).
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "60")
     return home
 
 

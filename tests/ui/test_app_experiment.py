@@ -132,11 +132,11 @@ BAD_CONFIGS = [
     (dict(policies=[]), "policy"),
     (dict(levels=["everyone"]), "Unknown personalization"),
     (dict(objective="clicks"), "objective"),
-    (dict(batch_size=0), "batch size must be at least 1"),
-    (dict(n_impressions=0), "Impressions must be at least 1"),
+    (dict(batch_size=0), "Batch size must be between 1 and 1,000,000"),
+    (dict(n_impressions=0), "Impressions must be between 1 and 20,000,000"),
     (dict(n_impressions=1.5), "whole number"),
-    (dict(budget=-1.0), "positive amount"),
-    (dict(n_seeds=0), "n_seeds"),
+    (dict(budget=-1.0), "budget above"),
+    (dict(n_seeds=0), "Seeds must be between 1 and 20"),
     (dict(pricing="cpa"), "pricing"),
 ]
 

@@ -11,19 +11,19 @@ import contextlib
 
 import streamlit as st
 
-from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES
+from simulation.config import LEVELS, OBJECTIVES
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
 from ui import cache, charts, runner, state
-from ui.fmt import (
-    LEVEL_NAMES,
-    escape_markdown,
-    money,
-    multiple,
-    pct,
-    policy_name,
+from ui.fmt import LEVEL_NAMES, escape_markdown, money, multiple, pct, policy_name
+from ui.forms import (
+    APP_POLICIES,
+    DEFAULT_BUDGET,
+    DEFAULT_CONFIG,
+    MAX_LOG_ROWS,
+    experiment_config,
+    log_rows,
 )
-from ui.forms import APP_POLICIES, DEFAULT_CONFIG, MAX_LOG_ROWS, experiment_config, log_rows
 from ui.tables import best_row, metrics_table, winners, winners_table
 from ui.uplift import uplift_display, uplift_sentence
 
@@ -48,20 +48,21 @@ def _form():
             format_func=policy_name, key=state.keep("ex-policies", list(d.policies)),
         )  # fmt: skip
         c1, c2, c3, c3w = st.columns(4)
+        # No min/max on the numbers: the browser would refuse a value out of range behind a
+        # hover icon; ui.forms checks them and the reason shows beside the Run button.
         c1.number_input(
-            "Impressions per policy and level", min_value=1, max_value=20_000_000, step=10_000,
+            "Impressions per policy and level", step=10_000,
             key=state.keep("ex-impressions", d.n_impressions),
         )  # fmt: skip
         c2.number_input(
-            "Batch size (impressions between learning updates)", min_value=1,
-            max_value=1_000_000, step=100, key=state.keep("ex-batch", d.batch_size),
+            "Batch size (impressions between learning updates)", step=100,
+            key=state.keep("ex-batch", d.batch_size),
         )  # fmt: skip
         c3.number_input(
-            "Seeds (repeats, for the 95 % bands)", min_value=1, max_value=20,
-            key=state.keep("ex-seeds", d.n_seeds),
-        )  # fmt: skip
+            "Seeds (repeats, for the 95 % bands)", step=1, key=state.keep("ex-seeds", d.n_seeds)
+        )
         c3w.number_input(
-            "Worlds (hidden parameters redrawn)", min_value=1, max_value=MAX_WORLDS,
+            "Worlds (hidden parameters redrawn)", step=1,
             key=state.keep("ex-worlds", d.n_worlds),
             help="Repeat the experiment in worlds whose hidden response parameters and "
             "creatives are drawn afresh (the audience stays), so the intervals include "
@@ -74,29 +75,27 @@ def _form():
         )  # fmt: skip
         c5.toggle("Cap the spend", key=state.keep("ex-cap", False))
         c6.number_input(
-            "Budget per policy and level (USD)", min_value=0.0, max_value=1e9, step=100.0,
-            key=state.keep("ex-budget", 500.0),
+            "Budget per policy and level (USD)", step=100.0,
+            key=state.keep("ex-budget", DEFAULT_BUDGET),
         )  # fmt: skip
         with st.expander("More settings"):
             # Two per row: four to a row cut off the Pricing choices.
             e1, e2 = st.columns(2)
             e3, e4 = st.columns(2)
             e1.number_input(
-                "Variants per level", min_value=2, max_value=20,
-                key=state.keep("ex-variants", d.n_variants),
-            )  # fmt: skip
+                "Variants per level", step=1, key=state.keep("ex-variants", d.n_variants)
+            )
             e2.selectbox(
                 "Pricing", ["cpm", "cpc"], format_func=PRICING_NAMES.get,
                 key=state.keep("ex-pricing", d.pricing),
             )  # fmt: skip
             e3.number_input(
-                "Conversion delay (impressions)", min_value=0, max_value=10_000_000,
+                "Conversion delay (impressions)", step=1,
                 key=state.keep("ex-delay", d.conversion_delay),
             )  # fmt: skip
             e4.number_input(
-                "Chart points", min_value=2, max_value=500,
-                key=state.keep("ex-checkpoints", d.n_checkpoints),
-            )  # fmt: skip
+                "Chart points", step=1, key=state.keep("ex-checkpoints", d.n_checkpoints)
+            )
             st.toggle(
                 f"Keep the impression-level log for off-policy evaluation (up to "
                 f"{MAX_LOG_ROWS:,} rows)", key=state.keep("ex-log", False),
@@ -120,11 +119,9 @@ def _config_from_state():
 
 
 def _run():
-    """Run the form's experiment; returns the pending save to the run store (None: no run)."""
+    """Start the form's experiment in the background; errors show beside the Run button."""
     try:
         config = _config_from_state()
-        if st.session_state["ex-cap"] and not st.session_state["ex-budget"]:
-            raise ValueError("Set a budget above $0, or switch off the spend cap.")
         keep_log = bool(st.session_state["ex-log"])
         if keep_log and log_rows(config) > MAX_LOG_ROWS:
             raise ValueError(
@@ -134,33 +131,88 @@ def _run():
             )
     except ValueError as exc:
         st.error(escape_markdown(exc))
-        return None
-    bar = st.progress(0.0, text="Building the audience and creatives…")
-    try:
-        result, save = runner.run_and_save(
-            config, progress=runner.throttled(lambda f, t: bar.progress(f, text=t)),
-            keep_log=keep_log,
-        )  # fmt: skip
-    except (ValueError, MemoryError) as exc:
-        bar.empty()
-        st.error(f"The experiment could not run: {escape_markdown(exc)}")
-        return None
-    bar.empty()
-    entry = {"label": runner.run_label(config), "config": config, "result": result,
-             "run_id": None}  # fmt: skip
-    state.add_session_run(entry)
-    st.session_state["ex-current"] = entry
-    return save
+        return
+    old = st.session_state.get("ex-job")
+    if old is not None:
+        old.stop()  # one run per session: a new run ends the previous one
+    st.session_state.pop("ex-stopped", None)
+    job = runner.BackgroundRun(config, keep_log=keep_log)
+    st.session_state["ex-job"] = job
+    # A short run is shown at once; a longer one continues in the background and the
+    # progress area below polls it.
+    job.wait(runner.sync_wait())
+    _collect(job)
 
 
-def _save(entry, save) -> None:
-    """Store the run just drawn (after the charts: the user need not wait for it)."""
-    run_id, warning = save()
-    entry["run_id"] = run_id
-    if warning:
-        st.warning(escape_markdown(warning))
-    elif run_id:
-        st.caption(f"Saved as run {escape_markdown(run_id)} (see the Results page).")
+def _collect(job) -> bool:
+    """Take an ended run off the session's hands; True if it has ended."""
+    if job.status == "running":
+        return False
+    st.session_state.pop("ex-job", None)
+    if job.status == "finished":
+        st.session_state["ex-rate"] = job.rate() or st.session_state.get("ex-rate")
+        entry = {"label": job.label, "config": job.config, "result": job.result,
+                 "run_id": job.run_id, "warning": job.warning}  # fmt: skip
+        state.add_session_run(entry)
+        st.session_state["ex-current"] = entry
+    elif job.status == "stopped":
+        st.session_state["ex-stopped"] = (
+            f"Stopped after {job.impressions_done:,} of "
+            f"{runner.run_impressions(job.config):,} impressions "
+            f"({job.elapsed():.1f} s); nothing was saved."
+        )
+    else:
+        st.session_state["ex-stopped"] = f"The experiment could not run: {job.error}"
+    return True
+
+
+def _estimate(config) -> None:
+    """The expected run time, before the run (from the session's last measured rate)."""
+    rate = st.session_state.get("ex-rate")
+    seconds = runner.estimate_seconds(config, rate)
+    source = "measured on your last run" if rate else "a typical rate on a 2-core machine"
+    st.caption(
+        f"Estimated run time: about {_duration(seconds)} for "
+        f"{runner.run_impressions(config):,} impressions in all "
+        f"({(rate or runner.DEFAULT_RATE):,.0f} impressions/s, {source})."
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(seconds, 0.1):.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+
+
+def _progress_area() -> None:
+    """The running experiment: progress, time left and a Stop button, polled twice a second."""
+    if st.session_state.get("ex-job") is None:
+        return
+
+    @st.fragment(run_every=0.5)
+    def poll() -> None:
+        job = st.session_state.get("ex-job")
+        if job is None or _collect(job):
+            st.rerun(scope="app")  # ended: draw its results (or why it stopped)
+            return
+        eta = job.eta_seconds()
+        left = "measuring the speed…" if eta is None else f"about {_duration(eta)} left"
+        st.progress(
+            job.fraction,
+            text=f"Simulating… {job.impressions_done:,} of "
+            f"{runner.run_impressions(job.config):,} impressions · {left}",
+        )
+        st.caption(
+            "The charts appear when the run ends (the engine keeps its totals in the worker "
+            "processes until then). You can leave this page: the run goes on in the background."
+        )
+        if st.button("Stop", key="ex-stop"):
+            job.stop()
+            job.wait(2.0)
+            _collect(job)
+            st.rerun(scope="app")
+
+    poll()
 
 
 def _uplift(result) -> None:
@@ -293,7 +345,7 @@ def _results(entry) -> None:
         "The rate charts start after the first 5 % of impressions, where a few clicks more or "
         "less still swing the rate."
     )
-    ts = result.timeseries_frame()
+    ts = runner.served_only(result.timeseries_frame())
     # The band charts go as a data frame plus a spec built once per metric: building
     # and validating the Altair objects on every run cost ~0.1 s before the first chart.
     st.markdown("**Cumulative click-through rate**")
@@ -310,7 +362,8 @@ def _results(entry) -> None:
     policy = c2.selectbox("Policy", list(result.policies), format_func=policy_name,
                           key="ex-alloc-policy")  # fmt: skip
     st.altair_chart(
-        charts.allocation_chart(result.allocation_frame(), level, policy), width="stretch"
+        charts.allocation_chart(runner.served_only(result.allocation_frame()), level, policy),
+        width="stretch",
     )
     over = interval_over(result.summary_frame())
     st.markdown(f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)")
@@ -335,20 +388,55 @@ def render() -> None:
         "(change it on the Audience page)."
     )
     submitted = _form()
+    config = None
     # An invalid form is reported when it is submitted; nothing to prefetch until then.
     with contextlib.suppress(ValueError):
-        cache.prefetch_scenario(_config_from_state())
-    save = _run() if submitted else None
+        config = _config_from_state()
+        cache.prefetch_scenario(config)
+    if submitted:
+        _run()
+    elif config is not None and st.session_state.get("ex-job") is None:
+        _estimate(config)
+    _progress_area()
+    if st.session_state.get("ex-stopped"):
+        st.warning(escape_markdown(st.session_state["ex-stopped"]))
     entry = st.session_state.get("ex-current")
     if entry is not None:
-        try:
-            _results(entry)
-        finally:
-            # Saved even if drawing failed: a run is never lost to a chart.
-            if save is not None:
-                _save(entry, save)
-    else:
+        if config != entry["config"]:
+            st.warning(
+                "**These results are out of date:** the settings above have changed since "
+                "this run. Press **Run experiment** to run the new settings.",
+                icon="⚠️",
+            )
+        _budget_stops(entry["result"])
+        _results(entry)
+        if entry.get("warning"):
+            st.warning(escape_markdown(entry["warning"]))
+    elif st.session_state.get("ex-job") is None:
         st.info("Choose the settings and press **Run experiment**.")
+
+
+def _budget_stops(result) -> None:
+    """Say which runs the spend cap stopped, and after how many impressions."""
+    summary = result.summary_frame()
+    stopped = summary[summary["stopped_at_impression"].notna()]
+    if stopped.empty:
+        return
+    per = stopped.groupby(["level", "policy"], sort=False)["stopped_at_impression"]
+    parts = [
+        f"{policy_name(p)} at the {LEVEL_NAMES.get(lv, lv).lower()} level after "
+        f"{int(v.min()):,}" + ("" if v.min() == v.max() else f"–{int(v.max()):,}")
+        for (lv, p), v in per
+    ]
+    st.warning(
+        escape_markdown(
+            f"The spend cap of {money(result.config.budget, 0)} stopped {len(stopped)} of "
+            f"{len(summary)} runs before {result.config.n_impressions:,} impressions: "
+            + "; ".join(parts)
+            + " impressions. The charts end where the spending ended."
+        ),
+        icon="💸",
+    )
 
 
 render()

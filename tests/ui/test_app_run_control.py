@@ -1,0 +1,152 @@
+"""Experiment page: runs in the background with a Stop button, honest errors and stale results."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import re
+import time
+
+import pandas as pd
+
+from simulation.store import RunStore
+from ui.fmt import WORD_JOINER
+from ui.forms import WorldSettings
+from ui.runner import served_only
+
+
+def _shown(body: str) -> str:
+    """The text a reader sees in a Markdown body escaped by ``ui.fmt.escape_markdown``."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body).replace(WORD_JOINER, "")
+
+
+SMALL_WORLD_2 = WorldSettings(seed=4, n_users=2_000, n_segments=3)
+LONG = {
+    "ex-impressions": 20_000_000, "ex-batch": 1_000, "ex-seeds": 2, "ex-variants": 3,
+    "ex-levels": ["generic", "segment"], "ex-policies": ["uniform", "ucb1"],
+}  # fmt: skip
+
+
+def test_run_then_stop_ends_the_run_and_saves_nothing(
+    app, open_page, run_small_experiment, adlab_home, monkeypatch
+):
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "1")
+    at = open_page(app, "experiment")
+    assert any("Estimated run time" in c.value for c in at.caption)
+    run_small_experiment(at, **LONG)
+    assert not at.exception
+    job = at.session_state["ex-job"]
+    assert job.status == "running"  # 80 M impressions take minutes: still going after 1 s
+    texts = [c.value for c in at.caption]
+    assert any("run goes on in the background" in t for t in texts), texts
+    stop = at.button(key="ex-stop")
+    stop.click().run()
+    assert not at.exception
+    assert job.status == "stopped"
+    assert any("Stopped after" in w.value and "nothing was saved" in w.value for w in at.warning)
+    assert "ex-current" not in at.session_state
+    assert "ex-job" not in at.session_state
+    deadline = time.monotonic() + 1.0
+    while mp.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert mp.active_children() == []
+    assert RunStore.open(adlab_home).list().empty
+
+
+def test_a_new_run_stops_the_previous_one(app, open_page, run_small_experiment, monkeypatch):
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "0.5")
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **LONG)
+    first = at.session_state["ex-job"]
+    next(b for b in at.button if b.label == "Run experiment").click().run()
+    assert first.wait(2.0) and first.status == "stopped"
+    at.session_state["ex-job"].stop()
+
+
+def test_the_runner_stops_its_run_when_garbage_collected(small_world):
+    import gc
+
+    from ui.forms import experiment_config
+    from ui.runner import BackgroundRun
+
+    config = experiment_config(
+        small_world, levels=["generic"], policies=["uniform"], n_impressions=20_000_000,
+        batch_size=1_000, n_seeds=1, objective="ctr", n_variants=3,
+    )  # fmt: skip
+    job = BackgroundRun(config)
+    shared = job._shared
+    del job
+    gc.collect()
+    assert shared.finished.wait(5.0)
+    assert shared.status == "stopped"
+
+
+def test_an_invalid_number_is_explained_beside_the_button(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-impressions": 30_000_000})
+    assert not at.exception
+    assert any("between 1 and 20,000,000" in _shown(e.value) for e in at.error), at.error
+    assert "ex-job" not in at.session_state and "ex-current" not in at.session_state
+
+
+def test_results_from_other_settings_are_marked_out_of_date(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    shown = at.session_state["ex-current"]
+    assert not any("out of date" in w.value for w in at.warning)
+    # Submitted settings that cannot run leave the old results on screen, marked as such.
+    run_small_experiment(at, **{"ex-impressions": 30_000_000})
+    assert at.session_state["ex-current"] is shown
+    assert at.error
+    assert any("out of date" in w.value for w in at.warning)
+    # So does a new audience from the Audience page.
+    run_small_experiment(at)
+    assert not any("out of date" in w.value for w in at.warning)
+    at.session_state["world"] = SMALL_WORLD_2
+    at.run()
+    assert any("out of date" in w.value for w in at.warning)
+
+
+def test_a_budget_stop_is_said_and_the_charts_end_there(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-cap": True, "ex-budget": 5.0, "ex-levels": ["segment"]})
+    assert not at.exception
+    notes = [_shown(w.value) for w in at.warning if "spend cap" in _shown(w.value)]
+    assert notes and "stopped 6 of 6 runs" in _shown(notes[0]), notes
+    result = at.session_state["ex-current"]["result"]
+    served = result.summary_frame()["impressions"].max()
+    for chart in at.get("vega_lite_chart")[:3]:
+        steps = [row["step"] for row in _chart_rows(chart) if "step" in row]
+        assert steps and max(steps) <= served < result.config.n_impressions
+
+
+def _chart_rows(chart):
+    """The rows of a band chart's data (an Arrow table in the element)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
+
+
+def test_served_only_drops_checkpoints_after_the_stop():
+    ts = pd.DataFrame(
+        {
+            "seed": 0,
+            "level": "generic",
+            "policy": "ucb1",
+            "step": [100, 200, 300, 400],
+            "impressions": [100.0, 200.0, 250.0, 250.0],
+        }
+    )
+    assert served_only(ts)["step"].tolist() == [100, 200, 250]  # ends at the stop
+    alloc = pd.DataFrame(
+        {
+            "seed": 0,
+            "level": "generic",
+            "policy": "ucb1",
+            "step": [100, 100, 200, 200],
+            "arm": [0, 1, 0, 1],
+            "impressions": [60.0, 40.0, 90.0, 60.0],
+        }
+    )
+    assert served_only(alloc)["step"].tolist() == [100, 100, 150, 150]
+    whole = ts.assign(impressions=ts["step"].astype(float))
+    assert served_only(whole).equals(whole)

@@ -3,8 +3,10 @@
 Writes ``DIR/summary.csv`` (one row per policy x level x seed, and world with
 ``--worlds``), ``DIR/uplift.csv`` (the like-for-like uplift of each level over
 the generic one: observed with its interval, beside the expected (true) uplift),
-``DIR/timeseries.parquet`` and ``DIR/run.json`` (the resolved config, seed and
-package versions), and saves the run in the run store (``--store``,
+``DIR/timeseries.parquet``, ``DIR/run.json`` (the resolved config, seed and
+package versions), with the generated level ``DIR/component_effects.csv``
+(mvt_ts's per-component effect estimates with 95 % intervals beside the true
+effects, per seed and segment), and saves the run in the run store (``--store``,
 ``$ADLAB_HOME`` or ``~/.adlab``).
 
 Both or neither: the paths are checked before the simulation starts; the files are written to a
@@ -198,6 +200,8 @@ def run_command(args: argparse.Namespace) -> int:
     outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
     if args.log:
         outputs += ("logs.parquet",)
+    if "generated" in config.levels:
+        outputs += ("component_effects.csv",)
     out = check_out(args.out, outputs)
     store = _open_store(args.store)
     created = [q for q in out.parents if not q.exists()]
@@ -298,6 +302,8 @@ def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) ->
     uplift.loc[:, list(UPLIFT_COLUMNS)].to_csv(tmp / "uplift.csv", index=False)
     timeseries = result.timeseries_frame()
     timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+    if result.generated is not None:  # mvt_ts's component effects beside the true ones
+        result.component_effects_frame().to_csv(tmp / "component_effects.csv", index=False)
     run = {
         "config": config.to_dict(),
         "seed": config.seed,

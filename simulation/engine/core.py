@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +49,10 @@ from simulation.engine.chunks import (
 )
 from simulation.engine.chunks import chunk_truth as _chunk_truth  # noqa: F401 (tests use it)
 from simulation.engine.generated import (
+    GeneratedOutputs,
     drop_skipped,
     fork_safe,
+    generated_outputs,
     generated_route,
     generated_tables,
 )
@@ -144,6 +146,24 @@ class ExperimentResult:
 
     n_worlds: int = 1
     world_arm_labels: tuple[dict[str, tuple[str, ...]], ...] = ()
+    generated: GeneratedOutputs | None = None
+
+    def component_effects_frame(self) -> pd.DataFrame:
+        """mvt_ts's per-component effect estimates with 95 % intervals beside the true effects.
+
+        One row per (policy, seed, segment or "all", component level) of the
+        generated level (world 0 of a multi-world run); empty without it.
+        See :meth:`simulation.engine.generated.GeneratedOutputs.effects_frame`.
+        """
+        if self.generated is None:
+            return pd.DataFrame()
+        return self.generated.effects_frame()
+
+    def top_creatives_frame(self) -> pd.DataFrame:
+        """Each segment's most-served composition at the generated level (empty without it)."""
+        if self.generated is None:
+            return pd.DataFrame()
+        return self.generated.top_frame()
 
     @property
     def n_replications(self) -> int:
@@ -406,10 +426,13 @@ def run_experiment(
             outputs = _run_parallel(job, units, n_jobs, counter, stop)
         else:
             outputs = _run_sequential(job, units, counter, log_path, scenario.n_features, n_arms)
-    for (s, li), (ser, alloc, seg, base) in zip(units, outputs):
+    states = {}
+    for (s, li), (ser, alloc, seg, base, extras) in zip(units, outputs):
         series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
         if baseline is not None and base is not None:
             baseline[s] = base
+        states.update({(s, pi): state for pi, state in extras.items()})
+    generated = generated_outputs(scenario, config, states) if "generated" in levels else None
     ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
     return ExperimentResult(
         config=config,
@@ -423,6 +446,7 @@ def run_experiment(
         arm_labels={lv: scenario.levels[lv].arm_labels for lv in levels},
         segment_names=tuple(p.name for p in scenario.segmentation.profiles),
         elapsed_seconds=time.perf_counter() - started,
+        generated=generated,
     )
 
 
@@ -490,6 +514,7 @@ def _run_worlds(
         elapsed_seconds=time.perf_counter() - started,
         n_worlds=config.n_worlds,
         world_arm_labels=tuple(r.arm_labels for r in results),
+        generated=first.generated,
     )
 
 
@@ -577,7 +602,7 @@ class _SeedJob:
         )
         _run_level(self, s, li, out, writer, tick)
         base = None if out.baseline is None else out.baseline.totals
-        return out.series, out.allocation, out.segment_stats, base
+        return out.series, out.allocation, out.segment_stats, base, out.extras
 
     def _baseline(self, li: int) -> GenericBaseline | None:
         """The generic yardstick if level ``li`` accumulates it, else None.
@@ -753,6 +778,9 @@ def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -
         tick(chunk.n_batches)
     for tally in tallies:
         tally.finish()
+    for pi, route in enumerate(routes):
+        if hasattr(route, "final_state"):  # the generated level's outputs
+            out.extras[pi] = route.final_state()
 
 
 def _route(
@@ -796,12 +824,15 @@ class _UnitOutput:
     segment_stats : ndarray of shape (n_policies, n_segments, n_arms, len(SEGMENT_METRICS))
     baseline : GenericBaseline or None
         The seed's generic yardstick, when this unit accumulates it.
+    extras : dict of int to tuple
+        Per policy index: a generated route's final state (:meth:`GeneratedRoute.final_state`).
     """
 
     series: np.ndarray
     allocation: np.ndarray
     segment_stats: np.ndarray
     baseline: GenericBaseline | None
+    extras: dict = field(default_factory=dict)
 
 
 class _Tally:

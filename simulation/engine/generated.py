@@ -370,12 +370,14 @@ class GeneratedRoute:
     reward_scale: tuple[float, float]
     _pending: deque = field(default_factory=deque, init=False, repr=False)
     _rows: tuple | None = field(default=None, init=False, repr=False)
+    _served: dict = field(default_factory=dict, init=False, repr=False)
 
     def play(self, chunk: Chunk) -> np.ndarray:
         """Play the chunk's batches; returns 0 (the composed arm) per served row, else -1."""
         n_rows = chunk.n_rows
         shown = np.full(n_rows, -1, dtype=np.int64)
         ctr, cvr, value, cost = (np.zeros(n_rows) for _ in range(4))
+        codes = np.zeros(n_rows, dtype=np.int64)
         response = self.scenario.response
         for j in range(chunk.n_batches):
             if self.budget is not None and self.budget <= 0:
@@ -398,6 +400,7 @@ class GeneratedRoute:
             for out, values in zip((ctr, cvr, value, cost), e):
                 out[lo : lo + m] = values[:m]
             shown[lo : lo + m] = 0
+            codes[lo : lo + m] = np.ravel_multi_index(combos[:m].T, self.space.n_levels)
             if self.objective == "ctr":
                 reward = click[:m].astype(np.float64)
             else:
@@ -407,7 +410,58 @@ class GeneratedRoute:
                 end = (chunk.first_batch + j) * self.batch_size + (hi - lo)
                 self._update(x[:m], combos[:m], reward, end)
         self._rows = (ctr, cvr, value, cost)
+        self._count_served(chunk.segments, codes, shown >= 0)
         return shown
+
+    @property
+    def space(self):
+        """The level's component space."""
+        return self.scenario.levels["generated"].space
+
+    def _count_served(self, segments: np.ndarray, codes: np.ndarray, served: np.ndarray) -> None:
+        keys = segments[served] * self.space.n_raw + codes[served]
+        uniq, counts = np.unique(keys, return_counts=True)
+        seen = self._served
+        for k, c in zip(uniq.tolist(), counts.tolist()):
+            seen[k] = seen.get(k, 0) + c
+
+    def final_state(self) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray]:
+        """What the run ends with: the learner's effects and each segment's most-served creative.
+
+        Returns
+        -------
+        estimate, sd : ndarray of shape (n_segments + 1, n_levels_total) or None
+            The posterior mean and sd of every component level's effect
+            (:meth:`~simulation.generated.MvtThompson.component_effects`) for each
+            segment's mean user and, last, the whole audience's, in the
+            objective's units (expected clicks or net value per impression);
+            None for policies without effects.
+        top : ndarray of shape (n_segments, n_axes), int64
+            Each segment's most-served composition (-1 where none was served).
+        top_share : ndarray of shape (n_segments,)
+            Its share of the segment's impressions.
+        """
+        space, seg = self.space, self.scenario.segmentation
+        n_seg, n_raw = seg.n_segments, space.n_raw
+        top = np.full((n_seg, space.n_axes), -1, dtype=np.int64)
+        best = np.zeros(n_seg)
+        totals = np.zeros(n_seg)
+        for key, count in self._served.items():
+            s, code = divmod(key, n_raw)
+            totals[s] += count
+            if count > best[s]:
+                best[s] = count
+                top[s] = np.unravel_index(code, space.n_levels)
+        top_share = np.divide(best, totals, out=np.zeros(n_seg), where=totals > 0)
+        if not hasattr(self.policy, "component_effects"):
+            return None, None, top, top_share
+        x = self.scenario.contexts(np.arange(self.scenario.population.n_users))
+        groups = [x[seg.labels == s].mean(axis=0) for s in range(n_seg)] + [x.mean(axis=0)]
+        scale = 1.0 if self.objective == "ctr" else self.reward_scale[1]
+        effects = [self.policy.component_effects(g) for g in groups]
+        estimate = np.array([e for e, _ in effects]) * scale
+        sd = np.array([v for _, v in effects]) * scale
+        return estimate, sd, top, top_share
 
     def _update(self, x: np.ndarray, combos: np.ndarray, reward: np.ndarray, end: int) -> None:
         if self.conversion_delay == 0:
@@ -456,4 +510,184 @@ def generated_route(
         budget=None if config.budget is None else float(config.budget),
         conversion_delay=config.conversion_delay,
         reward_scale=(low, high - low),
+    )
+
+
+# --- outputs: component effects and the most-served creatives ---------------------------------
+
+
+def true_component_effects(
+    scenario: Scenario,
+    objective: str,
+    rng: np.random.Generator,
+    *,
+    n_users: int = 200,
+    n_refs: int = 8,
+) -> np.ndarray:
+    """The true effect of every component level, per segment and for the whole audience.
+
+    The definition of :mod:`simulation.generated.effects`, on the response model:
+    for sampled users of the group and ``n_refs`` reference compositions each
+    (every axis uniform and independent over its levels), the expected reward
+    with axis ``j`` set to level ``m``, averaged, minus its mean over the levels
+    of axis ``j``. Common random numbers: every level sees the same users and
+    references. Constraints are not applied (the definition averages over levels,
+    as the learner's pairwise model does).
+
+    Parameters
+    ----------
+    n_users : int, default 200
+        Users sampled per segment (all of a smaller segment).
+    n_refs : int, default 8
+
+    Returns
+    -------
+    effects : ndarray of shape (n_segments + 1, n_levels_total)
+        In the objective's units (expected clicks or net value per impression);
+        the last row is the audience's (segments weighted by size).
+    """
+    from simulation.generated.effects import center_by_axis
+
+    space = scenario.levels["generated"].space
+    seg = scenario.segmentation
+    total, n_axes = space.n_levels_total, space.n_axes
+    rows, sizes = [], []
+    for s in range(seg.n_segments):
+        members = np.flatnonzero(seg.labels == s)
+        sizes.append(members.size)
+        users = rng.choice(members, size=min(n_users, members.size), replace=False)
+        refs = rng.integers(0, np.array(space.n_levels), size=(users.size, n_refs, n_axes))
+        combos = np.broadcast_to(refs[:, :, None, :], (users.size, n_refs, total, n_axes)).copy()
+        within = np.arange(total) - space.offsets[space.axis_of]  # each flat level's index
+        combos[:, :, np.arange(total), space.axis_of] = within
+        who = np.broadcast_to(users[:, None, None], combos.shape[:3]).ravel()
+        exp = composed_expectations(scenario, who, combos.reshape(-1, n_axes))
+        reward = np.asarray(exp.reward(objective)).reshape(users.size * n_refs, total)
+        rows.append(center_by_axis(space, reward.mean(axis=0)))
+    rows = np.array(rows)
+    weights = np.array(sizes, dtype=np.float64) / sum(sizes)
+    return np.vstack([rows, weights @ rows])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class GeneratedOutputs:
+    """The generated level's outputs beyond the totals.
+
+    Attributes
+    ----------
+    policies : tuple of str
+        The run's policies (the second axis of the arrays).
+    groups : tuple of str
+        Segment names, then ``"all"``.
+    axis_names : tuple of str
+    level_names : tuple of str
+        Name of every flat level, shape (n_levels_total,).
+    axis_of : ndarray of shape (n_levels_total,), int64
+    estimate, sd : ndarray of shape (n_replications, n_policies, n_groups, n_levels_total)
+        NaN for policies without effects (all but ``mvt_ts``) or not run.
+    truth : ndarray of shape (n_groups, n_levels_total)
+    top : ndarray of shape (n_replications, n_policies, n_segments, n_axes), int64
+        Each segment's most-served composition, -1 where none.
+    top_share : ndarray of shape (n_replications, n_policies, n_segments)
+    objective : str
+    """
+
+    policies: tuple[str, ...]
+    groups: tuple[str, ...]
+    axis_names: tuple[str, ...]
+    level_names: tuple[str, ...]
+    axis_of: np.ndarray
+    estimate: np.ndarray
+    sd: np.ndarray
+    truth: np.ndarray
+    top: np.ndarray
+    top_share: np.ndarray
+    objective: str
+
+    def effects_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per (policy with effects, seed, group, level): estimate, interval, truth.
+
+        Columns: level ("generated"), policy, seed, segment, axis, component,
+        estimate, low, high (the central ``1 - alpha`` posterior interval), true.
+        """
+        from scipy.stats import norm
+
+        z = float(norm.ppf(1 - alpha / 2))
+        r, p, g, m = (a.ravel() for a in np.indices(self.estimate.shape))
+        est, sd = self.estimate.ravel(), self.sd.ravel()
+        keep = np.isfinite(est)
+        frame = pd.DataFrame(
+            {
+                "level": "generated",
+                "policy": np.array(self.policies, dtype=object)[p],
+                "seed": r,
+                "segment": np.array(self.groups, dtype=object)[g],
+                "axis": np.array(self.axis_names, dtype=object)[self.axis_of[m]],
+                "component": np.array(self.level_names, dtype=object)[m],
+                "estimate": est,
+                "low": est - z * sd,
+                "high": est + z * sd,
+                "true": self.truth[g, m],
+            }
+        )
+        return frame[keep].reset_index(drop=True)
+
+    def top_frame(self) -> pd.DataFrame:
+        """Each (policy, seed, segment)'s most-served composition: one column per axis, share."""
+        rows = []
+        for (r, p, s), share in np.ndenumerate(self.top_share):
+            combo = self.top[r, p, s]
+            if combo[0] < 0:
+                continue
+            rows.append(
+                {"level": "generated", "policy": self.policies[p], "seed": r,
+                 "segment": self.groups[s], **dict(zip(self.axis_names, combo.tolist())),
+                 "share": share}
+            )  # fmt: skip
+        return pd.DataFrame(rows)
+
+
+def generated_outputs(
+    scenario: Scenario, config: ExperimentConfig, states: dict[tuple[int, int], tuple]
+) -> GeneratedOutputs:
+    """Gather the routes' :meth:`GeneratedRoute.final_state` into one record.
+
+    Parameters
+    ----------
+    states : dict of (replication, policy index) to final state
+    """
+    from simulation.rng import stream
+
+    space = scenario.levels["generated"].space
+    seg = scenario.segmentation
+    n_rep, n_pol = config.n_seeds, len(config.policies)
+    groups = (*(p.name for p in seg.profiles), "all")
+    total = space.n_levels_total
+    estimate = np.full((n_rep, n_pol, len(groups), total), np.nan)
+    sd = np.full_like(estimate, np.nan)
+    top = np.full((n_rep, n_pol, seg.n_segments, space.n_axes), -1, dtype=np.int64)
+    top_share = np.zeros((n_rep, n_pol, seg.n_segments))
+    for (r, p), (est, s, t, share) in states.items():
+        if est is not None:
+            estimate[r, p], sd[r, p] = est, s
+        top[r, p], top_share[r, p] = t, share
+    if np.isfinite(estimate).any():
+        truth = true_component_effects(
+            scenario, config.objective, stream(config.seed, "generated", "true_effects")
+        )
+    else:
+        truth = np.full((len(groups), total), np.nan)
+    names = space.level_names or tuple(tuple(str(i) for i in range(n)) for n in space.n_levels)
+    return GeneratedOutputs(
+        policies=tuple(config.policies),
+        groups=groups,
+        axis_names=tuple(space.axis_names),
+        level_names=tuple(name for axis in names for name in axis),
+        axis_of=space.axis_of,
+        estimate=estimate,
+        sd=sd,
+        truth=truth,
+        top=top,
+        top_share=top_share,
+        objective=config.objective,
     )

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.linalg
 
 from simulation.generated import search
+from simulation.generated.effects import posterior_effects
 from simulation.generated.model import (
     PairwiseModel,
     design,
@@ -240,6 +241,30 @@ class MvtThompson(GeneratedPolicy):
         """The posterior mean of ``theta``, ndarray of shape (n_params,)."""
         self._refresh()
         return self.mean_
+
+    def component_effects(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and sd of every component level's effect for user (or mean user) ``x``.
+
+        The effect of a level is the change in the model's expected reward from
+        switching to it, against the mean over its axis's levels, with the other
+        axes uniform (:mod:`simulation.generated.effects`).
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_user_features,)
+
+        Returns
+        -------
+        estimate, sd : ndarray of shape (n_levels_total,)
+            In reward units (clicks, or the run's scaled net value).
+        """
+        self._contexts(np.asarray(x, dtype=np.float64).reshape(1, -1))
+        self._refresh()
+        if self.full_:
+            return posterior_effects(
+                self.space_, self.n_user_features_, x, self.mean_, chol_precision=self.chol_
+            )
+        return posterior_effects(self.space_, self.n_user_features_, x, self.mean_, var=self.var_)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """One draw of ``theta`` from the posterior, ndarray of shape (n_params,)."""

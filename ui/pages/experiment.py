@@ -11,6 +11,7 @@ import contextlib
 
 import streamlit as st
 
+from creative.components import AXES, compose
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
@@ -369,8 +370,56 @@ def _results(entry) -> None:
     st.markdown(f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)")
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
     _winners(result)
+    _generated_outputs(result)
     if entry.get("run_id"):
         st.caption(f"Saved as run {escape_markdown(entry['run_id'])} (see the Results page).")
+
+
+def _generated_outputs(result) -> None:
+    """The generated level: what mvt_ts believes about each component, and what it served."""
+    effects = result.component_effects_frame()
+    if effects.empty:
+        return
+    st.markdown(
+        "**What the learner believes about each component** (generated level, mvt_ts, first "
+        "seed): the change in expected reward per impression from switching to a component, "
+        "against the average of its kind, with its 95 % interval; the diamond is the true effect."
+    )
+    groups = list(dict.fromkeys(effects["segment"]))
+    group = st.selectbox("Segment", groups, index=groups.index("all"), key="ex-effects-segment")
+    data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
+    rows = data[["axis", "component", "estimate", "low", "high", "true"]].to_dict("records")
+    y = {"field": "component", "type": "nominal", "sort": None, "title": None}
+    spec = {
+        "facet": {"row": {"field": "axis", "type": "nominal", "sort": None, "title": None}},
+        "resolve": {"scale": {"y": "independent"}},
+        "spec": {
+            "width": 420,
+            "layer": [
+                {"mark": "rule", "encoding": {"y": y, "x": {"field": "low", "type": "quantitative",
+                 "title": "effect per impression"}, "x2": {"field": "high"}}},
+                {"mark": {"type": "point", "filled": True},
+                 "encoding": {"y": y, "x": {"field": "estimate", "type": "quantitative"}}},
+                {"mark": {"type": "point", "shape": "diamond", "color": "#d62728"},
+                 "encoding": {"y": y, "x": {"field": "true", "type": "quantitative"}}},
+            ],
+        },
+    }  # fmt: skip
+    st.vega_lite_chart({"values": rows}, spec)
+    top = result.top_creatives_frame()
+    axes = [a for a in ("product", "tone", "offer", "headline") if a in top]
+    top = top[(top["policy"] == "mvt_ts") & (top["seed"] == 0)] if not top.empty else top
+    if top.empty or len(axes) < 4:  # only the studio's own space renders (not hill48)
+        return
+    st.markdown("**The creative each segment was served most** (mvt_ts, first seed)")
+    profiles = {p.name: p for p in cache.scenario(result.config).segmentation.profiles}
+    cols = st.columns(min(len(top), 3))
+    for i, row in enumerate(top.to_dict("records")):
+        creative = compose([row[a] for a in AXES], profiles[row["segment"]].to_audience())
+        png = cache.preview_png(creative, cache.preview_size("feed"))
+        with cols[i % len(cols)]:
+            st.image(png, output_format="PNG", width="stretch")
+            st.caption(f"{escape_markdown(row['segment'])}: {pct(row['share'])} of its impressions")
 
 
 def render() -> None:

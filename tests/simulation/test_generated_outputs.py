@@ -1,0 +1,128 @@
+"""The generated level's outputs: mvt_ts's component effects, the true effects, the CSV."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulation.__main__ as cli
+from simulation.config import ExperimentConfig
+from simulation.engine.core import run_experiment
+from simulation.generated import ComponentSpace, MvtThompson
+from simulation.generated.model import design
+from simulation.scenario import build_scenario
+from simulation.world import WorldConfig
+
+
+def _tiny_space() -> ComponentSpace:
+    return ComponentSpace(axis_names=("a", "b", "c"), n_levels=(2, 3, 2))
+
+
+def _reference_contrasts(space: ComponentSpace, x: np.ndarray) -> np.ndarray:
+    """Effect rows by brute force: the mean design row over every composition with the level."""
+    all_combos = np.array(list(itertools.product(*[range(n) for n in space.n_levels])))
+    z = design(space, np.repeat(x[None], len(all_combos), axis=0), all_combos)
+    rows = []
+    for j, n in enumerate(space.n_levels):
+        per_level = np.array([z[all_combos[:, j] == m].mean(axis=0) for m in range(n)])
+        rows.append(per_level - per_level.mean(axis=0))
+    return np.vstack(rows)
+
+
+@pytest.mark.parametrize("covariance", ["full", "diagonal"])
+def test_posterior_effects_match_a_numpy_reference(covariance):
+    space, d = _tiny_space(), 2
+    rng = np.random.default_rng(0)
+    policy = MvtThompson(covariance=covariance).reset(space, d)
+    x = rng.normal(size=(400, d))
+    combos = np.column_stack([rng.integers(0, n, 400) for n in space.n_levels])
+    policy.update(x, combos, rng.normal(size=400))
+    at = np.array([0.3, -1.2])
+    est, sd = policy.component_effects(at)
+    a = _reference_contrasts(space, at)
+    cov = policy.covariance_  # the full posterior's inverse precision, or diag(var)
+    np.testing.assert_allclose(est, a @ policy.posterior_mean_, atol=1e-10)
+    np.testing.assert_allclose(sd, np.sqrt(np.diag(a @ cov @ a.T)), rtol=1e-8)
+    # Contrasts: the effects of one axis sum to zero.
+    sums = np.add.reduceat(est, space.offsets[:-1])
+    np.testing.assert_allclose(sums, 0.0, atol=1e-10)
+
+
+def test_effects_of_a_known_linear_truth_are_recovered():
+    # With no noise and many rows the posterior mean is the truth's own contrast.
+    space = _tiny_space()
+    rng = np.random.default_rng(1)
+    theta = rng.normal(size=design(space, np.zeros((1, 0)), np.zeros((1, 3), int)).shape[1])
+    combos = np.column_stack([rng.integers(0, n, 20_000) for n in space.n_levels])
+    x = np.zeros((20_000, 0))
+    policy = MvtThompson(covariance="full", noise_var=1e-4).reset(space, 0)
+    policy.update(x, combos, design(space, x, combos) @ theta)
+    est, _ = policy.component_effects(np.zeros(0))
+    np.testing.assert_allclose(est, _reference_contrasts(space, np.zeros(0)) @ theta, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def pinned_hill48():
+    # A pinned world (no jitter) with large effects on a high base rate: the true
+    # effects (about +-0.05 clicks per impression) are several posterior sds apart
+    # after 30,000 impressions, so coverage is not won by vague intervals.
+    world = WorldConfig(base_ctr=0.2, tone_sd=0.4, layout_sd=0.4, tone_offer_sd=0.4, jitter=0.0)
+    config = ExperimentConfig(
+        levels=("generated",), policies=("uniform", "mvt_ts"), n_impressions=30_000,
+        n_seeds=2, space="hill48", n_users=2_000, world=world, n_checkpoints=2,
+    )  # fmt: skip
+    return run_experiment(config, scenario=build_scenario(config))
+
+
+def test_intervals_cover_the_true_effects_on_a_pinned_hill48_world(pinned_hill48):
+    frame = pinned_hill48.component_effects_frame()
+    assert set(frame["policy"]) == {"mvt_ts"}  # uniform has no beliefs
+    assert set(frame["axis"]) == {"tone", "offer", "layout"}
+    assert "all" in set(frame["segment"])
+    covered = ((frame["low"] <= frame["true"]) & (frame["true"] <= frame["high"])).mean()
+    # Nominal 95 %: the learner's model is linear in a logistic truth and its data are
+    # adaptive (most impressions go to the winner), so some undercoverage is expected;
+    # 0.93 was measured, 0.75 leaves room for both without passing vague intervals,
+    # which the next assertion rules out.
+    assert covered >= 0.75
+    half = ((frame["high"] - frame["low"]) / 2).mean()
+    spread = frame.groupby(["seed", "segment", "axis"])["true"].agg(np.ptp).mean()
+    assert half < spread / 2
+    # The effects point the right way: estimates and truths correlate strongly.
+    assert np.corrcoef(frame["estimate"], frame["true"])[0, 1] > 0.8
+
+
+def test_most_served_compositions_per_segment(pinned_hill48):
+    top = pinned_hill48.top_creatives_frame()
+    n_seg = len(pinned_hill48.segment_names)
+    assert len(top) == 2 * 2 * n_seg  # two policies x two seeds x segments
+    learner = top[top["policy"] == "mvt_ts"]["share"]
+    # 48 compositions: uniform serves its most-served one about 1/48 of the time,
+    # a learner that has found the winner serves it far more often.
+    assert top[top["policy"] == "uniform"]["share"].max() < 0.1
+    assert learner.min() > 0.2
+
+
+def test_cli_writes_component_effects_csv(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run", "--levels", "user,generated", "--policies", "uniform,mvt_ts",
+            "--impressions", "1000", "--batch-size", "250", "--seeds", "1", "--users", "300",
+            "--segments", "3", "--out", str(out), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    effects = pd.read_csv(out / "component_effects.csv")
+    assert list(effects.columns) == [
+        "level", "policy", "seed", "segment", "axis", "component",
+        "estimate", "low", "high", "true",
+    ]  # fmt: skip
+    assert set(effects["policy"]) == {"mvt_ts"} and set(effects["level"]) == {"generated"}
+    assert (effects["low"] <= effects["high"]).all() and effects["true"].notna().all()
+    # Ten axes of the studio's space, every level once per segment (3 and "all").
+    assert effects["axis"].nunique() == 10 and effects["segment"].nunique() == 4

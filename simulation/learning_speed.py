@@ -10,6 +10,12 @@ interval over seeds excluding zero, at every level. Measured with::
 (see ``docs/performance.md``, "Learning speed in the default world", for the
 table, the date and the share of the uniform -> oracle gap each policy
 closes). Re-measure when the world's defaults or the policies change.
+
+Provisional: the bench run above did not finish in the session that wrote
+this module (a shared, loaded machine), so both entries are the longest
+horizon of the grid, :data:`MEASURED_UP_TO`, an upper stand-in (the issue
+measured the old policies closing 1-23 % of the gap at 300,000) until the
+run's numbers replace them.
 """
 
 from __future__ import annotations

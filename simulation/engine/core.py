@@ -73,6 +73,7 @@ from simulation.engine.tally import (
 )
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import CONTEXTUAL, POLICIES, make_policy
+from simulation.policies.base import Policy
 from simulation.policies.context_free import counting_kernels
 from simulation.policies.linear import load_kernels
 from simulation.rng import stream
@@ -322,8 +323,18 @@ def _checkpoint_batches(n_batches: int, n_checkpoints: int) -> np.ndarray:
     return marks.astype(np.int64) - 1
 
 
-def _reward_scale(scenario: Scenario) -> tuple[float, float]:
-    """Affine map of net value to [0, 1] for the ROAS objective (argmax-preserving)."""
+def _reward_scale(scenario: Scenario, policy: Policy) -> tuple[float, float]:
+    """``(low, span)`` of the ROAS objective's reward ``(net value - low) / span`` for ``policy``.
+
+    Policies that need rewards in [0, 1] (``unit_rewards``: a Beta posterior)
+    get net value mapped affinely onto [0, 1] (argmax-preserving). The others
+    learn on net value itself, in dollars, ``(0, 1)``: their indices are
+    scale-equivariant, and the [0, 1] map (a span of a few hundred dollars)
+    would shrink the value differences far below what a linear policy's ridge
+    prior and the engine's tie tolerance can resolve.
+    """
+    if not getattr(policy, "unit_rewards", False):
+        return 0.0, 1.0
     low = -scenario.response.max_cost
     high = scenario.response.max_revenue
     return low, high - low
@@ -808,7 +819,7 @@ def _route(
         batch_size=config.batch_size,
         budget=None if config.budget is None else float(config.budget),
         conversion_delay=config.conversion_delay,
-        reward_scale=_reward_scale(scenario),
+        reward_scale=_reward_scale(scenario, policy),
         log=log,
     )
 

@@ -140,6 +140,7 @@ class CountingRoute:
             self.param_b,
             policy.pulls_,
             policy.reward_sum_,
+            getattr(policy, "reward_sq_sum_", policy.reward_sum_),  # UCB1's, else unread
             np.ascontiguousarray(offsets, dtype=np.int64),
             np.ascontiguousarray(keys, dtype=np.int64),
             ctr,

@@ -5,7 +5,7 @@ A policy works on numpy arrays, batch-first::
     policy = POLICIES["thompson"]()                 # hyperparameters as keyword arguments
     policy.reset(n_arms=K, n_features=d)            # d may be 0 for context-free policies
     arms = policy.select(contexts, rng)             # (n, d) float -> (n,) int
-    policy.update(contexts, arms, rewards)          # rewards (n,) float in [0, 1]
+    policy.update(contexts, arms, rewards)          # rewards (n,) float (in [0, 1] if unit_rewards)
     probs = policy.action_probabilities(contexts, rng)   # (n, K), rows sum to 1
     policy.forget(arms)                             # drop what was learned about these arms
 
@@ -76,6 +76,10 @@ class Policy(ABC):
     per_segment_ok: ClassVar[bool] = True
     #: Wraps other policies (the per-segment copies); never named on its own in a spec.
     wraps_policies: ClassVar[bool] = False
+    #: Needs rewards in [0, 1] (a Beta posterior, priors set for that range): the engine
+    #: maps value objectives onto [0, 1] for it. The others learn on the reward as it
+    #: comes (net value in dollars), which their scale-equivariant indices can use.
+    unit_rewards: ClassVar[bool] = False
     #: Old name of :attr:`needs_truth`, kept for callers that read it.
     uses_ground_truth: ClassVar[bool] = False
 
@@ -107,7 +111,7 @@ class Policy(ABC):
 
     @abstractmethod
     def update(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray) -> None:
-        """Learn from a batch: contexts (n, d), arms (n,) int, rewards (n,) in [0, 1]."""
+        """Learn from a batch: contexts (n, d), arms (n,) int, rewards (n,) float."""
 
     @abstractmethod
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -1,11 +1,15 @@
 """Context-free policies: uniform A/B split, epsilon-greedy, UCB1, Thompson sampling.
 
 They keep per-arm counts on a leading arm axis and ignore the contexts except
-for their number of rows. Rewards are expected in [0, 1].
+for their number of rows. Beta-Bernoulli Thompson sampling and its Gaussian
+counterpart on value expect rewards in [0, 1] (``unit_rewards``; the engine
+maps value objectives onto [0, 1] for them); the others are scale-equivariant
+and learn on the reward as it comes (clicks, or net value in dollars).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -145,7 +149,20 @@ class EpsilonGreedy(_Counting):
 
 @dataclass(kw_only=True, eq=False)
 class Ucb1(_Counting):
-    """UCB1 (Auer et al., 2002): mean + ``alpha`` * sqrt(2 ln t / n_k).
+    """UCB1 with a variance-scaled bonus: mean + ``alpha`` * 2 sd_k * sqrt(2 ln t / n_k).
+
+    The textbook UCB1 (Auer et al., 2002) bonus, sqrt(2 ln t / n_k), is
+    Hoeffding's for rewards spread over all of [0, 1], whose standard
+    deviation is at most 0.5: it is this index with ``sd_k = 0.5``. A click at
+    a 1 % rate has a standard deviation of about 0.1, so that bonus explores
+    about five times more than the noise warrants, and on value rewards
+    (dollars) it has no scale at all. Here the bonus is multiplied by the arm's empirical
+    standard deviation ``sd_k``, shrunk towards the variance pooled over all
+    arms by one pseudo-observation (so an arm that has not yet shown any
+    spread keeps a bonus): ``sd_k^2 = (ss_k + v) / (n_k + 1)`` with ``ss_k``
+    the arm's sum of squared deviations and ``v`` the pooled variance. The
+    index is then scale-equivariant: multiplying every reward by ``c > 0``
+    multiplies means and bonuses by ``c`` and changes no decision.
 
     Arms never pulled come first; ties are broken uniformly. Within a batch the
     index does not change, so the whole batch goes to the arm(s) with the top
@@ -154,14 +171,32 @@ class Ucb1(_Counting):
     Parameters
     ----------
     alpha : float, default=1.0
-        Scale of the exploration bonus (1 is the textbook UCB1), in [0, 100].
+        Scale of the exploration bonus, in [0, 100] (1 with a standard
+        deviation of 0.5, a fair coin, is the textbook UCB1 index).
     """
 
     name = "ucb1"
     alpha: float = 1.0
 
+    reward_sq_sum_: np.ndarray = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         check_fraction("alpha", self.alpha, high=100.0)
+
+    def _reset_state(self) -> None:
+        super()._reset_state()
+        self.reward_sq_sum_ = np.zeros(self.n_arms_)
+
+    def update(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray) -> None:
+        """Add the batch to the per-arm totals (also the sums of squares)."""
+        _, a, r = self._check_update(contexts, arms, rewards)
+        super().update(contexts, arms, rewards)
+        self.reward_sq_sum_ += np.bincount(a, weights=r * r, minlength=self.n_arms_)
+
+    def forget(self, arms: np.ndarray) -> None:
+        """Zero the totals of ``arms``."""
+        super().forget(arms)
+        self.reward_sq_sum_[self._check_forget(arms)] = 0.0
 
     def counting_kernel(self, config: ExperimentConfig) -> tuple[str, float, float]:
         """See :meth:`_Counting.counting_kernel`."""
@@ -171,9 +206,34 @@ class Ucb1(_Counting):
         untried = self.pulls_ == 0
         if untried.any():
             return untried / untried.sum()
-        t = self.pulls_.sum()
-        index = self.reward_sum_ / self.pulls_ + self.alpha * np.sqrt(2.0 * np.log(t) / self.pulls_)
+        n, s, q = self.pulls_, self.reward_sum_, self.reward_sq_sum_
+        index = ucb_index(n, s, q, self.alpha)
         return _tied_max_probabilities(index)
+
+
+def ucb_index(pulls: np.ndarray, sums: np.ndarray, sq_sums: np.ndarray, alpha: float) -> np.ndarray:
+    """The :class:`Ucb1` index of every arm (all pulled at least once), ndarray of shape (n_arms,).
+
+    The compiled kernel (:func:`simulation.policies.counting_kernels.play_counting`)
+    does the same arithmetic in the same order, arm by arm.
+    """
+    t = 0.0
+    tot_s = 0.0
+    tot_q = 0.0
+    for i in range(pulls.shape[0]):
+        t += pulls[i]
+        tot_s += sums[i]
+        tot_q += sq_sums[i]
+    pooled_mean = tot_s / t
+    pooled = max(tot_q / t - pooled_mean * pooled_mean, 0.0)
+    index = np.empty(pulls.shape[0])
+    log_t = math.log(t)
+    for i in range(pulls.shape[0]):
+        mean = sums[i] / pulls[i]
+        ss = max(sq_sums[i] - sums[i] * mean, 0.0)
+        sd = math.sqrt((ss + pooled) / (pulls[i] + 1.0))
+        index[i] = mean + alpha * sd * math.sqrt(8.0 * log_t / pulls[i])
+    return index
 
 
 @dataclass(kw_only=True, eq=False)
@@ -196,6 +256,7 @@ class Thompson(_Counting):
     """
 
     name = "thompson"
+    unit_rewards = True
     prior_alpha: float = 1.0
     prior_beta: float = 1.0
 
@@ -274,6 +335,7 @@ class ThompsonValue(_Counting):
     """
 
     name = "thompson_value"
+    unit_rewards = True  # its priors are set for rewards in [0, 1]
     prior_mean: float = 0.5
     prior_variance: float = 0.25
 

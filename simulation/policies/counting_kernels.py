@@ -106,7 +106,7 @@ def _warm_up() -> None:
     frozen.flags.writeable = False
     for ctr in (np.full(2, 0.5), frozen):
         play_counting(
-            0, 0.1, 1.0, np.zeros(2), np.zeros(2), np.array([0, 1], dtype=np.int64),
+            0, 0.1, 1.0, np.zeros(2), np.zeros(2), np.zeros(2), np.array([0, 1], dtype=np.int64),
             np.zeros(1, dtype=np.int64), ctr, np.zeros(1), np.zeros(1),
             np.zeros(1, dtype=np.int64),
         )  # fmt: skip
@@ -241,8 +241,9 @@ def _tied_max(score, probs):  # pragma: no cover - compiled
 
 @jit
 def play_counting(
-    code, param_a, param_b, pulls, reward_sum, offsets, keys, ctr, click_u, policy_u, shown
-):  # pragma: no cover - compiled; tested against the policies' select/update
+    code, param_a, param_b, pulls, reward_sum, reward_sq_sum, offsets, keys, ctr, click_u,
+    policy_u, shown,
+):  # fmt: skip  # pragma: no cover - compiled; tested against the policies' select/update
     """Play consecutive batches of a context-free policy on the CTR objective.
 
     Parameters
@@ -254,6 +255,9 @@ def play_counting(
         ``(prior_alpha, prior_beta)`` (Thompson sampling); unused otherwise.
     pulls, reward_sum : ndarray of shape (n_arms,)
         The policy's counts, updated in place after every batch.
+    reward_sq_sum : ndarray of shape (n_arms,)
+        UCB1's sums of squared rewards, updated in place (read and written for
+        ``ucb1`` only, so other policies may pass ``reward_sum``).
     offsets : ndarray of shape (n_batches + 1,), int64
         Batch ``j`` is rows ``offsets[j]:offsets[j + 1]``.
     keys : ndarray of shape (n_rows,), int64
@@ -289,10 +293,20 @@ def play_counting(
                 for i in range(k):
                     probs[i] = (1.0 / n_untried) if pulls[i] == 0.0 else 0.0
             else:
+                # simulation.policies.context_free.ucb_index, in the same order.
+                tot_s = 0.0
+                tot_q = 0.0
                 for i in range(k):
-                    score[i] = reward_sum[i] / pulls[i] + param_a * math.sqrt(
-                        2.0 * math.log(t) / pulls[i]
-                    )
+                    tot_s += reward_sum[i]
+                    tot_q += reward_sq_sum[i]
+                pooled_mean = tot_s / t
+                pooled = max(tot_q / t - pooled_mean * pooled_mean, 0.0)
+                log_t = math.log(t)
+                for i in range(k):
+                    mean = reward_sum[i] / pulls[i]
+                    ss = max(reward_sq_sum[i] - reward_sum[i] * mean, 0.0)
+                    sd = math.sqrt((ss + pooled) / (pulls[i] + 1.0))
+                    score[i] = mean + param_a * sd * math.sqrt(8.0 * log_t / pulls[i])
                 _tied_max(score, probs)
         else:
             for i in range(k):
@@ -314,3 +328,5 @@ def play_counting(
             pulls[a] += 1.0
             if click_u[r] < ctr[keys[r] * k + a]:
                 reward_sum[a] += 1.0
+                if code == _UCB1:
+                    reward_sq_sum[a] += 1.0

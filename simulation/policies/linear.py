@@ -6,8 +6,15 @@ axis: ``A_`` and ``A_inv_`` have shape (n_arms, d, d), ``b_`` and ``theta_``
 (n_arms, d).
 
 Both policies score row ``x`` for arm ``k`` by ``x.theta_k + c sqrt(x^T A_k^-1 x)``
-(``c = alpha`` for LinUCB, ``c = v z`` with a standard normal ``z`` for linear
-TS). The quadratic form is the expensive part, d(d+1)/2 multiply-adds per row
+(``c = alpha sigma`` for LinUCB, ``c = v sigma z`` with a standard normal ``z``
+for linear TS). ``sigma`` is the standard deviation of the rewards observed so
+far, pooled over arms (1 before two rewards; :func:`noise_sd`): the width of a
+ridge regression's confidence set scales with its noise, so the policies are
+scale-equivariant (rewards in dollars or in clicks give the same decisions,
+and the ridge prior shrinks in proportion), and a click at a 1 % rate, whose
+noise is about 0.1, is not explored as if it spanned all of [0, 1].
+
+The quadratic form is the expensive part, d(d+1)/2 multiply-adds per row
 and arm, so it is one GEMM: each row's products ``x_j x_l`` (j <= l) packed
 into ``m = d(d+1)/2`` numbers, each arm's inverse packed the same way with its
 off-diagonal entries doubled, and ``quad = packed_inv @ products``, (K, m) @
@@ -50,7 +57,7 @@ from simulation.policies.base import Policy, check_contexts, check_fraction
 if TYPE_CHECKING:
     from simulation.config import ExperimentConfig
 
-__all__ = ["LinTS", "LinUCB", "load_kernels"]
+__all__ = ["LinTS", "LinUCB", "load_kernels", "noise_sd"]
 
 
 def load_kernels() -> None:
@@ -60,6 +67,19 @@ def load_kernels() -> None:
     instead of each loading them again on every run.
     """
     _kernels()
+
+
+def noise_sd(moments: np.ndarray) -> float:
+    """Pooled standard deviation of the rewards seen, from ``moments`` = (n, sum, sum of squares).
+
+    1.0 before two rewards. The compiled play loop
+    (:mod:`simulation.policies.linear_play`) does the same arithmetic.
+    """
+    n, total, squares = float(moments[0]), float(moments[1]), float(moments[2])
+    if n < 2.0:
+        return 1.0
+    mean = total / n
+    return math.sqrt(max(squares / n - mean * mean, 0.0))
 
 
 #: Scores within this of a row's best are ties, broken uniformly at random.
@@ -363,7 +383,7 @@ def _warm_up(kernels: SimpleNamespace) -> None:
             packed = _pack(A).astype(np.float32)
             kernels.play_linear(
                 table, rows, offsets, rows, ctr, np.zeros(1), np.zeros(1), noise, 1.0, A.copy(),
-                b.copy(), A.copy(), b.copy(), packed, np.zeros(1, dtype=np.int64),
+                b.copy(), A.copy(), b.copy(), packed, np.zeros(3), np.zeros(1, dtype=np.int64),
             )  # fmt: skip
 
 
@@ -383,6 +403,8 @@ class _Linear(Policy):
     # alias[k]: the first arm in the same state as arm k (see _alias_loop), (n_arms,).
     _alias: np.ndarray = field(init=False, repr=False)
     _backend: SimpleNamespace = field(init=False, repr=False)
+    # (n, sum, sum of squares) of every reward seen, for noise_sd; (3,).
+    reward_moments_: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         value = self.ridge
@@ -402,6 +424,12 @@ class _Linear(Policy):
         self.theta_ = np.zeros((k, d))
         self._packed = _pack(self.A_inv_).astype(np.float32)
         self._alias = np.zeros(k, dtype=np.int64)  # every arm starts at the prior
+        self.reward_moments_ = np.zeros(3)
+
+    @property
+    def noise_sd_(self) -> float:
+        """Pooled standard deviation of the rewards seen so far (1 before two)."""
+        return noise_sd(self.reward_moments_)
 
     def play_chunk(
         self,
@@ -434,6 +462,7 @@ class _Linear(Policy):
             The response's click uniforms and the policy's tie-breaking uniforms.
         noise : ndarray of shape (n_arms, n_rows), or (0, 0) when not noisy
         scale : float
+            ``alpha`` or ``v``: each batch multiplies it by :attr:`noise_sd_`.
 
         Returns
         -------
@@ -455,6 +484,7 @@ class _Linear(Policy):
             self.A_inv_,
             self.theta_,
             self._packed,
+            self.reward_moments_,
             shown,
         )
         return shown
@@ -473,6 +503,8 @@ class _Linear(Policy):
         self._backend.accumulate(
             np.ascontiguousarray(x), a, np.ascontiguousarray(r), self.A_, self.b_, touched
         )
+        # Plain sums, as the compiled loop adds them (exact for 0/1 rewards).
+        self.reward_moments_ += (r.size, r.sum(), (r * r).sum())
         self._refresh(touched)
 
     def _refresh(self, touched: np.ndarray) -> None:
@@ -488,7 +520,7 @@ class _Linear(Policy):
         self._backend.alias(self._packed, self.theta_, self._alias)
 
     def forget(self, arms: np.ndarray) -> None:
-        """Reset the regressions of ``arms`` to the ridge prior."""
+        """Reset the regressions of ``arms`` to the ridge prior (the noise estimate stays)."""
         a = self._check_forget(arms)
         self.A_[a] = self.ridge * np.eye(self.n_features_)
         self.b_[a] = 0.0
@@ -540,12 +572,17 @@ class _Linear(Policy):
 
 @dataclass(kw_only=True, eq=False)
 class LinUCB(_Linear):
-    """Disjoint LinUCB (Li et al., 2010): x.theta_k + alpha * sqrt(x^T A_k^-1 x).
+    """Disjoint LinUCB (Li et al., 2010): x.theta_k + alpha * sigma * sqrt(x^T A_k^-1 x).
+
+    ``sigma`` is :attr:`noise_sd_`, the pooled standard deviation of the
+    rewards seen: Li et al.'s ``alpha`` is for rewards spread over [0, 1];
+    scaled by the noise, the bonus fits clicks at a 1 % rate and net value in
+    dollars alike.
 
     Parameters
     ----------
     alpha : float, default=1.0
-        Width of the confidence bonus, in [0, 100].
+        Width of the confidence bonus in noise standard deviations, in [0, 100].
     ridge : float, default=1.0
         Ridge penalty lambda, in (0, 1e6].
     """
@@ -583,12 +620,13 @@ class LinUCB(_Linear):
         -------
         arms : ndarray of shape (n,), int64
         """
-        return self._pick(contexts, self.alpha, rng, noisy=False)
+        return self._pick(contexts, self.alpha * self.noise_sd_, rng, noisy=False)
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Uniform over the arms tied at the top score in each row, (n, n_arms)."""
         mean, quad = self._mean_and_quad(contexts)
-        top = _ties(mean + self.alpha * np.sqrt(np.maximum(quad, 0.0))).T
+        scale = self.alpha * self.noise_sd_
+        top = _ties(mean + scale * np.sqrt(np.maximum(quad, 0.0))).T
         return top / top.sum(axis=1, keepdims=True)
 
 
@@ -596,16 +634,19 @@ class LinUCB(_Linear):
 class LinTS(_Linear):
     """Linear Thompson sampling (Agrawal & Goyal, 2013).
 
-    Each decision draws theta_k ~ N(theta_hat_k, v^2 A_k^-1) for every arm
-    independently. The score x.theta_k is then exactly
-    N(x.theta_hat_k, v^2 x^T A_k^-1 x), so one standard normal per (decision,
-    arm) replaces a d-dimensional draw. The draws must be independent across
-    arms (MABWiser 2.7.4's are not; see ``bench/w2_contextual.py``).
+    Each decision draws theta_k ~ N(theta_hat_k, v^2 sigma^2 A_k^-1) for every
+    arm independently, ``sigma`` being :attr:`noise_sd_`: with ``v = 1`` that
+    is the Bayesian posterior of a ridge regression with Gaussian noise of
+    that size (prior N(0, sigma^2 / ridge)), whatever the reward's unit. The
+    score x.theta_k is then exactly N(x.theta_hat_k, v^2 sigma^2 x^T A_k^-1 x),
+    so one standard normal per (decision, arm) replaces a d-dimensional draw.
+    The draws must be independent across arms (MABWiser 2.7.4's are not; see
+    ``bench/w2_contextual.py``).
 
     Parameters
     ----------
-    v : float, default=0.25
-        Posterior scale, in (0, 100].
+    v : float, default=1.0
+        Posterior scale in noise standard deviations, in (0, 100].
     ridge : float, default=1.0
     propensity_draws : int, default=1000
         Monte Carlo draws per context used by :meth:`action_probabilities`
@@ -613,7 +654,7 @@ class LinTS(_Linear):
     """
 
     name = "lin_ts"
-    v: float = 0.25
+    v: float = 1.0
     propensity_draws: int = 1000
 
     def __post_init__(self) -> None:
@@ -648,11 +689,12 @@ class LinTS(_Linear):
         -------
         arms : ndarray of shape (n,), int64
         """
-        return self._pick(contexts, self.v, rng, noisy=True)
+        return self._pick(contexts, self.v * self.noise_sd_, rng, noisy=True)
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Monte Carlo estimate with ``propensity_draws`` draws per row (chunked), (n, n_arms)."""
         mean, width = self._mean_and_width(contexts)
+        v = self.v * self.noise_sd_
         n, k = mean.shape
         out = np.empty((n, k))
         chunk = max(1, 2_000_000 // (self.propensity_draws * k))
@@ -660,7 +702,7 @@ class LinTS(_Linear):
             m = mean[start : start + chunk, None, :]
             w = width[start : start + chunk, None, :]
             z = rng.standard_normal((m.shape[0], self.propensity_draws, k))
-            wins = (m + self.v * w * z).argmax(axis=2)
+            wins = (m + v * w * z).argmax(axis=2)
             counts = (wins[:, :, None] == np.arange(k)).sum(axis=1)
             out[start : start + chunk] = counts / self.propensity_draws
         return out

@@ -18,6 +18,7 @@ the kernels themselves).
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -53,7 +54,7 @@ def build(kernels: SimpleNamespace, njit):
 
 def _play_linear_loop(
     ctx_table, ctx_rows, offsets, keys, ctr, click_u, policy_u, noise, scale, A, b, A_inv,
-    theta, packed, shown,
+    theta, packed, moments, shown,
 ):  # fmt: skip  # pragma: no cover - compiled; tested against select/update
     """Play the batches ``offsets[j]:offsets[j + 1]`` of a chunk.
 
@@ -71,9 +72,13 @@ def _play_linear_loop(
     noise : ndarray of shape (n_arms, n_rows) or (0, 0)
         LinTS's standard normals, column ``i`` for impression ``i``; (0, 0) for LinUCB.
     scale : float
-        LinUCB's ``alpha`` or LinTS's ``v``.
+        LinUCB's ``alpha`` or LinTS's ``v``; each batch multiplies it by the
+        pooled standard deviation of the rewards seen
+        (:func:`simulation.policies.linear.noise_sd` of ``moments``).
     A, b, A_inv, theta, packed : ndarray
         The policy's state (see :class:`simulation.policies.linear._Linear`), updated in place.
+    moments : ndarray of shape (3,)
+        (n, sum, sum of squares) of the rewards seen, updated in place.
     shown : ndarray of shape (n_rows,), int64
         Output: the arm shown at each impression.
     """
@@ -99,12 +104,23 @@ def _play_linear_loop(
                 x[i, f] = ctx_table[row, f]
         arms = a_buf[:n]
         # A (0, 0) noise slices to (0, 0): the kernel then scores without noise.
-        SCORE(x, packed, theta, alias, scale, noise[:, lo:hi], policy_u[lo:hi], arms, none, none)
+        sd = 1.0
+        if moments[0] >= 2.0:
+            mean = moments[1] / moments[0]
+            sd = math.sqrt(max(moments[2] / moments[0] - mean * mean, 0.0))
+        width = scale * sd
+        SCORE(x, packed, theta, alias, width, noise[:, lo:hi], policy_u[lo:hi], arms, none, none)
         rewards = r_buf[:n]
         for i in range(n):
             a = arms[i]
             shown[lo + i] = a
             rewards[i] = 1.0 if click_u[lo + i] < ctr[keys[lo + i] * k + a] else 0.0
+        total = 0.0
+        for i in range(n):
+            total += rewards[i]
+        moments[0] += n
+        moments[1] += total
+        moments[2] += total  # 0/1 rewards: the squares sum to the same
         touched[:] = False
         ACCUMULATE(x, arms, rewards, A, b, touched)
         failed[:] = False

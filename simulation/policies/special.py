@@ -92,6 +92,13 @@ class PerSegment(Policy):
 
     copies_: list[Policy] = field(init=False, repr=False, default_factory=list)
 
+    @property
+    def unit_rewards(self) -> bool:  # type: ignore[override]
+        """The base policy's :attr:`Policy.unit_rewards`: its copies learn on its scale."""
+        from simulation.policies.registry import POLICIES
+
+        return POLICIES[self.base].unit_rewards
+
     def __post_init__(self) -> None:
         from simulation.policies.registry import POLICIES
 

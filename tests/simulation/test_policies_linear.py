@@ -171,13 +171,16 @@ def test_lin_ucb_splits_evenly_between_arms_in_identical_states(
     backend, n_arms, n_features, pair, rng
 ):
     # Two arms are forgotten (back to the prior) while the others learn that
-    # they pay nothing: the two identical prior arms must share the rows evenly
+    # they pay nothing on average (rewards of +-0.01: the bonus scales with the
+    # rewards' spread, so it must not be zero): the two identical prior arms
+    # must share the rows evenly
     # (their float32 quadratic forms must come out bit-identical wherever the
     # GEMM puts them), and action_probabilities must say so.
     policy = POLICIES["lin_ucb"]().reset(n_arms, n_features)
     policy._backend = _kernels(backend)
     x = np.abs(rng.standard_normal((100 * n_arms, n_features)))
-    policy.update(x, np.tile(np.arange(n_arms), 100), np.zeros(100 * n_arms))
+    rewards = rng.choice([-0.01, 0.01], size=100 * n_arms)
+    policy.update(x, np.tile(np.arange(n_arms), 100), rewards)
     policy.forget(np.array(pair))
     rows = np.abs(rng.standard_normal((40_000, n_features)))
     arms = policy.select(rows, rng)

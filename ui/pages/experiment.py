@@ -13,6 +13,7 @@ import streamlit as st
 
 from creative.components import AXES, compose
 from simulation.config import LEVELS, OBJECTIVES
+from simulation.learning_speed import impressions_to_separate
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
 from ui import cache, charts, runner, state
@@ -177,6 +178,32 @@ def _estimate(config) -> None:
         f"{runner.run_impressions(config):,} impressions in all "
         f"({(rate or runner.DEFAULT_RATE):,.0f} impressions/s, {source})."
     )
+
+
+def _learning_speed(config) -> None:
+    """How many impressions the policies need to separate here, and a longer run if short."""
+    if st.session_state.pop("ex-run-longer", False):
+        _run()  # the button below set the impressions; the form now holds them
+        return
+    need = impressions_to_separate(config.objective)
+    have = config.n_impressions
+    st.caption(
+        f"In the default world the policies need about {need:,} impressions per policy and "
+        f"level to separate from the A/B split ({config.objective.upper()} objective, measured "
+        f"with bench/separation.py); this run has {have:,}."
+    )
+    if have >= need:
+        return
+
+    def longer() -> None:
+        st.session_state["ex-impressions"] = need
+        st.session_state["ex-run-longer"] = True
+
+    st.info(
+        f"With {have:,} impressions the learning policies are not yet expected to beat the "
+        "A/B split by more than luck: the charts will mostly show exploration."
+    )
+    st.button(f"Run the longer experiment ({need:,} impressions)", on_click=longer)
 
 
 def _duration(seconds: float) -> str:
@@ -446,6 +473,7 @@ def render() -> None:
         _run()
     elif config is not None and st.session_state.get("ex-job") is None:
         _estimate(config)
+        _learning_speed(config)
     _progress_area()
     if st.session_state.get("ex-stopped"):
         st.warning(escape_markdown(st.session_state["ex-stopped"]))

@@ -95,7 +95,8 @@ def _read(path: str, what: str, reader):
         return reader(copy), sha
     except (ValueError, TypeError) as exc:
         # The reader names its copy; the user knows the file by the path they gave.
-        raise ValueError(str(exc).replace(str(copy), path).replace(copy.name, path)) from None
+        message = str(exc).replace(str(copy), path).replace(copy.name, path)
+        raise ValueError(message if path in message else f"{path}: {message}") from None
     finally:
         copy.unlink(missing_ok=True)
         folder.rmdir()

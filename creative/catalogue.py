@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
+from creative.limits import LIMITS, check_length, read_text, short_repr
 from creative.vocabulary import INTERESTS, OFFERS
 
 __all__ = [
     "CATALOGUE",
+    "CATALOGUE_FIELDS",
     "GREETINGS",
     "INTEREST_LABELS",
+    "MAX_PRICE",
+    "MAX_PRODUCTS",
     "MOTIFS",
     "NOT_SHIPPED",
     "OFFER_LABELS",
     "Product",
     "fitting_offers",
     "format_price",
+    "read_catalogue",
 ]
 
 #: Won per dollar, rounded: Korean copy shows prices in won.
@@ -147,6 +157,125 @@ CATALOGUE: dict[str, tuple[Product, ...]] = {
         ("Light School Bag", "가벼운 책가방", 49.0),
     ),
 }
+
+#: Columns of a catalogue CSV; ``name_ko`` is optional (blank: the English name).
+CATALOGUE_FIELDS: tuple[str, ...] = ("name", "category", "price", "name_ko")
+#: Most products in one catalogue file.
+MAX_PRODUCTS = 1_000
+#: Highest list price (USD) a catalogue may hold: order values stay bounded.
+MAX_PRICE = 1e6
+
+
+def _product_name(value: str, key: str) -> str:
+    text = check_length(key, value.strip(), LIMITS.name)
+    if not text:
+        raise ValueError(f"`{key}` must be non-empty.")
+    if any(unicodedata.category(c)[0] == "C" for c in text):
+        raise ValueError(
+            f"`{key}` must not contain control or format characters; got {short_repr(text)}."
+        )
+    return unicodedata.normalize("NFC", text)
+
+
+def _product_from_row(row: dict[str, str | None]) -> Product:
+    unknown = sorted(str(k) for k in row if k not in CATALOGUE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown column(s) {unknown}; expected {list(CATALOGUE_FIELDS)}.")
+    cells = {k: (v or "").strip() for k, v in row.items()}
+    missing = [k for k in ("name", "category", "price") if not cells.get(k)]
+    if missing:
+        raise ValueError(f"`{missing[0]}` is required.")
+    name = _product_name(cells["name"], "name")
+    name_ko = _product_name(cells["name_ko"], "name_ko") if cells.get("name_ko") else name
+    category = cells["category"].lower()
+    if category not in INTERESTS:
+        raise ValueError(
+            f"`category` must be one of {list(INTERESTS)}; got {short_repr(cells['category'])}."
+        )
+    try:
+        price = float(cells["price"].replace(",", "").lstrip("$"))
+    except ValueError:
+        raise ValueError(f"`price` must be a number; got {short_repr(cells['price'])}.") from None
+    if not (math.isfinite(price) and 0 < price <= MAX_PRICE):
+        raise ValueError(
+            f"`price` must be a finite number in (0, {MAX_PRICE:,.0f}]; "
+            f"got {short_repr(cells['price'])}."
+        )
+    return Product(name=name, name_ko=name_ko, category=category, price=price)
+
+
+def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
+    r"""Read a product catalogue from a CSV file.
+
+    Columns (header row required): ``name``, ``category`` (one of ``INTERESTS``),
+    ``price`` (US dollars, in (0, :data:`MAX_PRICE`]) and optionally ``name_ko``
+    (blank: the English name). The file is bounded like the other creative inputs
+    (``creative.limits.LIMITS.file_bytes``, names of at most ``LIMITS.name``
+    characters) and holds at most :data:`MAX_PRODUCTS` products.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    catalogue : dict of str to tuple of Product
+        Category -> its products in file order; only categories with products, in
+        ``INTERESTS`` order (the shape of :data:`CATALOGUE`).
+
+    Raises
+    ------
+    ValueError
+        On a missing, unreadable or oversized file, a missing column, a bad row (the
+        message names the file and the row, and lists the valid categories), a
+        duplicate product name or an empty file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "products.csv"
+    >>> _ = path.write_text("name,category,price\nTrail Mix,food,6.5\n")
+    >>> read_catalogue(path)["food"][0].price
+    6.5
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        raise ValueError(f"catalogue file must end in .csv; got {path.name!r}.")
+    text = read_text(path, "catalogue")
+    rows: list[dict] = []
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        for row in reader:
+            rows.append(row)
+            if len(rows) > MAX_PRODUCTS:
+                raise ValueError(f"{path}: more than {MAX_PRODUCTS:,} products in one file.")
+    except csv.Error as exc:
+        raise ValueError(f"cannot read catalogue file {path}: {exc}") from None
+    absent = [c for c in ("name", "category", "price") if c not in header]
+    if absent:
+        raise ValueError(
+            f"{path}: missing column(s) {absent}; a catalogue has the columns "
+            f"{list(CATALOGUE_FIELDS)} (name_ko optional)."
+        )
+    if not rows:
+        raise ValueError(f"{path}: no products found.")
+    by_category: dict[str, list[Product]] = {}
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=1):
+        if None in row:  # csv puts surplus cells under the key None
+            raise ValueError(f"{path}, product {i}: more cells than header columns.")
+        try:
+            product = _product_from_row(row)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path}, product {i}: {exc}") from None
+        if product.name.casefold() in seen:
+            raise ValueError(f"{path}, product {i}: duplicate name {product.name!r}.")
+        seen.add(product.name.casefold())
+        by_category.setdefault(product.category, []).append(product)
+    return {c: tuple(by_category[c]) for c in INTERESTS if c in by_category}
+
 
 #: Categories whose products are never shipped (apps, accounts, online courses): a
 #: "free shipping" offer on them promises nothing, so it is never made.

@@ -7,6 +7,7 @@ the same creatives.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,6 +20,7 @@ from creative.catalogue import (
     INTEREST_LABELS,
     MOTIFS,
     OFFER_LABELS,
+    Product,
     fitting_offers,
 )
 from creative.fonts import normalize_text
@@ -130,6 +132,25 @@ def _check_common(kit: object, templates: object, placement: str) -> TemplateSet
     return templates if templates is not None else default_templates()
 
 
+#: A product catalogue: category -> its products (the shape of ``CATALOGUE``).
+Catalogue = Mapping[str, tuple[Product, ...]]
+
+
+def _check_catalogue(catalogue: object) -> Catalogue:
+    if catalogue is None:
+        return CATALOGUE
+    if not isinstance(catalogue, Mapping) or not catalogue:
+        raise TypeError("`catalogue` must be None or a non-empty mapping of category -> products.")
+    return catalogue
+
+
+def _sold(categories: tuple[str, ...], catalogue: Catalogue) -> tuple[str, ...]:
+    """``categories`` the catalogue sells, in order; all it sells when it sells none of them."""
+    return tuple(c for c in categories if catalogue.get(c)) or tuple(
+        c for c, products in catalogue.items() if products
+    )
+
+
 def _check_n(n: object) -> None:
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
         raise ValueError(f"`n` must be an int >= 1; got {n!r}.")
@@ -156,8 +177,9 @@ def _compose(
     layout: str,
     greeting: str | None,
     keyword: str | None,
+    catalogue: Catalogue = CATALOGUE,
 ) -> Creative:
-    product = _pick(rng, CATALOGUE[category])
+    product = _pick(rng, catalogue[category])
     name = product.display_name(language)
     values = {
         "product": name,
@@ -232,9 +254,9 @@ def _profile_tone_p(audience: Audience) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _interest_p(audience: Audience) -> np.ndarray:
+def _interest_p(interests: tuple[str, ...]) -> np.ndarray:
     # The first interest leads; later ones add variety with decreasing weight.
-    weights = 1.0 / np.arange(1, len(audience.top_interests) + 1)
+    weights = 1.0 / np.arange(1, len(interests) + 1)
     return weights / weights.sum()
 
 
@@ -278,6 +300,7 @@ def generate_generic(
     kit: BrandKit = DEFAULT_KIT,
     templates: TemplateSet | None = None,
     placement: str = "feed",
+    catalogue: Catalogue | None = None,
 ) -> GenerationReport:
     """Control creatives that use no audience data.
 
@@ -296,6 +319,10 @@ def generate_generic(
         Defaults to the bundled templates.
     placement : str, default "feed"
         Placement whose length limits the guardrails apply.
+    catalogue : mapping of str to tuple of Product, optional
+        Products to advertise (default :data:`~creative.catalogue.CATALOGUE`); the
+        categories rotate over those of :data:`POPULAR_CATEGORIES` it sells (all
+        it sells when none).
 
     Returns
     -------
@@ -307,9 +334,11 @@ def generate_generic(
     if language not in LANGUAGES:
         raise ValueError(f"`language` must be one of {list(LANGUAGES)}; got {language!r}.")
     audience = Audience.generic(language)
+    catalogue = _check_catalogue(catalogue)
+    categories = _sold(POPULAR_CATEGORIES, catalogue)
 
     def draw() -> Creative:
-        category = _pick(rng, POPULAR_CATEGORIES)
+        category = _pick(rng, categories)
         return _compose(
             audience=audience,
             rng=rng,
@@ -323,6 +352,7 @@ def generate_generic(
             layout=_pick(rng, LAYOUTS),
             greeting=None,
             keyword=None,
+            catalogue=catalogue,
         )
 
     return _collect(n, draw)
@@ -336,6 +366,7 @@ def generate_for_segment(
     kit: BrandKit = DEFAULT_KIT,
     templates: TemplateSet | None = None,
     placement: str = "feed",
+    catalogue: Catalogue | None = None,
 ) -> GenerationReport:
     """Distinct variants that follow a segment's profile.
 
@@ -361,6 +392,9 @@ def generate_for_segment(
     kit : BrandKit, default DEFAULT_KIT
     templates : TemplateSet, optional
     placement : str, default "feed"
+    catalogue : mapping of str to tuple of Product, optional
+        Products to advertise (default ``CATALOGUE``); the segment's interests it
+        does not sell are skipped (all it sells stand in when it sells none of them).
 
     Returns
     -------
@@ -387,10 +421,12 @@ def generate_for_segment(
     if not isinstance(audience, Audience) or audience.kind == "generic":
         raise ValueError("`audience` must be a segment or user Audience; use generate_generic.")
     offers, layouts = _profile_offers(audience), _profile_layouts(audience)
-    tone_p, interest_p = _profile_tone_p(audience), _interest_p(audience)
+    catalogue = _check_catalogue(catalogue)
+    interests = _sold(audience.top_interests, catalogue)
+    tone_p, interest_p = _profile_tone_p(audience), _interest_p(interests)
 
     def draw() -> Creative:
-        category = _pick(rng, audience.top_interests, interest_p)
+        category = _pick(rng, interests, interest_p)
         keywords = _keywords_for(audience, category, audience.language)
         return _compose(
             audience=audience,
@@ -405,6 +441,7 @@ def generate_for_segment(
             layout=_pick(rng, layouts),
             greeting=audience.active_hours,
             keyword=_pick(rng, keywords) if keywords else None,
+            catalogue=catalogue,
         )
 
     return _collect(n, draw)
@@ -420,6 +457,7 @@ def generate_for_user(
     kit: BrandKit = DEFAULT_KIT,
     templates: TemplateSet | None = None,
     placement: str = "feed",
+    catalogue: Catalogue | None = None,
 ) -> Creative:
     """One creative for one user.
 
@@ -440,6 +478,9 @@ def generate_for_user(
     kit : BrandKit, default DEFAULT_KIT
     templates : TemplateSet, optional
     placement : str, default "feed"
+    catalogue : mapping of str to tuple of Product, optional
+        Products to advertise (default ``CATALOGUE``): the first of the user's
+        interests it sells (the first category it sells when none).
 
     Returns
     -------
@@ -465,7 +506,8 @@ def generate_for_user(
             raise ValueError(f"`{name}` must be None or one of {list(allowed)}; got {value!r}.")
     if layout is not None and layout not in LAYOUTS:
         raise ValueError(f"`layout` must be None or one of {list(LAYOUTS)}; got {layout!r}.")
-    category = audience.top_interests[0]
+    catalogue = _check_catalogue(catalogue)
+    category = _sold(audience.top_interests, catalogue)[0]
     if offer is not None and offer not in fitting_offers(category, (offer,)):
         raise ValueError(
             f"`offer` must fit the product: {offer!r} is not offered on {category} products "
@@ -487,4 +529,5 @@ def generate_for_user(
         layout=layout if layout is not None else _pick(rng, _profile_layouts(audience)),
         greeting=audience.active_hours,
         keyword=keywords[0] if keywords else None,
+        catalogue=catalogue,
     )

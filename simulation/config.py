@@ -20,6 +20,7 @@ from simulation.world import WorldConfig
 
 __all__ = [
     "DEFAULT_LEVELS",
+    "INPUT_FIELDS",
     "LEVELS",
     "MAX_WORLDS",
     "OBJECTIVES",
@@ -40,6 +41,12 @@ OBJECTIVES: tuple[str, ...] = ("ctr", "roas")
 PRICING: tuple[str, ...] = ("cpm", "cpc")
 #: Most worlds one experiment is repeated in.
 MAX_WORLDS: int = 20
+#: Config fields naming the user's own input files, by kind of input.
+INPUT_FIELDS: dict[str, str] = {
+    "segments_file": "segments",
+    "catalogue_file": "catalogue",
+    "templates_file": "templates",
+}
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:
@@ -118,6 +125,21 @@ class ExperimentConfig:
         Effect sizes of the simulated funnel (the ``[world]`` table of a TOML file).
     space : {"default", "hill48"}, default="default"
         The generated level's component space (:data:`SPACES`).
+    segments_file : str or None, default=None
+        A segments file (CSV or TOML, as ``creative.read_audiences`` reads): the
+        audience is drawn around its segments
+        (:func:`~simulation.population.population_from_segments`) instead of
+        clustered; ``n_segments`` must equal its number of segments
+        (:func:`simulation.inputs.resolve_inputs` sets it).
+    catalogue_file : str or None, default=None
+        A product catalogue CSV (``creative.catalogue.read_catalogue``): the
+        creatives advertise its products and order values follow its prices.
+    templates_file : str or None, default=None
+        A copy-templates TOML (``creative.load_templates``), extending the bundled ones.
+
+    The three files are read when the world is built; that they exist and parse is
+    checked at the boundary (:func:`simulation.inputs.resolve_inputs`), and their
+    content hashes are recorded with the run.
     """
 
     seed: int = 0
@@ -137,6 +159,9 @@ class ExperimentConfig:
     n_checkpoints: int = 60
     world: WorldConfig = field(default_factory=WorldConfig)
     space: str = "default"
+    segments_file: str | None = None
+    catalogue_file: str | None = None
+    templates_file: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.world, WorldConfig):
@@ -191,6 +216,10 @@ class ExperimentConfig:
         _check_int("n_checkpoints", self.n_checkpoints, 2, 1_000)
         if self.space not in SPACES:
             raise ValueError(f"`space` must be one of {list(SPACES)}; got {self.space!r}.")
+        for name in INPUT_FIELDS:
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"`{name}` must be None or a file path (str); got {value!r}.")
 
     @property
     def policy_specs(self) -> tuple[PolicySpec, ...]:

@@ -14,14 +14,21 @@ standardized features and describes every segment in words
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import MiniBatchKMeans
 
 from creative.audience import Audience
-from creative.vocabulary import INTEREST_KEYWORDS, INTERESTS, LANGUAGES, TIMES_OF_DAY
+from creative.vocabulary import (
+    INTEREST_KEYWORDS,
+    INTEREST_KEYWORDS_KO,
+    INTERESTS,
+    LANGUAGES,
+    TIMES_OF_DAY,
+)
 from simulation.rng import stream
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "default_audiences",
     "feature_slices",
     "generate_population",
+    "population_from_segments",
     "segment_population",
     "user_audience",
 ]
@@ -583,3 +591,156 @@ def default_audiences(seed: int = 0, n_users: int = 20_000, n_segments: int = 6)
     pop = generate_population(n_users, stream(seed, "population"))
     seg = segment_population(pop, n_segments, stream(seed, "segmentation"))
     return [p.to_audience() for p in seg.profiles]
+
+
+#: How closely users follow their segment's declared profile (why: a segment file
+#: describes a typical member, not a clone; every trait still varies a little).
+_OWN_LANGUAGE = 0.97  # share of a segment's users reading its language
+_PRICE_CONCENTRATION = 20.0  # Beta concentration around the declared price sensitivity
+_HOUR_PULL = 6.0  # Dirichlet weight added to the declared active hours
+_INTEREST_BOOST = 6.0  # race weight of the segment's first interest (1/rank after it)
+_OWN_KEYWORD = 0.6  # chance a search is one of the segment's own keywords (when it can be)
+#: Code into KEYWORDS of every known search, in English and in Korean.
+_KEYWORD_CODES = {k: i for i, k in enumerate(KEYWORDS)} | {
+    k: i for i, k in enumerate(kw for c in INTERESTS for kw in INTEREST_KEYWORDS_KO[c])
+}
+
+
+def _segment_counts(sizes: np.ndarray, n: int) -> np.ndarray:
+    """Users per segment: ``n`` split in proportion to ``sizes`` (largest remainder), >= 1 each."""
+    quota = sizes / sizes.sum() * n
+    counts = np.floor(quota).astype(np.int64)
+    rest = n - counts.sum()
+    counts[np.argsort(-(quota - counts), kind="stable")[:rest]] += 1
+    while (counts == 0).any():  # a tiny segment takes one user from the largest
+        counts[np.argmax(counts)] -= 1
+        counts[np.argmin(counts)] += 1
+    return counts
+
+
+def population_from_segments(
+    audiences: Sequence[Audience], n_users: int, rng: np.random.Generator
+) -> tuple[Population, Segmentation]:
+    """Draw a synthetic population around declared segments (e.g. from a segments file).
+
+    Each segment gets users in proportion to its ``size`` (sizes are relative: 30
+    and 70 are shares of 30 % and 70 %), split by largest remainder with at least one
+    user each. A user of a segment reads its language (97 %), browses on a phone
+    with probability ``mobile_share``, has a price sensitivity drawn from a Beta
+    centred on the segment's, an activity profile pulled towards its active hours,
+    interests led by the segment's (its first interest most often the user's top
+    one) and recent searches among its keywords where they are in the vocabulary.
+    Age band and region (consistent with the language) follow the general
+    population.
+
+    Parameters
+    ----------
+    audiences : sequence of Audience
+        The segments (not generic), 1 to 50 of them.
+    n_users : int
+        Number of users, >= len(audiences).
+    rng : numpy.random.Generator
+        Source of every draw.
+
+    Returns
+    -------
+    population : Population
+    segmentation : Segmentation
+        ``labels`` of shape (n_users,): the segment each user was drawn from (its
+        position in ``audiences``); one profile per segment, named as the file
+        names it, with its declared interests, keywords, active hours, device
+        share and price sensitivity, and its measured size, share and language mix.
+    """
+    audiences = tuple(audiences)
+    if not 1 <= len(audiences) <= 50 or not all(isinstance(a, Audience) for a in audiences):
+        raise ValueError(f"`audiences` must hold 1 to 50 Audience records; got {len(audiences)}.")
+    if any(a.kind == "generic" for a in audiences):
+        raise ValueError("`audiences` must be segments; a generic audience has no profile.")
+    if not isinstance(n_users, int | np.integer) or not len(audiences) <= n_users:
+        raise ValueError(f"`n_users` must be an int >= {len(audiences)}; got {n_users!r}.")
+    n, n_seg, n_int = int(n_users), len(audiences), len(INTERESTS)
+    counts = _segment_counts(np.array([a.size for a in audiences], dtype=np.float64), n)
+    labels = rng.permutation(np.repeat(np.arange(n_seg, dtype=np.int16), counts))
+
+    def per_segment(values) -> np.ndarray:
+        return np.asarray(values)[labels]
+
+    age = _categorical(rng, _AGE_P, n).astype(np.int8)
+    own_ko = per_segment([a.language == "ko" for a in audiences])
+    language = (own_ko ^ (rng.random(n) >= _OWN_LANGUAGE)).astype(np.int8)
+    # Regions consistent with the language: Korean readers in Korea, the rest elsewhere.
+    korea = np.array([r in ("seoul", "busan") for r in REGIONS])
+    region_p = np.stack([_REGION_P * ~korea, _REGION_P * korea])  # (2, n_regions) by language
+    region = _categorical(rng, region_p[language], n).astype(np.int8)
+    mobile = rng.random(n) < per_segment([a.mobile_share for a in audiences])
+
+    # Interests: the exponential race of generate_population, with the segment's
+    # interests far ahead of the general popularity (1/rank after the first).
+    weights = np.tile(_POPULARITY * 0.1, (n_seg, 1))
+    for s, a in enumerate(audiences):
+        for rank, interest in enumerate(a.top_interests):
+            weights[s, INTERESTS.index(interest)] += _INTEREST_BOOST / (rank + 1)
+    keys = rng.standard_exponential(size=(n, n_int)) / weights[labels]
+    order = np.argsort(keys, axis=1)
+    n_interests = np.minimum(1 + rng.poisson(1.3, size=n), 5)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(n_int)[None, :], axis=1)
+    interests = ranks < n_interests[:, None]
+    top = order[:, 0].astype(np.int8)
+
+    alpha = _AGE_HOURS[age].copy()
+    declared = np.zeros((n_seg, len(TIMES_OF_DAY)))
+    for s, a in enumerate(audiences):
+        if a.active_hours is not None:
+            declared[s, TIMES_OF_DAY.index(a.active_hours)] = _HOUR_PULL
+    alpha += declared[labels]
+    hours = rng.standard_gamma(alpha)
+    hours /= hours.sum(axis=1, keepdims=True)
+
+    mean = np.clip(per_segment([a.price_sensitivity for a in audiences]), 0.02, 0.98)
+    price = rng.beta(mean * _PRICE_CONCENTRATION, (1 - mean) * _PRICE_CONCENTRATION)
+
+    which = (rng.random((n, N_KEYWORDS_PER_USER)) * n_interests[:, None]).astype(np.int64)
+    kw_interest = np.take_along_axis(order, which, axis=1)
+    kw = kw_interest * KEYWORDS_PER_INTEREST + rng.integers(
+        0, KEYWORDS_PER_INTEREST, size=(n, N_KEYWORDS_PER_USER)
+    )
+    # The segment's own searches replace some of these, where the user holds their interest
+    # (a search always comes from one of the user's interests).
+    own = [[_KEYWORD_CODES[k] for k in a.keywords if k in _KEYWORD_CODES] for a in audiences]
+    width = max(1, max(len(codes) for codes in own))
+    table = np.full((n_seg, width), -1, dtype=np.int64)
+    for s, codes in enumerate(own):
+        table[s, : len(codes)] = codes
+    n_own = per_segment([len(codes) for codes in own])
+    pick = (rng.random((n, N_KEYWORDS_PER_USER)) * np.maximum(n_own, 1)[:, None]).astype(np.int64)
+    candidate = table[labels[:, None], pick]
+    held = interests[np.arange(n)[:, None], np.maximum(candidate, 0) // KEYWORDS_PER_INTEREST]
+    use = (candidate >= 0) & held & (rng.random((n, N_KEYWORDS_PER_USER)) < _OWN_KEYWORD)
+    kw = np.where(use, candidate, kw)
+
+    population = Population(
+        age_band=age,
+        region=region,
+        mobile=mobile,
+        language=language,
+        interests=interests,
+        top_interest=top,
+        hours=hours.astype(np.float32),
+        price_sensitivity=price.astype(np.float32),
+        keywords=kw.astype(np.int16),
+    )
+    measured = describe_segments(population, labels, n_seg)
+    profiles = tuple(
+        replace(
+            m,
+            name=a.name,
+            top_interests=a.top_interests,
+            top_keywords=a.keywords,
+            active_hours=a.active_hours or m.active_hours,
+            mobile_share=float(a.mobile_share),
+            price_sensitivity=float(a.price_sensitivity),
+        )
+        for m, a in zip(measured, audiences, strict=True)
+    )
+    return population, Segmentation(labels=labels, profiles=profiles)

@@ -362,18 +362,26 @@ class ResponseModel:
         Hidden parameters.
     pricing : {"cpm", "cpc"}, default="cpm"
         How impressions are paid for.
+    max_price : float, optional
+        Highest list price (USD) a creative can show; default the bundled catalogue's
+        (a user's catalogue sets its own, which bounds the revenue of an impression).
     """
 
-    def __init__(self, params: ResponseParams, *, pricing: str = "cpm") -> None:
+    def __init__(
+        self, params: ResponseParams, *, pricing: str = "cpm", max_price: float | None = None
+    ) -> None:
         if pricing not in ("cpm", "cpc"):
             raise ValueError(f"`pricing` must be 'cpm' or 'cpc'; got {pricing!r}.")
+        if max_price is not None and not 0 < max_price < float("inf"):
+            raise ValueError(f"`max_price` must be None or a float > 0; got {max_price!r}.")
         self.params = params
         self.pricing = pricing
+        self.max_price = max_price
 
     @property
     def max_revenue(self) -> float:
         """Largest possible revenue of one impression (USD)."""
-        top = max(p.price for products in CATALOGUE.values() for p in products)
+        top = self.max_price or max(p.price for ps in CATALOGUE.values() for p in ps)
         return float(top * BASKET_HIGH)
 
     @property

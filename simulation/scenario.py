@@ -36,6 +36,7 @@ from creative.vocabulary import (
     TONES,
 )
 from simulation.config import ExperimentConfig
+from simulation.inputs import Inputs, read_inputs
 from simulation.population import (
     KEYWORDS,
     KEYWORDS_PER_INTEREST,
@@ -43,6 +44,7 @@ from simulation.population import (
     Population,
     Segmentation,
     generate_population,
+    population_from_segments,
     segment_population,
 )
 from simulation.response import (
@@ -113,6 +115,9 @@ class Level:
         Index into ``LAYOUTS``.
     localized : bool, default=False
         ``generic`` only: rows of ``table`` are languages; viewers see their own.
+    category_price : ndarray of shape (n_interests,) or None, default=None
+        ``user`` only: the price of the product shown for each top interest (the
+        catalogue's mean price of the category); None for the bundled catalogue's.
     """
 
     name: str
@@ -124,6 +129,7 @@ class Level:
     keyword: np.ndarray
     layout: np.ndarray
     localized: bool = False
+    category_price: np.ndarray | None = None
 
     def arm_attributes(self, users: Population, segments: np.ndarray) -> ArmContent:
         """What each viewer could see: the content of every arm.
@@ -164,7 +170,8 @@ class Level:
         codes = users.keywords.astype(np.int64)
         on_topic = codes // KEYWORDS_PER_INTEREST == users.top_interest[:, None]
         first = np.where(on_topic.any(axis=1), codes[rows, on_topic.argmax(axis=1)], -1)
-        price = category_mean_price()[users.top_interest]
+        by_category = category_mean_price() if self.category_price is None else self.category_price
+        price = by_category[users.top_interest]
         return ArmContent(
             attributes=self.table[None, :, :] + own[:, None, :],
             price=np.repeat(price[:, None], self.n_arms, axis=1),
@@ -266,19 +273,30 @@ def _arrays(rows: list[tuple[Creative, ...]]) -> dict[str, np.ndarray]:
     }
 
 
-def audience_of(config: ExperimentConfig) -> tuple[Population, Segmentation]:
+def audience_of(
+    config: ExperimentConfig, *, inputs: Inputs | None = None
+) -> tuple[Population, Segmentation]:
     """The simulated users of ``config`` and their segments (the scenario's streams).
 
     Parameters
     ----------
     config : ExperimentConfig
-        Only ``seed``, ``n_users`` and ``n_segments`` matter.
+        Only ``seed``, ``n_users``, ``n_segments`` and ``segments_file`` matter.
+    inputs : Inputs, optional
+        ``config``'s input files, if already read (:func:`simulation.inputs.read_inputs`).
 
     Returns
     -------
     population : Population
     segmentation : Segmentation
+        Clustered with k-means; with a segments file, the file's segments, each
+        user drawn around one of them (:func:`population_from_segments`).
     """
+    if config.segments_file is not None:
+        inputs = inputs if inputs is not None else read_inputs(config)
+        return population_from_segments(
+            inputs.segments, config.n_users, stream(config.seed, "population")
+        )
     population = generate_population(config.n_users, stream(config.seed, "population"))
     segmentation = segment_population(
         population, config.n_segments, stream(config.seed, "segmentation")
@@ -301,17 +319,32 @@ def build_scenario(
     Returns
     -------
     scenario : Scenario
+
+    Notes
+    -----
+    The config's input files (:mod:`simulation.inputs`) are read here: the
+    segments file draws the audience, the catalogue supplies the products of the
+    generic and per-segment creatives and the per-user level's prices (so the
+    order values), and the templates file the copy. The generated level keeps
+    the bundled catalogue.
     """
     seed = config.seed
-    population, segmentation = world if world is not None else audience_of(config)
+    inputs = read_inputs(config)
+    population, segmentation = world if world is not None else audience_of(config, inputs=inputs)
     if population.n_users != config.n_users or segmentation.n_segments != config.n_segments:
         raise ValueError(
             f"the given world has {population.n_users:,} users in {segmentation.n_segments} "
             f"segments; the config asks for {config.n_users:,} in {config.n_segments}."
         )
+    max_price = inputs.max_price
+    if max_price is not None and "generated" in config.levels:  # it shows bundled products
+        max_price = max(max_price, float(category_mean_price().max()), _bundled_max_price())
     response = ResponseModel(
-        sample_response_params(stream(seed, "response"), config.world), pricing=config.pricing
+        sample_response_params(stream(seed, "response"), config.world),
+        pricing=config.pricing,
+        max_price=max_price,
     )
+    own = {"templates": inputs.templates, "catalogue": inputs.catalogue}
     k = config.n_variants
     levels: dict[str, Level] = {}
     if "generic" in config.levels:
@@ -323,7 +356,7 @@ def build_scenario(
         rows = []
         for language in LANGUAGES if localized else LANGUAGES[:1]:
             rng = stream(seed, "creatives", "generic")
-            report = generate_generic(k, rng, language=language)
+            report = generate_generic(k, rng, language=language, **own)
             if len(report.accepted) < k:
                 raise ValueError(
                     f"only {len(report.accepted)} generic {language} creatives passed the "
@@ -345,7 +378,7 @@ def build_scenario(
         rows = []
         for profile in segmentation.profiles:
             rng = stream(seed, "creatives", "segment", profile.segment_id)
-            report = generate_for_segment(profile.to_audience(), k, rng)
+            report = generate_for_segment(profile.to_audience(), k, rng, **own)
             if len(report.accepted) < k:
                 raise ValueError(
                     f"only {len(report.accepted)} creatives for segment {profile.segment_id} "
@@ -374,6 +407,7 @@ def build_scenario(
             price=np.zeros(k),
             keyword=np.full(k, -1, dtype=np.int64),
             layout=layouts,
+            category_price=_category_price(inputs.catalogue),
         )
     if "generated" in config.levels:
         levels["generated"] = generated_level(config.space)
@@ -384,6 +418,24 @@ def build_scenario(
         response=response,
         levels=levels,
     )
+
+
+def _bundled_max_price() -> float:
+    return max(p.price for products in CATALOGUE.values() for p in products)
+
+
+def _category_price(catalogue: dict | None) -> np.ndarray | None:
+    """Price shown to a per-user viewer by top interest: the catalogue's category mean.
+
+    A category the catalogue does not sell takes the mean of its first category (the
+    viewer is shown another product). None for the bundled catalogue
+    (:func:`category_mean_price`).
+    """
+    if catalogue is None:
+        return None
+    means = {c: float(np.mean([p.price for p in ps])) for c, ps in catalogue.items() if ps}
+    fallback = means[next(iter(means))]
+    return np.array([means.get(c, fallback) for c in INTERESTS], dtype=np.float64)
 
 
 def _viewer_arms(users: Population, specs: list[tuple], prices: np.ndarray) -> ArmContent:

@@ -114,6 +114,8 @@ def creatives_for(
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _scenario(world_cfg: ExperimentConfig) -> Scenario:
+    if world_cfg.segments_file is not None:  # drawn around the user's segments, not clustered
+        return build_scenario(world_cfg)
     # The audience comes from the Audience page's cache: generated and clustered once.
     settings = WorldSettings(
         seed=world_cfg.seed, n_users=world_cfg.n_users, n_segments=world_cfg.n_segments

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES, PRESETS, ExperimentConfig
+from simulation.inputs import resolve_inputs
 from simulation.policies import POLICIES
 
 __all__ = [
@@ -97,6 +98,7 @@ def experiment_config(
     conversion_delay: int = 0,
     n_variants: int = DEFAULT_CONFIG.n_variants,
     n_checkpoints: int = DEFAULT_CONFIG.n_checkpoints,
+    own_files: dict[str, str] | None = None,
 ) -> ExperimentConfig:
     """Build the experiment the form describes.
 
@@ -113,6 +115,10 @@ def experiment_config(
     budget : float or None
         Spend cap per policy and level; None or 0 for none.
     pricing : {"cpm", "cpc"}
+    own_files : dict of str to str, optional
+        ``segments_file`` / ``catalogue_file`` / ``templates_file`` -> path of the
+        user's uploads to use; with segments, the audience is drawn around them (as
+        many segments as the file holds).
 
     Returns
     -------
@@ -149,7 +155,7 @@ def experiment_config(
             f"fewer (now {n_variants})."
         )
     try:
-        return DEFAULT_CONFIG.replace(
+        config = DEFAULT_CONFIG.replace(
             seed=world.seed,
             n_users=world.n_users,
             n_segments=world.n_segments,
@@ -165,7 +171,9 @@ def experiment_config(
             conversion_delay=_int("Feedback delay", conversion_delay),
             n_variants=_int("Variants", n_variants),
             n_checkpoints=_int("Checkpoints", n_checkpoints),
+            **(own_files or {}),
         )
+        return resolve_inputs(config)[0] if own_files else config
     except (TypeError, ValueError) as exc:
         raise ValueError(f"Invalid experiment settings: {exc}") from None
 
@@ -182,6 +190,9 @@ def world_config(config: ExperimentConfig) -> ExperimentConfig:
         n_segments=config.n_segments,
         n_variants=config.n_variants,
         pricing=config.pricing,
+        segments_file=config.segments_file,
+        catalogue_file=config.catalogue_file,
+        templates_file=config.templates_file,
         levels=LEVELS if config.n_variants <= 10 else tuple(lv for lv in LEVELS if lv != "user"),
     )
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, RunCancelled, run_experiment
+from simulation.inputs import read_inputs
 from ui import cache
 
 __all__ = [
@@ -312,6 +313,7 @@ def _save(
             log_path=log,
             source="app",
             name=run_label(config),
+            inputs=read_inputs(config).files,
         )
     except Exception as exc:
         return None, f"The run was not saved to the run store ({type(exc).__name__}: {exc})."

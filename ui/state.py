@@ -7,13 +7,32 @@ Every browser tab has its own session, hence its own copy of all of this.
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import streamlit as st
 
 from ui.forms import WorldSettings
+from ui.uploads import segments_csv, write_input
 
-__all__ = ["add_session_run", "keep", "remember", "session_runs", "set_world", "world_settings"]
+__all__ = [
+    "OWN_INPUTS",
+    "add_session_run",
+    "keep",
+    "own_input_paths",
+    "own_inputs",
+    "remember",
+    "session_runs",
+    "set_world",
+    "world_settings",
+]
+
+#: Kinds of the user's own inputs -> (config field, checkbox label on the Experiment page).
+OWN_INPUTS: dict[str, tuple[str, str]] = {
+    "segments": ("segments_file", "Use my segments"),
+    "catalogue": ("catalogue_file", "Use my catalogue"),
+    "templates": ("templates_file", "Use my templates"),
+}
 
 _WORLD = "world"
 _RUNS = "session_runs"
@@ -68,3 +87,38 @@ def add_session_run(entry: dict[str, Any]) -> None:
     ]
     runs.append(entry)
     del runs[:-MAX_SESSION_RUNS]
+
+
+def own_inputs() -> dict[str, tuple[str, bytes]]:
+    """Uploads of this tab an experiment can use: kind -> (file name, content).
+
+    Segments are the Audience page's upload (written back as CSV, as parsed), the
+    catalogue and the templates the Creatives page's uploads.
+    """
+    out: dict[str, tuple[str, bytes]] = {}
+    segments = st.session_state.get("uploaded_segments")
+    if segments:
+        out["segments"] = (segments[0], segments_csv(segments[1]))
+    catalogue = st.session_state.get("uploaded_catalogue")
+    if catalogue:
+        out["catalogue"] = (catalogue[0], catalogue[1])
+    templates = st.session_state.get("templates")
+    if templates:
+        out["templates"] = (templates[0], templates[1])
+    return out
+
+
+def own_input_paths(kinds: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Write this tab's uploads of ``kinds`` to its private folder; config field -> path.
+
+    The folder is made once per tab (``tempfile.mkdtemp``) and kept in the session.
+    """
+    available = own_inputs()
+    folder = st.session_state.get("own-inputs-dir")
+    if folder is None:
+        folder = st.session_state["own-inputs-dir"] = tempfile.mkdtemp(prefix="adlab-session-")
+    return {
+        OWN_INPUTS[kind][0]: write_input(folder, *available[kind])
+        for kind in kinds
+        if kind in available
+    }

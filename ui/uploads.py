@@ -12,15 +12,20 @@ Messages quote the user's file name and cells as they are (capped at
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TypeVar
 
 from creative.audience import Audience
-from creative.audience_io import read_audiences
+from creative.audience_io import AUDIENCE_FIELDS, read_audiences
+from creative.catalogue import Product, read_catalogue
 from creative.templates import TemplateSet, load_templates
 
 __all__ = [
@@ -32,9 +37,12 @@ __all__ = [
     "UploadError",
     "format_mb",
     "max_log_upload_bytes",
+    "parse_catalogue_upload",
     "parse_log_upload",
     "parse_segments_upload",
     "parse_templates_upload",
+    "segments_csv",
+    "write_input",
 ]
 
 #: Segment and template uploads larger than this are refused before parsing.
@@ -169,6 +177,62 @@ def parse_templates_upload(name: str, data: bytes) -> TemplateSet:
     """
     suffix = _check(name, data, (".toml",))
     return _with_file(name, data, suffix, "templates", load_templates)
+
+
+def parse_catalogue_upload(name: str, data: bytes) -> dict[str, tuple[Product, ...]]:
+    """Parse an uploaded product catalogue CSV (``creative.catalogue.read_catalogue``).
+
+    Raises
+    ------
+    UploadError
+        With the reason: empty, too big, not CSV or UTF-8, a missing column, a bad row
+        (named, with the valid categories), too many products.
+    """
+    suffix = _check(name, data, (".csv",))
+    return _with_file(name, data, suffix, "catalogue", read_catalogue)
+
+
+def segments_csv(audiences: list[Audience]) -> bytes:
+    """Parsed segments written back as a segments CSV (what ``read_audiences`` reads).
+
+    The app runs experiments on this file: the segments exactly as parsed.
+    """
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(AUDIENCE_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for a in audiences:
+        writer.writerow(
+            {
+                "audience_id": a.audience_id,
+                "name": a.name,
+                "kind": a.kind,
+                "top_interests": ";".join(a.top_interests),
+                "keywords": ";".join(a.keywords),
+                "active_hours": a.active_hours or "",
+                "mobile_share": repr(float(a.mobile_share)),
+                "price_sensitivity": repr(float(a.price_sensitivity)),
+                "language": a.language,
+                "size": a.size,
+            }
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def write_input(folder: str | Path, name: str, data: bytes) -> str:
+    """Write an upload the experiment will read into ``folder``; return its path.
+
+    The path is ``folder/<sha256 of data>/<name, made safe>``: the same content is one
+    file, and the run records the user's file name (its unsafe characters replaced;
+    the name never chooses the folder).
+    """
+    digest = hashlib.sha256(bytes(data)).hexdigest()
+    stem, suffix = os.path.splitext(PurePath(str(name)).name)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80] or "upload"
+    path = Path(folder) / digest / f"{safe}{suffix.lower()}"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(data))
+    return str(path)
 
 
 def parse_log_upload(name: str, data: bytes, *, max_bytes: int | None = None):

@@ -39,6 +39,7 @@ from simulation.config import (
     ExperimentConfig,
     load_config,
 )
+from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.fs import clean_stale, locked_workdir
 
@@ -86,6 +87,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, help="spend cap (USD) per policy and level")
     p.add_argument("--users", type=positive_int, help="audience size")
     p.add_argument("--segments", type=positive_int, help="number of segments")
+    p.add_argument(
+        "--segments-file",
+        metavar="FILE",
+        help="your own segments (CSV or TOML); the audience is drawn around them",
+    )
+    p.add_argument(
+        "--catalogue",
+        metavar="FILE",
+        help="your own product catalogue CSV (name, category, price, optional name_ko)",
+    )
+    p.add_argument(
+        "--templates", metavar="FILE", help="your own copy templates TOML (extends the bundled)"
+    )
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--log", action="store_true", help="also write impression-level logs.parquet")
     p.add_argument(
@@ -117,11 +131,20 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
             ("budget", "budget"),
             ("users", "n_users"),
             ("segments", "n_segments"),
+            ("segments_file", "segments_file"),
+            ("catalogue", "catalogue_file"),
+            ("templates", "templates_file"),
         ):
-            value = getattr(args, flag)
+            value = getattr(args, flag, None)
             if value is not None:
                 changes[key] = value
-        return config.replace(**changes) if changes else config
+        config = config.replace(**changes) if changes else config
+        if args.segments is not None and config.segments_file is not None:
+            raise ValueError(
+                "--segments and --segments-file do not go together: the file's segments "
+                "are the segments."
+            )
+        return resolve_inputs(config)[0]
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -197,6 +220,11 @@ def run_command(args: argparse.Namespace) -> int:
     from simulation.engine.generated import skip_notes
 
     config = resolve_config(args)
+    try:
+        # The files' content hashes, recorded with the run (checked by resolve_config).
+        inputs = read_inputs(config).files
+    except ValueError as exc:  # changed or removed since it was checked
+        raise UsageError(str(exc)) from None
     outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
     if args.log:
         outputs += ("logs.parquet",)
@@ -231,7 +259,7 @@ def run_command(args: argparse.Namespace) -> int:
             result = run_experiment(
                 config, progress=progress, log_path=tmp / "logs.parquet" if args.log else None
             )
-            summary, run_id = _write_and_save(tmp, result, config, store, args)
+            summary, run_id = _write_and_save(tmp, result, config, store, args, inputs)
             try:
                 _publish(tmp, out)
             except OSError as exc:
@@ -290,8 +318,13 @@ def budget_stops(summary) -> list[dict]:
     ]
 
 
-def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) -> tuple:
-    """Write the output files into ``tmp`` and save the run; return the summary and run id."""
+def _write_and_save(
+    tmp: Path, result, config: ExperimentConfig, store, args, inputs: dict | None = None
+) -> tuple:
+    """Write the output files into ``tmp`` and save the run; return the summary and run id.
+
+    ``inputs`` (kind -> ``{"path", "sha256"}``) are the user's files the run used.
+    """
     summary = result.summary_frame()
     # One world keeps the summary's published columns; several add the world column.
     columns = list(SUMMARY_COLUMNS)
@@ -310,6 +343,7 @@ def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) ->
         "versions": package_versions(),
         "elapsed_seconds": round(result.elapsed_seconds, 3),
         "budget_stops": budget_stops(summary),
+        "inputs": dict(inputs or {}),
     }
     run_id = store.save(
         config=config.to_dict(),
@@ -324,6 +358,7 @@ def _write_and_save(tmp: Path, result, config: ExperimentConfig, store, args) ->
         log_path=_copy_log(tmp) if args.log else None,
         source="cli",
         name=args.name,
+        inputs=inputs or None,
     )
     run["run_id"] = run_id
     (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")

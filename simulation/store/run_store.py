@@ -119,6 +119,30 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _check_inputs(inputs: object) -> dict[str, dict[str, str]]:
+    """``inputs`` of :meth:`RunStore.save` as plain data, or a TypeError/ValueError."""
+    if inputs is None:
+        return {}
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"`inputs` must be a mapping or None; got {type(inputs).__name__}.")
+    out = {}
+    for kind, entry in inputs.items():
+        if (
+            not isinstance(kind, str)
+            or not isinstance(entry, Mapping)
+            or not isinstance(entry.get("path"), str)
+            or not isinstance(entry.get("sha256"), str)
+            or len(entry["sha256"]) != 64
+            or any(c not in "0123456789abcdef" for c in entry["sha256"])
+        ):
+            raise ValueError(
+                "`inputs` must map a kind to {'path': str, 'sha256': 64 hex digits}; "
+                f"got {kind!r}: {entry!r}."
+            )
+        out[kind] = {"path": entry["path"], "sha256": entry["sha256"]}
+    return out
+
+
 # eq=False: comparing DataFrame fields with == is elementwise and ambiguous; identity it is.
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class StoredRun:
@@ -157,6 +181,12 @@ class StoredRun:
     def seed(self) -> int:
         """The run's seed."""
         return self.meta["seed"]
+
+    @property
+    def inputs(self) -> Mapping[str, Mapping[str, str]]:
+        """The user's files the run used: kind -> ``{"path", "sha256"}`` (empty: none)."""
+        inputs = self.meta.get("inputs")
+        return inputs if isinstance(inputs, Mapping) else {}
 
     @property
     def created_at(self) -> pd.Timestamp:
@@ -265,6 +295,7 @@ class RunStore:
         log_path: str | os.PathLike[str] | None = None,
         source: str = "cli",
         name: str | None = None,
+        inputs: Mapping[str, Mapping[str, str]] | None = None,
     ) -> str:
         """Save one run atomically and return its id.
 
@@ -288,11 +319,16 @@ class RunStore:
             Where the run was started.
         name : str or None
             A readable label.
+        inputs : Mapping or None
+            The user's files the run used: kind (``"segments"``, ``"catalogue"``,
+            ``"templates"``) -> ``{"path": str, "sha256": hex str}``; kept as
+            ``meta["inputs"]`` (``{}`` when None).
 
         Returns
         -------
         run_id : str
         """
+        inputs = _check_inputs(inputs)
         meta, tables, log_src = build_meta(
             config=config,
             seed=seed,
@@ -303,6 +339,7 @@ class RunStore:
             source=source,
             name=name,
         )
+        meta["inputs"] = inputs
         run_id = meta["run_id"]
         with locked_workdir(self.tmp_dir, run_id) as work:
             checkpoint("start")

@@ -47,8 +47,8 @@ def _upload() -> None:
         "Upload a CSV with one row per segment (columns `audience_id`, `name`, "
         "`top_interests` separated by `;`, `keywords`, `active_hours`, `mobile_share`, "
         "`price_sensitivity`, `language`, `size`). They appear on the Creatives page, so you "
-        "can see the ads adlab would write for them; experiments keep using the simulated "
-        f"audience. Files up to {MAX_UPLOAD_BYTES // 2**20} MB."
+        "can see the ads adlab would write for them, and the Experiment page can run on them "
+        f"(**Use my segments**). Files up to {MAX_UPLOAD_BYTES // 2**20} MB."
     )
     file = st.file_uploader("Segments file", type=["csv", "toml"], key="segments-file")
     if file is not None and st.session_state.get("segments-file-id") != file.file_id:

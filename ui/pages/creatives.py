@@ -21,7 +21,7 @@ from simulation.rng import stream
 from ui import cache, state
 from ui.fmt import escape_markdown
 from ui.forms import DEFAULT_CONFIG
-from ui.uploads import UploadError, parse_templates_upload
+from ui.uploads import UploadError, parse_catalogue_upload, parse_templates_upload
 
 PLACEMENT_NAMES = {
     "feed": "Feed (square)",
@@ -97,6 +97,49 @@ def zip_creatives(creatives: Sequence[Creative], placement: str, segment: str) -
             )  # fmt: skip
         zf.writestr("manifest.csv", manifest.getvalue())
     return buffer.getvalue()
+
+
+def _catalogue_upload() -> None:
+    """Upload a product catalogue for experiments (the Experiment page's "Use my catalogue")."""
+    with st.expander("Product catalogue (upload your own CSV, for experiments)"):
+        st.markdown(
+            "A CSV with the columns `name`, `category` (one of the interest categories), "
+            "`price` (US dollars) and optionally `name_ko`. Tick **Use my catalogue** on the "
+            "Experiment page: the ads then show your products, and order values follow your "
+            "prices. At most 1,000 products."
+        )
+        file = st.file_uploader("Catalogue file", type=["csv"], key="catalogue-file")
+        if file is not None and st.session_state.get("catalogue-file-id") != file.file_id:
+            st.session_state["catalogue-file-id"] = file.file_id
+            data = file.getvalue()
+            try:
+                catalogue = parse_catalogue_upload(file.name, data)
+            except UploadError as exc:
+                st.session_state["catalogue-error"] = str(exc)
+            else:
+                st.session_state["uploaded_catalogue"] = (file.name, data, catalogue)
+                st.session_state.pop("catalogue-error", None)
+        if st.session_state.get("catalogue-error"):
+            st.error(
+                f"That catalogue was not used: "
+                f"{escape_markdown(st.session_state['catalogue-error'])} "
+                "The previous catalogue is kept."
+            )
+        current = st.session_state.get("uploaded_catalogue")
+        if current:
+            name, _, catalogue = current
+            products = [p for ps in catalogue.values() for p in ps]
+            st.success(
+                f"Catalogue {escape_markdown(name)}: {len(products):,} products in "
+                f"{len(catalogue)} categories."
+            )
+            st.dataframe(
+                [{"name": p.name, "category": p.category, "price": p.price} for p in products],
+                hide_index=True,
+            )
+            if st.button("Remove the catalogue"):
+                st.session_state.pop("uploaded_catalogue", None)
+                st.rerun()
 
 
 def _templates_upload() -> bytes | None:
@@ -300,6 +343,7 @@ def render_page() -> None:
     settings = state.world_settings()
     population, segmentation = cache.world(settings)
     templates_data = _templates_upload()
+    _catalogue_upload()
     gallery, one_user = st.tabs(["Gallery", "One user"])
     with gallery:
         _gallery(segmentation, settings, templates_data)

@@ -34,7 +34,7 @@ PRICING_NAMES = {"cpm": "Per 1,000 impressions (CPM)", "cpc": "Per click (CPC)"}
 FORM_KEYS = (
     "ex-levels", "ex-policies", "ex-impressions", "ex-batch", "ex-seeds", "ex-objective",
     "ex-cap", "ex-budget", "ex-variants", "ex-pricing", "ex-delay", "ex-checkpoints", "ex-log",
-    "ex-worlds",
+    "ex-worlds", *(f"ex-own-{kind}" for kind in state.OWN_INPUTS),
 )  # fmt: skip
 
 
@@ -102,13 +102,34 @@ def _form():
                 f"Keep the impression-level log for off-policy evaluation (up to "
                 f"{MAX_LOG_ROWS:,} rows)", key=state.keep("ex-log", False),
             )  # fmt: skip
+        _own_inputs()
         submitted = st.form_submit_button("Run experiment", type="primary")
     state.remember(*FORM_KEYS)
     return submitted
 
 
+def _own_inputs() -> None:
+    """Checkboxes for this tab's uploads (segments, catalogue, templates); off without one."""
+    available = state.own_inputs()
+    columns = st.columns(len(state.OWN_INPUTS))
+    for column, (kind, (_, label)) in zip(columns, state.OWN_INPUTS.items()):
+        key = state.keep(f"ex-own-{kind}", False)
+        if kind not in available:
+            st.session_state[key] = False
+        where = "Audience" if kind == "segments" else "Creatives"
+        column.checkbox(
+            label,
+            key=key,
+            disabled=kind not in available,
+            help=f"Upload your {kind} on the {where} page first."
+            if kind not in available
+            else f"Run on {available[kind][0]} (recorded with the run, with its content hash).",
+        )
+
+
 def _config_from_state():
     s = st.session_state
+    own = [kind for kind in state.OWN_INPUTS if s.get(f"ex-own-{kind}")]
     return experiment_config(
         state.world_settings(),
         levels=s["ex-levels"], policies=s["ex-policies"], n_impressions=s["ex-impressions"],
@@ -116,7 +137,7 @@ def _config_from_state():
         objective=s["ex-objective"],
         budget=s["ex-budget"] if s["ex-cap"] else None, pricing=s["ex-pricing"],
         conversion_delay=s["ex-delay"], n_variants=s["ex-variants"],
-        n_checkpoints=s["ex-checkpoints"],
+        n_checkpoints=s["ex-checkpoints"], own_files=state.own_input_paths(own) or None,
     )  # fmt: skip
 
 

@@ -63,6 +63,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "run_id": entry["run_id"],
             "config": result.config.to_dict(),
             "uplift": result.uplift_frame(),
+            "inputs": _saved_inputs(entry["run_id"]),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
@@ -77,7 +78,34 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
         "run_id": key,
         "config": dict(run.config),
         "uplift": run_uplift(run),
+        "inputs": dict(run.inputs),
     }
+
+
+def _saved_inputs(run_id: str | None) -> dict:
+    """The user's files a saved run used (empty for none, or a run not saved)."""
+    if not run_id:
+        return {}
+    try:
+        return dict(cache.stored_run(str(cache.run_store().root), run_id).inputs)
+    except LookupError:
+        return {}
+
+
+_KIND_ORDER = {"segments": 0, "catalogue": 1, "templates": 2}
+
+
+def _inputs(frames: dict) -> None:
+    """Which files the run used: the user's (name and short content hash), else the bundled."""
+    inputs = frames.get("inputs") or {}
+    if not inputs:
+        st.caption("Inputs: the simulated audience, the bundled catalogue and copy templates.")
+        return
+    parts = [
+        f"{kind} **{escape_markdown(Path(entry['path']).name)}** (sha256 `{entry['sha256'][:12]}`)"
+        for kind, entry in sorted(inputs.items(), key=lambda item: _KIND_ORDER.get(item[0], 9))
+    ]
+    st.markdown("**Your files in this run:** " + "; ".join(parts) + ".")
 
 
 def _name(name, config) -> str:
@@ -271,6 +299,7 @@ def render() -> None:
             )
             st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
             st.altair_chart(charts.metric_bands_chart(frames["timeseries"], "ctr"))
+        _inputs(frames)
         _downloads(frames, "one")
 
     st.subheader("Compare two runs")

@@ -1,0 +1,175 @@
+"""The user's own input files of an experiment: segments, product catalogue, copy templates.
+
+:class:`~simulation.config.ExperimentConfig` names them (``segments_file``,
+``catalogue_file``, ``templates_file``); this module reads them with the creative
+studio's bounded readers, records what was read (path and content sha256) and
+checks them at the boundary (:func:`resolve_inputs`), so a bad file is one clear
+``ValueError`` before anything runs. Each file is read once per call: its bytes
+are hashed and parsed from the same read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from creative.audience import Audience
+from creative.audience_io import read_audiences
+from creative.catalogue import Product, read_catalogue
+from creative.limits import LIMITS
+from creative.templates import TemplateSet, load_templates
+from simulation.config import INPUT_FIELDS, ExperimentConfig
+
+__all__ = ["MAX_FILE_SEGMENTS", "Inputs", "file_sha256", "read_inputs", "resolve_inputs"]
+
+#: Most segments a segments file may hold in an experiment (the config's ``n_segments`` cap).
+MAX_FILE_SEGMENTS = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Inputs:
+    """What a config's input files hold (None where the config names no file).
+
+    Attributes
+    ----------
+    segments : tuple of Audience or None
+    catalogue : dict of str to tuple of Product, or None
+        Category -> products, the shape of ``creative.catalogue.CATALOGUE``.
+    templates : TemplateSet or None
+    files : dict of str to dict
+        Kind (``"segments"``, ``"catalogue"``, ``"templates"``) -> ``{"path", "sha256"}``
+        of each file read, in that order; what a run records.
+    """
+
+    segments: tuple[Audience, ...] | None = None
+    catalogue: dict[str, tuple[Product, ...]] | None = None
+    templates: TemplateSet | None = None
+    files: dict[str, dict[str, str]]
+
+    @property
+    def max_price(self) -> float | None:
+        """Highest price of the catalogue (USD), None without one."""
+        if self.catalogue is None:
+            return None
+        return max(p.price for products in self.catalogue.values() for p in products)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's content (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _snapshot(path: str, what: str) -> tuple[Path, str, Path]:
+    """Copy ``path`` (bounded) into a private temporary folder; return (copy, sha256, folder).
+
+    The copy is what gets parsed and hashed, so the recorded hash is that of the
+    content read even if the file changes meanwhile.
+    """
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise ValueError(f"{what} file not found: {path}")
+    try:
+        with source.open("rb") as fh:
+            data = fh.read(LIMITS.file_bytes + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} file {path}: {exc.strerror or exc}.") from None
+    if len(data) > LIMITS.file_bytes:
+        raise ValueError(
+            f"{what} file {path} is larger than {LIMITS.file_bytes:,} bytes; split it or trim it."
+        )
+    folder = Path(tempfile.mkdtemp(prefix="adlab-input-"))
+    copy = folder / f"{what}{source.suffix.lower()}"
+    copy.write_bytes(data)
+    return copy, hashlib.sha256(data).hexdigest(), folder
+
+
+def _read(path: str, what: str, reader):
+    copy, sha, folder = _snapshot(path, what)
+    try:
+        return reader(copy), sha
+    except (ValueError, TypeError) as exc:
+        # The reader names its copy; the user knows the file by the path they gave.
+        message = str(exc).replace(str(copy), path).replace(copy.name, path)
+        raise ValueError(message if path in message else f"{path}: {message}") from None
+    finally:
+        copy.unlink(missing_ok=True)
+        folder.rmdir()
+
+
+def read_inputs(config: ExperimentConfig) -> Inputs:
+    """Read the input files ``config`` names.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+
+    Returns
+    -------
+    inputs : Inputs
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the bad row: a missing, unreadable or oversized file, a
+        file its reader refuses, a segments file with a generic audience or more than
+        :data:`MAX_FILE_SEGMENTS` segments.
+    """
+    parsed: dict[str, object] = {}
+    files: dict[str, dict[str, str]] = {}
+    readers = {"segments": read_audiences, "catalogue": read_catalogue, "templates": load_templates}
+    for field, kind in INPUT_FIELDS.items():
+        path = getattr(config, field)
+        if path is None:
+            continue
+        value, sha = _read(path, kind, readers[kind])
+        if kind == "segments":
+            value = tuple(value)
+            if len(value) > MAX_FILE_SEGMENTS:
+                raise ValueError(
+                    f"{path}: {len(value)} segments; an experiment takes at most "
+                    f"{MAX_FILE_SEGMENTS}."
+                )
+            generic = [a.audience_id for a in value if a.kind == "generic"]
+            if generic:
+                raise ValueError(
+                    f"{path}: segment {generic[0]!r} has kind 'generic'; use 'segment'."
+                )
+        if kind == "templates":
+            value = replace(value, source=str(path))
+        parsed[kind] = value
+        files[kind] = {"path": str(path), "sha256": sha}
+    return Inputs(**parsed, files=files)
+
+
+def resolve_inputs(config: ExperimentConfig) -> tuple[ExperimentConfig, Inputs]:
+    """Check ``config``'s input files and fit the config to them (the boundary's call).
+
+    With a segments file, ``n_segments`` becomes its number of segments.
+
+    Returns
+    -------
+    config : ExperimentConfig
+    inputs : Inputs
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_inputs`, and when the audience is too small for the file's
+        segments (at least 10 users per segment).
+    """
+    inputs = read_inputs(config)
+    if inputs.segments is not None and len(inputs.segments) != config.n_segments:
+        n = len(inputs.segments)
+        if n > config.n_users // 10:
+            raise ValueError(
+                f"{config.segments_file}: {n} segments need at least {10 * n:,} users; "
+                f"the audience has {config.n_users:,}."
+            )
+        config = config.replace(n_segments=n)
+    return config, inputs

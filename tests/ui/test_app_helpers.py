@@ -50,11 +50,20 @@ def _timeseries(n_seeds: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_band_frame_is_the_t_interval_and_collapses_for_one_seed():
+def test_band_frame_is_the_t_interval_on_the_logit_scale_and_collapses_for_one_seed():
     bands = charts.band_frame(_timeseries(3), "ctr")
     assert np.allclose(bands["mean"], 0.02)
-    half = 4.302652729911275 * 0.01 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
-    assert np.allclose(bands["high"] - bands["mean"], half)
+    # The t interval's half-width, t(0.975, 2) * sd / sqrt(n), on the logit scale
+    # (divided by the slope p (1 - p) at the mean), mapped back: a rate stays in [0, 1].
+    half = 4.302652729911275 * 0.01 / np.sqrt(3) / (0.02 * 0.98)
+    logit = np.log(0.02 / 0.98)
+    assert np.allclose(bands["low"], 1 / (1 + np.exp(-(logit - half))))
+    assert np.allclose(bands["high"], 1 / (1 + np.exp(-(logit + half))))
+    assert (bands["low"] > 0).all() and (bands["high"] < 1).all()
+    # Regret has no bounds and no spread across these seeds: its band is the line.
+    regret = charts.band_frame(_timeseries(3), "regret")
+    assert np.allclose(regret["low"], regret["mean"])
+    assert np.allclose(regret["high"], regret["mean"])
     one = charts.band_frame(_timeseries(1), "ctr")
     assert (one["low"] == one["mean"]).all() and (one["high"] == one["mean"]).all()
 

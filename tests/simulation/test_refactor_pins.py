@@ -5,7 +5,10 @@ for the truthful world of issue #13 (order value from the shown product's price,
 keyword and tone x offer mechanisms, the localized control, language-pure
 segments, no built-in personalization bonus), which changes every run; re-recorded for
 the fair generator (keywords from the product's category, Korean keywords, offers that fit
-the category, no invented social proof), which changes the creatives. Recorded with
+the category, no invented social proof), which changes the creatives; re-recorded for
+learners fitted to the reward's scale (variance-aware UCB1, LinUCB/LinTS widths scaled by the
+reward spread, value objectives learned in dollars), exact LinUCB ties under any BLAS
+blocking, expected conversions and the budget-stop column in the summary. Recorded with
 ``python -m simulation run --preset NAME --out DIR``. ``summary.csv`` is compared
 byte for byte; the time series by the CSV text of its table, since Parquet
 files carry the writer's version in their metadata. A change to the world or
@@ -24,12 +27,12 @@ import simulation.__main__ as cli
 
 PINS = {
     "default": (
-        "46f5b8acd5062cac2d413d5058a1a19e57d08235516ebb4a7e54eb693ef462cd",
-        "93b276f47a2a80d04e6651c8e43bb8319f5b4de0e3131dbed83c0b77876bf1ee",
+        "5ea93f2eee3ccddcab099beb5d3f68fe4f159b3b339e1013c7db34e8428f9cd3",
+        "160533b1d5ee89a50020773f7bb1357bc63dccf12e6a16445c99e7c0db058b73",
     ),
     "roas": (
-        "91bef8632b19b1df550b8399aa80e841b43cfd07833500854fb11c4fd8823a2b",
-        "12f2aeb8f98144cc14cdfe828d0042a739acfd50d9a0a8c6a3390c598f533888",
+        "63a6ed8f7af0a3138c7623673d07c410c9090a1ad9ce0e6b9dce76310bf1453c",
+        "d66ab354328c5d1917b4172425ebf9265483a578f1ed146d3d33061ecc0d4903",
     ),
 }
 

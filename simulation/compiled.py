@@ -2,7 +2,7 @@
 
 numba is a required dependency, so every kernel in the package has one code
 path, the compiled one; the numpy references that hold the kernels to the math
-live in ``tests/simulation/reference/``.
+live in ``tests/reference/``.
 
 - :func:`jit` is ``numba.njit`` with the package's options: ``cache=True``
   (compiled code is kept on disk beside the source, so a new process loads it in

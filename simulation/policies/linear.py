@@ -95,7 +95,7 @@ _NO_ARMS = np.empty(0, dtype=np.int64)
 
 
 # Kernels: each ``_*_loop`` is compiled by numba (and never run uncompiled); the
-# numpy references in tests/simulation/reference/linear.py hold them to the math.
+# numpy references in tests/reference/linear.py hold them to the math.
 
 
 def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):

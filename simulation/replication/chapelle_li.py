@@ -13,7 +13,7 @@ with the exact law of the argmax). :func:`replicate_with_policy` plays the same
 schedule through the public policy contract (``POLICIES[name]``,
 ``select``/``update``/``forget``), which is slow but is the definition the fast
 path is tested against, as is a plain numpy loop kept with the tests
-(``tests/simulation/reference/replication.py``).
+(``tests/reference/replication.py``).
 
 Semantics shared by all of them (decisions are numbered ``t = 0 .. n_steps - 1``):
 

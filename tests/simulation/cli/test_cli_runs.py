@@ -12,7 +12,7 @@ import pytest
 import simulation.__main__ as cli
 from simulation.store.run_store import RunStore
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 REGISTERED = cli.COMMAND_MODULES  # as shipped, before the fixture below narrows it
 
 

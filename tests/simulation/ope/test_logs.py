@@ -12,7 +12,7 @@ import pytest
 
 from simulation.ope.logs import BanditLogWriter, LoggedFeedback, import_log, is_adlab_log, read_log
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 D, K = 3, 4
 
 

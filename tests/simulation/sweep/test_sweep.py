@@ -17,7 +17,7 @@ from simulation.config import ExperimentConfig
 from simulation.store.sweeps import list_sweeps
 from simulation.sweep import MAX_RUNS, load_grid, parse_grid
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HAS_WORLD = "world" in ExperimentConfig.__dataclass_fields__
 
 #: A base small enough that one run takes well under a second.

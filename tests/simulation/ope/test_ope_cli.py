@@ -11,7 +11,7 @@ from simulation.cli.common import ArgumentParser, UsageError
 from simulation.ope.logs import BanditLogWriter
 
 OBD = Path(
-    os.environ.get("ADLAB_OBD_DIR") or Path(__file__).resolve().parents[3] / "shared/data/obd"
+    os.environ.get("ADLAB_OBD_DIR") or Path(__file__).resolve().parents[4] / "shared/data/obd"
 )
 
 

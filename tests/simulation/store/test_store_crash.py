@@ -24,7 +24,7 @@ import pytest
 
 from simulation.store.run_store import RunStore
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 # Reads one JSON job per stdin line and forks a writer for it. A writer saves `n_runs` runs whose
 # time series has `n_rows` rows and prints "id <tag> <run_id>" after each save returns.

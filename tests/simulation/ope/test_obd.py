@@ -16,7 +16,7 @@ from simulation.ope.reward_model import fit_reward_model
 
 # The shared sample lives beside the repository, found from this file, never the cwd.
 OBD = Path(
-    os.environ.get("ADLAB_OBD_DIR") or Path(__file__).resolve().parents[3] / "shared/data/obd"
+    os.environ.get("ADLAB_OBD_DIR") or Path(__file__).resolve().parents[4] / "shared/data/obd"
 )
 # Skips where the sample is missing, fails in CI (the `obd_dir` fixture of tests/conftest.py).
 needs_obd = pytest.mark.usefixtures("obd_dir")
@@ -33,7 +33,7 @@ CTR = {  # from the sample's README
 
 def test_obd_dir_default_and_env(monkeypatch):
     monkeypatch.delenv("ADLAB_OBD_DIR", raising=False)
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
     assert obd_dir() == (repo / ".." / "shared" / "data" / "obd").resolve()
     monkeypatch.setenv("ADLAB_OBD_DIR", "/somewhere/else")
     assert obd_dir() == Path("/somewhere/else")

@@ -10,7 +10,7 @@ import pytest
 from simulation.__main__ import main
 from simulation.store import RunStore
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = ["--users", "1000", "--segments", "3", "--impressions", "2000", "--batch-size", "500",
         "--seeds", "2", "--no-progress"]  # fmt: skip
 

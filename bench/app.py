@@ -42,7 +42,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a checkout, no install
 
 import numpy as np  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402

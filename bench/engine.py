@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from simulation.config import ExperimentConfig  # noqa: E402
 from simulation.engine.core import run_experiment  # noqa: E402
@@ -89,7 +88,6 @@ def _peak_rss_child(impressions: int, batch: int) -> tuple[float, float]:
     """Peak RSS (MiB) and seconds of a one-policy run in a fresh process."""
     code = (
         "import resource, time, json, sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from simulation.config import ExperimentConfig\n"
         "from simulation.engine.core import run_experiment\n"
         "cfg = ExperimentConfig(levels=('segment',), policies=('thompson',), n_seeds=1,"

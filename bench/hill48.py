@@ -20,13 +20,9 @@ the same click uniforms (common random numbers).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from simulation.generated import MvtThompson, PairwiseModel, hill48_space
 from simulation.generated.model import n_params

@@ -15,13 +15,9 @@ fixed pool of 20 creatives at the same batch size and prints the ratio. The issu
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from creative.components import component_axes
 from simulation.generated import ComponentSpace, MvtThompson

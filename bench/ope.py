@@ -30,10 +30,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/peers.py
-
 from peers import best_of
 
 from simulation.ope.estimators import ESTIMATORS

@@ -23,25 +23,18 @@ Run from the repository root::
     python bench/separation.py --seeds 4 --impressions 1000000 --json out.json
 
 ``PYTHONPATH=OTHER_CHECKOUT`` measures another version of ``simulation`` (the
-script puts the repository root on the path only when ``simulation`` is not
-importable).
+checkout is installed in editable mode; ``PYTHONPATH`` comes first on the path).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
-
-try:
-    import simulation  # noqa: F401
-except ImportError:  # pragma: no cover - run from elsewhere
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulation.config import PRESETS
 from simulation.engine import SERIES_METRICS, run_experiment

@@ -25,10 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/peers.py
-
 from peers import best_of
 
 from simulation.store.run_store import RunStore

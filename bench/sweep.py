@@ -16,12 +16,9 @@ backends' tables are compared byte for byte.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install
 
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
 

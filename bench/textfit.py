@@ -14,13 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from creative import Audience, generate_for_user
 from creative.limits import LIMITS

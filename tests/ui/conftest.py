@@ -56,6 +56,10 @@ def _run_small_experiment(at: AppTest, **overrides) -> AppTest:
         "ex-policies": ["uniform", "thompson", "lin_ucb"],
         **overrides,
     }
+    if "ex-cap" in values:
+        # The cap toggle sits outside the form and reruns the page (it enables the budget).
+        _widget(at, "ex-cap").set_value(values.pop("ex-cap"))
+        at.run()
     for key, value in values.items():
         element = _widget(at, key)
         element.set_value(value)

@@ -43,3 +43,12 @@ def test_pricing_select_has_room(app, open_page):
     assert select.options == ["Per 1,000 impressions (CPM)", "Per click (CPC)"]
     widths = [c.proto.weight for c in at.expander[0].columns]
     assert len(widths) >= 4 and all(w >= 0.5 for w in widths[:4]), widths
+
+
+def test_the_budget_field_is_off_until_the_cap_is_switched_on(app, open_page):
+    at = open_page(app, "experiment")
+    budget = next(w for w in at.number_input if w.key == "ex-budget")
+    assert budget.disabled
+    next(w for w in at.toggle if w.key == "ex-cap").set_value(True)
+    at.run()
+    assert not next(w for w in at.number_input if w.key == "ex-budget").disabled

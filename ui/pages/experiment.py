@@ -40,6 +40,9 @@ FORM_KEYS = (
 
 def _form():
     d = DEFAULT_CONFIG
+    # Outside the form: a toggle inside a form cannot rerun the page, so the budget field
+    # could not show that it is off.
+    st.toggle("Cap the spend", key=state.keep("ex-cap", False))
     with st.form("experiment"):
         st.multiselect(
             "Personalization levels", list(LEVELS), format_func=LEVEL_NAMES.get,
@@ -70,15 +73,15 @@ def _form():
             "creatives are drawn afresh (the audience stays), so the intervals include "
             "world-to-world variation, not only luck within one world.",
         )  # fmt: skip
-        c4, c5, c6 = st.columns(3)
+        c4, c5 = st.columns(2)
         c4.radio(
             "Objective", list(OBJECTIVES), format_func=OBJECTIVE_NAMES.get, horizontal=True,
             key=state.keep("ex-objective", d.objective),
         )  # fmt: skip
-        c5.toggle("Cap the spend", key=state.keep("ex-cap", False))
-        c6.number_input(
+        capped = bool(st.session_state.get("ex-cap"))
+        c5.number_input(
             "Budget per policy and level (USD)", step=100.0,
-            key=state.keep("ex-budget", DEFAULT_BUDGET),
+            key=state.keep("ex-budget", DEFAULT_BUDGET), disabled=not capped,
         )  # fmt: skip
         with st.expander("More settings"):
             # Two per row: four to a row cut off the Pricing choices.

@@ -30,7 +30,7 @@ import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.sweep.grid import SweepPlan, SweepRun, parse_grid
-from simulation.sweep.table import build_table, write_table
+from simulation.sweep.table import build_table, run_rows, write_table
 
 __all__ = [
     "BACKENDS",
@@ -296,6 +296,7 @@ def run_sweep(
     if progress is not None:
         progress(finished, total)
     run_seconds = 0.0
+    tabulated: dict[str, pd.DataFrame] = {}
     started = time.perf_counter()
     if pending:
         todo = list(pending.values())
@@ -305,6 +306,8 @@ def run_sweep(
             results = _dask_results(todo, workers, scheduler, stop)
         for run, summary, elapsed in results:
             _store_run(out, run.run_key, summary, elapsed)
+            # Tabulated now, while the workers run the next ones, not all at the end.
+            tabulated[run.run_key] = run_rows(run, summary)
             run_seconds += elapsed
             finished += 1
             if progress is not None:
@@ -321,8 +324,9 @@ def run_sweep(
             wall_seconds=wall,
             stopped=True,
         )
-    summaries = {key: _load_run(out, key) for key in {run.run_key for run in plan.runs}}
-    table = build_table(plan, summaries)
+    stored = {run.run_key for run in plan.runs} - set(tabulated)
+    summaries = {key: _load_run(out, key) for key in stored}
+    table = build_table(plan, summaries, rows=tabulated)
     write_table(table, out)
     return SweepOutcome(
         table=table,

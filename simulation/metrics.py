@@ -304,15 +304,18 @@ def like_for_like_uplift(
     # arrays (filtering the frame per pair cost a sweep more than its runs).
     columns = [c for pair in UPLIFT_METRICS.values() for c in (*pair[0], *pair[1])]
     columns = [c for c in dict.fromkeys(columns) if c is not None and c in summary.columns]
+    data = {c: summary[c].to_numpy(dtype=np.float64) for c in columns}
+    replication = list(zip(*(summary[k].tolist() for k in keys)))
+    members: dict[tuple[str, str], list[int]] = {}
+    for i, group in enumerate(zip(summary["level"].tolist(), summary["policy"].tolist())):
+        members.setdefault(group, []).append(i)
     groups: dict[tuple[str, str], tuple[dict, dict]] = {}
     scores: dict[tuple[str, str], float] = {}  # the objective's mean, rows in given order
-    for (level, policy), g in summary.groupby(["level", "policy"], sort=False):
-        ratio = safe_ratio(g[num].to_numpy(dtype=np.float64), g[den].to_numpy(dtype=np.float64))
-        scores[(level, policy)] = float(np.nanmean(ratio))
-        g = g.sort_values(keys)
-        reps = list(zip(*(g[k].tolist() for k in keys)))
-        arrays = {c: g[c].to_numpy(dtype=np.float64) for c in columns}
-        groups[(level, policy)] = ({r: i for i, r in enumerate(reps)}, arrays)
+    for group, index in members.items():
+        scores[group] = float(np.nanmean(safe_ratio(data[num][index], data[den][index])))
+        index = sorted(index, key=lambda i: replication[i])
+        arrays = {c: v[index] for c, v in data.items()}
+        groups[group] = ({replication[i]: n for n, i in enumerate(index)}, arrays)
 
     def policies_of(level: str) -> list[str]:
         return [p for lv, p in groups if lv == level]

@@ -54,15 +54,20 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
         One row per (level, policy) and per level's ``best``.
     """
     means = summary.groupby(["level", "policy"], sort=False)[list(HEADLINE)].mean()
-    means = dict(zip(means.index, means.to_dict("records")))
+    means = dict(zip(means.index, means.to_numpy(dtype=np.float64).tolist()))
     uplift = like_for_like_uplift(summary, objective=run.config.objective)
-    # (level, label) -> metric -> its uplift row, looked up per table row.
+    # (level, label) -> metric -> its uplift row, looked up per table row (plain
+    # lists: pandas' per-row access cost more than the run itself on short runs).
     found: dict[tuple[str, str], dict[str, dict]] = {}
-    for h in uplift[uplift["metric"].isin(UPLIFT_OF)].to_dict("records"):
-        found.setdefault((h["level"], h["policy"]), {}).setdefault(h["metric"], h)
+    for h in zip(*(uplift[c].tolist() for c in uplift.columns)):
+        h = dict(zip(uplift.columns, h))
+        if h["metric"] in UPLIFT_OF:
+            found.setdefault((h["level"], h["policy"]), {}).setdefault(h["metric"], h)
+    labels_of: dict[str, list[str]] = {}
+    for level, label in dict.fromkeys(zip(summary["level"].tolist(), summary["policy"].tolist())):
+        labels_of.setdefault(level, []).append(label)
     rows = []
-    for level in dict.fromkeys(summary["level"]):
-        labels = list(dict.fromkeys(summary.loc[summary["level"] == level, "policy"]))
+    for level, labels in labels_of.items():
         best_labels = [p for lv, p in found if lv == level and p.startswith("best (")]
         for label in labels + best_labels:
             policy = label[len("best (") : -1] if label.startswith("best (") else label
@@ -71,7 +76,7 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
                 "policy": "best" if label != policy else policy,
                 "best_policy": policy if label != policy else "",
                 "baseline": "",
-                **{m: float(means[(level, policy)][m]) for m in HEADLINE},
+                **dict(zip(HEADLINE, means[(level, policy)])),
                 **dict.fromkeys(_uplift_columns(), np.nan),
             }
             for metric in UPLIFT_OF:

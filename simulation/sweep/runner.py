@@ -187,8 +187,11 @@ def _local_results(
     runs: list[SweepRun], workers: int, stop: threading.Event
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
     # forkserver: workers start from a clean process, not a copy of a threaded
-    # parent (the app's server), and import the engine once each.
+    # parent (the app's server). The server imports the engine once (it does not
+    # start threads) and each worker is forked from it already loaded: a fresh
+    # worker's own import took 3-7 s, longer than a hundred short runs' overhead.
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "simulation.engine", "threadpoolctl"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         pending = {pool.submit(execute_run, run.config.to_dict()): run for run in runs}

@@ -5,8 +5,10 @@ Usage::
     .venv/bin/python bench/sweep_figure.py SWEEP_DIR/sweep.parquet X Y OUT.png \\
         [--level user] [--policy best]
 
-Each cell shows the observed like-for-like uplift over the generic level and,
-below it, its 95 % interval; red is a loss, blue a gain (the app's colours).
+Each cell shows the observed like-for-like uplift over the generic level, its
+95 % interval across replications and the true (expected) uplift of the same
+comparison; red is a loss, blue a gain (the app's colours), each panel on its own
+scale.
 Used for ``docs/sweep-heatmap.png``; the app draws the same maps with Altair.
 """
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-CELL_W, CELL_H, MARGIN_L, MARGIN_T, GAP = 150, 64, 150, 70, 40
+CELL_W, CELL_H, MARGIN_L, MARGIN_T, GAP = 150, 80, 150, 70, 40
 
 
 def _colour(value: float, span: float) -> tuple[int, int, int]:
@@ -31,9 +33,10 @@ def _colour(value: float, span: float) -> tuple[int, int, int]:
     return tuple(round(255 + (c - 255) * abs(t)) for c in far)
 
 
-def _panel(draw, font, small, rows, x, y, metric, left, span) -> None:
+def _panel(draw, font, small, rows, x, y, metric, left) -> None:
     xs, ys = sorted(rows[x].unique()), sorted(rows[y].unique(), reverse=True)
     col = f"uplift_{metric}"
+    span = float(np.nanmax(np.abs(rows[col].to_numpy()))) or 1.0
     draw.text((left, 20), f"{metric.upper()} uplift", font=font, fill="black")
     for i, xv in enumerate(xs):
         cx = left + i * CELL_W
@@ -42,12 +45,16 @@ def _panel(draw, font, small, rows, x, y, metric, left, span) -> None:
         for j, yv in enumerate(ys):
             cy = MARGIN_T + j * CELL_H
             cell = rows[(rows[x] == xv) & (rows[y] == yv)]
-            v, lo, hi = (cell[c].mean() for c in (col, f"{col}_low", f"{col}_high"))
+            v, lo, hi, true = (
+                cell[c].mean() for c in (col, f"{col}_low", f"{col}_high", f"{col}_expected")
+            )
             draw.rectangle((cx, cy, cx + CELL_W - 2, cy + CELL_H - 2), fill=_colour(v, span))
             ink = "white" if abs(v) > 0.6 * span else "black"
             draw.text((cx + CELL_W // 2, cy + 14), f"{v:+.1%}", font=font, fill=ink, anchor="ma")
             draw.text((cx + CELL_W // 2, cy + 40), f"[{lo:+.0%}, {hi:+.0%}]",
                       font=small, fill=ink, anchor="ma")  # fmt: skip
+            draw.text((cx + CELL_W // 2, cy + 58), f"true {true:+.1%}", font=small, fill=ink,
+                      anchor="ma")  # fmt: skip
             if i == 0 and left == MARGIN_L:
                 draw.text((cx - 10, cy + CELL_H // 2), f"{yv:g}", font=small, fill="black",
                           anchor="rm")  # fmt: skip
@@ -64,10 +71,8 @@ def draw_heatmaps(table: pd.DataFrame, x: str, y: str, level: str, policy: str) 
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font, small = ImageFont.load_default(size=18), ImageFont.load_default(size=14)
-    cols = ["uplift_ctr", "uplift_roas"]
-    span = float(np.nanmax(np.abs(rows[cols].to_numpy()))) or 1.0
     for k, metric in enumerate(("ctr", "roas")):
-        _panel(draw, font, small, rows, x, y, metric, MARGIN_L + k * (nx * CELL_W + GAP), span)
+        _panel(draw, font, small, rows, x, y, metric, MARGIN_L + k * (nx * CELL_W + GAP))
     draw.text((10, MARGIN_T - 24), y, font=small, fill="black")
     return image
 

@@ -232,12 +232,15 @@ UPLIFT_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _paired_log_ratios(level: pd.DataFrame, base: pd.DataFrame, num: str, den: str | None):
-    """Per-replication log(level / baseline) of ``num / den``, over pairs where both are > 0."""
+def _paired_log_ratios(level: dict, base: dict, num: str, den: str | None) -> np.ndarray:
+    """Per-replication log(level / baseline) of ``num / den``, over pairs where both are > 0.
 
-    def value(frame):
-        v = frame[num].to_numpy(dtype=np.float64)
-        return v if den is None else safe_ratio(v, frame[den].to_numpy(dtype=np.float64))
+    ``level`` and ``base`` map column names to aligned arrays of shape (n_pairs,).
+    """
+
+    def value(columns):
+        v = columns[num]
+        return v if den is None else safe_ratio(v, columns[den])
 
     a, b = value(level), value(base)
     ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
@@ -297,37 +300,59 @@ def like_for_like_uplift(
     if baseline_level not in set(summary["level"]) or not levels:
         return pd.DataFrame(columns=list(UPLIFT_COLUMNS))
     num, den = UPLIFT_METRICS[objective][0]
+    # One pass over the summary: each (level, policy)'s replications, sorted, as
+    # arrays (filtering the frame per pair cost a sweep more than its runs).
+    columns = [c for pair in UPLIFT_METRICS.values() for c in (*pair[0], *pair[1])]
+    columns = [c for c in dict.fromkeys(columns) if c is not None and c in summary.columns]
+    data = {c: summary[c].to_numpy(dtype=np.float64) for c in columns}
+    replication = list(zip(*(summary[k].tolist() for k in keys)))
+    members: dict[tuple[str, str], list[int]] = {}
+    for i, group in enumerate(zip(summary["level"].tolist(), summary["policy"].tolist())):
+        members.setdefault(group, []).append(i)
+    groups: dict[tuple[str, str], tuple[dict, dict]] = {}
+    scores: dict[tuple[str, str], float] = {}  # the objective's mean, rows in given order
+    for group, index in members.items():
+        scores[group] = float(np.nanmean(safe_ratio(data[num][index], data[den][index])))
+        index = sorted(index, key=lambda i: replication[i])
+        arrays = {c: v[index] for c, v in data.items()}
+        groups[group] = ({replication[i]: n for n, i in enumerate(index)}, arrays)
+
+    def policies_of(level: str) -> list[str]:
+        return [p for lv, p in groups if lv == level]
 
     def best_policy(level: str) -> str:
-        rows = summary[summary["level"] == level]
-        score = rows.groupby("policy", sort=False).apply(
-            lambda g: float(np.nanmean(safe_ratio(g[num], g[den]))), include_groups=False
-        )
-        return str(score.idxmax())
+        names = policies_of(level)
+        return names[int(np.nanargmax([scores[(level, p)] for p in names]))]
 
-    def rows_of(level: str, policy: str) -> pd.DataFrame:
-        sel = summary[(summary["level"] == level) & (summary["policy"] == policy)]
-        return sel.sort_values(keys).set_index(keys)
+    def aligned(mine: tuple[str, str], theirs: tuple[str, str]) -> tuple[dict, dict] | None:
+        (pos_a, a), (pos_b, b) = groups[mine], groups[theirs]
+        common = [r for r in pos_a if r in pos_b]
+        if not common:
+            return None
+        ia = np.array([pos_a[r] for r in common], dtype=np.intp)
+        ib = np.array([pos_b[r] for r in common], dtype=np.intp)
+        return {c: v[ia] for c, v in a.items()}, {c: v[ib] for c, v in b.items()}
 
     pairs = []
     for level in levels:
-        for policy in dict.fromkeys(summary.loc[summary["level"] == level, "policy"]):
+        for policy in policies_of(level):
             pairs.append((level, policy, policy, policy))
         best, base_best = best_policy(level), best_policy(baseline_level)
         pairs.append((level, f"best ({best})", f"best ({base_best})", (best, base_best)))
     out = []
     for level, label, base_label, policy in pairs:
         mine, theirs = policy if isinstance(policy, tuple) else (policy, policy)
-        a, b = rows_of(level, mine), rows_of(baseline_level, theirs)
-        common = a.index.intersection(b.index)
-        if common.empty:
+        if (baseline_level, theirs) not in groups:
             continue
-        a, b = a.loc[common], b.loc[common]
+        both = aligned((level, mine), (baseline_level, theirs))
+        if both is None:
+            continue
+        a, b = both
         for metric, ((o_num, o_den), (e_col, e_den)) in UPLIFT_METRICS.items():
             logs = _paired_log_ratios(a, b, o_num, o_den)
             observed, low, high = _relative_interval(logs, alpha)
             expected = np.nan
-            if e_col in a.columns and e_col in b.columns:
+            if e_col in a:
                 e_logs = _paired_log_ratios(a, b, e_col, e_den)
                 expected = float(np.expm1(e_logs.mean())) if e_logs.size else np.nan
             out.append(

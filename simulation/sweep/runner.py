@@ -15,6 +15,7 @@ grid point, and rows are sorted canonically before writing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -30,7 +31,7 @@ import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.sweep.grid import SweepPlan, SweepRun, parse_grid
-from simulation.sweep.table import build_table, write_table
+from simulation.sweep.table import build_table, run_rows, write_table
 
 __all__ = [
     "BACKENDS",
@@ -80,7 +81,7 @@ class SweepOutcome:
     stopped: bool
 
 
-def execute_run(config: dict) -> tuple[pd.DataFrame, float]:
+def execute_run(config: dict, *, limit_threads: bool = True) -> tuple[pd.DataFrame, float]:
     """Run one experiment (single process) and return its summary and own time.
 
     Module-level and fed plain data, so process pools and Dask workers can call it.
@@ -89,6 +90,10 @@ def execute_run(config: dict) -> tuple[pd.DataFrame, float]:
     ----------
     config : dict
         :meth:`ExperimentConfig.to_dict` of the resolved config.
+    limit_threads : bool, default=True
+        Run with one thread per native pool (BLAS, OpenMP). False when the
+        process has been limited once already (:func:`_limit_worker_threads`):
+        each limit scans the loaded libraries, 4-5 ms, a tenth of a short run.
 
     Returns
     -------
@@ -102,9 +107,22 @@ def execute_run(config: dict) -> tuple[pd.DataFrame, float]:
 
     # One run per worker, one thread per run: k-means' OpenMP threads would only
     # contend with the other workers for the same cores.
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1) if limit_threads else contextlib.nullcontext():
         result = run_experiment(ExperimentConfig.from_dict(config), n_jobs=1)
     return result.summary_frame(), float(result.elapsed_seconds)
+
+
+def _limit_worker_threads() -> None:
+    """Initializer of a local worker process: one thread per native pool, for good.
+
+    The engine is imported first, so its BLAS and OpenMP libraries are loaded
+    (runs load no others) and the limit reaches them.
+    """
+    from threadpoolctl import threadpool_limits
+
+    import simulation.engine  # noqa: F401
+
+    threadpool_limits(limits=1)
 
 
 def _run_path(out: Path, key: str) -> Path:
@@ -187,11 +205,18 @@ def _local_results(
     runs: list[SweepRun], workers: int, stop: threading.Event
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
     # forkserver: workers start from a clean process, not a copy of a threaded
-    # parent (the app's server), and import the engine once each.
+    # parent (the app's server). The server imports the engine once (it does not
+    # start threads) and each worker is forked from it already loaded: a fresh
+    # worker's own import took 3-7 s, longer than a hundred short runs' overhead.
     context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    context.set_forkserver_preload(["__main__", "simulation.engine", "threadpoolctl"])
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_limit_worker_threads
+    )
     try:
-        pending = {pool.submit(execute_run, run.config.to_dict()): run for run in runs}
+        pending = {
+            pool.submit(execute_run, run.config.to_dict(), limit_threads=False): run for run in runs
+        }
         while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
@@ -296,6 +321,7 @@ def run_sweep(
     if progress is not None:
         progress(finished, total)
     run_seconds = 0.0
+    tabulated: dict[str, pd.DataFrame] = {}
     started = time.perf_counter()
     if pending:
         todo = list(pending.values())
@@ -305,6 +331,8 @@ def run_sweep(
             results = _dask_results(todo, workers, scheduler, stop)
         for run, summary, elapsed in results:
             _store_run(out, run.run_key, summary, elapsed)
+            # Tabulated now, while the workers run the next ones, not all at the end.
+            tabulated[run.run_key] = run_rows(run, summary)
             run_seconds += elapsed
             finished += 1
             if progress is not None:
@@ -321,8 +349,9 @@ def run_sweep(
             wall_seconds=wall,
             stopped=True,
         )
-    summaries = {key: _load_run(out, key) for key in {run.run_key for run in plan.runs}}
-    table = build_table(plan, summaries)
+    stored = {run.run_key for run in plan.runs} - set(tabulated)
+    summaries = {key: _load_run(out, key) for key in stored}
+    table = build_table(plan, summaries, rows=tabulated)
     write_table(table, out)
     return SweepOutcome(
         table=table,

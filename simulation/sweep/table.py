@@ -54,13 +54,21 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
         One row per (level, policy) and per level's ``best``.
     """
     means = summary.groupby(["level", "policy"], sort=False)[list(HEADLINE)].mean()
+    means = dict(zip(means.index, means.to_numpy(dtype=np.float64).tolist()))
     uplift = like_for_like_uplift(summary, objective=run.config.objective)
-    uplift = uplift[uplift["metric"].isin(UPLIFT_OF)]
+    # (level, label) -> metric -> its uplift row, looked up per table row (plain
+    # lists: pandas' per-row access cost more than the run itself on short runs).
+    found: dict[tuple[str, str], dict[str, dict]] = {}
+    for h in zip(*(uplift[c].tolist() for c in uplift.columns)):
+        h = dict(zip(uplift.columns, h))
+        if h["metric"] in UPLIFT_OF:
+            found.setdefault((h["level"], h["policy"]), {}).setdefault(h["metric"], h)
+    labels_of: dict[str, list[str]] = {}
+    for level, label in dict.fromkeys(zip(summary["level"].tolist(), summary["policy"].tolist())):
+        labels_of.setdefault(level, []).append(label)
     rows = []
-    for level in dict.fromkeys(summary["level"]):
-        labels = list(dict.fromkeys(summary.loc[summary["level"] == level, "policy"]))
-        best_labels = uplift.loc[uplift["level"] == level, "policy"]
-        best_labels = [p for p in dict.fromkeys(best_labels) if p.startswith("best (")]
+    for level, labels in labels_of.items():
+        best_labels = [p for lv, p in found if lv == level and p.startswith("best (")]
         for label in labels + best_labels:
             policy = label[len("best (") : -1] if label.startswith("best (") else label
             row = {
@@ -68,15 +76,13 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
                 "policy": "best" if label != policy else policy,
                 "best_policy": policy if label != policy else "",
                 "baseline": "",
-                **{m: float(means.loc[(level, policy), m]) for m in HEADLINE},
+                **dict(zip(HEADLINE, means[(level, policy)])),
                 **dict.fromkeys(_uplift_columns(), np.nan),
             }
             for metric in UPLIFT_OF:
-                hit = uplift[(uplift["level"] == level) & (uplift["policy"] == label)]
-                hit = hit[hit["metric"] == metric]
-                if hit.empty:
+                h = found.get((level, label), {}).get(metric)
+                if h is None:
                     continue
-                h = hit.iloc[0]
                 row["baseline"] = str(h["baseline"])
                 row[f"uplift_{metric}"] = float(h["observed"])
                 row[f"uplift_{metric}_low"] = float(h["ci_low"])
@@ -97,14 +103,23 @@ def _param_column(values: list[object]) -> pd.Series:
     return pd.Series([canonical_json(v) for v in values], dtype=object)
 
 
-def build_table(plan: SweepPlan, summaries: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def build_table(
+    plan: SweepPlan,
+    summaries: dict[str, pd.DataFrame],
+    *,
+    rows: dict[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Assemble the sweep table from every run's summary.
 
     Parameters
     ----------
     plan : SweepPlan
     summaries : dict of str to DataFrame
-        Each run's summary by ``run_key``; every run of ``plan`` must be present.
+        Each run's summary by ``run_key``; every run of ``plan`` must be present
+        (except those in ``rows``).
+    rows : dict of str to DataFrame, optional
+        :func:`run_rows` already computed, by ``run_key`` (a sweep tabulates each
+        run as it finishes, while the workers run the next ones).
 
     Returns
     -------
@@ -115,16 +130,17 @@ def build_table(plan: SweepPlan, summaries: dict[str, pd.DataFrame]) -> pd.DataF
     """
     parts = []
     for run in plan.runs:
-        rows = run_rows(run, summaries[run.run_key])
-        rows.insert(0, "world_seed", np.int64(run.config.seed))
-        rows.insert(0, "world", np.int64(run.world))
-        rows.insert(0, "point_id", run.point.point_id)
-        rows.insert(0, "point_index", np.int64(run.point.index))
+        done = (rows or {}).get(run.run_key)
+        part = (done if done is not None else run_rows(run, summaries[run.run_key])).copy()
+        part.insert(0, "world_seed", np.int64(run.config.seed))
+        part.insert(0, "world", np.int64(run.world))
+        part.insert(0, "point_id", run.point.point_id)
+        part.insert(0, "point_index", np.int64(run.point.index))
         policy_rank = {p: i for i, p in enumerate(run.config.policies)}
-        rows["_level"] = rows["level"].map({lv: i for i, lv in enumerate(LEVELS)})
-        rows["_policy"] = [policy_rank.get(p, len(policy_rank)) for p in rows["policy"]]
-        rows["_best"] = rows["best_policy"]
-        parts.append(rows)
+        part["_level"] = part["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+        part["_policy"] = [policy_rank.get(p, len(policy_rank)) for p in part["policy"]]
+        part["_best"] = part["best_policy"]
+        parts.append(part)
     table = pd.concat(parts, ignore_index=True)
     order = ["point_index", "world", "_level", "_policy", "_best"]
     table = table.sort_values(order, kind="stable").drop(columns=order[2:])

@@ -93,6 +93,7 @@ def jit(fn: Callable | None = None, **options):
 #: The engine's warm-ups, ``name -> "module:function"`` (imported only when run).
 WARM_UPS: Mapping[str, str] = MappingProxyType(
     {
+        "tally": "simulation.engine.tally:warm_up",
         "counting": "simulation.policies.counting_kernels:load",
         "linear": "simulation.policies.linear:load_kernels",
     }

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from simulation import compiled
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import (
     BASELINE_METRICS,
@@ -69,13 +70,10 @@ from simulation.engine.tally import (
     ServedRows,
     batch_totals,
     fused_totals,
-    warm_up,
 )
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import CONTEXTUAL, POLICIES, make_policy
 from simulation.policies.base import Policy
-from simulation.policies.context_free import counting_kernels
-from simulation.policies.linear import load_kernels
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
 
@@ -425,10 +423,10 @@ def run_experiment(
     counter.check()
     # Compiled kernels are loaded before forking, so workers inherit them (the
     # linear ones only when a linear policy runs: loading them takes a second or two).
-    warm_up()
-    counting_kernels()
-    if any(spec.split(":")[-1] in ("lin_ucb", "lin_ts") for spec in config.policies):
-        load_kernels()
+    compiled.warm_up("tally")
+    compiled.warm_up("counting")
+    if any(spec.name in ("lin_ucb", "lin_ts") for spec in config.policy_specs):
+        compiled.warm_up("linear")
     # The policies' matrices are small: BLAS threads only contend (and spin) for
     # the cores, so the loop runs single-threaded BLAS (set once here: forked
     # workers inherit it; per unit it cost a scan of the loaded libraries).
@@ -879,11 +877,6 @@ class _Tally:
             response.params.cpc if response.pricing == "cpc" else None,
             chunk.n_batches, k, n_seg,
         )  # fmt: skip
-        if fused is None:  # no numba
-            fused = _gathered_totals(
-                self.scenario, truth, chunk.keys, chunk.uniforms, shown, chunk.segments,
-                batch_of_row, chunk.n_batches, n_seg * k,
-            )  # fmt: skip
         per_batch, per_arm, per_cell = fused
         cum = self.totals + np.cumsum(per_batch, axis=0)
         cum_counts = self.counts + np.cumsum(per_arm, axis=0)
@@ -915,9 +908,9 @@ def _gathered_totals(
     n_batches: int,
     n_cells: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:meth:`_Tally.add`'s totals by explicit gathers (without numba).
+    """:meth:`_Tally.add`'s totals by explicit gathers and ``response.outcomes``.
 
-    Also the reference the fused kernel is tested against.
+    The reference the fused kernel is tested against (the engine uses the fused one).
     """
     k = truth.n_arms
     served = shown >= 0

@@ -3,9 +3,9 @@
 The engine's bookkeeping after each chunk of batches: one pass over the served
 rows adds their outcomes and expectations into per-batch sums (which become the
 time series), per-batch arm counts (the allocation) and per-(segment, arm)
-totals. Compiled with numba, where it is a single loop over the rows; the
-vectorized numpy version is the fallback where numba is missing and the
-reference the tests hold the compiled one to.
+totals. Compiled with numba (:func:`simulation.compiled.jit`): a single loop over
+the rows; a vectorized numpy version in ``tests/reference/tally.py`` is the
+reference the tests hold it to.
 
 :func:`fused_totals` is the engine's usual case (every row served): the same
 pass also gathers the shown pairs' expectations and realizes their outcomes
@@ -21,10 +21,11 @@ holds every column to its name).
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
+
+from simulation.compiled import jit
 
 __all__ = [
     "N_CELL_METRICS",
@@ -95,10 +96,10 @@ def batch_totals(
     n_batches: int,
     n_arms: int,
     n_segments: int,
-    *,
-    backend: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sum the served rows per batch, per (batch, arm) and per (segment, arm).
+    """Sum the served rows per batch, per (batch, arm) and per (segment, arm), compiled.
+
+    ``tests/reference/tally.py`` holds a vectorized numpy reference the tests compare it to.
 
     Parameters
     ----------
@@ -108,8 +109,6 @@ def batch_totals(
     best : ndarray of shape (n_truth_rows,)
         The best arm's expected reward per truth row (regret is measured against it).
     n_batches, n_arms, n_segments : int
-    backend : {"auto", "numba", "numpy"}, default="auto"
-        ``auto`` uses numba when it is installed.
 
     Returns
     -------
@@ -118,64 +117,18 @@ def batch_totals(
     per_cell : ndarray of shape (n_segments * n_arms, N_CELL_METRICS)
         Cell ``segment * n_arms + arm``.
     """
-    if backend not in ("auto", "numba", "numpy"):
-        raise ValueError(f"`backend` must be 'auto', 'numba' or 'numpy'; got {backend!r}.")
-    kernel = _compiled() if backend != "numpy" else None
-    if backend == "numba" and kernel is None:
-        raise ImportError("the numba backend needs numba installed.")
+    kernel = _compiled()
     per_batch = np.zeros((n_batches, N_SERIES_METRICS))
     per_arm = np.zeros((n_batches, n_arms), dtype=np.int64)
     per_cell = np.zeros((n_segments * n_arms, N_CELL_METRICS))
     if rows.arm.size == 0:
         return per_batch, per_arm, per_cell
-    if kernel is not None:
-        kernel(
-            rows.batch, rows.arm, rows.segment, rows.truth_row, rows.click, rows.conversion,
-            rows.cost, rows.revenue, rows.p_click, rows.p_conversion, rows.order_value,
-            rows.expected_cost, reward, best, n_arms, per_batch, per_arm, per_cell,
-        )  # fmt: skip
-    else:
-        _numpy_totals(rows, reward, best, n_arms, per_batch, per_arm, per_cell)
-    return per_batch, per_arm, per_cell
-
-
-def _numpy_totals(
-    rows: ServedRows,
-    reward: np.ndarray,
-    best: np.ndarray,
-    k: int,
-    per_batch: np.ndarray,
-    per_arm: np.ndarray,
-    per_cell: np.ndarray,
-) -> None:
-    """Vectorized reference: sums over runs of rows, bincounts for the cells."""
-    chosen = reward[rows.truth_row * k + rows.arm]
-    columns = (
-        rows.click, rows.conversion, rows.cost, rows.revenue,
-        best[rows.truth_row] - chosen, chosen, rows.p_click,
-        rows.p_click * rows.p_conversion * rows.order_value, rows.expected_cost,
-        rows.p_click * rows.p_conversion,
+    kernel(
+        rows.batch, rows.arm, rows.segment, rows.truth_row, rows.click, rows.conversion,
+        rows.cost, rows.revenue, rows.p_click, rows.p_conversion, rows.order_value,
+        rows.expected_cost, reward, best, n_arms, per_batch, per_arm, per_cell,
     )  # fmt: skip
-    n_batches = per_batch.shape[0]
-    starts = np.searchsorted(rows.batch, np.arange(n_batches + 1))
-    lengths = np.diff(starts)
-    filled = np.flatnonzero(lengths > 0)
-    per_batch[:, 0] = lengths
-    first = starts[filled]
-    for i, col in enumerate(columns, start=1):
-        # int64 sums for the boolean columns (numpy would OR them).
-        dtype = np.int64 if col.dtype == np.bool_ else None
-        per_batch[filled, i] = np.add.reduceat(col, first, dtype=dtype)
-    per_arm += np.bincount(rows.batch * k + rows.arm, minlength=per_arm.size).reshape(per_arm.shape)
-    cell = rows.segment * k + rows.arm
-    n_cells = per_cell.shape[0]
-    per_cell[:, 0] += np.bincount(cell, minlength=n_cells)
-    per_cell[:, 1] += np.bincount(cell[rows.click], minlength=n_cells)
-    per_cell[:, 2] += np.bincount(cell[rows.conversion], minlength=n_cells)
-    per_cell[:, 3] += np.bincount(cell, weights=rows.cost, minlength=n_cells)
-    # Revenue is zero unless the impression converted.
-    conv = rows.conversion
-    per_cell[:, 4] += np.bincount(cell[conv], weights=rows.revenue[conv], minlength=n_cells)
+    return per_batch, per_arm, per_cell
 
 
 def fused_totals(
@@ -210,8 +163,6 @@ def fused_totals(
     (per_batch, per_arm, per_cell) as :func:`batch_totals`, or None.
     """
     kernel = _compiled_fused()
-    if kernel is None:
-        return None
     from simulation.response import BASKET_HIGH, BASKET_LOW
 
     per_batch = np.zeros((n_batches, N_SERIES_METRICS))
@@ -244,12 +195,9 @@ def warm_up() -> None:
 
 @functools.cache
 def _compiled():
-    """The numba kernel, compiled (or loaded from numba's cache) once; None without numba."""
-    if importlib.util.find_spec("numba") is None:
-        return None
-    from numba import njit
+    """The kernel of :func:`batch_totals`, compiled (or loaded from numba's cache) once."""
 
-    @njit(cache=True, nogil=True)
+    @jit
     def totals_kernel(
         batch, arm, segment, truth_row, click, conversion, cost, revenue, p_click,
         p_conversion, order_value, expected_cost, reward, best, k, per_batch, per_arm,
@@ -283,12 +231,9 @@ def _compiled():
 
 @functools.cache
 def _compiled_fused():
-    """The fused kernel of :func:`fused_totals`; None without numba."""
-    if importlib.util.find_spec("numba") is None:
-        return None
-    from numba import njit
+    """The fused kernel of :func:`fused_totals`, compiled (or loaded from numba's cache) once."""
 
-    @njit(cache=True, nogil=True)
+    @jit
     def fused_kernel(
         shown, truth_row, segment, batch, uniforms, ctr, cvr, order_value, expected_cost,
         reward, best, cpc, basket_low, basket_high, k, per_batch, per_arm, per_cell,

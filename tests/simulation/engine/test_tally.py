@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from reference.tally import batch_totals_numpy
 
 from simulation.engine.tally import (
     SEGMENT_METRICS,
@@ -42,8 +43,8 @@ def test_compiled_totals_equal_the_numpy_reference(drop):
     rows = _rows(rng, 5_000, n_batches, k, n_seg, n_truth, drop)
     reward = rng.random(n_truth * k)
     best = reward.reshape(n_truth, k).max(axis=1)
-    fast = batch_totals(rows, reward, best, n_batches, k, n_seg, backend="numba")
-    ref = batch_totals(rows, reward, best, n_batches, k, n_seg, backend="numpy")
+    fast = batch_totals(rows, reward, best, n_batches, k, n_seg)
+    ref = batch_totals_numpy(rows, reward, best, n_batches, k, n_seg)
     for got, want in zip(fast, ref):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     per_batch, per_arm, per_cell = ref
@@ -56,14 +57,12 @@ def test_compiled_totals_equal_the_numpy_reference(drop):
     assert (per_batch[:, 5] >= -1e-12).all()  # regret against the best arm
 
 
-def test_no_rows_and_bad_backend():
+def test_no_rows():
     rng = np.random.default_rng(0)
     rows = _rows(rng, 0, 3, 2, 2, 5)
     per_batch, per_arm, per_cell = batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2)
     assert per_batch.shape == (3, len(SERIES_METRICS)) and not per_batch.any()
     assert per_arm.shape == (3, 2) and per_cell.shape == (4, 5)
-    with pytest.raises(ValueError, match="backend"):
-        batch_totals(rows, np.ones(10), np.ones(5), 3, 2, 2, backend="gpu")
 
 
 def test_compiled_tallies_write_the_named_metrics_in_order():
@@ -73,7 +72,7 @@ def test_compiled_tallies_write_the_named_metrics_in_order():
     rows = _rows(rng, 2_000, n_batches, k, n_seg, n_truth)
     reward = rng.random(n_truth * k)
     best = reward.reshape(n_truth, k).max(axis=1)
-    per_batch, _, per_cell = batch_totals(rows, reward, best, n_batches, k, n_seg, backend="numba")
+    per_batch, _, per_cell = batch_totals(rows, reward, best, n_batches, k, n_seg)
     assert per_batch.shape[1] == len(SERIES_METRICS)
     assert per_cell.shape[1] == len(SEGMENT_METRICS)
     chosen = reward[rows.truth_row * k + rows.arm]

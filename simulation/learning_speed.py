@@ -1,37 +1,49 @@
 """How many impressions the learning policies need to separate from the A/B split.
 
 Measured, not derived: in the default world (``PRESETS["default"]``, its
-policies and levels) the smallest horizon on a grid at which the best learning
-policy's observed objective beats the uniform split's with a paired 95 %
-interval over seeds excluding zero, at every level. Measured with::
+policies, levels and 3 seeds) the smallest horizon on a grid at which the best
+learning policy's observed objective beats the uniform split's with a paired
+95 % interval over seeds excluding zero, at every level. Measured on
+2026-12-02 with::
 
-    python bench/separation.py --seeds 4 --impressions 1000000
+    PYTHONPATH=. python bench/separation.py --seeds 3 --impressions 1000000 --objectives ctr
+    PYTHONPATH=. python bench/separation.py --seeds 3 --impressions 1000000 --objectives roas
 
 (see ``docs/performance.md``, "Learning speed in the default world", for the
-table, the date and the share of the uniform -> oracle gap each policy
-closes). Re-measure when the world's defaults or the policies change.
+table and the share of the uniform -> oracle gap each policy closes).
+Re-measure when the world's defaults or the policies change.
 
-Provisional: the bench run above did not finish in the session that wrote
-this module (a shared, loaded machine), so both entries are the longest
-horizon of the grid, :data:`MEASURED_UP_TO`, an upper stand-in (the issue
-measured the old policies closing 1-23 % of the gap at 300,000) until the
-run's numbers replace them.
+Under CTR the generic and per-user levels separated at 500,000 impressions and
+the segment level at 1,000,000, so the policies separate at every level by
+1,000,000. Under ROAS no level separated within the measured 1,000,000
+impressions (nor within 3,000,000 in a second run, ``--impressions 3000000``),
+recorded as ``None``: no number is claimed for it.
 """
 
 from __future__ import annotations
 
 from simulation.config import OBJECTIVES
 
-__all__ = ["IMPRESSIONS_TO_SEPARATE", "MEASURED_UP_TO", "impressions_to_separate"]
+__all__ = [
+    "IMPRESSIONS_TO_SEPARATE",
+    "MEASURED_SEEDS",
+    "MEASURED_UP_TO",
+    "impressions_to_separate",
+    "longer_run",
+]
 
-#: Longest horizon measured; a level that had not separated by then counts as this.
+#: Longest horizon measured (impressions per policy and level).
 MEASURED_UP_TO: int = 1_000_000
 
-#: Impressions per policy and level until the policies separate, by objective.
-IMPRESSIONS_TO_SEPARATE: dict[str, int] = {"ctr": MEASURED_UP_TO, "roas": MEASURED_UP_TO}
+#: Seeds of the measurement (those of the default experiment): the paired interval's sample.
+MEASURED_SEEDS: int = 3
+
+#: Impressions per policy and level until the policies separate at every level, by
+#: objective; ``None``: they did not separate within :data:`MEASURED_UP_TO`.
+IMPRESSIONS_TO_SEPARATE: dict[str, int | None] = {"ctr": 1_000_000, "roas": None}
 
 
-def impressions_to_separate(objective: str) -> int:
+def impressions_to_separate(objective: str) -> int | None:
     """Impressions per policy and level the policies need to separate under ``objective``.
 
     Parameters
@@ -40,9 +52,37 @@ def impressions_to_separate(objective: str) -> int:
 
     Returns
     -------
-    n_impressions : int
-        From :data:`IMPRESSIONS_TO_SEPARATE` (at most :data:`MEASURED_UP_TO`).
+    n_impressions : int or None
+        From :data:`IMPRESSIONS_TO_SEPARATE`: a measured horizon of at most
+        :data:`MEASURED_UP_TO`, or ``None`` when the policies did not separate
+        within :data:`MEASURED_UP_TO` impressions in the measurement.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"`objective` must be one of {list(OBJECTIVES)}; got {objective!r}.")
     return IMPRESSIONS_TO_SEPARATE[objective]
+
+
+def longer_run(objective: str, n_impressions: int) -> int | None:
+    """The horizon to offer instead of ``n_impressions``, or ``None`` if it is long enough.
+
+    Parameters
+    ----------
+    objective : {"ctr", "roas"}
+    n_impressions : int
+        Impressions per policy and level of the run at hand, at least 1.
+
+    Returns
+    -------
+    n_longer : int or None
+        The measured horizon to separate when the run is shorter than it; when
+        the policies did not separate within :data:`MEASURED_UP_TO`, that
+        horizon if the run is shorter than it (the longest one measured); else
+        ``None``.
+    """
+    if isinstance(n_impressions, bool) or not isinstance(n_impressions, int):
+        raise TypeError(f"`n_impressions` must be an int; got {type(n_impressions).__name__}.")
+    if n_impressions < 1:
+        raise ValueError(f"`n_impressions` must be at least 1; got {n_impressions}.")
+    need = impressions_to_separate(objective)
+    target = MEASURED_UP_TO if need is None else need
+    return target if n_impressions < target else None

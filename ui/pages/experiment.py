@@ -13,7 +13,12 @@ import streamlit as st
 
 from creative.components import AXES, compose
 from simulation.config import LEVELS, OBJECTIVES
-from simulation.learning_speed import impressions_to_separate
+from simulation.learning_speed import (
+    MEASURED_SEEDS,
+    MEASURED_UP_TO,
+    impressions_to_separate,
+    longer_run,
+)
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
 from ui import cache, charts, runner, state
@@ -211,23 +216,49 @@ def _learning_speed(config) -> None:
         return
     need = impressions_to_separate(config.objective)
     have = config.n_impressions
-    st.caption(
-        f"In the default world the policies need about {need:,} impressions per policy and "
-        f"level to separate from the A/B split ({config.objective.upper()} objective, measured "
-        f"with bench/separation.py); this run has {have:,}."
-    )
-    if have >= need:
+    objective = config.objective.upper()
+    if need is None:
+        st.caption(
+            f"In the default world the learning policies did not separate from the A/B split "
+            f"within {MEASURED_UP_TO:,} impressions per policy and level in our measurement "
+            f"({objective} objective, {MEASURED_SEEDS} seeds, bench/separation.py); "
+            f"this run has {have:,}."
+        )
+    else:
+        st.caption(
+            f"In the default world the learning policies needed about {need:,} impressions per "
+            f"policy and level to beat the A/B split by more than luck at every level "
+            f"({objective} objective, {MEASURED_SEEDS} seeds, measured with bench/separation.py); "
+            f"this run has {have:,}."
+        )
+    offer = longer_run(config.objective, have)
+    if offer is None:
         return
 
     def longer() -> None:
-        st.session_state["ex-impressions"] = need
+        st.session_state["ex-impressions"] = offer
         st.session_state["ex-run-longer"] = True
 
-    st.info(
-        f"With {have:,} impressions the learning policies are not yet expected to beat the "
-        "A/B split by more than luck: the charts will mostly show exploration."
-    )
-    st.button(f"Run the longer experiment ({need:,} impressions)", on_click=longer)
+    takes = f"about {offer / have:.0f} times as long" if offer >= 2 * have else "a little longer"
+    if need is None:
+        st.info(
+            f"With {have:,} impressions the learning policies are not expected to beat the A/B "
+            f"split by more than luck, and in our measurement they had not by {offer:,} either: "
+            "the charts will mostly show exploration. The longer run below takes "
+            f"{takes} and may still not separate them."
+        )
+    else:
+        st.info(
+            f"With {have:,} impressions the learning policies are not yet expected to beat the "
+            "A/B split by more than luck: the charts will mostly show exploration. "
+            + (
+                "The default is kept shorter so that its charts appear within about 2 s. "
+                if have == DEFAULT_CONFIG.n_impressions
+                else ""
+            )
+            + f"The longer run below takes {takes}."
+        )
+    st.button(f"Run the longer experiment ({offer:,} impressions)", on_click=longer)
 
 
 def _duration(seconds: float) -> str:

@@ -157,10 +157,13 @@ class Ucb1(_Counting):
     a 1 % rate has a standard deviation of about 0.1, so that bonus explores
     about five times more than the noise warrants, and on value rewards
     (dollars) it has no scale at all. Here the bonus is multiplied by the arm's empirical
-    standard deviation ``sd_k``, shrunk towards the variance pooled over all
-    arms by one pseudo-observation (so an arm that has not yet shown any
-    spread keeps a bonus): ``sd_k^2 = (ss_k + v) / (n_k + 1)`` with ``ss_k``
-    the arm's sum of squared deviations and ``v`` the pooled variance. The
+    standard deviation ``sd_k``, never less than the standard deviation pooled over all
+    arms: ``sd_k^2 = max(ss_k / n_k, v)`` with ``ss_k`` the arm's sum of squared deviations
+    and ``v`` the pooled variance. The floor matters for rare, large rewards (net value
+    with conversions at 1 in 1,000): an arm that has not yet converted shows almost no
+    spread, and without the floor it would lose its bonus and never be tried again, while a
+    lucky arm kept both a high mean and a high bonus (UCB1 then did worse than the A/B
+    split under ROAS, bench/separation.py). The
     index is then scale-equivariant: multiplying every reward by ``c > 0``
     multiplies means and bonuses by ``c`` and changes no decision.
 
@@ -231,7 +234,7 @@ def ucb_index(pulls: np.ndarray, sums: np.ndarray, sq_sums: np.ndarray, alpha: f
     for i in range(pulls.shape[0]):
         mean = sums[i] / pulls[i]
         ss = max(sq_sums[i] - sums[i] * mean, 0.0)
-        sd = math.sqrt((ss + pooled) / (pulls[i] + 1.0))
+        sd = math.sqrt(max(ss / pulls[i], pooled))
         index[i] = mean + alpha * sd * math.sqrt(8.0 * log_t / pulls[i])
     return index
 

@@ -305,7 +305,7 @@ def play_counting(
                 for i in range(k):
                     mean = reward_sum[i] / pulls[i]
                     ss = max(reward_sq_sum[i] - reward_sum[i] * mean, 0.0)
-                    sd = math.sqrt((ss + pooled) / (pulls[i] + 1.0))
+                    sd = math.sqrt(max(ss / pulls[i], pooled))
                     score[i] = mean + param_a * sd * math.sqrt(8.0 * log_t / pulls[i])
                 _tied_max(score, probs)
         else:

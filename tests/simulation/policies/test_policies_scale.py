@@ -33,22 +33,33 @@ def test_decisions_do_not_depend_on_the_reward_unit(name, d):
     np.testing.assert_array_equal(_play(name, 3, 1.0, d=d), _play(name, 3, 128.0, d=d))
 
 
-def test_ucb1_bonus_is_sized_by_the_spread():
-    # A 1 % click rate has a standard deviation of about 0.1, a fair coin 0.5: the
-    # bonus of an arm with the same pulls is about 5 times smaller (textbook UCB1
-    # gives both the same bonus).
-    policy = POLICIES["ucb1"]().reset(2)
-    n = 10_000.0
-    policy.pulls_[:] = n
-    policy.reward_sum_[:] = [0.01 * n, 0.5 * n]
-    policy.reward_sq_sum_[:] = policy.reward_sum_  # 0/1 rewards
+def _bonus(rates, n=10_000.0, sq=None):
     from simulation.policies.context_free import ucb_index
 
-    index = ucb_index(policy.pulls_, policy.reward_sum_, policy.reward_sq_sum_, 1.0)
-    bonus = index - policy.reward_sum_ / n
+    pulls = np.full(len(rates), n)
+    sums = np.asarray(rates) * n
+    sq_sums = sums if sq is None else np.asarray(sq) * n  # 0/1 rewards by default
+    return ucb_index(pulls, sums, sq_sums, 1.0) - sums / n
+
+
+def test_ucb1_bonus_is_sized_by_the_spread():
+    # A 1 % click rate has a standard deviation of about 0.1, a fair coin 0.5: with the
+    # same pulls the bonus is about 5 times smaller (textbook UCB1 gives both the same).
+    n = 10_000.0
     textbook = np.sqrt(2 * np.log(2 * n) / n)
-    assert bonus[1] == pytest.approx(textbook, rel=0.02)  # sd 0.5: UCB1 itself
-    assert bonus[0] / bonus[1] == pytest.approx(np.sqrt(0.01 * 0.99) / 0.5, rel=0.1)
+    assert _bonus([0.5, 0.5]) == pytest.approx([textbook, textbook], rel=0.02)
+    rare = _bonus([0.01, 0.01])
+    assert rare / textbook == pytest.approx([np.sqrt(0.01 * 0.99) / 0.5] * 2, rel=0.02)
+
+
+def test_an_arm_without_spread_keeps_the_pooled_bonus():
+    # Rare large rewards: arm 0 has not paid yet (all zeros, no spread), arm 1 has. The
+    # floor at the pooled spread keeps arm 0's bonus, so it is tried again.
+    bonus = _bonus([0.0, 0.5], sq=[0.0, 50.0])  # arm 1: rewards of 0 or 100
+    assert bonus[0] > 0
+    pooled_sd = np.sqrt(500_000 / 20_000 - 0.25**2)  # over both arms: 50 rewards of 100 in 20,000
+    n = 10_000.0
+    assert bonus[0] == pytest.approx(2 * pooled_sd * np.sqrt(2 * np.log(2 * n) / n), rel=1e-9)
 
 
 @pytest.mark.parametrize(

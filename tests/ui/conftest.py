@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,22 @@ def _run_small_experiment(at: AppTest, **overrides) -> AppTest:
         element.set_value(value)
     button = next(b for b in at.button if b.label == "Run experiment")
     button.click().run()
+    # Tests that shorten ADLAB_RUN_WAIT (the Stop tests) want the run still going.
+    if float(os.environ.get("ADLAB_RUN_WAIT", "0")) >= 10:
+        _until_run_ends(at)
+    return at
+
+
+def _until_run_ends(at: AppTest, limit: float = 600.0) -> AppTest:
+    """Rerun the page until its background run has ended, as the page's own poll would.
+
+    The page waits ``ADLAB_RUN_WAIT`` seconds (60 here) for a run before it shows progress
+    instead; on a loaded machine (several sessions at once, CI) a small run can take longer.
+    """
+    deadline = time.monotonic() + limit
+    while "ex-job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
     return at
 
 

@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from simulation.engine.core import run_experiment
@@ -19,8 +21,20 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SEEDS = (100, 101, 102, 103)
 
 
+@pytest.fixture
+def no_magic():
+    """Streamlit's "magic" parses each page with ``ast.parse``; the server does that once,
+    under a lock, for every session, but each AppTest has its own script cache, and
+    CPython 3.11's ``ast.parse`` is not safe in concurrent threads ("AST constructor
+    recursion depth mismatch"). The pages use no magic, so it is switched off here."""
+    old = st_config.get_option("runner.magicEnabled")
+    st_config.set_option("runner.magicEnabled", False)
+    yield
+    st_config.set_option("runner.magicEnabled", old)
+
+
 def test_concurrent_sessions_save_their_own_results(
-    adlab_home, small_world, open_page, run_small_experiment
+    adlab_home, small_world, open_page, run_small_experiment, no_magic
 ):
     worlds = {
         seed: WorldSettings(seed=seed, n_users=small_world.n_users, n_segments=3) for seed in SEEDS

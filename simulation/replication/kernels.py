@@ -552,8 +552,16 @@ def _play_rep(
                         n_tied += 1
                         untried = True
                 if n_tied == 0:
+                    pooled_var = 0.0
                     if policy == UCB1:
                         scale = param * math.sqrt(math.log(total_pulls))
+                        # The registered Ucb1's spread (0/1 rewards: m (1 - m)), floored at
+                        # the spread pooled over all arms.
+                        tot = 0.0
+                        for i in range(k):
+                            tot += succ[i]
+                        pooled = tot / total_pulls
+                        pooled_var = pooled * (1.0 - pooled)
                     elif policy == CHERNOFF_UCB:
                         # log(1 / delta) with delta = t ** -1/2 (t counted from 1).
                         scale = 0.5 * math.log(t + 1.0)
@@ -566,6 +574,9 @@ def _play_rep(
                             scale = 0.5 * math.log(t - born[i] + 1.0)
                         if chernoff:
                             index = mean[i] + math.sqrt(scale) * bonus[i] + scale * extra[i]
+                        elif policy == UCB1:
+                            var = max(mean[i] * (1.0 - mean[i]), pooled_var)
+                            index = mean[i] + scale * bonus[i] * 2.0 * math.sqrt(var)
                         else:
                             index = mean[i] + scale * bonus[i]
                         if index > top:

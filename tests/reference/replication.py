@@ -115,7 +115,12 @@ def play_numpy(
             mean = succ / safe
             if policy == "ucb1":
                 total = pulls.sum(axis=1, keepdims=True)
-                index = mean + param * np.sqrt(2.0 * np.log(np.maximum(total, 1.0)) / safe)
+                # The registered Ucb1: the spread of 0/1 rewards, m (1 - m), floored at the
+                # spread pooled over all arms, times 2 (0.5 for a fair coin: textbook UCB1).
+                pooled = succ.sum(axis=1, keepdims=True) / np.maximum(total, 1.0)
+                sd = np.sqrt(np.maximum(mean * (1.0 - mean), pooled * (1.0 - pooled)))
+                bonus = np.sqrt(2.0 * np.log(np.maximum(total, 1.0)) / safe)
+                index = mean + param * 2.0 * sd * bonus
             else:  # chernoff_ucb: t of eq. (1) is the global step or the item's age
                 clock = t + 1.0 if policy == "chernoff_ucb" else t - born + 1.0
                 log_inv_delta = 0.5 * np.log(clock)

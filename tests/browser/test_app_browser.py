@@ -64,7 +64,8 @@ def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs):
     expect(page.locator(".vega-embed").first).to_be_visible(timeout=180_000)
     settle(page, timeout=180_000)
     no_exception(page)
-    expect(page.locator(".vega-embed")).to_have_count(4)
+    # CTR, ROAS and regret bands, allocation over time, each segment's allocation.
+    expect(page.locator(".vega-embed")).to_have_count(5)
     expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
     expect(page.get_by_text("Final metrics")).to_be_visible()
     # The previous run's elements grey out at once during a run (app.py): no fade to draw.

@@ -34,7 +34,7 @@ CTR = {  # from the sample's README
 def test_obd_dir_default_and_env(monkeypatch):
     monkeypatch.delenv("ADLAB_OBD_DIR", raising=False)
     repo = Path(__file__).resolve().parents[3]
-    assert obd_dir() == (repo / ".." / "shared" / "data" / "obd").resolve()
+    assert obd_dir().resolve() == (repo / ".." / "shared" / "data" / "obd").resolve()
     monkeypatch.setenv("ADLAB_OBD_DIR", "/somewhere/else")
     assert obd_dir() == Path("/somewhere/else")
 

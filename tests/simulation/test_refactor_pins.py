@@ -8,7 +8,8 @@ the fair generator (keywords from the product's category, Korean keywords, offer
 the category, no invented social proof), which changes the creatives; re-recorded for
 learners fitted to the reward's scale (variance-aware UCB1, LinUCB/LinTS widths scaled by the
 reward spread, value objectives learned in dollars), exact LinUCB ties under any BLAS
-blocking, expected conversions and the budget-stop column in the summary. Recorded with
+blocking, expected conversions and the budget-stop column in the summary; re-recorded for
+UCB1's spread floored at the pooled spread (default preset only). Recorded with
 ``python -m simulation run --preset NAME --out DIR``. ``summary.csv`` is compared
 byte for byte; the time series by the CSV text of its table, since Parquet
 files carry the writer's version in their metadata. A change to the world or
@@ -27,8 +28,8 @@ import simulation.__main__ as cli
 
 PINS = {
     "default": (
-        "5ea93f2eee3ccddcab099beb5d3f68fe4f159b3b339e1013c7db34e8428f9cd3",
-        "160533b1d5ee89a50020773f7bb1357bc63dccf12e6a16445c99e7c0db058b73",
+        "d7d6dd9dce198b192296cb0165411db161c8463df5c2a59dbae28c7c66fcf6c5",
+        "4383c534bf193f427dcafccb0de4ee545b10c818ab757a9389c8bcde5489b927",
     ),
     "roas": (
         "63a6ed8f7af0a3138c7623673d07c410c9090a1ad9ce0e6b9dce76310bf1453c",

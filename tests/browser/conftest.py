@@ -143,6 +143,8 @@ def copy_to_docs():
             (ROOT / "docs").mkdir(exist_ok=True)
             # A 256-colour palette keeps a UI screenshot sharp at a third of the size.
             image = Image.open(screenshot).convert("RGB")
+            # The top of the page (the form and the like-for-like headline) reads in a README.
+            image = image.crop((0, 0, image.width, min(image.height, 2300)))
             image = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             image.save(ROOT / "docs" / name, optimize=True)
 

@@ -143,7 +143,7 @@ def fused_totals(
     n_arms: int,
     n_segments: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`batch_totals` of rows realized on the fly; None without numba.
+    """:func:`batch_totals` of rows realized on the fly, in one compiled pass.
 
     Parameters
     ----------
@@ -160,7 +160,7 @@ def fused_totals(
 
     Returns
     -------
-    (per_batch, per_arm, per_cell) as :func:`batch_totals`, or None.
+    (per_batch, per_arm, per_cell) as :func:`batch_totals`.
     """
     kernel = _compiled_fused()
     from simulation.response import BASKET_HIGH, BASKET_LOW

@@ -15,27 +15,32 @@ and the ridge prior shrinks in proportion), and a click at a 1 % rate, whose
 noise is about 0.1, is not explored as if it spanned all of [0, 1].
 
 The quadratic form is the expensive part, d(d+1)/2 multiply-adds per row
-and arm, so it is one GEMM: each row's products ``x_j x_l`` (j <= l) packed
-into ``m = d(d+1)/2`` numbers, each arm's inverse packed the same way with its
-off-diagonal entries doubled, and ``quad = packed_inv @ products``, (K, m) @
-(m, n). That is half the work of ``x @ A_inv`` plus a reduction, with no
-(n, K, d) temporary.
+and arm, so it is one matrix product: each row's products ``x_j x_l`` (j <= l)
+packed into ``m = d(d+1)/2`` numbers, each arm's inverse packed the same way
+with its off-diagonal entries doubled, and ``quad = packed_inv @ products``,
+(K, m) @ (m, n). That is half the work of ``x @ A_inv`` plus a reduction, with
+no (n, K, d) temporary.
 
-That GEMM runs in float32, which halves what is most of a decision's cost.
+That product runs in float32, which halves what is most of a decision's cost.
 The width only sizes the exploration bonus or the posterior noise, and its
 float32 error is far below anything a decision can see: at most 5e-7 relative
 over the 50,000 decisions of the W2 benchmark; with collinear contexts (two
 one-hot groups, as in the app) the relative error grows with the rows per arm
 while the width shrinks: about 4e-5 relative at 100,000 rows per arm, under
 1e-6 absolute. The means, the regression state and the inversion stay
-float64. A GEMM does not round an arm's row the same way wherever it falls in
-the blocking (OpenBLAS's edge kernels sum in another order), so arms in
-identical states are found after every refresh (``alias``: the first arm with
-the same packed inverse and coefficients) and copy that arm's mean and
-quadratic form: their scores are bit-identical, exact ties (every arm before
-any data, or after ``forget``) stay exact and are broken uniformly at random.
+float64.
 
-The loops around the GEMMs (building the products, adding a batch to its
+Every sum is written out in the compiled loops, in one fixed order, not handed
+to a BLAS: a BLAS picks its kernels (and so the order in which a product sums,
+and its rounding) by processor, and a near-tie between two arms then went one
+way on one CPU and the other way on another, so one seed gave different runs on
+different machines. Arms in identical states are still found after every
+refresh (``alias``: the first arm with the same packed inverse and
+coefficients) and copy that arm's mean and quadratic form: their scores are
+bit-identical, exact ties (every arm before any data, or after ``forget``)
+stay exact and are broken uniformly at random.
+
+The loops (building the products, adding a batch to its
 arms, Cholesky re-inversion of the touched arms, arg max with tie-breaking)
 are compiled with numba (:mod:`simulation.compiled`); vectorized numpy
 references of each live in the tests, which hold the compiled ones to them.
@@ -118,6 +123,8 @@ def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
     noisy = noise.shape[0] > 0
     xt = np.zeros((d, 64))
     products = np.empty((m, 64), dtype=packed.dtype)
+    q = np.empty((n_arms, 64), dtype=packed.dtype)
+    mu = np.empty((n_arms, 64))
     score = np.empty((n_arms, 64))
     best = np.empty(64)
     ties = np.empty(64, dtype=np.int64)
@@ -132,10 +139,22 @@ def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
                 for i in range(64):
                     products[p, i] = xt[j, i] * xt[jj, i]
                 p += 1
-        q = np.dot(packed, products)
-        mu = np.dot(theta, xt)
-        # The GEMM's rounding depends on where an arm's row falls in its blocking:
-        # arms in one state copy one arm's results, so they tie exactly.
+        # Written out rather than np.dot (a BLAS call): each entry sums in one
+        # fixed order, so a seed gives the same decisions on every CPU (a BLAS
+        # picks its kernel, and so its summation order, per processor). The
+        # innermost loop runs along the block's rows and vectorizes.
+        q[:, :] = 0.0
+        mu[:, :] = 0.0
+        for k in range(n_arms):
+            for p in range(m):
+                c = packed[k, p]
+                for i in range(64):
+                    q[k, i] += c * products[p, i]
+            for j in range(d):
+                c = theta[k, j]
+                for i in range(64):
+                    mu[k, i] += c * xt[j, i]
+        # Arms in one state copy one arm's results, so they tie exactly.
         for k in range(n_arms):
             a = alias[k]
             if a != k:
@@ -211,8 +230,10 @@ def _alias_loop(packed, theta, alias):
 def _accumulate_loop(x, arms, rewards, A, b, touched):
     """Add each row's x x^T and r x to its arm; mark the arms that changed.
 
-    Rows are counting-sorted by arm so that each arm's sum is one GEMM,
-    ``X_k^T X_k``, rather than a rank-one update per row.
+    Rows are counting-sorted by arm so that each arm's sum is one pass,
+    ``X_k^T X_k`` (its upper triangle, mirrored), rather than a rank-one update
+    per row. Written out rather than a BLAS GEMM so that the sums run in one
+    order on every CPU.
     """
     n, d = x.shape
     n_arms = A.shape[0]
@@ -235,11 +256,14 @@ def _accumulate_loop(x, arms, rewards, A, b, touched):
         lo, hi = starts[k], starts[k + 1]
         if hi > lo:
             touched[k] = True
-            xk = xs[lo:hi]
-            gram = np.dot(xk.T, xk)
             for j in range(d):
-                for jj in range(d):
-                    A[k, j, jj] += gram[j, jj]
+                for jj in range(j, d):
+                    s = 0.0
+                    for r in range(lo, hi):
+                        s += xs[r, j] * xs[r, jj]
+                    A[k, j, jj] += s
+                    if jj != j:
+                        A[k, jj, j] += s
 
 
 def _refresh_loop(A, b, touched, A_inv, theta, packed, failed):

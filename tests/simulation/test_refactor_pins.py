@@ -9,7 +9,11 @@ the category, no invented social proof), which changes the creatives; re-recorde
 learners fitted to the reward's scale (variance-aware UCB1, LinUCB/LinTS widths scaled by the
 reward spread, value objectives learned in dollars), exact LinUCB ties under any BLAS
 blocking, expected conversions and the budget-stop column in the summary; re-recorded for
-UCB1's spread floored at the pooled spread (default preset only). Recorded with
+UCB1's spread floored at the pooled spread (default preset only); re-recorded when the
+linear policies' sums stopped going through a BLAS (LinUCB's near-ties were decided by the
+processor's BLAS kernel: these hashes had been recorded on an Intel machine and failed on an
+AMD one; they now hold under every ``OPENBLAS_CORETYPE`` tried, Prescott to SkylakeX, and
+with numpy's AVX-512 paths disabled). Recorded with
 ``python -m simulation run --preset NAME --out DIR``. ``summary.csv`` is compared
 byte for byte; the time series by the CSV text of its table, since Parquet
 files carry the writer's version in their metadata. A change to the world or
@@ -28,12 +32,12 @@ import simulation.__main__ as cli
 
 PINS = {
     "default": (
-        "d7d6dd9dce198b192296cb0165411db161c8463df5c2a59dbae28c7c66fcf6c5",
-        "4383c534bf193f427dcafccb0de4ee545b10c818ab757a9389c8bcde5489b927",
+        "810561cc5d75e3efdc61193389081b9da4757e66a2097247aa61797478749946",
+        "20e005c5fc83a0d52faf3102ef923e590946ace46a39a22c4529165884c63fdb",
     ),
     "roas": (
-        "63a6ed8f7af0a3138c7623673d07c410c9090a1ad9ce0e6b9dce76310bf1453c",
-        "d66ab354328c5d1917b4172425ebf9265483a578f1ed146d3d33061ecc0d4903",
+        "151a8c30f1c5bacdc7293cb0b8cd0226d8a59d6d2b26de37e5d042b463f20e64",
+        "e247843ab32b8fe1029742b8f864fb557c36d7824aa15747ee7a2e072562be6f",
     ),
 }
 

@@ -102,9 +102,17 @@ _KEYWORD_LANGUAGES: frozenset[str] = frozenset({"en"})
 _STYLE_SLOTS = {"greeting": "greeting", "keyword": "keyword", "offer": "offer"}
 
 
-def products() -> tuple[Product, ...]:
-    """The catalogue flattened in ``INTERESTS`` order: the levels of the product axis."""
-    return tuple(p for c in INTERESTS for p in CATALOGUE[c])
+def products(catalogue: dict[str, tuple[Product, ...]] | None = None) -> tuple[Product, ...]:
+    """A catalogue flattened in ``INTERESTS`` order: the levels of the product axis.
+
+    Parameters
+    ----------
+    catalogue : dict of str to tuple of Product, optional
+        Category -> products (``creative.catalogue.read_catalogue``'s shape);
+        defaults to the bundled :data:`~creative.catalogue.CATALOGUE`.
+    """
+    catalogue = CATALOGUE if catalogue is None else catalogue
+    return tuple(p for c in INTERESTS for p in catalogue.get(c, ()))
 
 
 def _style(template: CopyTemplate) -> str:
@@ -171,8 +179,9 @@ def component_axes(
     kit: BrandKit = DEFAULT_KIT,
     templates: TemplateSet | None = None,
     placement: str = "feed",
+    catalogue: dict[str, tuple[Product, ...]] | None = None,
 ) -> ComponentAxes:
-    """The default component space of a kit and a template set.
+    """The component space of a kit, a template set and a product catalogue.
 
     Parameters
     ----------
@@ -182,6 +191,9 @@ def component_axes(
         Defaults to the bundled templates.
     placement : str, default "feed"
         Whose length limits the guardrail constraints use.
+    catalogue : dict of str to tuple of Product, optional
+        The products of the product axis (:func:`products`); defaults to the
+        bundled catalogue.
 
     Returns
     -------
@@ -200,7 +212,9 @@ def component_axes(
     templates = templates if templates is not None else default_templates()
     if kit.requires_ai_disclosure and not all(kit.disclosure_label(x) for x in LANGUAGES):
         raise ValueError("`kit` requires a disclosure label it does not give.")
-    prods = products()
+    prods = products(catalogue)
+    if not prods:
+        raise ValueError("`catalogue` has no products.")
     n_cta = max(
         len(templates.options(lang, t, "cta", frozenset())) for lang in LANGUAGES for t in TONES
     )
@@ -323,6 +337,7 @@ def compose(
     kit: BrandKit = DEFAULT_KIT,
     templates: TemplateSet | None = None,
     placement: str = "feed",
+    catalogue: dict[str, tuple[Product, ...]] | None = None,
 ) -> Creative:
     """The creative of one composition for one audience.
 
@@ -337,6 +352,9 @@ def compose(
     kit : BrandKit, default DEFAULT_KIT
     templates : TemplateSet, optional
     placement : str, default "feed"
+    catalogue : dict of str to tuple of Product, optional
+        The catalogue the composition's product index refers to (that of the
+        :func:`component_axes` it was drawn from); defaults to the bundled one.
 
     Returns
     -------
@@ -356,7 +374,7 @@ def compose(
     """
     templates = templates if templates is not None else default_templates()
     combo = tuple(int(x) for x in np.asarray(combo).ravel())
-    prods = products()
+    prods = products(catalogue)
     if len(combo) != len(AXES):
         raise ValueError(f"`combo` must have {len(AXES)} entries; got {len(combo)}.")
     p, t, o, h, c, lay, pal, gr, kw, lang = combo

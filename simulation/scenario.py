@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attributes
+from creative.audience import Audience
 from creative.catalogue import CATALOGUE
 from creative.generate import generate_for_segment, generate_generic
 from creative.record import Creative
@@ -325,8 +326,8 @@ def build_scenario(
     The config's input files (:mod:`simulation.inputs`) are read here: the
     segments file draws the audience, the catalogue supplies the products of the
     generic and per-segment creatives and the per-user level's prices (so the
-    order values), and the templates file the copy. The generated level keeps
-    the bundled catalogue.
+    order values), and the templates file the copy; the generated level composes
+    from the same catalogue and templates.
     """
     seed = config.seed
     inputs = read_inputs(config)
@@ -337,8 +338,6 @@ def build_scenario(
             f"segments; the config asks for {config.n_users:,} in {config.n_segments}."
         )
     max_price = inputs.max_price
-    if max_price is not None and "generated" in config.levels:  # it shows bundled products
-        max_price = max(max_price, float(category_mean_price().max()), _bundled_max_price())
     response = ResponseModel(
         sample_response_params(stream(seed, "response"), config.world),
         pricing=config.pricing,
@@ -410,7 +409,9 @@ def build_scenario(
             category_price=_category_price(inputs.catalogue),
         )
     if "generated" in config.levels:
-        levels["generated"] = generated_level(config.space)
+        levels["generated"] = generated_level(
+            config.space, catalogue=inputs.catalogue, templates=inputs.templates
+        )
     return Scenario(
         config=config,
         population=population,
@@ -418,10 +419,6 @@ def build_scenario(
         response=response,
         levels=levels,
     )
-
-
-def _bundled_max_price() -> float:
-    return max(p.price for products in CATALOGUE.values() for p in products)
 
 
 def _category_price(catalogue: dict | None) -> np.ndarray | None:
@@ -537,6 +534,10 @@ class GeneratedLevel:
         The axis setting each factor, -1 for none (its single value applies).
     product_category, product_price : ndarray of shape (n_products,)
         Category index and list price (USD) of every product of the catalogue.
+    catalogue : dict of str to tuple of Product or None
+        The catalogue the product axis indexes (None: the bundled one).
+    templates : TemplateSet or None
+        The copy templates compositions are written with (None: the bundled ones).
     """
 
     space: object  # simulation.generated.ComponentSpace
@@ -544,9 +545,29 @@ class GeneratedLevel:
     factor_axis: np.ndarray
     product_category: np.ndarray
     product_price: np.ndarray
+    catalogue: dict | None = None
+    templates: object | None = None  # creative.templates.TemplateSet
     name: str = "generated"
     n_arms: int = 1
     arm_labels: tuple[str, ...] = ("composed",)
+
+    def compose(self, combo: np.ndarray, audience: Audience) -> Creative:
+        """The creative of one composition of this level's space, for ``audience``.
+
+        Only for the studio's own space (``default``), whose axes are
+        :data:`creative.components.AXES`; rendered with this level's catalogue
+        and templates.
+
+        Parameters
+        ----------
+        combo : ndarray of shape (n_axes,), int
+        audience : Audience
+        """
+        from creative.components import AXES, compose
+
+        if tuple(self.space.axis_names) != AXES:
+            raise ValueError(f"only the studio's own space composes creatives; got {self.space}.")
+        return compose(combo, audience, templates=self.templates, catalogue=self.catalogue)
 
     def factors(self, combos: np.ndarray) -> np.ndarray:
         """Factor-level indices (into ``factor_values``) of compositions.
@@ -627,7 +648,9 @@ _PLAIN = {
 }
 
 
-def generated_level(space_name: str) -> GeneratedLevel:
+def generated_level(
+    space_name: str, *, catalogue: dict | None = None, templates: object | None = None
+) -> GeneratedLevel:
     """The generated level of component space ``space_name`` (``default`` or ``hill48``).
 
     ``default`` is the creative studio's space (:func:`creative.components.component_axes`,
@@ -635,15 +658,25 @@ def generated_level(space_name: str) -> GeneratedLevel:
     axes are read by no mechanism of the response model. ``hill48`` is Hill et
     al.'s setting: four tones x three offers x four layouts, all 48 valid, on
     the catalogue's median-priced product in the viewer's language.
+
+    Parameters
+    ----------
+    space_name : {"default", "hill48"}
+    catalogue : dict of str to tuple of Product, optional
+        The products of the product axis and their prices (the run's own
+        catalogue file); defaults to the bundled catalogue.
+    templates : TemplateSet, optional
+        The copy templates the guardrail constraints are checked with; defaults
+        to the bundled templates.
     """
     from creative.components import component_axes, products
     from simulation.generated.space import ComponentSpace
 
-    prods = products()
+    prods = products(catalogue)
     by_name = {f"{p.category}:{p.name}": i for i, p in enumerate(prods)}
     vocab = {"product": tuple(by_name), **_FACTOR_VOCAB}
     if space_name == "default":
-        space = ComponentSpace.from_axes(component_axes())
+        space = ComponentSpace.from_axes(component_axes(templates=templates, catalogue=catalogue))
     elif space_name == "hill48":
         space = ComponentSpace(
             axis_names=("tone", "offer", "layout"),
@@ -670,4 +703,6 @@ def generated_level(space_name: str) -> GeneratedLevel:
         factor_axis=np.array(axes, dtype=np.int64),
         product_category=np.array([INTERESTS.index(p.category) for p in prods], dtype=np.int64),
         product_price=np.array([p.price for p in prods], dtype=np.float64),
+        catalogue=catalogue,
+        templates=templates,
     )

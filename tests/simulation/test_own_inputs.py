@@ -220,3 +220,33 @@ def test_segments_and_segments_file_do_not_go_together(files, tmp_path, capsys):
             "--out", str(tmp_path / "out")]  # fmt: skip
     assert main(args) == 2
     assert "do not go together" in capsys.readouterr().err
+
+
+def test_the_generated_level_composes_from_the_own_catalogue_and_templates(files):
+    config, _ = resolve_inputs(
+        ExperimentConfig(
+            n_users=500,
+            levels=("generated",),
+            policies=("uniform",),
+            catalogue_file=str(files["catalogue"]),
+            templates_file=str(files["templates"]),
+        )
+    )
+    level = build_scenario(config).levels["generated"]
+    space = level.space
+    # The product axis is the file's five products, with their prices.
+    assert space.n_levels[0] == 5
+    assert sorted(level.product_price.tolist()) == [19.0, 35.0, 49.0, 89.0, 120.0]
+    combos = space.enumerate_valid()  # 240,000 raw, 65,300 valid
+    draws = combos[np.random.default_rng(3).choice(len(combos), 200, replace=False)]
+    audience = Audience(kind="user", audience_id="u", name="u", top_interests=("books",))
+    made = [level.compose(c, audience) for c in draws]
+    assert all(c.guardrail.passed for c in made)
+    assert {c.product for c in made} <= PRODUCTS
+    # The file's English informative headline is the only one of its style there.
+    plain = [
+        c
+        for c, combo in zip(made, draws, strict=True)
+        if c.tone == "informative" and c.language == "en" and combo[3] == 0  # plain headline
+    ]
+    assert plain and all(c.headline.startswith("BYOD ") for c in plain)

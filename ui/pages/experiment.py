@@ -11,7 +11,7 @@ import contextlib
 
 import streamlit as st
 
-from creative.components import AXES, compose
+from creative.components import AXES
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.learning_speed import (
     MEASURED_SEEDS,
@@ -494,10 +494,14 @@ def _generated_outputs(result) -> None:
     if top.empty or len(axes) < 4:  # only the studio's own space renders (not hill48)
         return
     st.markdown("**The creative each segment was served most** (mvt_ts, first seed)")
-    profiles = {p.name: p for p in cache.scenario(result.config).segmentation.profiles}
+    scenario = cache.scenario(result.config)
+    profiles = {p.name: p for p in scenario.segmentation.profiles}
     cols = st.columns(min(len(top), 3))
     for i, row in enumerate(top.to_dict("records")):
-        creative = compose([row[a] for a in AXES], profiles[row["segment"]].to_audience())
+        # Composed with the run's own catalogue and templates (the level holds them).
+        combo = [row[a] for a in AXES]
+        audience = profiles[row["segment"]].to_audience()
+        creative = scenario.levels["generated"].compose(combo, audience)
         png = cache.preview_png(creative, cache.preview_size("feed"))
         with cols[i % len(cols)]:
             st.image(png, output_format="PNG", width="stretch")

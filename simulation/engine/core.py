@@ -158,8 +158,12 @@ class ExperimentResult:
         One row per (level, policy, seed, creative) (``world`` before ``seed``
         with several worlds) with :data:`simulation.engine.regen.LINEAGE_COLUMNS`:
         the generation it was born in (0: the founders), its row (``all`` at the
-        generic level, else the segment) and slot, its id and its parent's
-        (None for founders), the axes it changed, when it was born and retired
+        generic level, else the segment) and slot, its ``node`` (its number in
+        the unit's lineage) and its parent's (``parent_node``, -1 for founders),
+        its creative id and its parent's (None for founders), the axes it
+        changed, a readable label and its composition (``combo``: a level index
+        per axis of the studio's component space, space-separated; "" for a
+        founder no composition matches), when it was born and retired
         (impressions; NaN while alive), its observed totals, CTR and ROAS while
         it lived, and its true mean CTR over the row's users (NaN when the
         audience is too large for an audience-wide table). Empty without

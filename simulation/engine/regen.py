@@ -63,7 +63,8 @@ _C = {name: i for i, name in enumerate(SEGMENT_METRICS)}
 #: Columns of the lineage table (:meth:`ExperimentResult.generations_frame` adds
 #: ``level, policy, seed`` and ``world`` with several worlds in front).
 LINEAGE_COLUMNS: tuple[str, ...] = (
-    "generation", "row", "slot", "creative_id", "parent_id", "changed", "label",
+    "generation", "row", "slot", "node", "parent_node", "creative_id", "parent_id", "changed",
+    "label", "combo",
     "born_at", "retired_at", "impressions", "clicks", "conversions", "spend", "revenue",
     "ctr", "roas", "true_ctr",
 )  # fmt: skip
@@ -131,20 +132,28 @@ class Regeneration:
             for j in range(k):
                 cr = self.level.creatives[max(c.entries[r][0][0], 0)][j]
                 self.creatives[cr.creative_id] = cr
-                self.current[r, j] = self._record(r, j, cr.creative_id, None, "", 0)
+                self.current[r, j] = self._record(r, j, cr.creative_id, -1, "", 0)
                 if not self.valid[r, j]:
                     self.records[-1]["label"] = f"{cr.product} · {cr.tone} · {cr.offer}"
 
-    def _record(self, r: int, j: int, cid: str, parent: str | None, changed: str, at: int) -> int:
+    def _record(self, r: int, j: int, cid: str, parent: int, changed: str, at: int) -> int:
         self.records.append(
             {
                 "generation": self.generation,
                 "row": self.row_names[r],
                 "slot": j,
+                # Lineage by position: a creative id can recur (a child may recreate
+                # the content of a creative retired earlier).
+                "node": len(self.records),
+                "parent_node": parent,
                 "creative_id": cid,
-                "parent_id": parent,
+                "parent_id": None if parent < 0 else self.records[parent]["creative_id"],
                 "changed": changed,
                 "label": self.composer.label(self.combos[r, j]),
+                # The composition, one level per axis (language: the first written).
+                "combo": " ".join(str(int(x)) for x in self.combos[r, j])
+                if self.valid[r, j]
+                else "",
                 "born_at": at,
                 "retired_at": None,
                 "true_ctr": self._true_ctr(r, j),
@@ -217,13 +226,12 @@ class Regeneration:
                     continue  # no valid mutation found: the slot keeps its creative
                 combo, changed, creatives = child
                 self._close(self.current[r, j], observed[r, j], at)
-                parent_id = self.records[self.current[r, p]]["creative_id"]
                 self.combos[r, j], self.valid[r, j] = combo, True
                 self.level = self.composer.place(self.level, r, j, creatives)
                 self.birth[r, j] = now[r, j]
                 self.creatives[creatives[0].creative_id] = creatives[0]
                 self.current[r, j] = self._record(
-                    r, j, creatives[0].creative_id, parent_id, changed, at
+                    r, j, creatives[0].creative_id, int(self.current[r, p]), changed, at
                 )
         self._refresh_truth()
         for index in self.current[:, retired].ravel().tolist():

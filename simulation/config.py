@@ -136,6 +136,12 @@ class ExperimentConfig:
         creatives advertise its products and order values follow its prices.
     templates_file : str or None, default=None
         A copy-templates TOML (``creative.load_templates``), extending the bundled ones.
+    regenerate_every : int or None, default=None
+        Regenerate the pool levels (``generic``, ``segment``) every this many
+        impressions (rounded to whole batches): each policy's weakest creatives, by
+        what it observed, are retired and children of its best, one or two
+        components changed, take their slots (:mod:`simulation.engine.regen`).
+        None: fixed pools. In [``batch_size``, ``n_impressions``].
 
     The three files are read when the world is built; that they exist and parse is
     checked at the boundary (:func:`simulation.inputs.resolve_inputs`), and their
@@ -162,6 +168,7 @@ class ExperimentConfig:
     segments_file: str | None = None
     catalogue_file: str | None = None
     templates_file: str | None = None
+    regenerate_every: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.world, WorldConfig):
@@ -216,6 +223,15 @@ class ExperimentConfig:
         _check_int("n_checkpoints", self.n_checkpoints, 2, 1_000)
         if self.space not in SPACES:
             raise ValueError(f"`space` must be one of {list(SPACES)}; got {self.space!r}.")
+        if self.regenerate_every is not None:
+            _check_int(
+                "regenerate_every", self.regenerate_every, self.batch_size, self.n_impressions
+            )
+            if not any(lv in ("generic", "segment") for lv in self.levels):
+                raise ValueError(
+                    "`regenerate_every` applies to the generic and segment levels; "
+                    f"levels are {list(self.levels)}."
+                )
         for name in INPUT_FIELDS:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):

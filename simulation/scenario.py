@@ -17,6 +17,7 @@ The engine and the policies then see arrays only: attribute tensors of shape
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ import numpy as np
 from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attributes
 from creative.audience import Audience
 from creative.catalogue import CATALOGUE
+from creative.components import AXES, HEADLINE_STYLES, compose, products
 from creative.generate import generate_for_segment, generate_generic
 from creative.record import Creative
 from creative.vocabulary import (
@@ -58,15 +60,18 @@ from simulation.rng import stream
 
 __all__ = [
     "FACTORS",
+    "POOL_FROZEN_AXES",
     "USER_STRATEGIES",
     "GeneratedLevel",
     "Level",
+    "PoolComposer",
     "Scenario",
     "audience_of",
     "build_scenario",
     "creative_space",
     "generated_level",
     "keyword_code",
+    "pool_composer",
     "product_space",
 ]
 
@@ -706,3 +711,219 @@ def generated_level(
         catalogue=catalogue,
         templates=templates,
     )
+
+
+#: Axes a regenerated pool creative may change: every component but the language
+#: (locale, not a component: the localized control is written in every language).
+POOL_FROZEN_AXES: tuple[str, ...] = ("language",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PoolComposer:
+    """A pool level's creatives as compositions of the component space (regeneration).
+
+    A pool level (``generic`` or ``segment``) has ``n_rows`` lineages of slots:
+    the generic level one (its arms are the same compositions in every
+    language), the segment level one per segment. Each slot of each row holds
+    one composition; :meth:`compose` writes a composition as the row's
+    creatives (one per language for the localized control), with their guardrail
+    verdicts, and :meth:`arrays` turns them into the inputs the response reads.
+
+    Attributes
+    ----------
+    level : str
+    space : ComponentSpace
+        The creative studio's space (bundled catalogue and templates).
+    entries : tuple of tuple of (int, Audience, int)
+        Per row: ``(table row or -1, audience, language index)`` of each creative
+        the row's composition is written as (-1: the level's table has no row axis).
+    founders : ndarray of shape (n_rows, n_arms, n_axes), int64
+        The composition nearest each founding creative (its own product, tone,
+        offer, layout, palette, greeting, keyword and language; the headline style
+        and call to action, which a creative does not record, the first valid ones).
+    founder_valid : ndarray of shape (n_rows, n_arms), bool
+        False where no composition of the space matches the founder (it is then
+        never a parent).
+    mutable_axes : ndarray of shape (n_mutable,), int64
+        Axes a child may change.
+    """
+
+    level: str
+    space: object  # simulation.generated.ComponentSpace
+    entries: tuple[tuple[tuple[int, object, int], ...], ...]
+    founders: np.ndarray
+    founder_valid: np.ndarray
+    mutable_axes: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        """Lineage rows (1 for generic, the segments for segment)."""
+        return len(self.entries)
+
+    def row_names(self, segment_names: tuple[str, ...]) -> tuple[str, ...]:
+        """Readable name of every row: ``"all"`` for generic, else the segment's."""
+        return ("all",) if self.level == "generic" else tuple(segment_names)
+
+    def is_valid(self, row: int, combos: np.ndarray) -> np.ndarray:
+        """Whether compositions (n, n_axes) are valid in every language of ``row`` (n,)."""
+        c = np.atleast_2d(np.asarray(combos, dtype=np.int64))
+        ok = np.ones(c.shape[0], dtype=bool)
+        lang = AXES.index("language")
+        for _, _, language in self.entries[row]:
+            d = c.copy()
+            d[:, lang] = language
+            ok &= self.space.is_valid(d)
+        return ok
+
+    def compose(self, row: int, combo: np.ndarray) -> tuple[Creative, ...] | None:
+        """The row's creatives of ``combo`` (n_axes,), or None unless every one is valid and passes.
+
+        Every creative is checked with :func:`creative.guardrails.check_creative`
+        (by :func:`creative.components.compose`); one that fails is never served.
+        """
+        if not self.is_valid(row, combo)[0]:
+            return None
+        out = []
+        lang = AXES.index("language")
+        for _, audience, language in self.entries[row]:
+            c = np.asarray(combo, dtype=np.int64).copy()
+            c[lang] = language
+            creative = compose(c, audience)
+            if not creative.guardrail.passed:
+                return None
+            out.append(creative)
+        return tuple(out)
+
+    def place(self, level: Level, row: int, slot: int, creatives: tuple[Creative, ...]) -> Level:
+        """``level`` with the row's creatives of ``slot`` replaced by ``creatives``."""
+        table, price = level.table.copy(), level.price.copy()
+        keyword, layout = level.keyword.copy(), level.layout.copy()
+        rows = [list(r) for r in level.creatives]
+        for (t, _, _), c in zip(self.entries[row], creatives, strict=True):
+            at = (slot,) if t < 0 else (t, slot)
+            table[at] = c.attributes
+            price[at] = c.price
+            keyword[at] = keyword_code(c)
+            layout[at] = LAYOUTS.index(c.layout)
+            rows[max(t, 0)][slot] = c
+        return dataclasses.replace(
+            level,
+            table=table,
+            price=price,
+            keyword=keyword,
+            layout=layout,
+            creatives=tuple(tuple(r) for r in rows),
+        )
+
+    def label(self, combo: np.ndarray) -> str:
+        """Short readable label of a composition: product, tone, offer, layout, extras."""
+        names = self.space.level_names
+        c = [int(x) for x in combo]
+        ax = {name: i for i, name in enumerate(AXES)}
+        parts = [names[ax["product"]][c[ax["product"]]].split(":", 1)[-1]]
+        parts += [names[ax[a]][c[ax[a]]] for a in ("tone", "offer", "layout", "headline")]
+        if c[ax["greeting"]]:
+            parts.append("greeting")
+        if c[ax["keyword"]]:
+            parts.append("keyword")
+        return " · ".join(parts)
+
+
+def pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
+    """The :class:`PoolComposer` of a pool level of ``scenario`` (kept in its memo).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    level_name : {"generic", "segment"}
+    """
+    if level_name not in ("generic", "segment"):
+        raise ValueError(f"only the generic and segment levels regenerate; got {level_name!r}.")
+    key = ("pool_composer", level_name)
+    if key not in scenario.memo:
+        scenario.memo[key] = _pool_composer(scenario, level_name)
+    return scenario.memo[key]
+
+
+def _pool_space():
+    from creative.components import component_axes
+    from simulation.generated.space import ComponentSpace
+
+    return ComponentSpace.from_axes(component_axes())
+
+
+def _pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
+    level = scenario.levels[level_name]
+    space = _pool_space()
+    if level_name == "generic":
+        langs = LANGUAGES if level.localized else LANGUAGES[:1]
+        entries = (
+            tuple(
+                (i if level.localized else -1, Audience.generic(lang), LANGUAGES.index(lang))
+                for i, lang in enumerate(langs)
+            ),
+        )
+        founders_rows = [level.creatives[0]]
+    else:
+        entries = tuple(
+            ((s, p.to_audience(), LANGUAGES.index(level.creatives[s][0].language)),)
+            for s, p in enumerate(scenario.segmentation.profiles)
+        )
+        founders_rows = list(level.creatives)
+    composer = PoolComposer(
+        level=level_name,
+        space=space,
+        entries=entries,
+        founders=np.zeros((len(entries), level.n_arms, len(AXES)), dtype=np.int64),
+        founder_valid=np.zeros((len(entries), level.n_arms), dtype=bool),
+        mutable_axes=np.array(
+            [i for i, a in enumerate(AXES) if a not in POOL_FROZEN_AXES], dtype=np.int64
+        ),
+    )
+    for r, row in enumerate(founders_rows):
+        for k, c in enumerate(row):
+            combo = _nearest_combo(c, composer, r)
+            if combo is not None:
+                composer.founders[r, k] = combo
+                composer.founder_valid[r, k] = True
+    composer.founders.flags.writeable = False
+    composer.founder_valid.flags.writeable = False
+    return composer
+
+
+def _nearest_combo(c: Creative, composer: PoolComposer, row: int) -> np.ndarray | None:
+    """A valid composition with ``c``'s recorded components, or None."""
+    from creative.brand import DEFAULT_KIT
+
+    prods = products()
+    same = [i for i, p in enumerate(prods) if p.category == c.category]
+    named = [i for i in same if prods[i].display_name(c.language) == c.product]
+    palettes = [p.name for p in DEFAULT_KIT.palettes]
+    base = {
+        "product": (named or same)[0],
+        "tone": TONES.index(c.tone),
+        "offer": OFFERS.index(c.offer),
+        "layout": LAYOUTS.index(c.layout),
+        "palette": palettes.index(c.palette.name) if c.palette.name in palettes else 0,
+        "greeting": int(c.greeting is not None),
+        "keyword": int(keyword_code(c) >= 0),
+        "language": LANGUAGES.index(c.language),
+    }
+    styles = ["keyword", "greeting", "offer", "plain"]
+    n_cta = composer.space.n_levels[AXES.index("cta")]
+    n_pal = composer.space.n_levels[AXES.index("palette")]
+    pal_order = [base["palette"], *(p for p in range(n_pal) if p != base["palette"])]
+    for pal in pal_order:
+        for style in styles:
+            for cta in range(n_cta):
+                combo = np.array(
+                    [
+                        {**base, "headline": HEADLINE_STYLES.index(style), "cta": cta,
+                         "palette": pal}[a]
+                        for a in AXES
+                    ],
+                    dtype=np.int64,
+                )  # fmt: skip
+                if composer.is_valid(row, combo)[0]:
+                    return combo
+    return None

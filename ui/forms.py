@@ -44,6 +44,7 @@ FORM_LIMITS: dict[str, tuple[int, int]] = {
     "Seeds": (1, 20),
     "Worlds": (1, MAX_WORLDS),
     "Variants": (2, 20),
+    "Regenerate every": (0, 20_000_000),
     "Feedback delay": (0, 10_000_000),
     "Checkpoints": (2, 500),
 }
@@ -99,6 +100,7 @@ def experiment_config(
     n_variants: int = DEFAULT_CONFIG.n_variants,
     n_checkpoints: int = DEFAULT_CONFIG.n_checkpoints,
     own_files: dict[str, str] | None = None,
+    regenerate_every: int = 0,
 ) -> ExperimentConfig:
     """Build the experiment the form describes.
 
@@ -119,6 +121,9 @@ def experiment_config(
         ``segments_file`` / ``catalogue_file`` / ``templates_file`` -> path of the
         user's uploads to use; with segments, the audience is drawn around them (as
         many segments as the file holds).
+    regenerate_every : int, default=0
+        Impressions between regenerations of the generic and segment pools; 0 for
+        fixed pools.
 
     Returns
     -------
@@ -149,6 +154,17 @@ def experiment_config(
         )
     if budget is not None and (budget != budget or budget <= 0):
         raise ValueError(f"Set a budget above $0, or switch off the spend cap; got {budget!r}.")
+    regenerate_every = _int("Regenerate every", regenerate_every)
+    if regenerate_every and not batch_size <= regenerate_every <= n_impressions:
+        raise ValueError(
+            f"Regenerate every must be between the batch size ({batch_size:,}) and the "
+            f"impressions ({n_impressions:,}), or 0 for fixed pools; got {regenerate_every:,}."
+        )
+    if regenerate_every and not {"generic", "segment"} & set(levels):
+        raise ValueError(
+            "Regeneration renews the generic and segment pools: choose one of those levels, "
+            "or set Regenerate every to 0."
+        )
     if "user" in levels and n_variants > 10:
         raise ValueError(
             f"The per-user level has 10 creative strategies; lower the variants to 10 or "
@@ -171,6 +187,7 @@ def experiment_config(
             conversion_delay=_int("Feedback delay", conversion_delay),
             n_variants=_int("Variants", n_variants),
             n_checkpoints=_int("Checkpoints", n_checkpoints),
+            regenerate_every=regenerate_every or None,
             **(own_files or {}),
         )
         return resolve_inputs(config)[0] if own_files else config

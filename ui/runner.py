@@ -236,11 +236,14 @@ def run_label(config: ExperimentConfig) -> str:
 
 def tables_of(result: ExperimentResult) -> dict[str, Any]:
     """The extra tables saved with a run."""
-    return {
+    tables = {
         "allocation": result.allocation_frame(),
         "segments": result.segment_frame(),
         "uplift": result.uplift_frame(),
     }
+    if result.generations is not None:  # the regenerated pools' lineage
+        tables["generations"] = result.generations_frame()
+    return tables
 
 
 def run_and_save(

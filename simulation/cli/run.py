@@ -6,7 +6,9 @@ the generic one: observed with its interval, beside the expected (true) uplift),
 ``DIR/timeseries.parquet``, ``DIR/run.json`` (the resolved config, seed and
 package versions), with the generated level ``DIR/component_effects.csv``
 (mvt_ts's per-component effect estimates with 95 % intervals beside the true
-effects, per seed and segment), and saves the run in the run store (``--store``,
+effects, per seed and segment), with ``--regenerate-every G`` ``DIR/generations.csv``
+(every creative the regenerated pools held: generation, parent, changed components,
+what it earned while it lived), and saves the run in the run store (``--store``,
 ``$ADLAB_HOME`` or ``~/.adlab``).
 
 Both or neither: the paths are checked before the simulation starts; the files are written to a
@@ -100,6 +102,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--templates", metavar="FILE", help="your own copy templates TOML (extends the bundled)"
     )
+    p.add_argument(
+        "--regenerate-every",
+        type=positive_int,
+        metavar="G",
+        help="every G impressions retire each pool's weakest creatives and breed children "
+        "of its best (generic and segment levels); writes generations.csv",
+    )
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--log", action="store_true", help="also write impression-level logs.parquet")
     p.add_argument(
@@ -134,6 +143,7 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
             ("segments_file", "segments_file"),
             ("catalogue", "catalogue_file"),
             ("templates", "templates_file"),
+            ("regenerate_every", "regenerate_every"),
         ):
             value = getattr(args, flag, None)
             if value is not None:
@@ -230,6 +240,8 @@ def run_command(args: argparse.Namespace) -> int:
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
         outputs += ("component_effects.csv",)
+    if config.regenerate_every is not None:
+        outputs += ("generations.csv",)
     out = check_out(args.out, outputs)
     store = _open_store(args.store)
     created = [q for q in out.parents if not q.exists()]
@@ -337,6 +349,15 @@ def _write_and_save(
     timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
     if result.generated is not None:  # mvt_ts's component effects beside the true ones
         result.component_effects_frame().to_csv(tmp / "component_effects.csv", index=False)
+    tables = {
+        "allocation": result.allocation_frame(),
+        "segments": result.segment_frame(),
+        "uplift": uplift,
+    }
+    if result.generations is not None:  # the regenerated pools' lineage
+        generations = result.generations_frame()
+        generations.to_csv(tmp / "generations.csv", index=False)
+        tables["generations"] = generations
     run = {
         "config": config.to_dict(),
         "seed": config.seed,
@@ -350,11 +371,7 @@ def _write_and_save(
         seed=config.seed,
         summary=summary,
         timeseries=timeseries,
-        tables={
-            "allocation": result.allocation_frame(),
-            "segments": result.segment_frame(),
-            "uplift": uplift,
-        },
+        tables=tables,
         log_path=_copy_log(tmp) if args.log else None,
         source="cli",
         name=args.name,

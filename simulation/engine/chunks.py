@@ -232,6 +232,7 @@ def draw_chunks(
     level_name: str,
     need_features: bool,
     chunk_rows: int,
+    break_every: int | None = None,
 ) -> Iterator[Chunk]:
     """The chunks of level ``level_name`` of replication ``s``, in order.
 
@@ -243,6 +244,9 @@ def draw_chunks(
         Whether contexts are needed (a contextual policy or a bandit log).
     chunk_rows : int
         About how many impressions a chunk holds (whole batches, at least one).
+    break_every : int, optional
+        Also end a chunk at every multiple of this many batches (where a
+        regenerating pool changes its creatives).
     """
     # Re-created for every level: the same users and uniforms at every level.
     users_rng = stream(config.seed, "replication", s, "users")
@@ -250,8 +254,10 @@ def draw_chunks(
     labels = scenario.segmentation.labels
     n_users = scenario.population.n_users
     per_chunk = max(1, chunk_rows // config.batch_size)
-    for b0 in range(0, config.n_batches, per_chunk):
-        b1 = min(b0 + per_chunk, config.n_batches)
+    starts = range(0, config.n_batches, per_chunk)
+    if break_every is not None:
+        starts = sorted({*starts, *range(0, config.n_batches, break_every)})
+    for b0, b1 in zip(starts, [*starts[1:], config.n_batches]):
         sizes = np.minimum(
             config.batch_size, config.n_impressions - np.arange(b0, b1) * config.batch_size
         )

@@ -57,6 +57,7 @@ from simulation.engine.generated import (
     generated_route,
     generated_tables,
 )
+from simulation.engine.regen import POOL_LEVELS, regen_route, regeneration_batches
 from simulation.engine.routes import (
     ChunkRoute,
     CompiledRoute,
@@ -129,6 +130,9 @@ class ExperimentResult:
     n_worlds : int, default=1
     world_arm_labels : tuple of dict, default=()
         Each world's ``arm_labels`` (empty for one world).
+    generations : DataFrame or None, default=None
+        The regenerated pools' lineage (``config.regenerate_every``), see
+        :meth:`generations_frame`; None for fixed pools.
     """
 
     config: ExperimentConfig
@@ -146,6 +150,28 @@ class ExperimentResult:
     n_worlds: int = 1
     world_arm_labels: tuple[dict[str, tuple[str, ...]], ...] = ()
     generated: GeneratedOutputs | None = None
+    generations: pd.DataFrame | None = None
+
+    def generations_frame(self) -> pd.DataFrame:
+        """Every creative a regenerating pool held: generation, lineage and what it earned.
+
+        One row per (level, policy, seed, creative) (``world`` before ``seed``
+        with several worlds) with :data:`simulation.engine.regen.LINEAGE_COLUMNS`:
+        the generation it was born in (0: the founders), its row (``all`` at the
+        generic level, else the segment) and slot, its ``node`` (its number in
+        the unit's lineage) and its parent's (``parent_node``, -1 for founders),
+        its creative id and its parent's (None for founders), the axes it
+        changed, a readable label and its composition (``combo``: a level index
+        per axis of the studio's component space, space-separated; "" for a
+        founder no composition matches), when it was born and retired
+        (impressions; NaN while alive), its observed totals, CTR and ROAS while
+        it lived, and its true mean CTR over the row's users (NaN when the
+        audience is too large for an audience-wide table). Empty without
+        regeneration.
+        """
+        if self.generations is None:
+            return pd.DataFrame()
+        return self.generations.copy()
 
     def component_effects_frame(self) -> pd.DataFrame:
         """mvt_ts's per-component effect estimates with 95 % intervals beside the true effects.
@@ -435,12 +461,14 @@ def run_experiment(
             outputs = _run_parallel(job, units, n_jobs, counter, stop)
         else:
             outputs = _run_sequential(job, units, counter, log_path, scenario.n_features, n_arms)
-    states = {}
-    for (s, li), (ser, alloc, seg, base, extras) in zip(units, outputs):
+    states, lineages = {}, []
+    for (s, li), (ser, alloc, seg, base, extras, lineage) in zip(units, outputs):
         series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
         if baseline is not None and base is not None:
             baseline[s] = base
         states.update({(s, pi): state for pi, state in extras.items()})
+        for pi, frame in lineage.items():
+            lineages.append(frame.assign(level=levels[li], policy=config.policies[pi], seed=s))
     generated = generated_outputs(scenario, config, states) if "generated" in levels else None
     ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
     return ExperimentResult(
@@ -456,7 +484,17 @@ def run_experiment(
         segment_names=tuple(p.name for p in scenario.segmentation.profiles),
         elapsed_seconds=time.perf_counter() - started,
         generated=generated,
+        generations=_lineage_frame(lineages, config),
     )
+
+
+def _lineage_frame(frames: list[pd.DataFrame], config: ExperimentConfig) -> pd.DataFrame | None:
+    """The units' lineage tables as one, keys first (None without regeneration)."""
+    if config.regenerate_every is None or not frames:
+        return None
+    frame = pd.concat(frames, ignore_index=True)
+    keys = ["level", "policy", *(["world"] if "world" in frame else []), "seed"]
+    return frame.loc[:, [*keys, *(c for c in frame.columns if c not in keys)]]
 
 
 def world_seed(seed: int, world: int) -> int:
@@ -524,6 +562,14 @@ def _run_worlds(
         n_worlds=config.n_worlds,
         world_arm_labels=tuple(r.arm_labels for r in results),
         generated=first.generated,
+        generations=_lineage_frame(
+            [
+                r.generations.assign(world=w)
+                for w, r in enumerate(results)
+                if r.generations is not None
+            ],
+            config,
+        ),
     )
 
 
@@ -611,7 +657,7 @@ class _SeedJob:
         )
         _run_level(self, s, li, out, writer, tick)
         base = None if out.baseline is None else out.baseline.totals
-        return out.series, out.allocation, out.segment_stats, base, out.extras
+        return out.series, out.allocation, out.segment_stats, base, out.extras, out.lineage
 
     def _baseline(self, li: int) -> GenericBaseline | None:
         """The generic yardstick if level ``li`` accumulates it, else None.
@@ -773,9 +819,13 @@ def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -
         for spec, ctx in zip(config.policies, contextual)
     ]
     tallies = [_Tally(job, out, pi) for pi in range(len(routes))]
+    for route, tally in zip(routes, tallies):
+        if hasattr(route, "lineage"):  # a regenerating pool judges on the observed totals
+            route.tally = tally
     chunks = draw_chunks(
         scenario, job.tables.get(level_name), config, s, level_name,
         any(contextual) or writer is not None, _CHUNK_ROWS,
+        regeneration_batches(config) if level_name in POOL_LEVELS else None,
     )  # fmt: skip
     for chunk in chunks:
         if out.baseline is not None:
@@ -790,6 +840,8 @@ def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -
     for pi, route in enumerate(routes):
         if hasattr(route, "final_state"):  # the generated level's outputs
             out.extras[pi] = route.final_state()
+        if hasattr(route, "lineage"):  # a regenerated pool's creatives
+            out.lineage[pi] = route.lineage()
 
 
 def _route(
@@ -806,7 +858,19 @@ def _route(
     # In the plain case, context-free and linear policies play whole chunks in compiled code.
     compiled = None if writer is not None else compiled_route(policy, config)
     if compiled is not None:
-        return CompiledRoute(compiled, policy, rng, contextual)
+        route = CompiledRoute(compiled, policy, rng, contextual)
+    else:
+        route = _python_route(job, s, level_name, spec, policy, rng, contextual, writer)
+    if config.regenerate_every is not None and level_name in POOL_LEVELS:
+        table = job.tables.get(level_name)
+        audience_truth = table is not None and table.truth is not None
+        return regen_route(route, policy, scenario, config, s, level_name, spec, audience_truth)
+    return route
+
+
+def _python_route(job, s, level_name, spec, policy, rng, contextual, writer) -> PythonRoute:
+    """The policy's own ``select`` and ``update`` (with budget, delay and bandit log)."""
+    scenario, config = job.scenario, job.config
     log = None if writer is None else LogTarget(writer, s, level_name, spec)
     return PythonRoute(
         policy=policy,
@@ -835,6 +899,8 @@ class _UnitOutput:
         The seed's generic yardstick, when this unit accumulates it.
     extras : dict of int to tuple
         Per policy index: a generated route's final state (:meth:`GeneratedRoute.final_state`).
+    lineage : dict of int to DataFrame
+        Per policy index: a regenerated pool's lineage (:meth:`RegenRoute.lineage`).
     """
 
     series: np.ndarray
@@ -842,6 +908,7 @@ class _UnitOutput:
     segment_stats: np.ndarray
     baseline: GenericBaseline | None
     extras: dict = field(default_factory=dict)
+    lineage: dict = field(default_factory=dict)
 
 
 class _Tally:

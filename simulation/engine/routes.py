@@ -337,6 +337,15 @@ class PythonRoute:
             _, xq, aq, rq = queue.popleft()
             self.policy.update(xq, aq, rq)
 
+    def drop_pending(self, arms: np.ndarray) -> None:
+        """Drop feedback still in flight for ``arms`` (their creatives were just replaced)."""
+        keep = deque()
+        for due, x, a, r in self._pending:
+            mask = ~np.isin(a, arms)
+            if mask.any():
+                keep.append((due, x[mask], a[mask], r[mask]))
+        self._pending = keep
+
     def _write(self, chunk, sl, m, x, x_full, a, reward, outcomes) -> None:
         click, conv, revenue, cost = outcomes
         log, writer = self.log, self.log.writer

@@ -21,7 +21,7 @@ from simulation.learning_speed import (
 )
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
-from ui import cache, charts, runner, state
+from ui import cache, charts, generations, runner, state
 from ui.fmt import LEVEL_NAMES, escape_markdown, money, multiple, pct, policy_name
 from ui.forms import (
     APP_POLICIES,
@@ -39,7 +39,7 @@ PRICING_NAMES = {"cpm": "Per 1,000 impressions (CPM)", "cpc": "Per click (CPC)"}
 FORM_KEYS = (
     "ex-levels", "ex-policies", "ex-impressions", "ex-batch", "ex-seeds", "ex-objective",
     "ex-cap", "ex-budget", "ex-variants", "ex-pricing", "ex-delay", "ex-checkpoints", "ex-log",
-    "ex-worlds", *(f"ex-own-{kind}" for kind in state.OWN_INPUTS),
+    "ex-worlds", "ex-regen", *(f"ex-own-{kind}" for kind in state.OWN_INPUTS),
 )  # fmt: skip
 
 
@@ -106,6 +106,13 @@ def _form():
             e4.number_input(
                 "Chart points", step=1, key=state.keep("ex-checkpoints", d.n_checkpoints)
             )
+            st.number_input(
+                "Regenerate the pools every (impressions; 0: fixed pools)", step=10_000,
+                key=state.keep("ex-regen", 0),
+                help="Every so many impressions each policy's weakest generic and segment "
+                "creatives (by what it observed) are retired, and children of its best, one "
+                "or two components changed and checked by the guardrails, take their place.",
+            )  # fmt: skip
             st.toggle(
                 f"Keep the impression-level log for off-policy evaluation (up to "
                 f"{MAX_LOG_ROWS:,} rows)", key=state.keep("ex-log", False),
@@ -146,6 +153,7 @@ def _config_from_state():
         budget=s["ex-budget"] if s["ex-cap"] else None, pricing=s["ex-pricing"],
         conversion_delay=s["ex-delay"], n_variants=s["ex-variants"],
         n_checkpoints=s["ex-checkpoints"], own_files=state.own_input_paths(own) or None,
+        regenerate_every=s["ex-regen"],
     )  # fmt: skip
 
 
@@ -453,6 +461,7 @@ def _results(entry) -> None:
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
     _winners(result)
     _generated_outputs(result)
+    generations.render(result)
     if entry.get("run_id"):
         st.caption(f"Saved as run {escape_markdown(entry['run_id'])} (see the Results page).")
 

@@ -733,7 +733,7 @@ class PoolComposer:
     ----------
     level : str
     space : ComponentSpace
-        The creative studio's space (bundled catalogue and templates).
+        The creative studio's space, over the run's catalogue and templates.
     entries : tuple of tuple of (int, Audience, int)
         Per row: ``(table row or -1, audience, language index)`` of each creative
         the row's composition is written as (-1: the level's table has no row axis).
@@ -746,6 +746,10 @@ class PoolComposer:
         never a parent).
     mutable_axes : ndarray of shape (n_mutable,), int64
         Axes a child may change.
+    catalogue : dict of str to tuple of Product or None
+        The run's own catalogue (None: the bundled one): the product axis.
+    templates : TemplateSet or None
+        The run's own copy templates (None: the bundled ones).
     """
 
     level: str
@@ -754,6 +758,8 @@ class PoolComposer:
     founders: np.ndarray
     founder_valid: np.ndarray
     mutable_axes: np.ndarray
+    catalogue: dict | None = None
+    templates: object | None = None  # creative.templates.TemplateSet
 
     @property
     def n_rows(self) -> int:
@@ -788,7 +794,7 @@ class PoolComposer:
         for _, audience, language in self.entries[row]:
             c = np.asarray(combo, dtype=np.int64).copy()
             c[lang] = language
-            creative = compose(c, audience)
+            creative = compose(c, audience, templates=self.templates, catalogue=self.catalogue)
             if not creative.guardrail.passed:
                 return None
             out.append(creative)
@@ -845,16 +851,19 @@ def pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
     return scenario.memo[key]
 
 
-def _pool_space():
+def _pool_space(inputs: Inputs):
     from creative.components import component_axes
     from simulation.generated.space import ComponentSpace
 
-    return ComponentSpace.from_axes(component_axes())
+    axes = component_axes(templates=inputs.templates, catalogue=inputs.catalogue)
+    return ComponentSpace.from_axes(axes)
 
 
 def _pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
     level = scenario.levels[level_name]
-    space = _pool_space()
+    # Children are written with the run's own catalogue and templates, as the founders were.
+    inputs = read_inputs(scenario.config)
+    space = _pool_space(inputs)
     if level_name == "generic":
         langs = LANGUAGES if level.localized else LANGUAGES[:1]
         entries = (
@@ -879,6 +888,8 @@ def _pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
         mutable_axes=np.array(
             [i for i, a in enumerate(AXES) if a not in POOL_FROZEN_AXES], dtype=np.int64
         ),
+        catalogue=inputs.catalogue,
+        templates=inputs.templates,
     )
     for r, row in enumerate(founders_rows):
         for k, c in enumerate(row):
@@ -895,7 +906,7 @@ def _nearest_combo(c: Creative, composer: PoolComposer, row: int) -> np.ndarray 
     """A valid composition with ``c``'s recorded components, or None."""
     from creative.brand import DEFAULT_KIT
 
-    prods = products()
+    prods = products(composer.catalogue)
     same = [i for i, p in enumerate(prods) if p.category == c.category]
     named = [i for i in same if prods[i].display_name(c.language) == c.product]
     palettes = [p.name for p in DEFAULT_KIT.palettes]

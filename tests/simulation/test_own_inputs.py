@@ -250,3 +250,35 @@ def test_the_generated_level_composes_from_the_own_catalogue_and_templates(files
         if c.tone == "informative" and c.language == "en" and combo[3] == 0  # plain headline
     ]
     assert plain and all(c.headline.startswith("BYOD ") for c in plain)
+
+
+def test_regenerated_children_come_from_the_own_catalogue_and_templates(files):
+    from simulation.engine.core import run_experiment
+    from simulation.scenario import pool_composer
+
+    config, _ = resolve_inputs(
+        ExperimentConfig(
+            n_users=1_000,
+            levels=("generic",),
+            policies=("thompson",),
+            n_impressions=12_000,
+            batch_size=500,
+            n_seeds=1,
+            n_checkpoints=4,
+            regenerate_every=3_000,
+            catalogue_file=str(files["catalogue"]),
+            templates_file=str(files["templates"]),
+        )
+    )
+    scen = build_scenario(config)
+    result = run_experiment(config, scenario=scen, n_jobs=1)
+    g = result.generations_frame()
+    children = g[g["generation"] > 0]
+    assert len(children) >= 3
+    composer = pool_composer(scen, "generic")
+    assert composer.space.n_levels[0] == 5  # the file's products
+    for child in children.itertuples():
+        combo = np.array([int(x) for x in child.combo.split()])
+        made = composer.compose(0, combo)
+        assert made is not None
+        assert {c.product for c in made} <= PRODUCTS

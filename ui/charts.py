@@ -30,6 +30,8 @@ __all__ = [
     "colour_scale",
     "compare_chart",
     "interest_heatmap",
+    "live_bands_data",
+    "live_bands_spec",
     "metric_bands_chart",
     "metric_bands_data",
     "metric_bands_spec",
@@ -112,13 +114,19 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _thinned(data: pd.DataFrame, n_points: int) -> pd.DataFrame:
-    """Rows at no more than ``n_points`` evenly spread steps, always the first and last."""
-    steps = np.sort(data["step"].unique())
+def _thinned(data: pd.DataFrame, n_points: int, grid: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows at no more than ``n_points`` evenly spread steps, always the first and last.
+
+    With ``grid`` (every step the run will have) the steps are chosen from it, so a growing
+    frame keeps the same points from one refresh to the next; steps off the grid (where a
+    spend cap stopped serving) are kept.
+    """
+    steps = np.sort(data["step"].unique()) if grid is None else np.asarray(grid)
     if steps.size <= n_points:
         return data
     keep = steps[np.unique(np.linspace(0, steps.size - 1, n_points).round().astype(int))]
-    return data[data["step"].isin(keep)]
+    on_grid = data["step"].isin(keep)
+    return data[on_grid if grid is None else on_grid | ~data["step"].isin(steps)]
 
 
 def metric_bands_data(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -149,6 +157,40 @@ def _metric_bands_template(metric: str) -> dict:
     # which Streamlit drops for Altair charts too.
     for key in ("data", "datasets", "config"):
         spec.pop(key, None)
+    return spec
+
+
+def live_bands_data(
+    timeseries: pd.DataFrame, metric: str, *, n_replications: int, checkpoints: np.ndarray
+) -> pd.DataFrame:
+    """:func:`metric_bands_data` of a run under way (rows of a partial ``timeseries_frame``).
+
+    The line at each step is the mean of the replications that have reached it; the band is
+    drawn only where all ``n_replications`` have (elsewhere ``low`` and ``high`` are NaN, which
+    Vega-Lite leaves out), so an interval never rests on part of the seeds. Rate charts start
+    at :data:`RATE_CHART_START` of the whole run, and the points are taken from the run's
+    ``checkpoints``, so they stay put as the frame grows.
+    """
+    keys = ["level", "policy", "step"]
+    data = band_frame(timeseries, metric)
+    reached = timeseries.groupby(keys, sort=False).size().rename("reached").reset_index()
+    data = data.merge(reached, on=keys, how="left")
+    partial = data["reached"] < n_replications
+    data.loc[partial, ["low", "high"]] = np.nan
+    data = _labelled(data.drop(columns="reached"))
+    if metric != "regret" and len(checkpoints):
+        data = data[data["step"] >= RATE_CHART_START * checkpoints[-1]]
+    return _thinned(data, MAX_LINE_POINTS, grid=checkpoints)
+
+
+def live_bands_spec(metric: str, n_impressions: int) -> dict:
+    """:func:`metric_bands_spec` with the x axis fixed to the whole run (the lines grow along it).
+
+    The same spec at every refresh, so the browser only swaps the chart's data.
+    """
+    spec = metric_bands_spec(metric)
+    for layer in spec["spec"]["layer"]:
+        layer["encoding"]["x"]["scale"] = {"domain": [0, int(n_impressions)]}
     return spec
 
 

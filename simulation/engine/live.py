@@ -62,6 +62,11 @@ class LiveSeries:
             self._series[replication, level, :, first:end] = rows
             self._filled[replication, level] = max(self._filled[replication, level], end)
 
+    @property
+    def checkpoints(self) -> np.ndarray:
+        """Impressions at each checkpoint of the run, shape (n_checkpoints,) (empty before it)."""
+        return self._checkpoints
+
     def filled(self) -> np.ndarray:
         """Checkpoints tallied per (replication, level), shape (n_replications, n_levels)."""
         with self._lock:

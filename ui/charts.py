@@ -19,6 +19,7 @@ from simulation.metrics import METRIC_BOUNDS, bounded_interval
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
+    "LIVE_COVERAGE",
     "MAX_LINE_POINTS",
     "METRIC_AXES",
     "PALETTE",
@@ -160,6 +161,10 @@ def _metric_bands_template(metric: str) -> dict:
     return spec
 
 
+#: Values of the live charts' ``Seeds`` column: whether every replication has the point.
+LIVE_COVERAGE = ("every seed", "not every seed yet")
+
+
 def live_bands_data(
     timeseries: pd.DataFrame, metric: str, *, n_replications: int, checkpoints: np.ndarray
 ) -> pd.DataFrame:
@@ -167,30 +172,53 @@ def live_bands_data(
 
     The line at each step is the mean of the replications that have reached it; the band is
     drawn only where all ``n_replications`` have (elsewhere ``low`` and ``high`` are NaN, which
-    Vega-Lite leaves out), so an interval never rests on part of the seeds. Rate charts start
-    at :data:`RATE_CHART_START` of the whole run, and the points are taken from the run's
-    ``checkpoints``, so they stay put as the frame grows.
+    Vega-Lite leaves out), so an interval never rests on part of the seeds. Column ``Seeds``
+    (:data:`LIVE_COVERAGE`) says which: the line is dashed past the last point every
+    replication has (that point is repeated in the dashed part, so the two join). Rate charts
+    start at :data:`RATE_CHART_START` of the whole run, and the points are taken from the
+    run's ``checkpoints``, so they stay put as the frame grows.
     """
     keys = ["level", "policy", "step"]
     data = band_frame(timeseries, metric)
     reached = timeseries.groupby(keys, sort=False).size().rename("reached").reset_index()
     data = data.merge(reached, on=keys, how="left")
-    partial = data["reached"] < n_replications
-    data.loc[partial, ["low", "high"]] = np.nan
-    data = _labelled(data.drop(columns="reached"))
     if metric != "regret" and len(checkpoints):
         data = data[data["step"] >= RATE_CHART_START * checkpoints[-1]]
-    return _thinned(data, MAX_LINE_POINTS, grid=checkpoints)
+    data = _thinned(data, MAX_LINE_POINTS, grid=checkpoints)
+    every = data["reached"] >= n_replications
+    data = data.assign(Seeds=np.where(every, LIVE_COVERAGE[0], LIVE_COVERAGE[1]))
+    data.loc[~every, ["low", "high"]] = np.nan
+    # Each replication fills a prefix of the steps, so the complete points come first.
+    partial_groups = data.loc[~every, ["level", "policy"]].drop_duplicates()
+    joins = (
+        data[every]
+        .merge(partial_groups, on=["level", "policy"])
+        .sort_values("step")
+        .groupby(["level", "policy"], sort=False)
+        .tail(1)
+        .assign(Seeds=LIVE_COVERAGE[1], low=np.nan, high=np.nan)
+    )
+    data = pd.concat([data, joins], ignore_index=True).sort_values(["level", "policy", "step"])
+    return _labelled(data.drop(columns="reached").reset_index(drop=True))
 
 
 def live_bands_spec(metric: str, n_impressions: int) -> dict:
-    """:func:`metric_bands_spec` with the x axis fixed to the whole run (the lines grow along it).
+    """:func:`metric_bands_spec` for :func:`live_bands_data`: the x axis fixed to the whole run.
 
-    The same spec at every refresh, so the browser only swaps the chart's data.
+    The lines grow along the axis; dashed where not every seed has the point yet. The same
+    spec at every refresh, so the browser only swaps the chart's data.
     """
     spec = metric_bands_spec(metric)
     for layer in spec["spec"]["layer"]:
         layer["encoding"]["x"]["scale"] = {"domain": [0, int(n_impressions)]}
+    line = spec["spec"]["layer"][1]["encoding"]
+    line["strokeDash"] = {
+        "field": "Seeds",
+        "type": "nominal",
+        "scale": {"domain": list(LIVE_COVERAGE), "range": [[1, 0], [5, 4]]},
+        "legend": {"orient": "bottom", "title": "Line", "symbolType": "stroke"},
+    }
+    line["tooltip"].append({"field": "Seeds", "type": "nominal"})
     return spec
 
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from simulation.store import RunStore
 from ui import charts
@@ -49,7 +50,7 @@ def test_a_running_experiment_draws_its_charts_so_far(
         assert any("Cumulative click-through rate** (in progress)" in m for m in shown)
         assert any("Cumulative return on ad spend** (in progress)" in m for m in shown)
         notes = [c.value for c in at.caption]
-        assert any("appears only where all 2 have" in n and "So far:" in n for n in notes), notes
+        assert any("dashed where not all 2 have yet" in n and "So far:" in n for n in notes), notes
         ctr, roas = at.get("vega_lite_chart")[:2]
         for chart in (ctr, roas):
             spec = json.loads(chart.proto.spec)
@@ -71,13 +72,14 @@ def test_live_bands_show_intervals_only_where_every_seed_has_the_point():
         for step in grid[grid <= last]:
             rows.append({"seed": seed, "level": "generic", "policy": "ucb1", "step": step,
                          "ctr": 0.01 + 0.001 * seed})  # fmt: skip
-    data = charts.live_bands_data(
-        pd.DataFrame(rows), "ctr", n_replications=2, checkpoints=grid
-    ).set_index("step")
-    assert data.loc[[100, 200], ["low", "high"]].notna().all().all()
-    assert data.loc[[300, 400], ["low", "high"]].isna().all().all()
-    assert data.loc[400, "mean"] == 0.01  # the line goes on with the seeds that are there
-    assert data.loc[100, "mean"] == (0.01 + 0.011) / 2
+    data = charts.live_bands_data(pd.DataFrame(rows), "ctr", n_replications=2, checkpoints=grid)
+    every, some = (data[data["Seeds"] == value].set_index("step") for value in charts.LIVE_COVERAGE)
+    assert list(every.index) == [100, 200] and every[["low", "high"]].notna().all().all()
+    # The dashed part starts at the last complete point, so the two parts join.
+    assert list(some.index) == [200, 300, 400] and some[["low", "high"]].isna().all().all()
+    assert some.loc[400, "mean"] == 0.01  # the line goes on with the seeds that are there
+    assert every.loc[100, "mean"] == some.loc[200, "mean"] == every.loc[200, "mean"]
+    assert every.loc[100, "mean"] == pytest.approx((0.01 + 0.011) / 2)
 
 
 def test_a_run_stops_when_its_browser_session_ends(small_world, adlab_home):

@@ -351,8 +351,10 @@ def _coverage(frame, config, n_seeds: int) -> str:
     # Level names and numbers only (the app's own words): nothing to escape.
     return (
         f"Each line is the mean of the {word} that have reached its point (out of "
-        f"{config.n_impressions:,} impressions per policy and level); the shaded 95 % band "
-        f"appears only where all {n_seeds} have. So far: " + "; ".join(parts) + ". The "
+        f"{config.n_impressions:,} impressions per policy and level), dashed where not all "
+        f"{n_seeds} have yet; the shaded 95 % band appears only where all have. So far: "
+        + "; ".join(parts)
+        + ". The "
         "finished run's charts, uplift and tables replace these when it ends."
     )
 

@@ -180,25 +180,20 @@ def live_bands_data(
     """
     keys = ["level", "policy", "step"]
     data = band_frame(timeseries, metric)
-    reached = timeseries.groupby(keys, sort=False).size().rename("reached").reset_index()
-    data = data.merge(reached, on=keys, how="left")
+    # The same grouping as band_frame's, in the same order.
+    data["reached"] = timeseries.groupby(keys, sort=False).size().to_numpy()
     if metric != "regret" and len(checkpoints):
         data = data[data["step"] >= RATE_CHART_START * checkpoints[-1]]
-    data = _thinned(data, MAX_LINE_POINTS, grid=checkpoints)
-    every = data["reached"] >= n_replications
-    data = data.assign(Seeds=np.where(every, LIVE_COVERAGE[0], LIVE_COVERAGE[1]))
+    data = _thinned(data, MAX_LINE_POINTS, grid=checkpoints).sort_values(keys)
+    every = (data["reached"] >= n_replications).to_numpy()
+    data["Seeds"] = np.where(every, LIVE_COVERAGE[0], LIVE_COVERAGE[1])
     data.loc[~every, ["low", "high"]] = np.nan
-    # Each replication fills a prefix of the steps, so the complete points come first.
-    partial_groups = data.loc[~every, ["level", "policy"]].drop_duplicates()
-    joins = (
-        data[every]
-        .merge(partial_groups, on=["level", "policy"])
-        .sort_values("step")
-        .groupby(["level", "policy"], sort=False)
-        .tail(1)
-        .assign(Seeds=LIVE_COVERAGE[1], low=np.nan, high=np.nan)
-    )
-    data = pd.concat([data, joins], ignore_index=True).sort_values(["level", "policy", "step"])
+    # Each replication fills a prefix of the steps, so the complete points come first: the
+    # last complete point before a partial one of the same line starts the dashed part too.
+    line = data["level"].to_numpy() + "\0" + data["policy"].to_numpy()
+    last = np.flatnonzero(every[:-1] & ~every[1:] & (line[:-1] == line[1:]))
+    joins = data.iloc[last].assign(Seeds=LIVE_COVERAGE[1], low=np.nan, high=np.nan)
+    data = pd.concat([data, joins]).sort_values(keys, kind="stable")
     return _labelled(data.drop(columns="reached").reset_index(drop=True))
 
 

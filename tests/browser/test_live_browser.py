@@ -81,7 +81,8 @@ def test_live_charts_then_closing_the_tab_ends_the_run(
     page.screenshot(path=str(artifacts / "experiment-live.png"), full_page=True)
 
     context.close()  # the tab (and its browser session) goes away
-    deadline = time.monotonic() + 5.0
-    while _children(server) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    closed = time.monotonic()
+    while _children(server) and time.monotonic() < closed + 5.0:
+        time.sleep(0.05)
     assert _children(server) == []
+    print(f"the run's workers ended {time.monotonic() - closed:.2f} s after the tab closed")

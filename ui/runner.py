@@ -8,10 +8,12 @@ the checkpoints tallied so far (:meth:`BackgroundRun.live_frame`, from the engin
 
 When a session's run ends: when it finishes; when its Stop button is pressed; when the
 same session starts another run; when the browser session ends (a watchdog beside the run
-asks the page's ``alive()`` check ten times a second and stops the run once the session
-has been gone for :data:`SESSION_GRACE` seconds: closing the tab ends the run and its
-workers within about a second, while a reconnection inside the grace keeps it); and, as
-a last resort, when the session's state is garbage collected. A stopped run ends its
+asks the page's ``alive()`` check every :data:`SESSION_CHECK_EVERY` seconds and stops the
+run at the first answer that the session is gone: closing the tab, or losing the
+connection, ends the run and its workers within about a second; a browser reconnects only
+after a second or more, so no grace period would save a run from a dropped connection
+without also keeping a closed tab's workers busy); and, as a last resort, when the
+session's state is garbage collected. A stopped run ends its
 worker processes within a second and saves nothing: the stop is checked before saving,
 and a save under way (atomic in the run store) is finished, never cut.
 """
@@ -39,7 +41,7 @@ from ui import cache
 
 __all__ = [
     "DEFAULT_RATE",
-    "SESSION_GRACE",
+    "SESSION_CHECK_EVERY",
     "SYNC_WAIT",
     "BackgroundRun",
     "estimate_seconds",
@@ -60,12 +62,8 @@ DEFAULT_RATE = 500_000.0
 #: Seconds the page waits for a run before drawing its progress instead: a short run's
 #: results appear in the same page load. ``ADLAB_RUN_WAIT`` overrides it (tests wait longer).
 SYNC_WAIT = 2.0
-#: Seconds a run's browser session may be gone before the run is stopped: long enough
-#: for the browser to reconnect after a blip, short enough that a closed tab's workers
-#: end within about a second.
-SESSION_GRACE = 0.5
-#: Seconds between the watchdog's looks at the session.
-_WATCH_EVERY = 0.1
+#: Seconds between the watchdog's looks at the run's browser session.
+SESSION_CHECK_EVERY = 0.1
 
 
 def sync_wait() -> float:
@@ -133,9 +131,9 @@ class _Shared:
 class BackgroundRun:
     """One experiment of one session, running in a thread of its own.
 
-    :meth:`stop` stops the run; so does ``alive()`` answering False for
-    :data:`SESSION_GRACE` seconds (the browser session ended), and dropping the last
-    reference to it (the session's state being garbage collected).
+    :meth:`stop` stops the run; so does ``alive()`` answering False (the browser session
+    ended), and dropping the last reference to it (the session's state being garbage
+    collected).
 
     Parameters
     ----------
@@ -251,19 +249,13 @@ class BackgroundRun:
 
 
 def _watch(shared: _Shared, alive: Callable[[], bool]) -> None:
-    """Stop the run once ``alive()`` has said False for :data:`SESSION_GRACE` seconds."""
-    gone_since = None
-    while not shared.finished.wait(_WATCH_EVERY):
+    """Stop the run as soon as ``alive()`` says False (until the run ends)."""
+    while not shared.finished.wait(SESSION_CHECK_EVERY):
         try:
             here = bool(alive())
         except Exception:  # a failing check never stops a run
             here = True
-        if here:
-            gone_since = None
-            continue
-        now = time.monotonic()
-        gone_since = now if gone_since is None else gone_since
-        if now - gone_since >= SESSION_GRACE:
+        if not here:
             shared.reason = "the browser session ended"
             shared.stop.set()
             return

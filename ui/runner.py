@@ -10,10 +10,8 @@ When a session's run ends: when it finishes; when its Stop button is pressed; wh
 same session starts another run; when the browser session ends (a watchdog beside the run
 asks the page's ``alive()`` check every :data:`SESSION_CHECK_EVERY` seconds and stops the
 run at the first answer that the session is gone: closing the tab, or losing the
-connection, ends the run and its workers within about a second; a browser reconnects only
-after a second or more, so no grace period would save a run from a dropped connection
-without also keeping a closed tab's workers busy); and, as a last resort, when the
-session's state is garbage collected. A stopped run ends its
+connection, ends the run and its workers within about a second: there is no grace period
+for a reconnection); and, as a last resort, when the session's state is garbage collected. A stopped run ends its
 worker processes within a second and saves nothing: the stop is checked before saving,
 and a save under way (atomic in the run store) is finished, never cut.
 """

@@ -11,9 +11,9 @@ same session starts another run; when the browser session ends (a watchdog besid
 asks the page's ``alive()`` check every :data:`SESSION_CHECK_EVERY` seconds and stops the
 run at the first answer that the session is gone: closing the tab, or losing the
 connection, ends the run and its workers within about a second: there is no grace period
-for a reconnection); and, as a last resort, when the session's state is garbage collected. A stopped run ends its
-worker processes within a second and saves nothing: the stop is checked before saving,
-and a save under way (atomic in the run store) is finished, never cut.
+for a reconnection); and, as a last resort, when the session's state is garbage collected.
+A stopped run ends its worker processes within a second and saves nothing: the stop is
+checked before saving, and a save under way (atomic in the run store) is finished, never cut.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from creative.templates import TemplateSet
 from creative.vocabulary import PLACEMENTS
 from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, run_experiment
+from simulation.engine.live import LiveSeries
 from simulation.population import Population, Segmentation
 from simulation.rng import stream
 from simulation.scenario import Scenario, audience_of, build_scenario
@@ -190,8 +191,9 @@ def experiment(
     config: ExperimentConfig,
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    live: LiveSeries | None = None,
 ) -> ExperimentResult:
-    """Run (or recall) the experiment ``config``; ``progress`` is not part of the key.
+    """Run (or recall) the experiment ``config``; ``progress`` and ``live`` are not in the key.
 
     Not an ``st.cache_*`` function itself: those record the Streamlit calls made inside (the
     progress bar here) to replay them on a hit, which cannot work for a bar drawn outside.
@@ -201,7 +203,9 @@ def experiment(
     result = cache.get(config)
     if result is None:
         # A stopped run raises RunCancelled here and is not cached.
-        result = run_experiment(config, scenario=scenario(config), progress=progress, stop=stop)
+        result = run_experiment(
+            config, scenario=scenario(config), progress=progress, stop=stop, live=live
+        )
         cache.put(config, result)
     return result
 

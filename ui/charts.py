@@ -19,6 +19,7 @@ from simulation.metrics import METRIC_BOUNDS, bounded_interval
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
+    "LIVE_COVERAGE",
     "MAX_LINE_POINTS",
     "METRIC_AXES",
     "PALETTE",
@@ -30,6 +31,8 @@ __all__ = [
     "colour_scale",
     "compare_chart",
     "interest_heatmap",
+    "live_bands_data",
+    "live_bands_spec",
     "metric_bands_chart",
     "metric_bands_data",
     "metric_bands_spec",
@@ -112,13 +115,19 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _thinned(data: pd.DataFrame, n_points: int) -> pd.DataFrame:
-    """Rows at no more than ``n_points`` evenly spread steps, always the first and last."""
-    steps = np.sort(data["step"].unique())
+def _thinned(data: pd.DataFrame, n_points: int, grid: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows at no more than ``n_points`` evenly spread steps, always the first and last.
+
+    With ``grid`` (every step the run will have) the steps are chosen from it, so a growing
+    frame keeps the same points from one refresh to the next; steps off the grid (where a
+    spend cap stopped serving) are kept.
+    """
+    steps = np.sort(data["step"].unique()) if grid is None else np.asarray(grid)
     if steps.size <= n_points:
         return data
     keep = steps[np.unique(np.linspace(0, steps.size - 1, n_points).round().astype(int))]
-    return data[data["step"].isin(keep)]
+    on_grid = data["step"].isin(keep)
+    return data[on_grid if grid is None else on_grid | ~data["step"].isin(steps)]
 
 
 def metric_bands_data(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -149,6 +158,65 @@ def _metric_bands_template(metric: str) -> dict:
     # which Streamlit drops for Altair charts too.
     for key in ("data", "datasets", "config"):
         spec.pop(key, None)
+    return spec
+
+
+#: Values of the live charts' ``Seeds`` column: whether every replication has the point.
+LIVE_COVERAGE = ("every seed", "not every seed yet")
+
+
+def live_bands_data(
+    timeseries: pd.DataFrame, metric: str, *, n_replications: int, checkpoints: np.ndarray
+) -> pd.DataFrame:
+    """:func:`metric_bands_data` of a run under way (rows of a partial ``timeseries_frame``).
+
+    The line at each step is the mean of the replications that have reached it; the band is
+    drawn only where all ``n_replications`` have (elsewhere ``low`` and ``high`` are NaN, which
+    Vega-Lite leaves out), so an interval never rests on part of the seeds. Column ``Seeds``
+    (:data:`LIVE_COVERAGE`) says which: the line is dashed past the last point every
+    replication has (that point is repeated in the dashed part, so the two join). Rate charts
+    start at :data:`RATE_CHART_START` of the furthest point reached so far, and the points
+    are taken from the run's ``checkpoints``, so they stay put as the frame grows.
+    """
+    keys = ["level", "policy", "step"]
+    data = band_frame(timeseries, metric)
+    # The same grouping as band_frame's, in the same order.
+    data["reached"] = timeseries.groupby(keys, sort=False).size().to_numpy()
+    if metric != "regret" and len(data):
+        # The noisy start is cut relative to how far the run has got, not to its end,
+        # so the first points show at once (a cut at 5 % of the whole run left the
+        # charts empty for the first 5 % of a long run).
+        data = data[data["step"] >= RATE_CHART_START * data["step"].max()]
+    data = _thinned(data, MAX_LINE_POINTS, grid=checkpoints).sort_values(keys)
+    every = (data["reached"] >= n_replications).to_numpy()
+    data["Seeds"] = np.where(every, LIVE_COVERAGE[0], LIVE_COVERAGE[1])
+    data.loc[~every, ["low", "high"]] = np.nan
+    # Each replication fills a prefix of the steps, so the complete points come first: the
+    # last complete point before a partial one of the same line starts the dashed part too.
+    line = data["level"].to_numpy() + "\0" + data["policy"].to_numpy()
+    last = np.flatnonzero(every[:-1] & ~every[1:] & (line[:-1] == line[1:]))
+    joins = data.iloc[last].assign(Seeds=LIVE_COVERAGE[1], low=np.nan, high=np.nan)
+    data = pd.concat([data, joins]).sort_values(keys, kind="stable")
+    return _labelled(data.drop(columns="reached").reset_index(drop=True))
+
+
+def live_bands_spec(metric: str, n_impressions: int) -> dict:
+    """:func:`metric_bands_spec` for :func:`live_bands_data`: the x axis fixed to the whole run.
+
+    The lines grow along the axis; dashed where not every seed has the point yet. The same
+    spec at every refresh, so the browser only swaps the chart's data.
+    """
+    spec = metric_bands_spec(metric)
+    for layer in spec["spec"]["layer"]:
+        layer["encoding"]["x"]["scale"] = {"domain": [0, int(n_impressions)]}
+    line = spec["spec"]["layer"][1]["encoding"]
+    line["strokeDash"] = {
+        "field": "Seeds",
+        "type": "nominal",
+        "scale": {"domain": list(LIVE_COVERAGE), "range": [[1, 0], [5, 4]]},
+        "legend": {"orient": "bottom", "title": "Line", "symbolType": "stroke"},
+    }
+    line["tooltip"].append({"field": "Seeds", "type": "nominal"})
     return spec
 
 

@@ -1,13 +1,19 @@
 """Run an experiment from the app: cached by its frozen config, saved to the run store.
 
 A run goes in a thread of its own (:class:`BackgroundRun`), so the page stays live: it
-polls the run's progress, shows an estimate of the time left and a Stop button. The page
-keeps its run in ``st.session_state``; nothing here holds state between sessions.
+polls the run's progress, shows an estimate of the time left and a Stop button, and draws
+the checkpoints tallied so far (:meth:`BackgroundRun.live_frame`, from the engine's
+:class:`~simulation.engine.live.LiveSeries`). The page keeps its run in
+``st.session_state``; nothing here holds state between sessions.
 
 When a session's run ends: when it finishes; when its Stop button is pressed; when the
-same session starts another run; and when the session's state is garbage collected
-(Streamlit drops a closed tab's session some time after the tab closes, not at once).
-A stopped run ends its worker processes within a second and saves nothing.
+same session starts another run; when the browser session ends (a watchdog beside the run
+asks the page's ``alive()`` check every :data:`SESSION_CHECK_EVERY` seconds and stops the
+run at the first answer that the session is gone: closing the tab, or losing the
+connection, ends the run and its workers within about a second: there is no grace period
+for a reconnection); and, as a last resort, when the session's state is garbage collected.
+A stopped run ends its worker processes within a second and saves nothing: the stop is
+checked before saving, and a save under way (atomic in the run store) is finished, never cut.
 """
 
 from __future__ import annotations
@@ -22,15 +28,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, RunCancelled, run_experiment
+from simulation.engine.live import LiveSeries
 from simulation.inputs import read_inputs
 from ui import cache
 
 __all__ = [
     "DEFAULT_RATE",
+    "SESSION_CHECK_EVERY",
     "SYNC_WAIT",
     "BackgroundRun",
     "estimate_seconds",
@@ -51,6 +60,8 @@ DEFAULT_RATE = 500_000.0
 #: Seconds the page waits for a run before drawing its progress instead: a short run's
 #: results appear in the same page load. ``ADLAB_RUN_WAIT`` overrides it (tests wait longer).
 SYNC_WAIT = 2.0
+#: Seconds between the watchdog's looks at the run's browser session.
+SESSION_CHECK_EVERY = 0.1
 
 
 def sync_wait() -> float:
@@ -111,22 +122,34 @@ class _Shared:
         self.run_id: str | None = None
         self.warning: str | None = None
         self.error: str | None = None
+        self.reason: str | None = None  # why a run stopped, when not by its Stop button
+        self.live = LiveSeries()
 
 
 class BackgroundRun:
     """One experiment of one session, running in a thread of its own.
 
-    Dropping the last reference to it (the session's state being garbage collected) stops
-    the run, as does :meth:`stop`.
+    :meth:`stop` stops the run; so does ``alive()`` answering False (the browser session
+    ended), and dropping the last reference to it (the session's state being garbage
+    collected).
 
     Parameters
     ----------
     config : ExperimentConfig
     keep_log : bool
         Also keep the impression-level log (saved with the run).
+    alive : callable, optional
+        ``alive() -> bool``: whether the session that started the run is still there
+        (:func:`ui.state.session_liveness`); None: no watchdog.
     """
 
-    def __init__(self, config: ExperimentConfig, *, keep_log: bool = False) -> None:
+    def __init__(
+        self,
+        config: ExperimentConfig,
+        *,
+        keep_log: bool = False,
+        alive: Callable[[], bool] | None = None,
+    ) -> None:
         self.config, self.keep_log = config, keep_log
         self.label = run_label(config)
         self._shared = _Shared(config.n_seeds * len(config.levels) * config.n_batches)
@@ -135,6 +158,10 @@ class BackgroundRun:
             target=_work, args=(self._shared, config, keep_log), name="adlab-run", daemon=True
         )
         self._thread.start()
+        if alive is not None:
+            threading.Thread(
+                target=_watch, args=(self._shared, alive), name="adlab-run-watch", daemon=True
+            ).start()
 
     @property
     def status(self) -> str:
@@ -160,6 +187,24 @@ class BackgroundRun:
     def error(self) -> str | None:
         """Why a failed run failed."""
         return self._shared.error
+
+    @property
+    def reason(self) -> str | None:
+        """Why the run stopped when its Stop button did not stop it (else None)."""
+        return self._shared.reason
+
+    def live_frame(self) -> pd.DataFrame:
+        """The checkpoints tallied so far (a partial ``timeseries_frame``, ends at spend caps).
+
+        Empty before the first checkpoint of any (seed, level), and for a run recalled from
+        the cache (it tallies nothing: its result is there at once).
+        """
+        frame = self._shared.live.timeseries_frame()
+        return frame if frame.empty else served_only(frame)
+
+    def checkpoints(self) -> np.ndarray:
+        """Impressions at each checkpoint of the whole run, shape (n_checkpoints,)."""
+        return self._shared.live.checkpoints
 
     @property
     def fraction(self) -> float:
@@ -201,6 +246,19 @@ class BackgroundRun:
         return self._shared.finished.wait(timeout)
 
 
+def _watch(shared: _Shared, alive: Callable[[], bool]) -> None:
+    """Stop the run as soon as ``alive()`` says False (until the run ends)."""
+    while not shared.finished.wait(SESSION_CHECK_EVERY):
+        try:
+            here = bool(alive())
+        except Exception:  # a failing check never stops a run
+            here = True
+        if not here:
+            shared.reason = "the browser session ended"
+            shared.stop.set()
+            return
+
+
 def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
     """The run's thread: run, save, record the outcome (never raises)."""
 
@@ -212,7 +270,9 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
         shared.last_tick = (now, done)
 
     try:
-        result, save = run_and_save(config, progress=progress, keep_log=keep_log, stop=shared.stop)
+        result, save = run_and_save(
+            config, progress=progress, keep_log=keep_log, stop=shared.stop, live=shared.live
+        )
         if shared.stop.is_set():
             raise RunCancelled("stopped before saving.")
         shared.run_id, shared.warning = save()
@@ -252,6 +312,7 @@ def run_and_save(
     progress: Callable[[int, int], None] | None = None,
     keep_log: bool = False,
     stop: threading.Event | None = None,
+    live: LiveSeries | None = None,
 ) -> tuple[ExperimentResult, Callable[[], tuple[str | None, str | None]]]:
     """Run (or recall from the cache); saving to the run store is returned, to call next.
 
@@ -274,7 +335,7 @@ def run_and_save(
         try:
             result = run_experiment(
                 config, scenario=cache.scenario(config), progress=progress, log_path=log,
-                stop=stop,
+                stop=stop, live=live,
             )  # fmt: skip
         except BaseException:
             tmp.cleanup()
@@ -288,7 +349,7 @@ def run_and_save(
 
         return result, save_with_log
 
-    result = cache.experiment(config, progress, stop)
+    result = cache.experiment(config, progress, stop, live)
 
     def save() -> tuple[str | None, str | None]:
         # The same experiment again is the same run (same seed, same numbers): list it once.

@@ -8,9 +8,12 @@ Every browser tab has its own session, hence its own copy of all of this.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.forms import WorldSettings
 from ui.uploads import segments_csv, write_input
@@ -22,6 +25,7 @@ __all__ = [
     "own_input_paths",
     "own_inputs",
     "remember",
+    "session_liveness",
     "session_runs",
     "set_world",
     "world_settings",
@@ -122,3 +126,17 @@ def own_input_paths(kinds: list[str] | tuple[str, ...]) -> dict[str, str]:
         for kind in kinds
         if kind in available
     }
+
+
+def session_liveness() -> Callable[[], bool] | None:
+    """``alive()``: whether this browser session is still connected (None outside a server).
+
+    Streamlit's runtime keeps a session active while its browser tab is connected; a closed
+    tab's session becomes inactive at once (its state is kept a while for a reconnection).
+    Safe to call from any thread.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)

@@ -57,6 +57,7 @@ from simulation.engine.generated import (
     generated_route,
     generated_tables,
 )
+from simulation.engine.live import LiveSeries, _WorldLive
 from simulation.engine.regen import POOL_LEVELS, regen_route, regeneration_batches
 from simulation.engine.routes import (
     ChunkRoute,
@@ -97,6 +98,9 @@ TIMESERIES_METRICS: tuple[str, ...] = tuple(
 )
 
 ProgressFn = Callable[[int, int], None]
+#: ``sink(replication, level, first, rows)``: a unit's checkpoints ``first ..`` just
+#: tallied, ``rows`` of shape (n_policies, k, len(SERIES_METRICS)) (see :class:`LiveSeries`).
+CheckpointSink = Callable[[int, int, int, np.ndarray], None]
 
 
 class RunCancelled(Exception):
@@ -372,6 +376,7 @@ def run_experiment(
     log_path: str | Path | None = None,
     n_jobs: int | None = None,
     stop: threading.Event | None = None,
+    live: LiveSeries | None = None,
 ) -> ExperimentResult:
     """Run every (seed, level, policy) of ``config``.
 
@@ -394,6 +399,10 @@ def run_experiment(
         Set it (from another thread) to end the run: it is checked after every
         chunk (about 65,000 impressions) here and in the workers, and the
         workers are ended within a second.
+    live : LiveSeries, optional
+        Receives each unit's checkpoints as they are tallied (from the workers
+        through the progress queue), for another thread to read while the run
+        is under way. The result does not depend on it.
 
     With ``config.n_worlds > 1`` the experiment runs once per world (see
     :func:`world_seed`) on the same audience, and the results are stacked
@@ -411,7 +420,7 @@ def run_experiment(
     """
     if config.n_worlds > 1:
         return _run_worlds(config, scenario=scenario, progress=progress, log_path=log_path,
-                           n_jobs=n_jobs, stop=stop)  # fmt: skip
+                           n_jobs=n_jobs, stop=stop, live=live)  # fmt: skip
     started = time.perf_counter()
     scenario = scenario if scenario is not None else build_scenario(config)
     levels = tuple(lv for lv in config.levels if lv in scenario.levels)
@@ -447,6 +456,10 @@ def run_experiment(
     parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux") and fork_safe()
     counter = _Progress(progress, total_units, stop)
     counter.check()
+    ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
+    if live is not None:
+        live._start(config, levels, ckpt_impressions, n_seeds, len(SERIES_METRICS))
+    sink = None if live is None else live._add
     # Compiled kernels are loaded before forking, so workers inherit them (the
     # linear ones only when a linear policy runs: loading them takes a second or two).
     compiled.warm_up("tally")
@@ -458,9 +471,11 @@ def run_experiment(
     # workers inherit it; per unit it cost a scan of the loaded libraries).
     with _SINGLE_THREADED_BLAS:
         if parallel:
-            outputs = _run_parallel(job, units, n_jobs, counter, stop)
+            outputs = _run_parallel(job, units, n_jobs, counter, stop, sink)
         else:
-            outputs = _run_sequential(job, units, counter, log_path, scenario.n_features, n_arms)
+            outputs = _run_sequential(
+                job, units, counter, log_path, scenario.n_features, n_arms, sink
+            )
     states, lineages = {}, []
     for (s, li), (ser, alloc, seg, base, extras, lineage) in zip(units, outputs):
         series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
@@ -470,7 +485,6 @@ def run_experiment(
         for pi, frame in lineage.items():
             lineages.append(frame.assign(level=levels[li], policy=config.policies[pi], seed=s))
     generated = generated_outputs(scenario, config, states) if "generated" in levels else None
-    ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
     return ExperimentResult(
         config=config,
         levels=levels,
@@ -518,6 +532,7 @@ def _run_worlds(
     log_path: str | Path | None,
     n_jobs: int | None,
     stop: threading.Event | None,
+    live: LiveSeries | None = None,
 ) -> ExperimentResult:
     """:func:`run_experiment` once per world on one audience; results stacked world-major."""
     if log_path is not None:
@@ -543,6 +558,7 @@ def _run_worlds(
                 progress=None if progress is None else tick,
                 n_jobs=n_jobs,
                 stop=stop,
+                live=None if live is None else _WorldLive(live, config, w * config.n_seeds),
             )
         )
     first = results[0]
@@ -636,9 +652,10 @@ class _SeedJob:
     dims: tuple[int, int, int, int]  # n_policies, n_checkpoints, n_arms, n_segments
 
     def run_unit(
-        self, s: int, li: int, writer, tick: Callable[[int], None]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """Level ``li`` of replication ``s``.
+        self, s: int, li: int, writer, tick: Callable[[int], None],
+        sink: CheckpointSink | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:  # fmt: skip
+        """Level ``li`` of replication ``s`` (its checkpoints go to ``sink`` as they are tallied).
 
         Returns
         -------
@@ -655,7 +672,7 @@ class _SeedJob:
             segment_stats=np.zeros((n_pol, n_seg, n_arms, len(SEGMENT_METRICS))),
             baseline=self._baseline(li),
         )
-        _run_level(self, s, li, out, writer, tick)
+        _run_level(self, s, li, out, writer, tick, sink)
         base = None if out.baseline is None else out.baseline.totals
         return out.series, out.allocation, out.segment_stats, base, out.extras, out.lineage
 
@@ -685,6 +702,7 @@ def _run_sequential(
     log_path: str | Path | None,
     n_features: int,
     n_arms: int,
+    sink: CheckpointSink | None = None,
 ) -> list:
     """Run the units in this process, streaming the bandit log when asked."""
     writer = None
@@ -693,7 +711,7 @@ def _run_sequential(
 
         writer = BanditLogWriter(log_path, n_features=n_features, n_arms=n_arms)
     try:
-        outputs = [job.run_unit(s, li, writer, counter.tick) for s, li in units]
+        outputs = [job.run_unit(s, li, writer, counter.tick, sink) for s, li in units]
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -703,20 +721,21 @@ def _run_sequential(
     return outputs
 
 
-#: In a forked worker only: its run's job and progress queue, installed by
+#: In a forked worker only: its run's job, progress queue, stop event and whether
+#: to send its checkpoints (a live series is attached), installed by
 #: :func:`_start_worker` from the pool's initializer arguments (inherited through
 #: fork, never pickled) before the worker runs any unit. The parent never sets it,
 #: so concurrent runs in one process cannot see each other's jobs.
-_WORKER_JOB: tuple[_SeedJob, object, object] | None = None
+_WORKER_JOB: tuple[_SeedJob, object, object, bool] | None = None
 
 
-def _start_worker(job: _SeedJob, queue, stop) -> None:
+def _start_worker(job: _SeedJob, queue, stop, live: bool = False) -> None:
     global _WORKER_JOB
-    _WORKER_JOB = (job, queue, stop)
+    _WORKER_JOB = (job, queue, stop, live)
 
 
 def _fork_worker(s: int, li: int):
-    job, queue, stop = _WORKER_JOB
+    job, queue, stop, live = _WORKER_JOB
     pending = [0]
 
     def tick(count: int = 1) -> None:
@@ -730,7 +749,11 @@ def _fork_worker(s: int, li: int):
             queue.put(pending[0])
             pending[0] = 0
 
-    out = job.run_unit(s, li, None, tick)
+    def sink(s: int, li: int, first: int, rows: np.ndarray) -> None:
+        # Only the new checkpoints: (policies x k x metrics) floats, sent at once.
+        queue.put((s, li, first, rows))
+
+    out = job.run_unit(s, li, None, tick, sink if live else None)
     if pending[0]:
         queue.put(pending[0])
     return out
@@ -742,12 +765,15 @@ def _run_parallel(
     n_jobs: int,
     counter: _Progress,
     stop: threading.Event | None = None,
+    sink: CheckpointSink | None = None,
 ) -> list:
     """Run the (seed, level) units in forked worker processes, relaying their progress.
 
     The pool's workers are this run's alone: each gets ``job``, the run's
     progress queue and its stop event as its initializer's arguments when it
     is forked. A stopped or failed run ends its workers within a second.
+    With a ``sink``, the workers also send their checkpoints through the
+    queue as they tally them (tuples, where progress reports are ints).
     """
     ctx = mp.get_context("fork")
     queue = ctx.SimpleQueue()
@@ -756,19 +782,26 @@ def _run_parallel(
         max_workers=min(n_jobs, len(units)),
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(job, queue, worker_stop),
+        initargs=(job, queue, worker_stop, sink is not None),
     )
+
+    def relay() -> None:
+        while not queue.empty():
+            item = queue.get()
+            if isinstance(item, tuple):
+                sink(*item)
+            else:
+                counter.tick(item)
+
     finished = False
     try:
         futures = [pool.submit(_fork_worker, s, li) for s, li in units]
         # Relay progress every 20 ms; returns as soon as the last unit is done.
         while wait(futures, timeout=0.02).not_done:
             counter.check()
-            while not queue.empty():
-                counter.tick(queue.get())
+            relay()
         results = [f.result() for f in futures]
-        while not queue.empty():
-            counter.tick(queue.get())
+        relay()
         finished = True
         return results
     finally:
@@ -809,7 +842,10 @@ def _end_workers(pool: ProcessPoolExecutor, worker_stop, grace: float = 0.5) -> 
 _CHUNK_ROWS = 1 << 16
 
 
-def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -> None:
+def _run_level(
+    job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick,
+    sink: CheckpointSink | None = None,
+) -> None:  # fmt: skip
     """One (seed, level): every policy on the same users and uniforms, chunk by chunk."""
     scenario, config, level_name = job.scenario, job.config, job.levels[li]
     # Specs that read contexts (the rest get zero-width ones).
@@ -827,6 +863,7 @@ def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -
         any(contextual) or writer is not None, _CHUNK_ROWS,
         regeneration_batches(config) if level_name in POOL_LEVELS else None,
     )  # fmt: skip
+    sent = 0  # checkpoints handed to the sink
     for chunk in chunks:
         if out.baseline is not None:
             out.baseline.add(chunk)
@@ -834,6 +871,11 @@ def _run_level(job: _SeedJob, s: int, li: int, out: _UnitOutput, writer, tick) -
             shown = route.play(chunk)
             # A generated route totals the compositions it served (one arm per row).
             tally.add(route.served(chunk) if hasattr(route, "served") else chunk, shown)
+        if sink is not None:
+            reached = int(np.searchsorted(job.ckpt_batches, chunk.first_batch + chunk.n_batches))
+            if reached > sent:
+                sink(s, li, sent, out.series[:, sent:reached].copy())
+                sent = reached
         tick(chunk.n_batches)
     for tally in tallies:
         tally.finish()

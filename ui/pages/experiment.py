@@ -175,7 +175,8 @@ def _run():
     if old is not None:
         old.stop()  # one run per session: a new run ends the previous one
     st.session_state.pop("ex-stopped", None)
-    job = runner.BackgroundRun(config, keep_log=keep_log)
+    # The run ends with this browser session (closing the tab stops it and its workers).
+    job = runner.BackgroundRun(config, keep_log=keep_log, alive=state.session_liveness())
     st.session_state["ex-job"] = job
     # A short run is shown at once; a longer one continues in the background and the
     # progress area below polls it.
@@ -195,8 +196,9 @@ def _collect(job) -> bool:
         state.add_session_run(entry)
         st.session_state["ex-current"] = entry
     elif job.status == "stopped":
+        why = f" ({job.reason})" if job.reason else ""
         st.session_state["ex-stopped"] = (
-            f"Stopped after {job.impressions_done:,} of "
+            f"Stopped{why} after {job.impressions_done:,} of "
             f"{runner.run_impressions(job.config):,} impressions "
             f"({job.elapsed():.1f} s); nothing was saved."
         )
@@ -276,7 +278,11 @@ def _duration(seconds: float) -> str:
 
 
 def _progress_area() -> None:
-    """The running experiment: progress, time left and a Stop button, polled twice a second."""
+    """The running experiment: progress, time left, a Stop button and its charts so far.
+
+    Two fragments rerun on their own, never the rest of the page: the progress twice a
+    second, the charts once a second.
+    """
     if st.session_state.get("ex-job") is None:
         return
 
@@ -294,8 +300,8 @@ def _progress_area() -> None:
             f"{runner.run_impressions(job.config):,} impressions · {left}",
         )
         st.caption(
-            "The charts appear when the run ends (the engine keeps its totals in the worker "
-            "processes until then). You can leave this page: the run goes on in the background."
+            "You can leave this page: the run goes on in the background while this browser "
+            "tab is open (closing the tab stops it; nothing is saved then)."
         )
         if st.button("Stop", key="ex-stop"):
             job.stop()
@@ -303,7 +309,62 @@ def _progress_area() -> None:
             _collect(job)
             st.rerun(scope="app")
 
+    @st.fragment(run_every=1.0)
+    def live() -> None:
+        job = st.session_state.get("ex-job")
+        if job is not None and job.status == "running":
+            _live_charts(job)
+
     poll()
+    live()
+
+
+def _live_charts(job) -> None:
+    """The cumulative CTR and ROAS of the checkpoints tallied so far, marked as in progress."""
+    total = runner.run_impressions(job.config)
+    st.subheader("Live: the run so far")
+    st.markdown(f"**In progress — {job.impressions_done:,} of {total:,} impressions**")
+    frame = job.live_frame()
+    if frame.empty:
+        st.caption(
+            "The charts start at each (seed, level)'s first chart point "
+            f"({job.config.n_impressions // max(job.config.n_checkpoints, 1):,} impressions or so)."
+        )
+        return
+    n_seeds = job.config.n_seeds * job.config.n_worlds
+    st.caption(_coverage(frame, job.config, n_seeds))
+    grid, n = job.checkpoints(), job.config.n_impressions
+    for metric, title in (("ctr", "click-through rate"), ("roas", "return on ad spend")):
+        st.markdown(f"**Cumulative {title}** (in progress)")
+        data = charts.live_bands_data(frame, metric, n_replications=n_seeds, checkpoints=grid)
+        st.vega_lite_chart(data, charts.live_bands_spec(metric, n))
+
+
+def _coverage(frame, config, n_seeds: int) -> str:
+    """What the partial curves cover: per level, the seeds under way and how far they are."""
+    runs = [c for c in ("world", "seed") if c in frame]
+    reached = frame.groupby(["level", *runs], sort=False)["step"].max()
+    word = "replications" if config.n_worlds > 1 else "seeds"
+    parts = []
+    for level in config.levels:
+        if level not in reached.index.get_level_values(0):
+            parts.append(f"{LEVEL_NAMES.get(level, level)}: not started")
+            continue
+        steps = reached.loc[level]
+        lo, hi = int(steps.min()), int(steps.max())
+        span = f"{hi:,}" if lo == hi else f"{lo:,}–{hi:,}"
+        parts.append(
+            f"{LEVEL_NAMES.get(level, level)}: {steps.size} of {n_seeds} {word}, at {span}"
+        )
+    # Level names and numbers only (the app's own words): nothing to escape.
+    return (
+        f"Each line is the mean of the {word} that have reached its point (out of "
+        f"{config.n_impressions:,} impressions per policy and level), dashed where not all "
+        f"{n_seeds} have yet; the shaded 95 % band appears only where all have. So far: "
+        + "; ".join(parts)
+        + ". The "
+        "finished run's charts, uplift and tables replace these when it ends."
+    )
 
 
 def _uplift(result) -> None:

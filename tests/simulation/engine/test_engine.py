@@ -183,10 +183,10 @@ def test_units_run_with_single_threaded_blas(n_jobs, tmp_path, monkeypatch):
 
     original = engine._SeedJob.run_unit
 
-    def spy(self, s, li, writer, tick):
+    def spy(self, s, li, writer, tick, *rest):
         threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
         (tmp_path / f"unit-{s}-{li}").write_text(json.dumps(threads))
-        return original(self, s, li, writer, tick)
+        return original(self, s, li, writer, tick, *rest)
 
     monkeypatch.setattr(engine._SeedJob, "run_unit", spy)
     config = SMALL.replace(n_seeds=1, policies=("uniform", "lin_ucb"))
@@ -197,7 +197,7 @@ def test_units_run_with_single_threaded_blas(n_jobs, tmp_path, monkeypatch):
 
 
 def test_a_failing_worker_fails_the_run(monkeypatch):
-    def broken(self, s, li, writer, tick):
+    def broken(self, s, li, writer, tick, *rest):
         raise RuntimeError(f"unit {s},{li} broke")
 
     monkeypatch.setattr(engine._SeedJob, "run_unit", broken)

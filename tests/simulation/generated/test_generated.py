@@ -21,6 +21,9 @@ from simulation.generated import (
 )
 from simulation.generated.model import n_params
 
+#: Fixed scales (the closed-form references assume a zero-mean prior of known variance).
+FIXED_PRIOR = {"prior_var": 1.0, "prior_var_user": 0.25, "prior_var_pair": 0.25}
+
 
 def default_space() -> ComponentSpace:
     return ComponentSpace.from_axes(component_axes())
@@ -184,7 +187,7 @@ def reference_posterior(z, y, prior_var, noise_var):
 def test_full_posterior_equals_closed_form_bayesian_regression(rng):
     space = small_space(rng)
     d = 2
-    policy = MvtThompson(covariance="full", noise_var=0.3).reset(space, d)
+    policy = MvtThompson(covariance="full", noise_var=0.3, **FIXED_PRIOR).reset(space, d)
     zs, ys = [], []
     for _ in range(4):
         x = rng.normal(size=(50, d))
@@ -202,7 +205,7 @@ def test_full_posterior_equals_closed_form_bayesian_regression(rng):
 
 def test_full_posterior_draws_have_the_posterior_moments(rng):
     space = hill48_space()
-    policy = MvtThompson(covariance="full").reset(space, 0)
+    policy = MvtThompson(covariance="full", noise_var=0.25, **FIXED_PRIOR).reset(space, 0)
     x = np.zeros((200, 0))
     c = search.sample_valid(space, 200, rng)
     policy.update(x, c, rng.random(200))
@@ -216,7 +219,7 @@ def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):
     # One axis, no interactions: each row touches one main effect, so the factorized
     # update is the conjugate one.
     space = ComponentSpace(axis_names=("a",), n_levels=(6,))
-    policy = MvtThompson(covariance="diagonal", noise_var=0.5).reset(space, 0)
+    policy = MvtThompson(covariance="diagonal", noise_var=0.5, **FIXED_PRIOR).reset(space, 0)
     c = rng.integers(0, 6, size=(300, 1))
     y = rng.normal(size=300) + c[:, 0] * 0.1
     x = np.zeros((300, 0))
@@ -230,7 +233,7 @@ def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):
 def test_diagonal_posterior_mean_approaches_the_truth(rng):
     space = small_space(rng)
     model = random_model(space, 2, rng, pair_scale=0.2)
-    policy = MvtThompson(covariance="diagonal", noise_var=0.25).reset(space, 2)
+    policy = MvtThompson(covariance="diagonal", noise_var=0.25, **FIXED_PRIOR).reset(space, 2)
     for _ in range(40):
         x = rng.normal(size=(500, 2))
         c = search.sample_valid(space, 500, rng)

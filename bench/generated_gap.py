@@ -24,16 +24,40 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--impressions", default="300000,1000000")
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--objectives", default="ctr,roas")
+    p.add_argument(
+        "--no-pool", action="store_true", help="skip the user pool (generated level only)"
+    )
+    p.add_argument(
+        "--no-tied",
+        action="store_true",
+        help="ablation: mvt_ts without the tied user x component crosses",
+    )
     args = p.parse_args()
+    if args.no_tied:
+        import simulation.engine.generated as eg
+
+        real = eg.tied_patterns
+
+        def untied(scenario):
+            patterns, _ = real(scenario)
+            return patterns[:0], ()
+
+        eg.tied_patterns = untied
     print(
         "objective impressions | generated: uniform mvt_ts oracle share | "
         "user pool: uniform thompson oracle share"
     )
-    for objective in ("ctr", "roas"):
+    levels = ("generated",) if args.no_pool else ("user", "generated")
+    policies = (
+        ("uniform", "mvt_ts", "oracle")
+        if args.no_pool
+        else ("uniform", "thompson", "mvt_ts", "oracle")
+    )
+    for objective in args.objectives.split(","):
         for n in (int(x) for x in args.impressions.split(",")):
             config = ExperimentConfig(
-                objective=objective, levels=("user", "generated"),
-                policies=("uniform", "thompson", "mvt_ts", "oracle"),
+                objective=objective, levels=levels, policies=policies,
                 n_impressions=n, n_seeds=args.seeds, n_checkpoints=2,
             )  # fmt: skip
             result = run_experiment(config, scenario=build_scenario(config))
@@ -56,6 +80,13 @@ def main() -> None:
                 share = (vals[learner] - vals["uniform"]) / (vals["oracle"] - vals["uniform"])
                 row.append((level, vals, learner, share))
             ((_, g, _, gs),) = [r for r in row if r[0] == "generated"]
+            if args.no_pool:
+                print(
+                    f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
+                    f"{g['oracle']:.5f} {gs:6.1%}",
+                    flush=True,
+                )
+                continue
             ((_, u, _, us),) = [r for r in row if r[0] == "user"]
             print(
                 f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "

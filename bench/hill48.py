@@ -52,7 +52,11 @@ def reached(batch_means, target, batch):
 
 def run_mvt(space, combos, mu, u, batch, rng):
     policy = MvtThompson(
-        covariance="full", noise_var=0.05, prior_var=0.01, prior_var_pair=0.0025
+        covariance="full",
+        noise_var=0.05,
+        prior_var=0.01,
+        prior_var_user=0.0025,
+        prior_var_pair=0.0025,
     ).reset(space, 0)
     index = {tuple(c): i for i, c in enumerate(combos)}
     x = np.zeros((batch, 0))

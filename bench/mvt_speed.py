@@ -37,7 +37,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--features", type=int, default=4)
-    parser.add_argument("--restarts", type=int, default=2)
+    parser.add_argument("--restarts", type=int, default=8)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
     if args.threads:

@@ -37,9 +37,10 @@ from numba import njit
 
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Tables, Truth
-from simulation.generated.policies import GENERATED_POLICIES, GeneratedPolicy
+from simulation.generated.policies import GENERATED_POLICIES, GeneratedPolicy, MvtThompson
 from simulation.policies import POLICIES
-from simulation.response import Expectations
+from simulation.population import KEYWORDS_PER_INTEREST, N_USER_FEATURES, feature_slices
+from simulation.response import PRICE_REFERENCE, Expectations
 from simulation.scenario import FACTORS, GeneratedLevel, Scenario
 
 __all__ = [
@@ -48,11 +49,16 @@ __all__ = [
     "applies",
     "drop_skipped",
     "fork_safe",
+    "generated_contexts",
     "generated_route",
     "generated_tables",
+    "main_scale",
     "oracle_table",
+    "pair_blocks",
     "skip_notes",
     "skipped_pairs",
+    "tied_patterns",
+    "user_cells",
 ]
 
 _F = {name: i for i, name in enumerate(FACTORS)}
@@ -317,11 +323,168 @@ def generated_tables(scenario: Scenario, objective: str) -> Tables:
         truth = Truth.of(
             composed_expectations(scenario, users, oracle_table(scenario, objective)), objective
         )
-        contexts = scenario.contexts(users)
+        contexts = generated_contexts(scenario, users)
         for a in (contexts, truth.ctr, truth.cvr, truth.value, truth.cost, truth.reward):
             a.flags.writeable = False
         scenario.memo[key] = Tables(contexts=contexts, truth=truth)
     return scenario.memo[key]
+
+
+# --- what the learner reads ---------------------------------------------------------------
+
+
+def generated_contexts(scenario: Scenario, users: np.ndarray) -> np.ndarray:
+    """The generated level's user contexts: observable features only.
+
+    ``scenario.contexts`` (segment one-hot, then the user features: age band,
+    device, language, price sensitivity, active hours, interests), then the
+    user's top interest (one-hot) and the categories of their recent searches
+    (multi-hot), then a constant 1. Nothing of the response model's hidden
+    parameters.
+
+    Parameters
+    ----------
+    users : ndarray of shape (n,), int
+
+    Returns
+    -------
+    contexts : ndarray of shape (n, n_segments + N_USER_FEATURES + 2 * n_interests + 1)
+    """
+    base = scenario.contexts(users)
+    pop = scenario.population.take(users)
+    n, n_int = users.shape[0], pop.interests.shape[1]
+    rows = np.arange(n)
+    top = np.zeros((n, n_int))
+    top[rows, pop.top_interest] = 1.0
+    searched = np.zeros((n, n_int))
+    searched[rows[:, None], pop.keywords.astype(np.int64) // KEYWORDS_PER_INTEREST] = 1.0
+    return np.hstack([base, top, searched, np.ones((n, 1))])
+
+
+def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Candidate user x component crosses for ``mvt_ts``, each one shared weight.
+
+    Built from observable structure only (which user feature describes which
+    product category, the products' list prices, the language a level prints),
+    never from the response model: each pattern is a hypothesis whose weight the
+    learner estimates (and may find zero). Patterns over axes the space lacks
+    are left out.
+
+    Returns
+    -------
+    patterns : ndarray of shape (k, n_features, n_levels_total)
+        Over the columns of :func:`generated_contexts`.
+    names : tuple of str
+        ``interest`` (the user is interested in the product's category),
+        ``top_interest`` (it is their top interest), ``searched`` (they searched in
+        it), ``log_price`` (the product's log list price), ``price_sensitivity``
+        (log price x the user's price sensitivity), ``category:C`` (a main effect
+        shared by the products of category index C), ``language`` (the copy's
+        language x the user's being Korean-speaking).
+    """
+    level = scenario.levels["generated"]
+    space = level.space
+    n_seg = scenario.segmentation.n_segments
+    fs = feature_slices()
+    n_int = level.product_category.max() + 1
+    d = n_seg + N_USER_FEATURES + 2 * n_int + 1
+    top0, searched0, const = n_seg + N_USER_FEATURES, n_seg + N_USER_FEATURES + n_int, d - 1
+    patterns, names = [], []
+    axis = level.factor_axis[FACTORS.index("product")]
+    if axis >= 0:
+        flat = space.offsets[axis] + np.arange(space.n_levels[axis])
+        products = level.factor_values[FACTORS.index("product")]
+        category = level.product_category[products]
+        log_price = np.log(level.product_price[products] / PRICE_REFERENCE)
+        for name, first in (
+            ("interest", n_seg + fs["interests"].start),
+            ("top_interest", top0),
+            ("searched", searched0),
+        ):
+            b = np.zeros((d, space.n_levels_total))
+            b[first + category, flat] = 1.0
+            patterns.append(b)
+            names.append(name)
+        for name, row in (
+            ("log_price", const),
+            ("price_sensitivity", n_seg + fs["price_sensitivity"].start),
+        ):
+            b = np.zeros((d, space.n_levels_total))
+            b[row, flat] = log_price
+            patterns.append(b)
+            names.append(name)
+    axis = level.factor_axis[FACTORS.index("language")]
+    if axis >= 0:
+        values = level.factor_values[FACTORS.index("language")]  # 0 en, 1 ko
+        b = np.zeros((d, space.n_levels_total))
+        b[n_seg + fs["korean"].start, space.offsets[axis] + np.arange(values.size)] = np.where(
+            values == 1, 1.0, -1.0
+        )
+        patterns.append(b)
+        names.append("language")
+    if not patterns:
+        return np.zeros((0, d, space.n_levels_total)), ()
+    return np.stack(patterns), tuple(names)
+
+
+def user_cells(scenario: Scenario) -> np.ndarray:
+    """Which user-feature x level cells ``mvt_ts`` learns a free weight for.
+
+    The user features (age band, device, language, price sensitivity, active
+    hours, interests) against the levels of every axis but the product's: the
+    product axis has many levels, each seen by a small share of the traffic, so its
+    user-dependence is learned through the shared patterns of
+    :func:`tied_patterns` (by category) instead of one weight per product. The
+    segment one-hot (a function of the features), the top-interest and search
+    blocks (used by the patterns) and the constant (the main effects) get none.
+
+    Returns
+    -------
+    mask : ndarray of shape (n_features, n_levels_total), bool
+    """
+    level = scenario.levels["generated"]
+    space = level.space
+    n_seg = scenario.segmentation.n_segments
+    d = n_seg + N_USER_FEATURES + 2 * (int(level.product_category.max()) + 1) + 1
+    mask = np.zeros((d, space.n_levels_total), dtype=bool)
+    mask[n_seg : n_seg + N_USER_FEATURES] = True
+    axis = level.factor_axis[FACTORS.index("product")]
+    if axis >= 0:
+        mask[:, space.offsets[axis] : space.offsets[axis + 1]] = False
+    return mask
+
+
+def main_scale(scenario: Scenario) -> np.ndarray:
+    """Prior variance multipliers of the main effects for ``mvt_ts``.
+
+    A product's effect is mostly its category's and its price's (shared patterns
+    of :func:`tied_patterns`); its own deviation gets a prior sd a fifth of the
+    other main effects'.
+    """
+    level = scenario.levels["generated"]
+    space = level.space
+    scale = np.ones(space.n_levels_total)
+    axis = level.factor_axis[FACTORS.index("product")]
+    if axis >= 0:
+        scale[space.offsets[axis] : space.offsets[axis + 1]] = 0.04
+    return scale
+
+
+def pair_blocks(scenario: Scenario) -> np.ndarray:
+    """Which pairs of axes get free pairwise weights in ``mvt_ts``: all but the product's.
+
+    A product x component cell is seen by a small share of the traffic (42
+    products x every other level: over a thousand cells), so its prior noise
+    would swamp the draws for longer than the run; the product's effects go
+    through its category and price patterns instead.
+    """
+    level = scenario.levels["generated"]
+    n_axes = level.space.n_axes
+    blocks = np.ones((n_axes, n_axes), dtype=bool)
+    axis = level.factor_axis[FACTORS.index("product")]
+    if axis >= 0:
+        blocks[axis, :] = blocks[:, axis] = False
+    return blocks
 
 
 # --- routes ----------------------------------------------------------------------------------
@@ -455,7 +618,7 @@ class GeneratedRoute:
         top_share = np.divide(best, totals, out=np.zeros(n_seg), where=totals > 0)
         if not hasattr(self.policy, "component_effects"):
             return None, None, top, top_share
-        x = self.scenario.contexts(np.arange(self.scenario.population.n_users))
+        x = generated_contexts(self.scenario, np.arange(self.scenario.population.n_users))
         groups = [x[seg.labels == s].mean(axis=0) for s in range(n_seg)] + [x.mean(axis=0)]
         scale = 1.0 if self.objective == "ctr" else self.reward_scale[1]
         effects = [self.policy.component_effects(g) for g in groups]
@@ -495,10 +658,19 @@ def generated_route(
     policy, oracle, contextual = None, None, False
     if spec == "oracle":
         oracle = oracle_table(scenario, config.objective)
+    elif spec == "mvt_ts":
+        patterns, _ = tied_patterns(scenario)
+        policy = MvtThompson(
+            tied=patterns,
+            user_mask=user_cells(scenario),
+            main_scale=main_scale(scenario),
+            pair_blocks=pair_blocks(scenario),
+        )
+        contextual = True
+        policy.reset(space, patterns.shape[1])
     else:
         policy = GENERATED_POLICIES[spec]()
-        contextual = spec != "uniform"
-        policy.reset(space, scenario.n_features if contextual else 0)
+        policy.reset(space, 0)
     return GeneratedRoute(
         policy=policy,
         oracle=oracle,

@@ -72,6 +72,8 @@ def posterior_effects(
     *,
     chol_precision: np.ndarray | None = None,
     var: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and standard deviation of every level's effect.
 
@@ -87,6 +89,11 @@ def posterior_effects(
         the variance of ``a @ theta`` is ``||L^-1 a||^2``.
     var : ndarray of shape (n_params,), optional
         Posterior variances (factorized posterior). Exactly one of the two.
+    extra : ndarray of shape (n_levels_total, k), optional
+        Value of ``k`` further weights (after the pairwise layout's, at the end of
+        ``theta``) in each level's unary score for ``x``: the tied interactions.
+    active : ndarray of shape (n_active,), int, optional
+        The weights ``chol_precision`` covers (the others are fixed): all when None.
 
     Returns
     -------
@@ -95,10 +102,13 @@ def posterior_effects(
     if (chol_precision is None) == (var is None):
         raise ValueError("give exactly one of `chol_precision` and `var`.")
     a = contrast_matrix(space, n_user_features, x)
+    if extra is not None and extra.shape[1]:
+        a = np.concatenate([a, center_by_axis(space, np.asarray(extra, float).T).T], axis=1)
     estimate = a @ mean
     if var is not None:
         variance = (a * a) @ np.asarray(var, dtype=np.float64)
     else:
-        w = scipy.linalg.solve_triangular(chol_precision, a.T, lower=True)
+        cols = a if active is None else a[:, active]
+        w = scipy.linalg.solve_triangular(chol_precision, cols.T, lower=True)
         variance = (w * w).sum(axis=0)
     return estimate, np.sqrt(np.maximum(variance, 0.0))

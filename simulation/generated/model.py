@@ -111,42 +111,79 @@ def design(space: ComponentSpace, contexts: np.ndarray, combos: np.ndarray) -> n
 
 
 @njit(cache=True, nogil=True)
-def diagonal_update(mu, var, flat, pair_cols, x, y, noise_var, n_total):
+def diagonal_update(mu, var, combos, offsets, pair_index, x, xb, y, noise_var):
     """Assumed-density (diagonal Kalman) update of a factorized Gaussian posterior.
 
     Row by row: the exact Gaussian update given the row, with the posterior
     covariance then projected back onto its diagonal (Graepel et al. 2010's
     factorized model with a Gaussian likelihood). Exact when each row touches
     one parameter. ``mu`` and ``var`` (n_params,) are updated in place.
+
+    Parameters
+    ----------
+    mu, var : ndarray of shape (n_params,)
+        ``[main | user | pairs | tied]`` (the tied block may be empty).
+    combos : ndarray of shape (n, n_axes), int64
+        Level index per axis (not flat).
+    offsets : ndarray of shape (n_axes + 1,), int64
+    pair_index : ndarray of shape (n_levels_total, n_levels_total), int64
+    x : ndarray of shape (n, d)
+        User contexts; zero entries, and user or pair cells of variance 0 (fixed
+        at zero), are skipped.
+    xb : ndarray of shape (n, k, n_levels_total)
+        ``x @ B_k`` of each tied pattern ``k`` (``k`` may be 0).
+    y : ndarray of shape (n,)
+    noise_var : float
     """
-    n, n_axes = flat.shape
+    n, n_axes = combos.shape
+    n_total = offsets[n_axes]
     d = x.shape[1]
-    n_pairs = pair_cols.shape[1]
+    k_tied = xb.shape[1]
     base = n_total * (1 + d)
-    k = n_axes * (1 + d) + n_pairs
+    tied0 = var.shape[0] - k_tied
+    n_pairs = n_axes * (n_axes - 1) // 2
+    k = n_axes * (1 + d) + n_pairs + k_tied
     idx = np.empty(k, dtype=np.int64)
     val = np.empty(k)
+    g = np.empty(n_axes, dtype=np.int64)
     for i in range(n):
         c = 0
         for j in range(n_axes):
-            idx[c] = flat[i, j]
+            g[j] = offsets[j] + combos[i, j]
+            idx[c] = g[j]
             val[c] = 1.0
             c += 1
-            for f in range(d):
-                idx[c] = n_total + f * n_total + flat[i, j]
-                val[c] = x[i, f]
+        for f in range(d):
+            xf = x[i, f]
+            if xf != 0.0:
+                for j in range(n_axes):
+                    cell = n_total * (1 + f) + g[j]
+                    if var[cell] > 0.0:  # a cell fixed at zero has variance 0: skip it
+                        idx[c] = cell
+                        val[c] = xf
+                        c += 1
+        for j in range(n_axes):
+            for q in range(j + 1, n_axes):
+                cell = base + pair_index[g[j], g[q]]
+                if var[cell] > 0.0:  # a cell fixed at zero has variance 0: skip it
+                    idx[c] = cell
+                    val[c] = 1.0
+                    c += 1
+        for t in range(k_tied):
+            z = 0.0
+            for j in range(n_axes):
+                z += xb[i, t, g[j]]
+            if z != 0.0:
+                idx[c] = tied0 + t
+                val[c] = z
                 c += 1
-        for q in range(n_pairs):
-            idx[c] = base + pair_cols[i, q]
-            val[c] = 1.0
-            c += 1
         pred = 0.0
         s = noise_var
-        for c in range(k):
-            pred += mu[idx[c]] * val[c]
-            s += var[idx[c]] * val[c] * val[c]
+        for q in range(c):
+            pred += mu[idx[q]] * val[q]
+            s += var[idx[q]] * val[q] * val[q]
         r = y[i] - pred
-        for c in range(k):
-            gain = var[idx[c]] * val[c] / s
-            mu[idx[c]] += gain * r
-            var[idx[c]] -= gain * val[c] * var[idx[c]]
+        for q in range(c):
+            gain = var[idx[q]] * val[q] / s
+            mu[idx[q]] += gain * r
+            var[idx[q]] -= gain * val[q] * var[idx[q]]

@@ -26,7 +26,6 @@ from simulation.generated.model import (
     diagonal_update,
     n_params,
     pair_table,
-    unary_table,
 )
 from simulation.generated.space import ComponentSpace
 
@@ -138,54 +137,95 @@ class Oracle(GeneratedPolicy):
         return combos
 
 
+#: Prior sd of each block in units of the mean reward (rewards in [0, 1]: effects are
+#: relative lifts, a few per cent per interaction) or else of the reward's sd.
+_AUTO_SCALES = {"prior_var": 0.3, "prior_var_user": 0.15, "prior_var_pair": 0.15}
+_AUTO_SCALES_SD = {"prior_var": 0.1, "prior_var_user": 0.03, "prior_var_pair": 0.03}
+
+
 @dataclass(kw_only=True)
 class MvtThompson(GeneratedPolicy):
     """Multivariate Thompson sampling over compositions (Hill et al., KDD 2017).
 
     A Bayesian linear model over main effects, user-feature x component
     interactions and pairwise component interactions (the layout of
-    :mod:`simulation.generated.model`); one posterior draw per batch; each
-    user's best composition under the draw, exactly by enumeration when the
-    space has at most ``exact_max`` valid compositions, else by hill-climbing
-    with restarts.
+    :mod:`simulation.generated.model`), plus optional *tied* interactions: one
+    weight shared by a pattern of (user feature, level) cells, e.g. "the user is
+    interested in the product's category" over all products. One posterior draw per
+    batch; each user's best composition under the draw, exactly by enumeration
+    when the space has at most ``exact_max`` valid compositions, else by
+    coordinate ascent from the batch's best composition for its mean user.
+
+    Scales (``None``, the default, means "from the rewards"): the noise variance is
+    the rewards' running variance, shrunk towards the Bernoulli bound
+    ``mean * (1 - mean)`` (a bound for any reward in [0, 1]) with a weight of
+    ``noise_prior_n`` pseudo-observations, so rare large rewards (sales) do not make
+    it overconfident early. The prior variances are set at the first update, in
+    units of that batch's noise variance: main effects ``(0.1 sd)^2`` around a prior
+    mean of ``mean reward / n_axes`` each (the intercept), interactions ``(0.03 sd)^2``.
+    A float fixes a scale instead (the tests' closed-form references, hill48).
 
     Parameters
     ----------
-    prior_var, prior_var_user, prior_var_pair : float, default 1.0, 0.25, 0.25
-        Prior variances of the main, user-interaction and pairwise weights
-        (zero prior means): interactions are shrunk harder than main effects.
-    noise_var : float, default 0.25
-        Reward noise variance (0.25 bounds any reward in [0, 1]).
+    prior_var, prior_var_user, prior_var_pair : float or None, default None
+        Prior variances of the main, user-interaction (and tied) and pairwise weights.
+    noise_var : float or None, default None
+        Reward noise variance.
+    noise_prior_n : float, default 10000
+        Pseudo-observations of the Bernoulli bound in the noise estimate.
     covariance : {"auto", "full", "diagonal"}, default "auto"
         ``full`` is the exact conjugate posterior; ``diagonal`` a factorized
-        one updated row by row (assumed-density filtering), O(features) per
+        one updated row by row (assumed-density filtering), O(touched weights) per
         impression. ``auto`` is full up to ``full_max`` parameters.
     full_max : int, default 1024
     exact_max : int, default 4096
-    n_restarts, max_sweeps : int, default 2, 10
-        Of the hill-climb.
+    n_restarts, max_sweeps : int, default 8, 10
+        Random restarts of the batch's mean-user climb (the start of every row's
+        climb), and sweeps of every climb.
     user_interactions, pair_interactions : bool, default True
+    tied : ndarray of shape (k, n_user_features, n_levels_total) or None
+        Tied interaction patterns: pattern ``t`` adds ``beta_t * x @ tied[t][:, m]``
+        to the score of level ``m`` for user ``x``; ``beta_t`` is learned.
+    user_mask : ndarray of shape (n_user_features, n_levels_total), bool, or None
+        Which user-feature x level cells have a free weight (all when None); the
+        others are fixed at zero (prior variance 0) and never touched.
+    main_scale : ndarray of shape (n_levels_total,) or None
+        Multiplier of each level's main-effect prior variance (ones when None):
+        below 1 for levels whose effect is mostly carried by a tied pattern (a
+        product's deviation from its category's).
+    pair_blocks : ndarray of shape (n_axes, n_axes), bool, or None
+        Which pairs of axes have free pairwise weights (all when None); the
+        others are fixed at zero.
     """
 
     name: ClassVar[str] = "mvt_ts"
-    prior_var: float = 1.0
-    prior_var_user: float = 0.25
-    prior_var_pair: float = 0.25
-    noise_var: float = 0.25
+    prior_var: float | None = None
+    prior_var_user: float | None = None
+    prior_var_pair: float | None = None
+    noise_var: float | None = None
+    noise_prior_n: float = 10_000.0
     covariance: str = "auto"
     full_max: int = 1024
     exact_max: int = 4096
-    n_restarts: int = 2
+    n_restarts: int = 8
     max_sweeps: int = 10
     user_interactions: bool = True
     pair_interactions: bool = True
-    _d: int = field(default=0, init=False, repr=False)
+    tied: np.ndarray | None = field(default=None, compare=False, repr=False)
+    user_mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+    main_scale: np.ndarray | None = field(default=None, compare=False, repr=False)
+    pair_blocks: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("prior_var", "prior_var_user", "prior_var_pair", "noise_var"):
             value = getattr(self, name)
+            if value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ValueError(f"`{name}` must be a float > 0; got {value!r}.")
+                raise ValueError(f"`{name}` must be None or a float > 0; got {value!r}.")
+        n0 = self.noise_prior_n
+        if isinstance(n0, bool) or not isinstance(n0, int | float) or not n0 > 0:
+            raise ValueError(f"`noise_prior_n` must be a float > 0; got {n0!r}.")
         if self.covariance not in ("auto", "full", "diagonal"):
             raise ValueError(
                 f"`covariance` must be 'auto', 'full' or 'diagonal'; got {self.covariance!r}."
@@ -195,37 +235,112 @@ class MvtThompson(GeneratedPolicy):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be an int >= 1; got {value!r}.")
 
+    # -- state ----------------------------------------------------------------------------
+
     def _reset_state(self) -> None:
         space, d = self.space_, self.n_user_features_
         total = space.n_levels_total
-        p = n_params(space, d)
-        prior = np.empty(p)
-        prior[:total] = self.prior_var
-        prior[total : total * (1 + d)] = self.prior_var_user if self.user_interactions else 1e-12
-        prior[total * (1 + d) :] = self.prior_var_pair if self.pair_interactions else 1e-12
-        self.prior_var_vector_ = prior
+        tied = np.zeros((0, d, total)) if self.tied is None else np.asarray(self.tied, float)
+        if tied.ndim != 3 or tied.shape[1:] != (d, total):
+            raise ValueError(
+                f"`tied` must have shape (k, {d}, {total}) for this space; got {tied.shape}."
+            )
+        self.tied_ = np.ascontiguousarray(tied)
+        mask = np.ones((d, total), bool) if self.user_mask is None else self.user_mask
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (d, total):
+            raise ValueError(f"`user_mask` must have shape ({d}, {total}); got {mask.shape}.")
+        self.user_mask_ = mask
+        scale = np.ones(total) if self.main_scale is None else np.asarray(self.main_scale, float)
+        if scale.shape != (total,) or not (scale > 0).all():
+            raise ValueError(f"`main_scale` must be {total} floats > 0; got shape {scale.shape}.")
+        self.main_scale_ = scale
+        blocks = (
+            np.ones((space.n_axes, space.n_axes), bool)
+            if self.pair_blocks is None
+            else np.asarray(self.pair_blocks, bool)
+        )
+        if blocks.shape != (space.n_axes, space.n_axes):
+            raise ValueError(f"`pair_blocks` must have shape ({space.n_axes}, {space.n_axes}).")
+        idx = space.pair_index
+        free = np.zeros(space.n_pair_features, bool)
+        a = space.axis_of
+        on = (idx >= 0) & blocks[a[:, None], a[None, :]]
+        free[idx[on]] = True
+        self.pair_free_ = free
+        self.n_base_ = n_params(space, d)
+        p = self.n_base_ + tied.shape[0]
         self.full_ = self.covariance == "full" or (self.covariance == "auto" and p <= self.full_max)
-        if self.full_:
-            self.precision_ = np.diag(1.0 / prior)
-            self.b_ = np.zeros(p)
-            self.mean_ = np.zeros(p)
-            self.chol_ = np.diag(1.0 / np.sqrt(prior))  # lower Cholesky factor of the precision
-            self._stale = False
-        else:
-            self.mean_ = np.zeros(p)
-            self.var_ = prior.copy()
+        self.auto_prior_ = None in (self.prior_var, self.prior_var_user, self.prior_var_pair)
+        self.r_n_, self.r_sum_, self.r_sq_, self.r_unit_ = 0, 0.0, 0.0, True
+        # Before any reward: the noise of a [0, 1] reward of unknown mean (0.25).
+        self.noise_var_ = 0.25 if self.noise_var is None else float(self.noise_var)
+        self._set_prior(self.noise_var_, 0.0)
         self.valid_ = None
         if space.n_raw <= 1_000_000:
             valid = space.enumerate_valid()
             if len(valid) <= self.exact_max:
                 self.valid_ = valid
                 self.valid_flat_ = space.flat(valid)
+        self.start_ = None  # the last batch's mean-user composition (the next climb's start)
         self.n_seen_ = 0
+
+    def _set_prior(self, noise_var: float, mean_reward: float) -> None:
+        space, d = self.space_, self.n_user_features_
+        total = space.n_levels_total
+        if self.r_unit_ and mean_reward > 0:
+            auto = {k: (v * mean_reward) ** 2 for k, v in _AUTO_SCALES.items()}
+        else:
+            auto = {k: v * v * noise_var for k, v in _AUTO_SCALES_SD.items()}
+        main = auto["prior_var"] if self.prior_var is None else self.prior_var
+        user = auto["prior_var_user"] if self.prior_var_user is None else self.prior_var_user
+        pair = auto["prior_var_pair"] if self.prior_var_pair is None else self.prior_var_pair
+        prior = np.empty(self.n_base_ + self.tied_.shape[0])
+        prior[:total] = main * self.main_scale_
+        cells = np.where(self.user_mask_, user if self.user_interactions else 1e-12, 0.0)
+        prior[total : total * (1 + d)] = cells.ravel()
+        pairs = pair if self.pair_interactions else 1e-12
+        prior[total * (1 + d) : self.n_base_] = np.where(self.pair_free_, pairs, 0.0)
+        prior[self.n_base_ :] = user
+        prior_mean = np.zeros_like(prior)
+        if self.auto_prior_:
+            # The intercept, shared by the axes' main effects.
+            prior_mean[:total] = mean_reward / space.n_axes
+        self.prior_var_vector_ = prior
+        self.prior_mean_ = prior_mean
+        if self.full_:
+            # Over the free weights only: cells fixed at zero stay at their prior mean.
+            self.active_ = np.flatnonzero(prior > 0)
+            pa = prior[self.active_]
+            self.precision_ = np.diag(1.0 / pa)
+            self.b_ = prior_mean[self.active_] / pa
+            self.mean_ = prior_mean.copy()
+            self.chol_ = np.diag(1.0 / np.sqrt(pa))  # lower Cholesky factor of the precision
+            self._stale = False
+        else:
+            self.mean_ = prior_mean.copy()
+            self.var_ = prior.copy()
+
+    def _observe(self, r: np.ndarray) -> None:
+        """Running reward moments and the noise variance estimated from them."""
+        self.r_n_ += r.size
+        self.r_sum_ += float(r.sum())
+        self.r_sq_ += float(r @ r)
+        self.r_unit_ = self.r_unit_ and bool(((r >= 0) & (r <= 1)).all())
+        if self.noise_var is not None:
+            return
+        n = self.r_n_
+        mean = self.r_sum_ / n
+        sample = max(self.r_sq_ / n - mean * mean, 0.0)
+        # The Bernoulli bound holds for rewards in [0, 1]; otherwise shrink to the sample's.
+        bound = min(max(mean * (1.0 - mean), 0.0), 0.25) if self.r_unit_ else sample
+        n0 = self.noise_prior_n
+        self.noise_var_ = max((n0 * bound + n * sample) / (n0 + n), 1e-12)
 
     def _refresh(self) -> None:
         if self.full_ and self._stale:
             self.chol_ = np.linalg.cholesky(self.precision_)
-            self.mean_ = scipy.linalg.cho_solve((self.chol_, True), self.b_)
+            self.mean_[self.active_] = scipy.linalg.cho_solve((self.chol_, True), self.b_)
             self._stale = False
 
     @property
@@ -233,7 +348,10 @@ class MvtThompson(GeneratedPolicy):
         """The posterior covariance, ndarray of shape (n_params, n_params)."""
         if self.full_:
             self._refresh()
-            return scipy.linalg.cho_solve((self.chol_, True), np.eye(len(self.b_)))
+            out = np.zeros((self.mean_.size, self.mean_.size))
+            a = self.active_
+            out[np.ix_(a, a)] = scipy.linalg.cho_solve((self.chol_, True), np.eye(a.size))
+            return out
         return np.diag(self.var_)
 
     @property
@@ -241,6 +359,14 @@ class MvtThompson(GeneratedPolicy):
         """The posterior mean of ``theta``, ndarray of shape (n_params,)."""
         self._refresh()
         return self.mean_
+
+    def _design(self, x: np.ndarray, combos: np.ndarray) -> np.ndarray:
+        z = design(self.space_, x, combos)
+        if self.tied_.shape[0]:
+            g = self.space_.flat(combos)
+            xb = np.einsum("nd,kdt->nkt", x, self.tied_)
+            z = np.concatenate([z, np.take_along_axis(xb, g[:, None, :], axis=2).sum(2)], axis=1)
+        return z
 
     def component_effects(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and sd of every component level's effect for user (or mean user) ``x``.
@@ -258,13 +384,19 @@ class MvtThompson(GeneratedPolicy):
         estimate, sd : ndarray of shape (n_levels_total,)
             In reward units (clicks, or the run's scaled net value).
         """
-        self._contexts(np.asarray(x, dtype=np.float64).reshape(1, -1))
+        x = self._contexts(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
         self._refresh()
+        tied = np.einsum("d,kdt->tk", x, self.tied_)  # (n_levels_total, k)
         if self.full_:
             return posterior_effects(
-                self.space_, self.n_user_features_, x, self.mean_, chol_precision=self.chol_
-            )
-        return posterior_effects(self.space_, self.n_user_features_, x, self.mean_, var=self.var_)
+                self.space_, self.n_user_features_, x, self.mean_,
+                chol_precision=self.chol_, extra=tied, active=self.active_,
+            )  # fmt: skip
+        return posterior_effects(
+            self.space_, self.n_user_features_, x, self.mean_, var=self.var_, extra=tied
+        )
+
+    # -- decisions ------------------------------------------------------------------------
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """One draw of ``theta`` from the posterior, ndarray of shape (n_params,)."""
@@ -272,14 +404,38 @@ class MvtThompson(GeneratedPolicy):
         z = rng.standard_normal(self.mean_.shape[0])
         if self.full_:
             # precision = L L^T, so L^-T z has covariance precision^-1.
-            return self.mean_ + scipy.linalg.solve_triangular(self.chol_, z, lower=True, trans="T")
+            theta = self.mean_.copy()
+            theta[self.active_] += scipy.linalg.solve_triangular(
+                self.chol_, z[: self.active_.size], lower=True, trans="T"
+            )
+            return theta
         return self.mean_ + np.sqrt(self.var_) * z
 
+    def tables(self, theta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score tables under ``theta``: unary (n, n_levels_total) and pairwise.
+
+        The user block and the tied patterns fold into one (d, n_levels_total)
+        weight matrix, so the unary table is one matrix product.
+        """
+        space, d = self.space_, self.n_user_features_
+        total = space.n_levels_total
+        u = np.broadcast_to(theta[:total], (x.shape[0], total))
+        if d:
+            w = theta[total : total * (1 + d)].reshape(d, total)
+            if self.tied_.shape[0]:
+                w = w + np.tensordot(theta[self.n_base_ :], self.tied_, axes=1)
+            u = u + x @ w
+        return np.ascontiguousarray(u), pair_table(space, theta[: self.n_base_], d)
+
     def best(self, theta: np.ndarray, user_contexts: np.ndarray, rng: np.random.Generator):
-        """The best composition per row under ``theta``: (combos (n, n_axes), scores (n,))."""
+        """The best composition per row under ``theta``: (combos (n, n_axes), scores (n,)).
+
+        Exact on enumerable spaces; else coordinate ascent of every row from the
+        best of ``n_restarts`` climbs (and the previous batch's start) for the
+        batch's mean scores, so each row is a local optimum of its own scores.
+        """
         x = self._contexts(user_contexts)
-        u = unary_table(self.space_, theta, x, self.n_user_features_)
-        pt = pair_table(self.space_, theta, self.n_user_features_)
+        u, pt = self.tables(theta, x)
         if self.valid_ is not None:
             g = self.valid_flat_
             pair_sum = np.zeros(len(g))
@@ -289,9 +445,16 @@ class MvtThompson(GeneratedPolicy):
             scores = u[:, g].sum(axis=2) + pair_sum
             pick = scores.argmax(axis=1)
             return self.valid_[pick], scores[np.arange(len(pick)), pick]
-        return search.hill_climb(
-            self.space_, u, pt, rng, n_restarts=self.n_restarts, max_sweeps=self.max_sweeps
+        mean_u = u.mean(axis=0, keepdims=True)
+        start, value = search.hill_climb(
+            self.space_, mean_u, pt, rng, n_restarts=self.n_restarts, max_sweeps=self.max_sweeps
         )
+        if self.start_ is not None:
+            again, v2 = search.warm_climb(self.space_, mean_u, pt, self.start_)
+            if v2[0] > value[0]:
+                start = again
+        self.start_ = start[0]
+        return search.warm_climb(self.space_, u, pt, self.start_, max_sweeps=self.max_sweeps)
 
     def select(self, user_contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each row's best composition under one posterior draw, shape (n, n_axes)."""
@@ -301,23 +464,31 @@ class MvtThompson(GeneratedPolicy):
     def update(self, user_contexts: np.ndarray, combos: np.ndarray, rewards: np.ndarray) -> None:
         """Add a batch (contexts (n, d), combos (n, n_axes), rewards (n,)) to the posterior."""
         x, c, r = self._check_update(user_contexts, combos, rewards)
+        if not r.size:
+            return
+        first = self.n_seen_ == 0
         self.n_seen_ += x.shape[0]
+        self._observe(r)
+        if first and self.auto_prior_:
+            # Empirical Bayes: the prior's scale from the first batch's rewards.
+            self._set_prior(self.noise_var_, self.r_sum_ / self.r_n_)
+        noise = self.noise_var_
         if self.full_:
-            z = design(self.space_, x, c)
-            self.precision_ += z.T @ z / self.noise_var
-            self.b_ += z.T @ r / self.noise_var
+            z = self._design(x, c)[:, self.active_]
+            self.precision_ += z.T @ z / noise
+            self.b_ += z.T @ r / noise
             self._stale = True
             return
-        diagonal_update(
-            self.mean_,
-            self.var_,
-            self.space_.flat(c),
-            self.space_.pair_columns(c),
-            np.ascontiguousarray(x),
-            r,
-            float(self.noise_var),
-            self.space_.n_levels_total,
+        space = self.space_
+        xb = (
+            np.einsum("nd,kdt->nkt", x, self.tied_)
+            if self.tied_.shape[0]
+            else np.zeros((x.shape[0], 0, space.n_levels_total))
         )
+        diagonal_update(
+            self.mean_, self.var_, c.astype(np.int64, copy=False), space.offsets,
+            space.pair_index, np.ascontiguousarray(x), np.ascontiguousarray(xb), r, float(noise),
+        )  # fmt: skip
 
 
 #: Name -> policy class of the generated level.

@@ -23,7 +23,7 @@ from numba import njit
 
 from simulation.generated.space import ComponentSpace
 
-__all__ = ["count_valid", "exact_argmax", "hill_climb", "sample_valid", "score"]
+__all__ = ["count_valid", "exact_argmax", "hill_climb", "sample_valid", "score", "warm_climb"]
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _MAX_TRIES = 10_000_000
@@ -143,49 +143,69 @@ def count_valid(space: ComponentSpace) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _ascend(acc, viol, g, u, pt, offsets, pair_mask, max_sweeps) -> float:
+    # Coordinate ascent from the valid composition g (flat levels): acc[m] is the score
+    # of level m given the others (unary + pairwise with every set level), viol[m] how
+    # many set levels forbid m. Each axis takes its best valid level in turn until a
+    # sweep changes nothing. Returns the composition's score.
+    n_axes = offsets.shape[0] - 1
+    n_total = offsets[n_axes]
+    for _sweep in range(max_sweeps):
+        changed = False
+        for j in range(n_axes):
+            cur = g[j]
+            pick = cur
+            value = acc[cur]
+            for m in range(offsets[j], offsets[j + 1]):
+                if viol[m] == 0 and acc[m] > value + 1e-12:
+                    pick = m
+                    value = acc[m]
+            if pick != cur:
+                for m in range(n_total):
+                    acc[m] += pt[pick, m] - pt[cur, m]
+                    viol[m] += (0 if pair_mask[pick, m] else 1) - (0 if pair_mask[cur, m] else 1)
+                g[j] = pick
+                changed = True
+        if not changed:
+            break
+    total = 0.0
+    for j in range(n_axes):
+        total += 0.5 * (acc[g[j]] + u[g[j]])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _start_tables(g, pt, offsets, level_mask, pair_mask):
+    # The pairwise part of acc and the violation counts of composition g (flat levels).
+    n_axes = offsets.shape[0] - 1
+    n_total = offsets[n_axes]
+    acc = np.zeros(n_total)
+    viol = np.empty(n_total, dtype=np.int64)
+    for m in range(n_total):
+        viol[m] = 0 if level_mask[m] else 1
+    for k in range(n_axes):
+        gk = g[k]
+        # Rows, not columns: both tables are symmetric and rows are contiguous.
+        for m in range(n_total):
+            acc[m] += pt[gk, m]
+            if not pair_mask[gk, m]:
+                viol[m] += 1
+    return acc, viol
+
+
+@njit(cache=True, nogil=True)
 def _climb_one(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, state, best_g):
     n_axes = offsets.shape[0] - 1
     n_total = offsets[n_axes]
-    acc = np.empty(n_total)
-    viol = np.empty(n_total, dtype=np.int64)
     g = np.empty(n_axes, dtype=np.int64)
     best = -np.inf
     for _ in range(n_restarts):
         if not _sample_one(state, offsets, level_mask, pair_mask, g):
             return -np.inf
+        acc, viol = _start_tables(g, pt, offsets, level_mask, pair_mask)
         for m in range(n_total):
-            acc[m] = u[m]
-            viol[m] = 0 if level_mask[m] else 1
-        for k in range(n_axes):
-            gk = g[k]
-            # Rows, not columns: both tables are symmetric and rows are contiguous.
-            for m in range(n_total):
-                acc[m] += pt[gk, m]
-                if not pair_mask[gk, m]:
-                    viol[m] += 1
-        for _sweep in range(max_sweeps):
-            changed = False
-            for j in range(n_axes):
-                cur = g[j]
-                pick = cur
-                value = acc[cur]
-                for m in range(offsets[j], offsets[j + 1]):
-                    if viol[m] == 0 and acc[m] > value + 1e-12:
-                        pick = m
-                        value = acc[m]
-                if pick != cur:
-                    for m in range(n_total):
-                        acc[m] += pt[pick, m] - pt[cur, m]
-                        viol[m] += (0 if pair_mask[pick, m] else 1) - (
-                            0 if pair_mask[cur, m] else 1
-                        )
-                    g[j] = pick
-                    changed = True
-            if not changed:
-                break
-        total = 0.0
-        for j in range(n_axes):
-            total += 0.5 * (acc[g[j]] + u[g[j]])
+            acc[m] += u[m]
+        total = _ascend(acc, viol, g, u, pt, offsets, pair_mask, max_sweeps)
         if total > best:
             best = total
             for j in range(n_axes):
@@ -206,6 +226,31 @@ def _climb_kernel(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps,
         scores[i] = _climb_one(
             u[i], pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, state, g
         )
+        for j in range(n_axes):
+            out[i, j] = g[j] - offsets[j]
+    return out, scores
+
+
+@njit(cache=True, nogil=True)
+def _warm_kernel(u, pt, offsets, level_mask, pair_mask, start, max_sweeps):
+    # Every row climbs from the same valid start: its pairwise sums and violation
+    # counts are computed once and copied, so a row costs its sweeps only.
+    n = u.shape[0]
+    n_axes = offsets.shape[0] - 1
+    n_total = offsets[n_axes]
+    acc0, viol0 = _start_tables(start, pt, offsets, level_mask, pair_mask)
+    out = np.empty((n, n_axes), dtype=np.int64)
+    scores = np.empty(n)
+    acc = np.empty(n_total)
+    viol = np.empty(n_total, dtype=np.int64)
+    g = np.empty(n_axes, dtype=np.int64)
+    for i in range(n):
+        for m in range(n_total):
+            acc[m] = acc0[m] + u[i, m]
+            viol[m] = viol0[m]
+        for j in range(n_axes):
+            g[j] = start[j]
+        scores[i] = _ascend(acc, viol, g, u[i], pt, offsets, pair_mask, max_sweeps)
         for j in range(n_axes):
             out[i, j] = g[j] - offsets[j]
     return out, scores
@@ -257,6 +302,46 @@ def hill_climb(
     return _climb_kernel(
         u, pt, space.offsets, space.level_mask, space.pair_mask, n_restarts, max_sweeps, _seed(rng)
     )
+
+
+def warm_climb(
+    space: ComponentSpace,
+    u: np.ndarray,
+    pt: np.ndarray,
+    start: np.ndarray,
+    *,
+    max_sweeps: int = 10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate ascent of every row from one shared valid start.
+
+    The cheap search of ``mvt_ts`` on large spaces: the start (the best
+    composition for the batch's mean scores) is already good for most rows, so
+    each row only moves the axes where its own scores differ.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+    u : ndarray of shape (n, n_levels_total)
+    pt : ndarray of shape (n_levels_total, n_levels_total)
+        Symmetric, zero within an axis.
+    start : ndarray of shape (n_axes,), int
+        A valid composition (level index per axis).
+    max_sweeps : int, default 10
+
+    Returns
+    -------
+    combos : ndarray of shape (n, n_axes), int64
+        Each a local optimum: no single-axis valid change raises its score.
+    scores : ndarray of shape (n,)
+    """
+    u, pt = _check_tables(space, u, pt)
+    start = np.asarray(start, dtype=np.int64).reshape(1, space.n_axes)
+    if not space.is_valid(start)[0]:
+        raise ValueError("`start` must be a valid composition.")
+    if max_sweeps < 1:
+        raise ValueError("`max_sweeps` must be an int >= 1.")
+    flat = space.flat(start)[0]
+    return _warm_kernel(u, pt, space.offsets, space.level_mask, space.pair_mask, flat, max_sweeps)
 
 
 @njit(cache=True, nogil=True)

@@ -21,6 +21,9 @@ from simulation.generated import (
 )
 from simulation.generated.model import n_params
 
+#: Fixed scales (the closed-form references assume a zero-mean prior of known variance).
+FIXED_PRIOR = {"prior_var": 1.0, "prior_var_user": 0.25, "prior_var_pair": 0.25}
+
 
 def default_space() -> ComponentSpace:
     return ComponentSpace.from_axes(component_axes())
@@ -184,7 +187,7 @@ def reference_posterior(z, y, prior_var, noise_var):
 def test_full_posterior_equals_closed_form_bayesian_regression(rng):
     space = small_space(rng)
     d = 2
-    policy = MvtThompson(covariance="full", noise_var=0.3).reset(space, d)
+    policy = MvtThompson(covariance="full", noise_var=0.3, **FIXED_PRIOR).reset(space, d)
     zs, ys = [], []
     for _ in range(4):
         x = rng.normal(size=(50, d))
@@ -202,7 +205,7 @@ def test_full_posterior_equals_closed_form_bayesian_regression(rng):
 
 def test_full_posterior_draws_have_the_posterior_moments(rng):
     space = hill48_space()
-    policy = MvtThompson(covariance="full").reset(space, 0)
+    policy = MvtThompson(covariance="full", noise_var=0.25, **FIXED_PRIOR).reset(space, 0)
     x = np.zeros((200, 0))
     c = search.sample_valid(space, 200, rng)
     policy.update(x, c, rng.random(200))
@@ -216,7 +219,7 @@ def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):
     # One axis, no interactions: each row touches one main effect, so the factorized
     # update is the conjugate one.
     space = ComponentSpace(axis_names=("a",), n_levels=(6,))
-    policy = MvtThompson(covariance="diagonal", noise_var=0.5).reset(space, 0)
+    policy = MvtThompson(covariance="diagonal", noise_var=0.5, **FIXED_PRIOR).reset(space, 0)
     c = rng.integers(0, 6, size=(300, 1))
     y = rng.normal(size=300) + c[:, 0] * 0.1
     x = np.zeros((300, 0))
@@ -230,7 +233,7 @@ def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):
 def test_diagonal_posterior_mean_approaches_the_truth(rng):
     space = small_space(rng)
     model = random_model(space, 2, rng, pair_scale=0.2)
-    policy = MvtThompson(covariance="diagonal", noise_var=0.25).reset(space, 2)
+    policy = MvtThompson(covariance="diagonal", noise_var=0.25, **FIXED_PRIOR).reset(space, 2)
     for _ in range(40):
         x = rng.normal(size=(500, 2))
         c = search.sample_valid(space, 500, rng)
@@ -321,3 +324,42 @@ def test_mvt_ts_learns_faster_than_uniform_on_a_pinned_world():
     # Uniform's regret is the mean gap to the best over the valid space; after 10,000
     # impressions the learner's draw should be within a quarter of that.
     assert regret["mvt_ts"] < 0.25 * regret["uniform"], regret
+
+
+def test_compiled_update_matches_the_numpy_reference_with_tied_and_fixed_cells(rng):
+    from tests.reference import generated as ref
+
+    space = small_space(rng)
+    d, total = 3, space.n_levels_total
+    tied = rng.normal(size=(2, d, total))
+    mask = rng.random((d, total)) < 0.6
+    policy = MvtThompson(
+        covariance="diagonal", noise_var=0.4, tied=tied, user_mask=mask, **FIXED_PRIOR
+    ).reset(space, d)
+    x = rng.normal(size=(80, d)) * (rng.random((80, d)) < 0.7)
+    c = search.sample_valid(space, 80, rng)
+    y = rng.normal(size=80)
+    mu0, var0 = policy.mean_.copy(), policy.var_.copy()
+    policy.update(x, c, y)
+    xb = np.einsum("nd,kdt->nkt", x, tied)
+    mu, var = ref.diagonal_update(mu0, var0, space, x, xb, c, y, 0.4)
+    np.testing.assert_allclose(policy.mean_, mu, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(policy.var_, var, rtol=1e-9, atol=1e-15)
+    assert (policy.var_[total : total * (1 + d)][~mask.ravel()] == 0).all()
+
+
+def test_warm_climb_matches_the_numpy_reference_and_enumeration(rng):
+    from tests.reference import generated as ref
+
+    space = small_space(rng, p_forbid=0.03)
+    model = random_model(space, 2, rng, pair_scale=0.3)
+    x = rng.normal(size=(100, 2))
+    u, pt = model.unary(x), model.pair_table()
+    start = space.enumerate_valid()[0]
+    combos, scores = search.warm_climb(space, u, pt, start)
+    np.testing.assert_array_equal(combos, ref.warm_climb(space, u, pt, start))
+    np.testing.assert_allclose(model.expected(x, combos), scores, atol=1e-9)
+    _, brute = brute_force(model, x)
+    assert (scores <= brute.max(axis=1) + 1e-9).all()
+    # A local search from one start: most rows still reach the exact best here.
+    assert np.isclose(scores, brute.max(axis=1)).mean() >= 0.5

@@ -16,6 +16,9 @@ from simulation.generated.model import design
 from simulation.scenario import build_scenario
 from simulation.world import WorldConfig
 
+#: Fixed scales (the closed-form references assume a zero-mean prior of known variance).
+FIXED_PRIOR = {"prior_var": 1.0, "prior_var_user": 0.25, "prior_var_pair": 0.25}
+
 
 def _tiny_space() -> ComponentSpace:
     return ComponentSpace(axis_names=("a", "b", "c"), n_levels=(2, 3, 2))
@@ -36,7 +39,7 @@ def _reference_contrasts(space: ComponentSpace, x: np.ndarray) -> np.ndarray:
 def test_posterior_effects_match_a_numpy_reference(covariance):
     space, d = _tiny_space(), 2
     rng = np.random.default_rng(0)
-    policy = MvtThompson(covariance=covariance).reset(space, d)
+    policy = MvtThompson(covariance=covariance, noise_var=0.25, **FIXED_PRIOR).reset(space, d)
     x = rng.normal(size=(400, d))
     combos = np.column_stack([rng.integers(0, n, 400) for n in space.n_levels])
     policy.update(x, combos, rng.normal(size=400))
@@ -58,7 +61,7 @@ def test_effects_of_a_known_linear_truth_are_recovered():
     theta = rng.normal(size=design(space, np.zeros((1, 0)), np.zeros((1, 3), int)).shape[1])
     combos = np.column_stack([rng.integers(0, n, 20_000) for n in space.n_levels])
     x = np.zeros((20_000, 0))
-    policy = MvtThompson(covariance="full", noise_var=1e-4).reset(space, 0)
+    policy = MvtThompson(covariance="full", noise_var=1e-4, **FIXED_PRIOR).reset(space, 0)
     policy.update(x, combos, design(space, x, combos) @ theta)
     est, _ = policy.component_effects(np.zeros(0))
     np.testing.assert_allclose(est, _reference_contrasts(space, np.zeros(0)) @ theta, atol=1e-4)

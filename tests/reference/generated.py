@@ -1,0 +1,54 @@
+"""numpy references for the generated level's compiled kernels (mvt_ts's update and climb)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.generated.model import design
+
+
+def diagonal_update(mu, var, space, x, xb, combos, y, noise_var):
+    """Row-by-row assumed-density update on dense design rows; returns new (mu, var).
+
+    Weights of variance 0 (fixed cells) are left out, as the kernel skips them.
+    """
+    mu, var = mu.copy(), var.copy()
+    z = design(space, x, combos)
+    g = space.flat(combos)
+    tied = np.take_along_axis(xb, g[:, None, :], axis=2).sum(axis=2)
+    z = np.concatenate([z, tied], axis=1)
+    for i in range(z.shape[0]):
+        on = (z[i] != 0) & (var > 0)
+        v, w = var[on], z[i, on]
+        s = noise_var + (v * w * w).sum()
+        r = y[i] - (mu[on] * w).sum()
+        gain = v * w / s
+        mu[on] += gain * r
+        var[on] = v - gain * w * v
+    return mu, var
+
+
+def warm_climb(space, u, pt, start, max_sweeps=10):
+    """Coordinate ascent of every row from ``start`` (level per axis); returns combos."""
+    out = np.empty((u.shape[0], space.n_axes), dtype=np.int64)
+    for i in range(u.shape[0]):
+        g = space.flat(np.asarray(start)[None])[0].copy()
+        for _ in range(max_sweeps):
+            changed = False
+            for j in range(space.n_axes):
+                levels = np.arange(space.offsets[j], space.offsets[j + 1])
+                others = np.delete(g, j)
+                ok = space.level_mask[levels] & space.pair_mask[np.ix_(levels, others)].all(1)
+                acc = u[i, levels] + pt[np.ix_(levels, others)].sum(axis=1)
+                cur = g[j] - space.offsets[j]
+                best = cur
+                for m in np.flatnonzero(ok):
+                    if acc[m] > acc[best] + 1e-12:
+                        best = m
+                if best != cur:
+                    g[j] = space.offsets[j] + best
+                    changed = True
+            if not changed:
+                break
+        out[i] = g - space.offsets[:-1]
+    return out

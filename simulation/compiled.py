@@ -25,7 +25,10 @@ never runs them, and :func:`warm_up_all` does not load them.
 
 numba's disk cache is invalidated by a change to the kernel's own source file
 only: constants a kernel reads from another module (:class:`KernelCode`) are
-frozen into the cached code, so a code is never renumbered, only added.
+frozen into the cached code, so a code is never renumbered, only added; and a
+compiled function that calls other compiled functions lives in their file
+(:mod:`simulation.policies.linear_kernels`), or a change to a callee would
+leave the caller's cached code, with the old callee inlined, in use.
 """
 
 from __future__ import annotations

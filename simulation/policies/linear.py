@@ -58,6 +58,7 @@ import numpy as np
 
 from simulation.compiled import jit
 from simulation.policies.base import Policy, check_contexts, check_fraction
+from simulation.policies.linear_kernels import TIE_TOLERANCE
 
 if TYPE_CHECKING:
     from simulation.config import ExperimentConfig
@@ -78,7 +79,7 @@ def noise_sd(moments: np.ndarray) -> float:
     """Pooled standard deviation of the rewards seen, from ``moments`` = (n, sum, sum of squares).
 
     1.0 before two rewards. The compiled play loop
-    (:mod:`simulation.policies.linear_play`) does the same arithmetic.
+    (:mod:`simulation.policies.linear_kernels`) does the same arithmetic.
     """
     n, total, squares = float(moments[0]), float(moments[1]), float(moments[2])
     if n < 2.0:
@@ -87,9 +88,6 @@ def noise_sd(moments: np.ndarray) -> float:
     return math.sqrt(max(squares / n - mean * mean, 0.0))
 
 
-#: Scores within this of a row's best are ties, broken uniformly at random.
-TIE_TOLERANCE = 1e-12
-
 #: The compiled kernels besides ``play_linear`` (see :func:`_kernels`).
 KERNELS = ("score", "accumulate", "refresh", "alias")
 
@@ -97,235 +95,6 @@ KERNELS = ("score", "accumulate", "refresh", "alias")
 _NONE = np.empty((0, 0))
 _NO_U = np.empty(0)
 _NO_ARMS = np.empty(0, dtype=np.int64)
-
-
-# Kernels: each ``_*_loop`` is compiled by numba (and never run uncompiled); the
-# numpy references in tests/reference/linear.py hold them to the math.
-
-
-def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
-    """Score the rows of ``x`` (n, d); pick an arm per row and/or keep the parts.
-
-    For each row and arm: ``mean = x.theta_k``, ``quad = x^T A_k^-1 x`` (from
-    ``packed``, (K, m) float32) and score ``mean + scale sqrt(quad) z``, with
-    ``z = noise[k, i]``, or 1 when ``noise`` is (0, 0). When ``arms`` has n
-    entries it receives each row's best arm, ties (scores within
-    TIE_TOLERANCE of the best) going to the ``floor(u[i] * n_ties)``-th tied
-    arm. When ``mean`` and ``quad`` are (K, n) they receive the parts;
-    arguments not wanted are empty. Arm ``k`` takes the mean and quadratic
-    form of arm ``alias[k]`` (an arm in the same state, see :func:`_alias_loop`).
-
-    Rows go in blocks of 64 so that a block's products, GEMM results and
-    scores stay in cache from being written to being read.
-    """
-    n, d = x.shape
-    n_arms, m = packed.shape
-    noisy = noise.shape[0] > 0
-    xt = np.zeros((d, 64))
-    products = np.empty((m, 64), dtype=packed.dtype)
-    q = np.empty((n_arms, 64), dtype=packed.dtype)
-    mu = np.empty((n_arms, 64))
-    score = np.empty((n_arms, 64))
-    best = np.empty(64)
-    ties = np.empty(64, dtype=np.int64)
-    for i0 in range(0, n, 64):
-        nb = min(64, n - i0)
-        for i in range(nb):
-            for j in range(d):
-                xt[j, i] = x[i0 + i, j]
-        p = 0
-        for j in range(d):
-            for jj in range(j, d):
-                for i in range(64):
-                    products[p, i] = xt[j, i] * xt[jj, i]
-                p += 1
-        # Written out rather than np.dot (a BLAS call): each entry sums in one
-        # fixed order, so a seed gives the same decisions on every CPU (a BLAS
-        # picks its kernel, and so its summation order, per processor). The
-        # innermost loop runs along the block's rows and vectorizes.
-        q[:, :] = 0.0
-        mu[:, :] = 0.0
-        for k in range(n_arms):
-            for p in range(m):
-                c = packed[k, p]
-                for i in range(64):
-                    q[k, i] += c * products[p, i]
-            for j in range(d):
-                c = theta[k, j]
-                for i in range(64):
-                    mu[k, i] += c * xt[j, i]
-        # Arms in one state copy one arm's results, so they tie exactly.
-        for k in range(n_arms):
-            a = alias[k]
-            if a != k:
-                for i in range(nb):
-                    q[k, i] = q[a, i]
-                    mu[k, i] = mu[a, i]
-        if mean.shape[0] == n_arms and mean.shape[1] == n:
-            for k in range(n_arms):
-                for i in range(nb):
-                    quad[k, i0 + i] = q[k, i]
-                    mean[k, i0 + i] = mu[k, i]
-        if arms.shape[0] != n:
-            continue
-        # The loops run along rows so that they vectorize; only rows with a
-        # tie take the slow path.
-        best[:] = -np.inf
-        for k in range(n_arms):
-            for i in range(nb):
-                w = scale * math.sqrt(max(q[k, i], 0.0))
-                if noisy:
-                    w *= noise[k, i0 + i]
-                s = mu[k, i] + w
-                score[k, i] = s
-                if s > best[i]:
-                    best[i] = s
-                    arms[i0 + i] = k
-        ties[:] = 0
-        for k in range(n_arms):
-            for i in range(nb):
-                if score[k, i] >= best[i] - TIE_TOLERANCE:
-                    ties[i] += 1
-        for i in range(nb):
-            if ties[i] > 1:
-                rank = min(int(u[i0 + i] * ties[i]), ties[i] - 1)
-                for k in range(n_arms):
-                    if score[k, i] >= best[i] - TIE_TOLERANCE:
-                        if rank == 0:
-                            arms[i0 + i] = k
-                            break
-                        rank -= 1
-
-
-def _alias_loop(packed, theta, alias):
-    """Write to ``alias`` (K,) the first arm whose ``packed`` and ``theta`` rows equal each arm's.
-
-    Arms in identical states (every arm before any data, arms forgotten back to
-    the prior) then score identically bit for bit, whatever the BLAS does with
-    their positions, so their exact ties stay exact. Comparisons stop at the
-    first differing entry: O(K^2) for distinct arms.
-    """
-    n_arms, m = packed.shape
-    d = theta.shape[1]
-    for k in range(n_arms):
-        alias[k] = k
-        for j in range(k):
-            if alias[j] != j:
-                continue
-            same = True
-            for p in range(m):
-                if packed[k, p] != packed[j, p]:
-                    same = False
-                    break
-            if same:
-                for p in range(d):
-                    if theta[k, p] != theta[j, p]:
-                        same = False
-                        break
-            if same:
-                alias[k] = j
-                break
-
-
-def _accumulate_loop(x, arms, rewards, A, b, touched):
-    """Add each row's x x^T and r x to its arm; mark the arms that changed.
-
-    Rows are counting-sorted by arm so that each arm's sum is one pass,
-    ``X_k^T X_k`` (its upper triangle, mirrored), rather than a rank-one update
-    per row. Written out rather than a BLAS GEMM so that the sums run in one
-    order on every CPU.
-    """
-    n, d = x.shape
-    n_arms = A.shape[0]
-    starts = np.zeros(n_arms + 1, dtype=np.int64)
-    for i in range(n):
-        starts[arms[i] + 1] += 1
-    for k in range(n_arms):
-        starts[k + 1] += starts[k]
-    fill = starts[:n_arms].copy()
-    xs = np.empty((n, d))
-    for i in range(n):
-        k = arms[i]
-        f = fill[k]
-        r = rewards[i]
-        for j in range(d):
-            xs[f, j] = x[i, j]
-            b[k, j] += r * x[i, j]
-        fill[k] = f + 1
-    for k in range(n_arms):
-        lo, hi = starts[k], starts[k + 1]
-        if hi > lo:
-            touched[k] = True
-            for j in range(d):
-                for jj in range(j, d):
-                    s = 0.0
-                    for r in range(lo, hi):
-                        s += xs[r, j] * xs[r, jj]
-                    A[k, j, jj] += s
-                    if jj != j:
-                        A[k, jj, j] += s
-
-
-def _refresh_loop(A, b, touched, A_inv, theta, packed, failed):
-    """Re-invert the touched arms by Cholesky: A^-1 = L^-T L^-1.
-
-    An arm whose pivot is not positive (rounding with a tiny ridge) is marked
-    in ``failed`` and left for the caller's general inverse.
-    """
-    n_arms, d = b.shape
-    L = np.zeros((d, d))
-    U = np.zeros((d, d))
-    # 1 / L[j, j]: multiplying by it is much cheaper than the ~d^2 divisions.
-    recip = np.empty(d)
-    for k in range(n_arms):
-        if not touched[k]:
-            continue
-        ok = True
-        for j in range(d):
-            s = A[k, j, j]
-            for p in range(j):
-                s -= L[j, p] * L[j, p]
-            if not s > 0.0:
-                ok = False
-                break
-            L[j, j] = math.sqrt(s)
-            recip[j] = 1.0 / L[j, j]
-            for i in range(j + 1, d):
-                s = A[k, i, j]
-                for p in range(j):
-                    s -= L[i, p] * L[j, p]
-                L[i, j] = s * recip[j]
-        if not ok:
-            failed[k] = True
-            continue
-        # U = L^-T (upper triangular), row c of U being column c of L^-1, by
-        # forward substitution; every inner sum then runs along contiguous rows.
-        for c in range(d):
-            U[c, c] = recip[c]
-            for i in range(c + 1, d):
-                s = 0.0
-                for p in range(c, i):
-                    s -= L[i, p] * U[c, p]
-                U[c, i] = s * recip[i]
-        # A^-1 = L^-T L^-1 = U U^T.
-        for i in range(d):
-            for j in range(i, d):
-                s = 0.0
-                for p in range(j, d):
-                    s += U[i, p] * U[j, p]
-                A_inv[k, i, j] = s
-                A_inv[k, j, i] = s
-        for i in range(d):
-            s = 0.0
-            for j in range(d):
-                s += A_inv[k, i, j] * b[k, j]
-            theta[k, i] = s
-        p = 0
-        for i in range(d):
-            packed[k, p] = A_inv[k, i, i]
-            for j in range(i + 1, d):
-                packed[k, p + j - i] = 2.0 * A_inv[k, i, j]
-            p += d - i
 
 
 def _refresh_general(A, b, touched, A_inv, theta, packed, failed):
@@ -363,11 +132,11 @@ def _kernels(backend: str = "numba") -> SimpleNamespace:
 
 @functools.cache
 def _build_kernels() -> SimpleNamespace:
-    from simulation.policies import linear_play
+    from simulation.policies import linear_kernels as lk
 
-    loops = (_score_loop, _accumulate_loop, _refresh_loop, _alias_loop)
+    loops = (lk._score_loop, lk._accumulate_loop, lk._refresh_loop, lk._alias_loop)
     kernels = SimpleNamespace(name="numba", **{k: jit(f) for k, f in zip(KERNELS, loops)})
-    kernels.play_linear = linear_play.build(kernels, jit)
+    kernels.play_linear = lk.build(kernels, jit)
     _warm_up(kernels)
     return kernels
 

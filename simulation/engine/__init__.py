@@ -1,7 +1,6 @@
 """The experiment engine: run_experiment and its result, chunk routes and compiled tallies."""
 
 from simulation.engine.core import (
-    BASELINE_METRICS,
     SEGMENT_METRICS,
     SERIES_METRICS,
     ExperimentResult,
@@ -10,7 +9,6 @@ from simulation.engine.core import (
 )
 
 __all__ = [
-    "BASELINE_METRICS",
     "SEGMENT_METRICS",
     "SERIES_METRICS",
     "ExperimentResult",

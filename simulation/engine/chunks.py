@@ -20,25 +20,13 @@ from simulation.rng import stream
 from simulation.scenario import Scenario
 
 __all__ = [
-    "BASELINE_METRICS",
     "Chunk",
-    "GenericBaseline",
     "Tables",
     "Truth",
     "audience_tables",
     "chunk_truth",
     "draw_chunks",
 ]
-
-#: Columns of the generic yardstick: each generic creative's expected totals had
-#: it been shown at every impression.
-BASELINE_METRICS: tuple[str, ...] = (
-    "expected_clicks",
-    "expected_conversions",
-    "expected_revenue",
-    "expected_spend",
-)
-_B = {name: i for i, name in enumerate(BASELINE_METRICS)}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -76,24 +64,6 @@ class Truth:
     def reward_rows(self, rows: np.ndarray) -> np.ndarray:
         """Expected reward of every arm for ``rows`` (n,), ndarray of shape (n, n_arms)."""
         return self.reward.reshape(-1, self.n_arms)[rows]
-
-    def add_baseline(self, acc: np.ndarray, weights: np.ndarray) -> None:
-        """Add each arm's :data:`BASELINE_METRICS` had it been shown at every row.
-
-        Parameters
-        ----------
-        acc : ndarray of shape (n_arms, len(BASELINE_METRICS))
-            Accumulator, updated in place.
-        weights : ndarray of shape (n_rows,)
-            How many impressions went to each row.
-        """
-        k = self.n_arms
-        ctr = self.ctr.reshape(-1, k)
-        clicks_conv = ctr * self.cvr.reshape(-1, k)
-        acc[:, _B["expected_clicks"]] += weights @ ctr
-        acc[:, _B["expected_conversions"]] += weights @ clicks_conv
-        acc[:, _B["expected_revenue"]] += weights @ (clicks_conv * self.value.reshape(-1, k))
-        acc[:, _B["expected_spend"]] += weights @ self.cost.reshape(-1, k)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -288,38 +258,3 @@ def draw_chunks(
             context_table=context_table,
             context_rows=context_rows,
         )
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class GenericBaseline:
-    """A seed's generic yardstick: every generic creative over the impressions' users.
-
-    Attributes
-    ----------
-    totals : ndarray of shape (n_generic_arms, len(BASELINE_METRICS))
-        :data:`BASELINE_METRICS`, accumulated chunk by chunk.
-    own_level : bool
-        True when accumulated by the generic level itself (its chunks' truth is the
-        generic truth); else by another level, with ``tables`` or per-chunk truth.
-    tables : Tables or None
-        The generic level's audience-wide tables, if kept.
-    """
-
-    totals: np.ndarray
-    own_level: bool
-    tables: Tables | None
-    scenario: Scenario
-    objective: str
-
-    def add(self, chunk: Chunk) -> None:
-        """Add the chunk's users to the yardstick."""
-        if self.own_level:
-            truth, keys = chunk.truth, chunk.keys
-        elif self.tables is not None and self.tables.truth is not None:
-            truth, keys = self.tables.truth, chunk.users
-        else:
-            truth = chunk_truth(self.scenario, "generic", chunk.users, self.objective)
-            keys = np.arange(chunk.n_rows)
-        # Impressions per row of the truth table: a user drawn twice counts twice.
-        weights = np.bincount(keys, minlength=truth.best.size).astype(np.float64)
-        truth.add_baseline(self.totals, weights)

@@ -40,9 +40,7 @@ from threadpoolctl import threadpool_limits
 from simulation import compiled
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import (
-    BASELINE_METRICS,
     Chunk,
-    GenericBaseline,
     Tables,
     Truth,
     audience_tables,
@@ -80,7 +78,6 @@ from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
 
 __all__ = [
-    "BASELINE_METRICS",
     "SEGMENT_METRICS",
     "SERIES_METRICS",
     "TIMESERIES_METRICS",
@@ -124,9 +121,6 @@ class ExperimentResult:
         Cumulative impressions per arm.
     segment_stats : ndarray of shape (n_replications, n_levels, n_policies, n_segments, n_arms, 5)
         Final totals of :data:`SEGMENT_METRICS` per segment and arm.
-    generic_baseline : ndarray of shape (n_replications, n_generic_arms, 4) or None
-        :data:`BASELINE_METRICS` of each generic creative had it been shown at
-        every impression; None without the generic level.
     arm_labels : dict of str to tuple of str
         Per level (of world 0).
     segment_names : tuple of str
@@ -146,7 +140,6 @@ class ExperimentResult:
     series: np.ndarray
     allocation: np.ndarray
     segment_stats: np.ndarray
-    generic_baseline: np.ndarray | None
     arm_labels: dict[str, tuple[str, ...]]
     segment_names: tuple[str, ...]
     elapsed_seconds: float
@@ -432,14 +425,8 @@ def run_experiment(
     series = np.zeros((n_seeds, n_levels, n_pol, n_ckpt, len(SERIES_METRICS)))
     allocation = np.zeros((n_seeds, n_levels, n_pol, n_ckpt, n_arms))
     seg_stats = np.zeros((n_seeds, n_levels, n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
-    has_generic = "generic" in scenario.levels
-    n_generic = scenario.levels["generic"].n_arms if has_generic else 0
-    baseline = np.zeros((n_seeds, n_generic, len(BASELINE_METRICS))) if has_generic else None
     total_units = n_seeds * n_levels * config.n_batches
-    # The best generic creative is the yardstick of uplift, so the generic
-    # level's expectations are needed even when it is not among the levels run.
-    table_levels = (*levels, "generic") if has_generic and "generic" not in levels else levels
-    table_levels = tuple(lv for lv in table_levels if lv != "generated")
+    table_levels = tuple(lv for lv in levels if lv != "generated")
     tables = audience_tables(scenario, table_levels, config.objective, _TABLE_CELLS)
     if "generated" in levels:  # its own tables (the exact oracle), before any fork
         tables = {**tables, "generated": generated_tables(scenario, config.objective)}
@@ -477,10 +464,8 @@ def run_experiment(
                 job, units, counter, log_path, scenario.n_features, n_arms, sink
             )
     states, lineages = {}, []
-    for (s, li), (ser, alloc, seg, base, extras, lineage) in zip(units, outputs):
+    for (s, li), (ser, alloc, seg, extras, lineage) in zip(units, outputs):
         series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
-        if baseline is not None and base is not None:
-            baseline[s] = base
         states.update({(s, pi): state for pi, state in extras.items()})
         for pi, frame in lineage.items():
             lineages.append(frame.assign(level=levels[li], policy=config.policies[pi], seed=s))
@@ -493,7 +478,6 @@ def run_experiment(
         series=series,
         allocation=allocation,
         segment_stats=seg_stats,
-        generic_baseline=baseline,
         arm_labels={lv: scenario.levels[lv].arm_labels for lv in levels},
         segment_names=tuple(p.name for p in scenario.segmentation.profiles),
         elapsed_seconds=time.perf_counter() - started,
@@ -562,7 +546,6 @@ def _run_worlds(
             )
         )
     first = results[0]
-    baselines = [r.generic_baseline for r in results]
     return ExperimentResult(
         config=config,
         levels=first.levels,
@@ -571,7 +554,6 @@ def _run_worlds(
         series=np.concatenate([r.series for r in results]),
         allocation=np.concatenate([r.allocation for r in results]),
         segment_stats=np.concatenate([r.segment_stats for r in results]),
-        generic_baseline=None if baselines[0] is None else np.concatenate(baselines),
         arm_labels=first.arm_labels,
         segment_names=first.segment_names,
         elapsed_seconds=time.perf_counter() - started,
@@ -654,45 +636,26 @@ class _SeedJob:
     def run_unit(
         self, s: int, li: int, writer, tick: Callable[[int], None],
         sink: CheckpointSink | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:  # fmt: skip
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict, dict]:  # fmt: skip
         """Level ``li`` of replication ``s`` (its checkpoints go to ``sink`` as they are tallied).
 
         Returns
         -------
         series, allocation, segment_stats : ndarray
             This (seed, level)'s slices of the result arrays.
-        baseline : ndarray of shape (n_generic_arms, 4) or None
-            The seed's generic yardstick, from the unit that accumulates it
-            (the generic level, else the first level), None from the others.
+        extras : dict of int to tuple
+            Generated routes' final states, per policy index.
+        lineage : dict of int to DataFrame
+            Regenerated pools' lineages, per policy index.
         """
         n_pol, n_ckpt, n_arms, n_seg = self.dims
         out = _UnitOutput(
             series=np.zeros((n_pol, n_ckpt, len(SERIES_METRICS))),
             allocation=np.zeros((n_pol, n_ckpt, n_arms)),
             segment_stats=np.zeros((n_pol, n_seg, n_arms, len(SEGMENT_METRICS))),
-            baseline=self._baseline(li),
         )
         _run_level(self, s, li, out, writer, tick, sink)
-        base = None if out.baseline is None else out.baseline.totals
-        return out.series, out.allocation, out.segment_stats, base, out.extras, out.lineage
-
-    def _baseline(self, li: int) -> GenericBaseline | None:
-        """The generic yardstick if level ``li`` accumulates it, else None.
-
-        The generic level accumulates it, or the first level when the generic
-        level is not run.
-        """
-        generic = self.scenario.levels.get("generic")
-        own = self.levels[li] == "generic"
-        if generic is None or not (own or (li == 0 and "generic" not in self.levels)):
-            return None
-        return GenericBaseline(
-            totals=np.zeros((generic.n_arms, len(BASELINE_METRICS))),
-            own_level=own,
-            tables=self.tables.get("generic"),
-            scenario=self.scenario,
-            objective=self.config.objective,
-        )
+        return out.series, out.allocation, out.segment_stats, out.extras, out.lineage
 
 
 def _run_sequential(
@@ -865,8 +828,6 @@ def _run_level(
     )  # fmt: skip
     sent = 0  # checkpoints handed to the sink
     for chunk in chunks:
-        if out.baseline is not None:
-            out.baseline.add(chunk)
         for route, tally in zip(routes, tallies):
             shown = route.play(chunk)
             # A generated route totals the compositions it served (one arm per row).
@@ -937,8 +898,6 @@ class _UnitOutput:
     series : ndarray of shape (n_policies, n_checkpoints, len(SERIES_METRICS))
     allocation : ndarray of shape (n_policies, n_checkpoints, n_arms)
     segment_stats : ndarray of shape (n_policies, n_segments, n_arms, len(SEGMENT_METRICS))
-    baseline : GenericBaseline or None
-        The seed's generic yardstick, when this unit accumulates it.
     extras : dict of int to tuple
         Per policy index: a generated route's final state (:meth:`GeneratedRoute.final_state`).
     lineage : dict of int to DataFrame
@@ -948,7 +907,6 @@ class _UnitOutput:
     series: np.ndarray
     allocation: np.ndarray
     segment_stats: np.ndarray
-    baseline: GenericBaseline | None
     extras: dict = field(default_factory=dict)
     lineage: dict = field(default_factory=dict)
 

@@ -90,7 +90,7 @@ class LiveSeries:
         partial = ExperimentResult(
             config=config, levels=levels, policies=config.policies,
             checkpoints=self._checkpoints, series=series, allocation=empty,
-            segment_stats=empty, generic_baseline=None, arm_labels={}, segment_names=(),
+            segment_stats=empty, arm_labels={}, segment_names=(),
             elapsed_seconds=0.0, n_worlds=n_worlds,
         )  # fmt: skip
         frame = partial.timeseries_frame()

@@ -80,7 +80,6 @@ def test_concurrent_runs_equal_their_solo_results(worlds, solo):
         np.testing.assert_array_equal(result.series, solo[seed].series, err_msg=f"seed {seed}")
         np.testing.assert_array_equal(result.allocation, solo[seed].allocation)
         np.testing.assert_array_equal(result.segment_stats, solo[seed].segment_stats)
-        np.testing.assert_array_equal(result.generic_baseline, solo[seed].generic_baseline)
 
 
 def test_concurrent_progress_is_each_runs_own(worlds):

@@ -59,7 +59,7 @@ def test_partial_series_are_prefixes_of_the_final_one(n_jobs):
 def test_a_live_series_changes_nothing_in_the_result(n_jobs):
     plain = run_experiment(CFG, n_jobs=n_jobs)
     watched = run_experiment(CFG, n_jobs=n_jobs, live=LiveSeries())
-    for name in ("series", "allocation", "segment_stats", "generic_baseline", "checkpoints"):
+    for name in ("series", "allocation", "segment_stats", "checkpoints"):
         np.testing.assert_array_equal(getattr(plain, name), getattr(watched, name))
 
 

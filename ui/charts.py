@@ -257,13 +257,18 @@ def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
     )
 
 
-def allocation_share(allocation: pd.DataFrame, level: str, policy: str) -> pd.DataFrame:
+def allocation_share(
+    allocation: pd.DataFrame, level: str, policy: str, *, slots: bool = False
+) -> pd.DataFrame:
     """Share of each creative among the impressions served between checkpoints (mean of seeds).
 
     Parameters
     ----------
     allocation : DataFrame
         ``allocation_frame()``: cumulative impressions per (seed, level, policy, step, arm).
+    slots : bool, default=False
+        Name the arms "Slot k" instead of by their creative: a regenerated pool's arm is
+        a slot whose creative changed during the run (``arm_label`` names the founder).
 
     Returns
     -------
@@ -282,13 +287,19 @@ def allocation_share(allocation: pd.DataFrame, level: str, policy: str) -> pd.Da
     out = share.stack().rename("share").reset_index()
     out["impressions"] = mean.stack().to_numpy()
     out["arm_label"] = out["arm"].map(labels).fillna(out["arm"].astype(str))
-    out["Creative"] = [f"{a + 1}. {lab}" for a, lab in zip(out["arm"], out["arm_label"])]
+    out["Creative"] = (
+        [f"Slot {a + 1}" for a in out["arm"]]
+        if slots
+        else [f"{a + 1}. {lab}" for a, lab in zip(out["arm"], out["arm_label"])]
+    )
     return out
 
 
-def allocation_chart(allocation: pd.DataFrame, level: str, policy: str) -> alt.Chart:
-    """Stacked area: which creatives a policy showed as the experiment went on."""
-    data = allocation_share(allocation, level, policy)
+def allocation_chart(
+    allocation: pd.DataFrame, level: str, policy: str, *, slots: bool = False
+) -> alt.Chart:
+    """Stacked area: which creatives (or pool slots, ``slots=True``) a policy showed over time."""
+    data = allocation_share(allocation, level, policy, slots=slots)
     return (
         alt.Chart(data)
         .mark_area()
@@ -302,6 +313,7 @@ def allocation_chart(allocation: pd.DataFrame, level: str, policy: str) -> alt.C
             ),
             color=alt.Color(
                 "Creative:N",
+                title="Slot" if slots else "Creative",
                 legend=alt.Legend(orient="right", labelLimit=260),
                 scale=colour_scale(),
             ),

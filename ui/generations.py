@@ -11,17 +11,49 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from ui.charts import PALETTE
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
 
-__all__ = ["fitness_chart", "lineage_table", "pool_chart", "render"]
+__all__ = [
+    "SLOT_NOTE",
+    "fitness_chart",
+    "lineage_table",
+    "pool_chart",
+    "regenerated_levels",
+    "render",
+]
+
+#: Said wherever a regenerated level's arms are shown: an arm is a slot, not a creative.
+SLOT_NOTE = (
+    "This level's pools regenerated: the creative in a slot changes across generations (and "
+    "differs by policy and seed), so its arms are named by slot. The **Generations** view "
+    "below shows which creative held each slot, and when."
+)
+
+
+def regenerated_levels(result) -> frozenset[str]:
+    """The levels whose pools regenerated in ``result`` (empty for fixed pools)."""
+    if not result.config.regenerate_every:
+        return frozenset()
+    return frozenset(result.generations_frame()["level"])
 
 
 def _selected(frame: pd.DataFrame, end: int) -> pd.DataFrame:
     data = frame.copy()
     data["until"] = data["retired_at"].fillna(end)
+    # Slots count from 1, as the allocation charts name them.
+    data["Slot"] = [f"Slot {j + 1}" for j in data["slot"]]
     data["parent"] = data["parent_node"].map(dict(zip(data["node"], data["label"])))
     data["parent"] = data["parent"].fillna("(founder)")
-    data["changed"] = data["changed"].replace("", "(founder)")
+    # The table names a parent by its row there (a slot gets one creative per generation).
+    place = {n: f"Slot {j + 1}, gen. {g}" for n, j, g in
+             zip(data["node"], data["slot"], data["generation"])}  # fmt: skip
+    data["parent_place"] = data["parent_node"].map(place).fillna("(founder)")
+    data["changed"] = data["changed"].replace("", "(founder)").str.replace(",", ", ")
+    data["lived"] = [
+        f"{int(b):,} – " + ("end (alive)" if pd.isna(r) else f"{int(r):,}")
+        for b, r in zip(data["born_at"], data["retired_at"])
+    ]
     return data
 
 
@@ -36,27 +68,32 @@ def pool_chart(frame: pd.DataFrame, end: int) -> alt.Chart:
         Impressions of the run (where living creatives' bars end).
     """
     data = _selected(frame, end)
+    slots = sorted(set(data["slot"]))
     return (
         alt.Chart(data)
-        .mark_bar(stroke="white", strokeWidth=1)
+        .mark_bar(stroke="white", strokeWidth=2)
         .encode(
-            x=alt.X("born_at:Q", title="Impressions", axis=alt.Axis(format="~s")),
+            x=alt.X("born_at:Q", title="Impressions", axis=alt.Axis(format="~s"),
+                    scale=alt.Scale(domain=[0, end], nice=False)),
             x2="until:Q",
-            y=alt.Y("slot:O", title="Slot"),
+            y=alt.Y("Slot:N", title=None, sort=[f"Slot {j + 1}" for j in slots]),
             color=alt.Color("ctr:Q", title="Observed CTR", scale=alt.Scale(scheme="viridis"),
                             legend=alt.Legend(format=".2%")),
             tooltip=[
                 alt.Tooltip("label:N", title="Creative"),
+                alt.Tooltip("Slot:N"),
                 alt.Tooltip("generation:Q", title="Generation"),
                 alt.Tooltip("parent:N", title="Parent"),
                 alt.Tooltip("changed:N", title="Changed"),
+                alt.Tooltip("lived:N", title="Lived (impressions)"),
                 alt.Tooltip("impressions:Q", title="Impressions", format=","),
                 alt.Tooltip("ctr:Q", title="CTR", format=".2%"),
                 alt.Tooltip("roas:Q", title="ROAS", format=".2f"),
                 alt.Tooltip("true_ctr:Q", title="True CTR", format=".2%"),
             ],
         )
-        .properties(height=max(120, 28 * data["slot"].nunique()))
+        # Streamlit fits the whole chart (axes included) into this height.
+        .properties(height=80 + 32 * len(slots))
     )  # fmt: skip
 
 
@@ -76,7 +113,7 @@ def fitness_chart(frame: pd.DataFrame) -> alt.HConcatChart:
         )
         rules = (
             alt.Chart(links)
-            .mark_rule(opacity=0.35)
+            .mark_rule(color=PALETTE[6], opacity=0.6)
             .encode(
                 x=alt.X("parent_generation:Q"),
                 x2="generation:Q",
@@ -86,39 +123,39 @@ def fitness_chart(frame: pd.DataFrame) -> alt.HConcatChart:
         )
         points = (
             alt.Chart(data)
-            .mark_circle()
+            .mark_circle(color=PALETTE[0], opacity=0.8)
             .encode(
-                x=alt.X("generation:Q", title="Generation", axis=alt.Axis(tickMinStep=1)),
+                x=alt.X("generation:Q", title="Generation (0: founders)",
+                        axis=alt.Axis(tickMinStep=1, format="d")),
                 y=alt.Y(f"{metric}:Q", title=title, axis=alt.Axis(format=fmt)),
                 size=alt.Size("impressions:Q", title="Impressions", legend=None),
                 tooltip=[
                     alt.Tooltip("label:N", title="Creative"),
+                    alt.Tooltip("Slot:N"),
+                    alt.Tooltip("generation:Q", title="Generation"),
                     alt.Tooltip("parent:N", title="Parent"),
                     alt.Tooltip("changed:N", title="Changed"),
                     alt.Tooltip(f"{metric}:Q", title=title, format=fmt),
-                    alt.Tooltip("impressions:Q", format=","),
+                    alt.Tooltip("impressions:Q", title="Impressions", format=","),
                 ],
             )
-        )
+        )  # fmt: skip
         panels.append(alt.layer(rules, points).properties(width=320, height=220))
     return alt.hconcat(*panels)
 
 
+#: Lineage table columns: what each creative earned first, then where it came from.
+_LINEAGE = {
+    "generation": "Generation", "Slot": "Slot", "label": "Creative",
+    "impressions": "Impressions", "ctr": "CTR", "roas": "ROAS", "true_ctr": "True CTR",
+    "changed": "Changed", "parent_place": "Parent", "lived": "Lived (impressions)",
+}  # fmt: skip
+
+
 def lineage_table(frame: pd.DataFrame, end: int) -> pd.DataFrame:
-    """Readable lineage: one row per creative, parent -> child, with what it earned."""
+    """Readable lineage: one row per creative, what it earned, its parent and what changed."""
     data = _selected(frame, end)
-    table = data.loc[
-        :,
-        ["generation", "slot", "label", "parent", "changed", "born_at", "retired_at",
-         "impressions", "ctr", "roas", "true_ctr"],
-    ]  # fmt: skip
-    return table.rename(
-        columns={
-            "generation": "Generation", "slot": "Slot", "label": "Creative", "parent": "Parent",
-            "changed": "Changed", "born_at": "Born at", "retired_at": "Retired at",
-            "impressions": "Impressions", "ctr": "CTR", "roas": "ROAS", "true_ctr": "True CTR",
-        }
-    )  # fmt: skip
+    return data.loc[:, list(_LINEAGE)].rename(columns=_LINEAGE)
 
 
 def render(result) -> None:
@@ -126,6 +163,12 @@ def render(result) -> None:
     frame = result.generations_frame()
     if frame.empty:
         return
+    # One keyed container: the browser test finds (and screenshots) the view by its key.
+    with st.container(key="ex-generations"):
+        _view(result, frame)
+
+
+def _view(result, frame: pd.DataFrame) -> None:
     st.subheader("Generations: the self-improving pool")
     every = result.config.regenerate_every
     st.caption(
@@ -133,12 +176,17 @@ def render(result) -> None:
         "(by the clicks or net value it observed, never the ground truth) and bred children "
         "of its best: one or two components changed, every child checked by the guardrails."
     )
-    c1, c2, c3, c4 = st.columns(4)
+    # The level and policy names are long; a seed is a number.
+    c1, c2, c3, c4 = st.columns([3, 3, 1, 3])
     levels = list(dict.fromkeys(frame["level"]))
     level = c1.selectbox("Level", levels, format_func=LEVEL_NAMES.get, key="ex-gen-level")
     at_level = frame[frame["level"] == level]
+    policies = list(dict.fromkeys(at_level["policy"]))
+    # A learning policy first: the uniform split judges its pool too, but never exploits it.
+    learners = [p for p in policies if p != "uniform"]
+    first = "thompson" if "thompson" in policies else (learners or policies)[0]
     policy = c2.selectbox(
-        "Policy", list(dict.fromkeys(at_level["policy"])), format_func=policy_name,
+        "Policy", policies, index=policies.index(first), format_func=policy_name,
         key="ex-gen-policy",
     )  # fmt: skip
     at_policy = at_level[at_level["policy"] == policy]
@@ -146,24 +194,46 @@ def render(result) -> None:
         at_policy = at_policy[at_policy["world"] == 0]
     seed = c3.selectbox("Seed", sorted(set(at_policy["seed"])), key="ex-gen-seed")
     at_seed = at_policy[at_policy["seed"] == seed]
-    row = c4.selectbox("Audience", list(dict.fromkeys(at_seed["row"])), key="ex-gen-row")
+    row = c4.selectbox(
+        "Audience", list(dict.fromkeys(at_seed["row"])), key="ex-gen-row",
+        format_func=lambda r: "Everyone" if r == "all" else r,
+    )  # fmt: skip
     data = at_seed[at_seed["row"] == row]
     end = result.config.n_impressions
     n_gen = int(data["generation"].max())
+    level_name = LEVEL_NAMES.get(level, level).lower()
     st.markdown(
-        f"**{escape_markdown(policy_name(policy))}** at the "
-        f"{escape_markdown(LEVEL_NAMES.get(level, level))} level: {len(data)} creatives over "
-        f"{n_gen} generations."
+        f"**{escape_markdown(policy_name(policy))}** at the {escape_markdown(level_name)} level: "
+        f"{len(data)} creatives in {data['slot'].nunique()} slots over {n_gen} generations."
+    )
+    st.markdown(
+        "**The pool over time**: each bar is one creative, from its birth to its retirement, "
+        "coloured by the CTR observed while it lived."
     )
     st.altair_chart(pool_chart(data, end), width="stretch")
+    st.markdown(
+        "**Each creative's observed CTR and ROAS, by the generation it was born in**: a line "
+        "joins a parent to its child; the larger the point, the more impressions it got."
+    )
     st.altair_chart(fitness_chart(data), width="stretch")
+    st.markdown("**Lineage**: every creative the pool held, what it earned and where it came from")
     st.dataframe(
         lineage_table(data, end),
         hide_index=True,
         width="stretch",
         column_config={
+            "Generation": st.column_config.NumberColumn(width="small"),
+            "Slot": st.column_config.TextColumn(width="small"),
+            # Narrower than its longest label (the full text shows on hover): the metrics,
+            # what changed and the parent then fit beside it in a laptop's window.
+            "Creative": st.column_config.TextColumn(width=330),
+            "Impressions": st.column_config.NumberColumn(format="localized"),
             "CTR": st.column_config.NumberColumn(format="percent"),
-            "True CTR": st.column_config.NumberColumn(format="percent"),
+            "True CTR": st.column_config.NumberColumn(
+                format="percent",
+                help="The simulator's expected CTR of the creative over this audience, "
+                "which a real experiment never sees.",
+            ),
             "ROAS": st.column_config.NumberColumn(format="%.2f"),
         },
     )

@@ -5,9 +5,24 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyarrow as pa
 
 from simulation.engine.regen import LINEAGE_COLUMNS
 from ui.forms import WorldSettings, experiment_config
+from ui.generations import SLOT_NOTE
+
+
+def _chart_data(at, mark: str, colour: str) -> pd.DataFrame:
+    """The rows of the one Altair chart with this mark and colour field."""
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        if (
+            spec.get("mark", {}).get("type") == mark
+            and spec["encoding"]["color"]["field"] == colour
+        ):
+            (dataset,) = el.proto.datasets
+            return pa.ipc.open_stream(dataset.data.data).read_pandas()
+    raise AssertionError(f"no {mark} chart coloured by {colour}")
 
 
 def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_experiment):
@@ -33,7 +48,18 @@ def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_exper
     lineage = next(d.value for d in at.dataframe if "Parent" in d.value.columns)
     assert {"Generation", "Creative", "Parent", "Changed", "CTR", "ROAS"} <= set(lineage.columns)
     assert lineage["Generation"].max() == 3  # 4,000 impressions, a generation every 1,000
-    assert (lineage.loc[lineage["Generation"] > 0, "Parent"] != "(founder)").all()
+    children = lineage[lineage["Generation"] > 0]
+    assert children["Parent"].str.fullmatch(r"Slot \d+, gen\. \d+").all()
+    assert set(lineage["Slot"]) == {"Slot 1", "Slot 2", "Slot 3"}  # 3 variants, from 1
+    # A learning policy is shown first (the uniform split never exploits its pool).
+    assert at.selectbox(key="ex-gen-policy").value == "thompson"
+    # The allocation views name slots, not the founders the slots started with, and say why.
+    shares = _chart_data(at, "area", "Creative")
+    assert set(shares["Creative"]) == {"Slot 1", "Slot 2", "Slot 3"}
+    assert any(c.value == SLOT_NOTE for c in at.caption)
+    assert any(i.value == SLOT_NOTE for i in at.info)  # the segment winners' place
+    per_segment = _chart_data(at, "bar", "Segment")
+    assert per_segment["Creative"].str.fullmatch(r"Slot \d").all()
     # Another level and policy switch the view.
     at.selectbox(key="ex-gen-level").set_value("segment").run()
     at.selectbox(key="ex-gen-policy").set_value("uniform").run()
@@ -45,6 +71,10 @@ def test_a_fixed_pool_run_has_no_generations_view(app, open_page, run_small_expe
     run_small_experiment(at, **{"ex-levels": ["generic"], "ex-policies": ["thompson"]})
     assert not at.exception
     assert not any("Generations" in h.value for h in at.subheader)
+    # Fixed pools: each arm is one creative, named by it.
+    shares = _chart_data(at, "area", "Creative")
+    assert not shares["Creative"].str.startswith("Slot").any()
+    assert not any(c.value == SLOT_NOTE for c in at.caption)
 
 
 def test_the_form_checks_the_regeneration_setting():

@@ -418,6 +418,11 @@ def _winners(result) -> None:
     if "segment" not in result.levels:
         st.info("Run the per-segment level to see each segment's winning creative.")
         return
+    if "segment" in generations.regenerated_levels(result):
+        # The founders' previews and truths would name creatives the slots no longer held.
+        st.info(generations.SLOT_NOTE)
+        _segment_allocation(result, lambda segment, arm: f"Slot {arm + 1}")
+        return
     objective = result.config.objective
     table = winners(result.segment_frame(), objective)
     scen = cache.scenario(result.config)
@@ -463,12 +468,17 @@ def _winners(result) -> None:
         hide_index=True,
         width="stretch",
     )
+    creatives = level.creatives
+    _segment_allocation(
+        result, lambda s, a: f"{a + 1}. {creatives[s][a].product} · {creatives[s][a].tone}"
+    )
+
+
+def _segment_allocation(result, label) -> None:
+    """Each policy's split of each segment's impressions, arms named ``label(segment, arm)``."""
     st.markdown("**How each policy split each segment's impressions among its own creatives**")
-    alloc = segment_allocation(result.segment_frame(), names)
-    alloc["Creative"] = [
-        f"{a + 1}. {level.creatives[s][a].product} · {level.creatives[s][a].tone}"
-        for s, a in zip(alloc["segment"], alloc["arm"])
-    ]
+    alloc = segment_allocation(result.segment_frame(), result.segment_names)
+    alloc["Creative"] = [label(s, a) for s, a in zip(alloc["segment"], alloc["arm"])]
     policy = st.selectbox(
         "Policy", list(result.policies), format_func=policy_name, key="ex-seg-alloc-policy"
     )
@@ -513,10 +523,15 @@ def _results(entry) -> None:
                          key="ex-alloc-level")  # fmt: skip
     policy = c2.selectbox("Policy", list(result.policies), format_func=policy_name,
                           key="ex-alloc-policy")  # fmt: skip
+    slots = level in generations.regenerated_levels(result)
     st.altair_chart(
-        charts.allocation_chart(runner.served_only(result.allocation_frame()), level, policy),
+        charts.allocation_chart(
+            runner.served_only(result.allocation_frame()), level, policy, slots=slots
+        ),
         width="stretch",
     )
+    if slots:
+        st.caption(generations.SLOT_NOTE)
     over = interval_over(result.summary_frame())
     st.markdown(f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)")
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")

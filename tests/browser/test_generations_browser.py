@@ -1,0 +1,111 @@
+"""In Chromium: a regenerating run shows its Generations view and names its arms by slot."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    # pytest-playwright's own session fixture `base_url` triggers this pytest 9 deprecation.
+    pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
+]
+
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+#: 40,000 impressions, a generation every 10,000: generations 0 (founders) to 3.
+IMPRESSIONS, EVERY = 40_000, 10_000
+
+
+def settle(page: Page, timeout: float = 60_000) -> None:
+    """Wait until the script has run and nothing is greyed out."""
+    page.wait_for_selector(SETTLED, timeout=timeout)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
+
+
+def no_exception(page: Page) -> None:
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def fill(page: Page, label: str, value: int) -> None:
+    box = page.get_by_role("spinbutton", name=label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def table_rows(frame) -> pd.DataFrame:
+    """An ``st.dataframe``'s rows, read from the grid's accessible table (text as shown).
+
+    The grid draws on a canvas and writes its hidden accessible table once it has focus.
+    """
+    frame.locator('[data-testid="data-grid-canvas"]').focus()
+    expect(frame.locator("tbody td").first).to_be_attached()
+    header, *rows = frame.locator("table").evaluate(
+        """t => [...t.querySelectorAll("tr")].map(
+            tr => [...tr.querySelectorAll("th, td")].map(c => c.innerText.trim()))"""
+    )
+    return pd.DataFrame(rows, columns=header)
+
+
+def full_height(page: Page, limit: int = 12_000) -> None:
+    """Make the window as tall as the page (up to ``limit`` pixels) once it stops growing."""
+    height = 0
+    for _ in range(8):
+        new = page.evaluate(
+            "() => Math.max(2400, ...Array.from(document.querySelectorAll("
+            "'[data-testid=stMain], [data-testid=stAppViewContainer], "
+            "[data-testid=stMainBlockContainer]'"
+            ")).map(e => e.scrollHeight))"
+        )
+        if new == height:
+            return
+        height = new
+        page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, limit)})
+        settle(page)
+        page.wait_for_timeout(500)
+
+
+def test_a_regenerating_run_shows_its_generations(page: Page, app_url: str, artifacts, tmp_path):
+    page.goto(f"{app_url}/experiment")
+    settle(page)
+    fill(page, "Impressions per policy and level", IMPRESSIONS)
+    fill(page, "Seeds (repeats, for the 95 % bands)", 1)
+    page.get_by_text("More settings").click()
+    fill(page, "Regenerate the pools every (impressions; 0: fixed pools)", EVERY)
+    page.get_by_role("button", name="Run experiment").click()
+    # The first run builds the 20,000-user world first: slow on a loaded 2-core machine.
+    heading = page.get_by_role("heading", name=re.compile("Generations"))
+    expect(heading).to_be_visible(timeout=300_000)
+    settle(page, timeout=180_000)
+    no_exception(page)
+
+    view = page.locator(".st-key-ex-generations")
+    # Streamlit scrolls inside its own container: a window as tall as the page. Elements off
+    # screen draw as placeholders until they come into view, so grow until the height holds.
+    # The shots come before the table is read (that focuses, and outlines, a cell).
+    full_height(page)
+    page.screenshot(path=str(artifacts / "experiment-regenerated.png"), full_page=True)
+    view.screenshot(path=str(artifacts / "generations.png"))
+
+    # Chosen level, policy, seed and audience; the summary line counts the generations.
+    for label in ("Level", "Policy", "Seed", "Audience"):
+        expect(view.get_by_label(label, exact=True).last).to_be_visible()
+    expect(view.get_by_text(re.compile(r"creatives in 5 slots over 3 generations"))).to_be_visible()
+    # The pool over time, and the CTR / ROAS by generation (two panels, one chart).
+    charts = view.locator(".vega-embed")
+    expect(charts).to_have_count(2)
+    for chart in range(2):
+        expect(charts.nth(chart).locator("svg, canvas").first).to_be_visible()
+    # The lineage table, one row per creative: founders (generation 0) have no parent.
+    lineage = table_rows(view.locator('[data-testid="stDataFrame"]'))
+    assert {"Generation", "Slot", "Creative", "Parent", "Changed", "CTR", "ROAS"} <= set(lineage)
+    generation = lineage["Generation"].astype(int)
+    assert sorted(set(generation)) == [0, 1, 2, 3]
+    assert ((lineage["Parent"] == "(founder)") == (generation == 0)).all()
+    assert (lineage.loc[generation > 0, "Changed"] != "(founder)").all()
+
+    # The allocation view names slots, not the founders the slots started with.
+    expect(page.get_by_text(re.compile(r"creative in a slot changes")).first).to_be_visible()

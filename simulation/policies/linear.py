@@ -30,12 +30,16 @@ while the width shrinks: about 4e-5 relative at 100,000 rows per arm, under
 1e-6 absolute. The means, the regression state and the inversion stay
 float64.
 
-Every sum is written out in the compiled loops, in one fixed order, not handed
-to a BLAS: a BLAS picks its kernels (and so the order in which a product sums,
-and its rounding) by processor, and a near-tie between two arms then went one
-way on one CPU and the other way on another, so one seed gave different runs on
-different machines. Arms in identical states are still found after every
-refresh (``alias``: the first arm with the same packed inverse and
+The scores are summed in the compiled loops in one fixed order, not handed to
+a BLAS: a BLAS picks its kernels (and so the order in which a product sums, and
+its rounding) by processor, and the float32 width's rounding then decided
+near-ties between arms one way on one CPU and the other way on another, so one
+seed gave different runs on different machines. Only the batch's Gram matrix
+``X^T X`` still goes through the BLAS (written out it was 13 times slower): it
+differs by processor in the last bit of the float64 regression state at most,
+and the default and roas presets give the same bytes under every
+``OPENBLAS_CORETYPE`` tried. Arms in identical states are still found after
+every refresh (``alias``: the first arm with the same packed inverse and
 coefficients) and copy that arm's mean and quadratic form: their scores are
 bit-identical, exact ties (every arm before any data, or after ``forget``)
 stay exact and are broken uniformly at random.

@@ -10,7 +10,7 @@ learners fitted to the reward's scale (variance-aware UCB1, LinUCB/LinTS widths 
 reward spread, value objectives learned in dollars), exact LinUCB ties under any BLAS
 blocking, expected conversions and the budget-stop column in the summary; re-recorded for
 UCB1's spread floored at the pooled spread (default preset only); re-recorded when the
-linear policies' sums stopped going through a BLAS (LinUCB's near-ties were decided by the
+linear policies' scores stopped going through a BLAS (LinUCB's near-ties were decided by the
 processor's BLAS kernel: these hashes had been recorded on an Intel machine and failed on an
 AMD one; they now hold under every ``OPENBLAS_CORETYPE`` tried, Prescott to SkylakeX, and
 with numpy's AVX-512 paths disabled). Recorded with

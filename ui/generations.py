@@ -80,11 +80,7 @@ def pool_chart(frame: pd.DataFrame, end: int) -> alt.Chart:
             color=alt.Color("ctr:Q", title="Observed CTR", scale=alt.Scale(scheme="viridis"),
                             legend=alt.Legend(format=".2%")),
             tooltip=[
-                alt.Tooltip("label:N", title="Creative"),
-                alt.Tooltip("Slot:N"),
-                alt.Tooltip("generation:Q", title="Generation"),
-                alt.Tooltip("parent:N", title="Parent"),
-                alt.Tooltip("changed:N", title="Changed"),
+                *_who(),
                 alt.Tooltip("lived:N", title="Lived (impressions)"),
                 alt.Tooltip("impressions:Q", title="Impressions", format=","),
                 alt.Tooltip("ctr:Q", title="CTR", format=".2%"),
@@ -95,6 +91,17 @@ def pool_chart(frame: pd.DataFrame, end: int) -> alt.Chart:
         # Streamlit fits the whole chart (axes included) into this height.
         .properties(height=80 + 32 * len(slots))
     )  # fmt: skip
+
+
+def _who() -> list[alt.Tooltip]:
+    """Tooltip lines naming a creative: what it is, its slot, generation and parentage."""
+    return [
+        alt.Tooltip("label:N", title="Creative"),
+        alt.Tooltip("Slot:N"),
+        alt.Tooltip("generation:Q", title="Generation"),
+        alt.Tooltip("parent:N", title="Parent"),
+        alt.Tooltip("changed:N", title="Changed"),
+    ]
 
 
 def fitness_chart(frame: pd.DataFrame) -> alt.HConcatChart:
@@ -130,11 +137,7 @@ def fitness_chart(frame: pd.DataFrame) -> alt.HConcatChart:
                 y=alt.Y(f"{metric}:Q", title=title, axis=alt.Axis(format=fmt)),
                 size=alt.Size("impressions:Q", title="Impressions", legend=None),
                 tooltip=[
-                    alt.Tooltip("label:N", title="Creative"),
-                    alt.Tooltip("Slot:N"),
-                    alt.Tooltip("generation:Q", title="Generation"),
-                    alt.Tooltip("parent:N", title="Parent"),
-                    alt.Tooltip("changed:N", title="Changed"),
+                    *_who(),
                     alt.Tooltip(f"{metric}:Q", title=title, format=fmt),
                     alt.Tooltip("impressions:Q", title="Impressions", format=","),
                 ],

@@ -204,11 +204,14 @@ def _score_loop(x, packed, theta, alias, scale, noise, u, arms, mean, quad):
         # innermost loop runs along the block's rows and vectorizes.
         q[:, :] = 0.0
         mu[:, :] = 0.0
-        for k in range(n_arms):
-            for p in range(m):
+        # Term by term across all arms: each row of products is read once per
+        # block, while every (arm, row) entry still sums its terms in order.
+        for p in range(m):
+            for k in range(n_arms):
                 c = packed[k, p]
                 for i in range(64):
                     q[k, i] += c * products[p, i]
+        for k in range(n_arms):
             for j in range(d):
                 c = theta[k, j]
                 for i in range(64):

@@ -26,6 +26,8 @@ from simulation.generated.model import (
     diagonal_update,
     n_params,
     pair_table,
+    tied_values,
+    unary_scores,
 )
 from simulation.generated.space import ComponentSpace
 
@@ -448,13 +450,13 @@ class MvtThompson(GeneratedPolicy):
         """
         space, d = self.space_, self.n_user_features_
         total = space.n_levels_total
-        u = np.broadcast_to(theta[:total], (x.shape[0], total))
-        if d:
-            w = theta[total : total * (1 + d)].reshape(d, total)
-            if self.tied_.shape[0]:
-                w = w + np.tensordot(theta[self.n_base_ :], self.tied_, axes=1)
-            u = u + x @ w
-        return np.ascontiguousarray(u), pair_table(space, theta[: self.n_base_], d)
+        w = theta[total : total * (1 + d)].reshape(d, total)
+        if self.tied_.shape[0]:
+            w = w + np.tensordot(theta[self.n_base_ :], self.tied_, axes=1)
+        u = unary_scores(
+            np.ascontiguousarray(theta[:total]), np.ascontiguousarray(x), np.ascontiguousarray(w)
+        )
+        return u, pair_table(space, theta[: self.n_base_], d)
 
     def best(self, theta: np.ndarray, user_contexts: np.ndarray, rng: np.random.Generator):
         """The best composition per row under ``theta``: (combos (n, n_axes), scores (n,)).
@@ -511,14 +513,12 @@ class MvtThompson(GeneratedPolicy):
             self._stale = True
             return
         space = self.space_
-        xb = (
-            np.einsum("nd,kdt->nkt", x, self.tied_)
-            if self.tied_.shape[0]
-            else np.zeros((x.shape[0], 0, space.n_levels_total))
-        )
+        c = c.astype(np.int64, copy=False)
+        x = np.ascontiguousarray(x)
+        # The patterns' values of the served levels only (not x @ B for every level).
+        zt = tied_values(x, self.tied_, c, space.offsets)
         diagonal_update(
-            self.mean_, self.var_, c.astype(np.int64, copy=False), space.offsets,
-            space.pair_index, np.ascontiguousarray(x), np.ascontiguousarray(xb), r, float(noise),
+            self.mean_, self.var_, c, space.offsets, space.pair_index, x, zt, r, float(noise)
         )  # fmt: skip
         if self.auto_prior_ and self.track_scale:
             self._reprior(self._scales(noise))

@@ -10,6 +10,8 @@ from simulation.generated.model import design
 def diagonal_update(mu, var, space, x, xb, combos, y, noise_var):
     """Row-by-row assumed-density update on dense design rows; returns new (mu, var).
 
+    ``xb`` (n, k, n_levels_total) is ``x @ B_k`` of every tied pattern at every level.
+
     Weights of variance 0 (fixed cells) are left out, as the kernel skips them.
     """
     mu, var = mu.copy(), var.copy()

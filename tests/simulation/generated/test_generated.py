@@ -432,3 +432,11 @@ def test_threaded_warm_climb_equals_the_serial_one(rng):
         np.testing.assert_array_equal(scores, serial[1])
     with pytest.raises(ValueError, match="n_threads"):
         search.warm_climb(space, u, pt, start, n_threads=0)
+
+
+def test_unary_scores_match_the_matrix_product(rng):
+    from simulation.generated.model import unary_scores
+
+    x = rng.normal(size=(50, 7)) * (rng.random((50, 7)) < 0.4)
+    w, base = rng.normal(size=(7, 11)), rng.normal(size=11)
+    np.testing.assert_allclose(unary_scores(base, x, w), base + x @ w, rtol=1e-12, atol=1e-12)

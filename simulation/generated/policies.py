@@ -169,9 +169,10 @@ class MvtThompson(GeneratedPolicy):
     the rewards' running variance, shrunk towards the Bernoulli bound
     ``mean * (1 - mean)`` (a bound for any reward in [0, 1]) with a weight of
     ``noise_prior_n`` pseudo-observations, so rare large rewards (sales) do not make
-    it overconfident early. The prior variances are set at the first update, in
-    units of that batch's noise variance: main effects ``(0.1 sd)^2`` around a prior
-    mean of ``mean reward / n_axes`` each (the intercept), interactions ``(0.03 sd)^2``.
+    it overconfident early. The prior variances are set at the first update: for
+    rewards in [0, 1], main effects ``(0.3 mean)^2`` around a prior mean of
+    ``mean reward / n_axes`` each (the intercept) and interactions ``(0.15 mean)^2``;
+    otherwise ``(0.1 sd)^2`` and ``(0.03 sd)^2`` of the noise.
     With ``track_scale`` (and the diagonal posterior), the scales are then re-set
     after every update, the posterior re-based on them exactly (:meth:`_reprior`):
     the interactions' follow the running reward moments, the main effects' is

@@ -7,7 +7,7 @@ sampling on the user level's fixed pool (its ten strategies) against that pool's
 uniform and oracle. Expected rewards (regret-free expectations), not draws.
 
 Run: ``PYTHONPATH=. python bench/generated_gap.py [--impressions 300000,1000000] [--seeds 2]``
-(minutes per horizon: mvt_ts runs at about 10^4 decisions per second).
+(about a minute for both horizons and objectives with two seeds on two cores).
 """
 
 from __future__ import annotations

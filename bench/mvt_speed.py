@@ -3,7 +3,9 @@
 Usage::
 
     python bench/mvt_speed.py                 # batch 1,000, 4 user features, 50 timed batches
-    python bench/mvt_speed.py --threads 1     # numba threads (default: numba's, i.e. the cores)
+    python bench/mvt_speed.py --threads 2     # every row's climb split over 2 threads
+    python bench/mvt_speed.py --engine        # the engine's learner: its 61-column contexts
+                                              # of real users, tied patterns and masks
 
 A decision is one composition chosen for one user (select) and learned from (update); the
 timed loop is select + update on batches of fresh contexts and random rewards, after one
@@ -38,19 +40,40 @@ def main(argv=None) -> None:
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--features", type=int, default=4)
     parser.add_argument("--restarts", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--engine", action="store_true")
     args = parser.parse_args(argv)
-    if args.threads:
-        import numba
-
-        numba.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    space = ComponentSpace.from_axes(component_axes())
-    d, n = args.features, args.batch
-    mvt = MvtThompson(n_restarts=args.restarts).reset(space, d)
+    n = args.batch
+    settings = {"n_restarts": args.restarts, "n_threads": args.threads}
+    if args.engine:
+        import simulation.engine.generated as eg
+        from simulation.config import ExperimentConfig
+        from simulation.scenario import build_scenario
+
+        scenario = build_scenario(ExperimentConfig(levels=("generated",), policies=("mvt_ts",)))
+        space = scenario.levels["generated"].space
+        patterns, _ = eg.tied_patterns(scenario)
+        users = np.arange(scenario.population.n_users)
+        audience = eg.generated_contexts(scenario, users)
+        d = audience.shape[1]
+        mvt = MvtThompson(
+            tied=patterns, user_mask=eg.user_cells(scenario), main_scale=eg.main_scale(scenario),
+            pair_blocks=eg.pair_blocks(scenario), **settings,
+        ).reset(space, d)  # fmt: skip
+
+        def contexts() -> np.ndarray:
+            return audience[rng.integers(0, users.size, size=n)]
+    else:
+        space = ComponentSpace.from_axes(component_axes())
+        d = args.features
+        mvt = MvtThompson(**settings).reset(space, d)
+
+        def contexts() -> np.ndarray:
+            return rng.normal(size=(n, d))
 
     def mvt_step() -> None:
-        x = rng.normal(size=(n, d))
+        x = contexts()
         combos = mvt.select(x, rng)
         mvt.update(x, combos, (rng.random(n) < 0.05).astype(float))
 
@@ -64,9 +87,10 @@ def main(argv=None) -> None:
     r_mvt = rate(mvt_step, args.batches, n)
     r_ts = rate(ts_step, args.batches, n)
     print(
-        f"default space: {space.n_axes} axes, {space.n_levels_total} levels, "
-        f"{mvt.mean_.size:,} parameters ({'full' if mvt.full_ else 'diagonal'} posterior), "
-        f"batch {n:,}, {args.restarts} restarts"
+        f"{'engine learner' if args.engine else 'default space'}: {space.n_axes} axes, "
+        f"{space.n_levels_total} levels, {d} context columns, {mvt.mean_.size:,} parameters "
+        f"({'full' if mvt.full_ else 'diagonal'} posterior), batch {n:,}, "
+        f"{args.restarts} restarts, {args.threads} climb thread(s)"
     )
     print(f"  mvt_ts            {r_mvt:>12,.0f} decisions/s")
     print(f"  thompson (20 arms){r_ts:>12,.0f} decisions/s")

@@ -26,6 +26,8 @@ from simulation.generated.model import (
     diagonal_update,
     n_params,
     pair_table,
+    tied_values,
+    unary_scores,
 )
 from simulation.generated.space import ComponentSpace
 
@@ -143,6 +145,13 @@ _AUTO_SCALES = {"prior_var": 0.3, "prior_var_user": 0.15, "prior_var_pair": 0.15
 _AUTO_SCALES_SD = {"prior_var": 0.1, "prior_var_user": 0.03, "prior_var_pair": 0.03}
 
 
+def _auto_scales(unit: bool, mean_reward: float, noise_var: float) -> dict[str, float]:
+    """Prior variances of the blocks from the reward's mean (rewards in [0, 1]) or sd."""
+    if unit and mean_reward > 0:
+        return {k: (v * mean_reward) ** 2 for k, v in _AUTO_SCALES.items()}
+    return {k: v * v * noise_var for k, v in _AUTO_SCALES_SD.items()}
+
+
 @dataclass(kw_only=True)
 class MvtThompson(GeneratedPolicy):
     """Multivariate Thompson sampling over compositions (Hill et al., KDD 2017).
@@ -160,9 +169,14 @@ class MvtThompson(GeneratedPolicy):
     the rewards' running variance, shrunk towards the Bernoulli bound
     ``mean * (1 - mean)`` (a bound for any reward in [0, 1]) with a weight of
     ``noise_prior_n`` pseudo-observations, so rare large rewards (sales) do not make
-    it overconfident early. The prior variances are set at the first update, in
-    units of that batch's noise variance: main effects ``(0.1 sd)^2`` around a prior
-    mean of ``mean reward / n_axes`` each (the intercept), interactions ``(0.03 sd)^2``.
+    it overconfident early. The prior variances are set at the first update: for
+    rewards in [0, 1], main effects ``(0.3 mean)^2`` around a prior mean of
+    ``mean reward / n_axes`` each (the intercept) and interactions ``(0.15 mean)^2``;
+    otherwise ``(0.1 sd)^2`` and ``(0.03 sd)^2`` of the noise.
+    With ``track_scale`` (and the diagonal posterior), the scales are then re-set
+    after every update, the posterior re-based on them exactly (:meth:`_reprior`):
+    the interactions' follow the running reward moments, the main effects' is
+    estimated from the posterior by an EM step (:meth:`_scales`).
     A float fixes a scale instead (the tests' closed-form references, hill48).
 
     Parameters
@@ -196,6 +210,12 @@ class MvtThompson(GeneratedPolicy):
     pair_blocks : ndarray of shape (n_axes, n_axes), bool, or None
         Which pairs of axes have free pairwise weights (all when None); the
         others are fixed at zero.
+    track_scale : bool, default True
+        Re-set the prior variance of each block whose scale is ``None`` after
+        every update (diagonal posterior only; :meth:`_scales`).
+    n_threads : int, default 1
+        Threads of every row's climb (:func:`~simulation.generated.search.warm_climb`);
+        the engine keeps 1 and spreads its units over the cores instead.
     """
 
     name: ClassVar[str] = "mvt_ts"
@@ -215,6 +235,8 @@ class MvtThompson(GeneratedPolicy):
     user_mask: np.ndarray | None = field(default=None, compare=False, repr=False)
     main_scale: np.ndarray | None = field(default=None, compare=False, repr=False)
     pair_blocks: np.ndarray | None = field(default=None, compare=False, repr=False)
+    track_scale: bool = True
+    n_threads: int = 1
 
     def __post_init__(self) -> None:
         for name in ("prior_var", "prior_var_user", "prior_var_pair", "noise_var"):
@@ -230,7 +252,7 @@ class MvtThompson(GeneratedPolicy):
             raise ValueError(
                 f"`covariance` must be 'auto', 'full' or 'diagonal'; got {self.covariance!r}."
             )
-        for name in ("full_max", "exact_max", "n_restarts", "max_sweeps"):
+        for name in ("full_max", "exact_max", "n_restarts", "max_sweeps", "n_threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be an int >= 1; got {value!r}.")
@@ -288,10 +310,7 @@ class MvtThompson(GeneratedPolicy):
     def _set_prior(self, noise_var: float, mean_reward: float) -> None:
         space, d = self.space_, self.n_user_features_
         total = space.n_levels_total
-        if self.r_unit_ and mean_reward > 0:
-            auto = {k: (v * mean_reward) ** 2 for k, v in _AUTO_SCALES.items()}
-        else:
-            auto = {k: v * v * noise_var for k, v in _AUTO_SCALES_SD.items()}
+        auto = _auto_scales(self.r_unit_, mean_reward, noise_var)
         main = auto["prior_var"] if self.prior_var is None else self.prior_var
         user = auto["prior_var_user"] if self.prior_var_user is None else self.prior_var_user
         pair = auto["prior_var_pair"] if self.prior_var_pair is None else self.prior_var_pair
@@ -308,6 +327,19 @@ class MvtThompson(GeneratedPolicy):
             prior_mean[:total] = mean_reward / space.n_axes
         self.prior_var_vector_ = prior
         self.prior_mean_ = prior_mean
+        # Blocks of the prior: main, user cells, pairs, tied; the block's variance
+        # times each weight's fixed multiplier is its prior variance.
+        block = np.empty(prior.size, dtype=np.int64)
+        block[:total], block[total : total * (1 + d)] = 0, 1
+        block[total * (1 + d) : self.n_base_], block[self.n_base_ :] = 2, 3
+        tau = np.array([main, user, pair, user])
+        self.block_ = block
+        # Blocks whose scale was given stay fixed; the others are re-estimated.
+        self.block_free_ = np.array(
+            [getattr(self, k) is None for k in ("prior_var", "prior_var_user", "prior_var_pair")]
+            + [self.prior_var_user is None]
+        )
+        self.prior_mult_ = np.divide(prior, tau[block], out=np.zeros_like(prior), where=prior > 0)
         if self.full_:
             # Over the free weights only: cells fixed at zero stay at their prior mean.
             self.active_ = np.flatnonzero(prior > 0)
@@ -419,13 +451,13 @@ class MvtThompson(GeneratedPolicy):
         """
         space, d = self.space_, self.n_user_features_
         total = space.n_levels_total
-        u = np.broadcast_to(theta[:total], (x.shape[0], total))
-        if d:
-            w = theta[total : total * (1 + d)].reshape(d, total)
-            if self.tied_.shape[0]:
-                w = w + np.tensordot(theta[self.n_base_ :], self.tied_, axes=1)
-            u = u + x @ w
-        return np.ascontiguousarray(u), pair_table(space, theta[: self.n_base_], d)
+        w = theta[total : total * (1 + d)].reshape(d, total)
+        if self.tied_.shape[0]:
+            w = w + np.tensordot(theta[self.n_base_ :], self.tied_, axes=1)
+        u = unary_scores(
+            np.ascontiguousarray(theta[:total]), np.ascontiguousarray(x), np.ascontiguousarray(w)
+        )
+        return u, pair_table(space, theta[: self.n_base_], d)
 
     def best(self, theta: np.ndarray, user_contexts: np.ndarray, rng: np.random.Generator):
         """The best composition per row under ``theta``: (combos (n, n_axes), scores (n,)).
@@ -454,7 +486,9 @@ class MvtThompson(GeneratedPolicy):
             if v2[0] > value[0]:
                 start = again
         self.start_ = start[0]
-        return search.warm_climb(self.space_, u, pt, self.start_, max_sweeps=self.max_sweeps)
+        return search.warm_climb(
+            self.space_, u, pt, self.start_, max_sweeps=self.max_sweeps, n_threads=self.n_threads
+        )
 
     def select(self, user_contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each row's best composition under one posterior draw, shape (n, n_axes)."""
@@ -480,15 +514,61 @@ class MvtThompson(GeneratedPolicy):
             self._stale = True
             return
         space = self.space_
-        xb = (
-            np.einsum("nd,kdt->nkt", x, self.tied_)
-            if self.tied_.shape[0]
-            else np.zeros((x.shape[0], 0, space.n_levels_total))
-        )
+        c = c.astype(np.int64, copy=False)
+        x = np.ascontiguousarray(x)
+        # The patterns' values of the served levels only (not x @ B for every level).
+        zt = tied_values(x, self.tied_, c, space.offsets)
         diagonal_update(
-            self.mean_, self.var_, c.astype(np.int64, copy=False), space.offsets,
-            space.pair_index, np.ascontiguousarray(x), np.ascontiguousarray(xb), r, float(noise),
+            self.mean_, self.var_, c, space.offsets, space.pair_index, x, zt, r, float(noise)
         )  # fmt: skip
+        if self.auto_prior_ and self.track_scale:
+            self._reprior(self._scales(noise))
+
+    def _scales(self, noise: float) -> np.ndarray:
+        """The blocks' prior variances now (main, user cells, pairs, tied), shape (4,).
+
+        Interactions: the automatic scales of the running reward moments (a given
+        float stays). Main effects: one EM step (type-II maximum likelihood of their
+        Gaussian prior), ``mean((mean - prior_mean)^2 + var) / multiplier`` over the
+        main effects, which every row informs (one per axis): the lifts between
+        products (their prices) are not a few per cent of the mean reward.
+        """
+        auto = _auto_scales(self.r_unit_, self.r_sum_ / self.r_n_, noise)
+        given = (self.prior_var, self.prior_var_user, self.prior_var_pair, self.prior_var_user)
+        keys = ("prior_var", "prior_var_user", "prior_var_pair", "prior_var_user")
+        tau = np.array([auto[k] if g is None else g for k, g in zip(keys, given, strict=True)])
+        main = (self.block_ == 0) & (self.prior_var_vector_ > 0)
+        if self.prior_var is None and main.any():
+            second = (self.mean_ - self.prior_mean_) ** 2 + self.var_
+            tau[0] = float((second[main] / self.prior_mult_[main]).mean())
+        return tau
+
+    def _reprior(self, tau: np.ndarray) -> None:
+        """Re-base the diagonal posterior on new block prior variances ``tau`` (4,).
+
+        The diagonal posterior is the prior times one Gaussian factor per weight
+        (what the row updates added), so swapping a block's prior variance for
+        another is exact on that representation: the factors' precision
+        ``1 / var - 1 / prior`` and shift ``mean / var - prior_mean / prior`` are
+        kept and combined with the new prior (``tau[block] * multiplier``). Blocks:
+        main, user cells, pairs, tied; blocks whose scale was given stay. Why: the
+        automatic scale was set once from the first batch, and under the net value
+        objective that batch's mean (a rare large reward: sales) is several times
+        too small and the products' lifts are not a few per cent of it.
+        """
+        v0 = self.prior_var_vector_
+        on = (v0 > 0) & self.block_free_[self.block_]
+        if not on.any():
+            return
+        mu0, mu, var, mult = self.prior_mean_, self.mean_, self.var_, self.prior_mult_
+        v1 = np.where(on, np.asarray(tau, dtype=np.float64)[self.block_] * mult, 0.0)
+        on &= v1 > 0
+        lam = 1.0 / var[on] - 1.0 / v0[on]
+        eta = mu[on] / var[on] - mu0[on] / v0[on]
+        prec = lam + 1.0 / v1[on]
+        self.var_[on] = 1.0 / prec
+        self.mean_[on] = (eta + mu0[on] / v1[on]) / prec
+        self.prior_var_vector_ = np.where(on, v1, v0)
 
 
 #: Name -> policy class of the generated level.

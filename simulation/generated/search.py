@@ -311,6 +311,7 @@ def warm_climb(
     start: np.ndarray,
     *,
     max_sweeps: int = 10,
+    n_threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coordinate ascent of every row from one shared valid start.
 
@@ -327,6 +328,12 @@ def warm_climb(
     start : ndarray of shape (n_axes,), int
         A valid composition (level index per axis).
     max_sweeps : int, default 10
+    n_threads : int, default 1
+        Rows are split into this many contiguous blocks, each climbed by the serial
+        kernel in its own Python thread (it releases the GIL). Threads are started
+        and joined within the call, so no pool outlives it: the engine forks its
+        workers, and a forked child inherits no threads. The result does not
+        depend on the split (rows are independent).
 
     Returns
     -------
@@ -340,8 +347,33 @@ def warm_climb(
         raise ValueError("`start` must be a valid composition.")
     if max_sweeps < 1:
         raise ValueError("`max_sweeps` must be an int >= 1.")
+    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
+        raise ValueError(f"`n_threads` must be an int >= 1; got {n_threads!r}.")
     flat = space.flat(start)[0]
-    return _warm_kernel(u, pt, space.offsets, space.level_mask, space.pair_mask, flat, max_sweeps)
+    args = (pt, space.offsets, space.level_mask, space.pair_mask, flat, max_sweeps)
+    n = u.shape[0]
+    # Below a few hundred rows per thread, starting a thread costs more than it saves.
+    n_threads = min(n_threads, max(1, n // 256))
+    if n_threads == 1:
+        return _warm_kernel(u, *args)
+    import itertools
+    import threading
+
+    bounds = np.linspace(0, n, n_threads + 1).astype(np.int64)
+    combos = np.empty((n, space.n_axes), dtype=np.int64)
+    scores = np.empty(n)
+
+    def run(lo: int, hi: int) -> None:
+        combos[lo:hi], scores[lo:hi] = _warm_kernel(u[lo:hi], *args)
+
+    blocks = list(itertools.pairwise(bounds.tolist()))
+    threads = [threading.Thread(target=run, args=block) for block in blocks[1:]]
+    for t in threads:
+        t.start()
+    run(0, int(bounds[1]))  # the calling thread takes the first block
+    for t in threads:
+        t.join()
+    return combos, scores
 
 
 @njit(cache=True, nogil=True)

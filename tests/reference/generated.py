@@ -10,6 +10,8 @@ from simulation.generated.model import design
 def diagonal_update(mu, var, space, x, xb, combos, y, noise_var):
     """Row-by-row assumed-density update on dense design rows; returns new (mu, var).
 
+    ``xb`` (n, k, n_levels_total) is ``x @ B_k`` of every tied pattern at every level.
+
     Weights of variance 0 (fixed cells) are left out, as the kernel skips them.
     """
     mu, var = mu.copy(), var.copy()
@@ -52,3 +54,31 @@ def warm_climb(space, u, pt, start, max_sweeps=10):
                 break
         out[i] = g - space.offsets[:-1]
     return out
+
+
+def em_main_scale(mu, var, prior_mean, prior_var, mult, block):
+    """One EM step of the main block's prior variance: mean of (mu - mu0)^2 + var, per unit."""
+    on = [i for i in range(mu.size) if block[i] == 0 and prior_var[i] > 0]
+    return float(np.mean([((mu[i] - prior_mean[i]) ** 2 + var[i]) / mult[i] for i in on]))
+
+
+def reprior(mu, var, prior_mean, prior_var, mult, block, free, tau):
+    """The diagonal posterior re-based on the free blocks' new prior variances ``tau``.
+
+    Written weight by weight: the posterior is the prior times one Gaussian factor
+    per weight (precision ``1/var - 1/prior``, shift ``mu/var - prior_mean/prior``).
+    Returns new (mu, var, prior_var).
+    """
+    mu, var, prior_var = mu.copy(), var.copy(), prior_var.copy()
+    new = {b: tau[b] for b in range(len(tau)) if free[b]}
+    for i in range(mu.size):
+        b = block[i]
+        if b not in new or prior_var[i] <= 0:
+            continue
+        lam = 1.0 / var[i] - 1.0 / prior_var[i]
+        eta = mu[i] / var[i] - prior_mean[i] / prior_var[i]
+        v1 = new[b] * mult[i]
+        var[i] = 1.0 / (lam + 1.0 / v1)
+        mu[i] = var[i] * (eta + prior_mean[i] / v1)
+        prior_var[i] = v1
+    return mu, var, prior_var

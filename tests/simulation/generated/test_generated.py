@@ -363,3 +363,80 @@ def test_warm_climb_matches_the_numpy_reference_and_enumeration(rng):
     assert (scores <= brute.max(axis=1) + 1e-9).all()
     # A local search from one start: most rows still reach the exact best here.
     assert np.isclose(scores, brute.max(axis=1)).mean() >= 0.5
+
+
+def test_reprior_matches_the_numpy_reference_and_is_exact_for_one_weight_rows(rng):
+    from tests.reference import generated as ref
+
+    # One axis, no user features: every row touches one weight, so the diagonal
+    # posterior is exact, and so must the re-based one be under the new prior.
+    space = ComponentSpace(axis_names=("a",), n_levels=(6,), pair_mask=np.ones((6, 6), bool))
+    policy = MvtThompson(covariance="diagonal", track_scale=False).reset(space, 0)
+    c = rng.integers(0, 6, size=(300, 1))
+    effects = rng.normal(scale=0.5, size=6)
+    y = effects[c[:, 0]] + rng.normal(scale=0.2, size=300)
+    policy.update(np.zeros((300, 0)), c, y)
+    mu, var = policy.mean_.copy(), policy.var_.copy()
+    v0, mu0 = policy.prior_var_vector_.copy(), policy.prior_mean_
+    tau = policy._scales(policy.noise_var_)
+    mult, block = policy.prior_mult_, policy.block_
+    assert tau[0] == pytest.approx(ref.em_main_scale(mu, var, mu0, v0, mult, block), rel=1e-12)
+    policy._reprior(tau)
+    want = ref.reprior(mu, var, mu0, v0, mult, block, policy.block_free_, tau)
+    np.testing.assert_allclose(policy.mean_, want[0], rtol=1e-10)
+    np.testing.assert_allclose(policy.var_, want[1], rtol=1e-10)
+    np.testing.assert_allclose(policy.prior_var_vector_, want[2], rtol=1e-10)
+    # The exact conjugate posterior of each level under the new prior.
+    v1, noise = policy.prior_var_vector_, policy.noise_var_
+    n = np.bincount(c[:, 0], minlength=6)
+    s = np.bincount(c[:, 0], weights=y, minlength=6)
+    exact_var = 1.0 / (n / noise + 1.0 / v1)
+    np.testing.assert_allclose(policy.var_, exact_var, rtol=1e-9)
+    np.testing.assert_allclose(policy.mean_, exact_var * (s / noise + mu0 / v1), rtol=1e-9)
+
+
+def test_tracked_scale_finds_the_scale_of_resolved_main_effects(rng):
+    # Main effects of sd 1 under noise sd 0.1: the starting prior (sd 0.1 x the
+    # reward's sd, about 0.14) is far too small; the EM steps bring the main block's
+    # prior sd to the effects' scale (within a factor 2), and without them it stays.
+    space = ComponentSpace(
+        axis_names=("a", "b"), n_levels=(8, 8), pair_mask=np.ones((16, 16), bool)
+    )
+    effects = rng.normal(size=16)
+    sd = {}
+    for track in (True, False):
+        policy = MvtThompson(
+            covariance="diagonal", track_scale=track, pair_interactions=False
+        ).reset(space, 0)
+        for _ in range(20):
+            c = rng.integers(0, 8, size=(500, 2))
+            y = effects[c[:, 0]] + effects[8 + c[:, 1]] + rng.normal(scale=0.1, size=500)
+            policy.update(np.zeros((500, 0)), c, y)
+        sd[track] = float(np.sqrt(policy.prior_var_vector_[:16].mean()))
+    spread = float(np.sqrt(np.mean(effects**2)))
+    assert 0.5 * spread < sd[True] < 2.0 * spread, (sd, spread)
+    assert sd[False] < 0.25 * spread, (sd, spread)
+
+
+def test_threaded_warm_climb_equals_the_serial_one(rng):
+    space = default_space()
+    total = space.n_levels_total
+    u = rng.normal(size=(1500, total))
+    pt = np.where(space.pair_index >= 0, rng.normal(scale=0.3, size=(total, total)), 0.0)
+    pt = (pt + pt.T) / 2
+    start = search.sample_valid(space, 1, rng)[0]
+    serial = search.warm_climb(space, u, pt, start)
+    for n_threads in (2, 3):
+        combos, scores = search.warm_climb(space, u, pt, start, n_threads=n_threads)
+        np.testing.assert_array_equal(combos, serial[0])
+        np.testing.assert_array_equal(scores, serial[1])
+    with pytest.raises(ValueError, match="n_threads"):
+        search.warm_climb(space, u, pt, start, n_threads=0)
+
+
+def test_unary_scores_match_the_matrix_product(rng):
+    from simulation.generated.model import unary_scores
+
+    x = rng.normal(size=(50, 7)) * (rng.random((50, 7)) < 0.4)
+    w, base = rng.normal(size=(7, 11)), rng.normal(size=11)
+    np.testing.assert_allclose(unary_scores(base, x, w), base + x @ w, rtol=1e-12, atol=1e-12)

@@ -819,8 +819,7 @@ def _run_level(
     ]
     tallies = [_Tally(job, out, pi) for pi in range(len(routes))]
     for route, tally in zip(routes, tallies):
-        if hasattr(route, "lineage"):  # a regenerating pool judges on the observed totals
-            route.tally = tally
+        route.observe(tally)  # a regenerating pool judges on the observed totals
     chunks = draw_chunks(
         scenario, job.tables.get(level_name), config, s, level_name,
         any(contextual) or writer is not None, _CHUNK_ROWS,
@@ -830,8 +829,9 @@ def _run_level(
     for chunk in chunks:
         for route, tally in zip(routes, tallies):
             shown = route.play(chunk)
-            # A generated route totals the compositions it served (one arm per row).
-            tally.add(route.served(chunk) if hasattr(route, "served") else chunk, shown)
+            # A generated route totals the compositions it served (one arm per row),
+            # a regenerating one its own pool's truth; the rest the chunk itself.
+            tally.add(route.served(chunk), shown)
         if sink is not None:
             reached = int(np.searchsorted(job.ckpt_batches, chunk.first_batch + chunk.n_batches))
             if reached > sent:
@@ -841,10 +841,11 @@ def _run_level(
     for tally in tallies:
         tally.finish()
     for pi, route in enumerate(routes):
-        if hasattr(route, "final_state"):  # the generated level's outputs
-            out.extras[pi] = route.final_state()
-        if hasattr(route, "lineage"):  # a regenerated pool's creatives
-            out.lineage[pi] = route.lineage()
+        state, lineage = route.final_state(), route.lineage()
+        if state is not None:  # the generated level's outputs
+            out.extras[pi] = state
+        if lineage is not None:  # a regenerated pool's creatives
+            out.lineage[pi] = lineage
 
 
 def _route(

@@ -1,6 +1,7 @@
 """The generated level on the engine: each impression's creative composed by the policy.
 
-A route of the engine's protocol (:class:`GeneratedRoute`): per batch the policy
+A route of the engine's protocol (:class:`GeneratedRoute`, a
+:class:`~simulation.engine.routes.ChunkRoute`): per batch the policy
 composes every user's creative (a composition of the level's component space),
 the ground truth of those compositions for those users is evaluated by the
 response model (:meth:`simulation.scenario.GeneratedLevel.content` feeds
@@ -37,6 +38,7 @@ from numba import njit
 
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Tables, Truth
+from simulation.engine.routes import ChunkRoute
 from simulation.generated.policies import GENERATED_POLICIES, GeneratedPolicy, MvtThompson
 from simulation.policies import POLICIES
 from simulation.population import KEYWORDS_PER_INTEREST, N_USER_FEATURES, feature_slices
@@ -491,7 +493,7 @@ def pair_blocks(scenario: Scenario) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class SkippedRoute:
+class SkippedRoute(ChunkRoute):
     """A policy that does not play this level: serves nothing."""
 
     def play(self, chunk: Chunk) -> np.ndarray:
@@ -500,7 +502,7 @@ class SkippedRoute:
 
 
 @dataclass(eq=False)
-class GeneratedRoute:
+class GeneratedRoute(ChunkRoute):
     """A composing policy playing the generated level, batch by batch.
 
     Attributes

@@ -35,6 +35,7 @@ import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Truth
+from simulation.engine.routes import ChunkRoute
 from simulation.engine.tally import SEGMENT_METRICS
 from simulation.metrics import safe_ratio
 from simulation.policies import Policy
@@ -309,21 +310,37 @@ class Regeneration:
 
 
 @dataclass(eq=False)
-class RegenRoute:
-    """A pool policy's route with its own regenerating pool (the engine's ``ChunkRoute``).
+class RegenRoute(ChunkRoute):
+    """A pool policy's route with its own regenerating pool.
 
     Plays each chunk on the pool's ground truth; at a chunk that starts a new
     generation, regenerates first from the tally's observed totals. The engine
     splits chunks at generation boundaries (``draw_chunks(..., break_every=...)``).
+
+    Attributes
+    ----------
+    inner : ChunkRoute
+        The policy's own route, played on the pool's truth.
+    policy : Policy
+    pool : Regeneration
+    every : int
+        Batches per generation.
+    batch_size : int
+    tally : simulation.engine.core._Tally or None
+        The engine's tally of this policy, given by :meth:`observe` before the first chunk.
     """
 
-    inner: object  # ChunkRoute
+    inner: ChunkRoute
     policy: Policy
     pool: Regeneration
-    every: int  # batches per generation
+    every: int
     batch_size: int
-    tally: object = None  # the engine's _Tally of this policy, bound after construction
+    tally: object = None
     _last: Chunk | None = field(default=None, init=False, repr=False)
+
+    def observe(self, tally) -> None:
+        """Keep the engine's tally: generations are judged on its observed totals."""
+        self.tally = tally
 
     def play(self, chunk: Chunk) -> np.ndarray:
         """Regenerate if a generation starts here, then play the chunk on the pool's truth."""
@@ -331,9 +348,7 @@ class RegenRoute:
             retired = self.pool.regenerate(
                 self.policy, self.tally.cells, chunk.first_batch * self.batch_size
             )
-            drop = getattr(self.inner, "drop_pending", None)
-            if drop is not None:
-                drop(retired)
+            self.inner.drop_pending(retired)
         self._last = self.pool.chunk(chunk)
         return self.inner.play(self._last)
 
@@ -347,7 +362,7 @@ class RegenRoute:
 
 
 def regen_route(
-    inner,
+    inner: ChunkRoute,
     policy: Policy,
     scenario: Scenario,
     config: ExperimentConfig,

@@ -19,15 +19,25 @@ that offer it play whole chunks in compiled code instead:
 Each draws the same numbers in the same order and applies the same arithmetic
 as the policies' ``select`` and ``update``, so the engine's results do not
 depend on the route (tests hold the two to the same allocations).
+
+Every route is a :class:`ChunkRoute`: besides ``play`` it has hooks the engine
+calls on every route (:meth:`~ChunkRoute.observe`, :meth:`~ChunkRoute.served`,
+:meth:`~ChunkRoute.drop_pending`, :meth:`~ChunkRoute.final_state`,
+:meth:`~ChunkRoute.lineage`), which do nothing unless a route overrides them:
+the generated level's route (:mod:`simulation.engine.generated`) serves its own
+compositions and ends with its learner's state, a regenerating pool's route
+(:mod:`simulation.engine.regen`) judges on its tally and ends with a lineage.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk
@@ -46,12 +56,91 @@ __all__ = [
 ]
 
 
-class ChunkRoute(Protocol):
-    """Plays a chunk for one policy; returns the arm shown per row (-1: not served)."""
+class ChunkRoute(ABC):
+    """How one policy plays a (seed, level): the engine's one route protocol.
 
+    A route implements :meth:`play`; the other methods are hooks the engine
+    calls on every route, each a no-op by default, so the engine never asks a
+    route what it supports. Subclasses that are slotted dataclasses stay
+    slotted (the base has no instance attributes).
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
     def play(self, chunk: Chunk) -> np.ndarray:
-        """Play the chunk's batches in order, returning ndarray of shape (n_rows,), int64."""
-        ...
+        """Play the chunk's batches in order.
+
+        Parameters
+        ----------
+        chunk : Chunk
+            The next batches of the unit, in order.
+
+        Returns
+        -------
+        shown : ndarray of shape (n_rows,), int64
+            The arm shown at each row; -1 where nothing was served.
+        """
+
+    def observe(self, tally: Any) -> None:
+        """Be given the engine's running tally of this route, before the first chunk.
+
+        Parameters
+        ----------
+        tally : simulation.engine.core._Tally
+            Its ``cells`` hold the observed totals per (segment, arm) so far.
+            The default ignores it; a route that decides on what it observed
+            (a regenerating pool) keeps it.
+        """
+        return None  # a deliberate no-op (not an abstract method)
+
+    def served(self, chunk: Chunk) -> Chunk:
+        """The chunk the engine totals after :meth:`play`: by default ``chunk`` itself.
+
+        Parameters
+        ----------
+        chunk : Chunk
+            The chunk just played.
+
+        Returns
+        -------
+        served : Chunk
+            A route whose ground truth is not the chunk's (its own pool, or
+            compositions made per row) returns the chunk with that truth.
+        """
+        return chunk
+
+    def drop_pending(self, arms: np.ndarray) -> None:
+        """Drop feedback still in flight for ``arms``; by default there is none.
+
+        Parameters
+        ----------
+        arms : ndarray of shape (n_dropped,), int64
+            Slots whose creatives were just replaced.
+        """
+        return None  # a deliberate no-op (not an abstract method)
+
+    def final_state(self) -> tuple | None:
+        """What the route ends the run with beyond its tally; by default None.
+
+        Returns
+        -------
+        state : tuple or None
+            The generated level's learner state and most-served creatives
+            (:meth:`simulation.engine.generated.GeneratedRoute.final_state`).
+        """
+        return None
+
+    def lineage(self) -> pd.DataFrame | None:
+        """The creatives the route's own pool held over the run; by default None.
+
+        Returns
+        -------
+        lineage : DataFrame or None
+            A regenerating pool's lineage
+            (:meth:`simulation.engine.regen.RegenRoute.lineage`).
+        """
+        return None
 
 
 def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | LinearRoute | None:
@@ -216,8 +305,8 @@ class LinearRoute:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class CompiledRoute:
-    """A compiled route bound to its policy and generator: the engine's :class:`ChunkRoute`."""
+class CompiledRoute(ChunkRoute):
+    """A compiled route bound to its policy and generator (no feedback is ever pending)."""
 
     route: CountingRoute | LinearRoute
     policy: Policy
@@ -244,7 +333,7 @@ class LogTarget:
 
 
 @dataclass(eq=False)
-class PythonRoute:
+class PythonRoute(ChunkRoute):
     """The policy's own ``select`` and ``update``, batch by batch.
 
     Attributes

@@ -9,7 +9,15 @@ import pytest
 
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import audience_tables, draw_chunks
-from simulation.engine.routes import CompiledRoute, CountingRoute, PythonRoute, compiled_route
+from simulation.engine.generated import GeneratedRoute, SkippedRoute
+from simulation.engine.regen import RegenRoute
+from simulation.engine.routes import (
+    ChunkRoute,
+    CompiledRoute,
+    CountingRoute,
+    PythonRoute,
+    compiled_route,
+)
 from simulation.policies import POLICIES
 from simulation.policies.context_free import Ucb1, counting_kernels
 from simulation.scenario import build_scenario
@@ -68,3 +76,31 @@ def test_a_policy_says_how_it_is_compiled(scenario):
     # Policies without a kernel method, or that decline, play batch by batch.
     assert compiled_route(POLICIES["oracle"]().reset(4), CONFIG) is None
     assert compiled_route(POLICIES["thompson"]().reset(4), CONFIG.replace(batch_size=50)) is None
+
+
+@pytest.mark.parametrize(
+    "cls", [CompiledRoute, PythonRoute, GeneratedRoute, SkippedRoute, RegenRoute]
+)
+def test_every_route_is_a_chunk_route(cls):
+    # The engine calls every hook on every route: none may be missing.
+    assert issubclass(cls, ChunkRoute)
+
+
+def test_a_route_s_hooks_do_nothing_unless_overridden(scenario):
+    tables = audience_tables(scenario, ("segment",), "ctr", 4_000_000)["segment"]
+    k = scenario.levels["segment"].n_arms
+    policy = POLICIES["thompson"]().reset(k)
+    route = _python_route(policy, np.random.default_rng(4), scenario)
+    chunk = next(iter(draw_chunks(scenario, tables, CONFIG, 0, "segment", False, 1_500)))
+    route.observe(object())
+    route.play(chunk)
+    assert route.served(chunk) is chunk
+    assert route.final_state() is None
+    assert route.lineage() is None
+    assert SkippedRoute().served(chunk) is chunk
+
+    class Silent(ChunkRoute):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Silent()

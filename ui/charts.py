@@ -59,6 +59,9 @@ def colour_scale(domain: list | None = None) -> alt.Scale:
 
 
 _WIDTH = 260
+#: Row height of the segment allocation chart: Streamlit's axis labels are 14 px,
+#: so a row fits its label with room to spare.
+_ALLOCATION_ROW_PX = 22
 #: Legend of line + band charts: solid strokes, not the faint band colour.
 _LINE_LEGEND = alt.Legend(
     orient="bottom",
@@ -463,11 +466,14 @@ def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart
         The policy whose allocation is drawn.
     """
     data = allocation[allocation["policy"] == policy]
+    # Every creative must be named: Streamlit's theme turns on labelOverlap, which
+    # hid every other label at 18 px rows, so it is off here and rows fit a label.
+    axis = alt.Axis(labelLimit=360, labelOverlap=False)
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("Creative:N", title=None, sort=None, axis=alt.Axis(labelLimit=360)),
+            y=alt.Y("Creative:N", title=None, sort=None, axis=axis),
             x=alt.X(
                 "share:Q",
                 title="Share of the segment's impressions",
@@ -488,7 +494,7 @@ def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart
                 alt.Tooltip("impressions:Q", format=","),
             ],
         )
-        .properties(width=420, height=alt.Step(18))
+        .properties(width=420, height=alt.Step(_ALLOCATION_ROW_PX))
         .resolve_scale(y="independent")
     )
 

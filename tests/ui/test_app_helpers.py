@@ -184,3 +184,15 @@ def test_band_spec_and_data_are_the_altair_chart_in_two_parts(metric):
     )
     charts.metric_bands_spec(metric)["facet"]["column"]["title"] = "changed"
     assert charts.metric_bands_spec(metric) == spec  # each call is a fresh copy
+
+
+def test_segment_allocation_chart_names_every_creative():
+    # Streamlit's theme turns labelOverlap on, which hides every other label of a
+    # crowded axis: the chart turns it off on its creatives' axis.
+    alloc = pd.DataFrame(
+        {"policy": "ucb1", "Segment": ["a"] * 6 + ["b"] * 6, "share": 1 / 6,
+         "impressions": 10, "Creative": [f"Slot {i + 1}" for i in range(6)] * 2}
+    )  # fmt: skip
+    spec = charts.segment_allocation_chart(alloc, "ucb1").to_dict()
+    assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
+    assert spec["height"]["step"] >= 20  # a 14 px label and some room

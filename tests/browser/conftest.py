@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -64,6 +65,16 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     """A tall window: Streamlit scrolls inside its own container, so screenshots need it."""
     return {**browser_context_args, "viewport": {"width": 1400, "height": 2400}}
+
+
+#: The script has run (nothing greyed out) once the app carries this state.
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+#: The page's content height. Not that of Streamlit's scrolling containers: they stretch
+#: to the window, so they would grow with every resize and never hold.
+PAGE_HEIGHT_JS = (
+    "() => Math.max(2400, document.querySelector("
+    "'[data-testid=stMainBlockContainer]').scrollHeight)"
+)
 
 
 def _free_port() -> int:
@@ -149,3 +160,28 @@ def copy_to_docs():
             image.save(ROOT / "docs" / name, optimize=True)
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def full_height():
+    """``full_height(page, limit=12_000)`` makes the window as tall as the page, once it holds.
+
+    Streamlit scrolls inside its own container, so a full-page screenshot is only as
+    tall as the window; and charts off screen draw as grey placeholders until they
+    come into view, which can make the page taller. So the window grows to the page's
+    height (plus a margin, at most ``limit`` pixels) until that height stops changing.
+    """
+
+    def grow(page: Page, limit: int = 12_000) -> None:
+        height = 0
+        for _ in range(8):
+            new = page.evaluate(PAGE_HEIGHT_JS)
+            if new == height:
+                return
+            height = new
+            page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, limit)})
+            page.wait_for_selector(SETTLED, timeout=60_000)
+            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
+            page.wait_for_timeout(500)
+
+    return grow

@@ -56,7 +56,7 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
     page.screenshot(path=str(artifacts / f"page-{path}.png"), full_page=True)
 
 
-def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs):
+def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs, full_height):
     page.goto(f"{app_url}/experiment")
     settle(page)
     page.get_by_role("button", name="Run experiment").click()
@@ -78,15 +78,9 @@ def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs):
             } catch (e) { return false; }
         })"""
     )
-    # Streamlit scrolls inside its own container: make the window as tall as the page.
-    height = page.evaluate(
-        "() => Math.max(2400, ...Array.from(document.querySelectorAll("
-        "'[data-testid=stMain], [data-testid=stAppViewContainer], "
-        "[data-testid=stMainBlockContainer]'"
-        ")).map(e => e.scrollHeight))"
-    )
-    page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, 8000)})
-    settle(page)
+    # Streamlit scrolls inside its own container: a window as tall as the page. Charts off
+    # screen draw as grey placeholders until they come into view, so grow until it holds.
+    full_height(page)
     shot = artifacts / "experiment.png"
     page.screenshot(path=str(shot), full_page=True)
     copy_to_docs(shot, "screenshot-experiment.png")

@@ -50,25 +50,9 @@ def table_rows(frame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header)
 
 
-def full_height(page: Page, limit: int = 12_000) -> None:
-    """Make the window as tall as the page (up to ``limit`` pixels) once it stops growing."""
-    height = 0
-    for _ in range(8):
-        new = page.evaluate(
-            "() => Math.max(2400, ...Array.from(document.querySelectorAll("
-            "'[data-testid=stMain], [data-testid=stAppViewContainer], "
-            "[data-testid=stMainBlockContainer]'"
-            ")).map(e => e.scrollHeight))"
-        )
-        if new == height:
-            return
-        height = new
-        page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, limit)})
-        settle(page)
-        page.wait_for_timeout(500)
-
-
-def test_a_regenerating_run_shows_its_generations(page: Page, app_url: str, artifacts, tmp_path):
+def test_a_regenerating_run_shows_its_generations(
+    page: Page, app_url: str, artifacts, tmp_path, full_height
+):
     page.goto(f"{app_url}/experiment")
     settle(page)
     fill(page, "Impressions per policy and level", IMPRESSIONS)

@@ -26,6 +26,8 @@ from simulation.generated.model import (
     diagonal_update,
     n_params,
     pair_table,
+    reprior,
+    tied_sparse,
     tied_values,
     unary_scores,
 )
@@ -268,6 +270,7 @@ class MvtThompson(GeneratedPolicy):
                 f"`tied` must have shape (k, {d}, {total}) for this space; got {tied.shape}."
             )
         self.tied_ = np.ascontiguousarray(tied)
+        self.tied_cells_ = tied_sparse(self.tied_)
         mask = np.ones((d, total), bool) if self.user_mask is None else self.user_mask
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (d, total):
@@ -517,7 +520,7 @@ class MvtThompson(GeneratedPolicy):
         c = c.astype(np.int64, copy=False)
         x = np.ascontiguousarray(x)
         # The patterns' values of the served levels only (not x @ B for every level).
-        zt = tied_values(x, self.tied_, c, space.offsets)
+        zt = tied_values(x, *self.tied_cells_, c, space.offsets)
         diagonal_update(
             self.mean_, self.var_, c, space.offsets, space.pair_index, x, zt, r, float(noise)
         )  # fmt: skip
@@ -537,10 +540,11 @@ class MvtThompson(GeneratedPolicy):
         given = (self.prior_var, self.prior_var_user, self.prior_var_pair, self.prior_var_user)
         keys = ("prior_var", "prior_var_user", "prior_var_pair", "prior_var_user")
         tau = np.array([auto[k] if g is None else g for k, g in zip(keys, given, strict=True)])
-        main = (self.block_ == 0) & (self.prior_var_vector_ > 0)
+        total = self.space_.n_levels_total  # the main block is theta[:total]
+        main = self.prior_var_vector_[:total] > 0
         if self.prior_var is None and main.any():
-            second = (self.mean_ - self.prior_mean_) ** 2 + self.var_
-            tau[0] = float((second[main] / self.prior_mult_[main]).mean())
+            second = (self.mean_[:total] - self.prior_mean_[:total]) ** 2 + self.var_[:total]
+            tau[0] = float((second[main] / self.prior_mult_[:total][main]).mean())
         return tau
 
     def _reprior(self, tau: np.ndarray) -> None:
@@ -556,19 +560,12 @@ class MvtThompson(GeneratedPolicy):
         objective that batch's mean (a rare large reward: sales) is several times
         too small and the products' lifts are not a few per cent of it.
         """
-        v0 = self.prior_var_vector_
-        on = (v0 > 0) & self.block_free_[self.block_]
-        if not on.any():
-            return
-        mu0, mu, var, mult = self.prior_mean_, self.mean_, self.var_, self.prior_mult_
-        v1 = np.where(on, np.asarray(tau, dtype=np.float64)[self.block_] * mult, 0.0)
-        on &= v1 > 0
-        lam = 1.0 / var[on] - 1.0 / v0[on]
-        eta = mu[on] / var[on] - mu0[on] / v0[on]
-        prec = lam + 1.0 / v1[on]
-        self.var_[on] = 1.0 / prec
-        self.mean_[on] = (eta + mu0[on] / v1[on]) / prec
-        self.prior_var_vector_ = np.where(on, v1, v0)
+        tau = np.asarray(tau, dtype=np.float64)
+        # Compiled: a dozen numpy passes over every weight cost more than the row updates.
+        reprior(
+            self.mean_, self.var_, self.prior_var_vector_, self.prior_mean_, self.prior_mult_,
+            self.block_, self.block_free_, tau,
+        )  # fmt: skip
 
 
 #: Name -> policy class of the generated level.

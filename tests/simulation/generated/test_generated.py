@@ -440,3 +440,24 @@ def test_unary_scores_match_the_matrix_product(rng):
     x = rng.normal(size=(50, 7)) * (rng.random((50, 7)) < 0.4)
     w, base = rng.normal(size=(7, 11)), rng.normal(size=11)
     np.testing.assert_allclose(unary_scores(base, x, w), base + x @ w, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_tied_values_match_the_dense_patterns(rng):
+    from simulation.generated.model import tied_sparse, tied_values
+
+    space = small_space(rng)
+    d, total = 5, space.n_levels_total
+    # Mostly empty patterns, as the engine's (one feature per pattern and level), and
+    # one with no cell at all.
+    tied = rng.normal(size=(3, d, total)) * (rng.random((3, d, total)) < 0.15)
+    tied[2] = 0.0
+    x = rng.normal(size=(40, d)) * (rng.random((40, d)) < 0.5)
+    c = search.sample_valid(space, 40, rng).astype(np.int64)
+    want = np.take_along_axis(
+        np.einsum("nd,kdt->nkt", x, tied), space.flat(c)[:, None, :], axis=2
+    ).sum(axis=2)
+    got = tied_values(x, *tied_sparse(tied), c, space.offsets)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert (got[:, 2] == 0).all()
+    indptr, feature, value = tied_sparse(tied)
+    assert indptr[-1] == feature.size == value.size == np.count_nonzero(tied)

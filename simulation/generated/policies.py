@@ -26,6 +26,7 @@ from simulation.generated.model import (
     diagonal_update,
     n_params,
     pair_table,
+    relevance_scales,
     reprior,
     tied_sparse,
     tied_values,
@@ -147,6 +148,11 @@ _AUTO_SCALES = {"prior_var": 0.3, "prior_var_user": 0.15, "prior_var_pair": 0.15
 _AUTO_SCALES_SD = {"prior_var": 0.1, "prior_var_user": 0.03, "prior_var_pair": 0.03}
 
 
+#: Lowest relevance scale, as a share of its parent block's automatic variance: a
+#: block the data do not support is switched off (its cells stay near zero), not removed.
+_RELEVANCE_FLOOR = 1e-6
+
+
 def _auto_scales(unit: bool, mean_reward: float, noise_var: float) -> dict[str, float]:
     """Prior variances of the blocks from the reward's mean (rewards in [0, 1]) or sd."""
     if unit and mean_reward > 0:
@@ -215,6 +221,14 @@ class MvtThompson(GeneratedPolicy):
     track_scale : bool, default True
         Re-set the prior variance of each block whose scale is ``None`` after
         every update (diagonal posterior only; :meth:`_scales`).
+    relevance : bool, default True
+        Automatic relevance determination of the interactions (with ``track_scale``,
+        the diagonal posterior and automatic interaction scales): the user cells of
+        each axis, and the pairwise cells of each pair of axes, get a prior scale of
+        their own, set after every update by MacKay's fixed point
+        ``sum(mean^2) / sum(1 - var / prior)`` over the block (:meth:`_scales`). Blocks
+        the data do not support shrink towards zero, so their hundreds of cells stop
+        adding noise to every draw; the few that matter (tone x offer, say) keep theirs.
     n_threads : int, default 1
         Threads of every row's climb (:func:`~simulation.generated.search.warm_climb`);
         the engine keeps 1 and spreads its units over the cores instead.
@@ -238,6 +252,7 @@ class MvtThompson(GeneratedPolicy):
     main_scale: np.ndarray | None = field(default=None, compare=False, repr=False)
     pair_blocks: np.ndarray | None = field(default=None, compare=False, repr=False)
     track_scale: bool = True
+    relevance: bool = True
     n_threads: int = 1
 
     def __post_init__(self) -> None:
@@ -254,6 +269,9 @@ class MvtThompson(GeneratedPolicy):
             raise ValueError(
                 f"`covariance` must be 'auto', 'full' or 'diagonal'; got {self.covariance!r}."
             )
+        for name in ("track_scale", "relevance"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be a bool; got {getattr(self, name)!r}.")
         for name in ("full_max", "exact_max", "n_restarts", "max_sweeps", "n_threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -330,18 +348,17 @@ class MvtThompson(GeneratedPolicy):
             prior_mean[:total] = mean_reward / space.n_axes
         self.prior_var_vector_ = prior
         self.prior_mean_ = prior_mean
-        # Blocks of the prior: main, user cells, pairs, tied; the block's variance
-        # times each weight's fixed multiplier is its prior variance.
-        block = np.empty(prior.size, dtype=np.int64)
-        block[:total], block[total : total * (1 + d)] = 0, 1
-        block[total * (1 + d) : self.n_base_], block[self.n_base_ :] = 2, 3
-        tau = np.array([main, user, pair, user])
-        self.block_ = block
+        # Blocks of the prior: main, user cells, pairs, tied, then (with `relevance`)
+        # the user cells of each axis and the pairwise cells of each pair of axes;
+        # the block's variance times each weight's fixed multiplier is its prior variance.
+        block, parent = self._blocks()
+        tau = np.array([main, user, pair, user])[parent]
+        self.block_, self.block_parent_ = block, parent
         # Blocks whose scale was given stay fixed; the others are re-estimated.
         self.block_free_ = np.array(
             [getattr(self, k) is None for k in ("prior_var", "prior_var_user", "prior_var_pair")]
             + [self.prior_var_user is None]
-        )
+        )[parent]
         self.prior_mult_ = np.divide(prior, tau[block], out=np.zeros_like(prior), where=prior > 0)
         if self.full_:
             # Over the free weights only: cells fixed at zero stay at their prior mean.
@@ -355,6 +372,34 @@ class MvtThompson(GeneratedPolicy):
         else:
             self.mean_ = prior_mean.copy()
             self.var_ = prior.copy()
+
+    def _blocks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each weight's prior block, shape (n_params,), and each block's parent, (n_blocks,).
+
+        Blocks 0-3 are main, user cells, pairs and tied. With ``relevance`` the user
+        cells of axis ``a`` form block ``4 + a`` and the pairwise cells of axes
+        ``a < b`` block ``4 + n_axes + a * n_axes + b`` (parents 1 and 2): each gets its
+        own scale (automatic relevance determination).
+        """
+        space, d = self.space_, self.n_user_features_
+        total, n_axes = space.n_levels_total, space.n_axes
+        block = np.empty(self.n_base_ + self.tied_.shape[0], dtype=np.int64)
+        block[:total], block[total : total * (1 + d)] = 0, 1
+        block[total * (1 + d) : self.n_base_], block[self.n_base_ :] = 2, 3
+        parent = np.arange(4)
+        if not self.relevance:
+            return block, parent
+        # User cell (f, m) sits at total * (1 + f) + m.
+        block[total : total * (1 + d)] = 4 + np.tile(space.axis_of, d)
+        rows, cols = np.nonzero(space.pair_index >= 0)
+        a, b = space.axis_of[rows], space.axis_of[cols]
+        pair_block = np.empty(space.n_pair_features, dtype=np.int64)
+        pair_block[space.pair_index[rows, cols]] = np.minimum(a, b) * n_axes + np.maximum(a, b)
+        block[total * (1 + d) : self.n_base_] = 4 + n_axes + pair_block
+        parent = np.concatenate([parent, np.full(n_axes, 1), np.full(n_axes * n_axes, 2)]).astype(
+            np.int64
+        )
+        return block, parent
 
     def _observe(self, r: np.ndarray) -> None:
         """Running reward moments and the noise variance estimated from them."""
@@ -545,6 +590,15 @@ class MvtThompson(GeneratedPolicy):
         if self.prior_var is None and main.any():
             second = (self.mean_[:total] - self.prior_mean_[:total]) ** 2 + self.var_[:total]
             tau[0] = float((second[main] / self.prior_mult_[:total][main]).mean())
+        tau = tau[self.block_parent_]
+        if self.relevance:
+            # The relevance blocks (4 on): MacKay's fixed point of each block's scale.
+            sl = slice(total, self.n_base_)
+            relevance_scales(
+                self.mean_[sl], self.var_[sl], self.prior_var_vector_[sl],
+                self.prior_mean_[sl], self.prior_mult_[sl], self.block_[sl],
+                self.block_free_, tau, _RELEVANCE_FLOOR,
+            )  # fmt: skip
         return tau
 
     def _reprior(self, tau: np.ndarray) -> None:

@@ -82,3 +82,20 @@ def reprior(mu, var, prior_mean, prior_var, mult, block, free, tau):
         mu[i] = var[i] * (eta + prior_mean[i] / v1)
         prior_var[i] = v1
     return mu, var, prior_var
+
+
+def relevance_scales(mu, var, prior_mean, prior_var, mult, block, free, tau, floor):
+    """MacKay's fixed point per relevance block (index 4 on), written block by block.
+
+    ``tau[b] = sum((mu - mu0)^2 / mult) / max(sum(1 - var / prior_var), 1e-3)`` over
+    the block's weights of prior variance > 0, at least ``floor * tau[b]``. Returns new tau.
+    """
+    tau = np.array(tau, dtype=np.float64)
+    for b in range(4, tau.size):
+        on = (block == b) & (prior_var > 0)
+        if not free[b] or not on.any():
+            continue
+        num = np.sum((mu[on] - prior_mean[on]) ** 2 / mult[on])
+        gamma = np.sum(1.0 - var[on] / prior_var[on])
+        tau[b] = max(num / max(gamma, 1e-3), floor * tau[b])
+    return tau

@@ -6,6 +6,8 @@ Usage::
     python bench/mvt_speed.py --threads 2     # every row's climb split over 2 threads
     python bench/mvt_speed.py --engine        # the engine's learner: its 61-column contexts
                                               # of real users, tied patterns and masks
+    python bench/mvt_speed.py --units 2       # also two learners at once, one per core, as
+                                              # the engine runs its (seed, policy) units
 
 A decision is one composition chosen for one user (select) and learned from (update); the
 timed loop is select + update on batches of fresh contexts and random rewards, after one
@@ -34,16 +36,9 @@ def rate(step, n_batches: int, batch: int) -> float:
     return n_batches * batch / (time.perf_counter() - start)
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--batches", type=int, default=50)
-    parser.add_argument("--features", type=int, default=4)
-    parser.add_argument("--restarts", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--engine", action="store_true")
-    args = parser.parse_args(argv)
-    rng = np.random.default_rng(0)
+def make_steps(args, seed: int):
+    """The timed steps (mvt_ts, thompson) of one unit, and a line describing the learner."""
+    rng = np.random.default_rng(seed)
     n = args.batch
     settings = {"n_restarts": args.restarts, "n_threads": args.threads}
     if args.engine:
@@ -84,17 +79,74 @@ def main(argv=None) -> None:
         arms = ts.select(empty, rng)
         ts.update(empty, arms, (rng.random(n) < 0.05).astype(float))
 
-    r_mvt = rate(mvt_step, args.batches, n)
-    r_ts = rate(ts_step, args.batches, n)
-    print(
+    line = (
         f"{'engine learner' if args.engine else 'default space'}: {space.n_axes} axes, "
         f"{space.n_levels_total} levels, {d} context columns, {mvt.mean_.size:,} parameters "
         f"({'full' if mvt.full_ else 'diagonal'} posterior), batch {n:,}, "
         f"{args.restarts} restarts, {args.threads} climb thread(s)"
     )
-    print(f"  mvt_ts            {r_mvt:>12,.0f} decisions/s")
-    print(f"  thompson (20 arms){r_ts:>12,.0f} decisions/s")
-    print(f"  ratio mvt_ts / thompson: {r_mvt / r_ts:.3f}")
+    return mvt_step, ts_step, line
+
+
+def _unit(args, seed: int, which: int, barrier, out) -> None:
+    # One learner in its own process, as the engine runs its (seed, policy) units.
+    step = make_steps(args, seed)[which]
+    step()  # warm-up: numba's compiled code is loaded from its cache
+    barrier.wait()
+    start = time.perf_counter()
+    for _ in range(args.batches):
+        step()
+    out.put(time.perf_counter() - start)
+
+
+def parallel_rate(args, which: int) -> float:
+    """Decisions per second of ``args.units`` learners run at once, one process each."""
+    import multiprocessing as mp
+
+    # Spawned, not forked: building the engine's scenario may have started OpenMP
+    # threads (numba's parallel kernels), and a forked child of such a process hangs.
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(args.units), ctx.Queue()
+    procs = [
+        ctx.Process(target=_unit, args=(args, 1 + u, which, barrier, out))
+        for u in range(args.units)
+    ]
+    for p in procs:
+        p.start()
+    elapsed = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    # Every unit started together; the slowest sets the wall time of the work done.
+    return args.units * args.batches * args.batch / max(elapsed)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--batches", type=int, default=50)
+    parser.add_argument("--features", type=int, default=4)
+    parser.add_argument("--restarts", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--engine", action="store_true")
+    parser.add_argument(
+        "--units", type=int, default=1,
+        help="independent learners timed at once, one process each (2: both cores)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    mvt_step, ts_step, line = make_steps(args, 0)
+    r_mvt = rate(mvt_step, args.batches, args.batch)
+    r_ts = rate(ts_step, args.batches, args.batch)
+    print(line)
+    print("  one learner, one process:")
+    print(f"    mvt_ts            {r_mvt:>12,.0f} decisions/s")
+    print(f"    thompson (20 arms){r_ts:>12,.0f} decisions/s")
+    print(f"    ratio mvt_ts / thompson: {r_mvt / r_ts:.3f}")
+    if args.units > 1:
+        p_mvt, p_ts = parallel_rate(args, 0), parallel_rate(args, 1)
+        print(f"  {args.units} learners at once, one process each (all decisions per second):")
+        print(f"    mvt_ts            {p_mvt:>12,.0f} decisions/s")
+        print(f"    thompson (20 arms){p_ts:>12,.0f} decisions/s")
+        print(f"    ratio mvt_ts / thompson: {p_mvt / p_ts:.3f}")
 
 
 if __name__ == "__main__":

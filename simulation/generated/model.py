@@ -272,10 +272,12 @@ def diagonal_update(mu, var, combos, offsets, pair_index, x, zt, y, noise_var):
             pred += mu[idx[q]] * val[q]
             s += var[idx[q]] * val[q] * val[q]
         r = y[i] - pred
+        inv_s = 1.0 / s  # one division per row, not one per weight
         for q in range(c):
-            gain = var[idx[q]] * val[q] / s
+            v = var[idx[q]]
+            gain = v * val[q] * inv_s
             mu[idx[q]] += gain * r
-            var[idx[q]] -= gain * val[q] * var[idx[q]]
+            var[idx[q]] = v - gain * val[q] * v
 
 
 @njit(cache=True, nogil=True)

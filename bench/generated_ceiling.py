@@ -1,0 +1,230 @@
+"""Where mvt_ts's shortfall comes from: the model it fits, or the noise it learns through.
+
+A diagnostic of issue #14's first measured goal (mvt_ts closing 60 % of the
+uniform-to-oracle gap by 1 million impressions). For each objective it prints the
+share of that gap closed by:
+
+- ``ceiling``: the best the learner's model can do with unlimited data. The model
+  (the engine's mvt_ts: its features, tied patterns, masks) is fitted by least
+  squares to the *expected* reward of ``--fit-rows`` uniform (user, composition)
+  pairs; each user then gets the composition the fit scores best (the learner's
+  own search). What the model cannot represent, no amount of data will find.
+- ``learner, observed rewards``: mvt_ts as the engine runs it, learning from drawn
+  outcomes (clicks, or the scaled net value of drawn clicks, sales and costs).
+- ``learner, expected rewards``: the same learner on the same users, told the
+  expected reward of what it served instead of a draw: what is left of the
+  shortfall without the outcome noise.
+
+Shares are of the run's cumulative expected reward per impression, as in
+``bench/generated_gap.py``. Simplifications (stated, so the figures are read as a
+diagnosis, not as the engine's): no conversion delay, one stream of users drawn
+uniformly, uniform and oracle values from ``--eval-users`` users.
+
+Run: ``PYTHONPATH=. python bench/generated_ceiling.py [--impressions 300000,1000000]
+[--objectives ctr,roas] [--seeds 4]`` (about ten minutes on two cores). The learner's
+shares are means over ``--seeds`` runs (one seed's share of the clicks gap moves by
+several points); the fits use one sample of rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import simulation.engine.generated as eg
+from simulation.config import ExperimentConfig
+from simulation.generated import MvtThompson, search
+from simulation.rng import stream
+from simulation.scenario import build_scenario
+
+
+def engine_learner(scenario) -> MvtThompson:
+    """A fresh mvt_ts built exactly as the engine builds it (``generated_route``)."""
+    patterns, _ = eg.tied_patterns(scenario)
+    policy = MvtThompson(
+        tied=patterns,
+        user_mask=eg.user_cells(scenario),
+        main_scale=eg.main_scale(scenario),
+        pair_blocks=eg.pair_blocks(scenario),
+    )
+    return policy.reset(scenario.levels["generated"].space, patterns.shape[1])
+
+
+class World:
+    """Expected and drawn rewards of compositions, in the learner's units."""
+
+    def __init__(self, scenario, objective: str) -> None:
+        self.scenario, self.objective = scenario, objective
+        response = scenario.response
+        self.low, self.span = -response.max_cost, response.max_revenue + response.max_cost
+        self.contexts = eg.generated_contexts(scenario, np.arange(scenario.population.n_users))
+
+    def expected(self, users: np.ndarray, combos: np.ndarray) -> np.ndarray:
+        """Expected reward (clicks, or net value in USD) per row, shape (n,)."""
+        e = eg.composed_expectations(self.scenario, users, combos)
+        if self.objective == "ctr":
+            return e.ctr[:, 0]
+        return (e.revenue - e.cost)[:, 0]
+
+    def learner_units(self, value: np.ndarray) -> np.ndarray:
+        """The engine's reward for the learner: clicks as they are, net value scaled."""
+        return value if self.objective == "ctr" else (value - self.low) / self.span
+
+    def drawn(self, users, combos, rng) -> np.ndarray:
+        """A drawn outcome per row in the learner's units (as the engine rewards it)."""
+        e = eg.composed_expectations(self.scenario, users, combos)
+        response = self.scenario.response
+        uniforms = response.draw_uniforms(users.size, rng)
+        click, _, revenue, spent = response.outcomes(
+            e.ctr[:, 0], e.cvr[:, 0], e.order_value[:, 0], e.cost[:, 0], uniforms
+        )
+        if self.objective == "ctr":
+            return click.astype(np.float64)
+        return (revenue - spent - self.low) / self.span
+
+
+def fit_and_choose(world: World, n_rows: int, eval_users, rng, *, drawn: bool) -> float:
+    """Fit the learner's model to ``n_rows`` uniform impressions, then choose by the fit.
+
+    With ``drawn=False`` the targets are the expected rewards and the fit is least
+    squares: the ceiling of the model. With ``drawn=True`` they are drawn outcomes
+    and the fit is the exact Bayesian posterior mean under the learner's own prior
+    and noise variance (as set after its first batch): what ``n_rows`` impressions
+    of a uniform experiment tell the model, with no exploration cost counted.
+
+    Returns
+    -------
+    value : float
+        Mean expected reward over ``eval_users`` of each one's best composition under the fit.
+    """
+    policy = engine_learner(world.scenario)
+    space = policy.space_
+    n_users = world.contexts.shape[0]
+    gram, rhs, prior_set = None, None, False
+    for lo in range(0, n_rows, 10_000):
+        n = min(10_000, n_rows - lo)
+        users = rng.integers(0, n_users, size=n)
+        combos = search.sample_valid(space, n, rng)
+        x = world.contexts[users]
+        y = (
+            world.drawn(users, combos, rng)
+            if drawn
+            else world.learner_units(world.expected(users, combos))
+        )
+        if not prior_set:
+            # The learner's prior and noise, from its first batch of these rows.
+            policy.update(x[:1_000], combos[:1_000], y[:1_000])
+            active = np.flatnonzero(policy.prior_var_vector_ > 0)
+            gram = np.zeros((active.size, active.size))
+            rhs = np.zeros(active.size)
+            prior_set = True
+        z = policy._design(x, combos)[:, active]
+        gram += z.T @ z
+        rhs += z.T @ y
+    if drawn:
+        noise = policy.noise_var_
+        prior, mean0 = policy.prior_var_vector_[active], policy.prior_mean_[active]
+        gram = gram / noise + np.diag(1.0 / prior)
+        rhs = rhs / noise + mean0 / prior
+    else:
+        # A whisper of ridge: some columns are collinear (a product and its category).
+        gram[np.diag_indices_from(gram)] += 1e-9 * np.trace(gram) / active.size
+    theta = np.zeros(policy.mean_.size)
+    theta[active] = np.linalg.solve(gram, rhs)
+    values = []
+    for lo in range(0, eval_users.size, 1_000):
+        users = eval_users[lo : lo + 1_000]
+        combos, _ = policy.best(theta, world.contexts[users], rng)
+        values.append(world.expected(users, combos))
+    return float(np.concatenate(values).mean())
+
+
+def learn(
+    world: World, n_impressions: int, seed: int, eval_users: np.ndarray, *, expected_rewards: bool
+) -> tuple[float, float]:
+    """mvt_ts learning for ``n_impressions``: what it earned, and what it ends up knowing.
+
+    Returns
+    -------
+    earned : float
+        Cumulative expected reward per impression over the run.
+    learned : float
+        Mean expected reward over ``eval_users`` of each one's best composition under
+        the final posterior mean (no exploration).
+    """
+    policy = engine_learner(world.scenario)
+    users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
+    draw_rng = stream(seed, "ceiling", "outcomes")
+    policy_rng = stream(seed, "ceiling", "policy")
+    n_users, total = world.contexts.shape[0], 0.0
+    for _ in range(n_impressions // 1_000):
+        users = users_rng.integers(0, n_users, size=1_000)
+        x = world.contexts[users]
+        combos = policy.select(x, policy_rng)
+        value = world.expected(users, combos)
+        total += float(value.sum())
+        if expected_rewards:
+            reward = world.learner_units(value)
+        else:
+            reward = world.drawn(users, combos, draw_rng)
+        policy.update(x, combos, reward)
+    values = []
+    for lo in range(0, eval_users.size, 1_000):
+        users = eval_users[lo : lo + 1_000]
+        combos, _ = policy.best(policy.posterior_mean_, world.contexts[users], policy_rng)
+        values.append(world.expected(users, combos))
+    return total / (n_impressions // 1_000 * 1_000), float(np.concatenate(values).mean())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--impressions", default="300000,1000000")
+    p.add_argument("--objectives", default="ctr,roas")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=4, help="learner runs averaged (seeds)")
+    p.add_argument("--fit-rows", type=int, default=300_000)
+    p.add_argument("--eval-users", type=int, default=20_000)
+    args = p.parse_args()
+    horizons = [int(v) for v in args.impressions.split(",")]
+    print("objective | uniform oracle | share of the gap: ceiling | learner at each horizon,")
+    print("           earned over the run and learned by its end: observed / expected rewards")
+    for objective in args.objectives.split(","):
+        start = time.perf_counter()
+        config = ExperimentConfig(objective=objective, levels=("generated",), policies=("mvt_ts",))
+        scenario = build_scenario(config)
+        world = World(scenario, objective)
+        rng = stream(args.seed, "ceiling", "evaluation")
+        n_users = world.contexts.shape[0]
+        users = rng.choice(n_users, size=min(args.eval_users, n_users), replace=False)
+        space = scenario.levels["generated"].space
+        uniform = float(world.expected(users, search.sample_valid(space, users.size, rng)).mean())
+        oracle_combos = eg.oracle_table(scenario, objective)[users]
+        oracle = float(world.expected(users, oracle_combos).mean())
+
+        def share(v: float, uniform=uniform, oracle=oracle) -> str:
+            return f"{100 * (v - uniform) / (oracle - uniform):5.1f} %"
+
+        top = fit_and_choose(world, args.fit_rows, users, rng, drawn=False)
+        line = f"{objective:9} | {uniform:.5f} {oracle:.5f} | ceiling {share(top)} |"
+        for n in horizons:
+            offline = fit_and_choose(world, n, users, rng, drawn=True)
+            seeds = range(args.seed, args.seed + args.seeds)
+            runs = {
+                mode: np.mean(
+                    [learn(world, n, s, users, expected_rewards=mode) for s in seeds], axis=0
+                )
+                for mode in (False, True)
+            }
+            drawn, exact = runs[False], runs[True]
+            line += (
+                f" {n:,}: earned {share(drawn[0])} / {share(exact[0])},"
+                f" learned {share(drawn[1])} / {share(exact[1])};"
+                f" a uniform experiment of {n:,} teaches {share(offline)} |"
+            )
+        print(line, f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

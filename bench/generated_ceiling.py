@@ -63,26 +63,28 @@ class World:
 
     def expected(self, users: np.ndarray, combos: np.ndarray) -> np.ndarray:
         """Expected reward (clicks, or net value in USD) per row, shape (n,)."""
-        e = eg.composed_expectations(self.scenario, users, combos)
-        if self.objective == "ctr":
-            return e.ctr[:, 0]
-        return (e.revenue - e.cost)[:, 0]
+        return self.rewards(users, combos)[0]
 
-    def learner_units(self, value: np.ndarray) -> np.ndarray:
-        """The engine's reward for the learner: clicks as they are, net value scaled."""
-        return value if self.objective == "ctr" else (value - self.low) / self.span
+    def rewards(self, users, combos, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's expected reward, and the learner's reward for it, both shape (n,).
 
-    def drawn(self, users, combos, rng) -> np.ndarray:
-        """A drawn outcome per row in the learner's units (as the engine rewards it)."""
+        The expected reward is in clicks or USD of net value. The learner's is in its
+        own units (clicks as they are, net value scaled as the engine scales it): a
+        drawn outcome with ``rng``, else the expected reward.
+        """
         e = eg.composed_expectations(self.scenario, users, combos)
+        ctr = self.objective == "ctr"
+        value = e.ctr[:, 0] if ctr else (e.revenue - e.cost)[:, 0]
+        if rng is None:
+            return value, value if ctr else (value - self.low) / self.span
         response = self.scenario.response
         uniforms = response.draw_uniforms(users.size, rng)
         click, _, revenue, spent = response.outcomes(
             e.ctr[:, 0], e.cvr[:, 0], e.order_value[:, 0], e.cost[:, 0], uniforms
         )
-        if self.objective == "ctr":
-            return click.astype(np.float64)
-        return (revenue - spent - self.low) / self.span
+        if ctr:
+            return value, click.astype(np.float64)
+        return value, (revenue - spent - self.low) / self.span
 
 
 def fit_and_choose(world: World, n_rows: int, eval_users, rng, *, drawn: bool) -> float:
@@ -108,11 +110,7 @@ def fit_and_choose(world: World, n_rows: int, eval_users, rng, *, drawn: bool) -
         users = rng.integers(0, n_users, size=n)
         combos = search.sample_valid(space, n, rng)
         x = world.contexts[users]
-        y = (
-            world.drawn(users, combos, rng)
-            if drawn
-            else world.learner_units(world.expected(users, combos))
-        )
+        y = world.rewards(users, combos, rng if drawn else None)[1]
         if not prior_set:
             # The learner's prior and noise, from its first batch of these rows.
             policy.update(x[:1_000], combos[:1_000], y[:1_000])
@@ -163,12 +161,8 @@ def learn(
         users = users_rng.integers(0, n_users, size=1_000)
         x = world.contexts[users]
         combos = policy.select(x, policy_rng)
-        value = world.expected(users, combos)
+        value, reward = world.rewards(users, combos, None if expected_rewards else draw_rng)
         total += float(value.sum())
-        if expected_rewards:
-            reward = world.learner_units(value)
-        else:
-            reward = world.drawn(users, combos, draw_rng)
         policy.update(x, combos, reward)
     values = []
     for lo in range(0, eval_users.size, 1_000):

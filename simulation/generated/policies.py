@@ -148,6 +148,10 @@ _AUTO_SCALES = {"prior_var": 0.3, "prior_var_user": 0.15, "prior_var_pair": 0.15
 _AUTO_SCALES_SD = {"prior_var": 0.1, "prior_var_user": 0.03, "prior_var_pair": 0.03}
 
 
+#: The setting each of the four base blocks (main, user cells, pairs, tied) takes its
+#: scale from: the tied patterns are user x component interactions, as the cells are.
+_BLOCK_SCALES = ("prior_var", "prior_var_user", "prior_var_pair", "prior_var_user")
+
 #: Lowest relevance scale, as a share of its parent block's automatic variance: a
 #: block the data do not support is switched off (its cells stay near zero), not removed.
 _RELEVANCE_FLOOR = 1e-6
@@ -331,10 +335,8 @@ class MvtThompson(GeneratedPolicy):
     def _set_prior(self, noise_var: float, mean_reward: float) -> None:
         space, d = self.space_, self.n_user_features_
         total = space.n_levels_total
-        auto = _auto_scales(self.r_unit_, mean_reward, noise_var)
-        main = auto["prior_var"] if self.prior_var is None else self.prior_var
-        user = auto["prior_var_user"] if self.prior_var_user is None else self.prior_var_user
-        pair = auto["prior_var_pair"] if self.prior_var_pair is None else self.prior_var_pair
+        base = self._base_scales(_auto_scales(self.r_unit_, mean_reward, noise_var))
+        main, user, pair = base[:3]
         prior = np.empty(self.n_base_ + self.tied_.shape[0])
         prior[:total] = main * self.main_scale_
         cells = np.where(self.user_mask_, user if self.user_interactions else 1e-12, 0.0)
@@ -352,13 +354,10 @@ class MvtThompson(GeneratedPolicy):
         # the user cells of each axis and the pairwise cells of each pair of axes;
         # the block's variance times each weight's fixed multiplier is its prior variance.
         block, parent = self._blocks()
-        tau = np.array([main, user, pair, user])[parent]
+        tau = base[parent]
         self.block_, self.block_parent_ = block, parent
         # Blocks whose scale was given stay fixed; the others are re-estimated.
-        self.block_free_ = np.array(
-            [getattr(self, k) is None for k in ("prior_var", "prior_var_user", "prior_var_pair")]
-            + [self.prior_var_user is None]
-        )[parent]
+        self.block_free_ = np.array([getattr(self, k) is None for k in _BLOCK_SCALES])[parent]
         self.prior_mult_ = np.divide(prior, tau[block], out=np.zeros_like(prior), where=prior > 0)
         if self.full_:
             # Over the free weights only: cells fixed at zero stay at their prior mean.
@@ -372,6 +371,13 @@ class MvtThompson(GeneratedPolicy):
         else:
             self.mean_ = prior_mean.copy()
             self.var_ = prior.copy()
+
+    def _base_scales(self, auto: dict[str, float]) -> np.ndarray:
+        """The four base blocks' prior variances: each given one, else ``auto``'s, shape (4,)."""
+        return np.array(
+            [auto[k] if getattr(self, k) is None else getattr(self, k) for k in _BLOCK_SCALES],
+            dtype=np.float64,
+        )
 
     def _blocks(self) -> tuple[np.ndarray, np.ndarray]:
         """Each weight's prior block, shape (n_params,), and each block's parent, (n_blocks,).
@@ -573,18 +579,17 @@ class MvtThompson(GeneratedPolicy):
             self._reprior(self._scales(noise))
 
     def _scales(self, noise: float) -> np.ndarray:
-        """The blocks' prior variances now (main, user cells, pairs, tied), shape (4,).
+        """Every block's prior variance now, shape (n_blocks,) (:meth:`_blocks`).
 
         Interactions: the automatic scales of the running reward moments (a given
-        float stays). Main effects: one EM step (type-II maximum likelihood of their
-        Gaussian prior), ``mean((mean - prior_mean)^2 + var) / multiplier`` over the
-        main effects, which every row informs (one per axis): the lifts between
-        products (their prices) are not a few per cent of the mean reward.
+        float stays), and with ``relevance`` each relevance block's own by MacKay's
+        fixed point (:func:`~simulation.generated.model.relevance_scales`). Main
+        effects: one EM step (type-II maximum likelihood of their Gaussian prior),
+        ``mean((mean - prior_mean)^2 + var) / multiplier`` over the main effects,
+        which every row informs (one per axis): the lifts between products (their
+        prices) are not a few per cent of the mean reward.
         """
-        auto = _auto_scales(self.r_unit_, self.r_sum_ / self.r_n_, noise)
-        given = (self.prior_var, self.prior_var_user, self.prior_var_pair, self.prior_var_user)
-        keys = ("prior_var", "prior_var_user", "prior_var_pair", "prior_var_user")
-        tau = np.array([auto[k] if g is None else g for k, g in zip(keys, given, strict=True)])
+        tau = self._base_scales(_auto_scales(self.r_unit_, self.r_sum_ / self.r_n_, noise))
         total = self.space_.n_levels_total  # the main block is theta[:total]
         main = self.prior_var_vector_[:total] > 0
         if self.prior_var is None and main.any():
@@ -602,14 +607,14 @@ class MvtThompson(GeneratedPolicy):
         return tau
 
     def _reprior(self, tau: np.ndarray) -> None:
-        """Re-base the diagonal posterior on new block prior variances ``tau`` (4,).
+        """Re-base the diagonal posterior on new block prior variances ``tau`` (n_blocks,).
 
         The diagonal posterior is the prior times one Gaussian factor per weight
         (what the row updates added), so swapping a block's prior variance for
         another is exact on that representation: the factors' precision
         ``1 / var - 1 / prior`` and shift ``mean / var - prior_mean / prior`` are
-        kept and combined with the new prior (``tau[block] * multiplier``). Blocks:
-        main, user cells, pairs, tied; blocks whose scale was given stay. Why: the
+        kept and combined with the new prior (``tau[block] * multiplier``). Blocks
+        (:meth:`_blocks`) whose scale was given stay. Why: the
         automatic scale was set once from the first batch, and under the net value
         objective that batch's mean (a rare large reward: sales) is several times
         too small and the products' lifts are not a few per cent of it.

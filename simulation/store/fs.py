@@ -179,7 +179,11 @@ def checkpoint(step: str) -> None:
     if pause is None and delay is None:
         return
     if pause == step:
-        print(f"paused at {step}", file=sys.stderr, flush=True)
+        # One write of the whole line: print() writes the text and the newline apart,
+        # and stderr writes through, so two paused writers sharing the pipe could
+        # interleave ("paused at metapaused at log") and the test never saw its line.
+        sys.stderr.write(f"paused at {step}\n")
+        sys.stderr.flush()
         time.sleep(600)
     if delay:
         time.sleep(float(delay))

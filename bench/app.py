@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python bench/app.py            # the default experiment (300,000 impressions)
     .venv/bin/python bench/app.py --quick    # 30,000 impressions, 2 seeds (a few seconds)
+    .venv/bin/python bench/app.py --generated  # the click-to-charts of the default experiment
+                                               # with the generated level and mvt_ts added
 
 Starts the app as ``make run`` does (``python -m ui``: adlab's modules and the default
 audience preloaded, then ``streamlit run app.py``) on a free local port, its run store in a
@@ -191,15 +193,119 @@ def experiment_page(browser, url: str, impressions: int, seeds: int) -> Page:
     return page
 
 
+def add_option(page: Page, label: str, option: str) -> None:
+    """Add ``option`` (its shown name) to the multiselect labelled ``label``."""
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label)
+    box.locator("input").click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+#: Milliseconds between looks at the page while a long run is under way.
+_POLL_MS = 20
+
+
+def click_run_long(page: Page) -> tuple[float, float, float, float]:
+    """Seconds from the click to the live charts, to the final charts and to the end.
+
+    A run longer than the page's synchronous wait (``ui.runner.SYNC_WAIT``) first shows its
+    progress with live charts of the checkpoints tallied so far, then its results; the
+    fourth result chart counts as the final charts. Also the engine's own clock.
+    """
+    start = time.perf_counter()
+    page.get_by_role("button", name="Run experiment").click()
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]',
+                           timeout=TIMEOUT)  # fmt: skip
+    live = None
+    while True:
+        live_shown = live is None and page.get_by_text("Live: the run so far").count()
+        if live_shown and page.evaluate(_CHART_DRAWN_JS, 0):
+            live = time.perf_counter() - start
+        if page.get_by_text(re.compile(r"Simulated in [0-9.]+ s")).count() and page.evaluate(
+            _CHART_DRAWN_JS, 3
+        ):
+            break
+        if time.perf_counter() - start > TIMEOUT / 1000:
+            raise SystemExit("the run did not finish")
+        page.wait_for_timeout(_POLL_MS)
+    charts = time.perf_counter() - start
+    settle(page)
+    done = time.perf_counter() - start
+    caption = page.get_by_text(re.compile(r"Simulated in [0-9.]+ s")).first.inner_text()
+    simulated = float(re.search(r"Simulated in ([0-9.]+) s", caption).group(1))
+    return (float("nan") if live is None else live), charts, done, simulated
+
+
+def generated_page(browser, url: str, impressions: int, seeds: int, run: bool = True) -> Page:
+    """The experiment page with the generated level and mvt_ts added (and run, if ``run``)."""
+    page = experiment_page(browser, url, impressions, seeds)
+    add_option(page, "Personalization levels", "Generated (composed per impression)")
+    add_option(page, "Policies", "mvt_ts")
+    if run:
+        click_run(page)
+    return page
+
+
+def generated_main(config) -> None:
+    """Click-to-charts of ``config`` with the generated level and mvt_ts added (warm)."""
+    config = config.replace(
+        levels=(*config.levels, "generated"), policies=(*config.policies, "mvt_ts")
+    )
+    scenario = build_scenario(config)
+    run_experiment(config, scenario=scenario)
+    start = time.perf_counter()
+    run_experiment(config, scenario=scenario)
+    ref_warm = time.perf_counter() - start
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        with server() as (url, _):
+            generated_page(browser, url, 1_000, 1)  # builds the world and oracle tables
+            runs = []
+            # Each run in a new session (the server stays warm): no earlier results on the
+            # page, whose charts would count as drawn.
+            for n in (config.n_impressions, config.n_impressions - 1_000,
+                      config.n_impressions + 1_000):  # fmt: skip
+                page = generated_page(browser, url, n, config.n_seeds, run=False)
+                runs.append(click_run_long(page))
+                page.context.close()
+        browser.close()
+    what = f"{config.n_impressions:,} impressions, {config.n_seeds} seeds, levels "
+    what += f"{', '.join(config.levels)}; policies {', '.join(config.policies)}"
+    print(f"adlab app bench, generated level added ({what})")
+    print(f"reference: run_experiment {ref_warm:.2f} s (warm)")
+    print(f"{'measure (warm, median of 3)':44s} {'seconds':>8s} {'x reference':>12s}")
+    names = (
+        "click-to-live-charts",
+        "click-to-final-charts",
+        "click-to-finished",
+        "  of which the engine",
+    )
+    for name, column in zip(names, zip(*runs)):
+        seconds = float(np.median(column))
+        print(f"{name:44s} {seconds:8.2f} {seconds / ref_warm:12.2f}")
+    print("runs (live / final charts / engine): " + "; ".join(
+        f"{live:.2f} / {final:.2f} / {engine:.2f} s" for live, final, _, engine in runs
+    ))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small experiment")
+    parser.add_argument(
+        "--generated",
+        action="store_true",
+        help="only the warm click-to-charts with the generated level and mvt_ts added",
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).is_file():
         raise SystemExit(f"error: no Chromium at {CHROMIUM} (apt-get install chromium)")
     config = PRESETS["default"]
     if args.quick:
         config = config.replace(n_impressions=30_000, n_seeds=2)
+    if args.generated:
+        generated_main(config)
+        return
 
     start = time.perf_counter()
     scenario = build_scenario(config)

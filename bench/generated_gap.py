@@ -6,6 +6,14 @@ For each objective and horizon: the expected reward per impression of ``uniform`
 sampling on the user level's fixed pool (its ten strategies) against that pool's
 uniform and oracle. Expected rewards (regret-free expectations), not draws.
 
+Two readings of "the share closed at N impressions", both printed:
+
+- **over the run** (``run``): expected reward per impression over all N impressions, what
+  the policy earned on the way (the stricter reading);
+- **at N** (``at N``): expected reward per impression over the run's last tenth (its last
+  checkpoint interval, ``--checkpoints 10``), what the policy serves by the time it reaches
+  N impressions.
+
 Run: ``PYTHONPATH=. python bench/generated_gap.py [--impressions 300000,1000000] [--seeds 6]``
 (about four minutes for both horizons and objectives with six seeds on two cores; one
 seed's share of the clicks gap moves by 5-8 points, so fewer seeds say little).
@@ -21,11 +29,28 @@ from simulation.engine.tally import SERIES_METRICS
 from simulation.scenario import build_scenario
 
 
+def _reward(totals, m: dict[str, int], objective: str) -> float:
+    """Mean over seeds of the expected reward per impression in ``totals`` (seeds, metrics)."""
+    if objective == "ctr":
+        per = totals[:, m["expected_clicks"]] / totals[:, m["impressions"]]
+    else:
+        per = (totals[:, m["expected_revenue"]] - totals[:, m["expected_spend"]]) / totals[
+            :, m["impressions"]
+        ]
+    return float(per.mean())
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--impressions", default="300000,1000000")
     p.add_argument("--seeds", type=int, default=6)
     p.add_argument("--objectives", default="ctr,roas")
+    p.add_argument(
+        "--checkpoints",
+        type=int,
+        default=10,
+        help="checkpoints per run; the 'at N' share is over the last interval",
+    )
     p.add_argument(
         "--no-pool", action="store_true", help="skip the user pool (generated level only)"
     )
@@ -46,8 +71,8 @@ def main() -> None:
 
         eg.tied_patterns = untied
     print(
-        "objective impressions | generated: uniform mvt_ts oracle share | "
-        "user pool: uniform thompson oracle share"
+        "objective impressions | generated: uniform mvt_ts oracle share (run, at N) | "
+        "user pool: uniform thompson oracle share (run, at N)"
     )
     levels = ("generated",) if args.no_pool else ("user", "generated")
     policies = (
@@ -59,40 +84,38 @@ def main() -> None:
         for n in (int(x) for x in args.impressions.split(",")):
             config = ExperimentConfig(
                 objective=objective, levels=levels, policies=policies,
-                n_impressions=n, n_seeds=args.seeds, n_checkpoints=2,
+                n_impressions=n, n_seeds=args.seeds, n_checkpoints=args.checkpoints,
             )  # fmt: skip
             result = run_experiment(config, scenario=build_scenario(config))
-            final = result.series[:, :, :, -1, :]
             m = {k: i for i, k in enumerate(SERIES_METRICS)}
+            # Totals over the whole run, and over its last checkpoint interval only.
+            final = result.series[:, :, :, -1, :]
+            last = final - result.series[:, :, :, -2, :]
             row = []
             for li, level in enumerate(result.levels):
                 learner = "mvt_ts" if level == "generated" else "thompson"
-                vals = {}
-                for pol in ("uniform", learner, "oracle"):
-                    pi = result.policies.index(pol)
-                    t = final[:, li, pi]
-                    if objective == "ctr":
-                        v = t[:, m["expected_clicks"]] / t[:, m["impressions"]]
-                    else:
-                        v = (t[:, m["expected_revenue"]] - t[:, m["expected_spend"]]) / t[
-                            :, m["impressions"]
-                        ]
-                    vals[pol] = float(v.mean())
-                share = (vals[learner] - vals["uniform"]) / (vals["oracle"] - vals["uniform"])
-                row.append((level, vals, learner, share))
+                vals, shares = {}, []
+                for totals in (final, last):
+                    got = {pol: _reward(totals[:, li, result.policies.index(pol)], m, objective)
+                           for pol in ("uniform", learner, "oracle")}  # fmt: skip
+                    vals = vals or got
+                    shares.append(
+                        (got[learner] - got["uniform"]) / (got["oracle"] - got["uniform"])
+                    )
+                row.append((level, vals, learner, shares))
             ((_, g, _, gs),) = [r for r in row if r[0] == "generated"]
             if args.no_pool:
                 print(
                     f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
-                    f"{g['oracle']:.5f} {gs:6.1%}",
+                    f"{g['oracle']:.5f} {gs[0]:6.1%} {gs[1]:6.1%}",
                     flush=True,
                 )
                 continue
             ((_, u, _, us),) = [r for r in row if r[0] == "user"]
             print(
                 f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
-                f"{g['oracle']:.5f} {gs:6.1%} | {u['uniform']:.5f} {u['thompson']:.5f} "
-                f"{u['oracle']:.5f} {us:6.1%}",
+                f"{g['oracle']:.5f} {gs[0]:6.1%} {gs[1]:6.1%} | {u['uniform']:.5f} "
+                f"{u['thompson']:.5f} {u['oracle']:.5f} {us[0]:6.1%} {us[1]:6.1%}",
                 flush=True,
             )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from simulation.engine.generated import skipped_pairs
+
 __all__ = [
     "LEVEL_NAMES",
     "POLICY_NAMES",
@@ -16,6 +18,7 @@ __all__ = [
     "pct",
     "policy_name",
     "signed_pct",
+    "skipped_text",
 ]
 
 LEVEL_NAMES: dict[str, str] = {
@@ -127,3 +130,32 @@ def escape_markdown(text: object) -> str:
     """
     one_line = _CONTROL.sub(" ", str(text)).strip()
     return _ASCII_PUNCTUATION.sub(r"\\\1", _JOIN_AT.sub(WORD_JOINER, one_line))
+
+
+def _and(names: list[str]) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def skipped_text(config) -> str | None:
+    """Which (level, policy) pairs of ``config`` do not run, and why (None when all run)."""
+    pairs = skipped_pairs(config)
+    if not pairs:
+        return None
+    pool = [policy_name(p) for level, p in pairs if level == "generated"]
+    composing = [policy_name(p) for p in dict.fromkeys(p for lv, p in pairs if lv != "generated")]
+    parts = []
+    if pool:
+        they = "they choose" if len(pool) > 1 else "it chooses"
+        parts.append(
+            f"{_and(pool)} at the generated level ({they} among a fixed pool of creatives; "
+            "this level composes each one)"
+        )
+    if composing:
+        levels = [lv for lv in config.levels if lv != "generated"]
+        level_word = "levels" if len(levels) > 1 else "level"
+        parts.append(
+            f"{_and(composing)} at the {_and(levels)} {level_word} (it composes creatives: "
+            "the generated level only)"
+        )
+    return "Not run, as they do not apply: " + "; ".join(parts) + "."

@@ -33,6 +33,7 @@ import pandas as pd
 
 from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, RunCancelled, run_experiment
+from simulation.engine.generated import skipped_pairs
 from simulation.engine.live import LiveSeries
 from simulation.inputs import read_inputs
 from ui import cache
@@ -73,8 +74,13 @@ def sync_wait() -> float:
 
 
 def run_impressions(config: ExperimentConfig) -> int:
-    """Impressions a run serves in all: seeds x levels x policies x impressions."""
-    return config.n_seeds * len(config.levels) * len(config.policies) * config.n_impressions
+    """Impressions a run serves in all: seeds x worlds x pairs played x impressions.
+
+    A (level, policy) pair that does not apply, such as ``mvt_ts`` at a pool level, is not
+    played and serves none.
+    """
+    pairs = len(config.levels) * len(config.policies) - len(skipped_pairs(config))
+    return config.n_seeds * config.n_worlds * pairs * config.n_impressions
 
 
 def estimate_seconds(config: ExperimentConfig, rate: float | None) -> float:

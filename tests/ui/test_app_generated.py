@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 
 def test_generated_level_is_offered_and_runs(app, open_page, run_small_experiment):
     at = open_page(app, "experiment")
@@ -22,6 +24,37 @@ def test_generated_level_is_offered_and_runs(app, open_page, run_small_experimen
     table = at.dataframe[0].value
     # user: uniform and thompson; generated: uniform and mvt_ts (thompson and mvt_ts skipped).
     assert len(table) == 4
+    # The skipped pairs are said, with why, above the results.
+    notes = [c.value for c in at.caption if c.value.startswith("Not run")]
+    assert notes == [
+        "Not run, as they do not apply: Thompson sampling at the generated level (it chooses "
+        "among a fixed pool of creatives; this level composes each one); mvt_ts at the user "
+        "level (it composes creatives: the generated level only)."
+    ]
+
+
+def test_the_estimate_counts_only_the_pairs_that_play():
+    from simulation.config import ExperimentConfig
+    from ui.fmt import skipped_text
+    from ui.runner import run_impressions
+
+    config = ExperimentConfig(
+        levels=("generic", "segment", "generated"),
+        policies=("uniform", "thompson", "lin_ucb", "mvt_ts"),
+        n_impressions=10_000, n_seeds=2, n_worlds=3,
+    )  # fmt: skip
+    # generic and segment play uniform, thompson, lin_ucb; generated plays uniform, mvt_ts.
+    assert run_impressions(config) == 2 * 3 * (3 + 3 + 2) * 10_000
+    assert skipped_text(config) == (
+        "Not run, as they do not apply: Thompson sampling and LinUCB (contextual) at the "
+        "generated level (they choose among a fixed pool of creatives; this level composes "
+        "each one); mvt_ts at the generic and segment levels (it composes creatives: the "
+        "generated level only)."
+    )
+    # Without the generated level or mvt_ts every pair plays and nothing is said.
+    plain = config.replace(levels=("generic", "segment"), policies=("uniform", "thompson"))
+    assert run_impressions(plain) == 2 * 3 * 4 * 10_000
+    assert skipped_text(plain) is None
 
 
 def test_generated_run_shows_the_component_effects_chart(app, open_page, run_small_experiment):
@@ -36,10 +69,16 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
         },
     )
     assert not at.exception
-    specs = [el.proto.spec for el in at.get("vega_lite_chart")]
-    effects = [s for s in specs if '"facet"' in s and '"true"' in s]
+    charts = [el for el in at.get("vega_lite_chart") if '"true"' in el.proto.spec]
+    effects = [el.proto.spec for el in charts if '"facet"' in el.proto.spec]
     assert len(effects) == 1
     assert "estimate" in effects[0] and "low" in effects[0]
+    # The chart's data has the fields its spec draws (a dict of rows once reached the
+    # browser as a table of one column, and the chart drew nothing).
+    (chart,) = charts
+    rows = pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
+    assert rows and {"axis", "component", "estimate", "low", "high", "true"} <= set(rows[0])
+    assert {r["axis"] for r in rows} >= {"product", "tone", "offer"}
     # Its data: every level of the studio's ten axes, for the whole audience by default.
     assert at.selectbox(key="ex-effects-segment").value == "all"
     # The most-served composition of each segment, rendered.

@@ -22,7 +22,15 @@ from simulation.learning_speed import (
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
 from ui import cache, charts, generations, runner, state
-from ui.fmt import LEVEL_NAMES, escape_markdown, money, multiple, pct, policy_name
+from ui.fmt import (
+    LEVEL_NAMES,
+    escape_markdown,
+    money,
+    multiple,
+    pct,
+    policy_name,
+    skipped_text,
+)
 from ui.forms import (
     APP_POLICIES,
     DEFAULT_BUDGET,
@@ -217,6 +225,9 @@ def _estimate(config) -> None:
         f"{runner.run_impressions(config):,} impressions in all "
         f"({(rate or runner.DEFAULT_RATE):,.0f} impressions/s, {source})."
     )
+    skipped = skipped_text(config)
+    if skipped:
+        st.caption(skipped)  # fixed names only, no user text
 
 
 def _learning_speed(config) -> None:
@@ -496,6 +507,9 @@ def winners_margin(row, objective: str) -> str:
 
 def _results(entry) -> None:
     result = entry["result"]
+    skipped = skipped_text(result.config)
+    if skipped:
+        st.caption(skipped)  # fixed names only, no user text
     _uplift(result)
     _headline(result)
     st.markdown(
@@ -555,10 +569,13 @@ def _generated_outputs(result) -> None:
     groups = list(dict.fromkeys(effects["segment"]))
     group = st.selectbox("Segment", groups, index=groups.index("all"), key="ex-effects-segment")
     data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
-    rows = data[["axis", "component", "estimate", "low", "high", "true"]].to_dict("records")
+    # A data frame: a dict such as {"values": rows} is read as a table of one column.
+    rows = data[["axis", "component", "estimate", "low", "high", "true"]]
     y = {"field": "component", "type": "nominal", "sort": None, "title": None}
     spec = {
-        "facet": {"row": {"field": "axis", "type": "nominal", "sort": None, "title": None}},
+        # The axes in the studio's order (Vega-Lite sorts a facet's rows by name otherwise).
+        "facet": {"row": {"field": "axis", "type": "nominal", "title": None,
+                          "sort": list(dict.fromkeys(rows["axis"]))}},
         "resolve": {"scale": {"y": "independent"}},
         "spec": {
             "width": 420,
@@ -572,7 +589,7 @@ def _generated_outputs(result) -> None:
             ],
         },
     }  # fmt: skip
-    st.vega_lite_chart({"values": rows}, spec)
+    st.vega_lite_chart(rows, spec)
     top = result.top_creatives_frame()
     axes = [a for a in ("product", "tone", "offer", "headline") if a in top]
     top = top[(top["policy"] == "mvt_ts") & (top["seed"] == 0)] if not top.empty else top

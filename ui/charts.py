@@ -59,6 +59,8 @@ def colour_scale(domain: list | None = None) -> alt.Scale:
 
 
 _WIDTH = 260
+#: Level panels per row of the band charts (three fit the app's page width).
+_PANELS_PER_ROW = 3
 #: Row height of the segment allocation chart: Streamlit's axis labels are 14 px,
 #: so a row fits its label with room to spare.
 _ALLOCATION_ROW_PX = 22
@@ -255,7 +257,12 @@ def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
     return (
         alt.layer(band, line, data=data)
         .properties(width=_WIDTH, height=220)
-        .facet(column=alt.Column("Level:N", title=None, sort=list(LEVEL_NAMES.values())))
+        # Three panels a row: a fourth level (generated) wraps to a second row instead of
+        # running off the page's right edge.
+        .facet(
+            facet=alt.Facet("Level:N", title=None, sort=list(LEVEL_NAMES.values())),
+            columns=_PANELS_PER_ROW,
+        )
         .resolve_scale(y="shared")
     )
 

@@ -182,7 +182,7 @@ def test_band_spec_and_data_are_the_altair_chart_in_two_parts(metric):
     assert pd.DataFrame(rows).equals(
         charts.metric_bands_data(frame, metric).reset_index(drop=True)[list(rows[0])]
     )
-    charts.metric_bands_spec(metric)["facet"]["column"]["title"] = "changed"
+    charts.metric_bands_spec(metric)["facet"]["title"] = "changed"
     assert charts.metric_bands_spec(metric) == spec  # each call is a fresh copy
 
 

@@ -505,10 +505,10 @@ def winners_margin(row, objective: str) -> str:
     return interval(fmt, row.margin, row.margin_low, row.margin_high)
 
 
-def _results(entry) -> None:
+def _results(entry, say_skipped: bool = True) -> None:
     result = entry["result"]
     skipped = skipped_text(result.config)
-    if skipped:
+    if skipped and say_skipped:
         st.caption(skipped)  # fixed names only, no user text
     _uplift(result)
     _headline(result)
@@ -630,10 +630,12 @@ def render() -> None:
     with contextlib.suppress(ValueError):
         config = _config_from_state()
         cache.prefetch_scenario(config)
+    estimated = False
     if submitted:
         _run()
     elif config is not None and st.session_state.get("ex-job") is None:
         _estimate(config)
+        estimated = True
         _learning_speed(config)
     _progress_area()
     if st.session_state.get("ex-stopped"):
@@ -647,7 +649,8 @@ def render() -> None:
                 icon="⚠️",
             )
         _budget_stops(entry["result"])
-        _results(entry)
+        # The estimate under the form already says what does not run for these settings.
+        _results(entry, say_skipped=not (estimated and config == entry["config"]))
         if entry.get("warning"):
             st.warning(escape_markdown(entry["warning"]))
     elif st.session_state.get("ex-job") is None:

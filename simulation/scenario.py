@@ -22,6 +22,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attributes
 from creative.audience import Audience
@@ -71,6 +72,7 @@ __all__ = [
     "creative_space",
     "generated_level",
     "keyword_code",
+    "most_served_sheet",
     "pool_composer",
     "product_space",
 ]
@@ -938,3 +940,50 @@ def _nearest_combo(c: Creative, composer: PoolComposer, row: int) -> np.ndarray 
                 if composer.is_valid(row, combo)[0]:
                     return combo
     return None
+
+
+def most_served_sheet(
+    scenario: Scenario, top: pd.DataFrame, *, policy: str = "mvt_ts", seed: int = 0
+) -> bytes | None:
+    """PNG contact sheet of each segment's most-served composition at the generated level.
+
+    Each composition is written for its segment's profile audience (language, interests,
+    active time) with the level's catalogue and templates and rendered by the studio: the
+    creatives the app shows under the results. Captioned with the share of the segment's
+    impressions and the segment's name.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The run's world.
+    top : DataFrame
+        ``ExperimentResult.top_creatives_frame()``: columns ``policy``, ``seed``, ``segment``,
+        ``share`` and one level index per axis.
+    policy, seed : str, int
+        Whose compositions (default: mvt_ts's of the first seed).
+
+    Returns
+    -------
+    png : bytes or None
+        None without such rows, or when the level's space is not the studio's own (hill48),
+        whose compositions are not whole creatives.
+    """
+    from creative.contact_sheet import contact_sheet
+    from creative.encode import encode_image
+    from creative.render import render
+
+    level = scenario.levels.get("generated")
+    if level is None or tuple(level.space.axis_names) != AXES or top.empty:
+        return None
+    rows = top[(top["policy"] == policy) & (top["seed"] == seed)]
+    if rows.empty:
+        return None
+    profiles = {p.name: p for p in scenario.segmentation.profiles}
+    images, labels = [], []
+    for row in rows.to_dict("records"):
+        combo = np.array([row[a] for a in AXES], dtype=np.int64)
+        creative = level.compose(combo, profiles[row["segment"]].to_audience())
+        images.append(render(creative, (540, 540)))
+        labels.append(f"{row['share']:.1%} · {row['segment']}")
+    sheet = contact_sheet(images, columns=min(len(images), 3), thumb=360, labels=labels)
+    return encode_image(sheet, "png")

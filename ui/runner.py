@@ -309,6 +309,9 @@ def tables_of(result: ExperimentResult) -> dict[str, Any]:
     }
     if result.generations is not None:  # the regenerated pools' lineage
         tables["generations"] = result.generations_frame()
+    if result.generated is not None:  # mvt_ts's beliefs and what it served most
+        tables["component_effects"] = result.component_effects_frame()
+        tables["top_creatives"] = result.top_creatives_frame()
     return tables
 
 

@@ -6,7 +6,9 @@ the generic one: observed with its interval, beside the expected (true) uplift),
 ``DIR/timeseries.parquet``, ``DIR/run.json`` (the resolved config, seed and
 package versions), with the generated level ``DIR/component_effects.csv``
 (mvt_ts's per-component effect estimates with 95 % intervals beside the true
-effects, per seed and segment), with ``--regenerate-every G`` ``DIR/generations.csv``
+effects, per seed and segment) and ``DIR/top_creatives.csv`` (each segment's most-served
+composition, by component names; with mvt_ts over the studio's space also rendered, on one
+sheet, ``DIR/top_creatives.png``), with ``--regenerate-every G`` ``DIR/generations.csv``
 (every creative the regenerated pools held: generation, parent, changed components,
 what it earned while it lived), and saves the run in the run store (``--store``,
 ``$ADLAB_HOME`` or ``~/.adlab``).
@@ -228,6 +230,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
     from simulation.engine.core import run_experiment
     from simulation.engine.generated import skip_notes
+    from simulation.scenario import build_scenario
 
     config = resolve_config(args)
     try:
@@ -239,7 +242,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.log:
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
-        outputs += ("component_effects.csv",)
+        outputs += ("component_effects.csv", "top_creatives.csv")
+        if "mvt_ts" in config.policies and config.space == "default":
+            outputs += ("top_creatives.png",)
     if config.regenerate_every is not None:
         outputs += ("generations.csv",)
     out = check_out(args.out, outputs)
@@ -268,10 +273,17 @@ def run_command(args: argparse.Namespace) -> int:
 
             for note in skip_notes(config):  # (level, policy) pairs that do not apply
                 print(note)
+            # Built here (as run_experiment would) to render the generated level's creatives.
+            scenario = build_scenario(config)
             result = run_experiment(
-                config, progress=progress, log_path=tmp / "logs.parquet" if args.log else None
+                config,
+                scenario=scenario,
+                progress=progress,
+                log_path=tmp / "logs.parquet" if args.log else None,
             )
-            summary, run_id = _write_and_save(tmp, result, config, store, args, inputs)
+            summary, run_id = _write_and_save(
+                tmp, result, config, store, args, inputs, scenario=scenario, outputs=outputs
+            )
             try:
                 _publish(tmp, out)
             except OSError as exc:
@@ -331,11 +343,20 @@ def budget_stops(summary) -> list[dict]:
 
 
 def _write_and_save(
-    tmp: Path, result, config: ExperimentConfig, store, args, inputs: dict | None = None
+    tmp: Path,
+    result,
+    config: ExperimentConfig,
+    store,
+    args,
+    inputs: dict | None = None,
+    *,
+    scenario=None,
+    outputs: tuple[str, ...] = (),
 ) -> tuple:
     """Write the output files into ``tmp`` and save the run; return the summary and run id.
 
-    ``inputs`` (kind -> ``{"path", "sha256"}``) are the user's files the run used.
+    ``inputs`` (kind -> ``{"path", "sha256"}``) are the user's files the run used;
+    ``scenario`` the run's world (renders ``top_creatives.png`` when in ``outputs``).
     """
     summary = result.summary_frame()
     # One world keeps the summary's published columns; several add the world column.
@@ -347,13 +368,26 @@ def _write_and_save(
     uplift.loc[:, list(UPLIFT_COLUMNS)].to_csv(tmp / "uplift.csv", index=False)
     timeseries = result.timeseries_frame()
     timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-    if result.generated is not None:  # mvt_ts's component effects beside the true ones
-        result.component_effects_frame().to_csv(tmp / "component_effects.csv", index=False)
     tables = {
         "allocation": result.allocation_frame(),
         "segments": result.segment_frame(),
         "uplift": uplift,
     }
+    if result.generated is not None:  # mvt_ts's beliefs beside the truth; what it served
+        effects, top = result.component_effects_frame(), result.top_creatives_frame()
+        effects.to_csv(tmp / "component_effects.csv", index=False)
+        from simulation.generated.compositions import readable_compositions
+
+        space = scenario.levels["generated"].space if scenario is not None else None
+        names = dict(zip(space.axis_names, space.level_names or ())) if space else {}
+        readable_compositions(top, names).to_csv(tmp / "top_creatives.csv", index=False)
+        tables.update(component_effects=effects, top_creatives=top)
+        if "top_creatives.png" in outputs:
+            from simulation.scenario import most_served_sheet
+
+            sheet = most_served_sheet(scenario, top)
+            if sheet is not None:
+                (tmp / "top_creatives.png").write_bytes(sheet)
     if result.generations is not None:  # the regenerated pools' lineage
         generations = result.generations_frame()
         generations.to_csv(tmp / "generations.csv", index=False)

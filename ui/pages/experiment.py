@@ -11,7 +11,6 @@ import contextlib
 
 import streamlit as st
 
-from creative.components import AXES
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.learning_speed import (
     MEASURED_SEEDS,
@@ -21,7 +20,7 @@ from simulation.learning_speed import (
 )
 from simulation.metrics import interval_over
 from simulation.winners import component_differences, segment_allocation, true_segment_rates
-from ui import cache, charts, generations, runner, state
+from ui import cache, charts, generated_view, generations, runner, state
 from ui.fmt import (
     LEVEL_NAMES,
     escape_markdown,
@@ -550,64 +549,16 @@ def _results(entry, say_skipped: bool = True) -> None:
     st.markdown(f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)")
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
     _winners(result)
-    _generated_outputs(result)
+    if result.generated is not None:
+        generated_view.render(
+            result.component_effects_frame(),
+            result.top_creatives_frame(),
+            scenario=cache.scenario(result.config),
+            key="ex",
+        )
     generations.render(result)
     if entry.get("run_id"):
         st.caption(f"Saved as run {escape_markdown(entry['run_id'])} (see the Results page).")
-
-
-def _generated_outputs(result) -> None:
-    """The generated level: what mvt_ts believes about each component, and what it served."""
-    effects = result.component_effects_frame()
-    if effects.empty:
-        return
-    st.markdown(
-        "**What the learner believes about each component** (generated level, mvt_ts, first "
-        "seed): the change in expected reward per impression from switching to a component, "
-        "against the average of its kind, with its 95 % interval; the diamond is the true effect."
-    )
-    groups = list(dict.fromkeys(effects["segment"]))
-    group = st.selectbox("Segment", groups, index=groups.index("all"), key="ex-effects-segment")
-    data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
-    # A data frame: a dict such as {"values": rows} is read as a table of one column.
-    rows = data[["axis", "component", "estimate", "low", "high", "true"]]
-    y = {"field": "component", "type": "nominal", "sort": None, "title": None}
-    spec = {
-        # The axes in the studio's order (Vega-Lite sorts a facet's rows by name otherwise).
-        "facet": {"row": {"field": "axis", "type": "nominal", "title": None,
-                          "sort": list(dict.fromkeys(rows["axis"]))}},
-        "resolve": {"scale": {"y": "independent"}},
-        "spec": {
-            "width": 420,
-            "layer": [
-                {"mark": "rule", "encoding": {"y": y, "x": {"field": "low", "type": "quantitative",
-                 "title": "effect per impression"}, "x2": {"field": "high"}}},
-                {"mark": {"type": "point", "filled": True},
-                 "encoding": {"y": y, "x": {"field": "estimate", "type": "quantitative"}}},
-                {"mark": {"type": "point", "shape": "diamond", "color": "#d62728"},
-                 "encoding": {"y": y, "x": {"field": "true", "type": "quantitative"}}},
-            ],
-        },
-    }  # fmt: skip
-    st.vega_lite_chart(rows, spec)
-    top = result.top_creatives_frame()
-    axes = [a for a in ("product", "tone", "offer", "headline") if a in top]
-    top = top[(top["policy"] == "mvt_ts") & (top["seed"] == 0)] if not top.empty else top
-    if top.empty or len(axes) < 4:  # only the studio's own space renders (not hill48)
-        return
-    st.markdown("**The creative each segment was served most** (mvt_ts, first seed)")
-    scenario = cache.scenario(result.config)
-    profiles = {p.name: p for p in scenario.segmentation.profiles}
-    cols = st.columns(min(len(top), 3))
-    for i, row in enumerate(top.to_dict("records")):
-        # Composed with the run's own catalogue and templates (the level holds them).
-        combo = [row[a] for a in AXES]
-        audience = profiles[row["segment"]].to_audience()
-        creative = scenario.levels["generated"].compose(combo, audience)
-        png = cache.preview_png(creative, cache.preview_size("feed"))
-        with cols[i % len(cols)]:
-            st.image(png, output_format="PNG", width="stretch")
-            st.caption(f"{escape_markdown(row['segment'])}: {pct(row['share'])} of its impressions")
 
 
 def render() -> None:

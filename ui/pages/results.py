@@ -19,7 +19,7 @@ import streamlit as st
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.store.report import build_report, run_uplift
-from ui import cache, charts, state
+from ui import cache, charts, generated_view, state
 from ui.fmt import escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
 from ui.uplift import uplift_display, uplift_headline
@@ -64,6 +64,8 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "config": result.config.to_dict(),
             "uplift": result.uplift_frame(),
             "inputs": _saved_inputs(entry["run_id"]),
+            "component_effects": result.component_effects_frame(),
+            "top_creatives": result.top_creatives_frame(),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
@@ -79,6 +81,9 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
         "config": dict(run.config),
         "uplift": run_uplift(run),
         "inputs": dict(run.inputs),
+        # The generated level's outputs (runs saved before they were kept have none).
+        "component_effects": run.tables.get("component_effects", pd.DataFrame()),
+        "top_creatives": run.tables.get("top_creatives", pd.DataFrame()),
     }
 
 
@@ -299,6 +304,7 @@ def render() -> None:
             )
             st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
             st.altair_chart(charts.metric_bands_chart(frames["timeseries"], "ctr"))
+            generated_view.render(frames["component_effects"], frames["top_creatives"], key="rs")
         _inputs(frames)
         _downloads(frames, "one")
 

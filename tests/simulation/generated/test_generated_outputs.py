@@ -129,3 +129,61 @@ def test_cli_writes_component_effects_csv(tmp_path, monkeypatch):
     assert (effects["low"] <= effects["high"]).all() and effects["true"].notna().all()
     # Ten axes of the studio's space, every level once per segment (3 and "all").
     assert effects["axis"].nunique() == 10 and effects["segment"].nunique() == 4
+
+
+def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from simulation.generated.compositions import level_names_from_effects
+    from simulation.store import RunStore
+
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    args = [
+        "run", "--levels", "generated", "--policies", "uniform,mvt_ts", "--impressions", "1000",
+        "--batch-size", "250", "--seeds", "1", "--users", "300", "--segments", "3",
+        "--no-progress",
+    ]  # fmt: skip
+    assert cli.main([*args, "--out", str(out)]) == 0
+    top = pd.read_csv(out / "top_creatives.csv")
+    effects = pd.read_csv(out / "component_effects.csv")
+    # One row per (policy, seed, segment), the components by name (as in the effects table).
+    assert len(top) == 2 * 3 and set(top["policy"]) == {"uniform", "mvt_ts"}
+    names = level_names_from_effects(effects)
+    for axis, levels in names.items():
+        assert set(top[axis]) <= set(levels), axis
+    assert top["share"].between(0, 1).all()
+    # mvt_ts's three compositions, rendered on one sheet.
+    with Image.open(out / "top_creatives.png") as sheet:
+        assert sheet.format == "PNG" and min(sheet.size) > 300
+    # The store keeps both tables, so a saved run shows them again.
+    store = RunStore.open(str(tmp_path / "store"))
+    (run_id,) = store.list()["run_id"]
+    run = store.load(run_id)
+    assert {"component_effects", "top_creatives"} <= set(run.tables)
+    saved = run.tables["top_creatives"]
+    assert len(saved) == len(top) and (saved["product"] >= 0).all()  # indices: renderable
+    # Same seed, same numbers and the same image bytes.
+    again = tmp_path / "again"
+    assert cli.main([*args, "--out", str(again)]) == 0
+    assert (again / "top_creatives.png").read_bytes() == (out / "top_creatives.png").read_bytes()
+    assert (
+        again.joinpath("top_creatives.csv").read_text()
+        == out.joinpath("top_creatives.csv").read_text()
+    )
+
+
+def test_the_hill48_preset_writes_no_sheet(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run", "--preset", "hill48", "--policies", "uniform,mvt_ts", "--impressions", "1000",
+            "--seeds", "1", "--users", "300", "--segments", "3", "--out", str(out),
+            "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert (out / "top_creatives.csv").is_file()
+    # hill48's three axes are not a whole creative: nothing to render.
+    assert not (out / "top_creatives.png").exists()

@@ -1,0 +1,101 @@
+"""The generated level's outputs: what mvt_ts believes about each component, what it served.
+
+Shown under the results of a run with the generated level, on the Experiment page (from
+the run) and on the Results page (from the tables saved with the run). Only ``mvt_ts``
+has beliefs; a run without it shows nothing here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from creative.components import AXES
+from simulation.generated.compositions import level_names_from_effects, readable_compositions
+from ui import cache
+from ui.fmt import escape_markdown, pct
+
+__all__ = ["effects_spec", "render"]
+
+#: Columns of the effects chart's data.
+EFFECT_COLUMNS = ["axis", "component", "estimate", "low", "high", "true"]
+
+
+def effects_spec(axes: list[str]) -> dict:
+    """Vega-Lite spec of the component effects chart: one panel per axis, in ``axes`` order.
+
+    Each component's estimate (dot) with its 95 % interval (rule), and the true effect
+    (red diamond), on a shared x axis (effect per impression).
+    """
+    y = {"field": "component", "type": "nominal", "sort": None, "title": None}
+    x = {"field": "low", "type": "quantitative", "title": "effect per impression"}
+    return {
+        # Vega-Lite sorts a facet's rows by name unless told the order.
+        "facet": {"row": {"field": "axis", "type": "nominal", "title": None, "sort": axes}},
+        "resolve": {"scale": {"y": "independent"}},
+        "spec": {
+            "width": 420,
+            "layer": [
+                {"mark": "rule", "encoding": {"y": y, "x": x, "x2": {"field": "high"}}},
+                {"mark": {"type": "point", "filled": True},
+                 "encoding": {"y": y, "x": {"field": "estimate", "type": "quantitative"}}},
+                {"mark": {"type": "point", "shape": "diamond", "color": "#d62728"},
+                 "encoding": {"y": y, "x": {"field": "true", "type": "quantitative"}}},
+            ],
+        },
+    }  # fmt: skip
+
+
+def render(effects: pd.DataFrame, top: pd.DataFrame, *, scenario=None, key: str) -> None:
+    """Draw the effects chart and each segment's most-served creative (mvt_ts, first seed).
+
+    Parameters
+    ----------
+    effects : DataFrame
+        ``ExperimentResult.component_effects_frame()`` (or the saved table of that name).
+    top : DataFrame
+        ``ExperimentResult.top_creatives_frame()`` (or the saved table).
+    scenario : Scenario, optional
+        The run's world: the creatives are composed and rendered from it. Without it
+        (a saved run) they are listed by their components instead.
+    key : str
+        Prefix of the widgets' keys (one view per page).
+    """
+    if effects.empty:
+        return
+    st.markdown(
+        "**What the learner believes about each component** (generated level, mvt_ts, first "
+        "seed): the change in expected reward per impression from switching to a component, "
+        "against the average of its kind, with its 95 % interval; the diamond is the true effect."
+    )
+    groups = list(dict.fromkeys(effects["segment"]))
+    group = st.selectbox("Segment", groups, index=groups.index("all"), key=f"{key}-effects-segment")
+    data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
+    # A data frame: a dict such as {"values": rows} is read as a table of one column.
+    rows = data[EFFECT_COLUMNS].reset_index(drop=True)
+    st.vega_lite_chart(rows, effects_spec(list(dict.fromkeys(rows["axis"]))))
+    if top.empty:
+        return
+    top = top[(top["policy"] == "mvt_ts") & (top["seed"] == 0)]
+    # Only the studio's own space makes whole creatives (hill48's three axes do not).
+    if top.empty or not set(AXES) <= set(top.columns):
+        return
+    st.markdown("**The creative each segment was served most** (mvt_ts, first seed)")
+    if scenario is None:
+        shown = readable_compositions(top, level_names_from_effects(effects))
+        shown = shown[["segment", *AXES, "share"]].rename(
+            columns={"share": "share of its impressions"}
+        )
+        st.dataframe(shown, hide_index=True, width="stretch")
+        return
+    profiles = {p.name: p for p in scenario.segmentation.profiles}
+    cols = st.columns(min(len(top), 3))
+    for i, row in enumerate(top.to_dict("records")):
+        # Composed with the run's own catalogue and templates (the level holds them).
+        combo = [row[a] for a in AXES]
+        audience = profiles[row["segment"]].to_audience()
+        creative = scenario.levels["generated"].compose(combo, audience)
+        png = cache.preview_png(creative, cache.preview_size("feed"))
+        with cols[i % len(cols)]:
+            st.image(png, output_format="PNG", width="stretch")
+            st.caption(f"{escape_markdown(row['segment'])}: {pct(row['share'])} of its impressions")

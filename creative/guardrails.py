@@ -3,8 +3,8 @@
 Six rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
 with no visible character, e.g. only spaces or zero-width characters),
 ``banned_claim`` (a phrase of the kit's list in the copy), ``unsupported_claim``
-(a rating, customer count, rank, "best-selling"-type superlative or percentage
-the brand kit does not declare), ``length`` (copy longer than the placement
+(a rating, customer count, rank, "best-selling"-type superlative, percentage,
+scarcity or deadline the brand kit does not declare), ``length`` (copy longer than the placement
 allows), ``contrast`` (a text colour below WCAG AA against its background) and
 ``disclosure`` (no visible "AI-generated" label although the kit requires one).
 Text is compared in Unicode NFC, so decomposed Hangul cannot slip past a phrase.
@@ -190,6 +190,24 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("superlative", r"베스트\s*셀러|최다|가장\s*많이|최고\s*(?:평점|인기)|판매량\s*최고"),
         ("percent", _NUM + r"\s*(?:%|퍼센트|percent(?![A-Za-z]))"),
+        # Scarcity and deadlines: facts about stock and time the brand must be able to back.
+        (
+            "scarcity",
+            r"(?<![A-Za-z])(?:selling\s+(?:fast|out)|(?:almost|nearly)\s+(?:sold\s+out|gone)|"
+            r"sold\s+out|running\s+(?:low|out)|before\s+(?:it'?s|they'?re)\s+gone|"
+            r"while\s+(?:stocks?|supplies)\s+last|limited\s+(?:stock|supply|quantit(?:y|ies))|"
+            r"only\s+\d+\s+left|low\s+(?:in\s+)?stock|last\s+(?:few|ones?)\s+(?:left|in\s+stock))"
+            r"(?![A-Za-z])",
+        ),
+        ("scarcity", r"품절|매진|한정\s*수량|재고가?\s*(?:얼마\s*)?(?:남지\s*않|부족|소진)"),
+        (
+            "deadline",
+            r"(?<![A-Za-z])(?:ends?\s+(?:tonight|today|tomorrow|at\s+midnight|soon|in\s+\d+)|"
+            r"last\s+chance|today\s+only|limited[\s-]+time|final\s+hours?|"
+            r"expires?\s+(?:tonight|today|soon)|(?:only|just)\s+\d+\s+(?:hours?|days?)\s+left)"
+            r"(?![A-Za-z])",
+        ),
+        ("deadline", r"오늘만|마감\s*(?:임박|직전)|자정까지|단\s*하루|종료\s*임박"),
     )
 )
 
@@ -237,15 +255,19 @@ def _supported(kind: str, match: re.Match[str], kit: BrandKit, offer: str) -> bo
 def find_unsupported_claims(
     text: str, *, kit: BrandKit = DEFAULT_KIT, offer: str = "none"
 ) -> tuple[tuple[str, str], ...]:
-    """Numeric and ranking claims in ``text`` that the brand kit does not declare.
+    """Numeric, ranking, scarcity and deadline claims in ``text`` the brand kit does not declare.
 
     A claim is a rating (``4.8/5``, ``4.8 stars``, ``★``, ``평점 4.8``), a count of
     customers (``12,000 fans``, ``1만 명``) or of other things (``3,000 reviews``,
     ``10k+``, ``thousands of``), a rank (``#1``, ``No. 1``, ``1위``), a superlative
-    (``best-selling``, ``top-rated``, ``most popular``, ``베스트셀러``, ``최다``) or a
-    percentage. It is backed when its text lies inside a phrase of ``kit.claims`` that
-    occurs in ``text``, when a rating or customer count equals the kit's declared
-    ``rating`` or ``customers`` fact, or when a percentage is the creative's own discount.
+    (``best-selling``, ``top-rated``, ``most popular``, ``베스트셀러``, ``최다``), a
+    percentage, scarcity (``selling fast``, ``almost sold out``, ``only 3 left``, ``품절``)
+    or a deadline (``ends tonight``, ``last chance``, ``today only``, ``오늘만``,
+    ``자정까지``): stock and time are facts too. A claim is backed when its text lies
+    inside a phrase of ``kit.claims`` that occurs in ``text``, when a rating or customer
+    count equals the kit's declared ``rating`` or ``customers`` fact, or when a percentage
+    is the creative's own discount; scarcity and deadlines only by ``kit.claims`` (a brand
+    running a real time-limited offer declares its phrase there).
 
     Parameters
     ----------

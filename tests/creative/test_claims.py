@@ -21,8 +21,11 @@ from creative.render import render
 KIT = dataclasses.replace(
     DEFAULT_KIT,
     facts=(("rating", "4.8/5"), ("customers", "12,000")),
-    claims=("best-selling", "#1 in Korea", "베스트셀러", "누적 판매 10만 개 돌파"),
-)
+    claims=(
+        "best-selling", "#1 in Korea", "베스트셀러", "누적 판매 10만 개 돌파",
+        "ends at midnight", "only 3 left", "오늘 자정까지", "한정 수량",
+    ),
+)  # fmt: skip
 
 #: (text, kind found with the default kit); KIT declares each of them.
 INVENTED = [
@@ -36,6 +39,10 @@ INVENTED = [
     ("이번 주 베스트셀러", "superlative"),
     ("누적 판매 10만 개 돌파", "count"),
     ("★ 4.8/5", "rating"),
+    ("The sale ends at midnight.", "deadline"),
+    ("Only 3 left in your size", "scarcity"),
+    ("혜택은 오늘 자정까지.", "deadline"),
+    ("한정 수량 특가", "scarcity"),
 ]
 
 #: (text, kind): claims no declaration in KIT backs either.
@@ -56,6 +63,20 @@ NEVER_BACKED = [
     ("이번 달 최다 저장 상품", "superlative"),
     ("98% of users agree", "percent"),
     ("30% off today", "percent"),  # the creative's offer is 10 % off
+    # Stock and time: facts a simulated brand cannot back.
+    ("Ends tonight: Trail Runners", "deadline"),
+    ("Last chance to save", "deadline"),
+    ("Today only: free gift", "deadline"),
+    ("A limited-time treat", "deadline"),
+    ("Stock is running low.", "scarcity"),
+    ("Your pick is almost sold out.", "scarcity"),
+    ("Hiking boots, selling fast", "scarcity"),
+    ("Buy before it's gone", "scarcity"),
+    ("Only 2 left!", "scarcity"),
+    ("오늘만! 캣타워", "deadline"),
+    ("마감 임박: 요가 매트", "deadline"),
+    ("캣타워 곧 품절돼요", "scarcity"),
+    ("재고가 얼마 남지 않았어요.", "scarcity"),
 ]
 
 #: Copy with numbers that are not claims.
@@ -67,6 +88,13 @@ HONEST = [
     "Free returns within 30 days",
     "LP 정기구독 한눈에 보기",
     "데일리 선크림 SPF 50 구매 후기를 확인하세요",
+    # Urgency without a claim about stock or time.
+    "Why wait? Trail Runners is one click away.",
+    "Today: 10% off on Trail Runners",
+    "Get yours today",
+    "Last year's favourite, refreshed",  # "last" and "year" are not a deadline
+    "지금! 캣타워",
+    "10% 할인 혜택을 지금 누리세요.",
 ]
 
 
@@ -217,3 +245,14 @@ def _profiles():
     from creative.__main__ import DEMO_AUDIENCES
 
     return DEMO_AUDIENCES
+
+
+def test_the_urgent_tone_asks_for_action_without_claims(gamers):
+    # The bundled urgent copy passes in both languages, so the tone stays in the space.
+    for language in ("en", "ko"):
+        audience = dataclasses.replace(gamers, language=language)
+        for seed in range(20):
+            c = generate_for_user(audience, np.random.default_rng(seed), tone="urgent")
+            assert c.guardrail.passed, c.guardrail
+            text = " ".join((c.headline, c.body, c.cta))
+            assert find_unsupported_claims(text, offer=c.offer) == ()

@@ -83,3 +83,26 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     assert at.selectbox(key="ex-effects-segment").value == "all"
     # The most-served composition of each segment, rendered.
     assert any("of its impressions" in c.value for c in at.caption)
+
+
+def test_the_allocation_chart_offers_only_pools_and_the_policies_that_play_them(
+    app, open_page, run_small_experiment
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(
+        at,
+        **{
+            "ex-levels": ["user", "generated"],
+            "ex-policies": ["uniform", "thompson", "mvt_ts"],
+            "ex-impressions": 1_000,
+            "ex-seeds": 1,
+        },
+    )
+    assert not at.exception
+    # The generated level composes per impression: no pool to chart.
+    assert at.selectbox(key="ex-alloc-level").options == ["Per user"]
+    # mvt_ts does not play the user level: not offered there.
+    assert at.selectbox(key="ex-alloc-policy").options == [
+        "Uniform (A/B/n split)",
+        "Thompson sampling",
+    ]

@@ -12,6 +12,7 @@ import contextlib
 import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
+from simulation.engine.generated import applies
 from simulation.learning_speed import (
     MEASURED_SEEDS,
     MEASURED_UP_TO,
@@ -530,21 +531,30 @@ def _results(entry, say_skipped: bool = True) -> None:
     st.markdown("**Cumulative regret**")
     st.vega_lite_chart(charts.metric_bands_data(ts, "regret"), charts.metric_bands_spec("regret"))
 
-    st.markdown("**Which creatives each policy showed over time**")
-    c1, c2 = st.columns(2)
-    level = c1.selectbox("Level", list(result.levels), format_func=LEVEL_NAMES.get,
-                         key="ex-alloc-level")  # fmt: skip
-    policy = c2.selectbox("Policy", list(result.policies), format_func=policy_name,
-                          key="ex-alloc-policy")  # fmt: skip
-    slots = level in generations.regenerated_levels(result)
-    st.altair_chart(
-        charts.allocation_chart(
-            runner.served_only(result.allocation_frame()), level, policy, slots=slots
-        ),
-        width="stretch",
-    )
-    if slots:
-        st.caption(generations.SLOT_NOTE)
+    # Pools only: the generated level composes a new creative per impression (its
+    # most-served ones are shown below), and a pair that does not apply served nothing.
+    pool_levels = [
+        lv
+        for lv in result.levels
+        if lv != "generated" and any(applies(lv, p) for p in result.policies)
+    ]
+    if pool_levels:
+        st.markdown("**Which creatives each policy showed over time**")
+        c1, c2 = st.columns(2)
+        level = c1.selectbox("Level", pool_levels, format_func=LEVEL_NAMES.get,
+                             key="ex-alloc-level")  # fmt: skip
+        playing = [p for p in result.policies if applies(level, p)]
+        policy = c2.selectbox("Policy", playing, format_func=policy_name,
+                              key="ex-alloc-policy")  # fmt: skip
+        slots = level in generations.regenerated_levels(result)
+        st.altair_chart(
+            charts.allocation_chart(
+                runner.served_only(result.allocation_frame()), level, policy, slots=slots
+            ),
+            width="stretch",
+        )
+        if slots:
+            st.caption(generations.SLOT_NOTE)
     over = interval_over(result.summary_frame())
     st.markdown(f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)")
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")

@@ -466,7 +466,7 @@ def is_adlab_log(path: str | os.PathLike) -> bool:
     try:
         with open_regular(path) as fh:
             meta = pq.read_schema(fh).metadata or {}
-    except (OSError, ValueError, pa.ArrowInvalid):
+    except (OSError, ValueError, pa.ArrowException):  # any damage: not ours to read
         return False
     return LOG_FORMAT_KEY in meta
 

@@ -635,5 +635,5 @@ class RunStore:
         try:
             files = sorted(expected_files(meta))
             return export_run(path, out, fmt, files=files, overwrite=overwrite)
-        except pa.ArrowInvalid as exc:  # damage inside a table whose footer was fine
+        except pa.ArrowException as exc:  # damage inside a table whose footer was fine
             raise RunDamagedError(run_id, f"a table cannot be read ({exc})") from None

@@ -3,6 +3,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# The fuzz tests draw the same examples on every run (derandomized), so the suite cannot
+# fail on one run and pass on the next; ADLAB_HYPOTHESIS=explore draws new ones on every
+# run to look for bugs, and prints what to pin with @example when one fails.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(
+    "explore" if os.environ.get("ADLAB_HYPOTHESIS") == "explore" else "repeatable"
+)
 
 
 @pytest.fixture

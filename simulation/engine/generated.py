@@ -480,7 +480,8 @@ def composed_expectations(
     )  # fmt: skip
     arms = ArmContent(attributes=attrs, price=price, keyword=keyword, layout=layout)
     if t.w_click is not None:
-        w_click, w_conv = t.w_click[users], t.w_conv[users]
+        # take, not fancy indexing: the same rows, about 3x faster on this 2-D table.
+        w_click, w_conv = np.take(t.w_click, users, axis=0), np.take(t.w_conv, users, axis=0)
     else:
         w_click, w_conv = response.linear_weights(pop.take(users))
     match = (searched, on_topic) if (keyword >= 0).any() else None

@@ -1066,9 +1066,16 @@ def generated_outputs(
             estimate[r, p], sd[r, p] = est, s
         top[r, p], top_share[r, p] = t, share
     if np.isfinite(estimate).any():
-        truth = true_component_effects(
-            scenario, config.objective, stream(config.seed, "generated", "true_effects")
-        )
+        # A function of the world, the objective and the seed alone: kept in the
+        # world's memo, so another run in the same world (the app's) skips it.
+        key = ("generated_true_effects", config.objective, config.seed)
+        if key not in scenario.memo:
+            truth = true_component_effects(
+                scenario, config.objective, stream(config.seed, "generated", "true_effects")
+            )
+            truth.flags.writeable = False
+            scenario.memo[key] = truth
+        truth = scenario.memo[key]
     else:
         truth = np.full((len(groups), total), np.nan)
     names = space.level_names or tuple(tuple(str(i) for i in range(n)) for n in space.n_levels)

@@ -286,6 +286,11 @@ def test_forked_runs_start_the_generated_units_and_match_the_serial_run():
     for name in ("series", "allocation", "segment_stats"):
         np.testing.assert_array_equal(getattr(forked, name), getattr(serial, name))
     pd.testing.assert_frame_equal(forked.generations_frame(), serial.generations_frame())
-    for name in ("estimate", "sd", "top", "top_share"):
+    for name in ("estimate", "sd", "top", "top_share", "truth"):
         a, b = getattr(forked.generated, name), getattr(serial.generated, name)
         np.testing.assert_array_equal(a, b)
+    # The true effects, kept in the world's memo for the second run, are the function's.
+    from simulation.engine.generated import true_component_effects
+
+    fresh = true_component_effects(sc, "ctr", stream(config.seed, "generated", "true_effects"))
+    np.testing.assert_array_equal(serial.generated.truth, fresh)

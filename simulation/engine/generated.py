@@ -341,6 +341,9 @@ def _composed_tables(scenario: Scenario) -> _ComposedTables:
     key = ("generated_composed",)
     if key in scenario.memo:
         return scenario.memo[key]
+    # _compose_kernel reads the factors by position.
+    if FACTORS != ("product", "tone", "offer", "greeting", "keyword", "layout", "language"):
+        raise RuntimeError(f"_compose_kernel does not know the factors {FACTORS}.")
     level = scenario.levels["generated"]
     pop = scenario.population
     w_click = w_conv = None

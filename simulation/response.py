@@ -391,8 +391,11 @@ class ResponseModel:
             return self.params.cpc
         return max(self.params.cpm_mobile, self.params.cpm_desktop) / 1000.0
 
-    def _linear_weights(self, users: Population) -> tuple[np.ndarray, np.ndarray]:
+    def linear_weights(self, users: Population) -> tuple[np.ndarray, np.ndarray]:
         """Per-user weights of every attribute column: the terms linear in it.
+
+        Row ``i`` depends on user ``i`` alone (elementwise arithmetic), so the rows
+        of a subset of users are bit for bit the rows of the whole audience.
 
         Returns
         -------
@@ -563,28 +566,60 @@ class ResponseModel:
         # the attribute vector folds into one per-user weight row (one einsum),
         # the rest are added on the arms' own shape. A test holds the two equal.
         arms = arms if isinstance(arms, ArmContent) else ArmContent.from_attributes(arms)
+        w_click, w_conv = self.linear_weights(users)
+        tone = np.asarray(arms.attributes, dtype=np.float64)[..., _S["tone"]].argmax(axis=-1)
+        match = self._keyword_match(users, arms) if (arms.keyword >= 0).any() else None
+        return self.expectations_of(w_click, w_conv, arms, tone, arms.offer, users.mobile, match)
+
+    def expectations_of(
+        self,
+        w_click: np.ndarray,
+        w_conv: np.ndarray,
+        arms: ArmContent,
+        tone: np.ndarray,
+        offer: np.ndarray,
+        mobile: np.ndarray,
+        keyword_match: tuple[np.ndarray, np.ndarray] | None,
+    ) -> Expectations:
+        """:meth:`expectations` from the viewers' parts, already computed.
+
+        The one place the logits are summed (the generated level feeds it from
+        tables kept for the whole audience, :mod:`simulation.engine.generated`),
+        so both callers get the same numbers bit for bit.
+
+        Parameters
+        ----------
+        w_click, w_conv : ndarray of shape (n, N_ATTRIBUTES)
+            The viewers' rows of :meth:`linear_weights`.
+        arms : ArmContent
+            Leading shape (n_arms,) or (n, n_arms).
+        tone, offer : ndarray of shape lead, int
+            Index into ``TONES`` (the tone one-hot's argmax) and ``OFFERS``
+            (:attr:`ArmContent.offer`) of every arm.
+        mobile : ndarray of shape (n,), bool
+        keyword_match : tuple of ndarray of shape (n, n_arms), bool, or None
+            :meth:`_keyword_match` (searched, on topic); None when no arm has a keyword.
+        """
         p = self.params
         a = np.asarray(arms.attributes, dtype=np.float64)
-        wc, wv = self._linear_weights(users)
         if a.ndim == 2:
-            click_logit = wc @ a.T
-            conv_logit = wv @ a.T
+            click_logit = w_click @ a.T
+            conv_logit = w_conv @ a.T
         else:
-            click_logit = np.einsum("nka,na->nk", a, wc)
-            conv_logit = np.einsum("nka,na->nk", a, wv)
-        tone_index = a[..., _S["tone"]].argmax(axis=-1)
-        click_logit += p.ctr_bias + p.tone_offer[tone_index, arms.offer]
+            click_logit = np.einsum("nka,na->nk", a, w_click)
+            conv_logit = np.einsum("nka,na->nk", a, w_conv)
+        click_logit += p.ctr_bias + p.tone_offer[tone, offer]
         click_logit += p.layout_main[arms.layout]
         conv_logit += p.cvr_bias - p.price_conv * np.log(arms.price / PRICE_REFERENCE)
-        if (arms.keyword >= 0).any():
-            searched, on_topic = self._keyword_match(users, arms)
+        if keyword_match is not None:
+            searched, on_topic = keyword_match
             click_logit += p.keyword_click * searched
             conv_logit += p.keyword_conv * on_topic
         ctr = 1.0 / (1.0 + np.exp(-click_logit))
         cvr = 1.0 / (1.0 + np.exp(-conv_logit))
         value = np.broadcast_to(self.order_value(arms), ctr.shape)
         if self.pricing == "cpm":
-            cpm = np.where(users.mobile, p.cpm_mobile, p.cpm_desktop) / 1000.0
+            cpm = np.where(mobile, p.cpm_mobile, p.cpm_desktop) / 1000.0
             cost = np.broadcast_to(cpm[:, None], ctr.shape)
         else:
             cost = ctr * p.cpc

@@ -61,6 +61,8 @@ from simulation.rng import stream
 
 __all__ = [
     "FACTORS",
+    "LAYOUT_ATTRIBUTES",
+    "OFFER_ATTRIBUTES",
     "POOL_FROZEN_AXES",
     "USER_STRATEGIES",
     "GeneratedLevel",
@@ -617,7 +619,7 @@ class GeneratedLevel:
         category = self.product_category[v["product"]]
         attrs[rows, np.arange(k), _S["category"].start + category] = 1.0
         attrs[rows, np.arange(k), _S["tone"].start + v["tone"]] = 1.0
-        offers = np.array([encode_attributes(**(_PLAIN | {"offer": o})) for o in OFFERS])
+        offers = OFFER_ATTRIBUTES
         attrs[..., _S["discount"].start] = offers[v["offer"], _S["discount"].start]
         attrs[..., _S["free_shipping"].start] = offers[v["offer"], _S["free_shipping"].start]
         # A greeting greets the viewer's own time of day (as the studio's compose does).
@@ -625,7 +627,7 @@ class GeneratedLevel:
         hour = np.broadcast_to(users.hours.argmax(axis=1)[:, None], (n, k))
         ii, jj = np.nonzero(timely)
         attrs[ii, jj, _S["greeting"].start + hour[ii, jj]] = 1.0
-        layouts = np.array([encode_attributes(**(_PLAIN | {"layout": x})) for x in LAYOUTS])
+        layouts = LAYOUT_ATTRIBUTES
         attrs[..., _S["mobile_first"].start] = layouts[v["layout"], _S["mobile_first"].start]
         language = np.where(v["language"] < 0, users.language[:, None], v["language"])
         attrs[rows, np.arange(k), _S["language"].start + language] = 1.0
@@ -653,6 +655,21 @@ _PLAIN = {
     "language": LANGUAGES[0],
     "audience_kind": "user",
 }
+
+
+def _plain_rows(field: str, values: tuple[str, ...]) -> np.ndarray:
+    """Attribute vectors of a plain creative with ``field`` set to each of ``values``, read-only."""
+    rows = np.array([encode_attributes(**(_PLAIN | {field: x})) for x in values])
+    rows.flags.writeable = False
+    return rows
+
+
+#: Attribute vector of a plain creative with each offer of ``OFFERS``,
+#: ndarray of shape (len(OFFERS), N_ATTRIBUTES): what :meth:`GeneratedLevel.content`
+#: reads an offer's discount and free-shipping columns from.
+OFFER_ATTRIBUTES = _plain_rows("offer", OFFERS)
+#: As :data:`OFFER_ATTRIBUTES` for each layout of ``LAYOUTS`` (the mobile-first column).
+LAYOUT_ATTRIBUTES = _plain_rows("layout", LAYOUTS)
 
 
 def generated_level(

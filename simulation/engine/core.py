@@ -458,7 +458,14 @@ def run_experiment(
     # workers inherit it; per unit it cost a scan of the loaded libraries).
     with _SINGLE_THREADED_BLAS:
         if parallel:
-            outputs = _run_parallel(job, units, n_jobs, counter, stop, sink)
+            # Longest units first: the generated level's (its policies compose every
+            # impression, its truth is computed per batch; several times a pool
+            # level's), so the last to start are short and the workers finish
+            # together. Seed-major, the last generated unit could start last and
+            # leave the other core idle for most of it. Outputs are keyed by unit.
+            order = sorted(units, key=lambda unit: levels[unit[1]] != "generated")
+            done = dict(zip(order, _run_parallel(job, order, n_jobs, counter, stop, sink)))
+            outputs = [done[unit] for unit in units]
         else:
             outputs = _run_sequential(
                 job, units, counter, log_path, scenario.n_features, n_arms, sink

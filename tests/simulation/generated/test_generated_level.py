@@ -173,3 +173,124 @@ def test_generated_level_is_opt_in():
     assert "generated" not in ExperimentConfig().levels
     with pytest.raises(ValueError, match="space"):
         ExperimentConfig(space="nope")
+
+
+def _general_expectations(scenario, users, combos):
+    # The general path every level takes: the level's content, the response's expectations.
+    level = scenario.levels["generated"]
+    pop = scenario.population.take(users)
+    return scenario.response.expectations(pop, level.content(pop, level.factors(combos)[:, None]))
+
+
+@pytest.mark.parametrize(
+    ("space", "pricing", "weight_table"),
+    [("default", "cpm", True), ("default", "cpc", True), ("hill48", "cpm", True),
+     ("default", "cpm", False)],
+)  # fmt: skip
+def test_composed_expectations_are_the_general_path_bit_for_bit(
+    monkeypatch, space, pricing, weight_table
+):
+    # The compiled content and the gathered weight rows against level.content +
+    # response.expectations, exactly (the engine's results must not move): every
+    # field, every bit, for batches with and without keywords, of 1 to 3,000 rows.
+    import simulation.engine.generated as eg
+
+    if not weight_table:  # a large audience's weights, computed per call
+        monkeypatch.setattr(eg, "_WEIGHT_TABLE_USERS", 10)
+    sc = build_scenario(_config(n_users=2_000, n_segments=4, space=space, pricing=pricing))
+    level = sc.levels["generated"]
+    rng = np.random.default_rng(7)
+    for n in (1, 13, 3_000):
+        users = rng.integers(0, sc.population.n_users, n)
+        combos = rng.integers(0, np.array(level.space.n_levels), size=(n, level.space.n_axes))
+        cases = [combos]
+        if "keyword" in level.space.axis_names:  # a batch with no keyword at all
+            none = combos.copy()
+            none[:, level.space.axis_names.index("keyword")] = 0
+            cases.append(none)
+        for c in cases:
+            got, want = composed_expectations(sc, users, c), _general_expectations(sc, users, c)
+            for name in ("ctr", "cvr", "order_value", "cost"):
+                a, b = getattr(got, name), getattr(want, name)
+                assert a.shape == b.shape == (n, 1)
+                assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
+    assert (sc.memo[("generated_composed",)].w_click is None) is not weight_table
+
+
+def test_composed_expectations_reject_out_of_range_levels(hill):
+    combos = np.zeros((2, hill.levels["generated"].space.n_axes), dtype=np.int64)
+    combos[1, 0] = 99
+    with pytest.raises(IndexError):
+        composed_expectations(hill, np.arange(2), combos)
+
+
+def test_served_counts_match_a_dict_reference():
+    # The first-seen dict the counts replaced: totals, each segment's most-served
+    # code, ties to the key seen first (a call's new keys in ascending order).
+    from simulation.engine.generated import _ServedCounts
+
+    rng = np.random.default_rng(3)
+    n_seg, n_raw = 5, 40
+    counts, ref = _ServedCounts(), {}
+    for size in (0, 50, 200, 1, 300):
+        segs = rng.integers(0, n_seg - 1, size)  # the last segment is never served
+        keys = segs * n_raw + rng.integers(0, 12, size)  # few codes: many ties
+        counts.add(keys)
+        uniq, c = np.unique(keys, return_counts=True)
+        for k, v in zip(uniq.tolist(), c.tolist()):
+            ref[k] = ref.get(k, 0) + v
+    want_top, want_best, want_total = np.zeros(n_seg, int), np.zeros(n_seg), np.zeros(n_seg)
+    for key, count in ref.items():
+        s, code = divmod(key, n_raw)
+        want_total[s] += count
+        if count > want_best[s]:
+            want_best[s], want_top[s] = count, code
+    top, best, total = counts.top(n_seg, n_raw)
+    np.testing.assert_array_equal(top, want_top)
+    np.testing.assert_array_equal(best, want_best)
+    np.testing.assert_array_equal(total, want_total)
+    assert best[-1] == total[-1] == 0
+
+
+def test_forked_runs_start_the_generated_units_and_match_the_serial_run():
+    # The engine hands the generated level's (longest) units to its workers first;
+    # results are reassembled by unit, so they equal the serial run's (including
+    # the order of the lineage rows and the generated outputs).
+    from simulation.engine.generated import fork_safe
+    from simulation.engine.live import LiveSeries
+
+    if not fork_safe():
+        pytest.skip("this process has started OpenMP threads: the engine runs serially")
+
+    class Recording(LiveSeries):
+        def __init__(self):
+            super().__init__()
+            self.levels_seen = []
+
+        def _add(self, replication, level, first, rows):
+            self.levels_seen.append(level)
+            super()._add(replication, level, first, rows)
+
+    config = _config(
+        n_users=600, levels=("generic", "segment", "generated"),
+        policies=("uniform", "thompson", "mvt_ts"), n_seeds=2, n_impressions=6_000,
+        regenerate_every=2_000,
+    )  # fmt: skip
+    sc = build_scenario(config)
+    live = Recording()
+    forked = run_experiment(config, scenario=sc, n_jobs=2, live=live)
+    serial = run_experiment(config, scenario=sc, n_jobs=1)
+    # Two workers, two generated units: nothing else starts before one of them ends.
+    assert live.levels_seen[0] == 2
+    assert live.levels_seen.index(0) > live.levels_seen.index(2)
+    for name in ("series", "allocation", "segment_stats"):
+        np.testing.assert_array_equal(getattr(forked, name), getattr(serial, name))
+    pd.testing.assert_frame_equal(forked.generations_frame(), serial.generations_frame())
+    for name in ("estimate", "sd", "top", "top_share", "truth"):
+        a, b = getattr(forked.generated, name), getattr(serial.generated, name)
+        np.testing.assert_array_equal(a, b)
+    # The true effects, kept in the world's memo for the second run, are the function's.
+    from simulation.engine.generated import true_component_effects
+
+    fresh = true_component_effects(sc, "ctr", stream(config.seed, "generated", "true_effects"))
+    np.testing.assert_array_equal(serial.generated.truth, fresh)

@@ -256,6 +256,24 @@ def _warm_kernel(u, pt, offsets, level_mask, pair_mask, start, max_sweeps):
     return out, scores
 
 
+@njit(cache=True, nogil=True)
+def _flat_if_valid(combo, offsets, level_mask, pair_mask):
+    # The flat levels of one composition (level per axis), or None when a level is
+    # out of range or the composition breaks a constraint.
+    n_axes = offsets.shape[0] - 1
+    g = np.empty(n_axes, dtype=np.int64)
+    for j in range(n_axes):
+        if combo[j] < 0 or combo[j] >= offsets[j + 1] - offsets[j]:
+            return None
+        g[j] = offsets[j] + combo[j]
+        if not level_mask[g[j]]:
+            return None
+        for k in range(j):
+            if not pair_mask[g[j], g[k]]:
+                return None
+    return g
+
+
 def _check_tables(space: ComponentSpace, u: np.ndarray, pt: np.ndarray):
     u = np.ascontiguousarray(u, dtype=np.float64)
     pt = np.ascontiguousarray(pt, dtype=np.float64)
@@ -342,14 +360,16 @@ def warm_climb(
     scores : ndarray of shape (n,)
     """
     u, pt = _check_tables(space, u, pt)
-    start = np.asarray(start, dtype=np.int64).reshape(1, space.n_axes)
-    if not space.is_valid(start)[0]:
+    start = np.asarray(start, dtype=np.int64).reshape(space.n_axes)
+    # Compiled: mvt_ts checks two starts per batch, and ComponentSpace.is_valid's
+    # numpy pass per pair of axes cost 0.17 ms each (a fifth of a batch).
+    flat = _flat_if_valid(start, space.offsets, space.level_mask, space.pair_mask)
+    if flat is None:
         raise ValueError("`start` must be a valid composition.")
     if max_sweeps < 1:
         raise ValueError("`max_sweeps` must be an int >= 1.")
     if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
         raise ValueError(f"`n_threads` must be an int >= 1; got {n_threads!r}.")
-    flat = space.flat(start)[0]
     args = (pt, space.offsets, space.level_mask, space.pair_mask, flat, max_sweeps)
     n = u.shape[0]
     # Below a few hundred rows per thread, starting a thread costs more than it saves.

@@ -434,6 +434,23 @@ def test_threaded_warm_climb_equals_the_serial_one(rng):
         search.warm_climb(space, u, pt, start, n_threads=0)
 
 
+def test_warm_climb_refuses_an_invalid_start(rng):
+    space = small_space(rng, p_forbid=0.3)
+    total = space.n_levels_total
+    u, pt = rng.normal(size=(5, total)), np.zeros((total, total))
+    grids = np.stack(np.meshgrid(*map(np.arange, space.n_levels), indexing="ij"), -1)
+    combos = grids.reshape(-1, space.n_axes)
+    valid = space.is_valid(combos)
+    assert valid.any() and not valid.all()
+    search.warm_climb(space, u, pt, combos[valid][0])
+    with pytest.raises(ValueError, match="valid composition"):
+        search.warm_climb(space, u, pt, combos[~valid][0])
+    out_of_range = combos[valid][0].copy()
+    out_of_range[1] = space.n_levels[1]
+    with pytest.raises(ValueError, match="valid composition"):
+        search.warm_climb(space, u, pt, out_of_range)
+
+
 def test_unary_scores_match_the_matrix_product(rng):
     from simulation.generated.model import unary_scores
 

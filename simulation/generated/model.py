@@ -127,9 +127,33 @@ def unary_scores(base, x, w):
     -------
     u : ndarray of shape (n, n_levels_total)
     """
+    return unary_scores_mean(base, x, w)[0]
+
+
+@njit(cache=True, nogil=True)
+def unary_scores_mean(base, x, w):
+    """:func:`unary_scores` and its mean over the rows, in one pass.
+
+    The mean is the rows' sum in row order divided by ``n``: bit for bit numpy's
+    ``u.mean(axis=0)`` (which sums a C-contiguous array's rows in order), at a
+    fraction of its cost on a (1,000, 74) table.
+
+    Parameters
+    ----------
+    base : ndarray of shape (n_levels_total,)
+    x : ndarray of shape (n, d)
+    w : ndarray of shape (d, n_levels_total)
+
+    Returns
+    -------
+    u : ndarray of shape (n, n_levels_total)
+    mean : ndarray of shape (n_levels_total,)
+    """
     n, d = x.shape
-    total = base.shape[0]
-    u = np.empty((n, total))
+    # Unsigned level index: no negative-index wraparound per access.
+    total = np.uint64(base.shape[0])
+    u = np.empty((n, base.shape[0]))
+    colsum = np.zeros(base.shape[0])
     for i in range(n):
         for m in range(total):
             u[i, m] = base[m]
@@ -138,7 +162,9 @@ def unary_scores(base, x, w):
             if xf != 0.0:
                 for m in range(total):
                     u[i, m] += xf * w[f, m]
-    return u
+        for m in range(total):
+            colsum[m] += u[i, m]
+    return u, colsum / n
 
 
 def tied_sparse(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -190,13 +216,15 @@ def tied_values(x, indptr, feature, value, combos, offsets):
     total = offsets[n_axes]
     k = (indptr.shape[0] - 1) // total if total else 0
     z = np.zeros((n, k))
+    one = np.uint64(1)
     for i in range(n):
         for t in range(k):
             acc = 0.0
             for j in range(n_axes):
-                row = t * total + offsets[j] + combos[i, j]
-                for q in range(indptr[row], indptr[row + 1]):
-                    acc += x[i, feature[q]] * value[q]
+                # Unsigned indices: no negative-index wraparound per access (half the time).
+                row = np.uint64(t * total + offsets[j] + combos[i, j])
+                for q in range(np.uint64(indptr[row]), np.uint64(indptr[row + one])):
+                    acc += x[i, np.uint64(feature[q])] * value[q]
             z[i, t] = acc
     return z
 

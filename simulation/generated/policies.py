@@ -30,7 +30,7 @@ from simulation.generated.model import (
     reprior,
     tied_sparse,
     tied_values,
-    unary_scores,
+    unary_scores_mean,
 )
 from simulation.generated.space import ComponentSpace
 
@@ -503,15 +503,20 @@ class MvtThompson(GeneratedPolicy):
         The user block and the tied patterns fold into one (d, n_levels_total)
         weight matrix, so the unary table is one matrix product.
         """
+        u, _, pt = self._tables(theta, x)
+        return u, pt
+
+    def _tables(self, theta: np.ndarray, x: np.ndarray):
+        """:meth:`tables` and the unary table's mean over the rows, (1, n_levels_total)."""
         space, d = self.space_, self.n_user_features_
         total = space.n_levels_total
         w = theta[total : total * (1 + d)].reshape(d, total)
         if self.tied_.shape[0]:
             w = w + np.tensordot(theta[self.n_base_ :], self.tied_, axes=1)
-        u = unary_scores(
+        u, mean_u = unary_scores_mean(
             np.ascontiguousarray(theta[:total]), np.ascontiguousarray(x), np.ascontiguousarray(w)
         )
-        return u, pair_table(space, theta[: self.n_base_], d)
+        return u, mean_u.reshape(1, total), pair_table(space, theta[: self.n_base_], d)
 
     def best(self, theta: np.ndarray, user_contexts: np.ndarray, rng: np.random.Generator):
         """The best composition per row under ``theta``: (combos (n, n_axes), scores (n,)).
@@ -521,7 +526,7 @@ class MvtThompson(GeneratedPolicy):
         batch's mean scores, so each row is a local optimum of its own scores.
         """
         x = self._contexts(user_contexts)
-        u, pt = self.tables(theta, x)
+        u, mean_u, pt = self._tables(theta, x)
         if self.valid_ is not None:
             g = self.valid_flat_
             pair_sum = np.zeros(len(g))
@@ -531,7 +536,6 @@ class MvtThompson(GeneratedPolicy):
             scores = u[:, g].sum(axis=2) + pair_sum
             pick = scores.argmax(axis=1)
             return self.valid_[pick], scores[np.arange(len(pick)), pick]
-        mean_u = u.mean(axis=0, keepdims=True)
         start, value = search.hill_climb(
             self.space_, mean_u, pt, rng, n_restarts=self.n_restarts, max_sweeps=self.max_sweeps
         )

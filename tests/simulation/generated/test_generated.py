@@ -459,6 +459,18 @@ def test_unary_scores_match_the_matrix_product(rng):
     np.testing.assert_allclose(unary_scores(base, x, w), base + x @ w, rtol=1e-12, atol=1e-12)
 
 
+def test_unary_scores_mean_is_numpys_mean_bit_for_bit(rng):
+    # mvt_ts climbs from the mean user's scores: the fused mean must not move a bit.
+    from simulation.generated.model import unary_scores, unary_scores_mean
+
+    for n in (1, 7, 1000, 9000):
+        x = rng.normal(size=(n, 5)) * (rng.random((n, 5)) < 0.5)
+        w, base = rng.normal(size=(5, 13)) * 1e3, rng.normal(size=13)
+        u, mean = unary_scores_mean(base, x, w)
+        np.testing.assert_array_equal(u, unary_scores(base, x, w))
+        np.testing.assert_array_equal(mean, u.mean(axis=0))
+
+
 def test_sparse_tied_values_match_the_dense_patterns(rng):
     from simulation.generated.model import tied_sparse, tied_values
 

@@ -24,6 +24,7 @@ from simulation.generated.model import (
     PairwiseModel,
     design,
     diagonal_update,
+    free_blocks,
     n_params,
     pair_table,
     relevance_scales,
@@ -350,6 +351,8 @@ class MvtThompson(GeneratedPolicy):
             prior_mean[:total] = mean_reward / space.n_axes
         self.prior_var_vector_ = prior
         self.prior_mean_ = prior_mean
+        # Re-priors never free a cell fixed at zero, so these blocks hold for the run.
+        self.free_blocks_ = free_blocks(space, d, prior)
         # Blocks of the prior: main, user cells, pairs, tied, then (with `relevance`)
         # the user cells of each axis and the pairwise cells of each pair of axes;
         # the block's variance times each weight's fixed multiplier is its prior variance.
@@ -577,7 +580,8 @@ class MvtThompson(GeneratedPolicy):
         # The patterns' values of the served levels only (not x @ B for every level).
         zt = tied_values(x, *self.tied_cells_, c, space.offsets)
         diagonal_update(
-            self.mean_, self.var_, c, space.offsets, space.pair_index, x, zt, r, float(noise)
+            self.mean_, self.var_, c, space.offsets, space.pair_index, x, zt, r, float(noise),
+            *self.free_blocks_,
         )  # fmt: skip
         if self.auto_prior_ and self.track_scale:
             self._reprior(self._scales(noise))

@@ -348,6 +348,39 @@ def test_compiled_update_matches_the_numpy_reference_with_tied_and_fixed_cells(r
     assert (policy.var_[total : total * (1 + d)][~mask.ravel()] == 0).all()
 
 
+def test_compiled_update_skips_whole_fixed_blocks_like_the_reference(rng):
+    # The engine's shape of mask: whole (feature, axis) blocks and pairs of axes fixed
+    # at zero, which the kernel does not visit at all (free_blocks).
+    from simulation.generated.model import free_blocks
+    from tests.reference import generated as ref
+
+    space = small_space(rng)
+    d, total, o = 3, space.n_levels_total, space.offsets
+    mask = rng.random((d, total)) < 0.6
+    mask[0] = False  # feature 0 interacts with no axis
+    mask[1, : o[2]] = False  # feature 1 with axes 2 and 3 only
+    mask[1, o[3] :] = False  # ... then with axis 2 only
+    pair_blocks = np.ones((4, 4), bool)
+    pair_blocks[0, :] = pair_blocks[:, 0] = False
+    pair_blocks[2, 3] = pair_blocks[3, 2] = False
+    policy = MvtThompson(
+        covariance="diagonal", noise_var=0.4, user_mask=mask, pair_blocks=pair_blocks,
+        **FIXED_PRIOR,
+    ).reset(space, d)  # fmt: skip
+    user_ptr, user_axis, pair_a, pair_b = free_blocks(space, d, policy.prior_var_vector_)
+    assert user_axis[user_ptr[1] : user_ptr[2]].tolist() == [2]
+    assert user_ptr[1] == 0  # nothing for feature 0
+    assert list(zip(pair_a.tolist(), pair_b.tolist(), strict=True)) == [(1, 2), (1, 3)]
+    x = rng.normal(size=(80, d)) * (rng.random((80, d)) < 0.7)
+    c = search.sample_valid(space, 80, rng)
+    y = rng.normal(size=80)
+    mu0, var0 = policy.mean_.copy(), policy.var_.copy()
+    policy.update(x, c, y)
+    mu, var = ref.diagonal_update(mu0, var0, space, x, np.zeros((80, 0, total)), c, y, 0.4)
+    np.testing.assert_allclose(policy.mean_, mu, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(policy.var_, var, rtol=1e-9, atol=1e-15)
+
+
 def test_warm_climb_matches_the_numpy_reference_and_enumeration(rng):
     from tests.reference import generated as ref
 

@@ -23,6 +23,7 @@ from simulation.generated.effects import posterior_effects
 from simulation.generated.model import (
     PairwiseModel,
     design,
+    diagonal_draw,
     diagonal_update,
     free_blocks,
     n_params,
@@ -498,7 +499,7 @@ class MvtThompson(GeneratedPolicy):
                 self.chol_, z[: self.active_.size], lower=True, trans="T"
             )
             return theta
-        return self.mean_ + np.sqrt(self.var_) * z
+        return diagonal_draw(self.mean_, self.var_, z)
 
     def tables(self, theta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Score tables under ``theta``: unary (n, n_levels_total) and pairwise.

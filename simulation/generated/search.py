@@ -163,10 +163,18 @@ def _ascend(acc, viol, g, u, pt, offsets, pair_mask, max_sweeps) -> float:
             cur = np.uint64(g[j])
             pick = cur
             value = acc[cur]
+            # Most scans change nothing: first count, without a branch per level, the
+            # valid levels that beat the current one; only if some do, pick the best
+            # (the first to beat the running best by the tolerance, as always).
+            threshold = value + 1e-12
+            better = 0
             for m in range(offsets[j], offsets[j + 1]):
-                if viol[m] == 0 and acc[m] > value + 1e-12:
-                    pick = m
-                    value = acc[m]
+                better += (viol[m] == 0) & (acc[m] > threshold)
+            if better:
+                for m in range(offsets[j], offsets[j + 1]):
+                    if viol[m] == 0 and acc[m] > value + 1e-12:
+                        pick = m
+                        value = acc[m]
             if pick != cur:
                 for m in range(n_total):
                     acc[m] += pt[pick, m] - pt[cur, m]

@@ -206,11 +206,12 @@ def diagonal_draw(mean, var, z):
     return theta
 
 
-def tied_sparse(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The tied patterns' nonzero cells, grouped by (pattern, level): a CSR layout.
+def tied_sparse(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The tied patterns' nonzero cells, grouped by level: a CSR layout.
 
     The engine's patterns are very sparse (about 200 nonzero cells of 6 x 61 x 74:
-    one user feature per pattern and level), so :func:`tied_values` visits only them.
+    one user feature per pattern and level), so :func:`tied_values` visits only them,
+    level by level (the served levels' cells of every pattern are contiguous).
 
     Parameters
     ----------
@@ -218,31 +219,34 @@ def tied_sparse(tied: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns
     -------
-    indptr : ndarray of shape (k * n_levels_total + 1,), int64
-        Cells of pattern ``t`` at level ``m`` are ``indptr[t * n_levels_total + m]``
-        up to the next entry.
-    feature : ndarray of shape (nnz,), int64
-        The user feature of each cell.
+    indptr : ndarray of shape (n_levels_total + 1,), uint64
+        Cells at level ``m`` are ``indptr[m]`` up to ``indptr[m + 1]``, by pattern
+        then feature ascending.
+    pattern, feature : ndarray of shape (nnz,), uint64
+        The pattern and user feature of each cell.
     value : ndarray of shape (nnz,)
+    k : int
+        Number of patterns.
     """
-    k, d, total = tied.shape
-    # (k, total, d): cells of one (pattern, level) contiguous, features ascending.
-    by_level = np.ascontiguousarray(np.transpose(np.asarray(tied, dtype=np.float64), (0, 2, 1)))
-    flat = by_level.reshape(k * total, d)
-    rows, feature = np.nonzero(flat)
-    indptr = np.zeros(k * total + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=k * total), out=indptr[1:])
-    return indptr, feature.astype(np.int64), flat[rows, feature]
+    tied = np.asarray(tied, dtype=np.float64)
+    k, _, total = tied.shape
+    pattern, feature, level = np.nonzero(tied)
+    order = np.lexsort((feature, pattern, level))
+    pattern, feature, level = pattern[order], feature[order], level[order]
+    indptr = np.zeros(total + 1, dtype=np.uint64)
+    np.cumsum(np.bincount(level, minlength=total), out=indptr[1:])
+    value = tied[pattern, feature, level]
+    return indptr, pattern.astype(np.uint64), feature.astype(np.uint64), value, k
 
 
 @njit(cache=True, nogil=True)
-def tied_values(x, indptr, feature, value, combos, offsets):
+def tied_values(x, indptr, pattern, feature, value, k, combos, offsets):
     """Each row's value of each tied pattern: ``sum_j x @ tied[t][:, level_j]``.
 
     Parameters
     ----------
     x : ndarray of shape (n, d)
-    indptr, feature, value : ndarray
+    indptr, pattern, feature, value, k
         The patterns' nonzero cells (:func:`tied_sparse`).
     combos : ndarray of shape (n, n_axes), int64
     offsets : ndarray of shape (n_axes + 1,), int64
@@ -250,21 +254,18 @@ def tied_values(x, indptr, feature, value, combos, offsets):
     Returns
     -------
     z : ndarray of shape (n, k)
+        Pattern ``t``'s value summed over the axes in order, each level's cells by
+        feature ascending.
     """
     n, n_axes = combos.shape
-    total = offsets[n_axes]
-    k = (indptr.shape[0] - 1) // total if total else 0
     z = np.zeros((n, k))
     one = np.uint64(1)
     for i in range(n):
-        for t in range(k):
-            acc = 0.0
-            for j in range(n_axes):
-                # Unsigned indices: no negative-index wraparound per access (half the time).
-                row = np.uint64(t * total + offsets[j] + combos[i, j])
-                for q in range(np.uint64(indptr[row]), np.uint64(indptr[row + one])):
-                    acc += x[i, np.uint64(feature[q])] * value[q]
-            z[i, t] = acc
+        for j in range(n_axes):
+            # Unsigned indices: no negative-index wraparound per access.
+            m = np.uint64(offsets[j] + combos[i, j])
+            for q in range(indptr[m], indptr[m + one]):
+                z[i, pattern[q]] += x[i, feature[q]] * value[q]
     return z
 
 

@@ -521,8 +521,9 @@ def test_sparse_tied_values_match_the_dense_patterns(rng):
     got = tied_values(x, *tied_sparse(tied), c, space.offsets)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert (got[:, 2] == 0).all()
-    indptr, feature, value = tied_sparse(tied)
-    assert indptr[-1] == feature.size == value.size == np.count_nonzero(tied)
+    indptr, pattern, feature, value, k = tied_sparse(tied)
+    assert indptr[-1] == pattern.size == feature.size == value.size == np.count_nonzero(tied)
+    assert k == 3
 
 
 def _pair_world(rng, pair_sd: float):

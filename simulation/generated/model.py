@@ -259,6 +259,8 @@ def tied_values(x, indptr, pattern, feature, value, k, combos, offsets):
     """
     n, n_axes = combos.shape
     z = np.zeros((n, k))
+    if k == 0:
+        return z
     one = np.uint64(1)
     for i in range(n):
         for j in range(n_axes):

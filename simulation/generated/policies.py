@@ -540,14 +540,10 @@ class MvtThompson(GeneratedPolicy):
             scores = u[:, g].sum(axis=2) + pair_sum
             pick = scores.argmax(axis=1)
             return self.valid_[pick], scores[np.arange(len(pick)), pick]
-        start, value = search.hill_climb(
-            self.space_, mean_u, pt, rng, n_restarts=self.n_restarts, max_sweeps=self.max_sweeps
-        )
-        if self.start_ is not None:
-            again, v2 = search.warm_climb(self.space_, mean_u, pt, self.start_)
-            if v2[0] > value[0]:
-                start = again
-        self.start_ = start[0]
+        self.start_ = search.mean_start(
+            self.space_, mean_u, pt, rng, self.start_,
+            n_restarts=self.n_restarts, max_sweeps=self.max_sweeps,
+        )  # fmt: skip
         return search.warm_climb(
             self.space_, u, pt, self.start_, max_sweeps=self.max_sweeps, n_threads=self.n_threads
         )

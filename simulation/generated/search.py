@@ -23,7 +23,15 @@ from numba import njit
 
 from simulation.generated.space import ComponentSpace
 
-__all__ = ["count_valid", "exact_argmax", "hill_climb", "sample_valid", "score", "warm_climb"]
+__all__ = [
+    "count_valid",
+    "exact_argmax",
+    "hill_climb",
+    "mean_start",
+    "sample_valid",
+    "score",
+    "warm_climb",
+]
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _MAX_TRIES = 10_000_000
@@ -416,6 +424,87 @@ def warm_climb(
     for t in threads:
         t.join()
     return combos, scores
+
+
+@njit(cache=True, nogil=True)
+def _start_kernel(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, seed, previous):
+    # hill_climb of the one row u (n_restarts, max_sweeps, seed), then warm_climb of it
+    # from `previous` (flat levels; empty for none, 10 sweeps); the better one's flat
+    # levels, or an empty array when no climb found a valid composition.
+    n_axes = offsets.shape[0] - 1
+    n_total = offsets[n_axes]
+    state = np.empty(1, dtype=np.uint64)
+    state[0] = np.uint64(seed)  # row 0's stream, as in _climb_kernel
+    best_g = np.zeros(n_axes, dtype=np.int64)
+    value = _climb_one(u, pt, offsets, level_mask, pair_mask, n_restarts, max_sweeps, state, best_g)
+    found = value > -np.inf
+    if previous.shape[0]:
+        acc, viol = _start_tables(previous, pt, offsets, level_mask, pair_mask)
+        for m in range(n_total):
+            acc[m] += u[m]
+        g = previous.astype(np.uint64)
+        again = _ascend(acc, viol, g, u, pt, offsets.astype(np.uint64), pair_mask, 10)
+        if again > value:
+            found = True
+            for j in range(n_axes):
+                best_g[j] = g[j]
+    if not found:
+        return np.empty(0, dtype=np.int64)
+    return best_g
+
+
+def mean_start(
+    space: ComponentSpace,
+    u: np.ndarray,
+    pt: np.ndarray,
+    rng: np.random.Generator,
+    previous: np.ndarray | None = None,
+    *,
+    n_restarts: int = 8,
+    max_sweeps: int = 10,
+) -> np.ndarray:
+    """The start of ``mvt_ts``'s climbs: the better of a restarted climb and a warm one.
+
+    In one compiled call, what :func:`hill_climb` (``n_restarts``, ``max_sweeps``,
+    one seed from ``rng``) and then :func:`warm_climb` from ``previous`` (10 sweeps)
+    give for the one row ``u``, the warm one kept only when it scores higher.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+    u : ndarray of shape (1, n_levels_total)
+        The batch's mean unary scores.
+    pt : ndarray of shape (n_levels_total, n_levels_total)
+    rng : numpy.random.Generator
+    previous : ndarray of shape (n_axes,), int, or None
+        The previous batch's start (a valid composition), if any.
+    n_restarts, max_sweeps : int, default 8, 10
+
+    Returns
+    -------
+    start : ndarray of shape (n_axes,), int64
+        A valid composition (level per axis).
+    """
+    u, pt = _check_tables(space, u, pt)
+    if u.shape[0] != 1:
+        raise ValueError(f"`u` must have one row; got {u.shape[0]}.")
+    if n_restarts < 1 or max_sweeps < 1:
+        raise ValueError("`n_restarts` and `max_sweeps` must be ints >= 1.")
+    seed = _seed(rng)
+    if previous is None:
+        flat = np.empty(0, dtype=np.int64)
+    else:
+        previous = np.asarray(previous, dtype=np.int64).reshape(space.n_axes)
+        flat = _flat_if_valid(previous, space.offsets, space.level_mask, space.pair_mask)
+        if flat is None:
+            raise ValueError("`previous` must be a valid composition.")
+    g = _start_kernel(
+        u[0], pt, space.offsets, space.level_mask, space.pair_mask, n_restarts, max_sweeps,
+        seed, flat,
+    )  # fmt: skip
+    if not g.size:
+        raise ValueError("the space has no valid composition (or almost none): the climb failed.")
+    return g - space.offsets[:-1]
 
 
 @njit(cache=True, nogil=True)

@@ -467,6 +467,32 @@ def test_threaded_warm_climb_equals_the_serial_one(rng):
         search.warm_climb(space, u, pt, start, n_threads=0)
 
 
+def test_mean_start_is_the_better_of_hill_climb_and_warm_climb(rng):
+    # mvt_ts's start in one compiled call must be what the two public climbs give.
+    space = default_space()
+    total = space.n_levels_total
+    pt = np.where(space.pair_index >= 0, rng.normal(scale=0.3, size=(total, total)), 0.0)
+    pt = (pt + pt.T) / 2
+    previous = None
+    for _ in range(6):
+        u = rng.normal(size=(1, total))
+        seed = int(rng.integers(0, 2**32))
+        got = search.mean_start(
+            space, u, pt, np.random.default_rng(seed), previous, n_restarts=3, max_sweeps=4
+        )
+        want, value = search.hill_climb(
+            space, u, pt, np.random.default_rng(seed), n_restarts=3, max_sweeps=4
+        )
+        if previous is not None:
+            again, v2 = search.warm_climb(space, u, pt, previous)
+            if v2[0] > value[0]:
+                want = again
+        np.testing.assert_array_equal(got, want[0])
+        previous = got
+    with pytest.raises(ValueError, match="valid composition"):
+        search.mean_start(space, u, pt, rng, np.full(space.n_axes, -1))
+
+
 def test_warm_climb_refuses_an_invalid_start(rng):
     space = small_space(rng, p_forbid=0.3)
     total = space.n_levels_total

@@ -451,6 +451,34 @@ def reprior(mu, var, prior_var, prior_mean, mult, block, block_free, tau):
 
 
 @njit(cache=True, nogil=True)
+def main_moments(mu, var, prior_mean, prior_var, mult, total):
+    """``((mu - prior_mean)^2 + var) / mult`` of the first ``total`` weights of prior variance > 0.
+
+    The main effects' second moments about their prior mean, per unit of
+    multiplier: their mean is the EM step of the main block's prior variance.
+
+    Parameters
+    ----------
+    mu, var, prior_mean, prior_var, mult : ndarray of shape (n_params,)
+    total : int
+        The main block is the first ``total`` weights.
+
+    Returns
+    -------
+    second : ndarray of shape (n_free,)
+        In weight order.
+    """
+    out = np.empty(total)
+    c = 0
+    for i in range(total):
+        if prior_var[i] > 0.0:
+            d = mu[i] - prior_mean[i]
+            out[c] = (d * d + var[i]) / mult[i]
+            c += 1
+    return out[:c]
+
+
+@njit(cache=True, nogil=True)
 def relevance_scales(mu, var, prior_var, prior_mean, mult, block, block_free, tau, floor):
     """MacKay's fixed point of the prior variance of every relevance block, in place on ``tau``.
 

@@ -26,6 +26,7 @@ from simulation.generated.model import (
     diagonal_draw,
     diagonal_update,
     free_blocks,
+    main_moments,
     n_params,
     pair_table,
     relevance_scales,
@@ -596,10 +597,15 @@ class MvtThompson(GeneratedPolicy):
         """
         tau = self._base_scales(_auto_scales(self.r_unit_, self.r_sum_ / self.r_n_, noise))
         total = self.space_.n_levels_total  # the main block is theta[:total]
-        main = self.prior_var_vector_[:total] > 0
-        if self.prior_var is None and main.any():
-            second = (self.mean_[:total] - self.prior_mean_[:total]) ** 2 + self.var_[:total]
-            tau[0] = float((second[main] / self.prior_mult_[:total][main]).mean())
+        if self.prior_var is None:
+            # Gathered in one compiled pass (a handful of numpy passes over 74 weights
+            # cost 0.012 ms); numpy's mean keeps its pairwise sum.
+            second = main_moments(
+                self.mean_, self.var_, self.prior_mean_, self.prior_var_vector_,
+                self.prior_mult_, total,
+            )  # fmt: skip
+            if second.size:
+                tau[0] = float(second.mean())
         tau = tau[self.block_parent_]
         if self.relevance:
             # The relevance blocks (4 on): MacKay's fixed point of each block's scale.

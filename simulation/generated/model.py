@@ -416,38 +416,70 @@ def diagonal_update(
             var[cell] = v - gain * val[q] * v
 
 
-@njit(cache=True, nogil=True)
-def reprior(mu, var, prior_var, prior_mean, mult, block, block_free, tau):
+def free_runs(
+    prior_var: np.ndarray, block: np.ndarray, block_free: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of consecutive weights :func:`reprior` re-bases: prior variance > 0, block free.
+
+    Parameters
+    ----------
+    prior_var : ndarray of shape (n_params,)
+    block : ndarray of shape (n_params,), int64
+    block_free : ndarray of shape (n_blocks,), bool
+
+    Returns
+    -------
+    starts, ends : ndarray of shape (n_runs,), uint64
+        Run ``r`` is the weights ``starts[r]`` up to (not including) ``ends[r]``.
+    """
+    on = (np.asarray(prior_var) > 0) & np.asarray(block_free)[block]
+    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return starts.astype(np.uint64), ends.astype(np.uint64)
+
+
+# error_model="numpy": a division by zero gives inf instead of raising, so numba checks
+# no divisor and the loop vectorizes (0.029 -> 0.012 ms over the default space's 2,162
+# weights). Weights re-based here have var > 0 and prior variance > 0; the others'
+# results are computed but not kept.
+@njit(cache=True, nogil=True, error_model="numpy")
+def reprior(mu, var, prior_var, prior_mean, mult, block, starts, ends, tau):
     """Re-base a factorized Gaussian posterior on new block prior variances, in place.
 
     Each weight's posterior is its prior times one Gaussian factor (precision
     ``1 / var - 1 / prior_var``, shift ``mu / var - prior_mean / prior_var``); the
-    factor is kept and combined with the new prior ``tau[block] * mult``. Weights of
-    prior variance 0 (fixed at zero), of blocks not free, or whose new prior
-    variance is 0 are left alone. ``mu``, ``var`` and ``prior_var`` are updated.
+    factor is kept and combined with the new prior ``tau[block] * mult``. Weights
+    outside the runs (fixed at zero, or of blocks not free: :func:`free_runs`), of
+    prior variance 0, or whose new prior variance is 0 are left alone. ``mu``,
+    ``var`` and ``prior_var`` are updated.
 
     Parameters
     ----------
     mu, var, prior_var, prior_mean, mult : ndarray of shape (n_params,)
     block : ndarray of shape (n_params,), int64
         Each weight's block (index into ``tau``).
-    block_free : ndarray of shape (n_blocks,), bool
+    starts, ends : ndarray of shape (n_runs,), uint64
+        The runs of weights to re-base (:func:`free_runs`).
     tau : ndarray of shape (n_blocks,)
     """
-    for i in range(mu.shape[0]):
-        v0 = prior_var[i]
-        b = block[i]
-        if v0 <= 0.0 or not block_free[b]:
-            continue
-        v1 = tau[b] * mult[i]
-        if v1 <= 0.0:
-            continue
-        lam = 1.0 / var[i] - 1.0 / v0
-        eta = mu[i] / var[i] - prior_mean[i] / v0
-        prec = lam + 1.0 / v1
-        var[i] = 1.0 / prec
-        mu[i] = (eta + prior_mean[i] / v1) / prec
-        prior_var[i] = v1
+    new_var = np.empty(mu.shape[0])
+    for r in range(starts.shape[0]):
+        # The new prior variances first: the gather from tau would keep the
+        # arithmetic below from vectorizing.
+        for i in range(starts[r], ends[r]):
+            new_var[i] = tau[np.uint64(block[i])] * mult[i]
+        for i in range(starts[r], ends[r]):
+            v0 = prior_var[i]
+            v1 = new_var[i]
+            keep = v0 <= 0.0 or v1 <= 0.0
+            v = var[i]
+            m = mu[i]
+            lam = 1.0 / v - 1.0 / v0
+            eta = m / v - prior_mean[i] / v0
+            prec = lam + 1.0 / v1
+            var[i] = v if keep else 1.0 / prec
+            mu[i] = m if keep else (eta + prior_mean[i] / v1) / prec
+            prior_var[i] = v0 if keep else v1
 
 
 @njit(cache=True, nogil=True)

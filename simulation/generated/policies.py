@@ -26,6 +26,7 @@ from simulation.generated.model import (
     diagonal_draw,
     diagonal_update,
     free_blocks,
+    free_runs,
     main_moments,
     n_params,
     pair_table,
@@ -364,6 +365,8 @@ class MvtThompson(GeneratedPolicy):
         # Blocks whose scale was given stay fixed; the others are re-estimated.
         self.block_free_ = np.array([getattr(self, k) is None for k in _BLOCK_SCALES])[parent]
         self.prior_mult_ = np.divide(prior, tau[block], out=np.zeros_like(prior), where=prior > 0)
+        # Re-priors keep these weights' prior variance > 0 and the others' fixed.
+        self.free_runs_ = free_runs(prior, block, self.block_free_)
         if self.full_:
             # Over the free weights only: cells fixed at zero stay at their prior mean.
             self.active_ = np.flatnonzero(prior > 0)
@@ -634,7 +637,7 @@ class MvtThompson(GeneratedPolicy):
         # Compiled: a dozen numpy passes over every weight cost more than the row updates.
         reprior(
             self.mean_, self.var_, self.prior_var_vector_, self.prior_mean_, self.prior_mult_,
-            self.block_, self.block_free_, tau,
+            self.block_, *self.free_runs_, tau,
         )  # fmt: skip
 
 

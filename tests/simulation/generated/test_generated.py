@@ -428,6 +428,36 @@ def test_reprior_matches_the_numpy_reference_and_is_exact_for_one_weight_rows(rn
     np.testing.assert_allclose(policy.mean_, exact_var * (s / noise + mu0 / v1), rtol=1e-9)
 
 
+def test_reprior_leaves_fixed_cells_and_given_blocks_alone(rng):
+    # The compiled re-prior visits runs of weights (free_runs): fixed cells (user mask,
+    # pair blocks) and a block whose scale was given (pairs here) must stay as they are.
+    from tests.reference import generated as ref
+
+    space = small_space(rng)
+    d, total = 2, space.n_levels_total
+    mask = rng.random((d, total)) < 0.5
+    pair_blocks = np.ones((4, 4), bool)
+    pair_blocks[1, 2] = pair_blocks[2, 1] = False
+    policy = MvtThompson(
+        covariance="diagonal", prior_var_pair=0.01, user_mask=mask, pair_blocks=pair_blocks
+    ).reset(space, d)
+    for _ in range(3):
+        x = rng.normal(size=(200, d))
+        c = search.sample_valid(space, 200, rng)
+        policy.update(x, c, rng.random(200))
+    mu, var, v0 = policy.mean_.copy(), policy.var_.copy(), policy.prior_var_vector_.copy()
+    tau = policy._scales(policy.noise_var_) * rng.uniform(0.5, 2.0, size=policy.block_free_.size)
+    policy._reprior(tau)
+    want = ref.reprior(
+        mu, var, policy.prior_mean_, v0, policy.prior_mult_, policy.block_, policy.block_free_, tau
+    )
+    np.testing.assert_allclose(policy.mean_, want[0], rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(policy.var_, want[1], rtol=1e-10, atol=1e-300)
+    np.testing.assert_array_equal(policy.prior_var_vector_, want[2])
+    pairs = slice(total * (1 + d), policy.n_base_)
+    np.testing.assert_array_equal(policy.var_[pairs], var[pairs])  # the given block
+
+
 def test_tracked_scale_finds_the_scale_of_resolved_main_effects(rng):
     # Main effects of sd 1 under noise sd 0.1: the starting prior (sd 0.1 x the
     # reward's sd, about 0.14) is far too small; the EM steps bring the main block's

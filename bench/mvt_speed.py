@@ -8,6 +8,8 @@ Usage::
                                               # of real users, tied patterns and masks
     python bench/mvt_speed.py --units 2       # also two learners at once, one per core, as
                                               # the engine runs its (seed, policy) units
+    python bench/mvt_speed.py --per-batch     # also each batch timed alone: min and median
+                                              # ms per batch, robust to a busy machine
 
 A decision is one composition chosen for one user (select) and learned from (update); the
 timed loop is select + update on batches of fresh contexts and random rewards, after one
@@ -88,6 +90,17 @@ def make_steps(args, seed: int):
     return mvt_step, ts_step, line
 
 
+def per_batch(step, n_batches: int) -> np.ndarray:
+    """Milliseconds of each of ``n_batches`` steps timed alone, after a warm-up one."""
+    step()
+    times = np.empty(n_batches)
+    for k in range(n_batches):
+        start = time.perf_counter()
+        step()
+        times[k] = time.perf_counter() - start
+    return times * 1e3
+
+
 def _unit(args, seed: int, which: int, barrier, out) -> None:
     # One learner in its own process, as the engine runs its (seed, policy) units.
     step = make_steps(args, seed)[which]
@@ -129,6 +142,10 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--engine", action="store_true")
     parser.add_argument(
+        "--per-batch", action="store_true",
+        help="also time each batch alone (min and median ms; min is robust to other load)",
+    )  # fmt: skip
+    parser.add_argument(
         "--units", type=int, default=1,
         help="independent learners timed at once, one process each (2: both cores)",
     )  # fmt: skip
@@ -141,6 +158,11 @@ def main(argv=None) -> None:
     print(f"    mvt_ts            {r_mvt:>12,.0f} decisions/s")
     print(f"    thompson (20 arms){r_ts:>12,.0f} decisions/s")
     print(f"    ratio mvt_ts / thompson: {r_mvt / r_ts:.3f}")
+    if args.per_batch:
+        t_mvt, t_ts = per_batch(mvt_step, args.batches), per_batch(ts_step, args.batches)
+        print("  each batch timed alone, ms per batch (min / median):")
+        print(f"    mvt_ts            {t_mvt.min():.3f} / {np.median(t_mvt):.3f}")
+        print(f"    thompson (20 arms){t_ts.min():.3f} / {np.median(t_ts):.3f}")
     if args.units > 1:
         p_mvt, p_ts = parallel_rate(args, 0), parallel_rate(args, 1)
         print(f"  {args.units} learners at once, one process each (all decisions per second):")

@@ -348,6 +348,39 @@ def test_compiled_update_matches_the_numpy_reference_with_tied_and_fixed_cells(r
     assert (policy.var_[total : total * (1 + d)][~mask.ravel()] == 0).all()
 
 
+def test_compiled_update_skips_whole_fixed_blocks_like_the_reference(rng):
+    # The engine's shape of mask: whole (feature, axis) blocks and pairs of axes fixed
+    # at zero, which the kernel does not visit at all (free_blocks).
+    from simulation.generated.model import free_blocks
+    from tests.reference import generated as ref
+
+    space = small_space(rng)
+    d, total, o = 3, space.n_levels_total, space.offsets
+    mask = rng.random((d, total)) < 0.6
+    mask[0] = False  # feature 0 interacts with no axis
+    mask[1, : o[2]] = False  # feature 1 with axes 2 and 3 only
+    mask[1, o[3] :] = False  # ... then with axis 2 only
+    pair_blocks = np.ones((4, 4), bool)
+    pair_blocks[0, :] = pair_blocks[:, 0] = False
+    pair_blocks[2, 3] = pair_blocks[3, 2] = False
+    policy = MvtThompson(
+        covariance="diagonal", noise_var=0.4, user_mask=mask, pair_blocks=pair_blocks,
+        **FIXED_PRIOR,
+    ).reset(space, d)  # fmt: skip
+    user_ptr, user_axis, pair_a, pair_b = free_blocks(space, d, policy.prior_var_vector_)
+    assert user_axis[user_ptr[1] : user_ptr[2]].tolist() == [2]
+    assert user_ptr[1] == 0  # nothing for feature 0
+    assert list(zip(pair_a.tolist(), pair_b.tolist(), strict=True)) == [(1, 2), (1, 3)]
+    x = rng.normal(size=(80, d)) * (rng.random((80, d)) < 0.7)
+    c = search.sample_valid(space, 80, rng)
+    y = rng.normal(size=80)
+    mu0, var0 = policy.mean_.copy(), policy.var_.copy()
+    policy.update(x, c, y)
+    mu, var = ref.diagonal_update(mu0, var0, space, x, np.zeros((80, 0, total)), c, y, 0.4)
+    np.testing.assert_allclose(policy.mean_, mu, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(policy.var_, var, rtol=1e-9, atol=1e-15)
+
+
 def test_warm_climb_matches_the_numpy_reference_and_enumeration(rng):
     from tests.reference import generated as ref
 
@@ -395,6 +428,36 @@ def test_reprior_matches_the_numpy_reference_and_is_exact_for_one_weight_rows(rn
     np.testing.assert_allclose(policy.mean_, exact_var * (s / noise + mu0 / v1), rtol=1e-9)
 
 
+def test_reprior_leaves_fixed_cells_and_given_blocks_alone(rng):
+    # The compiled re-prior visits runs of weights (free_runs): fixed cells (user mask,
+    # pair blocks) and a block whose scale was given (pairs here) must stay as they are.
+    from tests.reference import generated as ref
+
+    space = small_space(rng)
+    d, total = 2, space.n_levels_total
+    mask = rng.random((d, total)) < 0.5
+    pair_blocks = np.ones((4, 4), bool)
+    pair_blocks[1, 2] = pair_blocks[2, 1] = False
+    policy = MvtThompson(
+        covariance="diagonal", prior_var_pair=0.01, user_mask=mask, pair_blocks=pair_blocks
+    ).reset(space, d)
+    for _ in range(3):
+        x = rng.normal(size=(200, d))
+        c = search.sample_valid(space, 200, rng)
+        policy.update(x, c, rng.random(200))
+    mu, var, v0 = policy.mean_.copy(), policy.var_.copy(), policy.prior_var_vector_.copy()
+    tau = policy._scales(policy.noise_var_) * rng.uniform(0.5, 2.0, size=policy.block_free_.size)
+    policy._reprior(tau)
+    want = ref.reprior(
+        mu, var, policy.prior_mean_, v0, policy.prior_mult_, policy.block_, policy.block_free_, tau
+    )
+    np.testing.assert_allclose(policy.mean_, want[0], rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(policy.var_, want[1], rtol=1e-10, atol=1e-300)
+    np.testing.assert_array_equal(policy.prior_var_vector_, want[2])
+    pairs = slice(total * (1 + d), policy.n_base_)
+    np.testing.assert_array_equal(policy.var_[pairs], var[pairs])  # the given block
+
+
 def test_tracked_scale_finds_the_scale_of_resolved_main_effects(rng):
     # Main effects of sd 1 under noise sd 0.1: the starting prior (sd 0.1 x the
     # reward's sd, about 0.14) is far too small; the EM steps bring the main block's
@@ -434,12 +497,67 @@ def test_threaded_warm_climb_equals_the_serial_one(rng):
         search.warm_climb(space, u, pt, start, n_threads=0)
 
 
+def test_mean_start_is_the_better_of_hill_climb_and_warm_climb(rng):
+    # mvt_ts's start in one compiled call must be what the two public climbs give.
+    space = default_space()
+    total = space.n_levels_total
+    pt = np.where(space.pair_index >= 0, rng.normal(scale=0.3, size=(total, total)), 0.0)
+    pt = (pt + pt.T) / 2
+    previous = None
+    for _ in range(6):
+        u = rng.normal(size=(1, total))
+        seed = int(rng.integers(0, 2**32))
+        got = search.mean_start(
+            space, u, pt, np.random.default_rng(seed), previous, n_restarts=3, max_sweeps=4
+        )
+        want, value = search.hill_climb(
+            space, u, pt, np.random.default_rng(seed), n_restarts=3, max_sweeps=4
+        )
+        if previous is not None:
+            again, v2 = search.warm_climb(space, u, pt, previous)
+            if v2[0] > value[0]:
+                want = again
+        np.testing.assert_array_equal(got, want[0])
+        previous = got
+    with pytest.raises(ValueError, match="valid composition"):
+        search.mean_start(space, u, pt, rng, np.full(space.n_axes, -1))
+
+
+def test_warm_climb_refuses_an_invalid_start(rng):
+    space = small_space(rng, p_forbid=0.3)
+    total = space.n_levels_total
+    u, pt = rng.normal(size=(5, total)), np.zeros((total, total))
+    grids = np.stack(np.meshgrid(*map(np.arange, space.n_levels), indexing="ij"), -1)
+    combos = grids.reshape(-1, space.n_axes)
+    valid = space.is_valid(combos)
+    assert valid.any() and not valid.all()
+    search.warm_climb(space, u, pt, combos[valid][0])
+    with pytest.raises(ValueError, match="valid composition"):
+        search.warm_climb(space, u, pt, combos[~valid][0])
+    out_of_range = combos[valid][0].copy()
+    out_of_range[1] = space.n_levels[1]
+    with pytest.raises(ValueError, match="valid composition"):
+        search.warm_climb(space, u, pt, out_of_range)
+
+
 def test_unary_scores_match_the_matrix_product(rng):
     from simulation.generated.model import unary_scores
 
     x = rng.normal(size=(50, 7)) * (rng.random((50, 7)) < 0.4)
     w, base = rng.normal(size=(7, 11)), rng.normal(size=11)
     np.testing.assert_allclose(unary_scores(base, x, w), base + x @ w, rtol=1e-12, atol=1e-12)
+
+
+def test_unary_scores_mean_is_numpys_mean_bit_for_bit(rng):
+    # mvt_ts climbs from the mean user's scores: the fused mean must not move a bit.
+    from simulation.generated.model import unary_scores, unary_scores_mean
+
+    for n in (1, 7, 1000, 9000):
+        x = rng.normal(size=(n, 5)) * (rng.random((n, 5)) < 0.5)
+        w, base = rng.normal(size=(5, 13)) * 1e3, rng.normal(size=13)
+        u, mean = unary_scores_mean(base, x, w)
+        np.testing.assert_array_equal(u, unary_scores(base, x, w))
+        np.testing.assert_array_equal(mean, u.mean(axis=0))
 
 
 def test_sparse_tied_values_match_the_dense_patterns(rng):
@@ -459,8 +577,9 @@ def test_sparse_tied_values_match_the_dense_patterns(rng):
     got = tied_values(x, *tied_sparse(tied), c, space.offsets)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert (got[:, 2] == 0).all()
-    indptr, feature, value = tied_sparse(tied)
-    assert indptr[-1] == feature.size == value.size == np.count_nonzero(tied)
+    indptr, pattern, feature, value, k = tied_sparse(tied)
+    assert indptr[-1] == pattern.size == feature.size == value.size == np.count_nonzero(tied)
+    assert k == 3
 
 
 def _pair_world(rng, pair_sd: float):

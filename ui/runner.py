@@ -40,10 +40,12 @@ from ui import cache
 
 __all__ = [
     "DEFAULT_RATE",
+    "LIVE_CHARTS_AFTER",
     "SESSION_CHECK_EVERY",
     "SYNC_WAIT",
     "BackgroundRun",
     "estimate_seconds",
+    "live_charts_after",
     "run_and_save",
     "run_impressions",
     "run_label",
@@ -63,6 +65,19 @@ DEFAULT_RATE = 500_000.0
 SYNC_WAIT = 2.0
 #: Seconds between the watchdog's looks at the run's browser session.
 SESSION_CHECK_EVERY = 0.1
+
+
+#: Seconds a run must be expected to last (elapsed + time left) for the page to draw its
+#: charts while it runs; ``ADLAB_LIVE_CHARTS_AFTER`` overrides it (tests draw them at once).
+LIVE_CHARTS_AFTER = 10.0
+
+
+def live_charts_after() -> float:
+    """:data:`LIVE_CHARTS_AFTER`, or ``$ADLAB_LIVE_CHARTS_AFTER`` seconds when set."""
+    try:
+        return float(os.environ.get("ADLAB_LIVE_CHARTS_AFTER", LIVE_CHARTS_AFTER))
+    except ValueError:
+        return LIVE_CHARTS_AFTER
 
 
 def sync_wait() -> float:

@@ -17,7 +17,8 @@ from ui import charts
 from ui.forms import experiment_config
 from ui.runner import BackgroundRun
 
-#: Minutes of work on this machine: still running while the test looks at it.
+#: Seconds of work on this machine (compiled routes: about 45 million impressions/s): still
+#: running while the test looks at it.
 LONG = {
     "ex-impressions": 20_000_000, "ex-batch": 1_000, "ex-seeds": 2, "ex-variants": 3,
     "ex-levels": ["generic", "segment"], "ex-policies": ["uniform", "ucb1"],
@@ -33,6 +34,7 @@ def test_a_running_experiment_draws_its_charts_so_far(
     app, open_page, run_small_experiment, adlab_home, monkeypatch
 ):
     monkeypatch.setenv("ADLAB_RUN_WAIT", "1")
+    monkeypatch.setenv("ADLAB_LIVE_CHARTS_AFTER", "0")  # this run lasts seconds here
     at = open_page(app, "experiment")
     run_small_experiment(at, **LONG)
     job = at.session_state["ex-job"]
@@ -63,6 +65,30 @@ def test_a_running_experiment_draws_its_charts_so_far(
         at.button(key="ex-stop").click().run()
     assert job.status == "stopped"
     assert RunStore.open(adlab_home).list().empty
+
+
+def test_a_run_expected_to_be_short_shows_its_progress_without_live_charts(
+    app, open_page, run_small_experiment, monkeypatch
+):
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "0.5")
+    monkeypatch.setenv("ADLAB_LIVE_CHARTS_AFTER", "3600")  # no run here lasts an hour
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **LONG)
+    job = at.session_state["ex-job"]
+    try:
+        deadline = time.monotonic() + 60
+        while job.eta_seconds() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        at.run()
+        assert not at.exception, at.exception
+        assert job.status == "running" and job.eta_seconds() is not None
+        # The progress and its Stop button, but no charts redrawn every second.
+        assert at.button(key="ex-stop")
+        assert not at.get("vega_lite_chart")
+        assert not any(m.value.startswith("**In progress") for m in at.markdown)
+    finally:
+        at.button(key="ex-stop").click().run()
+    assert job.status == "stopped"
 
 
 def test_live_bands_show_intervals_only_where_every_seed_has_the_point():

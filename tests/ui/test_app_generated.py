@@ -24,6 +24,13 @@ def test_generated_level_is_offered_and_runs(app, open_page, run_small_experimen
     table = at.dataframe[0].value
     # user: uniform and thompson; generated: uniform and mvt_ts (thompson and mvt_ts skipped).
     assert len(table) == 4
+    # The allocation chart offers the pools only (the generated level composes per
+    # impression), and per level the policies that play it (mvt_ts does not play "user").
+    assert at.selectbox(key="ex-alloc-level").options == ["Per user"]
+    assert at.selectbox(key="ex-alloc-policy").options == [
+        "Uniform (A/B/n split)",
+        "Thompson sampling",
+    ]
     # The skipped pairs are said, with why, above the results.
     notes = [c.value for c in at.caption if c.value.startswith("Not run")]
     assert notes == [
@@ -83,26 +90,3 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     assert at.selectbox(key="ex-effects-segment").value == "all"
     # The most-served composition of each segment, rendered.
     assert any("of its impressions" in c.value for c in at.caption)
-
-
-def test_the_allocation_chart_offers_only_pools_and_the_policies_that_play_them(
-    app, open_page, run_small_experiment
-):
-    at = open_page(app, "experiment")
-    run_small_experiment(
-        at,
-        **{
-            "ex-levels": ["user", "generated"],
-            "ex-policies": ["uniform", "thompson", "mvt_ts"],
-            "ex-impressions": 1_000,
-            "ex-seeds": 1,
-        },
-    )
-    assert not at.exception
-    # The generated level composes per impression: no pool to chart.
-    assert at.selectbox(key="ex-alloc-level").options == ["Per user"]
-    # mvt_ts does not play the user level: not offered there.
-    assert at.selectbox(key="ex-alloc-policy").options == [
-        "Uniform (A/B/n split)",
-        "Thompson sampling",
-    ]

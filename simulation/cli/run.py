@@ -304,7 +304,7 @@ def run_command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     print(
-        f"wrote {out}/summary.csv, uplift.csv, timeseries.parquet, run.json; saved as run {run_id}"
+        f"wrote {out}/{', '.join(n for n in outputs if (out / n).exists())}; saved as run {run_id}"
     )
     stops = budget_stops(summary)
     if stops:

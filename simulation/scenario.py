@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -60,8 +62,10 @@ from simulation.response import (
 from simulation.rng import stream
 
 __all__ = [
+    "ATTRIBUTE_SLICES",
     "FACTORS",
     "LAYOUT_ATTRIBUTES",
+    "N_ATTRIBUTES",
     "OFFER_ATTRIBUTES",
     "POOL_FROZEN_AXES",
     "USER_STRATEGIES",
@@ -664,6 +668,9 @@ def _plain_rows(field: str, values: tuple[str, ...]) -> np.ndarray:
     return rows
 
 
+#: Column ranges of the creative attribute vector (``creative.attributes``), and its width
+#: ``N_ATTRIBUTES`` (re-exported): for the engine, which does not import ``creative``.
+ATTRIBUTE_SLICES: Mapping[str, slice] = MappingProxyType(attribute_slices())
 #: Attribute vector of a plain creative with each offer of ``OFFERS``,
 #: ndarray of shape (len(OFFERS), N_ATTRIBUTES): what :meth:`GeneratedLevel.content`
 #: reads an offer's discount and free-shipping columns from.

@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from creative.attributes import N_ATTRIBUTES, attribute_slices
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Tables, Truth
 from simulation.engine.routes import ChunkRoute
@@ -45,8 +44,10 @@ from simulation.policies import POLICIES
 from simulation.population import KEYWORDS_PER_INTEREST, N_USER_FEATURES, feature_slices
 from simulation.response import PRICE_REFERENCE, ArmContent, Expectations
 from simulation.scenario import (
+    ATTRIBUTE_SLICES,
     FACTORS,
     LAYOUT_ATTRIBUTES,
+    N_ATTRIBUTES,
     OFFER_ATTRIBUTES,
     GeneratedLevel,
     Scenario,
@@ -305,7 +306,7 @@ def oracle_table(scenario: Scenario, objective: str, *, block: int = 2_000) -> n
 #: computed per call from the viewers (the same numbers: rows depend on their user alone).
 _WEIGHT_TABLE_USERS = 250_000
 
-_A = attribute_slices()
+_A = ATTRIBUTE_SLICES
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -335,8 +335,8 @@ def _live_charts(job) -> None:
 
     Only for a run expected to last :func:`ui.runner.live_charts_after` seconds or more:
     redrawing them every second costs the server and the browser CPU the run needs
-    (measured: a run of 5 s on two cores took 2 s longer with them), and a short run's
-    results are about to replace them anyway.
+    (measured on two cores: a run of about 5 s showed its results 0.5 s later with them,
+    docs/app.md), and a short run's results are about to replace them anyway.
     """
     eta = job.eta_seconds()
     if eta is None or job.elapsed() + eta < runner.live_charts_after():
@@ -516,8 +516,8 @@ def winners_margin(row, objective: str) -> str:
 
 def _results(entry, say_skipped: bool = True) -> None:
     result = entry["result"]
-    skipped = skipped_text(result.config)
-    if skipped and say_skipped:
+    skipped = skipped_text(result.config) if say_skipped else None
+    if skipped:
         st.caption(skipped)  # fixed names only, no user text
     _uplift(result)
     _headline(result)

@@ -534,6 +534,9 @@ class MvtThompson(GeneratedPolicy):
         batch's mean scores, so each row is a local optimum of its own scores.
         """
         x = self._contexts(user_contexts)
+        if not x.shape[0]:
+            # An empty batch has no mean user to start the climbs from.
+            return np.empty((0, self.space_.n_axes), dtype=np.int64), np.empty(0)
         u, mean_u, pt = self._tables(theta, x)
         if self.valid_ is not None:
             g = self.valid_flat_

@@ -277,6 +277,22 @@ def test_no_policy_ever_selects_an_invalid_composition(name, rng):
         policy.update(x, combos, rng.random(64))
 
 
+@pytest.mark.parametrize("name", sorted(GENERATED_POLICIES))
+@pytest.mark.parametrize("space_of", [default_space, hill48_space])
+def test_an_empty_batch_selects_nothing_and_teaches_nothing(name, space_of, rng):
+    space = space_of()
+    model = random_model(space, 3, rng, pair_scale=0.1)
+    kwargs = {"truth": model} if name == "oracle" else {}
+    policy = GENERATED_POLICIES[name](**kwargs).reset(space, 3)
+    mean_before = policy.mean_.copy() if hasattr(policy, "mean_") else None
+    combos = policy.select(np.empty((0, 3)), rng)
+    assert combos.shape == (0, space.n_axes) and combos.dtype == np.int64
+    policy.update(np.empty((0, 3)), combos, np.empty(0))
+    assert getattr(policy, "n_seen_", 0) == 0
+    if mean_before is not None:
+        np.testing.assert_array_equal(policy.mean_, mean_before)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

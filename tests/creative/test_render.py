@@ -240,3 +240,23 @@ def test_contact_sheet(base):
         contact_sheet([])
     with pytest.raises(ValueError, match="`labels` must have one entry per image"):
         contact_sheet(images, labels=["a"])
+
+
+def test_contact_sheet_wraps_long_labels_and_cuts_them_with_an_ellipsis(base):
+    from creative.contact_sheet import _caption
+    from creative.fonts import get_font
+
+    font = get_font(12)
+    short = _caption("1.1% · Gamers", font, 100, 2)
+    assert short == ["1.1% · Gamers"]
+    long = "1.1% · Night-owl beauty lovers, English, multi-device, deal-seekers"
+    lines = _caption(long, font, 100, 2)
+    assert len(lines) == 2 and lines[-1].endswith("…")
+    assert all(font.getlength(line) <= 100 for line in lines)
+    assert lines[0] == long[: len(lines[0])]  # the first line is the label's start
+    images = [render(base, "preview")] * 2
+    one = contact_sheet(images, columns=2, thumb=100, labels=["a", "b"])
+    two = contact_sheet(images, columns=2, thumb=100, labels=["a", long])
+    assert two.size[0] == one.size[0] and two.size[1] > one.size[1]
+    with pytest.raises(ValueError, match="label_lines"):
+        contact_sheet(images, labels=["a", "b"], label_lines=0)

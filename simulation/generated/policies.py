@@ -240,6 +240,10 @@ class MvtThompson(GeneratedPolicy):
     n_threads : int, default 1
         Threads of every row's climb (:func:`~simulation.generated.search.warm_climb`);
         the engine keeps 1 and spreads its units over the cores instead.
+    draw_scale : float, default 1.0
+        Multiplier of the draw's deviation from the posterior mean: 1 is Thompson
+        sampling; below 1 a tempered draw ("posterior reshaping"), which explores
+        less. The posterior itself (and :meth:`component_effects`) is unchanged.
     """
 
     name: ClassVar[str] = "mvt_ts"
@@ -262,6 +266,7 @@ class MvtThompson(GeneratedPolicy):
     track_scale: bool = True
     relevance: bool = True
     n_threads: int = 1
+    draw_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("prior_var", "prior_var_user", "prior_var_pair", "noise_var"):
@@ -270,6 +275,9 @@ class MvtThompson(GeneratedPolicy):
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise ValueError(f"`{name}` must be None or a float > 0; got {value!r}.")
+        scale = self.draw_scale
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 4:
+            raise ValueError(f"`draw_scale` must be a float in (0, 4]; got {scale!r}.")
         n0 = self.noise_prior_n
         if isinstance(n0, bool) or not isinstance(n0, int | float) or not n0 > 0:
             raise ValueError(f"`noise_prior_n` must be a float > 0; got {n0!r}.")
@@ -493,9 +501,15 @@ class MvtThompson(GeneratedPolicy):
     # -- decisions ------------------------------------------------------------------------
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
-        """One draw of ``theta`` from the posterior, ndarray of shape (n_params,)."""
+        """One draw of ``theta`` from the posterior, ndarray of shape (n_params,).
+
+        Its deviation from the posterior mean is scaled by ``draw_scale``.
+        """
         self._refresh()
         z = rng.standard_normal(self.mean_.shape[0])
+        if self.draw_scale != 1.0:
+            # Both draws below are linear in z.
+            z *= self.draw_scale
         if self.full_:
             # precision = L L^T, so L^-T z has covariance precision^-1.
             theta = self.mean_.copy()

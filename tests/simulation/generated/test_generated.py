@@ -215,6 +215,28 @@ def test_full_posterior_draws_have_the_posterior_moments(rng):
     assert (np.abs(draws.mean(axis=0) - policy.posterior_mean_) < 5 * se).all()
 
 
+@pytest.mark.parametrize("covariance", ["full", "diagonal"])
+def test_a_tempered_draw_scales_the_deviation_from_the_posterior_mean(covariance, rng):
+    space = hill48_space()
+    x, c = np.zeros((200, 0)), search.sample_valid(space, 200, rng)
+    y = rng.random(200)
+    policies = []
+    for scale in (1.0, 0.5):
+        policy = MvtThompson(
+            covariance=covariance, noise_var=0.25, draw_scale=scale, **FIXED_PRIOR
+        ).reset(space, 0)
+        policy.update(x, c, y)
+        policies.append(policy)
+    plain, tempered = policies
+    np.testing.assert_array_equal(plain.posterior_mean_, tempered.posterior_mean_)
+    # The same normals: the tempered draw is the mean plus half the plain draw's deviation.
+    a = plain.draw(np.random.default_rng(7))
+    b = tempered.draw(np.random.default_rng(7))
+    np.testing.assert_allclose(b - tempered.posterior_mean_, 0.5 * (a - plain.posterior_mean_))
+    with pytest.raises(ValueError, match="draw_scale"):
+        MvtThompson(draw_scale=0.0)
+
+
 def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):
     # One axis, no interactions: each row touches one main effect, so the factorized
     # update is the conjugate one.

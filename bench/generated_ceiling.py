@@ -35,21 +35,9 @@ import numpy as np
 
 import simulation.engine.generated as eg
 from simulation.config import ExperimentConfig
-from simulation.generated import MvtThompson, search
+from simulation.generated import search
 from simulation.rng import stream
 from simulation.scenario import build_scenario
-
-
-def engine_learner(scenario) -> MvtThompson:
-    """A fresh mvt_ts built exactly as the engine builds it (``generated_route``)."""
-    patterns, _ = eg.tied_patterns(scenario)
-    policy = MvtThompson(
-        tied=patterns,
-        user_mask=eg.user_cells(scenario),
-        main_scale=eg.main_scale(scenario),
-        pair_blocks=eg.pair_blocks(scenario),
-    )
-    return policy.reset(scenario.levels["generated"].space, patterns.shape[1])
 
 
 class World:
@@ -101,7 +89,7 @@ def fit_and_choose(world: World, n_rows: int, eval_users, rng, *, drawn: bool) -
     value : float
         Mean expected reward over ``eval_users`` of each one's best composition under the fit.
     """
-    policy = engine_learner(world.scenario)
+    policy = eg.engine_learner(world.scenario)
     space = policy.space_
     n_users = world.contexts.shape[0]
     gram, rhs, prior_set = None, None, False
@@ -152,7 +140,7 @@ def learn(
         Mean expected reward over ``eval_users`` of each one's best composition under
         the final posterior mean (no exploration).
     """
-    policy = engine_learner(world.scenario)
+    policy = eg.engine_learner(world.scenario)
     users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
     draw_rng = stream(seed, "ceiling", "outcomes")
     policy_rng = stream(seed, "ceiling", "policy")

@@ -50,14 +50,10 @@ def make_steps(args, seed: int):
 
         scenario = build_scenario(ExperimentConfig(levels=("generated",), policies=("mvt_ts",)))
         space = scenario.levels["generated"].space
-        patterns, _ = eg.tied_patterns(scenario)
         users = np.arange(scenario.population.n_users)
         audience = eg.generated_contexts(scenario, users)
+        mvt = eg.engine_learner(scenario, **settings)
         d = audience.shape[1]
-        mvt = MvtThompson(
-            tied=patterns, user_mask=eg.user_cells(scenario), main_scale=eg.main_scale(scenario),
-            pair_blocks=eg.pair_blocks(scenario), **settings,
-        ).reset(space, d)  # fmt: skip
 
         def contexts() -> np.ndarray:
             return audience[rng.integers(0, users.size, size=n)]

@@ -14,9 +14,11 @@ Two readings of "the share closed at N impressions", both printed:
   checkpoint interval, ``--checkpoints 10``), what the policy serves by the time it reaches
   N impressions.
 
-Run: ``PYTHONPATH=. python bench/generated_gap.py [--impressions 300000,1000000] [--seeds 6]``
-(about four minutes for both horizons and objectives with six seeds on two cores; one
-seed's share of the clicks gap moves by 5-8 points, so fewer seeds say little).
+Run: ``PYTHONPATH=. python bench/generated_gap.py [--impressions 300000,1000000] [--seeds 12]``
+(about two and a half minutes for both horizons and objectives with twelve seeds on two
+cores; one seed's share of the clicks gap moves by 5-10 points, so few seeds say little).
+``--draw-scale 1`` runs mvt_ts with the plain Thompson draw instead of the engine's tempered
+one (``simulation.engine.generated.DRAW_SCALE``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def _reward(totals, m: dict[str, int], objective: str) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--impressions", default="300000,1000000")
-    p.add_argument("--seeds", type=int, default=6)
+    p.add_argument("--seeds", type=int, default=12)
     p.add_argument("--objectives", default="ctr,roas")
     p.add_argument(
         "--checkpoints",
@@ -59,7 +61,17 @@ def main() -> None:
         action="store_true",
         help="ablation: mvt_ts without the tied user x component crosses",
     )
+    p.add_argument(
+        "--draw-scale",
+        type=float,
+        default=None,
+        help="ablation: mvt_ts's draw scale (the engine's DRAW_SCALE, 0.7; 1 is plain Thompson)",
+    )
     args = p.parse_args()
+    if args.draw_scale is not None:
+        import simulation.engine.generated as eg
+
+        eg.DRAW_SCALE = args.draw_scale
     if args.no_tied:
         import simulation.engine.generated as eg
 

@@ -306,8 +306,8 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
         )
         if shared.stop.is_set():
             raise RunCancelled("stopped before saving.")
-        # The page draws the result while it is saved (0.3-0.7 s of building and writing
-        # tables, measured in the app): the charts need not wait for the store.
+        # The page draws the result while it is saved (building and writing the tables took
+        # 0.4-1.3 s in the app on a busy machine): the charts need not wait for the store.
         shared.result = result
         shared.ready.set()
         shared.run_id, shared.warning = save()

@@ -87,10 +87,11 @@ def settle_run(entry: dict[str, Any]) -> None:
     (a :class:`ui.runner.BackgroundRun` still saving it) until then; others are left as
     they are.
     """
-    job = entry.pop("saving", None)
+    job = entry.get("saving")
     if job is None:
         return
     job.wait()
+    del entry["saving"]
     entry["run_id"] = job.run_id
     entry["warning"] = job.warning
     if job.run_id is None and job.warning is None:  # saving itself failed unexpectedly

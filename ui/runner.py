@@ -139,6 +139,8 @@ class _Shared:
         self.first_tick: tuple[float, int] | None = None
         self.last_tick: tuple[float, int] | None = None
         self.status = "running"  # running, finished, stopped, failed
+        # Set when the result is there (before it is saved) or the run ended otherwise.
+        self.ready = threading.Event()
         self.result: ExperimentResult | None = None
         self.run_id: str | None = None
         self.warning: str | None = None
@@ -191,7 +193,11 @@ class BackgroundRun:
 
     @property
     def result(self) -> ExperimentResult | None:
-        """The finished run's result (None until then)."""
+        """The run's result, as soon as it is computed (None until then).
+
+        It is there before the run is saved (:attr:`status` is still ``"running"`` while it
+        is saved): the page draws it meanwhile, then :meth:`wait` s for the save.
+        """
         return self._shared.result
 
     @property
@@ -263,8 +269,12 @@ class BackgroundRun:
         self._shared.stop.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait up to ``timeout`` seconds for the run to end; True if it has."""
+        """Wait up to ``timeout`` seconds for the run to end (saved); True if it has."""
         return self._shared.finished.wait(timeout)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for the result (or the run's end); True if there."""
+        return self._shared.ready.wait(timeout)
 
 
 def _watch(shared: _Shared, alive: Callable[[], bool]) -> None:
@@ -296,13 +306,18 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
         )
         if shared.stop.is_set():
             raise RunCancelled("stopped before saving.")
+        # The page draws the result while it is saved (building and writing the tables took
+        # 0.4-1.3 s in the app on a busy machine): the charts need not wait for the store.
+        shared.result = result
+        shared.ready.set()
         shared.run_id, shared.warning = save()
-        shared.result, shared.status = result, "finished"
+        shared.status = "finished"
     except RunCancelled:
         shared.status = "stopped"
     except BaseException as exc:  # reported on the page, never lost in a thread
         shared.error, shared.status = f"{type(exc).__name__}: {exc}", "failed"
     finally:
+        shared.ready.set()
         shared.finished.set()
 
 

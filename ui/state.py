@@ -28,6 +28,7 @@ __all__ = [
     "session_liveness",
     "session_runs",
     "set_world",
+    "settle_run",
     "world_settings",
 ]
 
@@ -68,12 +69,33 @@ def set_world(settings: WorldSettings) -> None:
 
 
 def session_runs() -> list[dict[str, Any]]:
-    """Runs made in this tab, newest last.
+    """Runs made in this tab, newest last (each saved, or its saving failed).
 
     Each is a dict with ``label``, ``config``, ``result`` and ``run_id`` (None if saving
-    failed).
+    failed). A run still being saved is waited for (:func:`settle_run`).
     """
-    return st.session_state.setdefault(_RUNS, [])
+    runs = st.session_state.setdefault(_RUNS, [])
+    for entry in runs:
+        settle_run(entry)
+    return runs
+
+
+def settle_run(entry: dict[str, Any]) -> None:
+    """Wait for ``entry``'s run to be saved, then fill in its ``run_id`` and ``warning``.
+
+    An entry drawn as soon as its result was computed holds its run under ``"saving"``
+    (a :class:`ui.runner.BackgroundRun` still saving it) until then; others are left as
+    they are.
+    """
+    job = entry.get("saving")
+    if job is None:
+        return
+    job.wait()
+    del entry["saving"]
+    entry["run_id"] = job.run_id
+    entry["warning"] = job.warning
+    if job.run_id is None and job.warning is None:  # saving itself failed unexpectedly
+        entry["warning"] = f"The run was not saved to the run store ({job.error})."
 
 
 def add_session_run(entry: dict[str, Any]) -> None:

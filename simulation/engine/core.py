@@ -23,6 +23,7 @@ Impression-level logs are written only on request, streamed in chunks.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import sys
@@ -104,6 +105,25 @@ class RunCancelled(Exception):
     """A run was stopped through its ``stop`` event; nothing of it is returned."""
 
 
+def _memoized_frame(method):
+    """A frame method of :class:`ExperimentResult`, built once per result and arguments.
+
+    The frames are pure functions of the result's (read-only) arrays; the app builds
+    several of them twice (for the page and for the run store) and the summary six
+    times. Each call returns a copy, which its caller may change.
+    """
+
+    @functools.wraps(method)
+    def frame(self, *args, **kwargs):
+        key = (method.__name__, args, tuple(sorted(kwargs.items())))
+        built = self._frames.get(key)
+        if built is None:
+            built = self._frames[key] = method(self, *args, **kwargs)
+        return built.copy()
+
+    return frame
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ExperimentResult:
     """Everything an experiment measured, as arrays with readable views.
@@ -148,6 +168,8 @@ class ExperimentResult:
     world_arm_labels: tuple[dict[str, tuple[str, ...]], ...] = ()
     generated: GeneratedOutputs | None = None
     generations: pd.DataFrame | None = None
+    #: Frames built so far (see :func:`_memoized_frame`).
+    _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def generations_frame(self) -> pd.DataFrame:
         """Every creative a regenerating pool held: generation, lineage and what it earned.
@@ -170,6 +192,7 @@ class ExperimentResult:
             return pd.DataFrame()
         return self.generations.copy()
 
+    @_memoized_frame
     def component_effects_frame(self) -> pd.DataFrame:
         """mvt_ts's per-component effect estimates with 95 % intervals beside the true effects.
 
@@ -181,6 +204,7 @@ class ExperimentResult:
             return pd.DataFrame()
         return self.generated.effects_frame()
 
+    @_memoized_frame
     def top_creatives_frame(self) -> pd.DataFrame:
         """Each segment's most-served composition at the generated level (empty without it)."""
         if self.generated is None:
@@ -205,6 +229,7 @@ class ExperimentResult:
             cols = {"world": replication // self.n_seeds, **cols}
         return cols
 
+    @_memoized_frame
     def summary_frame(self) -> pd.DataFrame:
         """One row per (policy, level, seed) (and world, with several) with totals and rates.
 
@@ -247,6 +272,7 @@ class ExperimentResult:
         ]  # fmt: skip
         return drop_skipped(frame[cols], self.config)
 
+    @_memoized_frame
     def uplift_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
         """Like-for-like uplift of each level over the generic one (``uplift.csv``).
 
@@ -272,6 +298,7 @@ class ExperimentResult:
         served = self.series[:, :, :, -1, _M["impressions"]]
         return np.where(served < self.config.n_impressions, served, np.nan)
 
+    @_memoized_frame
     def timeseries_frame(self) -> pd.DataFrame:
         """Long table: one row per (seed, level, policy, checkpoint) with cumulative metrics.
 
@@ -289,6 +316,7 @@ class ExperimentResult:
             frame.insert(i, name, values)
         return drop_skipped(add_rates(frame), self.config)
 
+    @_memoized_frame
     def allocation_frame(self) -> pd.DataFrame:
         """Long table of cumulative impressions per arm at each checkpoint."""
         n_s, n_l, n_p, n_c, n_a = self.allocation.shape
@@ -312,6 +340,7 @@ class ExperimentResult:
         )
         return drop_skipped(frame, self.config)
 
+    @_memoized_frame
     def segment_frame(self) -> pd.DataFrame:
         """Final totals per (seed, level, policy, segment, arm), with rates."""
         shape = self.segment_stats.shape[:5]

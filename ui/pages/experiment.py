@@ -42,6 +42,8 @@ from ui.forms import (
 from ui.tables import best_row, metrics_table, winners, winners_table
 from ui.uplift import uplift_display, uplift_sentence
 
+#: Seconds between looks at a running experiment's progress.
+POLL_EVERY = 0.5
 OBJECTIVE_NAMES = {"ctr": "Clicks (CTR)", "roas": "Return on ad spend (ROAS)"}
 PRICING_NAMES = {"cpm": "Per 1,000 impressions (CPM)", "cpc": "Per click (CPC)"}
 FORM_KEYS = (
@@ -188,19 +190,24 @@ def _run():
     st.session_state["ex-job"] = job
     # A short run is shown at once; a longer one continues in the background and the
     # progress area below polls it.
-    job.wait(runner.sync_wait())
+    job.wait_ready(runner.sync_wait())
     _collect(job)
 
 
 def _collect(job) -> bool:
-    """Take an ended run off the session's hands; True if it has ended."""
-    if job.status == "running":
+    """Take a computed or ended run off the session's hands; True if it is either.
+
+    A computed run may still be being saved: its entry is drawn meanwhile and
+    :func:`ui.state.settle_run` fills in its run id once the save is done.
+    """
+    if job.result is None and job.status == "running":
         return False
     st.session_state.pop("ex-job", None)
-    if job.status == "finished":
+    st.session_state.pop("ex-live-for", None)
+    if job.result is not None:
         st.session_state["ex-rate"] = job.rate() or st.session_state.get("ex-rate")
         entry = {"label": job.label, "config": job.config, "result": job.result,
-                 "run_id": job.run_id, "warning": job.warning}  # fmt: skip
+                 "run_id": None, "warning": None, "saving": job}  # fmt: skip
         state.add_session_run(entry)
         st.session_state["ex-current"] = entry
     elif job.status == "stopped":
@@ -291,17 +298,34 @@ def _duration(seconds: float) -> str:
 def _progress_area() -> None:
     """The running experiment: progress, time left, a Stop button and its charts so far.
 
-    Two fragments rerun on their own, never the rest of the page: the progress twice a
-    second, the charts once a second.
+    Fragments rerun on their own, never the rest of the page: the progress twice a
+    second and, for a run expected to be long (:func:`_live_charts`), the charts once a
+    second. A run found to be long while it runs reruns the page once to add them; a short
+    run never has the charts' fragment (each of its reruns costs the browser and the
+    server CPU the run needs: measured in docs/generated.md).
     """
-    if st.session_state.get("ex-job") is None:
+    job = st.session_state.get("ex-job")
+    if job is None:
         return
+    # Sticky for the run: an estimate that moves back under the threshold keeps the charts.
+    if _expected_long(job):
+        st.session_state["ex-live-for"] = job
+    has_live = st.session_state.get("ex-live-for") is job
 
-    @st.fragment(run_every=0.5)
+    @st.fragment(run_every=POLL_EVERY)
     def poll() -> None:
         job = st.session_state.get("ex-job")
+        eta = None if job is None else job.eta_seconds()
+        if eta is not None and eta < POLL_EVERY:
+            # About to end: wait for the result here rather than for the next poll, which
+            # would leave it unseen for 0.25 s on average (a Stop or a page switch waits
+            # as long, at most, in this last half-second only).
+            job.wait_ready(POLL_EVERY)
         if job is None or _collect(job):
             st.rerun(scope="app")  # ended: draw its results (or why it stopped)
+            return
+        if not has_live and _expected_long(job):
+            st.rerun(scope="app")  # long after all: add the live charts
             return
         eta = job.eta_seconds()
         left = "measuring the speed…" if eta is None else f"about {_duration(eta)} left"
@@ -327,7 +351,14 @@ def _progress_area() -> None:
             _live_charts(job)
 
     poll()
-    live()
+    if has_live:
+        live()
+
+
+def _expected_long(job) -> bool:
+    """Whether ``job`` is expected to last :func:`ui.runner.live_charts_after` s or more."""
+    eta = job.eta_seconds()
+    return eta is not None and job.elapsed() + eta >= runner.live_charts_after()
 
 
 def _live_charts(job) -> None:
@@ -338,8 +369,7 @@ def _live_charts(job) -> None:
     (measured on two cores: a run of about 5 s showed its results 0.5 s later with them,
     docs/app.md), and a short run's results are about to replace them anyway.
     """
-    eta = job.eta_seconds()
-    if eta is None or job.elapsed() + eta < runner.live_charts_after():
+    if not _expected_long(job):
         return
     total = runner.run_impressions(job.config)
     st.subheader("Live: the run so far")
@@ -576,6 +606,8 @@ def _results(entry, say_skipped: bool = True) -> None:
             key="ex",
         )
     generations.render(result)
+    # The charts above are on their way to the browser; the run was saved meanwhile.
+    state.settle_run(entry)
     if entry.get("run_id"):
         st.caption(f"Saved as run {escape_markdown(entry['run_id'])} (see the Results page).")
 

@@ -109,7 +109,9 @@ _LONG_RUN_JS = """(pollMs) => new Promise((resolve) => {
     return !!canvas && canvas.getBoundingClientRect().width > 0;
   };
   const has = (selector, pattern) => {
-    for (const e of document.querySelectorAll(selector)) if (pattern.test(e.textContent)) return true;
+    for (const e of document.querySelectorAll(selector)) {
+      if (pattern.test(e.textContent)) return true;
+    }
     return false;
   };
   const check = () => {

@@ -372,6 +372,7 @@ def run_and_save(
         tmp = tempfile.TemporaryDirectory(prefix="adlab-log-")
         log = Path(tmp.name) / "log.parquet"
         try:
+            cache.tables(config)  # or wait for the page's prefetch of them
             result = run_experiment(
                 config, scenario=cache.scenario(config), progress=progress, log_path=log,
                 stop=stop, live=live,

@@ -84,6 +84,7 @@ __all__ = [
     "TIMESERIES_METRICS",
     "ExperimentResult",
     "RunCancelled",
+    "experiment_tables",
     "run_experiment",
     "world_seed",
 ]
@@ -390,6 +391,28 @@ def _reward_scale(scenario: Scenario, policy: Policy) -> tuple[float, float]:
     return low, high - low
 
 
+def experiment_tables(scenario: Scenario, config: ExperimentConfig) -> dict[str, Tables]:
+    """The audience-wide tables ``config``'s levels read in ``scenario``, built once per world.
+
+    Each level's contexts and ground truth, and the generated level's exact oracle (its
+    first build takes seconds). Kept in the scenario's memo: :func:`run_experiment` calls
+    this first, and the app calls it ahead of time, in the background, so a first run in a
+    new world does not wait for them.
+
+    Returns
+    -------
+    tables : dict of str to Tables
+        By level name; a pool level is missing when its tables would be too large (its
+        truth is then computed per chunk).
+    """
+    levels = tuple(lv for lv in config.levels if lv in scenario.levels)
+    table_levels = tuple(lv for lv in levels if lv != "generated")
+    tables = audience_tables(scenario, table_levels, config.objective, _TABLE_CELLS)
+    if "generated" in levels:  # its own tables (the exact oracle)
+        tables = {**tables, "generated": generated_tables(scenario, config.objective)}
+    return tables
+
+
 def run_experiment(
     config: ExperimentConfig,
     *,
@@ -455,10 +478,7 @@ def run_experiment(
     allocation = np.zeros((n_seeds, n_levels, n_pol, n_ckpt, n_arms))
     seg_stats = np.zeros((n_seeds, n_levels, n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
     total_units = n_seeds * n_levels * config.n_batches
-    table_levels = tuple(lv for lv in levels if lv != "generated")
-    tables = audience_tables(scenario, table_levels, config.objective, _TABLE_CELLS)
-    if "generated" in levels:  # its own tables (the exact oracle), before any fork
-        tables = {**tables, "generated": generated_tables(scenario, config.objective)}
+    tables = experiment_tables(scenario, config)  # before any fork
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
     # Units of work are (seed, level) pairs: finer than seeds, so two workers
     # stay busy to the end (3 seeds x 3 levels balance better than 3 seeds).

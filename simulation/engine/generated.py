@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -287,7 +289,8 @@ def oracle_table(scenario: Scenario, objective: str, *, block: int = 2_000) -> n
     mode = 0 if objective == "ctr" else (1 if scenario.response.pricing == "cpm" else 2)
     n_users = scenario.population.n_users
     best = np.empty(n_users, dtype=np.int64)
-    for lo in range(0, n_users, block):
+
+    def solve(lo: int) -> None:
         users = np.arange(lo, min(lo + block, n_users))
         t = _probe(scenario, level, users)
         best[users] = _best_kernel(
@@ -295,6 +298,12 @@ def oracle_table(scenario: Scenario, objective: str, *, block: int = 2_000) -> n
             t["langc"], t["langv"], t["value"], t["cost"], float(scenario.response.params.cpc),
             mode, factors, starts,
         )  # fmt: skip
+
+    # Blocks of users in plain threads: the kernel releases the GIL (so does most of the
+    # probe's numpy), and plain threads, unlike numba's parallel layer, leave the process
+    # safe to fork. Each block writes its own rows: the same table as one thread's.
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        list(pool.map(solve, range(0, n_users, block)))
     out = combos[best]
     out.flags.writeable = False
     scenario.memo[key] = out

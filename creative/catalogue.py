@@ -25,6 +25,7 @@ __all__ = [
     "Product",
     "fitting_offers",
     "format_price",
+    "offer_fits",
     "read_catalogue",
 ]
 
@@ -46,12 +47,16 @@ class Product:
         One of ``INTERESTS``.
     price : float
         List price in US dollars, > 0.
+    discountable : bool, default True
+        False for a product with no price to take a percentage off (an account, whose
+        catalogue price is a nominal amount): no discount is ever offered on it.
     """
 
     name: str
     name_ko: str
     category: str
     price: float
+    discountable: bool = True
 
     def __post_init__(self) -> None:
         if self.category not in INTERESTS:
@@ -60,14 +65,22 @@ class Product:
             raise ValueError(f"`price` must be a float > 0; got {self.price!r}.")
         if not self.name or not self.name_ko:
             raise ValueError("`name` and `name_ko` must be non-empty.")
+        if not isinstance(self.discountable, bool):
+            raise ValueError(f"`discountable` must be a bool; got {self.discountable!r}.")
 
     def display_name(self, language: str) -> str:
         """The product name in ``language``."""
         return self.name_ko if language == "ko" else self.name
 
 
-def _p(category: str, *items: tuple[str, str, float]) -> tuple[Product, ...]:
-    return tuple(Product(name=n, name_ko=k, category=category, price=p) for n, k, p in items)
+def _p(category: str, *items: tuple) -> tuple[Product, ...]:
+    # (name, Korean name, price) or (name, Korean name, price, discountable).
+    return tuple(
+        Product(
+            name=n, name_ko=k, category=category, price=p, discountable=rest[0] if rest else True
+        )
+        for n, k, p, *rest in items
+    )
 
 
 #: Category -> products (three each).
@@ -147,7 +160,8 @@ CATALOGUE: dict[str, tuple[Product, ...]] = {
     "finance": _p(
         "finance",
         ("Budget Planner App", "가계부 앱", 4.99),
-        ("High-Yield Savings", "고금리 적금", 1.0),
+        # An account: its price is a nominal opening amount, with nothing to discount.
+        ("High-Yield Savings", "고금리 적금", 1.0, False),
         ("Investing Course", "투자 입문 강의", 49.0),
     ),
     "kids": _p(
@@ -159,7 +173,9 @@ CATALOGUE: dict[str, tuple[Product, ...]] = {
 }
 
 #: Columns of a catalogue CSV; ``name_ko`` is optional (blank: the English name).
-CATALOGUE_FIELDS: tuple[str, ...] = ("name", "category", "price", "name_ko")
+CATALOGUE_FIELDS: tuple[str, ...] = ("name", "category", "price", "name_ko", "discountable")
+#: Values of the optional ``discountable`` column (case-insensitive; blank is yes).
+_YES, _NO = frozenset({"yes", "true", "1", ""}), frozenset({"no", "false", "0"})
 #: Most products in one catalogue file.
 MAX_PRODUCTS = 1_000
 #: Highest list price (USD) a catalogue may hold: order values stay bounded.
@@ -201,7 +217,15 @@ def _product_from_row(row: dict[str, str | None]) -> Product:
             f"`price` must be a finite number in (0, {MAX_PRICE:,.0f}]; "
             f"got {short_repr(cells['price'])}."
         )
-    return Product(name=name, name_ko=name_ko, category=category, price=price)
+    flag = cells.get("discountable", "").lower()
+    if flag not in _YES | _NO:
+        raise ValueError(
+            "`discountable` must be yes or no (or blank: yes); "
+            f"got {short_repr(cells['discountable'])}."
+        )
+    return Product(
+        name=name, name_ko=name_ko, category=category, price=price, discountable=flag not in _NO
+    )
 
 
 def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
@@ -209,9 +233,11 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
 
     Columns (header row required): ``name``, ``category`` (one of ``INTERESTS``),
     ``price`` (US dollars, in (0, :data:`MAX_PRICE`]) and optionally ``name_ko``
-    (blank: the English name). The file is bounded like the other creative inputs
-    (``creative.limits.LIMITS.file_bytes``, names of at most ``LIMITS.name``
-    characters) and holds at most :data:`MAX_PRODUCTS` products.
+    (blank: the English name) and ``discountable`` (``yes`` or ``no``, blank: yes; ``no``
+    for a product no percentage discount can honestly be offered on, such as an account).
+    The file is bounded like the other creative inputs (``creative.limits.LIMITS.file_bytes``,
+    names of at most ``LIMITS.name`` characters) and holds at most :data:`MAX_PRODUCTS`
+    products.
 
     Parameters
     ----------
@@ -307,6 +333,25 @@ def fitting_offers(category: str, offers: tuple[str, ...] = OFFERS) -> tuple[str
         raise ValueError(f"`category` must be one of {list(INTERESTS)}; got {category!r}.")
     fitting = tuple(o for o in offers if not (o == "free_shipping" and category in NOT_SHIPPED))
     return fitting or ("none",)
+
+
+def offer_fits(product: Product, offer: str) -> bool:
+    """Whether ``offer`` can honestly be made on ``product``.
+
+    Not free shipping on a product that is never shipped (:data:`NOT_SHIPPED`), and no
+    discount on a product that is not ``discountable``.
+
+    Examples
+    --------
+    >>> savings = CATALOGUE["finance"][1]
+    >>> offer_fits(savings, "discount_10"), offer_fits(savings, "none")
+    (False, True)
+    """
+    if offer not in OFFERS:
+        raise ValueError(f"`offer` must be one of {list(OFFERS)}; got {offer!r}.")
+    if offer == "free_shipping":
+        return product.category not in NOT_SHIPPED
+    return product.discountable or not offer.startswith("discount")
 
 
 #: Category -> the product motif drawn for it (see ``creative.motifs``).

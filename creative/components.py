@@ -10,7 +10,7 @@ never enumerates strings.
 The constraints, each a pairwise (or unary) rule:
 
 - the offer fits the product (no free shipping on products that are never
-  shipped);
+  shipped, no discount on a product that is not discountable);
 - the headline style's slot has a value (an offer headline needs an offer, a
   keyword headline a keyword, a greeting headline a greeting) and the tone
   has a headline of that style in every language;
@@ -24,9 +24,9 @@ The constraints, each a pairwise (or unary) rule:
   value, so any valid composition passes :func:`creative.guardrails.check_creative`
   (a test composes thousands to hold that).
 
-The rules about offers and keywords mirror the ones of the "honest world"
-work (``creative.catalogue.fitting_offers``, ``creative.vocabulary.localize_keyword``);
-once those are in this tree, :func:`component_axes` should call them.
+Offers follow the catalogue's rule (``creative.catalogue.offer_fits``: no free shipping on a
+product that is never shipped, no discount on one that is not discountable); the keyword
+rules mirror ``creative.vocabulary.localize_keyword``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,15 @@ import numpy as np
 
 from creative.audience import Audience
 from creative.brand import DEFAULT_KIT, BrandKit, contrast_ratio
-from creative.catalogue import CATALOGUE, GREETINGS, INTEREST_LABELS, MOTIFS, OFFER_LABELS, Product
+from creative.catalogue import (
+    CATALOGUE,
+    GREETINGS,
+    INTEREST_LABELS,
+    MOTIFS,
+    OFFER_LABELS,
+    Product,
+    offer_fits,
+)
 from creative.fonts import normalize_text
 from creative.guardrails import (
     LENGTH_LIMITS,
@@ -91,10 +99,6 @@ GREETING_LEVELS: tuple[str, ...] = ("none", "timely")
 #: Keyword levels: none, or a search of the product's category (the user's own
 #: when it belongs to that category, else the category's most searched one).
 KEYWORD_LEVELS: tuple[str, ...] = ("none", "search")
-
-#: Categories whose products are never shipped (the same rule as the honest world's
-#: ``creative.catalogue.NOT_SHIPPED``).
-_NOT_SHIPPED: frozenset[str] = frozenset({"finance"})
 
 #: Languages the search vocabulary is written in.
 _KEYWORD_LANGUAGES: frozenset[str] = frozenset({"en"})
@@ -248,8 +252,9 @@ def component_axes(
             level_mask[g("palette", i)] = False
     # Offer fits the product.
     for i, p in enumerate(prods):
-        if p.category in _NOT_SHIPPED:
-            forbid("product", i, "offer", OFFERS.index("free_shipping"))
+        for j, offer in enumerate(OFFERS):
+            if not offer_fits(p, offer):  # no free shipping on an app, no discount on an account
+                forbid("product", i, "offer", j)
     # Headline style needs its slot.
     forbid("headline", HEADLINE_STYLES.index("offer"), "offer", OFFERS.index("none"))
     forbid("headline", HEADLINE_STYLES.index("keyword"), "keyword", 0)

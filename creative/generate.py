@@ -22,6 +22,7 @@ from creative.catalogue import (
     OFFER_LABELS,
     Product,
     fitting_offers,
+    offer_fits,
 )
 from creative.fonts import normalize_text
 from creative.guardrails import check_creative
@@ -180,6 +181,11 @@ def _compose(
     catalogue: Catalogue = CATALOGUE,
 ) -> Creative:
     product = _pick(rng, catalogue[category])
+    if not offer_fits(product, offer):
+        # The offer was drawn for the category; a product that cannot carry it (no
+        # discount on an account) gets none. No draw is spent: every other creative
+        # comes out as before.
+        offer = "none"
     name = product.display_name(language)
     values = {
         "product": name,

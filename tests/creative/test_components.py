@@ -59,6 +59,14 @@ def test_constraints_forbid_what_the_issue_names():
     finance = [i for i, p in enumerate(products()) if p.category == "finance"]
     ship = OFFERS.index("free_shipping")
     assert all(not pm[_flat(axes, "product", i), _flat(axes, "offer", ship)] for i in finance)
+    # No discount on a product that is not discountable (the savings account), and the
+    # discounts stay on its discountable neighbours.
+    for i, p in enumerate(products()):
+        for d in ("discount_10", "discount_20", "discount_30"):
+            assert pm[_flat(axes, "product", i), _flat(axes, "offer", OFFERS.index(d))] == (
+                p.discountable
+            )
+    assert not all(p.discountable for p in products())
     offer_head = _flat(axes, "headline", HEADLINE_STYLES.index("offer"))
     assert not pm[offer_head, _flat(axes, "offer", OFFERS.index("none"))]
     assert not pm[

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from creative.audience import Audience
-from creative.catalogue import NOT_SHIPPED, fitting_offers
+from creative.catalogue import CATALOGUE, NOT_SHIPPED, fitting_offers, offer_fits, read_catalogue
 from creative.generate import generate_for_segment, generate_for_user, generate_generic
 from creative.vocabulary import (
     INTEREST_KEYWORDS,
@@ -185,3 +185,52 @@ def test_fitting_offers_table():
     assert fitting_offers("finance", ("free_shipping",)) == ("none",)
     with pytest.raises(ValueError, match="`category` must be one of"):
         fitting_offers("cars")
+
+
+SAVINGS = next(p for p in CATALOGUE["finance"] if p.name == "High-Yield Savings")
+
+
+def test_no_discount_on_an_account():
+    # A savings account's catalogue price ($1.00) is nominal: "30 % off $1.00" promised
+    # nothing a marketer could honour. Its neighbours in the category keep their discounts.
+    assert not SAVINGS.discountable
+    assert [o for o in OFFERS if offer_fits(SAVINGS, o)] == ["none"]
+    app = next(p for p in CATALOGUE["finance"] if p.name == "Budget Planner App")
+    assert [o for o in OFFERS if offer_fits(app, o)] == [o for o in OFFERS if o != "free_shipping"]
+    with pytest.raises(ValueError, match="`offer` must be one of"):
+        offer_fits(app, "bogo")
+
+
+def test_deal_seekers_interested_in_finance_never_see_a_discounted_account():
+    # Deal-seekers' profile offers only discounts: the account gets no offer, the other
+    # finance products keep theirs (so the rule, not the profile, removes it).
+    audience = Audience(
+        kind="segment",
+        audience_id="savers",
+        name="Savers",
+        top_interests=("finance",),
+        keywords=("savings account",),
+        active_hours="evening",
+        price_sensitivity=0.9,
+    )
+    offers: dict[str, set[str]] = {}
+    for seed in range(40):
+        for c in generate_for_segment(audience, 6, np.random.default_rng(seed)).creatives:
+            offers.setdefault(c.product, set()).add(c.offer)
+    assert offers[SAVINGS.name] == {"none"}
+    others = set().union(*(v for k, v in offers.items() if k != SAVINGS.name))
+    assert others and others <= {"discount_20", "discount_30"}
+
+
+def test_a_catalogue_file_can_mark_a_product_not_discountable(tmp_path):
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "name,category,price,discountable\n"
+        "Gold Account,finance,1,no\nRobo Advisor,finance,9.99,\nTrail Mix,food,6.5,YES\n"
+    )
+    read = read_catalogue(path)
+    assert [p.discountable for p in read["finance"]] == [False, True]
+    assert read["food"][0].discountable
+    path.write_text("name,category,price,discountable\nGold Account,finance,1,maybe\n")
+    with pytest.raises(ValueError, match="`discountable` must be yes or no"):
+        read_catalogue(path)

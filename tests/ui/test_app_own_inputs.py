@@ -77,3 +77,19 @@ def test_use_my_segments_and_catalogue_runs_on_them_and_results_show_the_files(
     assert text.index("segments") < text.index("catalogue")
     catalogue_hash = hashlib.sha256(CATALOGUE).hexdigest()[:12]
     assert "mine.csv" in text and "products.csv" in text and catalogue_hash in text
+
+
+def test_the_creatives_page_lists_which_uploaded_products_take_no_discount(app, open_page):
+    data = b"name,category,price,discountable\nGold Account,finance,1,no\nChef Box,food,35,\n"
+    at = open_page(app, "creatives")
+    at.session_state["uploaded_catalogue"] = (
+        "mine.csv",
+        data,
+        parse_catalogue_upload("mine.csv", data),
+    )
+    at.run()
+    frame = next(df.value for df in at.dataframe if "discountable" in df.value.columns)
+    assert dict(zip(frame["name"], frame["discountable"], strict=True)) == {
+        "Gold Account": False,
+        "Chef Box": True,
+    }

@@ -104,9 +104,10 @@ def _catalogue_upload() -> None:
     with st.expander("Product catalogue (upload your own CSV, for experiments)"):
         st.markdown(
             "A CSV with the columns `name`, `category` (one of the interest categories), "
-            "`price` (US dollars) and optionally `name_ko`. Tick **Use my catalogue** on the "
-            "Experiment page: the ads then show your products, and order values follow your "
-            "prices. At most 1,000 products."
+            "`price` (US dollars) and optionally `name_ko` and `discountable` (`no` for a "
+            "product no discount can be offered on, such as an account). Tick **Use my "
+            "catalogue** on the Experiment page: the ads then show your products, and order "
+            "values follow your prices. At most 1,000 products."
         )
         file = st.file_uploader("Catalogue file", type=["csv"], key="catalogue-file")
         if file is not None and st.session_state.get("catalogue-file-id") != file.file_id:
@@ -134,7 +135,15 @@ def _catalogue_upload() -> None:
                 f"{len(catalogue)} categories."
             )
             st.dataframe(
-                [{"name": p.name, "category": p.category, "price": p.price} for p in products],
+                [
+                    {
+                        "name": p.name,
+                        "category": p.category,
+                        "price": p.price,
+                        "discountable": p.discountable,
+                    }
+                    for p in products
+                ],
                 hide_index=True,
             )
             if st.button("Remove the catalogue"):

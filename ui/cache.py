@@ -169,8 +169,8 @@ def prefetch_scenario(config: ExperimentConfig) -> None:
     """Start building the world of ``config`` and its tables in a background thread, once.
 
     The Experiment page calls this when it is drawn, so the audience, the 30 creatives and
-    the tables the run reads (with the generated level, its exact oracle: about 4.5 s on
-    two cores) are usually ready by the time **Run experiment** is pressed (the click then
+    the tables the run reads (with the generated level, its exact oracle: about 3 s on two
+    cores) are usually ready by the time **Run experiment** is pressed (the click then
     waits only for the simulation). Once per world, levels and objective. The page stays
     responsive; a click during the build waits for the same build (``st.cache_resource``
     holds one compute lock per key). ``ADLAB_PREFETCH=0`` turns it off (the AppTest suite

@@ -349,8 +349,8 @@ def offer_fits(product: Product, offer: str) -> bool:
     """
     if offer not in OFFERS:
         raise ValueError(f"`offer` must be one of {list(OFFERS)}; got {offer!r}.")
-    if offer == "free_shipping":
-        return product.category not in NOT_SHIPPED
+    if offer not in fitting_offers(product.category, OFFERS):  # the category's rule
+        return False
     return product.discountable or not offer.startswith("discount")
 
 

@@ -151,11 +151,81 @@ def count_valid(space: ComponentSpace) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _move(acc, viol, g, j, pick, pt, pair_mask, n_total) -> None:
+    # Set axis j to level pick, keeping acc and viol those of the new composition.
+    cur = g[j]
+    for m in range(n_total):
+        acc[m] += pt[pick, m] - pt[cur, m]
+        viol[m] += (0 if pair_mask[pick, m] else 1) - (0 if pair_mask[cur, m] else 1)
+    g[j] = pick
+
+
+@njit(cache=True, nogil=True)
+def _repair(acc, viol, g, pt, offsets, pair_mask) -> bool:
+    # The best improving two-axis move out of a constraint's trap, applied; False when
+    # none improves. A level a of axis j forbidden by one set level only (axis k's) is
+    # tried with k's best level valid beside a and the others. Coordinate ascent cannot
+    # make that move, as each half alone is invalid or worse: with English-only search
+    # keywords, a Korean speaker's climb from "English copy with their search" never
+    # reaches "Korean copy without it" (Korean copy with the keyword is invalid, and
+    # dropping the keyword from English copy loses), however much better that is.
+    n_axes = offsets.shape[0] - 1
+    best_gain = 1e-12
+    bj, bk, ba, bb = 0, 0, 0, 0
+    for j in range(n_axes):
+        gj = g[j]
+        for a in range(offsets[j], offsets[j + 1]):
+            if viol[a] != 1:
+                continue
+            k = n_axes
+            for t in range(n_axes):
+                if t != j and not pair_mask[g[t], a]:
+                    k = t
+                    break
+            if k == n_axes:
+                continue  # forbidden by the unary mask, not by a set level
+            gk = g[k]
+            # Score change of (j, k) -> (a, b): the terms of a and b given the other
+            # axes, plus their own pair, minus those of gj and gk.
+            base = acc[a] - pt[gk, a] - (acc[gj] + acc[gk] - pt[gj, gk])
+            for b in range(offsets[k], offsets[k + 1]):
+                if not pair_mask[a, b] or viol[b] - (0 if pair_mask[gj, b] else 1) != 0:
+                    continue
+                gain = base + acc[b] - pt[gj, b] + pt[a, b]
+                if gain > best_gain:
+                    best_gain = gain
+                    bj, bk, ba, bb = j, k, np.int64(a), np.int64(b)
+    if best_gain <= 1e-12:
+        return False
+    n_total = offsets[n_axes]
+    _move(acc, viol, g, bj, ba, pt, pair_mask, n_total)
+    _move(acc, viol, g, bk, bb, pt, pair_mask, n_total)
+    return True
+
+
+@njit(cache=True, nogil=True)
 def _ascend(acc, viol, g, u, pt, offsets, pair_mask, max_sweeps) -> float:
     # Coordinate ascent from the valid composition g (flat levels): acc[m] is the score
     # of level m given the others (unary + pairwise with every set level), viol[m] how
     # many set levels forbid m. Each axis takes its best valid level in turn until a
-    # sweep changes nothing. Returns the composition's score.
+    # sweep changes nothing; then the best two-axis move out of a constraint's trap
+    # (_repair) is made, if one improves, and the ascent goes on (at most max_sweeps
+    # such rounds). Returns the composition's score.
+    n_axes = offsets.shape[0] - 1
+    for _round in range(max_sweeps):
+        _sweeps(acc, viol, g, pt, offsets, pair_mask, max_sweeps)
+        if not _repair(acc, viol, g, pt, offsets, pair_mask):
+            break
+    total = 0.0
+    for j in range(n_axes):
+        m = np.uint64(g[j])
+        total += 0.5 * (acc[m] + u[m])
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _sweeps(acc, viol, g, pt, offsets, pair_mask, max_sweeps) -> None:
+    # Single-axis coordinate ascent of g until no axis changes (or max_sweeps sweeps).
     # Indices are unsigned (offsets too): numba then skips the negative-index
     # wraparound on every access (about 15 % of the climb).
     n_axes = offsets.shape[0] - 1
@@ -195,11 +265,6 @@ def _ascend(acc, viol, g, u, pt, offsets, pair_mask, max_sweeps) -> float:
                 break
         if stable >= n_axes:
             break
-    total = 0.0
-    for j in range(n_axes):
-        m = np.uint64(g[j])
-        total += 0.5 * (acc[m] + u[m])
-    return total
 
 
 @njit(cache=True, nogil=True)
@@ -327,7 +392,10 @@ def hill_climb(
     """Coordinate ascent from random valid starts, the best of the restarts per row.
 
     Each sweep sets every axis in turn to its best level given the others,
-    among the levels valid with them, until a sweep changes nothing.
+    among the levels valid with them, until a sweep changes nothing; then the
+    best improving two-axis move out of a constraint's trap is made (a level of
+    one axis forbidden only by another axis's current level, taken together with
+    that axis's best level valid beside it), and the sweeps go on.
 
     Parameters
     ----------
@@ -386,7 +454,8 @@ def warm_climb(
     Returns
     -------
     combos : ndarray of shape (n, n_axes), int64
-        Each a local optimum: no single-axis valid change raises its score.
+        Each a local optimum: no single-axis valid change raises its score, nor
+        a two-axis move out of a constraint's trap (see :func:`hill_climb`).
     scores : ndarray of shape (n,)
     """
     u, pt = _check_tables(space, u, pt)

@@ -30,28 +30,66 @@ def diagonal_update(mu, var, space, x, xb, combos, y, noise_var):
     return mu, var
 
 
+def _score(u_row, pt, g):
+    return u_row[g].sum() + sum(pt[g[j], g[k]] for j in range(g.size) for k in range(j + 1, g.size))
+
+
+def repair(space, u_row, pt, g):
+    """The best improving two-axis move out of a constraint's trap, or None.
+
+    Axis ``j`` to a level ``a`` forbidden by exactly one set level (axis ``k``'s, not
+    the unary mask), axis ``k`` to any level ``b``; the first best in the order
+    (j, a, b), strictly above the current score by 1e-12, and valid.
+    """
+    best, best_gain = None, 1e-12
+    current = _score(u_row, pt, g)
+    for j in range(space.n_axes):
+        for a in range(space.offsets[j], space.offsets[j + 1]):
+            others = [t for t in range(space.n_axes) if t != j]
+            blockers = [t for t in others if not space.pair_mask[g[t], a]]
+            if not space.level_mask[a] or len(blockers) != 1:
+                continue
+            k = blockers[0]
+            for b in range(space.offsets[k], space.offsets[k + 1]):
+                h = g.copy()
+                h[j], h[k] = a, b
+                if not space.is_valid((h - space.offsets[:-1])[None])[0]:
+                    continue
+                gain = _score(u_row, pt, h) - current
+                if gain > best_gain:
+                    best, best_gain = h, gain
+    return best
+
+
 def warm_climb(space, u, pt, start, max_sweeps=10):
-    """Coordinate ascent of every row from ``start`` (level per axis); returns combos."""
+    """Coordinate ascent of every row from ``start`` (level per axis), each time it stops
+    followed by the best two-axis :func:`repair` move (at most ``max_sweeps`` rounds);
+    returns combos."""
     out = np.empty((u.shape[0], space.n_axes), dtype=np.int64)
     for i in range(u.shape[0]):
         g = space.flat(np.asarray(start)[None])[0].copy()
-        for _ in range(max_sweeps):
-            changed = False
-            for j in range(space.n_axes):
-                levels = np.arange(space.offsets[j], space.offsets[j + 1])
-                others = np.delete(g, j)
-                ok = space.level_mask[levels] & space.pair_mask[np.ix_(levels, others)].all(1)
-                acc = u[i, levels] + pt[np.ix_(levels, others)].sum(axis=1)
-                cur = g[j] - space.offsets[j]
-                best = cur
-                for m in np.flatnonzero(ok):
-                    if acc[m] > acc[best] + 1e-12:
-                        best = m
-                if best != cur:
-                    g[j] = space.offsets[j] + best
-                    changed = True
-            if not changed:
+        for _round in range(max_sweeps):
+            for _ in range(max_sweeps):
+                changed = False
+                for j in range(space.n_axes):
+                    levels = np.arange(space.offsets[j], space.offsets[j + 1])
+                    others = np.delete(g, j)
+                    ok = space.level_mask[levels] & space.pair_mask[np.ix_(levels, others)].all(1)
+                    acc = u[i, levels] + pt[np.ix_(levels, others)].sum(axis=1)
+                    cur = g[j] - space.offsets[j]
+                    best = cur
+                    for m in np.flatnonzero(ok):
+                        if acc[m] > acc[best] + 1e-12:
+                            best = m
+                    if best != cur:
+                        g[j] = space.offsets[j] + best
+                        changed = True
+                if not changed:
+                    break
+            moved = repair(space, u[i], pt, g)
+            if moved is None:
                 break
+            g = moved
         out[i] = g - space.offsets[:-1]
     return out
 

@@ -561,6 +561,52 @@ def test_mean_start_is_the_better_of_hill_climb_and_warm_climb(rng):
         search.mean_start(space, u, pt, rng, np.full(space.n_axes, -1))
 
 
+def test_the_climb_leaves_a_constraints_trap_that_single_axis_moves_cannot(rng):
+    # The default space's trap, in miniature: search keywords are printed in English
+    # only, so (Korean copy, search keyword) is forbidden. For a Korean speaker who
+    # values Korean copy (+3) far above the keyword (+1), a climb from (English,
+    # keyword) can move neither axis alone: Korean is forbidden beside the keyword, and
+    # dropping the keyword loses 1. The two-axis repair move takes both at once.
+    mask = np.ones((6, 6), dtype=bool)
+    ko, keyword = 1, 3  # flat levels: English 0, Korean 1, no keyword 2, keyword 3; other 4, 5
+    mask[ko, keyword] = mask[keyword, ko] = False
+    space = ComponentSpace(
+        axis_names=("language", "keyword", "other"), n_levels=(2, 2, 2), pair_mask=mask
+    )
+    u = np.zeros((2, 6))
+    u[:, ko], u[:, keyword], u[:, 5] = 3.0, 1.0, 0.5
+    u[1, ko] = 0.5  # a second user for whom the keyword is worth more than Korean copy
+    pt = np.zeros((6, 6))
+    start = np.array([0, 1, 0])  # English, keyword, other level 0
+    combos, scores = search.warm_climb(space, u, pt, start)
+    np.testing.assert_array_equal(combos, [[1, 0, 1], [0, 1, 1]])
+    np.testing.assert_allclose(scores, [3.5, 1.5])
+    from tests.reference import generated as ref
+
+    np.testing.assert_array_equal(ref.warm_climb(space, u, pt, start), combos)
+
+
+def test_warm_climb_with_repairs_matches_the_reference_on_tightly_constrained_spaces(rng):
+    # Many forbidden pairs, so traps (and repair moves) are common; the compiled climb
+    # and the reference make the same moves, and the climb never leaves the valid set.
+    from tests.reference import generated as ref
+
+    n_equal_to_best = 0
+    for _ in range(4):
+        space = small_space(rng, n_levels=(4, 3, 5, 2, 3), p_forbid=0.25)
+        model = random_model(space, 2, rng, pair_scale=0.3)
+        x = rng.normal(size=(60, 2))
+        u, pt = model.unary(x), model.pair_table()
+        start = space.enumerate_valid()[0]
+        combos, scores = search.warm_climb(space, u, pt, start)
+        np.testing.assert_array_equal(combos, ref.warm_climb(space, u, pt, start))
+        assert space.is_valid(combos).all()
+        np.testing.assert_allclose(model.expected(x, combos), scores, atol=1e-9)
+        _, brute = brute_force(model, x)
+        n_equal_to_best += np.isclose(scores, brute.max(axis=1)).sum()
+    assert n_equal_to_best >= 0.5 * 4 * 60
+
+
 def test_warm_climb_refuses_an_invalid_start(rng):
     space = small_space(rng, p_forbid=0.3)
     total = space.n_levels_total

@@ -50,6 +50,9 @@ class Product:
     discountable : bool, default True
         False for a product with no price to take a percentage off (an account, whose
         catalogue price is a nominal amount): no discount is ever offered on it.
+    price_shown : bool, default True
+        False when the catalogue price is a nominal amount no customer pays (an
+        account's): creatives never print it (the price still sets order values).
     """
 
     name: str
@@ -57,6 +60,7 @@ class Product:
     category: str
     price: float
     discountable: bool = True
+    price_shown: bool = True
 
     def __post_init__(self) -> None:
         if self.category not in INTERESTS:
@@ -65,8 +69,9 @@ class Product:
             raise ValueError(f"`price` must be a float > 0; got {self.price!r}.")
         if not self.name or not self.name_ko:
             raise ValueError("`name` and `name_ko` must be non-empty.")
-        if not isinstance(self.discountable, bool):
-            raise ValueError(f"`discountable` must be a bool; got {self.discountable!r}.")
+        for flag in ("discountable", "price_shown"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"`{flag}` must be a bool; got {getattr(self, flag)!r}.")
 
     def display_name(self, language: str) -> str:
         """The product name in ``language``."""
@@ -74,13 +79,16 @@ class Product:
 
 
 def _p(category: str, *items: tuple) -> tuple[Product, ...]:
-    # (name, Korean name, price) or (name, Korean name, price, discountable).
+    # (name, Korean name, price), optionally followed by discountable and price_shown.
     return tuple(
         Product(
-            name=n, name_ko=k, category=category, price=p, discountable=rest[0] if rest else True
+            name=n, name_ko=k, category=category, price=p, **dict(zip(_FLAGS, rest, strict=False))
         )
         for n, k, p, *rest in items
     )
+
+
+_FLAGS = ("discountable", "price_shown")
 
 
 #: Category -> products (three each).
@@ -160,8 +168,9 @@ CATALOGUE: dict[str, tuple[Product, ...]] = {
     "finance": _p(
         "finance",
         ("Budget Planner App", "가계부 앱", 4.99),
-        # An account: its price is a nominal opening amount, with nothing to discount.
-        ("High-Yield Savings", "고금리 적금", 1.0, False),
+        # An account: its price is a nominal opening amount, with nothing to discount
+        # and nothing to print ("$1.00" on a savings account's ad means nothing).
+        ("High-Yield Savings", "고금리 적금", 1.0, False, False),
         ("Investing Course", "투자 입문 강의", 49.0),
     ),
     "kids": _p(
@@ -173,8 +182,10 @@ CATALOGUE: dict[str, tuple[Product, ...]] = {
 }
 
 #: Columns of a catalogue CSV; ``name_ko`` is optional (blank: the English name).
-CATALOGUE_FIELDS: tuple[str, ...] = ("name", "category", "price", "name_ko", "discountable")
-#: Values of the optional ``discountable`` column (case-insensitive; blank is yes).
+CATALOGUE_FIELDS: tuple[str, ...] = (
+    "name", "category", "price", "name_ko", "discountable", "show_price",
+)  # fmt: skip
+#: Values of the optional yes/no columns (case-insensitive; blank is yes).
 _YES, _NO = frozenset({"yes", "true", "1", ""}), frozenset({"no", "false", "0"})
 #: Most products in one catalogue file.
 MAX_PRODUCTS = 1_000
@@ -217,14 +228,21 @@ def _product_from_row(row: dict[str, str | None]) -> Product:
             f"`price` must be a finite number in (0, {MAX_PRICE:,.0f}]; "
             f"got {short_repr(cells['price'])}."
         )
-    flag = cells.get("discountable", "").lower()
-    if flag not in _YES | _NO:
-        raise ValueError(
-            "`discountable` must be yes or no (or blank: yes); "
-            f"got {short_repr(cells['discountable'])}."
-        )
+    flags = {}
+    for column in ("discountable", "show_price"):
+        flag = cells.get(column, "").lower()
+        if flag not in _YES | _NO:
+            raise ValueError(
+                f"`{column}` must be yes or no (or blank: yes); got {short_repr(cells[column])}."
+            )
+        flags[column] = flag not in _NO
     return Product(
-        name=name, name_ko=name_ko, category=category, price=price, discountable=flag not in _NO
+        name=name,
+        name_ko=name_ko,
+        category=category,
+        price=price,
+        discountable=flags["discountable"],
+        price_shown=flags["show_price"],
     )
 
 
@@ -233,8 +251,10 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
 
     Columns (header row required): ``name``, ``category`` (one of ``INTERESTS``),
     ``price`` (US dollars, in (0, :data:`MAX_PRICE`]) and optionally ``name_ko``
-    (blank: the English name) and ``discountable`` (``yes`` or ``no``, blank: yes; ``no``
-    for a product no percentage discount can honestly be offered on, such as an account).
+    (blank: the English name), ``discountable`` (``yes`` or ``no``, blank: yes; ``no``
+    for a product no percentage discount can honestly be offered on, such as an account)
+    and ``show_price`` (``yes`` or ``no``, blank: yes; ``no`` for a nominal price no
+    customer pays, such as an account's opening amount: the ads never print it).
     The file is bounded like the other creative inputs (``creative.limits.LIMITS.file_bytes``,
     names of at most ``LIMITS.name`` characters) and holds at most :data:`MAX_PRODUCTS`
     products.

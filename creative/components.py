@@ -425,6 +425,7 @@ def compose(
         product=product.display_name(language),
         category=category,
         price=product.price,
+        show_price=product.price_shown,
         headline=normalize_text(heads[0].fill(values)),
         body=normalize_text(body.fill(values)),
         cta=normalize_text(ctas[c].fill(values)),

@@ -217,6 +217,7 @@ def _compose(
         product=name,
         category=category,
         price=product.price,
+        show_price=product.price_shown,
         headline=copy["headline"],
         body=copy["body"],
         cta=copy["cta"],

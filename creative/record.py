@@ -118,6 +118,7 @@ class Creative:
     greeting: str | None = None
     disclosure: str | None = None
     keyword: str | None = None
+    show_price: bool = True
     guardrail: GuardrailVerdict = UNCHECKED
     creative_id: str = field(init=False)
 
@@ -147,6 +148,8 @@ class Creative:
                 raise ValueError(f"`{name}` must be a non-empty str; got {value!r}.")
         if not isinstance(self.price, int | float) or not self.price > 0:
             raise ValueError(f"`price` must be a float > 0; got {self.price!r}.")
+        if not isinstance(self.show_price, bool):
+            raise ValueError(f"`show_price` must be a bool; got {self.show_price!r}.")
         if not isinstance(self.audience, Audience):
             raise TypeError(f"`audience` must be an Audience; got {type(self.audience).__name__}.")
         if not isinstance(self.palette, Palette):
@@ -175,6 +178,9 @@ class Creative:
             self.greeting,
             self.disclosure,
         ]
+        if not self.show_price:
+            # Appended only when off, so every other creative keeps its id.
+            content.append("price not shown")
         return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
     @property

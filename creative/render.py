@@ -47,8 +47,9 @@ class RenderPlan:
     badge_shape : Box
         The badge's circle or pill, inside the badge region.
     texts : dict of str to FittedText
-        ``brand``, ``headline``, ``body``, ``cta``, ``badge`` and, when the
-        creative has one, ``disclosure``; each fitted inside its region.
+        ``brand``, ``headline``, ``body``, ``cta`` and, when the creative has them,
+        ``badge`` (an offer or a shown price) and ``disclosure``; each fitted inside its
+        region.
     """
 
     size: tuple[int, int]
@@ -59,8 +60,10 @@ class RenderPlan:
 
 
 def _badge_text(creative: Creative) -> str:
-    offer = creative.offer_label
-    return f"{offer}\n{creative.price_label}" if offer else creative.price_label
+    # The offer over the price; either may be absent (a nominal price is never printed),
+    # and with neither the creative has no badge.
+    price = creative.price_label if creative.show_price else ""
+    return "\n".join(t for t in (creative.offer_label, price) if t)
 
 
 def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> RenderPlan:
@@ -144,17 +147,19 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         y0 = region.y0 + (region.height - pill_h) // 2
         shape = Box(region.x0, y0, region.x1, y0 + pill_h)
         inner = shape.inset(max(4, pill_h // 3), max(2, pill_h // 8))
-    texts["badge"] = fit_text(
-        _badge_text(creative),
-        inner,
-        bold=True,
-        max_size=max(9, int(inner.height * 0.42)),
-        min_size=8,
-        max_lines=2,
-        align="center",
-        valign="center",
-        line_spacing=1.05,
-    )
+    badge = _badge_text(creative)
+    if badge:
+        texts["badge"] = fit_text(
+            badge,
+            inner,
+            bold=True,
+            max_size=max(9, int(inner.height * 0.42)),
+            min_size=8,
+            max_lines=2,
+            align="center",
+            valign="center",
+            line_spacing=1.05,
+        )
     return RenderPlan(
         size=(width, height), regions=regions, logo=logo, badge_shape=shape, texts=texts
     )
@@ -249,7 +254,9 @@ def render(
     _draw_logo(draw, plan.logo, creative)
 
     shape = plan.badge_shape
-    if creative.layout == "badge":
+    if "badge" not in plan.texts:
+        pass  # nothing to print on it: no offer, and a price that is not shown
+    elif creative.layout == "badge":
         draw.ellipse([shape.x0, shape.y0, shape.x1 - 1, shape.y1 - 1], fill=p.rgb("badge"))
     else:
         draw.rounded_rectangle(

@@ -234,3 +234,78 @@ def test_a_catalogue_file_can_mark_a_product_not_discountable(tmp_path):
     path.write_text("name,category,price,discountable\nGold Account,finance,1,maybe\n")
     with pytest.raises(ValueError, match="`discountable` must be yes or no"):
         read_catalogue(path)
+
+
+def test_an_accounts_nominal_price_is_never_printed():
+    # "$1.00" in a savings account's badge (the browser test's most-served sheet showed it
+    # twice) is the catalogue's nominal amount, not a price anyone pays. Its creatives
+    # carry no badge at all (no offer fits it either); its neighbours keep their prices.
+    from creative.render import plan_creative, render
+
+    assert not SAVINGS.price_shown
+    audience = Audience(
+        kind="segment",
+        audience_id="savers",
+        name="Savers",
+        top_interests=("finance",),
+        keywords=("savings account",),
+        active_hours="evening",
+        price_sensitivity=0.2,
+    )
+    badges: dict[str, set[str]] = {}
+    for seed in range(12):
+        for c in generate_for_segment(audience, 6, np.random.default_rng(seed)).creatives:
+            plan = plan_creative(c)
+            badges.setdefault(c.product, set()).add(
+                " ".join(plan.texts["badge"].lines) if "badge" in plan.texts else ""
+            )
+            if c.product == SAVINGS.name:
+                assert not c.show_price
+                render(c)  # draws without a badge
+    assert badges[SAVINGS.name] == {""}
+    shown = set().union(*(v for k, v in badges.items() if k != SAVINGS.name))
+    assert shown and all(re.search(r"\$\d", b) for b in shown)
+
+
+def test_without_its_price_a_badge_still_carries_the_offer():
+    # An uploaded product may be discountable with a price not shown: the badge is the
+    # offer alone. The flag is part of the creative's id only when off.
+    from creative.render import plan_creative
+
+    audience = Audience(
+        kind="segment",
+        audience_id="x",
+        name="X",
+        top_interests=("food",),
+        keywords=(),
+        active_hours="evening",
+        price_sensitivity=0.9,
+    )
+    c = next(
+        c
+        for seed in range(20)
+        for c in generate_for_segment(audience, 6, np.random.default_rng(seed)).creatives
+        if c.offer.startswith("discount")
+    )
+    hidden = dataclasses.replace(c, show_price=False)
+
+    def words(creative):
+        return " ".join(plan_creative(creative).texts["badge"].lines).split()
+
+    assert words(c) == f"{c.offer_label} {c.price_label}".split()
+    assert words(hidden) == c.offer_label.split()
+    assert hidden.creative_id != c.creative_id
+    assert dataclasses.replace(hidden, show_price=True).creative_id == c.creative_id
+    with pytest.raises(ValueError, match="`show_price` must be a bool"):
+        dataclasses.replace(c, show_price="no")
+
+
+def test_a_catalogue_file_can_hide_a_nominal_price(tmp_path):
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "name,category,price,show_price\nGold Account,finance,1,no\nRobo Advisor,finance,9.99,\n"
+    )
+    assert [p.price_shown for p in read_catalogue(path)["finance"]] == [False, True]
+    path.write_text("name,category,price,show_price\nGold Account,finance,1,hidden\n")
+    with pytest.raises(ValueError, match="`show_price` must be yes or no"):
+        read_catalogue(path)

@@ -80,7 +80,10 @@ def test_use_my_segments_and_catalogue_runs_on_them_and_results_show_the_files(
 
 
 def test_the_creatives_page_lists_which_uploaded_products_take_no_discount(app, open_page):
-    data = b"name,category,price,discountable\nGold Account,finance,1,no\nChef Box,food,35,\n"
+    data = (
+        b"name,category,price,discountable,show_price\n"
+        b"Gold Account,finance,1,no,no\nChef Box,food,35,,\n"
+    )
     at = open_page(app, "creatives")
     at.session_state["uploaded_catalogue"] = (
         "mine.csv",
@@ -90,6 +93,10 @@ def test_the_creatives_page_lists_which_uploaded_products_take_no_discount(app, 
     at.run()
     frame = next(df.value for df in at.dataframe if "discountable" in df.value.columns)
     assert dict(zip(frame["name"], frame["discountable"], strict=True)) == {
+        "Gold Account": False,
+        "Chef Box": True,
+    }
+    assert dict(zip(frame["name"], frame["price shown"], strict=True)) == {
         "Gold Account": False,
         "Chef Box": True,
     }

@@ -104,8 +104,10 @@ def _catalogue_upload() -> None:
     with st.expander("Product catalogue (upload your own CSV, for experiments)"):
         st.markdown(
             "A CSV with the columns `name`, `category` (one of the interest categories), "
-            "`price` (US dollars) and optionally `name_ko` and `discountable` (`no` for a "
-            "product no discount can be offered on, such as an account). Tick **Use my "
+            "`price` (US dollars) and optionally `name_ko`, `discountable` (`no` for a "
+            "product no discount can be offered on, such as an account) and `show_price` "
+            "(`no` for a nominal price the ads must not print, such as an account's "
+            "opening amount). Tick **Use my "
             "catalogue** on the Experiment page: the ads then show your products, and order "
             "values follow your prices. At most 1,000 products."
         )
@@ -141,6 +143,7 @@ def _catalogue_upload() -> None:
                         "category": p.category,
                         "price": p.price,
                         "discountable": p.discountable,
+                        "price shown": p.price_shown,
                     }
                     for p in products
                 ],

@@ -20,8 +20,14 @@ Shares are of the run's cumulative expected reward per impression, as in
 diagnosis, not as the engine's): no conversion delay, one stream of users drawn
 uniformly, uniform and oracle values from ``--eval-users`` users.
 
+With ``--knockout``, also where the learner's final posterior mean loses to the oracle, axis
+by axis (first seed, drawn outcomes): the share of users whose level differs, and the points
+of the gap the oracle's composition loses when that axis takes the learner's level (users
+for whom that swap is valid). This is how the climb's constraint trap was found
+(docs/generated.md, *The climb was a limit after all*).
+
 Run: ``PYTHONPATH=. python bench/generated_ceiling.py [--impressions 300000,1000000]
-[--objectives ctr,roas] [--seeds 4]`` (about ten minutes on two cores). The learner's
+[--objectives ctr,roas] [--seeds 4] [--knockout]`` (about six minutes on two cores). The learner's
 shares are means over ``--seeds`` runs (one seed's share of the clicks gap moves by
 several points); the fits use one sample of rows.
 """
@@ -140,6 +146,14 @@ def learn(
         Mean expected reward over ``eval_users`` of each one's best composition under
         the final posterior mean (no exploration).
     """
+    combos, total = _final_choice(world, n_impressions, seed, eval_users, expected_rewards)
+    learned = float(world.expected(eval_users, combos).mean())
+    return total / (n_impressions // 1_000 * 1_000), learned
+
+
+def _final_choice(world, n_impressions, seed, eval_users, expected_rewards):
+    # mvt_ts's run: each eval user's best composition under the final posterior mean,
+    # shape (n_eval, n_axes), and the expected reward earned over the run.
     policy = eg.engine_learner(world.scenario)
     users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
     draw_rng = stream(seed, "ceiling", "outcomes")
@@ -152,12 +166,41 @@ def learn(
         value, reward = world.rewards(users, combos, None if expected_rewards else draw_rng)
         total += float(value.sum())
         policy.update(x, combos, reward)
-    values = []
+    chosen = []
     for lo in range(0, eval_users.size, 1_000):
         users = eval_users[lo : lo + 1_000]
-        combos, _ = policy.best(policy.posterior_mean_, world.contexts[users], policy_rng)
-        values.append(world.expected(users, combos))
-    return total / (n_impressions // 1_000 * 1_000), float(np.concatenate(values).mean())
+        chosen.append(policy.best(policy.posterior_mean_, world.contexts[users], policy_rng)[0])
+    return np.concatenate(chosen), total
+
+
+def knockout(world: World, n_impressions: int, seed: int, eval_users, oracle_combos) -> list[str]:
+    """Per axis: where the final posterior mean's compositions differ from the oracle's.
+
+    Returns one line per axis: the share of ``eval_users`` whose level differs, and the
+    points of the uniform-to-oracle gap the oracle's composition loses when that axis
+    takes the learner's level (mean over the users for whom that swap is valid).
+    """
+    space = world.scenario.levels["generated"].space
+    uniform = world.expected(
+        eval_users, search.sample_valid(space, eval_users.size, stream(seed, "ko"))
+    )
+    oracle = world.expected(eval_users, oracle_combos)
+    gap = float(oracle.mean() - uniform.mean())
+    learned, _ = _final_choice(world, n_impressions, seed, eval_users, expected_rewards=False)
+    lines = []
+    for j, name in enumerate(space.axis_names):
+        swapped = oracle_combos.copy()
+        swapped[:, j] = learned[:, j]
+        valid = space.is_valid(swapped)
+        loss = oracle[valid] - world.expected(eval_users[valid], swapped[valid])
+        lost = 100 * float(loss.mean()) / gap if valid.any() else float("nan")
+        differs = float(np.mean(learned[:, j] != oracle_combos[:, j]))
+        lines.append(
+            f"    {name:10} differs for {differs:6.1%} of users;"
+            f" the oracle's composition with the learner's level loses {lost:5.1f} points"
+            f" (valid for {valid.mean():.0%})"
+        )
+    return lines
 
 
 def main() -> None:
@@ -168,6 +211,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=4, help="learner runs averaged (seeds)")
     p.add_argument("--fit-rows", type=int, default=300_000)
     p.add_argument("--eval-users", type=int, default=20_000)
+    p.add_argument("--knockout", action="store_true", help="also the per-axis knock-out")
     args = p.parse_args()
     horizons = [int(v) for v in args.impressions.split(",")]
     print("objective | uniform oracle | share of the gap: ceiling | learner at each horizon,")
@@ -206,6 +250,10 @@ def main() -> None:
                 f" a uniform experiment of {n:,} teaches {share(offline)} |"
             )
         print(line, f"({time.perf_counter() - start:.0f} s)", flush=True)
+        if args.knockout:
+            for n in horizons:
+                print(f"  knock-out, {objective}, {n:,} impressions, seed {args.seed}:")
+                print("\n".join(knockout(world, n, args.seed, users, oracle_combos)), flush=True)
 
 
 if __name__ == "__main__":

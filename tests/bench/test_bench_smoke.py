@@ -80,6 +80,19 @@ def test_script_quick_runs_and_prints_its_tables(script, extra, expected, tmp_pa
     assert "|---|" in md.read_text()
 
 
+def test_generated_ceiling_runs_small_and_prints_the_knockout():
+    # The diagnostic that found the climb's constraint trap: every axis gets a line.
+    out = run(
+        str(ROOT / "bench" / "generated_ceiling.py"),
+        *("--impressions", "2000", "--seeds", "1", "--fit-rows", "2000"),
+        *("--eval-users", "300", "--objectives", "ctr", "--knockout"),
+    )
+    assert "ceiling" in out and "a uniform experiment of 2,000 teaches" in out
+    assert "knock-out, ctr, 2,000 impressions" in out
+    for axis in ("product", "tone", "offer", "keyword", "language"):
+        assert f"    {axis} " in out
+
+
 def test_run_all_writes_results_with_machine_facts(tmp_path):
     results = tmp_path / "RESULTS.md"
     run(

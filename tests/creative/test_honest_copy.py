@@ -201,18 +201,23 @@ def test_no_discount_on_an_account():
         offer_fits(app, "bogo")
 
 
-def test_deal_seekers_interested_in_finance_never_see_a_discounted_account():
-    # Deal-seekers' profile offers only discounts: the account gets no offer, the other
-    # finance products keep theirs (so the rule, not the profile, removes it).
-    audience = Audience(
+def _savers(price_sensitivity: float) -> Audience:
+    # A segment interested in finance only, so the account is among its products.
+    return Audience(
         kind="segment",
         audience_id="savers",
         name="Savers",
         top_interests=("finance",),
         keywords=("savings account",),
         active_hours="evening",
-        price_sensitivity=0.9,
+        price_sensitivity=price_sensitivity,
     )
+
+
+def test_deal_seekers_interested_in_finance_never_see_a_discounted_account():
+    # Deal-seekers' profile offers only discounts: the account gets no offer, the other
+    # finance products keep theirs (so the rule, not the profile, removes it).
+    audience = _savers(price_sensitivity=0.9)
     offers: dict[str, set[str]] = {}
     for seed in range(40):
         for c in generate_for_segment(audience, 6, np.random.default_rng(seed)).creatives:
@@ -243,15 +248,7 @@ def test_an_accounts_nominal_price_is_never_printed():
     from creative.render import plan_creative, render
 
     assert not SAVINGS.price_shown
-    audience = Audience(
-        kind="segment",
-        audience_id="savers",
-        name="Savers",
-        top_interests=("finance",),
-        keywords=("savings account",),
-        active_hours="evening",
-        price_sensitivity=0.2,
-    )
+    audience = _savers(price_sensitivity=0.2)
     badges: dict[str, set[str]] = {}
     for seed in range(12):
         for c in generate_for_segment(audience, 6, np.random.default_rng(seed)).creatives:

@@ -254,11 +254,10 @@ def render(
     _draw_logo(draw, plan.logo, creative)
 
     shape = plan.badge_shape
-    if "badge" not in plan.texts:
-        pass  # nothing to print on it: no offer, and a price that is not shown
-    elif creative.layout == "badge":
+    # No badge when it has nothing to print: no offer, and a price that is not shown.
+    if "badge" in plan.texts and creative.layout == "badge":
         draw.ellipse([shape.x0, shape.y0, shape.x1 - 1, shape.y1 - 1], fill=p.rgb("badge"))
-    else:
+    elif "badge" in plan.texts:
         draw.rounded_rectangle(
             [shape.x0, shape.y0, shape.x1 - 1, shape.y1 - 1],
             radius=shape.height // 2,

@@ -67,7 +67,8 @@ def _card(c: Creative, size: tuple[int, int]) -> None:
     st.text(f"{c.headline}\n{c.body}\n[{c.cta}]")
     st.caption(
         escape_markdown(
-            f"{c.product} · {c.price_label} · tone {c.tone} · offer {c.offer} · layout "
+            f"{c.product} · {c.price_label}{'' if c.show_price else ' (not printed)'} · "
+            f"tone {c.tone} · offer {c.offer} · layout "
             f"{c.layout} · palette {c.palette.name} · {c.language}"
         )
     )

@@ -586,6 +586,42 @@ def test_the_climb_leaves_a_constraints_trap_that_single_axis_moves_cannot(rng):
     np.testing.assert_array_equal(ref.warm_climb(space, u, pt, start), combos)
 
 
+def test_mvt_ts_learns_to_serve_korean_copy_across_the_keyword_trap():
+    # The trap end to end, through the learner's own climb (exact_max=1 forces the climb
+    # on this small space). Search keywords exist in English only: (Korean, keyword) is
+    # forbidden. Korean speakers (30 %) value Korean copy (+1) above the keyword (+0.3);
+    # English speakers value English copy (+1) and the keyword. The batch's mean user
+    # starts every climb from (English, keyword); without the two-axis move no Korean
+    # speaker ever gets Korean copy, whatever the learner believes.
+    en, ko, keyword = 0, 1, 3  # flat levels: language 0-1, keyword 2-3, tone 4-6
+    mask = np.ones((7, 7), dtype=bool)
+    mask[ko, keyword] = mask[keyword, ko] = False
+    space = ComponentSpace(
+        axis_names=("language", "keyword", "tone"), n_levels=(2, 2, 3), pair_mask=mask
+    )
+    theta = np.zeros(n_params(space, 2))
+    theta[keyword] = 0.3
+    theta[7 + ko] = 1.0  # user block, feature 0 (Korean speaker) x Korean copy
+    theta[7 + 7 + en] = 1.0  # feature 1 (English speaker) x English copy
+    theta[4:7] = 0.05, 0.0, -0.05
+    truth = PairwiseModel(space=space, theta=theta, n_user_features=2)
+    rng = np.random.default_rng(7)
+
+    def users(n):
+        korean = rng.random(n) < 0.3
+        return np.stack([korean, ~korean], axis=1).astype(float), korean
+
+    policy = MvtThompson(exact_max=1, noise_var=0.09, **FIXED_PRIOR).reset(space, 2)
+    for _ in range(30):
+        x, _ = users(200)
+        c = policy.select(x, rng)
+        policy.update(x, c, truth.expected(x, c) + rng.normal(scale=0.3, size=200))
+    x, korean = users(1000)
+    served, _ = policy.best(policy.posterior_mean_, x, rng)
+    assert (served[korean, :2] == [1, 0]).all(axis=1).mean() > 0.95  # Korean, no keyword
+    assert (served[~korean, :2] == [0, 1]).all(axis=1).mean() > 0.95  # English, keyword
+
+
 def test_warm_climb_with_repairs_matches_the_reference_on_tightly_constrained_spaces(rng):
     # Many forbidden pairs, so traps (and repair moves) are common; the compiled climb
     # and the reference make the same moves, and the climb never leaves the valid set.

@@ -38,9 +38,11 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from creative.vocabulary import OFFER_DISCOUNT, OFFERS
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Tables, Truth
 from simulation.engine.routes import ChunkRoute
+from simulation.generated.funnel import FunnelThompson
 from simulation.generated.policies import GENERATED_POLICIES, GeneratedPolicy, MvtThompson
 from simulation.policies import POLICIES
 from simulation.population import KEYWORDS_PER_INTEREST, N_USER_FEATURES, feature_slices
@@ -60,6 +62,8 @@ __all__ = [
     "SkippedRoute",
     "applies",
     "drop_skipped",
+    "engine_funnel",
+    "engine_learner",
     "fork_safe",
     "generated_contexts",
     "generated_route",
@@ -71,6 +75,7 @@ __all__ = [
     "skipped_pairs",
     "tied_patterns",
     "user_cells",
+    "uses_funnel",
 ]
 
 _F = {name: i for i, name in enumerate(FACTORS)}
@@ -750,8 +755,9 @@ class GeneratedRoute(ChunkRoute):
 
     Attributes
     ----------
-    policy : GeneratedPolicy or None
-        ``None`` with ``oracle`` set.
+    policy : GeneratedPolicy, FunnelThompson or None
+        ``None`` with ``oracle`` set. A :class:`FunnelThompson` learns from the
+        clicks, conversions and revenue; the others from the objective's reward.
     oracle : ndarray of shape (n_users, n_axes) or None
         The exact best composition per user, for the oracle.
     rng : numpy.random.Generator
@@ -766,7 +772,7 @@ class GeneratedRoute(ChunkRoute):
     reward_scale : tuple of (float, float)
     """
 
-    policy: GeneratedPolicy | None
+    policy: GeneratedPolicy | FunnelThompson | None
     oracle: np.ndarray | None
     rng: np.random.Generator
     contextual: bool
@@ -799,7 +805,7 @@ class GeneratedRoute(ChunkRoute):
                 combos = self.policy.select(x, self.rng)
             exp = composed_expectations(self.scenario, users, combos)
             e = (exp.ctr[:, 0], exp.cvr[:, 0], exp.order_value[:, 0], exp.cost[:, 0])
-            click, _, revenue, spent = response.outcomes(*e, chunk.uniforms[:, sl])
+            click, conversion, revenue, spent = response.outcomes(*e, chunk.uniforms[:, sl])
             m = hi - lo
             if self.budget is not None:
                 total = np.cumsum(spent)
@@ -809,14 +815,16 @@ class GeneratedRoute(ChunkRoute):
                 out[lo : lo + m] = values[:m]
             shown[lo : lo + m] = 0
             codes[lo : lo + m] = np.ravel_multi_index(combos[:m].T, self.space.n_levels)
-            if self.objective == "ctr":
-                reward = click[:m].astype(np.float64)
+            if isinstance(self.policy, FunnelThompson):
+                feedback = (click[:m], conversion[:m], revenue[:m])
+            elif self.objective == "ctr":
+                feedback = (click[:m].astype(np.float64),)
             else:
                 low, span = self.reward_scale
-                reward = (revenue[:m] - spent[:m] - low) / span
+                feedback = ((revenue[:m] - spent[:m] - low) / span,)
             if self.policy is not None:
                 end = (chunk.first_batch + j) * self.batch_size + (hi - lo)
-                self._update(x[:m], combos[:m], reward, end)
+                self._update(x[:m], combos[:m], feedback, end)
         self._rows = (ctr, cvr, value, cost)
         self._count_served(chunk.segments, codes, shown >= 0)
         return shown
@@ -855,21 +863,32 @@ class GeneratedRoute(ChunkRoute):
             return None, None, top, top_share
         x = generated_contexts(self.scenario, np.arange(self.scenario.population.n_users))
         groups = [x[seg.labels == s].mean(axis=0) for s in range(n_seg)] + [x.mean(axis=0)]
-        scale = 1.0 if self.objective == "ctr" else self.reward_scale[1]
-        effects = [self.policy.component_effects(g) for g in groups]
+        if isinstance(self.policy, FunnelThompson):
+            # Already in USD; its Monte Carlo draws come after the run's last decision.
+            scale = 1.0
+            effects = [self.policy.component_effects(g, self.rng) for g in groups]
+        else:
+            scale = 1.0 if self.objective == "ctr" else self.reward_scale[1]
+            effects = [self.policy.component_effects(g) for g in groups]
         estimate = np.array([e for e, _ in effects]) * scale
         sd = np.array([v for _, v in effects]) * scale
         return estimate, sd, top, top_share
 
-    def _update(self, x: np.ndarray, combos: np.ndarray, reward: np.ndarray, end: int) -> None:
+    def _update(self, x: np.ndarray, combos: np.ndarray, feedback: tuple, end: int) -> None:
+        """Teach the policy a batch, ``conversion_delay`` impressions after it was served.
+
+        ``feedback``: the policy's outcome arrays, (reward,) or (click, conversion,
+        revenue) for a :class:`FunnelThompson`. The whole row waits for its
+        conversion window, clicks included.
+        """
         if self.conversion_delay == 0:
-            self.policy.update(x, combos, reward)
+            self.policy.update(x, combos, *feedback)
             return
         queue = self._pending
-        queue.append((end + self.conversion_delay, x, combos, reward))
+        queue.append((end + self.conversion_delay, x, combos, feedback))
         while queue and queue[0][0] <= end:
-            _, xq, cq, rq = queue.popleft()
-            self.policy.update(xq, cq, rq)
+            _, xq, cq, fq = queue.popleft()
+            self.policy.update(xq, cq, *fq)
 
     def served(self, chunk: Chunk) -> Chunk:
         """The last played chunk with the served compositions' truth (one arm per row)."""
@@ -914,6 +933,40 @@ def engine_learner(scenario: Scenario, **settings) -> MvtThompson:
     return policy.reset(scenario.levels["generated"].space, patterns.shape[1])
 
 
+def engine_funnel(scenario: Scenario, **settings) -> FunnelThompson:
+    """``mvt_ts`` as experiments run it under net value with CPM pricing, reset.
+
+    Two :func:`engine_learner` s (clicks; conversions per click) and the order
+    value from what the advertiser knows: each product's list price and each
+    offer's nominal discount (the prior of the share it keeps, which the sales
+    then correct). ``settings`` go to both learners.
+    """
+    level = scenario.levels["generated"]
+    space = level.space
+    products = level.factor_values[FACTORS.index("product")]
+    offers = level.factor_values[FACTORS.index("offer")]
+    policy = FunnelThompson(
+        clicks=engine_learner(scenario, **settings),
+        conversions=engine_learner(scenario, **settings),
+        product_axis=int(level.factor_axis[FACTORS.index("product")]),
+        price=level.product_price[products],
+        offer_axis=int(level.factor_axis[FACTORS.index("offer")]),
+        kept_prior=np.array([1.0 - OFFER_DISCOUNT[OFFERS[o]] for o in offers]),
+    )
+    return policy.reset(space, policy.clicks.n_user_features_)
+
+
+def uses_funnel(scenario: Scenario, objective: str) -> bool:
+    """Whether ``mvt_ts`` learns through the funnel (:func:`engine_funnel`).
+
+    Under net value with CPM pricing, where the cost of an impression does not
+    depend on the creative. Under CPC pricing the cost is paid per click, so the
+    score is no longer a product of the funnel's rates; ``mvt_ts`` then learns the
+    net value per impression directly (:func:`engine_learner`).
+    """
+    return objective != "ctr" and scenario.response.pricing == "cpm"
+
+
 def generated_route(
     scenario: Scenario, config: ExperimentConfig, level: str, spec: str, rng: np.random.Generator
 ) -> GeneratedRoute | SkippedRoute:
@@ -926,7 +979,8 @@ def generated_route(
     if spec == "oracle":
         oracle = oracle_table(scenario, config.objective)
     elif spec == "mvt_ts":
-        policy = engine_learner(scenario)
+        funnel = uses_funnel(scenario, config.objective)
+        policy = engine_funnel(scenario) if funnel else engine_learner(scenario)
         contextual = True
     else:
         policy = GENERATED_POLICIES[spec]()

@@ -500,16 +500,18 @@ class MvtThompson(GeneratedPolicy):
 
     # -- decisions ------------------------------------------------------------------------
 
-    def draw(self, rng: np.random.Generator) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, scale: float | None = None) -> np.ndarray:
         """One draw of ``theta`` from the posterior, ndarray of shape (n_params,).
 
-        Its deviation from the posterior mean is scaled by ``draw_scale``.
+        Its deviation from the posterior mean is scaled by ``scale`` (``draw_scale``
+        when None; 1 draws from the posterior itself).
         """
         self._refresh()
         z = rng.standard_normal(self.mean_.shape[0])
-        if self.draw_scale != 1.0:
+        scale = self.draw_scale if scale is None else scale
+        if scale != 1.0:
             # Both draws below are linear in z.
-            z *= self.draw_scale
+            z *= scale
         if self.full_:
             # precision = L L^T, so L^-T z has covariance precision^-1.
             theta = self.mean_.copy()
@@ -552,6 +554,24 @@ class MvtThompson(GeneratedPolicy):
             # An empty batch has no mean user to start the climbs from.
             return np.empty((0, self.space_.n_axes), dtype=np.int64), np.empty(0)
         u, mean_u, pt = self._tables(theta, x)
+        return self.best_of_tables(u, pt, rng, mean_u)
+
+    def best_of_tables(
+        self,
+        u: np.ndarray,
+        pt: np.ndarray,
+        rng: np.random.Generator,
+        mean_u: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`best` for given score tables: unary (n, n_levels_total), pairwise.
+
+        ``mean_u`` (1, n_levels_total), the batch's mean unary scores (the climbs'
+        start), is ``u``'s mean when None.
+        """
+        if not u.shape[0]:
+            return np.empty((0, self.space_.n_axes), dtype=np.int64), np.empty(0)
+        if mean_u is None:
+            mean_u = u.mean(axis=0, keepdims=True)
         if self.valid_ is not None:
             g = self.valid_flat_
             pair_sum = np.zeros(len(g))

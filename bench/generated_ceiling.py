@@ -15,6 +15,12 @@ share of that gap closed by:
   expected reward of what it served instead of a draw: what is left of the
   shortfall without the outcome noise.
 
+Under net value it measures the *single* net-value learner (``engine_learner``), which
+the engine replaced under CPM pricing on 2026-12-03 by the funnel (clicks, conversions per
+click and the known order value learned apart, ``engine_funnel``); the funnel is not one
+linear model, so it has no least-squares ceiling of this kind. Its net value figures
+describe the learner the engine still uses under CPC pricing.
+
 Shares are of the run's cumulative expected reward per impression, as in
 ``bench/generated_gap.py``. Simplifications (stated, so the figures are read as a
 diagnosis, not as the engine's): no conversion delay, one stream of users drawn

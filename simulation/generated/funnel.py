@@ -34,8 +34,8 @@ which the click learner's climb (:meth:`~simulation.generated.policies.MvtThomps
 best_of_tables`) maximizes per user. Why logs of the levels' rates, not their linear
 expansion: conversion rates differ several-fold between products (dearer ones sell
 less often), and ``delta / p`` around the mean rate then misjudges the trade of
-price against conversions (a product that converts 50 times less looked only twice
-as bad in a test world); the prices, which vary a hundredfold, enter exactly.
+price against conversions (in a throwaway test world a product converting 50 times
+less looked only twice as bad); the prices, which vary a hundredfold, enter exactly.
 
 Component effects (:meth:`FunnelThompson.component_effects`) are the same contrasts
 as :mod:`simulation.generated.effects`, in net value (USD per impression) from the
@@ -303,11 +303,13 @@ class FunnelThompson:
         value = self._swapped_value(refs)
         draws = np.empty((self.n_effect_draws, space.n_levels_total))
         for k in range(self.n_effect_draws):
-            rate = [
-                np.maximum(_swapped_scores(space, learner, learner.draw(rng, 1.0), x, refs), 0)
+            click, conversion = (
+                np.maximum(
+                    _swapped_scores(space, learner, learner.draw(rng, 1.0), x, refs), _MIN_RATE
+                )
                 for learner in (self.clicks, self.conversions)
-            ]
-            revenue = np.maximum(rate[0], _MIN_RATE) * np.maximum(rate[1], _MIN_RATE) * value
+            )
+            revenue = click * conversion * value
             draws[k] = center_by_axis(space, revenue.mean(axis=0))
         return draws.mean(axis=0), draws.std(axis=0, ddof=1)
 

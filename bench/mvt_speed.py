@@ -10,6 +10,9 @@ Usage::
                                               # the engine runs its (seed, policy) units
     python bench/mvt_speed.py --per-batch     # also each batch timed alone: min and median
                                               # ms per batch, robust to a busy machine
+    python bench/mvt_speed.py --net-value     # the engine's mvt_ts under net value: the funnel
+                                              # (click and conversion learners, known order
+                                              # value; implies --engine)
 
 A decision is one composition chosen for one user (select) and learned from (update); the
 timed loop is select + update on batches of fresh contexts and random rewards, after one
@@ -43,7 +46,7 @@ def make_steps(args, seed: int):
     rng = np.random.default_rng(seed)
     n = args.batch
     settings = {"n_restarts": args.restarts, "n_threads": args.threads}
-    if args.engine:
+    if args.engine or args.net_value:
         import simulation.engine.generated as eg
         from simulation.config import ExperimentConfig
         from simulation.scenario import build_scenario
@@ -52,7 +55,7 @@ def make_steps(args, seed: int):
         space = scenario.levels["generated"].space
         users = np.arange(scenario.population.n_users)
         audience = eg.generated_contexts(scenario, users)
-        mvt = eg.engine_learner(scenario, **settings)
+        mvt = (eg.engine_funnel if args.net_value else eg.engine_learner)(scenario, **settings)
         d = audience.shape[1]
 
         def contexts() -> np.ndarray:
@@ -68,7 +71,13 @@ def make_steps(args, seed: int):
     def mvt_step() -> None:
         x = contexts()
         combos = mvt.select(x, rng)
-        mvt.update(x, combos, (rng.random(n) < 0.05).astype(float))
+        click = rng.random(n) < 0.05
+        if args.net_value:
+            # The funnel learns from clicks, sales (a fifth of the clicks here) and revenue.
+            sale = click & (rng.random(n) < 0.2)
+            mvt.update(x, combos, click, sale, np.where(sale, 50.0, 0.0))
+        else:
+            mvt.update(x, combos, click.astype(float))
 
     ts = POLICIES["thompson"]().reset(20, 0)
     empty = np.zeros((n, 0))
@@ -77,10 +86,17 @@ def make_steps(args, seed: int):
         arms = ts.select(empty, rng)
         ts.update(empty, arms, (rng.random(n) < 0.05).astype(float))
 
+    learner = mvt.clicks if args.net_value else mvt
+    name = (
+        "engine learner under net value (the funnel: two learners, each"
+        if args.net_value
+        else ("engine learner" if args.engine else "default space")
+    )
     line = (
-        f"{'engine learner' if args.engine else 'default space'}: {space.n_axes} axes, "
-        f"{space.n_levels_total} levels, {d} context columns, {mvt.mean_.size:,} parameters "
-        f"({'full' if mvt.full_ else 'diagonal'} posterior), batch {n:,}, "
+        f"{name}: {space.n_axes} axes, "
+        f"{space.n_levels_total} levels, {d} context columns, {learner.mean_.size:,} parameters "
+        f"({'full' if learner.full_ else 'diagonal'} posterior{')' if args.net_value else ''}), "
+        f"batch {n:,}, "
         f"{args.restarts} restarts, {args.threads} climb thread(s)"
     )
     return mvt_step, ts_step, line
@@ -137,6 +153,7 @@ def main(argv=None) -> None:
     parser.add_argument("--restarts", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--engine", action="store_true")
+    parser.add_argument("--net-value", action="store_true", help="the funnel (implies --engine)")
     parser.add_argument(
         "--per-batch", action="store_true",
         help="also time each batch alone (min and median ms; min is robust to other load)",

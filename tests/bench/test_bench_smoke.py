@@ -80,6 +80,11 @@ def test_script_quick_runs_and_prints_its_tables(script, extra, expected, tmp_pa
     assert "|---|" in md.read_text()
 
 
+def test_mvt_speed_times_the_funnel_under_net_value():
+    out = run(str(ROOT / "bench" / "mvt_speed.py"), "--net-value", "--batches", "3")
+    assert "under net value (the funnel" in out and "ratio mvt_ts / thompson" in out
+
+
 def test_generated_ceiling_runs_small_and_prints_the_knockout():
     # The diagnostic that found the climb's constraint trap: every axis gets a line.
     out = run(

@@ -37,6 +37,7 @@ from creative.vocabulary import (
     INTERESTS,
     LANGUAGES,
     LAYOUTS,
+    OFFER_DISCOUNT,
     OFFERS,
     TIMES_OF_DAY,
     TONES,
@@ -67,6 +68,7 @@ __all__ = [
     "LAYOUT_ATTRIBUTES",
     "N_ATTRIBUTES",
     "OFFER_ATTRIBUTES",
+    "OFFER_KEPT",
     "POOL_FROZEN_AXES",
     "USER_STRATEGIES",
     "GeneratedLevel",
@@ -675,6 +677,10 @@ ATTRIBUTE_SLICES: Mapping[str, slice] = MappingProxyType(attribute_slices())
 #: ndarray of shape (len(OFFERS), N_ATTRIBUTES): what :meth:`GeneratedLevel.content`
 #: reads an offer's discount and free-shipping columns from.
 OFFER_ATTRIBUTES = _plain_rows("offer", OFFERS)
+#: Share of the list price each offer of ``OFFERS`` keeps by its nominal terms (1 minus
+#: ``OFFER_DISCOUNT``; free shipping's is its usual cost): what the advertiser knows of an
+#: order's value before any sale, the funnel learner's prior.
+OFFER_KEPT: tuple[float, ...] = tuple(1.0 - OFFER_DISCOUNT[o] for o in OFFERS)
 #: As :data:`OFFER_ATTRIBUTES` for each layout of ``LAYOUTS`` (the mobile-first column).
 LAYOUT_ATTRIBUTES = _plain_rows("layout", LAYOUTS)
 

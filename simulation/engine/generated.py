@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from creative.vocabulary import OFFER_DISCOUNT, OFFERS
 from simulation.config import ExperimentConfig
 from simulation.engine.chunks import Chunk, Tables, Truth
 from simulation.engine.routes import ChunkRoute
@@ -53,6 +52,7 @@ from simulation.scenario import (
     LAYOUT_ATTRIBUTES,
     N_ATTRIBUTES,
     OFFER_ATTRIBUTES,
+    OFFER_KEPT,
     GeneratedLevel,
     Scenario,
 )
@@ -951,7 +951,7 @@ def engine_funnel(scenario: Scenario, **settings) -> FunnelThompson:
         product_axis=int(level.factor_axis[FACTORS.index("product")]),
         price=level.product_price[products],
         offer_axis=int(level.factor_axis[FACTORS.index("offer")]),
-        kept_prior=np.array([1.0 - OFFER_DISCOUNT[OFFERS[o]] for o in offers]),
+        kept_prior=np.array(OFFER_KEPT)[offers],
     )
     return policy.reset(space, policy.clicks.n_user_features_)
 

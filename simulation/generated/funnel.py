@@ -60,8 +60,6 @@ __all__ = ["FunnelThompson", "level_rates"]
 #: Rates below this are clipped when the effects multiply the models' predictions:
 #: a linear model's draw can go negative, a probability cannot.
 _MIN_RATE = 1e-6
-#: Clicks held back until the first sale, at most (bounds the memory of a run without sales).
-_MAX_HELD = 100_000
 #: The lowest rate a draw can give a level, as a share of the smoothed mean rate. Why
 #: not ~0: sales are rare, so the conversion learner's draws are wide, and a level
 #: drawn at or below zero got a log rate near minus infinity: every batch some levels
@@ -151,7 +149,6 @@ class FunnelThompson:
         self.kept_sum_ = self.kept_prior * self.kept_prior_n
         self.kept_n_ = np.full(self.kept_prior.size, float(self.kept_prior_n))
         self.n_clicks_, self.n_conversions_, self.n_seen_ = 0, 0, 0
-        self.held_ = []  # clicks waiting for the first sale (:meth:`_teach_conversions`)
         return self
 
     def _slot(self, combos: np.ndarray, axis: int) -> np.ndarray:
@@ -240,7 +237,8 @@ class FunnelThompson:
         self.clicks.update(user_contexts, combos, click.astype(np.float64))
         if click.any():
             x = np.asarray(user_contexts, dtype=np.float64)
-            self._teach_conversions(x[click], combos[click], conversion[click].astype(np.float64))
+            # Conversions per click: the clicks alone teach it.
+            self.conversions.update(x[click], combos[click], conversion[click].astype(np.float64))
         if conversion.any():
             sold = combos[conversion]
             price = self.price[self._slot(sold, self.product_axis)]
@@ -250,27 +248,6 @@ class FunnelThompson:
         self.n_seen_ += n
         self.n_clicks_ += int(click.sum())
         self.n_conversions_ += int(conversion.sum())
-
-    def _teach_conversions(self, x: np.ndarray, combos: np.ndarray, converted: np.ndarray) -> None:
-        """Update the conversion learner, holding its clicks back until the first sale.
-
-        Its automatic prior scales come from the first update's rewards; from
-        clicks without a sale (the usual first batch: about one click in fifty
-        converts) they would be zero and the learner could never move. So the
-        clicks wait, up to ``_MAX_HELD`` of them, and are taught together with the
-        first sale.
-        """
-        held = self.held_
-        if self.conversions.n_seen_ == 0 and not converted.any():
-            held.append((x, combos, converted))
-            if sum(len(h[2]) for h in held) < _MAX_HELD:
-                return
-        if held:
-            x = np.concatenate([h[0] for h in held] + [x])
-            combos = np.concatenate([h[1] for h in held] + [combos])
-            converted = np.concatenate([h[2] for h in held] + [converted])
-            held.clear()
-        self.conversions.update(x, combos, converted)
 
     # -- beliefs --------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES, PRESETS, ExperimentConfig
+from simulation.engine.generated import logged_pairs
 from simulation.inputs import resolve_inputs
 from simulation.policies import POLICIES
 
@@ -215,5 +216,5 @@ def world_config(config: ExperimentConfig) -> ExperimentConfig:
 
 
 def log_rows(config: ExperimentConfig) -> int:
-    """Rows an impression-level log of ``config`` would have."""
-    return config.n_seeds * len(config.levels) * len(config.policies) * config.n_impressions
+    """Rows an impression-level log of ``config`` would have (pool levels only, pairs that run)."""
+    return config.n_seeds * len(logged_pairs(config)) * config.n_impressions

@@ -229,7 +229,7 @@ def _open_store(text: str | None):
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
     from simulation.engine.core import run_experiment
-    from simulation.engine.generated import skip_notes
+    from simulation.engine.generated import log_note, logged_pairs, skip_notes
     from simulation.scenario import build_scenario
 
     config = resolve_config(args)
@@ -240,6 +240,11 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
     if args.log:
+        if not logged_pairs(config):
+            raise UsageError(
+                "--log records the pool levels (generic, segment, user), and --levels has "
+                "none: the generated level's compositions are not logged"
+            )
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
         outputs += ("component_effects.csv", "top_creatives.csv")
@@ -273,6 +278,8 @@ def run_command(args: argparse.Namespace) -> int:
 
             for note in skip_notes(config):  # (level, policy) pairs that do not apply
                 print(note)
+            if args.log and log_note(config):
+                print(log_note(config))
             # Built here (as run_experiment would) to render the generated level's creatives.
             scenario = build_scenario(config)
             result = run_experiment(

@@ -68,6 +68,8 @@ __all__ = [
     "generated_contexts",
     "generated_route",
     "generated_tables",
+    "log_note",
+    "logged_pairs",
     "main_scale",
     "oracle_table",
     "pair_blocks",
@@ -108,6 +110,30 @@ def skip_notes(config: ExperimentConfig) -> list[str]:
         )
         notes.append(f"note: {spec} skipped at the {level} level ({why}).")
     return notes
+
+
+def logged_pairs(config: ExperimentConfig) -> list[tuple[str, str]]:
+    """The (level, policy) pairs the impression-level log records, in run order.
+
+    Every pair that plays a pool level. The generated level is not logged: the log is
+    bandit feedback for off-policy evaluation (each row's action among a fixed pool of
+    arms, its propensity, every arm's true expected reward), and a composition is one
+    of tens of thousands with no propensity ``mvt_ts`` can state.
+    """
+    return [
+        (lv, p) for lv in config.levels if lv != "generated" for p in config.policies
+        if applies(lv, p)
+    ]  # fmt: skip
+
+
+def log_note(config: ExperimentConfig) -> str | None:
+    """Why the generated level is missing from the impression log, when ``config`` has it."""
+    if "generated" not in config.levels:
+        return None
+    return (
+        "note: the impression log (logs.parquet) records the pool levels only; the generated "
+        "level's compositions are not logged (no propensities for off-policy evaluation)."
+    )
 
 
 def drop_skipped(frame: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:

@@ -108,6 +108,10 @@ def test_changing_the_allocation_view_does_not_rerun(app, open_page, run_small_e
         ({"ex-variants": 12}, "10 creative strategies"),
         ({"ex-cap": True, "ex-budget": 0.0}, "budget above"),
         ({"ex-log": True, "ex-impressions": 2_000_000}, "at most 2,000,000"),
+        (
+            {"ex-log": True, "ex-levels": ["generated"], "ex-policies": ["uniform", "mvt_ts"]},
+            "compositions are not logged",
+        ),
     ],
 )
 def test_invalid_combinations_show_an_error(

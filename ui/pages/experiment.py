@@ -126,6 +126,9 @@ def _form():
             st.toggle(
                 f"Keep the impression-level log for off-policy evaluation (up to "
                 f"{MAX_LOG_ROWS:,} rows)", key=state.keep("ex-log", False),
+                help="Every impression of the pool levels (generic, segment, user) with its "
+                "propensity and every creative's true expected reward. The generated level "
+                "is not logged: its compositions have no propensities.",
             )  # fmt: skip
         _own_inputs()
         submitted = st.form_submit_button("Run experiment", type="primary")
@@ -172,10 +175,16 @@ def _run():
     try:
         config = _config_from_state()
         keep_log = bool(st.session_state["ex-log"])
+        if keep_log and not log_rows(config):
+            raise ValueError(
+                "The impression-level log records the pool levels (generic, segment, user) "
+                "and none of them is selected: the generated level's compositions are not "
+                "logged. Add a pool level or switch the log off."
+            )
         if keep_log and log_rows(config) > MAX_LOG_ROWS:
             raise ValueError(
-                f"The log would have {log_rows(config):,} rows (seeds × levels × policies × "
-                f"impressions); the app keeps at most {MAX_LOG_ROWS:,}. Lower the impressions "
+                f"The log would have {log_rows(config):,} rows (seeds × pool levels × policies "
+                f"× impressions); the app keeps at most {MAX_LOG_ROWS:,}. Lower the impressions "
                 "or switch the log off (the command line has no such limit)."
             )
     except ValueError as exc:

@@ -239,3 +239,26 @@ def test_long_valid_out_works_and_stale_temporaries_go(tmp_path, capsys, monkeyp
         left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
         assert left == sorted([live.name, other.name])
     assert (out / "summary.csv").is_file() and (out / "run.json").is_file()
+
+
+def test_log_of_the_generated_level_alone_is_refused_and_writes_nothing(tmp_path, capsys):
+    out, store = tmp_path / "out", tmp_path / "store"
+    args = ["run", *TINY, "--levels", "generated", "--policies", "uniform,mvt_ts", "--log"]
+    assert main([*args, "--out", str(out), "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--log records the pool levels" in err[0], err
+    assert not out.exists() and not store.exists()
+
+
+def test_log_beside_the_generated_level_says_what_it_leaves_out(tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    args = ["run", *TINY, "--levels", "segment,generated", "--policies", "uniform,mvt_ts", "--log"]
+    assert main([*args, "--out", str(out), "--store", str(tmp_path / "store")]) == 0
+    printed = capsys.readouterr().out
+    assert "the generated level's compositions are not logged" in printed
+    levels = pq.read_table(out / "logs.parquet", columns=["level", "policy"]).to_pandas()
+    # Seeds x impressions rows of the one pair that plays a pool level.
+    assert set(zip(levels["level"], levels["policy"])) == {("segment", "uniform")}
+    assert len(levels) == 2 * 2000

@@ -16,6 +16,8 @@ from simulation.engine.generated import (
     composed_expectations,
     generated_route,
     generated_tables,
+    log_note,
+    logged_pairs,
     oracle_table,
     skip_notes,
 )
@@ -121,6 +123,16 @@ def test_skip_notes_and_applicability():
     assert len(notes) == 2
     assert any("thompson skipped at the generated level" in n for n in notes)
     assert any("mvt_ts skipped at the user level" in n for n in notes)
+
+
+def test_the_log_records_the_pairs_that_play_a_pool_level():
+    config = _config(levels=("user", "generated"), policies=("thompson", "mvt_ts", "uniform"))
+    assert logged_pairs(config) == [("user", "thompson"), ("user", "uniform")]
+    assert "not logged" in log_note(config)
+    alone = _config(levels=("generated",), policies=("uniform", "mvt_ts"))
+    assert logged_pairs(alone) == []
+    pools = _config(levels=("segment",), policies=("uniform",))
+    assert logged_pairs(pools) == [("segment", "uniform")] and log_note(pools) is None
 
 
 def test_all_four_levels_from_python():

@@ -639,7 +639,7 @@ class MvtThompson(GeneratedPolicy):
         100 at a 1 % click rate, 37 % of first batches) the noise variance was zero,
         and every weight those rows touched froze at its prior. So the rows wait, up
         to ``_MAX_HELD`` of them, and are taught together with the first rewards that
-        differ; held rows cost nothing, the prior is all the learner knows until then.
+        differ. Nothing is lost meanwhile: the prior is all the learner knows either way.
 
         Returns
         -------

@@ -30,7 +30,9 @@ With ``--knockout``, also where the learner's final posterior mean loses to the 
 by axis (first seed, drawn outcomes): the share of users whose level differs, and the points
 of the gap the oracle's composition loses when that axis takes the learner's level (users
 for whom that swap is valid). This is how the climb's constraint trap was found
-(docs/generated.md, *The climb was a limit after all*).
+(docs/generated.md, *The climb was a limit after all*). Then where that run's relevance
+blocks ended (each axis's user cells, and the pair blocks above the floor): how the dead
+blocks were found (docs/generated.md, *Why a dead block stays dead*).
 
 Run: ``PYTHONPATH=. python bench/generated_ceiling.py [--impressions 300000,1000000]
 [--objectives ctr,roas] [--seeds 4] [--knockout]`` (about six minutes on two cores). The learner's
@@ -152,14 +154,14 @@ def learn(
         Mean expected reward over ``eval_users`` of each one's best composition under
         the final posterior mean (no exploration).
     """
-    combos, total = _final_choice(world, n_impressions, seed, eval_users, expected_rewards)
+    combos, total, _ = _final_choice(world, n_impressions, seed, eval_users, expected_rewards)
     learned = float(world.expected(eval_users, combos).mean())
     return total / (n_impressions // 1_000 * 1_000), learned
 
 
 def _final_choice(world, n_impressions, seed, eval_users, expected_rewards):
     # mvt_ts's run: each eval user's best composition under the final posterior mean,
-    # shape (n_eval, n_axes), and the expected reward earned over the run.
+    # shape (n_eval, n_axes), the expected reward earned over the run, and the learner.
     policy = eg.engine_learner(world.scenario)
     users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
     draw_rng = stream(seed, "ceiling", "outcomes")
@@ -176,7 +178,36 @@ def _final_choice(world, n_impressions, seed, eval_users, expected_rewards):
     for lo in range(0, eval_users.size, 1_000):
         users = eval_users[lo : lo + 1_000]
         chosen.append(policy.best(policy.posterior_mean_, world.contexts[users], policy_rng)[0])
-    return np.concatenate(chosen), total
+    return np.concatenate(chosen), total, policy
+
+
+def relevance_report(policy) -> list[str]:
+    """Where the learner's relevance blocks ended: each axis's user cells, the live pairs.
+
+    Scales as log10 of the block's prior variance over its parent's automatic one: -6 is
+    the floor (the block is switched off), 0 the automatic scale.
+    """
+    space = policy.space_
+    tau = policy._scales(policy.noise_var_)
+    n_axes = space.n_axes
+    # Blocks with free weights (the product's user cells and pairs are fixed at zero).
+    free = np.zeros(tau.size, dtype=bool)
+    free[policy.block_[policy.prior_var_vector_ > 0]] = True
+    user = np.log10(tau[4 : 4 + n_axes] / tau[1])
+    cells = " ".join(
+        f"{name} {user[a]:+.1f}" for a, name in enumerate(space.axis_names) if free[4 + a]
+    )
+    pairs = np.log10(tau[4 + n_axes :].reshape(n_axes, n_axes) / tau[2])
+    live = [
+        f"{space.axis_names[a]} x {space.axis_names[b]} {pairs[a, b]:+.1f}"
+        for a in range(n_axes)
+        for b in range(a + 1, n_axes)
+        if free[4 + n_axes + a * n_axes + b] and pairs[a, b] > -5.5
+    ]
+    return [
+        f"    user cells by axis (log10 of scale / automatic): {cells}",
+        f"    pair blocks above the floor: {', '.join(live) if live else 'none'}",
+    ]
 
 
 def knockout(world: World, n_impressions: int, seed: int, eval_users, oracle_combos) -> list[str]:
@@ -192,7 +223,9 @@ def knockout(world: World, n_impressions: int, seed: int, eval_users, oracle_com
     )
     oracle = world.expected(eval_users, oracle_combos)
     gap = float(oracle.mean() - uniform.mean())
-    learned, _ = _final_choice(world, n_impressions, seed, eval_users, expected_rewards=False)
+    learned, _, policy = _final_choice(
+        world, n_impressions, seed, eval_users, expected_rewards=False
+    )
     lines = []
     for j, name in enumerate(space.axis_names):
         swapped = oracle_combos.copy()
@@ -206,7 +239,7 @@ def knockout(world: World, n_impressions: int, seed: int, eval_users, oracle_com
             f" the oracle's composition with the learner's level loses {lost:5.1f} points"
             f" (valid for {valid.mean():.0%})"
         )
-    return lines
+    return lines + relevance_report(policy)
 
 
 def main() -> None:

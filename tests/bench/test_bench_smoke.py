@@ -96,6 +96,8 @@ def test_generated_ceiling_runs_small_and_prints_the_knockout():
     assert "knock-out, ctr, 2,000 impressions" in out
     for axis in ("product", "tone", "offer", "keyword", "language"):
         assert f"    {axis} " in out
+    assert "user cells by axis (log10 of scale / automatic): tone " in out
+    assert "pair blocks above the floor: " in out
 
 
 def test_run_all_writes_results_with_machine_facts(tmp_path):

@@ -56,10 +56,14 @@ __all__ = [
 ]
 
 #: Impressions per second (summed over seeds, levels and policies) assumed for the time
-#: estimate before the session's first run measures its own. Measured: the default
-#: experiment (3 seeds x 3 levels x 5 policies x 300,000 impressions) on a 2-core machine
-#: (see docs/app.md). Runs with linear or Thompson policies at the per-user level are slower.
-DEFAULT_RATE = 500_000.0
+#: estimate before the session's first run measures its own. Measured 2026-12-03 on a
+#: 2-core machine (``bench/generated_run_time.py``): the default experiment (3 seeds x 3
+#: levels x 5 policies x 300,000 impressions, 13.5 million) in 1.75 s on its first run in a
+#: fresh process (7.7 million/s; 1.24 s warm), and the app's engine runs about 1.5x slower
+#: than a script's (docs/generated.md), so 5 million/s. It was 500,000/s, measured before
+#: the engine was compiled, and told users 27 s for a run of under 2. Runs with the
+#: generated level, or linear policies at the per-user level, are slower.
+DEFAULT_RATE = 5_000_000.0
 #: Seconds the page waits for a run before drawing its progress instead: a short run's
 #: results appear in the same page load. ``ADLAB_RUN_WAIT`` overrides it (tests wait longer).
 SYNC_WAIT = 2.0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from creative.limits import LIMITS, check_length, read_text, short_repr
-from creative.vocabulary import INTERESTS, OFFERS
+from creative.vocabulary import INTEREST_KEYWORDS, INTERESTS, OFFERS
 
 __all__ = [
     "CATALOGUE",
@@ -26,6 +26,7 @@ __all__ = [
     "fitting_offers",
     "format_price",
     "offer_fits",
+    "product_search",
     "read_catalogue",
 ]
 
@@ -353,6 +354,48 @@ def fitting_offers(category: str, offers: tuple[str, ...] = OFFERS) -> tuple[str
         raise ValueError(f"`category` must be one of {list(INTERESTS)}; got {category!r}.")
     fitting = tuple(o for o in offers if not (o == "free_shipping" and category in NOT_SHIPPED))
     return fitting or ("none",)
+
+
+def _name_words(text: str) -> set[str]:
+    # Case-folded words, a plural's final s dropped ("cubes" and "cube" are one word).
+    words = (w.casefold() for w in text.split())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+
+
+def product_search(product: Product) -> str | None:
+    """The search of the product's category that names the product, if one does.
+
+    The vocabulary keyword (:data:`creative.vocabulary.INTEREST_KEYWORDS`) sharing the most
+    words with the product's English name; a word of four letters or more inside another
+    ("book" in "cookbook") counts half. Ties go to the category's earlier keyword. Copy
+    that prints a search prefers this one, so an ad for Canvas Sneakers speaks of
+    "sneakers", not of another search of the same category.
+
+    Parameters
+    ----------
+    product : Product
+
+    Returns
+    -------
+    keyword : str or None
+        In English; None when no keyword shares a word with the name.
+
+    Examples
+    --------
+    >>> product_search(CATALOGUE["fashion"][0]), product_search(CATALOGUE["books"][2])
+    ('sneakers', 'cookbook')
+    >>> product_search(CATALOGUE["finance"][2]) is None  # Investing Course
+    True
+    """
+    name = _name_words(product.name)
+    best, best_score = None, 0.0
+    for keyword in INTEREST_KEYWORDS[product.category]:
+        words = _name_words(keyword)
+        partial = sum(a != b and len(a) >= 4 and (a in b or b in a) for a in name for b in words)
+        score = len(name & words) + 0.5 * partial
+        if score > best_score:
+            best, best_score = keyword, score
+    return best
 
 
 def offer_fits(product: Product, offer: str) -> bool:

@@ -45,6 +45,7 @@ from creative.catalogue import (
     OFFER_LABELS,
     Product,
     offer_fits,
+    product_search,
 )
 from creative.fonts import normalize_text
 from creative.guardrails import (
@@ -396,8 +397,17 @@ def compose(
     greeting = (audience.active_hours or "daytime") if gr == 1 else None
     keyword = None
     if kw == 1:
+        # The viewer's own search of the product's category, the one naming the product
+        # first; without one, the search naming the product (a question to anyone: the
+        # templates never say the viewer made it), else the category's most searched.
         own = [k for k in audience.keywords if k in INTEREST_KEYWORDS[category]]
-        keyword = own[0] if own else INTEREST_KEYWORDS[category][0]
+        named = product_search(product)
+        if named in own:
+            keyword = named
+        elif own:
+            keyword = own[0]
+        else:
+            keyword = named or INTEREST_KEYWORDS[category][0]
     values = {
         "product": product.display_name(language),
         "interest": INTEREST_LABELS[language][category],

@@ -28,7 +28,7 @@ import pandas as pd
 
 from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attributes
 from creative.audience import Audience
-from creative.catalogue import CATALOGUE
+from creative.catalogue import CATALOGUE, product_search
 from creative.components import AXES, HEADLINE_STYLES, compose, products
 from creative.generate import generate_for_segment, generate_generic
 from creative.record import Creative
@@ -549,6 +549,9 @@ class GeneratedLevel:
         The axis setting each factor, -1 for none (its single value applies).
     product_category, product_price : ndarray of shape (n_products,)
         Category index and list price (USD) of every product of the catalogue.
+    product_keyword : ndarray of shape (n_products,), int64
+        Code into ``KEYWORDS`` of the search naming each product
+        (:func:`creative.catalogue.product_search`), -1 for none.
     catalogue : dict of str to tuple of Product or None
         The catalogue the product axis indexes (None: the bundled one).
     templates : TemplateSet or None
@@ -560,6 +563,7 @@ class GeneratedLevel:
     factor_axis: np.ndarray
     product_category: np.ndarray
     product_price: np.ndarray
+    product_keyword: np.ndarray
     catalogue: dict | None = None
     templates: object | None = None  # creative.templates.TemplateSet
     name: str = "generated"
@@ -638,12 +642,18 @@ class GeneratedLevel:
         language = np.where(v["language"] < 0, users.language[:, None], v["language"])
         attrs[rows, np.arange(k), _S["language"].start + language] = 1.0
         attrs[..., _S["personalized"].start + 1] = 1.0  # composed for this viewer
-        # A search keyword is the viewer's most recent search in the product's
-        # category, else that category's most searched one.
+        # A search keyword is the viewer's search naming the product, else their most
+        # recent search in the product's category, else the search naming the product,
+        # else that category's most searched one (as the studio's compose writes it).
         codes = users.keywords.astype(np.int64)  # (n, n_kw)
+        named = self.product_keyword[v["product"]]  # (n, k)
         on_topic = codes[:, None, :] // KEYWORDS_PER_INTEREST == category[..., None]
         own = np.take_along_axis(codes[:, None, :], on_topic.argmax(axis=-1)[..., None], axis=-1)
-        search = np.where(on_topic.any(axis=-1), own[..., 0], category * KEYWORDS_PER_INTEREST)
+        own_named = ((codes[:, None, :] == named[..., None]) & (named[..., None] >= 0)).any(-1)
+        unsearched = np.where(named >= 0, named, category * KEYWORDS_PER_INTEREST)
+        search = np.where(
+            own_named, named, np.where(on_topic.any(axis=-1), own[..., 0], unsearched)
+        )
         return ArmContent(
             attributes=attrs,
             price=self.product_price[v["product"]],
@@ -740,6 +750,9 @@ def generated_level(
         factor_axis=np.array(axes, dtype=np.int64),
         product_category=np.array([INTERESTS.index(p.category) for p in prods], dtype=np.int64),
         product_price=np.array([p.price for p in prods], dtype=np.float64),
+        product_keyword=np.array(
+            [_KEYWORD_CODE.get(product_search(p), -1) for p in prods], dtype=np.int64
+        ),
         catalogue=catalogue,
         templates=templates,
     )

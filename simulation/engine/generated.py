@@ -421,9 +421,9 @@ def _composed_tables(scenario: Scenario) -> _ComposedTables:
 @njit(cache=True, nogil=True)
 def _compose_kernel(
     users, combos, factor_axis, values, n_values, product_category, product_price,
-    offer_attrs, offer_index, layout_mobile, hours, language, keywords, n_attributes,
-    s_category, s_tone, s_discount, s_shipping, s_greeting, s_mobile, s_language, s_personal,
-    keywords_per_interest,
+    product_keyword, offer_attrs, offer_index, layout_mobile, hours, language, keywords,
+    n_attributes, s_category, s_tone, s_discount, s_shipping, s_greeting, s_mobile, s_language,
+    s_personal, keywords_per_interest,
 ):  # fmt: skip
     """:meth:`GeneratedLevel.content` of one composition per viewer, and what expectations read.
 
@@ -473,12 +473,25 @@ def _compose_kernel(
         tone[i, 0] = v[1]
         offer[i, 0] = offer_index[v[2]]
         kw = -1
-        if v[4] == 1:  # the latest search on the product's category, else its first keyword
-            kw = category * keywords_per_interest
+        if v[4] == 1:
+            # The viewer's search naming the product, else their latest search on the
+            # product's category, else the search naming it, else the category's first.
+            named = product_keyword[v[0]]
+            own = -1
             for t in range(keywords.shape[1]):
-                if keywords[u, t] // keywords_per_interest == category:
-                    kw = keywords[u, t]
-                    break
+                code = keywords[u, t]
+                if code // keywords_per_interest == category:
+                    if named >= 0 and code == named:
+                        own = code
+                        break
+                    if own < 0:
+                        own = code
+            if own >= 0:
+                kw = own
+            elif named >= 0:
+                kw = named
+            else:
+                kw = category * keywords_per_interest
         keyword[i, 0] = kw
         if kw >= 0:
             for t in range(keywords.shape[1]):
@@ -516,11 +529,11 @@ def composed_expectations(
     combos = np.ascontiguousarray(combos, dtype=np.int64).reshape(users.size, level.space.n_axes)
     attrs, price, keyword, layout, tone, offer, searched, on_topic = _compose_kernel(
         users, combos, level.factor_axis, t.values, t.n_values, level.product_category,
-        level.product_price, t.offer_attrs, t.offer_index, t.layout_mobile, pop.hours,
-        pop.language, pop.keywords, N_ATTRIBUTES, _A["category"].start, _A["tone"].start,
-        _A["discount"].start, _A["free_shipping"].start, _A["greeting"].start,
-        _A["mobile_first"].start, _A["language"].start, _A["personalized"].start,
-        KEYWORDS_PER_INTEREST,
+        level.product_price, level.product_keyword, t.offer_attrs, t.offer_index,
+        t.layout_mobile, pop.hours, pop.language, pop.keywords, N_ATTRIBUTES,
+        _A["category"].start, _A["tone"].start, _A["discount"].start, _A["free_shipping"].start,
+        _A["greeting"].start, _A["mobile_first"].start, _A["language"].start,
+        _A["personalized"].start, KEYWORDS_PER_INTEREST,
     )  # fmt: skip
     arms = ArmContent(attributes=attrs, price=price, keyword=keyword, layout=layout)
     if t.w_click is not None:

@@ -118,3 +118,22 @@ def test_a_tighter_placement_or_banned_claim_removes_levels():
 def test_bad_combos_are_refused(combo, match, rng):
     with pytest.raises(ValueError, match=match):
         compose(combo, _audiences(rng, 1)[0])
+
+
+@pytest.mark.parametrize(
+    ("searches", "printed"),
+    [
+        (("cat tree", "dog treats"), "dog treats"),  # the viewer's search naming the product
+        (("cat tree",), "cat tree"),  # their only search of the category: a related product
+        (("yoga mat",), "dog treats"),  # none of the category: the product's own search
+    ],
+)
+def test_the_printed_search_names_the_product_when_it_can(searches, printed):
+    treats = [p.name for p in products()].index("Salmon Dog Treats")
+    user = Audience(
+        kind="user", audience_id="u", name="u", top_interests=("pets",), keywords=searches,
+        active_hours="evening",
+    )  # fmt: skip
+    headline = compose((treats, 0, 3, 2, 0, 0, 0, 1, 1, 0), user).headline  # a keyword headline
+    shown = [k for k in INTEREST_KEYWORDS["pets"] if k in headline]
+    assert shown == [printed], headline

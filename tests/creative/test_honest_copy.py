@@ -306,3 +306,19 @@ def test_a_catalogue_file_can_hide_a_nominal_price(tmp_path):
     path.write_text("name,category,price,show_price\nGold Account,finance,1,hidden\n")
     with pytest.raises(ValueError, match="`show_price` must be yes or no"):
         read_catalogue(path)
+
+
+#: Phrases that tell the viewer they searched: a composed creative may print a search the
+#: viewer never made (a question to anyone), so no bundled template may say so.
+_ASSERTED_SEARCH = re.compile(
+    r"your \{keyword\}|your search|you searched|you were looking|찾던|찾으셨|검색하신"
+)
+
+
+def test_no_template_says_the_viewer_made_the_search():
+    from creative.templates import default_templates
+
+    texts = [t.text for t in default_templates().templates]
+    with_keyword = [t for t in texts if "{keyword}" in t]
+    assert len(with_keyword) >= 10  # the check sees the keyword templates
+    assert not [t for t in with_keyword if _ASSERTED_SEARCH.search(t.casefold())]

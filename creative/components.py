@@ -14,6 +14,9 @@ The constraints, each a pairwise (or unary) rule:
 - the headline style's slot has a value (an offer headline needs an offer, a
   keyword headline a keyword, a greeting headline a greeting) and the tone
   has a headline of that style in every language;
+- what is switched on is printed: a greeting only with a greeting headline, a
+  search keyword only with a keyword headline (the copy of the other styles
+  carries neither, and the simulator's response reads both as seen);
 - the call to action exists for the tone in every language;
 - language consistency: a search keyword is printed only in copy of the
   keyword's language (the vocabulary holds English searches);
@@ -260,6 +263,14 @@ def component_axes(
     forbid("headline", HEADLINE_STYLES.index("offer"), "offer", OFFERS.index("none"))
     forbid("headline", HEADLINE_STYLES.index("keyword"), "keyword", 0)
     forbid("headline", HEADLINE_STYLES.index("greeting"), "greeting", 0)
+    # A greeting or a search that is switched on is printed: the copy of any other headline
+    # style carries neither (its body follows its style), and the response model reads the
+    # greeting and the search as seen.
+    for s, style in enumerate(HEADLINE_STYLES):
+        if style != "greeting":
+            forbid("headline", s, "greeting", 1)
+        if style != "keyword":
+            forbid("headline", s, "keyword", 1)
     # Language consistency: searches are printed only in their own language.
     for j, lang in enumerate(LANGUAGES):
         if lang not in _KEYWORD_LANGUAGES:

@@ -44,12 +44,15 @@ from creative.vocabulary import (
 )
 
 __all__ = [
+    "PERSONAL_SLOTS",
     "POPULAR_CATEGORIES",
     "GenerationReport",
     "generate_for_segment",
     "generate_for_user",
     "generate_generic",
+    "personal_slots",
     "recommended_placement",
+    "user_personal_slots",
 ]
 
 #: Categories generic control creatives rotate through: broad appeal, no targeting.
@@ -164,6 +167,113 @@ def _pick(rng: np.random.Generator, options: tuple, p: np.ndarray | None = None)
     return options[int(rng.choice(len(options), p=p))]
 
 
+#: The slots that make a creative personal: the viewer's time of day and their search.
+PERSONAL_SLOTS: frozenset[str] = frozenset({"greeting", "keyword"})
+
+
+def _best_pairs(
+    templates: TemplateSet, language: str, tone: str, available: frozenset[str]
+) -> tuple[frozenset[str], dict]:
+    # Every (headline, body) pair printing the most personal slots between them.
+    heads = templates.options(language, tone, "headline", available)
+    bodies = templates.options(language, tone, "body", available)
+    # Ranked by how many they print, then by printing the search (the viewer's own
+    # intent): every best pair then prints the same set.
+    best, printed, pairs = (-1, False), frozenset(), {}
+    for h in heads:
+        for b in bodies:
+            shown = (h.slots | b.slots) & PERSONAL_SLOTS
+            rank = (len(shown), "keyword" in shown)
+            if rank > best:
+                best, printed, pairs = rank, shown, {}
+            if rank == best:
+                pairs.setdefault(h, []).append(b)
+    return frozenset(printed), pairs
+
+
+def _personal_pair(
+    templates: TemplateSet, language: str, tone: str, available: frozenset[str]
+) -> dict:
+    # The headlines of the best pairs; each headline's bodies, drawn after it.
+    _, pairs = _best_pairs(templates, language, tone, available)
+    if not pairs:
+        return {}
+    return {"headline": tuple(pairs), "pairs": {h: tuple(bs) for h, bs in pairs.items()}}
+
+
+def personal_slots(
+    templates: TemplateSet, language: str, tone: str, available: frozenset[str] | set[str]
+) -> frozenset[str]:
+    """Which of the viewer's greeting and search a per-user creative prints.
+
+    :func:`generate_for_user` writes its headline and body with a pair of templates that
+    prints the most of :data:`PERSONAL_SLOTS` that ``available`` offers; this is that set
+    (the simulator's user level reads it, so it credits only what the ad shows).
+
+    Parameters
+    ----------
+    templates : TemplateSet
+    language, tone : str
+    available : set of str
+        The slots with a value (``product`` and ``interest`` always; ``greeting``,
+        ``keyword``, ``offer`` and the brand's facts when they have one).
+
+    Returns
+    -------
+    printed : frozenset of str
+        A subset of ``{"greeting", "keyword"}``.
+
+    Examples
+    --------
+    >>> from creative.templates import default_templates
+    >>> every = {"product", "interest", "greeting", "keyword", "offer"}
+    >>> sorted(personal_slots(default_templates(), "en", "playful", every))
+    ['greeting', 'keyword']
+    >>> sorted(personal_slots(default_templates(), "en", "informative", every))
+    ['keyword']
+    """
+    return _best_pairs(templates, language, tone, frozenset(available))[0]
+
+
+def user_personal_slots(
+    tone: str,
+    offer: str,
+    language: str,
+    *,
+    has_keyword: bool,
+    templates: TemplateSet | None = None,
+    kit: BrandKit = DEFAULT_KIT,
+) -> frozenset[str]:
+    """What :func:`generate_for_user` prints of a viewer's greeting and search.
+
+    For a viewer with active hours (the simulator's always have them) under the strategy
+    ``(tone, offer)``: :func:`personal_slots` with the slots the creative has a value for.
+    An offer the product cannot carry (a discount on an account) is dropped by the
+    generator; this assumes it can.
+
+    Parameters
+    ----------
+    tone, offer, language : str
+    has_keyword : bool
+        Whether the viewer searched in the product's category.
+    templates : TemplateSet, optional
+        Defaults to the bundled templates.
+    kit : BrandKit, default DEFAULT_KIT
+        Its declared facts fill ``{rating}`` and ``{customers}``.
+
+    Returns
+    -------
+    printed : frozenset of str
+    """
+    templates = templates if templates is not None else default_templates()
+    available = {"product", "interest", "greeting"} | {f for f in FACT_FORMATS if kit.fact(f)}
+    if has_keyword:
+        available.add("keyword")
+    if offer != "none":
+        available.add("offer")
+    return personal_slots(templates, language, tone, available)
+
+
 def _compose(
     *,
     audience: Audience,
@@ -179,6 +289,7 @@ def _compose(
     greeting: str | None,
     keyword: str | None,
     catalogue: Catalogue = CATALOGUE,
+    personal: bool = False,
 ) -> Creative:
     product = _pick(rng, catalogue[category])
     if not offer_fits(product, offer):
@@ -198,9 +309,10 @@ def _compose(
     }
     available = frozenset(k for k, v in values.items() if v)
     copy: dict[str, str] = {}
-    keyword_used = False
+    keyword_used = greeting_used = False
+    chosen = _personal_pair(templates, language, tone, available) if personal else {}
     for part in ("headline", "body", "cta"):
-        options = templates.options(language, tone, part, available)
+        options = chosen.get(part) or templates.options(language, tone, part, available)
         if not options:
             raise ValueError(
                 f"templates from {templates.source}: no {language}.{tone}.{part} template can be "
@@ -209,7 +321,10 @@ def _compose(
         # Templates and keywords come from files people edit: NFC here means the
         # guardrails, the manifest and the renderer all see composed Hangul.
         template = _pick(rng, options)
+        if part == "headline" and chosen:
+            chosen["body"] = chosen["pairs"][template]
         keyword_used |= "keyword" in template.slots
+        greeting_used |= "greeting" in template.slots
         copy[part] = normalize_text(template.fill(values))
     creative = Creative(
         audience=audience,
@@ -227,7 +342,9 @@ def _compose(
         layout=layout,
         motif=MOTIFS[category],
         language=language,
-        greeting=greeting,
+        # Recorded only when printed: the response model reads the greeting and the
+        # search as what the viewer sees.
+        greeting=greeting if greeting_used else None,
         disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
         keyword=normalize_text(keyword) if keyword_used else None,
     )
@@ -415,8 +532,8 @@ def generate_for_segment(
     ...                   top_interests=("gaming",), active_hours="night",
     ...                   mobile_share=0.9, price_sensitivity=0.9)
     >>> report = generate_for_segment(gamers, 4, np.random.default_rng(0))
-    >>> len(report.accepted), {c.greeting for c in report.accepted}
-    (4, {'night'})
+    >>> len(report.accepted), {c.greeting for c in report.accepted} <= {"night", None}
+    (4, True)
     >>> {c.layout for c in report.accepted} <= {"hero", "minimal"}
     True
     >>> report.accepted[0].attributes.shape
@@ -537,4 +654,5 @@ def generate_for_user(
         greeting=audience.active_hours,
         keyword=keywords[0] if keywords else None,
         catalogue=catalogue,
+        personal=True,
     )

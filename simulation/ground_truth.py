@@ -70,6 +70,18 @@ def _components(scenario: Scenario, level: str, segment: int | None, arm: int) -
     lv = scenario.levels[level]
     if level == "user":
         tone, offer, layout = USER_STRATEGIES[arm]
+        greets, searches = lv.personal[arm, ..., 0], lv.personal[arm, :, 1, 1]
+        if greets.all():
+            greeting = "viewer's active hours"
+        elif greets[:, 1].all() and not greets[:, 0].any():
+            greeting = "viewer's active hours, beside their search"
+        elif greets.any():
+            greeting = "viewer's active hours, in some languages"
+        else:
+            greeting = "none (no template of this tone greets)"
+        keyword = "viewer's search in that category" if searches.all() else (
+            "viewer's search, in some languages" if searches.any() else "none"
+        )  # fmt: skip
         return {
             "language": "viewer's",
             "category": "viewer's top interest",
@@ -77,8 +89,8 @@ def _components(scenario: Scenario, level: str, segment: int | None, arm: int) -
             "tone": tone,
             "offer": offer,
             "layout": layout,
-            "greeting": "viewer's active hours",
-            "keyword": "viewer's search in that category",
+            "greeting": greeting,
+            "keyword": keyword,
         }
     if level == "segment" and segment is None:
         keys = ("language", "category", "product", "tone", "offer", "layout", "greeting", "keyword")

@@ -30,7 +30,7 @@ from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attribute
 from creative.audience import Audience
 from creative.catalogue import CATALOGUE, product_search
 from creative.components import AXES, HEADLINE_STYLES, compose, products
-from creative.generate import generate_for_segment, generate_generic
+from creative.generate import generate_for_segment, generate_generic, user_personal_slots
 from creative.record import Creative
 from creative.vocabulary import (
     INTEREST_KEYWORDS_KO,
@@ -134,6 +134,11 @@ class Level:
     category_price : ndarray of shape (n_interests,) or None, default=None
         ``user`` only: the price of the product shown for each top interest (the
         catalogue's mean price of the category); None for the bundled catalogue's.
+    personal : ndarray of shape (n_arms, n_languages, 2, 2), bool, or None
+        ``user`` only: whether strategy ``k``'s creative, in language ``l``, for a viewer
+        with (1) or without (0) a search in the category, prints the greeting (last index
+        0) and the search (1) (:func:`creative.generate.user_personal_slots`): the
+        viewer's greeting and search are credited only where printed.
     """
 
     name: str
@@ -146,6 +151,7 @@ class Level:
     layout: np.ndarray
     localized: bool = False
     category_price: np.ndarray | None = None
+    personal: np.ndarray | None = None
 
     def arm_attributes(self, users: Population, segments: np.ndarray) -> ArmContent:
         """What each viewer could see: the content of every arm.
@@ -179,19 +185,26 @@ class Level:
         own = np.zeros((n, N_ATTRIBUTES))
         rows = np.arange(n)
         own[rows, _S["category"].start + users.top_interest] = 1.0
-        own[rows, _S["greeting"].start + users.hours.argmax(axis=1)] = 1.0
         own[rows, _S["language"].start + users.language] = 1.0
         # The creative's keyword is the viewer's most recent search in the
         # product's category (none when they searched other categories only).
         codes = users.keywords.astype(np.int64)
         on_topic = codes // KEYWORDS_PER_INTEREST == users.top_interest[:, None]
         first = np.where(on_topic.any(axis=1), codes[rows, on_topic.argmax(axis=1)], -1)
+        # Each strategy's copy greets and names the search only where its templates can
+        # (the informative tone has no greeting): what it does not print is not credited.
+        printed = self.personal[:, users.language, (first >= 0).astype(np.int64)]  # (k, n, 2)
+        greets, searches = printed[..., 0].T, printed[..., 1].T  # (n, k)
+        attributes = self.table[None, :, :] + own[:, None, :]
+        hour = _S["greeting"].start + users.hours.argmax(axis=1)
+        ii, jj = np.nonzero(greets)
+        attributes[ii, jj, hour[ii]] = 1.0
         by_category = category_mean_price() if self.category_price is None else self.category_price
         price = by_category[users.top_interest]
         return ArmContent(
-            attributes=self.table[None, :, :] + own[:, None, :],
+            attributes=attributes,
             price=np.repeat(price[:, None], self.n_arms, axis=1),
-            keyword=np.repeat(first[:, None], self.n_arms, axis=1),
+            keyword=np.where(searches, first[:, None], -1),
             layout=np.broadcast_to(self.layout, (n, self.n_arms)),
         )
 
@@ -412,6 +425,16 @@ def build_scenario(
                 f"the user level has {len(USER_STRATEGIES)} strategies; `n_variants` is {k}."
             )
         table, layouts, labels = _strategy_table(k)
+        personal = np.zeros((k, len(LANGUAGES), 2, 2), dtype=bool)
+        for j, (tone, offer, _) in enumerate(USER_STRATEGIES[:k]):
+            for li, language in enumerate(LANGUAGES):
+                for has_keyword in (0, 1):
+                    printed = user_personal_slots(
+                        tone, offer, language, has_keyword=bool(has_keyword),
+                        templates=inputs.templates,
+                    )  # fmt: skip
+                    personal[j, li, has_keyword] = ("greeting" in printed, "keyword" in printed)
+        personal.flags.writeable = False
         levels["user"] = Level(
             name="user",
             n_arms=k,
@@ -422,6 +445,7 @@ def build_scenario(
             keyword=np.full(k, -1, dtype=np.int64),
             layout=layouts,
             category_price=_category_price(inputs.catalogue),
+            personal=personal,
         )
     if "generated" in config.levels:
         levels["generated"] = generated_level(

@@ -322,3 +322,44 @@ def test_no_template_says_the_viewer_made_the_search():
     with_keyword = [t for t in texts if "{keyword}" in t]
     assert len(with_keyword) >= 10  # the check sees the keyword templates
     assert not [t for t in with_keyword if _ASSERTED_SEARCH.search(t.casefold())]
+
+
+def test_a_recorded_greeting_or_search_is_printed(creatives):
+    # The response model reads a creative's greeting and search as seen by the viewer.
+    from creative.catalogue import GREETINGS
+
+    greeted = 0
+    for c in creatives:
+        copy = f"{c.headline} {c.body} {c.cta}"
+        if c.greeting is not None:
+            assert GREETINGS[c.language][c.greeting] in copy, (c.greeting, copy)
+            greeted += 1
+        if c.keyword is not None:
+            assert c.keyword in copy
+    assert greeted > 100  # the sweep holds greetings to check
+
+
+def test_a_user_creative_prints_what_its_tone_can():
+    # generate_for_user prints the viewer's greeting and search wherever its templates
+    # can, and user_personal_slots (what the simulator credits) says exactly which.
+    from creative.generate import user_personal_slots
+    from creative.vocabulary import TONES
+
+    users = [
+        generate_for_user(a, stream(seed, "personal", a.audience_id, tone), tone=tone)
+        for seed in SEEDS[:2]
+        for a in _audiences(seed)
+        if a.kind == "user" and a.active_hours
+        for tone in TONES
+    ]
+    assert len(users) > 100
+    seen = set()
+    for c in users:
+        has_keyword = any(
+            keyword_interest(k) == c.category for k in c.audience.keywords
+        )  # fmt: skip
+        want = user_personal_slots(c.tone, c.offer, c.language, has_keyword=has_keyword)
+        got = {s for s, v in (("greeting", c.greeting), ("keyword", c.keyword)) if v}
+        assert got == want, (c.tone, c.language, has_keyword, c.headline, c.body)
+        seen.add(frozenset(want))
+    assert len(seen) >= 3  # tones that print both, the search only, neither or one

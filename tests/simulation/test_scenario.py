@@ -56,3 +56,40 @@ def test_a_korean_keyword_has_the_code_of_the_same_search_in_english():
     for interest in INTERESTS:
         for en, ko in zip(INTEREST_KEYWORDS[interest], INTEREST_KEYWORDS_KO[interest]):
             assert _KEYWORD_CODE[ko] == _KEYWORD_CODE[en]
+
+
+def test_the_user_level_credits_what_the_users_creative_prints():
+    # A user-level arm carries the viewer's greeting and search only where the creative
+    # generate_for_user writes for that strategy prints them (the informative tone has
+    # no greeting; social proof greets beside a search only).
+    from creative.generate import generate_for_user
+    from creative.vocabulary import localize_keyword
+    from simulation.population import KEYWORDS, user_audience
+    from simulation.rng import stream
+    from simulation.scenario import USER_STRATEGIES
+
+    scen = build_scenario(CONFIG.replace(n_variants=len(USER_STRATEGIES)))
+    level, pop = scen.levels["user"], scen.population
+    users = np.arange(0, pop.n_users, 15)
+    arms = level.arm_attributes(pop.take(users), scen.segmentation.labels[users])
+    greeting = attribute_slices()["greeting"]
+    seen = {"greets": 0, "not": 0, "searches": 0}
+    for i, u in enumerate(users.tolist()):
+        audience = user_audience(pop, u)
+        for k, (tone, offer, layout) in enumerate(USER_STRATEGIES):
+            rng = stream(0, "user-level", u, k)
+            try:
+                c = generate_for_user(audience, rng, tone=tone, offer=offer, layout=layout)
+            except ValueError:  # an offer the category cannot carry (free shipping on finance)
+                continue
+            if c.offer != offer:
+                continue  # a product that cannot carry it (said in user_personal_slots)
+            credited = bool(arms.attributes[i, k, greeting].any())
+            assert credited == (c.greeting is not None), (tone, c.headline, c.body)
+            code = int(arms.keyword[i, k])
+            assert (code >= 0) == (c.keyword is not None), (tone, c.headline, c.body)
+            if code >= 0:
+                assert localize_keyword(KEYWORDS[code], c.language) == c.keyword
+                seen["searches"] += 1
+            seen["greets" if credited else "not"] += 1
+    assert min(seen.values()) > 20

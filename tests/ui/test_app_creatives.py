@@ -61,10 +61,13 @@ def test_one_user_mode_samples_and_generates(app, open_page):
     next(b for b in at.button if b.label == "Sample a user").click().run()
     assert at.session_state["u-index"] != first
     at.selectbox(key="u-hours").set_value("night")
+    # A playful ad greets (an informative one never does: no template of its tone greets).
+    next(s for s in at.selectbox if s.label == "Tone").set_value("playful")
     next(b for b in at.button if b.label == "Generate for this user").click().run()
     assert not at.exception
     creative = at.session_state["u-creative"]
     assert creative.audience.kind == "user"
+    assert creative.tone == "playful"
     assert creative.greeting == "night"
 
 

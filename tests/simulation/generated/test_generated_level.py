@@ -306,3 +306,41 @@ def test_forked_runs_start_the_generated_units_and_match_the_serial_run():
 
     fresh = true_component_effects(sc, "ctr", stream(config.seed, "generated", "true_effects"))
     np.testing.assert_array_equal(serial.generated.truth, fresh)
+
+
+def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
+    # The response reads GeneratedLevel.content; the creative the app renders is
+    # creative.components.compose. A greeting or a search is credited only when printed
+    # (the space forbids one switched on beside a headline style that does not print
+    # it), and both choose the same search: the viewer's naming the product, else their
+    # latest of its category, else the product's own.
+    from creative.attributes import attribute_slices
+    from creative.catalogue import GREETINGS
+    from creative.vocabulary import INTEREST_KEYWORDS
+    from simulation.generated.search import sample_valid
+    from simulation.population import KEYWORDS, user_audience
+
+    sc = build_scenario(_config(n_users=3_000))
+    level, pop = sc.levels["generated"], sc.population
+    space = level.space
+    rng = np.random.default_rng(3)
+    combos = sample_valid(space, 3_000, rng)
+    users = rng.integers(0, pop.n_users, len(combos))
+    content = level.content(pop.take(users), level.factors(combos)[:, None])
+    greets = content.attributes[:, 0, attribute_slices()["greeting"]].any(axis=1)
+    codes = content.keyword[:, 0]
+    kinds, greeted = set(), 0
+    for u, combo, code, greet in zip(users, combos, codes, greets, strict=True):
+        c = level.compose(combo, user_audience(pop, int(u)))
+        copy = f"{c.headline} {c.body}"
+        printed = [k for k in INTEREST_KEYWORDS[c.category] if k in copy]
+        assert greet == (c.greeting is not None and GREETINGS[c.language][c.greeting] in copy), copy
+        greeted += int(greet)
+        if code < 0:
+            assert not printed, copy
+            continue
+        assert KEYWORDS[code] in printed, (KEYWORDS[code], c.headline, c.body)
+        own = [k for k in pop.keywords[u] if KEYWORDS[k] in INTEREST_KEYWORDS[c.category]]
+        kinds.add("none" if not own else "first" if own[0] == code else "named")
+    assert kinds == {"none", "first", "named"}  # every branch of the rule is seen
+    assert greeted > 100

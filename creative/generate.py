@@ -191,16 +191,6 @@ def _best_pairs(
     return frozenset(printed), pairs
 
 
-def _personal_pair(
-    templates: TemplateSet, language: str, tone: str, available: frozenset[str]
-) -> dict:
-    # The headlines of the best pairs; each headline's bodies, drawn after it.
-    _, pairs = _best_pairs(templates, language, tone, available)
-    if not pairs:
-        return {}
-    return {"headline": tuple(pairs), "pairs": {h: tuple(bs) for h, bs in pairs.items()}}
-
-
 def personal_slots(
     templates: TemplateSet, language: str, tone: str, available: frozenset[str] | set[str]
 ) -> frozenset[str]:
@@ -310,9 +300,14 @@ def _compose(
     available = frozenset(k for k, v in values.items() if v)
     copy: dict[str, str] = {}
     keyword_used = greeting_used = False
-    chosen = _personal_pair(templates, language, tone, available) if personal else {}
+    # A user's headline is drawn among the best pairs' headlines, then its body among
+    # that headline's partners (generate_for_user; see personal_slots).
+    pairs = _best_pairs(templates, language, tone, available)[1] if personal else {}
+    drawn = {}
     for part in ("headline", "body", "cta"):
-        options = chosen.get(part) or templates.options(language, tone, part, available)
+        options = templates.options(language, tone, part, available)
+        if pairs and part != "cta":
+            options = tuple(pairs) if part == "headline" else tuple(pairs[drawn["headline"]])
         if not options:
             raise ValueError(
                 f"templates from {templates.source}: no {language}.{tone}.{part} template can be "
@@ -320,9 +315,7 @@ def _compose(
             )
         # Templates and keywords come from files people edit: NFC here means the
         # guardrails, the manifest and the renderer all see composed Hangul.
-        template = _pick(rng, options)
-        if part == "headline" and chosen:
-            chosen["body"] = chosen["pairs"][template]
+        template = drawn[part] = _pick(rng, options)
         keyword_used |= "keyword" in template.slots
         greeting_used |= "greeting" in template.slots
         copy[part] = normalize_text(template.fill(values))

@@ -316,7 +316,7 @@ def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
     # latest of its category, else the product's own.
     from creative.attributes import attribute_slices
     from creative.catalogue import GREETINGS
-    from creative.vocabulary import INTEREST_KEYWORDS
+    from creative.vocabulary import INTEREST_KEYWORDS, TIMES_OF_DAY
     from simulation.generated.search import sample_valid
     from simulation.population import KEYWORDS, user_audience
 
@@ -327,14 +327,18 @@ def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
     combos = sample_valid(space, 3_000, rng)
     users = rng.integers(0, pop.n_users, len(combos))
     content = level.content(pop.take(users), level.factors(combos)[:, None])
-    greets = content.attributes[:, 0, attribute_slices()["greeting"]].any(axis=1)
+    greeting_columns = content.attributes[:, 0, attribute_slices()["greeting"]]
+    greets = greeting_columns.any(axis=1)
+    hours = greeting_columns.argmax(axis=1)
     codes = content.keyword[:, 0]
     kinds, greeted = set(), 0
-    for u, combo, code, greet in zip(users, combos, codes, greets, strict=True):
+    for u, combo, code, greet, hour in zip(users, combos, codes, greets, hours, strict=True):
         c = level.compose(combo, user_audience(pop, int(u)))
         copy = f"{c.headline} {c.body}"
         printed = [k for k in INTEREST_KEYWORDS[c.category] if k in copy]
         assert greet == (c.greeting is not None and GREETINGS[c.language][c.greeting] in copy), copy
+        if greet:  # the same time of day
+            assert c.greeting == TIMES_OF_DAY[hour]
         greeted += int(greet)
         if code < 0:
             assert not printed, copy

@@ -239,7 +239,8 @@ def user_personal_slots(
     For a viewer with active hours (the simulator's always have them) under the strategy
     ``(tone, offer)``: :func:`personal_slots` with the slots the creative has a value for.
     An offer the product cannot carry (a discount on an account) is dropped by the
-    generator; this assumes it can.
+    generator; this assumes it can. With the bundled templates that never matters (a test
+    holds every tone and language to the same answer with and without ``{offer}``).
 
     Parameters
     ----------

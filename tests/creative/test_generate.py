@@ -205,3 +205,19 @@ def test_every_offer_and_tone_reachable_in_generation(rng):
         seen_offers |= {c.offer for c in report.accepted}
     assert seen_tones == set(TONES)
     assert seen_offers == set(OFFERS)
+
+
+def test_the_bundled_templates_print_the_same_personal_slots_with_or_without_an_offer():
+    # user_personal_slots assumes the product carries the strategy's offer; the generator
+    # drops one a product cannot carry (a discount on an account), which removes the
+    # {offer} templates. With the bundled templates that changes nothing.
+    from creative.generate import personal_slots
+    from creative.templates import default_templates
+
+    templates = default_templates()
+    for language in LANGUAGES:
+        for tone in TONES:
+            for searched in (set(), {"keyword"}):
+                slots = {"product", "interest", "greeting"} | searched
+                with_offer = personal_slots(templates, language, tone, slots | {"offer"})
+                assert personal_slots(templates, language, tone, slots) == with_offer

@@ -456,7 +456,9 @@ def compose(
         layout=LAYOUTS[lay],
         motif=MOTIFS[category],
         language=language,
-        greeting=greeting,
+        # Recorded only when printed (what the response model reads as seen): a valid
+        # composition greets whenever its greeting is on; an invalid one may not.
+        greeting=greeting if "greeting" in heads[0].slots | body.slots else None,
         disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
     )
     return replace(creative, guardrail=check_creative(creative, kit=kit, placement=placement))

@@ -137,3 +137,17 @@ def test_the_printed_search_names_the_product_when_it_can(searches, printed):
     headline = compose((treats, 0, 3, 2, 0, 0, 0, 1, 1, 0), user).headline  # a keyword headline
     shown = [k for k in INTEREST_KEYWORDS["pets"] if k in headline]
     assert shown == [printed], headline
+
+
+def test_a_greeting_the_copy_does_not_print_is_not_recorded():
+    # Greeting on beside a plain headline is invalid (the space forbids it); composed
+    # anyway, the creative must not claim a greeting its copy lacks.
+    axes = component_axes()
+    plain, greeting_on = _flat(axes, "headline", 0), _flat(axes, "greeting", 1)
+    assert not axes.pair_mask[plain, greeting_on]
+    user = Audience(
+        kind="user", audience_id="u", name="u", top_interests=("pets",), keywords=(),
+        active_hours="evening",
+    )  # fmt: skip
+    assert compose((24, 0, 3, 0, 0, 0, 0, 1, 0, 0), user).greeting is None
+    assert compose((24, 0, 3, 1, 0, 0, 0, 1, 0, 0), user).greeting == "evening"

@@ -46,7 +46,7 @@ import simulation.__main__ as cli
 #: disabled, numba compiled for a generic x86-64 and 1 to 8 OpenMP threads; what differs
 #: between them is not found yet, docs/experiments.md). Re-recorded on 2026-12-03 when
 #: creatives stopped being credited with a greeting or a search their copy does not print,
-#: on the Zen 2 machine only: a machine of the other family needs its pair added.
+#: on the Zen 2 machine only; elsewhere the summary is compared with its recorded copy.
 PINS = {
     "default": {
         (

@@ -2,7 +2,8 @@
 
 Shown under the results of a run with the generated level, on the Experiment page (from
 the run) and on the Results page (from the tables saved with the run). Only ``mvt_ts``
-has beliefs; a run without it shows nothing here.
+has beliefs; what each policy served, component by component, is shown for every policy
+that played the level.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from creative.components import AXES
+from simulation.display import PALETTE
 from simulation.generated.compositions import level_names_from_effects, readable_compositions
 from ui import cache
 from ui.fmt import escape_markdown, pct
 
-__all__ = ["effects_spec", "render"]
+__all__ = ["effects_spec", "render", "served_shares", "served_spec"]
 
 #: Columns of the effects chart's data.
 EFFECT_COLUMNS = ["axis", "component", "estimate", "low", "high", "true"]
@@ -46,8 +48,71 @@ def effects_spec(axes: list[str]) -> dict:
     }  # fmt: skip
 
 
-def render(effects: pd.DataFrame, top: pd.DataFrame, *, scenario=None, key: str) -> None:
-    """Draw the effects chart and each segment's most-served creative (mvt_ts, first seed).
+def served_shares(served: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Each policy's share of ``group``'s impressions per component, averaged over seeds.
+
+    Parameters
+    ----------
+    served : DataFrame
+        ``ExperimentResult.component_allocation_frame()`` (or the saved table).
+    group : str
+        A segment's name or ``"all"``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``axis, component, policy, share``, components in the space's order.
+    """
+    rows = served[served["segment"] == group]
+    return rows.groupby(["axis", "component", "policy"], sort=False)["share"].mean().reset_index()
+
+
+def served_spec(axes: list[str]) -> dict:
+    """Vega-Lite spec of the served-components chart: one panel per axis, in ``axes`` order.
+
+    A bar per (component, policy): the share of the impressions served with it, side by
+    side within each component, so the learner's choices sit beside uniform's and the
+    oracle's.
+    """
+    # Long product names: a wider label column than Vega's 180 px default.
+    y = {
+        "field": "component",
+        "type": "nominal",
+        "sort": None,
+        "title": None,
+        "axis": {"labelLimit": 260},
+    }
+    return {
+        "facet": {"row": {"field": "axis", "type": "nominal", "title": None, "sort": axes}},
+        "resolve": {"scale": {"y": "independent"}},
+        "spec": {
+            "width": 420,
+            # Thin bands: the product axis alone has dozens of components.
+            "height": {"step": 12},
+            "mark": "bar",
+            "encoding": {
+                "y": y,
+                "yOffset": {"field": "policy", "type": "nominal"},
+                "x": {"field": "share", "type": "quantitative", "title": "share of impressions",
+                      "axis": {"format": "%"}},
+                "color": {"field": "policy", "type": "nominal",
+                          "scale": {"range": list(PALETTE)}},
+                "tooltip": [{"field": "policy"}, {"field": "component"},
+                            {"field": "share", "format": ".1%"}],
+            },
+        },
+    }  # fmt: skip
+
+
+def render(
+    effects: pd.DataFrame,
+    top: pd.DataFrame,
+    *,
+    served: pd.DataFrame | None = None,
+    scenario=None,
+    key: str,
+) -> None:
+    """Draw the effects chart, what each policy served and each segment's most-served creative.
 
     Parameters
     ----------
@@ -55,25 +120,39 @@ def render(effects: pd.DataFrame, top: pd.DataFrame, *, scenario=None, key: str)
         ``ExperimentResult.component_effects_frame()`` (or the saved table of that name).
     top : DataFrame
         ``ExperimentResult.top_creatives_frame()`` (or the saved table).
+    served : DataFrame, optional
+        ``ExperimentResult.component_allocation_frame()`` (or the saved table; runs saved
+        before it was kept have none).
     scenario : Scenario, optional
         The run's world: the creatives are composed and rendered from it. Without it
         (a saved run) they are listed by their components instead.
     key : str
         Prefix of the widgets' keys (one view per page).
     """
-    if effects.empty:
+    served = pd.DataFrame() if served is None else served
+    if effects.empty and served.empty:
         return
-    st.markdown(
-        "**What the learner believes about each component** (generated level, mvt_ts, first "
-        "seed): the change in expected reward per impression from switching to a component, "
-        "against the average of its kind, with its 95 % interval; the diamond is the true effect."
-    )
-    groups = list(dict.fromkeys(effects["segment"]))
+    groups = list(dict.fromkeys((effects if not effects.empty else served)["segment"]))
     group = st.selectbox("Segment", groups, index=groups.index("all"), key=f"{key}-effects-segment")
-    data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
-    # A data frame: a dict such as {"values": rows} is read as a table of one column.
-    rows = data[EFFECT_COLUMNS].reset_index(drop=True)
-    st.vega_lite_chart(rows, effects_spec(list(dict.fromkeys(rows["axis"]))))
+    if not effects.empty:
+        st.markdown(
+            "**What the learner believes about each component** (generated level, mvt_ts, "
+            "first seed): the change in expected reward per impression from switching to a "
+            "component, against the average of its kind, with its 95 % interval; the diamond "
+            "is the true effect."
+        )
+        data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
+        # A data frame: a dict such as {"values": rows} is read as a table of one column.
+        rows = data[EFFECT_COLUMNS].reset_index(drop=True)
+        st.vega_lite_chart(rows, effects_spec(list(dict.fromkeys(rows["axis"]))))
+    if not served.empty:
+        st.markdown(
+            "**What each policy served, component by component** (generated level, mean over "
+            "seeds): the share of the segment's impressions whose ad had each component. "
+            "`uniform` shows what the constraints leave, `oracle` what the truth asks for."
+        )
+        shares = served_shares(served, group)
+        st.vega_lite_chart(shares, served_spec(list(dict.fromkeys(shares["axis"]))))
     if top.empty:
         return
     top = top[(top["policy"] == "mvt_ts") & (top["seed"] == 0)]

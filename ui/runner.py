@@ -343,9 +343,10 @@ def tables_of(result: ExperimentResult) -> dict[str, Any]:
     }
     if result.generations is not None:  # the regenerated pools' lineage
         tables["generations"] = result.generations_frame()
-    if result.generated is not None:  # mvt_ts's beliefs and what it served most
+    if result.generated is not None:  # mvt_ts's beliefs, what each policy served
         tables["component_effects"] = result.component_effects_frame()
         tables["top_creatives"] = result.top_creatives_frame()
+        tables["component_allocation"] = result.component_allocation_frame()
     return tables
 
 

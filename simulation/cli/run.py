@@ -6,7 +6,9 @@ the generic one: observed with its interval, beside the expected (true) uplift),
 ``DIR/timeseries.parquet``, ``DIR/run.json`` (the resolved config, seed and
 package versions), with the generated level ``DIR/component_effects.csv``
 (mvt_ts's per-component effect estimates with 95 % intervals beside the true
-effects, per seed and segment) and ``DIR/top_creatives.csv`` (each segment's most-served
+effects, per seed and segment), ``DIR/component_allocation.csv`` (what each policy served,
+component by component: impressions and share, per seed and segment) and
+``DIR/top_creatives.csv`` (each segment's most-served
 composition, by component names; with mvt_ts over the studio's space also rendered, on one
 sheet, ``DIR/top_creatives.png``), with ``--regenerate-every G`` ``DIR/generations.csv``
 (every creative the regenerated pools held: generation, parent, changed components,
@@ -247,7 +249,7 @@ def run_command(args: argparse.Namespace) -> int:
             )
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
-        outputs += ("component_effects.csv", "top_creatives.csv")
+        outputs += ("component_effects.csv", "component_allocation.csv", "top_creatives.csv")
         if "mvt_ts" in config.policies and config.space == "default":
             outputs += ("top_creatives.png",)
     if config.regenerate_every is not None:
@@ -388,7 +390,9 @@ def _write_and_save(
         space = scenario.levels["generated"].space if scenario is not None else None
         names = dict(zip(space.axis_names, space.level_names or ())) if space else {}
         readable_compositions(top, names).to_csv(tmp / "top_creatives.csv", index=False)
-        tables.update(component_effects=effects, top_creatives=top)
+        served = result.component_allocation_frame()
+        served.to_csv(tmp / "component_allocation.csv", index=False)
+        tables.update(component_effects=effects, top_creatives=top, component_allocation=served)
         if "top_creatives.png" in outputs:
             from simulation.scenario import most_served_sheet
 

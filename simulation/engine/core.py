@@ -206,6 +206,19 @@ class ExperimentResult:
         return self.generated.effects_frame()
 
     @_memoized_frame
+    def component_allocation_frame(self) -> pd.DataFrame:
+        """What each policy served at the generated level, component by component.
+
+        One row per (policy, seed, segment or "all", component level): impressions
+        served with that component and their share of the group's (world 0 of a
+        multi-world run); empty without the generated level. See
+        :meth:`simulation.engine.generated.GeneratedOutputs.served_frame`.
+        """
+        if self.generated is None:
+            return pd.DataFrame()
+        return self.generated.served_frame()
+
+    @_memoized_frame
     def top_creatives_frame(self) -> pd.DataFrame:
         """Each segment's most-served composition at the generated level (empty without it)."""
         if self.generated is None:

@@ -140,8 +140,8 @@ def drop_skipped(frame: pd.DataFrame, config: ExperimentConfig) -> pd.DataFrame:
     """``frame`` without the rows of skipped (level, policy) pairs (unchanged when none).
 
     Also drops the padding arms of a level narrower than the widest (the
-    generated level's allocation is one column, ``composed``: per-component
-    counts are not recorded).
+    generated level's allocation is one column, ``composed``; its per-component
+    counts are :meth:`GeneratedOutputs.served_frame`).
     """
     skipped = skipped_pairs(config)
     padded = "arm" in frame and "generated" in config.levels and len(config.levels) > 1
@@ -787,6 +787,36 @@ class _ServedCounts:
         best[segment[lead]] = self.counts[lead]
         return top, best, total
 
+    def by_level(self, n_segments: int, n_levels: tuple[int, ...]) -> np.ndarray:
+        """Impressions served with each component level, per segment and in all.
+
+        Parameters
+        ----------
+        n_segments : int
+        n_levels : tuple of int
+            Levels per axis (the space's), in axis order.
+
+        Returns
+        -------
+        counts : ndarray of shape (n_segments + 1, sum(n_levels)), float64
+            Row ``s`` counts the impressions of segment ``s`` whose composition had
+            each flat level (``offsets[j] + level``); the last row is the sum. Each
+            axis's counts add up to the row's impressions.
+        """
+        total = int(sum(n_levels))
+        counts = np.zeros((n_segments + 1, total))
+        if self.keys.size == 0:
+            return counts
+        segment, code = np.divmod(self.keys, int(np.prod(n_levels)))
+        offsets = np.concatenate([[0], np.cumsum(n_levels)[:-1]])
+        for j, level in enumerate(np.unravel_index(code, n_levels)):
+            flat = segment * total + offsets[j] + level
+            counts[:-1] += np.bincount(
+                flat, weights=self.counts, minlength=n_segments * total
+            ).reshape(n_segments, total)
+        counts[-1] = counts[:-1].sum(axis=0)
+        return counts
+
 
 @dataclass(eq=False)
 class GeneratedRoute(ChunkRoute):
@@ -891,6 +921,9 @@ class GeneratedRoute(ChunkRoute):
             Each segment's most-served composition (-1 where none was served).
         top_share : ndarray of shape (n_segments,)
             Its share of the segment's impressions.
+        served : ndarray of shape (n_segments + 1, n_levels_total)
+            Impressions served with each component level, per segment and (last) in
+            all (:meth:`_ServedCounts.by_level`).
         """
         space, seg = self.space, self.scenario.segmentation
         n_seg = seg.n_segments
@@ -898,8 +931,9 @@ class GeneratedRoute(ChunkRoute):
         top = np.stack(np.unravel_index(code, space.n_levels), axis=1).astype(np.int64)
         top[best == 0] = -1
         top_share = np.divide(best, totals, out=np.zeros(n_seg), where=totals > 0)
+        served = self._served.by_level(n_seg, tuple(space.n_levels))
         if not hasattr(self.policy, "component_effects"):
-            return None, None, top, top_share
+            return None, None, top, top_share, served
         x = generated_contexts(self.scenario, np.arange(self.scenario.population.n_users))
         groups = [x[seg.labels == s].mean(axis=0) for s in range(n_seg)] + [x.mean(axis=0)]
         if isinstance(self.policy, FunnelThompson):
@@ -911,7 +945,7 @@ class GeneratedRoute(ChunkRoute):
             effects = [self.policy.component_effects(g) for g in groups]
         estimate = np.array([e for e, _ in effects]) * scale
         sd = np.array([v for _, v in effects]) * scale
-        return estimate, sd, top, top_share
+        return estimate, sd, top, top_share, served
 
     def _update(self, x: np.ndarray, combos: np.ndarray, feedback: tuple, end: int) -> None:
         """Teach the policy a batch, ``conversion_delay`` impressions after it was served.
@@ -1114,6 +1148,8 @@ class GeneratedOutputs:
     top : ndarray of shape (n_replications, n_policies, n_segments, n_axes), int64
         Each segment's most-served composition, -1 where none.
     top_share : ndarray of shape (n_replications, n_policies, n_segments)
+    served : ndarray of shape (n_replications, n_policies, n_groups, n_levels_total)
+        Impressions served with each component level (zero for policies not run).
     objective : str
     """
 
@@ -1127,6 +1163,7 @@ class GeneratedOutputs:
     truth: np.ndarray
     top: np.ndarray
     top_share: np.ndarray
+    served: np.ndarray
     objective: str
 
     def effects_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -1155,6 +1192,37 @@ class GeneratedOutputs:
                 "true": self.truth[g, m],
             }
         )
+        return frame[keep].reset_index(drop=True)
+
+    def served_frame(self) -> pd.DataFrame:
+        """What each policy served, by component: one row per (policy, seed, group, level).
+
+        Columns: level ("generated"), policy, seed, segment (a segment's name or
+        "all"), axis, component, impressions (served with that component),
+        share (of the group's impressions at the generated level; each axis's
+        shares add up to 1). Policies that served nothing (skipped at the level)
+        and groups never served give no rows.
+        """
+        axis_of = np.asarray(self.axis_of)
+        # Every axis's counts add up to the group's impressions; the first axis's give them.
+        shown = self.served[..., axis_of == 0].sum(axis=-1)
+        r, p, g, m = (a.ravel() for a in np.indices(self.served.shape))
+        impressions = self.served.ravel()
+        group_total = shown[r, p, g]
+        keep = group_total > 0
+        frame = pd.DataFrame(
+            {
+                "level": "generated",
+                "policy": np.array(self.policies, dtype=object)[p],
+                "seed": r,
+                "segment": np.array(self.groups, dtype=object)[g],
+                "axis": np.array(self.axis_names, dtype=object)[axis_of[m]],
+                "component": np.array(self.level_names, dtype=object)[m],
+                "impressions": impressions.astype(np.int64),
+                "share": np.divide(impressions, group_total, out=np.zeros_like(impressions),
+                                   where=keep),
+            }
+        )  # fmt: skip
         return frame[keep].reset_index(drop=True)
 
     def top_frame(self) -> pd.DataFrame:
@@ -1192,10 +1260,11 @@ def generated_outputs(
     sd = np.full_like(estimate, np.nan)
     top = np.full((n_rep, n_pol, seg.n_segments, space.n_axes), -1, dtype=np.int64)
     top_share = np.zeros((n_rep, n_pol, seg.n_segments))
-    for (r, p), (est, s, t, share) in states.items():
+    served = np.zeros((n_rep, n_pol, len(groups), total))
+    for (r, p), (est, s, t, share, counts) in states.items():
         if est is not None:
             estimate[r, p], sd[r, p] = est, s
-        top[r, p], top_share[r, p] = t, share
+        top[r, p], top_share[r, p], served[r, p] = t, share, counts
     if np.isfinite(estimate).any():
         # A function of the world, the objective and the seed alone: kept in the
         # world's memo, so another run in the same world (the app's) skips it.
@@ -1221,5 +1290,6 @@ def generated_outputs(
         truth=truth,
         top=top,
         top_share=top_share,
+        served=served,
         objective=config.objective,
     )

@@ -2,8 +2,9 @@
 
 A user adds the level and the policy in the two multiselects, runs a small experiment and
 sees the like-for-like uplift with a Generated row, the component effects chart (estimate,
-interval and the true effect per component) and each segment's most-served creative,
-rendered. The screenshots go to tests/artifacts/.
+interval and the true effect per component), what each policy served component by
+component, and each segment's most-served creative, rendered. The screenshots go to
+tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -81,3 +82,10 @@ def test_the_generated_level_runs_and_shows_what_the_learner_believes(
         assert min(size) > 100, size
     expect(page.get_by_text(re.compile(r"% of its impressions")).first).to_be_visible()
     expect(chart).to_be_visible()
+    # What each policy served, component by component: bars drawn by Vega, one panel per axis.
+    title = page.get_by_text(re.compile("What each policy served, component by component"))
+    expect(title).to_be_visible()
+    bars = title.locator("xpath=following::*[@data-testid='stVegaLiteChart'][1]")
+    expect(bars.locator("svg, canvas").first).to_be_visible()
+    assert bars.bounding_box()["height"] > 400  # ten panels, not an empty frame
+    bars.screenshot(path=str(artifacts / "generated-served.png"))

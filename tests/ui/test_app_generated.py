@@ -88,5 +88,16 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     assert {r["axis"] for r in rows} >= {"product", "tone", "offer"}
     # Its data: every level of the studio's ten axes, for the whole audience by default.
     assert at.selectbox(key="ex-effects-segment").value == "all"
+    # What each policy served, component by component, for the same group: the two
+    # policies' shares of every axis add up to 1 each.
+    (served,) = [el for el in at.get("vega_lite_chart") if '"yOffset"' in el.proto.spec]
+    shares = pa.ipc.open_stream(served.proto.data.data).read_all().to_pandas()
+    assert set(shares["policy"]) == {"uniform", "mvt_ts"} and shares["axis"].nunique() == 10
+    sums = shares.groupby(["policy", "axis"])["share"].sum()
+    assert ((sums - 1.0).abs() < 1e-9).all()
+    at.selectbox(key="ex-effects-segment").select_index(0).run()
+    (served,) = [el for el in at.get("vega_lite_chart") if '"yOffset"' in el.proto.spec]
+    segment = pa.ipc.open_stream(served.proto.data.data).read_all().to_pandas()
+    assert not segment["share"].equals(shares["share"])  # the segment's own, not everyone's
     # The most-served composition of each segment, rendered.
     assert any("of its impressions" in c.value for c in at.caption)

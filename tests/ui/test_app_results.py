@@ -118,6 +118,9 @@ def test_a_saved_generated_run_shows_what_the_learner_believed(app, open_page, a
     assert at.selectbox(key="rs-effects-segment").value == "all"
     specs = [el.proto.spec for el in at.get("vega_lite_chart")]
     assert sum('"facet"' in s and '"true"' in s for s in specs) == 1
+    # What each policy served, component by component, kept with the run.
+    assert any(m.value.startswith("**What each policy served") for m in at.markdown)
+    assert sum('"yOffset"' in s for s in specs) == 1
     # Without the world at hand the compositions are listed by their components' names.
     table = next(d.value for d in at.dataframe if "share of its impressions" in d.value.columns)
     written = pd.read_csv(f"{out}/top_creatives.csv")

@@ -611,6 +611,7 @@ def _results(entry, say_skipped: bool = True) -> None:
         generated_view.render(
             result.component_effects_frame(),
             result.top_creatives_frame(),
+            served=result.component_allocation_frame(),
             scenario=cache.scenario(result.config),
             key="ex",
         )

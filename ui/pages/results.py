@@ -66,6 +66,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "inputs": _saved_inputs(entry["run_id"]),
             "component_effects": result.component_effects_frame(),
             "top_creatives": result.top_creatives_frame(),
+            "component_allocation": result.component_allocation_frame(),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
@@ -84,6 +85,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
         # The generated level's outputs (runs saved before they were kept have none).
         "component_effects": run.tables.get("component_effects", pd.DataFrame()),
         "top_creatives": run.tables.get("top_creatives", pd.DataFrame()),
+        "component_allocation": run.tables.get("component_allocation", pd.DataFrame()),
     }
 
 
@@ -304,7 +306,12 @@ def render() -> None:
             )
             st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
             st.altair_chart(charts.metric_bands_chart(frames["timeseries"], "ctr"))
-            generated_view.render(frames["component_effects"], frames["top_creatives"], key="rs")
+            generated_view.render(
+                frames["component_effects"],
+                frames["top_creatives"],
+                served=frames["component_allocation"],
+                key="rs",
+            )
         _inputs(frames)
         _downloads(frames, "one")
 

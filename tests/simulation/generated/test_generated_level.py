@@ -298,7 +298,7 @@ def test_forked_runs_start_the_generated_units_and_match_the_serial_run():
     for name in ("series", "allocation", "segment_stats"):
         np.testing.assert_array_equal(getattr(forked, name), getattr(serial, name))
     pd.testing.assert_frame_equal(forked.generations_frame(), serial.generations_frame())
-    for name in ("estimate", "sd", "top", "top_share", "truth"):
+    for name in ("estimate", "sd", "top", "top_share", "served", "truth"):
         a, b = getattr(forked.generated, name), getattr(serial.generated, name)
         np.testing.assert_array_equal(a, b)
     # The true effects, kept in the world's memo for the second run, are the function's.

@@ -160,7 +160,16 @@ def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(tmp_pa
     store = RunStore.open(str(tmp_path / "store"))
     (run_id,) = store.list()["run_id"]
     run = store.load(run_id)
-    assert {"component_effects", "top_creatives"} <= set(run.tables)
+    assert {"component_effects", "top_creatives", "component_allocation"} <= set(run.tables)
+    # What each policy served, component by component: every axis's shares add up to 1.
+    served = pd.read_csv(out / "component_allocation.csv")
+    assert list(served.columns) == [
+        "level", "policy", "seed", "segment", "axis", "component", "impressions", "share",
+    ]  # fmt: skip
+    assert set(served["policy"]) == {"uniform", "mvt_ts"} and served["axis"].nunique() == 10
+    sums = served.groupby(["policy", "seed", "segment", "axis"])["share"].sum()
+    np.testing.assert_allclose(sums, 1.0)
+    assert len(run.tables["component_allocation"]) == len(served)
     saved = run.tables["top_creatives"]
     assert len(saved) == len(top) and (saved["product"] >= 0).all()  # indices: renderable
     # Same seed, same numbers and the same image bytes.

@@ -30,9 +30,9 @@ With ``--knockout``, also where the learner's final posterior mean loses to the 
 by axis (first seed, drawn outcomes): the share of users whose level differs, and the points
 of the gap the oracle's composition loses when that axis takes the learner's level (users
 for whom that swap is valid). This is how the climb's constraint trap was found
-(docs/generated.md, *The climb was a limit after all*). Then where that run's relevance
+(docs/generated-research.md, *The climb was a limit after all*). Then where that run's relevance
 blocks ended (each axis's user cells, and the pair blocks above the floor): how the dead
-blocks were found (docs/generated.md, *Why a dead block stays dead*).
+blocks were found (docs/generated-research.md, *Why a dead block stays dead*).
 
 Run: ``PYTHONPATH=. python bench/generated_ceiling.py [--impressions 300000,1000000]
 [--objectives ctr,roas] [--seeds 4] [--knockout]`` (about six minutes on two cores). The learner's

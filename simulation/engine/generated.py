@@ -978,8 +978,8 @@ class GeneratedRoute(ChunkRoute):
 #: one posterior draw per batch, every row of the batch explores along the same drawn
 #: deviation, and on the default world the draw's noise cost more than it taught: 0.7
 #: earned more than the plain draw under both objectives at 300,000 and 1 million
-#: impressions, chosen on replications 0-11 and confirmed on 12-23 (docs/generated.md,
-#: "Gap closed"). Not tuned further, to avoid fitting the default world.
+#: impressions, chosen on replications 0-11 and confirmed on 12-23 (docs/generated-research.md,
+#: "The tempered draw"). Not tuned further, to avoid fitting the default world.
 DRAW_SCALE = 0.7
 
 

@@ -522,7 +522,7 @@ def relevance_scales(mu, var, prior_var, prior_mean, mult, block, block_free, ta
     (its parent block's automatic scale). Blocks not free, or without weights, keep it.
     ``gamma`` is clamped at 1e-3, which also keeps a block at the floor (``gamma``
     near 1e-4) from climbing back: without the clamp the blocks that revive are mostly
-    those of no mechanism, and the learner earned as much or less (docs/generated.md,
+    those of no mechanism, and the learner earned as much or less (docs/generated-research.md,
     *Why a dead block stays dead*).
 
     Parameters

@@ -311,7 +311,7 @@ def _progress_area() -> None:
     second and, for a run expected to be long (:func:`_live_charts`), the charts once a
     second. A run found to be long while it runs reruns the page once to add them; a short
     run never has the charts' fragment (each of its reruns costs the browser and the
-    server CPU the run needs: measured in docs/generated.md).
+    server CPU the run needs: measured in docs/generated-research.md).
     """
     job = st.session_state.get("ex-job")
     if job is None:

@@ -31,7 +31,12 @@ UPLIFT_METRIC_NAMES: dict[str, str] = {
     "ctr": "CTR", "roas": "ROAS", "conversions": "Conversions", "revenue": "Revenue",
 }  # fmt: skip
 #: Personalization levels as the reader names them (the app passes its own, longer names).
-LEVEL_NAMES: dict[str, str] = {"generic": "Generic", "segment": "Per segment", "user": "Per user"}
+LEVEL_NAMES: dict[str, str] = {
+    "generic": "Generic",
+    "segment": "Per segment",
+    "user": "Per user",
+    "generated": "Generated (composed per impression)",
+}
 #: Header of the observed uplift (with its interval) and of the true one.
 OBSERVED_COLUMN = "Observed uplift (95 % interval)"
 TRUE_COLUMN = "True (expected) uplift"

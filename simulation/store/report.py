@@ -1,5 +1,8 @@
 """A saved run as one self-contained HTML file: charts, uplift, winners, config, provenance.
 
+With the generated level, also what each policy served component by component and what
+mvt_ts believes about each component beside the true effects (the run's stored tables).
+
 The headline and the uplift table are the like-for-like uplift (each level against the
 generic one, the same policy on the same users and draws), in the words of
 :mod:`simulation.uplift_text`, the same as the app's: the headline uses observed values
@@ -34,7 +37,7 @@ from simulation.metrics import (
     summarize,
 )
 from simulation.naming import run_label
-from simulation.uplift_text import uplift_headline, uplift_table
+from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table
 
 __all__ = [
     "REPORT_METRICS",
@@ -51,7 +54,7 @@ REPORT_METRICS: dict[str, tuple[str, str]] = {
     "ctr": ("Cumulative click-through rate", "pct"),
     "roas": ("Cumulative return on ad spend (revenue per $ spent)", "x"),
 }
-_LEVELS = {"generic": "Generic", "segment": "Per segment", "user": "Per user"}
+_LEVELS = LEVEL_NAMES
 _RATE_START = 0.05
 #: Columns :func:`simulation.metrics.like_for_like_uplift` reads from a summary.
 _TOTALS = frozenset(
@@ -295,6 +298,66 @@ def _metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _served_table(served: pd.DataFrame) -> pd.DataFrame:
+    """Each component's share of everyone's impressions, one column per policy (mean over seeds)."""
+    rows = served[served["segment"] == "all"]
+    shares = rows.pivot_table(
+        index=["axis", "component"], columns="policy", values="share", aggfunc="mean", sort=False
+    )
+    out = shares.map(lambda v: _num(v, "pct")).reset_index()
+    return out.rename(columns={"axis": "Axis", "component": "Component"})
+
+
+def _effects_table(effects: pd.DataFrame, objective: str) -> pd.DataFrame:
+    """mvt_ts's effect of each component for everyone (first seed) and the true effect."""
+    rows = effects[(effects["seed"] == 0) & (effects["segment"] == "all")]
+    # Per 1,000 impressions: an effect of 0.0003 clicks per impression reads 0.30.
+    k = 1_000.0
+    unit = "clicks" if objective == "ctr" else "net value, USD"
+
+    def signed(v: float) -> str:
+        return f"{k * v:+.2f}" if math.isfinite(v) else "–"
+
+    return pd.DataFrame(
+        {
+            "Axis": list(rows["axis"]),
+            "Component": list(rows["component"]),
+            f"Estimate ({unit} per 1,000 impressions) [95 % interval]": [
+                f"{signed(m)} [{signed(lo)}, {signed(hi)}]"
+                for m, lo, hi in zip(rows["estimate"], rows["low"], rows["high"])
+            ],
+            "True effect": [signed(v) for v in rows["true"]],
+        }
+    )
+
+
+def _generated_html(run, objective: str) -> str:
+    """The generated level's section: what was served, what mvt_ts believes (empty without)."""
+    served = run.tables.get("component_allocation", pd.DataFrame())
+    effects = run.tables.get("component_effects", pd.DataFrame())
+    if served.empty and effects.empty:
+        return ""
+    parts = ["<h2>Composed creatives (generated level)</h2>"]
+    if not served.empty:
+        n = served["seed"].nunique()
+        parts.append(
+            "<h3>What each policy served, component by component</h3><p>The share of "
+            "everyone's impressions whose ad had each component (observed; mean over "
+            f"{n} seed{'s' if n != 1 else ''}). <i>uniform</i> shows what the constraints "
+            "leave; <i>oracle</i>, where it ran, what the truth asks for.</p>"
+        )
+        parts.append(_table(_served_table(served), "served"))
+    if not effects.empty:
+        parts.append(
+            "<h3>What the learner believes about each component</h3><p>mvt_ts, first seed, "
+            "everyone: the change in expected reward from switching to a component, against "
+            "the average of its kind, with its 95 % posterior interval, beside the true effect "
+            "of the simulator's response model (which a real experiment never sees).</p>"
+        )
+        parts.append(_table(_effects_table(effects, objective), "effects"))
+    return "".join(parts)
+
+
 def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
     if not winners:
         return (
@@ -467,6 +530,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         parts.append(_table(_metrics_table(summary), "metrics"))
         parts.append("<h2>Winning creative per segment</h2>")
         parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
+        parts.append(_generated_html(run, objective))
     else:
         parts.append("<p>This run was not made by the experiment engine; its summary:</p>")
         parts.append(_table(summary.head(200)))

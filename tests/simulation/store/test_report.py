@@ -252,3 +252,44 @@ def test_an_uplift_without_an_interval_says_why():
     observed = shown["Observed uplift (95 % interval)"].tolist()
     assert observed == ["-44.5 % (no interval: 1 usable pair)", "-44.5 % (-50.0 % – -40.0 %)"]
     assert shown[TRUE_COLUMN].tolist() == ["-40.0 %", "-40.0 %"]
+
+
+def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run", "--levels", "generic,generated", "--policies", "uniform,mvt_ts",
+            "--impressions", "1000", "--batch-size", "250", "--seeds", "2", "--users", "300",
+            "--segments", "3", "--out", str(out), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    store = RunStore.open(str(tmp_path / "store"))
+    (run_id,) = store.list()["run_id"]
+    page = build_report(store.load(run_id))
+    assert "<h2>Composed creatives (generated level)</h2>" in page
+    assert "Generated (composed per impression)" in page  # the level's name, as in the app
+    # What was served: a row per component, each policy's share of everyone's impressions
+    # as the saved table gives it, averaged over the seeds.
+    served = pd.read_csv(out / "component_allocation.csv")
+    everyone = served[served["segment"] == "all"]
+    body = page.split('<table class="served">', 1)[1].split("</table>", 1)[0]
+    assert body.count("<tr>") == 1 + everyone[["axis", "component"]].drop_duplicates().shape[0]
+    assert "<th>mvt_ts</th>" in body and "<th>uniform</th>" in body
+    means = everyone.groupby(["policy", "axis", "component"])["share"].mean()
+    assert all(f"<td>{100 * v:.2f} %</td>" in body for v in means)
+    # What the learner believes: estimate and interval per 1,000 impressions, and the truth.
+    effects = pd.read_csv(out / "component_effects.csv")
+    mine = effects[(effects["seed"] == 0) & (effects["segment"] == "all")]
+    body = page.split('<table class="effects">', 1)[1].split("</table>", 1)[0]
+    assert body.count("<tr>") == 1 + len(mine)
+    row = mine.iloc[0]
+    est, low, high = (f"{1000 * row[c]:+.2f}" for c in ("estimate", "low", "high"))
+    assert f"<td>{est} [{low}, {high}]</td><td>{1000 * row['true']:+.2f}</td>" in body
+
+
+def test_a_run_without_the_generated_level_has_no_such_section(page):
+    assert "Composed creatives" not in page

@@ -34,6 +34,7 @@ from simulation.rng import stream
 __all__ = [
     "AGE_BANDS",
     "FEATURE_BLOCKS",
+    "INTEREST_MAJORITY",
     "KEYWORDS",
     "N_USER_FEATURES",
     "REGIONS",
@@ -430,15 +431,30 @@ _INTEREST_NOUN = {
     "finance": "savers",
     "kids": "young parents",
 }
+_INTEREST_LEAN = {i: i for i in _INTEREST_NOUN} | {"pets": "pet", "books": "book", "kids": "family"}
 
 
-def _segment_name(hours: str, interest: str, mobile: float, price: float, korean: float) -> str:
+#: Below this share of members holding the segment's signature interest, the name says the
+#: segment leans towards it ("tech-leaning shoppers") instead of naming its members after it
+#: ("tech enthusiasts"): a cluster where a fifth like tech over-indexes on tech, but four in
+#: five of its members are not tech enthusiasts.
+INTEREST_MAJORITY = 0.5
+
+
+def _segment_name(
+    hours: str, interest: str, share: float, mobile: float, price: float, korean: float
+) -> str:
     device = "mobile" if mobile >= 0.75 else "desktop" if mobile < 0.5 else "multi-device"
     buyer = (
         "deal-seekers" if price >= 0.58 else "premium buyers" if price < 0.45 else "value-minded"
     )
     speaks = "Korean" if korean >= 0.9 else "English" if korean <= 0.1 else "bilingual"
-    return f"{_HOUR_WORD[hours]} {_INTEREST_NOUN[interest]}, {speaks}, {device}, {buyer}"
+    who = (
+        _INTEREST_NOUN[interest]
+        if share >= INTEREST_MAJORITY
+        else f"{_INTEREST_LEAN[interest]}-leaning shoppers"
+    )
+    return f"{_HOUR_WORD[hours]} {who}, {speaks}, {device}, {buyer}"
 
 
 def segment_population(
@@ -534,7 +550,8 @@ def describe_segments(
             if hour_lift.max() > 0
             else (TIMES_OF_DAY[int(np.argmax(hours[s]))])
         )
-        name = _segment_name(hour_word, signature, mobile[s], price[s], korean[s])
+        share = float(rates[s][INTERESTS.index(signature)])
+        name = _segment_name(hour_word, signature, share, mobile[s], price[s], korean[s])
         if name in used_names:
             name = f"{name} ({top[1] if signature == top[0] else top[0]})"
         used_names.add(name)

@@ -3,6 +3,7 @@ import pytest
 
 from creative.vocabulary import INTERESTS
 from simulation.population import (
+    INTEREST_MAJORITY,
     KEYWORDS,
     KEYWORDS_PER_INTEREST,
     default_audiences,
@@ -87,3 +88,17 @@ def test_segments_are_language_pure_named_and_keyed_by_their_interests(pop):
         ]
         assert kw_interests and set(kw_interests) <= set(p.top_interests)
         assert kw_interests[0] == p.top_interests[0]
+
+
+def test_a_segment_is_named_after_an_interest_only_a_majority_of_it_holds(pop):
+    # A cluster where a fifth like tech over-indexes on tech; calling its members "tech
+    # enthusiasts" would tell a marketer four in five of them are what they are not.
+    seg = segment_population(pop, 6, stream(0, "segmentation"))
+    shares = [p.interest_rates[INTERESTS.index(p.top_interests[0])] for p in seg.profiles]
+    assert min(shares) < INTEREST_MAJORITY <= max(shares)  # both kinds in this audience
+    for p, share in zip(seg.profiles, shares):
+        leaning = "-leaning shoppers" in p.name
+        assert leaning == (share < INTEREST_MAJORITY), (p.name, share)
+        if leaning:
+            lean = "pet" if p.top_interests[0] == "pets" else p.top_interests[0]
+            assert f"{lean}-leaning" in p.name or p.top_interests[0] in ("books", "kids")

@@ -392,17 +392,20 @@ def active_hours_chart(profiles) -> alt.Chart:
         alt.Chart(pd.DataFrame(rows))
         .mark_line(point=True)
         .encode(
-            x=alt.X("Part of day:N", sort=list(TIMES_OF_DAY)),
+            x=alt.X("Part of day:N", sort=list(TIMES_OF_DAY), axis=alt.Axis(labelAngle=0)),
             y=alt.Y("share:Q", title="Share of activity", axis=alt.Axis(format="%")),
             color=alt.Color(
                 "Segment:N",
                 sort=[p.name for p in profiles],
                 scale=colour_scale(),
-                legend=alt.Legend(orient="bottom", title=None, columns=2, labelLimit=420),
+                # One column: segment names are long, and two columns of them were wider
+                # than the chart, which Vega then squeezed to nothing.
+                legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=340),
             ),
             tooltip=["Segment:N", "Id:Q", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
         )
-        .properties(height=260, width="container")
+        # Fit the width only: the legend adds to the height instead of taking the plot's.
+        .properties(height=220, width="container", autosize=alt.AutoSizeParams(type="fit-x"))
     )
 
 

@@ -51,6 +51,13 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
     no_exception(page)
     if path == "audience":
         expect(page.locator(".vega-embed").first).to_be_visible()
+        # The active-hours chart keeps its plot under a legend of six long segment names
+        # (a two-column legend wider than the chart once squeezed the plot to a line):
+        # 220 px of plot, its axes and six legend rows.
+        title = page.get_by_text("When each segment is online", exact=True)
+        chart = title.locator("xpath=following::*[contains(@class, 'vega-embed')][1]")
+        expect(chart.locator("svg, canvas").first).to_be_visible()
+        assert chart.bounding_box()["height"] > 380
     if path == "creatives":
         expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
     page.screenshot(path=str(artifacts / f"page-{path}.png"), full_page=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.population import KEYWORDS
+from simulation.population import INTERESTS, KEYWORDS
 from simulation.response import MECHANISMS, USER_DEPENDENT, ArmContent, Expectations
 from simulation.scenario import USER_STRATEGIES, Scenario, creative_space, product_space
 
@@ -82,6 +82,10 @@ def _components(scenario: Scenario, level: str, segment: int | None, arm: int) -
         keyword = "viewer's search in that category" if searches.all() else (
             "viewer's search, in some languages" if searches.any() else "none"
         )  # fmt: skip
+        if lv.offer_fits is not None and not lv.offer_fits[arm].all():
+            # The offer is not written where the category cannot carry it.
+            cannot = ", ".join(c for c, ok in zip(INTERESTS, lv.offer_fits[arm]) if not ok)
+            offer = f"{offer} (none on {cannot} products, which cannot carry it)"
         return {
             "language": "viewer's",
             "category": "viewer's top interest",

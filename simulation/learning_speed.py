@@ -14,9 +14,11 @@ print) with::
 table and the share of the uniform -> oracle gap each policy closes).
 Re-measure when the world's defaults or the policies change.
 
-Under CTR the segment level separated at 200,000 impressions, the per-user level at
-300,000 and the generic level at 500,000, so the policies separate at every level by
-500,000 (on 2026-12-02, before that change: 1,000,000, the segment level the slow one).
+Under CTR the segment level separated at 200,000 impressions, the per-user level and the
+generic level at 500,000 (the per-user level at 300,000 before the user level stopped
+crediting free shipping to viewers whose category is not shipped, rerun the same day), so
+the policies separate at every level by 500,000 (on 2026-12-02, before that change:
+1,000,000, the segment level the slow one).
 Under ROAS the per-user level did not separate within the measured 1,000,000
 impressions (nor, on 2026-12-02, within 3,000,000, ``--impressions 3000000``),
 recorded as ``None``: no number is claimed for it.

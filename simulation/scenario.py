@@ -28,7 +28,7 @@ import pandas as pd
 
 from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attributes
 from creative.audience import Audience
-from creative.catalogue import CATALOGUE, product_search
+from creative.catalogue import CATALOGUE, fitting_offers, product_search
 from creative.components import AXES, HEADLINE_STYLES, compose, products
 from creative.generate import generate_for_segment, generate_generic, user_personal_slots
 from creative.record import Creative
@@ -139,6 +139,13 @@ class Level:
         with (1) or without (0) a search in the category, prints the greeting (last index
         0) and the search (1) (:func:`creative.generate.user_personal_slots`): the
         viewer's greeting and search are credited only where printed.
+    offer_fits : ndarray of shape (n_arms, n_interests), bool, or None
+        ``user`` only: whether strategy ``k``'s offer fits a product of each category
+        (:func:`creative.catalogue.fitting_offers`: no free shipping on what is not
+        shipped). Where it does not, the viewer's creative carries no offer, as the
+        generator would write it, and ``personal_plain`` says what it prints.
+    personal_plain : ndarray of shape (n_arms, n_languages, 2, 2), bool, or None
+        ``user`` only: ``personal`` for the strategy's creative without its offer.
     """
 
     name: str
@@ -152,6 +159,8 @@ class Level:
     localized: bool = False
     category_price: np.ndarray | None = None
     personal: np.ndarray | None = None
+    offer_fits: np.ndarray | None = None
+    personal_plain: np.ndarray | None = None
 
     def arm_attributes(self, users: Population, segments: np.ndarray) -> ArmContent:
         """What each viewer could see: the content of every arm.
@@ -193,9 +202,21 @@ class Level:
         first = np.where(on_topic.any(axis=1), codes[rows, on_topic.argmax(axis=1)], -1)
         # Each strategy's copy greets and names the search only where its templates can
         # (the informative tone has no greeting): what it does not print is not credited.
-        printed = self.personal[:, users.language, (first >= 0).astype(np.int64)]  # (k, n, 2)
-        greets, searches = printed[..., 0].T, printed[..., 1].T  # (n, k)
+        searched = (first >= 0).astype(np.int64)
+        printed = self.personal[:, users.language, searched]  # (k, n, 2)
         attributes = self.table[None, :, :] + own[:, None, :]
+        if self.offer_fits is not None:
+            # An offer the viewer's category cannot carry (free shipping on a finance
+            # product) is not written, so it is not credited, and the copy without it
+            # may print other slots.
+            misfit = ~self.offer_fits[:, users.top_interest].T  # (n, k)
+            if misfit.any():
+                plain = self.personal_plain[:, users.language, searched]
+                printed = np.where(misfit.T[..., None], plain, printed)
+                ii, jj = np.nonzero(misfit)
+                attributes[ii, jj, _S["discount"]] = 0.0
+                attributes[ii, jj, _S["free_shipping"]] = 0.0
+        greets, searches = printed[..., 0].T, printed[..., 1].T  # (n, k)
         hour = _S["greeting"].start + users.hours.argmax(axis=1)
         ii, jj = np.nonzero(greets)
         attributes[ii, jj, hour[ii]] = 1.0
@@ -425,16 +446,25 @@ def build_scenario(
                 f"the user level has {len(USER_STRATEGIES)} strategies; `n_variants` is {k}."
             )
         table, layouts, labels = _strategy_table(k)
-        personal = np.zeros((k, len(LANGUAGES), 2, 2), dtype=bool)
+        personal = np.zeros((2, k, len(LANGUAGES), 2, 2), dtype=bool)
         for j, (tone, offer, _) in enumerate(USER_STRATEGIES[:k]):
             for li, language in enumerate(LANGUAGES):
                 for has_keyword in (0, 1):
-                    printed = user_personal_slots(
-                        tone, offer, language, has_keyword=bool(has_keyword),
-                        templates=inputs.templates,
-                    )  # fmt: skip
-                    personal[j, li, has_keyword] = ("greeting" in printed, "keyword" in printed)
+                    for plain, written in enumerate((offer, "none")):
+                        printed = user_personal_slots(
+                            tone, written, language, has_keyword=bool(has_keyword),
+                            templates=inputs.templates,
+                        )  # fmt: skip
+                        personal[plain, j, li, has_keyword] = (
+                            "greeting" in printed,
+                            "keyword" in printed,
+                        )
         personal.flags.writeable = False
+        offer_fits = np.array(
+            [[offer in fitting_offers(c, (offer,)) for c in INTERESTS]
+             for _, offer, _ in USER_STRATEGIES[:k]]
+        )  # fmt: skip
+        offer_fits.flags.writeable = False
         levels["user"] = Level(
             name="user",
             n_arms=k,
@@ -445,7 +475,9 @@ def build_scenario(
             keyword=np.full(k, -1, dtype=np.int64),
             layout=layouts,
             category_price=_category_price(inputs.catalogue),
-            personal=personal,
+            personal=personal[0],
+            offer_fits=offer_fits,
+            personal_plain=personal[1],
         )
     if "generated" in config.levels:
         levels["generated"] = generated_level(

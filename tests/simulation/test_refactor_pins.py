@@ -47,17 +47,19 @@ import simulation.__main__ as cli
 #: between them is not found yet, docs/experiments.md). Re-recorded on 2026-12-03 when
 #: creatives stopped being credited with a greeting or a search their copy does not print,
 #: on the Zen 2 machine only; elsewhere the summary is compared with its recorded copy.
+#: Re-recorded the same day when the user level stopped crediting an offer the viewer's
+#: category cannot carry (free shipping to finance viewers): user rows only.
 PINS = {
     "default": {
         (
-            "ee75d9b5361095a69fc1b0415443c5cdbf8fe53dd27fb31b2ab5e61d002bb61f",
-            "050e7ee9a5de07e5c5e8aff2c8487aba75a7e2aa85d1dbacf31dffaf87152b09",
+            "6d59b9f62fdcddcfc0cf9f909a4774deacd33788eb6aed3b4996e520fe8c224c",
+            "5abf0ffb6b3d4e0b5d54ccc6e3df3a747d84fb32a19cdb3cc201930b9774b4a2",
         ),
     },
     "roas": {
         (
-            "ebf83886b9062735834b210d3ba47d00298cef343964315d3e83b405e0c2754b",
-            "93e77a74b6623336fcda22f879282f69e573ef8bfc0d94f8381054c32f8edd68",
+            "7f40788ca306886b7572940681dd7d731262b552cad45ddf42dac6afc157d797",
+            "e334d4ce77c9d766fe0db4bcd3d16ce5d7d0c081930b3ed8419c1d5270fb8790",
         ),
     },
 }

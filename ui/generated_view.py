@@ -149,7 +149,9 @@ def render(
         st.markdown(
             "**What each policy served, component by component** (generated level, mean over "
             "seeds): the share of the segment's impressions whose ad had each component. "
-            "`uniform` shows what the constraints leave, `oracle` what the truth asks for."
+            "`uniform` shows what the constraints leave, `oracle` what the truth asks for; "
+            "where components are equally good (the simulated viewers read no call to action "
+            "or palette), the oracle's pick among them is arbitrary."
         )
         shares = served_shares(served, group)
         st.vega_lite_chart(shares, served_spec(list(dict.fromkeys(shares["axis"]))))

@@ -344,7 +344,9 @@ def _generated_html(run, objective: str) -> str:
             "<h3>What each policy served, component by component</h3><p>The share of "
             "everyone's impressions whose ad had each component (observed; mean over "
             f"{n} seed{'s' if n != 1 else ''}). <i>uniform</i> shows what the constraints "
-            "leave; <i>oracle</i>, where it ran, what the truth asks for.</p>"
+            "leave; <i>oracle</i>, where it ran, what the truth asks for (where components "
+            "are equally good, as calls to action and palettes are to the simulated viewers, "
+            "its pick among them is arbitrary).</p>"
         )
         parts.append(_table(_served_table(served), "served"))
     if not effects.empty:

@@ -324,6 +324,21 @@ def test_no_template_says_the_viewer_made_the_search():
     assert not [t for t in with_keyword if _ASSERTED_SEARCH.search(t.casefold())]
 
 
+def test_english_copy_quotes_the_search(creatives):
+    # A search is printed as typed ("cat tree", "rpg"): between quotes it reads as a query,
+    # without them as broken grammar ("Need cat tree?").
+    from creative.templates import default_templates
+
+    english = [t for t in default_templates().templates if t.language == "en"]
+    with_keyword = [t.text for t in english if "{keyword}" in t.text]
+    assert len(with_keyword) >= 5
+    assert [t for t in with_keyword if "“{keyword}”" not in t] == []
+    quoted = [c for c in creatives if c.language == "en" and c.keyword is not None]
+    assert len(quoted) > 50  # the sweep holds English creatives with a search
+    for c in quoted:
+        assert f"“{c.keyword}”" in f"{c.headline} {c.body}", (c.headline, c.body)
+
+
 def test_a_recorded_greeting_or_search_is_printed(creatives):
     # The response model reads a creative's greeting and search as seen by the viewer.
     from creative.catalogue import GREETINGS

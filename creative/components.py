@@ -383,11 +383,11 @@ def compose(
     >>> from creative import Audience
     >>> user = Audience(kind="user", audience_id="u1", name="u1", top_interests=("pets",),
     ...                 keywords=("cat tree",), active_hours="evening")
-    >>> c = compose((24, 0, 3, 2, 0, 0, 0, 1, 1, 0), user)
+    >>> c = compose((24, 0, 3, 2, 0, 0, 0, 0, 1, 0), user)
     >>> c.product, c.offer, c.greeting, c.guardrail.passed
-    ('Cat Tree Tower', 'discount_20', 'evening', True)
+    ('Cat Tree Tower', 'discount_20', None, True)
     >>> c.headline
-    'Searching for cat tree? Meet Cat Tree Tower'
+    'Want “cat tree”? Meet Cat Tree Tower'
     """
     templates = templates if templates is not None else default_templates()
     combo = tuple(int(x) for x in np.asarray(combo).ravel())

@@ -82,7 +82,7 @@ def clean_text(text: object) -> str:
 
     Examples
     --------
-    >>> clean_text("\\x1b[31mred\\x1b[0m name\\x07")
+    >>> clean_text("\x1b[31mred\x1b[0m name\x07")
     'red name'
     """
     return _CONTROL.sub("", _ANSI.sub("", str(text)))

@@ -29,7 +29,14 @@ def effects_spec(axes: list[str]) -> dict:
     Each component's estimate (dot) with its 95 % interval (rule), and the true effect
     (red diamond), on a shared x axis (effect per impression).
     """
-    y = {"field": "component", "type": "nominal", "sort": None, "title": None}
+    # Long product names: the same wide label column as the served chart's.
+    y = {
+        "field": "component",
+        "type": "nominal",
+        "sort": None,
+        "title": None,
+        "axis": {"labelLimit": 260},
+    }
     x = {"field": "low", "type": "quantitative", "title": "effect per impression"}
     return {
         # Vega-Lite sorts a facet's rows by name unless told the order.

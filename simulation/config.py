@@ -27,6 +27,7 @@ __all__ = [
     "PRESETS",
     "SPACES",
     "ExperimentConfig",
+    "applies",
     "load_config",
 ]
 
@@ -56,6 +57,22 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
 
 #: Policies that compose creatives at the generated level (not in the pool registry).
 _COMPOSING_ONLY = frozenset(GENERATED_POLICIES) - frozenset(POLICIES)
+
+
+def applies(level: str, spec: str) -> bool:
+    """Whether policy ``spec`` plays level ``level``.
+
+    The generated level takes the composing policies only; the pool levels
+    (generic, segment, user) the fixed-pool ones (``uniform`` and ``oracle`` are both).
+
+    Examples
+    --------
+    >>> applies("generated", "mvt_ts"), applies("segment", "mvt_ts"), applies("user", "uniform")
+    (True, False, True)
+    """
+    if level == "generated":
+        return spec in GENERATED_POLICIES
+    return spec.removeprefix("segment:") in POLICIES
 
 
 def _check_policy_spec(spec: object) -> PolicySpec | None:
@@ -197,6 +214,14 @@ class ExperimentConfig:
                     raise ValueError(f"unknown level(s) {bad}; choose from {list(allowed)}.")
         for spec in self.policies:
             _check_policy_spec(spec)
+        if not any(applies(lv, p) for lv in self.levels for p in self.policies):
+            # Each pair that does not apply is skipped with a note; with none left the run
+            # would save an empty experiment.
+            raise ValueError(
+                f"no chosen policy plays a chosen level: {', '.join(self.policies)} at "
+                f"{', '.join(self.levels)} (mvt_ts plays the generated level only, the pool "
+                "policies the generic, segment and user levels; uniform and oracle play all)."
+            )
         _check_int("n_impressions", self.n_impressions, 1, 10_000_000_000)
         _check_int("batch_size", self.batch_size, 1, 1_000_000)
         if self.batch_size > self.n_impressions:

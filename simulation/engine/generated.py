@@ -38,12 +38,11 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from simulation.config import ExperimentConfig
+from simulation.config import ExperimentConfig, applies
 from simulation.engine.chunks import Chunk, Tables, Truth
 from simulation.engine.routes import ChunkRoute
 from simulation.generated.funnel import FunnelThompson
 from simulation.generated.policies import GENERATED_POLICIES, GeneratedPolicy, MvtThompson
-from simulation.policies import POLICIES
 from simulation.population import KEYWORDS_PER_INTEREST, N_USER_FEATURES, feature_slices
 from simulation.response import PRICE_REFERENCE, ArmContent, Expectations
 from simulation.scenario import (
@@ -81,17 +80,6 @@ __all__ = [
 ]
 
 _F = {name: i for i, name in enumerate(FACTORS)}
-
-
-def applies(level: str, spec: str) -> bool:
-    """Whether policy ``spec`` plays level ``level``.
-
-    The generated level takes the composing policies only; the pool levels
-    (generic, segment, user) the fixed-pool ones (``uniform`` and ``oracle`` are both).
-    """
-    if level == "generated":
-        return spec in GENERATED_POLICIES
-    return spec.removeprefix("segment:") in POLICIES
 
 
 def skipped_pairs(config: ExperimentConfig) -> list[tuple[str, str]]:

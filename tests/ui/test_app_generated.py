@@ -101,3 +101,14 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     assert not segment["share"].equals(shares["share"])  # the segment's own, not everyone's
     # The most-served composition of each segment, rendered.
     assert any("of its impressions" in c.value for c in at.caption)
+
+
+def test_a_run_where_no_policy_plays_is_refused_beside_the_button(
+    app, open_page, run_small_experiment
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-levels": ["generated"], "ex-policies": ["thompson"]})
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "no chosen policy plays a chosen level" in errors[0], errors
+    assert "ex-job" not in at.session_state  # nothing started, nothing saved

@@ -171,6 +171,30 @@ def test_all_four_levels_from_the_cli(tmp_path, capsys, monkeypatch):
     assert set(summary.query("level == 'generated'")["policy"]) == {"uniform", "mvt_ts"}
 
 
+@pytest.mark.parametrize(
+    ("levels", "policies"),
+    [(("generated",), ("thompson",)), (("generic", "segment"), ("mvt_ts",)),
+     (("generated",), ("segment:thompson", "lin_ucb"))],
+)  # fmt: skip
+def test_a_run_where_nothing_plays_is_refused(levels, policies):
+    # Every pair would be skipped with a note, leaving an empty experiment to save.
+    with pytest.raises(ValueError, match="no chosen policy plays a chosen level"):
+        _config(levels=levels, policies=policies)
+    _config(levels=levels, policies=(*policies, "uniform"))  # one pair that plays is enough
+
+
+def test_the_cli_refuses_a_run_where_nothing_plays(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    code = cli.main(
+        ["run", "--levels", "segment", "--policies", "mvt_ts", "--out", str(out), "--no-progress"]
+    )
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no chosen policy plays a chosen level: mvt_ts at segment" in err[0]
+    assert not out.exists() and not (tmp_path / "store").exists()
+
+
 def test_hill48_preset_has_48_valid_compositions():
     from simulation.config import PRESETS
 

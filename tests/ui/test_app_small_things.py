@@ -52,3 +52,14 @@ def test_the_budget_field_is_off_until_the_cap_is_switched_on(app, open_page):
     next(w for w in at.toggle if w.key == "ex-cap").set_value(True)
     at.run()
     assert not next(w for w in at.number_input if w.key == "ex-budget").disabled
+
+
+def test_every_uploader_names_the_apps_own_size_cap(app, open_page):
+    # Streamlit's widget prints the server's ceiling (400 MB) beside it; the label says
+    # what the app itself accepts, so the two numbers do not leave people guessing (the
+    # log uploader's label is tested with the Off-policy evaluation page's upload source).
+    for page, count in (("audience", 1), ("creatives", 2)):
+        at = open_page(app, page)
+        labels = [u.label for u in at.file_uploader]
+        assert len(labels) == count, (page, labels)
+        assert all(" MB)" in label and "up to " in label for label in labels), labels

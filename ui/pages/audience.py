@@ -9,7 +9,7 @@ from ui import cache, charts, state
 from ui.fmt import escape_markdown, pct
 from ui.forms import WorldSettings
 from ui.tables import segment_table
-from ui.uploads import MAX_UPLOAD_BYTES, UploadError, parse_segments_upload
+from ui.uploads import MAX_UPLOAD_BYTES, UploadError, format_mb, parse_segments_upload
 
 UPLOAD_KEY = "uploaded_segments"  # (file name, list of Audience) or absent
 
@@ -50,7 +50,11 @@ def _upload() -> None:
         "can see the ads adlab would write for them, and the Experiment page can run on them "
         f"(**Use my segments**). Files up to {MAX_UPLOAD_BYTES // 2**20} MB."
     )
-    file = st.file_uploader("Segments file", type=["csv", "toml"], key="segments-file")
+    file = st.file_uploader(
+        f"Segments file (CSV or TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
+        type=["csv", "toml"],
+        key="segments-file",
+    )
     if file is not None and st.session_state.get("segments-file-id") != file.file_id:
         st.session_state["segments-file-id"] = file.file_id
         try:

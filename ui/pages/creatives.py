@@ -21,7 +21,13 @@ from simulation.rng import stream
 from ui import cache, state
 from ui.fmt import escape_markdown
 from ui.forms import DEFAULT_CONFIG
-from ui.uploads import UploadError, parse_catalogue_upload, parse_templates_upload
+from ui.uploads import (
+    MAX_UPLOAD_BYTES,
+    UploadError,
+    format_mb,
+    parse_catalogue_upload,
+    parse_templates_upload,
+)
 
 PLACEMENT_NAMES = {
     "feed": "Feed (square)",
@@ -112,7 +118,11 @@ def _catalogue_upload() -> None:
             "catalogue** on the Experiment page: the ads then show your products, and order "
             "values follow your prices. At most 1,000 products."
         )
-        file = st.file_uploader("Catalogue file", type=["csv"], key="catalogue-file")
+        file = st.file_uploader(
+            f"Catalogue file (CSV, up to {format_mb(MAX_UPLOAD_BYTES)})",
+            type=["csv"],
+            key="catalogue-file",
+        )
         if file is not None and st.session_state.get("catalogue-file-id") != file.file_id:
             st.session_state["catalogue-file-id"] = file.file_id
             data = file.getvalue()
@@ -162,7 +172,11 @@ def _templates_upload() -> bytes | None:
             "`{product}`, `{interest}`, `{keyword}`, `{offer}` and `{greeting}`. Upload a TOML "
             "file to replace some of them (see `assets/templates/default.toml`); the rest stay."
         )
-        file = st.file_uploader("Templates file", type=["toml"], key="templates-file")
+        file = st.file_uploader(
+            f"Templates file (TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
+            type=["toml"],
+            key="templates-file",
+        )
         if file is not None and st.session_state.get("templates-file-id") != file.file_id:
             st.session_state["templates-file-id"] = file.file_id
             data = file.getvalue()

@@ -34,6 +34,7 @@ from simulation.rng import stream
 __all__ = [
     "AGE_BANDS",
     "FEATURE_BLOCKS",
+    "HOUR_LIFT_MIN",
     "INTEREST_MAJORITY",
     "KEYWORDS",
     "N_USER_FEATURES",
@@ -440,9 +441,16 @@ _INTEREST_LEAN = {i: i for i in _INTEREST_NOUN} | {"pets": "pet", "books": "book
 #: five of its members are not tech enthusiasts.
 INTEREST_MAJORITY = 0.5
 
+#: Below this lift of the segment's typical part of the day (its share of the segment's
+#: activity over its share of everyone's), the name leaves the time out: in the default
+#: world five of six segments' typical part of the day holds 4-7 % more of their activity
+#: than of everyone's, and "Early-bird" shoppers who are online most in the evening, like
+#: everyone, would be a name the hours chart beside it contradicts.
+HOUR_LIFT_MIN = 1.15
+
 
 def _segment_name(
-    hours: str, interest: str, share: float, mobile: float, price: float, korean: float
+    hours: str | None, interest: str, share: float, mobile: float, price: float, korean: float
 ) -> str:
     device = "mobile" if mobile >= 0.75 else "desktop" if mobile < 0.5 else "multi-device"
     buyer = (
@@ -454,7 +462,8 @@ def _segment_name(
         if share >= INTEREST_MAJORITY
         else f"{_INTEREST_LEAN[interest]}-leaning shoppers"
     )
-    return f"{_HOUR_WORD[hours]} {who}, {speaks}, {device}, {buyer}"
+    who = f"{_HOUR_WORD[hours]} {who}" if hours is not None else who[0].upper() + who[1:]
+    return f"{who}, {speaks}, {device}, {buyer}"
 
 
 def segment_population(
@@ -551,7 +560,8 @@ def describe_segments(
             else (TIMES_OF_DAY[int(np.argmax(hours[s]))])
         )
         share = float(rates[s][INTERESTS.index(signature)])
-        name = _segment_name(hour_word, signature, share, mobile[s], price[s], korean[s])
+        named_hour = hour_word if hour_lift.max() >= HOUR_LIFT_MIN else None
+        name = _segment_name(named_hour, signature, share, mobile[s], price[s], korean[s])
         if name in used_names:
             name = f"{name} ({top[1] if signature == top[0] else top[0]})"
         used_names.add(name)

@@ -3,6 +3,7 @@ import pytest
 
 from creative.vocabulary import INTERESTS
 from simulation.population import (
+    HOUR_LIFT_MIN,
     INTEREST_MAJORITY,
     KEYWORDS,
     KEYWORDS_PER_INTEREST,
@@ -101,4 +102,29 @@ def test_a_segment_is_named_after_an_interest_only_a_majority_of_it_holds(pop):
         assert leaning == (share < INTEREST_MAJORITY), (p.name, share)
         if leaning:
             lean = "pet" if p.top_interests[0] == "pets" else p.top_interests[0]
-            assert f"{lean}-leaning" in p.name or p.top_interests[0] in ("books", "kids")
+            assert f"{lean}-leaning" in p.name.lower() or p.top_interests[0] in ("books", "kids")
+
+
+def test_a_segment_is_named_after_a_part_of_the_day_only_when_it_stands_out(pop):
+    # Everyone is online most in the evening; a segment whose mornings hold 7 % more of its
+    # activity than everyone's are not "early birds" (the hours chart beside the name would
+    # say otherwise). The typical part of the day is kept for the ads' greeting either way.
+    from creative.vocabulary import TIMES_OF_DAY
+    from simulation.population import _HOUR_WORD
+
+    seg = segment_population(pop, 6, stream(0, "segmentation"))
+    overall = pop.hours.mean(axis=0)
+    named = 0
+    for p in seg.profiles:
+        lift = (
+            p.hours[TIMES_OF_DAY.index(p.active_hours)]
+            / overall[TIMES_OF_DAY.index(p.active_hours)]
+        )
+        says = [w for w in _HOUR_WORD.values() if p.name.startswith(w + " ")]
+        assert bool(says) == (lift >= HOUR_LIFT_MIN), (p.name, lift)
+        if says:
+            assert says == [_HOUR_WORD[p.active_hours]]
+            named += 1
+        else:
+            assert p.name[0].isupper()  # "Tech-leaning shoppers, ...", not "tech-leaning ..."
+    assert 0 < named < len(seg.profiles)  # both kinds in this audience

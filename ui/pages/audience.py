@@ -114,7 +114,19 @@ def render() -> None:
     c4.metric("Korean speakers", pct(float(population.language.mean()), 0))
 
     st.subheader("Segments")
-    st.dataframe(segment_table(segmentation.to_frame()), hide_index=True, width="stretch")
+    st.dataframe(
+        segment_table(segmentation.to_frame()),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Active": st.column_config.TextColumn(
+                help="The part of the day this segment is online more than the audience as a "
+                "whole (most people are online most in the evening; the chart below has the "
+                "shares). Its ads greet for it. The name says it only when the difference is "
+                "large (15 % more or above)."
+            )
+        },
+    )
     left, right = st.columns(2)
     with left:
         st.markdown("**Segment sizes**")

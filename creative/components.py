@@ -457,8 +457,10 @@ def compose(
         motif=MOTIFS[category],
         language=language,
         # Recorded only when printed (what the response model reads as seen): a valid
-        # composition greets whenever its greeting is on; an invalid one may not.
+        # composition greets and prints its search whenever they are on; an invalid one
+        # may not.
         greeting=greeting if "greeting" in heads[0].slots | body.slots else None,
+        keyword=keyword if "keyword" in heads[0].slots | body.slots else None,
         disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
     )
     return replace(creative, guardrail=check_creative(creative, kit=kit, placement=placement))

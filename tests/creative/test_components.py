@@ -90,6 +90,11 @@ def test_every_valid_composition_passes_the_guardrails(rng):
             # The printed search belongs to the product's category.
             words = INTEREST_KEYWORDS[creative.category]
             assert any(k in creative.headline for k in words)
+        # The search is recorded exactly when it is switched on (and so printed): the
+        # cards and the manifest name it beside the copy.
+        assert (creative.keyword is not None) == (combo[AXES.index("keyword")] == 1)
+        if creative.keyword is not None:
+            assert creative.keyword in creative.headline + creative.body
 
 
 def test_compose_is_deterministic_and_follows_the_user(rng):

@@ -512,7 +512,9 @@ def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart
 def ope_chart(report: pd.DataFrame, truth: float | None, logging_value: float | None) -> alt.Chart:
     """Estimates with their intervals, and the true value (when known) as a rule."""
     data = report.assign(kind="estimate")
-    base = alt.Chart(data).encode(y=alt.Y("estimator:N", title=None, sort=None))
+    # The estimators' full names ("SNIPS (self-normalized IPS)"): a wider label column.
+    y = alt.Y("estimator:N", title=None, sort=None, axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(data).encode(y=y)
     bars = base.mark_rule(strokeWidth=3).encode(
         x=alt.X(
             "ci_low:Q",

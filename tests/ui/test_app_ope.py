@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from ui.uploads import UploadError, parse_log_upload
@@ -58,6 +59,12 @@ def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_
         table.columns
     )
     assert len(at.get("vega_lite_chart")) == 1
+    # The chart names the estimators as the table does ("IPS (inverse propensity)", not "ips").
+    (chart,) = at.get("vega_lite_chart")
+    frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+    (estimates,) = [f for f in frames if "estimator" in f]
+    assert list(estimates["estimator"]) == list(table["Estimator"])
+    assert "IPS (inverse propensity)" in list(table["Estimator"])
 
 
 def test_uploaded_log_path_estimates_without_truth(app, open_page):

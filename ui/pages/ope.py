@@ -419,7 +419,9 @@ def _show(report: OPEReport, support: Support, described: list[str] | None) -> N
         shown["Error vs truth"] = frame["error"].map("{:+.4f}".format)
         shown["Interval covers truth"] = frame["covered"].map({True: "yes", False: "no"})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.altair_chart(charts.ope_chart(frame, report.truth, report.logging_value), width="stretch")
+    # The chart names the estimators as the table does ("IPS (inverse propensity)", not "ips").
+    named = frame.assign(estimator=shown["Estimator"].to_numpy())
+    st.altair_chart(charts.ope_chart(named, report.truth, report.logging_value), width="stretch")
     if described is not None:
         st.markdown("**The rule evaluated**")
         st.markdown("\n".join(f"- {escape_markdown(line)}" for line in described))

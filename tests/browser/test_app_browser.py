@@ -18,17 +18,21 @@ pytestmark = [
 URLS = {
     "audience": "",
     "creatives": "creatives",
+    "world": "world",
     "experiment": "experiment",
     "results": "results",
     "ope": "ope",
+    "sweeps": "sweeps",
 }
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAGES = {
     "audience": "Audience",
     "creatives": "Creatives",
+    "world": "World",
     "experiment": "Experiment",
     "results": "Results",
     "ope": "Off-policy evaluation",
+    "sweeps": "Sweeps",
 }
 
 
@@ -60,6 +64,13 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
         assert chart.bounding_box()["height"] > 380
     if path == "creatives":
         expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
+    if path == "world":
+        # The ground truth is computed on request: the page shows it once asked.
+        page.get_by_role("button", name="Lay the world open").click()
+        settle(page, timeout=120_000)
+        no_exception(page)
+        expect(page.locator(".vega-embed").first).to_be_visible()
+        expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     page.screenshot(path=str(artifacts / f"page-{path}.png"), full_page=True)
 
 

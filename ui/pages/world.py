@@ -15,7 +15,7 @@ import streamlit as st
 
 from simulation.ground_truth import world_report
 from ui import cache, state
-from ui.fmt import LEVEL_NAMES, escape_markdown
+from ui.fmt import LEVEL_NAMES, escape_markdown, pct
 from ui.forms import DEFAULT_CONFIG
 
 #: Arm columns shown, with their headers.
@@ -27,6 +27,65 @@ ARM_VIEW = {
 }  # fmt: skip
 
 
+#: The spreads' metrics, readable.
+SPREAD_METRICS = {
+    "ctr": "CTR",
+    "conversions_per_1k": "Conversions per 1k",
+    "roas": "ROAS",
+}
+
+
+def _spread_value(metric: str, value: float) -> str:
+    if metric == "ctr":
+        return pct(value)
+    if metric == "roas":
+        return f"{value:.2f}×"
+    return f"{value:.2f}"
+
+
+def _spread_scope(scope: str, segment_names: list[str]) -> str:
+    # "level segment: its arms, segment 3" -> "Per segment: its arms, <segment 3's name>".
+    if scope.startswith("level "):
+        level, rest = scope.removeprefix("level ").split(":", 1)
+        scope = f"{LEVEL_NAMES.get(level, level)}:{rest}"
+    head, sep, last = scope.rpartition(", segment ")
+    if sep and last.isdigit() and int(last) < len(segment_names):
+        scope = f"{head}, {segment_names[int(last)]}"
+    return scope
+
+
+def spreads_table(spreads: pd.DataFrame, segment_names: list[str]) -> pd.DataFrame:
+    """``WorldReport.spreads`` with readable headers, scopes and values.
+
+    Parameters
+    ----------
+    spreads : DataFrame
+        Columns ``scope, n_arms, metric, best, median, worst, best_over_median``.
+    segment_names : list of str
+        Segment ``k``'s name at position ``k`` (scopes name segments by number).
+
+    Returns
+    -------
+    DataFrame
+        One row per row of ``spreads``, in order; values as text in each metric's unit.
+    """
+    values = {
+        col: [_spread_value(m, v) for m, v in zip(spreads["metric"], spreads[col], strict=True)]
+        for col in ("best", "median", "worst")
+    }
+    return pd.DataFrame(
+        {
+            "What is compared": [_spread_scope(x, segment_names) for x in spreads["scope"]],
+            "Arms": spreads["n_arms"].to_numpy(),
+            "Metric": spreads["metric"].map(lambda m: SPREAD_METRICS.get(m, m)).to_numpy(),
+            "Best": values["best"],
+            "Median": values["median"],
+            "Worst": values["worst"],
+            "Best ÷ median": [f"{v:.2f}×" for v in spreads["best_over_median"]],
+        }
+    )
+
+
 def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
     """Each mechanism's lift of the expected CTR, one bar per mechanism, a panel per level."""
     data = mechanisms.assign(Level=mechanisms["level"].map(lambda v: LEVEL_NAMES.get(v, v)))
@@ -35,7 +94,7 @@ def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
         .mark_bar()
         .encode(
             x=alt.X("ctr_lift:Q", title="Lift of the expected CTR", axis=alt.Axis(format="+.1%")),
-            y=alt.Y("mechanism:N", title=None, sort="-x"),
+            y=alt.Y("mechanism:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
             color=alt.Color("kind:N", title="Kind", legend=alt.Legend(orient="bottom")),
             tooltip=[
                 "mechanism:N",
@@ -45,7 +104,8 @@ def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
                 alt.Tooltip("conversions_lift:Q", title="Conversions lift", format="+.2%"),
             ],
         )
-        .properties(width=260, height=220)
+        # A row per mechanism: at a fixed 220 px, Vega dropped every other label.
+        .properties(width=260, height=alt.Step(20))
         .facet(column=alt.Column("Level:N", title=None, sort=list(LEVEL_NAMES.values())))
     )
 
@@ -97,7 +157,8 @@ def render() -> None:
         },
     )
     st.subheader("How far the best arm is above the median one")
-    st.dataframe(report.spreads, hide_index=True, width="stretch")
+    names = [p.name for p in cache.world(state.world_settings())[1].profiles]
+    st.dataframe(spreads_table(report.spreads, names), hide_index=True, width="stretch")
     st.subheader("What each mechanism contributes")
     st.markdown(
         "Each bar is a mechanism's lift of the expected CTR at that level (content effects "

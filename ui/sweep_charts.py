@@ -12,7 +12,7 @@ import pandas as pd
 
 from ui.fmt import LEVEL_NAMES, policy_name
 
-__all__ = ["UPLIFT_TITLES", "select_rows", "uplift_heatmap", "uplift_lines"]
+__all__ = ["UPLIFT_TITLES", "band_domain", "select_rows", "uplift_heatmap", "uplift_lines"]
 
 UPLIFT_TITLES: dict[str, str] = {"ctr": "CTR uplift", "roas": "ROAS uplift"}
 
@@ -46,7 +46,9 @@ def _fields(rows: pd.DataFrame, params: list[str]) -> pd.DataFrame:
     return rows.rename(columns={p: p.replace(".", "·") for p in params})
 
 
-def uplift_heatmap(rows: pd.DataFrame, x: str, y: str, metric: str) -> alt.LayerChart:
+def uplift_heatmap(
+    rows: pd.DataFrame, x: str, y: str, metric: str, titles: dict[str, str] | None = None
+) -> alt.LayerChart:
     """Observed like-for-like uplift over two parameters, the interval in the tooltip.
 
     Parameters
@@ -56,13 +58,16 @@ def uplift_heatmap(rows: pd.DataFrame, x: str, y: str, metric: str) -> alt.Layer
     x, y : str
         Grid parameters.
     metric : {"ctr", "roas"}
+    titles : dict, optional
+        Readable names of parameters ("Number of segments" for ``n_segments``).
     """
+    titles = titles or {}
     fx, fy = x.replace(".", "·"), y.replace(".", "·")
     data = _fields(rows, [x, y])
     col = f"uplift_{metric}"
     base = alt.Chart(data).encode(
-        x=alt.X(f"{fx}:O", title=x),
-        y=alt.Y(f"{fy}:O", title=y, sort="descending"),
+        x=alt.X(f"{fx}:O", title=titles.get(x, x)),
+        y=alt.Y(f"{fy}:O", title=titles.get(y, y), sort="descending"),
         tooltip=_tooltip(metric, [fx, fy]),
     )
     cells = base.mark_rect().encode(
@@ -79,7 +84,30 @@ def uplift_heatmap(rows: pd.DataFrame, x: str, y: str, metric: str) -> alt.Layer
     )
 
 
-def uplift_lines(rows: pd.DataFrame, x: str, metric: str) -> alt.LayerChart:
+def band_domain(rows: pd.DataFrame, metric: str) -> list[float] | None:
+    """The y range of :func:`uplift_lines`: every observed and true value, with room.
+
+    With two or three replications a 95 % interval can span thousands of percent (a
+    Student-t with one degree of freedom), which flattens every line to the axis; the band
+    is clipped to twice the spread of the values themselves (and at least 5 points each
+    side), never wider than the band. None when there is nothing to draw.
+    """
+    col = f"uplift_{metric}"
+    values = pd.concat([rows[col], rows.get(f"{col}_expected", rows[col])]).dropna()
+    if values.empty:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    room = max(hi - lo, 0.05)
+    low = rows[f"{col}_low"].dropna()
+    high = rows[f"{col}_high"].dropna()
+    bottom = lo - room if low.empty else max(float(low.min()), lo - room)
+    top = hi + room if high.empty else min(float(high.max()), hi + room)
+    return [min(bottom, 0.0), max(top, 0.0)]  # the zero line stays in view
+
+
+def uplift_lines(
+    rows: pd.DataFrame, x: str, metric: str, titles: dict[str, str] | None = None
+) -> alt.LayerChart:
     """Observed uplift along one parameter, one line per level, with its interval as a band.
 
     Parameters
@@ -88,18 +116,31 @@ def uplift_lines(rows: pd.DataFrame, x: str, metric: str) -> alt.LayerChart:
         One row per (x value, level) (see :func:`select_rows` with ``level=None``).
     x : str
     metric : {"ctr", "roas"}
+    titles : dict, optional
+        Readable names of parameters.
     """
+    titles = titles or {}
     fx = x.replace(".", "·")
     data = _fields(rows[rows["level"] != "generic"], [x])
     data = data.assign(Level=data["level"].map(LEVEL_NAMES).fillna(data["level"]))
     col = f"uplift_{metric}"
     numeric = pd.api.types.is_numeric_dtype(data[fx])
+    axis = alt.Axis()
+    if numeric and len(data):
+        grid = sorted(data[fx].dropna().unique())
+        # Ticks at the grid's own values (2, 4, 6 segments; never 2.5).
+        whole = all(float(v).is_integer() for v in grid)
+        axis = alt.Axis(values=[float(v) for v in grid], format="d" if whole else "")
     base = alt.Chart(data).encode(
-        x=alt.X(f"{fx}:{'Q' if numeric else 'O'}", title=x),
+        x=alt.X(f"{fx}:{'Q' if numeric else 'O'}", title=titles.get(x, x), axis=axis),
         color=alt.Color("Level:N", legend=alt.Legend(orient="bottom", title=None)),
     )
+    domain = band_domain(data, metric)
+    scale = alt.Scale(domain=domain, clamp=True) if domain else alt.Scale()
     band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y(f"{col}_low:Q", title=UPLIFT_TITLES[metric], axis=alt.Axis(format="+.0%")),
+        y=alt.Y(
+            f"{col}_low:Q", title=UPLIFT_TITLES[metric], axis=alt.Axis(format="+.0%"), scale=scale
+        ),
         y2=f"{col}_high:Q",
     )
     line = base.mark_line(point=True, strokeWidth=2).encode(
@@ -109,6 +150,9 @@ def uplift_lines(rows: pd.DataFrame, x: str, metric: str) -> alt.LayerChart:
     who = policy_name(str(data["policy"].iloc[0])) if len(data) else ""
     return alt.layer(band, line, zero).properties(
         title=f"{UPLIFT_TITLES[metric]} ({who})",
-        height=260,
+        height=220,
         width="container",
+        # Fit the width only: the title, axis and legend add to the height instead of
+        # squeezing the plot (it was 90 px of 260).
+        autosize=alt.AutoSizeParams(type="fit-x"),
     )

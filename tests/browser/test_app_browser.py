@@ -64,6 +64,8 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
         assert chart.bounding_box()["height"] > 380
     if path == "creatives":
         expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
+    if path == "sweeps":
+        expect(page.get_by_role("button", name="Run sweep")).to_be_visible()
     if path == "world":
         # The ground truth is computed on request: the page shows it once asked.
         page.get_by_role("button", name="Lay the world open").click()
@@ -72,6 +74,23 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
         expect(page.locator(".vega-embed").first).to_be_visible()
         expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     page.screenshot(path=str(artifacts / f"page-{path}.png"), full_page=True)
+
+
+def test_a_small_sweep_in_the_browser(page: Page, app_url: str, artifacts, full_height):
+    page.goto(f"{app_url}/sweeps")
+    settle(page)
+    page.get_by_label("Audience size").fill("500")
+    page.get_by_label("Impressions").fill("1000")
+    page.get_by_label("Impressions").press("Tab")
+    settle(page)
+    page.get_by_role("button", name="Run sweep").click()
+    # Three runs (2, 4 and 6 segments) x 2 replications; the lines appear when they end.
+    expect(page.get_by_text("Along", exact=True)).to_be_visible(timeout=180_000)
+    settle(page, timeout=180_000)
+    no_exception(page)
+    expect(page.locator(".vega-embed").first).to_be_visible()
+    full_height(page)
+    page.screenshot(path=str(artifacts / "sweep-small.png"), full_page=True)
 
 
 def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs, full_height):

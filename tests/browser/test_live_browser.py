@@ -44,8 +44,17 @@ def _children(pid: int) -> list[int]:
             continue
         # Fields after the command name (in parentheses): state, then the parent's id.
         state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            out.append(int(proc.name))
+        if int(ppid) != pid or state == "Z":
+            continue
+        # multiprocessing's helpers live as long as the server once a sweep has used its
+        # forkserver (the Sweeps page's pool): they are not a run's workers.
+        try:
+            argv = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing.forkserver" in argv or b"multiprocessing.resource_tracker" in argv:
+            continue
+        out.append(int(proc.name))
     return out
 
 

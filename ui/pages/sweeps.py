@@ -230,21 +230,39 @@ def _show(table: pd.DataFrame) -> None:
     levels = [lv for lv in dict.fromkeys(table["level"]) if lv != "generic"]
     level = c2.selectbox("Level", levels, key="sw-show-level", format_func=LEVEL_NAMES.get)
     world = c3.selectbox("World", sorted(table["world"].unique()), key="sw-show-world")
+    titles = {p: PARAMETERS[p][0] if p in PARAMETERS else p for p in params}
     if len(params) >= 2:
         h1, h2 = st.columns(2)
-        x = h1.selectbox("Across", params, 0, key="sw-hx")
-        y = h2.selectbox("Down", [p for p in params if p != x], 0, key="sw-hy")
+        x = h1.selectbox("Across", params, 0, key="sw-hx", format_func=titles.get)
+        y = h2.selectbox(
+            "Down", [p for p in params if p != x], 0, key="sw-hy", format_func=titles.get
+        )
         fixed = _fixed(table, [p for p in params if p not in (x, y)])
         rows = sweep_charts.select_rows(table, fixed=fixed, level=level, policy=policy, world=world)
         m1, m2 = st.columns(2)
         for metric, col in (("ctr", m1), ("roas", m2)):
-            col.altair_chart(sweep_charts.uplift_heatmap(rows, x, y, metric), width="stretch")
-    along = st.selectbox("Along", params, 0, key="sw-along")
+            chart = sweep_charts.uplift_heatmap(rows, x, y, metric, titles)
+            col.altair_chart(chart, width="stretch")
+    along = st.selectbox("Along", params, 0, key="sw-along", format_func=titles.get)
     fixed = _fixed(table, [p for p in params if p != along], key="line")
     rows = sweep_charts.select_rows(table, fixed=fixed, level=None, policy=policy, world=world)
     l1, l2 = st.columns(2)
     for metric, col in (("ctr", l1), ("roas", l2)):
-        col.altair_chart(sweep_charts.uplift_lines(rows, along, metric), width="stretch")
+        col.altair_chart(sweep_charts.uplift_lines(rows, along, metric, titles), width="stretch")
+    shown = rows[rows["level"] != "generic"]
+    gaps = [m.upper() for m in ("ctr", "roas") if shown[f"uplift_{m}"].isna().any()]
+    st.caption(
+        "Lines: observed uplift; bands: its 95 % interval over the replications, clipped to "
+        "the chart (with few replications it can span thousands of percent: the tooltip "
+        "has its ends)."
+        + (
+            f" A missing {' and '.join(gaps)} point: no replication there had a usable "
+            "pair (a level with no clicks or no sales, where the ratio is undefined); more "
+            "impressions fill it in."
+            if gaps
+            else ""
+        )
+    )
     with st.expander("The table"):
         st.dataframe(table, hide_index=True)
         st.download_button("sweep.csv", table.to_csv(index=False).encode(), "sweep.csv")
@@ -253,8 +271,9 @@ def _show(table: pd.DataFrame) -> None:
 def _fixed(table: pd.DataFrame, others: list[str], key: str = "heat") -> dict[str, object]:
     fixed = {}
     for p in others:
+        name = PARAMETERS[p][0] if p in PARAMETERS else p
         fixed[p] = st.selectbox(
-            f"Hold {p} at", list(dict.fromkeys(table[p])), key=f"sw-fix-{key}-{p}"
+            f"Hold {name} at", list(dict.fromkeys(table[p])), key=f"sw-fix-{key}-{p}"
         )
     return fixed
 

@@ -1,0 +1,47 @@
+"""The Sweeps page's line charts stay readable with few replications."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ui.sweep_charts import band_domain, uplift_lines
+
+
+def _rows(low: list[float], high: list[float]) -> pd.DataFrame:
+    observed = [0.02, -0.01, 0.04]
+    return pd.DataFrame(
+        {
+            "n_segments": [2, 4, 6], "level": "segment", "policy": "uniform", "world": 0,
+            "uplift_ctr": observed, "uplift_ctr_low": low, "uplift_ctr_high": high,
+            "uplift_ctr_expected": [0.01, 0.0, 0.03], "uplift_ctr_pairs": 2,
+        }
+    )  # fmt: skip
+
+
+def test_a_huge_interval_is_clipped_around_the_values():
+    # Two replications: a t interval with one degree of freedom spans +-2000 %.
+    rows = _rows([-20.0, -19.0, -21.0], [20.0, 19.0, 21.0])
+    low, high = band_domain(rows, "ctr")
+    # The values span -1 % to +4 %: the range keeps them with 5 points of room each side.
+    assert np.isclose(low, -0.06) and np.isclose(high, 0.09)
+    spec = uplift_lines(rows, "n_segments", "ctr", {"n_segments": "Number of segments"}).to_dict()
+    band = spec["layer"][0]["encoding"]
+    assert band["y"]["scale"] == {"domain": [low, high], "clamp": True}
+    # The grid's own values as ticks, whole numbers, under the parameter's readable name.
+    assert band["x"]["axis"] == {"values": [2.0, 4.0, 6.0], "format": "d"}
+    assert band["x"]["title"] == "Number of segments"
+
+
+def test_a_narrow_interval_sets_the_range_itself():
+    rows = _rows([0.015, -0.012, 0.035], [0.025, -0.008, 0.045])
+    low, high = band_domain(rows, "ctr")
+    assert np.isclose(low, -0.012) and np.isclose(high, 0.045)  # the band's own ends
+    # The zero line stays in view even when every value is above it.
+    up = _rows([0.5, 0.5, 0.5], [0.7, 0.7, 0.7]).assign(uplift_ctr=0.6, uplift_ctr_expected=0.6)
+    assert band_domain(up, "ctr")[0] == 0.0
+
+
+def test_nothing_to_draw_leaves_the_scale_alone():
+    rows = _rows([np.nan] * 3, [np.nan] * 3).assign(uplift_ctr=np.nan, uplift_ctr_expected=np.nan)
+    assert band_domain(rows, "ctr") is None

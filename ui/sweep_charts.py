@@ -46,6 +46,15 @@ def _fields(rows: pd.DataFrame, params: list[str]) -> pd.DataFrame:
     return rows.rename(columns={p: p.replace(".", "·") for p in params})
 
 
+def _end(values: pd.Series, side: int) -> float:
+    # The colour scale's end on one side of zero (it diverges at 0): the largest value
+    # (side 1) or the smallest (side -1), 0 when none lies on that side.
+    finite = values.dropna()
+    if not len(finite):
+        return 0.0
+    return float(max(finite.max(), 0.0)) if side > 0 else float(min(finite.min(), 0.0))
+
+
 def uplift_heatmap(
     rows: pd.DataFrame, x: str, y: str, metric: str, titles: dict[str, str] | None = None
 ) -> alt.LayerChart:
@@ -66,7 +75,7 @@ def uplift_heatmap(
     data = _fields(rows, [x, y])
     col = f"uplift_{metric}"
     base = alt.Chart(data).encode(
-        x=alt.X(f"{fx}:O", title=titles.get(x, x)),
+        x=alt.X(f"{fx}:O", title=titles.get(x, x), axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{fy}:O", title=titles.get(y, y), sort="descending"),
         tooltip=_tooltip(metric, [fx, fy]),
     )
@@ -78,7 +87,24 @@ def uplift_heatmap(
             legend=alt.Legend(format="+.0%"),
         )
     )
-    text = base.mark_text(fontSize=12).encode(text=alt.Text(f"{col}:Q", format="+.1%"))
+    # A cell without a usable pair (no clicks or no sales in a level: the ratio is
+    # undefined) says so instead of Vega's "null".
+    text = (
+        base.transform_calculate(
+            cell=f"isValid(datum['{col}']) ? format(datum['{col}'], '+.1%') : 'no usable pair'"
+        )
+        .mark_text(fontSize=12)
+        .encode(
+            text="cell:N",
+            # White on the darkest cells (the scale's far ends), black elsewhere.
+            color=alt.condition(
+                f"datum['{col}'] > {0.6 * _end(data[col], 1)} "
+                f"|| datum['{col}'] < {0.6 * _end(data[col], -1)}",
+                alt.value("white"),
+                alt.value("black"),
+            ),
+        )
+    )
     return alt.layer(cells, text).properties(
         title=UPLIFT_TITLES[metric], height=alt.Step(40), width="container"
     )

@@ -83,12 +83,17 @@ def test_a_small_sweep_in_the_browser(page: Page, app_url: str, artifacts, full_
     page.get_by_label("Impressions").fill("1000")
     page.get_by_label("Impressions").press("Tab")
     settle(page)
+    # A second parameter: batch sizes 250 and 1000 (its default values).
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Second parameter").click()
+    page.get_by_role("option", name="Batch size").click()
+    settle(page)
     page.get_by_role("button", name="Run sweep").click()
-    # Three runs (2, 4 and 6 segments) x 2 replications; the lines appear when they end.
+    # Six runs (2, 4 and 6 segments x two batch sizes) x 2 replications; the heat maps and
+    # the lines appear when they end.
     expect(page.get_by_text("Along", exact=True)).to_be_visible(timeout=180_000)
     settle(page, timeout=180_000)
     no_exception(page)
-    expect(page.locator(".vega-embed").first).to_be_visible()
+    expect(page.locator(".vega-embed")).to_have_count(4)  # two heat maps, two line charts
     full_height(page)
     page.screenshot(path=str(artifacts / "sweep-small.png"), full_page=True)
 

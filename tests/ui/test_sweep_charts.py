@@ -45,3 +45,21 @@ def test_a_narrow_interval_sets_the_range_itself():
 def test_nothing_to_draw_leaves_the_scale_alone():
     rows = _rows([np.nan] * 3, [np.nan] * 3).assign(uplift_ctr=np.nan, uplift_ctr_expected=np.nan)
     assert band_domain(rows, "ctr") is None
+
+
+def test_a_heat_map_cell_without_a_pair_says_so():
+    from ui.sweep_charts import uplift_heatmap
+
+    rows = pd.DataFrame(
+        {
+            "n_segments": [2, 4], "batch_size": [250, 250], "level": "segment",
+            "uplift_roas": [0.1, np.nan], "uplift_roas_low": [0.0, np.nan],
+            "uplift_roas_high": [0.2, np.nan], "uplift_roas_expected": [0.05, 0.02],
+            "uplift_roas_pairs": [2, 0],
+        }
+    )  # fmt: skip
+    spec = uplift_heatmap(rows, "n_segments", "batch_size", "roas").to_dict()
+    text = spec["layer"][1]
+    (calc,) = text["transform"]
+    assert "no usable pair" in calc["calculate"] and "isValid" in calc["calculate"]
+    assert text["encoding"]["text"]["field"] == calc["as"]

@@ -144,6 +144,19 @@ def _observed(r) -> str:
     return interval_text(signed_pct, r.observed, r.ci_low, r.ci_high)
 
 
+def _baseline(baseline: str, policy_name: Callable[[str], str]) -> str:
+    # "generic · epsilon_greedy" -> "Generic · ε-greedy"; "generic · best (thompson)" ->
+    # "Generic · best (Thompson sampling)": the policies named as in the Policy column.
+    level, sep, spec = baseline.partition(" · ")
+    if not sep:
+        return baseline
+    if spec.startswith("best (") and spec.endswith(")"):
+        who = f"best ({policy_name(spec[len('best (') : -1])})"
+    else:
+        who = policy_name(spec)
+    return f"{level[:1].upper()}{level[1:]} · {who}"
+
+
 def uplift_table(
     uplift: pd.DataFrame,
     *,
@@ -172,7 +185,7 @@ def uplift_table(
         {
             "Level": [level_names.get(v, v) for v in uplift["level"]],
             "Policy": [policy_name(v) for v in uplift["policy"]],
-            "Compared with": list(uplift["baseline"]),
+            "Compared with": [_baseline(v, policy_name) for v in uplift["baseline"]],
             "Metric": [UPLIFT_METRIC_NAMES.get(v, v) for v in uplift["metric"]],
             OBSERVED_COLUMN: [_observed(r) for r in uplift.itertuples(index=False)],
             TRUE_COLUMN: [signed_pct(v) for v in uplift["expected"]],

@@ -187,3 +187,20 @@ def test_the_same_experiment_twice_is_one_saved_run(
     assert second["run_id"] == first["run_id"]
     assert len(RunStore.open(adlab_home).list()) == 1
     assert len(at.session_state["session_runs"]) == 1
+
+
+def test_the_uplift_table_names_the_baselines_policy_as_its_policy_column_does():
+    import pandas as pd
+
+    from ui.uplift import uplift_display
+
+    row = {"level": "segment", "policy": "epsilon_greedy", "baseline": "generic · epsilon_greedy",
+           "metric": "ctr", "observed": 0.1, "ci_low": 0.0, "ci_high": 0.2, "expected": 0.1,
+           "n_pairs": 3, "interval_over": "3 seeds × 1 world"}  # fmt: skip
+    best = {**row, "policy": "best", "baseline": "generic · best (segment:thompson)"}
+    shown = uplift_display(pd.DataFrame([row, best]))
+    assert shown["Policy"][0] == "ε-greedy"
+    assert shown["Compared with"].tolist() == [
+        "Generic · ε-greedy",
+        "Generic · best (Thompson sampling per segment)",
+    ]

@@ -145,3 +145,35 @@ def test_error_messages_do_not_echo_long_text():
     with pytest.raises(ValueError) as info:
         make("{" + "x" * 250)
     assert len(str(info.value)) < 200
+
+
+def test_no_bundled_body_repeats_a_headline_of_its_tone():
+    # Any headline can be printed above any body of its tone ("Why wait? Canvas Sneakers"
+    # above "Why wait? Canvas Sneakers is one click away." read as a stutter): no pair opens
+    # with the same two words or shares three words in a row (slots aside).
+    import re
+
+    from creative.templates import default_templates
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"[^\s{}:,.!?“”]+", re.sub(r"\{[^}]*\}", " | ", text).casefold())
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        w = words(text)
+        return {tuple(w[i : i + 3]) for i in range(len(w) - 2) if "|" not in w[i : i + 3]}
+
+    parts: dict[tuple[str, str, str], list[str]] = {}
+    for t in default_templates().templates:
+        parts.setdefault((t.language, t.tone, t.part), []).append(t.text)
+    pairs = [
+        (h, b)
+        for (lang, tone, part), heads in parts.items()
+        if part == "headline"
+        for h in heads
+        for b in parts[(lang, tone, "body")]
+    ]
+    assert len(pairs) > 50
+    stutters = [
+        (h, b) for h, b in pairs if runs(h) & runs(b) or (words(h)[:2] == words(b)[:2] != ["|"])
+    ]
+    assert stutters == []

@@ -23,20 +23,25 @@ __all__ = ["effects_spec", "render", "served_shares", "served_spec"]
 EFFECT_COLUMNS = ["axis", "component", "estimate", "low", "high", "true"]
 
 
-def effects_spec(axes: list[str]) -> dict:
-    """Vega-Lite spec of the component effects chart: one panel per axis, in ``axes`` order.
-
-    Each component's estimate (dot) with its 95 % interval (rule), and the true effect
-    (red diamond), on a shared x axis (effect per impression).
-    """
-    # Long product names: the same wide label column as the served chart's.
-    y = {
+def _component_y() -> dict:
+    # The components in the space's order, one row each; long product names need a wider
+    # label column than Vega's default (180 px, cut by the app's theme to about 100).
+    return {
         "field": "component",
         "type": "nominal",
         "sort": None,
         "title": None,
         "axis": {"labelLimit": 260},
     }
+
+
+def effects_spec(axes: list[str]) -> dict:
+    """Vega-Lite spec of the component effects chart: one panel per axis, in ``axes`` order.
+
+    Each component's estimate (dot) with its 95 % interval (rule), and the true effect
+    (red diamond), on a shared x axis (effect per impression).
+    """
+    y = _component_y()
     x = {"field": "low", "type": "quantitative", "title": "effect per impression"}
     return {
         # Vega-Lite sorts a facet's rows by name unless told the order.
@@ -81,14 +86,7 @@ def served_spec(axes: list[str]) -> dict:
     side within each component, so the learner's choices sit beside uniform's and the
     oracle's.
     """
-    # Long product names: a wider label column than Vega's 180 px default.
-    y = {
-        "field": "component",
-        "type": "nominal",
-        "sort": None,
-        "title": None,
-        "axis": {"labelLimit": 260},
-    }
+    y = _component_y()
     return {
         "facet": {"row": {"field": "axis", "type": "nominal", "title": None, "sort": axes}},
         "resolve": {"scale": {"y": "independent"}},

@@ -114,9 +114,9 @@ def band_domain(rows: pd.DataFrame, metric: str) -> list[float] | None:
     """The y range of :func:`uplift_lines`: every observed and true value, with room.
 
     With two or three replications a 95 % interval can span thousands of percent (a
-    Student-t with one degree of freedom), which flattens every line to the axis; the band
-    is clipped to twice the spread of the values themselves (and at least 5 points each
-    side), never wider than the band. None when there is nothing to draw.
+    Student-t with one degree of freedom), which flattens every line to the axis; the range
+    is the values' own, widened by its width on each side (at least 5 points), never wider
+    than the band, and always holding zero. None when there is nothing to draw.
     """
     col = f"uplift_{metric}"
     values = pd.concat([rows[col], rows.get(f"{col}_expected", rows[col])]).dropna()

@@ -230,7 +230,7 @@ def _show(table: pd.DataFrame) -> None:
     levels = [lv for lv in dict.fromkeys(table["level"]) if lv != "generic"]
     level = c2.selectbox("Level", levels, key="sw-show-level", format_func=LEVEL_NAMES.get)
     world = c3.selectbox("World", sorted(table["world"].unique()), key="sw-show-world")
-    titles = {p: PARAMETERS[p][0] if p in PARAMETERS else p for p in params}
+    titles = {p: _title(p) for p in params}
     if len(params) >= 2:
         h1, h2 = st.columns(2)
         x = h1.selectbox("Across", params, 0, key="sw-hx", format_func=titles.get)
@@ -268,12 +268,16 @@ def _show(table: pd.DataFrame) -> None:
         st.download_button("sweep.csv", table.to_csv(index=False).encode(), "sweep.csv")
 
 
+def _title(parameter: str) -> str:
+    """A grid parameter's readable name; a saved sweep's other keys as they are."""
+    return PARAMETERS[parameter][0] if parameter in PARAMETERS else parameter
+
+
 def _fixed(table: pd.DataFrame, others: list[str], key: str = "heat") -> dict[str, object]:
     fixed = {}
     for p in others:
-        name = PARAMETERS[p][0] if p in PARAMETERS else p
         fixed[p] = st.selectbox(
-            f"Hold {name} at", list(dict.fromkeys(table[p])), key=f"sw-fix-{key}-{p}"
+            f"Hold {_title(p)} at", list(dict.fromkeys(table[p])), key=f"sw-fix-{key}-{p}"
         )
     return fixed
 

@@ -437,7 +437,25 @@ MOTIFS: dict[str, str] = {
 
 #: Language -> category -> label for the ``{interest}`` slot.
 INTEREST_LABELS: dict[str, dict[str, str]] = {
-    "en": {c: c for c in INTERESTS},
+    # English labels stand before a noun ("pet shoppers", "your next book favourite"):
+    # the category names themselves read as broken copy there ("pets shoppers",
+    # "Elevate your kids").
+    "en": {
+        "fashion": "fashion",
+        "beauty": "beauty",
+        "gaming": "gaming",
+        "tech": "tech",
+        "fitness": "fitness",
+        "food": "food",
+        "travel": "travel",
+        "home": "home",
+        "pets": "pet",
+        "music": "music",
+        "books": "book",
+        "outdoors": "outdoor",
+        "finance": "finance",
+        "kids": "family",
+    },
     "ko": {
         "fashion": "패션",
         "beauty": "뷰티",

@@ -339,6 +339,57 @@ def test_english_copy_quotes_the_search(creatives):
         assert f"“{c.keyword}”" in f"{c.headline} {c.body}", (c.headline, c.body)
 
 
+#: English openings that take the printed search for the very thing the viewer wants: wrong
+#: whenever it is the viewer's own search of another product ("Want “hiking boots”? Meet
+#: Two-Person Tent").
+_WANTS_THE_SEARCH = re.compile(
+    r"\b(want|need|shopping for|searching for|looking for|on the hunt for)\s+“\{keyword\}”"
+)
+
+
+def test_english_keyword_copy_asks_about_an_interest():
+    from creative.templates import default_templates
+
+    english = [t.text for t in default_templates().templates if t.language == "en"]
+    with_keyword = [t for t in english if "{keyword}" in t]
+    assert len(with_keyword) >= 5
+    assert [t for t in with_keyword if _WANTS_THE_SEARCH.search(t.casefold())] == []
+    # The pattern does catch the wording it is meant for.
+    assert _WANTS_THE_SEARCH.search("want “{keyword}”? meet {product}")
+
+
+def test_a_composed_ad_may_print_the_viewers_search_of_another_product():
+    # Why the test above matters: the world lifts a search the viewer made, so their own
+    # search of the category is printed even when it names another product.
+    from creative.components import compose
+
+    hiker = Audience(kind="user", audience_id="u", name="u", top_interests=("outdoors",),
+                     keywords=("hiking boots",), active_hours="daytime")  # fmt: skip
+    tent = [p.name for ps in CATALOGUE.values() for p in ps].index("Two-Person Tent")
+    c = compose((tent, 0, 0, 2, 0, 0, 0, 0, 1, 0), hiker)  # playful, keyword headline
+    assert (c.product, c.keyword) == ("Two-Person Tent", "hiking boots")
+    assert c.headline == "Into “hiking boots”? Meet Two-Person Tent"
+
+
+def test_english_interest_labels_stand_before_a_noun(creatives):
+    # "{interest} shoppers" with the category names read "pets shoppers", "Elevate your kids".
+    from creative.catalogue import INTEREST_LABELS
+    from creative.templates import default_templates
+
+    labels = INTEREST_LABELS["en"]
+    assert set(labels) == set(INTERESTS)
+    assert not {"pets", "books", "outdoors", "kids"} & set(labels.values())
+    assert all(re.fullmatch(r"[a-z]+", v) for v in labels.values())
+    english = [t.text for t in default_templates().templates if t.language == "en"]
+    with_interest = [t for t in english if "{interest}" in t]
+    assert len(with_interest) >= 5
+    assert [t for t in with_interest if not re.search(r"\{interest\}[ -][a-z]", t)] == []
+    printed = [c for c in creatives if c.language == "en"]
+    for c in printed:
+        copy = f"{c.headline} {c.body}"
+        assert not re.search(r"\b(pets|kids|books|outdoors) (shoppers|favourite|essentials)", copy)
+
+
 def test_a_recorded_greeting_or_search_is_printed(creatives):
     # The response model reads a creative's greeting and search as seen by the viewer.
     from creative.catalogue import GREETINGS

@@ -347,15 +347,22 @@ _WANTS_THE_SEARCH = re.compile(
 )
 
 
-def test_english_keyword_copy_asks_about_an_interest():
+#: The same in Korean: looking for (찾으세요), searched (검색하셨나요), comparing (비교 중).
+_WANTS_THE_SEARCH_KO = re.compile(r"\{keyword\}\s*(을|를)?\s*(찾|검색하|비교 중)")
+
+
+def test_keyword_copy_asks_about_an_interest():
     from creative.templates import default_templates
 
-    english = [t.text for t in default_templates().templates if t.language == "en"]
-    with_keyword = [t for t in english if "{keyword}" in t]
-    assert len(with_keyword) >= 5
-    assert [t for t in with_keyword if _WANTS_THE_SEARCH.search(t.casefold())] == []
-    # The pattern does catch the wording it is meant for.
+    for language, wants in (("en", _WANTS_THE_SEARCH), ("ko", _WANTS_THE_SEARCH_KO)):
+        texts = [t.text for t in default_templates().templates if t.language == language]
+        with_keyword = [t for t in texts if "{keyword}" in t]
+        assert len(with_keyword) >= 5
+        assert [t for t in with_keyword if wants.search(t.casefold())] == []
+    # The patterns do catch the wording they are meant for.
     assert _WANTS_THE_SEARCH.search("want “{keyword}”? meet {product}")
+    assert _WANTS_THE_SEARCH_KO.search("{keyword} 찾으세요? {product} 등장!")
+    assert _WANTS_THE_SEARCH_KO.search("{keyword} 검색하셨나요? 딱 맞는 아이템, {product}")
 
 
 def test_a_composed_ad_may_print_the_viewers_search_of_another_product():

@@ -5,7 +5,9 @@ Usage::
     .venv/bin/python bench/app.py            # the default experiment (300,000 impressions)
     .venv/bin/python bench/app.py --quick    # 30,000 impressions, 2 seeds (a few seconds)
     .venv/bin/python bench/app.py --generated  # the click-to-charts of the default experiment
-                                               # with the generated level and mvt_ts added
+                                               # with the generated level and mvt_ts added:
+                                               # its pool levels' early charts and the whole
+                                               # run's, in a warm page and in new sessions
 
 Starts the app as ``make run`` does (``python -m ui``: adlab's modules and the default
 audience preloaded, then ``streamlit run app.py``) on a free local port, its run store in a
@@ -95,12 +97,14 @@ _CHART_DRAWN_JS = """(nth) => {
 
 
 # Waits for a long run in the page itself, checking every _POLL_MS: the live charts' first
-# drawing and the final results (the caption and the fourth chart). Each check reads a few
+# drawing, the pool levels' results shown while the generated level runs (its note and the
+# fourth chart) and the final results (the caption and the fourth chart). Each check reads a few
 # elements; a Playwright text query from Python 50 times a second took the renderer a third
 # of a core, which the run's workers need (the engine ran 3.9 s instead of 3.0 s).
 _LONG_RUN_JS = """(pollMs) => new Promise((resolve) => {
   const start = performance.now();
   let live = null;
+  let early = null;
   const drawn = (nth) => {
     const charts = document.querySelectorAll(
       '[data-testid="stElementContainer"][data-stale="false"] .vega-embed');
@@ -108,9 +112,13 @@ _LONG_RUN_JS = """(pollMs) => new Promise((resolve) => {
     const canvas = charts[nth].querySelector("canvas, svg");
     return !!canvas && canvas.getBoundingClientRect().width > 0;
   };
+  // Only this run's elements: an earlier run's stay on the page, marked stale, until
+  // this one replaces them.
   const has = (selector, pattern) => {
     for (const e of document.querySelectorAll(selector)) {
-      if (pattern.test(e.textContent)) return true;
+      const box = e.closest('[data-testid="stElementContainer"]');
+      const fresh = !box || box.getAttribute("data-stale") === "false";
+      if (fresh && pattern.test(e.textContent)) return true;
     }
     return false;
   };
@@ -118,8 +126,14 @@ _LONG_RUN_JS = """(pollMs) => new Promise((resolve) => {
     if (live === null && has("h3", /Live: the run so far/) && drawn(0)) {
       live = performance.now() - start;
     }
-    if (has('[data-testid="stCaptionContainer"]', /Simulated in [0-9.]+ s/) && drawn(3)) {
-      resolve([live, performance.now() - start]);
+    if (early === null && has('[data-testid="stAlert"]', /generated level is still running/)
+        && drawn(3)) {
+      early = performance.now() - start;
+    }
+    // An earlier run's results are drawn again, said to be out of date, while this one runs.
+    if (has('[data-testid="stCaptionContainer"]', /Simulated in [0-9.]+ s/) && drawn(3)
+        && !has('[data-testid="stAlert"]', /out of date/)) {
+      resolve([live, early, performance.now() - start]);
     } else {
       setTimeout(check, pollMs);
     }
@@ -240,12 +254,14 @@ def add_option(page: Page, label: str, option: str) -> None:
 _POLL_MS = 20
 
 
-def click_run_long(page: Page) -> tuple[float, float, float, float]:
-    """Seconds from the click to the live charts, to the final charts and to the end.
+def click_run_long(page: Page) -> tuple[float, float, float, float, float]:
+    """Seconds from the click to the live charts, the early and final charts, and the end.
 
     A run longer than the page's synchronous wait (``ui.runner.SYNC_WAIT``) first shows its
     progress with live charts of the checkpoints tallied so far, then its results; the
-    fourth result chart counts as the final charts. Also the engine's own clock.
+    fourth result chart counts as the charts drawn. A run with the generated level shows
+    its pool levels' results first (*early*), while the generated level runs. NaN for what
+    a run did not show. Also the engine's own clock.
     """
     start = time.perf_counter()
     page.get_by_role("button", name="Run experiment").click()
@@ -253,14 +269,15 @@ def click_run_long(page: Page) -> tuple[float, float, float, float]:
                            timeout=TIMEOUT)  # fmt: skip
     # The page's clock from the moment the wait starts, which follows the click closely.
     offset = time.perf_counter() - start
-    live_ms, charts_ms = page.evaluate(_LONG_RUN_JS, _POLL_MS)
-    live = None if live_ms is None else offset + live_ms / 1000
+    live_ms, early_ms, charts_ms = page.evaluate(_LONG_RUN_JS, _POLL_MS)
+    live = float("nan") if live_ms is None else offset + live_ms / 1000
+    early = float("nan") if early_ms is None else offset + early_ms / 1000
     charts = offset + charts_ms / 1000
     settle(page)
     done = time.perf_counter() - start
     caption = page.get_by_text(re.compile(r"Simulated in [0-9.]+ s")).first.inner_text()
     simulated = float(re.search(r"Simulated in ([0-9.]+) s", caption).group(1))
-    return (float("nan") if live is None else live), charts, done, simulated
+    return live, early, charts, done, simulated
 
 
 def generated_page(browser, url: str, impressions: int, seeds: int, run: bool = True) -> Page:
@@ -274,7 +291,14 @@ def generated_page(browser, url: str, impressions: int, seeds: int, run: bool = 
 
 
 def generated_main(config) -> None:
-    """Click-to-charts of ``config`` with the generated level and mvt_ts added (warm)."""
+    """Click-to-charts of ``config`` with the generated level and mvt_ts added (warm).
+
+    Two ways: *warm browser*, three runs one after another in one page that has already
+    drawn a tiny run's results (as the default experiment's warm runs above: the page's
+    chart code is loaded), and *new session*, each run in a fresh browser session opened
+    on the Experiment page (it loads and compiles the chart code, Vega, for its first
+    charts: about a second on two busy cores).
+    """
     config = config.replace(
         levels=(*config.levels, "generated"), policies=(*config.policies, "mvt_ts")
     )
@@ -283,36 +307,45 @@ def generated_main(config) -> None:
     start = time.perf_counter()
     run_experiment(config, scenario=scenario)
     ref_warm = time.perf_counter() - start
+    sizes = (config.n_impressions, config.n_impressions - 1_000, config.n_impressions + 1_000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         with server() as (url, _):
-            generated_page(browser, url, 1_000, 1)  # builds the world and oracle tables
-            runs = []
-            # Each run in a new session (the server stays warm): no earlier results on the
-            # page, whose charts would count as drawn.
-            for n in (config.n_impressions, config.n_impressions - 1_000,
-                      config.n_impressions + 1_000):  # fmt: skip
+            # Builds the world and the oracle's tables, and loads the page's chart code.
+            page = generated_page(browser, url, 1_000, 1)
+            set_number(page, "Seeds (repeats, for the 95 % bands)", config.n_seeds)
+            warm = []
+            # Not the same experiment twice: a repeat would come from the cache.
+            for n in sizes:
+                set_number(page, "Impressions per policy and level", n)
+                warm.append(click_run_long(page))
+            page.context.close()
+            fresh = []
+            for n in (n + 5_000 for n in sizes):  # none run above
                 page = generated_page(browser, url, n, config.n_seeds, run=False)
-                runs.append(click_run_long(page))
+                fresh.append(click_run_long(page))
                 page.context.close()
         browser.close()
     what = f"{config.n_impressions:,} impressions, {config.n_seeds} seeds, levels "
     what += f"{', '.join(config.levels)}; policies {', '.join(config.policies)}"
     print(f"adlab app bench, generated level added ({what})")
     print(f"reference: run_experiment {ref_warm:.2f} s (warm)")
-    print(f"{'measure (warm, median of 3)':44s} {'seconds':>8s} {'x reference':>12s}")
     names = (
         "click-to-live-charts",
+        "click-to-early-charts (the pool levels)",
         "click-to-final-charts",
         "click-to-finished",
         "  of which the engine",
     )
-    for name, column in zip(names, zip(*runs)):
-        seconds = float(np.median(column))
-        print(f"{name:44s} {seconds:8.2f} {seconds / ref_warm:12.2f}")
-    print("runs (live / final charts / engine): " + "; ".join(
-        f"{live:.2f} / {final:.2f} / {engine:.2f} s" for live, final, _, engine in runs
-    ))  # fmt: skip
+    for label, runs in (("warm browser", warm), ("new session", fresh)):
+        print(f"{'measure (' + label + ', median of 3)':44s} {'seconds':>8s} {'x reference':>12s}")
+        for name, column in zip(names, zip(*runs)):
+            seconds = float(np.median(column))
+            print(f"{name:44s} {seconds:8.2f} {seconds / ref_warm:12.2f}")
+        print(f"runs, {label} (live / early / final charts / engine): " + "; ".join(
+            f"{live:.2f} / {early:.2f} / {final:.2f} / {engine:.2f} s"
+            for live, early, final, _, engine in runs
+        ))  # fmt: skip
 
 
 def main() -> None:

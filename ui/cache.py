@@ -222,8 +222,11 @@ def experiment(
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
     live: LiveSeries | None = None,
+    early: Callable[[ExperimentResult], None] | None = None,
 ) -> ExperimentResult:
-    """Run (or recall) the experiment ``config``; ``progress`` and ``live`` are not in the key.
+    """Run (or recall) the experiment ``config``; the callbacks are not in the key.
+
+    ``early`` is :func:`~simulation.engine.core.run_experiment`'s (never called on a hit).
 
     Not an ``st.cache_*`` function itself: those record the Streamlit calls made inside (the
     progress bar here) to replay them on a hit, which cannot work for a bar drawn outside.
@@ -235,8 +238,9 @@ def experiment(
         tables(config)  # or wait for the page's prefetch of them
         # A stopped run raises RunCancelled here and is not cached.
         result = run_experiment(
-            config, scenario=scenario(config), progress=progress, stop=stop, live=live
-        )
+            config, scenario=scenario(config), progress=progress, stop=stop, live=live,
+            early=early,
+        )  # fmt: skip
         cache.put(config, result)
     return result
 

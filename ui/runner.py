@@ -142,10 +142,17 @@ class _Shared:
         self.started = time.perf_counter()
         self.first_tick: tuple[float, int] | None = None
         self.last_tick: tuple[float, int] | None = None
+        # Progress when the early results came: the rest, the generated level, goes at a
+        # rate of its own (several times slower per impression than the pool levels').
+        self.early_tick: tuple[float, int] | None = None
         self.status = "running"  # running, finished, stopped, failed
         # Set when the result is there (before it is saved) or the run ended otherwise.
         self.ready = threading.Event()
         self.result: ExperimentResult | None = None
+        # The pool levels' part of a run with the generated level, while that one runs;
+        # ``shown`` is set when it is there, or the result is, or the run ended.
+        self.early: ExperimentResult | None = None
+        self.shown = threading.Event()
         self.run_id: str | None = None
         self.warning: str | None = None
         self.error: str | None = None
@@ -205,6 +212,17 @@ class BackgroundRun:
         return self._shared.result
 
     @property
+    def early(self) -> ExperimentResult | None:
+        """The pool levels' results of a run with the generated level, before it ends.
+
+        Set while the generated level still runs (its units take several times as long);
+        the same numbers as those levels' part of :attr:`result` (see
+        :func:`simulation.engine.core.run_experiment`'s ``early``). None for other runs,
+        and for a run recalled from the cache.
+        """
+        return self._shared.early
+
+    @property
     def run_id(self) -> str | None:
         """The run store's id of the finished run (None if not saved)."""
         return self._shared.run_id
@@ -258,8 +276,17 @@ class BackgroundRun:
         return (d1 - d0) * per_batch / (t1 - t0)
 
     def eta_seconds(self) -> float | None:
-        """Seconds left at the measured rate (None before it is measured)."""
+        """Seconds left at the measured rate (None before it is measured).
+
+        Once the pool levels' results came early, at the rate measured since then: what
+        is left is the generated level, whose impressions take several times as long.
+        """
+        sh = self._shared
         rate = self.rate()
+        if sh.early_tick is not None and sh.last_tick is not None:
+            (t0, d0), (t1, d1) = sh.early_tick, sh.last_tick
+            if t1 - t0 >= 0.2 and d1 > d0:
+                rate = (d1 - d0) * run_impressions(self.config) / max(sh.total, 1) / (t1 - t0)
         if rate is None:
             return None
         return max(run_impressions(self.config) - self.impressions_done, 0) / rate
@@ -276,9 +303,12 @@ class BackgroundRun:
         """Wait up to ``timeout`` seconds for the run to end (saved); True if it has."""
         return self._shared.finished.wait(timeout)
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Wait up to ``timeout`` seconds for the result (or the run's end); True if there."""
-        return self._shared.ready.wait(timeout)
+    def wait_ready(self, timeout: float | None = None, *, early: bool = False) -> bool:
+        """Wait up to ``timeout`` seconds for the result (or the run's end); True if there.
+
+        With ``early``, :attr:`early` results will do too.
+        """
+        return (self._shared.shown if early else self._shared.ready).wait(timeout)
 
 
 def _watch(shared: _Shared, alive: Callable[[], bool]) -> None:
@@ -304,16 +334,23 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
             shared.first_tick = (now, done)
         shared.last_tick = (now, done)
 
+    def early(result: ExperimentResult) -> None:
+        shared.early_tick = (time.perf_counter(), shared.done)
+        shared.early = result
+        shared.shown.set()
+
     try:
         result, save = run_and_save(
-            config, progress=progress, keep_log=keep_log, stop=shared.stop, live=shared.live
-        )
+            config, progress=progress, keep_log=keep_log, stop=shared.stop, live=shared.live,
+            early=early,
+        )  # fmt: skip
         if shared.stop.is_set():
             raise RunCancelled("stopped before saving.")
         # The page draws the result while it is saved (building and writing the tables took
         # 0.4-1.3 s in the app on a busy machine): the charts need not wait for the store.
         shared.result = result
         shared.ready.set()
+        shared.shown.set()
         shared.run_id, shared.warning = save()
         shared.status = "finished"
     except RunCancelled:
@@ -322,6 +359,7 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
         shared.error, shared.status = f"{type(exc).__name__}: {exc}", "failed"
     finally:
         shared.ready.set()
+        shared.shown.set()
         shared.finished.set()
 
 
@@ -357,8 +395,12 @@ def run_and_save(
     keep_log: bool = False,
     stop: threading.Event | None = None,
     live: LiveSeries | None = None,
+    early: Callable[[ExperimentResult], None] | None = None,
 ) -> tuple[ExperimentResult, Callable[[], tuple[str | None, str | None]]]:
     """Run (or recall from the cache); saving to the run store is returned, to call next.
+
+    ``early`` receives the pool levels' results of a run with the generated level before
+    the run ends (not with ``keep_log``: a logged run is one process, in order).
 
     The page draws the charts first and saves after, so the user does not wait for the
     store. A result recalled from the cache that was already saved (and is still in the
@@ -394,7 +436,7 @@ def run_and_save(
 
         return result, save_with_log
 
-    result = cache.experiment(config, progress, stop, live)
+    result = cache.experiment(config, progress, stop, live, early)
 
     def save() -> tuple[str | None, str | None]:
         # The same experiment again is the same run (same seed, same numbers): list it once.

@@ -23,6 +23,7 @@ Impression-level logs are written only on request, streamed in chunks.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing as mp
 import os
@@ -39,7 +40,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from simulation import compiled
-from simulation.config import ExperimentConfig
+from simulation.config import ExperimentConfig, applies
 from simulation.engine.chunks import (
     Chunk,
     Tables,
@@ -435,6 +436,7 @@ def run_experiment(
     n_jobs: int | None = None,
     stop: threading.Event | None = None,
     live: LiveSeries | None = None,
+    early: Callable[[ExperimentResult], None] | None = None,
 ) -> ExperimentResult:
     """Run every (seed, level, policy) of ``config``.
 
@@ -461,6 +463,16 @@ def run_experiment(
         Receives each unit's checkpoints as they are tallied (from the workers
         through the progress queue), for another thread to read while the run
         is under way. The result does not depend on it.
+    early : callable, optional
+        ``early(result)`` is called once, from this thread, as soon as every pool level
+        (generic, segment, user) has finished, when the run also has the generated level
+        (whose units take several times as long): ``result`` is those levels' part of
+        the run, the same numbers as a run of ``config`` without the generated level.
+        The app draws it while the generated level runs. The pool levels' units run
+        first then, and the workers at a lower priority (``nice`` +10), so that drawing
+        them gets the cores while the generated level runs. Called before this function
+        returns; never for a run of several worlds or with ``log_path``. A failing
+        ``early`` never stops the run.
 
     With ``config.n_worlds > 1`` the experiment runs once per world (see
     :func:`world_seed`) on the same audience, and the results are stacked
@@ -487,9 +499,6 @@ def run_experiment(
     n_seg = scenario.segmentation.n_segments
     ckpt_batches = _checkpoint_batches(config.n_batches, config.n_checkpoints)
     n_ckpt = ckpt_batches.size
-    series = np.zeros((n_seeds, n_levels, n_pol, n_ckpt, len(SERIES_METRICS)))
-    allocation = np.zeros((n_seeds, n_levels, n_pol, n_ckpt, n_arms))
-    seg_stats = np.zeros((n_seeds, n_levels, n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
     total_units = n_seeds * n_levels * config.n_batches
     tables = experiment_tables(scenario, config)  # before any fork
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
@@ -518,26 +527,92 @@ def run_experiment(
     # The policies' matrices are small: BLAS threads only contend (and spin) for
     # the cores, so the loop runs single-threaded BLAS (set once here: forked
     # workers inherit it; per unit it cost a scan of the loaded libraries).
+    # A logged run writes its units in order: its levels are not shown early.
+    shown_early = _early_levels(config, levels) if early is not None and log_path is None else ()
+    on_early = None
+    if shown_early:
+
+        def on_early(done: dict) -> None:
+            keep = [li for li in range(n_levels) if levels[li] in shown_early]
+            part = {(s, keep.index(li)): out for (s, li), out in done.items()}
+            sub = config.replace(levels=shown_early)
+            # A view of the run, never its end: a failure here must not stop it.
+            with contextlib.suppress(Exception):
+                early(_assemble(scenario, sub, shown_early, part, ckpt_impressions, started))
+
+    # In one process the units run seed by seed (a log is written in that order), unless
+    # the pool levels go first to be shown early.
+    order = _unit_order(units, levels, pools_first=bool(shown_early))
+    if not parallel and not shown_early:
+        order = units
+    first = [u for u in order if levels[u[1]] in shown_early]
     with _SINGLE_THREADED_BLAS:
         if parallel:
-            # Longest units first: the generated level's (its policies compose every
-            # impression, its truth is computed per batch; several times a pool
-            # level's), so the last to start are short and the workers finish
-            # together. Seed-major, the last generated unit could start last and
-            # leave the other core idle for most of it. Outputs are keyed by unit.
-            order = sorted(units, key=lambda unit: levels[unit[1]] != "generated")
-            done = dict(zip(order, _run_parallel(job, order, n_jobs, counter, stop, sink)))
-            outputs = [done[unit] for unit in units]
+            outputs = _run_parallel(job, order, n_jobs, counter, stop, sink, first, on_early)
         else:
-            outputs = _run_sequential(
-                job, units, counter, log_path, scenario.n_features, n_arms, sink
-            )
+            outputs = _run_sequential(job, order, counter, log_path, scenario.n_features, n_arms,
+                                      sink, first, on_early)  # fmt: skip
+    done = dict(zip(order, outputs))  # outputs are keyed by unit
+    return _assemble(scenario, config, levels, done, ckpt_impressions, started)
+
+
+def _early_levels(config: ExperimentConfig, levels: tuple[str, ...]) -> tuple[str, ...]:
+    """The pool levels a run with the generated level can show first (empty: none to show)."""
+    if "generated" not in levels:
+        return ()
+    return tuple(
+        lv for lv in levels if lv != "generated" and any(applies(lv, p) for p in config.policies)
+    )
+
+
+def _unit_order(
+    units: list[tuple[int, int]], levels: tuple[str, ...], pools_first: bool = False
+) -> list[tuple[int, int]]:
+    """The order in which the (seed, level) units run.
+
+    Longest first: the generated level's (its policies compose every impression, its
+    truth is computed per batch; several times a pool level's), so that in parallel the
+    last to start are short and the workers finish together (seed-major, the last
+    generated unit could start last and leave the other core idle for most of it).
+
+    With ``pools_first`` (the pool levels' results are shown before the rest) the pool
+    levels' units go first: they end as early as they would without the generated level.
+    The generated units may then leave a core idle at the end (on two cores, the third of
+    the default experiment's three, about 0.6 s of a 3 s run), which drawing the pool
+    levels' results uses meanwhile.
+    """
+    generated = [u for u in units if levels[u[1]] == "generated"]
+    pools = [u for u in units if levels[u[1]] != "generated"]
+    return pools + generated if pools_first else generated + pools
+
+
+def _assemble(
+    scenario: Scenario,
+    config: ExperimentConfig,
+    levels: tuple[str, ...],
+    done: dict[tuple[int, int], tuple],
+    ckpt_impressions: np.ndarray,
+    started: float,
+) -> ExperimentResult:
+    """The result of the units ``done`` (keyed by (seed, level index in ``levels``))."""
+    n_seeds, n_pol, n_ckpt = config.n_seeds, len(config.policies), ckpt_impressions.size
+    n_arms = max(scenario.levels[lv].n_arms for lv in levels)
+    n_seg = scenario.segmentation.n_segments
+    series = np.zeros((n_seeds, len(levels), n_pol, n_ckpt, len(SERIES_METRICS)))
+    allocation = np.zeros((n_seeds, len(levels), n_pol, n_ckpt, n_arms))
+    seg_stats = np.zeros((n_seeds, len(levels), n_pol, n_seg, n_arms, len(SEGMENT_METRICS)))
     states, lineages = {}, []
-    for (s, li), (ser, alloc, seg, extras, lineage) in zip(units, outputs):
-        series[s, li], allocation[s, li], seg_stats[s, li] = ser, alloc, seg
-        states.update({(s, pi): state for pi, state in extras.items()})
-        for pi, frame in lineage.items():
-            lineages.append(frame.assign(level=levels[li], policy=config.policies[pi], seed=s))
+    for s in range(n_seeds):
+        for li in range(len(levels)):
+            ser, alloc, seg, extras, lineage = done[s, li]
+            # A unit's arrays are as wide as the run's widest level: a run shown early
+            # without the generated level may be narrower (its arms are first).
+            series[s, li] = ser
+            allocation[s, li] = alloc[..., :n_arms]
+            seg_stats[s, li] = seg[..., :n_arms, :]
+            states.update({(s, pi): state for pi, state in extras.items()})
+            for pi, frame in lineage.items():
+                lineages.append(frame.assign(level=levels[li], policy=config.policies[pi], seed=s))
     generated = generated_outputs(scenario, config, states) if "generated" in levels else None
     return ExperimentResult(
         config=config,
@@ -735,15 +810,26 @@ def _run_sequential(
     n_features: int,
     n_arms: int,
     sink: CheckpointSink | None = None,
+    early: list[tuple[int, int]] = (),
+    on_early: Callable[[dict], None] | None = None,
 ) -> list:
-    """Run the units in this process, streaming the bandit log when asked."""
+    """Run the units in this process, streaming the bandit log when asked.
+
+    ``on_early({unit: output})`` is called once the units ``early`` are all done.
+    """
     writer = None
     if log_path is not None:
         from simulation.ope.logs import BanditLogWriter
 
         writer = BanditLogWriter(log_path, n_features=n_features, n_arms=n_arms)
     try:
-        outputs = [job.run_unit(s, li, writer, counter.tick, sink) for s, li in units]
+        outputs, waiting = [], set(early) if on_early is not None else set()
+        for s, li in units:
+            outputs.append(job.run_unit(s, li, writer, counter.tick, sink))
+            waiting.discard((s, li))
+            if on_early is not None and early and not waiting:
+                on_early({u: out for u, out in zip(units, outputs) if u in set(early)})
+                on_early = None
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -761,9 +847,19 @@ def _run_sequential(
 _WORKER_JOB: tuple[_SeedJob, object, object, bool] | None = None
 
 
-def _start_worker(job: _SeedJob, queue, stop, live: bool = False) -> None:
+#: How much lower a worker's priority is while its run's early results are drawn.
+EARLY_NICE = 10
+
+
+def _start_worker(job: _SeedJob, queue, stop, live: bool = False, nice: int = 0) -> None:
     global _WORKER_JOB
     _WORKER_JOB = (job, queue, stop, live)
+    if nice:
+        # The run's caller draws the early results meanwhile (the app's server and the
+        # browser, on the same cores): at nice +10 the workers get about a tenth of a
+        # core each while that drawing wants it, and all of it otherwise.
+        with contextlib.suppress(OSError):
+            os.nice(nice)
 
 
 def _fork_worker(s: int, li: int):
@@ -798,6 +894,8 @@ def _run_parallel(
     counter: _Progress,
     stop: threading.Event | None = None,
     sink: CheckpointSink | None = None,
+    early: list[tuple[int, int]] = (),
+    on_early: Callable[[dict], None] | None = None,
 ) -> list:
     """Run the (seed, level) units in forked worker processes, relaying their progress.
 
@@ -806,6 +904,8 @@ def _run_parallel(
     is forked. A stopped or failed run ends its workers within a second.
     With a ``sink``, the workers also send their checkpoints through the
     queue as they tally them (tuples, where progress reports are ints).
+    ``on_early({unit: output})`` is called once, here, as soon as the units ``early`` are
+    all done, and at the latest before returning.
     """
     ctx = mp.get_context("fork")
     queue = ctx.SimpleQueue()
@@ -814,7 +914,7 @@ def _run_parallel(
         max_workers=min(n_jobs, len(units)),
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(job, queue, worker_stop, sink is not None),
+        initargs=(job, queue, worker_stop, sink is not None, EARLY_NICE if on_early else 0),
     )
 
     def relay() -> None:
@@ -828,12 +928,23 @@ def _run_parallel(
     finished = False
     try:
         futures = [pool.submit(_fork_worker, s, li) for s, li in units]
+        waiting = [futures[units.index(u)] for u in early] if on_early is not None else []
+
+        def hand_over_early() -> None:
+            nonlocal waiting
+            if waiting and all(f.done() for f in waiting):
+                ready = {u: f.result() for u, f in zip(early, waiting)}
+                waiting = []
+                on_early(ready)
+
         # Relay progress every 20 ms; returns as soon as the last unit is done.
         while wait(futures, timeout=0.02).not_done:
             counter.check()
             relay()
+            hand_over_early()
         results = [f.result() for f in futures]
         relay()
+        hand_over_early()  # when they ended together: still once, before the result
         finished = True
         return results
     finally:

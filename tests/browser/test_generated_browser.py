@@ -89,3 +89,32 @@ def test_the_generated_level_runs_and_shows_what_the_learner_believes(
     expect(bars.locator("svg, canvas").first).to_be_visible()
     assert bars.bounding_box()["height"] > 400  # ten panels, not an empty frame
     bars.screenshot(path=str(artifacts / "generated-served.png"))
+
+
+def test_the_pool_levels_show_while_the_generated_level_runs(
+    page: Page, app_url: str, artifacts, full_height
+):
+    # The default levels with the generated one added: the pool levels' results are drawn
+    # as soon as they are done, said to be complete, with the generated level still
+    # running above them; then the whole run replaces them.
+    page.goto(f"{app_url}/experiment")
+    settle(page)
+    add_option(page, "Personalization levels", GENERATED)
+    add_option(page, "Policies", "mvt_ts")
+    # Long enough for the generated level to run for seconds after the pool levels.
+    fill(page, "Impressions per policy and level", 2_000_000)
+    fill(page, "Seeds (repeats, for the 95 % bands)", 1)
+    page.get_by_role("button", name="Run experiment").click()
+    note = page.get_by_text(re.compile("The generated level is still running"))
+    expect(note).to_be_visible(timeout=300_000)
+    expect(page.get_by_text(re.compile(r"^Simulating… "))).to_be_visible()
+    expect(page.get_by_role("button", name="Stop")).to_be_visible()
+    expect(page.get_by_text("Final metrics, observed", exact=False).first).to_be_visible()
+    page.locator(".vega-embed canvas, .vega-embed svg").nth(3).wait_for(timeout=60_000)
+    full_height(page)
+    page.screenshot(path=str(artifacts / "experiment-generated-early.png"), full_page=True)
+    beliefs = page.get_by_text(re.compile("What the learner believes about each component"))
+    expect(beliefs).to_be_visible(timeout=300_000)
+    settle(page, timeout=180_000)
+    expect(note).to_have_count(0)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)

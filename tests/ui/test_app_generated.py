@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
 
 def test_generated_level_is_offered_and_runs(app, open_page, run_small_experiment):
@@ -112,3 +113,64 @@ def test_a_run_where_no_policy_plays_is_refused_beside_the_button(
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "no chosen policy plays a chosen level" in errors[0], errors
     assert "ex-job" not in at.session_state  # nothing started, nothing saved
+
+
+def test_the_pool_levels_show_while_the_generated_level_runs(
+    app, open_page, run_small_experiment, monkeypatch
+):
+    # The generic unit ends long before the generated one (which composes every impression,
+    # several times a pool level's work at a million impressions: about 3 s here against
+    # 0.2 s); the page shows it at once, says the generated level is still running, then
+    # shows the whole run.
+    from tests.ui.conftest import _until_run_ends
+
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "5")  # returns at the early results, not the end
+    at = open_page(app, "experiment")
+    run_small_experiment(
+        at,
+        **{
+            "ex-levels": ["generic", "generated"],
+            "ex-policies": ["uniform", "mvt_ts"],
+            "ex-impressions": 1_000_000,
+            "ex-batch": 1_000,
+            "ex-seeds": 1,
+        },
+    )
+    assert not at.exception and not at.error
+    assert "ex-job" in at.session_state  # still running
+    notes = [i.value for i in at.info if "still running" in i.value]
+    assert len(notes) == 1 and "generated level is still running" in notes[0]
+    assert [len(t) for t in _metrics_tables(at)] == [1]  # generic · uniform (mvt_ts skips it)
+    _until_run_ends(at)
+    assert not at.exception and not at.error
+    assert not [i.value for i in at.info if "still running" in i.value]
+    # generic · uniform, generated · uniform and mvt_ts
+    assert [len(t) for t in _metrics_tables(at)] == [3]
+
+
+def _metrics_tables(at):
+    return [d.value for d in at.dataframe if {"Level", "Policy", "CTR"} <= set(d.value.columns)]
+
+
+def test_time_left_after_the_early_results_is_the_generated_levels(small_world):
+    # Once the pool levels are in, the rest goes at the generated level's rate: measured
+    # since then, not over the whole run (its pool batches went several times faster).
+    from simulation.config import ExperimentConfig
+    from ui.runner import BackgroundRun
+
+    config = ExperimentConfig(
+        n_users=small_world.n_users, n_segments=small_world.n_segments, seed=small_world.seed,
+        levels=("generic", "generated"), policies=("uniform", "mvt_ts"), n_impressions=20_000,
+        batch_size=1_000, n_seeds=1,
+    )  # fmt: skip
+    job = BackgroundRun(config)
+    assert job.wait(300)
+    assert job.status == "finished" and job.early is not None
+    assert job.early.levels == ("generic",)
+    sh = job._shared
+    # 100 batches; 40 done in the first 10 s (mostly pool ones), 10 more in the next second.
+    sh.total, sh.done = 100, 50
+    sh.first_tick, sh.early_tick, sh.last_tick = (0.0, 0), (10.0, 40), (11.0, 50)
+    assert job.eta_seconds() == pytest.approx(50 / 10)  # 10 batches/s since the early ones
+    sh.early_tick = None
+    assert job.eta_seconds() == pytest.approx(50 / (50 / 11))  # over the whole run

@@ -67,7 +67,7 @@ def _card(c: Creative, size: tuple[int, int]) -> None:
         # A rejected ad must not look like one that may run.
         st.error(
             "**Rejected by the guardrails**: " + escape_markdown("; ".join(c.guardrail.reasons)),
-            icon="🚫",
+            icon=":material/block:",
         )
     st.image(cache.preview_png(c, size), output_format="PNG", width="stretch")
     st.text(f"{c.headline}\n{c.body}\n[{c.cta}]")

@@ -198,8 +198,9 @@ def _run():
     job = runner.BackgroundRun(config, keep_log=keep_log, alive=state.session_liveness())
     st.session_state["ex-job"] = job
     # A short run is shown at once; a longer one continues in the background and the
-    # progress area below polls it.
-    job.wait_ready(runner.sync_wait())
+    # progress area below polls it. A run with the generated level shows its other levels
+    # as soon as they are done (the generated level takes several times as long).
+    job.wait_ready(runner.sync_wait(), early=True)
     _collect(job)
 
 
@@ -320,12 +321,19 @@ def _progress_area() -> None:
     if _expected_long(job):
         st.session_state["ex-live-for"] = job
     has_live = st.session_state.get("ex-live-for") is job
+    drawn_early = job.early is not None  # this page load draws them (see :func:`_early_entry`)
+
+    page_load = [True]  # the fragment's first call is this page load's
 
     @st.fragment(run_every=POLL_EVERY)
     def poll() -> None:
         job = st.session_state.get("ex-job")
         eta = None if job is None else job.eta_seconds()
-        if eta is not None and eta < POLL_EVERY:
+        # A page load that draws early results draws them first (the run's time left,
+        # measured mostly on the pool levels, is short of the generated level's).
+        draws_early = page_load[0] and job is not None and job.early is not None
+        page_load[0] = False
+        if eta is not None and eta < POLL_EVERY and not draws_early:
             # About to end: wait for the result here rather than for the next poll, which
             # would leave it unseen for 0.25 s on average (a Stop or a page switch waits
             # as long, at most, in this last half-second only).
@@ -335,6 +343,9 @@ def _progress_area() -> None:
             return
         if not has_live and _expected_long(job):
             st.rerun(scope="app")  # long after all: add the live charts
+            return
+        if job.early is not None and not drawn_early:
+            st.rerun(scope="app")  # the pool levels are done: draw them meanwhile
             return
         eta = job.eta_seconds()
         left = "measuring the speed…" if eta is None else f"about {_duration(eta)} left"
@@ -451,7 +462,7 @@ def _uplift(result) -> None:
     )
 
 
-def _headline(result) -> None:
+def _headline(result, early: bool = False) -> None:
     summary = result.summary_frame()
     objective = result.config.objective
     best = best_row(summary, objective)
@@ -466,9 +477,14 @@ def _headline(result) -> None:
     c3.metric("Spend", money(best["spend"], 0), help="Ad spend of that policy and level.")
     c4.metric("Revenue", money(best["revenue"], 0))
     level = LEVEL_NAMES.get(best["level"], best["level"]).lower()
+    took = (
+        f"These levels took {result.elapsed_seconds:.1f} s; the generated level is still running."
+        if early
+        else f"Simulated in {result.elapsed_seconds:.1f} s."
+    )
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
-        f"{escape_markdown(level)} level. Simulated in {result.elapsed_seconds:.1f} s."
+        f"{escape_markdown(level)} level. {took}"
     )
 
 
@@ -553,13 +569,28 @@ def winners_margin(row, objective: str) -> str:
     return interval(fmt, row.margin, row.margin_low, row.margin_high)
 
 
+def _early_entry() -> dict | None:
+    """The running experiment's pool levels, done before its generated level (else None)."""
+    job = st.session_state.get("ex-job")
+    if job is None or job.early is None or job.result is not None:
+        return None
+    return {"label": job.label, "config": job.config, "result": job.early, "early": True}
+
+
 def _results(entry, say_skipped: bool = True) -> None:
     result = entry["result"]
+    if entry.get("early"):
+        st.info(
+            "**The generated level is still running.** Below are the other levels' results, "
+            "complete: they will not change. The generated level's lines, its comparisons "
+            "and its creatives join them when it ends.",
+            icon=":material/hourglass_top:",
+        )
     skipped = skipped_text(result.config) if say_skipped else None
     if skipped:
         st.caption(skipped)  # fixed names only, no user text
     _uplift(result)
-    _headline(result)
+    _headline(result, early=bool(entry.get("early")))
     st.markdown(
         "**How to read the charts.** Each line is a policy learning which ad to show, on "
         "the same simulated visitors; the shaded band is the 95 % interval over the "
@@ -652,13 +683,13 @@ def render() -> None:
     _progress_area()
     if st.session_state.get("ex-stopped"):
         st.warning(escape_markdown(st.session_state["ex-stopped"]))
-    entry = st.session_state.get("ex-current")
+    entry = _early_entry() or st.session_state.get("ex-current")
     if entry is not None:
         if config != entry["config"]:
             st.warning(
                 "**These results are out of date:** the settings above have changed since "
                 "this run. Press **Run experiment** to run the new settings.",
-                icon="⚠️",
+                icon=":material/warning:",
             )
         _budget_stops(entry["result"])
         # The estimate under the form already says what does not run for these settings.
@@ -688,7 +719,7 @@ def _budget_stops(result) -> None:
             + "; ".join(parts)
             + " impressions. The charts end where the spending ended."
         ),
-        icon="💸",
+        icon=":material/payments:",
     )
 
 

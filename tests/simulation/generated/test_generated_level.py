@@ -21,6 +21,7 @@ from simulation.engine.generated import (
     oracle_table,
     skip_notes,
 )
+from simulation.engine.live import LiveSeries
 from simulation.rng import stream
 from simulation.scenario import build_scenario
 
@@ -330,6 +331,78 @@ def test_forked_runs_start_the_generated_units_and_match_the_serial_run():
 
     fresh = true_component_effects(sc, "ctr", stream(config.seed, "generated", "true_effects"))
     np.testing.assert_array_equal(serial.generated.truth, fresh)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_the_pool_levels_are_handed_over_early_and_equal_a_run_without_the_generated_level(
+    n_jobs,
+):
+    # `early` gets the pool levels as soon as they are done, while the generated level still
+    # runs: their numbers are those of the same run without the generated level.
+    from simulation.engine.core import _unit_order
+    from simulation.engine.generated import fork_safe
+
+    if n_jobs > 1 and not fork_safe():
+        pytest.skip("this process has started OpenMP threads: the engine runs serially")
+    config = _config(
+        n_users=600, levels=("generic", "segment", "generated"),
+        policies=("uniform", "thompson", "mvt_ts"), n_seeds=3, n_impressions=6_000,
+        regenerate_every=2_000,
+    )  # fmt: skip
+    sc = build_scenario(config)
+    seen = []
+
+    class Recording(LiveSeries):
+        def _add(self, replication, level, first, rows):
+            seen.append(level)
+            super()._add(replication, level, first, rows)
+
+    full = run_experiment(config, scenario=sc, n_jobs=n_jobs, live=Recording(),
+                          early=seen.append)  # fmt: skip
+    # Once, after every pool unit's checkpoints (in one process: before any generated
+    # unit's; in two, one worker may start them while the other ends the pool levels).
+    (at,) = [i for i, x in enumerate(seen) if not isinstance(x, int)]
+    early = seen.pop(at)
+    assert {0, 1} <= set(seen[:at]) and set(seen[at:]) <= {2}
+    if n_jobs == 1:
+        assert set(seen[:at]) == {0, 1} and set(seen[at:]) == {2}
+    assert early.levels == ("generic", "segment") and early.generated is None
+    assert early.config == config.replace(levels=("generic", "segment"))
+    without = run_experiment(early.config, scenario=sc, n_jobs=1)
+    for name in ("series", "allocation", "segment_stats"):
+        np.testing.assert_array_equal(getattr(early, name), getattr(without, name))
+        # ... and they are the full run's too (the allocation is as wide as its widest level).
+        part = getattr(full, name)[:, :2]
+        if name != "series":
+            width = getattr(early, name).shape[-1 if name == "allocation" else -2]
+            part = part[..., :width] if name == "allocation" else part[..., :width, :]
+        np.testing.assert_array_equal(getattr(early, name), part)
+    pd.testing.assert_frame_equal(early.generations_frame(), without.generations_frame())
+    pd.testing.assert_frame_equal(early.summary_frame(), without.summary_frame())
+    # The order: the pool units first; without `early`, the generated ones (longest first).
+    units = [(s, li) for s in range(3) for li in range(3)]
+    first = _unit_order(units, config.levels, pools_first=True)
+    assert [u[1] for u in first] == [0, 1] * 3 + [2] * 3
+    assert [u[1] for u in _unit_order(units, config.levels)] == [2] * 3 + [0, 1] * 3
+
+
+def test_a_logged_run_is_not_shown_early(tmp_path):
+    config = _config(n_users=600, levels=("generic", "generated"), policies=("uniform",),
+                     n_seeds=1, n_impressions=3_000)  # fmt: skip
+    seen = []
+    run_experiment(config, log_path=tmp_path / "log.parquet", early=seen.append)
+    assert seen == []
+
+
+def test_no_early_results_without_a_pool_level_that_plays():
+    seen = []
+    only_generated = _config(n_users=600, levels=("generated",), policies=("uniform", "mvt_ts"),
+                             n_seeds=2, n_impressions=3_000)  # fmt: skip
+    run_experiment(only_generated, early=seen.append)
+    # mvt_ts plays no pool level: nothing to show before the generated level.
+    nobody = only_generated.replace(levels=("generic", "generated"), policies=("mvt_ts",))
+    run_experiment(nobody, early=seen.append)
+    assert seen == []
 
 
 def test_the_simulated_search_and_greeting_are_what_the_studio_prints():

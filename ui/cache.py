@@ -262,6 +262,11 @@ def saved_run_id(config: ExperimentConfig, result: ExperimentResult) -> str | No
         return None
 
 
+def remember_result(config: ExperimentConfig, result: ExperimentResult) -> None:
+    """Keep ``result`` as the experiment ``config``'s, as if it had just been run."""
+    _results().put(config, result)
+
+
 def remember_saved_run(config: ExperimentConfig, result: ExperimentResult, run_id: str) -> None:
     """Record that ``result`` of ``config`` was saved as ``run_id`` in the current store."""
     _saved_runs()[(str(run_store().root), config)] = (id(result), run_id)

@@ -45,6 +45,7 @@ __all__ = [
     "SYNC_WAIT",
     "BackgroundRun",
     "estimate_seconds",
+    "keep_early",
     "live_charts_after",
     "run_and_save",
     "run_impressions",
@@ -437,17 +438,35 @@ def run_and_save(
         return result, save_with_log
 
     result = cache.experiment(config, progress, stop, live, early)
+    return result, lambda: _save_once(config, result)
 
-    def save() -> tuple[str | None, str | None]:
-        # The same experiment again is the same run (same seed, same numbers): list it once.
-        run_id, warning = cache.saved_run_id(config, result), None
-        if run_id is None:
-            run_id, warning = _save(config, result, None)
-            if run_id is not None:
-                cache.remember_saved_run(config, result, run_id)
-        return run_id, warning
 
-    return result, save
+def keep_early(job: BackgroundRun) -> tuple[str | None, str | None]:
+    """Keep a stopped run's early results: the run without its generated level, complete.
+
+    They are that run's result (:attr:`BackgroundRun.early`), so they are cached as it
+    (running it again recalls them) and saved to the run store as it, once.
+
+    Returns
+    -------
+    run_id, warning : str or None
+        As a save: ``run_id`` is None when saving failed, and ``warning`` says why.
+    """
+    result = job.early
+    if result is None:
+        raise ValueError("this run has no early results to keep.")
+    cache.remember_result(result.config, result)
+    return _save_once(result.config, result)
+
+
+def _save_once(config: ExperimentConfig, result: ExperimentResult) -> tuple[str | None, str | None]:
+    # The same experiment again is the same run (same seed, same numbers): list it once.
+    run_id, warning = cache.saved_run_id(config, result), None
+    if run_id is None:
+        run_id, warning = _save(config, result, None)
+        if run_id is not None:
+            cache.remember_saved_run(config, result, run_id)
+    return run_id, warning
 
 
 def _save(

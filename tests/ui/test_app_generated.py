@@ -174,3 +174,35 @@ def test_time_left_after_the_early_results_is_the_generated_levels(small_world):
     assert job.eta_seconds() == pytest.approx(50 / 10)  # 10 batches/s since the early ones
     sh.early_tick = None
     assert job.eta_seconds() == pytest.approx(50 / (50 / 11))  # over the whole run
+
+
+def test_a_stop_keeps_and_saves_the_pool_levels_already_shown(
+    app, open_page, run_small_experiment, monkeypatch, adlab_home
+):
+    # Stopped while the generated level runs: its part is dropped, the pool levels' results
+    # (complete) stay on the page and are saved as the run without the generated level.
+    from simulation.store import RunStore
+
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "5")
+    at = open_page(app, "experiment")
+    run_small_experiment(
+        at,
+        **{
+            "ex-levels": ["generic", "generated"],
+            "ex-policies": ["uniform", "mvt_ts"],
+            "ex-impressions": 3_000_000,
+            "ex-batch": 1_000,
+            "ex-seeds": 1,
+        },
+    )
+    assert "ex-job" in at.session_state and at.session_state["ex-job"].early is not None
+    at.button(key="ex-stop").click().run()
+    assert not at.exception and not at.error
+    stopped = [w.value for w in at.warning]
+    assert any("before the generated level finished" in w for w in stopped), stopped
+    assert not any("out of date" in w for w in stopped)
+    assert [len(t) for t in _metrics_tables(at)] == [1]
+    runs = RunStore.open(adlab_home).list()
+    assert len(runs) == 1
+    saved = RunStore.open(adlab_home).load(runs["run_id"].iloc[0])
+    assert set(saved.summary["level"]) == {"generic"}

@@ -220,6 +220,20 @@ def _collect(job) -> bool:
                  "run_id": None, "warning": None, "saving": job}  # fmt: skip
         state.add_session_run(entry)
         st.session_state["ex-current"] = entry
+    elif job.status == "stopped" and job.early is not None:
+        # The pool levels were done: their results are complete, kept and saved as the
+        # run without the generated level; only the generated level's part is dropped.
+        entry = {"label": runner.run_label(job.early.config), "config": job.early.config,
+                 "result": job.early, "stopped_from": job.config}  # fmt: skip
+        entry["run_id"], entry["warning"] = runner.keep_early(job)
+        state.add_session_run(entry)
+        st.session_state["ex-current"] = entry
+        why = f" ({job.reason})" if job.reason else ""
+        st.session_state["ex-stopped"] = (
+            f"Stopped{why} after {job.elapsed():.1f} s, before the generated level finished: "
+            "nothing of it was kept. The other levels had finished: their results below are "
+            "complete, saved as the run without the generated level."
+        )
     elif job.status == "stopped":
         why = f" ({job.reason})" if job.reason else ""
         st.session_state["ex-stopped"] = (
@@ -685,7 +699,8 @@ def render() -> None:
         st.warning(escape_markdown(st.session_state["ex-stopped"]))
     entry = _early_entry() or st.session_state.get("ex-current")
     if entry is not None:
-        if config != entry["config"]:
+        # Kept from a stopped run of the form's settings: the stop message says why.
+        if config != entry["config"] and config != entry.get("stopped_from"):
             st.warning(
                 "**These results are out of date:** the settings above have changed since "
                 "this run. Press **Run experiment** to run the new settings.",

@@ -107,7 +107,7 @@ def test_the_pool_levels_show_while_the_generated_level_runs(
     page.get_by_role("button", name="Run experiment").click()
     note = page.get_by_text(re.compile("The generated level is still running"))
     expect(note).to_be_visible(timeout=300_000)
-    expect(page.get_by_text(re.compile(r"^Simulating… "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Simulating the generated level… "))).to_be_visible()
     expect(page.get_by_role("button", name="Stop")).to_be_visible()
     expect(page.get_by_text("Final metrics, observed", exact=False).first).to_be_visible()
     page.locator(".vega-embed canvas, .vega-embed svg").nth(3).wait_for(timeout=60_000)

@@ -363,9 +363,10 @@ def _progress_area() -> None:
             return
         eta = job.eta_seconds()
         left = "measuring the speed…" if eta is None else f"about {_duration(eta)} left"
+        doing = "Simulating the generated level" if job.early is not None else "Simulating"
         st.progress(
             job.fraction,
-            text=f"Simulating… {job.impressions_done:,} of "
+            text=f"{doing}… {job.impressions_done:,} of "
             f"{runner.run_impressions(job.config):,} impressions · {left}",
         )
         st.caption(

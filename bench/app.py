@@ -86,6 +86,22 @@ _VISIBLE_JS = """([selector, nth]) => {
 _SETTLED_JS = """() => !!document.querySelector(
   '[data-testid="stApp"][data-test-script-state="notRunning"]')
   && !document.querySelector('[data-testid="stStatusWidget"]')"""
+# Notes, from before the click, that the script has started running: a short run (a repeat
+# from the cache takes 0.2 s) could start and end before a wait for the "running" state began,
+# which then waited forever (seen twice on a loaded machine).
+_WATCH_RUN_JS = """() => {
+  window.__adlabRan = false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const seen = new MutationObserver((records) => {
+    if (app.getAttribute("data-test-script-state") === "running"
+        || records.some((r) => r.oldValue === "running")) {
+      window.__adlabRan = true;
+      seen.disconnect();
+    }
+  });
+  seen.observe(app, {attributes: true, attributeOldValue: true,
+                     attributeFilter: ["data-test-script-state"]});
+}"""
 # A chart counts when Vega has drawn it: its canvas has a size.
 _CHART_DRAWN_JS = """(nth) => {
   const charts = document.querySelectorAll(
@@ -218,11 +234,11 @@ def click_run(page: Page) -> tuple[float, float, float]:
 
     The engine's part is the run's own clock, which the page prints ("Simulated in 1.2 s").
     """
+    page.evaluate(_WATCH_RUN_JS)
     start = time.perf_counter()
     page.get_by_role("button", name="Run experiment").click()
     # Charts of an earlier run stay on screen (marked stale) until this run replaces them.
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]',
-                           timeout=TIMEOUT)  # fmt: skip
+    page.wait_for_function("() => window.__adlabRan", polling="raf", timeout=TIMEOUT)
     page.wait_for_function(_CHART_DRAWN_JS, arg=3, polling="raf", timeout=TIMEOUT)
     charts = time.perf_counter() - start
     settle(page)
@@ -263,10 +279,10 @@ def click_run_long(page: Page) -> tuple[float, float, float, float, float]:
     its pool levels' results first (*early*), while the generated level runs. NaN for what
     a run did not show. Also the engine's own clock.
     """
+    page.evaluate(_WATCH_RUN_JS)
     start = time.perf_counter()
     page.get_by_role("button", name="Run experiment").click()
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]',
-                           timeout=TIMEOUT)  # fmt: skip
+    page.wait_for_function("() => window.__adlabRan", polling="raf", timeout=TIMEOUT)
     # The page's clock from the moment the wait starts, which follows the click closely.
     offset = time.perf_counter() - start
     live_ms, early_ms, charts_ms = page.evaluate(_LONG_RUN_JS, _POLL_MS)

@@ -124,18 +124,7 @@ def test_the_pool_levels_show_while_the_generated_level_runs(
     # shows the whole run.
     from tests.ui.conftest import _until_run_ends
 
-    monkeypatch.setenv("ADLAB_RUN_WAIT", "5")  # returns at the early results, not the end
-    at = open_page(app, "experiment")
-    run_small_experiment(
-        at,
-        **{
-            "ex-levels": ["generic", "generated"],
-            "ex-policies": ["uniform", "mvt_ts"],
-            "ex-impressions": 1_000_000,
-            "ex-batch": 1_000,
-            "ex-seeds": 1,
-        },
-    )
+    at = _run_to_the_early_results(app, open_page, run_small_experiment, monkeypatch, 1_000_000)
     assert not at.exception and not at.error
     assert "ex-job" in at.session_state  # still running
     notes = [i.value for i in at.info if "still running" in i.value]
@@ -146,6 +135,17 @@ def test_the_pool_levels_show_while_the_generated_level_runs(
     assert not [i.value for i in at.info if "still running" in i.value]
     # generic · uniform, generated · uniform and mvt_ts
     assert [len(t) for t in _metrics_tables(at)] == [3]
+
+
+def _run_to_the_early_results(app, open_page, run_small_experiment, monkeypatch, impressions):
+    """The Experiment page just after a generic + generated run showed its generic level."""
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "5")  # returns at the early results, not the end
+    at = open_page(app, "experiment")
+    levels = {"ex-levels": ["generic", "generated"], "ex-policies": ["uniform", "mvt_ts"]}
+    run_small_experiment(
+        at, **levels, **{"ex-impressions": impressions, "ex-batch": 1_000, "ex-seeds": 1}
+    )
+    return at
 
 
 def _metrics_tables(at):
@@ -183,18 +183,7 @@ def test_a_stop_keeps_and_saves_the_pool_levels_already_shown(
     # (complete) stay on the page and are saved as the run without the generated level.
     from simulation.store import RunStore
 
-    monkeypatch.setenv("ADLAB_RUN_WAIT", "5")
-    at = open_page(app, "experiment")
-    run_small_experiment(
-        at,
-        **{
-            "ex-levels": ["generic", "generated"],
-            "ex-policies": ["uniform", "mvt_ts"],
-            "ex-impressions": 3_000_000,
-            "ex-batch": 1_000,
-            "ex-seeds": 1,
-        },
-    )
+    at = _run_to_the_early_results(app, open_page, run_small_experiment, monkeypatch, 3_000_000)
     assert "ex-job" in at.session_state and at.session_state["ex-job"].early is not None
     at.button(key="ex-stop").click().run()
     assert not at.exception and not at.error

@@ -701,7 +701,8 @@ def render() -> None:
     entry = _early_entry() or st.session_state.get("ex-current")
     if entry is not None:
         # Kept from a stopped run of the form's settings: the stop message says why.
-        if config != entry["config"] and config != entry.get("stopped_from"):
+        kept_from = entry.get("stopped_from")
+        if config != entry["config"] and (kept_from is None or config != kept_from):
             st.warning(
                 "**These results are out of date:** the settings above have changed since "
                 "this run. Press **Run experiment** to run the new settings.",

@@ -124,8 +124,14 @@ def test_the_pool_levels_show_while_the_generated_level_runs(
     # shows the whole run.
     from tests.ui.conftest import _until_run_ends
 
+    monkeypatch.setenv("ADLAB_LIVE_CHARTS_AFTER", "0")  # the live charts too, at once
     at = _run_to_the_early_results(app, open_page, run_small_experiment, monkeypatch, 1_000_000)
     assert not at.exception and not at.error
+    # The live charts show only what is still under way: the generated level.
+    assert "Live: the generated level so far" in [h.value for h in at.subheader]
+    # (Its first chart point may not be in yet; when it is, the generic level is not drawn.)
+    covered = [c.value for c in at.caption if c.value.startswith("Each line is the mean")]
+    assert all("Generic" not in c and "Generated" in c for c in covered)
     assert "ex-job" in at.session_state  # still running
     notes = [i.value for i in at.info if "still running" in i.value]
     assert len(notes) == 1 and "generated level is still running" in notes[0]

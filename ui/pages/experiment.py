@@ -407,9 +407,16 @@ def _live_charts(job) -> None:
     if not _expected_long(job):
         return
     total = runner.run_impressions(job.config)
-    st.subheader("Live: the run so far")
+    # Once the pool levels' results are drawn (complete, below), only the generated level
+    # is still under way: the live charts show it alone.
+    levels = ("generated",) if job.early is not None else job.config.levels
+    st.subheader(
+        "Live: the generated level so far" if job.early is not None else "Live: the run so far"
+    )
     st.markdown(f"**In progress — {job.impressions_done:,} of {total:,} impressions**")
     frame = job.live_frame()
+    if not frame.empty:
+        frame = frame[frame["level"].isin(levels)]
     if frame.empty:
         st.caption(
             "The charts start at each (seed, level)'s first chart point "
@@ -417,7 +424,7 @@ def _live_charts(job) -> None:
         )
         return
     n_seeds = job.config.n_seeds * job.config.n_worlds
-    st.caption(_coverage(frame, job.config, n_seeds))
+    st.caption(_coverage(frame, job.config, n_seeds, levels))
     grid, n = job.checkpoints(), job.config.n_impressions
     for metric, title in (("ctr", "click-through rate"), ("roas", "return on ad spend")):
         st.markdown(f"**Cumulative {title}** (in progress)")
@@ -425,13 +432,16 @@ def _live_charts(job) -> None:
         st.vega_lite_chart(data, charts.live_bands_spec(metric, n))
 
 
-def _coverage(frame, config, n_seeds: int) -> str:
-    """What the partial curves cover: per level, the seeds under way and how far they are."""
+def _coverage(frame, config, n_seeds: int, levels=None) -> str:
+    """What the partial curves cover: per level, the seeds under way and how far they are.
+
+    ``levels``: those drawn (default: the run's).
+    """
     runs = [c for c in ("world", "seed") if c in frame]
     reached = frame.groupby(["level", *runs], sort=False)["step"].max()
     word = "replications" if config.n_worlds > 1 else "seeds"
     parts = []
-    for level in config.levels:
+    for level in levels or config.levels:
         if level not in reached.index.get_level_values(0):
             parts.append(f"{LEVEL_NAMES.get(level, level)}: not started")
             continue

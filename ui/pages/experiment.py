@@ -335,7 +335,12 @@ def _progress_area() -> None:
     if _expected_long(job):
         st.session_state["ex-live-for"] = job
     has_live = st.session_state.get("ex-live-for") is job
-    drawn_early = job.early is not None  # this page load draws them (see :func:`_early_entry`)
+    # Early results are drawn by a page load that finds them (:func:`_early_entry`): the
+    # click's own, which waits for them (the default experiment's come within its 2 s), or
+    # any later one. The poll does not rerun the page for them: drawn from a rerun the poll
+    # asked for, while the poll goes on, the charts and tables stayed grey placeholders
+    # until the run ended (Streamlit 1.67, a fresh browser session; seen in Chromium).
+    drawn_early = job.early is not None
 
     page_load = [True]  # the fragment's first call is this page load's
 
@@ -357,9 +362,6 @@ def _progress_area() -> None:
             return
         if not has_live and _expected_long(job):
             st.rerun(scope="app")  # long after all: add the live charts
-            return
-        if job.early is not None and not drawn_early:
-            st.rerun(scope="app")  # the pool levels are done: draw them meanwhile
             return
         eta = job.eta_seconds()
         left = "measuring the speed…" if eta is None else f"about {_duration(eta)} left"
@@ -383,7 +385,7 @@ def _progress_area() -> None:
     def live() -> None:
         job = st.session_state.get("ex-job")
         if job is not None and job.status == "running":
-            _live_charts(job)
+            _live_charts(job, drawn_early)
 
     poll()
     if has_live:
@@ -396,7 +398,7 @@ def _expected_long(job) -> bool:
     return eta is not None and job.elapsed() + eta >= runner.live_charts_after()
 
 
-def _live_charts(job) -> None:
+def _live_charts(job, early_drawn: bool = False) -> None:
     """The cumulative CTR and ROAS of the checkpoints tallied so far, marked as in progress.
 
     Only for a run expected to last :func:`ui.runner.live_charts_after` seconds or more:
@@ -409,10 +411,8 @@ def _live_charts(job) -> None:
     total = runner.run_impressions(job.config)
     # Once the pool levels' results are drawn (complete, below), only the generated level
     # is still under way: the live charts show it alone.
-    levels = ("generated",) if job.early is not None else job.config.levels
-    st.subheader(
-        "Live: the generated level so far" if job.early is not None else "Live: the run so far"
-    )
+    levels = ("generated",) if early_drawn else job.config.levels
+    st.subheader("Live: the generated level so far" if early_drawn else "Live: the run so far")
     st.markdown(f"**In progress — {job.impressions_done:,} of {total:,} impressions**")
     frame = job.live_frame()
     if not frame.empty:
@@ -462,10 +462,14 @@ def _coverage(frame, config, n_seeds: int, levels=None) -> str:
     )
 
 
-def _uplift(result) -> None:
+def _uplift(result, early: bool = False) -> None:
     """The page's lead: like-for-like uplift, observed (with its interval) beside the truth."""
     st.subheader("What personalization did, like for like")
     uplift = result.uplift_frame()
+    if uplift.empty and early and "generic" in result.levels:
+        # Only the generic level is in so far: the generated level is compared with it.
+        st.info("The generated level is compared with the generic level when it ends.")
+        return
     if uplift.empty:
         st.info(
             "Run the generic level too: uplift compares each level with it, the same policy on "
@@ -614,7 +618,7 @@ def _results(entry, say_skipped: bool = True) -> None:
     skipped = skipped_text(result.config) if say_skipped else None
     if skipped:
         st.caption(skipped)  # fixed names only, no user text
-    _uplift(result)
+    _uplift(result, early=bool(entry.get("early")))
     _headline(result, early=bool(entry.get("early")))
     st.markdown(
         "**How to read the charts.** Each line is a policy learning which ad to show, on "

@@ -269,10 +269,17 @@ class BackgroundRun:
 
     def rate(self) -> float | None:
         """Measured impressions per second (None until two progress reports)."""
+        return self._rate_since(self._shared.first_tick)
+
+    def _rate_since(self, tick: tuple[float, int] | None, least: float = 0.0) -> float | None:
+        """Impressions per second from progress report ``tick`` to the last one.
+
+        None without both, or when they are less than ``least`` seconds apart.
+        """
         sh = self._shared
-        if sh.first_tick is None or sh.last_tick is None or sh.last_tick[0] <= sh.first_tick[0]:
+        if tick is None or sh.last_tick is None or sh.last_tick[0] - tick[0] <= least:
             return None
-        (t0, d0), (t1, d1) = sh.first_tick, sh.last_tick
+        (t0, d0), (t1, d1) = tick, sh.last_tick
         per_batch = run_impressions(self.config) / max(sh.total, 1)
         return (d1 - d0) * per_batch / (t1 - t0)
 
@@ -282,12 +289,7 @@ class BackgroundRun:
         Once the pool levels' results came early, at the rate measured since then: what
         is left is the generated level, whose impressions take several times as long.
         """
-        sh = self._shared
-        rate = self.rate()
-        if sh.early_tick is not None and sh.last_tick is not None:
-            (t0, d0), (t1, d1) = sh.early_tick, sh.last_tick
-            if t1 - t0 >= 0.2 and d1 > d0:
-                rate = (d1 - d0) * run_impressions(self.config) / max(sh.total, 1) / (t1 - t0)
+        rate = self._rate_since(self._shared.early_tick, least=0.2) or self.rate()
         if rate is None:
             return None
         return max(run_impressions(self.config) - self.impressions_done, 0) / rate

@@ -34,8 +34,20 @@ for whom that swap is valid). This is how the climb's constraint trap was found
 blocks ended (each axis's user cells, and the pair blocks above the floor): how the dead
 blocks were found (docs/generated-research.md, *Why a dead block stays dead*).
 
+With ``--informed``, also a reference learner that is *told* which user cells and pairs
+of axes the world's response reads (:data:`INFORMED`, one entry per mechanism of
+``simulation.response.MECHANISMS``), with no relevance determination: the engine's
+learner with its free cells cut to those. It is not a policy (it reads the world's
+structure, as the oracle reads its parameters); it tells how much of the shortfall is
+the cost of *finding* the structure and how much is the cost of learning its weights
+through the outcome noise, which no learner avoids. Printed per horizon, over the run
+and at N (the run's last tenth), mean and standard error over ``--seeds`` runs, for the
+engine's learner and the informed one with drawn outcomes, and the informed one told the
+expected rewards.
+
 Run: ``PYTHONPATH=. python bench/generated_ceiling.py [--impressions 300000,1000000]
-[--objectives ctr,roas] [--seeds 4] [--knockout]`` (about six minutes on two cores). The learner's
+[--objectives ctr,roas] [--seeds 4] [--knockout] [--informed]`` (about six minutes on two
+cores; ``--informed`` adds about 10 s per seed and million impressions). The learner's
 shares are means over ``--seeds`` runs (one seed's share of the clicks gap moves by
 several points); the fits use one sample of rows.
 """
@@ -50,8 +62,58 @@ import numpy as np
 import simulation.engine.generated as eg
 from simulation.config import ExperimentConfig
 from simulation.generated import search
+from simulation.population import feature_slices
 from simulation.rng import stream
 from simulation.scenario import build_scenario
+
+#: What each mechanism of the world's response reads, beyond the main effects every
+#: learner has: (user feature, axis) cells and (axis, axis) pairs. The product's
+#: user-dependence (interest, search, price) goes through the tied patterns the engine's
+#: learner already has; region (half of the tone's taste) is not among the features.
+INFORMED: dict[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {
+    "category_appeal": ((), ()),
+    "interest": ((), ()),
+    "keyword": ((), ()),
+    "tone": ((), ()),
+    "tone_taste": ((("age_band", "tone"),), ()),
+    "offer": ((), ()),
+    "offer_taste": ((("price_sensitivity", "offer"),), ()),
+    "tone_x_offer": ((), (("tone", "offer"),)),
+    "greeting": ((), ()),
+    "greeting_match": ((("active_hours", "greeting"),), ()),
+    "layout": ((), ()),
+    "layout_device": ((("mobile", "layout"),), ()),
+    "language": ((("korean", "language"),), ()),
+    "price": ((), ()),
+    "personalized": ((), ()),
+}
+
+
+def informed_learner(scenario, **settings):
+    """The engine's learner with free cells only where the world's response reads them.
+
+    User cells of :data:`INFORMED`'s (feature, axis) pairs, pairwise weights of its pairs
+    of axes, no relevance determination (every block kept at its automatic scale); the
+    tied patterns, main effects, scales and the tempered draw as the engine's.
+    """
+    level = scenario.levels["generated"]
+    space = level.space
+    names = list(space.axis_names)
+    first = scenario.segmentation.n_segments  # the user features follow the segment one-hot
+    features = feature_slices()
+    mask = np.zeros_like(eg.user_cells(scenario))
+    blocks = np.zeros((space.n_axes, space.n_axes), dtype=bool)
+    for cells, pairs in INFORMED.values():
+        for feature, axis in cells:
+            rows, a = features[feature], names.index(axis)
+            levels = slice(space.offsets[a], space.offsets[a + 1])
+            mask[first + rows.start : first + rows.stop, levels] = True
+        for one, other in pairs:
+            a, b = names.index(one), names.index(other)
+            blocks[a, b] = blocks[b, a] = True
+    return eg.engine_learner(
+        scenario, **{"user_mask": mask, "pair_blocks": blocks, "relevance": False, **settings}
+    )
 
 
 class World:
@@ -159,10 +221,10 @@ def learn(
     return total / (n_impressions // 1_000 * 1_000), learned
 
 
-def _final_choice(world, n_impressions, seed, eval_users, expected_rewards):
+def _final_choice(world, n_impressions, seed, eval_users, expected_rewards, learner=None):
     # mvt_ts's run: each eval user's best composition under the final posterior mean,
     # shape (n_eval, n_axes), the expected reward earned over the run, and the learner.
-    policy = eg.engine_learner(world.scenario)
+    policy = (learner or eg.engine_learner)(world.scenario)
     users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
     draw_rng = stream(seed, "ceiling", "outcomes")
     policy_rng = stream(seed, "ceiling", "policy")
@@ -179,6 +241,55 @@ def _final_choice(world, n_impressions, seed, eval_users, expected_rewards):
         users = eval_users[lo : lo + 1_000]
         chosen.append(policy.best(policy.posterior_mean_, world.contexts[users], policy_rng)[0])
     return np.concatenate(chosen), total, policy
+
+
+def earned_by_batch(
+    world: World, n_impressions: int, seed: int, *, expected_rewards: bool, learner
+) -> np.ndarray:
+    """Mean expected reward of each batch of 1,000 a learner serves, shape (n_batches,).
+
+    The same users and outcome draws as :func:`learn` for the same seed.
+    """
+    policy = learner(world.scenario)
+    users_rng = stream(seed, "ceiling", "users")
+    draw_rng = stream(seed, "ceiling", "outcomes")
+    policy_rng = stream(seed, "ceiling", "policy")
+    n_users = world.contexts.shape[0]
+    out = np.empty(n_impressions // 1_000)
+    for i in range(out.size):
+        users = users_rng.integers(0, n_users, size=1_000)
+        x = world.contexts[users]
+        combos = policy.select(x, policy_rng)
+        value, reward = world.rewards(users, combos, None if expected_rewards else draw_rng)
+        out[i] = value.mean()
+        policy.update(x, combos, reward)
+    return out
+
+
+def informed_report(world: World, n_impressions: int, seeds, share) -> list[str]:
+    """The engine's learner against :func:`informed_learner`, over the run and at N.
+
+    ``share`` maps an expected reward per impression to its share of the gap (%).
+    """
+    lines = []
+    for label, learner, expected in (
+        ("engine's learner, drawn outcomes", eg.engine_learner, False),
+        ("informed learner, drawn outcomes", informed_learner, False),
+        ("informed learner, expected rewards", informed_learner, True),
+    ):
+        runs = []
+        for seed in seeds:
+            v = earned_by_batch(
+                world, n_impressions, seed, expected_rewards=expected, learner=learner
+            )
+            runs.append([share(v.mean()), share(v[-max(1, v.size // 10) :].mean())])
+        runs = np.array(runs)
+        se = runs.std(axis=0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else [np.nan] * 2
+        lines.append(
+            f"    {label:36} over the run {runs[:, 0].mean():5.1f} % (se {se[0]:.1f}),"
+            f" at N {runs[:, 1].mean():5.1f} % (se {se[1]:.1f})"
+        )
+    return lines
 
 
 def relevance_report(policy) -> list[str]:
@@ -251,6 +362,9 @@ def main() -> None:
     p.add_argument("--fit-rows", type=int, default=300_000)
     p.add_argument("--eval-users", type=int, default=20_000)
     p.add_argument("--knockout", action="store_true", help="also the per-axis knock-out")
+    p.add_argument(
+        "--informed", action="store_true", help="also a learner told the world's structure"
+    )
     args = p.parse_args()
     horizons = [int(v) for v in args.impressions.split(",")]
     print("objective | uniform oracle | share of the gap: ceiling | learner at each horizon,")
@@ -268,8 +382,11 @@ def main() -> None:
         oracle_combos = eg.oracle_table(scenario, objective)[users]
         oracle = float(world.expected(users, oracle_combos).mean())
 
-        def share(v: float, uniform=uniform, oracle=oracle) -> str:
-            return f"{100 * (v - uniform) / (oracle - uniform):5.1f} %"
+        def percent(v: float, uniform=uniform, oracle=oracle) -> float:
+            return 100 * (v - uniform) / (oracle - uniform)
+
+        def share(v: float) -> str:
+            return f"{percent(v):5.1f} %"
 
         top = fit_and_choose(world, args.fit_rows, users, rng, drawn=False)
         line = f"{objective:9} | {uniform:.5f} {oracle:.5f} | ceiling {share(top)} |"
@@ -293,6 +410,12 @@ def main() -> None:
             for n in horizons:
                 print(f"  knock-out, {objective}, {n:,} impressions, seed {args.seed}:")
                 print("\n".join(knockout(world, n, args.seed, users, oracle_combos)), flush=True)
+        if args.informed:
+            seeds = range(args.seed, args.seed + args.seeds)
+            for n in horizons:
+                runs = f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}"
+                print(f"  told the structure, {objective}, {n:,} impressions, {runs}:")
+                print("\n".join(informed_report(world, n, seeds, percent)), flush=True)
 
 
 if __name__ == "__main__":

@@ -85,12 +85,12 @@ def test_mvt_speed_times_the_funnel_under_net_value():
     assert "under net value (the funnel" in out and "ratio mvt_ts / thompson" in out
 
 
-def test_generated_ceiling_runs_small_and_prints_the_knockout():
+def test_generated_ceiling_runs_small_and_prints_the_knockout_and_the_informed_learner():
     # The diagnostic that found the climb's constraint trap: every axis gets a line.
     out = run(
         str(ROOT / "bench" / "generated_ceiling.py"),
         *("--impressions", "2000", "--seeds", "1", "--fit-rows", "2000"),
-        *("--eval-users", "300", "--objectives", "ctr", "--knockout"),
+        *("--eval-users", "300", "--objectives", "ctr", "--knockout", "--informed"),
     )
     assert "ceiling" in out and "a uniform experiment of 2,000 teaches" in out
     assert "knock-out, ctr, 2,000 impressions" in out
@@ -98,6 +98,9 @@ def test_generated_ceiling_runs_small_and_prints_the_knockout():
         assert f"    {axis} " in out
     assert "user cells by axis (log10 of scale / automatic): tone " in out
     assert "pair blocks above the floor: " in out
+    assert "told the structure, ctr, 2,000 impressions, 1 seed:" in out
+    for learner in ("engine's learner, drawn", "informed learner, drawn", "informed learner, exp"):
+        assert f"    {learner}" in out
 
 
 def test_run_all_writes_results_with_machine_facts(tmp_path):

@@ -18,7 +18,6 @@ checked before saving, and a save under way (atomic in the run store) is finishe
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 import threading
@@ -53,7 +52,6 @@ __all__ = [
     "served_only",
     "sync_wait",
     "tables_of",
-    "throttled",
 ]
 
 #: Impressions per second (summed over seeds, levels and policies) assumed for the time
@@ -187,7 +185,7 @@ class BackgroundRun:
     ) -> None:
         self.config, self.keep_log = config, keep_log
         self.label = run_label(config)
-        self._shared = _Shared(config.n_seeds * len(config.levels) * config.n_batches)
+        self._shared = _Shared(run_impressions(config))  # the engine's count, until it reports
         weakref.finalize(self, self._shared.stop.set)
         self._thread = threading.Thread(
             target=_work, args=(self._shared, config, keep_log), name="adlab-run", daemon=True
@@ -258,7 +256,7 @@ class BackgroundRun:
 
     @property
     def fraction(self) -> float:
-        """Share of the batches done, in [0, 1]."""
+        """Share of the impressions served, in [0, 1]."""
         sh = self._shared
         return min(sh.done / max(sh.total, 1), 1.0)
 
@@ -280,8 +278,9 @@ class BackgroundRun:
         if tick is None or sh.last_tick is None or sh.last_tick[0] - tick[0] <= least:
             return None
         (t0, d0), (t1, d1) = tick, sh.last_tick
-        per_batch = run_impressions(self.config) / max(sh.total, 1)
-        return (d1 - d0) * per_batch / (t1 - t0)
+        # The engine counts impressions; scaled to this run's count all the same.
+        per_report = run_impressions(self.config) / max(sh.total, 1)
+        return (d1 - d0) * per_report / (t1 - t0)
 
     def eta_seconds(self) -> float | None:
         """Seconds left at the measured rate (None before it is measured).
@@ -332,7 +331,7 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
 
     def progress(done: int, total: int) -> None:
         now = time.perf_counter()
-        shared.done = done
+        shared.done, shared.total = done, total
         if shared.first_tick is None:
             shared.first_tick = (now, done)
         shared.last_tick = (now, done)
@@ -490,24 +489,3 @@ def _save(
     except Exception as exc:
         return None, f"The run was not saved to the run store ({type(exc).__name__}: {exc})."
     return run_id, None
-
-
-def throttled(callback: Callable[[float, str], None], every: float = 0.5):
-    """Wrap ``callback(fraction, text)`` as a throttled ``progress(done, total)``.
-
-    Calls go through at most every ``every`` seconds (each redraws the bar in the browser,
-    which competes with the simulation for the same cores). The last call always goes
-    through; a failing callback never stops the run.
-    """
-    last = [0.0]
-
-    def progress(done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done < total and now - last[0] < every:
-            return
-        last[0] = now
-        # A progress bar must never stop a run.
-        with contextlib.suppress(Exception):
-            callback(min(done / max(total, 1), 1.0), f"Simulating… {done:,} of {total:,} batches")
-
-    return progress

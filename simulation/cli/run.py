@@ -271,11 +271,14 @@ def run_command(args: argparse.Namespace) -> int:
             if show:
                 from tqdm import tqdm
 
-                total = config.n_worlds * config.n_seeds * len(config.levels) * config.n_batches
-                bar = tqdm(total=total, unit="batch")
+                # Impressions over seeds, worlds and the pairs played; the engine
+                # gives the total with its first report.
+                bar = tqdm(total=None, unit=" impressions", unit_scale=True)
 
             def progress(done: int, total: int) -> None:
                 if bar is not None:
+                    if bar.total != total:
+                        bar.total = total
                     bar.update(done - bar.n)
 
             for note in skip_notes(config):  # (level, policy) pairs that do not apply

@@ -446,7 +446,9 @@ def run_experiment(
     scenario : Scenario, optional
         The world to use (built from ``config`` when omitted).
     progress : callable, optional
-        ``progress(done, total)`` as batches complete (over all seeds and levels).
+        ``progress(done, total)`` after every chunk: impressions served so far and in
+        all, over seeds, levels and the policies played at each level (a pair that
+        does not apply, such as ``mvt_ts`` at a pool level, serves none).
     log_path : str or Path, optional
         Write impression-level logged bandit feedback (with propensities and
         the true expected reward of every arm) to this Parquet file.
@@ -499,7 +501,7 @@ def run_experiment(
     n_seg = scenario.segmentation.n_segments
     ckpt_batches = _checkpoint_batches(config.n_batches, config.n_checkpoints)
     n_ckpt = ckpt_batches.size
-    total_units = n_seeds * n_levels * config.n_batches
+    total_impressions = n_seeds * config.n_impressions * _pairs_played(config, levels)
     tables = experiment_tables(scenario, config)  # before any fork
     job = _SeedJob(scenario, tables, config, levels, ckpt_batches, (n_pol, n_ckpt, n_arms, n_seg))
     # Units of work are (seed, level) pairs: finer than seeds, so two workers
@@ -512,7 +514,7 @@ def run_experiment(
     # Workers are forked so they inherit the world without pickling it; only on
     # Linux, where fork from a threaded process (the app's server) is dependable.
     parallel = n_jobs > 1 and len(units) > 1 and sys.platform.startswith("linux") and fork_safe()
-    counter = _Progress(progress, total_units, stop)
+    counter = _Progress(progress, total_impressions, stop)
     counter.check()
     ckpt_impressions = np.minimum((ckpt_batches + 1) * config.batch_size, config.n_impressions)
     if live is not None:
@@ -669,7 +671,8 @@ def _run_worlds(
     base = scenario if scenario is not None else build_scenario(config)
     audience = (base.population, base.segmentation)
     one = config.replace(n_worlds=1)
-    per_world = config.n_seeds * sum(lv in base.levels for lv in config.levels) * config.n_batches
+    levels = tuple(lv for lv in config.levels if lv in base.levels)
+    per_world = config.n_seeds * config.n_impressions * _pairs_played(config, levels)
     total = per_world * config.n_worlds
     results = []
     for w in range(config.n_worlds):
@@ -747,8 +750,13 @@ class _SingleThreadedBlas:
 _SINGLE_THREADED_BLAS = _SingleThreadedBlas()
 
 
+def _pairs_played(config: ExperimentConfig, levels: tuple[str, ...]) -> int:
+    """The (level, policy) pairs of ``levels`` that are played (not skipped)."""
+    return sum(applies(lv, p) for lv in levels for p in config.policies)
+
+
 class _Progress:
-    """Counts finished batches, reports them to the caller and ends a stopped run."""
+    """Counts impressions served, reports them to the caller and ends a stopped run."""
 
     def __init__(self, callback: ProgressFn | None, total: int, stop=None) -> None:
         self.callback, self.total, self.done, self.stop = callback, total, 0, stop
@@ -864,27 +872,20 @@ def _start_worker(job: _SeedJob, queue, stop, live: bool = False, nice: int = 0)
 
 def _fork_worker(s: int, li: int):
     job, queue, stop, live = _WORKER_JOB
-    pending = [0]
 
     def tick(count: int = 1) -> None:
         # Called after every chunk: a stopped run's workers end here.
         if stop.is_set():
             raise RunCancelled("the run was stopped before it finished.")
-        # Report in small bundles: a queue message per batch would cost more
-        # than the batch.
-        pending[0] += count
-        if pending[0] >= 5:
-            queue.put(pending[0])
-            pending[0] = 0
+        # One queue message per chunk (tens of batches): one per batch would cost
+        # more than the batch.
+        queue.put(count)
 
     def sink(s: int, li: int, first: int, rows: np.ndarray) -> None:
         # Only the new checkpoints: (policies x k x metrics) floats, sent at once.
         queue.put((s, li, first, rows))
 
-    out = job.run_unit(s, li, None, tick, sink if live else None)
-    if pending[0]:
-        queue.put(pending[0])
-    return out
+    return job.run_unit(s, li, None, tick, sink if live else None)
 
 
 def _run_parallel(
@@ -933,6 +934,7 @@ def _run_parallel(
         def hand_over_early() -> None:
             nonlocal waiting
             if waiting and all(f.done() for f in waiting):
+                relay()  # their last progress reports, sent before they returned
                 ready = {u: f.result() for u, f in zip(early, waiting)}
                 waiting = []
                 on_early(ready)
@@ -998,6 +1000,7 @@ def _run_level(
         for spec, ctx in zip(config.policies, contextual)
     ]
     tallies = [_Tally(job, out, pi) for pi in range(len(routes))]
+    n_played = sum(applies(level_name, spec) for spec in config.policies)
     for route, tally in zip(routes, tallies):
         route.observe(tally)  # a regenerating pool judges on the observed totals
     chunks = draw_chunks(
@@ -1017,7 +1020,9 @@ def _run_level(
             if reached > sent:
                 sink(s, li, sent, out.series[:, sent:reached].copy())
                 sent = reached
-        tick(chunk.n_batches)
+        # Impressions, not batches: levels play different numbers of policies (the
+        # generated level two of the default six), so batches would weigh them alike.
+        tick(chunk.n_rows * n_played)
     for tally in tallies:
         tally.finish()
     for pi, route in enumerate(routes):

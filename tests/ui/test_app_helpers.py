@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from ui import charts, fmt, tables
-from ui.runner import throttled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,19 +138,6 @@ def test_app_test_modules_have_unique_basenames():
         if p.parent.name not in ("ui", "browser")
     }
     assert not ours & others
-
-
-def test_progress_is_throttled_but_always_finishes():
-    seen = []
-    progress = throttled(lambda fraction, text: seen.append(fraction), every=60.0)
-    for done in range(1, 11):
-        progress(done, 10)
-    assert seen == [0.1, 1.0]  # the first call, then only the last within the minute
-
-    def broken(fraction, text):
-        raise RuntimeError("the page went away")
-
-    throttled(broken)(5, 5)  # a failing progress bar never stops a run
 
 
 def test_band_charts_draw_at_most_max_line_points_per_line_and_keep_the_last():

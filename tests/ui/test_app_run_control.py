@@ -150,3 +150,35 @@ def test_served_only_drops_checkpoints_after_the_stop():
     assert served_only(alloc)["step"].tolist() == [100, 100, 150, 150]
     whole = ts.assign(impressions=ts["step"].astype(float))
     assert served_only(whole).equals(whole)
+
+
+def test_progress_is_the_engines_count_of_impressions_over_every_world(small_world, monkeypatch):
+    # The engine reports impressions over worlds, seeds and the policies each level plays;
+    # the page once divided by its own count of batches of one world, so a run of two
+    # worlds showed 100 % half-way. A stand-in run reports half its impressions and waits.
+    import ui.runner as runner
+    from ui.forms import experiment_config
+
+    config = experiment_config(
+        small_world, levels=["generic", "segment"], policies=["uniform", "ucb1"],
+        n_impressions=100_000, batch_size=1_000, n_seeds=3, objective="ctr", n_variants=3,
+        n_worlds=2,
+    )  # fmt: skip
+    total = 2 * 3 * 2 * 2 * 100_000
+    assert runner.run_impressions(config) == total
+
+    def half_then_wait(config, *, progress, stop, **_):
+        progress(total // 2, total)
+        stop.wait(10.0)
+        raise runner.RunCancelled("stopped")
+
+    monkeypatch.setattr(runner, "run_and_save", half_then_wait)
+    job = runner.BackgroundRun(config)
+    try:
+        deadline = time.monotonic() + 5.0
+        while job._shared.done == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert job.fraction == 0.5
+        assert job.impressions_done == total // 2
+    finally:
+        job.stop()

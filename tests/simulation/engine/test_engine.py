@@ -147,7 +147,37 @@ def test_progress_reaches_the_total(scenario):
     run_experiment(
         SMALL, scenario=scenario, progress=lambda done, total: seen.append((done, total))
     )
-    assert seen and seen[-1][0] == seen[-1][1] == 2 * 3 * SMALL.n_batches
+    # Impressions: 2 seeds x 3 levels x 5 policies.
+    assert seen and seen[-1][0] == seen[-1][1] == 2 * 3 * 5 * SMALL.n_impressions
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_progress_counts_the_impressions_of_the_pairs_played(n_jobs):
+    # The generated level plays two of these four policies and the generic level three:
+    # counted in batches, the generic level's would be half the run; in impressions they
+    # are 3 / 5 of it, and the report when the generic units are done says so exactly.
+    config = ExperimentConfig(
+        n_users=2_000,
+        n_segments=3,
+        levels=("generic", "generated"),
+        policies=("uniform", "thompson", "ucb1", "mvt_ts"),
+        n_impressions=4_000,
+        batch_size=500,
+        n_seeds=2,
+    )
+    seen, early_at = [], []
+    run_experiment(
+        config,
+        progress=lambda done, total: seen.append((done, total)),
+        early=lambda result: early_at.append(seen[-1][0] if seen else 0),
+        n_jobs=n_jobs,
+    )
+    total = 2 * (3 + 2) * config.n_impressions
+    assert seen[-1] == (total, total)
+    assert all(t == total for _, t in seen)
+    # The early results (the generic level's) are handed over once its units are counted.
+    assert early_at and early_at[0] >= 2 * 3 * config.n_impressions
 
 
 @pytest.mark.parametrize(

@@ -95,8 +95,8 @@ def test_concurrent_progress_is_each_runs_own(worlds):
 
     results = _run_in_threads([job(seed) for seed in seen])
     assert not [r for r in results if isinstance(r, BaseException)]
-    total = BASE.n_seeds * len(BASE.levels) * BASE.n_batches
+    total = BASE.n_seeds * len(BASE.levels) * len(BASE.policies) * BASE.n_impressions
     for seed, calls in seen.items():
-        # Exactly this run's batches: none lost to, nor borrowed from, another run.
+        # Exactly this run's impressions: none lost to, nor borrowed from, another run.
         assert calls[-1] == (total, total), seed
         assert [d for d, _ in calls] == sorted(d for d, _ in calls)

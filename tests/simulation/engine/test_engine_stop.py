@@ -33,8 +33,8 @@ def test_a_run_stopped_after_its_first_progress_report_raises_and_leaves_no_work
     # The whole run would take well over 10 s on this machine; stopped, it ends at once.
     assert time.perf_counter() - started < 10.0
     assert len(calls) >= 1
-    # The first report is one chunk's batches, far from the total (2 x 2 x 2,000 batches).
-    assert calls[0] < LONG.n_seeds * 2 * LONG.n_batches
+    # The first report is one chunk's impressions, far from the total (8 million).
+    assert calls[0] < LONG.n_seeds * 2 * 2 * LONG.n_impressions
     deadline = time.monotonic() + 1.0
     while mp.active_children() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -4,8 +4,8 @@ Six rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
 with no visible character, e.g. only spaces or zero-width characters),
 ``banned_claim`` (a phrase of the kit's list in the copy), ``unsupported_claim``
 (a rating, customer count, rank, "best-selling"-type superlative, percentage,
-scarcity or deadline the brand kit does not declare), ``length`` (copy longer than the placement
-allows), ``contrast`` (a text colour below WCAG AA against its background) and
+scarcity, deadline or endorsement the brand kit does not declare), ``length`` (copy longer
+than the placement allows), ``contrast`` (a text colour below WCAG AA against its background) and
 ``disclosure`` (no visible "AI-generated" label although the kit requires one).
 Text is compared in Unicode NFC, so decomposed Hangul cannot slip past a phrase.
 """
@@ -208,6 +208,24 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?![A-Za-z])",
         ),
         ("deadline", r"오늘만|마감\s*(?:임박|직전)|자정까지|단\s*하루|종료\s*임박"),
+        # Endorsements: an approval, certification or test by someone else ("finance-
+        # approved" on a budgeting app reads as a regulator's), which the brand must hold.
+        (
+            "endorsement",
+            r"(?<![A-Za-z])(?:[A-Za-z]+[\s-])?(?:approved|certified|endorsed|accredited)"
+            r"(?![A-Za-z])",
+        ),
+        (
+            "endorsement",
+            r"(?<![A-Za-z])(?:(?:clinically|scientifically|dermatologically|lab)[\s-]+"
+            r"(?:proven|tested)|(?:doctor|dermatologist|vet|expert|editor)s?[\s-]+"
+            r"(?:recommended|tested|trusted)|recommended\s+by)(?![A-Za-z])",
+        ),
+        (
+            "endorsement",
+            r"(?:공식\s*)?인증\s*(?:받은|완료|제품)|공식\s*인증|임상\s*(?:완료|입증|시험|테스트)|"
+            r"(?:의사|전문의|피부과|수의사|전문가)\s*(?:추천|인증|테스트)",
+        ),
     )
 )
 
@@ -255,7 +273,7 @@ def _supported(kind: str, match: re.Match[str], kit: BrandKit, offer: str) -> bo
 def find_unsupported_claims(
     text: str, *, kit: BrandKit = DEFAULT_KIT, offer: str = "none"
 ) -> tuple[tuple[str, str], ...]:
-    """Numeric, ranking, scarcity and deadline claims in ``text`` the brand kit does not declare.
+    """Numeric, ranking, scarcity, deadline and endorsement claims the brand kit does not declare.
 
     A claim is a rating (``4.8/5``, ``4.8 stars``, ``★``, ``평점 4.8``), a count of
     customers (``12,000 fans``, ``1만 명``) or of other things (``3,000 reviews``,
@@ -263,11 +281,14 @@ def find_unsupported_claims(
     (``best-selling``, ``top-rated``, ``most popular``, ``베스트셀러``, ``최다``), a
     percentage, scarcity (``selling fast``, ``almost sold out``, ``only 3 left``, ``품절``)
     or a deadline (``ends tonight``, ``last chance``, ``today only``, ``오늘만``,
-    ``자정까지``): stock and time are facts too. A claim is backed when its text lies
+    ``자정까지``) or an endorsement (``approved``, ``certified``, ``clinically proven``,
+    ``recommended by``, ``의사 추천``, ``임상 완료``): stock, time and other people's
+    approval are facts too. A claim is backed when its text lies
     inside a phrase of ``kit.claims`` that occurs in ``text``, when a rating or customer
     count equals the kit's declared ``rating`` or ``customers`` fact, or when a percentage
-    is the creative's own discount; scarcity and deadlines only by ``kit.claims`` (a brand
-    running a real time-limited offer declares its phrase there).
+    is the creative's own discount; scarcity, deadlines and endorsements only by
+    ``kit.claims`` (a brand running a real time-limited offer, or holding a real
+    certification, declares its phrase there).
 
     Parameters
     ----------

@@ -24,6 +24,7 @@ KIT = dataclasses.replace(
     claims=(
         "best-selling", "#1 in Korea", "베스트셀러", "누적 판매 10만 개 돌파",
         "ends at midnight", "only 3 left", "오늘 자정까지", "한정 수량",
+        "dermatologist-tested", "KC 인증 완료",
     ),
 )  # fmt: skip
 
@@ -43,6 +44,8 @@ INVENTED = [
     ("Only 3 left in your size", "scarcity"),
     ("혜택은 오늘 자정까지.", "deadline"),
     ("한정 수량 특가", "scarcity"),
+    ("Dermatologist-tested sunscreen", "endorsement"),
+    ("KC 인증 완료 블록", "endorsement"),
 ]
 
 #: (text, kind): claims no declaration in KIT backs either.
@@ -77,6 +80,15 @@ NEVER_BACKED = [
     ("마감 임박: 요가 매트", "deadline"),
     ("캣타워 곧 품절돼요", "scarcity"),
     ("재고가 얼마 남지 않았어요.", "scarcity"),
+    # Someone else's approval: the template that said "Fun, fresh, finance-approved."
+    ("Fun, fresh, finance-approved.", "endorsement"),
+    ("FDA-approved formula", "endorsement"),
+    ("Certified organic cotton", "endorsement"),
+    ("Clinically proven to hydrate", "endorsement"),
+    ("Recommended by vets", "endorsement"),
+    ("Your loan, approved in minutes", "endorsement"),
+    ("의사 추천 선크림", "endorsement"),
+    ("임상 완료 세럼", "endorsement"),
 ]
 
 #: Copy with numbers that are not claims.
@@ -95,6 +107,12 @@ HONEST = [
     "Last year's favourite, refreshed",  # "last" and "year" are not a deadline
     "지금! 캣타워",
     "10% 할인 혜택을 지금 누리세요.",
+    # Words near an endorsement that claim none.
+    "Recommended for you",
+    "Approve your budget in seconds",
+    "Tested on real trails",
+    "오늘의 추천 상품",
+    "본인 인증 후 이용하세요",
 ]
 
 

@@ -10,7 +10,9 @@ effects, per seed and segment), ``DIR/component_allocation.csv`` (what each poli
 component by component: impressions and share, per seed and segment) and
 ``DIR/top_creatives.csv`` (each segment's most-served
 composition, by component names; with mvt_ts over the studio's space also rendered, on one
-sheet, ``DIR/top_creatives.png``), with ``--regenerate-every G`` ``DIR/generations.csv``
+sheet, ``DIR/top_creatives.png``) and, with ``uniform`` and another policy,
+``DIR/gap_closed.csv`` (the share of the uniform -> oracle gap each policy closed over the
+run, with its interval; also printed), with ``--regenerate-every G`` ``DIR/generations.csv``
 (every creative the regenerated pools held: generation, parent, changed components,
 what it earned while it lived), and saves the run in the run store (``--store``,
 ``$ADLAB_HOME`` or ``~/.adlab``).
@@ -45,6 +47,7 @@ from simulation.config import (
     ExperimentConfig,
     load_config,
 )
+from simulation.gap_closed import gap_sentences
 from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.fs import clean_stale, locked_workdir
@@ -250,6 +253,8 @@ def run_command(args: argparse.Namespace) -> int:
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
         outputs += ("component_effects.csv", "component_allocation.csv", "top_creatives.csv")
+        if "uniform" in config.policies and len(config.policies) > 1:
+            outputs += ("gap_closed.csv",)
         if "mvt_ts" in config.policies and config.space == "default":
             outputs += ("top_creatives.png",)
     if config.regenerate_every is not None:
@@ -332,6 +337,8 @@ def run_command(args: argparse.Namespace) -> int:
         .mean()
         .to_string()
     )
+    for line in gap_sentences(result.gap_closed_frame()):
+        print(line)
     return 0
 
 
@@ -402,6 +409,8 @@ def _write_and_save(
             sheet = most_served_sheet(scenario, top)
             if sheet is not None:
                 (tmp / "top_creatives.png").write_bytes(sheet)
+    if "gap_closed.csv" in outputs:  # how far each policy got from uniform to the oracle
+        result.gap_closed_frame().to_csv(tmp / "gap_closed.csv", index=False)
     if result.generations is not None:  # the regenerated pools' lineage
         generations = result.generations_frame()
         generations.to_csv(tmp / "generations.csv", index=False)

@@ -73,6 +73,7 @@ from simulation.engine.tally import (
     batch_totals,
     fused_totals,
 )
+from simulation.gap_closed import gap_closed
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import CONTEXTUAL, POLICIES, make_policy
 from simulation.policies.base import Policy
@@ -286,6 +287,15 @@ class ExperimentResult:
             "stopped_at_impression",
         ]  # fmt: skip
         return drop_skipped(frame[cols], self.config)
+
+    @_memoized_frame
+    def gap_closed_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
+        """The share of the uniform -> oracle gap each policy closed at the generated level.
+
+        :func:`simulation.gap_closed.gap_closed` of :meth:`summary_frame`
+        (``gap_closed.csv``); empty without the generated level or ``uniform``.
+        """
+        return gap_closed(self.summary_frame(), alpha=alpha)
 
     @_memoized_frame
     def uplift_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:

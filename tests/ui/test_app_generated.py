@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pytest
+
+from ui.fmt import WORD_JOINER
 
 
 def test_generated_level_is_offered_and_runs(app, open_page, run_small_experiment):
@@ -102,6 +106,10 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     assert not segment["share"].equals(shares["share"])  # the segment's own, not everyone's
     # The most-served composition of each segment, rendered.
     assert any("of its impressions" in c.value for c in at.caption)
+    # How much of the uniform -> oracle gap mvt_ts closed, with what the interval covers.
+    (gap,) = [m.value for m in at.markdown if m.value.startswith("**How close to the best")]
+    shown = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", gap).replace(WORD_JOINER, "")
+    assert "mvt_ts closed " in shown and "(true, expected rewards; one replication" in shown
 
 
 def test_a_run_where_no_policy_plays_is_refused_beside_the_button(

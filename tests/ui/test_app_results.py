@@ -115,6 +115,10 @@ def test_a_saved_generated_run_shows_what_the_learner_believed(app, open_page, a
     at = open_page(app, "results")
     assert not at.exception
     assert any(m.value.startswith("**What the learner believes") for m in at.markdown)
+    # The gap closed, from the saved summary.
+    assert any(
+        m.value.startswith("**How close to the best") and "closed " in m.value for m in at.markdown
+    )
     assert at.selectbox(key="rs-effects-segment").value == "all"
     specs = [el.proto.spec for el in at.get("vega_lite_chart")]
     assert sum('"facet"' in s and '"true"' in s for s in specs) == 1

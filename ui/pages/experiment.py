@@ -672,6 +672,7 @@ def _results(entry, say_skipped: bool = True) -> None:
             result.component_effects_frame(),
             result.top_creatives_frame(),
             served=result.component_allocation_frame(),
+            gap=result.gap_closed_frame(),
             scenario=cache.scenario(result.config),
             key="ex",
         )

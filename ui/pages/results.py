@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from simulation.gap_closed import gap_closed
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.store.report import build_report, run_uplift
@@ -310,6 +311,7 @@ def render() -> None:
                 frames["component_effects"],
                 frames["top_creatives"],
                 served=frames["component_allocation"],
+                gap=gap_closed(frames["summary"]),
                 key="rs",
             )
         _inputs(frames)

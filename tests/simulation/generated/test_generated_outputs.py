@@ -131,7 +131,9 @@ def test_cli_writes_component_effects_csv(tmp_path, monkeypatch):
     assert effects["axis"].nunique() == 10 and effects["segment"].nunique() == 4
 
 
-def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(tmp_path, monkeypatch):
+def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(
+    tmp_path, monkeypatch, capsys
+):
     from PIL import Image
 
     from simulation.generated.compositions import level_names_from_effects
@@ -170,6 +172,13 @@ def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(tmp_pa
     sums = served.groupby(["policy", "seed", "segment", "axis"])["share"].sum()
     np.testing.assert_allclose(sums, 1.0)
     assert len(run.tables["component_allocation"]) == len(served)
+    # The share of the uniform -> oracle gap mvt_ts closed: its table, and a printed line.
+    gap = pd.read_csv(out / "gap_closed.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(gap["policy"]) == ["mvt_ts"] and gap.loc[0, "n_pairs"] == 1
+    regret = summary.set_index("policy")["regret"]
+    assert gap.loc[0, "share"] == pytest.approx(1 - regret["mvt_ts"] / regret["uniform"])
+    assert "mvt_ts closed " in capsys.readouterr().out
     saved = run.tables["top_creatives"]
     assert len(saved) == len(top) and (saved["product"] >= 0).all()  # indices: renderable
     # Same seed, same numbers and the same image bytes.

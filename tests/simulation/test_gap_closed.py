@@ -1,0 +1,64 @@
+"""The share of the uniform -> oracle gap a policy closes (simulation.gap_closed)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.config import ExperimentConfig
+from simulation.engine.core import run_experiment
+from simulation.gap_closed import GAP_COLUMNS, gap_closed
+
+
+def _summary(regrets: dict[str, list[float]], impressions=1_000, worlds=False) -> pd.DataFrame:
+    rows = []
+    for policy, values in regrets.items():
+        for r, regret in enumerate(values):
+            row = {"policy": policy, "level": "generated", "seed": r % 2, "regret": regret}
+            if worlds:
+                row["world"] = r // 2
+            rows.append({**row, "impressions": impressions})
+    return pd.DataFrame(rows)
+
+
+def test_the_share_is_one_minus_the_regret_ratio_paired_by_replication():
+    # Paired: replication r's policy against replication r's uniform, not the means.
+    table = gap_closed(
+        _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 3.0]}, worlds=True)
+    )
+    assert list(table.columns) == list(GAP_COLUMNS)
+    expected = np.mean([1 - 1 / 4, 1 - 6 / 8, 1 - 1 / 2, 1 - 3 / 6])
+    assert table.loc[0, "share"] == pytest.approx(expected)
+    assert table.loc[0, "ci_low"] < expected < table.loc[0, "ci_high"]
+    assert table.loc[0, "n_pairs"] == 4
+    assert table.loc[0, "interval_over"] == "2 seeds × 2 worlds"
+
+
+def test_per_impression_so_a_run_cut_short_is_compared_fairly():
+    summary = _summary({"uniform": [4.0, 4.0], "mvt_ts": [1.0, 1.0]})
+    summary.loc[summary["policy"] == "mvt_ts", ["impressions", "regret"]] = [500, 0.5]
+    assert gap_closed(summary).loc[0, "share"] == pytest.approx(1 - (0.5 / 500) / (4 / 1_000))
+
+
+def test_no_gap_reports_nothing():
+    # Uniform already served every impression its best: there is nothing to close.
+    table = gap_closed(_summary({"uniform": [0.0, 0.0], "mvt_ts": [0.0, 0.0]}))
+    assert np.isnan(table.loc[0, "share"]) and table.loc[0, "n_pairs"] == 0
+
+
+def test_without_the_baseline_or_the_level_the_table_is_empty():
+    assert gap_closed(_summary({"mvt_ts": [1.0, 2.0]})).empty
+    assert gap_closed(_summary({"uniform": [1.0], "mvt_ts": [1.0]}), level="user").empty
+
+
+def test_in_an_experiment_the_oracle_closes_the_whole_gap_and_regret_is_against_it():
+    config = ExperimentConfig(
+        n_users=2_000, n_segments=3, levels=("generated",),
+        policies=("uniform", "mvt_ts", "oracle"), n_impressions=4_000, batch_size=500,
+        n_seeds=2,
+    )  # fmt: skip
+    result = run_experiment(config, n_jobs=1)
+    table = gap_closed(result.summary_frame()).set_index("policy")
+    assert list(table.index) == ["mvt_ts", "oracle"]
+    assert table.loc["oracle", "share"] == pytest.approx(1.0, abs=1e-12)
+    assert table.loc["oracle", "baseline_regret_per_impression"] > 0
+    assert result.gap_closed_frame().equals(gap_closed(result.summary_frame()))

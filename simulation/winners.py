@@ -20,6 +20,7 @@ __all__ = [
     "segment_allocation",
     "segment_winners",
     "true_segment_rates",
+    "winner_verdict",
 ]
 
 #: Creative components compared between a winner and its runner-up: (attribute, label).
@@ -212,3 +213,29 @@ def segment_allocation(segment_frame: pd.DataFrame, names: Sequence[str]) -> pd.
     per["share"] = safe_ratio(per["impressions"], total)
     per["Segment"] = [names[s] if 0 <= s < len(names) else f"segment {s}" for s in per["segment"]]
     return per[cols]
+
+
+def winner_verdict(n_seeds: int, margin_low: float) -> str:
+    """Whether a segment's winner beat its runner-up by more than luck.
+
+    Parameters
+    ----------
+    n_seeds : int
+        Replications with both creatives' rates (:func:`segment_winners`' ``n_seeds``).
+    margin_low : float
+        Lower end of the margin's interval.
+
+    Returns
+    -------
+    verdict : str
+        ``"clear"`` (the interval excludes 0), ``"unclear"`` (it includes 0) or
+        ``"no interval"``: one replication has none, so it cannot tell a winner from luck.
+
+    Examples
+    --------
+    >>> winner_verdict(3, 0.001), winner_verdict(3, -0.001), winner_verdict(1, 0.001)
+    ('clear', 'unclear', 'no interval')
+    """
+    if n_seeds < 2 or not np.isfinite(margin_low):
+        return "no interval"
+    return "clear" if margin_low > 0 else "unclear"

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import special
 
 from simulation.metrics import mean_interval, summarize
-from simulation.winners import component_differences, segment_winners
+from simulation.winners import component_differences, segment_winners, winner_verdict
 from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name
 
 __all__ = [
@@ -210,8 +210,11 @@ def winners_table(
             row["Margin (95 % interval)"] = interval(
                 margin_fmt, r.margin, r.margin_low, r.margin_high
             )
-            sure = np.isfinite(r.margin_low) and r.margin_low > 0
-            row["Clear winner?"] = "yes" if sure else "not yet (interval includes 0)"
+            row["Clear winner?"] = {
+                "clear": "yes",
+                "unclear": "not yet (interval includes 0)",
+                "no interval": "can't tell: one seed gives no interval",
+            }[winner_verdict(r.n_seeds, r.margin_low)]
             diffs = component_differences(win, run)
             row["What differs (winner vs runner-up)"] = (
                 "; ".join(f"{label}: {x} vs {y}" for label, x, y in diffs) or "nothing"

@@ -437,7 +437,9 @@ def _winners(run) -> list[dict[str, Any]] | None:
             diff_kind = "pct" if objective == "ctr" else "x"
             item["margin"] = (
                 _ci(diff_kind, r["margin"], r["margin_low"], r["margin_high"])
-                + f" over {r['n_seeds']} seeds; world's truth "
+                + f" over {r['n_seeds']} seed{'s' if r['n_seeds'] != 1 else ''}"
+                + (" (one seed: no interval)" if r["n_seeds"] < 2 else "")
+                + "; world's truth "
                 f"{_num(truth[r['segment'], r['arm']], kind)} vs "
                 f"{_num(truth[r['segment'], r['runner_up']], kind)}"
             )

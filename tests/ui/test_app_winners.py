@@ -37,3 +37,14 @@ def test_per_segment_allocation_names_each_segments_own_creatives(
     at.selectbox(key="ex-seg-alloc-policy").set_value("thompson").run()
     assert not at.exception
     assert at.session_state["ex-current"]["result"] is result
+
+
+def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment):
+    # One replication has no interval: a margin over the runner-up cannot be told from luck.
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-seeds": 1})
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
+    assert (table["Clear winner?"] == "can't tell: one seed gives no interval").all()
+    captions = " ".join(c.value for c in at.caption)
+    assert "over 1 seed:" in captions and "a clear winner" not in captions

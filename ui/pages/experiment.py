@@ -20,7 +20,12 @@ from simulation.learning_speed import (
     longer_run,
 )
 from simulation.metrics import interval_over
-from simulation.winners import component_differences, segment_allocation, true_segment_rates
+from simulation.winners import (
+    component_differences,
+    segment_allocation,
+    true_segment_rates,
+    winner_verdict,
+)
 from ui import cache, charts, generated_view, generations, runner, state
 from ui.fmt import (
     LEVEL_NAMES,
@@ -547,13 +552,18 @@ def _winners(result) -> None:
             if row.runner_up < 0:
                 continue
             other = level.creatives[row.segment][row.runner_up]
-            sure = row.margin_low > 0
+            verdict = {
+                "clear": "a clear winner.",
+                "unclear": "not yet clear (the interval includes 0).",
+                "no interval": "no interval with one seed: it may be luck.",
+            }[winner_verdict(row.n_seeds, row.margin_low)]
+            seeds = f"{row.n_seeds} seed{'s' if row.n_seeds != 1 else ''}"
             st.caption(
                 f"Runner-up: creative {row.runner_up + 1} "
                 f"({escape_markdown(other.product)}, {escape_markdown(other.tone)}), "
                 f"{rate(getattr(row, f'runner_up_{objective}'))}. Margin "
-                f"{escape_markdown(winners_margin(row, objective))} over {row.n_seeds} seeds: "
-                + ("a clear winner." if sure else "not yet clear (the interval includes 0).")
+                f"{escape_markdown(winners_margin(row, objective))} over {seeds}: "
+                + verdict
                 + f" The world's truth: {rate(truth[row.segment, row.arm])} vs "
                 f"{rate(truth[row.segment, row.runner_up])}."
             )

@@ -10,7 +10,7 @@ effects, per seed and segment), ``DIR/component_allocation.csv`` (what each poli
 component by component: impressions and share, per seed and segment) and
 ``DIR/top_creatives.csv`` (each segment's most-served
 composition, by component names; with mvt_ts over the studio's space also rendered, on one
-sheet, ``DIR/top_creatives.png``) and, with ``uniform`` and another policy,
+sheet, ``DIR/top_creatives.png``) and, with ``uniform`` and another policy playing it,
 ``DIR/gap_closed.csv`` (the share of the uniform -> oracle gap each policy closed over the
 run, with its interval; also printed), with ``--regenerate-every G`` ``DIR/generations.csv``
 (every creative the regenerated pools held: generation, parent, changed components,
@@ -45,6 +45,7 @@ from simulation.config import (
     OBJECTIVES,
     PRESETS,
     ExperimentConfig,
+    applies,
     load_config,
 )
 from simulation.gap_closed import gap_sentences
@@ -253,7 +254,8 @@ def run_command(args: argparse.Namespace) -> int:
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
         outputs += ("component_effects.csv", "component_allocation.csv", "top_creatives.csv")
-        if "uniform" in config.policies and len(config.policies) > 1:
+        others = [p for p in config.policies if p != "uniform" and applies("generated", p)]
+        if "uniform" in config.policies and others:
             outputs += ("gap_closed.csv",)
         if "mvt_ts" in config.policies and config.space == "default":
             outputs += ("top_creatives.png",)

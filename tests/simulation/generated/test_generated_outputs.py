@@ -205,3 +205,17 @@ def test_the_hill48_preset_writes_no_sheet(tmp_path, monkeypatch):
     assert (out / "top_creatives.csv").is_file()
     # hill48's three axes are not a whole creative: nothing to render.
     assert not (out / "top_creatives.png").exists()
+
+
+def test_no_gap_table_when_only_uniform_composes(tmp_path, monkeypatch):
+    # Thompson does not play the generated level: uniform is alone there, nothing to compare.
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    args = [
+        "run", "--levels", "generic,generated", "--policies", "uniform,thompson",
+        "--impressions", "1000", "--batch-size", "250", "--seeds", "1", "--users", "300",
+        "--segments", "3", "--no-progress", "--out", str(out),
+    ]  # fmt: skip
+    assert cli.main(args) == 0
+    assert (out / "component_allocation.csv").exists()
+    assert not (out / "gap_closed.csv").exists()

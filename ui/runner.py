@@ -39,6 +39,7 @@ from ui import cache
 
 __all__ = [
     "DEFAULT_RATE",
+    "GENERATED_COST",
     "LIVE_CHARTS_AFTER",
     "SESSION_CHECK_EVERY",
     "SYNC_WAIT",
@@ -49,9 +50,11 @@ __all__ = [
     "run_and_save",
     "run_impressions",
     "run_label",
+    "run_work",
     "served_only",
     "sync_wait",
     "tables_of",
+    "work_rate",
 ]
 
 #: Impressions per second (summed over seeds, levels and policies) assumed for the time
@@ -63,6 +66,12 @@ __all__ = [
 #: the engine was compiled, and told users 27 s for a run of under 2. Runs with the
 #: generated level, or linear policies at the per-user level, are slower.
 DEFAULT_RATE = 5_000_000.0
+#: What an impression of the generated level costs, in impressions of a pool level: the
+#: estimate's weight for it. Measured 2026-12-03 on a 2-core machine (docs/generated.md,
+#: *Measured*): CPU per impression 1.83 us at the generated level (uniform and mvt_ts, three
+#: seeds) against 0.164 us at a pool level (five policies). Without it, a run with the
+#: generated level after one without was estimated three times too short.
+GENERATED_COST = 11.0
 #: Seconds the page waits for a run before drawing its progress instead: a short run's
 #: results appear in the same page load. ``ADLAB_RUN_WAIT`` overrides it (tests wait longer).
 SYNC_WAIT = 2.0
@@ -101,9 +110,34 @@ def run_impressions(config: ExperimentConfig) -> int:
     return config.n_seeds * config.n_worlds * pairs * config.n_impressions
 
 
+def run_work(config: ExperimentConfig) -> float:
+    """The run's cost in pool-level impressions.
+
+    :func:`run_impressions` with each generated-level impression weighted by
+    :data:`GENERATED_COST`.
+    """
+    skipped = skipped_pairs(config)
+    weights = [
+        GENERATED_COST if level == "generated" else 1.0
+        for level in config.levels
+        for policy in config.policies
+        if (level, policy) not in skipped
+    ]
+    return config.n_seeds * config.n_worlds * config.n_impressions * sum(weights)
+
+
+def work_rate(config: ExperimentConfig, rate: float) -> float:
+    """A run's measured impressions/s as pool-level impressions/s (what the estimate takes)."""
+    return rate * run_work(config) / max(run_impressions(config), 1)
+
+
 def estimate_seconds(config: ExperimentConfig, rate: float | None) -> float:
-    """Expected run time of ``config`` at ``rate`` impressions/s (the default rate if None)."""
-    return run_impressions(config) / (rate if rate and rate > 0 else DEFAULT_RATE)
+    """Expected run time of ``config`` at ``rate`` pool-level impressions/s.
+
+    ``rate`` is :func:`work_rate` of a measured run (the default rate if None); the
+    generated level's impressions count :data:`GENERATED_COST` each (:func:`run_work`).
+    """
+    return run_work(config) / (rate if rate and rate > 0 else DEFAULT_RATE)
 
 
 def served_only(frame: pd.DataFrame) -> pd.DataFrame:

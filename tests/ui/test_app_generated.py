@@ -69,6 +69,25 @@ def test_the_estimate_counts_only_the_pairs_that_play():
     assert skipped_text(plain) is None
 
 
+def test_the_estimate_weighs_the_generated_levels_impressions():
+    from simulation.config import ExperimentConfig
+    from ui.runner import GENERATED_COST, estimate_seconds, run_impressions, run_work, work_rate
+
+    pool = ExperimentConfig(n_impressions=10_000, n_seeds=2)  # 3 levels x 5 policies
+    both = pool.replace(levels=(*pool.levels, "generated"), policies=(*pool.policies, "mvt_ts"))
+    # The generated level plays uniform and mvt_ts: 2 pairs at GENERATED_COST each.
+    assert run_work(pool) == run_impressions(pool) == 2 * 15 * 10_000
+    assert run_work(both) == 2 * (15 + 2 * GENERATED_COST) * 10_000
+    # A run measured at r impressions/s is estimated at its own duration again, and a
+    # pool-only run's rate predicts the generated level's share as GENERATED_COST times slower.
+    measured = 3.0e6
+    rate = work_rate(both, measured)
+    assert estimate_seconds(both, rate) == pytest.approx(run_impressions(both) / measured)
+    pool_rate = work_rate(pool, measured)
+    assert estimate_seconds(both, pool_rate) == pytest.approx(run_work(both) / measured)
+    assert estimate_seconds(both, pool_rate) > 2 * run_impressions(both) / measured
+
+
 def test_generated_run_shows_the_component_effects_chart(app, open_page, run_small_experiment):
     at = open_page(app, "experiment")
     run_small_experiment(

@@ -220,7 +220,9 @@ def _collect(job) -> bool:
     st.session_state.pop("ex-job", None)
     st.session_state.pop("ex-live-for", None)
     if job.result is not None:
-        st.session_state["ex-rate"] = job.rate() or st.session_state.get("ex-rate")
+        rate = job.rate()  # kept as pool-level impressions/s, what the estimate reads
+        if rate:
+            st.session_state["ex-rate"] = runner.work_rate(job.config, rate)
         entry = {"label": job.label, "config": job.config, "result": job.result,
                  "run_id": None, "warning": None, "saving": job}  # fmt: skip
         state.add_session_run(entry)
@@ -256,10 +258,17 @@ def _estimate(config) -> None:
     rate = st.session_state.get("ex-rate")
     seconds = runner.estimate_seconds(config, rate)
     source = "measured on your last run" if rate else "a typical rate on a 2-core machine"
+    slower = (
+        f"; an impression of the generated level takes about {runner.GENERATED_COST:.0f} "
+        "times as long"
+        if "generated" in config.levels
+        else ""
+    )
     st.caption(
         f"Estimated run time: about {_duration(seconds)} for "
         f"{runner.run_impressions(config):,} impressions in all "
-        f"({(rate or runner.DEFAULT_RATE):,.0f} impressions/s, {source})."
+        f"({(rate or runner.DEFAULT_RATE):,.0f} impressions/s at the pool levels, "
+        f"{source}{slower})."
     )
     skipped = skipped_text(config)
     if skipped:

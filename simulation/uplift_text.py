@@ -50,8 +50,23 @@ def _bad(value: object) -> bool:
 
 
 def signed_pct(value: float | None, digits: int = 1) -> str:
-    """A relative change as text: ``0.123`` -> ``"+12.3 %"``; missing -> ``"–"``."""
-    return "–" if _bad(value) else f"{100 * float(value):+.{digits}f} %"
+    """A relative change as text: ``0.123`` -> ``"+12.3 %"``; missing -> ``"–"``.
+
+    A change that is not zero keeps a significant digit (up to four decimals): an
+    interval ending at ``-0.0004`` reads ``"-0.04 %"``, not ``"-0.0 %"``, which looked
+    like zero at the end of an interval that excludes it.
+
+    Examples
+    --------
+    >>> signed_pct(0.123), signed_pct(-0.0004), signed_pct(0.0), signed_pct(None)
+    ('+12.3 %', '-0.04 %', '+0.0 %', '–')
+    """
+    if _bad(value):
+        return "–"
+    pct = 100 * float(value)
+    while digits < 4 and pct != 0 and round(abs(pct), digits) == 0:
+        digits += 1
+    return f"{pct:+.{digits}f} %"
 
 
 def interval_text(fmt: Callable[[float], str], mean: float, low: float, high: float) -> str:

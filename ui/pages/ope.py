@@ -428,9 +428,16 @@ def _show(report: OPEReport, support: Support, described: list[str] | None) -> N
         who = "the rule above"
     else:
         who = f"policy {escape_markdown(policy_name(report.policy))}"
+    dm = (
+        " DM's interval resamples the rows with its reward model held fixed: it leaves out "
+        "the model's own error (the bias DR corrects), so a narrow DM interval is not "
+        "certainty."
+        if "dm" in set(frame["estimator"])
+        else ""
+    )
     st.caption(
         f"Estimates for {who}; values are mean reward per impression (clicks for CTR logs, "
-        "scaled net value for ROAS logs)."
+        f"scaled net value for ROAS logs).{dm}"
     )
 
 

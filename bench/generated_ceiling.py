@@ -221,26 +221,17 @@ def learn(
     return total / (n_impressions // 1_000 * 1_000), learned
 
 
-def _final_choice(world, n_impressions, seed, eval_users, expected_rewards, learner=None):
+def _final_choice(world, n_impressions, seed, eval_users, expected_rewards):
     # mvt_ts's run: each eval user's best composition under the final posterior mean,
     # shape (n_eval, n_axes), the expected reward earned over the run, and the learner.
-    policy = (learner or eg.engine_learner)(world.scenario)
-    users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
-    draw_rng = stream(seed, "ceiling", "outcomes")
-    policy_rng = stream(seed, "ceiling", "policy")
-    n_users, total = world.contexts.shape[0], 0.0
-    for _ in range(n_impressions // 1_000):
-        users = users_rng.integers(0, n_users, size=1_000)
-        x = world.contexts[users]
-        combos = policy.select(x, policy_rng)
-        value, reward = world.rewards(users, combos, None if expected_rewards else draw_rng)
-        total += float(value.sum())
-        policy.update(x, combos, reward)
+    sums, policy, policy_rng = _serve(
+        world, n_impressions, seed, expected_rewards, eg.engine_learner
+    )
     chosen = []
     for lo in range(0, eval_users.size, 1_000):
         users = eval_users[lo : lo + 1_000]
         chosen.append(policy.best(policy.posterior_mean_, world.contexts[users], policy_rng)[0])
-    return np.concatenate(chosen), total, policy
+    return np.concatenate(chosen), sum(sums.tolist(), 0.0), policy
 
 
 def earned_by_batch(
@@ -250,20 +241,26 @@ def earned_by_batch(
 
     The same users and outcome draws as :func:`learn` for the same seed.
     """
+    return _serve(world, n_impressions, seed, expected_rewards, learner)[0] / 1_000
+
+
+def _serve(world, n_impressions, seed, expected_rewards, learner):
+    # A learner's run in batches of 1,000 on the seed's users and outcome draws: the
+    # expected reward each batch earned (summed), the learner, and its generator.
     policy = learner(world.scenario)
-    users_rng = stream(seed, "ceiling", "users")
+    users_rng = stream(seed, "ceiling", "users")  # the same users in both modes
     draw_rng = stream(seed, "ceiling", "outcomes")
     policy_rng = stream(seed, "ceiling", "policy")
     n_users = world.contexts.shape[0]
-    out = np.empty(n_impressions // 1_000)
-    for i in range(out.size):
+    sums = np.empty(n_impressions // 1_000)
+    for i in range(sums.size):
         users = users_rng.integers(0, n_users, size=1_000)
         x = world.contexts[users]
         combos = policy.select(x, policy_rng)
         value, reward = world.rewards(users, combos, None if expected_rewards else draw_rng)
-        out[i] = value.mean()
+        sums[i] = value.sum()
         policy.update(x, combos, reward)
-    return out
+    return sums, policy, policy_rng
 
 
 def informed_report(world: World, n_impressions: int, seeds, share) -> list[str]:

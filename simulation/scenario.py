@@ -1049,7 +1049,8 @@ def most_served_sheet(
     Each composition is written for its segment's profile audience (language, interests,
     active time) with the level's catalogue and templates and rendered by the studio: the
     creatives the app shows under the results. Captioned with the share of the segment's
-    impressions and the segment's name.
+    impressions ("2.2 % of its impressions", never a bare percentage that reads as a CTR)
+    and the segment's name.
 
     Parameters
     ----------
@@ -1083,6 +1084,9 @@ def most_served_sheet(
         combo = np.array([row[a] for a in AXES], dtype=np.int64)
         creative = level.compose(combo, profiles[row["segment"]].to_audience())
         images.append(render(creative, (540, 540)))
-        labels.append(f"{row['share']:.1%} · {row['segment']}")
-    sheet = contact_sheet(images, columns=min(len(images), 3), thumb=360, labels=labels)
+        # The share first and named: a bare "2.2%" under an ad reads as its CTR.
+        labels.append(f"{row['share'] * 100:.1f} % of its impressions · {row['segment']}")
+    sheet = contact_sheet(
+        images, columns=min(len(images), 3), thumb=360, labels=labels, label_lines=3
+    )
     return encode_image(sheet, "png")

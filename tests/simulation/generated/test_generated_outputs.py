@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import numpy as np
@@ -139,6 +140,16 @@ def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(
     from simulation.generated.compositions import level_names_from_effects
     from simulation.store import RunStore
 
+    # The package re-exports the function under the module's name: take the module itself.
+    sheets = importlib.import_module("creative.contact_sheet")
+    captions = []
+    sheet_of = sheets.contact_sheet
+
+    def keep_captions(images, **kwargs):
+        captions.extend(kwargs["labels"])
+        return sheet_of(images, **kwargs)
+
+    monkeypatch.setattr(sheets, "contact_sheet", keep_captions)
     monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
     out = tmp_path / "out"
     args = [
@@ -158,6 +169,12 @@ def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(
     # mvt_ts's three compositions, rendered on one sheet.
     with Image.open(out / "top_creatives.png") as sheet:
         assert sheet.format == "PNG" and min(sheet.size) > 300
+    # Each caption names its number: a bare "2.2%" under an ad reads as its CTR.
+    mvt = top[top["policy"] == "mvt_ts"]
+    assert captions[:3] == [
+        f"{share * 100:.1f} % of its impressions · {segment}"
+        for share, segment in zip(mvt["share"], mvt["segment"])
+    ]
     # The store keeps both tables, so a saved run shows them again.
     store = RunStore.open(str(tmp_path / "store"))
     (run_id,) = store.list()["run_id"]

@@ -62,3 +62,50 @@ def test_bad_values_are_an_escaped_error(app, open_page):
     assert not at.exception, at.exception
     assert len(at.error) == 1 and "](" not in at.error[0].value
     assert "sweep-job" not in at.session_state
+
+
+@pytest.mark.slow
+def test_a_sweep_with_the_generated_level(app, open_page, adlab_home):
+    at = open_page(app, "sweeps", world=None)
+    at.number_input(key="sw-users").set_value(500)
+    at.number_input(key="sw-impressions").set_value(1_000)
+    at.multiselect(key="sw-policies").set_value(["uniform", "thompson", "mvt_ts"])
+    at.multiselect(key="sw-levels").set_value(["segment", "generated"]).run()
+    # Before the run: which pairs will not play, as on the Experiment page.
+    assert any("Not run, as they do not apply" in c.value for c in at.caption)
+    at.selectbox(key="sw-x").set_value("n_segments")
+    at.text_input(key="sw-x-values-n_segments").set_value("2, 3")
+    next(b for b in at.button if b.label == "Run sweep").click().run()
+    assert not at.exception, at.exception
+    _wait_for_table(at)
+    table = at.session_state["sweep-table"]
+    assert set(table["level"]) == {"generic", "segment", "generated"}
+    played = set(zip(table["level"], table["policy"]))
+    assert {("generated", "uniform"), ("generated", "mvt_ts")} <= played
+    assert ("generated", "thompson") not in played and ("segment", "mvt_ts") not in played
+    # mvt_ts never played the generic level: no like-for-like uplift to choose, and said so.
+    assert at.selectbox(key="sw-show-policy").options == [
+        "Uniform (A/B/n split)", "Thompson sampling", "Each level's best",
+    ]  # fmt: skip
+    assert any("mvt_ts: not played at the generic level" in c.value for c in at.caption)
+    assert "Generated (composed per impression)" in at.selectbox(key="sw-show-level").options
+    # Thompson sampling chooses among a pool: the generated level is not among its levels.
+    at.selectbox(key="sw-show-policy").set_value("thompson").run()
+    assert at.selectbox(key="sw-show-level").options == ["Per segment"]
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize(
+    ("policies", "words"),
+    [
+        (["thompson"], "No chosen policy plays the generated level"),
+        (["mvt_ts"], "No chosen policy plays the generic level"),
+    ],
+)
+def test_a_level_no_chosen_policy_plays_is_said_next_to_the_form(app, open_page, policies, words):
+    at = open_page(app, "sweeps", world=None)
+    at.multiselect(key="sw-policies").set_value(policies)
+    at.multiselect(key="sw-levels").set_value(["segment", "generated"]).run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and words in at.error[0].value
+    assert next(b for b in at.button if b.label == "Run sweep").disabled

@@ -15,12 +15,13 @@ import pandas as pd
 import streamlit as st
 
 from simulation.config import ExperimentConfig
+from simulation.engine.generated import skipped_pairs
 from simulation.store.paths import resolve_root
 from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
 from simulation.sweep.grid import canonical_json
 from ui import sweep_charts
-from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
+from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name, skipped_text
 
 #: Most runs the page starts (bigger sweeps belong on the command line).
 APP_MAX_RUNS = 60
@@ -35,7 +36,9 @@ PARAMETERS: dict[str, tuple[str, str]] = {
 if "world" in ExperimentConfig.__dataclass_fields__:
     PARAMETERS["world.personalization_scale"] = ("Personalization scale (world)", "0, 1, 2")
     PARAMETERS["world.jitter"] = ("Jitter of effect sizes (world)", "0, 0.2")
-POLICIES = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb", "lin_ts")
+POLICIES = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb", "lin_ts", "mvt_ts")
+#: The levels a sweep can compare with the generic one (which every sweep runs: its baseline).
+PERSONALIZED_LEVELS = ("segment", "user", "generated")
 
 
 @dataclass(eq=False)
@@ -101,6 +104,26 @@ def _work(job: _Job, plan, grid_text: str, root: str) -> None:
         job.finished = True
 
 
+def _unplayed(levels: tuple[str, ...], policies: tuple[str, ...]) -> str | None:
+    """Why no chosen policy plays one of ``levels`` (None when every level has one)."""
+    config = ExperimentConfig(levels=levels, policies=policies)
+    skipped = set(skipped_pairs(config))
+    empty = [lv for lv in levels if all((lv, p) in skipped for p in policies)]
+    if not empty:
+        return None
+    level = empty[0]
+    if level == "generated":
+        return (
+            "No chosen policy plays the generated level (it composes each creative): "
+            "add Uniform (A/B/n split) or mvt_ts."
+        )
+    return (
+        f"No chosen policy plays the {level} level: mvt_ts composes "
+        "creatives at the generated level only; add a policy that chooses among a pool "
+        "(the uplift compares each level with the generic one)."
+    )
+
+
 def _toml(grid: dict) -> str:
     """The grid as TOML text (kept with the sweep, re-readable by the command line)."""
 
@@ -125,6 +148,18 @@ def _run_form() -> None:
         "Policies", POLICIES, default=["uniform", "thompson"], key="sw-policies",
         format_func=policy_name,
     )  # fmt: skip
+    chosen = st.multiselect(
+        "Personalization levels, each compared with the generic level", PERSONALIZED_LEVELS,
+        default=["segment", "user"], key="sw-levels", format_func=LEVEL_NAMES.get,
+    )  # fmt: skip
+    levels = ("generic", *chosen)
+    unplayed = _unplayed(levels, tuple(policies)) if policies and chosen else None
+    if unplayed:
+        st.error(unplayed)  # fixed names only, no user text
+    elif policies and chosen:
+        skipped = skipped_text(ExperimentConfig(levels=levels, policies=tuple(policies)))
+        if skipped:
+            st.caption(skipped)
     p1, p2 = st.columns(2)
     keys = list(PARAMETERS)
     x = p1.selectbox("First parameter", keys, 1, key="sw-x", format_func=lambda k: PARAMETERS[k][0])
@@ -133,7 +168,9 @@ def _run_form() -> None:
     y = p2.selectbox("Second parameter", y_options, 0, key="sw-y",
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
     y_values = p2.text_input("Its values", PARAMETERS.get(y, ("", ""))[1], key=f"sw-y-values-{y}")
-    if not st.button("Run sweep", type="primary", disabled=not policies):
+    if not st.button(
+        "Run sweep", type="primary", disabled=not policies or not chosen or bool(unplayed)
+    ):
         return
     try:
         grid_table = {x: _values(x_values)}
@@ -146,6 +183,7 @@ def _run_form() -> None:
             "batch_size": 500,
             "n_seeds": int(n_seeds),
             "n_checkpoints": 4,
+            "levels": list(levels),
             "policies": list(policies),
         }
         data = {**base, "grid": grid_table}
@@ -222,14 +260,27 @@ def _show(table: pd.DataFrame) -> None:
         "value are in the tooltip)."
     )
     c1, c2, c3 = st.columns(3)
-    policies = list(dict.fromkeys(table["policy"]))
+    # Like for like: a policy has an uplift only where it also played the generic level
+    # (mvt_ts composes creatives at the generated level alone: it is in "each level's best").
+    at_generic = set(table.loc[table["level"] == "generic", "policy"])
+    policies = [p for p in dict.fromkeys(table["policy"]) if p in at_generic or p == "best"]
     policy = c1.selectbox(
         "Policy", policies, key="sw-show-policy",
         format_func=lambda p: "Each level's best" if p == "best" else policy_name(p),
     )  # fmt: skip
-    levels = [lv for lv in dict.fromkeys(table["level"]) if lv != "generic"]
+    played = table[(table["policy"] == policy) & (table["level"] != "generic")]
+    levels = list(dict.fromkeys(played["level"]))
     level = c2.selectbox("Level", levels, key="sw-show-level", format_func=LEVEL_NAMES.get)
     world = c3.selectbox("World", sorted(table["world"].unique()), key="sw-show-world")
+    alone = [policy_name(p) for p in dict.fromkeys(table["policy"]) if p not in policies]
+    if alone:
+        st.caption(
+            f"{', '.join(alone)}: not played at the generic level, so no like-for-like "
+            "uplift of its own; it counts in each level's best, and its rows are in the table."
+        )
+    if level is None:
+        st.info("This policy played the generic level only: nothing to compare.")
+        return
     titles = {p: _title(p) for p in params}
     if len(params) >= 2:
         h1, h2 = st.columns(2)
@@ -287,8 +338,8 @@ def render() -> None:
     st.title("Sweeps")
     st.markdown(
         "When does personalization pay? A sweep runs the experiment at every combination "
-        "of the settings you choose and shows how the uplift of per-segment and per-user "
-        "creatives changes with them. Big sweeps: `python -m simulation sweep` (on this "
+        "of the settings you choose and shows how the uplift of per-segment, per-user and "
+        "generated creatives changes with them. Big sweeps: `python -m simulation sweep` (on this "
         "machine or a Dask cluster); they are listed here too."
     )
     tab = st.radio("Mode", ["Run a small sweep", "Open a saved sweep"], key="sw-mode",

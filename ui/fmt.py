@@ -74,6 +74,19 @@ def multiple(value: float | None, digits: int = 2) -> str:
     return "–" if _bad(value) else f"{value:.{digits}f}×"
 
 
+def rounded_count(value: float | None) -> str:
+    """A measured count to two significant digits: ``4_249_399`` -> ``"4.2 million"``.
+
+    For rates and estimates, whose last digits are noise: ``853_120`` -> ``"850,000"``,
+    ``0.4`` -> ``"0.4"``.
+    """
+    if _bad(value):
+        return "–"
+    if abs(value) >= 1e6:
+        return f"{float(f'{value / 1e6:.2g}'):g} million"
+    return f"{float(f'{value:.2g}'):,.10g}"
+
+
 def interval(fmt, mean: float, low: float, high: float) -> str:
     """``"2.31 % (2.28 – 2.35 %)"``-style text from a formatter and three numbers."""
     if _bad(low) or _bad(high) or low == high:

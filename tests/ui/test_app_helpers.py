@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
         (fmt.money, -3, "-$3.00"),
         (fmt.multiple, 1.456, "1.46×"),
         (fmt.multiple, None, "–"),
+        (fmt.rounded_count, 4_249_399, "4.2 million"),
+        (fmt.rounded_count, 12_000_000, "12 million"),
+        (fmt.rounded_count, 853_120, "850,000"),
+        (fmt.rounded_count, 1_234, "1,200"),
+        (fmt.rounded_count, 0.4, "0.4"),
+        (fmt.rounded_count, float("nan"), "–"),
     ],
 )
 def test_formatters(func, value, text):

@@ -34,6 +34,7 @@ from ui.fmt import (
     multiple,
     pct,
     policy_name,
+    rounded_count,
     skipped_text,
 )
 from ui.forms import (
@@ -267,7 +268,7 @@ def _estimate(config) -> None:
     st.caption(
         f"Estimated run time: about {_duration(seconds)} for "
         f"{runner.run_impressions(config):,} impressions in all "
-        f"({(rate or runner.DEFAULT_RATE):,.0f} impressions/s at the pool levels, "
+        f"({rounded_count(rate or runner.DEFAULT_RATE)} impressions/s at the pool levels, "
         f"{source}{slower})."
     )
     skipped = skipped_text(config)

@@ -12,7 +12,10 @@ three tables (what ``python -m simulation world`` writes):
 - ``mechanisms``: what each term of :data:`simulation.response.MECHANISMS`
   contributes, per level: its mean and spread on the click logit, its share of the
   logit's variance, the lift in CTR and conversions it is responsible for, its
-  part in the best-vs-median gap, and its part in the level's uplift over generic.
+  part in the best-vs-median gap, and its part in the level's uplift over generic;
+- ``compositions``, when asked for (``generated=True``): each user's best composition
+  at the generated level against random ones
+  (:func:`simulation.composition_truth.composition_report`).
 
 Everything is an expectation: no impressions are drawn.
 """
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simulation.composition_truth import composition_report
 from simulation.population import INTERESTS, KEYWORDS
 from simulation.response import MECHANISMS, USER_DEPENDENT, ArmContent, Expectations
 from simulation.scenario import USER_STRATEGIES, Scenario, creative_space, product_space
@@ -39,11 +43,15 @@ ARM_COLUMNS = (
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class WorldReport:
-    """The three tables of the ground truth (see the module docstring)."""
+    """The tables of the ground truth (see the module docstring).
+
+    ``compositions`` is None unless asked for.
+    """
 
     arms: pd.DataFrame
     spreads: pd.DataFrame
     mechanisms: pd.DataFrame
+    compositions: pd.DataFrame | None = None
 
 
 def _rates(exp: Expectations, mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -228,7 +236,9 @@ def _kind(mechanism: str) -> str:
     return "content"
 
 
-def world_report(scenario: Scenario, *, content_sample: int = 2_000) -> WorldReport:
+def world_report(
+    scenario: Scenario, *, content_sample: int = 2_000, generated: bool = False
+) -> WorldReport:
     """The expected outcome of every arm, the spreads, and each mechanism's share.
 
     Parameters
@@ -237,7 +247,9 @@ def world_report(scenario: Scenario, *, content_sample: int = 2_000) -> WorldRep
         A built world (:func:`simulation.scenario.build_scenario`).
     content_sample : int, default=2_000
         Users (the first ones; users are drawn i.i.d.) over which the content
-        spaces are evaluated.
+        spaces, and the generated level's compositions, are evaluated.
+    generated : bool, default=False
+        Also lay the generated level open (``compositions``; the world must have it).
 
     Returns
     -------
@@ -269,8 +281,12 @@ def world_report(scenario: Scenario, *, content_sample: int = 2_000) -> WorldRep
     sample = pop.take(np.arange(min(content_sample, pop.n_users)))
     spread_rows += _content_space(scenario, sample)
     arms_frame = pd.DataFrame(arm_rows).reindex(columns=list(ARM_COLUMNS))
+    compositions = None
+    if generated:
+        compositions = composition_report(scenario, sample=max(2, min(content_sample, pop.n_users)))
     return WorldReport(
         arms=arms_frame,
         spreads=pd.DataFrame(spread_rows),
         mechanisms=pd.DataFrame(mech_rows),
+        compositions=compositions,
     )

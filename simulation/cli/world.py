@@ -3,8 +3,10 @@
 Writes ``DIR/arms.csv`` (per level, arm and segment: the creative's components,
 product, price and expected CTR, conversion rate, order value and ROAS),
 ``DIR/spreads.csv`` (best / median of each level's arms and of the content
-spaces), ``DIR/mechanisms.csv`` (what each term of the response contributes)
-and ``DIR/world.json`` (the resolved config). Everything is written to a
+spaces), ``DIR/mechanisms.csv`` (what each term of the response contributes),
+with ``--generated`` (or a config whose levels have it) ``DIR/compositions.csv``
+(each user's best composition against random valid ones, per objective and
+segment) and ``DIR/world.json`` (the resolved config). Everything is written to a
 temporary folder beside ``DIR`` and moved into place at the end; bad input
 writes nothing.
 """
@@ -38,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
     p.add_argument("--seed", type=int, help="the world's seed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--generated",
+        action="store_true",
+        help="add the generated level: each user's best composition against random ones "
+        "(compositions.csv)",
+    )
     p.set_defaults(handler=world_command)
 
 
@@ -45,6 +53,8 @@ def _resolve(args: argparse.Namespace) -> ExperimentConfig:
     base = PRESETS[args.preset or "default"]
     try:
         config = load_config(args.config, base=base) if args.config else base
+        if args.generated and "generated" not in config.levels:
+            config = config.replace(levels=(*config.levels, "generated"))
         return config if args.seed is None else config.replace(seed=args.seed)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
@@ -66,16 +76,20 @@ def world_command(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
     try:
         try:
-            report = world_report(build_scenario(config))
+            report = world_report(build_scenario(config), generated="generated" in config.levels)
         except ValueError as exc:  # e.g. too few creatives pass the guardrails
             raise UsageError(str(exc)) from None
         report.arms.to_csv(tmp / "arms.csv", index=False)
         report.spreads.to_csv(tmp / "spreads.csv", index=False)
         report.mechanisms.to_csv(tmp / "mechanisms.csv", index=False)
+        outputs = OUTPUTS
+        if report.compositions is not None:
+            report.compositions.to_csv(tmp / "compositions.csv", index=False)
+            outputs = (*OUTPUTS[:-1], "compositions.csv", OUTPUTS[-1])
         world = {"config": config.to_dict(), "seed": config.seed}
         (tmp / "world.json").write_text(json.dumps(world, indent=2) + "\n", encoding="utf-8")
         out.mkdir(exist_ok=True)
-        for name in OUTPUTS:
+        for name in outputs:
             os.replace(tmp / name, out / name)
         tmp.rmdir()
     except BaseException:
@@ -86,10 +100,30 @@ def world_command(args: argparse.Namespace) -> int:
         spreads.scope.str.startswith(("level", "content"))
         & ~spreads.scope.str.contains("segment [0-9]")
     ]
-    print(f"wrote {args.out}/" + ", ".join(OUTPUTS))
+    print(f"wrote {args.out}/" + ", ".join(outputs))
     print(
         levels.pivot(index="scope", columns="metric", values="best_over_median")
         .round(3)
         .to_string()
     )
+    if report.compositions is not None:
+        print(_compositions_line(report.compositions))
     return 0
+
+
+def _compositions_line(compositions) -> str:
+    """What each user's own best composition earns against random ones, all users."""
+    every = compositions[compositions["scope"] == "all"]
+    parts = [
+        f"{row.objective}: best {100 * row.oracle_ctr:.3f} % CTR, ROAS {row.oracle_roas:.2f}"
+        f" against random {100 * row.random_ctr:.3f} % and {row.random_roas:.2f}"
+        f" ({_how_personal(row.distinct_best, row.users)})"
+        for row in every.itertuples(index=False)
+    ]
+    return "generated level, each user's best composition (true, expected): " + "; ".join(parts)
+
+
+def _how_personal(distinct: int, users: int) -> str:
+    if distinct == 1:
+        return f"the same best composition for all {users:,} users"
+    return f"{distinct} different best compositions among {users:,} users"

@@ -60,6 +60,7 @@ __all__ = [
     "GeneratedRoute",
     "SkippedRoute",
     "applies",
+    "best_compositions",
     "drop_skipped",
     "engine_funnel",
     "engine_learner",
@@ -303,16 +304,43 @@ def oracle_table(scenario: Scenario, objective: str, *, block: int = 2_000) -> n
     key = ("generated_oracle", objective)
     if key in scenario.memo:
         return scenario.memo[key]
+    out = best_compositions(scenario, objective, np.arange(scenario.population.n_users), block)
+    out.flags.writeable = False
+    scenario.memo[key] = out
+    return out
+
+
+def best_compositions(
+    scenario: Scenario, objective: str, users: np.ndarray, block: int = 2_000
+) -> np.ndarray:
+    """The exact best composition of each of ``users`` under ``objective``.
+
+    The rows of :func:`oracle_table` (read from it when the world has it already,
+    else solved for these users alone: a sample costs a sample's time).
+
+    Parameters
+    ----------
+    users : ndarray of shape (n,), int
+    block : int, default=2_000
+        Users solved per kernel call.
+
+    Returns
+    -------
+    combos : ndarray of shape (n, n_axes), int64
+    """
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    kept = scenario.memo.get(("generated_oracle", objective))
+    if kept is not None:
+        return kept[users]
     level = scenario.levels["generated"]
     factors, combos, starts = _effective(level)
     mode = 0 if objective == "ctr" else (1 if scenario.response.pricing == "cpm" else 2)
-    n_users = scenario.population.n_users
-    best = np.empty(n_users, dtype=np.int64)
+    best = np.empty(users.size, dtype=np.int64)
 
     def solve(lo: int) -> None:
-        users = np.arange(lo, min(lo + block, n_users))
-        t = _probe(scenario, level, users)
-        best[users] = _best_kernel(
+        rows = slice(lo, min(lo + block, users.size))
+        t = _probe(scenario, level, users[rows])
+        best[rows] = _best_kernel(
             t["c0"], t["v0"], t["toc"], t["tov"], t["pkc"], t["pkv"], t["gc"], t["lc"],
             t["langc"], t["langv"], t["value"], t["cost"], float(scenario.response.params.cpc),
             mode, factors, starts,
@@ -322,11 +350,8 @@ def oracle_table(scenario: Scenario, objective: str, *, block: int = 2_000) -> n
     # probe's numpy), and plain threads, unlike numba's parallel layer, leave the process
     # safe to fork. Each block writes its own rows: the same table as one thread's.
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        list(pool.map(solve, range(0, n_users, block)))
-    out = combos[best]
-    out.flags.writeable = False
-    scenario.memo[key] = out
-    return out
+        list(pool.map(solve, range(0, users.size, block)))
+    return combos[best]
 
 
 #: Most users whose rows of :meth:`~simulation.response.ResponseModel.linear_weights`

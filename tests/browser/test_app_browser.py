@@ -67,12 +67,16 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
     if path == "sweeps":
         expect(page.get_by_role("button", name="Run sweep")).to_be_visible()
     if path == "world":
-        # The ground truth is computed on request: the page shows it once asked.
+        # The ground truth is computed on request: the page shows it once asked, the
+        # generated level's best compositions too when ticked.
+        page.get_by_text("With the generated level").click()
+        settle(page)
         page.get_by_role("button", name="Lay the world open").click()
         settle(page, timeout=120_000)
         no_exception(page)
         expect(page.locator(".vega-embed").first).to_be_visible()
         expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+        expect(page.get_by_text("Generated level: each user's best composition")).to_be_visible()
     page.screenshot(path=str(artifacts / f"page-{path}.png"), full_page=True)
 
 

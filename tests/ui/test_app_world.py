@@ -63,3 +63,26 @@ def test_spreads_table_formats_each_metric_in_its_unit():
     assert list(t["Best"]) == ["1.23 %", "2.50×", "0.42"]
     assert list(t["Best ÷ median"]) == ["1.23×", "1.25×", "1.83×"]
     assert list(t["Arms"]) == [5, 5, 42]
+
+
+def test_world_page_lays_the_generated_level_open_on_request(app, open_page):
+    at = open_page(app, "world")
+    at.checkbox(key="world-generated").check()
+    next(b for b in at.button if b.label == "Lay the world open").click().run()
+    assert not at.exception, at.exception
+    assert "Generated level: each user's best composition" in [s.value for s in at.subheader]
+    table = at.dataframe[-1].value
+    assert list(table.columns[:5]) == [
+        "Objective", "Who", "Users", "Best: true CTR", "Random: true CTR",
+    ]  # fmt: skip
+    assert set(table["Objective"]) == {"clicks", "net value"}
+    assert table["Who"].iloc[0] == "all users"
+    # The arms of the pool levels are still there, and the generated level is not an arm.
+    arms = at.dataframe[0].value
+    assert set(arms["Level"]) == {"Generic (same ads for everyone)", "Per segment", "Per user"}
+    assert any("different best compositions among the" in c.value or "the same best" in c.value
+               for c in at.caption)  # fmt: skip
+    # Unticked: the report without it (a new one, for the other world).
+    at.checkbox(key="world-generated").uncheck()
+    next(b for b in at.button if b.label == "Lay the world open").click().run()
+    assert "Generated level: each user's best composition" not in [s.value for s in at.subheader]

@@ -110,16 +110,82 @@ def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
     )
 
 
-def _report():
+def compositions_table(compositions: pd.DataFrame) -> pd.DataFrame:
+    """``WorldReport.compositions`` with readable headers and values.
+
+    Parameters
+    ----------
+    compositions : DataFrame
+        Columns :data:`simulation.composition_truth.COMPOSITION_COLUMNS`.
+
+    Returns
+    -------
+    DataFrame
+        One row per row of ``compositions``, in order; rates as text.
+    """
+    return pd.DataFrame(
+        {
+            "Objective": compositions["objective"].to_numpy(),
+            "Who": compositions["segment_name"].to_numpy(),
+            "Users": compositions["users"].to_numpy(),
+            "Best: true CTR": [pct(v, 3) for v in compositions["oracle_ctr"]],
+            "Random: true CTR": [
+                f"{pct(v, 3)} ± {100 * se:.3f}"
+                for v, se in zip(
+                    compositions["random_ctr"], compositions["random_ctr_se"], strict=True
+                )
+            ],
+            "Best: true ROAS": [f"{v:.2f}×" for v in compositions["oracle_roas"]],
+            "Random: true ROAS": [f"{v:.2f}×" for v in compositions["random_roas"]],
+            "Different best compositions": compositions["distinct_best"].to_numpy(),
+            "Most common best": [
+                f"{100 * share:.0f} %: {combo}"
+                for share, combo in zip(
+                    compositions["top_share"], compositions["top_composition"], strict=True
+                )
+            ],
+        }
+    )
+
+
+def _compositions(compositions: pd.DataFrame) -> None:
+    """The generated level: each user's best composition against random valid ones."""
+    st.subheader("Generated level: each user's best composition")
+    every = compositions[compositions["scope"] == "all"]
+    st.markdown(
+        "What composing each viewer's ad could earn at most: each user's exact best "
+        "composition under the run's objective (what the **oracle** serves) against "
+        "compositions drawn at random among the valid ones (what **uniform** serves; ± one "
+        "standard error of its Monte Carlo mean). The gap between them is what a learner "
+        "such as mvt_ts can close. When every user's best composition is the same, composing "
+        "per user has nothing to work with that one ad for everyone would not get."
+    )
+    st.caption(
+        " ".join(
+            f"Under {row.objective}: "
+            + (
+                f"the same best composition for all {row.users:,} users sampled."
+                if row.distinct_best == 1
+                else f"{row.distinct_best:,} different best compositions among the "
+                f"{row.users:,} users sampled, the most common one {100 * row.top_share:.0f} % "
+                "of them."
+            )
+            for row in every.itertuples(index=False)
+        )
+    )
+    st.dataframe(compositions_table(compositions), hide_index=True, width="stretch")
+
+
+def _report(with_generated: bool = False):
     """The world report of this tab's audience, kept per audience in the session."""
     w = state.world_settings()
     config = DEFAULT_CONFIG.replace(seed=w.seed, n_users=w.n_users, n_segments=w.n_segments)
     kept = st.session_state.get("world-report")
-    if kept is not None and kept[0] == config:
+    if kept is not None and kept[0] == config and kept[2] == with_generated:
         return kept[1]
     with st.spinner("Computing every arm's expected outcome…"):
-        report = world_report(cache.scenario(config))
-    st.session_state["world-report"] = (config, report)
+        report = world_report(cache.scenario(config), generated=with_generated)
+    st.session_state["world-report"] = (config, report, with_generated)
     return report
 
 
@@ -137,12 +203,16 @@ def render() -> None:
         f"Audience: {w.n_users:,} simulated users in {w.n_segments} segments, seed {w.seed} "
         "(change it on the Audience page)."
     )
+    with_generated = st.checkbox(
+        "With the generated level (each user's own best composition; a second or two more)",
+        key="world-generated",
+    )
     if not st.button("Lay the world open", type="primary", key="world-open") and (
         st.session_state.get("world-report") is None
     ):
         st.info("Press **Lay the world open** to compute every arm's expected outcome.")
         return
-    report = _report()
+    report = _report(with_generated)
     st.subheader("Every arm, true (expected) values")
     arms = report.arms[[c for c in ARM_VIEW if c in report.arms]].rename(columns=ARM_VIEW)
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
@@ -167,6 +237,8 @@ def render() -> None:
     st.altair_chart(mechanisms_chart(report.mechanisms), width="stretch")
     with st.expander("The mechanisms' table"):
         st.dataframe(report.mechanisms, hide_index=True, width="stretch")
+    if report.compositions is not None:
+        _compositions(report.compositions)
     st.caption(escape_markdown("Written by the command line too: python -m simulation world."))
 
 

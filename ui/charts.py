@@ -263,7 +263,11 @@ def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
             facet=alt.Facet("Level:N", title=None, sort=list(LEVEL_NAMES.values())),
             columns=_PANELS_PER_ROW,
         )
-        .resolve_scale(y="shared")
+        # Rates share one axis, so panels compare at a glance. Regret does not: each
+        # level's is counted against its own best (the best arm of its pool, or the best
+        # composition at the generated level), so a shared axis would invite comparing
+        # yardsticks and flatten the pool levels' panels under the generated one's.
+        .resolve_scale(y="independent" if metric == "regret" else "shared")
     )
 
 

@@ -188,3 +188,12 @@ def test_segment_allocation_chart_names_every_creative():
     spec = charts.segment_allocation_chart(alloc, "ucb1").to_dict()
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert spec["height"]["step"] >= 20  # a 14 px label and some room
+
+
+def test_rates_share_the_panels_axis_and_regret_does_not():
+    # Each level's regret is against its own best (its pool's best arm, or the best
+    # composition): one axis would set the panels' yardsticks side by side.
+    scales = {
+        m: charts.metric_bands_spec(m)["resolve"]["scale"]["y"] for m in ("ctr", "roas", "regret")
+    }
+    assert scales == {"ctr": "shared", "roas": "shared", "regret": "independent"}

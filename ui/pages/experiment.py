@@ -645,7 +645,10 @@ def _results(entry, say_skipped: bool = True) -> None:
         "the same simulated visitors; the shaded band is the 95 % interval over the "
         "replications (seeds, and worlds when several ran). A line "
         "above the generic panel means personalization paid off. *Regret* counts the clicks "
-        "(or value) lost against always showing each visitor their best ad: lower is better. "
+        "(or value) lost against always showing each visitor the best ad of that level (the "
+        "best of its pool; at the generated level, the best composition): lower is better. "
+        "Each panel's regret has its own yardstick and its own scale: compare policies within "
+        "a panel, and levels with the uplift above. "
         "The rate charts start after the first 5 % of impressions, where a few clicks more or "
         "less still swing the rate."
     )

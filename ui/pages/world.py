@@ -148,6 +148,53 @@ def compositions_table(compositions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: What each objective's panel of :func:`compositions_chart` measures: column, title, format.
+_COMPOSITION_MEASURES = {
+    "clicks": ("ctr", "True CTR", ".2%"),
+    "net value": ("roas", "True ROAS", ".2f"),
+}
+
+
+def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
+    """Each user's best composition against random ones: a panel per objective.
+
+    Under clicks the bars are the true CTR, under net value the true ROAS (what each
+    objective is after), for all users and each segment; a bar for the best, one for random.
+    """
+    panels = []
+    for objective, (column, title, fmt) in _COMPOSITION_MEASURES.items():
+        rows = compositions[compositions["objective"] == objective]
+        long = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "Who": rows["segment_name"],
+                        "Composition": name,
+                        "value": rows[f"{key}_{column}"],
+                    }
+                )
+                for key, name in (("oracle", "each user's best"), ("random", "random"))
+            ]
+        )
+        panels.append(
+            alt.Chart(long, title=f"Under {objective}")
+            .mark_bar()
+            .encode(
+                x=alt.X("value:Q", title=title, axis=alt.Axis(format=fmt)),
+                y=alt.Y("Who:N", title=None, sort=list(rows["segment_name"])),
+                yOffset=alt.YOffset("Composition:N", sort=["each user's best", "random"]),
+                color=alt.Color(
+                    "Composition:N",
+                    sort=["each user's best", "random"],
+                    legend=alt.Legend(orient="bottom"),
+                ),
+                tooltip=["Who:N", "Composition:N", alt.Tooltip("value:Q", title=title, format=fmt)],
+            )
+            .properties(width=260)
+        )
+    return alt.hconcat(*panels)
+
+
 def _compositions(compositions: pd.DataFrame) -> None:
     """The generated level: each user's best composition against random valid ones."""
     st.subheader("Generated level: each user's best composition")
@@ -173,7 +220,9 @@ def _compositions(compositions: pd.DataFrame) -> None:
             for row in every.itertuples(index=False)
         )
     )
-    st.dataframe(compositions_table(compositions), hide_index=True, width="stretch")
+    st.altair_chart(compositions_chart(compositions))
+    with st.expander("The compositions' table"):
+        st.dataframe(compositions_table(compositions), hide_index=True, width="stretch")
 
 
 def _report(with_generated: bool = False):

@@ -162,7 +162,7 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
     objective is after), for all users and each segment; a bar for the best, one for random.
     """
     panels = []
-    for objective, (column, title, fmt) in _COMPOSITION_MEASURES.items():
+    for i, (objective, (column, title, fmt)) in enumerate(_COMPOSITION_MEASURES.items()):
         rows = compositions[compositions["objective"] == objective]
         long = pd.concat(
             [
@@ -181,7 +181,14 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
             .mark_bar()
             .encode(
                 x=alt.X("value:Q", title=title, axis=alt.Axis(format=fmt)),
-                y=alt.Y("Who:N", title=None, sort=list(rows["segment_name"])),
+                # Segment names run to sixty characters (the default 180 px cut them); the
+                # panels share the rows, so only the first one names them.
+                y=alt.Y(
+                    "Who:N",
+                    title=None,
+                    sort=list(rows["segment_name"]),
+                    axis=alt.Axis(labelLimit=360, labels=i == 0, ticks=i == 0),
+                ),
                 yOffset=alt.YOffset("Composition:N", sort=["each user's best", "random"]),
                 color=alt.Color(
                     "Composition:N",

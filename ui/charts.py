@@ -239,12 +239,15 @@ def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
         color=alt.Color("Policy:N", legend=_LINE_LEGEND, scale=colour_scale()),
     )
+    # Panels on their own scale each repeat the axis title, which then pushed the third
+    # panel off the page: regret's title is the heading above the chart.
+    axis_title = None if metric == "regret" else title
     band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+        y=alt.Y("low:Q", title=axis_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
         y2="high:Q",
     )
     line = base.mark_line(strokeWidth=2).encode(
-        y=alt.Y("mean:Q", title=title),
+        y=alt.Y("mean:Q", title=axis_title),
         tooltip=[
             "Policy:N",
             "Level:N",

@@ -83,7 +83,7 @@ def test_world_page_lays_the_generated_level_open_on_request(app, open_page):
     assert any("different best compositions among the" in c.value or "the same best" in c.value
                for c in at.caption)  # fmt: skip
     # A picture first: best against random, true CTR under clicks and ROAS under net value.
-    mechanisms, compositions = at.get("vega_lite_chart")
+    _mechanisms, compositions = at.get("vega_lite_chart")
     spec = compositions.proto.spec
     assert '"True CTR"' in spec and '"True ROAS"' in spec and '"yOffset"' in spec
     # Unticked: the report without it (a new one, for the other world).

@@ -659,7 +659,7 @@ def _results(entry, say_skipped: bool = True) -> None:
     st.vega_lite_chart(charts.metric_bands_data(ts, "ctr"), charts.metric_bands_spec("ctr"))
     st.markdown("**Cumulative return on ad spend**")
     st.vega_lite_chart(charts.metric_bands_data(ts, "roas"), charts.metric_bands_spec("roas"))
-    st.markdown("**Cumulative regret**")
+    st.markdown("**Cumulative regret** (clicks or value lost against each level's best)")
     st.vega_lite_chart(charts.metric_bands_data(ts, "regret"), charts.metric_bands_spec("regret"))
 
     # Pools only: the generated level composes a new creative per impression (its

@@ -27,7 +27,13 @@ from simulation.generated.search import sample_valid
 from simulation.rng import stream
 from simulation.scenario import Scenario
 
-__all__ = ["COMPOSITION_COLUMNS", "OBJECTIVE_NAMES", "composition_report"]
+__all__ = [
+    "COMPOSITION_COLUMNS",
+    "OBJECTIVE_NAMES",
+    "composition_outcomes",
+    "composition_report",
+    "most_common_best",
+]
 
 #: The objectives a run can optimize, and what the report calls them.
 OBJECTIVE_NAMES = {"ctr": "clicks", "roas": "net value"}
@@ -138,3 +144,52 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
                 }
             )
     return pd.DataFrame(rows, columns=list(COMPOSITION_COLUMNS))
+
+
+def composition_outcomes(
+    scenario: Scenario, users: np.ndarray, combos: np.ndarray
+) -> tuple[float, float]:
+    """Mean true CTR and ROAS of showing ``combos`` to ``users``.
+
+    Parameters
+    ----------
+    users : ndarray of shape (n,), int
+    combos : ndarray of shape (n_axes,) or (n, n_axes), int
+        One composition for every user, or one each.
+
+    Returns
+    -------
+    ctr, roas : float
+        The users' mean expected CTR, and expected revenue over expected spend.
+    """
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    combos = np.asarray(combos, dtype=np.int64)
+    if combos.ndim == 1:
+        combos = np.repeat(combos[None], users.size, axis=0)
+    exp = composed_expectations(scenario, users, combos)
+    return float(exp.ctr.mean()), float(exp.revenue.mean() / exp.cost.mean())
+
+
+def most_common_best(
+    scenario: Scenario, users: np.ndarray, objective: str = "ctr"
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """The composition most of ``users`` have as their own best.
+
+    Parameters
+    ----------
+    users : ndarray of shape (n,), int
+        At least one.
+    objective : {"ctr", "roas"}
+
+    Returns
+    -------
+    combo : ndarray of shape (n_axes,), int64
+    share : float
+        The share of ``users`` whose best it is.
+    best : ndarray of shape (n, n_axes), int64
+        Each user's own best composition.
+    """
+    best = best_compositions(scenario, objective, users)
+    distinct, counts = np.unique(best, axis=0, return_counts=True)
+    top = int(np.argmax(counts))
+    return distinct[top], float(counts[top] / counts.sum()), best

@@ -151,6 +151,30 @@ class ComponentSpace:
             ok &= self.pair_mask[g[:, i], g[:, j]]
         return ok
 
+    def conflicts(self, combo: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """Why one composition is not valid: every constraint it breaks.
+
+        Parameters
+        ----------
+        combo : ndarray of shape (n_axes,), int
+
+        Returns
+        -------
+        broken : list of (axis, level, other_axis, other_level)
+            ``other_axis`` is -1 for a level not allowed at all (the unary mask), else
+            the pair of levels that may not go together (axes in order). Empty exactly
+            when :meth:`is_valid` holds.
+        """
+        g = self.flat(np.asarray(combo).reshape(1, -1))[0]
+        c = g - self.offsets[:-1]
+        broken = [(j, int(c[j]), -1, -1) for j in range(self.n_axes) if not self.level_mask[g[j]]]
+        broken += [
+            (i, int(c[i]), j, int(c[j]))
+            for i, j in itertools.combinations(range(self.n_axes), 2)
+            if not self.pair_mask[g[i], g[j]]
+        ]
+        return broken
+
     def encode(self, combos: np.ndarray) -> np.ndarray:
         """One-hot main effects.
 

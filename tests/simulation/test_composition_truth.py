@@ -115,3 +115,19 @@ def test_world_command_writes_the_compositions_with_generated(tmp_path, capsys):
     again = tmp_path / "again"
     assert cli.main(["world", "--config", str(config), "--out", str(again)]) == 0
     assert not (again / "compositions.csv").exists()
+
+
+def test_outcomes_and_the_most_common_best_agree_with_the_report(world):
+    from simulation.composition_truth import composition_outcomes, most_common_best
+
+    report = composition_report(world, sample=500, draws=4)
+    every = report[(report["scope"] == "all") & (report["objective"] == "clicks")].iloc[0]
+    users = np.arange(500)
+    combo, share, best = most_common_best(world, users, "ctr")
+    ctr, roas = composition_outcomes(world, users, best)
+    assert ctr == pytest.approx(every["oracle_ctr"]) and roas == pytest.approx(every["oracle_roas"])
+    assert share == pytest.approx(every["top_share"])
+    names = world.levels["generated"].space.level_names
+    assert every["top_composition"].startswith(f"product={names[0][combo[0]]} ·")
+    # One composition for everyone earns at most what each user's own best does.
+    assert composition_outcomes(world, users, combo)[0] <= ctr

@@ -27,7 +27,8 @@ def _shown(body: str) -> str:
 
 
 def _images(at):
-    return at.get("image")
+    """The Gallery tab's images (AppTest holds every tab's elements)."""
+    return at.tabs[0].get("image")
 
 
 def test_default_render_shows_a_gallery(app, open_page):
@@ -135,4 +136,42 @@ def test_a_segment_choice_from_an_older_audience_falls_back(app, open_page):
     at.switch_page("ui/pages/audience.py").run()
     at.switch_page("ui/pages/creatives.py").run()
     assert not at.exception
-    assert len(at.get("image")) == 5
+    assert len(_images(at)) == 5
+
+
+def _compose_keys(at) -> dict[str, str]:
+    segment = at.selectbox(key="cmp-segment").value
+    axes = ("product", "tone", "offer", "headline", "cta", "layout", "palette", "greeting",
+            "keyword", "language")  # fmt: skip
+    return {axis: f"cmp-{segment}-{axis}" for axis in axes}
+
+
+def test_compose_starts_from_the_segment_s_best_and_renders_it(app, open_page):
+    at = open_page(app, "creatives")
+    compose = at.tabs[2]
+    assert compose.label == "Compose (generated level)"
+    # The starting composition is valid, rendered, and no worse than every user's own best.
+    assert not compose.error
+    assert len(compose.get("image")) == 1
+    ctr, _ = compose.metric
+    assert ctr.label == "True CTR on the segment's users" and "against each user's best" in (
+        ctr.delta
+    )
+    assert ctr.delta.startswith("-") or ctr.delta.startswith("+0.000")
+    assert any(_shown(c.value) == "Guardrails: pass" for c in compose.caption)
+
+
+def test_compose_names_the_rules_an_invalid_composition_breaks(app, open_page):
+    at = open_page(app, "creatives")
+    keys = _compose_keys(at)
+    # A keyword headline prints a search: with none switched on it cannot be served.
+    at.selectbox(key=keys["headline"]).set_value(2)  # keyword
+    at.selectbox(key=keys["keyword"]).set_value(0).run()  # none
+    assert not at.exception, at.exception
+    (error,) = at.tabs[2].error
+    assert "Not a valid composition, so never served" in error.value
+    assert "headline *keyword* cannot go with keyword *none*" in error.value
+    assert not at.tabs[2].get("image") and not at.tabs[2].metric
+    # Back to the segment's best: valid and rendered again.
+    next(b for b in at.tabs[2].button if b.label.startswith("Start again")).click().run()
+    assert not at.tabs[2].error and len(at.tabs[2].get("image")) == 1

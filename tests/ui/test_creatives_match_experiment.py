@@ -43,12 +43,12 @@ def test_page_variants_are_the_experiments(app, open_page, scenario_and_config):
         at.selectbox(key="cr-audience").set_value(label).run()
         assert not at.exception, at.exception
         # Cards fill three columns, which AppTest reads column by column: compare as sets.
-        shown = [t.value for t in at.text]
+        shown = [t.value for t in at.tabs[0].text]  # the Gallery tab
         assert sorted(shown) == sorted(_shown(c) for c in row), profile.segment_id
     # Generic too: the page's control set is the experiment's.
     at.selectbox(key="cr-audience").set_value(labels[0]).run()
     generic = scenario.levels["generic"].creatives[0]
-    assert sorted(t.value for t in at.text) == sorted(_shown(c) for c in generic)
+    assert sorted(t.value for t in at.tabs[0].text) == sorted(_shown(c) for c in generic)
 
 
 def test_cached_variants_are_the_experiments(scenario_and_config):

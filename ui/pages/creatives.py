@@ -18,7 +18,7 @@ from creative.render import render
 from creative.vocabulary import INTERESTS, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
 from simulation.population import user_audience
 from simulation.rng import stream
-from ui import cache, state
+from ui import cache, compose_view, state
 from ui.fmt import escape_markdown
 from ui.forms import DEFAULT_CONFIG
 from ui.uploads import (
@@ -371,11 +371,13 @@ def render_page() -> None:
     population, segmentation = cache.world(settings)
     templates_data = _templates_upload()
     _catalogue_upload()
-    gallery, one_user = st.tabs(["Gallery", "One user"])
+    gallery, one_user, compose = st.tabs(["Gallery", "One user", "Compose (generated level)"])
     with gallery:
         _gallery(segmentation, settings, templates_data)
     with one_user:
         _one_user(population, settings, templates_data)
+    with compose:
+        compose_view.render(_card)
 
 
 render_page()

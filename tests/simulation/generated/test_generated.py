@@ -83,6 +83,29 @@ def test_count_and_is_valid_agree_with_enumeration(rng):
     assert space.count_valid() == sum(brute) == len(space.enumerate_valid())
 
 
+def test_conflicts_name_every_broken_constraint_and_only_those(rng):
+    space = default_space()
+    combos = rng.integers(0, np.array(space.n_levels), size=(3_000, space.n_axes))
+    valid = space.is_valid(combos)
+    assert valid.any() and not valid.all()
+    for combo, ok in zip(combos, valid, strict=True):
+        broken = space.conflicts(combo)
+        assert (not broken) == ok
+        g = combo + space.offsets[:-1]
+        for axis, level, other, other_level in broken:
+            assert combo[axis] == level
+            if other < 0:
+                assert not space.level_mask[g[axis]]
+            else:
+                assert axis < other and combo[other] == other_level
+                assert not space.pair_mask[g[axis], g[other]]
+        # Nothing left out: every pair the masks refuse is named.
+        refused = sum(
+            not space.pair_mask[g[i], g[j]] for i, j in itertools.combinations(range(10), 2)
+        ) + sum(not space.level_mask[x] for x in g)
+        assert len(broken) == refused
+
+
 def test_encode_and_pair_features_index_each_block_once(rng):
     space = small_space(rng)
     combos = space.enumerate_valid()

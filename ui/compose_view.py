@@ -1,0 +1,163 @@
+"""The Creatives page's Compose tab: any composition of the generated level, rendered.
+
+The generated level composes each impression's ad from ten components; the engine sees
+their indices, the studio renders them. Here a user picks the components for a segment,
+sees the ad (or, for a composition the constraints refuse, every rule it breaks: such a
+composition is never served), and its true expected CTR and ROAS on the segment's users
+beside those of each user's own best composition (what the oracle serves). It starts from
+the composition most of the segment's users have as their best, under clicks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+from simulation.composition_truth import composition_outcomes, most_common_best
+from simulation.config import ExperimentConfig
+from ui import cache, state
+from ui.fmt import escape_markdown, pct
+from ui.forms import DEFAULT_CONFIG
+
+#: Users of a segment the true outcomes are averaged over (the first ones; users are i.i.d.).
+TRUTH_USERS = 2_000
+#: The axes' labels where the name alone says too little.
+AXIS_LABELS = {
+    "headline": "Headline style",
+    "cta": "Call to action (the tone's)",
+    "keyword": "Search printed",
+}
+
+
+def _config() -> ExperimentConfig:
+    w = state.world_settings()
+    return DEFAULT_CONFIG.replace(seed=w.seed, n_users=w.n_users, n_segments=w.n_segments)
+
+
+def _segment_users(config: ExperimentConfig, segment: int) -> np.ndarray:
+    labels = cache.scenario(config).segmentation.labels
+    return np.flatnonzero(labels == segment)[:TRUTH_USERS]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _segment_best(
+    config: ExperimentConfig, segment: int
+) -> tuple[tuple[int, ...], float, float, float]:
+    """The segment's best composition and the true outcomes of its users' own best.
+
+    The most common best composition under clicks and its share, then the mean true CTR
+    and ROAS of each user's own best (cached per world and segment).
+    """
+    scenario = cache.scenario(config)
+    users = _segment_users(config, segment)
+    combo, share, best = most_common_best(scenario, users, "ctr")
+    ctr, roas = composition_outcomes(scenario, users, best)
+    return tuple(int(i) for i in combo), share, ctr, roas
+
+
+def _level_name(space, axis: int, index: int) -> str:
+    # "cta0" is the tone's first call to action: its words depend on the tone chosen.
+    if space.axis_names[axis] == "cta":
+        return {0: "1st", 1: "2nd", 2: "3rd"}.get(index, f"{index + 1}th")
+    return space.level_names[axis][index]
+
+
+def _keys(axis_names, segment: int) -> list[str]:
+    return [f"cmp-{segment}-{axis}" for axis in axis_names]
+
+
+def _restart(keys: list[str]) -> None:
+    for key in keys:
+        st.session_state.pop(key, None)
+
+
+def conflict_text(space, broken: list[tuple[int, int, int, int]]) -> str:
+    """The rules a composition breaks, as one sentence (``ComponentSpace.conflicts``)."""
+    names, axes = space.level_names, space.axis_names
+
+    def level(axis: int, index: int) -> str:
+        return f"{axes[axis]} *{names[axis][index]}*"
+
+    parts = [
+        f"{level(a, i)} is never allowed"
+        if b < 0
+        else f"{level(a, i)} cannot go with {level(b, j)}"
+        for a, i, b, j in broken
+    ]
+    return "; ".join(parts)
+
+
+def render(card: Callable) -> None:
+    """Draw the tab; ``card(creative, size)`` draws a creative as the Gallery does."""
+    st.markdown(
+        "The **generated** level composes each viewer's ad from ten components, and the "
+        "learner (mvt_ts) chooses them per impression. Pick them yourself: the ad as a "
+        "viewer of the segment sees it, and what it would truly earn on the segment's users "
+        "against each user's own best composition (the oracle's). It starts from the "
+        "composition most of the segment's users have as their best under clicks."
+    )
+    config = _config()
+    scenario = cache.scenario(config)
+    level = scenario.levels["generated"]
+    space = level.space
+    profiles = scenario.segmentation.profiles
+    segment = st.selectbox(
+        "Written for", range(len(profiles)), key="cmp-segment",
+        format_func=lambda s: profiles[s].name,
+    )  # fmt: skip
+    with st.spinner("Finding each user's best composition…"):
+        best, share, best_ctr, best_roas = _segment_best(config, int(segment))
+    keys = _keys(space.axis_names, int(segment))
+    st.button(
+        "Start again from the segment's best", on_click=_restart, args=(keys,), key="cmp-restart"
+    )
+    columns = st.columns(5)
+    combo = []
+    for j, (axis, key) in enumerate(zip(space.axis_names, keys, strict=True)):
+        combo.append(
+            columns[j % 5].selectbox(
+                AXIS_LABELS.get(axis, axis.capitalize()),
+                range(space.n_levels[j]),
+                index=best[j],
+                key=key,
+                format_func=lambda i, j=j: _level_name(space, j, i),
+            )
+        )
+    combo = np.array(combo, dtype=np.int64)
+    st.caption(
+        f"The starting point is the best composition of {100 * share:.0f} % of the "
+        f"segment's users (the first {TRUTH_USERS:,} of them at most); the others' best "
+        "differ in a component or more."
+    )
+    broken = space.conflicts(combo)
+    if broken:
+        st.error(
+            "Not a valid composition, so never served: "
+            + conflict_text(space, broken)
+            + ". The rules: the offer fits the product, a headline style needs its slot "
+            "(a greeting or a search is printed only by its own headline), calls to action "
+            "exist per tone, searches are printed in their own language, and the guardrails "
+            "(palette contrast, banned claims, text length).",
+            icon=":material/block:",
+        )
+        return
+    users = _segment_users(config, int(segment))
+    ctr, roas = composition_outcomes(scenario, users, combo)
+    left, right = st.columns([1, 1])
+    with left:
+        card(level.compose(combo, profiles[int(segment)].to_audience()), cache.preview_size("feed"))
+    with right:
+        st.metric("True CTR on the segment's users", pct(ctr, 3),
+                  delta=f"{100 * (ctr - best_ctr):+.3f} pp against each user's best",
+                  delta_color="normal")  # fmt: skip
+        st.metric("True ROAS on the segment's users", f"{roas:.2f}×")
+        st.caption(
+            escape_markdown(
+                f"Each user's own best composition: {pct(best_ctr, 3)} CTR, ROAS "
+                f"{best_roas:.2f}× (true, expected; over {users.size:,} users of the segment). "
+                "The greeting and the search are each viewer's own (their time of day, "
+                "their latest search): the ad shows the segment's typical viewer's."
+            )
+        )

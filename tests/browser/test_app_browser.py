@@ -64,6 +64,13 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
         assert chart.bounding_box()["height"] > 380
     if path == "creatives":
         expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
+        # The generated level's composer: the segment's best, rendered, with its truth.
+        page.get_by_role("tab", name="Compose (generated level)").click()
+        expect(page.get_by_text("True CTR on the segment's users")).to_be_visible(timeout=30_000)
+        settle(page)
+        no_exception(page)
+        page.screenshot(path=str(artifacts / "creatives-compose.png"), full_page=True)
+        page.get_by_role("tab", name="Gallery").click()
     if path == "sweeps":
         expect(page.get_by_role("button", name="Run sweep")).to_be_visible()
     if path == "world":

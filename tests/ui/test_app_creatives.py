@@ -146,8 +146,17 @@ def _compose_keys(at) -> dict[str, str]:
     return {axis: f"cmp-{segment}-{axis}" for axis in axes}
 
 
+def _open_compose(at):
+    # Only the open tab's composer runs: nothing of it before it is chosen.
+    assert not at.tabs[2].get("image") and "cmp-segment" not in at.session_state
+    at.session_state["cr-tab"] = "Compose (generated level)"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_compose_starts_from_the_segment_s_best_and_renders_it(app, open_page):
-    at = open_page(app, "creatives")
+    at = _open_compose(open_page(app, "creatives"))
     compose = at.tabs[2]
     assert compose.label == "Compose (generated level)"
     # The starting composition is valid, rendered, and no worse than every user's own best.
@@ -162,7 +171,7 @@ def test_compose_starts_from_the_segment_s_best_and_renders_it(app, open_page):
 
 
 def test_compose_names_the_rules_an_invalid_composition_breaks(app, open_page):
-    at = open_page(app, "creatives")
+    at = _open_compose(open_page(app, "creatives"))
     keys = _compose_keys(at)
     # A keyword headline prints a search: with none switched on it cannot be served.
     at.selectbox(key=keys["headline"]).set_value(2)  # keyword

@@ -29,6 +29,7 @@ from ui.uploads import (
     parse_templates_upload,
 )
 
+COMPOSE_TAB = "Compose (generated level)"
 PLACEMENT_NAMES = {
     "feed": "Feed (square)",
     "story": "Story (tall, mobile)",
@@ -371,13 +372,19 @@ def render_page() -> None:
     population, segmentation = cache.world(settings)
     templates_data = _templates_upload()
     _catalogue_upload()
-    gallery, one_user, compose = st.tabs(["Gallery", "One user", "Compose (generated level)"])
+    # The tabs track which one is open, so the composer (it builds the whole world and
+    # solves each user's best composition: about a second the first time) runs only when
+    # it is looked at.
+    gallery, one_user, compose = st.tabs(
+        ["Gallery", "One user", COMPOSE_TAB], key="cr-tab", on_change="rerun"
+    )
     with gallery:
         _gallery(segmentation, settings, templates_data)
     with one_user:
         _one_user(population, settings, templates_data)
-    with compose:
-        compose_view.render(_card)
+    if compose.open:
+        with compose:
+            compose_view.render(_card)
 
 
 render_page()

@@ -15,14 +15,12 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from simulation.composition_truth import composition_outcomes, most_common_best
+from simulation.composition_truth import composition_outcomes
 from simulation.config import ExperimentConfig
 from ui import cache, state
 from ui.fmt import escape_markdown, pct
 from ui.forms import DEFAULT_CONFIG
 
-#: Users of a segment the true outcomes are averaged over (the first ones; users are i.i.d.).
-TRUTH_USERS = 2_000
 #: The axes' labels where the name alone says too little.
 AXIS_LABELS = {
     "headline": "Headline style",
@@ -34,27 +32,6 @@ AXIS_LABELS = {
 def _config() -> ExperimentConfig:
     w = state.world_settings()
     return DEFAULT_CONFIG.replace(seed=w.seed, n_users=w.n_users, n_segments=w.n_segments)
-
-
-def _segment_users(config: ExperimentConfig, segment: int) -> np.ndarray:
-    labels = cache.scenario(config).segmentation.labels
-    return np.flatnonzero(labels == segment)[:TRUTH_USERS]
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _segment_best(
-    config: ExperimentConfig, segment: int
-) -> tuple[tuple[int, ...], float, float, float]:
-    """The segment's best composition and the true outcomes of its users' own best.
-
-    The most common best composition under clicks and its share, then the mean true CTR
-    and ROAS of each user's own best (cached per world and segment).
-    """
-    scenario = cache.scenario(config)
-    users = _segment_users(config, segment)
-    combo, share, best = most_common_best(scenario, users, "ctr")
-    ctr, roas = composition_outcomes(scenario, users, best)
-    return tuple(int(i) for i in combo), share, ctr, roas
 
 
 def _level_name(space, axis: int, index: int) -> str:
@@ -108,7 +85,7 @@ def render(card: Callable) -> None:
         format_func=lambda s: profiles[s].name,
     )  # fmt: skip
     with st.spinner("Finding each user's best composition…"):
-        best, share, best_ctr, best_roas = _segment_best(config, int(segment))
+        best, share, best_ctr, best_roas = cache.segment_best(config, int(segment))
     keys = _keys(space.axis_names, int(segment))
     st.button(
         "Start again from the segment's best", on_click=_restart, args=(keys,), key="cmp-restart"
@@ -128,7 +105,7 @@ def render(card: Callable) -> None:
     combo = np.array(combo, dtype=np.int64)
     st.caption(
         f"The starting point is the best composition of {100 * share:.0f} % of the "
-        f"segment's users (the first {TRUTH_USERS:,} of them at most); the others' best "
+        f"segment's users (the first {cache.TRUTH_USERS:,} of them at most); the others' best "
         "differ in a component or more."
     )
     broken = space.conflicts(combo)
@@ -143,7 +120,7 @@ def render(card: Callable) -> None:
             icon=":material/block:",
         )
         return
-    users = _segment_users(config, int(segment))
+    users = cache.segment_users(config, int(segment))
     ctr, roas = composition_outcomes(scenario, users, combo)
     left, right = st.columns([1, 1])
     with left:

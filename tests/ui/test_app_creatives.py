@@ -184,3 +184,18 @@ def test_compose_names_the_rules_an_invalid_composition_breaks(app, open_page):
     # Back to the segment's best: valid and rendered again.
     next(b for b in at.tabs[2].button if b.label.startswith("Start again")).click().run()
     assert not at.tabs[2].error and len(at.tabs[2].get("image")) == 1
+
+
+def test_compose_follows_a_new_audience_with_fewer_segments(app, open_page):
+    from ui.forms import WorldSettings
+
+    at = _open_compose(open_page(app, "creatives"))
+    last = len(at.selectbox(key="cmp-segment").options) - 1
+    assert last >= 2  # the small world's segments: more than the new audience's two
+    at.selectbox(key="cmp-segment").set_value(last).run()
+    assert at.selectbox(key="cmp-segment").value == last
+    at.session_state["world"] = WorldSettings(seed=9, n_users=2_000, n_segments=2)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.selectbox(key="cmp-segment").options) == 2
+    assert len(at.tabs[2].get("image")) == 1

@@ -41,13 +41,16 @@ def _level_name(space, axis: int, index: int) -> str:
     return space.level_names[axis][index]
 
 
-def _keys(axis_names, segment: int) -> list[str]:
-    return [f"cmp-{segment}-{axis}" for axis in axis_names]
+def _keys(config: ExperimentConfig, axis_names, segment: int) -> list[str]:
+    # Per world and segment: each starts from its own best composition.
+    world = f"{config.seed}.{config.n_users}.{config.n_segments}"
+    return [f"cmp-{world}-{segment}-{axis}" for axis in axis_names]
 
 
 def _restart(keys: list[str]) -> None:
     for key in keys:
         st.session_state.pop(key, None)
+        st.session_state.pop(f"keep:{key}", None)
 
 
 def conflict_text(space, broken: list[tuple[int, int, int, int]]) -> str:
@@ -80,13 +83,18 @@ def render(card: Callable) -> None:
     level = scenario.levels["generated"]
     space = level.space
     profiles = scenario.segmentation.profiles
+    # Choices are kept across pages (``state.keep``); a segment of an older, larger
+    # audience falls back to the first.
+    if st.session_state.get("keep:cmp-segment", 0) >= len(profiles):
+        st.session_state.pop("keep:cmp-segment")
+        st.session_state.pop("cmp-segment", None)
     segment = st.selectbox(
-        "Written for", range(len(profiles)), key="cmp-segment",
+        "Written for", range(len(profiles)), key=state.keep("cmp-segment", 0),
         format_func=lambda s: profiles[s].name,
     )  # fmt: skip
     with st.spinner("Finding each user's best composition…"):
         best, share, best_ctr, best_roas = cache.segment_best(config, int(segment))
-    keys = _keys(space.axis_names, int(segment))
+    keys = _keys(config, space.axis_names, int(segment))
     st.button(
         "Start again from the segment's best", on_click=_restart, args=(keys,), key="cmp-restart"
     )
@@ -97,12 +105,12 @@ def render(card: Callable) -> None:
             columns[j % 5].selectbox(
                 AXIS_LABELS.get(axis, axis.capitalize()),
                 range(space.n_levels[j]),
-                index=best[j],
-                key=key,
+                key=state.keep(key, best[j]),
                 format_func=lambda i, j=j: _level_name(space, j, i),
             )
         )
     combo = np.array(combo, dtype=np.int64)
+    state.remember("cmp-segment", *keys)
     st.caption(
         f"The starting point is the best composition of {100 * share:.0f} % of the "
         f"segment's users (the first {cache.TRUTH_USERS:,} of them at most); the others' best "

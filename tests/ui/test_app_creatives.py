@@ -141,9 +141,10 @@ def test_a_segment_choice_from_an_older_audience_falls_back(app, open_page):
 
 def _compose_keys(at) -> dict[str, str]:
     segment = at.selectbox(key="cmp-segment").value
+    w = at.session_state["world"]
     axes = ("product", "tone", "offer", "headline", "cta", "layout", "palette", "greeting",
             "keyword", "language")  # fmt: skip
-    return {axis: f"cmp-{segment}-{axis}" for axis in axes}
+    return {axis: f"cmp-{w.seed}.{w.n_users}.{w.n_segments}-{segment}-{axis}" for axis in axes}
 
 
 def _open_compose(at):
@@ -181,7 +182,13 @@ def test_compose_names_the_rules_an_invalid_composition_breaks(app, open_page):
     assert "Not a valid composition, so never served" in error.value
     assert "headline *keyword* cannot go with keyword *none*" in error.value
     assert not at.tabs[2].get("image") and not at.tabs[2].metric
-    # Back to the segment's best: valid and rendered again.
+    # The choice survives a trip to another page...
+    at.switch_page("ui/pages/audience.py").run()
+    at.switch_page("ui/pages/creatives.py").run()
+    at.session_state["cr-tab"] = "Compose (generated level)"
+    at.run()
+    assert at.selectbox(key=keys["keyword"]).value == 0 and at.tabs[2].error
+    # ...and back to the segment's best: valid and rendered again.
     next(b for b in at.tabs[2].button if b.label.startswith("Start again")).click().run()
     assert not at.tabs[2].error and len(at.tabs[2].get("image")) == 1
 

@@ -33,7 +33,12 @@ __all__ = [
     "composition_outcomes",
     "composition_report",
     "most_common_best",
+    "segment_users",
 ]
+
+#: Users of a segment its true outcomes are averaged over, at most (the first ones; users
+#: are drawn i.i.d.).
+SEGMENT_USERS = 2_000
 
 #: The objectives a run can optimize, and what the report calls them.
 OBJECTIVE_NAMES = {"ctr": "clicks", "roas": "net value"}
@@ -193,3 +198,8 @@ def most_common_best(
     distinct, counts = np.unique(best, axis=0, return_counts=True)
     top = int(np.argmax(counts))
     return distinct[top], float(counts[top] / counts.sum()), best
+
+
+def segment_users(scenario: Scenario, segment: int, limit: int = SEGMENT_USERS) -> np.ndarray:
+    """The first ``limit`` users of ``segment``, ndarray of shape (n,), int."""
+    return np.flatnonzero(scenario.segmentation.labels == segment)[:limit]

@@ -16,7 +16,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from creative.audience import Audience
@@ -26,7 +25,7 @@ from creative.record import Creative
 from creative.render import render
 from creative.templates import TemplateSet
 from creative.vocabulary import PLACEMENTS
-from simulation.composition_truth import composition_outcomes, most_common_best
+from simulation.composition_truth import composition_outcomes, most_common_best, segment_users
 from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, experiment_tables, run_experiment
 from simulation.engine.live import LiveSeries
@@ -136,29 +135,19 @@ def scenario(config: ExperimentConfig) -> Scenario:
     return _scenario(world_config(config))
 
 
-#: Users of a segment the composer's true outcomes are averaged over (the first ones;
-#: users are drawn i.i.d.).
-TRUTH_USERS = 2_000
-
-
-def segment_users(config: ExperimentConfig, segment: int) -> np.ndarray:
-    """The first :data:`TRUTH_USERS` users of ``segment`` in ``config``'s world, (n,) int."""
-    labels = scenario(config).segmentation.labels
-    return np.flatnonzero(labels == segment)[:TRUTH_USERS]
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def segment_best(
     config: ExperimentConfig, segment: int
 ) -> tuple[tuple[int, ...], float, float, float]:
     """The segment's best composition and the true outcomes of its users' own best.
 
-    The composition most of the segment's users (:func:`segment_users`) have as their best
+    The composition most of the segment's users (``composition_truth.segment_users``) have as
+    their best
     under clicks and its share of them, then the mean true CTR and ROAS of each user's own
     best (``simulation.composition_truth``; seconds the first time, so kept).
     """
     world = scenario(config)
-    users = segment_users(config, segment)
+    users = segment_users(world, segment)
     combo, share, best = most_common_best(world, users, "ctr")
     ctr, roas = composition_outcomes(world, users, best)
     return tuple(int(i) for i in combo), share, ctr, roas

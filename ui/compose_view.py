@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from simulation.composition_truth import composition_outcomes
+from simulation.composition_truth import SEGMENT_USERS, composition_outcomes, segment_users
 from simulation.config import ExperimentConfig
 from ui import cache, state
 from ui.fmt import escape_markdown, pct
@@ -51,22 +51,6 @@ def _restart(keys: list[str]) -> None:
     for key in keys:
         st.session_state.pop(key, None)
         st.session_state.pop(f"keep:{key}", None)
-
-
-def conflict_text(space, broken: list[tuple[int, int, int, int]]) -> str:
-    """The rules a composition breaks, as one sentence (``ComponentSpace.conflicts``)."""
-    names, axes = space.level_names, space.axis_names
-
-    def level(axis: int, index: int) -> str:
-        return f"{axes[axis]} *{names[axis][index]}*"
-
-    parts = [
-        f"{level(a, i)} is never allowed"
-        if b < 0
-        else f"{level(a, i)} cannot go with {level(b, j)}"
-        for a, i, b, j in broken
-    ]
-    return "; ".join(parts)
 
 
 def render(card: Callable) -> None:
@@ -113,14 +97,14 @@ def render(card: Callable) -> None:
     state.remember("cmp-segment", *keys)
     st.caption(
         f"The starting point is the best composition of {100 * share:.0f} % of the "
-        f"segment's users (the first {cache.TRUTH_USERS:,} of them at most); the others' best "
+        f"segment's users (the first {SEGMENT_USERS:,} of them at most); the others' best "
         "differ in a component or more."
     )
-    broken = space.conflicts(combo)
+    broken = space.conflict_text(combo, mark="*")
     if broken:
         st.error(
             "Not a valid composition, so never served: "
-            + conflict_text(space, broken)
+            + broken
             + ". The rules: the offer fits the product, a headline style needs its slot "
             "(a greeting or a search is printed only by its own headline), calls to action "
             "exist per tone, searches are printed in their own language, and the guardrails "
@@ -128,7 +112,7 @@ def render(card: Callable) -> None:
             icon=":material/block:",
         )
         return
-    users = cache.segment_users(config, int(segment))
+    users = segment_users(scenario, int(segment))
     ctr, roas = composition_outcomes(scenario, users, combo)
     left, right = st.columns([1, 1])
     with left:

@@ -175,6 +175,29 @@ class ComponentSpace:
         ]
         return broken
 
+    def conflict_text(self, combo: np.ndarray, *, mark: str = "'") -> str:
+        """:meth:`conflicts` as one sentence; empty for a valid composition.
+
+        For example ``"headline 'keyword' cannot go with keyword 'none'"``.
+
+        Parameters
+        ----------
+        combo : ndarray of shape (n_axes,), int
+        mark : str, default "'"
+            Put on each side of a level's name (``"*"``: Markdown emphasis).
+        """
+
+        def level(axis: int, index: int) -> str:
+            name = self.level_names[axis][index] if self.level_names else str(index)
+            return f"{self.axis_names[axis]} {mark}{name}{mark}"
+
+        return "; ".join(
+            f"{level(a, i)} is never allowed"
+            if b < 0
+            else f"{level(a, i)} cannot go with {level(b, j)}"
+            for a, i, b, j in self.conflicts(combo)
+        )
+
     def encode(self, combos: np.ndarray) -> np.ndarray:
         """One-hot main effects.
 

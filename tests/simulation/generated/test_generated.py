@@ -104,6 +104,13 @@ def test_conflicts_name_every_broken_constraint_and_only_those(rng):
             not space.pair_mask[g[i], g[j]] for i, j in itertools.combinations(range(10), 2)
         ) + sum(not space.level_mask[x] for x in g)
         assert len(broken) == refused
+        assert (space.conflict_text(combo) == "") == ok
+    # Named by axis and level, as a reader would say it.
+    combo = np.zeros(space.n_axes, dtype=np.int64)
+    combo[list(space.axis_names).index("headline")] = 2  # keyword
+    combo[list(space.axis_names).index("keyword")] = 0  # none
+    assert "headline 'keyword' cannot go with keyword 'none'" in space.conflict_text(combo)
+    assert "headline *keyword*" in space.conflict_text(combo, mark="*")
 
 
 def test_encode_and_pair_features_index_each_block_once(rng):

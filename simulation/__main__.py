@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulation.cli.ope",
     "simulation.cli.world",
     "simulation.cli.sweep",
+    "simulation.cli.compose",
 )
 
 

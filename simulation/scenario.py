@@ -77,6 +77,7 @@ __all__ = [
     "Scenario",
     "audience_of",
     "build_scenario",
+    "composition_image",
     "creative_space",
     "generated_level",
     "keyword_code",
@@ -1039,6 +1040,46 @@ def _nearest_combo(c: Creative, composer: PoolComposer, row: int) -> np.ndarray 
                 if composer.is_valid(row, combo)[0]:
                     return combo
     return None
+
+
+def composition_image(
+    scenario: Scenario, combo: np.ndarray, segment: int, *, size: int = 1080
+) -> tuple[bytes, tuple[bool, tuple[str, ...]], str]:
+    """One composition of the generated level, written for a segment and rendered.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A world with the studio's own generated level (not hill48's three axes).
+    combo : ndarray of shape (n_axes,), int
+        A valid composition (``ComponentSpace.conflicts`` is empty).
+    segment : int
+        Whose profile audience (language, interests, active time) it is written for.
+    size : int, default 1080
+        Side of the square (feed) image in pixels, in ``[64, 2160]``.
+
+    Returns
+    -------
+    png : bytes
+    verdict : (bool, tuple of str)
+        Whether the creative passes the guardrails, and the reasons when it does not.
+    copy : str
+        Headline, body and call to action, one a line.
+    """
+    from creative.encode import encode_image
+    from creative.render import render
+
+    level = scenario.levels.get("generated")
+    if level is None or tuple(level.space.axis_names) != AXES:
+        raise ValueError("the world has no generated level of the studio's own space.")
+    if not 64 <= size <= 2160:
+        raise ValueError(f"`size` must be in [64, 2160]; got {size!r}.")
+    creative = level.compose(
+        np.asarray(combo, dtype=np.int64), scenario.segmentation.profiles[segment].to_audience()
+    )
+    png = encode_image(render(creative, (size, size)), "png")
+    verdict = (creative.guardrail.passed, tuple(creative.guardrail.reasons))
+    return png, verdict, f"{creative.headline}\n{creative.body}\n[{creative.cta}]"
 
 
 def most_served_sheet(

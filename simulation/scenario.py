@@ -1056,7 +1056,8 @@ def composition_image(
     segment : int
         Whose profile audience (language, interests, active time) it is written for.
     size : int, default 1080
-        Side of the square (feed) image in pixels, in ``[64, 2160]``.
+        Side of the square (feed) image in pixels, in the renderer's
+        ``[creative.layouts.MIN_SIDE, MAX_SIDE]`` (200 to 4096).
 
     Returns
     -------
@@ -1067,13 +1068,14 @@ def composition_image(
         Headline, body and call to action, one a line.
     """
     from creative.encode import encode_image
+    from creative.layouts import MAX_SIDE, MIN_SIDE
     from creative.render import render
 
     level = scenario.levels.get("generated")
     if level is None or tuple(level.space.axis_names) != AXES:
         raise ValueError("the world has no generated level of the studio's own space.")
-    if not 64 <= size <= 2160:
-        raise ValueError(f"`size` must be in [64, 2160]; got {size!r}.")
+    if not MIN_SIDE <= size <= MAX_SIDE:
+        raise ValueError(f"`size` must be in [{MIN_SIDE}, {MAX_SIDE}]; got {size!r}.")
     creative = level.compose(
         np.asarray(combo, dtype=np.int64), scenario.segmentation.profiles[segment].to_audience()
     )

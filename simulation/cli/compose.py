@@ -100,8 +100,8 @@ def compose_command(args: argparse.Namespace) -> int:
     out = args.out.resolve()
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; give the PNG file's name")
-    if not 64 <= args.size <= 2160:
-        raise UsageError(f"--size must be in [64, 2160]; got {args.size}")
+    if not 200 <= args.size <= 4096:  # the renderer's bounds (creative.layouts)
+        raise UsageError(f"--size must be in [200, 4096]; got {args.size}")
     try:
         scenario = build_scenario(config)
     except ValueError as exc:

@@ -50,7 +50,7 @@ def test_without_changes_it_is_the_segment_s_most_common_best(tmp_path, config, 
         (["--set", "colour=red"], "expected AXIS=LEVEL with AXIS one of product, tone"),
         (["--set", "tone"], "expected AXIS=LEVEL"),
         (["--segment", "7"], "--segment must be in [0, 2]"),
-        (["--size", "10"], "--size must be in [64, 2160]"),
+        (["--size", "10"], "--size must be in [200, 4096]"),
         (["--preset", "hill48"], "not a whole creative (hill48)"),
     ],
 )  # fmt: skip
@@ -74,8 +74,8 @@ def test_composition_image_renders_a_valid_composition_and_bounds_its_size():
         ExperimentConfig(n_users=1_500, n_segments=3, levels=("generic", "generated"))
     )
     combo, _, _ = most_common_best(world, segment_users(world, 0))
-    png, verdict, copy = composition_image(world, combo, 0, size=128)
+    png, verdict, copy = composition_image(world, combo, 0, size=200)
     assert png.startswith(b"\x89PNG") and verdict == (True, ()) and copy.count("\n") == 2
     with pytest.raises(ValueError, match="`size` must be in"):
-        composition_image(world, combo, 0, size=32)
+        composition_image(world, combo, 0, size=199)
     assert np.array_equal(combo, most_common_best(world, segment_users(world, 0))[0])

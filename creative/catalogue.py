@@ -22,9 +22,11 @@ __all__ = [
     "MOTIFS",
     "NOT_SHIPPED",
     "OFFER_LABELS",
+    "PRODUCT_MOTIFS",
     "Product",
     "fitting_offers",
     "format_price",
+    "motif_for",
     "offer_fits",
     "product_search",
     "read_catalogue",
@@ -434,6 +436,31 @@ MOTIFS: dict[str, str] = {
     "finance": "chart",
     "kids": "blocks",
 }
+
+#: Products whose own picture says more than their category's (by name: a catalogue of
+#: your own gets them too); every other product is drawn with its category's motif.
+PRODUCT_MOTIFS: dict[str, str] = {
+    "Canvas Sneakers": "shoe",
+    "Trail Running Shoes": "shoe",
+    "Waterproof Hiking Boots": "shoe",
+    "Linen Tote": "bag",
+    "Smartwatch S2": "watch",
+    "Wireless Earbuds": "headphones",
+    "Pro Gaming Headset": "headphones",
+    "Studio Headphones": "headphones",
+}
+
+
+def motif_for(product: Product) -> str:
+    """The picture drawn for ``product``: its own (:data:`PRODUCT_MOTIFS`) or its category's.
+
+    Examples
+    --------
+    >>> motif_for(CATALOGUE["fashion"][0]), motif_for(CATALOGUE["fashion"][1])
+    ('shoe', 'shirt')
+    """
+    return PRODUCT_MOTIFS.get(product.name, MOTIFS[product.category])
+
 
 #: Language -> category -> label for the ``{interest}`` slot.
 INTEREST_LABELS: dict[str, dict[str, str]] = {

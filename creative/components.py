@@ -44,9 +44,9 @@ from creative.catalogue import (
     CATALOGUE,
     GREETINGS,
     INTEREST_LABELS,
-    MOTIFS,
     OFFER_LABELS,
     Product,
+    motif_for,
     offer_fits,
     product_search,
 )
@@ -454,7 +454,7 @@ def compose(
         offer=offer,
         palette=kit.palettes[pal],
         layout=LAYOUTS[lay],
-        motif=MOTIFS[category],
+        motif=motif_for(product),
         language=language,
         # Recorded only when printed (what the response model reads as seen): a valid
         # composition greets and prints its search whenever they are on; an invalid one

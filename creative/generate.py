@@ -18,10 +18,10 @@ from creative.catalogue import (
     CATALOGUE,
     GREETINGS,
     INTEREST_LABELS,
-    MOTIFS,
     OFFER_LABELS,
     Product,
     fitting_offers,
+    motif_for,
     offer_fits,
 )
 from creative.fonts import normalize_text
@@ -334,7 +334,7 @@ def _compose(
         offer=offer,
         palette=_pick(rng, kit.palettes),
         layout=layout,
-        motif=MOTIFS[category],
+        motif=motif_for(product),
         language=language,
         # Recorded only when printed: the response model reads the greeting and the
         # search as what the viewer sees.

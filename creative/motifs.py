@@ -1,4 +1,4 @@
-"""Product motifs: one simple icon per category, drawn with Pillow shapes.
+"""Product motifs: one simple icon per category (and a few products), drawn with Pillow shapes.
 
 Each motif is drawn in unit coordinates (0..1 across the largest square that
 fits the box), so it scales to any placement.
@@ -164,6 +164,40 @@ def _blocks(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
         pen.ellipse(u, v, u + 0.08, v + 0.08, cut)
 
 
+def _shoe(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    # A low sneaker in profile, toe to the right: upper, then sole and laces.
+    pen.poly(
+        [(0.1, 0.34), (0.3, 0.34), (0.42, 0.46), (0.66, 0.5), (0.86, 0.58), (0.92, 0.7),
+         (0.08, 0.7)],
+        main,
+    )  # fmt: skip
+    pen.rect(0.06, 0.7, 0.94, 0.8, second, 0.03)
+    for u in (0.36, 0.46, 0.56):
+        pen.line([(u, 0.5), (u + 0.06, 0.44)], cut, 0.02)
+
+
+def _watch(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.rect(0.38, 0.06, 0.62, 0.94, second, 0.04)  # the strap
+    pen.rect(0.26, 0.26, 0.74, 0.74, main, 0.1)  # the case
+    pen.rect(0.32, 0.32, 0.68, 0.68, cut, 0.06)  # the face
+    pen.line([(0.5, 0.5), (0.5, 0.38)], second, 0.03)
+    pen.line([(0.5, 0.5), (0.6, 0.56)], second, 0.03)
+
+
+def _headphones(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.draw.arc(pen.r(0.16, 0.12, 0.84, 0.8), 180, 360, fill=main, width=round(0.07 * pen.s))
+    pen.rect(0.1, 0.46, 0.3, 0.84, main, 0.06)
+    pen.rect(0.7, 0.46, 0.9, 0.84, main, 0.06)
+    pen.rect(0.16, 0.54, 0.24, 0.76, second, 0.03)
+    pen.rect(0.76, 0.54, 0.84, 0.76, second, 0.03)
+
+
+def _bag(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.draw.arc(pen.r(0.32, 0.1, 0.68, 0.5), 180, 360, fill=second, width=round(0.05 * pen.s))
+    pen.poly([(0.2, 0.32), (0.8, 0.32), (0.88, 0.9), (0.12, 0.9)], main)
+    pen.rect(0.3, 0.5, 0.7, 0.56, cut)
+
+
 #: Motif name -> painter(pen, main, second, cutout colours).
 MOTIF_PAINTERS: dict[str, Callable[[_Pen, _RGB, _RGB, _RGB], None]] = {
     "shirt": _shirt,
@@ -180,6 +214,10 @@ MOTIF_PAINTERS: dict[str, Callable[[_Pen, _RGB, _RGB, _RGB], None]] = {
     "mountain": _mountain,
     "chart": _chart,
     "blocks": _blocks,
+    "shoe": _shoe,
+    "watch": _watch,
+    "headphones": _headphones,
+    "bag": _bag,
 }
 
 

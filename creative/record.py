@@ -11,7 +11,7 @@ import numpy as np
 from creative.attributes import encode_attributes
 from creative.audience import Audience
 from creative.brand import Palette
-from creative.catalogue import MOTIFS, OFFER_LABELS, format_price
+from creative.catalogue import MOTIFS, OFFER_LABELS, PRODUCT_MOTIFS, format_price
 from creative.vocabulary import INTERESTS, LANGUAGES, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
 
 __all__ = ["UNCHECKED", "Creative", "GuardrailVerdict"]
@@ -46,6 +46,9 @@ class GuardrailVerdict:
         """The rule names that fired (the part of each reason before the colon)."""
         return tuple(r.split(":", 1)[0] for r in self.reasons)
 
+
+#: Every picture a creative may carry: the categories' motifs and the products' own.
+MOTIF_NAMES = tuple(dict.fromkeys((*MOTIFS.values(), *PRODUCT_MOTIFS.values())))
 
 #: The verdict of a creative nobody has checked yet.
 UNCHECKED = GuardrailVerdict(passed=False, reasons=("unchecked: guardrails not run",))
@@ -129,7 +132,7 @@ class Creative:
             ("offer", self.offer, OFFERS),
             ("layout", self.layout, LAYOUTS),
             ("language", self.language, LANGUAGES),
-            ("motif", self.motif, tuple(MOTIFS.values())),
+            ("motif", self.motif, MOTIF_NAMES),
         )
         for name, value, allowed in checks:
             if value not in allowed:

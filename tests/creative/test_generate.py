@@ -221,3 +221,33 @@ def test_the_bundled_templates_print_the_same_personal_slots_with_or_without_an_
                 slots = {"product", "interest", "greeting"} | searched
                 with_offer = personal_slots(templates, language, tone, slots | {"offer"})
                 assert personal_slots(templates, language, tone, slots) == with_offer
+
+
+def test_products_with_their_own_picture_get_it_and_every_picture_is_drawn():
+    from creative.catalogue import PRODUCT_MOTIFS, motif_for
+    from creative.motifs import MOTIF_PAINTERS
+
+    every = {p.name: p for products in CATALOGUE.values() for p in products}
+    assert set(PRODUCT_MOTIFS) <= set(every)  # only bundled products are named
+    for name, product in every.items():
+        assert motif_for(product) == PRODUCT_MOTIFS.get(name, MOTIFS[product.category])
+    assert set(MOTIFS.values()) | set(PRODUCT_MOTIFS.values()) <= set(MOTIF_PAINTERS)
+
+
+@pytest.mark.parametrize("motif", ["shoe", "watch", "headphones", "bag"])
+def test_each_product_picture_draws_in_its_box_in_the_motif_colour(motif):
+    from PIL import Image, ImageDraw
+
+    from creative.brand import DEFAULT_KIT
+    from creative.layouts import Box
+    from creative.motifs import draw_motif
+
+    palette = DEFAULT_KIT.palettes[0]
+    image = Image.new("RGB", (200, 200), palette.rgb("background"))
+    draw_motif(ImageDraw.Draw(image), Box(40, 40, 160, 160), motif, palette, backdrop=None)
+    import numpy as np
+
+    inked = int((np.asarray(image) == palette.rgb("motif")).all(axis=2).sum())
+    assert inked > 0.08 * 120 * 120  # a shape, not a speck
+    outside = [image.getpixel((x, y)) for x in range(200) for y in (0, 20, 180, 199)]
+    assert set(outside) == {palette.rgb("background")}  # nothing drawn outside the box

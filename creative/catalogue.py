@@ -448,6 +448,18 @@ PRODUCT_MOTIFS: dict[str, str] = {
     "Wireless Earbuds": "headphones",
     "Pro Gaming Headset": "headphones",
     "Studio Headphones": "headphones",
+    "65W USB-C Charger": "plug",
+    "Universal Adapter": "plug",
+    "Mechanical Keyboard": "keyboard",
+    "Grip Yoga Mat": "mat",
+    "Cold Brew Concentrate": "cup",
+    "Ceremonial Matcha": "cup",
+    "Cotton Bedding Set": "bed",
+    "Dimmable Desk Lamp": "lamp",
+    "Robot Vacuum Mini": "vacuum",
+    "Pet Camera": "camera",
+    "Portable Speaker": "speaker",
+    "Two-Person Tent": "tent",
 }
 
 

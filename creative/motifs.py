@@ -198,6 +198,84 @@ def _bag(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
     pen.rect(0.3, 0.5, 0.7, 0.56, cut)
 
 
+def _plug(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.rect(0.36, 0.1, 0.44, 0.3, second, 0.01)  # the pins
+    pen.rect(0.56, 0.1, 0.64, 0.3, second, 0.01)
+    pen.rect(0.26, 0.28, 0.74, 0.62, main, 0.08)  # the body
+    pen.rect(0.44, 0.6, 0.56, 0.76, main)
+    pen.line([(0.5, 0.76), (0.5, 0.84), (0.3, 0.92)], second, 0.04)  # the cable
+    pen.ellipse(0.44, 0.4, 0.56, 0.5, cut)
+
+
+def _lamp(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.poly([(0.3, 0.12), (0.62, 0.12), (0.76, 0.4), (0.16, 0.4)], main)  # the shade
+    pen.line([(0.46, 0.4), (0.46, 0.82)], second, 0.05)
+    pen.rect(0.26, 0.82, 0.66, 0.9, main, 0.03)  # the foot
+    pen.ellipse(0.4, 0.42, 0.52, 0.5, second)  # the bulb
+
+
+def _camera(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.rect(0.36, 0.2, 0.58, 0.3, main, 0.02)
+    pen.rect(0.1, 0.28, 0.9, 0.8, main, 0.08)
+    pen.ellipse(0.32, 0.36, 0.68, 0.72, cut)
+    pen.ellipse(0.4, 0.44, 0.6, 0.64, second)
+    pen.ellipse(0.74, 0.34, 0.82, 0.42, second)
+
+
+def _keyboard(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.rect(0.06, 0.3, 0.94, 0.74, main, 0.05)
+    for row, v in enumerate((0.36, 0.47)):
+        for k in range(7):
+            u = 0.12 + k * 0.11 + (0.04 if row else 0)
+            pen.rect(u, v, u + 0.08, v + 0.08, cut, 0.01)
+    pen.rect(0.28, 0.59, 0.72, 0.67, second, 0.01)  # the space bar
+
+
+def _speaker(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.rect(0.26, 0.08, 0.74, 0.92, main, 0.08)
+    pen.ellipse(0.42, 0.16, 0.58, 0.32, cut)
+    pen.ellipse(0.32, 0.42, 0.68, 0.78, cut)
+    pen.ellipse(0.43, 0.53, 0.57, 0.67, second)
+
+
+def _cup(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.line([(0.42, 0.08), (0.38, 0.24)], second, 0.03)  # the steam
+    pen.line([(0.56, 0.08), (0.52, 0.24)], second, 0.03)
+    pen.draw.arc(pen.r(0.62, 0.4, 0.88, 0.66), 270, 90, fill=main, width=round(0.05 * pen.s))
+    pen.poly([(0.16, 0.32), (0.74, 0.32), (0.68, 0.84), (0.22, 0.84)], main)
+    pen.rect(0.12, 0.84, 0.78, 0.9, second, 0.02)  # the saucer
+
+
+def _mat(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    # A yoga mat half unrolled: the flat part, then the roll seen from its end.
+    pen.rect(0.06, 0.66, 0.66, 0.84, main, 0.02)
+    pen.rect(0.06, 0.73, 0.66, 0.77, second)
+    pen.ellipse(0.52, 0.46, 0.94, 0.88, main)
+    pen.ellipse(0.64, 0.58, 0.82, 0.76, cut)
+    pen.ellipse(0.69, 0.63, 0.77, 0.71, second)
+
+
+def _vacuum(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.ellipse(0.1, 0.1, 0.9, 0.9, main)  # the round robot, from above
+    pen.draw.arc(pen.r(0.18, 0.18, 0.82, 0.82), 200, 340, fill=cut, width=round(0.03 * pen.s))
+    pen.rect(0.4, 0.16, 0.6, 0.24, second, 0.02)  # its sensor
+    pen.ellipse(0.43, 0.5, 0.57, 0.64, second)  # its button
+
+
+def _bed(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.rect(0.08, 0.3, 0.16, 0.84, second, 0.02)  # the headboard
+    pen.rect(0.16, 0.52, 0.92, 0.72, main, 0.04)  # the mattress and covers
+    pen.rect(0.2, 0.42, 0.38, 0.54, cut, 0.04)  # the pillow
+    pen.rect(0.84, 0.66, 0.92, 0.84, second, 0.02)
+
+
+def _tent(pen: _Pen, main: _RGB, second: _RGB, cut: _RGB) -> None:
+    pen.poly([(0.5, 0.14), (0.92, 0.84), (0.08, 0.84)], main)
+    pen.poly([(0.5, 0.42), (0.64, 0.84), (0.36, 0.84)], cut)  # the door
+    pen.rect(0.04, 0.84, 0.96, 0.88, second)
+    pen.line([(0.5, 0.14), (0.5, 0.06)], second, 0.03)
+
+
 #: Motif name -> painter(pen, main, second, cutout colours).
 MOTIF_PAINTERS: dict[str, Callable[[_Pen, _RGB, _RGB, _RGB], None]] = {
     "shirt": _shirt,
@@ -218,6 +296,16 @@ MOTIF_PAINTERS: dict[str, Callable[[_Pen, _RGB, _RGB, _RGB], None]] = {
     "watch": _watch,
     "headphones": _headphones,
     "bag": _bag,
+    "plug": _plug,
+    "lamp": _lamp,
+    "camera": _camera,
+    "keyboard": _keyboard,
+    "speaker": _speaker,
+    "cup": _cup,
+    "mat": _mat,
+    "vacuum": _vacuum,
+    "bed": _bed,
+    "tent": _tent,
 }
 
 

@@ -234,7 +234,11 @@ def test_products_with_their_own_picture_get_it_and_every_picture_is_drawn():
     assert set(MOTIFS.values()) | set(PRODUCT_MOTIFS.values()) <= set(MOTIF_PAINTERS)
 
 
-@pytest.mark.parametrize("motif", ["shoe", "watch", "headphones", "bag"])
+@pytest.mark.parametrize(
+    "motif",
+    ["shoe", "watch", "headphones", "bag", "plug", "lamp", "camera", "keyboard", "speaker",
+     "cup", "mat", "vacuum", "bed", "tent"],
+)  # fmt: skip
 def test_each_product_picture_draws_in_its_box_in_the_motif_colour(motif):
     from PIL import Image, ImageDraw
 

@@ -460,6 +460,10 @@ PRODUCT_MOTIFS: dict[str, str] = {
     "Pet Camera": "camera",
     "Portable Speaker": "speaker",
     "Two-Person Tent": "tent",
+    "Steel Thermos": "bottle",
+    "Picture Book Bundle": "book",
+    "Light School Bag": "bag",
+    "Budget Planner App": "phone",
 }
 
 

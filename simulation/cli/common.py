@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["ArgumentParser", "UsageError", "positive_int"]
+__all__ = ["ArgumentParser", "UsageError", "positive_int", "world_config"]
 
 
 class UsageError(Exception):
@@ -27,3 +27,21 @@ def positive_int(text: str) -> int:
     if not value.is_integer() or value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
     return int(value)
+
+
+def world_config(args: argparse.Namespace, *, with_generated: bool = False):
+    """The config of ``--preset``, ``--config`` and ``--seed`` (the world commands' options).
+
+    With ``with_generated`` the generated level is added to its levels when missing. A bad
+    file or value is a :class:`UsageError`.
+    """
+    from simulation.config import PRESETS, load_config
+
+    base = PRESETS[args.preset or "default"]
+    try:
+        config = load_config(args.config, base=base) if args.config else base
+        if with_generated and "generated" not in config.levels:
+            config = config.replace(levels=(*config.levels, "generated"))
+        return config if args.seed is None else config.replace(seed=args.seed)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None

@@ -15,8 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from simulation.cli.common import UsageError
-from simulation.config import PRESETS, load_config
+from simulation.cli.common import UsageError, world_config
+from simulation.config import PRESETS
 
 __all__ = ["register"]
 
@@ -53,17 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=compose_command)
 
 
-def _config(args: argparse.Namespace):
-    base = PRESETS[args.preset or "default"]
-    try:
-        config = load_config(args.config, base=base) if args.config else base
-        if "generated" not in config.levels:
-            config = config.replace(levels=(*config.levels, "generated"))
-        return config if args.seed is None else config.replace(seed=args.seed)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _changes(space, sets: list[str]) -> dict[int, int]:
     """``--set`` values as {axis index: level index}; a clear error for a bad one."""
     if len(sets) > MAX_SETS:
@@ -96,7 +85,7 @@ def compose_command(args: argparse.Namespace) -> int:
     )
     from simulation.scenario import AXES, build_scenario, composition_image
 
-    config = _config(args)
+    config = world_config(args, with_generated=True)
     out = args.out.resolve()
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; give the PNG file's name")

@@ -20,8 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from simulation.cli.common import UsageError
-from simulation.config import PRESETS, ExperimentConfig, load_config
+from simulation.cli.common import UsageError, world_config
+from simulation.config import PRESETS
 
 __all__ = ["register"]
 
@@ -49,23 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=world_command)
 
 
-def _resolve(args: argparse.Namespace) -> ExperimentConfig:
-    base = PRESETS[args.preset or "default"]
-    try:
-        config = load_config(args.config, base=base) if args.config else base
-        if args.generated and "generated" not in config.levels:
-            config = config.replace(levels=(*config.levels, "generated"))
-        return config if args.seed is None else config.replace(seed=args.seed)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
-
-
 def world_command(args: argparse.Namespace) -> int:
     """Handler of ``world``."""
     from simulation.ground_truth import world_report
     from simulation.scenario import build_scenario
 
-    config = _resolve(args)
+    config = world_config(args, with_generated=args.generated)
     out = args.out.resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")

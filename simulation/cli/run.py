@@ -50,8 +50,9 @@ from simulation.config import (
 )
 from simulation.gap_closed import gap_sentences
 from simulation.inputs import read_inputs, resolve_inputs
-from simulation.metrics import UPLIFT_COLUMNS
+from simulation.metrics import UPLIFT_COLUMNS, interval_over
 from simulation.store.fs import clean_stale, locked_workdir
+from simulation.uplift_text import uplift_headline
 
 __all__ = ["package_versions", "register"]
 
@@ -334,14 +335,48 @@ def run_command(args: argparse.Namespace) -> int:
             f"{first['level']} level, seed {first['seed']}, after "
             f"{first['stopped_at_impression']:,} impressions)"
         )
-    print(
-        summary.groupby(["level", "policy"], sort=False)[["ctr", "roas", "regret"]]
-        .mean()
-        .to_string()
-    )
+    for line in results_printout(summary, result.uplift_frame(), config.objective):
+        print(line)
     for line in gap_sentences(result.gap_closed_frame()):
         print(line)
     return 0
+
+
+def results_printout(summary, uplift, objective: str) -> list[str]:
+    """What the command prints after a run: the means per level and policy, then the answer.
+
+    Every number says whether it is observed or true and what it is a mean over; the
+    answer is the like-for-like uplift's headline (observed, with its interval), as the
+    app and the report say it.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``ExperimentResult.summary_frame()``: one row per policy x level (x world) x seed.
+    uplift : DataFrame
+        ``ExperimentResult.uplift_frame()``.
+    objective : {"ctr", "roas"}
+
+    Returns
+    -------
+    lines : list of str
+    """
+    lost = "expected clicks" if objective == "ctr" else "expected net value (USD)"
+    table = summary.groupby(["level", "policy"], sort=False)[["ctr", "roas", "regret"]].mean()
+    table.columns = ["CTR (observed)", "ROAS (observed)", "regret (true)"]
+    table["CTR (observed)"] = [f"{100 * v:.3f} %" for v in table["CTR (observed)"]]
+    lines = [
+        f"mean over {interval_over(summary)}; regret: the {lost} lost against always "
+        "showing each visitor the best ad of its level",
+        table.to_string(float_format=lambda v: f"{v:,.2f}"),
+    ]
+    headline = uplift_headline(uplift, objective)
+    if headline:
+        lines.append(
+            "Observed, the best policy at each level against the best at the generic level:"
+        )
+        lines.extend(f"  {line}" for line in headline)
+    return lines
 
 
 def budget_stops(summary) -> list[dict]:

@@ -31,6 +31,14 @@ def test_outputs_and_columns(tmp_path, capsys):
     assert {"seed", "level", "policy", "step", "ctr", "regret"} <= set(ts.columns)
     run = json.loads((out / "run.json").read_text())
     assert run["config"]["n_impressions"] == 2000 and "numpy" in run["versions"]
+    # The printout says what each number is, what it is a mean over, and the answer.
+    printed = capsys.readouterr().out
+    assert "mean over 2 seeds × 1 world; regret: the expected clicks lost" in printed
+    assert "CTR (observed)" in printed and "regret (true)" in printed
+    answer = printed.split("against the best at the generic level:\n")[1].splitlines()
+    levels = [line.split(" ads")[0].strip() for line in answer[:2]]
+    assert levels == ["Per segment", "Per user"]
+    assert all("over 2 seeds × 1 world" in line for line in answer[:2])
 
 
 def test_uplift_csv_is_written_beside_the_summary_and_saved_with_the_run(tmp_path):
@@ -262,3 +270,13 @@ def test_log_beside_the_generated_level_says_what_it_leaves_out(tmp_path, capsys
     # Seeds x impressions rows of the one pair that plays a pool level.
     assert set(zip(levels["level"], levels["policy"])) == {("segment", "uniform")}
     assert len(levels) == 2 * 2000
+
+
+def test_the_printout_without_a_generic_level_has_no_answer_and_names_net_value(
+    tmp_path, capsys
+):
+    args = ["--levels", "segment,user", "--objective", "roas", "--out", str(tmp_path / "o")]
+    assert main(["run", *TINY, *args]) == 0
+    printed = capsys.readouterr().out
+    assert "regret: the expected net value (USD) lost" in printed
+    assert "against the best at the generic level" not in printed  # nothing to compare with

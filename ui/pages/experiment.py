@@ -46,7 +46,7 @@ from ui.forms import (
     log_rows,
 )
 from ui.tables import best_row, metrics_table, winners, winners_table
-from ui.uplift import uplift_display, uplift_sentence
+from ui.uplift import uplift_display, uplift_headline
 
 #: Seconds between looks at a running experiment's progress.
 POLL_EVERY = 0.5
@@ -491,12 +491,10 @@ def _uplift(result, early: bool = False) -> None:
             "the same visitors."
         )
         return
-    objective = result.config.objective
-    best = uplift[uplift["policy"].str.startswith("best (") & (uplift["metric"] == objective)]
-    lines = [uplift_sentence(row, row["level"], objective) for _, row in best.iterrows()]
+    lines = uplift_headline(uplift, result.config.objective)
     st.markdown(
         "**Observed** (best policy at each level against the best at the generic level): "
-        + " ".join(escape_markdown(line[0].upper() + line[1:]) for line in lines)
+        + " ".join(escape_markdown(line) for line in lines)
     )
     st.dataframe(uplift_display(uplift), hide_index=True, width="stretch")
     st.caption(

@@ -86,15 +86,19 @@ def world_command(args: argparse.Namespace) -> int:
         raise
     spreads = report.spreads
     levels = spreads[
-        spreads.scope.str.startswith(("level", "content"))
+        spreads.scope.str.startswith(("level", "content", "product"))
         & ~spreads.scope.str.contains("segment [0-9]")
     ]
     print(f"wrote {args.out}/" + ", ".join(outputs))
     print(
-        levels.pivot(index="scope", columns="metric", values="best_over_median")
-        .round(3)
-        .to_string()
+        "true (expected) spread, all users: the best arm's value over the median arm's "
+        "(1.10: the best is 10 % above the median)"
     )
+    table = levels.pivot(index="scope", columns="metric", values="best_over_median")
+    table = table.rename(
+        columns={"conversions_per_1k": "conversions", "ctr": "CTR", "roas": "ROAS"}
+    )
+    print(table.round(3).to_string())
     if report.compositions is not None:
         print(_compositions_line(report.compositions))
     return 0

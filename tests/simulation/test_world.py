@@ -142,6 +142,9 @@ def test_world_command_writes_the_tables(tmp_path, capsys):
         pd.read_csv(out / "arms.csv").columns
     )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".world.tmp")]
+    printed = capsys.readouterr().out
+    assert "true (expected) spread, all users: the best arm's value over the median" in printed
+    assert printed.splitlines()[2].split() == ["metric", "conversions", "CTR", "ROAS"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ Examples
         --backend dask --scheduler tcp://10.0.0.5:8786
 
 Writes ``DIR/sweep.parquet`` and ``DIR/sweep.csv`` (one row per grid point, world,
-level and policy) and saves the sweep in the run store. Finished runs are kept
+level and policy), saves the sweep in the run store and prints each level's uplift at
+each grid point (:func:`simulation.sweep.digest.uplift_digest`). Finished runs are kept
 in ``DIR/runs/``: the same command after an interruption resumes where it stopped.
 """
 
@@ -49,6 +50,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
     from simulation.store.sweeps import save_sweep
     from simulation.sweep import SweepConflictError, load_grid, prepare_folder, run_sweep
+    from simulation.sweep.digest import uplift_digest
 
     if args.scheduler is not None and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
@@ -104,4 +106,6 @@ def sweep_command(args: argparse.Namespace) -> int:
         f"{outcome.n_executed} run(s) executed, {outcome.n_skipped} already stored; "
         f"saved as sweep {sweep_id}"
     )
+    for line in uplift_digest(outcome.table, plan):
+        print(line)
     return 0

@@ -161,7 +161,12 @@ def test_table_rows_resume_and_changed_grid(tmp_path, capsys):
     best = table[table["policy"] == "best"]
     assert best["best_policy"].isin(["uniform", "thompson"]).all()
     csv = (out / "sweep.csv").read_bytes()
-    capsys.readouterr()
+    # It prints each point's uplift: one line per (point, compared level), under a heading.
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1].startswith("CTR uplift of each level's best policy over the generic")
+    assert "over the 2 seeds of each run" in printed[1]
+    assert printed[2].split()[:3] == ["n_segments", "n_impressions", "level"]
+    assert len(printed) == 3 + 4 * 2
 
     # The same command again executes nothing and writes the same bytes.
     assert _sweep(tmp_path, grid, out) == 0
@@ -247,3 +252,47 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     ref = (tmp_path / "ref" / "sweep.csv").read_bytes()
     assert (out / "sweep.csv").read_bytes() == ref
     assert not list((out / "runs").glob(".*")), "no temporary file left behind"
+
+
+def _digest_table(plan) -> pd.DataFrame:
+    """A sweep table's ``best`` rows as build_table lays them out (values made up)."""
+    rows = []
+    for run in plan.runs:
+        for k, level in enumerate(("segment", "user")):
+            row = {
+                "point_index": run.point.index,
+                "world": run.world,
+                "level": level,
+                "policy": "best",
+                "best_policy": "thompson",
+                **dict(run.point.values),
+            }
+            for m in ("ctr", "roas"):
+                row.update(
+                    {
+                        f"uplift_{m}": 0.1 * k,
+                        f"uplift_{m}_low": -0.05,
+                        f"uplift_{m}_high": 0.25,
+                        f"uplift_{m}_expected": 0.02,
+                    }
+                )
+            rows.append(row)  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_printed_digest_names_worlds_metrics_and_what_it_left_out():
+    from simulation.sweep.digest import uplift_digest
+
+    plan = parse_grid(
+        {"n_users": 500, "worlds": 2, "grid": {"objective": ["ctr", "roas"], "n_seeds": [1, 3]}}
+    )
+    lines = uplift_digest(_digest_table(plan), plan, max_rows=5)
+    assert lines[0].startswith("The objective's uplift") and "per grid point and world" in lines[0]
+    assert "over the 1 or 3 seeds of each run" in lines[0]
+    header, *shown = lines[1].splitlines()
+    assert header.split()[:7] == ["objective", "n_seeds", "world", "level", "best", "policy",
+                                  "metric"]  # fmt: skip
+    assert header.endswith("observed (95 % interval) true (expected)")
+    assert len(shown) == 5 and lines[2] == "... and 11 more rows in sweep.csv"  # 4 x 2 x 2 rows
+    assert "+10.0 % (-5.0 % – +25.0 %)" in shown[1] and shown[1].endswith("+2.0 %")
+    assert uplift_digest(_digest_table(plan).iloc[0:0], plan) == []  # nothing compared

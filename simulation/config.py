@@ -78,7 +78,17 @@ def applies(level: str, spec: str) -> bool:
 def _check_policy_spec(spec: object) -> PolicySpec | None:
     if isinstance(spec, str) and spec in _COMPOSING_ONLY:
         return None  # e.g. mvt_ts: the generated level only, no per-segment copy
-    parsed = PolicySpec.parse(spec)
+    try:
+        parsed = PolicySpec.parse(spec)
+    except ValueError as exc:
+        if not str(exc).startswith("unknown policy "):
+            raise
+        # The pool policies' registry does not know the composing ones: name them too.
+        pool = sorted(n for n, c in POLICIES.items() if not c.wraps_policies)
+        raise ValueError(
+            f"unknown policy {spec!r}; choose from {pool} or {sorted(_COMPOSING_ONLY)} (the "
+            "generated level only), or 'segment:NAME' for one copy per segment."
+        ) from None
     if parsed.params:
         # The engine still reads the spec text (contexts, streams): it takes
         # hyperparameters once it reads ExperimentConfig.policy_specs instead.

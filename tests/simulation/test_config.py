@@ -11,6 +11,7 @@ from simulation.config import PRESETS, ExperimentConfig, load_config
         ({"batch_size": 500, "n_impressions": 100}, "must not exceed"),
         ({"n_segments": 0}, "`n_segments` must be an int"),
         ({"policies": ("nope",)}, "unknown policy 'nope'"),
+        ({"policies": ("nope",)}, r"or \['mvt_ts'\] \(the generated level only\)"),  # both kinds
         ({"policies": ()}, "must be a non-empty tuple"),
         ({"policies": (["x"],)}, "`policies` must be a non-empty tuple of str"),
         ({"levels": (["generic"],)}, "`levels` must be a non-empty tuple of str"),

@@ -21,6 +21,7 @@ import argparse
 import csv
 import dataclasses
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -367,7 +368,9 @@ def _run(args: argparse.Namespace) -> str:
         raise _UsageError(f"--out {args.out} exists and is not a directory.")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+        # An ordinary mkdir, not mkdtemp: its folder would stay private (0700) once renamed.
+        work = out.parent / f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        work.mkdir()
     except OSError as exc:
         raise _UsageError(f"cannot write to {args.out}: {exc.strerror or exc}.") from None
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from simulation.cli.common import UsageError, world_config
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="whose best composition to start from: clicks (ctr) or net value (roas)",
     )
     p.add_argument("--size", type=int, default=1080, help="side of the image in pixels (1080)")
-    p.add_argument("--out", type=Path, required=True, help="the PNG file to write")
+    p.add_argument("--out", required=True, help="the PNG file to write")
     p.set_defaults(handler=compose_command)
 
 
@@ -86,9 +86,9 @@ def compose_command(args: argparse.Namespace) -> int:
     from simulation.scenario import AXES, build_scenario, composition_image
 
     config = world_config(args, with_generated=True)
-    out = args.out.resolve()
-    if out.is_dir():
-        raise UsageError(f"--out {out} is a folder; give the PNG file's name")
+    out = Path(args.out).resolve()
+    if out.is_dir() or args.out.endswith(("/", os.sep)):
+        raise UsageError(f"--out {args.out} is a folder; give the PNG file's name")
     if not 200 <= args.size <= 4096:  # the renderer's bounds (creative.layouts)
         raise UsageError(f"--size must be in [200, 4096]; got {args.size}")
     try:
@@ -115,10 +115,15 @@ def compose_command(args: argparse.Namespace) -> int:
     png, (passed, reasons), copy = composition_image(scenario, combo, args.segment, size=args.size)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(png)
-        os.replace(tmp, out)
+        # An ordinary exclusive create, not mkstemp: its file would stay private (0600).
+        tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}"
+        tmp.touch(exist_ok=False)  # ours from here on
+        try:
+            tmp.write_bytes(png)
+            os.replace(tmp, out)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     ctr, roas = composition_outcomes(scenario, users, combo)

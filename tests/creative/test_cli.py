@@ -1,4 +1,5 @@
 import csv
+import os
 import re
 import sys
 
@@ -56,6 +57,7 @@ def test_render_from_csv(tmp_path, audiences_csv, capsys):
     )  # fmt: skip
     assert code == 0, err
     assert "manifest.csv" in stdout
+    assert out.stat().st_mode & 0o777 == 0o777 & ~_umask()  # not mkdtemp's 0700
     header, rows = read_manifest(out)
     assert tuple(header) == MANIFEST_COLUMNS
     segments = {r["segment"] for r in rows}
@@ -266,3 +268,9 @@ def test_manifest_names_product_category_and_keyword(tmp_path, audiences_csv, ca
     images = sorted(out.rglob("*.png"))
     assert len(images) > len(rows)
     assert all(AI_GENERATED_XMP in p.read_bytes() for p in images)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

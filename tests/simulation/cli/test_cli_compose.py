@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from PIL import Image
 
@@ -33,6 +35,15 @@ def test_compose_writes_the_ad_and_says_what_it_earns(tmp_path, config, capsys):
     assert cli.main([*argv[:-1], str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()
     assert [p.name for p in out.parent.iterdir()] == ["ad.png"]
+    # An ordinary file, as the user's umask makes them (mkstemp's would be private).
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def test_a_folder_as_out_is_refused(tmp_path, config, capsys):
+    argv = ["compose", "--config", config, "--out", f"{tmp_path / 'ads'}/"]
+    assert cli.main(argv) == 2
+    assert "is a folder; give the PNG file's name" in capsys.readouterr().err
+    assert not (tmp_path / "ads").exists()
 
 
 def test_without_changes_it_is_the_segment_s_most_common_best(tmp_path, config, capsys):
@@ -79,3 +90,9 @@ def test_composition_image_renders_a_valid_composition_and_bounds_its_size():
     with pytest.raises(ValueError, match="`size` must be in"):
         composition_image(world, combo, 0, size=199)
     assert np.array_equal(combo, most_common_best(world, segment_users(world, 0))[0])
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -272,9 +272,7 @@ def test_log_beside_the_generated_level_says_what_it_leaves_out(tmp_path, capsys
     assert len(levels) == 2 * 2000
 
 
-def test_the_printout_without_a_generic_level_has_no_answer_and_names_net_value(
-    tmp_path, capsys
-):
+def test_the_printout_without_a_generic_level_has_no_answer_and_names_net_value(tmp_path, capsys):
     args = ["--levels", "segment,user", "--objective", "roas", "--out", str(tmp_path / "o")]
     assert main(["run", *TINY, *args]) == 0
     printed = capsys.readouterr().out

@@ -35,7 +35,7 @@ def _estimate(page: Page) -> None:
 def test_bundled_sample_then_a_rule(page: Page, app_url: str, artifacts, obd_dir):
     page.goto(f"{app_url}/ope")
     settle(page)
-    page.get_by_text("Upload a log", exact=True).click()
+    page.get_by_text("Upload a log or use the bundled sample", exact=True).click()
     settle(page)
     # The log cap is written next to the uploader, not only in a hover tooltip.
     expect(page.get_by_text("Log file (CSV or Parquet, up to 200 MB)")).to_be_visible()

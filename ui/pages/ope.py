@@ -67,13 +67,22 @@ def _runs_with_logs() -> list[tuple[str, object]]:
     return out
 
 
+#: Where the log comes from: the value kept in the session, and its label (the bundled
+#: Open Bandit Dataset sample is offered beside the upload, so the label says so).
+LOG_SOURCES = {
+    "A saved simulated run": "A saved simulated run",
+    "Upload a log": "Upload a log or use the bundled sample",
+}
+
+
 def _saved_source():
     runs = _runs_with_logs()
     if not runs:
         st.info(
             "No saved run has an impression-level log yet. On the Experiment page, open "
             "**More settings**, switch on *Keep the impression-level log*, and run a small "
-            "experiment; or upload a log here."
+            "experiment; or pick the second choice above to upload a log of your own or use "
+            "the bundled Open Bandit Dataset sample."
         )
         return None, None
     labels = {run_id: f"{run.meta.get('name') or 'run'} ({run_id})" for run_id, run in runs}
@@ -310,7 +319,7 @@ def render() -> None:
         "true value is known, so you can see how close each estimator gets."
     )
     source_kind = st.radio(
-        "Log", ["A saved simulated run", "Upload a log"], horizontal=True, key="ope-source"
+        "Log", list(LOG_SOURCES), horizontal=True, key="ope-source", format_func=LOG_SOURCES.get
     )
     if source_kind == "A saved simulated run":
         source, log = _saved_source()

@@ -8,6 +8,7 @@ from scipy import special
 
 __all__ = [
     "METRIC_BOUNDS",
+    "NONNEGATIVE_TOTALS",
     "RATE_METRICS",
     "UPLIFT_COLUMNS",
     "UPLIFT_METRICS",
@@ -63,6 +64,12 @@ METRIC_BOUNDS: dict[str, tuple[float, float | None]] = {
     "cpa": (0.0, None),
     "roas": (0.0, None),
 }
+
+#: Totals that are never negative (regret: expected reward lost against each impression's
+#: best, zero at best): their Student-t interval is cut at zero. The cut keeps the
+#: interval's coverage (the true mean is not negative either) and, unlike the log scale
+#: of the ratios, leaves its upper end where the replications put it.
+NONNEGATIVE_TOTALS: frozenset[str] = frozenset({"regret"})
 
 
 def bounded_interval(
@@ -162,7 +169,8 @@ def summarize(
 ) -> pd.DataFrame:
     """Mean and (1 - alpha) interval across replications of every metric.
 
-    Rates and ratios (:data:`METRIC_BOUNDS`) get intervals that stay in their range.
+    Rates and ratios (:data:`METRIC_BOUNDS`) get intervals that stay in their range;
+    those of :data:`NONNEGATIVE_TOTALS` are cut at zero.
 
     Parameters
     ----------
@@ -195,6 +203,8 @@ def summarize(
             row[m], row[f"{m}_low"], row[f"{m}_high"] = mean_interval(
                 group[m].to_numpy(), alpha, bounds=METRIC_BOUNDS.get(m)
             )
+            if m in NONNEGATIVE_TOTALS:
+                row[f"{m}_low"] = max(row[f"{m}_low"], 0.0)
         rows.append(row)
     return pd.DataFrame(rows)
 

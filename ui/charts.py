@@ -15,7 +15,7 @@ import pandas as pd
 
 from creative.vocabulary import INTERESTS, TIMES_OF_DAY
 from simulation.display import PALETTE, robust_domain
-from simulation.metrics import METRIC_BOUNDS, bounded_interval
+from simulation.metrics import METRIC_BOUNDS, NONNEGATIVE_TOTALS, bounded_interval
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
@@ -108,6 +108,8 @@ def band_frame(
     out["low"], out["high"] = bounded_interval(
         out["mean"], out["std"], out["count"], alpha, METRIC_BOUNDS.get(metric)
     )
+    if metric in NONNEGATIVE_TOTALS:  # regret: a band below zero would show a gain
+        out["low"] = out["low"].clip(lower=0.0)
     return out.drop(columns=["std", "count"])
 
 

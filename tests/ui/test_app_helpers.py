@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulation.metrics import summarize
 from ui import charts, fmt, tables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +72,19 @@ def test_band_frame_is_the_t_interval_on_the_logit_scale_and_collapses_for_one_s
     assert np.allclose(regret["high"], regret["mean"])
     one = charts.band_frame(_timeseries(1), "ctr")
     assert (one["low"] == one["mean"]).all() and (one["high"] == one["mean"]).all()
+
+
+def test_a_regret_band_is_the_t_interval_cut_at_zero():
+    # Regret 0, 10 and 50 over three seeds: the t interval reaches below zero; regret
+    # cannot, so the band stops there, and its upper end stays the t interval's.
+    ts = pd.DataFrame({"seed": [0, 1, 2], "level": "generic", "policy": "ucb1", "step": 100,
+                       "regret": [0.0, 10.0, 50.0]})  # fmt: skip
+    (band,) = charts.band_frame(ts, "regret").itertuples()
+    half = 4.302652729911275 * np.std([0.0, 10.0, 50.0], ddof=1) / np.sqrt(3)
+    assert band.mean - half < 0 and band.low == 0.0
+    assert np.isclose(band.high, 20.0 + half)
+    row = summarize(ts, ("regret",)).iloc[0]  # the tables and the report cut it the same way
+    assert row["regret_low"] == 0.0 and np.isclose(row["regret_high"], 20.0 + half)
 
 
 def test_allocation_share_sums_to_one_per_step():

@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import special
 
 from simulation.metrics import mean_interval, summarize
+from simulation.store.report import best_row
 from simulation.winners import component_differences, segment_winners, winner_verdict
 from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name
 
@@ -63,14 +64,6 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
-    """The (level, policy) with the best mean objective, with its mean metrics."""
-    cols = [c for c in ("ctr", "roas", "spend", "revenue", "regret") if c in summary]
-    means = summary.groupby(["level", "policy"], sort=False)[cols].mean().reset_index()
-    key = "roas" if objective == "roas" else "ctr"
-    return means.loc[means[key].fillna(-np.inf).idxmax()]
 
 
 def best_label(best: pd.Series) -> str:

@@ -26,6 +26,7 @@ import pandas as pd
 from simulation.cli.common import UsageError
 from simulation.store.export import ExportExistsError
 from simulation.store.integrity import clean_text
+from simulation.store.report import best_row
 from simulation.store.run_store import RunDamagedError, RunNotFoundError, RunStore, StoreBusyError
 from simulation.store.sweeps import list_sweeps
 
@@ -115,11 +116,38 @@ def _list(args: argparse.Namespace) -> int:
     if frame.empty:
         print(f"no runs in {store.root}")
     else:
-        _print_runs(frame)
+        _print_runs(_best_columns(store, frame))
+        print("best: each run's best policy @ level by its objective, its observed CTR and ROAS")
     if not list_sweeps(store.root).empty:
         print("\nsweeps:")
         _list_sweeps(store.root)
     return 0
+
+
+def _best_columns(store: RunStore, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each run's best policy and level by its objective, with its observed CTR and ROAS.
+
+    As the run's headline and the app's Results page name it: never a mean over levels and
+    policies, which mixes what the levels compare. "-" for a run whose summary has no
+    level, policy and CTR (not made by the experiment engine) or that cannot be read.
+    """
+    best, ctr, roas = [], [], []
+    for run_id, damaged in frame[["run_id", "damaged"]].itertuples(index=False):
+        row = None
+        if damaged is None:
+            try:
+                meta, summary = store.load_summary(run_id)
+            except (RunNotFoundError, RunDamagedError):
+                summary = None
+            if summary is not None and {"level", "policy", "ctr", "roas"} <= set(summary):
+                objective = (meta.get("config") or {}).get("objective", "ctr")
+                row = best_row(summary, objective)
+        best.append(f"{row['policy']} @ {row['level']}" if row is not None else "-")
+        ctr.append(float(row["ctr"]) if row is not None else float("nan"))
+        roas.append(float(row["roas"]) if row is not None else float("nan"))
+    return frame.drop(columns=["mean_ctr", "mean_roas"]).assign(
+        best=best, its_ctr=ctr, its_roas=roas
+    )
 
 
 def _print_runs(frame: pd.DataFrame) -> None:

@@ -90,7 +90,7 @@ def _ci(kind: str, mean: Any, low: Any, high: Any) -> str:
 
 def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
     """The (level, policy) with the best mean objective (CTR or ROAS), with its mean metrics."""
-    cols = [c for c in ("ctr", "roas", "spend", "revenue") if c in summary]
+    cols = [c for c in ("ctr", "roas", "spend", "revenue", "regret") if c in summary]
     means = summary.groupby(["level", "policy"], sort=False)[cols].mean().reset_index()
     key = "roas" if objective == "roas" else "ctr"
     return means.loc[means[key].fillna(-np.inf).idxmax()]

@@ -595,6 +595,24 @@ class RunStore:
             log_path=log if "log.parquet" in files else None,
         )
 
+    def load_summary(self, run_id: str) -> tuple[Mapping[str, Any], pd.DataFrame]:
+        """Read a run's metadata and summary alone (what a listing needs), checked as ``load`` does.
+
+        Returns
+        -------
+        meta : Mapping
+            Read-only, as :attr:`StoredRun.meta`.
+        summary : DataFrame
+
+        Raises
+        ------
+        RunNotFoundError, RunDamagedError
+            As :meth:`load`, for these two files.
+        """
+        path = self._run_dir(run_id)
+        meta = read_meta(path)
+        return MappingProxyType(meta), read_frame(path, "summary.parquet", meta)
+
     def export(
         self,
         run_id: str,

@@ -55,9 +55,29 @@ def only_id(store):
 def test_list_prints_runs(capsys, store):
     code, out, err = run(capsys, "runs", "--store", str(store.root), "list")
     assert (code, err) == (0, "")
-    assert only_id(store) in out and "launch test" in out and "0.0356" in out
+    assert only_id(store) in out and "launch test" in out
+    # No level column (not an engine run): no best policy and level to name.
+    assert out.splitlines()[1].split()[-3:] == ["-", "-", "-"]
     # --store also works after the action.
     assert run(capsys, "runs", "list", "--store", str(store.root))[1] == out
+
+
+def test_list_names_each_run_s_best_policy_and_level_never_a_mean_over_levels(capsys, tmp_path):
+    store = RunStore.open(tmp_path / "engine-store")
+    summary = pd.DataFrame({"level": ["generic", "generic", "user", "user"],
+                            "policy": ["uniform", "thompson"] * 2, "seed": 0,
+                            "ctr": [0.010, 0.011, 0.012, 0.020],
+                            "roas": [3.0, 1.0, 2.0, 1.5]})  # fmt: skip
+    for objective in ("ctr", "roas"):
+        store.save(config={"objective": objective}, seed=0, summary=summary,
+                   timeseries=pd.DataFrame({"step": [1]}), name=objective)  # fmt: skip
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "list")
+    assert code == 0
+    rows = {line.split()[3]: line.split()[-5:] for line in out.splitlines()[1:3]}
+    assert rows["ctr"] == ["thompson", "@", "user", "0.0200", "1.5000"]
+    assert rows["roas"] == ["uniform", "@", "generic", "0.0100", "3.0000"]
+    assert "0.0133" not in out  # the mean CTR over every level and policy
+    assert out.splitlines()[3].startswith("best: each run's best policy @ level by its objective")
 
 
 def test_list_empty_store_and_env_default(capsys, tmp_path):

@@ -49,8 +49,10 @@ from simulation.config import (
     load_config,
 )
 from simulation.gap_closed import gap_sentences
+from simulation.generated.policies import GENERATED_POLICIES
 from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS, interval_over
+from simulation.policies.registry import POLICIES
 from simulation.store.fs import clean_stale, locked_workdir
 from simulation.uplift_text import uplift_headline
 
@@ -82,7 +84,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", type=Path, help="TOML file of experiment settings")
     p.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
-    p.add_argument("--policies", help="comma-separated policy names, e.g. thompson,ucb1,lin_ucb")
+    pool = sorted(n for n, c in POLICIES.items() if not c.wraps_policies)
+    composing = sorted(set(GENERATED_POLICIES) - set(POLICIES))
+    p.add_argument(
+        "--policies",
+        help=f"comma-separated policy names: {', '.join(pool)} (segment:NAME: one copy per "
+        f"segment); {', '.join(composing)} (the generated level only)",
+    )
     p.add_argument("--levels", help=f"comma-separated levels from {','.join(LEVELS)}")
     p.add_argument("--impressions", type=positive_int, help="impressions per policy and level")
     p.add_argument("--batch-size", type=positive_int, help="impressions between policy updates")

@@ -398,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     code : int
-        0 on success, 2 on bad input (after one ``error: ...`` line on stderr).
+        0 on success, 2 on bad input (after one ``error: ...`` line on stderr), 130 when
+        interrupted with Ctrl-C.
     """
     try:
         args = _build_parser().parse_args(argv)
@@ -409,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the work folder is removed on the way out
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
     return 0
 
 

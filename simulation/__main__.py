@@ -8,6 +8,7 @@ Every bad input ends as one line ``error: ...`` on stderr and exit code 2.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from simulation.cli.common import ArgumentParser, UsageError
@@ -32,14 +33,34 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+#: What an interrupted command (Ctrl-C) leaves, unless its parser sets ``interrupted``:
+#: every command writes its outputs only once complete (or not at all).
+INTERRUPTED = "nothing partial was written or saved"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
+    """Run the command line; return the process exit code.
+
+    0 on success, 2 on bad input (after one ``error: ...`` line on stderr), 130 when
+    interrupted with Ctrl-C (after one ``interrupted: ...`` line saying what was kept).
+    """
+    args = None
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # A user's stop, not a failure: one line, no traceback (the commands clean up
+        # on the way out, so there is nothing half-written to mention).
+        print(f"interrupted: {getattr(args, 'interrupted', INTERRUPTED)}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``... | head``): the outputs are written; stop printing
+        # quietly, as the Python docs advise, so the interpreter's flush at exit is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

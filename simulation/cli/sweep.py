@@ -43,7 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--store", type=Path, help="run store folder (default: $ADLAB_HOME, ~/.adlab)")
     p.add_argument("--name", help="a name for the sweep in the store")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    p.set_defaults(handler=sweep_command)
+    p.set_defaults(
+        handler=sweep_command,
+        interrupted="the finished runs are kept in the --out folder's runs/; the same command "
+        "resumes from there",
+    )
 
 
 def sweep_command(args: argparse.Namespace) -> int:

@@ -274,3 +274,18 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_ctrl_c_is_one_line_exit_130_and_leaves_nothing(
+    tmp_path, audiences_csv, capsys, monkeypatch
+):
+    import creative.__main__ as studio
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(studio, "_write_outputs", interrupted)
+    before = set(tmp_path.iterdir())
+    code, _, err = run(["--audiences", str(audiences_csv), "--out", str(tmp_path / "out")], capsys)
+    assert code == 130 and err.strip() == "interrupted: nothing was written"
+    assert set(tmp_path.iterdir()) == before  # no output, no work folder

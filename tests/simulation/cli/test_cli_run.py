@@ -278,3 +278,29 @@ def test_the_printout_without_a_generic_level_has_no_answer_and_names_net_value(
     printed = capsys.readouterr().out
     assert "regret: the expected net value (USD) lost" in printed
     assert "against the best at the generic level" not in printed  # nothing to compare with
+
+
+def test_ctrl_c_is_one_line_exit_130_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import simulation.engine.core as core
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "run_experiment", interrupted)
+    out, store = tmp_path / "out", tmp_path / "store"
+    assert main(["run", *TINY, "--out", str(out), "--store", str(store)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["interrupted: nothing partial was written or saved"]
+    assert not out.exists() and RunStore.open(store).list().empty
+    assert [p.name for p in tmp_path.iterdir()] == ["store"]  # no work folder left either
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    # `python -m simulation runs list | head -0`: the reader is gone before anything is printed.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation", "runs", "--store", str(tmp_path / "s"), "list"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1 and "Traceback" not in err, err

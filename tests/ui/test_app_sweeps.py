@@ -57,10 +57,14 @@ def test_tiny_sweep_runs_and_shows_heat_maps(app, open_page, adlab_home):
 
 def test_bad_values_are_an_escaped_error(app, open_page):
     at = open_page(app, "sweeps", world=None)
-    at.text_input(key="sw-x-values-n_segments").set_value("2, [x](http://e.co)")
-    next(b for b in at.button if b.label == "Run sweep").click().run()
+    # Before any click: what the sweep will run.
+    assert any(c.value.startswith("This sweep: 3 grid points, 3 runs, each 2 replications of "
+                                  "5,000 impressions") for c in at.caption)  # fmt: skip
+    at.text_input(key="sw-x-values-n_segments").set_value("2, [x](http://e.co)").run()
+    # The reason shows as the values are typed, and Run waits for values it can run.
     assert not at.exception, at.exception
     assert len(at.error) == 1 and "](" not in at.error[0].value
+    assert next(b for b in at.button if b.label == "Run sweep").disabled
     assert "sweep-job" not in at.session_state
 
 

@@ -124,6 +124,22 @@ def _unplayed(levels: tuple[str, ...], policies: tuple[str, ...]) -> str | None:
     )
 
 
+def _plan_text(plan) -> str:
+    """What the sweep will run, before it runs: its points, runs and each run's size."""
+    config = plan.runs[0].config
+    points, runs = len(plan.points), len(plan.runs)
+    size = (
+        "the grid's impressions"
+        if "n_impressions" in plan.keys
+        else f"{config.n_impressions:,} impressions"
+    )
+    return (
+        f"This sweep: {points} grid point{'s' * (points != 1)}, {runs} run{'s' * (runs != 1)}, "
+        f"each {config.n_seeds} replications of {size} per policy and level (the app runs "
+        f"at most {APP_MAX_RUNS})."
+    )
+
+
 def _toml(grid: dict) -> str:
     """The grid as TOML text (kept with the sweep, re-readable by the command line)."""
 
@@ -168,33 +184,36 @@ def _run_form() -> None:
     y = p2.selectbox("Second parameter", y_options, 0, key="sw-y",
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
     y_values = p2.text_input("Its values", PARAMETERS.get(y, ("", ""))[1], key=f"sw-y-values-{y}")
-    if not st.button(
-        "Run sweep", type="primary", disabled=not policies or not chosen or bool(unplayed)
-    ):
-        return
-    try:
-        grid_table = {x: _values(x_values)}
-        if y != "(none)":
-            grid_table[y] = _values(y_values)
-        base = {
-            "n_users": int(n_users),
-            "n_segments": 2,
-            "n_impressions": int(n_impressions),
-            "batch_size": 500,
-            "n_seeds": int(n_seeds),
-            "n_checkpoints": 4,
-            "levels": list(levels),
-            "policies": list(policies),
-        }
-        data = {**base, "grid": grid_table}
-        plan = parse_grid(data)
-        if len(plan.runs) > APP_MAX_RUNS:
-            raise ValueError(
-                f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "
-                "(use `python -m simulation sweep` for more)."
-            )
-    except (ValueError, TypeError) as exc:
-        st.error(escape_markdown(exc))
+    plan = data = None
+    if policies and chosen and not unplayed:
+        # Checked as the values are typed, so the reason shows next to them before any click.
+        try:
+            grid_table = {x: _values(x_values)}
+            if y != "(none)":
+                grid_table[y] = _values(y_values)
+            base = {
+                "n_users": int(n_users),
+                "n_segments": 2,
+                "n_impressions": int(n_impressions),
+                "batch_size": 500,
+                "n_seeds": int(n_seeds),
+                "n_checkpoints": 4,
+                "levels": list(levels),
+                "policies": list(policies),
+            }
+            data = {**base, "grid": grid_table}
+            plan = parse_grid(data)
+            if len(plan.runs) > APP_MAX_RUNS:
+                raise ValueError(
+                    f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "
+                    "(use `python -m simulation sweep` for more)."
+                )
+        except (ValueError, TypeError) as exc:
+            plan = None
+            st.error(escape_markdown(exc))
+        else:
+            st.caption(_plan_text(plan))
+    if not st.button("Run sweep", type="primary", disabled=plan is None) or plan is None:
         return
     job = _Job(total=len(plan.runs))
     root = str(resolve_root())

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.cli.common import UsageError, positive_int
-from simulation.ope.estimators import ESTIMATORS
+from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import FORMATS, OPEReport, evaluate_policy, load_any_log
 from simulation.ope.limits import MAX_BOOTSTRAP, shorten
 
@@ -130,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
     if report.truth is not None:
         print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    if "dm" in set(frame["estimator"]):
+        print(DM_INTERVAL_NOTE)
     if out_dir is not None:
         try:
             path = _write_csv_atomic(frame, out_dir)

@@ -30,6 +30,7 @@ from simulation.ope.limits import check_bootstrap
 
 __all__ = [
     "DM",
+    "DM_INTERVAL_NOTE",
     "DR",
     "ESTIMATORS",
     "INTERVAL_METHODS",
@@ -40,6 +41,12 @@ __all__ = [
     "SwitchDR",
     "check_ope_inputs",
 ]
+
+#: What DM's bootstrap interval leaves out, said wherever DM's interval is shown.
+DM_INTERVAL_NOTE = (
+    "DM's interval resamples the rows with its reward model held fixed: it leaves out the "
+    "model's own error (the bias DR corrects), so a narrow DM interval is not certainty."
+)
 
 #: Tolerance on ``action_dist`` rows summing to one.
 ROW_SUM_ATOL = 1e-6

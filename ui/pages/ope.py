@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from simulation.ope.estimators import ESTIMATORS
+from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import OPEReport, evaluate_policy
 from simulation.ope.obd import BEHAVIOR_POLICIES, CAMPAIGNS, load_obd, obd_dir
 from simulation.policies import POLICIES, make_policy
@@ -437,13 +437,7 @@ def _show(report: OPEReport, support: Support, described: list[str] | None) -> N
         who = "the rule above"
     else:
         who = f"policy {escape_markdown(policy_name(report.policy))}"
-    dm = (
-        " DM's interval resamples the rows with its reward model held fixed: it leaves out "
-        "the model's own error (the bias DR corrects), so a narrow DM interval is not "
-        "certainty."
-        if "dm" in set(frame["estimator"])
-        else ""
-    )
+    dm = f" {DM_INTERVAL_NOTE}" if "dm" in set(frame["estimator"]) else ""
     st.caption(
         f"Estimates for {who}; values are mean reward per impression (clicks for CTR logs, "
         f"scaled net value for ROAS logs).{dm}"

@@ -8,6 +8,7 @@ import pytest
 
 import simulation.cli.ope as cli_ope
 from simulation.cli.common import ArgumentParser, UsageError
+from simulation.ope.estimators import DM_INTERVAL_NOTE
 from simulation.ope.logs import BanditLogWriter
 
 OBD = Path(
@@ -116,6 +117,7 @@ def test_simulated_log_prints_truth_and_errors(sim_log, tmp_path, capsys):
                 "--n-bootstrap", "200"]) == 0  # fmt: skip
     printed = capsys.readouterr().out
     assert "ground truth value of 'greedy'" in printed and "error" in printed
+    assert DM_INTERVAL_NOTE in printed  # DM is among the defaults: what its interval leaves out
     frame = pd.read_csv(out / "ope.csv")
     assert list(frame["estimator"]) == ["ips", "snips", "dm", "dr"]
     # The greedy stub finds arm 2: truth = 0.9 * 0.6 + 0.1 * mean(q) = 0.5633...
@@ -135,6 +137,7 @@ def test_uniform_on_uniform_log_matches_on_policy_mean(sim_log, capsys):
          "--train-fraction", "0", "--n-bootstrap", "50"])  # fmt: skip
     printed = capsys.readouterr().out
     assert "trained on 0 rows, evaluated on 4000 rows" in printed
+    assert DM_INTERVAL_NOTE not in printed  # no DM, nothing to warn of
 
 
 def test_same_seed_same_output(sim_log, tmp_path):

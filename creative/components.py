@@ -74,6 +74,7 @@ __all__ = [
     "AXES",
     "HEADLINE_STYLES",
     "ComponentAxes",
+    "call_to_action",
     "component_axes",
     "compose",
     "products",
@@ -345,6 +346,31 @@ def _worst_body(
     if find_banned_claims(body.text, kit.banned_claims):
         return 10**9
     return _worst_width(body, product_width, widths)
+
+
+def call_to_action(
+    tone: int, language: int, index: int, templates: TemplateSet | None = None
+) -> str | None:
+    """The words of a tone's ``index``-th call to action in a language (the ``cta`` axis).
+
+    The ``cta`` level is an index into the tone's calls to action, so its words change
+    with the tone: a composer names them for the tone chosen.
+
+    Parameters
+    ----------
+    tone, language, index : int
+        Levels of the ``tone``, ``language`` and ``cta`` axes.
+    templates : TemplateSet, optional
+        The copy templates (the bundled ones by default).
+
+    Returns
+    -------
+    words : str or None
+        None when the tone has no such call to action in that language.
+    """
+    templates = templates if templates is not None else default_templates()
+    ctas = templates.options(LANGUAGES[language], TONES[tone], "cta", frozenset())
+    return ctas[index].text if 0 <= index < len(ctas) else None
 
 
 def compose(

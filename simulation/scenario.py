@@ -645,6 +645,16 @@ class GeneratedLevel:
             raise ValueError(f"only the studio's own space composes creatives; got {self.space}.")
         return compose(combo, audience, templates=self.templates, catalogue=self.catalogue)
 
+    def call_to_action(self, tone: int, language: int, index: int) -> str | None:
+        """The words of ``cta`` level ``index`` for a tone and language, in this level's copy.
+
+        Only for the studio's own space (see :meth:`compose`); None when the tone has no
+        such call to action (:func:`creative.components.call_to_action`).
+        """
+        from creative.components import call_to_action
+
+        return call_to_action(tone, language, index, templates=self.templates)
+
     def factors(self, combos: np.ndarray) -> np.ndarray:
         """Factor-level indices (into ``factor_values``) of compositions.
 

@@ -24,7 +24,7 @@ from ui.forms import DEFAULT_CONFIG
 #: The axes' labels where the name alone says too little.
 AXIS_LABELS = {
     "headline": "Headline style",
-    "cta": "Call to action (the tone's)",
+    "cta": "Call to action",
     "keyword": "Search printed",
 }
 
@@ -34,11 +34,19 @@ def _config() -> ExperimentConfig:
     return DEFAULT_CONFIG.replace(seed=w.seed, n_users=w.n_users, n_segments=w.n_segments)
 
 
-def _level_name(space, axis: int, index: int) -> str:
-    # "cta0" is the tone's first call to action: its words depend on the tone chosen.
+def _level_name(level, axis: int, index: int, tone: int, language: int) -> str:
+    """A component level as a marketer reads it (the space's names are the engine's)."""
+    space = level.space
+    name = space.level_names[axis][index]
+    if space.axis_names[axis] == "product":  # "home:Cotton Bedding Set"
+        category, _, product = name.partition(":")
+        return f"{product} ({category})" if product else name
     if space.axis_names[axis] == "cta":
-        return {0: "1st", 1: "2nd", 2: "3rd"}.get(index, f"{index + 1}th")
-    return space.level_names[axis][index]
+        # The level is an index into the tone's calls to action: name its words for the
+        # tone and language chosen (the language's box is below; its current choice).
+        words = level.call_to_action(tone, language, index)
+        return f"“{words}”" if words else "(none for this tone)"
+    return name
 
 
 def _keys(config: ExperimentConfig, axis_names, segment: int) -> list[str]:
@@ -84,13 +92,21 @@ def render(card: Callable) -> None:
     )
     columns = st.columns(5)
     combo = []
+    axes = list(space.axis_names)
+    # The language box comes after the call to action's: its current choice names the words.
+    lang_key, lang_best = keys[axes.index("language")], best[axes.index("language")]
+    language = int(
+        st.session_state.get(lang_key, st.session_state.get(f"keep:{lang_key}", lang_best))
+    )
     for j, (axis, key) in enumerate(zip(space.axis_names, keys, strict=True)):
+        at = axes.index("tone")
+        tone = combo[at] if len(combo) > at else best[at]
         combo.append(
             columns[j % 5].selectbox(
                 AXIS_LABELS.get(axis, axis.capitalize()),
                 range(space.n_levels[j]),
                 key=state.keep(key, best[j]),
-                format_func=lambda i, j=j: _level_name(space, j, i),
+                format_func=lambda i, j=j, t=int(tone): _level_name(level, j, i, t, language),
             )
         )
     combo = np.array(combo, dtype=np.int64)

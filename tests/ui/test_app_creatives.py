@@ -193,6 +193,23 @@ def test_compose_names_the_rules_an_invalid_composition_breaks(app, open_page):
     assert not at.tabs[2].error and len(at.tabs[2].get("image")) == 1
 
 
+def test_compose_names_calls_to_action_by_their_words_for_the_tone_and_language(app, open_page):
+    from creative.templates import default_templates
+    from creative.vocabulary import LANGUAGES, TONES
+
+    at = _open_compose(open_page(app, "creatives"))
+    keys = _compose_keys(at)
+    for tone in ("urgent", "premium"):
+        at.selectbox(key=keys["tone"]).set_value(TONES.index(tone))
+        at.selectbox(key=keys["language"]).set_value(LANGUAGES.index("en")).run()
+        words = [t.text for t in default_templates().options("en", tone, "cta", frozenset())]
+        options = at.selectbox(key=keys["cta"]).options
+        assert options[: len(words)] == [f"“{w}”" for w in words]
+        assert set(options[len(words) :]) <= {"(none for this tone)"}  # another tone has more
+    # Products by name, their category after.
+    assert "Cotton Bedding Set (home)" in at.selectbox(key=keys["product"]).options
+
+
 def test_compose_follows_a_new_audience_with_fewer_segments(app, open_page):
     from ui.forms import WorldSettings
 

@@ -16,6 +16,7 @@ from typing import Any
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES, PolicySpec
+from simulation.unknown_keys import unknown_keys_message
 from simulation.world import WorldConfig
 
 __all__ = [
@@ -301,7 +302,14 @@ class ExperimentConfig:
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - fields)
         if unknown:
-            raise ValueError(f"unknown config key(s) {unknown}; known keys are {sorted(fields)}.")
+            hints = {"grid": "a [grid] table is read by `python -m simulation sweep`"}
+            raise ValueError(unknown_keys_message("config", unknown, fields, hints=hints))
+        for key in ("levels", "policies"):
+            if isinstance(data.get(key), str):  # TOML `policies = "thompson"`: one name, no list
+                raise ValueError(
+                    f"`{key}` must be a list of names, e.g. {key} = [{data[key]!r}]; "
+                    f"got {data[key]!r}."
+                )
         base = base or cls()
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         if isinstance(values.get("world"), dict):

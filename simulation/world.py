@@ -208,5 +208,7 @@ class WorldConfig:
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - fields)
         if unknown:
-            raise ValueError(f"unknown world key(s) {unknown}; known keys are {sorted(fields)}.")
+            from simulation.unknown_keys import unknown_keys_message
+
+            raise ValueError(unknown_keys_message("world", unknown, fields))
         return dataclasses.replace(base or cls(), **data)

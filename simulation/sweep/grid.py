@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from simulation.config import PRESETS, ExperimentConfig
+from simulation.unknown_keys import unknown_keys_message
 
 __all__ = ["MAX_RUNS", "GridPoint", "SweepPlan", "SweepRun", "load_grid", "parse_grid"]
 
@@ -140,10 +141,8 @@ def _check_key(key: object, base: ExperimentConfig) -> None:
         names = [f.name for f in dataclasses.fields(target)]
         if part not in names:
             where = ".".join(parts[:depth])
-            raise ValueError(
-                f"unknown grid key {key!r}; known keys{' of ' + where if where else ''} "
-                f"are {sorted(names)}."
-            )
+            prefix = f"{where}." if where else ""  # keys as the grid writes them
+            raise ValueError(unknown_keys_message("grid", [part], names, prefix=prefix))
         target = getattr(target, part)
     if dataclasses.is_dataclass(target):
         raise ValueError(

@@ -55,7 +55,9 @@ def test_toml_round_trip(tmp_path):
     ("text", "match"),
     [
         ("seed = ", "malformed TOML"),
-        ("sed = 3", r"unknown config key\(s\) \['sed'\]"),
+        ("sed = 3", r"unknown config key 'sed' \(did you mean 'seed'\?\)"),
+        ("[grid]\nseed = [1]", r"unknown config key 'grid' \(a \[grid\] table is read by"),
+        ('policies = "thompson"', r"must be a list of names, e\.g\. policies = \['thompson'\]"),
         ('preset = "huge"', "unknown preset"),
         ('n_impressions = "many"', "`n_impressions` must be an int"),
     ],

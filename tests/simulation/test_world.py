@@ -58,7 +58,7 @@ def test_bad_world_values(changes, match):
 def test_bad_world_types_and_keys():
     with pytest.raises(TypeError, match="`localized_control` must be a bool"):
         WorldConfig(localized_control=1)
-    with pytest.raises(ValueError, match=r"unknown world key\(s\) \['nope'\]"):
+    with pytest.raises(ValueError, match=r"unknown world key 'nope'; known keys are"):
         WorldConfig.from_dict({"nope": 1})
     with pytest.raises(TypeError, match="`world` must be a WorldConfig"):
         ExperimentConfig(world={"jitter": 0.1})

@@ -86,7 +86,10 @@ def test_fingerprint_ignores_comments_but_not_values(tmp_path):
 
 _TOO_MANY = int(MAX_RUNS**0.5) + 1
 BAD_GRIDS = {
-    "unknown key": (BASE + "[grid]\nn_userz = [500]\n", "unknown grid key 'n_userz'"),
+    "unknown key": (
+        BASE + "[grid]\nn_userz = [500]\n",
+        r"unknown grid key 'n_userz' \(did you mean 'n_users'\?\)",
+    ),
     "empty list": (BASE + "[grid]\nn_users = []\n", "non-empty list"),
     "not a list": (BASE + "[grid]\nn_users = 500\n", "must be a list"),
     "invalid in one combination": (
@@ -111,7 +114,11 @@ BAD_GRIDS = {
 if HAS_WORLD:
     BAD_GRIDS["unknown world key"] = (
         BASE + '[grid]\n"world.nope" = [1.0]\n',
-        "unknown grid key 'world.nope'; known keys of world",
+        r"unknown grid key 'world.nope'; known keys are \['world.base_ctr'",
+    )
+    BAD_GRIDS["misspelt world key"] = (
+        BASE + '[grid]\n"world.personalisation_scale" = [1.0]\n',
+        r"'world.personalisation_scale' \(did you mean 'world.personalization_scale'\?\)",
     )
     BAD_GRIDS["invalid world value"] = (
         BASE + '[grid]\n"world.jitter" = [0.1, 5.0]\n',

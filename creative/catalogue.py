@@ -306,7 +306,7 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
     if absent:
         raise ValueError(
             f"{path}: missing column(s) {absent}; a catalogue has the columns "
-            f"{list(CATALOGUE_FIELDS)} (name_ko optional)."
+            f"{list(CATALOGUE_FIELDS)} (name_ko, discountable and show_price optional)."
         )
     if not rows:
         raise ValueError(f"{path}: no products found.")

@@ -8,6 +8,7 @@ what the app's caches key on.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,9 +87,12 @@ def _check_policy_spec(spec: object) -> PolicySpec | None:
             raise
         # The pool policies' registry does not know the composing ones: name them too.
         pool = sorted(n for n, c in POLICIES.items() if not c.wraps_policies)
+        name = str(spec).removeprefix("segment:")
+        close = difflib.get_close_matches(name, [*pool, *_COMPOSING_ONLY], n=1, cutoff=0.6)
+        meant = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(
-            f"unknown policy {spec!r}; choose from {pool} or {sorted(_COMPOSING_ONLY)} (the "
-            "generated level only), or 'segment:NAME' for one copy per segment."
+            f"unknown policy {spec!r}{meant}; choose from {pool} or {sorted(_COMPOSING_ONLY)} "
+            "(the generated level only), or 'segment:NAME' for one copy per segment."
         ) from None
     if parsed.params:
         # The engine still reads the spec text (contexts, streams): it takes
@@ -222,7 +226,9 @@ class ExperimentConfig:
             if allowed is not None:
                 bad = [v for v in value if v not in allowed]
                 if bad:
-                    raise ValueError(f"unknown level(s) {bad}; choose from {list(allowed)}.")
+                    close = difflib.get_close_matches(bad[0], allowed, n=1, cutoff=0.6)
+                    meant = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise ValueError(f"unknown level(s) {bad}{meant}; choose from {list(allowed)}.")
         for spec in self.policies:
             _check_policy_spec(spec)
         if not any(applies(lv, p) for lv in self.levels for p in self.policies):

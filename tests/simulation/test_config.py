@@ -16,6 +16,8 @@ from simulation.config import PRESETS, ExperimentConfig, load_config
         ({"policies": (["x"],)}, "`policies` must be a non-empty tuple of str"),
         ({"levels": (["generic"],)}, "`levels` must be a non-empty tuple of str"),
         ({"levels": ("global",)}, "unknown level"),
+        ({"levels": ("segmnt",)}, r"unknown level\(s\) \['segmnt'\] \(did you mean 'segment'\?\)"),
+        ({"policies": ("thomson",)}, r"unknown policy 'thomson' \(did you mean 'thompson'\?\)"),
         ({"objective": "cpa"}, "`objective` must be one of"),
         ({"budget": -1.0}, "`budget` must be None or a float"),
         ({"n_seeds": 1000}, "`n_seeds` must be an int"),

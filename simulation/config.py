@@ -8,7 +8,6 @@ what the app's caches key on.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES, PolicySpec
-from simulation.unknown_keys import unknown_keys_message
+from simulation.unknown_keys import did_you_mean, unknown_keys_message
 from simulation.world import WorldConfig
 
 __all__ = [
@@ -87,9 +86,7 @@ def _check_policy_spec(spec: object) -> PolicySpec | None:
             raise
         # The pool policies' registry does not know the composing ones: name them too.
         pool = sorted(n for n, c in POLICIES.items() if not c.wraps_policies)
-        name = str(spec).removeprefix("segment:")
-        close = difflib.get_close_matches(name, [*pool, *_COMPOSING_ONLY], n=1, cutoff=0.6)
-        meant = f" (did you mean {close[0]!r}?)" if close else ""
+        meant = did_you_mean(str(spec).removeprefix("segment:"), [*pool, *_COMPOSING_ONLY])
         raise ValueError(
             f"unknown policy {spec!r}{meant}; choose from {pool} or {sorted(_COMPOSING_ONLY)} "
             "(the generated level only), or 'segment:NAME' for one copy per segment."
@@ -226,8 +223,7 @@ class ExperimentConfig:
             if allowed is not None:
                 bad = [v for v in value if v not in allowed]
                 if bad:
-                    close = difflib.get_close_matches(bad[0], allowed, n=1, cutoff=0.6)
-                    meant = f" (did you mean {close[0]!r}?)" if close else ""
+                    meant = did_you_mean(bad[0], allowed)
                     raise ValueError(f"unknown level(s) {bad}{meant}; choose from {list(allowed)}.")
         for spec in self.policies:
             _check_policy_spec(spec)

@@ -9,7 +9,19 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
-__all__ = ["unknown_keys_message"]
+__all__ = ["did_you_mean", "unknown_keys_message"]
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, prefix: str = "") -> str:
+    """``" (did you mean 'n_users'?)"`` for the choice closest to ``name``, else ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("thomson", ["thompson", "ucb1"]), did_you_mean("zzz", ["thompson"])
+    (" (did you mean 'thompson'?)", '')
+    """
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {prefix + close[0]!r}?)" if close else ""
 
 
 def unknown_keys_message(
@@ -48,9 +60,7 @@ def unknown_keys_message(
         if hints and key in hints:
             parts.append(f"{prefix + key!r} ({hints[key]})")
             continue
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        meant = f" (did you mean {prefix + close[0]!r}?)" if close else ""
-        parts.append(f"{prefix + key!r}{meant}")
+        parts.append(f"{prefix + key!r}{did_you_mean(key, known, prefix=prefix)}")
     noun = f"key{'s' * (len(unknown) != 1)}"
     named = [prefix + k for k in known]
     return f"unknown {what} {noun} {', '.join(parts)}; known keys are {named}."

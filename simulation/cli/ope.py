@@ -16,6 +16,7 @@ from simulation.cli.common import UsageError, positive_int
 from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import FORMATS, OPEReport, evaluate_policy, load_any_log
 from simulation.ope.limits import MAX_BOOTSTRAP, shorten
+from simulation.unknown_keys import did_you_mean
 
 __all__ = ["DEFAULT_ESTIMATORS", "OPEReport", "evaluate_policy", "load_any_log", "register"]
 
@@ -76,12 +77,21 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         if name not in ESTIMATORS:
             raise UsageError(
-                f"unknown estimator {shorten(name)!r}; choose from {sorted(ESTIMATORS)}."
+                f"unknown estimator {shorten(name)!r}{did_you_mean(name, ESTIMATORS)}; "
+                f"choose from {sorted(ESTIMATORS)}."
             )
     policies = _policy_registry()
+    # Offered: what a log can evaluate (not the wrapper, not what reads the ground truth).
+    usable = sorted(
+        name
+        for name, cls in policies.items()
+        if not getattr(cls, "wraps_policies", False)
+        and not getattr(cls, "uses_ground_truth", False)
+    )
     if args.policy not in policies:
         raise UsageError(
-            f"unknown policy {shorten(args.policy)!r}; choose from {sorted(policies)}."
+            f"unknown policy {shorten(args.policy)!r}{did_you_mean(args.policy, usable)}; "
+            f"choose from {usable}."
         )
     if getattr(policies[args.policy], "uses_ground_truth", False):
         raise UsageError(

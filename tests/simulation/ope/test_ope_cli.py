@@ -177,6 +177,11 @@ def test_obd_log(capsys):
         (["--policy", "uniform"], r"required: --log"),
         (["--log", "missing.parquet", "--policy", "uniform"], r"no log file at 'missing.parquet'"),
         (["--log", "{sim}", "--policy", "nope"], r"unknown policy 'nope'; choose from"),
+        (["--log", "{sim}", "--policy", "thomson"],
+         r"'thomson' \(did you mean 'thompson'\?\); choose from \['epsilon_greedy', 'lin_ts', "
+         r"'lin_ucb', 'thompson', 'thompson_value', 'ucb1', 'uniform'\]"),  # evaluable ones
+        (["--log", "{sim}", "--policy", "uniform", "--estimators", "ipss"],
+         r"unknown estimator 'ipss' \(did you mean 'ips'\?\)"),
         (["--log", "{sim}", "--policy", "oracle"], r"reads the true expected rewards"),
         (["--log", "{sim}", "--policy", "uniform", "--estimators", "ips,magic"],
          r"unknown estimator 'magic'"),

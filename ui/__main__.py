@@ -60,6 +60,14 @@ def preload() -> float:
 def main(argv: list[str] | None = None) -> None:
     """Preload, then run ``streamlit run app.py`` with ``argv`` as its options."""
     args = sys.argv[1:] if argv is None else argv
+    # Seconds of silence otherwise, and a minute or two on a machine's very first start
+    # (numba compiles the engine and caches it beside the sources): say so up front.
+    print(
+        "adlab: loading (the first start on a machine also compiles the engine: a minute "
+        "or two)...",
+        file=sys.stderr,
+        flush=True,
+    )
     seconds = preload()
     print(f"adlab: modules, default world and engine ready in {seconds:.1f} s", file=sys.stderr)
     from streamlit.web import cli

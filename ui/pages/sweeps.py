@@ -124,6 +124,22 @@ def _unplayed(levels: tuple[str, ...], policies: tuple[str, ...]) -> str | None:
     )
 
 
+def _grid_plan(base: dict, typed: dict[str, str]) -> tuple[object, dict]:
+    """The sweep of the form: ``base`` settings over the typed values of each parameter.
+
+    Returns the validated plan and the grid as data (kept with the sweep); raises
+    ValueError (or TypeError) with the reason for values it cannot run.
+    """
+    data = {**base, "grid": {key: _values(text) for key, text in typed.items()}}
+    plan = parse_grid(data)
+    if len(plan.runs) > APP_MAX_RUNS:
+        raise ValueError(
+            f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "
+            "(use `python -m simulation sweep` for more)."
+        )
+    return plan, data
+
+
 def _plan_text(plan) -> str:
     """What the sweep will run, before it runs: its points, runs and each run's size."""
     config = plan.runs[0].config
@@ -187,29 +203,21 @@ def _run_form() -> None:
     plan = data = None
     if policies and chosen and not unplayed:
         # Checked as the values are typed, so the reason shows next to them before any click.
+        base = {
+            "n_users": int(n_users),
+            "n_segments": 2,
+            "n_impressions": int(n_impressions),
+            "batch_size": 500,
+            "n_seeds": int(n_seeds),
+            "n_checkpoints": 4,
+            "levels": list(levels),
+            "policies": list(policies),
+        }
         try:
-            grid_table = {x: _values(x_values)}
-            if y != "(none)":
-                grid_table[y] = _values(y_values)
-            base = {
-                "n_users": int(n_users),
-                "n_segments": 2,
-                "n_impressions": int(n_impressions),
-                "batch_size": 500,
-                "n_seeds": int(n_seeds),
-                "n_checkpoints": 4,
-                "levels": list(levels),
-                "policies": list(policies),
-            }
-            data = {**base, "grid": grid_table}
-            plan = parse_grid(data)
-            if len(plan.runs) > APP_MAX_RUNS:
-                raise ValueError(
-                    f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "
-                    "(use `python -m simulation sweep` for more)."
-                )
+            plan, data = _grid_plan(
+                base, {x: x_values, y: y_values} if y != "(none)" else {x: x_values}
+            )
         except (ValueError, TypeError) as exc:
-            plan = None
             st.error(escape_markdown(exc))
         else:
             st.caption(_plan_text(plan))

@@ -13,9 +13,11 @@ import contextlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from creative.audience import Audience
@@ -48,6 +50,7 @@ __all__ = [
     "run_store",
     "saved_log",
     "saved_run_id",
+    "saved_summary",
     "scenario",
     "stored_run",
     "tables",
@@ -306,6 +309,17 @@ def stored_run(root: str, run_id: str) -> StoredRun:
     """A saved run (runs never change once saved; a deleted one is dropped by ``clear_all``)."""
     del root  # part of the key only
     return run_store().load(run_id)
+
+
+@st.cache_resource(max_entries=4096, show_spinner=False)
+def saved_summary(root: str, run_id: str) -> tuple[Mapping[str, Any], pd.DataFrame]:
+    """A saved run's metadata and summary alone: the Results page lists one per saved run.
+
+    Kept apart from :func:`stored_run` (32 whole runs): a store of more runs than that
+    would read every run in full again on each redraw of the list.
+    """
+    del root  # part of the key only
+    return run_store().load_summary(run_id)
 
 
 def clear_all() -> None:

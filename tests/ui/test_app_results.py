@@ -77,6 +77,34 @@ def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_ho
     assert any(m.value.startswith("**Observed**") for m in at.markdown)
 
 
+def test_the_saved_list_reads_each_run_s_summary_not_the_whole_run(
+    app, open_page, adlab_home, monkeypatch
+):
+    from simulation.config import ExperimentConfig
+    from simulation.engine.core import run_experiment
+
+    config = ExperimentConfig(
+        n_users=1_000, n_segments=2, n_impressions=1_000, batch_size=500, n_seeds=1,
+        policies=("uniform", "ucb1"), n_variants=2, n_checkpoints=2,
+    )  # fmt: skip
+    result = run_experiment(config)
+    store = RunStore.open(adlab_home)
+    for name in ("a", "b", "c"):
+        store.save(config=config.to_dict(), seed=0, summary=result.summary_frame(),
+                   timeseries=result.timeseries_frame(), source="cli", name=name)  # fmt: skip
+    loaded = []
+    whole = RunStore.load
+    monkeypatch.setattr(RunStore, "load", lambda self, run_id: loaded.append(run_id) or whole(
+        self, run_id))  # fmt: skip
+    at = open_page(app, "results")
+    assert not at.exception, at.exception
+    saved = at.dataframe[0].value
+    assert list(saved["Name"]) == ["c", "b", "a"]
+    assert saved["Best policy and level"].str.contains(", ").all()
+    # Read in full: only the run shown below the list and the comparison's other run.
+    assert len(set(loaded)) == 2
+
+
 def test_a_foreign_run_is_offered_for_download_only(app, open_page, adlab_home):
     RunStore.open(adlab_home).save(
         config={"policy": "ucb1"}, seed=1, summary=pd.DataFrame({"ctr": [0.1]}),

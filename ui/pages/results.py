@@ -134,12 +134,12 @@ def report_html(run_id: str) -> bytes:
 def _best_of_saved(run_id: str) -> tuple[str, str, str, str]:
     """Best policy and level of a saved run (as in its headline), its CTR and ROAS."""
     try:
-        run = cache.stored_run(str(cache.run_store().root), run_id)
-        summary = run.summary
+        meta, summary = cache.saved_summary(str(cache.run_store().root), run_id)
+        config = meta["config"]
         if not {"level", "policy", "ctr", "roas"} <= set(summary.columns):
-            return ("–", "–", "–", _name(run.meta.get("name"), run.config))
-        best = best_row(summary, run.config.get("objective", "ctr"))
-        name = _name(run.meta.get("name"), run.config)
+            return ("–", "–", "–", _name(meta.get("name"), config))
+        best = best_row(summary, config.get("objective", "ctr"))
+        name = _name(meta.get("name"), config)
         return (best_label(best), pct(best["ctr"]), multiple(best["roas"]), name)
     except Exception:  # a damaged run still gets a row in the list
         return ("–", "–", "–", "–")

@@ -14,6 +14,7 @@ from simulation.ope.evaluate import OPEReport, evaluate_policy
 from simulation.ope.obd import BEHAVIOR_POLICIES, CAMPAIGNS, load_obd, obd_dir
 from simulation.policies import POLICIES, make_policy
 from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from_rows
+from simulation.store.integrity import expected_files
 from ui import cache, charts
 from ui.fmt import escape_markdown, policy_name
 from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
@@ -58,12 +59,13 @@ def _runs_with_logs() -> list[tuple[str, object]]:
         return []
     out = []
     for run_id in listing["run_id"]:
+        # Each run's metadata says whether it kept a log: no run is read in full to list them.
         try:
-            run = cache.stored_run(str(store.root), run_id)
-        except LookupError:
+            meta, _ = cache.saved_summary(str(store.root), run_id)
+            if "log.parquet" in expected_files(meta):
+                out.append((run_id, meta))
+        except (LookupError, ValueError):
             continue
-        if run.log_path is not None:
-            out.append((run_id, run))
     return out
 
 
@@ -85,13 +87,13 @@ def _saved_source():
             "the bundled Open Bandit Dataset sample."
         )
         return None, None
-    labels = {run_id: f"{run.meta.get('name') or 'run'} ({run_id})" for run_id, run in runs}
+    labels = {run_id: f"{meta.get('name') or 'run'} ({run_id})" for run_id, meta in runs}
     run_id = st.selectbox("Saved run", list(labels), format_func=labels.get, key="ope-run")
-    run = dict(runs)[run_id]
+    config = dict(runs)[run_id]["config"]
     c1, c2 = st.columns(2)
-    level = c1.selectbox("Level logged", list(run.config["levels"]), key="ope-level")
+    level = c1.selectbox("Level logged", list(config["levels"]), key="ope-level")
     logging = c2.selectbox(
-        "Logging policy (whose choices the log holds)", list(run.config["policies"]),
+        "Logging policy (whose choices the log holds)", list(config["policies"]),
         format_func=policy_name, key="ope-logging",
     )  # fmt: skip
     root = str(cache.run_store().root)

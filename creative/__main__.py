@@ -144,7 +144,13 @@ def _int_in(low: int, high: int):
 def _build_parser() -> _Parser:
     parser = _Parser(prog="python -m creative", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    r = sub.add_parser("render", help="render creatives for segments")
+    r = sub.add_parser(
+        "render",
+        help="render creatives for segments",
+        description="Render each segment's creatives (and the generic ones) as images, with "
+        "manifest.csv and a contact sheet per audience; rejected variants are listed with "
+        "their guardrail reasons.",
+    )
     source = r.add_mutually_exclusive_group()
     source.add_argument(
         "--preset", choices=["default"], help="the simulator's default segments (the default)"
@@ -166,9 +172,14 @@ def _build_parser() -> _Parser:
     )
     r.add_argument("--lang", choices=list(LANGUAGES), help="force the copy language")
     r.add_argument("--templates", type=Path, help="extra copy templates, .toml")
-    r.add_argument("--out", type=Path, default=Path("creatives"), help="output directory")
-    r.add_argument("--seed", type=_int_in(0, LIMITS.seed), default=0)
-    r.add_argument("--format", choices=list(FORMATS), default="png")
+    r.add_argument(
+        "--out", type=Path, default=Path("creatives"), help="output directory (creatives)"
+    )
+    r.add_argument(
+        "--seed", type=_int_in(0, LIMITS.seed), default=0,
+        help="seed of the variants drawn (0); the same seed, the same image bytes",
+    )  # fmt: skip
+    r.add_argument("--format", choices=list(FORMATS), default="png", help="image format (png)")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""adlab's offline command line: ``python -m simulation COMMAND ...``.
+"""adlab's offline command line: ``python -m simulation COMMAND [options]``.
 
 Each command lives in its own module that exposes ``register(subparsers)``; the
 module sets ``handler`` (a function ``args -> int``) as the parser default.

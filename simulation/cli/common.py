@@ -12,7 +12,16 @@ class UsageError(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An argparse parser that raises :class:`UsageError` instead of exiting."""
+    """An argparse parser that raises :class:`UsageError` instead of exiting.
+
+    Descriptions come from the modules' docstrings: their reStructuredText literals
+    (````python -m simulation run````) are printed as plain text in ``--help``.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        if isinstance(kwargs.get("description"), str):
+            kwargs["description"] = kwargs["description"].replace("``", "")
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # noqa: D102 - argparse hook
         raise UsageError(message)

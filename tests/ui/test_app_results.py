@@ -48,20 +48,29 @@ def test_runs_of_this_session_are_listed_reloaded_and_compared(
     assert any("two different runs" in w.value for w in at.warning)
 
 
-def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_home):
+def _cli_runs(home, names: tuple[str, ...], **settings) -> tuple[object, list[str]]:
+    """Small engine runs saved in the store at ``home`` as the command line saves them."""
     from simulation.config import ExperimentConfig
     from simulation.engine.core import run_experiment
 
     config = ExperimentConfig(
-        n_users=1_000, n_segments=2, n_impressions=2_000, batch_size=500, n_seeds=2,
-        policies=("uniform", "ucb1"), n_variants=2, n_checkpoints=4,
+        n_users=1_000, n_segments=2, batch_size=500, policies=("uniform", "ucb1"), n_variants=2,
+        **settings,
     )  # fmt: skip
     result = run_experiment(config)
-    store = RunStore.open(adlab_home)
-    run_id = store.save(
-        config=config.to_dict(), seed=0, summary=result.summary_frame(),
-        timeseries=result.timeseries_frame(), source="cli", name="from the command line",
-    )  # fmt: skip
+    store = RunStore.open(home)
+    ids = [
+        store.save(config=config.to_dict(), seed=0, summary=result.summary_frame(),
+                   timeseries=result.timeseries_frame(), source="cli", name=name)
+        for name in names
+    ]  # fmt: skip
+    return result, ids
+
+
+def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_home):
+    result, (run_id,) = _cli_runs(
+        adlab_home, ("from the command line",), n_impressions=2_000, n_seeds=2, n_checkpoints=4
+    )
     at = open_page(app, "results")
     assert not at.exception
     assert at.selectbox(key="rs-run").value == run_id
@@ -80,18 +89,7 @@ def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_ho
 def test_the_saved_list_reads_each_run_s_summary_not_the_whole_run(
     app, open_page, adlab_home, monkeypatch
 ):
-    from simulation.config import ExperimentConfig
-    from simulation.engine.core import run_experiment
-
-    config = ExperimentConfig(
-        n_users=1_000, n_segments=2, n_impressions=1_000, batch_size=500, n_seeds=1,
-        policies=("uniform", "ucb1"), n_variants=2, n_checkpoints=2,
-    )  # fmt: skip
-    result = run_experiment(config)
-    store = RunStore.open(adlab_home)
-    for name in ("a", "b", "c"):
-        store.save(config=config.to_dict(), seed=0, summary=result.summary_frame(),
-                   timeseries=result.timeseries_frame(), source="cli", name=name)  # fmt: skip
+    _cli_runs(adlab_home, ("a", "b", "c"), n_impressions=1_000, n_seeds=1, n_checkpoints=2)
     loaded = []
     whole = RunStore.load
     monkeypatch.setattr(RunStore, "load", lambda self, run_id: loaded.append(run_id) or whole(

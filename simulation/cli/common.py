@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 __all__ = ["ArgumentParser", "UsageError", "positive_int", "world_config"]
 
@@ -36,6 +37,15 @@ def positive_int(text: str) -> int:
     if not value.is_integer() or value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
     return int(value)
+
+
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``--preset`` and ``--seed``: the options :func:`world_config` reads."""
+    from simulation.config import PRESETS
+
+    parser.add_argument("--config", type=Path, help="TOML file of experiment settings and [world]")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
+    parser.add_argument("--seed", type=int, help="the world's seed")
 
 
 def world_config(args: argparse.Namespace, *, with_generated: bool = False):

@@ -15,8 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-from simulation.cli.common import UsageError, world_config
-from simulation.config import PRESETS
+from simulation.cli.common import UsageError, add_world_options, world_config
 
 __all__ = ["register"]
 
@@ -31,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="render one composition of the generated level, with its true CTR and ROAS",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--config", type=Path, help="TOML file of experiment settings and [world]")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
-    p.add_argument("--seed", type=int, help="the world's seed")
+    add_world_options(p)
     p.add_argument("--segment", type=int, default=0, help="whose ad: a segment's number (0)")
     p.add_argument(
         "--set",

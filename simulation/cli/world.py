@@ -20,8 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from simulation.cli.common import UsageError, world_config
-from simulation.config import PRESETS
+from simulation.cli.common import UsageError, add_world_options, world_config
 
 __all__ = ["register"]
 
@@ -36,9 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the world's ground truth: expected outcome of every arm, spreads, mechanisms",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--config", type=Path, help="TOML file of experiment settings and [world]")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
-    p.add_argument("--seed", type=int, help="the world's seed")
+    add_world_options(p)
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument(
         "--generated",

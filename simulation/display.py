@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PALETTE", "robust_domain"]
+__all__ = ["PALETTE", "POLICY_NAMES", "nice_ticks", "policy_name", "robust_domain"]
 
 #: The app's one categorical palette (Okabe and Ito's colour-blind-safe set, then Tableau's
 #: extras): every chart colours its categories from it, in this order, so no two lines of a
@@ -17,6 +17,25 @@ PALETTE: tuple[str, ...] = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#7F7F7F", "#F0E442",
     "#000000", "#8C564B", "#9467BD", "#17BECF",
 )  # fmt: skip
+
+#: Policies as the app and the report name them (the command line keeps the specs).
+POLICY_NAMES: dict[str, str] = {
+    "uniform": "Uniform (A/B/n split)",
+    "epsilon_greedy": "ε-greedy",
+    "ucb1": "UCB1",
+    "thompson": "Thompson sampling",
+    "thompson_value": "Thompson sampling (value)",
+    "lin_ucb": "LinUCB (contextual)",
+    "lin_ts": "Linear Thompson (contextual)",
+    "oracle": "Oracle (knows the truth)",
+}
+
+
+def policy_name(spec: str) -> str:
+    """Readable name of a policy spec (``segment:NAME`` runs one copy per segment)."""
+    if spec.startswith("segment:"):
+        return f"{policy_name(spec.removeprefix('segment:'))} per segment"
+    return POLICY_NAMES.get(spec, spec)
 
 
 def robust_domain(
@@ -51,3 +70,39 @@ def robust_domain(
     if lo_m >= 0:
         low = max(low, 0.0)
     return [low, high]
+
+
+def nice_ticks(low: float, high: float, target: int = 5) -> np.ndarray:
+    """Round axis ticks inside ``[low, high]``: multiples of 1, 2 or 5 times a power of ten.
+
+    The step is the smallest such number that puts at most ``target`` ticks in the range,
+    so an axis reads 0.5 %, 1.0 %, 1.5 % rather than 0.15 %, 0.69 %, 1.23 %.
+
+    Parameters
+    ----------
+    low, high : float
+        The axis range (finite; ``high > low``).
+    target : int, default=5
+        The most ticks wanted (at least 2).
+
+    Returns
+    -------
+    ticks : ndarray of shape (n,), 1 <= n <= target
+        Increasing; the endpoints themselves when the range holds no two round values.
+    """
+    span = high - low
+    if not (np.isfinite(low) and np.isfinite(high)) or span <= 0:
+        return np.array([low], dtype=float)
+    raw = span / max(target - 1, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    for factor in (1.0, 2.0, 5.0, 10.0):
+        step = factor * power
+        first = np.ceil(low / step - 1e-9)
+        last = np.floor(high / step + 1e-9)
+        if last - first + 1 <= target:
+            break
+    ticks = np.arange(first, last + 1) * step
+    if ticks.size < 2:
+        return np.array([low, high], dtype=float)
+    # Multiples of the step, rounded so 0.1 * 3 prints as 0.3, not 0.30000000000000004.
+    return np.round(ticks, int(max(0, -np.floor(np.log10(step)) + 1))) + 0.0  # no -0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from simulation.display import POLICY_NAMES, policy_name
 from simulation.engine.generated import skipped_pairs
 
 __all__ = [
@@ -27,24 +28,6 @@ LEVEL_NAMES: dict[str, str] = {
     "user": "Per user",
     "generated": "Generated (composed per impression)",
 }
-
-POLICY_NAMES: dict[str, str] = {
-    "uniform": "Uniform (A/B/n split)",
-    "epsilon_greedy": "ε-greedy",
-    "ucb1": "UCB1",
-    "thompson": "Thompson sampling",
-    "thompson_value": "Thompson sampling (value)",
-    "lin_ucb": "LinUCB (contextual)",
-    "lin_ts": "Linear Thompson (contextual)",
-    "oracle": "Oracle (knows the truth)",
-}
-
-
-def policy_name(spec: str) -> str:
-    """Readable name of a policy spec (``segment:NAME`` runs one copy per segment)."""
-    if spec.startswith("segment:"):
-        return f"{policy_name(spec.removeprefix('segment:'))} per segment"
-    return POLICY_NAMES.get(spec, spec)
 
 
 def _bad(value: float | None) -> bool:

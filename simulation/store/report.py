@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.display import PALETTE, robust_domain
+from simulation.display import PALETTE, nice_ticks, policy_name, robust_domain
 from simulation.gap_closed import gap_closed, gap_sentences
 from simulation.metrics import (
     METRIC_BOUNDS,
@@ -50,10 +50,11 @@ __all__ = [
     "write_report",
 ]
 
-#: Charts of the report: metric -> (title, kind of number).
-REPORT_METRICS: dict[str, tuple[str, str]] = {
-    "ctr": ("Cumulative click-through rate", "pct"),
-    "roas": ("Cumulative return on ad spend (revenue per $ spent)", "x"),
+#: Charts of the report: metric -> (heading, y-axis title, kind of number). The axis title
+#: is short enough to fit beside one panel's height.
+REPORT_METRICS: dict[str, tuple[str, str, str]] = {
+    "ctr": ("Cumulative click-through rate", "Cumulative CTR", "pct"),
+    "roas": ("Cumulative return on ad spend (revenue per $ spent)", "Cumulative ROAS", "x"),
 }
 _LEVELS = LEVEL_NAMES
 _RATE_START = 0.05
@@ -76,7 +77,7 @@ def _num(value: Any, kind: str) -> str:
     if kind == "signed":
         return f"{100 * v:+.1f} %"
     if kind == "x":
-        return f"{v:.2f}×"
+        return f"{v:,.2f}×"
     if kind == "money":
         return f"${v:,.2f}"
     return f"{v:,.0f}"
@@ -222,14 +223,14 @@ def svg_chart(
         out.append(
             f'<text x="{left}" y="16" font-weight="bold">{e(_LEVELS.get(level, level))}</text>'
         )
-        for t in np.linspace(lo, hi, 5):
+        for t in nice_ticks(lo, hi):
             y = sy(t)
             out.append(
                 f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
                 f'stroke="#e5e5e5"/><text x="{left - 4}" y="{y + 4:.1f}" '
                 f'text-anchor="end">{e(_num(t, kind))}</text>'
             )
-        for t in np.linspace(x0, x1, 4):
+        for t in nice_ticks(x0, x1, 4):
             out.append(
                 f'<text x="{sx(t):.1f}" y="{top + plot_h + 14}" text-anchor="middle">'
                 f"{t:,.0f}</text>"
@@ -267,9 +268,10 @@ def svg_chart(
                f'text-anchor="middle">{e(title)}</text>')  # fmt: skip
     for i, policy in enumerate(policies):
         y = height + 14 + 22 * i
+        name = e(policy_name(str(policy)))
         out.append(
             f'<line x1="{left}" x2="{left + 24}" y1="{y}" y2="{y}" stroke="{colours[policy]}" '
-            f'stroke-width="3"/><text x="{left + 30}" y="{y + 4}">{e(str(policy))}</text>'
+            f'stroke-width="3"/><text x="{left + 30}" y="{y + 4}">{name}</text>'
         )
     out.append("</svg>")
     return "".join(out)
@@ -291,7 +293,7 @@ def _metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Level": [_LEVELS.get(v, v) for v in s["level"]],
-            "Policy": list(s["policy"]),
+            "Policy": [policy_name(str(v)) for v in s["policy"]],
             "CTR": [_ci("pct", *r) for r in zip(s["ctr"], s["ctr_low"], s["ctr_high"])],
             "ROAS": [_ci("x", *r) for r in zip(s["roas"], s["roas_low"], s["roas_high"])],
             "Interval over": list(s["interval_over"]),
@@ -305,7 +307,7 @@ def _served_table(served: pd.DataFrame) -> pd.DataFrame:
     shares = rows.pivot_table(
         index=["axis", "component"], columns="policy", values="share", aggfunc="mean", sort=False
     )
-    out = shares.map(lambda v: _num(v, "pct")).reset_index()
+    out = shares.map(lambda v: _num(v, "pct")).rename(columns=policy_name).reset_index()
     return out.rename(columns={"axis": "Axis", "component": "Component"})
 
 
@@ -450,6 +452,33 @@ def _winners(run) -> list[dict[str, Any]] | None:
     return out
 
 
+def _setting(value: Any) -> str:
+    """A setting or a provenance value as text: lists and tables as JSON, nothing as "–"."""
+    if value is None or (isinstance(value, list | dict) and not value):
+        return "–"
+    return json.dumps(value, default=str) if isinstance(value, list | dict) else str(value)
+
+
+def _created(value: Any) -> Any:
+    """``2026-12-04T23:33:20.370509+00:00`` -> ``2026-12-04 23:33:20`` (the header says UTC)."""
+    if value is None:
+        return "–"
+    try:
+        return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return value
+
+
+def _files(files: Mapping[str, Any]) -> str:
+    """The run's files with their row counts: ``summary.parquet (18 rows), ...``."""
+
+    def rows(info: Any) -> str:
+        n = info.get("rows") if isinstance(info, Mapping) else None
+        return f" ({n:,} rows)" if isinstance(n, int) else ""
+
+    return ", ".join(f"{name}{rows(info)}" for name, info in files.items()) or "–"
+
+
 _CSS = """
 body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}
 h1{margin-bottom:0} .sub{color:#666;margin-top:.2em}
@@ -488,7 +517,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>adlab report: {e(name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>adlab run report: {e(name)}</h1>",
-        f"<p class='sub'>Run {e(run.run_id)} · created {e(str(meta.get('created_at', '')))} "
+        f"<p class='sub'>Run {e(run.run_id)} · created {e(str(_created(meta.get('created_at'))))} "
         f"(UTC) · from the {e(str(meta.get('source', '?')))}</p>",
     ]
     summary, ts = run.summary, run.timeseries
@@ -510,7 +539,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             f"<div id='best-ctr'>{_num(best['ctr'], 'pct')}<span>Best CTR (observed)</span></div>"
             f"<div id='best-roas'>{_num(best['roas'], 'x')}<span>Its ROAS (observed)</span>"
             "</div></div>"
-            f"<p>Best by {e(objective.upper())}: {e(str(best['policy']))} at the "
+            f"<p>Best by {e(objective.upper())}: {e(policy_name(str(best['policy'])))} at the "
             f"{e(_LEVELS.get(best['level'], str(best['level'])).lower())} level "
             f"(mean over {e(over)}).</p>"
         )
@@ -520,11 +549,11 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
                 "95 % interval over the same replications (kept in range: a rate stays "
                 "between 0 and 100 %, ROAS above 0); from 5 % of the impressions on.</p>"
             )
-            for metric, (title, kind) in REPORT_METRICS.items():
+            for metric, (heading, axis, kind) in REPORT_METRICS.items():
                 if metric in ts:
-                    parts.append(f"<h3>{e(title)}</h3>")
+                    parts.append(f"<h3>{e(heading)}</h3>")
                     bands = metric_bands(ts, metric)
-                    parts.append(svg_chart(bands, title, kind, bounds=METRIC_BOUNDS.get(metric)))
+                    parts.append(svg_chart(bands, axis, kind, bounds=METRIC_BOUNDS.get(metric)))
         parts.append(
             "<h2>Like-for-like uplift</h2><p>Each level against the generic level, the same "
             "policy (or each level's best) on the same visitors and draws. <b>Observed</b>: the "
@@ -536,7 +565,8 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         if uplift.empty:
             parts.append("<p>None: the run has no generic level to compare with.</p>")
         else:
-            parts.append(_table(uplift_table(uplift, level_names=_LEVELS), "uplift"))
+            table = uplift_table(uplift, level_names=_LEVELS, policy_name=policy_name)
+            parts.append(_table(table, "uplift"))
         parts.append(
             f"<h2>Final metrics, observed</h2><p>Mean, 95 % interval over {e(over)} in "
             "brackets.</p>"
@@ -549,13 +579,13 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         parts.append("<p>This run was not made by the experiment engine; its summary:</p>")
         parts.append(_table(summary.head(200)))
     parts.append("<h2>Configuration</h2>")
-    values = [json.dumps(v) if isinstance(v, list | dict) else str(v) for v in config.values()]
+    values = [_setting(v) for v in config.values()]
     parts.append(_table(pd.DataFrame({"Setting": list(config), "Value": values}), "kv"))
     parts.append("<h2>Data provenance</h2>")
     prov = {
         "run id": run.run_id,
         "seed": meta.get("seed"),
-        "created (UTC)": meta.get("created_at"),
+        "created (UTC)": _created(meta.get("created_at")),
         "source": meta.get("source"),
         "python": meta.get("python"),
         "packages": ", ".join(f"{k} {v}" for k, v in (meta.get("versions") or {}).items() if v),
@@ -574,10 +604,14 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         "run_id",
     }
     for key, value in meta.items():
-        if key not in skip:  # e.g. the input files' content hashes, row counts
-            prov[key] = json.dumps(value, default=str) if isinstance(value, list | dict) else value
+        if key == "files" and isinstance(value, dict):
+            prov[key] = _files(value)
+        elif key not in skip:  # e.g. the input files' content hashes, row counts
+            prov[key] = value
     parts.append(
-        _table(pd.DataFrame({"What": list(prov), "Value": [str(v) for v in prov.values()]}), "kv")
+        _table(
+            pd.DataFrame({"What": list(prov), "Value": [_setting(v) for v in prov.values()]}), "kv"
+        )
     )
     parts.append("<p class='sub'>Made by adlab; a simulation: the users, clicks and revenue "
                  "are synthetic.</p></body></html>")  # fmt: skip

@@ -16,7 +16,7 @@ from scipy import special
 
 import simulation.__main__ as cli
 from simulation.config import ExperimentConfig
-from simulation.display import PALETTE
+from simulation.display import PALETTE, policy_name
 from simulation.engine.core import run_experiment
 from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.report import (
@@ -91,6 +91,22 @@ def test_configuration_and_provenance_are_shown(saved, page):
     assert f"<td>n_impressions</td><td>{CONFIG.n_impressions}</td>" in page
     assert meta["python"] in page
     assert "Data provenance" in page
+    # Nothing reads "None" or a raw file listing: an unset setting is "–", files by rows.
+    assert "<td>budget</td><td>–</td>" in page
+    assert "<td>None</td>" not in page
+    rows = meta["files"]["summary.parquet"]["rows"]
+    assert f"summary.parquet ({rows:,} rows)" in page
+    assert meta["created_at"][:10] + " " + meta["created_at"][11:19] in page
+
+
+def test_chart_ticks_are_round_numbers(page):
+    # The y ticks of the CTR chart are multiples of one round step (0.5 %, 1.0 %, ...).
+    chart = page.split('<svg class="chart"', 2)[1]
+    ticks = [float(t.rstrip(" %")) for t in re.findall(r'text-anchor="end">([^<]*)<', chart)]
+    steps = np.diff(sorted(set(ticks)))
+    assert len(ticks) >= 2 and np.allclose(steps, steps[0])
+    mantissa = steps[0] / 10 ** np.floor(np.log10(steps[0]))
+    assert any(np.isclose(mantissa, m) for m in (1, 2, 5)), ticks
 
 
 def test_user_text_is_escaped(page):
@@ -151,7 +167,7 @@ def test_the_uplift_table_is_the_like_for_like_uplift_with_the_truth_labelled(sa
     _, _, result = saved
     uplift = result.uplift_frame()
     assert len(uplift) > 0 and uplift["expected"].notna().all()
-    shown = uplift_table(uplift, level_names=LEVEL_NAMES)
+    shown = uplift_table(uplift, level_names=LEVEL_NAMES, policy_name=policy_name)
     body = page.split('<table class="uplift">', 1)[1].split("</table>", 1)[0]
     assert body.count("<tr>") == 1 + len(uplift)  # header + one row per uplift row
     assert all(cell in body for cell in _cells(shown))
@@ -189,7 +205,8 @@ def test_a_stored_uplift_table_is_read_and_an_old_run_gets_it_computed(saved, tm
     computed = run_uplift(legacy)
     pd.testing.assert_frame_equal(computed, result.uplift_frame(), check_dtype=False)
     page = build_report(legacy, winners=[])
-    assert all(c in page for c in _cells(uplift_table(computed, level_names=LEVEL_NAMES)))
+    shown = uplift_table(computed, level_names=LEVEL_NAMES, policy_name=policy_name)
+    assert all(c in page for c in _cells(shown))
     # A stored table wins over recomputing: an altered one shows as stored.
     altered = result.uplift_frame().assign(observed=0.4321, ci_low=0.4, ci_high=0.5)
     alt_id = old.save(
@@ -282,7 +299,7 @@ def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
     everyone = served[served["segment"] == "all"]
     body = page.split('<table class="served">', 1)[1].split("</table>", 1)[0]
     assert body.count("<tr>") == 1 + everyone[["axis", "component"]].drop_duplicates().shape[0]
-    assert "<th>mvt_ts</th>" in body and "<th>uniform</th>" in body
+    assert "<th>mvt_ts</th>" in body and "<th>Uniform (A/B/n split)</th>" in body
     means = everyone.groupby(["policy", "axis", "component"])["share"].mean()
     assert all(f"<td>{100 * v:.2f} %</td>" in body for v in means)
     # What the learner believes: estimate and interval per 1,000 impressions, and the truth.

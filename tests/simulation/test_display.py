@@ -1,0 +1,45 @@
+"""Axis ticks and policy names shared by the app and the HTML report."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulation.display import nice_ticks, policy_name
+
+
+def _is_round(step: float) -> bool:
+    mantissa = step / 10.0 ** np.floor(np.log10(step))
+    return any(np.isclose(mantissa, m) for m in (1.0, 2.0, 5.0, 10.0))
+
+
+def test_ticks_are_round_values_inside_the_range():
+    # A CTR axis from 0.15 % to 2.31 %: 0.5 %, 1 %, 1.5 %, 2 % (not 0.15, 0.69, 1.23 ...).
+    assert nice_ticks(0.0015, 0.0231).tolist() == [0.005, 0.01, 0.015, 0.02]
+    assert nice_ticks(500, 3000, 4).tolist() == [1000, 2000, 3000]
+    assert nice_ticks(0.0, 32.35).tolist() == [0, 10, 20, 30]
+    assert not np.signbit(nice_ticks(0.0, 1.0)).any()  # no "-0" tick
+
+
+@given(
+    low=st.floats(-1e6, 1e6, allow_nan=False),
+    span=st.floats(1e-6, 1e6, allow_nan=False),
+    target=st.integers(2, 8),
+)
+def test_ticks_stay_in_range_evenly_spaced_on_a_round_step(low, span, target):
+    high = low + span
+    ticks = nice_ticks(low, high, target)
+    assert 2 <= ticks.size <= target
+    tol = 1e-9 * max(abs(low), abs(high), span)
+    assert ticks[0] >= low - tol and ticks[-1] <= high + tol
+    steps = np.diff(ticks)
+    if ticks.size > 2:
+        assert np.allclose(steps, steps[0], rtol=1e-6)
+        assert _is_round(steps[0])
+
+
+def test_policy_names_read_as_in_the_app():
+    assert policy_name("lin_ucb") == "LinUCB (contextual)"
+    assert policy_name("segment:thompson") == "Thompson sampling per segment"
+    assert policy_name("mvt_ts") == "mvt_ts"  # named by its spec everywhere

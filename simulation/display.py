@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PALETTE", "POLICY_NAMES", "nice_ticks", "policy_name", "robust_domain"]
+__all__ = [
+    "AXIS_LABELS",
+    "PALETTE",
+    "POLICY_NAMES",
+    "component_name",
+    "nice_ticks",
+    "policy_name",
+    "robust_domain",
+]
 
 #: The app's one categorical palette (Okabe and Ito's colour-blind-safe set, then Tableau's
 #: extras): every chart colours its categories from it, in this order, so no two lines of a
@@ -29,6 +37,29 @@ POLICY_NAMES: dict[str, str] = {
     "lin_ts": "Linear Thompson (contextual)",
     "oracle": "Oracle (knows the truth)",
 }
+
+
+#: The generated level's axes where the engine's name alone says too little.
+AXIS_LABELS: dict[str, str] = {
+    "headline": "Headline style",
+    "cta": "Call to action",
+    "keyword": "Search printed",
+}
+
+
+def component_name(axis: str, name: str) -> str:
+    """A component as a marketer reads it; the space's names are the engine's.
+
+    ``home:Cotton Bedding Set`` -> ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to
+    action 2`` (an index into the tone's own calls to action, whose words change with the
+    tone); ``free_shipping`` -> ``free shipping``.
+    """
+    if axis == "product":
+        category, _, product = name.partition(":")
+        return f"{product} ({category})" if product else name
+    if axis == "cta" and name.removeprefix("cta").isdigit():
+        return f"call to action {int(name.removeprefix('cta')) + 1}"
+    return name.replace("_", " ")
 
 
 def policy_name(spec: str) -> str:

@@ -18,15 +18,8 @@ import streamlit as st
 from simulation.composition_truth import SEGMENT_USERS, composition_outcomes, segment_users
 from simulation.config import ExperimentConfig
 from ui import cache, state
-from ui.fmt import escape_markdown, pct
+from ui.fmt import AXIS_LABELS, component_name, escape_markdown, pct
 from ui.forms import DEFAULT_CONFIG
-
-#: The axes' labels where the name alone says too little.
-AXIS_LABELS = {
-    "headline": "Headline style",
-    "cta": "Call to action",
-    "keyword": "Search printed",
-}
 
 
 def _config() -> ExperimentConfig:
@@ -38,15 +31,12 @@ def _level_name(level, axis: int, index: int, tone: int, language: int) -> str:
     """A component level as a marketer reads it (the space's names are the engine's)."""
     space = level.space
     name = space.level_names[axis][index]
-    if space.axis_names[axis] == "product":  # "home:Cotton Bedding Set"
-        category, _, product = name.partition(":")
-        return f"{product} ({category})" if product else name
     if space.axis_names[axis] == "cta":
         # The level is an index into the tone's calls to action: name its words for the
         # tone and language chosen (the language's box is below; its current choice).
         words = level.call_to_action(tone, language, index)
         return f"“{words}”" if words else "(none for this tone)"
-    return name
+    return component_name(space.axis_names[axis], name)
 
 
 def _keys(config: ExperimentConfig, axis_names, segment: int) -> list[str]:

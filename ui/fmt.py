@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 import re
 
-from simulation.display import POLICY_NAMES, policy_name
+from simulation.display import AXIS_LABELS, POLICY_NAMES, component_name, policy_name
 from simulation.engine.generated import skipped_pairs
 
 __all__ = [
+    "AXIS_LABELS",
     "LEVEL_NAMES",
     "POLICY_NAMES",
     "WORD_JOINER",
+    "component_name",
     "escape_markdown",
     "interval",
     "money",

@@ -16,12 +16,29 @@ from simulation.display import PALETTE
 from simulation.gap_closed import gap_sentences
 from simulation.generated.compositions import level_names_from_effects, readable_compositions
 from ui import cache
-from ui.fmt import escape_markdown, pct, policy_name
+from ui.fmt import AXIS_LABELS, component_name, escape_markdown, pct, policy_name
 
-__all__ = ["effects_spec", "render", "served_shares", "served_spec"]
+__all__ = ["effects_spec", "readable", "render", "served_shares", "served_spec"]
 
 #: Columns of the effects chart's data.
 EFFECT_COLUMNS = ["axis", "component", "estimate", "low", "high", "true"]
+#: The effects are shown per this many impressions: 0.0003 clicks an impression reads 0.30.
+PER_IMPRESSIONS = 1_000
+#: The effects chart's x-axis title by objective.
+EFFECT_UNITS = {
+    "ctr": f"change in clicks per {PER_IMPRESSIONS:,} impressions",
+    "roas": f"change in net value (USD) per {PER_IMPRESSIONS:,} impressions",
+}
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its axes, components and policies named as a marketer reads them."""
+    out = frame.copy()
+    out["component"] = [component_name(a, c) for a, c in zip(out["axis"], out["component"])]
+    out["axis"] = [AXIS_LABELS.get(a, a.capitalize()) for a in out["axis"]]
+    if "policy" in out:
+        out["policy"] = [policy_name(p) for p in out["policy"]]
+    return out
 
 
 def _component_y() -> dict:
@@ -36,14 +53,14 @@ def _component_y() -> dict:
     }
 
 
-def effects_spec(axes: list[str]) -> dict:
+def effects_spec(axes: list[str], unit: str) -> dict:
     """Vega-Lite spec of the component effects chart: one panel per axis, in ``axes`` order.
 
     Each component's estimate (dot) with its 95 % interval (rule), and the true effect
-    (red diamond), on a shared x axis (effect per impression).
+    (red diamond), on a shared x axis titled ``unit``.
     """
     y = _component_y()
-    x = {"field": "low", "type": "quantitative", "title": "effect per impression"}
+    x = {"field": "low", "type": "quantitative", "title": unit}
     return {
         # Vega-Lite sorts a facet's rows by name unless told the order.
         "facet": {"row": {"field": "axis", "type": "nominal", "title": None, "sort": axes}},
@@ -101,7 +118,7 @@ def served_spec(axes: list[str]) -> dict:
                 "yOffset": {"field": "policy", "type": "nominal"},
                 "x": {"field": "share", "type": "quantitative", "title": "share of impressions",
                       "axis": {"format": "%"}},
-                "color": {"field": "policy", "type": "nominal",
+                "color": {"field": "policy", "type": "nominal", "title": "Policy",
                           "scale": {"range": list(PALETTE)}},
                 "tooltip": [{"field": "policy"}, {"field": "component"},
                             {"field": "share", "format": ".1%"}],
@@ -117,6 +134,7 @@ def render(
     served: pd.DataFrame | None = None,
     gap: pd.DataFrame | None = None,
     scenario=None,
+    objective: str,
     key: str,
 ) -> None:
     """Draw the gap closed, the effects chart, what each policy served and the top creatives.
@@ -136,6 +154,8 @@ def render(
     scenario : Scenario, optional
         The run's world: the creatives are composed and rendered from it. Without it
         (a saved run) they are listed by their components instead.
+    objective : {"ctr", "roas"}
+        The run's objective: the effects are in clicks, or net value, per 1,000 impressions.
     key : str
         Prefix of the widgets' keys (one view per page).
     """
@@ -154,23 +174,28 @@ def render(
     if not effects.empty:
         st.markdown(
             "**What the learner believes about each component** (generated level, mvt_ts, "
-            "first seed): the change in expected reward per impression from switching to a "
-            "component, against the average of its kind, with its 95 % interval; the diamond "
-            "is the true effect."
+            "first seed): the change in expected reward from switching to a component, "
+            "against the average of its kind, with its 95 % interval; the diamond is the "
+            "true effect. A call to action is the tone's first, second or third: its words "
+            "change with the tone."
         )
         data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]
         # A data frame: a dict such as {"values": rows} is read as a table of one column.
-        rows = data[EFFECT_COLUMNS].reset_index(drop=True)
-        st.vega_lite_chart(rows, effects_spec(list(dict.fromkeys(rows["axis"]))))
+        rows = readable(data[EFFECT_COLUMNS].reset_index(drop=True))
+        values = ["estimate", "low", "high", "true"]
+        rows[values] = rows[values] * PER_IMPRESSIONS
+        unit = EFFECT_UNITS["roas" if objective == "roas" else "ctr"]
+        st.vega_lite_chart(rows, effects_spec(list(dict.fromkeys(rows["axis"])), unit))
     if not served.empty:
         st.markdown(
             "**What each policy served, component by component** (generated level, mean over "
             "seeds): the share of the segment's impressions whose ad had each component. "
-            "`uniform` shows what the constraints leave, `oracle` what the truth asks for; "
-            "where components are equally good (the simulated viewers read no call to action "
-            "or palette), the oracle's pick among them is arbitrary."
+            f"{policy_name('uniform')} shows what the constraints leave; the oracle, where "
+            "it ran, what the truth asks for (where components are equally good, as calls to "
+            "action and palettes are to the simulated viewers, its pick among them is "
+            "arbitrary)."
         )
-        shares = served_shares(served, group)
+        shares = readable(served_shares(served, group))
         st.vega_lite_chart(shares, served_spec(list(dict.fromkeys(shares["axis"]))))
     if top.empty:
         return

@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.display import PALETTE, nice_ticks, policy_name, robust_domain
+from simulation.display import (
+    AXIS_LABELS,
+    PALETTE,
+    component_name,
+    nice_ticks,
+    policy_name,
+    robust_domain,
+)
 from simulation.gap_closed import gap_closed, gap_sentences
 from simulation.metrics import (
     METRIC_BOUNDS,
@@ -308,6 +315,8 @@ def _served_table(served: pd.DataFrame) -> pd.DataFrame:
         index=["axis", "component"], columns="policy", values="share", aggfunc="mean", sort=False
     )
     out = shares.map(lambda v: _num(v, "pct")).rename(columns=policy_name).reset_index()
+    out["component"] = [component_name(a, c) for a, c in zip(out["axis"], out["component"])]
+    out["axis"] = [AXIS_LABELS.get(a, a.capitalize()) for a in out["axis"]]
     return out.rename(columns={"axis": "Axis", "component": "Component"})
 
 
@@ -323,8 +332,8 @@ def _effects_table(effects: pd.DataFrame, objective: str) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "Axis": list(rows["axis"]),
-            "Component": list(rows["component"]),
+            "Axis": [AXIS_LABELS.get(a, a.capitalize()) for a in rows["axis"]],
+            "Component": [component_name(a, c) for a, c in zip(rows["axis"], rows["component"])],
             f"Estimate ({unit} per 1,000 impressions) [95 % interval]": [
                 f"{signed(m)} [{signed(lo)}, {signed(hi)}]"
                 for m, lo, hi in zip(rows["estimate"], rows["low"], rows["high"])

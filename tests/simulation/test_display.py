@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.display import nice_ticks, policy_name
+from simulation.display import component_name, nice_ticks, policy_name
 
 
 def _is_round(step: float) -> bool:
@@ -43,3 +43,10 @@ def test_policy_names_read_as_in_the_app():
     assert policy_name("lin_ucb") == "LinUCB (contextual)"
     assert policy_name("segment:thompson") == "Thompson sampling per segment"
     assert policy_name("mvt_ts") == "mvt_ts"  # named by its spec everywhere
+
+
+def test_components_read_as_a_marketer_names_them():
+    assert component_name("product", "home:Cotton Bedding Set") == "Cotton Bedding Set (home)"
+    assert component_name("cta", "cta0") == "call to action 1"
+    assert component_name("offer", "free_shipping") == "free shipping"
+    assert component_name("tone", "premium") == "premium"

@@ -109,14 +109,21 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     (chart,) = charts
     rows = pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
     assert rows and {"axis", "component", "estimate", "low", "high", "true"} <= set(rows[0])
-    assert {r["axis"] for r in rows} >= {"product", "tone", "offer"}
+    assert {r["axis"] for r in rows} >= {"Product", "Tone", "Offer", "Call to action"}
+    # Components as a marketer reads them: products by name with their category, calls to
+    # action by their place in the tone's list; the effects per 1,000 impressions.
+    named = {r["axis"]: r["component"] for r in rows}
+    assert re.fullmatch(r"[^:]+ \([a-z]+\)", named["Product"]), named["Product"]
+    assert named["Call to action"].startswith("call to action ")
+    assert '"change in clicks per 1,000 impressions"' in effects[0]
     # Its data: every level of the studio's ten axes, for the whole audience by default.
     assert at.selectbox(key="ex-effects-segment").value == "all"
     # What each policy served, component by component, for the same group: the two
     # policies' shares of every axis add up to 1 each.
     (served,) = [el for el in at.get("vega_lite_chart") if '"yOffset"' in el.proto.spec]
     shares = pa.ipc.open_stream(served.proto.data.data).read_all().to_pandas()
-    assert set(shares["policy"]) == {"uniform", "mvt_ts"} and shares["axis"].nunique() == 10
+    assert set(shares["policy"]) == {"Uniform (A/B/n split)", "mvt_ts"}
+    assert shares["axis"].nunique() == 10
     sums = shares.groupby(["policy", "axis"])["share"].sum()
     assert ((sums - 1.0).abs() < 1e-9).all()
     at.selectbox(key="ex-effects-segment").select_index(0).run()

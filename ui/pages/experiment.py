@@ -695,6 +695,7 @@ def _results(entry, say_skipped: bool = True) -> None:
             served=result.component_allocation_frame(),
             gap=result.gap_closed_frame(),
             scenario=cache.scenario(result.config),
+            objective=result.config.objective,
             key="ex",
         )
     generations.render(result)

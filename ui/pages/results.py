@@ -312,6 +312,7 @@ def render() -> None:
                 frames["top_creatives"],
                 served=frames["component_allocation"],
                 gap=gap_closed(frames["summary"]),
+                objective=frames["objective"],
                 key="rs",
             )
         _inputs(frames)

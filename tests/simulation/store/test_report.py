@@ -307,6 +307,7 @@ def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
     mine = effects[(effects["seed"] == 0) & (effects["segment"] == "all")]
     body = page.split('<table class="effects">', 1)[1].split("</table>", 1)[0]
     assert body.count("<tr>") == 1 + len(mine)
+    assert "<td>Call to action</td><td>call to action 1</td>" in body  # named as in the app
     row = mine.iloc[0]
     est, low, high = (f"{1000 * row[c]:+.2f}" for c in ("estimate", "low", "high"))
     assert f"<td>{est} [{low}, {high}]</td><td>{1000 * row['true']:+.2f}</td>" in body

@@ -47,16 +47,21 @@ AXIS_LABELS: dict[str, str] = {
 }
 
 
+_LANGUAGES = {"en": "English", "ko": "Korean"}
+
+
 def component_name(axis: str, name: str) -> str:
     """A component as a marketer reads it; the space's names are the engine's.
 
     ``home:Cotton Bedding Set`` -> ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to
     action 2`` (an index into the tone's own calls to action, whose words change with the
-    tone); ``free_shipping`` -> ``free shipping``.
+    tone); ``ko`` -> ``Korean``; ``free_shipping`` -> ``free shipping``.
     """
     if axis == "product":
         category, _, product = name.partition(":")
         return f"{product} ({category})" if product else name
+    if axis == "language":
+        return _LANGUAGES.get(name, name)
     if axis == "cta" and name.removeprefix("cta").isdigit():
         return f"call to action {int(name.removeprefix('cta')) + 1}"
     return name.replace("_", " ")

@@ -53,6 +53,21 @@ def _component_y() -> dict:
     }
 
 
+def _axis_rows(axes: list[str]) -> dict:
+    # One panel per axis, in the space's order (Vega-Lite sorts by name unless told), its
+    # name above the panel: a name written sideways overlaps the next when the panel is
+    # shorter than the name (two components: greeting, keyword, language).
+    header = {
+        "labelAngle": 0,
+        "labelOrient": "top",
+        "labelAlign": "left",
+        "labelAnchor": "start",
+        "labelFontWeight": "bold",
+        "labelFontSize": 12,
+    }
+    return {"field": "axis", "type": "nominal", "title": None, "sort": axes, "header": header}
+
+
 def effects_spec(axes: list[str], unit: str) -> dict:
     """Vega-Lite spec of the component effects chart: one panel per axis, in ``axes`` order.
 
@@ -62,8 +77,7 @@ def effects_spec(axes: list[str], unit: str) -> dict:
     y = _component_y()
     x = {"field": "low", "type": "quantitative", "title": unit}
     return {
-        # Vega-Lite sorts a facet's rows by name unless told the order.
-        "facet": {"row": {"field": "axis", "type": "nominal", "title": None, "sort": axes}},
+        "facet": {"row": _axis_rows(axes)},
         "resolve": {"scale": {"y": "independent"}},
         "spec": {
             "width": 420,
@@ -106,7 +120,7 @@ def served_spec(axes: list[str]) -> dict:
     """
     y = _component_y()
     return {
-        "facet": {"row": {"field": "axis", "type": "nominal", "title": None, "sort": axes}},
+        "facet": {"row": _axis_rows(axes)},
         "resolve": {"scale": {"y": "independent"}},
         "spec": {
             "width": 420,

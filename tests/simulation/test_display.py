@@ -50,3 +50,4 @@ def test_components_read_as_a_marketer_names_them():
     assert component_name("cta", "cta0") == "call to action 1"
     assert component_name("offer", "free_shipping") == "free shipping"
     assert component_name("tone", "premium") == "premium"
+    assert component_name("language", "ko") == "Korean"

@@ -105,9 +105,17 @@ def uplift_sentence(
     name = UPLIFT_METRIC_NAMES[metric]
     who = f"{level_names.get(level, level).lower()} ads"
     if _bad(row["ci_low"]) or _bad(row["ci_high"]):
+        pairs = row.get("n_pairs")
+        if pairs is not None and not _bad(pairs) and int(pairs) == 0:
+            # E.g. a spend cap that stopped every run before a click or a sale.
+            return (
+                f"{who}: no {name} to compare (over {row['interval_over']}, no replication "
+                "where both levels measured any)."
+            )
         return (
             f"{who}: {name} {signed_pct(row['observed'])} observed, over "
-            f"{row['interval_over']}: one replication gives no interval (add seeds or worlds)."
+            f"{row['interval_over']}: one usable replication gives no interval (add seeds or "
+            "worlds)."
         )
     span = f"95 % interval {signed_pct(row['ci_low'])} to {signed_pct(row['ci_high'])}"
     if row["ci_low"] <= 0.0 <= row["ci_high"]:

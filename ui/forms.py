@@ -19,11 +19,13 @@ __all__ = [
     "DEFAULT_BUDGET",
     "DEFAULT_CONFIG",
     "FORM_LIMITS",
+    "MAX_BUDGET",
     "MAX_LOG_ROWS",
     "WorldSettings",
     "experiment_config",
     "log_rows",
     "world_config",
+    "world_settings",
 ]
 
 DEFAULT_CONFIG: ExperimentConfig = PRESETS["default"]
@@ -45,10 +47,15 @@ FORM_LIMITS: dict[str, tuple[int, int]] = {
     "Seeds": (1, 20),
     "Worlds": (1, MAX_WORLDS),
     "Variants": (2, 20),
-    "Regenerate every": (0, 20_000_000),
-    "Feedback delay": (0, 10_000_000),
-    "Checkpoints": (2, 500),
+    "Regenerate the pools every": (0, 20_000_000),
+    "Conversion delay": (0, 10_000_000),
+    "Chart points": (2, 500),
+    "Population size": (100, 500_000),
+    "Segments": (1, 50),
+    "Seed": (0, 2**32 - 1),
 }
+#: The largest spend cap the form takes (USD), the config's own bound.
+MAX_BUDGET = 1e12
 #: The spend cap offered when the cap is switched on (USD per policy and level). The
 #: default run (300,000 impressions, CPM pricing) spends about $3,250 per policy and level
 #: (docs/app.md has the measurement), so $4,000 does not cut it: the cap guards against
@@ -67,6 +74,23 @@ class WorldSettings:
     def __post_init__(self) -> None:
         # ExperimentConfig holds the rules (ranges, at least 10 users per segment).
         DEFAULT_CONFIG.replace(seed=self.seed, n_users=self.n_users, n_segments=self.n_segments)
+
+
+def world_settings(*, n_users: object, n_segments: object, seed: object) -> WorldSettings:
+    """The Audience page's form as settings, each number checked under its label.
+
+    Raises
+    ------
+    ValueError
+        With a message for the person at the form (the field named as labelled).
+    """
+    n_users, n_segments = _int("Population size", n_users), _int("Segments", n_segments)
+    if n_segments * 10 > n_users:  # the config's rule, in the form's words
+        raise ValueError(
+            f"{n_users:,} users make at most {n_users // 10:,} segments (10 users each at "
+            f"least); got {n_segments:,} segments."
+        )
+    return WorldSettings(seed=_int("Seed", seed), n_users=n_users, n_segments=n_segments)
 
 
 def _int(name: str, value: object) -> int:
@@ -155,16 +179,18 @@ def experiment_config(
         )
     if budget is not None and (budget != budget or budget <= 0):
         raise ValueError(f"Set a budget above $0, or switch off the spend cap; got {budget!r}.")
-    regenerate_every = _int("Regenerate every", regenerate_every)
+    if budget is not None and budget > MAX_BUDGET:
+        raise ValueError(f"The budget must be at most ${MAX_BUDGET:,.0f}; got ${budget:,.0f}.")
+    regenerate_every = _int("Regenerate the pools every", regenerate_every)
     if regenerate_every and not batch_size <= regenerate_every <= n_impressions:
         raise ValueError(
-            f"Regenerate every must be between the batch size ({batch_size:,}) and the "
+            f"Regenerate the pools every must be between the batch size ({batch_size:,}) and the "
             f"impressions ({n_impressions:,}), or 0 for fixed pools; got {regenerate_every:,}."
         )
     if regenerate_every and not {"generic", "segment"} & set(levels):
         raise ValueError(
             "Regeneration renews the generic and segment pools: choose one of those levels, "
-            "or set Regenerate every to 0."
+            "or set Regenerate the pools every to 0."
         )
     if "user" in levels and n_variants > 10:
         raise ValueError(
@@ -185,9 +211,9 @@ def experiment_config(
             objective=objective,
             budget=float(budget) if budget else None,
             pricing=pricing,
-            conversion_delay=_int("Feedback delay", conversion_delay),
+            conversion_delay=_int("Conversion delay", conversion_delay),
             n_variants=_int("Variants", n_variants),
-            n_checkpoints=_int("Checkpoints", n_checkpoints),
+            n_checkpoints=_int("Chart points", n_checkpoints),
             regenerate_every=regenerate_every or None,
             **(own_files or {}),
         )

@@ -128,7 +128,11 @@ def _with_file(name: str, data: bytes, suffix: str, stem: str, read: Callable[[P
         except Exception as exc:
             # Any failure of a reader on user data is a refusal with a one-line reason,
             # never an uncaught exception whose traceback the page would show.
-            message = str(exc).replace(str(path), name).replace(path.name, name)
+            # The reader names its temporary copy; name the user's file instead, once (the
+            # user's name may end with the copy's: "my_segments.csv" and "segments.csv").
+            hole = "\0"
+            message = str(exc).replace(str(path), hole).replace(path.name, hole)
+            message = message.replace(hole, name)
             fallback = f"{name}: could not be read ({type(exc).__name__})."
             raise UploadError(message or fallback) from None
 

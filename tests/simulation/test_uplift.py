@@ -119,3 +119,22 @@ def test_uplift_frame_of_a_real_run_has_observed_and_expected_for_every_metric()
     assert (table["observed"] <= table["ci_high"]).all()
     assert (table[["observed", "ci_low", "ci_high", "expected"]] > -1).all().all()
     assert (table["interval_over"] == "3 seeds × 1 world").all()
+
+
+def test_a_sentence_without_an_interval_says_why():
+    from simulation.uplift_text import uplift_sentence
+
+    row = {"observed": 0.05, "ci_low": np.nan, "ci_high": np.nan, "n_pairs": 1,
+           "interval_over": "1 seed × 1 world"}  # fmt: skip
+    one = uplift_sentence(row, "user", "ctr")
+    assert "+5.0 % observed" in one and "one usable replication gives no interval" in one
+    # Three seeds, none where both levels measured a click (a spend cap stopped them all):
+    # not "one replication", and no number.
+    none = uplift_sentence(
+        {**row, "observed": np.nan, "n_pairs": 0, "interval_over": "3 seeds × 1 world"},
+        "user", "ctr",
+    )  # fmt: skip
+    assert none == (
+        "per user ads: no CTR to compare (over 3 seeds × 1 world, no replication where both "
+        "levels measured any)."
+    )

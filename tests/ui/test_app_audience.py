@@ -54,7 +54,30 @@ def test_invalid_audience_shows_an_error_and_keeps_the_old_one(app, open_page, s
     at.number_input[1].set_value(20)
     next(b for b in at.button if b.label == "Generate audience").click().run()
     assert not at.exception
-    assert any("n_segments" in _shown(e.value) for e in at.error)
+    assert any("make at most 10 segments" in _shown(e.value) for e in at.error)
+    assert at.session_state["world"] == small_world
+
+
+@pytest.mark.parametrize(
+    ("box", "value", "reason"),
+    [
+        (0, 0, "Population size must be between 100 and 500,000; got 0."),
+        (0, 9_999_999, "Population size must be between 100 and 500,000; got 9,999,999."),
+        (1, 0, "Segments must be between 1 and 50; got 0."),
+        (2, -1, "Seed must be between 0 and 4,294,967,295; got -1."),
+    ],
+)
+def test_a_number_out_of_range_is_named_and_changes_nothing(
+    app, open_page, small_world, box, value, reason
+):
+    # The boxes have no min/max, so the browser never refuses a value behind a hover icon
+    # and keeps the old one: the form checks it and says why.
+    at = open_page(app, "audience")
+    assert at.number_input[box].min is None and at.number_input[box].max is None
+    at.number_input[box].set_value(value)
+    next(b for b in at.button if b.label == "Generate audience").click().run()
+    assert not at.exception
+    assert any(reason in _shown(e.value) for e in at.error)
     assert at.session_state["world"] == small_world
 
 
@@ -83,6 +106,14 @@ def test_bad_segment_files_are_refused_with_a_reason(name, data, reason):
     with pytest.raises(UploadError, match=reason) as info:
         parse_segments_upload(name, data)
     assert "/tmp" not in str(info.value)  # the message names the user's file, not ours
+
+
+def test_an_error_names_the_users_file_once():
+    # The reader reads a copy named "segments.csv": a user's name ending the same way is
+    # still named as the user wrote it, not "my_my_segments.csv".
+    with pytest.raises(UploadError, match="duplicate") as info:
+        parse_segments_upload("my_segments.csv", b"audience_id,top_interests\nx,gaming\nx,tech\n")
+    assert "my_segments.csv" in str(info.value) and "my_my_" not in str(info.value)
 
 
 def test_good_segment_file_is_parsed():

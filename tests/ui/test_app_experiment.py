@@ -131,6 +131,14 @@ def test_budget_cap_runs(app, open_page, run_small_experiment):
     assert at.session_state["ex-current"]["config"].budget == 5.0
 
 
+def test_a_cap_in_cents_is_named_with_its_cents(app, open_page, run_small_experiment):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-cap": True, "ex-budget": 0.01, "ex-levels": ["generic"]})
+    assert not at.exception
+    (stop,) = [w.value for w in at.warning if "spend cap of" in _shown(w.value)]
+    assert "spend cap of $0.01 stopped" in _shown(stop)  # not "$0"
+
+
 BAD_CONFIGS = [
     (dict(levels=[]), "personalization level"),
     (dict(policies=[]), "policy"),
@@ -142,6 +150,11 @@ BAD_CONFIGS = [
     (dict(budget=-1.0), "budget above"),
     (dict(n_seeds=0), "Seeds must be between 1 and 20"),
     (dict(pricing="cpa"), "pricing"),
+    # Named as the fields are labelled, in the form's words.
+    (dict(conversion_delay=-1), "Conversion delay must be between 0 and 10,000,000"),
+    (dict(n_checkpoints=1), "Chart points must be between 2 and 500"),
+    (dict(regenerate_every=50), "Regenerate the pools every must be between the batch size"),
+    (dict(budget=1e30), r"The budget must be at most \$1,000,000,000,000"),
 ]
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import cache, charts, state
 from ui.fmt import escape_markdown, pct
-from ui.forms import WorldSettings
+from ui.forms import world_settings
 from ui.tables import segment_table
 from ui.uploads import MAX_UPLOAD_BYTES, UploadError, format_mb, parse_segments_upload
 
@@ -18,23 +18,23 @@ def _settings_form() -> None:
     current = state.world_settings()
     with st.form("audience-settings"):
         c1, c2, c3 = st.columns(3)
+        # No min/max: the browser would refuse a value out of range behind a hover icon and
+        # keep the old one; ui.forms checks them and the reason shows under the button.
         n_users = c1.number_input(
-            "Population size", min_value=100, max_value=500_000, step=1_000,
-            value=current.n_users, help="Simulated users that impressions are drawn from.",
+            "Population size", step=1_000, value=current.n_users,
+            help="Simulated users that impressions are drawn from (100 to 500,000).",
         )  # fmt: skip
         n_segments = c2.number_input(
-            "Segments", min_value=1, max_value=50, value=current.n_segments,
-            help="Groups found by k-means clustering of the users' features.",
+            "Segments", step=1, value=current.n_segments,
+            help="Groups found by k-means clustering of the users' features (1 to 50).",
         )  # fmt: skip
         seed = c3.number_input(
-            "Seed", min_value=0, max_value=2**32 - 1, value=current.seed,
+            "Seed", step=1, value=current.seed,
             help="The same seed gives the same users, segments and creatives.",
         )  # fmt: skip
         if st.form_submit_button("Generate audience", type="primary"):
             try:
-                settings = WorldSettings(
-                    seed=int(seed), n_users=int(n_users), n_segments=int(n_segments)
-                )
+                settings = world_settings(n_users=n_users, n_segments=n_segments, seed=seed)
             except (TypeError, ValueError) as exc:
                 st.error(f"The audience was not changed: {escape_markdown(exc)}")
             else:

@@ -766,9 +766,12 @@ def _budget_stops(result) -> None:
         f"{int(v.min()):,}" + ("" if v.min() == v.max() else f"–{int(v.max()):,}")
         for (lv, p), v in per
     ]
+    budget = result.config.budget
+    # Cents only where the cap has them: "$4,000", but "$0.01", never "$0".
+    cap = money(budget, 0 if budget.is_integer() else 2)
     st.warning(
         escape_markdown(
-            f"The spend cap of {money(result.config.budget, 0)} stopped {len(stopped)} of "
+            f"The spend cap of {cap} stopped {len(stopped)} of "
             f"{len(summary)} runs before {result.config.n_impressions:,} impressions: "
             + "; ".join(parts)
             + " impressions. The charts end where the spending ended."

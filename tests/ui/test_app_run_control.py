@@ -97,13 +97,30 @@ def test_results_from_other_settings_are_marked_out_of_date(app, open_page, run_
     run_small_experiment(at, **{"ex-impressions": 30_000_000})
     assert at.session_state["ex-current"] is shown
     assert at.error
-    assert any("out of date" in w.value for w in at.warning)
-    # So does a new audience from the Audience page.
+    assert any("out of date:** the settings above have changed" in w.value for w in at.warning)
+    # So does a new audience from the Audience page, which the warning names (the form
+    # above has not changed).
     run_small_experiment(at)
     assert not any("out of date" in w.value for w in at.warning)
     at.session_state["world"] = SMALL_WORLD_2
     at.run()
-    assert any("out of date" in w.value for w in at.warning)
+    (stale,) = [w.value for w in at.warning if "out of date" in w.value]
+    assert "the audience (Audience page) has changed since this run" in stale
+
+
+def test_the_results_page_says_a_run_is_going_on(app, open_page, run_small_experiment, monkeypatch):
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "0.5")
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **LONG)
+    job = at.session_state["ex-job"]
+    try:
+        at.switch_page("ui/pages/results.py").run()
+        assert not at.exception
+        infos = [i.value for i in at.info]
+        assert any("An experiment is running on the Experiment page" in t for t in infos)
+        assert not any("No experiment run in this tab yet" in t for t in infos)
+    finally:
+        job.stop()
 
 
 def test_a_budget_stop_is_said_and_the_charts_end_there(app, open_page, run_small_experiment):

@@ -66,3 +66,15 @@ def test_ope_page_opens_and_offers_the_healthy_run(app, open_page, damaged_store
     runs = at.selectbox(key="ope-run")
     assert runs.options and all(damaged not in o for o in runs.options)
     assert any(healthy in o for o in runs.options)
+
+
+def test_a_run_with_a_damaged_meta_is_listed_without_none(app, open_page, damaged_store):
+    store, healthy, _ = damaged_store
+    (store.runs_dir / healthy / "meta.json").write_text("{not json", encoding="utf-8")
+    cache.clear_all()
+    at = open_page(app, "results")
+    assert not at.exception
+    box = at.selectbox(key="rs-run")
+    labels = list(box.options)  # as shown: AppTest holds the formatted labels
+    assert any(healthy in label for label in labels), labels
+    assert not any("None" in label for label in labels), labels

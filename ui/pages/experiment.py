@@ -741,8 +741,8 @@ def render() -> None:
         kept_from = entry.get("stopped_from")
         if config != entry["config"] and (kept_from is None or config != kept_from):
             st.warning(
-                "**These results are out of date:** the settings above have changed since "
-                "this run. Press **Run experiment** to run the new settings.",
+                f"**These results are out of date:** {_what_changed(config, entry['config'])} "
+                "since this run. Press **Run experiment** to run the new settings.",
                 icon=":material/warning:",
             )
         _budget_stops(entry["result"])
@@ -752,6 +752,18 @@ def render() -> None:
             st.warning(escape_markdown(entry["warning"]))
     elif st.session_state.get("ex-job") is None:
         st.info("Choose the settings and press **Run experiment**.")
+
+
+def _what_changed(config, ran) -> str:
+    """What moved since the run shown: the form above, the audience (Audience page), or both."""
+    world = ("seed", "n_users", "n_segments")
+    audience = config is not None and any(getattr(config, k) != getattr(ran, k) for k in world)
+    form = config is None or config.replace(**{k: getattr(ran, k) for k in world}) != ran
+    if audience and form:
+        return "the settings above and the audience (Audience page) have changed"
+    if audience:
+        return "the audience (Audience page) has changed"
+    return "the settings above have changed"
 
 
 def _budget_stops(result) -> None:

@@ -20,7 +20,7 @@ from simulation.gap_closed import gap_closed
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.store.report import build_report, run_uplift
-from ui import cache, charts, generated_view, state
+from ui import cache, charts, generated_view, runner, state
 from ui.fmt import escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
 from ui.uplift import uplift_display, uplift_headline
@@ -142,7 +142,7 @@ def _best_of_saved(run_id: str) -> tuple[str, str, str, str]:
         name = _name(meta.get("name"), config)
         return (best_label(best), pct(best["ctr"]), multiple(best["roas"]), name)
     except Exception:  # a damaged run still gets a row in the list
-        return ("–", "–", "–", "–")
+        return ("–", "–", "–", "unreadable run")
 
 
 def _options(saved: pd.DataFrame | None) -> dict[str, str]:
@@ -160,7 +160,10 @@ def _options(saved: pd.DataFrame | None) -> dict[str, str]:
                 name = row.name if isinstance(row.name, str) and row.name else None
                 if name is None:
                     name = _best_of_saved(row.run_id)[3]
-                options[row.run_id] = f"{name} ({row.run_id}, {row.source})"
+                # A damaged run's catalogue row may lack its source.
+                source = row.source if isinstance(row.source, str) and row.source else None
+                where = f"{row.run_id}, {source}" if source else row.run_id
+                options[row.run_id] = f"{name} ({where})"
     return options
 
 
@@ -252,6 +255,14 @@ def render() -> None:
     saved = _saved_runs()
     runs = state.session_runs()
     st.subheader("This session")
+    job = st.session_state.get("ex-job")
+    if job is not None and job.status == "running":
+        # Not "no experiment yet": the Experiment page holds it until it ends.
+        st.info(
+            f"An experiment is running on the Experiment page ({job.impressions_done:,} of "
+            f"{runner.run_impressions(job.config):,} impressions); it is listed here when it "
+            "ends."
+        )
     if runs:
         st.dataframe(
             pd.DataFrame(
@@ -263,7 +274,7 @@ def render() -> None:
             hide_index=True,
             width="stretch",
         )
-    else:
+    elif job is None or job.status != "running":
         st.info("No experiment run in this tab yet; run one on the Experiment page.")
     st.subheader("Saved runs")
     if saved is not None and not saved.empty:

@@ -106,7 +106,13 @@ def render(card: Callable) -> None:
         f"segment's users (the first {SEGMENT_USERS:,} of them at most); the others' best "
         "differ in a component or more."
     )
-    broken = space.conflict_text(combo, mark="*")
+
+    def names(axis: int, index: int) -> tuple[str, str]:
+        # As the boxes above read: "Search printed *none*", not the engine's "keyword none".
+        label = AXIS_LABELS.get(space.axis_names[axis], space.axis_names[axis].capitalize())
+        return label, _level_name(level, axis, index, int(combo[axes.index("tone")]), language)
+
+    broken = space.conflict_text(combo, mark="*", names=names)
     if broken:
         st.error(
             "Not a valid composition, so never served: "

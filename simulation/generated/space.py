@@ -14,6 +14,7 @@ maps two flat levels to their column (``-1`` within one axis).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -175,7 +176,13 @@ class ComponentSpace:
         ]
         return broken
 
-    def conflict_text(self, combo: np.ndarray, *, mark: str = "'") -> str:
+    def conflict_text(
+        self,
+        combo: np.ndarray,
+        *,
+        mark: str = "'",
+        names: Callable[[int, int], tuple[str, str]] | None = None,
+    ) -> str:
         """:meth:`conflicts` as one sentence; empty for a valid composition.
 
         For example ``"headline 'keyword' cannot go with keyword 'none'"``.
@@ -185,11 +192,18 @@ class ComponentSpace:
         combo : ndarray of shape (n_axes,), int
         mark : str, default "'"
             Put on each side of a level's name (``"*"``: Markdown emphasis).
+        names : callable, optional
+            ``names(axis, index) -> (axis name, level name)`` as the reader sees them (a
+            form's labels); by default the space's own names, as the command line takes.
         """
 
         def level(axis: int, index: int) -> str:
-            name = self.level_names[axis][index] if self.level_names else str(index)
-            return f"{self.axis_names[axis]} {mark}{name}{mark}"
+            if names is not None:
+                axis_name, name = names(axis, index)
+            else:
+                axis_name = self.axis_names[axis]
+                name = self.level_names[axis][index] if self.level_names else str(index)
+            return f"{axis_name} {mark}{name}{mark}"
 
         return "; ".join(
             f"{level(a, i)} is never allowed"

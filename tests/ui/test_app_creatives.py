@@ -180,7 +180,8 @@ def test_compose_names_the_rules_an_invalid_composition_breaks(app, open_page):
     assert not at.exception, at.exception
     (error,) = at.tabs[2].error
     assert "Not a valid composition, so never served" in error.value
-    assert "headline *keyword* cannot go with keyword *none*" in error.value
+    # Named as the boxes read ("Search printed"), not as the engine names them.
+    assert "Headline style *keyword* cannot go with Search printed *none*" in error.value
     assert not at.tabs[2].get("image") and not at.tabs[2].metric
     # The choice survives a trip to another page...
     at.switch_page("ui/pages/audience.py").run()

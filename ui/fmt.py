@@ -13,6 +13,8 @@ __all__ = [
     "LEVEL_NAMES",
     "POLICY_NAMES",
     "WORD_JOINER",
+    "budget_stop_text",
+    "cap_text",
     "component_name",
     "escape_markdown",
     "interval",
@@ -157,3 +159,40 @@ def skipped_text(config) -> str | None:
             "the generated level only)"
         )
     return "Not run, as they do not apply: " + "; ".join(parts) + "."
+
+
+def cap_text(budget: float) -> str:
+    """A spend cap in dollars, cents only where it has them: ``$4,000``, ``$0.01`` (not ``$0``)."""
+    return money(budget, 0 if float(budget).is_integer() else 2)
+
+
+def budget_stop_text(summary, budget: float | None, n_impressions: int) -> str | None:
+    """Which runs a spend cap stopped, and after how many impressions (None if none).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        A run's summary (``ExperimentResult.summary_frame()`` or the saved one), with
+        ``level``, ``policy`` and ``stopped_at_impression``.
+    budget : float or None
+        The cap per policy and level (USD).
+    n_impressions : int
+        The impressions each run was to serve.
+    """
+    if budget is None or "stopped_at_impression" not in summary:
+        return None
+    stopped = summary[summary["stopped_at_impression"].notna()]
+    if stopped.empty:
+        return None
+    per = stopped.groupby(["level", "policy"], sort=False)["stopped_at_impression"]
+    parts = [
+        f"{policy_name(p)} at the {LEVEL_NAMES.get(lv, lv).lower()} level after "
+        f"{int(v.min()):,}" + ("" if v.min() == v.max() else f"–{int(v.max()):,}")
+        for (lv, p), v in per
+    ]
+    return (
+        f"The spend cap of {cap_text(budget)} stopped {len(stopped)} of {len(summary)} runs before "
+        f"{n_impressions:,} impressions: "
+        + "; ".join(parts)
+        + " impressions. The charts end where the spending ended."
+    )

@@ -36,6 +36,7 @@ from simulation.engine.generated import skipped_pairs
 from simulation.engine.live import LiveSeries
 from simulation.inputs import read_inputs
 from ui import cache
+from ui.fmt import cap_text
 
 __all__ = [
     "DEFAULT_RATE",
@@ -400,12 +401,19 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
 
 
 def run_label(config: ExperimentConfig) -> str:
-    """A short readable name for a run."""
+    """A short readable name for a run (what tells two of a session's runs apart)."""
     levels = "/".join(config.levels)
-    return (
+    label = (
         f"{len(config.policies)} policies × {levels}, {config.n_impressions:,} impressions, "
         f"{config.n_seeds} seed{'s' if config.n_seeds > 1 else ''}, {config.objective.upper()}"
     )
+    if config.n_worlds > 1:
+        label += f", {config.n_worlds} worlds"
+    if config.budget is not None:
+        label += f", {cap_text(config.budget)} spend cap"
+    if config.regenerate_every:
+        label += f", regenerated every {config.regenerate_every:,}"
+    return label
 
 
 def tables_of(result: ExperimentResult) -> dict[str, Any]:

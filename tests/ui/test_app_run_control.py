@@ -134,13 +134,27 @@ def test_a_budget_stop_is_said_and_the_charts_end_there(app, open_page, run_smal
     for chart in at.get("vega_lite_chart")[:3]:
         steps = [row["step"] for row in _chart_rows(chart) if "step" in row]
         assert steps and max(steps) <= served < result.config.n_impressions
+    # Reloaded on the Results page: the same note, the chart cut the same way.
+    at.switch_page("ui/pages/results.py").run()
+    assert not at.exception
+    again = [_shown(w.value) for w in at.warning if "spend cap" in _shown(w.value)]
+    assert again == notes
+    # An Altair chart: its rows come as named Arrow datasets.
+    (chart,) = at.get("vega_lite_chart")
+    rows = [r for d in chart.proto.datasets for r in _arrow_rows(d.data.data)]
+    steps = [r["step"] for r in rows if "step" in r]
+    assert steps and max(steps) <= served
 
 
 def _chart_rows(chart):
     """The rows of a band chart's data (an Arrow table in the element)."""
+    return _arrow_rows(chart.proto.data.data)
+
+
+def _arrow_rows(data: bytes) -> list[dict]:
     import pyarrow as pa
 
-    return pa.ipc.open_stream(chart.proto.data.data).read_all().to_pylist()
+    return pa.ipc.open_stream(data).read_all().to_pylist()
 
 
 def test_served_only_drops_checkpoints_after_the_stop():
@@ -199,3 +213,13 @@ def test_progress_is_the_engines_count_of_impressions_over_every_world(small_wor
         assert job.impressions_done == total // 2
     finally:
         job.stop()
+
+
+def test_a_sessions_run_label_tells_a_capped_run_from_an_uncapped_one():
+    from ui.forms import DEFAULT_CONFIG
+    from ui.runner import run_label
+
+    plain = run_label(DEFAULT_CONFIG)
+    assert run_label(DEFAULT_CONFIG.replace(budget=50.0)) == f"{plain}, $50 spend cap"
+    assert run_label(DEFAULT_CONFIG.replace(budget=0.01)) == f"{plain}, $0.01 spend cap"
+    assert run_label(DEFAULT_CONFIG.replace(n_worlds=2)) == f"{plain}, 2 worlds"

@@ -29,6 +29,7 @@ from simulation.winners import (
 from ui import cache, charts, generated_view, generations, runner, state
 from ui.fmt import (
     LEVEL_NAMES,
+    budget_stop_text,
     escape_markdown,
     money,
     multiple,
@@ -768,28 +769,10 @@ def _what_changed(config, ran) -> str:
 
 def _budget_stops(result) -> None:
     """Say which runs the spend cap stopped, and after how many impressions."""
-    summary = result.summary_frame()
-    stopped = summary[summary["stopped_at_impression"].notna()]
-    if stopped.empty:
-        return
-    per = stopped.groupby(["level", "policy"], sort=False)["stopped_at_impression"]
-    parts = [
-        f"{policy_name(p)} at the {LEVEL_NAMES.get(lv, lv).lower()} level after "
-        f"{int(v.min()):,}" + ("" if v.min() == v.max() else f"–{int(v.max()):,}")
-        for (lv, p), v in per
-    ]
-    budget = result.config.budget
-    # Cents only where the cap has them: "$4,000", but "$0.01", never "$0".
-    cap = money(budget, 0 if budget.is_integer() else 2)
-    st.warning(
-        escape_markdown(
-            f"The spend cap of {cap} stopped {len(stopped)} of "
-            f"{len(summary)} runs before {result.config.n_impressions:,} impressions: "
-            + "; ".join(parts)
-            + " impressions. The charts end where the spending ended."
-        ),
-        icon=":material/payments:",
-    )
+    config = result.config
+    text = budget_stop_text(result.summary_frame(), config.budget, config.n_impressions)
+    if text:
+        st.warning(escape_markdown(text), icon=":material/payments:")
 
 
 render()

@@ -21,7 +21,7 @@ from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.store.report import build_report, run_uplift
 from ui import cache, charts, generated_view, runner, state
-from ui.fmt import escape_markdown, multiple, pct
+from ui.fmt import budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
 from ui.uplift import uplift_display, uplift_headline
 
@@ -317,7 +317,16 @@ def render() -> None:
                 f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)"
             )
             st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
-            st.altair_chart(charts.metric_bands_chart(frames["timeseries"], "ctr"))
+            config = frames["config"]
+            stop = budget_stop_text(
+                frames["summary"], config.get("budget"), int(config.get("n_impressions") or 0)
+            )
+            ts = frames["timeseries"]
+            if stop:  # as the Experiment page says it, the lines ending where spending did
+                st.warning(escape_markdown(stop), icon=":material/payments:")
+                if {"seed", "level", "policy", "impressions"} <= set(ts.columns):
+                    ts = runner.served_only(ts)
+            st.altair_chart(charts.metric_bands_chart(ts, "ctr"))
             generated_view.render(
                 frames["component_effects"],
                 frames["top_creatives"],

@@ -260,6 +260,11 @@ def run_command(args: argparse.Namespace) -> int:
                 "--log records the pool levels (generic, segment, user), and --levels has "
                 "none: the generated level's compositions are not logged"
             )
+        if config.n_worlds > 1:  # the engine's rule, checked before anything runs
+            raise UsageError(
+                f"--log records one world's impressions; this run has {config.n_worlds} "
+                "worlds (--worlds or n_worlds): drop --log or run one world"
+            )
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
         outputs += ("component_effects.csv", "component_allocation.csv", "top_creatives.csv")

@@ -53,7 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
     from simulation.store.sweeps import save_sweep
-    from simulation.sweep import SweepConflictError, load_grid, prepare_folder, run_sweep
+    from simulation.sweep import (
+        SchedulerUnreachableError,
+        SweepConflictError,
+        load_grid,
+        prepare_folder,
+        run_sweep,
+    )
     from simulation.sweep.digest import uplift_digest
 
     if args.scheduler is not None and args.backend != "dask":
@@ -88,6 +94,9 @@ def sweep_command(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=progress,
         )
+    except SchedulerUnreachableError as exc:
+        # The folder keeps its grid: the same command resumes once the scheduler is up.
+        raise UsageError(f"{exc}; is it running, and is the address right?") from None
     finally:
         if bar is not None:
             bar.close()

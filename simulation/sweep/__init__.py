@@ -3,6 +3,7 @@
 from simulation.sweep.grid import MAX_RUNS, GridPoint, SweepPlan, SweepRun, load_grid, parse_grid
 from simulation.sweep.runner import (
     BACKENDS,
+    SchedulerUnreachableError,
     SweepConflictError,
     SweepOutcome,
     execute_run,
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_RUNS",
     "UPLIFT_OF",
     "GridPoint",
+    "SchedulerUnreachableError",
     "SweepConflictError",
     "SweepOutcome",
     "SweepPlan",

@@ -35,6 +35,7 @@ from simulation.sweep.table import build_table, run_rows, write_table
 
 __all__ = [
     "BACKENDS",
+    "SchedulerUnreachableError",
     "SweepConflictError",
     "SweepOutcome",
     "execute_run",
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 BACKENDS: tuple[str, ...] = ("local", "dask")
+#: How long to wait for a remote Dask scheduler to answer (seconds).
+SCHEDULER_TIMEOUT = 30.0
 GRID_NAME = "grid.toml"
 RUNS_DIR = "runs"
 
@@ -53,6 +56,10 @@ SweepProgress = Callable[[int, int], None]
 
 class SweepConflictError(ValueError):
     """The output folder holds a different sweep (or other files)."""
+
+
+class SchedulerUnreachableError(ConnectionError):
+    """No Dask scheduler answered at the given address."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -246,7 +253,12 @@ def _dask_results(
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler, timeout="30s")
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except OSError as exc:  # distributed's own timeout is an OSError too
+            raise SchedulerUnreachableError(
+                f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT:.0f} s"
+            ) from exc
     try:
         by_key = {}
         futures = []

@@ -230,6 +230,28 @@ def test_dask_cluster_matches_local_byte_for_byte(tmp_path):
     )
 
 
+def test_an_unreachable_scheduler_is_one_error_line(tmp_path, capsys, monkeypatch):
+    import socket
+
+    import simulation.sweep.runner as runner
+
+    pytest.importorskip("dask.distributed")
+    monkeypatch.setattr(runner, "SCHEDULER_TIMEOUT", 2.0)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    grid = _write(tmp_path / "grid.toml", GRID)
+    address = f"tcp://127.0.0.1:{port}"
+    assert (
+        _sweep(tmp_path, grid, tmp_path / "out", "--backend", "dask", "--scheduler", address) == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: no Dask scheduler answered at {address} within 2 s; is it running, and is "
+        "the address right?"
+    ]
+
+
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     many = BASE.replace("n_impressions = 2_000", "n_impressions = 6_000") + (

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from simulation.store.sweeps import list_sweeps
+from ui.fmt import escape_markdown
 
 
 def _chart_data(chart) -> pd.DataFrame:
@@ -66,6 +67,46 @@ def test_bad_values_are_an_escaped_error(app, open_page):
     assert len(at.error) == 1 and "](" not in at.error[0].value
     assert next(b for b in at.button if b.label == "Run sweep").disabled
     assert "sweep-job" not in at.session_state
+
+
+def _run_button(at):
+    return next(b for b in at.button if b.label == "Run sweep")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("sw-impressions", 10, "Impressions must be between 1,000 and 200,000; got 10."),
+        ("sw-users", 60_000, "Audience size must be between 500 and 50,000; got 60,000."),
+        ("sw-seeds", 1, "Replications must be between 2 and 10; got 1."),
+    ],
+)
+def test_a_number_out_of_bounds_is_said_and_nothing_runs(app, open_page, key, value, reason):
+    at = open_page(app, "sweeps", world=None)
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    # The field keeps what was typed, and the reason is said in words beside it.
+    assert at.number_input(key=key).value == value
+    assert [e.value for e in at.error] == [escape_markdown(reason)]
+    # No plan of other numbers than those shown, and Run waits for numbers it can run.
+    assert not any(c.value.startswith("This sweep:") for c in at.caption)
+    # Disabled, nothing runs: AppTest, like a browser, refuses to click a disabled button.
+    assert _run_button(at).disabled
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("sw-policies", "Choose at least one policy."),
+        ("sw-levels", "Choose at least one personalization level."),
+    ],
+)
+def test_an_empty_choice_says_why_run_waits(app, open_page, key, reason):
+    at = open_page(app, "sweeps", world=None)
+    at.multiselect(key=key).set_value([]).run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [escape_markdown(reason)]
+    assert _run_button(at).disabled
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from simulation.sweep import parse_grid, prepare_folder, run_sweep
 from simulation.sweep.grid import canonical_json
 from ui import sweep_charts
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name, skipped_text
+from ui.forms import sweep_base
 
 #: Most runs the page starts (bigger sweeps belong on the command line).
 APP_MAX_RUNS = 60
@@ -171,11 +172,11 @@ def _toml(grid: dict) -> str:
 
 def _run_form() -> None:
     c1, c2, c3 = st.columns(3)
-    n_users = c1.number_input("Audience size", 500, 50_000, 2_000, step=500, key="sw-users")
-    n_impressions = c2.number_input(
-        "Impressions", 1_000, 200_000, 5_000, step=1_000, key="sw-impressions"
-    )
-    n_seeds = c3.number_input("Replications", 2, 10, 2, key="sw-seeds")
+    # No min/max on the numbers: the browser would keep its last valid value and show the
+    # reason only behind a hover icon; ui.forms.sweep_base checks them and says why below.
+    n_users = c1.number_input("Audience size", value=2_000, step=500, key="sw-users")
+    n_impressions = c2.number_input("Impressions", value=5_000, step=1_000, key="sw-impressions")
+    n_seeds = c3.number_input("Replications", value=2, step=1, key="sw-seeds")
     policies = st.multiselect(
         "Policies", POLICIES, default=["uniform", "thompson"], key="sw-policies",
         format_func=policy_name,
@@ -184,13 +185,20 @@ def _run_form() -> None:
         "Personalization levels, each compared with the generic level", PERSONALIZED_LEVELS,
         default=["segment", "user"], key="sw-levels", format_func=LEVEL_NAMES.get,
     )  # fmt: skip
-    levels = ("generic", *chosen)
-    unplayed = _unplayed(levels, tuple(policies)) if policies and chosen else None
-    if unplayed:
-        st.error(unplayed)  # fixed names only, no user text
-    elif policies and chosen:
-        skipped = skipped_text(ExperimentConfig(levels=levels, policies=tuple(policies)))
-        if skipped:
+    base = None
+    try:
+        base = sweep_base(
+            levels=chosen, policies=policies, n_users=n_users, n_impressions=n_impressions,
+            n_seeds=n_seeds,
+        )  # fmt: skip
+    except ValueError as exc:
+        st.error(escape_markdown(exc))
+    else:
+        levels, policies = tuple(base["levels"]), tuple(policies)
+        if unplayed := _unplayed(levels, policies):
+            st.error(unplayed)  # fixed names only, no user text
+            base = None
+        elif skipped := skipped_text(ExperimentConfig(levels=levels, policies=policies)):
             st.caption(skipped)
     p1, p2 = st.columns(2)
     keys = list(PARAMETERS)
@@ -201,18 +209,8 @@ def _run_form() -> None:
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
     y_values = p2.text_input("Its values", PARAMETERS.get(y, ("", ""))[1], key=f"sw-y-values-{y}")
     plan = data = None
-    if policies and chosen and not unplayed:
+    if base is not None:
         # Checked as the values are typed, so the reason shows next to them before any click.
-        base = {
-            "n_users": int(n_users),
-            "n_segments": 2,
-            "n_impressions": int(n_impressions),
-            "batch_size": 500,
-            "n_seeds": int(n_seeds),
-            "n_checkpoints": 4,
-            "levels": list(levels),
-            "policies": list(policies),
-        }
         try:
             plan, data = _grid_plan(
                 base, {x: x_values, y: y_values} if y != "(none)" else {x: x_values}

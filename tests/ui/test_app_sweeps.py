@@ -109,6 +109,43 @@ def test_an_empty_choice_says_why_run_waits(app, open_page, key, reason):
     assert _run_button(at).disabled
 
 
+def _away_and_back(at):
+    """Open another page and come back, as a user does (Streamlit drops unseen widgets' state)."""
+    at.switch_page("ui/pages/audience.py").run()
+    assert not at.exception, at.exception
+    at.switch_page("ui/pages/sweeps.py").run()
+    assert not at.exception, at.exception
+
+
+def test_typed_inputs_are_kept_across_pages(app, open_page):
+    at = open_page(app, "sweeps", world=None)
+    typed = {"sw-users": 1_500, "sw-impressions": 3_000, "sw-seeds": 3}
+    for key, value in typed.items():
+        at.number_input(key=key).set_value(value)
+    at.multiselect(key="sw-policies").set_value(["uniform", "ucb1"])
+    at.multiselect(key="sw-levels").set_value(["user"])
+    at.selectbox(key="sw-y").set_value("batch_size").run()
+    at.text_input(key="sw-x-values-n_segments").set_value("2, 3, 4, 5, 7, 8, 9")
+    at.text_input(key="sw-y-values-batch_size").set_value("250").run()
+    _away_and_back(at)
+    assert {key: at.number_input(key=key).value for key in typed} == typed
+    assert at.multiselect(key="sw-policies").value == ["uniform", "ucb1"]
+    assert at.multiselect(key="sw-levels").value == ["user"]
+    assert at.selectbox(key="sw-y").value == "batch_size"
+    assert at.text_input(key="sw-x-values-n_segments").value == "2, 3, 4, 5, 7, 8, 9"
+    assert at.text_input(key="sw-y-values-batch_size").value == "250"
+    # The plan is the kept one, not the defaults'.
+    assert any(c.value.startswith("This sweep: 7 grid points, 7 runs, each 3 replications of "
+                                  "3,000 impressions") for c in at.caption)  # fmt: skip
+    # A parameter's values are kept while another is chosen, too.
+    at.selectbox(key="sw-x").set_value("n_users").run()
+    at.selectbox(key="sw-x").set_value("n_segments").run()
+    assert at.text_input(key="sw-x-values-n_segments").value == "2, 3, 4, 5, 7, 8, 9"
+    at.radio(key="sw-mode").set_value("Open a saved sweep").run()
+    _away_and_back(at)
+    assert at.radio(key="sw-mode").value == "Open a saved sweep"
+
+
 @pytest.mark.slow
 def test_a_sweep_with_the_generated_level(app, open_page, adlab_home):
     at = open_page(app, "sweeps", world=None)

@@ -69,6 +69,27 @@ def test_bad_values_are_an_escaped_error(app, open_page):
     assert "sweep-job" not in at.session_state
 
 
+@pytest.mark.parametrize(
+    ("x_values", "y_values", "reason"),
+    [
+        ("1, 1", "250", "Number of segments has the value 1 twice."),
+        ("", "250", "Number of segments: type at least one value."),
+        (" , ", "250", "Number of segments: type at least one value."),
+        ("2, 3", "250, 250", "Batch size has the value 250 twice."),
+        ("2, x", "250", "Number of segments: values must be numbers separated by commas; got 'x'."),
+    ],
+)
+def test_grid_value_errors_name_the_field_as_labelled(app, open_page, x_values, y_values, reason):
+    at = open_page(app, "sweeps", world=None)
+    at.selectbox(key="sw-y").set_value("batch_size").run()
+    at.text_input(key="sw-x-values-n_segments").set_value(x_values)
+    at.text_input(key="sw-y-values-batch_size").set_value(y_values).run()
+    assert not at.exception, at.exception
+    # The page's labels, not the grid file's keys (`grid.n_segments`) the command line names.
+    assert [e.value for e in at.error] == [escape_markdown(reason)]
+    assert next(b for b in at.button if b.label == "Run sweep").disabled
+
+
 def _run_button(at):
     return next(b for b in at.button if b.label == "Run sweep")
 

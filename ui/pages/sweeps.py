@@ -58,7 +58,8 @@ class _Job:
     stopped: bool = False
 
 
-def _values(text: str) -> list:
+def _values(text: str, label: str) -> list:
+    """The numbers typed for the parameter labelled ``label`` (messages name it so)."""
     out = []
     for part in text.split(","):
         part = part.strip().replace("_", "")
@@ -67,8 +68,12 @@ def _values(text: str) -> list:
         try:
             number = float(part)
         except ValueError:
-            raise ValueError(f"values must be numbers separated by commas; got {part!r}.") from None
+            raise ValueError(
+                f"{label}: values must be numbers separated by commas; got {part!r}."
+            ) from None
         out.append(int(number) if number.is_integer() and "." not in part else number)
+    if not out:
+        raise ValueError(f"{label}: type at least one value.")
     return out
 
 
@@ -133,8 +138,10 @@ def _grid_plan(base: dict, typed: dict[str, str]) -> tuple[object, dict]:
     Returns the validated plan and the grid as data (kept with the sweep); raises
     ValueError (or TypeError) with the reason for values it cannot run.
     """
-    data = {**base, "grid": {key: _values(text) for key, text in typed.items()}}
-    plan = parse_grid(data)
+    labels = {key: _title(key) for key in typed}
+    data = {**base, "grid": {key: _values(text, labels[key]) for key, text in typed.items()}}
+    # The grid's own messages say `grid.KEY`, as a grid file writes it; here, the labels.
+    plan = parse_grid(data, names=labels)
     if len(plan.runs) > APP_MAX_RUNS:
         raise ValueError(
             f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "

@@ -21,9 +21,12 @@ __all__ = [
     "FORM_LIMITS",
     "MAX_BUDGET",
     "MAX_LOG_ROWS",
+    "SWEEP_LIMITS",
     "WorldSettings",
+    "check_chosen",
     "experiment_config",
     "log_rows",
+    "sweep_base",
     "world_config",
     "world_settings",
 ]
@@ -56,6 +59,13 @@ FORM_LIMITS: dict[str, tuple[int, int]] = {
 }
 #: The largest spend cap the form takes (USD), the config's own bound.
 MAX_BUDGET = 1e12
+#: The Sweeps page's limits on its numbers, by label: tighter than one experiment's, since
+#: the page runs up to 60 of them on this machine (bigger sweeps belong on the command line).
+SWEEP_LIMITS: dict[str, tuple[int, int]] = {
+    "Audience size": (500, 50_000),
+    "Impressions": (1_000, 200_000),
+    "Replications": (2, 10),
+}
 #: The spend cap offered when the cap is switched on (USD per policy and level). The
 #: default run (300,000 impressions, CPM pricing) spends about $3,250 per policy and level
 #: (docs/app.md has the measurement), so $4,000 does not cut it: the cap guards against
@@ -93,7 +103,7 @@ def world_settings(*, n_users: object, n_segments: object, seed: object) -> Worl
     return WorldSettings(seed=_int("Seed", seed), n_users=n_users, n_segments=n_segments)
 
 
-def _int(name: str, value: object) -> int:
+def _int(name: str, value: object, limits: dict[str, tuple[int, int]] = FORM_LIMITS) -> int:
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name} must be a whole number; got {value!r}.")
     if isinstance(value, float):
@@ -102,11 +112,27 @@ def _int(name: str, value: object) -> int:
         value = int(value)
     if not isinstance(value, int):
         raise ValueError(f"{name} must be a whole number; got {value!r}.")
-    if name in FORM_LIMITS:
-        low, high = FORM_LIMITS[name]
+    if name in limits:
+        low, high = limits[name]
         if not low <= value <= high:
             raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value:,}.")
     return value
+
+
+def check_chosen(
+    *, levels: list[str] | tuple[str, ...], policies: list[str] | tuple[str, ...]
+) -> None:
+    """Refuse an empty choice of levels or of policies (the levels are asked first).
+
+    Raises
+    ------
+    ValueError
+        Naming the multiselect to fill in.
+    """
+    if not levels:
+        raise ValueError("Choose at least one personalization level.")
+    if not policies:
+        raise ValueError("Choose at least one policy.")
 
 
 def experiment_config(
@@ -160,10 +186,7 @@ def experiment_config(
         With a message for the person at the widgets.
     """
     levels, policies = tuple(levels or ()), tuple(policies or ())
-    if not levels:
-        raise ValueError("Choose at least one personalization level.")
-    if not policies:
-        raise ValueError("Choose at least one policy.")
+    check_chosen(levels=levels, policies=policies)
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad:
         raise ValueError(f"Unknown personalization level(s) {bad}.")
@@ -220,6 +243,49 @@ def experiment_config(
         return resolve_inputs(config)[0] if own_files else config
     except (TypeError, ValueError) as exc:
         raise ValueError(f"Invalid experiment settings: {exc}") from None
+
+
+def sweep_base(
+    *,
+    levels: list[str] | tuple[str, ...],
+    policies: list[str] | tuple[str, ...],
+    n_users: object,
+    n_impressions: object,
+    n_seeds: object,
+) -> dict[str, object]:
+    """The settings every point of the Sweeps page's grid shares, as a grid file's keys.
+
+    Parameters
+    ----------
+    levels : sequence of str
+        The personalized levels to compare with the generic one (which is added first:
+        every sweep runs it, as the uplift's baseline).
+    policies : sequence of str
+    n_users, n_impressions, n_seeds : int
+        As typed; checked against :data:`SWEEP_LIMITS` (the widgets have no bounds of their
+        own, which would hide the reason behind a hover icon and keep the last valid value).
+
+    Returns
+    -------
+    base : dict
+        The grid file's keys besides ``[grid]``.
+
+    Raises
+    ------
+    ValueError
+        With a message for the person at the widgets.
+    """
+    check_chosen(levels=levels, policies=policies)
+    return {
+        "n_users": _int("Audience size", n_users, SWEEP_LIMITS),
+        "n_segments": 2,
+        "n_impressions": _int("Impressions", n_impressions, SWEEP_LIMITS),
+        "batch_size": 500,
+        "n_seeds": _int("Replications", n_seeds, SWEEP_LIMITS),
+        "n_checkpoints": 4,
+        "levels": ["generic", *levels],
+        "policies": list(policies),
+    }
 
 
 def world_config(config: ExperimentConfig) -> ExperimentConfig:

@@ -151,16 +151,17 @@ def _check_key(key: object, base: ExperimentConfig) -> None:
         )
 
 
-def _check_values(key: str, values: object) -> list[Any]:
+def _check_values(name: str, values: object) -> list[Any]:
+    """``values`` must be a non-empty list without repeats; messages call it ``name``."""
     if not isinstance(values, list):
-        raise ValueError(f"`grid.{key}` must be a list of values; got {values!r}.")
+        raise ValueError(f"{name} must be a list of values; got {values!r}.")
     if not values:
-        raise ValueError(f"`grid.{key}` must be a non-empty list; got [].")
+        raise ValueError(f"{name} must be a non-empty list; got [].")
     seen = set()
     for v in values:
         text = canonical_json(v)
         if text in seen:
-            raise ValueError(f"`grid.{key}` has the value {v!r} twice.")
+            raise ValueError(f"{name} has the value {v!r} twice.")
         seen.add(text)
     return values
 
@@ -193,13 +194,16 @@ def _derived_seed(base_seed: int, point_id: str, world: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1, dtype=np.uint32)[0])
 
 
-def parse_grid(data: dict[str, Any]) -> SweepPlan:
+def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> SweepPlan:
     """Validate a parsed grid file and expand it into runs.
 
     Parameters
     ----------
     data : dict
         The grid file's TOML, as parsed by :mod:`tomllib`.
+    names : dict of str to str, optional
+        How messages about a grid key's list of values name it (default: ``grid.KEY``,
+        as the file writes it). The app passes the labels its fields show.
 
     Returns
     -------
@@ -229,7 +233,7 @@ def parse_grid(data: dict[str, Any]) -> SweepPlan:
     base = ExperimentConfig.from_dict(data, base=preset_config)
     for key, values in grid.items():
         _check_key(key, base)
-        _check_values(key, values)
+        _check_values((names or {}).get(key, f"`grid.{key}`"), values)
     keys = tuple(grid)
     n_points = math.prod(len(v) for v in grid.values())
     if n_points * worlds > MAX_RUNS:

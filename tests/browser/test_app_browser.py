@@ -109,6 +109,24 @@ def test_a_small_sweep_in_the_browser(page: Page, app_url: str, artifacts, full_
     page.screenshot(path=str(artifacts / "sweep-small.png"), full_page=True)
 
 
+def test_a_sweep_number_out_of_bounds_stays_as_typed_and_says_why(page: Page, app_url: str):
+    # A widget's own min/max made the browser keep the last valid value behind a red box and
+    # run it; without them the typed value stays and the page says why beside it.
+    page.goto(f"{app_url}/sweeps")
+    settle(page)
+    field = page.get_by_label("Impressions")
+    field.fill("10")
+    field.press("Tab")
+    settle(page)
+    no_exception(page)
+    expect(field).to_have_value("10")
+    expect(
+        page.get_by_text("Impressions must be between 1,000 and 200,000; got 10.")
+    ).to_be_visible()
+    expect(page.get_by_text("This sweep:")).to_have_count(0)
+    expect(page.get_by_role("button", name="Run sweep")).to_be_disabled()
+
+
 def test_default_experiment(page: Page, app_url: str, artifacts, copy_to_docs, full_height):
     page.goto(f"{app_url}/experiment")
     settle(page)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from simulation.store.sweeps import list_sweeps
+from ui.fmt import escape_markdown
 
 
 def _chart_data(chart) -> pd.DataFrame:
@@ -66,6 +67,104 @@ def test_bad_values_are_an_escaped_error(app, open_page):
     assert len(at.error) == 1 and "](" not in at.error[0].value
     assert next(b for b in at.button if b.label == "Run sweep").disabled
     assert "sweep-job" not in at.session_state
+
+
+@pytest.mark.parametrize(
+    ("x_values", "y_values", "reason"),
+    [
+        ("1, 1", "250", "Number of segments has the value 1 twice."),
+        ("", "250", "Number of segments: type at least one value."),
+        (" , ", "250", "Number of segments: type at least one value."),
+        ("2, 3", "250, 250", "Batch size has the value 250 twice."),
+        ("2, x", "250", "Number of segments: values must be numbers separated by commas; got 'x'."),
+    ],
+)
+def test_grid_value_errors_name_the_field_as_labelled(app, open_page, x_values, y_values, reason):
+    at = open_page(app, "sweeps", world=None)
+    at.selectbox(key="sw-y").set_value("batch_size").run()
+    at.text_input(key="sw-x-values-n_segments").set_value(x_values)
+    at.text_input(key="sw-y-values-batch_size").set_value(y_values).run()
+    assert not at.exception, at.exception
+    # The page's labels, not the grid file's keys (`grid.n_segments`) the command line names.
+    assert [e.value for e in at.error] == [escape_markdown(reason)]
+    assert next(b for b in at.button if b.label == "Run sweep").disabled
+
+
+def _run_button(at):
+    return next(b for b in at.button if b.label == "Run sweep")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("sw-impressions", 10, "Impressions must be between 1,000 and 200,000; got 10."),
+        ("sw-users", 60_000, "Audience size must be between 500 and 50,000; got 60,000."),
+        ("sw-seeds", 1, "Replications must be between 2 and 10; got 1."),
+    ],
+)
+def test_a_number_out_of_bounds_is_said_and_nothing_runs(app, open_page, key, value, reason):
+    at = open_page(app, "sweeps", world=None)
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    # The field keeps what was typed, and the reason is said in words beside it.
+    assert at.number_input(key=key).value == value
+    assert [e.value for e in at.error] == [escape_markdown(reason)]
+    # No plan of other numbers than those shown, and Run waits for numbers it can run.
+    assert not any(c.value.startswith("This sweep:") for c in at.caption)
+    # Disabled, nothing runs: AppTest, like a browser, refuses to click a disabled button.
+    assert _run_button(at).disabled
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("sw-policies", "Choose at least one policy."),
+        ("sw-levels", "Choose at least one personalization level."),
+    ],
+)
+def test_an_empty_choice_says_why_run_waits(app, open_page, key, reason):
+    at = open_page(app, "sweeps", world=None)
+    at.multiselect(key=key).set_value([]).run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [escape_markdown(reason)]
+    assert _run_button(at).disabled
+
+
+def _away_and_back(at):
+    """Open another page and come back, as a user does (Streamlit drops unseen widgets' state)."""
+    at.switch_page("ui/pages/audience.py").run()
+    assert not at.exception, at.exception
+    at.switch_page("ui/pages/sweeps.py").run()
+    assert not at.exception, at.exception
+
+
+def test_typed_inputs_are_kept_across_pages(app, open_page):
+    at = open_page(app, "sweeps", world=None)
+    typed = {"sw-users": 1_500, "sw-impressions": 3_000, "sw-seeds": 3}
+    for key, value in typed.items():
+        at.number_input(key=key).set_value(value)
+    at.multiselect(key="sw-policies").set_value(["uniform", "ucb1"])
+    at.multiselect(key="sw-levels").set_value(["user"])
+    at.selectbox(key="sw-y").set_value("batch_size").run()
+    at.text_input(key="sw-x-values-n_segments").set_value("2, 3, 4, 5, 7, 8, 9")
+    at.text_input(key="sw-y-values-batch_size").set_value("250").run()
+    _away_and_back(at)
+    assert {key: at.number_input(key=key).value for key in typed} == typed
+    assert at.multiselect(key="sw-policies").value == ["uniform", "ucb1"]
+    assert at.multiselect(key="sw-levels").value == ["user"]
+    assert at.selectbox(key="sw-y").value == "batch_size"
+    assert at.text_input(key="sw-x-values-n_segments").value == "2, 3, 4, 5, 7, 8, 9"
+    assert at.text_input(key="sw-y-values-batch_size").value == "250"
+    # The plan is the kept one, not the defaults'.
+    assert any(c.value.startswith("This sweep: 7 grid points, 7 runs, each 3 replications of "
+                                  "3,000 impressions") for c in at.caption)  # fmt: skip
+    # A parameter's values are kept while another is chosen, too.
+    at.selectbox(key="sw-x").set_value("n_users").run()
+    at.selectbox(key="sw-x").set_value("n_segments").run()
+    assert at.text_input(key="sw-x-values-n_segments").value == "2, 3, 4, 5, 7, 8, 9"
+    at.radio(key="sw-mode").set_value("Open a saved sweep").run()
+    _away_and_back(at)
+    assert at.radio(key="sw-mode").value == "Open a saved sweep"
 
 
 @pytest.mark.slow

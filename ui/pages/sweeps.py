@@ -20,8 +20,9 @@ from simulation.store.paths import resolve_root
 from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
 from simulation.sweep.grid import canonical_json
-from ui import sweep_charts
+from ui import state, sweep_charts
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name, skipped_text
+from ui.forms import sweep_base
 
 #: Most runs the page starts (bigger sweeps belong on the command line).
 APP_MAX_RUNS = 60
@@ -39,6 +40,8 @@ if "world" in ExperimentConfig.__dataclass_fields__:
 POLICIES = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb", "lin_ts", "mvt_ts")
 #: The levels a sweep can compare with the generic one (which every sweep runs: its baseline).
 PERSONALIZED_LEVELS = ("segment", "user", "generated")
+#: The run form's inputs kept across page switches (each parameter's values are kept too).
+FORM_KEYS = ("sw-users", "sw-impressions", "sw-seeds", "sw-policies", "sw-levels", "sw-x", "sw-y")
 
 
 @dataclass(eq=False)
@@ -55,7 +58,8 @@ class _Job:
     stopped: bool = False
 
 
-def _values(text: str) -> list:
+def _values(text: str, label: str) -> list:
+    """The numbers typed for the parameter labelled ``label`` (messages name it so)."""
     out = []
     for part in text.split(","):
         part = part.strip().replace("_", "")
@@ -64,8 +68,12 @@ def _values(text: str) -> list:
         try:
             number = float(part)
         except ValueError:
-            raise ValueError(f"values must be numbers separated by commas; got {part!r}.") from None
+            raise ValueError(
+                f"{label}: values must be numbers separated by commas; got {part!r}."
+            ) from None
         out.append(int(number) if number.is_integer() and "." not in part else number)
+    if not out:
+        raise ValueError(f"{label}: type at least one value.")
     return out
 
 
@@ -130,8 +138,10 @@ def _grid_plan(base: dict, typed: dict[str, str]) -> tuple[object, dict]:
     Returns the validated plan and the grid as data (kept with the sweep); raises
     ValueError (or TypeError) with the reason for values it cannot run.
     """
-    data = {**base, "grid": {key: _values(text) for key, text in typed.items()}}
-    plan = parse_grid(data)
+    labels = {key: _title(key) for key in typed}
+    data = {**base, "grid": {key: _values(text, labels[key]) for key, text in typed.items()}}
+    # The grid's own messages say `grid.KEY`, as a grid file writes it; here, the labels.
+    plan = parse_grid(data, names=labels)
     if len(plan.runs) > APP_MAX_RUNS:
         raise ValueError(
             f"this sweep has {len(plan.runs)} runs; the app runs at most {APP_MAX_RUNS} "
@@ -171,48 +181,53 @@ def _toml(grid: dict) -> str:
 
 def _run_form() -> None:
     c1, c2, c3 = st.columns(3)
-    n_users = c1.number_input("Audience size", 500, 50_000, 2_000, step=500, key="sw-users")
+    # No min/max on the numbers: the browser would keep its last valid value and show the
+    # reason only behind a hover icon; ui.forms.sweep_base checks them and says why below.
+    # Every input is kept across page switches (ui.state.keep), as on the Experiment page.
+    n_users = c1.number_input("Audience size", step=500, key=state.keep("sw-users", 2_000))
     n_impressions = c2.number_input(
-        "Impressions", 1_000, 200_000, 5_000, step=1_000, key="sw-impressions"
+        "Impressions", step=1_000, key=state.keep("sw-impressions", 5_000)
     )
-    n_seeds = c3.number_input("Replications", 2, 10, 2, key="sw-seeds")
+    n_seeds = c3.number_input("Replications", step=1, key=state.keep("sw-seeds", 2))
     policies = st.multiselect(
-        "Policies", POLICIES, default=["uniform", "thompson"], key="sw-policies",
-        format_func=policy_name,
+        "Policies", POLICIES, format_func=policy_name,
+        key=state.keep("sw-policies", ["uniform", "thompson"]),
     )  # fmt: skip
     chosen = st.multiselect(
         "Personalization levels, each compared with the generic level", PERSONALIZED_LEVELS,
-        default=["segment", "user"], key="sw-levels", format_func=LEVEL_NAMES.get,
+        format_func=LEVEL_NAMES.get, key=state.keep("sw-levels", ["segment", "user"]),
     )  # fmt: skip
-    levels = ("generic", *chosen)
-    unplayed = _unplayed(levels, tuple(policies)) if policies and chosen else None
-    if unplayed:
-        st.error(unplayed)  # fixed names only, no user text
-    elif policies and chosen:
-        skipped = skipped_text(ExperimentConfig(levels=levels, policies=tuple(policies)))
-        if skipped:
+    base = None
+    try:
+        base = sweep_base(
+            levels=chosen, policies=policies, n_users=n_users, n_impressions=n_impressions,
+            n_seeds=n_seeds,
+        )  # fmt: skip
+    except ValueError as exc:
+        st.error(escape_markdown(exc))
+    else:
+        levels, policies = tuple(base["levels"]), tuple(policies)
+        if unplayed := _unplayed(levels, policies):
+            st.error(unplayed)  # fixed names only, no user text
+            base = None
+        elif skipped := skipped_text(ExperimentConfig(levels=levels, policies=policies)):
             st.caption(skipped)
     p1, p2 = st.columns(2)
     keys = list(PARAMETERS)
-    x = p1.selectbox("First parameter", keys, 1, key="sw-x", format_func=lambda k: PARAMETERS[k][0])
-    x_values = p1.text_input("Its values", PARAMETERS[x][1], key=f"sw-x-values-{x}")
+    x = p1.selectbox("First parameter", keys, key=state.keep("sw-x", keys[1]),
+                     format_func=lambda k: PARAMETERS[k][0])  # fmt: skip
+    # Values are kept per parameter: switching to another and back finds them as typed.
+    x_key = state.keep(f"sw-x-values-{x}", PARAMETERS[x][1])
+    x_values = p1.text_input("Its values", key=x_key)
     y_options = ["(none)", *[k for k in keys if k != x]]
-    y = p2.selectbox("Second parameter", y_options, 0, key="sw-y",
+    y = p2.selectbox("Second parameter", y_options, key=state.keep("sw-y", "(none)"),
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
-    y_values = p2.text_input("Its values", PARAMETERS.get(y, ("", ""))[1], key=f"sw-y-values-{y}")
+    y_key = state.keep(f"sw-y-values-{y}", PARAMETERS.get(y, ("", ""))[1])
+    y_values = p2.text_input("Its values", key=y_key)
+    state.remember(*FORM_KEYS, x_key, y_key)
     plan = data = None
-    if policies and chosen and not unplayed:
+    if base is not None:
         # Checked as the values are typed, so the reason shows next to them before any click.
-        base = {
-            "n_users": int(n_users),
-            "n_segments": 2,
-            "n_impressions": int(n_impressions),
-            "batch_size": 500,
-            "n_seeds": int(n_seeds),
-            "n_checkpoints": 4,
-            "levels": list(levels),
-            "policies": list(policies),
-        }
         try:
             plan, data = _grid_plan(
                 base, {x: x_values, y: y_values} if y != "(none)" else {x: x_values}
@@ -369,8 +384,10 @@ def render() -> None:
         "generated creatives changes with them. Big sweeps: `python -m simulation sweep` (on this "
         "machine or a Dask cluster); they are listed here too."
     )
-    tab = st.radio("Mode", ["Run a small sweep", "Open a saved sweep"], key="sw-mode",
-                   horizontal=True, label_visibility="collapsed")  # fmt: skip
+    tab = st.radio("Mode", ["Run a small sweep", "Open a saved sweep"],
+                   key=state.keep("sw-mode", "Run a small sweep"), horizontal=True,
+                   label_visibility="collapsed")  # fmt: skip
+    state.remember("sw-mode")
     if "sweep-job" in st.session_state:
         _progress()
     elif tab == "Run a small sweep":

@@ -90,7 +90,7 @@ BAD_GRIDS = {
         BASE + "[grid]\nn_userz = [500]\n",
         r"unknown grid key 'n_userz' \(did you mean 'n_users'\?\)",
     ),
-    "empty list": (BASE + "[grid]\nn_users = []\n", "non-empty list"),
+    "empty list": (BASE + "[grid]\nn_users = []\n", "`grid.n_users` must be a non-empty list"),
     "not a list": (BASE + "[grid]\nn_users = 500\n", "must be a list"),
     "invalid in one combination": (
         # 45 segments are fine for 500 users, not for 400: one combination of four is bad.
@@ -104,7 +104,10 @@ BAD_GRIDS = {
         f"at most {MAX_RUNS:,}",
     ),
     "no grid table": (BASE, r"needs a non-empty \[grid\]"),
-    "duplicate value": (BASE + "[grid]\nn_users = [500, 500]\n", "twice"),
+    "duplicate value": (
+        BASE + "[grid]\nn_users = [500, 500]\n",
+        "`grid.n_users` has the value 500 twice",
+    ),
     "bad worlds": ("worlds = 0\n" + BASE + "[grid]\nn_users = [500]\n", "`worlds` must be"),
     "bad base key": ("n_userz = 5\n" + BASE + "[grid]\nn_users = [500]\n", "unknown config key"),
     "malformed TOML": (BASE + "[grid\n", "malformed TOML"),

@@ -53,6 +53,7 @@ __all__ = [
     "arm_indices",
     "encode_context",
     "import_log",
+    "inferred_arm_count",
     "is_adlab_log",
     "read_csv_bounded",
     "read_log",
@@ -847,6 +848,44 @@ def arm_indices(frame: pd.DataFrame, col: str, *, max_arms: int = MAX_ARMS) -> n
     return values.astype(np.int64)
 
 
+def inferred_arm_count(action: np.ndarray, col: str = "action") -> int:
+    """The arm count ``max(action) + 1`` of a log that does not declare its arms.
+
+    Actions are arm indices, the numbers a policy's choices and a rule table's
+    creatives refer to, so they count from 0. A gap (an arm the logging policy
+    never showed) is legitimate and kept as an arm with no rows; but a smallest
+    action above 0 means the numbers are not indices (ad identities such as
+    100-103, or a count from 1): taking them as indices would invent the arms
+    below them, and every estimate would be silently wrong (IPS of a uniform
+    policy over 104 arms on a log of 4). Such a log is refused.
+
+    Parameters
+    ----------
+    action : ndarray of int of shape (n_rounds,)
+        Non-negative arm indices (:func:`arm_indices`), at least one.
+    col : str, default="action"
+        The column, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        When the smallest action is not 0.
+    """
+    low, high = int(action.min()), int(action.max())
+    if low > 0:
+        n_seen = int(np.unique(action).shape[0])
+        raise ValueError(
+            f"`{col}` must number the ads from 0 (0 to K-1, as policies and rule tables "
+            f"choose them); found {n_seen:,} ads numbered {low:,} to {high:,}: renumber "
+            f"them from 0 (subtract {low:,})."
+        )
+    return high + 1
+
+
 def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedFeedback:
     """Import a user's log from CSV or Parquet.
 
@@ -864,7 +903,8 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     path : str or Path
         A ``.csv`` or ``.parquet`` file.
     n_arms : int, optional
-        Number of arms; default: the ``q_true_*`` count, else ``max(action) + 1``.
+        Number of arms; default: the ``q_true_*`` count, else ``max(action) + 1``
+        (then the smallest action must be 0: see :func:`inferred_arm_count`).
 
     Returns
     -------
@@ -912,7 +952,7 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     if len(q_cols) > MAX_ARMS:
         raise ValueError(f"{len(q_cols):,} `q_true_*` columns; the arm limit is {MAX_ARMS:,}.")
     if n_arms is None:
-        n_arms = len(q_cols) if q_cols else int(action.max()) + 1
+        n_arms = len(q_cols) if q_cols else inferred_arm_count(action)
     bad = action >= n_arms
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -102,6 +102,37 @@ def test_upload_error_is_shown_and_the_previous_log_kept(app, open_page):
     assert any("Using good" in s.value for s in at.success)
 
 
+def _upload(at, name: str, data: bytes):
+    at.radio(key="ope-source").set_value("Upload a log").run()
+    at.file_uploader(key="ope-file").set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_log_whose_actions_do_not_count_from_0_is_refused_on_the_page(app, open_page):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"action": rng.integers(100, 104, 5_000), "reward": rng.integers(0, 2, 5_000),
+         "propensity": 0.25}
+    )  # fmt: skip
+    at = _upload(open_page(app, "ope"), "ids.csv", frame.to_csv(index=False).encode())
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]
+    assert any(
+        "That log was not used" in e and "`action` must number the ads from 0" in e
+        and "found 4 ads numbered 100 to 103" in e
+        for e in errors
+    ), errors  # fmt: skip
+    assert "ope-upload" not in at.session_state
+    assert not any("104 ads" in c.value for c in at.caption)
+    # The same ads numbered 0-3 are used; a gap (ad 2 never shown) is named, not refused.
+    at = _upload(at, "ok.csv", frame.assign(action=frame.action - 100).to_csv(index=False).encode())
+    assert not at.error and any("4 ads (numbered 0 to 3)" in c.value for c in at.caption)
+    gap = frame.assign(action=np.where(frame.action == 102, 103, frame.action) - 100)
+    at = _upload(at, "gap.csv", gap.to_csv(index=False).encode())
+    assert not at.error
+    assert any("4 ads (numbered 0 to 3; 1 never shown in the log)" in c.value for c in at.caption)
+
+
 def _frame_bytes(frame: pd.DataFrame, fmt: str = "csv") -> bytes:
     if fmt == "csv":
         return frame.to_csv(index=False).encode()

@@ -155,7 +155,8 @@ def _bundled_sample() -> None:
 def _upload_source():
     cap = _log_cap()
     st.markdown(
-        "A CSV or Parquet file with one row per impression: `action` (the ad shown, from 0), "
+        "A CSV or Parquet file with one row per impression: `action` (the ad shown, "
+        "numbered from 0), "
         "`reward` (e.g. 1 for a click), `propensity` (the probability the logging policy "
         "gave that ad) and optional context columns `x_*` and `segment`; an Open Bandit "
         f"Dataset CSV or an adlab log also works. Up to {format_mb(cap)} (the "
@@ -329,9 +330,14 @@ def render() -> None:
         source, log = _upload_source()
     if log is None:
         return
+    # An ad the logging policy never showed is a legitimate gap in the numbering, but
+    # nothing can be learned about it from the log: say so beside the count.
+    unseen = log.n_arms - int(np.count_nonzero(np.bincount(log.action, minlength=log.n_arms)))
     st.caption(
-        f"{log.n_rounds:,} logged impressions, {log.n_arms} ads, {log.n_features} context "
-        f"features; ground truth {'known' if log.expected_reward is not None else 'unknown'}."
+        f"{log.n_rounds:,} logged impressions, {log.n_arms} ads (numbered 0 to "
+        f"{log.n_arms - 1}{f'; {unseen} never shown in the log' if unseen else ''}), "
+        f"{log.n_features} context features; ground truth "
+        f"{'known' if log.expected_reward is not None else 'unknown'}."
     )
     target = st.radio("Policy to evaluate", TARGETS, horizontal=True, key="ope-target")
     is_rule = target == TARGETS[1]

@@ -242,6 +242,33 @@ def test_import_log_reads_ground_truth_and_n_arms(tmp_path):
     assert import_log(path.with_name("mine.csv"), n_arms=4).n_arms == 4
 
 
+@pytest.mark.parametrize(
+    ("actions", "found"),
+    [([100, 101, 102, 103], "4 ads numbered 100 to 103"), ([1, 2, 3, 4], "4 ads numbered 1 to 4")],
+)
+def test_import_log_refuses_actions_that_do_not_count_from_0(tmp_path, actions, found):
+    # Ad identities (100-103) or a count from 1 taken as indices would invent the arms
+    # below them: 104 arms, and IPS near 0 for a uniform policy.
+    path = tmp_path / "ids.csv"
+    user_frame().assign(action=np.resize(actions, 20), propensity=0.25).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=rf"`action` must number the ads from 0.*{found}"):
+        import_log(path)
+
+
+def test_import_log_keeps_a_gap_and_declared_arms(tmp_path):
+    # An ad the logging policy never showed leaves a gap: a legitimate arm with no rows.
+    path = tmp_path / "gap.csv"
+    user_frame().assign(action=np.resize([0, 1, 3], 20)).to_csv(path, index=False)
+    assert import_log(path).n_arms == 4
+    # Declared arms (n_arms, or one q_true_* column per arm) may leave arm 0 unshown.
+    path = tmp_path / "declared.csv"
+    frame = user_frame().assign(action=np.resize([1, 2], 20))
+    frame.to_csv(path, index=False)
+    assert import_log(path, n_arms=3).n_arms == 3
+    frame.assign(q_true_0=0.1, q_true_1=0.2, q_true_2=0.3).to_csv(path, index=False)
+    assert import_log(path).n_arms == 3
+
+
 def _bad(column, row, value):
     def edit(frame):
         frame[column] = frame[column].astype(object)

@@ -219,6 +219,28 @@ def test_bad_input_is_a_usage_error_and_writes_nothing(sim_log, tmp_path, argv, 
     assert not out.exists()
 
 
+def test_a_log_whose_actions_do_not_count_from_0_exits_2_with_one_line(tmp_path, capsys):
+    import importlib
+
+    main_module = importlib.import_module("simulation.__main__")
+    rng = np.random.default_rng(0)
+    path = tmp_path / "ids.csv"
+    pd.DataFrame(
+        {"action": rng.integers(100, 104, 500), "reward": rng.integers(0, 2, 500),
+         "propensity": 0.25}
+    ).to_csv(path, index=False)  # fmt: skip
+    out = tmp_path / "out"
+    code = main_module.main(["ope", "--log", str(path), "--policy", "uniform", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(
+        "error: `action` must number the ads from 0 (0 to K-1, as policies and rule tables "
+        "choose them); found 4 ads numbered 100 to 103: renumber them from 0 (subtract 100)."
+    )
+    assert not out.exists()
+
+
 def test_unwritable_out_dir(sim_log, tmp_path):
     # A file where a parent folder should be: mkdir fails even for root.
     (tmp_path / "a_file").write_text("x")

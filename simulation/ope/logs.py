@@ -15,10 +15,16 @@ arm (ground truth), kept apart so OPE can be scored against it. The truth is in
 the objective's unit (click probability, or net value in USD for ROAS) while
 ``reward`` is what the policies learned from; :func:`read_log` puts the truth on
 the reward's scale (see :func:`_truth_on_reward_scale`).
+
+Errors of the readers name the row as the Audience and Creatives pages count segments
+and products: the first data row is row 1 (the header is not counted), and a cell is
+quoted in plain words (``got an empty cell (or NaN)``, ``got inf``, ``got 'high'``),
+never as a numpy repr.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -553,10 +559,13 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
             )
         with open_bounded(path) as fh:
             return pd.read_csv(fh, **kwargs)
+    except UnicodeDecodeError:
+        # The codec's own words ("can't decode byte 0x95 in position 1") mean nothing to
+        # the person who saved the file; these are the Audience uploader's.
+        raise ValueError(f"{shorten(name)}: the file is not UTF-8 text.") from None
     except (
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
-        UnicodeDecodeError,
         OverflowError,
         OSError,
     ) as exc:
@@ -777,7 +786,8 @@ def encode_context(
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
                 raise ValueError(
-                    f"row {row}: `{shorten(col)}` must be a finite number; got {data[row]!r}."
+                    f"row {row + 1}: `{shorten(col)}` must be a finite number; "
+                    f"got {_cell(data[row])}."
                 )
             plan.append((col, None, data))
             width += 1
@@ -812,14 +822,24 @@ def encode_context(
     return context, tuple(names)
 
 
+def _cell(value: object) -> str:
+    """A cell as an error quotes it, in plain words: never ``np.float64(nan)``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        # pandas reads an empty CSV cell, and texts such as "nan" or "NA", as NaN.
+        return "an empty cell (or NaN)"
+    return shorten(repr(value))
+
+
 def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
-    """Column as floats; a row that is not a number raises with its index."""
+    """Column as floats; a row that is not a number raises with its number (from 1)."""
     values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.isnan(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        got = shorten(repr(frame[col].iloc[row]))
-        raise ValueError(f"row {row}: `{shorten(col)}` must be a number; got {got}.")
+        got = _cell(frame[col].iloc[row])
+        raise ValueError(f"row {row + 1}: `{shorten(col)}` must be a number; got {got}.")
     return values
 
 
@@ -836,13 +856,13 @@ def arm_indices(frame: pd.DataFrame, col: str, *, max_arms: int = MAX_ARMS) -> n
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"row {row}: `{col}` must be a non-negative integer; got {float(values[row])!r}."
+            f"row {row + 1}: `{col}` must be a non-negative integer; got {values[row]:.6g}."
         )
     bad = values >= max_arms
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"row {row}: `{col}` must be an arm index below {max_arms:,} (the arm limit); "
+            f"row {row + 1}: `{col}` must be an arm index below {max_arms:,} (the arm limit); "
             f"got {float(values[row]):.6g}."
         )
     return values.astype(np.int64)
@@ -894,7 +914,7 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     ``(0, 1]``). Optional: context columns named ``x_*``, ``context_*`` or
     ``user_feature_*`` (text columns are one-hot encoded), ``segment``,
     ``position`` and ground truth ``q_true_0..q_true_{K-1}``. Rows are numbered
-    from 0 in error messages, as in a DataFrame index (the CSV header is not a row).
+    from 1 in error messages, the header not counted (the first data row is row 1).
     The limits of :mod:`simulation.ope.limits` apply (file size, line length,
     columns, distinct text values, arms, reward size).
 
@@ -947,7 +967,9 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     bad = (pscore <= 0) | (pscore > 1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: `propensity` must be in (0, 1]; got {float(pscore[row])!r}.")
+        raise ValueError(
+            f"row {row + 1}: `propensity` must be in (0, 1]; got {float(pscore[row])!r}."
+        )
     q_cols = _prefixed(frame.columns, "q_true_")
     if len(q_cols) > MAX_ARMS:
         raise ValueError(f"{len(q_cols):,} `q_true_*` columns; the arm limit is {MAX_ARMS:,}.")
@@ -956,7 +978,7 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     bad = action >= n_arms
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: `action` must be in [0, {n_arms}); got {action[row]}.")
+        raise ValueError(f"row {row + 1}: `action` must be in [0, {n_arms}); got {action[row]}.")
     check_cells("action probabilities", len(frame), n_arms)
     q = None
     if q_cols:
@@ -965,7 +987,8 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     for col in ctx_cols:
         nulls = frame[col].isna().to_numpy()
         if nulls.any():
-            raise ValueError(f"row {int(np.flatnonzero(nulls)[0])}: `{shorten(col)}` is missing.")
+            row = int(np.flatnonzero(nulls)[0]) + 1
+            raise ValueError(f"row {row}: `{shorten(col)}` is an empty cell.")
     context, names = encode_context(frame, ctx_cols)
     extra = {
         name: _numeric_column(frame, name).astype(np.int64)

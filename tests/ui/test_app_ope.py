@@ -133,6 +133,13 @@ def test_a_log_whose_actions_do_not_count_from_0_is_refused_on_the_page(app, ope
     assert any("4 ads (numbered 0 to 3; 1 never shown in the log)" in c.value for c in at.caption)
 
 
+def test_a_log_that_is_not_utf8_is_refused_in_words_under_the_uploader(app, open_page):
+    data = "action,reward,propensity\n0,1,0.5\n1,0,0.5\n\x95,0,0.5\n".encode("latin-1")
+    at = _upload(open_page(app, "ope"), "latin.csv", data)
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]
+    assert errors == ["That log was not used: latin.csv: the file is not UTF-8 text."], errors
+
+
 def _frame_bytes(frame: pd.DataFrame, fmt: str = "csv") -> bytes:
     if fmt == "csv":
         return frame.to_csv(index=False).encode()
@@ -149,7 +156,13 @@ BAD_LOGS = [
     ("log.csv", _frame_bytes(BASE.assign(propensity=[0.3, 0.0, 0.4])), "propensity"),
     ("log.csv", _frame_bytes(BASE.assign(reward=["a", "b", "c"])), "reward"),
     ("log.parquet", b"not parquet at all", "log.parquet"),
-]
+    # The Audience uploader's words, not the codec's ("can't decode byte 0x95 ...").
+    ("log.csv", "action,reward,propensity,x_c\n0,1,0.5,\x95\n".encode("latin-1"),
+     r"^log.csv: the file is not UTF-8 text\.$"),
+    # Rows count from 1 like the Audience page's; an empty cell is said in words.
+    ("log.csv", b"action,reward,propensity\n0,1,0.5\n1,,0.5\n",
+     r"^row 2: `reward` must be a number; got an empty cell \(or NaN\)\.$"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "data", "reason"), BAD_LOGS)

@@ -196,7 +196,7 @@ def test_obd_log(capsys):
         (["--log", "{sim}", "--policy", "uniform", "--format", "csv", "--level", "user"],
          r"apply to adlab logs only"),
         (["--log", "{sim}", "--policy", "uniform", "--out", "{file}"], r"--out must be a dir"),
-        (["--log", "{bad_csv}", "--policy", "uniform"], r"row 1: `propensity` must be in"),
+        (["--log", "{bad_csv}", "--policy", "uniform"], r"row 2: `propensity` must be in"),
         (["--log", "{no_col}", "--policy", "uniform"], r"`propensity` column is missing"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "obd"],
          r"no Open Bandit Dataset log"),

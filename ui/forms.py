@@ -20,9 +20,12 @@ __all__ = [
     "DEFAULT_CONFIG",
     "FORM_LIMITS",
     "MAX_LOG_ROWS",
+    "OPE_LIMITS",
     "WorldSettings",
     "experiment_config",
     "log_rows",
+    "ope_numbers",
+    "whole_number",
     "world_config",
 ]
 
@@ -49,6 +52,12 @@ FORM_LIMITS: dict[str, tuple[int, int]] = {
     "Feedback delay": (0, 10_000_000),
     "Checkpoints": (2, 500),
 }
+#: The Off-policy evaluation form's numbers, checked the same way (the command line takes
+#: up to simulation.ope.limits.MAX_BOOTSTRAP resamples; the page keeps an estimate quick).
+OPE_LIMITS: dict[str, tuple[int, int]] = {
+    "Bootstrap resamples": (50, 5_000),
+    "Seed": (0, 2**32 - 1),
+}
 #: The spend cap offered when the cap is switched on (USD per policy and level). The
 #: default run (300,000 impressions, CPM pricing) spends about $3,250 per policy and level
 #: (docs/app.md has the measurement), so $4,000 does not cut it: the cap guards against
@@ -69,7 +78,31 @@ class WorldSettings:
         DEFAULT_CONFIG.replace(seed=self.seed, n_users=self.n_users, n_segments=self.n_segments)
 
 
-def _int(name: str, value: object) -> int:
+def whole_number(name: str, value: object, low: int | None = None, high: int | None = None) -> int:
+    """A number typed in a form, checked: a whole number, in ``[low, high]`` when given.
+
+    The app's number inputs carry no min/max: the browser would refuse a value out of
+    range with a red box and a hover icon, and the form's button would silently do
+    nothing. Pages check the values here and show the reason beside the button.
+
+    Parameters
+    ----------
+    name : str
+        The field's label, as the message names it.
+    value : object
+        The widget's value.
+    low, high : int, optional
+        The bounds, both included.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        E.g. ``Bootstrap resamples must be between 50 and 5,000; got 0.``
+    """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name} must be a whole number; got {value!r}.")
     if isinstance(value, float):
@@ -78,11 +111,31 @@ def _int(name: str, value: object) -> int:
         value = int(value)
     if not isinstance(value, int):
         raise ValueError(f"{name} must be a whole number; got {value!r}.")
-    if name in FORM_LIMITS:
-        low, high = FORM_LIMITS[name]
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value:,}.")
+    if low is not None and high is not None and not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value:,}.")
     return value
+
+
+def _int(name: str, value: object) -> int:
+    return whole_number(name, value, *FORM_LIMITS.get(name, (None, None)))
+
+
+def ope_numbers(*, n_bootstrap: object, seed: object) -> tuple[int, int]:
+    """The Off-policy evaluation form's resample count and seed, checked.
+
+    Returns
+    -------
+    n_bootstrap, seed : int
+
+    Raises
+    ------
+    ValueError
+        Naming the field and its range (:data:`OPE_LIMITS`).
+    """
+    return (
+        whole_number("Bootstrap resamples", n_bootstrap, *OPE_LIMITS["Bootstrap resamples"]),
+        whole_number("Seed", seed, *OPE_LIMITS["Seed"]),
+    )
 
 
 def experiment_config(

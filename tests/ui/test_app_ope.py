@@ -92,6 +92,45 @@ def test_no_estimator_is_an_error(app, open_page):
     assert any("at least one estimator" in e.value for e in at.error)
 
 
+def _plain(text: str) -> str:
+    """Markdown-escaped text (ui.fmt.escape_markdown) as the reader sees it."""
+    return text.replace("\\", "").replace("\u2060", "")
+
+
+def _with_upload(app, open_page):
+    data = _csv_log()
+    app.session_state["ope-upload"] = ("m.csv", "x", parse_log_upload("m.csv", data))
+    app.session_state["ope-source"] = "Upload a log"
+    return open_page(app, "ope")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("ope-n-bootstrap", 0, "Bootstrap resamples must be between 50 and 5,000; got 0."),
+        ("ope-n-bootstrap", 100_000,
+         "Bootstrap resamples must be between 50 and 5,000; got 100,000."),
+        ("ope-seed", -1, "Seed must be between 0 and 4,294,967,295; got -1."),
+        ("ope-seed", 2**32, "Seed must be between 0 and 4,294,967,295; got 4,294,967,296."),
+    ],
+)  # fmt: skip
+def test_a_number_out_of_range_is_refused_in_words_and_nothing_estimated(
+    app, open_page, key, value, reason
+):
+    # The inputs have no min/max: the browser would only redden the box, and Estimate
+    # would silently do nothing. The reason is said under the button instead.
+    at = _with_upload(app, open_page)
+    at.number_input(key=key).set_value(value)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception
+    assert [_plain(e.value) for e in at.error] == [reason]
+    assert "ope-report" not in at.session_state and not at.metric
+    # Back in range, the same form estimates.
+    at.number_input(key=key).set_value(50 if key == "ope-n-bootstrap" else 7)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.error and "ope-report" in at.session_state
+
+
 def test_upload_error_is_shown_and_the_previous_log_kept(app, open_page):
     data = _csv_log()
     app.session_state["ope-upload"] = ("good.csv", "x", parse_log_upload("good.csv", data))

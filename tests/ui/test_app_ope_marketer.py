@@ -223,6 +223,18 @@ def test_a_bad_rule_table_says_why(app, open_page, when, reason):
     assert _estimates(at) is None
 
 
+def test_a_default_creative_beyond_the_log_is_refused_not_clamped(app, open_page):
+    app.session_state["ope-rules-start"] = RULES
+    at = _upload(open_page(app, "ope"), "mine.csv", _log_csv(300))
+    at.radio(key="ope-target").set_value(RULE).run()
+    at.number_input(key="ope-rule-default").set_value(99)
+    _estimate(at)
+    errors = [_plain(e.value) for e in at.error]
+    assert any("creative 99 is out of range (the log has 3 creatives, 0 to 2)" in e
+               for e in errors), errors  # fmt: skip
+    assert _estimates(at) is None
+
+
 # ---------------------------------------------------------------- thin data
 
 

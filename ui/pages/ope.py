@@ -17,6 +17,7 @@ from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from
 from simulation.store.integrity import expected_files
 from ui import cache, charts
 from ui.fmt import escape_markdown, policy_name
+from ui.forms import ope_numbers
 from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
 
 #: Policies that can be evaluated from a log (the oracle reads the ground truth; the
@@ -300,8 +301,10 @@ def _rule_form(log) -> tuple[object, str | None]:
             ),
         },
     )  # fmt: skip
+    # No min/max (here and below): out of range, the browser would only redden the box
+    # and Estimate would do nothing; the rule's check says why beside the button instead.
     default = st.number_input(
-        "Everyone else gets creative", 0, log.n_arms - 1, 0, step=1, key="ope-rule-default"
+        "Everyone else gets creative", value=0, step=1, key="ope-rule-default"
     )
     rows = list(zip(table["when"].tolist(), table["creative"].tolist(), strict=True))
     try:
@@ -367,13 +370,22 @@ def render() -> None:
                 help="The policy learns from the first part of the log (replaying it); it "
                 "is evaluated on the rest.",
             )  # fmt: skip
-        n_bootstrap = c4.number_input("Bootstrap resamples", 50, 5_000, 500, step=50)
-        seed = c5.number_input("Seed", 0, 2**32 - 1, 0)
+        n_bootstrap = c4.number_input(
+            "Bootstrap resamples", value=500, step=50, key="ope-n-bootstrap"
+        )
+        seed = c5.number_input("Seed", value=0, step=1, key="ope-seed")
         submitted = st.form_submit_button("Estimate", type="primary")
     key = (source, target)
     if submitted:
+        try:
+            n_bootstrap, seed = ope_numbers(n_bootstrap=n_bootstrap, seed=seed)
+            numbers_error = None
+        except ValueError as exc:
+            numbers_error = str(exc)
         if not estimators:
             st.error("Choose at least one estimator.")
+        elif numbers_error is not None:
+            st.error(escape_markdown(numbers_error))
         elif is_rule and rule is None:
             st.error(f"The rule table has a problem: {escape_markdown(rule_error)}")
         elif log.n_rounds - int(train_fraction * log.n_rounds) < 2:

@@ -36,6 +36,8 @@ ESTIMATOR_NAMES = {
     "sndr": "SNDR (self-normalized DR)",
 }
 TARGETS = ("A built-in policy", "A rule you write")
+#: The rule's default creative, as its messages name it (the box's own label).
+DEFAULT_BOX = "the 'Everyone else gets creative' box"
 #: Below these the page warns that the estimate rests on too little data (docs/ope.md,
 #: "In the app"). Clicks: the estimate is a sum over the clicks on rows where the
 #: evaluated policy agrees with the log; with c of them its relative standard error is
@@ -285,8 +287,8 @@ def _rule_form(log) -> tuple[object, str | None]:
         "Write the rule as rows of **when → creative**, tried top to bottom (the first "
         "match wins): a condition is `column operator number`, e.g. `segment == 2` or "
         f"`x_3 >= 0.5`, with `==`, `!=`, `<`, `<=`, `>`, `>=`. Creatives are numbered "
-        f"0 to {log.n_arms - 1}, as in the log. The log's {len(columns)} columns (copy "
-        "names from here):"
+        f"0 to {log.n_arms - 1}, as in the log; everyone else gets the creative in the box "
+        f"under the table. The log's {len(columns)} columns (copy names from here):"
     )
     # A code block shows the names as plain text (no Markdown), ready to copy.
     st.code(", ".join(columns) or "(none)", language=None, wrap_lines=True,
@@ -296,19 +298,23 @@ def _rule_form(log) -> tuple[object, str | None]:
         start, num_rows="dynamic", hide_index=True, key="ope-rules", width="stretch",
         column_config={
             "when": st.column_config.TextColumn("When", required=True),
-            "creative": st.column_config.NumberColumn(
-                "Creative", min_value=0, max_value=log.n_arms - 1, step=1, required=True
-            ),
+            # No min/max: the grid would silently turn 99 into the largest creative;
+            # the rule's check refuses it with the log's range instead.
+            "creative": st.column_config.NumberColumn("Creative", step=1, required=True),
         },
     )  # fmt: skip
     # No min/max (here and below): out of range, the browser would only redden the box
     # and Estimate would do nothing; the rule's check says why beside the button instead.
     default = st.number_input(
-        "Everyone else gets creative", value=0, step=1, key="ope-rule-default"
-    )
+        "Everyone else gets creative", value=0, step=1, key="ope-rule-default",
+        help="A row 'else' in the table is refused: this box says what everyone else gets.",
+    )  # fmt: skip
     rows = list(zip(table["when"].tolist(), table["creative"].tolist(), strict=True))
     try:
-        return rules_from_rows(rows, columns=columns, n_arms=log.n_arms, default=int(default)), None
+        rule = rules_from_rows(
+            rows, columns=columns, n_arms=log.n_arms, default=default, default_name=DEFAULT_BOX
+        )
+        return rule, None
     except (ValueError, TypeError) as exc:
         return None, str(exc)
 

@@ -21,12 +21,15 @@ __all__ = [
     "FORM_LIMITS",
     "MAX_BUDGET",
     "MAX_LOG_ROWS",
+    "OPE_LIMITS",
     "SWEEP_LIMITS",
     "WorldSettings",
     "check_chosen",
     "experiment_config",
     "log_rows",
+    "ope_numbers",
     "sweep_base",
+    "whole_number",
     "world_config",
     "world_settings",
 ]
@@ -55,6 +58,12 @@ FORM_LIMITS: dict[str, tuple[int, int]] = {
     "Chart points": (2, 500),
     "Population size": (100, 500_000),
     "Segments": (1, 50),
+    "Seed": (0, 2**32 - 1),
+}
+#: The Off-policy evaluation form's numbers, checked the same way (the command line takes
+#: up to simulation.ope.limits.MAX_BOOTSTRAP resamples; the page keeps an estimate quick).
+OPE_LIMITS: dict[str, tuple[int, int]] = {
+    "Bootstrap resamples": (50, 5_000),
     "Seed": (0, 2**32 - 1),
 }
 #: The largest spend cap the form takes (USD), the config's own bound.
@@ -103,7 +112,31 @@ def world_settings(*, n_users: object, n_segments: object, seed: object) -> Worl
     return WorldSettings(seed=_int("Seed", seed), n_users=n_users, n_segments=n_segments)
 
 
-def _int(name: str, value: object, limits: dict[str, tuple[int, int]] = FORM_LIMITS) -> int:
+def whole_number(name: str, value: object, low: int | None = None, high: int | None = None) -> int:
+    """A number typed in a form, checked: a whole number, in ``[low, high]`` when given.
+
+    The app's number inputs carry no min/max: the browser would refuse a value out of
+    range with a red box and a hover icon, and the form's button would silently do
+    nothing. Pages check the values here and show the reason beside the button.
+
+    Parameters
+    ----------
+    name : str
+        The field's label, as the message names it.
+    value : object
+        The widget's value.
+    low, high : int, optional
+        The bounds, both included.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        E.g. ``Bootstrap resamples must be between 50 and 5,000; got 0.``
+    """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name} must be a whole number; got {value!r}.")
     if isinstance(value, float):
@@ -112,11 +145,32 @@ def _int(name: str, value: object, limits: dict[str, tuple[int, int]] = FORM_LIM
         value = int(value)
     if not isinstance(value, int):
         raise ValueError(f"{name} must be a whole number; got {value!r}.")
-    if name in limits:
-        low, high = limits[name]
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value:,}.")
+    if low is not None and high is not None and not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value:,}.")
     return value
+
+
+def _int(name: str, value: object, limits: dict[str, tuple[int, int]] = FORM_LIMITS) -> int:
+    """:func:`whole_number` in the bounds ``limits`` gives the field (by its label)."""
+    return whole_number(name, value, *limits.get(name, (None, None)))
+
+
+def ope_numbers(*, n_bootstrap: object, seed: object) -> tuple[int, int]:
+    """The Off-policy evaluation form's resample count and seed, checked.
+
+    Returns
+    -------
+    n_bootstrap, seed : int
+
+    Raises
+    ------
+    ValueError
+        Naming the field and its range (:data:`OPE_LIMITS`).
+    """
+    return (
+        whole_number("Bootstrap resamples", n_bootstrap, *OPE_LIMITS["Bootstrap resamples"]),
+        whole_number("Seed", seed, *OPE_LIMITS["Seed"]),
+    )
 
 
 def check_chosen(

@@ -340,8 +340,8 @@ def check_reward(reward: np.ndarray, *, limit: float = MAX_REWARD) -> None:
     Raises
     ------
     ValueError
-        Naming the first bad row; a value past ``1e8`` is called out as a likely
-        timestamp or identifier column.
+        Naming the first bad row, counted from 1; a value past ``1e8`` is called
+        out as a likely timestamp or identifier column.
     """
     reward = np.asarray(reward, dtype=np.float64)
     bad = ~(np.abs(reward) <= limit)  # NaN and infinity fail the comparison
@@ -352,7 +352,7 @@ def check_reward(reward: np.ndarray, *, limit: float = MAX_REWARD) -> None:
         if np.isfinite(value) and abs(value) > 1e8:
             hint = " (is it a timestamp or an id column?)"
         raise ValueError(
-            f"row {row}: `reward` must be a finite number with |reward| <= {limit:g}; "
+            f"row {row + 1}: `reward` must be a finite number with |reward| <= {limit:g}; "
             f"got {value!r}{hint}."
         )
 

@@ -15,10 +15,16 @@ arm (ground truth), kept apart so OPE can be scored against it. The truth is in
 the objective's unit (click probability, or net value in USD for ROAS) while
 ``reward`` is what the policies learned from; :func:`read_log` puts the truth on
 the reward's scale (see :func:`_truth_on_reward_scale`).
+
+Errors of the readers name the row as the Audience and Creatives pages count segments
+and products: the first data row is row 1 (the header is not counted), and a cell is
+quoted in plain words (``got an empty cell (or NaN)``, ``got inf``, ``got 'high'``),
+never as a numpy repr.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,6 +59,7 @@ __all__ = [
     "arm_indices",
     "encode_context",
     "import_log",
+    "inferred_arm_count",
     "is_adlab_log",
     "read_csv_bounded",
     "read_log",
@@ -552,10 +559,13 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
             )
         with open_bounded(path) as fh:
             return pd.read_csv(fh, **kwargs)
+    except UnicodeDecodeError:
+        # The codec's own words ("can't decode byte 0x95 in position 1") mean nothing to
+        # the person who saved the file; these are the Audience uploader's.
+        raise ValueError(f"{shorten(name)}: the file is not UTF-8 text.") from None
     except (
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
-        UnicodeDecodeError,
         OverflowError,
         OSError,
     ) as exc:
@@ -776,7 +786,8 @@ def encode_context(
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
                 raise ValueError(
-                    f"row {row}: `{shorten(col)}` must be a finite number; got {data[row]!r}."
+                    f"row {row + 1}: `{shorten(col)}` must be a finite number; "
+                    f"got {_cell(data[row])}."
                 )
             plan.append((col, None, data))
             width += 1
@@ -811,14 +822,24 @@ def encode_context(
     return context, tuple(names)
 
 
+def _cell(value: object) -> str:
+    """A cell as an error quotes it, in plain words: never ``np.float64(nan)``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        # pandas reads an empty CSV cell, and texts such as "nan" or "NA", as NaN.
+        return "an empty cell (or NaN)"
+    return shorten(repr(value))
+
+
 def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
-    """Column as floats; a row that is not a number raises with its index."""
+    """Column as floats; a row that is not a number raises with its number (from 1)."""
     values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.isnan(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        got = shorten(repr(frame[col].iloc[row]))
-        raise ValueError(f"row {row}: `{shorten(col)}` must be a number; got {got}.")
+        got = _cell(frame[col].iloc[row])
+        raise ValueError(f"row {row + 1}: `{shorten(col)}` must be a number; got {got}.")
     return values
 
 
@@ -835,16 +856,54 @@ def arm_indices(frame: pd.DataFrame, col: str, *, max_arms: int = MAX_ARMS) -> n
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"row {row}: `{col}` must be a non-negative integer; got {float(values[row])!r}."
+            f"row {row + 1}: `{col}` must be a non-negative integer; got {values[row]:.6g}."
         )
     bad = values >= max_arms
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"row {row}: `{col}` must be an arm index below {max_arms:,} (the arm limit); "
+            f"row {row + 1}: `{col}` must be an arm index below {max_arms:,} (the arm limit); "
             f"got {float(values[row]):.6g}."
         )
     return values.astype(np.int64)
+
+
+def inferred_arm_count(action: np.ndarray, col: str = "action") -> int:
+    """The arm count ``max(action) + 1`` of a log that does not declare its arms.
+
+    Actions are arm indices, the numbers a policy's choices and a rule table's
+    creatives refer to, so they count from 0. A gap (an arm the logging policy
+    never showed) is legitimate and kept as an arm with no rows; but a smallest
+    action above 0 means the numbers are not indices (ad identities such as
+    100-103, or a count from 1): taking them as indices would invent the arms
+    below them, and every estimate would be silently wrong (IPS of a uniform
+    policy over 104 arms on a log of 4). Such a log is refused.
+
+    Parameters
+    ----------
+    action : ndarray of int of shape (n_rounds,)
+        Non-negative arm indices (:func:`arm_indices`), at least one.
+    col : str, default="action"
+        The column, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        When the smallest action is not 0.
+    """
+    low, high = int(action.min()), int(action.max())
+    if low > 0:
+        n_seen = int(np.unique(action).shape[0])
+        raise ValueError(
+            f"`{col}` must number the ads from 0 (0 to K-1, as policies and rule tables "
+            f"choose them); found {n_seen:,} ads numbered {low:,} to {high:,}: renumber "
+            f"them from 0 (subtract {low:,})."
+        )
+    return high + 1
 
 
 def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedFeedback:
@@ -855,7 +914,7 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     ``(0, 1]``). Optional: context columns named ``x_*``, ``context_*`` or
     ``user_feature_*`` (text columns are one-hot encoded), ``segment``,
     ``position`` and ground truth ``q_true_0..q_true_{K-1}``. Rows are numbered
-    from 0 in error messages, as in a DataFrame index (the CSV header is not a row).
+    from 1 in error messages, the header not counted (the first data row is row 1).
     The limits of :mod:`simulation.ope.limits` apply (file size, line length,
     columns, distinct text values, arms, reward size).
 
@@ -864,7 +923,8 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     path : str or Path
         A ``.csv`` or ``.parquet`` file.
     n_arms : int, optional
-        Number of arms; default: the ``q_true_*`` count, else ``max(action) + 1``.
+        Number of arms; default: the ``q_true_*`` count, else ``max(action) + 1``
+        (then the smallest action must be 0: see :func:`inferred_arm_count`).
 
     Returns
     -------
@@ -907,16 +967,18 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     bad = (pscore <= 0) | (pscore > 1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: `propensity` must be in (0, 1]; got {float(pscore[row])!r}.")
+        raise ValueError(
+            f"row {row + 1}: `propensity` must be in (0, 1]; got {float(pscore[row])!r}."
+        )
     q_cols = _prefixed(frame.columns, "q_true_")
     if len(q_cols) > MAX_ARMS:
         raise ValueError(f"{len(q_cols):,} `q_true_*` columns; the arm limit is {MAX_ARMS:,}.")
     if n_arms is None:
-        n_arms = len(q_cols) if q_cols else int(action.max()) + 1
+        n_arms = len(q_cols) if q_cols else inferred_arm_count(action)
     bad = action >= n_arms
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"row {row}: `action` must be in [0, {n_arms}); got {action[row]}.")
+        raise ValueError(f"row {row + 1}: `action` must be in [0, {n_arms}); got {action[row]}.")
     check_cells("action probabilities", len(frame), n_arms)
     q = None
     if q_cols:
@@ -925,7 +987,8 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     for col in ctx_cols:
         nulls = frame[col].isna().to_numpy()
         if nulls.any():
-            raise ValueError(f"row {int(np.flatnonzero(nulls)[0])}: `{shorten(col)}` is missing.")
+            row = int(np.flatnonzero(nulls)[0]) + 1
+            raise ValueError(f"row {row}: `{shorten(col)}` is an empty cell.")
     context, names = encode_context(frame, ctx_cols)
     extra = {
         name: _numeric_column(frame, name).astype(np.int64)

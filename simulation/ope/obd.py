@@ -30,6 +30,7 @@ from simulation.ope.logs import (
     _numeric_column,
     arm_indices,
     encode_context,
+    inferred_arm_count,
     read_csv_bounded,
 )
 
@@ -94,9 +95,10 @@ def read_obd(
         ``propensity_score``; ``context`` holds the one-hot encoded
         ``user_feature_*`` columns (categories sorted) then the affinities;
         ``n_arms`` is the number of items in ``item_context.csv`` (else
-        ``max(item_id) + 1``); ``action_context`` holds the item features
-        (``item_feature_0`` then one-hot text features). ``metadata["timestamp"]``
-        is not kept; rows stay in file (time) order.
+        ``max(item_id) + 1``, the smallest ``item_id`` being 0);
+        ``action_context`` holds the item features (``item_feature_0`` then
+        one-hot text features). ``metadata["timestamp"]`` is not kept; rows stay
+        in file (time) order.
 
     Raises
     ------
@@ -130,16 +132,20 @@ def read_obd(
     context, names = encode_context(frame, ctx_cols)
     item_path = csv.parent / "item_context.csv"
     action_context = None
-    n_arms = int(action.max()) + 1
+    # item_context.csv declares the items (some may never be shown); without it the
+    # item ids must count from 0, as the dataset's own do.
+    n_arms = None
     if item_path.exists():
         items = read_csv_bounded(check_regular_file(item_path), index_col=0)
         if "item_id" not in items.columns or len(items) == 0:
             raise ValueError(f"{shorten(str(item_path))!r} has no `item_id` rows.")
         items = items.assign(item_id=arm_indices(items, "item_id")).sort_values("item_id")
-        n_arms = max(n_arms, int(items["item_id"].max()) + 1)
+        n_arms = max(int(action.max()), int(items["item_id"].max())) + 1
         if len(items) == n_arms:
             feats = [c for c in items.columns if c.startswith("item_feature_")]
             action_context, _ = encode_context(items, feats)
+    if n_arms is None:
+        n_arms = inferred_arm_count(action, "item_id")
     check_cells("action probabilities", len(frame), n_arms)
     behavior = csv.parent.parent.name if csv.parent.parent.name in BEHAVIOR_POLICIES else None
     return LoggedFeedback(

@@ -78,6 +78,8 @@ def _short(text: object, limit: int = 60) -> str:
 
 def _arm(value: object, where: str, n_arms: int | None = None) -> int:
     """A creative number: a whole number in ``[0, n_arms)``."""
+    if isinstance(value, np.generic):
+        value = value.item()  # messages quote 2.5, not np.float64(2.5)
     if isinstance(value, str):
         value = value.strip()
         try:
@@ -329,6 +331,7 @@ def rules_from_rows(
     columns: Sequence[str],
     n_arms: int,
     default: object = None,
+    default_name: str = "`default`",
 ) -> RulePolicy:
     """Build a :class:`RulePolicy` from ``(condition, creative)`` rows.
 
@@ -343,7 +346,10 @@ def rules_from_rows(
     n_arms : int
         The log's number of creatives.
     default : int, optional
-        Creative for everyone else, unless a default row gives it.
+        Creative for everyone else; then no row may be a default row.
+    default_name : str, default="`default`"
+        What messages call ``default``: where the person set it (the app's
+        "Everyone else gets creative" box).
 
     Returns
     -------
@@ -353,10 +359,13 @@ def rules_from_rows(
     ------
     ValueError
         Naming the row: a malformed condition, a bad operator, an unknown column,
-        a creative out of range, two defaults or none.
+        a creative out of range, two defaults (naming both) or none.
     """
+    if default is not None:
+        default = _arm(default, default_name, n_arms)
     rules: list[Rule] = []
     default_row: int | None = None
+    default_at: int | None = None
     for i, row in enumerate(rows, start=1):
         when, creative = row
         if _blank(when) and _blank(creative):
@@ -367,9 +376,17 @@ def rules_from_rows(
         if _blank(creative):
             raise ValueError(f"{where}: the creative is empty.")
         if isinstance(when, str) and when.strip().lower() in DEFAULT_WORDS:
-            if default_row is not None or default is not None:
-                raise ValueError(f"{where}: a second default; keep one 'else' row.")
-            default_row = _arm(creative, where, n_arms)
+            if default is not None:
+                raise ValueError(
+                    f"{where}: an 'else' row, but everyone else already gets creative "
+                    f"{default} from {default_name}; remove the row (and set its creative "
+                    f"in {default_name})."
+                )
+            if default_row is not None:
+                raise ValueError(
+                    f"{where}: a second 'else' row (row {default_at} is one); keep one."
+                )
+            default_row, default_at = _arm(creative, where, n_arms), i
             continue
         try:
             column, op, value = parse_condition(when)
@@ -383,7 +400,7 @@ def rules_from_rows(
         raise ValueError("the table needs a default: add a row 'else,<creative>'.")
     return RulePolicy(
         rules=tuple(rules),
-        default=_arm(chosen, "the default", n_arms),
+        default=chosen,
         columns=tuple(columns),
         n_arms=n_arms,
     )

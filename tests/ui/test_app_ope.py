@@ -92,6 +92,45 @@ def test_no_estimator_is_an_error(app, open_page):
     assert any("at least one estimator" in e.value for e in at.error)
 
 
+def _plain(text: str) -> str:
+    """Markdown-escaped text (ui.fmt.escape_markdown) as the reader sees it."""
+    return text.replace("\\", "").replace("\u2060", "")
+
+
+def _with_upload(app, open_page):
+    data = _csv_log()
+    app.session_state["ope-upload"] = ("m.csv", "x", parse_log_upload("m.csv", data))
+    app.session_state["ope-source"] = "Upload a log"
+    return open_page(app, "ope")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("ope-n-bootstrap", 0, "Bootstrap resamples must be between 50 and 5,000; got 0."),
+        ("ope-n-bootstrap", 100_000,
+         "Bootstrap resamples must be between 50 and 5,000; got 100,000."),
+        ("ope-seed", -1, "Seed must be between 0 and 4,294,967,295; got -1."),
+        ("ope-seed", 2**32, "Seed must be between 0 and 4,294,967,295; got 4,294,967,296."),
+    ],
+)  # fmt: skip
+def test_a_number_out_of_range_is_refused_in_words_and_nothing_estimated(
+    app, open_page, key, value, reason
+):
+    # The inputs have no min/max: the browser would only redden the box, and Estimate
+    # would silently do nothing. The reason is said under the button instead.
+    at = _with_upload(app, open_page)
+    at.number_input(key=key).set_value(value)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception
+    assert [_plain(e.value) for e in at.error] == [reason]
+    assert "ope-report" not in at.session_state and not at.metric
+    # Back in range, the same form estimates.
+    at.number_input(key=key).set_value(50 if key == "ope-n-bootstrap" else 7)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.error and "ope-report" in at.session_state
+
+
 def test_upload_error_is_shown_and_the_previous_log_kept(app, open_page):
     data = _csv_log()
     app.session_state["ope-upload"] = ("good.csv", "x", parse_log_upload("good.csv", data))
@@ -100,6 +139,44 @@ def test_upload_error_is_shown_and_the_previous_log_kept(app, open_page):
     at = open_page(app, "ope")
     assert any("row 3" in e.value for e in at.error)
     assert any("Using good" in s.value for s in at.success)
+
+
+def _upload(at, name: str, data: bytes):
+    at.radio(key="ope-source").set_value("Upload a log").run()
+    at.file_uploader(key="ope-file").set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_log_whose_actions_do_not_count_from_0_is_refused_on_the_page(app, open_page):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"action": rng.integers(100, 104, 5_000), "reward": rng.integers(0, 2, 5_000),
+         "propensity": 0.25}
+    )  # fmt: skip
+    at = _upload(open_page(app, "ope"), "ids.csv", frame.to_csv(index=False).encode())
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]
+    assert any(
+        "That log was not used" in e and "`action` must number the ads from 0" in e
+        and "found 4 ads numbered 100 to 103" in e
+        for e in errors
+    ), errors  # fmt: skip
+    assert "ope-upload" not in at.session_state
+    assert not any("104 ads" in c.value for c in at.caption)
+    # The same ads numbered 0-3 are used; a gap (ad 2 never shown) is named, not refused.
+    at = _upload(at, "ok.csv", frame.assign(action=frame.action - 100).to_csv(index=False).encode())
+    assert not at.error and any("4 ads (numbered 0 to 3)" in c.value for c in at.caption)
+    gap = frame.assign(action=np.where(frame.action == 102, 103, frame.action) - 100)
+    at = _upload(at, "gap.csv", gap.to_csv(index=False).encode())
+    assert not at.error
+    assert any("4 ads (numbered 0 to 3; 1 never shown in the log)" in c.value for c in at.caption)
+
+
+def test_a_log_that_is_not_utf8_is_refused_in_words_under_the_uploader(app, open_page):
+    data = "action,reward,propensity\n0,1,0.5\n1,0,0.5\n\x95,0,0.5\n".encode("latin-1")
+    at = _upload(open_page(app, "ope"), "latin.csv", data)
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]
+    assert errors == ["That log was not used: latin.csv: the file is not UTF-8 text."], errors
 
 
 def _frame_bytes(frame: pd.DataFrame, fmt: str = "csv") -> bytes:
@@ -118,7 +195,13 @@ BAD_LOGS = [
     ("log.csv", _frame_bytes(BASE.assign(propensity=[0.3, 0.0, 0.4])), "propensity"),
     ("log.csv", _frame_bytes(BASE.assign(reward=["a", "b", "c"])), "reward"),
     ("log.parquet", b"not parquet at all", "log.parquet"),
-]
+    # The Audience uploader's words, not the codec's ("can't decode byte 0x95 ...").
+    ("log.csv", "action,reward,propensity,x_c\n0,1,0.5,\x95\n".encode("latin-1"),
+     r"^log.csv: the file is not UTF-8 text\.$"),
+    # Rows count from 1 like the Audience page's; an empty cell is said in words.
+    ("log.csv", b"action,reward,propensity\n0,1,0.5\n1,,0.5\n",
+     r"^row 2: `reward` must be a number; got an empty cell \(or NaN\)\.$"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "data", "reason"), BAD_LOGS)

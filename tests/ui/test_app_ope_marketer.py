@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -209,11 +210,11 @@ def test_a_rule_table_is_evaluated_like_calling_evaluate_policy(app, open_page):
     [
         ("age >= 30", "unknown column 'age'"),
         ("segment = 2", "bad operator '='"),
-        ("segment == 2", "creative 7 is out of range"),
+        ("segment == 2", "row 1: creative 99 is out of range (the log has 3 creatives, 0 to 2)"),
     ],
 )
 def test_a_bad_rule_table_says_why(app, open_page, when, reason):
-    creative = 7 if "out of range" in reason else 1
+    creative = 99 if "out of range" in reason else 1
     app.session_state["ope-rules-start"] = pd.DataFrame({"when": [when], "creative": [creative]})
     at = _upload(open_page(app, "ope"), "mine.csv", _log_csv(300))
     at.radio(key="ope-target").set_value(RULE).run()
@@ -221,6 +222,46 @@ def test_a_bad_rule_table_says_why(app, open_page, when, reason):
     errors = [_plain(e.value) for e in at.error]
     assert any("rule table has a problem" in e and reason in e for e in errors), errors
     assert _estimates(at) is None
+
+
+def test_a_default_creative_beyond_the_log_is_refused_not_clamped(app, open_page):
+    app.session_state["ope-rules-start"] = RULES
+    at = _upload(open_page(app, "ope"), "mine.csv", _log_csv(300))
+    at.radio(key="ope-target").set_value(RULE).run()
+    at.number_input(key="ope-rule-default").set_value(99)
+    _estimate(at)
+    errors = [_plain(e.value) for e in at.error]
+    assert errors == [
+        "The rule table has a problem: the 'Everyone else gets creative' box: creative 99 is "
+        "out of range (the log has 3 creatives, 0 to 2)."
+    ], errors
+    assert _estimates(at) is None
+
+
+def test_an_else_row_names_the_everyone_else_box(app, open_page):
+    app.session_state["ope-rules-start"] = pd.DataFrame({"when": ["else"], "creative": [1]})
+    at = _upload(open_page(app, "ope"), "mine.csv", _log_csv(300))
+    at.radio(key="ope-target").set_value(RULE).run()
+    _estimate(at)
+    errors = [_plain(e.value) for e in at.error]
+    assert errors == [
+        "The rule table has a problem: row 1: an 'else' row, but everyone else already gets "
+        "creative 0 from the 'Everyone else gets creative' box; remove the row (and set its "
+        "creative in the 'Everyone else gets creative' box)."
+    ], errors
+    assert _estimates(at) is None
+
+
+def test_the_rule_table_does_not_clamp_a_creative_beyond_the_log(app, open_page):
+    # The grid clamps a typed value to its column's max_value without a word (99 became
+    # the last creative): the creative column has no bounds, so 99 reaches the rule's
+    # check, which refuses it (test_a_bad_rule_table_says_why, "out of range").
+    at = _upload(open_page(app, "ope"), "mine.csv", _log_csv(300))
+    at.radio(key="ope-target").set_value(RULE).run()
+    (editor,) = [d for d in at.dataframe if d.proto.editing_mode]
+    creative = json.loads(editor.proto.columns)["creative"]["type_config"]
+    assert creative["type"] == "number"
+    assert "max_value" not in creative and "min_value" not in creative
 
 
 # ---------------------------------------------------------------- thin data

@@ -17,6 +17,7 @@ from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from
 from simulation.store.integrity import expected_files
 from ui import cache, charts
 from ui.fmt import escape_markdown, policy_name
+from ui.forms import ope_numbers
 from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
 
 #: Policies that can be evaluated from a log (the oracle reads the ground truth; the
@@ -35,6 +36,8 @@ ESTIMATOR_NAMES = {
     "sndr": "SNDR (self-normalized DR)",
 }
 TARGETS = ("A built-in policy", "A rule you write")
+#: The rule's default creative, as its messages name it (the box's own label).
+DEFAULT_BOX = "the 'Everyone else gets creative' box"
 #: Below these the page warns that the estimate rests on too little data (docs/ope.md,
 #: "In the app"). Clicks: the estimate is a sum over the clicks on rows where the
 #: evaluated policy agrees with the log; with c of them its relative standard error is
@@ -155,7 +158,8 @@ def _bundled_sample() -> None:
 def _upload_source():
     cap = _log_cap()
     st.markdown(
-        "A CSV or Parquet file with one row per impression: `action` (the ad shown, from 0), "
+        "A CSV or Parquet file with one row per impression: `action` (the ad shown, "
+        "numbered from 0), "
         "`reward` (e.g. 1 for a click), `propensity` (the probability the logging policy "
         "gave that ad) and optional context columns `x_*` and `segment`; an Open Bandit "
         f"Dataset CSV or an adlab log also works. Up to {format_mb(cap)} (the "
@@ -283,8 +287,8 @@ def _rule_form(log) -> tuple[object, str | None]:
         "Write the rule as rows of **when → creative**, tried top to bottom (the first "
         "match wins): a condition is `column operator number`, e.g. `segment == 2` or "
         f"`x_3 >= 0.5`, with `==`, `!=`, `<`, `<=`, `>`, `>=`. Creatives are numbered "
-        f"0 to {log.n_arms - 1}, as in the log. The log's {len(columns)} columns (copy "
-        "names from here):"
+        f"0 to {log.n_arms - 1}, as in the log; everyone else gets the creative in the box "
+        f"under the table. The log's {len(columns)} columns (copy names from here):"
     )
     # A code block shows the names as plain text (no Markdown), ready to copy.
     st.code(", ".join(columns) or "(none)", language=None, wrap_lines=True,
@@ -294,17 +298,23 @@ def _rule_form(log) -> tuple[object, str | None]:
         start, num_rows="dynamic", hide_index=True, key="ope-rules", width="stretch",
         column_config={
             "when": st.column_config.TextColumn("When", required=True),
-            "creative": st.column_config.NumberColumn(
-                "Creative", min_value=0, max_value=log.n_arms - 1, step=1, required=True
-            ),
+            # No min/max: the grid would silently turn 99 into the largest creative;
+            # the rule's check refuses it with the log's range instead.
+            "creative": st.column_config.NumberColumn("Creative", step=1, required=True),
         },
     )  # fmt: skip
+    # No min/max (here and below): out of range, the browser would only redden the box
+    # and Estimate would do nothing; the rule's check says why beside the button instead.
     default = st.number_input(
-        "Everyone else gets creative", 0, log.n_arms - 1, 0, step=1, key="ope-rule-default"
-    )
+        "Everyone else gets creative", value=0, step=1, key="ope-rule-default",
+        help="A row 'else' in the table is refused: this box says what everyone else gets.",
+    )  # fmt: skip
     rows = list(zip(table["when"].tolist(), table["creative"].tolist(), strict=True))
     try:
-        return rules_from_rows(rows, columns=columns, n_arms=log.n_arms, default=int(default)), None
+        rule = rules_from_rows(
+            rows, columns=columns, n_arms=log.n_arms, default=default, default_name=DEFAULT_BOX
+        )
+        return rule, None
     except (ValueError, TypeError) as exc:
         return None, str(exc)
 
@@ -329,9 +339,14 @@ def render() -> None:
         source, log = _upload_source()
     if log is None:
         return
+    # An ad the logging policy never showed is a legitimate gap in the numbering, but
+    # nothing can be learned about it from the log: say so beside the count.
+    unseen = log.n_arms - int(np.count_nonzero(np.bincount(log.action, minlength=log.n_arms)))
     st.caption(
-        f"{log.n_rounds:,} logged impressions, {log.n_arms} ads, {log.n_features} context "
-        f"features; ground truth {'known' if log.expected_reward is not None else 'unknown'}."
+        f"{log.n_rounds:,} logged impressions, {log.n_arms} ads (numbered 0 to "
+        f"{log.n_arms - 1}{f'; {unseen} never shown in the log' if unseen else ''}), "
+        f"{log.n_features} context features; ground truth "
+        f"{'known' if log.expected_reward is not None else 'unknown'}."
     )
     target = st.radio("Policy to evaluate", TARGETS, horizontal=True, key="ope-target")
     is_rule = target == TARGETS[1]
@@ -361,13 +376,22 @@ def render() -> None:
                 help="The policy learns from the first part of the log (replaying it); it "
                 "is evaluated on the rest.",
             )  # fmt: skip
-        n_bootstrap = c4.number_input("Bootstrap resamples", 50, 5_000, 500, step=50)
-        seed = c5.number_input("Seed", 0, 2**32 - 1, 0)
+        n_bootstrap = c4.number_input(
+            "Bootstrap resamples", value=500, step=50, key="ope-n-bootstrap"
+        )
+        seed = c5.number_input("Seed", value=0, step=1, key="ope-seed")
         submitted = st.form_submit_button("Estimate", type="primary")
     key = (source, target)
     if submitted:
+        try:
+            n_bootstrap, seed = ope_numbers(n_bootstrap=n_bootstrap, seed=seed)
+            numbers_error = None
+        except ValueError as exc:
+            numbers_error = str(exc)
         if not estimators:
             st.error("Choose at least one estimator.")
+        elif numbers_error is not None:
+            st.error(escape_markdown(numbers_error))
         elif is_rule and rule is None:
             st.error(f"The rule table has a problem: {escape_markdown(rule_error)}")
         elif log.n_rounds - int(train_fraction * log.n_rounds) < 2:

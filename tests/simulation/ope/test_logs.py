@@ -242,6 +242,33 @@ def test_import_log_reads_ground_truth_and_n_arms(tmp_path):
     assert import_log(path.with_name("mine.csv"), n_arms=4).n_arms == 4
 
 
+@pytest.mark.parametrize(
+    ("actions", "found"),
+    [([100, 101, 102, 103], "4 ads numbered 100 to 103"), ([1, 2, 3, 4], "4 ads numbered 1 to 4")],
+)
+def test_import_log_refuses_actions_that_do_not_count_from_0(tmp_path, actions, found):
+    # Ad identities (100-103) or a count from 1 taken as indices would invent the arms
+    # below them: 104 arms, and IPS near 0 for a uniform policy.
+    path = tmp_path / "ids.csv"
+    user_frame().assign(action=np.resize(actions, 20), propensity=0.25).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=rf"`action` must number the ads from 0.*{found}"):
+        import_log(path)
+
+
+def test_import_log_keeps_a_gap_and_declared_arms(tmp_path):
+    # An ad the logging policy never showed leaves a gap: a legitimate arm with no rows.
+    path = tmp_path / "gap.csv"
+    user_frame().assign(action=np.resize([0, 1, 3], 20)).to_csv(path, index=False)
+    assert import_log(path).n_arms == 4
+    # Declared arms (n_arms, or one q_true_* column per arm) may leave arm 0 unshown.
+    path = tmp_path / "declared.csv"
+    frame = user_frame().assign(action=np.resize([1, 2], 20))
+    frame.to_csv(path, index=False)
+    assert import_log(path, n_arms=3).n_arms == 3
+    frame.assign(q_true_0=0.1, q_true_1=0.2, q_true_2=0.3).to_csv(path, index=False)
+    assert import_log(path).n_arms == 3
+
+
 def _bad(column, row, value):
     def edit(frame):
         frame[column] = frame[column].astype(object)
@@ -257,16 +284,19 @@ def _bad(column, row, value):
         (lambda f: f.drop(columns="propensity"), r"`propensity` column is missing"),
         (lambda f: f.drop(columns="action"), r"`action` column is missing"),
         (lambda f: f.rename(columns={"reward": "click"}), r"`reward` column is missing"),
-        (_bad("propensity", 17, 0.0), r"row 17: `propensity` must be in \(0, 1\]; got 0.0"),
-        (_bad("propensity", 3, 1.2), r"row 3: `propensity` must be in \(0, 1\]; got 1.2"),
-        (_bad("propensity", 4, "high"), r"row 4: `propensity` must be a number; got 'high'"),
-        (_bad("propensity", 5, None), r"row 5: `propensity` must be a number"),
-        (_bad("action", 2, 1.5), r"row 2: `action` must be a non-negative integer; got 1.5"),
-        (_bad("action", 6, -1), r"row 6: `action` must be a non-negative integer; got -1.0"),
-        (_bad("action", 7, "b"), r"row 7: `action` must be a number; got 'b'"),
-        (_bad("reward", 8, "yes"), r"row 8: `reward` must be a number; got 'yes'"),
-        (_bad("reward", 9, float("inf")), r"row 9: `reward` must be a finite number"),
-        (_bad("x_age", 11, None), r"row 11: `x_age` is missing"),
+        # Rows count from 1, the header not counted: frame row 17 is the 18th data row.
+        (_bad("propensity", 17, 0.0), r"row 18: `propensity` must be in \(0, 1\]; got 0.0\.$"),
+        (_bad("propensity", 3, 1.2), r"row 4: `propensity` must be in \(0, 1\]; got 1.2"),
+        (_bad("propensity", 4, "high"), r"row 5: `propensity` must be a number; got 'high'\.$"),
+        # An empty cell is said in words, never as np.float64(nan).
+        (_bad("propensity", 5, None), r"row 6: `propensity` must be a number; got an empty cell"),
+        (_bad("action", 2, 1.5), r"row 3: `action` must be a non-negative integer; got 1.5\.$"),
+        (_bad("action", 6, -1), r"row 7: `action` must be a non-negative integer; got -1\.$"),
+        (_bad("action", 7, "b"), r"row 8: `action` must be a number; got 'b'"),
+        (_bad("reward", 8, "yes"), r"row 9: `reward` must be a number; got 'yes'"),
+        (_bad("reward", 9, None), r"row 10: `reward` must be a number; got an empty cell \(or"),
+        (_bad("reward", 9, float("inf")), r"row 10: `reward` must be a finite number.*got inf\.$"),
+        (_bad("x_age", 11, None), r"row 12: `x_age` is an empty cell\.$"),
         (lambda f: f.iloc[:0], r"has no rows"),
     ],
 )
@@ -274,6 +304,23 @@ def test_import_log_errors_name_column_and_row(tmp_path, edit, match):
     path = tmp_path / "mine.csv"
     edit(user_frame()).to_csv(path, index=False)
     with pytest.raises(ValueError, match=match):
+        import_log(path)
+
+
+def test_import_log_errors_never_show_a_numpy_repr(tmp_path):
+    path = tmp_path / "mine.csv"
+    for column in ("action", "reward", "propensity"):
+        _bad(column, 0, None)(user_frame()).to_csv(path, index=False)
+        with pytest.raises(ValueError) as info:
+            import_log(path)
+        assert str(info.value).startswith(f"row 1: `{column}`")
+        assert "np." not in str(info.value) and "float64" not in str(info.value)
+
+
+def test_a_csv_that_is_not_utf8_is_said_in_words(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("action,reward,propensity,x_city\n0,1,0.5,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"^latin.csv: the file is not UTF-8 text\.$"):
         import_log(path)
 
 

@@ -96,6 +96,10 @@ def test_reader_without_item_context(tmp_path):
     log = read_obd(tmp_path / "tiny.csv")
     assert log.n_arms == 3 and log.action_context is None
     assert log.feature_names == ("user_feature_0=a", "user_feature_0=b")
+    # Without item_context.csv nothing declares the items: ids must count from 0.
+    frame.assign(item_id=[100, 102, 101]).to_csv(tmp_path / "ids.csv")
+    with pytest.raises(ValueError, match=r"`item_id` must number the ads from 0.*100 to 102"):
+        read_obd(tmp_path / "ids.csv")
 
 
 @needs_obd

@@ -196,7 +196,7 @@ def test_obd_log(capsys):
         (["--log", "{sim}", "--policy", "uniform", "--format", "csv", "--level", "user"],
          r"apply to adlab logs only"),
         (["--log", "{sim}", "--policy", "uniform", "--out", "{file}"], r"--out must be a dir"),
-        (["--log", "{bad_csv}", "--policy", "uniform"], r"row 1: `propensity` must be in"),
+        (["--log", "{bad_csv}", "--policy", "uniform"], r"row 2: `propensity` must be in"),
         (["--log", "{no_col}", "--policy", "uniform"], r"`propensity` column is missing"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "obd"],
          r"no Open Bandit Dataset log"),
@@ -216,6 +216,28 @@ def test_bad_input_is_a_usage_error_and_writes_nothing(sim_log, tmp_path, argv, 
         argv += ["--out", str(out)]
     with pytest.raises(UsageError, match=match):
         run(argv)
+    assert not out.exists()
+
+
+def test_a_log_whose_actions_do_not_count_from_0_exits_2_with_one_line(tmp_path, capsys):
+    import importlib
+
+    main_module = importlib.import_module("simulation.__main__")
+    rng = np.random.default_rng(0)
+    path = tmp_path / "ids.csv"
+    pd.DataFrame(
+        {"action": rng.integers(100, 104, 500), "reward": rng.integers(0, 2, 500),
+         "propensity": 0.25}
+    ).to_csv(path, index=False)  # fmt: skip
+    out = tmp_path / "out"
+    code = main_module.main(["ope", "--log", str(path), "--policy", "uniform", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(
+        "error: `action` must number the ads from 0 (0 to K-1, as policies and rule tables "
+        "choose them); found 4 ads numbered 100 to 103: renumber them from 0 (subtract 100)."
+    )
     assert not out.exists()
 
 

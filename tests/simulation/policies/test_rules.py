@@ -38,7 +38,7 @@ BAD_TABLES = [
     (_csv("segment == two,1", "else,0"), "the value must be a number; got 'two'"),
     (_csv("segment == inf,1", "else,0"), "finite"),
     (_csv("segment == 2,1"), "needs a default"),
-    (_csv("else,1", "otherwise,2"), "row 2: a second default"),
+    (_csv("else,1", "otherwise,2"), r"row 2: a second 'else' row \(row 1 is one\); keep one\.$"),
     (_csv("else,7"), "row 1: creative 7 is out of range"),
     (_csv("segment == 2,", "else,0"), "row 1: the creative is empty"),
     (_csv(",3", "else,0"), "row 1: the condition is empty"),
@@ -52,6 +52,26 @@ BAD_TABLES = [
 def test_bad_tables_are_refused_naming_the_row(text, reason):
     with pytest.raises(ValueError, match=reason):
         parse_rules_csv(text, columns=COLUMNS, n_arms=N_ARMS)
+
+
+@pytest.mark.parametrize(
+    ("rows", "default", "reason"),
+    [
+        # The default is given elsewhere (the app's box): an 'else' row is a second one,
+        # and the message names where the first was set.
+        ([("else", 1)], 0,
+         r"^row 1: an 'else' row, but everyone else already gets creative 0 from the box; "
+         r"remove the row \(and set its creative in the box\)\.$"),
+        ([("segment == 2", 1)], 9,
+         r"^the box: creative 9 is out of range \(the log has 5 creatives, 0 to 4\)\.$"),
+        ([("segment == 2", 1)], np.float64(2.5), r"^the box: .*whole number; got 2\.5\.$"),
+        ([("segment == 2", np.float64(1.5))], 0, r"^row 1: .*whole number; got 1\.5\.$"),
+    ],
+)  # fmt: skip
+def test_a_default_given_apart_is_named_in_its_errors(rows, default, reason):
+    with pytest.raises(ValueError, match=reason):
+        rules_from_rows(rows, columns=COLUMNS, n_arms=N_ARMS, default=default,
+                        default_name="the box")  # fmt: skip
 
 
 @pytest.mark.parametrize(

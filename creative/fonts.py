@@ -22,6 +22,7 @@ __all__ = [
     "get_font",
     "has_glyph",
     "normalize_text",
+    "undrawable",
 ]
 
 #: ``assets/fonts`` beside the package, never the working directory.
@@ -146,10 +147,38 @@ def displayable(text: str) -> str:
         elif has_glyph(char):
             out.append(char)
         else:
-            base = "".join(
-                c
-                for c in unicodedata.normalize("NFKD", char)
-                if not unicodedata.combining(c) and has_glyph(c)
-            )
-            out.append(base)
+            out.append(_folded(char))
+    return "".join(out)
+
+
+def _folded(char: str) -> str:
+    # A character the fonts lack, as its drawable base letters ("é" -> "e"); empty if none.
+    return "".join(
+        c
+        for c in unicodedata.normalize("NFKD", char)
+        if not unicodedata.combining(c) and has_glyph(c)
+    )
+
+
+def undrawable(text: str) -> str:
+    """The characters of ``text`` that :func:`displayable` leaves out, each once, in order.
+
+    For telling a user which of their characters (an emoji, a script the bundled fonts do
+    not cover) will be missing from the images though the copy's text keeps them.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    chars : str
+        Empty when every character is drawn (or folded to a drawable letter).
+    """
+    out: list[str] = []
+    for char in normalize_text(text):
+        if unicodedata.category(char).startswith("C") or char.isspace() or char in out:
+            continue
+        if not has_glyph(char) and not _folded(char):
+            out.append(char)
     return "".join(out)

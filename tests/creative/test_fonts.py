@@ -152,3 +152,15 @@ def test_font_files_are_the_documented_subset():
         assert name in readme
     assert get_font(20).getname() == ("Noto Sans CJK KR", "Regular")
     assert get_font(20, bold=True).getname() == ("Noto Sans CJK KR", "Bold")
+
+
+def test_undrawable_names_what_the_images_leave_out():
+    from creative.fonts import undrawable
+
+    # An emoji has no glyph and no base letter: left out of the image, so named. A letter
+    # folded to its base ("ŉ" -> "'n") is drawn and Hangul is covered: not named.
+    text = "Wow 🎉 {product} 한국 ✨🎉 ŉ"
+    missing = undrawable(text)
+    assert missing == "🎉✨"
+    assert all(c not in displayable(text) for c in missing)
+    assert undrawable("Treat yourself to {product}") == ""

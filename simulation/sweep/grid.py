@@ -202,8 +202,9 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
     data : dict
         The grid file's TOML, as parsed by :mod:`tomllib`.
     names : dict of str to str, optional
-        How messages about a grid key's list of values name it (default: ``grid.KEY``,
-        as the file writes it). The app passes the labels its fields show.
+        How messages name a grid key: its list of values (default: ``grid.KEY``, as the
+        file writes it) and its values at an invalid grid point (default: the key). The
+        app passes the labels its fields show.
 
     Returns
     -------
@@ -250,8 +251,12 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
         try:
             config = ExperimentConfig.from_dict(_merge(base_dict, _nested(values)))
         except (ValueError, TypeError) as exc:
-            shown = ", ".join(f"{k}={v!r}" for k, v in values)
-            raise ValueError(f"grid point ({shown}): {exc}") from None
+            label = names or {}
+            shown = ", ".join(f"{label.get(k, k)}={v!r}" for k, v in values)
+            message = str(exc)
+            for key, name in label.items():  # the config's `key` as the reader labels it
+                message = message.replace(f"`{key}`", name)
+            raise ValueError(f"grid point ({shown}): {message}") from None
         points.append(point)
         for world in range(worlds):
             resolved = config.replace(seed=_derived_seed(config.seed, point_id, world))

@@ -77,6 +77,13 @@ def test_bad_values_are_an_escaped_error(app, open_page):
         (" , ", "250", "Number of segments: type at least one value."),
         ("2, 3", "250, 250", "Batch size has the value 250 twice."),
         ("2, x", "250", "Number of segments: values must be numbers separated by commas; got 'x'."),
+        # A grid point the config refuses: its fields by their labels too.
+        (
+            "2",
+            "9000",
+            "grid point (Number of segments=2, Batch size=9000): Batch size (9,000) "
+            "must not exceed Impressions (5,000).",
+        ),
     ],
 )
 def test_grid_value_errors_name_the_field_as_labelled(app, open_page, x_values, y_values, reason):

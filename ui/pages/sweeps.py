@@ -138,7 +138,9 @@ def _grid_plan(base: dict, typed: dict[str, str]) -> tuple[object, dict]:
     Returns the validated plan and the grid as data (kept with the sweep); raises
     ValueError (or TypeError) with the reason for values it cannot run.
     """
-    labels = {key: _title(key) for key in typed}
+    # The fields above by their labels too: a grid point's config error may name them.
+    fields = {"n_users": "Audience size", "n_impressions": "Impressions", "n_seeds": "Replications"}
+    labels = {**fields, **{key: _title(key) for key in typed}}
     data = {**base, "grid": {key: _values(text, labels[key]) for key, text in typed.items()}}
     # The grid's own messages say `grid.KEY`, as a grid file writes it; here, the labels.
     plan = parse_grid(data, names=labels)

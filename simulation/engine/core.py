@@ -505,6 +505,7 @@ def run_experiment(
                            n_jobs=n_jobs, stop=stop, live=live)  # fmt: skip
     started = time.perf_counter()
     scenario = scenario if scenario is not None else build_scenario(config)
+    check_scenario(config, scenario)
     levels = tuple(lv for lv in config.levels if lv in scenario.levels)
     n_seeds, n_levels, n_pol = config.n_seeds, len(levels), len(config.policies)
     n_arms = max(scenario.levels[lv].n_arms for lv in levels)
@@ -651,6 +652,46 @@ def _lineage_frame(frames: list[pd.DataFrame], config: ExperimentConfig) -> pd.D
     return frame.loc[:, [*keys, *(c for c in frame.columns if c not in keys)]]
 
 
+#: The settings a scenario's world is built from (:func:`simulation.scenario.build_scenario`).
+WORLD_SETTINGS: tuple[str, ...] = (
+    "seed", "n_users", "n_segments", "n_variants", "pricing", "world", "space",
+    "segments_file", "catalogue_file", "templates_file",
+)  # fmt: skip
+
+
+def check_scenario(config: ExperimentConfig, scenario: Scenario) -> None:
+    """Refuse a scenario built for another world than ``config``'s, or without its levels.
+
+    A world built with seed 0 run under ``seed=5`` would report seed 0's numbers as the
+    run of seed 5, and a level the world lacks would be dropped: both silently.
+
+    Raises
+    ------
+    TypeError
+        When ``scenario`` is not a :class:`~simulation.scenario.Scenario`.
+    ValueError
+        Naming the first setting that differs, or the missing levels.
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"`scenario` must be a Scenario (build_scenario); got {type(scenario).__name__}."
+        )
+    built = scenario.config
+    for key in WORLD_SETTINGS:
+        if getattr(built, key) != getattr(config, key):
+            raise ValueError(
+                f"`scenario` was built for another world: {key} {getattr(built, key)!r} there, "
+                f"{getattr(config, key)!r} in `config`; pass build_scenario(config), or no "
+                "scenario."
+            )
+    missing = [lv for lv in config.levels if lv not in scenario.levels]
+    if missing:
+        raise ValueError(
+            f"`scenario` has no level {missing} of `config` (it was built with levels "
+            f"{list(scenario.levels)}); pass build_scenario(config), or no scenario."
+        )
+
+
 def world_seed(seed: int, world: int) -> int:
     """The seed whose streams draw world ``world`` of an experiment seeded ``seed``.
 
@@ -679,6 +720,7 @@ def _run_worlds(
         raise ValueError(f"`n_worlds` must be 1 when logging impressions; got {config.n_worlds}.")
     started = time.perf_counter()
     base = scenario if scenario is not None else build_scenario(config)
+    check_scenario(config, base)
     audience = (base.population, base.segmentation)
     one = config.replace(n_worlds=1)
     levels = tuple(lv for lv in config.levels if lv in base.levels)

@@ -190,6 +190,8 @@ def test_results_do_not_depend_on_chunking_or_truth_tables(monkeypatch, scenario
     # instead of looked up in whole-audience tables: same draws, same numbers (up to
     # the order of floating-point sums).
     config = SMALL.replace(n_impressions=5_700, **overrides)
+    if config.pricing != SMALL.pricing:  # pricing is part of the world (its response model)
+        scenario = build_scenario(config)
     reference = run_experiment(config, scenario=scenario, n_jobs=1)
     monkeypatch.setattr(engine, "_CHUNK_ROWS", 3 * config.batch_size)
     monkeypatch.setattr(engine, "_TABLE_CELLS", 0)
@@ -199,6 +201,16 @@ def test_results_do_not_depend_on_chunking_or_truth_tables(monkeypatch, scenario
     np.testing.assert_allclose(
         chunked.segment_stats, reference.segment_stats, rtol=1e-12, atol=1e-9
     )
+
+
+def test_a_scenario_of_another_world_is_refused(scenario):
+    # Run under seed 5, a world built with seed 0 would report seed 0's numbers as seed 5's.
+    with pytest.raises(ValueError, match="`scenario` was built for another world: seed 0 there"):
+        run_experiment(SMALL.replace(seed=5), scenario=scenario)
+    with pytest.raises(ValueError, match="pricing 'cpm' there, 'cpc'"):
+        run_experiment(SMALL.replace(pricing="cpc"), scenario=scenario)
+    with pytest.raises(TypeError, match="`scenario` must be a Scenario"):
+        run_experiment(SMALL, scenario={"levels": {}})
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

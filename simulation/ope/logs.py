@@ -726,9 +726,12 @@ def _truth_on_reward_scale(frame: pd.DataFrame, q: np.ndarray) -> tuple[np.ndarr
         span = (net[hi] - net[lo]) / (reward[hi] - reward[lo])
         offset = net[lo] - span * reward[lo]
         if np.abs(offset + span * reward - net).max() <= _SCALE_RTOL * span:
+            # Policies that learn on value log net value itself, in dollars (offset 0,
+            # span 1); Beta-posterior ones log it scaled to [0, 1].
+            dollars = abs(offset) <= _SCALE_RTOL * span and abs(span - 1.0) <= _SCALE_RTOL
             return (q - offset) / span, {
                 "objective": "roas",
-                "reward_unit": "net value scaled to [0, 1]",
+                "reward_unit": "net value (USD)" if dollars else "net value scaled to [0, 1]",
                 "reward_offset": float(offset),
                 "reward_span": float(span),
             }

@@ -137,13 +137,28 @@ class Policy(ABC):
                 f"`arms` and `rewards` must have shape ({x.shape[0]},); "
                 f"got {a.shape} and {r.shape}."
             )
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            # 1.7 would silently become arm 1.
+            raise ValueError(f"`arms` must be whole numbers; got dtype {a.dtype}.")
         if a.size and (a.min() < 0 or a.max() >= self.n_arms_):
             raise ValueError(f"`arms` must be in [0, {self.n_arms_}); got {a.min()}..{a.max()}.")
+        if not np.isfinite(r).all():  # one NaN would poison every estimate after it
+            raise ValueError(f"`rewards` must be finite; got {r[~np.isfinite(r)][0]!r}.")
+        if self.unit_rewards and r.size and (r.min() < -1e-9 or r.max() > 1.0 + 1e-9):
+            # A Beta posterior on dollars is no posterior (Beta(37.8, -32.8)).
+            raise ValueError(
+                f"{self.name} learns rewards in [0, 1] (a click, or a value scaled so); got "
+                f"{r.min():g}..{r.max():g}. Scale them, or use a policy that learns on value "
+                "(lin_ucb, ucb1, epsilon_greedy)."
+            )
         return x, a.astype(np.int64), r
 
     def _check_forget(self, arms: np.ndarray) -> np.ndarray:
         self._check_fitted()
-        a = np.unique(np.asarray(arms, dtype=np.int64).ravel())
+        raw = np.asarray(arms)
+        if raw.size and not np.issubdtype(raw.dtype, np.integer):
+            raise ValueError(f"`arms` must be whole numbers; got dtype {raw.dtype}.")
+        a = np.unique(raw.astype(np.int64).ravel())
         if a.size and (a.min() < 0 or a.max() >= self.n_arms_):
             raise ValueError(f"`arms` must be in [0, {self.n_arms_}); got {a.tolist()}.")
         return a

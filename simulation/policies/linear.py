@@ -226,6 +226,7 @@ class _Linear(Policy):
     @property
     def noise_sd_(self) -> float:
         """Pooled standard deviation of the rewards seen so far (1 before two)."""
+        self._check_fitted()  # select before reset: the usual message, not an AttributeError
         return noise_sd(self.reward_moments_)
 
     def play_chunk(

@@ -373,6 +373,20 @@ def test_roas_truth_is_put_on_the_reward_scale(tmp_path):
     assert log.metadata["reward_span"] == pytest.approx(span, rel=1e-9)
     assert np.allclose(log.expected_reward, (c["expected_reward"] - offset) / span, rtol=1e-9)
     assert np.allclose(log.reward, c["reward"])
+    assert log.metadata["reward_unit"] == "net value scaled to [0, 1]"
+
+
+def test_a_roas_log_in_dollars_says_so(tmp_path):
+    # Policies that learn on value log net value itself: the unit is dollars, not [0, 1].
+    rng = np.random.default_rng(5)
+    path = tmp_path / "roas.parquet"
+    c = chunk(rng, 0, 400)
+    c["cost"] = rng.uniform(0.01, 0.3, size=400)
+    c["revenue"] = np.where(rng.random(400) < 0.05, rng.uniform(5, 80, size=400), 0.0)
+    c["reward"] = c["revenue"] - c["cost"]
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**c)
+    assert read_log(path).metadata["reward_unit"] == "net value (USD)"
 
 
 def test_ctr_truth_is_kept_and_an_unknown_scale_drops_the_truth(tmp_path):

@@ -114,6 +114,35 @@ def test_update_validates_shapes(name):
         policy.update(x, np.full(4, K), np.zeros(4))
 
 
+def test_update_refuses_fractional_arms_and_non_finite_rewards(name):
+    # 1.7 would silently be arm 1, and one NaN poisons every estimate after it.
+    policy = _make(name).reset(K, D)
+    x = _contexts(np.random.default_rng(0), 4)
+    with pytest.raises(ValueError, match="`arms` must be whole numbers"):
+        policy.update(x, np.array([0, 1, 1.7, 2]), np.zeros(4))
+    with pytest.raises(ValueError, match="`rewards` must be finite"):
+        policy.update(x, np.zeros(4, dtype=int), np.array([0.0, np.nan, 1.0, 0.0]))
+    with pytest.raises(ValueError, match="`arms` must be whole numbers"):
+        policy.forget(np.array([1.5]))
+
+
+def test_a_unit_reward_policy_refuses_rewards_outside_zero_one(name):
+    policy = _make(name).reset(K, D)
+    x = _contexts(np.random.default_rng(0), 4)
+    dollars = np.array([0.0, 36.8, -0.016, 1.0])
+    if policy.unit_rewards:
+        with pytest.raises(ValueError, match=r"learns rewards in \[0, 1\]"):
+            policy.update(x, np.zeros(4, dtype=int), dollars)
+    else:  # value learners take dollars
+        policy.update(x, np.zeros(4, dtype=int), dollars)
+
+
+def test_select_before_reset_says_so(name):
+    x = _contexts(np.random.default_rng(0), 4)
+    with pytest.raises(RuntimeError, match="must be reset"):
+        _make(name).select(x, np.random.default_rng(0))
+
+
 def test_reset_validates_sizes(name):
     with pytest.raises(ValueError, match="`n_arms` must be an int >= 1"):
         _make(name).reset(0, D)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES, PolicySpec
@@ -200,6 +202,14 @@ class ExperimentConfig:
     regenerate_every: int | None = None
 
     def __post_init__(self) -> None:
+        # numpy's numbers (a value from an array or a frame) are the numbers they hold;
+        # stored as Python's, so the config still writes to JSON and TOML.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.integer):
+                object.__setattr__(self, f.name, int(value))
+            elif isinstance(value, np.floating):
+                object.__setattr__(self, f.name, float(value))
         if not isinstance(self.world, WorldConfig):
             raise TypeError(f"`world` must be a WorldConfig; got {type(self.world).__name__}.")
         _check_int("seed", self.seed, 0, 2**32 - 1)

@@ -14,6 +14,7 @@ __all__ = [
     "UPLIFT_METRICS",
     "add_rates",
     "bounded_interval",
+    "check_alpha",
     "interval_over",
     "like_for_like_uplift",
     "mean_interval",
@@ -191,6 +192,7 @@ def summarize(
         ``summary`` has a ``seed`` column, ``interval_over`` (what the intervals
         cover, e.g. "3 seeds × 1 world").
     """
+    check_alpha(alpha)
     rows = []
     present = [m for m in metrics if m in summary.columns]
     over = interval_over(summary) if "seed" in summary.columns else None
@@ -265,6 +267,18 @@ def _relative_interval(logs: np.ndarray, alpha: float) -> tuple[float, float, fl
     return tuple(float(np.expm1(x)) for x in (mean, low, high))
 
 
+def check_alpha(alpha: object) -> float:
+    """``alpha`` (1 - confidence level) as a float in (0, 1), or a ValueError saying so.
+
+    ``alpha=2`` gave an interval of [-100 %, inf] and ``True`` one of zero width.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating):
+        raise ValueError(f"`alpha` must be a float in (0, 1); got {alpha!r}.")
+    if not 0.0 < float(alpha) < 1.0:
+        raise ValueError(f"`alpha` must be a float in (0, 1); got {alpha!r}.")
+    return float(alpha)
+
+
 def like_for_like_uplift(
     summary: pd.DataFrame,
     *,
@@ -304,6 +318,7 @@ def like_for_like_uplift(
         and ``expected`` are relative changes (0.18 means +18 %). Empty when
         the baseline level was not run.
     """
+    check_alpha(alpha)
     keys = ["world", "seed"] if "world" in summary.columns else ["seed"]
     over = interval_over(summary)
     levels = [lv for lv in dict.fromkeys(summary["level"]) if lv != baseline_level]

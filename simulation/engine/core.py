@@ -500,6 +500,12 @@ def run_experiment(
         When ``stop`` was set before the run finished (a log being written is
         removed; nothing else was written).
     """
+    if log_path is not None:  # checked before the run, not after it
+        target = Path(log_path)
+        if target.is_dir():
+            raise ValueError(f"`log_path` must name a file; {target} is a folder.")
+        if not target.parent.is_dir():
+            raise ValueError(f"`log_path`'s folder {target.parent} does not exist.")
     if config.n_worlds > 1:
         return _run_worlds(config, scenario=scenario, progress=progress, log_path=log_path,
                            n_jobs=n_jobs, stop=stop, live=live)  # fmt: skip

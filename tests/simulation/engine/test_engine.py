@@ -242,3 +242,27 @@ def test_a_failing_worker_fails_the_run(monkeypatch):
     monkeypatch.setattr(engine._SeedJob, "run_unit", broken)
     with pytest.raises(RuntimeError, match="broke"):
         run_experiment(SMALL, n_jobs=2)
+
+
+def test_a_log_path_that_cannot_be_written_is_refused_before_the_run(scenario, tmp_path):
+    with pytest.raises(ValueError, match="`log_path` must name a file"):
+        run_experiment(SMALL, scenario=scenario, log_path=tmp_path)
+    with pytest.raises(ValueError, match="does not exist"):
+        run_experiment(SMALL, scenario=scenario, log_path=tmp_path / "no" / "log.parquet")
+    assert list(tmp_path.iterdir()) == []  # nothing left beside it either
+
+
+def test_numpy_numbers_are_taken_as_numbers():
+    import json
+
+    config = SMALL.replace(n_users=np.int64(2_000), budget=np.float64(50.0))
+    assert type(config.n_users) is int and type(config.budget) is float
+    json.dumps(config.to_dict())  # still plain JSON
+
+
+def test_alpha_is_checked():
+    from simulation.metrics import like_for_like_uplift
+
+    for alpha in (2, 0, True, "0.1", float("nan")):
+        with pytest.raises(ValueError, match="`alpha` must be a float in \\(0, 1\\)"):
+            like_for_like_uplift(pd.DataFrame(), alpha=alpha)

@@ -220,8 +220,15 @@ def render(
     st.markdown("**The creative each segment was served most** (mvt_ts, first seed)")
     if scenario is None:
         shown = readable_compositions(top, level_names_from_effects(effects))
-        shown = shown[["segment", *AXES, "share"]].rename(
-            columns={"share": "share of its impressions"}
+        shown = shown[["segment", *AXES, "share"]].copy()
+        for axis in AXES:  # named as in the charts above, not by the engine's codes
+            shown[axis] = [component_name(axis, str(v)) for v in shown[axis]]
+        shown = shown.rename(
+            columns={
+                "segment": "Segment",
+                "share": "share of its impressions",
+                **{a: AXIS_LABELS.get(a, a.capitalize()) for a in AXES},
+            }
         )
         st.dataframe(shown, hide_index=True, width="stretch")
         return

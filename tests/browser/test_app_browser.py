@@ -182,6 +182,19 @@ def test_segment_upload_in_the_browser(page: Page, app_url: str, artifacts):
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)
     no_exception(page)
     page.screenshot(path=str(artifacts / "audience-upload.png"), full_page=True)
+    # Kept across pages (the uploader empties itself there, but not by its x)...
+    page.get_by_role("link", name="Creatives").click()
+    settle(page)
+    page.get_by_role("link", name="Audience").click()
+    settle(page)
+    expect(page.get_by_text("Using 1 segment from good.csv")).to_be_visible()
+    # ...and dropped by the x of the file in use.
+    upload.set_input_files(files=[{"name": "good.csv", "mimeType": "text/csv", "buffer": good}])
+    settle(page)
+    page.get_by_role("button", name="Remove good.csv").click()
+    settle(page)
+    expect(page.get_by_text("Using 1 segment from good.csv")).to_have_count(0)
+    no_exception(page)
 
 
 def test_each_tab_has_its_own_session(page: Page, app_url: str, context):

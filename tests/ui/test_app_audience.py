@@ -131,3 +131,25 @@ def test_upload_state_is_shown_and_an_error_keeps_the_previous_segments(app, ope
     assert list(at.dataframe[1].value["Id"]) == ["gamers", "cooks"]
     at.switch_page("ui/pages/creatives.py").run()
     assert any(o.startswith("Uploaded: Night-owl gamers") for o in at.selectbox[0].options)
+
+
+def test_an_uploaders_cross_drops_the_file_it_put_in_use(monkeypatch):
+    from types import SimpleNamespace
+
+    from ui import state
+
+    session = {"segments-file": None, "segments-file-id": "f1", "segments-file-used": "f1",
+               "uploaded_segments": ("mine.csv", [])}  # fmt: skip
+    monkeypatch.setattr(state, "st", SimpleNamespace(session_state=session))
+    forget = state.forget_on_removal("segments-file", "uploaded_segments")
+    forget()  # the x of the file in use: it is no longer used
+    assert "uploaded_segments" not in session and "segments-file-used" not in session
+    # The x of a refused file leaves the file in use before it.
+    session.update({"segments-file-id": "f2", "segments-file-used": "f1",
+                    "uploaded_segments": ("mine.csv", [])})  # fmt: skip
+    forget()
+    assert session["uploaded_segments"] == ("mine.csv", [])
+    # A new file chosen (the widget holds it): nothing is dropped.
+    session.update({"segments-file": object(), "segments-file-id": "f1"})
+    forget()
+    assert "uploaded_segments" in session

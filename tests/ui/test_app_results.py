@@ -7,6 +7,7 @@ import zipfile
 
 import pandas as pd
 
+from simulation.display import component_name
 from simulation.store.run_store import RunStore
 
 
@@ -155,5 +156,7 @@ def test_a_saved_generated_run_shows_what_the_learner_believed(app, open_page, a
     table = next(d.value for d in at.dataframe if "share of its impressions" in d.value.columns)
     written = pd.read_csv(f"{out}/top_creatives.csv")
     mine = written[written["policy"] == "mvt_ts"]
-    assert list(table["product"]) == list(mine["product"])
-    assert list(table["segment"]) == list(mine["segment"])
+    # Named as in the charts: products "Name (category)", calls to action by their place.
+    assert list(table["Product"]) == [component_name("product", p) for p in mine["product"]]
+    assert list(table["Segment"]) == list(mine["segment"])
+    assert table["Call to action"].str.startswith("call to action ").all()

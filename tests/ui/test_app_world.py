@@ -26,6 +26,7 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     # Segments by name, levels as the other pages call them; no raw "segment 3".
     assert any(n in scope for scope in spreads["What is compared"] for n in names)
     assert not spreads["What is compared"].str.contains(r"segment \d|level ").any()
+    assert set(arms["Segment"]) <= {"all", *names}  # the arms' segments by name too
     assert set(spreads["Metric"]) == {"CTR", "Conversions per 1k", "ROAS"}
     (chart,) = at.get("vega_lite_chart")
     spec = chart.proto.spec
@@ -86,6 +87,10 @@ def test_world_page_lays_the_generated_level_open_on_request(app, open_page):
     _mechanisms, compositions = at.get("vega_lite_chart")
     spec = compositions.proto.spec
     assert '"True CTR"' in spec and '"True ROAS"' in spec and '"yOffset"' in spec
+    # Ticked, it stays ticked after a visit to another page.
+    at.switch_page("ui/pages/audience.py").run()
+    at.switch_page("ui/pages/world.py").run()
+    assert at.checkbox(key="world-generated").value
     # Unticked: the report without it (a new one, for the other world).
     at.checkbox(key="world-generated").uncheck()
     next(b for b in at.button if b.label == "Lay the world open").click().run()

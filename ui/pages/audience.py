@@ -54,6 +54,7 @@ def _upload() -> None:
         f"Segments file (CSV or TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
         type=["csv", "toml"],
         key="segments-file",
+        on_change=state.forget_on_removal("segments-file", UPLOAD_KEY),
     )
     if file is not None and st.session_state.get("segments-file-id") != file.file_id:
         st.session_state["segments-file-id"] = file.file_id
@@ -63,6 +64,7 @@ def _upload() -> None:
             st.session_state["segments-error"] = str(exc)
         else:
             st.session_state[UPLOAD_KEY] = (file.name, audiences)
+            st.session_state["segments-file-used"] = file.file_id
             st.session_state.pop("segments-error", None)
     if st.session_state.get("segments-error"):
         st.error(

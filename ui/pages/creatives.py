@@ -124,6 +124,7 @@ def _catalogue_upload() -> None:
             f"Catalogue file (CSV, up to {format_mb(MAX_UPLOAD_BYTES)})",
             type=["csv"],
             key="catalogue-file",
+            on_change=state.forget_on_removal("catalogue-file", "uploaded_catalogue"),
         )
         if file is not None and st.session_state.get("catalogue-file-id") != file.file_id:
             st.session_state["catalogue-file-id"] = file.file_id
@@ -134,6 +135,7 @@ def _catalogue_upload() -> None:
                 st.session_state["catalogue-error"] = str(exc)
             else:
                 st.session_state["uploaded_catalogue"] = (file.name, data, catalogue)
+                st.session_state["catalogue-file-used"] = file.file_id
                 st.session_state.pop("catalogue-error", None)
         if st.session_state.get("catalogue-error"):
             st.error(
@@ -178,6 +180,9 @@ def _templates_upload() -> bytes | None:
             f"Templates file (TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
             type=["toml"],
             key="templates-file",
+            on_change=state.forget_on_removal(
+                "templates-file", "templates", "templates-undrawable"
+            ),
         )
         if file is not None and st.session_state.get("templates-file-id") != file.file_id:
             st.session_state["templates-file-id"] = file.file_id
@@ -188,6 +193,7 @@ def _templates_upload() -> bytes | None:
                 st.session_state["templates-error"] = str(exc)
             else:
                 st.session_state["templates"] = (file.name, data)
+                st.session_state["templates-file-used"] = file.file_id
                 st.session_state.pop("templates-error", None)
                 # Characters the images cannot draw (an emoji): said once, not found later.
                 texts = " ".join(t.text for t in parsed.templates)

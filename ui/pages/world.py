@@ -260,9 +260,10 @@ def render() -> None:
         "(change it on the Audience page)."
     )
     with_generated = st.checkbox(
-        "With the generated level (each user's own best composition; a second or two more)",
-        key="world-generated",
+        "With the generated level (each user's own best composition; a few seconds more)",
+        key=state.keep("world-generated", False),
     )
+    state.remember("world-generated")  # kept when the user visits another page and returns
     if not st.button("Lay the world open", type="primary", key="world-open") and (
         st.session_state.get("world-report") is None
     ):
@@ -272,6 +273,13 @@ def render() -> None:
     st.subheader("Every arm, true (expected) values")
     arms = report.arms[[c for c in ARM_VIEW if c in report.arms]].rename(columns=ARM_VIEW)
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
+    # Segments by name, as in the tables below ("all" for the generic level's rows): one
+    # column of text, not numbers mixed with "all".
+    names = [p.name for p in cache.world(state.world_settings())[1].profiles]
+    arms["Segment"] = [
+        names[int(v)] if str(v).isdigit() and int(v) < len(names) else str(v)
+        for v in arms["Segment"]
+    ]
     st.dataframe(
         arms,
         hide_index=True,
@@ -283,7 +291,6 @@ def render() -> None:
         },
     )
     st.subheader("How far the best arm is above the median one")
-    names = [p.name for p in cache.world(state.world_settings())[1].profiles]
     st.dataframe(spreads_table(report.spreads, names), hide_index=True, width="stretch")
     st.subheader("What each mechanism contributes")
     st.markdown(

@@ -13,6 +13,7 @@ __all__ = [
     "LEVEL_NAMES",
     "POLICY_NAMES",
     "WORD_JOINER",
+    "best_pair",
     "budget_stop_text",
     "cap_text",
     "component_name",
@@ -159,6 +160,18 @@ def skipped_text(config) -> str | None:
             "the generated level only)"
         )
     return "Not run, as they do not apply: " + "; ".join(parts) + "."
+
+
+def best_pair(best, objective: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The best policy's two headline numbers, its objective's first: (label, value) each.
+
+    Under CTR "Best CTR" then "Its ROAS"; under ROAS "Best ROAS" then "Its CTR" (the CTR of
+    the best policy by ROAS is not the best CTR).
+    """
+    ctr, roas = pct(best["ctr"]), multiple(best["roas"])
+    if objective == "roas":
+        return ("Best ROAS (observed)", roas), ("Its CTR (observed)", ctr)
+    return ("Best CTR (observed)", ctr), ("Its ROAS (observed)", roas)
 
 
 def cap_text(budget: float) -> str:

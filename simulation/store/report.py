@@ -64,6 +64,12 @@ REPORT_METRICS: dict[str, tuple[str, str, str]] = {
     "roas": ("Cumulative return on ad spend (revenue per $ spent)", "Cumulative ROAS", "x"),
 }
 _LEVELS = LEVEL_NAMES
+#: The best policy's two numbers by objective, the objective's first (the CTR of the best
+#: policy by ROAS is not the best CTR): (metric, kind of number, label).
+_HEADLINE: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "ctr": (("ctr", "pct", "Best CTR (observed)"), ("roas", "x", "Its ROAS (observed)")),
+    "roas": (("roas", "x", "Best ROAS (observed)"), ("ctr", "pct", "Its CTR (observed)")),
+}
 _RATE_START = 0.05
 #: Columns :func:`simulation.metrics.like_for_like_uplift` reads from a summary.
 _TOTALS = frozenset(
@@ -545,9 +551,11 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
                 else "no like-for-like uplift: the run has no generic level to compare with."
             )
             + "</p><div class='headline'>"
-            f"<div id='best-ctr'>{_num(best['ctr'], 'pct')}<span>Best CTR (observed)</span></div>"
-            f"<div id='best-roas'>{_num(best['roas'], 'x')}<span>Its ROAS (observed)</span>"
-            "</div></div>"
+            + "".join(
+                f"<div id='best-{m}'>{_num(best[m], kind)}<span>{label}</span></div>"
+                for m, kind, label in _HEADLINE["roas" if objective == "roas" else "ctr"]
+            )
+            + "</div>"
             f"<p>Best by {e(objective.upper())}: {e(policy_name(str(best['policy'])))} at the "
             f"{e(_LEVELS.get(best['level'], str(best['level'])).lower())} level "
             f"(mean over {e(over)}).</p>"

@@ -25,6 +25,18 @@ def test_default_render(app, open_page):
     assert not at.dataframe  # nothing runs before the button
 
 
+def test_a_roas_run_leads_with_the_best_roas(app, open_page, run_small_experiment):
+    # The CTR of the best policy by ROAS is not the best CTR: the objective's number first.
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-objective": "roas"})
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels == ["Best ROAS (observed)", "Its CTR (observed)", "Spend", "Revenue"]
+    assert at.metric[0].value.endswith("×") and at.metric[1].value.endswith("%")
+    at.switch_page("ui/pages/results.py").run()
+    assert [m.label for m in at.metric][:2] == ["Best ROAS (observed)", "Its CTR (observed)"]
+
+
 def test_small_run_shows_metrics_charts_table_and_winners(
     app, open_page, run_small_experiment, adlab_home
 ):

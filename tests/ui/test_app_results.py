@@ -34,7 +34,15 @@ def test_runs_of_this_session_are_listed_reloaded_and_compared(
     assert saved["Best policy and level"].str.contains(", ").all()
     # Newest first; the compare section shows both runs' headline metrics side by side.
     assert "ROAS" in at.selectbox(key="rs-run").format_func(at.selectbox(key="rs-run").value)
-    assert [m.label for m in at.metric] == ["Best CTR (observed)", "Its ROAS (observed)"] * 3
+    # The run shown and run A are the ROAS run (its best ROAS first), run B the CTR one.
+    roas, ctr = (
+        ["Best ROAS (observed)", "Its CTR (observed)"],
+        ["Best CTR (observed)", "Its ROAS (observed)"],
+    )
+    assert [m.label for m in at.metric] == roas + roas + ctr
+    # 3 seeds against 2: not paired, and the heading does not say it is.
+    assert any("differences of independent runs" in m.value for m in at.markdown)
+    assert not any("paired differences" in m.value for m in at.markdown)
     # The reloaded run leads with its like-for-like uplift, the session run's own table.
     current = at.session_state["session_runs"][-1]["result"].uplift_frame()
     shown = next(d.value for d in at.dataframe if "True (expected) uplift" in d.value.columns)

@@ -29,6 +29,7 @@ from simulation.winners import (
 from ui import cache, charts, generated_view, generations, runner, state
 from ui.fmt import (
     LEVEL_NAMES,
+    best_pair,
     budget_stop_text,
     escape_markdown,
     money,
@@ -511,12 +512,14 @@ def _headline(result, early: bool = False) -> None:
     best = best_row(summary, objective)
     st.subheader("The best policy's observed numbers")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric(
-        "Best CTR (observed)", pct(best["ctr"]),
-        help="Clicks per impression of the best policy and level (mean over the replications).",
-    )  # fmt: skip
-    c2.metric("Its ROAS (observed)", multiple(best["roas"]),
-              help="Revenue per dollar of ad spend.")  # fmt: skip
+    helps = {
+        "ctr": "Clicks per impression of the best policy and level (mean over the replications).",
+        "roas": "Revenue per dollar of ad spend of the best policy and level (mean over the "
+        "replications).",
+    }
+    first, second = best_pair(best, objective)
+    for column, (label, value) in zip((c1, c2), (first, second), strict=True):
+        column.metric(label, value, help=helps["roas" if "ROAS" in label else "ctr"])
     c3.metric("Spend", money(best["spend"], 0), help="Ad spend of that policy and level.")
     c4.metric("Revenue", money(best["revenue"], 0))
     level = LEVEL_NAMES.get(best["level"], best["level"]).lower()

@@ -21,7 +21,7 @@ from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.store.report import build_report, run_uplift
 from ui import cache, charts, generated_view, runner, state
-from ui.fmt import budget_stop_text, escape_markdown, multiple, pct
+from ui.fmt import best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
 from ui.uplift import uplift_display, uplift_headline
 
@@ -208,8 +208,9 @@ def _headline(frames: dict) -> pd.Series:
     """The run's best policy and level (by its objective), drawn as two metrics; returned."""
     best = best_row(frames["summary"], frames["objective"])
     c1, c2 = st.columns(2)
-    c1.metric("Best CTR (observed)", pct(best["ctr"]))
-    c2.metric("Its ROAS (observed)", multiple(best["roas"]))
+    (label1, value1), (label2, value2) = best_pair(best, frames["objective"])
+    c1.metric(label1, value1)
+    c2.metric(label2, value2)
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     over = interval_over(frames["summary"])
     st.caption(
@@ -383,7 +384,11 @@ def _compare(a: dict, b: dict) -> None:
     paired = a["config"].get("seed") == b["config"].get("seed") and interval_over(
         a["summary"]
     ) == interval_over(b["summary"])
-    st.markdown("**A − B: paired differences** (mean and 95 % interval)")
+    st.markdown(
+        "**A − B: paired differences** (mean and 95 % interval)"
+        if paired
+        else "**A − B: differences of independent runs** (mean and 95 % interval)"
+    )
     st.caption(
         "Both runs replayed the same seeds (the same visitors and draws): the difference is "
         "taken replication by replication and its Student-t interval is over the "

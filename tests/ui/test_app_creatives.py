@@ -74,10 +74,13 @@ def test_one_user_mode_samples_and_generates(app, open_page):
 
 def test_one_user_without_interests_is_an_error(app, open_page):
     at = open_page(app, "creatives")
+    next(b for b in at.button if b.label == "Generate for this user").click().run()
+    assert "u-creative" in at.session_state  # an ad for the user as first sampled
     at.multiselect(key="u-interests").set_value([])
     next(b for b in at.button if b.label == "Generate for this user").click().run()
     assert not at.exception
     assert any("at least one interest" in e.value for e in at.error)
+    assert "u-creative" not in at.session_state  # not the previous user's ad under the error
 
 
 BAD_TEMPLATES = [

@@ -50,13 +50,17 @@ def test_results_page_lists_both_and_the_damaged_run_fails_alone(app, open_page,
     at = open_page(app, "results")
     saved = at.dataframe[0].value  # the session table is an info box: no run in this tab
     assert set(saved["Run id"]) == {healthy, damaged}
-    assert at.selectbox(key="rs-run").value == damaged  # newest first
-    # Errors are escaped Markdown: compare the text a reader sees.
+    # The damaged run says so where its name would be; a new tab opens on the newest run
+    # that can be read, not on the damaged one (newer).
+    (mark,) = saved.loc[saved["Run id"] == damaged, "Name"]
+    assert mark.startswith("damaged: ")
+    assert at.selectbox(key="rs-run").value == healthy
+    assert not any("healthy" in e.value for e in at.error)
+    # Opened anyway, it fails alone, with its reason (escaped Markdown: as a reader sees it).
+    at.selectbox(key="rs-run").set_value(damaged).run()
+    assert not at.exception
     shown = [re.sub(r"\\(.)", r"\1", e.value).replace(WORD_JOINER, "") for e in at.error]
     assert any("is damaged: summary.parquet" in s for s in shown), shown
-    at.selectbox(key="rs-run").set_value(healthy).run()
-    assert not at.exception
-    assert not any("healthy" in e.value for e in at.error)
 
 
 def test_ope_page_opens_and_offers_the_healthy_run(app, open_page, damaged_store):

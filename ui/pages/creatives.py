@@ -366,6 +366,9 @@ def _one_user(population, settings, templates_data: bytes | None) -> None:
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
             st.error(f"No creative was made: {escape_markdown(exc)}")
+            # The previous ad is not this user's: showing it under the error read as if
+            # it were (with "Guardrails: pass").
+            st.session_state.pop("u-creative", None)
         else:
             st.session_state["u-creative"] = creative
     creative = st.session_state.get("u-creative")

@@ -155,6 +155,9 @@ def _options(saved: pd.DataFrame | None) -> dict[str, str]:
         else:
             options[f"session:{i}"] = f"This session (not saved): {entry['label']}"
     if saved is not None:
+        # Healthy runs first: a new tab opens on the newest run that can be read.
+        if "damaged" in saved:
+            saved = saved.iloc[saved["damaged"].notna().to_numpy().argsort(kind="stable")]
         for row in saved.itertuples(index=False):
             if row.run_id not in saved_ids:
                 name = row.name if isinstance(row.name, str) and row.name else None
@@ -284,13 +287,18 @@ def render() -> None:
             "and level by its objective, as in its headline (never an average over levels)."
         )
         best = [_best_of_saved(r) for r in saved["run_id"]]
+        damaged = saved["damaged"] if "damaged" in saved else pd.Series([None] * len(saved))
         st.dataframe(
             pd.DataFrame(
                 {
                     "Run id": saved["run_id"],
                     "Created (UTC)": saved["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-                    "Name": [b[3] for b in best],
-                    "From": saved["source"],
+                    # A damaged run says so (and why) where its name would be.
+                    "Name": [
+                        b[3] if not isinstance(why, str) else f"damaged: {why}"
+                        for b, why in zip(best, damaged, strict=True)
+                    ],
+                    "From": saved["source"].fillna("–"),
                     "Best policy and level": [b[0] for b in best],
                     "Its CTR": [b[1] for b in best],
                     "Its ROAS": [b[2] for b in best],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from creative.vocabulary import LAYOUTS, PLACEMENTS
 
 __all__ = [
+    "MAX_ASPECT",
     "MAX_SIDE",
     "MIN_SIDE",
     "REGION_NAMES",
@@ -36,6 +37,9 @@ REGION_NAMES: tuple[str, ...] = (
 
 #: Canvas side limits for custom sizes.
 MIN_SIDE, MAX_SIDE = 200, 4096
+#: Most one side may be of the other: a taller strip (400 x 4,096) leaves its text column
+#: no width (every creative failed to render), a wider one is a banner the layouts fit.
+MAX_ASPECT = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +229,11 @@ def resolve_size(size: str | tuple[int, int]) -> tuple[int, int]:
         and all(isinstance(v, int) and not isinstance(v, bool) for v in size)
         and all(MIN_SIDE <= v <= MAX_SIDE for v in size)
     ):
+        if size[1] > MAX_ASPECT * size[0]:
+            raise ValueError(
+                f"`size` may be at most {MAX_ASPECT} times as tall as wide (its text needs "
+                f"the width); got {size!r}."
+            )
         return size
     raise ValueError(
         f"`size` must be a placement name or (width, height) ints in [{MIN_SIDE}, {MAX_SIDE}]; "

@@ -145,9 +145,24 @@ def evaluate_policy(
     -------
     OPEReport
     """
+    # The usual wrong calls, named before anything deep fails with another message.
+    if isinstance(estimators, str):  # "ips" would be read as 'i', 'p', 's'
+        raise TypeError(f"`estimators` must be a tuple of names, e.g. ({estimators!r},).")
+    if not isinstance(log, LoggedFeedback):
+        raise TypeError(
+            f"`log` must be a LoggedFeedback (read_log, load_any_log); got {type(log).__name__}."
+        )
+    if isinstance(policy, str):
+        raise TypeError(f"`policy` must be a policy object, e.g. make_policy({policy!r}).")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"`rng` must be a numpy Generator, e.g. np.random.default_rng(0); got {rng!r}."
+        )
     unknown = [name for name in estimators if name not in ESTIMATORS]
     if unknown:
         raise ValueError(f"unknown estimator {unknown[0]!r}; choose from {sorted(ESTIMATORS)}.")
+    if isinstance(train_fraction, bool) or not isinstance(train_fraction, int | float):
+        raise TypeError(f"`train_fraction` must be a number in [0, 1); got {train_fraction!r}.")
     if not 0 <= train_fraction < 1:
         raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
     check_bootstrap(n_bootstrap)

@@ -222,6 +222,18 @@ def test_displayable_folds_missing_characters():
     assert displayable("한글 {x}") == "한글 {x}"
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_tallest_and_widest_sizes_allowed_hold_their_text(base, user_ko, layout):
+    # The sides' range allowed 400 x 4,096, where no creative could be rendered; the
+    # aspect bound keeps every allowed size drawable, Korean copy too.
+    korean = generate_for_user(user_ko, np.random.default_rng(0))
+    for creative in (base, korean):
+        for size in ((512, 4096), (200, 1600), (4096, 200), (200, 200), (4096, 4096)):
+            assert_plan_fits(dataclasses.replace(creative, layout=layout), size)
+    with pytest.raises(ValueError, match="at most 8 times as tall as wide"):
+        resolve_size((400, 4096))
+
+
 def test_layout_regions_helpers():
     assert resolve_size("story") == (1080, 1920)
     assert resolve_size((300, 400)) == (300, 400)

@@ -405,3 +405,28 @@ def test_load_config_limits(tmp_path, make, match):
         load_config(path)
     message = str(info.value)
     assert "\n" not in message and len(message) < 400
+
+
+def test_evaluate_policy_names_the_usual_wrong_calls(tmp_path):
+    from simulation.ope.evaluate import evaluate_policy
+    from simulation.policies import make_policy
+
+    n = 40
+    path = _csv(tmp_path / "log.csv", action=np.arange(n) % 2, reward=np.zeros(n),
+                propensity=np.full(n, 0.5))  # fmt: skip
+    log = load_any_log(path)
+    good = dict(policy_name="p", estimators=("ips",), train_fraction=0.5,
+                rng=np.random.default_rng(0))  # fmt: skip
+    uniform = make_policy("uniform")
+    cases = [
+        ({"log": log, "policy": uniform, **good, "estimators": "ips"},
+         "`estimators` must be a tuple of names"),
+        ({"log": log, "policy": "uniform", **good}, "`policy` must be a policy object"),
+        ({"log": str(path), "policy": uniform, **good}, "`log` must be a LoggedFeedback"),
+        ({"log": log, "policy": uniform, **good, "rng": 0}, "`rng` must be a numpy Generator"),
+        ({"log": log, "policy": uniform, **good, "train_fraction": "0.5"},
+         "`train_fraction` must be a number"),
+    ]  # fmt: skip
+    for kwargs, message in cases:
+        with pytest.raises(TypeError, match=re.escape(message)):
+            evaluate_policy(**kwargs)

@@ -390,7 +390,7 @@ def load_config(path: str | Path, *, base: ExperimentConfig | None = None) -> Ex
         raise ValueError(f"cannot read config file {shorten(str(path))}: {shorten(exc)}") from None
     preset = data.pop("preset", None)
     if preset is not None:
-        if preset not in PRESETS:
+        if not isinstance(preset, str) or preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}.")
         base = PRESETS[preset]
     return ExperimentConfig.from_dict(data, base=base)

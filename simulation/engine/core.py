@@ -500,6 +500,12 @@ def run_experiment(
         When ``stop`` was set before the run finished (a log being written is
         removed; nothing else was written).
     """
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs < 1
+    ):
+        raise ValueError(
+            f"`n_jobs` must be a whole number of processes, 1 or more; got {n_jobs!r}."
+        )
     if log_path is not None:  # checked before the run, not after it
         target = Path(log_path)
         if target.is_dir():

@@ -228,7 +228,7 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
     if seeds is not None:
         data["n_seeds"] = _check_count("seeds", seeds)
     preset = data.pop("preset", None)
-    if preset is not None and preset not in PRESETS:
+    if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}.")
     preset_config = PRESETS[preset or "default"]
     base = ExperimentConfig.from_dict(data, base=preset_config)

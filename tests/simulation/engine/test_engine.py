@@ -266,3 +266,21 @@ def test_alpha_is_checked():
     for alpha in (2, 0, True, "0.1", float("nan")):
         with pytest.raises(ValueError, match="`alpha` must be a float in \\(0, 1\\)"):
             like_for_like_uplift(pd.DataFrame(), alpha=alpha)
+
+
+def test_n_jobs_is_checked():
+    for n_jobs in (0, -1, "1", 1.5):
+        with pytest.raises(ValueError, match="`n_jobs` must be a whole number of processes"):
+            run_experiment(SMALL, n_jobs=n_jobs)
+
+
+def test_a_preset_that_is_not_a_name_is_refused(tmp_path):
+    from simulation.config import load_config
+    from simulation.sweep import parse_grid
+
+    path = tmp_path / "c.toml"
+    path.write_text('preset = ["quick"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown preset \\['quick'\\]"):
+        load_config(path)
+    with pytest.raises(ValueError, match="unknown preset \\['quick'\\]"):
+        parse_grid({"preset": ["quick"], "grid": {"n_segments": [2, 3]}})

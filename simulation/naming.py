@@ -18,6 +18,14 @@ SETTING_ORDER: tuple[str, ...] = (
     "pricing", "n_variants", "batch_size", "seed", "n_users", "n_segments", "n_checkpoints",
 )  # fmt: skip
 
+#: The user's own input files, by config key: how a label reads without one, and with it.
+_FILES: dict[str, tuple[str, str]] = {
+    "segments_file": ("clustered segments", "own segments"),
+    "catalogue_file": ("bundled catalogue", "own catalogue"),
+    "templates_file": ("bundled templates", "own templates"),
+}
+#: Settings whose order does not change a run (compared as sets).
+_UNORDERED = frozenset({"policies", "levels"})
 #: Settings in the short name of a single run.
 _MAIN: tuple[str, ...] = ("policies", "levels", "n_impressions", "n_seeds", "objective", "budget")
 
@@ -82,6 +90,16 @@ def format_setting(key: str, value: Any) -> str:
         return _count(value, "segment")
     if key == "n_checkpoints":
         return _count(value, "chart point")
+    if key == "n_worlds":
+        return _count(value, "world")
+    if key == "regenerate_every":
+        return "fixed pools" if value is None else f"regenerated every {int(value):,}"
+    if key == "space":
+        return f"{value} space"
+    if key in _FILES:
+        return _FILES[key][value is not None]
+    if key == "world":
+        return "other world settings"  # a table of parameters: its own page says which
     text = f"{key}={value}"
     return text if len(text) <= 40 else text[:39] + "…"
 
@@ -91,9 +109,11 @@ def _ordered(keys) -> list[str]:
     return known + sorted(k for k in keys if k not in SETTING_ORDER)
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: Any, b: Any, *, unordered: bool = False) -> bool:
     # Saved configs come back with lists where the live config has tuples.
     norm = lambda v: tuple(v) if isinstance(v, list | tuple) else v  # noqa: E731
+    if unordered and isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return sorted(map(str, a)) == sorted(map(str, b))
     return norm(a) == norm(b)
 
 
@@ -115,7 +135,7 @@ def differing_settings(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     out = []
     for key in keys:
         values = [c.get(key, missing) for c in configs]
-        if any(not _same(values[0], v) for v in values[1:]):
+        if any(not _same(values[0], v, unordered=key in _UNORDERED) for v in values[1:]):
             out.append(key)
     return _ordered(out)
 

@@ -33,8 +33,8 @@ def test_saved_lists_equal_live_tuples_and_same_settings_are_said():
 
 
 def test_unknown_and_missing_keys_are_shown_not_dropped():
-    labels = run_label([{"seed": 1, "segments_file": "abc123"}, {"seed": 1}])
-    assert labels == ["segments_file=abc123", "segments_file –"]
+    labels = run_label([{"seed": 1, "future_key": "abc123"}, {"seed": 1}])
+    assert labels == ["future_key=abc123", "future_key –"]
     assert format_setting("x", "y" * 60).endswith("…")
 
 
@@ -42,3 +42,16 @@ def test_unknown_and_missing_keys_are_shown_not_dropped():
 def test_bad_input_is_a_type_error(bad):
     with pytest.raises(TypeError, match="`configs` must be a sequence of mappings"):
         run_label(bad)
+
+
+def test_every_setting_a_comparison_may_differ_in_reads_as_words():
+    a = {"n_worlds": 1, "levels": ["generic", "segment", "user"], "regenerate_every": None,
+         "segments_file": None, "space": "default"}  # fmt: skip
+    b = {"n_worlds": 2, "levels": ["segment", "user", "generic"], "regenerate_every": 20_000,
+         "segments_file": "/tmp/mine.csv", "space": "hill48"}  # fmt: skip
+    # The same levels in another order are the same run: not a difference.
+    assert run_label([a, b]) == [
+        "1 world · fixed pools · clustered segments · default space",
+        "2 worlds · regenerated every 20,000 · own segments · hill48 space",
+    ]
+    assert "=" not in " ".join(run_label([a, b]))

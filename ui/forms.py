@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES, PRESETS, ExperimentConfig
+from simulation.engine.core import WORLD_SETTINGS
 from simulation.engine.generated import logged_pairs
 from simulation.inputs import resolve_inputs
 from simulation.policies import POLICIES
@@ -348,15 +349,10 @@ def world_config(config: ExperimentConfig) -> ExperimentConfig:
     Scenarios are cached on this, so changing impressions or policies reuses the world. Every
     level is built, so any subset of levels can run on it.
     """
+    # The engine's own list of what a world is built from, so the cached world always
+    # passes its check (simulation.engine.core.check_scenario).
     return DEFAULT_CONFIG.replace(
-        seed=config.seed,
-        n_users=config.n_users,
-        n_segments=config.n_segments,
-        n_variants=config.n_variants,
-        pricing=config.pricing,
-        segments_file=config.segments_file,
-        catalogue_file=config.catalogue_file,
-        templates_file=config.templates_file,
+        **{key: getattr(config, key) for key in WORLD_SETTINGS},
         levels=LEVELS if config.n_variants <= 10 else tuple(lv for lv in LEVELS if lv != "user"),
     )
 

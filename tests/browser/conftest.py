@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
+from streamlit_page import SETTLED
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -67,8 +68,6 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 2400}}
 
 
-#: The script has run (nothing greyed out) once the app carries this state.
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 #: The page's content height. Not that of Streamlit's scrolling containers: they stretch
 #: to the window, so they would grow with every resize and never hold.
 PAGE_HEIGHT_JS = (

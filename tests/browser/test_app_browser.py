@@ -6,6 +6,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from streamlit_page import settle
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,7 +25,6 @@ URLS = {
     "ope": "ope",
     "sweeps": "sweeps",
 }
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAGES = {
     "audience": "Audience",
     "creatives": "Creatives",
@@ -34,12 +34,6 @@ PAGES = {
     "ope": "Off-policy evaluation",
     "sweeps": "Sweeps",
 }
-
-
-def settle(page: Page, timeout: float = 60_000) -> None:
-    """Wait until the script has run and nothing is greyed out."""
-    page.wait_for_selector(SETTLED, timeout=timeout)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
 
 
 def no_exception(page: Page) -> None:
@@ -79,11 +73,16 @@ def test_page_renders(page: Page, app_url: str, artifacts, path: str):
         page.get_by_text("With the generated level").click()
         settle(page)
         page.get_by_role("button", name="Lay the world open").click()
+        # Wait for what the click produces, not for a quiet page: the click's rerun may not
+        # have begun when settle() first looks (in a fresh-clone CI it returned while the
+        # page still showed only its first heading).
+        expect(page.get_by_text("Generated level: each user's best composition")).to_be_visible(
+            timeout=120_000
+        )
         settle(page, timeout=120_000)
         no_exception(page)
-        expect(page.locator(".vega-embed").first).to_be_visible()
+        expect(page.locator(".vega-embed").first).to_be_visible(timeout=30_000)
         expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
-        expect(page.get_by_text("Generated level: each user's best composition")).to_be_visible()
     page.screenshot(path=str(artifacts / f"page-{path}.png"), full_page=True)
 
 

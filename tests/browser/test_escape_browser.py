@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+from streamlit_page import settle
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +23,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
 ]
 
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 #: A 1×1 transparent GIF, what an image request would get.
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"  # noqa: E501
 
@@ -59,11 +59,6 @@ def bait():
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-def settle(page: Page, timeout: float = 60_000) -> None:
-    page.wait_for_selector(SETTLED, timeout=timeout)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
 
 
 def visible_text(page: Page, selector: str) -> str:

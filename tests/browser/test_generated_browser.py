@@ -13,6 +13,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from streamlit_page import settle
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,14 +22,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
 ]
 
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 GENERATED = "Generated (composed per impression)"
-
-
-def settle(page: Page, timeout: float = 60_000) -> None:
-    """Wait until the script has run and nothing is greyed out."""
-    page.wait_for_selector(SETTLED, timeout=timeout)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
 
 
 def fill(page: Page, label: str, value: int) -> None:

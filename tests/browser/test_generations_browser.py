@@ -7,6 +7,7 @@ import re
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
+from streamlit_page import no_exception, settle
 
 pytestmark = [
     pytest.mark.browser,
@@ -15,19 +16,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
 ]
 
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 #: 40,000 impressions, a generation every 10,000: generations 0 (founders) to 3.
 IMPRESSIONS, EVERY = 40_000, 10_000
-
-
-def settle(page: Page, timeout: float = 60_000) -> None:
-    """Wait until the script has run and nothing is greyed out."""
-    page.wait_for_selector(SETTLED, timeout=timeout)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
-
-
-def no_exception(page: Page) -> None:
-    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
 def fill(page: Page, label: str, value: int) -> None:

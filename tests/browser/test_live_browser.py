@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
-
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+from streamlit_page import SETTLED
 
 pytestmark = [
     pytest.mark.browser,

@@ -7,25 +7,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from streamlit_page import no_exception, settle
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"),
 ]
-
-
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
-def settle(page: Page, timeout: float = 60_000) -> None:
-    """Wait until the script has run and nothing is greyed out."""
-    page.wait_for_selector(SETTLED, timeout=timeout)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=timeout)
-
-
-def no_exception(page: Page) -> None:
-    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
 def _estimate(page: Page) -> None:

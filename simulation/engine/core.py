@@ -174,6 +174,14 @@ class ExperimentResult:
     #: Frames built so far (see :func:`_memoized_frame`).
     _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Read-only, like the config: the frames are memoized from these arrays, so an
+        # in-place edit (``result.series *= 100`` in a notebook) would leave the frames
+        # telling another story than the arrays. Copy an array to work on it.
+        for array in (self.checkpoints, self.series, self.allocation, self.segment_stats):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+
     def generations_frame(self) -> pd.DataFrame:
         """Every creative a regenerating pool held: generation, lineage and what it earned.
 

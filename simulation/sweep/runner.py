@@ -293,7 +293,8 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run every run of ``plan`` not yet stored in ``out``, then write the table.
 
-    ``out`` must have been set up by :func:`prepare_folder`.
+    ``out`` must have been set up by :func:`prepare_folder` (else FileNotFoundError,
+    before any run).
 
     Parameters
     ----------
@@ -320,6 +321,12 @@ def run_sweep(
     if backend not in BACKENDS:
         raise ValueError(f"`backend` must be one of {list(BACKENDS)}; got {backend!r}.")
     out = Path(out)
+    if not (out / RUNS_DIR).is_dir():
+        # Checked before any run starts: the runs' results are stored there as they come.
+        raise FileNotFoundError(
+            f"{out} is not a sweep folder (no {RUNS_DIR}/ in it); call "
+            "prepare_folder(out, plan, grid_text, force=False) first."
+        )
     stop = stop if stop is not None else threading.Event()
     workers = workers or os.cpu_count() or 1
     done = stored_keys(out)

@@ -284,3 +284,11 @@ def test_a_preset_that_is_not_a_name_is_refused(tmp_path):
         load_config(path)
     with pytest.raises(ValueError, match="unknown preset \\['quick'\\]"):
         parse_grid({"preset": ["quick"], "grid": {"n_segments": [2, 3]}})
+
+
+def test_result_arrays_are_read_only(result):
+    """The frames are memoized from the arrays: an in-place edit must not make them disagree."""
+    for array in (result.checkpoints, result.series, result.allocation, result.segment_stats):
+        with pytest.raises(ValueError, match="read-only"):
+            array[...] = 0
+    assert result.series.copy().flags.writeable

@@ -328,3 +328,12 @@ def test_the_printed_digest_names_worlds_metrics_and_what_it_left_out():
     assert len(shown) == 5 and lines[2] == "... and 11 more rows in sweep.csv"  # 4 x 2 x 2 rows
     assert "+10.0 % (-5.0 % – +25.0 %)" in shown[1] and shown[1].endswith("+2.0 %")
     assert uplift_digest(_digest_table(plan).iloc[0:0], plan) == []  # nothing compared
+
+
+def test_run_sweep_refuses_a_folder_prepare_folder_did_not_set_up(tmp_path):
+    from simulation.sweep.runner import run_sweep
+
+    plan = parse_grid({"n_users": 500, "grid": {"n_segments": [2]}})
+    with pytest.raises(FileNotFoundError, match="prepare_folder"):
+        run_sweep(plan, tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()

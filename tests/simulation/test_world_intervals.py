@@ -130,3 +130,16 @@ def test_run_experiment_in_two_worlds_gives_uplift_intervals_over_world_means():
     assert row.ci_low == pytest.approx(np.expm1(centre - half))
     assert row.ci_high == pytest.approx(np.expm1(centre + half))
     assert row.interval_over == "2 worlds (3 seeds each)" and row.n_pairs == 6
+
+
+def test_an_uplift_with_one_usable_world_of_two_has_no_interval(rng):
+    # World 1's segment level got no click: its pairs drop out, and the one world left
+    # gives no interval (its seeds' spread would say nothing about other worlds).
+    summary = _nested_summary(rng)
+    summary.loc[(summary["level"] == "segment") & (summary["world"] >= 1), "clicks"] = 0.0
+    row = _ctr_row(summary)
+    assert row.n_pairs == N_SEEDS and np.isfinite(row.observed)
+    assert np.isnan(row.ci_low) and np.isnan(row.ci_high)
+    # Any two usable worlds give one again.
+    summary.loc[(summary["level"] == "segment") & (summary["world"] == 1), "clicks"] = 2e4
+    assert np.isfinite(_ctr_row(summary).ci_low)

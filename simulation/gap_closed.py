@@ -49,7 +49,8 @@ def gap_closed(
     -------
     table : DataFrame
         Columns :data:`GAP_COLUMNS`, one row per policy at ``level`` other than the
-        baseline, in run order. ``share`` is the mean over replications of
+        baseline, in run order. ``share`` is the mean over replications (over world
+        means, with several worlds) of
         ``1 - (regret / impressions) / (baseline's regret / impressions)``; NaN when the
         baseline's regret is zero in a replication (it already served every impression its
         best: there was no gap to close). Empty when ``level`` or ``baseline`` did not run.
@@ -77,7 +78,9 @@ def gap_closed(
         rate, ref = rate.align(base_rate, join="inner")
         with np.errstate(divide="ignore", invalid="ignore"):
             shares = np.where(ref.to_numpy() > 0, 1.0 - rate.to_numpy() / ref.to_numpy(), np.nan)
-        share, low, high = mean_interval(shares, alpha)
+        # Several worlds: the interval is over world means (seeds of a world cluster).
+        worlds = rate.index.get_level_values("world") if "world" in keys else None
+        share, low, high = mean_interval(shares, alpha, worlds=worlds)
         rows.append(
             {
                 "level": level,

@@ -129,8 +129,17 @@ def mean_interval(
     alpha: float = 0.05,
     *,
     bounds: tuple[float, float | None] | None = None,
+    worlds: np.ndarray | None = None,
 ) -> tuple[float, float, float]:
-    """Mean and two-sided Student-t interval of independent replications.
+    """Mean and two-sided Student-t interval of replications, clustered by world.
+
+    Seeds of one world share its hidden response parameters and creatives, so
+    they are not independent draws of what a world does: their values cluster.
+    When the replications come from two or more worlds, the world is the unit:
+    each world's finite values are averaged first and the interval is taken over
+    the world means (``df = n_worlds - 1``); the mean is the mean of the world
+    means (the overall mean when every world has as many finite values). With
+    one world (or ``worlds=None``) the seeds are the unit.
 
     Parameters
     ----------
@@ -141,14 +150,25 @@ def mean_interval(
     bounds : (float, float or None) or None, default=None
         Range of the quantity: ``(0, None)`` (log scale) or ``(0, 1)`` (logit
         scale) keeps the interval inside it (see :func:`bounded_interval`).
+    worlds : array-like of shape (n_replications,) or None, default=None
+        World of each replication. The unit is chosen from these labels, not
+        from which values are finite: a run in two worlds whose second world
+        has no finite value gets no interval rather than one over seeds that
+        would not cover world-to-world variation.
 
     Returns
     -------
     mean, low, high : float
-        With fewer than two finite values the interval is (mean, mean) for one
-        value and all NaN for none.
+        With fewer than two finite units (world means, or values) the interval
+        is (mean, mean) for one and all NaN for none.
     """
     v = np.asarray(values, dtype=np.float64)
+    if worlds is not None:
+        w = np.asarray(worlds)
+        if w.shape != v.shape:
+            raise ValueError(f"`worlds` must have the shape of `values` {v.shape}; got {w.shape}.")
+        if np.unique(w).size >= 2:
+            v = _world_means(v, w)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return (np.nan, np.nan, np.nan)
@@ -161,6 +181,18 @@ def mean_interval(
     return (mean, float(low[0]), float(high[0]))
 
 
+def _world_means(values: np.ndarray, worlds: np.ndarray) -> np.ndarray:
+    """Mean of each world's finite ``values``, NaN for a world with none.
+
+    ``values`` and ``worlds`` have shape (n_replications,); the result (n_worlds,).
+    """
+    labels, index = np.unique(worlds, return_inverse=True)
+    ok = np.isfinite(values)
+    sums = np.bincount(index[ok], weights=values[ok], minlength=labels.size)
+    counts = np.bincount(index[ok], minlength=labels.size)
+    return safe_ratio(sums, counts)
+
+
 def summarize(
     summary: pd.DataFrame,
     metrics: tuple[str, ...] = ("ctr", "cvr", "cpa", "roas", "regret"),
@@ -170,8 +202,10 @@ def summarize(
 ) -> pd.DataFrame:
     """Mean and (1 - alpha) interval across replications of every metric.
 
-    Rates and ratios (:data:`METRIC_BOUNDS`) get intervals that stay in their range;
-    those of :data:`NONNEGATIVE_TOTALS` are cut at zero.
+    With several worlds the interval is over world means (each world's seeds
+    averaged first; see :func:`mean_interval`), with one over seeds. Rates and
+    ratios (:data:`METRIC_BOUNDS`) get intervals that stay in their range; those
+    of :data:`NONNEGATIVE_TOTALS` are cut at zero.
 
     Parameters
     ----------
@@ -190,7 +224,7 @@ def summarize(
         One row per group, columns ``METRIC``, ``METRIC_low``, ``METRIC_high``,
         plus ``n_seeds`` (replications in the group: seeds × worlds) and, when
         ``summary`` has a ``seed`` column, ``interval_over`` (what the intervals
-        cover, e.g. "3 seeds × 1 world").
+        cover, e.g. "3 seeds × 1 world" or "2 worlds (3 seeds each)").
     """
     check_alpha(alpha)
     rows = []
@@ -201,9 +235,10 @@ def summarize(
         row["n_seeds"] = int(group.shape[0])
         if over is not None:
             row["interval_over"] = over
+        worlds = group["world"].to_numpy() if "world" in group.columns else None
         for m in present:
             row[m], row[f"{m}_low"], row[f"{m}_high"] = mean_interval(
-                group[m].to_numpy(), alpha, bounds=METRIC_BOUNDS.get(m)
+                group[m].to_numpy(), alpha, bounds=METRIC_BOUNDS.get(m), worlds=worlds
             )
             if m in NONNEGATIVE_TOTALS:
                 row[f"{m}_low"] = max(row[f"{m}_low"], 0.0)
@@ -212,7 +247,10 @@ def summarize(
 
 
 def interval_over(summary: pd.DataFrame) -> str:
-    """What intervals across ``summary``'s replications cover: "3 seeds × 2 worlds".
+    """What intervals across ``summary``'s replications cover, naming their unit.
+
+    One world: "3 seeds × 1 world" (the seeds are the unit). Several: "2 worlds
+    (3 seeds each)": the interval is over the world means (:func:`mean_interval`).
 
     Parameters
     ----------
@@ -225,7 +263,10 @@ def interval_over(summary: pd.DataFrame) -> str:
     """
     n_worlds = int(summary["world"].nunique()) if "world" in summary.columns else 1
     n_seeds = int(summary["seed"].nunique()) if len(summary) else 0
-    return f"{n_seeds} seed{'s' * (n_seeds != 1)} × {n_worlds} world{'s' * (n_worlds != 1)}"
+    seeds = f"{n_seeds} seed{'s' * (n_seeds != 1)}"
+    if n_worlds >= 2:
+        return f"{n_worlds} worlds ({seeds} each)"
+    return f"{seeds} × {n_worlds} world{'s' * (n_worlds != 1)}"
 
 
 #: Metrics of :func:`like_for_like_uplift`: observed (numerator, denominator) and the
@@ -245,9 +286,10 @@ UPLIFT_COLUMNS: tuple[str, ...] = (
 
 
 def _paired_log_ratios(level: dict, base: dict, num: str, den: str | None) -> np.ndarray:
-    """Per-replication log(level / baseline) of ``num / den``, over pairs where both are > 0.
+    """Per-replication log(level / baseline) of ``num / den``, NaN unless both are > 0.
 
-    ``level`` and ``base`` map column names to aligned arrays of shape (n_pairs,).
+    ``level`` and ``base`` map column names to aligned arrays of shape (n_pairs,);
+    the result has that shape, so it stays aligned with the pairs' worlds.
     """
 
     def value(columns):
@@ -256,13 +298,25 @@ def _paired_log_ratios(level: dict, base: dict, num: str, den: str | None) -> np
 
     a, b = value(level), value(base)
     ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
-    return np.log(a[ok]) - np.log(b[ok])
+    out = np.full(a.shape, np.nan)
+    out[ok] = np.log(a[ok]) - np.log(b[ok])
+    return out
 
 
-def _relative_interval(logs: np.ndarray, alpha: float) -> tuple[float, float, float]:
-    """Geometric-mean relative change and its t interval, through the log (stays above -1)."""
-    mean, low, high = mean_interval(logs, alpha)
-    if logs.size < 2:
+def _relative_interval(
+    logs: np.ndarray, alpha: float, worlds: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """Geometric-mean relative change and its t interval, through the log (stays above -1).
+
+    ``logs`` and ``worlds`` (None: one world) have shape (n_pairs,); the interval is
+    over world means with several worlds (:func:`mean_interval`), NaN with fewer than
+    two usable units.
+    """
+    mean, low, high = mean_interval(logs, alpha, worlds=worlds)
+    ok = np.isfinite(logs)
+    several = worlds is not None and np.unique(worlds).size >= 2
+    units = np.unique(worlds[ok]).size if several else int(ok.sum())
+    if units < 2:
         low = high = np.nan
     return tuple(float(np.expm1(x)) for x in (mean, low, high))
 
@@ -293,9 +347,13 @@ def like_for_like_uplift(
     replication by replication: the engine plays every level on the same users
     and the same random draws, so each replication gives one paired ratio. The
     observed uplift is the geometric mean of the paired ratios minus one; its
-    interval is a Student-t interval of the paired log ratios across
-    replications, transformed back, so it never goes below -100 %. ``expected``
-    is the same comparison on the true (expected) values, labelled as such.
+    interval is a Student-t interval of the paired log ratios, transformed
+    back, so it never goes below -100 %. With one world the interval is over
+    seeds; with several it is over the world means of the log ratios (seeds
+    within a world share its hidden parameters and creatives, so their ratios
+    cluster and are not independent), and the observed uplift is the mean of
+    the world means. ``expected`` is the same comparison on the true (expected)
+    values, averaged the same way, labelled as such.
 
     Parameters
     ----------
@@ -329,6 +387,7 @@ def like_for_like_uplift(
     # arrays (filtering the frame per pair cost a sweep more than its runs).
     columns = [c for pair in UPLIFT_METRICS.values() for c in (*pair[0], *pair[1])]
     columns = [c for c in dict.fromkeys(columns) if c is not None and c in summary.columns]
+    columns += ["world"] if "world" in summary.columns else []
     data = {c: summary[c].to_numpy(dtype=np.float64) for c in columns}
     replication = list(zip(*(summary[k].tolist() for k in keys)))
     members: dict[tuple[str, str], list[int]] = {}
@@ -373,13 +432,14 @@ def like_for_like_uplift(
         if both is None:
             continue
         a, b = both
+        worlds = a.get("world")
         for metric, ((o_num, o_den), (e_col, e_den)) in UPLIFT_METRICS.items():
             logs = _paired_log_ratios(a, b, o_num, o_den)
-            observed, low, high = _relative_interval(logs, alpha)
+            observed, low, high = _relative_interval(logs, alpha, worlds)
             expected = np.nan
             if e_col in a:
                 e_logs = _paired_log_ratios(a, b, e_col, e_den)
-                expected = float(np.expm1(e_logs.mean())) if e_logs.size else np.nan
+                expected = float(np.expm1(mean_interval(e_logs, worlds=worlds)[0]))
             out.append(
                 {
                     "level": level,
@@ -390,7 +450,7 @@ def like_for_like_uplift(
                     "ci_low": low,
                     "ci_high": high,
                     "expected": expected,
-                    "n_pairs": int(logs.size),
+                    "n_pairs": int(np.isfinite(logs).sum()),
                     "interval_over": over,
                 }
             )

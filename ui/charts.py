@@ -83,12 +83,17 @@ MAX_LINE_POINTS = 30
 def band_frame(
     timeseries: pd.DataFrame, metric: str, *, alpha: float = 0.05, by=("level", "policy")
 ) -> pd.DataFrame:
-    """Mean and (1 - alpha) Student-t band across seeds of a cumulative metric.
+    """Mean and (1 - alpha) Student-t band across replications of a cumulative metric.
+
+    With one world the band is over seeds. With several (a ``world`` column with two
+    or more values) it is over world means: each world's seeds are averaged first,
+    since seeds of one world share its hidden parameters and creatives and are not
+    independent (the same rule as :func:`simulation.metrics.mean_interval`).
 
     Parameters
     ----------
     timeseries : DataFrame
-        One row per (seed, level, policy, step) with the metric's column.
+        One row per (seed, level, policy, step) (and world) with the metric's column.
     metric : str
     alpha : float, default=0.05
     by : tuple of str
@@ -97,11 +102,15 @@ def band_frame(
     Returns
     -------
     bands : DataFrame
-        Columns ``*by``, ``step``, ``mean``, ``low``, ``high``; with one seed the band is the
-        line itself.
+        Columns ``*by``, ``step``, ``mean``, ``low``, ``high``; with one seed (or one
+        world of several with a value) the band is the line itself.
     """
     keys = [*by, "step"]
-    values = timeseries[[*keys, metric]].replace([np.inf, -np.inf], np.nan)
+    several = "world" in timeseries.columns and timeseries["world"].nunique() >= 2
+    units = [*keys, "world"] if several else keys
+    values = timeseries[[*units, metric]].replace([np.inf, -np.inf], np.nan)
+    if several:  # NaN for a world with no finite value, which count leaves out
+        values = values.groupby(units, sort=False)[metric].mean().reset_index()
     grouped = values.groupby(keys, sort=False)[metric]
     out = grouped.agg(["mean", "std", "count"]).reset_index()
     # Rates and ratios get bands on the log or logit scale: never below 0 (or above 1).

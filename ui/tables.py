@@ -71,6 +71,18 @@ def best_label(best: pd.Series) -> str:
     return f"{policy_name(best['policy'])}, {LEVEL_NAMES.get(best['level'], best['level']).lower()}"
 
 
+def _units(rows: pd.DataFrame, metric: str) -> np.ndarray:
+    """Finite values of ``metric`` per unit: per seed, or per world mean with several worlds.
+
+    Returns an ndarray of shape (n_units,).
+    """
+    values = rows[metric].replace([np.inf, -np.inf], np.nan)
+    if "world" in rows and rows["world"].nunique() >= 2:
+        values = values.groupby(rows["world"]).mean()
+    v = values.to_numpy(dtype=float)
+    return v[np.isfinite(v)]
+
+
 def paired_difference(
     a: pd.DataFrame, b: pd.DataFrame, metric: str, *, paired: bool = True, alpha: float = 0.05
 ) -> tuple[float, float, float, int]:
@@ -84,26 +96,27 @@ def paired_difference(
     paired : bool, default=True
         Pair rows by ``seed`` (both runs replayed the same seeds: the same visitors and
         draws), take the difference per seed and a Student-t interval over the pairs.
-        Otherwise Welch's interval for a difference of two independent means.
+        Otherwise Welch's interval for a difference of two independent means. With
+        several worlds the unit is the world (seeds of one world share its hidden
+        parameters, so they are not independent): the interval is over world means of
+        the paired differences, or Welch's over each run's world means.
     alpha : float, default=0.05
 
     Returns
     -------
     mean, low, high : float
     n : int
-        Pairs (paired) or the smaller number of seeds (unpaired).
+        Pairs (paired) or the smaller number of units, seeds or worlds (unpaired).
     """
     if paired:
         # Several worlds: a replication is a (world, seed), not a seed.
         keys = ["world", "seed"] if "world" in a and "world" in b else ["seed"]
         joined = a[[*keys, metric]].merge(b[[*keys, metric]], on=keys, suffixes=("_a", "_b"))
         diffs = (joined[f"{metric}_a"] - joined[f"{metric}_b"]).to_numpy(dtype=float)
-        diffs = diffs[np.isfinite(diffs)]
-        mean, low, high = mean_interval(diffs, alpha)
-        return mean, low, high, int(diffs.size)
-    x = a[metric].to_numpy(dtype=float)
-    y = b[metric].to_numpy(dtype=float)
-    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+        worlds = joined["world"].to_numpy() if "world" in keys else None
+        mean, low, high = mean_interval(diffs, alpha, worlds=worlds)
+        return mean, low, high, int(np.isfinite(diffs).sum())
+    x, y = _units(a, metric), _units(b, metric)
     if x.size == 0 or y.size == 0:
         return np.nan, np.nan, np.nan, 0
     mean = float(x.mean() - y.mean())

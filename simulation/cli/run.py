@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--worlds",
         type=positive_int,
         help=f"repeat the experiment in N worlds (hidden parameters redrawn; at most "
-        f"{MAX_WORLDS}), so intervals cover world-to-world variation",
+        f"{MAX_WORLDS}); intervals are then over world means, covering world-to-world variation",
     )
     p.add_argument("--objective", choices=OBJECTIVES, help="what policies maximize")
     p.add_argument("--budget", type=float, help="spend cap (USD) per policy and level")

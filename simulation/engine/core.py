@@ -311,7 +311,8 @@ class ExperimentResult:
 
         :func:`simulation.metrics.like_for_like_uplift` of :meth:`summary_frame`
         under the config's objective: observed paired changes with their
-        interval (over seeds and worlds), beside the expected (true) change.
+        interval (over seeds; over world means with several worlds), beside the
+        expected (true) change.
         """
         return like_for_like_uplift(
             self.summary_frame(), objective=self.config.objective, alpha=alpha

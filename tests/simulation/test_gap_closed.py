@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
@@ -23,14 +24,27 @@ def _summary(regrets: dict[str, list[float]], impressions=1_000, worlds=False) -
 def test_the_share_is_one_minus_the_regret_ratio_paired_by_replication():
     # Paired: replication r's policy against replication r's uniform, not the means.
     table = gap_closed(
-        _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 3.0]}, worlds=True)
+        _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]}, worlds=True)
     )
     assert list(table.columns) == list(GAP_COLUMNS)
-    expected = np.mean([1 - 1 / 4, 1 - 6 / 8, 1 - 1 / 2, 1 - 3 / 6])
-    assert table.loc[0, "share"] == pytest.approx(expected)
-    assert table.loc[0, "ci_low"] < expected < table.loc[0, "ci_high"]
+    # Two worlds: the unit is the world, so the interval is over the two world means.
+    world_means = np.array([np.mean([1 - 1 / 4, 1 - 6 / 8]), np.mean([1 - 1 / 2, 1 - 2 / 6])])
+    assert table.loc[0, "share"] == pytest.approx(world_means.mean())
+    half = stats.t.ppf(0.975, df=1) * world_means.std(ddof=1) / np.sqrt(2)
+    assert table.loc[0, "ci_low"] == pytest.approx(world_means.mean() - half)
+    assert table.loc[0, "ci_high"] == pytest.approx(world_means.mean() + half)
     assert table.loc[0, "n_pairs"] == 4
-    assert table.loc[0, "interval_over"] == "2 seeds × 2 worlds"
+    assert table.loc[0, "interval_over"] == "2 worlds (2 seeds each)"
+
+
+def test_with_one_world_the_interval_is_over_seeds():
+    shares = np.array([1 - 1 / 4, 1 - 6 / 8, 1 - 1 / 2])
+    summary = _summary({"uniform": [4.0, 8.0, 2.0], "mvt_ts": [1.0, 6.0, 1.0]})
+    summary["seed"] = [0, 1, 2] * 2
+    table = gap_closed(summary)
+    half = stats.t.ppf(0.975, df=2) * shares.std(ddof=1) / np.sqrt(3)
+    assert table.loc[0, "ci_high"] == pytest.approx(shares.mean() + half)
+    assert table.loc[0, "interval_over"] == "3 seeds × 1 world"
 
 
 def test_per_impression_so_a_run_cut_short_is_compared_fairly():

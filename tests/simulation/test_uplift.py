@@ -79,7 +79,7 @@ def test_worlds_are_paired_with_their_own_replications():
     table = like_for_like_uplift(pd.concat([a, b]))
     row = table[(table.policy == "thompson") & (table.metric == "ctr")].iloc[0]
     assert row.n_pairs == 4
-    assert row.interval_over == "2 seeds × 2 worlds"
+    assert row.interval_over == "2 worlds (2 seeds each)"
     assert row.observed == pytest.approx(np.sqrt(1.1 * 0.9) - 1)
 
 

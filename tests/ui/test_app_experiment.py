@@ -82,9 +82,9 @@ def test_an_interval_covering_zero_reads_no_detectable_difference():
     from ui.uplift import uplift_sentence
 
     row = pd.Series({"observed": 0.01, "ci_low": -0.02, "ci_high": 0.04,
-                     "interval_over": "3 seeds × 2 worlds"})  # fmt: skip
+                     "interval_over": "2 worlds (3 seeds each)"})  # fmt: skip
     text = uplift_sentence(row, "user", "ctr")
-    assert "no detectable difference in CTR" in text and "3 seeds × 2 worlds" in text
+    assert "no detectable difference in CTR" in text and "2 worlds (3 seeds each)" in text
     row = pd.Series({"observed": -0.05, "ci_low": -0.08, "ci_high": -0.02,
                      "interval_over": "3 seeds × 1 world"})  # fmt: skip
     assert uplift_sentence(row, "segment", "roas").startswith(
@@ -98,7 +98,7 @@ def test_worlds_setting_repeats_the_run_in_several_worlds(app, open_page, run_sm
     assert not at.exception and not at.error
     result = at.session_state["ex-current"]["result"]
     assert result.config.n_worlds == 2
-    assert (at.dataframe[0].value["Interval over"] == "1 seed × 2 worlds").all()
+    assert (at.dataframe[0].value["Interval over"] == "2 worlds (1 seed each)").all()
 
 
 def test_changing_the_allocation_view_does_not_rerun(app, open_page, run_small_experiment):

@@ -87,6 +87,24 @@ def test_a_regret_band_is_the_t_interval_cut_at_zero():
     assert row["regret_low"] == 0.0 and np.isclose(row["regret_high"], 20.0 + half)
 
 
+def test_with_several_worlds_a_band_is_over_world_means_like_the_tables():
+    # Seeds of a world share its parameters: world 0 sits near 1, world 1 near 5.
+    ts = pd.DataFrame({"world": [0, 0, 0, 1, 1, 1], "seed": [0, 1, 2] * 2, "level": "generic",
+                       "policy": "ucb1", "step": 100,
+                       "regret": [1.0, 1.1, 0.9, 5.0, np.nan, 4.8]})  # fmt: skip
+    (band,) = charts.band_frame(ts, "regret").itertuples()
+    means = np.array([1.0, 4.9])  # world 1's missing seed is left out of its mean
+    half = 12.706204736174707 * means.std(ddof=1) / np.sqrt(2)
+    assert np.isclose(band.mean, means.mean()) and np.isclose(band.high, means.mean() + half)
+    row = summarize(ts, ("regret",)).iloc[0]
+    assert np.isclose(row["regret_high"], band.high) and row["regret_low"] == band.low
+    # One seed per world: the world is the unit anyway, the band is the plain t interval.
+    one_each = ts[ts["seed"] == 0]
+    (plain,) = charts.band_frame(one_each.drop(columns="world"), "regret").itertuples()
+    (worlds,) = charts.band_frame(one_each, "regret").itertuples()
+    assert np.isclose(plain.high, worlds.high) and np.isclose(plain.low, worlds.low)
+
+
 def test_allocation_share_sums_to_one_per_step():
     alloc = pd.DataFrame(
         {

@@ -108,6 +108,22 @@ def test_paired_difference_is_per_seed_with_a_t_interval():
     assert mean == pytest.approx(0.01) and low < 0.01 < high
 
 
+def test_with_several_worlds_a_difference_is_over_world_means():
+    import pandas as pd
+
+    # The runs differ by 0.01 in world 0 and by 0.03 in world 1, identically in every seed.
+    a = pd.DataFrame({"world": [0, 0, 1, 1], "seed": [0, 1, 0, 1],
+                      "ctr": [0.03, 0.04, 0.05, 0.06]})  # fmt: skip
+    b = a.assign(ctr=[0.02, 0.03, 0.02, 0.03])
+    mean, low, high, n = tables.paired_difference(a, b, "ctr")
+    half = 12.706204736174707 * np.std([0.01, 0.03], ddof=1) / np.sqrt(2)
+    assert n == 4 and mean == pytest.approx(0.02)
+    assert (low, high) == pytest.approx((0.02 - half, 0.02 + half))
+    # Unpaired: Welch's over each run's two world means, not its four replications.
+    mean, low, high, n = tables.paired_difference(a, b, "ctr", paired=False)
+    assert n == 2 and mean == pytest.approx(0.02)
+
+
 def test_the_chart_and_the_headline_name_the_same_best(two_results):
     (ca, ra), (cb, rb) = two_results
     best = {}

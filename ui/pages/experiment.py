@@ -93,8 +93,10 @@ def _form():
             "Worlds (hidden parameters redrawn)", step=1,
             key=state.keep("ex-worlds", d.n_worlds),
             help="Repeat the experiment in worlds whose hidden response parameters and "
-            "creatives are drawn afresh (the audience stays), so the intervals include "
-            "world-to-world variation, not only luck within one world.",
+            "creatives are drawn afresh (the audience stays). The intervals are then over "
+            "the world means, each world's seeds averaged first (seeds of one world share "
+            "its parameters, so they are not independent): they cover world-to-world "
+            "variation, not only luck within one world.",
         )  # fmt: skip
         c4, c5 = st.columns(2)
         c4.radio(
@@ -645,7 +647,7 @@ def _results(entry, say_skipped: bool = True) -> None:
     st.markdown(
         "**How to read the charts.** Each line is a policy learning which ad to show, on "
         "the same simulated visitors; the shaded band is the 95 % interval over the "
-        "replications (seeds, and worlds when several ran). A line "
+        "seeds (over the world means when several worlds ran). A line "
         "above the generic panel means personalization paid off. *Regret* counts the clicks "
         "(or value) lost against always showing each visitor the best ad of that level (the "
         "best of its pool; at the generated level, the best composition): lower is better. "

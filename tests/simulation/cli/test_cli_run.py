@@ -69,7 +69,7 @@ def test_worlds_flag_adds_a_world_column(tmp_path):
     assert list(summary.columns[:4]) == ["policy", "level", "world", "seed"]
     assert sorted(summary["world"].unique()) == [0, 1]
     uplift = pd.read_csv(out / "uplift.csv")
-    assert (uplift["interval_over"] == "1 seed × 2 worlds").all()
+    assert (uplift["interval_over"] == "2 worlds (1 seed each)").all()
     assert (uplift.loc[uplift["metric"] == "ctr", "n_pairs"] == 2).all()
 
 

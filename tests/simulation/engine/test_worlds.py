@@ -58,7 +58,7 @@ def test_several_worlds_carry_a_world_column_and_world_one_differs(one, two):
 def test_uplift_intervals_say_they_cover_seeds_and_worlds(two):
     table = two.uplift_frame()
     assert not table.empty
-    assert (table["interval_over"] == "2 seeds × 2 worlds").all()
+    assert (table["interval_over"] == "2 worlds (2 seeds each)").all()
     # Every (world, seed) is a pair (rarer metrics drop pairs with no conversion).
     assert (table.loc[table["metric"] == "ctr", "n_pairs"] == 4).all()
     assert (table["n_pairs"] <= 4).all()

@@ -405,3 +405,42 @@ def test_ctr_truth_is_kept_and_an_unknown_scale_drops_the_truth(tmp_path):
         writer.write(**c)
     log = read_log(odd_path)
     assert log.expected_reward is None and "truth_note" in log.metadata
+
+
+def _roas_chunk(rng, start, n, *, policy, offset=0.0, span=1.0):
+    c = chunk(rng, start, n, policy=policy)
+    c["cost"] = rng.uniform(0.01, 0.3, size=n)
+    c["revenue"] = np.where(rng.random(n) < 0.05, rng.uniform(5, 80, size=n), 0.0)
+    c["reward"] = (c["revenue"] - c["cost"] - offset) / span
+    return c
+
+
+def test_a_log_whose_policies_used_different_reward_units_is_refused(tmp_path):
+    # Logs written before every policy was logged in USD: uniform in dollars,
+    # thompson scaled to [0, 1]. Averaging them would mix the units silently.
+    rng = np.random.default_rng(8)
+    path = tmp_path / "mixed.parquet"
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**_roas_chunk(rng, 0, 300, policy="uniform"))
+        writer.write(**_roas_chunk(rng, 300, 300, policy="thompson", offset=-0.3, span=120.0))
+    with pytest.raises(
+        ValueError,
+        match=r"mixes reward units: policy 'thompson' logged net value scaled"
+        r".*'uniform' net value \(USD\)",
+    ):
+        read_log(path)
+    # One logging policy at a time is one unit.
+    assert read_log(path, policy="thompson").metadata["reward_unit"] == (
+        "net value scaled to [0, 1]"
+    )
+    assert read_log(path, policy="uniform").metadata["reward_unit"] == "net value (USD)"
+
+
+def test_policies_logged_in_the_same_unit_read_together(tmp_path):
+    rng = np.random.default_rng(9)
+    path = tmp_path / "usd.parquet"
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**_roas_chunk(rng, 0, 300, policy="uniform"))
+        writer.write(**_roas_chunk(rng, 300, 300, policy="thompson"))
+    log = read_log(path)
+    assert log.n_rounds == 600 and log.metadata["reward_unit"] == "net value (USD)"

@@ -119,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if report.support.unsupported:
+        # IPS 0 with the interval [0, 0] would be a confident wrong answer.
+        raise UsageError(report.support.not_supported_message(report.policy))
     frame = report.to_frame()
     print(
         f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
@@ -139,6 +142,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"no ground truth: {meta['truth_note']}")
     if report.truth is not None:
         print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
+    sup = report.support
+    print(
+        f"support: effective sample size {sup.ess:,.0f} of {sup.n_eval:,} evaluation rows; "
+        f"{sup.clicks:,} clicks (rewards above 0) where the policy agrees with the log; "
+        f"mean importance weight {sup.mean_weight:.3g} (1 when the log can show every ad "
+        "the policy would)"
+    )
+    for warning in sup.warnings():
+        print(f"warning: {warning}")
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
     if "dm" in set(frame["estimator"]):
         print(DM_INTERVAL_NOTE)
@@ -160,8 +172,8 @@ def register(subparsers) -> None:
         help="estimate a policy's value from logged bandit feedback",
         description=(
             "Estimate a registered policy's value from a log (off-policy): the policy "
-            "is trained on the first --train-fraction of the rows (replaying the logged "
-            "actions and rewards) and evaluated on the rest."
+            "is trained on a random --train-fraction of the rows (replaying the logged "
+            "actions and rewards; the split's seed is fixed) and evaluated on the rest."
         ),
     )
     parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
@@ -177,7 +189,8 @@ def register(subparsers) -> None:
         "--train-fraction",
         type=_fraction,
         default=0.5,
-        help="share of the log's first rows used to train the policy (default 0.5)",
+        help="share of the log's rows, drawn at random with a fixed seed, used to train the "
+        "policy (default 0.5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--format", choices=FORMATS, default="auto", help="log format")

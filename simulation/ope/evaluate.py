@@ -2,9 +2,15 @@
 
 Design (train then evaluate, on one log):
 
-1. The log's rows, in file order, are split: the first ``--train-fraction``
-   train the policy, the rest evaluate it. Training *replays* the logged
-   actions and rewards through ``policy.update`` in one batch (the policy does
+1. The log's rows are split at random (:func:`split_rows`, a fixed seed,
+   :data:`SPLIT_SEED`, so the same log always gives the same split): a
+   ``--train-fraction`` share trains the policy, the rest evaluate it. A split in
+   file order gave a log written by two policies one after the other (the engine
+   writes a policy's rows together) a training part from one logging policy and
+   an evaluation part from the other: on a uniform-then-lin_ucb log, every
+   evaluation row came from the deterministic lin_ucb (pscore 1), and IPS missed
+   the truth by 3x with no warning. Training *replays* the logged actions and
+   rewards through ``policy.update`` in one batch, in log order (the policy does
    not choose during training: the log only knows the logged arm's reward).
 2. The trained policy's ``action_probabilities`` on the evaluation rows give
    ``action_dist``; the estimators score it with the logged propensities.
@@ -18,13 +24,17 @@ Design (train then evaluate, on one log):
    :meth:`simulation.ope.estimators.BaseEstimator.interval`), so they keep their
    coverage when rewards are rare; every estimator uses the same resamples (one
    seed), so their intervals are comparable.
-5. For simulated logs with ground truth (``q_true_*``) the true value of the
+5. :class:`simulation.ope.support.Support` says how much of the log the estimate
+   rests on (effective sample size, clicks, the share of the policy's choices
+   the log can show at all); see that module.
+6. For simulated logs with ground truth (``q_true_*``) the true value of the
    policy on the evaluation rows, ``mean_i sum_a pi(a|x_i) q_true(x_i, a)``, and
    each estimator's error are reported too, on the scale of the log's ``reward``
    (:func:`simulation.ope.logs.read_log` maps a ROAS log's truth onto it).
 
 One ``--seed`` drives policy randomness, reward-model folds and the bootstrap
-through independent streams.
+through independent streams; the split does not depend on it, so estimates under
+different seeds rest on the same rows.
 """
 
 from __future__ import annotations
@@ -46,11 +56,35 @@ from simulation.ope.limits import (
 )
 from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
 from simulation.ope.reward_model import fit_reward_model
+from simulation.ope.support import Support, support_of
 
-__all__ = ["FORMATS", "OPEReport", "evaluate_policy", "load_any_log"]
+__all__ = ["FORMATS", "SPLIT_SEED", "OPEReport", "evaluate_policy", "load_any_log", "split_rows"]
 
 #: Log formats :func:`load_any_log` reads.
 FORMATS = ("auto", "adlab", "obd", "csv")
+
+#: Seed of the random train/evaluation split (fixed: a log always splits the same way).
+SPLIT_SEED = 0
+
+
+def split_rows(n_rounds: int, n_train: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and evaluation rows of a log, drawn at random with :data:`SPLIT_SEED`.
+
+    Parameters
+    ----------
+    n_rounds : int
+        Rows in the log.
+    n_train : int
+        Rows to train on, in ``[0, n_rounds]``.
+
+    Returns
+    -------
+    train : ndarray of int of shape (n_train,)
+    evaluation : ndarray of int of shape (n_rounds - n_train,)
+        Row indices, each part in log order.
+    """
+    order = np.random.default_rng(SPLIT_SEED).permutation(n_rounds)
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -71,6 +105,8 @@ class OPEReport:
         Mean observed reward on the evaluation rows (the logging policy's value).
     truth : float or None
         Ground-truth value on the evaluation rows, when the log has it.
+    support : Support
+        How much of the log the estimates rest on (ESS, clicks, overlap).
     alpha : float
         Interval level is ``1 - alpha``.
     """
@@ -84,6 +120,7 @@ class OPEReport:
     n_eval: int
     logging_value: float
     truth: float | None
+    support: Support
     alpha: float = 0.05
 
     def to_frame(self) -> pd.DataFrame:
@@ -116,7 +153,7 @@ def evaluate_policy(
     n_folds: int = 5,
     interval_method: str = "one_more_event",
 ) -> OPEReport:
-    """Train ``policy`` on the head of ``log`` and estimate its value on the tail.
+    """Train ``policy`` on a random share of ``log`` and estimate its value on the rest.
 
     Parameters
     ----------
@@ -130,7 +167,7 @@ def evaluate_policy(
     estimators : tuple of str
         Keys of :data:`simulation.ope.estimators.ESTIMATORS`.
     train_fraction : float
-        Share of rows, in ``[0, 1)``, used to train the policy.
+        Share of rows, in ``[0, 1)``, used to train the policy (drawn by :func:`split_rows`).
     rng : numpy.random.Generator
         Parent generator; independent streams are spawned from it.
     n_bootstrap : int, default=1000
@@ -177,7 +214,8 @@ def evaluate_policy(
     # The action distribution and the reward model are (n_eval, n_arms) float matrices.
     check_cells("action probabilities", n_eval, log.n_arms)
     policy_rng, model_rng, boot_rng = rng.spawn(3)
-    train, evaluation = log.take(slice(0, n_train)), log.take(slice(n_train, None))
+    train_rows, eval_rows = split_rows(log.n_rounds, n_train)
+    train, evaluation = log.take(train_rows), log.take(eval_rows)
 
     policy.reset(n_arms=log.n_arms, n_features=log.n_features)
     if n_train:
@@ -243,6 +281,7 @@ def evaluate_policy(
         n_eval=evaluation.n_rounds,
         logging_value=evaluation.on_policy_value(),
         truth=truth,
+        support=support_of(evaluation.action, evaluation.pscore, evaluation.reward, action_dist),
         alpha=alpha,
     )
 

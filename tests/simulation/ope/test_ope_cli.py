@@ -68,7 +68,20 @@ class StubOracle(StubUniform):
     uses_ground_truth = True
 
 
-STUBS = {"uniform": StubUniform, "greedy": StubGreedy, "broken": StubBroken, "oracle": StubOracle}
+@dataclass
+class StubLast(StubUniform):
+    """Always the last arm."""
+
+    def action_probabilities(self, contexts, rng):
+        probs = np.zeros((len(contexts), self.n_arms_))
+        probs[:, -1] = 1.0
+        return probs
+
+
+STUBS = {
+    "uniform": StubUniform, "greedy": StubGreedy, "broken": StubBroken, "oracle": StubOracle,
+    "last": StubLast,
+}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -333,11 +346,14 @@ def test_an_unknown_policy_is_offered_only_what_a_log_can_evaluate(sim_log, monk
 def test_reward_model_never_sees_the_training_rows():
     # Training rows all pay 1, evaluation rows pay ~0.1: a q fit on the training
     # rows would drag DM toward 0.55; fit on the evaluation rows it stays near 0.1.
+    from simulation.ope.evaluate import split_rows
     from simulation.ope.logs import LoggedFeedback
 
     rng = np.random.default_rng(4)
     n = 2000
-    reward = np.where(np.arange(n) < n // 2, 1.0, (rng.random(n) < 0.1).astype(float))
+    train_rows, _ = split_rows(n, n // 2)
+    reward = (rng.random(n) < 0.1).astype(float)
+    reward[train_rows] = 1.0
     log = LoggedFeedback(
         context=rng.normal(size=(n, 2)), action=rng.integers(0, 2, size=n), reward=reward,
         pscore=np.full(n, 0.5), n_arms=2,
@@ -376,3 +392,41 @@ def test_engine_log_end_to_end(tmp_path, monkeypatch, capsys):
     # Evaluating the logging policy itself: every weight is 1, IPS is the mean reward.
     assert frame.loc["ips", "estimate"] == pytest.approx(log.reward.mean())
     assert "ground truth value of 'uniform'" in capsys.readouterr().out
+
+
+def _log_without_the_last_arm(path, n=1000):
+    """A uniform log over arms 0 and 1 of 3: arm 2 was never shown."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 2, size=n)
+    click = rng.integers(0, 2, size=n)
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(
+            impression=np.arange(n), seed=0, level="user", policy="uniform",
+            segment=np.zeros(n, int), context=rng.normal(size=(n, D)), action=a,
+            pscore=np.full(n, 0.5), click=click, conversion=np.zeros(n, int),
+            revenue=np.zeros(n), cost=np.zeros(n), reward=click.astype(float),
+            expected_reward=np.full((n, K), 0.5),
+        )  # fmt: skip
+    return path
+
+
+def test_a_policy_the_log_cannot_show_is_refused_not_estimated_zero(tmp_path):
+    log = _log_without_the_last_arm(tmp_path / "two_of_three.parquet")
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match=r"policy 'last' is not supported by the log") as caught:
+        run(["--log", str(log), "--policy", "last", "--n-bootstrap", "20", "--out", str(out)])
+    assert "never show: 2)" in str(caught.value) and "\n" not in str(caught.value)
+    assert not out.exists()
+
+
+def test_the_cli_prints_the_support_and_warns_on_partial_overlap(tmp_path, sim_log, capsys):
+    run(["--log", str(sim_log), "--policy", "uniform", "--n-bootstrap", "20"])
+    printed = capsys.readouterr().out
+    assert "support: effective sample size 2,000 of 2,000 evaluation rows" in printed
+    assert "warning:" not in printed
+    # Uniform over 3 arms on a log of arms 0 and 1: a third of its choices are unseen.
+    log = _log_without_the_last_arm(tmp_path / "two_of_three.parquet")
+    run(["--log", str(log), "--policy", "uniform", "--n-bootstrap", "20"])
+    printed = capsys.readouterr().out
+    assert "warning: The log supports only about 67% of this policy's choices" in printed
+    assert "It puts 33% of its choices on ads no evaluation row shows (2)." in printed

@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
         f"evaluated on {report.n_eval} rows; logging policy's mean reward "
         f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
-        f"({args.n_bootstrap} resamples), upper bound plus one unseen event"
+        f"({args.n_bootstrap} resamples), upper bound plus one unseen event, "
+        f"{report.bounds_note()}"
     )
     meta = log.metadata
     if "reward_unit" in meta:

@@ -393,7 +393,7 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
     dm = f" {DM_INTERVAL_NOTE}" if "dm" in set(frame["estimator"]) else ""
     st.caption(
         f"Estimates for {who}; values are mean reward per impression (clicks for CTR logs, "
-        f"scaled net value for ROAS logs).{dm}"
+        f"net value in USD for ROAS logs). Intervals are {report.bounds_note()}.{dm}"
     )
 
 

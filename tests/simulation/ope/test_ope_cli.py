@@ -423,6 +423,7 @@ def test_the_cli_prints_the_support_and_warns_on_partial_overlap(tmp_path, sim_l
     run(["--log", str(sim_log), "--policy", "uniform", "--n-bootstrap", "20"])
     printed = capsys.readouterr().out
     assert "support: effective sample size 2,000 of 2,000 evaluation rows" in printed
+    assert "clipped to [0, 1], the range the value can take (0/1 rewards)" in printed
     assert "warning:" not in printed
     # Uniform over 3 arms on a log of arms 0 and 1: a third of its choices are unseen.
     log = _log_without_the_last_arm(tmp_path / "two_of_three.parquet")

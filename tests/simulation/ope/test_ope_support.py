@@ -102,3 +102,53 @@ def test_a_log_written_by_two_policies_in_turn_evaluates_on_both():
     # Half the evaluation rows are uniform (weight 1), half deterministic (weight 1/K).
     assert report.support.mean_weight == pytest.approx((1 + 1 / K) / 2, abs=0.05)
     assert report.support.partial
+
+
+def _log_with_a_rare_propensity(reward):
+    # Uniform over 2 arms, except one row logged with pscore 1e-6: one unseen event of
+    # that weight would add about 1e6 / n to the upper bound.
+    n = reward.shape[0]
+    action = np.arange(n) % 2
+    pscore = np.full(n, 0.5)
+    pscore[0] = 1e-6
+    return LoggedFeedback(
+        context=np.zeros((n, 0)), action=action, reward=reward, pscore=pscore, n_arms=2
+    )
+
+
+@pytest.mark.parametrize("estimator", ["ips", "snips", "dr"])
+def test_intervals_stay_within_the_range_a_click_rate_can_take(estimator):
+    rng = np.random.default_rng(5)
+    reward = (rng.random(2000) < 0.05).astype(float)
+    log = _log_with_a_rare_propensity(reward)
+    report = evaluate_policy(
+        log, _Uniform(), policy_name="uniform", estimators=(estimator,), train_fraction=0.0,
+        rng=np.random.default_rng(0), n_bootstrap=50,
+    )  # fmt: skip
+    assert report.bounds == (0.0, 1.0)
+    assert 0.0 <= report.low[0] <= report.high[0] <= 1.0
+    # Unclipped, the margin alone would pass 1: the clip is doing the work.
+    unclipped = evaluate_policy(
+        log, _Uniform(), policy_name="uniform", estimators=(estimator,), train_fraction=0.0,
+        rng=np.random.default_rng(0), n_bootstrap=50, interval_method="percentile",
+    )  # fmt: skip
+    from simulation.ope.estimators import ESTIMATORS
+
+    dist = np.full((2000, 2), 0.5)
+    q = np.zeros((2000, 2))
+    margin = ESTIMATORS[estimator]().event_margin(
+        reward=reward, action=log.action, pscore=log.pscore, action_dist=dist,
+        estimated_rewards=q,
+    )  # fmt: skip
+    assert unclipped.high[0] + margin > 1.0
+
+
+def test_intervals_of_other_rewards_stay_within_the_observed_rewards():
+    rng = np.random.default_rng(6)
+    reward = np.where(rng.random(2000) < 0.05, rng.uniform(5, 80, 2000), -0.2)
+    report = evaluate_policy(
+        _log_with_a_rare_propensity(reward), _Uniform(), policy_name="uniform",
+        estimators=("ips",), train_fraction=0.0, rng=np.random.default_rng(0), n_bootstrap=50,
+    )  # fmt: skip
+    assert report.bounds == (reward.min(), reward.max())
+    assert reward.min() <= report.low[0] <= report.high[0] <= reward.max()

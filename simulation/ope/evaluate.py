@@ -136,6 +136,8 @@ class OPEReport:
         Ground-truth value on the evaluation rows, when the log has it.
     support : Support
         How much of the log the estimates rest on (ESS, clicks, overlap).
+    switch_threshold : float
+        ``switch_dr``'s weight threshold.
     bounds : tuple of (float, float)
         The range the intervals were clipped to (:func:`reward_bounds` of the
         evaluation rows' rewards).
@@ -154,6 +156,7 @@ class OPEReport:
     truth: float | None
     support: Support
     bounds: tuple[float, float]
+    switch_threshold: float
     alpha: float = 0.05
 
     def bounds_note(self) -> str:
@@ -191,6 +194,7 @@ def evaluate_policy(
     alpha: float = 0.05,
     n_folds: int = 5,
     interval_method: str = "one_more_event",
+    switch_threshold: float | None = None,
 ) -> OPEReport:
     """Train ``policy`` on a random share of ``log`` and estimate its value on the rest.
 
@@ -216,6 +220,12 @@ def evaluate_policy(
         Reward-model cross-fitting folds.
     interval_method : {"one_more_event", "percentile"}, default="one_more_event"
         See :meth:`simulation.ope.estimators.BaseEstimator.interval`.
+    switch_threshold : float, optional
+        ``switch_dr``'s weight threshold ``tau`` (:class:`~simulation.ope.estimators.SwitchDR`),
+        ``>= 0``. Default: ``log.n_arms``, the largest weight a uniform logging policy
+        gives, so the correction is dropped exactly on rows the log showed less often than
+        uniform logging would have (with the estimator's own default, infinity,
+        ``switch_dr`` is ``dr``).
 
     Returns
     -------
@@ -242,6 +252,11 @@ def evaluate_policy(
     if not 0 <= train_fraction < 1:
         raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
     check_bootstrap(n_bootstrap)
+    if switch_threshold is None:
+        switch_threshold = float(log.n_arms)
+    params = {"switch_dr": {"tau": switch_threshold}}  # SwitchDR validates tau
+    for name in estimators:
+        ESTIMATORS[name](**params.get(name, {}))
     n_train = int(np.floor(train_fraction * log.n_rounds))
     n_eval = log.n_rounds - n_train
     if n_eval < MIN_EVAL_ROWS:
@@ -297,7 +312,7 @@ def evaluate_policy(
     floor, ceiling = reward_bounds(evaluation.reward)
     estimate, low, high = [], [], []
     for name in estimators:
-        est = ESTIMATORS[name]()
+        est = ESTIMATORS[name](**params.get(name, {}))
         estimate.append(est.estimate(**arrays))
         bounds = est.interval(
             **arrays,
@@ -324,6 +339,7 @@ def evaluate_policy(
         truth=truth,
         support=support_of(evaluation.action, evaluation.pscore, evaluation.reward, action_dist),
         bounds=(floor, ceiling),
+        switch_threshold=float(switch_threshold),
         alpha=alpha,
     )
 

@@ -32,7 +32,7 @@ ESTIMATOR_NAMES = {
     "snips": "SNIPS (self-normalized IPS)",
     "dm": "DM (reward model)",
     "dr": "DR (doubly robust)",
-    "switch_dr": "Switch-DR",
+    "switch_dr": "Switch-DR (DR's correction only where the weight is at most the number of ads)",
     "sndr": "SNDR (self-normalized DR)",
 }
 TARGETS = ("A built-in policy", "A rule you write")

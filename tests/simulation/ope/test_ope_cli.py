@@ -203,8 +203,17 @@ def test_obd_log(capsys):
         (["--log", "{sim}", "--policy", "uniform", "--train-fraction", "x"],
          r"expected a number in \[0, 1\)"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "xml"], r"invalid choice"),
-        (["--log", "{sim}", "--policy", "uniform", "--n-bootstrap", "1"], r"`n_bootstrap`"),
+        (["--log", "{sim}", "--policy", "uniform", "--n-bootstrap", "1"],
+         r"--n-bootstrap: expected an integer from 2 to 100,000; got '1'"),
+        (["--log", "missing.parquet", "--policy", "uniform", "--n-bootstrap", "1"],
+         r"--n-bootstrap: expected an integer from 2"),  # before the log is read
         (["--log", "{sim}", "--policy", "broken"], r"policy 'broken' gave bad action prob"),
+        (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "-1"],
+         r"--switch-threshold: expected a number >= 0 \(or inf\); got '-1'"),
+        (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "nan"],
+         r"--switch-threshold: expected a number >= 0"),
+        (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "x"],
+         r"--switch-threshold: expected a number >= 0"),
         (["--log", "{sim}", "--policy", "uniform", "--level", "segment"], r"no rows .* match"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "csv", "--level", "user"],
          r"apply to adlab logs only"),
@@ -343,6 +352,24 @@ def test_an_unknown_policy_is_offered_only_what_a_log_can_evaluate(sim_log, monk
     assert "'oracle'" not in err and "'per_segment'" not in err and "'lin_ucb'" in err
 
 
+def test_a_registered_policy_not_offered_is_refused_with_the_list(sim_log, monkeypatch, tmp_path):
+    # per_segment wraps other policies: it read OBD's one-hot columns as segment codes.
+    from simulation.policies import POLICIES
+
+    monkeypatch.setattr(cli_ope, "_policy_registry", lambda: POLICIES)
+    out = tmp_path / "out"
+    with pytest.raises(UsageError) as caught:
+        run(["--log", str(sim_log), "--policy", "per_segment", "--out", str(out)])
+    err = str(caught.value)
+    assert err.startswith("policy 'per_segment' wraps other policies") and "\n" not in err
+    assert (
+        "choose from [" in err
+        and "'lin_ucb'" in err
+        and "'per_segment'" not in err.split("choose from")[1]
+    )
+    assert not out.exists()
+
+
 def test_reward_model_never_sees_the_training_rows():
     # Training rows all pay 1, evaluation rows pay ~0.1: a q fit on the training
     # rows would drag DM toward 0.55; fit on the evaluation rows it stays near 0.1.
@@ -431,3 +458,38 @@ def test_the_cli_prints_the_support_and_warns_on_partial_overlap(tmp_path, sim_l
     printed = capsys.readouterr().out
     assert "warning: The log supports only about 67% of this policy's choices" in printed
     assert "It puts 33% of its choices on ads no evaluation row shows (2)." in printed
+
+
+def _skewed_log(path, n=3000):
+    """A log over 3 arms whose logger showed arm 2 rarely (pscore 0.02): weights up to 50."""
+    rng = np.random.default_rng(11)
+    probs = np.array([0.49, 0.49, 0.02])
+    a = rng.choice(K, size=n, p=probs)
+    q = np.tile([0.1, 0.3, 0.6], (n, 1))
+    click = (rng.random(n) < q[np.arange(n), a]).astype(int)
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(
+            impression=np.arange(n), seed=0, level="user", policy="skewed",
+            segment=np.zeros(n, int), context=rng.normal(size=(n, D)), action=a,
+            pscore=probs[a], click=click, conversion=np.zeros(n, int), revenue=np.zeros(n),
+            cost=np.zeros(n), reward=click.astype(float), expected_reward=q,
+        )  # fmt: skip
+    return path
+
+
+def test_switch_dr_drops_the_correction_above_the_threshold(tmp_path, capsys):
+    log = _skewed_log(tmp_path / "skewed.parquet")
+    frames = {}
+    for tau in (None, "inf", "0"):
+        out = tmp_path / f"out-{tau}"
+        argv = ["--log", str(log), "--policy", "uniform", "--estimators", "dm,dr,switch_dr",
+                "--n-bootstrap", "20", "--out", str(out)]  # fmt: skip
+        run(argv + ([] if tau is None else ["--switch-threshold", tau]))
+        frames[tau] = pd.read_csv(out / "ope.csv").set_index("estimator")["estimate"]
+    printed = capsys.readouterr().out
+    assert "above 3 (the number of ads)" in printed
+    # Default tau = 3 arms: uniform's weight on arm 2 is (1/3) / 0.02 = 16.7 > 3, so those
+    # rows lose their correction and switch_dr leaves dr; inf is dr, 0 is dm.
+    assert frames[None]["switch_dr"] != pytest.approx(frames[None]["dr"], abs=1e-9)
+    assert frames["inf"]["switch_dr"] == pytest.approx(frames["inf"]["dr"], abs=1e-12)
+    assert frames["0"]["switch_dr"] == pytest.approx(frames["0"]["dm"], abs=1e-12)

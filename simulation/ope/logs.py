@@ -509,11 +509,13 @@ def read_parquet_bounded(
     Raises
     ------
     ValueError
-        When the file is not Parquet, or holds more than ``MAX_LOG_ROWS`` rows,
-        ``MAX_COLUMNS`` columns or ``MAX_DECODED_BYTES`` decoded bytes.
+        When the file is not Parquet, names a column twice, or holds more than
+        ``MAX_LOG_ROWS`` rows, ``MAX_COLUMNS`` columns or ``MAX_DECODED_BYTES`` decoded bytes.
     """
     try:
-        meta = pq.ParquetFile(fh).metadata
+        parquet = pq.ParquetFile(fh)
+        _check_unique_names(parquet.schema_arrow.names, name)
+        meta = parquet.metadata
         decoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         for what, value, limit in (
             ("rows", meta.num_rows, MAX_LOG_ROWS),
@@ -560,6 +562,12 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
                 f"{shorten(name)!r} has {len(header):,} columns; the limit is {MAX_COLUMNS:,}."
             )
         with open_bounded(path) as fh:
+            # pandas renames a repeated name ("reward", "reward.1") and the first copy
+            # would be used silently: read the names as written.
+            raw = pd.read_csv(fh, header=None, nrows=1, dtype=str, keep_default_na=False)
+        names = [n for n in raw.iloc[0].tolist() if n != ""] if len(raw) else []
+        _check_unique_names(names, name)
+        with open_bounded(path) as fh:
             return pd.read_csv(fh, **kwargs)
     except UnicodeDecodeError:
         # The codec's own words ("can't decode byte 0x95 in position 1") mean nothing to
@@ -572,6 +580,19 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
         OSError,
     ) as exc:
         raise ValueError(f"cannot read {shorten(name)!r}: {shorten(exc, 200)}") from None
+
+
+def _check_unique_names(names, file_name: str) -> None:
+    """Refuse a header that names a column twice (which copy holds the data?)."""
+    seen: set[str] = set()
+    for col in names:
+        if col in seen:
+            count = list(names).count(col)
+            raise ValueError(
+                f"{shorten(file_name)!r} has {count} columns named `{shorten(col)}`; each "
+                "column needs its own name (rename or drop the copies)."
+            )
+        seen.add(col)
 
 
 def read_log(
@@ -857,6 +878,7 @@ def encode_context(
             plan.append((col, None, data))
             width += 1
         else:
+            _check_not_mixed(values, col)
             n_values = int(values.nunique(dropna=False))
             if n_values > max_values:
                 raise ValueError(
@@ -885,6 +907,26 @@ def encode_context(
             names.extend(f"{col}={c}" for c in cats)
             start += cats.shape[0]
     return context, tuple(names)
+
+
+def _check_not_mixed(values: pd.Series, col: str) -> None:
+    """Refuse a context column holding both numbers and text, naming its first text cell.
+
+    One text cell (a typo, a unit, "n/a") turns a numeric column into text, which would
+    then be one-hot encoded, one column per distinct number, without a word.
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return
+    numeric = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+    if numeric.any() and not numeric.all():
+        row = int(np.flatnonzero(~numeric)[0])
+        n_num, n_text = int(numeric.sum()), int((~numeric).sum())
+        raise ValueError(
+            f"row {row + 1}: `{shorten(col)}` must be a number like the column's other "
+            f"{n_num:,} cells; got {_cell(values.iloc[row])} ({n_text:,} text "
+            f"cell{'s' if n_text > 1 else ''} in all): a context column holds numbers or "
+            "text, not both."
+        )
 
 
 def _cell(value: object) -> str:

@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     meta = log.metadata
     if "reward_unit" in meta:
         unit = f"values are in the log's reward unit: {meta['reward_unit']}"
-        if "reward_span" in meta:
+        if "reward_span" in meta and meta["reward_unit"] != "net value (USD)":  # an older log
             unit += (
                 f" (net value in USD per impression = {meta['reward_offset']:.6g} + "
                 f"{meta['reward_span']:.6g} x value)"

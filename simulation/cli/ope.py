@@ -43,17 +43,31 @@ def _fraction(text: str) -> float:
 
 
 def _bootstrap_count(text: str) -> int:
-    """``--n-bootstrap``: an integer in ``[1, MAX_BOOTSTRAP]``, checked before the log is read."""
+    """``--n-bootstrap``: an integer in ``[2, MAX_BOOTSTRAP]``, checked before the log is read.
+
+    One resample has no spread, hence no interval (``check_bootstrap``'s lower bound).
+    """
     try:
         value = positive_int(text)
     except argparse.ArgumentTypeError:
+        value = None
+    if value is None or not 2 <= value <= MAX_BOOTSTRAP:
         raise argparse.ArgumentTypeError(
-            f"expected a positive integer; got {shorten(text)!r}"
-        ) from None
-    if value > MAX_BOOTSTRAP:
-        raise argparse.ArgumentTypeError(
-            f"expected at most {MAX_BOOTSTRAP:,} resamples; got {shorten(text)!r}"
+            f"expected an integer from 2 to {MAX_BOOTSTRAP:,}; got {shorten(text)!r}"
         )
+    return value
+
+
+def _switch_threshold(text: str) -> float:
+    """``--switch-threshold``: a number >= 0 (``inf`` makes switch_dr equal dr)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number >= 0 (or inf); got {shorten(text)!r}"
+        ) from None
+    if not value >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 (or inf); got {shorten(text)!r}")
     return value
 
 
@@ -88,15 +102,22 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(cls, "wraps_policies", False)
         and not getattr(cls, "uses_ground_truth", False)
     )
-    if args.policy not in policies:
-        raise UsageError(
-            f"unknown policy {shorten(args.policy)!r}{did_you_mean(args.policy, usable)}; "
-            f"choose from {usable}."
-        )
-    if getattr(policies[args.policy], "uses_ground_truth", False):
+    if args.policy in policies and getattr(policies[args.policy], "uses_ground_truth", False):
         raise UsageError(
             f"policy {args.policy!r} reads the true expected rewards; it cannot be "
             "evaluated from a log."
+        )
+    if args.policy in policies and args.policy not in usable:
+        # A wrapper (per_segment) reads segment codes the command does not give it: on
+        # the Open Bandit Dataset it read one-hot feature columns as segments.
+        raise UsageError(
+            f"policy {args.policy!r} wraps other policies and cannot be evaluated from a "
+            f"log on the command line; choose from {usable}."
+        )
+    if args.policy not in usable:
+        raise UsageError(
+            f"unknown policy {shorten(args.policy)!r}{did_you_mean(args.policy, usable)}; "
+            f"choose from {usable}."
         )
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
@@ -116,20 +137,25 @@ def run(args: argparse.Namespace) -> int:
             train_fraction=args.train_fraction,
             rng=np.random.default_rng(args.seed),
             n_bootstrap=args.n_bootstrap,
+            switch_threshold=args.switch_threshold,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if report.support.unsupported:
+        # IPS 0 with the interval [0, 0] would be a confident wrong answer.
+        raise UsageError(report.support.not_supported_message(report.policy))
     frame = report.to_frame()
     print(
         f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
         f"evaluated on {report.n_eval} rows; logging policy's mean reward "
         f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
-        f"({args.n_bootstrap} resamples), upper bound plus one unseen event"
+        f"({args.n_bootstrap} resamples), upper bound plus one unseen event, "
+        f"{report.bounds_note()}"
     )
     meta = log.metadata
     if "reward_unit" in meta:
         unit = f"values are in the log's reward unit: {meta['reward_unit']}"
-        if "reward_span" in meta:
+        if "reward_span" in meta and meta["reward_unit"] != "net value (USD)":  # an older log
             unit += (
                 f" (net value in USD per impression = {meta['reward_offset']:.6g} + "
                 f"{meta['reward_span']:.6g} x value)"
@@ -139,9 +165,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"no ground truth: {meta['truth_note']}")
     if report.truth is not None:
         print(f"ground truth value of {report.policy!r} on the evaluation rows: {report.truth:.6g}")
+    sup = report.support
+    print(
+        f"support: effective sample size {sup.ess:,.0f} of {sup.n_eval:,} evaluation rows; "
+        f"{sup.clicks:,} clicks (rewards above 0) where the policy agrees with the log; "
+        f"mean importance weight {sup.mean_weight:.3g} (1 when the log can show every ad "
+        "the policy would)"
+    )
+    for warning in sup.warnings():
+        print(f"warning: {warning}")
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
     if "dm" in set(frame["estimator"]):
         print(DM_INTERVAL_NOTE)
+    if "switch_dr" in set(frame["estimator"]):
+        print(
+            f"switch_dr drops DR's correction on rows whose importance weight is above "
+            f"{report.switch_threshold:g}"
+            + (" (the number of ads)" if args.switch_threshold is None else "")
+        )
     if out_dir is not None:
         try:
             path = _write_csv_atomic(frame, out_dir)
@@ -160,8 +201,8 @@ def register(subparsers) -> None:
         help="estimate a policy's value from logged bandit feedback",
         description=(
             "Estimate a registered policy's value from a log (off-policy): the policy "
-            "is trained on the first --train-fraction of the rows (replaying the logged "
-            "actions and rewards) and evaluated on the rest."
+            "is trained on a random --train-fraction of the rows (replaying the logged "
+            "actions and rewards; the split's seed is fixed) and evaluated on the rest."
         ),
     )
     parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
@@ -177,7 +218,8 @@ def register(subparsers) -> None:
         "--train-fraction",
         type=_fraction,
         default=0.5,
-        help="share of the log's first rows used to train the policy (default 0.5)",
+        help="share of the log's rows, drawn at random with a fixed seed, used to train the "
+        "policy (default 0.5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--format", choices=FORMATS, default="auto", help="log format")
@@ -187,6 +229,15 @@ def register(subparsers) -> None:
         "--n-bootstrap",
         type=_bootstrap_count,
         default=1000,
-        help=f"bootstrap resamples (default 1000, at most {MAX_BOOTSTRAP:,})",
+        help=f"bootstrap resamples (default 1000, 2 to {MAX_BOOTSTRAP:,})",
+    )
+    parser.add_argument(
+        "--switch-threshold",
+        type=_switch_threshold,
+        default=None,
+        metavar="TAU",
+        help="switch_dr: drop DR's correction on rows whose importance weight pi/p is above "
+        "TAU (default: the number of ads, the largest weight of a uniform logging policy; "
+        "inf is dr, 0 is dm)",
     )
     parser.set_defaults(handler=run)

@@ -438,6 +438,11 @@ class PythonRoute(ChunkRoute):
     def _write(self, chunk, sl, m, x, x_full, a, reward, outcomes) -> None:
         click, conv, revenue, cost = outcomes
         log, writer = self.log, self.log.writer
+        if self.objective != "ctr":
+            # A log records what happened, whatever scale this policy learns on: the net
+            # value in USD, so that rows of a Beta-posterior policy (learning on [0, 1])
+            # and of a dollar-learning one can be averaged in one unit.
+            reward = revenue[:m] - cost[:m]
         probs = self.policy.action_probabilities(x[:m], self.rng)
         rows = np.arange(m)
         writer.write(

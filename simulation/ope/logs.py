@@ -11,10 +11,12 @@ Three ways in, one record out (:class:`LoggedFeedback`):
 adlab log columns: ``impression, seed, level, policy, segment, x_0..x_{d-1},
 action, pscore, click, conversion, revenue, cost, reward,
 q_true_0..q_true_{K-1}``; the ``q_true_*`` set is the expected reward of every
-arm (ground truth), kept apart so OPE can be scored against it. The truth is in
-the objective's unit (click probability, or net value in USD for ROAS) while
-``reward`` is what the policies learned from; :func:`read_log` puts the truth on
-the reward's scale (see :func:`_truth_on_reward_scale`).
+arm (ground truth), kept apart so OPE can be scored against it. The truth and
+``reward`` are in the objective's unit (the click, or net value in USD for ROAS)
+for every logging policy, whatever scale a policy learns on; :func:`read_log`
+reads older logs, whose ROAS rewards of Beta-posterior policies were scaled to
+[0, 1], by putting the truth on the reward's scale (see
+:func:`_truth_on_reward_scale`), and refuses one whose policies' units differ.
 
 Errors of the readers name the row as the Audience and Creatives pages count segments
 and products: the first data row is row 1 (the header is not counted), and a cell is
@@ -507,11 +509,13 @@ def read_parquet_bounded(
     Raises
     ------
     ValueError
-        When the file is not Parquet, or holds more than ``MAX_LOG_ROWS`` rows,
-        ``MAX_COLUMNS`` columns or ``MAX_DECODED_BYTES`` decoded bytes.
+        When the file is not Parquet, names a column twice, or holds more than
+        ``MAX_LOG_ROWS`` rows, ``MAX_COLUMNS`` columns or ``MAX_DECODED_BYTES`` decoded bytes.
     """
     try:
-        meta = pq.ParquetFile(fh).metadata
+        parquet = pq.ParquetFile(fh)
+        _check_unique_names(parquet.schema_arrow.names, name)
+        meta = parquet.metadata
         decoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         for what, value, limit in (
             ("rows", meta.num_rows, MAX_LOG_ROWS),
@@ -558,6 +562,12 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
                 f"{shorten(name)!r} has {len(header):,} columns; the limit is {MAX_COLUMNS:,}."
             )
         with open_bounded(path) as fh:
+            # pandas renames a repeated name ("reward", "reward.1") and the first copy
+            # would be used silently: read the names as written.
+            raw = pd.read_csv(fh, header=None, nrows=1, dtype=str, keep_default_na=False)
+        names = [n for n in raw.iloc[0].tolist() if n != ""] if len(raw) else []
+        _check_unique_names(names, name)
+        with open_bounded(path) as fh:
             return pd.read_csv(fh, **kwargs)
     except UnicodeDecodeError:
         # The codec's own words ("can't decode byte 0x95 in position 1") mean nothing to
@@ -570,6 +580,19 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
         OSError,
     ) as exc:
         raise ValueError(f"cannot read {shorten(name)!r}: {shorten(exc, 200)}") from None
+
+
+def _check_unique_names(names, file_name: str) -> None:
+    """Refuse a header that names a column twice (which copy holds the data?)."""
+    seen: set[str] = set()
+    for col in names:
+        if col in seen:
+            count = list(names).count(col)
+            raise ValueError(
+                f"{shorten(file_name)!r} has {count} columns named `{shorten(col)}`; each "
+                "column needs its own name (rename or drop the copies)."
+            )
+        seen.add(col)
 
 
 def read_log(
@@ -597,8 +620,9 @@ def read_log(
     ------
     ValueError
         When the file is not an adlab log or breaks a limit of
-        :mod:`simulation.ope.limits`, no row matches the filters, or the rows come
-        from more than one targeting level (their arms differ).
+        :mod:`simulation.ope.limits`, no row matches the filters, the rows come
+        from more than one targeting level (their arms differ), or their logging
+        policies recorded the reward in different units (an older ROAS log).
 
     Notes
     -----
@@ -645,6 +669,7 @@ def read_log(
             f"{shorten(str(path))!r} mixes the targeting levels {shorten(levels, 200)}, whose "
             "arms differ; choose one with `level` (--level on the command line)."
         )
+    _check_one_reward_unit(frame, path)
     x_cols = _prefixed(frame.columns, "x_")
     q_cols = _prefixed(frame.columns, "q_true_")
     check_cells("context", len(frame), len(x_cols))
@@ -688,16 +713,87 @@ def read_log(
 _SCALE_RTOL = 1e-9
 
 
+def _reward_scale(frame: pd.DataFrame) -> dict | None:
+    """The unit of the rows' ``reward``, read back from their ``click``, ``revenue`` and ``cost``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with ``reward``, ``click``, ``revenue`` and ``cost``.
+
+    Returns
+    -------
+    dict or None
+        ``objective``, ``reward_unit`` and, for ROAS, ``reward_offset`` and
+        ``reward_span`` (net value in USD is ``offset + span * reward``); None when
+        the reward is neither the click nor an affine map of revenue minus cost.
+    """
+    reward = frame["reward"].to_numpy(dtype=np.float64)
+    if np.array_equal(reward, frame["click"].to_numpy(dtype=np.float64)):
+        return {"objective": "ctr", "reward_unit": "click probability"}
+    net = frame["revenue"].to_numpy(dtype=np.float64) - frame["cost"].to_numpy(dtype=np.float64)
+    lo, hi = int(np.argmin(net)), int(np.argmax(net))
+    if net[hi] > net[lo] and reward[hi] > reward[lo]:
+        span = (net[hi] - net[lo]) / (reward[hi] - reward[lo])
+        offset = net[lo] - span * reward[lo]
+        if np.abs(offset + span * reward - net).max() <= _SCALE_RTOL * span:
+            # Logs record net value itself, in dollars (offset 0, span 1); logs written
+            # before that recorded a Beta-posterior policy's reward scaled to [0, 1].
+            dollars = abs(offset) <= _SCALE_RTOL * span and abs(span - 1.0) <= _SCALE_RTOL
+            return {
+                "objective": "roas",
+                "reward_unit": "net value (USD)" if dollars else "net value scaled to [0, 1]",
+                "reward_offset": float(offset),
+                "reward_span": float(span),
+            }
+    return None
+
+
+def _check_one_reward_unit(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse rows whose logging policies recorded the reward in different units.
+
+    The engine now logs every policy's reward in the objective's unit (the click;
+    net value in USD), but logs written before recorded a ROAS run's Beta-posterior
+    policies (``thompson``) on a [0, 1] scale beside the others' dollars: averaged
+    together, every estimate would mix the two silently. The unit is read per
+    logging policy; policies whose unit cannot be told are left out of the check.
+    """
+    if not {"click", "revenue", "cost"}.issubset(frame.columns):
+        return
+    if frame["policy"].nunique() < 2:
+        return
+    units: dict[str, dict] = {}
+    for name, rows in frame.groupby("policy", sort=True):
+        scale = _reward_scale(rows)
+        if scale is not None:
+            units[str(name)] = scale
+    keyed = {
+        name: (s["objective"], s.get("reward_offset", 0.0), s.get("reward_span", 1.0))
+        for name, s in units.items()
+    }
+    first = next(iter(keyed.items()), None)
+    for name, key in keyed.items():
+        same = key[0] == first[1][0] and np.allclose(key[1:], first[1][1:], rtol=1e-6, atol=1e-9)
+        if not same:
+            raise ValueError(
+                f"{shorten(str(path))!r} mixes reward units: policy {first[0]!r} logged "
+                f"{units[first[0]]['reward_unit']}, {name!r} {units[name]['reward_unit']} "
+                "(a log written before every policy was logged in USD); read one logging "
+                "policy (--logging-policy) or run the experiment again with --log."
+            )
+
+
 def _truth_on_reward_scale(frame: pd.DataFrame, q: np.ndarray) -> tuple[np.ndarray | None, dict]:
     """Put the ``q_true_*`` ground truth on the scale of the ``reward`` column.
 
     The engine logs ``q_true_*`` as the objective's expected reward in its own
     unit: the click probability for ``ctr``, the net value (revenue minus cost,
-    USD) for ``roas``. Its ``reward`` column is what the policies learned from:
-    the click for ``ctr``, and for ``roas`` the net value mapped affinely onto
-    ``[0, 1]``, ``(net - offset) / span``. The objective and the map are read
+    USD) for ``roas``. Its ``reward`` column is what happened in the same unit:
+    the click for ``ctr``, the net value in USD for ``roas`` (logs written
+    before recorded a Beta-posterior policy's reward mapped affinely onto
+    ``[0, 1]``, ``(net - offset) / span``). The objective and the map are read
     back from the rows themselves (the ``click``, ``revenue`` and ``cost``
-    columns), so logs written before this check are read correctly too.
+    columns), so older logs are read correctly too.
 
     Parameters
     ----------
@@ -717,28 +813,15 @@ def _truth_on_reward_scale(frame: pd.DataFrame, q: np.ndarray) -> tuple[np.ndarr
     """
     if not {"click", "revenue", "cost"}.issubset(frame.columns):
         return None, {"truth_note": "the log lacks click, revenue and cost: truth scale unknown"}
-    reward = frame["reward"].to_numpy(dtype=np.float64)
-    if np.array_equal(reward, frame["click"].to_numpy(dtype=np.float64)):
-        return q, {"objective": "ctr", "reward_unit": "click probability"}
-    net = frame["revenue"].to_numpy(dtype=np.float64) - frame["cost"].to_numpy(dtype=np.float64)
-    lo, hi = int(np.argmin(net)), int(np.argmax(net))
-    if net[hi] > net[lo] and reward[hi] > reward[lo]:
-        span = (net[hi] - net[lo]) / (reward[hi] - reward[lo])
-        offset = net[lo] - span * reward[lo]
-        if np.abs(offset + span * reward - net).max() <= _SCALE_RTOL * span:
-            # Policies that learn on value log net value itself, in dollars (offset 0,
-            # span 1); Beta-posterior ones log it scaled to [0, 1].
-            dollars = abs(offset) <= _SCALE_RTOL * span and abs(span - 1.0) <= _SCALE_RTOL
-            return (q - offset) / span, {
-                "objective": "roas",
-                "reward_unit": "net value (USD)" if dollars else "net value scaled to [0, 1]",
-                "reward_offset": float(offset),
-                "reward_span": float(span),
-            }
-    return None, {
-        "truth_note": "the reward is neither the click nor an affine map of revenue minus "
-        "cost: its scale differs from the truth's, which is dropped"
-    }
+    scale = _reward_scale(frame)
+    if scale is None:
+        return None, {
+            "truth_note": "the reward is neither the click nor an affine map of revenue minus "
+            "cost: its scale differs from the truth's, which is dropped"
+        }
+    if scale["objective"] == "ctr":
+        return q, scale
+    return (q - scale["reward_offset"]) / scale["reward_span"], scale
 
 
 def encode_context(
@@ -795,6 +878,7 @@ def encode_context(
             plan.append((col, None, data))
             width += 1
         else:
+            _check_not_mixed(values, col)
             n_values = int(values.nunique(dropna=False))
             if n_values > max_values:
                 raise ValueError(
@@ -823,6 +907,26 @@ def encode_context(
             names.extend(f"{col}={c}" for c in cats)
             start += cats.shape[0]
     return context, tuple(names)
+
+
+def _check_not_mixed(values: pd.Series, col: str) -> None:
+    """Refuse a context column holding both numbers and text, naming its first text cell.
+
+    One text cell (a typo, a unit, "n/a") turns a numeric column into text, which would
+    then be one-hot encoded, one column per distinct number, without a word.
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return
+    numeric = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+    if numeric.any() and not numeric.all():
+        row = int(np.flatnonzero(~numeric)[0])
+        n_num, n_text = int(numeric.sum()), int((~numeric).sum())
+        raise ValueError(
+            f"row {row + 1}: `{shorten(col)}` must be a number like the column's other "
+            f"{n_num:,} cells; got {_cell(values.iloc[row])} ({n_text:,} text "
+            f"cell{'s' if n_text > 1 else ''} in all): a context column holds numbers or "
+            "text, not both."
+        )
 
 
 def _cell(value: object) -> str:

@@ -140,6 +140,9 @@ def read_obd(
         if "item_id" not in items.columns or len(items) == 0:
             raise ValueError(f"{shorten(str(item_path))!r} has no `item_id` rows.")
         items = items.assign(item_id=arm_indices(items, "item_id")).sort_values("item_id")
+        # Declared items may include some never shown, but still count from 0: items
+        # numbered from 1 would invent an item 0 and shift every uniform estimate.
+        inferred_arm_count(np.concatenate([items["item_id"].to_numpy(), action]), "item_id")
         n_arms = max(int(action.max()), int(items["item_id"].max())) + 1
         if len(items) == n_arms:
             feats = [c for c in items.columns if c.startswith("item_feature_")]
@@ -147,12 +150,19 @@ def read_obd(
     if n_arms is None:
         n_arms = inferred_arm_count(action, "item_id")
     check_cells("action probabilities", len(frame), n_arms)
+    pscore = _numeric_column(frame, "propensity_score")
+    bad = (pscore <= 0) | (pscore > 1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"row {row + 1}: `propensity_score` must be in (0, 1]; got {float(pscore[row])!r}."
+        )
     behavior = csv.parent.parent.name if csv.parent.parent.name in BEHAVIOR_POLICIES else None
     return LoggedFeedback(
         context=context,
         action=action,
         reward=reward,
-        pscore=_numeric_column(frame, "propensity_score"),
+        pscore=pscore,
         n_arms=n_arms,
         position=_numeric_column(frame, "position").astype(np.int64),
         action_context=action_context,

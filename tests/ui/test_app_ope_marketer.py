@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 
 import numpy as np
@@ -281,3 +282,19 @@ def test_thin_data_warning_on_a_tiny_log_not_on_a_big_one(app, open_page):
     assert not at.warning, [w.value for w in at.warning]
     # Uniform on a uniform log: every weight is 1, so the ESS is the evaluation rows.
     assert any("Effective sample size 10,000 of 10,000" in _plain(c.value) for c in at.caption)
+
+
+def test_a_rule_on_a_creative_never_logged_is_not_supported_not_zero(app, open_page):
+    # Only creatives 0 and 1 were shown (q_true_* declares 3): a rule giving everyone
+    # creative 2 has no row to learn from, and IPS 0 with [0, 0] would be a confident lie.
+    frame = pd.read_csv(io.BytesIO(_log_csv(600)))
+    frame["action"] = frame["action"] % 2
+    frame["propensity"] = 0.5
+    app.session_state["ope-rules-start"] = pd.DataFrame({"when": ["segment == 0"], "creative": [2]})
+    at = _upload(open_page(app, "ope"), "two.csv", frame.to_csv(index=False).encode())
+    at.radio(key="ope-target").set_value(RULE).run()
+    at.number_input(key="ope-rule-default").set_value(2)
+    _estimate(at)
+    errors = [_plain(e.value) for e in at.error]
+    assert any("is not supported by the log" in e and "never show: 2)" in e for e in errors), errors
+    assert _estimates(at) is None

@@ -32,23 +32,12 @@ ESTIMATOR_NAMES = {
     "snips": "SNIPS (self-normalized IPS)",
     "dm": "DM (reward model)",
     "dr": "DR (doubly robust)",
-    "switch_dr": "Switch-DR",
+    "switch_dr": "Switch-DR (DR's correction only where the weight is at most the number of ads)",
     "sndr": "SNDR (self-normalized DR)",
 }
 TARGETS = ("A built-in policy", "A rule you write")
 #: The rule's default creative, as its messages name it (the box's own label).
 DEFAULT_BOX = "the 'Everyone else gets creative' box"
-#: Below these the page warns that the estimate rests on too little data (docs/ope.md,
-#: "In the app"). Clicks: the estimate is a sum over the clicks on rows where the
-#: evaluated policy agrees with the log; with c of them its relative standard error is
-#: at least about 1/sqrt(c) (Poisson), 18 % at 30 clicks, and the bootstrap, which can
-#: only resample the clicks that happened, gives intervals that are too narrow when a
-#: few clicks decide (0 clicks give the interval [0, 0]). ESS, (sum w)^2 / sum w^2 of the
-#: importance weights (Kish): the weighted estimate is about as precise as a plain mean
-#: over ESS impressions of the policy itself; below 100 a handful of heavily weighted
-#: rows decide it, and the 95 % percentile bootstrap is known to cover less than 95 %.
-MIN_ESS = 100
-MIN_CLICKS = 30
 
 
 def _runs_with_logs() -> list[tuple[str, object]]:
@@ -192,60 +181,6 @@ def _upload_source():
     return ("upload", digest), log
 
 
-class _Recorder:
-    """A policy wrapper that keeps the action probabilities the estimators were given."""
-
-    def __init__(self, policy) -> None:
-        self.policy = policy
-        self.action_dist: np.ndarray | None = None
-
-    def reset(self, n_arms: int, n_features: int = 0):
-        self.policy.reset(n_arms=n_arms, n_features=n_features)
-        return self
-
-    def update(self, contexts, arms, rewards) -> None:
-        self.policy.update(contexts, arms, rewards)
-
-    def action_probabilities(self, contexts, rng) -> np.ndarray:
-        self.action_dist = np.asarray(self.policy.action_probabilities(contexts, rng), float)
-        return self.action_dist
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Support:
-    """How much of the log an estimate rests on.
-
-    Parameters
-    ----------
-    ess : float
-        Effective sample size ``(sum w)^2 / sum w^2`` of the importance weights
-        ``w = pi(a_i | x_i) / p_i`` on the evaluation rows.
-    clicks : int
-        Rows with a reward above 0 and a weight above 0: the clicks behind IPS and DR.
-    n_eval : int
-        Evaluation rows.
-    """
-
-    ess: float
-    clicks: int
-    n_eval: int
-
-    @property
-    def thin(self) -> bool:
-        """True when the estimate rests on too little data to trust its interval."""
-        return self.ess < MIN_ESS or self.clicks < MIN_CLICKS
-
-
-def support_of(log, n_train: int, action_dist: np.ndarray) -> Support:
-    """The :class:`Support` of an evaluation on ``log[n_train:]`` with ``action_dist`` (n, K)."""
-    rows = slice(n_train, None)
-    action, pscore, reward = log.action[rows], log.pscore[rows], log.reward[rows]
-    w = action_dist[np.arange(action.shape[0]), action] / pscore
-    sq = float((w**2).sum())
-    ess = float(w.sum()) ** 2 / sq if sq > 0 else 0.0
-    return Support(ess=ess, clicks=int(((reward > 0) & (w > 0)).sum()), n_eval=len(action))
-
-
 def rule_log(log):
     """``log`` with its segment as a last context column, when it has one (rules read it)."""
     if log.segment is None or SEGMENT_COLUMN in log.feature_names:
@@ -270,14 +205,12 @@ def _starter_rules(columns: tuple[str, ...], n_arms: int) -> pd.DataFrame:
 
 
 def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, seed):
-    """Run :func:`evaluate_policy` and measure the support of its estimate."""
-    recorder = _Recorder(policy)
-    report = evaluate_policy(
-        log, recorder, policy_name=name, estimators=tuple(estimators),
+    """Run :func:`evaluate_policy` (its report carries the support of its estimate)."""
+    return evaluate_policy(
+        log, policy, policy_name=name, estimators=tuple(estimators),
         train_fraction=float(train_fraction), rng=np.random.default_rng(int(seed)),
         n_bootstrap=int(n_bootstrap),
     )  # fmt: skip
-    return report, support_of(log, report.n_train, recorder.action_dist)
 
 
 def _rule_form(log) -> tuple[object, str | None]:
@@ -373,8 +306,8 @@ def render() -> None:
         else:
             train_fraction = c3.slider(
                 "Share of the log used to train the policy", 0.0, 0.9, 0.5, 0.05,
-                help="The policy learns from the first part of the log (replaying it); it "
-                "is evaluated on the rest.",
+                help="The policy learns from this share of the log's rows, drawn at random "
+                "(the same rows every time), replaying them; it is evaluated on the rest.",
             )  # fmt: skip
         n_bootstrap = c4.number_input(
             "Bootstrap resamples", value=500, step=50, key="ope-n-bootstrap"
@@ -400,23 +333,28 @@ def render() -> None:
             target_policy = rule if is_rule else make_policy(policy)
             try:
                 with st.spinner("Estimating…"):
-                    report, support = _evaluate(
+                    report = _evaluate(
                         log, target_policy, policy, estimators, train_fraction, n_bootstrap, seed
                     )
             except (ValueError, TypeError) as exc:
                 st.error(f"The policy could not be evaluated on this log: {escape_markdown(exc)}")
             else:
                 described = rule.describe() if is_rule else None
-                st.session_state["ope-report"] = (key, report, support, described)
+                st.session_state["ope-report"] = (key, report, described)
     stored = st.session_state.get("ope-report")
     if stored is None or stored[0] != key:
         return
-    _, report, support, described = stored
-    _show(report, support, described)
+    _, report, described = stored
+    _show(report, described)
 
 
-def _show(report: OPEReport, support: Support, described: list[str] | None) -> None:
-    """The estimates, their support (with a warning when thin), the table and the chart."""
+def _show(report: OPEReport, described: list[str] | None) -> None:
+    """The estimates, their support (with warnings, simulation.ope.support), table and chart."""
+    support = report.support
+    if support.unsupported:
+        # No estimate at all rather than IPS 0 with the interval [0, 0].
+        st.error(escape_markdown(support.not_supported_message(report.policy)))
+        return
     c1, c2, c3 = st.columns(3)
     c1.metric("Logging policy's value", f"{report.logging_value:.4f}",
               help="Mean observed reward on the evaluation rows.")  # fmt: skip
@@ -427,19 +365,8 @@ def _show(report: OPEReport, support: Support, described: list[str] | None) -> N
         f"Effective sample size {support.ess:,.0f} of {support.n_eval:,} evaluation rows; "
         f"{support.clicks:,} clicks (rewards above 0) where the policy agrees with the log."
     )
-    if support.thin:
-        reasons = []
-        if support.ess < MIN_ESS:
-            reasons.append(f"an effective sample size of {support.ess:,.0f} (under {MIN_ESS})")
-        if support.clicks < MIN_CLICKS:
-            reasons.append(f"{support.clicks:,} clicks (under {MIN_CLICKS})")
-        st.warning(
-            f"Too little data behind this estimate: {' and '.join(reasons)}. The log rarely "
-            "shows what this policy would show, so a few impressions decide the estimate. "
-            "Read the interval as a rough range, not a 95 % guarantee: it resamples those "
-            "same few clicks and can be far too narrow. Use a longer log, or a policy "
-            "closer to the one that wrote it."
-        )
+    for warning in support.warnings():  # the package's own words, no user text: no escaping
+        st.warning(warning)
     frame = report.to_frame()
     shown = pd.DataFrame(
         {
@@ -466,7 +393,7 @@ def _show(report: OPEReport, support: Support, described: list[str] | None) -> N
     dm = f" {DM_INTERVAL_NOTE}" if "dm" in set(frame["estimator"]) else ""
     st.caption(
         f"Estimates for {who}; values are mean reward per impression (clicks for CTR logs, "
-        f"scaled net value for ROAS logs).{dm}"
+        f"net value in USD for ROAS logs). Intervals are {report.bounds_note()}.{dm}"
     )
 
 

@@ -120,6 +120,19 @@ def test_logs_written_with_propensities(tmp_path, scenario):
     assert any(c.startswith("q_true_") for c in logs.columns)
 
 
+def test_a_roas_log_records_net_value_in_usd_for_every_policy(tmp_path, scenario):
+    # thompson learns on net value scaled to [0, 1], uniform on dollars: the log must
+    # record what happened, in one unit, whatever scale each policy learns on.
+    cfg = SMALL.replace(
+        objective="roas", policies=("uniform", "thompson"), n_impressions=1_000, n_seeds=1
+    )
+    path = tmp_path / "logs.parquet"
+    run_experiment(cfg, scenario=scenario, log_path=path)
+    logs = pd.read_parquet(path)
+    assert set(logs["policy"]) == {"uniform", "thompson"}
+    np.testing.assert_allclose(logs["reward"], logs["revenue"] - logs["cost"], rtol=1e-12)
+
+
 def test_levels_run_without_the_generic_one_are_unchanged(scenario, result):
     # The scenario has generic creatives; the run compares only the others.
     cfg = SMALL.replace(levels=("segment", "user"))

@@ -405,3 +405,89 @@ def test_ctr_truth_is_kept_and_an_unknown_scale_drops_the_truth(tmp_path):
         writer.write(**c)
     log = read_log(odd_path)
     assert log.expected_reward is None and "truth_note" in log.metadata
+
+
+def _roas_chunk(rng, start, n, *, policy, offset=0.0, span=1.0):
+    c = chunk(rng, start, n, policy=policy)
+    c["cost"] = rng.uniform(0.01, 0.3, size=n)
+    c["revenue"] = np.where(rng.random(n) < 0.05, rng.uniform(5, 80, size=n), 0.0)
+    c["reward"] = (c["revenue"] - c["cost"] - offset) / span
+    return c
+
+
+def test_a_log_whose_policies_used_different_reward_units_is_refused(tmp_path):
+    # Logs written before every policy was logged in USD: uniform in dollars,
+    # thompson scaled to [0, 1]. Averaging them would mix the units silently.
+    rng = np.random.default_rng(8)
+    path = tmp_path / "mixed.parquet"
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**_roas_chunk(rng, 0, 300, policy="uniform"))
+        writer.write(**_roas_chunk(rng, 300, 300, policy="thompson", offset=-0.3, span=120.0))
+    with pytest.raises(
+        ValueError,
+        match=r"mixes reward units: policy 'thompson' logged net value scaled"
+        r".*'uniform' net value \(USD\)",
+    ):
+        read_log(path)
+    # One logging policy at a time is one unit.
+    assert read_log(path, policy="thompson").metadata["reward_unit"] == (
+        "net value scaled to [0, 1]"
+    )
+    assert read_log(path, policy="uniform").metadata["reward_unit"] == "net value (USD)"
+
+
+def test_policies_logged_in_the_same_unit_read_together(tmp_path):
+    rng = np.random.default_rng(9)
+    path = tmp_path / "usd.parquet"
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(**_roas_chunk(rng, 0, 300, policy="uniform"))
+        writer.write(**_roas_chunk(rng, 300, 300, policy="thompson"))
+    log = read_log(path)
+    assert log.n_rounds == 600 and log.metadata["reward_unit"] == "net value (USD)"
+
+
+def test_a_csv_naming_a_column_twice_is_refused(tmp_path):
+    # pandas would read the second as `reward.1` and the first would be used silently.
+    path = tmp_path / "twice.csv"
+    path.write_text("action,reward,propensity,reward\n0,1,0.5,0\n1,0,0.5,1\n")
+    with pytest.raises(ValueError, match=r"^'twice.csv' has 2 columns named `reward`; each"):
+        import_log(path)
+
+
+def test_a_parquet_naming_a_column_twice_is_refused(tmp_path):
+    import pyarrow as pa
+
+    path = tmp_path / "twice.parquet"
+    table = pa.table([[0, 1], [1.0, 0.0], [0.5, 0.5], [0.0, 1.0]],
+                     names=["action", "reward", "propensity", "reward"])  # fmt: skip
+    pq.write_table(table, path)
+    with pytest.raises(ValueError, match=r"has 2 columns named `reward`"):
+        import_log(path)
+
+
+@pytest.mark.parametrize("n", [40, 200])
+def test_one_text_cell_in_a_numeric_context_column_is_named(tmp_path, n):
+    # Under 100 rows the column was one-hot encoded silently; at 200 the message named
+    # the count of distinct values, not the cell.
+    rng = np.random.default_rng(0)
+    x = [f"{v:.6f}" for v in rng.random(n)]
+    x[16] = "high"
+    frame = pd.DataFrame(
+        {"action": rng.integers(0, 2, n), "reward": 0, "propensity": 0.5, "x_0": x}
+    )
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError) as caught:
+        import_log(path)
+    assert str(caught.value) == (
+        f"row 17: `x_0` must be a number like the column's other {n - 1:,} cells; got 'high' "
+        "(1 text cell in all): a context column holds numbers or text, not both."
+    )
+
+
+def test_a_text_context_column_is_still_one_hot_encoded(tmp_path):
+    path = tmp_path / "text.csv"
+    pd.DataFrame(
+        {"action": [0, 1, 0], "reward": 0, "propensity": 0.5, "x_device": ["ios", "web", "ios"]}
+    ).to_csv(path, index=False)
+    assert import_log(path).feature_names == ("x_device=ios", "x_device=web")

@@ -166,3 +166,41 @@ def test_mismatched_logs_rejected():
         estimate_logging_policy(log(2, [1, 2]), log(2, [1, 1]), rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="has no `position`"):
         context_free_action_dist(log(2, None))
+
+
+def _tiny_obd(folder, item_ids, item_context_ids=None, pscore=1 / 3):
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "item_id": item_ids,
+            "position": [1, 2, 3],
+            "click": [0, 1, 0],
+            "propensity_score": pscore,
+            "user_feature_0": ["a", "b", "a"],
+        }
+    ).to_csv(folder / "all.csv")
+    if item_context_ids is not None:
+        pd.DataFrame(
+            {"item_id": item_context_ids, "item_feature_0": np.arange(len(item_context_ids))}
+        ).to_csv(folder / "item_context.csv")
+    return folder / "all.csv"
+
+
+def test_items_numbered_from_1_are_refused_even_with_item_context(tmp_path):
+    # Shifted by +1 in both files, the items would have become 4 with an invented item 0.
+    path = _tiny_obd(tmp_path / "shifted", [1, 3, 2], item_context_ids=[1, 2, 3])
+    with pytest.raises(
+        ValueError, match=r"`item_id` must number the ads from 0.*1 to 3.*subtract 1"
+    ):
+        read_obd(path)
+    # Declared items from 0 may include one never shown (item 0 here).
+    log = read_obd(_tiny_obd(tmp_path / "gap", [1, 3, 2], item_context_ids=[0, 1, 2, 3]))
+    assert log.n_arms == 4 and log.action_context.shape == (4, 1)
+
+
+def test_a_zero_propensity_names_the_row_and_the_obd_column(tmp_path):
+    path = _tiny_obd(tmp_path / "zero", [0, 2, 1], pscore=[1 / 3, 0.0, 1 / 3])
+    with pytest.raises(
+        ValueError, match=r"^row 2: `propensity_score` must be in \(0, 1\]; got 0\.0\.$"
+    ):
+        read_obd(path)

@@ -68,7 +68,20 @@ class StubOracle(StubUniform):
     uses_ground_truth = True
 
 
-STUBS = {"uniform": StubUniform, "greedy": StubGreedy, "broken": StubBroken, "oracle": StubOracle}
+@dataclass
+class StubLast(StubUniform):
+    """Always the last arm."""
+
+    def action_probabilities(self, contexts, rng):
+        probs = np.zeros((len(contexts), self.n_arms_))
+        probs[:, -1] = 1.0
+        return probs
+
+
+STUBS = {
+    "uniform": StubUniform, "greedy": StubGreedy, "broken": StubBroken, "oracle": StubOracle,
+    "last": StubLast,
+}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -190,8 +203,17 @@ def test_obd_log(capsys):
         (["--log", "{sim}", "--policy", "uniform", "--train-fraction", "x"],
          r"expected a number in \[0, 1\)"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "xml"], r"invalid choice"),
-        (["--log", "{sim}", "--policy", "uniform", "--n-bootstrap", "1"], r"`n_bootstrap`"),
+        (["--log", "{sim}", "--policy", "uniform", "--n-bootstrap", "1"],
+         r"--n-bootstrap: expected an integer from 2 to 100,000; got '1'"),
+        (["--log", "missing.parquet", "--policy", "uniform", "--n-bootstrap", "1"],
+         r"--n-bootstrap: expected an integer from 2"),  # before the log is read
         (["--log", "{sim}", "--policy", "broken"], r"policy 'broken' gave bad action prob"),
+        (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "-1"],
+         r"--switch-threshold: expected a number >= 0 \(or inf\); got '-1'"),
+        (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "nan"],
+         r"--switch-threshold: expected a number >= 0"),
+        (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "x"],
+         r"--switch-threshold: expected a number >= 0"),
         (["--log", "{sim}", "--policy", "uniform", "--level", "segment"], r"no rows .* match"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "csv", "--level", "user"],
          r"apply to adlab logs only"),
@@ -330,14 +352,35 @@ def test_an_unknown_policy_is_offered_only_what_a_log_can_evaluate(sim_log, monk
     assert "'oracle'" not in err and "'per_segment'" not in err and "'lin_ucb'" in err
 
 
+def test_a_registered_policy_not_offered_is_refused_with_the_list(sim_log, monkeypatch, tmp_path):
+    # per_segment wraps other policies: it read OBD's one-hot columns as segment codes.
+    from simulation.policies import POLICIES
+
+    monkeypatch.setattr(cli_ope, "_policy_registry", lambda: POLICIES)
+    out = tmp_path / "out"
+    with pytest.raises(UsageError) as caught:
+        run(["--log", str(sim_log), "--policy", "per_segment", "--out", str(out)])
+    err = str(caught.value)
+    assert err.startswith("policy 'per_segment' wraps other policies") and "\n" not in err
+    assert (
+        "choose from [" in err
+        and "'lin_ucb'" in err
+        and "'per_segment'" not in err.split("choose from")[1]
+    )
+    assert not out.exists()
+
+
 def test_reward_model_never_sees_the_training_rows():
     # Training rows all pay 1, evaluation rows pay ~0.1: a q fit on the training
     # rows would drag DM toward 0.55; fit on the evaluation rows it stays near 0.1.
+    from simulation.ope.evaluate import split_rows
     from simulation.ope.logs import LoggedFeedback
 
     rng = np.random.default_rng(4)
     n = 2000
-    reward = np.where(np.arange(n) < n // 2, 1.0, (rng.random(n) < 0.1).astype(float))
+    train_rows, _ = split_rows(n, n // 2)
+    reward = (rng.random(n) < 0.1).astype(float)
+    reward[train_rows] = 1.0
     log = LoggedFeedback(
         context=rng.normal(size=(n, 2)), action=rng.integers(0, 2, size=n), reward=reward,
         pscore=np.full(n, 0.5), n_arms=2,
@@ -376,3 +419,77 @@ def test_engine_log_end_to_end(tmp_path, monkeypatch, capsys):
     # Evaluating the logging policy itself: every weight is 1, IPS is the mean reward.
     assert frame.loc["ips", "estimate"] == pytest.approx(log.reward.mean())
     assert "ground truth value of 'uniform'" in capsys.readouterr().out
+
+
+def _log_without_the_last_arm(path, n=1000):
+    """A uniform log over arms 0 and 1 of 3: arm 2 was never shown."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 2, size=n)
+    click = rng.integers(0, 2, size=n)
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(
+            impression=np.arange(n), seed=0, level="user", policy="uniform",
+            segment=np.zeros(n, int), context=rng.normal(size=(n, D)), action=a,
+            pscore=np.full(n, 0.5), click=click, conversion=np.zeros(n, int),
+            revenue=np.zeros(n), cost=np.zeros(n), reward=click.astype(float),
+            expected_reward=np.full((n, K), 0.5),
+        )  # fmt: skip
+    return path
+
+
+def test_a_policy_the_log_cannot_show_is_refused_not_estimated_zero(tmp_path):
+    log = _log_without_the_last_arm(tmp_path / "two_of_three.parquet")
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match=r"policy 'last' is not supported by the log") as caught:
+        run(["--log", str(log), "--policy", "last", "--n-bootstrap", "20", "--out", str(out)])
+    assert "never show: 2)" in str(caught.value) and "\n" not in str(caught.value)
+    assert not out.exists()
+
+
+def test_the_cli_prints_the_support_and_warns_on_partial_overlap(tmp_path, sim_log, capsys):
+    run(["--log", str(sim_log), "--policy", "uniform", "--n-bootstrap", "20"])
+    printed = capsys.readouterr().out
+    assert "support: effective sample size 2,000 of 2,000 evaluation rows" in printed
+    assert "clipped to [0, 1], the range the value can take (0/1 rewards)" in printed
+    assert "warning:" not in printed
+    # Uniform over 3 arms on a log of arms 0 and 1: a third of its choices are unseen.
+    log = _log_without_the_last_arm(tmp_path / "two_of_three.parquet")
+    run(["--log", str(log), "--policy", "uniform", "--n-bootstrap", "20"])
+    printed = capsys.readouterr().out
+    assert "warning: The log supports only about 67% of this policy's choices" in printed
+    assert "It puts 33% of its choices on ads no evaluation row shows (2)." in printed
+
+
+def _skewed_log(path, n=3000):
+    """A log over 3 arms whose logger showed arm 2 rarely (pscore 0.02): weights up to 50."""
+    rng = np.random.default_rng(11)
+    probs = np.array([0.49, 0.49, 0.02])
+    a = rng.choice(K, size=n, p=probs)
+    q = np.tile([0.1, 0.3, 0.6], (n, 1))
+    click = (rng.random(n) < q[np.arange(n), a]).astype(int)
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(
+            impression=np.arange(n), seed=0, level="user", policy="skewed",
+            segment=np.zeros(n, int), context=rng.normal(size=(n, D)), action=a,
+            pscore=probs[a], click=click, conversion=np.zeros(n, int), revenue=np.zeros(n),
+            cost=np.zeros(n), reward=click.astype(float), expected_reward=q,
+        )  # fmt: skip
+    return path
+
+
+def test_switch_dr_drops_the_correction_above_the_threshold(tmp_path, capsys):
+    log = _skewed_log(tmp_path / "skewed.parquet")
+    frames = {}
+    for tau in (None, "inf", "0"):
+        out = tmp_path / f"out-{tau}"
+        argv = ["--log", str(log), "--policy", "uniform", "--estimators", "dm,dr,switch_dr",
+                "--n-bootstrap", "20", "--out", str(out)]  # fmt: skip
+        run(argv + ([] if tau is None else ["--switch-threshold", tau]))
+        frames[tau] = pd.read_csv(out / "ope.csv").set_index("estimator")["estimate"]
+    printed = capsys.readouterr().out
+    assert "above 3 (the number of ads)" in printed
+    # Default tau = 3 arms: uniform's weight on arm 2 is (1/3) / 0.02 = 16.7 > 3, so those
+    # rows lose their correction and switch_dr leaves dr; inf is dr, 0 is dm.
+    assert frames[None]["switch_dr"] != pytest.approx(frames[None]["dr"], abs=1e-9)
+    assert frames["inf"]["switch_dr"] == pytest.approx(frames["inf"]["dr"], abs=1e-12)
+    assert frames["0"]["switch_dr"] == pytest.approx(frames["0"]["dm"], abs=1e-12)

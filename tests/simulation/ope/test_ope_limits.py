@@ -204,7 +204,7 @@ EXPECTED = {
     "size_limit": r"is 536,870,913 bytes; the limit is 536,870,912",
     "dev_zero_symlink": r"must be a regular file",
     "fifo": r"must be a regular file",
-    "bootstrap_1e9": r"--n-bootstrap: expected at most 100,000 resamples",
+    "bootstrap_1e9": r"--n-bootstrap: expected an integer from 2 to 100,000",
 }
 
 

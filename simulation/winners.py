@@ -63,7 +63,8 @@ def segment_winners(
     model). The margin is the winner's rate minus the runner-up's, computed per seed (each
     seed's impressions pooled over policies) and summarized with a Student-t interval across
     seeds: the seeds are independent replications, and within a seed both creatives met the
-    same simulated visitors.
+    same simulated visitors. In a run of several worlds, world 0's (arm k is another
+    creative in each world).
 
     Parameters
     ----------
@@ -87,6 +88,11 @@ def segment_winners(
     rows = segment_frame[segment_frame["level"] == "segment"]
     if rows.empty:
         return pd.DataFrame(columns=list(WINNER_COLUMNS))
+    if "world" in rows and rows["world"].nunique() > 1:
+        # Arm k is another creative in each world: pooling worlds would rank a mix of
+        # creatives under world 0's labels. The winners are world 0's (the creatives the
+        # app and the report show), over its seeds.
+        rows = rows[rows["world"] == rows["world"].min()]
     if "seed" not in rows:  # one replication
         rows = rows.assign(seed=0)
     cols = ["impressions", "clicks", "revenue", "spend"]

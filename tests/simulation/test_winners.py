@@ -32,6 +32,15 @@ def test_runner_up_and_margin_interval_over_seeds():
     assert (w["margin_low"], w["margin_high"]) == pytest.approx((0.02 - half, 0.02 + half))
 
 
+def test_several_worlds_rank_world_zeros_creatives_only():
+    # Arm k is another creative in each world: world 1's arm 2 (60 clicks) must not lift
+    # world 0's arm 2 above its arm 1, whose label the table shows.
+    world0 = _frame({0: [10, 30, 0], 1: [10, 30, 25]}).assign(world=0)
+    world1 = _frame({0: [10, 0, 60], 1: [10, 0, 60]}).assign(world=1)
+    w = segment_winners(pd.concat([world0, world1], ignore_index=True)).iloc[0]
+    assert (w["arm"], w["runner_up"], w["n_seeds"]) == (1, 2, 2)
+
+
 def test_a_rarely_shown_arm_is_not_the_winner():
     frame = _frame({0: [10, 30, 5]})
     frame.loc[frame["arm"] == 2, "impressions"] = 10

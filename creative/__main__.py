@@ -36,6 +36,7 @@ from creative.audience import Audience
 from creative.audience_io import read_audiences
 from creative.contact_sheet import contact_sheet
 from creative.encode import FORMATS, encode_image
+from creative.fonts import check_drawable
 from creative.generate import (
     GenerationReport,
     generate_for_segment,
@@ -328,6 +329,10 @@ def _publish(work: Path, out: Path) -> None:
 
 def _run(args: argparse.Namespace) -> str:
     templates: TemplateSet | None = load_templates(args.templates) if args.templates else None
+    if templates is not None:
+        # Refused before anything is written: the images would silently leave them out.
+        for template in templates.templates:
+            check_drawable(template.text, f"{args.templates}: template {template.name}")
     if args.audiences is not None:
         audiences = read_audiences(args.audiences)
     else:

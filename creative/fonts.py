@@ -18,6 +18,7 @@ from PIL import ImageFont
 __all__ = [
     "FONT_DIR",
     "FONT_FILES",
+    "check_drawable",
     "displayable",
     "get_font",
     "has_glyph",
@@ -182,3 +183,42 @@ def undrawable(text: str) -> str:
         if not has_glyph(char) and not _folded(char):
             out.append(char)
     return "".join(out)
+
+
+def check_drawable(text: str, where: str) -> str:
+    """Return ``text`` when the bundled fonts draw every character of it.
+
+    For copy a brand wrote (a templates file): dropping its characters from the images
+    silently ("{product} 🎁 東京 스타일" drawn as "콜드브루 원액 스타일") changes the brand's
+    copy, which is worse than refusing it.
+
+    Parameters
+    ----------
+    text : str
+    where : str
+        What holds the text, for the message (``"template en.playful.headline[0]"``).
+
+    Returns
+    -------
+    text : str
+
+    Raises
+    ------
+    ValueError
+        One line naming the characters and their code points, e.g. "template
+        ko.playful.headline[0] uses characters the bundled fonts cannot draw: '🎁' (U+1F381),
+        '東' (U+6771), '京' (U+4EAC); remove or replace them."
+
+    Examples
+    --------
+    >>> check_drawable("Tokyo style", "template en.playful.cta[0]")
+    'Tokyo style'
+    """
+    missing = undrawable(text)
+    if missing:
+        chars = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing)
+        raise ValueError(
+            f"{where} uses characters the bundled fonts cannot draw: {chars}; "
+            "remove or replace them."
+        )
+    return text

@@ -4,7 +4,9 @@ Six rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
 with no visible character, e.g. only spaces or zero-width characters),
 ``banned_claim`` (a phrase of the kit's list in the copy), ``unsupported_claim``
 (a rating, customer count, rank, "best-selling"-type superlative, percentage,
-scarcity, deadline or endorsement the brand kit does not declare), ``length`` (copy longer
+scarcity, deadline, endorsement, price superlative, popularity, guarantee, deal or free
+shipping the brand kit, the offer and the product do not back; the product's own name is
+masked out first), ``length`` (copy longer
 than the placement allows), ``contrast`` (a text colour below WCAG AA against its background) and
 ``disclosure`` (no visible "AI-generated" label although the kit requires one).
 Text is compared in Unicode NFC, so decomposed Hangul cannot slip past a phrase.
@@ -18,9 +20,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from creative.brand import DEFAULT_KIT, BrandKit, contrast_ratio
+from creative.catalogue import NOT_SHIPPED
 from creative.fonts import normalize_text
 from creative.record import Creative, GuardrailVerdict
-from creative.vocabulary import OFFER_DISCOUNT, OFFERS, PLACEMENTS
+from creative.vocabulary import INTERESTS, OFFER_DISCOUNT, OFFERS, PLACEMENTS
 
 __all__ = [
     "LENGTH_LIMITS",
@@ -32,6 +35,7 @@ __all__ = [
     "find_banned_claims",
     "find_unsupported_claims",
     "has_visible_text",
+    "mask_name",
 ]
 
 #: WCAG 2.x level AA for normal-size text.
@@ -114,6 +118,42 @@ def has_visible_text(text: str) -> bool:
     return any(unicodedata.category(c)[0] not in "ZCM" and c not in _BLANK_CHARS for c in text)
 
 
+# Spaces and hyphen-like dashes between the words of a phrase.
+_GAP = re.compile(r"[\s\-\u2010\u2011\u2012\u2013]+")
+
+# Stands in for the product's own name while claims are looked for: no rule matches it
+# and it is neither a letter nor a digit, so the words beside it keep their boundaries.
+_NAME_MASK = "\ue000"
+
+
+def mask_name(text: str, name: str | None) -> str:
+    """``text`` with every occurrence of the product's ``name`` masked out (NFC, any case).
+
+    A name the brand wrote ("Daily Sunscreen SPF 50+", "100% Cotton Tee") is not a claim
+    of the ad, so claims are looked for in the copy around it.
+
+    Parameters
+    ----------
+    text : str
+    name : str or None
+        None or blank masks nothing.
+
+    Returns
+    -------
+    text : str
+        In NFC.
+
+    Examples
+    --------
+    >>> mask_name("Meet 4K Webcam: 4K for less", "4K Webcam") == "Meet \ue000: 4K for less"
+    True
+    """
+    text = normalize_text(text)
+    if not name or not name.strip():
+        return text
+    return re.sub(re.escape(normalize_text(name).strip()), _NAME_MASK, text, flags=re.IGNORECASE)
+
+
 @lru_cache(maxsize=64)
 def _claim_patterns(claims: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
@@ -124,23 +164,35 @@ def _claim_patterns(claims: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]
         # digit, so "cure" does not fire on "secure" while "보장" still fires on "보장합니다".
         head = r"(?<![A-Za-z0-9])" if claim[0].isascii() and claim[0].isalnum() else ""
         tail = r"(?![A-Za-z0-9])" if claim[-1].isascii() and claim[-1].isalnum() else ""
-        out.append((claim, re.compile(head + re.escape(claim) + tail, re.IGNORECASE)))
+        # Spaces and hyphens inside a phrase are one gap of any such run or none: a kit
+        # banning "risk-free" means "Risk free" and "riskfree" too.
+        words = [w for w in _GAP.split(claim.strip()) if w]
+        body = (_GAP.pattern[:-1] + "*").join(re.escape(w) for w in words)
+        out.append((claim, re.compile(head + body + tail, re.IGNORECASE)))
     return tuple(out)
 
 
-def find_banned_claims(text: str, claims: tuple[str, ...]) -> tuple[str, ...]:
+def find_banned_claims(
+    text: str, claims: tuple[str, ...], *, product: str | None = None
+) -> tuple[str, ...]:
     """The banned claims that occur in ``text`` (case-insensitive, whole words).
+
+    Spaces and hyphens inside a phrase match any run of them or none ("risk-free" finds
+    "Risk free" and "riskfree").
 
     Parameters
     ----------
     text : str
     claims : tuple of str
+    product : str, optional
+        The product's name, masked out first (:func:`mask_name`): "100%" in
+        "100% Cotton Tee" is the brand's name, not the ad's claim.
 
     Returns
     -------
     found : tuple of str
     """
-    text = normalize_text(text)
+    text = mask_name(text, product)
     return tuple(c for c, pattern in _claim_patterns(claims) if pattern.search(text))
 
 
@@ -182,6 +234,8 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("rank", r"(?<![A-Za-z])number[\s-]+one(?![A-Za-z])"),
         ("rank", r"(?<![A-Za-z])top[\s-]+\d+(?!\d)"),
         ("rank", r"(?<![\d.,])\d+\s*위"),
+        ("rank", r"(?<![A-Za-z])(?:number|no\.?)[\s-]*(?:one|1)(?![\w.,])"),
+        ("rank", r"(?<![\d.,])\d+\s*등(?!급)"),
         (
             "superlative",
             r"(?<![A-Za-z])(?:best[\s-]?sell(?:ing|ers?)|top[\s-]?(?:rated|selling|sellers?|"
@@ -226,6 +280,69 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?:공식\s*)?인증\s*(?:받은|완료|제품)|공식\s*인증|임상\s*(?:완료|입증|시험|테스트)|"
             r"(?:의사|전문의|피부과|수의사|전문가)\s*(?:추천|인증|테스트)",
         ),
+        # Prices: a superlative about price is a comparison with every other seller.
+        (
+            "price",
+            r"(?<![A-Za-z])(?:(?:best|lowest|cheapest|unbeatable|greatest)[\s-]+(?:online[\s-]+)?"
+            r"(?:prices?|deals?|value|offers?)|cheapest|lowest[\s-]+(?:ever|anywhere|online)|"
+            r"price[\s-]+match(?:ed)?)(?![A-Za-z])",
+        ),
+        ("price", r"최저\s*가(?:격)?|역대\s*최저|가장\s*(?:싼|싸게|저렴)|초특가"),
+        # Popularity: how many people bought or love it, in words instead of numbers.
+        (
+            "popularity",
+            r"(?<![A-Za-z])(?:loved\s+by\s+(?:thousands|millions|hundreds|many|everyone|all)|"
+            r"(?:a\s+)?(?:hundred|thousand|million|billion)s?\s+"
+            + _WORDS
+            + rf"(?:{_PEOPLE}|{_THINGS})|(?:fan|crowd|customer|shopper)[\s-]+favou?rites?|"
+            r"everyone'?s\s+(?:favou?rite|buying|talking))(?![A-Za-z])",
+        ),
+        ("popularity", r"완판|인기\s*(?:폭발|만점|절정|최고)|없어서\s*못\s*(?:사|파)|입소문"),
+        # Scarcity and deadlines in the words people write beside the ones above.
+        (
+            "scarcity",
+            r"(?<![A-Za-z])(?:(?:only|just)\s+(?:a\s+(?:few|handful)|few|\d+)\s+"
+            r"(?:[A-Za-z]+\s+)?left|few\s+left|low\s+stock)(?![A-Za-z])",
+        ),
+        ("scarcity", r"품절\s*임박|재고\s*(?:한정|얼마)|소량\s*(?:입고|한정)|얼마\s*남지\s*않"),
+        (
+            "deadline",
+            r"(?<![A-Za-z])(?:(?:last|final)\s+days?|(?:ends?|ending|expires?|until|till)\s+"
+            r"(?:on\s+|this\s+|next\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
+            r"week(?:end)?|month|midnight|\d)|hurry,?\s+(?:ends|while))(?![A-Za-z])",
+        ),
+        (
+            "deadline",
+            r"마지막\s*(?:기회|날|찬스)|마감|\d+\s*일\s*(?:까지|남)|(?:오늘|내일)\s*(?:까지|자정)",
+        ),
+        # Guarantees the brand must be able to honour ("risk-free" is also a banned claim).
+        (
+            "guarantee",
+            r"(?<![A-Za-z])(?:risk[\s-]*free|no[\s-]+risk|money[\s-]*back)(?![A-Za-z])",
+        ),
+        ("guarantee", r"무위험|환불\s*(?:보장|약속)"),
+        # Deals and money the creative's offer does not give: its offers are a percentage
+        # off or free shipping, so an amount, half price or a bundle is a second deal.
+        (
+            "deal",
+            r"[$€£₩]\s*\d+(?:[.,]\d+)*|(?<![\w.,])\d+(?:[.,]\d+)*\s*(?:dollars?|bucks|won)(?![A-Za-z])|"
+            r"(?<![\w.,])\d+(?:[.,]\d+)*\s*(?:만|천)?\s*원"
+            r"(?:(?![가-힣])|(?=에|의|이|을|부터|짜리|씩|할인|대))",
+        ),
+        (
+            "deal",
+            r"(?<![A-Za-z])(?:save\s+(?:up\s+to\s+)?\d+(?![\d.,]*\s*(?:%|percent))|"
+            r"half[\s-]+(?:price|off)|bogo|buy\s+(?:one|1|two|2)[\s,]+get\s+(?:one|1)"
+            r"(?:\s+free)?|(?:two|2)[\s-]+for[\s-]+(?:one|1)|free\s+gift)(?![A-Za-z])",
+        ),
+        ("deal", r"반\s*(?:값|액)|(?<![\d.,])[12]\s*\+\s*1(?!\d)|원\s*플러스\s*원"),
+        # Free shipping is the free_shipping offer's to make, on a product that ships.
+        (
+            "shipping",
+            r"(?<![A-Za-z])(?:free[\s-]+(?:shipping|delivery|postage)|ships?\s+(?:for\s+)?free)"
+            r"(?![A-Za-z])",
+        ),
+        ("shipping", r"무료\s*(?:배송|배달)|배송비?\s*무료|무배"),
     )
 )
 
@@ -251,8 +368,13 @@ def _declared_number(value: str | None) -> tuple[float | None, str | None]:
     return float(number.replace(",", "")), scale or None
 
 
-def _supported(kind: str, match: re.Match[str], kit: BrandKit, offer: str) -> bool:
+def _supported(
+    kind: str, match: re.Match[str], kit: BrandKit, offer: str, category: str | None
+) -> bool:
     number = _number(match)
+    if kind == "shipping":
+        # The creative's own offer, on a product that is shipped at all.
+        return offer == "free_shipping" and category not in NOT_SHIPPED
     if kind == "rating":
         declared, scale = _declared_number(kit.fact("rating"))
         if declared is None:
@@ -271,9 +393,14 @@ def _supported(kind: str, match: re.Match[str], kit: BrandKit, offer: str) -> bo
 
 
 def find_unsupported_claims(
-    text: str, *, kit: BrandKit = DEFAULT_KIT, offer: str = "none"
+    text: str,
+    *,
+    kit: BrandKit = DEFAULT_KIT,
+    offer: str = "none",
+    category: str | None = None,
+    product: str | None = None,
 ) -> tuple[tuple[str, str], ...]:
-    """Numeric, ranking, scarcity, deadline and endorsement claims the brand kit does not declare.
+    """Claims in ``text`` that the brand kit, the offer and the product do not back.
 
     A claim is a rating (``4.8/5``, ``4.8 stars``, ``★``, ``평점 4.8``), a count of
     customers (``12,000 fans``, ``1만 명``) or of other things (``3,000 reviews``,
@@ -283,10 +410,15 @@ def find_unsupported_claims(
     or a deadline (``ends tonight``, ``last chance``, ``today only``, ``오늘만``,
     ``자정까지``) or an endorsement (``approved``, ``certified``, ``clinically proven``,
     ``recommended by``, ``의사 추천``, ``임상 완료``): stock, time and other people's
-    approval are facts too. A claim is backed when its text lies
+    approval are facts too. So are a price superlative (``best price``, ``cheapest``,
+    ``최저가``), popularity in words (``loved by thousands``, ``a million sold``, ``완판``),
+    a guarantee (``risk free``, ``money-back``), a deal the offer does not give (``$10``,
+    ``save 10``, ``half price``, ``BOGO``, ``1+1``, ``반값``, ``5,000원``) and free shipping
+    (``free shipping``, ``무료 배송``). A claim is backed when its text lies
     inside a phrase of ``kit.claims`` that occurs in ``text``, when a rating or customer
-    count equals the kit's declared ``rating`` or ``customers`` fact, or when a percentage
-    is the creative's own discount; scarcity, deadlines and endorsements only by
+    count equals the kit's declared ``rating`` or ``customers`` fact, when a percentage
+    is the creative's own discount, when free shipping is the creative's own offer on a
+    product that ships; the other kinds only by
     ``kit.claims`` (a brand running a real time-limited offer, or holding a real
     certification, declares its phrase there).
 
@@ -296,6 +428,13 @@ def find_unsupported_claims(
     kit : BrandKit, default DEFAULT_KIT
     offer : str, default "none"
         The creative's offer, one of ``OFFERS``.
+    category : str, optional
+        The product's category, one of ``INTERESTS``: free shipping in the copy is backed
+        only by the ``free_shipping`` offer on a category that is shipped (not in
+        ``catalogue.NOT_SHIPPED``). None: the offer alone decides.
+    product : str, optional
+        The product's name, masked out of ``text`` first (:func:`mask_name`): a name the
+        brand wrote ("Daily Sunscreen SPF 50+", "4K Webcam") is not a claim of the ad.
 
     Returns
     -------
@@ -313,7 +452,9 @@ def find_unsupported_claims(
     """
     if offer not in OFFERS:
         raise ValueError(f"`offer` must be one of {list(OFFERS)}; got {offer!r}.")
-    text = normalize_text(text)
+    if category is not None and category not in INTERESTS:
+        raise ValueError(f"`category` must be None or one of {list(INTERESTS)}; got {category!r}.")
+    text = mask_name(text, product)
     backed = [
         m.span()
         for claim in kit.claims
@@ -321,7 +462,7 @@ def find_unsupported_claims(
     ]
     matches = [(kind, m) for kind, pattern in _CLAIM_PATTERNS for m in pattern.finditer(text)]
     # A backed claim backs the pieces inside it ("12k" inside a declared "12k fans").
-    backed += [m.span() for kind, m in matches if _supported(kind, m, kit, offer)]
+    backed += [m.span() for kind, m in matches if _supported(kind, m, kit, offer, category)]
     found: dict[tuple[int, int], tuple[str, str]] = {}
     for kind, match in matches:
         start, end = match.span()
@@ -361,11 +502,17 @@ def check_creative(
                 "format characters)"
             )
     for part in ("headline", "body", "cta"):
-        for claim in find_banned_claims(getattr(creative, part), kit.banned_claims):
+        for claim in find_banned_claims(
+            getattr(creative, part), kit.banned_claims, product=creative.product
+        ):
             reasons.append(f"banned_claim: {claim!r} in {part}")
     for part in ("headline", "body", "cta"):
         for kind, claim in find_unsupported_claims(
-            getattr(creative, part), kit=kit, offer=creative.offer
+            getattr(creative, part),
+            kit=kit,
+            offer=creative.offer,
+            category=creative.category,
+            product=creative.product,
         ):
             reasons.append(
                 f"unsupported_claim: {kind} {claim!r} in {part} is not declared in the brand "

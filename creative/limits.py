@@ -15,6 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "LIMITS",
+    "MIN_TEXT_PX",
     "RESERVED_IDS",
     "InputLimits",
     "check_count",
@@ -87,6 +88,14 @@ class InputLimits:
 
 #: The limits every creative reader applies.
 LIMITS = InputLimits()
+
+#: Smallest font pixel size of the text an ad must show legibly: the "AI-generated" label
+#: (the disclosure) and the price. 9 px is the smallest size the body copy is ever set at,
+#: so the label that says an ad was generated is never smaller than the copy it labels, and
+#: at 9 px the bundled font's lower-case letters are 4 to 5 px tall, the least at which
+#: "AI-generated ad" and "AI 생성 광고" still read on a phone; at 4 to 7 px (what custom
+#: sizes up to 336 x 280 gave before) they are a grey smudge.
+MIN_TEXT_PX: int = 9
 
 #: Audience ids a file may not use: the control creatives' folder and manifest name, and
 #: the directory names ``.`` and ``..`` (compared case-insensitively, as some file systems do).

@@ -12,14 +12,31 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
+from creative.catalogue import format_price
 from creative.encode import FORMATS
-from creative.fonts import get_font
-from creative.layouts import Box, layout_regions, orientation, resolve_size
+from creative.fonts import displayable, get_font
+from creative.layouts import MAX_SIDE, Box, layout_regions, orientation, resolve_size
+from creative.limits import MIN_TEXT_PX
 from creative.motifs import draw_motif
 from creative.record import Creative
 from creative.textfit import FittedText, fit_text
+from creative.vocabulary import OFFER_DISCOUNT
 
-__all__ = ["RenderPlan", "plan_creative", "render"]
+__all__ = ["RenderPlan", "badge_variants", "plan_creative", "render"]
+
+#: Language -> how the badge says which price is which: the price after the discount and
+#: the catalogue price it was taken from.
+_NOW = {"en": "now {}", "ko": "할인가 {}"}
+_WAS = {"en": "was {}", "ko": "정가 {}"}
+
+#: The smallest size a badge line is shrunk to when even its offer alone does not fit at
+#: MIN_TEXT_PX (the old minimum of every small text).
+_BADGE_FLOOR_PX = 8
+
+
+class _TooSmall(ValueError):
+    """A required text cannot be shown whole (and legibly) at this canvas size."""
+
 
 #: Text role -> the palette field of its colour.
 _TEXT_COLOURS = {
@@ -59,11 +76,109 @@ class RenderPlan:
     texts: dict[str, FittedText]
 
 
-def _badge_text(creative: Creative) -> str:
-    # The offer over the price; either may be absent (a nominal price is never printed),
-    # and with neither the creative has no badge.
-    price = creative.price_label if creative.show_price else ""
-    return "\n".join(t for t in (creative.offer_label, price) if t)
+def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
+    """What the badge may print, richest first; the renderer draws the first that fits.
+
+    The offer over the price. With a discount the price says which it is: the price after
+    the discount, computed from the catalogue price ("now $41.30"), then the catalogue
+    price ("was $59.00"); a smaller badge drops the lines from the end, never cutting one.
+    A price that is not shown (a nominal one) is never printed, and with neither an offer
+    nor a shown price there is no badge.
+
+    Parameters
+    ----------
+    creative : Creative
+
+    Returns
+    -------
+    variants : tuple of tuple of str
+        Each the badge's lines; empty when the creative has no badge.
+
+    Examples
+    --------
+    >>> import dataclasses, numpy as np
+    >>> from creative import Audience, generate_for_user
+    >>> u = Audience(kind="user", audience_id="u", name="u", top_interests=("fashion",),
+    ...              keywords=(), active_hours=None)
+    >>> c = generate_for_user(u, np.random.default_rng(0), offer="discount_30")
+    >>> c.price_label, badge_variants(c)[0]
+    ('$59.00', ('30% off', 'now $41.30', 'was $59.00'))
+    """
+    offer = creative.offer_label
+    if not creative.show_price:
+        return ((offer,),) if offer else ()
+    price = creative.price_label
+    if creative.offer in OFFER_DISCOUNT and creative.offer.startswith("discount_"):
+        lang = creative.language
+        now = format_price(creative.price * (1 - OFFER_DISCOUNT[creative.offer]), lang)
+        now_line, was_line = _NOW[lang].format(now), _WAS[lang].format(price)
+        return ((offer, now_line, was_line), (offer, now_line), (offer,))
+    if offer:
+        return ((offer, price), (offer,))
+    return ((price,),)
+
+
+def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
+    variants = badge_variants(creative)
+    for lines in variants:
+        text = "\n".join(lines)
+        fitted = fit_text(
+            text,
+            inner,
+            bold=True,
+            max_size=max(MIN_TEXT_PX, int(inner.height * 0.42)),
+            min_size=MIN_TEXT_PX,
+            # A line may wrap between words ("Free / shipping") but no word, and so no
+            # price, is ever broken: the words drawn must be the words given.
+            max_lines=3,
+            align="center",
+            valign="center",
+            line_spacing=1.05,
+        )
+        whole = " ".join(fitted.lines).split() == displayable(text).split()
+        if whole and not fitted.truncated and fitted.size >= MIN_TEXT_PX:
+            return fitted
+    if not variants:
+        return None
+    # Last resort: the offer (or the price) alone, shrunk a little; never cut.
+    last = variants[-1][0]
+    fitted = fit_text(
+        last,
+        inner,
+        bold=True,
+        max_size=MIN_TEXT_PX,
+        min_size=_BADGE_FLOOR_PX,
+        max_lines=2,
+        align="center",
+        valign="center",
+        line_spacing=1.05,
+    )
+    whole = " ".join(fitted.lines).split() == displayable(last).split()
+    if not whole or fitted.truncated or fitted.size < _BADGE_FLOOR_PX:
+        raise _TooSmall("the badge's offer or price")
+    return fitted
+
+
+def _disclosure_region(label: str, region: Box, width: int, height: int) -> Box:
+    # The smallest pill, at least the layout's own, whose text box holds the label on one
+    # line at MIN_TEXT_PX, centred where the layout put it and kept on the canvas.
+    font = get_font(MIN_TEXT_PX)
+    label = displayable(label).strip() or " "
+    left, top, right, bottom = font.getbbox(label, anchor="la")
+    # The advance width, not the ink: fit_text wraps by advances, a little wider.
+    advance = max(right - left, font.getlength(label))
+    # fit_text lowers its smallest size in a box under 1.2 line heights: never let it.
+    text_h = max(bottom - top + 1, -(-MIN_TEXT_PX * 1.18 * 1.2 // 1))
+    # A max_size of half the pill's height must reach MIN_TEXT_PX too.
+    h = max(region.height, 2 * MIN_TEXT_PX)
+    while h - 2 * max(1, h // 6) < text_h:
+        h += 1
+    # 5 % and 4 px of slack: fit_text sizes by estimated widths, which run a little wide.
+    w = max(region.width, int(advance * 1.05) + 4 + 2 * max(2, h // 5))
+    cx, cy = (region.x0 + region.x1) // 2, (region.y0 + region.y1) // 2
+    x0 = min(max(0, cx - w // 2), width - w)
+    y0 = min(max(0, cy - h // 2), height - h)
+    return Box(int(x0), int(y0), int(x0 + w), int(y0 + h))
 
 
 def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> RenderPlan:
@@ -78,21 +193,74 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
     Returns
     -------
     plan : RenderPlan
+
+    Raises
+    ------
+    ValueError
+        When the canvas cannot show the AI-generated label whole at ``MIN_TEXT_PX`` or
+        more, or the badge's offer or price whole (its secondary lines are dropped
+        first, then it shrinks to 8 px). The one-line message names the first size of
+        the same shape, 5 % steps up, that shows them, e.g. "300x300 is too small for
+        this hero ad: the badge's offer or price cannot be shown whole at a legible size
+        (the AI-generated label at 9 px or more); use at least 402x402."
     """
     width, height = resolve_size(size)
+    try:
+        return _plan(creative, width, height)
+    except _TooSmall as exc:
+        what = str(exc)
+    # Same shape, 5 % larger each step: the first size that shows everything.
+    hint = "no size of this shape shows them"
+    for step in range(1, 100):
+        w, h = round(width * 1.05**step), round(height * 1.05**step)
+        if max(w, h) > MAX_SIDE:
+            break
+        try:
+            _plan(creative, w, h)
+        except _TooSmall:
+            continue
+        hint = f"use at least {w}x{h}"
+        break
+    raise ValueError(
+        f"{width}x{height} is too small for this {creative.layout} ad: {what} cannot be "
+        f"shown whole at a legible size (the AI-generated label at {MIN_TEXT_PX} px or "
+        f"more); {hint}."
+    )
+
+
+def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
+    # plan_creative's work on a resolved size; raises _TooSmall naming what does not fit.
     regions = layout_regions(creative.layout, width, height)
+    if creative.disclosure:
+        grown = _disclosure_region(creative.disclosure, regions["disclosure"], width, height)
+        brand = regions["brand"]
+        if grown.overlaps(brand) and brand.x1 <= regions["disclosure"].x0:
+            # Side by side on one row: the brand gives up the width the label needs.
+            regions["brand"] = Box(brand.x0, brand.y0, max(brand.x0 + 1, grown.x0 - 2), brand.y1)
+        regions["disclosure"] = grown
+        if any(
+            grown.overlaps(box)
+            # The panel too: text never lies on it (its contrast is not checked).
+            for name, box in regions.items()
+            if name != "disclosure"
+        ):
+            raise _TooSmall("the AI-generated label")
     scale = min(width, height)
     tall = orientation(width, height) == "tall"
     texts: dict[str, FittedText] = {}
 
     brand = regions["brand"]
-    logo = Box(brand.x0, brand.y0, brand.x0 + brand.height, brand.y1)
-    gap = max(2, brand.height // 4)
+    # The mark is as tall as the row, but at most a fifth of its width: on a very tall
+    # canvas the row is deep and narrow, and a square mark would leave the name no room.
+    side = max(1, min(brand.height, brand.width // 5))
+    top = brand.y0 + (brand.height - side) // 2
+    logo = Box(brand.x0, top, brand.x0 + side, top + side)
+    gap = max(2, side // 4)
     texts["brand"] = fit_text(
         creative.brand,
         Box(logo.x1 + gap, brand.y0, brand.x1, brand.y1),
         bold=True,
-        max_size=max(8, int(brand.height * 0.62)),
+        max_size=max(8, int(side * 0.62)),
         min_size=8,
         max_lines=1,
         valign="center",
@@ -102,12 +270,14 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         texts["disclosure"] = fit_text(
             creative.disclosure,
             region.inset(max(2, region.height // 5), max(1, region.height // 6)),
-            max_size=max(8, int(region.height * 0.5)),
-            min_size=7,
+            max_size=max(MIN_TEXT_PX, int(region.height * 0.5)),
+            min_size=MIN_TEXT_PX,
             max_lines=1,
             align="center",
             valign="center",
         )
+        if texts["disclosure"].size < MIN_TEXT_PX:
+            raise _TooSmall("the AI-generated label")
     texts["headline"] = fit_text(
         creative.headline,
         regions["headline"],
@@ -124,16 +294,24 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         max_lines=4,
     )
     cta = regions["cta"]
-    texts["cta"] = fit_text(
-        creative.cta,
-        cta.inset(max(4, cta.height // 2), max(2, cta.height // 5)),
-        bold=True,
-        max_size=max(9, int(cta.height * 0.46)),
-        min_size=8,
-        max_lines=1,
-        align="center",
-        valign="center",
-    )
+    for lines, dy in ((1, max(2, cta.height // 5)), (2, 2)):
+        # One line when it fits; a call to action too long for a small button wraps to
+        # two, using the button's full depth, before any word of it is cut.
+        texts["cta"] = fit_text(
+            creative.cta,
+            # The button's round ends take half its height, but never more than an eighth
+            # of its width each (a deep button on a tall canvas left its label no room).
+            cta.inset(max(4, min(cta.height // 2, cta.width // 8)), dy),
+            bold=True,
+            max_size=max(9, int(cta.height * 0.46)),
+            min_size=8,
+            max_lines=lines,
+            align="center",
+            valign="center",
+            line_spacing=1.05,
+        )
+        if not texts["cta"].truncated:
+            break
     region = regions["badge"]
     if creative.layout == "badge":
         # A round sticker: the text box is the square inscribed well inside the circle.
@@ -142,24 +320,28 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         y0 = region.y0 + (region.height - d) // 2
         shape = Box(x0, y0, x0 + d, y0 + d)
         inner = shape.inset(round(d * 0.17))
+        badge = _fit_badge(creative, inner)
+        badge = _fit_badge(creative, inner)
     else:
-        pill_h = min(region.height, max(24, round(region.width * 0.42)))
-        y0 = region.y0 + (region.height - pill_h) // 2
-        shape = Box(region.x0, y0, region.x1, y0 + pill_h)
-        inner = shape.inset(max(4, pill_h // 3), max(2, pill_h // 8))
-    badge = _badge_text(creative)
-    if badge:
-        texts["badge"] = fit_text(
-            badge,
-            inner,
-            bold=True,
-            max_size=max(9, int(inner.height * 0.42)),
-            min_size=8,
-            max_lines=2,
-            align="center",
-            valign="center",
-            line_spacing=1.05,
-        )
+        pill = min(region.height, max(24, round(region.width * 0.42)))
+        # A pill too shallow for the badge's words grows to the region's full height
+        # (a rounded box) before any line is dropped or the size refused.
+        for pill_h in dict.fromkeys((pill, region.height)):
+            y0 = region.y0 + (region.height - pill_h) // 2
+            shape = Box(region.x0, y0, region.x1, y0 + pill_h)
+            inner = shape.inset(
+                max(3, min(pill_h // 3, region.width // 12)), max(2, min(pill_h // 8, 8))
+            )
+            try:
+                badge = _fit_badge(creative, inner)
+                break
+            except _TooSmall:
+                if pill_h == region.height:
+                    raise
+    if badge is not None:
+        texts["badge"] = badge
+    if "disclosure" in texts and texts["disclosure"].truncated:
+        raise _TooSmall("the AI-generated label")
     return RenderPlan(
         size=(width, height), regions=regions, logo=logo, badge_shape=shape, texts=texts
     )

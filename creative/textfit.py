@@ -78,7 +78,8 @@ class FittedText:
     bboxes : tuple of Box
         Ink bounding box of each line on the canvas; each lies inside ``box``.
     truncated : bool
-        Whether text had to be cut to fit at the smallest size.
+        Whether text had to be cut to fit at the smallest size (its last line then ends
+        with "…"); text that fits whole never gets an ellipsis.
     """
 
     box: Box
@@ -189,11 +190,12 @@ def _fits(lines: list[str], font, box: Box, line_h: int, max_lines: int, bbox=No
 
 
 def _truncate(
-    lines: list[str], font, box: Box, line_h: int, max_lines: int
-) -> tuple[list[str], tuple]:
+    lines: list[str], font, box: Box, line_h: int, max_lines: int, paragraphs: list[str]
+) -> tuple[list[str], tuple, bool]:
     # Keep the lines that fit, then cut the last one to the longest prefix that still fits
     # with an ellipsis (bisection: a handful of measurements whatever the line's length).
-    # Returns the lines and their measurement.
+    # Returns the lines, their measurement and whether anything was cut: text that fits
+    # whole gets no ellipsis ("AI-generated ad…" read as if words were missing).
     memo: dict[str, tuple[int, int, int, int]] = {}
 
     def bbox(line: str) -> tuple[int, int, int, int]:
@@ -204,6 +206,11 @@ def _truncate(
     def fits(candidate: list[str]) -> bool:
         return _fits(candidate, font, box, line_h, max_lines, bbox)
 
+    # The wrap was made with estimated widths, which run a little wide: text that fits
+    # whole, as wrapped or with each paragraph on one line, is kept whole.
+    for whole in (lines, paragraphs):
+        if whole and fits(whole):
+            return whole, _measure(whole, font, line_h, bbox), False
     keep = lines[:max_lines]
     while len(keep) > 1 and not fits(keep):
         keep = keep[:-1]
@@ -222,7 +229,7 @@ def _truncate(
         else:
             hi = mid
     out = candidate(lo)
-    return out, _measure(out, font, line_h, bbox)
+    return out, _measure(out, font, line_h, bbox), True
 
 
 def _cap(text: str, bold: bool, width: int, max_lines: int, min_size: int) -> str:
@@ -375,11 +382,13 @@ def _fit_text(
                     hi = mid - 1
         if found is not None:
             lines, font, line_h, measured = found
-    truncated = best is None
-    size = min_size if truncated else best
+    truncated = False
+    size = min_size if best is None else best
     if measured is None:
         lines, font, line_h, _ = layout(size)
-        lines, measured = _truncate(lines or [text], font, box, line_h, max_lines)
+        lines, measured, truncated = _truncate(
+            lines or [text], font, box, line_h, max_lines, text.split("\n")
+        )
     boxes, top, bottom = measured
     dy = box.y0 - top
     if valign == "center":

@@ -41,10 +41,10 @@ def test_banned_claim_rejects(good, claim):
     bad = dataclasses.replace(good, headline=f"Results {claim} today")
     verdict = check_creative(bad)
     assert not verdict.passed
-    # "100%" is also a percentage no offer backs.
+    # "100%" is also a percentage no offer backs, "risk-free" a guarantee the kit must back.
     assert verdict.rules[0] == "banned_claim"
     assert set(verdict.rules) == {"banned_claim"} | (
-        {"unsupported_claim"} if "%" in claim else set()
+        {"unsupported_claim"} if "%" in claim or claim == "risk-free" else set()
     )
     assert "headline" in verdict.reasons[0]
 

@@ -267,7 +267,9 @@ def test_an_accounts_nominal_price_is_never_printed():
 def test_without_its_price_a_badge_still_carries_the_offer():
     # An uploaded product may be discountable with a price not shown: the badge is the
     # offer alone. The flag is part of the creative's id only when off.
+    from creative.catalogue import format_price
     from creative.render import plan_creative
+    from creative.vocabulary import OFFER_DISCOUNT
 
     audience = Audience(
         kind="segment",
@@ -289,7 +291,9 @@ def test_without_its_price_a_badge_still_carries_the_offer():
     def words(creative):
         return " ".join(plan_creative(creative).texts["badge"].lines).split()
 
-    assert words(c) == f"{c.offer_label} {c.price_label}".split()
+    # The price says it is the discounted one, and the catalogue price it came from.
+    now = format_price(c.price * (1 - OFFER_DISCOUNT[c.offer]), c.language)
+    assert words(c) == f"{c.offer_label} now {now} was {c.price_label}".split()
     assert words(hidden) == c.offer_label.split()
     assert hidden.creative_id != c.creative_id
     assert dataclasses.replace(hidden, show_price=True).creative_id == c.creative_id

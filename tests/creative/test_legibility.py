@@ -1,0 +1,154 @@
+"""Legibility at any size: the AI-generated label at MIN_TEXT_PX or more, no cut price, no
+ellipsis after complete text, and a clear refusal where a size cannot show them."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from creative.audience import Audience
+from creative.catalogue import format_price
+from creative.fonts import get_font
+from creative.generate import generate_for_user
+from creative.layouts import Box
+from creative.limits import MIN_TEXT_PX
+from creative.render import badge_variants, plan_creative, render
+from creative.textfit import fit_text
+from creative.vocabulary import LAYOUTS, PLACEMENTS
+
+#: The audit's sizes, the presets, the smallest and the most extreme shapes the API takes.
+GRID = [
+    *PLACEMENTS,
+    (200, 200), (240, 240), (250, 250), (300, 250), (336, 280), (320, 480), (300, 600),
+    (970, 250), (728, 200), (320, 200), (200, 400), (200, 1600), (1600, 200), (512, 4096),
+    (4096, 512), (777, 999),
+]  # fmt: skip
+
+
+def _creatives():
+    out = []
+    for lang, category, offer in (
+        ("en", "fashion", "discount_30"),
+        ("ko", "fashion", "discount_30"),
+        ("en", "home", "free_shipping"),
+        ("ko", "tech", "none"),
+        ("en", "finance", "none"),
+    ):
+        user = Audience(
+            kind="user",
+            audience_id=f"u-{lang}-{category}",
+            name="u",
+            top_interests=(category,),
+            keywords=(),
+            active_hours="evening",
+            language=lang,
+        )
+        c = generate_for_user(user, np.random.default_rng(3), offer=offer, tone="informative")
+        out += [dataclasses.replace(c, layout=layout) for layout in LAYOUTS]
+    return out
+
+
+CREATIVES = _creatives()
+
+
+#: Sizes every bundled creative of the grid is drawn at, none refused: the audit's.
+SHOWN = [*PLACEMENTS, (300, 250), (336, 280), (320, 480), (300, 600), (970, 250), (728, 200)]
+
+
+def _plan_or_refusal(c, size):
+    # The plan at ``size``, or at the size its refusal names (which must then show all).
+    try:
+        return plan_creative(c, size)
+    except ValueError as exc:
+        assert size not in SHOWN, exc
+        found = re.search(r"use at least (\d+)x(\d+)\.$", str(exc))
+        assert found, exc
+        return plan_creative(c, (int(found[1]), int(found[2])))
+
+
+@pytest.mark.parametrize("size", GRID, ids=str)
+def test_every_ad_s_label_is_legible_and_nothing_required_is_cut(size):
+    for c in CREATIVES:
+        plan = _plan_or_refusal(c, size)
+        label = plan.texts["disclosure"]
+        assert label.size >= MIN_TEXT_PX, (c.layout, c.language, label.size)
+        assert " ".join(label.lines) == c.disclosure
+        # The label's pill is where it is drawn, on the canvas, clear of every other region.
+        region = plan.regions["disclosure"]
+        assert Box(0, 0, *plan.size).contains(region) and region.contains(label.box)
+        assert not any(region.overlaps(b) for n, b in plan.regions.items() if n != "disclosure")
+        for role in ("brand", "cta"):
+            assert not plan.texts[role].truncated, (role, c.layout, size)
+            assert " ".join(plan.texts[role].lines) == getattr(c, role)
+        badge = plan.texts.get("badge")
+        if badge is not None:
+            # One of the badge's variants, every word whole: never "$29.00…", never "20%…".
+            drawn = " ".join(badge.lines).split()
+            assert drawn in [" ".join(v).split() for v in badge_variants(c)], drawn
+        for fitted in plan.texts.values():
+            if not fitted.truncated:
+                assert not fitted.lines[-1].endswith("…"), fitted.lines
+
+
+def test_the_audit_s_sizes_show_the_price_and_say_which_it_is():
+    c = next(x for x in CREATIVES if x.language == "en" and x.offer == "discount_30")
+    now = format_price(c.price * 0.7, "en")
+    for layout in LAYOUTS:
+        for size in ((300, 600), (970, 250)):
+            lines = plan_creative(dataclasses.replace(c, layout=layout), size).texts["badge"]
+            words = " ".join(lines.lines)
+            assert words.startswith("30% off")
+            assert "$" not in words or f"now {now}" in words, words
+
+
+def test_badge_variants_compute_the_discounted_price():
+    en = next(x for x in CREATIVES if x.language == "en" and x.offer == "discount_30")
+    ko = next(x for x in CREATIVES if x.language == "ko" and x.offer == "discount_30")
+    en = dataclasses.replace(en, price=139.0)
+    assert badge_variants(en) == (
+        ("30% off", "now $97.30", "was $139.00"),
+        ("30% off", "now $97.30"),
+        ("30% off",),
+    )
+    assert badge_variants(ko)[0] == (
+        "30% 할인",
+        f"할인가 {format_price(ko.price * 0.7, 'ko')}",
+        f"정가 {ko.price_label}",
+    )
+    ships = next(x for x in CREATIVES if x.offer == "free_shipping")
+    assert badge_variants(ships) == (("Free shipping", ships.price_label), ("Free shipping",))
+    plain = next(x for x in CREATIVES if x.offer == "none" and x.show_price)
+    assert badge_variants(plain) == ((plain.price_label,),)
+    assert badge_variants(dataclasses.replace(en, show_price=False)) == (("30% off",),)
+    assert badge_variants(dataclasses.replace(plain, show_price=False)) == ()
+
+
+def test_a_size_that_cannot_show_the_price_is_refused_naming_one_that_can():
+    c = next(x for x in CREATIVES if x.offer == "none" and x.layout == "hero" and x.show_price)
+    huge = dataclasses.replace(c, price=123_456_789.0)
+    with pytest.raises(ValueError, match=r"^300x300 is too small for this hero ad: ") as info:
+        render(huge, (300, 300))
+    message = str(info.value)
+    assert "\n" not in message and f"{MIN_TEXT_PX} px" in message
+    w, h = map(int, re.search(r"use at least (\d+)x(\d+)\.$", message).groups())
+    assert w == h > 300
+    plan = plan_creative(huge, (w, h))
+    assert " ".join(plan.texts["badge"].lines) == huge.price_label
+
+
+def test_an_ellipsis_only_where_text_was_cut():
+    box = Box(0, 0, 300, 40)
+    whole = fit_text("AI-generated ad", box, max_size=12, min_size=9, max_lines=1)
+    assert whole.lines == ("AI-generated ad",) and not whole.truncated
+    cut = fit_text("word " * 80, box, max_size=12, min_size=9, max_lines=1)
+    assert cut.truncated and cut.lines[-1].endswith("…")
+    # Text whose real ink just fits (the size search's estimate runs a little wide, which
+    # printed "AI-generated ad…" and "our site.…") stays whole, with no ellipsis.
+    for text in ("AI-generated ad", "Details and terms on our site.", "AI 생성 광고"):
+        left, top, right, bottom = get_font(9).getbbox(text, anchor="la")
+        snug = Box(0, 0, right - left, bottom - top + 4)
+        fitted = fit_text(text, snug, max_size=9, min_size=9, max_lines=1)
+        assert fitted.lines == (text,) and not fitted.truncated, fitted.lines

@@ -529,7 +529,7 @@ GREETINGS: dict[str, dict[str, str]] = {
         "morning": "좋은 아침이에요",
         "daytime": "안녕하세요",
         "evening": "좋은 저녁이에요",
-        "night": "늦은 밤에도",
+        "night": "늦은 밤이네요",
     },
 }
 

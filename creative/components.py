@@ -59,7 +59,7 @@ from creative.guardrails import (
     find_banned_claims,
 )
 from creative.record import Creative
-from creative.templates import CopyTemplate, TemplateSet, default_templates
+from creative.templates import CopyTemplate, TemplateSet, default_templates, fitting_bodies
 from creative.vocabulary import (
     INTEREST_KEYWORDS,
     INTERESTS,
@@ -68,6 +68,7 @@ from creative.vocabulary import (
     OFFERS,
     PLACEMENTS,
     TONES,
+    localize_keyword,
 )
 
 __all__ = [
@@ -101,8 +102,9 @@ HEADLINE_STYLES: tuple[str, ...] = ("plain", "greeting", "keyword", "offer")
 #: Greeting levels: none, or the user's own active time of day.
 GREETING_LEVELS: tuple[str, ...] = ("none", "timely")
 
-#: Keyword levels: none, or a search of the product's category (the user's own
-#: when it belongs to that category, else the category's most searched one).
+#: Keyword levels: none, or the viewer's own search that names the product
+#: (:func:`creative.catalogue.product_search`). A viewer who made no such search sees
+#: the copy of the no-keyword level: the search is never one they did not make.
 KEYWORD_LEVELS: tuple[str, ...] = ("none", "search")
 
 #: Languages the search vocabulary is written in.
@@ -301,6 +303,15 @@ def component_axes(
                         or _worst_body(templates, lang, tone, style, pw, widths, kit) > limits.body
                     ):
                         forbid("product", i, "headline", s)
+        # A keyword composition for a viewer without the product's search is written in
+        # the plain style, so it is forbidden wherever the plain style is.
+        k_style, p_style = HEADLINE_STYLES.index("keyword"), HEADLINE_STYLES.index("plain")
+        for i in range(len(prods)):
+            if (
+                not pair[g("product", i), g("headline", p_style)]
+                or not pair[g("tone", t), g("headline", p_style)]
+            ):
+                forbid("product", i, "headline", k_style)
         for c in range(_cta_counts(templates, tone), n_cta):
             forbid("tone", t, "cta", c)
         for c in range(_cta_counts(templates, tone)):
@@ -317,10 +328,18 @@ _ALL_SLOTS = ("product", "interest", "keyword", "offer", "greeting")
 
 
 def _body_template(
-    templates: TemplateSet, language: str, tone: str, style: str, available: frozenset[str]
+    templates: TemplateSet,
+    language: str,
+    tone: str,
+    style: str,
+    available: frozenset[str],
+    headline: CopyTemplate | None = None,
 ) -> CopyTemplate:
-    # The body follows the headline's style where the tone has such a body, else it is plain.
+    # The body follows the headline's style where the tone has such a body, else it is
+    # plain; among those, one that complements the headline (names nothing it names).
     options = templates.options(language, tone, "body", available)
+    if headline is not None:
+        options = fitting_bodies(headline, options)
     same = [b for b in options if _style(b) == style]
     plain = [b for b in options if _style(b) == "plain"]
     if same:
@@ -342,10 +361,18 @@ def _worst_body(
     widths: dict[str, int],
     kit: BrandKit,
 ) -> int:
-    body = _body_template(templates, language, tone, style, frozenset(_ALL_SLOTS))
-    if find_banned_claims(body.text, kit.banned_claims):
-        return 10**9
-    return _worst_width(body, product_width, widths)
+    heads = [
+        h
+        for h in templates.options(language, tone, "headline", frozenset(_ALL_SLOTS))
+        if _style(h) == style
+    ] or [None]
+    worst = 0
+    for head in heads:
+        body = _body_template(templates, language, tone, style, frozenset(_ALL_SLOTS), head)
+        if find_banned_claims(body.text, kit.banned_claims):
+            return 10**9
+        worst = max(worst, _worst_width(body, product_width, widths))
+    return worst
 
 
 def call_to_action(
@@ -434,17 +461,17 @@ def compose(
     greeting = (audience.active_hours or "daytime") if gr == 1 else None
     keyword = None
     if kw == 1:
-        # The viewer's own search of the product's category, the one naming the product
-        # first; without one, the search naming the product (a question to anyone: the
-        # templates never say the viewer made it), else the category's most searched.
-        own = [k for k in audience.keywords if k in INTEREST_KEYWORDS[category]]
+        # Only the viewer's own search that names the product: a quoted search always
+        # matches the product shown, and no ad quotes a search its viewer did not make.
+        # Without one the copy is the no-keyword copy (a keyword headline is written in
+        # the plain style): the keyword level then changes nothing, in the copy as in the
+        # world (simulation.scenario.GeneratedLevel.content credits no search either).
         named = product_search(product)
-        if named in own:
-            keyword = named
-        elif own:
-            keyword = own[0]
-        else:
-            keyword = named or INTEREST_KEYWORDS[category][0]
+        own = {localize_keyword(k, "en") for k in audience.keywords}
+        if named is not None and named in own:
+            keyword = localize_keyword(named, language)
+    if style == "keyword" and keyword is None:
+        style = "plain"
     values = {
         "product": product.display_name(language),
         "interest": INTEREST_LABELS[language][category],
@@ -460,7 +487,7 @@ def compose(
     ]
     if not heads:
         raise ValueError(f"`combo` is not valid: no {language}.{tone} headline of style {style!r}.")
-    body = _body_template(templates, language, tone, style, available)
+    body = _body_template(templates, language, tone, style, available, heads[0])
     ctas = templates.options(language, tone, "cta", available)
     if c >= len(ctas):
         raise ValueError(

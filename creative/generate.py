@@ -23,11 +23,12 @@ from creative.catalogue import (
     fitting_offers,
     motif_for,
     offer_fits,
+    product_search,
 )
 from creative.fonts import normalize_text
 from creative.guardrails import check_creative
 from creative.record import Creative
-from creative.templates import TemplateSet, default_templates
+from creative.templates import TemplateSet, default_templates, fitting_bodies
 from creative.vocabulary import (
     DEAL_SEEKER_MIN,
     DESKTOP_MAX,
@@ -51,6 +52,7 @@ __all__ = [
     "generate_for_user",
     "generate_generic",
     "personal_slots",
+    "products_for_search",
     "recommended_placement",
     "user_personal_slots",
 ]
@@ -174,14 +176,14 @@ PERSONAL_SLOTS: frozenset[str] = frozenset({"greeting", "keyword"})
 def _best_pairs(
     templates: TemplateSet, language: str, tone: str, available: frozenset[str]
 ) -> tuple[frozenset[str], dict]:
-    # Every (headline, body) pair printing the most personal slots between them.
+    # Every fitting (headline, body) pair printing the most personal slots between them.
     heads = templates.options(language, tone, "headline", available)
     bodies = templates.options(language, tone, "body", available)
     # Ranked by how many they print, then by printing the search (the viewer's own
     # intent): every best pair then prints the same set.
     best, printed, pairs = (-1, False), frozenset(), {}
     for h in heads:
-        for b in bodies:
+        for b in fitting_bodies(h, bodies):
             shown = (h.slots | b.slots) & PERSONAL_SLOTS
             rank = (len(shown), "keyword" in shown)
             if rank > best:
@@ -246,7 +248,8 @@ def user_personal_slots(
     ----------
     tone, offer, language : str
     has_keyword : bool
-        Whether the viewer searched in the product's category.
+        Whether the viewer made a search of the category that names one of its products
+        (:func:`products_for_search`): only such a search is quoted.
     templates : TemplateSet, optional
         Defaults to the bundled templates.
     kit : BrandKit, default DEFAULT_KIT
@@ -281,8 +284,11 @@ def _compose(
     keyword: str | None,
     catalogue: Catalogue = CATALOGUE,
     personal: bool = False,
+    choices: tuple[Product, ...] | None = None,
 ) -> Creative:
-    product = _pick(rng, catalogue[category])
+    # ``choices``: the products a quoted search names (an ad quoting "cat tree" shows
+    # the cat tree); otherwise any product of the category.
+    product = _pick(rng, choices or catalogue[category])
     if not offer_fits(product, offer):
         # The offer was drawn for the category; a product that cannot carry it (no
         # discount on an account) gets none. No draw is spent: every other creative
@@ -309,6 +315,8 @@ def _compose(
         options = templates.options(language, tone, part, available)
         if pairs and part != "cta":
             options = tuple(pairs) if part == "headline" else tuple(pairs[drawn["headline"]])
+        elif part == "body" and options:
+            options = fitting_bodies(drawn["headline"], options)
         if not options:
             raise ValueError(
                 f"templates from {templates.source}: no {language}.{tone}.{part} template can be "
@@ -378,14 +386,55 @@ def _interest_p(interests: tuple[str, ...]) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _keywords_for(audience: Audience, category: str, language: str) -> tuple[str, ...]:
-    # Only searches of the product's own category, in the copy's language: a lip-tint
-    # search never introduces a yoga mat, and Korean copy never prints an English search.
-    # A keyword outside the vocabulary cannot be placed in a category, so it is not used.
-    found = (
-        localize_keyword(k, language) for k in audience.keywords if keyword_interest(k) == category
-    )
-    return tuple(dict.fromkeys(k for k in found if k is not None))
+def products_for_search(keyword: str, catalogue: Catalogue | None = None) -> tuple[Product, ...]:
+    """The products a search is about: those it names.
+
+    A product's search is :func:`creative.catalogue.product_search` (the vocabulary search
+    sharing the most words with its name), the matching the simulated world's keyword
+    relevance uses, so the copy quotes a search exactly where the world credits one.
+
+    Parameters
+    ----------
+    keyword : str
+        A search, in English or Korean, any case.
+    catalogue : mapping of str to tuple of Product, optional
+        Defaults to :data:`~creative.catalogue.CATALOGUE`.
+
+    Returns
+    -------
+    products : tuple of Product
+        In catalogue order; empty for a search no product answers ("litter") or one
+        outside the vocabulary.
+
+    Examples
+    --------
+    >>> [p.name for p in products_for_search("Cat Tree")], products_for_search("litter")
+    (['Cat Tree Tower'], ())
+    """
+    catalogue = _check_catalogue(catalogue)
+    english, category = localize_keyword(keyword, "en"), keyword_interest(keyword)
+    if english is None:
+        return ()
+    return tuple(p for p in catalogue.get(category, ()) if product_search(p) == english)
+
+
+def _searches_for(
+    audience: Audience, category: str, language: str, catalogue: Catalogue
+) -> tuple[tuple[str, tuple[Product, ...]], ...]:
+    # The audience's searches of the product's category that name a product, most recent
+    # first, each in the copy's language with the products it names: a quoted search always
+    # comes with its product ("cat tree" above the cat tree), a lip-tint search never
+    # introduces a yoga mat, and Korean copy never prints an English search. A search no
+    # product answers ("litter"), or outside the vocabulary, is not quoted at all.
+    found: dict[str, tuple[Product, ...]] = {}
+    for k in audience.keywords:
+        if keyword_interest(k) != category:
+            continue
+        named = products_for_search(k, catalogue)
+        local = localize_keyword(k, language)
+        if named and local is not None:
+            found.setdefault(local, named)
+    return tuple(found.items())
 
 
 def _collect(n: int, draw) -> GenerationReport:
@@ -489,9 +538,10 @@ def generate_for_segment(
     """Distinct variants that follow a segment's profile.
 
     The product comes from the top interests (the first most often), the
-    ``{keyword}`` slot from the segment's keywords of the product's category
-    (in the copy's language; none when the segment searched nothing in that
-    category), the greeting from its active hours, the offer from its price
+    product from that category, the ``{keyword}`` slot from the segment's
+    searches that name that product (:func:`products_for_search`; in the copy's
+    language; none when the segment made no such search: the copy then quotes
+    no search). The greeting from its active hours, the offer from its price
     sensitivity among the offers that fit the category (no free shipping on
     products that are not shipped; see ``catalogue.NOT_SHIPPED``; deal-seekers,
     ``>= DEAL_SEEKER_MIN``, get 20-30 % off; premium buyers, below
@@ -545,7 +595,11 @@ def generate_for_segment(
 
     def draw() -> Creative:
         category = _pick(rng, interests, interest_p)
-        keywords = _keywords_for(audience, category, audience.language)
+        # The product first (a segment's ads spread over its category), then the segment's
+        # search naming that product, if it made one: the quote always fits the product.
+        product = _pick(rng, catalogue[category])
+        searches = _searches_for(audience, category, audience.language, catalogue)
+        keyword = next((k for k, named in searches if product in named), None)
         return _compose(
             audience=audience,
             rng=rng,
@@ -558,8 +612,9 @@ def generate_for_segment(
             offer=_pick(rng, fitting_offers(category, offers)),
             layout=_pick(rng, layouts),
             greeting=audience.active_hours,
-            keyword=_pick(rng, keywords) if keywords else None,
+            keyword=keyword,
             catalogue=catalogue,
+            choices=(product,),
         )
 
     return _collect(n, draw)
@@ -579,11 +634,13 @@ def generate_for_user(
 ) -> Creative:
     """One creative for one user.
 
-    Uses the user's top interest, their most recent keyword of that interest
-    (in the copy's language), active time of day as the greeting, and
-    language. ``tone``, ``offer`` and ``layout`` fix those components (the
-    simulator's "strategy"); left None, they follow the profile as in
-    :func:`generate_for_segment`. An ``offer`` that does not fit the top
+    Uses the user's top interest, their most recent search of that interest
+    that names a product of the catalogue (:func:`products_for_search`; in
+    the copy's language) with the product it names (without such a search the
+    copy quotes none and the product is any of the category's), active time
+    of day as the greeting, and language. ``tone``, ``offer`` and ``layout``
+    fix those components (the simulator's "strategy"); left None, they
+    follow the profile as in :func:`generate_for_segment`. An ``offer`` that does not fit the top
     interest (free shipping on a product that is not shipped) is an error.
 
     Parameters
@@ -631,7 +688,8 @@ def generate_for_user(
             f"`offer` must fit the product: {offer!r} is not offered on {category} products "
             "(they are not shipped); choose another offer."
         )
-    keywords = _keywords_for(audience, category, audience.language)
+    searches = _searches_for(audience, category, audience.language, catalogue)
+    keyword, choices = searches[0] if searches else (None, None)
     return _compose(
         audience=audience,
         rng=rng,
@@ -646,7 +704,8 @@ def generate_for_user(
         else _pick(rng, fitting_offers(category, _profile_offers(audience))),
         layout=layout if layout is not None else _pick(rng, _profile_layouts(audience)),
         greeting=audience.active_hours,
-        keyword=keywords[0] if keywords else None,
+        keyword=keyword,
         catalogue=catalogue,
         personal=True,
+        choices=choices,
     )

@@ -20,12 +20,15 @@ from creative.vocabulary import LANGUAGES, TONES
 
 __all__ = [
     "DEFAULT_TEMPLATES_PATH",
+    "ONCE_SLOTS",
     "PARTS",
     "SLOTS",
     "CopyTemplate",
     "TemplateSet",
     "default_templates",
+    "fitting_bodies",
     "load_templates",
+    "pair_fits",
     "parse_template",
 ]
 
@@ -238,6 +241,42 @@ class TemplateSet:
             Possibly empty.
         """
         return tuple(t for t in self._index[(language, tone, part)] if t.slots <= available)
+
+
+#: Slots an ad prints once: a headline and its body never share one (the product named
+#: twice, the offer stated in both and again in the badge, the search quoted twice).
+ONCE_SLOTS: frozenset[str] = frozenset(
+    {"product", "offer", "keyword", "greeting", "rating", "customers"}
+)
+
+
+def pair_fits(headline: CopyTemplate, body: CopyTemplate) -> bool:
+    """Whether a headline and a body complement each other.
+
+    They share none of :data:`ONCE_SLOTS` and name the product once between them.
+
+    Parameters
+    ----------
+    headline, body : CopyTemplate
+
+    Returns
+    -------
+    fits : bool
+    """
+    return not (headline.slots & body.slots & ONCE_SLOTS) and "product" in (
+        headline.slots | body.slots
+    )
+
+
+def fitting_bodies(
+    headline: CopyTemplate, bodies: tuple[CopyTemplate, ...]
+) -> tuple[CopyTemplate, ...]:
+    """The ``bodies`` that fit ``headline`` (:func:`pair_fits`); all of them when none does.
+
+    A template file of one's own may pair nothing; its ads then repeat a slot rather than
+    fail (the bundled templates always pair).
+    """
+    return tuple(b for b in bodies if pair_fits(headline, b)) or bodies
 
 
 def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:

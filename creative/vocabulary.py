@@ -59,11 +59,11 @@ INTEREST_KEYWORDS: dict[str, tuple[str, ...]] = {
     "travel": ("carry-on", "jeju flights", "hotel deals", "packing cubes", "travel adapter"),
     "home": ("bedding set", "desk lamp", "robot vacuum", "plant pots", "storage boxes"),
     "pets": ("cat tree", "dog treats", "pet camera", "litter", "dog harness"),
-    "music": ("vinyl", "bluetooth speaker", "guitar strings", "concert tickets", "headphones"),
+    "music": ("vinyl", "portable speaker", "guitar strings", "concert tickets", "headphones"),
     "books": ("new releases", "e-reader", "mystery novel", "cookbook", "manga"),
     "outdoors": ("camping tent", "hiking boots", "rain jacket", "thermos", "trail map"),
     "finance": ("budget app", "savings account", "credit card", "stock app", "tax tips"),
-    "kids": ("lego", "stroller", "kids books", "school bag", "puzzle"),
+    "kids": ("building blocks", "stroller", "kids books", "school bag", "puzzle"),
 }
 
 #: The same searches in Korean, position by position (``INTEREST_KEYWORDS_KO[c][j]`` is
@@ -79,11 +79,11 @@ INTEREST_KEYWORDS_KO: dict[str, tuple[str, ...]] = {
     "travel": ("기내용 캐리어", "제주 항공권", "호텔 특가", "여행 파우치", "여행용 어댑터"),
     "home": ("침구 세트", "스탠드 조명", "로봇청소기", "화분", "수납함"),
     "pets": ("캣타워", "강아지 간식", "펫캠", "고양이 모래", "강아지 하네스"),
-    "music": ("바이닐", "블루투스 스피커", "기타 줄", "콘서트 티켓", "헤드폰"),
+    "music": ("바이닐", "무선 스피커", "기타 줄", "콘서트 티켓", "헤드폰"),
     "books": ("신간 도서", "전자책 리더기", "추리 소설", "요리책", "만화책"),
     "outdoors": ("캠핑 텐트", "등산화", "방수 재킷", "보온병", "등산 지도"),
     "finance": ("가계부 앱", "적금 통장", "신용카드", "주식 앱", "절세 팁"),
-    "kids": ("레고", "유모차", "어린이 책", "책가방", "퍼즐"),
+    "kids": ("블록 장난감", "유모차", "어린이 책", "책가방", "퍼즐"),
 }
 
 #: Copy tones; each has templates in ``assets/templates``.

@@ -30,7 +30,12 @@ from creative.attributes import N_ATTRIBUTES, attribute_slices, encode_attribute
 from creative.audience import Audience
 from creative.catalogue import CATALOGUE, fitting_offers, product_search
 from creative.components import AXES, HEADLINE_STYLES, compose, products
-from creative.generate import generate_for_segment, generate_generic, user_personal_slots
+from creative.generate import (
+    generate_for_segment,
+    generate_generic,
+    products_for_search,
+    user_personal_slots,
+)
 from creative.record import Creative
 from creative.vocabulary import (
     INTEREST_KEYWORDS_KO,
@@ -147,6 +152,10 @@ class Level:
         generator would write it, and ``personal_plain`` says what it prints.
     personal_plain : ndarray of shape (n_arms, n_languages, 2, 2), bool, or None
         ``user`` only: ``personal`` for the strategy's creative without its offer.
+    answered : ndarray of shape (n_keywords,), bool, or None
+        ``user`` only: whether the catalogue has a product each search of ``KEYWORDS``
+        names (:func:`creative.generate.products_for_search`): the generator quotes only
+        such a search, with the product it names. None: every search counts.
     """
 
     name: str
@@ -162,6 +171,7 @@ class Level:
     personal: np.ndarray | None = None
     offer_fits: np.ndarray | None = None
     personal_plain: np.ndarray | None = None
+    answered: np.ndarray | None = None
 
     def arm_attributes(self, users: Population, segments: np.ndarray) -> ArmContent:
         """What each viewer could see: the content of every arm.
@@ -196,10 +206,13 @@ class Level:
         rows = np.arange(n)
         own[rows, _S["category"].start + users.top_interest] = 1.0
         own[rows, _S["language"].start + users.language] = 1.0
-        # The creative's keyword is the viewer's most recent search in the
-        # product's category (none when they searched other categories only).
+        # The creative's keyword is the viewer's most recent search in the product's
+        # category that names a product of the catalogue (none when they searched other
+        # categories only, or nothing the catalogue sells: the copy then quotes none).
         codes = users.keywords.astype(np.int64)
         on_topic = codes // KEYWORDS_PER_INTEREST == users.top_interest[:, None]
+        if self.answered is not None:
+            on_topic &= self.answered[codes]
         first = np.where(on_topic.any(axis=1), codes[rows, on_topic.argmax(axis=1)], -1)
         # Each strategy's copy greets and names the search only where its templates can
         # (the informative tone has no greeting): what it does not print is not credited.
@@ -466,6 +479,8 @@ def build_scenario(
              for _, offer, _ in USER_STRATEGIES[:k]]
         )  # fmt: skip
         offer_fits.flags.writeable = False
+        answered = np.array([bool(products_for_search(k, inputs.catalogue)) for k in KEYWORDS])
+        answered.flags.writeable = False
         levels["user"] = Level(
             name="user",
             n_arms=k,
@@ -479,6 +494,7 @@ def build_scenario(
             personal=personal[0],
             offer_fits=offer_fits,
             personal_plain=personal[1],
+            answered=answered,
         )
     if "generated" in config.levels:
         levels["generated"] = generated_level(
@@ -709,18 +725,12 @@ class GeneratedLevel:
         language = np.where(v["language"] < 0, users.language[:, None], v["language"])
         attrs[rows, np.arange(k), _S["language"].start + language] = 1.0
         attrs[..., _S["personalized"].start + 1] = 1.0  # composed for this viewer
-        # A search keyword is the viewer's search naming the product, else their most
-        # recent search in the product's category, else the search naming the product,
-        # else that category's most searched one (as the studio's compose writes it).
+        # A search keyword is the viewer's own search naming the product, else none (as
+        # the studio's compose writes it: no ad quotes a search its viewer did not make).
         codes = users.keywords.astype(np.int64)  # (n, n_kw)
         named = self.product_keyword[v["product"]]  # (n, k)
-        on_topic = codes[:, None, :] // KEYWORDS_PER_INTEREST == category[..., None]
-        own = np.take_along_axis(codes[:, None, :], on_topic.argmax(axis=-1)[..., None], axis=-1)
         own_named = ((codes[:, None, :] == named[..., None]) & (named[..., None] >= 0)).any(-1)
-        unsearched = np.where(named >= 0, named, category * KEYWORDS_PER_INTEREST)
-        search = np.where(
-            own_named, named, np.where(on_topic.any(axis=-1), own[..., 0], unsearched)
-        )
+        search = np.where(own_named, named, -1)
         return ArmContent(
             attributes=attrs,
             price=self.product_price[v["product"]],

@@ -139,6 +139,7 @@ def render(card: Callable) -> None:
                 f"Each user's own best composition: {pct(best_ctr, 3)} CTR, ROAS "
                 f"{best_roas:.2f}× (true, expected; over {users.size:,} users of the segment). "
                 "The greeting and the search are each viewer's own (their time of day, "
-                "their latest search): the ad shows the segment's typical viewer's."
+                "their search naming the product; none is printed for a viewer who made "
+                "no such search): the ad shows the segment's typical viewer's."
             )
         )

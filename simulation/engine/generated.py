@@ -487,24 +487,13 @@ def _compose_kernel(
         offer[i, 0] = offer_index[v[2]]
         kw = -1
         if v[4] == 1:
-            # The viewer's search naming the product, else their latest search on the
-            # product's category, else the search naming it, else the category's first.
+            # The viewer's own search naming the product, else none (as the studio's
+            # compose writes it: no ad quotes a search its viewer did not make).
             named = product_keyword[v[0]]
-            own = -1
-            for t in range(keywords.shape[1]):
-                code = keywords[u, t]
-                if code // keywords_per_interest == category:
-                    if named >= 0 and code == named:
-                        own = code
-                        break
-                    if own < 0:
-                        own = code
-            if own >= 0:
-                kw = own
-            elif named >= 0:
-                kw = named
-            else:
-                kw = category * keywords_per_interest
+            if named >= 0:
+                for t in range(keywords.shape[1]):
+                    if keywords[u, t] == named:
+                        kw = named
         keyword[i, 0] = kw
         if kw >= 0:
             for t in range(keywords.shape[1]):

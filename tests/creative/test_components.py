@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from creative import Audience
+from creative.catalogue import product_search
 from creative.components import AXES, HEADLINE_STYLES, component_axes, compose, products
 from creative.vocabulary import INTEREST_KEYWORDS, INTERESTS, LANGUAGES, OFFERS, TIMES_OF_DAY
 
@@ -86,15 +87,18 @@ def test_every_valid_composition_passes_the_guardrails(rng):
         creative = compose(combo, audience)
         assert creative.guardrail.passed, (combo, creative.guardrail.reasons)
         assert creative.offer == OFFERS[combo[2]]
-        if combo[AXES.index("headline")] == HEADLINE_STYLES.index("keyword"):
-            # The printed search belongs to the product's category.
-            words = INTEREST_KEYWORDS[creative.category]
-            assert any(k in creative.headline for k in words)
-        # The search is recorded exactly when it is switched on (and so printed): the
-        # cards and the manifest name it beside the copy.
-        assert (creative.keyword is not None) == (combo[AXES.index("keyword")] == 1)
+        # The search is recorded exactly when it is switched on and the viewer made the
+        # search naming the product (and so printed): the cards and the manifest name it
+        # beside the copy. Otherwise nothing is quoted.
+        named = product_search(products()[combo[0]])
+        searched = named is not None and named in audience.keywords
+        on = combo[AXES.index("keyword")] == 1
+        assert (creative.keyword is not None) == (on and searched)
         if creative.keyword is not None:
+            assert creative.keyword == named
             assert creative.keyword in creative.headline + creative.body
+        else:
+            assert "“" not in creative.headline + creative.body
 
 
 def test_compose_is_deterministic_and_follows_the_user(rng):
@@ -129,19 +133,25 @@ def test_bad_combos_are_refused(combo, match, rng):
     ("searches", "printed"),
     [
         (("cat tree", "dog treats"), "dog treats"),  # the viewer's search naming the product
-        (("cat tree",), "cat tree"),  # their only search of the category: a related product
-        (("yoga mat",), "dog treats"),  # none of the category: the product's own search
+        (("cat tree",), None),  # a search of the category naming another product: none
+        (("yoga mat",), None),  # none of the category: none (never a search they did not make)
+        ((), None),
     ],
 )
-def test_the_printed_search_names_the_product_when_it_can(searches, printed):
+def test_the_printed_search_is_the_viewers_search_naming_the_product(searches, printed):
     treats = [p.name for p in products()].index("Salmon Dog Treats")
     user = Audience(
         kind="user", audience_id="u", name="u", top_interests=("pets",), keywords=searches,
         active_hours="evening",
     )  # fmt: skip
-    headline = compose((treats, 0, 3, 2, 0, 0, 0, 1, 1, 0), user).headline  # a keyword headline
-    shown = [k for k in INTEREST_KEYWORDS["pets"] if k in headline]
-    assert shown == [printed], headline
+    c = compose((treats, 0, 3, 2, 0, 0, 0, 1, 1, 0), user)  # keyword headline, keyword on
+    shown = [k for k in INTEREST_KEYWORDS["pets"] if f"“{k}”" in c.headline + c.body]
+    assert shown == ([printed] if printed else []), c.headline
+    assert c.keyword == printed
+    if printed is None:
+        # The no-keyword wording: the copy of the plain headline style.
+        plain = compose((treats, 0, 3, 0, 0, 0, 0, 1, 0, 0), user)
+        assert (c.headline, c.body) == (plain.headline, plain.body)
 
 
 def test_a_greeting_the_copy_does_not_print_is_not_recorded():

@@ -48,18 +48,22 @@ import simulation.__main__ as cli
 #: creatives stopped being credited with a greeting or a search their copy does not print,
 #: on the Zen 2 machine only; elsewhere the summary is compared with its recorded copy.
 #: Re-recorded the same day when the user level stopped crediting an offer the viewer's
-#: category cannot carry (free shipping to finance viewers): user rows only.
+#: category cannot carry (free shipping to finance viewers): user rows only. Re-recorded
+#: 2026-12-05 for the marketer's copy audit, on an Intel Xeon (model 167), with the summary
+#: copies: the rewritten templates change which generic and segment creatives are drawn
+#: (every generic and segment row moves), and a user-level search is credited only when it
+#: names a product of the catalogue, which the ad then shows (user rows move).
 PINS = {
     "default": {
         (
-            "6d59b9f62fdcddcfc0cf9f909a4774deacd33788eb6aed3b4996e520fe8c224c",
-            "5abf0ffb6b3d4e0b5d54ccc6e3df3a747d84fb32a19cdb3cc201930b9774b4a2",
+            "18b20a36e2dd390b1d8c5431e6cef4c28b7b66f36b4cdbde4a97fa2c2b8db1dc",
+            "0a72beda9623f131383fcae690d70d520eb1a3a33cdab2d1a8ccd6e120071b0d",
         ),
     },
     "roas": {
         (
-            "7f40788ca306886b7572940681dd7d731262b552cad45ddf42dac6afc157d797",
-            "e334d4ce77c9d766fe0db4bcd3d16ce5d7d0c081930b3ed8419c1d5270fb8790",
+            "ec9513e3e712497dcde435e19f549b1c55ed099988f64ba9cc949c9065c3f6fb",
+            "cc6b91026f89dde177ab8aeddfc1d2caa79473e954abd5bf0053449275bebcb4",
         ),
     },
 }

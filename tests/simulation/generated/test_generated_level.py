@@ -409,10 +409,11 @@ def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
     # The response reads GeneratedLevel.content; the creative the app renders is
     # creative.components.compose. A greeting or a search is credited only when printed
     # (the space forbids one switched on beside a headline style that does not print
-    # it), and both choose the same search: the viewer's naming the product, else their
-    # latest of its category, else the product's own.
+    # it), and both choose the same search: the viewer's own naming the product, else
+    # none (no search the viewer did not make, none naming another product).
     from creative.attributes import attribute_slices
-    from creative.catalogue import GREETINGS
+    from creative.catalogue import GREETINGS, product_search
+    from creative.components import products
     from creative.vocabulary import INTEREST_KEYWORDS, TIMES_OF_DAY
     from simulation.generated.search import sample_valid
     from simulation.population import KEYWORDS, user_audience
@@ -437,11 +438,18 @@ def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
         if greet:  # the same time of day
             assert c.greeting == TIMES_OF_DAY[hour]
         greeted += int(greet)
+        on = combo[space.axis_names.index("keyword")] == 1
+        named = product_search(products()[combo[space.axis_names.index("product")]])
+        searched = named is not None and named in {KEYWORDS[k] for k in pop.keywords[u]}
         if code < 0:
-            assert not printed, copy
+            assert not printed and "“" not in copy, copy
+            if on:
+                kinds.add("searched, not quoted" if searched else "not searched")
             continue
-        assert KEYWORDS[code] in printed, (KEYWORDS[code], c.headline, c.body)
-        own = [k for k in pop.keywords[u] if KEYWORDS[k] in INTEREST_KEYWORDS[c.category]]
-        kinds.add("none" if not own else "first" if own[0] == code else "named")
-    assert kinds == {"none", "first", "named"}  # every branch of the rule is seen
+        assert on and searched and KEYWORDS[code] == named, (KEYWORDS[code], named)
+        assert printed == [named], (named, c.headline, c.body)
+        kinds.add("quoted")
+    # Every branch of the rule is seen (a viewer whose search names the product has it
+    # quoted whenever the keyword level is on).
+    assert kinds == {"quoted", "not searched"}
     assert greeted > 100

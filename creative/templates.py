@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from creative.fonts import check_drawable
 from creative.limits import LIMITS, read_toml, short_repr
 from creative.vocabulary import LANGUAGES, TONES
 
@@ -157,6 +158,8 @@ class CopyTemplate:
             raise ValueError(f"`part` must be one of {list(PARTS)}; got {self.part!r}.")
         if not isinstance(self.text, str) or not self.text.strip():
             raise ValueError(f"template {self.name}: text must be a non-empty str.")
+        # Refused, not drawn without them: the images would silently change the brand's copy.
+        check_drawable(self.text, f"template {self.name}")
         pieces = parse_template(self.text, self.name)
         object.__setattr__(self, "pieces", pieces)
         object.__setattr__(self, "slots", frozenset(v for is_slot, v in pieces if is_slot))

@@ -109,11 +109,11 @@ def test_uploaded_templates_change_the_copy(app, open_page):
     assert any(t.value.startswith("Hello ") for t in at.text)
 
 
-def test_characters_the_fonts_cannot_draw_are_named(app, open_page):
-    app.session_state["templates"] = ("mine.toml", GOOD_TOML)
-    app.session_state["templates-undrawable"] = "🎉✨"
-    at = open_page(app, "creatives")
-    assert any("cannot draw 🎉 ✨" in w.value and "leave these out" in w.value for w in at.warning)
+def test_templates_the_fonts_cannot_draw_are_refused_naming_the_characters():
+    # The images would leave them out and so change the brand's copy: refused, not drawn.
+    bad = GOOD_TOML.replace(b"fans", "fans 🎉✨".encode())
+    with pytest.raises(UploadError, match=r"cannot draw: '🎉' \(U\+1F389\), '✨' \(U\+2728\)"):
+        parse_templates_upload("mine.toml", bad)
 
 
 def test_template_error_is_shown_and_previous_templates_kept(app, open_page):

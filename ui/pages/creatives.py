@@ -12,7 +12,6 @@ import streamlit as st
 
 from creative.audience import Audience
 from creative.encode import encode_image
-from creative.fonts import undrawable
 from creative.generate import generate_for_user
 from creative.record import Creative
 from creative.render import render
@@ -180,24 +179,19 @@ def _templates_upload() -> bytes | None:
             f"Templates file (TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
             type=["toml"],
             key="templates-file",
-            on_change=state.forget_on_removal(
-                "templates-file", "templates", "templates-undrawable"
-            ),
+            on_change=state.forget_on_removal("templates-file", "templates"),
         )
         if file is not None and st.session_state.get("templates-file-id") != file.file_id:
             st.session_state["templates-file-id"] = file.file_id
             data = file.getvalue()
             try:
-                parsed = parse_templates_upload(file.name, data)
+                parse_templates_upload(file.name, data)
             except UploadError as exc:
                 st.session_state["templates-error"] = str(exc)
             else:
                 st.session_state["templates"] = (file.name, data)
                 st.session_state["templates-file-used"] = file.file_id
                 st.session_state.pop("templates-error", None)
-                # Characters the images cannot draw (an emoji): said once, not found later.
-                texts = " ".join(t.text for t in parsed.templates)
-                st.session_state["templates-undrawable"] = undrawable(texts)
         if st.session_state.get("templates-error"):
             st.error(
                 f"Those templates were not used: "
@@ -207,15 +201,8 @@ def _templates_upload() -> bytes | None:
         current = st.session_state.get("templates")
         if current:
             st.success(f"Using templates from {escape_markdown(current[0])}.")
-            missing = st.session_state.get("templates-undrawable")
-            if missing:
-                st.warning(
-                    f"The bundled fonts cannot draw {escape_markdown(' '.join(missing))}: "
-                    "the images leave these out, while the copy's text keeps them."
-                )
             if st.button("Back to the bundled templates"):
                 st.session_state.pop("templates", None)
-                st.session_state.pop("templates-undrawable", None)
                 st.rerun()
     current = st.session_state.get("templates")
     return current[1] if current else None

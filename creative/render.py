@@ -29,6 +29,9 @@ __all__ = ["RenderPlan", "badge_variants", "plan_creative", "render"]
 _NOW = {"en": "now {}", "ko": "할인가 {}"}
 _WAS = {"en": "was {}", "ko": "정가 {}"}
 
+#: Share of its largest size the badge's offer keeps when prices are added to it: a badge
+#: whose lines would draw it smaller drops its last price line (then the price).
+_BADGE_KEEP = 0.7
 #: The smallest size a badge line is shrunk to when even its offer alone does not fit at
 #: MIN_TEXT_PX (the old minimum of every small text).
 _BADGE_FLOOR_PX = 8
@@ -81,7 +84,8 @@ def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
 
     The offer over the price. With a discount the price says which it is: the price after
     the discount, computed from the catalogue price ("now $41.30"), then the catalogue
-    price ("was $59.00"); a smaller badge drops the lines from the end, never cutting one.
+    price ("was $59.00"), on one line where the badge is wide; a smaller badge drops the
+    catalogue price, then the price, never cutting one.
     A price that is not shown (a nominal one) is never printed, and with neither an offer
     nor a shown price there is no badge.
 
@@ -102,7 +106,7 @@ def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
     ...              keywords=(), active_hours=None)
     >>> c = generate_for_user(u, np.random.default_rng(0), offer="discount_30")
     >>> c.price_label, badge_variants(c)[0]
-    ('$59.00', ('30% off', 'now $41.30', 'was $59.00'))
+    ('$59.00', ('30% off', 'now $41.30 · was $59.00'))
     """
     offer = creative.offer_label
     if not creative.show_price:
@@ -112,7 +116,9 @@ def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
         lang = creative.language
         now = format_price(creative.price * (1 - OFFER_DISCOUNT[creative.offer]), lang)
         now_line, was_line = _NOW[lang].format(now), _WAS[lang].format(price)
-        return ((offer, now_line, was_line), (offer, now_line), (offer,))
+        # Both prices on one line where the badge is wide (a third line would shrink the
+        # offer, the badge's point, to two thirds); a narrow badge wraps it between words.
+        return ((offer, f"{now_line} · {was_line}"), (offer, now_line), (offer,))
     if offer:
         return ((offer, price), (offer,))
     return ((price,),)
@@ -120,6 +126,7 @@ def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
 
 def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
     variants = badge_variants(creative)
+    fits = []
     for lines in variants:
         text = "\n".join(lines)
         fitted = fit_text(
@@ -137,7 +144,12 @@ def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
         )
         whole = " ".join(fitted.lines).split() == displayable(text).split()
         if whole and not fitted.truncated and fitted.size >= MIN_TEXT_PX:
-            return fitted
+            fits.append(fitted)
+    if fits:
+        # The richest badge whose offer keeps most of the size the plainest one gets: the
+        # offer is the badge's point, and a third line of prices once drew it at half.
+        largest = max(f.size for f in fits)
+        return next(f for f in fits if f.size >= _BADGE_KEEP * largest)
     if not variants:
         return None
     # Last resort: the offer (or the price) alone, shrunk a little; never cut.

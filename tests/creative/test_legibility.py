@@ -109,14 +109,13 @@ def test_badge_variants_compute_the_discounted_price():
     ko = next(x for x in CREATIVES if x.language == "ko" and x.offer == "discount_30")
     en = dataclasses.replace(en, price=139.0)
     assert badge_variants(en) == (
-        ("30% off", "now $97.30", "was $139.00"),
+        ("30% off", "now $97.30 · was $139.00"),
         ("30% off", "now $97.30"),
         ("30% off",),
     )
     assert badge_variants(ko)[0] == (
         "30% 할인",
-        f"할인가 {format_price(ko.price * 0.7, 'ko')}",
-        f"정가 {ko.price_label}",
+        f"할인가 {format_price(ko.price * 0.7, 'ko')} · 정가 {ko.price_label}",
     )
     ships = next(x for x in CREATIVES if x.offer == "free_shipping")
     assert badge_variants(ships) == (("Free shipping", ships.price_label), ("Free shipping",))
@@ -152,3 +151,16 @@ def test_an_ellipsis_only_where_text_was_cut():
         snug = Box(0, 0, right - left, bottom - top + 4)
         fitted = fit_text(text, snug, max_size=9, min_size=9, max_lines=1)
         assert fitted.lines == (text,) and not fitted.truncated, fitted.lines
+
+
+@pytest.mark.parametrize("layout", ["minimal", "hero", "split"])
+def test_the_prices_do_not_shrink_the_offer_much_at_the_feed_size(layout):
+    # The offer is the badge's point: with its prices it keeps at least 70 % of the size it
+    # has alone (three lines, one a price each, once drew it at about half); the catalogue
+    # price is left out where it would take more.
+    c = next(x for x in CREATIVES if x.language == "en" and x.offer == "discount_30")
+    c = dataclasses.replace(c, layout=layout, show_price=True)
+    with_prices = plan_creative(c, "feed").texts["badge"]
+    alone = plan_creative(dataclasses.replace(c, show_price=False), "feed").texts["badge"]
+    assert " ".join(with_prices.lines).startswith("30% off now $")  # says which price
+    assert with_prices.size >= 0.7 * alone.size, (with_prices.size, alone.size)

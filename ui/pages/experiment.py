@@ -48,7 +48,7 @@ from ui.forms import (
     log_rows,
 )
 from ui.tables import best_row, metrics_table, winners, winners_table
-from ui.uplift import uplift_display, uplift_headline
+from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 #: Seconds between looks at a running experiment's progress.
 POLL_EVERY = 0.5
@@ -496,8 +496,14 @@ def _uplift(result, early: bool = False) -> None:
     lines = uplift_headline(uplift, result.config.objective)
     st.markdown(
         "**Observed** (best policy at each level against the best at the generic level): "
-        + " ".join(escape_markdown(line) for line in lines)
+        + (
+            " ".join(escape_markdown(line) for line in lines)
+            or "no level ran a learner at both it and the generic level."
+        )
     )
+    caveat = world_caveat(result.summary_frame()) if lines else None
+    if caveat:
+        st.caption(escape_markdown(caveat))
     st.dataframe(uplift_display(uplift), hide_index=True, width="stretch")
     st.caption(
         "Observed: the paired change measured in this run (geometric mean of the per-seed "
@@ -511,6 +517,9 @@ def _headline(result, early: bool = False) -> None:
     objective = result.config.objective
     best = best_row(summary, objective)
     st.subheader("The best policy's observed numbers")
+    if best is None:
+        st.info("Only the oracle ran: it knows the truth, so it is a yardstick, not a best.")
+        return
     c1, c2, c3, c4 = st.columns(4)
     helps = {
         "ctr": "Clicks per impression of the best policy and level (mean over the replications).",

@@ -50,6 +50,7 @@ from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table, w
 
 __all__ = [
     "REPORT_METRICS",
+    "best_note",
     "best_rivals",
     "best_row",
     "build_report",
@@ -169,6 +170,40 @@ def best_rivals(
     overlap |= ~(np.isfinite(others[f"{key}_low"]) & np.isfinite(others[f"{key}_high"]))
     rivals = others[overlap]
     return (low, high), list(zip(rivals["level"], rivals["policy"], strict=True))
+
+
+def best_note(
+    interval: tuple[float, float],
+    rivals: Sequence[tuple[str, str]],
+    *,
+    level_names: Mapping[str, str] = _LEVELS,
+    names: Any = policy_name,
+) -> str:
+    """The "Not clearly best: ..." note of :func:`best_rivals`; empty when it is clearly best.
+
+    Parameters
+    ----------
+    interval : (float, float)
+        The best's interval (NaN ends: one replication, no interval).
+    rivals : sequence of (str, str)
+        (level, policy) whose intervals overlap it, best first.
+    level_names : mapping, default=LEVEL_NAMES
+    names : callable, default=simulation.display.policy_name
+        Readable name of a policy spec.
+
+    Returns
+    -------
+    note : str
+    """
+    if not rivals:
+        return ""
+    if not all(math.isfinite(v) for v in interval):
+        return "Not clearly best: one replication gives no interval."
+    shown = "; ".join(
+        f"{names(p)} at the {level_names.get(lv, lv).lower()} level" for lv, p in rivals[:3]
+    )
+    more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
+    return f"Not clearly best: its interval overlaps that of {shown}{more}."
 
 
 def run_uplift(run) -> pd.DataFrame:
@@ -596,14 +631,8 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         f"{_LEVELS.get(best['level'], str(best['level'])).lower()} level"
     )
     text = f"Best by {key.upper()}: {who} (mean, 95 % interval over {over})."
-    if not (math.isfinite(low) and math.isfinite(high)) and rivals:
-        text += " Not clearly best: one replication gives no interval."
-    elif rivals:
-        names = "; ".join(
-            f"{policy_name(p)} at the {_LEVELS.get(lv, lv).lower()} level" for lv, p in rivals[:3]
-        )
-        more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
-        text += f" Not clearly best: its interval overlaps that of {names}{more}."
+    note = best_note((low, high), rivals)
+    text += f" {note}" if note else ""
     return f"<div class='headline'>{''.join(tiles)}</div><p id='best-by'>{e(text)}</p>"
 
 

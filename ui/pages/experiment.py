@@ -20,6 +20,7 @@ from simulation.learning_speed import (
     longer_run,
 )
 from simulation.metrics import interval_over
+from simulation.store.report import best_note, best_rivals
 from simulation.winners import (
     component_differences,
     segment_allocation,
@@ -537,9 +538,10 @@ def _headline(result, early: bool = False) -> None:
         if early
         else f"Simulated in {result.elapsed_seconds:.1f} s."
     )
+    note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
-        f"{escape_markdown(level)} level. {took}"
+        f"{escape_markdown(level)} level. " + (f"{escape_markdown(note)} " if note else "") + took
     )
 
 

@@ -19,9 +19,9 @@ import streamlit as st
 from simulation.gap_closed import gap_closed
 from simulation.metrics import interval_over
 from simulation.naming import run_label
-from simulation.store.report import build_report, run_uplift
+from simulation.store.report import best_note, best_rivals, build_report, run_uplift
 from ui import cache, charts, generated_view, runner, state
-from ui.fmt import best_pair, budget_stop_text, escape_markdown, multiple, pct
+from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
@@ -227,9 +227,13 @@ def _headline(frames: dict) -> pd.Series | None:
     c2.metric(label2, value2)
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     over = interval_over(frames["summary"])
+    note = best_note(
+        *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
+    )
     st.caption(
         escape_markdown(
             f"Best by {frames['objective'].upper()}: {best_label(best)} (mean over {over})"
+            + (f". {note}" if note else "")
         )
     )
     return best

@@ -411,3 +411,15 @@ def test_the_one_world_caveat_follows_the_headline(saved, page, tmp_path):
     two = other.save(config=CONFIG.to_dict(), seed=0, summary=summary, source="cli",
                      timeseries=result.timeseries_frame())  # fmt: skip
     assert caveat not in build_report(other.load(two), winners=[])
+
+
+def test_the_not_clearly_best_note_names_its_rivals_or_the_missing_interval():
+    from simulation.store.report import best_note
+
+    assert best_note((0.01, 0.02), []) == ""
+    one = best_note((float("nan"), float("nan")), [("user", "thompson")])
+    assert one == "Not clearly best: one replication gives no interval."
+    rivals = [("generic", "thompson"), ("user", "ucb1"), ("segment", "uniform"), ("user", "x")]
+    note = best_note((0.01, 0.02), rivals)
+    assert note.startswith("Not clearly best: its interval overlaps that of Thompson sampling")
+    assert "UCB1 at the per user level" in note and note.endswith("and 1 more.")

@@ -5,7 +5,8 @@ three tables (what ``python -m simulation world`` writes):
 
 - ``arms``: per level, arm and segment (and ``all`` users), the creative's
   components, product and price, and its expected CTR, conversion rate after the
-  click, order value, revenue and cost per impression and ROAS;
+  click, order value, revenue and cost per impression and ROAS (columns ``true_ctr``,
+  ``true_cvr``, ... :data:`TRUE_ARM_VALUES`: true values, never observed ones);
 - ``spreads``: best / median of each level's arms, and of two content spaces
   (every tone x offer x layout x greeting for one product; every product with one
   plain creative), the figures ``docs/calibration.md`` compares with published tests;
@@ -34,10 +35,16 @@ from simulation.scenario import USER_STRATEGIES, Scenario, creative_space, produ
 
 __all__ = ["WorldReport", "world_report"]
 
+#: The arms table's expected values, named ``true_*``: ``arms.csv`` sits beside run outputs
+#: whose ``ctr`` and ``roas`` are observed, and a true CTR under the same name read as one.
+TRUE_ARM_VALUES = (
+    "ctr", "cvr", "order_value", "conversions_per_1k", "revenue_per_impression",
+    "cost_per_impression", "roas",
+)  # fmt: skip
 ARM_COLUMNS = (
     "level", "segment", "segment_name", "arm", "label", "language", "category", "product",
-    "price", "tone", "offer", "layout", "greeting", "keyword", "ctr", "cvr", "order_value",
-    "conversions_per_1k", "revenue_per_impression", "cost_per_impression", "roas",
+    "price", "tone", "offer", "layout", "greeting", "keyword",
+    *(f"true_{name}" for name in TRUE_ARM_VALUES),
 )  # fmt: skip
 
 
@@ -146,7 +153,7 @@ def _arm_rows(scenario: Scenario, level: str, arms: ArmContent, exp: Expectation
             row |= _components(scenario, level, segment, arm)
             if "price" not in row:  # mean list price of what the scope's viewers see
                 row["price"] = float(seen_price[arm])
-            row |= {k: float(v[arm]) for k, v in rates.items()}
+            row |= {f"true_{k}": float(v[arm]) for k, v in rates.items()}
             rows.append(row)
     return rows
 

@@ -364,7 +364,8 @@ def like_for_like_uplift(
         run), the totals and the expected columns of :data:`UPLIFT_METRICS`
         (a missing expected column gives NaN in ``expected``).
     objective : {"ctr", "roas"}, default="ctr"
-        Picks each level's best policy (highest mean observed value).
+        Picks each level's best policy (highest mean observed value), never a reference
+        that reads the truth (:func:`simulation.references.is_reference`).
     baseline_level : str, default="generic"
     alpha : float, default=0.05
         1 - confidence level.
@@ -404,8 +405,16 @@ def like_for_like_uplift(
     def policies_of(level: str) -> list[str]:
         return [p for lv, p in groups if lv == level]
 
-    def best_policy(level: str) -> str:
-        names = policies_of(level)
+    def best_policy(level: str) -> str | None:
+        # A reference (the oracle) reads the truth: no marketer can choose it, so it is
+        # never a level's best; a level that ran only references has no best. Imported
+        # here: the registries load the policies' compiled kernels, which the metrics
+        # themselves never need.
+        from simulation.references import is_reference
+
+        names = [p for p in policies_of(level) if not is_reference(p)]
+        if not names:
+            return None
         return names[int(np.nanargmax([scores[(level, p)] for p in names]))]
 
     def aligned(mine: tuple[str, str], theirs: tuple[str, str]) -> tuple[dict, dict] | None:
@@ -422,7 +431,8 @@ def like_for_like_uplift(
         for policy in policies_of(level):
             pairs.append((level, policy, policy, policy))
         best, base_best = best_policy(level), best_policy(baseline_level)
-        pairs.append((level, f"best ({best})", f"best ({base_best})", (best, base_best)))
+        if best is not None and base_best is not None:
+            pairs.append((level, f"best ({best})", f"best ({base_best})", (best, base_best)))
     out = []
     for level, label, base_label, policy in pairs:
         mine, theirs = policy if isinstance(policy, tuple) else (policy, policy)

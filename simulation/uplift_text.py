@@ -14,9 +14,13 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from simulation import display
+from simulation.references import is_reference
+
 __all__ = [
     "LEVEL_NAMES",
     "OBSERVED_COLUMN",
+    "ONE_WORLD_CAVEAT",
     "TRUE_COLUMN",
     "UPLIFT_METRIC_NAMES",
     "interval_text",
@@ -24,6 +28,7 @@ __all__ = [
     "uplift_headline",
     "uplift_sentence",
     "uplift_table",
+    "world_caveat",
 ]
 
 #: Uplift metrics as the reader names them.
@@ -40,6 +45,13 @@ LEVEL_NAMES: dict[str, str] = {
 #: Header of the observed uplift (with its interval) and of the true one.
 OBSERVED_COLUMN = "Observed uplift (95 % interval)"
 TRUE_COLUMN = "True (expected) uplift"
+#: Said after the headline of a one-world run: its seeds share the world's creatives and
+#: users, so its interval cannot cover how lucky that draw was (a world where
+#: personalization does nothing can still show an uplift from its creatives' content).
+ONE_WORLD_CAVEAT = (
+    "One world: the interval covers the seeds' random draws, not the world's own creatives "
+    "and users; run several worlds (--worlds, or the app's Worlds setting) to cover them."
+)
 
 
 def _bad(value: object) -> bool:
@@ -76,12 +88,40 @@ def interval_text(fmt: Callable[[float], str], mean: float, low: float, high: fl
     return f"{fmt(mean)} ({fmt(low)} – {fmt(high)})"
 
 
+def _subject(
+    row: Mapping[str, object] | pd.Series,
+    level: str,
+    level_names: Mapping[str, str],
+    policies: tuple[str, str] | None,
+) -> tuple[str, str, str]:
+    """The subject, the baseline and a closing note of a sentence that names its policies.
+
+    Without ``policies``, the baseline is not named (the sentence is the old, like-for-like
+    one). With the same policy at both levels, it is said once; with two different ones,
+    the note says the comparison is of each level's best, not like for like.
+    """
+    mine = f"{level_names.get(level, level).lower()} ads"
+    if policies is None:
+        return mine, "", ""
+    base_level = str(row.get("baseline", "generic")).partition(" · ")[0]
+    theirs = f"{level_names.get(base_level, base_level).lower()} ads"
+    own, base = policies
+    if own == base:
+        return mine, f"{theirs}, both with {own}", ""
+    return (
+        f"{mine} with {own}",
+        f"{theirs} with {base}",
+        "; each level's best policy, not like for like",
+    )
+
+
 def uplift_sentence(
     row: Mapping[str, object] | pd.Series,
     level: str,
     metric: str,
     *,
     level_names: Mapping[str, str] = LEVEL_NAMES,
+    policies: tuple[str, str] | None = None,
 ) -> str:
     """One observed uplift in words: its value, 95 % interval and what the interval covers.
 
@@ -89,12 +129,17 @@ def uplift_sentence(
     ----------
     row : mapping or Series
         One row of :func:`simulation.metrics.like_for_like_uplift`: ``observed``,
-        ``ci_low``, ``ci_high`` and ``interval_over``.
+        ``ci_low``, ``ci_high`` and ``interval_over`` (and ``baseline`` when
+        ``policies`` is given).
     level : str
         The personalization level compared with the generic one.
     metric : str
         A key of :data:`UPLIFT_METRIC_NAMES`.
     level_names : mapping, default=LEVEL_NAMES
+    policies : (str, str) or None, default=None
+        Readable names of the level's policy and the baseline's: the sentence then names
+        both (once, when they are the same) and says when they differ that the comparison
+        is of each level's best, not like for like.
 
     Returns
     -------
@@ -103,37 +148,53 @@ def uplift_sentence(
         when the interval covers zero; observed values only.
     """
     name = UPLIFT_METRIC_NAMES[metric]
-    who = f"{level_names.get(level, level).lower()} ads"
+    who, against, note = _subject(row, level, level_names, policies)
+    pair = f"{who} vs {against}" if against else who
     if _bad(row["ci_low"]) or _bad(row["ci_high"]):
         pairs = row.get("n_pairs")
         if pairs is not None and not _bad(pairs) and int(pairs) == 0:
             # E.g. a spend cap that stopped every run before a click or a sale.
             return (
-                f"{who}: no {name} to compare (over {row['interval_over']}, no replication "
-                "where both levels measured any)."
+                f"{pair}: no {name} to compare (over {row['interval_over']}, no replication "
+                f"where both levels measured any){note}."
             )
         return (
-            f"{who}: {name} {signed_pct(row['observed'])} observed, over "
+            f"{pair}: {name} {signed_pct(row['observed'])} observed, over "
             f"{row['interval_over']}: one usable replication gives no interval (add seeds or "
-            "worlds)."
+            f"worlds){note}."
         )
     span = f"95 % interval {signed_pct(row['ci_low'])} to {signed_pct(row['ci_high'])}"
     if row["ci_low"] <= 0.0 <= row["ci_high"]:
         return (
-            f"{who}: no detectable difference in {name} (observed {signed_pct(row['observed'])}, "
-            f"{span}, over {row['interval_over']})."
+            f"{pair}: no detectable difference in {name} (observed "
+            f"{signed_pct(row['observed'])}, {span}, over {row['interval_over']}){note}."
         )
     verb = "raised" if row["observed"] > 0 else "lowered"
+    over = f" over {against}" if against else ""
     return (
-        f"{who} {verb} {name} by {signed_pct(abs(row['observed']))[1:]} "
-        f"({span}, over {row['interval_over']})."
+        f"{who} {verb} {name} by {signed_pct(abs(row['observed']))[1:]}{over} "
+        f"({span}, over {row['interval_over']}){note}."
     )
 
 
+def _best_of(label: object) -> str:
+    """``"best (thompson)"`` -> ``"thompson"``; ``"generic · best (x)"`` -> ``"x"``."""
+    text = str(label).partition(" · ")[2] or str(label)
+    return text[len("best (") : -1] if text.startswith("best (") else text
+
+
 def uplift_headline(
-    uplift: pd.DataFrame, objective: str, *, level_names: Mapping[str, str] = LEVEL_NAMES
+    uplift: pd.DataFrame,
+    objective: str,
+    *,
+    level_names: Mapping[str, str] = LEVEL_NAMES,
+    policy_name: Callable[[str], str] = display.policy_name,
 ) -> list[str]:
     """The headline: each level's best policy against the generic level's best, in words.
+
+    Each sentence names the two policies it compares. A reference that reads the truth
+    (the oracle) is never a best: a row naming one (a table saved before the rule) is left
+    out, so a level that ran only references has no sentence.
 
     Parameters
     ----------
@@ -142,6 +203,8 @@ def uplift_headline(
     objective : {"ctr", "roas"}
         The metric the headline speaks of.
     level_names : mapping, default=LEVEL_NAMES
+    policy_name : callable, default=simulation.display.policy_name
+        Readable name of a policy spec.
 
     Returns
     -------
@@ -152,11 +215,33 @@ def uplift_headline(
     if uplift.empty:
         return []
     best = uplift[uplift["policy"].str.startswith("best (") & (uplift["metric"] == objective)]
-    lines = [
-        uplift_sentence(row, row["level"], objective, level_names=level_names)
-        for _, row in best.iterrows()
-    ]
+    lines = []
+    for _, row in best.iterrows():
+        own, base = _best_of(row["policy"]), _best_of(row["baseline"])
+        if is_reference(own) or is_reference(base):
+            continue
+        pair = (policy_name(own), policy_name(base))
+        lines.append(
+            uplift_sentence(row, row["level"], objective, level_names=level_names, policies=pair)
+        )
     return [line[0].upper() + line[1:] for line in lines]
+
+
+def world_caveat(summary: pd.DataFrame) -> str | None:
+    """:data:`ONE_WORLD_CAVEAT` when ``summary`` comes from one world, else None.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication); a ``world`` column when several worlds
+        were run.
+
+    Returns
+    -------
+    caveat : str or None
+    """
+    n_worlds = int(summary["world"].nunique()) if "world" in summary.columns else 1
+    return ONE_WORLD_CAVEAT if n_worlds <= 1 else None
 
 
 def _observed(r) -> str:

@@ -9,10 +9,16 @@ from __future__ import annotations
 import pandas as pd
 
 from simulation import uplift_text
-from simulation.uplift_text import UPLIFT_METRIC_NAMES
+from simulation.uplift_text import UPLIFT_METRIC_NAMES, world_caveat
 from ui.fmt import LEVEL_NAMES, policy_name
 
-__all__ = ["UPLIFT_METRIC_NAMES", "uplift_display", "uplift_headline", "uplift_sentence"]
+__all__ = [
+    "UPLIFT_METRIC_NAMES",
+    "uplift_display",
+    "uplift_headline",
+    "uplift_sentence",
+    "world_caveat",
+]
 
 
 def uplift_sentence(row: pd.Series, level: str, metric: str) -> str:
@@ -22,7 +28,9 @@ def uplift_sentence(row: pd.Series, level: str, metric: str) -> str:
 
 def uplift_headline(uplift: pd.DataFrame, objective: str) -> list[str]:
     """Each level's best policy against the generic level's best, in words (observed only)."""
-    return uplift_text.uplift_headline(uplift, objective, level_names=LEVEL_NAMES)
+    return uplift_text.uplift_headline(
+        uplift, objective, level_names=LEVEL_NAMES, policy_name=policy_name
+    )
 
 
 def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:

@@ -54,13 +54,13 @@ from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS, interval_over
 from simulation.policies.registry import POLICIES
 from simulation.store.fs import clean_stale, locked_workdir
-from simulation.uplift_text import uplift_headline
+from simulation.uplift_text import uplift_headline, world_caveat
 
 __all__ = ["package_versions", "register"]
 
 SUMMARY_COLUMNS = (
     "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-    "ctr", "cvr", "roas", "regret", "stopped_at_impression",
+    "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "regret", "stopped_at_impression",
 )  # fmt: skip
 
 
@@ -389,6 +389,9 @@ def results_printout(summary, uplift, objective: str) -> list[str]:
             "Observed, the best policy at each level against the best at the generic level:"
         )
         lines.extend(f"  {line}" for line in headline)
+        caveat = world_caveat(summary)
+        if caveat:
+            lines.append(f"  {caveat}")
     return lines
 
 

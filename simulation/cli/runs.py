@@ -117,7 +117,10 @@ def _list(args: argparse.Namespace) -> int:
         print(f"no runs in {store.root}")
     else:
         _print_runs(_best_columns(store, frame))
-        print("best: each run's best policy @ level by its objective, its observed CTR and ROAS")
+        print(
+            "best: each run's best policy @ level by its objective (never the oracle, which "
+            "knows the truth), its observed CTR and ROAS"
+        )
     if not list_sweeps(store.root).empty:
         print("\nsweeps:")
         _list_sweeps(store.root)
@@ -128,7 +131,8 @@ def _best_columns(store: RunStore, frame: pd.DataFrame) -> pd.DataFrame:
     """Each run's best policy and level by its objective, with its observed CTR and ROAS.
 
     As the run's headline and the app's Results page name it: never a mean over levels and
-    policies, which mixes what the levels compare. "-" for a run whose summary has no
+    policies, which mixes what the levels compare, and never a reference that knows the
+    truth (the oracle); "-" when only references ran. "-" for a run whose summary has no
     level, policy and CTR (not made by the experiment engine) or that cannot be read.
     """
     best, ctr, roas = [], [], []

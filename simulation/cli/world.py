@@ -1,7 +1,8 @@
 """``python -m simulation world``: lay the ground truth of a world open, before any run.
 
 Writes ``DIR/arms.csv`` (per level, arm and segment: the creative's components,
-product, price and expected CTR, conversion rate, order value and ROAS),
+product, price and true (expected) CTR, conversion rate, order value and ROAS, named
+``true_*``),
 ``DIR/spreads.csv`` (best / median of each level's arms and of the content
 spaces), ``DIR/mechanisms.csv`` (what each term of the response contributes),
 with ``--generated`` (or a config whose levels have it) ``DIR/compositions.csv``

@@ -45,10 +45,13 @@ from simulation.metrics import (
     summarize,
 )
 from simulation.naming import run_label
-from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table
+from simulation.references import is_reference
+from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table, world_caveat
 
 __all__ = [
     "REPORT_METRICS",
+    "best_note",
+    "best_rivals",
     "best_row",
     "build_report",
     "metric_bands",
@@ -69,6 +72,16 @@ _LEVELS = LEVEL_NAMES
 _HEADLINE: dict[str, tuple[tuple[str, str, str], ...]] = {
     "ctr": (("ctr", "pct", "Best CTR (observed)"), ("roas", "x", "Its ROAS (observed)")),
     "roas": (("roas", "x", "Best ROAS (observed)"), ("ctr", "pct", "Its CTR (observed)")),
+}
+#: A winner card's label and note by :func:`simulation.winners.winner_verdict`, in the
+#: app's words: a margin whose interval includes 0 is no winner yet.
+_VERDICT_LABEL: dict[str, str] = {
+    "clear": "Winner:", "unclear": "Leader (not yet clear):", "no interval": "Leader (one seed):",
+}  # fmt: skip
+_VERDICT_NOTE: dict[str, str] = {
+    "clear": "A clear winner.",
+    "unclear": "Not yet clear (the interval includes 0).",
+    "no interval": "No interval with one seed: it may be luck.",
 }
 _RATE_START = 0.05
 #: Columns :func:`simulation.metrics.like_for_like_uplift` reads from a summary.
@@ -102,12 +115,95 @@ def _ci(kind: str, mean: Any, low: Any, high: Any) -> str:
     return text if "–" in (lo, hi) or lo == hi else f"{text} ({lo} – {hi})"
 
 
-def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series:
-    """The (level, policy) with the best mean objective (CTR or ROAS), with its mean metrics."""
+def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series | None:
+    """The (level, policy) with the best mean objective (CTR or ROAS), with its mean metrics.
+
+    A reference that reads the truth (the oracle,
+    :func:`simulation.references.is_reference`) is never the best: it is the yardstick, not
+    a policy a marketer could run. None when only references ran.
+    """
     cols = [c for c in ("ctr", "roas", "spend", "revenue", "regret") if c in summary]
     means = summary.groupby(["level", "policy"], sort=False)[cols].mean().reset_index()
+    means = means[~means["policy"].map(is_reference)]
+    if means.empty:
+        return None
     key = "roas" if objective == "roas" else "ctr"
     return means.loc[means[key].fillna(-np.inf).idxmax()]
+
+
+def best_rivals(
+    summary: pd.DataFrame, best: Mapping[str, Any], objective: str = "ctr"
+) -> tuple[tuple[float, float], list[tuple[str, str]]]:
+    """The best's interval, and the (level, policy) pairs whose intervals overlap it.
+
+    The rule, kept simple: the best is *clearly* best when its 95 % interval (over the
+    replications, :func:`simulation.metrics.summarize`) overlaps no other learner's. Overlap
+    does not prove the two equal (a paired comparison can separate overlapping intervals),
+    so the rule errs towards "not clearly best", never towards a winner the replications
+    do not support. References (the oracle) are no rivals: they are never a best.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication).
+    best : mapping
+        A :func:`best_row`: ``level`` and ``policy``.
+    objective : {"ctr", "roas"}, default="ctr"
+
+    Returns
+    -------
+    interval : (float, float)
+        The best's 95 % interval of the objective (NaN with one replication).
+    rivals : list of (str, str)
+        (level, policy) of every other learner whose interval overlaps it, best mean first.
+    """
+    key = "roas" if objective == "roas" else "ctr"
+    table = summarize(summary, (key,))
+    table = table[~table["policy"].map(is_reference)]
+    mine = (table["level"] == best["level"]) & (table["policy"] == best["policy"])
+    low, high = (float(table.loc[mine, c].iloc[0]) for c in (f"{key}_low", f"{key}_high"))
+    others = table[~mine].sort_values(key, ascending=False)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        # No interval (one replication): nothing can be said to be clearly apart.
+        return (low, high), list(zip(others["level"], others["policy"], strict=True))
+    overlap = (others[f"{key}_high"] >= low) & (others[f"{key}_low"] <= high)
+    overlap |= ~(np.isfinite(others[f"{key}_low"]) & np.isfinite(others[f"{key}_high"]))
+    rivals = others[overlap]
+    return (low, high), list(zip(rivals["level"], rivals["policy"], strict=True))
+
+
+def best_note(
+    interval: tuple[float, float],
+    rivals: Sequence[tuple[str, str]],
+    *,
+    level_names: Mapping[str, str] = _LEVELS,
+    names: Any = policy_name,
+) -> str:
+    """The "Not clearly best: ..." note of :func:`best_rivals`; empty when it is clearly best.
+
+    Parameters
+    ----------
+    interval : (float, float)
+        The best's interval (NaN ends: one replication, no interval).
+    rivals : sequence of (str, str)
+        (level, policy) whose intervals overlap it, best first.
+    level_names : mapping, default=LEVEL_NAMES
+    names : callable, default=simulation.display.policy_name
+        Readable name of a policy spec.
+
+    Returns
+    -------
+    note : str
+    """
+    if not rivals:
+        return ""
+    if not all(math.isfinite(v) for v in interval):
+        return "Not clearly best: one replication gives no interval."
+    shown = "; ".join(
+        f"{names(p)} at the {level_names.get(lv, lv).lower()} level" for lv, p in rivals[:3]
+    )
+    more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
+    return f"Not clearly best: its interval overlaps that of {shown}{more}."
 
 
 def run_uplift(run) -> pd.DataFrame:
@@ -401,10 +497,12 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
             data = base64.b64encode(w["png"]).decode("ascii")
             img = f'<img alt="winning creative" src="data:image/png;base64,{data}">'
         why = "".join(f"<li>{e(x)}</li>" for x in w.get("reasons", ())) or "<li>–</li>"
+        label = _VERDICT_LABEL[w.get("verdict", "clear")]
         cards.append(
             f'<div class="card">{img}<h3>{e(w["segment"])}</h3>'
-            f"<p><b>Winner:</b> {e(w['winner'])} · {e(w['rate'])}</p>"
-            f"<p><b>Runner-up:</b> {e(w.get('runner_up', '–'))}</p>"
+            f"<p><b>{label}</b> {e(w['winner'])} · {e(w['rate'])}</p>"
+            + (f"<p><i>{e(_VERDICT_NOTE[w['verdict']])}</i></p>" if w.get("verdict") else "")
+            + f"<p><b>Runner-up:</b> {e(w.get('runner_up', '–'))}</p>"
             f"<p><b>Margin:</b> {e(w.get('margin', '–'))}</p>"
             f"<p><b>What differs:</b></p><ul>{why}</ul></div>"
         )
@@ -421,7 +519,12 @@ def _winners(run) -> list[dict[str, Any]] | None:
     from creative.render import render
     from simulation.config import ExperimentConfig
     from simulation.scenario import build_scenario
-    from simulation.winners import component_differences, segment_winners, true_segment_rates
+    from simulation.winners import (
+        component_differences,
+        segment_winners,
+        true_segment_rates,
+        winner_verdict,
+    )
 
     objective = run.config.get("objective", "ctr")
     try:
@@ -442,7 +545,7 @@ def _winners(run) -> list[dict[str, Any]] | None:
             "segment": names[r["segment"]],
             "winner": f"{r['arm'] + 1}. {win.product} · {win.tone} · {win.offer} "
             f"({r['impressions']:,} impressions)",
-            "rate": f"{objective.upper()} {_num(r[objective], kind)}",
+            "rate": f"{objective.upper()} {_num(r[objective], kind)} (observed)",
             "png": png,
         }
         if r["runner_up"] >= 0:
@@ -460,6 +563,7 @@ def _winners(run) -> list[dict[str, Any]] | None:
                 f"{_num(truth[r['segment'], r['arm']], kind)} vs "
                 f"{_num(truth[r['segment'], r['runner_up']], kind)}"
             )
+            item["verdict"] = winner_verdict(r["n_seeds"], r["margin_low"])
             item["reasons"] = [
                 f"{label}: {a} (winner) vs {b}" for label, a, b in component_differences(win, ru)
             ]
@@ -508,6 +612,30 @@ table.kv td{white-space:normal;overflow-wrap:anywhere;max-width:900px}
 """
 
 
+def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, over: str) -> str:
+    """The best policy's tiles (the objective with its interval) and whether it is clearly best."""
+    e = html.escape
+    if best is None:
+        return (
+            "<p id='best-none'>No best policy: only references that know the truth (the "
+            "oracle) ran.</p>"
+        )
+    key = "roas" if objective == "roas" else "ctr"
+    (low, high), rivals = best_rivals(summary, best, key)
+    tiles = []
+    for m, kind, label in _HEADLINE[key]:
+        value = _ci(kind, best[m], low, high) if m == key else _num(best[m], kind)
+        tiles.append(f"<div id='best-{m}'>{e(value)}<span>{label}</span></div>")
+    who = (
+        f"{policy_name(str(best['policy']))} at the "
+        f"{_LEVELS.get(best['level'], str(best['level'])).lower()} level"
+    )
+    text = f"Best by {key.upper()}: {who} (mean, 95 % interval over {over})."
+    note = best_note((low, high), rivals)
+    text += f" {note}" if note else ""
+    return f"<div class='headline'>{''.join(tiles)}</div><p id='best-by'>{e(text)}</p>"
+
+
 def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> str:
     """The report of a saved run as one HTML string.
 
@@ -542,6 +670,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         over = interval_over(summary)
         uplift = run_uplift(run)
         lines = uplift_headline(uplift, objective, level_names=_LEVELS)
+        caveat = world_caveat(summary) if lines else None
         parts.append(
             "<h2>Headline</h2><p id='uplift-headline'><b>Observed</b> (best policy at each "
             "level against the best at the generic level, the same visitors and draws): "
@@ -550,15 +679,9 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
                 if lines
                 else "no like-for-like uplift: the run has no generic level to compare with."
             )
-            + "</p><div class='headline'>"
-            + "".join(
-                f"<div id='best-{m}'>{_num(best[m], kind)}<span>{label}</span></div>"
-                for m, kind, label in _HEADLINE["roas" if objective == "roas" else "ctr"]
-            )
-            + "</div>"
-            f"<p>Best by {e(objective.upper())}: {e(policy_name(str(best['policy'])))} at the "
-            f"{e(_LEVELS.get(best['level'], str(best['level'])).lower())} level "
-            f"(mean over {e(over)}).</p>"
+            + "</p>"
+            + (f"<p id='world-caveat'><i>{e(caveat)}</i></p>" if caveat else "")
+            + _best_html(summary, best, objective, over)
         )
         if {"step", "seed", "level", "policy"} <= set(ts.columns):
             parts.append(

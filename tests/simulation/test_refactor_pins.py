@@ -52,17 +52,20 @@ import simulation.__main__ as cli
 #: 2026-12-05 for the marketer's copy audit, on an Intel Xeon (model 167), with the summary
 #: copies: the rewritten templates change which generic and segment creatives are drawn
 #: (every generic and segment row moves), and a user-level search is credited only when it
-#: names a product of the catalogue, which the ad then shows (user rows move).
+#: names a product of the catalogue, which the ad then shows (user rows move). Re-recorded
+#: the same day when ``summary.csv`` gained the true ``expected_ctr`` and ``expected_roas``
+#: columns, which changes its bytes but no number (the old columns match the copy before
+#: exactly; the time series hashes are unchanged).
 PINS = {
     "default": {
         (
-            "18b20a36e2dd390b1d8c5431e6cef4c28b7b66f36b4cdbde4a97fa2c2b8db1dc",
+            "d30d2f33b1997c652401f62f3aebf78a6b15a3c1c8511321127a0129b7227019",
             "0a72beda9623f131383fcae690d70d520eb1a3a33cdab2d1a8ccd6e120071b0d",
         ),
     },
     "roas": {
         (
-            "ec9513e3e712497dcde435e19f549b1c55ed099988f64ba9cc949c9065c3f6fb",
+            "784e985fc40f38367d6a935329a011a96d9498172cc7a7dccd212fe58cd7eaf0",
             "cc6b91026f89dde177ab8aeddfc1d2caa79473e954abd5bf0053449275bebcb4",
         ),
     },

@@ -114,12 +114,13 @@ def test_report_tables_describe_every_arm_and_mechanism():
     report = world_report(scenario, content_sample=300)
     arms = report.arms
     n_rows = 3 * (1 + scenario.segmentation.n_segments) * SMALL.n_variants
-    assert len(arms) == n_rows and arms[["ctr", "cvr", "roas"]].notna().all().all()
+    assert len(arms) == n_rows and arms[["true_ctr", "true_cvr", "true_roas"]].notna().all().all()
     generic = arms[(arms.level == "generic") & (arms.segment == "all")]
     creatives = scenario.levels["generic"].creatives[0]
     assert list(generic["price"]) == [c.price for c in creatives]
     np.testing.assert_allclose(
-        generic["roas"], generic["revenue_per_impression"] / generic["cost_per_impression"]
+        generic["true_roas"],
+        generic["true_revenue_per_impression"] / generic["true_cost_per_impression"],
     )
     spreads = report.spreads
     assert (spreads["best_over_median"] >= 1.0).all()
@@ -138,9 +139,10 @@ def test_world_command_writes_the_tables(tmp_path, capsys):
         ["arms.csv", "spreads.csv", "mechanisms.csv", "world.json"]
     )
     assert json.loads((out / "world.json").read_text())["config"]["world"]["jitter"] == 0
-    assert {"product", "price", "ctr", "cvr", "order_value", "roas"} <= set(
-        pd.read_csv(out / "arms.csv").columns
-    )
+    columns = set(pd.read_csv(out / "arms.csv").columns)
+    assert {"product", "price", "true_ctr", "true_cvr", "true_order_value", "true_roas"} <= columns
+    # Every expected value is named true: none reads as an observed rate.
+    assert not columns & {"ctr", "cvr", "order_value", "roas"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".world.tmp")]
     printed = capsys.readouterr().out
     assert "true (expected) spread, all users: the best arm's value over the median" in printed

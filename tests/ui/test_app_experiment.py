@@ -7,6 +7,7 @@ import re
 import pytest
 
 from simulation.store import RunStore
+from simulation.uplift_text import ONE_WORLD_CAVEAT
 from ui.fmt import WORD_JOINER
 from ui.forms import WorldSettings, experiment_config
 
@@ -62,6 +63,8 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     headline = next(_shown(m.value) for m in at.markdown if m.value.startswith("**Observed**"))
     assert "over 2 seeds × 1 world" in headline
     assert not re.search(r"\b(true|expected)\b", headline, re.IGNORECASE)
+    # One world: the caveat that the interval does not cover the world's own draw.
+    assert [c for c in at.caption if _shown(c.value) == ONE_WORLD_CAVEAT]
     table = at.dataframe[1].value
     assert len(table) == 3 * 3  # levels x policies
     assert {"CTR", "ROAS"} <= set(table.columns)
@@ -99,6 +102,7 @@ def test_worlds_setting_repeats_the_run_in_several_worlds(app, open_page, run_sm
     result = at.session_state["ex-current"]["result"]
     assert result.config.n_worlds == 2
     assert (at.dataframe[0].value["Interval over"] == "2 worlds (1 seed each)").all()
+    assert not [c for c in at.caption if _shown(c.value) == ONE_WORLD_CAVEAT]
 
 
 def test_changing_the_allocation_view_does_not_rerun(app, open_page, run_small_experiment):

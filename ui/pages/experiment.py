@@ -20,6 +20,7 @@ from simulation.learning_speed import (
     longer_run,
 )
 from simulation.metrics import interval_over
+from simulation.store.report import best_note, best_rivals
 from simulation.winners import (
     component_differences,
     segment_allocation,
@@ -48,7 +49,7 @@ from ui.forms import (
     log_rows,
 )
 from ui.tables import best_row, metrics_table, winners, winners_table
-from ui.uplift import uplift_display, uplift_headline
+from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 #: Seconds between looks at a running experiment's progress.
 POLL_EVERY = 0.5
@@ -498,8 +499,14 @@ def _uplift(result, early: bool = False) -> None:
     lines = uplift_headline(uplift, result.config.objective)
     st.markdown(
         "**Observed** (best policy at each level against the best at the generic level): "
-        + " ".join(escape_markdown(line) for line in lines)
+        + (
+            " ".join(escape_markdown(line) for line in lines)
+            or "no level ran a learner at both it and the generic level."
+        )
     )
+    caveat = world_caveat(result.summary_frame()) if lines else None
+    if caveat:
+        st.caption(escape_markdown(caveat))
     st.dataframe(uplift_display(uplift), hide_index=True, width="stretch")
     st.caption(
         "Observed: the paired change measured in this run (geometric mean of the per-seed "
@@ -513,6 +520,9 @@ def _headline(result, early: bool = False) -> None:
     objective = result.config.objective
     best = best_row(summary, objective)
     st.subheader("The best policy's observed numbers")
+    if best is None:
+        st.info("Only the oracle ran: it knows the truth, so it is a yardstick, not a best.")
+        return
     c1, c2, c3, c4 = st.columns(4)
     helps = {
         "ctr": "Clicks per impression of the best policy and level (mean over the replications).",
@@ -530,9 +540,10 @@ def _headline(result, early: bool = False) -> None:
         if early
         else f"Simulated in {result.elapsed_seconds:.1f} s."
     )
+    note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
-        f"{escape_markdown(level)} level. {took}"
+        f"{escape_markdown(level)} level. " + (f"{escape_markdown(note)} " if note else "") + took
     )
 
 

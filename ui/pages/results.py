@@ -19,11 +19,11 @@ import streamlit as st
 from simulation.gap_closed import gap_closed
 from simulation.metrics import interval_over
 from simulation.naming import run_label
-from simulation.store.report import build_report, run_uplift
+from simulation.store.report import best_note, best_rivals, build_report, run_uplift
 from ui import cache, charts, generated_view, runner, state
-from ui.fmt import best_pair, budget_stop_text, escape_markdown, multiple, pct
+from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
-from ui.uplift import uplift_display, uplift_headline
+from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 
 def export_zip(run_id: str, fmt: str) -> bytes:
@@ -140,6 +140,8 @@ def _best_of_saved(run_id: str) -> tuple[str, str, str, str]:
             return ("–", "–", "–", _name(meta.get("name"), config))
         best = best_row(summary, config.get("objective", "ctr"))
         name = _name(meta.get("name"), config)
+        if best is None:  # only the oracle ran: no learner to name
+            return ("–", "–", "–", name)
         return (best_label(best), pct(best["ctr"]), multiple(best["roas"]), name)
     except Exception:  # a damaged run still gets a row in the list
         return ("–", "–", "–", "unreadable run")
@@ -192,6 +194,9 @@ def _uplift_lines(frames: dict) -> None:
         "**Observed** (best policy at each level against the best at the generic level): "
         + " ".join(escape_markdown(line) for line in lines)
     )
+    caveat = world_caveat(frames["summary"])
+    if caveat:
+        st.caption(escape_markdown(caveat))
 
 
 def _uplift(frames: dict) -> None:
@@ -207,18 +212,28 @@ def _uplift(frames: dict) -> None:
     )
 
 
-def _headline(frames: dict) -> pd.Series:
-    """The run's best policy and level (by its objective), drawn as two metrics; returned."""
+def _headline(frames: dict) -> pd.Series | None:
+    """The run's best policy and level (by its objective), drawn as two metrics; returned.
+
+    None, said, when only the oracle ran (it knows the truth: a yardstick, not a best).
+    """
     best = best_row(frames["summary"], frames["objective"])
+    if best is None:
+        st.caption("No best policy: only the oracle, which knows the truth, ran.")
+        return None
     c1, c2 = st.columns(2)
     (label1, value1), (label2, value2) = best_pair(best, frames["objective"])
     c1.metric(label1, value1)
     c2.metric(label2, value2)
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     over = interval_over(frames["summary"])
+    note = best_note(
+        *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
+    )
     st.caption(
         escape_markdown(
             f"Best by {frames['objective'].upper()}: {best_label(best)} (mean over {over})"
+            + (f". {note}" if note else "")
         )
     )
     return best
@@ -378,7 +393,8 @@ def _compare(a: dict, b: dict) -> None:
             st.markdown(f"**{tag}**")
             _uplift_lines(frames)
             row = _headline(frames)
-            best[tag] = (row["level"], row["policy"])
+            if row is not None:
+                best[tag] = (row["level"], row["policy"])
     # One full-width table (two half-width ones cut their columns off).
     table = pd.concat(
         [metrics_table(a["summary"]).assign(Run="A"), metrics_table(b["summary"]).assign(Run="B")],
@@ -406,7 +422,12 @@ def _compare(a: dict, b: dict) -> None:
         else "The runs have different seeds (or worlds), so they cannot be paired: the interval "
         "is Welch's, for two independent means (wider)."
     )
-    diff = difference_table(a["summary"], b["summary"], paired=paired, best=(best["A"], best["B"]))
+    diff = difference_table(
+        a["summary"],
+        b["summary"],
+        paired=paired,
+        best=(best["A"], best["B"]) if len(best) == 2 else None,
+    )
     st.dataframe(diff, hide_index=True, width="stretch")
 
     series = {"A": a["timeseries"], "B": b["timeseries"]}

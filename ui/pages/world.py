@@ -22,8 +22,9 @@ from ui.forms import DEFAULT_CONFIG
 ARM_VIEW = {
     "level": "Level", "segment": "Segment", "arm": "Arm", "label": "Creative",
     "category": "Category", "product": "Product", "price": "Price ($)", "tone": "Tone",
-    "offer": "Offer", "layout": "Layout", "keyword": "Keyword", "ctr": "True CTR",
-    "cvr": "True conversion rate", "order_value": "True order value ($)", "roas": "True ROAS",
+    "offer": "Offer", "layout": "Layout", "keyword": "Keyword", "true_ctr": "True CTR",
+    "true_cvr": "True conversion rate", "true_order_value": "True order value ($)",
+    "true_roas": "True ROAS",
 }  # fmt: skip
 
 

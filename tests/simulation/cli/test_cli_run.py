@@ -11,6 +11,7 @@ import pytest
 
 from simulation.__main__ import main
 from simulation.store import RunStore
+from simulation.uplift_text import ONE_WORLD_CAVEAT
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = ["--users", "1000", "--segments", "3", "--impressions", "2000", "--batch-size", "500",
@@ -23,8 +24,13 @@ def test_outputs_and_columns(tmp_path, capsys):
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == [
         "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-        "ctr", "cvr", "roas", "regret", "stopped_at_impression",
+        "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "regret",
+        "stopped_at_impression",
     ]  # fmt: skip
+    # The true (expected) rates sit beside the observed ones, so the CSV alone can check one
+    # against the other: a CTR, and a ROAS that is positive.
+    assert summary["expected_ctr"].between(0, 1, inclusive="neither").all()
+    assert (summary["expected_roas"] > 0).all()
     assert summary["stopped_at_impression"].isna().all()  # no budget, no stop
     assert set(summary["level"]) == {"generic", "segment", "user"}
     assert {"uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb"} <= set(summary["policy"])
@@ -41,6 +47,10 @@ def test_outputs_and_columns(tmp_path, capsys):
     levels = [line.split(" ads")[0].strip() for line in answer[:2]]
     assert levels == ["Per segment", "Per user"]
     assert all("over 2 seeds × 1 world" in line for line in answer[:2])
+    # One world: the caveat that the interval does not cover the world's own draw, once,
+    # right after the headline.
+    assert answer[2].strip() == ONE_WORLD_CAVEAT
+    assert printed.count(ONE_WORLD_CAVEAT) == 1
 
 
 def test_uplift_csv_is_written_beside_the_summary_and_saved_with_the_run(tmp_path):
@@ -346,3 +356,22 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1 and "Traceback" not in err, err
+
+
+def test_the_printout_has_the_one_world_caveat_only_with_one_world():
+    from simulation.cli.run import results_printout
+    from simulation.metrics import like_for_like_uplift
+
+    rows = [
+        {"level": level, "policy": "thompson", "world": world, "seed": seed, "ctr": ctr,
+         "roas": 2.0, "regret": 1.0, "impressions": 1000, "clicks": 1000 * ctr,
+         "conversions": 1.0, "revenue": 20.0, "spend": 10.0}
+        for world in range(2) for seed in range(2)
+        for level, ctr in (("generic", 0.01 + seed / 1000), ("user", 0.02 + seed / 1000))
+    ]  # fmt: skip
+    two = pd.DataFrame(rows)
+    one = two[two["world"] == 0].drop(columns="world")
+    for summary, caveat in ((one, True), (two, False)):
+        lines = results_printout(summary, like_for_like_uplift(summary), "ctr")
+        assert (lines[-1].strip() == ONE_WORLD_CAVEAT) is caveat
+        assert sum(ONE_WORLD_CAVEAT in line for line in lines) == int(caveat)

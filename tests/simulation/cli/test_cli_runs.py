@@ -273,3 +273,24 @@ def test_control_characters_in_names_never_reach_the_terminal(capsys, store):
         code, out, _ = run(capsys, "runs", "--store", str(store.root), *action)
         assert code == 0 and "evil" in out
         assert not any(ch in out for ch in "\x1b\x07")
+
+
+def test_list_never_names_the_oracle_as_a_run_s_best(capsys, tmp_path):
+    # The oracle reads the truth: however high its CTR, the best is a learner, and a run
+    # where only the oracle ran has none.
+    store = RunStore.open(tmp_path / "engine-store")
+    summary = pd.DataFrame({"level": ["generic", "generic", "user", "user"],
+                            "policy": ["thompson", "oracle"] * 2, "seed": 0,
+                            "ctr": [0.010, 0.050, 0.012, 0.060],
+                            "roas": [1.0, 9.0, 2.0, 9.5]})  # fmt: skip
+    store.save(config={"objective": "ctr"}, seed=0, summary=summary,
+               timeseries=pd.DataFrame({"step": [1]}), name="mixed")  # fmt: skip
+    store.save(config={"objective": "ctr"}, seed=0, name="oracle-only",
+               summary=summary[summary["policy"] == "oracle"],
+               timeseries=pd.DataFrame({"step": [1]}))  # fmt: skip
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "list")
+    assert code == 0
+    rows = {line.split()[3]: line.split()[-5:] for line in out.splitlines()[1:3]}
+    assert rows["mixed"] == ["thompson", "@", "user", "0.0120", "2.0000"]
+    assert rows["oracle-only"][-3:] == ["-", "-", "-"]
+    assert "oracle @" not in out

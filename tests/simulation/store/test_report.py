@@ -20,6 +20,7 @@ from simulation.display import PALETTE, policy_name
 from simulation.engine.core import run_experiment
 from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.report import (
+    best_rivals,
     best_row,
     build_report,
     metric_bands,
@@ -28,7 +29,13 @@ from simulation.store.report import (
     write_report,
 )
 from simulation.store.run_store import RunStore
-from simulation.uplift_text import LEVEL_NAMES, TRUE_COLUMN, uplift_headline, uplift_table
+from simulation.uplift_text import (
+    LEVEL_NAMES,
+    ONE_WORLD_CAVEAT,
+    TRUE_COLUMN,
+    uplift_headline,
+    uplift_table,
+)
 
 CONFIG = ExperimentConfig(
     n_users=1_000, n_segments=2, n_impressions=2_000, batch_size=500, n_seeds=2,
@@ -315,3 +322,104 @@ def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
 
 def test_a_run_without_the_generated_level_has_no_such_section(page):
     assert "Composed creatives" not in page
+
+
+def _with_segments(saved, tmp_path, clicks: dict[int, tuple[int, int]]) -> str:
+    """The report of the saved run with a segment table where, per seed, creative 0 and 1
+    of every segment got these clicks out of 1,000 impressions each."""
+    result = saved[2]
+    rows = [
+        {"seed": seed, "level": "segment", "policy": "thompson", "segment": segment,
+         "arm": arm, "impressions": 1000, "clicks": clicks[seed][arm], "spend": 10.0,
+         "revenue": 20.0}
+        for seed in clicks for segment in range(CONFIG.n_segments) for arm in (0, 1)
+    ]  # fmt: skip
+    other = RunStore.open(tmp_path / "s")
+    new_id = other.save(
+        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
+        timeseries=result.timeseries_frame(), source="cli",
+        tables={"segments": pd.DataFrame(rows), "uplift": result.uplift_frame()},
+    )  # fmt: skip
+    return build_report(other.load(new_id))
+
+
+def test_a_winner_whose_margin_covers_zero_is_called_unclear(saved, tmp_path):
+    # Creative 0 leads overall (56 vs 54 clicks) but loses in seed 1: the margin's interval
+    # across the seeds covers 0, so no card may call it a winner.
+    page = _with_segments(saved, tmp_path, {0: (30, 25), 1: (26, 29)})
+    assert page.count("Not yet clear (the interval includes 0).") == CONFIG.n_segments
+    assert "<b>Winner:</b>" not in page
+    assert page.count("<b>Leader (not yet clear):</b>") == CONFIG.n_segments
+    assert "CTR 2.80 % (observed)" in page
+
+
+def test_a_winner_whose_margin_excludes_zero_is_a_winner(saved, tmp_path):
+    page = _with_segments(saved, tmp_path, {0: (40, 20), 1: (42, 21)})
+    assert page.count("<b>Winner:</b>") == CONFIG.n_segments
+    assert "A clear winner." in page and "Not yet clear" not in page
+
+
+def _two_policies(generic: list[float], user: list[float]) -> pd.DataFrame:
+    rows = [
+        {"level": level, "policy": policy, "seed": seed, "ctr": ctr, "roas": 2.0,
+         "impressions": 1000, "clicks": 1000 * ctr, "conversions": 1.0, "revenue": 20.0,
+         "spend": 10.0, "regret": 1.0}
+        for level, values in (("generic", generic), ("user", user))
+        for policy in ("thompson", "oracle")
+        for seed, ctr in enumerate(values if policy == "thompson" else [0.5] * len(values))
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("generic", "clear"),
+    [([0.010, 0.011, 0.012], True), ([0.017, 0.020, 0.023], False)],
+)
+def test_the_best_tile_shows_its_interval_and_says_when_it_is_not_clearly_best(
+    tmp_path, generic, clear
+):
+    summary = _two_policies(generic, [0.020, 0.021, 0.022])
+    store = RunStore.open(tmp_path / "s")
+    run_id = store.save(config=CONFIG.to_dict(), seed=0, summary=summary, source="cli",
+                        timeseries=pd.DataFrame())  # fmt: skip
+    page = build_report(store.load(run_id), winners=[])
+    best = best_row(summary, "ctr")
+    # The oracle (CTR 50 %) is a yardstick, never the best.
+    assert (best["level"], best["policy"]) == ("user", "thompson")
+    (low, high), rivals = best_rivals(summary, best, "ctr")
+    assert low < best["ctr"] < high
+    tile = page.split("<div id='best-ctr'>", 1)[1].split("<span>", 1)[0]
+    assert tile == html.escape(
+        f"{100 * best['ctr']:.2f} % ({100 * low:.2f} % – {100 * high:.2f} %)"
+    )
+    said = page.split("<p id='best-by'>", 1)[1].split("</p>", 1)[0]
+    assert said.startswith("Best by CTR: Thompson sampling at the per user level")
+    assert (rivals == []) is clear
+    assert ("Not clearly best" in said) is not clear
+    assert "Oracle" not in said
+
+
+def test_the_one_world_caveat_follows_the_headline(saved, page, tmp_path):
+    result = saved[2]
+    caveat = html.escape(ONE_WORLD_CAVEAT)
+    assert page.count(caveat) == 1
+    assert page.index(caveat) > page.index("<p id='uplift-headline'>")
+    summary = pd.concat(
+        [result.summary_frame().assign(world=w) for w in range(2)], ignore_index=True
+    )
+    other = RunStore.open(tmp_path / "s")
+    two = other.save(config=CONFIG.to_dict(), seed=0, summary=summary, source="cli",
+                     timeseries=result.timeseries_frame())  # fmt: skip
+    assert caveat not in build_report(other.load(two), winners=[])
+
+
+def test_the_not_clearly_best_note_names_its_rivals_or_the_missing_interval():
+    from simulation.store.report import best_note
+
+    assert best_note((0.01, 0.02), []) == ""
+    one = best_note((float("nan"), float("nan")), [("user", "thompson")])
+    assert one == "Not clearly best: one replication gives no interval."
+    rivals = [("generic", "thompson"), ("user", "ucb1"), ("segment", "uniform"), ("user", "x")]
+    note = best_note((0.01, 0.02), rivals)
+    assert note.startswith("Not clearly best: its interval overlaps that of Thompson sampling")
+    assert "UCB1 at the per user level" in note and note.endswith("and 1 more.")

@@ -320,7 +320,7 @@ def test_the_printed_digest_names_worlds_metrics_and_what_it_left_out():
     )
     lines = uplift_digest(_digest_table(plan), plan, max_rows=5)
     assert lines[0].startswith("The objective's uplift") and "per grid point and world" in lines[0]
-    assert "over the 1 or 3 seeds of each run" in lines[0]
+    assert "over the 1 seed × 1 world or 3 seeds × 1 world of each run" in lines[0]
     header, *shown = lines[1].splitlines()
     assert header.split()[:7] == ["objective", "n_seeds", "world", "level", "best", "policy",
                                   "metric"]  # fmt: skip

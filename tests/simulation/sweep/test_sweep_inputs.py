@@ -68,6 +68,21 @@ def test_a_changed_input_file_changes_the_run_keys(tmp_path):
     ]
 
 
+def test_a_sweep_after_an_input_file_changed_runs_again(tmp_path, capsys):
+    catalogue = tmp_path / "cat.csv"
+    catalogue.write_text(CATALOGUE, encoding="utf-8")
+    text = _toml({**BASE, "catalogue_file": str(catalogue)})
+    assert _sweep(tmp_path, text, "--workers", "1") == 0
+    assert "2 run(s) executed, 0 already stored" in capsys.readouterr().out
+    first = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
+    catalogue.write_text(CATALOGUE.replace("4900", "49"), encoding="utf-8")
+    assert _sweep(tmp_path, text, "--workers", "1") == 0
+    assert "2 run(s) executed, 0 already stored" in capsys.readouterr().out
+    second = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
+    # Other prices, other revenue: the table is the new file's, not the stored one's.
+    assert not np.allclose(first["roas"], second["roas"])
+
+
 def test_a_segments_file_sets_each_points_segment_count_as_run_does(tmp_path):
     segments = tmp_path / "segs.csv"
     segments.write_text(SEGMENTS, encoding="utf-8")

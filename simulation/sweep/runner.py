@@ -381,7 +381,9 @@ def _dask_results(
         # Ctrl-C reaches every process of the terminal's group: workers started while
         # SIGINT is ignored keep ignoring it (Python and asyncio install their handler
         # only over the default), so they do not die printing tracebacks; the parent
-        # closes them.
+        # closes them. (Blocking it instead, to deliver a Ctrl-C pressed meanwhile, does
+        # not reach the workers: their start resets the mask. One pressed during these
+        # seconds of start-up is lost.)
         with _sigint_ignored():
             cluster = LocalCluster(
                 n_workers=workers,

@@ -14,12 +14,23 @@ Writes ``DIR/sweep.parquet`` and ``DIR/sweep.csv`` (one row per grid point, worl
 level and policy), saves the sweep in the run store and prints each level's uplift at
 each grid point (:func:`simulation.sweep.digest.uplift_digest`). Finished runs are kept
 in ``DIR/runs/``: the same command after an interruption resumes where it stopped.
+
+Everything that can be checked is checked before anything is written: the grid (a
+regular file of bounded size), every grid point's input files, the run store, the
+``--out`` folder and, with ``--scheduler``, the address and the scheduler's answer. A
+problem is one ``error:`` line, exit code 2. Ctrl-C or ``kill`` (SIGTERM) stops at once:
+queued runs are cancelled, runs in flight are terminated (their work is lost), the
+finished ones stay in ``DIR/runs/``; one ``interrupted:`` line, exit code 130 (143 for
+SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from simulation.cli.common import UsageError, positive_int
@@ -43,15 +54,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--store", type=Path, help="run store folder (default: $ADLAB_HOME, ~/.adlab)")
     p.add_argument("--name", help="a name for the sweep in the store")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    p.set_defaults(
-        handler=sweep_command,
-        interrupted="the finished runs are kept in the --out folder's runs/; the same command "
-        "resumes from there",
-    )
+    p.set_defaults(handler=sweep_command, interrupted=INTERRUPTED)
+
+
+#: What an interrupted sweep keeps (the ``interrupted:`` line).
+INTERRUPTED = (
+    "the finished runs are kept in the --out folder's runs/ (runs in flight were stopped); "
+    "the same command resumes from there"
+)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so the same clean-up runs."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> None:
+    """Handle SIGTERM like Ctrl-C while the sweep runs (its workers are cleaned up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_store(text: Path | None) -> None:
+    """Open the run store as ``run`` does, before anything runs; a bad one is a UsageError."""
+    from simulation.store.run_store import RunStore
+
+    if text is not None and not str(text).strip():
+        raise UsageError("--store must be a folder; got an empty string")
+    try:
+        RunStore.open(text)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot open the run store: {exc}") from None
 
 
 def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
+    try:
+        with _sigterm_stops():
+            return _sweep(args)
+    except _Terminated:
+        print(f"interrupted: {INTERRUPTED}", file=sys.stderr)
+        return 143
+
+
+def _sweep(args: argparse.Namespace) -> int:
     from simulation.store.sweeps import save_sweep
     from simulation.sweep import (
         SchedulerUnreachableError,
@@ -61,18 +117,34 @@ def sweep_command(args: argparse.Namespace) -> int:
         run_sweep,
     )
     from simulation.sweep.digest import uplift_digest
+    from simulation.sweep.runner import check_scheduler_address, connect_scheduler
 
     if args.scheduler is not None and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
+    if args.scheduler is not None:
+        try:
+            check_scheduler_address(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     try:
         plan, text = load_grid(args.grid)
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
+    _check_store(args.store)
+    client = None
+    if args.scheduler is not None:
+        try:
+            # Before the folder is written: a wrong address leaves nothing behind.
+            client = connect_scheduler(args.scheduler)
+        except SchedulerUnreachableError as exc:
+            raise UsageError(f"{exc}; is it running, and is the address right?") from None
     try:
         out = prepare_folder(args.out, plan, text, force=args.force)
-    except SweepConflictError as exc:
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
+    except (SweepConflictError, OSError) as exc:
+        if client is not None:
+            client.close()
+        if isinstance(exc, SweepConflictError):
+            raise UsageError(str(exc)) from None
         raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     bar = None
     if not args.no_progress and sys.stderr.isatty():
@@ -93,10 +165,8 @@ def sweep_command(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=args.scheduler,
             progress=progress,
+            client=client,
         )
-    except SchedulerUnreachableError as exc:
-        # The folder keeps its grid: the same command resumes once the scheduler is up.
-        raise UsageError(f"{exc}; is it running, and is the address right?") from None
     finally:
         if bar is not None:
             bar.close()

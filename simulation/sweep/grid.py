@@ -11,7 +11,17 @@ A grid file is a config TOML (the keys of ``run --config``, ``preset`` and the
     n_segments = [2, 6]
     "world.personalization_scale" = [0.0, 1.0, 2.0]
 
-A dotted key names a field of a nested table (``world.X`` is ``[world] X``).
+A dotted key names a field of a nested table (``world.X`` is ``[world] X``); it may
+be quoted (``"world.X" = [...]``) or written as TOML's own dotted key
+(``world.X = [...]``, which TOML reads as a nested table: it is flattened back).
+Two values of one key that are the same setting (``[1, 1.0]``: numbers compare
+by value) are refused, like any repeated value.
+
+Input files (``segments_file``, ``catalogue_file``, ``templates_file``) are read
+when the grid is parsed, at every grid point, as ``run`` reads them: a missing or
+bad file is one error naming the point and the file; a segments file sets the
+point's ``n_segments``; and each run's key includes the sha256 of every file the
+run reads, so a changed file means new runs, never a stale stored result.
 Every combination of the ``[grid]`` lists, times each world, is one run of
 :func:`simulation.engine.run_experiment`. Each run's seed derives from the base
 seed, a stable hash of its grid point and the world's index, never from the
@@ -33,10 +43,19 @@ from typing import Any
 
 import numpy as np
 
-from simulation.config import PRESETS, ExperimentConfig
+from simulation.config import INPUT_FIELDS, PRESETS, ExperimentConfig
+from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.unknown_keys import unknown_keys_message
 
-__all__ = ["MAX_RUNS", "GridPoint", "SweepPlan", "SweepRun", "load_grid", "parse_grid"]
+__all__ = [
+    "MAX_RUNS",
+    "GridPoint",
+    "SweepPlan",
+    "SweepRun",
+    "grid_fingerprint",
+    "load_grid",
+    "parse_grid",
+]
 
 #: Most runs (combinations x worlds) one sweep may hold.
 MAX_RUNS = 10_000
@@ -84,8 +103,9 @@ class SweepRun:
     config : ExperimentConfig
         The point's config with its derived seed.
     run_key : str
-        SHA-256 (hex) of the resolved config: the name of the run's stored file,
-        so a stored result always belongs to exactly these settings.
+        SHA-256 (hex) of the resolved config and of the content (sha256) of each
+        input file it names: the name of the run's stored file, so a stored result
+        always belongs to exactly these settings and these files.
     """
 
     point: GridPoint
@@ -151,18 +171,72 @@ def _check_key(key: object, base: ExperimentConfig) -> None:
         )
 
 
+def _flatten(grid: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"world": {"x": [1]}}`` (TOML's unquoted ``world.x = [1]``) -> ``{"world.x": [1]}``."""
+    out: dict[str, Any] = {}
+    for key, value in grid.items():
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _as_setting(value: object) -> object:
+    """``value`` as the config compares it: numbers by value (1 and 1.0 are one setting)."""
+    if isinstance(value, list):
+        return [_as_setting(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_setting(v) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool) and float(value) == value:
+        return float(value)  # exact: 2**60 + 1 stays an int, distinct from 2**60
+    return value
+
+
+def _point_inputs(
+    config: ExperimentConfig, keys: tuple[str, ...], cache: dict
+) -> tuple[ExperimentConfig, dict[str, str]]:
+    """Check a point's input files as ``run`` does; return its config fitted to them.
+
+    Returns the config (a segments file sets ``n_segments``) and each file's kind ->
+    sha256. Each distinct (files, audience) is read once per parse.
+    """
+    from simulation.inputs import resolve_inputs
+
+    named = tuple(getattr(config, f) for f in INPUT_FIELDS)
+    if all(path is None for path in named):
+        return config, {}
+    if config.segments_file is not None and "n_segments" in keys:
+        raise ValueError(
+            "`n_segments` varies in the grid, and the segments file sets it "
+            f"({config.segments_file}): vary one or the other."
+        )
+    cache_key = (named, config.n_users, config.n_segments)
+    if cache_key not in cache:
+        resolved, inputs = resolve_inputs(config)
+        digests = {kind: record["sha256"] for kind, record in inputs.files.items()}
+        cache[cache_key] = (resolved.n_segments, digests)
+    n_segments, digests = cache[cache_key]
+    return config.replace(n_segments=n_segments), digests
+
+
 def _check_values(name: str, values: object) -> list[Any]:
     """``values`` must be a non-empty list without repeats; messages call it ``name``."""
     if not isinstance(values, list):
         raise ValueError(f"{name} must be a list of values; got {values!r}.")
     if not values:
         raise ValueError(f"{name} must be a non-empty list; got [].")
-    seen = set()
+    seen: dict[str, object] = {}
     for v in values:
-        text = canonical_json(v)
+        # Compared as settings: [1, 1.0] would be two points of one experiment,
+        # shown as the same value in the table.
+        text = canonical_json(_as_setting(v))
         if text in seen:
-            raise ValueError(f"{name} has the value {v!r} twice.")
-        seen.add(text)
+            first = seen[text]
+            same = canonical_json(first) == canonical_json(v)
+            written = "" if same else f" ({first!r} and {v!r})"
+            raise ValueError(f"{name} has the value {v!r} twice{written}.")
+        seen[text] = v
     return values
 
 
@@ -186,6 +260,11 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def grid_fingerprint(data: dict[str, Any]) -> str:
+    """:attr:`SweepPlan.fingerprint` of a parsed grid file, without validating it."""
+    return _digest(data)
 
 
 def _derived_seed(base_seed: int, point_id: str, world: int) -> int:
@@ -232,6 +311,7 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}.")
     preset_config = PRESETS[preset or "default"]
     base = ExperimentConfig.from_dict(data, base=preset_config)
+    grid = _flatten(grid)
     for key, values in grid.items():
         _check_key(key, base)
         _check_values((names or {}).get(key, f"`grid.{key}`"), values)
@@ -244,30 +324,35 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
         )
     base_dict = base.to_dict()
     points, runs = [], []
+    files: dict = {}
+    label = names or {}
     for index, combo in enumerate(itertools.product(*grid.values())):
         values = tuple(zip(keys, combo))
         point_id = _digest(dict(values))[:16]
         point = GridPoint(index=index, values=values, point_id=point_id)
         try:
             config = ExperimentConfig.from_dict(_merge(base_dict, _nested(values)))
+            config, digests = _point_inputs(config, keys, files)
         except (ValueError, TypeError) as exc:
-            label = names or {}
-            shown = ", ".join(f"{label.get(k, k)}={v!r}" for k, v in values)
             message = str(exc)
+            shown = ", ".join(f"{label.get(k, k)}={v!r}" for k, v in values)
             for key, name in label.items():  # the config's `key` as the reader labels it
                 message = message.replace(f"`{key}`", name)
             raise ValueError(f"grid point ({shown}): {message}") from None
         points.append(point)
         for world in range(worlds):
             resolved = config.replace(seed=_derived_seed(config.seed, point_id, world))
-            runs.append(
-                SweepRun(
-                    point=point,
-                    world=world,
-                    config=resolved,
-                    run_key=_digest(resolved.to_dict()),
-                )
+            # Without input files the key is the config's alone (runs stored before
+            # file digests were keyed stay valid); with files, their content too.
+            keyed = (
+                resolved.to_dict()
+                if not digests
+                else {
+                    "config": resolved.to_dict(),
+                    "input_sha256": digests,
+                }
             )
+            runs.append(SweepRun(point=point, world=world, config=resolved, run_key=_digest(keyed)))
     return SweepPlan(
         keys=keys,
         points=tuple(points),
@@ -294,18 +379,25 @@ def load_grid(path: str | Path) -> tuple[SweepPlan, str]:
     Raises
     ------
     ValueError
-        An unreadable file, malformed TOML or an invalid grid.
+        A missing, irregular (``/dev/zero``), oversized or unreadable file, malformed
+        TOML, an invalid grid, or an input file missing or bad at some grid point.
     """
     path = Path(path)
+    shown = shorten(str(path))
+    if not path.exists():
+        raise ValueError(f"grid file not found: {shown}")
     try:
-        text = path.read_text(encoding="utf-8")
+        # As ``run --config`` reads a config: a regular file of bounded size, checked
+        # while read (``/dev/zero`` or a FIFO is refused, not read without end).
+        with open_bounded(path, max_bytes=MAX_CONFIG_BYTES, max_line=None, what="grid file") as fh:
+            text = fh.read().decode("utf-8")
         data = tomllib.loads(text)
-    except FileNotFoundError:
-        raise ValueError(f"grid file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"malformed TOML in {path}: {exc}") from None
+        raise ValueError(f"malformed TOML in {shown}: {shorten(exc, 200)}") from None
+    except RecursionError:
+        raise ValueError(f"malformed TOML in {shown}: nested too deeply.") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read grid file {path}: {exc}") from None
+        raise ValueError(f"cannot read grid file {shown}: {shorten(exc)}") from None
     try:
         return parse_grid(data), text
     except TypeError as exc:

@@ -18,7 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import re
+import signal
 import threading
 import time
 import tomllib
@@ -30,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.config import ExperimentConfig
-from simulation.sweep.grid import SweepPlan, SweepRun, parse_grid
+from simulation.sweep.grid import SweepPlan, SweepRun, grid_fingerprint
 from simulation.sweep.table import build_table, run_rows, write_table
 
 __all__ = [
@@ -38,6 +41,8 @@ __all__ = [
     "SchedulerUnreachableError",
     "SweepConflictError",
     "SweepOutcome",
+    "check_scheduler_address",
+    "connect_scheduler",
     "execute_run",
     "prepare_folder",
     "run_sweep",
@@ -45,8 +50,14 @@ __all__ = [
 ]
 
 BACKENDS: tuple[str, ...] = ("local", "dask")
-#: How long to wait for a remote Dask scheduler to answer (seconds).
-SCHEDULER_TIMEOUT = 30.0
+#: How long to wait for a remote Dask scheduler to answer (seconds): a scheduler that is
+#: up answers within a second or two, even across a network; a wrong address should not
+#: keep the user waiting half a minute.
+SCHEDULER_TIMEOUT = 10.0
+#: A Dask scheduler address: ``protocol://host:port`` (host a name, IPv4 or [IPv6]).
+SCHEDULER_ADDRESS = re.compile(
+    r"(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})"
+)
 GRID_NAME = "grid.toml"
 RUNS_DIR = "runs"
 
@@ -123,10 +134,13 @@ def _limit_worker_threads() -> None:
     """Initializer of a local worker process: one thread per native pool, for good.
 
     The engine is imported first, so its BLAS and OpenMP libraries are loaded
-    (runs load no others) and the limit reaches them.
+    (runs load no others) and the limit reaches them. Ctrl-C is ignored here: it
+    reaches every process of the terminal's group, and the parent alone decides
+    what stopping means (it terminates its workers), so no worker prints a traceback.
     """
     from threadpoolctl import threadpool_limits
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import simulation.engine  # noqa: F401
 
     threadpool_limits(limits=1)
@@ -181,7 +195,7 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
         raise SweepConflictError(f"--out {out} exists and is not a folder.")
     if grid_file.is_file():
         try:
-            old = parse_grid(tomllib.loads(grid_file.read_text(encoding="utf-8"))).fingerprint
+            old = grid_fingerprint(tomllib.loads(grid_file.read_text(encoding="utf-8")))
         except (ValueError, TypeError, OSError, UnicodeDecodeError):
             old = None
         if old != plan.fingerprint and not force:
@@ -201,9 +215,11 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
         tmp = out / f".{GRID_NAME}.tmp-{os.getpid()}"
         tmp.write_text(grid_text, encoding="utf-8")
         os.replace(tmp, grid_file)
-    # A changed grid makes an old table wrong until the new one is written.
+    # A changed grid (or a changed input file, which changes run keys) makes an old
+    # table wrong until the new one is written.
+    stale = force or not {run.run_key for run in plan.runs} <= stored_keys(out)
     for name in ("sweep.parquet", "sweep.csv"):
-        if force:
+        if stale:
             (out / name).unlink(missing_ok=True)
     return out
 
@@ -217,13 +233,23 @@ def _local_results(
     # worker's own import took 3-7 s, longer than a hundred short runs' overhead.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", "simulation.engine", "threadpoolctl"])
+    # Started with SIGINT ignored, the server (and the workers forked from it) keeps
+    # ignoring Ctrl-C, which reaches the terminal's whole group: else it could die
+    # mid-import printing a traceback. Starting it does not wait for its imports.
+    with _sigint_ignored():
+        multiprocessing.forkserver.ensure_running()
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_limit_worker_threads
     )
     try:
-        pending = {
-            pool.submit(execute_run, run.config.to_dict(), limit_threads=False): run for run in runs
-        }
+        # Submitting starts the workers, each forked by the server once its imports are
+        # done (a few seconds). A stop in that window would leave a half-started worker
+        # failing loudly after this process is gone: it takes effect once they are up.
+        with _signals_deferred():
+            pending = {
+                pool.submit(execute_run, run.config.to_dict(), limit_threads=False): run
+                for run in runs
+            }
         while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
@@ -231,37 +257,150 @@ def _local_results(
                 yield (run, *future.result())
             if stop.is_set():
                 return
+    except BaseException:
+        # Ctrl-C, SIGTERM (turned into KeyboardInterrupt by the command) or an error:
+        # stop now. Queued runs are cancelled and the runs in flight are terminated,
+        # not waited for (their results could not be stored any more); what finished
+        # is already stored.
+        _terminate_workers(pool)
+        raise
     finally:
-        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel a pool's queued calls and terminate its worker processes at once (SIGTERM)."""
+    # ProcessPoolExecutor has no public way to stop running calls before Python 3.14
+    # (terminate_workers); its process table is the one handle on them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    # The pool's own thread cancels the queued calls (cancelling them here races with
+    # it: on 3.11 it then fails on a cancelled future as the pool breaks).
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (main thread only); deliver the first one held on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: held.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while processes that should inherit that are started (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """Silence dask.distributed's loggers (and asyncio's) while a cluster is shut down."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "asyncio", "tornado")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def check_scheduler_address(address: str) -> str:
+    """Return ``address`` if it is a Dask scheduler address, else raise ValueError.
+
+    Checked before anything is written or connected: ``tcp://host:port`` (also
+    ``tls``, ``ws``, ``wss``, ``ucx``), a port in [1, 65535].
+    """
+    match = SCHEDULER_ADDRESS.fullmatch(address) if isinstance(address, str) else None
+    if match is None or not 1 <= int(match.group(3)) <= 65535:
+        raise ValueError(
+            f"--scheduler must be a Dask scheduler address such as tcp://10.0.0.5:8786 "
+            f"(protocol://host:port); got {address!r}"
+        )
+    return address
+
+
+def connect_scheduler(address: str):
+    """A ``dask.distributed.Client`` of the scheduler at ``address``.
+
+    Raises
+    ------
+    ValueError
+        ``address`` is not a scheduler address (:func:`check_scheduler_address`).
+    SchedulerUnreachableError
+        Nothing answered within :data:`SCHEDULER_TIMEOUT` seconds.
+    """
+    from dask.distributed import Client
+
+    check_scheduler_address(address)
+    try:
+        return Client(address, timeout=SCHEDULER_TIMEOUT)
+    except OSError as exc:  # distributed's own timeout is an OSError too
+        raise SchedulerUnreachableError(
+            f"no Dask scheduler answered at {address} within {SCHEDULER_TIMEOUT:.0f} s"
+        ) from exc
 
 
 def _dask_results(
-    runs: list[SweepRun], workers: int, scheduler: str | None, stop: threading.Event
+    runs: list[SweepRun],
+    workers: int,
+    scheduler: str | None,
+    stop: threading.Event,
+    client=None,
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            host="127.0.0.1",
-            # Our own cluster: its shutdown chatter (slow workers killed on close) is noise.
-            silence_logs=logging.ERROR,
-        )
+    if client is None and scheduler is None:
+        # Ctrl-C reaches every process of the terminal's group: workers started while
+        # SIGINT is ignored keep ignoring it (Python and asyncio install their handler
+        # only over the default), so they do not die printing tracebacks; the parent
+        # closes them. (Blocking it instead, to deliver a Ctrl-C pressed meanwhile, does
+        # not reach the workers: their start resets the mask. One pressed during these
+        # seconds of start-up is lost.)
+        with _sigint_ignored():
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+                # Our own cluster: its shutdown chatter (slow workers killed on close) is noise.
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-        except OSError as exc:  # distributed's own timeout is an OSError too
-            raise SchedulerUnreachableError(
-                f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT:.0f} s"
-            ) from exc
+    elif client is None:
+        client = connect_scheduler(scheduler)
+    interrupted = False
+    futures = []
     try:
         by_key = {}
-        futures = []
         for run in runs:
             # retries: a run lost with its worker is run again elsewhere.
             future = client.submit(
@@ -275,10 +414,19 @@ def _dask_results(
             if stop.is_set():
                 client.cancel(futures)
                 return
+    except BaseException:
+        interrupted = True
+        raise
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        # After an interrupt, closing kills busy workers and the nanny logs each one:
+        # the user asked to stop, so the one line the command prints is the news.
+        with _quiet_distributed() if interrupted else contextlib.nullcontext():
+            with contextlib.suppress(Exception):
+                if interrupted:
+                    client.cancel(futures)
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def run_sweep(
@@ -290,6 +438,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: SweepProgress | None = None,
     stop: threading.Event | None = None,
+    client=None,
 ) -> SweepOutcome:
     """Run every run of ``plan`` not yet stored in ``out``, then write the table.
 
@@ -308,11 +457,18 @@ def run_sweep(
         Default: all cores.
     scheduler : str, optional
         Address of a running dask scheduler (``tcp://host:8786``).
+    client : dask.distributed.Client, optional
+        A client already connected (:func:`connect_scheduler`, so an unreachable
+        scheduler is known before the folder is written); used instead of
+        ``scheduler``, and closed when the sweep ends.
     progress : callable, optional
         ``progress(done, total)`` after each stored run (and once at the start).
     stop : threading.Event, optional
         Checked between runs: when set, no further runs start, the table is not
         written and ``table`` is None (what finished is stored; run again to resume).
+        A KeyboardInterrupt instead stops at once: on the local backend queued runs
+        are cancelled and the runs in flight terminated (their work is lost; every
+        finished run is stored), then the interrupt propagates.
 
     Returns
     -------
@@ -347,7 +503,7 @@ def run_sweep(
         if backend == "local":
             results = _local_results(todo, min(workers, len(todo)), stop)
         else:
-            results = _dask_results(todo, workers, scheduler, stop)
+            results = _dask_results(todo, workers, scheduler, stop, client)
         for run, summary, elapsed in results:
             _store_run(out, run.run_key, summary, elapsed)
             # Tabulated now, while the workers run the next ones, not all at the end.

@@ -6,8 +6,11 @@ grid file), ``world``, ``world_seed``, ``level``, ``policy``, ``best_policy``,
 replications) and, for CTR and ROAS, the like-for-like uplift of
 :func:`simulation.metrics.like_for_like_uplift` over the generic level:
 ``uplift_ctr`` (observed), ``uplift_ctr_low``, ``uplift_ctr_high`` (its
-interval across replications), ``uplift_ctr_expected`` (the same on true values)
-and ``uplift_ctr_pairs`` (replications where both sides were positive). A row
+interval across the run's replications: over its seeds, or over its world means
+when the config sets ``n_worlds`` > 1), ``uplift_ctr_expected`` (the same on true
+values) and ``uplift_ctr_pairs`` (replications, seeds x the config's worlds,
+where both sides were positive). ``world`` is the sweep's world (``worlds``:
+separate runs), not the config's ``n_worlds``, which stay inside each run. A row
 ``policy == "best"`` compares each level's best policy (named in
 ``best_policy``) with the generic level's best. Generic rows have no uplift
 (NaN, 0 pairs) and no ``best`` row.

@@ -174,7 +174,7 @@ def test_table_rows_resume_and_changed_grid(tmp_path, capsys):
     # It prints each point's uplift: one line per (point, compared level), under a heading.
     printed = capsys.readouterr().out.splitlines()
     assert printed[1].startswith("CTR uplift of each level's best policy over the generic")
-    assert "over the 2 seeds of each run" in printed[1]
+    assert "over the 2 seeds × 1 world of each run" in printed[1]
     assert printed[2].split()[:3] == ["n_segments", "n_impressions", "level"]
     assert len(printed) == 3 + 4 * 2
 
@@ -253,6 +253,29 @@ def test_an_unreachable_scheduler_is_one_error_line(tmp_path, capsys, monkeypatc
         f"error: no Dask scheduler answered at {address} within 2 s; is it running, and is "
         "the address right?"
     ]
+    assert not (tmp_path / "out").exists(), "connected before the folder was written"
+
+
+@pytest.mark.parametrize("address", ["not a url", "http://127.0.0.1:8786", "tcp://127.0.0.1",
+                                     "tcp://127.0.0.1:99999", "tcp://:8786"])  # fmt: skip
+def test_a_malformed_scheduler_address_is_one_error_line(address, tmp_path, capsys):
+    grid = _write(tmp_path / "grid.toml", GRID)
+    out = tmp_path / "out"
+    assert _sweep(tmp_path, grid, out, "--backend", "dask", "--scheduler", address) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --scheduler must be a Dask scheduler"), err
+    assert repr(address) in err[0]
+    assert not out.exists() and not (tmp_path / "store").exists()
+
+
+def test_a_store_that_is_a_file_is_refused_before_any_run(tmp_path, capsys):
+    grid = _write(tmp_path / "grid.toml", GRID)
+    store = _write(tmp_path / "afile", "")
+    out = tmp_path / "out"
+    assert main(["sweep", "--grid", str(grid), "--out", str(out), "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot open the run store: "), err
+    assert not out.exists()
 
 
 @pytest.mark.slow
@@ -320,7 +343,7 @@ def test_the_printed_digest_names_worlds_metrics_and_what_it_left_out():
     )
     lines = uplift_digest(_digest_table(plan), plan, max_rows=5)
     assert lines[0].startswith("The objective's uplift") and "per grid point and world" in lines[0]
-    assert "over the 1 or 3 seeds of each run" in lines[0]
+    assert "over the 1 seed × 1 world or 3 seeds × 1 world of each run" in lines[0]
     header, *shown = lines[1].splitlines()
     assert header.split()[:7] == ["objective", "n_seeds", "world", "level", "best", "policy",
                                   "metric"]  # fmt: skip
@@ -337,3 +360,59 @@ def test_run_sweep_refuses_a_folder_prepare_folder_did_not_set_up(tmp_path):
     with pytest.raises(FileNotFoundError, match="prepare_folder"):
         run_sweep(plan, tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()
+
+
+def _session(pid: int) -> list[str]:
+    """Processes still alive in the session ``pid`` led (its workers, forkserver, tracker)."""
+    found = subprocess.run(
+        ["ps", "-o", "pid=,args=", "-s", str(pid)], capture_output=True, text=True
+    )
+    return [line for line in found.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "code"), [("ctrl-c", 130), ("sigterm", 143)], ids=["ctrl-c", "kill"]
+)
+def test_a_stopped_local_sweep_ends_at_once_and_leaves_no_process(how, code, tmp_path):
+    # Runs of several seconds each: stopping must not wait for them to finish.
+    long = BASE.replace("n_impressions = 2_000", "n_impressions = 2_000_000") + (
+        "\n[grid]\nseed = [0, 1, 2, 3]\n"
+    )
+    grid = _write(tmp_path / "grid.toml", long)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "simulation", "sweep", "--grid", str(grid), "--out", str(out)]
+    command += ["--store", str(tmp_path / "store"), "--workers", "2", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "runs").is_dir():
+            assert proc.poll() is None and time.monotonic() < deadline, "the sweep never started"
+            time.sleep(0.05)
+        time.sleep(3.0)  # the workers are up and running their first runs
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        if how == "ctrl-c":  # a terminal's Ctrl-C reaches the whole process group
+            os.killpg(proc.pid, signal.SIGINT)
+        else:  # `kill PID`: the command alone
+            os.kill(proc.pid, signal.SIGTERM)
+        stopped = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - stopped
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == code, err
+    assert err.strip().splitlines() == [
+        "interrupted: the finished runs are kept in the --out folder's runs/ (runs in flight "
+        "were stopped); the same command resumes from there"
+    ]
+    assert took < 5.0, f"{took:.1f} s to stop: it waited for the runs in flight"
+    deadline = time.monotonic() + 5
+    while _session(proc.pid) and time.monotonic() < deadline:  # workers reaped, server gone
+        time.sleep(0.1)
+    assert _session(proc.pid) == [], "processes of the sweep outlived it"
+    assert not list((out / "runs").glob("*.parquet")), "no run was stopped in flight"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["ArgumentParser", "UsageError", "positive_int", "world_config"]
+__all__ = ["ArgumentParser", "UsageError", "open_store", "positive_int", "world_config"]
 
 
 class UsageError(Exception):
@@ -64,3 +64,21 @@ def world_config(args: argparse.Namespace, *, with_generated: bool = False):
         return config if args.seed is None else config.replace(seed=args.seed)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def open_store(text: str | Path | None):
+    """The run store at ``text`` (None: the default), opened before any work starts.
+
+    Raises
+    ------
+    UsageError
+        An empty path, or a store that cannot be opened (a file, no permission), in one line.
+    """
+    from simulation.store.run_store import RunStore
+
+    if text is not None and not str(text).strip():
+        raise UsageError("--store must be a folder; got an empty string")
+    try:
+        return RunStore.open(text)
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot open the run store: {exc}") from None

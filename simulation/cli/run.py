@@ -38,7 +38,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from simulation.cli.common import UsageError, positive_int
+from simulation.cli.common import UsageError, open_store, positive_int
 from simulation.config import (
     LEVELS,
     MAX_WORLDS,
@@ -230,17 +230,6 @@ def check_out(text: str, outputs: tuple[str, ...]) -> Path:
     return out
 
 
-def _open_store(text: str | None):
-    from simulation.store.run_store import RunStore
-
-    if text is not None and not text.strip():
-        raise UsageError("--store must be a folder; got an empty string")
-    try:
-        return RunStore.open(text)
-    except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"cannot open the run store: {exc}") from None
-
-
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
     from simulation.engine.core import run_experiment
@@ -276,7 +265,7 @@ def run_command(args: argparse.Namespace) -> int:
     if config.regenerate_every is not None:
         outputs += ("generations.csv",)
     out = check_out(args.out, outputs)
-    store = _open_store(args.store)
+    store = open_store(args.store)
     created = [q for q in out.parents if not q.exists()]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

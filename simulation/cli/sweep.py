@@ -33,7 +33,7 @@ import sys
 import threading
 from pathlib import Path
 
-from simulation.cli.common import UsageError, positive_int
+from simulation.cli.common import UsageError, open_store, positive_int
 
 __all__ = ["register"]
 
@@ -85,18 +85,6 @@ def _sigterm_stops() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _check_store(text: Path | None) -> None:
-    """Open the run store as ``run`` does, before anything runs; a bad one is a UsageError."""
-    from simulation.store.run_store import RunStore
-
-    if text is not None and not str(text).strip():
-        raise UsageError("--store must be a folder; got an empty string")
-    try:
-        RunStore.open(text)
-    except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"cannot open the run store: {exc}") from None
-
-
 def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
     try:
@@ -130,7 +118,7 @@ def _sweep(args: argparse.Namespace) -> int:
         plan, text = load_grid(args.grid)
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-    _check_store(args.store)
+    open_store(args.store)  # as run opens it: a bad store is refused before any run
     client = None
     if args.scheduler is not None:
         try:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.metrics import interval_over, mean_interval
+from simulation.references import is_reference
 
 __all__ = ["GAP_COLUMNS", "gap_closed", "gap_sentences"]
 
@@ -98,7 +99,9 @@ def gap_closed(
 
 
 def gap_sentences(table: pd.DataFrame, name=str) -> list[str]:
-    """One readable sentence per row of :func:`gap_closed`'s table.
+    """One readable sentence per learner's row of :func:`gap_closed`'s table.
+
+    A reference's row (the oracle: the whole gap by definition) gets none.
 
     Parameters
     ----------
@@ -121,6 +124,9 @@ def gap_sentences(table: pd.DataFrame, name=str) -> list[str]:
     """
     out = []
     for row in table.itertuples(index=False):
+        if is_reference(row.policy):
+            # The oracle closes the whole gap by definition: a sentence would say nothing.
+            continue
         # The baseline as the level's own word (uniform: a random valid composition).
         policy, baseline = name(row.policy), row.baseline
         if row.n_pairs == 0:

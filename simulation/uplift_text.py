@@ -158,10 +158,14 @@ def uplift_sentence(
                 f"{pair}: no {name} to compare (over {row['interval_over']}, no replication "
                 f"where both levels measured any){note}."
             )
+        # With several worlds the interval's unit is the world ("2 worlds (3 seeds each)").
+        if "worlds (" in str(row["interval_over"]):
+            unit, more = "world", "worlds"
+        else:
+            unit, more = "replication", "seeds or worlds"
         return (
             f"{pair}: {name} {signed_pct(row['observed'])} observed, over "
-            f"{row['interval_over']}: one usable replication gives no interval (add seeds or "
-            f"worlds){note}."
+            f"{row['interval_over']}: one usable {unit} gives no interval (add {more}){note}."
         )
     span = f"95 % interval {signed_pct(row['ci_low'])} to {signed_pct(row['ci_high'])}"
     if row["ci_low"] <= 0.0 <= row["ci_high"]:

@@ -7,7 +7,7 @@ from scipy import stats
 
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
-from simulation.gap_closed import GAP_COLUMNS, gap_closed
+from simulation.gap_closed import GAP_COLUMNS, gap_closed, gap_sentences
 
 
 def _summary(regrets: dict[str, list[float]], impressions=1_000, worlds=False) -> pd.DataFrame:
@@ -76,3 +76,19 @@ def test_in_an_experiment_the_oracle_closes_the_whole_gap_and_regret_is_against_
     assert table.loc["oracle", "share"] == pytest.approx(1.0, abs=1e-12)
     assert table.loc["oracle", "baseline_regret_per_impression"] > 0
     assert result.gap_closed_frame().equals(gap_closed(result.summary_frame()))
+
+
+def test_no_sentence_for_the_oracle_which_closes_the_whole_gap_by_definition():
+    summary = pd.DataFrame(
+        {
+            "policy": ["uniform", "mvt_ts", "oracle"] * 2,
+            "level": "generated",
+            "seed": [0, 0, 0, 1, 1, 1],
+            "impressions": 1_000,
+            "regret": [4.0, 1.0, 0.0, 5.0, 2.5, 0.0],
+        }
+    )
+    table = gap_closed(summary)
+    assert list(table["policy"]) == ["mvt_ts", "oracle"]  # the table keeps both rows
+    sentences = gap_sentences(table)
+    assert len(sentences) == 1 and sentences[0].startswith("mvt_ts closed 62.5 %")

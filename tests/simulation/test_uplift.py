@@ -128,6 +128,9 @@ def test_a_sentence_without_an_interval_says_why():
            "interval_over": "1 seed × 1 world"}  # fmt: skip
     one = uplift_sentence(row, "user", "ctr")
     assert "+5.0 % observed" in one and "one usable replication gives no interval" in one
+    # Over world means, the unit is the world: one world with usable values gives none.
+    worlds = uplift_sentence({**row, "interval_over": "2 worlds (3 seeds each)"}, "user", "ctr")
+    assert "one usable world gives no interval (add worlds)" in worlds
     # Three seeds, none where both levels measured a click (a spend cap stopped them all):
     # not "one replication", and no number.
     none = uplift_sentence(

@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     sup = report.support
     print(
         f"support: effective sample size {sup.ess:,.0f} of {sup.n_eval:,} evaluation rows; "
-        f"{sup.clicks:,} clicks (rewards above 0) where the policy agrees with the log; "
+        f"{sup.clicks:,} {sup.events} (rewards above 0) where the policy agrees with the log; "
         f"mean importance weight {sup.mean_weight:.3g} (1 when the log can show every ad "
         "the policy would)"
     )

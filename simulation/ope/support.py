@@ -61,6 +61,9 @@ class Support:
         Arms the policy gives probability to that no evaluation row shows.
     unlogged_mass : float
         Mean probability the policy puts on those arms, in [0, 1].
+    events : str, default "clicks"
+        What ``clicks`` counts, in words: "clicks" for a 0/1 reward, "rewarded rows" for
+        another (a ROAS log's rows with a net value above 0 are sales, not clicks).
     """
 
     ess: float
@@ -70,6 +73,7 @@ class Support:
     mean_weight_se: float
     unlogged: tuple[int, ...] = ()
     unlogged_mass: float = 0.0
+    events: str = "clicks"
 
     @property
     def thin(self) -> bool:
@@ -122,12 +126,12 @@ class Support:
             if self.ess < MIN_ESS:
                 reasons.append(f"an effective sample size of {self.ess:,.0f} (under {MIN_ESS})")
             if self.clicks < MIN_CLICKS:
-                reasons.append(f"{self.clicks:,} clicks (under {MIN_CLICKS})")
+                reasons.append(f"{self.clicks:,} {self.events} (under {MIN_CLICKS})")
             out.append(
                 f"Too little data behind this estimate: {' and '.join(reasons)}. The log rarely "
                 "shows what this policy would show, so a few impressions decide the estimate. "
                 "Read the interval as a rough range, not a 95 % guarantee: it resamples those "
-                "same few clicks and can be far too narrow. Use a longer log, or a policy "
+                f"same few {self.events} and can be far too narrow. Use a longer log, or a policy "
                 "closer to the one that wrote it."
             )
         return out
@@ -175,4 +179,5 @@ def support_of(
         mean_weight_se=float(w.std() / np.sqrt(n)) if n > 1 else 0.0,
         unlogged=tuple(int(a) for a in chosen),
         unlogged_mass=float(mass.mean()),
+        events="clicks" if np.isin(reward, (0.0, 1.0)).all() else "rewarded rows",
     )

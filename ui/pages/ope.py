@@ -363,7 +363,8 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
     c3.metric("Rows (train / evaluate)", f"{report.n_train:,} / {report.n_eval:,}")
     st.caption(
         f"Effective sample size {support.ess:,.0f} of {support.n_eval:,} evaluation rows; "
-        f"{support.clicks:,} clicks (rewards above 0) where the policy agrees with the log."
+        f"{support.clicks:,} {support.events} (rewards above 0) where the policy agrees with "
+        "the log."
     )
     for warning in support.warnings():  # the package's own words, no user text: no escaping
         st.warning(warning)

@@ -61,6 +61,17 @@ def test_thin_support_is_flagged_by_ess_or_clicks():
     assert any(f"0 clicks (under {MIN_CLICKS})" in w for w in sup.warnings())
 
 
+def test_a_value_reward_counts_rewarded_rows_not_clicks():
+    # A ROAS log's reward is net value in dollars: its rows above 0 are sales, not clicks.
+    n = 50
+    action = np.arange(n) % K
+    reward = np.where(np.arange(n) % 10 == 0, 37.5, 0.0)
+    sup = support_of(action, np.full(n, 1 / K), reward, np.full((n, K), 1 / K))
+    assert sup.events == "rewarded rows" and sup.clicks == 5
+    assert any("5 rewarded rows (under" in w for w in sup.warnings())
+    assert not any("clicks" in w for w in sup.warnings())
+
+
 def test_the_split_is_random_fixed_and_in_log_order():
     train, evaluation = split_rows(1000, 300)
     again = split_rows(1000, 300)

@@ -170,8 +170,10 @@ def _evaluate(
         low, high = est.interval(
             **arrays, n_bootstrap=n_bootstrap, rng=np.random.default_rng(seed), method="percentile"
         )
-        # Both objectives' rewards lie in [0, 1] (ROAS: net value scaled by the engine).
-        margin = est.event_margin(**arrays, reward_range=(0.0, 1.0))
+        # A click is 0 or 1; a ROAS log's reward is net value in USD (every policy's rows,
+        # docs/ope.md), whose top is the log's largest reward, as the `ope` command takes it.
+        binary = bool(np.isin(log.reward, (0.0, 1.0)).all())
+        margin = est.event_margin(**arrays, reward_range=(0.0, 1.0) if binary else None)
         for m, method in enumerate(methods):
             bounds[j, m] = low, high + (margin if method == "one_more_event" else 0.0)
     return log.ground_truth_value(dist), estimate, bounds[..., 0], bounds[..., 1]

@@ -58,3 +58,19 @@ def test_roas_truth_and_estimates_are_on_one_scale():
     ratio = result.estimate.mean(axis=0) / result.truth.mean()
     for name, value in zip(result.estimators, ratio, strict=True):
         assert 0.2 <= value <= 5.0, f"{name}: mean estimate / mean truth {value:.3g}"
+
+
+def test_a_roas_logs_one_event_margin_is_in_dollars():
+    # Net value in USD is not in [0, 1]: the unseen event's margin is taken at the log's
+    # largest reward (a sale of tens of dollars), as the `ope` command takes it, not at 1 USD
+    # (which left the margin a tenth as wide as the interval: about 1.1x the percentile's width).
+    result = coverage_study(
+        "roas", n_seeds=4, estimators=("ips",), methods=("one_more_event", "percentile"),
+        n_bootstrap=100,
+    )  # fmt: skip
+    table = result.summary()
+    table = table[table["logging"] == "all"].set_index("method")
+    assert (
+        table.loc["one_more_event", "mean_rel_width"]
+        > 2 * table.loc["percentile", "mean_rel_width"]
+    )

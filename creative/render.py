@@ -124,27 +124,42 @@ def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
     return ((price,),)
 
 
+def _fit_badge_text(
+    text: str, inner: Box, *, max_size: int, min_size: int, max_lines: int
+) -> FittedText | None:
+    """``text`` fitted into the badge, or None unless every word is drawn whole at ``min_size``+.
+
+    A line may wrap between words ("Free / shipping") but no word, and so no price, is ever
+    broken: the words drawn must be the words given.
+    """
+    fitted = fit_text(
+        text,
+        inner,
+        bold=True,
+        max_size=max_size,
+        min_size=min_size,
+        max_lines=max_lines,
+        align="center",
+        valign="center",
+        line_spacing=1.05,
+    )
+    whole = " ".join(fitted.lines).split() == displayable(text).split()
+    return fitted if whole and not fitted.truncated and fitted.size >= min_size else None
+
+
 def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
     variants = badge_variants(creative)
-    fits = []
-    for lines in variants:
-        text = "\n".join(lines)
-        fitted = fit_text(
-            text,
-            inner,
-            bold=True,
-            max_size=max(MIN_TEXT_PX, int(inner.height * 0.42)),
-            min_size=MIN_TEXT_PX,
-            # A line may wrap between words ("Free / shipping") but no word, and so no
-            # price, is ever broken: the words drawn must be the words given.
-            max_lines=3,
-            align="center",
-            valign="center",
-            line_spacing=1.05,
+    largest_size = max(MIN_TEXT_PX, int(inner.height * 0.42))
+    fits = [
+        fitted
+        for lines in variants
+        if (
+            fitted := _fit_badge_text(
+                "\n".join(lines), inner, max_size=largest_size, min_size=MIN_TEXT_PX, max_lines=3
+            )
         )
-        whole = " ".join(fitted.lines).split() == displayable(text).split()
-        if whole and not fitted.truncated and fitted.size >= MIN_TEXT_PX:
-            fits.append(fitted)
+        is not None
+    ]
     if fits:
         # The richest badge whose offer keeps most of the size the plainest one gets: the
         # offer is the badge's point, and a third line of prices once drew it at half.
@@ -153,20 +168,10 @@ def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
     if not variants:
         return None
     # Last resort: the offer (or the price) alone, shrunk a little; never cut.
-    last = variants[-1][0]
-    fitted = fit_text(
-        last,
-        inner,
-        bold=True,
-        max_size=MIN_TEXT_PX,
-        min_size=_BADGE_FLOOR_PX,
-        max_lines=2,
-        align="center",
-        valign="center",
-        line_spacing=1.05,
+    fitted = _fit_badge_text(
+        variants[-1][0], inner, max_size=MIN_TEXT_PX, min_size=_BADGE_FLOOR_PX, max_lines=2
     )
-    whole = " ".join(fitted.lines).split() == displayable(last).split()
-    if not whole or fitted.truncated or fitted.size < _BADGE_FLOOR_PX:
+    if fitted is None:
         raise _TooSmall("the badge's offer or price")
     return fitted
 

@@ -9,6 +9,25 @@ def rng():
     return np.random.default_rng(12345)
 
 
+def _random_valid(axes, n, rng):
+    # Rejection from the raw product, checked against the masks in plain numpy (a reference
+    # independent of the component space's own sampler).
+    sizes = np.array([len(x) for x in axes.levels])
+    out = []
+    while len(out) < n:
+        c = (rng.random(len(sizes)) * sizes).astype(int)
+        g = c + axes.offsets[:-1]
+        if axes.level_mask[g].all() and axes.pair_mask[np.ix_(g, g)].all():
+            out.append(c)
+    return np.array(out)
+
+
+@pytest.fixture
+def random_valid():
+    """``random_valid(axes, n, rng)``: n valid compositions of shape (n, n_axes), by rejection."""
+    return _random_valid
+
+
 @pytest.fixture
 def gamers():
     return Audience(

@@ -183,18 +183,7 @@ def test_a_product_s_own_name_is_not_a_claim(good, name):
     assert not check_creative(other).passed
 
 
-def _random_valid(axes, n, rng):
-    sizes = np.array([len(x) for x in axes.levels])
-    out = []
-    while len(out) < n:
-        c = (rng.random(len(sizes)) * sizes).astype(int)
-        g = c + axes.offsets[:-1]
-        if axes.level_mask[g].all() and axes.pair_mask[np.ix_(g, g)].all():
-            out.append(c)
-    return np.array(out)
-
-
-def test_every_valid_composition_passes_with_numbered_names(tmp_path, rng):
+def test_every_valid_composition_passes_with_numbered_names(tmp_path, rng, random_valid):
     # The documented promise, with a catalogue whose names hold numbers, "+" and "100%".
     path = tmp_path / "catalogue.csv"
     path.write_text(
@@ -207,7 +196,7 @@ def test_every_valid_composition_passes_with_numbered_names(tmp_path, rng):
     )
     catalogue = read_catalogue(path)
     axes = component_axes(catalogue=catalogue)
-    combos = _random_valid(axes, 300, rng)
+    combos = random_valid(axes, 300, rng)
     for i, combo in enumerate(combos):
         lang = LANGUAGES[i % 2]
         user = Audience(

@@ -45,7 +45,7 @@ OBJECTIVE_NAMES = {"ctr": "clicks", "roas": "net value"}
 
 COMPOSITION_COLUMNS = (
     "objective", "scope", "segment", "segment_name", "users",
-    "oracle_ctr", "random_ctr", "random_ctr_se", "oracle_roas", "random_roas",
+    "true_best_ctr", "true_random_ctr", "true_random_ctr_se", "true_best_roas", "true_random_roas",
     "distinct_best", "top_share", "top_composition",
 )  # fmt: skip
 
@@ -124,10 +124,10 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
             if (labels == s).any()
         ]
         for scope, segment, name, mask in scopes:
-            oracle_ctr, _, oracle_roas = _summaries(
+            true_best_ctr, _, true_best_roas = _summaries(
                 top.ctr[mask], top.revenue[mask], top.cost[mask]
             )
-            random_ctr, random_se, random_roas = _summaries(
+            true_random_ctr, random_se, true_random_roas = _summaries(
                 rand_ctr[mask], rand_rev[mask], rand_cost[mask]
             )
             distinct, counts = np.unique(best[mask], axis=0, return_counts=True)
@@ -138,11 +138,11 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
                     "segment": segment,
                     "segment_name": name,
                     "users": int(mask.sum()),
-                    "oracle_ctr": oracle_ctr,
-                    "random_ctr": random_ctr,
-                    "random_ctr_se": random_se,
-                    "oracle_roas": oracle_roas,
-                    "random_roas": random_roas,
+                    "true_best_ctr": true_best_ctr,
+                    "true_random_ctr": true_random_ctr,
+                    "true_random_ctr_se": random_se,
+                    "true_best_roas": true_best_roas,
+                    "true_random_roas": true_random_roas,
                     "distinct_best": int(distinct.shape[0]),
                     "top_share": float(counts.max() / counts.sum()),
                     "top_composition": _readable(scenario, distinct[int(np.argmax(counts))]),

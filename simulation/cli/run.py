@@ -60,7 +60,8 @@ __all__ = ["package_versions", "register"]
 
 SUMMARY_COLUMNS = (
     "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-    "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "regret", "stopped_at_impression",
+    "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "expected_conversions",
+    "expected_revenue", "regret", "stopped_at_impression",
 )  # fmt: skip
 
 

@@ -106,8 +106,8 @@ def _compositions_line(compositions) -> str:
     """What each user's own best composition earns against random ones, all users."""
     every = compositions[compositions["scope"] == "all"]
     parts = [
-        f"{row.objective}: best {100 * row.oracle_ctr:.3f} % CTR, ROAS {row.oracle_roas:.2f}"
-        f" against random {100 * row.random_ctr:.3f} % and {row.random_roas:.2f}"
+        f"{row.objective}: best {100 * row.true_best_ctr:.3f} % CTR, ROAS {row.true_best_roas:.2f}"
+        f" against random {100 * row.true_random_ctr:.3f} % and {row.true_random_roas:.2f}"
         f" ({_how_personal(row.distinct_best, row.users)})"
         for row in every.itertuples(index=False)
     ]

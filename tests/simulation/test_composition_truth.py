@@ -54,7 +54,7 @@ def test_the_report_is_seeded_and_complete(world):
     segments = report[report["scope"] == "segment"]
     assert segments.groupby("objective")["users"].sum().eq(600).all()
     clicks = report[report["objective"] == "clicks"]
-    assert (clicks["oracle_ctr"] > clicks["random_ctr"]).all()
+    assert (clicks["true_best_ctr"] > clicks["true_random_ctr"]).all()
     assert report["top_share"].between(0, 1).all() and (report["distinct_best"] >= 1).all()
     assert "tone=" in report.loc[0, "top_composition"]
     pd.testing.assert_frame_equal(report, composition_report(world, sample=600, draws=8))
@@ -125,7 +125,8 @@ def test_outcomes_and_the_most_common_best_agree_with_the_report(world):
     users = np.arange(500)
     combo, share, best = most_common_best(world, users, "ctr")
     ctr, roas = composition_outcomes(world, users, best)
-    assert ctr == pytest.approx(every["oracle_ctr"]) and roas == pytest.approx(every["oracle_roas"])
+    assert ctr == pytest.approx(every["true_best_ctr"])
+    assert roas == pytest.approx(every["true_best_roas"])
     assert share == pytest.approx(every["top_share"])
     names = world.levels["generated"].space.level_names
     assert every["top_composition"].startswith(f"product={names[0][combo[0]]} ·")

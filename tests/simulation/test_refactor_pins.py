@@ -55,17 +55,18 @@ import simulation.__main__ as cli
 #: names a product of the catalogue, which the ad then shows (user rows move). Re-recorded
 #: the same day when ``summary.csv`` gained the true ``expected_ctr`` and ``expected_roas``
 #: columns, which changes its bytes but no number (the old columns match the copy before
-#: exactly; the time series hashes are unchanged).
+#: exactly; the time series hashes are unchanged), and again when it gained the true
+#: ``expected_conversions`` and ``expected_revenue`` (likewise: no number moved).
 PINS = {
     "default": {
         (
-            "d30d2f33b1997c652401f62f3aebf78a6b15a3c1c8511321127a0129b7227019",
+            "39e1c7ab4981e6b0ed41f0a75c41f22885dbe14ddc7325f3ad37c0145f03b553",
             "0a72beda9623f131383fcae690d70d520eb1a3a33cdab2d1a8ccd6e120071b0d",
         ),
     },
     "roas": {
         (
-            "784e985fc40f38367d6a935329a011a96d9498172cc7a7dccd212fe58cd7eaf0",
+            "7d8c8a3beae369a5658f074a5b13abe196cb47f87bba9a7985293bb3bb26d279",
             "cc6b91026f89dde177ab8aeddfc1d2caa79473e954abd5bf0053449275bebcb4",
         ),
     },

@@ -129,15 +129,15 @@ def compositions_table(compositions: pd.DataFrame) -> pd.DataFrame:
             "Objective": compositions["objective"].to_numpy(),
             "Who": compositions["segment_name"].to_numpy(),
             "Users": compositions["users"].to_numpy(),
-            "Best: true CTR": [pct(v, 3) for v in compositions["oracle_ctr"]],
+            "Best: true CTR": [pct(v, 3) for v in compositions["true_best_ctr"]],
             "Random: true CTR": [
                 f"{pct(v, 3)} ± {100 * se:.3f}"
                 for v, se in zip(
-                    compositions["random_ctr"], compositions["random_ctr_se"], strict=True
+                    compositions["true_random_ctr"], compositions["true_random_ctr_se"], strict=True
                 )
             ],
-            "Best: true ROAS": [f"{v:.2f}×" for v in compositions["oracle_roas"]],
-            "Random: true ROAS": [f"{v:.2f}×" for v in compositions["random_roas"]],
+            "Best: true ROAS": [f"{v:.2f}×" for v in compositions["true_best_roas"]],
+            "Random: true ROAS": [f"{v:.2f}×" for v in compositions["true_random_roas"]],
             "Different best compositions": compositions["distinct_best"].to_numpy(),
             "Most common best": [
                 f"{100 * share:.0f} %: {combo}"
@@ -171,10 +171,10 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
                     {
                         "Who": rows["segment_name"],
                         "Composition": name,
-                        "value": rows[f"{key}_{column}"],
+                        "value": rows[f"true_{key}_{column}"],
                     }
                 )
-                for key, name in (("oracle", "each user's best"), ("random", "random"))
+                for key, name in (("best", "each user's best"), ("random", "random"))
             ]
         )
         panels.append(

@@ -24,13 +24,18 @@ def test_outputs_and_columns(tmp_path, capsys):
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == [
         "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-        "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "regret",
-        "stopped_at_impression",
+        "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "expected_conversions",
+        "expected_revenue", "regret", "stopped_at_impression",
     ]  # fmt: skip
     # The true (expected) rates sit beside the observed ones, so the CSV alone can check one
     # against the other: a CTR, and a ROAS that is positive.
     assert summary["expected_ctr"].between(0, 1, inclusive="neither").all()
     assert (summary["expected_roas"] > 0).all()
+    # The true totals beside the observed ones: conversions below impressions, and the
+    # revenue's expectation is the ROAS's numerator (revenue per conversion is positive).
+    assert (summary["expected_conversions"] > 0).all()
+    assert (summary["expected_conversions"] < summary["impressions"]).all()
+    assert (summary["expected_revenue"] > summary["expected_conversions"]).all()
     assert summary["stopped_at_impression"].isna().all()  # no budget, no stop
     assert set(summary["level"]) == {"generic", "segment", "user"}
     assert {"uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb"} <= set(summary["policy"])

@@ -21,6 +21,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -41,6 +42,7 @@ __all__ = [
     "SchedulerUnreachableError",
     "SweepConflictError",
     "SweepOutcome",
+    "check_folder",
     "check_scheduler_address",
     "connect_scheduler",
     "execute_run",
@@ -59,6 +61,8 @@ SCHEDULER_ADDRESS = re.compile(
     r"(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})"
 )
 GRID_NAME = "grid.toml"
+#: What the forkserver imports once for the local pool's workers (each forked from it loaded).
+WORKER_PRELOAD: tuple[str, ...] = ("__main__", "simulation.engine", "threadpoolctl")
 RUNS_DIR = "runs"
 
 #: ``progress(done, total)``: runs finished (stored ones included) out of all runs.
@@ -176,18 +180,16 @@ def _load_run(out: Path, key: str) -> pd.DataFrame:
     return pd.read_parquet(_run_path(out, key)).drop(columns="elapsed_seconds")
 
 
-def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: bool) -> Path:
-    """Check ``out`` may hold this sweep, then create it with ``grid.toml`` and ``runs/``.
-
-    Nothing is written when a check fails.
+def check_folder(out: str | Path, plan: SweepPlan, *, force: bool) -> None:
+    """Check that ``out`` may hold this sweep, writing nothing.
 
     Raises
     ------
     SweepConflictError
         ``out`` holds a sweep of a different grid (unless ``force``), or files of
-        something else.
+        something else, or is not a folder.
     OSError
-        ``out`` cannot be created or written.
+        ``out`` cannot be read.
     """
     out = Path(out)
     grid_file = out / GRID_NAME
@@ -208,13 +210,56 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
         raise SweepConflictError(
             f"--out {out} is not empty and holds no sweep; choose an empty or new folder."
         )
-    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    for stale in (out / RUNS_DIR).glob(".*.tmp-*"):
-        stale.unlink(missing_ok=True)
-    if not grid_file.is_file() or grid_file.read_text(encoding="utf-8") != grid_text:
-        tmp = out / f".{GRID_NAME}.tmp-{os.getpid()}"
-        tmp.write_text(grid_text, encoding="utf-8")
-        os.replace(tmp, grid_file)
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The topmost folder of ``path`` that does not exist (what ``mkdir(parents=True)`` makes)."""
+    missing = None
+    for folder in (path, *path.parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing = folder
+    return missing
+
+
+def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: bool) -> Path:
+    """Check ``out`` may hold this sweep (:func:`check_folder`), then set it up.
+
+    Creates ``out`` with ``grid.toml`` and ``runs/``. Nothing is written when a check
+    fails; when the setting up itself fails (no permission, a full disk, Ctrl-C), what
+    this call created is removed again (never a folder that was there before, nor
+    an earlier sweep's runs).
+
+    Raises
+    ------
+    SweepConflictError
+        As :func:`check_folder`.
+    OSError
+        ``out`` cannot be created or written.
+    """
+    out = Path(out)
+    check_folder(out, plan, force=force)
+    grid_file = out / GRID_NAME
+    # Noted before anything is made: the folders, and grid.toml if new, are this call's.
+    created = _first_missing(out.absolute() / RUNS_DIR)
+    new_grid = not grid_file.exists()
+    try:
+        (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        for stale in (out / RUNS_DIR).glob(".*.tmp-*"):
+            stale.unlink(missing_ok=True)
+        if not grid_file.is_file() or grid_file.read_text(encoding="utf-8") != grid_text:
+            tmp = out / f".{GRID_NAME}.tmp-{os.getpid()}"
+            try:
+                tmp.write_text(grid_text, encoding="utf-8")
+                os.replace(tmp, grid_file)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        elif new_grid:
+            grid_file.unlink(missing_ok=True)
+        raise
     # A changed grid (or a changed input file, which changes run keys) makes an old
     # table wrong until the new one is written.
     stale = force or not {run.run_key for run in plan.runs} <= stored_keys(out)
@@ -224,20 +269,29 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
     return out
 
 
+def _start_forkserver(preload: list[str]) -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server started now with SIGINT ignored.
+
+    Processes forked from it (the local pool's workers, a LocalCluster's Dask workers)
+    inherit the ignored SIGINT: Ctrl-C reaches the terminal's whole group, and the
+    parent alone decides what stopping means (it stops its workers), so no worker dies
+    printing a traceback. The server imports ``preload`` once (it does not start
+    threads) and each worker is forked from it already loaded: a fresh worker's own
+    import took 3-7 s. Starting it does not wait for those imports.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(preload)
+    with _sigint_ignored():
+        multiprocessing.forkserver.ensure_running()
+    return context
+
+
 def _local_results(
     runs: list[SweepRun], workers: int, stop: threading.Event
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
     # forkserver: workers start from a clean process, not a copy of a threaded
-    # parent (the app's server). The server imports the engine once (it does not
-    # start threads) and each worker is forked from it already loaded: a fresh
-    # worker's own import took 3-7 s, longer than a hundred short runs' overhead.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "simulation.engine", "threadpoolctl"])
-    # Started with SIGINT ignored, the server (and the workers forked from it) keeps
-    # ignoring Ctrl-C, which reaches the terminal's whole group: else it could die
-    # mid-import printing a traceback. Starting it does not wait for its imports.
-    with _sigint_ignored():
-        multiprocessing.forkserver.ensure_running()
+    # parent (the app's server), already loaded and ignoring Ctrl-C.
+    context = _start_forkserver([*WORKER_PRELOAD])
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_limit_worker_threads
     )

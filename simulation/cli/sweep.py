@@ -22,7 +22,8 @@ creating it: the sweep is saved there once finished), the ``--out`` folder and, 
 line, exit code 2, and no new file or folder. Ctrl-C or ``kill`` (SIGTERM) stops at
 once: queued runs are cancelled, runs in flight are terminated (their work is lost), the
 finished ones stay in ``DIR/runs/``; one ``interrupted:`` line, exit code 130 (143 for
-SIGTERM).
+SIGTERM). A stop while the workers start (a Dask LocalCluster's too) takes effect as soon
+as they are up, a few seconds.
 """
 
 from __future__ import annotations

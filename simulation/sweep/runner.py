@@ -428,59 +428,75 @@ def _dask_results(
     stop: threading.Event,
     client=None,
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
+    import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
-    if client is None and scheduler is None:
-        # Ctrl-C reaches every process of the terminal's group: workers started while
-        # SIGINT is ignored keep ignoring it (Python and asyncio install their handler
-        # only over the default), so they do not die printing tracebacks; the parent
-        # closes them. (Blocking it instead, to deliver a Ctrl-C pressed meanwhile, does
-        # not reach the workers: their start resets the mask. One pressed during these
-        # seconds of start-up is lost.)
-        with _sigint_ignored():
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-                # Our own cluster: its shutdown chatter (slow workers killed on close) is noise.
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-    elif client is None:
-        client = connect_scheduler(scheduler)
     interrupted = False
     futures = []
-    try:
-        by_key = {}
-        for run in runs:
-            # retries: a run lost with its worker is run again elsewhere.
-            future = client.submit(
-                execute_run, run.config.to_dict(), key=f"adlab-run-{run.run_key}", retries=2
-            )
-            by_key[future.key] = run
-            futures.append(future)
-        queue = as_completed(futures)
-        for future in queue:
-            yield (by_key[future.key], *future.result())
-            if stop.is_set():
-                client.cancel(futures)
-                return
-    except BaseException:
-        interrupted = True
-        raise
-    finally:
-        # After an interrupt, closing kills busy workers and the nanny logs each one:
-        # the user asked to stop, so the one line the command prints is the news.
-        with _quiet_distributed() if interrupted else contextlib.nullcontext():
-            with contextlib.suppress(Exception):
-                if interrupted:
+    with contextlib.ExitStack() as stack:
+        try:
+            if client is None and scheduler is None:
+                # The cluster's workers are forked from a forkserver started with SIGINT
+                # ignored, so Ctrl-C (which reaches the terminal's whole group) leaves them
+                # alone and the parent closes them. The parent itself holds Ctrl-C and
+                # SIGTERM while the cluster starts: interrupted half-way, LocalCluster
+                # leaves workers starting with no one to close them (and a traceback at
+                # exit); held, the stop takes effect as soon as it is up. The server
+                # preloads only distributed, so that is 2 s (the engine too made it 8 s
+                # under load); each worker imports the engine with its first run.
+                _start_forkserver(["distributed"])
+                # For the cluster's life: a worker restarted after a crash is forked too.
+                stack.enter_context(
+                    dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+                )
+                with _signals_deferred():
+                    cluster = LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        host="127.0.0.1",
+                        # Our own cluster: its shutdown chatter (slow workers killed on
+                        # close) is noise.
+                        silence_logs=logging.ERROR,
+                    )
+                    client = Client(cluster)
+            elif client is None:
+                client = connect_scheduler(scheduler)
+            by_key = {}
+            for run in runs:
+                # retries: a run lost with its worker is run again elsewhere.
+                future = client.submit(
+                    execute_run, run.config.to_dict(), key=f"adlab-run-{run.run_key}", retries=2
+                )
+                by_key[future.key] = run
+                futures.append(future)
+            queue = as_completed(futures)
+            for future in queue:
+                yield (by_key[future.key], *future.result())
+                if stop.is_set():
                     client.cancel(futures)
+                    return
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            _close_dask(client, cluster, futures, interrupted=interrupted)
+
+
+def _close_dask(client, cluster, futures: list, *, interrupted: bool) -> None:
+    """Cancel ``futures`` (after an interrupt), close the client and our own cluster."""
+    # After an interrupt, closing kills busy workers and the nanny logs each one:
+    # the user asked to stop, so the one line the command prints is the news.
+    with _quiet_distributed() if interrupted else contextlib.nullcontext():
+        with contextlib.suppress(Exception):
+            if interrupted and client is not None:
+                client.cancel(futures)
+        if client is not None:
             client.close()
-            if cluster is not None:
-                cluster.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def run_sweep(

@@ -9,9 +9,11 @@ and no process of the sweep outlives it.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -186,3 +188,59 @@ def test_the_command_with_no_scheduler_listening_exits_2_and_creates_nothing(tmp
         "the address right?"
     ]
     assert _tree(tmp_path) == before
+
+
+# --- a stop while the Dask LocalCluster starts -------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "code", "after"),
+    [("ctrl-c", 130, 0.3), ("ctrl-c", 130, 1.5), ("sigterm", 143, 0.8)],
+    ids=["ctrl-c-early", "ctrl-c-later", "kill"],
+)
+def test_a_stop_while_the_local_cluster_starts_is_one_line_and_no_process(
+    how, code, after, tmp_path
+):
+    pytest.importorskip("dask.distributed")
+    (tmp_path / "grid.toml").write_text(LONG, encoding="utf-8")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "simulation", "sweep", "--grid", str(tmp_path / "grid.toml")]
+    command += ["--out", str(out), "--store", str(tmp_path / "store"), "--workers", "2"]
+    command += ["--backend", "dask", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # runs/ is made just before the cluster starts, which takes seconds (its workers
+        # import the engine): a stop `after` seconds lands while it starts, or just before.
+        while not (out / "runs").is_dir():
+            assert proc.poll() is None and time.monotonic() < deadline, "the sweep never started"
+            time.sleep(0.02)
+        time.sleep(after)
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        if how == "ctrl-c":  # a terminal's Ctrl-C reaches the whole process group
+            os.killpg(proc.pid, signal.SIGINT)
+        else:  # `kill PID`: the command alone
+            os.kill(proc.pid, signal.SIGTERM)
+        stopped = time.monotonic()
+        # Before the fix a Ctrl-C here was lost: the sweep ran on (its runs take minutes).
+        _, err = proc.communicate(timeout=45)
+        took = time.monotonic() - stopped
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == code, err
+    assert err.strip().splitlines() == [INTERRUPTED], "one line: no traceback, no worker's"
+    # The start finishes, then the stop: seconds, not the runs' minutes (generous on a
+    # loaded 2-core machine, where the start alone took up to 6 s).
+    assert took < 20, f"{took:.1f} s to stop"
+    deadline = time.monotonic() + 10
+    while _session(proc.pid) and time.monotonic() < deadline:  # workers and server gone
+        time.sleep(0.2)
+    assert _session(proc.pid) == [], "processes of the sweep outlived it"
+    assert not list((out / "runs").glob("*.parquet")), "no run was stopped in flight"
+    assert not (tmp_path / "store").exists(), "an unfinished sweep is not saved"

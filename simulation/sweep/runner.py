@@ -243,6 +243,12 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
     # Noted before anything is made: the folders, and grid.toml if new, are this call's.
     created = _first_missing(out.absolute() / RUNS_DIR)
     new_grid = not grid_file.exists()
+    # A changed grid (or a changed input file, which changes run keys) makes an old
+    # table wrong until the new one is written: removed before the new grid.toml is
+    # written, so a stop in between never leaves the new grid beside the old table.
+    if force or not {run.run_key for run in plan.runs} <= stored_keys(out):
+        for name in ("sweep.parquet", "sweep.csv"):
+            (out / name).unlink(missing_ok=True)
     try:
         (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
         for stale in (out / RUNS_DIR).glob(".*.tmp-*"):
@@ -260,12 +266,6 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
         elif new_grid:
             grid_file.unlink(missing_ok=True)
         raise
-    # A changed grid (or a changed input file, which changes run keys) makes an old
-    # table wrong until the new one is written.
-    stale = force or not {run.run_key for run in plan.runs} <= stored_keys(out)
-    for name in ("sweep.parquet", "sweep.csv"):
-        if stale:
-            (out / name).unlink(missing_ok=True)
     return out
 
 

@@ -155,6 +155,24 @@ def test_prepare_folder_failing_half_way_removes_only_what_it_created(out, world
     assert _tree(world) == before, "a folder made by the failed call, or a user's, changed"
 
 
+def test_a_new_grid_is_never_written_beside_the_old_table(world, monkeypatch):
+    import simulation.sweep.runner as runner
+
+    (world / "earlier" / "sweep.csv").write_text("the old grid's table", encoding="utf-8")
+    plan, text = load_grid(world / "grid.toml")
+    seen = []
+    replace = os.replace
+
+    def watch(src, dst):
+        seen.append((Path(dst).name, (world / "earlier" / "sweep.csv").exists()))
+        return replace(src, dst)
+
+    monkeypatch.setattr(runner.os, "replace", watch)
+    prepare_folder(world / "earlier", plan, text + "# edited\n", force=True)
+    assert seen == [("grid.toml", False)], "the old table was still there"
+    assert (world / "earlier" / "runs" / "k.parquet").exists(), "stored runs are kept"
+
+
 def test_a_failed_table_write_leaves_neither_file(tmp_path, monkeypatch):
     table = pd.DataFrame({"point_index": [0, 1], "uplift_ctr": [0.1, 0.2]})
 

@@ -15,25 +15,28 @@ level and policy), saves the sweep in the run store and prints each level's upli
 each grid point (:func:`simulation.sweep.digest.uplift_digest`). Finished runs are kept
 in ``DIR/runs/``: the same command after an interruption resumes where it stopped.
 
-Everything that can be checked is checked before anything is written: the grid (a
-regular file of bounded size), every grid point's input files, the run store, the
-``--out`` folder and, with ``--scheduler``, the address and the scheduler's answer. A
-problem is one ``error:`` line, exit code 2. Ctrl-C or ``kill`` (SIGTERM) stops at once:
-queued runs are cancelled, runs in flight are terminated (their work is lost), the
+Everything that can be checked is checked before anything is created: the grid (a
+regular file of bounded size), every grid point's input files, the run store (without
+creating it: the sweep is saved there once finished), the ``--out`` folder and, with
+``--scheduler``, the address and the scheduler's answer. A problem is one ``error:``
+line, exit code 2, and no new file or folder. Ctrl-C or ``kill`` (SIGTERM) stops at
+once: queued runs are cancelled, runs in flight are terminated (their work is lost), the
 finished ones stay in ``DIR/runs/``; one ``interrupted:`` line, exit code 130 (143 for
-SIGTERM).
+SIGTERM). A stop while the workers start (a Dask LocalCluster's too) takes effect as soon
+as they are up, a few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from simulation.cli.common import UsageError, open_store, positive_int
+from simulation.cli.common import UsageError, positive_int
 
 __all__ = ["register"]
 
@@ -64,6 +67,10 @@ INTERRUPTED = (
 )
 
 
+#: What a sweep stopped before its --out folder was set up leaves.
+NOTHING_WRITTEN = "nothing was written"
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C would be, so the same clean-up runs."""
 
@@ -87,12 +94,43 @@ def _sigterm_stops() -> None:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``sweep``."""
+    # Until the --out folder is set up, a stop leaves nothing (main prints this line).
+    args.interrupted = NOTHING_WRITTEN
     try:
         with _sigterm_stops():
             return _sweep(args)
     except _Terminated:
-        print(f"interrupted: {INTERRUPTED}", file=sys.stderr)
+        print(f"interrupted: {args.interrupted}", file=sys.stderr)
         return 143
+
+
+def _check_store(text: str | Path | None) -> Path:
+    """The run store's root, checked as :func:`save_sweep` will write it, creating nothing.
+
+    A sweep only adds ``sweeps/<id>/`` to the store, once finished: opening the store
+    (which creates its folders and catalogue) up front would leave them behind when a
+    later check fails.
+
+    Raises
+    ------
+    UsageError
+        An empty path, a file where a folder must be, or a folder that cannot be written.
+    """
+    from simulation.store.paths import resolve_root
+    from simulation.store.sweeps import SWEEPS_DIR
+
+    if text is not None and not str(text).strip():
+        raise UsageError("--store must be a folder; got an empty string")
+    root = resolve_root(text)
+    for folder in (root / SWEEPS_DIR, root, *root.parents):
+        if not folder.exists():
+            continue
+        if not folder.is_dir():
+            raise UsageError(f"cannot open the run store: {folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"cannot open the run store: {folder} is not writable")
+        return root
+    raise AssertionError("unreachable: the file system root exists")  # pragma: no cover
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -100,6 +138,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from simulation.sweep import (
         SchedulerUnreachableError,
         SweepConflictError,
+        check_folder,
         load_grid,
         prepare_folder,
         run_sweep,
@@ -107,6 +146,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from simulation.sweep.digest import uplift_digest
     from simulation.sweep.runner import check_scheduler_address, connect_scheduler
 
+    # Every check comes before anything is created: a failed one leaves no file or
+    # folder behind (the slow one, the scheduler's answer, last).
     if args.scheduler is not None and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
     if args.scheduler is not None:
@@ -118,22 +159,31 @@ def _sweep(args: argparse.Namespace) -> int:
         plan, text = load_grid(args.grid)
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-    open_store(args.store)  # as run opens it: a bad store is refused before any run
+    _check_store(args.store)
+    try:
+        check_folder(args.out, plan, force=args.force)
+    except SweepConflictError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot use {args.out}: {exc.strerror or exc}") from None
     client = None
     if args.scheduler is not None:
         try:
-            # Before the folder is written: a wrong address leaves nothing behind.
             client = connect_scheduler(args.scheduler)
         except SchedulerUnreachableError as exc:
             raise UsageError(f"{exc}; is it running, and is the address right?") from None
+    args.interrupted = INTERRUPTED
     try:
+        # Removes what it created if it fails half-way.
         out = prepare_folder(args.out, plan, text, force=args.force)
-    except (SweepConflictError, OSError) as exc:
+    except BaseException as exc:
         if client is not None:
             client.close()
         if isinstance(exc, SweepConflictError):
             raise UsageError(str(exc)) from None
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        raise
     bar = None
     if not args.no_progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -158,20 +208,26 @@ def _sweep(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    sweep_id = save_sweep(
-        args.store,
-        grid_text=text,
-        table=outcome.table,
-        name=args.name,
-        meta={
-            "fingerprint": plan.fingerprint,
-            "parameters": list(plan.keys),
-            "n_points": len(plan.points),
-            "n_runs": outcome.n_runs,
-            "worlds": plan.worlds,
-            "out": str(out.resolve()),
-        },
-    )
+    try:
+        sweep_id = save_sweep(
+            args.store,
+            grid_text=text,
+            table=outcome.table,
+            name=args.name,
+            meta={
+                "fingerprint": plan.fingerprint,
+                "parameters": list(plan.keys),
+                "n_points": len(plan.points),
+                "n_runs": outcome.n_runs,
+                "worlds": plan.worlds,
+                "out": str(out.resolve()),
+            },
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot save the sweep in the run store: {exc.strerror or exc}; its table is "
+            f"in {args.out}/sweep.csv, and the same command saves it"
+        ) from None
     print(
         f"wrote {args.out}/sweep.parquet and sweep.csv ({len(outcome.table):,} rows); "
         f"{outcome.n_executed} run(s) executed, {outcome.n_skipped} already stored; "

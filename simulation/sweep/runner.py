@@ -21,6 +21,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -41,6 +42,7 @@ __all__ = [
     "SchedulerUnreachableError",
     "SweepConflictError",
     "SweepOutcome",
+    "check_folder",
     "check_scheduler_address",
     "connect_scheduler",
     "execute_run",
@@ -59,6 +61,8 @@ SCHEDULER_ADDRESS = re.compile(
     r"(tcp|tls|ws|wss|ucx)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})"
 )
 GRID_NAME = "grid.toml"
+#: What the forkserver imports once for the local pool's workers (each forked from it loaded).
+WORKER_PRELOAD: tuple[str, ...] = ("__main__", "simulation.engine", "threadpoolctl")
 RUNS_DIR = "runs"
 
 #: ``progress(done, total)``: runs finished (stored ones included) out of all runs.
@@ -176,18 +180,16 @@ def _load_run(out: Path, key: str) -> pd.DataFrame:
     return pd.read_parquet(_run_path(out, key)).drop(columns="elapsed_seconds")
 
 
-def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: bool) -> Path:
-    """Check ``out`` may hold this sweep, then create it with ``grid.toml`` and ``runs/``.
-
-    Nothing is written when a check fails.
+def check_folder(out: str | Path, plan: SweepPlan, *, force: bool) -> None:
+    """Check that ``out`` may hold this sweep, writing nothing.
 
     Raises
     ------
     SweepConflictError
         ``out`` holds a sweep of a different grid (unless ``force``), or files of
-        something else.
+        something else, or is not a folder.
     OSError
-        ``out`` cannot be created or written.
+        ``out`` cannot be read.
     """
     out = Path(out)
     grid_file = out / GRID_NAME
@@ -208,36 +210,88 @@ def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: b
         raise SweepConflictError(
             f"--out {out} is not empty and holds no sweep; choose an empty or new folder."
         )
-    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    for stale in (out / RUNS_DIR).glob(".*.tmp-*"):
-        stale.unlink(missing_ok=True)
-    if not grid_file.is_file() or grid_file.read_text(encoding="utf-8") != grid_text:
-        tmp = out / f".{GRID_NAME}.tmp-{os.getpid()}"
-        tmp.write_text(grid_text, encoding="utf-8")
-        os.replace(tmp, grid_file)
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The topmost folder of ``path`` that does not exist (what ``mkdir(parents=True)`` makes)."""
+    missing = None
+    for folder in (path, *path.parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing = folder
+    return missing
+
+
+def prepare_folder(out: str | Path, plan: SweepPlan, grid_text: str, *, force: bool) -> Path:
+    """Check ``out`` may hold this sweep (:func:`check_folder`), then set it up.
+
+    Creates ``out`` with ``grid.toml`` and ``runs/``. Nothing is written when a check
+    fails; when the setting up itself fails (no permission, a full disk, Ctrl-C), what
+    this call created is removed again (never a folder that was there before, nor
+    an earlier sweep's runs).
+
+    Raises
+    ------
+    SweepConflictError
+        As :func:`check_folder`.
+    OSError
+        ``out`` cannot be created or written.
+    """
+    out = Path(out)
+    check_folder(out, plan, force=force)
+    grid_file = out / GRID_NAME
+    # Noted before anything is made: the folders, and grid.toml if new, are this call's.
+    created = _first_missing(out.absolute() / RUNS_DIR)
+    new_grid = not grid_file.exists()
     # A changed grid (or a changed input file, which changes run keys) makes an old
-    # table wrong until the new one is written.
-    stale = force or not {run.run_key for run in plan.runs} <= stored_keys(out)
-    for name in ("sweep.parquet", "sweep.csv"):
-        if stale:
+    # table wrong until the new one is written: removed before the new grid.toml is
+    # written, so a stop in between never leaves the new grid beside the old table.
+    if force or not {run.run_key for run in plan.runs} <= stored_keys(out):
+        for name in ("sweep.parquet", "sweep.csv"):
             (out / name).unlink(missing_ok=True)
+    try:
+        (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        for stale in (out / RUNS_DIR).glob(".*.tmp-*"):
+            stale.unlink(missing_ok=True)
+        if not grid_file.is_file() or grid_file.read_text(encoding="utf-8") != grid_text:
+            tmp = out / f".{GRID_NAME}.tmp-{os.getpid()}"
+            try:
+                tmp.write_text(grid_text, encoding="utf-8")
+                os.replace(tmp, grid_file)
+            finally:
+                tmp.unlink(missing_ok=True)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        elif new_grid:
+            grid_file.unlink(missing_ok=True)
+        raise
     return out
+
+
+def _start_forkserver(preload: list[str]) -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server started now with SIGINT ignored.
+
+    Processes forked from it (the local pool's workers, a LocalCluster's Dask workers)
+    inherit the ignored SIGINT: Ctrl-C reaches the terminal's whole group, and the
+    parent alone decides what stopping means (it stops its workers), so no worker dies
+    printing a traceback. The server imports ``preload`` once (it does not start
+    threads) and each worker is forked from it already loaded: a fresh worker's own
+    import took 3-7 s. Starting it does not wait for those imports.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(preload)
+    with _sigint_ignored():
+        multiprocessing.forkserver.ensure_running()
+    return context
 
 
 def _local_results(
     runs: list[SweepRun], workers: int, stop: threading.Event
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
     # forkserver: workers start from a clean process, not a copy of a threaded
-    # parent (the app's server). The server imports the engine once (it does not
-    # start threads) and each worker is forked from it already loaded: a fresh
-    # worker's own import took 3-7 s, longer than a hundred short runs' overhead.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", "simulation.engine", "threadpoolctl"])
-    # Started with SIGINT ignored, the server (and the workers forked from it) keeps
-    # ignoring Ctrl-C, which reaches the terminal's whole group: else it could die
-    # mid-import printing a traceback. Starting it does not wait for its imports.
-    with _sigint_ignored():
-        multiprocessing.forkserver.ensure_running()
+    # parent (the app's server), already loaded and ignoring Ctrl-C.
+    context = _start_forkserver([*WORKER_PRELOAD])
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_limit_worker_threads
     )
@@ -374,59 +428,75 @@ def _dask_results(
     stop: threading.Event,
     client=None,
 ) -> Iterator[tuple[SweepRun, pd.DataFrame, float]]:
+    import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
-    if client is None and scheduler is None:
-        # Ctrl-C reaches every process of the terminal's group: workers started while
-        # SIGINT is ignored keep ignoring it (Python and asyncio install their handler
-        # only over the default), so they do not die printing tracebacks; the parent
-        # closes them. (Blocking it instead, to deliver a Ctrl-C pressed meanwhile, does
-        # not reach the workers: their start resets the mask. One pressed during these
-        # seconds of start-up is lost.)
-        with _sigint_ignored():
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                host="127.0.0.1",
-                # Our own cluster: its shutdown chatter (slow workers killed on close) is noise.
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-    elif client is None:
-        client = connect_scheduler(scheduler)
     interrupted = False
     futures = []
-    try:
-        by_key = {}
-        for run in runs:
-            # retries: a run lost with its worker is run again elsewhere.
-            future = client.submit(
-                execute_run, run.config.to_dict(), key=f"adlab-run-{run.run_key}", retries=2
-            )
-            by_key[future.key] = run
-            futures.append(future)
-        queue = as_completed(futures)
-        for future in queue:
-            yield (by_key[future.key], *future.result())
-            if stop.is_set():
-                client.cancel(futures)
-                return
-    except BaseException:
-        interrupted = True
-        raise
-    finally:
-        # After an interrupt, closing kills busy workers and the nanny logs each one:
-        # the user asked to stop, so the one line the command prints is the news.
-        with _quiet_distributed() if interrupted else contextlib.nullcontext():
-            with contextlib.suppress(Exception):
-                if interrupted:
+    with contextlib.ExitStack() as stack:
+        try:
+            if client is None and scheduler is None:
+                # The cluster's workers are forked from a forkserver started with SIGINT
+                # ignored, so Ctrl-C (which reaches the terminal's whole group) leaves them
+                # alone and the parent closes them. The parent itself holds Ctrl-C and
+                # SIGTERM while the cluster starts: interrupted half-way, LocalCluster
+                # leaves workers starting with no one to close them (and a traceback at
+                # exit); held, the stop takes effect as soon as it is up. The server
+                # preloads only distributed, so that is 2 s (the engine too made it 8 s
+                # under load); each worker imports the engine with its first run.
+                _start_forkserver(["distributed"])
+                # For the cluster's life: a worker restarted after a crash is forked too.
+                stack.enter_context(
+                    dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+                )
+                with _signals_deferred():
+                    cluster = LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        host="127.0.0.1",
+                        # Our own cluster: its shutdown chatter (slow workers killed on
+                        # close) is noise.
+                        silence_logs=logging.ERROR,
+                    )
+                    client = Client(cluster)
+            elif client is None:
+                client = connect_scheduler(scheduler)
+            by_key = {}
+            for run in runs:
+                # retries: a run lost with its worker is run again elsewhere.
+                future = client.submit(
+                    execute_run, run.config.to_dict(), key=f"adlab-run-{run.run_key}", retries=2
+                )
+                by_key[future.key] = run
+                futures.append(future)
+            queue = as_completed(futures)
+            for future in queue:
+                yield (by_key[future.key], *future.result())
+                if stop.is_set():
                     client.cancel(futures)
+                    return
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            _close_dask(client, cluster, futures, interrupted=interrupted)
+
+
+def _close_dask(client, cluster, futures: list, *, interrupted: bool) -> None:
+    """Cancel ``futures`` (after an interrupt), close the client and our own cluster."""
+    # After an interrupt, closing kills busy workers and the nanny logs each one:
+    # the user asked to stop, so the one line the command prints is the news.
+    with _quiet_distributed() if interrupted else contextlib.nullcontext():
+        with contextlib.suppress(Exception):
+            if interrupted and client is not None:
+                client.cancel(futures)
+        if client is not None:
             client.close()
-            if cluster is not None:
-                cluster.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def run_sweep(

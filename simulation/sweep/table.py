@@ -158,19 +158,12 @@ def build_table(
     return table
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_table(table: pd.DataFrame, out: str | Path) -> tuple[Path, Path]:
-    """Write ``sweep.parquet`` and ``sweep.csv`` into ``out``, each atomically.
+    """Write ``sweep.parquet`` and ``sweep.csv`` into ``out``, both or neither.
+
+    Both are written under temporary names first, then renamed one after the other: a
+    failure or a Ctrl-C while they are written (the slow part) leaves neither new file,
+    not a Parquet file without its CSV.
 
     Returns
     -------
@@ -178,7 +171,20 @@ def write_table(table: pd.DataFrame, out: str | Path) -> tuple[Path, Path]:
         The Parquet and the CSV file.
     """
     out = Path(out)
-    parquet, csv = out / "sweep.parquet", out / "sweep.csv"
-    _atomic(parquet, lambda p: table.to_parquet(p, index=False))
-    _atomic(csv, lambda p: table.to_csv(p, index=False))
+    writers = {
+        out / "sweep.parquet": lambda p: table.to_parquet(p, index=False),
+        out / "sweep.csv": lambda p: table.to_csv(p, index=False),
+    }
+    tmps = {path: path.with_name(f".{path.name}.tmp-{os.getpid()}") for path in writers}
+    try:
+        for path, write in writers.items():
+            write(tmps[path])
+            with open(tmps[path], "rb") as handle:
+                os.fsync(handle.fileno())
+        for path, tmp in tmps.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in tmps.values():
+            tmp.unlink(missing_ok=True)
+    parquet, csv = writers
     return parquet, csv

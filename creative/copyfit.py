@@ -147,9 +147,18 @@ def fit_body(text: str, box: Box, *, max_size: int) -> tuple[FittedText | None, 
     if whole(fitted, text):
         return fitted, ""
     parts = sentences(text)
-    for k in range(len(parts) - 1, 0, -1):
+    # Fewer sentences never fit worse, so the longest run that fits is found by bisection:
+    # a few fits whatever the number of sentences (user text may hold thousands).
+    best, lo, hi = None, 1, len(parts) - 1
+    while lo <= hi:
+        k = (lo + hi) // 2
         shorter = " ".join(parts[:k])
-        fitted = fit_text(shorter, box, **kwargs)
-        if whole(fitted, shorter):
-            return fitted, " ".join(parts[k:])
-    return None, " ".join(parts)
+        attempt = fit_text(shorter, box, **kwargs)
+        if whole(attempt, shorter):
+            best, lo = (attempt, k), k + 1
+        else:
+            hi = k - 1
+    if best is None:
+        return None, " ".join(parts)
+    fitted, k = best
+    return fitted, " ".join(parts[k:])

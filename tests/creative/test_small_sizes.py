@@ -19,6 +19,7 @@ from creative.layouts import REGION_NAMES, Box, layout_regions
 from creative.limits import MIN_TEXT_PX
 from creative.render import plan_creative
 from creative.templates import default_templates
+from creative.textfit import fit_text
 from creative.vocabulary import INTEREST_KEYWORDS, LANGUAGES, LAYOUTS, OFFERS, TONES
 
 #: The smallest sizes allowed, in each shape, and the sizes just above where bodies still
@@ -189,3 +190,22 @@ def test_copy_over_the_length_limits_is_still_drawn_and_flagged():
     assert not within_limits("headline", headline)
     plan = plan_creative(dataclasses.replace(c, layout="hero", headline=headline), (200, 200))
     assert plan.texts["headline"].truncated and plan.texts["headline"].lines[-1].endswith("…")
+
+
+def test_shortening_a_body_of_many_sentences_takes_a_few_fits(monkeypatch):
+    # User copy may hold thousands of sentences: the longest run that fits is bisected, not
+    # tried one sentence count at a time.
+    import creative.copyfit as copyfit
+
+    calls = []
+
+    def counting(text, box, **kwargs):
+        calls.append(text)
+        return fit_text(text, box, **kwargs)
+
+    monkeypatch.setattr(copyfit, "fit_text", counting)
+    body = "Hi there. " * 2_000
+    fitted, left = copyfit.fit_body(body, Box(0, 0, 180, 30), max_size=9)
+    assert fitted is not None and left
+    assert " ".join(f"{' '.join(fitted.lines)} {left}".split()) == " ".join(body.split())
+    assert len(calls) <= 2 + 11  # the whole body, then log2(2,000) bisection steps

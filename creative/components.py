@@ -59,7 +59,13 @@ from creative.guardrails import (
     find_banned_claims,
 )
 from creative.record import Creative
-from creative.templates import CopyTemplate, TemplateSet, default_templates, fitting_bodies
+from creative.templates import (
+    CopyTemplate,
+    TemplateSet,
+    default_templates,
+    fitting_bodies,
+    search_names_product,
+)
 from creative.vocabulary import (
     INTEREST_KEYWORDS,
     INTERESTS,
@@ -493,6 +499,11 @@ def compose(
         raise ValueError(
             f"`combo` is not valid: {language}.{tone} has {len(ctas)} calls to action."
         )
+    # A quoted search that is the product's own name names it already: the headline prints
+    # its variant without the name.
+    named = "keyword" in heads[0].slots | body.slots and search_names_product(
+        keyword, values["product"]
+    )
     creative = Creative(
         audience=audience,
         brand=kit.name,
@@ -500,9 +511,9 @@ def compose(
         category=category,
         price=product.price,
         show_price=product.price_shown,
-        headline=normalize_text(heads[0].fill(values)),
-        body=normalize_text(body.fill(values)),
-        cta=normalize_text(ctas[c].fill(values)),
+        headline=normalize_text(heads[0].for_search(named).fill(values)),
+        body=normalize_text(body.for_search(named).fill(values)),
+        cta=normalize_text(ctas[c].for_search(named).fill(values)),
         tone=tone,
         offer=offer,
         palette=kit.palettes[pal],

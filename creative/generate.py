@@ -28,7 +28,12 @@ from creative.catalogue import (
 from creative.fonts import normalize_text
 from creative.guardrails import check_creative
 from creative.record import Creative
-from creative.templates import TemplateSet, default_templates, fitting_bodies
+from creative.templates import (
+    TemplateSet,
+    default_templates,
+    fitting_bodies,
+    search_names_product,
+)
 from creative.vocabulary import (
     DEAL_SEEKER_MIN,
     DESKTOP_MAX,
@@ -327,7 +332,11 @@ def _compose(
         template = drawn[part] = _pick(rng, options)
         keyword_used |= "keyword" in template.slots
         greeting_used |= "greeting" in template.slots
-        copy[part] = normalize_text(template.fill(values))
+    # A quoted search that is the product's own name ("무선 이어폰") names it already: the
+    # lines that name it again print their variant without it (no draw depends on this).
+    named = keyword_used and search_names_product(keyword, name)
+    for part, template in drawn.items():
+        copy[part] = normalize_text(template.for_search(named).fill(values))
     creative = Creative(
         audience=audience,
         brand=kit.name,

@@ -7,12 +7,13 @@ the geometry (text inside its region, no overlaps) without reading pixels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
 from creative.catalogue import format_price
+from creative.copyfit import fit_body, fit_headline, whole, within_limits
 from creative.encode import FORMATS
 from creative.fonts import displayable, get_font
 from creative.layouts import MAX_SIDE, Box, layout_regions, orientation, resolve_size
@@ -67,9 +68,13 @@ class RenderPlan:
     badge_shape : Box
         The badge's circle or pill, inside the badge region.
     texts : dict of str to FittedText
-        ``brand``, ``headline``, ``body``, ``cta`` and, when the creative has them,
-        ``badge`` (an offer or a shown price) and ``disclosure``; each fitted inside its
-        region.
+        ``brand``, ``headline``, ``cta``, ``body`` unless it is left out and, when the
+        creative has them, ``badge`` (an offer or a shown price) and ``disclosure``; each
+        fitted inside its region.
+    left_out : dict of str to str
+        Copy the image does not show, by role: only ever ``"body"``, its last sentences
+        (the body then ends at a whole sentence) or all of it (then not in ``texts``), on a
+        canvas too small for it. Empty at every placement with the bundled templates.
     """
 
     size: tuple[int, int]
@@ -77,6 +82,7 @@ class RenderPlan:
     logo: Box
     badge_shape: Box
     texts: dict[str, FittedText]
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
@@ -143,8 +149,7 @@ def _fit_badge_text(
         valign="center",
         line_spacing=1.05,
     )
-    whole = " ".join(fitted.lines).split() == displayable(text).split()
-    return fitted if whole and not fitted.truncated and fitted.size >= min_size else None
+    return fitted if whole(fitted, text) and fitted.size >= min_size else None
 
 
 def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
@@ -215,11 +220,14 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
     ------
     ValueError
         When the canvas cannot show the AI-generated label whole at ``MIN_TEXT_PX`` or
-        more, or the badge's offer or price whole (its secondary lines are dropped
-        first, then it shrinks to 8 px). The one-line message names the first size of
-        the same shape, 5 % steps up, that shows them, e.g. "300x300 is too small for
-        this hero ad: the badge's offer or price cannot be shown whole at a legible size
-        (the AI-generated label at 9 px or more); use at least 402x402."
+        more, the badge's offer or price whole (its secondary lines are dropped
+        first, then it shrinks to 8 px), or a headline or call to action within the
+        length guardrail's limits with every word whole at ``MIN_TEXT_PX`` or more (the
+        headline may take the body's room; see ``creative.copyfit``). The one-line
+        message names the first size of the same shape, 5 % steps up, that shows them,
+        e.g. "300x300 is too small for this hero ad: the badge's offer or price cannot
+        be shown whole at a legible size (the AI-generated label and the copy at 9 px or
+        more); use at least 402x402."
     """
     width, height = resolve_size(size)
     try:
@@ -240,8 +248,8 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         break
     raise ValueError(
         f"{width}x{height} is too small for this {creative.layout} ad: {what} cannot be "
-        f"shown whole at a legible size (the AI-generated label at {MIN_TEXT_PX} px or "
-        f"more); {hint}."
+        f"shown whole at a legible size (the AI-generated label and the copy at {MIN_TEXT_PX} "
+        f"px or more); {hint}."
     )
 
 
@@ -295,21 +303,31 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         )
         if texts["disclosure"].size < MIN_TEXT_PX:
             raise _TooSmall("the AI-generated label")
-    texts["headline"] = fit_text(
+    # The copy is drawn whole: a headline that does not fit shrinks to MIN_TEXT_PX, then
+    # takes the body's room; a body ends at a whole sentence or is left out (copyfit).
+    headline, takes_body = fit_headline(
         creative.headline,
         regions["headline"],
-        bold=True,
+        regions["body"],
         max_size=max(10, int(scale * 0.095)),
-        min_size=10,
         max_lines=4 if tall else 3,
     )
-    texts["body"] = fit_text(
-        creative.body,
-        regions["body"],
-        max_size=max(9, int(scale * 0.046)),
-        min_size=9,
-        max_lines=4,
-    )
+    if not whole(headline, creative.headline) and within_limits("headline", creative.headline):
+        raise _TooSmall("the headline")
+    texts["headline"] = headline
+    left_out: dict[str, str] = {}
+    if takes_body:
+        merged = headline.box
+        regions["headline"] = merged
+        # The body keeps a region (every layout has each), empty, under the headline's.
+        regions["body"] = Box(merged.x0, merged.y1, merged.x1, merged.y1)
+        left_out["body"] = " ".join(creative.body.split())
+    else:
+        body, rest = fit_body(creative.body, regions["body"], max_size=max(9, int(scale * 0.046)))
+        if body is not None:
+            texts["body"] = body
+        if rest:
+            left_out["body"] = rest
     cta = regions["cta"]
     for lines, dy in ((1, max(2, cta.height // 5)), (2, 2)):
         # One line when it fits; a call to action too long for a small button wraps to
@@ -327,8 +345,10 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
             valign="center",
             line_spacing=1.05,
         )
-        if not texts["cta"].truncated:
+        if whole(texts["cta"], creative.cta):
             break
+    if not whole(texts["cta"], creative.cta) and within_limits("cta", creative.cta):
+        raise _TooSmall("the call to action")
     region = regions["badge"]
     if creative.layout == "badge":
         # A round sticker: the text box is the square inscribed well inside the circle.
@@ -337,7 +357,6 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         y0 = region.y0 + (region.height - d) // 2
         shape = Box(x0, y0, x0 + d, y0 + d)
         inner = shape.inset(round(d * 0.17))
-        badge = _fit_badge(creative, inner)
         badge = _fit_badge(creative, inner)
     else:
         pill = min(region.height, max(24, round(region.width * 0.42)))
@@ -360,7 +379,12 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
     if "disclosure" in texts and texts["disclosure"].truncated:
         raise _TooSmall("the AI-generated label")
     return RenderPlan(
-        size=(width, height), regions=regions, logo=logo, badge_shape=shape, texts=texts
+        size=(width, height),
+        regions=regions,
+        logo=logo,
+        badge_shape=shape,
+        texts=texts,
+        left_out=left_out,
     )
 
 

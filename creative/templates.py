@@ -11,6 +11,7 @@ filled text stays short whatever the file holds.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "load_templates",
     "pair_fits",
     "parse_template",
+    "search_names_product",
 ]
 
 #: The only names a template may use. ``rating`` and ``customers`` are the brand kit's
@@ -139,6 +141,12 @@ class CopyTemplate:
         The template as written.
     index : int
         Position in its list, for the name.
+    named : str, optional
+        The line to print instead when the ad quotes a search that already names the
+        product (:func:`search_names_product`): "Into “{keyword}”? Here it is" for "Into
+        “{keyword}”? Meet {product}", so a search "wireless earbuds" does not stand beside
+        "Wireless Earbuds". It uses the template's slots but ``{product}`` (the search names
+        it). Without one the line is printed as written.
     """
 
     language: str
@@ -146,8 +154,10 @@ class CopyTemplate:
     part: str
     text: str
     index: int = 0
+    named: str | None = None
     pieces: tuple[tuple[bool, str], ...] = field(init=False, repr=False, compare=False)
     slots: frozenset[str] = field(init=False, repr=False, compare=False)
+    named_template: CopyTemplate | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -163,6 +173,47 @@ class CopyTemplate:
         pieces = parse_template(self.text, self.name)
         object.__setattr__(self, "pieces", pieces)
         object.__setattr__(self, "slots", frozenset(v for is_slot, v in pieces if is_slot))
+        variant = None
+        if self.named is not None:
+            if "product" not in self.slots:
+                raise ValueError(
+                    f"template {self.name}: `named` is the line for a search that names the "
+                    "product, so only a template with {product} may have one."
+                )
+            variant = CopyTemplate(
+                language=self.language,
+                tone=self.tone,
+                part=self.part,
+                text=self.named,
+                index=self.index,
+            )
+            # The same slots but the product: what the ad prints (and the simulator credits)
+            # of the viewer's greeting and search does not change with the variant.
+            if variant.slots != self.slots - {"product"}:
+                raise ValueError(
+                    f"template {self.name}: `named` must use the slots "
+                    f"{sorted(self.slots - {'product'})} (the template's but {{product}}); "
+                    f"got {sorted(variant.slots)}."
+                )
+        object.__setattr__(self, "named_template", variant)
+
+    def for_search(self, names_product: bool) -> CopyTemplate:
+        """The template to fill: its ``named`` line when the quoted search names the product.
+
+        Parameters
+        ----------
+        names_product : bool
+            Whether the ad prints a search that names the product
+            (:func:`search_names_product`).
+
+        Returns
+        -------
+        template : CopyTemplate
+            ``self`` unless ``names_product`` and the template has a ``named`` line.
+        """
+        if names_product and self.named_template is not None:
+            return self.named_template
+        return self
 
     @property
     def name(self) -> str:
@@ -271,6 +322,36 @@ def pair_fits(headline: CopyTemplate, body: CopyTemplate) -> bool:
     )
 
 
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def search_names_product(keyword: str | None, product: str) -> bool:
+    """Whether a quoted search already names the product: it holds its whole name, any case.
+
+    Parameters
+    ----------
+    keyword : str or None
+        The search the ad quotes (None: it quotes none).
+    product : str
+        The product's name as the ad prints it.
+
+    Returns
+    -------
+    names : bool
+
+    Examples
+    --------
+    >>> search_names_product("wireless earbuds", "Wireless Earbuds")
+    True
+    >>> search_names_product("캣타워", "캣타워"), search_names_product("cat tree", "Cat Tree Tower")
+    (True, False)
+    """
+    if not keyword or not product.strip():
+        return False
+    return _folded(product) in _folded(keyword)
+
+
 def fitting_bodies(
     headline: CopyTemplate, bodies: tuple[CopyTemplate, ...]
 ) -> tuple[CopyTemplate, ...]:
@@ -280,6 +361,16 @@ def fitting_bodies(
     fail (the bundled templates always pair).
     """
     return tuple(b for b in bodies if pair_fits(headline, b)) or bodies
+
+
+def _is_entry(entry: object) -> bool:
+    # A template with its line for a search that names the product:
+    # { text = "Into “{keyword}”? Meet {product}", named = "Into “{keyword}”? Here it is" }.
+    return (
+        isinstance(entry, Mapping)
+        and set(entry) in ({"text"}, {"text", "named"})
+        and all(isinstance(v, str) for v in entry.values())
+    )
 
 
 def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
@@ -310,10 +401,11 @@ def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
                 if (
                     not isinstance(texts, list)
                     or not texts
-                    or not all(isinstance(t, str) for t in texts)
+                    or not all(isinstance(t, str) or _is_entry(t) for t in texts)
                 ):
                     raise ValueError(
-                        f"templates from {source}: {where} must be a non-empty array of strings."
+                        f"templates from {source}: {where} must be a non-empty array of strings "
+                        '(or of { text = "...", named = "..." } tables).'
                     )
                 if len(texts) > LIMITS.templates_per_list:
                     raise ValueError(
@@ -322,6 +414,15 @@ def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
                     )
                 out.extend(
                     CopyTemplate(language=lang, tone=tone, part=part, text=t, index=i)
+                    if isinstance(t, str)
+                    else CopyTemplate(
+                        language=lang,
+                        tone=tone,
+                        part=part,
+                        text=t["text"],
+                        named=t.get("named"),
+                        index=i,
+                    )
                     for i, t in enumerate(texts)
                 )
     return out

@@ -129,8 +129,8 @@ class Level:
         when localized; ``segment``: (n_segments, n_arms, A); ``user``:
         (n_arms, A) strategy part, the viewer adds the rest.
     price : ndarray of shape table.shape[:-1]
-        List price (USD) of each creative's product (``user``: unused, the
-        viewer's top category's mean price is used).
+        List price (USD) of each creative's product (``user``: unused, see
+        ``category_price`` and ``search_price``).
     keyword : ndarray of shape table.shape[:-1], int
         Code into ``KEYWORDS`` of each creative's search keyword, -1 for none.
     layout : ndarray of shape table.shape[:-1], int
@@ -138,8 +138,9 @@ class Level:
     localized : bool, default=False
         ``generic`` only: rows of ``table`` are languages; viewers see their own.
     category_price : ndarray of shape (n_interests,) or None, default=None
-        ``user`` only: the price of the product shown for each top interest (the
-        catalogue's mean price of the category); None for the bundled catalogue's.
+        ``user`` only: the price shown for each top interest to a viewer without a
+        search naming a product (the catalogue's mean price of the category: the ad
+        shows any of its products); None for the bundled catalogue's.
     personal : ndarray of shape (n_arms, n_languages, 2, 2), bool, or None
         ``user`` only: whether strategy ``k``'s creative, in language ``l``, for a viewer
         with (1) or without (0) a search in the category, prints the greeting (last index
@@ -156,6 +157,11 @@ class Level:
         ``user`` only: whether the catalogue has a product each search of ``KEYWORDS``
         names (:func:`creative.generate.products_for_search`): the generator quotes only
         such a search, with the product it names. None: every search counts.
+    search_price : ndarray of shape (n_keywords,) or None, default=None
+        ``user`` only: the mean list price (USD) of the products each search of
+        ``KEYWORDS`` names, NaN where it names none. A viewer with such a search is
+        shown one of those products (whether or not the copy quotes the search), so
+        that is the price shown; None: the category's mean price for every viewer.
     """
 
     name: str
@@ -172,6 +178,7 @@ class Level:
     offer_fits: np.ndarray | None = None
     personal_plain: np.ndarray | None = None
     answered: np.ndarray | None = None
+    search_price: np.ndarray | None = None
 
     def arm_attributes(self, users: Population, segments: np.ndarray) -> ArmContent:
         """What each viewer could see: the content of every arm.
@@ -236,6 +243,11 @@ class Level:
         attributes[ii, jj, hour[ii]] = 1.0
         by_category = category_mean_price() if self.category_price is None else self.category_price
         price = by_category[users.top_interest]
+        if self.search_price is not None:
+            # The generator shows a product the viewer's search names (the cat tree to
+            # whoever searched "cat tree"), so its price, not the category's average,
+            # is what the viewer is asked to pay.
+            price = np.where(first >= 0, self.search_price[np.maximum(first, 0)], price)
         return ArmContent(
             attributes=attributes,
             price=np.repeat(price[:, None], self.n_arms, axis=1),
@@ -479,8 +491,13 @@ def build_scenario(
              for _, offer, _ in USER_STRATEGIES[:k]]
         )  # fmt: skip
         offer_fits.flags.writeable = False
-        answered = np.array([bool(products_for_search(k, inputs.catalogue)) for k in KEYWORDS])
+        named = [products_for_search(k, inputs.catalogue) for k in KEYWORDS]
+        answered = np.array([bool(products) for products in named])
         answered.flags.writeable = False
+        search_price = np.array(
+            [np.mean([p.price for p in products]) if products else np.nan for products in named]
+        )
+        search_price.flags.writeable = False
         levels["user"] = Level(
             name="user",
             n_arms=k,
@@ -495,6 +512,7 @@ def build_scenario(
             offer_fits=offer_fits,
             personal_plain=personal[1],
             answered=answered,
+            search_price=search_price,
         )
     if "generated" in config.levels:
         levels["generated"] = generated_level(

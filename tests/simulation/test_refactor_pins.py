@@ -57,17 +57,20 @@ import simulation.__main__ as cli
 #: columns, which changes its bytes but no number (the old columns match the copy before
 #: exactly; the time series hashes are unchanged), and again when it gained the true
 #: ``expected_conversions`` and ``expected_revenue`` (likewise: no number moved).
+#: Re-recorded 2026-12-05 when a per-user ad's order value became the price of the product
+#: it shows (the searched product's, where the viewer's search names one) instead of its
+#: category's mean: user rows only (ROAS, revenue, and under ROAS the learners' choices).
 PINS = {
     "default": {
         (
-            "39e1c7ab4981e6b0ed41f0a75c41f22885dbe14ddc7325f3ad37c0145f03b553",
-            "0a72beda9623f131383fcae690d70d520eb1a3a33cdab2d1a8ccd6e120071b0d",
+            "b04c9ab41cef91a39214f7bba32f3a7e67d369d781e3dcac5f3ff06cf11602a8",
+            "eb792e747a9f545d9b3650bfa6b3c4f8c654f783ccb7b0cada014c87e70c43c3",
         ),
     },
     "roas": {
         (
-            "7d8c8a3beae369a5658f074a5b13abe196cb47f87bba9a7985293bb3bb26d279",
-            "cc6b91026f89dde177ab8aeddfc1d2caa79473e954abd5bf0053449275bebcb4",
+            "f6a338e0ddfb1f00770b97ad1d3b8a8d41993681dfdab631f9e6f7009955db12",
+            "0aee8c7a20168345d9f4379c2f784e9a4c303081036741c7b9ab2360fd7f611c",
         ),
     },
 }

@@ -167,8 +167,12 @@ def test_at_scale_zero_users_traits_do_not_matter(level):
     )
     scen = build_scenario(config)
     users = scen.population
-    if level == "user":  # content follows the viewer's top interest: hold it fixed
+    if level == "user":
+        # Content follows the viewer's top interest and the product their search names
+        # (its price): hold both fixed.
         users = users.take(np.flatnonzero(users.top_interest == users.top_interest[0]))
+        arms = scen.levels[level].arm_attributes(users, np.zeros(users.n_users, dtype=int))
+        users = users.take(np.flatnonzero(arms.price[:, 0] == arms.price[0, 0]))
     # Everyone is shown segment 0's variants at the segment level.
     arms = scen.levels[level].arm_attributes(users, np.zeros(users.n_users, dtype=int))
     exp = scen.response.expectations(users, arms)

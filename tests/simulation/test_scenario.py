@@ -63,9 +63,10 @@ def test_the_user_level_credits_what_the_users_creative_prints():
     # A user-level arm carries the viewer's greeting and search only where the creative
     # generate_for_user writes for that strategy prints them (the informative tone has
     # no greeting; social proof greets beside a search only).
-    from creative.generate import generate_for_user
+    from creative.generate import generate_for_user, products_for_search
     from creative.vocabulary import localize_keyword
     from simulation.population import KEYWORDS, user_audience
+    from simulation.response import category_mean_price
     from simulation.rng import stream
     from simulation.scenario import USER_STRATEGIES
 
@@ -74,7 +75,8 @@ def test_the_user_level_credits_what_the_users_creative_prints():
     users = np.arange(0, pop.n_users, 15)
     arms = level.arm_attributes(pop.take(users), scen.segmentation.labels[users])
     greeting = attribute_slices()["greeting"]
-    seen = {"greets": 0, "not": 0, "searches": 0, "offer dropped": 0}
+    seen = {"greets": 0, "not": 0, "searches": 0, "offer dropped": 0, "priced apart": 0}
+    by_category = category_mean_price()[pop.top_interest[users]]
     for i, u in enumerate(users.tolist()):
         audience = user_audience(pop, u)
         for k, (tone, offer, layout) in enumerate(USER_STRATEGIES):
@@ -97,7 +99,14 @@ def test_the_user_level_credits_what_the_users_creative_prints():
             assert (code >= 0) == (c.keyword is not None), (tone, c.headline, c.body)
             if code >= 0:
                 assert localize_keyword(KEYWORDS[code], c.language) == c.keyword
+                # The ad shows a product its quoted search names, and the world charges
+                # that search's products' mean price, not the category's.
+                prices = [p.price for p in products_for_search(KEYWORDS[code])]
+                assert c.price in prices, (c.keyword, c.product)
+                assert arms.price[i, k] == pytest.approx(np.mean(prices))
                 seen["searches"] += 1
+                seen["priced apart"] += arms.price[i, k] != pytest.approx(by_category[i])
             seen["greets" if credited else "not"] += 1
-    assert min(v for k, v in seen.items() if k != "offer dropped") > 20
+    assert min(v for k, v in seen.items() if k not in ("offer dropped", "priced apart")) > 20
+    assert seen["priced apart"] > 0  # a searched product dearer or cheaper than its category
     assert seen["offer dropped"] > 0  # finance viewers under the free-shipping strategies

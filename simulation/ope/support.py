@@ -66,7 +66,7 @@ MIN_SUPPORTED_SHARE = 0.9
 MIN_UNLOGGED_MASS = 0.005
 #: Bernstein tail bound below which an arm's logged propensities are declared inconsistent
 #: with how often the log shows it (see above): one false alarm per arm in a million
-#: evaluations of a right log, and still 1e-15 on the audit's 200-row log.
+#: evaluations of a right log, and still below 1e-14 on the audit's 200-row log.
 PROPENSITY_ALPHA = 1e-6
 
 

@@ -170,11 +170,13 @@ def run(args: argparse.Namespace) -> int:
         f"support: effective sample size {sup.ess:,.0f} of {sup.n_eval:,} evaluation rows; "
         f"{sup.clicks:,} {sup.events} (rewards above 0) where the policy agrees with the log; "
         f"mean importance weight {sup.mean_weight:.3g} (1 when the log can show every ad "
-        "the policy would)"
+        "the policy would, less when it cannot, more only by chance or with wrong propensities)"
     )
     for warning in sup.warnings():
         print(f"warning: {warning}")
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    for note in report.clip_notes():
+        print(f"note: {note}")
     if "dm" in set(frame["estimator"]):
         print(DM_INTERVAL_NOTE)
     if "switch_dr" in set(frame["estimator"]):

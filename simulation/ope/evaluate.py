@@ -23,10 +23,18 @@ Design (train then evaluate, on one log):
    event (``method="one_more_event"`` of
    :meth:`simulation.ope.estimators.BaseEstimator.interval`), so they keep their
    coverage when rewards are rare; every estimator uses the same resamples (one
-   seed), so their intervals are comparable. Each interval is then clipped to the
-   range the policy's value can take (:func:`reward_bounds`): the margin of one
-   unseen event grows with the largest weight, and a propensity of 1e-6 on the
-   Open Bandit Dataset gave a click rate the upper bound 4.38.
+   seed), so their intervals are comparable. An interval always contains its own
+   estimate (a percentile interval that misses it, possible when the resampled
+   estimates are skewed, is widened to it). Estimate and interval are then clipped
+   to the range the policy's value can take (:func:`reward_bounds`), the estimate
+   with them, so it never lies outside its interval: the margin of one unseen event
+   grows with the largest weight (a propensity of 1e-6 on the Open Bandit Dataset
+   gave a click rate the upper bound 4.38), and IPS on propensities that cannot be
+   right printed a click rate of 2.05 beside the interval [1, 1]. Clipping moves an
+   estimate toward every value the truth can take, so it never adds error; the
+   unclipped estimate is kept (``OPEReport.raw_estimate``) and printed beside a
+   clipped one (:meth:`OPEReport.clip_notes`), since an estimate outside the range
+   is itself a symptom (wrong propensities, or a few heavy weights).
 5. :class:`simulation.ope.support.Support` says how much of the log the estimate
    rests on (effective sample size, clicks, the share of the policy's choices
    the log can show at all); see that module.
@@ -127,7 +135,8 @@ class OPEReport:
     estimators : tuple of str
         Estimator names, one per entry of the arrays below.
     estimate, low, high : ndarray of shape (n_estimators,)
-        Point estimates and interval bounds.
+        Point estimates and interval bounds, clipped to ``bounds``; ``low <= estimate
+        <= high`` always.
     n_train, n_eval : int
         Rows used to train the policy and to evaluate it.
     logging_value : float
@@ -143,6 +152,8 @@ class OPEReport:
         evaluation rows' rewards).
     alpha : float
         Interval level is ``1 - alpha``.
+    raw_estimate : ndarray of shape (n_estimators,)
+        The estimators' own outputs, before clipping.
     """
 
     policy: str
@@ -158,21 +169,49 @@ class OPEReport:
     bounds: tuple[float, float]
     switch_threshold: float
     alpha: float = 0.05
+    raw_estimate: np.ndarray
+
+    @property
+    def clipped(self) -> np.ndarray:
+        """Bool array of shape (n_estimators,): True where the estimate was clipped."""
+        return self.raw_estimate != self.estimate
 
     def bounds_note(self) -> str:
         """What the intervals were clipped to, in words (the command and the page print it)."""
         low, high = self.bounds
         why = "0/1 rewards" if (low, high) == (0.0, 1.0) else "the observed rewards"
-        return f"clipped to [{low:.6g}, {high:.6g}], the range the value can take ({why})"
+        return (
+            f"clipped to [{low:.6g}, {high:.6g}], the range the value can take ({why}), "
+            "estimates too"
+        )
+
+    def clip_notes(self) -> list[str]:
+        """One line per clipped estimate, giving the unclipped one; empty when none was."""
+        low, high = self.bounds
+        return [
+            f"{name} clipped to {shown:.6g}: the unclipped estimate was {raw:.6g}, outside "
+            f"[{low:.6g}, {high:.6g}], the range the value can take; an estimate out there "
+            "comes from propensities that cannot be right or from a few heavy weights: see "
+            "the support and propensity warnings"
+            for name, shown, raw, cut in zip(
+                self.estimators, self.estimate, self.raw_estimate, self.clipped
+            )
+            if cut
+        ]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per estimator; ``truth`` and ``error`` columns when known."""
+        """One row per estimator; ``truth`` and ``error`` columns when known.
+
+        ``clipped`` says which estimates were clipped to :attr:`bounds` (see
+        :meth:`clip_notes` for their unclipped values).
+        """
         frame = pd.DataFrame(
             {
                 "estimator": list(self.estimators),
                 "estimate": self.estimate,
                 "ci_low": self.low,
                 "ci_high": self.high,
+                "clipped": self.clipped,
             }
         )
         if self.truth is not None:
@@ -310,10 +349,10 @@ def evaluate_policy(
     # One seed for every estimator: all intervals use the same bootstrap resamples.
     boot_seed = boot_rng.integers(2**63)
     floor, ceiling = reward_bounds(evaluation.reward)
-    estimate, low, high = [], [], []
+    raw, low, high = [], [], []
     for name in estimators:
         est = ESTIMATORS[name](**params.get(name, {}))
-        estimate.append(est.estimate(**arrays))
+        value = est.estimate(**arrays)
         bounds = est.interval(
             **arrays,
             alpha=alpha,
@@ -321,18 +360,26 @@ def evaluate_policy(
             rng=np.random.default_rng(boot_seed),
             method=interval_method,
         )
-        # A value outside the rewards' range is impossible, however large the margin.
-        low.append(min(max(bounds[0], floor), ceiling))
-        high.append(min(max(bounds[1], floor), ceiling))
+        raw.append(value)
+        # Widen to the estimate first: clipping is monotone, so the clipped estimate
+        # then stays inside the clipped interval.
+        low.append(min(bounds[0], value))
+        high.append(max(bounds[1], value))
+    raw_estimate = np.array(raw, dtype=np.float64)
+    # A value outside the rewards' range is impossible, however large the margin:
+    # estimate and interval are clipped alike, so the interval still contains it.
+    estimate = np.clip(raw_estimate, floor, ceiling)
+    low = np.clip(np.array(low, dtype=np.float64), floor, ceiling)
+    high = np.clip(np.array(high, dtype=np.float64), floor, ceiling)
     truth = None
     if evaluation.expected_reward is not None:
         truth = evaluation.ground_truth_value(action_dist)
     return OPEReport(
         policy=policy_name,
         estimators=tuple(estimators),
-        estimate=np.array(estimate),
-        low=np.array(low),
-        high=np.array(high),
+        estimate=estimate,
+        low=low,
+        high=high,
         n_train=n_train,
         n_eval=evaluation.n_rounds,
         logging_value=evaluation.on_policy_value(),
@@ -341,6 +388,7 @@ def evaluate_policy(
         bounds=(floor, ceiling),
         switch_threshold=float(switch_threshold),
         alpha=alpha,
+        raw_estimate=raw_estimate,
     )
 
 

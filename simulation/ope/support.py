@@ -17,6 +17,24 @@ With importance weights ``w_i = pi(a_i | x_i) / p_i`` on the evaluation rows:
   rows) cannot be evaluated: IPS and DR count it as earning 0, so a mean weight well below
   1 is a biased estimate, and a policy with no weight anywhere gets IPS 0 with the interval
   [0, 0], a confident wrong answer; :attr:`Support.unsupported` says so instead.
+- **Propensities that cannot be right.** For each arm ``a``, with ``X_i = 1{a_i = a} / p_i``,
+  ``E[X_i | x_i] = 1`` where the logging policy can show ``a`` and 0 where it cannot, so the
+  mean ``S_a`` of ``X`` over the rows is at most 1 (up to chance) for every logging policy,
+  contextual or not, deterministic or not. A log whose ``S_a`` is clearly above 1 claims
+  smaller propensities than the frequency it shows the arm with (the audit's log: arm 0 on
+  half the rows with propensity 0.2, ``S_0 = 2.5``). "Clearly" is Bernstein's inequality,
+  which holds at any sample size, even for an arm shown a handful of times:
+  ``P(S_a - 1 >= t) <= exp(-n t^2 / (2 (v + M t / 3)))`` with ``v = m2_a / S_a - 1`` the
+  variance of ``X`` under a right log (``m2_a`` the mean of ``X^2``; for a constant
+  propensity ``p`` it is ``(1 - p) / p`` exactly) and ``M`` the largest ``X``; the
+  propensities are flagged when that bound is below :data:`PROPENSITY_ALPHA` (``1e-6``),
+  so a right log is flagged at most ``n_arms`` in a million evaluations. With many rows
+  the rule is a one-sided binomial z-test of the arm's frequency against its propensity at
+  about 5.3 standard errors. The mean of ``1/p`` over all rows (``n_arms`` for a logger
+  with full support) would not do: a constant propensity ``1/n_arms`` gives exactly
+  ``n_arms`` however the arms were really drawn. The other direction (``S_a`` below 1) is
+  not a sign of wrong propensities: a logger that never shows ``a`` in some contexts gives
+  it too; the overlap warning covers its effect on the estimates.
 """
 
 from __future__ import annotations
@@ -25,7 +43,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MIN_CLICKS", "MIN_ESS", "MIN_SUPPORTED_SHARE", "Support", "support_of"]
+__all__ = [
+    "MIN_CLICKS",
+    "MIN_ESS",
+    "MIN_SUPPORTED_SHARE",
+    "PROPENSITY_ALPHA",
+    "Support",
+    "propensity_excess",
+    "support_of",
+]
 
 #: Below these the estimate rests on too little data to trust its interval (see above).
 MIN_ESS = 100
@@ -38,6 +64,10 @@ MIN_SUPPORTED_SHARE = 0.9
 #: A share of the policy's choices on ads absent from the evaluation rows above which the
 #: warning names them (rounding noise of action probabilities stays far below it).
 MIN_UNLOGGED_MASS = 0.005
+#: Bernstein tail bound below which an arm's logged propensities are declared inconsistent
+#: with how often the log shows it (see above): one false alarm per arm in a million
+#: evaluations of a right log, and still below 1e-14 on the audit's 200-row log.
+PROPENSITY_ALPHA = 1e-6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +94,17 @@ class Support:
     events : str, default "clicks"
         What ``clicks`` counts, in words: "clicks" for a 0/1 reward, "rewarded rows" for
         another (a ROAS log's rows with a net value above 0 are sales, not clicks).
+    arm_ratio : tuple of float, default ()
+        Per arm (``n_arms`` entries), ``S_a``: the evaluation rows showing the arm, each
+        counted ``1 / pscore`` times, over the number of evaluation rows; at most 1 (up
+        to chance) when the propensities are right.
+    arm_share : tuple of float, default ()
+        Per arm, the share of evaluation rows that show it.
+    arm_pscore : tuple of float, default ()
+        Per arm, the mean logged propensity over the rows that show it (NaN where none).
+    inconsistent_arms : tuple of int, default ()
+        Arms whose ``S_a`` exceeds 1 by more than chance allows (:data:`PROPENSITY_ALPHA`),
+        the most inconsistent first.
     """
 
     ess: float
@@ -74,6 +115,34 @@ class Support:
     unlogged: tuple[int, ...] = ()
     unlogged_mass: float = 0.0
     events: str = "clicks"
+    arm_ratio: tuple[float, ...] = ()
+    arm_share: tuple[float, ...] = ()
+    arm_pscore: tuple[float, ...] = ()
+    inconsistent_arms: tuple[int, ...] = ()
+
+    @property
+    def inconsistent(self) -> bool:
+        """True when the logged propensities cannot be right (see the module docstring)."""
+        return bool(self.inconsistent_arms)
+
+    def propensity_warning(self) -> str | None:
+        """One line on propensities inconsistent with the log, or None when they fit it."""
+        if not self.inconsistent:
+            return None
+        arm = self.inconsistent_arms[0]
+        others = self.inconsistent_arms[1:]
+        also = _ads(others, f" (so do {len(others)} more ads: ", ")") if others else ""
+        chance = f"{PROPENSITY_ALPHA:.0e}".replace("e-0", "e-")  # 1e-6, not 1e-06
+        return (
+            f"The logged propensities cannot be right: ad {arm} is on "
+            f"{self.arm_share[arm]:.0%} of the {self.n_eval:,} evaluation rows, but its logged "
+            f"propensities average {self.arm_pscore[arm]:.3g}: its rows, each counted "
+            f"1/propensity times, add up to {self.arm_ratio[arm]:.3g} times the rows, where "
+            "right propensities give at most 1 (a chance excess this large has probability "
+            f"under {chance}){also}. IPS, SNIPS and DR weigh rows by these "
+            "propensities and are off by an unknown factor: check that the log records the "
+            "probability its policy gave the ad it showed, when it showed it."
+        )
 
     @property
     def thin(self) -> bool:
@@ -104,6 +173,9 @@ class Support:
     def warnings(self) -> list[str]:
         """Plain-text warnings, most serious first; empty when the support is ample."""
         out = []
+        inconsistent = self.propensity_warning()
+        if inconsistent is not None:
+            out.append(inconsistent)
         if self.partial:
             share = min(self.mean_weight, 1.0)
             unlogged = ""
@@ -145,6 +217,41 @@ def _ads(arms: tuple[int, ...], before: str, after: str, most: int = 8) -> str:
     return f"{before}{shown}{more}{after}"
 
 
+def propensity_excess(
+    action: np.ndarray, pscore: np.ndarray, n_arms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per arm, ``S_a`` and the Bernstein bound on the chance of so large an excess over 1.
+
+    Parameters
+    ----------
+    action : ndarray of int of shape (n_rounds,)
+    pscore : ndarray of shape (n_rounds,)
+        Logged propensities of those arms, in (0, 1].
+    n_arms : int
+
+    Returns
+    -------
+    ratio : ndarray of shape (n_arms,)
+        ``S_a = sum_i 1{a_i = a} / p_i / n_rounds`` (0 for an arm never shown).
+    tail : ndarray of shape (n_arms,)
+        ``exp(-n t^2 / (2 (v + M t / 3)))`` with ``t = S_a - 1``, ``v = m2_a / S_a - 1``
+        and ``M`` the arm's largest ``1 / p_i``; 1 where ``S_a <= 1``.
+    """
+    n = action.shape[0]
+    inv = 1.0 / pscore
+    ratio = np.bincount(action, weights=inv, minlength=n_arms) / n
+    m2 = np.bincount(action, weights=inv**2, minlength=n_arms) / n
+    largest = np.zeros(n_arms)
+    np.maximum.at(largest, action, inv)
+    excess = ratio - 1.0
+    tail = np.ones(n_arms)
+    above = excess > 0  # so ratio > 1 and m2 / ratio >= ratio > 1: v > 0
+    v = m2[above] / ratio[above] - 1.0
+    t = excess[above]
+    tail[above] = np.exp(-n * t**2 / (2.0 * (v + largest[above] * t / 3.0)))
+    return ratio, tail
+
+
 def support_of(
     action: np.ndarray, pscore: np.ndarray, reward: np.ndarray, action_dist: np.ndarray
 ) -> Support:
@@ -171,6 +278,14 @@ def support_of(
     logged = np.bincount(action, minlength=action_dist.shape[1]) > 0
     mass = action_dist[:, ~logged].sum(axis=1)  # (n_eval,)
     chosen = np.flatnonzero(~logged & (action_dist.max(axis=0, initial=0.0) > 0))
+    n_arms = action_dist.shape[1]
+    ratio, tail = propensity_excess(action, pscore, n_arms)
+    counts = np.bincount(action, minlength=n_arms)
+    psum = np.bincount(action, weights=pscore, minlength=n_arms)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_p = psum / counts  # NaN for an arm no row shows
+    flagged = np.flatnonzero(tail < PROPENSITY_ALPHA)
+    flagged = flagged[np.argsort(tail[flagged], kind="stable")]
     return Support(
         ess=ess,
         clicks=int(((reward > 0) & (w > 0)).sum()),
@@ -180,4 +295,8 @@ def support_of(
         unlogged=tuple(int(a) for a in chosen),
         unlogged_mass=float(mass.mean()),
         events="clicks" if np.isin(reward, (0.0, 1.0)).all() else "rewarded rows",
+        arm_ratio=tuple(float(r) for r in ratio),
+        arm_share=tuple(float(c) / n for c in counts),
+        arm_pscore=tuple(float(p) for p in mean_p),
+        inconsistent_arms=tuple(int(a) for a in flagged),
     )

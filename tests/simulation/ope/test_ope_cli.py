@@ -493,3 +493,70 @@ def test_switch_dr_drops_the_correction_above_the_threshold(tmp_path, capsys):
     assert frames[None]["switch_dr"] != pytest.approx(frames[None]["dr"], abs=1e-9)
     assert frames["inf"]["switch_dr"] == pytest.approx(frames["inf"]["dr"], abs=1e-12)
     assert frames["0"]["switch_dr"] == pytest.approx(frames["0"]["dm"], abs=1e-12)
+
+
+# --- propensities the log contradicts; estimates inside their intervals ------------------
+
+
+def _audit_csvs(folder):
+    """The audit's two CSV logs, 400 rows each, built from docs/ope.md's log format."""
+    rng = np.random.default_rng(1)
+    n = 400
+    action = np.where(rng.random(n) < 0.5, 0, rng.integers(1, 5, n))
+    click = (rng.random(n) < np.where(action == 0, 0.9, 0.1)).astype(int)
+    five = folder / "ips.csv"
+    pd.DataFrame(
+        {"action": action, "reward": click, "propensity": 0.2, "x_0": rng.normal(size=n)}
+    ).to_csv(five, index=False)
+    one = folder / "one.csv"
+    pd.DataFrame({"action": 0, "reward": np.ones(n, int), "propensity": 0.5}).to_csv(
+        one, index=False
+    )
+    return five, one
+
+
+ALL_ESTIMATORS = "ips,snips,dm,dr,switch_dr,sndr"
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["arm_0_half_the_time", "one_arm"])
+def test_the_audits_logs_warn_and_never_print_an_estimate_outside_its_interval(
+    which, tmp_path, capsys
+):
+    log = _audit_csvs(tmp_path)[which]
+    out = tmp_path / "out"
+    run(["--log", str(log), "--policy", "greedy", "--estimators", ALL_ESTIMATORS,
+         "--n-bootstrap", "200", "--out", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert printed.count("warning: The logged propensities cannot be right: ad 0 is on") == 1
+    frame = pd.read_csv(out / "ope.csv")
+    assert list(frame["estimator"]) == ALL_ESTIMATORS.split(",")
+    assert (frame["ci_low"] <= frame["estimate"]).all()
+    assert (frame["estimate"] <= frame["ci_high"]).all()
+    assert frame["estimate"].between(0, 1).all()
+    # IPS left the range (2.1 and 1.9 unclipped): clipped, flagged, and its value named.
+    ips = frame.set_index("estimator").loc["ips"]
+    assert ips["clipped"] and ips["estimate"] == 1.0
+    assert "note: ips clipped to 1: the unclipped estimate was " in printed
+    assert "estimates too" in printed.splitlines()[0]  # the header says the clip covers them
+
+
+@pytest.mark.slow
+def test_a_right_log_from_the_engine_does_not_warn_of_propensities(tmp_path, capsys):
+    # A log `simulation run --log` wrote, from logging policies with every kind of
+    # propensity (uniform 0.2, epsilon-greedy's 0.02 and 0.92, Thompson sampling's
+    # estimated ones), one seed: a right log trips the rule about n_arms times in a million.
+    from simulation.__main__ import main
+
+    out = tmp_path / "sim"
+    assert main(["run", "--preset", "quick", "--policies", "uniform,epsilon_greedy,thompson",
+                 "--levels", "segment", "--impressions", "3000", "--seeds", "1", "--seed", "3",
+                 "--log", "--out", str(out), "--store", str(tmp_path / "store"),
+                 "--no-progress"]) == 0  # fmt: skip
+    capsys.readouterr()
+    for logger in (None, "uniform", "epsilon_greedy", "thompson"):
+        chosen = [] if logger is None else ["--logging-policy", logger]
+        run(["--log", str(out / "logs.parquet"), "--level", "segment", "--policy", "greedy",
+             "--n-bootstrap", "20", *chosen])  # fmt: skip
+        printed = capsys.readouterr().out
+        assert "support: effective sample size" in printed  # the diagnostics ran
+        assert "propensities cannot be right" not in printed, logger

@@ -309,16 +309,81 @@ def _write_outputs(
     return len(rows), rejections
 
 
+def _own_outputs(out: Path) -> set[str] | None:
+    """The paths (relative, POSIX) an earlier render wrote into ``out``, from its manifest.
+
+    None when ``out`` holds no readable ``manifest.csv`` with a ``file`` column: then it is
+    not an earlier output at all.
+    """
+    try:
+        with (out / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None or "file" not in reader.fieldnames:
+                return None
+            files = {row["file"] for row in reader if row.get("file")}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    own = {"manifest.csv"}
+    for file in files:
+        parts = Path(file).parts
+        # Every folder on the way down is ours too, and each audience folder's contact sheet
+        # (written only when a variant passed, so never listed in the manifest).
+        own.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        own.add(f"{parts[0]}/contact_sheet.png")
+    return own
+
+
+def _foreign_path(out: Path) -> str | None:
+    """One path inside ``out`` that no earlier render wrote (the user's own), or None.
+
+    Raises
+    ------
+    _UsageError
+        If ``out`` is a non-empty folder that is not an earlier output at all.
+    """
+    if not any(out.iterdir()):
+        return None
+    own = _own_outputs(out)
+    if own is None:
+        raise _UsageError(
+            f"--out {out} is a non-empty directory that is not a previous output "
+            "(no manifest.csv); refusing to replace it."
+        )
+    foreign_dir = None
+    for parent, dirs, files in os.walk(out):
+        dirs.sort()
+        # A file is named before a folder (it says what would be lost); symbolic links to
+        # folders show up in ``dirs``, are not followed and are judged by their name.
+        for name in sorted(files):
+            rel = (Path(parent) / name).relative_to(out).as_posix()
+            if rel not in own:
+                return rel
+        for name in dirs:
+            rel = (Path(parent) / name).relative_to(out).as_posix()
+            if rel not in own and foreign_dir is None:
+                foreign_dir = rel
+    return foreign_dir
+
+
+def _check_replaceable(out: Path) -> None:
+    # Replacing the folder deletes what is in it: only adlab's own outputs may go, so a file
+    # the user added (notes, an approved final) stops the run instead of vanishing.
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise _UsageError(f"--out {out} exists and is not a directory.")
+    foreign = _foreign_path(out)
+    if foreign is not None:
+        raise _UsageError(
+            f"--out {out} holds {short_repr(foreign)}, which no earlier render wrote; "
+            "move it elsewhere or choose another --out (only adlab's own outputs are replaced)."
+        )
+
+
 def _publish(work: Path, out: Path) -> None:
     # Replace the output directory in one rename; an old output is removed only after.
+    _check_replaceable(out)  # again: the folder may have changed while we rendered
     if out.exists():
-        if not out.is_dir():
-            raise _UsageError(f"--out {out} exists and is not a directory.")
-        if any(out.iterdir()) and not (out / "manifest.csv").is_file():
-            raise _UsageError(
-                f"--out {out} is a non-empty directory that is not a previous output "
-                "(no manifest.csv); refusing to replace it."
-            )
         old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
         os.replace(out, old / "out")
         os.replace(work, out)
@@ -382,6 +447,7 @@ def _run(args: argparse.Namespace) -> str:
     out = args.out.resolve()
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {args.out} exists and is not a directory.")
+    _check_replaceable(out)  # before the rendering, so a refusal costs nothing
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         # An ordinary mkdir, not mkdtemp: its folder would stay private (0700) once renamed.

@@ -196,6 +196,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    """Parse ``--seed``: an int in [0, 2**63), checked before the log is read.
+
+    argparse names the option in front of this message; numpy's own ("expected
+    non-negative integer"), raised later, named nothing.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an int in [0, 2**63); got {shorten(text)!r}"
+        ) from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be an int in [0, 2**63); got {value}")
+    return value
+
+
 def register(subparsers) -> None:
     """Add the ``ope`` sub-command."""
     parser = subparsers.add_parser(
@@ -223,7 +240,7 @@ def register(subparsers) -> None:
         help="share of the log's rows, drawn at random with a fixed seed, used to train the "
         "policy (default 0.5)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed (default 0)")
     parser.add_argument("--format", choices=FORMATS, default="auto", help="log format")
     parser.add_argument("--level", help="adlab logs: keep the rows of this targeting level")
     parser.add_argument("--logging-policy", help="adlab logs: keep the rows logged by this policy")

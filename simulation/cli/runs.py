@@ -13,7 +13,9 @@ Examples
 An id may be shortened to any prefix that matches exactly one run. ``check`` reads every run in
 full and exits 1 if one is damaged; ``--repair`` moves damaged runs to the store's
 ``quarantine/`` folder. Text from the store (names, reasons) is printed without control
-characters.
+characters. Only ``delete`` and ``check --repair`` change the store; the reading actions never
+create one: for a store that does not exist, ``list`` and ``check`` print a note naming the
+path, and ``show``, ``export`` and ``report`` (whose run cannot exist) fail.
 """
 
 from __future__ import annotations
@@ -26,8 +28,13 @@ import pandas as pd
 from simulation.cli.common import UsageError
 from simulation.store.export import ExportExistsError
 from simulation.store.integrity import clean_text
-from simulation.store.report import best_row
-from simulation.store.run_store import RunDamagedError, RunNotFoundError, RunStore, StoreBusyError
+from simulation.store.run_store import (
+    RunDamagedError,
+    RunNotFoundError,
+    RunStore,
+    StoreBusyError,
+    StoreNotFoundError,
+)
 from simulation.store.sweeps import list_sweeps
 
 __all__ = ["register"]
@@ -79,17 +86,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace) -> RunStore:
+    """The store of ``--store``, never created: no action here has a run to put in a new one.
+
+    Raises
+    ------
+    StoreNotFoundError
+        If there is no store at the path.
+    UsageError
+        For an empty ``--store``, a busy catalogue or a folder that cannot be opened.
+    """
     if args.store is not None and not args.store.strip():
         raise UsageError("--store must be a folder; got an empty string")
     where = args.store or "the default location"
     try:
-        return RunStore.open(args.store)
+        return RunStore.open(args.store, create=False)
     except StoreBusyError as exc:  # a TimeoutError, hence an OSError: catch it first
         raise UsageError(str(exc)) from None
     except OSError as exc:
         reason = exc.strerror.lower() if exc.strerror else str(exc)
         where = exc.filename or where
         raise UsageError(f"cannot open the run store at {where}: {reason}") from None
+
+
+def _missing(exc: StoreNotFoundError, args: argparse.Namespace) -> UsageError:
+    return UsageError(f"no run {args.run_id!r}: there is no run store at {exc.root}")
+
+
+def _missing_note(exc: StoreNotFoundError) -> str:
+    return f"no runs: there is no run store at {exc.root} (check --store or $ADLAB_HOME)"
+
+
+def _empty_out(option_value: str, what: str) -> None:
+    # An empty path means the working folder to pathlib: refuse it rather than guess.
+    if not option_value.strip():
+        raise UsageError(f"--out must be {what}; got an empty string")
 
 
 def _resolve(store: RunStore, run_id: str) -> str:
@@ -106,9 +136,13 @@ def _damaged(exc: RunDamagedError) -> UsageError:
 
 
 def _list(args: argparse.Namespace) -> int:
+    try:
+        store = _open(args)
+    except StoreNotFoundError as exc:
+        print(_missing_note(exc))
+        return 0
     if args.sweeps:
-        return _list_sweeps(_open(args).root)
-    store = _open(args)
+        return _list_sweeps(store.root)
     try:
         frame = store.list()
     except StoreBusyError as exc:
@@ -116,7 +150,7 @@ def _list(args: argparse.Namespace) -> int:
     if frame.empty:
         print(f"no runs in {store.root}")
     else:
-        _print_runs(_best_columns(store, frame))
+        _print_runs(frame)
         print(
             "best: each run's best policy @ level by its objective (never the oracle, which "
             "knows the truth), its observed CTR and ROAS"
@@ -127,39 +161,15 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _best_columns(store: RunStore, frame: pd.DataFrame) -> pd.DataFrame:
-    """Each run's best policy and level by its objective, with its observed CTR and ROAS.
-
-    As the run's headline and the app's Results page name it: never a mean over levels and
-    policies, which mixes what the levels compare, and never a reference that knows the
-    truth (the oracle); "-" when only references ran. "-" for a run whose summary has no
-    level, policy and CTR (not made by the experiment engine) or that cannot be read.
-    """
-    best, ctr, roas = [], [], []
-    for run_id, damaged in frame[["run_id", "damaged"]].itertuples(index=False):
-        row = None
-        if damaged is None:
-            try:
-                meta, summary = store.load_summary(run_id)
-            except (RunNotFoundError, RunDamagedError):
-                summary = None
-            if summary is not None and {"level", "policy", "ctr", "roas"} <= set(summary):
-                objective = (meta.get("config") or {}).get("objective", "ctr")
-                row = best_row(summary, objective)
-        best.append(f"{row['policy']} @ {row['level']}" if row is not None else "-")
-        ctr.append(float(row["ctr"]) if row is not None else float("nan"))
-        roas.append(float(row["roas"]) if row is not None else float("nan"))
-    return frame.drop(columns=["mean_ctr", "mean_roas"]).assign(
-        best=best, its_ctr=ctr, its_roas=roas
-    )
-
-
 def _print_runs(frame: pd.DataFrame) -> None:
     damaged = frame.loc[frame["damaged"].notna(), ["run_id", "damaged"]]
     frame = frame.drop(columns="damaged")
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     for column in ("name", "source"):
         frame[column] = frame[column].map(lambda v: "" if v is None or v != v else clean_text(v))
+    # The catalogue names each run's best (policy @ level) as the run's headline does; a
+    # run not made by the engine, or where only references ran, has none ("-").
+    frame["best"] = frame["best"].map(lambda v: "-" if v is None else clean_text(v))
     frame.loc[damaged.index, "name"] = "(damaged)"
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
     for run_id, reason in damaged.itertuples(index=False):
@@ -180,7 +190,10 @@ def _list_sweeps(root: object) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    store = _open(args)
+    try:
+        store = _open(args)
+    except StoreNotFoundError as exc:
+        raise _missing(exc, args) from None
     run_id = _resolve(store, args.run_id)
     try:
         run = store.load(run_id)
@@ -220,7 +233,11 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    store = _open(args)
+    _empty_out(args.out, "a folder")
+    try:
+        store = _open(args)
+    except StoreNotFoundError as exc:
+        raise _missing(exc, args) from None
     run_id = _resolve(store, args.run_id)
     try:
         paths = store.export(run_id, args.out, args.format, overwrite=args.force)
@@ -242,7 +259,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    store = _open(args)
+    try:
+        store = _open(args)  # nothing to delete where there is no store: never create one
+    except StoreNotFoundError as exc:
+        raise _missing(exc, args) from None
     run_id = _resolve(store, args.run_id)
     try:
         store.delete(run_id)
@@ -253,7 +273,11 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    store = _open(args)
+    try:
+        store = _open(args)
+    except StoreNotFoundError as exc:
+        print(_missing_note(exc))
+        return 0
     n_runs = len(store.list())
     report = store.check(repair=args.repair)
     for path in store.catalog_moved_aside():
@@ -276,7 +300,11 @@ def clean_text_lines(text: str) -> str:
 def _report(args: argparse.Namespace) -> int:
     from simulation.store.report import write_report  # rebuilds worlds: load only when asked
 
-    store = _open(args)
+    _empty_out(args.out, "an .html file path")
+    try:
+        store = _open(args)
+    except StoreNotFoundError as exc:
+        raise _missing(exc, args) from None
     try:
         print(write_report(store.load(_resolve(store, args.run_id)), args.out))
     except RunNotFoundError as exc:

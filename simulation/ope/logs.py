@@ -527,7 +527,9 @@ def read_parquet_bounded(
         fh.seek(0)
         return pq.read_table(fh, columns=columns, filters=filters)
     except (pa.ArrowException, OSError) as exc:
-        raise ValueError(f"cannot read {shorten(name)!r} as Parquet: {shorten(exc, 200)}") from None
+        raise ValueError(
+            f"cannot read {shorten(name)!r} as Parquet: {shorten(str(exc).strip(), 200)}"
+        ) from None
 
 
 def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
@@ -579,7 +581,10 @@ def read_csv_bounded(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
         OverflowError,
         OSError,
     ) as exc:
-        raise ValueError(f"cannot read {shorten(name)!r}: {shorten(exc, 200)}") from None
+        # pandas ends some messages with a line break, which shorten() would echo as "\n".
+        raise ValueError(
+            f"cannot read {shorten(name)!r}: {shorten(str(exc).strip(), 200)}"
+        ) from None
 
 
 def _check_unique_names(names, file_name: str) -> None:

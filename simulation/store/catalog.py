@@ -25,7 +25,7 @@ import pandas as pd
 __all__ = ["COLUMNS", "Catalog", "CatalogDamagedError", "StoreBusyError"]
 
 #: Bump when the table layout changes; an older catalogue is then rebuilt from ``runs/``.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: best, its_ctr, its_roas replace mean_ctr, mean_roas
 
 #: Columns of the ``runs`` table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -35,8 +35,9 @@ COLUMNS: tuple[str, ...] = (
     "source",
     "seed",
     "n_rows",
-    "mean_ctr",
-    "mean_roas",
+    "best",
+    "its_ctr",
+    "its_roas",
     "config_json",
     "meta_json",
     "summary_json",
@@ -53,8 +54,9 @@ CREATE TABLE IF NOT EXISTS runs (
     source VARCHAR,
     seed BIGINT,
     n_rows BIGINT,             -- rows of the summary table
-    mean_ctr DOUBLE,           -- mean of the summary's ctr column, NULL if it has none
-    mean_roas DOUBLE,          -- mean of the summary's roas column, NULL if it has none
+    best VARCHAR,              -- best learner by the objective, 'policy @ level'; NULL if none
+    its_ctr DOUBLE,            -- that pair's observed CTR (mean over replications), else NULL
+    its_roas DOUBLE,           -- that pair's observed ROAS, else NULL
     config_json VARCHAR,
     meta_json VARCHAR,
     summary_json VARCHAR,      -- the summary table as JSON records, for queries across runs

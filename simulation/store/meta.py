@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from simulation.store.integrity import FORMAT_VERSION, clean_text
 from simulation.store.paths import check_table_name, created_at_of, new_run_id
+from simulation.store.report import best_row
 
 __all__ = [
     "FORMAT_VERSION",
@@ -69,12 +70,26 @@ def _package_versions() -> dict[str, str | None]:
     return versions
 
 
-def _column_mean(frame: pd.DataFrame, name: str) -> float | None:
-    matches = [c for c in frame.columns if str(c).lower() == name]
-    if not matches or not pd.api.types.is_numeric_dtype(frame[matches[0]]):
-        return None
-    value = frame[matches[0]].mean()
-    return None if pd.isna(value) else float(value)
+def _best(meta: Mapping[str, Any], flat: pd.DataFrame) -> tuple[str | None, float, float]:
+    """The run's best (policy, level) by its objective, with that pair's observed CTR and ROAS.
+
+    As the run's headline names it (:func:`simulation.store.report.best_row`): never a mean
+    over levels and policies, which would mix what the levels compare, and never a reference
+    that knows the truth. ``(None, nan, nan)`` for a summary without level, policy, ctr and
+    roas (not made by the experiment engine), or where only references ran.
+    """
+    none = (None, float("nan"), float("nan"))
+    if not {"level", "policy", "ctr", "roas"} <= set(flat.columns):
+        return none
+    config = meta.get("config")
+    objective = config.get("objective", "ctr") if isinstance(config, Mapping) else "ctr"
+    try:
+        row = best_row(flat, objective)
+    except (TypeError, ValueError):  # non-numeric metrics: a summary not made by the engine
+        return none
+    if row is None:
+        return none
+    return f"{row['policy']} @ {row['level']}", float(row["ctr"]), float(row["roas"])
 
 
 def catalog_row(
@@ -85,6 +100,7 @@ def catalog_row(
     ``sig`` is the run folder's :func:`~simulation.store.integrity.signature` when it was read.
     """
     flat = summary if isinstance(summary.index, pd.RangeIndex) else summary.reset_index()
+    best, its_ctr, its_roas = _best(meta, flat)
     return {
         "run_id": meta["run_id"],
         "created_at": datetime.fromisoformat(meta["created_at"]).replace(tzinfo=None),
@@ -92,8 +108,9 @@ def catalog_row(
         "source": meta["source"],
         "seed": meta["seed"],
         "n_rows": len(summary),
-        "mean_ctr": _column_mean(summary, "ctr"),
-        "mean_roas": _column_mean(summary, "roas"),
+        "best": best,
+        "its_ctr": its_ctr,
+        "its_roas": its_roas,
         "config_json": json.dumps(meta["config"], sort_keys=True),
         "meta_json": json.dumps(meta, sort_keys=True),
         "summary_json": flat.to_json(orient="records", date_format="iso", default_handler=str),
@@ -111,8 +128,9 @@ def damaged_row(run_id: str, reason: str, sig: str | None) -> dict[str, Any]:
         "source": None,
         "seed": None,
         "n_rows": None,
-        "mean_ctr": None,
-        "mean_roas": None,
+        "best": None,
+        "its_ctr": None,
+        "its_roas": None,
         "config_json": None,
         "meta_json": None,
         "summary_json": None,

@@ -17,6 +17,7 @@ Layout under the root::
         log.parquet             impression-level log, when one was saved
     tmp/                        runs being written or deleted; never read by list()/load()
     quarantine/<run_id>/        damaged runs moved aside by ``runs check --repair``
+    sweeps/<sweep_id>/          saved sweeps (:mod:`simulation.store.sweeps`)
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ __all__ = [
     "ENV_VAR",
     "QUARANTINE_DIR",
     "RUNS_DIR",
+    "SWEEPS_DIR",
     "TMP_DIR",
     "check_run_id",
     "check_table_name",
     "created_at_of",
     "new_run_id",
     "resolve_root",
+    "store_exists",
 ]
 
 #: Environment variable that overrides the default store root.
@@ -48,6 +51,8 @@ CATALOG_NAME = "catalog.duckdb"
 RUNS_DIR = "runs"
 #: Sub-directory holding runs in the middle of being written or deleted.
 TMP_DIR = "tmp"
+#: Sub-directory holding saved sweeps.
+SWEEPS_DIR = "sweeps"
 #: Sub-directory holding damaged runs moved aside by ``RunStore.check(repair=True)``.
 QUARANTINE_DIR = "quarantine"
 
@@ -83,6 +88,19 @@ def resolve_root(root: str | os.PathLike[str] | None = None) -> Path:
         env = os.environ.get(ENV_VAR, "").strip()
         root = env if env else Path.home() / ".adlab"
     return Path(root).expanduser().resolve()
+
+
+def store_exists(root: Path) -> bool:
+    """Whether ``root`` holds a run store: its ``runs/``, its catalogue or its ``sweeps/``.
+
+    Reading commands ask this first, so a mistyped ``--store`` is reported as missing
+    instead of being created (empty) and listed as "no runs".
+    """
+    return (
+        (root / RUNS_DIR).is_dir()
+        or (root / CATALOG_NAME).is_file()
+        or (root / SWEEPS_DIR).is_dir()
+    )
 
 
 def new_run_id(now: datetime | None = None) -> str:

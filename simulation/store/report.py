@@ -770,8 +770,19 @@ def write_report(stored_run, path: str | os.PathLike[str]) -> Path:
     Returns
     -------
     path : Path
+
+    Raises
+    ------
+    OSError
+        ``IsADirectoryError`` for a path with no file name (``''``, ``'.'``),
+        ``NotADirectoryError`` when its parent is a file, ``FileNotFoundError`` when its
+        parent is missing; each before anything is built or written.
     """
     target = Path(path)
+    if not target.name:  # '' or '.': no file name to write to
+        raise IsADirectoryError(f"not a file name: {os.fspath(path)!r}")
+    if target.parent.exists() and not target.parent.is_dir():
+        raise NotADirectoryError(f"not a folder: {target.parent}")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"no such directory: {target.parent}")
     text = build_report(stored_run)

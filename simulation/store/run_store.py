@@ -94,6 +94,7 @@ from simulation.store.paths import (
     TMP_DIR,
     check_run_id,
     resolve_root,
+    store_exists,
 )
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "RunNotFoundError",
     "RunStore",
     "StoreBusyError",
+    "StoreNotFoundError",
     "StoredRun",
 ]
 
@@ -113,10 +115,25 @@ LIST_COLUMNS: tuple[str, ...] = (
     "source",
     "seed",
     "n_rows",
-    "mean_ctr",
-    "mean_roas",
+    "best",
+    "its_ctr",
+    "its_roas",
     "damaged",
 )
+
+
+class StoreNotFoundError(LookupError):
+    """``RunStore.open(..., create=False)`` found no run store at the path.
+
+    Attributes
+    ----------
+    root : Path
+        Where the store was looked for.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(f"no run store at {root}")
+        self.root = root
 
 
 def _check_inputs(inputs: object) -> dict[str, dict[str, str]]:
@@ -201,13 +218,14 @@ class RunStore:
     --------
     >>> import tempfile, pandas as pd
     >>> store = RunStore.open(tempfile.mkdtemp())
-    >>> run_id = store.save(config={"policy": "ucb1"}, seed=7,
-    ...                     summary=pd.DataFrame({"policy": ["ucb1"], "ctr": [0.031]}),
+    >>> summary = pd.DataFrame({"level": ["generic", "user"], "policy": ["ucb1", "ucb1"],
+    ...                         "ctr": [0.031, 0.035], "roas": [1.9, 1.7]})
+    >>> run_id = store.save(config={"objective": "roas"}, seed=7, summary=summary,
     ...                     timeseries=pd.DataFrame({"round": [0, 1], "ctr": [0.03, 0.032]}))
-    >>> store.list()["mean_ctr"].tolist()
-    [0.031]
+    >>> store.list()[["best", "its_ctr", "its_roas"]].values.tolist()
+    [['ucb1 @ generic', 0.031, 1.9]]
     >>> store.load(run_id).config
-    {'policy': 'ucb1'}
+    {'objective': 'roas'}
     """
 
     def __init__(self, root: Path, *, lock_timeout: float, stale_after: float) -> None:
@@ -222,6 +240,7 @@ class RunStore:
         cls,
         root: str | os.PathLike[str] | None = None,
         *,
+        create: bool = True,
         lock_timeout: float = 30.0,
         stale_after: float = 60.0,
     ) -> RunStore:
@@ -231,6 +250,9 @@ class RunStore:
         ----------
         root : str or path-like or None
             Store directory; see :func:`simulation.store.paths.resolve_root`.
+        create : bool
+            Create the store if it does not exist. False for reading: a mistyped path then
+            raises :class:`StoreNotFoundError` instead of leaving a new, empty store behind.
         lock_timeout : float
             Seconds to wait for the catalogue while other processes use it.
         stale_after : float
@@ -244,11 +266,18 @@ class RunStore:
         ------
         OSError
             If the directories cannot be created (for example, a read-only location).
+        StoreNotFoundError
+            If ``create`` is False and ``root`` holds no store (no ``runs/``, catalogue or
+            ``sweeps/``).
         """
         store = cls(resolve_root(root), lock_timeout=lock_timeout, stale_after=stale_after)
-        store.runs_dir.mkdir(parents=True, exist_ok=True)
-        store.tmp_dir.mkdir(exist_ok=True)
-        clean_stale(store.tmp_dir, stale_after)
+        if create:
+            store.runs_dir.mkdir(parents=True, exist_ok=True)
+            store.tmp_dir.mkdir(exist_ok=True)
+        elif not store_exists(store.root):
+            raise StoreNotFoundError(store.root)
+        if store.tmp_dir.is_dir():
+            clean_stale(store.tmp_dir, stale_after)
         with contextlib.suppress(CatalogDamagedError):  # list() reads the folders instead
             store._with_catalog(store._sync)
         return store
@@ -306,8 +335,8 @@ class RunStore:
         seed : int
             The run's seed, in [0, 2**63).
         summary : DataFrame
-            One row per policy (or arm); ``ctr`` and ``roas`` columns, if present, are averaged
-            into :meth:`list`.
+            One row per policy (or arm); with ``level``, ``policy``, ``ctr`` and ``roas``
+            columns (as the engine writes it) :meth:`list` names its best pair.
         timeseries : DataFrame
             Per-round metrics, any length.
         tables : Mapping of str to DataFrame or None
@@ -432,6 +461,8 @@ class RunStore:
     def _published(self) -> dict[str, str]:
         """Return ``{run_id: signature}`` of every run folder (empty and foreign ones skipped)."""
         found = {}
+        if not self.runs_dir.is_dir():
+            return found  # a store opened for reading that holds only sweeps
         for entry in os.scandir(self.runs_dir):
             try:
                 check_run_id(entry.name)
@@ -483,9 +514,13 @@ class RunStore:
         -------
         runs : DataFrame
             Columns ``run_id``, ``created_at`` (UTC), ``name``, ``source``, ``seed``, ``n_rows``
-            (rows of the summary), ``mean_ctr`` and ``mean_roas`` (NaN when the summary has no
-            such column), and ``damaged``: None for a healthy run, else why it cannot be read
-            (its other columns, except ``run_id`` and ``created_at``, are then missing).
+            (rows of the summary); ``best``, the run's best policy and level by its objective
+            (``"thompson @ user"``, never a reference that knows the truth), with ``its_ctr``
+            and ``its_roas``, that pair's observed CTR and ROAS (means over replications):
+            never a mean over levels and policies, which would mix what the levels compare
+            (None and NaN for a summary without ``level``, ``policy``, ``ctr`` and ``roas``);
+            and ``damaged``: None for a healthy run, else why it cannot be read (its other
+            columns, except ``run_id`` and ``created_at``, are then missing).
         """
 
         def read(con) -> tuple[set[str], pd.DataFrame]:
@@ -503,9 +538,9 @@ class RunStore:
         frame["created_at"] = pd.to_datetime(frame["created_at"]).dt.tz_localize("UTC")
         frame["seed"] = frame["seed"].astype("Int64")
         frame["n_rows"] = frame["n_rows"].astype("Int64")
-        for column in ("mean_ctr", "mean_roas"):
+        for column in ("its_ctr", "its_roas"):
             frame[column] = frame[column].astype("float64")
-        for column in ("name", "source", "damaged"):  # None, not NaN, where missing
+        for column in ("name", "source", "best", "damaged"):  # None, not NaN, where missing
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
         return frame
 
@@ -644,6 +679,9 @@ class RunStore:
         """
         if fmt not in ("csv", "parquet"):
             raise ValueError(f"`fmt` must be 'csv' or 'parquet'; got {fmt!r}.")
+        if isinstance(out_dir, str) and not out_dir.strip():
+            # pathlib reads '' as the working folder: refuse rather than guess.
+            raise ValueError(f"`out_dir` must be a folder path, not empty; got {out_dir!r}.")
         out = Path(out_dir).expanduser().resolve()
         if out == self.root or self.root in out.parents:
             raise ValueError(f"`out_dir` must be outside the run store {self.root}; got {out}.")

@@ -26,11 +26,10 @@ from typing import Any
 
 import pandas as pd
 
-from simulation.store.paths import new_run_id, resolve_root
+from simulation.store.paths import SWEEPS_DIR, new_run_id, resolve_root
 
 __all__ = ["SWEEPS_DIR", "SWEEP_LIST_COLUMNS", "list_sweeps", "load_sweep", "save_sweep"]
 
-SWEEPS_DIR = "sweeps"
 #: Columns of :func:`list_sweeps`.
 SWEEP_LIST_COLUMNS: tuple[str, ...] = (
     "sweep_id", "created_at", "name", "n_points", "n_runs", "parameters", "n_rows",

@@ -2,6 +2,7 @@ import csv
 import os
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -241,6 +242,55 @@ def test_refuses_to_replace_a_foreign_directory(tmp_path, audiences_csv, capsys)
     assert code == 2 and "not a previous output" in err
     assert (out / "keep.txt").read_text() == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "segments.csv"]
+
+
+@pytest.mark.parametrize(
+    ("added", "named"),
+    [
+        ("notes.txt", "notes.txt"),
+        ("approved/final.png", "approved/final.png"),
+        ("generic/final.png", "generic/final.png"),  # inside a folder adlab writes
+        ("approved/", "approved"),  # an empty folder of the user's
+    ],
+)
+def test_refuses_to_replace_an_output_holding_the_users_files(
+    tmp_path, audiences_csv, capsys, added, named
+):
+    out = tmp_path / "cr"
+    args = ["--audiences", str(audiences_csv), "--per-segment", "1", "--size", "preview",
+            "--out", str(out)]  # fmt: skip
+    assert run(args, capsys)[0] == 0
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    target = out / added
+    if added.endswith("/"):
+        target.mkdir()
+    else:
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(b"the user's own")
+    code, _, err = run([*args, "--seed", "5"], capsys)
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert repr(named) in err and "no earlier render wrote" in err
+    # Nothing replaced, nothing added beside it: the earlier output and the user's file stay.
+    if not added.endswith("/"):
+        assert target.read_bytes() == b"the user's own"
+    mine = Path(added.rstrip("/"))
+    after = {p.relative_to(out) for p in out.rglob("*")}
+    assert set(before) <= after and after - set(before) <= {mine, *mine.parents}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cr", "segments.csv"]
+
+
+def test_replaces_an_output_holding_only_its_own_files(tmp_path, audiences_csv, capsys):
+    # The contact sheets and the rejected/ folders are not in the manifest's file column,
+    # yet they are the render's own: a second render replaces them.
+    out = tmp_path / "cr"
+    args = ["--audiences", str(audiences_csv), "--per-segment", "3", "--size", "preview",
+            "--out", str(out)]  # fmt: skip
+    assert run(args, capsys)[0] == 0
+    assert list(out.rglob("contact_sheet.png"))
+    (out / "generic" / "contact_sheet.png").unlink()  # a user may delete what adlab wrote
+    code, _, err = run([*args, "--seed", "9"], capsys)
+    assert code == 0, err
+    assert (out / "generic" / "contact_sheet.png").is_file()
 
 
 def test_manifest_names_product_category_and_keyword(tmp_path, audiences_csv, capsys):

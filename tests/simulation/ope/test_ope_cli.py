@@ -220,6 +220,12 @@ def test_obd_log(capsys):
         (["--log", "{sim}", "--policy", "uniform", "--out", "{file}"], r"--out must be a dir"),
         (["--log", "{bad_csv}", "--policy", "uniform"], r"row 2: `propensity` must be in"),
         (["--log", "{no_col}", "--policy", "uniform"], r"`propensity` column is missing"),
+        (["--log", "{sim}", "--policy", "uniform", "--seed", "-1"],
+         r"argument --seed: must be an int in \[0, 2\*\*63\); got -1"),
+        (["--log", "missing.parquet", "--policy", "uniform", "--seed", "x"],
+         r"argument --seed: must be an int"),  # before the log is read
+        (["--log", "{ragged}", "--policy", "uniform"],
+         r"Expected 3 fields in line 3, saw 4$"),  # pandas' trailing line break stripped
         (["--log", "{sim}", "--policy", "uniform", "--format", "obd"],
          r"no Open Bandit Dataset log"),
     ],
@@ -231,8 +237,10 @@ def test_bad_input_is_a_usage_error_and_writes_nothing(sim_log, tmp_path, argv, 
     bad_csv.write_text("action,reward,propensity\n0,1,0.5\n1,0,0\n")
     no_col = tmp_path / "no_col.csv"
     no_col.write_text("action,reward\n0,1\n")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("action,reward,propensity\n0,1,0.5\n1,0,0.5,9\n")
     out = tmp_path / "out"
-    names = dict(sim=sim_log, file=file, bad_csv=bad_csv, no_col=no_col)
+    names = dict(sim=sim_log, file=file, bad_csv=bad_csv, no_col=no_col, ragged=ragged)
     argv = [arg.format(**names) for arg in argv]
     if "--out" not in argv:
         argv += ["--out", str(out)]

@@ -105,10 +105,72 @@ def test_list_has_catalogue_columns_newest_first(store):
     first = listed.set_index("run_id").loc[ids[0]]
     assert first["name"] == "run 0" and first["source"] == "cli" and first["seed"] == 0
     assert first["n_rows"] == 2
-    assert first["mean_ctr"] == pytest.approx(0.03)
-    assert first["mean_roas"] == pytest.approx(1.5)
-    assert np.isnan(listed.set_index("run_id").loc[ids[3], "mean_ctr"])
+    # No level column (not made by the engine): no best pair to name, and no mean instead.
+    assert first["best"] is None and np.isnan(first["its_ctr"]) and np.isnan(first["its_roas"])
     assert str(listed["created_at"].dt.tz) == "UTC"
+
+
+ENGINE_SUMMARY = pd.DataFrame(
+    {
+        "level": ["generic"] * 6 + ["user"] * 6,
+        "policy": ["uniform", "thompson", "oracle"] * 4,
+        "seed": ([0] * 3 + [1] * 3) * 2,
+        # The oracle has the highest CTR and ROAS everywhere: a yardstick, never the best.
+        "ctr": [0.010, 0.012, 0.090, 0.012, 0.014, 0.090, 0.011, 0.019, 0.090, 0.013, 0.021, 0.090],
+        "roas": [3.0, 1.0, 9.0, 3.2, 1.2, 9.0, 2.0, 1.4, 9.0, 2.2, 1.6, 9.0],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("objective", "best", "its_ctr", "its_roas"),
+    [("ctr", "thompson @ user", 0.020, 1.5), ("roas", "uniform @ generic", 0.011, 3.1)],
+)
+def test_list_names_the_best_pair_by_the_objective_never_a_mean(
+    store, objective, best, its_ctr, its_roas
+):
+    run_id = store.save(
+        config={"objective": objective}, seed=0, summary=ENGINE_SUMMARY,
+        timeseries=pd.DataFrame({"round": [0]}),
+    )  # fmt: skip
+    row = store.list().set_index("run_id").loc[run_id]
+    assert row["best"] == best
+    # That pair's mean over the replications, not a mean over levels and policies.
+    assert row["its_ctr"] == pytest.approx(its_ctr)
+    assert row["its_roas"] == pytest.approx(its_roas)
+    assert "mean_ctr" not in row.index and "mean_roas" not in row.index
+
+
+def test_a_catalogue_of_the_old_layout_is_rebuilt_from_the_runs(tmp_path):
+    import duckdb
+
+    store = RunStore.open(tmp_path / "store")
+    run_id = store.save(config={"objective": "ctr"}, seed=0, summary=ENGINE_SUMMARY,
+                        timeseries=pd.DataFrame({"round": [0]}))  # fmt: skip
+    catalog = store.root / "catalog.duckdb"
+    catalog.unlink()
+    # Schema version 2 held means over every level and policy (here a stale, wrong one).
+    con = duckdb.connect(str(catalog))
+    con.execute(
+        "CREATE TABLE catalog_info (key VARCHAR PRIMARY KEY, value VARCHAR);"
+        "INSERT INTO catalog_info VALUES ('schema_version', '2');"
+        "CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, name VARCHAR, "
+        "source VARCHAR, seed BIGINT, n_rows BIGINT, mean_ctr DOUBLE, mean_roas DOUBLE, "
+        "config_json VARCHAR, meta_json VARCHAR, summary_json VARCHAR, damaged VARCHAR, "
+        "files_sig VARCHAR);"
+    )
+    con.execute(
+        "INSERT INTO runs VALUES (?, now(), 'old', 'cli', 0, 12, 0.5, 5.0, '{}', '{}', '[]', "
+        "NULL, 'stale')",
+        [run_id],
+    )
+    con.close()
+    reopened = RunStore.open(store.root)
+    listed = reopened.list().set_index("run_id")
+    assert list(listed.reset_index().columns) == list(LIST_COLUMNS)
+    assert listed.loc[run_id, "best"] == "thompson @ user"
+    assert listed.loc[run_id, "its_ctr"] == pytest.approx(0.020)
+    assert reopened.check().empty
 
 
 def test_run_ids_are_sortable_and_distinct():
@@ -309,3 +371,32 @@ def test_unwritable_frame_leaves_nothing_behind(store):
         store.save(**run)
     assert store.list().empty
     assert list(store.tmp_dir.iterdir()) == [] and list(store.runs_dir.iterdir()) == []
+
+
+def test_open_for_reading_never_creates_a_store(tmp_path):
+    from simulation.store.run_store import StoreNotFoundError
+
+    with pytest.raises(StoreNotFoundError, match="no run store at") as info:
+        RunStore.open(tmp_path / "typo", create=False)
+    assert info.value.root == tmp_path / "typo"
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "plain").mkdir()  # an existing folder that holds no store is no store
+    with pytest.raises(StoreNotFoundError):
+        RunStore.open(tmp_path / "plain", create=False)
+    assert list((tmp_path / "plain").iterdir()) == []
+
+
+def test_open_for_reading_a_store_holding_only_sweeps(tmp_path):
+    (tmp_path / "store" / "sweeps").mkdir(parents=True)
+    store = RunStore.open(tmp_path / "store", create=False)
+    assert store.list().empty
+    assert not store.runs_dir.exists() and not store.tmp_dir.exists()
+
+
+def test_export_refuses_an_empty_out_dir(store, monkeypatch, tmp_path):
+    run_id = store.save(**make_run(0))
+    monkeypatch.chdir(tmp_path)
+    for empty in ("", " "):
+        with pytest.raises(ValueError, match="must be a folder path, not empty"):
+            store.export(run_id, empty)
+    assert not (tmp_path / run_id).exists()

@@ -86,7 +86,8 @@ def test_one_damaged_run_fails_alone(store, tmp_path, rel, damage):
     assert listing.loc[victim, "created_at"] == before.loc[victim, "created_at"]
     for run_id in healthy:
         assert listing.loc[run_id, "damaged"] is None
-        assert listing.loc[run_id, "mean_ctr"] == before.loc[run_id, "mean_ctr"]
+        assert listing.loc[run_id, "seed"] == before.loc[run_id, "seed"]
+        assert listing.loc[run_id, "n_rows"] == before.loc[run_id, "n_rows"]
         seed = store.load(run_id).seed
         pd.testing.assert_frame_equal(store.load(run_id).summary, make_run(seed)["summary"])
         assert store.export(run_id, tmp_path / "exports", "csv")

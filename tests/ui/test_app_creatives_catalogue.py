@@ -73,9 +73,11 @@ def test_the_gallery_previews_the_uploaded_catalogue_once_it_is_in_use(
     shown = _gallery_products(at)
     assert shown and shown <= PRODUCTS
     assert any("your catalogue mine.csv" in c for c in _captions(at))
-    # Generic ads too.
+    # Generic ads too, and the One user tab's ad.
     at.selectbox(key="cr-audience").set_value("Generic (everyone, no audience data)").run()
     assert _gallery_products(at) <= PRODUCTS
+    next(b for b in at.button if b.label == "Generate for this user").click().run()
+    assert at.session_state["u-creative"].product in PRODUCTS
     _tick_use_my_catalogue(at, run_small_experiment, False)
     at.selectbox(key="cr-audience").set_value(at.selectbox(key="cr-audience").options[1]).run()
     assert _gallery_products(at) == bundled

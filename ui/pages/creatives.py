@@ -180,15 +180,15 @@ def _banned_names_warning(products) -> None:
     st.warning(
         f"{len(found):,} product name(s) contain a phrase the brand kit bans: "
         f"{escape_markdown(listed)}. The guardrails treat a product's name as the brand's "
-        "own and skip it when they look for claims, so these ads are not rejected: they "
-        "print the name as written, claim included. Rename the products (or remove them "
+        "own and skip it when they look for claims, so their ads are not rejected for it: "
+        "they print the name as written, claim included. Rename the products (or remove them "
         "from the file) if the brand cannot back that claim.",
         icon=":material/warning:",
     )
 
 
-def gallery_catalogue() -> tuple[str, bytes] | None:
-    """The uploaded catalogue (file name, CSV bytes) when experiments use it, else None.
+def _catalogue_in_use() -> tuple[str, bytes, dict] | None:
+    """The uploaded catalogue (file name, CSV bytes, parsed) when experiments use it.
 
     In use means uploaded here and **Use my catalogue** ticked in the Experiment form (its
     value once the form is submitted): the gallery then previews the products an experiment
@@ -198,7 +198,7 @@ def gallery_catalogue() -> tuple[str, bytes] | None:
     ticked = st.session_state.get(
         "ex-own-catalogue", st.session_state.get("keep:ex-own-catalogue", False)
     )
-    return (current[0], current[1]) if current and ticked else None
+    return current if current and ticked else None
 
 
 def _templates_upload() -> bytes | None:
@@ -268,7 +268,7 @@ def _gallery(segmentation, settings, templates_data: bytes | None) -> None:
     )  # fmt: skip
     state.remember("cr-audience", "cr-placement", "cr-language", "cr-n", "cr-rejected")
     audience, stream_name = choices[pick]
-    own = gallery_catalogue()
+    own = _catalogue_in_use()
     if own is not None:
         st.caption(
             f"Products from your catalogue {escape_markdown(own[0])} (**Use my catalogue** "
@@ -391,10 +391,12 @@ def _one_user(population, settings, templates_data: bytes | None) -> None:
         try:
             audience = user_from_widgets(values)
             tpl = cache.templates(templates_data)
+            own = _catalogue_in_use()
             creative = generate_for_user(
                 audience, stream(settings.seed, "app", "one-user"),
                 tone=None if tone == "auto" else tone, offer=None if offer == "auto" else offer,
                 layout=None if layout == "auto" else layout, templates=tpl,
+                catalogue=None if own is None else own[2],
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
             st.error(f"No creative was made: {escape_markdown(exc)}")

@@ -7,6 +7,7 @@ import io
 import math
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from creative.limits import LIMITS, check_length, read_text, short_repr
@@ -364,14 +365,38 @@ def _name_words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
 
 
+#: Words that come with many products, never the one a search is about ("Packing Cube Set").
+_FILLER_WORDS = frozenset({"set", "kit", "box", "pack", "bundle", "pro", "mini", "plus", "x"})
+
+
+@lru_cache(maxsize=len(INTERESTS))
+def _category_words(category: str) -> frozenset[str]:
+    """Words of ``category``'s searches that name the category, not one of its products.
+
+    Its own name ("gaming": "gaming headset" is not about Gaming Mouse X) and every word
+    two or more searches of the vocabulary share ("dog" in "dog treats" and "dog harness",
+    "app", "bag", "jacket"), with the filler words of product names.
+    """
+    counts: dict[str, int] = {}
+    for keywords in INTEREST_KEYWORDS.values():
+        for keyword in keywords:
+            for word in _name_words(keyword):
+                counts[word] = counts.get(word, 0) + 1
+    shared = {w for w, n in counts.items() if n > 1}
+    return frozenset(shared | _name_words(category) | _FILLER_WORDS)
+
+
 def product_search(product: Product) -> str | None:
     """The search of the product's category that names the product, if one does.
 
     The vocabulary keyword (:data:`creative.vocabulary.INTEREST_KEYWORDS`) sharing the most
-    words with the product's English name; a word of four letters or more inside another
-    ("book" in "cookbook") counts half. Ties go to the category's earlier keyword. Copy
-    that prints a search prefers this one, so an ad for Canvas Sneakers speaks of
-    "sneakers", not of another search of the same category.
+    words with the product's English name. Only words that tell products apart count: not
+    the category's own name, not a word two searches share ("gaming", "dog", "app") and not
+    a filler word ("set", "kit", "pro"), so "gaming headset" never names Gaming Mouse X. A
+    word of four letters or more inside another ("book" in "cookbook") counts half; a
+    shorter one never does (the "c" of "vitamin c serum" is not in "Miracle"). Ties go to
+    the category's earlier keyword. Copy that prints a search prefers this one, so an ad
+    for Canvas Sneakers speaks of "sneakers", not of another search of the same category.
 
     Parameters
     ----------
@@ -380,7 +405,7 @@ def product_search(product: Product) -> str | None:
     Returns
     -------
     keyword : str or None
-        In English; None when no keyword shares a word with the name.
+        In English; None when no keyword shares such a word with the name.
 
     Examples
     --------
@@ -388,13 +413,25 @@ def product_search(product: Product) -> str | None:
     ('sneakers', 'cookbook')
     >>> product_search(CATALOGUE["finance"][2]) is None  # Investing Course
     True
+    >>> product_search(Product(name="Gaming Mouse X", name_ko="게이밍 마우스 X",
+    ...                        category="gaming", price=49.0)) is None
+    True
     """
+    generic = _category_words(product.category)
     name = _name_words(product.name)
     best, best_score = None, 0.0
     for keyword in INTEREST_KEYWORDS[product.category]:
         words = _name_words(keyword)
-        partial = sum(a != b and len(a) >= 4 and (a in b or b in a) for a in name for b in words)
-        score = len(name & words) + 0.5 * partial
+        exact = (name & words) - generic
+        # Half a word for one inside another, the inner one of four letters or more; an
+        # inner category word counts too ("book" in "cookbook": the search's own word is
+        # not the category's name).
+        partial = sum(
+            a != b and min(len(a), len(b)) >= 4 and (a in b or b in a) and not {a, b} <= generic
+            for a in name
+            for b in words
+        )
+        score = len(exact) + 0.5 * partial
         if score > best_score:
             best, best_score = keyword, score
     return best

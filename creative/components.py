@@ -446,7 +446,7 @@ def compose(
     >>> c.product, c.offer, c.greeting, c.guardrail.passed
     ('Cat Tree Tower', 'discount_20', None, True)
     >>> c.headline
-    'Into “cat tree”? Meet Cat Tree Tower'
+    'Into “cat tree”? Meet the Cat Tree Tower'
     """
     templates = templates if templates is not None else default_templates()
     combo = tuple(int(x) for x in np.asarray(combo).ravel())

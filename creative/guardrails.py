@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from creative.brand import DEFAULT_KIT, BrandKit, contrast_ratio
-from creative.catalogue import NOT_SHIPPED
+from creative.catalogue import NOT_SHIPPED, Product
 from creative.fonts import normalize_text
 from creative.record import Creative, GuardrailVerdict
 from creative.vocabulary import INTERESTS, OFFER_DISCOUNT, OFFERS, PLACEMENTS
@@ -33,6 +34,7 @@ __all__ = [
     "check_creative",
     "display_width",
     "find_banned_claims",
+    "find_banned_names",
     "find_unsupported_claims",
     "has_visible_text",
     "mask_name",
@@ -194,6 +196,45 @@ def find_banned_claims(
     """
     text = mask_name(text, product)
     return tuple(c for c, pattern in _claim_patterns(claims) if pattern.search(text))
+
+
+def find_banned_names(
+    products: Iterable[Product], kit: BrandKit = DEFAULT_KIT
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Products whose own name holds a phrase the brand kit bans.
+
+    The guardrails mask a creative's product name before they look for claims
+    (:func:`mask_name`): a name is the brand's own, so "Miracle Cure Cream - guaranteed
+    results" passes and its ads print it as written. This lists such names, for a warning
+    where a catalogue is uploaded.
+
+    Parameters
+    ----------
+    products : iterable of Product
+    kit : BrandKit, default DEFAULT_KIT
+        Gives ``banned_claims``.
+
+    Returns
+    -------
+    found : tuple of (str, tuple of str)
+        ``(name, claims)`` per product whose English or Korean name holds a banned claim,
+        in the given order; claims as the kit writes them.
+
+    Examples
+    --------
+    >>> from creative.catalogue import Product
+    >>> cream = Product(name="Miracle Cure Cream", name_ko="기적의 크림", category="beauty",
+    ...                 price=35.0)
+    >>> find_banned_names([cream])
+    (('Miracle Cure Cream', ('cure', 'miracle')),)
+    """
+    out = []
+    for p in products:
+        found = set(find_banned_claims(p.name, kit.banned_claims))
+        found |= set(find_banned_claims(p.name_ko, kit.banned_claims))
+        if found:
+            out.append((p.name, tuple(c for c in kit.banned_claims if c in found)))
+    return tuple(out)
 
 
 # A number that does not continue a word or another number ("S2", "65W" are names).

@@ -36,7 +36,7 @@ from simulation.rng import stream
 from simulation.scenario import Scenario, audience_of, build_scenario
 from simulation.store.run_store import RunStore, StoredRun
 from ui.forms import DEFAULT_CONFIG, WorldSettings, world_config
-from ui.uploads import parse_templates_upload
+from ui.uploads import parse_catalogue_upload, parse_templates_upload
 
 __all__ = [
     "clear_all",
@@ -97,24 +97,33 @@ def creatives_for(
     language: str | None,
     templates_data: bytes | None,
     stream_name: str,
+    catalogue_data: bytes | None = None,
 ) -> tuple[tuple[Creative, ...], tuple[Creative, ...]]:
     """Accepted and rejected variants for a segment (``audience``) or generic (``None``).
 
     With the default placement, language and templates these are the creatives the
-    experiment uses: the random stream is the scenario's.
+    experiment uses: the random stream is the scenario's. ``catalogue_data`` is an uploaded
+    catalogue CSV's bytes (None: the bundled products), as an experiment with
+    "Use my catalogue" reads it.
     """
     tpl = templates(templates_data)
+    catalogue = (
+        None if catalogue_data is None else parse_catalogue_upload("catalogue.csv", catalogue_data)
+    )
     kind, *rest = stream_name.split("/")
     # The scenario names a segment's stream by its integer id; the string "3" is another stream.
     rng = stream(seed, "creatives", kind, *(int(r) if kind == "segment" else r for r in rest))
     if audience is None:
         report = generate_generic(
-            n, rng, language=language or "en", templates=tpl, placement=placement
-        )
+            n, rng, language=language or "en", templates=tpl, placement=placement,
+            catalogue=catalogue,
+        )  # fmt: skip
     else:
         if language is not None and language != audience.language:
             audience = replace(audience, language=language)
-        report = generate_for_segment(audience, n, rng, templates=tpl, placement=placement)
+        report = generate_for_segment(
+            audience, n, rng, templates=tpl, placement=placement, catalogue=catalogue
+        )
     return report.accepted, report.rejected
 
 

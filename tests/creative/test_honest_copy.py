@@ -389,7 +389,7 @@ def test_a_composed_ad_never_quotes_a_search_of_another_product():
     assert "“" not in c.headline + c.body
     # The boots, which the search names, get it (so the check above can fail).
     c = compose((boots, 0, 0, 2, 0, 0, 0, 0, 1, 0), hiker)
-    assert c.headline == "Into “hiking boots”? Meet Waterproof Hiking Boots"
+    assert c.headline == "Into “hiking boots”? Meet the Waterproof Hiking Boots"
 
 
 def test_english_interest_labels_stand_before_a_noun(creatives):

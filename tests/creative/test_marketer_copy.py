@@ -231,3 +231,72 @@ def test_no_trademark_in_the_search_vocabulary():
     assert not {"lego", "bluetooth speaker"} & words
     assert "building blocks" in words and "레고" not in INTEREST_KEYWORDS_KO["kids"]
     assert [p.name for p in products_for_search("building blocks")] == ["Building Blocks Set"]
+
+
+#: English words that carry no idea of their own (a pair may share them).
+_FUNCTION_WORDS = frozenset(
+    {"your", "this", "that", "with", "when", "what", "the", "you", "are", "it's", "here", "into"}
+)
+
+
+def _ideas(text: str, language: str) -> set[str]:
+    """The idea words of a line, slots aside.
+
+    English words of four letters or more cut to their first five ("customers" and
+    "customer" are one idea); Korean words of two syllables or more cut to their first
+    two (지금 in 지금! and in 지금 바로, 만나 in 만나요 and 만나보세요).
+    """
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    if language == "en":
+        words = re.findall(r"[a-z']+", text.casefold())
+        return {w[:5] for w in words if len(w) >= 4 and w not in _FUNCTION_WORDS}
+    return {w[:2] for w in re.findall(r"[가-힣]+", text) if len(w) >= 2}
+
+
+def test_no_bundled_pair_says_the_same_thing_twice():
+    # The audit: "Mechanical Keyboard: 10% off. Why wait?" above "Ready when you are: no
+    # need to wait." (3 of a segment's 5 variants), "{product}: what you need to know" above
+    # "Everything to know before you decide", 바로 지금 above 지금 바로. A headline (its
+    # plain and its named line) and a body it is printed with share no idea word.
+    parts: dict[tuple[str, str, str], list] = {}
+    for t in default_templates().templates:
+        parts.setdefault((t.language, t.tone, t.part), []).append(t)
+    checked, repeats = 0, []
+    for (language, tone, part), heads in parts.items():
+        if part != "headline":
+            continue
+        for head in heads:
+            for line in filter(None, (head, head.named_template)):
+                for body in fitting_bodies(head, parts[(language, tone, "body")]):
+                    checked += 1
+                    if _ideas(line.text, language) & _ideas(body.text, language):
+                        repeats.append((line.text, body.text))
+    assert checked > 100
+    assert repeats == []
+
+
+@pytest.mark.parametrize(
+    ("headline", "body", "language"),
+    [
+        ("{product}: {offer}. Why wait?", "Ready when you are: no need to wait.", "en"),
+        ("바로 지금, {product} {offer}", "망설이지 마세요. 지금 바로 만나보세요.", "ko"),
+    ],
+)
+def test_the_repetition_check_catches_what_the_audit_found(headline, body, language):
+    assert _ideas(headline, language) & _ideas(body, language)
+
+
+def test_english_lines_put_an_article_before_a_product_they_speak_to():
+    # "Good morning! Ready for 65W USB-C Charger?" reads as broken English: a product that
+    # follows a verb or a preposition in a sentence takes "the" ("Ready for the 65W USB-C
+    # Charger?", "Ready for the Salmon Dog Treats?" for a plural). Labels stay bare
+    # ("{product}: 10% off", "Why wait? {product}").
+    bare = re.compile(r"\b(met|meet|for|compare|to|about|try)\s+\{product\}", re.IGNORECASE)
+    lines = [
+        line.text
+        for t in default_templates().templates
+        if t.language == "en"
+        for line in filter(None, (t, t.named_template))
+    ]
+    assert any("the {product}" in text for text in lines)
+    assert [text for text in lines if bare.search(text)] == []

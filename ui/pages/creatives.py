@@ -13,6 +13,7 @@ import streamlit as st
 from creative.audience import Audience
 from creative.encode import encode_image
 from creative.generate import generate_for_user
+from creative.guardrails import find_banned_names
 from creative.record import Creative
 from creative.render import render
 from creative.vocabulary import INTERESTS, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
@@ -116,8 +117,9 @@ def _catalogue_upload() -> None:
             "product no discount can be offered on, such as an account) and `show_price` "
             "(`no` for a nominal price the ads must not print, such as an account's "
             "opening amount). Tick **Use my "
-            "catalogue** on the Experiment page: the ads then show your products, and order "
-            "values follow your prices. At most 1,000 products."
+            "catalogue** on the Experiment page: the ads then show your products (the Gallery "
+            "below previews them once you run with it), and order values follow your "
+            "prices. At most 1,000 products."
         )
         file = st.file_uploader(
             f"Catalogue file (CSV, up to {format_mb(MAX_UPLOAD_BYTES)})",
@@ -163,9 +165,40 @@ def _catalogue_upload() -> None:
                 ],
                 hide_index=True,
             )
+            _banned_names_warning(products)
             if st.button("Remove the catalogue"):
                 st.session_state.pop("uploaded_catalogue", None)
                 st.rerun()
+
+
+def _banned_names_warning(products) -> None:
+    """Name the products whose own name holds a banned claim, and what becomes of them."""
+    found = find_banned_names(products)
+    if not found:
+        return
+    listed = "; ".join(f"{name} ({', '.join(claims)})" for name, claims in found)
+    st.warning(
+        f"{len(found):,} product name(s) contain a phrase the brand kit bans: "
+        f"{escape_markdown(listed)}. The guardrails treat a product's name as the brand's "
+        "own and skip it when they look for claims, so their ads are not rejected for it: "
+        "they print the name as written, claim included. Rename the products (or remove them "
+        "from the file) if the brand cannot back that claim.",
+        icon=":material/warning:",
+    )
+
+
+def _catalogue_in_use() -> tuple[str, bytes, dict] | None:
+    """The uploaded catalogue (file name, CSV bytes, parsed) when experiments use it.
+
+    In use means uploaded here and **Use my catalogue** ticked in the Experiment form (its
+    value once the form is submitted): the gallery then previews the products an experiment
+    shows.
+    """
+    current = st.session_state.get("uploaded_catalogue")
+    ticked = st.session_state.get(
+        "ex-own-catalogue", st.session_state.get("keep:ex-own-catalogue", False)
+    )
+    return current if current and ticked else None
 
 
 def _templates_upload() -> bytes | None:
@@ -235,10 +268,22 @@ def _gallery(segmentation, settings, templates_data: bytes | None) -> None:
     )  # fmt: skip
     state.remember("cr-audience", "cr-placement", "cr-language", "cr-n", "cr-rejected")
     audience, stream_name = choices[pick]
+    own = _catalogue_in_use()
+    if own is not None:
+        st.caption(
+            f"Products from your catalogue {escape_markdown(own[0])} (**Use my catalogue** "
+            "is ticked in the Experiment form): the ads an experiment on it tests."
+        )
+    elif st.session_state.get("uploaded_catalogue"):
+        st.caption(
+            "Bundled products: experiments use your catalogue once you tick **Use my "
+            "catalogue** in the Experiment form and run; this gallery then shows its products."
+        )
     try:
         accepted, rejected = cache.creatives_for(
             settings.seed, audience, int(n), placement=placement, language=language,
             templates_data=templates_data, stream_name=stream_name,
+            catalogue_data=None if own is None else own[1],
         )  # fmt: skip
     except (ValueError, TypeError) as exc:
         st.error(f"No creatives could be made: {escape_markdown(exc)}")
@@ -346,10 +391,12 @@ def _one_user(population, settings, templates_data: bytes | None) -> None:
         try:
             audience = user_from_widgets(values)
             tpl = cache.templates(templates_data)
+            own = _catalogue_in_use()
             creative = generate_for_user(
                 audience, stream(settings.seed, "app", "one-user"),
                 tone=None if tone == "auto" else tone, offer=None if offer == "auto" else offer,
                 layout=None if layout == "auto" else layout, templates=tpl,
+                catalogue=None if own is None else own[2],
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
             st.error(f"No creative was made: {escape_markdown(exc)}")

@@ -326,3 +326,29 @@ def test_workers_end_when_their_run_is_killed_outright(tmp_path):
         _wait_for(lambda: not any(_alive(w) for w in workers), 10, "the orphaned workers to end")
     finally:
         _kill_survivors(workers)
+
+
+def test_sigterm_while_world_runs_is_one_line_143_and_leaves_nothing(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    err = (tmp_path / "stderr.txt").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation", "world", *WORLD, "--out", str(work / "wx")],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    err.close()
+    try:
+        # The marker: its temporary folder beside --out (the world is built after it).
+        _wait_for(lambda: any(work.iterdir()) or proc.poll() is not None, 240, "the temp folder")
+        assert proc.poll() is None, "the world was laid open before the signal"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = (tmp_path / "stderr.txt").read_text()
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == ["interrupted: nothing partial was written or saved"]
+    assert list(work.iterdir()) == []

@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from simulation.cli.common import ArgumentParser, UsageError
+from simulation.cli.common import ArgumentParser, Terminated, UsageError, sigterm_stops
 
 #: Modules that each add one sub-command.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -33,7 +33,7 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-#: What an interrupted command (Ctrl-C) leaves, unless its parser sets ``interrupted``:
+#: What an interrupted command (Ctrl-C, SIGTERM) leaves, unless its parser sets ``interrupted``:
 #: every command writes its outputs only once complete (or not at all).
 INTERRUPTED = "nothing partial was written or saved"
 
@@ -42,20 +42,24 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code.
 
     0 on success, 2 on bad input (after one ``error: ...`` line on stderr), 130 when
-    interrupted with Ctrl-C (after one ``interrupted: ...`` line saying what was kept).
+    interrupted with Ctrl-C and 143 when stopped with ``kill`` (SIGTERM), after one
+    ``interrupted: ...`` line saying what was kept.
     """
     args = None
     try:
-        args = build_parser().parse_args(argv)
-        return int(args.handler(args))
+        # SIGTERM takes Ctrl-C's way out, so every command (and the workers a run forks)
+        # is cleaned up the same way.
+        with sigterm_stops():
+            args = build_parser().parse_args(argv)
+            return int(args.handler(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # A user's stop, not a failure: one line, no traceback (the commands clean up
         # on the way out, so there is nothing half-written to mention).
         print(f"interrupted: {getattr(args, 'interrupted', INTERRUPTED)}", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         # The reader went away (``... | head``): the outputs are written; stop printing
         # quietly, as the Python docs advise, so the interpreter's flush at exit is silent.

@@ -72,8 +72,11 @@ def _snapshot(path: str, what: str) -> tuple[Path, str, Path]:
     content read even if the file changes meanwhile.
     """
     source = Path(path).expanduser()
-    if not source.is_file():
+    if not source.exists():
         raise ValueError(f"{what} file not found: {path}")
+    if not source.is_file():
+        # /dev/zero, a folder, a pipe: there, but nothing a bounded read can take whole.
+        raise ValueError(f"{what} file {path} is not a regular file")
     try:
         with source.open("rb") as fh:
             data = fh.read(LIMITS.file_bytes + 1)

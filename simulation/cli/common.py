@@ -1,11 +1,26 @@
-"""Shared pieces of the command line: the usage error and argument checkers."""
+"""Shared pieces of the command line: the usage error, argument checkers and stops."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["ArgumentParser", "UsageError", "open_store", "positive_int", "world_config"]
+__all__ = [
+    "ArgumentParser",
+    "Terminated",
+    "UsageError",
+    "check_outside_store",
+    "open_store",
+    "positive_int",
+    "remove_earlier_outputs",
+    "sigterm_stops",
+    "world_config",
+]
 
 
 class UsageError(Exception):
@@ -26,6 +41,78 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # noqa: D102 - argparse hook
         raise UsageError(message)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so the same clean-up runs (exit code 143)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """Handle SIGTERM like Ctrl-C while the block runs.
+
+    Without it ``kill`` ends the process where it stands: no ``interrupted:`` line, the
+    temporary folder left behind and forked workers orphaned. Signal handlers can only be
+    set from the main thread; elsewhere (a command run from a test's thread) this does
+    nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def check_outside_store(out: Path, store_root: Path, flag: str = "--out") -> None:
+    """Refuse an output folder inside (or equal to) the run store.
+
+    Writing there would replace a saved run's files (``runs check`` then finds it damaged)
+    or leave loose files among the runs.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder, already resolved (symbolic links followed).
+    store_root : Path
+        The run store's root, resolved the same way.
+
+    Raises
+    ------
+    UsageError
+        ``out`` is ``store_root`` or below it.
+    """
+    if out == store_root or store_root in out.parents:
+        raise UsageError(f"{flag} must be outside the run store {store_root}; got {out}")
+
+
+def remove_earlier_outputs(out: Path, known: Iterable[str], written: Iterable[str]) -> None:
+    """Remove the files a command's earlier run left in ``out`` that this one did not write.
+
+    Otherwise a folder would describe this run beside, say, an earlier run's
+    ``logs.parquet``. Only the command's own file names (``known``) are touched, never
+    anything else the folder holds.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder, after this run's files were moved in.
+    known : iterable of str
+        Every file name the command can write.
+    written : iterable of str
+        The names this run wrote.
+    """
+    for name in sorted(set(known) - set(written)):
+        path = out / name
+        if path.is_file() or path.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def positive_int(text: str) -> int:

@@ -23,6 +23,11 @@ into ``DIR`` (earlier files of the same names kept aside until all are in). If m
 earlier files are put back and the run is deleted from the store again. Temporary folders of
 killed runs (``.adlab-run.tmp.*``, and the older ``.DIR.tmp-*``) are removed by the next run
 once they are an hour old and no live run holds them.
+
+``DIR`` must lie outside the run store (writing there would damage a saved run). In a ``DIR``
+an earlier run wrote (it holds ``run.json``), that run's files this one does not write (an old
+``logs.parquet``) are removed, so the folder describes one run. Ctrl-C and ``kill`` (SIGTERM)
+stop the same way: the forked workers end, the temporary folder goes, nothing is saved.
 """
 
 from __future__ import annotations
@@ -38,7 +43,13 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from simulation.cli.common import UsageError, open_store, positive_int
+from simulation.cli.common import (
+    UsageError,
+    check_outside_store,
+    open_store,
+    positive_int,
+    remove_earlier_outputs,
+)
 from simulation.config import (
     LEVELS,
     MAX_WORLDS,
@@ -54,9 +65,21 @@ from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS, interval_over
 from simulation.policies.registry import POLICIES
 from simulation.store.fs import clean_stale, locked_workdir
+from simulation.store.paths import resolve_root
 from simulation.uplift_text import uplift_headline, world_caveat
 
-__all__ = ["package_versions", "register"]
+__all__ = ["RUN_OUTPUTS", "package_versions", "register", "split_policies"]
+
+#: Every file ``run`` can write into ``--out``: an earlier run's files that this run does
+#: not write are removed, so the folder describes one run.
+RUN_OUTPUTS: tuple[str, ...] = (
+    "summary.csv", "uplift.csv", "timeseries.parquet", "run.json", "logs.parquet",
+    "component_effects.csv", "component_allocation.csv", "top_creatives.csv",
+    "top_creatives.png", "gap_closed.csv", "generations.csv",
+)  # fmt: skip
+
+#: Longest ``--name`` (characters): every row of ``runs list`` shows it.
+MAX_NAME = 80
 
 SUMMARY_COLUMNS = (
     "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
@@ -133,7 +156,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--store",
         help="run store folder (default: $ADLAB_HOME, else ~/.adlab); every run is saved there",
     )
-    p.add_argument("--name", help="a name for the run in the store")
+    p.add_argument(
+        "--name", help=f"a name for the run in the store (at most {MAX_NAME} characters)"
+    )
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(handler=run_command)
 
@@ -145,7 +170,7 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
         config = load_config(args.config, base=base) if args.config else base
         changes = {}
         if args.policies is not None:
-            changes["policies"] = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+            changes["policies"] = split_policies(args.policies)
         if args.levels is not None:
             changes["levels"] = tuple(p.strip() for p in args.levels.split(",") if p.strip())
         for flag, key in (
@@ -175,6 +200,31 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
         return resolve_inputs(config)[0]
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def split_policies(text: str) -> tuple[str, ...]:
+    """Split ``--policies`` at its top-level commas.
+
+    A comma inside brackets separates a policy spec's settings
+    (``thompson(prior_alpha=2, prior_beta=3)``), not two policies: the whole spec
+    reaches the config's check, which names it (experiments take no settings yet).
+
+    Examples
+    --------
+    >>> split_policies("uniform, segment:thompson(prior_alpha=2, prior_beta=3)")
+    ('uniform', 'segment:thompson(prior_alpha=2, prior_beta=3)')
+    """
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)  # an unmatched ")" is the spec parser's to report
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return tuple(p.strip() for p in parts if p.strip())
 
 
 #: Prefix of the temporary folder beside ``--out``; short, so any valid ``--out`` name fits.
@@ -265,7 +315,13 @@ def run_command(args: argparse.Namespace) -> int:
             outputs += ("top_creatives.png",)
     if config.regenerate_every is not None:
         outputs += ("generations.csv",)
+    if args.name is not None and len(args.name) > MAX_NAME:
+        raise UsageError(f"--name must be at most {MAX_NAME} characters; got {len(args.name):,}")
     out = check_out(args.out, outputs)
+    if args.store is not None and not str(args.store).strip():
+        open_store(args.store)  # refuses the empty path in its one line
+    # Before the store is opened (which creates it): a refused run leaves nothing.
+    check_outside_store(out, resolve_root(args.store))
     store = open_store(args.store)
     created = [q for q in out.parents if not q.exists()]
     try:
@@ -277,7 +333,12 @@ def run_command(args: argparse.Namespace) -> int:
         clean_stale(out, STALE_AFTER, prefixes=(OLD_PREFIX,))
     bar = None
     try:
-        with locked_workdir(out.parent, TMP_PREFIX) as tmp:
+        with contextlib.ExitStack() as stack:
+            try:
+                tmp = stack.enter_context(locked_workdir(out.parent, TMP_PREFIX))
+            except OSError as exc:  # a parent os.access let through (/proc, a read-only mount)
+                reason = (exc.strerror or str(exc)).lower()
+                raise UsageError(f"cannot write to {out.parent}: {reason}") from None
             show = not args.no_progress and sys.stderr.isatty()
             if show:
                 from tqdm import tqdm
@@ -307,6 +368,8 @@ def run_command(args: argparse.Namespace) -> int:
             summary, run_id = _write_and_save(
                 tmp, result, config, store, args, inputs, scenario=scenario, outputs=outputs
             )
+            earlier = (out / "run.json").is_file()  # this folder holds an earlier run
+            written = [q.name for q in tmp.iterdir() if q.name in RUN_OUTPUTS]
             try:
                 _publish(tmp, out)
             except OSError as exc:
@@ -318,6 +381,12 @@ def run_command(args: argparse.Namespace) -> int:
                 raise UsageError(
                     f"cannot write to {where}: {reason}; the run was not kept in the store either"
                 ) from None
+            except BaseException:  # a stop while moving: _publish put the old files back
+                with contextlib.suppress(LookupError, OSError):
+                    store.delete(run_id)
+                raise
+            if earlier:
+                remove_earlier_outputs(out, RUN_OUTPUTS, written)
     except BaseException:
         for q in created:  # innermost first: folders made for --out, if still empty
             with contextlib.suppress(OSError):

@@ -29,11 +29,8 @@ as they are up, a few seconds.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from simulation.cli.common import UsageError, positive_int
@@ -71,37 +68,14 @@ INTERRUPTED = (
 NOTHING_WRITTEN = "nothing was written"
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be, so the same clean-up runs."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise _Terminated
-
-
-@contextlib.contextmanager
-def _sigterm_stops() -> None:
-    """Handle SIGTERM like Ctrl-C while the sweep runs (its workers are cleaned up)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def sweep_command(args: argparse.Namespace) -> int:
-    """Handler of ``sweep``."""
+    """Handler of ``sweep``.
+
+    Ctrl-C and SIGTERM (turned into the same stop by ``main``) print ``args.interrupted``.
+    """
     # Until the --out folder is set up, a stop leaves nothing (main prints this line).
     args.interrupted = NOTHING_WRITTEN
-    try:
-        with _sigterm_stops():
-            return _sweep(args)
-    except _Terminated:
-        print(f"interrupted: {args.interrupted}", file=sys.stderr)
-        return 143
+    return _sweep(args)
 
 
 def _check_store(text: str | Path | None) -> Path:

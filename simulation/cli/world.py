@@ -9,7 +9,9 @@ with ``--generated`` (or a config whose levels have it) ``DIR/compositions.csv``
 (each user's best composition against random valid ones, per objective and
 segment) and ``DIR/world.json`` (the resolved config). Everything is written to a
 temporary folder beside ``DIR`` and moved into place at the end; bad input
-writes nothing.
+writes nothing. ``DIR`` may not be empty or lie inside the run store
+(``$ADLAB_HOME``); an earlier ``world``'s ``compositions.csv`` that this one does not write
+is removed.
 """
 
 from __future__ import annotations
@@ -21,12 +23,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from simulation.cli.common import UsageError, add_world_options, world_config
+from simulation.cli.common import (
+    UsageError,
+    add_world_options,
+    check_outside_store,
+    remove_earlier_outputs,
+    world_config,
+)
 
 __all__ = ["register"]
 
 #: Files the command writes, in order.
 OUTPUTS: tuple[str, ...] = ("arms.csv", "spreads.csv", "mechanisms.csv", "world.json")
+#: Every file it can write (with the generated level, also compositions.csv).
+ALL_OUTPUTS: tuple[str, ...] = (*OUTPUTS, "compositions.csv")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     add_world_options(p)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder (outside the run store)")
     p.add_argument(
         "--generated",
         action="store_true",
@@ -51,11 +61,19 @@ def world_command(args: argparse.Namespace) -> int:
     """Handler of ``world``."""
     from simulation.ground_truth import world_report
     from simulation.scenario import build_scenario
+    from simulation.store.paths import resolve_root
 
     config = world_config(args, with_generated=args.generated)
-    out = args.out.resolve()
+    if not args.out.strip():  # Path("") would be the working folder
+        raise UsageError("--out must be a folder; got an empty string")
+    try:
+        out = Path(args.out).expanduser().resolve()
+    except OSError as exc:
+        raise UsageError(f"cannot use --out {args.out}: {exc.strerror or exc}") from None
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
+    # The store this user's runs are saved in ($ADLAB_HOME, else ~/.adlab).
+    check_outside_store(out, resolve_root())
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -76,9 +94,12 @@ def world_command(args: argparse.Namespace) -> int:
         world = {"config": config.to_dict(), "seed": config.seed}
         (tmp / "world.json").write_text(json.dumps(world, indent=2) + "\n", encoding="utf-8")
         out.mkdir(exist_ok=True)
+        earlier = (out / "world.json").is_file()  # this folder holds an earlier world
         for name in outputs:
             os.replace(tmp / name, out / name)
         tmp.rmdir()
+        if earlier:
+            remove_earlier_outputs(out, ALL_OUTPUTS, outputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -27,6 +27,7 @@ import contextlib
 import functools
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
@@ -932,9 +933,40 @@ _WORKER_JOB: tuple[_SeedJob, object, object, bool] | None = None
 EARLY_NICE = 10
 
 
-def _start_worker(job: _SeedJob, queue, stop, live: bool = False, nice: int = 0) -> None:
+#: Linux's prctl option that sends the child a signal when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this forked worker end when the run's process dies, however it dies.
+
+    A parent killed without cleaning up (SIGKILL, a crash) would otherwise leave its
+    workers blocked forever on the progress pipe nobody reads. Linux sends SIGKILL on the
+    parent's death (the worker holds nothing worth saving: its results went to the dead
+    parent); elsewhere the workers still end with their pool on every orderly stop.
+    """
+    # The parent's Python SIGTERM handler (the command line's "stop like Ctrl-C") is
+    # inherited by fork: a worker told to terminate should simply end.
+    with contextlib.suppress(ValueError):  # not the main thread (cannot be, after fork)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request above was made
+        os._exit(1)
+
+
+def _start_worker(
+    job: _SeedJob, queue, stop, live: bool = False, nice: int = 0, parent: int | None = None
+) -> None:
     global _WORKER_JOB
     _WORKER_JOB = (job, queue, stop, live)
+    if parent is not None:
+        _die_with_parent(parent)
     if nice:
         # The run's caller draws the early results meanwhile (the app's server and the
         # browser, on the same cores): at nice +10 the workers get about a tenth of a
@@ -988,7 +1020,14 @@ def _run_parallel(
         max_workers=min(n_jobs, len(units)),
         mp_context=ctx,
         initializer=_start_worker,
-        initargs=(job, queue, worker_stop, sink is not None, EARLY_NICE if on_early else 0),
+        initargs=(
+            job,
+            queue,
+            worker_stop,
+            sink is not None,
+            EARLY_NICE if on_early else 0,
+            os.getpid(),
+        ),
     )
 
     def relay() -> None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import pathlib
 import re
 
 import numpy as np
@@ -166,6 +167,15 @@ def test_bad_file_paths_in_the_config():
         ExperimentConfig(catalogue_file="")
     with pytest.raises(ValueError, match=r"catalogue file not found: /no/such\.csv"):
         read_inputs(ExperimentConfig(catalogue_file="/no/such.csv"))
+
+
+@pytest.mark.parametrize("kind", ["folder", "device"])
+def test_a_path_that_is_not_a_regular_file_is_named_as_such(kind, tmp_path):
+    path = tmp_path if kind == "folder" else pathlib.Path("/dev/zero")
+    if not path.exists():
+        pytest.skip("no /dev/zero here")
+    with pytest.raises(ValueError, match=f"catalogue file {path} is not a regular file"):
+        build_scenario(ExperimentConfig(catalogue_file=str(path)))
 
 
 TINY = ["--users", "1000", "--impressions", "2000", "--batch-size", "500", "--seeds", "1",

@@ -94,8 +94,9 @@ def paired_difference(
         Rows of one (level, policy) of each run: one per seed, with ``seed`` and ``metric``.
     metric : str
     paired : bool, default=True
-        Pair rows by ``seed`` (both runs replayed the same seeds: the same visitors and
-        draws), take the difference per seed and a Student-t interval over the pairs.
+        Pair rows by ``seed`` (both runs met the same visitors and draws in each
+        replication: :func:`simulation.pairing.pairing` decides), take the difference per
+        seed and a Student-t interval over the pairs.
         Otherwise Welch's interval for a difference of two independent means. With
         several worlds the unit is the world (seeds of one world share its hidden
         parameters, so they are not independent): the interval is over world means of

@@ -1,5 +1,9 @@
 """A saved run as one self-contained HTML file: charts, uplift, winners, config, provenance.
 
+A run whose pools regenerated (``regenerate_every``) names no founding creative as a
+segment's leader (an arm there is a slot that held many creatives) and gets a Generations
+section from its stored lineage (:mod:`simulation.store.generations`).
+
 With the generated level, also what each policy served component by component and what
 mvt_ts believes about each component beside the true effects (the run's stored tables).
 
@@ -46,6 +50,13 @@ from simulation.metrics import (
 )
 from simulation.naming import run_label
 from simulation.references import is_reference
+from simulation.store.generations import (
+    SLOT_NOTE,
+    final_pools,
+    generations_summary,
+    regenerated_levels,
+    shown_policy,
+)
 from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table, world_caveat
 
 __all__ = [
@@ -483,6 +494,35 @@ def _generated_html(run, objective: str) -> str:
     return "".join(parts)
 
 
+def _generations_html(run, config: Mapping[str, Any]) -> str:
+    """The Generations section of a regenerated run: its pools per level, and their end."""
+    e = html.escape
+    frame = run.tables.get("generations")
+    every = config.get("regenerate_every")
+    parts = [
+        "<h2>Generations: the self-improving pool</h2>",
+        f"<p>Every {int(every):,} impressions each policy retired the weakest quarter of its "
+        "pool (by the clicks or net value it observed, never the ground truth) and bred "
+        "children of its best: one or two components changed, every child checked by the "
+        "guardrails. So an arm of a regenerated level is a slot, not one creative.</p>",
+    ]
+    if frame is None or frame.empty:
+        parts.append("<p>This run did not store its generations (the lineage table).</p>")
+        return "".join(parts)
+    parts.append(_table(generations_summary(frame), "generations"))
+    for level in dict.fromkeys(frame["level"]):
+        policy = shown_policy(frame, level)
+        first = ", ".join(f"{u} {int(frame[u].min())}" for u in ("world", "seed") if u in frame)
+        parts.append(
+            f"<h3>{e(_LEVELS.get(level, level))}: what each slot held at the end</h3>"
+            f"<p>{e(policy_name(str(policy)))}, {e(first)} (other policies and seeds bred "
+            "other pools). CTR observed while the creative lived; true CTR is the world's "
+            "expected CTR over the audience, which a real experiment never sees.</p>"
+        )
+        parts.append(_table(final_pools(frame, level, policy), "pool"))
+    return "".join(parts)
+
+
 def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
     if not winners:
         return (
@@ -712,9 +752,16 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             "brackets.</p>"
         )
         parts.append(_table(_metrics_table(summary), "metrics"))
-        parts.append("<h2>Winning creative per segment</h2>")
-        parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
+        parts.append("<h2>Leading creative per segment</h2>")
+        regenerated = regenerated_levels(config, run.tables)
+        if "segment" in regenerated:
+            # The rebuilt world's founders are not what the slots held: name none.
+            parts.append(f"<p id='slot-note'>{e(SLOT_NOTE)}</p>")
+        else:
+            parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
         parts.append(_generated_html(run, objective))
+        if regenerated:
+            parts.append(_generations_html(run, config))
     else:
         parts.append("<p>This run was not made by the experiment engine; its summary:</p>")
         parts.append(_table(summary.head(200)))

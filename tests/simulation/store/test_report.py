@@ -423,3 +423,8 @@ def test_the_not_clearly_best_note_names_its_rivals_or_the_missing_interval():
     note = best_note((0.01, 0.02), rivals)
     assert note.startswith("Not clearly best: its interval overlaps that of Thompson sampling")
     assert "UCB1 at the per user level" in note and note.endswith("and 1 more.")
+
+
+def test_a_fixed_pool_run_has_winner_cards_and_no_generations_section(page):
+    assert "Generations" not in page and "<h2>Leading creative per segment</h2>" in page
+    assert page.count('alt="winning creative"') == CONFIG.n_segments

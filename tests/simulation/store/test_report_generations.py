@@ -40,7 +40,7 @@ def regenerated(tmp_path_factory):
 
 
 def test_no_founding_creative_is_named_a_segments_leader(regenerated):
-    store, run_id, result = regenerated
+    store, run_id, _ = regenerated
     page = build_report(store.load(run_id))
     assert html.escape(SLOT_NOTE) in page
     for verdict in ("Winner:", "Leader (not yet clear):", "Leader (one seed):"):
@@ -82,7 +82,7 @@ def test_regenerated_levels_come_from_the_lineage_or_else_the_config():
 
 
 def test_a_regenerated_run_without_its_lineage_names_no_leader_and_says_so(regenerated, tmp_path):
-    store, run_id, result = regenerated
+    *_, result = regenerated
     other = RunStore.open(tmp_path / "old")
     old_id = other.save(
         config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),

@@ -61,6 +61,8 @@ from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table, w
 
 __all__ = [
     "REPORT_METRICS",
+    "VERDICT_NAMES",
+    "best_intervals",
     "best_note",
     "best_rivals",
     "best_row",
@@ -86,9 +88,10 @@ _HEADLINE: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 #: A winner card's label and note by :func:`simulation.winners.winner_verdict`, in the
 #: app's words: a margin whose interval includes 0 is no winner yet.
-_VERDICT_LABEL: dict[str, str] = {
-    "clear": "Winner:", "unclear": "Leader (not yet clear):", "no interval": "Leader (one seed):",
+VERDICT_NAMES: dict[str, str] = {
+    "clear": "Winner", "unclear": "Leader (not yet clear)", "no interval": "Leader (one seed)",
 }  # fmt: skip
+_VERDICT_LABEL: dict[str, str] = {k: f"{v}:" for k, v in VERDICT_NAMES.items()}
 _VERDICT_NOTE: dict[str, str] = {
     "clear": "A clear winner.",
     "unclear": "Not yet clear (the interval includes 0).",
@@ -140,6 +143,34 @@ def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series | None:
         return None
     key = "roas" if objective == "roas" else "ctr"
     return means.loc[means[key].fillna(-np.inf).idxmax()]
+
+
+def best_intervals(
+    summary: pd.DataFrame, best: Mapping[str, Any], metrics: tuple[str, ...] = ("ctr", "roas")
+) -> dict[str, tuple[float, float]]:
+    """The best (level, policy)'s 95 % interval of each metric, over its replications.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication).
+    best : mapping
+        A :func:`best_row`: ``level`` and ``policy``.
+    metrics : tuple of str, default=("ctr", "roas")
+
+    Returns
+    -------
+    intervals : dict of str to (float, float)
+        :func:`simulation.metrics.summarize`'s bounds (NaN with one replication).
+    """
+    rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
+    table = summarize(rows, metrics)
+    if table.empty:
+        return {m: (math.nan, math.nan) for m in metrics}
+    row = table.iloc[0]
+    return {
+        m: (float(row[f"{m}_low"]), float(row[f"{m}_high"])) for m in metrics if f"{m}_low" in row
+    }
 
 
 def best_rivals(
@@ -662,10 +693,13 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         )
     key = "roas" if objective == "roas" else "ctr"
     (low, high), rivals = best_rivals(summary, best, key)
+    bounds = best_intervals(summary, best)
     tiles = []
     for m, kind, label in _HEADLINE[key]:
-        value = _ci(kind, best[m], low, high) if m == key else _num(best[m], kind)
-        tiles.append(f"<div id='best-{m}'>{e(value)}<span>{label}</span></div>")
+        lo, hi = (low, high) if m == key else bounds.get(m, (math.nan, math.nan))
+        tiles.append(
+            f"<div id='best-{m}'>{e(_ci(kind, best[m], lo, hi))}<span>{label}</span></div>"
+        )
     who = (
         f"{policy_name(str(best['policy']))} at the "
         f"{_LEVELS.get(best['level'], str(best['level'])).lower()} level"

@@ -20,7 +20,13 @@ from simulation.gap_closed import gap_closed
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.pairing import pairing
-from simulation.store.report import best_note, best_rivals, build_report, run_uplift
+from simulation.store.report import (
+    best_intervals,
+    best_note,
+    best_rivals,
+    build_report,
+    run_uplift,
+)
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
@@ -222,19 +228,18 @@ def _headline(frames: dict) -> pd.Series | None:
     if best is None:
         st.caption("No best policy: only the oracle, which knows the truth, ran.")
         return None
-    c1, c2 = st.columns(2)
-    (label1, value1), (label2, value2) = best_pair(best, frames["objective"])
-    c1.metric(label1, value1)
-    c2.metric(label2, value2)
-    # A saved run's policy and level are whatever its file says (it may come from the CLI).
     over = interval_over(frames["summary"])
+    tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best), over)
+    for column, (label, value, span) in zip(st.columns(2), tiles, strict=True):
+        column.metric(label, value, span, delta_color="off", delta_arrow="off")
+    # A saved run's policy and level are whatever its file says (it may come from the CLI).
     note = best_note(
         *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
     )
     st.caption(
         escape_markdown(
-            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean over {over})"
-            + (f". {note}" if note else "")
+            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean, 95 % interval "
+            f"over {over})" + (f". {note}" if note else "")
         )
     )
     return best

@@ -97,7 +97,8 @@ def pairing(
         other (a run saved before it existed) counts as a difference: when in doubt, unpaired.
     inputs_a, inputs_b : mapping, optional
         The runs' recorded input files (kind -> ``{"path", "sha256"}``): the same path with
-        other contents is another world.
+        other contents is another world. A kind recorded by one run only is judged by the
+        configs' paths alone.
     summary_a, summary_b : DataFrame, optional
         The runs' summaries (one row per level, policy and replication): paired only
         when both hold the same replications (``world`` and ``seed``).
@@ -117,7 +118,9 @@ def pairing(
     differ = set(differing_settings(draws))
     words = [_WORDS[k] for k in DRAW_SETTINGS if k in differ]
     files_a, files_b = dict(inputs_a or {}), dict(inputs_b or {})
-    for kind in sorted(set(files_a) | set(files_b)):
+    # Compared where both recorded a file's hash (a run not saved has no record: its
+    # config's path is what there is to compare, above).
+    for kind in sorted(set(files_a) & set(files_b)):
         sha_a = (files_a.get(kind) or {}).get("sha256")
         sha_b = (files_b.get(kind) or {}).get("sha256")
         if sha_a != sha_b and f"{kind} file" not in words:

@@ -76,6 +76,7 @@ def test_other_input_file_contents_or_replications_are_not_paired():
     how = pairing(a, a, inputs_a=files, inputs_b=other)
     assert not how.paired and how.differences == ("segments file contents",)
     assert pairing(a, a, inputs_a=files, inputs_b=dict(files)).paired
+    assert pairing(a, a, inputs_a=files, inputs_b={}).paired  # a run not saved: no record
     how = pairing(a, a, summary_a=_summary([0, 1, 2]), summary_b=_summary([0, 1]))
     assert not how.paired and "replications" in how.differences[0]
     worlds = pairing(a, a, summary_a=_summary([0, 0], [0, 1]), summary_b=_summary([0, 0], [0, 2]))

@@ -162,16 +162,46 @@ def skipped_text(config) -> str | None:
     return "Not run, as they do not apply: " + "; ".join(parts) + "."
 
 
-def best_pair(best, objective: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    """The best policy's two headline numbers, its objective's first: (label, value) each.
+def best_pair(
+    best, objective: str, intervals=None, over: str | None = None
+) -> tuple[tuple[str, str, str | None], tuple[str, str, str | None]]:
+    """The best policy's two headline numbers, its objective's first: (label, value, interval).
 
     Under CTR "Best CTR" then "Its ROAS"; under ROAS "Best ROAS" then "Its CTR" (the CTR of
     the best policy by ROAS is not the best CTR).
+
+    Parameters
+    ----------
+    best : mapping
+        A best row: ``ctr`` and ``roas`` (means over the replications).
+    objective : {"ctr", "roas"}
+    intervals : mapping of str to (float, float), optional
+        Each metric's 95 % interval (``simulation.store.report.best_intervals``).
+    over : str, optional
+        What the intervals cover ("3 seeds × 1 world").
+
+    Returns
+    -------
+    tiles : two (label, value, interval) tuples
+        ``interval`` reads "95 %: 0.98 % – 1.14 % (3 seeds × 1 world)", "no interval (1 seed
+        × 1 world)" with one replication, or None without ``intervals``.
     """
-    ctr, roas = pct(best["ctr"]), multiple(best["roas"])
+    fmts = {"ctr": pct, "roas": multiple}
+
+    def span(metric: str) -> str | None:
+        if intervals is None:
+            return None
+        low, high = intervals.get(metric, (None, None))
+        where = f" ({over})" if over else ""
+        if _bad(low) or _bad(high) or low == high:  # one replication: no spread to show
+            return f"no interval{where}"
+        return f"95 %: {fmts[metric](low)} – {fmts[metric](high)}{where}"
+
+    ctr = ("ctr", pct(best["ctr"]), span("ctr"))
+    roas = ("roas", multiple(best["roas"]), span("roas"))
     if objective == "roas":
-        return ("Best ROAS (observed)", roas), ("Its CTR (observed)", ctr)
-    return ("Best CTR (observed)", ctr), ("Its ROAS (observed)", roas)
+        return ("Best ROAS (observed)", *roas[1:]), ("Its CTR (observed)", *ctr[1:])
+    return ("Best CTR (observed)", *ctr[1:]), ("Its ROAS (observed)", *roas[1:])
 
 
 def cap_text(budget: float) -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import special
 
 from simulation.metrics import mean_interval, summarize
-from simulation.store.report import best_row
+from simulation.store.report import VERDICT_NAMES, best_row
 from simulation.winners import component_differences, segment_winners, winner_verdict
 from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name
 
@@ -94,8 +94,9 @@ def paired_difference(
         Rows of one (level, policy) of each run: one per seed, with ``seed`` and ``metric``.
     metric : str
     paired : bool, default=True
-        Pair rows by ``seed`` (both runs replayed the same seeds: the same visitors and
-        draws), take the difference per seed and a Student-t interval over the pairs.
+        Pair rows by ``seed`` (both runs met the same visitors and draws in each
+        replication: :func:`simulation.pairing.pairing` decides), take the difference per
+        seed and a Student-t interval over the pairs.
         Otherwise Welch's interval for a difference of two independent means. With
         several worlds the unit is the world (seeds of one world share its hidden
         parameters, so they are not independent): the interval is over world means of
@@ -184,7 +185,11 @@ def difference_table(
 def winners_table(
     table: pd.DataFrame, creatives, segment_names, truth=None, objective: str = "ctr"
 ) -> pd.DataFrame:
-    """Winners with reasons, readable: one row per segment.
+    """Each segment's leading creative with reasons, readable: one row per segment.
+
+    The leader is called a winner only in its ``Verdict`` when the margin's interval over
+    the seeds excludes 0 (:func:`simulation.winners.winner_verdict`, in the report's words:
+    :data:`simulation.store.report.VERDICT_NAMES`).
 
     Parameters
     ----------
@@ -204,11 +209,13 @@ def winners_table(
         win = creatives[r.segment][r.arm]
         row = {
             "Segment": segment_names[r.segment],
-            "Winner": f"{r.arm + 1}. {win.product} · {win.tone} · {win.offer}",
+            "Leading creative": f"{r.arm + 1}. {win.product} · {win.tone} · {win.offer}",
+            "Verdict": "–",
             ("CTR" if objective == "ctr" else "ROAS"): rate_fmt(getattr(r, objective)),
         }
         if r.runner_up >= 0:
             run = creatives[r.segment][r.runner_up]
+            row["Verdict"] = VERDICT_NAMES[winner_verdict(r.n_seeds, r.margin_low)]
             row["Runner-up"] = f"{r.runner_up + 1}. {run.product} · {run.tone} · {run.offer}"
             row["Its " + ("CTR" if objective == "ctr" else "ROAS")] = rate_fmt(
                 getattr(r, f"runner_up_{objective}")
@@ -216,13 +223,8 @@ def winners_table(
             row["Margin (95 % interval)"] = interval(
                 margin_fmt, r.margin, r.margin_low, r.margin_high
             )
-            row["Clear winner?"] = {
-                "clear": "yes",
-                "unclear": "not yet (interval includes 0)",
-                "no interval": "can't tell: one seed gives no interval",
-            }[winner_verdict(r.n_seeds, r.margin_low)]
             diffs = component_differences(win, run)
-            row["What differs (winner vs runner-up)"] = (
+            row["What differs (leader vs runner-up)"] = (
                 "; ".join(f"{label}: {x} vs {y}" for label, x, y in diffs) or "nothing"
             )
             if truth is not None:

@@ -1,5 +1,9 @@
 """A saved run as one self-contained HTML file: charts, uplift, winners, config, provenance.
 
+A run whose pools regenerated (``regenerate_every``) names no founding creative as a
+segment's leader (an arm there is a slot that held many creatives) and gets a Generations
+section from its stored lineage (:mod:`simulation.store.generations`).
+
 With the generated level, also what each policy served component by component and what
 mvt_ts believes about each component beside the true effects (the run's stored tables).
 
@@ -46,10 +50,19 @@ from simulation.metrics import (
 )
 from simulation.naming import run_label
 from simulation.references import is_reference
+from simulation.store.generations import (
+    SLOT_NOTE,
+    final_pools,
+    generations_summary,
+    regenerated_levels,
+    shown_policy,
+)
 from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table, world_caveat
 
 __all__ = [
     "REPORT_METRICS",
+    "VERDICT_NAMES",
+    "best_intervals",
     "best_note",
     "best_rivals",
     "best_row",
@@ -75,9 +88,10 @@ _HEADLINE: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 #: A winner card's label and note by :func:`simulation.winners.winner_verdict`, in the
 #: app's words: a margin whose interval includes 0 is no winner yet.
-_VERDICT_LABEL: dict[str, str] = {
-    "clear": "Winner:", "unclear": "Leader (not yet clear):", "no interval": "Leader (one seed):",
+VERDICT_NAMES: dict[str, str] = {
+    "clear": "Winner", "unclear": "Leader (not yet clear)", "no interval": "Leader (one seed)",
 }  # fmt: skip
+_VERDICT_LABEL: dict[str, str] = {k: f"{v}:" for k, v in VERDICT_NAMES.items()}
 _VERDICT_NOTE: dict[str, str] = {
     "clear": "A clear winner.",
     "unclear": "Not yet clear (the interval includes 0).",
@@ -129,6 +143,34 @@ def best_row(summary: pd.DataFrame, objective: str = "ctr") -> pd.Series | None:
         return None
     key = "roas" if objective == "roas" else "ctr"
     return means.loc[means[key].fillna(-np.inf).idxmax()]
+
+
+def best_intervals(
+    summary: pd.DataFrame, best: Mapping[str, Any], metrics: tuple[str, ...] = ("ctr", "roas")
+) -> dict[str, tuple[float, float]]:
+    """The best (level, policy)'s 95 % interval of each metric, over its replications.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication).
+    best : mapping
+        A :func:`best_row`: ``level`` and ``policy``.
+    metrics : tuple of str, default=("ctr", "roas")
+
+    Returns
+    -------
+    intervals : dict of str to (float, float)
+        :func:`simulation.metrics.summarize`'s bounds (NaN with one replication).
+    """
+    rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
+    table = summarize(rows, metrics)
+    if table.empty:
+        return {m: (math.nan, math.nan) for m in metrics}
+    row = table.iloc[0]
+    return {
+        m: (float(row[f"{m}_low"]), float(row[f"{m}_high"])) for m in metrics if f"{m}_low" in row
+    }
 
 
 def best_rivals(
@@ -483,6 +525,35 @@ def _generated_html(run, objective: str) -> str:
     return "".join(parts)
 
 
+def _generations_html(run, config: Mapping[str, Any]) -> str:
+    """The Generations section of a regenerated run: its pools per level, and their end."""
+    e = html.escape
+    frame = run.tables.get("generations")
+    every = config.get("regenerate_every")
+    parts = [
+        "<h2>Generations: the self-improving pool</h2>",
+        f"<p>Every {int(every):,} impressions each policy retired the weakest quarter of its "
+        "pool (by the clicks or net value it observed, never the ground truth) and bred "
+        "children of its best: one or two components changed, every child checked by the "
+        "guardrails. So an arm of a regenerated level is a slot, not one creative.</p>",
+    ]
+    if frame is None or frame.empty:
+        parts.append("<p>This run did not store its generations (the lineage table).</p>")
+        return "".join(parts)
+    parts.append(_table(generations_summary(frame), "generations"))
+    for level in dict.fromkeys(frame["level"]):
+        policy = shown_policy(frame, level)
+        first = ", ".join(f"{u} {int(frame[u].min())}" for u in ("world", "seed") if u in frame)
+        parts.append(
+            f"<h3>{e(_LEVELS.get(level, level))}: what each slot held at the end</h3>"
+            f"<p>{e(policy_name(str(policy)))}, {e(first)} (other policies and seeds bred "
+            "other pools). CTR observed while the creative lived; true CTR is the world's "
+            "expected CTR over the audience, which a real experiment never sees.</p>"
+        )
+        parts.append(_table(final_pools(frame, level, policy), "pool"))
+    return "".join(parts)
+
+
 def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
     if not winners:
         return (
@@ -622,10 +693,13 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         )
     key = "roas" if objective == "roas" else "ctr"
     (low, high), rivals = best_rivals(summary, best, key)
+    bounds = best_intervals(summary, best)
     tiles = []
     for m, kind, label in _HEADLINE[key]:
-        value = _ci(kind, best[m], low, high) if m == key else _num(best[m], kind)
-        tiles.append(f"<div id='best-{m}'>{e(value)}<span>{label}</span></div>")
+        lo, hi = (low, high) if m == key else bounds.get(m, (math.nan, math.nan))
+        tiles.append(
+            f"<div id='best-{m}'>{e(_ci(kind, best[m], lo, hi))}<span>{label}</span></div>"
+        )
     who = (
         f"{policy_name(str(best['policy']))} at the "
         f"{_LEVELS.get(best['level'], str(best['level'])).lower()} level"
@@ -712,9 +786,16 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             "brackets.</p>"
         )
         parts.append(_table(_metrics_table(summary), "metrics"))
-        parts.append("<h2>Winning creative per segment</h2>")
-        parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
+        parts.append("<h2>Leading creative per segment</h2>")
+        regenerated = regenerated_levels(config, run.tables)
+        if "segment" in regenerated:
+            # The rebuilt world's founders are not what the slots held: name none.
+            parts.append(f"<p id='slot-note'>{e(SLOT_NOTE)}</p>")
+        else:
+            parts.append(_winners_html(run, winners if winners is not None else _winners(run)))
         parts.append(_generated_html(run, objective))
+        if regenerated:
+            parts.append(_generations_html(run, config))
     else:
         parts.append("<p>This run was not made by the experiment engine; its summary:</p>")
         parts.append(_table(summary.head(200)))

@@ -6,9 +6,11 @@ import re
 
 import pytest
 
+from simulation.metrics import interval_over, summarize
 from simulation.store import RunStore
 from simulation.uplift_text import ONE_WORLD_CAVEAT
-from ui.fmt import WORD_JOINER
+from ui import tables
+from ui.fmt import WORD_JOINER, multiple, pct
 from ui.forms import WorldSettings, experiment_config
 
 
@@ -32,7 +34,9 @@ def test_a_roas_run_leads_with_the_best_roas(app, open_page, run_small_experimen
     run_small_experiment(at, **{"ex-objective": "roas"})
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert labels == ["Best ROAS (observed)", "Its CTR (observed)", "Spend", "Revenue"]
+    assert labels == [
+        "Best ROAS (observed)", "Its CTR (observed)", "Spend (observed)", "Revenue (observed)",
+    ]  # fmt: skip
     assert at.metric[0].value.endswith("×") and at.metric[1].value.endswith("%")
     at.switch_page("ui/pages/results.py").run()
     assert [m.label for m in at.metric][:2] == ["Best ROAS (observed)", "Its CTR (observed)"]
@@ -46,9 +50,23 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     assert not at.exception
     assert not at.error
     labels = [m.label for m in at.metric]
-    assert labels == ["Best CTR (observed)", "Its ROAS (observed)", "Spend", "Revenue"]
-    # Headline numbers are observed values only: no delta against a true value.
-    assert all(not m.proto.delta for m in at.metric)
+    assert labels == [
+        "Best CTR (observed)", "Its ROAS (observed)", "Spend (observed)", "Revenue (observed)",
+    ]  # fmt: skip
+    # Headline numbers are observed values only: no delta against a true value. The two
+    # rate tiles carry their 95 % interval over the replications, the best's own.
+    summary = at.session_state["ex-current"]["result"].summary_frame()
+    best = tables.best_row(summary, "ctr")
+    ours = summarize(summary[(summary["level"] == best["level"])
+                             & (summary["policy"] == best["policy"])]).iloc[0]  # fmt: skip
+    over = interval_over(summary)
+    assert at.metric[0].proto.delta == (
+        f"95 %: {pct(ours['ctr_low'])} – {pct(ours['ctr_high'])} ({over})"
+    )
+    assert at.metric[1].proto.delta == (
+        f"95 %: {multiple(ours['roas_low'])} – {multiple(ours['roas_high'])} ({over})"
+    )
+    assert not at.metric[2].proto.delta and not at.metric[3].proto.delta
     assert at.metric[0].value.endswith("%")
     assert at.metric[2].value.startswith("$")
     # The page leads with the like-for-like uplift: the first table, observed beside true.

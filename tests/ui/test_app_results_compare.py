@@ -61,7 +61,9 @@ def test_cli_runs_without_names_are_named_and_compared(app, open_page, adlab_hom
     assert diff.iloc[0]["Level"] == "Best of A − best of B"
     assert {"ROAS A − B", "Seeds"} <= set(diff.columns)
     assert (diff["Seeds"] == BASE.n_seeds).all()  # paired seed by seed
-    assert any("same seeds" in c.value for c in at.caption)
+    # Budget and delay change what the policies do, not whom they meet: still paired.
+    assert any(c.value.startswith("Paired:") for c in at.caption)
+    assert any("paired differences" in m.value for m in at.markdown)
     # Side by side without cut columns: one full-width table with CTR right after the names.
     both = next(d.value for d in at.dataframe if "Run" in d.value.columns)
     assert list(both.columns[:5]) == ["Run", "Level", "Policy", "CTR", "ROAS"]
@@ -70,6 +72,26 @@ def test_cli_runs_without_names_are_named_and_compared(app, open_page, adlab_hom
     assert labels.count("Download report (HTML)") == 1
     # No yardstick of the old kind: the A − B table is of observed metrics only.
     assert not any("uplift" in c.lower() for c in diff.columns)
+
+
+def test_runs_on_different_audiences_are_compared_unpaired(app, open_page, adlab_home):
+    # The same seeds on another audience meet other visitors: replication r of A and r of B
+    # are independent, so A − B must be Welch's over each run's replications, said plainly.
+    ca, cb = BASE, BASE.replace(n_users=2_000, n_segments=3, n_seeds=2)
+    id_a = _save(adlab_home, ca, run_experiment(ca))
+    id_b = _save(adlab_home, cb, run_experiment(cb))
+    at = open_page(app, "results")
+    at.selectbox(key="rs-a").set_value(id_a)
+    at.selectbox(key="rs-b").set_value(id_b).run()
+    assert not at.exception
+    assert not any("paired differences" in m.value for m in at.markdown)
+    assert any("differences of independent runs" in m.value for m in at.markdown)
+    said = next(c.value for c in at.caption if c.value.startswith("Not paired"))
+    assert "audience size" in said and "number of segments" in said and "Welch" in said
+    assert not any("replications agree on" in c.value for c in at.caption)
+    diff = next(d.value for d in at.dataframe if "CTR A − B" in d.value.columns)
+    # Welch: the count is the smaller run's replications, not pairs joined by seed.
+    assert (diff["Seeds"] == 2).all()
 
 
 def test_the_stored_uplift_table_is_what_the_page_shows(app, open_page, adlab_home, two_results):

@@ -20,7 +20,7 @@ from simulation.learning_speed import (
     longer_run,
 )
 from simulation.metrics import interval_over
-from simulation.store.report import best_note, best_rivals
+from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
 from simulation.winners import (
     component_differences,
     segment_allocation,
@@ -529,11 +529,21 @@ def _headline(result, early: bool = False) -> None:
         "roas": "Revenue per dollar of ad spend of the best policy and level (mean over the "
         "replications).",
     }
-    first, second = best_pair(best, objective)
-    for column, (label, value) in zip((c1, c2), (first, second), strict=True):
-        column.metric(label, value, help=helps["roas" if "ROAS" in label else "ctr"])
-    c3.metric("Spend", money(best["spend"], 0), help="Ad spend of that policy and level.")
-    c4.metric("Revenue", money(best["revenue"], 0))
+    over = interval_over(summary)
+    tiles = best_pair(best, objective, best_intervals(summary, best), over)
+    for column, (label, value, span) in zip((c1, c2), tiles, strict=True):
+        column.metric(
+            label, value, span, delta_color="off", delta_arrow="off",
+            help=helps["roas" if "ROAS" in label else "ctr"],
+        )  # fmt: skip
+    c3.metric(
+        "Spend (observed)", money(best["spend"], 0),
+        help=f"Ad spend of that policy and level (mean over {over}).",
+    )  # fmt: skip
+    c4.metric(
+        "Revenue (observed)", money(best["revenue"], 0),
+        help=f"Revenue of that policy and level (mean over {over}).",
+    )  # fmt: skip
     level = LEVEL_NAMES.get(best["level"], best["level"]).lower()
     took = (
         f"These levels took {result.elapsed_seconds:.1f} s; the generated level is still running."
@@ -543,14 +553,18 @@ def _headline(result, early: bool = False) -> None:
     note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
-        f"{escape_markdown(level)} level. " + (f"{escape_markdown(note)} " if note else "") + took
+        f"{escape_markdown(level)} level (mean, 95 % interval over {escape_markdown(over)}). "
+        + (f"{escape_markdown(note)} " if note else "")
+        + took
     )
 
 
 def _winners(result) -> None:
-    st.subheader("Winning creative per segment, and why")
+    # "Leading": a segment's best-observed creative is a winner only when its margin's
+    # interval excludes 0; the verdict says which.
+    st.subheader("Leading creative per segment, and why")
     if "segment" not in result.levels:
-        st.info("Run the per-segment level to see each segment's winning creative.")
+        st.info("Run the per-segment level to see each segment's leading creative.")
         return
     if "segment" in generations.regenerated_levels(result):
         # The founders' previews and truths would name creatives the slots no longer held.
@@ -570,18 +584,24 @@ def _winners(result) -> None:
         creative = level.creatives[row.segment][row.arm]
         with columns[i % len(columns)]:
             st.image(cache.preview_png(creative, size), output_format="PNG", width="stretch")
-            st.markdown(
-                f"**{escape_markdown(names[row.segment])}** · CTR **{pct(row.ctr)}** · ROAS "
-                f"**{multiple(row.roas)}** · {row.impressions:,} impressions"
-            )
             if row.runner_up < 0:
+                st.markdown(
+                    f"**{escape_markdown(names[row.segment])}** · CTR **{pct(row.ctr)}** · "
+                    f"ROAS **{multiple(row.roas)}** · {row.impressions:,} impressions"
+                )
                 continue
             other = level.creatives[row.segment][row.runner_up]
+            said = winner_verdict(row.n_seeds, row.margin_low)
             verdict = {
                 "clear": "a clear winner.",
                 "unclear": "not yet clear (the interval includes 0).",
                 "no interval": "no interval with one seed: it may be luck.",
-            }[winner_verdict(row.n_seeds, row.margin_low)]
+            }[said]
+            st.markdown(
+                f"**{escape_markdown(names[row.segment])}** · {VERDICT_NAMES[said]} · CTR "
+                f"**{pct(row.ctr)}** · ROAS **{multiple(row.roas)}** · "
+                f"{row.impressions:,} impressions"
+            )
             seeds = f"{row.n_seeds} seed{'s' if row.n_seeds != 1 else ''}"
             st.caption(
                 f"Runner-up: creative {row.runner_up + 1} "
@@ -601,7 +621,10 @@ def _winners(result) -> None:
                         for k, x, y in diffs[:6]
                     )
                 )
-    st.markdown("**Winners with reasons** (observed, pooled over policies and seeds)")
+    st.markdown(
+        "**Leaders with reasons** (observed, pooled over policies and seeds; *Winner* only "
+        "when the margin's 95 % interval excludes 0)"
+    )
     st.dataframe(
         winners_table(table, level.creatives, names, truth, objective),
         hide_index=True,

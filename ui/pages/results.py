@@ -19,7 +19,14 @@ import streamlit as st
 from simulation.gap_closed import gap_closed
 from simulation.metrics import interval_over
 from simulation.naming import run_label
-from simulation.store.report import best_note, best_rivals, build_report, run_uplift
+from simulation.pairing import pairing
+from simulation.store.report import (
+    best_intervals,
+    best_note,
+    best_rivals,
+    build_report,
+    run_uplift,
+)
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import best_label, best_row, difference_table, metrics_table
@@ -221,19 +228,18 @@ def _headline(frames: dict) -> pd.Series | None:
     if best is None:
         st.caption("No best policy: only the oracle, which knows the truth, ran.")
         return None
-    c1, c2 = st.columns(2)
-    (label1, value1), (label2, value2) = best_pair(best, frames["objective"])
-    c1.metric(label1, value1)
-    c2.metric(label2, value2)
-    # A saved run's policy and level are whatever its file says (it may come from the CLI).
     over = interval_over(frames["summary"])
+    tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best), over)
+    for column, (label, value, span) in zip(st.columns(2), tiles, strict=True):
+        column.metric(label, value, span, delta_color="off", delta_arrow="off")
+    # A saved run's policy and level are whatever its file says (it may come from the CLI).
     note = best_note(
         *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
     )
     st.caption(
         escape_markdown(
-            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean over {over})"
-            + (f". {note}" if note else "")
+            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean, 95 % interval "
+            f"over {over})" + (f". {note}" if note else "")
         )
     )
     return best
@@ -404,23 +410,28 @@ def _compare(a: dict, b: dict) -> None:
     table = table[first + [c for c in table.columns if c not in first]]
     st.dataframe(table, hide_index=True, width="stretch")
 
-    # Paired only when both replayed the same replications: the same seeds and worlds.
-    paired = a["config"].get("seed") == b["config"].get("seed") and interval_over(
-        a["summary"]
-    ) == interval_over(b["summary"])
+    # Paired only when replication r of A and of B met the same visitors and draws: the
+    # same world, impressions and batches, and the same replications (simulation.pairing).
+    how = pairing(
+        a["config"], b["config"], inputs_a=a.get("inputs"), inputs_b=b.get("inputs"),
+        summary_a=a["summary"], summary_b=b["summary"],
+    )  # fmt: skip
+    paired = how.paired
     st.markdown(
         "**A − B: paired differences** (mean and 95 % interval)"
         if paired
         else "**A − B: differences of independent runs** (mean and 95 % interval)"
     )
+    # The app's own words and numbers only: nothing to escape.
     st.caption(
-        "Both runs replayed the same seeds (the same visitors and draws): the difference is "
-        "taken replication by replication and its Student-t interval is over the "
-        f"{interval_over(a['summary'])}. An interval that excludes 0 is a difference the "
-        "replications agree on."
-        if paired
-        else "The runs have different seeds (or worlds), so they cannot be paired: the interval "
-        "is Welch's, for two independent means (wider)."
+        how.sentence
+        + (
+            " The difference is taken replication by replication and its Student-t "
+            f"interval is over the {interval_over(a['summary'])}. An interval that excludes 0 "
+            "is a difference the replications agree on."
+            if paired
+            else f" A: {interval_over(a['summary'])}; B: {interval_over(b['summary'])}."
+        )
     )
     diff = difference_table(
         a["summary"],

@@ -20,6 +20,7 @@ from simulation.display import PALETTE, policy_name
 from simulation.engine.core import run_experiment
 from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.report import (
+    best_intervals,
     best_rivals,
     best_row,
     build_report,
@@ -392,6 +393,11 @@ def test_the_best_tile_shows_its_interval_and_says_when_it_is_not_clearly_best(
     assert tile == html.escape(
         f"{100 * best['ctr']:.2f} % ({100 * low:.2f} % – {100 * high:.2f} %)"
     )
+    # Its ROAS tile has the best's own ROAS interval, as the app's tile does.
+    (roas_low, roas_high) = best_intervals(summary, best)["roas"]
+    roas = page.split("<div id='best-roas'>", 1)[1].split("<span>", 1)[0]
+    if roas_low < roas_high:
+        assert roas == html.escape(f"{best['roas']:,.2f}× ({roas_low:,.2f}× – {roas_high:,.2f}×)")
     said = page.split("<p id='best-by'>", 1)[1].split("</p>", 1)[0]
     assert said.startswith("Best by CTR: Thompson sampling at the per user level")
     assert (rivals == []) is clear
@@ -423,3 +429,8 @@ def test_the_not_clearly_best_note_names_its_rivals_or_the_missing_interval():
     note = best_note((0.01, 0.02), rivals)
     assert note.startswith("Not clearly best: its interval overlaps that of Thompson sampling")
     assert "UCB1 at the per user level" in note and note.endswith("and 1 more.")
+
+
+def test_a_fixed_pool_run_has_winner_cards_and_no_generations_section(page):
+    assert "Generations" not in page and "<h2>Leading creative per segment</h2>" in page
+    assert page.count('alt="winning creative"') == CONFIG.n_segments

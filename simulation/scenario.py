@@ -967,11 +967,14 @@ class PoolComposer:
         c = [int(x) for x in combo]
         ax = {name: i for i, name in enumerate(AXES)}
         parts = [names[ax["product"]][c[ax["product"]]].split(":", 1)[-1]]
-        parts += [names[ax[a]][c[ax[a]]] for a in ("tone", "offer", "layout", "headline")]
+        parts += [names[ax[a]][c[ax[a]]] for a in ("tone", "offer", "layout")]
+        # The headline's style is named as one ("greeting headline"), so a greeting
+        # headline that greets does not read "greeting · greeting".
+        parts.append(f"{names[ax['headline']][c[ax['headline']]]} headline")
         if c[ax["greeting"]]:
-            parts.append("greeting")
+            parts.append("greets")
         if c[ax["keyword"]]:
-            parts.append("keyword")
+            parts.append("quotes a search")
         return " · ".join(parts)
 
 

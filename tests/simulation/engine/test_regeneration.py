@@ -293,3 +293,14 @@ def test_regeneration_gains_nothing_where_components_have_no_effect():
     a, b = regen.summary_frame(), fixed.summary_frame()
     np.testing.assert_array_equal(a["clicks"], b["clicks"])
     np.testing.assert_allclose(a["expected_ctr"], b["expected_ctr"], rtol=1e-9)
+
+
+def test_labels_name_each_component_once(result):
+    # A greeting headline that greets read "… · greeting · greeting": the headline's style
+    # is now named as a headline, the printed greeting and search as what they do.
+    labels = result.generations_frame()["label"]
+    bred = labels[labels.str.contains(" headline")]
+    assert len(bred) > 0
+    for label in bred:
+        parts = label.split(" · ")
+        assert len(parts) == len(set(parts)), label

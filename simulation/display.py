@@ -35,6 +35,8 @@ POLICY_NAMES: dict[str, str] = {
     "thompson_value": "Thompson sampling (value)",
     "lin_ucb": "LinUCB (contextual)",
     "lin_ts": "Linear Thompson (contextual)",
+    # The spec stays in brackets: the command line, the docs and the sweep files name it so.
+    "mvt_ts": "Multivariate Thompson (mvt_ts)",
     "oracle": "Oracle (knows the truth)",
 }
 

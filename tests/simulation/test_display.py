@@ -42,7 +42,8 @@ def test_ticks_stay_in_range_evenly_spaced_on_a_round_step(low, span, target):
 def test_policy_names_read_as_in_the_app():
     assert policy_name("lin_ucb") == "LinUCB (contextual)"
     assert policy_name("segment:thompson") == "Thompson sampling per segment"
-    assert policy_name("mvt_ts") == "mvt_ts"  # named by its spec everywhere
+    # The generated level's learner reads as a name, its spec kept for the command line.
+    assert policy_name("mvt_ts") == "Multivariate Thompson (mvt_ts)"
 
 
 def test_components_read_as_a_marketer_names_them():

@@ -44,6 +44,9 @@ def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_
     at.switch_page("ui/pages/ope.py").run()
     assert not at.exception
     assert at.selectbox(key="ope-logging").value == "uniform"
+    # The level reads as on every other page, the run's own name kept as the value.
+    assert at.selectbox(key="ope-level").value == "segment"
+    assert at.selectbox(key="ope-level").options == ["Per segment"]
     next(b for b in at.button if b.label == "Estimate").click().run()
     assert not at.exception and not at.error
     labels = [m.label for m in at.metric]

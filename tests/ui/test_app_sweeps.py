@@ -197,7 +197,8 @@ def test_a_sweep_with_the_generated_level(app, open_page, adlab_home):
     assert at.selectbox(key="sw-show-policy").options == [
         "Uniform (A/B/n split)", "Thompson sampling", "Each level's best",
     ]  # fmt: skip
-    assert any("mvt_ts: not played at the generic level" in c.value for c in at.caption)
+    said = "Multivariate Thompson (mvt_ts): not played at the generic level"
+    assert any(said in c.value for c in at.caption)
     assert "Generated (composed per impression)" in at.selectbox(key="sw-show-level").options
     # Thompson sampling chooses among a pool: the generated level is not among its levels.
     at.selectbox(key="sw-show-policy").set_value("thompson").run()

@@ -16,7 +16,7 @@ from simulation.policies import POLICIES, make_policy
 from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from_rows
 from simulation.store.integrity import expected_files
 from ui import cache, charts
-from ui.fmt import escape_markdown, policy_name
+from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
 from ui.forms import ope_numbers
 from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
 
@@ -83,7 +83,10 @@ def _saved_source():
     run_id = st.selectbox("Saved run", list(labels), format_func=labels.get, key="ope-run")
     config = dict(runs)[run_id]["config"]
     c1, c2 = st.columns(2)
-    level = c1.selectbox("Level logged", list(config["levels"]), key="ope-level")
+    level = c1.selectbox(
+        "Level logged", list(config["levels"]), key="ope-level",
+        format_func=lambda v: LEVEL_NAMES.get(v, v),
+    )  # fmt: skip
     logging = c2.selectbox(
         "Logging policy (whose choices the log holds)", list(config["policies"]),
         format_func=policy_name, key="ope-logging",

@@ -252,8 +252,7 @@ def test_the_line_view_draws_the_level_chosen_and_says_points(app, open_page):
         lines = at.get("vega_lite_chart")
         assert len(lines) == 2, "one line chart for CTR, one for ROAS (no heat map)"
         frames = [
-            [pa.ipc.open_stream(d.data.data).read_pandas() for d in c.proto.datasets]
-            for c in lines
+            [pa.ipc.open_stream(d.data.data).read_pandas() for d in c.proto.datasets] for c in lines
         ]  # each chart: its rows and the zero line's
         return [set(next(f for f in fs if "level" in f)["level"]) for fs in frames]
 

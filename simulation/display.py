@@ -13,6 +13,7 @@ __all__ = [
     "PALETTE",
     "POLICY_NAMES",
     "component_name",
+    "context_feature_meanings",
     "nice_ticks",
     "policy_name",
     "robust_domain",
@@ -74,6 +75,60 @@ def policy_name(spec: str) -> str:
     if spec.startswith("segment:"):
         return f"{policy_name(spec.removeprefix('segment:'))} per segment"
     return POLICY_NAMES.get(spec, spec)
+
+
+def context_feature_meanings(
+    n_segments: int, n_features: int, segment_names: tuple[str, ...] | None = None
+) -> tuple[str, ...] | None:
+    """What each context column ``x_j`` of an adlab log means, as a marketer reads it.
+
+    The layout is the engine's: :meth:`simulation.scenario.Scenario.contexts` (the segment
+    one-hot, then :meth:`simulation.population.Population.features` in the order of
+    ``FEATURE_BLOCKS``) and, for the generated level,
+    :func:`simulation.engine.generated.generated_contexts`'s extra columns (top interest,
+    searched categories, a constant).
+
+    Parameters
+    ----------
+    n_segments : int
+        The run's number of segments (the width of the one-hot block).
+    n_features : int
+        The log's number of context columns.
+    segment_names : tuple of str, optional
+        The segments' names, by number, to name the one-hot columns.
+
+    Returns
+    -------
+    meanings : tuple of str of length n_features, or None
+        None when ``n_features`` fits neither layout (a log adlab did not write).
+    """
+    # Imported here: the report and the command line use this module without the population.
+    from simulation.population import AGE_BANDS, FEATURE_BLOCKS, INTERESTS, TIMES_OF_DAY
+
+    def segment(j: int) -> str:
+        name = segment_names[j] if segment_names is not None and j < len(segment_names) else ""
+        return f"1 if in segment {j}" + (f" ({name})" if name else "") + ", else 0"
+
+    per_block = {
+        "age_band": [f"1 if aged {band}, else 0" for band in AGE_BANDS],
+        "mobile": ["1 if browsing mostly on a phone, else 0"],
+        "korean": ["1 if reading Korean, 0 if English"],
+        "price_sensitivity": ["price sensitivity, 0 to 1 (1: a deal-seeker)"],
+        "active_hours": [f"share of activity in the {part}, 0 to 1" for part in TIMES_OF_DAY],
+        "interests": [f"1 if interested in {i}, else 0" for i in INTERESTS],
+    }
+    pool = [segment(j) for j in range(n_segments)]
+    pool += [m for name, _ in FEATURE_BLOCKS for m in per_block[name]]
+    generated = [
+        *(f"1 if the top interest is {i}, else 0" for i in INTERESTS),
+        *(f"1 if a recent search was in {i}, else 0" for i in INTERESTS),
+        "always 1 (a constant)",
+    ]
+    if n_features == len(pool):
+        return tuple(pool)
+    if n_features == len(pool) + len(generated):
+        return tuple(pool + generated)
+    return None
 
 
 def robust_domain(

@@ -174,6 +174,8 @@ def test_a_rule_table_is_evaluated_like_calling_evaluate_policy(app, open_page):
     app.session_state["ope-rules-start"] = RULES
     at = _upload(open_page(app, "ope"), "mine.csv", data)
     at.radio(key="ope-target").set_value(RULE).run()
+    # An uploaded log's columns are its own: the page says it cannot describe them.
+    assert any("adlab cannot say what they mean" in c.value for c in at.caption)
     at.number_input(key="ope-rule-default").set_value(0)
     _estimate(at)
     assert not at.error, [e.value for e in at.error]

@@ -10,10 +10,12 @@ import numpy as np
 
 __all__ = [
     "AXIS_LABELS",
+    "MECHANISM_NAMES",
     "PALETTE",
     "POLICY_NAMES",
     "component_name",
     "context_feature_meanings",
+    "mechanism_name",
     "nice_ticks",
     "policy_name",
     "robust_domain",
@@ -48,6 +50,43 @@ AXIS_LABELS: dict[str, str] = {
     "cta": "Call to action",
     "keyword": "Search printed",
 }
+
+
+#: The response model's mechanisms (``simulation.response.MECHANISMS``, whose values say
+#: what each does) as a chart's axis names them: short, and in a marketer's words.
+MECHANISM_NAMES: dict[str, str] = {
+    "category_appeal": "category's appeal",
+    "interest": "category among the viewer's interests",
+    "keyword": "copy names a recent search",
+    "tone": "tone",
+    "tone_taste": "tone × viewer's taste",
+    "offer": "offer",
+    "offer_taste": "offer × price sensitivity",
+    "tone_x_offer": "tone × offer",
+    "greeting": "time-of-day greeting",
+    "greeting_match": "greeting × active hours",
+    "layout": "layout",
+    "layout_device": "layout × device",
+    "language": "copy not in the viewer's language",
+    "price": "price",
+    "personalized": "built-in bonus for personalized copy",
+}
+
+
+def mechanism_name(mechanism: str, *, off: bool = False) -> str:
+    """A mechanism of the response model as a chart names it.
+
+    Parameters
+    ----------
+    mechanism : str
+        A key of ``simulation.response.MECHANISMS``; an unknown one is returned as given.
+    off : bool, default=False
+        The mechanism's weight is 0 in this world. Only the built-in bonus says so in its
+        name: a bar of length 0 beside it would otherwise read as "measured, no effect",
+        where it is a switch the world left off.
+    """
+    name = MECHANISM_NAMES.get(mechanism, mechanism)
+    return f"{name} (off: 0)" if off and mechanism == "personalized" else name
 
 
 _LANGUAGES = {"en": "English", "ko": "Korean"}

@@ -92,3 +92,14 @@ def test_the_generated_layout_is_described_and_a_foreign_one_is_not():
     assert generated[-1] == "always 1 (a constant)"
     assert generated[0] == "1 if in segment 0, else 0"  # no names given: the number alone
     assert context_feature_meanings(2, n + 1) is None  # an uploaded log's own columns
+
+
+def test_every_mechanism_of_the_response_has_a_readable_name():
+    from simulation.display import MECHANISM_NAMES, mechanism_name
+    from simulation.response import MECHANISMS
+
+    # A mechanism added to the response model fails here until the charts can name it.
+    assert set(MECHANISM_NAMES) == set(MECHANISMS)
+    assert all("_" not in name for name in MECHANISM_NAMES.values())
+    assert mechanism_name("personalized", off=True).endswith("(off: 0)")
+    assert mechanism_name("tone", off=True) == "tone"  # only the bonus is a switch

@@ -13,12 +13,14 @@ __all__ = [
     "MECHANISM_NAMES",
     "PALETTE",
     "POLICY_NAMES",
+    "SHORT_POLICY_NAMES",
     "component_name",
     "context_feature_meanings",
     "mechanism_name",
     "nice_ticks",
     "policy_name",
     "robust_domain",
+    "short_policy_name",
 ]
 
 #: The app's one categorical palette (Okabe and Ito's colour-blind-safe set, then Tableau's
@@ -41,6 +43,20 @@ POLICY_NAMES: dict[str, str] = {
     # The spec stays in brackets: the command line, the docs and the sweep files name it so.
     "mvt_ts": "Multivariate Thompson (mvt_ts)",
     "oracle": "Oracle (knows the truth)",
+}
+
+#: Policies where several are listed in one line (a run's label: "Uniform, ε-greedy, UCB1,
+#: Thompson, LinUCB"): :data:`POLICY_NAMES` without the explanation in brackets.
+SHORT_POLICY_NAMES: dict[str, str] = {
+    "uniform": "Uniform",
+    "epsilon_greedy": "ε-greedy",
+    "ucb1": "UCB1",
+    "thompson": "Thompson",
+    "thompson_value": "Thompson (value)",
+    "lin_ucb": "LinUCB",
+    "lin_ts": "Linear Thompson",
+    "mvt_ts": "Multivariate Thompson",
+    "oracle": "Oracle",
 }
 
 
@@ -168,6 +184,13 @@ def context_feature_meanings(
     if n_features == len(pool) + len(generated):
         return tuple(pool + generated)
     return None
+
+
+def short_policy_name(spec: str) -> str:
+    """Short readable name of a policy spec, for lists of several (``segment:NAME`` too)."""
+    if spec.startswith("segment:"):
+        return f"{short_policy_name(spec.removeprefix('segment:'))} per segment"
+    return SHORT_POLICY_NAMES.get(spec, spec)
 
 
 def robust_domain(

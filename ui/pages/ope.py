@@ -18,7 +18,13 @@ from simulation.store.integrity import expected_files
 from ui import cache, charts, ope_columns
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
 from ui.forms import ope_numbers
-from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
+from ui.uploads import (
+    UploadError,
+    format_mb,
+    max_log_upload_bytes,
+    parse_log_upload,
+    uploader_mb,
+)
 
 #: Policies that can be evaluated from a log (the oracle reads the ground truth; the
 #: per-segment wrapper needs the engine's context layout).
@@ -155,11 +161,14 @@ def _upload_source():
         "`reward` (e.g. 1 for a click), `propensity` (the probability the logging policy "
         "gave that ad) and optional context columns `x_*` and `segment`; an Open Bandit "
         f"Dataset CSV or an adlab log also works. Up to {format_mb(cap)} (the "
-        "`ADLAB_MAX_LOG_MB` setting)."
+        "`ADLAB_MAX_LOG_MB` setting): a larger file turns red in the box and is not read "
+        "(point at it for the reason)."
     )
     file = st.file_uploader(
         f"Log file (CSV or Parquet, up to {format_mb(cap)})", type=["csv", "parquet"],
         key="ope-file",
+        # The drop zone then states this cap, not the server's ceiling.
+        max_upload_size=uploader_mb(cap),
     )  # fmt: skip
     if file is not None and st.session_state.get("ope-file-id") != file.file_id:
         st.session_state["ope-file-id"] = file.file_id

@@ -10,12 +10,17 @@ import numpy as np
 
 __all__ = [
     "AXIS_LABELS",
+    "MECHANISM_NAMES",
     "PALETTE",
     "POLICY_NAMES",
+    "SHORT_POLICY_NAMES",
     "component_name",
+    "context_feature_meanings",
+    "mechanism_name",
     "nice_ticks",
     "policy_name",
     "robust_domain",
+    "short_policy_name",
 ]
 
 #: The app's one categorical palette (Okabe and Ito's colour-blind-safe set, then Tableau's
@@ -35,7 +40,23 @@ POLICY_NAMES: dict[str, str] = {
     "thompson_value": "Thompson sampling (value)",
     "lin_ucb": "LinUCB (contextual)",
     "lin_ts": "Linear Thompson (contextual)",
+    # The spec stays in brackets: the command line, the docs and the sweep files name it so.
+    "mvt_ts": "Multivariate Thompson (mvt_ts)",
     "oracle": "Oracle (knows the truth)",
+}
+
+#: Policies where several are listed in one line (a run's label: "Uniform, ε-greedy, UCB1,
+#: Thompson, LinUCB"): :data:`POLICY_NAMES` without the explanation in brackets.
+SHORT_POLICY_NAMES: dict[str, str] = {
+    "uniform": "Uniform",
+    "epsilon_greedy": "ε-greedy",
+    "ucb1": "UCB1",
+    "thompson": "Thompson",
+    "thompson_value": "Thompson (value)",
+    "lin_ucb": "LinUCB",
+    "lin_ts": "Linear Thompson",
+    "mvt_ts": "Multivariate Thompson",
+    "oracle": "Oracle",
 }
 
 
@@ -45,6 +66,43 @@ AXIS_LABELS: dict[str, str] = {
     "cta": "Call to action",
     "keyword": "Search printed",
 }
+
+
+#: The response model's mechanisms (``simulation.response.MECHANISMS``, whose values say
+#: what each does) as a chart's axis names them: short, and in a marketer's words.
+MECHANISM_NAMES: dict[str, str] = {
+    "category_appeal": "category's appeal",
+    "interest": "category among the viewer's interests",
+    "keyword": "copy names a recent search",
+    "tone": "tone",
+    "tone_taste": "tone × viewer's taste",
+    "offer": "offer",
+    "offer_taste": "offer × price sensitivity",
+    "tone_x_offer": "tone × offer",
+    "greeting": "time-of-day greeting",
+    "greeting_match": "greeting × active hours",
+    "layout": "layout",
+    "layout_device": "layout × device",
+    "language": "copy not in the viewer's language",
+    "price": "price",
+    "personalized": "built-in bonus for personalized copy",
+}
+
+
+def mechanism_name(mechanism: str, *, off: bool = False) -> str:
+    """A mechanism of the response model as a chart names it.
+
+    Parameters
+    ----------
+    mechanism : str
+        A key of ``simulation.response.MECHANISMS``; an unknown one is returned as given.
+    off : bool, default=False
+        The mechanism's weight is 0 in this world. Only the built-in bonus says so in its
+        name: a bar of length 0 beside it would otherwise read as "measured, no effect",
+        where it is a switch the world left off.
+    """
+    name = MECHANISM_NAMES.get(mechanism, mechanism)
+    return f"{name} (off: 0)" if off and mechanism == "personalized" else name
 
 
 _LANGUAGES = {"en": "English", "ko": "Korean"}
@@ -72,6 +130,67 @@ def policy_name(spec: str) -> str:
     if spec.startswith("segment:"):
         return f"{policy_name(spec.removeprefix('segment:'))} per segment"
     return POLICY_NAMES.get(spec, spec)
+
+
+def context_feature_meanings(
+    n_segments: int, n_features: int, segment_names: tuple[str, ...] | None = None
+) -> tuple[str, ...] | None:
+    """What each context column ``x_j`` of an adlab log means, as a marketer reads it.
+
+    The layout is the engine's: :meth:`simulation.scenario.Scenario.contexts` (the segment
+    one-hot, then :meth:`simulation.population.Population.features` in the order of
+    ``FEATURE_BLOCKS``) and, for the generated level,
+    :func:`simulation.engine.generated.generated_contexts`'s extra columns (top interest,
+    searched categories, a constant).
+
+    Parameters
+    ----------
+    n_segments : int
+        The run's number of segments (the width of the one-hot block).
+    n_features : int
+        The log's number of context columns.
+    segment_names : tuple of str, optional
+        The segments' names, by number, to name the one-hot columns.
+
+    Returns
+    -------
+    meanings : tuple of str of length n_features, or None
+        None when ``n_features`` fits neither layout (a log adlab did not write).
+    """
+    # Imported here: the report and the command line use this module without the population.
+    from simulation.population import AGE_BANDS, FEATURE_BLOCKS, INTERESTS, TIMES_OF_DAY
+
+    def segment(j: int) -> str:
+        name = segment_names[j] if segment_names is not None and j < len(segment_names) else ""
+        return f"1 if in segment {j}" + (f" ({name})" if name else "") + ", else 0"
+
+    per_block = {
+        "age_band": [f"1 if aged {band}, else 0" for band in AGE_BANDS],
+        "mobile": ["1 if browsing mostly on a phone, else 0"],
+        "korean": ["1 if reading Korean, 0 if English"],
+        "price_sensitivity": ["price sensitivity, 0 to 1 (1: a deal-seeker)"],
+        "active_hours": [f"share of activity in the {part}, 0 to 1" for part in TIMES_OF_DAY],
+        "interests": [f"1 if interested in {i}, else 0" for i in INTERESTS],
+    }
+    pool = [segment(j) for j in range(n_segments)]
+    pool += [m for name, _ in FEATURE_BLOCKS for m in per_block[name]]
+    generated = [
+        *(f"1 if the top interest is {i}, else 0" for i in INTERESTS),
+        *(f"1 if a recent search was in {i}, else 0" for i in INTERESTS),
+        "always 1 (a constant)",
+    ]
+    if n_features == len(pool):
+        return tuple(pool)
+    if n_features == len(pool) + len(generated):
+        return tuple(pool + generated)
+    return None
+
+
+def short_policy_name(spec: str) -> str:
+    """Short readable name of a policy spec, for lists of several (``segment:NAME`` too)."""
+    if spec.startswith("segment:"):
+        return f"{short_policy_name(spec.removeprefix('segment:'))} per segment"
+    return SHORT_POLICY_NAMES.get(spec, spec)
 
 
 def robust_domain(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from simulation.display import short_policy_name
+
 __all__ = ["SETTING_ORDER", "differing_settings", "format_setting", "run_label"]
 
 #: The order settings appear in a label (keys not listed follow, sorted).
@@ -61,9 +63,13 @@ def format_setting(key: str, value: Any) -> str:
     ('budget $500', 'no spend cap')
     >>> format_setting("n_impressions", 300_000)
     '300k impressions'
+    >>> format_setting("policies", ["uniform", "thompson", "lin_ucb"])
+    'Uniform, Thompson, LinUCB'
     """
     if key == "policies":
-        return "+".join(str(v) for v in value)
+        # Short names (the specs read "uniform+epsilon_greedy+..."); commas, since a label's
+        # settings are joined with " · ".
+        return ", ".join(short_policy_name(str(v)) for v in value)
     if key == "levels":
         return "/".join(str(v) for v in value)
     if key == "n_impressions":
@@ -162,7 +168,7 @@ def run_label(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     ...            {"budget": None, "conversion_delay": 1000, "seed": 1}])
     ['budget $500 · delay 0', 'no spend cap · delay 1,000']
     >>> run_label([{"policies": ["ucb1", "thompson"], "n_impressions": 30000, "n_seeds": 2}])
-    ['ucb1+thompson · 30k impressions · 2 seeds']
+    ['UCB1, Thompson · 30k impressions · 2 seeds']
     """
     if not isinstance(configs, Sequence) or isinstance(configs, str | Mapping):
         raise TypeError(f"`configs` must be a sequence of mappings; got {type(configs).__name__}.")

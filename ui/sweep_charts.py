@@ -10,9 +10,17 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from simulation.display import PALETTE
 from ui.fmt import LEVEL_NAMES, policy_name
 
-__all__ = ["UPLIFT_TITLES", "band_domain", "select_rows", "uplift_heatmap", "uplift_lines"]
+__all__ = [
+    "UPLIFT_TITLES",
+    "band_domain",
+    "level_colours",
+    "select_rows",
+    "uplift_heatmap",
+    "uplift_lines",
+]
 
 UPLIFT_TITLES: dict[str, str] = {"ctr": "CTR uplift", "roas": "ROAS uplift"}
 
@@ -131,15 +139,45 @@ def band_domain(rows: pd.DataFrame, metric: str) -> list[float] | None:
     return [min(bottom, 0.0), max(top, 0.0)]  # the zero line stays in view
 
 
+def level_colours(levels) -> alt.Scale:
+    """The palette's colour of each level present, by the level's place in ``LEVEL_NAMES``.
+
+    Parameters
+    ----------
+    levels : iterable of str
+        The levels drawn (engine names; repeats are fine).
+
+    Returns
+    -------
+    scale : alt.Scale
+        Its domain the levels' display names in ``LEVEL_NAMES`` order (unknown names
+        after them), its range their colours: "Per segment" is the same colour on every
+        line chart, whichever other levels are drawn.
+    """
+    order = list(LEVEL_NAMES)
+    present = list(dict.fromkeys(levels))
+    known = [v for v in order if v in present]
+    extra = [v for v in present if v not in order]
+    slots = [order.index(v) for v in known] + [len(order) + i for i in range(len(extra))]
+    return alt.Scale(
+        domain=[LEVEL_NAMES.get(v, v) for v in known + extra],
+        range=[PALETTE[k % len(PALETTE)] for k in slots],
+    )
+
+
 def uplift_lines(
     rows: pd.DataFrame, x: str, metric: str, titles: dict[str, str] | None = None
 ) -> alt.LayerChart:
     """Observed uplift along one parameter, one line per level, with its interval as a band.
 
+    Each level keeps its colour of the app's palette (:func:`level_colours`), and the
+    legend's swatches are drawn at full strength (they would take the faint band's).
+
     Parameters
     ----------
     rows : DataFrame
-        One row per (x value, level) (see :func:`select_rows` with ``level=None``).
+        One row per (x value, level) (see :func:`select_rows`: the page passes its chosen
+        level; ``level=None`` draws every level).
     x : str
     metric : {"ctr", "roas"}
     titles : dict, optional
@@ -159,8 +197,12 @@ def uplift_lines(
         axis = alt.Axis(values=[float(v) for v in grid], format="d" if whole else "")
     base = alt.Chart(data).encode(
         x=alt.X(f"{fx}:{'Q' if numeric else 'O'}", title=titles.get(x, x), axis=axis),
-        color=alt.Color("Level:N", legend=alt.Legend(orient="bottom", title=None)),
-    )
+        color=alt.Color(
+            "Level:N", scale=level_colours(data["level"]),
+            legend=alt.Legend(orient="bottom", title=None, symbolType="stroke",
+                              symbolOpacity=1.0, symbolStrokeWidth=3),
+        ),
+    )  # fmt: skip
     domain = band_domain(data, metric)
     scale = alt.Scale(domain=domain, clamp=True) if domain else alt.Scale()
     band = base.mark_area(opacity=0.18).encode(

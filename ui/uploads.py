@@ -42,6 +42,7 @@ __all__ = [
     "parse_segments_upload",
     "parse_templates_upload",
     "segments_csv",
+    "uploader_mb",
     "write_input",
 ]
 
@@ -97,9 +98,41 @@ def max_log_upload_bytes() -> int:
 
 
 def format_mb(n_bytes: int) -> str:
-    """``n_bytes`` in MB as the uploaders show it (1 MB = 2**20 bytes, like Streamlit's cap)."""
+    """``n_bytes`` in MB as the uploaders' labels show it (1 MB = 2**20 bytes)."""
     mb = n_bytes / 2**20
     return f"{mb:.0f} MB" if mb >= 10 or mb == int(mb) else f"{mb:.1f} MB"
+
+
+def uploader_mb(max_bytes: int) -> int:
+    """The ``max_upload_size`` (whole MB) to give ``st.file_uploader`` for a cap of ``max_bytes``.
+
+    Streamlit's drop zone prints its own cap ("5MB per file") beside the uploader's label;
+    without a cap of its own it prints the server's ``server.maxUploadSize``, which said
+    "400MB per file" under a label that said "up to 5 MB". Given this, the drop zone says
+    the label's number, and the browser refuses a larger file as it is dropped: the file
+    turns red in the box, the reason ("File must be 5.0MB or smaller.") on hover. The
+    checks here still run on what the browser lets through (the browser's MB is
+    10**6 bytes outside Windows, so it is the stricter of the two there; a fractional
+    ``ADLAB_MAX_LOG_MB`` is rounded up here and refused in words by :func:`_check`).
+
+    Parameters
+    ----------
+    max_bytes : int
+        The app's own cap, in bytes (:data:`MAX_UPLOAD_BYTES`, :func:`max_log_upload_bytes`).
+
+    Returns
+    -------
+    mb : int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        When ``max_bytes`` is not a positive whole number.
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"`max_bytes` must be a positive int; got {max_bytes!r}.")
+    return max(1, math.ceil(max_bytes / 2**20))
 
 
 def _check(

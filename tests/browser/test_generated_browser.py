@@ -23,6 +23,8 @@ pytestmark = [
 ]
 
 GENERATED = "Generated (composed per impression)"
+# The policy is offered by its display name; its spec stays in brackets.
+MVT_TS = "Multivariate Thompson (mvt_ts)"
 
 
 def fill(page: Page, label: str, value: int) -> None:
@@ -47,7 +49,7 @@ def test_the_generated_level_runs_and_shows_what_the_learner_believes(
     page.goto(f"{app_url}/experiment")
     settle(page)
     add_option(page, "Personalization levels", GENERATED)
-    add_option(page, "Policies", "mvt_ts")
+    add_option(page, "Policies", MVT_TS)
     fill(page, "Impressions per policy and level", 20_000)
     fill(page, "Seeds (repeats, for the 95 % bands)", 1)
     page.get_by_role("button", name="Run experiment").click()
@@ -105,7 +107,7 @@ def test_the_pool_levels_show_while_the_generated_level_runs(page: Page, app_url
     for _ in range(4):  # LinUCB, Thompson sampling, UCB1, ε-greedy
         page.keyboard.press("Backspace")
     page.keyboard.press("Escape")
-    add_option(page, "Policies", "mvt_ts")
+    add_option(page, "Policies", MVT_TS)
     # The generic level's three seeds take a fraction of a second; the generated level's
     # several.
     fill(page, "Impressions per policy and level", 600_000)

@@ -42,7 +42,8 @@ def test_ticks_stay_in_range_evenly_spaced_on_a_round_step(low, span, target):
 def test_policy_names_read_as_in_the_app():
     assert policy_name("lin_ucb") == "LinUCB (contextual)"
     assert policy_name("segment:thompson") == "Thompson sampling per segment"
-    assert policy_name("mvt_ts") == "mvt_ts"  # named by its spec everywhere
+    # The generated level's learner reads as a name, its spec kept for the command line.
+    assert policy_name("mvt_ts") == "Multivariate Thompson (mvt_ts)"
 
 
 def test_components_read_as_a_marketer_names_them():
@@ -51,3 +52,54 @@ def test_components_read_as_a_marketer_names_them():
     assert component_name("offer", "free_shipping") == "free shipping"
     assert component_name("tone", "premium") == "premium"
     assert component_name("language", "ko") == "Korean"
+
+
+def test_each_context_column_is_described_by_what_the_engine_puts_there():
+    from simulation.config import ExperimentConfig
+    from simulation.display import context_feature_meanings
+    from simulation.population import INTERESTS, N_USER_FEATURES
+    from simulation.scenario import build_scenario
+
+    scenario = build_scenario(ExperimentConfig(n_users=300, n_segments=3))
+    users = np.arange(300)
+    x = scenario.contexts(users)
+    names = ("A", "B", "C")
+    meanings = context_feature_meanings(3, x.shape[1], names)
+    assert len(meanings) == x.shape[1] == 3 + N_USER_FEATURES
+    pop, labels = scenario.population, scenario.segmentation.labels
+    # Each description is checked against the column it names, on the engine's own contexts.
+    expected = {
+        "1 if in segment 1 (B), else 0": labels == 1,
+        "1 if browsing mostly on a phone, else 0": pop.mobile,
+        "1 if reading Korean, 0 if English": pop.language == 1,
+        "1 if aged 25-34, else 0": pop.age_band == 1,
+        "price sensitivity, 0 to 1 (1: a deal-seeker)": pop.price_sensitivity,
+        "share of activity in the night, 0 to 1": pop.hours[:, 3],
+        f"1 if interested in {INTERESTS[5]}, else 0": pop.interests[:, 5],
+    }
+    for meaning, values in expected.items():
+        column = meanings.index(meaning)
+        assert np.allclose(x[:, column], np.asarray(values, dtype=float)), meaning
+    assert len(set(meanings)) == len(meanings)  # no two columns read the same
+
+
+def test_the_generated_layout_is_described_and_a_foreign_one_is_not():
+    from simulation.display import context_feature_meanings
+    from simulation.population import INTERESTS, N_USER_FEATURES
+
+    n = 2 + N_USER_FEATURES
+    generated = context_feature_meanings(2, n + 2 * len(INTERESTS) + 1)
+    assert generated[-1] == "always 1 (a constant)"
+    assert generated[0] == "1 if in segment 0, else 0"  # no names given: the number alone
+    assert context_feature_meanings(2, n + 1) is None  # an uploaded log's own columns
+
+
+def test_every_mechanism_of_the_response_has_a_readable_name():
+    from simulation.display import MECHANISM_NAMES, mechanism_name
+    from simulation.response import MECHANISMS
+
+    # A mechanism added to the response model fails here until the charts can name it.
+    assert set(MECHANISM_NAMES) == set(MECHANISMS)
+    assert all("_" not in name for name in MECHANISM_NAMES.values())
+    assert mechanism_name("personalized", off=True).endswith("(off: 0)")
+    assert mechanism_name("tone", off=True) == "tone"  # only the bonus is a switch

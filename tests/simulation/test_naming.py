@@ -21,7 +21,7 @@ def test_two_runs_differing_in_budget_and_delay_get_different_labels():
 def test_a_single_run_is_named_by_its_main_settings():
     (label,) = run_label([ExperimentConfig().to_dict()])
     assert label == (
-        "uniform+epsilon_greedy+ucb1+thompson+lin_ucb · generic/segment/user · "
+        "Uniform, ε-greedy, UCB1, Thompson, LinUCB · generic/segment/user · "
         "300k impressions · 3 seeds · CTR objective"
     )
     assert "None" not in label
@@ -55,3 +55,21 @@ def test_every_setting_a_comparison_may_differ_in_reads_as_words():
         "2 worlds · regenerated every 20,000 · own segments · hill48 space",
     ]
     assert "=" not in " ".join(run_label([a, b]))
+
+
+def test_runs_that_differ_in_policies_are_told_apart_by_their_readable_names():
+    a = ExperimentConfig(policies=("uniform", "thompson")).to_dict()
+    b = ExperimentConfig(policies=("uniform", "segment:thompson", "mvt_ts"),
+                         levels=("generic", "generated")).to_dict()  # fmt: skip
+    la, lb = run_label([a, b])
+    assert la.startswith("Uniform, Thompson · ")
+    assert lb.startswith("Uniform, Thompson per segment, Multivariate Thompson · ")
+    assert "_" not in la + lb and "+" not in la + lb  # no spec leaks into a label
+
+
+def test_every_registered_policy_has_a_short_name():
+    from simulation.display import SHORT_POLICY_NAMES
+    from simulation.policies import POLICIES
+
+    # per_segment is written "segment:NAME" and named from NAME.
+    assert set(POLICIES) - {"per_segment"} <= set(SHORT_POLICY_NAMES)

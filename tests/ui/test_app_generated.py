@@ -40,8 +40,8 @@ def test_generated_level_is_offered_and_runs(app, open_page, run_small_experimen
     notes = [c.value for c in at.caption if c.value.startswith("Not run")]
     assert notes == [
         "Not run, as they do not apply: Thompson sampling at the generated level (it chooses "
-        "among a fixed pool of creatives; this level composes each one); mvt_ts at the user "
-        "level (it composes creatives: the generated level only)."
+        "among a fixed pool of creatives; this level composes each one); Multivariate Thompson "
+        "(mvt_ts) at the user level (it composes creatives: the generated level only)."
     ]
 
 
@@ -60,8 +60,8 @@ def test_the_estimate_counts_only_the_pairs_that_play():
     assert skipped_text(config) == (
         "Not run, as they do not apply: Thompson sampling and LinUCB (contextual) at the "
         "generated level (they choose among a fixed pool of creatives; this level composes "
-        "each one); mvt_ts at the generic and segment levels (it composes creatives: the "
-        "generated level only)."
+        "each one); Multivariate Thompson (mvt_ts) at the generic and segment levels (it "
+        "composes creatives: the generated level only)."
     )
     # Without the generated level or mvt_ts every pair plays and nothing is said.
     plain = config.replace(levels=("generic", "segment"), policies=("uniform", "thompson"))
@@ -122,7 +122,7 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     # policies' shares of every axis add up to 1 each.
     (served,) = [el for el in at.get("vega_lite_chart") if '"yOffset"' in el.proto.spec]
     shares = pa.ipc.open_stream(served.proto.data.data).read_all().to_pandas()
-    assert set(shares["policy"]) == {"Uniform (A/B/n split)", "mvt_ts"}
+    assert set(shares["policy"]) == {"Uniform (A/B/n split)", "Multivariate Thompson (mvt_ts)"}
     assert shares["axis"].nunique() == 10
     sums = shares.groupby(["policy", "axis"])["share"].sum()
     assert ((sums - 1.0).abs() < 1e-9).all()
@@ -135,7 +135,8 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     # How much of the uniform -> oracle gap mvt_ts closed, with what the interval covers.
     (gap,) = [m.value for m in at.markdown if m.value.startswith("**How close to the best")]
     shown = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", gap).replace(WORD_JOINER, "")
-    assert "mvt_ts closed " in shown and "(true, expected rewards; one replication" in shown
+    assert "Multivariate Thompson (mvt_ts) closed " in shown
+    assert "(true, expected rewards; one replication" in shown
 
 
 def test_a_run_where_no_policy_plays_is_refused_beside_the_button(

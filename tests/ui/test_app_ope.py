@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from ui import cache
 from ui.uploads import UploadError, parse_log_upload
 
 
@@ -35,7 +36,9 @@ def test_default_render_without_logs(app, open_page):
     assert not at.exception
 
 
-def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_small_experiment):
+def test_saved_simulated_log_is_evaluated_against_the_truth(
+    app, open_page, run_small_experiment, small_world
+):
     at = open_page(app, "experiment")
     run_small_experiment(
         at, **{"ex-log": True, "ex-levels": ["segment"], "ex-policies": ["uniform", "thompson"]}
@@ -44,6 +47,9 @@ def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_
     at.switch_page("ui/pages/ope.py").run()
     assert not at.exception
     assert at.selectbox(key="ope-logging").value == "uniform"
+    # The level reads as on every other page, the run's own name kept as the value.
+    assert at.selectbox(key="ope-level").value == "segment"
+    assert at.selectbox(key="ope-level").options == ["Per segment"]
     next(b for b in at.button if b.label == "Estimate").click().run()
     assert not at.exception and not at.error
     labels = [m.label for m in at.metric]
@@ -65,6 +71,18 @@ def test_saved_simulated_log_is_evaluated_against_the_truth(app, open_page, run_
     (estimates,) = [f for f in frames if "estimator" in f]
     assert list(estimates["estimator"]) == list(table["Estimator"])
     assert "IPS (inverse propensity)" in list(table["Estimator"])
+    # Writing a rule: each column the rule can name is described, and each segment named.
+    at.radio(key="ope-target").set_value("A rule you write").run()
+    assert not at.exception
+    columns, segments = (d.value for d in at.dataframe[:2])
+    n_segments = 3  # the test world's
+    assert list(segments["Segment"]) == list(range(n_segments))
+    _, segmentation = cache.world(small_world)
+    assert list(segments["Name"]) == [p.name for p in segmentation.profiles]
+    meaning = dict(zip(columns["Column"], columns["Meaning"], strict=True))
+    assert meaning["x_1"] == f"1 if in segment 1 ({segmentation.profiles[1].name}), else 0"
+    assert meaning[f"x_{n_segments + 5}"] == "1 if browsing mostly on a phone, else 0"
+    assert meaning["segment"].startswith("the segment's number, 0 to 2")
 
 
 def test_uploaded_log_path_estimates_without_truth(app, open_page):

@@ -19,6 +19,7 @@ from ui.uploads import (
     UploadError,
     max_log_upload_bytes,
     parse_log_upload,
+    uploader_mb,
 )
 
 UPLOAD = "Upload a log"
@@ -103,14 +104,28 @@ def test_a_log_over_the_cap_is_refused_with_its_size(monkeypatch):
         parse_log_upload("big.csv", big)
 
 
-def test_the_streamlit_server_cap_is_above_the_log_cap():
-    """A file between the two caps reaches the app and is refused in words, not on hover."""
+def test_the_streamlit_server_cap_lets_every_uploader_cap_through():
+    """The server's ceiling is the largest cap: each uploader's own cap is the one that binds."""
     import tomllib
     from pathlib import Path
 
     config = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
     server_mib = tomllib.loads(config.read_text())["server"]["maxUploadSize"]
-    assert server_mib * 2**20 > MAX_LOG_UPLOAD_BYTES
+    assert server_mib == uploader_mb(MAX_LOG_UPLOAD_BYTES) >= uploader_mb(MAX_UPLOAD_BYTES)
+
+
+@pytest.mark.parametrize(
+    ("max_bytes", "mb"), [(5 * 2**20, 5), (200 * 2**20, 200), (1, 1), (int(1.5 * 2**20), 2)]
+)
+def test_a_drop_zone_cap_is_whole_mb_never_below_the_apps(max_bytes, mb):
+    # Rounded up: a file between the two is let through and refused in words by the check.
+    assert uploader_mb(max_bytes) == mb
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "5"])
+def test_a_drop_zone_cap_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="`max_bytes` must be a positive int"):
+        uploader_mb(bad)
 
 
 def test_a_too_large_upload_is_refused_inline_under_the_uploader(app, open_page, monkeypatch):
@@ -174,6 +189,8 @@ def test_a_rule_table_is_evaluated_like_calling_evaluate_policy(app, open_page):
     app.session_state["ope-rules-start"] = RULES
     at = _upload(open_page(app, "ope"), "mine.csv", data)
     at.radio(key="ope-target").set_value(RULE).run()
+    # An uploaded log's columns are its own: the page says it cannot describe them.
+    assert any("adlab cannot say what they mean" in c.value for c in at.caption)
     at.number_input(key="ope-rule-default").set_value(0)
     _estimate(at)
     assert not at.error, [e.value for e in at.error]

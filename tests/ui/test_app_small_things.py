@@ -55,11 +55,16 @@ def test_the_budget_field_is_off_until_the_cap_is_switched_on(app, open_page):
 
 
 def test_every_uploader_names_the_apps_own_size_cap(app, open_page):
-    # Streamlit's widget prints the server's ceiling (400 MB) beside it; the label says
-    # what the app itself accepts, so the two numbers do not leave people guessing (the
-    # log uploader's label is tested with the Off-policy evaluation page's upload source).
-    for page, count in (("audience", 1), ("creatives", 2)):
+    # The label says what the app accepts, and Streamlit's drop zone ("5MB per file") says
+    # the same number: it printed the server's ceiling ("400MB per file") under "up to 5 MB".
+    import re
+
+    for page, count in (("audience", 1), ("creatives", 2), ("ope", 1)):
         at = open_page(app, page)
-        labels = [u.label for u in at.file_uploader]
-        assert len(labels) == count, (page, labels)
-        assert all(" MB)" in label and "up to " in label for label in labels), labels
+        if page == "ope":
+            at.radio(key="ope-source").set_value("Upload a log").run()
+        uploaders = list(at.file_uploader)
+        assert len(uploaders) == count, (page, [u.label for u in uploaders])
+        for u in uploaders:
+            (label_mb,) = re.findall(r"up to (\d+) MB\)", u.label)
+            assert u.proto.max_upload_size_mb == int(label_mb), (page, u.label)

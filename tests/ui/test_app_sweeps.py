@@ -197,7 +197,8 @@ def test_a_sweep_with_the_generated_level(app, open_page, adlab_home):
     assert at.selectbox(key="sw-show-policy").options == [
         "Uniform (A/B/n split)", "Thompson sampling", "Each level's best",
     ]  # fmt: skip
-    assert any("mvt_ts: not played at the generic level" in c.value for c in at.caption)
+    said = "Multivariate Thompson (mvt_ts): not played at the generic level"
+    assert any(said in c.value for c in at.caption)
     assert "Generated (composed per impression)" in at.selectbox(key="sw-show-level").options
     # Thompson sampling chooses among a pool: the generated level is not among its levels.
     at.selectbox(key="sw-show-policy").set_value("thompson").run()
@@ -219,3 +220,45 @@ def test_a_level_no_chosen_policy_plays_is_said_next_to_the_form(app, open_page,
     assert not at.exception, at.exception
     assert len(at.error) == 1 and words in at.error[0].value
     assert next(b for b in at.button if b.label == "Run sweep").disabled
+
+
+def _one_parameter_table() -> pd.DataFrame:
+    """A saved sweep's table over one parameter: generic, segment and user rows, one policy.
+
+    The segment and user levels get different uplifts, so a chart's data says which it drew.
+    """
+    rows = []
+    for point, n in enumerate((2, 4)):
+        for level, uplift in (("generic", 0.0), ("segment", 0.05), ("user", 0.20)):
+            row = {"point_id": point, "n_segments": n, "world": 0, "level": level,
+                   "policy": "uniform"}  # fmt: skip
+            for m in ("ctr", "roas"):
+                row.update({f"uplift_{m}": uplift, f"uplift_{m}_low": uplift - 0.01,
+                            f"uplift_{m}_high": uplift + 0.01,
+                            f"uplift_{m}_expected": uplift, f"uplift_{m}_pairs": 3})  # fmt: skip
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_the_line_view_draws_the_level_chosen_and_says_points(app, open_page):
+    at = open_page(app, "sweeps", world=None)
+    at.session_state["sweep-table"] = _one_parameter_table()
+    at.run()
+    assert not at.exception, at.exception
+    level = at.selectbox(key="sw-show-level")
+    assert level.options == ["Per segment", "Per user"]
+
+    def drawn() -> list[set[str]]:
+        lines = at.get("vega_lite_chart")
+        assert len(lines) == 2, "one line chart for CTR, one for ROAS (no heat map)"
+        frames = [
+            [pa.ipc.open_stream(d.data.data).read_pandas() for d in c.proto.datasets] for c in lines
+        ]  # each chart: its rows and the zero line's
+        return [set(next(f for f in fs if "level" in f)["level"]) for fs in frames]
+
+    assert drawn() == [{"segment"}, {"segment"}]
+    level.set_value("user").run()
+    assert drawn() == [{"user"}, {"user"}]
+    # One parameter: a line chart, whose marks are points, not cells.
+    intro = next(c.value for c in at.caption if "paired replication by replication" in c.value)
+    assert intro.startswith("Each point:") and "cell" not in intro

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from simulation.scenario import audience_of
 
 
@@ -34,10 +36,41 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     # Every mechanism keeps its label: a row each, no labels dropped for overlap (at a
     # fixed 220 px Vega showed 8 of 15).
     assert '"labelOverlap": false' in spec and '"step": 20' in spec
+    # Mechanisms by readable name, no engine key; the default world has no built-in bonus
+    # for personalized copy, and its row says it is off rather than measuring nothing.
+    (data,) = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+    shown = set(data["Mechanism"])
+    assert not shown & {"tone_x_offer", "offer_taste", "greeting_match", "personalized"}
+    assert "built-in bonus for personalized copy (off: 0)" in shown
+    assert {"tone × offer", "offer × price sensitivity", "greeting × active hours"} <= shown
     # Kept for the session: another rerun does not compute it again.
     report = at.session_state["world-report"]
     at.run()
     assert at.session_state["world-report"] is report
+
+
+def test_the_bonus_is_named_off_only_when_it_adds_nothing_at_every_level():
+    import pandas as pd
+
+    from ui.pages.world import mechanism_labels
+
+    def frame(bonus: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "level": ["generic", "segment", "segment"],
+                "mechanism": ["personalized", "personalized", "tone_x_offer"],
+                "click_logit_mean": [0.0, bonus, 0.1], "click_logit_sd": [0.0, 0.0, 0.2],
+                "conv_logit_mean": [0.0, 0.0, 0.0],
+            }
+        )  # fmt: skip
+
+    assert list(mechanism_labels(frame(0.0))) == [
+        "built-in bonus for personalized copy (off: 0)",
+        "built-in bonus for personalized copy (off: 0)",
+        "tone × offer",
+    ]
+    # A world built with a bonus (a test world) names it without "off".
+    assert list(mechanism_labels(frame(0.3)))[:2] == ["built-in bonus for personalized copy"] * 2
 
 
 def test_spreads_table_formats_each_metric_in_its_unit():

@@ -63,3 +63,29 @@ def test_a_heat_map_cell_without_a_pair_says_so():
     (calc,) = text["transform"]
     assert "no usable pair" in calc["calculate"] and "isValid" in calc["calculate"]
     assert text["encoding"]["text"]["field"] == calc["as"]
+
+
+def test_a_level_keeps_its_palette_colour_whichever_levels_are_drawn():
+    from simulation.display import PALETTE
+    from ui.fmt import LEVEL_NAMES
+    from ui.sweep_charts import level_colours
+
+    both = level_colours(["user", "segment", "user"]).to_dict()
+    # Display names in the levels' own order, whatever order the rows came in.
+    assert both["domain"] == [LEVEL_NAMES["segment"], LEVEL_NAMES["user"]]
+    alone = level_colours(["user"]).to_dict()
+    assert alone["domain"] == [LEVEL_NAMES["user"]]
+    assert alone["range"] == both["range"][1:]  # the same colour with or without "segment"
+    assert set(both["range"]) <= set(PALETTE) and len(set(both["range"])) == 2
+
+
+def test_the_line_chart_uses_the_palette_and_a_legend_at_full_strength():
+    from simulation.display import PALETTE
+
+    rows = _rows([0.015, -0.012, 0.035], [0.025, -0.008, 0.045])
+    spec = uplift_lines(rows, "n_segments", "ctr").to_dict()
+    color = spec["layer"][0]["encoding"]["color"]
+    assert color["scale"]["range"][0] in PALETTE
+    # The band is drawn faint; the legend's swatches must not take its opacity.
+    assert spec["layer"][0]["mark"]["opacity"] < 0.5
+    assert color["legend"]["symbolOpacity"] == 1.0

@@ -9,7 +9,13 @@ from ui import cache, charts, state
 from ui.fmt import escape_markdown, pct
 from ui.forms import world_settings
 from ui.tables import segment_table
-from ui.uploads import MAX_UPLOAD_BYTES, UploadError, format_mb, parse_segments_upload
+from ui.uploads import (
+    MAX_UPLOAD_BYTES,
+    UploadError,
+    format_mb,
+    parse_segments_upload,
+    uploader_mb,
+)
 
 UPLOAD_KEY = "uploaded_segments"  # (file name, list of Audience) or absent
 
@@ -48,11 +54,14 @@ def _upload() -> None:
         "`top_interests` separated by `;`, `keywords`, `active_hours`, `mobile_share`, "
         "`price_sensitivity`, `language`, `size`). They appear on the Creatives page, so you "
         "can see the ads adlab would write for them, and the Experiment page can run on them "
-        f"(**Use my segments**). Files up to {MAX_UPLOAD_BYTES // 2**20} MB."
+        f"(**Use my segments**). Files up to {format_mb(MAX_UPLOAD_BYTES)}: a larger one "
+        "turns red in the box and is not read (point at it for the reason)."
     )
     file = st.file_uploader(
         f"Segments file (CSV or TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
         type=["csv", "toml"],
+        # The drop zone then states this cap, not the server's (it said "400MB per file").
+        max_upload_size=uploader_mb(MAX_UPLOAD_BYTES),
         key="segments-file",
         on_change=state.forget_on_removal("segments-file", UPLOAD_KEY),
     )

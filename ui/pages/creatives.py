@@ -28,6 +28,7 @@ from ui.uploads import (
     format_mb,
     parse_catalogue_upload,
     parse_templates_upload,
+    uploader_mb,
 )
 
 COMPOSE_TAB = "Compose (generated level)"
@@ -124,6 +125,7 @@ def _catalogue_upload() -> None:
         file = st.file_uploader(
             f"Catalogue file (CSV, up to {format_mb(MAX_UPLOAD_BYTES)})",
             type=["csv"],
+            max_upload_size=uploader_mb(MAX_UPLOAD_BYTES),  # the drop zone says the same
             key="catalogue-file",
             on_change=state.forget_on_removal("catalogue-file", "uploaded_catalogue"),
         )
@@ -211,6 +213,7 @@ def _templates_upload() -> bytes | None:
         file = st.file_uploader(
             f"Templates file (TOML, up to {format_mb(MAX_UPLOAD_BYTES)})",
             type=["toml"],
+            max_upload_size=uploader_mb(MAX_UPLOAD_BYTES),  # the drop zone says the same
             key="templates-file",
             on_change=state.forget_on_removal("templates-file", "templates"),
         )

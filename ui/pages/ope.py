@@ -15,10 +15,16 @@ from simulation.ope.obd import BEHAVIOR_POLICIES, CAMPAIGNS, load_obd, obd_dir
 from simulation.policies import POLICIES, make_policy
 from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from_rows
 from simulation.store.integrity import expected_files
-from ui import cache, charts
-from ui.fmt import escape_markdown, policy_name
+from ui import cache, charts, ope_columns
+from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
 from ui.forms import ope_numbers
-from ui.uploads import UploadError, format_mb, max_log_upload_bytes, parse_log_upload
+from ui.uploads import (
+    UploadError,
+    format_mb,
+    max_log_upload_bytes,
+    parse_log_upload,
+    uploader_mb,
+)
 
 #: Policies that can be evaluated from a log (the oracle reads the ground truth; the
 #: per-segment wrapper needs the engine's context layout).
@@ -83,7 +89,10 @@ def _saved_source():
     run_id = st.selectbox("Saved run", list(labels), format_func=labels.get, key="ope-run")
     config = dict(runs)[run_id]["config"]
     c1, c2 = st.columns(2)
-    level = c1.selectbox("Level logged", list(config["levels"]), key="ope-level")
+    level = c1.selectbox(
+        "Level logged", list(config["levels"]), key="ope-level",
+        format_func=lambda v: LEVEL_NAMES.get(v, v),
+    )  # fmt: skip
     logging = c2.selectbox(
         "Logging policy (whose choices the log holds)", list(config["policies"]),
         format_func=policy_name, key="ope-logging",
@@ -152,11 +161,14 @@ def _upload_source():
         "`reward` (e.g. 1 for a click), `propensity` (the probability the logging policy "
         "gave that ad) and optional context columns `x_*` and `segment`; an Open Bandit "
         f"Dataset CSV or an adlab log also works. Up to {format_mb(cap)} (the "
-        "`ADLAB_MAX_LOG_MB` setting)."
+        "`ADLAB_MAX_LOG_MB` setting): a larger file turns red in the box and is not read "
+        "(point at it for the reason)."
     )
     file = st.file_uploader(
         f"Log file (CSV or Parquet, up to {format_mb(cap)})", type=["csv", "parquet"],
         key="ope-file",
+        # The drop zone then states this cap, not the server's ceiling.
+        max_upload_size=uploader_mb(cap),
     )  # fmt: skip
     if file is not None and st.session_state.get("ope-file-id") != file.file_id:
         st.session_state["ope-file-id"] = file.file_id
@@ -213,8 +225,32 @@ def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, s
     )  # fmt: skip
 
 
-def _rule_form(log) -> tuple[object, str | None]:
-    """The rule table editor; returns (a RulePolicy or None, the parse error or None)."""
+def _column_help(columns: tuple[str, ...], run_config) -> None:
+    """What each column means and which segment is which, where adlab knows it."""
+    if run_config is None:
+        st.caption(
+            "These columns come from the file: adlab cannot say what they mean (the log's "
+            "own documentation can)."
+        )
+        return
+    n_segments = int(run_config.get("n_segments", 0))
+    names = ope_columns.run_segment_names(run_config)
+    table = ope_columns.column_table(columns, n_segments, names)
+    if table is None:
+        return
+    with st.expander("What the columns mean, and which segment is which"):
+        c1, c2 = st.columns([3, 2])
+        c1.dataframe(table, hide_index=True, width="stretch")
+        c2.dataframe(ope_columns.segment_table(n_segments, names), hide_index=True,
+                     width="stretch")  # fmt: skip
+
+
+def _rule_form(log, run_config=None) -> tuple[object, str | None]:
+    """The rule table editor; returns (a RulePolicy or None, the parse error or None).
+
+    ``run_config`` is the saved run's configuration when the log is one (None for an
+    upload): the columns are then described.
+    """
     columns = _columns_of(log)
     st.markdown(
         "Write the rule as rows of **when → creative**, tried top to bottom (the first "
@@ -226,6 +262,7 @@ def _rule_form(log) -> tuple[object, str | None]:
     # A code block shows the names as plain text (no Markdown), ready to copy.
     st.code(", ".join(columns) or "(none)", language=None, wrap_lines=True,
             height=None if len(columns) <= 20 else 110)  # fmt: skip
+    _column_help(columns, run_config)
     start = st.session_state.setdefault("ope-rules-start", _starter_rules(columns, log.n_arms))
     table = st.data_editor(
         start, num_rows="dynamic", hide_index=True, key="ope-rules", width="stretch",
@@ -288,7 +325,12 @@ def render() -> None:
     with st.form("ope"):
         rule, rule_error = None, None
         if is_rule:
-            rule, rule_error = _rule_form(log)
+            run_config = (
+                cache.saved_summary(source[1], source[2])[0]["config"]
+                if source[0] == "run"
+                else None
+            )
+            rule, rule_error = _rule_form(log, run_config)
             policy = "rule"
         else:
             policy = st.selectbox(

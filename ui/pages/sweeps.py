@@ -298,8 +298,10 @@ def _params(table: pd.DataFrame) -> list[str]:
 def _show(table: pd.DataFrame) -> None:
     params = _params(table)
     st.subheader("Like-for-like uplift over the generic level")
+    # A heat map has cells, a line chart points: the caption names what is drawn.
+    what = "Each cell and point" if len(params) >= 2 else "Each point"
     st.caption(
-        "Each cell: the same policy at a personalized level against the generic level, "
+        f"{what}: the same policy at a personalized level against the generic level, "
         "paired replication by replication (observed; the 95 % interval and the true "
         "value are in the tooltip)."
     )
@@ -340,7 +342,8 @@ def _show(table: pd.DataFrame) -> None:
             col.altair_chart(chart, width="stretch")
     along = st.selectbox("Along", params, 0, key="sw-along", format_func=titles.get)
     fixed = _fixed(table, [p for p in params if p != along], key="line")
-    rows = sweep_charts.select_rows(table, fixed=fixed, level=None, policy=policy, world=world)
+    # The chosen level only, as in the heat maps: the Level box decides what every chart shows.
+    rows = sweep_charts.select_rows(table, fixed=fixed, level=level, policy=policy, world=world)
     l1, l2 = st.columns(2)
     for metric, col in (("ctr", l1), ("roas", l2)):
         col.altair_chart(sweep_charts.uplift_lines(rows, along, metric, titles), width="stretch")

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from simulation.display import mechanism_name
 from simulation.ground_truth import world_report
 from ui import cache, state
 from ui.fmt import LEVEL_NAMES, escape_markdown, pct
@@ -87,20 +88,44 @@ def spreads_table(spreads: pd.DataFrame, segment_names: list[str]) -> pd.DataFra
     )
 
 
+def mechanism_labels(mechanisms: pd.DataFrame) -> pd.Series:
+    """Each row's mechanism as the chart names it (``simulation.display.mechanism_name``).
+
+    The built-in bonus for personalized copy is marked "(off: 0)" when it adds nothing at
+    any level: the world has no such bonus, and the chart shows that rather than hiding it.
+
+    Parameters
+    ----------
+    mechanisms : DataFrame
+        ``WorldReport.mechanisms``: one row per (level, mechanism).
+
+    Returns
+    -------
+    labels : Series of str, aligned with ``mechanisms``
+    """
+    bonus = mechanisms[mechanisms["mechanism"] == "personalized"]
+    terms = ["click_logit_mean", "click_logit_sd", "conv_logit_mean"]
+    off = bool((bonus[terms].to_numpy() == 0.0).all())
+    return mechanisms["mechanism"].map(lambda m: mechanism_name(m, off=off))
+
+
 def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
     """Each mechanism's lift of the expected CTR, one bar per mechanism, a panel per level."""
-    data = mechanisms.assign(Level=mechanisms["level"].map(lambda v: LEVEL_NAMES.get(v, v)))
+    data = mechanisms.assign(
+        Level=mechanisms["level"].map(lambda v: LEVEL_NAMES.get(v, v)),
+        Mechanism=mechanism_labels(mechanisms),
+    )
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X("ctr_lift:Q", title="Lift of the expected CTR", axis=alt.Axis(format="+.1%")),
-            y=alt.Y("mechanism:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
+            y=alt.Y("Mechanism:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
             color=alt.Color("kind:N", title="Kind", legend=alt.Legend(orient="bottom")),
             tooltip=[
-                "mechanism:N",
-                "what:N",
-                "kind:N",
+                "Mechanism:N",
+                alt.Tooltip("what:N", title="What it is"),
+                alt.Tooltip("kind:N", title="Kind"),
                 alt.Tooltip("ctr_lift:Q", title="CTR lift", format="+.2%"),
                 alt.Tooltip("conversions_lift:Q", title="Conversions lift", format="+.2%"),
             ],
@@ -300,7 +325,10 @@ def render() -> None:
     )
     st.altair_chart(mechanisms_chart(report.mechanisms), width="stretch")
     with st.expander("The mechanisms' table"):
-        st.dataframe(report.mechanisms, hide_index=True, width="stretch")
+        # The readable name first; the engine's key stays, as the command line writes it.
+        table = report.mechanisms.copy()
+        table.insert(0, "Mechanism", mechanism_labels(table))
+        st.dataframe(table, hide_index=True, width="stretch")
     if report.compositions is not None:
         _compositions(report.compositions)
     st.caption(escape_markdown("Written by the command line too: python -m simulation world."))

@@ -307,7 +307,8 @@ def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
     everyone = served[served["segment"] == "all"]
     body = page.split('<table class="served">', 1)[1].split("</table>", 1)[0]
     assert body.count("<tr>") == 1 + everyone[["axis", "component"]].drop_duplicates().shape[0]
-    assert "<th>mvt_ts</th>" in body and "<th>Uniform (A/B/n split)</th>" in body
+    assert "<th>Multivariate Thompson (mvt_ts)</th>" in body  # display name, spec kept
+    assert "<th>Uniform (A/B/n split)</th>" in body
     means = everyone.groupby(["policy", "axis", "component"])["share"].mean()
     assert all(f"<td>{100 * v:.2f} %</td>" in body for v in means)
     # What the learner believes: estimate and interval per 1,000 impressions, and the truth.

@@ -54,7 +54,7 @@ def test_saved_simulated_log_is_evaluated_against_the_truth(
     assert not at.exception and not at.error
     labels = [m.label for m in at.metric]
     assert labels == [
-        "Logging policy's value",
+        "Logging policy's value (observed)",
         "True value of the policy",
         "Rows (train / evaluate)",
     ]
@@ -233,3 +233,25 @@ def test_good_logs_parse_from_csv_and_parquet():
     for fmt in ("csv", "parquet"):
         log = parse_log_upload(f"log.{fmt}", _frame_bytes(BASE, fmt))
         assert log.n_rounds == 3 and log.n_arms == 3
+
+
+def test_an_estimate_outside_the_values_range_is_shown_clipped_and_said_so(app, open_page):
+    # The audit's log: propensity 0.2 on each of 5 ads, but ad 0 logged half the time and
+    # clicked 90 % of the time, so IPS comes out above 1, a click rate no policy can have.
+    rng = np.random.default_rng(0)
+    action = np.where(rng.random(400) < 0.5, 0, rng.integers(1, 5, 400))
+    reward = np.where(action == 0, rng.random(400) < 0.9, rng.random(400) < 0.05).astype(int)
+    data = _frame_bytes(pd.DataFrame({"action": action, "reward": reward, "propensity": 0.2}))
+    app.session_state["ope-upload"] = ("bad.csv", "y", parse_log_upload("bad.csv", data))
+    app.session_state["ope-source"] = "Upload a log"
+    at = open_page(app, "ope")
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    clipped = table[table["Estimate"].str.endswith("(clipped)")]
+    assert len(clipped) >= 1
+    assert any("the unclipped estimate was" in w.value for w in at.warning)
+    # Every estimate shown sits inside its interval.
+    for estimate, interval in zip(table["Estimate"], table["95 % interval"], strict=True):
+        low, high = (float(x) for x in interval.split(" – "))
+        assert low <= float(estimate.split()[0]) <= high

@@ -398,7 +398,7 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
         st.error(escape_markdown(support.not_supported_message(report.policy)))
         return
     c1, c2, c3 = st.columns(3)
-    c1.metric("Logging policy's value", f"{report.logging_value:.4f}",
+    c1.metric("Logging policy's value (observed)", f"{report.logging_value:.4f}",
               help="Mean observed reward on the evaluation rows.")  # fmt: skip
     c2.metric("True value of the policy", "unknown" if report.truth is None
               else f"{report.truth:.4f}")  # fmt: skip
@@ -410,11 +410,18 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
     )
     for warning in support.warnings():  # the package's own words, no user text: no escaping
         st.warning(warning)
+    # An estimate outside the range the value can take is shown clipped, and said so with
+    # the unclipped one, as the command prints it.
+    for note in report.clip_notes():
+        st.warning(note[0].upper() + note[1:] + ".")
     frame = report.to_frame()
     shown = pd.DataFrame(
         {
             "Estimator": frame["estimator"].map(lambda e: ESTIMATOR_NAMES.get(e, e)),
-            "Estimate": frame["estimate"].map("{:.4f}".format),
+            "Estimate": [
+                f"{value:.4f}" + (" (clipped)" if cut else "")
+                for value, cut in zip(frame["estimate"], frame["clipped"], strict=True)
+            ],
             "95 % interval": [
                 f"{lo:.4f} – {hi:.4f}" for lo, hi in zip(frame.ci_low, frame.ci_high)
             ],

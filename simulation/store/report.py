@@ -494,7 +494,7 @@ def _generated_html(run, objective: str) -> str:
     if served.empty and effects.empty:
         return ""
     parts = ["<h2>Composed creatives (generated level)</h2>"]
-    gap = gap_sentences(gap_closed(run.summary))
+    gap = gap_sentences(gap_closed(run.summary), policy_name)
     if gap:
         parts.append(
             "<h3>How close to the best composition</h3><p>The share of uniform's regret a "

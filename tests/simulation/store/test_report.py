@@ -299,7 +299,10 @@ def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
     assert "Generated (composed per impression)" in page  # the level's name, as in the app
     # How close mvt_ts got to the oracle, from the saved summary (2 seeds: an interval).
     gap = pd.read_csv(out / "gap_closed.csv")
-    assert f"mvt_ts closed {100 * gap.loc[0, 'share']:.1f} % of the uniform → oracle" in page
+    closed = (
+        f"Multivariate Thompson (mvt_ts) closed {100 * gap.loc[0, 'share']:.1f} % of the uniform"
+    )
+    assert f"{closed} → oracle" in page
     assert "95 % interval" in page.split("How close to the best composition", 1)[1]
     # What was served: a row per component, each policy's share of everyone's impressions
     # as the saved table gives it, averaged over the seeds.

@@ -597,6 +597,18 @@ def generated_contexts(scenario: Scenario, users: np.ndarray) -> np.ndarray:
     return np.hstack([base, top, searched, np.ones((n, 1))])
 
 
+def _context_layout(scenario: Scenario) -> tuple[int, int, int]:
+    """Where :func:`generated_contexts`' blocks sit: (n_segments, n_interests, n_features).
+
+    The interest count is the population's (every category the world knows), not
+    the catalogue's: a catalogue covering some categories still has contexts over
+    all of them, and the learner's patterns must be sized as its contexts are.
+    """
+    n_seg = scenario.segmentation.n_segments
+    n_int = int(scenario.population.interests.shape[1])
+    return n_seg, n_int, n_seg + N_USER_FEATURES + 2 * n_int + 1
+
+
 def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
     """Candidate user x component crosses for ``mvt_ts``, each one shared weight.
 
@@ -620,10 +632,8 @@ def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
     """
     level = scenario.levels["generated"]
     space = level.space
-    n_seg = scenario.segmentation.n_segments
     fs = feature_slices()
-    n_int = level.product_category.max() + 1
-    d = n_seg + N_USER_FEATURES + 2 * n_int + 1
+    n_seg, n_int, d = _context_layout(scenario)
     top0, searched0, const = n_seg + N_USER_FEATURES, n_seg + N_USER_FEATURES + n_int, d - 1
     patterns, names = [], []
     axis = level.factor_axis[FACTORS.index("product")]
@@ -680,8 +690,7 @@ def user_cells(scenario: Scenario) -> np.ndarray:
     """
     level = scenario.levels["generated"]
     space = level.space
-    n_seg = scenario.segmentation.n_segments
-    d = n_seg + N_USER_FEATURES + 2 * (int(level.product_category.max()) + 1) + 1
+    n_seg, _, d = _context_layout(scenario)
     mask = np.zeros((d, space.n_levels_total), dtype=bool)
     mask[n_seg : n_seg + N_USER_FEATURES] = True
     axis = level.factor_axis[FACTORS.index("product")]

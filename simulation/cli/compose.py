@@ -2,10 +2,12 @@
 
 Starts from the composition most of a segment's users have as their own best (under
 ``--objective``), changes the components given with ``--set AXIS=LEVEL``, and writes the ad
-written for the segment as a PNG. Prints the composition, the guardrails' verdict, the ad's
-copy and its true (expected) CTR and ROAS on the segment's users (the first 2,000) beside
-each user's own best composition's. A composition the constraints refuse is an error
-naming every rule it breaks, and nothing is written (the engine never serves one).
+written for the segment as an image in the format ``--out``'s suffix names (``.png``,
+``.jpg``/``.jpeg`` or ``.webp``, as ``python -m creative render --format`` writes them; any
+other suffix is an error). Prints the composition, the guardrails' verdict, the ad's copy and
+its true (expected) CTR and ROAS on the segment's users (the first 2,000) beside each user's
+own best composition's. A composition the constraints refuse is an error naming every rule it
+breaks, and nothing is written (the engine never serves one).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ __all__ = ["register"]
 
 #: Most ``--set`` options (one per axis is all a composition has).
 MAX_SETS = 32
+
+#: ``--out`` suffix -> image format (:data:`creative.encode.FORMATS`).
+SUFFIX_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="whose best composition to start from: clicks (ctr) or net value (roas)",
     )
     p.add_argument("--size", type=int, default=1080, help="side of the image in pixels (1080)")
-    p.add_argument("--out", required=True, help="the PNG file to write")
+    p.add_argument(
+        "--out", required=True, help="the image file to write: .png, .jpg, .jpeg or .webp"
+    )
     p.set_defaults(handler=compose_command)
 
 
@@ -73,6 +80,18 @@ def _changes(space, sets: list[str]) -> dict[int, int]:
     return out
 
 
+def _reencode(png: bytes, fmt: str) -> bytes:
+    """The PNG's pixels in ``fmt`` (JPEG in RGB), with the AI-generated disclosure."""
+    import io
+
+    from PIL import Image
+
+    from creative.encode import encode_image
+
+    with Image.open(io.BytesIO(png)) as image:
+        return encode_image(image.convert("RGB") if fmt == "jpeg" else image, fmt)
+
+
 def compose_command(args: argparse.Namespace) -> int:
     """Handler of ``compose``."""
     from simulation.composition_truth import (
@@ -85,7 +104,14 @@ def compose_command(args: argparse.Namespace) -> int:
     config = world_config(args, with_generated=True)
     out = Path(args.out).resolve()
     if out.is_dir() or args.out.endswith(("/", os.sep)):
-        raise UsageError(f"--out {args.out} is a folder; give the PNG file's name")
+        raise UsageError(f"--out {args.out} is a folder; give the image file's name")
+    fmt = SUFFIX_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        # A suffix is what viewers go by: never write one format under another's name.
+        raise UsageError(
+            f"--out {args.out[:200]}: the suffix must name the image format, "
+            + ", ".join(SUFFIX_FORMATS)
+        )
     if not 200 <= args.size <= 4096:  # the renderer's bounds (creative.layouts)
         raise UsageError(f"--size must be in [200, 4096]; got {args.size}")
     try:
@@ -110,13 +136,14 @@ def compose_command(args: argparse.Namespace) -> int:
     if broken:
         raise UsageError(f"not a valid composition, so never served: {broken}")
     png, (passed, reasons), copy = composition_image(scenario, combo, args.segment, size=args.size)
+    data = png if fmt == "png" else _reencode(png, fmt)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         # An ordinary exclusive create, not mkstemp: its file would stay private (0600).
         tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}"
         tmp.touch(exist_ok=False)  # ours from here on
         try:
-            tmp.write_bytes(png)
+            tmp.write_bytes(data)
             os.replace(tmp, out)
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -392,6 +392,21 @@ class ExperimentResult:
         return drop_skipped(add_rates(frame), self.config)
 
 
+def _level_arm_labels(scenario: Scenario, config: ExperimentConfig, level: str) -> tuple[str, ...]:
+    """The names of ``level``'s arms in the result: its creatives', or its slots'.
+
+    A regenerated pool's arm is a slot whose creative is retired and replaced
+    during the run (the lineage, ``generations.csv``, says which held it when), so
+    naming it after its founding creative would be wrong for most of the run; it is
+    "Slot 1", "Slot 2", ... as the app's charts name it. Fixed pools keep their
+    creatives' names.
+    """
+    labels = scenario.levels[level].arm_labels
+    if config.regenerate_every is not None and level in POOL_LEVELS:
+        return tuple(f"Slot {a + 1}" for a in range(len(labels)))
+    return labels
+
+
 def _arm_label(labels: tuple[str, ...], arm: int) -> str:
     """Label of ``arm``, or "" past the level's arms (levels narrower than the widest)."""
     return labels[arm] if arm < len(labels) else ""
@@ -657,7 +672,7 @@ def _assemble(
         series=series,
         allocation=allocation,
         segment_stats=seg_stats,
-        arm_labels={lv: scenario.levels[lv].arm_labels for lv in levels},
+        arm_labels={lv: _level_arm_labels(scenario, config, lv) for lv in levels},
         segment_names=tuple(p.name for p in scenario.segmentation.profiles),
         elapsed_seconds=time.perf_counter() - started,
         generated=generated,

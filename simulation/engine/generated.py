@@ -597,6 +597,18 @@ def generated_contexts(scenario: Scenario, users: np.ndarray) -> np.ndarray:
     return np.hstack([base, top, searched, np.ones((n, 1))])
 
 
+def _context_layout(scenario: Scenario) -> tuple[int, int, int]:
+    """Where :func:`generated_contexts`' blocks sit: (n_segments, n_interests, n_features).
+
+    The interest count is the population's (every category the world knows), not
+    the catalogue's: a catalogue covering some categories still has contexts over
+    all of them, and the learner's patterns must be sized as its contexts are.
+    """
+    n_seg = scenario.segmentation.n_segments
+    n_int = int(scenario.population.interests.shape[1])
+    return n_seg, n_int, n_seg + N_USER_FEATURES + 2 * n_int + 1
+
+
 def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
     """Candidate user x component crosses for ``mvt_ts``, each one shared weight.
 
@@ -620,10 +632,8 @@ def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
     """
     level = scenario.levels["generated"]
     space = level.space
-    n_seg = scenario.segmentation.n_segments
     fs = feature_slices()
-    n_int = level.product_category.max() + 1
-    d = n_seg + N_USER_FEATURES + 2 * n_int + 1
+    n_seg, n_int, d = _context_layout(scenario)
     top0, searched0, const = n_seg + N_USER_FEATURES, n_seg + N_USER_FEATURES + n_int, d - 1
     patterns, names = [], []
     axis = level.factor_axis[FACTORS.index("product")]
@@ -680,8 +690,7 @@ def user_cells(scenario: Scenario) -> np.ndarray:
     """
     level = scenario.levels["generated"]
     space = level.space
-    n_seg = scenario.segmentation.n_segments
-    d = n_seg + N_USER_FEATURES + 2 * (int(level.product_category.max()) + 1) + 1
+    n_seg, _, d = _context_layout(scenario)
     mask = np.zeros((d, space.n_levels_total), dtype=bool)
     mask[n_seg : n_seg + N_USER_FEATURES] = True
     axis = level.factor_axis[FACTORS.index("product")]
@@ -1077,29 +1086,94 @@ def generated_route(
 # --- outputs: component effects and the most-served creatives ---------------------------------
 
 
+# Serial, as the engine's workers are forked (see :func:`fork_safe`).
+@njit(cache=True, nogil=True)
+def _mean_reward_kernel(c0, v0, toc, tov, pkc, pkv, gc, lc, langc, langv, value, cost, cpc,
+                        mode, e):  # fmt: skip
+    """The users' summed expected reward of every row of factors ``e`` (n_rows, len(FACTORS)).
+
+    The sums of :func:`_probe`'s logit tables, as :func:`_best_kernel` scores them.
+
+    Returns
+    -------
+    total : ndarray of shape (n_rows,)
+    """
+    n, m = c0.shape[0], e.shape[0]
+    out = np.zeros(m)
+    for r in range(m):
+        p, t, o, g, k, ly, la = e[r, 0], e[r, 1], e[r, 2], e[r, 3], e[r, 4], e[r, 5], e[r, 6]
+        acc = 0.0
+        for u in range(n):
+            c = c0[u] + toc[u, t, o] + pkc[u, p, k] + gc[u, g] + lc[u, ly] + langc[u, la]
+            ctr = 1.0 / (1.0 + np.exp(-c))
+            if mode == 0:
+                acc += ctr
+                continue
+            v = v0[u] + tov[u, t, o] + pkv[u, p, k] + langv[u, la]
+            cvr = 1.0 / (1.0 + np.exp(-v))
+            acc += ctr * cvr * value[p, o] - (cost[u] if mode == 1 else cpc * ctr)
+        out[r] = acc
+    return out
+
+
+def _valid_cells(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~simulation.generated.valid_mix.valid_mix` of the generated level, memoized.
+
+    Returns
+    -------
+    factors : ndarray of shape (n_cells, len(FACTORS)), int64
+        The factors of each cell of the axes the response reads.
+    shares : ndarray of shape (n_levels_total + 1, n_cells)
+        Row ``m``: the share of the valid compositions with flat level ``m`` that
+        fall in each cell (NaN for a level no valid composition uses); the last
+        row: the share of all valid compositions in each cell.
+    """
+    from simulation.generated.valid_mix import valid_mix
+
+    key = ("generated_valid_cells",)
+    if key not in scenario.memo:
+        level = scenario.levels["generated"]
+        space = level.space
+        cells, weights = valid_mix(space, [int(a) for a in level.factor_axis if a >= 0])
+        # Every valid composition uses one level of the first axis: their sum is the count.
+        counts = weights[space.axis_of == 0].sum(axis=0)
+        rows = np.vstack([weights, counts[None]])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = rows / rows.sum(axis=1, keepdims=True)
+        factors = level.factors(cells)
+        for a in (factors, shares):
+            a.flags.writeable = False
+        scenario.memo[key] = (factors, shares)
+    return scenario.memo[key]
+
+
 def true_component_effects(
     scenario: Scenario,
     objective: str,
     rng: np.random.Generator,
     *,
     n_users: int = 200,
-    n_refs: int = 8,
+    block: int = 100,
 ) -> np.ndarray:
     """The true effect of every component level, per segment and for the whole audience.
 
-    The definition of :mod:`simulation.generated.effects`, on the response model:
-    for sampled users of the group and ``n_refs`` reference compositions each
-    (every axis uniform and independent over its levels), the expected reward
-    with axis ``j`` set to level ``m``, averaged, minus its mean over the levels
-    of axis ``j``. Common random numbers: every level sees the same users and
-    references. Constraints are not applied (the definition averages over levels,
-    as the learner's pairwise model does).
+    Over what can be served: the valid compositions, uniformly (the ``uniform``
+    policy's distribution). The effect of level ``m`` of axis ``j`` is the mean
+    expected reward over the valid compositions with ``j = m`` minus the mean
+    over all valid compositions, for users of the group. The compositions'
+    average is exact (the valid ones are counted by the setting of the axes the
+    response reads, :func:`~simulation.generated.valid_mix.valid_mix`); the users'
+    is over a sample of ``n_users`` per segment, the same users for every level.
+    A level no valid composition uses has no effect (NaN). Every valid
+    composition counts once, so an axis's effects weighted by the share of
+    compositions using each level add up to zero (not their plain sum).
 
     Parameters
     ----------
     n_users : int, default 200
         Users sampled per segment (all of a smaller segment).
-    n_refs : int, default 8
+    block : int, default 100
+        Users evaluated per kernel call.
 
     Returns
     -------
@@ -1107,24 +1181,30 @@ def true_component_effects(
         In the objective's units (expected clicks or net value per impression);
         the last row is the audience's (segments weighted by size).
     """
-    from simulation.generated.effects import center_by_axis
-
-    space = scenario.levels["generated"].space
+    level = scenario.levels["generated"]
     seg = scenario.segmentation
-    total, n_axes = space.n_levels_total, space.n_axes
+    factors, shares = _valid_cells(scenario)
+    mode = 0 if objective == "ctr" else (1 if scenario.response.pricing == "cpm" else 2)
+    cpc = float(scenario.response.params.cpc)
     rows, sizes = [], []
     for s in range(seg.n_segments):
         members = np.flatnonzero(seg.labels == s)
         sizes.append(members.size)
         users = rng.choice(members, size=min(n_users, members.size), replace=False)
-        refs = rng.integers(0, np.array(space.n_levels), size=(users.size, n_refs, n_axes))
-        combos = np.broadcast_to(refs[:, :, None, :], (users.size, n_refs, total, n_axes)).copy()
-        within = np.arange(total) - space.offsets[space.axis_of]  # each flat level's index
-        combos[:, :, np.arange(total), space.axis_of] = within
-        who = np.broadcast_to(users[:, None, None], combos.shape[:3]).ravel()
-        exp = composed_expectations(scenario, who, combos.reshape(-1, n_axes))
-        reward = np.asarray(exp.reward(objective)).reshape(users.size * n_refs, total)
-        rows.append(center_by_axis(space, reward.mean(axis=0)))
+
+        def total(lo: int, users: np.ndarray = users) -> np.ndarray:
+            t = _probe(scenario, level, users[lo : lo + block])
+            return _mean_reward_kernel(
+                t["c0"], t["v0"], t["toc"], t["tov"], t["pkc"], t["pkv"], t["gc"], t["lc"],
+                t["langc"], t["langv"], t["value"], t["cost"], cpc, mode, factors,
+            )  # fmt: skip
+
+        # Blocks of users in plain threads, as in best_compositions (the kernel releases
+        # the GIL; plain threads leave the process safe to fork). Summed in block order.
+        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+            totals = list(pool.map(total, range(0, users.size, block)))
+        by_level = shares @ (np.sum(totals, axis=0) / users.size)
+        rows.append(by_level[:-1] - by_level[-1])
     rows = np.array(rows)
     weights = np.array(sizes, dtype=np.float64) / sum(sizes)
     return np.vstack([rows, weights @ rows])

@@ -12,9 +12,10 @@ though one-hot main effects are not). In the layout of
 
 so :func:`contrast_matrix` gives one row per flat level and a Gaussian
 posterior's mean and standard deviation of every effect are exact
-(:func:`posterior_effects`). The ground truth of the engine's generated level is
-estimated by the same definition from the response model
-(:func:`simulation.engine.generated.true_component_effects`).
+(:func:`posterior_effects`). The ground truth of the engine's generated level
+(:func:`simulation.engine.generated.true_component_effects`) averages over the
+valid compositions only (what can be served), against their overall mean; on a
+space without constraints the two definitions coincide.
 """
 
 from __future__ import annotations

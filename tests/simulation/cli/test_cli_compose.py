@@ -42,8 +42,33 @@ def test_compose_writes_the_ad_and_says_what_it_earns(tmp_path, config, capsys):
 def test_a_folder_as_out_is_refused(tmp_path, config, capsys):
     argv = ["compose", "--config", config, "--out", f"{tmp_path / 'ads'}/"]
     assert cli.main(argv) == 2
-    assert "is a folder; give the PNG file's name" in capsys.readouterr().err
+    assert "is a folder; give the image file's name" in capsys.readouterr().err
     assert not (tmp_path / "ads").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "mode"),
+    [("ad.jpg", "JPEG", "RGB"), ("ad.JPEG", "JPEG", "RGB"), ("ad.webp", "WEBP", None)],
+)
+def test_the_suffix_names_the_format_written(tmp_path, config, name, fmt, mode):
+    from creative.encode import DIGITAL_SOURCE_TYPE
+
+    out = tmp_path / name
+    argv = ["compose", "--config", config, "--size", "200", "--out", str(out)]
+    assert cli.main(argv) == 0
+    with Image.open(out) as image:
+        assert image.format == fmt and image.size == (200, 200)
+        assert mode is None or image.mode == mode
+    # The same disclosure as every generated image, whatever the format.
+    assert DIGITAL_SOURCE_TYPE.encode() in out.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["ad.gif", "ad", "ad.png.txt"])
+def test_a_suffix_naming_no_format_is_refused(tmp_path, config, capsys, name):
+    assert cli.main(["compose", "--config", config, "--out", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the suffix must name the image format, .png, .jpg" in err[0], err
+    assert list(tmp_path.iterdir()) == [tmp_path / "small.toml"]
 
 
 def test_without_changes_it_is_the_segment_s_most_common_best(tmp_path, config, capsys):

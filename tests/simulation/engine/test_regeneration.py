@@ -304,3 +304,21 @@ def test_labels_name_each_component_once(result):
     for label in bred:
         parts = label.split(" · ")
         assert len(parts) == len(set(parts)), label
+
+
+def test_regenerated_pools_label_their_arms_by_slot(result, fixed, scenario):
+    # A slot's founding creative is retired during the run (the lineage says so), so the
+    # allocation names the slot; fixed pools, and the user level, keep creatives' names.
+    lineage = result.generations_frame()
+    assert (lineage["generation"] > 0).any()  # some founders were replaced
+    regen, plain = result.allocation_frame(), fixed.allocation_frame()
+    for level in ("generic", "segment"):
+        n_arms = len(scenario.levels[level].arm_labels)
+        # Arms past the level's own (a narrower level's padding) are unlabelled.
+        rows = regen[(regen["level"] == level) & (regen["arm"] < n_arms)]
+        labels = rows.drop_duplicates("arm").set_index("arm")["arm_label"]
+        assert labels.to_dict() == {a: f"Slot {a + 1}" for a in range(n_arms)}
+        rows = plain[(plain["level"] == level) & (plain["arm"] < n_arms)]
+        names = rows.drop_duplicates("arm").sort_values("arm")["arm_label"]
+        assert tuple(names) == scenario.levels[level].arm_labels
+    assert result.arm_labels["user"] == scenario.levels["user"].arm_labels

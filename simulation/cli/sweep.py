@@ -188,14 +188,7 @@ def _sweep(args: argparse.Namespace) -> int:
             grid_text=text,
             table=outcome.table,
             name=args.name,
-            meta={
-                "fingerprint": plan.fingerprint,
-                "parameters": list(plan.keys),
-                "n_points": len(plan.points),
-                "n_runs": outcome.n_runs,
-                "worlds": plan.worlds,
-                "out": str(out.resolve()),
-            },
+            meta=outcome.store_meta(plan, out.resolve()),
         )
     except OSError as exc:
         raise UsageError(

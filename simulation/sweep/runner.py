@@ -102,6 +102,20 @@ class SweepOutcome:
     wall_seconds: float
     stopped: bool
 
+    def store_meta(self, plan: SweepPlan, out: str | Path) -> dict:
+        """What the run store keeps of this sweep beside its table (``save_sweep``'s meta).
+
+        One place for the command and the app, so a sweep saved by either lists alike.
+        """
+        return {
+            "fingerprint": plan.fingerprint,
+            "parameters": list(plan.keys),
+            "n_points": len(plan.points),
+            "n_runs": self.n_runs,
+            "worlds": plan.worlds,
+            "out": str(out),
+        }
+
 
 def execute_run(config: dict, *, limit_threads: bool = True) -> tuple[pd.DataFrame, float]:
     """Run one experiment (single process) and return its summary and own time.

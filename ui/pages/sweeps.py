@@ -96,14 +96,7 @@ def _work(job: _Job, plan, grid_text: str, root: str) -> None:
                 grid_text=grid_text,
                 table=outcome.table,
                 name="app sweep",
-                meta={
-                    "fingerprint": plan.fingerprint,
-                    "parameters": list(plan.keys),
-                    "n_points": len(plan.points),
-                    "n_runs": outcome.n_runs,
-                    "worlds": plan.worlds,
-                    "out": str(out),
-                },
+                meta=outcome.store_meta(plan, out),
             )
             job.table = outcome.table
     except Exception as exc:  # shown on the page; the thread must not die silently

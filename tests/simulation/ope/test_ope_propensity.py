@@ -7,6 +7,7 @@ from simulation.ope.estimators import ESTIMATORS
 from simulation.ope.evaluate import evaluate_policy
 from simulation.ope.logs import LoggedFeedback
 from simulation.ope.support import PROPENSITY_ALPHA, propensity_excess, support_of
+from tests.reference.ope_stubs import StubGreedy, StubUniform
 
 
 def audit_log(n=400, seed=1):
@@ -28,37 +29,9 @@ def one_arm_log(n=400):
     )  # fmt: skip
 
 
-class _Favourite:
-    """Mostly the arm with the best logged mean: what thompson learns on the audit's log."""
-
-    def reset(self, n_arms, n_features=0):
-        self.sums_, self.counts_ = np.zeros(n_arms), np.zeros(n_arms)
-
-    def update(self, contexts, arms, rewards):
-        self.sums_ += np.bincount(arms, weights=rewards, minlength=self.sums_.size)
-        self.counts_ += np.bincount(arms, minlength=self.sums_.size)
-
-    def action_probabilities(self, contexts, rng):
-        k = self.sums_.size
-        probs = np.full(k, 0.05 / k)
-        probs[np.argmax(self.sums_ / np.maximum(self.counts_, 1))] += 0.95
-        return np.tile(probs, (len(contexts), 1))
-
-
-class _Uniform:
-    def reset(self, n_arms, n_features=0):
-        self.k = n_arms
-
-    def update(self, contexts, arms, rewards):
-        pass
-
-    def action_probabilities(self, contexts, rng):
-        return np.full((len(contexts), self.k), 1 / self.k)
-
-
 def _evaluate(log, **kwargs):
     return evaluate_policy(
-        log, _Favourite(), policy_name="favourite", estimators=tuple(ESTIMATORS),
+        log, StubGreedy(epsilon=0.05), policy_name="favourite", estimators=tuple(ESTIMATORS),
         train_fraction=kwargs.pop("train_fraction", 0.5), rng=np.random.default_rng(0),
         n_bootstrap=kwargs.pop("n_bootstrap", 200), **kwargs,
     )  # fmt: skip
@@ -176,7 +149,7 @@ def test_an_interval_that_misses_its_estimate_is_widened_to_it():
     widened = 0
     for seed in range(30):
         report = evaluate_policy(
-            log, _Uniform(), policy_name="uniform", estimators=("ips", "snips"),
+            log, StubUniform(), policy_name="uniform", estimators=("ips", "snips"),
             train_fraction=0.0, rng=np.random.default_rng(seed), n_bootstrap=2,
             interval_method="percentile",
         )  # fmt: skip

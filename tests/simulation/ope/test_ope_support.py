@@ -6,6 +6,7 @@ import pytest
 from simulation.ope.evaluate import evaluate_policy, split_rows
 from simulation.ope.logs import LoggedFeedback
 from simulation.ope.support import MIN_CLICKS, MIN_ESS, support_of
+from tests.reference.ope_stubs import StubUniform
 
 K = 4
 
@@ -84,17 +85,6 @@ def test_the_split_is_random_fixed_and_in_log_order():
     assert np.array_equal(split_rows(10, 0)[1], np.arange(10))
 
 
-class _Uniform:
-    def reset(self, n_arms, n_features=0):
-        self.k = n_arms
-
-    def update(self, contexts, arms, rewards):
-        pass
-
-    def action_probabilities(self, contexts, rng):
-        return np.full((len(contexts), self.k), 1 / self.k)
-
-
 def test_a_log_written_by_two_policies_in_turn_evaluates_on_both():
     # The engine writes a policy's rows together: a uniform block, then a deterministic
     # one (pscore 1 on arm 0). Split in file order, evaluation got only the second block.
@@ -107,7 +97,7 @@ def test_a_log_written_by_two_policies_in_turn_evaluates_on_both():
         n_arms=K,
     )  # fmt: skip
     report = evaluate_policy(
-        log, _Uniform(), policy_name="uniform", estimators=("ips",), train_fraction=0.5,
+        log, StubUniform(), policy_name="uniform", estimators=("ips",), train_fraction=0.5,
         rng=np.random.default_rng(0), n_bootstrap=20,
     )  # fmt: skip
     # Half the evaluation rows are uniform (weight 1), half deterministic (weight 1/K).
@@ -133,14 +123,14 @@ def test_intervals_stay_within_the_range_a_click_rate_can_take(estimator):
     reward = (rng.random(2000) < 0.05).astype(float)
     log = _log_with_a_rare_propensity(reward)
     report = evaluate_policy(
-        log, _Uniform(), policy_name="uniform", estimators=(estimator,), train_fraction=0.0,
+        log, StubUniform(), policy_name="uniform", estimators=(estimator,), train_fraction=0.0,
         rng=np.random.default_rng(0), n_bootstrap=50,
     )  # fmt: skip
     assert report.bounds == (0.0, 1.0)
     assert 0.0 <= report.low[0] <= report.high[0] <= 1.0
     # Unclipped, the margin alone would pass 1: the clip is doing the work.
     unclipped = evaluate_policy(
-        log, _Uniform(), policy_name="uniform", estimators=(estimator,), train_fraction=0.0,
+        log, StubUniform(), policy_name="uniform", estimators=(estimator,), train_fraction=0.0,
         rng=np.random.default_rng(0), n_bootstrap=50, interval_method="percentile",
     )  # fmt: skip
     from simulation.ope.estimators import ESTIMATORS
@@ -158,7 +148,7 @@ def test_intervals_of_other_rewards_stay_within_the_observed_rewards():
     rng = np.random.default_rng(6)
     reward = np.where(rng.random(2000) < 0.05, rng.uniform(5, 80, 2000), -0.2)
     report = evaluate_policy(
-        _log_with_a_rare_propensity(reward), _Uniform(), policy_name="uniform",
+        _log_with_a_rare_propensity(reward), StubUniform(), policy_name="uniform",
         estimators=("ips",), train_fraction=0.0, rng=np.random.default_rng(0), n_bootstrap=50,
     )  # fmt: skip
     assert report.bounds == (reward.min(), reward.max())

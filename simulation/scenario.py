@@ -1084,7 +1084,7 @@ def _nearest_combo(c: Creative, composer: PoolComposer, row: int) -> np.ndarray 
 
 
 def composition_image(
-    scenario: Scenario, combo: np.ndarray, segment: int, *, size: int = 1080
+    scenario: Scenario, combo: np.ndarray, segment: int, *, size: int = 1080, fmt: str = "png"
 ) -> tuple[bytes, tuple[bool, tuple[str, ...]], str]:
     """One composition of the generated level, written for a segment and rendered.
 
@@ -1099,10 +1099,14 @@ def composition_image(
     size : int, default 1080
         Side of the square (feed) image in pixels, in the renderer's
         ``[creative.layouts.MIN_SIDE, MAX_SIDE]`` (200 to 4096).
+    fmt : {"png", "jpeg", "webp"}, default "png"
+        The image's format (``creative.encode.encode_image``, with the AI-generated
+        disclosure in every one).
 
     Returns
     -------
-    png : bytes
+    image : bytes
+        In ``fmt``.
     verdict : (bool, tuple of str)
         Whether the creative passes the guardrails, and the reasons when it does not.
     copy : str
@@ -1120,9 +1124,9 @@ def composition_image(
     creative = level.compose(
         np.asarray(combo, dtype=np.int64), scenario.segmentation.profiles[segment].to_audience()
     )
-    png = encode_image(render(creative, (size, size)), "png")
+    image = encode_image(render(creative, (size, size)), fmt)
     verdict = (creative.guardrail.passed, tuple(creative.guardrail.reasons))
-    return png, verdict, f"{creative.headline}\n{creative.body}\n[{creative.cta}]"
+    return image, verdict, f"{creative.headline}\n{creative.body}\n[{creative.cta}]"
 
 
 def most_served_sheet(

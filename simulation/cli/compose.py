@@ -80,18 +80,6 @@ def _changes(space, sets: list[str]) -> dict[int, int]:
     return out
 
 
-def _reencode(png: bytes, fmt: str) -> bytes:
-    """The PNG's pixels in ``fmt`` (JPEG in RGB), with the AI-generated disclosure."""
-    import io
-
-    from PIL import Image
-
-    from creative.encode import encode_image
-
-    with Image.open(io.BytesIO(png)) as image:
-        return encode_image(image.convert("RGB") if fmt == "jpeg" else image, fmt)
-
-
 def compose_command(args: argparse.Namespace) -> int:
     """Handler of ``compose``."""
     from simulation.composition_truth import (
@@ -135,8 +123,9 @@ def compose_command(args: argparse.Namespace) -> int:
     broken = space.conflict_text(combo)
     if broken:
         raise UsageError(f"not a valid composition, so never served: {broken}")
-    png, (passed, reasons), copy = composition_image(scenario, combo, args.segment, size=args.size)
-    data = png if fmt == "png" else _reencode(png, fmt)
+    data, (passed, reasons), copy = composition_image(
+        scenario, combo, args.segment, size=args.size, fmt=fmt
+    )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         # An ordinary exclusive create, not mkstemp: its file would stay private (0600).

@@ -14,7 +14,7 @@ per-world tables and one compiled pass) against the general path every level tak
 for bit), on the same 1,000-row batches, best of five passes each, interleaved.
 
 Run: ``PYTHONPATH=. python bench/generated_run_time.py`` (about half a minute, warm caches);
-``--quick`` runs the same steps on a small experiment (2,000 users, 20,000 impressions, one
+``--quick`` runs the same steps on a small experiment (1,000 users, 10,000 impressions, one
 seed; two runs, ten batches), a smoke run whose times say nothing about the goal.
 """
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     base = PRESETS["default"]
     if args.quick:
-        base = base.replace(n_users=2_000, n_impressions=20_000, n_seeds=1)
+        base = base.replace(n_users=1_000, n_impressions=10_000, n_seeds=1)
     generated = base.replace(
         levels=(*base.levels, "generated"), policies=(*base.policies, "mvt_ts")
     )

@@ -1,6 +1,6 @@
 """Benchmark text fitting on the longest copy the inputs allow, and on far longer copy.
 
-Run ``python bench/textfit.py`` (a few seconds; ``--quick``: two runs a row, a smoke run).
+Run ``python bench/textfit.py`` (a few seconds; ``--quick``: one timed run a row, a smoke run).
 Each row lays out one creative (``plan_creative``: brand, headline, body, call to action,
 badge) whose copy is replaced by the given text, and prints the median and worst of a few runs in
 CPU milliseconds of this process (wall time on a shared machine mostly
@@ -41,9 +41,9 @@ def cases() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two runs a row (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="one timed run a row (a smoke run)")
     args = parser.parse_args(argv)
-    repeats = 2 if args.quick else REPEATS
+    repeats = 1 if args.quick else REPEATS
     audience = Audience(
         kind="user", audience_id="u", name="u", top_interests=("gaming",), keywords=("rpg",)
     )

@@ -48,8 +48,11 @@ $(BENCH_VENV)/.bench-installed: requirements.txt bench/requirements.txt pyprojec
 
 ## Benchmarks: adlab vs MABWiser and Vowpal Wabbit, Chapelle & Li (2011) Table 1, creatives,
 ## store, OPE, engine and app; writes bench/RESULTS.md (about 15-25 minutes on 2 cores).
+## `make bench BENCH_ARGS="--quick --output /tmp/RESULTS.md"`: every script at tiny sizes
+## (a few minutes, mostly first compilation), a check that the scripts still run.
+BENCH_ARGS ?=
 bench: $(BENCH_VENV)/.bench-installed
-	$(BENCH_PY) bench/run_all.py
+	$(BENCH_PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache

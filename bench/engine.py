@@ -154,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     one = _median_time(lambda: run_experiment(cfg, scenario=scenario, n_jobs=1), 1 if quick else 3)
     two = _median_time(lambda: run_experiment(cfg, scenario=scenario, n_jobs=2), 1 if quick else 3)
     decisions = cfg.n_impressions * len(cfg.levels) * len(cfg.policies) * cfg.n_seeds
+    # The sizes come from the config, so the heading stays true when the defaults change.
     print(
-        "## Default experiment (3 levels x 5 policies x 3 seeds x "
-        f"{cfg.n_impressions:,} impressions = {decisions:,} decisions)\n"
+        f"## Default experiment ({len(cfg.levels)} levels x {len(cfg.policies)} policies x "
+        f"{cfg.n_seeds} seeds x {cfg.n_impressions:,} impressions = {decisions:,} decisions)\n"
     )
     print(
         f"1 process: {one:.2f} s; 2 processes: {two:.2f} s ({one / two:.2f}x speed-up; "

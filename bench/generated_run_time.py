@@ -13,11 +13,14 @@ per-world tables and one compiled pass) against the general path every level tak
 (``GeneratedLevel.content`` + ``ResponseModel.expectations``, which it reproduces bit
 for bit), on the same 1,000-row batches, best of five passes each, interleaved.
 
-Run: ``PYTHONPATH=. python bench/generated_run_time.py`` (about half a minute, warm caches).
+Run: ``PYTHONPATH=. python bench/generated_run_time.py`` (about half a minute, warm caches);
+``--quick`` runs the same steps on a small experiment (1,000 users, 10,000 impressions, one
+seed; two runs, ten batches), a smoke run whose times say nothing about the goal.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -55,21 +58,27 @@ def _per_batch(scenario, n_batches: int = 100, batch: int = 1_000) -> tuple[floa
     return best[composed_expectations], best[_general]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small experiment (a smoke run)")
+    args = parser.parse_args(argv)
     base = PRESETS["default"]
+    if args.quick:
+        base = base.replace(n_users=1_000, n_impressions=10_000, n_seeds=1)
     generated = base.replace(
         levels=(*base.levels, "generated"), policies=(*base.policies, "mvt_ts")
     )
-    for label, config in (("default", base), ("default + generated + mvt_ts", generated)):
+    name = "small" if args.quick else "default"
+    for label, config in ((name, base), (f"{name} + generated + mvt_ts", generated)):
         scenario = build_scenario(config)
         times = []
-        for _ in range(3):
+        for _ in range(2 if args.quick else 3):
             start = time.perf_counter()
             run_experiment(config, scenario=scenario)
             times.append(time.perf_counter() - start)
         shown = ", ".join(f"{t:.2f}" for t in times)
         print(f"{label:30} run_experiment: {shown} s (first, then warm)")
-    fast, general = _per_batch(scenario)
+    fast, general = _per_batch(scenario, n_batches=10 if args.quick else 100)
     print(
         f"{'composed expectations':30} {fast * 1e3:.3f} ms per batch of 1,000 "
         f"(general path {general * 1e3:.3f} ms: {general / fast:.1f}x)"

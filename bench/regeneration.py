@@ -3,14 +3,17 @@
 Runs the same experiment twice, with ``regenerate_every = G`` and with fixed
 pools: the same policy, the same users and the same outcome uniforms (common
 random numbers: every stream is named by the seed, not by the setting), so each
-seed gives a paired difference. Prints, per level, the expected (true) clicks
-and net value (revenue - spend, USD) per 1,000 impressions of both, and the
-paired difference with its 95 % t interval over seeds.
+seed gives a paired difference. Prints, per level, the true (expected) clicks
+and net value (revenue - spend, USD) per 1,000 impressions of both
+(``true_clicks``, ``true_net_value``), the observed clicks beside them
+(``observed_clicks``), and the paired difference with its 95 % t interval over
+seeds.
 
     python bench/regeneration.py --impressions 300000 --seeds 5 --every 20000
 
-Expected values, not realized draws: they carry no outcome noise, so the
-interval is the seeds' (users, policy draws and mutations) variation only.
+The true rows are expected values, not realized draws: they carry no outcome
+noise, so their interval is the seeds' (users, policy draws and mutations)
+variation only.
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ _M = {name: i for i, name in enumerate(SERIES_METRICS)}
 
 
 def per_thousand(result) -> pd.DataFrame:
-    """Expected clicks and net value per 1,000 impressions per (seed, level)."""
+    """True (expected) and observed clicks, true net value, per 1,000 impressions per (seed, level).
+
+    Names say which is which, as the run's CSVs do: ``true_*`` from expectations,
+    ``observed_*`` from the drawn outcomes.
+    """
     final = result.series[:, :, 0, -1, :]  # one policy
     rows = []
     for s in range(final.shape[0]):
@@ -40,8 +47,8 @@ def per_thousand(result) -> pd.DataFrame:
                 {
                     "seed": s,
                     "level": level,
-                    "clicks": t[_M["expected_clicks"]] / n,
-                    "net_value": (t[_M["expected_revenue"]] - t[_M["expected_spend"]]) / n,
+                    "true_clicks": t[_M["expected_clicks"]] / n,
+                    "true_net_value": (t[_M["expected_revenue"]] - t[_M["expected_spend"]]) / n,
                     "observed_clicks": t[_M["clicks"]] / n,
                 }
             )
@@ -54,7 +61,7 @@ def paired(regen: pd.DataFrame, fixed: pd.DataFrame) -> pd.DataFrame:
     for level in regen["level"].unique():
         a = regen[regen["level"] == level].sort_values("seed")
         b = fixed[fixed["level"] == level].sort_values("seed")
-        for metric in ("clicks", "net_value", "observed_clicks"):
+        for metric in ("true_clicks", "true_net_value", "observed_clicks"):
             d = a[metric].to_numpy() - b[metric].to_numpy()
             half = (
                 stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)

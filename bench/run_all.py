@@ -3,7 +3,7 @@
 Usage::
 
     python bench/run_all.py            # full sizes (what `make bench` runs)
-    python bench/run_all.py --quick    # every script with --quick (about a minute)
+    python bench/run_all.py --quick    # every script with --quick (a few minutes on 2 cores)
 
 Scripts run one after another in fresh processes of this interpreter (so in ``.venv-bench``
 under ``make bench``). adlab's own scripts contribute markdown tables; the other scripts
@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Benchmark results",
         "",
-        f"Produced by `make bench` (`python bench/run_all.py{' --quick' if args.quick else ''}`"
-        " in `.venv-bench`). One run on the machine below; compare the ratios measured in the"
-        " same run, not the absolute times (see the README's Performance section on noise).",
+        f"Produced by `make bench{' BENCH_ARGS=--quick' if args.quick else ''}` (`python"
+        f" bench/run_all.py{' --quick' if args.quick else ''}` in `.venv-bench`). One run on the"
+        " machine below; compare the ratios measured in the same run, not the absolute times"
+        " (see docs/performance.md on noise).",
         "",
         "| machine | |",
         "|---|---|",

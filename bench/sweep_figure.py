@@ -8,7 +8,8 @@ Usage::
 Each cell shows the observed like-for-like uplift over the generic level, its
 95 % interval across replications and the true (expected) uplift of the same
 comparison; red is a loss, blue a gain (the app's colours), each panel on its own
-scale.
+scale. A cell without an uplift (no replication with both sides positive) or without an
+interval says so, in grey.
 Used for ``docs/sweep-heatmap.png``; the app draws the same maps with Altair.
 """
 
@@ -36,7 +37,9 @@ def _colour(value: float, span: float) -> tuple[int, int, int]:
 def _panel(draw, font, small, rows, x, y, metric, left) -> None:
     xs, ys = sorted(rows[x].unique()), sorted(rows[y].unique(), reverse=True)
     col = f"uplift_{metric}"
-    span = float(np.nanmax(np.abs(rows[col].to_numpy()))) or 1.0
+    values = np.abs(rows[col].to_numpy(dtype=np.float64))
+    values = values[np.isfinite(values)]
+    span = float(values.max()) if values.size and values.max() > 0 else 1.0
     draw.text((left, 20), f"{metric.upper()} uplift", font=font, fill="black")
     for i, xv in enumerate(xs):
         cx = left + i * CELL_W
@@ -50,11 +53,14 @@ def _panel(draw, font, small, rows, x, y, metric, left) -> None:
             )
             draw.rectangle((cx, cy, cx + CELL_W - 2, cy + CELL_H - 2), fill=_colour(v, span))
             ink = "white" if abs(v) > 0.6 * span else "black"
-            draw.text((cx + CELL_W // 2, cy + 14), f"{v:+.1%}", font=font, fill=ink, anchor="ma")
-            draw.text((cx + CELL_W // 2, cy + 40), f"[{lo:+.0%}, {hi:+.0%}]",
-                      font=small, fill=ink, anchor="ma")  # fmt: skip
-            draw.text((cx + CELL_W // 2, cy + 58), f"true {true:+.1%}", font=small, fill=ink,
-                      anchor="ma")  # fmt: skip
+            # No uplift where no replication had both sides positive (the table's
+            # uplift_*_pairs is 0): say so rather than print "nan".
+            shown = f"{v:+.1%}" if np.isfinite(v) else "no uplift"
+            ci = f"[{lo:+.0%}, {hi:+.0%}]" if np.isfinite([lo, hi]).all() else "no interval"
+            truth = f"true {true:+.1%}" if np.isfinite(true) else "true: none"
+            draw.text((cx + CELL_W // 2, cy + 14), shown, font=font, fill=ink, anchor="ma")
+            draw.text((cx + CELL_W // 2, cy + 40), ci, font=small, fill=ink, anchor="ma")
+            draw.text((cx + CELL_W // 2, cy + 58), truth, font=small, fill=ink, anchor="ma")
             if i == 0 and left == MARGIN_L:
                 draw.text((cx - 10, cy + CELL_H // 2), f"{yv:g}", font=small, fill="black",
                           anchor="rm")  # fmt: skip

@@ -1,8 +1,8 @@
 """Benchmark text fitting on the longest copy the inputs allow, and on far longer copy.
 
-Run ``python bench/textfit.py`` (a few seconds). Each row lays out one creative
-(``plan_creative``: brand, headline, body, call to action, badge) whose copy is
-replaced by the given text, and prints the median and worst of a few runs in
+Run ``python bench/textfit.py`` (a few seconds; ``--quick``: one timed run a row, a smoke run).
+Each row lays out one creative (``plan_creative``: brand, headline, body, call to action,
+badge) whose copy is replaced by the given text, and prints the median and worst of a few runs in
 CPU milliseconds of this process (wall time on a shared machine mostly
 measures the neighbours), and the median as a ratio to a creative with
 ordinary copy measured in the same run. The longest accepted copy is a template line of
@@ -12,6 +12,7 @@ ordinary copy measured in the same run. The longest accepted copy is a template 
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import statistics
 import time
@@ -38,7 +39,11 @@ def cases() -> dict[str, str]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one timed run a row (a smoke run)")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else REPEATS
     audience = Audience(
         kind="user", audience_id="u", name="u", top_interests=("gaming",), keywords=("rpg",)
     )
@@ -49,7 +54,7 @@ def main() -> None:
         reference = None
         for label, text in cases().items():
             times = []
-            for r in range(REPEATS + 1):
+            for r in range(repeats + 1):
                 # A different prefix each time: fit_text caches layouts by text.
                 copy = {p: f"{r}{p} {text}" for p in ("headline", "body", "cta")}
                 creative = dataclasses.replace(base, **copy) if text else base

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 
@@ -142,7 +143,7 @@ def test_a_saved_generated_run_shows_what_the_learner_believed(app, open_page, a
     """Saved from the command line, reloaded: the effects chart and the most-served table."""
     import simulation.__main__ as cli
 
-    out = f"{adlab_home}/out"
+    out = str(Path(adlab_home).parent / "out")  # outside the store: --out inside it is refused
     code = cli.main(
         [
             "run", "--levels", "generated", "--policies", "uniform,mvt_ts", "--impressions",

@@ -304,9 +304,12 @@ class FunnelThompson:
         value = self._value(combos)
         g = np.ascontiguousarray(space.flat(combos))
         n_refs = np.bincount(level, minlength=space.n_levels_total).astype(np.float64)
-        # Each axis's mean over all valid compositions: its levels' means by their shares.
-        share = counts / np.add.reduceat(counts, space.offsets[:-1])[space.axis_of]
         found = n_refs > 0
+        # Each axis's mean over all valid compositions: its levels' means by their shares
+        # (over the levels found, should a level valid in almost no reference be missed).
+        kept = np.where(found, counts, 0.0)
+        with np.errstate(invalid="ignore"):  # an axis with no level found: all NaN
+            share = kept / np.add.reduceat(kept, space.offsets[:-1])[space.axis_of]
         draws = np.empty((self.n_effect_draws, space.n_levels_total))
         for k in range(self.n_effect_draws):
             click, conversion = (

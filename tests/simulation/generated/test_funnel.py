@@ -297,3 +297,28 @@ def test_a_net_value_run_reports_the_funnels_effects_in_usd():
     sums = weighted.groupby([frame["segment"], frame["axis"]]).sum()
     assert np.abs(sums["estimate"]).max() < 1e-9 and np.abs(sums["true"]).max() < 1e-9
     assert frame["true"].abs().max() > 1e-4 and frame["estimate"].abs().max() > 1e-5
+
+
+def test_a_level_without_a_valid_reference_has_no_effect_and_the_rest_stay_centred(
+    rng, monkeypatch
+):
+    # One batch of two references: a level valid with half of them (tone 1 needs no
+    # offer) can find none. It gets no effect, and its axis is centred on the others.
+    import simulation.generated.funnel as funnel
+
+    monkeypatch.setattr(funnel, "_MAX_REF_BATCHES", 1)
+    policy = _funnel()
+    policy.n_effect_refs = 2
+    _teach(policy, rng)
+    space = _space()
+    for seed in range(50):
+        est, sd = policy.component_effects(np.zeros(0), np.random.default_rng(seed))
+        if np.isnan(est).any():
+            break
+    else:
+        pytest.fail("no seed left a level without a valid reference")
+    missing = np.isnan(est)
+    assert np.isnan(sd[missing]).all() and np.isfinite(est[~missing]).all()
+    share = np.where(missing, 0.0, policy.level_counts_)
+    sums = np.add.reduceat(np.nan_to_num(share * est), space.offsets[:-1])
+    np.testing.assert_allclose(sums, 0.0, atol=1e-12)

@@ -188,9 +188,9 @@ def render(
     if not effects.empty:
         st.markdown(
             "**What the learner believes about each component** (generated level, mvt_ts, "
-            "first seed): the change in expected reward from switching to a component, "
-            "against the average of its kind, with its 95 % interval; the diamond is the "
-            "true effect. A call to action is the tone's first, second or third: its words "
+            "first seed): the expected reward of the ads with a component, against the "
+            "average of the ads that can be served, with its 95 % interval; the diamond is "
+            "the true effect. A call to action is the tone's first, second or third: its words "
             "change with the tone."
         )
         data = effects[(effects["seed"] == 0) & (effects["segment"] == group)]

@@ -1,21 +1,26 @@
-"""Per-component effects: what a pairwise model says switching one component level does.
+"""Per-component effects: what a model says a component level does, over what can be served.
 
-The effect of level ``m`` of axis ``j`` for a user ``x`` is the model's expected
-reward with axis ``j`` set to ``m``, the other axes drawn uniformly and
-independently over their levels, minus the mean of that over the levels of axis
-``j`` (a contrast: effects of one axis sum to zero, so they are identified even
-though one-hot main effects are not). In the layout of
-:mod:`simulation.generated.model` it is linear in ``theta``::
+The effect of level ``m`` of axis ``j`` for a user ``x`` is the model's mean
+expected reward over the *valid* compositions with ``j = m``, minus its mean over
+all valid compositions (uniform over the valid ones: the ``uniform`` policy's
+distribution). It is the functional the ground truth of the engine's generated
+level uses (:func:`simulation.engine.generated.true_component_effects`), applied
+to the learner's model instead of the world, so an estimate and the truth beside
+it are the same quantity. A level no valid composition uses has no effect (NaN).
+Each valid composition counts once, so an axis's effects add up to zero weighted
+by the share of valid compositions with each level.
 
-    effect[m] = (e_m - mean_axis) @ (main + x @ user) + sum_{k != j} mean_l pairs[m, l]
-                - (the same averaged over the levels of axis j)
-
-so :func:`contrast_matrix` gives one row per flat level and a Gaussian
-posterior's mean and standard deviation of every effect are exact
-(:func:`posterior_effects`). The ground truth of the engine's generated level
-(:func:`simulation.engine.generated.true_component_effects`) averages over the
-valid compositions only (what can be served), against their overall mean; on a
-space without constraints the two definitions coincide.
+For a linear model (main effects, user x component, pairwise and tied
+interactions; the layout of :mod:`simulation.generated.model`) it is ``a @ theta``
+with ``a`` the mean feature vector over the valid compositions with the level minus
+that over all valid ones. The features are linear in ``x``, so ``a`` at the mean
+context of a group of users is the mean of its users' rows. The means come from
+exact counts of the valid compositions by level and pairs of levels
+(:func:`simulation.generated.valid_mix.valid_feature_means`), and a Gaussian
+posterior's mean ``a @ mu`` and variance ``a @ Sigma @ a`` of every effect are
+exact (:func:`posterior_effects`). On a space without constraints the definition
+is the older one (the other axes uniform and independent, centred on the plain
+mean over the axis's levels), which every estimate used before 2026-12-05.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import scipy.linalg
 from simulation.generated.model import n_params
 from simulation.generated.space import ComponentSpace
 
-__all__ = ["center_by_axis", "contrast_matrix", "posterior_effects"]
+__all__ = ["center_by_axis", "contrast_matrix", "posterior_effects", "valid_contrasts"]
 
 
 def center_by_axis(space: ComponentSpace, values: np.ndarray) -> np.ndarray:
@@ -37,7 +42,34 @@ def center_by_axis(space: ComponentSpace, values: np.ndarray) -> np.ndarray:
     return v - means[..., space.axis_of]
 
 
-def contrast_matrix(space: ComponentSpace, n_user_features: int, x: np.ndarray) -> np.ndarray:
+def valid_contrasts(space: ComponentSpace) -> tuple[np.ndarray, np.ndarray]:
+    """Mean one-hot and pairwise features of each level's valid compositions minus all's.
+
+    Parameters
+    ----------
+    space : ComponentSpace
+
+    Returns
+    -------
+    levels : ndarray of shape (n_levels_total, n_levels_total)
+        Row ``m``: the share of the valid compositions with level ``m`` using each
+        level, minus the share of all valid compositions using it (NaN for a level
+        no valid composition uses).
+    pairs : ndarray of shape (n_levels_total, n_pair_features)
+        The same for the pairwise features.
+    """
+    from simulation.generated.valid_mix import valid_feature_means
+
+    levels, pairs = valid_feature_means(space)
+    return levels[:-1] - levels[-1], pairs[:-1] - pairs[-1]
+
+
+def contrast_matrix(
+    space: ComponentSpace,
+    n_user_features: int,
+    x: np.ndarray,
+    contrasts: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Rows that map ``theta`` to the per-level effects for user (or mean user) ``x``.
 
     Parameters
@@ -45,24 +77,24 @@ def contrast_matrix(space: ComponentSpace, n_user_features: int, x: np.ndarray) 
     space : ComponentSpace
     n_user_features : int
     x : ndarray of shape (n_user_features,)
+    contrasts : tuple of ndarray, optional
+        :func:`valid_contrasts` of ``space`` (computed when None; pass it to reuse).
 
     Returns
     -------
     a : ndarray of shape (n_levels_total, n_params)
-        ``a @ theta`` is the effect of every flat level; rows of one axis sum to zero.
+        ``a @ theta`` is the effect of every flat level over the valid
+        compositions; rows of levels no valid composition uses are NaN.
     """
     total, d = space.n_levels_total, n_user_features
     x = np.asarray(x, dtype=np.float64).reshape(d)
-    raw = np.zeros((total, n_params(space, d)))
-    raw[:, :total] = np.eye(total)
+    levels, pairs = valid_contrasts(space) if contrasts is None else contrasts
+    a = np.empty((total, n_params(space, d)))
+    a[:, :total] = levels
     for f in range(d):
-        raw[:, total * (1 + f) : total * (2 + f)] = x[f] * np.eye(total)
-    # Pairs: level m meets each level l of every other axis with probability 1 / n_levels.
-    idx = space.pair_index
-    m, l_ = np.nonzero(idx >= 0)
-    weight = 1.0 / np.asarray(space.n_levels, dtype=np.float64)[space.axis_of[l_]]
-    np.add.at(raw, (m, total * (1 + d) + idx[m, l_]), weight)
-    return center_by_axis(space, raw.T).T
+        a[:, total * (1 + f) : total * (2 + f)] = x[f] * levels
+    a[:, total * (1 + d) :] = pairs
+    return a
 
 
 def posterior_effects(
@@ -75,6 +107,7 @@ def posterior_effects(
     var: np.ndarray | None = None,
     extra: np.ndarray | None = None,
     active: np.ndarray | None = None,
+    contrasts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and standard deviation of every level's effect.
 
@@ -95,16 +128,24 @@ def posterior_effects(
         ``theta``) in each level's unary score for ``x``: the tied interactions.
     active : ndarray of shape (n_active,), int, optional
         The weights ``chol_precision`` covers (the others are fixed): all when None.
+    contrasts : tuple of ndarray, optional
+        :func:`valid_contrasts` of ``space`` (computed when None).
 
     Returns
     -------
     estimate, sd : ndarray of shape (n_levels_total,)
+        NaN for a level no valid composition uses.
     """
     if (chol_precision is None) == (var is None):
         raise ValueError("give exactly one of `chol_precision` and `var`.")
-    a = contrast_matrix(space, n_user_features, x)
+    contrasts = valid_contrasts(space) if contrasts is None else contrasts
+    a = contrast_matrix(space, n_user_features, x, contrasts)
     if extra is not None and extra.shape[1]:
-        a = np.concatenate([a, center_by_axis(space, np.asarray(extra, float).T).T], axis=1)
+        # A tied weight's value is linear in the one-hot features: its mean follows them.
+        a = np.concatenate([a, contrasts[0] @ np.asarray(extra, float)], axis=1)
+    # A level no valid composition uses has NaN rows: computed as zeros, reported NaN.
+    served = np.isfinite(a).all(axis=1)
+    a = np.where(served[:, None], a, 0.0)
     estimate = a @ mean
     if var is not None:
         variance = (a * a) @ np.asarray(var, dtype=np.float64)
@@ -112,4 +153,6 @@ def posterior_effects(
         cols = a if active is None else a[:, active]
         w = scipy.linalg.solve_triangular(chol_precision, cols.T, lower=True)
         variance = (w * w).sum(axis=0)
-    return estimate, np.sqrt(np.maximum(variance, 0.0))
+    sd = np.sqrt(np.maximum(variance, 0.0))
+    estimate[~served] = sd[~served] = np.nan
+    return estimate, sd

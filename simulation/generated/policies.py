@@ -19,7 +19,7 @@ import numpy as np
 import scipy.linalg
 
 from simulation.generated import search
-from simulation.generated.effects import posterior_effects
+from simulation.generated.effects import posterior_effects, valid_contrasts
 from simulation.generated.model import (
     PairwiseModel,
     design,
@@ -340,6 +340,8 @@ class MvtThompson(GeneratedPolicy):
         self.noise_var_ = 0.25 if self.noise_var is None else float(self.noise_var)
         self._set_prior(self.noise_var_, 0.0)
         self.valid_ = None
+        # The valid compositions' feature means of component_effects, counted on first use.
+        self.effect_contrasts_ = None
         if space.n_raw <= 1_000_000:
             valid = space.enumerate_valid()
             if len(valid) <= self.exact_max:
@@ -478,9 +480,11 @@ class MvtThompson(GeneratedPolicy):
     def component_effects(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and sd of every component level's effect for user (or mean user) ``x``.
 
-        The effect of a level is the change in the model's expected reward from
-        switching to it, against the mean over its axis's levels, with the other
-        axes uniform (:mod:`simulation.generated.effects`).
+        The effect of a level is the model's mean expected reward over the valid
+        compositions with it minus its mean over all valid compositions (uniform
+        over the valid ones), the definition of the true effects
+        (:mod:`simulation.generated.effects`). The model is linear in ``x``, so at
+        a group's mean context it is the mean of its users' effects.
 
         Parameters
         ----------
@@ -489,19 +493,24 @@ class MvtThompson(GeneratedPolicy):
         Returns
         -------
         estimate, sd : ndarray of shape (n_levels_total,)
-            In reward units (clicks, or the run's scaled net value).
+            In reward units (clicks, or the run's scaled net value); NaN for a
+            level no valid composition uses.
         """
         x = self._contexts(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
         self._refresh()
+        if self.effect_contrasts_ is None:
+            self.effect_contrasts_ = valid_contrasts(self.space_)
         tied = np.einsum("d,kdt->tk", x, self.tied_)  # (n_levels_total, k)
         if self.full_:
             return posterior_effects(
                 self.space_, self.n_user_features_, x, self.mean_,
                 chol_precision=self.chol_, extra=tied, active=self.active_,
+                contrasts=self.effect_contrasts_,
             )  # fmt: skip
         return posterior_effects(
-            self.space_, self.n_user_features_, x, self.mean_, var=self.var_, extra=tied
-        )
+            self.space_, self.n_user_features_, x, self.mean_, var=self.var_, extra=tied,
+            contrasts=self.effect_contrasts_,
+        )  # fmt: skip
 
     # -- decisions ------------------------------------------------------------------------
 

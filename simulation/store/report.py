@@ -517,9 +517,10 @@ def _generated_html(run, objective: str) -> str:
     if not effects.empty:
         parts.append(
             "<h3>What the learner believes about each component</h3><p>mvt_ts, first seed, "
-            "everyone: the change in expected reward from switching to a component, against "
-            "the average of its kind, with its 95 % posterior interval, beside the true effect "
-            "of the simulator's response model (which a real experiment never sees).</p>"
+            "everyone: the expected reward of the ads with a component, against the average "
+            "of the ads that can be served, with its 95 % posterior interval, beside the true "
+            "effect of the simulator's response model (which a real experiment never "
+            "sees).</p>"
         )
         parts.append(_table(_effects_table(effects, objective), "effects"))
     return "".join(parts)

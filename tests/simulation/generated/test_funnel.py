@@ -9,9 +9,9 @@ from simulation.config import ExperimentConfig
 from simulation.engine import generated as eg
 from simulation.engine.core import run_experiment
 from simulation.generated import ComponentSpace, MvtThompson
-from simulation.generated.effects import center_by_axis
 from simulation.generated.funnel import FunnelThompson, level_rates
 from simulation.generated.model import design
+from simulation.generated.valid_mix import valid_level_counts
 from simulation.scenario import build_scenario
 
 #: product (2: $40, $100) x tone (2) x offer (2: none, 30 % off), tone 1 never with 30 % off.
@@ -123,30 +123,61 @@ def test_only_clicked_rows_teach_conversions_and_sales_teach_the_kept_share(rng)
         policy.update(np.zeros((1, 0)), np.zeros((1, 3), int), [False], [True], [1.0])
 
 
-def test_effects_match_a_numpy_reference_of_the_same_draws(rng):
-    policy = _funnel(d=2)
-    _teach(policy, rng, d=2)
-    at = np.array([0.4, -0.8])
-    est, sd = policy.component_effects(at, np.random.default_rng(7))
-    # Reference: the same random stream, every swapped composition scored by the dense design.
-    r = np.random.default_rng(7)
+def _reference_effects(policy, at, r, n_batches=None):
+    """Funnel effects by plain loops on the same random stream as component_effects.
+
+    Reference compositions: batches of raw draws, each level swapped in, the first
+    ``n_effect_refs`` valid ones per level; the mean over all valid compositions from
+    the enumerated valid compositions' level shares. Returns (draws, per-level refs).
+    """
     space, n = _space(), policy.n_effect_refs
-    refs = r.integers(0, np.asarray(space.n_levels), size=(n, 3))
+    valid = space.enumerate_valid()
+    flat = space.flat(valid)
+    refs = {m: [] for m in range(space.n_levels_total)}
+    while any(len(v) < n for v in refs.values()):
+        batch = r.integers(0, np.asarray(space.n_levels), size=(n, 3))
+        for m in range(space.n_levels_total):
+            j = space.axis_of[m]
+            for ref in batch:
+                swapped = ref.copy()
+                swapped[j] = m - space.offsets[j]
+                if space.is_valid(swapped[None])[0] and len(refs[m]) < n:
+                    refs[m].append(swapped)
     draws = []
     for _ in range(policy.n_effect_draws):
         thetas = [m.draw(r, 1.0) for m in (policy.clicks, policy.conversions)]
         per_level = np.zeros(space.n_levels_total)
         for m in range(space.n_levels_total):
-            j = space.axis_of[m]
-            swapped = refs.copy()
-            swapped[:, j] = m - space.offsets[j]
-            z = design(space, np.repeat(at[None], n, 0), swapped)
+            combos = np.array(refs[m])
+            z = design(space, np.repeat(at[None], len(combos), 0), combos)
             rate = [np.maximum(z @ t[: z.shape[1]], 1e-6) for t in thetas]
-            value = PRICES[swapped[:, 0]] * policy.kept_[swapped[:, 2]]
+            value = PRICES[combos[:, 0]] * policy.kept_[combos[:, 2]]
             per_level[m] = (rate[0] * rate[1] * value).mean()
-        draws.append(center_by_axis(space, per_level))
-    np.testing.assert_allclose(est, np.mean(draws, axis=0), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(sd, np.std(draws, axis=0, ddof=1), rtol=1e-9, atol=1e-12)
+        effect = np.zeros(space.n_levels_total)
+        for j in range(space.n_axes):
+            axis = slice(space.offsets[j], space.offsets[j + 1])
+            share = np.array([(flat == m).any(axis=1).mean() for m in range(6)])[axis]
+            effect[axis] = per_level[axis] - share @ per_level[axis] / share.sum()
+        draws.append(effect)
+    return np.array(draws), refs
+
+
+def test_effects_match_a_numpy_reference_of_the_same_draws(rng):
+    policy = _funnel(d=2)
+    _teach(policy, rng, d=2)
+    at = np.array([0.4, -0.8])
+    est, sd = policy.component_effects(at, np.random.default_rng(7))
+    draws, refs = _reference_effects(policy, at, np.random.default_rng(7))
+    # Tone 1 is never with 30 % off: a raw reference's swap can be invalid, yet every
+    # level got its full count of valid references, each one valid.
+    assert all(len(v) == policy.n_effect_refs for v in refs.values())
+    np.testing.assert_allclose(est, draws.mean(axis=0), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sd, draws.std(axis=0, ddof=1), rtol=1e-9, atol=1e-12)
+    # Effects over the valid compositions: each axis's, weighted by the share of
+    # valid compositions with each level, add up to zero (plain sums need not).
+    share = policy.level_counts_ / 6
+    sums = np.add.reduceat(share * est, _space().offsets[:-1])
+    np.testing.assert_allclose(sums, 0.0, atol=1e-12)
 
 
 def _play(cvr_dear: float, seed: int, n_batches: int = 60, batch: int = 1_000):
@@ -252,10 +283,42 @@ def test_a_net_value_run_reports_the_funnels_effects_in_usd():
         objective="roas", levels=("generated",), policies=("uniform", "mvt_ts"),
         n_impressions=20_000, n_users=500, n_segments=3, n_checkpoints=2, conversion_delay=500,
     )  # fmt: skip
-    frame = run_experiment(config, scenario=build_scenario(config)).component_effects_frame()
+    scenario = build_scenario(config)
+    frame = run_experiment(config, scenario=scenario).component_effects_frame()
     assert set(frame["policy"]) == {"mvt_ts"} and frame["estimate"].notna().all()
     assert (frame["low"] < frame["high"]).all()
-    # Contrasts: each (segment, axis)'s effects sum to zero, in USD like the truth's.
-    sums = frame.groupby(["segment", "axis"])["estimate"].sum()
-    assert np.abs(sums).max() < 1e-9
+    # Over the valid compositions, as the truth: each (segment, axis)'s effects add up
+    # to zero weighted by the share of valid compositions with each level (in flat
+    # order, every level's row present).
+    space = scenario.levels["generated"].space
+    counts = valid_level_counts(space)
+    share = counts / counts[space.axis_of == 0].sum()
+    weighted = frame[["estimate", "true"]].mul(np.tile(share, len(frame) // share.size), axis=0)
+    sums = weighted.groupby([frame["segment"], frame["axis"]]).sum()
+    assert np.abs(sums["estimate"]).max() < 1e-9 and np.abs(sums["true"]).max() < 1e-9
     assert frame["true"].abs().max() > 1e-4 and frame["estimate"].abs().max() > 1e-5
+
+
+def test_a_level_without_a_valid_reference_has_no_effect_and_the_rest_stay_centred(
+    rng, monkeypatch
+):
+    # One batch of two references: a level valid with half of them (tone 1 needs no
+    # offer) can find none. It gets no effect, and its axis is centred on the others.
+    import simulation.generated.funnel as funnel
+
+    monkeypatch.setattr(funnel, "_MAX_REF_BATCHES", 1)
+    policy = _funnel()
+    policy.n_effect_refs = 2
+    _teach(policy, rng)
+    space = _space()
+    for seed in range(50):
+        est, sd = policy.component_effects(np.zeros(0), np.random.default_rng(seed))
+        if np.isnan(est).any():
+            break
+    else:
+        pytest.fail("no seed left a level without a valid reference")
+    missing = np.isnan(est)
+    assert np.isnan(sd[missing]).all() and np.isfinite(est[~missing]).all()
+    share = np.where(missing, 0.0, policy.level_counts_)
+    sums = np.add.reduceat(np.nan_to_num(share * est), space.offsets[:-1])
+    np.testing.assert_allclose(sums, 0.0, atol=1e-12)

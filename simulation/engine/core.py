@@ -574,6 +574,10 @@ def run_experiment(
     compiled.warm_up("counting")
     if any(spec.name in ("lin_ucb", "lin_ts") for spec in config.policy_specs):
         compiled.warm_up("linear")
+    if "generated" in levels and "mvt_ts" in config.policies:
+        # mvt_ts's component effects read the space's valid-composition means: counted
+        # here once, every unit (forked or not) reads them instead of counting its own.
+        _ = scenario.levels["generated"].space.valid_feature_means
     # The policies' matrices are small: BLAS threads only contend (and spin) for
     # the cores, so the loop runs single-threaded BLAS (set once here: forked
     # workers inherit it; per unit it cost a scan of the loaded libraries).

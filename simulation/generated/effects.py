@@ -58,9 +58,7 @@ def valid_contrasts(space: ComponentSpace) -> tuple[np.ndarray, np.ndarray]:
     pairs : ndarray of shape (n_levels_total, n_pair_features)
         The same for the pairwise features.
     """
-    from simulation.generated.valid_mix import valid_feature_means
-
-    levels, pairs = valid_feature_means(space)
+    levels, pairs = space.valid_feature_means  # counted once per space
     return levels[:-1] - levels[-1], pairs[:-1] - pairs[-1]
 
 

@@ -251,6 +251,11 @@ def test_variants_of_one_policy_run_side_by_side_and_reload(tmp_path, capsys):
     loaded = opened.load(run_id)
     assert tuple(loaded.meta["config"]["policies"]) == (*variants, "uniform")
     assert list(dict.fromkeys(loaded.summary["policy"])) == [*variants, "uniform"]
+    # The report names each variant as the app does, settings beside the name.
+    page = tmp_path / "report.html"
+    assert main(["runs", "--store", str(store), "report", run_id, "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "ε-greedy (epsilon=0.05)" in html and "ε-greedy (epsilon=0.2)" in html
 
 
 def test_segment_copies_still_run_from_the_list(tmp_path, capsys):

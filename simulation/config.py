@@ -18,6 +18,7 @@ import numpy as np
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.policies import POLICIES, PolicySpec
+from simulation.policies.spec import SEGMENT_PREFIX
 from simulation.unknown_keys import did_you_mean, unknown_keys_message
 from simulation.world import WorldConfig
 
@@ -31,6 +32,7 @@ __all__ = [
     "SPACES",
     "ExperimentConfig",
     "applies",
+    "canonical_policy",
     "load_config",
 ]
 
@@ -72,15 +74,46 @@ def applies(level: str, spec: str) -> bool:
     --------
     >>> applies("generated", "mvt_ts"), applies("segment", "mvt_ts"), applies("user", "uniform")
     (True, False, True)
+    >>> applies("user", "segment:thompson(prior_alpha=2)"), applies("generated", "ucb1(alpha=0.5)")
+    (True, False)
     """
     if level == "generated":
         return spec in GENERATED_POLICIES
-    return spec.removeprefix("segment:") in POLICIES
+    # The registry name, without a per-segment prefix or settings.
+    return spec.removeprefix(SEGMENT_PREFIX).partition("(")[0].strip() in POLICIES
+
+
+def canonical_policy(text: object) -> object:
+    """``text`` as the config keeps a policy spec, when it parses; else ``text`` unchanged.
+
+    The command line and TOML files take a spec as typed (``epsilon_greedy(epsilon=.05)``,
+    spaces anywhere): its canonical text (``epsilon_greedy(epsilon=0.05)``) names the
+    policy in every table and in the store. Text that does not parse is left for the
+    config's check, which says what is wrong with it.
+
+    Examples
+    --------
+    >>> canonical_policy(" thompson( prior_alpha=2,prior_beta=3 )")
+    'thompson(prior_alpha=2, prior_beta=3)'
+    >>> canonical_policy("mvt_ts"), canonical_policy("nonsense(")
+    ('mvt_ts', 'nonsense(')
+    """
+    if not isinstance(text, str) or text.strip() in _COMPOSING_ONLY:
+        return text.strip() if isinstance(text, str) else text
+    try:
+        return str(PolicySpec.parse(text))
+    except (ValueError, TypeError):
+        return text
 
 
 def _check_policy_spec(spec: object) -> PolicySpec | None:
     if isinstance(spec, str) and spec in _COMPOSING_ONLY:
         return None  # e.g. mvt_ts: the generated level only, no per-segment copy
+    if isinstance(spec, str) and spec.partition("(")[0].strip() in _COMPOSING_ONLY:
+        name = spec.partition("(")[0].strip()
+        raise ValueError(
+            f"{name} takes no settings in a spec (it plays the generated level); got {spec!r}."
+        )
     try:
         parsed = PolicySpec.parse(spec)
     except ValueError as exc:
@@ -93,12 +126,8 @@ def _check_policy_spec(spec: object) -> PolicySpec | None:
             f"unknown policy {spec!r}{meant}; choose from {pool} or {sorted(_COMPOSING_ONLY)} "
             "(the generated level only), or 'segment:NAME' for one copy per segment."
         ) from None
-    if parsed.params:
-        # The engine still reads the spec text (contexts, streams): it takes
-        # hyperparameters once it reads ExperimentConfig.policy_specs instead.
-        raise ValueError(
-            f"policy hyperparameters are not supported in experiments yet; got {spec!r}."
-        )
+    # The text is the policy's name in every table, the uplift's pairing across levels
+    # and the run store: one spelling per spec (canonical_policy gives it).
     if str(parsed) != spec:
         raise ValueError(f"policy spec must be written {str(parsed)!r}; got {spec!r}.")
     return parsed
@@ -121,7 +150,11 @@ class ExperimentConfig:
         Personalization levels to compare, from :data:`LEVELS`; ``generated``
         (each impression's creative composed from components) is opt-in.
     policies : tuple of str, default=("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb")
-        Registry names; ``"segment:NAME"`` runs one copy of NAME per segment.
+        Policy specs (:mod:`simulation.policies.spec`): registry names, ``"segment:NAME"``
+        for one copy of NAME per segment, and settings in brackets
+        (``"epsilon_greedy(epsilon=0.05)"``), in canonical text (:func:`canonical_policy`).
+        Two specs of one policy with different settings run side by side, as distinct
+        rows, on the same users and outcomes.
         Names of ``simulation.generated.GENERATED_POLICIES`` (``mvt_ts``) run at the
         generated level only, and fixed-pool policies at the pool levels only
         (``uniform`` and ``oracle`` at both): other pairs are skipped with a note.
@@ -324,6 +357,8 @@ class ExperimentConfig:
                 )
         base = base or cls()
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        if isinstance(values.get("policies"), tuple):  # as a file writes them, spaces and all
+            values["policies"] = tuple(canonical_policy(p) for p in values["policies"])
         if isinstance(values.get("world"), dict):
             values["world"] = WorldConfig.from_dict(values["world"], base=base.world)
         return dataclasses.replace(base, **values)

@@ -125,11 +125,38 @@ def component_name(axis: str, name: str) -> str:
     return name.replace("_", " ")
 
 
+def _with_settings(names: dict[str, str], spec: str) -> str:
+    """``names``' name of ``spec`` with its settings, if any, in its brackets.
+
+    Read from the text alone (a stored run's spec, whatever the registry holds now):
+    ``epsilon_greedy(epsilon=0.05)`` -> ``ε-greedy (epsilon=0.05)``; a name already in
+    brackets takes the settings in them (``LinUCB (contextual, alpha=0.3)``).
+    """
+    name, _, rest = spec.partition("(")
+    name, settings = name.strip(), rest.removesuffix(")").strip()
+    if name not in names:
+        return spec  # not a policy this version knows: as written
+    shown = names[name]
+    if not settings:
+        return shown
+    if shown.endswith(")"):
+        return f"{shown[:-1]}, {settings})"
+    return f"{shown} ({settings})"
+
+
 def policy_name(spec: str) -> str:
-    """Readable name of a policy spec (``segment:NAME`` runs one copy per segment)."""
+    """Readable name of a policy spec (``segment:NAME`` runs one copy per segment).
+
+    Examples
+    --------
+    >>> policy_name("epsilon_greedy(epsilon=0.05)")
+    'ε-greedy (epsilon=0.05)'
+    >>> policy_name("segment:thompson(prior_alpha=2, prior_beta=3)")
+    'Thompson sampling (prior_alpha=2, prior_beta=3) per segment'
+    """
     if spec.startswith("segment:"):
         return f"{policy_name(spec.removeprefix('segment:'))} per segment"
-    return POLICY_NAMES.get(spec, spec)
+    return _with_settings(POLICY_NAMES, spec)
 
 
 def context_feature_meanings(
@@ -190,7 +217,7 @@ def short_policy_name(spec: str) -> str:
     """Short readable name of a policy spec, for lists of several (``segment:NAME`` too)."""
     if spec.startswith("segment:"):
         return f"{short_policy_name(spec.removeprefix('segment:'))} per segment"
-    return SHORT_POLICY_NAMES.get(spec, spec)
+    return _with_settings(SHORT_POLICY_NAMES, spec)
 
 
 def robust_domain(

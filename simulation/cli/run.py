@@ -57,6 +57,7 @@ from simulation.config import (
     PRESETS,
     ExperimentConfig,
     applies,
+    canonical_policy,
     load_config,
 )
 from simulation.gap_closed import gap_sentences
@@ -112,8 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     composing = sorted(set(GENERATED_POLICIES) - set(POLICIES))
     p.add_argument(
         "--policies",
-        help=f"comma-separated policy names: {', '.join(pool)} (segment:NAME: one copy per "
-        f"segment); {', '.join(composing)} (the generated level only)",
+        help=f"comma-separated policy specs: {', '.join(pool)} (segment:NAME: one copy per "
+        f"segment; NAME(key=value, ...): its settings, e.g. 'epsilon_greedy(epsilon=0.05)'); "
+        f"{', '.join(composing)} (the generated level only)",
     )
     p.add_argument("--levels", help=f"comma-separated levels from {','.join(LEVELS)}")
     p.add_argument("--impressions", type=positive_int, help="impressions per policy and level")
@@ -206,12 +208,14 @@ def split_policies(text: str) -> tuple[str, ...]:
     """Split ``--policies`` at its top-level commas.
 
     A comma inside brackets separates a policy spec's settings
-    (``thompson(prior_alpha=2, prior_beta=3)``), not two policies: the whole spec
-    reaches the config's check, which names it (experiments take no settings yet).
+    (``thompson(prior_alpha=2, prior_beta=3)``), not two policies. Each spec is
+    written canonically (:func:`simulation.config.canonical_policy`: the text its
+    rows and the store name it by); one that does not parse reaches the config's
+    check as typed, which says what is wrong with it.
 
     Examples
     --------
-    >>> split_policies("uniform, segment:thompson(prior_alpha=2, prior_beta=3)")
+    >>> split_policies("uniform, segment:thompson(prior_alpha=2,prior_beta=3)")
     ('uniform', 'segment:thompson(prior_alpha=2, prior_beta=3)')
     """
     parts, depth, start = [], 0, 0
@@ -224,7 +228,7 @@ def split_policies(text: str) -> tuple[str, ...]:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
-    return tuple(p.strip() for p in parts if p.strip())
+    return tuple(canonical_policy(p.strip()) for p in parts if p.strip())
 
 
 #: Prefix of the temporary folder beside ``--out``; short, so any valid ``--out`` name fits.

@@ -76,7 +76,7 @@ from simulation.engine.tally import (
 )
 from simulation.gap_closed import gap_closed
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
-from simulation.policies import CONTEXTUAL, POLICIES, make_policy
+from simulation.policies import PolicySpec, make_policy
 from simulation.policies.base import Policy
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
@@ -1124,10 +1124,12 @@ def _run_level(
 ) -> None:  # fmt: skip
     """One (seed, level): every policy on the same users and uniforms, chunk by chunk."""
     scenario, config, level_name = job.scenario, job.config, job.levels[li]
-    # Specs that read contexts (the rest get zero-width ones).
-    contextual = [spec in CONTEXTUAL or spec.startswith("segment:") for spec in config.policies]
+    # Specs that read contexts (the rest get zero-width ones), from the parsed specs:
+    # settings in a spec's text do not change what it reads.
+    parsed = {str(spec): spec for spec in config.policy_specs}
+    contextual = [spec in parsed and parsed[spec].needs_contexts for spec in config.policies]
     routes = [
-        _route(job, s, level_name, spec, ctx, writer)
+        _route(job, s, level_name, spec, parsed.get(spec), ctx, writer)
         for spec, ctx in zip(config.policies, contextual)
     ]
     tallies = [_Tally(job, out, pi) for pi in range(len(routes))]
@@ -1165,15 +1167,28 @@ def _run_level(
 
 
 def _route(
-    job: _SeedJob, s: int, level_name: str, spec: str, contextual: bool, writer
+    job: _SeedJob,
+    s: int,
+    level_name: str,
+    spec: str,
+    parsed: PolicySpec | None,
+    contextual: bool,
+    writer,
 ) -> ChunkRoute:
-    """A freshly reset policy ``spec`` of the unit, on its route."""
+    """A freshly reset policy ``spec`` of the unit, on its route.
+
+    ``parsed`` is ``spec`` parsed (None for a composing policy, ``mvt_ts``). The policy is
+    built from it, settings and all; its random stream is named by the spec without its
+    settings (:attr:`PolicySpec.stream_name`), so a spec without settings draws what it
+    always drew and variants of one policy share their draws as well as their users.
+    """
     scenario, config = job.scenario, job.config
-    rng = stream(config.seed, "replication", s, "policy", level_name, spec)
-    if level_name == "generated" or spec.removeprefix("segment:") not in POLICIES:
+    name = spec if parsed is None else parsed.stream_name
+    rng = stream(config.seed, "replication", s, "policy", level_name, name)
+    if level_name == "generated" or parsed is None:
         return generated_route(scenario, config, level_name, spec, rng)  # or a skipped pair's
     n_features = scenario.n_features if contextual else 0
-    policy = make_policy(spec, n_segments=scenario.segmentation.n_segments)
+    policy = make_policy(parsed, n_segments=scenario.segmentation.n_segments)
     policy = policy.reset(scenario.levels[level_name].n_arms, n_features)
     # In the plain case, context-free and linear policies play whole chunks in compiled code.
     compiled = None if writer is not None else compiled_route(policy, config)
@@ -1184,7 +1199,7 @@ def _route(
     if config.regenerate_every is not None and level_name in POOL_LEVELS:
         table = job.tables.get(level_name)
         audience_truth = table is not None and table.truth is not None
-        return regen_route(route, policy, scenario, config, s, level_name, spec, audience_truth)
+        return regen_route(route, policy, scenario, config, s, level_name, name, audience_truth)
     return route
 
 

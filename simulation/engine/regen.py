@@ -371,7 +371,11 @@ def regen_route(
     spec: str,
     audience_truth: bool,
 ) -> RegenRoute:
-    """Wrap ``inner`` (the policy's route) in its own regenerating pool."""
+    """Wrap ``inner`` (the policy's route) in its own regenerating pool.
+
+    ``spec`` names the pool's random stream: the policy's spec without its settings
+    (:attr:`simulation.policies.PolicySpec.stream_name`), as the policy's own stream.
+    """
     pool = Regeneration(
         scenario=scenario,
         composer=pool_composer(scenario, level_name),

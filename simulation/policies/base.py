@@ -82,6 +82,9 @@ class Policy(ABC):
     unit_rewards: ClassVar[bool] = False
     #: Old name of :attr:`needs_truth`, kept for callers that read it.
     uses_ground_truth: ClassVar[bool] = False
+    #: ``(name, range)`` of each hyperparameter a spec may set, in words; what an error
+    #: about a bad setting lists (a contract test keeps it equal to the init fields).
+    param_ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     n_arms_: int
     n_features_: int

@@ -132,6 +132,7 @@ class EpsilonGreedy(_Counting):
     """
 
     name = "epsilon_greedy"
+    param_ranges = (("epsilon", "a float in [0, 1]"),)
     epsilon: float = 0.1
 
     def __post_init__(self) -> None:
@@ -179,6 +180,7 @@ class Ucb1(_Counting):
     """
 
     name = "ucb1"
+    param_ranges = (("alpha", "a float in [0, 100]"),)
     alpha: float = 1.0
 
     reward_sq_sum_: np.ndarray = field(init=False, repr=False)
@@ -260,6 +262,10 @@ class Thompson(_Counting):
 
     name = "thompson"
     unit_rewards = True
+    param_ranges = (
+        ("prior_alpha", "a float in (0, 1e6]"),
+        ("prior_beta", "a float in (0, 1e6]"),
+    )
     prior_alpha: float = 1.0
     prior_beta: float = 1.0
 
@@ -339,6 +345,10 @@ class ThompsonValue(_Counting):
 
     name = "thompson_value"
     unit_rewards = True  # its priors are set for rewards in [0, 1]
+    param_ranges = (
+        ("prior_mean", "a float in [-1e6, 1e6]"),
+        ("prior_variance", "a float in (0, 1e6]"),
+    )
     prior_mean: float = 0.5
     prior_variance: float = 0.25
 

@@ -94,6 +94,9 @@ def noise_sd(moments: np.ndarray) -> float:
 
 #: The compiled kernels besides ``play_linear`` (see :func:`_kernels`).
 KERNELS = ("score", "accumulate", "refresh", "alias")
+#: Most Monte Carlo draws per context :class:`LinTS` may take for its propensities: a spec
+#: sets them, and each row's draws are held at once (100,000 x 20 arms: 16 MB).
+MAX_PROPENSITY_DRAWS = 100_000
 
 # "Not wanted" for the kernels' optional arguments (never written to).
 _NONE = np.empty((0, 0))
@@ -386,6 +389,7 @@ class LinUCB(_Linear):
     """
 
     name = "lin_ucb"
+    param_ranges = (("alpha", "a float in [0, 100]"), ("ridge", "a float in (0, 1e6]"))
     alpha: float = 1.0
 
     def __post_init__(self) -> None:
@@ -447,11 +451,17 @@ class LinTS(_Linear):
         Posterior scale in noise standard deviations, in (0, 100].
     ridge : float, default=1.0
     propensity_draws : int, default=1000
-        Monte Carlo draws per context used by :meth:`action_probabilities`
+        Monte Carlo draws per context used by :meth:`action_probabilities`, in
+        [1, :data:`MAX_PROPENSITY_DRAWS`]
         (the probability that each arm wins has no closed form here).
     """
 
     name = "lin_ts"
+    param_ranges = (
+        ("v", "a float in [1e-09, 100]"),
+        ("ridge", "a float in (0, 1e6]"),
+        ("propensity_draws", f"an int in [1, {MAX_PROPENSITY_DRAWS:,}]"),
+    )
     v: float = 1.0
     propensity_draws: int = 1000
 
@@ -459,8 +469,15 @@ class LinTS(_Linear):
         super().__post_init__()
         check_fraction("v", self.v, low=1e-9, high=100.0)
         draws = self.propensity_draws
-        if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-            raise ValueError(f"`propensity_draws` must be an int >= 1; got {draws!r}.")
+        if (
+            isinstance(draws, bool)
+            or not isinstance(draws, int)
+            or not 1 <= draws <= MAX_PROPENSITY_DRAWS
+        ):
+            raise ValueError(
+                f"`propensity_draws` must be an int in [1, {MAX_PROPENSITY_DRAWS:,}]; "
+                f"got {draws!r}."
+            )
 
     def linear_kernel(self, config: ExperimentConfig) -> tuple[float, bool] | None:
         """How :meth:`play_chunk` plays this policy's batches in ``config``, or None.

@@ -10,7 +10,9 @@ copy of the policy per audience segment (allowed where the class says
 ``per_segment_ok``); ``VALUE`` is a Python literal (int, float, bool or quoted
 str). ``str(PolicySpec.parse(text))`` is the canonical text, equal to ``text``
 for canonical input (``"thompson"``, ``"segment:ucb1"``,
-``"lin_ucb(alpha=0.5, ridge=2.0)"``).
+``"lin_ucb(alpha=0.5, ridge=2.0)"``). A spec is at most :data:`MAX_SPEC_CHARS`
+characters; a bad setting is one error naming the policy's settings and their ranges
+(each class's ``param_ranges``).
 """
 
 from __future__ import annotations
@@ -23,13 +25,32 @@ from typing import Any
 
 from simulation.policies.base import Policy
 
-__all__ = ["SEGMENT_PREFIX", "PolicySpec"]
+__all__ = ["MAX_SPEC_CHARS", "SEGMENT_PREFIX", "PolicySpec", "takes"]
 
 #: Prefix of per-segment specs.
 SEGMENT_PREFIX = "segment:"
+#: Longest spec text: every policy's settings written out fit in well under it, and the
+#: text is a column of every table and a key of the run store.
+MAX_SPEC_CHARS = 200
 
 _SPEC = re.compile(r"^\s*(segment:)?\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.S)
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def takes(cls: type[Policy]) -> str:
+    """What policy class ``cls`` takes in a spec, in words (the tail of a bad setting's error).
+
+    Examples
+    --------
+    >>> from simulation.policies import POLICIES
+    >>> takes(POLICIES["epsilon_greedy"])
+    'epsilon_greedy takes epsilon (a float in [0, 1]).'
+    >>> takes(POLICIES["uniform"])
+    'uniform takes no settings.'
+    """
+    if not cls.param_ranges:
+        return f"{cls.name} takes no settings."
+    return f"{cls.name} takes " + ", ".join(f"{k} ({r})" for k, r in cls.param_ranges) + "."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,11 +96,11 @@ class PolicySpec:
         allowed = {f.name for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(keys) - allowed)
         if unknown:
-            raise ValueError(
-                f"unknown hyperparameter(s) {unknown} of {self.name!r}; choose from "
-                f"{sorted(allowed)}."
-            )
-        cls(**dict(self.params))  # the class validates the values
+            raise ValueError(f"unknown hyperparameter(s) {unknown} of {self.name!r}; {takes(cls)}")
+        try:
+            cls(**dict(self.params))  # the class validates the values
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{str(exc).rstrip('.')} in {str(self)!r}; {takes(cls)}") from None
 
     @staticmethod
     def _unknown(name: object, policies: dict) -> str:
@@ -98,11 +119,18 @@ class PolicySpec:
         TypeError
             When ``text`` is not a str.
         ValueError
-            When it names no registered policy, has a malformed or unknown
-            hyperparameter, or asks for a per-segment copy of a policy that has none.
+            When it is longer than :data:`MAX_SPEC_CHARS`, names no registered policy,
+            has a malformed, unknown or out-of-range hyperparameter (the message names
+            the policy's settings and their ranges), or asks for a per-segment copy of a
+            policy that has none.
         """
         if not isinstance(text, str):
             raise TypeError(f"policy names must be str; got {text!r}.")
+        if len(text) > MAX_SPEC_CHARS:
+            raise ValueError(
+                f"a policy spec must be at most {MAX_SPEC_CHARS} characters; got "
+                f"{len(text):,} ({text[:40]!r}...)."
+            )
         match = _SPEC.match(text)
         if match is None:
             raise ValueError(
@@ -132,6 +160,17 @@ class PolicySpec:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params)
         prefix = SEGMENT_PREFIX if self.per_segment else ""
         return f"{prefix}{self.name}({args})" if self.params else f"{prefix}{self.name}"
+
+    @property
+    def stream_name(self) -> str:
+        """The spec without its settings: the name of the policy's random stream.
+
+        Variants of one policy (``epsilon_greedy(epsilon=0.05)``,
+        ``epsilon_greedy(epsilon=0.2)``) draw from the same stream as the bare name, as
+        they meet the same users and outcomes: their difference is their settings', and
+        a spec without settings keeps the stream it always had.
+        """
+        return f"{SEGMENT_PREFIX if self.per_segment else ''}{self.name}"
 
     @property
     def policy_class(self) -> type[Policy]:

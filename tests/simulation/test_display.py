@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.display import component_name, nice_ticks, policy_name
+from simulation.display import component_name, nice_ticks, policy_name, short_policy_name
 
 
 def _is_round(step: float) -> bool:
@@ -44,6 +44,20 @@ def test_policy_names_read_as_in_the_app():
     assert policy_name("segment:thompson") == "Thompson sampling per segment"
     # The generated level's learner reads as a name, its spec kept for the command line.
     assert policy_name("mvt_ts") == "Multivariate Thompson (mvt_ts)"
+
+
+def test_policy_names_show_a_specs_settings():
+    assert policy_name("epsilon_greedy(epsilon=0.05)") == "ε-greedy (epsilon=0.05)"
+    # A name that has brackets takes the settings in them, not a second pair.
+    assert policy_name("lin_ucb(alpha=0.3)") == "LinUCB (contextual, alpha=0.3)"
+    assert (
+        policy_name("segment:thompson(prior_alpha=2, prior_beta=3)")
+        == "Thompson sampling (prior_alpha=2, prior_beta=3) per segment"
+    )
+    assert short_policy_name("segment:lin_ucb(alpha=0.3)") == "LinUCB (alpha=0.3) per segment"
+    assert short_policy_name("ucb1") == "UCB1"
+    # Text that names no known policy is shown as written.
+    assert policy_name("bandit9(x=1)") == "bandit9(x=1)"
 
 
 def test_components_read_as_a_marketer_names_them():

@@ -64,8 +64,8 @@ def _cli_runs(home, names: tuple[str, ...], **settings) -> tuple[object, list[st
     from simulation.engine.core import run_experiment
 
     config = ExperimentConfig(
-        n_users=1_000, n_segments=2, batch_size=500, policies=("uniform", "ucb1"), n_variants=2,
-        **settings,
+        n_users=1_000, n_segments=2, batch_size=500, n_variants=2,
+        **{"policies": ("uniform", "ucb1"), **settings},
     )  # fmt: skip
     result = run_experiment(config)
     store = RunStore.open(home)
@@ -173,3 +173,23 @@ def test_a_saved_generated_run_shows_what_the_learner_believed(app, open_page, a
     assert list(table["Product"]) == [component_name("product", p) for p in mine["product"]]
     assert list(table["Segment"]) == list(mine["segment"])
     assert table["Call to action"].str.startswith("call to action ").all()
+
+
+def test_a_saved_run_with_policy_settings_shows_them_readably(app, open_page, adlab_home):
+    # The app's form offers registry names only; a run from the command line may set a
+    # policy's settings, and the page names each variant with them.
+    variants = ("epsilon_greedy(epsilon=0.05)", "epsilon_greedy(epsilon=0.2)")
+    result, (run_id,) = _cli_runs(
+        adlab_home, ("variants",), n_impressions=2_000, n_seeds=2, n_checkpoints=4,
+        policies=("uniform", *variants),
+    )  # fmt: skip
+    at = open_page(app, "results")
+    assert not at.exception
+    assert at.selectbox(key="rs-run").value == run_id
+    shown = at.dataframe[1].value
+    assert len(shown) == len(result.uplift_frame())
+    # The like-for-like rows (the "best (...)" rows keep the spec, as before settings).
+    names = {n for n in shown["Policy"] if not n.startswith("best (")}
+    assert names == {"Uniform (A/B/n split)", "ε-greedy (epsilon=0.05)", "ε-greedy (epsilon=0.2)"}
+    greedy = shown[shown["Policy"].str.startswith("ε-greedy")]
+    assert (greedy["Compared with"] == "Generic · " + greedy["Policy"]).all()  # each with itself

@@ -194,19 +194,68 @@ def test_world_without_generated_removes_the_earlier_compositions(tmp_path, caps
             ("uniform", "segment:thompson(prior_alpha=2, prior_beta=3)", "ucb1"),
         ),
         ("a(x=1, y=(2, 3)), b", ("a(x=1, y=(2, 3))", "b")),
+        # Written canonically, the text the rows and the store name the spec by.
+        (
+            "ucb1( alpha=.5 ),segment:lin_ucb(alpha=1,ridge=2)",
+            ("ucb1(alpha=0.5)", "segment:lin_ucb(alpha=1, ridge=2)"),
+        ),
     ],
 )
 def test_policies_split_only_at_top_level_commas(text, specs):
     assert split_policies(text) == specs
 
 
-def test_a_spec_with_settings_reaches_the_config_check_whole(tmp_path, capsys):
-    spec = "segment:thompson(prior_alpha=2, prior_beta=3)"
+def test_a_spec_with_a_bad_setting_reaches_the_config_check_whole(tmp_path, capsys):
+    spec = "segment:thompson(prior_alpha=0, prior_beta=3)"
     out = tmp_path / "o"
     assert main(["run", *TINY, "--policies", f"uniform,{spec}", "--out", str(out)]) == 2
-    # Named whole: the config's own check, not a split half such as "prior_beta=3)".
-    assert repr(spec) in _one_error(capsys)
+    # Named whole: the config's own check, not a split half such as "prior_beta=3)", with
+    # the settings the policy takes and their ranges.
+    error = _one_error(capsys)
+    assert repr(spec) in error and "prior_beta (a float in (0, 1e6])" in error
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("epsilon_greedy(epsilon=1.5)", "epsilon_greedy takes epsilon (a float in [0, 1])"),
+        ("ucb1(beta=1)", "unknown hyperparameter(s) ['beta'] of 'ucb1'; ucb1 takes alpha"),
+        ("lin_ucb(alpha=" + "9" * 200 + ")", "at most 200 characters"),
+    ],
+)
+def test_bad_settings_exit_2_in_one_line(tmp_path, capsys, spec, message):
+    assert main(["run", *TINY, "--policies", spec, "--out", str(tmp_path / "o")]) == 2
+    assert message in _one_error(capsys)
+
+
+def test_variants_of_one_policy_run_side_by_side_and_reload(tmp_path, capsys):
+    out, store = tmp_path / "o", tmp_path / "store"
+    policies = "epsilon_greedy(epsilon=.05), epsilon_greedy(epsilon=0.2),uniform"
+    argv = [*TINY, "--policies", policies, "--out", str(out), "--store", str(store)]
+    assert main(["run", *argv]) == 0
+    variants = ["epsilon_greedy(epsilon=0.05)", "epsilon_greedy(epsilon=0.2)"]
+    summary = pd.read_csv(out / "summary.csv")
+    # Distinct rows named by the canonical spec, each a full run on the same impressions.
+    assert list(dict.fromkeys(summary["policy"])) == [*variants, "uniform"]
+    assert (summary["impressions"] == 2000).all()
+    uplift = pd.read_csv(out / "uplift.csv")
+    for spec in variants:  # each variant paired with itself at the generic level
+        rows = uplift[uplift["policy"] == spec]
+        assert not rows.empty and (rows["baseline"] == f"generic · {spec}").all()
+    # The store keeps the specs: the run reloads with its config, rows and best as run.
+    opened = RunStore.open(store)
+    listed = opened.list()
+    (run_id,) = listed["run_id"]
+    assert listed["best"].iloc[0].split(" @ ")[0] in [*variants, "uniform"]
+    loaded = opened.load(run_id)
+    assert tuple(loaded.meta["config"]["policies"]) == (*variants, "uniform")
+    assert list(dict.fromkeys(loaded.summary["policy"])) == [*variants, "uniform"]
+    # The report names each variant as the app does, settings beside the name.
+    page = tmp_path / "report.html"
+    assert main(["runs", "--store", str(store), "report", run_id, "--out", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "ε-greedy (epsilon=0.05)" in html and "ε-greedy (epsilon=0.2)" in html
 
 
 def test_segment_copies_still_run_from_the_list(tmp_path, capsys):

@@ -1,8 +1,10 @@
 """Policy specs: parsed once into a frozen record; what a policy needs is declared on its class."""
 
+import dataclasses
+
 import pytest
 
-from simulation.config import ExperimentConfig
+from simulation.config import ExperimentConfig, applies, canonical_policy
 from simulation.policies import CONTEXTUAL, POLICIES, PolicySpec, make_policy
 from simulation.policies.linear import LinUCB
 from simulation.policies.special import PerSegment
@@ -50,6 +52,16 @@ def test_whitespace_is_not_canonical_but_parses():
         ("lin_ucb(alpha)", ValueError, "must be KEY=VALUE"),
         ("lin_ucb(alpha=1.0, alpha=2.0)", ValueError, "duplicate keys"),
         ("lin_ucb(alpha=[1])", TypeError, "must be int, float, bool or str"),
+        ("ucb1(alpha=1e9)", ValueError, r"ucb1 takes alpha \(a float in \[0, 100\]\)\.$"),
+        ("uniform(epsilon=0.1)", ValueError, "uniform takes no settings"),
+        (
+            "thompson(prior_beta=0)",
+            ValueError,
+            r"prior_alpha \(a float in \(0, 1e6\]\), prior_beta",
+        ),
+        ("epsilon_greedy(epsilon=True)", ValueError, "epsilon_greedy takes epsilon"),
+        ("lin_ts(propensity_draws=10000000)", ValueError, r"an int in \[1, 100,000\]"),
+        ("ucb1(alpha=" + "1" * 200 + ")", ValueError, "at most 200 characters"),
     ],
 )
 def test_bad_specs(text, error, match):
@@ -93,10 +105,83 @@ def test_config_keeps_the_strings_and_parses_them_once():
     [
         (("segment:oracle",), "cannot run per segment"),
         (("per_segment",), "unknown policy"),
-        (("lin_ucb(alpha=0.5)",), "not supported in experiments yet"),
         ((" thompson",), "must be written 'thompson'"),
+        (("thompson(prior_alpha=2,prior_beta=3)",), "must be written 'thompson\\(prior_alpha"),
+        (("ucb1(beta=1)",), r"unknown hyperparameter\(s\) \['beta'\] of 'ucb1'; ucb1 takes alpha"),
+        (("mvt_ts(alpha=1)",), "mvt_ts takes no settings"),
     ],
 )
 def test_config_rejects_specs_the_engine_cannot_run(policies, match):
     with pytest.raises(ValueError, match=match):
         ExperimentConfig(policies=policies)
+
+
+def test_bad_settings_are_one_line_naming_the_settings_and_their_ranges():
+    for text in ("epsilon_greedy(epsilon=1.5)", "lin_ucb(gamma=1)", "thompson(prior_alpha=-1)"):
+        with pytest.raises(ValueError) as info:
+            PolicySpec.parse(text)
+        message = str(info.value)
+        assert "\n" not in message
+        cls = PolicySpec.parse(text.partition("(")[0]).policy_class
+        assert all(f"{k} ({r})" in message for k, r in cls.param_ranges)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in POLICIES.items() if not c.wraps_policies))
+def test_param_ranges_name_every_setting_of_the_class(name):
+    # What the error lists is what a spec may set: no setting missing, none invented.
+    cls = POLICIES[name]
+    fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    assert {k for k, _ in cls.param_ranges} == fields
+
+
+@pytest.mark.parametrize(
+    ("text", "inside", "outside"),
+    [
+        ("epsilon_greedy(epsilon=0.5)", 0.5, 1.5),
+        ("ucb1(alpha=100)", 100, 100.5),
+        ("thompson(prior_alpha=1e6)", 1e6, 2e6),
+        ("lin_ts(v=1e-09)", 1e-9, 0.0),
+    ],
+)
+def test_the_stated_ranges_are_the_checked_ones(text, inside, outside):
+    spec = PolicySpec.parse(text)
+    key = spec.params[0][0]
+    PolicySpec(name=spec.name, params=((key, inside),))
+    with pytest.raises(ValueError, match=f"`{key}` must be"):
+        PolicySpec(name=spec.name, params=((key, outside),))
+
+
+def test_stream_name_is_the_spec_without_its_settings():
+    assert PolicySpec.parse("epsilon_greedy(epsilon=0.05)").stream_name == "epsilon_greedy"
+    assert PolicySpec.parse("segment:thompson(prior_alpha=2)").stream_name == "segment:thompson"
+    assert PolicySpec.parse("lin_ucb").stream_name == "lin_ucb"
+
+
+def test_config_takes_settings_and_keeps_variants_apart():
+    config = ExperimentConfig(
+        policies=("epsilon_greedy(epsilon=0.05)", "epsilon_greedy(epsilon=0.2)", "mvt_ts"),
+        levels=("generic", "generated"),
+    )
+    assert [s.params for s in config.policy_specs] == [(("epsilon", 0.05),), (("epsilon", 0.2),)]
+    assert applies("generic", "epsilon_greedy(epsilon=0.05)")
+    assert not applies("generated", "epsilon_greedy(epsilon=0.05)")
+    assert applies("user", "segment:lin_ucb(alpha=0.3)")
+
+
+def test_canonical_text_at_the_boundary():
+    # TOML and the command line take a spec as typed; the config keeps one spelling.
+    config = ExperimentConfig.from_dict(
+        {"policies": ["thompson( prior_alpha=2,prior_beta=3 )", "epsilon_greedy(epsilon=.05)"]}
+    )
+    assert config.policies == (
+        "thompson(prior_alpha=2, prior_beta=3)",
+        "epsilon_greedy(epsilon=0.05)",
+    )
+    with pytest.raises(ValueError, match="duplicates"):
+        ExperimentConfig.from_dict({"policies": ["ucb1(alpha=0.5)", "ucb1(alpha=.5)"]})
+    assert canonical_policy("nonsense(") == "nonsense("  # left for the check to name
+
+
+def test_a_stored_config_with_settings_round_trips():
+    config = ExperimentConfig(policies=("uniform", "segment:lin_ucb(alpha=0.3)"))
+    assert ExperimentConfig.from_dict(config.to_dict()) == config

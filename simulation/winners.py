@@ -43,11 +43,27 @@ WINNER_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+#: The observed rates a winner row reports, each a mean over seeds of the seed's rate.
+_RATES: tuple[str, ...] = ("ctr", "roas")
+
+
 def _rates(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["ctr"] = safe_ratio(out["clicks"], out["impressions"])
     out["roas"] = safe_ratio(out["revenue"], out["spend"])
     return out
+
+
+def _common_seeds(rates: pd.DataFrame) -> pd.Index:
+    """The seeds in which every ranked creative has a rate (all seeds if there are none).
+
+    Ranking means and paired differences over one set of seeds are what make the margin
+    equal the difference of the means. Without a common seed (a ranked creative unshown in
+    every seed, possible only when fewer than two reached ``min_impressions``) each mean
+    falls back to the seeds it has, and the margin to the pair's common seeds.
+    """
+    complete = rates.notna().all(axis=1)
+    return rates.index[complete] if complete.any() else rates.index
 
 
 def segment_winners(
@@ -59,12 +75,17 @@ def segment_winners(
 ) -> pd.DataFrame:
     """Per segment, the best segment-level creative, its runner-up and the margin.
 
-    Observed rates pool every policy's impressions (all are real draws of the same response
-    model). The margin is the winner's rate minus the runner-up's, computed per seed (each
-    seed's impressions pooled over policies) and summarized with a Student-t interval across
-    seeds: the seeds are independent replications, and within a seed both creatives met the
-    same simulated visitors. In a run of several worlds, world 0's (arm k is another
-    creative in each world).
+    One statistic ranks the creatives and makes the margin: the **mean over seeds of each
+    seed's observed rate** (a seed's rate pools its impressions over policies; all are real
+    draws of the same response model). The margin is the mean of the paired per-seed
+    differences, leader minus runner-up, over the same seeds, so it equals the difference of
+    the two ranking means and the leader's margin is never negative. (Ranking by rates
+    pooled over seeds, as before, could put first a creative whose per-seed differences
+    average below 0: pooling weights seeds by their impressions, the margin does not.) The
+    seeds are those in which every ranked creative was shown; its Student-t interval is
+    taken across them: the seeds are independent replications, and within a seed both
+    creatives met the same simulated visitors. In a run of several worlds, world 0's (arm k
+    is another creative in each world).
 
     Parameters
     ----------
@@ -74,14 +95,18 @@ def segment_winners(
     objective : {"ctr", "roas"}
         The rate that ranks creatives.
     min_impressions : int, default=100
-        Creatives shown fewer times are not ranked unless fewer than two are.
+        Creatives shown fewer times (over all seeds) are not ranked unless fewer than two
+        are.
     alpha : float, default=0.05
 
     Returns
     -------
     winners : DataFrame
-        One row per segment, columns :data:`WINNER_COLUMNS`; ``runner_up`` is -1 (and its
-        numbers NaN) when a segment has a single creative.
+        One row per segment, columns :data:`WINNER_COLUMNS`. ``ctr``, ``roas`` and the
+        runner-up's are observed means over the ``n_seeds`` seeds of each seed's rate (with
+        ``objective="ctr"``, ``ctr - runner_up_ctr == margin``); ``impressions`` counts all
+        seeds. ``runner_up`` is -1 (and its numbers NaN) when a segment has a single
+        creative.
     """
     if objective not in ("ctr", "roas"):
         raise ValueError(f"`objective` must be 'ctr' or 'roas'; got {objective!r}.")
@@ -96,33 +121,39 @@ def segment_winners(
     if "seed" not in rows:  # one replication
         rows = rows.assign(seed=0)
     cols = ["impressions", "clicks", "revenue", "spend"]
-    totals = _rates(rows.groupby(["segment", "arm"])[cols].sum())
+    shown = rows.groupby(["segment", "arm"])["impressions"].sum()
     per_seed = _rates(rows.groupby(["segment", "seed", "arm"])[cols].sum())
     out = []
-    for segment, group in totals.groupby(level="segment"):
-        group = group.droplevel("segment")
-        eligible = group[group["impressions"] >= min_impressions]
-        ranked = (eligible if len(eligible) >= 2 else group)[objective].fillna(-np.inf)
+    for segment, impressions in shown.groupby(level="segment"):
+        impressions = impressions.droplevel("segment")
+        seeds = per_seed.loc[segment]
+        rates = {m: seeds[m].unstack("arm").reindex(columns=impressions.index) for m in _RATES}
+        eligible = impressions.index[impressions >= min_impressions]
+        candidates = eligible if len(eligible) >= 2 else impressions.index
+        used = _common_seeds(rates[objective][candidates])
+        means = {m: r.loc[used].mean(axis=0) for m, r in rates.items()}  # NaN-skipping
+        ranked = means[objective][candidates].fillna(-np.inf)
         order = ranked.sort_values(ascending=False, kind="stable").index.tolist()
         arm = int(order[0])
         runner = int(order[1]) if len(order) > 1 else -1
         margin = (np.nan, np.nan, np.nan)
         n_seeds = 0
         if runner >= 0:
-            seeds = per_seed.loc[segment][objective].unstack("arm")
-            diffs = (seeds[arm] - seeds[runner]).to_numpy()
+            diffs = (
+                rates[objective].loc[used, arm] - rates[objective].loc[used, runner]
+            ).to_numpy()
             n_seeds = int(np.isfinite(diffs).sum())
             margin = mean_interval(diffs, alpha)
         out.append(
             {
                 "segment": int(segment),
                 "arm": arm,
-                "impressions": int(group.loc[arm, "impressions"]),
-                "ctr": float(group.loc[arm, "ctr"]),
-                "roas": float(group.loc[arm, "roas"]),
+                "impressions": int(impressions[arm]),
+                "ctr": float(means["ctr"][arm]),
+                "roas": float(means["roas"][arm]),
                 "runner_up": runner,
-                "runner_up_ctr": float(group.loc[runner, "ctr"]) if runner >= 0 else np.nan,
-                "runner_up_roas": float(group.loc[runner, "roas"]) if runner >= 0 else np.nan,
+                "runner_up_ctr": float(means["ctr"][runner]) if runner >= 0 else np.nan,
+                "runner_up_roas": float(means["roas"][runner]) if runner >= 0 else np.nan,
                 "margin": margin[0],
                 "margin_low": margin[1],
                 "margin_high": margin[2],

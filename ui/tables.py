@@ -237,7 +237,8 @@ def winners_table(
 def winners(segment_frame: pd.DataFrame, objective: str = "ctr") -> pd.DataFrame:
     """Per segment, the segment-level creative with the best observed CTR (or ROAS).
 
-    :func:`simulation.winners.segment_winners`: pooled over policies and seeds; columns
+    :func:`simulation.winners.segment_winners`: each seed's rate pools its policies, and
+    creatives rank by the mean of those rates over seeds (the margin's statistic); columns
     ``segment``, ``arm``, ``impressions``, ``ctr``, ``roas``, the runner-up and the margin.
     """
     return segment_winners(segment_frame, objective)

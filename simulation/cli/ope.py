@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in sup.warnings():
         print(f"warning: {warning}")
-    print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    print(_table_text(frame))
     for note in report.clip_notes():
         print(f"note: {note}")
     if "dm" in set(frame["estimator"]):
@@ -194,6 +194,22 @@ def run(args: argparse.Namespace) -> int:
             ) from None
         print(f"wrote {path}")
     return 0
+
+
+def _table_text(frame: pd.DataFrame) -> str:
+    """The estimates table as printed: a clipped estimate's interval reads ``—``.
+
+    Clipped with its estimate, the interval is often one point (``1 1``), which reads as
+    certainty for an estimate its note calls out of range; ``ope.csv`` keeps the numbers
+    (and the ``clipped`` column).
+    """
+    shown = frame.copy()
+    for column in ("ci_low", "ci_high"):  # text: to_string's float_format skips text
+        shown[column] = [
+            "—" if cut else f"{value:.6g}"
+            for value, cut in zip(frame[column], frame["clipped"], strict=True)
+        ]
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.6g}")
 
 
 def _seed(text: str) -> int:

@@ -51,6 +51,7 @@ different seeds rest on the same rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,11 +186,27 @@ class OPEReport:
             "estimates too"
         )
 
-    def clip_notes(self) -> list[str]:
-        """One line per clipped estimate, giving the unclipped one; empty when none was."""
+    def clip_notes(self, names: Mapping[str, str] | None = None) -> list[str]:
+        """One line per clipped estimate, giving the unclipped one; empty when none was.
+
+        Parameters
+        ----------
+        names : mapping of str to str, optional
+            How the reader's table names each estimator (the app's page:
+            ``"IPS (inverse propensity)"`` for ``"ips"``), so a note names it the same
+            way; an estimator missing from it, or every one without it, keeps its
+            registry name, as the command's table prints it.
+
+        Returns
+        -------
+        notes : list of str
+            ``"<name> clipped to <shown>: the unclipped estimate was <raw>, ..."``.
+        """
         low, high = self.bounds
+        names = names or {}
         return [
-            f"{name} clipped to {shown:.6g}: the unclipped estimate was {raw:.6g}, outside "
+            f"{names.get(name, name)} clipped to {shown:.6g}: the unclipped estimate was "
+            f"{raw:.6g}, outside "
             f"[{low:.6g}, {high:.6g}], the range the value can take; an estimate out there "
             "comes from propensities that cannot be right or from a few heavy weights: see "
             "the support and propensity warnings"

@@ -324,6 +324,10 @@ def _local_results(
                 run = pending.pop(future)
                 yield (run, *future.result())
             if stop.is_set():
+                # The app's Stop: as the command's interrupt, end the runs in flight now
+                # rather than let the shutdown below wait for them (a minute for a long
+                # run, with the page still saying "running"); the finished are stored.
+                _terminate_workers(pool)
                 return
     except BaseException:
         # Ctrl-C, SIGTERM (turned into KeyboardInterrupt by the command) or an error:
@@ -548,11 +552,12 @@ def run_sweep(
     progress : callable, optional
         ``progress(done, total)`` after each stored run (and once at the start).
     stop : threading.Event, optional
-        Checked between runs: when set, no further runs start, the table is not
-        written and ``table`` is None (what finished is stored; run again to resume).
-        A KeyboardInterrupt instead stops at once: on the local backend queued runs
-        are cancelled and the runs in flight terminated (their work is lost; every
-        finished run is stored), then the interrupt propagates.
+        Checked every half second: when set, no further runs start, the table is not
+        written, ``table`` is None and ``stopped`` True (what finished is stored; run
+        again to resume). On the local backend the runs in flight are terminated at
+        once, as for a KeyboardInterrupt (their work is lost), so the call returns
+        within seconds, not when the longest run would have ended. A KeyboardInterrupt
+        stops the same way, then propagates.
 
     Returns
     -------

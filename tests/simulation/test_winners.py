@@ -68,3 +68,53 @@ def test_segment_allocation_names_each_segments_own_creatives():
 def test_bad_objective_is_refused():
     with pytest.raises(ValueError, match="`objective` must be 'ctr' or 'roas'"):
         segment_winners(_frame({0: [1, 2]}), "cpa")
+
+
+def _rows(impressions_clicks: dict[int, list[tuple[int, int]]]) -> pd.DataFrame:
+    """Rows from ``{seed: [(impressions, clicks) per arm]}`` (seeds may differ in size)."""
+    rows = []
+    for seed, arms in impressions_clicks.items():
+        for arm, (n, c) in enumerate(arms):
+            rows.append({"seed": seed, "level": "segment", "policy": "p", "segment": 0,
+                         "arm": arm, "impressions": n, "clicks": c,
+                         "revenue": float(c), "spend": n / 1_000})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_leader_and_margin_use_one_statistic_when_pooling_disagrees():
+    # Seed 0 is ten times seed 1. Pooled, arm 0 leads (110 vs 103 clicks per 11,000); per
+    # seed, arm 1 leads on average (1.1 % vs 1.0 %). Ranking pooled and averaging the paired
+    # per-seed differences made arm 0 the leader with a margin of (0.1 - 0.3) / 2 = -0.1 pp.
+    frame = _rows({0: [(10_000, 100), (10_000, 90)], 1: [(1_000, 10), (1_000, 13)]})
+    w = segment_winners(frame).iloc[0]
+    assert (w["arm"], w["runner_up"], w["n_seeds"]) == (1, 0, 2)
+    assert w["margin"] >= 0
+    assert w["margin"] == pytest.approx(0.001)
+    assert w["ctr"] == pytest.approx(0.011)  # the mean of the seeds' rates, not pooled
+    assert w["ctr"] - w["runner_up_ctr"] == pytest.approx(w["margin"])
+    assert w["impressions"] == 11_000
+
+
+@pytest.mark.parametrize("objective", ["ctr", "roas"])
+def test_the_leaders_margin_is_never_negative(objective):
+    # Seeds of very different sizes, arms with close rates, some arms unshown in a seed:
+    # whatever the draws, the leader's margin is the difference of the ranking means.
+    rng = np.random.default_rng(20261205)
+    for _ in range(200):
+        n_seeds, n_arms = rng.integers(2, 6), rng.integers(2, 5)
+        sizes = rng.integers(0, 5_000, size=(n_seeds, n_arms))
+        clicks = rng.binomial(sizes, 0.01 + 0.002 * rng.random(n_arms))
+        frame = _rows({s: list(zip(sizes[s], clicks[s], strict=True)) for s in range(n_seeds)})
+        w = segment_winners(frame, objective, min_impressions=1).iloc[0]
+        if np.isfinite(w["margin"]):
+            assert w["margin"] >= -1e-12
+            assert w[objective] - w[f"runner_up_{objective}"] == pytest.approx(w["margin"])
+
+
+def test_a_seed_without_a_ranked_creative_is_left_out_of_ranking_and_margin():
+    # Arm 1 was not shown in seed 2: the ranking and the margin use seeds 0 and 1 only.
+    frame = _rows({0: [(1_000, 10), (1_000, 20)], 1: [(1_000, 10), (1_000, 30)],
+                   2: [(1_000, 90), (0, 0)]})  # fmt: skip
+    w = segment_winners(frame).iloc[0]
+    assert (w["arm"], w["runner_up"], w["n_seeds"]) == (1, 0, 2)
+    assert w["margin"] == pytest.approx(0.015)

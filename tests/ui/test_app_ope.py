@@ -251,7 +251,15 @@ def test_an_estimate_outside_the_values_range_is_shown_clipped_and_said_so(app, 
     clipped = table[table["Estimate"].str.endswith("(clipped)")]
     assert len(clipped) >= 1
     assert any("the unclipped estimate was" in w.value for w in at.warning)
-    # Every estimate shown sits inside its interval.
-    for estimate, interval in zip(table["Estimate"], table["95 % interval"], strict=True):
+    # Each clip's warning names the estimator as the table does ("IPS (inverse propensity)
+    # clipped to 1", not "Ips clipped to 1"), and its interval is no point ("1.0000 –
+    # 1.0000" read as certainty) but says why there is none.
+    notes = [w.value for w in at.warning if "the unclipped estimate was" in w.value]
+    assert sorted(n.split(" clipped to ")[0] for n in notes) == sorted(clipped["Estimator"])
+    assert clipped["95 % interval"].str.startswith("— (clipped: ").all()
+    # Every other estimate sits inside its interval.
+    rest = table[~table["Estimate"].str.endswith("(clipped)")]
+    assert len(rest) >= 1
+    for estimate, interval in zip(rest["Estimate"], rest["95 % interval"], strict=True):
         low, high = (float(x) for x in interval.split(" – "))
         assert low <= float(estimate.split()[0]) <= high

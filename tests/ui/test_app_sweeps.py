@@ -262,3 +262,35 @@ def test_the_line_view_draws_the_level_chosen_and_says_points(app, open_page):
     # One parameter: a line chart, whose marks are points, not cells.
     intro = next(c.value for c in at.caption if "paired replication by replication" in c.value)
     assert intro.startswith("Each point:") and "cell" not in intro
+
+
+def _progress_text(at) -> str:
+    return " ".join(p.proto.text for p in at.get("progress"))
+
+
+@pytest.mark.slow
+def test_stop_says_stopping_at_once_and_ends_the_runs_in_flight(app, open_page, adlab_home):
+    # Runs of 200,000 impressions to 50,000 users over 10 replications (tens of seconds each
+    # on two shared cores): still in flight when Stop is clicked.
+    at = open_page(app, "sweeps", world=None)
+    at.number_input(key="sw-users").set_value(50_000)
+    at.number_input(key="sw-impressions").set_value(200_000)
+    at.number_input(key="sw-seeds").set_value(10)
+    at.selectbox(key="sw-x").set_value("n_segments")
+    at.text_input(key="sw-x-values-n_segments").set_value("2, 3, 4").run()
+    next(b for b in at.button if b.label == "Run sweep").click().run()
+    assert not at.exception, at.exception
+    assert "Sweep: 0 of 3 runs" in _progress_text(at)
+    time.sleep(3.0)
+    at.button(key="sw-stop").click().run()
+    assert not at.exception, at.exception
+    assert "sweep-job" in at.session_state, "the runs cannot have ended yet"
+    assert "Stopping…" in _progress_text(at)
+    assert at.button(key="sw-stop").disabled
+    clicked = time.monotonic()
+    _wait_for_table(at, timeout=60)
+    # Seconds, not the tens of seconds the runs in flight would have taken (generous for a
+    # loaded machine: the command's Ctrl-C test allows 15 s).
+    assert time.monotonic() - clicked < 20
+    assert any("Stopped after 0 of 3 runs" in w.value for w in at.warning), at.warning
+    assert list_sweeps(adlab_home).empty

@@ -42,6 +42,9 @@ ESTIMATOR_NAMES = {
     "sndr": "SNDR (self-normalized DR)",
 }
 TARGETS = ("A built-in policy", "A rule you write")
+#: The table's interval for a clipped estimate: the clipped interval (often one point)
+#: would read as certainty for an estimate out of range (the warning above the table).
+CLIPPED_INTERVAL = "— (clipped: wrong propensities or a few heavy weights; see the warning)"
 #: The rule's default creative, as its messages name it (the box's own label).
 DEFAULT_BOX = "the 'Everyone else gets creative' box"
 
@@ -412,7 +415,7 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
         st.warning(warning)
     # An estimate outside the range the value can take is shown clipped, and said so with
     # the unclipped one, as the command prints it.
-    for note in report.clip_notes():
+    for note in report.clip_notes(ESTIMATOR_NAMES):  # named as in the table below
         st.warning(note[0].upper() + note[1:] + ".")
     frame = report.to_frame()
     shown = pd.DataFrame(
@@ -422,17 +425,25 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
                 f"{value:.4f}" + (" (clipped)" if cut else "")
                 for value, cut in zip(frame["estimate"], frame["clipped"], strict=True)
             ],
+            # A clipped estimate's interval is clipped too, often to a point ("1.0000 –
+            # 1.0000"), which reads as certainty for an estimate the warning calls wrong.
             "95 % interval": [
-                f"{lo:.4f} – {hi:.4f}" for lo, hi in zip(frame.ci_low, frame.ci_high)
+                CLIPPED_INTERVAL if cut else f"{lo:.4f} – {hi:.4f}"
+                for lo, hi, cut in zip(frame.ci_low, frame.ci_high, frame.clipped, strict=True)
             ],
         }
     )
     if report.truth is not None:
         shown["Error vs truth"] = frame["error"].map("{:+.4f}".format)
-        shown["Interval covers truth"] = frame["covered"].map({True: "yes", False: "no"})
+        shown["Interval covers truth"] = [
+            "–" if cut else ("yes" if covered else "no")
+            for covered, cut in zip(frame["covered"], frame["clipped"], strict=True)
+        ]
     st.dataframe(shown, hide_index=True, width="stretch")
-    # The chart names the estimators as the table does ("IPS (inverse propensity)", not "ips").
+    # The chart names the estimators as the table does ("IPS (inverse propensity)", not "ips"),
+    # and draws no interval for a clipped estimate, as the table shows none.
     named = frame.assign(estimator=shown["Estimator"].to_numpy())
+    named.loc[named["clipped"], ["ci_low", "ci_high"]] = np.nan
     st.altair_chart(charts.ope_chart(named, report.truth, report.logging_value), width="stretch")
     if described is not None:
         st.markdown("**The rule evaluated**")

@@ -258,9 +258,17 @@ def _progress() -> None:
                 "resume from there."
             )
         st.rerun(scope="app")
-    st.progress(job.done / max(job.total, 1), text=f"Sweep: {job.done} of {job.total} runs")
-    if st.button("Stop", key="sw-stop"):
-        job.stop.set()
+    # The click sets the event in its callback, before this redraw: the page says
+    # "Stopping…" at once and the button cannot be pressed again while the runs in
+    # flight are ended (a second or two) rather than "running" until the thread is done.
+    stopping = job.stop.is_set()
+    text = (
+        f"Stopping… ({job.done} of {job.total} runs done and kept; ending the runs in flight)"
+        if stopping
+        else f"Sweep: {job.done} of {job.total} runs"
+    )
+    st.progress(job.done / max(job.total, 1), text=text)
+    st.button("Stop", key="sw-stop", on_click=job.stop.set, disabled=stopping)
 
 
 def _open_saved() -> None:

@@ -513,6 +513,10 @@ def test_the_audits_logs_warn_and_never_print_an_estimate_outside_its_interval(
     ips = frame.set_index("estimator").loc["ips"]
     assert ips["clipped"] and ips["estimate"] == 1.0
     assert "note: ips clipped to 1: the unclipped estimate was " in printed
+    # The table prints no point interval ("1 1") for it, only dashes; the CSV keeps numbers.
+    (row,) = [line.split() for line in printed.splitlines() if line.split()[:1] == ["ips"]]
+    assert row[1:5] == ["1", "—", "—", "True"], row
+    assert (ips["ci_low"], ips["ci_high"]) == (1.0, 1.0)
     assert "estimates too" in printed.splitlines()[0]  # the header says the clip covers them
 
 

@@ -133,6 +133,14 @@ def test_every_estimator_sits_inside_its_interval_and_the_range(log):
     assert report.clipped[ips] and report.to_frame()["clipped"].iloc[ips]
     (note,) = [n for n in report.clip_notes() if n.startswith("ips ")]
     assert f"the unclipped estimate was {report.raw_estimate[ips]:.6g}, outside [0, 1]" in note
+    # A reader's names (the app's table's) name the estimators in the notes; others keep
+    # the registry's.
+    named = report.clip_notes({"ips": "IPS (inverse propensity)"})
+    assert [n.split(" clipped to ")[0] for n in named] == [
+        "IPS (inverse propensity)" if e == "ips" else e
+        for e, cut in zip(report.estimators, report.clipped, strict=True)
+        if cut
+    ]
     unclipped = ~report.clipped
     assert np.array_equal(report.estimate[unclipped], report.raw_estimate[unclipped])
     assert report.support.inconsistent

@@ -329,14 +329,17 @@ def test_a_run_without_the_generated_level_has_no_such_section(page):
     assert "Composed creatives" not in page
 
 
-def _with_segments(saved, tmp_path, clicks: dict[int, tuple[int, int]]) -> str:
+def _with_segments(
+    saved, tmp_path, clicks: dict[int, tuple[int, int]], impressions: dict[int, int] | None = None
+) -> str:
     """The report of the saved run with a segment table where, per seed, creative 0 and 1
-    of every segment got these clicks out of 1,000 impressions each."""
+    of every segment got these clicks out of ``impressions[seed]`` (1,000) impressions each."""
     result = saved[2]
+    impressions = impressions or {}
     rows = [
         {"seed": seed, "level": "segment", "policy": "thompson", "segment": segment,
-         "arm": arm, "impressions": 1000, "clicks": clicks[seed][arm], "spend": 10.0,
-         "revenue": 20.0}
+         "arm": arm, "impressions": impressions.get(seed, 1000), "clicks": clicks[seed][arm],
+         "spend": 10.0, "revenue": 20.0}
         for seed in clicks for segment in range(CONFIG.n_segments) for arm in (0, 1)
     ]  # fmt: skip
     other = RunStore.open(tmp_path / "s")
@@ -356,6 +359,18 @@ def test_a_winner_whose_margin_covers_zero_is_called_unclear(saved, tmp_path):
     assert "<b>Winner:</b>" not in page
     assert page.count("<b>Leader (not yet clear):</b>") == CONFIG.n_segments
     assert "CTR 2.80 % (observed)" in page
+
+
+def test_the_reports_leader_has_the_higher_rate_and_a_non_negative_margin(saved, tmp_path):
+    # Seed 0 is ten times seed 1: pooled, creative 1 leads (110 vs 103 clicks per 11,000),
+    # but its per-seed differences average -0.1 pp. The card ranks by the mean over seeds of
+    # each seed's rate, the statistic its margin averages: creative 2 leads by +0.10 pp.
+    page = _with_segments(saved, tmp_path, {0: (100, 90), 1: (10, 13)}, {0: 10_000, 1: 1_000})
+    assert page.count("CTR 1.10 % (observed)") == CONFIG.n_segments
+    assert page.count("<b>Runner-up:</b> 1. ") == CONFIG.n_segments
+    assert re.search(r"Runner-up:</b> 1\. [^<]* CTR 1\.00 %", page)
+    assert "<b>Margin:</b> 0.10 % (" in page
+    assert "<b>Margin:</b> -" not in page
 
 
 def test_a_winner_whose_margin_excludes_zero_is_a_winner(saved, tmp_path):

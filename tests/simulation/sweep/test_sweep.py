@@ -418,3 +418,80 @@ def test_a_stopped_local_sweep_ends_at_once_and_leaves_no_process(how, code, tmp
         time.sleep(0.1)
     assert _session(proc.pid) == [], "processes of the sweep outlived it"
     assert not list((out / "runs").glob("*.parquet")), "no run was stopped in flight"
+
+
+#: A child process that runs a sweep of long runs through ``run_sweep`` with a ``stop``
+#: event (the app's path), sets it 3 s after the first worker is up, and prints what
+#: happened as JSON: whether it stopped, how long the stop took and which workers remain.
+_STOP_CHILD = """
+import json, subprocess, sys, threading, time, tomllib
+import multiprocessing.forkserver as forkserver
+from simulation.sweep import parse_grid
+from simulation.sweep.runner import prepare_folder, run_sweep
+
+text = open(sys.argv[1], encoding="utf-8").read()
+plan = parse_grid(tomllib.loads(text))
+out = prepare_folder(sys.argv[2], plan, text, force=False)
+stop, times = threading.Event(), {}
+
+def workers():
+    pid = forkserver._forkserver._forkserver_pid
+    if pid is None:
+        return []
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                           text=True)
+    return found.stdout.split()
+
+def stopper():
+    while not workers():
+        time.sleep(0.05)
+    time.sleep(3.0)  # the first runs are under way (each takes a minute or more)
+    times["set"] = time.monotonic()
+    stop.set()
+
+threading.Thread(target=stopper, daemon=True).start()
+outcome = run_sweep(plan, out, workers=2, stop=stop)
+took = time.monotonic() - times["set"]
+deadline = time.monotonic() + 5
+while workers() and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(json.dumps({"stopped": outcome.stopped, "table": outcome.table is not None,
+                  "took": took, "workers": workers()}))
+"""
+
+
+@pytest.mark.slow
+def test_a_stop_event_ends_the_runs_in_flight_at_once_and_leaves_no_process(tmp_path):
+    # The app's Stop (run_sweep's `stop`) must end runs in flight as Ctrl-C does, not wait
+    # a minute for them: runs of 20 million impressions, stopped 3 s after the workers start.
+    import json
+
+    long = BASE.replace("n_impressions = 2_000", "n_impressions = 20_000_000") + (
+        "\n[grid]\nseed = [0, 1, 2]\n"
+    )
+    grid = _write(tmp_path / "grid.toml", long)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STOP_CHILD, str(grid), str(out)], cwd=ROOT, env=env,
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        got, err = proc.communicate(timeout=90)  # far less than the three runs' minutes
+    except subprocess.TimeoutExpired:
+        pytest.fail("the stopped sweep still ran after 90 s: it waited for the runs in flight")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == 0, err
+    report = json.loads(got.strip().splitlines()[-1])
+    assert report["stopped"] and not report["table"]
+    assert report["took"] < 15.0, f"{report['took']:.1f} s: it waited for the runs in flight"
+    assert report["workers"] == [], "the pool's workers outlived the stop"
+    deadline = time.monotonic() + 5
+    while _session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session(proc.pid) == [], "processes of the sweep outlived it"
+    assert not list((out / "runs").glob("*.parquet")), "no run was stopped in flight"
+    assert (out / "grid.toml").is_file(), "the folder stays, to resume from"

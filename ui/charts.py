@@ -457,7 +457,8 @@ def active_hours_chart(profiles) -> alt.Chart:
                 scale=colour_scale(),
                 # One column: segment names are long, and two columns of them were wider
                 # than the chart, which Vega then squeezed to nothing.
-                legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=340),
+                # The chart is the page's width (Audience page): room for the long names.
+                legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=560),
             ),
             tooltip=["Segment:N", "Id:Q", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
         )

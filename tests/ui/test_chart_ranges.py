@@ -83,3 +83,15 @@ def test_compare_chart_has_a_full_height_plot_and_a_title_that_fits(metric):
     assert full in tips
     _low, high = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
     assert high < np.inf and high < charts.band_frame(frame, metric)["high"].max()
+
+
+def test_the_online_chart_legend_has_room_for_long_segment_names():
+    # Clustered segment names run to about 50 characters ("Beauty-leaning shoppers,
+    # Korean, multi-device, value-minded"); at 340 px the legend cut them. The chart is now
+    # the page's width, so the limit can hold them at Streamlit's 12 px (under 0.6 em each).
+    from types import SimpleNamespace
+
+    name = "Beauty-leaning shoppers, Korean, multi-device, value-minded"
+    profile = SimpleNamespace(name=name, segment_id=0, hours=[0.25] * 4)
+    legend = charts.active_hours_chart([profile]).to_dict()["encoding"]["color"]["legend"]
+    assert legend["labelLimit"] >= 0.6 * 12 * len(name) * 1.2

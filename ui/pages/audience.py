@@ -125,7 +125,12 @@ def _upload() -> None:
                 "Language": [a.language for a in audiences],
             }
         )
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_config={"Users in a run": st.column_config.NumberColumn(format="localized")},
+        )
         st.caption(
             f"Users in a run: how many of the {n_users:,} simulated users (the population size "
             "above) each segment gets when an experiment runs on these segments (**Use my "

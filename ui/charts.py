@@ -19,6 +19,7 @@ from simulation.metrics import METRIC_BOUNDS, NONNEGATIVE_TOTALS, bounded_interv
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
+    "COMPARE_PLOT_HEIGHT",
     "LIVE_COVERAGE",
     "MAX_LINE_POINTS",
     "METRIC_AXES",
@@ -35,6 +36,7 @@ __all__ = [
     "live_bands_spec",
     "metric_bands_chart",
     "metric_bands_data",
+    "metric_bands_domain",
     "metric_bands_spec",
     "ope_chart",
     "robust_domain",
@@ -73,6 +75,8 @@ _LINE_LEGEND = alt.Legend(
     symbolOpacity=1.0,
     symbolStrokeWidth=3,
 )
+#: Plot height (px) of :func:`compare_chart`, legend and axis titles not included.
+COMPARE_PLOT_HEIGHT = 240
 #: Rate charts start at this share of the impressions.
 RATE_CHART_START = 0.05
 #: Points per line in the band charts. The curves are cumulative and smooth; every
@@ -158,12 +162,20 @@ def metric_bands_data(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
     return _thinned(data, MAX_LINE_POINTS)
 
 
-def metric_bands_spec(metric: str) -> dict:
+def metric_bands_spec(metric: str, domain: list[float] | None = None) -> dict:
     """Vega-Lite spec of :func:`metric_bands_chart` without its data (for ``st.vega_lite_chart``).
 
     The spec depends on the metric only, so it is built once; a fresh copy is returned.
+    With ``domain`` (:func:`metric_bands_domain` of the data drawn) the y axis is fixed to
+    it and the bands and lines are clipped to it, as in :func:`metric_bands_chart`.
     """
-    return copy.deepcopy(_metric_bands_template(metric))
+    spec = copy.deepcopy(_metric_bands_template(metric))
+    if domain is not None:
+        for layer in spec["spec"]["layer"]:
+            layer["mark"]["clip"] = True
+        band_y = spec["spec"]["layer"][0]["encoding"]["y"]
+        band_y["scale"] = {"zero": False, "domain": list(domain), "clamp": True}
+    return spec
 
 
 @functools.cache
@@ -241,11 +253,38 @@ def metric_bands_chart(timeseries: pd.DataFrame, metric: str) -> alt.FacetChart:
 
     The shaded band is the 95 % interval across seeds (rows from :func:`metric_bands_data`).
     """
-    return _metric_bands_layers(metric_bands_data(timeseries, metric), metric)
+    data = metric_bands_data(timeseries, metric)
+    # A shared rate axis spans the lines and no more band than is informative: the early,
+    # wide bands of a few seeds (CTR bands up to 40 %, ROAS to 1e6) flattened every line
+    # into the bottom pixels.
+    return _metric_bands_layers(data, metric, domain=metric_bands_domain(data, metric))
 
 
-def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
+def metric_bands_domain(data: pd.DataFrame, metric: str) -> list[float] | None:
+    """The y range of a rate band chart: :func:`robust_domain` of its rows; None for regret.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Rows of :func:`metric_bands_data` (``mean``, ``low``, ``high``).
+    metric : str
+
+    Returns
+    -------
+    domain : [low, high] or None
+        None for regret (its panels each have their own scale) or without finite values.
+    """
+    if metric == "regret" or data.empty:
+        return None
+    return robust_domain(data["mean"], data["low"], data["high"])
+
+
+def _metric_bands_layers(
+    data: pd.DataFrame, metric: str, *, domain: list[float] | None = None
+) -> alt.FacetChart:
+    """The faceted band + line chart; with ``domain`` the y axis is fixed and marks clipped."""
     title, fmt = METRIC_AXES[metric]
+    y_scale = alt.Scale(zero=False, domain=domain, clamp=True) if domain else alt.Scale(zero=False)
     base = alt.Chart().encode(
         x=alt.X("step:Q", title="Impressions", axis=alt.Axis(format="~s")),
         color=alt.Color("Policy:N", legend=_LINE_LEGEND, scale=colour_scale()),
@@ -253,11 +292,11 @@ def _metric_bands_layers(data: pd.DataFrame, metric: str) -> alt.FacetChart:
     # Panels on their own scale each repeat the axis title, which then pushed the third
     # panel off the page: regret's title is the heading above the chart.
     axis_title = None if metric == "regret" else title
-    band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("low:Q", title=axis_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+    band = base.mark_area(opacity=0.18, clip=domain is not None).encode(
+        y=alt.Y("low:Q", title=axis_title, axis=alt.Axis(format=fmt), scale=y_scale),
         y2="high:Q",
     )
-    line = base.mark_line(strokeWidth=2).encode(
+    line = base.mark_line(strokeWidth=2, clip=domain is not None).encode(
         y=alt.Y("mean:Q", title=axis_title),
         tooltip=[
             "Policy:N",
@@ -418,7 +457,8 @@ def active_hours_chart(profiles) -> alt.Chart:
                 scale=colour_scale(),
                 # One column: segment names are long, and two columns of them were wider
                 # than the chart, which Vega then squeezed to nothing.
-                legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=340),
+                # The chart is the page's width (Audience page): room for the long names.
+                legend=alt.Legend(orient="bottom", title=None, columns=1, labelLimit=560),
             ),
             tooltip=["Segment:N", "Id:Q", "Part of day:N", alt.Tooltip("share:Q", format=".0%")],
         )
@@ -472,14 +512,21 @@ def compare_chart(
             "Run:N", legend=_LINE_LEGEND, scale=colour_scale(list(dict.fromkeys(data["Run"])))
         ),
     )
+    # The short title: the long one ("... (revenue per $ spent)") is taller than the plot,
+    # and fitting it squeezed the ROAS plot to ~50 px with its title still cut. The
+    # tooltip keeps the full one.
+    short = title.split(" (")[0]
     band = base.mark_area(opacity=0.18, clip=True).encode(
-        y=alt.Y("low:Q", title=title, axis=alt.Axis(format=fmt), scale=y_scale),
+        y=alt.Y("low:Q", title=short, axis=alt.Axis(format=fmt), scale=y_scale),
         y2="high:Q",
     )
     line = base.mark_line(strokeWidth=2, clip=True).encode(
         y="mean:Q", tooltip=["Run:N", alt.Tooltip("mean:Q", title=title, format=fmt)]
     )
-    return alt.layer(band, line).properties(height=260, width="container")
+    # Fit the width only: the legend below adds to the height instead of taking the plot's.
+    return alt.layer(band, line).properties(
+        height=COMPARE_PLOT_HEIGHT, width="container", autosize=alt.AutoSizeParams(type="fit-x")
+    )
 
 
 def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart:

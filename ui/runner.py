@@ -401,12 +401,21 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
 
 
 def run_label(config: ExperimentConfig) -> str:
-    """A short readable name for a run (what tells two of a session's runs apart)."""
+    """A short readable name for a run (what tells two of a session's runs apart).
+
+    It names the audience size and the user's own input files too: two runs differing only
+    in those got the same name in the Results page's pickers.
+    """
     levels = "/".join(config.levels)
     label = (
         f"{len(config.policies)} policies × {levels}, {config.n_impressions:,} impressions, "
-        f"{config.n_seeds} seed{'s' if config.n_seeds > 1 else ''}, {config.objective.upper()}"
+        f"{config.n_seeds} seed{'s' if config.n_seeds > 1 else ''}, {config.objective.upper()}, "
+        f"{config.n_users:,} users"
     )
+    own = [kind for kind in ("segments", "catalogue", "templates")
+           if getattr(config, f"{kind}_file") is not None]  # fmt: skip
+    if own:
+        label += f", own {'/'.join(own)}"
     if config.n_worlds > 1:
         label += f", {config.n_worlds} worlds"
     if config.budget is not None:

@@ -133,6 +133,27 @@ def test_upload_state_is_shown_and_an_error_keeps_the_previous_segments(app, ope
     assert any(o.startswith("Uploaded: Night-owl gamers") for o in at.selectbox[0].options)
 
 
+def test_uploaded_segments_show_the_users_a_run_draws_not_the_files_sizes(app, open_page):
+    import numpy as np
+
+    from simulation.population import population_from_segments
+    from ui.forms import world_settings
+
+    audiences = parse_segments_upload("m.csv", GOOD_CSV)
+    n_users = 5_001  # not the default, and not a multiple of the sizes' sum
+    app.session_state["uploaded_segments"] = ("mine.csv", audiences)
+    world = world_settings(n_users=n_users, n_segments=3, seed=3)
+    at = open_page(app, "audience", world)
+    table = at.dataframe[1].value
+    assert list(table["Relative size"]) == [1200, 800]
+    # The counts are the population a run draws around these segments, user for user.
+    _, segmentation = population_from_segments(audiences, n_users, np.random.default_rng(0))
+    drawn = np.bincount(segmentation.labels, minlength=len(audiences))
+    assert list(table["Users in a run"]) == list(drawn)
+    assert sum(table["Users in a run"]) == n_users
+    assert any(f"of the {n_users:,} simulated users" in c.value for c in at.caption)
+
+
 def test_an_uploaders_cross_drops_the_file_it_put_in_use(monkeypatch):
     from types import SimpleNamespace
 

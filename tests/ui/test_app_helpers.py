@@ -201,13 +201,15 @@ def test_band_spec_and_data_are_the_altair_chart_in_two_parts(metric):
     data = spec.pop("datasets")
     for key in ("data", "config"):
         spec.pop(key, None)
-    assert charts.metric_bands_spec(metric) == spec
+    domain = charts.metric_bands_domain(charts.metric_bands_data(frame, metric), metric)
+    assert (domain is None) == (metric == "regret")
+    assert charts.metric_bands_spec(metric, domain) == spec
     rows = next(iter(data.values()))
     assert pd.DataFrame(rows).equals(
         charts.metric_bands_data(frame, metric).reset_index(drop=True)[list(rows[0])]
     )
-    charts.metric_bands_spec(metric)["facet"]["title"] = "changed"
-    assert charts.metric_bands_spec(metric) == spec  # each call is a fresh copy
+    charts.metric_bands_spec(metric, domain)["facet"]["title"] = "changed"
+    assert charts.metric_bands_spec(metric, domain) == spec  # each call is a fresh copy
 
 
 def test_segment_allocation_chart_names_every_creative():

@@ -58,10 +58,20 @@ def test_use_my_segments_and_catalogue_runs_on_them_and_results_show_the_files(
     at.switch_page("ui/pages/experiment.py").run()
     boxes = {c.label: c for c in at.checkbox}
     assert not boxes["Use my segments"].disabled and boxes["Use my templates"].disabled
+
+    def audience() -> str:
+        (text,) = [c.value.replace("\\", "") for c in at.caption
+                   if c.value.startswith("Audience:")]  # fmt: skip
+        return text
+
+    # The page's audience line says what ticking the box changes, then what the run uses.
+    assert "tick **Use my segments** to run on your 2 segments from mine.csv" in audience()
     boxes["Use my segments"].check()
     boxes["Use my catalogue"].check()
     run_small_experiment(at, **{"ex-levels": ["generic", "segment"]})
     assert not at.exception, at.exception
+    assert "users drawn around your 2 segments from mine.csv" in audience()
+    assert "segments, seed" not in audience().split("drawn")[0]
     entry = at.session_state["ex-current"]
     config, result = entry["config"], entry["result"]
     assert config.n_segments == 2 and Path(config.segments_file).name == "mine.csv"

@@ -223,3 +223,32 @@ def test_a_sessions_run_label_tells_a_capped_run_from_an_uncapped_one():
     assert run_label(DEFAULT_CONFIG.replace(budget=50.0)) == f"{plain}, $50 spend cap"
     assert run_label(DEFAULT_CONFIG.replace(budget=0.01)) == f"{plain}, $0.01 spend cap"
     assert run_label(DEFAULT_CONFIG.replace(n_worlds=2)) == f"{plain}, 2 worlds"
+
+
+def test_session_run_labels_tell_audience_sizes_and_own_inputs_apart():
+    # The audit found "5 policies × generic/segment/user, 50,000 impressions, 2 seeds, CTR"
+    # on two runs of 20,000 and 5,000 users, and on two differing only in own files.
+    from ui.forms import DEFAULT_CONFIG
+    from ui.runner import run_label
+
+    plain = run_label(DEFAULT_CONFIG)
+    assert plain.endswith(f", {DEFAULT_CONFIG.n_users:,} users")
+    small = run_label(DEFAULT_CONFIG.replace(n_users=5_000))
+    assert small != plain and small.endswith(", 5,000 users")
+    own = {
+        kinds: run_label(_with_files(DEFAULT_CONFIG, {f"{k}_file": f"/u/{k}.csv" for k in kinds}))
+        for kinds in [(), ("segments",), ("catalogue", "templates")]
+    }
+    assert own[("segments",)].endswith(", own segments")
+    assert own[("catalogue", "templates")].endswith(", own catalogue/templates")
+    assert len(set(own.values())) == 3
+    assert all(len(label) <= 120 for label in own.values())  # still a short name
+
+
+def _with_files(config, files):
+    """``config``'s settings with file fields set (no files to read: the label reads names)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    return SimpleNamespace(**(fields | files))

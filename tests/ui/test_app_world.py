@@ -49,6 +49,32 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     assert at.session_state["world-report"] is report
 
 
+def test_mechanism_names_are_never_cut_and_the_panels_fit_the_page():
+    import pandas as pd
+
+    from simulation.display import mechanism_name
+    from ui.pages import world
+
+    keys = ["personalized", "interest", "tone_x_offer", "language"]
+    frame = pd.DataFrame(
+        {
+            "level": [lv for lv in ("generic", "segment", "user") for _ in keys],
+            "mechanism": keys * 3, "what": "x", "kind": "content", "ctr_lift": 0.01,
+            "conversions_lift": 0.0, "click_logit_mean": 0.0, "click_logit_sd": 0.0,
+            "conv_logit_mean": 0.0,
+        }
+    )  # fmt: skip
+    spec = world.mechanisms_chart(frame).to_dict()
+    axis = spec["spec"]["encoding"]["y"]["axis"]
+    longest = max(len(mechanism_name(k, off=True)) for k in keys)
+    # Streamlit's 12 px axis labels average under 0.6 em a character: the whole name fits.
+    assert axis["labelLimit"] >= 0.6 * 12 * longest * 0.9
+    assert spec["resolve"]["scale"]["y"] == "shared"  # the names once, at the left
+    # The names and three panels fit the app's content at 1280 px wide (about 820 px).
+    width = axis["labelLimit"] + 3 * spec["spec"]["width"] + 2 * spec["spacing"] + 40
+    assert width <= 820
+
+
 def test_the_bonus_is_named_off_only_when_it_adds_nothing_at_every_level():
     import pandas as pd
 

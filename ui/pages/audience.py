@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+# The split population_from_segments draws with (private there): the table shows the
+# counts a run will have, not a re-derivation that could drift from them.
+from simulation.population import _segment_counts
 from ui import cache, charts, state
 from ui.fmt import escape_markdown, pct
 from ui.forms import world_settings
@@ -47,6 +51,25 @@ def _settings_form() -> None:
                 state.set_world(settings)
 
 
+def segment_users(audiences, n_users: int) -> list[int]:
+    """Users each uploaded segment gets in a run of ``n_users``: the engine's own split.
+
+    Parameters
+    ----------
+    audiences : sequence of Audience
+        The uploaded segments; ``size`` is relative.
+    n_users : int
+
+    Returns
+    -------
+    counts : list of int, one per segment
+        Summing to ``n_users`` (largest remainder, at least one user each), as
+        :func:`simulation.population.population_from_segments` draws them.
+    """
+    sizes = np.array([a.size for a in audiences], dtype=np.float64)
+    return [int(c) for c in _segment_counts(sizes, int(n_users))]
+
+
 def _upload() -> None:
     st.subheader("Your own segments (optional)")
     st.markdown(
@@ -85,11 +108,15 @@ def _upload() -> None:
         name, audiences = uploaded
         plural = "s" if len(audiences) != 1 else ""
         st.success(f"Using {len(audiences)} segment{plural} from {escape_markdown(name)}.")
+        n_users = state.world_settings().n_users
         frame = pd.DataFrame(
             {
                 "Id": [a.audience_id for a in audiences],
                 "Name": [a.name for a in audiences],
-                "Users": [a.size for a in audiences],
+                # The file's sizes are relative (30/40/30); a run draws the audience's users
+                # in proportion to them, with the engine's own split.
+                "Relative size": [a.size for a in audiences],
+                "Users in a run": segment_users(audiences, n_users),
                 "Top interests": [", ".join(a.top_interests) for a in audiences],
                 "Keywords": [", ".join(a.keywords) for a in audiences],
                 "Active": [a.active_hours or "–" for a in audiences],
@@ -98,7 +125,17 @@ def _upload() -> None:
                 "Language": [a.language for a in audiences],
             }
         )
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_config={"Users in a run": st.column_config.NumberColumn(format="localized")},
+        )
+        st.caption(
+            f"Users in a run: how many of the {n_users:,} simulated users (the population size "
+            "above) each segment gets when an experiment runs on these segments (**Use my "
+            "segments**), in proportion to the file's relative sizes."
+        )
         if st.button("Remove uploaded segments"):
             st.session_state.pop(UPLOAD_KEY, None)
             st.rerun()
@@ -138,13 +175,12 @@ def render() -> None:
             )
         },
     )
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Segment sizes**")
-        st.altair_chart(charts.segment_sizes_chart(segmentation.to_frame()), width="stretch")
-    with right:
-        st.markdown("**When each segment is online**")
-        st.altair_chart(charts.active_hours_chart(profiles), width="stretch")
+    # One under the other, each the page's width: side by side at 1280 px, the long segment
+    # names squeezed the size bars to a sliver and cut the online chart's legend.
+    st.markdown("**Segment sizes**")
+    st.altair_chart(charts.segment_sizes_chart(segmentation.to_frame()), width="stretch")
+    st.markdown("**When each segment is online**")
+    st.altair_chart(charts.active_hours_chart(profiles), width="stretch")
     st.markdown("**Interests by segment** (share of the segment holding each interest)")
     st.altair_chart(charts.interest_heatmap(profiles), width="stretch")
     _upload()

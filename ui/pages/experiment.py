@@ -530,7 +530,9 @@ def _headline(result, early: bool = False) -> None:
         "replications).",
     }
     over = interval_over(summary)
-    tiles = best_pair(best, objective, best_intervals(summary, best), over)
+    # The tiles carry the interval alone (with what it covers it was cut off at 1400 px);
+    # the caption under them names the replications it covers, once.
+    tiles = best_pair(best, objective, best_intervals(summary, best))
     for column, (label, value, span) in zip((c1, c2), tiles, strict=True):
         column.metric(
             label, value, span, delta_color="off", delta_arrow="off",
@@ -553,9 +555,8 @@ def _headline(result, early: bool = False) -> None:
     note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
-        f"{escape_markdown(level)} level (mean, 95 % interval over {escape_markdown(over)}). "
-        + (f"{escape_markdown(note)} " if note else "")
-        + took
+        f"{escape_markdown(level)} level (mean; the 95 % intervals under the tiles are over "
+        f"{escape_markdown(over)}). " + (f"{escape_markdown(note)} " if note else "") + took
     )
 
 
@@ -688,17 +689,22 @@ def _results(entry, say_skipped: bool = True) -> None:
         "Each panel's regret has its own yardstick and its own scale: compare policies within "
         "a panel, and levels with the uplift above. "
         "The rate charts start after the first 5 % of impressions, where a few clicks more or "
-        "less still swing the rate."
+        "less still swing the rate, and their axis covers the lines: bands wider than that "
+        "are cut at its edges."
     )
     ts = runner.served_only(result.timeseries_frame())
     # The band charts go as a data frame plus a spec built once per metric: building
     # and validating the Altair objects on every run cost ~0.1 s before the first chart.
-    st.markdown("**Cumulative click-through rate**")
-    st.vega_lite_chart(charts.metric_bands_data(ts, "ctr"), charts.metric_bands_spec("ctr"))
-    st.markdown("**Cumulative return on ad spend**")
-    st.vega_lite_chart(charts.metric_bands_data(ts, "roas"), charts.metric_bands_spec("roas"))
-    st.markdown("**Cumulative regret** (clicks or value lost against each level's best)")
-    st.vega_lite_chart(charts.metric_bands_data(ts, "regret"), charts.metric_bands_spec("regret"))
+    headings = {
+        "ctr": "**Cumulative click-through rate**",
+        "roas": "**Cumulative return on ad spend**",
+        "regret": "**Cumulative regret** (clicks or value lost against each level's best)",
+    }
+    for metric, heading in headings.items():
+        st.markdown(heading)
+        data = charts.metric_bands_data(ts, metric)
+        domain = charts.metric_bands_domain(data, metric)
+        st.vega_lite_chart(data, charts.metric_bands_spec(metric, domain))
 
     # Pools only: the generated level composes a new creative per impression (its
     # most-served ones are shown below), and a pair that does not apply served nothing.
@@ -745,6 +751,35 @@ def _results(entry, say_skipped: bool = True) -> None:
         st.caption(f"Saved as run {escape_markdown(entry['run_id'])} (see the Results page).")
 
 
+def _audience_text() -> str:
+    """The audience the run will use: the clustered segments, or the user's own.
+
+    The form's **Use my segments** box reaches the session when the form is submitted, so
+    before that the caption says what ticking it would change.
+    """
+    w = state.world_settings()
+    s = st.session_state
+    uploaded = s.get("uploaded_segments")  # (file name, audiences): the Audience page's
+    if not uploaded:
+        return (
+            f"Audience: {w.n_users:,} simulated users in {w.n_segments} segments, seed "
+            f"{w.seed} (change it on the Audience page)."
+        )
+    name, audiences = uploaded
+    n_own = len(audiences)
+    yours = f"your {n_own} segment{'s' if n_own != 1 else ''} from {escape_markdown(name)}"
+    # The box's value, or its kept value when the page has just been opened again.
+    if s.get("ex-own-segments", s.get("keep:ex-own-segments")):
+        return (
+            f"Audience: {w.n_users:,} simulated users drawn around {yours} (**Use my "
+            f"segments**), seed {w.seed}."
+        )
+    return (
+        f"Audience: {w.n_users:,} simulated users in {w.n_segments} segments, seed {w.seed} "
+        f"(change it on the Audience page); tick **Use my segments** to run on {yours} instead."
+    )
+
+
 def render() -> None:
     """Draw the page."""
     st.title("Experiment")
@@ -754,11 +789,7 @@ def render() -> None:
         "set per segment, or one ad per user. Each run repeats the experiment over several "
         "**seeds**, so you can see how much of a difference is luck."
     )
-    w = state.world_settings()
-    st.caption(
-        f"Audience: {w.n_users:,} simulated users in {w.n_segments} segments, seed {w.seed} "
-        "(change it on the Audience page)."
-    )
+    st.caption(_audience_text())
     submitted = _form()
     config = None
     # An invalid form is reported when it is submitted; nothing to prefetch until then.

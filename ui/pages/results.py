@@ -229,7 +229,9 @@ def _headline(frames: dict) -> pd.Series | None:
         st.caption("No best policy: only the oracle, which knows the truth, ran.")
         return None
     over = interval_over(frames["summary"])
-    tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best), over)
+    # The interval alone on the tile (it was cut off with what it covers at 1280 px); the
+    # caption under the tiles names the replications, once.
+    tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best))
     for column, (label, value, span) in zip(st.columns(2), tiles, strict=True):
         column.metric(label, value, span, delta_color="off", delta_arrow="off")
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
@@ -238,8 +240,8 @@ def _headline(frames: dict) -> pd.Series | None:
     )
     st.caption(
         escape_markdown(
-            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean, 95 % interval "
-            f"over {over})" + (f". {note}" if note else "")
+            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean; the 95 % "
+            f"intervals under the tiles are over {over})" + (f". {note}" if note else "")
         )
     )
     return best

@@ -109,6 +109,14 @@ def mechanism_labels(mechanisms: pd.DataFrame) -> pd.Series:
     return mechanisms["mechanism"].map(lambda m: mechanism_name(m, off=off))
 
 
+#: Room for the longest mechanism name ("built-in bonus for personalized copy (off: 0)",
+#: about 250 px in Streamlit's 12 px axis labels).
+MECHANISM_LABEL_PX = 320
+#: Width of each level's panel: the names and three panels fit the app's page at 1280 px
+#: wide (about 820 px of content); at 260 px the third panel ran off the page.
+MECHANISM_PANEL_PX = 140
+
+
 def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
     """Each mechanism's lift of the expected CTR, one bar per mechanism, a panel per level."""
     data = mechanisms.assign(
@@ -119,8 +127,19 @@ def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("ctr_lift:Q", title="Lift of the expected CTR", axis=alt.Axis(format="+.1%")),
-            y=alt.Y("Mechanism:N", title=None, sort="-x", axis=alt.Axis(labelOverlap=False)),
+            x=alt.X(
+                "ctr_lift:Q",
+                title="Lift of the expected CTR",
+                axis=alt.Axis(format="+.1%", tickCount=4),
+            ),
+            # The whole name, "(off: 0)" included: at Vega's default limit of 180 px it was
+            # cut ("built-in bonus for…"). The axis is shared, so the names show once, left.
+            y=alt.Y(
+                "Mechanism:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelOverlap=False, labelLimit=MECHANISM_LABEL_PX),
+            ),
             color=alt.Color("kind:N", title="Kind", legend=alt.Legend(orient="bottom")),
             tooltip=[
                 "Mechanism:N",
@@ -131,8 +150,12 @@ def mechanisms_chart(mechanisms: pd.DataFrame) -> alt.FacetChart:
             ],
         )
         # A row per mechanism: at a fixed 220 px, Vega dropped every other label.
-        .properties(width=260, height=alt.Step(20))
-        .facet(column=alt.Column("Level:N", title=None, sort=list(LEVEL_NAMES.values())))
+        .properties(width=MECHANISM_PANEL_PX, height=alt.Step(20))
+        .facet(
+            column=alt.Column("Level:N", title=None, sort=list(LEVEL_NAMES.values())),
+            spacing=12,
+        )
+        .resolve_scale(y="shared")
     )
 
 

@@ -60,7 +60,9 @@ def colour_scale(domain: list | None = None) -> alt.Scale:
     return alt.Scale(domain=list(domain), range=list(PALETTE))
 
 
-_WIDTH = 260
+#: Width of one level panel of the band charts: three, their axis and the legend fit the page
+#: of a 1280 px wide window (at 260 the third ran off its right edge).
+_WIDTH = 220
 #: Level panels per row of the band charts (three fit the app's page width).
 _PANELS_PER_ROW = 3
 #: Row height of the segment allocation chart: Streamlit's axis labels are 14 px,

@@ -513,11 +513,16 @@ def keep_early(job: BackgroundRun) -> tuple[str | None, str | None]:
 
 def _save_once(config: ExperimentConfig, result: ExperimentResult) -> tuple[str | None, str | None]:
     # The same experiment again is the same run (same seed, same numbers): list it once.
-    run_id, warning = cache.saved_run_id(config, result), None
-    if run_id is None:
-        run_id, warning = _save(config, result, None)
-        if run_id is not None:
-            cache.remember_saved_run(config, result, run_id)
+    # A cached result is shared by every session, and two of them may finish it at once:
+    # check, save and remember under the store's lock, or both see "not saved" and save
+    # it twice. The lock lives on the store object the app keeps per location (the result
+    # is a frozen, slotted record, and nothing here may hold module-level state).
+    with cache.run_store().save_lock:
+        run_id, warning = cache.saved_run_id(config, result), None
+        if run_id is None:
+            run_id, warning = _save(config, result, None)
+            if run_id is not None:
+                cache.remember_saved_run(config, result, run_id)
     return run_id, warning
 
 

@@ -20,14 +20,18 @@ what it earned while it lived), and saves the run in the run store (``--store``,
 Both or neither: the paths are checked before the simulation starts; the files are written to a
 locked temporary folder beside ``DIR``; the run is saved to the store; then the files are moved
 into ``DIR`` (earlier files of the same names kept aside until all are in). If moving fails, the
-earlier files are put back and the run is deleted from the store again. Temporary folders of
-killed runs (``.adlab-run.tmp.*``, and the older ``.DIR.tmp-*``) are removed by the next run
-once they are an hour old and no live run holds them.
+earlier files are put back and the run is deleted from the store again. If saving to the
+store fails (a full disk, any ``OSError``), the outputs still go to ``DIR``, and the command
+ends with one ``error: ...`` line saying so and exit code 1 (the run is in ``DIR``, not in
+the store). Temporary folders of killed runs (``.adlab-run.tmp.*``, and the older
+``.DIR.tmp-*``) are removed by the next run once they are an hour old and no live run holds
+them.
 
 ``DIR`` must lie outside the run store (writing there would damage a saved run). In a ``DIR``
 an earlier run wrote (it holds ``run.json``), that run's files this one does not write (an old
 ``logs.parquet``) are removed, so the folder describes one run. Ctrl-C and ``kill`` (SIGTERM)
-stop the same way: the forked workers end, the temporary folder goes, nothing is saved.
+stop the same way: the forked workers end, the temporary folder goes, nothing is saved (a run
+that had already reached the store is deleted from it again).
 """
 
 from __future__ import annotations
@@ -369,25 +373,23 @@ def run_command(args: argparse.Namespace) -> int:
                 progress=progress,
                 log_path=tmp / "logs.parquet" if args.log else None,
             )
-            summary, run_id = _write_and_save(
+            summary, run_id, store_error = _write_and_save(
                 tmp, result, config, store, args, inputs, scenario=scenario, outputs=outputs
             )
-            earlier = (out / "run.json").is_file()  # this folder holds an earlier run
-            written = [q.name for q in tmp.iterdir() if q.name in RUN_OUTPUTS]
             try:
+                earlier = (out / "run.json").is_file()  # this folder holds an earlier run
+                written = [q.name for q in tmp.iterdir() if q.name in RUN_OUTPUTS]
                 _publish(tmp, out)
             except OSError as exc:
                 # Neither half: the store gives the run back up, --out keeps its old files.
-                with contextlib.suppress(LookupError, OSError):
-                    store.delete(run_id)
+                _unsave(store, run_id)
                 reason = (exc.strerror or str(exc)).lower()
                 where = exc.filename or out
                 raise UsageError(
                     f"cannot write to {where}: {reason}; the run was not kept in the store either"
                 ) from None
-            except BaseException:  # a stop while moving: _publish put the old files back
-                with contextlib.suppress(LookupError, OSError):
-                    store.delete(run_id)
+            except BaseException:  # a stop: _publish put the old files back; so does the store
+                _unsave(store, run_id)
                 raise
             if earlier:
                 remove_earlier_outputs(out, RUN_OUTPUTS, written)
@@ -399,9 +401,8 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    print(
-        f"wrote {out}/{', '.join(n for n in outputs if (out / n).exists())}; saved as run {run_id}"
-    )
+    saved = f"saved as run {run_id}" if run_id is not None else "not saved to the run store"
+    print(f"wrote {out}/{', '.join(n for n in outputs if (out / n).exists())}; {saved}")
     stops = budget_stops(summary)
     if stops:
         first = min(stops, key=lambda r: r["stopped_at_impression"])
@@ -415,7 +416,23 @@ def run_command(args: argparse.Namespace) -> int:
         print(line)
     for line in gap_sentences(result.gap_closed_frame()):
         print(line)
+    if store_error is not None:
+        # Not a usage error (exit 2): the command did its work, only the store could not keep it.
+        reason = store_error.strerror or str(store_error)
+        print(
+            f"error: the run's outputs are in --out {out}, but it could not be saved to the "
+            f"run store ({store.root}): {reason}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _unsave(store, run_id: str | None) -> None:
+    """Delete a run this command saved, when its outputs did not reach ``--out``."""
+    if run_id is not None:
+        with contextlib.suppress(LookupError, OSError):
+            store.delete(run_id)
 
 
 def results_printout(summary, uplift, objective: str) -> list[str]:
@@ -488,8 +505,11 @@ def _write_and_save(
     scenario=None,
     outputs: tuple[str, ...] = (),
 ) -> tuple:
-    """Write the output files into ``tmp`` and save the run; return the summary and run id.
+    """Write the output files into ``tmp`` and save the run.
 
+    Returns the summary, the run id and None; or, when the store could not save the run (an
+    ``OSError``, e.g. a full disk: the store is left as it was), the summary, None and that
+    error, with the outputs written all the same (``run.json``'s ``run_id`` is then null).
     ``inputs`` (kind -> ``{"path", "sha256"}``) are the user's files the run used;
     ``scenario`` the run's world (renders ``top_creatives.png`` when in ``outputs``).
     """
@@ -539,20 +559,28 @@ def _write_and_save(
         "budget_stops": budget_stops(summary),
         "inputs": dict(inputs or {}),
     }
-    run_id = store.save(
-        config=config.to_dict(),
-        seed=config.seed,
-        summary=summary,
-        timeseries=timeseries,
-        tables=tables,
-        log_path=_copy_log(tmp) if args.log else None,
-        source="cli",
-        name=args.name,
-        inputs=inputs or None,
-    )
-    run["run_id"] = run_id
-    (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-    return summary, run_id
+    run_id, store_error = None, None
+    try:
+        run_id = store.save(
+            config=config.to_dict(),
+            seed=config.seed,
+            summary=summary,
+            timeseries=timeseries,
+            tables=tables,
+            log_path=_copy_log(tmp) if args.log else None,
+            source="cli",
+            name=args.name,
+            inputs=inputs or None,
+        )
+    except OSError as exc:  # the store's disk, not --out's: the outputs are still worth keeping
+        store_error = exc
+    try:
+        run["run_id"] = run_id
+        (tmp / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+    except BaseException:  # a stop or a failure now: the run must not stay in the store alone
+        _unsave(store, run_id)
+        raise
+    return summary, run_id, store_error
 
 
 def _copy_log(tmp: Path) -> Path:

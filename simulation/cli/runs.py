@@ -16,12 +16,19 @@ full and exits 1 if one is damaged; ``--repair`` moves damaged runs to the store
 characters. Only ``delete`` and ``check --repair`` change the store; the reading actions never
 create one: for a store that does not exist, ``list`` and ``check`` print a note naming the
 path, and ``show``, ``export`` and ``report`` (whose run cannot exist) fail.
+
+A catalogue another process holds open (even read-only) delays no action by more than about a
+second each for opening and listing: ``list`` and ``check`` then read the run folders and say
+so in one line on stderr; ``show``, ``export`` and ``report`` read only the run's folder anyway.
+``check`` also reads every saved sweep (``--repair`` moves damaged ones to
+``quarantine/sweeps/``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import pandas as pd
 
@@ -32,12 +39,19 @@ from simulation.store.run_store import (
     RunDamagedError,
     RunNotFoundError,
     RunStore,
-    StoreBusyError,
     StoreNotFoundError,
 )
-from simulation.store.sweeps import list_sweeps
+from simulation.store.sweeps import check_sweeps, list_sweeps, sweep_folders
 
 __all__ = ["register"]
+
+#: Seconds a reading action waits for a catalogue another process holds before it reads the
+#: run folders instead: other writers hold it for milliseconds, so a longer wait means a
+#: process keeping it open, and waiting longer would not help.
+READ_WAIT = 1.0
+
+#: Said (on stderr) when a listing came from the run folders because the catalogue was busy.
+BUSY_NOTE = "the catalogue is busy (held by another process): listing from the run folders"
 
 
 def _add_store_option(parser: argparse.ArgumentParser, default: object) -> None:
@@ -93,15 +107,14 @@ def _open(args: argparse.Namespace) -> RunStore:
     StoreNotFoundError
         If there is no store at the path.
     UsageError
-        For an empty ``--store``, a busy catalogue or a folder that cannot be opened.
+        For an empty ``--store`` or a folder that cannot be opened (a busy catalogue is not
+        an error: its sync is deferred).
     """
     if args.store is not None and not args.store.strip():
         raise UsageError("--store must be a folder; got an empty string")
     where = args.store or "the default location"
     try:
-        return RunStore.open(args.store, create=False)
-    except StoreBusyError as exc:  # a TimeoutError, hence an OSError: catch it first
-        raise UsageError(str(exc)) from None
+        return RunStore.open(args.store, create=False, lock_timeout=READ_WAIT)
     except OSError as exc:
         reason = exc.strerror.lower() if exc.strerror else str(exc)
         where = exc.filename or where
@@ -143,10 +156,9 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     if args.sweeps:
         return _list_sweeps(store.root)
-    try:
-        frame = store.list()
-    except StoreBusyError as exc:
-        raise UsageError(str(exc)) from None
+    frame = store.list()  # never fails because of the catalogue
+    if store.catalog_busy():
+        print(f"note: {BUSY_NOTE}", file=sys.stderr)
     if frame.empty:
         print(f"no runs in {store.root}")
     else:
@@ -280,13 +292,22 @@ def _check(args: argparse.Namespace) -> int:
         return 0
     n_runs = len(store.list())
     report = store.check(repair=args.repair)
+    if store.catalog_busy():
+        print(f"note: {BUSY_NOTE}", file=sys.stderr)
+    n_sweeps = len(sweep_folders(store.root))
+    sweeps = check_sweeps(store.root, repair=args.repair)
     for path in store.catalog_moved_aside():
         print(f"catalogue: unreadable; moved aside to {path} and rebuilt from the run folders")
     for row in report.itertuples(index=False):
         where = f"; moved to {row.moved_to}" if row.moved_to is not None else ""
         print(f"damaged: {row.run_id}: {clean_text(row.reason)}{where}")
+    for row in sweeps.itertuples(index=False):
+        where = f"; moved to {row.moved_to}" if row.moved_to is not None else ""
+        print(f"damaged sweep: {row.sweep_id}: {clean_text(row.reason)}{where}")
     print(f"{n_runs} runs checked in {store.root}; {len(report)} damaged")
-    if len(report) and not args.repair:
+    if n_sweeps or len(sweeps):
+        print(f"{n_sweeps} sweeps checked; {len(sweeps)} damaged")
+    if (len(report) or len(sweeps)) and not args.repair:
         print("run `python -m simulation runs check --repair` to move them to quarantine/")
         return 1
     return 0

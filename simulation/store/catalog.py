@@ -169,15 +169,22 @@ class Catalog:
                     self.moved_aside.append(dst)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, timeout: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """Yield a connection holding the database lock; commit on success, close always.
+
+        Parameters
+        ----------
+        timeout : float or None
+            Seconds to keep retrying a refused lock (0: one try); None: the ``timeout`` given
+            to the catalogue.
 
         Raises
         ------
         StoreBusyError
-            If the lock could not be taken within ``timeout`` seconds.
+            If the lock could not be taken within the timeout.
         """
-        deadline = time.monotonic() + self.timeout
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         wait = 0.005
         while True:
             try:
@@ -189,7 +196,7 @@ class Catalog:
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
                         f"the run catalogue {self.path} stayed locked by another process for "
-                        f"{self.timeout:g} s"
+                        f"{timeout:g} s"
                     ) from exc
                 time.sleep(wait * (0.5 + self._jitter.random()))
                 wait = min(wait * 2, 0.25)

@@ -28,8 +28,14 @@ Atomicity and concurrency
 - **Two writers.** Run ids carry a microsecond timestamp and 32 random bits, so the renames never
   collide. DuckDB allows one writing process per file, so the catalogue is opened only for the
   milliseconds an operation needs and a refused connection is retried with jittered back-off
-  (:class:`simulation.store.catalog.Catalog`). Even if the catalogue stays busy past the timeout,
-  ``save`` has already published the run and the next ``list()`` picks it up, so no run is lost.
+  (:class:`simulation.store.catalog.Catalog`). Even if the catalogue stays busy past the timeout
+  (another process may hold it open for minutes, even read-only), nothing fails: ``open`` defers
+  its sync, ``save`` has already published the run (the next sync catalogues it, so no run is
+  lost) and ``list()`` reads the run folders; :meth:`RunStore.catalog_busy` says it happened.
+- **Stopped or failing mid-save.** Any exception out of ``save`` (a full disk, Ctrl-C, SIGTERM
+  while it waits for the catalogue) means the run is not in the store: before the rename the work
+  dir is removed, after it the run is unpublished again (renamed into ``tmp/`` and removed), so a
+  caller that was told "not saved" never finds it listed.
 - **Reconciling.** ``list()`` (and ``open``) compares ``runs/`` with the catalogue while holding
   the catalogue lock, adds missing rows and drops rows whose directory is gone, then reports only
   runs whose directory exists. Because publishing precedes inserting and deleting (a rename of
@@ -55,6 +61,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +103,7 @@ from simulation.store.paths import (
     resolve_root,
     store_exists,
 )
+from simulation.store.sweeps import clean_stale_sweeps
 
 __all__ = [
     "SOURCES",
@@ -234,6 +242,10 @@ class RunStore:
         self.tmp_dir = root / TMP_DIR
         self.stale_after = stale_after
         self._catalog = Catalog(root / CATALOG_NAME, timeout=lock_timeout)
+        self._busy = False
+        #: For callers in one process that must check, then save, as one step (the app saves
+        #: each result once); the store's own operations are safe across processes without it.
+        self.save_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -241,7 +253,7 @@ class RunStore:
         root: str | os.PathLike[str] | None = None,
         *,
         create: bool = True,
-        lock_timeout: float = 30.0,
+        lock_timeout: float = 5.0,
         stale_after: float = 60.0,
     ) -> RunStore:
         """Open (creating if needed) the store at ``root``, ``$ADLAB_HOME`` or ``~/.adlab``.
@@ -254,7 +266,10 @@ class RunStore:
             Create the store if it does not exist. False for reading: a mistyped path then
             raises :class:`StoreNotFoundError` instead of leaving a new, empty store behind.
         lock_timeout : float
-            Seconds to wait for the catalogue while other processes use it.
+            Seconds to wait for the catalogue while other processes use it. Past it nothing
+            fails: the work the catalogue would have done is deferred or read from the run
+            folders (see :meth:`catalog_busy`). Other writers hold it for milliseconds; a
+            wait is long only when a process keeps it open, so reading commands pass ~1 s.
         stale_after : float
             Work dirs of dead writers are removed once they are this many seconds old.
 
@@ -278,9 +293,19 @@ class RunStore:
             raise StoreNotFoundError(store.root)
         if store.tmp_dir.is_dir():
             clean_stale(store.tmp_dir, stale_after)
-        with contextlib.suppress(CatalogDamagedError):  # list() reads the folders instead
+        clean_stale_sweeps(store.root, stale_after)
+        # Busy: the sync is deferred to the next open or list(); damaged: list() reads folders.
+        with contextlib.suppress(StoreBusyError, CatalogDamagedError):
             store._with_catalog(store._sync)
         return store
+
+    def catalog_busy(self) -> bool:
+        """Whether the last catalogue operation found it held by another process past the wait.
+
+        The run folders were read (or the catalogue's part of a save deferred) instead; a
+        command line says so in one line.
+        """
+        return self._busy
 
     def catalog_moved_aside(self) -> list[Path]:
         """Catalogue files this store moved aside as unreadable since it was opened."""
@@ -295,14 +320,23 @@ class RunStore:
         Raises
         ------
         StoreBusyError
-            If other processes hold the catalogue past the timeout.
+            If other processes hold the catalogue past the timeout (or, when the previous
+            operation found it busy, at the one try).
         CatalogDamagedError
             If even a fresh catalogue fails.
         """
+        # Found busy last time: a process is holding it open, not a writer for milliseconds;
+        # one try, then the fallback, instead of the full wait at every step.
+        timeout = 0.0 if self._busy else None
         for attempt in range(2):
             try:
-                with self._catalog.connect() as con:
-                    return operation(con)
+                with self._catalog.connect(timeout) as con:
+                    result = operation(con)
+                self._busy = False
+                return result
+            except StoreBusyError:
+                self._busy = True
+                raise
             except duckdb.Error as exc:
                 if attempt:
                     raise CatalogDamagedError(
@@ -356,6 +390,13 @@ class RunStore:
         Returns
         -------
         run_id : str
+
+        Raises
+        ------
+        OSError
+            If a file cannot be written (a full disk: ``errno.ENOSPC``); the store is left as
+            it was. Any exception, a stop (``KeyboardInterrupt``) included, means the run was
+            not saved: one raised after publishing unpublishes the run again.
         """
         inputs = _check_inputs(inputs)
         meta, tables, log_src = build_meta(
@@ -395,20 +436,40 @@ class RunStore:
             checkpoint("meta")
             # The publishing step: before it nothing is visible, after it everything is.
             os.rename(work, self.runs_dir / run_id)
-            fsync_dir(self.runs_dir)
-        checkpoint("published")
-        row = catalog_row(meta, summary, signature(self.runs_dir / run_id))
+            try:
+                fsync_dir(self.runs_dir)
+            except BaseException:
+                self._unpublish(run_id)
+                raise
+        try:
+            checkpoint("published")
+            row = catalog_row(meta, summary, signature(self.runs_dir / run_id))
 
-        def insert(con) -> None:
-            Catalog.upsert(con, [row])
-            checkpoint("catalogued")
+            def insert(con) -> None:
+                Catalog.upsert(con, [row])
+                checkpoint("catalogued")
 
-        # If the catalogue is busy or broken the run is published anyway; list() adds the row.
-        with contextlib.suppress(StoreBusyError, CatalogDamagedError):
-            self._with_catalog(insert)
+            # Busy or broken: the run is published anyway and the next sync adds the row.
+            with contextlib.suppress(StoreBusyError, CatalogDamagedError):
+                self._with_catalog(insert)
+        except BaseException:
+            # Stopped (or failed) after publishing: the caller hears "not saved", so it is not.
+            self._unpublish(run_id)
+            raise
         if log_src is not None:
             log_src.unlink(missing_ok=True)
         return run_id
+
+    def _unpublish(self, run_id: str) -> None:
+        """Take a just-published run back out of ``runs/``.
+
+        Its catalogue row, if any, goes with the next sync: a row without a folder is a
+        deleted run.
+        """
+        dst = self.tmp_dir / f"{run_id}.unsaved.{os.getpid()}.{os.urandom(4).hex()}"
+        with contextlib.suppress(OSError):
+            os.rename(self.runs_dir / run_id, dst)
+            shutil.rmtree(dst, ignore_errors=True)
 
     @staticmethod
     def _take_log(src: Path, dst: Path) -> None:

@@ -7,8 +7,12 @@ Layout::
         sweep.parquet   the sweep table (simulation.sweep.table)
         meta.json       created_at, name, where the sweep was run (out), counts, digests
 
-A sweep is assembled in ``sweeps/.tmp-<sweep_id>/`` (each file fsynced) and
-published by renaming that folder, so a sweep is either absent or complete.
+A sweep is assembled in ``sweeps/.tmp-<sweep_id>.<pid>.<random>/`` (each file
+fsynced, the folder ``flock``-ed by its writer) and published by renaming that
+folder, so a sweep is either absent or complete. A killed writer's folder is
+removed by the next :meth:`RunStore.open` once it is ``stale_after`` seconds
+old (:func:`clean_stale_sweeps`). :func:`check_sweeps` reads every saved sweep
+and can move damaged ones to ``quarantine/sweeps/``.
 Saving the same grid's same table again returns the id already saved. This
 module is independent of the runs' DuckDB catalogue: sweeps are listed from
 their folders.
@@ -19,16 +23,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from simulation.store.paths import SWEEPS_DIR, new_run_id, resolve_root
+from simulation.store.fs import clean_stale, locked_workdir
+from simulation.store.paths import QUARANTINE_DIR, SWEEPS_DIR, new_run_id, resolve_root
 
-__all__ = ["SWEEPS_DIR", "SWEEP_LIST_COLUMNS", "list_sweeps", "load_sweep", "save_sweep"]
+__all__ = [
+    "SWEEPS_DIR",
+    "SWEEP_LIST_COLUMNS",
+    "check_sweeps",
+    "clean_stale_sweeps",
+    "list_sweeps",
+    "load_sweep",
+    "save_sweep",
+    "sweep_folders",
+]
+
+#: Name prefix of the folders sweeps are assembled in.
+_TMP_PREFIX = ".tmp-"
 
 #: Columns of :func:`list_sweeps`.
 SWEEP_LIST_COLUMNS: tuple[str, ...] = (
@@ -93,9 +109,9 @@ def save_sweep(
         if old and old.get("table_sha256") == digest and old.get("grid_text") == grid_text:
             return existing.name
     sweep_id = new_run_id()
-    tmp = folder / f".tmp-{sweep_id}"
-    tmp.mkdir()
-    try:
+    # Locked while it lives, so clean_stale_sweeps never takes a live writer's folder; the
+    # context removes whatever is left of it (nothing, once it is renamed into place).
+    with locked_workdir(folder, f"{_TMP_PREFIX}{sweep_id}") as tmp:
         (tmp / "grid.toml").write_text(grid_text, encoding="utf-8")
         table.to_parquet(tmp / "sweep.parquet", index=False)
         record = {
@@ -113,10 +129,89 @@ def save_sweep(
         for item in tmp.iterdir():
             _fsync(item)
         os.rename(tmp, folder / sweep_id)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sweep_id
+
+
+def clean_stale_sweeps(root: str | os.PathLike[str] | None, grace: float) -> list[Path]:
+    """Remove the work folders of sweep saves that were killed (``sweeps/.tmp-*``).
+
+    Parameters
+    ----------
+    root : str or path-like or None
+        The store root.
+    grace : float
+        Only folders older than this many seconds, and locked by nobody, are removed.
+
+    Returns
+    -------
+    removed : list of Path
+    """
+    return clean_stale(resolve_root(root) / SWEEPS_DIR, grace, prefixes=(_TMP_PREFIX,))
+
+
+def _sweep_damage(path: Path) -> str | None:
+    """Why the saved sweep at ``path`` cannot be read, or None if it can."""
+    meta = _read_meta(path)
+    if meta is None:
+        return "meta.json is missing or unreadable"
+    try:
+        (path / "grid.toml").read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        return f"grid.toml cannot be read ({exc})"
+    try:
+        table = pd.read_parquet(path / "sweep.parquet")
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        return f"sweep.parquet cannot be read ({type(exc).__name__}: {exc})"
+    if meta.get("n_rows") is not None and len(table) != meta["n_rows"]:
+        return f"sweep.parquet holds {len(table):,} rows; {meta['n_rows']:,} were saved"
+    return None
+
+
+def sweep_folders(root: str | os.PathLike[str] | None) -> list[Path]:
+    """Every saved sweep's folder, readable or not, newest first (work folders skipped)."""
+    folder = resolve_root(root) / SWEEPS_DIR
+    if not folder.is_dir():
+        return []
+    # A leading dot: the work folder of a save in progress (or killed); files are strays.
+    found = [p for p in folder.iterdir() if not p.name.startswith(".") and p.is_dir()]
+    return sorted(found, reverse=True)
+
+
+def check_sweeps(root: str | os.PathLike[str] | None, *, repair: bool = False) -> pd.DataFrame:
+    """Read every saved sweep in full and report the damaged ones; optionally move them aside.
+
+    Parameters
+    ----------
+    root : str or path-like or None
+        The store root.
+    repair : bool
+        Move each damaged sweep to ``root/quarantine/sweeps/<sweep_id>`` (kept, never listed).
+
+    Returns
+    -------
+    damaged : DataFrame
+        One row per damaged sweep: ``sweep_id``, ``reason`` and ``moved_to`` (None without
+        ``repair``). Empty for healthy sweeps.
+    """
+    folder = resolve_root(root) / SWEEPS_DIR
+    rows = []
+    for path in sweep_folders(root):
+        reason = _sweep_damage(path)
+        if reason is not None:
+            rows.append({"sweep_id": path.name, "reason": reason, "moved_to": None})
+    if repair and rows:
+        quarantine = resolve_root(root) / QUARANTINE_DIR / SWEEPS_DIR
+        quarantine.mkdir(parents=True, exist_ok=True)
+        for row in rows:
+            dst = quarantine / row["sweep_id"]
+            if dst.exists():
+                dst = quarantine / f"{row['sweep_id']}.{os.urandom(4).hex()}"
+            try:
+                os.rename(folder / row["sweep_id"], dst)
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            row["moved_to"] = dst
+    return pd.DataFrame(rows, columns=["sweep_id", "reason", "moved_to"])
 
 
 def list_sweeps(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:

@@ -1,0 +1,92 @@
+"""Sweeps in the store: a killed save's work folder is cleaned; ``runs check`` reads sweeps."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import simulation.__main__ as cli
+from simulation.store.fs import locked_workdir
+from simulation.store.run_store import RunStore
+from simulation.store.sweeps import SWEEPS_DIR, check_sweeps, list_sweeps, save_sweep
+
+GRID = "[grid]\nseeds = [1, 2]\n"
+
+
+def a_sweep(root) -> str:
+    table = pd.DataFrame({"point": [0, 1], "seed": [1, 2], "ctr": [0.03, 0.04]})
+    return save_sweep(root, grid_text=GRID, table=table, meta={"n_points": 2, "n_runs": 2})
+
+
+def test_open_removes_a_killed_sweep_save_s_folder_once_stale(tmp_path):
+    root = tmp_path / "store"
+    kept = a_sweep(root)
+    sweeps = root / SWEEPS_DIR
+    killed = sweeps / ".tmp-20261122-074044-123456-3f9a2c1b.999.abcd"  # nobody holds its lock
+    killed.mkdir()
+    (killed / "grid.toml").write_text(GRID)
+    RunStore.open(root)
+    assert killed.is_dir()  # younger than stale_after: it may be a writer's, just created
+    RunStore.open(root, stale_after=0)  # as if a minute had passed (ctime cannot be aged)
+    assert not killed.exists()
+    assert list(list_sweeps(root)["sweep_id"]) == [kept]
+
+
+def test_open_never_removes_a_live_sweep_save_s_folder(tmp_path):
+    root = tmp_path / "store"
+    (root / SWEEPS_DIR).mkdir(parents=True)
+    with locked_workdir(root / SWEEPS_DIR, ".tmp-live") as live:
+        RunStore.open(root, stale_after=0)
+        assert live.is_dir()
+
+
+def test_a_sweep_save_leaves_no_work_folder(tmp_path):
+    root = tmp_path / "store"
+    a_sweep(root)
+    assert [p.name for p in (root / SWEEPS_DIR).iterdir() if p.name.startswith(".")] == []
+
+
+def test_check_sweeps_reports_a_junk_table_and_repair_quarantines_it(tmp_path):
+    root = tmp_path / "store"
+    healthy = a_sweep(root)
+    table = pd.DataFrame({"point": [0], "seed": [1], "ctr": [0.05]})
+    victim = save_sweep(root, grid_text=GRID + "# b\n", table=table, meta={})
+    (root / SWEEPS_DIR / victim / "sweep.parquet").write_bytes(b"junk" * 100)
+    report = check_sweeps(root)
+    assert list(report["sweep_id"]) == [victim]
+    assert report["reason"][0].startswith("sweep.parquet cannot be read")
+    assert report["moved_to"][0] is None
+    repaired = check_sweeps(root, repair=True)
+    assert repaired["moved_to"][0] == root / "quarantine" / SWEEPS_DIR / victim
+    assert list(list_sweeps(root)["sweep_id"]) == [healthy]
+    assert check_sweeps(root).empty
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda p: (p / "meta.json").unlink(), "meta.json is missing"),
+        (lambda p: (p / "sweep.parquet").unlink(), "sweep.parquet cannot be read"),
+        (lambda p: (p / "grid.toml").unlink(), "grid.toml cannot be read"),
+    ],
+)
+def test_check_sweeps_names_what_is_wrong(tmp_path, damage, reason):
+    root = tmp_path / "store"
+    sweep_id = a_sweep(root)
+    damage(root / SWEEPS_DIR / sweep_id)
+    assert check_sweeps(root)["reason"][0].startswith(reason)
+
+
+def test_runs_check_reports_a_damaged_sweep_and_repair_moves_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("simulation.cli.runs",))
+    root = tmp_path / "store"
+    sweep_id = a_sweep(root)
+    (root / SWEEPS_DIR / sweep_id / "sweep.parquet").write_bytes(b"junk")
+    assert cli.main(["runs", "--store", str(root), "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"damaged sweep: {sweep_id}: sweep.parquet cannot be read" in out
+    assert "1 sweeps checked; 1 damaged" in out
+    assert cli.main(["runs", "--store", str(root), "check", "--repair"]) == 0
+    assert f"moved to {root / 'quarantine' / SWEEPS_DIR / sweep_id}" in capsys.readouterr().out
+    assert cli.main(["runs", "--store", str(root), "check"]) == 0
+    assert "1 sweeps" not in capsys.readouterr().out  # none left to check

@@ -55,7 +55,9 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment):
     assert not at.exception
     table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
     assert (table["Verdict"] == "Leader (one seed)").all()
-    # Nor has the headline tile an interval: it says so and what it would be over.
-    assert at.metric[0].proto.delta == "no interval (1 seed × 1 world)"
+    # Nor has the headline tile an interval: it says so, and the caption under the tiles
+    # what the intervals are over (once, so the tiles' text is never cut).
+    assert at.metric[0].proto.delta == "no interval"
     captions = " ".join(c.value for c in at.caption)
+    assert "intervals under the tiles are over 1 seed × 1 world" in captions
     assert "over 1 seed:" in captions and "a clear winner" not in captions

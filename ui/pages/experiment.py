@@ -623,8 +623,8 @@ def _winners(result) -> None:
                     )
                 )
     st.markdown(
-        "**Leaders with reasons** (observed, pooled over policies and seeds; *Winner* only "
-        "when the margin's 95 % interval excludes 0)"
+        "**Leaders with reasons** (observed: each seed's rate, pooled over policies, then "
+        "the mean over seeds; *Winner* only when the margin's 95 % interval excludes 0)"
     )
     st.dataframe(
         winners_table(table, level.creatives, names, truth, objective),

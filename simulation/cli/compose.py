@@ -7,7 +7,8 @@ written for the segment as an image in the format ``--out``'s suffix names (``.p
 other suffix is an error). Prints the composition, the guardrails' verdict, the ad's copy and
 its true (expected) CTR and ROAS on the segment's users (the first 2,000) beside each user's
 own best composition's. A composition the constraints refuse is an error naming every rule it
-breaks, and nothing is written (the engine never serves one).
+breaks, and nothing is written (the engine never serves one). A refused or stopped command
+leaves no folder it made for ``--out``.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def compose_command(args: argparse.Namespace) -> int:
         segment_users,
     )
     from simulation.scenario import AXES, build_scenario, composition_image
+    from simulation.store.fs import make_folders, remove_folders
 
     config = world_config(args, with_generated=True)
     out = Path(args.out).resolve()
@@ -126,8 +128,9 @@ def compose_command(args: argparse.Namespace) -> int:
     data, (passed, reasons), copy = composition_image(
         scenario, combo, args.segment, size=args.size, fmt=fmt
     )
+    made: list[Path] = []  # the folders made for --out: removed again unless it is written
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(out.parent)
         # An ordinary exclusive create, not mkstemp: its file would stay private (0600).
         tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}"
         tmp.touch(exist_ok=False)  # ours from here on
@@ -137,8 +140,11 @@ def compose_command(args: argparse.Namespace) -> int:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        remove_folders(made)  # a refusal or a stop leaves the file system as it was
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise
     ctr, roas = composition_outcomes(scenario, users, combo)
     best_ctr, best_roas = composition_outcomes(scenario, users, best)
     name = scenario.segmentation.profiles[args.segment].name

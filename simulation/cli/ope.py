@@ -72,14 +72,18 @@ def _switch_threshold(text: str) -> float:
 
 
 def _write_csv_atomic(frame: pd.DataFrame, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from simulation.store.fs import make_folders, remove_folders
+
+    made = make_folders(out_dir)
     target = out_dir / "ope.csv"
     tmp = out_dir / f".ope.csv.{os.getpid()}.tmp"
     try:
         frame.to_csv(tmp, index=False)
         os.replace(tmp, target)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        remove_folders(made)  # a failure or a stop leaves no folder made for --out
+        raise
     return target
 
 

@@ -31,7 +31,9 @@ them.
 an earlier run wrote (it holds ``run.json``), that run's files this one does not write (an old
 ``logs.parquet``) are removed, so the folder describes one run. Ctrl-C and ``kill`` (SIGTERM)
 stop the same way: the forked workers end, the temporary folder goes, nothing is saved (a run
-that had already reached the store is deleted from it again).
+that had already reached the store is deleted from it again). A refused or stopped run also
+removes the folders it made for ``DIR``, and creates no store until ``DIR``'s folder is known
+to be writable.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ from simulation.generated.policies import GENERATED_POLICIES
 from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS, interval_over
 from simulation.policies.registry import POLICIES
-from simulation.store.fs import clean_stale, locked_workdir
+from simulation.store.fs import clean_stale, locked_workdir, make_folders, remove_folders
 from simulation.store.paths import resolve_root
 from simulation.uplift_text import uplift_headline, world_caveat
 
@@ -330,23 +332,24 @@ def run_command(args: argparse.Namespace) -> int:
         open_store(args.store)  # refuses the empty path in its one line
     # Before the store is opened (which creates it): a refused run leaves nothing.
     check_outside_store(out, resolve_root(args.store))
-    store = open_store(args.store)
-    created = [q for q in out.parents if not q.exists()]
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(out.parent)  # removed again unless the run reaches --out
     except OSError as exc:
         raise UsageError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
-    clean_stale(out.parent, STALE_AFTER, prefixes=(TMP_PREFIX, f".{out.name}.tmp-"))
-    if out.is_dir():
-        clean_stale(out, STALE_AFTER, prefixes=(OLD_PREFIX,))
     bar = None
     try:
+        clean_stale(out.parent, STALE_AFTER, prefixes=(TMP_PREFIX, f".{out.name}.tmp-"))
+        if out.is_dir():
+            clean_stale(out, STALE_AFTER, prefixes=(OLD_PREFIX,))
         with contextlib.ExitStack() as stack:
             try:
                 tmp = stack.enter_context(locked_workdir(out.parent, TMP_PREFIX))
             except OSError as exc:  # a parent os.access let through (/proc, a read-only mount)
                 reason = (exc.strerror or str(exc)).lower()
                 raise UsageError(f"cannot write to {out.parent}: {reason}") from None
+            # Opened (and created) once --out's folder is known to be writable: a run
+            # refused for --out leaves no new store behind.
+            store = open_store(args.store)
             show = not args.no_progress and sys.stderr.isatty()
             if show:
                 from tqdm import tqdm
@@ -394,9 +397,7 @@ def run_command(args: argparse.Namespace) -> int:
             if earlier:
                 remove_earlier_outputs(out, RUN_OUTPUTS, written)
     except BaseException:
-        for q in created:  # innermost first: folders made for --out, if still empty
-            with contextlib.suppress(OSError):
-                q.rmdir()
+        remove_folders(made)  # a refusal or a stop leaves the file system as it was
         raise
     finally:
         if bar is not None:

@@ -8,10 +8,10 @@ spaces), ``DIR/mechanisms.csv`` (what each term of the response contributes),
 with ``--generated`` (or a config whose levels have it) ``DIR/compositions.csv``
 (each user's best composition against random valid ones, per objective and
 segment) and ``DIR/world.json`` (the resolved config). Everything is written to a
-temporary folder beside ``DIR`` and moved into place at the end; bad input
-writes nothing. ``DIR`` may not be empty or lie inside the run store
-(``$ADLAB_HOME``); an earlier ``world``'s ``compositions.csv`` that this one does not write
-is removed.
+temporary folder beside ``DIR`` and moved into place at the end; bad input writes
+nothing, and a refused or stopped command also removes the folders it made for ``DIR``.
+``DIR`` may not be empty or lie inside the run store (``$ADLAB_HOME``); an earlier
+``world``'s ``compositions.csv`` that this one does not write is removed.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def world_command(args: argparse.Namespace) -> int:
     """Handler of ``world``."""
     from simulation.ground_truth import world_report
     from simulation.scenario import build_scenario
+    from simulation.store.fs import make_folders, remove_folders
     from simulation.store.paths import resolve_root
 
     config = world_config(args, with_generated=args.generated)
@@ -74,11 +75,16 @@ def world_command(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out} exists and is not a folder")
     # The store this user's runs are saved in ($ADLAB_HOME, else ~/.adlab).
     check_outside_store(out, resolve_root())
+    made: list[Path] = []  # the folders made for --out: removed again unless it is written
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(out.parent)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
+        remove_folders(made)
         raise UsageError(f"cannot write to {out.parent}: {exc.strerror or exc}") from None
+    except BaseException:
+        remove_folders(made)
+        raise
     try:
         try:
             report = world_report(build_scenario(config), generated="generated" in config.levels)
@@ -102,6 +108,7 @@ def world_command(args: argparse.Namespace) -> int:
             remove_earlier_outputs(out, ALL_OUTPUTS, outputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_folders(made)  # a refusal or a stop leaves the file system as it was
         raise
     spreads = report.spreads
     levels = spreads[

@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from simulation.store.fs import make_folders, remove_folders
+
 __all__ = ["ExportExistsError", "export_run"]
 
 
@@ -80,12 +82,9 @@ def export_run(
     target = out_dir / run_id
     if target.exists() and not overwrite:
         raise ExportExistsError(f"{target} already exists")
-    created = []
-    for parent in (out_dir, *out_dir.parents):  # remember what we create, to undo it on failure
-        if parent.exists():
-            break
-        created.append(parent)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # The folders made here are removed again on failure, also when the last one cannot be
+    # made (a name too long) after its parents were.
+    made = make_folders(out_dir)
     staging = out_dir / f".{run_id}.export-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         staging.mkdir()
@@ -103,10 +102,6 @@ def export_run(
             os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        for path in created:  # innermost first
-            try:
-                path.rmdir()
-            except OSError:
-                break
+        remove_folders(made)
         raise
     return sorted(p for p in target.rglob("*") if p.is_file())

@@ -1,5 +1,8 @@
 """File-system helpers for the run store: durable writes, locked work dirs, stale clean-up.
 
+Also the folders a command makes for its output (:func:`make_folders`), which it removes
+again (:func:`remove_folders`) when it is refused or stopped before the output is written.
+
 A run is assembled in a *work dir* under ``root/tmp`` and published by renaming that directory
 into ``root/runs``. The writer holds an advisory ``flock`` on the work dir for as long as it
 lives; the operating system drops the lock when the process dies, even by SIGKILL, so a work dir
@@ -13,7 +16,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +32,8 @@ __all__ = [
     "clean_stale",
     "fsync_dir",
     "locked_workdir",
+    "make_folders",
+    "remove_folders",
     "write_json",
     "write_parquet",
 ]
@@ -114,6 +119,71 @@ def locked_workdir(tmp_dir: Path, label: str) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(fd)
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents, as ``mkdir -p``; return those it created.
+
+    A folder that already exists, or that another process creates meanwhile, is not
+    counted, so :func:`remove_folders` never removes a folder this call did not make.
+    (``creative.cli_safety`` holds the studio's copy: ``creative`` never imports this
+    package.)
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to create.
+
+    Returns
+    -------
+    made : list of Path
+        The folders this call created, innermost first (the order to remove them in).
+
+    Raises
+    ------
+    OSError
+        A folder could not be created (a file in the way, no permission, a name too long);
+        the folders made before it are removed first.
+    """
+    missing = []
+    for path in (folder, *folder.parents):
+        if os.path.lexists(path):
+            break
+        missing.append(path)
+    made: list[Path] = []
+    try:
+        for path in reversed(missing):  # outermost first
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+                continue  # made by someone else since we looked: theirs, not ours
+            made.insert(0, path)
+    except BaseException:
+        remove_folders(made)
+        raise
+    return made
+
+
+def remove_folders(made: Iterable[Path]) -> None:
+    """Remove folders :func:`make_folders` created, innermost first, each only while empty.
+
+    A folder that holds anything (a file someone put there meanwhile) is kept, and so
+    are the folders around it.
+
+    Parameters
+    ----------
+    made : iterable of Path
+        :func:`make_folders`' result.
+    """
+    for path in made:
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            continue  # already gone: its parent may still be ours to remove
+        except OSError:
+            break
 
 
 def clean_stale(tmp_dir: Path, grace: float, prefixes: tuple[str, ...] | None = None) -> list[Path]:

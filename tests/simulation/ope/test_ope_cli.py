@@ -247,6 +247,24 @@ def test_unwritable_out_dir(sim_log, tmp_path):
              str(tmp_path / "a_file" / "sub"), "--n-bootstrap", "20"])  # fmt: skip
 
 
+@pytest.mark.parametrize("fails", ["name too long", "stopped while writing"])
+def test_an_out_dir_not_written_leaves_no_folder_it_made(sim_log, tmp_path, monkeypatch, fails):
+    (tmp_path / "notes.txt").write_text("the user's own")
+    argv = ["--log", str(sim_log), "--policy", "uniform", "--n-bootstrap", "20"]
+    if fails == "name too long":  # its parents are made, then the last name is refused
+        with pytest.raises(UsageError, match="cannot write"):
+            run([*argv, "--out", str(tmp_path / "a" / "b" / ("n" * 256))])
+    else:
+
+        def stop(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", stop)
+        with pytest.raises(KeyboardInterrupt):
+            run([*argv, "--out", str(tmp_path / "a" / "b")])
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_missing_policy_registry_is_a_usage_error(monkeypatch, sim_log):
     monkeypatch.undo()  # the real _policy_registry
     import builtins

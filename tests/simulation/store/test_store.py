@@ -225,6 +225,27 @@ def test_export_to_unwritable_place_leaves_nothing(store, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("fails", ["name too long", "stopped while copying"])
+def test_an_export_not_written_leaves_no_folder_it_made(store, tmp_path, monkeypatch, fails):
+    import simulation.store.export as export
+
+    run_id = store.save(**make_run())
+    out = tmp_path / "exports" / "a" / "b"
+    if fails == "name too long":  # its parents are made, then the last name is refused
+        with pytest.raises(OSError):
+            store.export(run_id, out / ("n" * 256), "csv")
+    else:
+
+        def stop(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(export, "_convert", stop)
+        with pytest.raises(KeyboardInterrupt):
+            store.export(run_id, out, "csv")
+    assert not (tmp_path / "exports").exists()
+    assert (tmp_path / "store").is_dir()  # what was there before stays
+
+
 def test_delete_removes_run_everywhere(store):
     keep, drop = store.save(**make_run(1)), store.save(**make_run(2))
     store.delete(drop)

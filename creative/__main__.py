@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from creative.audience import Audience
 from creative.audience_io import read_audiences
+from creative.cli_safety import Terminated, make_folders, remove_folders, sigterm_stops
 from creative.contact_sheet import contact_sheet
 from creative.encode import FORMATS, encode_image
 from creative.fonts import check_drawable
@@ -383,13 +384,24 @@ def _check_replaceable(out: Path) -> None:
 def _publish(work: Path, out: Path) -> None:
     # Replace the output directory in one rename; an old output is removed only after.
     _check_replaceable(out)  # again: the folder may have changed while we rendered
-    if out.exists():
-        old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
-        os.replace(out, old / "out")
+    old = None
+    try:
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+            os.replace(out, old / "out")
         os.replace(work, out)
+    except BaseException:
+        # A stop (or a failure) half-way: undo both renames, so the earlier output is where
+        # it was, never stranded in the hidden folder, and "nothing was written" holds.
+        if not work.exists() and out.exists():
+            os.replace(out, work)
+        if old is not None:
+            if (old / "out").exists():
+                os.replace(old / "out", out)
+            shutil.rmtree(old, ignore_errors=True)
+        raise
+    if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(work, out)
 
 
 def _run(args: argparse.Namespace) -> str:
@@ -448,19 +460,27 @@ def _run(args: argparse.Namespace) -> str:
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {args.out} exists and is not a directory.")
     _check_replaceable(out)  # before the rendering, so a refusal costs nothing
+    made: list[Path] = []  # the folders made for --out: removed again unless it is written
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folders(out.parent)
         # An ordinary mkdir, not mkdtemp: its folder would stay private (0700) once renamed.
         work = out.parent / f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         work.mkdir()
     except OSError as exc:
+        remove_folders(made)
         raise _UsageError(f"cannot write to {args.out}: {exc.strerror or exc}.") from None
+    except BaseException:
+        remove_folders(made)
+        raise
     try:
         n, rejections = _write_outputs(work, reports, args.format)
         _publish(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        remove_folders(made)
         raise
+    # Written: a stop from here on no longer means that nothing was.
+    args.interrupted = f"the output was already complete in {args.out}"
     why = ", ".join(f"{k} {v}" for k, v in sorted(rejections.items()))
     n_rejected = sum(len(r.rejected) for _, _, r in reports)
     return (
@@ -481,20 +501,27 @@ def main(argv: list[str] | None = None) -> int:
     -------
     code : int
         0 on success, 2 on bad input (after one ``error: ...`` line on stderr), 130 when
-        interrupted with Ctrl-C.
+        interrupted with Ctrl-C and 143 when stopped with ``kill`` (SIGTERM), after one
+        ``interrupted: ...`` line.
     """
+    args = None
     try:
-        args = _build_parser().parse_args(argv)
-        print(_run(args))
+        # SIGTERM takes Ctrl-C's way out: the work folder and the folders made for --out
+        # are removed on the way, where ``kill`` would leave them.
+        with sigterm_stops():
+            args = _build_parser().parse_args(argv)
+            print(_run(args))
     except (_UsageError, ValueError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # Ctrl-C: the work folder is removed on the way out
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C or kill: the work folder is removed on the way
+        print(
+            f"interrupted: {getattr(args, 'interrupted', 'nothing was written')}", file=sys.stderr
+        )
+        return 143 if isinstance(exc, Terminated) else 130
     return 0
 
 

@@ -1,0 +1,111 @@
+"""What the studio's command line needs to stop or refuse cleanly.
+
+``kill`` (SIGTERM) takes Ctrl-C's way out (:func:`sigterm_stops`), and the folders a command
+creates for its output are removed again when it ends without an output
+(:func:`make_folders`, :func:`remove_folders`), so a refused or stopped command leaves the
+file system as it found it.
+
+``simulation`` keeps its own copies (``simulation.cli.common`` and ``simulation.store.fs``):
+``creative`` sits below it and never imports it, and the seam from ``simulation`` into
+``creative`` stays the few modules that build creatives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["Terminated", "make_folders", "remove_folders", "sigterm_stops"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so the same clean-up runs (exit code 143)."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """Handle SIGTERM like Ctrl-C while the block runs.
+
+    Without it ``kill`` ends the process where it stands: no ``interrupted:`` line and the
+    half-written work folder left beside the output. Signal handlers can only be set from
+    the main thread; elsewhere (a command run from a test's thread) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents, as ``mkdir -p``; return those it created.
+
+    A folder that already exists, or that another process creates meanwhile, is not
+    counted, so :func:`remove_folders` never removes a folder this call did not make.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to create.
+
+    Returns
+    -------
+    made : list of Path
+        The folders this call created, innermost first (the order to remove them in).
+
+    Raises
+    ------
+    OSError
+        A folder could not be created (a file in the way, no permission, a name too long);
+        the folders made before it are removed first.
+    """
+    missing = []
+    for path in (folder, *folder.parents):
+        if os.path.lexists(path):
+            break
+        missing.append(path)
+    made: list[Path] = []
+    try:
+        for path in reversed(missing):  # outermost first
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+                continue  # made by someone else since we looked: theirs, not ours
+            made.insert(0, path)
+    except BaseException:
+        remove_folders(made)
+        raise
+    return made
+
+
+def remove_folders(made: Iterable[Path]) -> None:
+    """Remove folders :func:`make_folders` created, innermost first, each only while empty.
+
+    A folder that holds anything (a file someone put there meanwhile) is kept, and so
+    are the folders around it.
+
+    Parameters
+    ----------
+    made : iterable of Path
+        :func:`make_folders`' result.
+    """
+    for path in made:
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            continue  # already gone: its parent may still be ours to remove
+        except OSError:
+            break

@@ -238,11 +238,51 @@ class OPEReport:
         return frame
 
 
+def _policy_context(part: LoggedFeedback, n_segments: int | None) -> np.ndarray:
+    """The contexts the policy reads: a per-segment spec's get the one-hot segment first.
+
+    :class:`~simulation.policies.special.PerSegment` routes a row by its first
+    ``n_segments`` columns; a log's own columns need not be a segment code (the Open
+    Bandit Dataset's are one-hot user features), so the code is built from the log's
+    ``segment`` column instead. The reward model keeps the log's own context.
+    """
+    if n_segments is None:
+        return part.context
+    return np.column_stack([np.eye(n_segments)[part.segment], part.context])
+
+
+def _from_spec(log: LoggedFeedback, spec) -> tuple[object, str, int | None]:
+    """Build a spec's policy for ``log``: (policy, canonical spec text, segments or None).
+
+    ``spec`` is a str or a :class:`~simulation.policies.PolicySpec`.
+    """
+    from simulation.policies.spec import PolicySpec
+
+    if isinstance(spec, str):
+        spec = PolicySpec.parse(spec)
+    name = str(spec)
+    if spec.needs_truth:
+        raise ValueError(
+            f"policy {name!r} reads the true expected rewards; it cannot be evaluated from a log."
+        )
+    if not spec.per_segment:
+        return spec.build(), name, None
+    if log.segment is None:
+        raise ValueError(
+            f"policy {name!r} runs one copy per segment, but the log has no `segment` column "
+            f"to route its rows by; evaluate {spec.name!r} without 'segment:'."
+        )
+    if log.n_rounds and log.segment.min() < 0:
+        raise ValueError(f"policy {name!r}: the log's `segment` must be >= 0.")
+    n_segments = int(log.segment.max()) + 1 if log.n_rounds else 1
+    return spec.build(n_segments=n_segments), name, n_segments
+
+
 def evaluate_policy(
     log: LoggedFeedback,
     policy,
     *,
-    policy_name: str,
+    policy_name: str | None = None,
     estimators: tuple[str, ...],
     train_fraction: float,
     rng: np.random.Generator,
@@ -258,11 +298,16 @@ def evaluate_policy(
     ----------
     log : LoggedFeedback
         The logged feedback, rows in time order.
-    policy : object
-        A policy with ``reset(n_arms, n_features)``, ``update(contexts, arms,
-        rewards)`` and ``action_probabilities(contexts, rng) -> (n, n_arms)``.
-    policy_name : str
-        Name for the report.
+    policy : str, PolicySpec or object
+        A policy spec, as ``python -m simulation run --policies`` takes one
+        (``"thompson"``, ``"epsilon_greedy(epsilon=0.05)"``,
+        ``"segment:lin_ucb(alpha=0.3)"``; :mod:`simulation.policies.spec`), built here
+        exactly as :func:`~simulation.policies.make_policy` builds it; or a policy
+        object with ``reset(n_arms, n_features)``, ``update(contexts, arms, rewards)``
+        and ``action_probabilities(contexts, rng) -> (n, n_arms)``. A ``segment:``
+        spec needs the log's ``segment`` column: its copies are routed by it.
+    policy_name : str, optional
+        Name for the report; default: a spec's canonical text (required for an object).
     estimators : tuple of str
         Keys of :data:`simulation.ope.estimators.ESTIMATORS`.
     train_fraction : float
@@ -294,8 +339,6 @@ def evaluate_policy(
         raise TypeError(
             f"`log` must be a LoggedFeedback (read_log, load_any_log); got {type(log).__name__}."
         )
-    if isinstance(policy, str):
-        raise TypeError(f"`policy` must be a policy object, e.g. make_policy({policy!r}).")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(
             f"`rng` must be a numpy Generator, e.g. np.random.default_rng(0); got {rng!r}."
@@ -308,6 +351,15 @@ def evaluate_policy(
     if not 0 <= train_fraction < 1:
         raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
     check_bootstrap(n_bootstrap)
+    # Imported here: the policies (and their compiled kernels) load only when used.
+    from simulation.policies.spec import PolicySpec
+
+    n_segments = None
+    if isinstance(policy, str | PolicySpec):
+        policy, canonical, n_segments = _from_spec(log, policy)
+        policy_name = canonical if policy_name is None else policy_name
+    elif policy_name is None:
+        raise TypeError("`policy_name` is required with a policy object (a spec names itself).")
     if switch_threshold is None:
         switch_threshold = float(log.n_arms)
     params = {"switch_dr": {"tau": switch_threshold}}  # SwitchDR validates tau
@@ -327,11 +379,13 @@ def evaluate_policy(
     train_rows, eval_rows = split_rows(log.n_rounds, n_train)
     train, evaluation = log.take(train_rows), log.take(eval_rows)
 
-    policy.reset(n_arms=log.n_arms, n_features=log.n_features)
+    n_policy_features = log.n_features + (n_segments or 0)
+    policy.reset(n_arms=log.n_arms, n_features=n_policy_features)
     if n_train:
-        policy.update(train.context, train.action, train.reward)
+        policy.update(_policy_context(train, n_segments), train.action, train.reward)
     action_dist = np.asarray(
-        policy.action_probabilities(evaluation.context, policy_rng), dtype=np.float64
+        policy.action_probabilities(_policy_context(evaluation, n_segments), policy_rng),
+        dtype=np.float64,
     )
     try:
         check_ope_inputs(

@@ -97,7 +97,7 @@ def test_uploaded_log_path_estimates_without_truth(app, open_page):
     assert at.metric[1].value == "unknown"
     assert "Error vs truth" not in at.dataframe[0].value.columns
     # DM (a default estimator): what its interval leaves out is said under the results.
-    assert any("reward model held fixed" in c.value for c in at.caption)
+    assert any("refits its reward model on each resample" in c.value for c in at.caption)
 
 
 def test_no_estimator_is_an_error(app, open_page):

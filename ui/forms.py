@@ -7,6 +7,7 @@ message written for the person at the widgets; pages show it with ``st.error``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES, PRESETS, ExperimentConfig
@@ -29,6 +30,8 @@ __all__ = [
     "experiment_config",
     "log_rows",
     "ope_numbers",
+    "policy_settings",
+    "policy_spec",
     "sweep_base",
     "whole_number",
     "world_config",
@@ -172,6 +175,45 @@ def ope_numbers(*, n_bootstrap: object, seed: object) -> tuple[int, int]:
         whole_number("Bootstrap resamples", n_bootstrap, *OPE_LIMITS["Bootstrap resamples"]),
         whole_number("Seed", seed, *OPE_LIMITS["Seed"]),
     )
+
+
+def policy_settings(name: str) -> tuple[tuple[str, object, str], ...]:
+    """What a spec may set on policy ``name``: (setting, its default, its range in words).
+
+    From the class's ``param_ranges`` (what :class:`~simulation.policies.PolicySpec`
+    accepts) and its dataclass defaults, so the form offers exactly the settings a spec
+    takes.
+
+    Examples
+    --------
+    >>> policy_settings("epsilon_greedy")
+    (('epsilon', 0.1, 'a float in [0, 1]'),)
+    """
+    cls = POLICIES[name]
+    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.init}
+    return tuple((key, defaults[key], words) for key, words in cls.param_ranges)
+
+
+def policy_spec(name: str, values: dict[str, object]) -> str:
+    """The canonical spec of policy ``name`` with the form's ``values`` for its settings.
+
+    Settings left at their defaults are not written, so an untouched form gives the
+    bare name (``"thompson"``), as the command line's ``--policy thompson`` does.
+
+    Raises
+    ------
+    ValueError
+        A setting out of range, in :class:`~simulation.policies.PolicySpec`'s one line
+        naming the policy's settings and their ranges.
+    """
+    from simulation.policies import PolicySpec
+
+    defaults = {key: default for key, default, _ in policy_settings(name)}
+    params = tuple((k, v) for k, v in values.items() if k in defaults and v != defaults[k])
+    try:
+        return str(PolicySpec(name=name, params=params))
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def check_chosen(

@@ -32,6 +32,53 @@ def _policy_registry() -> dict[str, type]:
     return POLICIES
 
 
+def _policy_of(text: str) -> tuple[object, str | None]:
+    """``--policy``: (the policy, or its parsed spec, and its name), checked before the log is read.
+
+    A bare name is looked up in the registry; a spec with settings or ``segment:``
+    (``epsilon_greedy(epsilon=0.05)``, ``segment:lin_ucb(alpha=0.3)``) is parsed by
+    :class:`~simulation.policies.PolicySpec`, as ``run --policies`` parses it: a bad
+    setting is its one-line error naming the settings' ranges, and the report names
+    the policy by the spec's canonical text (``None`` here: the spec names itself).
+    """
+    policies = _policy_registry()
+    # Offered: what a log can evaluate (not the wrapper, not what reads the ground truth).
+    usable = sorted(
+        name
+        for name, cls in policies.items()
+        if not getattr(cls, "wraps_policies", False)
+        and not getattr(cls, "uses_ground_truth", False)
+    )
+    # The name in front of any settings, only to say which policy is refused; the spec
+    # itself is parsed by PolicySpec below.
+    head = text.partition("(")[0].strip()
+    name = head.removeprefix("segment:").strip()
+    if name in policies and getattr(policies[name], "uses_ground_truth", False):
+        raise UsageError(
+            f"policy {name!r} reads the true expected rewards; it cannot be evaluated from a log."
+        )
+    if name in policies and name not in usable:
+        # A wrapper (per_segment) reads segment codes the command does not give it: on
+        # the Open Bandit Dataset it read one-hot feature columns as segments.
+        raise UsageError(
+            f"policy {name!r} wraps other policies and cannot be evaluated from a "
+            f"log on the command line; choose from {usable} (or 'segment:NAME' on a log "
+            "with a segment column)."
+        )
+    if name not in usable:
+        raise UsageError(
+            f"unknown policy {shorten(name)!r}{did_you_mean(name, usable)}; choose from {usable}."
+        )
+    if text.strip() == name:
+        return policies[name](), name
+    from simulation.policies.spec import PolicySpec
+
+    try:
+        return PolicySpec.parse(text), None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -98,31 +145,7 @@ def run(args: argparse.Namespace) -> int:
                 f"unknown estimator {shorten(name)!r}{did_you_mean(name, ESTIMATORS)}; "
                 f"choose from {sorted(ESTIMATORS)}."
             )
-    policies = _policy_registry()
-    # Offered: what a log can evaluate (not the wrapper, not what reads the ground truth).
-    usable = sorted(
-        name
-        for name, cls in policies.items()
-        if not getattr(cls, "wraps_policies", False)
-        and not getattr(cls, "uses_ground_truth", False)
-    )
-    if args.policy in policies and getattr(policies[args.policy], "uses_ground_truth", False):
-        raise UsageError(
-            f"policy {args.policy!r} reads the true expected rewards; it cannot be "
-            "evaluated from a log."
-        )
-    if args.policy in policies and args.policy not in usable:
-        # A wrapper (per_segment) reads segment codes the command does not give it: on
-        # the Open Bandit Dataset it read one-hot feature columns as segments.
-        raise UsageError(
-            f"policy {args.policy!r} wraps other policies and cannot be evaluated from a "
-            f"log on the command line; choose from {usable}."
-        )
-    if args.policy not in usable:
-        raise UsageError(
-            f"unknown policy {shorten(args.policy)!r}{did_you_mean(args.policy, usable)}; "
-            f"choose from {usable}."
-        )
+    policy, label = _policy_of(args.policy)
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out must be a directory; {shorten(str(out_dir))!r} is a file.")
@@ -135,8 +158,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = evaluate_policy(
             log,
-            policies[args.policy](),
-            policy_name=args.policy,
+            policy,
+            policy_name=label,
             estimators=names,
             train_fraction=args.train_fraction,
             rng=np.random.default_rng(args.seed),
@@ -245,7 +268,13 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
-    parser.add_argument("--policy", required=True, help="registered policy name")
+    parser.add_argument(
+        "--policy",
+        required=True,
+        help="policy spec, as run --policies takes one: a registered name, NAME(key=value, "
+        "...) for its settings, e.g. 'epsilon_greedy(epsilon=0.05)', or segment:NAME for "
+        "one copy per segment (logs with a segment column)",
+    )
     parser.add_argument(
         "--estimators",
         default=DEFAULT_ESTIMATORS,

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from simulation.ope.estimators import ESTIMATORS, INTERVAL_METHODS
 from simulation.ope.logs import LoggedFeedback, read_log
-from simulation.ope.reward_model import fit_reward_model
+from simulation.ope.reward_model import cross_fit
 
 __all__ = ["CoverageResult", "coverage_study", "target_policy"]
 
@@ -140,10 +140,10 @@ def _evaluate(
     """Truth, estimates (n_est,) and bounds (n_est, n_methods) on one log."""
     dist = target_policy(log.expected_reward, target_epsilon)
     model_rng, boot_rng = rng.spawn(2)
-    q = None
+    model = None
     if any(ESTIMATORS[name].requires_estimated_rewards for name in estimators):
         # The joint model: one fit per fold instead of one per arm and fold.
-        q = fit_reward_model(
+        model = cross_fit(
             log.context,
             log.action,
             log.reward,
@@ -157,14 +157,19 @@ def _evaluate(
         action=log.action,
         pscore=log.pscore,
         action_dist=dist,
-        estimated_rewards=q,
+        # The model itself, as evaluate_policy passes it: each resample refits it.
+        reward_model=model,
     )
     seed = int(boot_rng.integers(2**63))
     estimate = np.empty(len(estimators))
     bounds = np.empty((len(estimators), len(methods), 2))
+    q = None if model is None else model.q
     for j, name in enumerate(estimators):
         est = ESTIMATORS[name]()
-        estimate[j] = est.estimate(**arrays)
+        estimate[j] = est.estimate(
+            reward=log.reward, action=log.action, pscore=log.pscore, action_dist=dist,
+            estimated_rewards=q,
+        )  # fmt: skip
         # One bootstrap per estimator (the same resamples for all): the methods
         # differ only by the margin of one event on the upper bound.
         low, high = est.interval(

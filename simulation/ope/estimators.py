@@ -11,8 +11,14 @@ Each estimator is written as sums of per-row terms combined at the end
 (``_terms`` then ``_combine``). The estimate combines the column sums of the
 terms; the bootstrap interval combines the sums over resampled rows, which is
 a gather-and-sum over ``(chunk, n)`` index matrices (chunks of about 2**18
-indices, which stay in cache) instead of a Python loop over resamples. The reward model ``q``
-is held fixed in the bootstrap (it is not refit on each resample).
+indices, which stay in cache) instead of a Python loop over resamples. Given the
+reward model itself (``reward_model=``, a :class:`simulation.ope.reward_model.CrossFit`),
+the bootstrap also refits it on each resample, to first order: each row's term
+gets what that row adds to the estimate through the model's fit
+(:meth:`~simulation.ope.reward_model.CrossFit.refit_terms`), so the same
+gather-and-sum resamples the fit too. Given only its predictions
+(``estimated_rewards=``), ``q`` is held fixed, and DM's interval leaves out the
+model's fitting error.
 
 References: Dudík, Langford, Li (2011) for DR; Swaminathan, Joachims (2015)
 for SNIPS; Wang, Agarwal, Dudík (2017) for switch-DR; Kallus, Uehara (2019)
@@ -22,11 +28,14 @@ for SNDR; the Open Bandit Pipeline (``obp.ope``) for the array conventions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from simulation.ope.limits import check_bootstrap
+
+if TYPE_CHECKING:  # the model module imports scikit-learn; estimators need only its arrays
+    from simulation.ope.reward_model import CrossFit
 
 __all__ = [
     "DM",
@@ -42,10 +51,13 @@ __all__ = [
     "check_ope_inputs",
 ]
 
-#: What DM's bootstrap interval leaves out, said wherever DM's interval is shown.
+#: What DM's bootstrap interval covers and leaves out, said wherever DM's interval is shown
+#: (the command and the page, whose reward model is refit on each resample).
 DM_INTERVAL_NOTE = (
-    "DM's interval resamples the rows with its reward model held fixed: it leaves out the "
-    "model's own error (the bias DR corrects), so a narrow DM interval is not certainty."
+    "DM's interval resamples the rows and refits its reward model on each resample (to "
+    "first order), so it covers the sampling noise and the model's fitting error; it "
+    "cannot cover the bias of a model that does not fit the rewards (what DR corrects), "
+    "so a narrow DM interval is not certainty."
 )
 
 #: Tolerance on ``action_dist`` rows summing to one.
@@ -284,15 +296,19 @@ class BaseEstimator:
         estimated_rewards: np.ndarray | None = None,
         n_bootstrap: int = 1000,
         rng: np.random.Generator,
+        reward_model: CrossFit | None = None,
     ) -> np.ndarray:
         """Estimates on ``n_bootstrap`` resamples of the rows (with replacement).
 
-        The reward model predictions are held fixed (not refit per resample).
+        The reward model predictions are held fixed unless ``reward_model`` is given.
 
         Parameters
         ----------
         reward, action, pscore, action_dist, estimated_rewards
             As in :meth:`estimate`.
+        reward_model : CrossFit, optional
+            The fitted reward model (its ``q`` replaces ``estimated_rewards``): each
+            resample then refits it, to first order (see :meth:`interval`).
         n_bootstrap : int, default=1000
             Number of resamples.
         rng : numpy.random.Generator
@@ -304,13 +320,15 @@ class BaseEstimator:
             One estimate per resample; its standard deviation is a standard error.
         """
         _check_interval_args(0.05, n_bootstrap, rng)
-        terms = self._prepare(
+        checked = check_ope_inputs(
             reward=reward,
             action=action,
             pscore=pscore,
             action_dist=action_dist,
-            estimated_rewards=estimated_rewards,
+            estimated_rewards=_model_q(estimated_rewards, reward_model),
+            require_estimated_rewards=self.requires_estimated_rewards,
         )
+        terms, _ = self._refit_terms(checked, self._terms(*checked), reward_model)
         return self._combine(bootstrap_sums(terms, n_bootstrap, rng), terms.shape[0])
 
     def interval(
@@ -326,11 +344,19 @@ class BaseEstimator:
         rng: np.random.Generator,
         method: str = "one_more_event",
         reward_range: tuple[float, float] | None = None,
+        reward_model: CrossFit | None = None,
     ) -> tuple[float, float]:
         """Bootstrap interval for the policy value, kept honest when rewards are rare.
 
         Rows are resampled with replacement ``n_bootstrap`` times (see
-        :meth:`bootstrap`); the reward model predictions are held fixed. The
+        :meth:`bootstrap`). With ``estimated_rewards`` alone the reward model's
+        predictions are held fixed, so DM's interval covers only the rows' sampling
+        noise given the fitted model. With ``reward_model`` (a
+        :class:`~simulation.ope.reward_model.CrossFit`) each resample also refits
+        the model to first order: one Newton step from the fit on the whole log,
+        which matched a weighted refit to within 1 % in the tests, added to each
+        row's term, so DM's interval covers the model's fitting error too (not the
+        bias of a model that cannot describe the rewards). The
         ``"percentile"`` interval is the ``alpha/2`` and ``1 - alpha/2`` quantiles
         of the resampled estimates. A resample cannot show an event the log
         missed: with few clicks on the rows the evaluation policy weighs most,
@@ -358,6 +384,10 @@ class BaseEstimator:
             See above.
         reward_range : (float, float), optional
             Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
+        reward_model : CrossFit, optional
+            The fitted reward model; its ``q`` replaces ``estimated_rewards`` (give one
+            or the other, or the same predictions). The one unseen event then also
+            moves the model (DM's margin is no longer 0).
 
         Returns
         -------
@@ -371,16 +401,43 @@ class BaseEstimator:
             action=action,
             pscore=pscore,
             action_dist=action_dist,
-            estimated_rewards=estimated_rewards,
+            estimated_rewards=_model_q(estimated_rewards, reward_model),
             require_estimated_rewards=self.requires_estimated_rewards,
         )
-        terms = self._terms(*checked)
+        plain = self._terms(*checked)
+        terms, model_slope = self._refit_terms(checked, plain, reward_model)
         n = terms.shape[0]
         boot = self._combine(bootstrap_sums(terms, n_bootstrap, rng), n)
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
         if method == "one_more_event":
-            high += self._event_margin(checked, terms, reward_range)
+            high += self._event_margin(checked, plain, reward_range, model_slope)
         return float(low), float(high)
+
+    def _q_weight(self, checked: tuple, terms: np.ndarray) -> np.ndarray | None:
+        """``n_rounds`` times the estimate's derivative in ``q``, (n_rounds, n_arms).
+
+        None for an estimator that does not read ``q``. Every estimator that does
+        combines its column 0 as ``sum / n_rounds`` (:meth:`_refit_terms` adds there).
+        """
+        return None
+
+    def _refit_terms(
+        self, checked: tuple, terms: np.ndarray, reward_model: CrossFit | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``terms`` with each row's effect through the model's refit added to column 0.
+
+        Returns the terms (a copy when changed) and the rows' slopes through the refit
+        (None when the model is held fixed).
+        """
+        if reward_model is None or not self.requires_estimated_rewards:
+            return terms, None
+        refit = reward_model.refit_terms(self._q_weight(checked, terms))
+        if refit is None:  # a caller's own model: held fixed
+            return terms, None
+        extra, slope = refit
+        terms = terms.copy()
+        terms[:, 0] += extra
+        return terms, slope
 
     def event_margin(
         self,
@@ -391,6 +448,7 @@ class BaseEstimator:
         action_dist: np.ndarray,
         estimated_rewards: np.ndarray | None = None,
         reward_range: tuple[float, float] | None = None,
+        reward_model: CrossFit | None = None,
     ) -> float:
         """Largest rise of the estimate when one row's reward moves to the top of its range.
 
@@ -405,33 +463,60 @@ class BaseEstimator:
             As in :meth:`estimate`.
         reward_range : (float, float), optional
             Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
+        reward_model : CrossFit, optional
+            As in :meth:`interval`: the row's reward then also moves the model, to
+            first order.
 
         Returns
         -------
         float
-            ``>= 0``; 0 for estimators that do not read the reward (``dm``).
+            ``>= 0``; 0 for ``dm`` with the model held fixed (it reads no reward).
         """
         checked = check_ope_inputs(
             reward=reward,
             action=action,
             pscore=pscore,
             action_dist=action_dist,
-            estimated_rewards=estimated_rewards,
+            estimated_rewards=_model_q(estimated_rewards, reward_model),
             require_estimated_rewards=self.requires_estimated_rewards,
         )
-        return self._event_margin(checked, self._terms(*checked), reward_range)
+        terms = self._terms(*checked)
+        _, model_slope = self._refit_terms(checked, terms, reward_model)
+        return self._event_margin(checked, terms, reward_range, model_slope)
 
     def _event_margin(
-        self, checked: tuple, terms: np.ndarray, reward_range: tuple[float, float] | None
+        self,
+        checked: tuple,
+        terms: np.ndarray,
+        reward_range: tuple[float, float] | None,
+        model_slope: np.ndarray | None = None,
     ) -> float:
         reward = checked[0]
         top = max(1.0, float(reward.max())) if reward_range is None else _top(reward_range)
         n = terms.shape[0]
         slope = self._terms(np.ones(n), *checked[1:]) - self._terms(np.zeros(n), *checked[1:])
+        if model_slope is not None:  # the row's reward also moves the refit model
+            slope = slope.copy()
+            slope[:, 0] += model_slope
         sums = terms.sum(axis=0)
         base = float(self._combine(sums, n))
         raised = self._combine(sums + slope * (top - reward)[:, None], n)
         return max(0.0, float(raised.max()) - base)
+
+
+def _model_q(estimated_rewards, reward_model) -> np.ndarray | None:
+    """The predictions to use: ``reward_model.q``, or ``estimated_rewards`` without a model."""
+    if reward_model is None:
+        return estimated_rewards
+    if (
+        estimated_rewards is not None
+        and estimated_rewards is not reward_model.q
+        and not np.array_equal(np.asarray(estimated_rewards), reward_model.q)
+    ):
+        raise ValueError(
+            "`estimated_rewards` must be `reward_model.q` when both are given; pass one."
+        )
+    return reward_model.q
 
 
 def _top(reward_range: tuple[float, float]) -> float:
@@ -492,6 +577,13 @@ def _weights(action: np.ndarray, pscore: np.ndarray, action_dist: np.ndarray) ->
 def _dm_terms(action_dist: np.ndarray, estimated_rewards: np.ndarray) -> np.ndarray:
     """``sum_a pi(a | x_i) q(x_i, a)``, shape (n_rounds,)."""
     return np.einsum("ik,ik->i", action_dist, estimated_rewards)
+
+
+def _minus_on_logged(action_dist: np.ndarray, action: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``action_dist`` minus ``w`` on each row's logged arm, shape (n_rounds, n_arms)."""
+    out = action_dist.copy()
+    out[np.arange(out.shape[0]), action] -= w
+    return out
 
 
 def _factual(estimated_rewards: np.ndarray, action: np.ndarray) -> np.ndarray:
@@ -557,6 +649,9 @@ class DM(BaseEstimator):
     def _terms(self, reward, action, pscore, action_dist, estimated_rewards):
         return _dm_terms(action_dist, estimated_rewards)[:, None]
 
+    def _q_weight(self, checked, terms):
+        return checked[3]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DR(BaseEstimator):
@@ -572,6 +667,12 @@ class DR(BaseEstimator):
         w = _weights(action, pscore, action_dist)
         residual = reward - _factual(estimated_rewards, action)
         return (_dm_terms(action_dist, estimated_rewards) + w * residual)[:, None]
+
+    def _q_weight(self, checked, terms):
+        # pi - w on the logged arm: zero in expectation with right propensities, so the
+        # model's error reaches DR only at second order (its refit terms are small).
+        _, action, pscore, action_dist, _ = checked
+        return _minus_on_logged(action_dist, action, _weights(action, pscore, action_dist))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -603,6 +704,12 @@ class SwitchDR(BaseEstimator):
         keep = w <= self.tau
         return (_dm_terms(action_dist, estimated_rewards) + keep * w * residual)[:, None]
 
+    def _q_weight(self, checked, terms):
+        # Rows above tau keep DM's term alone, and with it the model's error.
+        _, action, pscore, action_dist, _ = checked
+        w = _weights(action, pscore, action_dist)
+        return _minus_on_logged(action_dist, action, (w <= self.tau) * w)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SNDR(BaseEstimator):
@@ -620,6 +727,13 @@ class SNDR(BaseEstimator):
         den = sums[..., 2]
         correction = np.divide(sums[..., 1], den, out=np.zeros_like(den), where=den > 0)
         return sums[..., 0] / n + correction
+
+    def _q_weight(self, checked, terms):
+        _, action, pscore, action_dist, _ = checked
+        w = _weights(action, pscore, action_dist)
+        total = w.sum()
+        scaled = w * (w.shape[0] / total) if total > 0 else np.zeros_like(w)
+        return _minus_on_logged(action_dist, action, scaled)
 
 
 #: Registry of estimators by name; ``ESTIMATORS[name]()`` builds one with defaults.

@@ -97,7 +97,7 @@ def test_uploaded_log_path_estimates_without_truth(app, open_page):
     assert at.metric[1].value == "unknown"
     assert "Error vs truth" not in at.dataframe[0].value.columns
     # DM (a default estimator): what its interval leaves out is said under the results.
-    assert any("reward model held fixed" in c.value for c in at.caption)
+    assert any("refits its reward model on each resample" in c.value for c in at.caption)
 
 
 def test_no_estimator_is_an_error(app, open_page):
@@ -263,3 +263,44 @@ def test_an_estimate_outside_the_values_range_is_shown_clipped_and_said_so(app, 
     for estimate, interval in zip(rest["Estimate"], rest["95 % interval"], strict=True):
         low, high = (float(x) for x in interval.split(" – "))
         assert low <= float(estimate.split()[0]) <= high
+
+
+def test_a_built_in_policys_settings_are_offered_checked_and_named(app, open_page):
+    # One box per setting the policy's spec takes; a bad value is refused with the
+    # spec's own line naming the ranges (as `ope --policy` prints it), nothing estimated.
+    at = _with_upload(app, open_page)
+    at.selectbox(key="ope-policy").set_value("epsilon_greedy").run()
+    box = at.number_input(key="ope-setting-epsilon_greedy-epsilon")
+    assert box.value == 0.1 and "a float in [0, 1]" in box.help
+    box.set_value(2.0)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception
+    assert [_plain(e.value) for e in at.error] == [
+        "`epsilon` must be a float in [0.0, 1.0]; got 2.0 in 'epsilon_greedy(epsilon=2.0)'; "
+        "epsilon_greedy takes epsilon (a float in [0, 1])."
+    ]
+    assert "ope-report" not in at.session_state
+    at.number_input(key="ope-setting-epsilon_greedy-epsilon").set_value(0.05)
+    next(b for b in at.button if b.label == "Estimate").click().run()
+    assert not at.exception and not at.error
+    _, report, _ = at.session_state["ope-report"]
+    assert report.policy == "epsilon_greedy(epsilon=0.05)"  # the spec, canonical
+    assert any("ε-greedy (epsilon=0.05)" in _plain(c.value) for c in at.caption)
+    # Another policy shows its own settings; one without settings says so.
+    at.selectbox(key="ope-policy").set_value("lin_ts").run()
+    keys = {b.key for b in at.number_input}
+    assert {"ope-setting-lin_ts-v", "ope-setting-lin_ts-ridge"} <= keys
+    assert at.number_input(key="ope-setting-lin_ts-propensity_draws").value == 1000
+    at.selectbox(key="ope-policy").set_value("uniform").run()
+    assert any("has no settings" in c.value for c in at.caption)
+
+
+def test_untouched_settings_give_the_bare_name():
+    from ui.forms import policy_settings, policy_spec
+
+    for name in ("thompson", "lin_ucb", "uniform"):
+        defaults = {key: default for key, default, _ in policy_settings(name)}
+        assert policy_spec(name, defaults) == name
+    assert policy_spec("thompson", {"prior_alpha": 2.0, "prior_beta": 1.0}) == (
+        "thompson(prior_alpha=2.0)"
+    )

@@ -12,12 +12,12 @@ import streamlit as st
 from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import OPEReport, evaluate_policy
 from simulation.ope.obd import BEHAVIOR_POLICIES, CAMPAIGNS, load_obd, obd_dir
-from simulation.policies import POLICIES, make_policy
+from simulation.policies import POLICIES
 from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from_rows
 from simulation.store.integrity import expected_files
 from ui import cache, charts, ope_columns
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
-from ui.forms import ope_numbers
+from ui.forms import ope_numbers, policy_settings, policy_spec
 from ui.uploads import (
     UploadError,
     format_mb,
@@ -248,6 +248,28 @@ def _column_help(columns: tuple[str, ...], run_config) -> None:
                      width="stretch")  # fmt: skip
 
 
+def _settings_form(policy: str) -> dict[str, object]:
+    """One number box per setting the policy's spec takes; returns {setting: value}.
+
+    No min/max in the browser (as for the other numbers): out of range, the box would
+    only redden and Estimate do nothing. The spec's own check says why beside the
+    button, naming the ranges, as ``ope --policy`` does.
+    """
+    fields = policy_settings(policy)
+    if not fields:
+        st.caption(f"{policy_name(policy)} has no settings.")
+        return {}
+    columns = st.columns(len(fields))
+    values = {}
+    for column, (key, default, words) in zip(columns, fields, strict=True):
+        is_int = isinstance(default, int) and not isinstance(default, bool)
+        values[key] = column.number_input(
+            key, value=default, step=1 if is_int else None, format=None if is_int else "%g",
+            key=f"ope-setting-{policy}-{key}", help=f"{key}: {words} (default {default:g}).",
+        )  # fmt: skip
+    return values
+
+
 def _rule_form(log, run_config=None) -> tuple[object, str | None]:
     """The rule table editor; returns (a RulePolicy or None, the parse error or None).
 
@@ -325,8 +347,15 @@ def render() -> None:
     is_rule = target == TARGETS[1]
     if is_rule:
         log = rule_log(log)
+    policy = "rule"
+    if not is_rule:
+        # Outside the form: the settings under it follow the policy chosen at once.
+        policy = st.selectbox(
+            "Built-in policy", list(OPE_POLICIES), format_func=policy_name, key="ope-policy",
+            index=list(OPE_POLICIES).index("thompson") if "thompson" in OPE_POLICIES else 0,
+        )  # fmt: skip
     with st.form("ope"):
-        rule, rule_error = None, None
+        rule, rule_error, settings = None, None, {}
         if is_rule:
             run_config = (
                 cache.saved_summary(source[1], source[2])[0]["config"]
@@ -334,12 +363,8 @@ def render() -> None:
                 else None
             )
             rule, rule_error = _rule_form(log, run_config)
-            policy = "rule"
         else:
-            policy = st.selectbox(
-                "Built-in policy", list(OPE_POLICIES), format_func=policy_name, key="ope-policy",
-                index=list(OPE_POLICIES).index("thompson") if "thompson" in OPE_POLICIES else 0,
-            )  # fmt: skip
+            settings = _settings_form(policy)
         estimators = st.multiselect(
             "Estimators", list(ESTIMATORS), default=DEFAULT_ESTIMATORS,
             format_func=lambda e: ESTIMATOR_NAMES.get(e, e),
@@ -363,6 +388,7 @@ def render() -> None:
     if submitted:
         try:
             n_bootstrap, seed = ope_numbers(n_bootstrap=n_bootstrap, seed=seed)
+            spec = policy if is_rule else policy_spec(policy, settings)
             numbers_error = None
         except ValueError as exc:
             numbers_error = str(exc)
@@ -375,11 +401,12 @@ def render() -> None:
         elif log.n_rounds - int(train_fraction * log.n_rounds) < 2:
             st.error("Too few rows are left to evaluate on; lower the training share.")
         else:
-            target_policy = rule if is_rule else make_policy(policy)
+            # A built-in policy goes in as its spec, built as run --policies builds it.
+            target_policy = rule if is_rule else spec
             try:
                 with st.spinner("Estimating…"):
                     report = _evaluate(
-                        log, target_policy, policy, estimators, train_fraction, n_bootstrap, seed
+                        log, target_policy, spec, estimators, train_fraction, n_bootstrap, seed
                     )
             except (ValueError, TypeError) as exc:
                 st.error(f"The policy could not be evaluated on this log: {escape_markdown(exc)}")

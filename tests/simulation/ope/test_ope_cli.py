@@ -104,9 +104,9 @@ def test_simulated_log_prints_truth_and_errors(sim_log, tmp_path, capsys):
     # The greedy stub finds arm 2: truth = 0.9 * 0.6 + 0.1 * mean(q) = 0.5633...
     assert frame["truth"].iloc[0] == pytest.approx(0.9 * 0.6 + 0.1 / 3, abs=1e-9)
     # 2000 evaluation rows: IPS, SNIPS and DR within 4 bootstrap standard errors of
-    # the truth (the half-width of a 95% interval is ~2 se). DM's interval holds the
-    # fitted q fixed, so it ignores the model's own error; q of the best arm comes
-    # from ~667 evaluation rows (se sqrt(0.6 * 0.4 / 667) ~ 0.019): a 4-se bound.
+    # the truth (the half-width of a 95% interval is ~2 se). DM's own error is checked
+    # against its standard error: q of the best arm comes from ~667 evaluation rows
+    # (se sqrt(0.6 * 0.4 / 667) ~ 0.019): a 4-se bound.
     weighted = frame[frame["estimator"] != "dm"]
     half = (weighted["ci_high"] - weighted["ci_low"]) / 2
     assert (weighted["error"].abs() < 2 * half).all()

@@ -421,7 +421,9 @@ def test_evaluate_policy_names_the_usual_wrong_calls(tmp_path):
     cases = [
         ({"log": log, "policy": uniform, **good, "estimators": "ips"},
          "`estimators` must be a tuple of names"),
-        ({"log": log, "policy": "uniform", **good}, "`policy` must be a policy object"),
+        # A spec ("uniform") names itself; a policy object needs a name.
+        ({"log": log, "policy": uniform, **good, "policy_name": None},
+         "`policy_name` is required with a policy object"),
         ({"log": str(path), "policy": uniform, **good}, "`log` must be a LoggedFeedback"),
         ({"log": log, "policy": uniform, **good, "rng": 0}, "`rng` must be a numpy Generator"),
         ({"log": log, "policy": uniform, **good, "train_fraction": "0.5"},

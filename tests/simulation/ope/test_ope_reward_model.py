@@ -104,3 +104,22 @@ def test_bad_inputs(kwargs, exc, match):
     args = dict(context=X, action=A, reward=R, n_arms=3, rng=np.random.default_rng(0)) | kwargs
     with pytest.raises(exc, match=match):
         fit_reward_model(args.pop("context"), args.pop("action"), args.pop("reward"), **args)
+
+
+def test_fit_reward_model_is_cross_fits_predictions_and_refit_checks_its_weight():
+    from simulation.ope.reward_model import cross_fit
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 2))
+    a = rng.integers(0, 3, 300)
+    r = (rng.random(300) < 0.3).astype(float)
+    q = fit_reward_model(x, a, r, n_arms=3, rng=np.random.default_rng(4))
+    model = cross_fit(x, a, r, n_arms=3, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(model.q, q)
+    # One linearized fit per (fold, arm): 5 folds x 3 arms, each on rows of its arm.
+    assert len(model.fits) == 15
+    assert all((a[f.train] == f.arm).all() for f in model.fits)
+    terms, slope = model.refit_terms(np.full((300, 3), 1 / 3))
+    assert terms.shape == slope.shape == (300,) and abs(terms.mean()) < 1e-12
+    with pytest.raises(ValueError, match=r"`weight` must have the shape of `q` \(300, 3\)"):
+        model.refit_terms(np.ones((300, 2)))

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from creative.catalogue import format_price
+from creative.catalogue import GREETINGS, format_price
 from creative.copyfit import fit_body, fit_headline, whole, within_limits
 from creative.encode import FORMATS
 from creative.fonts import displayable, get_font
@@ -23,7 +23,7 @@ from creative.record import Creative
 from creative.textfit import FittedText, fit_text
 from creative.vocabulary import OFFER_DISCOUNT
 
-__all__ = ["RenderPlan", "badge_variants", "plan_creative", "render"]
+__all__ = ["RenderPlan", "badge_variants", "draw_plan", "plan_creative", "render"]
 
 #: Language -> how the badge says which price is which: the price after the discount and
 #: the catalogue price it was taken from.
@@ -75,6 +75,15 @@ class RenderPlan:
         Copy the image does not show, by role: only ever ``"body"``, its last sentences
         (the body then ends at a whole sentence) or all of it (then not in ``texts``), on a
         canvas too small for it. Empty at every placement with the bundled templates.
+    body : str
+        The body as the image prints it: the creative's, its whitespace folded, less what
+        ``left_out`` says; ``""`` when it is left out.
+    greeting, keyword : str or None
+        The creative's ``greeting`` and ``keyword`` when the image prints them; None when
+        the creative has none or the sentence carrying it is left out (at 200x200 "Good
+        evening! Into “cat tree”?" may lose its search, or the whole body its greeting).
+        What a record of this image (the command line's manifest, the app's download)
+        lists as printed.
     """
 
     size: tuple[int, int]
@@ -83,6 +92,9 @@ class RenderPlan:
     badge_shape: Box
     texts: dict[str, FittedText]
     left_out: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    greeting: str | None = None
+    keyword: str | None = None
 
 
 def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
@@ -378,6 +390,10 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         texts["badge"] = badge
     if "disclosure" in texts and texts["disclosure"].truncated:
         raise _TooSmall("the AI-generated label")
+    body = " ".join(creative.body.split())
+    if "body" in left_out:
+        body = body[: len(body) - len(left_out["body"])].rstrip()
+    greeting, keyword = _printed_slots(creative, texts)
     return RenderPlan(
         size=(width, height),
         regions=regions,
@@ -385,7 +401,40 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         badge_shape=shape,
         texts=texts,
         left_out=left_out,
+        body=body,
+        greeting=greeting,
+        keyword=keyword,
     )
+
+
+def _printed_slots(
+    creative: Creative, texts: dict[str, FittedText]
+) -> tuple[str | None, str | None]:
+    """The creative's greeting and search, each only if the drawn copy still carries it."""
+    # The lines as drawn, whitespace folded (a value may wrap across lines), with the
+    # product's name masked: a search inside the name (말차 in 세리머니얼 말차) is not a
+    # quoted search. Unless the search holds the whole name (a search that is the product's
+    # name is printed instead of it, "기계식 키보드 관심 있다면").
+    drawn = " ".join(
+        line for role in ("headline", "body", "cta") if role in texts for line in texts[role].lines
+    )
+    drawn = " ".join(drawn.split())
+    product = " ".join(displayable(creative.product).split())
+    keyword = " ".join(displayable(creative.keyword or "").split())
+    if product and product not in keyword:
+        drawn = drawn.replace(product, "\0")
+
+    def shown(value: str) -> bool:
+        value = " ".join(displayable(value).split())
+        return bool(value) and value in drawn
+
+    greeting = creative.greeting
+    if greeting is not None and not shown(GREETINGS[creative.language][greeting]):
+        greeting = None
+    keyword = creative.keyword
+    if keyword is not None and not shown(keyword):
+        keyword = None
+    return greeting, keyword
 
 
 def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
@@ -454,7 +503,27 @@ def render(
         raise TypeError(f"`creative` must be a Creative; got {type(creative).__name__}.")
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"`fmt` must be None or one of {list(FORMATS)}; got {fmt!r}.")
-    plan = plan_creative(creative, size)
+    return draw_plan(creative, plan_creative(creative, size))
+
+
+def draw_plan(creative: Creative, plan: RenderPlan) -> Image.Image:
+    """Draw a creative by a plan :func:`plan_creative` made for it.
+
+    For a caller that needs the plan too (what the image prints, for its record) without
+    laying the creative out twice; ``render(c, size)`` is ``draw_plan(c, plan_creative(c,
+    size))``.
+
+    Parameters
+    ----------
+    creative : Creative
+    plan : RenderPlan
+        ``plan_creative(creative, size)``.
+
+    Returns
+    -------
+    image : PIL.Image.Image
+        RGB, of shape ``(height, width, 3)`` as an array.
+    """
     p = creative.palette
     width, height = plan.size
     bg = p.rgb("background")

@@ -16,7 +16,7 @@ from creative.copyfit import fit_body, fit_headline, merged_box, sentences, with
 from creative.fonts import displayable
 from creative.generate import generate_for_user, generate_generic
 from creative.layouts import REGION_NAMES, Box, layout_regions
-from creative.limits import MIN_TEXT_PX
+from creative.limits import MIN_BRAND_CTA_PX, MIN_TEXT_PX
 from creative.render import plan_creative
 from creative.templates import default_templates
 from creative.textfit import fit_text
@@ -79,10 +79,24 @@ def _words(text: str) -> list[str]:
 
 @pytest.mark.parametrize("size", SMALL, ids=str)
 def test_the_longest_copy_is_drawn_whole_at_the_smallest_sizes(size):
-    shortened = 0
+    shortened = refused = 0
     for c in LONGEST:
         for layout in LAYOUTS:
-            plan = plan_creative(dataclasses.replace(c, layout=layout), size)
+            try:
+                plan = plan_creative(dataclasses.replace(c, layout=layout), size)
+            except ValueError as exc:
+                # Only the call to action's floor refuses one (the longest, "Find out more",
+                # needs two lines of the split layout's button); the size it names shows it.
+                refused += 1
+                assert layout == "split" and c.cta == "Find out more", (layout, c.cta)
+                found = re.search(
+                    r"ad: the call to action .* use at least (\d+)x(\d+)\.$", str(exc)
+                )
+                assert found, exc
+                hint = (int(found[1]), int(found[2]))
+                cta = plan_creative(dataclasses.replace(c, layout=layout), hint).texts["cta"]
+                assert cta.size >= MIN_BRAND_CTA_PX and not cta.truncated
+                continue
             assert set(plan.regions) - {"panel"} == set(REGION_NAMES)
             for role, fitted in plan.texts.items():
                 # Nothing cut, nothing outside its box, every line inside the canvas.
@@ -107,6 +121,8 @@ def test_the_longest_copy_is_drawn_whole_at_the_smallest_sizes(size):
     # The grid reaches sizes where the fallbacks run (the test is not vacuous) at 200x200.
     if size == (200, 200):
         assert shortened > 0
+    # Refusals are the exception: 45 of the 1,728 plans at 200x200 and at 200x260.
+    assert refused <= len(LONGEST) * len(LAYOUTS) // 25, refused
 
 
 def test_the_200_px_body_ends_at_a_sentence_not_mid_word():

@@ -45,34 +45,13 @@ from creative.generate import (
     recommended_placement,
 )
 from creative.limits import LIMITS, short_repr
-from creative.record import Creative
-from creative.render import render
+from creative.manifest import MANIFEST_COLUMNS, manifest_row
+from creative.render import draw_plan, plan_creative
 from creative.templates import TemplateSet, load_templates
 from creative.vocabulary import LANGUAGES, PLACEMENTS
 
 __all__ = ["DEMO_AUDIENCES", "MANIFEST_COLUMNS", "main"]
 
-#: Columns of ``manifest.csv``, in order.
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "variant_id",
-    "audience",
-    "segment",
-    "product",
-    "category",
-    "keyword",
-    "headline",
-    "body",
-    "cta",
-    "tone",
-    "offer",
-    "palette",
-    "layout",
-    "language",
-    "size",
-    "guardrail",
-    "reason",
-    "file",
-)
 
 #: Used by ``--preset default`` while ``simulation.population`` cannot be imported.
 DEMO_AUDIENCES: tuple[Audience, ...] = (
@@ -250,29 +229,6 @@ def _check_folders(audiences: list[Audience]) -> None:
         taken[folder.casefold()] = f"audience {short_repr(audience.audience_id)}"
 
 
-def _row(creative: Creative, segment: str, size: str, file: str) -> dict[str, str]:
-    return {
-        "variant_id": creative.creative_id,
-        "audience": creative.audience.name,
-        "segment": segment,
-        "product": creative.product,
-        "category": creative.category,
-        "keyword": creative.keyword or "",
-        "headline": creative.headline,
-        "body": creative.body,
-        "cta": creative.cta,
-        "tone": creative.tone,
-        "offer": creative.offer,
-        "palette": creative.palette.name,
-        "layout": creative.layout,
-        "language": creative.language,
-        "size": size,
-        "guardrail": "pass" if creative.guardrail.passed else "reject",
-        "reason": "; ".join(creative.guardrail.reasons),
-        "file": file,
-    }
-
-
 def _write_outputs(
     work: Path, reports: list[tuple[str, str, GenerationReport]], fmt: str
 ) -> tuple[int, Counter]:
@@ -286,7 +242,8 @@ def _write_outputs(
             folder.mkdir()
             accepted_images = []
             for creative in report.creatives:
-                image = render(creative, size, fmt=fmt)
+                plan = plan_creative(creative, size)
+                image = draw_plan(creative, plan)
                 name = f"{creative.creative_id}.{'jpg' if fmt == 'jpeg' else fmt}"
                 if not creative.guardrail.passed:
                     (folder / "rejected").mkdir(exist_ok=True)
@@ -294,7 +251,11 @@ def _write_outputs(
                 else:
                     accepted_images.append((creative, image))
                 (folder / name).write_bytes(encode_image(image, fmt))
-                rows.append(_row(creative, segment, size, f"{folder.name}/{name}"))
+                rows.append(
+                    manifest_row(
+                        creative, plan, segment=segment, size=size, file=f"{folder.name}/{name}"
+                    )
+                )
                 progress.update(1)
             rejections.update(report.rejection_counts)
             if accepted_images:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from creative.limits import LIMITS, check_length, read_text, short_repr
-from creative.vocabulary import INTEREST_KEYWORDS, INTERESTS, OFFERS
+from creative.vocabulary import INTEREST_KEYWORDS, INTEREST_KEYWORDS_KO, INTERESTS, OFFERS
 
 __all__ = [
     "CATALOGUE",
@@ -359,14 +359,63 @@ def fitting_offers(category: str, offers: tuple[str, ...] = OFFERS) -> tuple[str
     return fitting or ("none",)
 
 
+def _singular(word: str) -> str:
+    # A plural's ending dropped, so "cubes" and "cube", "boxes" and "box", "accessories" and
+    # "accessory", "glasses" and "glass" are one word; "dress" (a double s) is no plural.
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _word_list(text: str) -> list[str]:
+    # Case-folded words in order, each made singular.
+    return [_singular(w.casefold()) for w in text.split()]
+
+
 def _name_words(text: str) -> set[str]:
-    # Case-folded words, a plural's final s dropped ("cubes" and "cube" are one word).
-    words = (w.casefold() for w in text.split())
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+    # Case-folded words, each made singular ("cubes" and "cube" are one word).
+    return set(_word_list(text))
 
 
 #: Words that come with many products, never the one a search is about ("Packing Cube Set").
 _FILLER_WORDS = frozenset({"set", "kit", "box", "pack", "bundle", "pro", "mini", "plus", "x"})
+
+
+def _type_word(words: list[str]) -> str | None:
+    # The word that says what a thing is: in English and Korean noun phrases the last one
+    # ("camping tent" is a tent, "Camping Chair" a chair, "캠핑 텐트" a 텐트), passing over
+    # filler and model codes ("Robot Vacuum Mini", "Smartwatch S2").
+    for word in reversed(words):
+        if word not in _FILLER_WORDS and not any(ch.isdigit() for ch in word):
+            return word
+    return None
+
+
+def _named_in(word: str | None, words: list[str], min_inner: int) -> bool:
+    # ``word`` among ``words``, or one inside the other when the inner one has ``min_inner``
+    # letters or more ("book" in "cookbook"; Korean writes compounds whole: "청소기" in
+    # "로봇청소기").
+    return word is not None and any(
+        word == w or (min(len(word), len(w)) >= min_inner and (word in w or w in word))
+        for w in words
+    )
+
+
+def _same_kind(name: str, search: str, *, min_inner: int) -> bool:
+    """Whether a product name and a search are about the same kind of thing.
+
+    The search's type word is named by the product ("camping tent": Two-Person Tent), or
+    the product's by the search ("savings account": High-Yield Savings). "Camping Chair"
+    shares "camping" with "camping tent" but is neither a tent nor named by it.
+    """
+    name_words, search_words = _word_list(name), _word_list(search)
+    return _named_in(_type_word(search_words), name_words, min_inner) or _named_in(
+        _type_word(name_words), search_words, min_inner
+    )
 
 
 @lru_cache(maxsize=len(INTERESTS))
@@ -394,8 +443,13 @@ def product_search(product: Product) -> str | None:
     the category's own name, not a word two searches share ("gaming", "dog", "app") and not
     a filler word ("set", "kit", "pro"), so "gaming headset" never names Gaming Mouse X. A
     word of four letters or more inside another ("book" in "cookbook") counts half; a
-    shorter one never does (the "c" of "vitamin c serum" is not in "Miracle"). Ties go to
-    the category's earlier keyword. Copy that prints a search prefers this one, so an ad
+    shorter one never does (the "c" of "vitamin c serum" is not in "Miracle"). Plurals are
+    made singular ("cubes", "boxes", "accessories"). And the search must be about the
+    product's kind of thing: its type word (the last word, past filler and model codes:
+    "tent" of "camping tent") is named by the product, or the product's type word by the
+    search, in the English names or in the Korean ones (a "Camping Shelter" named 캠핑 텐트),
+    so "camping tent" never names a Camping Chair on the word "camping". Ties go to the
+    category's earlier keyword. Copy that prints a search prefers this one, so an ad
     for Canvas Sneakers speaks of "sneakers", not of another search of the same category.
 
     Parameters
@@ -416,11 +470,22 @@ def product_search(product: Product) -> str | None:
     >>> product_search(Product(name="Gaming Mouse X", name_ko="게이밍 마우스 X",
     ...                        category="gaming", price=49.0)) is None
     True
+    >>> product_search(Product(name="Camping Chair", name_ko="캠핑 의자",
+    ...                        category="outdoors", price=39.0)) is None
+    True
     """
     generic = _category_words(product.category)
     name = _name_words(product.name)
     best, best_score = None, 0.0
-    for keyword in INTEREST_KEYWORDS[product.category]:
+    searches = zip(INTEREST_KEYWORDS[product.category], INTEREST_KEYWORDS_KO[product.category])
+    for keyword, keyword_ko in searches:
+        # The search must be about the product's kind of thing, in either language's
+        # names: a shared modifier ("camping") does not make "camping tent" name a chair.
+        if not (
+            _same_kind(product.name, keyword, min_inner=4)
+            or _same_kind(product.name_ko, keyword_ko, min_inner=2)
+        ):
+            continue
         words = _name_words(keyword)
         exact = (name & words) - generic
         # Half a word for one inside another, the inner one of four letters or more; an

@@ -15,6 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "LIMITS",
+    "MIN_BRAND_CTA_PX",
     "MIN_TEXT_PX",
     "RESERVED_IDS",
     "InputLimits",
@@ -96,6 +97,17 @@ LIMITS = InputLimits()
 #: "AI-generated ad" and "AI 생성 광고" still read on a phone; at 4 to 7 px (what custom
 #: sizes up to 336 x 280 gave before) they are a grey smudge.
 MIN_TEXT_PX: int = 9
+
+#: Smallest font pixel size of the brand name and the call to action. They are the two
+#: texts an ad cannot do without (who speaks, and what to do) and, unlike the copy, they
+#: never reflow: each is one short bold line (the call to action two at most) sized from
+#: its row's or its button's height, and the call to action is light on the accent colour,
+#: which reads worse small than dark on light. At 7 to 8 px, what the smallest custom sizes
+#: drew them at, the bundled font's bold capitals are 6 px tall and "Learn more" 39 to 46 px
+#: wide: a smudge on a phone at 1x. 10 px (capitals 8 px) is the smallest size of the
+#: common interface type scales (Material's overline, 10 sp); Apple's guidance asks 11 pt
+#: of running text, and these are labels. Every placement draws them at 16 px or more.
+MIN_BRAND_CTA_PX: int = 10
 
 #: Audience ids a file may not use: the control creatives' folder and manifest name, and
 #: the directory names ``.`` and ``..`` (compared case-insensitively, as some file systems do).

@@ -12,18 +12,18 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from creative.catalogue import format_price
+from creative.catalogue import GREETINGS, format_price
 from creative.copyfit import fit_body, fit_headline, whole, within_limits
 from creative.encode import FORMATS
 from creative.fonts import displayable, get_font
 from creative.layouts import MAX_SIDE, Box, layout_regions, orientation, resolve_size
-from creative.limits import MIN_TEXT_PX
+from creative.limits import MIN_BRAND_CTA_PX, MIN_TEXT_PX
 from creative.motifs import draw_motif
 from creative.record import Creative
 from creative.textfit import FittedText, fit_text
 from creative.vocabulary import OFFER_DISCOUNT
 
-__all__ = ["RenderPlan", "badge_variants", "plan_creative", "render"]
+__all__ = ["RenderPlan", "badge_variants", "draw_plan", "plan_creative", "render"]
 
 #: Language -> how the badge says which price is which: the price after the discount and
 #: the catalogue price it was taken from.
@@ -75,6 +75,15 @@ class RenderPlan:
         Copy the image does not show, by role: only ever ``"body"``, its last sentences
         (the body then ends at a whole sentence) or all of it (then not in ``texts``), on a
         canvas too small for it. Empty at every placement with the bundled templates.
+    body : str
+        The body as the image prints it: the creative's, its whitespace folded, less what
+        ``left_out`` says; ``""`` when it is left out.
+    greeting, keyword : str or None
+        The creative's ``greeting`` and ``keyword`` when the image prints them; None when
+        the creative has none or the sentence carrying it is left out (at 200x200 "Good
+        evening! Into “cat tree”?" may lose its search, or the whole body its greeting).
+        What a record of this image (the command line's manifest, the app's download)
+        lists as printed.
     """
 
     size: tuple[int, int]
@@ -83,6 +92,9 @@ class RenderPlan:
     badge_shape: Box
     texts: dict[str, FittedText]
     left_out: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    greeting: str | None = None
+    keyword: str | None = None
 
 
 def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
@@ -203,6 +215,25 @@ def _disclosure_region(label: str, region: Box, width: int, height: int) -> Box:
     return Box(int(x0), int(y0), int(x0 + w), int(y0 + h))
 
 
+def _deepened(box: Box, role: str, regions: dict[str, Box], height: int, pad: int = 0) -> Box:
+    """``box`` made deep enough for one bold line of ``MIN_BRAND_CTA_PX`` (and ``pad``).
+
+    Grown about its centre and kept on the canvas; left as it is when the deeper box
+    would overlap another region than ``role``'s own (the text is then refused rather
+    than drawn small). Every placement's brand row and button are deeper already, so this
+    never moves a placement's pixels.
+    """
+    ascent, descent = get_font(MIN_BRAND_CTA_PX, True).getmetrics()
+    need = ascent + descent + 2 * pad
+    if box.height >= need or need > height:
+        return box
+    y0 = max(0, box.y0 - (need - box.height) // 2)
+    y1 = min(height, y0 + need)
+    deeper = Box(box.x0, y1 - need, box.x1, y1)
+    others = (b for name, b in regions.items() if name != role)
+    return box if any(deeper.overlaps(b) for b in others) else deeper
+
+
 def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> RenderPlan:
     """Lay out a creative without drawing it.
 
@@ -223,11 +254,12 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         more, the badge's offer or price whole (its secondary lines are dropped
         first, then it shrinks to 8 px), or a headline or call to action within the
         length guardrail's limits with every word whole at ``MIN_TEXT_PX`` or more (the
-        headline may take the body's room; see ``creative.copyfit``). The one-line
+        headline may take the body's room; see ``creative.copyfit``), or the brand name
+        and that call to action at ``MIN_BRAND_CTA_PX`` (10 px) or more. The one-line
         message names the first size of the same shape, 5 % steps up, that shows them,
-        e.g. "300x300 is too small for this hero ad: the badge's offer or price cannot
-        be shown whole at a legible size (the AI-generated label and the copy at 9 px or
-        more); use at least 402x402."
+        e.g. "200x200 is too small for this hero ad: the brand name cannot be shown whole
+        at a legible size (the AI-generated label and the copy at 9 px or more, the brand
+        name and the call to action at 10); use at least 281x281."
     """
     width, height = resolve_size(size)
     try:
@@ -249,7 +281,7 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
     raise ValueError(
         f"{width}x{height} is too small for this {creative.layout} ad: {what} cannot be "
         f"shown whole at a legible size (the AI-generated label and the copy at {MIN_TEXT_PX} "
-        f"px or more); {hint}."
+        f"px or more, the brand name and the call to action at {MIN_BRAND_CTA_PX}); {hint}."
     )
 
 
@@ -281,15 +313,25 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
     top = brand.y0 + (brand.height - side) // 2
     logo = Box(brand.x0, top, brand.x0 + side, top + side)
     gap = max(2, side // 4)
+    name_box = _deepened(Box(logo.x1 + gap, brand.y0, brand.x1, brand.y1), "brand", regions, height)
+    # The row keeps the name: a shallow row (12 px at 250x250 in the minimal layout) gives
+    # it the depth of one line at the floor where nothing lies above or below.
+    regions["brand"] = Box(
+        brand.x0, min(brand.y0, name_box.y0), brand.x1, max(brand.y1, name_box.y1)
+    )
     texts["brand"] = fit_text(
         creative.brand,
-        Box(logo.x1 + gap, brand.y0, brand.x1, brand.y1),
+        name_box,
         bold=True,
-        max_size=max(8, int(side * 0.62)),
-        min_size=8,
+        max_size=max(MIN_BRAND_CTA_PX, int(side * 0.62)),
+        min_size=MIN_BRAND_CTA_PX,
         max_lines=1,
         valign="center",
     )
+    # Who the ad is from is refused rather than drawn as a smudge (it used to reach 7 px at
+    # 200x200) or cut.
+    if texts["brand"].size < MIN_BRAND_CTA_PX or not whole(texts["brand"], creative.brand):
+        raise _TooSmall("the brand name")
     if creative.disclosure:
         region = regions["disclosure"]
         texts["disclosure"] = fit_text(
@@ -328,26 +370,31 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
             texts["body"] = body
         if rest:
             left_out["body"] = rest
-    cta = regions["cta"]
-    for lines, dy in ((1, max(2, cta.height // 5)), (2, 2)):
+    # A button too shallow for one line at the floor (16 px at 200x200 in the minimal
+    # layout) is deepened where nothing lies above or below it.
+    cta = regions["cta"] = _deepened(regions["cta"], "cta", regions, height, pad=2)
+    for lines, dy in dict.fromkeys(((1, max(2, cta.height // 5)), (1, 2), (2, 2))):
         # One line when it fits; a call to action too long for a small button wraps to
-        # two, using the button's full depth, before any word of it is cut.
+        # two, using the button's full depth, before any word of it is cut. A shallow
+        # button (20 px at 250x250) holds one line at the floor only at its full depth.
         texts["cta"] = fit_text(
             creative.cta,
             # The button's round ends take half its height, but never more than an eighth
             # of its width each (a deep button on a tall canvas left its label no room).
             cta.inset(max(4, min(cta.height // 2, cta.width // 8)), dy),
             bold=True,
-            max_size=max(9, int(cta.height * 0.46)),
-            min_size=8,
+            max_size=max(MIN_BRAND_CTA_PX, int(cta.height * 0.46)),
+            min_size=MIN_BRAND_CTA_PX,
             max_lines=lines,
             align="center",
             valign="center",
             line_spacing=1.05,
         )
-        if whole(texts["cta"], creative.cta):
+        # fit_text goes below its smallest size in a box too shallow for it: not whole.
+        legible = whole(texts["cta"], creative.cta) and texts["cta"].size >= MIN_BRAND_CTA_PX
+        if legible:
             break
-    if not whole(texts["cta"], creative.cta) and within_limits("cta", creative.cta):
+    if not legible and within_limits("cta", creative.cta):
         raise _TooSmall("the call to action")
     region = regions["badge"]
     if creative.layout == "badge":
@@ -378,6 +425,10 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         texts["badge"] = badge
     if "disclosure" in texts and texts["disclosure"].truncated:
         raise _TooSmall("the AI-generated label")
+    body = " ".join(creative.body.split())
+    if "body" in left_out:
+        body = body[: len(body) - len(left_out["body"])].rstrip()
+    greeting, keyword = _printed_slots(creative, texts)
     return RenderPlan(
         size=(width, height),
         regions=regions,
@@ -385,7 +436,40 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         badge_shape=shape,
         texts=texts,
         left_out=left_out,
+        body=body,
+        greeting=greeting,
+        keyword=keyword,
     )
+
+
+def _printed_slots(
+    creative: Creative, texts: dict[str, FittedText]
+) -> tuple[str | None, str | None]:
+    """The creative's greeting and search, each only if the drawn copy still carries it."""
+    # The lines as drawn, whitespace folded (a value may wrap across lines), with the
+    # product's name masked: a search inside the name (말차 in 세리머니얼 말차) is not a
+    # quoted search. Unless the search holds the whole name (a search that is the product's
+    # name is printed instead of it, "기계식 키보드 관심 있다면").
+    drawn = " ".join(
+        line for role in ("headline", "body", "cta") if role in texts for line in texts[role].lines
+    )
+    drawn = " ".join(drawn.split())
+    product = " ".join(displayable(creative.product).split())
+    keyword = " ".join(displayable(creative.keyword or "").split())
+    if product and product not in keyword:
+        drawn = drawn.replace(product, "\0")
+
+    def shown(value: str) -> bool:
+        value = " ".join(displayable(value).split())
+        return bool(value) and value in drawn
+
+    greeting = creative.greeting
+    if greeting is not None and not shown(GREETINGS[creative.language][greeting]):
+        greeting = None
+    keyword = creative.keyword
+    if keyword is not None and not shown(keyword):
+        keyword = None
+    return greeting, keyword
 
 
 def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
@@ -454,7 +538,27 @@ def render(
         raise TypeError(f"`creative` must be a Creative; got {type(creative).__name__}.")
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"`fmt` must be None or one of {list(FORMATS)}; got {fmt!r}.")
-    plan = plan_creative(creative, size)
+    return draw_plan(creative, plan_creative(creative, size))
+
+
+def draw_plan(creative: Creative, plan: RenderPlan) -> Image.Image:
+    """Draw a creative by a plan :func:`plan_creative` made for it.
+
+    For a caller that needs the plan too (what the image prints, for its record) without
+    laying the creative out twice; ``render(c, size)`` is ``draw_plan(c, plan_creative(c,
+    size))``.
+
+    Parameters
+    ----------
+    creative : Creative
+    plan : RenderPlan
+        ``plan_creative(creative, size)``.
+
+    Returns
+    -------
+    image : PIL.Image.Image
+        RGB, of shape ``(height, width, 3)`` as an array.
+    """
     p = creative.palette
     width, height = plan.size
     bg = p.rgb("background")

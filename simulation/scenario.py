@@ -1110,11 +1110,20 @@ def composition_image(
     verdict : (bool, tuple of str)
         Whether the creative passes the guardrails, and the reasons when it does not.
     copy : str
-        Headline, body and call to action, one a line.
+        Headline, body and call to action, one a line, as the image prints them (a body
+        the size leaves out is not listed).
+
+    Raises
+    ------
+    ValueError
+        When ``size`` is too small for the ad (``creative.render.plan_creative``'s
+        refusal, naming a size that works), or when the image at ``size`` would leave out
+        the sentence carrying the composition's greeting or search, which its true
+        outcomes credit (naming the first size, 5 % steps up, that prints them).
     """
     from creative.encode import encode_image
     from creative.layouts import MAX_SIDE, MIN_SIDE
-    from creative.render import render
+    from creative.render import draw_plan, plan_creative
 
     level = scenario.levels.get("generated")
     if level is None or tuple(level.space.axis_names) != AXES:
@@ -1124,9 +1133,41 @@ def composition_image(
     creative = level.compose(
         np.asarray(combo, dtype=np.int64), scenario.segmentation.profiles[segment].to_audience()
     )
-    image = encode_image(render(creative, (size, size)), fmt)
+    plan = plan_creative(creative, (size, size))
+    missing = _unprinted(creative, plan)
+    if missing:
+        # The true CTR and ROAS printed beside the image credit the composition's greeting
+        # and search: an image that leaves them out is not the composition they are for.
+        larger = next(
+            (
+                s
+                for step in range(1, 100)
+                if (s := round(size * 1.05**step)) <= MAX_SIDE
+                and not _unprinted(creative, plan_creative(creative, (s, s)))
+            ),
+            None,
+        )
+        raise ValueError(
+            f"at {size}x{size} the ad leaves out the sentence with its {' and '.join(missing)}, "
+            "which its true CTR and ROAS credit; "
+            + (f"use a size of at least {larger}." if larger else "use a larger size.")
+        )
+    image = encode_image(draw_plan(creative, plan), fmt)
     verdict = (creative.guardrail.passed, tuple(creative.guardrail.reasons))
-    return image, verdict, f"{creative.headline}\n{creative.body}\n[{creative.cta}]"
+    copy = "\n".join(x for x in (creative.headline, plan.body, f"[{creative.cta}]") if x)
+    return image, verdict, copy
+
+
+def _unprinted(creative, plan) -> list[str]:
+    """The components the creative's record carries but the planned image does not print."""
+    return [
+        name
+        for name, on, shown in (
+            ("greeting", creative.greeting, plan.greeting),
+            ("search", creative.keyword, plan.keyword),
+        )
+        if on is not None and shown is None
+    ]
 
 
 def most_served_sheet(

@@ -125,9 +125,14 @@ def compose_command(args: argparse.Namespace) -> int:
     broken = space.conflict_text(combo)
     if broken:
         raise UsageError(f"not a valid composition, so never served: {broken}")
-    data, (passed, reasons), copy = composition_image(
-        scenario, combo, args.segment, size=args.size, fmt=fmt
-    )
+    try:
+        data, (passed, reasons), copy = composition_image(
+            scenario, combo, args.segment, size=args.size, fmt=fmt
+        )
+    except ValueError as exc:
+        # A size too small for the ad, or for the greeting or search it is credited with:
+        # the message names one that works.
+        raise UsageError(str(exc).removesuffix(".")) from None
     made: list[Path] = []  # the folders made for --out: removed again unless it is written
     try:
         made = make_folders(out.parent)

@@ -293,8 +293,8 @@ def test_replaces_an_output_holding_only_its_own_files(tmp_path, audiences_csv, 
     assert (out / "generic" / "contact_sheet.png").is_file()
 
 
-def test_manifest_names_product_category_and_keyword(tmp_path, audiences_csv, capsys):
-    from creative.catalogue import CATALOGUE
+def test_manifest_names_product_category_keyword_and_greeting(tmp_path, audiences_csv, capsys):
+    from creative.catalogue import CATALOGUE, GREETINGS
     from creative.encode import AI_GENERATED_XMP
     from creative.vocabulary import keyword_interest
 
@@ -302,8 +302,8 @@ def test_manifest_names_product_category_and_keyword(tmp_path, audiences_csv, ca
     args = ["--audiences", str(audiences_csv), "--per-segment", "6", "--size", "preview"]
     assert run([*args, "--out", str(out), "--seed", "1"], capsys)[0] == 0
     header, rows = read_manifest(out)
-    assert header[3:6] == ["product", "category", "keyword"]
-    with_keyword = 0
+    assert header[3:7] == ["product", "category", "keyword", "greeting"]
+    with_keyword = greeted = 0
     for r in rows:
         lang = r["language"]
         assert r["product"] in {p.display_name(lang) for p in CATALOGUE[r["category"]]}
@@ -311,9 +311,14 @@ def test_manifest_names_product_category_and_keyword(tmp_path, audiences_csv, ca
             with_keyword += 1
             assert keyword_interest(r["keyword"]) == r["category"]
             assert r["keyword"] in r["headline"] + " " + r["body"]
+        # The time of day greeted is listed exactly when the printed copy greets.
+        printed = r["headline"] + " " + r["body"]
+        greets = [t for t, g in GREETINGS[lang].items() if g in printed]
+        assert greets == ([r["greeting"]] if r["greeting"] else []), (r["greeting"], printed)
+        greeted += bool(r["greeting"])
         if r["segment"] == "generic":
-            assert r["keyword"] == ""
-    assert with_keyword > 0
+            assert r["keyword"] == r["greeting"] == ""
+    assert with_keyword > 0 and greeted > 0
     # Every written image, contact sheets included, carries the AI disclosure in its XMP.
     images = sorted(out.rglob("*.png"))
     assert len(images) > len(rows)

@@ -14,7 +14,7 @@ from creative.catalogue import format_price
 from creative.fonts import get_font
 from creative.generate import generate_for_user
 from creative.layouts import Box
-from creative.limits import MIN_TEXT_PX
+from creative.limits import MIN_BRAND_CTA_PX, MIN_TEXT_PX
 from creative.render import badge_variants, plan_creative, render
 from creative.textfit import fit_text
 from creative.vocabulary import LAYOUTS, PLACEMENTS
@@ -83,6 +83,9 @@ def test_every_ad_s_label_is_legible_and_nothing_required_is_cut(size):
         for role in ("brand", "cta"):
             assert not plan.texts[role].truncated, (role, c.layout, size)
             assert " ".join(plan.texts[role].lines) == getattr(c, role)
+            # Never the 7 or 8 px they were drawn at at 200x200.
+            assert plan.texts[role].size >= MIN_BRAND_CTA_PX, (role, c.layout, size)
+            assert plan.regions[role].contains(plan.texts[role].box), (role, c.layout, size)
         badge = plan.texts.get("badge")
         if badge is not None:
             # One of the badge's variants, every word whole: never "$29.00…", never "20%…".
@@ -164,3 +167,58 @@ def test_the_prices_do_not_shrink_the_offer_much_at_the_feed_size(layout):
     alone = plan_creative(dataclasses.replace(c, show_price=False), "feed").texts["badge"]
     assert " ".join(with_prices.lines).startswith("30% off now $")  # says which price
     assert with_prices.size >= 0.7 * alone.size, (with_prices.size, alone.size)
+
+
+def test_a_brand_name_too_long_for_the_floor_is_refused_naming_a_size_that_shows_it():
+    c = next(x for x in CREATIVES if x.layout == "hero" and x.language == "en")
+    long_name = dataclasses.replace(c, brand="Lumen & Company Outdoor Outfitters")
+    with pytest.raises(
+        ValueError, match=r"^250x250 is too small for this hero ad: the brand name "
+    ):
+        plan_creative(long_name, (250, 250))
+    try:
+        plan_creative(long_name, (250, 250))
+    except ValueError as exc:
+        message = str(exc)
+    assert (
+        "\n" not in message
+        and f"the brand name and the call to action at {MIN_BRAND_CTA_PX}" in message
+    )
+    w, h = map(int, re.search(r"use at least (\d+)x(\d+)\.$", message).groups())
+    assert w == h > 250
+    brand = plan_creative(long_name, (w, h)).texts["brand"]
+    assert brand.size >= MIN_BRAND_CTA_PX and brand.lines == (long_name.brand,)
+    # The bundled name fits the same row.
+    assert plan_creative(c, (250, 250)).texts["brand"].size >= MIN_BRAND_CTA_PX
+
+
+def test_a_call_to_action_that_needs_two_lines_below_the_floor_is_refused():
+    # "Find out more" is two lines in the split layout's 80 px button at 200x200, and two
+    # lines at 10 px do not fit its 22 px: once drawn at 8 px, now refused.
+    c = next(x for x in CREATIVES if x.layout == "split" and x.language == "en")
+    c = dataclasses.replace(c, cta="Find out more")
+    with pytest.raises(ValueError, match=r"^200x200 is too small for this split ad: the call to "):
+        plan_creative(c, (200, 200))
+    cta = plan_creative(c, (232, 232)).texts["cta"]
+    assert cta.size >= MIN_BRAND_CTA_PX and " ".join(cta.lines) == "Find out more"
+
+
+def test_a_shallow_brand_row_or_button_is_deepened_to_hold_the_floor_clear_of_the_rest():
+    # The minimal layout's brand row (10 px) and button (16 px) at 200x200 hold no line at
+    # 10 px: each grows about its centre into the empty space around it.
+    from creative.layouts import layout_regions
+
+    c = next(x for x in CREATIVES if x.layout == "minimal" and x.language == "en")
+    plain = layout_regions("minimal", 200, 200)
+    plan = plan_creative(c, (200, 200))
+    for role in ("brand", "cta"):
+        assert plan.regions[role].height > plain[role].height, role
+        # Deeper both ways (the brand may give the label some width, as at every size).
+        grown, was = plan.regions[role], plain[role]
+        assert grown.y0 <= was.y0 and grown.y1 >= was.y1, role
+        assert plan.texts[role].size >= MIN_BRAND_CTA_PX
+        others = (b for n, b in plan.regions.items() if n != role)
+        assert not any(plan.regions[role].overlaps(b) for b in others), role
+    # A placement's regions are deep enough already: they are the layout's own.
+    feed = plan_creative(c, "feed")
+    assert feed.regions["cta"] == layout_regions("minimal", 1080, 1080)["cta"]

@@ -58,6 +58,14 @@ def _p(name: str, category: str) -> Product:
         ("Salmon Dog Treats", "pets", "dog treats"),
         ("Budget Planner App", "finance", "budget app"),
         ("Home Cooking Book", "books", "cookbook"),  # "book" inside "cookbook"
+        # The search's kind of thing must be the product's: "camping" alone is no match.
+        ("Camping Chair", "outdoors", None),
+        ("Camping Chairs", "outdoors", None),
+        ("Camping Tents", "outdoors", "camping tent"),  # a plural is the same word
+        ("Ultralight Camping Tent", "outdoors", "camping tent"),
+        ("Rain Jackets", "outdoors", "rain jacket"),
+        ("Storage Boxes", "home", "storage boxes"),  # "boxes" is "box", not "boxe"
+        ("Dog Treat Boxes", "pets", "dog treats"),  # the type word past the filler
     ],
 )
 def test_product_search_counts_only_words_that_tell_products_apart(name, category, search):
@@ -71,6 +79,44 @@ def test_every_bundled_product_keeps_a_search_that_shares_a_word_with_it():
             found = product_search(p)
             assert found is None or found in INTEREST_KEYWORDS[p.category]
     assert sum(product_search(p) is None for ps in CATALOGUE.values() for p in ps) == 1
+
+
+def test_a_search_names_only_its_own_kind_of_product_in_either_language(tmp_path):
+    # The reported match: a viewer who searched "camping tent" was quoted above "Camping
+    # Chair", on the shared word "camping" (one search has it, so it told products apart).
+    path = tmp_path / "outdoor.csv"
+    path.write_text(
+        "name,category,price,name_ko\n"
+        "Camping Chair,outdoors,39,캠핑 의자\n"
+        "Camping Lantern,outdoors,25,\n"
+        "Two-Person Tent,outdoors,179,2인용 텐트\n",
+        encoding="utf-8",
+    )
+    own = read_catalogue(path)
+    for search in ("camping tent", "캠핑 텐트", "Camping Tent"):
+        assert [p.name for p in products_for_search(search, own)] == ["Two-Person Tent"]
+    # The bundled catalogue: the tent, not another outdoor product.
+    assert [p.name for p in products_for_search("camping tent")] == ["Two-Person Tent"]
+    for seed in range(6):
+        user = Audience(
+            kind="user", audience_id="u", name="u", top_interests=("outdoors",),
+            keywords=("camping tent",), active_hours="evening", language=("en", "ko")[seed % 2],
+        )  # fmt: skip
+        c = generate_for_user(user, np.random.default_rng(seed), catalogue=own)
+        assert c.keyword is None or c.product in ("Two-Person Tent", "2인용 텐트"), c.headline
+
+
+@pytest.mark.parametrize(
+    ("name", "name_ko", "search"),
+    [
+        # Only the Korean names share the kind: the English one is a shelter, the Korean a tent.
+        ("Camping Shelter", "캠핑 텐트", "camping tent"),
+        ("Camping Shelter", "캠핑 쉘터", None),
+    ],
+)
+def test_the_korean_names_can_show_the_kind(name, name_ko, search):
+    product = Product(name=name, name_ko=name_ko, category="outdoors", price=10.0)
+    assert product_search(product) == search
 
 
 def test_a_category_search_names_no_product_of_an_own_catalogue(catalogue):

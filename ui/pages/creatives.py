@@ -14,8 +14,9 @@ from creative.audience import Audience
 from creative.encode import encode_image
 from creative.generate import generate_for_user
 from creative.guardrails import find_banned_names
+from creative.manifest import MANIFEST_COLUMNS, manifest_row
 from creative.record import Creative
-from creative.render import render
+from creative.render import draw_plan, plan_creative
 from creative.vocabulary import INTERESTS, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
 from simulation.population import user_audience
 from simulation.rng import stream
@@ -39,10 +40,6 @@ PLACEMENT_NAMES = {
 }
 #: A radio whose value is None shows nothing selected, so "the audience's own" is a string.
 LANGUAGE_NAMES = {"own": "The audience's own", "en": "English", "ko": "Korean"}
-MANIFEST_COLUMNS = (
-    "variant_id", "audience", "segment", "product", "category", "keyword", "headline", "body",
-    "cta", "tone", "offer", "palette", "layout", "language", "size", "guardrail", "reason", "file",
-)  # fmt: skip
 
 
 def _choices(segmentation) -> dict[str, tuple[Audience | None, str]]:
@@ -73,7 +70,12 @@ def _card(c: Creative, size: tuple[int, int]) -> None:
             icon=":material/block:",
         )
     st.image(cache.preview_png(c, size), output_format="PNG", width="stretch")
-    st.text(f"{c.headline}\n{c.body}\n[{c.cta}]")
+    # The copy as this image prints it: a small preview may end the body early, and a
+    # greeting or search in the sentences it leaves out is not shown either.
+    plan = plan_creative(c, size)
+    st.text(f"{c.headline}\n{plan.body}\n[{c.cta}]" if plan.body else f"{c.headline}\n[{c.cta}]")
+    if plan.left_out.get("body"):
+        st.caption(escape_markdown(f"Left out at this size: {plan.left_out['body']}"))
     st.caption(
         escape_markdown(
             f"{c.product} · {c.price_label}{'' if c.show_price else ' (not printed)'} · "
@@ -93,18 +95,12 @@ def zip_creatives(creatives: Sequence[Creative], placement: str, segment: str) -
         for c in creatives:
             folder = "" if c.guardrail.passed else "rejected/"
             name = f"{folder}{c.creative_id}.png"
-            zf.writestr(name, encode_image(render(c, placement), "png"))
-            writer.writerow(
-                {
-                    "variant_id": c.creative_id, "audience": c.audience.audience_id,
-                    "segment": segment, "product": c.product, "category": c.category,
-                    "keyword": c.keyword or "", "headline": c.headline, "body": c.body,
-                    "cta": c.cta, "tone": c.tone, "offer": c.offer, "palette": c.palette.name,
-                    "layout": c.layout, "language": c.language, "size": placement,
-                    "guardrail": "pass" if c.guardrail.passed else "reject",
-                    "reason": "; ".join(c.guardrail.reasons), "file": name,
-                }
-            )  # fmt: skip
+            plan = plan_creative(c, placement)
+            zf.writestr(name, encode_image(draw_plan(c, plan), "png"))
+            row = manifest_row(c, plan, segment=segment, size=placement, file=name)
+            # The app has always named the audience by its id here (the command line by
+            # its name): kept, so a downloaded manifest reads as before.
+            writer.writerow(row | {"audience": c.audience.audience_id})
         zf.writestr("manifest.csv", manifest.getvalue())
     return buffer.getvalue()
 

@@ -121,3 +121,34 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_an_image_that_leaves_out_the_credited_greeting_is_refused(
+    tmp_path, config, capsys, monkeypatch
+):
+    # The bundled composed copy prints its greeting and search in the headline, which is
+    # never left out; a body that carried one could lose it at a small size, while the true
+    # CTR printed beside the image still credits it. Simulate such an image below 300 px.
+    import dataclasses
+    import importlib
+
+    # The module, not the function ``creative.render`` the package re-exports.
+    render = importlib.import_module("creative.render")
+    real = render.plan_creative
+
+    def loses_the_greeting(creative, size):
+        plan = real(creative, size)
+        return dataclasses.replace(plan, greeting=None) if size[0] < 300 else plan
+
+    monkeypatch.setattr(render, "plan_creative", loses_the_greeting)
+    out = tmp_path / "ad.png"
+    argv = ["compose", "--config", config, "--set", "headline=greeting",
+            "--set", "greeting=timely", "--set", "keyword=none", "--out", str(out)]  # fmt: skip
+    assert cli.main([*argv, "--size", "200"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "at 200x200 the ad leaves out the sentence with its greeting" in err[0]
+    # The first size of 5 % steps up from 200 that is 300 or more.
+    assert err[0].endswith("use a size of at least 310") and not out.exists()
+    # At a size that prints it, the same composition is drawn.
+    assert cli.main([*argv, "--size", "300"]) == 0 and out.exists()

@@ -453,3 +453,29 @@ def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
     # quoted whenever the keyword level is on).
     assert kinds == {"quoted", "not searched"}
     assert greeted > 100
+
+
+def test_a_composed_ad_prints_its_greeting_and_search_at_every_size_the_cli_takes():
+    # python -m simulation compose --size takes 200 to 4,096 px and prints the composition's
+    # true CTR, which credits its greeting and search: the composed copy carries both in
+    # its headline, which is never left out, so even the 200 px image prints them.
+    from creative.render import plan_creative
+    from simulation.generated.search import sample_valid
+    from simulation.population import user_audience
+
+    sc = build_scenario(_config(n_users=1_000))
+    level, pop = sc.levels["generated"], sc.population
+    rng = np.random.default_rng(5)
+    combos = sample_valid(level.space, 300, rng)
+    users = rng.integers(0, pop.n_users, len(combos))
+    personal = 0
+    for u, combo in zip(users, combos, strict=True):
+        c = level.compose(combo, user_audience(pop, int(u)))
+        personal += c.greeting is not None or c.keyword is not None
+        for size in ((200, 200), (240, 240)):
+            try:
+                plan = plan_creative(c, size)
+            except ValueError:
+                continue  # refused, naming a size that works: no image to credit
+            assert (plan.greeting, plan.keyword) == (c.greeting, c.keyword), c.headline
+    assert personal > 50

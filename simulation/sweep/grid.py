@@ -14,8 +14,12 @@ A grid file is a config TOML (the keys of ``run --config``, ``preset`` and the
 A dotted key names a field of a nested table (``world.X`` is ``[world] X``); it may
 be quoted (``"world.X" = [...]``) or written as TOML's own dotted key
 (``world.X = [...]``, which TOML reads as a nested table: it is flattened back).
-Two values of one key that are the same setting (``[1, 1.0]``: numbers compare
-by value) are refused, like any repeated value.
+Two values of one key that are the same setting are refused, like any repeated
+value: numbers compare by value (``[1, 1.0]``), policy specs as the run takes them
+(``epsilon_greedy(epsilon = 0.050)`` is ``epsilon_greedy(epsilon=0.05)``, the canonical
+text, and ``epsilon_greedy``, whose default it writes out), and lists of policies or
+levels in any order (a run's numbers do not depend on it: each policy and level draws
+from its own named stream; only its rows' order does).
 
 Input files (``segments_file``, ``catalogue_file``, ``templates_file``) are read
 when the grid is parsed, at every grid point, as ``run`` reads them: a missing or
@@ -43,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.config import INPUT_FIELDS, PRESETS, ExperimentConfig
+from simulation.config import INPUT_FIELDS, PRESETS, ExperimentConfig, canonical_policy
 from simulation.ope.limits import MAX_CONFIG_BYTES, open_bounded, shorten
 from simulation.unknown_keys import unknown_keys_message
 
@@ -220,8 +224,52 @@ def _point_inputs(
     return config.replace(n_segments=n_segments), digests
 
 
-def _check_values(name: str, values: object) -> list[Any]:
-    """``values`` must be a non-empty list without repeats; messages call it ``name``."""
+#: Grid keys whose values are lists of names in no meaningful order (as settings).
+UNORDERED_KEYS: tuple[str, ...] = ("policies", "levels")
+
+
+def _policy_setting(spec: object) -> str:
+    """A policy spec as a setting: its policy, whether per segment, and every hyperparameter.
+
+    Defaults are filled in (``epsilon_greedy`` is ``epsilon_greedy(epsilon=0.1)``),
+    hyperparameters compare in any order and numbers by value (``prior_alpha=2`` is
+    ``prior_alpha=2.0``): such spellings are one experiment, as each draws from the stream
+    of the spec without its settings. A spec that does not parse (``mvt_ts``, or one the
+    config will refuse) is its canonical text.
+    """
+    from simulation.policies import POLICIES, PolicySpec
+
+    try:
+        parsed = PolicySpec.parse(spec)
+        policy = POLICIES[parsed.name](**dict(parsed.params))
+        values = {f.name: getattr(policy, f.name) for f in dataclasses.fields(policy) if f.init}
+        return canonical_json([parsed.per_segment, parsed.name, _as_setting(values)])
+    except (ValueError, TypeError):
+        return canonical_json(canonical_policy(spec))
+
+
+def _setting_of(key: str, value: object) -> tuple[object, object]:
+    """``value`` of grid key ``key`` as the run takes it, and as settings compare.
+
+    Returns the value with each policy spec in its canonical text (what the run and its
+    table name it), and the form that two values of one setting share: numbers by value,
+    policy specs by :func:`_policy_setting`, lists of policies or levels in any order
+    (their order changes only the order of a run's rows, never its numbers).
+    """
+    if key in UNORDERED_KEYS and isinstance(value, list):
+        if key == "policies":
+            return [canonical_policy(v) for v in value], sorted(map(_policy_setting, value))
+        if all(isinstance(v, str) for v in value):
+            return value, sorted(value)
+    return value, _as_setting(value)
+
+
+def _check_values(name: str, values: object, key: str = "") -> list[Any]:
+    """``values`` (of grid key ``key``) must be a non-empty list without repeats.
+
+    Messages call the key ``name``. A value repeated as written is "the value X twice";
+    two spellings of one setting name both and what they are.
+    """
     if not isinstance(values, list):
         raise ValueError(f"{name} must be a list of values; got {values!r}.")
     if not values:
@@ -230,14 +278,34 @@ def _check_values(name: str, values: object) -> list[Any]:
     for v in values:
         # Compared as settings: [1, 1.0] would be two points of one experiment,
         # shown as the same value in the table.
-        text = canonical_json(_as_setting(v))
+        text = canonical_json(_setting_of(key, v)[1])
         if text in seen:
             first = seen[text]
-            same = canonical_json(first) == canonical_json(v)
-            written = "" if same else f" ({first!r} and {v!r})"
-            raise ValueError(f"{name} has the value {v!r} twice{written}.")
+            if canonical_json(first) == canonical_json(v):
+                raise ValueError(f"{name} has the value {v!r} twice.")
+            raise ValueError(
+                f"{name} has one setting twice: {first!r} and {v!r} {_same(key, first, v)}."
+            )
         seen[text] = v
     return values
+
+
+def _same(key: str, first: object, value: object) -> str:
+    """What two spellings of one setting both are (the end of the duplicate message)."""
+    if key not in UNORDERED_KEYS or not isinstance(value, list):
+        return f"are both {_as_setting(value)!r}"
+    one, two = _setting_of(key, first)[0], _setting_of(key, value)[0]
+    names = ", ".join(map(str, one))
+    if one == two:
+        return f"are both {names}"
+    if sorted(map(str, one)) == sorted(map(str, two)):
+        return (
+            f"are both {names} (their order does not change the experiment, only its rows' order)"
+        )
+    return (
+        "are the same policies with the same settings (defaults written out or not, "
+        "numbers by value, in any order)"
+    )
 
 
 def _nested(point: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
@@ -314,7 +382,7 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
     grid = _flatten(grid)
     for key, values in grid.items():
         _check_key(key, base)
-        _check_values((names or {}).get(key, f"`grid.{key}`"), values)
+        _check_values((names or {}).get(key, f"`grid.{key}`"), values, key)
     keys = tuple(grid)
     n_points = math.prod(len(v) for v in grid.values())
     if n_points * worlds > MAX_RUNS:

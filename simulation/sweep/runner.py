@@ -26,6 +26,7 @@ import signal
 import threading
 import time
 import tomllib
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from simulation.sweep.table import build_table, run_rows, write_table
 
 __all__ = [
     "BACKENDS",
+    "ClusterStop",
     "SchedulerUnreachableError",
     "SweepConflictError",
     "SweepOutcome",
@@ -64,6 +66,9 @@ GRID_NAME = "grid.toml"
 #: What the forkserver imports once for the local pool's workers (each forked from it loaded).
 WORKER_PRELOAD: tuple[str, ...] = ("__main__", "simulation.engine", "threadpoolctl")
 RUNS_DIR = "runs"
+#: How often a run on a Dask worker asks the scheduler whether its sweep was stopped
+#: (seconds): one small request each time, and a stopped run ends within this (plus a chunk).
+CLUSTER_STOP_INTERVAL = 0.5
 
 #: ``progress(done, total)``: runs finished (stored ones included) out of all runs.
 SweepProgress = Callable[[int, int], None]
@@ -117,7 +122,9 @@ class SweepOutcome:
         }
 
 
-def execute_run(config: dict, *, limit_threads: bool = True) -> tuple[pd.DataFrame, float]:
+def execute_run(
+    config: dict, *, limit_threads: bool = True, stop_event: str | None = None
+) -> tuple[pd.DataFrame, float]:
     """Run one experiment (single process) and return its summary and own time.
 
     Module-level and fed plain data, so process pools and Dask workers can call it.
@@ -130,6 +137,11 @@ def execute_run(config: dict, *, limit_threads: bool = True) -> tuple[pd.DataFra
         Run with one thread per native pool (BLAS, OpenMP). False when the
         process has been limited once already (:func:`_limit_worker_threads`):
         each limit scans the loaded libraries, 4-5 ms, a tenth of a short run.
+    stop_event : str, optional
+        Name of a ``dask.distributed.Event`` (on a Dask worker only): the run ends
+        with :class:`~simulation.engine.RunCancelled` soon after it is set
+        (:class:`ClusterStop`). Dask cannot interrupt a task that is running, so a
+        stopped sweep's runs in flight end themselves.
 
     Returns
     -------
@@ -141,11 +153,45 @@ def execute_run(config: dict, *, limit_threads: bool = True) -> tuple[pd.DataFra
 
     from simulation.engine import run_experiment
 
+    stop = ClusterStop(stop_event) if stop_event is not None else None
     # One run per worker, one thread per run: k-means' OpenMP threads would only
     # contend with the other workers for the same cores.
     with threadpool_limits(limits=1) if limit_threads else contextlib.nullcontext():
-        result = run_experiment(ExperimentConfig.from_dict(config), n_jobs=1)
+        result = run_experiment(ExperimentConfig.from_dict(config), n_jobs=1, stop=stop)
     return result.summary_frame(), float(result.elapsed_seconds)
+
+
+class ClusterStop:
+    """A sweep's stop as a run on a Dask worker sees it: a named ``distributed.Event``.
+
+    The engine calls :meth:`is_set` after every chunk; the scheduler is asked at most
+    every ``interval`` seconds (a chunk can take milliseconds), and once set it stays set.
+
+    Parameters
+    ----------
+    name : str
+        The event's name, set by the sweep's client when it stops.
+    interval : float, default=CLUSTER_STOP_INTERVAL
+    """
+
+    def __init__(self, name: str, interval: float = CLUSTER_STOP_INTERVAL) -> None:
+        from distributed import Event
+
+        self._event = Event(name)
+        self._interval = interval
+        self._next = 0.0
+        self._set = False
+
+    def is_set(self) -> bool:
+        """Whether the sweep was stopped (asks the scheduler when the last answer is old)."""
+        now = time.monotonic()
+        if not self._set and now >= self._next:
+            self._next = now + self._interval
+            # A failed question (a scheduler briefly unreachable) is not a stop: the run
+            # goes on and asks again; a scheduler gone for good ends its workers anyway.
+            with contextlib.suppress(Exception):
+                self._set = bool(self._event.is_set())
+        return self._set
 
 
 def _limit_worker_threads() -> None:
@@ -450,8 +496,10 @@ def _dask_results(
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
-    interrupted = False
+    ending = False
     futures = []
+    # This sweep's own stop, seen by its runs on the workers (a scheduler may be shared).
+    stop_name = f"adlab-sweep-stop-{uuid.uuid4().hex}"
     with contextlib.ExitStack() as stack:
         try:
             if client is None and scheduler is None:
@@ -486,31 +534,52 @@ def _dask_results(
             for run in runs:
                 # retries: a run lost with its worker is run again elsewhere.
                 future = client.submit(
-                    execute_run, run.config.to_dict(), key=f"adlab-run-{run.run_key}", retries=2
+                    execute_run,
+                    run.config.to_dict(),
+                    stop_event=stop_name,
+                    key=f"adlab-run-{run.run_key}",
+                    retries=2,
                 )
                 by_key[future.key] = run
                 futures.append(future)
             queue = as_completed(futures)
-            for future in queue:
-                yield (by_key[future.key], *future.result())
+            # Polled, not iterated: the app's Stop must be seen while every run is still
+            # in flight (iterating waits for the next run to finish: minutes for long ones).
+            while not queue.is_empty():
                 if stop.is_set():
-                    client.cancel(futures)
+                    ending = True
                     return
+                for future in queue.next_batch(block=False):
+                    yield (by_key[future.key], *future.result())
+                stop.wait(0.1)
         except BaseException:
-            interrupted = True
+            # Ctrl-C, SIGTERM (a KeyboardInterrupt in the command) or an error: stop now.
+            ending = True
             raise
         finally:
-            _close_dask(client, cluster, futures, interrupted=interrupted)
+            _close_dask(client, cluster, futures, stop_name if ending else None)
 
 
-def _close_dask(client, cluster, futures: list, *, interrupted: bool) -> None:
-    """Cancel ``futures`` (after an interrupt), close the client and our own cluster."""
-    # After an interrupt, closing kills busy workers and the nanny logs each one:
+def _close_dask(client, cluster, futures: list, stop_name: str | None) -> None:
+    """End the sweep's runs (when ``stop_name`` is given), close the client and our cluster.
+
+    Stopping is two steps, because Dask cannot interrupt a running task: the futures are
+    cancelled (``force``: queued runs never start, and the scheduler forgets them even if
+    another client shares a key), and the event ``stop_name`` is set, which the runs in
+    flight check after each chunk (:class:`ClusterStop`): they end within a second, on
+    our LocalCluster (whose close would otherwise wait for busy workers, then kill them)
+    as on a shared cluster (whose workers would otherwise run them to the end, for no one).
+    """
+    # After a stop, closing may kill busy workers and the nanny logs each one:
     # the user asked to stop, so the one line the command prints is the news.
-    with _quiet_distributed() if interrupted else contextlib.nullcontext():
-        with contextlib.suppress(Exception):
-            if interrupted and client is not None:
-                client.cancel(futures)
+    with _quiet_distributed() if stop_name is not None else contextlib.nullcontext():
+        if stop_name is not None and client is not None:
+            from distributed import Event
+
+            with contextlib.suppress(Exception):
+                client.cancel(futures, force=True, reason="the sweep was stopped")
+            with contextlib.suppress(Exception):
+                Event(stop_name, client=client).set()
         if client is not None:
             client.close()
         if cluster is not None:
@@ -552,12 +621,13 @@ def run_sweep(
     progress : callable, optional
         ``progress(done, total)`` after each stored run (and once at the start).
     stop : threading.Event, optional
-        Checked every half second: when set, no further runs start, the table is not
-        written, ``table`` is None and ``stopped`` True (what finished is stored; run
-        again to resume). On the local backend the runs in flight are terminated at
-        once, as for a KeyboardInterrupt (their work is lost), so the call returns
-        within seconds, not when the longest run would have ended. A KeyboardInterrupt
-        stops the same way, then propagates.
+        Checked every half second (a tenth on Dask): when set, no further runs start,
+        the table is not written, ``table`` is None and ``stopped`` True (what finished
+        is stored; run again to resume). The runs in flight are ended at once, as for a
+        KeyboardInterrupt (their work is lost), so the call returns within seconds, not
+        when the longest run would have ended: the local pool's workers are terminated;
+        on Dask the futures are cancelled and the runs end themselves within a second
+        (:class:`ClusterStop`). A KeyboardInterrupt stops the same way, then propagates.
 
     Returns
     -------

@@ -76,6 +76,10 @@ def test_bad_values_are_an_escaped_error(app, open_page):
         ("", "250", "Number of segments: type at least one value."),
         (" , ", "250", "Number of segments: type at least one value."),
         ("2, 3", "250, 250", "Batch size has the value 250 twice."),
+        # One number in two spellings is one setting: both named as typed.
+        ("2, 02", "250", "Number of segments has one setting twice: 2 and 02 are both 2."),
+        ("2, 3", "250, 2.5e2", "Batch size has one setting twice: 250 and 2.5e2 are both 250."),
+        ("2", "1_000, 1000", "Batch size has one setting twice: 1_000 and 1000 are both 1000."),
         ("2, x", "250", "Number of segments: values must be numbers separated by commas; got 'x'."),
         # A grid point the config refuses: its fields by their labels too.
         (

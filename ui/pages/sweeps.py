@@ -59,22 +59,37 @@ class _Job:
 
 
 def _values(text: str, label: str) -> list:
-    """The numbers typed for the parameter labelled ``label`` (messages name it so)."""
-    out = []
+    """The numbers typed for the parameter labelled ``label`` (messages name it so).
+
+    One number typed twice, or in two spellings (``0.1, 0.10``, ``5000, 5_000``), is refused
+    naming both as typed: it would run the same experiment twice.
+    """
+    typed: list[tuple[str, int | float]] = []  # (as typed, the number)
     for part in text.split(","):
-        part = part.strip().replace("_", "")
+        shown = part.strip()
+        part = shown.replace("_", "")
         if not part:
             continue
         try:
             number = float(part)
         except ValueError:
             raise ValueError(
-                f"{label}: values must be numbers separated by commas; got {part!r}."
+                f"{label}: values must be numbers separated by commas; got {shown!r}."
             ) from None
-        out.append(int(number) if number.is_integer() and "." not in part else number)
-    if not out:
+        value = int(number) if number.is_integer() and "." not in part else number
+        # Numbers compare by value, as the grid compares them (1 and 1.0 are one setting);
+        # checked here, where the spellings are still known (the grid sees only numbers).
+        for first, earlier in typed:
+            if earlier == value and first == shown:
+                raise ValueError(f"{label} has the value {shown} twice.")
+            if earlier == value:
+                raise ValueError(
+                    f"{label} has one setting twice: {first} and {shown} are both {earlier!r}."
+                )
+        typed.append((shown, value))
+    if not typed:
         raise ValueError(f"{label}: type at least one value.")
-    return out
+    return [value for _, value in typed]
 
 
 def _work(job: _Job, plan, grid_text: str, root: str) -> None:

@@ -108,6 +108,21 @@ BAD_GRIDS = {
         BASE + "[grid]\nn_users = [500, 500]\n",
         "`grid.n_users` has the value 500 twice",
     ),
+    # Two spellings of one setting: the message names both, as written.
+    "one policy spelt two ways": (
+        BASE + "[grid]\npolicies = [['epsilon_greedy(epsilon=0.05)'], "
+        "['epsilon_greedy(epsilon = 0.050)']]\n",
+        r"`grid.policies` has one setting twice: \['epsilon_greedy\(epsilon=0.05\)'\] and "
+        r"\['epsilon_greedy\(epsilon = 0.050\)'\] are both epsilon_greedy\(epsilon=0.05\)\.$",
+    ),
+    "levels in another order": (
+        BASE + "[grid]\nlevels = [['generic', 'user'], ['user', 'generic']]\n",
+        r"`grid.levels` has one setting twice: \['generic', 'user'\] and \['user', 'generic'\]",
+    ),
+    "a number spelt two ways": (
+        BASE + "[grid]\nbudget = [100, 100.0]\n",
+        r"`grid.budget` has one setting twice: 100 and 100.0 are both 100.0\.$",
+    ),
     "bad worlds": ("worlds = 0\n" + BASE + "[grid]\nn_users = [500]\n", "`worlds` must be"),
     "bad base key": ("n_userz = 5\n" + BASE + "[grid]\nn_users = [500]\n", "unknown config key"),
     "malformed TOML": (BASE + "[grid\n", "malformed TOML"),

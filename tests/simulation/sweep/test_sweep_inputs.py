@@ -141,13 +141,76 @@ def test_unquoted_dotted_grid_keys_are_the_quoted_ones():
 @pytest.mark.parametrize(
     ("grid", "match"),
     [
-        ({"world": {"personalization_scale": [1, 1.0]}}, r"has the value 1.0 twice \(1 and 1.0\)"),
-        ({"budget": [100.0, 100]}, r"has the value 100 twice \(100.0 and 100\)"),
+        (
+            {"world": {"personalization_scale": [1, 1.0]}},
+            r"has one setting twice: 1 and 1.0 are both 1.0\.$",
+        ),
+        ({"budget": [100.0, 100]}, r"has one setting twice: 100.0 and 100 are both 100.0\.$"),
+        # Policy specs by the canonical text the run uses (and names in its table).
+        (
+            {"policies": [["epsilon_greedy(epsilon=0.05)"], ["epsilon_greedy(epsilon = 0.050)"]]},
+            r"^`grid.policies` has one setting twice: \['epsilon_greedy\(epsilon=0.05\)'\] and "
+            r"\['epsilon_greedy\(epsilon = 0.050\)'\] are both epsilon_greedy\(epsilon=0.05\)\.$",
+        ),
+        (
+            {"policies": [["uniform", "thompson"], [" thompson( ) ", "uniform"]]},
+            r"^`grid.policies` has one setting twice: \['uniform', 'thompson'\] and "
+            r"\[' thompson\( \) ', 'uniform'\] are both uniform, thompson \(their order does not "
+            r"change the experiment, only its rows' order\)\.$",
+        ),
+        (
+            {"levels": [["generic", "user"], ["user", "generic"]]},
+            r"^`grid.levels` has one setting twice: \['generic', 'user'\] and "
+            r"\['user', 'generic'\] are both generic, user \(their order",
+        ),
+        ({"levels": [["generic", "user"], ["generic", "user"]]}, r"the value \[.*\] twice\.$"),
+        # A default written out, hyperparameters in another order, 2 for 2.0: one policy.
+        (
+            {"policies": [["epsilon_greedy"], ["epsilon_greedy(epsilon=0.1)"]]},
+            r"are the same policies with the same settings \(defaults written out or not",
+        ),
+        (
+            {
+                "policies": [
+                    ["thompson(prior_alpha=2, prior_beta=3)"],
+                    ["thompson(prior_beta=3.0, prior_alpha=2.0)"],
+                ]
+            },
+            r"^`grid.policies` has one setting twice: "
+            r"\['thompson\(prior_alpha=2, prior_beta=3\)'\] and",
+        ),
     ],
 )
 def test_values_equal_as_settings_are_duplicates(grid, match):
     with pytest.raises(ValueError, match=match):
         parse_grid({**BASE, "grid": grid})
+
+
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {"policies": [["thompson"], ["thompson(prior_alpha=2)"]]},  # other settings
+        {"policies": [["thompson"], ["thompson", "uniform"]]},  # one more policy
+        {"policies": [["thompson"], ["segment:thompson"]]},  # one copy per segment
+        {"policies": [["epsilon_greedy"], ["epsilon_greedy(epsilon=0.1000001)"]]},
+        {"levels": [["generic", "user"], ["generic", "segment"]]},
+        {"world": {"personalization_scale": [0.1, 0.11]}},
+    ],
+)
+def test_different_settings_are_not_duplicates(grid):
+    assert len(parse_grid({**BASE, "grid": grid}).points) == 2
+
+
+def test_the_same_experiment_in_two_spellings_runs_the_same_config():
+    # Why the spellings are one setting: the configs the runs get are equal (policy order
+    # aside, which the engine's named streams make irrelevant to the numbers).
+    one = parse_grid({**BASE, "grid": {"policies": [["epsilon_greedy(epsilon=0.05)", "uniform"]]}})
+    two = parse_grid(
+        {**BASE, "grid": {"policies": [["uniform", "epsilon_greedy(epsilon = .050)"]]}}
+    )
+    a, b = one.runs[0].config, two.runs[0].config
+    assert sorted(a.policies) == sorted(b.policies) == ["epsilon_greedy(epsilon=0.05)", "uniform"]
+    assert a.replace(policies=b.policies, seed=b.seed) == b
 
 
 # --- the printed digest ---------------------------------------------------------------------

@@ -201,7 +201,11 @@ def best_rivals(
     """
     key = "roas" if objective == "roas" else "ctr"
     table = summarize(summary, (key,))
-    table = table[~table["policy"].map(is_reference)]
+    table = table[~table["policy"].map(is_reference)].copy()
+    # summarize gives one replication the point interval (mean, mean), which overlaps only an
+    # equal mean: read as an interval it would call a one-seed best clearly best.
+    single = table["n_seeds"] < 2
+    table.loc[single, [f"{key}_low", f"{key}_high"]] = np.nan
     mine = (table["level"] == best["level"]) & (table["policy"] == best["policy"])
     low, high = (float(table.loc[mine, c].iloc[0]) for c in (f"{key}_low", f"{key}_high"))
     others = table[~mine].sort_values(key, ascending=False)

@@ -5,6 +5,7 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,3 +127,68 @@ def test_readme_python_example_runs_and_prints_the_table_shown():
         return [[re.sub(r"^\(.*\)$", "(…)", word) for word in row] for row in rows]
 
     assert labels(printed) == labels(shown)
+
+
+#: What the policy tables of the README and docs/experiments.md say runs: UCB1's index and
+#: the linear policies' widths, each in the reward's standard deviations.
+UCB1_INDEX = "mean + `alpha`·sd·sqrt(8 ln t / n)"
+LINEAR_WIDTHS = ("`alpha`·σ·sqrt(xᵀA⁻¹x)", "(`v`·σ)²A⁻¹")
+
+
+def _table_rows(text: str, name: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(f"| {name} |")]
+
+
+@pytest.mark.parametrize("path", [README, DOCS / "experiments.md"], ids=lambda p: p.name)
+def test_the_policy_tables_state_the_index_that_runs(path):
+    text = path.read_text(encoding="utf-8")
+    what_it_does = _table_rows(text, "`ucb1`")[0]  # the policy table comes first
+    assert UCB1_INDEX in what_it_does
+    (linear,) = _table_rows(text, "`lin_ucb`, `lin_ts`")
+    assert all(width in linear for width in LINEAR_WIDTHS)
+    assert "pooled over arms" in linear
+
+
+def test_the_settings_table_says_what_each_width_multiplies():
+    text = (DOCS / "experiments.md").read_text(encoding="utf-8")
+    (_, ucb1) = _table_rows(text, "`ucb1`")  # the policy table, then the settings table
+    assert "sd·sqrt(8 ln t / n)" in ucb1 and "standard deviation" in ucb1
+    (lin_ucb,) = _table_rows(text, "`lin_ucb`")
+    (lin_ts,) = _table_rows(text, "`lin_ts`")
+    assert LINEAR_WIDTHS[0] in lin_ucb and LINEAR_WIDTHS[1] in lin_ts
+    assert all("pooled reward standard deviations" in row for row in (lin_ucb, lin_ts))
+
+
+def test_ucb1_runs_the_index_the_tables_state():
+    # The tables' formula, evaluated by hand: mean + alpha * sd * sqrt(8 ln t / n), sd the
+    # arm's standard deviation floored at the pooled one (arm 2 has no spread of its own).
+    from simulation.policies.context_free import ucb_index
+
+    pulls = np.array([40.0, 100.0, 60.0])
+    sums = np.array([10.0, 30.0, 0.0])  # 0/1 rewards: squares sum to the sums
+    alpha, t = 0.7, pulls.sum()
+    mean = sums / pulls
+    pooled = sums.sum() / t - (sums.sum() / t) ** 2
+    sd = np.sqrt(np.maximum(mean - mean**2, pooled))
+    expected = mean + alpha * sd * np.sqrt(8 * np.log(t) / pulls)
+    np.testing.assert_allclose(ucb_index(pulls, sums, sums.copy(), alpha), expected, rtol=1e-12)
+
+
+def test_lin_ucb_scales_its_width_by_the_pooled_reward_sd():
+    # The settings table's alpha is in reward standard deviations: where scores with the
+    # width alpha * sd and with alpha alone pick different arms, LinUCB picks the former.
+    from simulation.policies.linear import LinUCB
+
+    rng = np.random.default_rng(0)
+    policy = LinUCB(alpha=0.5)
+    policy.reset(n_arms=3, n_features=2)
+    x = rng.normal(size=(300, 2))
+    policy.update(x, rng.integers(0, 3, 300), rng.normal(3.0, 10.0, 300))
+    assert policy.noise_sd_ == pytest.approx(10.0, rel=0.15)  # the rewards' sd, not 1
+    probes = rng.normal(size=(2_000, 2))
+    mean, quad = policy._mean_and_quad(probes)  # each (n_arms, n)
+    by_sd = np.argmax(mean + 0.5 * policy.noise_sd_ * np.sqrt(quad), axis=0)
+    unscaled = np.argmax(mean + 0.5 * np.sqrt(quad), axis=0)
+    differ = by_sd != unscaled
+    assert differ.sum() >= 10, "the probes must tell the two widths apart"
+    np.testing.assert_array_equal(policy.select(probes[differ], rng), by_sd[differ])

@@ -53,6 +53,13 @@ READ_WAIT = 1.0
 #: Said (on stderr) when a listing came from the run folders because the catalogue was busy.
 BUSY_NOTE = "the catalogue is busy (held by another process): listing from the run folders"
 
+#: The mark of a best that is not clearly best, and the line under the list that explains it.
+NOT_CLEAR = "(not clear)"
+NOT_CLEAR_NOTE = (
+    "another learner's 95 % interval overlaps the best's, or one replication gives none "
+    '(the report\'s "Not clearly best"): a tie or noise, no win'
+)
+
 
 def _add_store_option(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
@@ -167,6 +174,8 @@ def _list(args: argparse.Namespace) -> int:
             "best: each run's best policy @ level by its objective (never the oracle, which "
             "knows the truth), its observed CTR and ROAS"
         )
+        if frame["best_clear"].eq(False).any():
+            print(f"{NOT_CLEAR}: {NOT_CLEAR_NOTE}")
     if not list_sweeps(store.root).empty:
         print("\nsweeps:")
         _list_sweeps(store.root)
@@ -180,8 +189,13 @@ def _print_runs(frame: pd.DataFrame) -> None:
     for column in ("name", "source"):
         frame[column] = frame[column].map(lambda v: "" if v is None or v != v else clean_text(v))
     # The catalogue names each run's best (policy @ level) as the run's headline does; a
-    # run not made by the engine, or where only references ran, has none ("-").
-    frame["best"] = frame["best"].map(lambda v: "-" if v is None else clean_text(v))
+    # run not made by the engine, or where only references ran, has none ("-"). A best the
+    # report calls "Not clearly best" is marked so here too, in the same column: a tie is
+    # then never read as a win.
+    frame["best"] = [
+        "-" if best is None else clean_text(best) + ("" if clear is not False else f" {NOT_CLEAR}")
+        for best, clear in zip(frame["best"], frame.pop("best_clear"), strict=True)
+    ]
     frame.loc[damaged.index, "name"] = "(damaged)"
     print(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
     for run_id, reason in damaged.itertuples(index=False):

@@ -25,7 +25,9 @@ import pandas as pd
 __all__ = ["COLUMNS", "Catalog", "CatalogDamagedError", "StoreBusyError"]
 
 #: Bump when the table layout changes; an older catalogue is then rebuilt from ``runs/``.
-SCHEMA_VERSION = "3"  # 3: best, its_ctr, its_roas replace mean_ctr, mean_roas
+#: 3: best, its_ctr, its_roas replace mean_ctr, mean_roas; 4: best_clear (a schema-3
+#: catalogue named a best even when every pair tied).
+SCHEMA_VERSION = "4"
 
 #: Columns of the ``runs`` table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -36,6 +38,7 @@ COLUMNS: tuple[str, ...] = (
     "seed",
     "n_rows",
     "best",
+    "best_clear",
     "its_ctr",
     "its_roas",
     "config_json",
@@ -55,6 +58,7 @@ CREATE TABLE IF NOT EXISTS runs (
     seed BIGINT,
     n_rows BIGINT,             -- rows of the summary table
     best VARCHAR,              -- best learner by the objective, 'policy @ level'; NULL if none
+    best_clear BOOLEAN,        -- no other learner's 95 % interval overlaps it; NULL if no best
     its_ctr DOUBLE,            -- that pair's observed CTR (mean over replications), else NULL
     its_roas DOUBLE,           -- that pair's observed ROAS, else NULL
     config_json VARCHAR,

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from simulation.store.integrity import FORMAT_VERSION, clean_text
 from simulation.store.paths import check_table_name, created_at_of, new_run_id
-from simulation.store.report import best_row
+from simulation.store.report import best_rivals, best_row
 
 __all__ = [
     "FORMAT_VERSION",
@@ -70,26 +70,34 @@ def _package_versions() -> dict[str, str | None]:
     return versions
 
 
-def _best(meta: Mapping[str, Any], flat: pd.DataFrame) -> tuple[str | None, float, float]:
-    """The run's best (policy, level) by its objective, with that pair's observed CTR and ROAS.
+def _best(
+    meta: Mapping[str, Any], flat: pd.DataFrame
+) -> tuple[str | None, bool | None, float, float]:
+    """The run's best (policy, level) by its objective, whether it is clearly best, its rates.
 
     As the run's headline names it (:func:`simulation.store.report.best_row`): never a mean
     over levels and policies, which would mix what the levels compare, and never a reference
-    that knows the truth. ``(None, nan, nan)`` for a summary without level, policy, ctr and
-    roas (not made by the experiment engine), or where only references ran.
+    that knows the truth. Clearly best as the report's headline judges it
+    (:func:`simulation.store.report.best_rivals`): no other learner's 95 % interval over the
+    replications overlaps its own, so a tie, overlapping intervals or a single replication
+    (no interval) make it not clearly best. ``(None, None, nan, nan)`` for a summary
+    without level, policy, ctr and roas (not made by the experiment engine), or where only
+    references ran.
     """
-    none = (None, float("nan"), float("nan"))
+    none = (None, None, float("nan"), float("nan"))
     if not {"level", "policy", "ctr", "roas"} <= set(flat.columns):
         return none
     config = meta.get("config")
     objective = config.get("objective", "ctr") if isinstance(config, Mapping) else "ctr"
     try:
         row = best_row(flat, objective)
+        if row is None:
+            return none
+        _, rivals = best_rivals(flat, row, objective)
     except (TypeError, ValueError):  # non-numeric metrics: a summary not made by the engine
         return none
-    if row is None:
-        return none
-    return f"{row['policy']} @ {row['level']}", float(row["ctr"]), float(row["roas"])
+    name = f"{row['policy']} @ {row['level']}"
+    return name, not rivals, float(row["ctr"]), float(row["roas"])
 
 
 def catalog_row(
@@ -100,7 +108,7 @@ def catalog_row(
     ``sig`` is the run folder's :func:`~simulation.store.integrity.signature` when it was read.
     """
     flat = summary if isinstance(summary.index, pd.RangeIndex) else summary.reset_index()
-    best, its_ctr, its_roas = _best(meta, flat)
+    best, best_clear, its_ctr, its_roas = _best(meta, flat)
     return {
         "run_id": meta["run_id"],
         "created_at": datetime.fromisoformat(meta["created_at"]).replace(tzinfo=None),
@@ -109,6 +117,7 @@ def catalog_row(
         "seed": meta["seed"],
         "n_rows": len(summary),
         "best": best,
+        "best_clear": best_clear,
         "its_ctr": its_ctr,
         "its_roas": its_roas,
         "config_json": json.dumps(meta["config"], sort_keys=True),
@@ -129,6 +138,7 @@ def damaged_row(run_id: str, reason: str, sig: str | None) -> dict[str, Any]:
         "seed": None,
         "n_rows": None,
         "best": None,
+        "best_clear": None,
         "its_ctr": None,
         "its_roas": None,
         "config_json": None,

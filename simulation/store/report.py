@@ -201,7 +201,11 @@ def best_rivals(
     """
     key = "roas" if objective == "roas" else "ctr"
     table = summarize(summary, (key,))
-    table = table[~table["policy"].map(is_reference)]
+    table = table[~table["policy"].map(is_reference)].copy()
+    # summarize gives one replication the point interval (mean, mean), which overlaps only an
+    # equal mean: read as an interval it would call a one-seed best clearly best.
+    single = table["n_seeds"] < 2
+    table.loc[single, [f"{key}_low", f"{key}_high"]] = np.nan
     mine = (table["level"] == best["level"]) & (table["policy"] == best["policy"])
     low, high = (float(table.loc[mine, c].iloc[0]) for c in (f"{key}_low", f"{key}_high"))
     others = table[~mine].sort_values(key, ascending=False)
@@ -567,7 +571,7 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
         img = ""
         if w.get("png"):
             data = base64.b64encode(w["png"]).decode("ascii")
-            img = f'<img alt="winning creative" src="data:image/png;base64,{data}">'
+            img = f'<img alt="leading creative" src="data:image/png;base64,{data}">'
         why = "".join(f"<li>{e(x)}</li>" for x in w.get("reasons", ())) or "<li>–</li>"
         label = _VERDICT_LABEL[w.get("verdict", "clear")]
         cards.append(
@@ -637,7 +641,10 @@ def _winners(run) -> list[dict[str, Any]] | None:
             )
             item["verdict"] = winner_verdict(r["n_seeds"], r["margin_low"])
             item["reasons"] = [
-                f"{label}: {a} (winner) vs {b}" for label, a, b in component_differences(win, ru)
+                # "leader", as the app's "What differs (leader vs runner-up)": the verdict
+                # alone says whether the margin makes it a winner.
+                f"{label}: {a} (leader) vs {b}"
+                for label, a, b in component_differences(win, ru)
             ]
         out.append(item)
     return out

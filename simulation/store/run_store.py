@@ -124,6 +124,7 @@ LIST_COLUMNS: tuple[str, ...] = (
     "seed",
     "n_rows",
     "best",
+    "best_clear",
     "its_ctr",
     "its_roas",
     "damaged",
@@ -230,8 +231,8 @@ class RunStore:
     ...                         "ctr": [0.031, 0.035], "roas": [1.9, 1.7]})
     >>> run_id = store.save(config={"objective": "roas"}, seed=7, summary=summary,
     ...                     timeseries=pd.DataFrame({"round": [0, 1], "ctr": [0.03, 0.032]}))
-    >>> store.list()[["best", "its_ctr", "its_roas"]].values.tolist()
-    [['ucb1 @ generic', 0.031, 1.9]]
+    >>> store.list()[["best", "best_clear", "its_ctr", "its_roas"]].values.tolist()
+    [['ucb1 @ generic', False, 0.031, 1.9]]
     >>> store.load(run_id).config
     {'objective': 'roas'}
     """
@@ -576,7 +577,10 @@ class RunStore:
         runs : DataFrame
             Columns ``run_id``, ``created_at`` (UTC), ``name``, ``source``, ``seed``, ``n_rows``
             (rows of the summary); ``best``, the run's best policy and level by its objective
-            (``"thompson @ user"``, never a reference that knows the truth), with ``its_ctr``
+            (``"thompson @ user"``, never a reference that knows the truth); ``best_clear``,
+            whether it is clearly best as the run's report judges it (no other learner's 95 %
+            interval overlaps its own: False for a tie or a single replication, None where
+            ``best`` is None); with ``its_ctr``
             and ``its_roas``, that pair's observed CTR and ROAS (means over replications):
             never a mean over levels and policies, which would mix what the levels compare
             (None and NaN for a summary without ``level``, ``policy``, ``ctr`` and ``roas``);
@@ -603,6 +607,12 @@ class RunStore:
             frame[column] = frame[column].astype("float64")
         for column in ("name", "source", "best", "damaged"):  # None, not NaN, where missing
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        # True/False/None whichever way it was read (DuckDB's nullable booleans, or dicts).
+        frame["best_clear"] = pd.Series(
+            [None if pd.isna(v) else bool(v) for v in frame["best_clear"]],
+            index=frame.index,
+            dtype=object,
+        )
         return frame
 
     def check(self, *, repair: bool = False) -> pd.DataFrame:

@@ -62,6 +62,16 @@ def test_list_prints_runs(capsys, store):
     assert run(capsys, "runs", "list", "--store", str(store.root))[1] == out
 
 
+def listed(out: str, n_runs: int) -> dict[str, list[str]]:
+    """``runs list`` rows by run name (one word): [best as printed, its_ctr, its_roas]."""
+    rows = {}
+    for line in out.splitlines()[1 : n_runs + 1]:
+        # run_id, date, time, name, source, seed, n_rows, best (several words), ctr, roas
+        words = line.split()
+        rows[words[3]] = [" ".join(words[7:-2]), *words[-2:]]
+    return rows
+
+
 def test_list_names_each_run_s_best_policy_and_level_never_a_mean_over_levels(capsys, tmp_path):
     store = RunStore.open(tmp_path / "engine-store")
     summary = pd.DataFrame({"level": ["generic", "generic", "user", "user"],
@@ -73,9 +83,10 @@ def test_list_names_each_run_s_best_policy_and_level_never_a_mean_over_levels(ca
                    timeseries=pd.DataFrame({"step": [1]}), name=objective)  # fmt: skip
     code, out, _ = run(capsys, "runs", "--store", str(store.root), "list")
     assert code == 0
-    rows = {line.split()[3]: line.split()[-5:] for line in out.splitlines()[1:3]}
-    assert rows["ctr"] == ["thompson", "@", "user", "0.0200", "1.5000"]
-    assert rows["roas"] == ["uniform", "@", "generic", "0.0100", "3.0000"]
+    rows = listed(out, 2)
+    # One seed: no interval, so neither best is clearly best (as the report says).
+    assert rows["ctr"] == ["thompson @ user (not clear)", "0.0200", "1.5000"]
+    assert rows["roas"] == ["uniform @ generic (not clear)", "0.0100", "3.0000"]
     assert "0.0133" not in out  # the mean CTR over every level and policy
     assert out.splitlines()[3].startswith("best: each run's best policy @ level by its objective")
 
@@ -309,7 +320,52 @@ def test_list_never_names_the_oracle_as_a_run_s_best(capsys, tmp_path):
                timeseries=pd.DataFrame({"step": [1]}))  # fmt: skip
     code, out, _ = run(capsys, "runs", "--store", str(store.root), "list")
     assert code == 0
-    rows = {line.split()[3]: line.split()[-5:] for line in out.splitlines()[1:3]}
-    assert rows["mixed"] == ["thompson", "@", "user", "0.0120", "2.0000"]
-    assert rows["oracle-only"][-3:] == ["-", "-", "-"]
+    rows = listed(out, 2)
+    assert rows["mixed"] == ["thompson @ user (not clear)", "0.0120", "2.0000"]
+    assert rows["oracle-only"] == ["-", "-", "-"]
     assert "oracle @" not in out
+
+
+def test_list_marks_a_best_that_is_not_clearly_best_as_the_report_does(capsys, tmp_path):
+    # Every level x policy pair with the same clicks in every seed: the catalogue still
+    # names one pair (the first of the tie), so the list must say that it is no win, as the
+    # report's "Not clearly best" does; a best whose interval is apart from the rest is not
+    # marked.
+    from simulation.store.report import best_note, best_rivals, best_row
+
+    store = RunStore.open(tmp_path / "engine-store")
+    pairs = [("generic", "uniform"), ("generic", "thompson"), ("user", "uniform"),
+             ("user", "thompson")]  # fmt: skip
+
+    def summary(ctr):
+        return pd.DataFrame(
+            [{"level": lv, "policy": p, "seed": s, "clicks": 100 * c, "impressions": 10_000,
+              "ctr": c, "roas": 1.0} for lv, p in pairs for s, c in enumerate(ctr[(lv, p)])]
+        )  # fmt: skip
+
+    tie = summary({pair: [0.010, 0.011, 0.012] for pair in pairs})
+    apart = summary({**{pair: [0.010, 0.0101, 0.0102] for pair in pairs[:3]},
+                     pairs[3]: [0.020, 0.0201, 0.0202]})  # fmt: skip
+    for name, frame in (("tie", tie), ("apart", apart)):
+        store.save(config={"objective": "ctr"}, seed=0, summary=frame,
+                   timeseries=pd.DataFrame({"step": [1]}), name=name)  # fmt: skip
+    assert best_note(*best_rivals(tie, best_row(tie, "ctr"), "ctr")).startswith("Not clearly best")
+    assert best_note(*best_rivals(apart, best_row(apart, "ctr"), "ctr")) == ""
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "list")
+    assert code == 0
+    rows = listed(out, 2)
+    assert rows["tie"] == ["uniform @ generic (not clear)", "0.0110", "1.0000"]
+    assert rows["apart"] == ["thompson @ user", "0.0201", "1.0000"]
+    lines = out.splitlines()
+    assert lines[3].startswith("best: each run's best policy @ level")
+    assert lines[4].startswith("(not clear): another learner's 95 % interval overlaps")
+    # The columns stay aligned: every row's its_ctr ends where the header's does.
+    ends = {line.index(line.split()[-2]) + len(line.split()[-2]) for line in lines[1:3]}
+    assert ends == {lines[0].index("its_ctr") + len("its_ctr")}
+
+    # Without a run that is not clear, no explanation of the mark.
+    only = RunStore.open(tmp_path / "clear-store")
+    only.save(config={"objective": "ctr"}, seed=0, summary=apart,
+              timeseries=pd.DataFrame({"step": [1]}), name="apart")  # fmt: skip
+    out = run(capsys, "runs", "--store", str(only.root), "list")[1]
+    assert "(not clear)" not in out

@@ -452,4 +452,27 @@ def test_the_not_clearly_best_note_names_its_rivals_or_the_missing_interval():
 
 def test_a_fixed_pool_run_has_winner_cards_and_no_generations_section(page):
     assert "Generations" not in page and "<h2>Leading creative per segment</h2>" in page
-    assert page.count('alt="winning creative"') == CONFIG.n_segments
+    assert page.count('alt="leading creative"') == CONFIG.n_segments
+
+
+def test_a_leader_not_yet_clear_is_called_the_leader_in_what_differs(saved, monkeypatch):
+    # Every margin made "not yet clear" (the verdict is the app's rule, tested in
+    # tests/simulation/test_winners.py): the card must not call its creative the winner
+    # anywhere, its "What differs" lines included, as the app's "What differs (leader vs
+    # runner-up)" column does not.
+    import simulation.winners
+
+    monkeypatch.setattr(simulation.winners, "winner_verdict", lambda n, low: "unclear")
+    store, run_id, _ = saved
+    page = build_report(store.load(run_id))
+    cards = page.split('<div class="card">')[1:]
+    assert len(cards) == CONFIG.n_segments
+    reasons = []
+    for card in cards:
+        assert "<b>Leader (not yet clear):</b>" in card and "<b>Winner:</b>" not in card
+        items = card.split("<b>What differs:</b></p><ul>", 1)[1].split("</ul>", 1)[0]
+        reasons += re.findall(r"<li>(.*?)</li>", items)
+    differing = [r for r in reasons if r != "–"]
+    assert differing, "the two creatives of every segment differ in something"
+    assert all(re.search(r": .+ \(leader\) vs .+", r) for r in differing), differing
+    assert "(winner)" not in page and "winning creative" not in page

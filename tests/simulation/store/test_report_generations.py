@@ -46,7 +46,7 @@ def test_no_founding_creative_is_named_a_segments_leader(regenerated):
     for verdict in ("Winner:", "Leader (not yet clear):", "Leader (one seed):"):
         assert f"<b>{verdict}</b>" not in page
     # No rendered founder image either: the winner cards are the report's only images.
-    assert "winning creative" not in page
+    assert "leading creative" not in page and "winning creative" not in page
 
 
 def test_the_generations_section_lists_what_each_slot_held_at_the_end(regenerated):

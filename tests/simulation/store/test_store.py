@@ -107,6 +107,7 @@ def test_list_has_catalogue_columns_newest_first(store):
     assert first["n_rows"] == 2
     # No level column (not made by the engine): no best pair to name, and no mean instead.
     assert first["best"] is None and np.isnan(first["its_ctr"]) and np.isnan(first["its_roas"])
+    assert first["best_clear"] is None  # no best, so nothing to be clear about
     assert str(listed["created_at"].dt.tz) == "UTC"
 
 
@@ -141,27 +142,43 @@ def test_list_names_the_best_pair_by_the_objective_never_a_mean(
     assert "mean_ctr" not in row.index and "mean_roas" not in row.index
 
 
-def test_a_catalogue_of_the_old_layout_is_rebuilt_from_the_runs(tmp_path):
+#: Catalogues of older layouts, each with a stale row the rebuild must replace: schema 2 held
+#: means over every level and policy; schema 3 named a best with no word on whether it was
+#: clearly best (a tie was listed as a win).
+OLD_LAYOUTS = {
+    "2": (
+        "mean_ctr DOUBLE, mean_roas DOUBLE",
+        "0.5, 5.0",
+    ),
+    "3": (
+        "best VARCHAR, its_ctr DOUBLE, its_roas DOUBLE",
+        "'uniform @ generic', 0.5, 5.0",
+    ),
+}
+
+
+@pytest.mark.parametrize("version", sorted(OLD_LAYOUTS))
+def test_a_catalogue_of_an_old_layout_is_rebuilt_from_the_runs(tmp_path, version):
     import duckdb
 
+    columns, values = OLD_LAYOUTS[version]
     store = RunStore.open(tmp_path / "store")
     run_id = store.save(config={"objective": "ctr"}, seed=0, summary=ENGINE_SUMMARY,
                         timeseries=pd.DataFrame({"round": [0]}))  # fmt: skip
     catalog = store.root / "catalog.duckdb"
     catalog.unlink()
-    # Schema version 2 held means over every level and policy (here a stale, wrong one).
     con = duckdb.connect(str(catalog))
     con.execute(
         "CREATE TABLE catalog_info (key VARCHAR PRIMARY KEY, value VARCHAR);"
-        "INSERT INTO catalog_info VALUES ('schema_version', '2');"
+        f"INSERT INTO catalog_info VALUES ('schema_version', '{version}');"
         "CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, name VARCHAR, "
-        "source VARCHAR, seed BIGINT, n_rows BIGINT, mean_ctr DOUBLE, mean_roas DOUBLE, "
+        f"source VARCHAR, seed BIGINT, n_rows BIGINT, {columns}, "
         "config_json VARCHAR, meta_json VARCHAR, summary_json VARCHAR, damaged VARCHAR, "
         "files_sig VARCHAR);"
     )
     con.execute(
-        "INSERT INTO runs VALUES (?, now(), 'old', 'cli', 0, 12, 0.5, 5.0, '{}', '{}', '[]', "
-        "NULL, 'stale')",
+        f"INSERT INTO runs VALUES (?, now(), 'old', 'cli', 0, 12, {values}, '{{}}', '{{}}', "
+        "'[]', NULL, 'stale')",
         [run_id],
     )
     con.close()
@@ -169,8 +186,49 @@ def test_a_catalogue_of_the_old_layout_is_rebuilt_from_the_runs(tmp_path):
     listed = reopened.list().set_index("run_id")
     assert list(listed.reset_index().columns) == list(LIST_COLUMNS)
     assert listed.loc[run_id, "best"] == "thompson @ user"
+    # Two seeds give t intervals wide enough to overlap the runner-up's: not clearly best.
+    assert listed.loc[run_id, "best_clear"] is False
     assert listed.loc[run_id, "its_ctr"] == pytest.approx(0.020)
     assert reopened.check().empty
+
+
+def _pairs_summary(ctr: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """An engine-shaped summary: one row per (level, policy, seed) with the CTRs given."""
+    rows = [
+        {"level": level, "policy": policy, "seed": seed, "ctr": value, "roas": 1.0}
+        for (level, policy), values in ctr.items()
+        for seed, value in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("ctr", "clear"),
+    [
+        # Every pair with the same clicks in every seed: a tie, whichever pair is named.
+        ({pair: [0.010, 0.011, 0.012] for pair in
+          [("generic", "uniform"), ("generic", "thompson"), ("user", "thompson")]}, False),
+        # One replication: no interval, so nothing is clearly apart.
+        ({("generic", "uniform"): [0.010], ("user", "thompson"): [0.020]}, False),
+        # Three tight seeds far above the rest: clearly best.
+        ({("generic", "uniform"): [0.010, 0.0101, 0.0102],
+          ("user", "thompson"): [0.020, 0.0201, 0.0202]}, True),
+        # A single learner has no rival to overlap.
+        ({("user", "thompson"): [0.020, 0.025]}, True),
+    ],
+    ids=["tie", "one-seed", "apart", "alone"],
+)  # fmt: skip
+def test_list_says_whether_the_best_is_clearly_best_as_the_report_does(store, ctr, clear):
+    from simulation.store.report import best_note, best_rivals, best_row
+
+    summary = _pairs_summary(ctr)
+    run_id = store.save(config={"objective": "ctr"}, seed=0, summary=summary,
+                        timeseries=pd.DataFrame({"round": [0]}))  # fmt: skip
+    row = store.list().set_index("run_id").loc[run_id]
+    assert row["best_clear"] is clear
+    # The same judgement as the report's "Not clearly best" note.
+    best = best_row(summary, "ctr")
+    assert (best_note(*best_rivals(summary, best, "ctr")) == "") is clear
 
 
 def test_run_ids_are_sortable_and_distinct():

@@ -22,12 +22,16 @@ or ``ADLAB_CHROMIUM``), and prints:
   (tables, winners, saving the run), three ways: *cold* on a fresh server (the audience and
   creatives are built first), *warm* (the median of three new experiments on a world already
   built by an earlier run) and *repeat* (the same experiment again: served from the cache);
-
-Every timed wait polls inside the page on each animation frame: Playwright's own waits
-back off to polling every 500 ms, which added 0.1-0.5 s to the times they measured.
 - the same work without the app, measured in this process as the reference:
   ``build_scenario + run_experiment`` (cold) and ``run_experiment`` on a built scenario (warm).
   The ratios app / reference are what carry over between machines.
+
+Every timed wait polls inside the page on each animation frame: Playwright's own waits
+back off to polling every 500 ms, which added 0.1-0.5 s to the times they measured.
+
+The form is filled as a user fills it; each field is left by taking its focus away (not with
+Tab, which lands on a help icon whose tooltip covers the form), and a click on **Run
+experiment** that starts no script run within a minute ends the bench with that message.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import numpy as np  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from simulation import build_scenario, run_experiment  # noqa: E402
 from simulation.config import PRESETS  # noqa: E402
@@ -75,6 +80,23 @@ PAGES = {
 }
 FRESH_CHART = '[data-testid="stElementContainer"][data-stale="false"] .vega-embed'
 TIMEOUT = 600_000
+#: Seconds a click on Run experiment has to start the script before the bench gives up.
+_RUN_START_S = 60
+# Resolves once the Run button has kept its place for ten animation frames in a row: the
+# page's layout after a widget change has settled.
+_LAYOUT_STILL_JS = """() => new Promise((resolve) => {
+  let last = null;
+  let still = 0;
+  const look = () => {
+    const button = [...document.querySelectorAll('[data-testid="stFormSubmitButton"] button')]
+      .find((b) => b.textContent.includes("Run experiment"));
+    const top = button ? button.getBoundingClientRect().top : null;
+    still = top !== null && top === last ? still + 1 : 0;
+    last = top;
+    if (still >= 10) resolve(); else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})"""
 # Timed waits poll inside the page on every animation frame. Playwright's own waits
 # back off to polling every 500 ms, which added 0.1-0.5 s to what they timed.
 _VISIBLE_JS = """([selector, nth]) => {
@@ -224,9 +246,15 @@ def first_render(browser, url: str, path: str) -> float:
 
 
 def set_number(page: Page, label: str, value: int) -> None:
+    """Type ``value`` into the number field ``label`` and leave it, as a user does.
+
+    Left by taking its focus away, not with Tab: Tab from Seeds lands on the Worlds field's
+    help icon, whose tooltip then covers the form and took the next click meant for a
+    multiselect.
+    """
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
-    box.press("Tab")
+    box.blur()
 
 
 def click_run(page: Page) -> tuple[float, float, float]:
@@ -238,7 +266,7 @@ def click_run(page: Page) -> tuple[float, float, float]:
     start = time.perf_counter()
     page.get_by_role("button", name="Run experiment").click()
     # Charts of an earlier run stay on screen (marked stale) until this run replaces them.
-    page.wait_for_function("() => window.__adlabRan", polling="raf", timeout=TIMEOUT)
+    run_started(page)
     page.wait_for_function(_CHART_DRAWN_JS, arg=3, polling="raf", timeout=TIMEOUT)
     charts = time.perf_counter() - start
     settle(page)
@@ -258,12 +286,39 @@ def experiment_page(browser, url: str, impressions: int, seeds: int) -> Page:
 
 
 def add_option(page: Page, label: str, option: str) -> None:
-    """Add ``option`` (its shown name) to the multiselect labelled ``label``."""
+    """Add ``option`` (its shown name) to the multiselect labelled ``label``, then leave it.
+
+    Its focus is taken away and the layout left to settle before anything else is clicked:
+    a click whose mousedown blurs the box must not find the form moving under it (the app
+    keeps the box's height on blur since 2026-12-05; before, the first click on **Run
+    experiment** after adding mvt_ts missed the button and the bench waited for a run that
+    never started).
+    """
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label)
-    box.locator("input").click()
+    field = box.locator("input")
+    field.click()
     page.keyboard.type(option)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
+    field.blur()
+    box.get_by_text(option).first.wait_for(timeout=TIMEOUT)
+    page.evaluate(_LAYOUT_STILL_JS)
+
+
+def run_started(page: Page) -> None:
+    """Wait for the script run the click on **Run experiment** started; fail fast if none.
+
+    The script starts within milliseconds of the click; ``_RUN_START_S`` covers a loaded
+    machine. A click that missed the button would otherwise wait ``TIMEOUT`` for nothing.
+    """
+    try:
+        page.wait_for_function(
+            "() => window.__adlabRan", polling="raf", timeout=_RUN_START_S * 1000
+        )
+    except PlaywrightTimeout:
+        raise SystemExit(
+            f"the click on Run experiment started no run within {_RUN_START_S} s"
+        ) from None
 
 
 #: Milliseconds between looks at the page while a long run is under way.
@@ -282,7 +337,7 @@ def click_run_long(page: Page) -> tuple[float, float, float, float, float]:
     page.evaluate(_WATCH_RUN_JS)
     start = time.perf_counter()
     page.get_by_role("button", name="Run experiment").click()
-    page.wait_for_function("() => window.__adlabRan", polling="raf", timeout=TIMEOUT)
+    run_started(page)
     # The page's clock from the moment the wait starts, which follows the click closely.
     offset = time.perf_counter() - start
     live_ms, early_ms, charts_ms = page.evaluate(_LONG_RUN_JS, _POLL_MS)

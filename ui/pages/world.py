@@ -324,7 +324,8 @@ def _scale_control() -> None:
             "greetings by active hours, layout by device. 0: users' traits do not change how "
             "they respond to an ad, so there is nothing to personalize (the language they "
             f"read still counts: that is locale); 1: the default world; up to {high:g}. "
-            "Every page uses it; a run records it."
+            "The Experiment page runs in this world and each run records it; the Compose "
+            "tab uses it too (the Sweeps page varies it in its own grid)."
         ),
     )
     try:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from simulation.display import short_policy_name
+from simulation.world import WorldConfig
 
 __all__ = ["SETTING_ORDER", "differing_settings", "format_setting", "run_label"]
 
@@ -105,9 +106,27 @@ def format_setting(key: str, value: Any) -> str:
     if key in _FILES:
         return _FILES[key][value is not None]
     if key == "world":
-        return "other world settings"  # a table of parameters: its own page says which
+        return _world_text(value)
     text = f"{key}={value}"
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _world_text(world: Any) -> str:
+    """A ``[world]`` table in words: its personalization scale by name, the rest in a phrase.
+
+    The scale is the one world setting a reader compares runs by (at 0, the check that a
+    world with nothing to personalize reports nothing); the others are a table of effect
+    sizes whose own page (the World page, ``python -m simulation world``) says which.
+    """
+    values = world.to_dict() if isinstance(world, WorldConfig) else world
+    if not isinstance(values, Mapping):
+        return "other world settings"
+    default = WorldConfig().to_dict()
+    others = bool(set(values) - set(default)) or any(
+        not _same(values.get(k, v), v) for k, v in default.items() if k != "personalization_scale"
+    )
+    parts = [_world_scale(values), "other world settings" if others else None]
+    return ", ".join(p for p in parts if p) or "default world"
 
 
 def _ordered(keys) -> list[str]:
@@ -121,6 +140,19 @@ def _same(a: Any, b: Any, *, unordered: bool = False) -> bool:
     if unordered and isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return sorted(map(str, a)) == sorted(map(str, b))
     return norm(a) == norm(b)
+
+
+def _world_scale(world: Any) -> str | None:
+    """``"personalization scale 0"`` for a world not at the default scale, else None."""
+    values = world.to_dict() if isinstance(world, WorldConfig) else world
+    if not isinstance(values, Mapping):
+        return None
+    scale = values.get("personalization_scale")
+    if isinstance(scale, bool) or not isinstance(scale, int | float):
+        return None
+    if scale == WorldConfig().personalization_scale:
+        return None
+    return f"personalization scale {scale:g}"
 
 
 def differing_settings(configs: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -158,7 +190,8 @@ def run_label(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     -------
     labels : list of str
         One per config. For a single config, its main settings (policies, levels,
-        impressions, seeds, objective, budget). For several, each label lists only the
+        impressions, seeds, objective, budget; the world's personalization scale when it
+        is not the default 1). For several, each label lists only the
         settings that differ between them; if none differ, every label says
         ``"same settings"``.
 
@@ -177,7 +210,11 @@ def run_label(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     if len(configs) == 1:
         (config,) = configs
         keys = [k for k in _MAIN if k in config and not (k == "budget" and config[k] is None)]
-        return [" · ".join(format_setting(k, config[k]) for k in keys) or "run"]
+        words = [format_setting(k, config[k]) for k in keys]
+        scale = _world_scale(config.get("world"))
+        if scale is not None:  # a run in another world than the default is named so
+            words.append(scale)
+        return [" · ".join(words) or "run"]
     keys = differing_settings(configs)
     if not keys:
         return ["same settings"] * len(configs)

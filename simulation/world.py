@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["WorldConfig"]
+__all__ = ["WORLD_BOUNDS", "WorldConfig"]
 
 # (low, high) of every float field: wide enough to build worlds where
 # personalization helps or hurts, narrow enough to keep rates away from 0 and 1.
@@ -72,6 +74,9 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "cpm_desktop": (0.1, 200.0),
     "cpc": (0.01, 50.0),
 }
+#: The allowed (low, high) of every float field, both included: what ``WorldConfig``
+#: checks, read-only, so a form can name the range it checks without restating it.
+WORLD_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(_BOUNDS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -60,13 +60,18 @@ __all__ = [
 
 
 @st.cache_resource(max_entries=4, show_spinner="Generating the audience…")
+def _audience(seed: int, n_users: int, n_segments: int) -> tuple[Population, Segmentation]:
+    return audience_of(DEFAULT_CONFIG.replace(seed=seed, n_users=n_users, n_segments=n_segments))
+
+
 def world(settings: WorldSettings) -> tuple[Population, Segmentation]:
-    """The simulated users and their segments (the same streams as ``build_scenario``)."""
-    return audience_of(
-        DEFAULT_CONFIG.replace(
-            seed=settings.seed, n_users=settings.n_users, n_segments=settings.n_segments
-        )
-    )
+    """The simulated users and their segments (the same streams as ``build_scenario``).
+
+    Cached on the audience alone: the hidden world's scale changes how users respond, not
+    who they are, so a new scale reuses them (the scenario, keyed on the whole world, is
+    rebuilt).
+    """
+    return _audience(settings.seed, settings.n_users, settings.n_segments)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -132,17 +137,17 @@ def _scenario(world_cfg: ExperimentConfig) -> Scenario:
     if world_cfg.segments_file is not None:  # drawn around the user's segments, not clustered
         return build_scenario(world_cfg)
     # The audience comes from the Audience page's cache: generated and clustered once.
-    settings = WorldSettings(
-        seed=world_cfg.seed, n_users=world_cfg.n_users, n_segments=world_cfg.n_segments
+    return build_scenario(
+        world_cfg, world=_audience(world_cfg.seed, world_cfg.n_users, world_cfg.n_segments)
     )
-    return build_scenario(world_cfg, world=world(settings))
 
 
 def scenario(config: ExperimentConfig) -> Scenario:
     """The world of an experiment, cached on :func:`ui.forms.world_config` only.
 
     So changing impressions, policies, seeds or the objective reuses the audience and the
-    creatives.
+    creatives; the key holds the whole ``[world]`` table, so a world of another
+    ``personalization_scale`` is built anew, never served from another scale's entry.
     """
     return _scenario(world_config(config))
 

@@ -19,12 +19,11 @@ from simulation.composition_truth import SEGMENT_USERS, composition_outcomes, se
 from simulation.config import ExperimentConfig
 from ui import cache, state
 from ui.fmt import AXIS_LABELS, component_name, escape_markdown, pct
-from ui.forms import DEFAULT_CONFIG
 
 
 def _config() -> ExperimentConfig:
-    w = state.world_settings()
-    return DEFAULT_CONFIG.replace(seed=w.seed, n_users=w.n_users, n_segments=w.n_segments)
+    # The hidden world's scale too: the true outcomes and the best composition depend on it.
+    return state.world_settings().config()
 
 
 def _level_name(level, axis: int, index: int, tone: int, language: int) -> str:
@@ -42,6 +41,9 @@ def _level_name(level, axis: int, index: int, tone: int, language: int) -> str:
 def _keys(config: ExperimentConfig, axis_names, segment: int) -> list[str]:
     # Per world and segment: each starts from its own best composition.
     world = f"{config.seed}.{config.n_users}.{config.n_segments}"
+    scale = config.world.personalization_scale
+    if scale != 1:  # another scale has other best compositions (the default keeps its keys)
+        world += f"x{scale:g}"
     return [f"cmp-{world}-{segment}-{axis}" for axis in axis_names]
 
 

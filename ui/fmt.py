@@ -23,6 +23,7 @@ __all__ = [
     "multiple",
     "pct",
     "policy_name",
+    "scale_text",
     "signed_pct",
     "skipped_text",
 ]
@@ -207,6 +208,27 @@ def best_pair(
 def cap_text(budget: float) -> str:
     """A spend cap in dollars, cents only where it has them: ``$4,000``, ``$0.01`` (not ``$0``)."""
     return money(budget, 0 if float(budget).is_integer() else 2)
+
+
+def scale_text(scale: float) -> str:
+    """The hidden world's ``personalization_scale`` as the pages name it.
+
+    Examples
+    --------
+    >>> scale_text(0.0)
+    'personalization scale 0 — nothing to personalize'
+    >>> scale_text(1.0)
+    'personalization scale 1 — the default world'
+    >>> scale_text(2.5)
+    'personalization scale 2.5 — every user-dependent effect 2.5× the default'
+    """
+    if scale == 0:
+        what = "nothing to personalize"
+    elif scale == 1:
+        what = "the default world"
+    else:
+        what = f"every user-dependent effect {scale:g}× the default"
+    return f"personalization scale {scale:g} — {what}"
 
 
 def budget_stop_text(summary, budget: float | None, n_impressions: int) -> str | None:

@@ -8,6 +8,7 @@ message written for the person at the widgets; pages show it with ``st.error``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES, PRESETS, ExperimentConfig
@@ -15,6 +16,7 @@ from simulation.engine.core import WORLD_SETTINGS
 from simulation.engine.generated import logged_pairs
 from simulation.inputs import resolve_inputs
 from simulation.policies import POLICIES
+from simulation.world import WORLD_BOUNDS
 
 __all__ = [
     "APP_POLICIES",
@@ -24,6 +26,7 @@ __all__ = [
     "MAX_BUDGET",
     "MAX_LOG_ROWS",
     "OPE_LIMITS",
+    "SCALE_LABEL",
     "SWEEP_LIMITS",
     "WorldSettings",
     "check_chosen",
@@ -35,6 +38,7 @@ __all__ = [
     "sweep_base",
     "whole_number",
     "world_config",
+    "world_scale",
     "world_settings",
 ]
 
@@ -86,21 +90,86 @@ SWEEP_LIMITS: dict[str, tuple[int, int]] = {
 DEFAULT_BUDGET = 4_000.0
 
 
+#: The World page's label of ``WorldConfig.personalization_scale`` (messages name it so).
+SCALE_LABEL = "Personalization in the world"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorldSettings:
-    """The simulated audience every page shares: its size, segment count and seed."""
+    """The simulated world every page shares: the audience and the hidden world's scale.
+
+    ``seed``, ``n_users`` and ``n_segments`` are set on the Audience page;
+    ``personalization_scale`` (``WorldConfig.personalization_scale``: 0 leaves nothing to
+    personalize, 1 is the default world) on the World page.
+    """
 
     seed: int = DEFAULT_CONFIG.seed
     n_users: int = DEFAULT_CONFIG.n_users
     n_segments: int = DEFAULT_CONFIG.n_segments
+    personalization_scale: float = DEFAULT_CONFIG.world.personalization_scale
 
     def __post_init__(self) -> None:
-        # ExperimentConfig holds the rules (ranges, at least 10 users per segment).
-        DEFAULT_CONFIG.replace(seed=self.seed, n_users=self.n_users, n_segments=self.n_segments)
+        # ExperimentConfig and WorldConfig hold the rules (ranges, 10 users per segment).
+        self.config()
+
+    @property
+    def is_default_world(self) -> bool:
+        """Whether the hidden world is the default one (the scale at its default)."""
+        return self.personalization_scale == DEFAULT_CONFIG.world.personalization_scale
+
+    def config(self) -> ExperimentConfig:
+        """The default experiment on this audience, in this world: what every page builds on.
+
+        Returns
+        -------
+        config : ExperimentConfig
+            ``DEFAULT_CONFIG`` with this seed, audience size, segments and
+            ``world.personalization_scale``.
+        """
+        return DEFAULT_CONFIG.replace(
+            seed=self.seed,
+            n_users=self.n_users,
+            n_segments=self.n_segments,
+            world=DEFAULT_CONFIG.world.replace(personalization_scale=self.personalization_scale),
+        )
 
 
-def world_settings(*, n_users: object, n_segments: object, seed: object) -> WorldSettings:
+def world_scale(value: object) -> float:
+    """The World page's *Personalization in the world*, checked against ``WorldConfig``'s range.
+
+    Parameters
+    ----------
+    value : object
+        The widget's value (a number, or None when the box was emptied).
+
+    Returns
+    -------
+    scale : float
+
+    Raises
+    ------
+    ValueError
+        E.g. ``Personalization in the world must be a number from 0 to 10; got 11.``
+    """
+    low, high = WORLD_BOUNDS["personalization_scale"]
+    number = not isinstance(value, bool) and isinstance(value, int | float)
+    if not number or not math.isfinite(value) or not low <= value <= high:
+        got = f"{value:g}" if number else ("nothing" if value is None else repr(value))
+        raise ValueError(f"{SCALE_LABEL} must be a number from {low:g} to {high:g}; got {got}.")
+    return float(value)
+
+
+def world_settings(
+    *,
+    n_users: object,
+    n_segments: object,
+    seed: object,
+    personalization_scale: object = DEFAULT_CONFIG.world.personalization_scale,
+) -> WorldSettings:
     """The Audience page's form as settings, each number checked under its label.
+
+    ``personalization_scale`` is not on that form: the page passes the current one, so
+    generating an audience keeps the hidden world the World page set.
 
     Raises
     ------
@@ -113,7 +182,12 @@ def world_settings(*, n_users: object, n_segments: object, seed: object) -> Worl
             f"{n_users:,} users make at most {n_users // 10:,} segments (10 users each at "
             f"least); got {n_segments:,} segments."
         )
-    return WorldSettings(seed=_int("Seed", seed), n_users=n_users, n_segments=n_segments)
+    return WorldSettings(
+        seed=_int("Seed", seed),
+        n_users=n_users,
+        n_segments=n_segments,
+        personalization_scale=world_scale(personalization_scale),
+    )
 
 
 def whole_number(name: str, value: object, low: int | None = None, high: int | None = None) -> int:
@@ -255,7 +329,8 @@ def experiment_config(
     Parameters
     ----------
     world : WorldSettings
-        Audience size, segments and seed (set on the Audience page).
+        Audience size, segments and seed (set on the Audience page) and the hidden
+        world's personalization scale (the World page).
     levels, policies : sequence of str
         Chosen in multiselects; order is kept.
     n_impressions, batch_size, n_seeds, conversion_delay, n_variants, n_checkpoints : int
@@ -318,10 +393,7 @@ def experiment_config(
             f"fewer (now {n_variants})."
         )
     try:
-        config = DEFAULT_CONFIG.replace(
-            seed=world.seed,
-            n_users=world.n_users,
-            n_segments=world.n_segments,
+        config = world.config().replace(
             levels=levels,
             policies=policies,
             n_impressions=n_impressions,

@@ -404,7 +404,9 @@ def run_label(config: ExperimentConfig) -> str:
     """A short readable name for a run (what tells two of a session's runs apart).
 
     It names the audience size and the user's own input files too: two runs differing only
-    in those got the same name in the Results page's pickers.
+    in those got the same name in the Results page's pickers; and the hidden world's
+    personalization scale when it is not the default 1 (a run in the world with nothing to
+    personalize is told apart from one in the default world).
     """
     levels = "/".join(config.levels)
     label = (
@@ -422,6 +424,8 @@ def run_label(config: ExperimentConfig) -> str:
         label += f", {cap_text(config.budget)} spend cap"
     if config.regenerate_every:
         label += f", regenerated every {config.regenerate_every:,}"
+    if config.world.personalization_scale != 1:  # e.g. the null check's world (scale 0)
+        label += f", personalization scale {config.world.personalization_scale:g}"
     return label
 
 

@@ -81,12 +81,15 @@ def forget_on_removal(widget: str, *keys: str) -> Callable[[], None]:
 
 
 def world_settings() -> WorldSettings:
-    """The audience settings of this tab (defaults until the Audience page changes them)."""
+    """The world of this tab: its audience (the Audience page) and scale (the World page).
+
+    Defaults until one of those pages changes them.
+    """
     return st.session_state.get(_WORLD) or WorldSettings()
 
 
 def set_world(settings: WorldSettings) -> None:
-    """Make ``settings`` the audience every page uses."""
+    """Make ``settings`` the audience and hidden world every page uses."""
     st.session_state[_WORLD] = settings
 
 

@@ -73,3 +73,23 @@ def test_every_registered_policy_has_a_short_name():
 
     # per_segment is written "segment:NAME" and named from NAME.
     assert set(POLICIES) - {"per_segment"} <= set(SHORT_POLICY_NAMES)
+
+
+def test_a_world_of_another_personalization_scale_is_named_by_it():
+    from simulation.world import WorldConfig
+
+    default = ExperimentConfig().to_dict()
+    null = ExperimentConfig(world=WorldConfig(personalization_scale=0.0)).to_dict()
+    (label,) = run_label([null])
+    assert label.endswith(" · personalization scale 0")
+    assert "personalization" not in run_label([default])[0]  # the default world is not said
+    assert run_label([default, null]) == ["default world", "personalization scale 0"]
+    # Other world settings are a table the World page lays open: named as such, the scale
+    # still by name.
+    other = ExperimentConfig(world=WorldConfig(personalization_scale=2.0, jitter=0.0)).to_dict()
+    jitter = ExperimentConfig(world=WorldConfig(jitter=0.0)).to_dict()
+    assert run_label([null, other, jitter]) == [
+        "personalization scale 0",
+        "personalization scale 2, other world settings",
+        "other world settings",
+    ]

@@ -44,7 +44,11 @@ def _settings_form() -> None:
         )  # fmt: skip
         if st.form_submit_button("Generate audience", type="primary"):
             try:
-                settings = world_settings(n_users=n_users, n_segments=n_segments, seed=seed)
+                # The World page's scale is not on this form: a new audience keeps it.
+                settings = world_settings(
+                    n_users=n_users, n_segments=n_segments, seed=seed,
+                    personalization_scale=current.personalization_scale,
+                )  # fmt: skip
             except (TypeError, ValueError) as exc:
                 st.error(f"The audience was not changed: {escape_markdown(exc)}")
             else:

@@ -38,6 +38,7 @@ from ui.fmt import (
     pct,
     policy_name,
     rounded_count,
+    scale_text,
     skipped_text,
 )
 from ui.forms import (
@@ -780,6 +781,14 @@ def _audience_text() -> str:
     )
 
 
+def _world_text() -> str | None:
+    """Which hidden world runs, when it is not the default one (None for the default)."""
+    w = state.world_settings()
+    if w.is_default_world:
+        return None
+    return f"World: {scale_text(w.personalization_scale)} (change it on the World page)."
+
+
 def render() -> None:
     """Draw the page."""
     st.title("Experiment")
@@ -790,6 +799,8 @@ def render() -> None:
         "**seeds**, so you can see how much of a difference is luck."
     )
     st.caption(_audience_text())
+    if world_text := _world_text():
+        st.caption(world_text)
     submitted = _form()
     config = None
     # An invalid form is reported when it is submitted; nothing to prefetch until then.

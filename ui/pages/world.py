@@ -9,15 +9,18 @@ experiment never sees: a user can see why an ad will win before running anything
 
 from __future__ import annotations
 
+import dataclasses
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from simulation.display import mechanism_name
 from simulation.ground_truth import world_report
+from simulation.world import WORLD_BOUNDS
 from ui import cache, state
-from ui.fmt import LEVEL_NAMES, escape_markdown, pct
-from ui.forms import DEFAULT_CONFIG
+from ui.fmt import LEVEL_NAMES, escape_markdown, pct, scale_text
+from ui.forms import SCALE_LABEL, world_scale
 
 #: Arm columns shown, with their headers.
 ARM_VIEW = {
@@ -282,9 +285,8 @@ def _compositions(compositions: pd.DataFrame) -> None:
 
 
 def _report(with_generated: bool = False):
-    """The world report of this tab's audience, kept per audience in the session."""
-    w = state.world_settings()
-    config = DEFAULT_CONFIG.replace(seed=w.seed, n_users=w.n_users, n_segments=w.n_segments)
+    """The world report of this tab's world, kept per world (audience and scale) in the session."""
+    config = state.world_settings().config()
     kept = st.session_state.get("world-report")
     if kept is not None and kept[0] == config and kept[2] == with_generated:
         return kept[1]
@@ -292,6 +294,53 @@ def _report(with_generated: bool = False):
         report = world_report(cache.scenario(config), generated=with_generated)
     st.session_state["world-report"] = (config, report, with_generated)
     return report
+
+
+#: The scale box's widget key (its value is the shared world's while the page is shown).
+SCALE_KEY = "world-scale"
+
+
+def _scale_control() -> None:
+    """*Personalization in the world*: set the hidden world's scale every page uses.
+
+    A valid value becomes the shared world's at once (the report below follows it); an
+    invalid one is refused beside the box, in words, and the world stays as it was.
+    """
+    current = state.world_settings()
+    if SCALE_KEY not in st.session_state:  # dropped on a page switch: show the world in use
+        st.session_state[SCALE_KEY] = float(current.personalization_scale)
+    low, high = WORLD_BOUNDS["personalization_scale"]
+    box, words = st.columns([1, 2])
+    # No min/max: the browser would refuse a value out of range behind a hover icon and
+    # keep the old one; ui.forms.world_scale checks it and the reason shows beside the box.
+    value = box.number_input(
+        SCALE_LABEL,
+        step=0.5,
+        format="%.2f",
+        key=SCALE_KEY,
+        help=(
+            "Multiplies every user-dependent effect of the hidden response: interests, the "
+            "viewer's own searches, tone by age and region, offers by price sensitivity, "
+            "greetings by active hours, layout by device. 0: users' traits do not change how "
+            "they respond to an ad, so there is nothing to personalize (the language they "
+            f"read still counts: that is locale); 1: the default world; up to {high:g}. "
+            "The Experiment page runs in this world and each run records it; the Compose "
+            "tab uses it too (the Sweeps page varies it in its own grid)."
+        ),
+    )
+    try:
+        scale = world_scale(value)
+    except ValueError as exc:
+        words.error(f"The world was not changed: {escape_markdown(exc)}")
+        return
+    if scale != current.personalization_scale:
+        state.set_world(dataclasses.replace(current, personalization_scale=scale))
+    words.caption(
+        f"World: {scale_text(scale)}. 0 leaves nothing to personalize, 1 is the default "
+        f"world, {low:g} to {high:g} allowed. The check that when the world gives "
+        "personalization nothing to work with, adlab reports nothing: set 0, then run the "
+        "Experiment page."
+    )
 
 
 def render() -> None:
@@ -308,6 +357,7 @@ def render() -> None:
         f"Audience: {w.n_users:,} simulated users in {w.n_segments} segments, seed {w.seed} "
         "(change it on the Audience page)."
     )
+    _scale_control()
     with_generated = st.checkbox(
         "With the generated level (each user's own best composition; a few seconds more)",
         key=state.keep("world-generated", False),

@@ -14,9 +14,25 @@ Two readings of "the share closed at N impressions", both printed:
   checkpoint interval, ``--checkpoints 10``), what the policy serves by the time it reaches
   N impressions.
 
+A second reading of both, **from the localized floor** (``local``): ``uniform`` draws the
+language like any other axis, so about half its ads are in a language the viewer does
+not read, while every pool level is localized; part of the uniform-to-oracle gap is
+learning the viewer's language. ``(mvt_ts - localized random) / (oracle - localized
+random)`` measures the rest, with the floor the true expected reward per impression of
+a uniformly random valid composition *in the viewer's language*, a constant of the
+world (:func:`simulation.composition_truth.random_outcomes` with ``localized=True``,
+over every user of the audience, ``--floor-draws`` compositions each: impressions'
+viewers are drawn uniformly from the audience, so this is what it earns per impression;
+no learner is rerun for it). Printed beside it, the same constant for plain random
+compositions, which ``uniform``'s expected reward over the run estimates (a check), and
+the share of the gap that is the language alone (``lang``: ``(localized random - random) /
+(oracle - random)``, the two floors true constants, the oracle over the run). The user
+pool has no such reading: its arms are written in the viewer's language.
+
 Run: ``PYTHONPATH=. python bench/generated_gap.py [--impressions 300000,1000000] [--seeds 12]``
 (about two and a half minutes for both horizons and objectives with twelve seeds on two
-cores; one seed's share of the clicks gap moves by 5-10 points, so few seeds say little).
+quiet cores, 10-20 on a busy machine; one seed's share of the clicks gap moves by 5-10
+points, so few seeds say little).
 ``--draw-scale 1`` runs mvt_ts with the plain Thompson draw instead of the engine's tempered
 one (``simulation.engine.generated.DRAW_SCALE``).
 """
@@ -25,6 +41,9 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
+from simulation.composition_truth import random_outcomes
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
 from simulation.engine.tally import SERIES_METRICS
@@ -40,6 +59,20 @@ def _reward(totals, m: dict[str, int], objective: str) -> float:
             :, m["impressions"]
         ]
     return float(per.mean())
+
+
+def _floors(scenario, objective: str, draws: int) -> tuple[float, float]:
+    """True expected reward per impression of random valid compositions: (plain, localized).
+
+    Over every user of the audience (the run's viewers are drawn uniformly from it),
+    ``draws`` compositions each; clicks per impression, or net value per impression (USD).
+    """
+    users = np.arange(scenario.population.n_users)
+    out = []
+    for localized in (False, True):
+        r = random_outcomes(scenario, users, draws, localized=localized)
+        out.append(float(r.ctr.mean()) if objective == "ctr" else r.net_value)
+    return out[0], out[1]
 
 
 def main() -> None:
@@ -67,6 +100,12 @@ def main() -> None:
         default=None,
         help="ablation: mvt_ts's draw scale (the engine's DRAW_SCALE, 0.7; 1 is plain Thompson)",
     )
+    p.add_argument(
+        "--floor-draws",
+        type=int,
+        default=32,
+        help="random compositions per user for the true random floors (plain, localized)",
+    )
     args = p.parse_args()
     if args.draw_scale is not None:
         import simulation.engine.generated as eg
@@ -84,7 +123,8 @@ def main() -> None:
         eg.tied_patterns = untied
     print(
         "objective impressions | generated: uniform mvt_ts oracle share (run, at N) | "
-        "user pool: uniform thompson oracle share (run, at N)"
+        "from the localized floor: random (true) localized random (true) lang share (run, at N)"
+        " | user pool: uniform thompson oracle share (run, at N)"
     )
     levels = ("generated",) if args.no_pool else ("user", "generated")
     policies = (
@@ -98,7 +138,9 @@ def main() -> None:
                 objective=objective, levels=levels, policies=policies,
                 n_impressions=n, n_seeds=args.seeds, n_checkpoints=args.checkpoints,
             )  # fmt: skip
-            result = run_experiment(config, scenario=build_scenario(config))
+            scenario = build_scenario(config)
+            result = run_experiment(config, scenario=scenario)
+            plain, local = _floors(scenario, objective, args.floor_draws)
             m = {k: i for i, k in enumerate(SERIES_METRICS)}
             # Totals over the whole run, and over its last checkpoint interval only.
             final = result.series[:, :, :, -1, :]
@@ -106,27 +148,35 @@ def main() -> None:
             row = []
             for li, level in enumerate(result.levels):
                 learner = "mvt_ts" if level == "generated" else "thompson"
-                vals, shares = {}, []
+                vals, shares, pair = {}, [], []
                 for totals in (final, last):
                     got = {pol: _reward(totals[:, li, result.policies.index(pol)], m, objective)
                            for pol in ("uniform", learner, "oracle")}  # fmt: skip
                     vals = vals or got
+                    pair.append(got)
                     shares.append(
                         (got[learner] - got["uniform"]) / (got["oracle"] - got["uniform"])
                     )
+                if level == "generated":
+                    # The same readings from the localized floor, a true constant of the
+                    # world: (learner - floor) / (oracle - floor), over the run and at N.
+                    local_shares = [
+                        (got_[learner] - local) / (got_["oracle"] - local) for got_ in pair
+                    ]
+                    lang = (local - plain) / (vals["oracle"] - plain)
                 row.append((level, vals, learner, shares))
             ((_, g, _, gs),) = [r for r in row if r[0] == "generated"]
+            generated = (
+                f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
+                f"{g['oracle']:.5f} {gs[0]:6.1%} {gs[1]:6.1%} | {plain:.5f} {local:.5f} "
+                f"{lang:6.1%} {local_shares[0]:6.1%} {local_shares[1]:6.1%}"
+            )
             if args.no_pool:
-                print(
-                    f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
-                    f"{g['oracle']:.5f} {gs[0]:6.1%} {gs[1]:6.1%}",
-                    flush=True,
-                )
+                print(generated, flush=True)
                 continue
             ((_, u, _, us),) = [r for r in row if r[0] == "user"]
             print(
-                f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
-                f"{g['oracle']:.5f} {gs[0]:6.1%} {gs[1]:6.1%} | {u['uniform']:.5f} "
+                f"{generated} | {u['uniform']:.5f} "
                 f"{u['thompson']:.5f} {u['oracle']:.5f} {us[0]:6.1%} {us[1]:6.1%}",
                 flush=True,
             )

@@ -9,6 +9,12 @@ segment, over a sample of users:
   ``oracle`` policy serves, :func:`simulation.engine.generated.best_compositions`), and of
   compositions drawn uniformly among the valid ones (what ``uniform`` serves; a Monte
   Carlo mean over ``draws`` compositions per user, its standard error beside it);
+- the same for compositions drawn uniformly among the valid ones *written in the
+  viewer's language* (``true_random_local_*``): the language is an axis like any other,
+  so ``uniform`` writes about half its ads in a language the viewer does not read,
+  while every pool level is localized. The gap from this reference to the best is the
+  part of the uniform-to-best gap that is not learning the viewer's language
+  (issue #14; docs/generated.md);
 - how many different best compositions the users have, and the share of the most
   common one: 1 and 100 % when the world gives personalization nothing to work with
   (every user's best ad is the same), many when it does.
@@ -19,20 +25,26 @@ is what a learner at the generated level can close (docs/generated.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from simulation.engine.generated import best_compositions, composed_expectations
 from simulation.generated.search import sample_valid
+from simulation.generated.space import ComponentSpace
 from simulation.rng import stream
-from simulation.scenario import Scenario
+from simulation.scenario import FACTORS, Scenario
 
 __all__ = [
     "COMPOSITION_COLUMNS",
     "OBJECTIVE_NAMES",
+    "RandomOutcomes",
     "composition_outcomes",
     "composition_report",
+    "localized_valid",
     "most_common_best",
+    "random_outcomes",
     "segment_users",
 ]
 
@@ -46,12 +58,143 @@ OBJECTIVE_NAMES = {"ctr": "clicks", "roas": "net value"}
 COMPOSITION_COLUMNS = (
     "objective", "scope", "segment", "segment_name", "users",
     "true_best_ctr", "true_random_ctr", "true_random_ctr_se", "true_best_roas", "true_random_roas",
+    "true_random_local_ctr", "true_random_local_ctr_se", "true_random_local_roas",
     "distinct_best", "top_share", "top_composition",
 )  # fmt: skip
 
 #: Most users sampled, and most random compositions drawn per user (bounds the work).
 MAX_SAMPLE = 50_000
 MAX_DRAWS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class RandomOutcomes:
+    """True (expected) outcomes of random valid compositions, per user and draw.
+
+    Attributes
+    ----------
+    ctr, revenue, cost : ndarray of shape (n_users, n_draws)
+        Expected click rate, revenue per impression and cost per impression (USD) of
+        each drawn composition for its user; NaN rows for users no such composition
+        reaches (a viewer whose language no valid composition is written in).
+    """
+
+    ctr: np.ndarray
+    revenue: np.ndarray
+    cost: np.ndarray
+
+    @property
+    def net_value(self) -> float:
+        """Mean expected net value per impression (revenue - cost, USD) over users and draws."""
+        return float((self.revenue - self.cost).mean())
+
+
+def localized_valid(
+    scenario: Scenario, users: np.ndarray, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compositions drawn uniformly among the valid ones written in each viewer's language.
+
+    For a viewer of language ``k``: uniform over the valid compositions whose language
+    axis prints ``k`` (exactly: the space with the other languages' levels masked out,
+    sampled as ``uniform`` samples). Without a language axis every composition prints
+    the level's one language value (``-1``, the viewer's own, in both built-in spaces).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A world built with the ``generated`` level.
+    users : ndarray of shape (n,), int
+    draws : int
+        Compositions per user.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    combos : ndarray of shape (n * draws, n_axes), int64
+        ``draws`` rows per user, in the order of ``users`` (as ``np.repeat(users, draws)``).
+    reached : ndarray of shape (n,), bool
+        False for users whose language no valid composition prints (their rows are
+        level 0 of every axis and mean nothing).
+    """
+    level = scenario.levels["generated"]
+    space = level.space
+    f = FACTORS.index("language")
+    axis = int(level.factor_axis[f])
+    values = level.factor_values[f]
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    language = scenario.population.language[users]
+    combos = np.zeros((users.size, draws, space.n_axes), dtype=np.int64)
+    reached = np.zeros(users.size, dtype=bool)
+    for k in np.unique(language):
+        who = np.flatnonzero(language == k)
+        prints_k = (values == k) | (values < 0)  # -1: the viewer's own language
+        if axis < 0:
+            if not prints_k[0]:
+                continue
+            sub = space
+        else:
+            mask = space.level_mask.copy()
+            mask[space.offsets[axis] : space.offsets[axis + 1]] &= prints_k
+            sub = ComponentSpace(
+                axis_names=space.axis_names,
+                n_levels=space.n_levels,
+                level_mask=mask,
+                pair_mask=space.pair_mask,
+                level_names=space.level_names,
+            )
+        try:
+            drawn = sample_valid(sub, who.size * draws, rng)
+        except ValueError:  # no valid composition prints language k
+            continue
+        combos[who] = drawn.reshape(who.size, draws, space.n_axes)
+        reached[who] = True
+    return combos.reshape(users.size * draws, space.n_axes), reached
+
+
+def random_outcomes(
+    scenario: Scenario, users: np.ndarray, draws: int = 32, *, localized: bool = False
+) -> RandomOutcomes:
+    """True outcomes of ``draws`` random valid compositions for each of ``users``.
+
+    Seeded by the world (same world, same draws). ``localized=False`` is what
+    ``uniform`` serves; ``localized=True`` draws among the compositions written in the
+    viewer's language (:func:`localized_valid`), from a stream of its own so the plain
+    draws do not move. When the language is no axis of the space (``hill48``), every
+    composition is already in the viewer's language and the two are the same draws.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A world built with the ``generated`` level.
+    users : ndarray of shape (n,), int
+    draws : int, default=32
+    localized : bool, default=False
+
+    Returns
+    -------
+    RandomOutcomes
+        Arrays of shape (n, draws).
+    """
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+        raise ValueError(f"`draws` must be an int >= 1; got {draws!r}.")
+    level = scenario.levels["generated"]
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    f = FACTORS.index("language")
+    own_only = level.factor_axis[f] < 0 and level.factor_values[f][0] < 0
+    reached = np.ones(users.size, dtype=bool)
+    if localized and not own_only:
+        rng = stream(scenario.config.seed, "composition-truth-localized")
+        combos, reached = localized_valid(scenario, users, draws, rng)
+    else:
+        rng = stream(scenario.config.seed, "composition-truth")
+        combos = sample_valid(level.space, users.size * draws, rng)
+    exp = composed_expectations(scenario, np.repeat(users, draws), combos)
+    return RandomOutcomes(
+        *(
+            np.where(reached[:, None], a.reshape(users.size, draws), np.nan)
+            for a in (exp.ctr, exp.revenue, exp.cost)
+        )
+    )
 
 
 def _summaries(
@@ -94,7 +237,10 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
     DataFrame
         Columns :data:`COMPOSITION_COLUMNS`; per objective one row for all users
         (``scope`` "all", ``segment`` -1) then one per segment with sampled users.
-        ``top_composition`` names each axis's level.
+        ``true_random_local_*`` are the random reference drawn in each viewer's
+        language (:func:`random_outcomes`, ``localized=True``; NaN for a scope with a
+        user no valid composition is written for). ``top_composition`` names each
+        axis's level.
     """
     if "generated" not in scenario.levels:
         raise ValueError("the world has no generated level: build it with 'generated' in levels.")
@@ -102,17 +248,12 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
         raise ValueError(f"`sample` must be in [2, {MAX_SAMPLE}]; got {sample!r}.")
     if not 1 <= draws <= MAX_DRAWS:
         raise ValueError(f"`draws` must be in [1, {MAX_DRAWS}]; got {draws!r}.")
-    space = scenario.levels["generated"].space
     users = np.arange(min(sample, scenario.population.n_users))
     labels = scenario.segmentation.labels[users]
     names = [p.name for p in scenario.segmentation.profiles]
     # Uniform's compositions do not depend on the objective: one draw serves both.
-    rng = stream(scenario.config.seed, "composition-truth")
-    random_combos = sample_valid(space, users.size * draws, rng)
-    rand = composed_expectations(scenario, np.repeat(users, draws), random_combos)
-    rand_ctr = rand.ctr.reshape(users.size, draws)
-    rand_rev = rand.revenue.reshape(users.size, draws)
-    rand_cost = rand.cost.reshape(users.size, draws)
+    rand = random_outcomes(scenario, users, draws)
+    local = random_outcomes(scenario, users, draws, localized=True)
     rows = []
     for objective, objective_name in OBJECTIVE_NAMES.items():
         best = best_compositions(scenario, objective, users)
@@ -128,7 +269,10 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
                 top.ctr[mask], top.revenue[mask], top.cost[mask]
             )
             true_random_ctr, random_se, true_random_roas = _summaries(
-                rand_ctr[mask], rand_rev[mask], rand_cost[mask]
+                rand.ctr[mask], rand.revenue[mask], rand.cost[mask]
+            )
+            local_ctr, local_se, local_roas = _summaries(
+                local.ctr[mask], local.revenue[mask], local.cost[mask]
             )
             distinct, counts = np.unique(best[mask], axis=0, return_counts=True)
             rows.append(
@@ -143,6 +287,9 @@ def composition_report(scenario: Scenario, *, sample: int = 2_000, draws: int = 
                     "true_random_ctr_se": random_se,
                     "true_best_roas": true_best_roas,
                     "true_random_roas": true_random_roas,
+                    "true_random_local_ctr": local_ctr,
+                    "true_random_local_ctr_se": local_se,
+                    "true_random_local_roas": local_roas,
                     "distinct_best": int(distinct.shape[0]),
                     "top_share": float(counts.max() / counts.sum()),
                     "top_composition": _readable(scenario, distinct[int(np.argmax(counts))]),

@@ -6,10 +6,11 @@ product, price and true (expected) CTR, conversion rate, order value and ROAS, n
 ``DIR/spreads.csv`` (best / median of each level's arms and of the content
 spaces), ``DIR/mechanisms.csv`` (what each term of the response contributes),
 with ``--generated`` (or a config whose levels have it) ``DIR/compositions.csv``
-(each user's best composition against random valid ones, per objective and
-segment) and ``DIR/world.json`` (the resolved config). Everything is written to a
-temporary folder beside ``DIR`` and moved into place at the end; bad input writes
-nothing, and a refused or stopped command also removes the folders it made for ``DIR``.
+(each user's best composition against random valid ones, and against random valid
+ones in the viewer's language, per objective and segment) and ``DIR/world.json``
+(the resolved config). Everything is written to a temporary folder beside ``DIR``
+and moved into place at the end; bad input writes nothing, and a refused or stopped
+command also removes the folders it made for ``DIR``.
 ``DIR`` may not be empty or lie inside the run store (``$ADLAB_HOME``); an earlier
 ``world``'s ``compositions.csv`` that this one does not write is removed.
 """
@@ -131,11 +132,18 @@ def world_command(args: argparse.Namespace) -> int:
 
 
 def _compositions_line(compositions) -> str:
-    """What each user's own best composition earns against random ones, all users."""
+    """What each user's own best composition earns against random ones, all users.
+
+    Random ones twice: drawn among every valid composition (what ``uniform`` serves,
+    about half of them in a language the viewer does not read) and among those in the
+    viewer's language (the localized reference; docs/generated.md).
+    """
     every = compositions[compositions["scope"] == "all"]
     parts = [
         f"{row.objective}: best {100 * row.true_best_ctr:.3f} % CTR, ROAS {row.true_best_roas:.2f}"
         f" against random {100 * row.true_random_ctr:.3f} % and {row.true_random_roas:.2f}"
+        f", random in the viewer's language {100 * row.true_random_local_ctr:.3f} % and"
+        f" {row.true_random_local_roas:.2f}"
         f" ({_how_personal(row.distinct_best, row.users)})"
         for row in every.itertuples(index=False)
     ]

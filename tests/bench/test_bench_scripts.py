@@ -34,8 +34,23 @@ RUNS: dict[str, tuple[list[str], list[str]] | str] = {
     "engine.py": "run with --quick by tests/bench/test_engine_bench.py",
     "generated_ceiling.py": f"run small with --knockout --informed by {SMOKE}",
     "generated_gap.py": (
-        ["--impressions", "2000", "--seeds", "1", "--objectives", "ctr", "--checkpoints", "2"],
-        ["generated: uniform mvt_ts oracle share", "ctr             2,000 |"],
+        [
+            "--impressions",
+            "2000",
+            "--seeds",
+            "1",
+            "--objectives",
+            "ctr",
+            "--checkpoints",
+            "2",
+            "--floor-draws",
+            "2",
+        ],
+        [
+            "generated: uniform mvt_ts oracle share",
+            "ctr             2,000 |",
+            "from the localized floor: random (true) localized random (true) lang share",
+        ],
     ),
     "generated_run_time.py": (
         ["--quick"],

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import simulation.__main__ as cli
-from simulation.composition_truth import COMPOSITION_COLUMNS, composition_report
+from simulation.composition_truth import (
+    COMPOSITION_COLUMNS,
+    composition_report,
+    localized_valid,
+    random_outcomes,
+)
 from simulation.config import ExperimentConfig
 from simulation.engine.generated import best_compositions, composed_expectations, oracle_table
 from simulation.generated.search import sample_valid
+from simulation.generated.space import ComponentSpace
 from simulation.ground_truth import world_report
-from simulation.scenario import build_scenario
+from simulation.scenario import FACTORS, Scenario, build_scenario
 
 SMALL = ExperimentConfig(
     n_users=1_500, n_segments=3, levels=("generic", "generated"), policies=("uniform",)
@@ -111,6 +119,7 @@ def test_world_command_writes_the_compositions_with_generated(tmp_path, capsys):
     assert list(table.columns) == list(COMPOSITION_COLUMNS) and len(table) == 2 * (1 + 2)
     printed = capsys.readouterr().out
     assert "generated level, each user's best composition (true, expected)" in printed
+    assert "random in the viewer's language" in printed
     # Without the flag (and generated not in the config's levels): no such file.
     again = tmp_path / "again"
     assert cli.main(["world", "--config", str(config), "--out", str(again)]) == 0
@@ -132,3 +141,137 @@ def test_outcomes_and_the_most_common_best_agree_with_the_report(world):
     assert every["top_composition"].startswith(f"product={names[0][combo[0]]} ·")
     # One composition for everyone earns at most what each user's own best does.
     assert composition_outcomes(world, users, combo)[0] <= ctr
+
+
+# The random reference in the viewer's language (issue #14's disclosure): uniform draws the
+# language like any other axis, the localized reference only among the viewer's own.
+
+#: Monte Carlo tolerance of two independent random references: four standard errors of
+#: their difference (each a mean over users of their draws' mean; 1 in 15,000 by chance).
+MC_SES = 4.0
+
+
+def _with_a_free_language_axis(config: ExperimentConfig) -> Scenario:
+    """``config``'s hill48 world with a language axis (en, ko) that no constraint touches.
+
+    In the studio's space the language also decides what else is valid (searches are
+    printed in English only, copy lengths differ), so the localized reference there mixes
+    the other axes differently; here only the language itself can set the two apart.
+    """
+    world = build_scenario(config.replace(space="hill48"))
+    level = world.levels["generated"]
+    space = level.space
+    spoken = ComponentSpace(
+        axis_names=(*space.axis_names, "language"),
+        n_levels=(*space.n_levels, 2),
+        level_names=(*space.level_names, ("en", "ko")),
+    )
+    f = FACTORS.index("language")
+    values, axes = list(level.factor_values), level.factor_axis.copy()
+    values[f], axes[f] = np.array([0, 1]), space.n_axes
+    level = dataclasses.replace(level, space=spoken, factor_values=tuple(values), factor_axis=axes)
+    return Scenario(
+        config=world.config,
+        population=world.population,
+        segmentation=world.segmentation,
+        response=world.response,
+        levels={"generated": level},
+    )
+
+
+def _references(world, n_users=1_500, draws=16):
+    users = np.arange(n_users)
+    out = []
+    for localized in (False, True):
+        per_user = random_outcomes(world, users, draws, localized=localized).ctr.mean(axis=1)
+        out.append((per_user.mean(), per_user.std(ddof=1) / np.sqrt(users.size)))
+    return out
+
+
+def test_localized_compositions_are_valid_and_written_in_the_viewer_s_language(world):
+    users = np.arange(1_500)
+    level = world.levels["generated"]
+    combos, reached = localized_valid(world, users, 4, np.random.default_rng(3))
+    assert reached.all() and level.space.is_valid(combos).all()
+    axis = level.factor_axis[FACTORS.index("language")]
+    printed = level.factor_values[FACTORS.index("language")][combos[:, axis]]
+    np.testing.assert_array_equal(printed, np.repeat(world.population.language[users], 4))
+    # Both languages are drawn for someone: the audience reads both.
+    assert set(np.unique(printed)) == {0, 1}
+
+
+def test_localized_draws_are_uniform_draws_given_the_language(world):
+    # Uniform among the valid compositions in language k is uniform among the valid ones
+    # conditioned on language k: each axis's level shares among English viewers' localized
+    # draws match those of plain uniform draws written in English.
+    level = world.levels["generated"]
+    space, axis = level.space, level.factor_axis[FACTORS.index("language")]
+    english = np.flatnonzero(world.population.language == 0)[:1_000]
+    local, _ = localized_valid(world, english, 40, np.random.default_rng(5))
+    plain = sample_valid(space, 120_000, np.random.default_rng(6))
+    plain = plain[level.factor_values[FACTORS.index("language")][plain[:, axis]] == 0]
+    for j in range(space.n_axes):
+        if j == axis or space.n_levels[j] > 10:  # product: too many levels to compare cheaply
+            continue
+        p = np.bincount(local[:, j], minlength=space.n_levels[j]) / local.shape[0]
+        q = np.bincount(plain[:, j], minlength=space.n_levels[j]) / plain.shape[0]
+        se = np.sqrt(p * (1 - p) / local.shape[0] + q * (1 - q) / plain.shape[0])
+        assert (np.abs(p - q) <= MC_SES * se + 1e-12).all(), (space.axis_names[j], p, q)
+
+
+def test_without_a_language_penalty_the_localized_reference_is_the_plain_one():
+    config = SMALL.replace(world=SMALL.world.replace(language_mismatch=0.0))
+    (plain, plain_se), (local, local_se) = _references(_with_a_free_language_axis(config))
+    assert abs(local - plain) <= MC_SES * np.hypot(plain_se, local_se)
+    # The mechanism is live in the same world: with the penalty the two part.
+    config = SMALL.replace(world=SMALL.world.replace(language_mismatch=1.0))
+    (plain, plain_se), (local, local_se) = _references(_with_a_free_language_axis(config))
+    assert local - plain > MC_SES * np.hypot(plain_se, local_se)
+
+
+def test_a_large_language_penalty_lifts_the_localized_reference_above_the_plain_one():
+    config = SMALL.replace(world=SMALL.world.replace(language_mismatch=2.0))
+    report = composition_report(build_scenario(config), sample=1_000, draws=16)
+    every = report[report["scope"] == "all"].iloc[0]
+    margin = MC_SES * np.hypot(every["true_random_ctr_se"], every["true_random_local_ctr_se"])
+    assert every["true_random_local_ctr"] - every["true_random_ctr"] > margin
+    assert every["true_random_local_ctr"] <= every["true_best_ctr"]
+
+
+def test_a_language_axis_that_is_not_there_leaves_one_reference():
+    # hill48 has no language axis: every composition is in the viewer's language, and the
+    # localized reference is the plain one, draw for draw.
+    world = build_scenario(SMALL.replace(space="hill48"))
+    report = composition_report(world, sample=300, draws=4)
+    for a, b in (("ctr", "local_ctr"), ("ctr_se", "local_ctr_se"), ("roas", "local_roas")):
+        np.testing.assert_array_equal(report[f"true_random_{a}"], report[f"true_random_{b}"])
+
+
+#: Every content effect off; with ``personalization_scale = 0`` every user effect too. Only
+#: the language mismatch (locale, not scaled) is left to tell one composition from another.
+NULL_WORLD = {
+    "personalization_scale": 0.0,
+    "category_appeal_sd": 0.0,
+    "tone_sd": 0.0,
+    "layout_sd": 0.0,
+    "tone_offer_sd": 0.0,
+    "tone_offer_strength": 0.0,
+    "greeting_cost": 0.0,
+    "discount_click": 0.0,
+    "free_shipping_click": 0.0,
+    "personalized_segment_lift": 0.0,
+    "personalized_user_lift": 0.0,
+}
+
+
+def test_in_a_world_with_nothing_to_personalize_the_localized_reference_is_the_best():
+    config = SMALL.replace(world=SMALL.world.replace(**NULL_WORLD))
+    report = composition_report(build_scenario(config), sample=1_000, draws=16)
+    clicks = report[report["objective"] == "clicks"]
+    for row in clicks.itertuples(index=False):
+        # Every composition in the viewer's language earns the same CTR, so random ones in
+        # it earn what each user's best does: the standard error is zero but for rounding.
+        tolerance = MC_SES * row.true_random_local_ctr_se + 1e-12
+        assert abs(row.true_random_local_ctr - row.true_best_ctr) <= tolerance, row
+        # ...and the whole gap from plain random compositions is the language.
+        assert row.true_best_ctr - row.true_random_ctr > MC_SES * row.true_random_ctr_se, row

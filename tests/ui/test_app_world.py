@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 
 from simulation.scenario import audience_of
@@ -142,10 +143,14 @@ def test_world_page_lays_the_generated_level_open_on_request(app, open_page):
     assert set(arms["Level"]) == {"Generic (same ads for everyone)", "Per segment", "Per user"}
     assert any("different best compositions among the" in c.value or "the same best" in c.value
                for c in at.caption)  # fmt: skip
+    # Beside random, random in the viewer's language, and how much of the gap it closes.
+    assert "Random in the viewer's language: true CTR" in table.columns
+    assert any("in the viewer's language already close" in c.value for c in at.caption)
     # A picture first: best against random, true CTR under clicks and ROAS under net value.
     _mechanisms, compositions = at.get("vega_lite_chart")
     spec = compositions.proto.spec
     assert '"True CTR"' in spec and '"True ROAS"' in spec and '"yOffset"' in spec
+    assert "random, viewer's language" in spec
     # Ticked, it stays ticked after a visit to another page.
     at.switch_page("ui/pages/audience.py").run()
     at.switch_page("ui/pages/world.py").run()
@@ -154,3 +159,27 @@ def test_world_page_lays_the_generated_level_open_on_request(app, open_page):
     at.checkbox(key="world-generated").uncheck()
     next(b for b in at.button if b.label == "Lay the world open").click().run()
     assert "Generated level: each user's best composition" not in [s.value for s in at.subheader]
+
+
+def test_the_language_s_share_of_the_gap_is_said_per_objective():
+    from ui.pages.world import language_share_text
+
+    rows = pd.DataFrame(
+        {
+            "objective": ["clicks", "clicks", "net value"],
+            "scope": ["all", "segment", "all"],
+            "true_best_ctr": [0.012, 0.5, 0.011],
+            "true_random_ctr": [0.008, 0.1, 0.008],
+            "true_random_local_ctr": [0.009, 0.2, 0.009],
+            "true_best_roas": [2.0, 9.0, 3.0],
+            "true_random_roas": [1.0, 1.0, 1.0],
+            "true_random_local_roas": [1.5, 1.0, 1.0],
+        }
+    )
+    text = language_share_text(rows)
+    # Clicks read the CTR of all users (25 %, not the segment row); net value the ROAS (0 %).
+    assert "Under clicks: random compositions in the viewer's language already close 25 %" in text
+    assert "close 0 % of the gap in true ROAS" in text
+    # No gap, no share.
+    flat = rows.assign(true_best_roas=1.0)
+    assert "Under net value: no gap" in language_share_text(flat)

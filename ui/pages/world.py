@@ -187,8 +187,19 @@ def compositions_table(compositions: pd.DataFrame) -> pd.DataFrame:
                     compositions["true_random_ctr"], compositions["true_random_ctr_se"], strict=True
                 )
             ],
+            "Random in the viewer's language: true CTR": [
+                f"{pct(v, 3)} ± {100 * se:.3f}"
+                for v, se in zip(
+                    compositions["true_random_local_ctr"],
+                    compositions["true_random_local_ctr_se"],
+                    strict=True,
+                )
+            ],
             "Best: true ROAS": [f"{v:.2f}×" for v in compositions["true_best_roas"]],
             "Random: true ROAS": [f"{v:.2f}×" for v in compositions["true_random_roas"]],
+            "Random in the viewer's language: true ROAS": [
+                f"{v:.2f}×" for v in compositions["true_random_local_roas"]
+            ],
             "Different best compositions": compositions["distinct_best"].to_numpy(),
             "Most common best": [
                 f"{100 * share:.0f} %: {combo}"
@@ -207,11 +218,22 @@ _COMPOSITION_MEASURES = {
 }
 
 
+#: The bars of :func:`compositions_chart`: the key of their ``true_{key}_*`` columns, name.
+_COMPOSITION_BARS = (
+    ("best", "each user's best"),
+    ("random_local", "random, viewer's language"),
+    ("random", "random"),
+)
+_BAR_NAMES = [name for _, name in _COMPOSITION_BARS]
+
+
 def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
     """Each user's best composition against random ones: a panel per objective.
 
     Under clicks the bars are the true CTR, under net value the true ROAS (what each
-    objective is after), for all users and each segment; a bar for the best, one for random.
+    objective is after), for all users and each segment; a bar for the best, one for
+    random compositions in the viewer's language, one for random ones (what ``uniform``
+    serves, half of them in a language the viewer does not read).
     """
     panels = []
     for i, (objective, (column, title, fmt)) in enumerate(_COMPOSITION_MEASURES.items()):
@@ -225,7 +247,7 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
                         "value": rows[f"true_{key}_{column}"],
                     }
                 )
-                for key, name in (("best", "each user's best"), ("random", "random"))
+                for key, name in _COMPOSITION_BARS
             ]
         )
         panels.append(
@@ -241,10 +263,10 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
                     sort=list(rows["segment_name"]),
                     axis=alt.Axis(labelLimit=360, labels=i == 0, ticks=i == 0),
                 ),
-                yOffset=alt.YOffset("Composition:N", sort=["each user's best", "random"]),
+                yOffset=alt.YOffset("Composition:N", sort=_BAR_NAMES),
                 color=alt.Color(
                     "Composition:N",
-                    sort=["each user's best", "random"],
+                    sort=_BAR_NAMES,
                     legend=alt.Legend(orient="bottom"),
                 ),
                 tooltip=["Who:N", "Composition:N", alt.Tooltip("value:Q", title=title, format=fmt)],
@@ -252,6 +274,35 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
             .properties(width=260)
         )
     return alt.hconcat(*panels)
+
+
+def language_share_text(compositions: pd.DataFrame) -> str:
+    """How much of the random-to-best gap, all users, is the viewer's language, per objective.
+
+    Under clicks the gap in true CTR, under net value in true ROAS (the measures of
+    :func:`compositions_chart`): ``(random in the viewer's language - random) / (best -
+    random)``. True values, over the sampled users; random ones are Monte Carlo means.
+    """
+    parts = []
+    for objective, (column, _, _) in _COMPOSITION_MEASURES.items():
+        rows = compositions[
+            (compositions["objective"] == objective) & (compositions["scope"] == "all")
+        ]
+        if rows.empty:
+            continue
+        row = rows.iloc[0]
+        best, plain, local = (row[f"true_{k}_{column}"] for k in ("best", "random", "random_local"))
+        name = "CTR" if column == "ctr" else "ROAS"
+        if pd.isna(local) or best <= plain:
+            parts.append(f"Under {objective}: no gap from random to the best to share out.")
+            continue
+        share = 100 * (local - plain) / (best - plain)
+        parts.append(
+            f"Under {objective}: random compositions in the viewer's language already close "
+            f"{share:.0f} % of the gap in true {name} from random to each user's best; the "
+            "rest is the gap a learner must find beyond the language."
+        )
+    return " ".join(parts)
 
 
 def _compositions(compositions: pd.DataFrame) -> None:
@@ -264,7 +315,12 @@ def _compositions(compositions: pd.DataFrame) -> None:
         "compositions drawn at random among the valid ones (what **uniform** serves; ± one "
         "standard error of its Monte Carlo mean). The gap between them is what a learner "
         "such as mvt_ts can close. When every user's best composition is the same, composing "
-        "per user has nothing to work with that one ad for everyone would not get."
+        "per user has nothing to work with that one ad for everyone would not get.\n\n"
+        "The language is one of the components, so about half of uniform's ads are in a "
+        "language the viewer does not read, while every other level's ads are in the "
+        "viewer's language. The middle bar draws random compositions **in the viewer's "
+        "language**: the gap from random to it is learning the viewer's language, the gap "
+        "from it to the best is the rest."
     )
     st.caption(
         " ".join(
@@ -279,6 +335,7 @@ def _compositions(compositions: pd.DataFrame) -> None:
             for row in every.itertuples(index=False)
         )
     )
+    st.caption(language_share_text(compositions))
     st.altair_chart(compositions_chart(compositions))
     with st.expander("The compositions' table"):
         st.dataframe(compositions_table(compositions), hide_index=True, width="stretch")

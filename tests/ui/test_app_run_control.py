@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import re
 import time
@@ -106,6 +107,15 @@ def test_results_from_other_settings_are_marked_out_of_date(app, open_page, run_
     at.run()
     (stale,) = [w.value for w in at.warning if "out of date" in w.value]
     assert "the audience (Audience page) has changed since this run" in stale
+    # And a new hidden world from the World page, named as such.
+    at.session_state["world"] = dataclasses.replace(SMALL_WORLD_2, personalization_scale=0.0)
+    at.run()
+    (stale,) = [w.value for w in at.warning if "out of date" in w.value]
+    assert (
+        "the audience (Audience page) and the world's personalization scale (World page) "
+        "have changed since this run" in stale
+    ), stale
+    assert "settings above" not in stale
 
 
 def test_the_results_page_says_a_run_is_going_on(app, open_page, run_small_experiment, monkeypatch):

@@ -837,15 +837,27 @@ def render() -> None:
 
 
 def _what_changed(config, ran) -> str:
-    """What moved since the run shown: the form above, the audience (Audience page), or both."""
-    world = ("seed", "n_users", "n_segments")
-    audience = config is not None and any(getattr(config, k) != getattr(ran, k) for k in world)
-    form = config is None or config.replace(**{k: getattr(ran, k) for k in world}) != ran
-    if audience and form:
-        return "the settings above and the audience (Audience page) have changed"
-    if audience:
-        return "the audience (Audience page) has changed"
-    return "the settings above have changed"
+    """What moved since the run shown: the form, the audience or the hidden world, or several."""
+    people = ("seed", "n_users", "n_segments")
+    audience = config is not None and any(getattr(config, k) != getattr(ran, k) for k in people)
+    world = config is not None and (
+        config.world.personalization_scale != ran.world.personalization_scale
+    )
+    form = config is None or (
+        config.replace(
+            **{k: getattr(ran, k) for k in people},
+            world=config.world.replace(personalization_scale=ran.world.personalization_scale),
+        )
+        != ran
+    )
+    moved = [
+        *(["the settings above"] if form else []),
+        *(["the audience (Audience page)"] if audience else []),
+        *(["the world's personalization scale (World page)"] if world else []),
+    ]
+    if len(moved) == 1:
+        return f"{moved[0]} has changed" if not form else "the settings above have changed"
+    return f"{', '.join(moved[:-1])} and {moved[-1]} have changed"
 
 
 def _budget_stops(result) -> None:

@@ -161,7 +161,7 @@ _LONG_RUN_JS = """(pollMs) => new Promise((resolve) => {
     return false;
   };
   const check = () => {
-    if (live === null && has("h3", /Live: the run so far/) && drawn(0)) {
+    if (live === null && has("h3", /Live: the (run|generated level) so far/) && drawn(0)) {
       live = performance.now() - start;
     }
     if (early === null && has('[data-testid="stAlert"]', /generated level is still running/)

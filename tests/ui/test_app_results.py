@@ -33,6 +33,14 @@ def test_runs_of_this_session_are_listed_reloaded_and_compared(
     # Never a mean over personalization levels: each run's best (level, policy), labelled.
     assert "Mean CTR" not in saved and saved["Its CTR"].str.endswith("%").all()
     assert saved["Best policy and level"].str.contains(", ").all()
+    # A best that is not clearly best is marked, as `runs list` marks it (the catalogue's
+    # verdict), and only such a best.
+    from ui import cache
+
+    verdict = cache.run_store().list().set_index("run_id")["best_clear"]
+    marked = saved.set_index("Run id")["Best policy and level"].str.endswith(" (not clear)")
+    assert verdict.reindex(marked.index).notna().all()
+    assert (marked == ~verdict.reindex(marked.index).astype(bool)).all()
     # Newest first; the compare section shows both runs' headline metrics side by side.
     assert "ROAS" in at.selectbox(key="rs-run").format_func(at.selectbox(key="rs-run").value)
     # The run shown and run A are the ROAS run (its best ROAS first), run B the CTR one.

@@ -307,9 +307,13 @@ def render() -> None:
     if saved is not None and not saved.empty:
         st.caption(
             f"In {escape_markdown(cache.run_store().root)}. *Best* is each run's best policy "
-            "and level by its objective, as in its headline (never an average over levels)."
+            "and level by its objective, as in its headline (never an average over levels); "
+            "*(not clear)*: another learner's 95 % interval overlaps it, or one replication "
+            "gives none (a tie or noise, no win)."
         )
         best = [_best_of_saved(r) for r in saved["run_id"]]
+        # The catalogue's verdict (as `runs list` marks it); absent for a damaged run.
+        clear = saved["best_clear"] if "best_clear" in saved else pd.Series([None] * len(saved))
         damaged = saved["damaged"] if "damaged" in saved else pd.Series([None] * len(saved))
         st.dataframe(
             pd.DataFrame(
@@ -322,7 +326,10 @@ def render() -> None:
                         for b, why in zip(best, damaged, strict=True)
                     ],
                     "From": saved["source"].fillna("–"),
-                    "Best policy and level": [b[0] for b in best],
+                    "Best policy and level": [
+                        f"{b[0]} (not clear)" if pd.notna(is_clear) and not bool(is_clear) else b[0]
+                        for b, is_clear in zip(best, clear, strict=True)
+                    ],
                     "Its CTR": [b[1] for b in best],
                     "Its ROAS": [b[2] for b in best],
                 }

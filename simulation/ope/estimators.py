@@ -210,10 +210,15 @@ class BaseEstimator:
         Registry key.
     requires_estimated_rewards : bool
         Whether ``estimated_rewards`` must be passed.
+    interval_covers : str
+        What the interval's spread covers, in words (``dm``'s leaves out its reward
+        model's error); reports label each interval with it.
     """
 
     name: ClassVar[str] = ""
     requires_estimated_rewards: ClassVar[bool] = False
+    #: What the spread of :meth:`interval` covers, in words (a label wherever it is shown).
+    interval_covers: ClassVar[str] = "the sampling noise of the evaluation rows (rows resampled)"
 
     def _terms(
         self,
@@ -553,6 +558,10 @@ class DM(BaseEstimator):
 
     name: ClassVar[str] = "dm"
     requires_estimated_rewards: ClassVar[bool] = True
+    interval_covers: ClassVar[str] = (
+        "the sampling noise of the evaluation rows with the reward model held fixed, "
+        "not the model's own error"
+    )
 
     def _terms(self, reward, action, pscore, action_dist, estimated_rewards):
         return _dm_terms(action_dist, estimated_rewards)[:, None]

@@ -268,8 +268,20 @@ class ExperimentConfig:
                 if bad:
                     meant = did_you_mean(bad[0], allowed)
                     raise ValueError(f"unknown level(s) {bad}{meant}; choose from {list(allowed)}.")
+        seen: dict[tuple, str] = {}
         for spec in self.policies:
-            _check_policy_spec(spec)
+            parsed = _check_policy_spec(spec)
+            if parsed is None:
+                continue
+            # Two texts of one policy (a setting written at its default) would run two
+            # identical rows under two names.
+            key = (parsed.per_segment, parsed.name, parsed.settings)
+            if key in seen:
+                raise ValueError(
+                    f"`policies` lists one policy twice: {seen[key]!r} and {spec!r} have the "
+                    "same settings once defaults are filled in; keep one."
+                )
+            seen[key] = spec
         if not any(applies(lv, p) for lv in self.levels for p in self.policies):
             # Each pair that does not apply is skipped with a note; with none left the run
             # would save an empty experiment.

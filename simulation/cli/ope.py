@@ -175,10 +175,11 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
         f"evaluated on {report.n_eval} rows; logging policy's mean reward "
-        f"{report.logging_value:.6g}; intervals: {100 * (1 - report.alpha):g}% bootstrap "
-        f"({args.n_bootstrap} resamples), upper bound plus one unseen event, "
-        f"{report.bounds_note()}"
+        f"{report.logging_value:.6g}; intervals: {args.n_bootstrap} bootstrap resamples of "
+        f"the evaluation rows, upper bound plus one unseen event, {report.bounds_note()}"
     )
+    for label in report.interval_labels():  # what each interval covers: not all the same
+        print(f"interval of {label}")
     meta = log.metadata
     if "reward_unit" in meta:
         unit = f"values are in the log's reward unit: {meta['reward_unit']}"

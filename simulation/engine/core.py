@@ -77,7 +77,7 @@ from simulation.engine.tally import (
 from simulation.gap_closed import gap_closed
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import PolicySpec, make_policy
-from simulation.policies.base import Policy
+from simulation.policies.base import Policy, learning_scale
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
 
@@ -327,8 +327,10 @@ class ExperimentResult:
 
         Returns
         -------
-        stopped : ndarray of shape (n_seeds, n_levels, n_policies)
-            Float (NaN where the run served every impression).
+        stopped : ndarray of shape (n_replications, n_levels, n_policies)
+            Float (NaN where the run served every impression). ``n_replications``
+            is ``n_worlds * n_seeds``, world-major: replication ``r`` is seed
+            ``r % n_seeds`` of world ``r // n_seeds``, as in :attr:`series`.
         """
         served = self.series[:, :, :, -1, _M["impressions"]]
         return np.where(served < self.config.n_impressions, served, np.nan)
@@ -426,18 +428,16 @@ def _checkpoint_batches(n_batches: int, n_checkpoints: int) -> np.ndarray:
 def _reward_scale(scenario: Scenario, policy: Policy) -> tuple[float, float]:
     """``(low, span)`` of the ROAS objective's reward ``(net value - low) / span`` for ``policy``.
 
-    Policies that need rewards in [0, 1] (``unit_rewards``: a Beta posterior)
-    get net value mapped affinely onto [0, 1] (argmax-preserving). The others
-    learn on net value itself, in dollars, ``(0, 1)``: their indices are
-    scale-equivariant, and the [0, 1] map (a span of a few hundred dollars)
-    would shrink the value differences far below what a linear policy's ridge
-    prior and the engine's tie tolerance can resolve.
+    :func:`simulation.policies.base.learning_scale` over the range of net value
+    the response allows, ``[-max_cost, max_revenue]`` (written into a bandit log
+    too, so off-policy evaluation trains a policy on the same scale).
     """
-    if not getattr(policy, "unit_rewards", False):
-        return 0.0, 1.0
-    low = -scenario.response.max_cost
-    high = scenario.response.max_revenue
-    return low, high - low
+    return learning_scale(policy, *_value_range(scenario))
+
+
+def _value_range(scenario: Scenario) -> tuple[float, float]:
+    """The smallest and largest net value (USD) of one impression in ``scenario``."""
+    return -scenario.response.max_cost, scenario.response.max_revenue
 
 
 def experiment_tables(scenario: Scenario, config: ExperimentConfig) -> dict[str, Tables]:
@@ -922,7 +922,9 @@ def _run_sequential(
     if log_path is not None:
         from simulation.ope.logs import BanditLogWriter
 
-        writer = BanditLogWriter(log_path, n_features=n_features, n_arms=n_arms)
+        writer = BanditLogWriter(
+            log_path, n_features=n_features, n_arms=n_arms, value_range=_value_range(job.scenario)
+        )
     try:
         outputs, waiting = [], set(early) if on_early is not None else set()
         for s, li in units:
@@ -1195,7 +1197,7 @@ def _route(
     if compiled is not None:
         route = CompiledRoute(compiled, policy, rng, contextual)
     else:
-        route = _python_route(job, s, level_name, spec, policy, rng, contextual, writer)
+        route = _python_route(job, s, level_name, spec, name, policy, rng, contextual, writer)
     if config.regenerate_every is not None and level_name in POOL_LEVELS:
         table = job.tables.get(level_name)
         audience_truth = table is not None and table.truth is not None
@@ -1203,10 +1205,18 @@ def _route(
     return route
 
 
-def _python_route(job, s, level_name, spec, policy, rng, contextual, writer) -> PythonRoute:
-    """The policy's own ``select`` and ``update`` (with budget, delay and bandit log)."""
+def _python_route(job, s, level_name, spec, name, policy, rng, contextual, writer) -> PythonRoute:
+    """The policy's own ``select`` and ``update`` (with budget, delay and bandit log).
+
+    A logged unit's propensities draw from a stream of their own (``"log"`` in
+    place of ``"policy"``), so logging leaves the policy's draws, and so every
+    result, as they are without the log.
+    """
     scenario, config = job.scenario, job.config
-    log = None if writer is None else LogTarget(writer, s, level_name, spec)
+    log = None
+    if writer is not None:
+        log_rng = stream(config.seed, "replication", s, "log", level_name, name)
+        log = LogTarget(writer, s, level_name, spec, log_rng)
     return PythonRoute(
         policy=policy,
         rng=rng,

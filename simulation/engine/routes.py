@@ -52,6 +52,7 @@ __all__ = [
     "LinearRoute",
     "LogTarget",
     "PythonRoute",
+    "check_selected",
     "compiled_route",
 ]
 
@@ -324,12 +325,19 @@ class CompiledRoute(ChunkRoute):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LogTarget:
-    """Where :class:`PythonRoute` writes its impressions: the writer and the unit's labels."""
+    """Where :class:`PythonRoute` writes its impressions: the writer and the unit's labels.
+
+    ``rng`` is the log's own generator, from which propensities that need draws
+    (:meth:`simulation.policies.linear.LinTS.logged_propensity`) are drawn: from the
+    policy's generator they would shift its later decisions, and a logged run would
+    differ from the same run unlogged.
+    """
 
     writer: Any  # simulation.ope.logs.BanditLogWriter
     seed: int
     level: str
     policy: str
+    rng: np.random.Generator
 
 
 @dataclass(eq=False)
@@ -388,7 +396,7 @@ class PythonRoute(ChunkRoute):
             x = x_full if self.contextual else np.empty((n, 0))
             if pol.uses_ground_truth:
                 pol.set_ground_truth(truth.reward_rows(keys[sl]))
-            arms = pol.select(x, self.rng)
+            arms = check_selected(pol.select(x, self.rng), n, k, pol)
             fi = keys[sl] * k + arms
             m = n
             if need_outcomes:
@@ -443,7 +451,15 @@ class PythonRoute(ChunkRoute):
             # value in USD, so that rows of a Beta-posterior policy (learning on [0, 1])
             # and of a dollar-learning one can be averaged in one unit.
             reward = revenue[:m] - cost[:m]
-        probs = self.policy.action_probabilities(x[:m], self.rng)
+        pscore = self.policy.logged_propensity(x[:m], a, log.rng)
+        if not ((pscore > 0) & (pscore <= 1)).all():
+            # A propensity of 0 for a shown arm is a false record, and OPE would refuse
+            # the whole log later, far from its cause: say so here.
+            bad = int(np.flatnonzero(~((pscore > 0) & (pscore <= 1)))[0])
+            raise ValueError(
+                f"policy {log.policy!r} gave the arm it showed (arm {int(a[bad])}) the "
+                f"propensity {float(pscore[bad])!r}; a logged propensity must be in (0, 1]."
+            )
         rows = np.arange(m)
         writer.write(
             impression=chunk.first_batch * self.batch_size + sl.start + rows,
@@ -453,7 +469,7 @@ class PythonRoute(ChunkRoute):
             segment=chunk.segments[sl][:m],
             context=x_full[:m],
             action=a,
-            pscore=probs[rows, a],
+            pscore=pscore,
             click=click[:m],
             conversion=conv[:m],
             revenue=revenue[:m],
@@ -461,6 +477,50 @@ class PythonRoute(ChunkRoute):
             reward=reward,
             expected_reward=_pad(chunk.truth.reward_rows(chunk.keys[sl][:m]), writer.n_arms),
         )
+
+
+def check_selected(arms: object, n: int, n_arms: int, policy: Policy) -> np.ndarray:
+    """``arms`` as ``policy.select`` returned them, checked: int64 of shape (n,) in [0, n_arms).
+
+    The engine indexes its tables with them in compiled code, so an arm out of
+    range would write out of bounds (the interpreter dies) and -1 would pass for
+    "the budget ran out" (a broken policy would look perfect). One vectorized pass.
+
+    Parameters
+    ----------
+    arms : object
+        What ``select`` returned for a batch of ``n`` rows.
+    n, n_arms : int
+    policy : Policy
+        Named in the error.
+
+    Returns
+    -------
+    arms : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    ValueError
+        Naming the policy, what was expected and the offending value.
+    """
+    name = getattr(policy, "name", "") or type(policy).__name__
+    expected = f"an int array of shape ({n},) with values in [0, {n_arms})"
+    a = np.asarray(arms)
+    if a.shape != (n,):
+        raise ValueError(f"policy {name!r}: select must return {expected}; got shape {a.shape}.")
+    if n and a.dtype.kind not in "iu":
+        raise ValueError(
+            f"policy {name!r}: select must return {expected}; got dtype {a.dtype} (e.g. {a[0]!r})."
+        )
+    if n:
+        lo, hi = a.min(), a.max()
+        if lo < 0 or hi >= n_arms:
+            bad = lo if lo < 0 else hi
+            row = int(np.flatnonzero(a == bad)[0])
+            raise ValueError(
+                f"policy {name!r}: select must return {expected}; got {int(bad)} at row {row}."
+            )
+    return a.astype(np.int64, copy=False)
 
 
 def _pad(values: np.ndarray, width: int) -> np.ndarray:

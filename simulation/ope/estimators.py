@@ -222,10 +222,15 @@ class BaseEstimator:
         Registry key.
     requires_estimated_rewards : bool
         Whether ``estimated_rewards`` must be passed.
+    interval_covers : str
+        What the interval's spread covers, in words (``dm``'s leaves out its reward
+        model's error); reports label each interval with it.
     """
 
     name: ClassVar[str] = ""
     requires_estimated_rewards: ClassVar[bool] = False
+    #: What the spread of :meth:`interval` covers, in words (a label wherever it is shown).
+    interval_covers: ClassVar[str] = "the sampling noise of the evaluation rows (rows resampled)"
 
     def _terms(
         self,
@@ -645,6 +650,12 @@ class DM(BaseEstimator):
 
     name: ClassVar[str] = "dm"
     requires_estimated_rewards: ClassVar[bool] = True
+    interval_covers: ClassVar[str] = (
+        "the sampling noise of the evaluation rows and the reward model's fitting error "
+        "(refit on each resample, to first order, when the fitted model is given, as the "
+        "command and the app give it; held fixed when only its predictions are), not the "
+        "bias of a model that does not fit the rewards"
+    )
 
     def _terms(self, reward, action, pscore, action_dist, estimated_rewards):
         return _dm_terms(action_dist, estimated_rewards)[:, None]

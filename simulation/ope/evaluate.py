@@ -11,7 +11,9 @@ Design (train then evaluate, on one log):
    evaluation row came from the deterministic lin_ucb (pscore 1), and IPS missed
    the truth by 3x with no warning. Training *replays* the logged actions and
    rewards through ``policy.update`` in one batch, in log order (the policy does
-   not choose during training: the log only knows the logged arm's reward).
+   not choose during training: the log only knows the logged arm's reward). A
+   policy that learns on [0, 1] trains on a ROAS log's net value mapped as the
+   engine maps it (:func:`_learning_scale`).
 2. The trained policy's ``action_probabilities`` on the evaluation rows give
    ``action_dist``; the estimators score it with the logged propensities.
 3. ``dm``/``dr`` and variants use a reward model cross-fitted on the
@@ -26,7 +28,9 @@ Design (train then evaluate, on one log):
    upper bound allows one unseen event (``method="one_more_event"`` of
    :meth:`simulation.ope.estimators.BaseEstimator.interval`), so they keep their
    coverage when rewards are rare; every estimator uses the same resamples (one
-   seed), so their intervals are comparable. An interval always contains its own
+   seed), so their intervals are comparable. What each covers is the
+   estimator's own ``interval_covers`` (DM's refits its reward model, when given it),
+   kept per estimator in :attr:`OPEReport.interval_covers`. An interval always contains its own
    estimate (a percentile interval that misses it, possible when the resampled
    estimates are skewed, is widened to it). Estimate and interval are then clipped
    to the range the policy's value can take (:func:`reward_bounds`), the estimate
@@ -72,6 +76,7 @@ from simulation.ope.limits import (
 from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
 from simulation.ope.reward_model import cross_fit
 from simulation.ope.support import Support, support_of
+from simulation.policies.base import learning_scale
 
 __all__ = [
     "FORMATS",
@@ -158,6 +163,9 @@ class OPEReport:
         Interval level is ``1 - alpha``.
     raw_estimate : ndarray of shape (n_estimators,)
         The estimators' own outputs, before clipping.
+    interval_covers : tuple of str
+        Per estimator, what its interval's spread covers (the estimator's
+        ``interval_covers``); :meth:`interval_labels` says it in lines.
     """
 
     policy: str
@@ -174,6 +182,7 @@ class OPEReport:
     switch_threshold: float
     alpha: float = 0.05
     raw_estimate: np.ndarray
+    interval_covers: tuple[str, ...] = ()
 
     @property
     def clipped(self) -> np.ndarray:
@@ -217,6 +226,27 @@ class OPEReport:
                 self.estimators, self.estimate, self.raw_estimate, self.clipped
             )
             if cut
+        ]
+
+    def interval_labels(self) -> list[str]:
+        """What each interval is, one line per kind, naming its estimators.
+
+        Every interval is a bootstrap over the evaluation rows, but not every one
+        covers the same error (DM's holds its reward model fixed), so one label for
+        all of them would be false for some.
+
+        Returns
+        -------
+        labels : list of str
+            ``"ips, snips: 95% bootstrap interval; covers the sampling noise of ..."``.
+        """
+        groups: dict[str, list[str]] = {}
+        for name, covers in zip(self.estimators, self.interval_covers):
+            groups.setdefault(covers, []).append(name)
+        level = f"{100 * (1 - self.alpha):g}%"
+        return [
+            f"{', '.join(names)}: {level} bootstrap interval; covers {covers}"
+            for covers, names in groups.items()
         ]
 
     def to_frame(self) -> pd.DataFrame:
@@ -385,7 +415,10 @@ def evaluate_policy(
     n_policy_features = log.n_features + (n_segments or 0)
     policy.reset(n_arms=log.n_arms, n_features=n_policy_features)
     if n_train:
-        policy.update(_policy_context(train, n_segments), train.action, train.reward)
+        offset, span = _learning_scale(log, policy)
+        policy.update(
+            _policy_context(train, n_segments), train.action, (train.reward - offset) / span
+        )
     action_dist = np.asarray(
         policy.action_probabilities(_policy_context(evaluation, n_segments), policy_rng),
         dtype=np.float64,
@@ -466,7 +499,29 @@ def evaluate_policy(
         switch_threshold=float(switch_threshold),
         alpha=alpha,
         raw_estimate=raw_estimate,
+        interval_covers=tuple(ESTIMATORS[name].interval_covers for name in estimators),
     )
+
+
+def _learning_scale(log: LoggedFeedback, policy) -> tuple[float, float]:
+    """``(offset, span)``: ``policy`` trains on ``(reward - offset) / span``, as the engine maps it.
+
+    Rewards in [0, 1] (clicks) are taken as they are. Others are net values: a
+    policy that learns on [0, 1] (``unit_rewards``: ``thompson``,
+    ``thompson_value``) gets them mapped onto [0, 1] by
+    :func:`simulation.policies.base.learning_scale`, the engine's map, from the
+    range of net value the log's world allows (``metadata`` ``value_low``,
+    ``value_high``, which the engine writes into the log) or, for a log without
+    it, the log's own smallest and largest reward. The estimates stay on the
+    log's scale: only what the policy learns from is mapped.
+    """
+    reward = log.reward
+    if not reward.size or ((reward >= 0.0) & (reward <= 1.0)).all():
+        return 0.0, 1.0
+    low, high = log.metadata.get("value_low"), log.metadata.get("value_high")
+    if low is None or high is None or reward.min() < low or reward.max() > high:
+        low, high = float(reward.min()), float(reward.max())
+    return learning_scale(policy, low, high)
 
 
 def _looks_like_obd(path: Path) -> bool:

@@ -26,6 +26,7 @@ never as a numpy repr.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Mapping
@@ -71,6 +72,10 @@ __all__ = [
 #: Parquet schema-metadata key marking an adlab log (value: format version).
 LOG_FORMAT_KEY = b"adlab.log_format"
 _LOG_FORMAT_VERSION = b"1"
+#: Schema-metadata keys of the range of one impression's net value (USD) in the world
+#: that wrote the log: what the engine maps value onto [0, 1] from for policies that
+#: learn on [0, 1], and so what off-policy evaluation trains them on.
+_VALUE_LOW, _VALUE_HIGH = b"adlab.value_low", b"adlab.value_high"
 
 #: Column-name prefixes recognized as context by :func:`import_log`.
 CONTEXT_PREFIXES: tuple[str, ...] = ("x_", "context_", "user_feature_")
@@ -156,8 +161,12 @@ class LoggedFeedback:
         if not np.isfinite(self.reward).all():
             raise ValueError("`reward` must be finite (no NaN or infinity).")
         check_reward(self.reward)
-        if ((self.pscore <= 0) | (self.pscore > 1) | np.isnan(self.pscore)).any():
-            raise ValueError("`pscore` must be in (0, 1].")
+        bad = np.flatnonzero(~((self.pscore > 0) & (self.pscore <= 1)))  # NaN is bad too
+        if bad.size:
+            raise ValueError(
+                f"`pscore` must be in (0, 1]; got {float(self.pscore[bad[0]])!r} at row "
+                f"{_rows_text(bad)} ({bad.size:,} of {n:,} rows)."
+            )
         if self.expected_reward is not None:
             q = _frozen_array("expected_reward", self.expected_reward, np.float64, 2, n)
             if q.shape[1] != n_arms:
@@ -256,7 +265,16 @@ class LoggedFeedback:
         return pd.DataFrame(data)
 
 
-def _log_schema(n_features: int, n_arms: int) -> pa.Schema:
+def _rows_text(bad: np.ndarray, shown: int = 3) -> str:
+    """The first ``shown`` of the rows ``bad`` (array indices, as the estimators name them)."""
+    head = ", ".join(str(int(r)) for r in bad[:shown])
+    more = bad.size - shown
+    return head + (f" and {more:,} more" if more > 0 else "")
+
+
+def _log_schema(
+    n_features: int, n_arms: int, value_range: tuple[float, float] | None = None
+) -> pa.Schema:
     fields = [
         ("impression", pa.int64()),
         ("seed", pa.int64()),
@@ -278,6 +296,8 @@ def _log_schema(n_features: int, n_arms: int) -> pa.Schema:
         b"adlab.n_features": str(n_features).encode(),
         b"adlab.n_arms": str(n_arms).encode(),
     }
+    if value_range is not None:
+        meta[_VALUE_LOW], meta[_VALUE_HIGH] = (repr(float(v)).encode() for v in value_range)
     return pa.schema(fields, metadata=meta)
 
 
@@ -300,6 +320,10 @@ class BanditLogWriter:
         Ground-truth columns ``q_true_0..q_true_{n_arms-1}``.
     row_group_size : int, default=65536
         Rows buffered before a write.
+    value_range : tuple of (float, float), optional
+        The smallest and largest net value (USD) one impression can have in the
+        world being logged; :func:`read_log` returns it in ``metadata`` as
+        ``value_low`` and ``value_high``.
 
     Examples
     --------
@@ -325,6 +349,7 @@ class BanditLogWriter:
         n_arms: int,
         *,
         row_group_size: int = 65_536,
+        value_range: tuple[float, float] | None = None,
     ) -> None:
         for name, value, low in (
             ("n_features", n_features, 0),
@@ -338,7 +363,14 @@ class BanditLogWriter:
         self.n_features = int(n_features)
         self.n_arms = int(n_arms)
         self.row_group_size = int(row_group_size)
-        self.schema = _log_schema(self.n_features, self.n_arms)
+        if value_range is not None and not (
+            len(value_range) == 2 and all(math.isfinite(v) for v in value_range)
+            and value_range[0] < value_range[1]
+        ):  # fmt: skip
+            raise ValueError(
+                f"`value_range` must be finite (low, high) with low < high; got {value_range!r}."
+            )
+        self.schema = _log_schema(self.n_features, self.n_arms, value_range)
         self.n_rows = 0
         self._buffer: list[pa.RecordBatch] = []
         self._buffered = 0
@@ -619,7 +651,10 @@ def read_log(
     Returns
     -------
     LoggedFeedback
-        ``expected_reward`` is None when the log holds no ground truth.
+        ``expected_reward`` is None when the log holds no ground truth. Its
+        ``metadata`` has ``value_low`` and ``value_high``, the range of one
+        impression's net value (USD) in the world that wrote the log, when the
+        log recorded it.
 
     Raises
     ------
@@ -692,6 +727,10 @@ def read_log(
             raise ValueError(f"{shorten(str(path))!r} has ground truth for some rows only.")
     check_cells("action probabilities", len(frame), n_arms)
     meta = {"source": str(path), "format": "adlab"}
+    with contextlib.suppress(KeyError, ValueError):  # a log written before the range was kept
+        meta["value_low"], meta["value_high"] = (
+            float(schema.metadata[key]) for key in (_VALUE_LOW, _VALUE_HIGH)
+        )
     if q is not None:
         q, scale = _truth_on_reward_scale(frame, q)
         meta.update(scale)
@@ -700,11 +739,26 @@ def read_log(
         meta[name] = values[0].item() if hasattr(values[0], "item") else values[0]
         if len(values) > 1:
             meta[name] = None  # mixed
+    pscore = frame["pscore"].to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~((pscore > 0) & (pscore <= 1)))
+    if bad.size:
+        # Name the impression as the run wrote it: row numbers of a filtered read
+        # would point nowhere in the file.
+        first = frame.iloc[int(bad[0])]
+        where = f"policy {first['policy']!r}, seed {int(first['seed'])}"
+        if "impression" in frame:
+            where += f", impression {int(first['impression']):,}"
+        raise ValueError(
+            f"{shorten(str(path))!r}: `pscore` must be in (0, 1]; got "
+            f"{float(pscore[bad[0]])!r} in {bad.size:,} of {len(frame):,} rows, the first at "
+            f"{where} (lin_ts logs written before its logged propensities were kept above 0 "
+            "have such rows: run the experiment again with --log)."
+        )
     return LoggedFeedback(
         context=frame[x_cols].to_numpy(dtype=np.float64),
         action=frame["action"].to_numpy(dtype=np.int64),
         reward=frame["reward"].to_numpy(dtype=np.float64),
-        pscore=frame["pscore"].to_numpy(dtype=np.float64),
+        pscore=pscore,
         n_arms=n_arms,
         segment=frame["segment"].to_numpy(dtype=np.int64),
         expected_reward=q,

@@ -199,12 +199,25 @@ class Support:
                 reasons.append(f"an effective sample size of {self.ess:,.0f} (under {MIN_ESS})")
             if self.clicks < MIN_CLICKS:
                 reasons.append(f"{self.clicks:,} {self.events} (under {MIN_CLICKS})")
+            # Say only what set the warning off: a short effective sample means the log
+            # rarely shows what the policy would; few events alone mean the events are rare
+            # (the logging policy evaluated on its own log has every row behind it).
+            if self.ess < MIN_ESS:
+                why = (
+                    "The log rarely shows what this policy would show, so a few impressions "
+                    "decide the estimate."
+                )
+                cure = "Use a longer log, or a policy closer to the one that wrote it."
+            else:
+                why = (
+                    f"Few {self.events} fall on rows where this policy could have shown the "
+                    "logged ad, so those few decide the estimate."
+                )
+                cure = f"Use a longer log (more {self.events})."
             out.append(
-                f"Too little data behind this estimate: {' and '.join(reasons)}. The log rarely "
-                "shows what this policy would show, so a few impressions decide the estimate. "
+                f"Too little data behind this estimate: {' and '.join(reasons)}. {why} "
                 "Read the interval as a rough range, not a 95 % guarantee: it resamples those "
-                f"same few {self.events} and can be far too narrow. Use a longer log, or a policy "
-                "closer to the one that wrote it."
+                f"same few {self.events} and can be far too narrow. {cure}"
             )
         return out
 

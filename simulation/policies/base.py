@@ -7,7 +7,13 @@ A policy works on numpy arrays, batch-first::
     arms = policy.select(contexts, rng)             # (n, d) float -> (n,) int
     policy.update(contexts, arms, rewards)          # rewards (n,) float (in [0, 1] if unit_rewards)
     probs = policy.action_probabilities(contexts, rng)   # (n, K), rows sum to 1
+    pscore = policy.logged_propensity(contexts, arms, rng)  # (n,) in (0, 1], for a log
     policy.forget(arms)                             # drop what was learned about these arms
+
+Every method checks its inputs alike (:func:`check_contexts`: shape (n, d) with
+the ``d`` given to ``reset``, every value finite; :func:`check_rng`: a numpy
+Generator), and the engine checks what ``select`` returns (an int array of
+shape (n,) in ``[0, K)``).
 
 ``select`` on a batch of ``n`` draws ``n`` decisions from the current state
 without updating inside the batch: that is how delayed and batched feedback
@@ -22,7 +28,14 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["Policy", "check_contexts", "check_fraction", "sample_from_probabilities"]
+__all__ = [
+    "Policy",
+    "check_contexts",
+    "check_fraction",
+    "check_rng",
+    "learning_scale",
+    "sample_from_probabilities",
+]
 
 
 def check_fraction(name: str, value: object, *, low: float = 0.0, high: float = 1.0) -> None:
@@ -32,11 +45,86 @@ def check_fraction(name: str, value: object, *, low: float = 0.0, high: float = 
 
 
 def check_contexts(contexts: np.ndarray, n_features: int) -> np.ndarray:
-    """Validate a batch of contexts and return it as a float array of shape (n, d)."""
-    x = np.asarray(contexts, dtype=np.float64)
+    """Validate a batch of contexts and return it as a float array of shape (n, d).
+
+    Parameters
+    ----------
+    contexts : array-like of shape (n, n_features)
+        Numbers, all finite: one NaN or infinity in a linear policy's regression
+        would poison every later decision, for good.
+    n_features : int
+
+    Returns
+    -------
+    x : ndarray of shape (n, n_features), float64
+
+    Raises
+    ------
+    ValueError
+        For another shape, or a non-finite value (naming its row and column).
+    TypeError
+        For contexts that are not numbers (e.g. strings, or ragged lists).
+    """
+    try:
+        x = np.asarray(contexts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`contexts` must be a 2-D array of numbers of shape (n, {n_features}); "
+            f"got {type(contexts).__name__}."
+        ) from None
     if x.ndim != 2 or x.shape[1] != n_features:
         raise ValueError(f"`contexts` must have shape (n, {n_features}); got {x.shape}.")
+    if x.size and not np.isfinite(x).all():
+        row, col = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"`contexts` must be finite; got {x[row, col]!r} at row {row}, column {col}."
+        )
     return x
+
+
+def check_rng(rng: object) -> np.random.Generator:
+    """Return ``rng`` if it is a numpy Generator, else raise a TypeError saying what to pass.
+
+    An int is not taken as a seed: a policy called with the same int on every
+    batch would draw the same numbers every batch (one seeded generator drives a
+    whole run; see :mod:`simulation.rng`).
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"`rng` must be a numpy Generator, e.g. np.random.default_rng(0); got {rng!r}."
+        )
+    return rng
+
+
+def learning_scale(policy: object, low: float, high: float) -> tuple[float, float]:
+    """``(offset, span)``: ``policy`` learns a value objective on ``(net - offset) / span``.
+
+    Policies that need rewards in [0, 1] (``unit_rewards``: a Beta posterior)
+    get net value mapped affinely onto [0, 1] (argmax-preserving), from the range
+    ``[low, high]`` it can take. The others learn on net value itself, in
+    dollars, ``(0, 1)``: their indices are scale-equivariant, and the [0, 1] map
+    (a span of a few hundred dollars) would shrink the value differences far
+    below what a linear policy's ridge prior and the engine's tie tolerance can
+    resolve. The engine (``simulation.engine.core._reward_scale``, with the
+    response's range) and off-policy evaluation
+    (:func:`simulation.ope.evaluate.evaluate_policy`, with the log's) both map
+    through here, so a policy learns on one scale wherever it is trained.
+
+    Parameters
+    ----------
+    policy : Policy
+    low, high : float
+        The smallest and largest net value (USD) of one impression, ``low < high``.
+
+    Returns
+    -------
+    (offset, span) : tuple of float
+    """
+    if not getattr(policy, "unit_rewards", False):
+        return 0.0, 1.0
+    if not high > low:
+        raise ValueError(f"the value range must have `low` < `high`; got [{low!r}, {high!r}].")
+    return float(low), float(high - low)
 
 
 def sample_from_probabilities(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -44,16 +132,22 @@ def sample_from_probabilities(probs: np.ndarray, rng: np.random.Generator) -> np
 
     Parameters
     ----------
-    probs : ndarray of shape (n_arms,) or (n, n_arms)
-        Probabilities (rows need not be exactly normalized).
+    probs : ndarray of shape (n, n_arms)
+        Probabilities (rows need not be exactly normalized). For one distribution
+        shared by ``n`` rows, pass ``np.broadcast_to(p, (n, n_arms))``.
     rng : numpy.random.Generator
+        Draws one uniform per row.
 
     Returns
     -------
     arms : ndarray of shape (n,), int64
-        For a 1-D ``probs``, ``n`` is given by the caller through ``probs`` being
-        broadcast: use :func:`numpy.broadcast_to` first.
     """
+    probs = np.asarray(probs)
+    if probs.ndim != 2:
+        raise ValueError(
+            f"`probs` must have shape (n, n_arms) (np.broadcast_to a single row); "
+            f"got shape {probs.shape}."
+        )
     cdf = np.cumsum(probs, axis=-1)
     u = rng.random(cdf.shape[0]) * cdf[:, -1]
     return np.minimum((u[:, None] >= cdf).sum(axis=1), probs.shape[-1] - 1)
@@ -124,9 +218,41 @@ class Policy(ABC):
     def forget(self, arms: np.ndarray) -> None:
         """Reset what was learned about ``arms`` (the creatives in those slots changed)."""
 
+    def logged_propensity(
+        self, contexts: np.ndarray, arms: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The probability with which :meth:`select` chose each of ``arms``, for a bandit log.
+
+        Parameters
+        ----------
+        contexts : ndarray of shape (n, n_features)
+            The contexts :meth:`select` was given, in the state it chose in.
+        arms : ndarray of shape (n,), int
+            The arms it chose.
+        rng : numpy.random.Generator
+            A generator of the log's own: drawing from the policy's would change
+            its later decisions, so a logged run would differ from an unlogged one.
+
+        Returns
+        -------
+        pscore : ndarray of shape (n,)
+            In (0, 1] for every chosen arm. By default the entry of
+            :meth:`action_probabilities` of each chosen arm; a policy whose
+            probabilities are estimates that can miss an arm it chose
+            (:class:`~simulation.policies.linear.LinTS`) overrides it.
+        """
+        probs = self.action_probabilities(contexts, rng)
+        return probs[np.arange(probs.shape[0]), np.asarray(arms, dtype=np.int64)]
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_arms_"):
             raise RuntimeError(f"{type(self).__name__} must be reset(n_arms, n_features) first.")
+
+    def _check_batch(self, contexts: np.ndarray, rng: object) -> np.ndarray:
+        """Checks of ``select`` and ``action_probabilities``: the contexts as (n, n_features)."""
+        self._check_fitted()
+        check_rng(rng)
+        return check_contexts(contexts, self.n_features_)
 
     def _check_update(
         self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray

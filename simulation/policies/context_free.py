@@ -1,10 +1,12 @@
 """Context-free policies: uniform A/B split, epsilon-greedy, UCB1, Thompson sampling.
 
 They keep per-arm counts on a leading arm axis and ignore the contexts except
-for their number of rows. Beta-Bernoulli Thompson sampling and its Gaussian
-counterpart on value expect rewards in [0, 1] (``unit_rewards``; the engine
-maps value objectives onto [0, 1] for them); the others are scale-equivariant
-and learn on the reward as it comes (clicks, or net value in dollars).
+for their number of rows (contexts are still checked as every policy checks
+them: the width given to ``reset``, every value finite). Beta-Bernoulli
+Thompson sampling and its Gaussian counterpart on value expect rewards in
+[0, 1] (``unit_rewards``; the engine maps value objectives onto [0, 1] for
+them); the others are scale-equivariant and learn on the reward as it comes
+(clicks, or net value in dollars).
 """
 
 from __future__ import annotations
@@ -34,13 +36,6 @@ def counting_kernels() -> ModuleType:
     """
     _kernels.load()
     return _kernels
-
-
-def _n_rows(contexts: np.ndarray) -> int:
-    x = np.asarray(contexts)
-    if x.ndim != 2:
-        raise ValueError(f"`contexts` must be a 2-D array (n, d); got shape {x.shape}.")
-    return int(x.shape[0])
 
 
 def _tied_max_probabilities(score: np.ndarray) -> np.ndarray:
@@ -91,14 +86,12 @@ class _Counting(Policy):
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Draw ``n`` arms from the (context-free) action distribution."""
-        self._check_fitted()
-        n = _n_rows(contexts)
+        n = self._check_batch(contexts, rng).shape[0]
         return self._select_from(self._probabilities(), n, rng)
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The same action distribution for every row, ndarray of shape (n, n_arms)."""
-        self._check_fitted()
-        n = _n_rows(contexts)
+        n = self._check_batch(contexts, rng).shape[0]
         return np.broadcast_to(self._probabilities(), (n, self.n_arms_)).copy()
 
     def _probabilities(self) -> np.ndarray:
@@ -307,8 +300,7 @@ class Thompson(_Counting):
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Thompson decisions for a batch of ``n`` impressions (shape (n,))."""
-        self._check_fitted()
-        n = _n_rows(contexts)
+        n = self._check_batch(contexts, rng).shape[0]
         alpha, beta = self._posterior()
         k = self.n_arms_
         # Cost model: integrating costs about contenders x grid density
@@ -389,8 +381,7 @@ class ThompsonValue(_Counting):
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Thompson decisions for a batch of ``n`` impressions (shape (n,))."""
-        self._check_fitted()
-        n = _n_rows(contexts)
+        n = self._check_batch(contexts, rng).shape[0]
         mean, sd = self._posterior()
         draws = mean + sd * rng.standard_normal((n, self.n_arms_))
         return draws.argmax(axis=1)

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.compiled import jit
-from simulation.policies.base import Policy, check_contexts, check_fraction
+from simulation.policies.base import Policy, check_contexts, check_fraction, check_rng
 from simulation.policies.linear_kernels import TIE_TOLERANCE
 
 if TYPE_CHECKING:
@@ -351,8 +351,7 @@ class _Linear(Policy):
         ``z`` is standard normal per (arm, row) when ``noisy``, else 1. One
         uniform per row then picks among the row's tied arms.
         """
-        self._check_fitted()
-        x = np.ascontiguousarray(check_contexts(contexts, self.n_features_))
+        x = np.ascontiguousarray(self._check_batch(contexts, rng))
         n = x.shape[0]
         noise = rng.standard_normal((self.n_arms_, n)) if noisy else _NONE
         arms = np.empty(n, dtype=np.int64)
@@ -426,6 +425,7 @@ class LinUCB(_Linear):
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Uniform over the arms tied at the top score in each row, (n, n_arms)."""
+        check_rng(rng)  # unused, but the contract's: a bad one is refused as in select
         mean, quad = self._mean_and_quad(contexts)
         scale = self.alpha * self.noise_sd_
         top = _ties(mean + scale * np.sqrt(np.maximum(quad, 0.0))).T
@@ -448,11 +448,11 @@ class LinTS(_Linear):
     Parameters
     ----------
     v : float, default=1.0
-        Posterior scale in noise standard deviations, in (0, 100].
+        Posterior scale in noise standard deviations, in [1e-09, 100].
     ridge : float, default=1.0
     propensity_draws : int, default=1000
-        Monte Carlo draws per context used by :meth:`action_probabilities`, in
-        [1, :data:`MAX_PROPENSITY_DRAWS`]
+        Monte Carlo draws per context used by :meth:`action_probabilities` and
+        :meth:`logged_propensity`, in [1, :data:`MAX_PROPENSITY_DRAWS`]
         (the probability that each arm wins has no closed form here).
     """
 
@@ -507,7 +507,13 @@ class LinTS(_Linear):
         return self._pick(contexts, self.v * self.noise_sd_, rng, noisy=True)
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Monte Carlo estimate with ``propensity_draws`` draws per row (chunked), (n, n_arms)."""
+        """Monte Carlo estimate with ``propensity_draws`` draws per row (chunked), (n, n_arms).
+
+        An arm that wins in none of a row's draws gets 0 there, though
+        :meth:`select` can still pick it: a bandit log takes
+        :meth:`logged_propensity`, which is never 0.
+        """
+        check_rng(rng)
         mean, width = self._mean_and_width(contexts)
         v = self.v * self.noise_sd_
         n, k = mean.shape
@@ -521,3 +527,37 @@ class LinTS(_Linear):
             counts = (wins[:, :, None] == np.arange(k)).sum(axis=1)
             out[start : start + chunk] = counts / self.propensity_draws
         return out
+
+    def logged_propensity(
+        self, contexts: np.ndarray, arms: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The Monte Carlo propensity of each chosen arm with the choice's own draw counted.
+
+        :meth:`action_probabilities` estimates each arm's chance from
+        ``N = propensity_draws`` fresh posterior draws; the decision that chose the
+        arm was one more draw from the same posterior, and it won. Counting it,
+        the estimate is ``(wins + 1) / (N + 1)``: never 0 (an arm chosen had a
+        chance; with 1,000 draws a 0 came up for a few rows per run and the whole
+        log was refused), at least ``1 / (N + 1)``, so an importance weight is at
+        most ``N + 1``. Because the counted draw is the one that won, it
+        overstates the chance by at most ``(1 - p) / (N + 1)`` on average (under
+        0.001 with the default 1,000 draws), besides the estimate's Monte Carlo
+        noise (standard error ``sqrt(p (1 - p) / N)``).
+
+        Parameters
+        ----------
+        contexts : ndarray of shape (n, n_features)
+        arms : ndarray of shape (n,), int
+            The arms :meth:`select` chose for these contexts in this state.
+        rng : numpy.random.Generator
+            Draws the ``N`` posterior draws per row (the log's own generator).
+
+        Returns
+        -------
+        pscore : ndarray of shape (n,)
+            In ``[1 / (N + 1), 1]``.
+        """
+        probs = self.action_probabilities(contexts, rng)
+        wins = np.rint(probs[np.arange(probs.shape[0]), np.asarray(arms, dtype=np.int64)]
+                       * self.propensity_draws)  # fmt: skip
+        return (wins + 1.0) / (self.propensity_draws + 1.0)

@@ -173,6 +173,30 @@ class PolicySpec:
         return f"{SEGMENT_PREFIX if self.per_segment else ''}{self.name}"
 
     @property
+    def settings(self) -> tuple[tuple[str, Any], ...]:
+        """Every setting of the policy, defaults filled in, sorted by name.
+
+        Two specs with equal :attr:`name`, :attr:`per_segment` and settings build the
+        same policy, however they are written: ``epsilon_greedy`` and
+        ``epsilon_greedy(epsilon=0.1)`` (0.1 is the default) are one policy.
+
+        Examples
+        --------
+        >>> PolicySpec.parse("epsilon_greedy").settings
+        (('epsilon', 0.1),)
+        >>> PolicySpec.parse("epsilon_greedy(epsilon=0.1)").settings
+        (('epsilon', 0.1),)
+        """
+        given = dict(self.params)
+        filled = {
+            f.name: given.get(f.name, f.default)
+            for f in dataclasses.fields(self.policy_class)
+            if f.init and f.default is not dataclasses.MISSING
+        }
+        filled.update(given)
+        return tuple(sorted(filled.items()))
+
+    @property
     def policy_class(self) -> type[Policy]:
         """The registered class of :attr:`name` (the per-segment wrapper's base)."""
         from simulation.policies.registry import POLICIES

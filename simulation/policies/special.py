@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.policies.base import Policy, check_contexts
+from simulation.policies.base import Policy
 
 __all__ = ["Oracle", "PerSegment"]
 
@@ -38,20 +38,19 @@ class Oracle(Policy):
             raise ValueError(f"`expected` must have shape (n, {self.n_arms_}); got {e.shape}.")
         self.expected_ = e
 
-    def _checked_truth(self, contexts: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        n = np.asarray(contexts).shape[0]
+    def _checked_truth(self, contexts: np.ndarray, rng: object) -> np.ndarray:
+        n = self._check_batch(contexts, rng).shape[0]
         if self.expected_ is None or self.expected_.shape[0] != n:
             raise RuntimeError("Oracle needs set_ground_truth(expected) for this batch first.")
         return self.expected_
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The best arm of each row (first of ties)."""
-        return self._checked_truth(contexts).argmax(axis=1)
+        return self._checked_truth(contexts, rng).argmax(axis=1)
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One-hot on the best arm of each row."""
-        e = self._checked_truth(contexts)
+        e = self._checked_truth(contexts, rng)
         out = np.zeros_like(e)
         out[np.arange(e.shape[0]), e.argmax(axis=1)] = 1.0
         return out
@@ -121,18 +120,18 @@ class PerSegment(Policy):
             self._factory().reset(self.n_arms_, self.n_features_) for _ in range(self.n_segments)
         ]
 
-    def _segments(self, contexts: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        x = check_contexts(contexts, self.n_features_)
-        return x[:, : self.n_segments].argmax(axis=1)
+    def _segments(self, contexts: np.ndarray, rng: object) -> tuple[np.ndarray, np.ndarray]:
+        """The checked contexts (n, n_features) and each row's segment (n,)."""
+        x = self._check_batch(contexts, rng)
+        return x, x[:, : self.n_segments].argmax(axis=1)
 
     def select(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each row's arm from its segment's copy."""
-        seg = self._segments(contexts)
+        x, seg = self._segments(contexts, rng)
         arms = np.empty(seg.shape[0], dtype=np.int64)
         for s in np.unique(seg):
             rows = seg == s
-            arms[rows] = self.copies_[s].select(contexts[rows], rng)
+            arms[rows] = self.copies_[s].select(x[rows], rng)
         return arms
 
     def update(self, contexts: np.ndarray, arms: np.ndarray, rewards: np.ndarray) -> None:
@@ -145,11 +144,23 @@ class PerSegment(Policy):
 
     def action_probabilities(self, contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each row's probabilities from its segment's copy."""
-        seg = self._segments(contexts)
+        x, seg = self._segments(contexts, rng)
         out = np.empty((seg.shape[0], self.n_arms_))
         for s in np.unique(seg):
             rows = seg == s
-            out[rows] = self.copies_[s].action_probabilities(contexts[rows], rng)
+            out[rows] = self.copies_[s].action_probabilities(x[rows], rng)
+        return out
+
+    def logged_propensity(
+        self, contexts: np.ndarray, arms: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Each row's propensity from its segment's copy (see :meth:`Policy.logged_propensity`)."""
+        x, seg = self._segments(contexts, rng)
+        a = np.asarray(arms, dtype=np.int64)
+        out = np.empty(seg.shape[0])
+        for s in np.unique(seg):
+            rows = seg == s
+            out[rows] = self.copies_[s].logged_propensity(x[rows], a[rows], rng)
         return out
 
     def forget(self, arms: np.ndarray) -> None:

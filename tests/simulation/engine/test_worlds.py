@@ -73,3 +73,9 @@ def test_worlds_and_logging_do_not_mix(tmp_path):
 def test_bad_n_worlds(bad):
     with pytest.raises(ValueError, match="`n_worlds` must be an int in"):
         SMALL.replace(n_worlds=bad)
+
+
+def test_stopped_at_has_one_row_per_replication_as_its_docstring_says(two):
+    # 2 worlds x 2 seeds: the leading axis is the replications, world-major, as in series.
+    assert two.stopped_at().shape == (4, len(SMALL.levels), len(SMALL.policies))
+    assert two.stopped_at().shape[0] == two.series.shape[0] == two.n_replications

@@ -491,3 +491,33 @@ def test_a_text_context_column_is_still_one_hot_encoded(tmp_path):
         {"action": [0, 1, 0], "reward": 0, "propensity": 0.5, "x_device": ["ios", "web", "ios"]}
     ).to_csv(path, index=False)
     assert import_log(path).feature_names == ("x_device=ios", "x_device=web")
+
+
+def test_a_bad_pscore_names_the_column_and_the_first_rows():
+    pscore = np.full(6, 0.5)
+    pscore[[1, 3, 4, 5]] = [0.0, np.nan, 1.5, -0.1]
+    n = 6
+    log_kwargs = dict(
+        context=np.zeros((n, 0)), action=np.zeros(n, dtype=int), reward=np.zeros(n), n_arms=2
+    )
+    with pytest.raises(ValueError, match=r"`pscore` .* got 0.0 at row 1, 3, 4 and 1 more \(4 of 6"):
+        LoggedFeedback(pscore=pscore, **log_kwargs)
+
+
+def test_read_log_names_the_impression_of_a_zero_pscore(tmp_path):
+    path = tmp_path / "log.parquet"
+    n = 4
+    with BanditLogWriter(path, n_features=1, n_arms=2) as writer:
+        writer.write(
+            impression=np.arange(10, 10 + n), seed=7, level="user", policy="lin_ts",
+            segment=np.zeros(n, int), context=np.zeros((n, 1)), action=np.zeros(n, int),
+            pscore=np.array([0.5, 0.5, 0.0, 0.0]), click=np.zeros(n, int),
+            conversion=np.zeros(n, int), revenue=np.zeros(n), cost=np.zeros(n),
+            reward=np.zeros(n), expected_reward=None,
+        )  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"`pscore` .* got 0.0 in 2 of 4 rows, the first at policy 'lin_ts', "
+        r"seed 7, impression 12 ",
+    ):
+        read_log(path)

@@ -185,3 +185,34 @@ def test_canonical_text_at_the_boundary():
 def test_a_stored_config_with_settings_round_trips():
     config = ExperimentConfig(policies=("uniform", "segment:lin_ucb(alpha=0.3)"))
     assert ExperimentConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("epsilon_greedy", "epsilon_greedy(epsilon=0.1)"),
+        ("lin_ts(v=1.0)", "lin_ts(ridge=1.0)"),
+        ("segment:thompson", "segment:thompson(prior_alpha=1, prior_beta=1.0)"),
+    ],
+)
+def test_a_policy_listed_twice_with_its_defaults_written_out_is_refused(pair):
+    with pytest.raises(ValueError, match=r"`policies` lists one policy twice: .* defaults"):
+        ExperimentConfig(policies=pair)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("epsilon_greedy", "epsilon_greedy(epsilon=0.2)"),
+        ("thompson", "segment:thompson"),
+        ("lin_ucb", "lin_ts"),
+    ],
+)
+def test_different_policies_or_settings_are_two_rows(pair):
+    assert ExperimentConfig(policies=pair).policies == pair
+
+
+def test_settings_fill_in_the_defaults():
+    spec = PolicySpec.parse("lin_ts(v=0.5)")
+    assert spec.settings == (("propensity_draws", 1000), ("ridge", 1.0), ("v", 0.5))
+    assert PolicySpec.parse("uniform").settings == ()

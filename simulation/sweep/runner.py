@@ -523,9 +523,12 @@ def _dask_results(
                         processes=True,
                         dashboard_address=None,
                         host="127.0.0.1",
-                        # Our own cluster: its shutdown chatter (slow workers killed on
-                        # close) is noise.
-                        silence_logs=logging.ERROR,
+                        # Our own cluster: its shutdown chatter is noise: slow workers
+                        # killed on close, and, when a stop lands while the cluster starts
+                        # on a loaded machine, a worker's "Failed to communicate with
+                        # scheduler during heartbeat" traceback (logged at ERROR). A run's
+                        # own error still reaches the sweep through its future.
+                        silence_logs=logging.CRITICAL,
                     )
                     client = Client(cluster)
             elif client is None:

@@ -38,10 +38,14 @@ from simulation.scenario import FACTORS, Scenario
 
 __all__ = [
     "COMPOSITION_COLUMNS",
+    "FLOOR_COMPOSITIONS",
     "OBJECTIVE_NAMES",
+    "LanguageFloor",
     "RandomOutcomes",
     "composition_outcomes",
     "composition_report",
+    "gap_with_floor",
+    "language_floor",
     "localized_valid",
     "most_common_best",
     "random_outcomes",
@@ -195,6 +199,109 @@ def random_outcomes(
             for a in (exp.ctr, exp.revenue, exp.cost)
         )
     )
+
+
+#: Random compositions :func:`language_floor` averages over, at most (the world report's
+#: default 2,000 users x 32 draws): every user of the audience, fewer draws each in a
+#: larger one, so its cost stays that of the report's whatever the audience's size.
+FLOOR_COMPOSITIONS = 64_000
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageFloor:
+    """True reward per impression of a random valid composition in the viewer's language.
+
+    The floor the generated level's gap is also measured from (issue #14): what
+    ``uniform`` would earn if it did not draw the language. A constant of the world.
+
+    Attributes
+    ----------
+    ctr, ctr_se : float
+        Mean expected clicks per impression over every user of the audience, and its
+        Monte Carlo standard error (over users, each user's draws averaged first, as
+        the world report's ``true_random_local_ctr_se``).
+    net_value, net_value_se : float
+        The same for the expected net value per impression (revenue - cost, USD).
+    users, draws : int
+        Users averaged over (the whole audience) and compositions drawn for each.
+    """
+
+    ctr: float
+    ctr_se: float
+    net_value: float
+    net_value_se: float
+    users: int
+    draws: int
+
+    def reward(self, objective: str) -> tuple[float, float]:
+        """(floor, its standard error) in ``objective``'s reward: clicks or net value."""
+        if objective == "ctr":
+            return self.ctr, self.ctr_se
+        if objective == "roas":
+            return self.net_value, self.net_value_se
+        raise ValueError(f"`objective` must be 'ctr' or 'roas'; got {objective!r}.")
+
+
+def language_floor(scenario: Scenario) -> LanguageFloor:
+    """The localized floor of the generated level's gap, once per world (kept in its memo).
+
+    :func:`random_outcomes` with ``localized=True`` (the world report's reference, from
+    its own stream: no other number moves) over every user of the audience, since a
+    run's viewers are drawn uniformly from it, with ``min(32, FLOOR_COMPOSITIONS //
+    n_users)`` draws each (at least 1). For an audience of at most 2,000 users these are
+    exactly the world report's draws, so the floor is its ``true_random_local_ctr``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A world built with the ``generated`` level.
+
+    Returns
+    -------
+    LanguageFloor
+        NaN values when a viewer's language has no valid composition.
+    """
+    if "generated" not in scenario.levels:
+        raise ValueError("the world has no generated level: build it with 'generated' in levels.")
+    key = ("language_floor",)
+    if key not in scenario.memo:
+        n = int(scenario.population.n_users)
+        draws = int(min(32, max(1, FLOOR_COMPOSITIONS // n)))
+        r = random_outcomes(scenario, np.arange(n), draws, localized=True)
+        values = []
+        for per_draw in (r.ctr, r.revenue - r.cost):
+            per_user = per_draw.mean(axis=1)  # NaN for a user no composition reaches
+            se = per_user.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+            values += [float(per_user.mean()), float(se)]
+        scenario.memo[key] = LanguageFloor(*values, users=n, draws=draws)
+    return scenario.memo[key]
+
+
+def gap_with_floor(result, scenario: Scenario | None) -> pd.DataFrame:
+    """A run's gap-closed table with the share from its world's localized floor.
+
+    :meth:`~simulation.engine.core.ExperimentResult.gap_closed_frame` with ``floor``
+    the :func:`language_floor` of ``scenario`` in the run's objective. The floor is
+    computed only when the table has rows, and only for a run in one world (each
+    world has its own floor; several worlds get the table without it, as does
+    ``scenario=None``).
+
+    Parameters
+    ----------
+    result : ExperimentResult
+    scenario : Scenario or None
+        The world the run served.
+
+    Returns
+    -------
+    DataFrame
+        :data:`simulation.gap_closed.GAP_COLUMNS`.
+    """
+    plain = result.gap_closed_frame()
+    if plain.empty or scenario is None or result.n_worlds != 1:
+        return plain
+    floor = language_floor(scenario).reward(result.config.objective)
+    return result.gap_closed_frame(floor=floor)
 
 
 def _summaries(

@@ -6,6 +6,15 @@ The share of the uniform → oracle gap a policy closes over a run is then
 ``1 - regret(policy) / regret(uniform)``, per impression, on the same users and random
 draws: 0 is no better than composing at random, 1 is the oracle. The measure of issue
 #14's first goal (``bench/generated_gap.py`` measures it on long runs, this on any run).
+
+``uniform`` draws the language like any other axis, so about half its ads are in a
+language the viewer does not read, while every pool level is localized: part of that gap
+is only learning the viewer's language. Given the *localized floor* (the true reward per
+impression of a random valid composition in the viewer's language,
+:func:`simulation.composition_truth.language_floor`), the table also gives the share of
+the gap from that floor, ``(learner - floor) / (oracle - floor)``, and the language's
+own share of the uniform -> oracle gap, ``(floor - uniform) / (oracle - uniform)``; the
+two shares are tied by ``share = language + (1 - language) * share_from_floor``.
 """
 
 from __future__ import annotations
@@ -16,13 +25,60 @@ import pandas as pd
 from simulation.metrics import interval_over, mean_interval
 from simulation.references import is_reference
 
-__all__ = ["GAP_COLUMNS", "gap_closed", "gap_sentences"]
+__all__ = [
+    "GAP_COLUMNS",
+    "LOCAL_NOTE",
+    "gap_closed",
+    "gap_sentences",
+    "has_local",
+    "with_expected_reward",
+]
+
+#: Why a second share is shown beside the first (the app and the HTML report say it).
+LOCAL_NOTE = (
+    "Uniform draws the ad's language like any other component, so about half its ads are "
+    "in a language the viewer does not read, while every pool level is localized: part of "
+    "that gap is only the viewer's language. The share from random ads in the viewer's "
+    "language (a true constant of the world) leaves that part out. "
+)
 
 #: Columns of :func:`gap_closed`'s table (``gap_closed.csv``).
 GAP_COLUMNS: tuple[str, ...] = (
     "level", "policy", "baseline", "share", "ci_low", "ci_high", "n_pairs", "interval_over",
     "baseline_regret_per_impression",
+    "local_floor", "local_floor_se", "share_from_local", "local_ci_low", "local_ci_high",
+    "language_share",
 )  # fmt: skip
+
+
+def has_local(table: pd.DataFrame) -> bool:
+    """Whether a gap-closed table gives the share from the localized floor for some row."""
+    return "share_from_local" in table.columns and bool(table["share_from_local"].notna().any())
+
+
+def with_expected_reward(summary: pd.DataFrame, timeseries: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with each run's total ``expected_reward``, read from its time series.
+
+    The summary (and ``summary.csv``) does not carry the objective's expected reward; the
+    time series does, and its last checkpoint is the run's total.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (policy, level, seed) (and world).
+    timeseries : DataFrame
+        One row per (policy, level, seed, step) (and world) with ``expected_reward``.
+
+    Returns
+    -------
+    DataFrame
+        ``summary``'s rows, in its order, with ``expected_reward`` (NaN where the time
+        series has no row).
+    """
+    keys = [k for k in ("policy", "level", "world", "seed") if k in summary.columns]
+    last = timeseries.sort_values("step").groupby(keys, sort=False).tail(1)
+    out = summary.drop(columns="expected_reward", errors="ignore")
+    return out.merge(last[[*keys, "expected_reward"]], on=keys, how="left", validate="1:1")
 
 
 def gap_closed(
@@ -31,6 +87,7 @@ def gap_closed(
     level: str = "generated",
     baseline: str = "uniform",
     alpha: float = 0.05,
+    floor: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Each policy's share of ``baseline``'s regret it avoided at ``level``, with its interval.
 
@@ -45,6 +102,11 @@ def gap_closed(
     baseline : str, default "uniform"
     alpha : float, default 0.05
         1 - confidence level of the Student-t interval over the paired replications.
+    floor : (float, float), optional
+        The localized floor and its Monte Carlo standard error, in the objective's reward
+        per impression (``LanguageFloor.reward(objective)``), of the world the run
+        served (one world). Needs ``summary`` to have ``expected_reward`` (the total
+        expected reward of the objective, as in the run's time series).
 
     Returns
     -------
@@ -55,6 +117,14 @@ def gap_closed(
         ``1 - (regret / impressions) / (baseline's regret / impressions)``; NaN when the
         baseline's regret is zero in a replication (it already served every impression its
         best: there was no gap to close). Empty when ``level`` or ``baseline`` did not run.
+        With ``floor``: ``local_floor`` and ``local_floor_se`` as given (true), and over
+        the same replications the mean of ``share_from_local`` =
+        ``(learner - floor) / (oracle - floor)`` = ``1 - regret rate / (oracle - floor)``
+        (the oracle's reward per impression read as the baseline's expected reward plus
+        its regret, so the oracle need not have run) with its interval
+        (``local_ci_low``, ``local_ci_high``; over replications: the floor's own error is
+        ``local_floor_se``), and ``language_share`` =
+        ``(floor - baseline) / (oracle - baseline)``; NaN without ``floor``.
 
     Examples
     --------
@@ -73,6 +143,15 @@ def gap_closed(
     if base.empty:
         return pd.DataFrame(columns=list(GAP_COLUMNS))
     base_rate = base["regret"] / base["impressions"]
+    local, local_se = (np.nan, np.nan) if floor is None else (float(floor[0]), float(floor[1]))
+    if floor is not None:
+        if "expected_reward" not in base.columns:
+            raise ValueError("`floor` needs the summary's `expected_reward` column.")
+        if "world" in keys and base.index.get_level_values("world").nunique() > 1:
+            raise ValueError("`floor` is one world's: the summary has several worlds.")
+        # Per replication: the oracle earns the baseline's reward plus its regret.
+        base_reward = base["expected_reward"] / base["impressions"]
+        floor_gap = base_rate + base_reward - local
     rows = []
     for policy, group in at[at["policy"] != baseline].groupby("policy", sort=False):
         rate = group.set_index(keys)["regret"] / group.set_index(keys)["impressions"]
@@ -82,6 +161,18 @@ def gap_closed(
         # Several worlds: the interval is over world means (seeds of a world cluster).
         worlds = rate.index.get_level_values("world") if "world" in keys else None
         share, low, high = mean_interval(shares, alpha, worlds=worlds)
+        from_local = (np.nan,) * 3
+        language = np.nan
+        if floor is not None:
+            gap = floor_gap.reindex(rate.index)
+            ref_gap = ref.to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local_shares = np.where(
+                    gap.to_numpy() > 0, 1.0 - rate.to_numpy() / gap.to_numpy(), np.nan
+                )
+                lang = np.where(ref_gap > 0, 1.0 - gap.to_numpy() / ref_gap, np.nan)
+            from_local = mean_interval(local_shares, alpha, worlds=worlds)
+            language = float(np.nanmean(lang)) if np.isfinite(lang).any() else np.nan
         rows.append(
             {
                 "level": level,
@@ -93,6 +184,12 @@ def gap_closed(
                 "n_pairs": int(np.isfinite(shares).sum()),
                 "interval_over": interval_over(group),
                 "baseline_regret_per_impression": float(ref.mean()) if len(ref) else np.nan,
+                "local_floor": local,
+                "local_floor_se": local_se,
+                "share_from_local": from_local[0],
+                "local_ci_low": from_local[1],
+                "local_ci_high": from_local[2],
+                "language_share": language,
             }
         )
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))
@@ -101,7 +198,9 @@ def gap_closed(
 def gap_sentences(table: pd.DataFrame, name=str) -> list[str]:
     """One readable sentence per learner's row of :func:`gap_closed`'s table.
 
-    A reference's row (the oracle: the whole gap by definition) gets none.
+    A reference's row (the oracle: the whole gap by definition) gets none. A row with
+    ``share_from_local`` also says the share from the localized floor, with how far the
+    floor's own Monte Carlo error moves it, and the language's share of the gap.
 
     Parameters
     ----------
@@ -141,8 +240,36 @@ def gap_sentences(table: pd.DataFrame, name=str) -> list[str]:
             if row.n_pairs > 1
             else f"one replication, no interval: {row.interval_over}"
         )
-        out.append(
+        sentence = (
             f"{policy} closed {100 * row.share:.1f} % of the {baseline} → oracle gap over the "
-            f"run at the {row.level} level (true, expected rewards; {interval})."
+            f"run at the {row.level} level (true, expected rewards; {interval})"
         )
+        out.append(sentence + _from_local(row) + ".")
     return out
+
+
+def _from_local(row) -> str:
+    """The clause on the share from the localized floor ("" when the row has none)."""
+    local = getattr(row, "share_from_local", np.nan)
+    if not np.isfinite(local):
+        return ""
+    interval = (
+        f"95 % interval {100 * row.local_ci_low:.1f} to {100 * row.local_ci_high:.1f} % over "
+        f"{row.interval_over}"
+        if row.n_pairs > 1 and np.isfinite(row.local_ci_low)
+        else "one replication, no interval"
+    )
+    # d share / d floor = (1 - share) / (oracle - floor), and oracle - floor is the
+    # baseline's regret less the language's part of it.
+    floor_gap = (1.0 - row.language_share) * row.baseline_regret_per_impression
+    moves = abs(1.0 - local) * row.local_floor_se / floor_gap if floor_gap > 0 else np.nan
+    error = (
+        f", ± {100 * moves:.1f} points from the floor's Monte Carlo error"
+        if np.isfinite(moves)
+        else ""
+    )
+    return (
+        f"; {100 * local:.1f} % of the gap from random ads in the viewer's language, the part "
+        f"that is not just the language (true; {interval}{error}); the viewer's language "
+        f"alone is {100 * row.language_share:.1f} % of the {row.baseline} → oracle gap (true)"
+    )

@@ -27,7 +27,12 @@ from creative.record import Creative
 from creative.render import render
 from creative.templates import TemplateSet
 from creative.vocabulary import PLACEMENTS
-from simulation.composition_truth import composition_outcomes, most_common_best, segment_users
+from simulation.composition_truth import (
+    composition_outcomes,
+    gap_with_floor,
+    most_common_best,
+    segment_users,
+)
 from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, experiment_tables, run_experiment
 from simulation.engine.live import LiveSeries
@@ -150,6 +155,18 @@ def scenario(config: ExperimentConfig) -> Scenario:
     ``personalization_scale`` is built anew, never served from another scale's entry.
     """
     return _scenario(world_config(config))
+
+
+def gap_table(result: ExperimentResult) -> pd.DataFrame:
+    """The run's gap-closed table, with the share from its world's localized floor.
+
+    ``composition_truth.gap_with_floor`` in the run's world (:func:`scenario`, the one
+    it served): the floor is drawn once per world and kept in its memo, so a run again
+    in the same world, or the Results page after the Experiment page, pays nothing.
+    """
+    if result.generated is None:
+        return result.gap_closed_frame()
+    return gap_with_floor(result, scenario(result.config))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -442,6 +442,9 @@ def tables_of(result: ExperimentResult) -> dict[str, Any]:
         tables["component_effects"] = result.component_effects_frame()
         tables["top_creatives"] = result.top_creatives_frame()
         tables["component_allocation"] = result.component_allocation_frame()
+        gap = cache.gap_table(result)  # with the world's floor, which a saved run cannot rebuild
+        if not gap.empty:
+            tables["gap_closed"] = gap
     return tables
 
 

@@ -12,7 +12,9 @@ component by component: impressions and share, per seed and segment) and
 composition, by component names; with mvt_ts over the studio's space also rendered, on one
 sheet, ``DIR/top_creatives.png``) and, with ``uniform`` and another policy playing it,
 ``DIR/gap_closed.csv`` (the share of the uniform -> oracle gap each policy closed over the
-run, with its interval; also printed), with ``--regenerate-every G`` ``DIR/generations.csv``
+run, with its interval, and the share of the gap from random ads in the viewer's language
+with the language's own share of the gap; also printed), with ``--regenerate-every G``
+``DIR/generations.csv``
 (every creative the regenerated pools held: generation, parent, changed components,
 what it earned while it lived), and saves the run in the run store (``--store``,
 ``$ADLAB_HOME`` or ``~/.adlab``).
@@ -293,6 +295,7 @@ def check_out(text: str, outputs: tuple[str, ...]) -> Path:
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``run``."""
+    from simulation.composition_truth import gap_with_floor
     from simulation.engine.core import run_experiment
     from simulation.engine.generated import log_note, logged_pairs, skip_notes
     from simulation.scenario import build_scenario
@@ -415,7 +418,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
     for line in results_printout(summary, result.uplift_frame(), config.objective):
         print(line)
-    for line in gap_sentences(result.gap_closed_frame()):
+    for line in gap_sentences(gap_with_floor(result, scenario)):
         print(line)
     if store_error is not None:
         # Not a usage error (exit 2): the command did its work, only the store could not keep it.
@@ -547,7 +550,12 @@ def _write_and_save(
             if sheet is not None:
                 (tmp / "top_creatives.png").write_bytes(sheet)
     if "gap_closed.csv" in outputs:  # how far each policy got from uniform to the oracle
-        result.gap_closed_frame().to_csv(tmp / "gap_closed.csv", index=False)
+        # ...and from random ads in the viewer's language (the world's true floor).
+        from simulation.composition_truth import gap_with_floor
+
+        gap = gap_with_floor(result, scenario)
+        gap.to_csv(tmp / "gap_closed.csv", index=False)
+        tables["gap_closed"] = gap
     if result.generations is not None:  # the regenerated pools' lineage
         generations = result.generations_frame()
         generations.to_csv(tmp / "generations.csv", index=False)

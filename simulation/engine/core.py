@@ -74,7 +74,7 @@ from simulation.engine.tally import (
     batch_totals,
     fused_totals,
 )
-from simulation.gap_closed import gap_closed
+from simulation.gap_closed import gap_closed, with_expected_reward
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import PolicySpec, make_policy
 from simulation.policies.base import Policy, learning_scale
@@ -298,13 +298,21 @@ class ExperimentResult:
         return drop_skipped(frame[cols], self.config)
 
     @_memoized_frame
-    def gap_closed_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:
+    def gap_closed_frame(
+        self, *, alpha: float = 0.05, floor: tuple[float, float] | None = None
+    ) -> pd.DataFrame:
         """The share of the uniform -> oracle gap each policy closed at the generated level.
 
         :func:`simulation.gap_closed.gap_closed` of :meth:`summary_frame`
-        (``gap_closed.csv``); empty without the generated level or ``uniform``.
+        (``gap_closed.csv``); empty without the generated level or ``uniform``. With
+        ``floor`` (the world's localized floor and its standard error in the objective's
+        reward, ``composition_truth.language_floor(world).reward(objective)``; one world
+        only) also the share from that floor and the language's share of the gap.
         """
-        return gap_closed(self.summary_frame(), alpha=alpha)
+        summary = self.summary_frame()
+        if floor is not None:
+            summary = with_expected_reward(summary, self.timeseries_frame())
+        return gap_closed(summary, alpha=alpha, floor=floor)
 
     @_memoized_frame
     def uplift_frame(self, *, alpha: float = 0.05) -> pd.DataFrame:

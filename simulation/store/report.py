@@ -40,7 +40,7 @@ from simulation.display import (
     policy_name,
     robust_domain,
 )
-from simulation.gap_closed import gap_closed, gap_sentences
+from simulation.gap_closed import LOCAL_NOTE, gap_closed, gap_sentences, has_local
 from simulation.metrics import (
     METRIC_BOUNDS,
     UPLIFT_COLUMNS,
@@ -498,12 +498,17 @@ def _generated_html(run, objective: str) -> str:
     if served.empty and effects.empty:
         return ""
     parts = ["<h2>Composed creatives (generated level)</h2>"]
-    gap = gap_sentences(gap_closed(run.summary), policy_name)
+    # Saved with the run since 2026-12-05, with the share from the localized floor (the
+    # world's, which the report does not rebuild); earlier runs: from the summary.
+    saved = run.tables.get("gap_closed")
+    table = saved if saved is not None and not saved.empty else gap_closed(run.summary)
+    gap = gap_sentences(table, policy_name)
     if gap:
         parts.append(
             "<h3>How close to the best composition</h3><p>The share of uniform's regret a "
             "policy avoided, on the same viewers and draws: 0 % is composing at random, 100 % "
             "serving each impression its best composition (the oracle). "
+            + (html.escape(LOCAL_NOTE) if has_local(table) else "")
             + " ".join(html.escape(s) for s in gap)
             + "</p>"
         )

@@ -1,13 +1,18 @@
 """The share of the uniform -> oracle gap a policy closes (simulation.gap_closed)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
+from simulation.composition_truth import composition_report, gap_with_floor, language_floor
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
 from simulation.gap_closed import GAP_COLUMNS, gap_closed, gap_sentences
+from simulation.generated.space import ComponentSpace
+from simulation.scenario import FACTORS, build_scenario
 
 
 def _summary(regrets: dict[str, list[float]], impressions=1_000, worlds=False) -> pd.DataFrame:
@@ -92,3 +97,143 @@ def test_no_sentence_for_the_oracle_which_closes_the_whole_gap_by_definition():
     assert list(table["policy"]) == ["mvt_ts", "oracle"]  # the table keeps both rows
     sentences = gap_sentences(table)
     assert len(sentences) == 1 and sentences[0].startswith("mvt_ts closed 62.5 %")
+
+
+# -- The share from the localized floor (random ads in the viewer's language) ---------------
+
+SMALL = ExperimentConfig(
+    n_users=1_500, n_segments=3, levels=("generated",),
+    policies=("uniform", "mvt_ts", "oracle"), n_impressions=6_000, batch_size=500, n_seeds=3,
+)  # fmt: skip
+#: Standard errors a Monte Carlo mean may stray (a 4-sigma miss: about 1 in 16,000).
+MC_SES = 4.0
+
+
+def _reward_per_impression(result) -> pd.DataFrame:
+    """Each (policy, seed)'s true expected clicks per impression at the generated level."""
+    s = result.summary_frame()
+    s = s[s["level"] == "generated"]
+    return s.pivot(index="seed", columns="policy", values="expected_ctr")
+
+
+def test_from_the_floor_the_share_is_learner_less_floor_over_oracle_less_floor():
+    world = build_scenario(SMALL)
+    result = run_experiment(SMALL, scenario=world, n_jobs=1)
+    # The floor is the world report's: its reference in the viewer's language, all users.
+    report = composition_report(world)
+    every = report[(report["scope"] == "all") & (report["objective"] == "clicks")].iloc[0]
+    floor = language_floor(world)
+    assert floor.ctr == every["true_random_local_ctr"]
+    assert floor.ctr_se == every["true_random_local_ctr_se"]
+    table = gap_with_floor(result, world).set_index("policy")
+    # The columns before the floor's are the table without it, unchanged.
+    plain = result.gap_closed_frame().set_index("policy")
+    before = [c for c in GAP_COLUMNS[:9] if c != "policy"]
+    pd.testing.assert_frame_equal(table[before], plain[before])
+    got = _reward_per_impression(result)
+    f = every["true_random_local_ctr"]
+    expected = ((got["mvt_ts"] - f) / (got["oracle"] - f)).mean()
+    assert table.loc["mvt_ts", "share_from_local"] == pytest.approx(expected, rel=1e-9)
+    assert table.loc["oracle", "share_from_local"] == pytest.approx(1.0, abs=1e-12)
+    language = ((f - got["uniform"]) / (got["oracle"] - got["uniform"])).mean()
+    assert table.loc["mvt_ts", "language_share"] == pytest.approx(language, rel=1e-9)
+    assert table.loc["mvt_ts", "local_floor"] == f
+    assert table.loc["mvt_ts", "local_floor_se"] == every["true_random_local_ctr_se"]
+    low, high = table.loc["mvt_ts", ["local_ci_low", "local_ci_high"]]
+    assert low < table.loc["mvt_ts", "share_from_local"] < high
+    # The sentence says both shares, each from its own baseline, and the language's.
+    (sentence,) = gap_sentences(table.reset_index())
+    row = table.loc["mvt_ts"]
+    assert f"closed {100 * row['share']:.1f} % of the uniform → oracle gap" in sentence
+    assert (
+        f"{100 * row['share_from_local']:.1f} % of the gap from random ads in the viewer's "
+        "language, the part that is not just the language (true;"
+    ) in sentence
+    assert f"the viewer's language alone is {100 * language:.1f} % of the uniform" in sentence
+
+
+def test_under_net_value_the_floor_is_in_net_value_per_impression():
+    config = SMALL.replace(objective="roas", n_seeds=2)
+    world = build_scenario(config)
+    result = run_experiment(config, scenario=world, n_jobs=1)
+    table = gap_with_floor(result, world).set_index("policy")
+    floor = language_floor(world)
+    assert table.loc["mvt_ts", "local_floor"] == floor.net_value
+    # Checked against the time series' expected net value per impression directly.
+    ts = result.timeseries_frame()
+    last = ts[(ts["level"] == "generated") & (ts["step"] == ts["step"].max())]
+    net = (
+        last.set_index(["seed", "policy"])["expected_reward"]
+        / last.set_index(["seed", "policy"])["impressions"]
+    )
+    net = net.unstack("policy")
+    f = floor.net_value
+    expected = ((net["mvt_ts"] - f) / (net["oracle"] - f)).mean()
+    assert table.loc["mvt_ts", "share_from_local"] == pytest.approx(expected, rel=1e-9)
+
+
+def _free_language_world(config):
+    """``config``'s hill48 world with a language axis (en, ko) no constraint touches.
+
+    In the studio's space the language also decides what else is valid, so random ads in
+    the viewer's language mix the other axes differently; here only the language itself
+    can set the two floors apart.
+    """
+    world = build_scenario(config.replace(space="hill48"))
+    level = world.levels["generated"]
+    space = level.space
+    spoken = ComponentSpace(
+        axis_names=(*space.axis_names, "language"),
+        n_levels=(*space.n_levels, 2),
+        level_names=(*space.level_names, ("en", "ko")),
+    )
+    f = FACTORS.index("language")
+    values, axes = list(level.factor_values), level.factor_axis.copy()
+    values[f], axes[f] = np.array([0, 1]), space.n_axes
+    level = dataclasses.replace(level, space=spoken, factor_values=tuple(values), factor_axis=axes)
+    return dataclasses.replace(world, levels={**world.levels, "generated": level})
+
+
+def _language_share_and_its_se(config):
+    config = config.replace(space="hill48", n_seeds=4, n_impressions=8_000)
+    world = _free_language_world(config)
+    result = run_experiment(config, scenario=world, n_jobs=1)
+    row = gap_with_floor(result, world).set_index("policy").loc["mvt_ts"]
+    # The language's share compares the floor with what uniform served: both Monte Carlo
+    # means (the floor's over its draws, uniform's over its seeds' impressions).
+    uniform = _reward_per_impression(result)["uniform"]
+    se = np.hypot(row["local_floor_se"], uniform.std(ddof=1) / np.sqrt(uniform.size))
+    return row, se / row["baseline_regret_per_impression"]
+
+
+def test_without_a_language_penalty_the_two_shares_agree_within_the_floor_s_error():
+    row, se = _language_share_and_its_se(SMALL.replace(world=SMALL.world.replace(
+        language_mismatch=0.0)))  # fmt: skip
+    assert abs(row["language_share"]) <= MC_SES * se, (row["language_share"], se)
+    # share = language + (1 - language) * share_from_local, so they differ by no more.
+    gap = abs(row["share"] - row["share_from_local"])
+    assert gap <= MC_SES * se * max(1.0, abs(1 - row["share_from_local"])), (gap, se)
+    # The mechanism is live in the same world: with the penalty the language has a share.
+    row, se = _language_share_and_its_se(SMALL.replace(world=SMALL.world.replace(
+        language_mismatch=1.0)))  # fmt: skip
+    assert row["language_share"] > MC_SES * se, (row["language_share"], se)
+    assert row["share_from_local"] < row["share"]
+
+
+def test_the_floor_needs_the_expected_reward_and_one_world():
+    summary = _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]})
+    with pytest.raises(ValueError, match="`expected_reward`"):
+        gap_closed(summary, floor=(0.01, 0.0))
+    worlds = _summary(
+        {"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]}, worlds=True
+    )
+    worlds["expected_reward"] = 10.0
+    with pytest.raises(ValueError, match="several worlds"):
+        gap_closed(worlds, floor=(0.01, 0.0))
+
+
+def test_without_the_floor_the_new_columns_are_empty_and_the_sentence_unchanged():
+    table = gap_closed(_summary({"uniform": [4.0, 8.0], "mvt_ts": [1.0, 6.0]}))
+    assert table[list(GAP_COLUMNS[9:])].isna().all().all()
+    (sentence,) = gap_sentences(table)
+    assert "viewer's language" not in sentence and sentence.endswith("1 world).")

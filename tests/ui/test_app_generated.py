@@ -137,6 +137,14 @@ def test_generated_run_shows_the_component_effects_chart(app, open_page, run_sma
     shown = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", gap).replace(WORD_JOINER, "")
     assert "Multivariate Thompson (mvt_ts) closed " in shown
     assert "(true, expected rewards; one replication" in shown
+    # ...and from random ads in the viewer's language (the world's true floor), with why.
+    assert re.search(
+        r"; -?\d+\.\d % of the gap from random ads in the viewer's language, the part that "
+        r"is not just the language \(true; one replication, no interval",
+        shown,
+    ), shown
+    assert re.search(r"the viewer's language alone is -?\d+\.\d % of the uniform → oracle", shown)
+    assert "leaves that part out" in shown
 
 
 def test_a_run_where_no_policy_plays_is_refused_beside_the_button(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from simulation.display import component_name
 from simulation.store.run_store import RunStore
+from ui.fmt import WORD_JOINER
 
 
 def test_default_render_with_an_empty_store(app, open_page):
@@ -166,10 +168,12 @@ def test_a_saved_generated_run_shows_what_the_learner_believed(app, open_page, a
     at = open_page(app, "results")
     assert not at.exception
     assert any(m.value.startswith("**What the learner believes") for m in at.markdown)
-    # The gap closed, from the saved summary.
-    assert any(
-        m.value.startswith("**How close to the best") and "closed " in m.value for m in at.markdown
-    )
+    # The gap closed, from the saved table: from uniform and from the localized floor.
+    (gap,) = [m.value for m in at.markdown if m.value.startswith("**How close to the best")]
+    gap = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", gap).replace(WORD_JOINER, "")
+    saved = pd.read_csv(f"{out}/gap_closed.csv").iloc[0]
+    assert f"closed {100 * saved['share']:.1f} % of the uniform" in gap
+    assert f"{100 * saved['share_from_local']:.1f} % of the gap from random ads in the" in gap
     assert at.selectbox(key="rs-effects-segment").value == "all"
     specs = [el.proto.spec for el in at.get("vega_lite_chart")]
     assert sum('"facet"' in s and '"true"' in s for s in specs) == 1

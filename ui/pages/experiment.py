@@ -740,7 +740,7 @@ def _results(entry, say_skipped: bool = True) -> None:
             result.component_effects_frame(),
             result.top_creatives_frame(),
             served=result.component_allocation_frame(),
-            gap=result.gap_closed_frame(),
+            gap=cache.gap_table(result),
             scenario=cache.scenario(result.config),
             objective=result.config.objective,
             key="ex",

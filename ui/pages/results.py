@@ -75,6 +75,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "component_effects": result.component_effects_frame(),
             "top_creatives": result.top_creatives_frame(),
             "component_allocation": result.component_allocation_frame(),
+            "gap_closed": cache.gap_table(result),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
@@ -94,6 +95,9 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
         "component_effects": run.tables.get("component_effects", pd.DataFrame()),
         "top_creatives": run.tables.get("top_creatives", pd.DataFrame()),
         "component_allocation": run.tables.get("component_allocation", pd.DataFrame()),
+        # Saved with the share from the world's localized floor since 2026-12-05; earlier
+        # runs: None, and it is read from the summary, without it, where it is shown.
+        "gap_closed": run.tables.get("gap_closed"),
     }
 
 
@@ -370,7 +374,11 @@ def render() -> None:
                 frames["component_effects"],
                 frames["top_creatives"],
                 served=frames["component_allocation"],
-                gap=gap_closed(frames["summary"]),
+                gap=(
+                    gap_closed(frames["summary"])
+                    if frames["gap_closed"] is None
+                    else frames["gap_closed"]
+                ),
                 objective=frames["objective"],
                 key="rs",
             )

@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 
 import simulation.__main__ as cli
+from simulation.composition_truth import language_floor
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
+from simulation.gap_closed import GAP_COLUMNS
 from simulation.generated import ComponentSpace, MvtThompson
 from simulation.generated.model import design
 from simulation.scenario import build_scenario
@@ -195,7 +197,31 @@ def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(
     assert list(gap["policy"]) == ["mvt_ts"] and gap.loc[0, "n_pairs"] == 1
     regret = summary.set_index("policy")["regret"]
     assert gap.loc[0, "share"] == pytest.approx(1 - regret["mvt_ts"] / regret["uniform"])
-    assert "mvt_ts closed " in capsys.readouterr().out
+    # ...and from random ads in the viewer's language: the world's true floor (its memo'd
+    # language_floor), after the columns it always had.
+    assert list(gap.columns) == list(GAP_COLUMNS)
+    assert list(GAP_COLUMNS[:9]) == [
+        "level", "policy", "baseline", "share", "ci_low", "ci_high", "n_pairs", "interval_over",
+        "baseline_regret_per_impression",
+    ]  # fmt: skip
+    config = ExperimentConfig(
+        n_users=300, n_segments=3, levels=("generated",), policies=("uniform", "mvt_ts"),
+        n_impressions=1_000, batch_size=250, n_seeds=1,
+    )  # fmt: skip
+    floor = language_floor(build_scenario(config))
+    assert gap.loc[0, "local_floor"] == pytest.approx(floor.ctr, rel=1e-12)
+    reward = summary.set_index("policy")["expected_ctr"]
+    oracle = reward["uniform"] + regret["uniform"] / 1_000  # regret is against the best
+    expected = (reward["mvt_ts"] - floor.ctr) / (oracle - floor.ctr)
+    assert gap.loc[0, "share_from_local"] == pytest.approx(expected, rel=1e-6)
+    printed = capsys.readouterr().out
+    assert "mvt_ts closed " in printed
+    assert (
+        f"; {100 * gap.loc[0, 'share_from_local']:.1f} % of the gap from random ads in the "
+        "viewer's language, the part that is not just the language (true;"
+    ) in printed
+    assert f"alone is {100 * gap.loc[0, 'language_share']:.1f} % of the uniform" in printed
+    assert len(run.tables["gap_closed"]) == 1  # kept with the run: the report reads it
     saved = run.tables["top_creatives"]
     assert len(saved) == len(top) and (saved["product"] >= 0).all()  # indices: renderable
     # Same seed, same numbers and the same image bytes.

@@ -6,6 +6,7 @@ saved before the table existed), observed-only in the headline, the true uplift 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 
@@ -303,6 +304,20 @@ def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
         f"Multivariate Thompson (mvt_ts) closed {100 * gap.loc[0, 'share']:.1f} % of the uniform"
     )
     assert f"{closed} → oracle" in page
+    # ...and from random ads in the viewer's language, saved with the run (the report does
+    # not rebuild the world), with why it is shown.
+    local = f"{100 * gap.loc[0, 'share_from_local']:.1f} % of the gap from random ads in the"
+    assert f"; {local} viewer&#x27;s language, the part that is not just the language" in page
+    assert f"alone is {100 * gap.loc[0, 'language_share']:.1f} % of the uniform" in page
+    assert "leaves that part out" in page
+    # A run saved before the table was kept: the share from uniform, from its summary.
+    run = store.load(run_id)
+    older = dataclasses.replace(
+        run, tables={k: v for k, v in run.tables.items() if k != "gap_closed"}
+    )
+    earlier = build_report(older)
+    assert f"{closed} → oracle" in earlier
+    assert "from random ads in the viewer" not in earlier and "leaves that part out" not in earlier
     assert "95 % interval" in page.split("How close to the best composition", 1)[1]
     # What was served: a row per component, each policy's share of everyone's impressions
     # as the saved table gives it, averaged over the seeds.

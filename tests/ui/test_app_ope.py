@@ -257,6 +257,15 @@ def test_an_estimate_outside_the_values_range_is_shown_clipped_and_said_so(app, 
     notes = [w.value for w in at.warning if "the unclipped estimate was" in w.value]
     assert sorted(n.split(" clipped to ")[0] for n in notes) == sorted(clipped["Estimator"])
     assert clipped["95 % interval"].str.startswith("— (clipped: ").all()
+    # A note points only to warnings the page shows: this log's propensities are wrong,
+    # so each weighted estimate's note names the propensity warning, which is there.
+    others = [w.value for w in at.warning if "the unclipped estimate was" not in w.value]
+    for note in notes:
+        if "propensity warning" in note:
+            assert any(w.startswith("The logged propensities cannot be right") for w in others)
+        if "too-little-data warning" in note:
+            assert any(w.startswith("Too little data") for w in others)
+    assert any("propensity warning" in n for n in notes)
     # Every other estimate sits inside its interval.
     rest = table[~table["Estimate"].str.endswith("(clipped)")]
     assert len(rest) >= 1

@@ -45,7 +45,7 @@ ESTIMATOR_NAMES = {
 TARGETS = ("A built-in policy", "A rule you write")
 #: The table's interval for a clipped estimate: the clipped interval (often one point)
 #: would read as certainty for an estimate out of range (the warning above the table).
-CLIPPED_INTERVAL = "— (clipped: wrong propensities or a few heavy weights; see the warning)"
+CLIPPED_INTERVAL = "— (clipped: see the warning above for why)"
 #: The rule's default creative, as its messages name it (the box's own label).
 DEFAULT_BOX = "the 'Everyone else gets creative' box"
 

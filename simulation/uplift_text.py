@@ -303,8 +303,8 @@ def uplift_table(
     table : DataFrame of n_rows rows
         Columns ``Level``, ``Policy``, ``Compared with``, ``Metric``,
         :data:`OBSERVED_COLUMN`, :data:`TRUE_COLUMN`, ``Interval over``. An observed
-        uplift without an interval (fewer than two replications where both sides are
-        above zero) says so and how many pairs it rests on.
+        uplift without an interval says why: the row's ``interval_note`` (too few events,
+        or no spread), else how many pairs it rests on (fewer than two usable).
     """
     return pd.DataFrame(
         {

@@ -8,9 +8,11 @@ from scipy import special
 
 __all__ = [
     "METRIC_BOUNDS",
+    "MIN_UPLIFT_EVENTS",
     "NONNEGATIVE_TOTALS",
     "RATE_METRICS",
     "UPLIFT_COLUMNS",
+    "UPLIFT_COUNTS",
     "UPLIFT_METRICS",
     "add_rates",
     "bounded_interval",
@@ -278,10 +280,24 @@ UPLIFT_METRICS: dict[str, tuple[tuple[str, str], tuple[str, str | None]]] = {
     "revenue": (("revenue", "impressions"), ("expected_revenue", "impressions")),
 }
 
+#: The events each uplift metric's observed value is made of: a ROAS or revenue ratio moves
+#: only when a sale does, so conversions are what it rests on.
+UPLIFT_COUNTS: dict[str, str] = {
+    "ctr": "clicks", "roas": "conversions", "conversions": "conversions",
+    "revenue": "conversions",
+}  # fmt: skip
+
+#: Fewest events (:data:`UPLIFT_COUNTS`) on each side of every replication for an uplift
+#: interval. A count of n has a relative standard error near 1/sqrt(n) (about 32 % at 10);
+#: below 10 the paired log ratios take a few discrete values (4 -> 8 and 2 -> 4 are both
+#: exactly 2), so a handful of seeds can agree exactly (an interval of zero width) or
+#: straddle a range of thousands of percent, and the Student-t interval means nothing.
+MIN_UPLIFT_EVENTS = 10
+
 #: Columns of :func:`like_for_like_uplift`'s table (``uplift.csv``).
 UPLIFT_COLUMNS: tuple[str, ...] = (
     "level", "policy", "baseline", "metric", "observed", "ci_low", "ci_high", "expected",
-    "n_pairs", "interval_over",
+    "n_pairs", "interval_over", "interval_note",
 )  # fmt: skip
 
 
@@ -319,6 +335,36 @@ def _relative_interval(
     if units < 2:
         low = high = np.nan
     return tuple(float(np.expm1(x)) for x in (mean, low, high))
+
+
+def _interval_note(
+    level: dict, base: dict, metric: str, logs: np.ndarray, low: float, names: tuple[str, str]
+) -> str:
+    """Why an uplift interval would mislead, or ``""`` when it stands.
+
+    ``level`` and ``base`` are the aligned replications' columns (arrays of shape
+    (n_pairs,)); ``logs`` their paired log ratios; ``names`` the baseline's level and
+    the compared one's, as the note names them. Too few events behind the ratio in any
+    replication (:data:`MIN_UPLIFT_EVENTS`) or replications that all agree exactly (zero
+    spread: no measure of the uncertainty at all) give a note and, in the caller, no
+    interval. Only the replications the interval uses count (those with a positive value
+    on both sides); one with none on a side drops out as before.
+    """
+    count = UPLIFT_COUNTS[metric]
+    used = np.isfinite(logs)  # a replication with none on a side already drops out
+    if count in level and count in base and used.any():
+        mine, theirs = level[count][used], base[count][used]
+        worst = int(np.argmin(np.minimum(mine, theirs)))
+        if min(mine[worst], theirs[worst]) < MIN_UPLIFT_EVENTS:
+            return (
+                f"too few {count} for an interval: {theirs[worst]:g} vs {mine[worst]:g} "
+                f"({names[0]} vs {names[1]}) in one replication; it needs at least "
+                f"{MIN_UPLIFT_EVENTS} a side"
+            )
+    ok = logs[used]
+    if ok.size >= 2 and np.isfinite(low) and np.ptp(ok) <= 1e-12 * max(1.0, np.abs(ok).max()):
+        return "every replication gave the same ratio: no spread to measure an interval from"
+    return ""
 
 
 def check_alpha(alpha: object) -> float:
@@ -374,8 +420,12 @@ def like_for_like_uplift(
     -------
     table : DataFrame
         Columns :data:`UPLIFT_COLUMNS`; ``observed``, ``ci_low``, ``ci_high``
-        and ``expected`` are relative changes (0.18 means +18 %). Empty when
-        the baseline level was not run.
+        and ``expected`` are relative changes (0.18 means +18 %). ``ci_low`` and
+        ``ci_high`` are NaN, and ``interval_note`` says why, when a replication has
+        fewer than :data:`MIN_UPLIFT_EVENTS` events behind the metric
+        (:data:`UPLIFT_COUNTS`) on either side or every replication gave the same
+        ratio; ``interval_note`` is ``""`` otherwise. Empty when the baseline level
+        was not run.
     """
     check_alpha(alpha)
     keys = ["world", "seed"] if "world" in summary.columns else ["seed"]
@@ -446,6 +496,9 @@ def like_for_like_uplift(
         for metric, ((o_num, o_den), (e_col, e_den)) in UPLIFT_METRICS.items():
             logs = _paired_log_ratios(a, b, o_num, o_den)
             observed, low, high = _relative_interval(logs, alpha, worlds)
+            note = _interval_note(a, b, metric, logs, low, (baseline_level, level))
+            if note:  # a point or an absurd range would read as a measured uncertainty
+                low = high = np.nan
             expected = np.nan
             if e_col in a:
                 e_logs = _paired_log_ratios(a, b, e_col, e_den)
@@ -462,6 +515,7 @@ def like_for_like_uplift(
                     "expected": expected,
                     "n_pairs": int(np.isfinite(logs).sum()),
                     "interval_over": over,
+                    "interval_note": note,
                 }
             )
     return pd.DataFrame(out, columns=list(UPLIFT_COLUMNS))

@@ -158,6 +158,11 @@ def uplift_sentence(
                 f"{pair}: no {name} to compare (over {row['interval_over']}, no replication "
                 f"where both levels measured any){note}."
             )
+        if _note(row):  # too few events, or replications that all agree exactly
+            return (
+                f"{pair}: {name} {signed_pct(row['observed'])} observed, over "
+                f"{row['interval_over']}; {_note(row)}{note}."
+            )
         # With several worlds the interval's unit is the world ("2 worlds (3 seeds each)").
         if "worlds (" in str(row["interval_over"]):
             unit, more = "world", "worlds"
@@ -248,8 +253,16 @@ def world_caveat(summary: pd.DataFrame) -> str | None:
     return ONE_WORLD_CAVEAT if n_worlds <= 1 else None
 
 
+def _note(row) -> str:
+    """The row's ``interval_note`` (why it has no interval), ``""`` if none or not stored."""
+    note = row.get("interval_note") if hasattr(row, "get") else getattr(row, "interval_note", "")
+    return note if isinstance(note, str) else ""  # a CSV's empty cell reads back as NaN
+
+
 def _observed(r) -> str:
-    """Observed uplift with its interval, or why there is none (too few usable pairs)."""
+    """Observed uplift with its interval, or why there is none (too few events or pairs)."""
+    if _note(r):
+        return f"{signed_pct(r.observed)} ({_note(r)})"
     if _bad(r.ci_low) or _bad(r.ci_high):
         n = int(getattr(r, "n_pairs", 0) or 0)
         return f"{signed_pct(r.observed)} (no interval: {n} usable pair{'s' * (n != 1)})"
@@ -290,8 +303,8 @@ def uplift_table(
     table : DataFrame of n_rows rows
         Columns ``Level``, ``Policy``, ``Compared with``, ``Metric``,
         :data:`OBSERVED_COLUMN`, :data:`TRUE_COLUMN`, ``Interval over``. An observed
-        uplift without an interval (fewer than two replications where both sides are
-        above zero) says so and how many pairs it rests on.
+        uplift without an interval says why: the row's ``interval_note`` (too few events,
+        or no spread), else how many pairs it rests on (fewer than two usable).
     """
     return pd.DataFrame(
         {

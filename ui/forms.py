@@ -17,6 +17,7 @@ from simulation.engine.generated import logged_pairs
 from simulation.inputs import resolve_inputs
 from simulation.policies import POLICIES
 from simulation.world import WORLD_BOUNDS
+from ui.policy_form import setting_problems
 
 __all__ = [
     "APP_POLICIES",
@@ -277,11 +278,15 @@ def policy_spec(name: str, values: dict[str, object]) -> str:
     Raises
     ------
     ValueError
-        A setting out of range, in :class:`~simulation.policies.PolicySpec`'s one line
-        naming the policy's settings and their ranges.
+        A setting out of range, in words, one sentence per setting
+        (:func:`ui.policy_form.setting_problems`: "Exploration share ε must be between 0
+        and 1; got 5."), not the spec's line with its internal names.
     """
     from simulation.policies import PolicySpec
 
+    problems = setting_problems(name, values)
+    if problems:
+        raise ValueError(" ".join(problems.values()))
     defaults = {key: default for key, default, _ in policy_settings(name)}
     params = tuple((k, v) for k, v in values.items() if k in defaults and v != defaults[k])
     try:

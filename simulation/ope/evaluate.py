@@ -212,16 +212,27 @@ class OPEReport:
         Returns
         -------
         notes : list of str
-            ``"<name> clipped to <shown>: the unclipped estimate was <raw>, ..."``.
+            ``"<name> clipped to <shown>: the unclipped estimate was <raw>, ..."``, then
+            the causes :meth:`simulation.ope.support.Support.clip_causes` detected on this
+            log, each naming its warning (never a warning that is not there), or that
+            none was detected.
         """
         low, high = self.bounds
         names = names or {}
+        causes = self.support.clip_causes()
+        if causes:
+            why = "here it comes from " + " and from ".join(causes)
+        else:
+            why = (
+                "neither wrong propensities nor a few heavy weights were detected on this "
+                "log, so the estimator's own sampling noise put it there"
+            )
+        # DM weighs no row: only its reward model can put it out of range.
+        model = "DM weighs no rows: its reward model predicts values outside that range"
         return [
             f"{names.get(name, name)} clipped to {shown:.6g}: the unclipped estimate was "
-            f"{raw:.6g}, outside "
-            f"[{low:.6g}, {high:.6g}], the range the value can take; an estimate out there "
-            "comes from propensities that cannot be right or from a few heavy weights: see "
-            "the support and propensity warnings"
+            f"{raw:.6g}, outside [{low:.6g}, {high:.6g}], the range the value can take; "
+            f"{model if name == 'dm' else why}"
             for name, shown, raw, cut in zip(
                 self.estimators, self.estimate, self.raw_estimate, self.clipped
             )

@@ -170,6 +170,31 @@ class Support:
             "confident wrong answer): use a log whose policy showed these ads."
         )
 
+    def clip_causes(self) -> list[str]:
+        """What this log shows that puts a weighted estimate outside its range, in words.
+
+        Only causes actually detected, each pointing to the warning that says more:
+        propensities that cannot be right (:meth:`propensity_warning`) and a few heavy
+        weights (a short effective sample, few events: the too-little-data warning of
+        :meth:`warnings`). Empty when neither was detected.
+
+        Returns
+        -------
+        causes : list of str
+            Phrases to follow "it comes from".
+        """
+        causes = []
+        if self.inconsistent:
+            causes.append("logged propensities that cannot be right (the propensity warning)")
+        if self.thin:
+            facts = [f"an effective sample size of {self.ess:,.0f} of {self.n_eval:,} rows"]
+            if self.clicks < MIN_CLICKS:
+                facts.append(f"{self.clicks:,} {self.events} where the policy agrees with the log")
+            causes.append(
+                f"a few heavy weights ({' and '.join(facts)}: the too-little-data warning)"
+            )
+        return causes
+
     def warnings(self) -> list[str]:
         """Plain-text warnings, most serious first; empty when the support is ample."""
         out = []

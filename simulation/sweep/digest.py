@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from simulation.config import ExperimentConfig
+from simulation.metrics import MIN_UPLIFT_EVENTS
 from simulation.sweep.grid import SweepPlan
 from simulation.uplift_text import LEVEL_NAMES, UPLIFT_METRIC_NAMES, interval_text, signed_pct
 
@@ -20,9 +21,16 @@ __all__ = ["MAX_PRINTED_ROWS", "run_interval_over", "uplift_digest"]
 MAX_PRINTED_ROWS = 48
 #: Cell notes, explained under the table when they appear (the reasons ``run`` gives).
 NO_INTERVAL = "no interval"
+TOO_FEW = "too few events"
+NO_SPREAD = "no spread"
 NOTHING_TO_COMPARE = "nothing to compare"
 NOTES = {
     NO_INTERVAL: "one usable replication gives no interval (add seeds or worlds)",
+    TOO_FEW: (
+        f"a replication had fewer than {MIN_UPLIFT_EVENTS} clicks (CTR) or conversions (ROAS) "
+        "on a side: too few for an interval (add impressions)"
+    ),
+    NO_SPREAD: "every replication gave the same ratio: no spread to measure an interval from",
     NOTHING_TO_COMPARE: "no replication where both levels measured any",
 }
 
@@ -49,6 +57,10 @@ def _finite(value: object) -> bool:
 def _observed_cell(row: pd.Series, col: str) -> tuple[str, str | None]:
     """The observed uplift with its interval, or with the note saying why there is none."""
     low, high = row[f"{col}_low"], row[f"{col}_high"]
+    why = row.get(f"{col}_note")  # absent from tables written before the rule
+    if isinstance(why, str) and why:
+        note = TOO_FEW if why.startswith("too few") else NO_SPREAD
+        return f"{signed_pct(row[col])} ({note})", note
     if _finite(low) and _finite(high):
         if low == high:  # replications that agree exactly (no effect to learn): say so
             return f"{signed_pct(row[col])} ({signed_pct(low)} – {signed_pct(high)})", None

@@ -8,8 +8,10 @@ replications) and, for CTR and ROAS, the like-for-like uplift of
 ``uplift_ctr`` (observed), ``uplift_ctr_low``, ``uplift_ctr_high`` (its
 interval across the run's replications: over its seeds, or over its world means
 when the config sets ``n_worlds`` > 1), ``uplift_ctr_expected`` (the same on true
-values) and ``uplift_ctr_pairs`` (replications, seeds x the config's worlds,
-where both sides were positive). ``world`` is the sweep's world (``worlds``:
+values), ``uplift_ctr_pairs`` (replications, seeds x the config's worlds,
+where both sides were positive) and ``uplift_ctr_note`` (why there is no interval
+when the counts behind it are too few or its replications agree exactly; ``""``
+otherwise: ``interval_note`` of the uplift table). ``world`` is the sweep's world (``worlds``:
 separate runs), not the config's ``n_worlds``, which stay inside each run. A row
 ``policy == "best"`` compares each level's best policy (named in
 ``best_policy``) with the generic level's best. Generic rows have no uplift
@@ -37,7 +39,7 @@ UPLIFT_OF: tuple[str, ...] = ("ctr", "roas")
 
 
 def _uplift_columns() -> list[str]:
-    parts = ("", "_low", "_high", "_expected", "_pairs")
+    parts = ("", "_low", "_high", "_expected", "_pairs", "_note")
     return [f"uplift_{m}{s}" for m in UPLIFT_OF for s in parts]
 
 
@@ -92,6 +94,7 @@ def run_rows(run: SweepRun, summary: pd.DataFrame) -> pd.DataFrame:
                 row[f"uplift_{metric}_high"] = float(h["ci_high"])
                 row[f"uplift_{metric}_expected"] = float(h["expected"])
                 row[f"uplift_{metric}_pairs"] = int(h["n_pairs"])
+                row[f"uplift_{metric}_note"] = str(h["interval_note"])
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -155,6 +158,8 @@ def build_table(
     for metric in UPLIFT_OF:
         column = f"uplift_{metric}_pairs"
         table[column] = table[column].fillna(0).astype(np.int64)
+        note = f"uplift_{metric}_note"
+        table[note] = table[note].where(table[note].notna(), "").astype(object)
     return table
 
 

@@ -96,7 +96,7 @@ def test_runs_on_different_audiences_are_compared_unpaired(app, open_page, adlab
 
 def test_the_stored_uplift_table_is_what_the_page_shows(app, open_page, adlab_home, two_results):
     (ca, ra), _ = two_results
-    stored = ra.uplift_frame().assign(observed=0.4321, ci_low=0.4, ci_high=0.5)
+    stored = ra.uplift_frame().assign(observed=0.4321, ci_low=0.4, ci_high=0.5, interval_note="")
     RunStore.open(adlab_home).save(
         config=ca.to_dict(), seed=ca.seed, summary=ra.summary_frame(),
         timeseries=ra.timeseries_frame(), source="cli", tables={"uplift": stored},

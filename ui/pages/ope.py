@@ -18,6 +18,7 @@ from simulation.store.integrity import expected_files
 from ui import cache, charts, ope_columns
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
 from ui.forms import ope_numbers, policy_settings, policy_spec
+from ui.policy_form import range_words, setting_label, setting_problems
 from ui.uploads import (
     UploadError,
     format_mb,
@@ -44,7 +45,7 @@ ESTIMATOR_NAMES = {
 TARGETS = ("A built-in policy", "A rule you write")
 #: The table's interval for a clipped estimate: the clipped interval (often one point)
 #: would read as certainty for an estimate out of range (the warning above the table).
-CLIPPED_INTERVAL = "— (clipped: wrong propensities or a few heavy weights; see the warning)"
+CLIPPED_INTERVAL = "— (clipped: see the warning above for why)"
 #: The rule's default creative, as its messages name it (the box's own label).
 DEFAULT_BOX = "the 'Everyone else gets creative' box"
 
@@ -248,26 +249,30 @@ def _column_help(columns: tuple[str, ...], run_config) -> None:
                      width="stretch")  # fmt: skip
 
 
-def _settings_form(policy: str) -> dict[str, object]:
-    """One number box per setting the policy's spec takes; returns {setting: value}.
+def _settings_form(policy: str) -> tuple[dict[str, object], dict[str, object]]:
+    """One number box per setting the policy's spec takes, each with a slot under it.
 
-    No min/max in the browser (as for the other numbers): out of range, the box would
-    only redden and Estimate do nothing. The spec's own check says why beside the
-    button, naming the ranges, as ``ope --policy`` does.
+    Returns ({setting: value}, {setting: an empty slot under its box}). No min/max in the
+    browser (as for the other numbers): out of range, the box would only redden and
+    Estimate do nothing. The page writes why in the box's slot, in words
+    (:func:`ui.policy_form.setting_problems`).
     """
     fields = policy_settings(policy)
     if not fields:
         st.caption(f"{policy_name(policy)} has no settings.")
-        return {}
+        return {}, {}
     columns = st.columns(len(fields))
-    values = {}
+    values, slots = {}, {}
     for column, (key, default, words) in zip(columns, fields, strict=True):
         is_int = isinstance(default, int) and not isinstance(default, bool)
         values[key] = column.number_input(
-            key, value=default, step=1 if is_int else None, format=None if is_int else "%g",
-            key=f"ope-setting-{policy}-{key}", help=f"{key}: {words} (default {default:g}).",
+            setting_label(policy, key), value=default, step=1 if is_int else None,
+            format=None if is_int else "%g", key=f"ope-setting-{policy}-{key}",
+            help=f"{range_words(words)[:1].upper()}{range_words(words)[1:]} (default "
+            f"{default:g}); `{key}` in a spec, as `python -m simulation ope --policy` takes it.",
         )  # fmt: skip
-    return values
+        slots[key] = column.empty()
+    return values, slots
 
 
 def _rule_form(log, run_config=None) -> tuple[object, str | None]:
@@ -355,7 +360,7 @@ def render() -> None:
             index=list(OPE_POLICIES).index("thompson") if "thompson" in OPE_POLICIES else 0,
         )  # fmt: skip
     with st.form("ope"):
-        rule, rule_error, settings = None, None, {}
+        rule, rule_error, settings, slots = None, None, {}, {}
         if is_rule:
             run_config = (
                 cache.saved_summary(source[1], source[2])[0]["config"]
@@ -364,7 +369,7 @@ def render() -> None:
             )
             rule, rule_error = _rule_form(log, run_config)
         else:
-            settings = _settings_form(policy)
+            settings, slots = _settings_form(policy)
         estimators = st.multiselect(
             "Estimators", list(ESTIMATORS), default=DEFAULT_ESTIMATORS,
             format_func=lambda e: ESTIMATOR_NAMES.get(e, e),
@@ -386,13 +391,19 @@ def render() -> None:
         submitted = st.form_submit_button("Estimate", type="primary")
     key = (source, target)
     if submitted:
+        # A setting out of range is said under its own box, in words, and nothing runs.
+        problems = {} if is_rule else setting_problems(policy, settings)
+        for setting, problem in problems.items():
+            slots[setting].error(problem)
         try:
             n_bootstrap, seed = ope_numbers(n_bootstrap=n_bootstrap, seed=seed)
-            spec = policy if is_rule else policy_spec(policy, settings)
+            spec = policy if is_rule or problems else policy_spec(policy, settings)
             numbers_error = None
         except ValueError as exc:
             numbers_error = str(exc)
-        if not estimators:
+        if problems:
+            pass  # each said under its own box above; nothing runs
+        elif not estimators:
             st.error("Choose at least one estimator.")
         elif numbers_error is not None:
             st.error(escape_markdown(numbers_error))

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -176,8 +177,13 @@ def test_table_rows_resume_and_changed_grid(tmp_path, capsys):
     assert list(table.columns[2:4]) == ["n_segments", "n_impressions"]
     personal = table[table["level"] != "generic"]
     assert personal["uplift_ctr"].notna().all()
-    personal = personal[personal["uplift_ctr_pairs"] == 2]
-    assert len(personal) >= 12, "most cells have clicks in both replications"
+    # 1,000 impressions give a dozen clicks or so: some cells have too few for an interval,
+    # and say so; the others keep theirs.
+    thin = personal["uplift_ctr_note"] != ""
+    assert personal.loc[thin, "uplift_ctr_low"].isna().all()
+    assert personal.loc[thin, "uplift_ctr_note"].str.startswith("too few clicks").all()
+    personal = personal[(personal["uplift_ctr_pairs"] == 2) & ~thin]
+    assert len(personal) >= 6, "the longer runs have clicks enough in both replications"
     inside = personal["uplift_ctr_low"].le(personal["uplift_ctr"]) & personal["uplift_ctr"].le(
         personal["uplift_ctr_high"]
     )
@@ -191,7 +197,13 @@ def test_table_rows_resume_and_changed_grid(tmp_path, capsys):
     assert printed[1].startswith("CTR uplift of each level's best policy over the generic")
     assert "over the 2 seeds × 1 world of each run" in printed[1]
     assert printed[2].split()[:3] == ["n_segments", "n_impressions", "level"]
-    assert len(printed) == 3 + 4 * 2
+    # The 1,000-impression runs have too few clicks for an interval: their cells say so,
+    # and a line under the table says why, not "one usable replication".
+    body, footnotes = printed[3:11], printed[11:]
+    assert all(line.startswith("(") for line in footnotes)
+    assert any("(too few events)" in line for line in body)
+    assert any(f.startswith("(too few events): a replication had fewer than 10") for f in footnotes)
+    assert not any(f.startswith("(no interval)") for f in footnotes)
 
     # The same command again executes nothing and writes the same bytes.
     assert _sweep(tmp_path, grid, out) == 0
@@ -510,3 +522,24 @@ def test_a_stop_event_ends_the_runs_in_flight_at_once_and_leaves_no_process(tmp_
     assert _session(proc.pid) == [], "processes of the sweep outlived it"
     assert not list((out / "runs").glob("*.parquet")), "no run was stopped in flight"
     assert (out / "grid.toml").is_file(), "the folder stays, to resume from"
+
+
+def test_the_digest_gives_the_reason_a_cell_has_no_interval():
+    from simulation.sweep.digest import uplift_digest
+
+    plan = parse_grid({"n_users": 500, "grid": {"n_seeds": [2, 3]}})
+    table = _digest_table(plan)
+    table[["uplift_ctr_low", "uplift_ctr_high"]] = np.nan
+    table["uplift_ctr_note"] = [
+        "too few clicks for an interval: 4 vs 8 (generic vs segment) in one replication; "
+        "it needs at least 10 a side",
+        "every replication gave the same ratio: no spread to measure an interval from",
+    ] * 2
+    lines = uplift_digest(table, plan)
+    cells = lines[1].splitlines()[1:]
+    assert "(too few events)" in cells[0] and "(no spread)" in cells[1]
+    assert lines[-2].startswith("(too few events): a replication had fewer than 10 clicks")
+    assert lines[-1].startswith("(no spread): every replication gave the same ratio")
+    # A table written before the notes (no column) reads as it did.
+    old = uplift_digest(table.drop(columns="uplift_ctr_note"), plan)
+    assert old[-1].startswith("(no interval): one usable replication")

@@ -5,9 +5,9 @@ creates for its output are removed again when it ends without an output
 (:func:`make_folders`, :func:`remove_folders`), so a refused or stopped command leaves the
 file system as it found it.
 
-``simulation`` keeps its own copies (``simulation.cli.common`` and ``simulation.store.fs``):
-``creative`` sits below it and never imports it, and the seam from ``simulation`` into
-``creative`` stays the few modules that build creatives.
+``simulation``'s command line uses the same ones (``simulation.cli.common`` and
+``simulation.store.fs`` import them from here): one copy, in the lowest layer, which every
+command can reach.
 """
 
 from __future__ import annotations

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
+
+# One copy of the SIGTERM handling, shared with the studio's command line.
+from creative.cli_safety import Terminated, sigterm_stops
 
 __all__ = [
     "ArgumentParser",
@@ -41,33 +42,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # noqa: D102 - argparse hook
         raise UsageError(message)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be, so the same clean-up runs (exit code 143)."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated
-
-
-@contextlib.contextmanager
-def sigterm_stops() -> Iterator[None]:
-    """Handle SIGTERM like Ctrl-C while the block runs.
-
-    Without it ``kill`` ends the process where it stands: no ``interrupted:`` line, the
-    temporary folder left behind and forked workers orphaned. Signal handlers can only be
-    set from the main thread; elsewhere (a command run from a test's thread) this does
-    nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def check_outside_store(out: Path, store_root: Path, flag: str = "--out") -> None:

@@ -16,11 +16,14 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+# One copy of the folder helpers, in the lowest layer (the studio's command line uses them too).
+from creative.cli_safety import make_folders, remove_folders
 
 try:  # POSIX only; elsewhere stale work dirs are recognised by age alone.
     import fcntl
@@ -119,71 +122,6 @@ def locked_workdir(tmp_dir: Path, label: str) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
         finally:
             os.close(fd)
-
-
-def make_folders(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents, as ``mkdir -p``; return those it created.
-
-    A folder that already exists, or that another process creates meanwhile, is not
-    counted, so :func:`remove_folders` never removes a folder this call did not make.
-    (``creative.cli_safety`` holds the studio's copy: ``creative`` never imports this
-    package.)
-
-    Parameters
-    ----------
-    folder : Path
-        The folder to create.
-
-    Returns
-    -------
-    made : list of Path
-        The folders this call created, innermost first (the order to remove them in).
-
-    Raises
-    ------
-    OSError
-        A folder could not be created (a file in the way, no permission, a name too long);
-        the folders made before it are removed first.
-    """
-    missing = []
-    for path in (folder, *folder.parents):
-        if os.path.lexists(path):
-            break
-        missing.append(path)
-    made: list[Path] = []
-    try:
-        for path in reversed(missing):  # outermost first
-            try:
-                path.mkdir()
-            except FileExistsError:
-                if not path.is_dir():
-                    raise
-                continue  # made by someone else since we looked: theirs, not ours
-            made.insert(0, path)
-    except BaseException:
-        remove_folders(made)
-        raise
-    return made
-
-
-def remove_folders(made: Iterable[Path]) -> None:
-    """Remove folders :func:`make_folders` created, innermost first, each only while empty.
-
-    A folder that holds anything (a file someone put there meanwhile) is kept, and so
-    are the folders around it.
-
-    Parameters
-    ----------
-    made : iterable of Path
-        :func:`make_folders`' result.
-    """
-    for path in made:
-        try:
-            path.rmdir()
-        except FileNotFoundError:
-            continue  # already gone: its parent may still be ours to remove
-        except OSError:
-            break
 
 
 def clean_stale(tmp_dir: Path, grace: float, prefixes: tuple[str, ...] | None = None) -> list[Path]:

@@ -222,6 +222,10 @@ def test_segment_allocation_chart_names_every_creative():
     spec = charts.segment_allocation_chart(alloc, "ucb1").to_dict()
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert spec["height"]["step"] >= 20  # a 14 px label and some room
+    # Labels tell creatives apart and are long: the segment's name goes above its rows,
+    # so label, bars and name fit the page at 1280 px (checked in Chromium).
+    assert spec["encoding"]["row"]["header"]["labelOrient"] == "top"
+    assert spec["encoding"]["y"]["axis"]["labelLimit"] + spec["width"] <= 800
 
 
 def test_rates_share_the_panels_axis_and_regret_does_not():

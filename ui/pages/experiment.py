@@ -629,11 +629,13 @@ def _winners(result) -> None:
                 )
     one_seed = bool(len(table)) and int(table["n_seeds"].max()) < 2
     st.markdown(
-        "**Leaders with reasons** (observed: each seed's rate, pooled over policies, then "
+        "**Leaders with reasons** "
         + (
-            "the mean over seeds; *Winner* only when the margin's 95 % interval excludes 0)"
-            if not one_seed
-            else "this one seed's: no interval, so no *Winner*)"
+            "(observed: the seed's rate, pooled over policies; one seed: no interval, so no "
+            "*Winner*)"
+            if one_seed
+            else "(observed: each seed's rate, pooled over policies, then the mean over "
+            "seeds; *Winner* only when the margin's 95 % interval excludes 0)"
         )
     )
     st.dataframe(

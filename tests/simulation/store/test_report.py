@@ -330,7 +330,12 @@ def test_a_run_without_the_generated_level_has_no_such_section(page):
 
 
 def _with_segments(
-    saved, tmp_path, clicks: dict[int, tuple[int, int]], impressions: dict[int, int] | None = None
+    saved,
+    tmp_path,
+    clicks: dict[int, tuple[int, int]],
+    impressions: dict[int, int] | None = None,
+    revenue: dict[int, tuple[float, float]] | None = None,
+    objective: str = "ctr",
 ) -> str:
     """The report of the saved run with a segment table where, per seed, creative 0 and 1
     of every segment got these clicks out of ``impressions[seed]`` (1,000) impressions each."""
@@ -339,13 +344,13 @@ def _with_segments(
     rows = [
         {"seed": seed, "level": "segment", "policy": "thompson", "segment": segment,
          "arm": arm, "impressions": impressions.get(seed, 1000), "clicks": clicks[seed][arm],
-         "spend": 10.0, "revenue": 20.0}
+         "spend": 10.0, "revenue": revenue[seed][arm] if revenue else 20.0}
         for seed in clicks for segment in range(CONFIG.n_segments) for arm in (0, 1)
     ]  # fmt: skip
     other = RunStore.open(tmp_path / "s")
     new_id = other.save(
-        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
-        timeseries=result.timeseries_frame(), source="cli",
+        config={**CONFIG.to_dict(), "objective": objective}, seed=CONFIG.seed,
+        summary=result.summary_frame(), timeseries=result.timeseries_frame(), source="cli",
         tables={"segments": pd.DataFrame(rows), "uplift": result.uplift_frame()},
     )  # fmt: skip
     return build_report(other.load(new_id))
@@ -516,3 +521,17 @@ def test_the_uplift_policy_column_names_each_levels_best_readably(page):
     bests = set(re.findall(r"<td>(best \([^<]*\))</td>", body))
     assert bests and bests <= {html.escape(f"best ({policy_name(p)})") for p in CONFIG.policies}
     assert "best (thompson)" not in body and "best (uniform)" not in body
+
+
+def test_a_roas_margin_reads_in_roas_not_as_a_multiple(saved, tmp_path):
+    # Creative 0 earns $30 and $32 per $10 against $20 and $21: ROAS 3.0/3.2 vs 2.0/2.1,
+    # a margin of +1.05 ROAS ("1.05×" would read as a multiple).
+    page = _with_segments(
+        saved, tmp_path, {0: (30, 20), 1: (31, 21)},
+        revenue={0: (30.0, 20.0), 1: (32.0, 21.0)}, objective="roas",
+    )  # fmt: skip
+    margins = re.findall(r"<b>Margin:</b> ([^<]*)</p>", page)
+    assert len(margins) == CONFIG.n_segments
+    assert all(m.startswith("+1.050 ROAS (") for m in margins), margins
+    assert not any("×" in m.split(";")[0] for m in margins)
+    assert page.count("ROAS 2.05× (observed)") == CONFIG.n_segments  # the runner-up's

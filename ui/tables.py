@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from simulation.interval_words import one_replication
 from simulation.metrics import mean_interval, summarize
 from simulation.store.report import VERDICT_NAMES, best_row
 from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
@@ -27,6 +28,7 @@ __all__ = [
     "metrics_table",
     "paired_difference",
     "segment_table",
+    "uplift_labels",
     "winners",
     "winners_table",
 ]
@@ -38,6 +40,14 @@ UPLIFT_LABELS: dict[str, str] = {
     OBSERVED_COLUMN: "Observed (95 % interval)",
     TRUE_COLUMN: "True (expected)",
 }
+
+
+def uplift_labels(summary: pd.DataFrame) -> dict[str, str]:
+    """:data:`UPLIFT_LABELS`, and "Observed" alone when one replication draws no interval."""
+    if one_replication(summary):
+        return {**UPLIFT_LABELS, OBSERVED_COLUMN: "Observed"}
+    return dict(UPLIFT_LABELS)
+
 
 #: Metrics of the A−B view: column -> (name, formatter of a difference).
 HEADLINE_METRICS: dict[str, tuple[str, object]] = {

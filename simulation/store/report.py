@@ -60,6 +60,7 @@ from simulation.store.generations import (
 )
 from simulation.uplift_text import (
     LEVEL_NAMES,
+    OBSERVED_COLUMN,
     interval_text,
     uplift_headline,
     uplift_table,
@@ -812,6 +813,8 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             parts.append("<p>None: the run has no generic level to compare with.</p>")
         else:
             table = uplift_table(uplift, level_names=_LEVELS, policy_name=policy_name)
+            if one_replication(summary):  # the cells say "no interval": so does the header
+                table = table.rename(columns={OBSERVED_COLUMN: "Observed uplift"})
             parts.append(_table(table, "uplift"))
         words = metrics_over(summary)
         parts.append(f"<h2>Final metrics, observed</h2><p>{e(words[:1].upper() + words[1:])}.</p>")

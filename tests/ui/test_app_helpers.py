@@ -235,3 +235,13 @@ def test_rates_share_the_panels_axis_and_regret_does_not():
         m: charts.metric_bands_spec(m)["resolve"]["scale"]["y"] for m in ("ctr", "roas", "regret")
     }
     assert scales == {"ctr": "shared", "roas": "shared", "regret": "independent"}
+
+
+def test_the_uplift_headers_are_short_and_name_no_interval_for_one_replication():
+    from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
+    from ui.tables import uplift_labels
+
+    many = uplift_labels(pd.DataFrame({"seed": [0, 1, 2]}))
+    assert many == {OBSERVED_COLUMN: "Observed (95 % interval)", TRUE_COLUMN: "True (expected)"}
+    one = uplift_labels(pd.DataFrame({"seed": [0]}))
+    assert one[OBSERVED_COLUMN] == "Observed" and one[TRUE_COLUMN] == "True (expected)"

@@ -51,7 +51,7 @@ from ui.forms import (
     experiment_config,
     log_rows,
 )
-from ui.tables import UPLIFT_LABELS, best_row, metrics_table, winners, winners_table
+from ui.tables import best_row, metrics_table, uplift_labels, winners, winners_table
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 #: Seconds between looks at a running experiment's progress.
@@ -511,7 +511,10 @@ def _uplift(result, early: bool = False) -> None:
     if caveat:
         st.caption(escape_markdown(caveat))
     st.dataframe(
-        uplift_display(uplift), hide_index=True, width="stretch", column_config=UPLIFT_LABELS
+        uplift_display(uplift),
+        hide_index=True,
+        width="stretch",
+        column_config=uplift_labels(result.summary_frame()),
     )
     st.caption(uplift_caption(result.summary_frame()))
 

@@ -30,7 +30,7 @@ from simulation.store.report import (
 )
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
-from ui.tables import UPLIFT_LABELS, best_label, best_row, difference_table, metrics_table
+from ui.tables import best_label, best_row, difference_table, metrics_table, uplift_labels
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 
@@ -219,7 +219,7 @@ def _uplift(frames: dict) -> None:
         uplift_display(frames["uplift"]),
         hide_index=True,
         width="stretch",
-        column_config=UPLIFT_LABELS,
+        column_config=uplift_labels(frames["summary"]),
     )
     st.caption(uplift_caption(frames["summary"]))
 

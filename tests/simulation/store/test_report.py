@@ -510,6 +510,7 @@ def test_a_one_seed_report_describes_no_interval_it_does_not_draw(saved, tmp_pat
         assert claim not in text, claim
     assert html.unescape(ONE_WORLD_CAVEAT) not in text
     assert "Lines: 1 seed × 1 world, one replication: no interval, no shading" in text
+    assert "<th>Observed uplift</th>" in page and "<th>Observed uplift (95 % interval)" not in page
     assert "Final metrics, observed 1 seed × 1 world: no interval." in " ".join(text.split())
     best = page.split("<p id='best-by'>", 1)[1].split("</p>", 1)[0]
     assert "(1 seed × 1 world)." in best and best.count("no interval") == 1

@@ -84,6 +84,7 @@ __all__ = [
     "build_scenario",
     "composition_image",
     "creative_space",
+    "english_product_names",
     "generated_level",
     "keyword_code",
     "most_served_sheet",
@@ -525,6 +526,22 @@ def build_scenario(
         response=response,
         levels=levels,
     )
+
+
+def english_product_names(catalogue: dict | None = None) -> dict[str, str]:
+    """Korean product name -> English name, for labels a marketer who reads no Korean follows.
+
+    Parameters
+    ----------
+    catalogue : dict of str to sequence of Product, optional
+        Default: the bundled catalogue (:data:`creative.catalogue.CATALOGUE`).
+
+    Returns
+    -------
+    names : dict of str to str
+    """
+    products = (CATALOGUE if catalogue is None else catalogue).values()
+    return {p.name_ko: p.name for ps in products for p in ps if p.name_ko != p.name}
 
 
 def _category_price(catalogue: dict | None) -> np.ndarray | None:

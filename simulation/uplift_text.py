@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from simulation import display
+from simulation.interval_words import one_replication
 from simulation.references import is_reference
 
 __all__ = [
@@ -239,6 +240,9 @@ def uplift_headline(
 def world_caveat(summary: pd.DataFrame) -> str | None:
     """:data:`ONE_WORLD_CAVEAT` when ``summary`` comes from one world, else None.
 
+    None too for one replication (one seed in one world): there is no interval to say
+    what it covers, and the headline already says so.
+
     Parameters
     ----------
     summary : DataFrame
@@ -250,7 +254,7 @@ def world_caveat(summary: pd.DataFrame) -> str | None:
     caveat : str or None
     """
     n_worlds = int(summary["world"].nunique()) if "world" in summary.columns else 1
-    return ONE_WORLD_CAVEAT if n_worlds <= 1 else None
+    return ONE_WORLD_CAVEAT if n_worlds <= 1 and not one_replication(summary) else None
 
 
 def _note(row) -> str:
@@ -269,17 +273,20 @@ def _observed(r) -> str:
     return interval_text(signed_pct, r.observed, r.ci_low, r.ci_high)
 
 
+def _policy(spec: str, policy_name: Callable[[str], str]) -> str:
+    """``"best (lin_ucb)"`` -> ``"best (LinUCB (contextual))"``; a plain spec by its name."""
+    if spec.startswith("best (") and spec.endswith(")"):
+        return f"best ({policy_name(spec[len('best (') : -1])})"
+    return policy_name(spec)
+
+
 def _baseline(baseline: str, policy_name: Callable[[str], str]) -> str:
     # "generic · epsilon_greedy" -> "Generic · ε-greedy"; "generic · best (thompson)" ->
     # "Generic · best (Thompson sampling)": the policies named as in the Policy column.
     level, sep, spec = baseline.partition(" · ")
     if not sep:
         return baseline
-    if spec.startswith("best (") and spec.endswith(")"):
-        who = f"best ({policy_name(spec[len('best (') : -1])})"
-    else:
-        who = policy_name(spec)
-    return f"{level[:1].upper()}{level[1:]} · {who}"
+    return f"{level[:1].upper()}{level[1:]} · {_policy(spec, policy_name)}"
 
 
 def uplift_table(
@@ -296,7 +303,8 @@ def uplift_table(
         :func:`simulation.metrics.like_for_like_uplift` (n_rows rows).
     level_names : mapping, default=LEVEL_NAMES
     policy_name : callable, default=str
-        Readable name of a policy spec; ``best (SPEC)`` rows keep their ``best (...)``.
+        Readable name of a policy spec; ``best (SPEC)`` rows read ``best (NAME)``, in the
+        Policy column as in Compared with.
 
     Returns
     -------
@@ -309,7 +317,7 @@ def uplift_table(
     return pd.DataFrame(
         {
             "Level": [level_names.get(v, v) for v in uplift["level"]],
-            "Policy": [policy_name(v) for v in uplift["policy"]],
+            "Policy": [_policy(str(v), policy_name) for v in uplift["policy"]],
             "Compared with": [_baseline(v, policy_name) for v in uplift["baseline"]],
             "Metric": [UPLIFT_METRIC_NAMES.get(v, v) for v in uplift["metric"]],
             OBSERVED_COLUMN: [_observed(r) for r in uplift.itertuples(index=False)],

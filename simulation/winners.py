@@ -15,8 +15,11 @@ from simulation.metrics import mean_interval, safe_ratio
 
 __all__ = [
     "COMPONENTS",
+    "LABEL_EXTRAS",
     "WINNER_COLUMNS",
     "component_differences",
+    "creative_labels",
+    "difference_text",
     "segment_allocation",
     "segment_winners",
     "true_segment_rates",
@@ -36,6 +39,20 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
     ("headline", "headline"),
     ("cta", "call to action"),
 )
+
+#: Components a creative's label adds, in this order, when product and tone do not tell
+#: it from another creative of its segment: (attribute, how its value reads).
+LABEL_EXTRAS: tuple[tuple[str, str], ...] = (
+    ("offer", "{}"),
+    ("layout", "{} layout"),
+    ("palette", "{} palette"),
+    ("greeting", "{} greeting"),
+    ("motif", "{} picture"),
+    ("cta", "“{}”"),
+    ("headline", "“{}”"),
+)
+#: Languages a label names when the English product name is unknown.
+_LANGUAGE_NAMES = {"ko": "Korean"}
 
 WINNER_COLUMNS: tuple[str, ...] = (
     "segment", "arm", "impressions", "ctr", "roas", "runner_up", "runner_up_ctr",
@@ -182,6 +199,87 @@ def component_differences(winner, runner_up) -> list[tuple[str, str, str]]:
         if a != b:
             out.append((label, "none" if a is None else str(a), "none" if b is None else str(b)))
     return out
+
+
+def difference_text(objective: str, value: float) -> str:
+    """A difference of two rates in its own unit: CTR in percentage points, ROAS in ROAS.
+
+    The app's leaders table, its cards and the report write a margin the same way. A
+    difference of CTRs is not a relative change ("+0.024 %" would read as one), and a
+    difference of ROAS is not a multiple ("+0.12×" would read as one).
+
+    Examples
+    --------
+    >>> difference_text("ctr", 0.00024), difference_text("roas", -0.12)
+    ('+0.024 pp', '-0.120 ROAS')
+    >>> difference_text("ctr", float("nan"))
+    '–'
+    """
+    if not np.isfinite(value):
+        return "–"
+    if objective == "ctr":
+        return f"{100 * value:+.3f} pp"
+    return f"{value:+.3f} ROAS"
+
+
+def _extra(creative, attr: str, form: str) -> str:
+    value = getattr(creative, attr, None)
+    value = getattr(value, "name", value)  # a palette reads by its name
+    return form.format("no" if value is None else value)
+
+
+def creative_labels(creatives: Sequence, english: dict[str, str] | None = None) -> list[str]:
+    """Short labels that tell one segment's creatives apart, for charts and tables.
+
+    Each label is ``"k. product · tone"``; creatives that share product and tone add the
+    components (:data:`LABEL_EXTRAS`, in order) that differ among them until each label is
+    unique, so a leader and its runner-up that differ only in layout read so. A product in
+    Korean is followed by its English name (the bundled catalogue's) or, when that is
+    unknown (a catalogue of your own), by the ad's language: a marketer may not read it.
+
+    Parameters
+    ----------
+    creatives : sequence of Creative
+        One segment's creatives (n_arms), in arm order.
+    english : dict of str to str, optional
+        Korean product name -> English name; default: the bundled catalogue's.
+
+    Returns
+    -------
+    labels : list of str
+        n_arms labels, numbered from 1 as the app and the report number creatives.
+    """
+    if english is None:
+        from simulation.scenario import english_product_names  # the studio's catalogue
+
+        english = english_product_names()
+    parts = []
+    for c in creatives:
+        product = str(c.product)
+        language = getattr(c, "language", "en")
+        if language != "en":
+            known = english.get(product)
+            product += f" ({known})" if known else f" ({_LANGUAGE_NAMES.get(language, language)})"
+        parts.append([product, str(c.tone)])
+    pending = _collisions(parts, range(len(parts)))
+    while pending:
+        members = pending.pop()
+        # The first component that differs among them; one they all share tells none apart.
+        for attr, form in LABEL_EXTRAS:
+            if len({_extra(creatives[i], attr, form) for i in members}) > 1:
+                for i in members:
+                    parts[i].append(_extra(creatives[i], attr, form))
+                pending.extend(_collisions(parts, members))
+                break
+    return [f"{i + 1}. " + " · ".join(p) for i, p in enumerate(parts)]
+
+
+def _collisions(parts: list[list[str]], members) -> list[list[int]]:
+    """The groups of two or more ``members`` whose labels are the same."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i in members:
+        groups.setdefault(tuple(parts[i]), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
 
 
 def true_segment_rates(scenario, objective: str = "ctr") -> np.ndarray:

@@ -544,8 +544,11 @@ def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart
     """
     data = allocation[allocation["policy"] == policy]
     # Every creative must be named: Streamlit's theme turns on labelOverlap, which
-    # hid every other label at 18 px rows, so it is off here and rows fit a label.
-    axis = alt.Axis(labelLimit=360, labelOverlap=False)
+    # hid every other label at 18 px rows, so it is off here and rows fit a label. The
+    # labels add what tells two creatives apart (and a Korean product's English name):
+    # up to 460 px, so the segment's name goes above its rows, not beside them, and the
+    # chart stays within the page at 1280 px.
+    axis = alt.Axis(labelLimit=460, labelOverlap=False)
     return (
         alt.Chart(data)
         .mark_bar()
@@ -562,7 +565,14 @@ def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart
                 "Segment:N",
                 title=None,
                 sort=None,
-                header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=500),
+                header=alt.Header(
+                    labelAngle=0,
+                    labelAlign="left",
+                    labelAnchor="start",
+                    labelOrient="top",
+                    labelLimit=700,
+                    labelFontWeight="bold",
+                ),
             ),
             tooltip=[
                 "Segment:N",
@@ -571,7 +581,7 @@ def segment_allocation_chart(allocation: pd.DataFrame, policy: str) -> alt.Chart
                 alt.Tooltip("impressions:Q", format=","),
             ],
         )
-        .properties(width=420, height=alt.Step(_ALLOCATION_ROW_PX))
+        .properties(width=300, height=alt.Step(_ALLOCATION_ROW_PX))
         .resolve_scale(y="independent")
     )
 

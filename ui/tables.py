@@ -6,27 +6,55 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from simulation.interval_words import one_replication
 from simulation.metrics import mean_interval, summarize
 from simulation.store.report import VERDICT_NAMES, best_row
-from simulation.winners import component_differences, segment_winners, winner_verdict
+from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
+from simulation.winners import (
+    component_differences,
+    creative_labels,
+    difference_text,
+    segment_winners,
+    winner_verdict,
+)
 from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name
 
 __all__ = [
     "HEADLINE_METRICS",
+    "UPLIFT_LABELS",
     "best_label",
     "best_row",
     "difference_table",
     "metrics_table",
     "paired_difference",
     "segment_table",
+    "uplift_labels",
     "winners",
     "winners_table",
 ]
 
+#: Shorter headers for the uplift table on the page (``st.dataframe``'s column_config): the
+#: long ones made it wider than the page at 1400 px and cut off *Interval over*. The header
+#: is header-bound (the true uplift reads "+2.3 %"); the frame keeps its column names.
+UPLIFT_LABELS: dict[str, str] = {
+    OBSERVED_COLUMN: "Observed (95 % interval)",
+    TRUE_COLUMN: "True (expected)",
+}
+
+
+def uplift_labels(summary: pd.DataFrame) -> dict[str, str]:
+    """:data:`UPLIFT_LABELS`, and "Observed" alone when one replication draws no interval."""
+    if one_replication(summary):
+        return {**UPLIFT_LABELS, OBSERVED_COLUMN: "Observed"}
+    return dict(UPLIFT_LABELS)
+
+
 #: Metrics of the A−B view: column -> (name, formatter of a difference).
 HEADLINE_METRICS: dict[str, tuple[str, object]] = {
-    "ctr": ("CTR", lambda v: "–" if not np.isfinite(v) else f"{100 * v:+.3f} pp"),
-    "roas": ("ROAS", lambda v: "–" if not np.isfinite(v) else f"{v:+.3f}×"),
+    # A difference in its own unit, as the leaders' margins read (and the report's): not a
+    # relative change, not a multiple.
+    "ctr": ("CTR", lambda v: difference_text("ctr", v)),
+    "roas": ("ROAS", lambda v: difference_text("roas", v)),
     "cvr": ("Conversion rate", lambda v: "–" if not np.isfinite(v) else f"{100 * v:+.2f} pp"),
 }
 
@@ -204,25 +232,26 @@ def winners_table(
     """
     rate_fmt = (lambda v: pct(v, 3)) if objective == "ctr" else multiple
     margin_fmt = HEADLINE_METRICS["ctr" if objective == "ctr" else "roas"][1]
+    name = "CTR" if objective == "ctr" else "ROAS"
+    one_seed = bool(len(table)) and int(table["n_seeds"].max()) < 2
+    # With one seed no margin has an interval: the header promises none.
+    margin_col = "Margin" if one_seed else "Margin (95 % interval)"
+    labels = {s: creative_labels(creatives[s]) for s in dict.fromkeys(table["segment"])}
     rows = []
     for r in table.itertuples(index=False):
         win = creatives[r.segment][r.arm]
         row = {
             "Segment": segment_names[r.segment],
-            "Leading creative": f"{r.arm + 1}. {win.product} · {win.tone} · {win.offer}",
+            "Leading creative": labels[r.segment][r.arm],
             "Verdict": "–",
-            ("CTR" if objective == "ctr" else "ROAS"): rate_fmt(getattr(r, objective)),
+            f"{name} (observed)": rate_fmt(getattr(r, objective)),
         }
         if r.runner_up >= 0:
             run = creatives[r.segment][r.runner_up]
             row["Verdict"] = VERDICT_NAMES[winner_verdict(r.n_seeds, r.margin_low)]
-            row["Runner-up"] = f"{r.runner_up + 1}. {run.product} · {run.tone} · {run.offer}"
-            row["Its " + ("CTR" if objective == "ctr" else "ROAS")] = rate_fmt(
-                getattr(r, f"runner_up_{objective}")
-            )
-            row["Margin (95 % interval)"] = interval(
-                margin_fmt, r.margin, r.margin_low, r.margin_high
-            )
+            row["Runner-up"] = labels[r.segment][r.runner_up]
+            row[f"Its {name} (observed)"] = rate_fmt(getattr(r, f"runner_up_{objective}"))
+            row[margin_col] = interval(margin_fmt, r.margin, r.margin_low, r.margin_high)
             diffs = component_differences(win, run)
             row["What differs (leader vs runner-up)"] = (
                 "; ".join(f"{label}: {x} vs {y}" for label, x, y in diffs) or "nothing"

@@ -41,6 +41,7 @@ from simulation.display import (
     robust_domain,
 )
 from simulation.gap_closed import LOCAL_NOTE, gap_closed, gap_sentences, has_local
+from simulation.interval_words import metrics_over, one_replication
 from simulation.metrics import (
     METRIC_BOUNDS,
     UPLIFT_COLUMNS,
@@ -57,7 +58,14 @@ from simulation.store.generations import (
     regenerated_levels,
     shown_policy,
 )
-from simulation.uplift_text import LEVEL_NAMES, uplift_headline, uplift_table, world_caveat
+from simulation.uplift_text import (
+    LEVEL_NAMES,
+    OBSERVED_COLUMN,
+    interval_text,
+    uplift_headline,
+    uplift_table,
+    world_caveat,
+)
 
 __all__ = [
     "REPORT_METRICS",
@@ -602,6 +610,8 @@ def _winners(run) -> list[dict[str, Any]] | None:
     from simulation.scenario import build_scenario
     from simulation.winners import (
         component_differences,
+        creative_labels,
+        difference_text,
         segment_winners,
         true_segment_rates,
         winner_verdict,
@@ -615,29 +625,34 @@ def _winners(run) -> list[dict[str, Any]] | None:
     if "segment" not in scenario.levels:
         return None
     creatives = scenario.levels["segment"].creatives
+    labels = [creative_labels(c) for c in creatives]
     names = [p.name for p in scenario.segmentation.profiles]
     truth = true_segment_rates(scenario, objective)
     kind = "pct" if objective == "ctr" else "x"
+
+    def margin_text(v: float) -> str:
+        return difference_text(objective, v)
+
     out = []
     for r in segment_winners(seg, objective).to_dict("records"):
         win = creatives[r["segment"]][r["arm"]]
         png = encode_image(render(win, (540, 540)), "png")
         item = {
             "segment": names[r["segment"]],
-            "winner": f"{r['arm'] + 1}. {win.product} · {win.tone} · {win.offer} "
-            f"({r['impressions']:,} impressions)",
+            "winner": f"{labels[r['segment']][r['arm']]} ({r['impressions']:,} impressions)",
             "rate": f"{objective.upper()} {_num(r[objective], kind)} (observed)",
             "png": png,
         }
         if r["runner_up"] >= 0:
             ru = creatives[r["segment"]][r["runner_up"]]
             item["runner_up"] = (
-                f"{r['runner_up'] + 1}. {ru.product} · {ru.tone} · {ru.offer} · "
-                f"{objective.upper()} {_num(r[f'runner_up_{objective}'], kind)}"
+                f"{labels[r['segment']][r['runner_up']]} · "
+                f"{objective.upper()} {_num(r[f'runner_up_{objective}'], kind)} (observed)"
             )
-            diff_kind = "pct" if objective == "ctr" else "x"
+            # The app's unit (pp, or ROAS): a difference is neither a relative change nor
+            # a multiple.
             item["margin"] = (
-                _ci(diff_kind, r["margin"], r["margin_low"], r["margin_high"])
+                interval_text(margin_text, r["margin"], r["margin_low"], r["margin_high"])
                 + f" over {r['n_seeds']} seed{'s' if r['n_seeds'] != 1 else ''}"
                 + (" (one seed: no interval)" if r["n_seeds"] < 2 else "")
                 + "; world's truth "
@@ -717,7 +732,9 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         f"{policy_name(str(best['policy']))} at the "
         f"{_LEVELS.get(best['level'], str(best['level'])).lower()} level"
     )
-    text = f"Best by {key.upper()}: {who} (mean, 95 % interval over {over})."
+    # One replication: the note says there is no interval; the bracket describes none.
+    over_text = over if one_replication(summary) else f"mean, 95 % interval over {over}"
+    text = f"Best by {key.upper()}: {who} ({over_text})."
     note = best_note((low, high), rivals)
     text += f" {note}" if note else ""
     return f"<div class='headline'>{''.join(tiles)}</div><p id='best-by'>{e(text)}</p>"
@@ -771,11 +788,14 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             + _best_html(summary, best, objective, over)
         )
         if {"step", "seed", "level", "policy"} <= set(ts.columns):
-            parts.append(
-                f"<h2>Over the run</h2><p>Lines: mean over {e(interval_over(ts))}; shaded: "
-                "95 % interval over the same replications (kept in range: a rate stays "
-                "between 0 and 100 %, ROAS above 0); from 5 % of the impressions on.</p>"
+            bands = (
+                f"Lines: {e(interval_over(ts))}, one replication: no interval, no shading"
+                if one_replication(ts)
+                else f"Lines: mean over {e(interval_over(ts))}; shaded: 95 % interval over "
+                "the same replications (kept in range: a rate stays between 0 and 100 %, "
+                "ROAS above 0)"
             )
+            parts.append(f"<h2>Over the run</h2><p>{bands}; from 5 % of the impressions on.</p>")
             for metric, (heading, axis, kind) in REPORT_METRICS.items():
                 if metric in ts:
                     parts.append(f"<h3>{e(heading)}</h3>")
@@ -784,20 +804,25 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         parts.append(
             "<h2>Like-for-like uplift</h2><p>Each level against the generic level, the same "
             "policy (or each level's best) on the same visitors and draws. <b>Observed</b>: the "
-            "paired change measured in this run (geometric mean of the per-replication "
-            "ratios), its 95 % interval over the replications named in <i>Interval over</i>. "
-            "<b>True (expected)</b>: the same comparison on the simulator's expected values, "
-            "which a real experiment never sees.</p>"
+            + (
+                "paired change measured in this run's one replication. "
+                if one_replication(summary)
+                else "paired change measured in this run (geometric mean of the "
+                "per-replication ratios), its 95 % interval over the replications named in "
+                "<i>Interval over</i>. "
+            )
+            + "<b>True (expected)</b>: the same comparison on the simulator's expected "
+            "values, which a real experiment never sees.</p>"
         )
         if uplift.empty:
             parts.append("<p>None: the run has no generic level to compare with.</p>")
         else:
             table = uplift_table(uplift, level_names=_LEVELS, policy_name=policy_name)
+            if one_replication(summary):  # the cells say "no interval": so does the header
+                table = table.rename(columns={OBSERVED_COLUMN: "Observed uplift"})
             parts.append(_table(table, "uplift"))
-        parts.append(
-            f"<h2>Final metrics, observed</h2><p>Mean, 95 % interval over {e(over)} in "
-            "brackets.</p>"
-        )
+        words = metrics_over(summary)
+        parts.append(f"<h2>Final metrics, observed</h2><p>{e(words[:1].upper() + words[1:])}.</p>")
         parts.append(_table(_metrics_table(summary), "metrics"))
         parts.append("<h2>Leading creative per segment</h2>")
         regenerated = regenerated_levels(config, run.tables)

@@ -113,3 +113,28 @@ def test_the_one_world_caveat_appears_with_one_world_and_not_with_two():
     # One sentence, naming both ways to run more worlds.
     assert ONE_WORLD_CAVEAT.count(". ") == 0 and "--worlds" in ONE_WORLD_CAVEAT
     assert "Worlds" in ONE_WORLD_CAVEAT
+
+
+def test_one_replication_has_no_caveat_about_what_its_interval_covers():
+    # One seed in one world draws no interval: the caveat would describe one.
+    from simulation.interval_words import metrics_over, one_replication, tiles_over
+
+    one = _summary({("generic", "thompson"): [0.010], ("user", "thompson"): [0.02]})
+    assert one_replication(one) and world_caveat(one) is None
+    assert "interval" not in tiles_over(one) and metrics_over(one).endswith("no interval")
+    # One seed in each of two worlds: the interval is over the world means, drawn.
+    two = _summary({("generic", "thompson"): [0.010], ("user", "thompson"): [0.02]}, worlds=2)
+    assert not one_replication(two) and "95 % interval" in metrics_over(two)
+
+
+def test_the_policy_column_names_a_levels_best_as_compared_with_does():
+    from simulation.display import policy_name
+    from simulation.uplift_text import uplift_table
+
+    summary = _summary(
+        {("generic", "epsilon_greedy"): [0.010, 0.011], ("user", "lin_ucb"): [0.02, 0.021]}
+    )
+    table = uplift_table(like_for_like_uplift(summary), policy_name=policy_name)
+    best = table[table["Policy"].str.startswith("best (")]
+    assert set(best["Policy"]) == {"best (LinUCB (contextual))"}
+    assert set(best["Compared with"]) == {"Generic · best (ε-greedy)"}

@@ -118,3 +118,53 @@ def test_a_seed_without_a_ranked_creative_is_left_out_of_ranking_and_margin():
     w = segment_winners(frame).iloc[0]
     assert (w["arm"], w["runner_up"], w["n_seeds"]) == (1, 0, 2)
     assert w["margin"] == pytest.approx(0.015)
+
+
+def _ad(product, tone="urgent", offer="none", layout="split", language="en", **more):
+    from types import SimpleNamespace
+
+    fields = {"palette": None, "greeting": None, "motif": "cup", "cta": "Go", "headline": "H"}
+    return SimpleNamespace(product=product, tone=tone, offer=offer, layout=layout,
+                           language=language, **{**fields, **more})  # fmt: skip
+
+
+def test_creative_labels_add_only_the_components_that_tell_creatives_apart():
+    from simulation.winners import creative_labels
+
+    ads = [
+        _ad("Smartwatch S2", offer="free_shipping", layout="minimal"),
+        _ad("Smartwatch S2", offer="discount_10", layout="split"),
+        _ad("Smartwatch S2", offer="free_shipping", layout="badge"),
+        _ad("Canvas Sneakers", tone="playful"),
+    ]
+    assert creative_labels(ads) == [
+        "1. Smartwatch S2 · urgent · free_shipping · minimal layout",
+        "2. Smartwatch S2 · urgent · discount_10",
+        "3. Smartwatch S2 · urgent · free_shipping · badge layout",
+        "4. Canvas Sneakers · playful",
+    ]
+    # Two that differ only in a component the label does not list still read apart.
+    same = [_ad("Mat", headline="Hi"), _ad("Mat", headline="Hello")]
+    first, second = (label.split(". ", 1)[1] for label in creative_labels(same))
+    assert first != second
+
+
+def test_a_korean_creative_label_gives_the_english_name_or_the_language():
+    from simulation.winners import creative_labels
+
+    ads = [_ad("스마트워치 S2", language="ko"), _ad("나의 제품", language="ko")]
+    assert creative_labels(ads) == [
+        "1. 스마트워치 S2 (Smartwatch S2) · urgent",  # the bundled catalogue's name
+        "2. 나의 제품 (Korean) · urgent",  # a product of one's own catalogue
+    ]
+
+
+@pytest.mark.parametrize(
+    ("objective", "value", "text"),
+    [("ctr", 0.00024, "+0.024 pp"), ("ctr", -0.00085, "-0.085 pp"),
+     ("roas", 0.12, "+0.120 ROAS"), ("roas", float("nan"), "–")],
+)  # fmt: skip
+def test_a_margin_reads_in_its_own_unit_never_relative_or_a_multiple(objective, value, text):
+    from simulation.winners import difference_text
+
+    assert difference_text(objective, value) == text

@@ -222,6 +222,10 @@ def test_segment_allocation_chart_names_every_creative():
     spec = charts.segment_allocation_chart(alloc, "ucb1").to_dict()
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert spec["height"]["step"] >= 20  # a 14 px label and some room
+    # Labels tell creatives apart and are long: the segment's name goes above its rows,
+    # so label, bars and name fit the page at 1280 px (checked in Chromium).
+    assert spec["encoding"]["row"]["header"]["labelOrient"] == "top"
+    assert spec["encoding"]["y"]["axis"]["labelLimit"] + spec["width"] <= 800
 
 
 def test_rates_share_the_panels_axis_and_regret_does_not():
@@ -231,3 +235,13 @@ def test_rates_share_the_panels_axis_and_regret_does_not():
         m: charts.metric_bands_spec(m)["resolve"]["scale"]["y"] for m in ("ctr", "roas", "regret")
     }
     assert scales == {"ctr": "shared", "roas": "shared", "regret": "independent"}
+
+
+def test_the_uplift_headers_are_short_and_name_no_interval_for_one_replication():
+    from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
+    from ui.tables import uplift_labels
+
+    many = uplift_labels(pd.DataFrame({"seed": [0, 1, 2]}))
+    assert many == {OBSERVED_COLUMN: "Observed (95 % interval)", TRUE_COLUMN: "True (expected)"}
+    one = uplift_labels(pd.DataFrame({"seed": [0]}))
+    assert one[OBSERVED_COLUMN] == "Observed" and one[TRUE_COLUMN] == "True (expected)"

@@ -208,3 +208,34 @@ def test_a_saved_run_with_policy_settings_shows_them_readably(app, open_page, ad
     assert names == {"Uniform (A/B/n split)", "ε-greedy (epsilon=0.05)", "ε-greedy (epsilon=0.2)"}
     greedy = shown[shown["Policy"].str.startswith("ε-greedy")]
     assert (greedy["Compared with"] == "Generic · " + greedy["Policy"]).all()  # each with itself
+
+
+def test_the_saved_runs_and_uplift_tables_are_narrow_enough_for_the_page(
+    app, open_page, adlab_home
+):
+    # At 1280 px the saved runs ran 1,200 px wide (the best past the right edge) and at
+    # 1400 px the uplift table cut off Interval over: five columns, the name a fixed width,
+    # and the uplift's two long headers shortened on the page (checked in Chromium).
+    import json
+
+    from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
+
+    _cli_runs(adlab_home, ("a long name " * 8,), n_impressions=2_000, n_seeds=1,
+              n_checkpoints=4)  # fmt: skip
+    at = open_page(app, "results")
+    assert not at.exception
+    saved = at.dataframe[0]
+    assert list(saved.value.columns) == [
+        "Run id", "Name", "Best policy and level", "Its CTR", "Its ROAS",
+    ]  # fmt: skip
+    config = json.loads(saved.proto.columns)
+    assert 0 < config["Name"]["width"] <= 300  # ui.pages.results.SAVED_NAME_PX
+    uplift = next(d for d in at.dataframe if TRUE_COLUMN in d.value.columns)
+    labels = {k: v.get("label") for k, v in json.loads(uplift.proto.columns).items()}
+    assert labels[OBSERVED_COLUMN] == "Observed"  # one seed: its cells say "no interval"
+    assert len(labels[TRUE_COLUMN]) < len(TRUE_COLUMN)
+    # One replication: the captions describe no interval (the tiles' note says there is
+    # none, once).
+    captions = " ".join(c.value.replace("\\", "") for c in at.caption)
+    assert "intervals under the tiles" not in captions and "95 % interval covers" not in captions
+    assert captions.count("one replication gives no interval") == 1

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pyarrow as pa
 
 from ui import tables
+from ui.fmt import WORD_JOINER
 
 
 def test_winners_name_runner_up_margin_and_what_differs(app, open_page, run_small_experiment):
@@ -28,7 +32,9 @@ def test_winners_name_runner_up_margin_and_what_differs(app, open_page, run_smal
     # The components that differ are named with both values.
     assert table["What differs (leader vs runner-up)"].str.contains(" vs ").all()
     captions = " ".join(c.value for c in at.caption)
-    assert "Runner-up: creative" in captions and "truth" in captions
+    shown = re.sub(r"\\(.)", r"\1", captions).replace(WORD_JOINER, "")
+    assert re.search(r"Runner-up: \d\. .+\(observed\)\. Margin", shown)
+    assert "truth" in captions
 
 
 def test_per_segment_allocation_names_each_segments_own_creatives(
@@ -59,5 +65,45 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment):
     # what the intervals are over (once, so the tiles' text is never cut).
     assert at.metric[0].proto.delta == "no interval"
     captions = " ".join(c.value for c in at.caption)
-    assert "intervals under the tiles are over 1 seed × 1 world" in captions
     assert "over 1 seed:" in captions and "a clear winner" not in captions
+    # No sentence describes an interval that is not drawn: the caption under the tiles
+    # names the replication and says once that there is no interval.
+    best = next(c.value for c in at.caption if c.value.startswith("Best:"))
+    assert "1 seed × 1 world)" in best and "intervals under the tiles" not in best
+    assert best.count("no interval") == 1
+    assert "95 % interval covers" not in captions and "covers the seeds" not in captions
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "**Final metrics, observed** (1 seed × 1 world: no interval)" in markdown
+    assert "in brackets" not in markdown and "shaded band is the 95 %" not in markdown
+    assert "with one replication there is no shaded band" in markdown
+    assert "interval excludes 0" not in markdown
+    assert "one seed: no interval, so no *Winner*" in markdown
+    assert "Margin" in table.columns and "Margin (95 % interval)" not in table.columns
+
+
+def test_creatives_are_told_apart_and_their_numbers_marked_observed(
+    app, open_page, run_small_experiment
+):
+    at = open_page(app, "experiment")
+    # Eight variants: in this small world two creatives of a segment share product and tone.
+    run_small_experiment(at, **{"ex-variants": 8})
+    assert not at.exception
+    result = at.session_state["ex-current"]["result"]
+    chart = at.get("vega_lite_chart")[-1]
+    (dataset,) = chart.proto.datasets
+    rows = pa.ipc.open_stream(dataset.data.data).read_pandas()
+    labels = set(zip(rows["Segment"], rows["Creative"], strict=True))
+    # Within a segment, no two creatives read the same once the number is taken off.
+    for segment in {s for s, _ in labels}:
+        names = [c.split(". ", 1)[1] for s, c in labels if s == segment]
+        assert len(names) == len(set(names)), names
+    # The leaders table names creatives as the chart does, and says its rates are observed.
+    table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
+    assert set(table["Leading creative"]) <= {c for _, c in labels}
+    assert {"CTR (observed)", "Its CTR (observed)"} <= set(table.columns)
+    assert table["Margin (95 % interval)"].str.endswith("pp)").all()
+    cards = [m.value for m in at.markdown if m.value.endswith(" impressions")]
+    assert len(cards) == len(result.segment_names)
+    assert all("observed CTR" in c for c in cards)
+    captions = [c.value for c in at.caption if c.value.startswith("Runner-up")]
+    assert captions and all("(observed)" in c for c in captions)

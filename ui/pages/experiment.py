@@ -13,6 +13,7 @@ import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.engine.generated import applies
+from simulation.interval_words import metrics_over, one_replication, tiles_over, uplift_caption
 from simulation.learning_speed import (
     MEASURED_SEEDS,
     MEASURED_UP_TO,
@@ -23,6 +24,7 @@ from simulation.metrics import interval_over
 from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
 from simulation.winners import (
     component_differences,
+    creative_labels,
     segment_allocation,
     true_segment_rates,
     winner_verdict,
@@ -49,7 +51,7 @@ from ui.forms import (
     experiment_config,
     log_rows,
 )
-from ui.tables import best_row, metrics_table, winners, winners_table
+from ui.tables import best_row, metrics_table, uplift_labels, winners, winners_table
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 #: Seconds between looks at a running experiment's progress.
@@ -508,12 +510,13 @@ def _uplift(result, early: bool = False) -> None:
     caveat = world_caveat(result.summary_frame()) if lines else None
     if caveat:
         st.caption(escape_markdown(caveat))
-    st.dataframe(uplift_display(uplift), hide_index=True, width="stretch")
-    st.caption(
-        "Observed: the paired change measured in this run (geometric mean of the per-seed "
-        "ratios; its 95 % interval covers the replications named). True (expected): the same "
-        "comparison on the simulator's expected values, which a real experiment never sees."
+    st.dataframe(
+        uplift_display(uplift),
+        hide_index=True,
+        width="stretch",
+        column_config=uplift_labels(result.summary_frame()),
     )
+    st.caption(uplift_caption(result.summary_frame()))
 
 
 def _headline(result, early: bool = False) -> None:
@@ -556,8 +559,10 @@ def _headline(result, early: bool = False) -> None:
     note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
-        f"{escape_markdown(level)} level (mean; the 95 % intervals under the tiles are over "
-        f"{escape_markdown(over)}). " + (f"{escape_markdown(note)} " if note else "") + took
+        # The app's own words and numbers: nothing to escape.
+        f"{escape_markdown(level)} level ({tiles_over(summary)}). "
+        + (f"{escape_markdown(note)} " if note else "")
+        + took
     )
 
 
@@ -582,15 +587,18 @@ def _winners(result) -> None:
     size = cache.preview_size("feed")
     columns = st.columns(min(3, max(len(table), 1)))
     rate = pct if objective == "ctr" else multiple
+    labels = [creative_labels(c) for c in level.creatives]
     for i, row in enumerate(table.itertuples(index=False)):
         creative = level.creatives[row.segment][row.arm]
+        # The card's numbers are observed (the report's say so too), unlike the truth below.
+        numbers = (
+            f"observed CTR **{pct(row.ctr)}**, ROAS **{multiple(row.roas)}** · "
+            f"{row.impressions:,} impressions"
+        )
         with columns[i % len(columns)]:
             st.image(cache.preview_png(creative, size), output_format="PNG", width="stretch")
             if row.runner_up < 0:
-                st.markdown(
-                    f"**{escape_markdown(names[row.segment])}** · CTR **{pct(row.ctr)}** · "
-                    f"ROAS **{multiple(row.roas)}** · {row.impressions:,} impressions"
-                )
+                st.markdown(f"**{escape_markdown(names[row.segment])}** · {numbers}")
                 continue
             other = level.creatives[row.segment][row.runner_up]
             said = winner_verdict(row.n_seeds, row.margin_low)
@@ -600,16 +608,15 @@ def _winners(result) -> None:
                 "no interval": "no interval with one seed: it may be luck.",
             }[said]
             st.markdown(
-                f"**{escape_markdown(names[row.segment])}** · {VERDICT_NAMES[said]} · CTR "
-                f"**{pct(row.ctr)}** · ROAS **{multiple(row.roas)}** · "
-                f"{row.impressions:,} impressions"
+                f"**{escape_markdown(names[row.segment])}** · {VERDICT_NAMES[said]} · "
+                f"{escape_markdown(labels[row.segment][row.arm])} · {numbers}"
             )
             seeds = f"{row.n_seeds} seed{'s' if row.n_seeds != 1 else ''}"
             st.caption(
-                f"Runner-up: creative {row.runner_up + 1} "
-                f"({escape_markdown(other.product)}, {escape_markdown(other.tone)}), "
-                f"{rate(getattr(row, f'runner_up_{objective}'))}. Margin "
-                f"{escape_markdown(winners_margin(row, objective))} over {seeds}: "
+                f"Runner-up: {escape_markdown(labels[row.segment][row.runner_up])}, "
+                f"{objective.upper()} {rate(getattr(row, f'runner_up_{objective}'))} "
+                f"(observed). Margin {escape_markdown(winners_margin(row, objective))} over "
+                f"{seeds}: "
                 + verdict
                 + f" The world's truth: {rate(truth[row.segment, row.arm])} vs "
                 f"{rate(truth[row.segment, row.runner_up])}."
@@ -623,19 +630,23 @@ def _winners(result) -> None:
                         for k, x, y in diffs[:6]
                     )
                 )
+    one_seed = bool(len(table)) and int(table["n_seeds"].max()) < 2
     st.markdown(
-        "**Leaders with reasons** (observed: each seed's rate, pooled over policies, then "
-        "the mean over seeds; *Winner* only when the margin's 95 % interval excludes 0)"
+        "**Leaders with reasons** "
+        + (
+            "(observed: the seed's rate, pooled over policies; one seed: no interval, so no "
+            "*Winner*)"
+            if one_seed
+            else "(observed: each seed's rate, pooled over policies, then the mean over "
+            "seeds; *Winner* only when the margin's 95 % interval excludes 0)"
+        )
     )
     st.dataframe(
         winners_table(table, level.creatives, names, truth, objective),
         hide_index=True,
         width="stretch",
     )
-    creatives = level.creatives
-    _segment_allocation(
-        result, lambda s, a: f"{a + 1}. {creatives[s][a].product} · {creatives[s][a].tone}"
-    )
+    _segment_allocation(result, lambda s, a: labels[s][a])
 
 
 def _segment_allocation(result, label) -> None:
@@ -654,7 +665,7 @@ def winners_margin(row, objective: str) -> str:
     from ui.fmt import interval
     from ui.tables import HEADLINE_METRICS
 
-    fmt = HEADLINE_METRICS["ctr" if objective == "ctr" else "roas"][1]
+    fmt = HEADLINE_METRICS["ctr" if objective == "ctr" else "roas"][1]  # pp, or ROAS
     return interval(fmt, row.margin, row.margin_low, row.margin_high)
 
 
@@ -680,10 +691,16 @@ def _results(entry, say_skipped: bool = True) -> None:
         st.caption(skipped)  # fixed names only, no user text
     _uplift(result, early=bool(entry.get("early")))
     _headline(result, early=bool(entry.get("early")))
+    # One replication draws no band: the note must not describe one.
+    band = (
+        "with one replication there is no shaded band"
+        if one_replication(result.summary_frame())
+        else "the shaded band is the 95 % interval over the seeds (over the world means when "
+        "several worlds ran)"
+    )
     st.markdown(
         "**How to read the charts.** Each line is a policy learning which ad to show, on "
-        "the same simulated visitors; the shaded band is the 95 % interval over the "
-        "seeds (over the world means when several worlds ran). A line "
+        f"the same simulated visitors; {band}. A line "
         "above the generic panel means personalization paid off. *Regret* counts the clicks "
         "(or value) lost against always showing each visitor the best ad of that level (the "
         "best of its pool; at the generated level, the best composition): lower is better. "
@@ -731,8 +748,7 @@ def _results(entry, say_skipped: bool = True) -> None:
         )
         if slots:
             st.caption(generations.SLOT_NOTE)
-    over = interval_over(result.summary_frame())
-    st.markdown(f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)")
+    st.markdown(f"**Final metrics, observed** ({metrics_over(result.summary_frame())})")
     st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
     _winners(result)
     if result.generated is not None:

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from simulation.gap_closed import gap_closed
+from simulation.interval_words import metrics_over, tiles_over, uplift_caption
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.pairing import pairing
@@ -29,7 +30,7 @@ from simulation.store.report import (
 )
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
-from ui.tables import best_label, best_row, difference_table, metrics_table
+from ui.tables import best_label, best_row, difference_table, metrics_table, uplift_labels
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 
@@ -112,6 +113,9 @@ def _saved_inputs(run_id: str | None) -> dict:
 
 
 _KIND_ORDER = {"segments": 0, "catalogue": 1, "templates": 2}
+#: Width of the saved runs' Name column: with the run id, the best and its CTR and ROAS
+#: the table fits the page at 1280 px (checked in Chromium; docs/app.md).
+SAVED_NAME_PX = 260
 
 
 def _inputs(frames: dict) -> None:
@@ -215,12 +219,13 @@ def _uplift(frames: dict) -> None:
     _uplift_lines(frames)
     if frames["uplift"].empty:
         return
-    st.dataframe(uplift_display(frames["uplift"]), hide_index=True, width="stretch")
-    st.caption(
-        "Observed: the paired change measured in this run (geometric mean of the per-seed "
-        "ratios; its 95 % interval covers the replications named). True (expected): the same "
-        "comparison on the simulator's expected values, which a real experiment never sees."
+    st.dataframe(
+        uplift_display(frames["uplift"]),
+        hide_index=True,
+        width="stretch",
+        column_config=uplift_labels(frames["summary"]),
     )
+    st.caption(uplift_caption(frames["summary"]))
 
 
 def _headline(frames: dict) -> pd.Series | None:
@@ -232,7 +237,6 @@ def _headline(frames: dict) -> pd.Series | None:
     if best is None:
         st.caption("No best policy: only the oracle, which knows the truth, ran.")
         return None
-    over = interval_over(frames["summary"])
     # The interval alone on the tile (it was cut off with what it covers at 1280 px); the
     # caption under the tiles names the replications, once.
     tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best))
@@ -244,8 +248,8 @@ def _headline(frames: dict) -> pd.Series | None:
     )
     st.caption(
         escape_markdown(
-            f"Best by {frames['objective'].upper()}: {best_label(best)} (mean; the 95 % "
-            f"intervals under the tiles are over {over})" + (f". {note}" if note else "")
+            f"Best by {frames['objective'].upper()}: {best_label(best)} "
+            f"({tiles_over(frames['summary'])})" + (f". {note}" if note else "")
         )
     )
     return best
@@ -313,23 +317,27 @@ def render() -> None:
             f"In {escape_markdown(cache.run_store().root)}. *Best* is each run's best policy "
             "and level by its objective, as in its headline (never an average over levels); "
             "*(not clear)*: another learner's 95 % interval overlaps it, or one replication "
-            "gives none (a tie or noise, no win)."
+            "gives none (a tie or noise, no win); *CTR* and *ROAS* are that best's, observed. "
+            "A run id starts with the run's date and time (UTC): 20261205\\-101731 is "
+            "5 December 2026, 10:17:31."
         )
         best = [_best_of_saved(r) for r in saved["run_id"]]
         # The catalogue's verdict (as `runs list` marks it); absent for a damaged run.
         clear = saved["best_clear"] if "best_clear" in saved else pd.Series([None] * len(saved))
         damaged = saved["damaged"] if "damaged" in saved else pd.Series([None] * len(saved))
+        # Fits the page at 1280 px (it was 1,200 px wide, its best past the right edge):
+        # no Created column (a run id starts with its UTC date and time) nor From (the
+        # picker below says it), and the name, the widest, in a column of its own width
+        # (a long name is cut there; the picker below shows it whole).
         st.dataframe(
             pd.DataFrame(
                 {
                     "Run id": saved["run_id"],
-                    "Created (UTC)": saved["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
                     # A damaged run says so (and why) where its name would be.
                     "Name": [
                         b[3] if not isinstance(why, str) else f"damaged: {why}"
                         for b, why in zip(best, damaged, strict=True)
                     ],
-                    "From": saved["source"].fillna("–"),
                     "Best policy and level": [
                         f"{b[0]} (not clear)" if pd.notna(is_clear) and not bool(is_clear) else b[0]
                         for b, is_clear in zip(best, clear, strict=True)
@@ -340,6 +348,11 @@ def render() -> None:
             ),
             hide_index=True,
             width="stretch",
+            column_config={
+                "Name": st.column_config.TextColumn(width=SAVED_NAME_PX),
+                "Its CTR": "CTR",
+                "Its ROAS": "ROAS",
+            },
         )
     elif saved is not None:
         st.info("The run store is empty.")
@@ -355,10 +368,7 @@ def render() -> None:
         if _usable(frames):
             _uplift(frames)
             _headline(frames)
-            over = interval_over(frames["summary"])
-            st.markdown(
-                f"**Final metrics, observed** (mean, 95 % interval over {over} in brackets)"
-            )
+            st.markdown(f"**Final metrics, observed** ({metrics_over(frames['summary'])})")
             st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
             config = frames["config"]
             stop = budget_stop_text(

@@ -345,7 +345,12 @@ def test_a_run_without_the_generated_level_has_no_such_section(page):
 
 
 def _with_segments(
-    saved, tmp_path, clicks: dict[int, tuple[int, int]], impressions: dict[int, int] | None = None
+    saved,
+    tmp_path,
+    clicks: dict[int, tuple[int, int]],
+    impressions: dict[int, int] | None = None,
+    revenue: dict[int, tuple[float, float]] | None = None,
+    objective: str = "ctr",
 ) -> str:
     """The report of the saved run with a segment table where, per seed, creative 0 and 1
     of every segment got these clicks out of ``impressions[seed]`` (1,000) impressions each."""
@@ -354,13 +359,13 @@ def _with_segments(
     rows = [
         {"seed": seed, "level": "segment", "policy": "thompson", "segment": segment,
          "arm": arm, "impressions": impressions.get(seed, 1000), "clicks": clicks[seed][arm],
-         "spend": 10.0, "revenue": 20.0}
+         "spend": 10.0, "revenue": revenue[seed][arm] if revenue else 20.0}
         for seed in clicks for segment in range(CONFIG.n_segments) for arm in (0, 1)
     ]  # fmt: skip
     other = RunStore.open(tmp_path / "s")
     new_id = other.save(
-        config=CONFIG.to_dict(), seed=CONFIG.seed, summary=result.summary_frame(),
-        timeseries=result.timeseries_frame(), source="cli",
+        config={**CONFIG.to_dict(), "objective": objective}, seed=CONFIG.seed,
+        summary=result.summary_frame(), timeseries=result.timeseries_frame(), source="cli",
         tables={"segments": pd.DataFrame(rows), "uplift": result.uplift_frame()},
     )  # fmt: skip
     return build_report(other.load(new_id))
@@ -383,8 +388,10 @@ def test_the_reports_leader_has_the_higher_rate_and_a_non_negative_margin(saved,
     page = _with_segments(saved, tmp_path, {0: (100, 90), 1: (10, 13)}, {0: 10_000, 1: 1_000})
     assert page.count("CTR 1.10 % (observed)") == CONFIG.n_segments
     assert page.count("<b>Runner-up:</b> 1. ") == CONFIG.n_segments
-    assert re.search(r"Runner-up:</b> 1\. [^<]* CTR 1\.00 %", page)
-    assert "<b>Margin:</b> 0.10 % (" in page
+    # The runner-up's rate is observed too, and the margin is a difference in percentage
+    # points, the app's unit: "0.10 %" read as a relative change.
+    assert re.search(r"Runner-up:</b> 1\. [^<]* CTR 1\.00 % \(observed\)", page)
+    assert "<b>Margin:</b> +0.100 pp (" in page
     assert "<b>Margin:</b> -" not in page
 
 
@@ -491,3 +498,56 @@ def test_a_leader_not_yet_clear_is_called_the_leader_in_what_differs(saved, monk
     assert differing, "the two creatives of every segment differ in something"
     assert all(re.search(r": .+ \(leader\) vs .+", r) for r in differing), differing
     assert "(winner)" not in page and "winning creative" not in page
+
+
+def _one_seed_report(saved, tmp_path) -> str:
+    """The saved run cut to its seed 0: one replication, so no interval anywhere."""
+    store, run_id, result = saved
+    run = store.load(run_id)
+    keep = {n: f[f["seed"] == 0] for n, f in run.tables.items() if "seed" in f and n != "uplift"}
+    one = RunStore.open(tmp_path / "one")
+    new_id = one.save(
+        config={**CONFIG.to_dict(), "n_seeds": 1}, seed=0, source="cli",
+        summary=result.summary_frame().query("seed == 0"),
+        timeseries=result.timeseries_frame().query("seed == 0"),
+        tables=keep,
+    )  # fmt: skip
+    return build_report(one.load(new_id))
+
+
+def test_a_one_seed_report_describes_no_interval_it_does_not_draw(saved, tmp_path):
+    page = _one_seed_report(saved, tmp_path)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    # What the page says about intervals: each sentence that mentions one says there is
+    # none; none describes a band, a bracket or what an interval covers.
+    for claim in ("shaded: 95 %", "95 % interval over 1 seed", "interval covers the seeds",
+                  "in brackets", "its 95 % interval over the replications"):  # fmt: skip
+        assert claim not in text, claim
+    assert html.unescape(ONE_WORLD_CAVEAT) not in text
+    assert "Lines: 1 seed × 1 world, one replication: no interval, no shading" in text
+    assert "<th>Observed uplift</th>" in page and "<th>Observed uplift (95 % interval)" not in page
+    assert "Final metrics, observed 1 seed × 1 world: no interval." in " ".join(text.split())
+    best = page.split("<p id='best-by'>", 1)[1].split("</p>", 1)[0]
+    assert "(1 seed × 1 world)." in best and best.count("no interval") == 1
+
+
+def test_the_uplift_policy_column_names_each_levels_best_readably(page):
+    # "best (thompson)" was the raw spec beside "Generic · best (Thompson sampling)".
+    body = page.split('<table class="uplift">', 1)[1].split("</table>", 1)[0]
+    bests = set(re.findall(r"<td>(best \([^<]*\))</td>", body))
+    assert bests and bests <= {html.escape(f"best ({policy_name(p)})") for p in CONFIG.policies}
+    assert "best (thompson)" not in body and "best (uniform)" not in body
+
+
+def test_a_roas_margin_reads_in_roas_not_as_a_multiple(saved, tmp_path):
+    # Creative 0 earns $30 and $32 per $10 against $20 and $21: ROAS 3.0/3.2 vs 2.0/2.1,
+    # a margin of +1.05 ROAS ("1.05×" would read as a multiple).
+    page = _with_segments(
+        saved, tmp_path, {0: (30, 20), 1: (31, 21)},
+        revenue={0: (30.0, 20.0), 1: (32.0, 21.0)}, objective="roas",
+    )  # fmt: skip
+    margins = re.findall(r"<b>Margin:</b> ([^<]*)</p>", page)
+    assert len(margins) == CONFIG.n_segments
+    assert all(m.startswith("+1.050 ROAS (") for m in margins), margins
+    assert not any("×" in m.split(";")[0] for m in margins)
+    assert page.count("ROAS 2.05× (observed)") == CONFIG.n_segments  # the runner-up's

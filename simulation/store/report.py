@@ -708,6 +708,7 @@ text-align:left;font-size:13px;white-space:nowrap} th{background:#f3f3f3}
 .card img{width:100%} .card h3{font-size:15px;margin:.4em 0} .card p,.card li{font-size:13px}
 pre{background:#f6f6f6;padding:1em;font-size:12px}
 table.kv td{white-space:normal;overflow-wrap:anywhere;max-width:900px}
+table.uplift td{white-space:normal;max-width:26em}
 """
 
 

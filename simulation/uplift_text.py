@@ -263,10 +263,23 @@ def _note(row) -> str:
     return note if isinstance(note, str) else ""  # a CSV's empty cell reads back as NaN
 
 
+#: The column that gives the whole reason an observed uplift has no interval (a table of
+#: runs with too few events or no spread only): its cell says why in short, so the columns
+#: after it stay on screen.
+WHY_COLUMN = "Why no interval"
+
+
+def _short(note: str) -> str:
+    """``"too few conversions for an interval: 2 vs 4 ..."`` -> ``"too few conversions"``."""
+    if note.startswith("too few ") and " for an interval" in note:
+        return note.split(" for an interval", 1)[0]
+    return "no spread" if "same ratio" in note else note.split(":", 1)[0]
+
+
 def _observed(r) -> str:
     """Observed uplift with its interval, or why there is none (too few events or pairs)."""
     if _note(r):
-        return f"{signed_pct(r.observed)} ({_note(r)})"
+        return f"{signed_pct(r.observed)} (no interval: {_short(_note(r))})"
     if _bad(r.ci_low) or _bad(r.ci_high):
         n = int(getattr(r, "n_pairs", 0) or 0)
         return f"{signed_pct(r.observed)} (no interval: {n} usable pair{'s' * (n != 1)})"
@@ -310,11 +323,13 @@ def uplift_table(
     -------
     table : DataFrame of n_rows rows
         Columns ``Level``, ``Policy``, ``Compared with``, ``Metric``,
-        :data:`OBSERVED_COLUMN`, :data:`TRUE_COLUMN`, ``Interval over``. An observed
-        uplift without an interval says why: the row's ``interval_note`` (too few events,
-        or no spread), else how many pairs it rests on (fewer than two usable).
+        :data:`OBSERVED_COLUMN`, :data:`TRUE_COLUMN`, ``Interval over``, and
+        :data:`WHY_COLUMN` when some row has an ``interval_note``. An observed uplift
+        without an interval says why: in short (too few events, or no spread) with the
+        whole reason in :data:`WHY_COLUMN`, else how many pairs it rests on (fewer than
+        two usable).
     """
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Level": [level_names.get(v, v) for v in uplift["level"]],
             "Policy": [_policy(str(v), policy_name) for v in uplift["policy"]],
@@ -325,3 +340,7 @@ def uplift_table(
             "Interval over": list(uplift["interval_over"]),
         }
     )
+    notes = [_note(r) for r in uplift.itertuples(index=False)]
+    if any(notes):
+        table[WHY_COLUMN] = notes
+    return table

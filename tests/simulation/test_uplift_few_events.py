@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from simulation.metrics import MIN_UPLIFT_EVENTS, like_for_like_uplift
-from simulation.uplift_text import uplift_sentence, uplift_table
+from simulation.uplift_text import WHY_COLUMN, uplift_sentence, uplift_table
 
 
 def _summary(conversions, *, clicks=((300, 330), (310, 350))):
@@ -66,8 +66,12 @@ def test_ample_counts_keep_the_interval_as_before():
 def test_the_table_and_the_sentence_show_the_reason_not_a_point():
     table = like_for_like_uplift(_summary([(4, 8), (2, 4)]))
     text = uplift_table(table)
-    cell = text.loc[text["Metric"] == "Conversions"].iloc[0, 4]
-    assert cell.startswith("+100.0 % (too few conversions for an interval: 2 vs 4")
+    row = text.loc[text["Metric"] == "Conversions"].iloc[0]
+    cell = row.iloc[4]
+    # The cell says why in short (so the columns after it stay on screen), the last
+    # column in full.
+    assert cell == "+100.0 % (no interval: too few conversions)"
+    assert row[WHY_COLUMN].startswith("too few conversions for an interval: 2 vs 4")
     assert "– +100.0 %" not in cell
     sentence = uplift_sentence(_row(table, "conversions"), "segment", "conversions")
     assert "+100.0 % observed" in sentence and "too few conversions" in sentence
@@ -82,3 +86,4 @@ def test_a_stored_table_read_back_from_csv_keeps_the_rule(tmp_path):
     assert back["interval_note"].isna().all()
     text = uplift_table(back)
     assert text.iloc[0, 4].count("–") == 1  # an interval "(low – high)"
+    assert WHY_COLUMN not in text  # no row without an interval: no column for the reason

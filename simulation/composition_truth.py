@@ -282,15 +282,17 @@ def gap_with_floor(result, scenario: Scenario | None) -> pd.DataFrame:
 
     :meth:`~simulation.engine.core.ExperimentResult.gap_closed_frame` with ``floor``
     the :func:`language_floor` of ``scenario`` in the run's objective. The floor is
-    computed only when the table has rows, and only for a run in one world (each
-    world has its own floor; several worlds get the table without it, as does
-    ``scenario=None``).
+    computed only when the table has rows. A run in several worlds has one floor per
+    world, taken by the engine while each world was built
+    (``result.world_floors``): each replication is measured from its own world's
+    floor, and ``local_floor`` is their mean (``scenario`` is not needed then).
 
     Parameters
     ----------
     result : ExperimentResult
     scenario : Scenario or None
-        The world the run served.
+        The world the run served (one world); None gives the table without the floor
+        for a run in one world.
 
     Returns
     -------
@@ -298,10 +300,17 @@ def gap_with_floor(result, scenario: Scenario | None) -> pd.DataFrame:
         :data:`simulation.gap_closed.GAP_COLUMNS`.
     """
     plain = result.gap_closed_frame()
-    if plain.empty or scenario is None or result.n_worlds != 1:
+    objective = result.config.objective
+    if plain.empty:
         return plain
-    floor = language_floor(scenario).reward(result.config.objective)
-    return result.gap_closed_frame(floor=floor)
+    if result.n_worlds > 1:
+        if len(result.world_floors) != result.n_worlds:  # a result built by hand
+            return plain
+        floors = tuple(f.reward(objective) for f in result.world_floors)
+        return result.gap_closed_frame(floor=floors)
+    if scenario is None:
+        return plain
+    return result.gap_closed_frame(floor=language_floor(scenario).reward(objective))
 
 
 def _summaries(

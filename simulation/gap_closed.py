@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulation.config import ExperimentConfig, applies
 from simulation.metrics import interval_over, mean_interval
 from simulation.references import is_reference
 
@@ -29,6 +30,7 @@ __all__ = [
     "GAP_COLUMNS",
     "LOCAL_NOTE",
     "gap_closed",
+    "gap_has_rows",
     "gap_sentences",
     "has_local",
     "with_expected_reward",
@@ -54,6 +56,16 @@ GAP_COLUMNS: tuple[str, ...] = (
 def has_local(table: pd.DataFrame) -> bool:
     """Whether a gap-closed table gives the share from the localized floor for some row."""
     return "share_from_local" in table.columns and bool(table["share_from_local"].notna().any())
+
+
+def gap_has_rows(config: ExperimentConfig) -> bool:
+    """Whether a run of ``config`` has a gap-closed table with rows.
+
+    It needs the generated level, ``uniform`` (the baseline) and another policy that
+    composes there (``gap_closed.csv`` is written only then).
+    """
+    others = [p for p in config.policies if p != "uniform" and applies("generated", p)]
+    return "generated" in config.levels and "uniform" in config.policies and bool(others)
 
 
 def with_expected_reward(summary: pd.DataFrame, timeseries: pd.DataFrame) -> pd.DataFrame:
@@ -87,7 +99,7 @@ def gap_closed(
     level: str = "generated",
     baseline: str = "uniform",
     alpha: float = 0.05,
-    floor: tuple[float, float] | None = None,
+    floor: tuple[float, float] | tuple[tuple[float, float], ...] | None = None,
 ) -> pd.DataFrame:
     """Each policy's share of ``baseline``'s regret it avoided at ``level``, with its interval.
 
@@ -102,11 +114,12 @@ def gap_closed(
     baseline : str, default "uniform"
     alpha : float, default 0.05
         1 - confidence level of the Student-t interval over the paired replications.
-    floor : (float, float), optional
+    floor : (float, float) or tuple of (float, float), optional
         The localized floor and its Monte Carlo standard error, in the objective's reward
         per impression (``LanguageFloor.reward(objective)``), of the world the run
-        served (one world). Needs ``summary`` to have ``expected_reward`` (the total
-        expected reward of the objective, as in the run's time series).
+        served; with several worlds, one such pair per world, in world order (each
+        world has its own floor). Needs ``summary`` to have ``expected_reward`` (the
+        total expected reward of the objective, as in the run's time series).
 
     Returns
     -------
@@ -117,8 +130,11 @@ def gap_closed(
         ``1 - (regret / impressions) / (baseline's regret / impressions)``; NaN when the
         baseline's regret is zero in a replication (it already served every impression its
         best: there was no gap to close). Empty when ``level`` or ``baseline`` did not run.
-        With ``floor``: ``local_floor`` and ``local_floor_se`` as given (true), and over
-        the same replications the mean of ``share_from_local`` =
+        With ``floor``: ``local_floor`` and ``local_floor_se`` as given (true; with
+        several worlds the mean of the worlds' floors, as the baseline's regret is a mean
+        over them, and the standard error of that mean, ``sqrt(sum se_w**2) / n_worlds``:
+        each world's floor is drawn from its own stream), and over the same
+        replications, each against its own world's floor, the mean of ``share_from_local`` =
         ``(learner - floor) / (oracle - floor)`` = ``1 - regret rate / (oracle - floor)``
         (the oracle's reward per impression read as the baseline's expected reward plus
         its regret, so the oracle need not have run) with its interval
@@ -143,15 +159,15 @@ def gap_closed(
     if base.empty:
         return pd.DataFrame(columns=list(GAP_COLUMNS))
     base_rate = base["regret"] / base["impressions"]
-    local, local_se = (np.nan, np.nan) if floor is None else (float(floor[0]), float(floor[1]))
+    local, local_se = np.nan, np.nan
     if floor is not None:
         if "expected_reward" not in base.columns:
             raise ValueError("`floor` needs the summary's `expected_reward` column.")
-        if "world" in keys and base.index.get_level_values("world").nunique() > 1:
-            raise ValueError("`floor` is one world's: the summary has several worlds.")
+        # Each replication against its own world's floor (one world: the one floor).
+        rep_floor, local, local_se = _replication_floors(floor, base.index, keys)
         # Per replication: the oracle earns the baseline's reward plus its regret.
         base_reward = base["expected_reward"] / base["impressions"]
-        floor_gap = base_rate + base_reward - local
+        floor_gap = base_rate + base_reward - rep_floor
     rows = []
     for policy, group in at[at["policy"] != baseline].groupby("policy", sort=False):
         rate = group.set_index(keys)["regret"] / group.set_index(keys)["impressions"]
@@ -193,6 +209,57 @@ def gap_closed(
             }
         )
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+
+
+def _replication_floors(floor, index: pd.Index, keys: list[str]) -> tuple[np.ndarray, float, float]:
+    """Each replication's floor, and the floor and standard error the table reports.
+
+    Parameters
+    ----------
+    floor : (float, float) or tuple of (float, float)
+        One world's (floor, se), or one pair per world in world order.
+    index : Index of length n_replications
+        The baseline's replications (``world``, ``seed`` or ``seed``).
+    keys : list of str
+
+    Returns
+    -------
+    per_replication : ndarray of shape (n_replications,)
+    local, local_se : float
+        The worlds' mean floor and the standard error of that mean.
+    """
+    pairs = np.asarray(floor, dtype=np.float64)
+    if pairs.shape == (2,):
+        pairs = pairs[None]
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.shape[0] == 0:
+        raise ValueError(
+            "`floor` must be one (floor, se) pair or one pair per world; "
+            f"got an array of shape {pairs.shape}."
+        )
+    worlds = (
+        index.get_level_values("world").to_numpy(dtype=np.int64)
+        if "world" in keys
+        else np.zeros(len(index), dtype=np.int64)
+    )
+    present = np.unique(worlds)
+    if present.size > 1 and pairs.shape[0] == 1:
+        raise ValueError(
+            f"`floor` is one world's: the summary has {present.size} worlds; give one "
+            "(floor, se) pair per world."
+        )
+    if pairs.shape[0] > 1 and not np.array_equal(present, np.arange(pairs.shape[0])):
+        raise ValueError(
+            f"`floor` has {pairs.shape[0]} worlds' floors; the summary has worlds "
+            f"{present.tolist()}."
+        )
+    if pairs.shape[0] == 1:
+        return np.full(len(index), pairs[0, 0]), float(pairs[0, 0]), float(pairs[0, 1])
+    used = pairs[present]
+    # Like the baseline's regret per impression: a mean over the worlds (each has as
+    # many seeds); the worlds' floors are independent draws, so their errors add so.
+    local = float(used[:, 0].mean())
+    local_se = float(np.sqrt(np.sum(used[:, 1] ** 2)) / used.shape[0])
+    return pairs[worlds, 0], local, local_se
 
 
 def gap_sentences(table: pd.DataFrame, name=str) -> list[str]:

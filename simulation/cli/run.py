@@ -64,11 +64,10 @@ from simulation.config import (
     OBJECTIVES,
     PRESETS,
     ExperimentConfig,
-    applies,
     canonical_policy,
     load_config,
 )
-from simulation.gap_closed import gap_sentences
+from simulation.gap_closed import gap_has_rows, gap_sentences
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.inputs import read_inputs, resolve_inputs
 from simulation.metrics import UPLIFT_COLUMNS, interval_over
@@ -321,8 +320,7 @@ def run_command(args: argparse.Namespace) -> int:
         outputs += ("logs.parquet",)
     if "generated" in config.levels:
         outputs += ("component_effects.csv", "component_allocation.csv", "top_creatives.csv")
-        others = [p for p in config.policies if p != "uniform" and applies("generated", p)]
-        if "uniform" in config.policies and others:
+        if gap_has_rows(config):
             outputs += ("gap_closed.csv",)
         if "mvt_ts" in config.policies and config.space == "default":
             outputs += ("top_creatives.png",)

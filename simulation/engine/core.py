@@ -35,6 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -74,12 +75,15 @@ from simulation.engine.tally import (
     batch_totals,
     fused_totals,
 )
-from simulation.gap_closed import gap_closed, with_expected_reward
+from simulation.gap_closed import gap_closed, gap_has_rows, with_expected_reward
 from simulation.metrics import add_rates, like_for_like_uplift, safe_ratio
 from simulation.policies import PolicySpec, make_policy
 from simulation.policies.base import Policy, learning_scale
 from simulation.rng import stream
 from simulation.scenario import Scenario, build_scenario
+
+if TYPE_CHECKING:
+    from simulation.composition_truth import LanguageFloor
 
 __all__ = [
     "SEGMENT_METRICS",
@@ -155,6 +159,12 @@ class ExperimentResult:
     generations : DataFrame or None, default=None
         The regenerated pools' lineage (``config.regenerate_every``), see
         :meth:`generations_frame`; None for fixed pools.
+    world_floors : tuple of LanguageFloor, default=()
+        Each world's localized floor (:func:`simulation.composition_truth.language_floor`,
+        true), for a run in several worlds whose gap-closed table has rows (the generated
+        level, ``uniform`` and another policy that composes): the worlds other than the
+        first are not kept, so their floors are taken while they are at hand. Empty
+        otherwise (one world's floor is read from its scenario).
     """
 
     config: ExperimentConfig
@@ -172,6 +182,7 @@ class ExperimentResult:
     world_arm_labels: tuple[dict[str, tuple[str, ...]], ...] = ()
     generated: GeneratedOutputs | None = None
     generations: pd.DataFrame | None = None
+    world_floors: tuple[LanguageFloor, ...] = ()
     #: Frames built so far (see :func:`_memoized_frame`).
     _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -775,7 +786,7 @@ def _run_worlds(
     levels = tuple(lv for lv in config.levels if lv in base.levels)
     per_world = config.n_seeds * config.n_impressions * _pairs_played(config, levels)
     total = per_world * config.n_worlds
-    results = []
+    results, floors = [], []
     for w in range(config.n_worlds):
         cfg = one.replace(seed=world_seed(config.seed, w))
         scen = base if w == 0 else build_scenario(cfg, world=audience)
@@ -793,6 +804,11 @@ def _run_worlds(
                 live=None if live is None else _WorldLive(live, config, w * config.n_seeds),
             )
         )
+        if gap_has_rows(config):
+            # The gap table's floor is each world's own, and this world is dropped next.
+            from simulation.composition_truth import language_floor
+
+            floors.append(language_floor(scen))
     first = results[0]
     return ExperimentResult(
         config=config,
@@ -816,6 +832,7 @@ def _run_worlds(
             ],
             config,
         ),
+        world_floors=tuple(floors),
     )
 
 

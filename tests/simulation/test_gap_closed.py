@@ -220,16 +220,11 @@ def test_without_a_language_penalty_the_two_shares_agree_within_the_floor_s_erro
     assert row["share_from_local"] < row["share"]
 
 
-def test_the_floor_needs_the_expected_reward_and_one_world():
+def test_the_floor_needs_the_expected_reward():
+    # (Several worlds need one floor each: see the table of refused floors below.)
     summary = _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]})
     with pytest.raises(ValueError, match="`expected_reward`"):
         gap_closed(summary, floor=(0.01, 0.0))
-    worlds = _summary(
-        {"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]}, worlds=True
-    )
-    worlds["expected_reward"] = 10.0
-    with pytest.raises(ValueError, match="several worlds"):
-        gap_closed(worlds, floor=(0.01, 0.0))
 
 
 def test_without_the_floor_the_new_columns_are_empty_and_the_sentence_unchanged():
@@ -237,3 +232,38 @@ def test_without_the_floor_the_new_columns_are_empty_and_the_sentence_unchanged(
     assert table[list(GAP_COLUMNS[9:])].isna().all().all()
     (sentence,) = gap_sentences(table)
     assert "viewer's language" not in sentence and sentence.endswith("1 world).")
+
+
+def _with_reward(summary: pd.DataFrame, reward: float = 5.0) -> pd.DataFrame:
+    return summary.assign(expected_reward=reward)
+
+
+def test_several_worlds_take_one_floor_each_and_report_their_mean():
+    summary = _with_reward(
+        _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]}, worlds=True)
+    )
+    floors = ((0.002, 1e-4), (0.001, 2e-4))
+    row = gap_closed(summary, floor=floors).iloc[0]
+    assert row["local_floor"] == pytest.approx(0.0015)
+    assert row["local_floor_se"] == pytest.approx(np.hypot(1e-4, 2e-4) / 2)
+    # Each replication from its own world's floor: oracle - floor = regret + reward - floor.
+    base = np.array([4.0, 8.0, 2.0, 6.0]) / 1_000 + 5.0 / 1_000
+    own = np.array([0.002, 0.002, 0.001, 0.001])
+    shares = 1 - np.array([1.0, 6.0, 1.0, 2.0]) / 1_000 / (base - own)
+    assert row["share_from_local"] == pytest.approx(np.mean([shares[:2].mean(), shares[2:].mean()]))
+
+
+@pytest.mark.parametrize(
+    ("floor", "match"),
+    [
+        ((0.002, 1e-4), "one world's: the summary has 2 worlds"),
+        (((0.002, 1e-4),) * 3, "has 3 worlds' floors; the summary has worlds"),
+        (((0.002, 1e-4, 0.0),), "one \\(floor, se\\) pair or one pair per world"),
+    ],
+)
+def test_floors_that_do_not_match_the_worlds_are_refused(floor, match):
+    summary = _with_reward(
+        _summary({"uniform": [4.0, 8.0, 2.0, 6.0], "mvt_ts": [1.0, 6.0, 1.0, 2.0]}, worlds=True)
+    )
+    with pytest.raises(ValueError, match=match):
+        gap_closed(summary, floor=floor)

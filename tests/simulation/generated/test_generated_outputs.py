@@ -262,3 +262,52 @@ def test_no_gap_table_when_only_uniform_composes(tmp_path, monkeypatch):
     assert cli.main(args) == 0
     assert (out / "component_allocation.csv").exists()
     assert not (out / "gap_closed.csv").exists()
+
+
+def test_a_run_in_two_worlds_writes_the_share_from_each_world_s_own_floor(tmp_path, monkeypatch):
+    # Each world has its own floor; the table's is their mean, and each replication's share
+    # is measured from its own world's floor (the columns were empty for several worlds).
+    from simulation.engine.core import world_seed
+    from simulation.metrics import mean_interval
+
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    args = [
+        "run", "--levels", "generated", "--policies", "uniform,mvt_ts", "--impressions", "1000",
+        "--batch-size", "250", "--seeds", "2", "--worlds", "2", "--users", "300",
+        "--segments", "3", "--no-progress", "--out", str(out),
+    ]  # fmt: skip
+    assert cli.main(args) == 0
+    gap = pd.read_csv(out / "gap_closed.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    local = ["local_floor", "local_floor_se", "share_from_local", "local_ci_low",
+             "local_ci_high", "language_share"]  # fmt: skip
+    assert gap[local].notna().all().all(), gap[local]
+    config = ExperimentConfig(
+        n_users=300, n_segments=3, levels=("generated",), policies=("uniform", "mvt_ts"),
+        n_impressions=1_000, batch_size=250, n_seeds=2,
+    )  # fmt: skip
+    first = build_scenario(config)
+    second = build_scenario(
+        config.replace(seed=world_seed(config.seed, 1)),
+        world=(first.population, first.segmentation),
+    )
+    floors = [language_floor(w) for w in (first, second)]
+    assert floors[0].ctr != floors[1].ctr  # two worlds, two floors: the test can tell
+    assert gap.loc[0, "local_floor"] == pytest.approx(np.mean([f.ctr for f in floors]), rel=1e-12)
+    se = np.hypot(floors[0].ctr_se, floors[1].ctr_se) / 2
+    assert gap.loc[0, "local_floor_se"] == pytest.approx(se, rel=1e-12)
+    s = summary.set_index(["policy", "world", "seed"])
+    regret, reward = s["regret"] / 1_000, s["expected_ctr"]
+    oracle = reward["uniform"] + regret["uniform"]
+    own = np.array([floors[w].ctr for w in oracle.index.get_level_values("world")])
+    shares = (reward["mvt_ts"] - own) / (oracle - own)
+    mean, low, high = mean_interval(
+        shares.to_numpy(), worlds=shares.index.get_level_values("world").to_numpy()
+    )
+    assert gap.loc[0, "share_from_local"] == pytest.approx(mean, rel=1e-6)
+    assert gap.loc[0, ["local_ci_low", "local_ci_high"]].tolist() == pytest.approx(
+        [low, high], rel=1e-6
+    )
+    language = ((own - reward["uniform"]) / (oracle - reward["uniform"])).mean()
+    assert gap.loc[0, "language_share"] == pytest.approx(language, rel=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ __all__ = [
     "UsageError",
     "check_outside_store",
     "open_store",
+    "plain_text",
     "positive_int",
     "remove_earlier_outputs",
     "sigterm_stops",
@@ -42,6 +44,25 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # noqa: D102 - argparse hook
         raise UsageError(message)
+
+
+#: A name the library's messages wrap in markdown backticks (sklearn's "`epsilon` must be").
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def plain_text(message: str) -> str:
+    """A library message as one line of plain text for the terminal.
+
+    The library's errors are written for a reader of rendered markdown ("`epsilon` must
+    be a float in [0, 1]"); on a terminal the backticks are noise, so a wrapped name is
+    shown bare, and line breaks become spaces (a usage error is one line).
+
+    Examples
+    --------
+    >>> plain_text("`epsilon` must be a float in [0.0, 1.0]; got 2.")
+    'epsilon must be a float in [0.0, 1.0]; got 2.'
+    """
+    return " ".join(_CODE_SPAN.sub(r"\1", message).split())
 
 
 def check_outside_store(out: Path, store_root: Path, flag: str = "--out") -> None:

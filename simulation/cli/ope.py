@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.cli.common import UsageError, positive_int
+from simulation.cli.common import UsageError, plain_text, positive_int
 from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import FORMATS, OPEReport, evaluate_policy, load_any_log
 from simulation.ope.limits import MAX_BOOTSTRAP, shorten
@@ -38,7 +38,8 @@ def _policy_of(text: str) -> tuple[object, str | None]:
     A bare name is looked up in the registry; a spec with settings or ``segment:``
     (``epsilon_greedy(epsilon=0.05)``, ``segment:lin_ucb(alpha=0.3)``) is parsed by
     :class:`~simulation.policies.PolicySpec`, as ``run --policies`` parses it: a bad
-    setting is its one-line error naming the settings' ranges, and the report names
+    setting is its one-line error naming the settings' ranges (plain text: the names
+    without the library's markdown backticks, as the app shows them), and the report names
     the policy by the spec's canonical text (``None`` here: the spec names itself).
     """
     policies = _policy_registry()
@@ -76,7 +77,8 @@ def _policy_of(text: str) -> tuple[object, str | None]:
     try:
         return PolicySpec.parse(text), None
     except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
+        # The spec's message is the library's, in markdown; the terminal gets plain text.
+        raise UsageError(plain_text(str(exc))) from None
 
 
 def _fraction(text: str) -> float:

@@ -69,6 +69,11 @@ RUNS_DIR = "runs"
 #: How often a run on a Dask worker asks the scheduler whether its sweep was stopped
 #: (seconds): one small request each time, and a stopped run ends within this (plus a chunk).
 CLUSTER_STOP_INTERVAL = 0.5
+#: How long a stopped sweep's event stays on the scheduler (seconds) before the scheduler
+#: clears it, which forgets it: long enough for every run in flight to see it (each asks
+#: every ``CLUSTER_STOP_INTERVAL`` after a chunk, within a second or so), and a shared
+#: scheduler does not keep one entry per stop for its life.
+STOP_EVENT_GRACE = 120.0
 
 #: ``progress(done, total)``: runs finished (stored ones included) out of all runs.
 SweepProgress = Callable[[int, int], None]
@@ -563,6 +568,24 @@ def _dask_results(
             _close_dask(client, cluster, futures, stop_name if ending else None)
 
 
+def _event_clearer():
+    """A coroutine function the scheduler runs in the background to forget a stop event.
+
+    ``clear(name, delay, dask_scheduler)`` waits ``delay`` seconds, then clears the
+    ``distributed.Event`` ``name`` through the route ``Event.clear`` uses, which removes
+    an event no one waits on (this sweep's runs only ask ``is_set``). Made here, a local
+    function, so it is sent by value: a shared scheduler need not have adlab installed.
+    """
+
+    async def clear(name: str, delay: float, dask_scheduler=None) -> None:
+        import asyncio
+
+        await asyncio.sleep(delay)
+        dask_scheduler.handlers["event_clear"](name=name)
+
+    return clear
+
+
 def _close_dask(client, cluster, futures: list, stop_name: str | None) -> None:
     """End the sweep's runs (when ``stop_name`` is given), close the client and our cluster.
 
@@ -572,6 +595,9 @@ def _close_dask(client, cluster, futures: list, stop_name: str | None) -> None:
     flight check after each chunk (:class:`ClusterStop`): they end within a second, on
     our LocalCluster (whose close would otherwise wait for busy workers, then kill them)
     as on a shared cluster (whose workers would otherwise run them to the end, for no one).
+    The scheduler clears (so forgets) the event ``STOP_EVENT_GRACE`` seconds later.
+    A sweep that ends without a stop never sets its event, and asking ``is_set`` of an
+    event the scheduler does not hold leaves nothing there.
     """
     # After a stop, closing may kill busy workers and the nanny logs each one:
     # the user asked to stop, so the one line the command prints is the news.
@@ -583,6 +609,15 @@ def _close_dask(client, cluster, futures: list, stop_name: str | None) -> None:
                 client.cancel(futures, force=True, reason="the sweep was stopped")
             with contextlib.suppress(Exception):
                 Event(stop_name, client=client).set()
+            # The scheduler keeps a set event until it is cleared (distributed has no
+            # delete: clearing an event no one waits on removes it). Cleared now, the
+            # runs in flight would not see the stop, and this client is about to go:
+            # the scheduler clears it itself, once they have had time to. Failing
+            # (a scheduler that refuses to run functions) leaves the event, as before.
+            with contextlib.suppress(Exception):
+                client.run_on_scheduler(
+                    _event_clearer(), name=stop_name, delay=STOP_EVENT_GRACE, wait=False
+                )
         if client is not None:
             client.close()
         if cluster is not None:

@@ -261,3 +261,52 @@ def test_ctrl_c_ends_the_runs_on_a_shared_cluster_too(tmp_path):
         assert left == [], "the scheduler still holds the stopped sweep's runs"
     assert not list((out / "runs").glob("*.parquet")), "a run stopped in flight was stored"
     assert not (tmp_path / "store").exists(), "an unfinished sweep is not saved"
+
+
+# --- what a stop leaves on a shared scheduler ------------------------------------------------
+
+
+def _stop_events(client) -> dict[str, bool]:
+    """The stop events the scheduler holds, and whether each is set."""
+
+    def held(dask_scheduler):
+        events = dask_scheduler.extensions["events"]._events
+        return {str(name): e.is_set() for name, e in events.items() if "adlab" in str(name)}
+
+    return client.run_on_scheduler(held)
+
+
+def test_a_stopped_sweep_s_event_is_forgotten_by_the_scheduler(tmp_path, monkeypatch):
+    # Each stop set a named event on the scheduler, which kept it for its life: a shared
+    # scheduler gathered one entry per stop. It is set (the runs in flight must see it),
+    # then the scheduler clears it, which removes it, once they have had time to.
+    import threading
+    import tomllib
+
+    distributed = pytest.importorskip("dask.distributed")
+    from simulation.sweep import parse_grid
+    from simulation.sweep.runner import prepare_folder, run_sweep
+
+    monkeypatch.setattr(runner, "STOP_EVENT_GRACE", 1.0, raising=False)
+    text = LONG.replace("20_000_000", "2_000")
+    plan = parse_grid(tomllib.loads(text))
+    out = prepare_folder(tmp_path / "out", plan, text, force=False)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+            host="127.0.0.1", dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        stop = threading.Event()
+        stop.set()  # the app's Stop, before the first run has finished
+        outcome = run_sweep(
+            plan, out, backend="dask", scheduler=cluster.scheduler_address, stop=stop
+        )
+        assert outcome.stopped and outcome.table is None
+        held = _stop_events(client)
+        assert list(held.values()) == [True], held  # this sweep's own, set
+        deadline = time.monotonic() + 15
+        while _stop_events(client) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _stop_events(client) == {}, "the scheduler kept the stopped sweep's event"

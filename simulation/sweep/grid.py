@@ -28,7 +28,8 @@ point's ``n_segments``; and each run's key includes the sha256 of every file the
 run reads, so a changed file means new runs, never a stale stored result.
 Every combination of the ``[grid]`` lists, times each world, is one run of
 :func:`simulation.engine.run_experiment`. Each run's seed derives from the base
-seed, a stable hash of its grid point and the world's index, never from the
+seed, a stable hash of its grid point's settings (not their spelling: ``1e3`` and
+``1000`` of a float setting are one point) and the world's index, never from the
 order in which runs execute, so a sweep gives the same numbers on any backend.
 """
 
@@ -87,7 +88,8 @@ class GridPoint:
     values : tuple of (str, object)
         ``(key, value)`` in the grid's key order; values as read from TOML.
     point_id : str
-        16 hex digits of the SHA-256 of the point's canonical JSON.
+        16 hex digits of the SHA-256 of the canonical JSON of the point's settings
+        (:func:`_seed_value`: two spellings of one setting are one point, and one seed).
     """
 
     index: int
@@ -264,6 +266,35 @@ def _setting_of(key: str, value: object) -> tuple[object, object]:
     return value, _as_setting(value)
 
 
+def _field_type(key: str, base: ExperimentConfig) -> str:
+    """The annotation of the config field grid key ``key`` names (``"float | None"``).
+
+    ``key`` has passed :func:`_check_key`; the annotations are strings (postponed).
+    """
+    target: object = base
+    *tables, name = key.split(".")
+    for table in tables:
+        target = getattr(target, table)
+    return str({f.name: f.type for f in dataclasses.fields(target)}[name])
+
+
+def _seed_value(key: str, value: object, field_type: str) -> object:
+    """``value`` of grid key ``key`` as its point's id (and so its runs' seeds) takes it.
+
+    The duplicate check's form (:func:`_setting_of`): two spellings of one setting
+    (``1e3`` and ``1000`` of a float setting, a policy spec with or without its
+    defaults, a list of policies or levels in another order) are one point, with one
+    seed. Except that the value of an integer setting stays as written: it has no other
+    spelling (the config refuses ``1e3`` there). So a point whose numbers are written as
+    their settings' type (integers as integers, floats as floats) and whose ``levels``
+    are in sorted order keeps the seed it had when seeds came from the spelling; a
+    point that varies ``policies`` does not (their form is the parsed specs').
+    """
+    if field_type.split(" ")[0] == "int":
+        return value
+    return _setting_of(key, value)[1]
+
+
 def _check_values(name: str, values: object, key: str = "") -> list[Any]:
     """``values`` (of grid key ``key``) must be a non-empty list without repeats.
 
@@ -384,6 +415,7 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
         _check_key(key, base)
         _check_values((names or {}).get(key, f"`grid.{key}`"), values, key)
     keys = tuple(grid)
+    field_types = {key: _field_type(key, base) for key in keys}
     n_points = math.prod(len(v) for v in grid.values())
     if n_points * worlds > MAX_RUNS:
         raise ValueError(
@@ -396,7 +428,9 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
     label = names or {}
     for index, combo in enumerate(itertools.product(*grid.values())):
         values = tuple(zip(keys, combo))
-        point_id = _digest(dict(values))[:16]
+        # From the settings, not their spelling: 1e3 and 1000 of a float setting are one
+        # point and one seed (the duplicate check already calls them one setting).
+        point_id = _digest({k: _seed_value(k, v, field_types[k]) for k, v in values})[:16]
         point = GridPoint(index=index, values=values, point_id=point_id)
         try:
             config = ExperimentConfig.from_dict(_merge(base_dict, _nested(values)))

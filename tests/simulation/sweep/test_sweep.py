@@ -63,6 +63,42 @@ def test_plan_is_the_cartesian_product_with_seeds_from_points():
         assert keys[(run.point.point_id, run.world)] == run.run_key
 
 
+def _seeds(grid: dict) -> list[tuple[str, int]]:
+    plan = parse_grid({"n_users": 500, "worlds": 2, "grid": grid})
+    return [(r.point.point_id, r.config.seed) for r in plan.runs]
+
+
+@pytest.mark.parametrize(
+    ("key", "one", "other"),
+    [
+        # TOML reads 4e0 as a float, 4 as an integer: one float setting.
+        ("world.personalization_scale", 4e0, 4),
+        ("world.personalization_scale", 2.0, 2),
+        ("policies", ["epsilon_greedy(epsilon=0.05)"], ["epsilon_greedy(epsilon = 0.050)"]),
+        ("policies", ["epsilon_greedy", "thompson"], ["thompson", "epsilon_greedy(epsilon=0.1)"]),
+        ("levels", ["generic", "user"], ["user", "generic"]),
+    ],
+)
+def test_two_spellings_of_one_setting_are_one_point_with_one_seed(key, one, other):
+    # The seed came from the spelling: the same experiment drew other worlds.
+    assert _seeds({key: [one]}) == _seeds({key: [other]})
+
+
+def test_a_point_written_as_its_settings_keeps_the_seed_its_spelling_gave():
+    # Seeds derived from the spelling, as before: the documented sweep's figures stay.
+    from simulation.sweep.grid import _derived_seed, _digest
+
+    grid = {"world.personalization_scale": [0.0, 2.5], "n_impressions": [1_000, 40_000],
+            "levels": [["generic", "user"]], "objective": ["ctr", "roas"]}  # fmt: skip
+    plan = parse_grid({"n_users": 500, "worlds": 2, "grid": grid})
+    for run in plan.runs:
+        spelled = _digest(dict(run.point.values))[:16]
+        assert run.point.point_id == spelled
+        assert run.config.seed == _derived_seed(plan.base.seed, spelled, run.world)
+    # Different settings still draw different worlds.
+    assert len({r.config.seed for r in plan.runs}) == len(plan.runs)
+
+
 @pytest.mark.skipif(not HAS_WORLD, reason="ExperimentConfig has no [world] table yet")
 def test_dotted_keys_reach_the_world_table():
     plan = parse_grid(

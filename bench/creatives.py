@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error("--workers must be >= 1")
 
-    sizes = {"tiny": (200, 200)} if args.quick else dict(PLACEMENTS)
+    # --quick draws at 250x250: the smallest square where every bundled creative is drawn,
+    # none refused (at 200x200 a minimal layout's badge cannot hold its offer at 10 px).
+    tiny = (250, 250)
+    sizes = {"tiny": tiny} if args.quick else dict(PLACEMENTS)
     n_images = 6 if args.quick else 48
     n_pool = 12 if args.quick else 240
     n_users = 20 if args.quick else 400
@@ -130,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"PNG: creative.encode writer, filter none, zlib level {PNG_COMPRESS_LEVEL}")
 
     # --- PNG encoders on one finished feed image --------------------------------------
-    size_feed = (200, 200) if args.quick else PLACEMENTS["feed"]
+    size_feed = tiny if args.quick else PLACEMENTS["feed"]
     image = render(creatives[0], size_feed)  # also warms the font caches
     for label, fn in (
         ("adlab writer, level 1", lambda: encode_image(image, "png")),
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     # --- per-user latency --------------------------------------------------------------
     users = _users(n_users, args.seed + 1)
     rng = np.random.default_rng(args.seed + 2)
-    size_user = (200, 200) if args.quick else PLACEMENTS["preview"]
+    size_user = tiny if args.quick else PLACEMENTS["preview"]
     render(generate_for_user(users[0], rng), size_user)
     times = []
     for user in users:

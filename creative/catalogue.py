@@ -27,6 +27,7 @@ __all__ = [
     "Product",
     "fitting_offers",
     "format_price",
+    "head_noun",
     "motif_for",
     "offer_fits",
     "product_search",
@@ -382,17 +383,65 @@ def _name_words(text: str) -> set[str]:
 
 
 #: Words that come with many products, never the one a search is about ("Packing Cube Set").
-_FILLER_WORDS = frozenset({"set", "kit", "box", "pack", "bundle", "pro", "mini", "plus", "x"})
+#: "lite", "max" and "ultra" name an edition, like "pro" and "mini" ("Gaming Headset Lite").
+_FILLER_WORDS = frozenset(
+    {"set", "kit", "box", "pack", "bundle", "pro", "mini", "plus", "x", "lite", "max", "ultra"}
+)
 
 
-def _type_word(words: list[str]) -> str | None:
-    # The word that says what a thing is: in English and Korean noun phrases the last one
-    # ("camping tent" is a tent, "Camping Chair" a chair, "캠핑 텐트" a 텐트), passing over
-    # filler and model codes ("Robot Vacuum Mini", "Smartwatch S2").
-    for word in reversed(words):
-        if word not in _FILLER_WORDS and not any(ch.isdigit() for ch in word):
-            return word
-    return None
+#: Words that say in what form a thing is sold, not what it is: a "Cold Brew Concentrate" is
+#: cold brew, a "Vinyl Record Club" sells vinyl records. Passed over when finding a name's
+#: head noun, like the filler words, but unlike them they still tell products apart in the
+#: score; and what such a product is about is every word before the form word (a search for
+#: "vinyl" is about the record club).
+_FORM_WORDS = frozenset({"concentrate", "club", "subscription", "refill"})
+
+
+def head_noun(name: str) -> str | None:
+    """The word of a product name that says what the product is: its head noun.
+
+    In English and Korean noun phrases the head is the last word ("Family Tent" is a tent,
+    "Tent Pegs" are pegs, "캠핑 텐트" a 텐트), passing over filler ("Robot Vacuum Mini",
+    "Packing Cube Set"), form words ("Cold Brew Concentrate"), model codes ("Smartwatch S2")
+    and a specification of capitals and a number ("Daily Sunscreen SPF 50").
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    head : str or None
+        Case-folded and singular ("pegs" -> "peg"); None when every word is passed over.
+
+    Examples
+    --------
+    >>> head_noun("Tent Pegs"), head_noun("Family Tent"), head_noun("Daily Sunscreen SPF 50")
+    ('peg', 'tent', 'sunscreen')
+    """
+    kinds = _kind_words(name)
+    return kinds[-1] if kinds else None
+
+
+def _kind_words(name: str) -> list[str]:
+    # The head noun alone; for a product sold in a form ("Vinyl Record Club"), every word
+    # before the form word, the head last. Case-folded and singular.
+    words = name.split()
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i]
+        if any(ch.isdigit() for ch in word):
+            continue
+        # "SPF" of "SPF 50": capitals before a number name a measure, not the product.
+        if word.isupper() and i + 1 < len(words) and words[i + 1].isdigit():
+            continue
+        folded = _singular(word.casefold())
+        if folded in _FORM_WORDS:
+            subject = _word_list(" ".join(words[:i]))
+            head = head_noun(" ".join(words[:i]))
+            return [w for w in subject if w != head] + [head] if head else []
+        if folded not in _FILLER_WORDS:
+            return [folded]
+    return []
 
 
 def _named_in(word: str | None, words: list[str], min_inner: int) -> bool:
@@ -406,16 +455,16 @@ def _named_in(word: str | None, words: list[str], min_inner: int) -> bool:
 
 
 def _same_kind(name: str, search: str, *, min_inner: int) -> bool:
-    """Whether a product name and a search are about the same kind of thing.
+    """Whether a search is about the product's kind of thing: it names the name's head noun.
 
-    The search's type word is named by the product ("camping tent": Two-Person Tent), or
-    the product's by the search ("savings account": High-Yield Savings). "Camping Chair"
-    shares "camping" with "camping tent" but is neither a tent nor named by it.
+    "camping tent" names the head of "Family Tent" (tent) and "savings account" that of
+    "High-Yield Savings"; not that of "Camping Chair" (chair) nor of "Tent Pegs" (pegs),
+    though each shares a word with it. A product sold in a form is about what the form
+    holds: "vinyl" names the "Vinyl Record Club". The one matcher of the copy and the
+    simulated world (both go through :func:`product_search`).
     """
-    name_words, search_words = _word_list(name), _word_list(search)
-    return _named_in(_type_word(search_words), name_words, min_inner) or _named_in(
-        _type_word(name_words), search_words, min_inner
-    )
+    search_words = _word_list(search)
+    return any(_named_in(w, search_words, min_inner) for w in _kind_words(name))
 
 
 @lru_cache(maxsize=len(INTERESTS))
@@ -445,10 +494,10 @@ def product_search(product: Product) -> str | None:
     word of four letters or more inside another ("book" in "cookbook") counts half; a
     shorter one never does (the "c" of "vitamin c serum" is not in "Miracle"). Plurals are
     made singular ("cubes", "boxes", "accessories"). And the search must be about the
-    product's kind of thing: its type word (the last word, past filler and model codes:
-    "tent" of "camping tent") is named by the product, or the product's type word by the
-    search, in the English names or in the Korean ones (a "Camping Shelter" named 캠핑 텐트),
-    so "camping tent" never names a Camping Chair on the word "camping". Ties go to the
+    product's kind of thing: it names the product's head noun (:func:`head_noun`, the last
+    word past filler, form words and model codes), in the English names or in the Korean
+    ones (a "Camping Shelter" named 캠핑 텐트), so "camping tent" names a Family Tent but
+    never a Camping Chair on the word "camping", nor Tent Pegs on "tent". Ties go to the
     category's earlier keyword. Copy that prints a search prefers this one, so an ad
     for Canvas Sneakers speaks of "sneakers", not of another search of the same category.
 
@@ -472,6 +521,9 @@ def product_search(product: Product) -> str | None:
     True
     >>> product_search(Product(name="Camping Chair", name_ko="캠핑 의자",
     ...                        category="outdoors", price=39.0)) is None
+    True
+    >>> product_search(Product(name="Tent Pegs", name_ko="텐트 팩",
+    ...                        category="outdoors", price=9.0)) is None
     True
     """
     generic = _category_words(product.category)

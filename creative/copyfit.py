@@ -2,10 +2,10 @@
 
 ``creative.textfit`` cuts text with an ellipsis as its last resort (and breaks a word too wide
 for its line); at the smallest canvases that cut the body mid-sentence ("Into “cat tree”?
-This…") and the longest headlines. Here a headline shrinks to ``MIN_TEXT_PX`` or takes the
-body's room, and a body ends at a whole sentence or is left out. These steps run only where
-the plain fit would cut or break a word, so every size where the copy already fitted draws
-the same pixels as before.
+This…") and the longest headlines. Here a headline shrinks to ``MIN_TEXT_PX`` (the floor of
+every text) or takes the body's room, and a body ends at a whole sentence or is left out.
+These steps run only where the plain fit would cut or break a word, so every size where the
+copy already fitted draws the same pixels as before.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from creative.layouts import Box
 from creative.limits import MIN_TEXT_PX
 from creative.textfit import FittedText, fit_text
 
-__all__ = ["fit_body", "fit_headline", "merged_box", "sentences", "whole", "within_limits"]
+__all__ = [
+    "fit_body",
+    "fit_headline",
+    "legible",
+    "merged_box",
+    "sentences",
+    "whole",
+    "within_limits",
+]
 
 # A sentence ends at . ! ? (or their full-width forms), after any closing quote or bracket,
 # where a space follows: "Into “cat tree”? This one's for you." is two sentences, "4.8/5"
@@ -85,13 +93,22 @@ def whole(fitted: FittedText, text: str) -> bool:
     return not fitted.truncated and " ".join(fitted.lines).split() == displayable(text).split()
 
 
+def legible(fitted: FittedText, text: str) -> bool:
+    """Whether ``text`` is drawn :func:`whole` and at ``MIN_TEXT_PX`` or more.
+
+    ``fit_text`` goes below its smallest size in a box too shallow for one line of it, so
+    a fit that is whole may still be smaller than the floor every text of an ad keeps.
+    """
+    return fitted.size >= MIN_TEXT_PX and whole(fitted, text)
+
+
 def fit_headline(
     text: str, box: Box, body_box: Box, *, max_size: int, max_lines: int
 ) -> tuple[FittedText, bool]:
     """The headline at the largest size that shows it whole, taking the body's room if need be.
 
-    Tries, in order: the headline's own box at 10 px or more in ``max_lines`` lines (the
-    look at every placement); the same box at ``MIN_TEXT_PX`` in as many lines as it holds;
+    Tries, in order: the headline's own box in ``max_lines`` lines (the look at every
+    placement); the same box in as many lines as it holds; each at ``MIN_TEXT_PX`` or more;
     the headline's and the body's boxes merged (:func:`merged_box`), the body then left out.
 
     Parameters
@@ -107,24 +124,27 @@ def fit_headline(
     Returns
     -------
     fitted : FittedText
-        The first attempt that draws every word whole (:func:`whole`), or the last
-        attempt (a word broken or cut) when none does.
+        The first attempt that draws every word whole at the floor (:func:`legible`),
+        or the last attempt (a word broken or cut, or smaller) when none does.
     takes_body : bool
         Whether it is fitted in the merged box (the body must not be drawn).
     """
     kwargs = {"bold": True, "max_size": max_size}
-    fitted = fit_text(text, box, min_size=10, max_lines=max_lines, **kwargs)
-    if whole(fitted, text):
+    fitted = fit_text(text, box, min_size=MIN_TEXT_PX, max_lines=max_lines, **kwargs)
+    if legible(fitted, text):
         return fitted, False
     for target, takes_body in ((box, False), (merged_box(box, body_box), True)):
         fitted = fit_text(text, target, min_size=MIN_TEXT_PX, max_lines=_MAX_LINES, **kwargs)
-        if whole(fitted, text):
+        if legible(fitted, text):
             return fitted, takes_body
     return fitted, True
 
 
 def fit_body(text: str, box: Box, *, max_size: int) -> tuple[FittedText | None, str]:
     """The body whole, else its longest run of whole sentences that fits, else nothing.
+
+    Each at ``MIN_TEXT_PX`` or more (:func:`legible`): a body that fits only smaller is
+    shortened or left out like one that does not fit.
 
     Parameters
     ----------
@@ -144,7 +164,7 @@ def fit_body(text: str, box: Box, *, max_size: int) -> tuple[FittedText | None, 
     """
     kwargs = {"max_size": max_size, "min_size": MIN_TEXT_PX, "max_lines": 4}
     fitted = fit_text(text, box, **kwargs)
-    if whole(fitted, text):
+    if legible(fitted, text):
         return fitted, ""
     parts = sentences(text)
     # Fewer sentences never fit worse, so the longest run that fits is found by bisection:
@@ -154,7 +174,7 @@ def fit_body(text: str, box: Box, *, max_size: int) -> tuple[FittedText | None, 
         k = (lo + hi) // 2
         shorter = " ".join(parts[:k])
         attempt = fit_text(shorter, box, **kwargs)
-        if whole(attempt, shorter):
+        if legible(attempt, shorter):
             best, lo = (attempt, k), k + 1
         else:
             hi = k - 1

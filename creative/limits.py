@@ -90,24 +90,22 @@ class InputLimits:
 #: The limits every creative reader applies.
 LIMITS = InputLimits()
 
-#: Smallest font pixel size of the text an ad must show legibly: the "AI-generated" label
-#: (the disclosure) and the price. 9 px is the smallest size the body copy is ever set at,
-#: so the label that says an ad was generated is never smaller than the copy it labels, and
-#: at 9 px the bundled font's lower-case letters are 4 to 5 px tall, the least at which
-#: "AI-generated ad" and "AI 생성 광고" still read on a phone; at 4 to 7 px (what custom
-#: sizes up to 336 x 280 gave before) they are a grey smudge.
-MIN_TEXT_PX: int = 9
+#: Smallest font pixel size of every text an ad prints: the headline, the body, the
+#: "AI-generated" label (the disclosure), the price badge, the brand name and the call to
+#: action. One floor for all, at the rendered size: a size that cannot show one of them
+#: whole at it is refused (``creative.render.plan_creative`` names one that can), the body
+#: alone may instead end at a whole sentence or be left out. 10 px is the smallest size of
+#: the common interface type scales (Material's overline, 10 sp; Apple asks 11 pt of
+#: running text): the bundled font's capitals are 8 px tall and its lower-case letters 5 to
+#: 6 px. At 7 to 8 px (the badge's and the brand's old last resort) capitals are 6 px, a
+#: smudge on a phone at 1x; until 2026-12-05 the copy, the label and the price kept a 9 px
+#: floor and the badge's offer 8 px while the brand and the call to action had 10, so an ad
+#: could print its "AI-generated" label or its price smaller than its brand.
+MIN_TEXT_PX: int = 10
 
-#: Smallest font pixel size of the brand name and the call to action. They are the two
-#: texts an ad cannot do without (who speaks, and what to do) and, unlike the copy, they
-#: never reflow: each is one short bold line (the call to action two at most) sized from
-#: its row's or its button's height, and the call to action is light on the accent colour,
-#: which reads worse small than dark on light. At 7 to 8 px, what the smallest custom sizes
-#: drew them at, the bundled font's bold capitals are 6 px tall and "Learn more" 39 to 46 px
-#: wide: a smudge on a phone at 1x. 10 px (capitals 8 px) is the smallest size of the
-#: common interface type scales (Material's overline, 10 sp); Apple's guidance asks 11 pt
-#: of running text, and these are labels. Every placement draws them at 16 px or more.
-MIN_BRAND_CTA_PX: int = 10
+#: The brand name's and the call to action's floor: the same as every text's
+#: (:data:`MIN_TEXT_PX`), kept as a name for callers that import it.
+MIN_BRAND_CTA_PX: int = MIN_TEXT_PX
 
 #: Audience ids a file may not use: the control creatives' folder and manifest name, and
 #: the directory names ``.`` and ``..`` (compared case-insensitively, as some file systems do).

@@ -13,11 +13,11 @@ from functools import lru_cache
 from PIL import Image, ImageDraw
 
 from creative.catalogue import GREETINGS, format_price
-from creative.copyfit import fit_body, fit_headline, whole, within_limits
+from creative.copyfit import fit_body, fit_headline, legible, within_limits
 from creative.encode import FORMATS
 from creative.fonts import displayable, get_font
-from creative.layouts import MAX_SIDE, Box, layout_regions, orientation, resolve_size
-from creative.limits import MIN_BRAND_CTA_PX, MIN_TEXT_PX
+from creative.layouts import MAX_ASPECT, MAX_SIDE, Box, layout_regions, orientation, resolve_size
+from creative.limits import MIN_TEXT_PX
 from creative.motifs import draw_motif
 from creative.record import Creative
 from creative.textfit import FittedText, fit_text
@@ -33,9 +33,6 @@ _WAS = {"en": "was {}", "ko": "정가 {}"}
 #: Share of its largest size the badge's offer keeps when prices are added to it: a badge
 #: whose lines would draw it smaller drops its last price line (then the price).
 _BADGE_KEEP = 0.7
-#: The smallest size a badge line is shrunk to when even its offer alone does not fit at
-#: MIN_TEXT_PX (the old minimum of every small text).
-_BADGE_FLOOR_PX = 8
 
 
 class _TooSmall(ValueError):
@@ -145,7 +142,7 @@ def badge_variants(creative: Creative) -> tuple[tuple[str, ...], ...]:
 def _fit_badge_text(
     text: str, inner: Box, *, max_size: int, min_size: int, max_lines: int
 ) -> FittedText | None:
-    """``text`` fitted into the badge, or None unless every word is drawn whole at ``min_size``+.
+    """``text`` fitted into the badge, or None unless every word is drawn whole at the floor+.
 
     A line may wrap between words ("Free / shipping") but no word, and so no price, is ever
     broken: the words drawn must be the words given.
@@ -161,7 +158,7 @@ def _fit_badge_text(
         valign="center",
         line_spacing=1.05,
     )
-    return fitted if whole(fitted, text) and fitted.size >= min_size else None
+    return fitted if legible(fitted, text) else None
 
 
 def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
@@ -184,13 +181,9 @@ def _fit_badge(creative: Creative, inner: Box) -> FittedText | None:
         return next(f for f in fits if f.size >= _BADGE_KEEP * largest)
     if not variants:
         return None
-    # Last resort: the offer (or the price) alone, shrunk a little; never cut.
-    fitted = _fit_badge_text(
-        variants[-1][0], inner, max_size=MIN_TEXT_PX, min_size=_BADGE_FLOOR_PX, max_lines=2
-    )
-    if fitted is None:
-        raise _TooSmall("the badge's offer or price")
-    return fitted
+    # The offer (or the price) is never shrunk below the floor every text keeps (it went
+    # down to 8 px until 2026-12-05): a badge that cannot show it refuses the size.
+    raise _TooSmall("the badge's offer or price")
 
 
 def _disclosure_region(label: str, region: Box, width: int, height: int) -> Box:
@@ -216,14 +209,14 @@ def _disclosure_region(label: str, region: Box, width: int, height: int) -> Box:
 
 
 def _deepened(box: Box, role: str, regions: dict[str, Box], height: int, pad: int = 0) -> Box:
-    """``box`` made deep enough for one bold line of ``MIN_BRAND_CTA_PX`` (and ``pad``).
+    """``box`` made deep enough for one bold line of ``MIN_TEXT_PX`` (and ``pad``).
 
     Grown about its centre and kept on the canvas; left as it is when the deeper box
     would overlap another region than ``role``'s own (the text is then refused rather
     than drawn small). Every placement's brand row and button are deeper already, so this
     never moves a placement's pixels.
     """
-    ascent, descent = get_font(MIN_BRAND_CTA_PX, True).getmetrics()
+    ascent, descent = get_font(MIN_TEXT_PX, True).getmetrics()
     need = ascent + descent + 2 * pad
     if box.height >= need or need > height:
         return box
@@ -250,16 +243,15 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
     Raises
     ------
     ValueError
-        When the canvas cannot show the AI-generated label whole at ``MIN_TEXT_PX`` or
-        more, the badge's offer or price whole (its secondary lines are dropped
-        first, then it shrinks to 8 px), or a headline or call to action within the
-        length guardrail's limits with every word whole at ``MIN_TEXT_PX`` or more (the
-        headline may take the body's room; see ``creative.copyfit``), or the brand name
-        and that call to action at ``MIN_BRAND_CTA_PX`` (10 px) or more. The one-line
-        message names the first size of the same shape, 5 % steps up, that shows them,
-        e.g. "200x200 is too small for this hero ad: the brand name cannot be shown whole
-        at a legible size (the AI-generated label and the copy at 9 px or more, the brand
-        name and the call to action at 10); use at least 281x281."
+        When the canvas cannot show, whole and at ``MIN_TEXT_PX`` (10 px) or more, the
+        AI-generated label, the badge's offer or price (its secondary lines are dropped
+        first), the brand name, or a headline or call to action within the length
+        guardrail's limits (the headline may take the body's room; see
+        ``creative.copyfit``). The body is never the reason: it ends at a whole sentence
+        or is left out. The one-line message names the first size of the same shape, 5 %
+        steps up, that shows them, e.g. "200x200 is too small for this hero ad: the brand
+        name cannot be shown whole at a legible size (every text at 10 px or more); use
+        at least 281x281."
     """
     width, height = resolve_size(size)
     try:
@@ -269,7 +261,9 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
     # Same shape, 5 % larger each step: the first size that shows everything.
     hint = "no size of this shape shows them"
     for step in range(1, 100):
-        w, h = round(width * 1.05**step), round(height * 1.05**step)
+        w = round(width * 1.05**step)
+        # Rounding may push the tallest shape allowed (1:8) past the bound: keep it on it.
+        h = min(round(height * 1.05**step), MAX_ASPECT * w)
         if max(w, h) > MAX_SIDE:
             break
         try:
@@ -280,8 +274,7 @@ def plan_creative(creative: Creative, size: str | tuple[int, int] = "feed") -> R
         break
     raise ValueError(
         f"{width}x{height} is too small for this {creative.layout} ad: {what} cannot be "
-        f"shown whole at a legible size (the AI-generated label and the copy at {MIN_TEXT_PX} "
-        f"px or more, the brand name and the call to action at {MIN_BRAND_CTA_PX}); {hint}."
+        f"shown whole at a legible size (every text at {MIN_TEXT_PX} px or more); {hint}."
     )
 
 
@@ -323,14 +316,14 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         creative.brand,
         name_box,
         bold=True,
-        max_size=max(MIN_BRAND_CTA_PX, int(side * 0.62)),
-        min_size=MIN_BRAND_CTA_PX,
+        max_size=max(MIN_TEXT_PX, int(side * 0.62)),
+        min_size=MIN_TEXT_PX,
         max_lines=1,
         valign="center",
     )
     # Who the ad is from is refused rather than drawn as a smudge (it used to reach 7 px at
     # 200x200) or cut.
-    if texts["brand"].size < MIN_BRAND_CTA_PX or not whole(texts["brand"], creative.brand):
+    if not legible(texts["brand"], creative.brand):
         raise _TooSmall("the brand name")
     if creative.disclosure:
         region = regions["disclosure"]
@@ -354,7 +347,7 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         max_size=max(10, int(scale * 0.095)),
         max_lines=4 if tall else 3,
     )
-    if not whole(headline, creative.headline) and within_limits("headline", creative.headline):
+    if not legible(headline, creative.headline) and within_limits("headline", creative.headline):
         raise _TooSmall("the headline")
     texts["headline"] = headline
     left_out: dict[str, str] = {}
@@ -365,7 +358,9 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
         regions["body"] = Box(merged.x0, merged.y1, merged.x1, merged.y1)
         left_out["body"] = " ".join(creative.body.split())
     else:
-        body, rest = fit_body(creative.body, regions["body"], max_size=max(9, int(scale * 0.046)))
+        body, rest = fit_body(
+            creative.body, regions["body"], max_size=max(MIN_TEXT_PX, int(scale * 0.046))
+        )
         if body is not None:
             texts["body"] = body
         if rest:
@@ -383,18 +378,18 @@ def _plan(creative: Creative, width: int, height: int) -> RenderPlan:
             # of its width each (a deep button on a tall canvas left its label no room).
             cta.inset(max(4, min(cta.height // 2, cta.width // 8)), dy),
             bold=True,
-            max_size=max(MIN_BRAND_CTA_PX, int(cta.height * 0.46)),
-            min_size=MIN_BRAND_CTA_PX,
+            max_size=max(MIN_TEXT_PX, int(cta.height * 0.46)),
+            min_size=MIN_TEXT_PX,
             max_lines=lines,
             align="center",
             valign="center",
             line_spacing=1.05,
         )
-        # fit_text goes below its smallest size in a box too shallow for it: not whole.
-        legible = whole(texts["cta"], creative.cta) and texts["cta"].size >= MIN_BRAND_CTA_PX
-        if legible:
+        # fit_text goes below its smallest size in a box too shallow for it: not legible.
+        shown = legible(texts["cta"], creative.cta)
+        if shown:
             break
-    if not legible and within_limits("cta", creative.cta):
+    if not shown and within_limits("cta", creative.cta):
         raise _TooSmall("the call to action")
     region = regions["badge"]
     if creative.layout == "badge":

@@ -51,8 +51,6 @@ LABEL_EXTRAS: tuple[tuple[str, str], ...] = (
     ("cta", "“{}”"),
     ("headline", "“{}”"),
 )
-#: Languages a label names when the English product name is unknown.
-_LANGUAGE_NAMES = {"ko": "Korean"}
 
 WINNER_COLUMNS: tuple[str, ...] = (
     "segment", "arm", "impressions", "ctr", "roas", "runner_up", "runner_up_ctr",
@@ -234,8 +232,10 @@ def creative_labels(creatives: Sequence, english: dict[str, str] | None = None) 
     Each label is ``"k. product · tone"``; creatives that share product and tone add the
     components (:data:`LABEL_EXTRAS`, in order) that differ among them until each label is
     unique, so a leader and its runner-up that differ only in layout read so. A product in
-    Korean is followed by its English name (the bundled catalogue's) or, when that is
-    unknown (a catalogue of your own), by the ad's language: a marketer may not read it.
+    Korean is followed by its English name where one is known (the bundled catalogue's),
+    for a marketer who reads no Korean; otherwise (a catalogue of your own) the name stands
+    alone, as the ad prints it (until 2026-12-05 it was followed by a placeholder,
+    "나의 제품 (Korean)", that said nothing the name did not).
 
     Parameters
     ----------
@@ -257,9 +257,9 @@ def creative_labels(creatives: Sequence, english: dict[str, str] | None = None) 
     for c in creatives:
         product = str(c.product)
         language = getattr(c, "language", "en")
-        if language != "en":
-            known = english.get(product)
-            product += f" ({known})" if known else f" ({_LANGUAGE_NAMES.get(language, language)})"
+        known = english.get(product) if language != "en" else None
+        if known and known != product:
+            product += f" ({known})"
         parts.append([product, str(c.tone)])
     pending = _collisions(parts, range(len(parts)))
     while pending:

@@ -66,6 +66,14 @@ def _p(name: str, category: str) -> Product:
         ("Rain Jackets", "outdoors", "rain jacket"),
         ("Storage Boxes", "home", "storage boxes"),  # "boxes" is "box", not "boxe"
         ("Dog Treat Boxes", "pets", "dog treats"),  # the type word past the filler
+        # The product's head noun (its last word) must be the search's kind: "Tent Pegs"
+        # are pegs, though they name the search's "tent" (they matched until 2026-12-05).
+        ("Tent Pegs", "outdoors", None),
+        ("Tent Peg", "outdoors", None),
+        ("Family Tent", "outdoors", "camping tent"),
+        ("Family Tents", "outdoors", "camping tent"),
+        ("Hiking Boot Laces", "outdoors", None),
+        ("Sunscreen Refill", "beauty", "sunscreen"),  # a form the product is sold in
     ],
 )
 def test_product_search_counts_only_words_that_tell_products_apart(name, category, search):
@@ -166,3 +174,38 @@ def test_every_level_quotes_only_a_search_naming_the_product_shown(catalogue, la
     # And the copy the audit found is gone.
     assert not any(p == "Gaming Mouse X" and k for p, k in seen_quotes)
     assert not any(p == "Miracle Cure Cream" and k for p, k in seen_quotes)
+
+
+@pytest.mark.parametrize(
+    ("name", "head"),
+    [
+        ("Tent Pegs", "peg"),
+        ("Family Tent", "tent"),
+        ("Robot Vacuum Mini", "vacuum"),  # filler passed over
+        ("Smartwatch S2", "smartwatch"),  # a model code
+        ("Daily Sunscreen SPF 50", "sunscreen"),  # a specification
+        ("Cold Brew Concentrate", "brew"),  # a form word
+        ("캠핑 텐트", "텐트"),
+        ("Set 2", None),
+    ],
+)
+def test_the_head_noun_is_the_last_word_past_filler_codes_and_forms(name, head):
+    from creative.catalogue import head_noun
+
+    assert head_noun(name) == head
+
+
+def test_a_search_names_a_product_by_its_head_noun_in_both_directions(tmp_path):
+    # The documented limit until 2026-12-05: "Tent Pegs" matched "camping tent" on "tent".
+    path = tmp_path / "outdoor.csv"
+    path.write_text(
+        "name,category,price,name_ko\n"
+        "Tent Pegs,outdoors,9,텐트 팩\n"
+        "Family Tent,outdoors,199,가족용 텐트\n",
+        encoding="utf-8",
+    )
+    own = read_catalogue(path)
+    pegs, family = own["outdoors"]
+    assert product_search(pegs) is None and product_search(family) == "camping tent"
+    for search in ("camping tent", "캠핑 텐트"):
+        assert [p.name for p in products_for_search(search, own)] == ["Family Tent"]

@@ -149,14 +149,20 @@ def test_creative_labels_add_only_the_components_that_tell_creatives_apart():
     assert first != second
 
 
-def test_a_korean_creative_label_gives_the_english_name_or_the_language():
+def test_a_korean_creative_label_gives_the_english_name_or_the_name_alone():
     from simulation.winners import creative_labels
 
     ads = [_ad("스마트워치 S2", language="ko"), _ad("나의 제품", language="ko")]
     assert creative_labels(ads) == [
         "1. 스마트워치 S2 (Smartwatch S2) · urgent",  # the bundled catalogue's name
-        "2. 나의 제품 (Korean) · urgent",  # a product of one's own catalogue
+        # A product of one's own Korean catalogue has no English name: no "(Korean)".
+        "2. 나의 제품 · urgent",
     ]
+    # An English name given for it is shown beside it; an English ad shows its name alone.
+    assert creative_labels(ads[1:], english={"나의 제품": "My Product"}) == [
+        "1. 나의 제품 (My Product) · urgent"
+    ]
+    assert creative_labels([_ad("Smartwatch S2")]) == ["1. Smartwatch S2 · urgent"]
 
 
 @pytest.mark.parametrize(
@@ -168,3 +174,24 @@ def test_a_margin_reads_in_its_own_unit_never_relative_or_a_multiple(objective, 
     from simulation.winners import difference_text
 
     assert difference_text(objective, value) == text
+
+
+def test_a_creative_of_an_own_korean_catalogue_is_labelled_by_its_name(tmp_path):
+    # The reported label: a catalogue whose names are Korean gave "텐트 (Korean) · ...".
+    import numpy as np
+
+    from creative.audience import Audience
+    from creative.catalogue import read_catalogue
+    from creative.generate import generate_for_user
+    from simulation.winners import creative_labels
+
+    path = tmp_path / "mine.csv"
+    path.write_text("name,category,price\n가족용 텐트,outdoors,199\n", encoding="utf-8")
+    user = Audience(
+        kind="user", audience_id="u", name="u", top_interests=("outdoors",), keywords=(),
+        active_hours="evening", language="ko",
+    )  # fmt: skip
+    ad = generate_for_user(user, np.random.default_rng(0), catalogue=read_catalogue(path))
+    assert ad.language == "ko" and ad.product == "가족용 텐트"
+    (label,) = creative_labels([ad])
+    assert label == f"1. 가족용 텐트 · {ad.tone}"

@@ -13,7 +13,13 @@ import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.engine.generated import applies
-from simulation.interval_words import metrics_over, one_replication, tiles_over, uplift_caption
+from simulation.interval_words import (
+    headline_note,
+    metrics_over,
+    one_replication,
+    tiles_over,
+    uplift_caption,
+)
 from simulation.learning_speed import (
     MEASURED_SEEDS,
     MEASURED_UP_TO,
@@ -499,7 +505,10 @@ def _uplift(result, early: bool = False) -> None:
             "the same visitors."
         )
         return
-    lines = uplift_headline(uplift, result.config.objective)
+    # One replication: the sentences give observed values and one note says why there is
+    # no interval (each sentence said it before).
+    note = headline_note(result.summary_frame())
+    lines = uplift_headline(uplift, result.config.objective, interval_noted=note is not None)
     st.markdown(
         "**Observed** (best policy at each level against the best at the generic level): "
         + (
@@ -507,6 +516,8 @@ def _uplift(result, early: bool = False) -> None:
             or "no level ran a learner at both it and the generic level."
         )
     )
+    if note and lines:
+        st.caption(note)  # the app's own words and numbers
     caveat = world_caveat(result.summary_frame()) if lines else None
     if caveat:
         st.caption(escape_markdown(caveat))

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from simulation.gap_closed import gap_closed
-from simulation.interval_words import metrics_over, tiles_over, uplift_caption
+from simulation.interval_words import headline_note, metrics_over, tiles_over, uplift_caption
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.pairing import pairing
@@ -201,7 +201,9 @@ def _usable(frames: dict) -> bool:
 def _uplift_lines(frames: dict) -> None:
     """The run's like-for-like uplift in words: observed values only, with their interval."""
     objective = "roas" if frames["objective"] == "roas" else "ctr"
-    lines = uplift_headline(frames["uplift"], objective)
+    # One replication: one note says there is no interval, not each sentence.
+    note = headline_note(frames["summary"])
+    lines = uplift_headline(frames["uplift"], objective, interval_noted=note is not None)
     if not lines:
         st.caption("No like-for-like uplift: the run has no generic level to compare with.")
         return
@@ -209,6 +211,8 @@ def _uplift_lines(frames: dict) -> None:
         "**Observed** (best policy at each level against the best at the generic level): "
         + " ".join(escape_markdown(line) for line in lines)
     )
+    if note:
+        st.caption(note)  # the app's own words and numbers
     caveat = world_caveat(frames["summary"])
     if caveat:
         st.caption(escape_markdown(caveat))

@@ -26,7 +26,7 @@ from simulation.learning_speed import (
     impressions_to_separate,
     longer_run,
 )
-from simulation.metrics import interval_over
+from simulation.metrics import MIN_UPLIFT_EVENTS, interval_over
 from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
 from simulation.winners import (
     component_differences,
@@ -57,7 +57,16 @@ from ui.forms import (
     experiment_config,
     log_rows,
 )
-from ui.tables import best_row, metrics_table, uplift_labels, winners, winners_table
+from ui.tables import (
+    MAX_TILE_SPREAD,
+    best_row,
+    metrics_table,
+    tile_interval_notes,
+    tile_refusal_note,
+    uplift_labels,
+    winners,
+    winners_table,
+)
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 #: Seconds between looks at a running experiment's progress.
@@ -539,15 +548,23 @@ def _headline(result, early: bool = False) -> None:
         st.info("Only the oracle ran: it knows the truth, so it is a yardstick, not a best.")
         return
     c1, c2, c3, c4 = st.columns(4)
+    refused = (
+        f" No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} {{}} (the "
+        f"uplift table's rule) or its ends are more than {MAX_TILE_SPREAD:.0f}-fold apart."
+    )
     helps = {
-        "ctr": "Clicks per impression of the best policy and level (mean over the replications).",
+        "ctr": "Clicks per impression of the best policy and level (mean over the "
+        "replications)." + refused.format("clicks"),
         "roas": "Revenue per dollar of ad spend of the best policy and level (mean over the "
-        "replications).",
+        "replications)." + refused.format("conversions"),
     }
     over = interval_over(summary)
     # The tiles carry the interval alone (with what it covers it was cut off at 1400 px);
-    # the caption under them names the replications it covers, once.
-    tiles = best_pair(best, objective, best_intervals(summary, best))
+    # the caption under them names the replications it covers, once. An interval on a
+    # handful of events is refused, in the uplift cells' words.
+    intervals = best_intervals(summary, best)
+    notes = tile_interval_notes(summary, best, intervals)
+    tiles = best_pair(best, objective, intervals, notes=notes)
     for column, (label, value, span) in zip((c1, c2), tiles, strict=True):
         column.metric(
             label, value, span, delta_color="off", delta_arrow="off",
@@ -568,6 +585,8 @@ def _headline(result, early: bool = False) -> None:
         else f"Simulated in {result.elapsed_seconds:.1f} s."
     )
     note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
+    if objective in notes:  # no interval shown: none to overlap or not
+        note = tile_refusal_note(notes[objective])
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
         # The app's own words and numbers: nothing to escape.

@@ -30,7 +30,15 @@ from simulation.store.report import (
 )
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
-from ui.tables import best_label, best_row, difference_table, metrics_table, uplift_labels
+from ui.tables import (
+    best_label,
+    best_row,
+    difference_table,
+    metrics_table,
+    tile_interval_notes,
+    tile_refusal_note,
+    uplift_labels,
+)
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 
@@ -243,13 +251,18 @@ def _headline(frames: dict) -> pd.Series | None:
         return None
     # The interval alone on the tile (it was cut off with what it covers at 1280 px); the
     # caption under the tiles names the replications, once.
-    tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best))
+    # An interval on a handful of events is refused, in the uplift cells' words.
+    intervals = best_intervals(frames["summary"], best)
+    notes = tile_interval_notes(frames["summary"], best, intervals)
+    tiles = best_pair(best, frames["objective"], intervals, notes=notes)
     for column, (label, value, span) in zip(st.columns(2), tiles, strict=True):
         column.metric(label, value, span, delta_color="off", delta_arrow="off")
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     note = best_note(
         *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
     )
+    if frames["objective"] in notes:  # no interval shown: none to overlap or not
+        note = tile_refusal_note(notes[frames["objective"]])
     st.caption(
         escape_markdown(
             f"Best by {frames['objective'].upper()}: {best_label(best)} "

@@ -28,6 +28,7 @@ from simulation.learning_speed import (
 )
 from simulation.metrics import MIN_UPLIFT_EVENTS, interval_over
 from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
+from simulation.uplift_text import OBSERVED_COLUMN
 from simulation.winners import (
     component_differences,
     creative_labels,
@@ -58,9 +59,14 @@ from ui.forms import (
     log_rows,
 )
 from ui.tables import (
+    MARGIN_COLUMNS,
     MAX_TILE_SPREAD,
+    METRIC_INTERVALS,
+    WINNER_LISTS,
     best_row,
+    markdown_table,
     metrics_table,
+    table_height,
     tile_interval_notes,
     tile_refusal_note,
     uplift_labels,
@@ -530,11 +536,13 @@ def _uplift(result, early: bool = False) -> None:
     caveat = world_caveat(result.summary_frame()) if lines else None
     if caveat:
         st.caption(escape_markdown(caveat))
-    st.dataframe(
-        uplift_display(uplift),
+    shown = uplift_display(uplift)
+    st.table(
+        markdown_table(
+            shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(result.summary_frame())
+        ),
         hide_index=True,
-        width="stretch",
-        column_config=uplift_labels(result.summary_frame()),
+        height=table_height(len(shown)),
     )
     st.caption(uplift_caption(result.summary_frame()))
 
@@ -671,10 +679,10 @@ def _winners(result) -> None:
             "seeds; *Winner* only when the margin's 95 % interval excludes 0)"
         )
     )
-    st.dataframe(
-        winners_table(table, level.creatives, names, truth, objective),
+    leaders = winners_table(table, level.creatives, names, truth, objective)
+    st.table(
+        markdown_table(leaders, intervals=MARGIN_COLUMNS, lists=WINNER_LISTS),
         hide_index=True,
-        width="stretch",
     )
     _segment_allocation(result, lambda s, a: labels[s][a])
 
@@ -779,7 +787,12 @@ def _results(entry, say_skipped: bool = True) -> None:
         if slots:
             st.caption(generations.SLOT_NOTE)
     st.markdown(f"**Final metrics, observed** ({metrics_over(result.summary_frame())})")
-    st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
+    metrics = metrics_table(result.summary_frame())
+    st.table(
+        markdown_table(metrics, intervals=METRIC_INTERVALS),
+        hide_index=True,
+        height=table_height(len(metrics)),
+    )
     _winners(result)
     if result.generated is not None:
         generated_view.render(

@@ -28,13 +28,17 @@ from simulation.store.report import (
     build_report,
     run_uplift,
 )
+from simulation.uplift_text import OBSERVED_COLUMN
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import (
+    METRIC_INTERVALS,
     best_label,
     best_row,
     difference_table,
+    markdown_table,
     metrics_table,
+    table_height,
     tile_interval_notes,
     tile_refusal_note,
     uplift_labels,
@@ -231,11 +235,13 @@ def _uplift(frames: dict) -> None:
     _uplift_lines(frames)
     if frames["uplift"].empty:
         return
-    st.dataframe(
-        uplift_display(frames["uplift"]),
+    shown = uplift_display(frames["uplift"])
+    st.table(
+        markdown_table(
+            shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(frames["summary"])
+        ),
         hide_index=True,
-        width="stretch",
-        column_config=uplift_labels(frames["summary"]),
+        height=table_height(len(shown)),
     )
     st.caption(uplift_caption(frames["summary"]))
 
@@ -386,7 +392,12 @@ def render() -> None:
             _uplift(frames)
             _headline(frames)
             st.markdown(f"**Final metrics, observed** ({metrics_over(frames['summary'])})")
-            st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
+            metrics = metrics_table(frames["summary"])
+            st.table(
+                markdown_table(metrics, intervals=METRIC_INTERVALS),
+                hide_index=True,
+                height=table_height(len(metrics)),
+            )
             config = frames["config"]
             stop = budget_stop_text(
                 frames["summary"], config.get("budget"), int(config.get("n_impressions") or 0)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from simulation.metrics import interval_over
 
-__all__ = ["metrics_over", "one_replication", "tiles_over", "uplift_caption"]
+__all__ = ["headline_note", "metrics_over", "one_replication", "tiles_over", "uplift_caption"]
 
 
 def one_replication(frame: pd.DataFrame) -> bool:
@@ -49,6 +49,28 @@ def tiles_over(summary: pd.DataFrame) -> str:
     if one_replication(summary):
         return over
     return f"mean; the 95 % intervals under the tiles are over {over}"
+
+
+def headline_note(summary: pd.DataFrame) -> str | None:
+    """The one note under a one-replication uplift headline; None when intervals are drawn.
+
+    With one replication no sentence of the headline has an interval: the note says so once
+    (and what the values are over), and the sentences give their observed values alone
+    (:func:`simulation.uplift_text.uplift_headline` with ``interval_noted=True``).
+
+    Examples
+    --------
+    >>> headline_note(pd.DataFrame({"seed": [0]}))
+    '1 seed × 1 world: one replication, so no intervals (add seeds or worlds for them).'
+    >>> headline_note(pd.DataFrame({"seed": [0, 1]})) is None
+    True
+    """
+    if not one_replication(summary):
+        return None
+    return (
+        f"{interval_over(summary)}: one replication, so no intervals (add seeds or worlds "
+        "for them)."
+    )
 
 
 def metrics_over(summary: pd.DataFrame) -> str:

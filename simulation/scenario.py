@@ -66,6 +66,7 @@ from simulation.response import (
     sample_response_params,
 )
 from simulation.rng import stream
+from simulation.winners import creative_labels
 
 __all__ = [
     "ATTRIBUTE_SLICES",
@@ -314,8 +315,25 @@ def _strategy_table(n: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     return table, layouts, tuple(labels)
 
 
-def _label(c: Creative) -> str:
-    return f"{c.product} · {c.tone} · {c.offer}"
+def generic_labels(creatives) -> tuple[str, ...]:
+    """The generic arms' labels: the segment creatives' labeller's, without its number.
+
+    ``product · tone · offer`` was not unique: two generic creatives can share all three
+    and differ in layout or palette, and the allocation chart then named two series the
+    same. :func:`simulation.winners.creative_labels` adds the components that tell such
+    creatives apart; the chart and the tables number the arms themselves.
+
+    Parameters
+    ----------
+    creatives : sequence of Creative
+        The generic level's arms (n_arms), in arm order.
+
+    Returns
+    -------
+    labels : tuple of str
+        n_arms distinct labels, ``"product · tone"`` plus what tells alike ones apart.
+    """
+    return tuple(label.split(". ", 1)[1] for label in creative_labels(creatives))
 
 
 #: Code of every search keyword, in English and in Korean (the same search, the same code).
@@ -444,7 +462,7 @@ def build_scenario(
         levels["generic"] = Level(
             name="generic",
             n_arms=k,
-            arm_labels=tuple(_label(c) for c in rows[0]),
+            arm_labels=generic_labels(rows[0]),
             creatives=tuple(rows),
             localized=localized,
             **arrays,

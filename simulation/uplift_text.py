@@ -123,6 +123,7 @@ def uplift_sentence(
     *,
     level_names: Mapping[str, str] = LEVEL_NAMES,
     policies: tuple[str, str] | None = None,
+    interval_noted: bool = False,
 ) -> str:
     """One observed uplift in words: its value, 95 % interval and what the interval covers.
 
@@ -141,6 +142,12 @@ def uplift_sentence(
         Readable names of the level's policy and the baseline's: the sentence then names
         both (once, when they are the same) and says when they differ that the comparison
         is of each level's best, not like for like.
+    interval_noted : bool, default=False
+        The caller says once, beside the sentences, that no interval is drawn and what
+        the values are over (:func:`simulation.interval_words.headline_note`, one
+        replication): a sentence without an interval then gives its observed value
+        alone, not why it has none (each sentence of a one-seed headline said "one
+        usable replication gives no interval").
 
     Returns
     -------
@@ -151,6 +158,10 @@ def uplift_sentence(
     name = UPLIFT_METRIC_NAMES[metric]
     who, against, note = _subject(row, level, level_names, policies)
     pair = f"{who} vs {against}" if against else who
+    pairs = row.get("n_pairs")
+    measured = pairs is None or _bad(pairs) or int(pairs) > 0
+    if interval_noted and measured and (_bad(row["ci_low"]) or _bad(row["ci_high"])):
+        return f"{pair}: {name} {signed_pct(row['observed'])} observed{note}."
     if _bad(row["ci_low"]) or _bad(row["ci_high"]):
         pairs = row.get("n_pairs")
         if pairs is not None and not _bad(pairs) and int(pairs) == 0:
@@ -199,6 +210,7 @@ def uplift_headline(
     *,
     level_names: Mapping[str, str] = LEVEL_NAMES,
     policy_name: Callable[[str], str] = display.policy_name,
+    interval_noted: bool = False,
 ) -> list[str]:
     """The headline: each level's best policy against the generic level's best, in words.
 
@@ -215,6 +227,9 @@ def uplift_headline(
     level_names : mapping, default=LEVEL_NAMES
     policy_name : callable, default=simulation.display.policy_name
         Readable name of a policy spec.
+    interval_noted : bool, default=False
+        See :func:`uplift_sentence`: the caller shows
+        :func:`simulation.interval_words.headline_note` once instead.
 
     Returns
     -------
@@ -231,9 +246,11 @@ def uplift_headline(
         if is_reference(own) or is_reference(base):
             continue
         pair = (policy_name(own), policy_name(base))
-        lines.append(
-            uplift_sentence(row, row["level"], objective, level_names=level_names, policies=pair)
-        )
+        sentence = uplift_sentence(
+            row, row["level"], objective, level_names=level_names, policies=pair,
+            interval_noted=interval_noted,
+        )  # fmt: skip
+        lines.append(sentence)
     return [line[0].upper() + line[1:] for line in lines]
 
 

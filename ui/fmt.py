@@ -164,7 +164,7 @@ def skipped_text(config) -> str | None:
 
 
 def best_pair(
-    best, objective: str, intervals=None, over: str | None = None
+    best, objective: str, intervals=None, over: str | None = None, *, notes=None
 ) -> tuple[tuple[str, str, str | None], tuple[str, str, str | None]]:
     """The best policy's two headline numbers, its objective's first: (label, value, interval).
 
@@ -180,12 +180,16 @@ def best_pair(
         Each metric's 95 % interval (``simulation.store.report.best_intervals``).
     over : str, optional
         What the intervals cover ("3 seeds × 1 world").
+    notes : mapping of str to str, optional
+        Why a metric's interval is not shown though one was drawn ("too few conversions":
+        ``ui.tables.tile_interval_notes``).
 
     Returns
     -------
     tiles : two (label, value, interval) tuples
         ``interval`` reads "95 %: 0.98 % – 1.14 % (3 seeds × 1 world)", "no interval (1 seed
-        × 1 world)" with one replication, or None without ``intervals``.
+        × 1 world)" with one replication, "no interval: too few conversions" with a note,
+        or None without ``intervals``.
     """
     fmts = {"ctr": pct, "roas": multiple}
 
@@ -194,6 +198,8 @@ def best_pair(
             return None
         low, high = intervals.get(metric, (None, None))
         where = f" ({over})" if over else ""
+        if notes and notes.get(metric):  # the uplift cells' words: "(no interval: ...)"
+            return f"no interval: {notes[metric]}{where}"
         if _bad(low) or _bad(high) or low == high:  # one replication: no spread to show
             return f"no interval{where}"
         return f"95 %: {fmts[metric](low)} – {fmts[metric](high)}{where}"

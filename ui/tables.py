@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from simulation.interval_words import one_replication
-from simulation.metrics import mean_interval, summarize
+from simulation.metrics import MIN_UPLIFT_EVENTS, UPLIFT_COUNTS, mean_interval, summarize
 from simulation.store.report import VERDICT_NAMES, best_row
 from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
 from simulation.winners import (
@@ -17,25 +20,29 @@ from simulation.winners import (
     segment_winners,
     winner_verdict,
 )
-from ui.fmt import LEVEL_NAMES, interval, money, multiple, pct, policy_name
+from ui.fmt import LEVEL_NAMES, escape_markdown, interval, money, multiple, pct, policy_name
 
 __all__ = [
     "HEADLINE_METRICS",
+    "METRIC_INTERVALS",
     "UPLIFT_LABELS",
+    "WINNER_LISTS",
     "best_label",
     "best_row",
     "difference_table",
+    "markdown_table",
     "metrics_table",
     "paired_difference",
     "segment_table",
+    "tile_interval_notes",
+    "tile_refusal_note",
     "uplift_labels",
     "winners",
     "winners_table",
 ]
 
-#: Shorter headers for the uplift table on the page (``st.dataframe``'s column_config): the
-#: long ones made it wider than the page at 1400 px and cut off *Interval over*. The header
-#: is header-bound (the true uplift reads "+2.3 %"); the frame keeps its column names.
+#: Shorter headers for the uplift table on the page (:func:`markdown_table`'s ``headers``):
+#: the long ones made it wider than the page. The frame keeps its column names.
 UPLIFT_LABELS: dict[str, str] = {
     OBSERVED_COLUMN: "Observed (95 % interval)",
     TRUE_COLUMN: "True (expected)",
@@ -47,6 +54,157 @@ def uplift_labels(summary: pd.DataFrame) -> dict[str, str]:
     if one_replication(summary):
         return {**UPLIFT_LABELS, OBSERVED_COLUMN: "Observed"}
     return dict(UPLIFT_LABELS)
+
+
+#: A tile's interval whose upper end is more than this many times its lower one is not
+#: shown: "0.94× (0.00× – 308,949.14×)" (two seeds of a tiny run) spans every decision a
+#: marketer could make, and its digits read as a measurement. Two orders of magnitude is
+#: already that wide (a ROAS from 0.1× to 10×).
+MAX_TILE_SPREAD = 100.0
+
+
+def tile_interval_notes(
+    summary: pd.DataFrame, best: pd.Series, intervals: dict[str, tuple[float, float]]
+) -> dict[str, str]:
+    """Why a best's CTR or ROAS tile shows no interval though its replications drew one.
+
+    The uplift table's rule (:data:`simulation.metrics.MIN_UPLIFT_EVENTS` events a side in
+    every replication, the events of :data:`simulation.metrics.UPLIFT_COUNTS`: clicks for
+    CTR, conversions for ROAS): a Student-t interval over a few replications of a handful
+    of events means nothing. An interval wider than :data:`MAX_TILE_SPREAD` is refused
+    too.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication), with the event counts.
+    best : Series
+        A :func:`best_row`: ``level`` and ``policy``.
+    intervals : dict of str to (float, float)
+        :func:`simulation.store.report.best_intervals` (NaN ends: one replication).
+
+    Returns
+    -------
+    notes : dict of str to str
+        Metric -> "too few clicks", "too few conversions" or "too wide", in the uplift
+        cells' words; only for metrics whose interval is refused.
+    """
+    rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
+    notes = {}
+    for metric, (low, high) in intervals.items():
+        if not (np.isfinite(low) and np.isfinite(high)) or low == high:
+            continue  # one replication (or no spread): the tile says "no interval" already
+        count = UPLIFT_COUNTS.get(metric)
+        if count in rows and rows[count].min() < MIN_UPLIFT_EVENTS:
+            notes[metric] = f"too few {count}"
+        elif high > MAX_TILE_SPREAD * low:
+            notes[metric] = "too wide"
+    return notes
+
+
+def tile_refusal_note(note: str) -> str:
+    """The "Not clearly best" caption when the objective's tile refuses its interval.
+
+    Examples
+    --------
+    >>> tile_refusal_note("too few conversions")
+    'Not clearly best: too few conversions for an interval.'
+    >>> tile_refusal_note("too wide")
+    'Not clearly best: its interval is too wide to show.'
+    """
+    if note == "too wide":
+        return "Not clearly best: its interval is too wide to show."
+    return f"Not clearly best: {note} for an interval."
+
+
+#: Columns of :func:`metrics_table` whose cells carry an interval "(low – high)".
+METRIC_INTERVALS: tuple[str, ...] = (
+    "CTR", "ROAS", "Conversion rate", "Cost per conversion", "Regret",
+)  # fmt: skip
+#: Columns of :func:`winners_table` whose cells carry the margin's interval.
+MARGIN_COLUMNS: tuple[str, ...] = ("Margin", "Margin (95 % interval)")
+#: Rows a page's table shows whole; a longer one (the uplift table: 4 metrics per policy
+#: and level, 48 rows for the default run) scrolls in :data:`TABLE_PX` under a header
+#: that stays, so the tiles and charts below are not pushed a few thousand pixels down.
+TABLE_ROWS_SHOWN = 12
+TABLE_PX = 560
+
+
+def table_height(n_rows: int) -> int | str:
+    """``st.table``'s height for ``n_rows`` rows: all of them, or :data:`TABLE_PX` to scroll."""
+    return "content" if n_rows <= TABLE_ROWS_SHOWN else TABLE_PX
+
+
+#: Columns of :func:`winners_table` that list items "a; b; c" (one a line on the page).
+WINNER_LISTS: tuple[str, ...] = ("What differs (leader vs runner-up)",)
+#: A number and its unit ("1.23 %", "+0.024 pp", "-0.120 ROAS") never split over two lines.
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=%|pp\b|ROAS\b)")
+#: A Markdown hard line break (two spaces, then a newline).
+LINE_BREAK = "  \n"
+
+
+def _lines(text: str, interval_cell: bool, list_cell: bool) -> list[str]:
+    """A cell's lines: its value, then "(interval)"; or one list item a line."""
+    if interval_cell and " (" in text:
+        head, tail = text.split(" (", 1)
+        return [head, f"({tail}"]
+    if list_cell and "; " in text:
+        items = text.split("; ")
+        return [f"{item};" for item in items[:-1]] + items[-1:]
+    return [text]
+
+
+def markdown_table(
+    frame: pd.DataFrame,
+    *,
+    intervals: Collection[str] = (),
+    lists: Collection[str] = (),
+    headers: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """A display table as ``st.table`` shows it: escaped Markdown whose cells wrap.
+
+    ``st.dataframe`` never wraps a cell, so the uplift table, the final metrics and the
+    leaders' *What differs* ran 940-1,075 px wide and more, past a 1280 px window;
+    ``st.table`` wraps each cell (up to 25rem) to fit the page, as the HTML report's uplift
+    table does. It renders every header and cell as Markdown, so each is escaped
+    (:func:`ui.fmt.escape_markdown`: a ``$`` of a cost would start maths, a name of one's
+    own could be a link); a number stays with its unit, an interval goes on a second line
+    under its value, and a list gets one item a line, so the cells wrap where a reader
+    expects.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        A display table of text (:func:`metrics_table`, :func:`winners_table`,
+        :func:`ui.uplift.uplift_display`).
+    intervals : collection of str, default=()
+        Columns whose cells read "value (interval or note)".
+    lists : collection of str, default=()
+        Columns whose cells read "a; b; c".
+    headers : dict of str to str, optional
+        Shorter headers for some columns (:func:`uplift_labels`).
+
+    Returns
+    -------
+    table : DataFrame of shape (n_rows, n_columns)
+        Escaped Markdown text, lines joined by a hard line break (:data:`LINE_BREAK`).
+    """
+    headers = headers or {}
+    out = {}
+    for column in frame.columns:
+        cells = []
+        for value in frame[column]:
+            text = (
+                "–"
+                if value is None or (isinstance(value, float) and np.isnan(value))
+                else str(value)
+            )
+            lines = _lines(text, column in intervals, column in lists)
+            cells.append(
+                LINE_BREAK.join(escape_markdown(_NUMBER_UNIT.sub("\u00a0", line)) for line in lines)
+            )
+        out[escape_markdown(headers.get(column, column))] = cells
+    return pd.DataFrame(out, index=range(len(frame)))
 
 
 #: Metrics of the A−B view: column -> (name, formatter of a difference).

@@ -26,11 +26,18 @@ def uplift_sentence(row: pd.Series, level: str, metric: str) -> str:
     return uplift_text.uplift_sentence(row, level, metric, level_names=LEVEL_NAMES)
 
 
-def uplift_headline(uplift: pd.DataFrame, objective: str) -> list[str]:
-    """Each level's best policy against the generic level's best, in words (observed only)."""
+def uplift_headline(
+    uplift: pd.DataFrame, objective: str, *, interval_noted: bool = False
+) -> list[str]:
+    """Each level's best policy against the generic level's best, in words (observed only).
+
+    ``interval_noted``: the page says once, under the sentences, that one replication draws
+    no interval (:func:`simulation.interval_words.headline_note`); the sentences do not.
+    """
     return uplift_text.uplift_headline(
-        uplift, objective, level_names=LEVEL_NAMES, policy_name=policy_name
-    )
+        uplift, objective, level_names=LEVEL_NAMES, policy_name=policy_name,
+        interval_noted=interval_noted,
+    )  # fmt: skip
 
 
 def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:

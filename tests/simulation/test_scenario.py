@@ -110,3 +110,27 @@ def test_the_user_level_credits_what_the_users_creative_prints():
     assert min(v for k, v in seen.items() if k not in ("offer dropped", "priced apart")) > 20
     assert seen["priced apart"] > 0  # a searched product dearer or cheaper than its category
     assert seen["offer dropped"] > 0  # finance viewers under the free-shipping strategies
+
+
+def test_generic_labels_tell_apart_creatives_that_share_product_tone_and_offer():
+    from types import SimpleNamespace
+
+    from simulation.scenario import generic_labels
+
+    def ad(layout: str, palette: str = "ink") -> SimpleNamespace:
+        return SimpleNamespace(product="Carry-on Spinner", tone="urgent", offer="none",
+                               layout=layout, palette=palette, language="en")  # fmt: skip
+
+    labels = generic_labels([ad("hero"), ad("badge"), ad("hero", "mint")])
+    assert len(set(labels)) == 3
+    # The chart numbers the arms itself: no "k. " of the winners' labeller here.
+    assert all(label.startswith("Carry-on Spinner · urgent") for label in labels)
+
+
+@pytest.mark.parametrize(("seed", "n_variants"), [(8, 8), (12, 8), (0, 5)])
+def test_every_levels_arm_labels_are_distinct(seed, n_variants):
+    # Seeds 8 and 12 drew two generic creatives with the same product, tone and offer (the
+    # old label), which the allocation chart then named alike.
+    scen = build_scenario(CONFIG.replace(seed=seed, n_variants=n_variants))
+    for name, level in scen.levels.items():
+        assert len(set(level.arm_labels)) == level.n_arms, (name, level.arm_labels)

@@ -150,3 +150,18 @@ def test_a_sentence_without_an_interval_says_why():
         "per user ads: no CTR to compare (over 3 seeds × 1 world, no replication where both "
         "levels measured any)."
     )
+
+
+def test_a_sentence_whose_missing_interval_is_noted_once_gives_its_observed_value_alone():
+    from simulation.uplift_text import uplift_sentence
+
+    row = {"observed": 0.05, "ci_low": float("nan"), "ci_high": float("nan"),
+           "interval_over": "1 seed × 1 world", "n_pairs": 1}  # fmt: skip
+    noted = uplift_sentence(row, "user", "ctr", interval_noted=True)
+    assert noted == "per user ads: CTR +5.0 % observed."
+    # A drawn interval is still given; a comparison with nothing measured still says so.
+    drawn = uplift_sentence({**row, "ci_low": 0.01, "ci_high": 0.09}, "user", "ctr",
+                            interval_noted=True)  # fmt: skip
+    assert "95 % interval +1.0 % to +9.0 %" in drawn
+    empty = uplift_sentence({**row, "n_pairs": 0}, "user", "ctr", interval_noted=True)
+    assert "no CTR to compare" in empty

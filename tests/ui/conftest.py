@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.fmt import WORD_JOINER
 from ui.forms import WorldSettings
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -109,3 +112,28 @@ def run_small_experiment():
 @pytest.fixture
 def small_world() -> WorldSettings:
     return SMALL_WORLD
+
+
+def _unescaped(text: str) -> str:
+    """What a reader sees of ``ui.tables.markdown_table``'s cell, on one line."""
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")
+    return text.replace("  \n", " ").replace("\u00a0", " ")
+
+
+def _tables(at: AppTest) -> list[pd.DataFrame]:
+    """The page's ``st.table`` tables as text a reader sees (headers and cells unescaped)."""
+    frames = []
+    for table in at.table:
+        frame = table.value
+        frames.append(
+            pd.DataFrame(
+                {_unescaped(str(c)): [_unescaped(str(v)) for v in frame[c]] for c in frame.columns}
+            )
+        )
+    return frames
+
+
+@pytest.fixture
+def shown_tables():
+    """``shown_tables(at)``: the page's ``st.table`` tables as a reader sees them."""
+    return _tables

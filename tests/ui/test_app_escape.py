@@ -31,6 +31,11 @@ def markdown_bodies(at) -> list[str]:
         for element in getattr(at, kind):
             value = getattr(element, "value", None)
             bodies.append(str(value if value is not None else element.proto))
+    # st.table renders each header and cell as Markdown too (the uplift, final metrics and
+    # leaders tables: ui.tables.markdown_table).
+    for table in at.table:
+        frame = table.value
+        bodies.append(" ".join(map(str, [*frame.columns, *frame.to_numpy().ravel()])))
     return bodies
 
 

@@ -25,7 +25,7 @@ def test_default_render(app, open_page):
     assert any(b.label == "Run experiment" for b in at.button)
     assert at.number_input(key="ex-impressions").value == 300_000
     assert at.multiselect(key="ex-levels").value == ["generic", "segment", "user"]
-    assert not at.dataframe  # nothing runs before the button
+    assert not at.dataframe and not at.table  # nothing runs before the button
 
 
 def test_a_roas_run_leads_with_the_best_roas(app, open_page, run_small_experiment):
@@ -43,7 +43,7 @@ def test_a_roas_run_leads_with_the_best_roas(app, open_page, run_small_experimen
 
 
 def test_small_run_shows_metrics_charts_table_and_winners(
-    app, open_page, run_small_experiment, adlab_home
+    app, open_page, run_small_experiment, adlab_home, shown_tables
 ):
     at = open_page(app, "experiment")
     run_small_experiment(at)
@@ -62,23 +62,31 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     over = interval_over(summary)
     # The tile shows the interval alone (it must fit the tile); the caption under the
     # tiles names the replications it covers.
-    assert at.metric[0].proto.delta == f"95 %: {pct(ours['ctr_low'])} – {pct(ours['ctr_high'])}"
-    assert at.metric[1].proto.delta == (
-        f"95 %: {multiple(ours['roas_low'])} – {multiple(ours['roas_high'])}"
-    )
+    # An interval on too few events (or absurdly wide) is refused, in the uplift cells'
+    # words (tests/ui/test_app_tiles_few_events.py): a small run's ROAS may have one.
+    notes = tables.tile_interval_notes(summary, best, {
+        "ctr": (ours["ctr_low"], ours["ctr_high"]), "roas": (ours["roas_low"], ours["roas_high"])
+    })  # fmt: skip
+    for tile, metric, fmt in ((0, "ctr", pct), (1, "roas", multiple)):
+        expected = (
+            f"no interval: {notes[metric]}"
+            if metric in notes
+            else f"95 %: {fmt(ours[f'{metric}_low'])} – {fmt(ours[f'{metric}_high'])}"
+        )
+        assert at.metric[tile].proto.delta == expected
     assert any(f"the 95 % intervals under the tiles are over {over}" in c.value
                for c in at.caption)  # fmt: skip
     assert not at.metric[2].proto.delta and not at.metric[3].proto.delta
     assert at.metric[0].value.endswith("%")
     assert at.metric[2].value.startswith("$")
     # The page leads with the like-for-like uplift: the first table, observed beside true.
-    uplift = at.dataframe[0].value
+    uplift = shown_tables(at)[0]
     # A small run has cells with too few events for an interval: then a last column says why.
     why = [c for c in uplift.columns if c == "Why no interval"]
-    assert not why or uplift["Observed uplift (95 % interval)"].str.contains("no interval").any()
+    assert not why or uplift["Observed (95 % interval)"].str.contains("no interval").any()
     assert list(uplift.columns) == [
-        "Level", "Policy", "Compared with", "Metric", "Observed uplift (95 % interval)",
-        "True (expected) uplift", "Interval over", *why,
+        "Level", "Policy", "Compared with", "Metric", "Observed (95 % interval)",
+        "True (expected)", "Interval over", *why,
     ]  # fmt: skip
     assert set(uplift["Metric"]) == {"CTR", "ROAS", "Conversions", "Revenue"}
     assert (uplift["Interval over"] == "2 seeds × 1 world").all()
@@ -88,7 +96,7 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     assert not re.search(r"\b(true|expected)\b", headline, re.IGNORECASE)
     # One world: the caveat that the interval does not cover the world's own draw.
     assert [c for c in at.caption if _shown(c.value) == ONE_WORLD_CAVEAT]
-    table = at.dataframe[1].value
+    table = shown_tables(at)[1]
     assert len(table) == 3 * 3  # levels x policies
     assert {"CTR", "ROAS"} <= set(table.columns)
     assert not any("uplift" in c.lower() for c in table.columns)
@@ -118,13 +126,15 @@ def test_an_interval_covering_zero_reads_no_detectable_difference():
     )
 
 
-def test_worlds_setting_repeats_the_run_in_several_worlds(app, open_page, run_small_experiment):
+def test_worlds_setting_repeats_the_run_in_several_worlds(
+    app, open_page, run_small_experiment, shown_tables
+):
     at = open_page(app, "experiment")
     run_small_experiment(at, **{"ex-worlds": 2, "ex-seeds": 1})
     assert not at.exception and not at.error
     result = at.session_state["ex-current"]["result"]
     assert result.config.n_worlds == 2
-    assert (at.dataframe[0].value["Interval over"] == "2 worlds (1 seed each)").all()
+    assert (shown_tables(at)[0]["Interval over"] == "2 worlds (1 seed each)").all()
     assert not [c for c in at.caption if _shown(c.value) == ONE_WORLD_CAVEAT]
 
 

@@ -11,12 +11,14 @@ from ui import tables
 from ui.fmt import WORD_JOINER
 
 
-def test_winners_name_runner_up_margin_and_what_differs(app, open_page, run_small_experiment):
+def test_winners_name_runner_up_margin_and_what_differs(
+    app, open_page, run_small_experiment, shown_tables
+):
     at = open_page(app, "experiment")
     run_small_experiment(at)
     assert not at.exception
     result = at.session_state["ex-current"]["result"]
-    table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
+    table = next(t for t in shown_tables(at) if "Runner-up" in t.columns)
     assert list(table["Segment"]) == list(result.segment_names)  # names, not "Segment 0"
     assert {"Leading creative", "Margin (95 % interval)", "What differs (leader vs runner-up)",
             "True rates (world)", "Verdict"} <= set(table.columns)  # fmt: skip
@@ -54,12 +56,12 @@ def test_per_segment_allocation_names_each_segments_own_creatives(
     assert at.session_state["ex-current"]["result"] is result
 
 
-def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment):
+def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment, shown_tables):
     # One replication has no interval: a margin over the runner-up cannot be told from luck.
     at = open_page(app, "experiment")
     run_small_experiment(at, **{"ex-seeds": 1})
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
+    table = next(t for t in shown_tables(at) if "Runner-up" in t.columns)
     assert (table["Verdict"] == "Leader (one seed)").all()
     # Nor has the headline tile an interval: it says so, and the caption under the tiles
     # what the intervals are over (once, so the tiles' text is never cut).
@@ -82,7 +84,7 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment):
 
 
 def test_creatives_are_told_apart_and_their_numbers_marked_observed(
-    app, open_page, run_small_experiment
+    app, open_page, run_small_experiment, shown_tables
 ):
     at = open_page(app, "experiment")
     # Eight variants: in this small world two creatives of a segment share product and tone.
@@ -98,7 +100,7 @@ def test_creatives_are_told_apart_and_their_numbers_marked_observed(
         names = [c.split(". ", 1)[1] for s, c in labels if s == segment]
         assert len(names) == len(set(names)), names
     # The leaders table names creatives as the chart does, and says its rates are observed.
-    table = next(d.value for d in at.dataframe if "Runner-up" in d.value.columns)
+    table = next(t for t in shown_tables(at) if "Runner-up" in t.columns)
     assert set(table["Leading creative"]) <= {c for _, c in labels}
     assert {"CTR (observed)", "Its CTR (observed)"} <= set(table.columns)
     assert table["Margin (95 % interval)"].str.endswith("pp)").all()

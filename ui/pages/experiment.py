@@ -13,15 +13,22 @@ import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.engine.generated import applies
-from simulation.interval_words import metrics_over, one_replication, tiles_over, uplift_caption
+from simulation.interval_words import (
+    headline_note,
+    metrics_over,
+    one_replication,
+    tiles_over,
+    uplift_caption,
+)
 from simulation.learning_speed import (
     MEASURED_SEEDS,
     MEASURED_UP_TO,
     impressions_to_separate,
     longer_run,
 )
-from simulation.metrics import interval_over
+from simulation.metrics import MIN_UPLIFT_EVENTS, interval_over
 from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
+from simulation.uplift_text import OBSERVED_COLUMN
 from simulation.winners import (
     component_differences,
     creative_labels,
@@ -51,7 +58,21 @@ from ui.forms import (
     experiment_config,
     log_rows,
 )
-from ui.tables import best_row, metrics_table, uplift_labels, winners, winners_table
+from ui.tables import (
+    MARGIN_COLUMNS,
+    MAX_TILE_SPREAD,
+    METRIC_INTERVALS,
+    WINNER_LISTS,
+    best_row,
+    markdown_table,
+    metrics_table,
+    table_height,
+    tile_interval_notes,
+    tile_refusal_note,
+    uplift_labels,
+    winners,
+    winners_table,
+)
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 #: Seconds between looks at a running experiment's progress.
@@ -499,7 +520,10 @@ def _uplift(result, early: bool = False) -> None:
             "the same visitors."
         )
         return
-    lines = uplift_headline(uplift, result.config.objective)
+    # One replication: the sentences give observed values and one note says why there is
+    # no interval (each sentence said it before).
+    note = headline_note(result.summary_frame())
+    lines = uplift_headline(uplift, result.config.objective, interval_noted=note is not None)
     st.markdown(
         "**Observed** (best policy at each level against the best at the generic level): "
         + (
@@ -507,14 +531,18 @@ def _uplift(result, early: bool = False) -> None:
             or "no level ran a learner at both it and the generic level."
         )
     )
+    if note and lines:
+        st.caption(note)  # the app's own words and numbers
     caveat = world_caveat(result.summary_frame()) if lines else None
     if caveat:
         st.caption(escape_markdown(caveat))
-    st.dataframe(
-        uplift_display(uplift),
+    shown = uplift_display(uplift)
+    st.table(
+        markdown_table(
+            shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(result.summary_frame())
+        ),
         hide_index=True,
-        width="stretch",
-        column_config=uplift_labels(result.summary_frame()),
+        height=table_height(len(shown)),
     )
     st.caption(uplift_caption(result.summary_frame()))
 
@@ -528,15 +556,23 @@ def _headline(result, early: bool = False) -> None:
         st.info("Only the oracle ran: it knows the truth, so it is a yardstick, not a best.")
         return
     c1, c2, c3, c4 = st.columns(4)
+    refused = (
+        f" No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} {{}} (the "
+        f"uplift table's rule) or its ends are more than {MAX_TILE_SPREAD:.0f}-fold apart."
+    )
     helps = {
-        "ctr": "Clicks per impression of the best policy and level (mean over the replications).",
+        "ctr": "Clicks per impression of the best policy and level (mean over the "
+        "replications)." + refused.format("clicks"),
         "roas": "Revenue per dollar of ad spend of the best policy and level (mean over the "
-        "replications).",
+        "replications)." + refused.format("conversions"),
     }
     over = interval_over(summary)
     # The tiles carry the interval alone (with what it covers it was cut off at 1400 px);
-    # the caption under them names the replications it covers, once.
-    tiles = best_pair(best, objective, best_intervals(summary, best))
+    # the caption under them names the replications it covers, once. An interval on a
+    # handful of events is refused, in the uplift cells' words.
+    intervals = best_intervals(summary, best)
+    notes = tile_interval_notes(summary, best, intervals)
+    tiles = best_pair(best, objective, intervals, notes=notes)
     for column, (label, value, span) in zip((c1, c2), tiles, strict=True):
         column.metric(
             label, value, span, delta_color="off", delta_arrow="off",
@@ -557,6 +593,8 @@ def _headline(result, early: bool = False) -> None:
         else f"Simulated in {result.elapsed_seconds:.1f} s."
     )
     note = best_note(*best_rivals(summary, best, objective), level_names=LEVEL_NAMES)
+    if objective in notes:  # no interval shown: none to overlap or not
+        note = tile_refusal_note(notes[objective])
     st.caption(
         f"Best: {escape_markdown(policy_name(best['policy']))} at the "
         # The app's own words and numbers: nothing to escape.
@@ -641,10 +679,10 @@ def _winners(result) -> None:
             "seeds; *Winner* only when the margin's 95 % interval excludes 0)"
         )
     )
-    st.dataframe(
-        winners_table(table, level.creatives, names, truth, objective),
+    leaders = winners_table(table, level.creatives, names, truth, objective)
+    st.table(
+        markdown_table(leaders, intervals=MARGIN_COLUMNS, lists=WINNER_LISTS),
         hide_index=True,
-        width="stretch",
     )
     _segment_allocation(result, lambda s, a: labels[s][a])
 
@@ -749,7 +787,12 @@ def _results(entry, say_skipped: bool = True) -> None:
         if slots:
             st.caption(generations.SLOT_NOTE)
     st.markdown(f"**Final metrics, observed** ({metrics_over(result.summary_frame())})")
-    st.dataframe(metrics_table(result.summary_frame()), hide_index=True, width="stretch")
+    metrics = metrics_table(result.summary_frame())
+    st.table(
+        markdown_table(metrics, intervals=METRIC_INTERVALS),
+        hide_index=True,
+        height=table_height(len(metrics)),
+    )
     _winners(result)
     if result.generated is not None:
         generated_view.render(

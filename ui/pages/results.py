@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from simulation.gap_closed import gap_closed
-from simulation.interval_words import metrics_over, tiles_over, uplift_caption
+from simulation.interval_words import headline_note, metrics_over, tiles_over, uplift_caption
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.pairing import pairing
@@ -28,9 +28,21 @@ from simulation.store.report import (
     build_report,
     run_uplift,
 )
+from simulation.uplift_text import OBSERVED_COLUMN
 from ui import cache, charts, generated_view, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
-from ui.tables import best_label, best_row, difference_table, metrics_table, uplift_labels
+from ui.tables import (
+    METRIC_INTERVALS,
+    best_label,
+    best_row,
+    difference_table,
+    markdown_table,
+    metrics_table,
+    table_height,
+    tile_interval_notes,
+    tile_refusal_note,
+    uplift_labels,
+)
 from ui.uplift import uplift_display, uplift_headline, world_caveat
 
 
@@ -201,7 +213,9 @@ def _usable(frames: dict) -> bool:
 def _uplift_lines(frames: dict) -> None:
     """The run's like-for-like uplift in words: observed values only, with their interval."""
     objective = "roas" if frames["objective"] == "roas" else "ctr"
-    lines = uplift_headline(frames["uplift"], objective)
+    # One replication: one note says there is no interval, not each sentence.
+    note = headline_note(frames["summary"])
+    lines = uplift_headline(frames["uplift"], objective, interval_noted=note is not None)
     if not lines:
         st.caption("No like-for-like uplift: the run has no generic level to compare with.")
         return
@@ -209,6 +223,8 @@ def _uplift_lines(frames: dict) -> None:
         "**Observed** (best policy at each level against the best at the generic level): "
         + " ".join(escape_markdown(line) for line in lines)
     )
+    if note:
+        st.caption(note)  # the app's own words and numbers
     caveat = world_caveat(frames["summary"])
     if caveat:
         st.caption(escape_markdown(caveat))
@@ -219,11 +235,13 @@ def _uplift(frames: dict) -> None:
     _uplift_lines(frames)
     if frames["uplift"].empty:
         return
-    st.dataframe(
-        uplift_display(frames["uplift"]),
+    shown = uplift_display(frames["uplift"])
+    st.table(
+        markdown_table(
+            shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(frames["summary"])
+        ),
         hide_index=True,
-        width="stretch",
-        column_config=uplift_labels(frames["summary"]),
+        height=table_height(len(shown)),
     )
     st.caption(uplift_caption(frames["summary"]))
 
@@ -239,13 +257,18 @@ def _headline(frames: dict) -> pd.Series | None:
         return None
     # The interval alone on the tile (it was cut off with what it covers at 1280 px); the
     # caption under the tiles names the replications, once.
-    tiles = best_pair(best, frames["objective"], best_intervals(frames["summary"], best))
+    # An interval on a handful of events is refused, in the uplift cells' words.
+    intervals = best_intervals(frames["summary"], best)
+    notes = tile_interval_notes(frames["summary"], best, intervals)
+    tiles = best_pair(best, frames["objective"], intervals, notes=notes)
     for column, (label, value, span) in zip(st.columns(2), tiles, strict=True):
         column.metric(label, value, span, delta_color="off", delta_arrow="off")
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
     note = best_note(
         *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
     )
+    if frames["objective"] in notes:  # no interval shown: none to overlap or not
+        note = tile_refusal_note(notes[frames["objective"]])
     st.caption(
         escape_markdown(
             f"Best by {frames['objective'].upper()}: {best_label(best)} "
@@ -369,7 +392,12 @@ def render() -> None:
             _uplift(frames)
             _headline(frames)
             st.markdown(f"**Final metrics, observed** ({metrics_over(frames['summary'])})")
-            st.dataframe(metrics_table(frames["summary"]), hide_index=True, width="stretch")
+            metrics = metrics_table(frames["summary"])
+            st.table(
+                markdown_table(metrics, intervals=METRIC_INTERVALS),
+                hide_index=True,
+                height=table_height(len(metrics)),
+            )
             config = frames["config"]
             stop = budget_stop_text(
                 frames["summary"], config.get("budget"), int(config.get("n_impressions") or 0)

@@ -1,0 +1,101 @@
+"""The uplift, final-metrics and leaders tables fit a 1280 px window: wrapped ``st.table``s.
+
+``st.dataframe`` never wraps a cell: the uplift and final-metrics tables ran 940-1,075 px
+wide, and the leaders' *What differs* column alone more, past the page's 800 px at a 1280 px
+window (a 300 px sidebar and 80 px padding a side, Streamlit 1.67's wide layout).
+``st.table`` wraps each cell at its spaces, so a table fits when its narrowest layout does:
+per column the longest run of text that cannot break, plus the cell's padding.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from simulation.uplift_text import OBSERVED_COLUMN
+from ui.fmt import WORD_JOINER, escape_markdown
+from ui.tables import LINE_BREAK, METRIC_INTERVALS, WINNER_LISTS, markdown_table
+
+#: The page's width at a 1280 px window: 1280 - 300 (sidebar) - 2 x 80 (padding), rounded down.
+PAGE_PX = 800
+#: Width of a character of the table's 14 px font (digits and lower case are about 7 px),
+#: and a cell's padding and border.
+CHAR_PX, CELL_PX = 7.5, 10
+
+
+def _shown(text: str) -> str:
+    """A cell's text as the reader sees it (escapes and word joiners taken off)."""
+    return re.sub(r"\\(.)", r"\1", text).replace(WORD_JOINER, "")
+
+
+def _narrowest_px(frame: pd.DataFrame) -> float:
+    """The table's narrowest width: per column its longest unbreakable run, plus padding."""
+    total = 0.0
+    for column in frame.columns:
+        texts = [str(column), *map(str, frame[column])]
+        words = [
+            word
+            for text in texts
+            # A line may break at a space or after a hyphen inside a word ("Gaming-|leaning");
+            # a no-break space (a number and its unit) holds.
+            for word in re.split(r"[ \n]+|(?<=\w-)(?=\w)", _shown(text))
+        ]
+        total += max(map(len, words)) * CHAR_PX + CELL_PX
+    return total
+
+
+def test_the_experiment_pages_tables_wrap_to_fit_a_1280_px_window(
+    app, open_page, run_small_experiment
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-variants": 8})  # longer creative labels
+    assert not at.exception
+    tables = [t.value for t in at.table]
+    # The uplift table, the final metrics and the leaders.
+    headers = [[str(c) for c in t.columns] for t in tables]
+    assert any("Interval over" in h for h in headers)
+    assert any("Cost per conversion" in h for h in headers)
+    assert any("Runner\\-up" in h for h in headers)
+    assert not [d for d in at.dataframe if {"Level", "Policy"} <= set(d.value.columns)]
+    for table in tables:
+        assert _narrowest_px(table) <= PAGE_PX, (list(table.columns), _narrowest_px(table))
+    # A long header cannot stretch a column: each is a few words.
+    assert all(len(_shown(h)) <= 36 for hs in headers for h in hs)
+
+
+def test_a_cells_interval_goes_under_its_value_and_a_list_gets_a_line_an_item():
+    frame = pd.DataFrame(
+        {
+            "Level": ["Per user"],
+            "CTR": ["1.23 % (1.10 % – 1.40 %)"],
+            "Cost per conversion": ["$12.34 ($10.00 – $15.00)"],
+            OBSERVED_COLUMN: ["+100.0 % (no interval: too few conversions)"],
+            WINNER_LISTS[0]: ["product: A vs B; tone: playful vs premium"],
+        }
+    )
+    shown = markdown_table(
+        frame, intervals=(*METRIC_INTERVALS, OBSERVED_COLUMN), lists=WINNER_LISTS,
+        headers={OBSERVED_COLUMN: "Observed (95 % interval)"},
+    ).iloc[0]  # fmt: skip
+    ctr = ["1.23\u00a0%", "(1.10\u00a0% – 1.40\u00a0%)"]  # a number keeps its unit
+    assert shown["CTR"] == LINE_BREAK.join(escape_markdown(line) for line in ctr)
+    # "$" would start maths in Markdown: escaped, as every punctuation character.
+    assert shown["Cost per conversion"].startswith("\\$12\\.34" + LINE_BREAK + "\\(\\$10")
+    assert shown[escape_markdown("Observed (95 % interval)")].split(LINE_BREAK)[1] == (
+        escape_markdown("(no interval: too few conversions)")
+    )
+    lines = shown[escape_markdown(WINNER_LISTS[0])].split(LINE_BREAK)
+    assert lines == [
+        escape_markdown("product: A vs B;"),
+        escape_markdown("tone: playful vs premium"),
+    ]
+    # The level's name has no interval: it stays on one line.
+    assert LINE_BREAK not in shown["Level"]
+
+
+def test_a_table_cell_of_ones_own_text_renders_literally():
+    payload = "![x](http://127.0.0.1:8765/a) [y](http://e.co)"
+    shown = markdown_table(pd.DataFrame({"Segment": [payload], payload: ["1"]}))
+    assert list(shown["Segment"]) == [escape_markdown(payload)]
+    assert escape_markdown(payload) in shown.columns

@@ -8,8 +8,10 @@ Usage::
 Each cell shows the observed like-for-like uplift over the generic level, its
 95 % interval across replications and the true (expected) uplift of the same
 comparison; red is a loss, blue a gain (the app's colours), each panel on its own
-scale. A cell without an uplift (no replication with both sides positive) or without an
-interval says so, in grey.
+scale. A cell without an uplift (no replication with both sides positive) says so, in
+grey; a cell without an interval says why, from the table's ``uplift_*_note``: "too few
+conversions" (or clicks: a replication had fewer than 10 on a side), "no spread" (every
+replication gave the same ratio), else "no interval".
 Used for ``docs/sweep-heatmap.png``; the app draws the same maps with Altair.
 """
 
@@ -34,6 +36,15 @@ def _colour(value: float, span: float) -> tuple[int, int, int]:
     return tuple(round(255 + (c - 255) * abs(t)) for c in far)
 
 
+def _no_interval(note: object) -> str:
+    """What a cell without an interval prints: the reason, shortened from the table's note."""
+    if isinstance(note, str) and note.startswith("too few "):
+        return " ".join(note.split()[:3])  # "too few conversions", "too few clicks"
+    if isinstance(note, str) and note.startswith("every replication gave the same ratio"):
+        return "no spread"
+    return "no interval"
+
+
 def _panel(draw, font, small, rows, x, y, metric, left) -> None:
     xs, ys = sorted(rows[x].unique()), sorted(rows[y].unique(), reverse=True)
     col = f"uplift_{metric}"
@@ -56,7 +67,9 @@ def _panel(draw, font, small, rows, x, y, metric, left) -> None:
             # No uplift where no replication had both sides positive (the table's
             # uplift_*_pairs is 0): say so rather than print "nan".
             shown = f"{v:+.1%}" if np.isfinite(v) else "no uplift"
-            ci = f"[{lo:+.0%}, {hi:+.0%}]" if np.isfinite([lo, hi]).all() else "no interval"
+            # Tables written before the notes existed have no note column: "no interval".
+            note = cell[f"{col}_note"].iloc[0] if f"{col}_note" in cell and len(cell) else None
+            ci = f"[{lo:+.0%}, {hi:+.0%}]" if np.isfinite([lo, hi]).all() else _no_interval(note)
             truth = f"true {true:+.1%}" if np.isfinite(true) else "true: none"
             draw.text((cx + CELL_W // 2, cy + 14), shown, font=font, fill=ink, anchor="ma")
             draw.text((cx + CELL_W // 2, cy + 40), ci, font=small, fill=ink, anchor="ma")

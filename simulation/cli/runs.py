@@ -41,7 +41,12 @@ from simulation.store.run_store import (
     RunStore,
     StoreNotFoundError,
 )
-from simulation.store.sweeps import check_sweeps, list_sweeps, sweep_folders
+from simulation.store.sweeps import (
+    SWEEP_COUNT_COLUMNS,
+    check_sweeps,
+    list_sweeps,
+    sweep_folders,
+)
 
 __all__ = ["register"]
 
@@ -211,6 +216,9 @@ def _list_sweeps(root: object) -> int:
         return 0
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     frame["name"] = frame["name"].map(lambda v: "" if v is None or v != v else clean_text(v))
+    # A count a record lacks is blank; the others print as integers ("12", never "12.0").
+    for column in SWEEP_COUNT_COLUMNS:
+        frame[column] = frame[column].map(lambda v: "" if pd.isna(v) else str(int(v)))
     print(frame.to_string(index=False))
     return 0
 

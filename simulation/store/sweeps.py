@@ -34,6 +34,7 @@ from simulation.store.paths import QUARANTINE_DIR, SWEEPS_DIR, new_run_id, resol
 
 __all__ = [
     "SWEEPS_DIR",
+    "SWEEP_COUNT_COLUMNS",
     "SWEEP_LIST_COLUMNS",
     "check_sweeps",
     "clean_stale_sweeps",
@@ -50,6 +51,9 @@ _TMP_PREFIX = ".tmp-"
 SWEEP_LIST_COLUMNS: tuple[str, ...] = (
     "sweep_id", "created_at", "name", "n_points", "n_runs", "parameters", "n_rows",
 )  # fmt: skip
+
+#: Columns of :func:`list_sweeps` that hold counts (nullable integers: a record may lack one).
+SWEEP_COUNT_COLUMNS: tuple[str, ...] = ("n_points", "n_runs", "n_rows")
 
 
 def _fsync(path: Path) -> None:
@@ -91,8 +95,11 @@ def save_sweep(
     table : DataFrame
         The sweep table.
     meta : dict
-        JSON-able facts to keep (the grid's ``fingerprint``, ``n_points``,
-        ``n_runs``, ``parameters``, ``out``...).
+        JSON-able facts to keep: pass ``outcome.store_meta(plan, out)``
+        (:meth:`simulation.sweep.runner.SweepOutcome.store_meta`), as the command and the
+        app do, so the sweep lists alike (the grid's ``fingerprint``, ``n_points``,
+        ``n_runs``, ``parameters``, ``worlds``, ``out``). A key left out is blank in
+        :func:`list_sweeps`.
     name : str, optional
 
     Returns
@@ -214,8 +221,31 @@ def check_sweeps(root: str | os.PathLike[str] | None, *, repair: bool = False) -
     return pd.DataFrame(rows, columns=["sweep_id", "reason", "moved_to"])
 
 
+def _count(value: object) -> int | None:
+    """A count read from meta.json, or None when it is missing or not a whole number."""
+    if isinstance(value, bool):  # a bool is an int to Python, never a count here
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _parameters(value: object) -> str:
+    """The grid keys read from meta.json, comma-separated ("" when missing or malformed)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return ""
+    return ", ".join(value)
+
+
 def list_sweeps(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Saved sweeps, newest first (columns :data:`SWEEP_LIST_COLUMNS`)."""
+    """Saved sweeps, newest first (columns :data:`SWEEP_LIST_COLUMNS`).
+
+    The counts (:data:`SWEEP_COUNT_COLUMNS`) are nullable integers (``Int64``): a sweep
+    saved without one (an older or hand-made record) has ``<NA>`` there, and the others
+    stay integers rather than turning into floats beside a NaN.
+    """
     folder = resolve_root(root) / SWEEPS_DIR
     rows = []
     if folder.is_dir():
@@ -228,13 +258,15 @@ def list_sweeps(root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
                     "sweep_id": item.name,
                     "created_at": pd.Timestamp(meta.get("created_at")),
                     "name": meta.get("name"),
-                    "n_points": meta.get("n_points"),
-                    "n_runs": meta.get("n_runs"),
-                    "parameters": ", ".join(meta.get("parameters", [])),
-                    "n_rows": meta.get("n_rows"),
+                    "n_points": _count(meta.get("n_points")),
+                    "n_runs": _count(meta.get("n_runs")),
+                    "parameters": _parameters(meta.get("parameters")),
+                    "n_rows": _count(meta.get("n_rows")),
                 }
             )
     frame = pd.DataFrame(rows, columns=list(SWEEP_LIST_COLUMNS))
+    # Set explicitly: pandas infers float64 for a column of ints with one None.
+    frame = frame.astype({column: "Int64" for column in SWEEP_COUNT_COLUMNS})
     return frame.sort_values("sweep_id", ascending=False, ignore_index=True)
 
 

@@ -113,6 +113,37 @@ def test_bench_script_imports(name, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "note, shown",
+    [
+        ("too few conversions for an interval: 1 vs 2 (generic vs user) in one replication; "
+         "it needs at least 10 a side", "too few conversions"),
+        ("too few clicks for an interval: 3 vs 9 (generic vs segment) in one replication; "
+         "it needs at least 10 a side", "too few clicks"),
+        ("every replication gave the same ratio: no spread to measure an interval from",
+         "no spread"),
+        ("", "no interval"),  # one usable replication: no reason beyond that
+        (None, "no interval"),  # a table from before the notes: no column
+        (float("nan"), "no interval"),  # a CSV read back: an empty note is NaN
+    ],
+)  # fmt: skip
+def test_sweep_figure_says_why_a_cell_has_no_interval(note, shown, monkeypatch):
+    figure = load("sweep_figure.py", monkeypatch)
+    assert figure._no_interval(note) == shown
+
+
+@pytest.mark.slow
+def test_sweep_figure_reasons_match_the_notes_the_sweep_writes(sweep_table, monkeypatch):
+    # The figure shortens the notes the sweep table holds: a reworded note in
+    # simulation.metrics must not silently fall back to the bare "no interval".
+    figure = load("sweep_figure.py", monkeypatch)
+    notes = sweep_table.filter(like="_note").stack()
+    notes = notes[notes != ""]
+    assert len(notes), "1,000 impressions of 300 users leave some cell too few events"
+    shown = {figure._no_interval(note) for note in notes}
+    assert shown <= {"too few clicks", "too few conversions", "no spread"}
+
+
 @pytest.mark.parametrize("name", [n for n in SCRIPTS if not isinstance(RUNS.get(n), str)])
 def test_cheap_bench_script_runs(name, tmp_path, monkeypatch, capsys):
     # In this process, as ``python bench/NAME ARGS`` would run it: no interpreter start-up

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -90,3 +92,64 @@ def test_runs_check_reports_a_damaged_sweep_and_repair_moves_it(tmp_path, capsys
     assert f"moved to {root / 'quarantine' / SWEEPS_DIR / sweep_id}" in capsys.readouterr().out
     assert cli.main(["runs", "--store", str(root), "check"]) == 0
     assert "1 sweeps" not in capsys.readouterr().out  # none left to check
+
+
+def test_list_sweeps_keeps_counts_integer_when_a_record_lacks_them(tmp_path):
+    root = tmp_path / "store"
+    full = a_sweep(root)
+    bare = save_sweep(root, grid_text=GRID + "# bare\n", table=pd.DataFrame({"x": [1]}), meta={})
+    frame = list_sweeps(root).set_index("sweep_id")
+    for column in ("n_points", "n_runs", "n_rows"):
+        assert str(frame[column].dtype) == "Int64"  # not float64, as pandas infers beside None
+        assert frame.at[full, column] == 2
+    assert frame.at[bare, "n_points"] is pd.NA and frame.at[bare, "n_runs"] is pd.NA
+    assert frame.at[bare, "n_rows"] == 1  # save_sweep writes n_rows itself
+    assert frame.at[bare, "parameters"] == ""
+
+
+@pytest.mark.parametrize(
+    "meta, n_points, parameters",
+    [
+        ({"n_points": "12", "parameters": "a"}, pd.NA, ""),  # wrong types: blank, not garbled
+        ({"n_points": True, "parameters": [1, 2]}, pd.NA, ""),
+        ({"n_points": 12.0, "parameters": ["a", "b"]}, 12, "a, b"),
+    ],
+)
+def test_list_sweeps_reads_malformed_counts_and_parameters_as_missing(
+    tmp_path, meta, n_points, parameters
+):
+    root = tmp_path / "store"
+    save_sweep(root, grid_text=GRID, table=pd.DataFrame({"x": [1]}), meta=meta)
+    row = list_sweeps(root).iloc[0]
+    assert (row["n_points"] is pd.NA) if n_points is pd.NA else (row["n_points"] == n_points)
+    assert row["parameters"] == parameters
+
+
+def test_runs_list_sweeps_prints_counts_as_integers_and_missing_ones_blank(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("simulation.cli.runs",))
+    root = tmp_path / "store"
+    (root / SWEEPS_DIR).mkdir(parents=True)
+    table = pd.DataFrame({"x": [1, 2, 3]})
+    full = save_sweep(
+        root,
+        grid_text=GRID,
+        table=table,
+        meta={"n_points": 12, "n_runs": 36, "parameters": ["n_impressions", "world.jitter"]},
+    )
+    bare = save_sweep(root, grid_text=GRID + "# bare\n", table=table, meta={"n_runs": 7})
+    assert cli.main(["runs", "--store", str(root), "list", "--sweeps"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out.lower() and "<NA>" not in out
+    assert re.search(r"\b\d+\.0\b", out) is None  # "12", never "12.0"
+    header, *lines = out.splitlines()
+    columns = header.split()
+    assert columns[:1] == ["sweep_id"] and "n_points" in columns
+    (full_line,) = [line for line in lines if line.startswith(full)]
+    (bare_line,) = [line for line in lines if line.startswith(bare)]
+    # The full record: its counts as written, in the columns' order.
+    assert full_line.split()[-5:] == ["12", "36", "n_impressions,", "world.jitter", "3"]
+    # The bare one: n_points and parameters are blank, so only n_runs and n_rows remain.
+    assert bare_line.split()[-2:] == ["7", "3"]
+    assert "n_impressions" not in bare_line

@@ -134,7 +134,8 @@ def world_config(args: argparse.Namespace, *, with_generated: bool = False):
     """The config of ``--preset``, ``--config`` and ``--seed`` (the world commands' options).
 
     With ``with_generated`` the generated level is added to its levels when missing. A bad
-    file or value is a :class:`UsageError`.
+    file or value (a policy spec with a bad setting among them) is a :class:`UsageError`
+    in plain text (:func:`plain_text`).
     """
     from simulation.config import PRESETS, load_config
 
@@ -145,7 +146,7 @@ def world_config(args: argparse.Namespace, *, with_generated: bool = False):
             config = config.replace(levels=(*config.levels, "generated"))
         return config if args.seed is None else config.replace(seed=args.seed)
     except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain_text(str(exc))) from None
 
 
 def open_store(text: str | Path | None):

@@ -55,6 +55,7 @@ from simulation.cli.common import (
     UsageError,
     check_outside_store,
     open_store,
+    plain_text,
     positive_int,
     remove_earlier_outputs,
 )
@@ -208,7 +209,9 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
             )
         return resolve_inputs(config)[0]
     except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
+        # Plain text, as ope --policy prints a bad spec: the library's messages are written
+        # for rendered markdown ("`epsilon` must be ..."); on a terminal backticks are noise.
+        raise UsageError(plain_text(str(exc))) from None
 
 
 def split_policies(text: str) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ import os
 import sys
 from pathlib import Path
 
-from simulation.cli.common import UsageError, positive_int
+from simulation.cli.common import UsageError, plain_text, positive_int
 
 __all__ = ["register"]
 
@@ -132,7 +132,8 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         plan, text = load_grid(args.grid)
     except ValueError as exc:
-        raise UsageError(str(exc).splitlines()[0]) from None
+        # Its first line, in plain text (a bad policy spec as ope --policy prints it).
+        raise UsageError(plain_text(str(exc).splitlines()[0])) from None
     _check_store(args.store)
     try:
         check_folder(args.out, plan, force=args.force)

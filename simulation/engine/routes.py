@@ -18,7 +18,11 @@ that offer it play whole chunks in compiled code instead:
 
 Each draws the same numbers in the same order and applies the same arithmetic
 as the policies' ``select`` and ``update``, so the engine's results do not
-depend on the route (tests hold the two to the same allocations).
+depend on the route (tests hold the two to the same allocations). A kernel
+stands in for the methods of the class that declared it, so a subclass that
+overrides any of them (a user's ``select``, say) plays batch by batch, where
+its own methods run and what its ``select`` returns is checked
+(:func:`inherits_kernel`).
 
 Every route is a :class:`ChunkRoute`: besides ``play`` it has hooks the engine
 calls on every route (:meth:`~ChunkRoute.observe`, :meth:`~ChunkRoute.served`,
@@ -31,6 +35,7 @@ compositions and ends with its learner's state, a regenerating pool's route
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
@@ -54,6 +59,7 @@ __all__ = [
     "PythonRoute",
     "check_selected",
     "compiled_route",
+    "inherits_kernel",
 ]
 
 
@@ -151,7 +157,9 @@ def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | 
     ----------
     policy : Policy
         A reset policy. Those that can be played in compiled code say how with a
-        ``linear_kernel(config)`` or ``counting_kernel(config)`` method.
+        ``linear_kernel(config)`` or ``counting_kernel(config)`` method, which a
+        subclass inherits only while it behaves as the declaring class does
+        (:func:`inherits_kernel`).
     config : ExperimentConfig
 
     Returns
@@ -162,15 +170,66 @@ def compiled_route(policy: Policy, config: ExperimentConfig) -> CountingRoute | 
         return None
     linear = getattr(policy, "linear_kernel", None)
     if linear is not None:
-        spec = linear(config)
+        spec = linear(config) if inherits_kernel(policy, "linear_kernel") else None
         return None if spec is None else LinearRoute(*spec)
     counting = getattr(policy, "counting_kernel", None)
-    spec = None if counting is None else counting(config)
+    spec = None
+    if counting is not None and inherits_kernel(policy, "counting_kernel"):
+        spec = counting(config)
     kernels = counting_kernels()
     if spec is None or kernels is None:
         return None
     name, param_a, param_b = spec
     return CountingRoute(kernels.POLICY_CODES[name], param_a, param_b)
+
+
+def inherits_kernel(policy: Policy, kernel: str) -> bool:
+    """Whether ``policy`` behaves as the class that declared its ``kernel`` method does.
+
+    A kernel plays a chunk in place of ``select`` and ``update`` and of everything
+    they call, as the class that declared the kernel (the nearest in the method
+    resolution order to define ``kernel``) wrote them. A subclass that overrides
+    any method of that class (``select``, ``update``, a helper such as
+    ``_probabilities`` or ``reset``), or an instance that shadows one, would have
+    its methods skipped unseen by the kernel and its ``select`` go unchecked, so
+    it is played batch by batch instead: always correct, only slower. What keeps
+    the kernel: data (a ``name``, a docstring, a setting's default) and dunder
+    methods (the ``__init__`` and ``__repr__`` a dataclass writes, a
+    ``__post_init__``), which run the same on either route. A subclass that defines
+    ``kernel`` itself declares that the kernel plays its methods.
+
+    Parameters
+    ----------
+    policy : Policy
+    kernel : str
+        ``"counting_kernel"`` or ``"linear_kernel"``.
+
+    Returns
+    -------
+    inherits : bool
+        True when every method of the declaring class is the one ``policy`` uses.
+    """
+    cls = type(policy)
+    declarer = next((c for c in cls.__mro__ if kernel in vars(c)), None)
+    if declarer is None:
+        return False
+    shadowed = getattr(policy, "__dict__", {})
+    for name in dir(declarer):
+        if name.startswith("__") and name.endswith("__"):
+            continue
+        own = inspect.getattr_static(declarer, name)
+        used = inspect.getattr_static(cls, name, None)
+        if not (_is_behaviour(own) or _is_behaviour(used)):
+            continue  # data: a name, a flag, a setting's default
+        if used is not own or name in shadowed:
+            return False
+    return True
+
+
+def _is_behaviour(value: object) -> bool:
+    # Functions, static and class methods, properties: anything that is called or
+    # computed on access, as opposed to plain data.
+    return callable(value) or hasattr(type(value), "__get__")
 
 
 @dataclass(frozen=True, slots=True)

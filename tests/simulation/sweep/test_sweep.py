@@ -127,12 +127,12 @@ BAD_GRIDS = {
         BASE + "[grid]\nn_userz = [500]\n",
         r"unknown grid key 'n_userz' \(did you mean 'n_users'\?\)",
     ),
-    "empty list": (BASE + "[grid]\nn_users = []\n", "`grid.n_users` must be a non-empty list"),
+    "empty list": (BASE + "[grid]\nn_users = []\n", "grid.n_users must be a non-empty list"),
     "not a list": (BASE + "[grid]\nn_users = 500\n", "must be a list"),
     "invalid in one combination": (
         # 45 segments are fine for 500 users, not for 400: one combination of four is bad.
         BASE + "[grid]\nn_segments = [2, 45]\nn_users = [500, 400]\n",
-        r"grid point \(n_segments=45, n_users=400\): `n_segments` must be at most",
+        r"grid point \(n_segments=45, n_users=400\): n_segments must be at most",
     ),
     "too many combinations": (
         BASE
@@ -143,24 +143,24 @@ BAD_GRIDS = {
     "no grid table": (BASE, r"needs a non-empty \[grid\]"),
     "duplicate value": (
         BASE + "[grid]\nn_users = [500, 500]\n",
-        "`grid.n_users` has the value 500 twice",
+        "grid.n_users has the value 500 twice",
     ),
     # Two spellings of one setting: the message names both, as written.
     "one policy spelt two ways": (
         BASE + "[grid]\npolicies = [['epsilon_greedy(epsilon=0.05)'], "
         "['epsilon_greedy(epsilon = 0.050)']]\n",
-        r"`grid.policies` has one setting twice: \['epsilon_greedy\(epsilon=0.05\)'\] and "
+        r"grid.policies has one setting twice: \['epsilon_greedy\(epsilon=0.05\)'\] and "
         r"\['epsilon_greedy\(epsilon = 0.050\)'\] are both epsilon_greedy\(epsilon=0.05\)\.$",
     ),
     "levels in another order": (
         BASE + "[grid]\nlevels = [['generic', 'user'], ['user', 'generic']]\n",
-        r"`grid.levels` has one setting twice: \['generic', 'user'\] and \['user', 'generic'\]",
+        r"grid.levels has one setting twice: \['generic', 'user'\] and \['user', 'generic'\]",
     ),
     "a number spelt two ways": (
         BASE + "[grid]\nbudget = [100, 100.0]\n",
-        r"`grid.budget` has one setting twice: 100 and 100.0 are both 100.0\.$",
+        r"grid.budget has one setting twice: 100 and 100.0 are both 100.0\.$",
     ),
-    "bad worlds": ("worlds = 0\n" + BASE + "[grid]\nn_users = [500]\n", "`worlds` must be"),
+    "bad worlds": ("worlds = 0\n" + BASE + "[grid]\nn_users = [500]\n", "worlds must be"),
     "bad base key": ("n_userz = 5\n" + BASE + "[grid]\nn_users = [500]\n", "unknown config key"),
     "malformed TOML": (BASE + "[grid\n", "malformed TOML"),
     "a table as a grid key": (BASE + "[grid]\nworld = [1]\n", "is a table"),
@@ -189,6 +189,7 @@ def test_bad_grid_is_one_error_line_exit_2_nothing_written(case, tmp_path, capsy
     assert _sweep(tmp_path, grid, out) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+    assert "`" not in err[0]  # plain text: the library's markdown backticks dropped
     assert pd.Series(err).str.contains(match).all(), err[0]
     assert not out.exists() and not (tmp_path / "store").exists()
 

@@ -4,21 +4,20 @@ Measured, not derived: in the default world (``PRESETS["default"]``, its
 policies, levels and 3 seeds) the smallest horizon on a grid at which the best
 learning policy's observed objective beats the uniform split's with a paired
 95 % interval over seeds excluding zero, at every level. Measured on
-2026-12-03 (after creatives stopped being credited with a greeting or a search they do not
-print) with::
+2026-12-05 (after the template rewrite and per-user pricing, a user-level ad's
+order value being the price of the product it shows) with::
 
     PYTHONPATH=. python bench/separation.py --seeds 3 --impressions 1000000 --objectives ctr
     PYTHONPATH=. python bench/separation.py --seeds 3 --impressions 1000000 --objectives roas
 
 (see ``docs/performance.md``, "Learning speed in the default world", for the
 table and the share of the uniform -> oracle gap each policy closes).
-Re-measure when the world's defaults or the policies change.
+Re-measure when the world's defaults, the copy or the policies change.
 
-Under CTR the segment level separated at 200,000 impressions, the per-user level and the
-generic level at 500,000 (the per-user level at 300,000 before the user level stopped
-crediting free shipping to viewers whose category is not shipped, rerun the same day), so
-the policies separate at every level by 500,000 (on 2026-12-02, before that change:
-1,000,000, the segment level the slow one).
+Under CTR the per-user level separated at 300,000 impressions, the generic level at
+500,000 and the segment level at 750,000, so the policies separate at every level by
+750,000 (on 2026-12-03, before these changes: by 500,000, the segment level then at
+200,000).
 Under ROAS the per-user level did not separate within the measured 1,000,000
 impressions (nor, on 2026-12-02, within 3,000,000, ``--impressions 3000000``),
 recorded as ``None``: no number is claimed for it.
@@ -44,7 +43,7 @@ MEASURED_SEEDS: int = 3
 
 #: Impressions per policy and level until the policies separate at every level, by
 #: objective; ``None``: they did not separate within :data:`MEASURED_UP_TO`.
-IMPRESSIONS_TO_SEPARATE: dict[str, int | None] = {"ctr": 500_000, "roas": None}
+IMPRESSIONS_TO_SEPARATE: dict[str, int | None] = {"ctr": 750_000, "roas": None}
 
 
 def impressions_to_separate(objective: str) -> int | None:

@@ -1,5 +1,7 @@
 """The measured learning-speed table the Experiment page reads, and the longer run it offers."""
 
+from pathlib import Path
+
 import pytest
 
 from simulation.config import OBJECTIVES, PRESETS
@@ -59,3 +61,45 @@ def test_unknown_objective_is_refused(bad):
 def test_bad_impressions_are_refused(bad, error, message):
     with pytest.raises(error, match=message):
         longer_run("ctr", bad)
+
+
+def _documented_section() -> str:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
+    section = doc.read_text(encoding="utf-8").split("## Learning speed in the default world")[1]
+    return section.split("\n## ")[0]
+
+
+def _documented_table() -> dict[str, list[str]]:
+    """docs/performance.md's learning-speed rows: objective -> each level's first cell."""
+    section = _documented_section()
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) > 3 and cells[0].lower() in OBJECTIVES:
+            rows.setdefault(cells[0].lower(), []).append(cells[2])
+    return rows
+
+
+def test_the_constant_is_the_documented_measurement():
+    # The page's advice must be the measurement docs/performance.md records (every level's
+    # first separating horizon; "at every level" is the slowest of them; a level that did
+    # not separate makes it None), so neither can be edited without the other.
+    rows = _documented_table()
+    assert set(rows) == set(OBJECTIVES)
+    for objective, cells in rows.items():
+        assert len(cells) == len(("generic", "segment", "user")), cells
+        if any(cell.startswith("not within") for cell in cells):
+            assert impressions_to_separate(objective) is None
+            assert all(f"{MEASURED_UP_TO:,}" in c for c in cells if c.startswith("not within"))
+        else:
+            horizons = [int(cell.split(" ")[0].replace(",", "")) for cell in cells]
+            assert impressions_to_separate(objective) == max(horizons)
+
+
+def test_the_documented_command_is_the_measurement_s_horizon_and_seeds():
+    section = _documented_section()
+    for objective in OBJECTIVES:
+        assert (
+            f"--seeds {MEASURED_SEEDS} --impressions {MEASURED_UP_TO} --objectives {objective}"
+            in section
+        )

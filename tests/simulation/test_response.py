@@ -5,7 +5,13 @@ from creative.attributes import encode_attributes
 from creative.vocabulary import LAYOUTS, OFFER_DISCOUNT
 from simulation.config import ExperimentConfig
 from simulation.population import KEYWORDS, generate_population
-from simulation.response import MECHANISMS, ArmContent, ResponseModel, sample_response_params
+from simulation.response import (
+    MECHANISMS,
+    PRICE_REFERENCE,
+    ArmContent,
+    ResponseModel,
+    sample_response_params,
+)
 from simulation.rng import stream
 from simulation.scenario import build_scenario
 from simulation.world import WorldConfig
@@ -185,3 +191,31 @@ def test_at_scale_zero_users_traits_do_not_matter(level):
     default = build_scenario(config.replace(world=WorldConfig()))
     exp = default.response.expectations(users, arms)
     assert exp.ctr[users.language == 0].std(axis=0).min() > 0
+
+
+def test_a_spread_of_prices_around_the_reference_lifts_conversions(scenario):
+    # docs/calibration.md's price row: at the user level the price term averages about zero
+    # but spreads across viewers, and conversion rates of a few percent sit on the convex
+    # part of the logistic curve, so the spread itself raises mean conversions. Here three
+    # arms differ only in price: the reference and e^±0.5 around it (a cheap and a dear one
+    # whose geometric mean is the reference).
+    users = scenario.population.take(np.arange(2_000))
+    model = _pinned()
+    base = _one_arm(users, keyword=-1)
+    prices = PRICE_REFERENCE * np.exp([-0.5, 0.0, 0.5])
+    arms = ArmContent(
+        attributes=np.repeat(base.attributes, 3, axis=0),
+        price=prices,
+        keyword=np.repeat(base.keyword, 3),
+        layout=np.repeat(base.layout, 3),
+    )
+    price_term = model.terms(users, arms)["price"][1]
+    np.testing.assert_allclose(price_term[:, 0] + price_term[:, 2], 0.0, atol=1e-12)
+    np.testing.assert_allclose(price_term[:, 1], 0.0, atol=1e-12)
+    exp = model.expectations(users, arms)
+    conversions = exp.ctr * exp.cvr
+    # Dearer still converts fewer clicks ...
+    assert (exp.cvr[:, 0] > exp.cvr[:, 1]).all() and (exp.cvr[:, 1] > exp.cvr[:, 2]).all()
+    # ... yet the cheap and dear pair converts more on average than two $50 ads would.
+    assert (exp.cvr < 0.5).all()  # the convex side of the curve
+    assert ((conversions[:, 0] + conversions[:, 2]) / 2 > conversions[:, 1]).all()

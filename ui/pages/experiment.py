@@ -335,7 +335,10 @@ def _learning_speed(config) -> None:
         st.session_state["ex-impressions"] = offer
         st.session_state["ex-run-longer"] = True
 
-    takes = f"about {offer / have:.0f} times as long" if offer >= 2 * have else "a little longer"
+    # One decimal: 750,000 against the default 300,000 is 2.5 times, not "2" (a whole
+    # number rounded half to even).
+    ratio = round(offer / have, 1)
+    takes = f"about {ratio:g} times as long" if ratio >= 2 else "a little longer"
     if need is None:
         st.info(
             f"With {have:,} impressions the learning policies are not expected to beat the A/B "

@@ -1,9 +1,9 @@
-"""What an interval covers, or that there is none, in the words the app and the report share.
+"""What an interval covers, or that there is none, in words the app, report and CLI share.
 
 With one replication (one seed in one world) no interval can be drawn: these sentences then
-say what the numbers are over and nothing about an interval, and the one sentence that says
-there is none is the best's note (:func:`simulation.store.report.best_note`) or each uplift
-sentence's own (:func:`simulation.uplift_text.uplift_sentence`).
+say what the numbers are over and nothing about an interval, and the sentences that say
+there is none are the best's note (:func:`simulation.store.report.best_note`) and one note
+under the uplift headline (:func:`headline_note`), not each uplift sentence.
 
 An interval that could be drawn is still refused when it rests on too few events or spans
 everything (:func:`refused_interval`): the app's tiles, the report's tiles and its final

@@ -1,18 +1,42 @@
-"""What an interval covers, or that there is none, in the words the app and the report share.
+"""What an interval covers, or that there is none, in words the app, report and CLI share.
 
 With one replication (one seed in one world) no interval can be drawn: these sentences then
-say what the numbers are over and nothing about an interval, and the one sentence that says
-there is none is the best's note (:func:`simulation.store.report.best_note`) or each uplift
-sentence's own (:func:`simulation.uplift_text.uplift_sentence`).
+say what the numbers are over and nothing about an interval, and the sentences that say
+there is none are the best's note (:func:`simulation.store.report.best_note`) and one note
+under the uplift headline (:func:`headline_note`), not each uplift sentence.
+
+An interval that could be drawn is still refused when it rests on too few events or spans
+everything (:func:`refused_interval`): the app's tiles, the report's tiles and its final
+metrics table all use that one rule, in the uplift cells' words.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
-from simulation.metrics import interval_over
+from simulation.metrics import MIN_UPLIFT_EVENTS, UPLIFT_COUNTS, interval_over
 
-__all__ = ["headline_note", "metrics_over", "one_replication", "tiles_over", "uplift_caption"]
+__all__ = [
+    "MAX_INTERVAL_SPREAD",
+    "headline_note",
+    "metrics_over",
+    "one_replication",
+    "refused_interval",
+    "tile_interval_notes",
+    "tile_refusal_note",
+    "tiles_over",
+    "uplift_caption",
+]
+
+#: An interval whose upper end is more than this many times its lower one is not shown:
+#: "0.94× (0.00× – 308,949.14×)" (two seeds of a tiny run) spans every decision a marketer
+#: could make, and its digits read as a measurement. Two orders of magnitude is already
+#: that wide (a ROAS from 0.1× to 10×).
+MAX_INTERVAL_SPREAD = 100.0
 
 
 def one_replication(frame: pd.DataFrame) -> bool:
@@ -101,3 +125,96 @@ def uplift_caption(summary: pd.DataFrame) -> str:
         "Observed: the paired change measured in this run (geometric mean of the per-seed "
         f"ratios; its 95 % interval covers the replications named). {truth}"
     )
+
+
+def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -> str | None:
+    """Why the interval of a mean over ``rows``' replications is not shown, or None.
+
+    The uplift table's rule (:data:`simulation.metrics.MIN_UPLIFT_EVENTS` events in every
+    replication, the events of :data:`simulation.metrics.UPLIFT_COUNTS`: clicks for CTR,
+    conversions for ROAS): a Student-t interval over a few replications of a handful of
+    events means nothing. An interval whose ends are more than
+    :data:`MAX_INTERVAL_SPREAD`-fold apart is refused too.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        One (level, policy)'s rows, one per replication, with the event counts (a metric
+        whose count column is missing is judged by its spread alone).
+    metric : str
+        ``"ctr"`` or ``"roas"`` (a metric without events in ``UPLIFT_COUNTS``: spread
+        alone).
+    low, high : float
+        The interval (NaN ends, or equal ends: none was drawn, nothing to refuse).
+
+    Returns
+    -------
+    note : str or None
+        "too few clicks", "too few conversions" or "too wide", the words of the uplift
+        cells' "(no interval: ...)"; None when the interval stands or none was drawn.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"conversions": [3, 40], "clicks": [400, 420]})
+    >>> refused_interval(rows, "roas", 0.0, 308_949.14)
+    'too few conversions'
+    >>> refused_interval(rows, "ctr", 0.0004, 0.2878)
+    'too wide'
+    >>> refused_interval(rows, "ctr", 0.0098, 0.0114) is None
+    True
+    """
+    if not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        return None  # one replication (or no spread): the caller says "no interval" already
+    count = UPLIFT_COUNTS.get(metric)
+    if count in rows and rows[count].min() < MIN_UPLIFT_EVENTS:
+        return f"too few {count}"
+    if high > MAX_INTERVAL_SPREAD * low:
+        return "too wide"
+    return None
+
+
+def tile_interval_notes(
+    summary: pd.DataFrame, best: Mapping[str, Any], intervals: Mapping[str, tuple[float, float]]
+) -> dict[str, str]:
+    """Why a best's CTR or ROAS tile shows no interval though its replications drew one.
+
+    :func:`refused_interval` on the best (level, policy)'s replications, for the app's
+    tiles and the report's.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication), with the event counts.
+    best : mapping
+        A :func:`simulation.store.report.best_row`: ``level`` and ``policy``.
+    intervals : mapping of str to (float, float)
+        :func:`simulation.store.report.best_intervals` (NaN ends: one replication).
+
+    Returns
+    -------
+    notes : dict of str to str
+        Metric -> "too few clicks", "too few conversions" or "too wide"; only for metrics
+        whose interval is refused.
+    """
+    rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
+    notes = {}
+    for metric, (low, high) in intervals.items():
+        note = refused_interval(rows, metric, low, high)
+        if note:
+            notes[metric] = note
+    return notes
+
+
+def tile_refusal_note(note: str) -> str:
+    """The "Not clearly best" note when the objective's tile refuses its interval.
+
+    Examples
+    --------
+    >>> tile_refusal_note("too few conversions")
+    'Not clearly best: too few conversions for an interval.'
+    >>> tile_refusal_note("too wide")
+    'Not clearly best: its interval is too wide to show.'
+    """
+    if note == "too wide":
+        return "Not clearly best: its interval is too wide to show."
+    return f"Not clearly best: {note} for an interval."

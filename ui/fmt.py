@@ -182,7 +182,7 @@ def best_pair(
         What the intervals cover ("3 seeds × 1 world").
     notes : mapping of str to str, optional
         Why a metric's interval is not shown though one was drawn ("too few conversions":
-        ``ui.tables.tile_interval_notes``).
+        ``simulation.interval_words.tile_interval_notes``).
 
     Returns
     -------

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special
 
 from simulation.interval_words import one_replication
-from simulation.metrics import MIN_UPLIFT_EVENTS, UPLIFT_COUNTS, mean_interval, summarize
+from simulation.metrics import mean_interval, summarize
 from simulation.store.report import VERDICT_NAMES, best_row
 from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
 from simulation.winners import (
@@ -34,8 +34,6 @@ __all__ = [
     "metrics_table",
     "paired_difference",
     "segment_table",
-    "tile_interval_notes",
-    "tile_refusal_note",
     "uplift_labels",
     "winners",
     "winners_table",
@@ -54,67 +52,6 @@ def uplift_labels(summary: pd.DataFrame) -> dict[str, str]:
     if one_replication(summary):
         return {**UPLIFT_LABELS, OBSERVED_COLUMN: "Observed"}
     return dict(UPLIFT_LABELS)
-
-
-#: A tile's interval whose upper end is more than this many times its lower one is not
-#: shown: "0.94× (0.00× – 308,949.14×)" (two seeds of a tiny run) spans every decision a
-#: marketer could make, and its digits read as a measurement. Two orders of magnitude is
-#: already that wide (a ROAS from 0.1× to 10×).
-MAX_TILE_SPREAD = 100.0
-
-
-def tile_interval_notes(
-    summary: pd.DataFrame, best: pd.Series, intervals: dict[str, tuple[float, float]]
-) -> dict[str, str]:
-    """Why a best's CTR or ROAS tile shows no interval though its replications drew one.
-
-    The uplift table's rule (:data:`simulation.metrics.MIN_UPLIFT_EVENTS` events a side in
-    every replication, the events of :data:`simulation.metrics.UPLIFT_COUNTS`: clicks for
-    CTR, conversions for ROAS): a Student-t interval over a few replications of a handful
-    of events means nothing. An interval wider than :data:`MAX_TILE_SPREAD` is refused
-    too.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        One row per (level, policy, replication), with the event counts.
-    best : Series
-        A :func:`best_row`: ``level`` and ``policy``.
-    intervals : dict of str to (float, float)
-        :func:`simulation.store.report.best_intervals` (NaN ends: one replication).
-
-    Returns
-    -------
-    notes : dict of str to str
-        Metric -> "too few clicks", "too few conversions" or "too wide", in the uplift
-        cells' words; only for metrics whose interval is refused.
-    """
-    rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
-    notes = {}
-    for metric, (low, high) in intervals.items():
-        if not (np.isfinite(low) and np.isfinite(high)) or low == high:
-            continue  # one replication (or no spread): the tile says "no interval" already
-        count = UPLIFT_COUNTS.get(metric)
-        if count in rows and rows[count].min() < MIN_UPLIFT_EVENTS:
-            notes[metric] = f"too few {count}"
-        elif high > MAX_TILE_SPREAD * low:
-            notes[metric] = "too wide"
-    return notes
-
-
-def tile_refusal_note(note: str) -> str:
-    """The "Not clearly best" caption when the objective's tile refuses its interval.
-
-    Examples
-    --------
-    >>> tile_refusal_note("too few conversions")
-    'Not clearly best: too few conversions for an interval.'
-    >>> tile_refusal_note("too wide")
-    'Not clearly best: its interval is too wide to show.'
-    """
-    if note == "too wide":
-        return "Not clearly best: its interval is too wide to show."
-    return f"Not clearly best: {note} for an interval."
 
 
 #: Columns of :func:`metrics_table` whose cells carry an interval "(low – high)".

@@ -71,6 +71,7 @@ from simulation.config import (
 from simulation.gap_closed import gap_has_rows, gap_sentences
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.inputs import read_inputs, resolve_inputs
+from simulation.interval_words import headline_note
 from simulation.metrics import UPLIFT_COLUMNS, interval_over
 from simulation.policies.registry import POLICIES
 from simulation.store.fs import clean_stale, locked_workdir, make_folders, remove_folders
@@ -445,7 +446,9 @@ def results_printout(summary, uplift, objective: str) -> list[str]:
 
     Every number says whether it is observed or true and what it is a mean over; the
     answer is the like-for-like uplift's headline (observed, with its interval), as the
-    app and the report say it.
+    app and the report say it: with one replication the sentences give observed values and
+    one line under them says there is no interval
+    (:func:`simulation.interval_words.headline_note`).
 
     Parameters
     ----------
@@ -468,12 +471,16 @@ def results_printout(summary, uplift, objective: str) -> list[str]:
         "showing each visitor the best ad of its level",
         table.to_string(float_format=lambda v: f"{v:,.2f}"),
     ]
-    headline = uplift_headline(uplift, objective)
+    # One replication: one line says there is no interval, not each sentence (the app's).
+    single = headline_note(summary)
+    headline = uplift_headline(uplift, objective, interval_noted=single is not None)
     if headline:
         lines.append(
             "Observed, the best policy at each level against the best at the generic level:"
         )
         lines.extend(f"  {line}" for line in headline)
+        if single:
+            lines.append(f"  {single}")
         caveat = world_caveat(summary)
         if caveat:
             lines.append(f"  {caveat}")

@@ -41,9 +41,18 @@ from simulation.display import (
     robust_domain,
 )
 from simulation.gap_closed import LOCAL_NOTE, gap_closed, gap_sentences, has_local
-from simulation.interval_words import metrics_over, one_replication
+from simulation.interval_words import (
+    MAX_INTERVAL_SPREAD,
+    headline_note,
+    metrics_over,
+    one_replication,
+    refused_interval,
+    tile_interval_notes,
+    tile_refusal_note,
+)
 from simulation.metrics import (
     METRIC_BOUNDS,
+    MIN_UPLIFT_EVENTS,
     UPLIFT_COLUMNS,
     interval_over,
     like_for_like_uplift,
@@ -131,8 +140,16 @@ def _num(value: Any, kind: str) -> str:
     return f"{v:,.0f}"
 
 
-def _ci(kind: str, mean: Any, low: Any, high: Any) -> str:
+def _ci(kind: str, mean: Any, low: Any, high: Any, refused: str | None = None) -> str:
+    """A mean and its interval as text: ``"4.41× (0.14× – 143.05×)"``.
+
+    ``"4.41× (no interval: too few conversions)"`` when the interval is refused
+    (:func:`simulation.interval_words.refused_interval`, the uplift cells' words); the
+    value alone when none was drawn.
+    """
     text = _num(mean, kind)
+    if refused:
+        return f"{text} (no interval: {refused})"
     lo, hi = _num(low, kind), _num(high, kind)
     return text if "–" in (lo, hi) or lo == hi else f"{text} ({lo} – {hi})"
 
@@ -450,18 +467,40 @@ def _table(frame: pd.DataFrame, cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Final metrics per (level, policy), observed: mean and 95 % interval, as text."""
+def _metrics_table(summary: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Final metrics per (level, policy), observed: mean and 95 % interval, as text.
+
+    An interval on too few events, or too wide to mean anything, is refused in the tiles'
+    and uplift cells' words (:func:`simulation.interval_words.refused_interval`).
+
+    Returns
+    -------
+    table : DataFrame
+        One row per (level, policy): Level, Policy, CTR, ROAS, Interval over.
+    refused : bool
+        Whether any cell's interval was refused (the section then says the rule).
+    """
     s = summarize(summary, ("ctr", "roas"))
-    return pd.DataFrame(
+    groups = dict(list(summary.groupby(["level", "policy"], sort=False)))
+    cells: dict[str, list[str]] = {"ctr": [], "roas": []}
+    refused = False
+    for r in s.to_dict("records"):
+        rows = groups[(r["level"], r["policy"])]
+        for metric, kind in (("ctr", "pct"), ("roas", "x")):
+            low, high = float(r[f"{metric}_low"]), float(r[f"{metric}_high"])
+            note = refused_interval(rows, metric, low, high)
+            refused |= note is not None
+            cells[metric].append(_ci(kind, r[metric], low, high, note))
+    table = pd.DataFrame(
         {
             "Level": [_LEVELS.get(v, v) for v in s["level"]],
             "Policy": [policy_name(str(v)) for v in s["policy"]],
-            "CTR": [_ci("pct", *r) for r in zip(s["ctr"], s["ctr_low"], s["ctr_high"])],
-            "ROAS": [_ci("x", *r) for r in zip(s["roas"], s["roas_low"], s["roas_high"])],
+            "CTR": cells["ctr"],
+            "ROAS": cells["roas"],
             "Interval over": list(s["interval_over"]),
         }
     )
+    return table, refused
 
 
 def _served_table(served: pd.DataFrame) -> pd.DataFrame:
@@ -722,21 +761,30 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         )
     key = "roas" if objective == "roas" else "ctr"
     (low, high), rivals = best_rivals(summary, best, key)
-    bounds = best_intervals(summary, best)
+    bounds = {**best_intervals(summary, best), key: (low, high)}
+    # The app's rule (its tiles): an interval on a handful of events, or one spanning
+    # every decision, is refused in the uplift cells' words.
+    notes = tile_interval_notes(summary, best, bounds)
     tiles = []
     for m, kind, label in _HEADLINE[key]:
-        lo, hi = (low, high) if m == key else bounds.get(m, (math.nan, math.nan))
-        tiles.append(
-            f"<div id='best-{m}'>{e(_ci(kind, best[m], lo, hi))}<span>{label}</span></div>"
-        )
+        lo, hi = bounds.get(m, (math.nan, math.nan))
+        text = _ci(kind, best[m], lo, hi, notes.get(m))
+        tiles.append(f"<div id='best-{m}'>{e(text)}<span>{label}</span></div>")
     who = (
         f"{policy_name(str(best['policy']))} at the "
         f"{_LEVELS.get(best['level'], str(best['level'])).lower()} level"
     )
     # One replication: the note says there is no interval; the bracket describes none.
-    over_text = over if one_replication(summary) else f"mean, 95 % interval over {over}"
+    # Neither does it when every tile refused its interval.
+    if one_replication(summary):
+        over_text = over
+    elif all(m in notes for m, _, _ in _HEADLINE[key]):
+        over_text = f"mean over {over}"
+    else:
+        over_text = f"mean, 95 % interval over {over}"
     text = f"Best by {key.upper()}: {who} ({over_text})."
-    note = best_note((low, high), rivals)
+    # No interval shown for the objective: none to overlap or not (the app's caption).
+    note = tile_refusal_note(notes[key]) if key in notes else best_note((low, high), rivals)
     text += f" {note}" if note else ""
     return f"<div class='headline'>{''.join(tiles)}</div><p id='best-by'>{e(text)}</p>"
 
@@ -774,7 +822,11 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         best = best_row(summary, objective)
         over = interval_over(summary)
         uplift = run_uplift(run)
-        lines = uplift_headline(uplift, objective, level_names=_LEVELS)
+        # One replication: one note says there is no interval, not each sentence (the app's).
+        single = headline_note(summary)
+        lines = uplift_headline(
+            uplift, objective, level_names=_LEVELS, interval_noted=single is not None
+        )
         caveat = world_caveat(summary) if lines else None
         parts.append(
             "<h2>Headline</h2><p id='uplift-headline'><b>Observed</b> (best policy at each "
@@ -785,6 +837,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
                 else "no like-for-like uplift: the run has no generic level to compare with."
             )
             + "</p>"
+            + (f"<p id='headline-note'><i>{e(single)}</i></p>" if single and lines else "")
             + (f"<p id='world-caveat'><i>{e(caveat)}</i></p>" if caveat else "")
             + _best_html(summary, best, objective, over)
         )
@@ -823,8 +876,19 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
                 table = table.rename(columns={OBSERVED_COLUMN: "Observed uplift"})
             parts.append(_table(table, "uplift"))
         words = metrics_over(summary)
-        parts.append(f"<h2>Final metrics, observed</h2><p>{e(words[:1].upper() + words[1:])}.</p>")
-        parts.append(_table(_metrics_table(summary), "metrics"))
+        metrics, refused = _metrics_table(summary)
+        rule = (
+            f" No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} clicks (CTR) "
+            f"or conversions (ROAS), the uplift table's rule, or its ends are more than "
+            f"{MAX_INTERVAL_SPREAD:.0f}-fold apart."
+            if refused
+            else ""
+        )
+        parts.append(
+            f"<h2>Final metrics, observed</h2><p id='metrics-over'>"
+            f"{e(words[:1].upper() + words[1:])}.{e(rule)}</p>"
+        )
+        parts.append(_table(metrics, "metrics"))
         parts.append("<h2>Leading creative per segment</h2>")
         regenerated = regenerated_levels(config, run.tables)
         if "segment" in regenerated:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from simulation.interval_words import tile_interval_notes
 from simulation.metrics import interval_over, summarize
 from simulation.store import RunStore
 from simulation.uplift_text import ONE_WORLD_CAVEAT
@@ -64,7 +65,7 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     # tiles names the replications it covers.
     # An interval on too few events (or absurdly wide) is refused, in the uplift cells'
     # words (tests/ui/test_app_tiles_few_events.py): a small run's ROAS may have one.
-    notes = tables.tile_interval_notes(summary, best, {
+    notes = tile_interval_notes(summary, best, {
         "ctr": (ours["ctr_low"], ours["ctr_high"]), "roas": (ours["roas_low"], ours["roas_high"])
     })  # fmt: skip
     for tile, metric, fmt in ((0, "ctr", pct), (1, "roas", multiple)):

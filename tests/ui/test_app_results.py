@@ -103,7 +103,8 @@ def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_ho
     assert at.metric[0].proto.delta.startswith("95 %: ")
     assert at.metric[0].proto.delta.endswith("%") and "seed" not in at.metric[0].proto.delta
     # 2,000 impressions give a handful of sales: the ROAS tile refuses its interval, in the
-    # uplift cells' words (ui.tables.tile_interval_notes), or shows it when there are enough.
+    # uplift cells' words (simulation.interval_words.tile_interval_notes), or shows it when
+    # there are enough.
     roas = at.metric[1].proto.delta
     assert roas.endswith("×") or roas == "no interval: too few conversions"
     assert any("the 95 % intervals under the tiles are over 2 seeds × 1 world"

@@ -57,9 +57,9 @@ def _summary(conversions: list[int], roas: list[float], clicks: int = 400) -> pd
 
 
 def test_a_tile_refuses_an_interval_on_too_few_events_as_the_uplift_cells_do():
+    from simulation.interval_words import tile_interval_notes
     from simulation.metrics import MIN_UPLIFT_EVENTS
     from simulation.uplift_text import uplift_table
-    from ui.tables import tile_interval_notes
 
     few = MIN_UPLIFT_EVENTS - 1
     summary = _summary([few, 40], [0.94, 1.2])
@@ -85,12 +85,11 @@ def test_a_tile_refuses_an_interval_on_too_few_events_as_the_uplift_cells_do():
 
 
 def test_an_absurdly_wide_tile_interval_is_refused_and_one_replication_left_as_it_was():
-    from ui.tables import MAX_TILE_SPREAD, tile_interval_notes
+    from simulation.interval_words import MAX_INTERVAL_SPREAD, tile_interval_notes
 
     summary = _summary([50, 60], [0.5, 1.5])
-    assert tile_interval_notes(summary, BEST, {"roas": (0.01, 0.01 * MAX_TILE_SPREAD * 1.01)}) == {
-        "roas": "too wide"
-    }
-    assert tile_interval_notes(summary, BEST, {"roas": (0.5, 0.5 * MAX_TILE_SPREAD)}) == {}
+    wide = {"roas": (0.01, 0.01 * MAX_INTERVAL_SPREAD * 1.01)}
+    assert tile_interval_notes(summary, BEST, wide) == {"roas": "too wide"}
+    assert tile_interval_notes(summary, BEST, {"roas": (0.5, 0.5 * MAX_INTERVAL_SPREAD)}) == {}
     # One replication has no interval to refuse: the tile's own "no interval" stands.
     assert tile_interval_notes(summary.iloc[:1], BEST, {"roas": (math.nan, math.nan)}) == {}

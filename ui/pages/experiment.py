@@ -14,9 +14,12 @@ import streamlit as st
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.engine.generated import applies
 from simulation.interval_words import (
+    MAX_INTERVAL_SPREAD,
     headline_note,
     metrics_over,
     one_replication,
+    tile_interval_notes,
+    tile_refusal_note,
     tiles_over,
     uplift_caption,
 )
@@ -60,15 +63,12 @@ from ui.forms import (
 )
 from ui.tables import (
     MARGIN_COLUMNS,
-    MAX_TILE_SPREAD,
     METRIC_INTERVALS,
     WINNER_LISTS,
     best_row,
     markdown_table,
     metrics_table,
     table_height,
-    tile_interval_notes,
-    tile_refusal_note,
     uplift_labels,
     winners,
     winners_table,
@@ -561,7 +561,7 @@ def _headline(result, early: bool = False) -> None:
     c1, c2, c3, c4 = st.columns(4)
     refused = (
         f" No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} {{}} (the "
-        f"uplift table's rule) or its ends are more than {MAX_TILE_SPREAD:.0f}-fold apart."
+        f"uplift table's rule) or its ends are more than {MAX_INTERVAL_SPREAD:.0f}-fold apart."
     )
     helps = {
         "ctr": "Clicks per impression of the best policy and level (mean over the "

@@ -17,7 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from simulation.gap_closed import gap_closed
-from simulation.interval_words import headline_note, metrics_over, tiles_over, uplift_caption
+from simulation.interval_words import (
+    headline_note,
+    metrics_over,
+    tile_interval_notes,
+    tile_refusal_note,
+    tiles_over,
+    uplift_caption,
+)
 from simulation.metrics import interval_over
 from simulation.naming import run_label
 from simulation.pairing import pairing
@@ -39,8 +46,6 @@ from ui.tables import (
     markdown_table,
     metrics_table,
     table_height,
-    tile_interval_notes,
-    tile_refusal_note,
     uplift_labels,
 )
 from ui.uplift import uplift_display, uplift_headline, world_caveat

@@ -389,3 +389,37 @@ def test_the_printout_has_the_one_world_caveat_only_with_one_world():
         lines = results_printout(summary, like_for_like_uplift(summary), "ctr")
         assert (lines[-1].strip() == ONE_WORLD_CAVEAT) is caveat
         assert sum(ONE_WORLD_CAVEAT in line for line in lines) == int(caveat)
+
+
+def test_a_one_seed_printout_says_once_that_there_is_no_interval():
+    from simulation.cli.run import results_printout
+    from simulation.metrics import like_for_like_uplift
+
+    rows = [
+        {"level": level, "policy": "thompson", "seed": seed, "ctr": ctr + seed / 1000,
+         "roas": 2.0, "regret": 1.0, "impressions": 10_000, "clicks": 10_000 * ctr + 10 * seed,
+         "conversions": 50.0, "revenue": 20.0, "spend": 10.0}
+        for seed in range(2) for level, ctr in (("generic", 0.01), ("user", 0.02))
+    ]  # fmt: skip
+    two = pd.DataFrame(rows)
+    one = two[two["seed"] == 0]
+    note = "1 seed × 1 world: one replication, so no intervals (add seeds or worlds for them)."
+    lines = results_printout(one, like_for_like_uplift(one), "ctr")
+    answer = lines[lines.index(
+        "Observed, the best policy at each level against the best at the generic level:"
+    ) + 1:]  # fmt: skip
+    # The sentence gives its observed value alone; the line under it says why, once.
+    assert answer == ["  Per user ads vs generic ads, both with Thompson sampling: CTR +100.0 % "
+                      "observed.", f"  {note}"]  # fmt: skip
+    assert not any("one usable replication" in line for line in lines)
+    # Two seeds draw an interval: no such note.
+    lines = results_printout(two, like_for_like_uplift(two), "ctr")
+    assert note not in "\n".join(lines) and "95 % interval" in "\n".join(lines)
+
+
+def test_a_one_seed_run_prints_the_no_interval_note_once(tmp_path, capsys):
+    one_seed = [*TINY[:-3], "--seeds", "1", "--no-progress"]
+    assert main(["run", *one_seed, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("one replication, so no intervals (add seeds or worlds for them).") == 1
+    assert "one usable replication" not in printed

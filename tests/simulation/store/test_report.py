@@ -551,3 +551,92 @@ def test_a_roas_margin_reads_in_roas_not_as_a_multiple(saved, tmp_path):
     assert all(m.startswith("+1.050 ROAS (") for m in margins), margins
     assert not any("×" in m.split(";")[0] for m in margins)
     assert page.count("ROAS 2.05× (observed)") == CONFIG.n_segments  # the runner-up's
+
+
+FEW_SALES = [(0.002, 0.9, 400, 3), (0.040, 5.0, 420, 40)]
+
+
+def _few_sales(tmp_path, user=FEW_SALES) -> tuple[str, pd.DataFrame]:
+    """A ROAS run whose best (Thompson, per user) has 3 sales in one seed and wild CTRs."""
+    rows = [
+        {"level": level, "policy": "thompson", "seed": seed, "ctr": ctr, "roas": roas,
+         "impressions": 20_000, "clicks": clicks, "conversions": sales, "revenue": 10 * roas,
+         "spend": 10.0, "regret": 1.0}
+        for level, values in (
+            ("generic", [(0.010, 1.0, 400, 40), (0.011, 1.1, 420, 40)]),
+            ("user", user),
+        )
+        for seed, (ctr, roas, clicks, sales) in enumerate(values)
+    ]  # fmt: skip
+    summary = pd.DataFrame(rows)
+    store = RunStore.open(tmp_path / "s")
+    run_id = store.save(config={**CONFIG.to_dict(), "objective": "roas"}, seed=0,
+                        summary=summary, source="cli", timeseries=pd.DataFrame())  # fmt: skip
+    return build_report(store.load(run_id), winners=[]), summary
+
+
+def test_tiles_and_final_metrics_refuse_an_interval_on_a_handful_of_events(tmp_path):
+    from simulation.metrics import summarize
+
+    page, summary = _few_sales(tmp_path)
+    s = summarize(summary, ("ctr", "roas")).set_index("level")
+    # The Student-t interval over two seeds exists, and is absurd: the report must not print it.
+    assert s.loc["user", "roas_high"] > 10 * s.loc["user", "roas"]
+    assert f"{s.loc['user', 'roas_high']:,.2f}×" not in page
+    best = best_row(summary, "roas")
+    assert best["level"] == "user"
+    roas = page.split("<div id='best-roas'>", 1)[1].split("<span>", 1)[0]
+    ctr = page.split("<div id='best-ctr'>", 1)[1].split("<span>", 1)[0]
+    # The observed value stays; the interval gives way to the uplift cells' words.
+    assert roas == html.escape(f"{best['roas']:,.2f}× (no interval: too few conversions)")
+    assert ctr == html.escape(f"{100 * best['ctr']:.2f} % (no interval: too wide)")
+    said = html.unescape(page.split("<p id='best-by'>", 1)[1].split("</p>", 1)[0])
+    # No interval is shown, so none is described and none compared with the rivals'.
+    assert "(mean over 2 seeds × 1 world)." in said and "95 %" not in said
+    assert said.endswith("Not clearly best: too few conversions for an interval.")
+    # The final metrics table: the same rule per row, and its intervals where they stand.
+    table = page.split('<table class="metrics">', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r"<td>(.*?)</td>", table)
+    generic, user = cells[:5], cells[5:10]
+    assert user[2:4] == [
+        html.escape(f"{100 * s.loc['user', 'ctr']:.2f} % (no interval: too wide)"),
+        html.escape(f"{s.loc['user', 'roas']:,.2f}× (no interval: too few conversions)"),
+    ]
+    assert generic[3] == html.escape(
+        f"{s.loc['generic', 'roas']:,.2f}× ({s.loc['generic', 'roas_low']:,.2f}× – "
+        f"{s.loc['generic', 'roas_high']:,.2f}×)"
+    )
+    assert "(no interval" not in generic[2]
+    rule = html.unescape(page.split("<p id='metrics-over'>", 1)[1].split("</p>", 1)[0])
+    assert "fewer than 10 clicks (CTR) or conversions (ROAS)" in rule
+    assert "more than 100-fold apart" in rule
+
+
+def test_with_enough_events_the_intervals_stand_and_no_rule_is_stated(tmp_path):
+    page, summary = _few_sales(tmp_path, [(0.020, 2.9, 400, 40), (0.021, 3.0, 420, 40)])
+    (low, high) = best_intervals(summary, best_row(summary, "roas"))["roas"]
+    roas = page.split("<div id='best-roas'>", 1)[1].split("<span>", 1)[0]
+    assert roas.endswith(html.escape(f"({low:,.2f}× – {high:,.2f}×)"))
+    tiles = page.split("<div class='headline'>", 1)[1].split("<p id='best-by'>", 1)[0]
+    table = page.split('<table class="metrics">', 1)[1].split("</table>", 1)[0]
+    assert "(no interval" not in tiles + table
+    assert table.count(" – ") == 4  # CTR and ROAS of both rows carry their interval
+    rule = page.split("<p id='metrics-over'>", 1)[1].split("</p>", 1)[0]
+    assert "fewer than" not in rule
+
+
+def test_a_one_seed_headline_says_once_that_there_is_no_interval(saved, tmp_path):
+    page = _one_seed_report(saved, tmp_path)
+    headline = html.unescape(page.split("<p id='uplift-headline'>", 1)[1].split("</p>", 1)[0])
+    sentences = [s for s in headline.split(": ", 1)[1].split(". ") if s]
+    assert len(sentences) >= 1
+    # Each sentence gives its observed value alone ...
+    assert "one usable replication" not in page
+    assert all(re.search(r"[+-]\d+\.\d % observed", s) for s in sentences), sentences
+    # ... and one note under them says why there is no interval.
+    note = "1 seed × 1 world: one replication, so no intervals (add seeds or worlds for them)."
+    assert html.unescape(page).count(note) == 1
+    assert page.index("<p id='headline-note'>") > page.index("<p id='uplift-headline'>")
+    # Two seeds: intervals are drawn, so no such note.
+    store, run_id, _ = saved
+    assert "<p id='headline-note'>" not in build_report(store.load(run_id), winners=[])

@@ -1,0 +1,77 @@
+"""The one rule that refuses an interval on too few events or too wide to mean anything."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from simulation.interval_words import (
+    MAX_INTERVAL_SPREAD,
+    refused_interval,
+    tile_interval_notes,
+    tile_refusal_note,
+)
+from simulation.metrics import MIN_UPLIFT_EVENTS
+
+
+def _rows(clicks: list[int], conversions: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({"clicks": clicks, "conversions": conversions})
+
+
+ENOUGH = MIN_UPLIFT_EVENTS
+FEW = MIN_UPLIFT_EVENTS - 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "metric", "bounds", "expected"),
+    [
+        # The event each metric rests on, in the weakest replication: clicks for CTR,
+        # conversions for ROAS; the other count does not matter.
+        (_rows([400, 420], [FEW, 40]), "roas", (0.9, 1.3), "too few conversions"),
+        (_rows([400, 420], [FEW, 40]), "ctr", (0.009, 0.012), None),
+        (_rows([FEW, 420], [40, 40]), "ctr", (0.009, 0.012), "too few clicks"),
+        (_rows([FEW, 420], [40, 40]), "roas", (0.9, 1.3), None),
+        # At the threshold the interval stands (the uplift table's "at least 10 a side").
+        (_rows([ENOUGH, ENOUGH], [ENOUGH, ENOUGH]), "roas", (0.9, 1.3), None),
+        # Enough events, but ends more than MAX_INTERVAL_SPREAD-fold apart; a zero lower end
+        # is infinitely far from any upper one.
+        (_rows([400, 420], [40, 40]), "ctr", (0.0004, 0.2878), "too wide"),
+        (_rows([400, 420], [40, 40]), "roas", (0.0, 1.3), "too wide"),
+        (_rows([400, 420], [40, 40]), "roas", (0.5, 0.5 * MAX_INTERVAL_SPREAD), None),
+        # Too few events is the reason given first, though the interval is also too wide.
+        (_rows([400, 420], [1, 40]), "roas", (0.0, 308_949.14), "too few conversions"),
+        # No interval drawn (one replication, or no spread): nothing to refuse.
+        (_rows([400], [1]), "roas", (math.nan, math.nan), None),
+        (_rows([400, 420], [0, 0]), "roas", (0.0, 0.0), None),
+        # No count column (a summary not made by the engine): the spread alone decides.
+        (pd.DataFrame({"x": [1, 2]}), "roas", (0.01, 5.0), "too wide"),
+        (pd.DataFrame({"x": [1, 2]}), "roas", (0.9, 1.3), None),
+    ],
+)
+def test_an_interval_is_refused_on_too_few_events_or_too_wide(rows, metric, bounds, expected):
+    assert refused_interval(rows, metric, *bounds) == expected
+
+
+def test_the_tiles_judge_only_the_best_policys_own_replications():
+    summary = pd.DataFrame(
+        {
+            "level": ["user", "user", "generic", "generic"],
+            "policy": ["thompson"] * 4,
+            "clicks": [400, 420, 1, 1],
+            "conversions": [40, 40, 0, 0],
+        }
+    )
+    best = {"level": "user", "policy": "thompson"}
+    bounds = {"ctr": (0.009, 0.012), "roas": (0.9, 1.3)}
+    # The generic level's handful of events is not the best's.
+    assert tile_interval_notes(summary, best, bounds) == {}
+    few = summary.assign(conversions=[FEW, 40, 0, 0])
+    assert tile_interval_notes(few, best, bounds) == {"roas": "too few conversions"}
+
+
+def test_the_not_clearly_best_note_names_the_refusal():
+    few = tile_refusal_note("too few clicks")
+    assert few == "Not clearly best: too few clicks for an interval."
+    assert tile_refusal_note("too wide") == "Not clearly best: its interval is too wide to show."

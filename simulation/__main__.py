@@ -11,7 +11,17 @@ import importlib
 import os
 import sys
 
-from simulation.cli.common import ArgumentParser, Terminated, UsageError, sigterm_stops
+#: What an interrupted command (Ctrl-C, SIGTERM) leaves, unless its parser sets ``interrupted``:
+#: every command writes its outputs only once complete (or not at all).
+INTERRUPTED = "nothing partial was written or saved"
+
+try:
+    from simulation.cli.common import ArgumentParser, Terminated, UsageError, sigterm_stops
+except KeyboardInterrupt:
+    # Ctrl-C while the command line itself is still importing (a second on a busy machine):
+    # nothing has run yet, so the same one line as a later stop, not a traceback.
+    print(f"interrupted: {INTERRUPTED}", file=sys.stderr)
+    sys.exit(130)
 
 #: Modules that each add one sub-command.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -31,11 +41,6 @@ def build_parser() -> ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
-
-
-#: What an interrupted command (Ctrl-C, SIGTERM) leaves, unless its parser sets ``interrupted``:
-#: every command writes its outputs only once complete (or not at all).
-INTERRUPTED = "nothing partial was written or saved"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -352,12 +352,16 @@ def test_ctrl_c_while_starting_is_one_line_too(tmp_path):
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    # 130, or ended by the signal itself, which a shell also reports as 130 (seen now and
-    # then when the signal lands in an import; the one line is printed either way).
-    assert proc.returncode in (130, -signal.SIGINT), err.decode()
-    assert err.decode().strip().splitlines() == [
-        "interrupted: nothing partial was written or saved"
-    ]
+    # 130 with the one line; or, when the signal lands before the interpreter has set up its
+    # own Ctrl-C handling (a busy machine can take longer than the half second to get there),
+    # ended by the signal itself, which a shell reports as 130, with nothing printed. Never
+    # a traceback.
+    lines = err.decode().strip().splitlines()
+    if proc.returncode == -signal.SIGINT:
+        assert lines in ([], ["interrupted: nothing partial was written or saved"]), lines
+    else:
+        assert proc.returncode == 130, err.decode()
+        assert lines == ["interrupted: nothing partial was written or saved"]
     assert not (tmp_path / "o").exists()
 
 

@@ -7,7 +7,8 @@ under the uplift headline (:func:`headline_note`), not each uplift sentence.
 
 An interval that could be drawn is still refused when it rests on too few events or spans
 everything (:func:`refused_interval`): the app's tiles, the report's tiles and its final
-metrics table all use that one rule, in the uplift cells' words.
+metrics tables all use that one rule, in the uplift cells' words, and say it once
+(:func:`refusal_rule`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "headline_note",
     "metrics_over",
     "one_replication",
+    "refusal_rule",
     "refused_interval",
     "tile_interval_notes",
     "tile_refusal_note",
@@ -171,6 +173,21 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     if high > MAX_INTERVAL_SPREAD * low:
         return "too wide"
     return None
+
+
+def refusal_rule() -> str:
+    """The sentence a final-metrics table adds when :func:`refused_interval` refused a cell.
+
+    Examples
+    --------
+    >>> refusal_rule()[:60]
+    'No interval when a replication has fewer than 10 clicks (CTR'
+    """
+    return (
+        f"No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} clicks (CTR) "
+        f"or conversions (ROAS), the uplift table's rule, or its ends are more than "
+        f"{MAX_INTERVAL_SPREAD:.0f}-fold apart."
+    )
 
 
 def tile_interval_notes(

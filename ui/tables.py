@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from simulation.interval_words import one_replication
+from simulation.interval_words import one_replication, refusal_rule, refused_interval
 from simulation.metrics import mean_interval, summarize
 from simulation.store.report import VERDICT_NAMES, best_row
 from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
@@ -31,6 +31,7 @@ __all__ = [
     "best_row",
     "difference_table",
     "markdown_table",
+    "metrics_refusal",
     "metrics_table",
     "paired_difference",
     "segment_table",
@@ -169,15 +170,17 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
         worlds) of the run. Like-for-like uplift is a table of its own (``uplift_frame``).
     """
     s = summarize(summary)
+    groups = dict(list(summary.groupby(["level", "policy"], sort=False)))
     rows = []
     for r in s.itertuples(index=False):
         row = r._asdict()
+        replications = groups[(row["level"], row["policy"])]
         rows.append(
             {
                 "Level": LEVEL_NAMES.get(row["level"], row["level"]),
                 "Policy": policy_name(row["policy"]),
-                "CTR": interval(pct, row["ctr"], row["ctr_low"], row["ctr_high"]),
-                "ROAS": interval(multiple, row["roas"], row["roas_low"], row["roas_high"]),
+                "CTR": _judged(pct, row, "ctr", replications),
+                "ROAS": _judged(multiple, row, "roas", replications),
                 "Conversion rate": interval(pct, row["cvr"], row["cvr_low"], row["cvr_high"]),
                 "Cost per conversion": interval(money, row["cpa"], row["cpa_low"], row["cpa_high"]),
                 "Regret": interval(
@@ -187,6 +190,25 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _judged(fmt, row: dict, metric: str, replications: pd.DataFrame) -> str:
+    """A metric's cell, its interval refused as the report's and the tiles' are.
+
+    :func:`simulation.interval_words.refused_interval`: "4.41× (no interval: too few
+    conversions)" rather than "(0.00× – 432,519.61×)" from a handful of sales.
+    """
+    low, high = float(row[f"{metric}_low"]), float(row[f"{metric}_high"])
+    note = refused_interval(replications, metric, low, high)
+    if note:
+        return f"{fmt(row[metric])} (no interval: {note})"
+    return interval(fmt, row[metric], low, high)
+
+
+def metrics_refusal(metrics: pd.DataFrame) -> str:
+    """The rule, when a :func:`metrics_table` cell refused its interval; else ``""``."""
+    refused = any("(no interval:" in str(c) for col in ("CTR", "ROAS") for c in metrics[col])
+    return refusal_rule() if refused else ""
 
 
 def best_label(best: pd.Series) -> str:

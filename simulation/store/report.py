@@ -42,17 +42,16 @@ from simulation.display import (
 )
 from simulation.gap_closed import LOCAL_NOTE, gap_closed, gap_sentences, has_local
 from simulation.interval_words import (
-    MAX_INTERVAL_SPREAD,
     headline_note,
     metrics_over,
     one_replication,
+    refusal_rule,
     refused_interval,
     tile_interval_notes,
     tile_refusal_note,
 )
 from simulation.metrics import (
     METRIC_BOUNDS,
-    MIN_UPLIFT_EVENTS,
     UPLIFT_COLUMNS,
     interval_over,
     like_for_like_uplift,
@@ -877,13 +876,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             parts.append(_table(table, "uplift"))
         words = metrics_over(summary)
         metrics, refused = _metrics_table(summary)
-        rule = (
-            f" No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} clicks (CTR) "
-            f"or conversions (ROAS), the uplift table's rule, or its ends are more than "
-            f"{MAX_INTERVAL_SPREAD:.0f}-fold apart."
-            if refused
-            else ""
-        )
+        rule = f" {refusal_rule()}" if refused else ""
         parts.append(
             f"<h2>Final metrics, observed</h2><p id='metrics-over'>"
             f"{e(words[:1].upper() + words[1:])}.{e(rule)}</p>"

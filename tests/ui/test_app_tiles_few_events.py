@@ -35,3 +35,42 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     assert not at.exception
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
     assert roas.proto.delta == "no interval: too few conversions"
+
+
+def test_the_final_metrics_table_refuses_the_same_intervals_and_says_why(
+    app, open_page, run_small_experiment
+):
+    at = open_page(app, "experiment")
+    run_small_experiment(at, **{"ex-impressions": 2_000, "ex-objective": "roas"})
+    assert not at.exception
+    summary = at.session_state["ex-current"]["result"].summary_frame()
+    metrics = tables.metrics_table(summary)
+    few = summary.groupby(["level", "policy"], sort=False)["conversions"].min()
+    assert (few < MIN_UPLIFT_EVENTS).any()  # what this test is about
+    # Every (level, policy) with a replication of too few sales shows no ROAS interval.
+    for (level, policy), n in few.items():
+        row = metrics[
+            (metrics["Level"] == tables.LEVEL_NAMES[level])
+            & (metrics["Policy"] == tables.policy_name(policy))
+        ].iloc[0]
+        if n < MIN_UPLIFT_EVENTS:
+            assert row["ROAS"].endswith("(no interval: too few conversions)"), row["ROAS"]
+    captions = [_shown(c.value) for c in at.caption]
+    assert any(c.startswith("No interval when a replication has fewer than") for c in captions)
+
+
+def test_an_interval_on_enough_events_stands_in_the_table():
+    import pandas as pd
+
+    summary = pd.DataFrame(
+        {
+            "level": ["generic"] * 3, "policy": ["thompson"] * 3, "seed": [0, 1, 2],
+            "impressions": [10_000] * 3, "clicks": [100, 110, 95], "conversions": [20, 25, 22],
+            "spend": [50.0, 52.0, 49.0], "revenue": [100.0, 120.0, 98.0], "regret": [5.0, 6.0, 4.0],
+            "ctr": [0.010, 0.011, 0.0095], "cvr": [0.2, 0.227, 0.23], "roas": [2.0, 2.31, 2.0],
+            "cpa": [2.5, 2.08, 2.23],
+        }
+    )  # fmt: skip
+    metrics = tables.metrics_table(summary)
+    assert "no interval" not in metrics.loc[0, "ROAS"] and " – " in metrics.loc[0, "ROAS"]
+    assert tables.metrics_refusal(metrics) == ""

@@ -67,6 +67,7 @@ from ui.tables import (
     WINNER_LISTS,
     best_row,
     markdown_table,
+    metrics_refusal,
     metrics_table,
     table_height,
     uplift_labels,
@@ -796,6 +797,8 @@ def _results(entry, say_skipped: bool = True) -> None:
         hide_index=True,
         height=table_height(len(metrics)),
     )
+    if rule := metrics_refusal(metrics):
+        st.caption(rule)
     _winners(result)
     if result.generated is not None:
         generated_view.render(

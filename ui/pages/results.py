@@ -44,6 +44,7 @@ from ui.tables import (
     best_row,
     difference_table,
     markdown_table,
+    metrics_refusal,
     metrics_table,
     table_height,
     uplift_labels,
@@ -403,6 +404,8 @@ def render() -> None:
                 hide_index=True,
                 height=table_height(len(metrics)),
             )
+            if rule := metrics_refusal(metrics):
+                st.caption(rule)
             config = frames["config"]
             stop = budget_stop_text(
                 frames["summary"], config.get("budget"), int(config.get("n_impressions") or 0)

@@ -55,8 +55,10 @@ from simulation.cli.common import (
     UsageError,
     check_outside_store,
     open_store,
+    plain_text,
     positive_int,
     remove_earlier_outputs,
+    warn_banned_names,
 )
 from simulation.config import (
     LEVELS,
@@ -208,7 +210,7 @@ def resolve_config(args: argparse.Namespace) -> ExperimentConfig:
             )
         return resolve_inputs(config)[0]
     except (ValueError, TypeError) as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain_text(str(exc))) from None
 
 
 def split_policies(text: str) -> tuple[str, ...]:
@@ -302,9 +304,11 @@ def run_command(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     try:
         # The files' content hashes, recorded with the run (checked by resolve_config).
-        inputs = read_inputs(config).files
+        own = read_inputs(config)
     except ValueError as exc:  # changed or removed since it was checked
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain_text(str(exc))) from None
+    inputs = own.files
+    warn_banned_names(own.catalogue)
     outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
     if args.log:
         if not logged_pairs(config):
@@ -333,6 +337,13 @@ def run_command(args: argparse.Namespace) -> int:
         open_store(args.store)  # refuses the empty path in its one line
     # Before the store is opened (which creates it): a refused run leaves nothing.
     check_outside_store(out, resolve_root(args.store))
+    try:
+        # Built here (as run_experiment would) to render the generated level's creatives,
+        # and before any folder or the store is made: inputs that cannot make the ads
+        # (too few pass the guardrails) are refused with nothing created.
+        scenario = build_scenario(config)
+    except ValueError as exc:
+        raise UsageError(plain_text(str(exc))) from None
     try:
         made = make_folders(out.parent)  # removed again unless the run reaches --out
     except OSError as exc:
@@ -369,8 +380,6 @@ def run_command(args: argparse.Namespace) -> int:
                 print(note)
             if args.log and log_note(config):
                 print(log_note(config))
-            # Built here (as run_experiment would) to render the generated level's creatives.
-            scenario = build_scenario(config)
             result = run_experiment(
                 config,
                 scenario=scenario,

@@ -210,19 +210,19 @@ def _product_name(value: str, key: str) -> str:
     return check_drawable(unicodedata.normalize("NFC", text), f"`{key}` {short_repr(text)}")
 
 
-def _check_room(product: Product, templates) -> None:
-    """Refuse a product whose name no line of ``templates`` can print within its limit.
+def _check_room(product: Product, rooms: dict) -> None:
+    """Refuse a product whose name no template line can print within its limit.
 
     Every ad naming it would fail the length guardrail, and an experiment would stop with
-    too few ads after building its world; the name is the input to change.
+    too few ads after building its world; the name is the input to change. ``rooms`` is
+    language -> :func:`creative.templates.product_room` of the templates.
     """
-    # Imported here: creative.templates imports the guardrails, which import this module.
+    # Imported here: creative.guardrails imports this module.
     from creative.guardrails import display_width
-    from creative.templates import product_room
 
     for language, key in (("en", "name"), ("ko", "name_ko")):
         name = product.display_name(language)
-        room, line = product_room(templates, language)
+        room, line = rooms[language]
         if display_width(name) > room:
             # A blank name_ko prints the English name in the Korean ads.
             which = key if key == "name" or name != product.name else "name (in Korean ads)"
@@ -344,10 +344,11 @@ def read_catalogue(path: str | Path, *, templates=None) -> dict[str, tuple[Produ
         )
     if not rows:
         raise ValueError(f"{path}: no products found.")
-    if templates is None:
-        from creative.templates import default_templates  # see _check_room
+    # Imported here: creative.templates imports the guardrails, which import this module.
+    from creative.templates import default_templates, product_room
 
-        templates = default_templates()
+    templates = default_templates() if templates is None else templates
+    rooms = {language: product_room(templates, language) for language in ("en", "ko")}
     by_category: dict[str, list[Product]] = {}
     seen: set[str] = set()
     for i, row in enumerate(rows, start=1):
@@ -355,7 +356,7 @@ def read_catalogue(path: str | Path, *, templates=None) -> dict[str, tuple[Produ
             raise ValueError(f"{path}, product {i}: more cells than header columns.")
         try:
             product = _product_from_row(row)
-            _check_room(product, templates)
+            _check_room(product, rooms)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}, product {i}: {exc}") from None
         if product.name.casefold() in seen:

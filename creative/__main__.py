@@ -34,7 +34,14 @@ from tqdm import tqdm
 
 from creative.audience import Audience
 from creative.audience_io import read_audiences
-from creative.cli_safety import Terminated, make_folders, remove_folders, sigterm_stops
+from creative.catalogue import CATALOGUE
+from creative.cli_safety import (
+    Terminated,
+    make_folders,
+    plain_text,
+    remove_folders,
+    sigterm_stops,
+)
 from creative.contact_sheet import contact_sheet
 from creative.encode import FORMATS, encode_image
 from creative.fonts import check_drawable
@@ -44,6 +51,7 @@ from creative.generate import (
     generate_generic,
     recommended_placement,
 )
+from creative.guardrails import banned_names_warning
 from creative.limits import LIMITS, short_repr
 from creative.manifest import MANIFEST_COLUMNS, manifest_row
 from creative.render import draw_plan, plan_creative
@@ -386,6 +394,11 @@ def _run(args: argparse.Namespace) -> str:
         )
     if args.lang:
         audiences = [dataclasses.replace(a, language=args.lang) for a in audiences]
+    # The catalogue the ads name (the bundled one: render takes no catalogue file), checked
+    # as simulation run and compose check a user's.
+    warning = banned_names_warning(p for products in CATALOGUE.values() for p in products)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
 
     generic_size = "feed" if args.size == "auto" else args.size
     reports = [
@@ -473,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             args = _build_parser().parse_args(argv)
             print(_run(args))
     except (_UsageError, ValueError) as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"error: {plain_text(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)

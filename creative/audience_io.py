@@ -161,7 +161,8 @@ def read_audiences(path: str | Path) -> list[Audience]:
     ------
     ValueError
         On a missing or unreadable file, malformed CSV/TOML, a bad row (the
-        message names the file and the row) or duplicate ids.
+        message names the file and the row; a short CSV row is named as such) or
+        duplicate ids.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -188,6 +189,13 @@ def read_audiences(path: str | Path) -> list[Audience]:
     for i, row in enumerate(rows, start=1):
         if None in row:  # csv puts surplus cells under the key None
             raise ValueError(f"{path}, audience {i}: more cells than header columns.")
+        # ...and None under the columns a short row has no cell for (TOML has no None).
+        absent = [str(k) for k, v in row.items() if v is None]
+        if absent:
+            raise ValueError(
+                f"{path}, audience {i}: the row is short: {len(row) - len(absent)} of "
+                f"{len(row)} cells, none for {', '.join(absent)}."
+            )
         try:
             audience = audience_from_mapping(row)
         except (ValueError, TypeError) as exc:

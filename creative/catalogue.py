@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from creative.fonts import check_drawable
 from creative.limits import LIMITS, check_length, read_text, short_repr
 from creative.vocabulary import INTEREST_KEYWORDS, INTEREST_KEYWORDS_KO, INTERESTS, OFFERS
 
@@ -206,7 +207,32 @@ def _product_name(value: str, key: str) -> str:
         raise ValueError(
             f"`{key}` must not contain control or format characters; got {short_repr(text)}."
         )
-    return unicodedata.normalize("NFC", text)
+    # Refused, as templates are: the images would silently leave the characters out.
+    return check_drawable(unicodedata.normalize("NFC", text), f"`{key}` {short_repr(text)}")
+
+
+def _check_room(product: Product, rooms: dict) -> None:
+    """Refuse a product whose name no template line can print within its limit.
+
+    Every ad naming it would fail the length guardrail, and an experiment would stop with
+    too few ads after building its world; the name is the input to change. ``rooms`` is
+    language -> :func:`creative.templates.product_room` of the templates.
+    """
+    # Imported here: creative.guardrails imports this module.
+    from creative.guardrails import display_width
+
+    for language, key in (("en", "name"), ("ko", "name_ko")):
+        name = product.display_name(language)
+        room, line = rooms[language]
+        if display_width(name) > room:
+            # A blank name_ko prints the English name in the Korean ads.
+            which = key if key == "name" or name != product.name else "name (in Korean ads)"
+            roomiest = f" (the roomiest: {line.text!r})" if line else ""
+            raise ValueError(
+                f"`{which}` {short_repr(name, 60)} is {display_width(name)} columns wide; no "
+                f"{language} template line can print a product name wider than {room} within "
+                f"its length limit{roomiest}. Shorten the name."
+            )
 
 
 def _product_from_row(row: dict[str, str | None]) -> Product:
@@ -251,7 +277,7 @@ def _product_from_row(row: dict[str, str | None]) -> Product:
     )
 
 
-def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
+def read_catalogue(path: str | Path, *, templates=None) -> dict[str, tuple[Product, ...]]:
     r"""Read a product catalogue from a CSV file.
 
     Columns (header row required): ``name``, ``category`` (one of ``INTERESTS``),
@@ -262,11 +288,17 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
     customer pays, such as an account's opening amount: the ads never print it).
     The file is bounded like the other creative inputs (``creative.limits.LIMITS.file_bytes``,
     names of at most ``LIMITS.name`` characters) and holds at most :data:`MAX_PRODUCTS`
-    products.
+    products. A name must also fit the copy: no wider than some line of ``templates``
+    naming ``{product}`` leaves room for within its length limit
+    (:func:`creative.templates.product_room`: 55 columns in English with the bundled
+    templates, a wide Hangul character counting 2), and every character of it must be
+    one the bundled fonts draw (:func:`creative.fonts.check_drawable`).
 
     Parameters
     ----------
     path : str or Path
+    templates : TemplateSet, optional
+        The copy templates the products will be written into (default: the bundled).
 
     Returns
     -------
@@ -278,8 +310,9 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
     ------
     ValueError
         On a missing, unreadable or oversized file, a missing column, a bad row (the
-        message names the file and the row, and lists the valid categories), a
-        duplicate product name or an empty file.
+        message names the file and the row, and lists the valid categories), a name no
+        headline can hold or with characters the fonts cannot draw, a duplicate product
+        name or an empty file.
 
     Examples
     --------
@@ -312,6 +345,11 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
         )
     if not rows:
         raise ValueError(f"{path}: no products found.")
+    # Imported here: creative.templates imports the guardrails, which import this module.
+    from creative.templates import default_templates, product_room
+
+    templates = default_templates() if templates is None else templates
+    rooms = {language: product_room(templates, language) for language in ("en", "ko")}
     by_category: dict[str, list[Product]] = {}
     seen: set[str] = set()
     for i, row in enumerate(rows, start=1):
@@ -319,6 +357,7 @@ def read_catalogue(path: str | Path) -> dict[str, tuple[Product, ...]]:
             raise ValueError(f"{path}, product {i}: more cells than header columns.")
         try:
             product = _product_from_row(row)
+            _check_room(product, rooms)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}, product {i}: {exc}") from None
         if product.name.casefold() in seen:

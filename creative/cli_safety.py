@@ -3,7 +3,7 @@
 ``kill`` (SIGTERM) takes Ctrl-C's way out (:func:`sigterm_stops`), and the folders a command
 creates for its output are removed again when it ends without an output
 (:func:`make_folders`, :func:`remove_folders`), so a refused or stopped command leaves the
-file system as it found it.
+file system as it found it. A refusal is one line of plain text (:func:`plain_text`).
 
 ``simulation``'s command line uses the same ones (``simulation.cli.common`` and
 ``simulation.store.fs`` import them from here): one copy, in the lowest layer, which every
@@ -14,12 +14,32 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["Terminated", "make_folders", "remove_folders", "sigterm_stops"]
+__all__ = ["Terminated", "make_folders", "plain_text", "remove_folders", "sigterm_stops"]
+
+
+#: A name the library's messages wrap in markdown backticks (sklearn's "`epsilon` must be").
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def plain_text(message: str) -> str:
+    """A library message as one line of plain text for the terminal.
+
+    The library's errors are written for a reader of rendered markdown ("`epsilon` must
+    be a float in [0, 1]"); on a terminal the backticks are noise, so a wrapped name is
+    shown bare, and line breaks become spaces (a usage error is one line).
+
+    Examples
+    --------
+    >>> plain_text("`epsilon` must be a float in [0.0, 1.0]; got 2.")
+    'epsilon must be a float in [0.0, 1.0]; got 2.'
+    """
+    return " ".join(_CODE_SPAN.sub(r"\1", message).split())
 
 
 class Terminated(KeyboardInterrupt):

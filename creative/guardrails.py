@@ -31,6 +31,7 @@ __all__ = [
     "MIN_CONTRAST",
     "RULES",
     "LengthLimits",
+    "banned_names_warning",
     "check_creative",
     "display_width",
     "find_banned_claims",
@@ -235,6 +236,43 @@ def find_banned_names(
         if found:
             out.append((p.name, tuple(c for c in kit.banned_claims if c in found)))
     return tuple(out)
+
+
+def banned_names_warning(products: Iterable[Product], kit: BrandKit = DEFAULT_KIT) -> str | None:
+    """One line warning of the product names that hold a banned phrase, for a command line.
+
+    The same news the app's Creatives page gives on an upload (:func:`find_banned_names`):
+    the guardrails pass such ads, since a name is the brand's own, so a user running a
+    catalogue from the command line would otherwise never hear of it.
+
+    Parameters
+    ----------
+    products : iterable of Product
+    kit : BrandKit, default DEFAULT_KIT
+
+    Returns
+    -------
+    warning : str or None
+        Without a ``warning:`` prefix; None when no name holds a banned phrase.
+
+    Examples
+    --------
+    >>> from creative.catalogue import Product
+    >>> cream = Product(name="Miracle Cure Cream", name_ko="기적의 크림", category="beauty",
+    ...                 price=35.0)
+    >>> banned_names_warning([cream])[:72]
+    "1 product name(s) hold a phrase the brand kit bans: 'Miracle Cure Cream'"
+    """
+    found = find_banned_names(products, kit)
+    if not found:
+        return None
+    listed = "; ".join(f"{name!r} ({', '.join(claims)})" for name, claims in found[:5])
+    more = f"; and {len(found) - 5:,} more" if len(found) > 5 else ""
+    return (
+        f"{len(found):,} product name(s) hold a phrase the brand kit bans: {listed}{more}. "
+        "The guardrails take a name as the brand's own and pass its ads, which print it "
+        "as written; rename the product if the brand cannot back the claim."
+    )
 
 
 # A number that does not continue a word or another number ("S2", "65W" are names).

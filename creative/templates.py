@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from creative.fonts import check_drawable
+from creative.guardrails import LENGTH_LIMITS, display_width
 from creative.limits import LIMITS, read_toml, short_repr
 from creative.vocabulary import LANGUAGES, TONES
 
@@ -32,6 +33,7 @@ __all__ = [
     "load_templates",
     "pair_fits",
     "parse_template",
+    "product_room",
     "search_names_product",
 ]
 
@@ -219,6 +221,17 @@ class CopyTemplate:
     def name(self) -> str:
         """``language.tone.part[index]``, used in every error message."""
         return f"{self.language}.{self.tone}.{self.part}[{self.index}]"
+
+    @property
+    def least_width(self) -> int:
+        """Display width of the line with every slot filled by one column.
+
+        Its literal text plus one per slot: no filled line is narrower (a slot is used
+        only when its value is non-empty), so a line whose ``least_width`` is over its
+        part's length limit can never pass the guardrails.
+        """
+        literal = sum(display_width(v) for is_slot, v in self.pieces if not is_slot)
+        return literal + len(self.slots)
 
     def fill(self, values: Mapping[str, str]) -> str:
         """Substitute slot values, inserted literally.
@@ -412,20 +425,90 @@ def _from_mapping(data: Mapping, source: str) -> list[CopyTemplate]:
                         f"templates from {source}: {where} must have at most "
                         f"{LIMITS.templates_per_list} templates; got {len(texts):,}."
                     )
-                out.extend(
-                    CopyTemplate(language=lang, tone=tone, part=part, text=t, index=i)
-                    if isinstance(t, str)
-                    else CopyTemplate(
-                        language=lang,
-                        tone=tone,
-                        part=part,
-                        text=t["text"],
-                        named=t.get("named"),
-                        index=i,
+                try:
+                    out.extend(
+                        CopyTemplate(language=lang, tone=tone, part=part, text=t, index=i)
+                        if isinstance(t, str)
+                        else CopyTemplate(
+                            language=lang,
+                            tone=tone,
+                            part=part,
+                            text=t["text"],
+                            named=t.get("named"),
+                            index=i,
+                        )
+                        for i, t in enumerate(texts)
                     )
-                    for i, t in enumerate(texts)
-                )
+                except (ValueError, TypeError) as exc:
+                    # The template's own message names the line; the user also needs the file.
+                    raise ValueError(f"templates from {source}: {exc}") from None
     return out
+
+
+def _widest_limit(part: str) -> int:
+    # The most columns any placement allows ``part``: a line over it fits no placement.
+    return max(getattr(limits, part) for limits in LENGTH_LIMITS.values())
+
+
+def _check_headlines_fit(templates: list[CopyTemplate], source: str) -> None:
+    """Refuse a headline list whose every line is too long for any placement.
+
+    Every ad of that language and tone would then fail the length guardrail, and the
+    experiment would find out only after building its world.
+    """
+    lists: dict[tuple[str, str], list[CopyTemplate]] = {}
+    for t in templates:
+        if t.part == "headline":
+            lists.setdefault((t.language, t.tone), []).append(t)
+    limit = _widest_limit("headline")
+    for (language, tone), lines in lists.items():
+        shortest = min(lines, key=lambda t: t.least_width)
+        if shortest.least_width > limit:
+            raise ValueError(
+                f"templates from {source}: every {language}.{tone} headline is too long: "
+                f"the shortest, {short_repr(shortest.text, 60)}, takes {shortest.least_width} "
+                f"columns even with one-column slot values, and a headline may have at most "
+                f"{limit}; shorten one."
+            )
+
+
+def product_room(templates: TemplateSet, language: str) -> tuple[int, CopyTemplate | None]:
+    """The widest product name some line of ``templates`` can print within its length limit.
+
+    For each template naming ``{product}``, its part's widest length limit (over the
+    placements) less the rest of the line (:attr:`CopyTemplate.least_width` without the
+    product's column); the largest over the language's templates. A longer name fails the
+    length guardrail in every ad that prints it.
+
+    Parameters
+    ----------
+    templates : TemplateSet
+    language : str
+        One of ``LANGUAGES``.
+
+    Returns
+    -------
+    room : int
+        Display columns (a wide Hangul character counts 2); 0 when no template names
+        ``{product}``.
+    template : CopyTemplate or None
+        The template that leaves the most room.
+
+    Examples
+    --------
+    >>> room, line = product_room(default_templates(), "en")
+    >>> room, line.text  # 64 columns less "Rated " and ": " and one for the rating
+    (55, 'Rated {rating}: {product}')
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"`language` must be one of {list(LANGUAGES)}; got {language!r}.")
+    best, best_room = None, 0
+    for t in templates.templates:
+        if t.language == language and "product" in t.slots:
+            room = _widest_limit(t.part) - (t.least_width - 1)
+            if room > best_room:
+                best, best_room = t, room
+    return best_room, best
 
 
 def _read_toml(path: Path) -> dict:
@@ -454,7 +537,8 @@ def load_templates(
     ------
     ValueError
         On a missing or malformed file, an unknown language, tone, part or
-        slot; the message names the file and the template.
+        slot, or a language and tone whose every headline is longer than any placement
+        allows before its slots are filled; the message names the file and the template.
     """
     if path is None:
         return default_templates()
@@ -463,6 +547,7 @@ def load_templates(
     user = _from_mapping(data, str(path))
     if not user:
         raise ValueError(f"templates from {path}: the file defines no templates.")
+    _check_headlines_fit(user, str(path))
     if base is None:
         base = default_templates()
     replaced = {(t.language, t.tone, t.part) for t in user}

@@ -22,10 +22,26 @@ from creative.limits import LIMITS
 from creative.templates import TemplateSet, load_templates
 from simulation.config import INPUT_FIELDS, ExperimentConfig
 
-__all__ = ["MAX_FILE_SEGMENTS", "Inputs", "file_sha256", "read_inputs", "resolve_inputs"]
+__all__ = [
+    "MAX_FILE_SEGMENTS",
+    "Inputs",
+    "InputsRejected",
+    "file_sha256",
+    "read_inputs",
+    "resolve_inputs",
+]
 
 #: Most segments a segments file may hold in an experiment (the config's ``n_segments`` cap).
 MAX_FILE_SEGMENTS = 50
+
+
+class InputsRejected(ValueError):
+    """The inputs cannot make the experiment's ads: too few pass the guardrails.
+
+    Bad input, not a failure of the program: the command line prints it as one
+    ``error:`` line (exit code 2) and the app as one sentence. The message names the
+    inputs that gave the copy (the user's catalogue and templates files, when any).
+    """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -120,13 +136,21 @@ def read_inputs(config: ExperimentConfig) -> Inputs:
     ------
     ValueError
         Naming the file and the bad row: a missing, unreadable or oversized file, a
-        file its reader refuses, a segments file with a generic audience or more than
+        file its reader refuses (a catalogue is checked against the templates file's
+        lines, when there is one), a segments file with a generic audience or more than
         :data:`MAX_FILE_SEGMENTS` segments.
     """
     parsed: dict[str, object] = {}
     files: dict[str, dict[str, str]] = {}
-    readers = {"segments": read_audiences, "catalogue": read_catalogue, "templates": load_templates}
-    for field, kind in INPUT_FIELDS.items():
+    readers = {
+        "segments": read_audiences,
+        # A product name must fit the copy it will be written into: the user's templates.
+        "catalogue": lambda p: read_catalogue(p, templates=parsed.get("templates")),
+        "templates": load_templates,
+    }
+    # Templates first: the catalogue is checked against them.
+    order = sorted(INPUT_FIELDS.items(), key=lambda item: item[1] != "templates")
+    for field, kind in order:
         path = getattr(config, field)
         if path is None:
             continue
@@ -147,6 +171,7 @@ def read_inputs(config: ExperimentConfig) -> Inputs:
             value = replace(value, source=str(path))
         parsed[kind] = value
         files[kind] = {"path": str(path), "sha256": sha}
+    files = {kind: files[kind] for kind in INPUT_FIELDS.values() if kind in files}
     return Inputs(**parsed, files=files)
 
 

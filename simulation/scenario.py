@@ -48,7 +48,7 @@ from creative.vocabulary import (
     TONES,
 )
 from simulation.config import ExperimentConfig
-from simulation.inputs import Inputs, read_inputs
+from simulation.inputs import Inputs, InputsRejected, read_inputs
 from simulation.population import (
     KEYWORDS,
     KEYWORDS_PER_INTEREST,
@@ -91,6 +91,7 @@ __all__ = [
     "most_served_sheet",
     "pool_composer",
     "product_space",
+    "too_few_ads",
 ]
 
 _S = attribute_slices()
@@ -399,6 +400,62 @@ def audience_of(
     return population, segmentation
 
 
+def too_few_ads(
+    report, k: int, whose: str, config: ExperimentConfig, inputs: Inputs
+) -> InputsRejected:
+    """The error for a pool the guardrails left short: which inputs wrote the copy, and why.
+
+    Parameters
+    ----------
+    report : creative.generate.GenerationReport
+        The pool's generation, with fewer than ``k`` accepted creatives.
+    k : int
+        ``n_variants``: the creatives the pool needs.
+    whose : str
+        The pool, e.g. ``"generic en"`` or ``"segment 3"``.
+    config : ExperimentConfig
+    inputs : Inputs
+        ``config``'s input files as read.
+
+    Returns
+    -------
+    error : InputsRejected
+        One line: the count, the rules that rejected the rest (with how many each), the
+        user's files that wrote the copy and what to change. With the bundled catalogue
+        and templates only lowering ``n_variants`` is left to suggest.
+    """
+    counts = sorted(report.rejection_counts.items(), key=lambda item: (-item[1], item[0]))
+    text = (
+        f"only {len(report.accepted)} of the {k} {whose} ads the experiment needs "
+        "(n_variants) passed the guardrails"
+    )
+    if counts:
+        text += " (rejected: " + ", ".join(f"{rule} {n}" for rule, n in counts) + ")"
+    own = [
+        f"{kind} file {path}"
+        for kind, path in (
+            ("catalogue", config.catalogue_file),
+            ("templates", config.templates_file),
+        )
+        if path is not None
+    ]
+    if not own:
+        return InputsRejected(f"{text}; lower n_variants ({k}).")
+    text += f"; the copy came from your {' and '.join(own)}"
+    if dict(counts).get("length") and inputs.catalogue is not None:
+        from creative.guardrails import display_width
+
+        names = [p.name for products in inputs.catalogue.values() for p in products]
+        longest = max(names, key=display_width)
+        text += (
+            f" (its longest product name, {longest[:60]!r}, is {display_width(longest)} columns)"
+        )
+    fix = "shorten the product names or the templates' lines"
+    if "length" not in dict(counts):
+        fix = "change the catalogue or templates as the rejections say"
+    return InputsRejected(f"{text}: {fix}, or lower n_variants ({k}).")
+
+
 def build_scenario(
     config: ExperimentConfig, *, world: tuple[Population, Segmentation] | None = None
 ) -> Scenario:
@@ -414,6 +471,15 @@ def build_scenario(
     Returns
     -------
     scenario : Scenario
+
+    Raises
+    ------
+    InputsRejected
+        A generic or segment pool has fewer than ``n_variants`` creatives that pass the
+        guardrails (:func:`too_few_ads` says which inputs wrote their copy).
+    ValueError
+        A bad input file (:func:`simulation.inputs.read_inputs`) or a ``world`` of
+        another size.
 
     Notes
     -----
@@ -451,10 +517,7 @@ def build_scenario(
             rng = stream(seed, "creatives", "generic")
             report = generate_generic(k, rng, language=language, **own)
             if len(report.accepted) < k:
-                raise ValueError(
-                    f"only {len(report.accepted)} generic {language} creatives passed the "
-                    f"guardrails; lower n_variants ({k})."
-                )
+                raise too_few_ads(report, k, f"generic {language}", config, inputs)
             rows.append(report.accepted[:k])
         arrays = _arrays(rows)
         if not localized:
@@ -473,10 +536,7 @@ def build_scenario(
             rng = stream(seed, "creatives", "segment", profile.segment_id)
             report = generate_for_segment(profile.to_audience(), k, rng, **own)
             if len(report.accepted) < k:
-                raise ValueError(
-                    f"only {len(report.accepted)} creatives for segment {profile.segment_id} "
-                    f"passed the guardrails; lower n_variants ({k})."
-                )
+                raise too_few_ads(report, k, f"segment {profile.segment_id}", config, inputs)
             rows.append(report.accepted[:k])
         levels["segment"] = Level(
             name="segment",

@@ -34,7 +34,7 @@ from simulation.config import ExperimentConfig
 from simulation.engine.core import ExperimentResult, RunCancelled, run_experiment
 from simulation.engine.generated import skipped_pairs
 from simulation.engine.live import LiveSeries
-from simulation.inputs import read_inputs
+from simulation.inputs import InputsRejected, read_inputs
 from ui import cache
 from ui.fmt import cap_text
 
@@ -46,6 +46,7 @@ __all__ = [
     "SYNC_WAIT",
     "BackgroundRun",
     "estimate_seconds",
+    "failure_text",
     "keep_early",
     "live_charts_after",
     "run_and_save",
@@ -393,11 +394,30 @@ def _work(shared: _Shared, config: ExperimentConfig, keep_log: bool) -> None:
     except RunCancelled:
         shared.status = "stopped"
     except BaseException as exc:  # reported on the page, never lost in a thread
-        shared.error, shared.status = f"{type(exc).__name__}: {exc}", "failed"
+        shared.error, shared.status = failure_text(exc), "failed"
     finally:
         shared.ready.set()
         shared.shown.set()
         shared.finished.set()
+
+
+def failure_text(exc: BaseException) -> str:
+    """What the page says of a run that failed.
+
+    Inputs that cannot make the ads (:class:`~simulation.inputs.InputsRejected`) are the
+    user's to change, and their message says how: it is shown as written. Anything else
+    keeps its exception's name, which is what a bug report needs.
+
+    Examples
+    --------
+    >>> failure_text(InputsRejected("only 0 of the 5 generic en ads ..."))
+    'only 0 of the 5 generic en ads ...'
+    >>> failure_text(KeyError("x"))
+    "KeyError: 'x'"
+    """
+    if isinstance(exc, InputsRejected):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def run_label(config: ExperimentConfig) -> str:

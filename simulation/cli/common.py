@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-# One copy of the SIGTERM handling, shared with the studio's command line.
-from creative.cli_safety import Terminated, sigterm_stops
+# One copy of the SIGTERM handling and of the messages' plain text, shared with the studio's
+# command line.
+from creative.cli_safety import Terminated, plain_text, sigterm_stops
 
 __all__ = [
     "ArgumentParser",
@@ -22,6 +23,7 @@ __all__ = [
     "positive_int",
     "remove_earlier_outputs",
     "sigterm_stops",
+    "warn_banned_names",
     "world_config",
 ]
 
@@ -46,23 +48,25 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-#: A name the library's messages wrap in markdown backticks (sklearn's "`epsilon` must be").
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+def warn_banned_names(catalogue) -> None:
+    """Print one ``warning:`` line on stderr when a catalogue's product name holds a banned phrase.
 
+    Not an error: the name is the brand's own and its ads pass the guardrails
+    (:func:`creative.guardrails.banned_names_warning` says why); the app's Creatives page
+    gives the same news on an upload.
 
-def plain_text(message: str) -> str:
-    """A library message as one line of plain text for the terminal.
-
-    The library's errors are written for a reader of rendered markdown ("`epsilon` must
-    be a float in [0, 1]"); on a terminal the backticks are noise, so a wrapped name is
-    shown bare, and line breaks become spaces (a usage error is one line).
-
-    Examples
-    --------
-    >>> plain_text("`epsilon` must be a float in [0.0, 1.0]; got 2.")
-    'epsilon must be a float in [0.0, 1.0]; got 2.'
+    Parameters
+    ----------
+    catalogue : dict of str to tuple of Product, or None
+        The user's catalogue (None: the bundled one, which holds no such name).
     """
-    return " ".join(_CODE_SPAN.sub(r"\1", message).split())
+    if catalogue is None:
+        return
+    from creative.guardrails import banned_names_warning
+
+    warning = banned_names_warning(p for products in catalogue.values() for p in products)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def check_outside_store(out: Path, store_root: Path, flag: str = "--out") -> None:

@@ -18,7 +18,13 @@ import os
 import secrets
 from pathlib import Path
 
-from simulation.cli.common import UsageError, add_world_options, world_config
+from simulation.cli.common import (
+    UsageError,
+    add_world_options,
+    plain_text,
+    warn_banned_names,
+    world_config,
+)
 
 __all__ = ["register"]
 
@@ -107,7 +113,8 @@ def compose_command(args: argparse.Namespace) -> int:
     try:
         scenario = build_scenario(config)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain_text(str(exc))) from None
+    warn_banned_names(scenario.levels["generated"].catalogue)
     space = scenario.levels["generated"].space
     if tuple(space.axis_names) != AXES:
         raise UsageError(

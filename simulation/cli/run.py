@@ -58,6 +58,7 @@ from simulation.cli.common import (
     plain_text,
     positive_int,
     remove_earlier_outputs,
+    warn_banned_names,
 )
 from simulation.config import (
     LEVELS,
@@ -306,9 +307,11 @@ def run_command(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     try:
         # The files' content hashes, recorded with the run (checked by resolve_config).
-        inputs = read_inputs(config).files
+        own = read_inputs(config)
     except ValueError as exc:  # changed or removed since it was checked
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain_text(str(exc))) from None
+    inputs = own.files
+    warn_banned_names(own.catalogue)
     outputs = ("summary.csv", "uplift.csv", "timeseries.parquet", "run.json")
     if args.log:
         if not logged_pairs(config):
@@ -337,6 +340,13 @@ def run_command(args: argparse.Namespace) -> int:
         open_store(args.store)  # refuses the empty path in its one line
     # Before the store is opened (which creates it): a refused run leaves nothing.
     check_outside_store(out, resolve_root(args.store))
+    try:
+        # Built here (as run_experiment would) to render the generated level's creatives,
+        # and before any folder or the store is made: inputs that cannot make the ads
+        # (too few pass the guardrails) are refused with nothing created.
+        scenario = build_scenario(config)
+    except ValueError as exc:
+        raise UsageError(plain_text(str(exc))) from None
     try:
         made = make_folders(out.parent)  # removed again unless the run reaches --out
     except OSError as exc:
@@ -373,8 +383,6 @@ def run_command(args: argparse.Namespace) -> int:
                 print(note)
             if args.log and log_note(config):
                 print(log_note(config))
-            # Built here (as run_experiment would) to render the generated level's creatives.
-            scenario = build_scenario(config)
             result = run_experiment(
                 config,
                 scenario=scenario,

@@ -28,6 +28,7 @@ from simulation.cli.common import (
     UsageError,
     add_world_options,
     check_outside_store,
+    plain_text,
     remove_earlier_outputs,
     world_config,
 )
@@ -90,7 +91,7 @@ def world_command(args: argparse.Namespace) -> int:
         try:
             report = world_report(build_scenario(config), generated="generated" in config.levels)
         except ValueError as exc:  # e.g. too few creatives pass the guardrails
-            raise UsageError(str(exc)) from None
+            raise UsageError(plain_text(str(exc))) from None
         report.arms.to_csv(tmp / "arms.csv", index=False)
         report.spreads.to_csv(tmp / "spreads.csv", index=False)
         report.mechanisms.to_csv(tmp / "mechanisms.csv", index=False)

@@ -206,7 +206,7 @@ def test_a_run_with_the_three_flags_records_the_hashes(files, tmp_path):
 @pytest.mark.parametrize(
     ("kind", "text", "message"),
     [
-        ("catalogue", "name,category,price\nA,cars,5\n", r"products\.csv, product 1: category"),
+        ("catalogue", "name,category,price\nA,cars,5\n", r"products\.csv, product 1: category "),
         ("segments", "audience_id,top_interests\nx,astrology\n", r"segments\.csv, audience 1"),
         ("templates", "[en.informative]\nheadline = ['{price}']\n", r"copy\.toml"),
     ],

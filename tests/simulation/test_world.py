@@ -154,7 +154,7 @@ def test_world_command_writes_the_tables(tmp_path, capsys):
     [
         (["--preset", "nope"], "invalid choice"),
         (["--config", "missing.toml"], "config file not found"),
-        (["--seed", "-1"], "seed must be an int"),
+        (["--seed", "-1"], "error: seed must be an int"),
         ([], "required: --out"),
     ],
 )

@@ -100,7 +100,7 @@ def test_bad_worlds_flag_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["run", *TINY, "--worlds", "21", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "n_worlds must be an int in [1, 20]" in err[0]
+    assert len(err) == 1 and "error: n_worlds must be an int in [1, 20]" in err[0]
     assert not out.exists()
 
 
@@ -132,11 +132,11 @@ def test_same_seed_identical_summary(tmp_path):
         (["--policies", "thompson,nope"], "unknown policy 'nope'"),
         (["--impressions", "-3"], "expected a positive integer"),
         (["--impressions", "10", "--batch-size", "100"], "must not exceed"),
-        (["--impressions", "1e13"], "n_impressions must be an int"),
+        (["--impressions", "1e13"], "error: n_impressions must be an int"),
         (["--seeds", "0"], "expected a positive integer"),
         (["--objective", "cpa"], "invalid choice"),
         (["--levels", "planet"], "unknown level"),
-        (["--budget", "-5"], "budget must be None or a float"),
+        (["--budget", "-5"], "error: budget must be None or a float"),
         (["--frobnicate"], "unrecognized arguments"),
     ],
 )
@@ -155,7 +155,7 @@ def test_bad_flags(tmp_path, capsys, args, message):
     [
         ("seed = [", "malformed TOML"),
         ("colour = 3", "unknown config key"),
-        ("n_users = -1", "n_users must be"),
+        ("n_users = -1", "error: n_users must"),
     ],
 )
 def test_bad_config_file(tmp_path, capsys, text, message):

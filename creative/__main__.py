@@ -36,6 +36,7 @@ from creative.audience import Audience
 from creative.audience_io import read_audiences
 from creative.catalogue import CATALOGUE
 from creative.cli_safety import (
+    PathOption,
     Terminated,
     make_folders,
     plain_text,
@@ -144,7 +145,9 @@ def _build_parser() -> _Parser:
     source.add_argument(
         "--preset", choices=["default"], help="the simulator's default segments (the default)"
     )
-    source.add_argument("--audiences", type=Path, help="segment profiles, .csv or .toml")
+    source.add_argument(
+        "--audiences", action=PathOption, kind="a file", help="segment profiles, .csv or .toml"
+    )
     r.add_argument("--segments", default="all", help="'all' or comma-separated audience ids")
     r.add_argument(
         "--per-segment",
@@ -160,9 +163,15 @@ def _build_parser() -> _Parser:
         "and everyone else the feed",
     )
     r.add_argument("--lang", choices=list(LANGUAGES), help="force the copy language")
-    r.add_argument("--templates", type=Path, help="extra copy templates, .toml")
     r.add_argument(
-        "--out", type=Path, default=Path("creatives"), help="output directory (creatives)"
+        "--templates", action=PathOption, kind="a file", help="extra copy templates, .toml"
+    )
+    r.add_argument(
+        "--out",
+        action=PathOption,
+        kind="a folder",
+        default=Path("creatives"),
+        help="output directory (creatives)",
     )
     r.add_argument(
         "--seed", type=_int_in(0, LIMITS.seed), default=0,

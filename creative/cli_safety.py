@@ -8,19 +8,31 @@ file system as it found it. A refusal is one line of plain text (:func:`plain_te
 ``simulation``'s command line uses the same ones (``simulation.cli.common`` and
 ``simulation.store.fs`` import them from here): one copy, in the lowest layer, which every
 command can reach.
+
+Every path option of both command lines is declared with :class:`PathOption`, which refuses
+an empty value at the boundary: ``Path("")`` is ``Path(".")``, so ``--out ""`` would
+otherwise write into the working folder.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["Terminated", "make_folders", "plain_text", "remove_folders", "sigterm_stops"]
+__all__ = [
+    "PathOption",
+    "Terminated",
+    "make_folders",
+    "plain_text",
+    "remove_folders",
+    "sigterm_stops",
+]
 
 
 #: A name the library's messages wrap in markdown backticks (sklearn's "`epsilon` must be").
@@ -40,6 +52,52 @@ def plain_text(message: str) -> str:
     'epsilon must be a float in [0.0, 1.0]; got 2.'
     """
     return " ".join(_CODE_SPAN.sub(r"\1", message).split())
+
+
+class PathOption(argparse.Action):
+    """An argparse action for a path option that refuses an empty (or blank) value.
+
+    ``type=Path`` cannot refuse it: ``Path("")`` is already the working folder by the time
+    any check sees it. The action sees the text as typed and raises an
+    :class:`argparse.ArgumentError` without an argument name, so the parser's ``error``
+    hook prints the message as written: ``--out must be a folder; got an empty string``.
+
+    Parameters
+    ----------
+    kind : str, keyword-only
+        What the option names, with its article ("a folder", "a file").
+    convert : callable, default=Path, keyword-only
+        Applied to the accepted text (``str`` where the handler wants the text as typed,
+        e.g. to see a trailing slash). A default is stored as given, never converted.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(exit_on_error=False)
+    >>> _ = parser.add_argument("--out", action=PathOption, kind="a folder")
+    >>> parser.parse_args(["--out", "sweeps/a"]).out
+    PosixPath('sweeps/a')
+    """
+
+    def __init__(
+        self,
+        option_strings: list[str],
+        dest: str,
+        *,
+        kind: str,
+        convert: Callable[[str], object] = Path,
+        **kwargs,
+    ) -> None:
+        if kwargs.get("nargs") is not None or kwargs.get("type") is not None:
+            raise ValueError("PathOption takes one value as text; use convert, not type")
+        super().__init__(option_strings, dest, **kwargs)
+        self.kind = kind
+        self.convert = convert
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: D102
+        if not str(values).strip():
+            flag = option_string or self.dest
+            raise argparse.ArgumentError(None, f"{flag} must be {self.kind}; got an empty string")
+        setattr(namespace, self.dest, self.convert(values))
 
 
 class Terminated(KeyboardInterrupt):

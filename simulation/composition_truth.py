@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.generated import best_compositions, composed_expectations
+from simulation.gap_closed import NO_LANGUAGE_NOTE
 from simulation.generated.search import sample_valid
 from simulation.generated.space import ComponentSpace
 from simulation.rng import stream
@@ -46,6 +47,7 @@ __all__ = [
     "composition_report",
     "gap_with_floor",
     "language_floor",
+    "language_is_axis",
     "localized_valid",
     "most_common_best",
     "random_outcomes",
@@ -183,10 +185,8 @@ def random_outcomes(
         raise ValueError(f"`draws` must be an int >= 1; got {draws!r}.")
     level = scenario.levels["generated"]
     users = np.asarray(users, dtype=np.int64).reshape(-1)
-    f = FACTORS.index("language")
-    own_only = level.factor_axis[f] < 0 and level.factor_values[f][0] < 0
     reached = np.ones(users.size, dtype=bool)
-    if localized and not own_only:
+    if localized and language_is_axis(scenario):
         rng = stream(scenario.config.seed, "composition-truth-localized")
         combos, reached = localized_valid(scenario, users, draws, rng)
     else:
@@ -199,6 +199,23 @@ def random_outcomes(
             for a in (exp.ctr, exp.revenue, exp.cost)
         )
     )
+
+
+def language_is_axis(scenario: Scenario) -> bool:
+    """Whether the generated level's ads can be in a language the viewer does not read.
+
+    False when the language is no axis of the space and every ad is written in the
+    viewer's own (``hill48``): random ads in the viewer's language are then ``uniform``'s
+    own draws, and the localized floor has nothing to take out of the gap.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A world built with the ``generated`` level.
+    """
+    level = scenario.levels["generated"]
+    f = FACTORS.index("language")
+    return not (level.factor_axis[f] < 0 and level.factor_values[f][0] < 0)
 
 
 #: Random compositions :func:`language_floor` averages over, at most (the world report's
@@ -224,6 +241,9 @@ class LanguageFloor:
         The same for the expected net value per impression (revenue - cost, USD).
     users, draws : int
         Users averaged over (the whole audience) and compositions drawn for each.
+    language_axis : bool, default=True
+        :func:`language_is_axis`. False: the floor is ``uniform``'s own reference (the
+        same draws as the plain one), and a run's gap table gives no share from it.
     """
 
     ctr: float
@@ -232,6 +252,7 @@ class LanguageFloor:
     net_value_se: float
     users: int
     draws: int
+    language_axis: bool = True
 
     def reward(self, objective: str) -> tuple[float, float]:
         """(floor, its standard error) in ``objective``'s reward: clicks or net value."""
@@ -273,7 +294,9 @@ def language_floor(scenario: Scenario) -> LanguageFloor:
             per_user = per_draw.mean(axis=1)  # NaN for a user no composition reaches
             se = per_user.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
             values += [float(per_user.mean()), float(se)]
-        scenario.memo[key] = LanguageFloor(*values, users=n, draws=draws)
+        scenario.memo[key] = LanguageFloor(
+            *values, users=n, draws=draws, language_axis=language_is_axis(scenario)
+        )
     return scenario.memo[key]
 
 
@@ -286,6 +309,12 @@ def gap_with_floor(result, scenario: Scenario | None) -> pd.DataFrame:
     world, taken by the engine while each world was built
     (``result.world_floors``): each replication is measured from its own world's
     floor, and ``local_floor`` is their mean (``scenario`` is not needed then).
+
+    When the language is no axis of the space (:func:`language_is_axis`, ``hill48``),
+    the floor is ``uniform``'s own reference: a share from it would differ from the
+    share only by the floor's Monte Carlo noise, and the language's share would be that
+    noise, labelled true. The table then has no share from the floor (NaN) and
+    ``local_note`` says why (:data:`simulation.gap_closed.NO_LANGUAGE_NOTE`).
 
     Parameters
     ----------
@@ -306,10 +335,14 @@ def gap_with_floor(result, scenario: Scenario | None) -> pd.DataFrame:
     if result.n_worlds > 1:
         if len(result.world_floors) != result.n_worlds:  # a result built by hand
             return plain
+        if not all(f.language_axis for f in result.world_floors):
+            return plain.assign(local_note=NO_LANGUAGE_NOTE)
         floors = tuple(f.reward(objective) for f in result.world_floors)
         return result.gap_closed_frame(floor=floors)
     if scenario is None:
         return plain
+    if not language_is_axis(scenario):
+        return plain.assign(local_note=NO_LANGUAGE_NOTE)
     return result.gap_closed_frame(floor=language_floor(scenario).reward(objective))
 
 

@@ -15,6 +15,9 @@ impression of a random valid composition in the viewer's language,
 the gap from that floor, ``(learner - floor) / (oracle - floor)``, and the language's
 own share of the uniform -> oracle gap, ``(floor - uniform) / (oracle - uniform)``; the
 two shares are tied by ``share = language + (1 - language) * share_from_floor``.
+When the language is no axis of the space (``hill48``: every ad is in the viewer's
+language), uniform has no language to learn: the floor is its own reference, so there is
+no second share, and ``local_note`` says so (:data:`NO_LANGUAGE_NOTE`).
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from simulation.references import is_reference
 __all__ = [
     "GAP_COLUMNS",
     "LOCAL_NOTE",
+    "NO_LANGUAGE_NOTE",
     "gap_closed",
     "gap_has_rows",
     "gap_sentences",
     "has_local",
+    "local_note",
     "with_expected_reward",
 ]
 
@@ -44,18 +49,41 @@ LOCAL_NOTE = (
     "language (a true constant of the world) leaves that part out. "
 )
 
+#: Why there is no second share when every ad is in the viewer's language (``local_note``).
+NO_LANGUAGE_NOTE = (
+    "The language is no component of these ads (each is written in the viewer's own), so "
+    "uniform's random ads are already in the viewer's language: there is no separate "
+    "share from random ads in the viewer's language, and no part of the gap that is only "
+    "the language."
+)
+
 #: Columns of :func:`gap_closed`'s table (``gap_closed.csv``).
 GAP_COLUMNS: tuple[str, ...] = (
     "level", "policy", "baseline", "share", "ci_low", "ci_high", "n_pairs", "interval_over",
     "baseline_regret_per_impression",
     "local_floor", "local_floor_se", "share_from_local", "local_ci_low", "local_ci_high",
-    "language_share",
+    "language_share", "local_note",
 )  # fmt: skip
 
 
 def has_local(table: pd.DataFrame) -> bool:
     """Whether a gap-closed table gives the share from the localized floor for some row."""
     return "share_from_local" in table.columns and bool(table["share_from_local"].notna().any())
+
+
+def local_note(table: pd.DataFrame) -> str:
+    """What to say about the share from the localized floor above a gap-closed table.
+
+    :data:`LOCAL_NOTE` when the table gives that share, else its rows' ``local_note``
+    (:data:`NO_LANGUAGE_NOTE` when the language is no axis of the space), else ``""``
+    (a run without the floor, or saved before the column was kept).
+    """
+    if has_local(table):
+        return LOCAL_NOTE
+    if "local_note" not in table.columns:
+        return ""
+    notes = [n.strip() for n in table["local_note"] if isinstance(n, str) and n.strip()]
+    return f"{notes[0]} " if notes else ""  # a sentence before the table's sentences
 
 
 def gap_has_rows(config: ExperimentConfig) -> bool:
@@ -141,6 +169,8 @@ def gap_closed(
         (``local_ci_low``, ``local_ci_high``; over replications: the floor's own error is
         ``local_floor_se``), and ``language_share`` =
         ``(floor - baseline) / (oracle - baseline)``; NaN without ``floor``.
+        ``local_note`` is ``""`` here; :func:`simulation.composition_truth.gap_with_floor`
+        sets it to :data:`NO_LANGUAGE_NOTE` when the language is no axis of the space.
 
     Examples
     --------
@@ -206,6 +236,7 @@ def gap_closed(
                 "local_ci_low": from_local[1],
                 "local_ci_high": from_local[2],
                 "language_share": language,
+                "local_note": "",
             }
         )
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))

@@ -13,7 +13,7 @@ import streamlit as st
 
 from creative.components import AXES
 from simulation.display import PALETTE
-from simulation.gap_closed import LOCAL_NOTE, gap_sentences, has_local
+from simulation.gap_closed import gap_sentences, local_note
 from simulation.generated.compositions import level_names_from_effects, readable_compositions
 from ui import cache
 from ui.fmt import AXIS_LABELS, component_name, escape_markdown, pct, policy_name
@@ -179,7 +179,7 @@ def render(
             "**How close to the best composition** (generated level): the share of uniform's "
             "regret a policy avoided, on the same viewers and draws; 0 % is composing at "
             "random, 100 % serving each impression its best composition (the oracle). "
-            + (LOCAL_NOTE if has_local(gap) else "")
+            + local_note(gap)
             + " ".join(escape_markdown(s) for s in gap_sentences(gap, policy_name))
         )
     if effects.empty and served.empty:

@@ -9,12 +9,13 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-# One copy of the SIGTERM handling and of the messages' plain text, shared with the studio's
-# command line.
-from creative.cli_safety import Terminated, plain_text, sigterm_stops
+# One copy of the SIGTERM handling, the path options and the messages' plain text, shared
+# with the studio's command line.
+from creative.cli_safety import PathOption, Terminated, plain_text, sigterm_stops
 
 __all__ = [
     "ArgumentParser",
+    "PathOption",
     "Terminated",
     "UsageError",
     "check_outside_store",
@@ -129,7 +130,12 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
     """``--config``, ``--preset`` and ``--seed``: the options :func:`world_config` reads."""
     from simulation.config import PRESETS
 
-    parser.add_argument("--config", type=Path, help="TOML file of experiment settings and [world]")
+    parser.add_argument(
+        "--config",
+        action=PathOption,
+        kind="a file",
+        help="TOML file of experiment settings and [world]",
+    )
     parser.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
     parser.add_argument("--seed", type=int, help="the world's seed")
 

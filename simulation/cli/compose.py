@@ -19,6 +19,7 @@ import secrets
 from pathlib import Path
 
 from simulation.cli.common import (
+    PathOption,
     UsageError,
     add_world_options,
     plain_text,
@@ -59,7 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--size", type=int, default=1080, help="side of the image in pixels (1080)")
     p.add_argument(
-        "--out", required=True, help="the image file to write: .png, .jpg, .jpeg or .webp"
+        "--out",
+        action=PathOption,
+        kind="an image file",
+        convert=str,  # as typed: a trailing slash says "a folder"
+        required=True,
+        help="the image file to write: .png, .jpg, .jpeg or .webp",
     )
     p.set_defaults(handler=compose_command)
 

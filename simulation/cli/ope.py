@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.cli.common import UsageError, plain_text, positive_int
+from simulation.cli.common import PathOption, UsageError, plain_text, positive_int
 from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import FORMATS, OPEReport, evaluate_policy, load_any_log
 from simulation.ope.limits import MAX_BOOTSTRAP, shorten
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
                 f"choose from {sorted(ESTIMATORS)}."
             )
     policy, label = _policy_of(args.policy)
-    out_dir = Path(args.out) if args.out else None
+    out_dir = Path(args.out) if args.out is not None else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out must be a directory; {shorten(str(out_dir))!r} is a file.")
     try:
@@ -270,7 +270,14 @@ def register(subparsers) -> None:
             "actions and rewards; the split's seed is fixed) and evaluated on the rest."
         ),
     )
-    parser.add_argument("--log", required=True, help="log file (adlab Parquet, CSV, OBD)")
+    parser.add_argument(
+        "--log",
+        action=PathOption,
+        kind="a file or folder",
+        convert=str,
+        required=True,
+        help="log file (adlab Parquet, CSV, OBD)",
+    )
     parser.add_argument(
         "--policy",
         required=True,
@@ -284,7 +291,9 @@ def register(subparsers) -> None:
         help=f"comma-separated estimator names (default {DEFAULT_ESTIMATORS}; "
         f"available: {','.join(ESTIMATORS)})",
     )
-    parser.add_argument("--out", help="directory for ope.csv")
+    parser.add_argument(
+        "--out", action=PathOption, kind="a folder", convert=str, help="directory for ope.csv"
+    )
     parser.add_argument(
         "--train-fraction",
         type=_fraction,

@@ -52,6 +52,7 @@ from importlib import metadata
 from pathlib import Path
 
 from simulation.cli.common import (
+    PathOption,
     UsageError,
     check_outside_store,
     open_store,
@@ -117,7 +118,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run an experiment (policies x personalization levels x seeds)",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--config", type=Path, help="TOML file of experiment settings")
+    p.add_argument(
+        "--config", action=PathOption, kind="a file", help="TOML file of experiment settings"
+    )
     p.add_argument("--preset", choices=sorted(PRESETS), help="named starting point (default)")
     pool = sorted(n for n, c in POLICIES.items() if not c.wraps_policies)
     composing = sorted(set(GENERATED_POLICIES) - set(POLICIES))
@@ -144,16 +147,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--segments", type=positive_int, help="number of segments")
     p.add_argument(
         "--segments-file",
+        action=PathOption,
+        kind="a file",
+        convert=str,
         metavar="FILE",
         help="your own segments (CSV or TOML); the audience is drawn around them",
     )
     p.add_argument(
         "--catalogue",
+        action=PathOption,
+        kind="a file",
+        convert=str,
         metavar="FILE",
         help="your own product catalogue CSV (name, category, price, optional name_ko)",
     )
     p.add_argument(
-        "--templates", metavar="FILE", help="your own copy templates TOML (extends the bundled)"
+        "--templates",
+        action=PathOption,
+        kind="a file",
+        convert=str,
+        metavar="FILE",
+        help="your own copy templates TOML (extends the bundled)",
     )
     p.add_argument(
         "--regenerate-every",
@@ -162,10 +176,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="every G impressions retire each pool's weakest creatives and breed children "
         "of its best (generic and segment levels); writes generations.csv",
     )
-    p.add_argument("--out", default="out", help="output folder (default: out)")
+    p.add_argument(
+        "--out",
+        action=PathOption,
+        kind="a folder",
+        convert=str,
+        default="out",
+        help="output folder (default: out)",
+    )
     p.add_argument("--log", action="store_true", help="also write impression-level logs.parquet")
     p.add_argument(
         "--store",
+        action=PathOption,
+        kind="a folder",
+        convert=str,
         help="run store folder (default: $ADLAB_HOME, else ~/.adlab); every run is saved there",
     )
     p.add_argument(
@@ -336,8 +360,6 @@ def run_command(args: argparse.Namespace) -> int:
     if args.name is not None and len(args.name) > MAX_NAME:
         raise UsageError(f"--name must be at most {MAX_NAME} characters; got {len(args.name):,}")
     out = check_out(args.out, outputs)
-    if args.store is not None and not str(args.store).strip():
-        open_store(args.store)  # refuses the empty path in its one line
     # Before the store is opened (which creates it): a refused run leaves nothing.
     check_outside_store(out, resolve_root(args.store))
     try:

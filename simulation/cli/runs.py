@@ -32,7 +32,7 @@ import sys
 
 import pandas as pd
 
-from simulation.cli.common import UsageError
+from simulation.cli.common import PathOption, UsageError
 from simulation.store.export import ExportExistsError
 from simulation.store.integrity import clean_text
 from simulation.store.run_store import (
@@ -69,6 +69,9 @@ NOT_CLEAR_NOTE = (
 def _add_store_option(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--store",
+        action=PathOption,
+        kind="a folder",
+        convert=str,
         metavar="DIR",
         default=default,
         help="run store directory (default: $ADLAB_HOME, else ~/.adlab)",
@@ -99,7 +102,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser.set_defaults(handler=_HANDLERS[name])
     parsers["list"].add_argument("--sweeps", action="store_true", help="list saved sweeps only")
     parsers["export"].add_argument("--format", choices=("csv", "parquet"), default="csv")
-    parsers["export"].add_argument("--out", metavar="DIR", required=True)
+    parsers["export"].add_argument(
+        "--out", action=PathOption, kind="a folder", convert=str, metavar="DIR", required=True
+    )
     parsers["export"].add_argument(
         "--force", action="store_true", help="replace an earlier export of the same run"
     )
@@ -108,7 +113,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="move damaged runs to the store's quarantine/ folder (nothing is deleted)",
     )
-    parsers["report"].add_argument("--out", metavar="FILE.html", required=True)
+    parsers["report"].add_argument(
+        "--out",
+        action=PathOption,
+        kind="an .html file path",
+        convert=str,
+        metavar="FILE.html",
+        required=True,
+    )
 
 
 def _open(args: argparse.Namespace) -> RunStore:
@@ -122,8 +134,6 @@ def _open(args: argparse.Namespace) -> RunStore:
         For an empty ``--store`` or a folder that cannot be opened (a busy catalogue is not
         an error: its sync is deferred).
     """
-    if args.store is not None and not args.store.strip():
-        raise UsageError("--store must be a folder; got an empty string")
     where = args.store or "the default location"
     try:
         return RunStore.open(args.store, create=False, lock_timeout=READ_WAIT)
@@ -139,12 +149,6 @@ def _missing(exc: StoreNotFoundError, args: argparse.Namespace) -> UsageError:
 
 def _missing_note(exc: StoreNotFoundError) -> str:
     return f"no runs: there is no run store at {exc.root} (check --store or $ADLAB_HOME)"
-
-
-def _empty_out(option_value: str, what: str) -> None:
-    # An empty path means the working folder to pathlib: refuse it rather than guess.
-    if not option_value.strip():
-        raise UsageError(f"--out must be {what}; got an empty string")
 
 
 def _resolve(store: RunStore, run_id: str) -> str:
@@ -267,7 +271,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    _empty_out(args.out, "a folder")
     try:
         store = _open(args)
     except StoreNotFoundError as exc:
@@ -343,7 +346,6 @@ def clean_text_lines(text: str) -> str:
 def _report(args: argparse.Namespace) -> int:
     from simulation.store.report import write_report  # rebuilds worlds: load only when asked
 
-    _empty_out(args.out, "an .html file path")
     try:
         store = _open(args)
     except StoreNotFoundError as exc:

@@ -18,7 +18,8 @@ in ``DIR/runs/``: the same command after an interruption resumes where it stoppe
 Everything that can be checked is checked before anything is created: the grid (a
 regular file of bounded size), every grid point's input files, the run store (without
 creating it: the sweep is saved there once finished), the ``--out`` folder and, with
-``--scheduler``, the address and the scheduler's answer. A problem is one ``error:``
+``--scheduler``, the address and the scheduler's answer. ``--out`` must be outside the
+run store, as for ``run`` and ``world``. A problem is one ``error:``
 line, exit code 2, and no new file or folder. Ctrl-C or ``kill`` (SIGTERM) stops at
 once: queued runs are cancelled, runs in flight are terminated (their work is lost), the
 finished ones stay in ``DIR/runs/``; one ``interrupted:`` line, exit code 130 (143 for
@@ -33,7 +34,13 @@ import os
 import sys
 from pathlib import Path
 
-from simulation.cli.common import UsageError, plain_text, positive_int
+from simulation.cli.common import (
+    PathOption,
+    UsageError,
+    check_outside_store,
+    plain_text,
+    positive_int,
+)
 
 __all__ = ["register"]
 
@@ -45,13 +52,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run experiments over a grid of settings (locally or on a Dask cluster)",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--grid", type=Path, required=True, help="TOML file: base config + [grid]")
-    p.add_argument("--out", type=Path, required=True, help="folder of the sweep's files")
+    p.add_argument(
+        "--grid",
+        action=PathOption,
+        kind="a file",
+        required=True,
+        help="TOML file: base config + [grid]",
+    )
+    p.add_argument(
+        "--out",
+        action=PathOption,
+        kind="a folder",
+        required=True,
+        help="folder of the sweep's files (outside the run store)",
+    )
     p.add_argument("--backend", choices=("local", "dask"), default="local")
     p.add_argument("--workers", type=positive_int, help="worker processes (default: all cores)")
     p.add_argument("--scheduler", help="address of a running dask scheduler (--backend dask)")
     p.add_argument("--force", action="store_true", help="run a changed grid in the same folder")
-    p.add_argument("--store", type=Path, help="run store folder (default: $ADLAB_HOME, ~/.adlab)")
+    p.add_argument(
+        "--store",
+        action=PathOption,
+        kind="a folder",
+        help="run store folder (default: $ADLAB_HOME, ~/.adlab)",
+    )
     p.add_argument("--name", help="a name for the sweep in the store")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(handler=sweep_command, interrupted=INTERRUPTED)
@@ -88,13 +112,12 @@ def _check_store(text: str | Path | None) -> Path:
     Raises
     ------
     UsageError
-        An empty path, a file where a folder must be, or a folder that cannot be written.
+        A file where a folder must be, or a folder that cannot be written (an empty
+        ``--store`` is refused by the parser, :class:`~simulation.cli.common.PathOption`).
     """
     from simulation.store.paths import resolve_root
     from simulation.store.sweeps import SWEEPS_DIR
 
-    if text is not None and not str(text).strip():
-        raise UsageError("--store must be a folder; got an empty string")
     root = resolve_root(text)
     for folder in (root / SWEEPS_DIR, root, *root.parents):
         if not folder.exists():
@@ -134,7 +157,14 @@ def _sweep(args: argparse.Namespace) -> int:
     except ValueError as exc:
         # Its first line, in plain text (a bad policy spec as ope --policy prints it).
         raise UsageError(plain_text(str(exc).splitlines()[0])) from None
-    _check_store(args.store)
+    store_root = _check_store(args.store)
+    try:
+        out_path = args.out.expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic-link loop
+        raise UsageError(f"cannot use --out {args.out}: {exc}") from None
+    # As run and world: a sweep folder in the store would replace a saved sweep's files
+    # (runs check then finds it damaged) or leave loose files among the runs.
+    check_outside_store(out_path, store_root)
     try:
         check_folder(args.out, plan, force=args.force)
     except SweepConflictError as exc:

@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from simulation.cli.common import (
+    PathOption,
     UsageError,
     add_world_options,
     check_outside_store,
@@ -49,7 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__.splitlines()[0],
     )
     add_world_options(p)
-    p.add_argument("--out", required=True, help="output folder (outside the run store)")
+    p.add_argument(
+        "--out",
+        action=PathOption,
+        kind="a folder",
+        required=True,
+        help="output folder (outside the run store)",
+    )
     p.add_argument(
         "--generated",
         action="store_true",
@@ -67,8 +74,6 @@ def world_command(args: argparse.Namespace) -> int:
     from simulation.store.paths import resolve_root
 
     config = world_config(args, with_generated=args.generated)
-    if not args.out.strip():  # Path("") would be the working folder
-        raise UsageError("--out must be a folder; got an empty string")
     try:
         out = Path(args.out).expanduser().resolve()
     except OSError as exc:

@@ -40,7 +40,7 @@ from simulation.display import (
     policy_name,
     robust_domain,
 )
-from simulation.gap_closed import LOCAL_NOTE, gap_closed, gap_sentences, has_local
+from simulation.gap_closed import gap_closed, gap_sentences, local_note
 from simulation.interval_words import (
     headline_note,
     metrics_over,
@@ -554,7 +554,7 @@ def _generated_html(run, objective: str) -> str:
             "<h3>How close to the best composition</h3><p>The share of uniform's regret a "
             "policy avoided, on the same viewers and draws: 0 % is composing at random, 100 % "
             "serving each impression its best composition (the oracle). "
-            + (html.escape(LOCAL_NOTE) if has_local(table) else "")
+            + html.escape(local_note(table))
             + " ".join(html.escape(s) for s in gap)
             + "</p>"
         )

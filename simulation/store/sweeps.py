@@ -13,7 +13,8 @@ folder, so a sweep is either absent or complete. A killed writer's folder is
 removed by the next :meth:`RunStore.open` once it is ``stale_after`` seconds
 old (:func:`clean_stale_sweeps`). :func:`check_sweeps` reads every saved sweep
 and can move damaged ones to ``quarantine/sweeps/``.
-Saving the same grid's same table again returns the id already saved. This
+Saving the same grid's same table again returns the id already saved (and records a
+new name given with it). This
 module is independent of the runs' DuckDB catalogue: sweeps are listed from
 their folders.
 """
@@ -76,6 +77,17 @@ def _read_meta(folder: Path) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
+def _replace_meta(folder: Path, record: dict[str, Any]) -> None:
+    """Rewrite ``folder/meta.json`` atomically: readers see the old or the new one."""
+    tmp = folder / f".meta.json.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _fsync(tmp)
+        os.replace(tmp, folder / "meta.json")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def save_sweep(
     root: str | os.PathLike[str] | None,
     *,
@@ -101,6 +113,8 @@ def save_sweep(
         ``n_runs``, ``parameters``, ``worlds``, ``out``). A key left out is blank in
         :func:`list_sweeps`.
     name : str, optional
+        A name for ``runs list --sweeps``. When this grid's identical table is already
+        saved, a name given here replaces its name (None keeps it).
 
     Returns
     -------
@@ -114,6 +128,9 @@ def save_sweep(
     for existing in sorted(folder.iterdir()):
         old = _read_meta(existing) if not existing.name.startswith(".") else None
         if old and old.get("table_sha256") == digest and old.get("grid_text") == grid_text:
+            if name is not None and old.get("name") != name:
+                # The user named this sweep now: dropping the name would be silent.
+                _replace_meta(existing, {**old, "name": name})
             return existing.name
     sweep_id = new_run_id()
     # Locked while it lives, so clean_stale_sweeps never takes a live writer's folder; the

@@ -4,7 +4,7 @@ A grid file is a config TOML (the keys of ``run --config``, ``preset`` and the
 ``[world]`` table included) plus::
 
     worlds = 2          # independent worlds per grid point (default 1)
-    seeds = 3           # replications per world (sets n_seeds; default: the base's)
+    seeds = 3           # replications per world (n_seeds by another name; never both)
 
     [grid]
     n_impressions = [20_000, 80_000]
@@ -404,6 +404,12 @@ def parse_grid(data: dict[str, Any], *, names: dict[str, str] | None = None) -> 
     worlds = _check_count("worlds", data.pop("worlds", 1))
     seeds = data.pop("seeds", None)
     if seeds is not None:
+        if "n_seeds" in data:
+            # One would silently win over the other: say so rather than pick.
+            raise ValueError(
+                f"the grid sets both `seeds` ({seeds!r}) and `n_seeds` ({data['n_seeds']!r}); "
+                "`seeds` is another name for `n_seeds`: keep one."
+            )
         data["n_seeds"] = _check_count("seeds", seeds)
     preset = data.pop("preset", None)
     if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):

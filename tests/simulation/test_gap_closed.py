@@ -7,10 +7,22 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation.composition_truth import composition_report, gap_with_floor, language_floor
+from simulation.composition_truth import (
+    composition_report,
+    gap_with_floor,
+    language_floor,
+    language_is_axis,
+)
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
-from simulation.gap_closed import GAP_COLUMNS, gap_closed, gap_sentences
+from simulation.gap_closed import (
+    GAP_COLUMNS,
+    LOCAL_NOTE,
+    NO_LANGUAGE_NOTE,
+    gap_closed,
+    gap_sentences,
+    local_note,
+)
 from simulation.generated.space import ComponentSpace
 from simulation.scenario import FACTORS, build_scenario
 
@@ -229,7 +241,9 @@ def test_the_floor_needs_the_expected_reward():
 
 def test_without_the_floor_the_new_columns_are_empty_and_the_sentence_unchanged():
     table = gap_closed(_summary({"uniform": [4.0, 8.0], "mvt_ts": [1.0, 6.0]}))
-    assert table[list(GAP_COLUMNS[9:])].isna().all().all()
+    assert GAP_COLUMNS[-1] == "local_note" and (table["local_note"] == "").all()
+    assert table[list(GAP_COLUMNS[9:-1])].isna().all().all()
+    assert local_note(table) == ""
     (sentence,) = gap_sentences(table)
     assert "viewer's language" not in sentence and sentence.endswith("1 world).")
 
@@ -267,3 +281,47 @@ def test_floors_that_do_not_match_the_worlds_are_refused(floor, match):
     )
     with pytest.raises(ValueError, match=match):
         gap_closed(summary, floor=floor)
+
+
+# -- No language axis: no second share (hill48) ----------------------------------------------
+
+
+def test_the_language_is_an_axis_where_the_space_has_one():
+    assert language_is_axis(build_scenario(SMALL))
+    assert not language_is_axis(build_scenario(SMALL.replace(space="hill48")))
+    # The space's axes decide, not its name: hill48 given a language axis has one.
+    assert language_is_axis(_free_language_world(SMALL))
+
+
+def test_without_a_language_axis_there_is_no_second_share_and_the_note_says_why():
+    # The audit: hill48 printed "the viewer's language alone is 0.5 % of the gap (true)",
+    # the floor's Monte Carlo noise against uniform's draws, in a space with no language.
+    config = SMALL.replace(space="hill48", n_seeds=2)
+    world = build_scenario(config)
+    result = run_experiment(config, scenario=world, n_jobs=1)
+    table = gap_with_floor(result, world)
+    plain = result.gap_closed_frame()
+    before = list(GAP_COLUMNS[:9])
+    pd.testing.assert_frame_equal(table[before], plain[before])
+    assert table[list(GAP_COLUMNS[9:-1])].isna().all().all()
+    assert (table["local_note"] == NO_LANGUAGE_NOTE).all()
+    assert local_note(table) == NO_LANGUAGE_NOTE + " "
+    (sentence,) = gap_sentences(table)
+    assert "closed" in sentence and "language" not in sentence
+
+
+def test_several_worlds_without_a_language_axis_have_no_second_share_either():
+    config = SMALL.replace(space="hill48", n_seeds=1, n_worlds=2, n_impressions=2_000)
+    result = run_experiment(config, n_jobs=1)
+    assert [f.language_axis for f in result.world_floors] == [False, False]
+    table = gap_with_floor(result, None)
+    assert table[list(GAP_COLUMNS[9:-1])].isna().all().all()
+    assert (table["local_note"] == NO_LANGUAGE_NOTE).all()
+
+
+def test_the_note_above_the_table_follows_what_the_table_gives():
+    summary = _with_reward(_summary({"uniform": [4.0, 8.0], "mvt_ts": [1.0, 6.0]}))
+    with_floor = gap_closed(summary, floor=(0.001, 1e-4))
+    assert local_note(with_floor) == LOCAL_NOTE
+    saved_before = with_floor.drop(columns=list(GAP_COLUMNS[9:]))  # saved before the floor
+    assert local_note(saved_before) == ""

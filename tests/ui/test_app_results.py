@@ -245,3 +245,25 @@ def test_the_saved_runs_and_uplift_tables_are_narrow_enough_for_the_page(
     captions = " ".join(c.value.replace("\\", "") for c in at.caption)
     assert "intervals under the tiles" not in captions and "95 % interval covers" not in captions
     assert captions.count("one replication gives no interval") == 1
+
+
+def test_a_saved_run_without_a_language_axis_shows_one_share_and_why(app, open_page, adlab_home):
+    """hill48 has no language axis: no share from random ads in the viewer's language."""
+    import simulation.__main__ as cli
+    from simulation.gap_closed import NO_LANGUAGE_NOTE
+
+    out = str(Path(adlab_home).parent / "out-hill")
+    code = cli.main(
+        [
+            "run", "--preset", "hill48", "--policies", "uniform,mvt_ts", "--impressions", "1000",
+            "--batch-size", "250", "--seeds", "1", "--out", out, "--store", str(adlab_home),
+            "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    at = open_page(app, "results")
+    assert not at.exception
+    (gap,) = [m.value for m in at.markdown if m.value.startswith("**How close to the best")]
+    gap = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", gap).replace(WORD_JOINER, "")
+    assert "closed " in gap and NO_LANGUAGE_NOTE in gap
+    assert "leaves that part out" not in gap and "language alone is" not in gap

@@ -280,6 +280,32 @@ def test_an_uplift_without_an_interval_says_why():
     assert shown[TRUE_COLUMN].tolist() == ["-40.0 %", "-40.0 %"]
 
 
+def test_a_run_without_a_language_axis_gives_one_share_and_says_why(tmp_path, monkeypatch, capsys):
+    """hill48: no language clause printed, none saved in gap_closed.csv, none reported."""
+    from simulation.gap_closed import NO_LANGUAGE_NOTE
+
+    monkeypatch.setenv("ADLAB_HOME", str(tmp_path / "store"))
+    out = tmp_path / "out"
+    code = cli.main(
+        [
+            "run", "--preset", "hill48", "--policies", "uniform,mvt_ts", "--impressions",
+            "2000", "--batch-size", "500", "--seeds", "2", "--out", str(out), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "mvt_ts closed " in printed and "viewer's language" not in printed
+    gap = pd.read_csv(out / "gap_closed.csv", keep_default_na=False, na_values=[""])
+    local = ["local_floor", "share_from_local", "local_ci_low", "language_share"]
+    assert gap[local].isna().all().all()
+    assert (gap["local_note"] == NO_LANGUAGE_NOTE).all()
+    store = RunStore.open(str(tmp_path / "store"))
+    (run_id,) = store.list()["run_id"]
+    page = build_report(store.load(run_id))
+    assert html.escape(NO_LANGUAGE_NOTE) in page
+    assert "leaves that part out" not in page and "language alone is" not in page
+
+
 def test_a_generated_run_reports_what_was_served_and_what_the_learner_believes(
     tmp_path, monkeypatch
 ):

@@ -153,3 +153,27 @@ def test_runs_list_sweeps_prints_counts_as_integers_and_missing_ones_blank(
     # The bare one: n_points and parameters are blank, so only n_runs and n_rows remain.
     assert bare_line.split()[-2:] == ["7", "3"]
     assert "n_impressions" not in bare_line
+
+
+def _named(root, name):
+    table = pd.DataFrame({"point": [0, 1], "seed": [1, 2], "ctr": [0.03, 0.04]})
+    return save_sweep(root, grid_text=GRID, table=table, meta={"n_points": 2}, name=name)
+
+
+def test_a_name_given_when_the_sweep_is_already_saved_is_recorded(tmp_path):
+    # The audit: `sweep --name "scale study"` on a finished sweep printed its id, but
+    # runs list --sweeps still showed no name.
+    root = tmp_path / "store"
+    first = _named(root, None)
+    assert _named(root, "scale study") == first
+    listed = list_sweeps(root)
+    assert list(listed["sweep_id"]) == [first]
+    assert list(listed["name"]) == ["scale study"]
+    assert _named(root, None) == first  # no --name: the name stays
+    assert list(list_sweeps(root)["name"]) == ["scale study"]
+    assert _named(root, "renamed") == first
+    assert list(list_sweeps(root)["name"]) == ["renamed"]
+    assert check_sweeps(root).empty, "the renamed sweep reads as healthy"
+    assert sorted(p.name for p in (root / SWEEPS_DIR / first).iterdir()) == [
+        "grid.toml", "meta.json", "sweep.parquet"
+    ]  # fmt: skip

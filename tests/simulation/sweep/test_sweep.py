@@ -160,6 +160,10 @@ BAD_GRIDS = {
         BASE + "[grid]\nbudget = [100, 100.0]\n",
         r"grid.budget has one setting twice: 100 and 100.0 are both 100.0\.$",
     ),
+    "seeds beside n_seeds": (
+        "seeds = 3\n" + BASE + "[grid]\nn_users = [500]\n",
+        r"the grid sets both seeds \(3\) and n_seeds \(2\); .* keep one\.$",
+    ),
     "bad worlds": ("worlds = 0\n" + BASE + "[grid]\nn_users = [500]\n", "worlds must be"),
     "bad base key": ("n_userz = 5\n" + BASE + "[grid]\nn_users = [500]\n", "unknown config key"),
     "malformed TOML": (BASE + "[grid\n", "malformed TOML"),

@@ -125,6 +125,40 @@ def test_a_store_under_a_file_is_refused_and_nothing_created(store, world, capsy
     assert _tree(world) == before
 
 
+@pytest.mark.parametrize(
+    ("store", "out"),
+    [
+        (None, "home/adlab/sweeps/x"),  # the default store ($ADLAB_HOME)
+        (None, "home/adlab"),
+        ("mystore", "mystore/sweeps/x"),
+        ("mystore", "mystore/runs"),
+    ],
+)
+def test_an_out_folder_inside_the_run_store_is_refused(store, out, world, capsys):
+    # A sweep folder there replaced a saved sweep's grid.toml and sweep.parquet, and
+    # runs check then reported the sweep damaged (--repair would quarantine it).
+    (world / "home" / "adlab" / "sweeps" / "x").mkdir(parents=True)
+    (world / "mystore" / "sweeps" / "x").mkdir(parents=True)
+    before = _tree(world)
+    argv = ["sweep", "--grid", str(world / "grid.toml"), "--out", str(world / out), "--force"]
+    if store is not None:
+        argv += ["--store", str(world / store)]
+    assert main(argv) == 2
+    root = (world / (store or "home/adlab")).resolve()
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: --out must be outside the run store {root}; got {(world / out).resolve()}"
+    ]
+    assert _tree(world) == before
+
+
+def test_an_out_folder_linked_into_the_store_is_refused(world, capsys):
+    (world / "home" / "adlab" / "sweeps").mkdir(parents=True)
+    (world / "link").symlink_to(world / "home" / "adlab" / "sweeps")
+    argv = ["sweep", "--grid", str(world / "grid.toml"), "--out", str(world / "link" / "x")]
+    assert main(argv) == 2
+    assert "--out must be outside the run store" in capsys.readouterr().err
+
+
 def test_a_conflicting_out_folder_leaves_the_store_uncreated(world, capsys):
     (world / "other").mkdir()
     (world / "other" / "notes.txt").write_text("mine", encoding="utf-8")

@@ -33,7 +33,9 @@ Design (train then evaluate, on one log):
    kept per estimator in :attr:`OPEReport.interval_covers`. An interval always contains its own
    estimate (a percentile interval that misses it, possible when the resampled
    estimates are skewed, is widened to it). Estimate and interval are then clipped
-   to the range the policy's value can take (:func:`reward_bounds`), the estimate
+   to the range the policy's value can take (:func:`reward_bounds`: a declared
+   range, a ROAS log's own range of net value, [0, 1] for clicks, or, flagged, the
+   observed rewards; the one unseen event's reward is its top), the estimate
    with them, so it never lies outside its interval: the margin of one unseen event
    grows with the largest weight (a propensity of 1e-6 on the Open Bandit Dataset
    gave a click rate the upper bound 4.38), and IPS on propensities that cannot be

@@ -120,6 +120,45 @@ def _switch_threshold(text: str) -> float:
     return value
 
 
+def _reward_range(text: str) -> tuple[float, float]:
+    """``--reward-range LOW,HIGH``: two finite numbers, LOW < HIGH, checked before reading."""
+    from simulation.ope.evaluate import check_reward_range
+
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return check_reward_range(float(part) for part in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH, two finite numbers with LOW < HIGH; got {shorten(text)!r}"
+        ) from None
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Fail now, not after the evaluation, when ``--out`` cannot be written.
+
+    A probe file is created and removed in ``out_dir`` (made, as the write would make
+    it, and removed again), so a folder without write permission, a read-only file
+    system or a path under ``/sys`` is a one-line error before any work, and nothing is
+    left behind.
+    """
+    from simulation.store.fs import make_folders, remove_folders
+
+    made: list[Path] = []
+    try:
+        made = make_folders(out_dir)
+        probe = out_dir / f".ope.csv.{os.getpid()}.probe"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to {shorten(str(out_dir))!r}: {shorten(exc.strerror or exc)}"
+        ) from None
+    finally:
+        remove_folders(made)
+
+
 def _write_csv_atomic(frame: pd.DataFrame, out_dir: Path) -> Path:
     from simulation.store.fs import make_folders, remove_folders
 
@@ -151,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out is not None else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out must be a directory; {shorten(str(out_dir))!r} is a file.")
+    if out_dir is not None:
+        _check_writable(out_dir)
     try:
         log = load_any_log(
             args.log, args.format, level=args.level, logging_policy=args.logging_policy
@@ -167,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
             rng=np.random.default_rng(args.seed),
             n_bootstrap=args.n_bootstrap,
             switch_threshold=args.switch_threshold,
+            reward_range=args.reward_range,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -204,7 +246,10 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in sup.warnings():
         print(f"warning: {warning}")
-    print(_table_text(frame))
+    bounds_warning = report.bounds_warning()
+    if bounds_warning is not None:
+        print(f"warning: {bounds_warning}")
+    print(_table_text(frame, report.estimate_clipped))
     for note in report.clip_notes():
         print(f"note: {note}")
     if "dm" in set(frame["estimator"]):
@@ -226,18 +271,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table_text(frame: pd.DataFrame) -> str:
+def _table_text(frame: pd.DataFrame, estimate_clipped: np.ndarray) -> str:
     """The estimates table as printed: a clipped estimate's interval reads ``—``.
 
     Clipped with its estimate, the interval is often one point (``1 1``), which reads as
     certainty for an estimate its note calls out of range; ``ope.csv`` keeps the numbers
-    (and the ``clipped`` column).
+    (and the ``clipped`` column). An interval whose bound alone was cut is shown cut: it
+    still contains its estimate, and ``clipped`` says so.
     """
     shown = frame.copy()
     for column in ("ci_low", "ci_high"):  # text: to_string's float_format skips text
         shown[column] = [
             "—" if cut else f"{value:.6g}"
-            for value, cut in zip(frame[column], frame["clipped"], strict=True)
+            for value, cut in zip(frame[column], estimate_clipped, strict=True)
         ]
     return shown.to_string(index=False, float_format=lambda v: f"{v:.6g}")
 
@@ -319,5 +365,15 @@ def register(subparsers) -> None:
         help="switch_dr: drop DR's correction on rows whose importance weight pi/p is above "
         "TAU (default: the number of ads, the largest weight of a uniform logging policy; "
         "inf is dr, 0 is dm)",
+    )
+    parser.add_argument(
+        "--reward-range",
+        type=_reward_range,
+        default=None,
+        metavar="LOW,HIGH",
+        help="the range one reward can take, e.g. 0,500 for order values up to 500: "
+        "estimates and intervals are clipped to it and the interval's unseen event has its "
+        "top reward (default: an adlab ROAS log's own range, [0, 1] for 0/1 rewards, else "
+        "the observed rewards, with a warning)",
     )
     parser.set_defaults(handler=run)

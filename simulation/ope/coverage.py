@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from simulation.ope.estimators import ESTIMATORS, INTERVAL_METHODS
+from simulation.ope.evaluate import reward_bounds
 from simulation.ope.logs import LoggedFeedback, read_log
 from simulation.ope.reward_model import cross_fit
 
@@ -161,6 +162,12 @@ def _evaluate(
         reward_model=model,
     )
     seed = int(boot_rng.integers(2**63))
+    # The unseen event's reward is the top of the range a reward can take, taken as the
+    # `ope` command takes it (reward_bounds): a click's 1; on a ROAS log the largest net
+    # value the world that wrote it allows (its metadata), not the log's largest reward,
+    # which a log without a large sale puts far too low.
+    floor, ceiling, source = reward_bounds(log.reward, metadata=log.metadata)
+    margin_range = None if source == "observed" else (floor, ceiling)
     estimate = np.empty(len(estimators))
     bounds = np.empty((len(estimators), len(methods), 2))
     q = None if model is None else model.q
@@ -175,10 +182,7 @@ def _evaluate(
         low, high = est.interval(
             **arrays, n_bootstrap=n_bootstrap, rng=np.random.default_rng(seed), method="percentile"
         )
-        # A click is 0 or 1; a ROAS log's reward is net value in USD (every policy's rows,
-        # docs/ope.md), whose top is the log's largest reward, as the `ope` command takes it.
-        binary = bool(np.isin(log.reward, (0.0, 1.0)).all())
-        margin = est.event_margin(**arrays, reward_range=(0.0, 1.0) if binary else None)
+        margin = est.event_margin(**arrays, reward_range=margin_range)
         for m, method in enumerate(methods):
             bounds[j, m] = low, high + (margin if method == "one_more_event" else 0.0)
     return log.ground_truth_value(dist), estimate, bounds[..., 0], bounds[..., 1]

@@ -33,7 +33,9 @@ Design (train then evaluate, on one log):
    kept per estimator in :attr:`OPEReport.interval_covers`. An interval always contains its own
    estimate (a percentile interval that misses it, possible when the resampled
    estimates are skewed, is widened to it). Estimate and interval are then clipped
-   to the range the policy's value can take (:func:`reward_bounds`), the estimate
+   to the range the policy's value can take (:func:`reward_bounds`: a declared
+   range, a ROAS log's own range of net value, [0, 1] for clicks, or, flagged, the
+   observed rewards; the one unseen event's reward is its top), the estimate
    with them, so it never lies outside its interval: the margin of one unseen event
    grows with the largest weight (a propensity of 1e-6 on the Open Bandit Dataset
    gave a click rate the upper bound 4.38), and IPS on propensities that cannot be
@@ -72,6 +74,7 @@ from simulation.ope.limits import (
     check_cells,
     check_regular_file,
     open_bounded,
+    shorten,
 )
 from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
 from simulation.ope.reward_model import cross_fit
@@ -79,9 +82,11 @@ from simulation.ope.support import Support, support_of
 from simulation.policies.base import learning_scale
 
 __all__ = [
+    "BOUNDS_SOURCES",
     "FORMATS",
     "SPLIT_SEED",
     "OPEReport",
+    "check_reward_range",
     "evaluate_policy",
     "load_any_log",
     "reward_bounds",
@@ -95,22 +100,94 @@ FORMATS = ("auto", "adlab", "obd", "csv")
 SPLIT_SEED = 0
 
 
-def reward_bounds(reward: np.ndarray) -> tuple[float, float]:
-    """The range a policy's value can take on a log with these rewards.
+#: Where :func:`reward_bounds` took the range from (``OPEReport.bounds_source``).
+BOUNDS_SOURCES = ("declared", "log", "clicks", "observed")
+
+
+def reward_bounds(
+    reward: np.ndarray,
+    *,
+    declared: tuple[float, float] | None = None,
+    metadata: Mapping | None = None,
+) -> tuple[float, float, str]:
+    """The range a policy's value can take on a log with these rewards, and its source.
+
+    A mean reward per impression cannot leave the range one reward can take, so the
+    estimates and intervals are clipped to it, and the one-unseen-event margin of the
+    intervals moves a reward to its top. The range must be what a reward *can* be,
+    not what the rows happened to show: on a ROAS log where conversions are rare, the
+    observed rewards were all costs (negative), and their range cut off every positive
+    value, the truth included.
 
     Parameters
     ----------
     reward : ndarray of shape (n_rounds,)
+    declared : (float, float), optional
+        The range the user declares (``--reward-range``); it must contain ``reward``.
+    metadata : mapping, optional
+        The log's ``metadata`` (:func:`simulation.ope.logs.read_log`): on a ROAS log,
+        ``value_low`` and ``value_high`` (the net value one impression can have in the
+        world that wrote it), put on the reward's scale by ``reward_offset`` and
+        ``reward_span``.
+
+    Returns
+    -------
+    (low, high, source) : tuple of (float, float, str)
+        ``source`` is ``"declared"`` (``declared``), ``"log"`` (the log's metadata,
+        widened to the rewards should a reward lie outside it), ``"clicks"`` (``(0, 1)``:
+        0/1 rewards) or ``"observed"`` (the rewards' own minimum and maximum: nothing
+        says what else a reward can be, so a rare large reward may be missing).
+
+    Raises
+    ------
+    ValueError
+        For a ``declared`` range that is not two finite numbers ``low < high``, or that
+        leaves out an observed reward.
+    """
+    if declared is not None:
+        low, high = check_reward_range(declared)
+        if reward.size and (reward.min() < low or reward.max() > high):
+            raise ValueError(
+                f"the reward range [{low:g}, {high:g}] leaves out rewards the log holds "
+                f"(they run from {reward.min():g} to {reward.max():g}); declare a range "
+                "that contains every reward."
+            )
+        return low, high, "declared"
+    meta = metadata or {}
+    if meta.get("objective") == "roas" and "value_low" in meta and "value_high" in meta:
+        offset, span = meta.get("reward_offset", 0.0), meta.get("reward_span", 1.0)
+        low = (meta["value_low"] - offset) / span
+        high = (meta["value_high"] - offset) / span
+        if reward.size:  # a reward outside the world's range: trust the reward
+            low, high = min(low, float(reward.min())), max(high, float(reward.max()))
+        return float(low), float(high), "log"
+    if np.isin(reward, (0.0, 1.0)).all():
+        return 0.0, 1.0, "clicks"
+    return float(reward.min()), float(reward.max()), "observed"
+
+
+def check_reward_range(reward_range) -> tuple[float, float]:
+    """``reward_range`` as two floats ``low < high``, or a ValueError saying what is wrong.
+
+    Parameters
+    ----------
+    reward_range : pair of numbers
 
     Returns
     -------
     (low, high) : tuple of float
-        ``(0, 1)`` for 0/1 rewards (clicks); else the observed minimum and maximum
-        (a mean reward per impression cannot leave them).
     """
-    if np.isin(reward, (0.0, 1.0)).all():
-        return 0.0, 1.0
-    return float(reward.min()), float(reward.max())
+    try:
+        low, high = (float(v) for v in reward_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`reward_range` must be two numbers (low, high); got {shorten(reward_range)!r}."
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"`reward_range` must be two finite numbers with low < high; got {low:g}, {high:g}."
+        )
+    return low, high
 
 
 def split_rows(n_rounds: int, n_train: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,12 +234,17 @@ class OPEReport:
     switch_threshold : float
         ``switch_dr``'s weight threshold.
     bounds : tuple of (float, float)
-        The range the intervals were clipped to (:func:`reward_bounds` of the
-        evaluation rows' rewards).
+        The range the intervals were clipped to, and whose top the one-unseen-event
+        margin moves a reward to (:func:`reward_bounds`).
     alpha : float
         Interval level is ``1 - alpha``.
     raw_estimate : ndarray of shape (n_estimators,)
         The estimators' own outputs, before clipping.
+    raw_low, raw_high : ndarray of shape (n_estimators,)
+        The interval bounds before clipping (widened to ``raw_estimate``).
+    bounds_source : str
+        Where ``bounds`` came from, one of :data:`BOUNDS_SOURCES` (see
+        :func:`reward_bounds`).
     interval_covers : tuple of str
         Per estimator, what its interval's spread covers (the estimator's
         ``interval_covers``); :meth:`interval_labels` says it in lines.
@@ -182,20 +264,51 @@ class OPEReport:
     switch_threshold: float
     alpha: float = 0.05
     raw_estimate: np.ndarray
+    raw_low: np.ndarray
+    raw_high: np.ndarray
+    bounds_source: str
     interval_covers: tuple[str, ...] = ()
 
     @property
-    def clipped(self) -> np.ndarray:
-        """Bool array of shape (n_estimators,): True where the estimate was clipped."""
+    def estimate_clipped(self) -> np.ndarray:
+        """Bool array of shape (n_estimators,): True where the estimate itself was clipped."""
         return self.raw_estimate != self.estimate
+
+    @property
+    def clipped(self) -> np.ndarray:
+        """Bool array of shape (n_estimators,): True where the estimate or a bound was cut."""
+        return self.estimate_clipped | (self.raw_low != self.low) | (self.raw_high != self.high)
 
     def bounds_note(self) -> str:
         """What the intervals were clipped to, in words (the command and the page print it)."""
         low, high = self.bounds
-        why = "0/1 rewards" if (low, high) == (0.0, 1.0) else "the observed rewards"
+        why = {
+            "declared": "as declared for this log's rewards",
+            "log": "the net value one impression can have in the world that wrote the log, "
+            "from its metadata",
+            "clicks": "0/1 rewards",
+            "observed": "the observed rewards: the log declares no range",
+        }[self.bounds_source]
         return (
             f"clipped to [{low:.6g}, {high:.6g}], the range the value can take ({why}), "
             "estimates too"
+        )
+
+    def bounds_warning(self) -> str | None:
+        """One line when the range is only the observed one (it may be too narrow), else None.
+
+        Nothing says what a reward of a foreign log can be: the clip and the unseen
+        event's margin then rest on the rewards the rows happened to show, and a rare,
+        large reward the rows missed is outside both.
+        """
+        if self.bounds_source != "observed":
+            return None
+        low, high = self.bounds
+        return (
+            f"The log does not say what range its rewards can take, so the observed one, "
+            f"[{low:.6g}, {high:.6g}], is used: if larger rewards are possible but rare, the "
+            "intervals may be too narrow and the clip too tight. Declare the range "
+            "(--reward-range LOW,HIGH on the command line)."
         )
 
     def clip_notes(self, names: Mapping[str, str] | None = None) -> list[str]:
@@ -234,7 +347,7 @@ class OPEReport:
             f"{raw:.6g}, outside [{low:.6g}, {high:.6g}], the range the value can take; "
             f"{model if name == 'dm' else why}"
             for name, shown, raw, cut in zip(
-                self.estimators, self.estimate, self.raw_estimate, self.clipped
+                self.estimators, self.estimate, self.raw_estimate, self.estimate_clipped
             )
             if cut
         ]
@@ -263,8 +376,9 @@ class OPEReport:
     def to_frame(self) -> pd.DataFrame:
         """One row per estimator; ``truth`` and ``error`` columns when known.
 
-        ``clipped`` says which estimates were clipped to :attr:`bounds` (see
-        :meth:`clip_notes` for their unclipped values).
+        ``clipped`` says which rows had their estimate or an interval bound cut to
+        :attr:`bounds` (:meth:`clip_notes` gives a clipped estimate's unclipped value;
+        :attr:`raw_low` and :attr:`raw_high` the uncut bounds).
         """
         frame = pd.DataFrame(
             {
@@ -335,6 +449,7 @@ def evaluate_policy(
     n_folds: int = 5,
     interval_method: str = "one_more_event",
     switch_threshold: float | None = None,
+    reward_range: tuple[float, float] | None = None,
 ) -> OPEReport:
     """Train ``policy`` on a random share of ``log`` and estimate its value on the rest.
 
@@ -371,6 +486,12 @@ def evaluate_policy(
         gives, so the correction is dropped exactly on rows the log showed less often than
         uniform logging would have (with the estimator's own default, infinity,
         ``switch_dr`` is ``dr``).
+    reward_range : (float, float), optional
+        The range one reward can take, ``low < high``, containing every reward of the
+        log: estimates and intervals are clipped to it and the one-unseen-event margin
+        moves a reward to its top. Default: from the log (:func:`reward_bounds`: a ROAS
+        adlab log's declared net-value range; ``[0, 1]`` for 0/1 rewards; else the
+        observed rewards, which :meth:`OPEReport.bounds_warning` flags).
 
     Returns
     -------
@@ -395,6 +516,8 @@ def evaluate_policy(
     if not 0 <= train_fraction < 1:
         raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
     check_bootstrap(n_bootstrap)
+    if reward_range is not None:
+        reward_range = check_reward_range(reward_range)
     # Imported here: the policies (and their compiled kernels) load only when used.
     from simulation.policies.spec import PolicySpec
 
@@ -466,7 +589,12 @@ def evaluate_policy(
     )
     # One seed for every estimator: all intervals use the same bootstrap resamples.
     boot_seed = boot_rng.integers(2**63)
-    floor, ceiling = reward_bounds(evaluation.reward)
+    floor, ceiling, source = reward_bounds(
+        evaluation.reward, declared=reward_range, metadata=log.metadata
+    )
+    # The unseen event's reward is the top of a known range; with only the observed one,
+    # the estimators' default (at least 1) keeps the margin it always had.
+    margin_range = None if source == "observed" else (floor, ceiling)
     raw, low, high = [], [], []
     for name in estimators:
         est = ESTIMATORS[name](**params.get(name, {}))
@@ -480,6 +608,7 @@ def evaluate_policy(
             # The model is refit on each resample (to first order): DM's interval
             # then covers the model's fitting error, not only the rows' noise.
             reward_model=model,
+            reward_range=margin_range,
         )
         raw.append(value)
         # Widen to the estimate first: clipping is monotone, so the clipped estimate
@@ -489,9 +618,10 @@ def evaluate_policy(
     raw_estimate = np.array(raw, dtype=np.float64)
     # A value outside the rewards' range is impossible, however large the margin:
     # estimate and interval are clipped alike, so the interval still contains it.
+    raw_low, raw_high = np.array(low, dtype=np.float64), np.array(high, dtype=np.float64)
     estimate = np.clip(raw_estimate, floor, ceiling)
-    low = np.clip(np.array(low, dtype=np.float64), floor, ceiling)
-    high = np.clip(np.array(high, dtype=np.float64), floor, ceiling)
+    low = np.clip(raw_low, floor, ceiling)
+    high = np.clip(raw_high, floor, ceiling)
     truth = None
     if evaluation.expected_reward is not None:
         truth = evaluation.ground_truth_value(action_dist)
@@ -510,6 +640,9 @@ def evaluate_policy(
         switch_threshold=float(switch_threshold),
         alpha=alpha,
         raw_estimate=raw_estimate,
+        raw_low=raw_low,
+        raw_high=raw_high,
+        bounds_source=source,
         interval_covers=tuple(ESTIMATORS[name].interval_covers for name in estimators),
     )
 

@@ -694,10 +694,10 @@ def read_log(
             )
         fh.seek(0)
         table = read_parquet_bounded(fh, str(path), filters=filters or None)
-    if table.num_rows == 0:
-        raise ValueError(
-            f"no rows in {shorten(str(path))!r} match the filters {shorten(filters, 200)}."
-        )
+        if table.num_rows == 0:
+            fh.seek(0)
+            held = read_parquet_bounded(fh, str(path), columns=[n for n, _, _ in filters])
+            raise ValueError(_no_rows_message(path, filters, held))
     missing = [c for c in ("level", "policy", "seed", "segment", "action", "pscore", "reward")
                if c not in table.column_names]  # fmt: skip
     if missing:
@@ -734,6 +734,9 @@ def read_log(
     if q is not None:
         q, scale = _truth_on_reward_scale(frame, q)
         meta.update(scale)
+    elif {"click", "revenue", "cost"}.issubset(frame.columns):
+        # Without truth the unit still tells OPE the range a reward can take.
+        meta.update(_reward_scale(frame) or {})
     for name in ("policy", "level", "seed"):
         values = frame[name].unique()
         meta[name] = values[0].item() if hasattr(values[0], "item") else values[0]
@@ -770,6 +773,56 @@ def read_log(
 #: Largest residual, relative to the reward span, of ``reward = (net - offset) / span``
 #: for a log to count as a ROAS log (the engine's map is exact up to rounding).
 _SCALE_RTOL = 1e-9
+
+
+#: How :func:`_no_rows_message` names a filter's column, in the singular and the plural.
+_FILTER_WORDS = {
+    "level": ("level", "levels"),
+    "policy": ("logging policy", "logging policies"),
+    "seed": ("seed", "seeds"),
+}
+
+
+def _no_rows_message(path: Path, filters: list[tuple], held: pa.Table) -> str:
+    """Why no row of ``path`` matched ``filters``, naming what the log does hold.
+
+    Parameters
+    ----------
+    path : Path
+    filters : list of (column, "=", value)
+        The filters given (at least one: a log with no rows at all is refused earlier).
+    held : pyarrow.Table
+        The log's values of the filtered columns, every row.
+
+    Returns
+    -------
+    str
+        ``"sim1/logs.parquet has no rows of level 'generic'; it holds levels: segment,
+        user"``; when every value exists alone but not together, what the first filter's
+        rows hold of the others.
+    """
+    frame = held.to_pandas()
+    where = shorten(str(path))
+    for column, _, value in filters:
+        values = sorted({str(v) for v in frame[column].unique()})
+        if str(value) not in values:
+            one, many = _FILTER_WORDS[column]
+            return (
+                f"{where} has no rows of {one} {shorten(str(value))!r}; it holds {many}: "
+                f"{shorten(', '.join(values), 200)}"
+            )
+    # Each value exists, but not together: say what the first one's rows hold of the rest.
+    (first, _, value), rest = filters[0], filters[1:]
+    rows = frame[frame[first].astype(str) == str(value)]
+    wanted = " and ".join(f"{_FILTER_WORDS[c][0]} {shorten(str(v))!r}" for c, _, v in filters)
+    held_text = "; ".join(
+        f"{_FILTER_WORDS[c][1]}: {', '.join(sorted({str(v) for v in rows[c].unique()}))}"
+        for c, _, _ in rest
+    )
+    return (
+        f"{where} has no rows of {wanted}; the rows of {_FILTER_WORDS[first][0]} "
+        f"{shorten(str(value))!r} hold {shorten(held_text, 200)}"
+    )
 
 
 def _reward_scale(frame: pd.DataFrame) -> dict | None:

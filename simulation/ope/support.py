@@ -195,6 +195,50 @@ class Support:
             )
         return causes
 
+    def supported_share(self) -> float:
+        """The share of the policy's choices the log supports: one number for every sentence.
+
+        The mean importance weight estimates it (its expectation is the policy's mass on
+        ads the logging policy could show), and the mass on ads no evaluation row shows
+        bounds it from above, exactly: with few rows the weight can read 1.56 while a
+        fifth of the choices fall on ads no row shows, and a warning quoting both said
+        the log supported 100 % of the choices and missed 22 % of them.
+
+        Returns
+        -------
+        float
+            ``min(mean_weight, 1 - unlogged_mass)``, in ``[0, 1]``.
+        """
+        return float(np.clip(min(self.mean_weight, 1.0 - self.unlogged_mass), 0.0, 1.0))
+
+    def _partial_warning(self) -> str:
+        """The partial-support warning: the supported share, the rest, and what sets the rest."""
+        share = self.supported_share()
+        rest = 1.0 - share
+        weight = (
+            f"its mean importance weight is {self.mean_weight:.2f} ± {self.mean_weight_se:.2f} "
+            "(1 when the logging policy could show every ad this policy would)"
+        )
+        unlogged = ""
+        if self.unlogged_mass > MIN_UNLOGGED_MASS:
+            unlogged = (
+                f"it puts {_share(self.unlogged_mass)} of its choices on ads no evaluation row "
+                f"shows{_ads(self.unlogged, ' (', ')')}"
+            )
+        # Name what sets the share: the ads no row shows when they bound it, else the weight.
+        if unlogged and self.mean_weight >= 1.0 - self.unlogged_mass:
+            why = unlogged
+        else:
+            why = weight + (f", and {unlogged}" if unlogged else "")
+        return (
+            f"The log supports only about {_share(share)} of this policy's choices, and not "
+            f"the other {_share(rest)}: {why}. On that {_share(rest)} the log never (or "
+            "almost never) showed the ad this policy would: an ad never shown cannot be "
+            "evaluated, IPS and DR count it as earning 0, so the estimates are biased low "
+            "and their intervals do not cover that part. Use a log from a policy that "
+            "explores these ads."
+        )
+
     def warnings(self) -> list[str]:
         """Plain-text warnings, most serious first; empty when the support is ample."""
         out = []
@@ -202,22 +246,7 @@ class Support:
         if inconsistent is not None:
             out.append(inconsistent)
         if self.partial:
-            share = min(self.mean_weight, 1.0)
-            unlogged = ""
-            if self.unlogged_mass > MIN_UNLOGGED_MASS:
-                unlogged = (
-                    f" It puts {self.unlogged_mass:.0%} of its choices on ads no evaluation row "
-                    f"shows{_ads(self.unlogged, ' (', ')')}."
-                )
-            out.append(
-                f"The log supports only about {share:.0%} of this policy's choices (mean "
-                f"importance weight {self.mean_weight:.2f} ± {self.mean_weight_se:.2f}; 1 when "
-                "the logging policy could show every ad this policy would)." + unlogged + " On "
-                "the rest it never (or almost never) showed the ad this policy would: an ad "
-                "never shown cannot be evaluated, IPS and DR count it as earning 0, so the "
-                "estimates are biased low and their intervals do not cover that part. Use a "
-                "log from a policy that explores these ads."
-            )
+            out.append(self._partial_warning())
         if self.thin:
             reasons = []
             if self.ess < MIN_ESS:
@@ -245,6 +274,15 @@ class Support:
                 f"same few {self.events} and can be far too narrow. {cure}"
             )
         return out
+
+
+def _share(value: float) -> str:
+    """A share as a percentage that never rounds a nonzero part to 0 % or a partial one to 100 %."""
+    if 0.0 < value < 0.005:
+        return "under 1%"
+    if 0.995 <= value < 1.0:
+        return "over 99%"
+    return f"{value:.0%}"
 
 
 def _ads(arms: tuple[int, ...], before: str, after: str, most: int = 8) -> str:

@@ -455,19 +455,24 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
     # the unclipped one, as the command prints it.
     for note in report.clip_notes(ESTIMATOR_NAMES):  # named as in the table below
         st.warning(note[0].upper() + note[1:] + ".")
+    bounds_warning = report.bounds_warning()  # a foreign log's range is only the observed one
+    if bounds_warning is not None:
+        st.warning(bounds_warning)
     frame = report.to_frame()
+    # Only a clipped *estimate* hides its interval; a bound cut alone leaves a true interval.
+    cuts = report.estimate_clipped
     shown = pd.DataFrame(
         {
             "Estimator": frame["estimator"].map(lambda e: ESTIMATOR_NAMES.get(e, e)),
             "Estimate": [
                 f"{value:.4f}" + (" (clipped)" if cut else "")
-                for value, cut in zip(frame["estimate"], frame["clipped"], strict=True)
+                for value, cut in zip(frame["estimate"], cuts, strict=True)
             ],
             # A clipped estimate's interval is clipped too, often to a point ("1.0000 –
             # 1.0000"), which reads as certainty for an estimate the warning calls wrong.
             "95 % interval": [
                 CLIPPED_INTERVAL if cut else f"{lo:.4f} – {hi:.4f}"
-                for lo, hi, cut in zip(frame.ci_low, frame.ci_high, frame.clipped, strict=True)
+                for lo, hi, cut in zip(frame.ci_low, frame.ci_high, cuts, strict=True)
             ],
         }
     )
@@ -475,13 +480,13 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
         shown["Error vs truth"] = frame["error"].map("{:+.4f}".format)
         shown["Interval covers truth"] = [
             "–" if cut else ("yes" if covered else "no")
-            for covered, cut in zip(frame["covered"], frame["clipped"], strict=True)
+            for covered, cut in zip(frame["covered"], cuts, strict=True)
         ]
     st.dataframe(shown, hide_index=True, width="stretch")
     # The chart names the estimators as the table does ("IPS (inverse propensity)", not "ips"),
     # and draws no interval for a clipped estimate, as the table shows none.
     named = frame.assign(estimator=shown["Estimator"].to_numpy())
-    named.loc[named["clipped"], ["ci_low", "ci_high"]] = np.nan
+    named.loc[cuts, ["ci_low", "ci_high"]] = np.nan
     st.altair_chart(charts.ope_chart(named, report.truth, report.logging_value), width="stretch")
     if described is not None:
         st.markdown("**The rule evaluated**")

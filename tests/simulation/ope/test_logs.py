@@ -73,8 +73,24 @@ def test_filters_and_missing_truth(tmp_path):
     ucb = read_log(path, policy="ucb")
     assert ucb.n_rounds == 20 and ucb.expected_reward is None
     assert read_log(path, seed=1).n_rounds == 10
-    with pytest.raises(ValueError, match=r"no rows .* match the filters"):
+    # A filter that matches nothing names what the log does hold, not a pyarrow filter.
+    with pytest.raises(
+        ValueError,
+        match=r"log.parquet has no rows of logging policy 'ts'; it holds "
+        r"logging policies: ucb, uniform$",
+    ):
         read_log(path, policy="ts")
+    with pytest.raises(ValueError, match=r"has no rows of level 'generic'; it holds levels: user$"):
+        read_log(path, level="generic")
+    with pytest.raises(ValueError, match=r"has no rows of seed '3'; it holds seeds: 1, 2$"):
+        read_log(path, seed=3)
+    # Each value exists, but not together: what the first filter's rows hold of the other.
+    with pytest.raises(
+        ValueError,
+        match=r"has no rows of logging policy 'ucb' and seed '1'; the rows of "
+        r"logging policy 'ucb' hold seeds: 2$",
+    ):
+        read_log(path, policy="ucb", seed=1)
 
 
 def test_exception_inside_writer_publishes_nothing(tmp_path):

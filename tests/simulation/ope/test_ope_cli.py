@@ -182,10 +182,25 @@ def test_obd_log(capsys):
          r"--switch-threshold: expected a number >= 0"),
         (["--log", "{sim}", "--policy", "uniform", "--switch-threshold", "x"],
          r"--switch-threshold: expected a number >= 0"),
-        (["--log", "{sim}", "--policy", "uniform", "--level", "segment"], r"no rows .* match"),
+        (["--log", "{sim}", "--policy", "uniform", "--level", "segment"],
+         r"sim.parquet has no rows of level 'segment'; it holds levels: user$"),
+        (["--log", "{sim}", "--policy", "uniform", "--logging-policy", "x"],
+         r"has no rows of logging policy 'x'; it holds logging policies: uniform$"),
         (["--log", "{sim}", "--policy", "uniform", "--format", "csv", "--level", "user"],
          r"apply to adlab logs only"),
         (["--log", "{sim}", "--policy", "uniform", "--out", "{file}"], r"--out must be a dir"),
+        (["--log", "{sim}", "--policy", "uniform", "--out", "{file}/sub"],
+         r"cannot write to '.*a_file/sub': Not a directory$"),
+        (["--log", "{sim}", "--policy", "uniform", "--reward-range", "1,0"],
+         r"--reward-range: expected LOW,HIGH, two finite numbers with LOW < HIGH; got '1,0'"),
+        (["--log", "{sim}", "--policy", "uniform", "--reward-range", "0,1,2"],
+         r"--reward-range: expected LOW,HIGH"),
+        (["--log", "{sim}", "--policy", "uniform", "--reward-range", "0,inf"],
+         r"--reward-range: expected LOW,HIGH"),
+        (["--log", "missing.parquet", "--policy", "uniform", "--reward-range", "x"],
+         r"--reward-range: expected LOW,HIGH"),  # before the log is read
+        (["--log", "{sim}", "--policy", "uniform", "--reward-range", "0,0.5"],
+         r"the reward range \[0, 0.5\] leaves out rewards the log holds"),
         (["--log", "{bad_csv}", "--policy", "uniform"], r"row 2: `propensity` must be in"),
         (["--log", "{no_col}", "--policy", "uniform"], r"`propensity` column is missing"),
         (["--log", "{sim}", "--policy", "uniform", "--seed", "-1"],
@@ -450,8 +465,10 @@ def test_the_cli_prints_the_support_and_warns_on_partial_overlap(tmp_path, sim_l
     log = _log_without_the_last_arm(tmp_path / "two_of_three.parquet")
     run(["--log", str(log), "--policy", "uniform", "--n-bootstrap", "20"])
     printed = capsys.readouterr().out
-    assert "warning: The log supports only about 67% of this policy's choices" in printed
-    assert "It puts 33% of its choices on ads no evaluation row shows (2)." in printed
+    assert (
+        "warning: The log supports only about 67% of this policy's choices, and not the other 33%: "
+    ) in printed
+    assert "33% of its choices on ads no evaluation row shows (2). On that 33% the log" in printed
 
 
 def _skewed_log(path, n=3000):
@@ -558,3 +575,48 @@ def test_a_right_log_from_the_engine_does_not_warn_of_propensities(tmp_path, cap
         printed = capsys.readouterr().out
         assert "support: effective sample size" in printed  # the diagnostics ran
         assert "propensities cannot be right" not in printed, logger
+
+
+def test_an_unwritable_out_is_refused_before_any_work(sim_log, tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the log was read before --out was checked")
+
+    monkeypatch.setattr(cli_ope, "load_any_log", never)
+    with pytest.raises(UsageError, match=r"cannot write to .*a_file/out"):
+        run(["--log", str(sim_log), "--policy", "uniform", "--out", str(blocker / "out")])
+    assert capsys.readouterr().out == ""
+    # A writable --out is probed and left as it was: no folder, no probe file.
+    out = tmp_path / "new" / "out"
+    with pytest.raises(AssertionError, match="the log was read"):
+        run(["--log", str(sim_log), "--policy", "uniform", "--out", str(out)])
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_declared_reward_range_is_used_and_an_observed_one_warned_of(tmp_path, capsys):
+    # Net values with no declared range (a log written without it), never 0/1.
+    rng = np.random.default_rng(5)
+    n = 600
+    cost = rng.uniform(0.001, 0.01, n)
+    revenue = np.where(rng.random(n) < 0.05, 40.0, 0.0)
+    path = tmp_path / "roas.parquet"
+    with BanditLogWriter(path, n_features=D, n_arms=K) as writer:
+        writer.write(
+            impression=np.arange(n), seed=0, level="user", policy="uniform",
+            segment=np.zeros(n, int), context=rng.normal(size=(n, D)),
+            action=rng.integers(0, K, n), pscore=np.full(n, 1 / K),
+            click=np.ones(n, int), conversion=(revenue > 0).astype(int), revenue=revenue,
+            cost=cost, reward=revenue - cost, expected_reward=np.full((n, K), 2.0),
+        )  # fmt: skip
+    run(["--log", str(path), "--policy", "uniform", "--n-bootstrap", "20"])
+    printed = capsys.readouterr().out
+    assert "(the observed rewards: the log declares no range)" in printed
+    assert "warning: The log does not say what range its rewards can take" in printed
+    assert "--reward-range LOW,HIGH" in printed
+    run(["--log", str(path), "--policy", "uniform", "--n-bootstrap", "20",
+         "--reward-range=-0.01,500"])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "clipped to [-0.01, 500], the range the value can take (as declared" in printed
+    assert "does not say what range" not in printed

@@ -61,9 +61,10 @@ def test_roas_truth_and_estimates_are_on_one_scale():
 
 
 def test_a_roas_logs_one_event_margin_is_in_dollars():
-    # Net value in USD is not in [0, 1]: the unseen event's margin is taken at the log's
-    # largest reward (a sale of tens of dollars), as the `ope` command takes it, not at 1 USD
-    # (which left the margin a tenth as wide as the interval: about 1.1x the percentile's width).
+    # Net value in USD is not in [0, 1]: the unseen event's margin is taken at the largest
+    # net value the log's world allows (its metadata), as the `ope` command takes it, not at
+    # 1 USD (which left the margin a tenth as wide as the interval: about 1.1x the
+    # percentile's width).
     result = coverage_study(
         "roas", n_seeds=4, estimators=("ips",), methods=("one_more_event", "percentile"),
         n_bootstrap=100,

@@ -5,7 +5,7 @@ import pytest
 
 from simulation.ope.evaluate import evaluate_policy, split_rows
 from simulation.ope.logs import LoggedFeedback
-from simulation.ope.support import MIN_CLICKS, MIN_ESS, support_of
+from simulation.ope.support import MIN_CLICKS, MIN_ESS, Support, support_of
 from tests.reference.ope_stubs import StubUniform
 
 K = 4
@@ -153,3 +153,38 @@ def test_intervals_of_other_rewards_stay_within_the_observed_rewards():
     )  # fmt: skip
     assert report.bounds == (reward.min(), reward.max())
     assert reward.min() <= report.low[0] <= report.high[0] <= reward.max()
+
+
+@pytest.mark.parametrize(
+    ("mean_weight", "unlogged_mass", "share", "rest"),
+    [
+        # 2 evaluation rows: a noisy weight of 1.56 beside 22 % on ads no row shows.
+        (1.56, 0.22, "78%", "22%"),
+        # The Open Bandit Dataset's random log with --train-fraction 0.98.
+        (0.96, 0.02, "96%", "4%"),
+        (0.5, 0.0, "50%", "50%"),
+        (1.0, 0.006, "99%", "1%"),
+    ],
+)
+def test_the_partial_support_warning_uses_one_share_throughout(
+    mean_weight, unlogged_mass, share, rest
+):
+    sup = Support(
+        ess=50.0, clicks=40, n_eval=100, mean_weight=mean_weight, mean_weight_se=0.01,
+        unlogged=(3,) if unlogged_mass else (), unlogged_mass=unlogged_mass,
+    )  # fmt: skip
+    assert sup.partial
+    (warning,) = [w for w in sup.warnings() if "supports only about" in w]
+    assert f"supports only about {share} of this policy's choices, and not the other {rest}:" in (
+        warning
+    )
+    assert f"On that {rest} the log never" in warning
+    assert sup.supported_share() <= 1.0 - unlogged_mass
+
+
+def test_a_share_never_rounds_a_part_away():
+    from simulation.ope.support import _share
+
+    assert [_share(v) for v in (0.0, 0.004, 0.5, 0.996, 1.0)] == [
+        "0%", "under 1%", "50%", "over 99%", "100%",
+    ]  # fmt: skip

@@ -678,8 +678,7 @@ class RunStore:
         more = len(matches) - len(shown)
         rest = f" and {more} more" if more else ""
         raise RunNotFoundError(
-            f"{prefix!r} matches {len(matches)} runs: {', '.join(shown)}{rest}; "
-            "type more of the id"
+            f"{prefix!r} matches {len(matches)} runs: {', '.join(shown)}{rest}; type more of the id"
         )
 
     def load(self, run_id: str) -> StoredRun:

@@ -73,7 +73,13 @@ from simulation.ope.limits import (
     check_regular_file,
     open_bounded,
 )
-from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
+from simulation.ope.logs import (
+    LoggedFeedback,
+    check_not_adlab_export,
+    import_log,
+    is_adlab_log,
+    read_log,
+)
 from simulation.ope.reward_model import cross_fit
 from simulation.ope.support import Support, support_of
 from simulation.policies.base import learning_scale
@@ -590,6 +596,8 @@ def load_any_log(
             fmt = "obd"
         else:
             fmt = "csv"
+    if fmt == "csv":
+        check_not_adlab_export(path)  # before --level is refused: name the Parquet export
     if fmt != "adlab" and (level is not None or logging_policy is not None):
         raise ValueError("--level and --logging-policy apply to adlab logs only.")
     if fmt == "adlab":

@@ -73,13 +73,7 @@ from simulation.ope.limits import (
     check_regular_file,
     open_bounded,
 )
-from simulation.ope.logs import (
-    LoggedFeedback,
-    check_not_adlab_export,
-    import_log,
-    is_adlab_log,
-    read_log,
-)
+from simulation.ope.logs import LoggedFeedback, import_log, is_adlab_log, read_log
 from simulation.ope.reward_model import cross_fit
 from simulation.ope.support import Support, support_of
 from simulation.policies.base import learning_scale
@@ -584,6 +578,7 @@ def load_any_log(
         For a path that is not a regular file (or an OBD folder), or a file that
         breaks a limit of :mod:`simulation.ope.limits`, in one line.
     """
+    from simulation.ope.logs import check_not_adlab_export
     from simulation.ope.obd import read_obd
 
     path = Path(path)

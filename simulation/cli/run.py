@@ -93,12 +93,6 @@ RUN_OUTPUTS: tuple[str, ...] = (
 #: Longest ``--name`` (characters): every row of ``runs list`` shows it.
 MAX_NAME = 80
 
-SUMMARY_COLUMNS = (
-    "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-    "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "expected_conversions",
-    "expected_revenue", "regret", "stopped_at_impression",
-)  # fmt: skip
-
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages results depend on."""
@@ -556,11 +550,9 @@ def _write_and_save(
     ``scenario`` the run's world (renders ``top_creatives.png`` when in ``outputs``).
     """
     summary = result.summary_frame()
-    # One world keeps the summary's published columns; several add the world column.
-    columns = list(SUMMARY_COLUMNS)
-    if "world" in summary:
-        columns.insert(columns.index("seed"), "world")
-    summary.loc[:, columns].to_csv(tmp / "summary.csv", index=False)
+    # The stored summary's columns in its order (engine.core.SUMMARY_COLUMNS; `world` before `seed`
+    # when several worlds ran): `runs export` of this run writes the same table.
+    summary.to_csv(tmp / "summary.csv", index=False)
     uplift = result.uplift_frame()
     uplift.loc[:, list(UPLIFT_COLUMNS)].to_csv(tmp / "uplift.csv", index=False)
     timeseries = result.timeseries_frame()

@@ -12,7 +12,8 @@ Examples
 
 An id may be shortened to any prefix that matches exactly one run. ``check`` reads every run in
 full and exits 1 if one is damaged; ``--repair`` moves damaged runs to the store's
-``quarantine/`` folder. Text from the store (names, reasons) is printed without control
+``quarantine/`` folder. ``export`` and ``report`` replace nothing already at ``--out``
+unless given ``--force``. Text from the store (names, reasons) is printed without control
 characters. Only ``delete`` and ``check --repair`` change the store; the reading actions never
 create one: for a store that does not exist, ``list`` and ``check`` print a note naming the
 path, and ``show``, ``export`` and ``report`` (whose run cannot exist) fail.
@@ -120,6 +121,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         convert=str,
         metavar="FILE.html",
         required=True,
+    )
+    parsers["report"].add_argument(
+        "--force", action="store_true", help="replace a file already at --out"
     )
 
 
@@ -351,7 +355,10 @@ def _report(args: argparse.Namespace) -> int:
     except StoreNotFoundError as exc:
         raise _missing(exc, args) from None
     try:
-        print(write_report(store.load(_resolve(store, args.run_id)), args.out))
+        run = store.load(_resolve(store, args.run_id))
+        print(write_report(run, args.out, overwrite=args.force))
+    except FileExistsError as exc:  # never replace a file (a log, an earlier report) unasked
+        raise UsageError(f"{exc}; pass --force to replace it") from None
     except RunNotFoundError as exc:
         raise UsageError(str(exc)) from None
     except RunDamagedError as exc:

@@ -88,6 +88,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SEGMENT_METRICS",
     "SERIES_METRICS",
+    "SUMMARY_COLUMNS",
     "TIMESERIES_METRICS",
     "ExperimentResult",
     "RunCancelled",
@@ -102,6 +103,15 @@ _M = {name: i for i, name in enumerate(SERIES_METRICS)}
 TIMESERIES_METRICS: tuple[str, ...] = tuple(
     m for m in SERIES_METRICS if m != "expected_conversions"
 )
+
+#: Columns of :meth:`ExperimentResult.summary_frame`, in order (``world`` comes before
+#: ``seed`` with several worlds): one list for ``run --out``'s ``summary.csv``, the stored
+#: summary and its export, so the same run never reads as two different tables.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
+    "ctr", "cvr", "cpa", "roas", "regret", "expected_ctr", "expected_roas",
+    "expected_conversions", "expected_revenue", "stopped_at_impression",
+)  # fmt: skip
 
 ProgressFn = Callable[[int, int], None]
 #: ``sink(replication, level, first, rows)``: a unit's checkpoints ``first ..`` just
@@ -300,12 +310,9 @@ class ExperimentResult:
         frame["impressions"] = frame["impressions"].astype(np.int64)
         frame["clicks"] = frame["clicks"].astype(np.int64)
         frame["conversions"] = frame["conversions"].astype(np.int64)
-        cols = [
-            "policy", "level", *(["world"] if self.n_worlds > 1 else []), "seed", "impressions",
-            "clicks", "conversions", "spend", "revenue", "ctr", "cvr", "cpa", "roas", "regret",
-            "expected_ctr", "expected_roas", "expected_conversions", "expected_revenue",
-            "stopped_at_impression",
-        ]  # fmt: skip
+        cols = list(SUMMARY_COLUMNS)
+        if self.n_worlds > 1:
+            cols.insert(cols.index("seed"), "world")
         return drop_skipped(frame[cols], self.config)
 
     @_memoized_frame

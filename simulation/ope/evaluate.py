@@ -711,6 +711,7 @@ def load_any_log(
         For a path that is not a regular file (or an OBD folder), or a file that
         breaks a limit of :mod:`simulation.ope.limits`, in one line.
     """
+    from simulation.ope.logs import check_not_adlab_export
     from simulation.ope.obd import read_obd
 
     path = Path(path)
@@ -723,6 +724,8 @@ def load_any_log(
             fmt = "obd"
         else:
             fmt = "csv"
+    if fmt == "csv":
+        check_not_adlab_export(path)  # before --level is refused: name the Parquet export
     if fmt != "adlab" and (level is not None or logging_policy is not None):
         raise ValueError("--level and --logging-policy apply to adlab logs only.")
     if fmt == "adlab":

@@ -60,6 +60,7 @@ __all__ = [
     "BanditLogWriter",
     "LoggedFeedback",
     "arm_indices",
+    "check_not_adlab_export",
     "encode_context",
     "import_log",
     "inferred_arm_count",
@@ -672,6 +673,7 @@ def read_log(
     path = Path(path)
     check_regular_file(path)
     if not is_adlab_log(path):
+        check_not_adlab_export(path)  # a CSV export: name the Parquet one instead
         raise ValueError(
             f"{shorten(str(path))!r} is not an adlab log (written by BanditLogWriter)."
         )
@@ -1125,6 +1127,71 @@ def inferred_arm_count(action: np.ndarray, col: str = "action") -> int:
     return high + 1
 
 
+#: Columns that together mark an adlab log (``pscore`` where a user's log has
+#: ``propensity``): a file holding them without the Parquet metadata is an adlab log
+#: exported as CSV (``runs export --format csv``) or re-saved by another tool.
+_ADLAB_ONLY_COLUMNS: tuple[str, ...] = ("impression", "seed", "level", "policy", "pscore")
+
+
+def check_not_adlab_export(path: str | os.PathLike, columns=None) -> None:
+    """Refuse an adlab log that lost its Parquet metadata (a CSV export, a re-saved copy).
+
+    Such a file reads as a user's log with the wrong column (``pscore``) and, renamed, would
+    be evaluated without the arm count, the world's range of net values and the reward
+    unit that the adlab reader takes from the metadata, and with its levels mixed: the
+    Parquet log (or its byte-for-byte Parquet export) has them all.
+
+    Parameters
+    ----------
+    path : str or Path
+        The log file.
+    columns : sequence of str, optional
+        Its column names when already read; otherwise a ``.csv`` file's header is read
+        (other files are left to their reader).
+
+    Raises
+    ------
+    ValueError
+        Naming the Parquet export command, with the run id when the file sits in an
+        export folder (beside its ``meta.json``).
+    """
+    path = Path(path)
+    if columns is None:
+        if path.suffix.lower() != ".csv":
+            return
+        try:
+            with open_bounded(path) as fh:
+                columns = pd.read_csv(fh, nrows=0).columns  # the header only
+        except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            return  # not readable as CSV: the reader says what is wrong
+    if not set(_ADLAB_ONLY_COLUMNS) <= {str(c) for c in columns} or "propensity" in columns:
+        return
+    run_id = path.parent.name if (path.parent / "meta.json").is_file() else "RUN_ID"
+    raise ValueError(
+        f"{shorten(path.name)!r} is an adlab log without its Parquet metadata (a CSV export?), "
+        "which ope needs (arm count, value range, reward unit); read the Parquet log: "
+        f"`python -m simulation runs export {shorten(run_id)} --format parquet --out DIR`, "
+        f"then --log DIR/{shorten(run_id)}/log.parquet."
+    )
+
+
+def _check_one_level(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a user's log whose ``level`` column names several targeting levels.
+
+    Rows of different levels choose among different arms (arm 3 of the segment level is
+    not arm 3 of the user level), so evaluating them together mixes unrelated ads, as the
+    adlab reader refuses to.
+    """
+    if "level" not in frame.columns:
+        return
+    levels = sorted(str(v) for v in frame["level"].dropna().unique())
+    if len(levels) > 1:
+        raise ValueError(
+            f"{shorten(name)!r} mixes the targeting levels {shorten(levels, 200)} in its "
+            "`level` column, whose arms differ; keep the rows of one level."
+        )
+
+
 def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedFeedback:
     """Import a user's log from CSV or Parquet.
 
@@ -1166,6 +1233,7 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
     else:
         raise ValueError(f"log files must end in .csv or .parquet; got {shorten(path.name)!r}.")
     frame.columns = [str(c) for c in frame.columns]
+    check_not_adlab_export(path, frame.columns)
     missing = [c for c in ("action", "reward", "propensity") if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -1174,6 +1242,7 @@ def import_log(path: str | os.PathLike, *, n_arms: int | None = None) -> LoggedF
         )
     if len(frame) == 0:
         raise ValueError(f"{shorten(path.name)!r} has no rows.")
+    _check_one_level(frame, path.name)
     if n_arms is not None and (
         isinstance(n_arms, bool) or not isinstance(n_arms, (int, np.integer))
         or not 1 <= n_arms <= MAX_ARMS

@@ -935,7 +935,7 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
     return "".join(parts)
 
 
-def write_report(stored_run, path: str | os.PathLike[str]) -> Path:
+def write_report(stored_run, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
     """Write the self-contained HTML report of ``stored_run`` to ``path`` (atomically).
 
     Parameters
@@ -943,6 +943,10 @@ def write_report(stored_run, path: str | os.PathLike[str]) -> Path:
     stored_run : StoredRun
     path : str or path-like
         The ``.html`` file to write; its directory must exist.
+    overwrite : bool, default=True
+        Replace a file already at ``path``. When false, such a file is refused before
+        anything is built, and the finished report is published only if ``path`` is still
+        free then (a file made there meanwhile is kept, and the report is not written).
 
     Returns
     -------
@@ -951,9 +955,10 @@ def write_report(stored_run, path: str | os.PathLike[str]) -> Path:
     Raises
     ------
     OSError
-        ``IsADirectoryError`` for a path with no file name (``''``, ``'.'``),
+        ``IsADirectoryError`` for a path with no file name (``''``, ``'.'``) or a folder,
         ``NotADirectoryError`` when its parent is a file, ``FileNotFoundError`` when its
-        parent is missing; each before anything is built or written.
+        parent is missing, ``FileExistsError`` for an existing file when ``overwrite`` is
+        false; each before anything is built or written.
     """
     target = Path(path)
     if not target.name:  # '' or '.': no file name to write to
@@ -962,11 +967,23 @@ def write_report(stored_run, path: str | os.PathLike[str]) -> Path:
         raise NotADirectoryError(f"not a folder: {target.parent}")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"no such directory: {target.parent}")
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder, not a file")
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise FileExistsError(f"{target} already exists")
     text = build_report(stored_run)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            # link() refuses an existing name, where rename() would replace it: a file
+            # made at the path while the report was being built is never lost.
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise FileExistsError(f"{target} already exists") from None
     finally:
         tmp.unlink(missing_ok=True)
     return target

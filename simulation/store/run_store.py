@@ -130,6 +130,9 @@ LIST_COLUMNS: tuple[str, ...] = (
     "damaged",
 )
 
+#: How many of the runs an ambiguous prefix matches its error names (the rest are counted).
+_SHOWN_MATCHES = 5
+
 
 class StoreNotFoundError(LookupError):
     """``RunStore.open(..., create=False)`` found no run store at the path.
@@ -670,7 +673,13 @@ class RunStore:
             return matches[0]
         if not matches:
             raise RunNotFoundError(f"no run with id {prefix!r} in {self.root}")
-        raise RunNotFoundError(f"{prefix!r} matches {len(matches)} runs: {', '.join(matches[:5])}")
+        shown = matches[:_SHOWN_MATCHES]
+        # Say how many are not shown: five ids under "matches 6 runs" read as a miscount.
+        more = len(matches) - len(shown)
+        rest = f" and {more} more" if more else ""
+        raise RunNotFoundError(
+            f"{prefix!r} matches {len(matches)} runs: {', '.join(shown)}{rest}; type more of the id"
+        )
 
     def load(self, run_id: str) -> StoredRun:
         """Read a run back.

@@ -60,16 +60,20 @@ import simulation.__main__ as cli
 #: Re-recorded 2026-12-05 when a per-user ad's order value became the price of the product
 #: it shows (the searched product's, where the viewer's search names one) instead of its
 #: category's mean: user rows only (ROAS, revenue, and under ROAS the learners' choices).
+#: Re-recorded 2026-12-05 (Intel Xeon, model 167) when ``summary.csv`` took the stored
+#: summary's columns and order (``cpa`` added, ``regret`` after ``roas``), so it matches
+#: ``runs export``: no number moved (the other columns equal the copies before exactly;
+#: the time series hashes are unchanged).
 PINS = {
     "default": {
         (
-            "b04c9ab41cef91a39214f7bba32f3a7e67d369d781e3dcac5f3ff06cf11602a8",
+            "7c19a959af09fea420adc5cb2cc525c4ac4ccad71aee0d3ae93e69949da38ffa",
             "eb792e747a9f545d9b3650bfa6b3c4f8c654f783ccb7b0cada014c87e70c43c3",
         ),
     },
     "roas": {
         (
-            "f6a338e0ddfb1f00770b97ad1d3b8a8d41993681dfdab631f9e6f7009955db12",
+            "4b72cdb83fbc5318409b20b2805ea78eed875eaa5f4affd69368363cba024431",
             "0aee8c7a20168345d9f4379c2f784e9a4c303081036741c7b9ab2360fd7f611c",
         ),
     },

@@ -24,8 +24,8 @@ def test_outputs_and_columns(tmp_path, capsys):
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == [
         "policy", "level", "seed", "impressions", "clicks", "conversions", "spend", "revenue",
-        "ctr", "cvr", "roas", "expected_ctr", "expected_roas", "expected_conversions",
-        "expected_revenue", "regret", "stopped_at_impression",
+        "ctr", "cvr", "cpa", "roas", "regret", "expected_ctr", "expected_roas",
+        "expected_conversions", "expected_revenue", "stopped_at_impression",
     ]  # fmt: skip
     # The true (expected) rates sit beside the observed ones, so the CSV alone can check one
     # against the other: a CTR, and a ROAS that is positive.
@@ -94,6 +94,23 @@ def test_worlds_flag_adds_a_world_column(tmp_path):
     uplift = pd.read_csv(out / "uplift.csv")
     assert (uplift["interval_over"] == "2 worlds (1 seed each)").all()
     assert (uplift.loc[uplift["metric"] == "ctr", "n_pairs"] == 2).all()
+
+
+@pytest.mark.parametrize("worlds", ["1", "2"])
+def test_out_and_the_stores_export_hold_the_same_summary_and_series_columns(tmp_path, worlds):
+    out, store = tmp_path / "out", tmp_path / "store"
+    args = [*TINY, "--seeds", "1", "--levels", "generic,segment", "--policies", "uniform"]
+    assert main(["run", *args, "--worlds", worlds, "--out", str(out), "--store", str(store)]) == 0
+    saved = RunStore.open(store)
+    run_id = json.loads((out / "run.json").read_text())["run_id"]
+    exported = saved.export(run_id, tmp_path / "exp", "csv")
+    by_name = {p.name: p for p in exported}
+    mine, theirs = pd.read_csv(out / "summary.csv"), pd.read_csv(by_name["summary.csv"])
+    assert list(mine.columns) == list(theirs.columns)  # same columns, same order
+    pd.testing.assert_frame_equal(mine, theirs)  # and the same table
+    series = pd.read_parquet(out / "timeseries.parquet")
+    assert list(series.columns) == list(pd.read_csv(by_name["timeseries.csv"]).columns)
+    assert ("world" in mine.columns) == (worlds == "2")
 
 
 def test_bad_worlds_flag_writes_nothing(tmp_path, capsys):

@@ -369,3 +369,60 @@ def test_list_marks_a_best_that_is_not_clearly_best_as_the_report_does(capsys, t
               timeseries=pd.DataFrame({"step": [1]}), name="apart")  # fmt: skip
     out = run(capsys, "runs", "--store", str(only.root), "list")[1]
     assert "(not clear)" not in out
+
+
+def _report(capsys, store, out, *extra):
+    return run(capsys, "runs", "--store", str(store.root), "report", only_id(store), "--out",
+               str(out), *extra)  # fmt: skip
+
+
+def test_report_refuses_to_replace_a_file_unless_forced(capsys, store, tmp_path):
+    log = tmp_path / "good.csv"
+    log.write_text("impression,reward\n0,1\n")
+    code, out, err = _report(capsys, store, log)
+    assert (code, out) == (2, "")
+    assert err == f"error: {log} already exists; pass --force to replace it\n"
+    assert log.read_text() == "impression,reward\n0,1\n"  # the user's file is untouched
+    assert not list(tmp_path.glob(".*"))  # refused before anything was built: no temp file
+    code, out, err = _report(capsys, store, log, "--force")
+    assert (code, err) == (0, "") and out.strip() == str(log)
+    assert log.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_refuses_a_folder_as_out(capsys, store, tmp_path):
+    (tmp_path / "dir.html").mkdir()
+    for extra in ((), ("--force",)):
+        code, out, err = _report(capsys, store, tmp_path / "dir.html", *extra)
+        assert (code, out) == (2, "") and "is a folder, not a file" in err
+        assert err.count("\n") == 1
+
+
+def test_report_never_replaces_a_file_made_while_it_was_built(store, tmp_path, monkeypatch):
+    import simulation.store.report as report
+
+    target = tmp_path / "r.html"
+    build = report.build_report
+
+    def build_then_someone_writes(stored_run):
+        page = build(stored_run)
+        target.write_text("made meanwhile")  # another process takes the name
+        return page
+
+    monkeypatch.setattr(report, "build_report", build_then_someone_writes)
+    with pytest.raises(FileExistsError, match="already exists"):
+        report.write_report(store.load(only_id(store)), target, overwrite=False)
+    assert target.read_text() == "made meanwhile"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_failed_report_leaves_nothing_behind(store, tmp_path, monkeypatch):
+    import simulation.store.report as report
+
+    def fail_while_writing(self, *args, **kwargs):
+        Path.write_bytes(self, b"<!DOCTYPE html><p>half")  # the partial temporary file
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", fail_while_writing)
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(store.load(only_id(store)), tmp_path / "r.html", overwrite=False)
+    assert not [p for p in tmp_path.iterdir() if p.is_file()]

@@ -338,6 +338,23 @@ def test_resolve_accepts_unique_prefixes(store):
         store.resolve("")
 
 
+def test_an_ambiguous_prefix_counts_the_runs_it_does_not_name(store):
+    ids = [store.save(**make_run(i)) for i in range(7)]
+    with pytest.raises(RunNotFoundError) as info:
+        store.resolve(ids[0][:4])
+    message = str(info.value)
+    assert "matches 7 runs" in message
+    assert sum(run_id in message for run_id in ids) == 5
+    assert message.count("and 2 more;") == 1
+    # Exactly five: every id named, nothing said to be left out.
+    for extra in ids[5:]:
+        store.delete(extra)
+    with pytest.raises(RunNotFoundError) as info:
+        store.resolve(ids[0][:4])
+    assert " more;" not in str(info.value)
+    assert all(run_id in str(info.value) for run_id in ids[:5])
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [

@@ -519,12 +519,13 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # Counts written verb first ("Sold 10,000" beside "10,000 sold").
         (
             "count",
-            r"(?<![A-Za-z])(?:sold|shipped|downloaded|installed|delivered)\s+(?:(?:over|more\s+"
+            r"(?<![A-Za-z])(?:sold|shipped|downloaded|installed)\s+(?:(?:over|more\s+"
             r"than|nearly|almost|about|around)\s+)?" + _NUM + _MULT + r"(?![\w.,])",
         ),
         # Something for nothing: the offers give a percentage off or free shipping (above),
         # so "for free", a free trial or a free gift is another offer. "Free returns" and a
-        # "free app" describe the terms and the product, as the catalogue does.
+        # "free app" describe the terms and the product, as the catalogue does; a bare "no
+        # charge" is a power bank's ("No charge? No problem."), so only "no extra cost".
         (
             "free",
             r"(?<![A-Za-z])(?:(?:for|at)\s+(?:free|no\s+(?:extra\s+|additional\s+)?(?:cost|"
@@ -532,7 +533,7 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"it'?s|it\s+is|they'?re|totally|completely|absolutely|entirely)\s+(?:(?:it|one|"
             r"them|yours|this|now|today)\s+)?(?:for\s+)?free|free\s+(?:trials?|samples?|gifts?|"
             r"bonus(?:es)?|upgrades?|months?|installation|accessor(?:y|ies)|add[\s-]?ons?)|"
-            r"no\s+(?:extra\s+|additional\s+)?(?:cost|charge)|costs?\s+(?:you\s+)?nothing|"
+            r"no\s+(?:extra|additional|hidden)\s+(?:costs?|charges?|fees?)|costs?\s+(?:you\s+)?nothing|"
             r"complimentary|on\s+the\s+house)(?![A-Za-z-])",
         ),
         (

@@ -96,6 +96,7 @@ FAMILIES = [
     ("Start a free trial", "free"),
     ("Free of charge", "free"),
     ("At no extra cost", "free"),
+    ("No hidden fees", "free"),
     ("무료로 받아 가세요", "free"),
     ("사은품 증정", "free"),
 ]
@@ -130,6 +131,8 @@ NEAR_MISSES = [
     "Cleared for take-off: travel essentials",
     "Sold separately: the charging case",
     "Fights stains, not your schedule",
+    "No charge? No problem.",
+    "Delivered 2 days early",
     "최대 10% 할인",
     "하루만에 익숙해지는 앱",
     "제일 좋아하는 색으로",

@@ -175,13 +175,17 @@ def _build_parser() -> _Parser:
     )
     r.add_argument(
         "--seed", type=_int_in(0, LIMITS.seed), default=0,
-        help="seed of the variants drawn (0); the same seed, the same image bytes",
+        help="seed of the variants drawn (0); the same seed, the same image bytes; the "
+        "segments stay the default preset's at every seed",
     )  # fmt: skip
     r.add_argument("--format", choices=list(FORMATS), default="png", help="image format (png)")
     return parser
 
 
-def _preset_audiences(seed: int) -> list[Audience]:
+def _preset_audiences() -> list[Audience]:
+    # The default preset's segments are those of the simulator's default world (its seed
+    # and sizes), whatever --seed says: --seed draws variants, so "segment-0" is the same
+    # segment, with the same description and language, at every seed.
     try:
         # Imported here, not at the top: only the entry point may know the simulator.
         from simulation.population import default_audiences
@@ -192,7 +196,7 @@ def _preset_audiences(seed: int) -> list[Audience]:
             file=sys.stderr,
         )
         return list(DEMO_AUDIENCES)
-    return list(default_audiences(seed=seed))
+    return list(default_audiences())
 
 
 def _select(audiences: list[Audience], spec: str) -> list[Audience]:
@@ -391,7 +395,7 @@ def _run(args: argparse.Namespace) -> str:
     if args.audiences is not None:
         audiences = read_audiences(args.audiences)
     else:
-        audiences = _preset_audiences(args.seed)
+        audiences = _preset_audiences()
     audiences = _select(audiences, args.segments)
     _check_folders(audiences)
     n_images = (len(audiences) + 1) * args.per_segment

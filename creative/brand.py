@@ -145,7 +145,8 @@ class BrandKit:
     disclosure : dict of str to str
         The label text per language.
     banned_claims : tuple of str
-        Phrases no copy may contain (case-insensitive).
+        Phrases no copy may contain (case-insensitive; an English word also in its
+        inflections, "cure" as "cures", "cured", "curing").
     facts : tuple of (str, str)
         Numbers the brand can back, ``(name, value)`` with a name of ``FACT_FORMATS``:
         ``(("rating", "4.8/5"), ("customers", "12,000"))``. Templates may print them with

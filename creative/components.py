@@ -62,6 +62,7 @@ from creative.record import Creative
 from creative.templates import (
     CopyTemplate,
     TemplateSet,
+    cta_fits,
     default_templates,
     fitting_bodies,
     search_names_product,
@@ -333,6 +334,12 @@ def component_axes(
 _ALL_SLOTS = ("product", "interest", "keyword", "offer", "greeting")
 
 
+def _prefer(options: list[CopyTemplate], fits) -> CopyTemplate:
+    # The first option that fits among those with the first one's slots, else the first:
+    # what the ad prints of the viewer (greeting, search) never changes with the choice.
+    return next((o for o in options if o.slots == options[0].slots and fits(o)), options[0])
+
+
 def _body_template(
     templates: TemplateSet,
     language: str,
@@ -340,18 +347,20 @@ def _body_template(
     style: str,
     available: frozenset[str],
     headline: CopyTemplate | None = None,
+    cta: CopyTemplate | None = None,
 ) -> CopyTemplate:
     # The body follows the headline's style where the tone has such a body, else it is
-    # plain; among those, one that complements the headline (names nothing it names).
+    # plain; among those, one that complements the headline (names nothing it names) and
+    # whose words the call to action does not repeat.
     options = templates.options(language, tone, "body", available)
     if headline is not None:
         options = fitting_bodies(headline, options)
     same = [b for b in options if _style(b) == style]
     plain = [b for b in options if _style(b) == "plain"]
-    if same:
-        return same[0]
-    if plain:
-        return plain[0]
+    group = same or plain
+    if group:
+        lines = (headline,) if headline is not None else ()
+        return _prefer(group, lambda b: cta is None or cta_fits(cta, *lines, b))
     raise ValueError(
         f"templates from {templates.source}: no plain {language}.{tone}.body template; "
         "add one that uses only {product} and {interest}."
@@ -372,12 +381,17 @@ def _worst_body(
         for h in templates.options(language, tone, "headline", frozenset(_ALL_SLOTS))
         if _style(h) == style
     ] or [None]
+    ctas = templates.options(language, tone, "cta", frozenset(_ALL_SLOTS))
     worst = 0
     for head in heads:
-        body = _body_template(templates, language, tone, style, frozenset(_ALL_SLOTS), head)
-        if find_banned_claims(body.text, kit.banned_claims):
-            return 10**9
-        worst = max(worst, _worst_width(body, product_width, widths))
+        # Any body compose may print: the call to action can steer it (_body_template).
+        for cta in (None, *ctas):
+            body = _body_template(
+                templates, language, tone, style, frozenset(_ALL_SLOTS), head, cta
+            )
+            if find_banned_claims(body.text, kit.banned_claims):
+                return 10**9
+            worst = max(worst, _worst_width(body, product_width, widths))
     return worst
 
 
@@ -493,15 +507,23 @@ def compose(
     ]
     if not heads:
         raise ValueError(f"`combo` is not valid: no {language}.{tone} headline of style {style!r}.")
-    body = _body_template(templates, language, tone, style, available, heads[0])
     ctas = templates.options(language, tone, "cta", available)
     if c >= len(ctas):
         raise ValueError(
             f"`combo` is not valid: {language}.{tone} has {len(ctas)} calls to action."
         )
+    # The call to action is the composition's; the headline and body are chosen so that it
+    # repeats neither (the bundled ones never clash: the first headline and its body).
+    head = _prefer(
+        heads,
+        lambda h: cta_fits(
+            ctas[c], h, _body_template(templates, language, tone, style, available, h, ctas[c])
+        ),
+    )
+    body = _body_template(templates, language, tone, style, available, head, ctas[c])
     # A quoted search that is the product's own name names it already: the headline prints
     # its variant without the name.
-    named = "keyword" in heads[0].slots | body.slots and search_names_product(
+    named = "keyword" in head.slots | body.slots and search_names_product(
         keyword, values["product"]
     )
     creative = Creative(
@@ -511,7 +533,7 @@ def compose(
         category=category,
         price=product.price,
         show_price=product.price_shown,
-        headline=normalize_text(heads[0].for_search(named).fill(values)),
+        headline=normalize_text(head.for_search(named).fill(values)),
         body=normalize_text(body.for_search(named).fill(values)),
         cta=normalize_text(ctas[c].for_search(named).fill(values)),
         tone=tone,
@@ -523,8 +545,8 @@ def compose(
         # Recorded only when printed (what the response model reads as seen): a valid
         # composition greets and prints its search whenever they are on; an invalid one
         # may not.
-        greeting=greeting if "greeting" in heads[0].slots | body.slots else None,
-        keyword=keyword if "keyword" in heads[0].slots | body.slots else None,
+        greeting=greeting if "greeting" in head.slots | body.slots else None,
+        keyword=keyword if "keyword" in head.slots | body.slots else None,
         disclosure=kit.disclosure_label(language) if kit.requires_ai_disclosure else None,
     )
     return replace(creative, guardrail=check_creative(creative, kit=kit, placement=placement))

@@ -32,6 +32,7 @@ from creative.templates import (
     TemplateSet,
     default_templates,
     fitting_bodies,
+    fitting_ctas,
     search_names_product,
 )
 from creative.vocabulary import (
@@ -322,6 +323,10 @@ def _compose(
             options = tuple(pairs) if part == "headline" else tuple(pairs[drawn["headline"]])
         elif part == "body" and options:
             options = fitting_bodies(drawn["headline"], options)
+        elif part == "cta" and options:
+            # The button says what the copy above it does not ("Take a closer look." above
+            # [Take a look]); the bundled templates never clash, so their draws are unchanged.
+            options = fitting_ctas((drawn["headline"], drawn["body"]), options)
         if not options:
             raise ValueError(
                 f"templates from {templates.source}: no {language}.{tone}.{part} template can be "

@@ -2,9 +2,10 @@
 
 Six rules, each giving ``"rule: detail"`` reasons: ``empty`` (a copy part
 with no visible character, e.g. only spaces or zero-width characters),
-``banned_claim`` (a phrase of the kit's list in the copy), ``unsupported_claim``
-(a rating, customer count, rank, "best-selling"-type superlative, percentage,
-scarcity, deadline, endorsement, price superlative, popularity, guarantee, deal or free
+``banned_claim`` (a phrase of the kit's list in the copy, English words with their
+inflections), ``unsupported_claim`` (a rating, customer count, rank, "best-selling" or
+"world's best"-type superlative, percentage, scarcity, deadline, endorsement, price
+superlative, popularity, health claim, guarantee, deal, something for free or free
 shipping the brand kit, the offer and the product do not back; the product's own name is
 masked out first), ``length`` (copy longer
 than the placement allows), ``contrast`` (a text colour below WCAG AA against its background) and
@@ -157,6 +158,43 @@ def mask_name(text: str, name: str | None) -> str:
     return re.sub(re.escape(normalize_text(name).strip()), _NAME_MASK, text, flags=re.IGNORECASE)
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _inflected(word: str) -> str:
+    """A pattern for an English ``word`` and its regular inflections.
+
+    The plural and third person (-s, -es; -y to -ies), the past (-d, -ed; -y to -ied) and
+    the -ing form, with a final silent "e" dropped (cure: cures, cured, curing) and a final
+    consonant doubled after a short vowel (ban: banned, banning). Derived words are other
+    words ("curated", "secure", "miraculous"): a kit lists those it bans.
+    """
+    w = word.lower()
+    consonant_y = w.endswith("y") and w[-2] not in _VOWELS
+    if consonant_y:
+        forms = {w, w[:-1] + "ies", w[:-1] + "ied", w + "ing"}
+    elif w.endswith("e"):
+        # "guarantee" keeps its "ee" before -ing (guaranteeing); "cure" drops it (curing).
+        forms = {w, w + "s", w + "d", w + "ing" if w.endswith("ee") else w[:-1] + "ing"}
+    else:
+        plural = w + "es" if w.endswith(("s", "sh", "ch", "x", "z", "o")) else w + "s"
+        forms = {w, plural, w + "ed", w + "ing"}
+        if w[-1] not in _VOWELS | {"w", "x", "y"} and w[-2] in _VOWELS and w[-3] not in _VOWELS:
+            forms |= {w + w[-1] + "ed", w + w[-1] + "ing"}
+    # Longest first, so the alternation takes "cured" whole rather than stop at "cure".
+    return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f))) + ")"
+
+
+def _claim_word(word: str) -> str:
+    # English words of three letters or more are matched with their inflections; other
+    # pieces (numbers, "100%", Hangul) as written. Hangul needs no rule of its own: a
+    # Korean claim is matched anywhere in a word, so its endings and particles are
+    # already allowed ("보장" in 보장합니다, 보장된, 보장은).
+    if len(word) >= 3 and word.isascii() and word.isalpha():
+        return _inflected(word)
+    return re.escape(word)
+
+
 @lru_cache(maxsize=64)
 def _claim_patterns(claims: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
@@ -170,7 +208,7 @@ def _claim_patterns(claims: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]
         # Spaces and hyphens inside a phrase are one gap of any such run or none: a kit
         # banning "risk-free" means "Risk free" and "riskfree" too.
         words = [w for w in _GAP.split(claim.strip()) if w]
-        body = (_GAP.pattern[:-1] + "*").join(re.escape(w) for w in words)
+        body = (_GAP.pattern[:-1] + "*").join(_claim_word(w) for w in words)
         out.append((claim, re.compile(head + body + tail, re.IGNORECASE)))
     return tuple(out)
 
@@ -181,7 +219,9 @@ def find_banned_claims(
     """The banned claims that occur in ``text`` (case-insensitive, whole words).
 
     Spaces and hyphens inside a phrase match any run of them or none ("risk-free" finds
-    "Risk free" and "riskfree").
+    "Risk free" and "riskfree"). An English word of three letters or more also matches its
+    regular inflections ("cure" finds "cures", "cured" and "curing", never "curated" or
+    "secure"); a Korean phrase matches inside any word, so with any ending or particle.
 
     Parameters
     ----------
@@ -196,7 +236,16 @@ def find_banned_claims(
     found : tuple of str
     """
     text = mask_name(text, product)
-    return tuple(c for c, pattern in _claim_patterns(claims) if pattern.search(text))
+    found: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    for claim, pattern in _claim_patterns(claims):
+        spans = {m.span() for m in pattern.finditer(text)}
+        # A word the kit lists in two forms ("guaranteed", "guarantee") is one claim: the
+        # second, whose every match the first already made, is not reported again.
+        if spans and not spans <= seen:
+            found.append(claim)
+        seen |= spans
+    return tuple(found)
 
 
 def find_banned_names(
@@ -422,6 +471,114 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?![A-Za-z])",
         ),
         ("shipping", r"무료\s*(?:배송|배달)|배송비?\s*무료|무배"),
+        # Word orders and wordings beside the ones above ("only today" as "today only").
+        (
+            "deadline",
+            r"(?<![A-Za-z])(?:(?:only|just)\s+(?:for\s+)?(?:today|tonight|this\s+(?:week(?:end)?|"
+            r"month))|(?:tonight|this\s+(?:week(?:end)?|month))\s+only|one[\s-]+day\s+only)"
+            r"(?![A-Za-z])",
+        ),
+        # 하루만에 ("in a day") is speed, not a deadline: 만 must end the word.
+        (
+            "deadline",
+            r"(?:오늘|금일|이번\s*주|주말|당일)\s*(?:하루\s*)?(?:만|한정)(?![가-힣])|"
+            r"하루\s*(?:만|한정)(?![가-힣])|기간\s*한정|한정\s*기간",
+        ),
+        (
+            "scarcity",
+            r"(?<![A-Za-z])limited[\s-]+(?:edition|release|run|drop|batch)e?s?(?![A-Za-z])",
+        ),
+        ("scarcity", r"한정\s*(?:판|판매|출시|발매|에디션|생산)|리미티드\s*에디션|소량\s*생산"),
+        # Superlatives over a field ("the world's best", "best in class"): a comparison with
+        # every rival. A bare "best" ("Best for beginners", "your best self") is not one.
+        (
+            "superlative",
+            r"(?<![A-Za-z])(?:(?:world|america|korea|nation|country|planet|internet|town|city|"
+            r"industry|market)['’]?s\s+(?:best|finest|greatest|favou?rite|top|leading|first|"
+            r"only|#\s*1|number[\s-]+one|no\.?\s*1|most\s+[a-z]+)|(?:best|finest|greatest|top)\s+"
+            r"(?:in|on)\s+(?:the\s+)?(?:world|market|country|nation|planet|industry|business|"
+            r"town|class|korea|america)|best[\s-]+(?:in[\s-]+class|ever|of\s+all\s+time)|"
+            r"(?:industry|market|world)[\s-]+leading)(?![A-Za-z])",
+        ),
+        # Korean advertising rules list 최고, 최상, 최초, 유일 and 제일 as superlatives the
+        # advertiser must substantiate; 최대 alone is also "up to" (최대 30% 할인), so only
+        # over a field.
+        (
+            "superlative",
+            r"(?:(?:세계|국내|업계|한국|대한민국)\s*)?(?:최고|최상|최강)|유일(?:한|무이|하게)|넘버\s*원|"
+            r"(?:세계|국내|업계|한국|대한민국)\s*(?:최초|최대|제일|1등|첫)",
+        ),
+        (
+            "popularity",
+            r"(?<![A-Za-z])(?:(?:loved|trusted|chosen|used|preferred|adored|enjoyed|worn|backed|"
+            r"picked|bought|relied\s+on)\s+by\s+(?:thousands|millions|hundreds|billions|many|"
+            r"so\s+many|countless|everyone|everybody|(?:(?:more\s+than|over)\s+)?(?:a\s+)?"
+            r"(?:hundred|thousand|million|billion)s?)|(?:everyone|everybody)\s+(?:loves|trusts|"
+            r"uses|wants))(?![A-Za-z])",
+        ),
+        (
+            "popularity",
+            r"수많은\s*(?:고객|사람|분|팬|소비자)|(?:모두|누구나|많은\s*(?:분|고객|사람)들?)(?:이|가)\s*"
+            r"(?:선택|사랑|인정)|(?:모두|누구나)의\s*(?:선택|사랑)|국민\s*(?:템|아이템)",
+        ),
+        # Health: a product that treats, heals or has no side effects is a medical claim.
+        (
+            "health",
+            r"(?<![A-Za-z])(?:no\s+(?:known\s+)?(?:side|adverse)[\s-]+effects?|side[\s-]+effects?"
+            r"[\s-]+free|(?:free\s+(?:of|from)|without\s+(?:any\s+)?)(?:side|adverse)[\s-]+"
+            r"effects?|(?:cur|treat|heal|prevent|reliev|revers|eliminat|fight|clear)(?:e?s|e?d|"
+            r"ing|e)?(?:\s+(?:up|off))?\s+(?:(?:your|all|the)\s+)?(?:[a-z]+\s+)?(?:acne|"
+            r"breakouts?|blemishes|eczema|psoriasis|rosacea|wrinkles|hair\s+loss|baldness|pain|aches?|anxiety|depression|"
+            r"insomnia|diseases?|infections?|allergies|inflammation|arthritis|diabetes|cancer|"
+            r"colds?|flu|viruses|obesity)|(?:boosts?|strengthens?)\s+(?:your\s+)?"
+            r"immun(?:e\s+system|ity))(?![A-Za-z])",
+        ),
+        (
+            "health",
+            r"부작용\s*(?:이|은|도|걱정)?\s*(?:없|제로|zero|0)|무\s*부작용|"
+            r"(?:여드름|트러블|아토피|탈모|주름|통증|질병|질환|염증|불면증?|비만|우울증?)\s*(?:을|를)?\s*"
+            r"(?:치료|치유|개선|완화|예방|해결|없애|제거|박멸)|치료\s*(?:효과|제)|"
+            r"의학적으로\s*(?:입증|검증)|면역력?\s*(?:을|를)?\s*(?:높|강화|증진)",
+        ),
+        # Regulators, standards and patents: a clearance or listing is an approval too.
+        (
+            "endorsement",
+            r"(?<![A-Za-z])(?:(?:FDA|USDA|EPA|FCC|CE|KC|UL|MFDS|KFDA|NSF|ISO|GMP|HACCP)"
+            r"(?:[\s-]*\d+)?[\s-]+(?:cleared|registered|listed|authori[sz]ed|compliant|approved|"
+            r"certified|accepted|recogni[sz]ed|grade|tested|rated|marked)|(?:cleared|registered|"
+            r"listed|authori[sz]ed)\s+(?:by|with)\s+(?:the\s+)?[A-Za-z]{2,}|medically\s+"
+            r"(?:proven|tested|approved)|patented|patent[\s-]+pending)(?![A-Za-z])",
+        ),
+        (
+            "endorsement",
+            r"식약처|식품의약품안전처|(?:FDA|KC|CE|HACCP|GMP)\s*(?:인증|승인|허가|등록)|"
+            r"(?:허가|승인)\s*(?:받은|완료|제품)|특허\s*(?:받은|등록|획득|출원|기술)",
+        ),
+        # Counts written verb first ("Sold 10,000" beside "10,000 sold").
+        (
+            "count",
+            r"(?<![A-Za-z])(?:sold|shipped|downloaded|installed)\s+(?:(?:over|more\s+"
+            r"than|nearly|almost|about|around)\s+)?" + _NUM + _MULT + r"(?![\w.,])",
+        ),
+        # Something for nothing: the offers give a percentage off or free shipping (above),
+        # so "for free", a free trial or a free gift is another offer. "Free returns" and a
+        # "free app" describe the terms and the product, as the catalogue does; a bare "no
+        # charge" is a power bank's ("No charge? No problem."), so only "no extra cost".
+        (
+            "free",
+            r"(?<![A-Za-z])(?:(?:for|at)\s+(?:free|no\s+(?:extra\s+|additional\s+)?(?:cost|"
+            r"charge))|free\s+of\s+(?:charge|cost)|(?:get|try|claim|grab|download|take|yours|"
+            r"it'?s|it\s+is|they'?re|totally|completely|absolutely|entirely)\s+(?:(?:it|one|"
+            r"them|yours|this|now|today)\s+)?(?:for\s+)?free|free\s+(?:trials?|samples?|gifts?|"
+            r"bonus(?:es)?|upgrades?|months?|installation|accessor(?:y|ies)|add[\s-]?ons?)|"
+            r"no\s+(?:extra|additional|hidden)\s+(?:costs?|charges?|fees?)|costs?\s+(?:you\s+)?nothing|"
+            r"complimentary|on\s+the\s+house)(?![A-Za-z-])",
+        ),
+        (
+            "free",
+            r"무료\s*(?:로|예요|입니다|체험|증정|제공|나눔|샘플|업그레이드|설치|이용|다운로드)|"
+            r"공짜|사은품|(?:추가\s*)?비용\s*(?:없이|없음|0)",
+        ),
     )
 )
 
@@ -492,8 +649,12 @@ def find_unsupported_claims(
     approval are facts too. So are a price superlative (``best price``, ``cheapest``,
     ``최저가``), popularity in words (``loved by thousands``, ``a million sold``, ``완판``),
     a guarantee (``risk free``, ``money-back``), a deal the offer does not give (``$10``,
-    ``save 10``, ``half price``, ``BOGO``, ``1+1``, ``반값``, ``5,000원``) and free shipping
-    (``free shipping``, ``무료 배송``). A claim is backed when its text lies
+    ``save 10``, ``half price``, ``BOGO``, ``1+1``, ``반값``, ``5,000원``), a health claim
+    (``no side effects``, ``clears up acne``, ``부작용 없음``), something for free (``get it
+    for free``, ``free trial``, ``무료로``, ``사은품``) and free shipping (``free shipping``,
+    ``무료 배송``); word orders and scopes count too (``only today``, ``오늘 하루만``,
+    ``limited edition``, ``한정판``, ``the world's best``, ``최고``, ``trusted by
+    millions``, ``FDA cleared``, ``sold 10,000``). A claim is backed when its text lies
     inside a phrase of ``kit.claims`` that occurs in ``text``, when a rating or customer
     count equals the kit's declared ``rating`` or ``customers`` fact, when a percentage
     is the creative's own discount, when free shipping is the creative's own offer on a

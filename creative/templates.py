@@ -28,8 +28,11 @@ __all__ = [
     "SLOTS",
     "CopyTemplate",
     "TemplateSet",
+    "cta_fits",
+    "cta_key_words",
     "default_templates",
     "fitting_bodies",
+    "fitting_ctas",
     "load_templates",
     "pair_fits",
     "parse_template",
@@ -374,6 +377,112 @@ def fitting_bodies(
     fail (the bundled templates always pair).
     """
     return tuple(b for b in bodies if pair_fits(headline, b)) or bodies
+
+
+#: Words of a call to action that carry no action of their own: "Take a look" is about
+#: looking, "See it now" about seeing, "지금 보기" about 보기 (light verbs, pronouns, adverbs
+#: of time and degree). A line may share them with its button.
+_CTA_LIGHT_WORDS: frozenset[str] = frozenset(
+    {"a", "an", "the", "it", "it's", "its", "out", "more", "now", "up", "let's", "lets", "take",
+     "get", "to", "me", "us", "them", "here", "your", "yours", "this", "that", "and", "for",
+     "of", "in", "on", "at", "지금", "바로", "더", "한번", "여기", "좀"}
+)  # fmt: skip
+_EN_WORD = re.compile(r"[a-z][a-z']*")
+_KO_WORD = re.compile(r"[가-힣]+")
+_SLOT = re.compile(r"\{[a-z_]+\}")
+
+
+def _en_stem(word: str) -> str:
+    # One regular ending off ("looks", "looked", "looking" -> "look"; "compare", "compared"
+    # -> "compar"; "sees", "see" -> "se"), keeping at least two letters.
+    word = word.removesuffix("'s")
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            return word[: -len(suffix)]
+    return word
+
+
+def cta_key_words(cta: str, language: str) -> frozenset[str]:
+    """The words of a call to action that name its action, as stems.
+
+    English: every word but the light ones ("take", "get", "it", "now", "more"...), with one
+    regular ending cut ("Take a look" -> ``{"look"}``, "See details" -> ``{"se", "detail"}``).
+    Korean: every word but 지금, 바로, 더, 한번, with the ending 하기 or 기 cut, kept when two
+    syllables or more remain ("살펴보기" -> ``{"살펴보"}``, "바로 시작하기" -> ``{"시작"}``);
+    a one-syllable stem (보 of "지금 보기") is left out, since 보 is also the auxiliary
+    "try" (시작해 보세요) and part of many words.
+
+    Parameters
+    ----------
+    cta : str
+        The call to action's text (slots are ignored).
+    language : str
+        One of ``LANGUAGES``.
+
+    Returns
+    -------
+    stems : frozenset of str
+
+    Examples
+    --------
+    >>> sorted(cta_key_words("Take a look", "en")), sorted(cta_key_words("자세히 보기", "ko"))
+    (['look'], ['자세히'])
+    """
+    text = _SLOT.sub(" ", unicodedata.normalize("NFC", cta)).casefold()
+    if language == "ko":
+        stems = set()
+        for word in _KO_WORD.findall(text):
+            if word in _CTA_LIGHT_WORDS:
+                continue
+            stem = word.removesuffix("하기") if word.endswith("하기") else word.removesuffix("기")
+            if len(stem) >= 2:
+                stems.add(stem)
+        return frozenset(stems)
+    return frozenset(_en_stem(w) for w in _EN_WORD.findall(text) if w not in _CTA_LIGHT_WORDS)
+
+
+def cta_fits(cta: CopyTemplate, *lines: CopyTemplate) -> bool:
+    """Whether a call to action says something its headline and body do not.
+
+    The button repeats the copy above it when a line holds one of its key words
+    (:func:`cta_key_words`): in English a word of the same stem ("Take a closer look." above
+    [Take a look], "Compare the {product}" above [Compare]); in Korean the stem anywhere in
+    a word ("꼼꼼히 살펴보고" above [살펴보기]). A line's ``named`` variant counts too, since it
+    may be the one printed.
+
+    Parameters
+    ----------
+    cta : CopyTemplate
+    *lines : CopyTemplate
+        The headline and the body printed above it.
+
+    Returns
+    -------
+    fits : bool
+    """
+    keys = cta_key_words(cta.text, cta.language)
+    if not keys:
+        return True
+    for line in lines:
+        for variant in filter(None, (line, line.named_template)):
+            text = _SLOT.sub(" ", unicodedata.normalize("NFC", variant.text)).casefold()
+            if cta.language == "ko":
+                if any(k in text for k in keys):
+                    return False
+            elif keys & {_en_stem(w) for w in _EN_WORD.findall(text)}:
+                return False
+    return True
+
+
+def fitting_ctas(
+    lines: tuple[CopyTemplate, ...], ctas: tuple[CopyTemplate, ...]
+) -> tuple[CopyTemplate, ...]:
+    """The ``ctas`` that repeat none of ``lines`` (:func:`cta_fits`); all when none fits.
+
+    Like :func:`fitting_bodies`, a template file of one's own may leave no call to action
+    that fits; its ads then repeat a word rather than fail (the bundled ones never do).
+    """
+    return tuple(c for c in ctas if cta_fits(c, *lines)) or ctas
 
 
 def _is_entry(entry: object) -> bool:

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import os
 import re
 import sys
@@ -140,6 +141,32 @@ def test_preset_default_uses_the_simulator_when_available(tmp_path, capsys, monk
     assert run(["--per-segment", "1", "--size", "preview", "--out", str(out)], capsys)[0] == 0
     _, rows = read_manifest(out)
     assert {r["segment"] for r in rows} == {"generic", DEMO_AUDIENCES[1].audience_id}
+
+
+def test_seed_draws_variants_not_segments(tmp_path, capsys, monkeypatch):
+    # The audit: at --seed 1 "segment-0" was another segment (Korean instead of English).
+    # A stand-in whose segments would change with their seed shows which seed is used.
+    import types
+
+    def default_audiences(seed=0):
+        base = DEMO_AUDIENCES[0]
+        return [dataclasses.replace(base, name=f"{base.name} (world {seed})")]
+
+    fake = types.ModuleType("simulation.population")
+    fake.default_audiences = default_audiences
+    monkeypatch.setitem(sys.modules, "simulation.population", fake)
+    rows = {}
+    for seed in (0, 1, 5):
+        out = tmp_path / f"s{seed}"
+        args = ["--per-segment", "3", "--size", "preview", "--seed", str(seed)]
+        assert run([*args, "--out", str(out)], capsys)[0] == 0
+        rows[seed] = [r for r in read_manifest(out)[1] if r["segment"] != "generic"]
+    for seed in (1, 5):
+        assert [(r["segment"], r["audience"]) for r in rows[seed]] == [
+            (r["segment"], r["audience"]) for r in rows[0]
+        ]
+        assert [r["variant_id"] for r in rows[seed]] != [r["variant_id"] for r in rows[0]]
+    assert {r["audience"] for r in rows[0]} == {f"{DEMO_AUDIENCES[0].name} (world 0)"}
 
 
 def test_previous_output_is_replaced(tmp_path, audiences_csv, capsys):

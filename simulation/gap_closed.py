@@ -351,11 +351,12 @@ def _from_local(row) -> str:
     local = getattr(row, "share_from_local", np.nan)
     if not np.isfinite(local):
         return ""
+    # With one replication the sentence's first clause has said there is no interval.
     interval = (
-        f"95 % interval {100 * row.local_ci_low:.1f} to {100 * row.local_ci_high:.1f} % over "
+        f"; 95 % interval {100 * row.local_ci_low:.1f} to {100 * row.local_ci_high:.1f} % over "
         f"{row.interval_over}"
         if row.n_pairs > 1 and np.isfinite(row.local_ci_low)
-        else "one replication, no interval"
+        else ""
     )
     # d share / d floor = (1 - share) / (oracle - floor), and oracle - floor is the
     # baseline's regret less the language's part of it.
@@ -368,6 +369,6 @@ def _from_local(row) -> str:
     )
     return (
         f"; {100 * local:.1f} % of the gap from random ads in the viewer's language, the part "
-        f"that is not just the language (true; {interval}{error}); the viewer's language "
+        f"that is not just the language (true{interval}{error}); the viewer's language "
         f"alone is {100 * row.language_share:.1f} % of the {row.baseline} → oracle gap (true)"
     )

@@ -10,6 +10,7 @@ filled text stays short whatever the file holds.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -664,17 +665,14 @@ def load_templates(
     return TemplateSet(templates=kept + tuple(user), source=str(path))
 
 
-_DEFAULT: list[TemplateSet] = []
-
-
+@functools.cache
 def default_templates() -> TemplateSet:
-    """The bundled templates, read once on first use (not at import)."""
-    if not _DEFAULT:
-        data = _read_toml(DEFAULT_TEMPLATES_PATH)
-        _DEFAULT.append(
-            TemplateSet(
-                templates=tuple(_from_mapping(data, str(DEFAULT_TEMPLATES_PATH))),
-                source=str(DEFAULT_TEMPLATES_PATH),
-            )
-        )
-    return _DEFAULT[0]
+    """The bundled templates, read once on first use (not at import).
+
+    Cached, not module state: the set is frozen, so every session shares one read.
+    """
+    data = _read_toml(DEFAULT_TEMPLATES_PATH)
+    return TemplateSet(
+        templates=tuple(_from_mapping(data, str(DEFAULT_TEMPLATES_PATH))),
+        source=str(DEFAULT_TEMPLATES_PATH),
+    )

@@ -21,6 +21,7 @@ from creative.limits import (
     LIMITS,
     RESERVED_IDS,
     check_count,
+    check_csv_row,
     check_length,
     finite_number,
     read_text,
@@ -187,16 +188,9 @@ def read_audiences(path: str | Path) -> list[Audience]:
         raise ValueError(f"{path}: no audiences found.")
     audiences, seen = [], set()
     for i, row in enumerate(rows, start=1):
-        if None in row:  # csv puts surplus cells under the key None
-            raise ValueError(f"{path}, audience {i}: more cells than header columns.")
-        # ...and None under the columns a short row has no cell for (TOML has no None).
-        absent = [str(k) for k, v in row.items() if v is None]
-        if absent:
-            raise ValueError(
-                f"{path}, audience {i}: the row is short: {len(row) - len(absent)} of "
-                f"{len(row)} cells, none for {', '.join(absent)}."
-            )
         try:
+            # Before the fields: a short row is named as short, not by the first field it lacks.
+            check_csv_row(row)
             audience = audience_from_mapping(row)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}, audience {i}: {exc}") from None

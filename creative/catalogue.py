@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from creative.fonts import check_drawable
-from creative.limits import LIMITS, check_length, read_text, short_repr
+from creative.limits import LIMITS, check_csv_row, check_length, read_text, short_repr
 from creative.vocabulary import INTEREST_KEYWORDS, INTEREST_KEYWORDS_KO, INTERESTS, OFFERS
 
 __all__ = [
@@ -286,6 +286,9 @@ def read_catalogue(path: str | Path, *, templates=None) -> dict[str, tuple[Produ
     for a product no percentage discount can honestly be offered on, such as an account)
     and ``show_price`` (``yes`` or ``no``, blank: yes; ``no`` for a nominal price no
     customer pays, such as an account's opening amount: the ads never print it).
+    A header may leave the optional columns out; a row must then have a cell for each
+    column its header names (blank for the default), and a row with fewer is refused as
+    short (:func:`creative.limits.check_csv_row`), as the audiences reader does.
     The file is bounded like the other creative inputs (``creative.limits.LIMITS.file_bytes``,
     names of at most ``LIMITS.name`` characters) and holds at most :data:`MAX_PRODUCTS`
     products. A name must also fit the copy: no wider than some line of ``templates``
@@ -310,7 +313,8 @@ def read_catalogue(path: str | Path, *, templates=None) -> dict[str, tuple[Produ
     ------
     ValueError
         On a missing, unreadable or oversized file, a missing column, a bad row (the
-        message names the file and the row, and lists the valid categories), a name no
+        message names the file and the row, and lists the valid categories; a row with
+        fewer or more cells than the header is named as such), a name no
         headline can hold or with characters the fonts cannot draw, a duplicate product
         name or an empty file.
 
@@ -353,9 +357,11 @@ def read_catalogue(path: str | Path, *, templates=None) -> dict[str, tuple[Produ
     by_category: dict[str, list[Product]] = {}
     seen: set[str] = set()
     for i, row in enumerate(rows, start=1):
-        if None in row:  # csv puts surplus cells under the key None
-            raise ValueError(f"{path}, product {i}: more cells than header columns.")
         try:
+            # A short row is refused, not read with its last columns blank: a cell left off
+            # by mistake would otherwise print the English name in Korean ads or offer a
+            # discount on an account. Columns the header omits are not the row's.
+            check_csv_row(row)
             product = _product_from_row(row)
             _check_room(product, rooms)
         except (ValueError, TypeError) as exc:

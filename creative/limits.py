@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ __all__ = [
     "RESERVED_IDS",
     "InputLimits",
     "check_count",
+    "check_csv_row",
     "check_length",
     "finite_number",
     "read_text",
@@ -169,6 +171,35 @@ def check_count(name: str, n: int, limit: int, what: str = "items") -> None:
     """
     if n > limit:
         raise ValueError(f"`{name}` must have at most {limit} {what}; got {n}.")
+
+
+def check_csv_row(row: Mapping[object, object]) -> None:
+    """Raise unless a ``csv.DictReader`` row has one cell for each header column.
+
+    The readers of audiences and catalogues share it, so a short row reads the same in
+    both. A column the header leaves out is no part of the row: a row as long as its header
+    is never short, whichever optional columns that header omits.
+
+    Parameters
+    ----------
+    row : mapping
+        Header column -> cell, as ``csv.DictReader`` yields it: surplus cells under the key
+        None, None for each column a short row has no cell for (a TOML table has neither).
+
+    Raises
+    ------
+    ValueError
+        "more cells than header columns." or "the row is short: 6 of 8 cells, none for
+        price_sensitivity, language." (the caller adds the file and the row).
+    """
+    if None in row:
+        raise ValueError("more cells than header columns.")
+    absent = [str(k) for k, v in row.items() if v is None]
+    if absent:
+        raise ValueError(
+            f"the row is short: {len(row) - len(absent)} of {len(row)} cells, none for "
+            f"{', '.join(absent)}."
+        )
 
 
 def finite_number(value: object, name: str) -> float | int:

@@ -21,7 +21,8 @@ def test_a_valid_catalogue_reads_into_categories_in_file_order(tmp_path):
         "\ufeffname,category,price,name_ko\n"
         "Quest Pad,gaming,49,퀘스트 패드\n"
         "Saga Novel,books,19.5,\n"
-        "Arcade Stick,Gaming,$1,200\n".replace("$1,200", '"$1,200"'),
+        # The trailing comma is the blank name_ko cell: a row without it is short.
+        "Arcade Stick,Gaming,$1,200,\n".replace("$1,200", '"$1,200"'),
     )
     catalogue = read_catalogue(path)
     assert list(catalogue) == ["gaming", "books"]  # INTERESTS order

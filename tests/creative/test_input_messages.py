@@ -4,7 +4,7 @@ import pytest
 
 import creative.__main__ as studio
 from creative.audience_io import read_audiences
-from creative.catalogue import CATALOGUE, Product
+from creative.catalogue import CATALOGUE, Product, read_catalogue
 from creative.guardrails import LENGTH_LIMITS, banned_names_warning
 from creative.templates import load_templates
 
@@ -73,6 +73,57 @@ def test_a_short_audience_row_is_named_as_short(tmp_path):
 def test_a_row_with_blank_cells_is_not_short(tmp_path):
     path = _write(tmp_path, "aud.csv", "audience_id,top_interests,keywords\ngamers,gaming,\n")
     assert read_audiences(path)[0].keywords == ()
+
+
+ALL_COLUMNS = "name,category,price,name_ko,discountable,show_price\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "where", "tail"),
+    [
+        # The optional columns left off a row whose header names them.
+        ("Gold Account,finance,1\n", 1, "3 of 6 cells, none for name_ko, discountable, show_price"),
+        ("Chef Box,food,35,,,\nGold,finance,1,,no\n", 2, "5 of 6 cells, none for show_price"),
+        # A required cell left off is named as short, not by the field it lacks.
+        ("Chef Box,food\n", 1, "2 of 6 cells, none for price, name_ko, discountable, show_price"),
+    ],
+)  # fmt: skip
+def test_a_short_catalogue_row_is_refused_naming_the_file_row_and_columns(
+    tmp_path, rows, where, tail
+):
+    path = _write(tmp_path, "products.csv", ALL_COLUMNS + rows)
+    with pytest.raises(ValueError) as caught:
+        read_catalogue(path)
+    assert str(caught.value) == f"{path}, product {where}: the row is short: {tail}."
+
+
+def test_the_catalogue_and_audience_readers_word_a_short_row_alike(tmp_path):
+    catalogue = _write(tmp_path, "products.csv", "name,category,price\nChef Box,food\n")
+    audiences = _write(tmp_path, "aud.csv", "audience_id,top_interests,size\ngamers,gaming\n")
+    messages = []
+    for read, path in ((read_catalogue, catalogue), (read_audiences, audiences)):
+        with pytest.raises(ValueError) as caught:
+            read(path)
+        messages.append(str(caught.value).split(": ", 1)[1])
+    assert messages == [f"the row is short: 2 of 3 cells, none for {c}." for c in ("price", "size")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The header omits the optional columns: a row as long as it is not short.
+        "name,category,price\nChef Box,food,35\n",
+        "name,category,price,name_ko\nChef Box,food,35,셰프 박스\n",
+        # Blank cells are cells: blank optional columns take their defaults.
+        ALL_COLUMNS + "Chef Box,food,35,,,\n",
+    ],
+)
+def test_a_catalogue_row_as_long_as_its_header_is_read(tmp_path, text):
+    (product,) = read_catalogue(_write(tmp_path, "products.csv", text))["food"]
+    assert (product.name, product.price, product.discountable, product.price_shown) == (
+        "Chef Box", 35.0, True, True,
+    )  # fmt: skip
+    assert product.name_ko == ("셰프 박스" if "name_ko\n" in text else "Chef Box")
 
 
 def test_the_banned_names_warning_lists_the_names_and_their_claims():

@@ -560,24 +560,31 @@ def _widest_limit(part: str) -> int:
     return max(getattr(limits, part) for limits in LENGTH_LIMITS.values())
 
 
-def _check_headlines_fit(templates: list[CopyTemplate], source: str) -> None:
-    """Refuse a headline list whose every line is too long for any placement.
+#: Parts whose list is refused when none of its lines can fit. The guardrails hold the whole
+#: filled headline and body to :data:`LENGTH_LIMITS` (the renderer may leave a body's last
+#: sentences out of a small image, but the verdict is on the copy as written), so such a list
+#: makes every ad of its language and tone fail the ``length`` rule.
+_FITTED_PARTS: tuple[str, ...] = ("headline", "body")
+
+
+def _check_lines_fit(templates: list[CopyTemplate], source: str) -> None:
+    """Refuse a headline or body list whose every line is too long for any placement.
 
     Every ad of that language and tone would then fail the length guardrail, and the
     experiment would find out only after building its world.
     """
-    lists: dict[tuple[str, str], list[CopyTemplate]] = {}
+    lists: dict[tuple[str, str, str], list[CopyTemplate]] = {}
     for t in templates:
-        if t.part == "headline":
-            lists.setdefault((t.language, t.tone), []).append(t)
-    limit = _widest_limit("headline")
-    for (language, tone), lines in lists.items():
+        if t.part in _FITTED_PARTS:
+            lists.setdefault((t.language, t.tone, t.part), []).append(t)
+    for (language, tone, part), lines in lists.items():
+        limit = _widest_limit(part)
         shortest = min(lines, key=lambda t: t.least_width)
         if shortest.least_width > limit:
             raise ValueError(
-                f"templates from {source}: every {language}.{tone} headline is too long: "
+                f"templates from {source}: every {language}.{tone} {part} is too long: "
                 f"the shortest, {short_repr(shortest.text, 60)}, takes {shortest.least_width} "
-                f"columns even with one-column slot values, and a headline may have at most "
+                f"columns even with one-column slot values, and a {part} may have at most "
                 f"{limit}; shorten one."
             )
 
@@ -647,8 +654,9 @@ def load_templates(
     ------
     ValueError
         On a missing or malformed file, an unknown language, tone, part or
-        slot, or a language and tone whose every headline is longer than any placement
-        allows before its slots are filled; the message names the file and the template.
+        slot, or a language and tone whose every headline, or every body, is longer than
+        any placement allows before its slots are filled; the message names the file and
+        the template (or the tone, the part and the limit).
     """
     if path is None:
         return default_templates()
@@ -657,7 +665,7 @@ def load_templates(
     user = _from_mapping(data, str(path))
     if not user:
         raise ValueError(f"templates from {path}: the file defines no templates.")
-    _check_headlines_fit(user, str(path))
+    _check_lines_fit(user, str(path))
     if base is None:
         base = default_templates()
     replaced = {(t.language, t.tone, t.part) for t in user}

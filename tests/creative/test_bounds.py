@@ -106,11 +106,12 @@ def test_template_file_not_utf8(tmp_path):
 def test_template_at_the_limits_is_accepted(tmp_path):
     text = ("{product} " * LIMITS.template_slots).ljust(LIMITS.template, "!")
     path = tmp_path / "t.toml"
-    # A body: a headline list this wide is refused as never fitting any placement
-    # (tests/creative/test_input_messages.py); the parser's bounds are the same for every part.
-    path.write_text(f'[en.playful]\nbody = ["{text}"]\n', encoding="utf-8")
-    (template,) = load_templates(path).options("en", "playful", "body", {"product"})
-    assert len(template.text) == LIMITS.template
+    # Beside a line that fits: a headline or body list with no line that fits any placement
+    # is refused (tests/creative/test_input_messages.py); the parser's bounds are the same
+    # for every part.
+    path.write_text(f'[en.playful]\nbody = ["{text}", "Fun."]\n', encoding="utf-8")
+    widest, _ = load_templates(path).options("en", "playful", "body", {"product"})
+    assert widest.text == text and len(widest.text) == LIMITS.template
 
 
 def test_template_file_with_bom_is_accepted(tmp_path):

@@ -1,11 +1,16 @@
 """What the studio says of a user's input files: one line naming the file and the cause."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 import creative.__main__ as studio
+from creative.audience import Audience
 from creative.audience_io import read_audiences
 from creative.catalogue import CATALOGUE, Product, read_catalogue
-from creative.guardrails import LENGTH_LIMITS, banned_names_warning
+from creative.generate import generate_for_user
+from creative.guardrails import LENGTH_LIMITS, banned_names_warning, check_creative
 from creative.templates import load_templates
 
 LONG = "An extraordinarily long headline that goes on and on and on and never ends: {product}"
@@ -44,6 +49,44 @@ def test_a_headline_at_the_limit_with_its_slots_is_taken_one_over_is_not(tmp_pat
     over = "x" + fits
     with pytest.raises(ValueError, match=r"every en\.urgent headline is too long"):
         load_templates(_write(tmp_path, "b.toml", f'[en.urgent]\nheadline = ["{over}"]\n'))
+
+
+LONG_BODY = "Long body. " * 12 + "{product}"
+WIDEST_BODY = max(limits.body for limits in LENGTH_LIMITS.values())
+
+
+def test_a_tone_whose_every_body_is_too_long_is_refused_naming_the_file_and_limit(tmp_path):
+    path = _write(tmp_path, "longbody.toml", f'[ko.premium]\nbody = ["{LONG_BODY}"]\n')
+    with pytest.raises(ValueError) as caught:
+        load_templates(path)
+    message = str(caught.value)
+    assert message.startswith(f"templates from {path}: every ko.premium body is too long")
+    assert f"a body may have at most {WIDEST_BODY};" in message and "\n" not in message
+
+
+def test_one_body_that_fits_is_enough(tmp_path):
+    path = _write(tmp_path, "some.toml", f'[en.urgent]\nbody = ["{LONG_BODY}", "Why wait?"]\n')
+    assert len(load_templates(path).options("en", "urgent", "body", {"product"})) == 2
+
+
+def test_the_body_check_draws_the_line_where_the_length_guardrail_does(tmp_path):
+    # A body at the widest limit with a one-column product passes the length rule in the
+    # roomiest placement and is loaded; one column more fails it everywhere and is refused.
+    fits = "x" * (WIDEST_BODY - 1) + "{product}"
+    over = "x" + fits
+    assert load_templates(_write(tmp_path, "a.toml", f'[en.urgent]\nbody = ["{fits}"]\n'))
+    with pytest.raises(ValueError, match=r"every en\.urgent body is too long"):
+        load_templates(_write(tmp_path, "b.toml", f'[en.urgent]\nbody = ["{over}"]\n'))
+    user = Audience(kind="user", audience_id="u", name="u", top_interests=("gaming",))
+    ad = generate_for_user(user, np.random.default_rng(0))
+
+    def failing(text):
+        filled = dataclasses.replace(ad, body=text.replace("{product}", "P"))
+        return {p for p in LENGTH_LIMITS if "length" in check_creative(filled, placement=p).rules}
+
+    roomiest = max(LENGTH_LIMITS, key=lambda p: LENGTH_LIMITS[p].body)
+    assert roomiest not in failing(fits)
+    assert failing(over) == set(LENGTH_LIMITS)
 
 
 @pytest.mark.parametrize(

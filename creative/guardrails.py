@@ -389,7 +389,8 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"expires?\s+(?:tonight|today|soon)|(?:only|just)\s+\d+\s+(?:hours?|days?)\s+left)"
             r"(?![A-Za-z])",
         ),
-        ("deadline", r"오늘만|마감\s*(?:임박|직전)|자정까지|단\s*하루|종료\s*임박"),
+        # 오늘만큼은 ("today, at least", 만큼 "as much as") sets no deadline: 만 not of 만큼.
+        ("deadline", r"오늘만(?!큼)|마감\s*(?:임박|직전)|자정까지|단\s*하루|종료\s*임박"),
         # Endorsements: an approval, certification or test by someone else ("finance-
         # approved" on a budgeting app reads as a regulator's), which the brand must hold.
         (

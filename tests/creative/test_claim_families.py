@@ -69,6 +69,10 @@ FAMILIES = [
     ("65W USB-C Charger: only today", "deadline"),
     ("Just for tonight", "deadline"),
     ("오늘 하루만, 무게조절 덤벨", "deadline"),
+    # 오늘만 whatever follows it but 큼 (오늘만큼은 is a near miss below).
+    ("오늘만 특가", "deadline"),
+    ("오늘만이에요, 캣타워", "deadline"),
+    ("오늘 하루만", "deadline"),
     ("기간 한정 혜택", "deadline"),
     ("Limited edition", "scarcity"),
     ("A limited-release colour", "scarcity"),
@@ -135,6 +139,10 @@ NEAR_MISSES = [
     "Delivered 2 days early",
     "최대 10% 할인",
     "하루만에 익숙해지는 앱",
+    # 만큼 is "as much as": 오늘만큼은 is "today, at least", no deadline.
+    "오늘만큼은 나를 위해 쉬어 가세요",
+    "오늘 하루만큼은 푹 쉬세요",
+    "오늘만큼 편한 날",
     "제일 좋아하는 색으로",
     "부담 없이 시작해 보세요",
 ]

@@ -561,14 +561,14 @@ def _widest_limit(part: str) -> int:
 
 
 #: Parts whose list is refused when none of its lines can fit. The guardrails hold the whole
-#: filled headline and body to :data:`LENGTH_LIMITS` (the renderer may leave a body's last
-#: sentences out of a small image, but the verdict is on the copy as written), so such a list
-#: makes every ad of its language and tone fail the ``length`` rule.
-_FITTED_PARTS: tuple[str, ...] = ("headline", "body")
+#: filled headline, body and call to action to :data:`LENGTH_LIMITS` (the renderer may leave
+#: a body's last sentences out of a small image, but the verdict is on the copy as written),
+#: so such a list makes every ad of its language and tone fail the ``length`` rule.
+_FITTED_PARTS: tuple[str, ...] = ("headline", "body", "cta")
 
 
 def _check_lines_fit(templates: list[CopyTemplate], source: str) -> None:
-    """Refuse a headline or body list whose every line is too long for any placement.
+    """Refuse a headline, body or call-to-action list whose every line is too long anywhere.
 
     Every ad of that language and tone would then fail the length guardrail, and the
     experiment would find out only after building its world.

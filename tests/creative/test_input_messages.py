@@ -197,3 +197,12 @@ def test_render_with_the_bundled_catalogue_warns_of_nothing(tmp_path, capsys):
     args = ["render", "--segments", "segment-0", "--per-segment", "1", "--size", "feed"]
     assert studio.main([*args, "--out", str(tmp_path / "out")]) == 0
     assert "warning:" not in capsys.readouterr().err
+
+
+def test_a_tone_whose_every_call_to_action_is_too_long_is_refused(tmp_path):
+    # The length rule holds buttons too (24 columns at most anywhere).
+    widest = max(limits.cta for limits in LENGTH_LIMITS.values())
+    fits, over = "x" * widest, "x" * (widest + 1)
+    assert load_templates(_write(tmp_path, "a.toml", f'[en.urgent]\ncta = ["{fits}"]\n'))
+    with pytest.raises(ValueError, match=r"every en\.urgent cta is too long.*at most 24;"):
+        load_templates(_write(tmp_path, "b.toml", f'[en.urgent]\ncta = ["{over}"]\n'))

@@ -11,6 +11,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from simulation.config import LEVELS, MAX_WORLDS, OBJECTIVES, PRESETS, ExperimentConfig
 from simulation.engine.core import WORLD_SETTINGS
 from simulation.engine.generated import logged_pairs
@@ -36,6 +38,7 @@ __all__ = [
     "ope_numbers",
     "policy_settings",
     "policy_spec",
+    "reward_range",
     "sweep_base",
     "whole_number",
     "world_config",
@@ -250,6 +253,64 @@ def ope_numbers(*, n_bootstrap: object, seed: object) -> tuple[int, int]:
         whole_number("Bootstrap resamples", n_bootstrap, *OPE_LIMITS["Bootstrap resamples"]),
         whole_number("Seed", seed, *OPE_LIMITS["Seed"]),
     )
+
+
+def reward_range(text: object, reward) -> tuple[float, float] | None:
+    """The Off-policy evaluation form's declared reward range, checked as the CLI checks it.
+
+    ``python -m simulation ope --reward-range LOW,HIGH`` takes two finite numbers with
+    LOW < HIGH, and the evaluation refuses a range that leaves out a reward of the log.
+    The page checks both when Estimate is pressed, so the reason is said under the box
+    (not as a failed evaluation) and nothing runs.
+
+    Parameters
+    ----------
+    text : object
+        The box's value: blank for none, else ``"LOW,HIGH"`` (spaces allowed).
+    reward : ndarray of shape (n_rounds,)
+        The log's rewards.
+
+    Returns
+    -------
+    (low, high) : tuple of float, or None
+        None when the box is blank (the range then comes from the log).
+
+    Raises
+    ------
+    ValueError
+        In one line, e.g. ``Reward range must be LOW,HIGH: two finite numbers with LOW <
+        HIGH; got '1,0'.``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reward_range(" -5, 20 ", np.array([0.0, 12.5]))
+    (-5.0, 20.0)
+    >>> reward_range("", np.array([0.0, 12.5])) is None
+    True
+    """
+    from simulation.ope.evaluate import check_reward_range
+    from simulation.ope.limits import shorten
+
+    if text is None or not str(text).strip():
+        return None
+    parts = str(text).split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        low, high = check_reward_range(float(part) for part in parts)
+    except ValueError:
+        raise ValueError(
+            "Reward range must be LOW,HIGH: two finite numbers with LOW < HIGH; "
+            f"got {shorten(str(text).strip())!r}."
+        ) from None
+    if len(reward) and (float(np.min(reward)) < low or float(np.max(reward)) > high):
+        raise ValueError(
+            f"Reward range [{low:g}, {high:g}] leaves out rewards the log holds (they run "
+            f"from {float(np.min(reward)):g} to {float(np.max(reward)):g}); declare a range "
+            "that contains every reward."
+        )
+    return low, high
 
 
 def policy_settings(name: str) -> tuple[tuple[str, object, str], ...]:

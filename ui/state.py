@@ -58,21 +58,28 @@ def remember(*keys: str) -> None:
             st.session_state[f"keep:{key}"] = st.session_state[key]
 
 
-def forget_on_removal(widget: str, *keys: str) -> Callable[[], None]:
+def forget_on_removal(
+    widget: str, *keys: str, guard: Callable[[], bool] | None = None
+) -> Callable[[], None]:
     """``on_change`` of file uploader ``widget``: its × drops what that file put in use.
 
     Pages record an upload as ``{widget}-id`` (the file seen) and, once it is accepted,
     ``{widget}-used``; the × (the widget's value becoming None) then removes ``keys``,
     the state the file set. A page switch also empties the widget, but without
     ``on_change``: the upload stays in use across pages. A refused file's × leaves the
-    file in use before it (the refused one never was).
+    file in use before it (the refused one never was). ``guard``, when given, is asked
+    before the used file's state goes: False keeps it in use (the guard says why).
     """
 
     def forget() -> None:
         if st.session_state.get(widget) is not None:
             return
         used = st.session_state.get(f"{widget}-used")
-        if used is not None and used == st.session_state.get(f"{widget}-id"):
+        if (
+            used is not None
+            and used == st.session_state.get(f"{widget}-id")
+            and (guard is None or guard())
+        ):
             for key in (*keys, f"{widget}-used"):
                 st.session_state.pop(key, None)
         st.session_state.pop(f"{widget}-id", None)

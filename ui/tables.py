@@ -29,6 +29,7 @@ __all__ = [
     "WINNER_LISTS",
     "best_label",
     "best_row",
+    "compare_metrics_table",
     "difference_table",
     "markdown_table",
     "metrics_refusal",
@@ -190,6 +191,31 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def compare_metrics_table(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
+    """Two runs' final metrics in one table, run A's rows then run B's.
+
+    One full-width table: two half-width ones cut their columns off. The Results page
+    shows it through :func:`markdown_table`, wrapped to the window.
+
+    Parameters
+    ----------
+    summary_a, summary_b : DataFrame
+        Each run's ``summary_frame()`` (one row per policy, level and seed).
+
+    Returns
+    -------
+    table : DataFrame of shape (n_rows_a + n_rows_b, 1 + n_metric_columns)
+        :func:`metrics_table`'s columns, led by ``Run`` ("A" or "B") and with CTR and ROAS
+        right after the names; observed values, each interval over its own run's seeds.
+    """
+    table = pd.concat(
+        [metrics_table(summary_a).assign(Run="A"), metrics_table(summary_b).assign(Run="B")],
+        ignore_index=True,
+    )
+    first = ["Run", "Level", "Policy", "CTR", "ROAS"]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 def _judged(fmt, row: dict, metric: str, replications: pd.DataFrame) -> str:

@@ -41,6 +41,7 @@ __all__ = [
     "parse_log_upload",
     "parse_segments_upload",
     "parse_templates_upload",
+    "refit_catalogue",
     "segments_csv",
     "uploader_mb",
     "write_input",
@@ -216,17 +217,68 @@ def parse_templates_upload(name: str, data: bytes) -> TemplateSet:
     return _with_file(name, data, suffix, "templates", load_templates)
 
 
-def parse_catalogue_upload(name: str, data: bytes) -> dict[str, tuple[Product, ...]]:
+def parse_catalogue_upload(
+    name: str, data: bytes, *, templates: TemplateSet | None = None
+) -> dict[str, tuple[Product, ...]]:
     """Parse an uploaded product catalogue CSV (``creative.catalogue.read_catalogue``).
+
+    Parameters
+    ----------
+    name : str
+        The user's file name.
+    data : bytes
+        The file contents.
+    templates : TemplateSet, optional
+        The copy templates in force (the user's upload); default: the bundled ones. A
+        product name must fit some headline of these, as a command-line run with both
+        files checks it.
 
     Raises
     ------
     UploadError
         With the reason: empty, too big, not CSV or UTF-8, a missing column, a bad row
-        (named, with the valid categories), too many products.
+        (named, with the valid categories), a name no headline of ``templates`` can hold,
+        too many products.
     """
     suffix = _check(name, data, (".csv",))
-    return _with_file(name, data, suffix, "catalogue", read_catalogue)
+    return _with_file(
+        name, data, suffix, "catalogue", lambda p: read_catalogue(p, templates=templates)
+    )
+
+
+def refit_catalogue(
+    upload: tuple[str, bytes, dict] | None, templates: TemplateSet | None
+) -> tuple[str, bytes, dict] | None:
+    """An accepted catalogue upload read again against new templates in force.
+
+    Uploading templates or going back to the bundled ones changes how long a product name
+    may be; the catalogue the user uploaded earlier must still fit, or the change is
+    refused (and the page keeps what was in force).
+
+    Parameters
+    ----------
+    upload : (file name, CSV bytes, parsed catalogue) or None
+        The catalogue upload as the Creatives page keeps it; None when there is none.
+    templates : TemplateSet or None
+        The templates about to be in force (None: the bundled ones).
+
+    Returns
+    -------
+    upload : (file name, CSV bytes, parsed catalogue) or None
+        Parsed against ``templates``; None when ``upload`` is None.
+
+    Raises
+    ------
+    UploadError
+        Naming the catalogue and its first product that no longer fits.
+    """
+    if upload is None:
+        return None
+    name, data, _ = upload
+    try:
+        return name, data, parse_catalogue_upload(name, data, templates=templates)
+    except UploadError as exc:
+        raise UploadError(f"the uploaded catalogue {name} would not fit them: {exc}") from None
 
 
 def segments_csv(audiences: list[Audience]) -> bytes:

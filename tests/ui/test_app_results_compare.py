@@ -64,8 +64,9 @@ def test_cli_runs_without_names_are_named_and_compared(app, open_page, adlab_hom
     # Budget and delay change what the policies do, not whom they meet: still paired.
     assert any(c.value.startswith("Paired:") for c in at.caption)
     assert any("paired differences" in m.value for m in at.markdown)
-    # Side by side without cut columns: one full-width table with CTR right after the names.
-    both = next(d.value for d in at.dataframe if "Run" in d.value.columns)
+    # Side by side without cut columns: one full-width table with CTR right after the names
+    # (wrapped to the window: tests/ui/test_tables_fit.py).
+    both = next(t.value for t in at.table if "Run" in t.value.columns)
     assert list(both.columns[:5]) == ["Run", "Level", "Policy", "CTR", "ROAS"]
     assert sorted(set(both["Run"])) == ["A", "B"]
     labels = [b.label for b in at.get("download_button")]

@@ -99,3 +99,47 @@ def test_a_table_cell_of_ones_own_text_renders_literally():
     shown = markdown_table(pd.DataFrame({"Segment": [payload], payload: ["1"]}))
     assert list(shown["Segment"]) == [escape_markdown(payload)]
     assert escape_markdown(payload) in shown.columns
+
+
+def test_the_results_pages_a_b_metrics_table_wraps_to_fit_a_1280_px_window(
+    app, open_page, adlab_home
+):
+    from simulation.config import ExperimentConfig
+    from simulation.engine.core import run_experiment
+    from simulation.store.run_store import RunStore
+
+    base = ExperimentConfig(
+        n_users=1_000, n_segments=2, n_impressions=3_000, batch_size=500, n_seeds=2,
+        policies=("uniform", "thompson", "lin_ucb"), n_variants=2, n_checkpoints=4,
+    )  # fmt: skip
+    ids = []
+    for config in (base, base.replace(budget=500.0)):  # a spend cap: long cost cells
+        result = run_experiment(config)
+        tables = {"allocation": result.allocation_frame(), "segments": result.segment_frame(),
+                  "uplift": result.uplift_frame()}  # fmt: skip
+        store = RunStore.open(adlab_home)
+        summary, timeseries = result.summary_frame(), result.timeseries_frame()
+        ids.append(
+            store.save(
+                config=config.to_dict(),
+                seed=config.seed,
+                summary=summary,
+                timeseries=timeseries,
+                source="cli",
+                tables=tables,
+            )
+        )
+    at = open_page(app, "results")
+    at.selectbox(key="rs-a").set_value(ids[0])
+    at.selectbox(key="rs-b").set_value(ids[1]).run()
+    assert not at.exception, at.exception
+    # No st.dataframe of both runs' metrics: it never wraps a cell.
+    assert not [d for d in at.dataframe if "Run" in d.value.columns]
+    both = next(t.value for t in at.table if "Run" in t.value.columns)
+    assert list(both.columns[:5]) == ["Run", "Level", "Policy", "CTR", "ROAS"]
+    assert sorted(set(both["Run"])) == ["A", "B"] and len(both) == 2 * len(base.policies) * len(
+        base.levels
+    )
+    # The intervals go under their values, so the columns are as narrow as a value.
+    assert all(LINE_BREAK in cell for cell in both["CTR"])
+    assert _narrowest_px(both) <= PAGE_PX, (list(both.columns), _narrowest_px(both))

@@ -29,6 +29,7 @@ from ui.uploads import (
     format_mb,
     parse_catalogue_upload,
     parse_templates_upload,
+    refit_catalogue,
     uploader_mb,
 )
 
@@ -116,7 +117,9 @@ def _catalogue_upload() -> None:
             "opening amount). Tick **Use my "
             "catalogue** on the Experiment page: the ads then show your products (the Gallery "
             "below previews them once you run with it), and order values follow your "
-            "prices. At most 1,000 products."
+            "prices. At most 1,000 products. Each name must fit some headline of the copy "
+            "templates in force: your own, when you uploaded them above (then going back "
+            "to the bundled templates checks the catalogue again)."
         )
         file = st.file_uploader(
             f"Catalogue file (CSV, up to {format_mb(MAX_UPLOAD_BYTES)})",
@@ -129,13 +132,16 @@ def _catalogue_upload() -> None:
             st.session_state["catalogue-file-id"] = file.file_id
             data = file.getvalue()
             try:
-                catalogue = parse_catalogue_upload(file.name, data)
+                # Checked against the templates in force, as a command-line run with both
+                # files checks it: the user's may have room for a name the bundled lack.
+                catalogue = parse_catalogue_upload(file.name, data, templates=_templates_in_force())
             except UploadError as exc:
                 st.session_state["catalogue-error"] = str(exc)
             else:
                 st.session_state["uploaded_catalogue"] = (file.name, data, catalogue)
                 st.session_state["catalogue-file-used"] = file.file_id
                 st.session_state.pop("catalogue-error", None)
+                st.session_state.pop("templates-kept", None)  # it named the previous one
         if st.session_state.get("catalogue-error"):
             st.error(
                 f"That catalogue was not used: "
@@ -199,6 +205,32 @@ def _catalogue_in_use() -> tuple[str, bytes, dict] | None:
     return current if current and ticked else None
 
 
+def _templates_in_force():
+    """The uploaded copy templates (a TemplateSet), or None for the bundled ones."""
+    current = st.session_state.get("templates")
+    return cache.templates(current[1]) if current else None
+
+
+def _catalogue_fits_bundled() -> bool:
+    """Whether the uploaded catalogue (if any) fits the bundled templates; says why not.
+
+    Asked before the user's templates are removed: a name only they have room for would
+    leave a catalogue no run can use, so the templates stay and the reason is kept for the
+    templates' expander (where the removal was asked for).
+    """
+    st.session_state.pop("templates-kept", None)
+    try:
+        catalogue = refit_catalogue(st.session_state.get("uploaded_catalogue"), None)
+    except UploadError as exc:
+        st.session_state["templates-kept"] = str(exc).replace(
+            "would not fit them", "would not fit the bundled templates", 1
+        )
+        return False
+    if catalogue is not None:
+        st.session_state["uploaded_catalogue"] = catalogue
+    return True
+
+
 def _templates_upload() -> bytes | None:
     with st.expander("Copy templates (upload your own TOML)"):
         st.markdown(
@@ -211,31 +243,48 @@ def _templates_upload() -> bytes | None:
             type=["toml"],
             max_upload_size=uploader_mb(MAX_UPLOAD_BYTES),  # the drop zone says the same
             key="templates-file",
-            on_change=state.forget_on_removal("templates-file", "templates"),
+            on_change=state.forget_on_removal(
+                "templates-file", "templates", guard=_catalogue_fits_bundled
+            ),
         )
         if file is not None and st.session_state.get("templates-file-id") != file.file_id:
             st.session_state["templates-file-id"] = file.file_id
             data = file.getvalue()
             try:
-                parse_templates_upload(file.name, data)
+                templates = parse_templates_upload(file.name, data)
+                # The catalogue accepted earlier must fit these too (its names were
+                # checked against the templates then in force).
+                catalogue = refit_catalogue(st.session_state.get("uploaded_catalogue"), templates)
             except UploadError as exc:
                 st.session_state["templates-error"] = str(exc)
             else:
                 st.session_state["templates"] = (file.name, data)
                 st.session_state["templates-file-used"] = file.file_id
                 st.session_state.pop("templates-error", None)
+                st.session_state.pop("templates-kept", None)
+                if catalogue is not None:
+                    st.session_state["uploaded_catalogue"] = catalogue
         if st.session_state.get("templates-error"):
             st.error(
                 f"Those templates were not used: "
                 f"{escape_markdown(st.session_state['templates-error'])} "
                 "The previous templates are kept."
             )
+        if not st.session_state.get("uploaded_catalogue"):  # the reason is gone
+            st.session_state.pop("templates-kept", None)
+        if st.session_state.get("templates-kept"):
+            st.error(
+                f"Your templates were kept: "
+                f"{escape_markdown(st.session_state['templates-kept'])} Remove the catalogue "
+                "(or upload one whose names the bundled templates can hold) first."
+            )
         current = st.session_state.get("templates")
         if current:
             st.success(f"Using templates from {escape_markdown(current[0])}.")
             if st.button("Back to the bundled templates"):
-                st.session_state.pop("templates", None)
-                st.rerun()
+                if _catalogue_fits_bundled():
+                    st.session_state.pop("templates", None)
+                st.rerun()  # either way: the reason, if any, shows above
     current = st.session_state.get("templates")
     return current[1] if current else None
 

@@ -17,7 +17,7 @@ from simulation.policies.rules import SEGMENT_COLUMN, append_segment, rules_from
 from simulation.store.integrity import expected_files
 from ui import cache, charts, ope_columns
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
-from ui.forms import ope_numbers, policy_settings, policy_spec
+from ui.forms import ope_numbers, policy_settings, policy_spec, reward_range
 from ui.policy_form import range_words, setting_label, setting_problems
 from ui.uploads import (
     UploadError,
@@ -220,13 +220,39 @@ def _starter_rules(columns: tuple[str, ...], n_arms: int) -> pd.DataFrame:
     return pd.DataFrame({"when": [when], "creative": [min(1, n_arms - 1)]})
 
 
-def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, seed):
-    """Run :func:`evaluate_policy` (its report carries the support of its estimate)."""
+def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, seed, declared=None):
+    """Run :func:`evaluate_policy` (its report carries the support of its estimate).
+
+    ``declared`` is the reward range typed for an uploaded log (:func:`ui.forms.reward_range`),
+    as ``python -m simulation ope --reward-range`` passes it; None: the range from the log.
+    """
     return evaluate_policy(
         log, policy, policy_name=name, estimators=tuple(estimators),
         train_fraction=float(train_fraction), rng=np.random.default_rng(int(seed)),
-        n_bootstrap=int(n_bootstrap),
+        n_bootstrap=int(n_bootstrap), reward_range=declared,
     )  # fmt: skip
+
+
+#: Where the warning of an undeclared range (``OPEReport.bounds_warning``, the command
+#: line's words) sends the reader on this page.
+RANGE_BOX = "Reward range"
+
+
+def _reward_range_box():
+    """The optional reward range of an uploaded log, with a slot under it for its error.
+
+    A foreign log does not say what its rewards can be: without it the observed range is
+    used, and a rare large reward the rows missed falls outside the clip and the intervals.
+    """
+    c1, c2 = st.columns([2, 3])
+    text = c1.text_input(
+        f"{RANGE_BOX} (optional)", key="ope-reward-range", placeholder="LOW,HIGH, e.g. -1,500",
+        help="The lowest and highest reward one impression can have, as two numbers "
+        "(`--reward-range LOW,HIGH` of `python -m simulation ope`); it must contain every "
+        "reward in the log. Estimates and intervals are clipped to it. Blank: the rewards the "
+        "log shows (0 to 1 for clicks).",
+    )  # fmt: skip
+    return text, c2.empty()
 
 
 def _column_help(columns: tuple[str, ...], run_config) -> None:
@@ -388,6 +414,9 @@ def render() -> None:
             "Bootstrap resamples", value=500, step=50, key="ope-n-bootstrap"
         )
         seed = c5.number_input("Seed", value=0, step=1, key="ope-seed")
+        # For any log, as the command line takes it; a saved run's log rarely needs it
+        # (its metadata gives the range), an uploaded one often does.
+        range_text, range_slot = _reward_range_box()
         submitted = st.form_submit_button("Estimate", type="primary")
     key = (source, target)
     if submitted:
@@ -401,6 +430,11 @@ def render() -> None:
             numbers_error = None
         except ValueError as exc:
             numbers_error = str(exc)
+        try:
+            declared = reward_range(range_text, log.reward)
+        except ValueError as exc:  # said beside its box, in one line; nothing runs
+            range_slot.error(escape_markdown(exc))
+            problems = {**problems, "reward range": str(exc)}
         if problems:
             pass  # each said under its own box above; nothing runs
         elif not estimators:
@@ -417,8 +451,9 @@ def render() -> None:
             try:
                 with st.spinner("Estimating…"):
                     report = _evaluate(
-                        log, target_policy, spec, estimators, train_fraction, n_bootstrap, seed
-                    )
+                        log, target_policy, spec, estimators, train_fraction, n_bootstrap,
+                        seed, declared,
+                    )  # fmt: skip
             except (ValueError, TypeError) as exc:
                 st.error(f"The policy could not be evaluated on this log: {escape_markdown(exc)}")
             else:
@@ -456,8 +491,8 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
     for note in report.clip_notes(ESTIMATOR_NAMES):  # named as in the table below
         st.warning(note[0].upper() + note[1:] + ".")
     bounds_warning = report.bounds_warning()  # a foreign log's range is only the observed one
-    if bounds_warning is not None:
-        st.warning(bounds_warning)
+    if bounds_warning is not None:  # none once a range is declared
+        st.warning(f"{bounds_warning} Here: the **{RANGE_BOX}** box above Estimate.")
     frame = report.to_frame()
     # Only a clipped *estimate* hides its interval; a bound cut alone leaves a true interval.
     cuts = report.estimate_clipped

@@ -42,6 +42,7 @@ from ui.tables import (
     METRIC_INTERVALS,
     best_label,
     best_row,
+    compare_metrics_table,
     difference_table,
     markdown_table,
     metrics_refusal,
@@ -464,14 +465,14 @@ def _compare(a: dict, b: dict) -> None:
             row = _headline(frames)
             if row is not None:
                 best[tag] = (row["level"], row["policy"])
-    # One full-width table (two half-width ones cut their columns off).
-    table = pd.concat(
-        [metrics_table(a["summary"]).assign(Run="A"), metrics_table(b["summary"]).assign(Run="B")],
-        ignore_index=True,
+    # One full-width table (two half-width ones cut their columns off), its cells wrapped
+    # to the window as the other metric tables are (an st.dataframe never wraps a cell).
+    table = compare_metrics_table(a["summary"], b["summary"])
+    st.table(
+        markdown_table(table, intervals=METRIC_INTERVALS),
+        hide_index=True,
+        height=table_height(len(table)),
     )
-    first = ["Run", "Level", "Policy", "CTR", "ROAS"]
-    table = table[first + [c for c in table.columns if c not in first]]
-    st.dataframe(table, hide_index=True, width="stretch")
 
     # Paired only when replication r of A and of B met the same visitors and draws: the
     # same world, impressions and batches, and the same replications (simulation.pairing).

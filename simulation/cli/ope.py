@@ -375,7 +375,8 @@ def register(subparsers) -> None:
         metavar="LOW,HIGH",
         help="the range one reward can take, e.g. 0,500 for order values up to 500: "
         "estimates and intervals are clipped to it and the interval's unseen event has its "
-        "top reward (default: an adlab ROAS log's own range, [0, 1] for 0/1 rewards, else "
-        "the observed rewards, with a warning)",
+        "top reward; on a log without an adlab world's range, thompson trains on rewards "
+        "mapped from it (default: an adlab ROAS log's own range, [0, 1] for 0/1 rewards, "
+        "else the observed rewards, with a warning)",
     )
     parser.set_defaults(handler=run)

@@ -335,7 +335,8 @@ def gap_with_floor(result, scenario: Scenario | None) -> pd.DataFrame:
     if result.n_worlds > 1:
         if len(result.world_floors) != result.n_worlds:  # a result built by hand
             return plain
-        if not all(f.language_axis for f in result.world_floors):
+        # None: a world without a language axis, whose floor the engine never drew.
+        if not all(f is not None and f.language_axis for f in result.world_floors):
             return plain.assign(local_note=NO_LANGUAGE_NOTE)
         floors = tuple(f.reward(objective) for f in result.world_floors)
         return result.gap_closed_frame(floor=floors)

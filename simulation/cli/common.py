@@ -14,10 +14,12 @@ from pathlib import Path
 from creative.cli_safety import PathOption, Terminated, plain_text, sigterm_stops
 
 __all__ = [
+    "MAX_NAME",
     "ArgumentParser",
     "PathOption",
     "Terminated",
     "UsageError",
+    "check_name",
     "check_outside_store",
     "open_store",
     "plain_text",
@@ -31,6 +33,27 @@ __all__ = [
 
 class UsageError(Exception):
     """Bad input at the command-line boundary: printed as ``error: ...``, exit code 2."""
+
+
+#: Longest ``--name`` of ``run`` and ``sweep`` (characters): every row of ``runs list``
+#: (and of ``runs list --sweeps``) shows it.
+MAX_NAME = 80
+
+
+def check_name(name: str | None) -> None:
+    """Refuse a ``--name`` longer than :data:`MAX_NAME`, before any work.
+
+    Control characters are not refused: the store removes them when it keeps the name
+    (:func:`simulation.store.integrity.clean_name`), from the command, the app and the
+    Python API alike.
+
+    Raises
+    ------
+    UsageError
+        ``--name must be at most 80 characters; got 81``.
+    """
+    if name is not None and len(name) > MAX_NAME:
+        raise UsageError(f"--name must be at most {MAX_NAME} characters; got {len(name):,}")
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -28,7 +28,7 @@ def _policy_registry() -> dict[str, type]:
     try:
         from simulation.policies import POLICIES
     except ImportError as exc:
-        raise UsageError(f"the policy registry is not available ({exc}).") from None
+        raise UsageError(plain_text(f"the policy registry is not available ({exc}).")) from None
     return POLICIES
 
 
@@ -197,7 +197,9 @@ def run(args: argparse.Namespace) -> int:
             args.log, args.format, level=args.level, logging_policy=args.logging_policy
         )
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        # The readers' messages are the library's, in markdown ("`action` must number the
+        # ads from 0"); the terminal gets plain text, as for --policy.
+        raise UsageError(plain_text(str(exc))) from None
     try:
         report = evaluate_policy(
             log,
@@ -211,10 +213,10 @@ def run(args: argparse.Namespace) -> int:
             reward_range=args.reward_range,
         )
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain_text(str(exc))) from None
     if report.support.unsupported:
         # IPS 0 with the interval [0, 0] would be a confident wrong answer.
-        raise UsageError(report.support.not_supported_message(report.policy))
+        raise UsageError(plain_text(report.support.not_supported_message(report.policy)))
     frame = report.to_frame()
     print(
         f"policy {report.policy!r} on {args.log}: trained on {report.n_train} rows, "
@@ -373,7 +375,8 @@ def register(subparsers) -> None:
         metavar="LOW,HIGH",
         help="the range one reward can take, e.g. 0,500 for order values up to 500: "
         "estimates and intervals are clipped to it and the interval's unseen event has its "
-        "top reward (default: an adlab ROAS log's own range, [0, 1] for 0/1 rewards, else "
-        "the observed rewards, with a warning)",
+        "top reward; on a log without an adlab world's range, thompson trains on rewards "
+        "mapped from it (default: an adlab ROAS log's own range, [0, 1] for 0/1 rewards, "
+        "else the observed rewards, with a warning)",
     )
     parser.set_defaults(handler=run)

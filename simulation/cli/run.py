@@ -52,8 +52,10 @@ from importlib import metadata
 from pathlib import Path
 
 from simulation.cli.common import (
+    MAX_NAME,
     PathOption,
     UsageError,
+    check_name,
     check_outside_store,
     open_store,
     plain_text,
@@ -89,9 +91,6 @@ RUN_OUTPUTS: tuple[str, ...] = (
     "component_effects.csv", "component_allocation.csv", "top_creatives.csv",
     "top_creatives.png", "gap_closed.csv", "generations.csv",
 )  # fmt: skip
-
-#: Longest ``--name`` (characters): every row of ``runs list`` shows it.
-MAX_NAME = 80
 
 
 def package_versions() -> dict[str, str]:
@@ -351,8 +350,7 @@ def run_command(args: argparse.Namespace) -> int:
             outputs += ("top_creatives.png",)
     if config.regenerate_every is not None:
         outputs += ("generations.csv",)
-    if args.name is not None and len(args.name) > MAX_NAME:
-        raise UsageError(f"--name must be at most {MAX_NAME} characters; got {len(args.name):,}")
+    check_name(args.name)
     out = check_out(args.out, outputs)
     # Before the store is opened (which creates it): a refused run leaves nothing.
     check_outside_store(out, resolve_root(args.store))

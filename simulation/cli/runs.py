@@ -223,7 +223,9 @@ def _list_sweeps(root: object) -> int:
         print("no sweeps saved")
         return 0
     frame["created_at"] = frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    frame["name"] = frame["name"].map(lambda v: "" if v is None or v != v else clean_text(v))
+    # Both read from meta.json, which anyone can write: cleaned as run names are.
+    for column in ("name", "parameters"):
+        frame[column] = frame[column].map(lambda v: "" if v is None or v != v else clean_text(v))
     # A count a record lacks is blank; the others print as integers ("12", never "12.0").
     for column in SWEEP_COUNT_COLUMNS:
         frame[column] = frame[column].map(lambda v: "" if pd.isna(v) else str(int(v)))

@@ -15,7 +15,8 @@ level and policy), saves the sweep in the run store and prints each level's upli
 each grid point (:func:`simulation.sweep.digest.uplift_digest`). Finished runs are kept
 in ``DIR/runs/``: the same command after an interruption resumes where it stopped.
 
-Everything that can be checked is checked before anything is created: the grid (a
+Everything that can be checked is checked before anything is created: ``--name`` (at most
+80 characters, as ``run``'s; control characters are removed when it is stored), the grid (a
 regular file of bounded size), every grid point's input files, the run store (without
 creating it: the sweep is saved there once finished), the ``--out`` folder and, with
 ``--scheduler``, the address and the scheduler's answer. ``--out`` must be outside the
@@ -35,8 +36,10 @@ import sys
 from pathlib import Path
 
 from simulation.cli.common import (
+    MAX_NAME,
     PathOption,
     UsageError,
+    check_name,
     check_outside_store,
     plain_text,
     positive_int,
@@ -76,7 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         kind="a folder",
         help="run store folder (default: $ADLAB_HOME, ~/.adlab)",
     )
-    p.add_argument("--name", help="a name for the sweep in the store")
+    p.add_argument(
+        "--name", help=f"a name for the sweep in the store (at most {MAX_NAME} characters)"
+    )
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(handler=sweep_command, interrupted=INTERRUPTED)
 
@@ -145,6 +150,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     # Every check comes before anything is created: a failed one leaves no file or
     # folder behind (the slow one, the scheduler's answer, last).
+    check_name(args.name)  # as run's: every row of runs list --sweeps shows it
     if args.scheduler is not None and args.backend != "dask":
         raise UsageError("--scheduler needs --backend dask")
     if args.scheduler is not None:

@@ -169,12 +169,15 @@ class ExperimentResult:
     generations : DataFrame or None, default=None
         The regenerated pools' lineage (``config.regenerate_every``), see
         :meth:`generations_frame`; None for fixed pools.
-    world_floors : tuple of LanguageFloor, default=()
+    world_floors : tuple of LanguageFloor or None, default=()
         Each world's localized floor (:func:`simulation.composition_truth.language_floor`,
         true), for a run in several worlds whose gap-closed table has rows (the generated
         level, ``uniform`` and another policy that composes): the worlds other than the
-        first are not kept, so their floors are taken while they are at hand. Empty
-        otherwise (one world's floor is read from its scenario).
+        first are not kept, so their floors are taken while they are at hand. None for a
+        world whose generated level has no language axis
+        (:func:`simulation.composition_truth.language_is_axis` False, ``hill48``): its
+        table has no share from the floor, so none is drawn. Empty otherwise (one world's
+        floor is read from its scenario).
     """
 
     config: ExperimentConfig
@@ -192,7 +195,7 @@ class ExperimentResult:
     world_arm_labels: tuple[dict[str, tuple[str, ...]], ...] = ()
     generated: GeneratedOutputs | None = None
     generations: pd.DataFrame | None = None
-    world_floors: tuple[LanguageFloor, ...] = ()
+    world_floors: tuple[LanguageFloor | None, ...] = ()
     #: Frames built so far (see :func:`_memoized_frame`).
     _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -813,9 +816,11 @@ def _run_worlds(
         )
         if gap_has_rows(config):
             # The gap table's floor is each world's own, and this world is dropped next.
-            from simulation.composition_truth import language_floor
+            # Without a language axis (hill48) the table has no share from it (only a
+            # local_note), so its draws, over every user, would be thrown away.
+            from simulation.composition_truth import language_floor, language_is_axis
 
-            floors.append(language_floor(scen))
+            floors.append(language_floor(scen) if language_is_axis(scen) else None)
     first = results[0]
     return ExperimentResult(
         config=config,

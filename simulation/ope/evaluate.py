@@ -488,8 +488,10 @@ def evaluate_policy(
         ``switch_dr`` is ``dr``).
     reward_range : (float, float), optional
         The range one reward can take, ``low < high``, containing every reward of the
-        log: estimates and intervals are clipped to it and the one-unseen-event margin
-        moves a reward to its top. Default: from the log (:func:`reward_bounds`: a ROAS
+        log (training rows included): estimates and intervals are clipped to it, the
+        one-unseen-event margin moves a reward to its top, and a policy that learns on
+        [0, 1] trains on rewards mapped from it where the log holds no world's range
+        (:func:`_learning_scale`). Default: from the log (:func:`reward_bounds`: a ROAS
         adlab log's declared net-value range; ``[0, 1]`` for 0/1 rewards; else the
         observed rewards, which :meth:`OPEReport.bounds_warning` flags).
 
@@ -517,7 +519,10 @@ def evaluate_policy(
         raise ValueError(f"`train_fraction` must be in [0, 1); got {train_fraction!r}.")
     check_bootstrap(n_bootstrap)
     if reward_range is not None:
-        reward_range = check_reward_range(reward_range)
+        # Every reward of the log, the training rows' too: the policy trains on the
+        # declared range (_learning_scale), and a reward outside it would leave [0, 1].
+        floor, ceiling, _ = reward_bounds(log.reward, declared=reward_range)
+        reward_range = (floor, ceiling)
     # Imported here: the policies (and their compiled kernels) load only when used.
     from simulation.policies.spec import PolicySpec
 
@@ -549,7 +554,7 @@ def evaluate_policy(
     n_policy_features = log.n_features + (n_segments or 0)
     policy.reset(n_arms=log.n_arms, n_features=n_policy_features)
     if n_train:
-        offset, span = _learning_scale(log, policy)
+        offset, span = _learning_scale(log, policy, declared=reward_range)
         policy.update(
             _policy_context(train, n_segments), train.action, (train.reward - offset) / span
         )
@@ -647,25 +652,44 @@ def evaluate_policy(
     )
 
 
-def _learning_scale(log: LoggedFeedback, policy) -> tuple[float, float]:
+def _learning_scale(
+    log: LoggedFeedback, policy, declared: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """``(offset, span)``: ``policy`` trains on ``(reward - offset) / span``, as the engine maps it.
 
-    Rewards in [0, 1] (clicks) are taken as they are. Others are net values: a
-    policy that learns on [0, 1] (``unit_rewards``: ``thompson``,
-    ``thompson_value``) gets them mapped onto [0, 1] by
+    A policy that learns on [0, 1] (``unit_rewards``: ``thompson``,
+    ``thompson_value``) gets the rewards mapped onto [0, 1] by
     :func:`simulation.policies.base.learning_scale`, the engine's map, from the
     range of net value the log's world allows (``metadata`` ``value_low``,
-    ``value_high``, which the engine writes into the log) or, for a log without
-    it, the log's own smallest and largest reward. The estimates stay on the
-    log's scale: only what the policy learns from is mapped.
+    ``value_high``, which the engine writes into a ROAS log: what the engine trained
+    on), else the range the user declares (``declared``, ``--reward-range``: what
+    the rewards can be, where the log does not say), else rewards in [0, 1] (clicks)
+    are taken as they are, else the log's own smallest and largest reward (a reward
+    the log happened to miss would then fall outside [0, 1]). The estimates stay on
+    the log's scale: only what the policy learns from is mapped.
+
+    Parameters
+    ----------
+    log : LoggedFeedback
+    policy : Policy
+    declared : (float, float), optional
+        ``low < high``, containing every reward of ``log`` (checked by the caller).
+
+    Returns
+    -------
+    (offset, span) : tuple of float
     """
     reward = log.reward
-    if not reward.size or ((reward >= 0.0) & (reward <= 1.0)).all():
-        return 0.0, 1.0
+    unit = not reward.size or bool(((reward >= 0.0) & (reward <= 1.0)).all())
     low, high = log.metadata.get("value_low"), log.metadata.get("value_high")
-    if low is None or high is None or reward.min() < low or reward.max() > high:
-        low, high = float(reward.min()), float(reward.max())
-    return learning_scale(policy, low, high)
+    world = low is not None and high is not None
+    if not unit and world and low <= reward.min() and reward.max() <= high:
+        return learning_scale(policy, low, high)
+    if declared is not None:
+        return learning_scale(policy, *declared)
+    if unit:
+        return 0.0, 1.0
+    return learning_scale(policy, float(reward.min()), float(reward.max()))
 
 
 def _looks_like_obd(path: Path) -> bool:

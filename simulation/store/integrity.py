@@ -36,6 +36,7 @@ __all__ = [
     "RunNotFoundError",
     "check_file",
     "check_files",
+    "clean_name",
     "clean_text",
     "expected_files",
     "read_frame",
@@ -86,6 +87,39 @@ def clean_text(text: object) -> str:
     'red name'
     """
     return _CONTROL.sub("", _ANSI.sub("", str(text)))
+
+
+def clean_name(name: object) -> str | None:
+    r"""Return a run's or a sweep's name as the store keeps it, or None for no name.
+
+    Names are printed to terminals (``runs list``): ANSI escapes and control characters
+    go (:func:`clean_text`), then surrounding blanks; a name left empty is no name.
+
+    Parameters
+    ----------
+    name : str or None
+
+    Returns
+    -------
+    name : str or None
+
+    Raises
+    ------
+    TypeError
+        For anything but a str or None.
+
+    Examples
+    --------
+    >>> clean_name("  \x1b[31mscale study\x1b[0m\u202e ")
+    'scale study'
+    >>> clean_name("\x07") is None
+    True
+    """
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(f"`name` must be a str or None; got {type(name).__name__}.")
+    return clean_text(name).strip() or None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from simulation.store.integrity import FORMAT_VERSION, clean_text
+from simulation.store.integrity import FORMAT_VERSION, clean_name
 from simulation.store.paths import check_table_name, created_at_of, new_run_id
 from simulation.store.report import best_rivals, best_row
 
@@ -174,11 +174,8 @@ def build_meta(*, config, seed, summary, timeseries, tables, log_path, source, n
         _check_frame(frame, f"tables[{key!r}]")
     if source not in SOURCES:
         raise ValueError(f"`source` must be one of {SOURCES}; got {source!r}.")
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"`name` must be a str or None; got {type(name).__name__}.")
-    if name is not None:
-        # Names are printed to terminals: escape sequences and control characters go.
-        name = clean_text(name).strip() or None
+    # Names are printed to terminals: escape sequences and control characters go.
+    name = clean_name(name)
     log_src, log_rows = None, None
     if log_path is not None:
         log_src = Path(log_path)

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from simulation.store.fs import clean_stale, locked_workdir
+from simulation.store.integrity import clean_name
 from simulation.store.paths import QUARANTINE_DIR, SWEEPS_DIR, new_run_id, resolve_root
 
 __all__ = [
@@ -113,15 +114,25 @@ def save_sweep(
         ``n_runs``, ``parameters``, ``worlds``, ``out``). A key left out is blank in
         :func:`list_sweeps`.
     name : str, optional
-        A name for ``runs list --sweeps``. When this grid's identical table is already
-        saved, a name given here replaces its name (None keeps it).
+        A name for ``runs list --sweeps``, kept as a run's name is
+        (:func:`simulation.store.integrity.clean_name`: ANSI escapes, control characters
+        and bidirectional overrides removed, then surrounding blanks; nothing left is no
+        name). When this grid's identical table is already saved, a name given here
+        replaces its name (None keeps it).
 
     Returns
     -------
     sweep_id : str
         Shaped like a run id (``20261122-074044-123456-3f9a2c1b``); the existing
         id when this grid's identical table is already saved.
+
+    Raises
+    ------
+    TypeError
+        For a ``name`` that is not a str or None (before anything is written).
     """
+    # Printed to terminals by `runs list --sweeps`, as run names are: cleaned the same way.
+    name = clean_name(name)
     folder = resolve_root(root) / SWEEPS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     digest = _table_digest(table)

@@ -14,7 +14,7 @@ from simulation.composition_truth import (
     language_is_axis,
 )
 from simulation.config import ExperimentConfig
-from simulation.engine.core import run_experiment
+from simulation.engine.core import run_experiment, world_seed
 from simulation.gap_closed import (
     GAP_COLUMNS,
     LOCAL_NOTE,
@@ -310,13 +310,49 @@ def test_without_a_language_axis_there_is_no_second_share_and_the_note_says_why(
     assert "closed" in sentence and "language" not in sentence
 
 
-def test_several_worlds_without_a_language_axis_have_no_second_share_either():
+def test_several_worlds_without_a_language_axis_have_no_second_share_either(monkeypatch):
+    # The audit: the engine drew each world's floor (over every user) for hill48, whose
+    # table never uses it. It no longer calls language_floor there at all.
+    import simulation.composition_truth as truth
+
+    def never(scenario):
+        raise AssertionError("language_floor called for a space without a language axis")
+
     config = SMALL.replace(space="hill48", n_seeds=1, n_worlds=2, n_impressions=2_000)
-    result = run_experiment(config, n_jobs=1)
-    assert [f.language_axis for f in result.world_floors] == [False, False]
+    with monkeypatch.context() as patch:
+        patch.setattr(truth, "language_floor", never)
+        result = run_experiment(config, n_jobs=1)
+    assert result.world_floors == (None, None)  # one per world: none drawn
     table = gap_with_floor(result, None)
     assert table[list(GAP_COLUMNS[9:-1])].isna().all().all()
     assert (table["local_note"] == NO_LANGUAGE_NOTE).all()
+    # Unchanged from the table the drawn floors gave (they said language_axis=False).
+    first = build_scenario(config.replace(n_worlds=1))
+    audience = (first.population, first.segmentation)
+    drawn = tuple(
+        language_floor(build_scenario(config.replace(n_worlds=1, seed=seed), world=audience))
+        for seed in (world_seed(config.seed, 0), world_seed(config.seed, 1))
+    )
+    assert [f.language_axis for f in drawn] == [False, False]
+    before = gap_with_floor(dataclasses.replace(result, world_floors=drawn), None)
+    pd.testing.assert_frame_equal(table, before)
+
+
+def test_several_worlds_with_a_language_axis_still_draw_each_world_s_floor(monkeypatch):
+    import simulation.composition_truth as truth
+
+    calls = []
+    real = truth.language_floor
+
+    def counted(scenario):
+        calls.append(scenario)
+        return real(scenario)
+
+    config = SMALL.replace(n_seeds=1, n_worlds=2, n_impressions=2_000)
+    monkeypatch.setattr(truth, "language_floor", counted)
+    result = run_experiment(config, n_jobs=1)
+    assert len(calls) == 2 and all(f.language_axis for f in result.world_floors)
+    assert gap_with_floor(result, None)["local_floor"].notna().all()
 
 
 def test_the_note_above_the_table_follows_what_the_table_gives():

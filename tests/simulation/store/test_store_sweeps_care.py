@@ -177,3 +177,49 @@ def test_a_name_given_when_the_sweep_is_already_saved_is_recorded(tmp_path):
     assert sorted(p.name for p in (root / SWEEPS_DIR / first).iterdir()) == [
         "grid.toml", "meta.json", "sweep.parquet"
     ]  # fmt: skip
+
+
+# -- names and parameters reach the terminal without control characters ------------------
+
+#: An ANSI colour, a bell, a bidirectional override and a clear-screen around a name.
+DIRTY = "\x1b[2J\x1b[31mscale\x1b[0m\u202e study\x07 "
+
+
+def test_a_sweep_name_is_stored_cleaned_as_a_run_name_is(tmp_path):
+    # The audit: save_sweep kept a name as given (run names are cleaned by the store), so
+    # the command, the app and the Python API could store terminal escapes.
+    root = tmp_path / "store"
+    sweep_id = _named(root, DIRTY)
+    assert list(list_sweeps(root)["name"]) == ["scale study"]
+    run_id = RunStore.open(root).save(
+        config={}, seed=0, summary=pd.DataFrame(), timeseries=pd.DataFrame(), name=DIRTY
+    )
+    assert RunStore.open(root).load(run_id).meta["name"] == "scale study"  # the same cleaning
+    # Nothing left once cleaned is no name: an earlier name is kept, as with None.
+    assert _named(root, "\x1b[0m\x07 ") == sweep_id
+    assert list(list_sweeps(root)["name"]) == ["scale study"]
+
+
+def test_a_sweep_name_that_is_not_text_is_refused_before_anything_is_written(tmp_path):
+    root = tmp_path / "store"
+    with pytest.raises(TypeError, match="`name` must be a str or None; got int"):
+        _named(root, 7)
+    assert not root.exists()
+
+
+def test_runs_list_sweeps_cleans_the_parameters_it_prints(tmp_path, capsys, monkeypatch):
+    # meta.json can be written by hand (or by an older adlab): the grid's keys are printed
+    # as cleaned as the names beside them.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("simulation.cli.runs",))
+    root = tmp_path / "store"
+    save_sweep(
+        root,
+        grid_text=GRID,
+        table=pd.DataFrame({"x": [1]}),
+        meta={"parameters": ["\x1b[2Jn_impressions\x07", "world\u202e.jitter"]},
+        name=DIRTY,
+    )
+    assert cli.main(["runs", "--store", str(root), "list", "--sweeps"]) == 0
+    out = capsys.readouterr().out
+    assert "n_impressions, world.jitter" in out and "scale study" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")

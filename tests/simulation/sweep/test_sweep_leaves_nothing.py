@@ -296,3 +296,22 @@ def test_a_stop_while_the_local_cluster_starts_is_one_line_and_no_process(
     assert _session(proc.pid) == [], "processes of the sweep outlived it"
     assert not list((out / "runs").glob("*.parquet")), "no run was stopped in flight"
     assert not (tmp_path / "store").exists(), "an unfinished sweep is not saved"
+
+
+@pytest.mark.parametrize(
+    ("length", "error"), [(80, "is not empty"), (81, "--name"), (5000, "--name")]
+)
+def test_a_sweep_name_is_bounded_as_a_run_s_is(length, error, world, capsys):
+    # The audit: run --name had a limit, sweep --name none (every row of runs list
+    # --sweeps shows it). A name of 80 passes and the next check (a folder holding
+    # something else) speaks; a longer one is refused first, with run's own message.
+    (world / "other").mkdir()
+    (world / "other" / "notes.txt").write_text("mine", encoding="utf-8")
+    before = _tree(world)
+    argv = ["sweep", "--grid", str(world / "grid.toml"), "--out", str(world / "other")]
+    assert main([*argv, "--name", "n" * length]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and error in err[0], err
+    if error == "--name":
+        assert err == [f"error: --name must be at most 80 characters; got {length:,}"]
+    assert _tree(world) == before

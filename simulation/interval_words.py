@@ -23,6 +23,7 @@ from simulation.metrics import MIN_UPLIFT_EVENTS, UPLIFT_COUNTS, interval_over
 
 __all__ = [
     "MAX_INTERVAL_SPREAD",
+    "NO_EVENTS",
     "headline_note",
     "metrics_over",
     "one_replication",
@@ -33,6 +34,10 @@ __all__ = [
     "tiles_over",
     "uplift_caption",
 ]
+
+#: The reason a rate has no interval when no replication had any of its events: a ROAS of
+#: 0.00× in every seed has no spread, and "0.00×" alone reads as a measured zero return.
+NO_EVENTS: dict[str, str] = {"clicks": "no clicks", "conversions": "no sales"}
 
 #: An interval whose upper end is more than this many times its lower one is not shown:
 #: "0.94× (0.00× – 308,949.14×)" (two seeds of a tiny run) spans every decision a marketer
@@ -136,7 +141,9 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     replication, the events of :data:`simulation.metrics.UPLIFT_COUNTS`: clicks for CTR,
     conversions for ROAS): a Student-t interval over a few replications of a handful of
     events means nothing. An interval whose ends are more than
-    :data:`MAX_INTERVAL_SPREAD`-fold apart is refused too.
+    :data:`MAX_INTERVAL_SPREAD`-fold apart is refused too. With none of the events in any
+    replication the rate is 0 in each and no interval is drawn (there is no spread): the
+    reason is said, "no sales" (:data:`NO_EVENTS`), even for one replication.
 
     Parameters
     ----------
@@ -153,7 +160,8 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     -------
     note : str or None
         "too few clicks", "too few conversions" or "too wide", the words of the uplift
-        cells' "(no interval: ...)"; None when the interval stands or none was drawn.
+        cells' "(no interval: ...)", or "no clicks" / "no sales" when no replication had
+        one; None when the interval stands or none was drawn.
 
     Examples
     --------
@@ -164,10 +172,14 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     'too wide'
     >>> refused_interval(rows, "ctr", 0.0098, 0.0114) is None
     True
+    >>> refused_interval(rows.assign(conversions=0), "roas", 0.0, 0.0)
+    'no sales'
     """
+    count = UPLIFT_COUNTS.get(metric)
+    if count in rows and len(rows) and rows[count].max() == 0:
+        return NO_EVENTS.get(count, f"no {count}")  # no spread, but a reason all the same
     if not (math.isfinite(low) and math.isfinite(high)) or low == high:
         return None  # one replication (or no spread): the caller says "no interval" already
-    count = UPLIFT_COUNTS.get(metric)
     if count in rows and rows[count].min() < MIN_UPLIFT_EVENTS:
         return f"too few {count}"
     if high > MAX_INTERVAL_SPREAD * low:
@@ -231,7 +243,11 @@ def tile_refusal_note(note: str) -> str:
     'Not clearly best: too few conversions for an interval.'
     >>> tile_refusal_note("too wide")
     'Not clearly best: its interval is too wide to show.'
+    >>> tile_refusal_note("no sales")
+    'Not clearly best: no sales yet.'
     """
     if note == "too wide":
         return "Not clearly best: its interval is too wide to show."
+    if note in NO_EVENTS.values():
+        return f"Not clearly best: {note} yet."
     return f"Not clearly best: {note} for an interval."

@@ -226,7 +226,12 @@ def summarize(
         One row per group, columns ``METRIC``, ``METRIC_low``, ``METRIC_high``,
         plus ``n_seeds`` (replications in the group: seeds × worlds) and, when
         ``summary`` has a ``seed`` column, ``interval_over`` (what the intervals
-        cover, e.g. "3 seeds × 1 world" or "2 worlds (3 seeds each)").
+        cover, e.g. "3 seeds × 1 world" or "2 worlds (3 seeds each)"). Each rate of
+        :data:`RATE_METRICS` also has ``METRIC_note``: empty, or why its value is not
+        the mean over every replication. A rate with no value in some replication (a
+        seed without a conversion has no cost per conversion) is the pooled ratio of
+        the totals (total spend / total conversions) with no interval, when ``summary``
+        has them; without them, the mean over the replications that have one.
     """
     check_alpha(alpha)
     rows = []
@@ -244,8 +249,53 @@ def summarize(
             )
             if m in NONNEGATIVE_TOTALS:
                 row[f"{m}_low"] = max(row[f"{m}_low"], 0.0)
+            if m in RATE_METRICS:
+                row[f"{m}_note"] = ""
+                undefined = ~np.isfinite(group[m].to_numpy(dtype=np.float64))
+                if undefined.any():
+                    _undefined_rate(row, group, m, undefined)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: How a rate's denominator reads in a note when a replication had none of it.
+_NONE_OF: dict[str, tuple[str, str]] = {
+    "impressions": ("impression", "impressions"),
+    "clicks": ("click", "clicks"),
+    "conversions": ("conversion", "conversions"),
+    "spend": ("spend", "spend"),
+}
+
+
+def _undefined_rate(row: dict, group: pd.DataFrame, metric: str, undefined: np.ndarray) -> None:
+    """Set ``row``'s ``metric`` when some replications have no value (a zero denominator).
+
+    A mean over only the replications that have a value, under a label naming all of them,
+    overstates what they show: a cost per conversion averaged over the one seed of two that
+    had a sale halves the cost. With the totals at hand the value is the pooled ratio over
+    every replication (total spend / total conversions), which is what the replications
+    together cost, with no interval (there is no per-replication value for the spread);
+    without them, the mean over the replications that have one, saying how many. With no
+    value in any, NaN, saying why. ``{metric}_note`` says which.
+
+    ``undefined`` is a bool array of shape (n_replications,).
+    """
+    num, den = RATE_METRICS[metric]
+    n, k = undefined.size, int(undefined.sum())
+    unit = "replications" if "world" in group and group["world"].nunique() >= 2 else "seeds"
+    one, many = _NONE_OF.get(den, (den, den))
+    if k == n:
+        row[metric] = row[f"{metric}_low"] = row[f"{metric}_high"] = np.nan
+        row[f"{metric}_note"] = f"no {many} in any of the {n} {unit}" if n > 1 else f"no {many}"
+        return
+    if num in group and den in group:
+        row[metric] = float(safe_ratio(group[num].sum(), group[den].sum()))
+        row[f"{metric}_low"] = row[f"{metric}_high"] = np.nan
+        row[f"{metric}_note"] = (
+            f"total {num} / total {den}, no interval: {k} of {n} {unit} had no {one}"
+        )
+        return
+    row[f"{metric}_note"] = f"mean over the {n - k} of {n} {unit} with a {one}"
 
 
 def interval_over(summary: pd.DataFrame) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from simulation.display import short_policy_name
 from simulation.world import WorldConfig
 
-__all__ = ["SETTING_ORDER", "differing_settings", "format_setting", "run_label"]
+__all__ = ["SETTING_ORDER", "differing_settings", "format_setting", "run_label", "saved_run_name"]
 
 #: The order settings appear in a label (keys not listed follow, sorted).
 SETTING_ORDER: tuple[str, ...] = (
@@ -223,3 +223,38 @@ def run_label(configs: Sequence[Mapping[str, Any]]) -> list[str]:
         " · ".join(format_setting(k, c[k]) if k in c else f"{k} {missing}" for k in keys)
         for c in configs
     ]
+
+
+def saved_run_name(name: Any, config: Any) -> str:
+    """A saved run's name, or one made from its settings (runs saved without ``--name``).
+
+    Every picker of saved runs (the Results page, the Off-policy evaluation page) names a
+    run so: one saved from the command line without a name reads by what it ran, not
+    "run".
+
+    Parameters
+    ----------
+    name : object
+        The run's stored name (None, empty or ``"None"``: none given).
+    config : mapping
+        The run's config dict.
+
+    Returns
+    -------
+    name : str
+        ``name``, else :func:`run_label` of ``config``, else ``"run"`` (a config that is
+        no mapping).
+
+    Examples
+    --------
+    >>> saved_run_name("spring test", {})
+    'spring test'
+    >>> saved_run_name(None, {"policies": ["ucb1"], "n_impressions": 2000, "n_seeds": 2})
+    'UCB1 · 2,000 impressions · 2 seeds'
+    """
+    if isinstance(name, str) and name.strip() and name != "None":
+        return name
+    try:
+        return run_label([dict(config)])[0]
+    except (TypeError, ValueError):
+        return "run"

@@ -15,11 +15,13 @@ from simulation.metrics import mean_interval, safe_ratio
 
 __all__ = [
     "COMPONENTS",
+    "EVENT_WORDS",
     "LABEL_EXTRAS",
     "WINNER_COLUMNS",
     "component_differences",
     "creative_labels",
     "difference_text",
+    "no_events_note",
     "segment_allocation",
     "segment_winners",
     "true_segment_rates",
@@ -54,8 +56,11 @@ LABEL_EXTRAS: tuple[tuple[str, str], ...] = (
 
 WINNER_COLUMNS: tuple[str, ...] = (
     "segment", "arm", "impressions", "ctr", "roas", "runner_up", "runner_up_ctr",
-    "runner_up_roas", "margin", "margin_low", "margin_high", "n_seeds",
+    "runner_up_roas", "margin", "margin_low", "margin_high", "n_seeds", "no_events",
 )  # fmt: skip
+
+#: The events a rate rests on, as a marketer says them: a ROAS moves only with a sale.
+EVENT_WORDS: dict[str, str] = {"ctr": "clicks", "roas": "sales"}
 
 
 #: The observed rates a winner row reports, each a mean over seeds of the seed's rate.
@@ -121,7 +126,9 @@ def segment_winners(
         runner-up's are observed means over the ``n_seeds`` seeds of each seed's rate (with
         ``objective="ctr"``, ``ctr - runner_up_ctr == margin``); ``impressions`` counts all
         seeds. ``runner_up`` is -1 (and its numbers NaN) when a segment has a single
-        creative.
+        creative. ``no_events`` is True when neither the leader nor the runner-up had an
+        event of the objective (a click; under ROAS a sale) in those seeds: both rates are
+        0 and the ranking between them is only their order (:func:`winner_verdict`).
     """
     if objective not in ("ctr", "roas"):
         raise ValueError(f"`objective` must be 'ctr' or 'roas'; got {objective!r}.")
@@ -135,7 +142,10 @@ def segment_winners(
         rows = rows[rows["world"] == rows["world"].min()]
     if "seed" not in rows:  # one replication
         rows = rows.assign(seed=0)
-    cols = ["impressions", "clicks", "revenue", "spend"]
+    # Sales: conversions where the frame has them, else revenue (a sale always has some).
+    sales = "conversions" if "conversions" in rows else "revenue"
+    event = "clicks" if objective == "ctr" else sales
+    cols = list(dict.fromkeys(["impressions", "clicks", "revenue", "spend", event]))
     shown = rows.groupby(["segment", "arm"])["impressions"].sum()
     per_seed = _rates(rows.groupby(["segment", "seed", "arm"])[cols].sum())
     out = []
@@ -153,7 +163,10 @@ def segment_winners(
         runner = int(order[1]) if len(order) > 1 else -1
         margin = (np.nan, np.nan, np.nan)
         n_seeds = 0
+        no_events = False
         if runner >= 0:
+            events = seeds[event].unstack("arm").reindex(columns=impressions.index)
+            no_events = bool(np.nansum(events.loc[used, [arm, runner]].to_numpy()) == 0)
             diffs = (
                 rates[objective].loc[used, arm] - rates[objective].loc[used, runner]
             ).to_numpy()
@@ -173,6 +186,7 @@ def segment_winners(
                 "margin_low": margin[1],
                 "margin_high": margin[2],
                 "n_seeds": n_seeds,
+                "no_events": no_events,
             }
         )
     return pd.DataFrame(out, columns=list(WINNER_COLUMNS))
@@ -350,7 +364,7 @@ def segment_allocation(segment_frame: pd.DataFrame, names: Sequence[str]) -> pd.
     return per[cols]
 
 
-def winner_verdict(n_seeds: int, margin_low: float) -> str:
+def winner_verdict(n_seeds: int, margin_low: float, no_events: bool = False) -> str:
     """Whether a segment's winner beat its runner-up by more than luck.
 
     Parameters
@@ -359,18 +373,40 @@ def winner_verdict(n_seeds: int, margin_low: float) -> str:
         Replications with both creatives' rates (:func:`segment_winners`' ``n_seeds``).
     margin_low : float
         Lower end of the margin's interval.
+    no_events : bool, default=False
+        :func:`segment_winners`' ``no_events``: neither creative had a click (under ROAS,
+        a sale).
 
     Returns
     -------
     verdict : str
-        ``"clear"`` (the interval excludes 0), ``"unclear"`` (it includes 0) or
-        ``"no interval"``: one replication has none, so it cannot tell a winner from luck.
+        ``"clear"`` (the interval excludes 0), ``"unclear"`` (it includes 0),
+        ``"no interval"``: one replication has none, so it cannot tell a winner from luck;
+        or ``"no events"``: both rates are 0, so there is no leader yet, only an order
+        (:func:`no_events_note`).
 
     Examples
     --------
     >>> winner_verdict(3, 0.001), winner_verdict(3, -0.001), winner_verdict(1, 0.001)
     ('clear', 'unclear', 'no interval')
+    >>> winner_verdict(3, 0.0, no_events=True)
+    'no events'
     """
+    if no_events:
+        return "no events"
     if n_seeds < 2 or not np.isfinite(margin_low):
         return "no interval"
     return "clear" if margin_low > 0 else "unclear"
+
+
+def no_events_note(objective: str) -> str:
+    """Why a segment has no leader when neither creative had a click (or, by ROAS, a sale).
+
+    Examples
+    --------
+    >>> no_events_note("roas")
+    'no sales yet for either creative, so nothing to choose between them.'
+    """
+    return (
+        f"no {EVENT_WORDS[objective]} yet for either creative, so nothing to choose between them."
+    )

@@ -14,6 +14,7 @@ from simulation.metrics import mean_interval, summarize
 from simulation.store.report import VERDICT_NAMES, best_row
 from simulation.uplift_text import OBSERVED_COLUMN, TRUE_COLUMN
 from simulation.winners import (
+    EVENT_WORDS,
     component_differences,
     creative_labels,
     difference_text,
@@ -182,8 +183,8 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
                 "Policy": policy_name(row["policy"]),
                 "CTR": _judged(pct, row, "ctr", replications),
                 "ROAS": _judged(multiple, row, "roas", replications),
-                "Conversion rate": interval(pct, row["cvr"], row["cvr_low"], row["cvr_high"]),
-                "Cost per conversion": interval(money, row["cpa"], row["cpa_low"], row["cpa_high"]),
+                "Conversion rate": _noted(pct, row, "cvr"),
+                "Cost per conversion": _noted(money, row, "cpa"),
                 "Regret": interval(
                     lambda v: f"{v:,.0f}", row["regret"], row["regret_low"], row["regret_high"]
                 ),
@@ -218,12 +219,28 @@ def compare_metrics_table(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> p
     return table[first + [c for c in table.columns if c not in first]]
 
 
+def _noted(fmt, row: dict, metric: str) -> str:
+    """A rate's cell: mean and interval, or its value with why it is not that.
+
+    A seed without a conversion has no cost per conversion: the cell is then
+    :func:`simulation.metrics.summarize`'s pooled value with its note, "$43.53 (total spend
+    / total conversions, no interval: 1 of 2 seeds had no conversion)", not a mean over the
+    seeds that had a sale under a label naming them all.
+    """
+    note = row.get(f"{metric}_note")
+    if isinstance(note, str) and note:
+        return f"{fmt(row[metric])} ({note})"
+    return interval(fmt, row[metric], row[f"{metric}_low"], row[f"{metric}_high"])
+
+
 def _judged(fmt, row: dict, metric: str, replications: pd.DataFrame) -> str:
     """A metric's cell, its interval refused as the report's and the tiles' are.
 
     :func:`simulation.interval_words.refused_interval`: "4.41× (no interval: too few
     conversions)" rather than "(0.00× – 432,519.61×)" from a handful of sales.
     """
+    if row.get(f"{metric}_note"):  # not a mean over every replication: :func:`_noted`
+        return _noted(fmt, row, metric)
     low, high = float(row[f"{metric}_low"]), float(row[f"{metric}_high"])
     note = refused_interval(replications, metric, low, high)
     if note:
@@ -391,7 +408,10 @@ def winners_table(
         }
         if r.runner_up >= 0:
             run = creatives[r.segment][r.runner_up]
-            row["Verdict"] = VERDICT_NAMES[winner_verdict(r.n_seeds, r.margin_low)]
+            verdict = winner_verdict(r.n_seeds, r.margin_low, getattr(r, "no_events", False))
+            row["Verdict"] = VERDICT_NAMES[verdict]
+            if verdict == "no events":  # both rates 0: an order, no leader (say why)
+                row["Verdict"] += f" (no {EVENT_WORDS[objective]})"
             row["Runner-up"] = labels[r.segment][r.runner_up]
             row[f"Its {name} (observed)"] = rate_fmt(getattr(r, f"runner_up_{objective}"))
             row[margin_col] = interval(margin_fmt, r.margin, r.margin_low, r.margin_high)

@@ -83,6 +83,7 @@ from simulation.policies.base import learning_scale
 
 __all__ = [
     "BOUNDS_SOURCES",
+    "CLI_RANGE_ADVICE",
     "FORMATS",
     "SPLIT_SEED",
     "OPEReport",
@@ -210,6 +211,11 @@ def split_rows(n_rounds: int, n_train: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[:n_train]), np.sort(order[n_train:])
 
 
+#: Where :meth:`OPEReport.bounds_warning` sends a reader of the command's output; the app
+#: passes its own (its *Reward range* box), so neither names the other's control.
+CLI_RANGE_ADVICE = "Declare the range (--reward-range LOW,HIGH on the command line)."
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class OPEReport:
     """Estimates of one policy's value on one log.
@@ -294,12 +300,22 @@ class OPEReport:
             "estimates too"
         )
 
-    def bounds_warning(self) -> str | None:
+    def bounds_warning(self, advice: str = CLI_RANGE_ADVICE) -> str | None:
         """One line when the range is only the observed one (it may be too narrow), else None.
 
         Nothing says what a reward of a foreign log can be: the clip and the unseen
         event's margin then rest on the rewards the rows happened to show, and a rare,
         large reward the rows missed is outside both.
+
+        Parameters
+        ----------
+        advice : str, default=CLI_RANGE_ADVICE
+            The closing sentence: where the reader declares the range. The command's
+            flag by default; the app names its *Reward range* box instead.
+
+        Returns
+        -------
+        warning : str or None
         """
         if self.bounds_source != "observed":
             return None
@@ -307,8 +323,7 @@ class OPEReport:
         return (
             f"The log does not say what range its rewards can take, so the observed one, "
             f"[{low:.6g}, {high:.6g}], is used: if larger rewards are possible but rare, the "
-            "intervals may be too narrow and the clip too tight. Declare the range "
-            "(--reward-range LOW,HIGH on the command line)."
+            f"intervals may be too narrow and the clip too tight. {advice}"
         )
 
     def clip_notes(self, names: Mapping[str, str] | None = None) -> list[str]:

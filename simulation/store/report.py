@@ -106,12 +106,14 @@ _HEADLINE: dict[str, tuple[tuple[str, str, str], ...]] = {
 #: app's words: a margin whose interval includes 0 is no winner yet.
 VERDICT_NAMES: dict[str, str] = {
     "clear": "Winner", "unclear": "Leader (not yet clear)", "no interval": "Leader (one seed)",
+    "no events": "No leader yet",
 }  # fmt: skip
 _VERDICT_LABEL: dict[str, str] = {k: f"{v}:" for k, v in VERDICT_NAMES.items()}
 _VERDICT_NOTE: dict[str, str] = {
     "clear": "A clear winner.",
     "unclear": "Not yet clear (the interval includes 0).",
     "no interval": "No interval with one seed: it may be luck.",
+    "no events": "Nothing to choose between them yet.",  # the card's own note says why
 }
 _RATE_START = 0.05
 #: Columns :func:`simulation.metrics.like_for_like_uplift` reads from a summary.
@@ -487,6 +489,9 @@ def _metrics_table(summary: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         rows = groups[(r["level"], r["policy"])]
         for metric, kind in (("ctr", "pct"), ("roas", "x")):
             low, high = float(r[f"{metric}_low"]), float(r[f"{metric}_high"])
+            if r.get(f"{metric}_note"):  # not a mean over every replication: say what it is
+                cells[metric].append(f"{_num(r[metric], kind)} ({r[f'{metric}_note']})")
+                continue
             note = refused_interval(rows, metric, low, high)
             refused |= note is not None
             cells[metric].append(_ci(kind, r[metric], low, high, note))
@@ -628,7 +633,11 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
         cards.append(
             f'<div class="card">{img}<h3>{e(w["segment"])}</h3>'
             f"<p><b>{label}</b> {e(w['winner'])} · {e(w['rate'])}</p>"
-            + (f"<p><i>{e(_VERDICT_NOTE[w['verdict']])}</i></p>" if w.get("verdict") else "")
+            + (
+                f"<p><i>{e(w.get('verdict_note') or _VERDICT_NOTE[w['verdict']])}</i></p>"
+                if w.get("verdict")
+                else ""
+            )
             + f"<p><b>Runner-up:</b> {e(w.get('runner_up', '–'))}</p>"
             f"<p><b>Margin:</b> {e(w.get('margin', '–'))}</p>"
             f"<p><b>What differs:</b></p><ul>{why}</ul></div>"
@@ -650,6 +659,7 @@ def _winners(run) -> list[dict[str, Any]] | None:
         component_differences,
         creative_labels,
         difference_text,
+        no_events_note,
         segment_winners,
         true_segment_rates,
         winner_verdict,
@@ -697,7 +707,10 @@ def _winners(run) -> list[dict[str, Any]] | None:
                 f"{_num(truth[r['segment'], r['arm']], kind)} vs "
                 f"{_num(truth[r['segment'], r['runner_up']], kind)}"
             )
-            item["verdict"] = winner_verdict(r["n_seeds"], r["margin_low"])
+            item["verdict"] = winner_verdict(r["n_seeds"], r["margin_low"], r["no_events"])
+            if item["verdict"] == "no events":
+                note = no_events_note(objective)
+                item["verdict_note"] = note[0].upper() + note[1:]
             item["reasons"] = [
                 # "leader", as the app's "What differs (leader vs runner-up)": the verdict
                 # alone says whether the margin makes it a winner.

@@ -42,9 +42,15 @@ FEW = MIN_UPLIFT_EVENTS - 1
         (_rows([400, 420], [40, 40]), "roas", (0.5, 0.5 * MAX_INTERVAL_SPREAD), None),
         # Too few events is the reason given first, though the interval is also too wide.
         (_rows([400, 420], [1, 40]), "roas", (0.0, 308_949.14), "too few conversions"),
-        # No interval drawn (one replication, or no spread): nothing to refuse.
+        # No interval drawn (one replication, or no spread): nothing to refuse...
         (_rows([400], [1]), "roas", (math.nan, math.nan), None),
-        (_rows([400, 420], [0, 0]), "roas", (0.0, 0.0), None),
+        (_rows([400, 420], [3, 3]), "roas", (1.2, 1.2), None),
+        # ...unless no replication had a sale (or a click): the rate is 0 in each, and
+        # "0.00×" alone would read as a measured zero return. Said even for one seed.
+        (_rows([400, 420], [0, 0]), "roas", (0.0, 0.0), "no sales"),
+        (_rows([400], [0]), "roas", (0.0, 0.0), "no sales"),
+        (_rows([0, 0], [0, 0]), "ctr", (0.0, 0.0), "no clicks"),
+        (_rows([400, 420], [0, 0]), "ctr", (0.009, 0.012), None),
         # No count column (a summary not made by the engine): the spread alone decides.
         (pd.DataFrame({"x": [1, 2]}), "roas", (0.01, 5.0), "too wide"),
         (pd.DataFrame({"x": [1, 2]}), "roas", (0.9, 1.3), None),
@@ -75,3 +81,4 @@ def test_the_not_clearly_best_note_names_the_refusal():
     few = tile_refusal_note("too few clicks")
     assert few == "Not clearly best: too few clicks for an interval."
     assert tile_refusal_note("too wide") == "Not clearly best: its interval is too wide to show."
+    assert tile_refusal_note("no sales") == "Not clearly best: no sales yet."

@@ -68,3 +68,54 @@ def test_summarize_groups():
     out = summarize(frame, ("ctr", "roas"))
     assert list(out["n_seeds"]) == [2, 1]
     np.testing.assert_allclose(out.loc[0, "ctr"], 0.2)
+
+
+def _two_seeds(conversions, spend=(43.52, 43.54), **extra):
+    """One (level, policy) over two seeds of a run, with the totals and their rates."""
+    frame = pd.DataFrame(
+        {
+            "level": ["generic"] * 2, "policy": ["uniform"] * 2, "seed": [0, 1],
+            "impressions": [1_000, 1_000], "clicks": [30, 25],
+            "conversions": list(conversions), "spend": list(spend),
+            "revenue": [25.0 * c for c in conversions], **extra,
+        }
+    )  # fmt: skip
+    return add_rates(frame)
+
+
+def test_a_rate_undefined_in_a_seed_is_the_pooled_ratio_over_every_seed_and_says_so():
+    # Seed 1 had no sale, so no cost per conversion: the mean of the seeds that have one
+    # (seed 0's $21.76) would be labelled as over both seeds.
+    out = summarize(_two_seeds([2, 0]), ("cpa", "roas")).iloc[0]
+    np.testing.assert_allclose(out["cpa"], (43.52 + 43.54) / 2)  # total spend / total sales
+    assert np.isnan(out["cpa_low"]) and np.isnan(out["cpa_high"])
+    assert out["cpa_note"] == (
+        "total spend / total conversions, no interval: 1 of 2 seeds had no conversion"
+    )
+    assert out["roas_note"] == ""  # defined in both seeds: the mean over them, as before
+
+
+def test_a_rate_defined_in_every_seed_keeps_the_mean_and_its_interval():
+    out = summarize(_two_seeds([2, 4]), ("cpa",)).iloc[0]
+    np.testing.assert_allclose(out["cpa"], np.mean([43.52 / 2, 43.54 / 4]))
+    assert out["cpa_low"] < out["cpa"] < out["cpa_high"] and out["cpa_note"] == ""
+
+
+def test_a_rate_undefined_in_every_seed_has_no_value_and_says_why():
+    out = summarize(_two_seeds([0, 0]), ("cpa",)).iloc[0]
+    assert np.isnan([out["cpa"], out["cpa_low"], out["cpa_high"]]).all()
+    assert out["cpa_note"] == "no conversions in any of the 2 seeds"
+
+
+def test_without_the_totals_an_undefined_rate_is_the_mean_of_the_others_saying_how_many():
+    frame = pd.DataFrame({"level": ["a"] * 3, "policy": ["p"] * 3, "cpa": [10.0, np.nan, 14.0]})
+    out = summarize(frame, ("cpa",)).iloc[0]
+    np.testing.assert_allclose(out["cpa"], 12.0)
+    assert out["cpa_note"] == "mean over the 2 of 3 seeds with a conversion"
+
+
+def test_with_several_worlds_the_note_counts_replications():
+    frame = pd.concat([_two_seeds([2, 0]), _two_seeds([3, 1])]).assign(world=[0, 0, 1, 1])
+    out = summarize(frame, ("cpa",)).iloc[0]
+    np.testing.assert_allclose(out["cpa"], 2 * (43.52 + 43.54) / 6)
+    assert out["cpa_note"].endswith("1 of 4 replications had no conversion")

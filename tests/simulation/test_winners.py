@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.winners import component_differences, segment_allocation, segment_winners
+from simulation.winners import (
+    component_differences,
+    no_events_note,
+    segment_allocation,
+    segment_winners,
+    winner_verdict,
+)
 
 
 def _frame(clicks_by_seed: dict[int, list[int]], impressions: int = 1_000) -> pd.DataFrame:
@@ -195,3 +201,44 @@ def test_a_creative_of_an_own_korean_catalogue_is_labelled_by_its_name(tmp_path)
     assert ad.language == "ko" and ad.product == "가족용 텐트"
     (label,) = creative_labels([ad])
     assert label == f"1. 가족용 텐트 · {ad.tone}"
+
+
+def _sales(conversions_by_seed: dict[int, list[int]]) -> pd.DataFrame:
+    """Rows of a ROAS run from ``{seed: [conversions per arm]}``: $25 a sale, $1 a 1,000."""
+    rows = []
+    for seed, sales in conversions_by_seed.items():
+        for arm, c in enumerate(sales):
+            rows.append({"seed": seed, "level": "segment", "policy": "p", "segment": 0,
+                         "arm": arm, "impressions": 1_000, "clicks": 20, "conversions": c,
+                         "revenue": 25.0 * c, "spend": 1.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_no_sale_for_leader_or_runner_up_is_no_leader_not_a_zero_margin():
+    # The auditor's tiny ROAS run: both creatives at 0.00× in every seed; arm order alone
+    # made one "Leader (not yet clear)" by a margin of +0.000 ROAS.
+    w = segment_winners(_sales({0: [0, 0, 0], 1: [0, 0, 0]}), "roas").iloc[0]
+    assert w["no_events"] and w["margin"] == 0
+    assert winner_verdict(w["n_seeds"], w["margin_low"], w["no_events"]) == "no events"
+    assert no_events_note("roas").startswith("no sales yet for either creative")
+
+
+@pytest.mark.parametrize(
+    ("sales", "objective", "expected"),
+    [
+        ({0: [1, 0], 1: [0, 0]}, "roas", False),  # one sale is something to rank by
+        ({0: [0, 0], 1: [0, 0]}, "ctr", False),  # clicks, not sales, rank by CTR
+        ({0: [0, 0, 3], 1: [0, 0, 2]}, "roas", False),
+    ],
+)
+def test_any_event_of_the_objective_leaves_a_leader(sales, objective, expected):
+    w = segment_winners(_sales(sales), objective).iloc[0]
+    assert bool(w["no_events"]) is expected
+    assert winner_verdict(w["n_seeds"], w["margin_low"], w["no_events"]) != "no events"
+
+
+def test_without_a_conversions_column_revenue_tells_a_sale():
+    frame = _sales({0: [0, 0], 1: [0, 0]}).drop(columns="conversions")
+    assert segment_winners(frame, "roas").iloc[0]["no_events"]
+    clicks = _frame({0: [0, 0], 1: [0, 0]})  # no click either: nothing to rank by CTR
+    assert segment_winners(clicks, "ctr").iloc[0]["no_events"]

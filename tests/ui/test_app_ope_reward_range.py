@@ -81,6 +81,10 @@ def test_a_declared_range_reaches_the_evaluation_and_the_warning_goes(app, open_
     assert report.bounds_source == "observed" and report.bounds == (0.0, 7.0)
     warnings = [_plain(w.value) for w in at.warning if "observed one" in _plain(w.value)]
     assert len(warnings) == 1 and "Reward range" in warnings[0]
+    # The page's box, not the command's flag (the audit: the app told its users to pass
+    # --reward-range on a command line they were not using).
+    assert "--reward-range" not in warnings[0] and "command line" not in warnings[0]
+    assert warnings[0].endswith("Declare the range in the **Reward range** box above Estimate.")
     _estimate(at, "0,50")
     report = at.session_state["ope-report"][1]
     assert report.bounds_source == "declared" and report.bounds == (0.0, 50.0)

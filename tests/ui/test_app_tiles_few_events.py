@@ -74,3 +74,26 @@ def test_an_interval_on_enough_events_stands_in_the_table():
     metrics = tables.metrics_table(summary)
     assert "no interval" not in metrics.loc[0, "ROAS"] and " – " in metrics.loc[0, "ROAS"]
     assert tables.metrics_refusal(metrics) == ""
+
+
+def test_a_cost_per_conversion_with_a_seed_without_a_sale_is_pooled_over_both_seeds():
+    import pandas as pd
+
+    from simulation.metrics import add_rates
+
+    # The auditor's tiny ROAS run: seed 0 had two sales, seed 1 none. "$21.76" (seed 0's
+    # alone) under "over 2 seeds" was wrong; both seeds cost $87.06 for two sales.
+    summary = add_rates(
+        pd.DataFrame(
+            {
+                "level": ["generic"] * 2, "policy": ["uniform"] * 2, "seed": [0, 1],
+                "impressions": [1_000] * 2, "clicks": [30, 25], "conversions": [2, 0],
+                "spend": [43.52, 43.54], "revenue": [50.0, 0.0], "regret": [5.0, 6.0],
+            }
+        )
+    )  # fmt: skip
+    row = tables.metrics_table(summary).iloc[0]
+    assert row["Cost per conversion"] == (
+        "$43.53 (total spend / total conversions, no interval: 1 of 2 seeds had no conversion)"
+    )
+    assert "$21.76" not in row["Cost per conversion"]

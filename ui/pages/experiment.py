@@ -35,6 +35,7 @@ from simulation.uplift_text import OBSERVED_COLUMN
 from simulation.winners import (
     component_differences,
     creative_labels,
+    no_events_note,
     segment_allocation,
     true_segment_rates,
     winner_verdict,
@@ -643,11 +644,13 @@ def _winners(result) -> None:
                 st.markdown(f"**{escape_markdown(names[row.segment])}** · {numbers}")
                 continue
             other = level.creatives[row.segment][row.runner_up]
-            said = winner_verdict(row.n_seeds, row.margin_low)
+            said = winner_verdict(row.n_seeds, row.margin_low, row.no_events)
             verdict = {
                 "clear": "a clear winner.",
                 "unclear": "not yet clear (the interval includes 0).",
                 "no interval": "no interval with one seed: it may be luck.",
+                # Both rates 0: the first of them is only first in the table's order.
+                "no events": no_events_note(objective),
             }[said]
             st.markdown(
                 f"**{escape_markdown(names[row.segment])}** · {VERDICT_NAMES[said]} · "

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from simulation.naming import saved_run_name
 from simulation.ope.estimators import DM_INTERVAL_NOTE, ESTIMATORS
 from simulation.ope.evaluate import OPEReport, evaluate_policy
 from simulation.ope.obd import BEHAVIOR_POLICIES, CAMPAIGNS, load_obd, obd_dir
@@ -89,7 +90,11 @@ def _saved_source():
             "the bundled Open Bandit Dataset sample."
         )
         return None, None
-    labels = {run_id: f"{meta.get('name') or 'run'} ({run_id})" for run_id, meta in runs}
+    # Named as the Results page names them: a run saved without a name by its settings.
+    labels = {
+        run_id: f"{saved_run_name(meta.get('name'), meta.get('config', {}))} ({run_id})"
+        for run_id, meta in runs
+    }
     run_id = st.selectbox("Saved run", list(labels), format_func=labels.get, key="ope-run")
     config = dict(runs)[run_id]["config"]
     c1, c2 = st.columns(2)
@@ -233,9 +238,10 @@ def _evaluate(log, policy, name: str, estimators, train_fraction, n_bootstrap, s
     )  # fmt: skip
 
 
-#: Where the warning of an undeclared range (``OPEReport.bounds_warning``, the command
-#: line's words) sends the reader on this page.
+#: Where the warning of an undeclared range (``OPEReport.bounds_warning``) sends the reader
+#: on this page: its box, where the command's words name the ``--reward-range`` flag.
 RANGE_BOX = "Reward range"
+RANGE_ADVICE = f"Declare the range in the **{RANGE_BOX}** box above Estimate."
 
 
 def _reward_range_box():
@@ -490,9 +496,11 @@ def _show(report: OPEReport, described: list[str] | None) -> None:
     # the unclipped one, as the command prints it.
     for note in report.clip_notes(ESTIMATOR_NAMES):  # named as in the table below
         st.warning(note[0].upper() + note[1:] + ".")
-    bounds_warning = report.bounds_warning()  # a foreign log's range is only the observed one
-    if bounds_warning is not None:  # none once a range is declared
-        st.warning(f"{bounds_warning} Here: the **{RANGE_BOX}** box above Estimate.")
+    # A foreign log's range is only the observed one; none once a range is declared. The
+    # page's own control, not the command's flag.
+    bounds_warning = report.bounds_warning(RANGE_ADVICE)
+    if bounds_warning is not None:
+        st.warning(bounds_warning)
     frame = report.to_frame()
     # Only a clipped *estimate* hides its interval; a bound cut alone leaves a true interval.
     cuts = report.estimate_clipped

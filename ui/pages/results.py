@@ -26,7 +26,7 @@ from simulation.interval_words import (
     uplift_caption,
 )
 from simulation.metrics import interval_over
-from simulation.naming import run_label
+from simulation.naming import run_label, saved_run_name
 from simulation.pairing import pairing
 from simulation.store.report import (
     best_intervals,
@@ -151,13 +151,8 @@ def _inputs(frames: dict) -> None:
 
 
 def _name(name, config) -> str:
-    """A run's name, or one made from its settings (runs saved without ``--name``)."""
-    if isinstance(name, str) and name.strip() and name != "None":
-        return name
-    try:
-        return run_label([dict(config)])[0]
-    except TypeError:
-        return "run"
+    """A run's name, or one made from its settings (:func:`simulation.naming.saved_run_name`)."""
+    return saved_run_name(name, config)
 
 
 def report_html(run_id: str) -> bytes:

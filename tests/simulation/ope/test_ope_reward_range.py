@@ -68,7 +68,11 @@ def test_without_a_declared_range_the_observed_one_is_used_and_flagged(tmp_path)
     assert report.bounds_source == "observed"
     assert report.bounds[1] <= foreign.reward.max() < 0
     assert (report.high <= report.bounds[1]).all()  # the clip the declared range lifts
-    assert "--reward-range" in report.bounds_warning()
+    assert report.bounds_warning().endswith(
+        "Declare the range (--reward-range LOW,HIGH on the command line)."
+    )  # the command's own advice by default; a caller names its own control
+    app = report.bounds_warning("Use the box.")
+    assert app.endswith("too tight. Use the box.") and "--reward-range" not in app
     assert "the log declares no range" in report.bounds_note()
     declared = _evaluate(foreign, reward_range=VALUE_RANGE)
     assert declared.bounds == VALUE_RANGE and declared.bounds_source == "declared"

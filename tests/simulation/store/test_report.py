@@ -510,7 +510,7 @@ def test_a_leader_not_yet_clear_is_called_the_leader_in_what_differs(saved, monk
     # runner-up)" column does not.
     import simulation.winners
 
-    monkeypatch.setattr(simulation.winners, "winner_verdict", lambda n, low: "unclear")
+    monkeypatch.setattr(simulation.winners, "winner_verdict", lambda n, low, *_: "unclear")
     store, run_id, _ = saved
     page = build_report(store.load(run_id))
     cards = page.split('<div class="card">')[1:]
@@ -524,6 +524,22 @@ def test_a_leader_not_yet_clear_is_called_the_leader_in_what_differs(saved, monk
     assert differing, "the two creatives of every segment differ in something"
     assert all(re.search(r": .+ \(leader\) vs .+", r) for r in differing), differing
     assert "(winner)" not in page and "winning creative" not in page
+
+
+def test_a_segment_without_a_sale_or_click_gets_no_leader_on_its_card(saved, monkeypatch):
+    # Every segment made one where neither creative had an event (the rule is tested in
+    # tests/simulation/test_winners.py): no card names a leader by a margin of 0.
+    import simulation.winners
+
+    monkeypatch.setattr(simulation.winners, "winner_verdict", lambda n, low, *_: "no events")
+    store, run_id, _ = saved
+    page = build_report(store.load(run_id))
+    cards = page.split('<div class="card">')[1:]
+    assert len(cards) == CONFIG.n_segments
+    events = "sales" if CONFIG.objective == "roas" else "clicks"
+    for card in cards:
+        assert "<b>No leader yet:</b>" in card and "Leader (" not in card
+        assert f"No {events} yet for either creative, so nothing to choose" in card
 
 
 def _one_seed_report(saved, tmp_path) -> str:

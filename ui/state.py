@@ -21,7 +21,9 @@ from ui.uploads import segments_csv, write_input
 __all__ = [
     "OWN_INPUTS",
     "add_session_run",
+    "forget_on_removal",
     "keep",
+    "new_upload",
     "own_input_paths",
     "own_inputs",
     "remember",
@@ -29,6 +31,8 @@ __all__ = [
     "session_runs",
     "set_world",
     "settle_run",
+    "upload_accepted",
+    "upload_refused",
     "world_settings",
 ]
 
@@ -64,11 +68,18 @@ def forget_on_removal(
     """``on_change`` of file uploader ``widget``: its × drops what that file put in use.
 
     Pages record an upload as ``{widget}-id`` (the file seen) and, once it is accepted,
-    ``{widget}-used``; the × (the widget's value becoming None) then removes ``keys``,
-    the state the file set. A page switch also empties the widget, but without
-    ``on_change``: the upload stays in use across pages. A refused file's × leaves the
-    file in use before it (the refused one never was). ``guard``, when given, is asked
-    before the used file's state goes: False keeps it in use (the guard says why).
+    ``{widget}-used`` (:func:`new_upload`, :func:`upload_accepted`); the widget's value
+    becoming None then takes ``keys``, the state the file set, out of use. A page switch
+    also empties the widget, but without ``on_change``: the upload stays in use across
+    pages. A refused file's × leaves the file in use before it (the refused one never
+    was). ``guard``, when given, is asked before the used file's state goes: False keeps
+    it in use (the guard says why).
+
+    Choosing another file in the same box passes through None too (the box sends "no
+    file" before it uploads the new one, Streamlit 1.67), so the state is set aside
+    (``{widget}-withdrawn``) rather than dropped: a refused new file gives it back
+    (:func:`upload_refused`). It is dropped for good by the next run that brings no new
+    file (:func:`new_upload`), so a × followed by anything else forgets the file.
     """
 
     def forget() -> None:
@@ -80,11 +91,47 @@ def forget_on_removal(
             and used == st.session_state.get(f"{widget}-id")
             and (guard is None or guard())
         ):
-            for key in (*keys, f"{widget}-used"):
-                st.session_state.pop(key, None)
+            st.session_state[f"{widget}-withdrawn"] = {
+                key: st.session_state.pop(key)
+                for key in (*keys, f"{widget}-used")
+                if key in st.session_state
+            }
+            # The run this callback starts is the removal's own: the stash outlives it.
+            st.session_state[f"{widget}-withdrawn-fresh"] = True
         st.session_state.pop(f"{widget}-id", None)
 
     return forget
+
+
+def new_upload(widget: str, file: Any) -> bool:
+    """Whether ``file`` (the value of uploader ``widget``) is a file not yet read.
+
+    Records it as seen (``{widget}-id``). Also ends a removal's grace: state set aside by
+    :func:`forget_on_removal` is dropped at the first run after the removal's own that
+    brings no new file (the user did something else: the × stands).
+    """
+    fresh = st.session_state.pop(f"{widget}-withdrawn-fresh", False)
+    if file is None or st.session_state.get(f"{widget}-id") == file.file_id:
+        if not (fresh and file is None):
+            st.session_state.pop(f"{widget}-withdrawn", None)
+        return False
+    st.session_state[f"{widget}-id"] = file.file_id
+    return True
+
+
+def upload_accepted(widget: str, file_id: str) -> None:
+    """Record that uploader ``widget``'s file ``file_id`` is in use (what it replaced goes)."""
+    st.session_state[f"{widget}-used"] = file_id
+    st.session_state.pop(f"{widget}-withdrawn", None)
+
+
+def upload_refused(widget: str) -> None:
+    """A new file of uploader ``widget`` was refused: the file in use before it stays.
+
+    When choosing the new file took the previous one out of use (:func:`forget_on_removal`),
+    its state comes back.
+    """
+    st.session_state.update(st.session_state.pop(f"{widget}-withdrawn", None) or {})
 
 
 def world_settings() -> WorldSettings:

@@ -46,6 +46,8 @@ class GeneratedPolicy:
 
     name: ClassVar[str] = ""
     uses_ground_truth: ClassVar[bool] = False
+    #: Learns from rewards (False for the uniform draw and the oracle), as ``Policy.learns``.
+    learns: ClassVar[bool] = True
 
     space_: ComponentSpace
     n_user_features_: int
@@ -107,6 +109,7 @@ class Uniform(GeneratedPolicy):
     """A valid composition drawn uniformly at random."""
 
     name: ClassVar[str] = "uniform"
+    learns: ClassVar[bool] = False
 
     def select(self, user_contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A uniform valid composition per row, ndarray of shape (n, n_axes)."""
@@ -126,6 +129,7 @@ class Oracle(GeneratedPolicy):
     """
 
     name: ClassVar[str] = "oracle"
+    learns: ClassVar[bool] = False
     uses_ground_truth: ClassVar[bool] = True
     truth: PairwiseModel
 

@@ -92,20 +92,25 @@ def _upload() -> None:
         key="segments-file",
         on_change=state.forget_on_removal("segments-file", UPLOAD_KEY),
     )
-    if file is not None and st.session_state.get("segments-file-id") != file.file_id:
-        st.session_state["segments-file-id"] = file.file_id
+    if state.new_upload("segments-file", file):
         try:
             audiences = parse_segments_upload(file.name, file.getvalue())
         except UploadError as exc:
+            state.upload_refused("segments-file")  # the segments in use before stay
             st.session_state["segments-error"] = str(exc)
         else:
             st.session_state[UPLOAD_KEY] = (file.name, audiences)
-            st.session_state["segments-file-used"] = file.file_id
+            state.upload_accepted("segments-file", file.file_id)
             st.session_state.pop("segments-error", None)
     if st.session_state.get("segments-error"):
+        kept = st.session_state.get(UPLOAD_KEY)
         st.error(
             f"That file was not used: {escape_markdown(st.session_state['segments-error'])} "
-            "The previous segments are kept."
+            + (
+                f"The previous segments ({escape_markdown(kept[0])}) are kept."
+                if kept
+                else "No segments file is in use: the pages use the generated segments."
+            )
         )
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded:

@@ -128,25 +128,30 @@ def _catalogue_upload() -> None:
             key="catalogue-file",
             on_change=state.forget_on_removal("catalogue-file", "uploaded_catalogue"),
         )
-        if file is not None and st.session_state.get("catalogue-file-id") != file.file_id:
-            st.session_state["catalogue-file-id"] = file.file_id
+        if state.new_upload("catalogue-file", file):
             data = file.getvalue()
             try:
                 # Checked against the templates in force, as a command-line run with both
                 # files checks it: the user's may have room for a name the bundled lack.
                 catalogue = parse_catalogue_upload(file.name, data, templates=_templates_in_force())
             except UploadError as exc:
+                state.upload_refused("catalogue-file")  # the catalogue in use before stays
                 st.session_state["catalogue-error"] = str(exc)
             else:
                 st.session_state["uploaded_catalogue"] = (file.name, data, catalogue)
-                st.session_state["catalogue-file-used"] = file.file_id
+                state.upload_accepted("catalogue-file", file.file_id)
                 st.session_state.pop("catalogue-error", None)
                 st.session_state.pop("templates-kept", None)  # it named the previous one
         if st.session_state.get("catalogue-error"):
+            kept = st.session_state.get("uploaded_catalogue")
             st.error(
                 f"That catalogue was not used: "
                 f"{escape_markdown(st.session_state['catalogue-error'])} "
-                "The previous catalogue is kept."
+                + (
+                    f"The previous catalogue ({escape_markdown(kept[0])}) is kept."
+                    if kept
+                    else "No catalogue is in use: experiments use the bundled products."
+                )
             )
         current = st.session_state.get("uploaded_catalogue")
         if current:
@@ -247,8 +252,7 @@ def _templates_upload() -> bytes | None:
                 "templates-file", "templates", guard=_catalogue_fits_bundled
             ),
         )
-        if file is not None and st.session_state.get("templates-file-id") != file.file_id:
-            st.session_state["templates-file-id"] = file.file_id
+        if state.new_upload("templates-file", file):
             data = file.getvalue()
             try:
                 templates = parse_templates_upload(file.name, data)
@@ -256,19 +260,25 @@ def _templates_upload() -> bytes | None:
                 # checked against the templates then in force).
                 catalogue = refit_catalogue(st.session_state.get("uploaded_catalogue"), templates)
             except UploadError as exc:
+                state.upload_refused("templates-file")  # the templates in use before stay
                 st.session_state["templates-error"] = str(exc)
             else:
                 st.session_state["templates"] = (file.name, data)
-                st.session_state["templates-file-used"] = file.file_id
+                state.upload_accepted("templates-file", file.file_id)
                 st.session_state.pop("templates-error", None)
                 st.session_state.pop("templates-kept", None)
                 if catalogue is not None:
                     st.session_state["uploaded_catalogue"] = catalogue
         if st.session_state.get("templates-error"):
+            kept = st.session_state.get("templates")
             st.error(
                 f"Those templates were not used: "
                 f"{escape_markdown(st.session_state['templates-error'])} "
-                "The previous templates are kept."
+                + (
+                    f"The previous templates ({escape_markdown(kept[0])}) are kept."
+                    if kept
+                    else "No templates file is in use: the copy comes from the bundled ones."
+                )
             )
         if not st.session_state.get("uploaded_catalogue"):  # the reason is gone
             st.session_state.pop("templates-kept", None)

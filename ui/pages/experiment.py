@@ -13,6 +13,7 @@ import streamlit as st
 
 from simulation.config import LEVELS, OBJECTIVES
 from simulation.engine.generated import applies
+from simulation.generated.policies import GENERATED_POLICIES
 from simulation.interval_words import (
     MAX_INTERVAL_SPREAD,
     headline_note,
@@ -30,6 +31,7 @@ from simulation.learning_speed import (
     longer_run,
 )
 from simulation.metrics import MIN_UPLIFT_EVENTS, interval_over
+from simulation.policies.spec import PolicySpec
 from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
 from simulation.uplift_text import OBSERVED_COLUMN
 from simulation.winners import (
@@ -169,8 +171,55 @@ def _form():
             )  # fmt: skip
         _own_inputs()
         submitted = st.form_submit_button("Run experiment", type="primary")
+        offer = _longer_offer()
+        if offer is not None:
+            # A submit button of the form, so the run takes the settings as the form shows
+            # them: one outside it saw only the last submitted values (edits typed since
+            # were ignored, Seeds 2 on screen ran 3).
+            st.form_submit_button(
+                f"Run the longer experiment ({offer:,} impressions)",
+                on_click=_run_longer,
+                args=(offer,),
+            )
     state.remember(*FORM_KEYS)
     return submitted
+
+
+def _run_longer(offer: int) -> None:
+    """``on_click`` of the longer run: the form's settings as submitted, ``offer`` impressions."""
+    st.session_state["ex-impressions"] = offer
+    st.session_state["ex-run-longer"] = True
+
+
+def _has_learner(config) -> bool:
+    """Whether a chosen policy learns from rewards (the advice compares those with the A/B split).
+
+    The A/B split (uniform) and the oracle do not; the composing policies say so as the
+    pool ones do.
+    """
+    return any(
+        GENERATED_POLICIES[name].learns
+        if name in GENERATED_POLICIES
+        else PolicySpec.parse(name).learns
+        for name in config.policies
+    )
+
+
+def _longer_offer() -> int | None:
+    """The longer horizon to offer for the form's submitted settings, or None.
+
+    None while a run is in progress, for settings that do not make a config, when no chosen
+    policy learns (nothing to separate from the A/B split) or when the run is long enough.
+    """
+    if st.session_state.get("ex-job") is not None:
+        return None
+    try:
+        config = _config_from_state()
+    except ValueError:
+        return None
+    if not _has_learner(config):
+        return None
+    return longer_run(config.objective, config.n_impressions)
 
 
 def _own_inputs() -> None:
@@ -309,9 +358,8 @@ def _estimate(config) -> None:
 
 def _learning_speed(config) -> None:
     """How many impressions the policies need to separate here, and a longer run if short."""
-    if st.session_state.pop("ex-run-longer", False):
-        _run()  # the button below set the impressions; the form now holds them
-        return
+    if not _has_learner(config):
+        return  # only the A/B split or the oracle: no learning to wait for
     need = impressions_to_separate(config.objective)
     have = config.n_impressions
     objective = config.objective.upper()
@@ -332,11 +380,6 @@ def _learning_speed(config) -> None:
     offer = longer_run(config.objective, have)
     if offer is None:
         return
-
-    def longer() -> None:
-        st.session_state["ex-impressions"] = offer
-        st.session_state["ex-run-longer"] = True
-
     # One decimal: 750,000 against the default 300,000 is 2.5 times, not "2" (a whole
     # number rounded half to even).
     ratio = round(offer / have, 1)
@@ -345,8 +388,9 @@ def _learning_speed(config) -> None:
         st.info(
             f"With {have:,} impressions the learning policies are not expected to beat the A/B "
             f"split by more than luck, and in our measurement they had not by {offer:,} either: "
-            "the charts will mostly show exploration. The longer run below takes "
-            f"{takes} and may still not separate them."
+            "the charts will mostly show exploration. **Run the longer experiment** (under "
+            f"**Run experiment**, with the form's other settings as they are) takes {takes} "
+            "and may still not separate them."
         )
     else:
         st.info(
@@ -357,9 +401,9 @@ def _learning_speed(config) -> None:
                 if have == DEFAULT_CONFIG.n_impressions
                 else ""
             )
-            + f"The longer run below takes {takes}."
+            + f"**Run the longer experiment** (under **Run experiment**, with the form's other "
+            f"settings as they are) takes {takes}."
         )
-    st.button(f"Run the longer experiment ({offer:,} impressions)", on_click=longer)
 
 
 def _duration(seconds: float) -> str:
@@ -876,7 +920,8 @@ def render() -> None:
         config = _config_from_state()
         cache.prefetch_scenario(config)
     estimated = False
-    if submitted:
+    # The longer run's button (in the form) set its impressions before this run.
+    if st.session_state.pop("ex-run-longer", False) or submitted:
         _run()
     elif config is not None and st.session_state.get("ex-job") is None:
         _estimate(config)

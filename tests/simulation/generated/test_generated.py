@@ -865,3 +865,15 @@ def test_relevance_scales_match_the_numpy_reference(rng):
     relevance_scales(mu, var, prior_var, mu0, mult, block, free, got, 1e-6)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert (got[:4] == tau[:4]).all()
+
+
+def test_composing_policies_say_whether_they_learn_as_the_pool_ones_do():
+    # The Experiment page's learning-speed advice reads it (none for uniform/oracle alone).
+    from simulation.generated.policies import GENERATED_POLICIES
+    from simulation.policies import POLICIES
+
+    for name, cls in GENERATED_POLICIES.items():
+        if name in POLICIES:
+            assert cls.learns == POLICIES[name].learns, name
+    assert GENERATED_POLICIES["mvt_ts"].learns
+    assert not GENERATED_POLICIES["uniform"].learns and not GENERATED_POLICIES["oracle"].learns

@@ -122,7 +122,10 @@ def uplift_caption(summary: pd.DataFrame) -> str:
         "real experiment never sees."
     )
     if one_replication(summary):
-        return f"Observed: the paired change measured in this run's one replication. {truth}"
+        return (
+            "Observed: the paired change measured in this run's one replication, so no "
+            f"interval (the cells give values alone). {truth}"
+        )
     return (
         "Observed: the paired change measured in this run (geometric mean of the per-seed "
         f"ratios; its 95 % interval covers the replications named). {truth}"

@@ -540,7 +540,7 @@ def _uplift(result, early: bool = False) -> None:
     caveat = world_caveat(result.summary_frame()) if lines else None
     if caveat:
         st.caption(escape_markdown(caveat))
-    shown = uplift_display(uplift)
+    shown = uplift_display(uplift, interval_noted=one_replication(result.summary_frame()))
     st.table(
         markdown_table(
             shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(result.summary_frame())

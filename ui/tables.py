@@ -24,6 +24,7 @@ from ui.fmt import LEVEL_NAMES, escape_markdown, interval, money, multiple, pct,
 
 __all__ = [
     "HEADLINE_METRICS",
+    "JUDGED_COLUMNS",
     "METRIC_INTERVALS",
     "UPLIFT_LABELS",
     "WINNER_LISTS",
@@ -182,8 +183,10 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
                 "Policy": policy_name(row["policy"]),
                 "CTR": _judged(pct, row, "ctr", replications),
                 "ROAS": _judged(multiple, row, "roas", replications),
-                "Conversion rate": interval(pct, row["cvr"], row["cvr_low"], row["cvr_high"]),
-                "Cost per conversion": interval(money, row["cpa"], row["cpa_low"], row["cpa_high"]),
+                "Conversion rate": _judged(pct, row, "cvr", replications),
+                "Cost per conversion": _judged(money, row, "cpa", replications),
+                # True (expected) regret: its interval over the seeds stands even from 0
+                # (a policy that lost nothing in one seed), so the rule leaves it alone.
                 "Regret": interval(
                     lambda v: f"{v:,.0f}", row["regret"], row["regret_low"], row["regret_high"]
                 ),
@@ -231,10 +234,26 @@ def _judged(fmt, row: dict, metric: str, replications: pd.DataFrame) -> str:
     return interval(fmt, row[metric], low, high)
 
 
+#: The :func:`metrics_table` columns whose intervals :func:`_judged` may refuse, by metric.
+JUDGED_COLUMNS: dict[str, str] = {
+    "ctr": "CTR", "roas": "ROAS", "cvr": "Conversion rate", "cpa": "Cost per conversion",
+}  # fmt: skip
+
+
 def metrics_refusal(metrics: pd.DataFrame) -> str:
-    """The rule, when a :func:`metrics_table` cell refused its interval; else ``""``."""
-    refused = any("(no interval:" in str(c) for col in ("CTR", "ROAS") for c in metrics[col])
-    return refusal_rule() if refused else ""
+    """The rule, when a :func:`metrics_table` cell refused its interval; else ``""``.
+
+    It names the columns it judges and that *Regret* (true) keeps its interval, so the
+    rule's "more than 100-fold apart" is not read against a regret "13 (0 – 73)".
+    """
+    columns = [c for c in JUDGED_COLUMNS.values() if c in metrics]
+    refused = any("(no interval:" in str(c) for col in columns for c in metrics[col])
+    if not refused:
+        return ""
+    return refusal_rule(
+        list(JUDGED_COLUMNS),
+        kept="Regret, true (expected), keeps its interval over the replications",
+    )
 
 
 def best_label(best: pd.Series) -> str:

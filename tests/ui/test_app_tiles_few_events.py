@@ -28,7 +28,7 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
     assert rows["conversions"].min() < MIN_UPLIFT_EVENTS  # what this test is about
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
-    assert roas.proto.delta == "no interval: too few conversions"
+    assert roas.proto.delta == "no interval: few sales"
     assert "95 %" not in roas.proto.delta and roas.value.endswith("×")
     best_caption = next(_shown(c.value) for c in at.caption if c.value.startswith("Best:"))
     assert "Not clearly best: too few conversions for an interval." in best_caption
@@ -36,7 +36,7 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     at.switch_page("ui/pages/results.py").run()
     assert not at.exception
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
-    assert roas.proto.delta == "no interval: too few conversions"
+    assert roas.proto.delta == "no interval: few sales"
 
 
 def test_the_final_metrics_table_refuses_the_same_intervals_and_says_why(

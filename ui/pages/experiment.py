@@ -62,7 +62,6 @@ from ui.forms import (
     log_rows,
 )
 from ui.tables import (
-    MARGIN_COLUMNS,
     METRIC_INTERVALS,
     WINNER_LISTS,
     best_row,
@@ -685,7 +684,7 @@ def _winners(result) -> None:
     )
     leaders = winners_table(table, level.creatives, names, truth, objective)
     st.table(
-        markdown_table(leaders, intervals=MARGIN_COLUMNS, lists=WINNER_LISTS),
+        markdown_table(leaders, lists=WINNER_LISTS),
         hide_index=True,
     )
     _segment_allocation(result, lambda s, a: labels[s][a])

@@ -14,7 +14,7 @@ metrics tables all use that one rule, in the uplift cells' words, and say it onc
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ from simulation.metrics import MIN_UPLIFT_EVENTS, UPLIFT_COUNTS, interval_over
 __all__ = [
     "MAX_INTERVAL_SPREAD",
     "NO_EVENTS",
+    "REFUSAL_COUNTS",
     "headline_note",
     "metrics_over",
     "one_replication",
@@ -44,6 +45,15 @@ NO_EVENTS: dict[str, str] = {"clicks": "no clicks", "conversions": "no sales"}
 #: could make, and its digits read as a measurement. Two orders of magnitude is already
 #: that wide (a ROAS from 0.1× to 10×).
 MAX_INTERVAL_SPREAD = 100.0
+
+#: The events behind each metric whose interval :func:`refused_interval` judges: the uplift
+#: table's (:data:`simulation.metrics.UPLIFT_COUNTS`: clicks for CTR, conversions for ROAS)
+#: and the final metrics' two other rates, both ratios over conversions (a conversion rate
+#: or a cost per conversion from a handful of sales read "3.33 % (0.00 % – 99.99 %)" and
+#: "$14.51 ($0.03 – $8,332.53)").
+REFUSAL_COUNTS: dict[str, str] = {**UPLIFT_COUNTS, "cvr": "conversions", "cpa": "conversions"}
+#: How :func:`refusal_rule` names each metric.
+_RULE_NAMES = {"ctr": "CTR", "roas": "ROAS", "cvr": "conversion rate", "cpa": "cost per conversion"}
 
 
 def one_replication(frame: pd.DataFrame) -> bool:
@@ -127,7 +137,10 @@ def uplift_caption(summary: pd.DataFrame) -> str:
         "real experiment never sees."
     )
     if one_replication(summary):
-        return f"Observed: the paired change measured in this run's one replication. {truth}"
+        return (
+            "Observed: the paired change measured in this run's one replication, so no "
+            f"interval (the cells give values alone). {truth}"
+        )
     return (
         "Observed: the paired change measured in this run (geometric mean of the per-seed "
         f"ratios; its 95 % interval covers the replications named). {truth}"
@@ -138,12 +151,13 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     """Why the interval of a mean over ``rows``' replications is not shown, or None.
 
     The uplift table's rule (:data:`simulation.metrics.MIN_UPLIFT_EVENTS` events in every
-    replication, the events of :data:`simulation.metrics.UPLIFT_COUNTS`: clicks for CTR,
-    conversions for ROAS): a Student-t interval over a few replications of a handful of
-    events means nothing. An interval whose ends are more than
-    :data:`MAX_INTERVAL_SPREAD`-fold apart is refused too. With none of the events in any
-    replication the rate is 0 in each and no interval is drawn (there is no spread): the
-    reason is said, "no sales" (:data:`NO_EVENTS`), even for one replication.
+    replication, the events of :data:`REFUSAL_COUNTS`: clicks for CTR, conversions for
+    ROAS, conversion rate and cost per conversion): a Student-t interval over a few
+    replications of a handful of events means nothing. An interval whose ends are more than
+    :data:`MAX_INTERVAL_SPREAD`-fold apart is refused too.
+    With none of the events in any replication the rate is 0 in each and no interval is
+    drawn (there is no spread): the reason is said, "no sales" (:data:`NO_EVENTS`), even
+    for one replication.
 
     Parameters
     ----------
@@ -151,8 +165,8 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
         One (level, policy)'s rows, one per replication, with the event counts (a metric
         whose count column is missing is judged by its spread alone).
     metric : str
-        ``"ctr"`` or ``"roas"`` (a metric without events in ``UPLIFT_COUNTS``: spread
-        alone).
+        ``"ctr"``, ``"roas"``, ``"cvr"`` or ``"cpa"`` (a metric without events in
+        :data:`REFUSAL_COUNTS`: spread alone).
     low, high : float
         The interval (NaN ends, or equal ends: none was drawn, nothing to refuse).
 
@@ -174,8 +188,10 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     True
     >>> refused_interval(rows.assign(conversions=0), "roas", 0.0, 0.0)
     'no sales'
+    >>> refused_interval(rows, "cpa", 10.0, 12.0)
+    'too few conversions'
     """
-    count = UPLIFT_COUNTS.get(metric)
+    count = REFUSAL_COUNTS.get(metric)
     if count in rows and len(rows) and rows[count].max() == 0:
         return NO_EVENTS.get(count, f"no {count}")  # no spread, but a reason all the same
     if not (math.isfinite(low) and math.isfinite(high)) or low == high:
@@ -187,19 +203,36 @@ def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -
     return None
 
 
-def refusal_rule() -> str:
+def refusal_rule(metrics: Collection[str] = ("ctr", "roas"), *, kept: str = "") -> str:
     """The sentence a final-metrics table adds when :func:`refused_interval` refused a cell.
+
+    Parameters
+    ----------
+    metrics : collection of str, default=("ctr", "roas")
+        The table's metrics the rule is applied to (keys of :data:`REFUSAL_COUNTS`): the
+        sentence names them, so a column it does not name is not read as judged.
+    kept : str, default=""
+        A column the rule leaves alone, and why (the app's "Regret (true, expected)").
 
     Examples
     --------
     >>> refusal_rule()[:60]
     'No interval when a replication has fewer than 10 clicks (CTR'
+    >>> "or conversions (ROAS), the uplift" in refusal_rule()
+    True
+    >>> rule = refusal_rule(("ctr", "roas", "cvr", "cpa"), kept="Regret keeps its interval")
+    >>> "(ROAS, conversion rate, cost per conversion)" in rule
+    True
+    >>> rule.endswith("100-fold apart. Regret keeps its interval.")
+    True
     """
-    return (
+    by_conversions = [_RULE_NAMES[m] for m in metrics if REFUSAL_COUNTS.get(m) == "conversions"]
+    rule = (
         f"No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} clicks (CTR) "
-        f"or conversions (ROAS), the uplift table's rule, or its ends are more than "
-        f"{MAX_INTERVAL_SPREAD:.0f}-fold apart."
+        f"or conversions ({', '.join(by_conversions)}), the uplift table's rule, or its ends "
+        f"are more than {MAX_INTERVAL_SPREAD:.0f}-fold apart."
     )
+    return f"{rule} {kept}." if kept else rule
 
 
 def tile_interval_notes(

@@ -293,8 +293,15 @@ def _short(note: str) -> str:
     return "no spread" if "same ratio" in note else note.split(":", 1)[0]
 
 
-def _observed(r) -> str:
-    """Observed uplift with its interval, or why there is none (too few events or pairs)."""
+def _observed(r, interval_noted: bool = False) -> str:
+    """Observed uplift with its interval, or why there is none (too few events or pairs).
+
+    ``interval_noted``: one replication, which one note says draws no interval; the value
+    stands alone (48 cells of "(no interval: 1 usable pair)" under a header "Observed"
+    repeated what the note said).
+    """
+    if interval_noted:
+        return signed_pct(r.observed)
     if _note(r):
         return f"{signed_pct(r.observed)} (no interval: {_short(_note(r))})"
     if _bad(r.ci_low) or _bad(r.ci_high):
@@ -324,6 +331,7 @@ def uplift_table(
     *,
     level_names: Mapping[str, str] = LEVEL_NAMES,
     policy_name: Callable[[str], str] = str,
+    interval_noted: bool = False,
 ) -> pd.DataFrame:
     """The uplift table as text: observed with its interval, then the true (expected) uplift.
 
@@ -335,6 +343,11 @@ def uplift_table(
     policy_name : callable, default=str
         Readable name of a policy spec; ``best (SPEC)`` rows read ``best (NAME)``, in the
         Policy column as in Compared with.
+    interval_noted : bool, default=False
+        The run has one replication (:func:`simulation.interval_words.one_replication`)
+        and the page says so once: each observed cell gives its value alone and no
+        :data:`WHY_COLUMN` is added (the reason there is no interval is the one
+        replication, whatever else its events would say).
 
     Returns
     -------
@@ -352,12 +365,12 @@ def uplift_table(
             "Policy": [_policy(str(v), policy_name) for v in uplift["policy"]],
             "Compared with": [_baseline(v, policy_name) for v in uplift["baseline"]],
             "Metric": [UPLIFT_METRIC_NAMES.get(v, v) for v in uplift["metric"]],
-            OBSERVED_COLUMN: [_observed(r) for r in uplift.itertuples(index=False)],
+            OBSERVED_COLUMN: [_observed(r, interval_noted) for r in uplift.itertuples(index=False)],
             TRUE_COLUMN: [signed_pct(v) for v in uplift["expected"]],
             "Interval over": list(uplift["interval_over"]),
         }
     )
     notes = [_note(r) for r in uplift.itertuples(index=False)]
-    if any(notes):
+    if any(notes) and not interval_noted:
         table[WHY_COLUMN] = notes
     return table

@@ -235,9 +235,16 @@ def difference_text(objective: str, value: float) -> str:
 
 
 def _extra(creative, attr: str, form: str) -> str:
+    """One component of a label: "discount_10", "split layout"; "no offer" for an absent one.
+
+    The studio records an absent offer or greeting as the word "none": printed bare, a
+    label read "11. Linen Tote · playful · none" (none of what?).
+    """
     value = getattr(creative, attr, None)
     value = getattr(value, "name", value)  # a palette reads by its name
-    return form.format("no" if value is None else value)
+    if value is None or value == "none":
+        return f"no {form.format('').strip(' “”') or attr}"
+    return form.format(value)
 
 
 def creative_labels(creatives: Sequence, english: dict[str, str] | None = None) -> list[str]:

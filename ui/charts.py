@@ -369,6 +369,8 @@ def allocation_chart(
 ) -> alt.Chart:
     """Stacked area: which creatives (or pool slots, ``slots=True``) a policy showed over time."""
     data = allocation_share(allocation, level, policy, slots=slots)
+    # The legend in arm order: as text "10. …" sorted before "2. …" with ten creatives or more.
+    order = list(data.drop_duplicates("arm").sort_values("arm")["Creative"])
     return (
         alt.Chart(data)
         .mark_area()
@@ -385,6 +387,7 @@ def allocation_chart(
                 title="Slot" if slots else "Creative",
                 legend=alt.Legend(orient="right", labelLimit=260),
                 scale=colour_scale(),
+                sort=order,
             ),
             order=alt.Order("arm:Q"),
             tooltip=[

@@ -12,6 +12,8 @@ __all__ = [
     "AXIS_LABELS",
     "LEVEL_NAMES",
     "POLICY_NAMES",
+    "TILE_DELTA_CHARS",
+    "TILE_NOTES",
     "WORD_JOINER",
     "best_pair",
     "budget_stop_text",
@@ -163,6 +165,20 @@ def skipped_text(config) -> str | None:
     return "Not run, as they do not apply: " + "; ".join(parts) + "."
 
 
+#: The longest text under a tile's value that a 1280 px window shows whole: four tiles share
+#: the 800 px page, ~180 px each, at ~7.5 px a character of the 14 px delta font
+#: ("no interval: too few conversi..." was cut at 32 characters).
+TILE_DELTA_CHARS = 24
+#: A refused interval's reason (:func:`simulation.interval_words.refused_interval`) as a
+#: tile says it, within :data:`TILE_DELTA_CHARS`; the caption under the tiles and the tile's
+#: help give the whole rule.
+TILE_NOTES: dict[str, str] = {
+    "too few conversions": "few sales",
+    "too few clicks": "few clicks",
+    "too wide": "too wide",
+}
+
+
 def best_pair(
     best, objective: str, intervals=None, over: str | None = None, *, notes=None
 ) -> tuple[tuple[str, str, str | None], tuple[str, str, str | None]]:
@@ -188,8 +204,9 @@ def best_pair(
     -------
     tiles : two (label, value, interval) tuples
         ``interval`` reads "95 %: 0.98 % – 1.14 % (3 seeds × 1 world)", "no interval (1 seed
-        × 1 world)" with one replication, "no interval: too few conversions" with a note,
-        or None without ``intervals``.
+        × 1 world)" with one replication, "no interval: few sales" with a note (in
+        :data:`TILE_NOTES`' short words), or None without ``intervals``. Without ``over``
+        (as the pages call it) a refusal or "no interval" fits :data:`TILE_DELTA_CHARS`.
     """
     fmts = {"ctr": pct, "roas": multiple}
 
@@ -198,8 +215,8 @@ def best_pair(
             return None
         low, high = intervals.get(metric, (None, None))
         where = f" ({over})" if over else ""
-        if notes and notes.get(metric):  # the uplift cells' words: "(no interval: ...)"
-            return f"no interval: {notes[metric]}{where}"
+        if notes and notes.get(metric):  # the uplift cells' words, short: "(no interval: ...)"
+            return f"no interval: {TILE_NOTES.get(notes[metric], notes[metric])}{where}"
         if _bad(low) or _bad(high) or low == high:  # one replication: no spread to show
             return f"no interval{where}"
         return f"95 %: {fmts[metric](low)} – {fmts[metric](high)}{where}"

@@ -25,6 +25,7 @@ from ui.fmt import LEVEL_NAMES, escape_markdown, interval, money, multiple, pct,
 
 __all__ = [
     "HEADLINE_METRICS",
+    "JUDGED_COLUMNS",
     "METRIC_INTERVALS",
     "UPLIFT_LABELS",
     "WINNER_LISTS",
@@ -61,8 +62,6 @@ def uplift_labels(summary: pd.DataFrame) -> dict[str, str]:
 METRIC_INTERVALS: tuple[str, ...] = (
     "CTR", "ROAS", "Conversion rate", "Cost per conversion", "Regret",
 )  # fmt: skip
-#: Columns of :func:`winners_table` whose cells carry the margin's interval.
-MARGIN_COLUMNS: tuple[str, ...] = ("Margin", "Margin (95 % interval)")
 #: Rows a page's table shows whole; a longer one (the uplift table: 4 metrics per policy
 #: and level, 48 rows for the default run) scrolls in :data:`TABLE_PX` under a header
 #: that stays, so the tiles and charts below are not pushed a few thousand pixels down.
@@ -76,7 +75,7 @@ def table_height(n_rows: int) -> int | str:
 
 
 #: Columns of :func:`winners_table` that list items "a; b; c" (one a line on the page).
-WINNER_LISTS: tuple[str, ...] = ("What differs (leader vs runner-up)",)
+WINNER_LISTS: tuple[str, ...] = ("What differs",)
 #: A number and its unit ("1.23 %", "+0.024 pp", "-0.120 ROAS") never split over two lines.
 _NUMBER_UNIT = re.compile(r"(?<=\d) (?=%|pp\b|ROAS\b)")
 #: A Markdown hard line break (two spaces, then a newline).
@@ -84,7 +83,9 @@ LINE_BREAK = "  \n"
 
 
 def _lines(text: str, interval_cell: bool, list_cell: bool) -> list[str]:
-    """A cell's lines: its value, then "(interval)"; or one list item a line."""
+    r"""A cell's lines: its own ("a\nb"), its value then "(interval)", or one list item a line."""
+    if "\n" in text:
+        return text.split("\n")
     if interval_cell and " (" in text:
         head, tail = text.split(" (", 1)
         return [head, f"({tail}"]
@@ -183,8 +184,10 @@ def metrics_table(summary: pd.DataFrame) -> pd.DataFrame:
                 "Policy": policy_name(row["policy"]),
                 "CTR": _judged(pct, row, "ctr", replications),
                 "ROAS": _judged(multiple, row, "roas", replications),
-                "Conversion rate": _noted(pct, row, "cvr"),
-                "Cost per conversion": _noted(money, row, "cpa"),
+                "Conversion rate": _judged(pct, row, "cvr", replications),
+                "Cost per conversion": _judged(money, row, "cpa", replications),
+                # True (expected) regret: its interval over the seeds stands even from 0
+                # (a policy that lost nothing in one seed), so the rule leaves it alone.
                 "Regret": interval(
                     lambda v: f"{v:,.0f}", row["regret"], row["regret_low"], row["regret_high"]
                 ),
@@ -248,10 +251,26 @@ def _judged(fmt, row: dict, metric: str, replications: pd.DataFrame) -> str:
     return interval(fmt, row[metric], low, high)
 
 
+#: The :func:`metrics_table` columns whose intervals :func:`_judged` may refuse, by metric.
+JUDGED_COLUMNS: dict[str, str] = {
+    "ctr": "CTR", "roas": "ROAS", "cvr": "Conversion rate", "cpa": "Cost per conversion",
+}  # fmt: skip
+
+
 def metrics_refusal(metrics: pd.DataFrame) -> str:
-    """The rule, when a :func:`metrics_table` cell refused its interval; else ``""``."""
-    refused = any("(no interval:" in str(c) for col in ("CTR", "ROAS") for c in metrics[col])
-    return refusal_rule() if refused else ""
+    """The rule, when a :func:`metrics_table` cell refused its interval; else ``""``.
+
+    It names the columns it judges and that *Regret* (true) keeps its interval, so the
+    rule's "more than 100-fold apart" is not read against a regret "13 (0 – 73)".
+    """
+    columns = [c for c in JUDGED_COLUMNS.values() if c in metrics]
+    refused = any("(no interval:" in str(c) for col in columns for c in metrics[col])
+    if not refused:
+        return ""
+    return refusal_rule(
+        list(JUDGED_COLUMNS),
+        kept="Regret, true (expected), keeps its interval over the replications",
+    )
 
 
 def best_label(best: pd.Series) -> str:
@@ -373,7 +392,13 @@ def difference_table(
 def winners_table(
     table: pd.DataFrame, creatives, segment_names, truth=None, objective: str = "ctr"
 ) -> pd.DataFrame:
-    """Each segment's leading creative with reasons, readable: one row per segment.
+    r"""Each segment's leading creative with reasons, readable: one row per segment.
+
+    Four columns, so that *What differs*, the longest, gets the width: at 1280 px nine
+    columns (each number its own) left it 114 px wide and a row 400 px tall. The segment's
+    name breaks after its commas, the verdict before its bracket, and *Leader vs runner-up*
+    gives a line each to the two creatives, their observed rates, the margin, its interval
+    and the world's true rates (cells hold "\n" where :func:`markdown_table` breaks).
 
     The leader is called a winner only in its ``Verdict`` when the margin's interval over
     the seeds excludes 0 (:func:`simulation.winners.winner_verdict`, in the report's words:
@@ -389,41 +414,56 @@ def winners_table(
     truth : ndarray of shape (n_segments, n_arms), optional
         :func:`simulation.winners.true_segment_rates` (the world's expected rates).
     objective : {"ctr", "roas"}
+
+    Returns
+    -------
+    leaders : DataFrame of shape (n_segments, 4)
+        ``Segment``, ``Verdict``, ``Leader vs runner-up`` and :data:`WINNER_LISTS`' *What
+        differs* ("nothing" when the two share every component, "–" without a runner-up).
     """
     rate_fmt = (lambda v: pct(v, 3)) if objective == "ctr" else multiple
     margin_fmt = HEADLINE_METRICS["ctr" if objective == "ctr" else "roas"][1]
     name = "CTR" if objective == "ctr" else "ROAS"
-    one_seed = bool(len(table)) and int(table["n_seeds"].max()) < 2
-    # With one seed no margin has an interval: the header promises none.
-    margin_col = "Margin" if one_seed else "Margin (95 % interval)"
     labels = {s: creative_labels(creatives[s]) for s in dict.fromkeys(table["segment"])}
     rows = []
     for r in table.itertuples(index=False):
         win = creatives[r.segment][r.arm]
-        row = {
-            "Segment": segment_names[r.segment],
-            "Leading creative": labels[r.segment][r.arm],
-            "Verdict": "–",
-            f"{name} (observed)": rate_fmt(getattr(r, objective)),
-        }
+        lines = [labels[r.segment][r.arm]]
+        verdict, differs = "–", "–"
         if r.runner_up >= 0:
             run = creatives[r.segment][r.runner_up]
-            verdict = winner_verdict(r.n_seeds, r.margin_low, getattr(r, "no_events", False))
-            row["Verdict"] = VERDICT_NAMES[verdict]
-            if verdict == "no events":  # both rates 0: an order, no leader (say why)
-                row["Verdict"] += f" (no {EVENT_WORDS[objective]})"
-            row["Runner-up"] = labels[r.segment][r.runner_up]
-            row[f"Its {name} (observed)"] = rate_fmt(getattr(r, f"runner_up_{objective}"))
-            row[margin_col] = interval(margin_fmt, r.margin, r.margin_low, r.margin_high)
-            diffs = component_differences(win, run)
-            row["What differs (leader vs runner-up)"] = (
-                "; ".join(f"{label}: {x} vs {y}" for label, x, y in diffs) or "nothing"
-            )
+            code = winner_verdict(r.n_seeds, r.margin_low, getattr(r, "no_events", False))
+            verdict = VERDICT_NAMES[code]
+            if code == "no events":  # both rates 0: an order, no leader (say why)
+                verdict += f" (no {EVENT_WORDS[objective]})"
+            lines += [
+                f"vs {labels[r.segment][r.runner_up]}",
+                f"{name} {rate_fmt(getattr(r, objective))} vs "
+                f"{rate_fmt(getattr(r, f'runner_up_{objective}'))} (observed)",
+            ]
+            # "+0.024 pp (-0.085 pp – +0.134 pp)", or the value alone with one seed.
+            margin, drawn, span = interval(
+                margin_fmt, r.margin, r.margin_low, r.margin_high
+            ).partition(" (")
+            lines.append(f"margin {margin}")
+            if drawn:
+                lines.append(f"(95 %: {span}")
             if truth is not None:
                 true_win, true_run = truth[r.segment, r.arm], truth[r.segment, r.runner_up]
-                row["True rates (world)"] = f"{rate_fmt(true_win)} vs {rate_fmt(true_run)}"
-        rows.append(row)
-    return pd.DataFrame(rows)
+                lines.append(f"true {name} {rate_fmt(true_win)} vs {rate_fmt(true_run)} (world)")
+            diffs = component_differences(win, run)
+            differs = "; ".join(f"{label}: {x} vs {y}" for label, x, y in diffs) or "nothing"
+        else:
+            lines.append(f"{name} {rate_fmt(getattr(r, objective))} (observed)")
+        rows.append(
+            {
+                "Segment": segment_names[r.segment].replace(", ", ",\n"),
+                "Verdict": verdict.replace(" (", "\n(", 1),
+                "Leader vs runner-up": "\n".join(lines),
+                WINNER_LISTS[0]: differs,
+            }
+        )
+    return pd.DataFrame(rows, columns=["Segment", "Verdict", "Leader vs runner-up", *WINNER_LISTS])
 
 
 def winners(segment_frame: pd.DataFrame, objective: str = "ctr") -> pd.DataFrame:

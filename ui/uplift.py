@@ -40,6 +40,12 @@ def uplift_headline(
     )  # fmt: skip
 
 
-def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
-    """The uplift table as text: observed with its interval, then the true (expected) uplift."""
-    return uplift_text.uplift_table(uplift, level_names=LEVEL_NAMES, policy_name=policy_name)
+def uplift_display(uplift: pd.DataFrame, *, interval_noted: bool = False) -> pd.DataFrame:
+    """The uplift table as text: observed with its interval, then the true (expected) uplift.
+
+    ``interval_noted``: one replication, said once under the table's header "Observed"
+    (:func:`simulation.interval_words.uplift_caption`); the cells give values alone.
+    """
+    return uplift_text.uplift_table(
+        uplift, level_names=LEVEL_NAMES, policy_name=policy_name, interval_noted=interval_noted
+    )

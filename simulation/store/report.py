@@ -871,7 +871,8 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
             "<h2>Like-for-like uplift</h2><p>Each level against the generic level, the same "
             "policy (or each level's best) on the same visitors and draws. <b>Observed</b>: the "
             + (
-                "paired change measured in this run's one replication. "
+                "paired change measured in this run's one replication, so no interval (the "
+                "cells give values alone). "
                 if one_replication(summary)
                 else "paired change measured in this run (geometric mean of the "
                 "per-replication ratios), its 95 % interval over the replications named in "
@@ -883,8 +884,11 @@ def build_report(run, *, winners: Sequence[Mapping[str, Any]] | None = None) -> 
         if uplift.empty:
             parts.append("<p>None: the run has no generic level to compare with.</p>")
         else:
-            table = uplift_table(uplift, level_names=_LEVELS, policy_name=policy_name)
-            if one_replication(summary):  # the cells say "no interval": so does the header
+            single = one_replication(summary)
+            table = uplift_table(
+                uplift, level_names=_LEVELS, policy_name=policy_name, interval_noted=single
+            )
+            if single:  # the paragraph above says "one replication": the cells, values alone
                 table = table.rename(columns={OBSERVED_COLUMN: "Observed uplift"})
             parts.append(_table(table, "uplift"))
         words = metrics_over(summary)

@@ -155,6 +155,25 @@ def test_creative_labels_add_only_the_components_that_tell_creatives_apart():
     assert first != second
 
 
+def test_an_absent_offer_or_greeting_reads_as_no_offer_not_none():
+    from simulation.winners import creative_labels
+
+    # Two Linen Totes in one tone: the offer is what tells them apart, so the label names
+    # it, and the studio's "none" reads as what it is.
+    ads = [_ad("Linen Tote", offer="discount_10"), _ad("Linen Tote", offer="none")]
+    assert creative_labels(ads) == [
+        "1. Linen Tote · urgent · discount_10",
+        "2. Linen Tote · urgent · no offer",
+    ]
+    greet = [_ad("Mat", greeting="morning"), _ad("Mat", greeting="none")]
+    assert creative_labels(greet)[1] == "2. Mat · urgent · no greeting"
+    # A label that needs no offer to be distinct names none.
+    assert creative_labels([_ad("Mat", offer="none"), _ad("Cup", offer="none")]) == [
+        "1. Mat · urgent",
+        "2. Cup · urgent",
+    ]
+
+
 def test_a_korean_creative_label_gives_the_english_name_or_the_name_alone():
     from simulation.winners import creative_labels
 

@@ -11,7 +11,7 @@ from simulation.metrics import interval_over, summarize
 from simulation.store import RunStore
 from simulation.uplift_text import ONE_WORLD_CAVEAT
 from ui import tables
-from ui.fmt import WORD_JOINER, multiple, pct
+from ui.fmt import TILE_NOTES, WORD_JOINER, multiple, pct
 from ui.forms import WorldSettings, experiment_config
 
 
@@ -70,7 +70,7 @@ def test_small_run_shows_metrics_charts_table_and_winners(
     })  # fmt: skip
     for tile, metric, fmt in ((0, "ctr", pct), (1, "roas", multiple)):
         expected = (
-            f"no interval: {notes[metric]}"
+            f"no interval: {TILE_NOTES[notes[metric]]}"
             if metric in notes
             else f"95 %: {fmt(ours[f'{metric}_low'])} – {fmt(ours[f'{metric}_high'])}"
         )

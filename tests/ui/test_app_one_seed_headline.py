@@ -31,10 +31,19 @@ def test_a_one_seed_headline_says_no_interval_once_under_its_sentences(
     assert notes == [
         "1 seed × 1 world: one replication, so no intervals (add seeds or worlds for them)."
     ]
+    # Nor does each cell of the uplift table under its header "Observed": values alone.
+    assert _uplift_cells(at) and not [c for c in _uplift_cells(at) if "interval" in c]
     at.switch_page("ui/pages/results.py").run()
     assert not at.exception
     headline, notes = _headline_and_note(at)
     assert "no interval" not in headline and len(notes) == 1
+    assert _uplift_cells(at) and not [c for c in _uplift_cells(at) if "interval" in c]
+
+
+def _uplift_cells(at) -> list[str]:
+    """The observed cells of the page's uplift table, as the reader sees them."""
+    table = next(t.value for t in at.table if "Observed" in t.value.columns)
+    return [_shown(c) for c in table["Observed"]]
 
 
 def test_with_two_seeds_there_is_no_such_note(app, open_page, run_small_experiment):

@@ -106,7 +106,7 @@ def test_a_run_saved_elsewhere_is_listed_and_reloadable(app, open_page, adlab_ho
     # uplift cells' words (simulation.interval_words.tile_interval_notes), or shows it when
     # there are enough.
     roas = at.metric[1].proto.delta
-    assert roas.endswith("×") or roas == "no interval: too few conversions"
+    assert roas.endswith("×") or roas == "no interval: few sales"
     assert any("the 95 % intervals under the tiles are over 2 seeds × 1 world"
                in c.value.replace("\\", "") for c in at.caption)  # fmt: skip
     shown = shown_tables(at)[0]

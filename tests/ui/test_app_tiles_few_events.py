@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from simulation.metrics import MIN_UPLIFT_EVENTS
 from ui import tables
 from ui.fmt import WORD_JOINER
@@ -26,7 +28,7 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     rows = summary[(summary["level"] == best["level"]) & (summary["policy"] == best["policy"])]
     assert rows["conversions"].min() < MIN_UPLIFT_EVENTS  # what this test is about
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
-    assert roas.proto.delta == "no interval: too few conversions"
+    assert roas.proto.delta == "no interval: few sales"
     assert "95 %" not in roas.proto.delta and roas.value.endswith("×")
     best_caption = next(_shown(c.value) for c in at.caption if c.value.startswith("Best:"))
     assert "Not clearly best: too few conversions for an interval." in best_caption
@@ -34,7 +36,7 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     at.switch_page("ui/pages/results.py").run()
     assert not at.exception
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
-    assert roas.proto.delta == "no interval: too few conversions"
+    assert roas.proto.delta == "no interval: few sales"
 
 
 def test_the_final_metrics_table_refuses_the_same_intervals_and_says_why(
@@ -55,8 +57,14 @@ def test_the_final_metrics_table_refuses_the_same_intervals_and_says_why(
         ].iloc[0]
         if n < MIN_UPLIFT_EVENTS:
             assert row["ROAS"].endswith("(no interval: too few conversions)"), row["ROAS"]
+            # Every rate over conversions, as the ROAS: "3.33 % (0.00 % – 99.99 %)" before
+            # (a cell whose replications drew no interval at all has none to refuse).
+            for column in ("Conversion rate", "Cost per conversion"):
+                assert " – " not in row[column], row[column]
     captions = [_shown(c.value) for c in at.caption]
-    assert any(c.startswith("No interval when a replication has fewer than") for c in captions)
+    rule = next(c for c in captions if c.startswith("No interval when a replication has fewer"))
+    # The rule names the columns it judges, and that regret keeps its interval.
+    assert "(ROAS, conversion rate, cost per conversion)" in rule and "Regret" in rule
 
 
 def test_an_interval_on_enough_events_stands_in_the_table():
@@ -97,3 +105,35 @@ def test_a_cost_per_conversion_with_a_seed_without_a_sale_is_pooled_over_both_se
         "$43.53 (total spend / total conversions, no interval: 1 of 2 seeds had no conversion)"
     )
     assert "$21.76" not in row["Cost per conversion"]
+
+
+def _replications(conversions: list[int], regret: list[float]) -> pd.DataFrame:
+    """Three seeds of one (level, policy): plenty of clicks, ``conversions`` sales each."""
+    n = len(conversions)
+    clicks = [400 + 20 * s for s in range(n)]
+    cvr = [c / k for c, k in zip(conversions, clicks, strict=True)]
+    spend = [50.0 + s for s in range(n)]
+    revenue = [30.0 * c for c in conversions]
+    return pd.DataFrame(
+        {
+            "level": ["generic"] * n, "policy": ["thompson"] * n, "seed": list(range(n)),
+            "impressions": [40_000] * n, "clicks": clicks, "conversions": conversions,
+            "spend": spend, "revenue": revenue, "regret": regret,
+            "ctr": [k / 40_000 for k in clicks], "cvr": cvr,
+            "roas": [r / s for r, s in zip(revenue, spend, strict=True)],
+            "cpa": [s / c if c else float("nan") for s, c in zip(spend, conversions, strict=True)],
+        }
+    )  # fmt: skip
+
+
+def test_conversion_rate_and_cost_per_conversion_follow_the_conversions_rule():
+    few = tables.metrics_table(_replications([1, 3, 40], [0.0, 2.0, 70.0])).iloc[0]
+    for column in ("ROAS", "Conversion rate", "Cost per conversion"):
+        assert few[column].endswith("(no interval: too few conversions)"), few[column]
+    # CTR rests on clicks, and there are plenty: its interval stands.
+    assert "no interval" not in few["CTR"] and " – " in few["CTR"]
+    # Regret is true (expected): its interval over seeds stands, even from 0.
+    assert "no interval" not in few["Regret"] and " – " in few["Regret"]
+    enough = tables.metrics_table(_replications([38, 41, 40], [5.0, 6.0, 4.0])).iloc[0]
+    for column in ("Conversion rate", "Cost per conversion"):
+        assert "no interval" not in enough[column] and " – " in enough[column], enough[column]

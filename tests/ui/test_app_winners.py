@@ -18,10 +18,10 @@ def test_winners_name_runner_up_margin_and_what_differs(
     run_small_experiment(at)
     assert not at.exception
     result = at.session_state["ex-current"]["result"]
-    table = next(t for t in shown_tables(at) if "Runner-up" in t.columns)
+    table = next(t for t in shown_tables(at) if "Leader vs runner-up" in t.columns)
     assert list(table["Segment"]) == list(result.segment_names)  # names, not "Segment 0"
-    assert {"Leading creative", "Margin (95 % interval)", "What differs (leader vs runner-up)",
-            "True rates (world)", "Verdict"} <= set(table.columns)  # fmt: skip
+    # Four columns, so that What differs gets the width (nine left it 114 px at 1280 px).
+    assert list(table.columns) == ["Segment", "Verdict", "Leader vs runner-up", "What differs"]
     assert "Winner" not in table.columns  # a leader is a winner only by its verdict
     # The verdict follows the margin's interval: "Winner" only where it excludes 0.
     rows = tables.winners(result.segment_frame(), result.config.objective)
@@ -29,10 +29,11 @@ def test_winners_name_runner_up_margin_and_what_differs(
     assert list(table["Verdict"] == "Winner") == list(clear)
     assert set(table.loc[~clear, "Verdict"]) <= {"Leader (not yet clear)"}
     assert any(h.value == "Leading creative per segment, and why" for h in at.subheader)
-    # Three seeds: the margin has an interval, "a (b – c)".
-    assert table["Margin (95 % interval)"].str.contains(r"\(.+ – .+\)").all()
+    # Three seeds: the margin has an interval, and the world's true rates follow, marked.
+    pair = table["Leader vs runner-up"]
+    assert pair.str.contains(r"margin \S+ pp \(95 %: .+ – .+\) true CTR .+ vs .+ \(world\)$").all()
     # The components that differ are named with both values.
-    assert table["What differs (leader vs runner-up)"].str.contains(" vs ").all()
+    assert table["What differs"].str.contains(" vs ").all()
     captions = " ".join(c.value for c in at.caption)
     shown = re.sub(r"\\(.)", r"\1", captions).replace(WORD_JOINER, "")
     assert re.search(r"Runner-up: \d\. .+\(observed\)\. Margin", shown)
@@ -61,7 +62,7 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment, sh
     at = open_page(app, "experiment")
     run_small_experiment(at, **{"ex-seeds": 1})
     assert not at.exception
-    table = next(t for t in shown_tables(at) if "Runner-up" in t.columns)
+    table = next(t for t in shown_tables(at) if "Leader vs runner-up" in t.columns)
     assert (table["Verdict"] == "Leader (one seed)").all()
     # Nor has the headline tile an interval: it says so, and the caption under the tiles
     # what the intervals are over (once, so the tiles' text is never cut).
@@ -80,7 +81,11 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment, sh
     assert "with one replication there is no shaded band" in markdown
     assert "interval excludes 0" not in markdown
     assert "one seed: no interval, so no *Winner*" in markdown
-    assert "Margin" in table.columns and "Margin (95 % interval)" not in table.columns
+    # A margin, and no interval under it.
+    pair = table["Leader vs runner-up"]
+    assert (
+        pair.str.contains(" margin ").all() and not pair.str.contains("(95 %:", regex=False).any()
+    )
 
 
 def test_creatives_are_told_apart_and_their_numbers_marked_observed(
@@ -100,10 +105,13 @@ def test_creatives_are_told_apart_and_their_numbers_marked_observed(
         names = [c.split(". ", 1)[1] for s, c in labels if s == segment]
         assert len(names) == len(set(names)), names
     # The leaders table names creatives as the chart does, and says its rates are observed.
-    table = next(t for t in shown_tables(at) if "Runner-up" in t.columns)
-    assert set(table["Leading creative"]) <= {c for _, c in labels}
-    assert {"CTR (observed)", "Its CTR (observed)"} <= set(table.columns)
-    assert table["Margin (95 % interval)"].str.endswith("pp)").all()
+    table = next(t for t in shown_tables(at) if "Leader vs runner-up" in t.columns)
+    pair = table["Leader vs runner-up"]
+    leaders = {c.split(" vs ", 1)[0] for c in pair}
+    runners = {c.split(" vs ", 1)[1].split(" CTR ", 1)[0] for c in pair}
+    assert leaders | runners <= {c for _, c in labels}
+    assert pair.str.contains(r" CTR \S+ % vs \S+ % \(observed\) margin ").all()
+    assert pair.str.contains(r"pp\) true CTR").all()
     cards = [m.value for m in at.markdown if m.value.endswith(" impressions")]
     assert len(cards) == len(result.segment_names)
     assert all("observed CTR" in c for c in cards)

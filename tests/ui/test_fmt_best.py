@@ -68,8 +68,8 @@ def test_a_tile_refuses_an_interval_on_too_few_events_as_the_uplift_cells_do():
     assert notes == {"roas": "too few conversions"}  # 400 clicks: CTR keeps its interval
     (_, _, ctr), (_, value, roas) = best_pair(BEST, "ctr", bounds, notes=notes)
     assert ctr == "95 %: 0.98 % – 1.14 %"
-    assert (value, roas) == ("2.17×", "no interval: too few conversions")
-    # The uplift table's cell for the same reason reads the same words.
+    assert (value, roas) == ("2.17×", "no interval: few sales")  # short, to fit a tile
+    # The uplift table's cell for the same reason reads the whole words.
     row = {"level": "user", "policy": "thompson", "baseline": "generic · thompson",
            "metric": "roas", "observed": 0.1, "ci_low": math.nan, "ci_high": math.nan,
            "expected": 0.1, "n_pairs": 2, "interval_over": "2 seeds × 1 world",
@@ -93,3 +93,18 @@ def test_an_absurdly_wide_tile_interval_is_refused_and_one_replication_left_as_i
     assert tile_interval_notes(summary, BEST, {"roas": (0.5, 0.5 * MAX_INTERVAL_SPREAD)}) == {}
     # One replication has no interval to refuse: the tile's own "no interval" stands.
     assert tile_interval_notes(summary.iloc[:1], BEST, {"roas": (math.nan, math.nan)}) == {}
+
+
+@pytest.mark.parametrize("note", ["too few conversions", "too few clicks", "too wide"])
+def test_every_text_under_a_tile_fits_a_tile_at_1280_px(note):
+    from ui.fmt import TILE_DELTA_CHARS
+
+    # The widest values a tile's interval can take, each reason a refusal can give, and
+    # one replication: as the pages call best_pair (what the interval covers is captioned).
+    wide = {"ctr": (0.9999, 0.99999), "roas": (99.99, 9_999.99)}
+    one = {"ctr": (math.nan, math.nan), "roas": (math.nan, math.nan)}
+    for bounds, notes in ((wide, None), (wide, {"ctr": note, "roas": note}), (one, None)):
+        for _, _, span in best_pair(BEST, "ctr", bounds, notes=notes):
+            assert len(span) <= TILE_DELTA_CHARS, span
+    (_, _, span), _ = best_pair(BEST, "ctr", wide, notes={"ctr": note})
+    assert span.startswith("no interval: ") and span != "no interval: "

@@ -45,6 +45,55 @@ def _narrowest_px(frame: pd.DataFrame) -> float:
     return total
 
 
+#: Streamlit 1.67's ``st.table`` cell: its Markdown is an inline block of ``fit-content``
+#: width up to 25rem, so a column asks for no more than that however long its lines.
+CELL_MAX_PX = 400
+#: Line height of the table's 14 px text.
+LINE_PX = 21
+
+
+def _column_px(frame: pd.DataFrame) -> list[tuple[float, float]]:
+    """Each column's narrowest and widest width: longest unbreakable run, longest line."""
+    out = []
+    for column in frame.columns:
+        texts = [_shown(str(column)), *(_shown(str(v)) for v in frame[column])]
+        lines = [line for text in texts for line in text.split("  \n")]
+        words = [w for line in lines for w in re.split(r" +|(?<=\w-)(?=\w)", line)]
+        narrow = max(map(len, words)) * CHAR_PX + CELL_PX
+        wide = min(max(map(len, lines)) * CHAR_PX, CELL_MAX_PX) + CELL_PX
+        out.append((narrow, max(narrow, wide)))
+    return out
+
+
+def _layout_px(frame: pd.DataFrame, page: float = PAGE_PX) -> list[float]:
+    """The columns' widths by a browser's automatic table layout (CSS 2.1, 17.5.2.2).
+
+    Each column gets its narrowest width, and what is left of the page is shared in
+    proportion to how much wider each would like to be.
+    """
+    cols = _column_px(frame)
+    if sum(w for _, w in cols) <= page:
+        return [w for _, w in cols]
+    spare = page - sum(n for n, _ in cols)
+    want = sum(w - n for n, w in cols)
+    return [n + spare * (w - n) / want for n, w in cols]
+
+
+def _height_px(frame: pd.DataFrame, widths: list[float]) -> float:
+    """The table's height: per row its tallest cell, each line wrapped to its column."""
+    total = 0.0
+    for _, row in frame.iterrows():
+        tallest = 0
+        for value, width in zip(row, widths, strict=True):
+            chars = max(1, int((width - CELL_PX) // CHAR_PX))
+            tallest = max(
+                tallest,
+                sum(-(-max(len(line), 1) // chars) for line in _shown(str(value)).split("  \n")),
+            )
+        total += tallest * LINE_PX + CELL_PX
+    return total
+
+
 def test_the_experiment_pages_tables_wrap_to_fit_a_1280_px_window(
     app, open_page, run_small_experiment
 ):
@@ -56,12 +105,32 @@ def test_the_experiment_pages_tables_wrap_to_fit_a_1280_px_window(
     headers = [[str(c) for c in t.columns] for t in tables]
     assert any("Interval over" in h for h in headers)
     assert any("Cost per conversion" in h for h in headers)
-    assert any("Runner\\-up" in h for h in headers)
+    assert any("Leader vs runner\\-up" in h for h in headers)
     assert not [d for d in at.dataframe if {"Level", "Policy"} <= set(d.value.columns)]
     for table in tables:
         assert _narrowest_px(table) <= PAGE_PX, (list(table.columns), _narrowest_px(table))
     # A long header cannot stretch a column: each is a few words.
     assert all(len(_shown(h)) <= 36 for hs in headers for h in hs)
+    # The leaders: What differs, the longest text, gets at least a third of the page, so
+    # a row is a few lines, not 400 px (114 px wide it held a headline over ten lines).
+    leaders = next(t for t in tables if escape_markdown(WINNER_LISTS[0]) in t.columns)
+    widths = _layout_px(leaders)
+    differs = widths[list(leaders.columns).index(escape_markdown(WINNER_LISTS[0]))]
+    assert differs >= PAGE_PX / 3, dict(zip(leaders.columns, widths, strict=True))
+    assert _height_px(leaders, widths) <= 16 * LINE_PX * len(leaders), widths
+
+
+def test_the_layout_estimate_starves_a_long_column_among_many():
+    # The estimate's own check: nine columns of a few words each (the leaders table before
+    # 2026-12-05) leave the long one far less than a third, and make it tall.
+    row = {f"Column {k}": "Tech-leaning shoppers, English, multi-device" for k in range(8)}
+    frame = markdown_table(
+        pd.DataFrame([{**row, WINNER_LISTS[0]: "; ".join(["headline: Good morning vs Hi"] * 8)}]),
+        lists=WINNER_LISTS,
+    )
+    widths = _layout_px(frame)
+    assert widths[-1] < PAGE_PX / 3 and abs(sum(widths) - PAGE_PX) < 1e-6
+    assert _height_px(frame, widths) > 16 * LINE_PX
 
 
 def test_a_cells_interval_goes_under_its_value_and_a_list_gets_a_line_an_item():

@@ -65,7 +65,6 @@ from ui.forms import (
     log_rows,
 )
 from ui.tables import (
-    MARGIN_COLUMNS,
     METRIC_INTERVALS,
     WINNER_LISTS,
     best_row,
@@ -585,7 +584,7 @@ def _uplift(result, early: bool = False) -> None:
     caveat = world_caveat(result.summary_frame()) if lines else None
     if caveat:
         st.caption(escape_markdown(caveat))
-    shown = uplift_display(uplift)
+    shown = uplift_display(uplift, interval_noted=one_replication(result.summary_frame()))
     st.table(
         markdown_table(
             shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(result.summary_frame())
@@ -732,7 +731,7 @@ def _winners(result) -> None:
     )
     leaders = winners_table(table, level.creatives, names, truth, objective)
     st.table(
-        markdown_table(leaders, intervals=MARGIN_COLUMNS, lists=WINNER_LISTS),
+        markdown_table(leaders, lists=WINNER_LISTS),
         hide_index=True,
     )
     _segment_allocation(result, lambda s, a: labels[s][a])

@@ -20,6 +20,7 @@ from simulation.gap_closed import gap_closed
 from simulation.interval_words import (
     headline_note,
     metrics_over,
+    one_replication,
     tile_interval_notes,
     tile_refusal_note,
     tiles_over,
@@ -237,7 +238,7 @@ def _uplift(frames: dict) -> None:
     _uplift_lines(frames)
     if frames["uplift"].empty:
         return
-    shown = uplift_display(frames["uplift"])
+    shown = uplift_display(frames["uplift"], interval_noted=one_replication(frames["summary"]))
     st.table(
         markdown_table(
             shown, intervals=(OBSERVED_COLUMN,), headers=uplift_labels(frames["summary"])

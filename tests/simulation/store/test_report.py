@@ -280,6 +280,24 @@ def test_an_uplift_without_an_interval_says_why():
     assert shown[TRUE_COLUMN].tolist() == ["-40.0 %", "-40.0 %"]
 
 
+def test_one_replication_gives_values_alone_and_several_keep_their_reasons():
+    from simulation.uplift_text import WHY_COLUMN
+
+    row = {"level": "user", "policy": "uniform", "baseline": "generic · uniform",
+           "metric": "roas", "observed": -0.445, "ci_low": np.nan, "ci_high": np.nan,
+           "expected": -0.4, "n_pairs": 1, "interval_over": "1 seed × 1 world"}  # fmt: skip
+    few = {**row, "interval_note": "too few conversions for an interval: 2 vs 4 (a vs b)"}
+    frame = pd.DataFrame([row, few])
+    # One replication: the header and one note say there is no interval, not each cell.
+    single = uplift_table(frame, interval_noted=True)
+    assert single["Observed uplift (95 % interval)"].tolist() == ["-44.5 %", "-44.5 %"]
+    assert WHY_COLUMN not in single
+    # Several: a cell without an interval still says why (too few events, too few pairs).
+    several = uplift_table(frame)["Observed uplift (95 % interval)"].tolist()
+    assert several == ["-44.5 % (no interval: 1 usable pair)",
+                       "-44.5 % (no interval: too few conversions)"]  # fmt: skip
+
+
 def test_a_run_without_a_language_axis_gives_one_share_and_says_why(tmp_path, monkeypatch, capsys):
     """hill48: no language clause printed, none saved in gap_closed.csv, none reported."""
     from simulation.gap_closed import NO_LANGUAGE_NOTE
@@ -568,6 +586,8 @@ def test_a_one_seed_report_describes_no_interval_it_does_not_draw(saved, tmp_pat
     assert html.unescape(ONE_WORLD_CAVEAT) not in text
     assert "Lines: 1 seed × 1 world, one replication: no interval, no shading" in text
     assert "<th>Observed uplift</th>" in page and "<th>Observed uplift (95 % interval)" not in page
+    uplift = page.split("<h2>Like-for-like uplift</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<td>" in uplift and "(no interval:" not in uplift  # one note, not every cell
     assert "Final metrics, observed 1 seed × 1 world: no interval." in " ".join(text.split())
     best = page.split("<p id='best-by'>", 1)[1].split("</p>", 1)[0]
     assert "(1 seed × 1 world)." in best and best.count("no interval") == 1

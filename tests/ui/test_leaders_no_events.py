@@ -32,7 +32,7 @@ def test_the_leaders_table_says_no_leader_and_why():
     creatives = [[_ad("Rain jacket"), _ad("Trail shoes")]]
     table = segment_winners(_sales([0, 0]), "roas")
     row = winners_table(table, creatives, ["Hikers"], objective="roas").iloc[0]
-    assert row["Verdict"] == "No leader yet (no sales)"
+    assert row["Verdict"] == "No leader yet\n(no sales)"  # the reason on a line of its own
     # One sale is something to rank by: a leader, named as before.
     table = segment_winners(_sales([1, 0]), "roas")
     row = winners_table(table, creatives, ["Hikers"], objective="roas").iloc[0]

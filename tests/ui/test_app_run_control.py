@@ -262,3 +262,19 @@ def _with_files(config, files):
 
     fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     return SimpleNamespace(**(fields | files))
+
+
+def test_a_run_that_ends_within_the_clicks_wait_keeps_the_lines_above_its_results(
+    app, open_page, run_small_experiment
+):
+    # The estimate and the learning-speed note sit between the form and the results. Drawn
+    # only from the next rerun on, they pushed a fast run's results down at the reader's
+    # first click after it (an audit saw a Level box jump from y=416 to y=1347).
+    at = open_page(app, "experiment")
+    run_small_experiment(at)
+    assert not at.exception
+    assert "ex-current" in at.session_state and "ex-job" not in at.session_state  # ended
+    before = [c.value for c in at.caption]
+    assert any("Estimated run time" in c for c in before)
+    at.run()  # the reader's next click
+    assert [c.value for c in at.caption][: len(before)] == before

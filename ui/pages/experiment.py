@@ -922,7 +922,9 @@ def render() -> None:
     # The longer run's button (in the form) set its impressions before this run.
     if st.session_state.pop("ex-run-longer", False) or submitted:
         _run()
-    elif config is not None and st.session_state.get("ex-job") is None:
+    # Also right after a run that finished within the click's wait: drawn only on the next
+    # rerun, these lines pushed the results down under the reader's eyes (a page jump).
+    if config is not None and st.session_state.get("ex-job") is None:
         _estimate(config)
         estimated = True
         _learning_speed(config)

@@ -218,8 +218,11 @@ def test_cli_writes_the_most_served_creatives_and_keeps_them_in_the_store(
     assert "mvt_ts closed " in printed
     assert (
         f"; {100 * gap.loc[0, 'share_from_local']:.1f} % of the gap from random ads in the "
-        "viewer's language, the part that is not just the language (true;"
+        "viewer's language, the part that is not just the language (true"
     ) in printed
+    # One replication: "no interval" is said once, in the sentence's first clause.
+    (sentence,) = [line for line in printed.splitlines() if "mvt_ts closed " in line]
+    assert sentence.count("no interval") == 1, sentence
     assert f"alone is {100 * gap.loc[0, 'language_share']:.1f} % of the uniform" in printed
     assert len(run.tables["gap_closed"]) == 1  # kept with the run: the report reads it
     saved = run.tables["top_creatives"]

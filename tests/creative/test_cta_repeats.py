@@ -94,8 +94,8 @@ def test_a_line_that_repeats_its_button_does_not_fit(text, button, language):
         ("보습 크림, 보온병까지.", "지금 보기", "ko"),
         ("{keyword} 좋아하세요? {product} 만나보세요!", "바로 보기", "ko"),
         ("입어 보면 알아요.", "지금 보기", "ko"),
-        ("{product}, 한눈에 만나 보세요", "상세 보기", "ko"),  # the bundled line that replaced
-        # "{product} 한눈에 보기"
+        # The bundled line that replaced "{product} 한눈에 보기".
+        ("{product}, 한눈에 만나 보세요", "상세 보기", "ko"),
         ("한번 써 보세요.", "자세히 보기", "ko"),
         ("보고서 대신 한 장으로.", "지금 보기", "ko"),  # 보고 ends the noun "report" too
         ("보다 가볍게.", "지금 보기", "ko"),  # 보다 is "than"

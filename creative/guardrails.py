@@ -477,7 +477,7 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # alone, or "tomorrow" with no delivery ("tomorrow's look"), promises no speed.
         (
             "delivery",
-            r"(?<![A-Za-z])(?:(?:same|next|one|1|two|2)[\s-]+(?:business[\s-]+)?days?[\s-]+"
+            r"(?<![A-Za-z])(?:(?:same|next|\d+|one|two|three)[\s-]+(?:business[\s-]+)?days?[\s-]+"
             r"(?:delivery|shipping|dispatch|arrival)|(?:\d+|twenty[\s-]+four|forty[\s-]+eight)"
             r"[\s-]+hours?[\s-]+(?:delivery|shipping|dispatch)|(?:overnight|express|expedited|"
             r"fast|quick|speedy|rapid|lightning[\s-]+fast)[\s-]+(?:delivery|shipping|dispatch)|"

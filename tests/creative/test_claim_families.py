@@ -110,6 +110,7 @@ FAMILIES = [
     ("Same-day shipping", "delivery"),
     ("Delivered in 24 hours", "delivery"),
     ("24-hour delivery", "delivery"),
+    ("3-day shipping", "delivery"),
     ("Ships in two days", "delivery"),
     ("Express shipping on every order", "delivery"),
     ("At your door by tomorrow", "delivery"),

@@ -427,19 +427,24 @@ def _name_words(text: str) -> set[str]:
     return set(_word_list(text))
 
 
-#: Words that come with many products, never the one a search is about ("Packing Cube Set").
-#: "lite", "max" and "ultra" name an edition, like "pro" and "mini" ("Gaming Headset Lite").
+#: Words that come with many products, never the one a search is about ("Packing Cube Set",
+#: 미스터리 소설 세트). "lite", "max" and "ultra" name an edition, like "pro" and "mini"
+#: ("Gaming Headset Lite").
 _FILLER_WORDS = frozenset(
-    {"set", "kit", "box", "pack", "bundle", "pro", "mini", "plus", "x", "lite", "max", "ultra"}
-)
+    {"set", "kit", "box", "pack", "bundle", "pro", "mini", "plus", "x", "lite", "max", "ultra",
+     "세트", "묶음"}
+)  # fmt: skip
 
 
-#: Words that say in what form a thing is sold, not what it is: a "Cold Brew Concentrate" is
-#: cold brew, a "Vinyl Record Club" sells vinyl records. Passed over when finding a name's
-#: head noun, like the filler words, but unlike them they still tell products apart in the
-#: score; and what such a product is about is every word before the form word (a search for
+#: Words that say in what form a thing is sold or held, not what it is: a "Cold Brew
+#: Concentrate" is cold brew, a "Vinyl Record Club" sells vinyl records, a "savings account"
+#: (적금 통장) holds savings. Passed over when finding a name's or a search's head noun, like
+#: the filler words, but unlike them they still tell products apart in the score; and such a
+#: product is also named by a search of the words before the form word alone (a search for
 #: "vinyl" is about the record club).
-_FORM_WORDS = frozenset({"concentrate", "club", "subscription", "refill"})
+_FORM_WORDS = frozenset(
+    {"concentrate", "club", "subscription", "refill", "account", "클럽", "통장", "구독", "정기구독"}
+)
 
 
 def head_noun(name: str) -> str | None:
@@ -500,16 +505,27 @@ def _named_in(word: str | None, words: list[str], min_inner: int) -> bool:
 
 
 def _same_kind(name: str, search: str, *, min_inner: int) -> bool:
-    """Whether a search is about the product's kind of thing: it names the name's head noun.
+    """Whether a search is about the product's kind of thing: its head is the name's head.
 
-    "camping tent" names the head of "Family Tent" (tent) and "savings account" that of
-    "High-Yield Savings"; not that of "Camping Chair" (chair) nor of "Tent Pegs" (pegs),
-    though each shares a word with it. A product sold in a form is about what the form
-    holds: "vinyl" names the "Vinyl Record Club". The one matcher of the copy and the
-    simulated world (both go through :func:`product_search`).
+    A search is about its own head noun, its last word past filler and form words
+    ("camping tent" is about a tent, "savings account" about savings), and so is a name
+    (:func:`head_noun`). "camping tent" names "Family Tent" and "savings account" names
+    "High-Yield Savings"; not "Camping Chair" (chair), "Tent Pegs" (pegs) nor "Tent Peg
+    Club" (pegs, sold as a club), though each holds a word of it; and "tent pegs" does not
+    name "Family Tent". A product sold in a form is also named by a search made only of
+    the words before the form word: "vinyl" names the "Vinyl Record Club". The one matcher
+    of the copy and the simulated world (both go through :func:`product_search`).
     """
-    search_words = _word_list(search)
-    return any(_named_in(w, search_words, min_inner) for w in _kind_words(name))
+    search_head = head_noun(search)
+    kinds = _kind_words(name)
+    if search_head is None or not kinds:
+        return False
+    if _named_in(search_head, kinds[-1:], min_inner):
+        return True
+    # A product sold in a form has more than its head among its kind words.
+    subject = kinds[:-1]
+    searched = [w for w in _word_list(search) if w not in _FILLER_WORDS]
+    return bool(subject) and all(_named_in(w, kinds, min_inner) for w in searched)
 
 
 @lru_cache(maxsize=len(INTERESTS))
@@ -539,10 +555,11 @@ def product_search(product: Product) -> str | None:
     word of four letters or more inside another ("book" in "cookbook") counts half; a
     shorter one never does (the "c" of "vitamin c serum" is not in "Miracle"). Plurals are
     made singular ("cubes", "boxes", "accessories"). And the search must be about the
-    product's kind of thing: it names the product's head noun (:func:`head_noun`, the last
-    word past filler, form words and model codes), in the English names or in the Korean
-    ones (a "Camping Shelter" named 캠핑 텐트), so "camping tent" names a Family Tent but
-    never a Camping Chair on the word "camping", nor Tent Pegs on "tent". Ties go to the
+    product's kind of thing: its head (its last word) is the product's head noun
+    (:func:`head_noun`, the last word past filler, form words and model codes), in the
+    English names or in the Korean ones (a "Camping Shelter" named 캠핑 텐트), so "camping
+    tent" names a Family Tent but never a Camping Chair on the word "camping", nor Tent Pegs
+    or a Tent Peg Club on "tent", and "guitar strings" never an Acoustic Guitar. Ties go to the
     category's earlier keyword. Copy that prints a search prefers this one, so an ad
     for Canvas Sneakers speaks of "sneakers", not of another search of the same category.
 

@@ -5,8 +5,8 @@ with no visible character, e.g. only spaces or zero-width characters),
 ``banned_claim`` (a phrase of the kit's list in the copy, English words with their
 inflections), ``unsupported_claim`` (a rating, customer count, rank, "best-selling" or
 "world's best"-type superlative, percentage, scarcity, deadline, endorsement, price
-superlative, popularity, health claim, guarantee, deal, something for free or free
-shipping the brand kit, the offer and the product do not back; the product's own name is
+superlative, popularity, health claim, guarantee, deal, something for free, free shipping or
+delivery speed the brand kit, the offer and the product do not back; the product's own name is
 masked out first), ``length`` (copy longer
 than the placement allows), ``contrast`` (a text colour below WCAG AA against its background) and
 ``disclosure`` (no visible "AI-generated" label although the kit requires one).
@@ -472,6 +472,29 @@ _CLAIM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?![A-Za-z])",
         ),
         ("shipping", r"무료\s*(?:배송|배달)|배송비?\s*무료|무배"),
+        # Delivery speed: when an order arrives is the brand's (and its carrier's) promise,
+        # which no offer makes; a brand that ships next day declares its phrase. "Delivery"
+        # alone, or "tomorrow" with no delivery ("tomorrow's look"), promises no speed.
+        (
+            "delivery",
+            r"(?<![A-Za-z])(?:(?:same|next|\d+|one|two|three)[\s-]+(?:business[\s-]+)?days?[\s-]+"
+            r"(?:delivery|shipping|dispatch|arrival)|(?:\d+|twenty[\s-]+four|forty[\s-]+eight)"
+            r"[\s-]+hours?[\s-]+(?:delivery|shipping|dispatch)|(?:overnight|express|expedited|"
+            r"fast|quick|speedy|rapid|lightning[\s-]+fast)[\s-]+(?:delivery|shipping|dispatch)|"
+            r"(?:arriv(?:es?|ing)|deliver(?:s|ed|ing)?|delivery|ships?|shipped|shipping|"
+            r"dispatch(?:es|ed)?|at\s+your\s+door)\s+(?:(?:by|as\s+soon\s+as|on)\s+)?(?:tomorrow|"
+            r"today|tonight|overnight|same[\s-]+day|next[\s-]+day)|(?:arriv(?:es?|ing)|"
+            r"deliver(?:s|ed|ing)?|delivery|ships?|shipped|shipping|dispatch(?:es|ed)?|at\s+your"
+            r"\s+door)\s+(?:in|within|under)\s+(?:(?:just|only)\s+)?(?:\d+|an?|one|two|three|"
+            r"four|five|twenty[\s-]+four|forty[\s-]+eight|a\s+(?:few|couple\s+of))[\s-]+"
+            r"(?:business[\s-]+)?(?:hours?|days?))(?![A-Za-z])",
+        ),
+        (
+            "delivery",
+            r"(?:내일|오늘|당일|익일|새벽|다음\s*날)\s*(?:중(?:에|으로)?\s*)?(?:도착|배송|배달|발송|출고|받아\s*보|받으세요|받을\s*수)|"
+            r"(?:빠른|총알|로켓|특급|급행)\s*(?:배송|배달|발송)|"
+            r"\d+\s*(?:시간|일)\s*(?:내|이내|안에|만에)?\s*(?:도착|배송|배달|발송|출고)",
+        ),
         # Word orders and wordings beside the ones above ("only today" as "today only").
         (
             "deadline",
@@ -653,7 +676,9 @@ def find_unsupported_claims(
     ``save 10``, ``half price``, ``BOGO``, ``1+1``, ``반값``, ``5,000원``), a health claim
     (``no side effects``, ``clears up acne``, ``부작용 없음``), something for free (``get it
     for free``, ``free trial``, ``무료로``, ``사은품``) and free shipping (``free shipping``,
-    ``무료 배송``); word orders and scopes count too (``only today``, ``오늘 하루만``,
+    ``무료 배송``) and delivery speed (``next-day delivery``, ``arrives tomorrow``, ``ships in
+    two days``, ``내일 도착``, ``당일 배송``); word orders and scopes count too (``only
+    today``, ``오늘 하루만``,
     ``limited edition``, ``한정판``, ``the world's best``, ``최고``, ``trusted by
     millions``, ``FDA cleared``, ``sold 10,000``). A claim is backed when its text lies
     inside a phrase of ``kit.claims`` that occurs in ``text``, when a rating or customer

@@ -403,15 +403,82 @@ def _en_stem(word: str) -> str:
     return word
 
 
+# Endings that make a one-syllable verb stem a word of its own: the -기 noun (with its
+# particles), the polite request, purpose and condition. Endings that also end nouns are
+# left out: 보고 is "report", 사자 "lion", 사는 "living", 보다 "than".
+_KO_OPEN_ENDINGS = ("기", "기를", "기에", "기도", "기만", "세요", "셔요", "시고", "시면",
+                    "시죠", "십시오", "실래요", "러", "려고", "려면", "면", "면서")  # fmt: skip
+_KO_CLOSED_ENDINGS = ("기", "기를", "기에", "기도", "기만", "으세요", "으셔요", "으시고",
+                      "으시면", "으시죠", "으십시오", "으실래요", "으러", "으려고", "으려면",
+                      "으면", "으면서")  # fmt: skip
+_HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
+# Vowels (index in a Hangul syllable) of the -아/-어 form that an auxiliary verb follows:
+# ㅏ ㅐ ㅓ ㅕ ㅘ ㅙ ㅝ (가 보세요, 해 보세요, 입어 보세요, 켜 보세요, 봐 보세요, 줘 보세요).
+_CONNECTIVE_VOWELS = frozenset({0, 1, 4, 6, 9, 10, 14})
+#: Words of those vowels that are no -아/-어 form: the particles 에서 and 부터, 먼저, 거
+#: ("this one"), 다 ("all"). 매장에서 보러 오세요 sees.
+_NOT_CONNECTIVE = ("에서", "부터", "먼저", "거", "다")
+
+
+def _syllable_parts(char: str) -> tuple[int, int] | None:
+    # (vowel index, final consonant index) of a Hangul syllable; None for any other character.
+    code = ord(char)
+    if not _HANGUL_FIRST <= code <= _HANGUL_LAST:
+        return None
+    offset = code - _HANGUL_FIRST
+    return (offset // 28) % 21, offset % 28
+
+
+def _ko_verb_forms(stem: str) -> tuple[str, ...]:
+    # The words a one-syllable verb stem makes with the endings above; 보 (open, ㅗ) also
+    # contracts with -아 into 봐 (봐요, 봐도), as 오 into 와.
+    parts = _syllable_parts(stem)
+    if parts is None:
+        return ()
+    vowel, final = parts
+    if final:
+        return tuple(stem + e for e in _KO_CLOSED_ENDINGS)
+    forms = [stem + e for e in _KO_OPEN_ENDINGS]
+    if vowel == 8:  # ㅗ -> ㅘ
+        contracted = chr(ord(stem) + (9 - 8) * 28)
+        forms += [contracted + e for e in ("", "요", "도", "야")]
+    return tuple(forms)
+
+
+def _ko_repeats_one_syllable(stem: str, text: str) -> bool:
+    """Whether ``text`` uses the one-syllable verb ``stem`` as a verb of its own.
+
+    A word that is the stem with one of a few endings (보기, 보세요, 보러, 보면, 봐요), not
+    inside another word (보습, 보온병, 살펴보세요) and not as the auxiliary "try" after an
+    -아/-어 form (시작해 보세요, 입어 보면): 보 of [지금 보기] repeats 직접 보세요, not 시작해
+    보세요.
+    """
+    for form in _ko_verb_forms(stem):
+        for m in re.finditer(rf"(?<![가-힣]){re.escape(form)}(?![가-힣])", text):
+            before = text[: m.start()]
+            previous = before.rstrip()
+            parts = _syllable_parts(previous[-1]) if previous and previous != before else None
+            if (
+                parts is not None
+                and parts[1] == 0
+                and parts[0] in _CONNECTIVE_VOWELS
+                and not previous.endswith(_NOT_CONNECTIVE)
+            ):
+                continue  # the auxiliary "try" after an -아/-어 form
+            return True
+    return False
+
+
 def cta_key_words(cta: str, language: str) -> frozenset[str]:
     """The words of a call to action that name its action, as stems.
 
     English: every word but the light ones ("take", "get", "it", "now", "more"...), with one
     regular ending cut ("Take a look" -> ``{"look"}``, "See details" -> ``{"se", "detail"}``).
-    Korean: every word but 지금, 바로, 더, 한번, with the ending 하기 or 기 cut, kept when two
-    syllables or more remain ("살펴보기" -> ``{"살펴보"}``, "바로 시작하기" -> ``{"시작"}``);
-    a one-syllable stem (보 of "지금 보기") is left out, since 보 is also the auxiliary
-    "try" (시작해 보세요) and part of many words.
+    Korean: every word but 지금, 바로, 더, 한번, with the ending 하기 or 기 cut ("살펴보기" ->
+    ``{"살펴보"}``, "바로 시작하기" -> ``{"시작"}``, "지금 보기" -> ``{"보"}``). A stem of
+    two syllables or more repeats a line that holds it anywhere; a one-syllable one (보)
+    only as a verb of its own (:func:`cta_fits`), since 보 is also the auxiliary "try"
+    (시작해 보세요) and part of many words (보습, 보온병).
 
     Parameters
     ----------
@@ -427,7 +494,7 @@ def cta_key_words(cta: str, language: str) -> frozenset[str]:
     Examples
     --------
     >>> sorted(cta_key_words("Take a look", "en")), sorted(cta_key_words("자세히 보기", "ko"))
-    (['look'], ['자세히'])
+    (['look'], ['보', '자세히'])
     """
     text = _SLOT.sub(" ", unicodedata.normalize("NFC", cta)).casefold()
     if language == "ko":
@@ -436,7 +503,7 @@ def cta_key_words(cta: str, language: str) -> frozenset[str]:
             if word in _CTA_LIGHT_WORDS:
                 continue
             stem = word.removesuffix("하기") if word.endswith("하기") else word.removesuffix("기")
-            if len(stem) >= 2:
+            if stem:
                 stems.add(stem)
         return frozenset(stems)
     return frozenset(_en_stem(w) for w in _EN_WORD.findall(text) if w not in _CTA_LIGHT_WORDS)
@@ -448,8 +515,10 @@ def cta_fits(cta: CopyTemplate, *lines: CopyTemplate) -> bool:
     The button repeats the copy above it when a line holds one of its key words
     (:func:`cta_key_words`): in English a word of the same stem ("Take a closer look." above
     [Take a look], "Compare the {product}" above [Compare]); in Korean the stem anywhere in
-    a word ("꼼꼼히 살펴보고" above [살펴보기]). A line's ``named`` variant counts too, since it
-    may be the one printed.
+    a word ("꼼꼼히 살펴보고" above [살펴보기]); a one-syllable Korean stem only as a verb
+    of its own, a word of the stem and an ending, not the auxiliary after an -아/-어 form
+    ("직접 보세요" above [지금 보기], not "시작해 보세요"). A line's ``named`` variant counts
+    too, since it may be the one printed.
 
     Parameters
     ----------
@@ -468,7 +537,9 @@ def cta_fits(cta: CopyTemplate, *lines: CopyTemplate) -> bool:
         for variant in filter(None, (line, line.named_template)):
             text = _SLOT.sub(" ", unicodedata.normalize("NFC", variant.text)).casefold()
             if cta.language == "ko":
-                if any(k in text for k in keys):
+                if any(
+                    k in text if len(k) >= 2 else _ko_repeats_one_syllable(k, text) for k in keys
+                ):
                     return False
             elif keys & {_en_stem(w) for w in _EN_WORD.findall(text)}:
                 return False

@@ -41,7 +41,7 @@ from simulation.rng import stream
 from simulation.scenario import Scenario, audience_of, build_scenario
 from simulation.store.run_store import RunStore, StoredRun
 from ui.forms import DEFAULT_CONFIG, WorldSettings, world_config
-from ui.uploads import parse_catalogue_upload, parse_templates_upload
+from ui.uploads import UploadError, parse_catalogue_upload, parse_templates_upload
 
 __all__ = [
     "clear_all",
@@ -83,6 +83,22 @@ def world(settings: WorldSettings) -> tuple[Population, Segmentation]:
 def templates(data: bytes | None) -> TemplateSet | None:
     """Uploaded copy templates (``None`` for the bundled ones)."""
     return None if data is None else parse_templates_upload("templates.toml", data)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def bundled_templates_misfit(name: str, data: bytes) -> str | None:
+    """Why an uploaded catalogue does not fit the bundled templates; None when it does.
+
+    A catalogue accepted under the user's own templates may hold a name only they have
+    room for; an experiment with **Use my catalogue** but not **Use my templates** reads it
+    against the bundled ones and is refused at its start. Cached on the file's bytes: the
+    Creatives page asks on every rerun.
+    """
+    try:
+        parse_catalogue_upload(name, data)
+    except UploadError as exc:
+        return str(exc)
+    return None
 
 
 def preview_size(placement: str) -> tuple[int, int]:

@@ -103,6 +103,25 @@ FAMILIES = [
     ("No hidden fees", "free"),
     ("무료로 받아 가세요", "free"),
     ("사은품 증정", "free"),
+    # The third audit: delivery speed, which no offer makes and a brand declares only if
+    # its carrier keeps it. "Ships in two days" was a near miss before (decided 2026-12-05).
+    ("Arrives tomorrow", "delivery"),
+    ("Next-day delivery", "delivery"),
+    ("Same-day shipping", "delivery"),
+    ("Delivered in 24 hours", "delivery"),
+    ("24-hour delivery", "delivery"),
+    ("3-day shipping", "delivery"),
+    ("Ships in two days", "delivery"),
+    ("Express shipping on every order", "delivery"),
+    ("At your door by tomorrow", "delivery"),
+    ("Delivery within 2 business days", "delivery"),
+    ("내일 도착", "delivery"),
+    ("당일 배송", "delivery"),
+    ("익일 배송", "delivery"),
+    ("새벽 배송으로 받아 보세요", "delivery"),
+    ("오늘 주문하면 내일 받아보세요", "delivery"),
+    ("3일 이내 배송", "delivery"),
+    ("빠른 배송", "delivery"),
 ]
 
 #: Copy near each family that claims nothing.
@@ -110,7 +129,6 @@ NEAR_MISSES = [
     "Prices and terms on our site",
     "Save time on meal prep",
     "Save on Trail Runners with 10% off",
-    "Ships in two days",
     "Last year's favourite, refreshed",
     "Lowest heel in the range",
     "Best for beginners",
@@ -145,6 +163,17 @@ NEAR_MISSES = [
     "오늘만큼 편한 날",
     "제일 좋아하는 색으로",
     "부담 없이 시작해 보세요",
+    # Near delivery speed: delivery without a time, a time without delivery.
+    "Delivery details at checkout",
+    "Tomorrow's look, today",
+    "Ready for tomorrow",
+    "Arrives in style",
+    "Shipping to 30 countries",
+    "Deliver results, not excuses",
+    "Fast charging, all day",
+    "Your next day off, sorted",
+    "내일의 나를 위한 선택",
+    "오늘 받은 칭찬, 내일도",
 ]
 
 
@@ -375,3 +404,16 @@ def test_a_word_the_kit_lists_in_two_forms_is_reported_once():
     assert find_banned_claims("We guarantee it", DEFAULT_KIT.banned_claims) == ("guarantee",)
     both = find_banned_claims("Guaranteed, we guarantee it", DEFAULT_KIT.banned_claims)
     assert both == ("guaranteed", "guarantee")
+
+
+def test_delivery_speed_is_backed_by_a_declared_phrase_only(good):
+    # The free-shipping offer says nothing about how fast: its words pass, the speed does not.
+    text = "Free shipping, arrives tomorrow"
+    found = find_unsupported_claims(text, offer="free_shipping", category="outdoors")
+    assert found == (("delivery", "arrives tomorrow"),)
+    kit = dataclasses.replace(DEFAULT_KIT, claims=("arrives tomorrow",))
+    assert find_unsupported_claims(text, kit=kit, offer="free_shipping", category="outdoors") == ()
+    c = dataclasses.replace(good, body="당일 배송으로 만나 보세요.")
+    assert "unsupported_claim: delivery '당일 배송'" in " ".join(check_creative(c).reasons)
+    kit_ko = dataclasses.replace(DEFAULT_KIT, claims=("당일 배송",))
+    assert check_creative(c, kit=kit_ko).passed, check_creative(c, kit=kit_ko)

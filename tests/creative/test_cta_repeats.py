@@ -40,8 +40,8 @@ def cta(text: str, language: str = "en") -> CopyTemplate:
         ("Learn more", "en", {"learn"}),
         ("살펴보기", "ko", {"살펴보"}),
         ("바로 시작하기", "ko", {"시작"}),
-        ("자세히 보기", "ko", {"자세히"}),
-        ("지금 보기", "ko", set()),  # 보 alone is also the auxiliary "try"
+        ("자세히 보기", "ko", {"자세히", "보"}),
+        ("지금 보기", "ko", {"보"}),  # compared as a verb of its own only (below)
     ],
 )
 def test_cta_key_words(words, language, keys):
@@ -64,6 +64,14 @@ def test_cta_key_words(words, language, keys):
         ("Every detail, clearly laid out.", "See details", "en"),
         ("가볍게 시작해 보세요.", "바로 시작하기", "ko"),
         ("{keyword} 좋아하세요? 자세히 살펴보세요.", "자세히 보기", "ko"),
+        # A one-syllable stem as a verb of its own (until 2026-12-05 never compared: the
+        # bundled "{product} 한눈에 보기" stood above [상세 보기]).
+        ("{product} 한눈에 보기", "상세 보기", "ko"),
+        ("직접 보세요.", "지금 보기", "ko"),
+        ("매장에서 보러 오세요.", "바로 보기", "ko"),
+        ("한번 봐요!", "지금 보기", "ko"),
+        ("보면 알아요.", "지금 보기", "ko"),
+        ("장바구니에 담으세요.", "담기", "ko"),
     ],
 )
 def test_a_line_that_repeats_its_button_does_not_fit(text, button, language):
@@ -82,6 +90,15 @@ def test_a_line_that_repeats_its_button_does_not_fit(text, button, language):
         ("Seeds of change", "Find out more", "en"),
         ("가볍게 시작해 보세요.", "지금 보기", "ko"),
         ("결정 전에 알아야 할 모든 것.", "더 알아보기", "ko"),  # 알아야 is not 알아보
+        # 보 of [지금 보기] inside another word, or the auxiliary "try" after -아/-어.
+        ("보습 크림, 보온병까지.", "지금 보기", "ko"),
+        ("{keyword} 좋아하세요? {product} 만나보세요!", "바로 보기", "ko"),
+        ("입어 보면 알아요.", "지금 보기", "ko"),
+        # The bundled line that replaced "{product} 한눈에 보기".
+        ("{product}, 한눈에 만나 보세요", "상세 보기", "ko"),
+        ("한번 써 보세요.", "자세히 보기", "ko"),
+        ("보고서 대신 한 장으로.", "지금 보기", "ko"),  # 보고 ends the noun "report" too
+        ("보다 가볍게.", "지금 보기", "ko"),  # 보다 is "than"
     ],
 )
 def test_near_misses_fit(text, button, language):

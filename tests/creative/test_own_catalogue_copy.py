@@ -74,6 +74,17 @@ def _p(name: str, category: str) -> Product:
         ("Family Tents", "outdoors", "camping tent"),
         ("Hiking Boot Laces", "outdoors", None),
         ("Sunscreen Refill", "beauty", "sunscreen"),  # a form the product is sold in
+        # The search's head (its last word) must be the name's head, in both directions
+        # (until 2026-12-05 any word of the search would do): "Tent Peg Club" sells pegs,
+        # "guitar strings" are strings, "desk lamp" a lamp, "air fryer recipes" recipes.
+        ("Tent Peg Club", "outdoors", None),
+        ("Acoustic Guitar", "music", None),
+        ("Standing Desk", "home", None),
+        ("Compact Air Fryer", "food", None),
+        ("Checking Account", "finance", None),  # an account of checking, not of savings
+        ("Kids Savings Account", "finance", "savings account"),
+        ("Vinyl Record Club", "music", "vinyl"),  # the words before the form word alone
+        ("Camping Tent Club", "outdoors", "camping tent"),
     ],
 )
 def test_product_search_counts_only_words_that_tell_products_apart(name, category, search):
@@ -187,6 +198,10 @@ def test_every_level_quotes_only_a_search_naming_the_product_shown(catalogue, la
         ("Cold Brew Concentrate", "brew"),  # a form word
         ("캠핑 텐트", "텐트"),
         ("Set 2", None),
+        ("Tent Peg Club", "peg"),  # a form word, then the head of what it sells
+        ("savings account", "saving"),  # a search's head too
+        ("미스터리 소설 세트", "소설"),  # Korean filler
+        ("텐트 팩 클럽", "팩"),
     ],
 )
 def test_the_head_noun_is_the_last_word_past_filler_codes_and_forms(name, head):
@@ -209,3 +224,26 @@ def test_a_search_names_a_product_by_its_head_noun_in_both_directions(tmp_path):
     assert product_search(pegs) is None and product_search(family) == "camping tent"
     for search in ("camping tent", "캠핑 텐트"):
         assert [p.name for p in products_for_search(search, own)] == ["Family Tent"]
+
+
+def test_a_search_names_a_product_sold_in_a_form_by_its_head_too(tmp_path):
+    # The audit after that: "camping tent" named "Tent Peg Club" on "tent", a word of what
+    # the club sells but not its head (pegs). A search of the words before the form word
+    # alone still names it, as "vinyl" names the Vinyl Record Club.
+    path = tmp_path / "outdoor.csv"
+    path.write_text(
+        "name,category,price,name_ko\n"
+        "Tent Peg Club,outdoors,9,텐트 팩 클럽\n"
+        "Family Tent,outdoors,199,가족용 텐트\n",
+        encoding="utf-8",
+    )
+    own = read_catalogue(path)
+    club, family = own["outdoors"]
+    assert product_search(club) is None and product_search(family) == "camping tent"
+    for search in ("camping tent", "캠핑 텐트"):
+        assert [p.name for p in products_for_search(search, own)] == ["Family Tent"]
+    # The same head with a form word still names it: the rule can say yes.
+    club_of_tents = Product(
+        name="Camping Tent Club", name_ko="캠핑 텐트 클럽", category="outdoors", price=9.0
+    )
+    assert product_search(club_of_tents) == "camping tent"

@@ -124,3 +124,44 @@ def test_a_guard_can_keep_the_file_an_uploaders_cross_would_drop(monkeypatch, al
     assert asked == [1]
     assert ("templates" in session) is not allowed
     assert ("templates-file-used" in session) is not allowed
+
+
+def _notes(at) -> list[str]:
+    return [_plain(w.value) for w in at.warning if "fits your templates only" in _plain(w.value)]
+
+
+def test_a_catalogue_only_the_user_templates_fit_says_so_beside_its_upload(
+    app, open_page, tmp_path
+):
+    # The audit: with "Use my catalogue" ticked and "Use my templates" not, the run reads
+    # the catalogue against the bundled templates and is refused at its start, on another
+    # page; the Creatives page accepted it without a word. The note is the run's refusal.
+    at = open_page(app, "creatives")
+    _uploaded(at, LONG, parse_templates_upload("roomy.toml", ROOMY))
+    at.run()
+    assert not at.exception, at.exception
+    notes = _notes(at)
+    assert len(notes) == 1, [_plain(w.value) for w in at.warning]
+    assert "Use my templates" in notes[0] and "no en template line" in notes[0], notes
+    # What it says is what the run does: the catalogue alone is refused for the same reason.
+    from ui.forms import WorldSettings, experiment_config
+
+    path = tmp_path / "long.csv"
+    path.write_bytes(LONG)
+    with pytest.raises(ValueError, match="no en template line"):
+        experiment_config(
+            WorldSettings(), levels=["generic"], policies=["uniform"], n_impressions=1_000,
+            batch_size=100, n_seeds=1, objective="ctr", own_files={"catalogue_file": str(path)},
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("templates", [True, False])
+def test_no_note_when_the_catalogue_fits_the_bundled_templates(app, open_page, templates):
+    at = open_page(app, "creatives")
+    _uploaded(at, SHORT, parse_templates_upload("roomy.toml", ROOMY))
+    if not templates:
+        del at.session_state["templates"]
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["uploaded_catalogue"][0] == "short.csv"
+    assert _notes(at) == []

@@ -119,7 +119,9 @@ def _catalogue_upload() -> None:
             "below previews them once you run with it), and order values follow your "
             "prices. At most 1,000 products. Each name must fit some headline of the copy "
             "templates in force: your own, when you uploaded them above (then going back "
-            "to the bundled templates checks the catalogue again)."
+            "to the bundled templates checks the catalogue again, and a catalogue only "
+            "they have room for is run with **Use my templates** ticked too: it is said "
+            "below when that is so)."
         )
         file = st.file_uploader(
             f"Catalogue file (CSV, up to {format_mb(MAX_UPLOAD_BYTES)})",
@@ -174,10 +176,31 @@ def _catalogue_upload() -> None:
                 ],
                 hide_index=True,
             )
+            _bundled_templates_note(name, current[1])
             _banned_names_warning(products)
             if st.button("Remove the catalogue"):
                 st.session_state.pop("uploaded_catalogue", None)
                 st.rerun()
+
+
+def _bundled_templates_note(name: str, data: bytes) -> None:
+    """Say beside the upload when the catalogue needs the user's templates to run.
+
+    It was checked against the templates in force, the user's when uploaded; an experiment
+    with **Use my catalogue** but not **Use my templates** reads it against the bundled
+    ones, and would be refused only at its start, on another page.
+    """
+    if st.session_state.get("templates") is None:
+        return  # checked against the bundled templates already, at upload
+    reason = cache.bundled_templates_misfit(name, data)
+    if reason is None:
+        return
+    st.warning(
+        f"This catalogue fits your templates only: tick **Use my templates** with **Use my "
+        f"catalogue** on the Experiment page, or the run is refused at its start (with the "
+        f"bundled templates: {escape_markdown(reason)})",
+        icon=":material/warning:",
+    )
 
 
 def _banned_names_warning(products) -> None:

@@ -83,6 +83,10 @@ RUNS: dict[str, tuple[list[str], list[str]] | str] = {
     ),
     "sweep_figure.py": "needs a sweep table: the test_sweep_figure_* tests below draw one",
     "textfit.py": (["--quick"], ["100,000-word text", "x ordinary"]),
+    "uplift_lean.py": (
+        ["--seeds", "3", "--worlds", "2", "--impressions", "4000", "--policies", "uniform"],
+        ["per-user vs generic ROAS, 2 worlds x 3 seeds", "uniform ", "paired", "predicted"],
+    ),
     "w1_context_free.py": f"run small (with or without the peers) by {SMOKE}",
     "w2_contextual.py": f"run small (with or without the peers) by {SMOKE}",
 }

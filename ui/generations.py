@@ -15,7 +15,7 @@ import streamlit as st
 from simulation.scenario import pool_composer
 from ui import cache
 from ui.charts import PALETTE
-from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, policy_name
+from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, plain_codes, policy_name
 from ui.tables import markdown_table, table_height
 
 __all__ = [
@@ -49,6 +49,8 @@ def regenerated_levels(result) -> frozenset[str]:
 def _selected(frame: pd.DataFrame, end: int) -> pd.DataFrame:
     data = frame.copy()
     data["until"] = data["retired_at"].fillna(end)
+    # The engine's codes in words: "social_proof · discount_10" read as code.
+    data["label"] = data["label"].map(plain_codes)
     # Slots count from 1, as the allocation charts name them.
     data["Slot"] = [f"Slot {j + 1}" for j in data["slot"]]
     data["parent"] = data["parent_node"].map(dict(zip(data["node"], data["label"])))
@@ -305,7 +307,7 @@ def _rendered_pool(result, level: str, row: str, data: pd.DataFrame) -> None:
             st.caption(
                 escape_markdown(
                     f"Slot {int(rec['slot']) + 1}, gen. {int(rec['generation'])}: "
-                    f"{rec['label']}. Observed CTR "
+                    f"{plain_codes(rec['label'])}. Observed CTR "
                     f"{_observed(pct(rec['ctr']), rec['clicks'], 'click', 'clicks')}, ROAS "
                     f"{_observed(multiple(rec['roas']), rec['conversions'], 'sale', 'sales')}; "
                     f"true CTR {pct(rec['true_ctr'])}."

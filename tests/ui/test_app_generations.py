@@ -80,6 +80,10 @@ def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_exper
     # The pool at the end, rendered: an image and a caption per slot of the chosen row.
     pool = [c.value for c in at.caption if c.value.startswith("Slot ")]
     assert len(pool) == 3 and all("Observed CTR" in c and "true CTR" in c for c in pool)
+    # Tones and offers in words, not the engine's codes ("social_proof", "discount_10").
+    codes = r"social_proof|free_shipping|discount_\d+|· none"
+    assert not lineage["Creative"].str.contains(codes).any()
+    assert not any(re.search(codes, c.replace("\\", "")) for c in pool)
     # A learning policy is shown first (the uniform split never exploits its pool).
     assert at.selectbox(key="ex-gen-policy").value == "thompson"
     # The allocation views name slots, not the founders the slots started with, and say why.

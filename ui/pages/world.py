@@ -19,7 +19,7 @@ from simulation.display import mechanism_name
 from simulation.ground_truth import world_report
 from simulation.world import WORLD_BOUNDS
 from ui import cache, state
-from ui.fmt import LEVEL_NAMES, escape_markdown, pct, scale_text
+from ui.fmt import LEVEL_NAMES, escape_markdown, pct, plain_codes, scale_text
 from ui.forms import SCALE_LABEL, world_scale
 
 #: Arm columns shown, with their headers.
@@ -437,6 +437,9 @@ def render() -> None:
     st.subheader("Every arm, true (expected) values")
     arms = report.arms[[c for c in ARM_VIEW if c in report.arms]].rename(columns=ARM_VIEW)
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
+    # Tones and offers in words ("social proof", "10% off"), not the engine's codes.
+    for column in ("Creative", "Tone", "Offer"):
+        arms[column] = arms[column].map(plain_codes)
     # Segments by name, as in the tables below ("all" for the generic level's rows): one
     # column of text, not numbers mixed with "all".
     names = [p.name for p in cache.world(state.world_settings())[1].profiles]

@@ -333,8 +333,11 @@ def _view(result, frame: pd.DataFrame) -> None:
         "(by the clicks or net value it observed, never the ground truth) and bred children "
         "of its best: one or two components changed, every child checked by the guardrails."
     )
-    # The level and policy names are long; a seed is a number.
-    c1, c2, c3, c4 = st.columns([3, 3, 1, 3])
+    # The level and policy names are long, a seed is a number, and a segment's name runs to
+    # sixty characters: four to a row cut "Generic (same ads for everyone" and every
+    # segment's name at 1280 px, so the audience gets a row of its own.
+    c1, c2, c3 = st.columns([4, 4, 1])
+    c4, _ = st.columns([3, 1])
     levels = list(dict.fromkeys(frame["level"]))
     level = c1.selectbox("Level", levels, format_func=LEVEL_NAMES.get, key="ex-gen-level")
     at_level = frame[frame["level"] == level]

@@ -28,6 +28,16 @@ def fill(page: Page, label: str, value: int) -> None:
     box.press("Tab")
 
 
+#: The values a selectbox shows cut short: its input's text, measured in the input's own
+#: font, wider than the input's inside (an input's scrollWidth does not grow with its text).
+CUT_JS = """boxes => boxes.flatMap(b => [...b.querySelectorAll("input")].filter(i => {
+    const s = getComputedStyle(i), c = document.createElement("canvas").getContext("2d");
+    c.font = s.font;
+    const room = i.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    return c.measureText(i.value).width > room;
+}).map(i => i.value))"""
+
+
 def table_rows(table) -> pd.DataFrame:
     """An ``st.table``'s rows as the reader sees them (a line break read as a space)."""
     header, *rows = table.locator("table").evaluate(
@@ -65,6 +75,14 @@ def test_a_regenerating_run_shows_its_generations(
     # Chosen level, policy, seed and audience; the summary line counts the generations.
     for label in ("Level", "Policy", "Seed", "Audience"):
         expect(view.get_by_label(label, exact=True).last).to_be_visible()
+    # At a 1280 px window no choice is cut to "Generic (same ads for everyone" (four boxes
+    # to a row cut it).
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    settle(page)
+    boxes = view.locator('[data-testid="stSelectbox"]')
+    expect(boxes).to_have_count(4)
+    cut = boxes.evaluate_all(CUT_JS)
+    assert cut == [], cut
     expect(view.get_by_text(re.compile(r"creatives in 5 slots over 3 generations"))).to_be_visible()
     # The pool over time, and the CTR / ROAS by generation (two panels, one chart).
     charts = view.locator(".vega-embed")

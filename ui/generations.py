@@ -19,6 +19,7 @@ from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, plain_codes, pol
 from ui.tables import markdown_table, table_height
 
 __all__ = [
+    "FOUNDER_NOTE",
     "LINEAGE_COUNTS",
     "LINEAGE_HEADERS",
     "SLOT_NOTE",
@@ -36,6 +37,19 @@ SLOT_NOTE = (
     "This level's pools regenerated: the creative in a slot changes across generations (and "
     "differs by policy and seed), so its arms are named by slot. The **Generations** view "
     "below shows which creative held each slot, and when."
+)
+
+
+#: Said under the lineage: what *Changed* compares for a founder's child. A founder does not
+#: record its headline style or call to action, so its composition takes the first valid
+#: ones (``simulation.scenario.PoolComposer.founders``); in the default world (2,000 users)
+#: 22 of the 28 founders that compose are worded otherwise than as served (cta, body, headline).
+FOUNDER_NOTE = (
+    "A founder's children are bred from its components with the first headline style and "
+    "call to action its tone allows (a founder does not record its own): a founder's label "
+    "names that headline style, and its child can differ "
+    "from the founder as served in its wording too, beyond what *Changed* names. Between "
+    "children, *Changed* is all that differs."
 )
 
 
@@ -390,4 +404,5 @@ def _view(result, frame: pd.DataFrame) -> None:
         hide_index=True,
         height=table_height(len(table)),
     )
+    st.caption(FOUNDER_NOTE)
     _rendered_pool(result, level, row, data)

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from simulation.engine.regen import LINEAGE_COLUMNS
 from ui.forms import WorldSettings, experiment_config
-from ui.generations import LINEAGE_HEADERS, SLOT_NOTE
+from ui.generations import FOUNDER_NOTE, LINEAGE_HEADERS, SLOT_NOTE
 from ui.tables import LINE_BREAK
 
 
@@ -91,6 +91,8 @@ def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_exper
     assert set(shares["Creative"]) == {"Slot 1", "Slot 2", "Slot 3"}
     assert any(c.value == SLOT_NOTE for c in at.caption)
     assert any(i.value == SLOT_NOTE for i in at.info)  # the segment winners' place
+    # What Changed compares for a founder's child is said under the lineage.
+    assert any(c.value == FOUNDER_NOTE for c in at.caption)
     per_segment = _chart_data(at, "bar", "Segment")
     assert per_segment["Creative"].str.fullmatch(r"Slot \d").all()
     # Another level and policy switch the view.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from creative.catalogue import OFFER_LABELS
+from creative.vocabulary import OFFERS, TONES
 from simulation.display import AXIS_LABELS, POLICY_NAMES, component_name, policy_name
 from simulation.engine.generated import skipped_pairs
 
@@ -24,6 +26,7 @@ __all__ = [
     "money",
     "multiple",
     "pct",
+    "plain_codes",
     "policy_name",
     "scale_text",
     "signed_pct",
@@ -36,6 +39,32 @@ LEVEL_NAMES: dict[str, str] = {
     "user": "Per user",
     "generated": "Generated (composed per impression)",
 }
+
+
+#: The studio's codes of tones and offers as a marketer says them ("10% off", "social proof").
+_CODE_WORDS: dict[str, str] = {
+    **{tone: tone.replace("_", " ") for tone in TONES if "_" in tone},
+    **{offer: OFFER_LABELS["en"][offer].lower() for offer in OFFERS if offer != "none"},
+}
+_CODES = re.compile(r"\b(" + "|".join(map(re.escape, _CODE_WORDS)) + r")\b")
+
+
+def plain_codes(text: str) -> str:
+    """A creative's label or component with the studio's codes in words.
+
+    Labels are built from the engine's names (``simulation.scenario.PoolComposer.label``),
+    so a table read "Wireless Earbuds · social_proof · free_shipping"; an offer of "none"
+    (a part of its own) reads "no offer", as ``simulation.winners.creative_labels`` says it.
+
+    Examples
+    --------
+    >>> plain_codes("Denim Jacket · social_proof · discount_10 · badge")
+    'Denim Jacket · social proof · 10% off · badge'
+    >>> plain_codes("Denim Jacket · playful · none · split")
+    'Denim Jacket · playful · no offer · split'
+    """
+    parts = ["no offer" if part == "none" else part for part in str(text).split(" · ")]
+    return _CODES.sub(lambda m: _CODE_WORDS[m.group(1)], " · ".join(parts))
 
 
 def _bad(value: float | None) -> bool:

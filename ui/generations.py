@@ -1,24 +1,33 @@
-"""The Generations view: a regenerated pool over time, with lineage, CTR and ROAS.
+"""The Generations view: a regenerated pool over time, its lineage and its last creatives.
 
 Shown on the Experiment page below the results when the run regenerated its
 pools (``regenerate_every``). Chart builders return figures; :func:`render`
-draws them with a lineage table.
+draws them with a lineage table and the pool at the end, rendered.
 """
 
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from simulation.scenario import pool_composer
+from ui import cache
 from ui.charts import PALETTE
-from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name
+from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, plain_codes, policy_name
+from ui.tables import markdown_table, table_height
 
 __all__ = [
+    "FOUNDER_NOTE",
+    "LINEAGE_COUNTS",
+    "LINEAGE_HEADERS",
     "SLOT_NOTE",
+    "final_pool",
     "fitness_chart",
     "lineage_table",
     "pool_chart",
+    "pool_creatives",
     "regenerated_levels",
     "render",
 ]
@@ -28,6 +37,19 @@ SLOT_NOTE = (
     "This level's pools regenerated: the creative in a slot changes across generations (and "
     "differs by policy and seed), so its arms are named by slot. The **Generations** view "
     "below shows which creative held each slot, and when."
+)
+
+
+#: Said under the lineage: what *Changed* compares for a founder's child. A founder does not
+#: record its headline style or call to action, so its composition takes the first valid
+#: ones (``simulation.scenario.PoolComposer.founders``); in the default world (2,000 users)
+#: 22 of the 28 founders that compose are worded otherwise than as served (cta, body, headline).
+FOUNDER_NOTE = (
+    "A founder's children are bred from its components with the first headline style and "
+    "call to action its tone allows (a founder does not record its own): a founder's label "
+    "names that headline style, and its child can differ "
+    "from the founder as served in its wording too, beyond what *Changed* names. Between "
+    "children, *Changed* is all that differs."
 )
 
 
@@ -41,6 +63,8 @@ def regenerated_levels(result) -> frozenset[str]:
 def _selected(frame: pd.DataFrame, end: int) -> pd.DataFrame:
     data = frame.copy()
     data["until"] = data["retired_at"].fillna(end)
+    # The engine's codes in words: "social_proof · discount_10" read as code.
+    data["label"] = data["label"].map(plain_codes)
     # Slots count from 1, as the allocation charts name them.
     data["Slot"] = [f"Slot {j + 1}" for j in data["slot"]]
     data["parent"] = data["parent_node"].map(dict(zip(data["node"], data["label"])))
@@ -147,18 +171,162 @@ def fitness_chart(frame: pd.DataFrame) -> alt.HConcatChart:
     return alt.hconcat(*panels)
 
 
-#: Lineage table columns: what each creative earned first, then where it came from.
-_LINEAGE = {
-    "generation": "Generation", "Slot": "Slot", "label": "Creative",
-    "impressions": "Impressions", "ctr": "CTR", "roas": "ROAS", "true_ctr": "True CTR",
-    "changed": "Changed", "parent_place": "Parent", "lived": "Lived (impressions)",
-}  # fmt: skip
+#: Lineage table columns, readable; what each creative earned first, then where it came from.
+LINEAGE_HEADERS: tuple[str, ...] = (
+    "Generation", "Slot", "Creative", "Impressions", "Observed CTR", "Observed ROAS",
+    "True CTR", "Parent", "Changed", "Lived (impressions)",
+)  # fmt: skip
+#: Cells of :func:`lineage_table` that read "value (its counts)": the counts go on a line of
+#: their own (:func:`ui.tables.markdown_table`).
+LINEAGE_COUNTS: tuple[str, ...] = ("Observed CTR", "Observed ROAS")
+
+
+#: Joins a number to its word ("168 clicks", "Slot 1"), so a narrow cell never splits them.
+_NBSP = "\u00a0"
+
+
+def _count(n: float, one: str, many: str) -> str:
+    n = int(n)
+    return f"{n:,}{_NBSP}{one if n == 1 else many}"
+
+
+def _observed(rate: str, count: float, one: str, many: str) -> str:
+    # A rate with no event behind it says so: "0.00×" alone reads as a measured zero.
+    if int(count) == 0:
+        return f"{rate} (no {many})"
+    return f"{rate} ({_count(count, one, many)})"
 
 
 def lineage_table(frame: pd.DataFrame, end: int) -> pd.DataFrame:
-    """Readable lineage: one row per creative, what it earned, its parent and what changed."""
+    """Readable lineage: one row per creative, what it earned, its parent and what changed.
+
+    The observed CTR and ROAS are the creative's own while it lived, with no interval: the
+    clicks and sales beside them say how much each rests on (a ROAS of 5.71× from five
+    sales moves a lot with a sixth).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One (level, policy, seed, row)'s rows of ``ExperimentResult.generations_frame()``.
+    end : int
+        Impressions of the run (where living creatives' lives end).
+
+    Returns
+    -------
+    DataFrame of shape (n_creatives, 10)
+        Text, columns :data:`LINEAGE_HEADERS`; in the frame's order.
+    """
     data = _selected(frame, end)
-    return data.loc[:, list(_LINEAGE)].rename(columns=_LINEAGE)
+    return pd.DataFrame(
+        {
+            "Generation": [str(int(g)) for g in data["generation"]],
+            "Slot": data["Slot"].str.replace(" ", _NBSP).to_numpy(),
+            "Creative": data["label"].to_numpy(),
+            "Impressions": [f"{int(n):,}" for n in data["impressions"]],
+            "Observed CTR": [
+                _observed(pct(r), c, "click", "clicks")
+                for r, c in zip(data["ctr"], data["clicks"], strict=True)
+            ],
+            "Observed ROAS": [
+                _observed(multiple(r), c, "sale", "sales")
+                for r, c in zip(data["roas"], data["conversions"], strict=True)
+            ],
+            "True CTR": [pct(v) for v in data["true_ctr"]],
+            "Parent": data["parent_place"].to_numpy(),
+            "Changed": data["changed"].to_numpy(),
+            "Lived (impressions)": data["lived"].to_numpy(),
+        },
+        columns=list(LINEAGE_HEADERS),
+    )
+
+
+def final_pool(frame: pd.DataFrame) -> pd.DataFrame:
+    """The creatives alive when the run ended, one per slot, in slot order.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One (level, policy, seed, row)'s rows of ``ExperimentResult.generations_frame()``.
+
+    Returns
+    -------
+    DataFrame
+        The rows of ``frame`` never retired, sorted by slot.
+    """
+    return frame[frame["retired_at"].isna()].sort_values("slot", kind="stable")
+
+
+def pool_creatives(scenario, level: str, row: str, alive: pd.DataFrame) -> list:
+    """The creatives of ``alive``'s rows as the row's viewers saw them.
+
+    A founder is the level's own creative in its slot; a child is its composition written
+    again by the level's :class:`simulation.scenario.PoolComposer` (the same catalogue,
+    templates and guardrails the run wrote it with). Where a row is written in several
+    languages (the generic level's localized control), the first one's.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The run's world (world 0 of a multi-world run).
+    level : {"generic", "segment"}
+    row : str
+        The lineage row: "all" at the generic level, else a segment's name.
+    alive : DataFrame
+        Rows of :func:`final_pool`.
+
+    Returns
+    -------
+    list of Creative, one per row of ``alive``
+    """
+    composer = pool_composer(scenario, level)
+    names = composer.row_names(tuple(p.name for p in scenario.segmentation.profiles))
+    r = names.index(row)
+    table_row = max(composer.entries[r][0][0], 0)
+    out = []
+    for generation, slot, combo in zip(
+        alive["generation"], alive["slot"], alive["combo"], strict=True
+    ):
+        if int(generation) == 0:
+            out.append(scenario.levels[level].creatives[table_row][int(slot)])
+            continue
+        composed = composer.compose(r, np.array(str(combo).split(), dtype=np.int64))
+        if composed is None:  # the run served it, so it passed: a changed catalogue or rule
+            raise ValueError(f"the run's child {combo!r} no longer composes in this world.")
+        out.append(composed[0])
+    return out
+
+
+def _rendered_pool(result, level: str, row: str, data: pd.DataFrame) -> None:
+    """The pool at the end of the run, rendered, each with what it earned."""
+    alive = final_pool(data)
+    scenario = cache.scenario(result.config)
+    creatives = pool_creatives(scenario, level, row, alive)
+    languages = {getattr(c, "language", "en") for c in creatives}
+    several = len(pool_composer(scenario, level).entries[0]) > 1
+    st.markdown(
+        "**The pool at the end**: the creative each slot held when the run ended, as it was "
+        "served (feed placement)"
+        + (
+            "; shown in English, readers of Korean saw the same ad in Korean"
+            if several and languages == {"en"}
+            else ""
+        )
+        + "."
+    )
+    size = cache.preview_size("feed")
+    cols = st.columns(min(3, max(len(alive), 1)))
+    for i, (rec, creative) in enumerate(zip(alive.to_dict("records"), creatives, strict=True)):
+        with cols[i % len(cols)]:
+            st.image(cache.preview_png(creative, size), output_format="PNG", width="stretch")
+            st.caption(
+                escape_markdown(
+                    f"Slot {int(rec['slot']) + 1}, gen. {int(rec['generation'])}: "
+                    f"{plain_codes(rec['label'])}. Observed CTR "
+                    f"{_observed(pct(rec['ctr']), rec['clicks'], 'click', 'clicks')}, ROAS "
+                    f"{_observed(multiple(rec['roas']), rec['conversions'], 'sale', 'sales')}; "
+                    f"true CTR {pct(rec['true_ctr'])}."
+                )
+            )
 
 
 def render(result) -> None:
@@ -179,8 +347,11 @@ def _view(result, frame: pd.DataFrame) -> None:
         "(by the clicks or net value it observed, never the ground truth) and bred children "
         "of its best: one or two components changed, every child checked by the guardrails."
     )
-    # The level and policy names are long; a seed is a number.
-    c1, c2, c3, c4 = st.columns([3, 3, 1, 3])
+    # The level and policy names are long, a seed is a number, and a segment's name runs to
+    # sixty characters: four to a row cut "Generic (same ads for everyone" and every
+    # segment's name at 1280 px, so the audience gets a row of its own.
+    c1, c2, c3 = st.columns([4, 4, 1])
+    c4, _ = st.columns([3, 1])
     levels = list(dict.fromkeys(frame["level"]))
     level = c1.selectbox("Level", levels, format_func=LEVEL_NAMES.get, key="ex-gen-level")
     at_level = frame[frame["level"] == level]
@@ -219,24 +390,19 @@ def _view(result, frame: pd.DataFrame) -> None:
         "joins a parent to its child; the larger the point, the more impressions it got."
     )
     st.altair_chart(fitness_chart(data), width="stretch")
-    st.markdown("**Lineage**: every creative the pool held, what it earned and where it came from")
-    st.dataframe(
-        lineage_table(data, end),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "Generation": st.column_config.NumberColumn(width="small"),
-            "Slot": st.column_config.TextColumn(width="small"),
-            # Narrower than its longest label (the full text shows on hover): the metrics,
-            # what changed and the parent then fit beside it in a laptop's window.
-            "Creative": st.column_config.TextColumn(width=330),
-            "Impressions": st.column_config.NumberColumn(format="localized"),
-            "CTR": st.column_config.NumberColumn(format="percent"),
-            "True CTR": st.column_config.NumberColumn(
-                format="percent",
-                help="The simulator's expected CTR of the creative over this audience, "
-                "which a real experiment never sees.",
-            ),
-            "ROAS": st.column_config.NumberColumn(format="%.2f"),
-        },
+    st.markdown(
+        "**Lineage**: every creative the pool held, what it earned and where it came from. "
+        "CTR and ROAS are observed while it lived, with no interval (the clicks and sales "
+        "behind each are beside it); *True CTR* is the simulator's expected CTR of the "
+        "creative over this audience, which a real experiment never sees."
     )
+    # A static table whose cells wrap: as a data grid, Changed, Parent and Lived ran past
+    # a 1280 px window and had to be scrolled to sideways.
+    table = lineage_table(data, end)
+    st.table(
+        markdown_table(table, intervals=LINEAGE_COUNTS),
+        hide_index=True,
+        height=table_height(len(table)),
+    )
+    st.caption(FOUNDER_NOTE)
+    _rendered_pool(result, level, row, data)

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pyarrow as pa
 
 from simulation.engine.regen import LINEAGE_COLUMNS
 from ui.forms import WorldSettings, experiment_config
-from ui.generations import SLOT_NOTE
+from ui.generations import FOUNDER_NOTE, LINEAGE_HEADERS, SLOT_NOTE
+from ui.tables import LINE_BREAK
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """An ``st.table``'s Markdown as the reader sees it: escapes off, a line break a newline."""
+
+    def plain(text: str) -> str:
+        # A no-break space (a number and its word) reads as a space.
+        text = str(text).replace(LINE_BREAK, "\n").replace("\u00a0", " ")
+        return re.sub(r"\\(.)", r"\1", text)
+
+    return table.rename(columns=plain).map(plain)
 
 
 def _chart_data(at, mark: str, colour: str) -> pd.DataFrame:
@@ -45,12 +58,32 @@ def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_exper
     marks = [json.dumps(s) for s in specs]
     assert any('"born_at"' in m and '"until"' in m for m in marks)
     assert any('"parent_generation"' in m and '"roas"' in m for m in marks)
-    lineage = next(d.value for d in at.dataframe if "Parent" in d.value.columns)
-    assert {"Generation", "Creative", "Parent", "Changed", "CTR", "ROAS"} <= set(lineage.columns)
-    assert lineage["Generation"].max() == 3  # 4,000 impressions, a generation every 1,000
-    children = lineage[lineage["Generation"] > 0]
+    # The lineage: a static table whose cells wrap (a data grid ran past 1280 px).
+    lineage = _shown(next(t.value for t in at.table if "Parent" in t.value.columns))
+    assert list(lineage.columns) == list(LINEAGE_HEADERS)
+    generation = lineage["Generation"].astype(int)
+    assert generation.max() == 3  # 4,000 impressions, a generation every 1,000
+    children = lineage[generation > 0]
     assert children["Parent"].str.fullmatch(r"Slot \d+, gen\. \d+").all()
     assert set(lineage["Slot"]) == {"Slot 1", "Slot 2", "Slot 3"}  # 3 variants, from 1
+    # Observed rates say what they rest on, on a line under the rate.
+    assert (
+        lineage["Observed CTR"]
+        .str.fullmatch(r"(\d+\.\d\d\s%|–)\n\((no clicks|[\d,]+ clicks?)\)")
+        .all()
+    )
+    assert (
+        lineage["Observed ROAS"]
+        .str.fullmatch(r"(\d+\.\d\d×|–)\n\((no sales|[\d,]+ sales?)\)")
+        .all()
+    )
+    # The pool at the end, rendered: an image and a caption per slot of the chosen row.
+    pool = [c.value for c in at.caption if c.value.startswith("Slot ")]
+    assert len(pool) == 3 and all("Observed CTR" in c and "true CTR" in c for c in pool)
+    # Tones and offers in words, not the engine's codes ("social_proof", "discount_10").
+    codes = r"social_proof|free_shipping|discount_\d+|· none"
+    assert not lineage["Creative"].str.contains(codes).any()
+    assert not any(re.search(codes, c.replace("\\", "")) for c in pool)
     # A learning policy is shown first (the uniform split never exploits its pool).
     assert at.selectbox(key="ex-gen-policy").value == "thompson"
     # The allocation views name slots, not the founders the slots started with, and say why.
@@ -58,6 +91,8 @@ def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_exper
     assert set(shares["Creative"]) == {"Slot 1", "Slot 2", "Slot 3"}
     assert any(c.value == SLOT_NOTE for c in at.caption)
     assert any(i.value == SLOT_NOTE for i in at.info)  # the segment winners' place
+    # What Changed compares for a founder's child is said under the lineage.
+    assert any(c.value == FOUNDER_NOTE for c in at.caption)
     per_segment = _chart_data(at, "bar", "Segment")
     assert per_segment["Creative"].str.fullmatch(r"Slot \d").all()
     # Another level and policy switch the view.
@@ -96,3 +131,58 @@ def test_the_form_checks_the_regeneration_setting():
         else:  # pragma: no cover
             raise AssertionError(f"{levels} {every} accepted")
     assert pd.Index(LINEAGE_COLUMNS).is_unique
+
+
+def test_the_lineage_says_what_each_observed_rate_rests_on():
+    from ui.generations import lineage_table
+
+    frame = pd.DataFrame(
+        {
+            "generation": [0, 1], "slot": [0, 0], "node": [0, 1], "parent_node": [-1, 0],
+            "label": ["A · playful", "A · urgent"], "changed": ["", "tone"],
+            "born_at": [0, 2_000], "retired_at": [2_000.0, float("nan")],
+            "impressions": [1_500, 1_200], "clicks": [1, 12], "conversions": [0, 5],
+            "ctr": [1 / 1_500, 0.01], "roas": [0.0, 5.71], "true_ctr": [0.009, 0.0095],
+        }
+    )  # fmt: skip
+    table = lineage_table(frame, end=4_000).map(lambda v: v.replace("\u00a0", " "))
+    assert list(table.columns) == list(LINEAGE_HEADERS)
+    # A zero with no event behind it says so; a count is singular for one.
+    assert list(table["Observed CTR"]) == ["0.07 % (1 click)", "1.00 % (12 clicks)"]
+    assert list(table["Observed ROAS"]) == ["0.00× (no sales)", "5.71× (5 sales)"]
+    assert list(table["True CTR"]) == ["0.90 %", "0.95 %"]
+    assert list(table["Parent"]) == ["(founder)", "Slot 1, gen. 0"]
+    assert list(table["Changed"]) == ["(founder)", "tone"]
+    assert list(table["Lived (impressions)"]) == ["0 – 2,000", "2,000 – end (alive)"]
+
+
+def test_the_pool_at_the_end_is_the_creatives_the_run_served():
+    from simulation.config import ExperimentConfig
+    from simulation.engine.core import run_experiment
+    from simulation.scenario import build_scenario
+    from ui.generations import final_pool, pool_creatives
+
+    config = ExperimentConfig(
+        n_users=2_000, n_segments=2, levels=("generic", "segment"),
+        policies=("thompson",), n_impressions=6_000, batch_size=500, n_seeds=1,
+        n_variants=4, regenerate_every=1_500, n_checkpoints=4,
+    )  # fmt: skip
+    frame = run_experiment(config).generations_frame()
+    scenario = build_scenario(config)
+    children = 0
+    for (level, row), rows in frame.groupby(["level", "row"], sort=False):
+        alive = final_pool(rows)
+        # One creative a slot, the ones never retired.
+        assert list(alive["slot"]) == list(range(config.n_variants))
+        assert alive["retired_at"].isna().all()
+        creatives = pool_creatives(scenario, level, row, alive)
+        for rec, creative in zip(alive.to_dict("records"), creatives, strict=True):
+            # The run's label names the creative rendered: its tone, offer and layout.
+            assert rec["label"].split(" · ")[1:4] == [
+                creative.tone,
+                creative.offer,
+                creative.layout,
+            ], (level, row, rec["label"])
+            assert creative.guardrail.passed
+            children += rec["generation"] > 0
+    assert children > 0  # the run bred some: the check covers composed children

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pyarrow as pa
 
@@ -20,6 +22,10 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     )
     assert set(arms["Level"]) == {"Generic (same ads for everyone)", "Per segment", "Per user"}
     assert arms["True CTR"].between(0, 1).all()
+    # Tones and offers in words ("social proof", "10% off", "no offer"), not the engine's codes.
+    for column in ("Creative", "Tone", "Offer"):
+        assert not arms[column].str.contains(r"social_proof|free_shipping|discount_\d+").any()
+    assert "none" not in set(arms["Offer"]) and "10% off" in set(arms["Offer"])
     spreads = at.dataframe[1].value
     assert list(spreads.columns) == [
         "What is compared", "Arms", "Metric", "Best", "Median", "Worst", "Best ÷ median"
@@ -31,6 +37,11 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     assert not spreads["What is compared"].str.contains(r"segment \d|level ").any()
     assert set(arms["Segment"]) <= {"all", *names}  # the arms' segments by name too
     assert set(spreads["Metric"]) == {"CTR", "Conversions per 1k", "ROAS"}
+    # The scope column has a fixed width: sized to its longest scope (about 500 px), it
+    # pushed Worst and Best ÷ median past a 1280 px window (about 820 px of page), where
+    # the six short columns take about 80 px each.
+    columns = json.loads(at.dataframe[1].proto.columns)
+    assert columns["What is compared"]["width"] + 6 * 80 <= 820
     (chart,) = at.get("vega_lite_chart")
     spec = chart.proto.spec
     assert '"ctr_lift"' in spec and '"mark"' in spec
@@ -183,3 +194,33 @@ def test_the_language_s_share_of_the_gap_is_said_per_objective():
     # No gap, no share.
     flat = rows.assign(true_best_roas=1.0)
     assert "Under net value: no gap" in language_share_text(flat)
+
+
+def test_the_compositions_chart_fits_the_page_at_1280_px():
+    import pandas as pd
+
+    from ui.pages import world
+
+    names = ["all users", "Tech-leaning shoppers, English, multi-device, value-minded"]
+    frame = pd.DataFrame(
+        {
+            "objective": ["clicks"] * 2 + ["net value"] * 2,
+            "segment_name": names * 2,
+            **{
+                f"true_{key}_{m}": 0.01
+                for key in ("best", "random", "random_local")
+                for m in ("ctr", "roas")
+            },
+        }
+    )
+    spec = world.compositions_chart(frame).to_dict()
+    panels = spec["hconcat"]
+    axis = panels[0]["encoding"]["y"]["axis"]
+    # The longest segment name the audience writes (sixty characters) fits its axis: in
+    # Chromium at 1280 px the 58 of "Tech-leaning shoppers, …" took 310 px, under 6 px each...
+    assert axis["labelLimit"] >= 6 * 60
+    # ... and the names and both panels fit the app's content at 1280 px wide (about 820
+    # px; at 260 px a panel the net-value one ran some 60 px past it). Vega-Lite's
+    # default concat spacing is 20 px; 40 px for the axis titles and padding, as above.
+    width = axis["labelLimit"] + sum(p["width"] for p in panels) + spec.get("spacing", 20) + 40
+    assert width <= 820

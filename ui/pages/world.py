@@ -19,7 +19,7 @@ from simulation.display import mechanism_name
 from simulation.ground_truth import world_report
 from simulation.world import WORLD_BOUNDS
 from ui import cache, state
-from ui.fmt import LEVEL_NAMES, escape_markdown, pct, scale_text
+from ui.fmt import LEVEL_NAMES, escape_markdown, pct, plain_codes, scale_text
 from ui.forms import SCALE_LABEL, world_scale
 
 #: Arm columns shown, with their headers.
@@ -31,6 +31,9 @@ ARM_VIEW = {
     "true_roas": "True ROAS",
 }  # fmt: skip
 
+
+#: Width of the spreads table's *What is compared* column: the table fits a 1280 px window.
+SCOPE_PX = 300
 
 #: The spreads' metrics, readable.
 SPREAD_METRICS = {
@@ -225,6 +228,11 @@ _COMPOSITION_BARS = (
     ("random", "random"),
 )
 _BAR_NAMES = [name for _, name in _COMPOSITION_BARS]
+#: Room for the longest segment name (sixty characters, about 330 px in 12 px axis labels).
+COMPOSITION_LABEL_PX = 360
+#: Width of each objective's panel: the names and both panels fit the page at a 1280 px
+#: window (about 800 px); at 260 px the net-value panel ran some 60 px past the page.
+COMPOSITION_PANEL_PX = 200
 
 
 def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
@@ -261,7 +269,7 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
                     "Who:N",
                     title=None,
                     sort=list(rows["segment_name"]),
-                    axis=alt.Axis(labelLimit=360, labels=i == 0, ticks=i == 0),
+                    axis=alt.Axis(labelLimit=COMPOSITION_LABEL_PX, labels=i == 0, ticks=i == 0),
                 ),
                 yOffset=alt.YOffset("Composition:N", sort=_BAR_NAMES),
                 color=alt.Color(
@@ -271,7 +279,7 @@ def compositions_chart(compositions: pd.DataFrame) -> alt.HConcatChart:
                 ),
                 tooltip=["Who:N", "Composition:N", alt.Tooltip("value:Q", title=title, format=fmt)],
             )
-            .properties(width=260)
+            .properties(width=COMPOSITION_PANEL_PX)
         )
     return alt.hconcat(*panels)
 
@@ -429,6 +437,9 @@ def render() -> None:
     st.subheader("Every arm, true (expected) values")
     arms = report.arms[[c for c in ARM_VIEW if c in report.arms]].rename(columns=ARM_VIEW)
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
+    # Tones and offers in words ("social proof", "10% off"), not the engine's codes.
+    for column in ("Creative", "Tone", "Offer"):
+        arms[column] = arms[column].map(plain_codes)
     # Segments by name, as in the tables below ("all" for the generic level's rows): one
     # column of text, not numbers mixed with "all".
     names = [p.name for p in cache.world(state.world_settings())[1].profiles]
@@ -447,7 +458,14 @@ def render() -> None:
         },
     )
     st.subheader("How far the best arm is above the median one")
-    st.dataframe(spreads_table(report.spreads, names), hide_index=True, width="stretch")
+    st.dataframe(
+        spreads_table(report.spreads, names),
+        hide_index=True,
+        width="stretch",
+        # Sized to its longest scope (about 500 px), the first column pushed Worst and
+        # Best ÷ median past a 1280 px window; the whole scope shows on hover.
+        column_config={"What is compared": st.column_config.TextColumn(width=SCOPE_PX)},
+    )
     st.subheader("What each mechanism contributes")
     st.markdown(
         "Each bar is a mechanism's lift of the expected CTR at that level (content effects "

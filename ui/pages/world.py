@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from simulation.display import mechanism_name
+from simulation.display import component_name, mechanism_name
 from simulation.ground_truth import world_report
 from simulation.world import WORLD_BOUNDS
 from ui import cache, state
@@ -429,6 +429,9 @@ def render() -> None:
     st.subheader("Every arm, true (expected) values")
     arms = report.arms[[c for c in ARM_VIEW if c in report.arms]].rename(columns=ARM_VIEW)
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
+    for axis in ("tone", "offer"):  # the studio's codes in words ("10 % off")
+        if ARM_VIEW[axis] in arms:
+            arms[ARM_VIEW[axis]] = [component_name(axis, str(v)) for v in arms[ARM_VIEW[axis]]]
     # Segments by name, as in the tables below ("all" for the generic level's rows): one
     # column of text, not numbers mixed with "all".
     names = [p.name for p in cache.world(state.world_settings())[1].profiles]

@@ -465,7 +465,11 @@ def _table(frame: pd.DataFrame, cls: str = "") -> str:
         "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    # A table wider than a narrow window scrolls inside its own box, not the whole page.
+    return (
+        f'<div class="wide"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _metrics_table(summary: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -628,7 +632,20 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
         if w.get("png"):
             data = base64.b64encode(w["png"]).decode("ascii")
             img = f'<img alt="leading creative" src="data:image/png;base64,{data}">'
-        why = "".join(f"<li>{e(x)}</li>" for x in w.get("reasons", ())) or "<li>–</li>"
+        # One row per component, the two creatives in aligned columns: as "a vs b" items
+        # the long values (a headline each) ran into one another over three lines.
+        rows = "".join(
+            f"<tr><th>{e(label)}</th><td>{e(a)}</td><td>{e(b)}</td></tr>"
+            for label, a, b in w.get("reasons", ())
+        )
+        why = (
+            "<table class='differs'><tr><th></th><th>This creative</th><th>Runner-up</th></tr>"
+            f"{rows}</table>"
+            if rows
+            else "<p>–</p>"
+            if not w.get("runner_up")
+            else "<p>Nothing: the two share every component.</p>"
+        )
         label = _VERDICT_LABEL[w.get("verdict", "clear")]
         cards.append(
             f'<div class="card">{img}<h3>{e(w["segment"])}</h3>'
@@ -640,7 +657,7 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
             )
             + f"<p><b>Runner-up:</b> {e(w.get('runner_up', '–'))}</p>"
             f"<p><b>Margin:</b> {e(w.get('margin', '–'))}</p>"
-            f"<p><b>What differs:</b></p><ul>{why}</ul></div>"
+            f"<p><b>What differs:</b></p>{why}</div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -711,12 +728,10 @@ def _winners(run) -> list[dict[str, Any]] | None:
             if item["verdict"] == "no events":
                 note = no_events_note(objective)
                 item["verdict_note"] = note[0].upper() + note[1:]
-            item["reasons"] = [
-                # "leader", as the app's "What differs (leader vs runner-up)": the verdict
-                # alone says whether the margin makes it a winner.
-                f"{label}: {a} (leader) vs {b}"
-                for label, a, b in component_differences(win, ru)
-            ]
+            # The card's creative first, named by no title: only the verdict says whether
+            # it leads ("(leader)" on every line stood beside "No leader yet" and "Leader
+            # (not yet clear)").
+            item["reasons"] = component_differences(win, ru)
         out.append(item)
     return out
 
@@ -755,11 +770,18 @@ table{border-collapse:collapse;margin:.5em 0 1.5em} th,td{border:1px solid #ccc;
 text-align:left;font-size:13px;white-space:nowrap} th{background:#f3f3f3}
 .headline{display:flex;gap:3em;margin:1em 0} .headline div{font-size:28px}
 .headline span{display:block;font-size:13px;color:#666}
-.cards{display:flex;flex-wrap:wrap;gap:1em} .card{border:1px solid #ddd;padding:.8em;width:320px}
-.card img{width:100%} .card h3{font-size:15px;margin:.4em 0} .card p,.card li{font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:1em}
+.card{border:1px solid #ddd;padding:.8em;min-width:0;word-break:keep-all;overflow-wrap:anywhere}
+.card img{display:block;width:100%;max-width:400px;margin:0 auto}
+.card h3{font-size:15px;margin:.4em 0} .card p{font-size:13px;margin:.4em 0}
+table.differs{width:100%;margin:.3em 0 0;table-layout:fixed}
+table.differs th,table.differs td{white-space:normal;vertical-align:top;font-size:12px;
+padding:3px 5px} table.differs th:first-child{width:22%}
+svg.chart{max-width:100%;height:auto}
 pre{background:#f6f6f6;padding:1em;font-size:12px}
 table.kv td{white-space:normal;overflow-wrap:anywhere;max-width:900px}
-table.uplift td{white-space:normal;max-width:26em}
+table.uplift td{white-space:normal;max-width:26em} table.uplift th{white-space:normal}
+.wide{max-width:100%;overflow-x:auto}
 """
 
 

@@ -7,6 +7,7 @@ import re
 
 from simulation.display import AXIS_LABELS, POLICY_NAMES, component_name, policy_name
 from simulation.engine.generated import skipped_pairs
+from simulation.interval_words import TILE_NOTES
 
 __all__ = [
     "AXIS_LABELS",
@@ -169,14 +170,6 @@ def skipped_text(config) -> str | None:
 #: the 800 px page, ~180 px each, at ~7.5 px a character of the 14 px delta font
 #: ("no interval: too few conversi..." was cut at 32 characters).
 TILE_DELTA_CHARS = 24
-#: A refused interval's reason (:func:`simulation.interval_words.refused_interval`) as a
-#: tile says it, within :data:`TILE_DELTA_CHARS`; the caption under the tiles and the tile's
-#: help give the whole rule.
-TILE_NOTES: dict[str, str] = {
-    "too few conversions": "few sales",
-    "too few clicks": "few clicks",
-    "too wide": "too wide",
-}
 
 
 def best_pair(

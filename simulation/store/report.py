@@ -83,6 +83,7 @@ __all__ = [
     "best_rivals",
     "best_row",
     "build_report",
+    "clear_best_note",
     "metric_bands",
     "run_uplift",
     "svg_chart",
@@ -276,6 +277,46 @@ def best_note(
     )
     more = f" and {len(rivals) - 3} more" if len(rivals) > 3 else ""
     return f"Not clearly best: its interval overlaps that of {shown}{more}."
+
+
+def clear_best_note(
+    summary: pd.DataFrame,
+    best: Mapping[str, Any],
+    objective: str = "ctr",
+    *,
+    level_names: Mapping[str, str] = _LEVELS,
+    names: Any = policy_name,
+) -> str:
+    """Why the best is not clearly best, in the report's words; empty when it is.
+
+    Two reasons, one rule for the report, the app and ``runs list``: the best's interval of
+    the objective overlaps another learner's, or there is none (:func:`best_rivals`,
+    :func:`best_note`); or its interval was refused, because a replication had too few of
+    the events or its ends lie too far apart
+    (:func:`simulation.interval_words.refused_interval`, :func:`tile_refusal_note`): a best
+    whose interval cannot be shown is not clearly apart from anything.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication), with the event counts.
+    best : mapping
+        A :func:`best_row`: ``level`` and ``policy``.
+    objective : {"ctr", "roas"}, default="ctr"
+    level_names, names
+        As :func:`best_note`.
+
+    Returns
+    -------
+    note : str
+        "Not clearly best: ...", or "" for a clear best.
+    """
+    key = "roas" if objective == "roas" else "ctr"
+    interval, rivals = best_rivals(summary, best, key)
+    refused = tile_interval_notes(summary, best, {key: interval}).get(key)
+    if refused:
+        return tile_refusal_note(refused)
+    return best_note(interval, rivals, level_names=level_names, names=names)
 
 
 def run_uplift(run) -> pd.DataFrame:
@@ -794,7 +835,7 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
             "oracle) ran.</p>"
         )
     key = "roas" if objective == "roas" else "ctr"
-    (low, high), rivals = best_rivals(summary, best, key)
+    (low, high), _ = best_rivals(summary, best, key)
     bounds = {**best_intervals(summary, best), key: (low, high)}
     # The app's rule (its tiles): an interval on a handful of events, or one spanning
     # every decision, is refused in the uplift cells' words.
@@ -818,7 +859,7 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         over_text = f"mean, 95 % interval over {over}"
     text = f"Best by {key.upper()}: {who} ({over_text})."
     # No interval shown for the objective: none to overlap or not (the app's caption).
-    note = tile_refusal_note(notes[key]) if key in notes else best_note((low, high), rivals)
+    note = clear_best_note(summary, best, key)
     text += f" {note}" if note else ""
     return f"<div class='headline'>{''.join(tiles)}</div><p id='best-by'>{e(text)}</p>"
 

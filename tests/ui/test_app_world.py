@@ -20,6 +20,11 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     )
     assert set(arms["Level"]) == {"Generic (same ads for everyone)", "Per segment", "Per user"}
     assert arms["True CTR"].between(0, 1).all()
+    # Tones and offers in words, as every label a marketer reads ("10 % off"), not codes;
+    # a note after the offer ("(none on finance products, ...)") is kept.
+    for column in ("Tone", "Offer"):
+        assert not arms[column].str.contains("_").any(), set(arms[column])
+    assert arms["Offer"].str.contains(" % off").any()
     spreads = at.dataframe[1].value
     assert list(spreads.columns) == [
         "What is compared", "Arms", "Metric", "Best", "Median", "Worst", "Best ÷ median"

@@ -32,6 +32,16 @@ ARM_VIEW = {
 }  # fmt: skip
 
 
+def _words(axis: str, value) -> str:
+    """A tone or offer cell in words, its note kept: "10 % off (none on finance products, …)".
+
+    The user level's offer carries a note where a category cannot take it
+    (``simulation.ground_truth``); the code before it is what reads in words.
+    """
+    code, bracket, note = str(value).partition(" (")
+    return component_name(axis, code) + bracket + note
+
+
 #: The spreads' metrics, readable.
 SPREAD_METRICS = {
     "ctr": "CTR",
@@ -431,7 +441,7 @@ def render() -> None:
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
     for axis in ("tone", "offer"):  # the studio's codes in words ("10 % off")
         if ARM_VIEW[axis] in arms:
-            arms[ARM_VIEW[axis]] = [component_name(axis, str(v)) for v in arms[ARM_VIEW[axis]]]
+            arms[ARM_VIEW[axis]] = [_words(axis, v) for v in arms[ARM_VIEW[axis]]]
     # Segments by name, as in the tables below ("all" for the generic level's rows): one
     # column of text, not numbers mixed with "all".
     names = [p.name for p in cache.world(state.world_settings())[1].profiles]

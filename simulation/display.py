@@ -11,6 +11,7 @@ import numpy as np
 __all__ = [
     "AXIS_LABELS",
     "MECHANISM_NAMES",
+    "OFFER_NAMES",
     "PALETTE",
     "POLICY_NAMES",
     "SHORT_POLICY_NAMES",
@@ -107,14 +108,40 @@ def mechanism_name(mechanism: str, *, off: bool = False) -> str:
 
 _LANGUAGES = {"en": "English", "ko": "Korean"}
 
+#: The studio's offers (``creative.vocabulary.OFFERS``) as a marketer reads them in the
+#: app's tables, the report and the command line's printouts; machine outputs (CSV and
+#: Parquet columns, manifests) keep the codes. Not the ad's own words
+#: (``creative.catalogue.OFFER_LABELS``, "10% off" in the copy): these also name the absence
+#: of an offer, which the ad leaves blank. Kept here, not in ``creative/``: only
+#: ``simulation.scenario`` and a few readers cross into the studio (tests/test_architecture).
+OFFER_NAMES: dict[str, str] = {
+    "none": "no offer",
+    "free_shipping": "free shipping",
+    "discount_10": "10 % off",
+    "discount_20": "20 % off",
+    "discount_30": "30 % off",
+}
+
 
 def component_name(axis: str, name: str) -> str:
     """A component as a marketer reads it; the space's names are the engine's.
 
-    ``home:Cotton Bedding Set`` -> ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to
-    action 2`` (an index into the tone's own calls to action, whose words change with the
-    tone); ``ko`` -> ``Korean``; ``free_shipping`` -> ``free shipping``.
+    The one mapping from the engine's codes to words for every label a marketer reads (the
+    app's tables and charts, the HTML report, the command line's printouts); machine
+    outputs (CSV and Parquet columns) keep the codes. ``home:Cotton Bedding Set`` ->
+    ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to action 2`` (an index into the
+    tone's own calls to action, whose words change with the tone); ``ko`` -> ``Korean``;
+    an offer by :data:`OFFER_NAMES` (``discount_10`` -> ``10 % off``,
+    ``none`` -> ``no offer``); any other code with spaces for underscores
+    (``social_proof`` -> ``social proof``).
+
+    Examples
+    --------
+    >>> component_name("offer", "discount_10"), component_name("tone", "social_proof")
+    ('10 % off', 'social proof')
     """
+    if axis == "offer" and name in OFFER_NAMES:
+        return OFFER_NAMES[name]
     if axis == "product":
         category, _, product = name.partition(":")
         return f"{product} ({category})" if product else name

@@ -23,13 +23,16 @@ from simulation.metrics import MIN_UPLIFT_EVENTS, UPLIFT_COUNTS, interval_over
 
 __all__ = [
     "MAX_INTERVAL_SPREAD",
+    "NOT_CLEAR_RULE",
     "NO_EVENTS",
     "REFUSAL_COUNTS",
+    "TILE_NOTES",
     "headline_note",
     "metrics_over",
     "one_replication",
     "refusal_rule",
     "refused_interval",
+    "tile_help",
     "tile_interval_notes",
     "tile_refusal_note",
     "tiles_over",
@@ -52,6 +55,21 @@ MAX_INTERVAL_SPREAD = 100.0
 #: or a cost per conversion from a handful of sales read "3.33 % (0.00 % – 99.99 %)" and
 #: "$14.51 ($0.03 – $8,332.53)").
 REFUSAL_COUNTS: dict[str, str] = {**UPLIFT_COUNTS, "cvr": "conversions", "cpa": "conversions"}
+#: A refused interval's reason (:func:`refused_interval`) as the app's tiles say it, within
+#: their 24 characters (``ui.fmt.TILE_DELTA_CHARS``); the caption under the tiles and each
+#: tile's help (:func:`tile_help`) give the whole rule.
+TILE_NOTES: dict[str, str] = {
+    "too few conversions": "few sales",
+    "too few clicks": "few clicks",
+    "too wide": "too wide",
+}
+#: When a best is not clearly best: the rule of the report's and the app's "Not clearly
+#: best" notes (:func:`simulation.store.report.clear_best_note`), and of the "(not clear)"
+#: mark in ``runs list`` and the Results page's list of saved runs, in their words.
+NOT_CLEAR_RULE = (
+    "another learner's 95 % interval overlaps the best's, or the best has no interval (one "
+    "replication, or too few events or too wide to show one)"
+)
 #: How :func:`refusal_rule` names each metric.
 _RULE_NAMES = {"ctr": "CTR", "roas": "ROAS", "cvr": "conversion rate", "cpa": "cost per conversion"}
 
@@ -265,6 +283,49 @@ def tile_interval_notes(
         if note:
             notes[metric] = note
     return notes
+
+
+def tile_help(metric: str, objective: str) -> str:
+    """The help of a best's CTR or ROAS tile: what it shows and the whole rule behind its note.
+
+    A tile's own note fits 24 characters ("no interval: few sales"); its help gives the
+    rule whole, from this module's constants, so it cannot drift from
+    :func:`refused_interval`. The objective's tile adds when the best is not clearly best
+    (:data:`NOT_CLEAR_RULE`).
+
+    Parameters
+    ----------
+    metric : {"ctr", "roas"}
+        The tile's metric.
+    objective : {"ctr", "roas"}
+        The run's objective, which names the best.
+
+    Returns
+    -------
+    help : str
+
+    Examples
+    --------
+    >>> text = tile_help("roas", "roas")
+    >>> "fewer than 10 conversions" in text and "Not clearly best when" in text
+    True
+    >>> "Not clearly best" in tile_help("ctr", "roas")
+    False
+    """
+    what = {"ctr": "Clicks per impression", "roas": "Revenue per dollar of ad spend"}[metric]
+    count = REFUSAL_COUNTS[metric]
+    text = (
+        f"{what} of the best policy and level: observed, the mean over the run's "
+        "replications (seeds × worlds), with its 95 % interval over them. No interval with "
+        "one replication: none can be drawn. An interval that can be drawn is refused when "
+        f"a replication has fewer than {MIN_UPLIFT_EVENTS} {count} "
+        f'("{TILE_NOTES[f"too few {count}"]}", the uplift table\'s rule; '
+        f'"{NO_EVENTS[count]}" when no replication had any) or its ends are more than '
+        f'{MAX_INTERVAL_SPREAD:.0f}-fold apart ("{TILE_NOTES["too wide"]}").'
+    )
+    if metric == objective:
+        text += f" Not clearly best when {NOT_CLEAR_RULE}: a tie or noise, no win."
+    return text
 
 
 def tile_refusal_note(note: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from simulation.display import component_name
 from simulation.metrics import mean_interval, safe_ratio
 
 __all__ = [
@@ -203,14 +204,28 @@ def component_differences(winner, runner_up) -> list[tuple[str, str, str]]:
     Returns
     -------
     differences : list of (label, winner's value, runner-up's value)
-        In the order of :data:`COMPONENTS`; a missing or None value reads ``"none"``.
+        In the order of :data:`COMPONENTS`, values in words (``"10 % off"``, not the
+        code ``"discount_10"``); a missing or None value reads ``"none"``.
     """
     out = []
     for attr, label in COMPONENTS:
         a, b = getattr(winner, attr, None), getattr(runner_up, attr, None)
         if a != b:
-            out.append((label, "none" if a is None else str(a), "none" if b is None else str(b)))
+            out.append((label, _value_words(attr, a), _value_words(attr, b)))
     return out
+
+
+#: Components whose values are the studio's codes ("discount_10", "social_proof", "ko"):
+#: read through :func:`simulation.display.component_name`. The others are already words
+#: (a product's name, a headline, a call to action as printed).
+_CODED: frozenset[str] = frozenset({"tone", "offer", "layout", "greeting", "language"})
+
+
+def _value_words(attr: str, value) -> str:
+    """A component's value as a marketer reads it; a missing one reads "none"."""
+    if value is None:
+        return "none"
+    return component_name(attr, str(value)) if attr in _CODED else str(value)
 
 
 def difference_text(objective: str, value: float) -> str:
@@ -235,7 +250,7 @@ def difference_text(objective: str, value: float) -> str:
 
 
 def _extra(creative, attr: str, form: str) -> str:
-    """One component of a label: "discount_10", "split layout"; "no offer" for an absent one.
+    """One component of a label: "10 % off", "split layout"; "no offer" for an absent one.
 
     The studio records an absent offer or greeting as the word "none": printed bare, a
     label read "11. Linen Tote · playful · none" (none of what?).
@@ -244,7 +259,7 @@ def _extra(creative, attr: str, form: str) -> str:
     value = getattr(value, "name", value)  # a palette reads by its name
     if value is None or value == "none":
         return f"no {form.format('').strip(' “”') or attr}"
-    return form.format(value)
+    return form.format(_value_words(attr, value))
 
 
 def creative_labels(creatives: Sequence, english: dict[str, str] | None = None) -> list[str]:
@@ -281,7 +296,7 @@ def creative_labels(creatives: Sequence, english: dict[str, str] | None = None) 
         known = english.get(product) if language != "en" else None
         if known and known != product:
             product += f" ({known})"
-        parts.append([product, str(c.tone)])
+        parts.append([product, _value_words("tone", c.tone)])
     pending = _collisions(parts, range(len(parts)))
     while pending:
         members = pending.pop()

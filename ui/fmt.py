@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import re
 
-from creative.catalogue import OFFER_LABELS
 from creative.vocabulary import OFFERS, TONES
 from simulation.display import AXIS_LABELS, POLICY_NAMES, component_name, policy_name
 from simulation.engine.generated import skipped_pairs
+from simulation.interval_words import TILE_NOTES
 
 __all__ = [
     "AXIS_LABELS",
@@ -41,10 +41,11 @@ LEVEL_NAMES: dict[str, str] = {
 }
 
 
-#: The studio's codes of tones and offers as a marketer says them ("10% off", "social proof").
+#: The studio's codes of tones and offers in the one mapping of every label a marketer reads
+#: (``simulation.display.component_name``: "social proof", "10 % off").
 _CODE_WORDS: dict[str, str] = {
-    **{tone: tone.replace("_", " ") for tone in TONES if "_" in tone},
-    **{offer: OFFER_LABELS["en"][offer].lower() for offer in OFFERS if offer != "none"},
+    **{tone: component_name("tone", tone) for tone in TONES if "_" in tone},
+    **{offer: component_name("offer", offer) for offer in OFFERS if offer != "none"},
 }
 _CODES = re.compile(r"\b(" + "|".join(map(re.escape, _CODE_WORDS)) + r")\b")
 
@@ -59,11 +60,13 @@ def plain_codes(text: str) -> str:
     Examples
     --------
     >>> plain_codes("Denim Jacket · social_proof · discount_10 · badge")
-    'Denim Jacket · social proof · 10% off · badge'
+    'Denim Jacket · social proof · 10 % off · badge'
     >>> plain_codes("Denim Jacket · playful · none · split")
     'Denim Jacket · playful · no offer · split'
     """
-    parts = ["no offer" if part == "none" else part for part in str(text).split(" · ")]
+    parts = [
+        component_name("offer", part) if part == "none" else part for part in str(text).split(" · ")
+    ]
     return _CODES.sub(lambda m: _CODE_WORDS[m.group(1)], " · ".join(parts))
 
 
@@ -198,14 +201,6 @@ def skipped_text(config) -> str | None:
 #: the 800 px page, ~180 px each, at ~7.5 px a character of the 14 px delta font
 #: ("no interval: too few conversi..." was cut at 32 characters).
 TILE_DELTA_CHARS = 24
-#: A refused interval's reason (:func:`simulation.interval_words.refused_interval`) as a
-#: tile says it, within :data:`TILE_DELTA_CHARS`; the caption under the tiles and the tile's
-#: help give the whole rule.
-TILE_NOTES: dict[str, str] = {
-    "too few conversions": "few sales",
-    "too few clicks": "few clicks",
-    "too wide": "too wide",
-}
 
 
 def best_pair(

@@ -34,6 +34,7 @@ import sys
 import pandas as pd
 
 from simulation.cli.common import PathOption, UsageError
+from simulation.interval_words import NOT_CLEAR_RULE
 from simulation.store.export import ExportExistsError
 from simulation.store.integrity import clean_text
 from simulation.store.run_store import (
@@ -62,8 +63,7 @@ BUSY_NOTE = "the catalogue is busy (held by another process): listing from the r
 #: The mark of a best that is not clearly best, and the line under the list that explains it.
 NOT_CLEAR = "(not clear)"
 NOT_CLEAR_NOTE = (
-    "another learner's 95 % interval overlaps the best's, or one replication gives none "
-    '(the report\'s "Not clearly best"): a tie or noise, no win'
+    f'{NOT_CLEAR_RULE}, as the report\'s "Not clearly best" says: a tie or noise, no win'
 )
 
 

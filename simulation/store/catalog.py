@@ -26,8 +26,10 @@ __all__ = ["COLUMNS", "Catalog", "CatalogDamagedError", "StoreBusyError"]
 
 #: Bump when the table layout changes; an older catalogue is then rebuilt from ``runs/``.
 #: 3: best, its_ctr, its_roas replace mean_ctr, mean_roas; 4: best_clear (a schema-3
-#: catalogue named a best even when every pair tied).
-SCHEMA_VERSION = "4"
+#: catalogue named a best even when every pair tied); 5: best_clear is False also when the
+#: best's interval was refused (too few events, or too wide), as the report says (the
+#: columns are schema 4's: a schema-4 catalogue marked such a best clear).
+SCHEMA_VERSION = "5"
 
 #: Columns of the ``runs`` table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -58,7 +60,7 @@ CREATE TABLE IF NOT EXISTS runs (
     seed BIGINT,
     n_rows BIGINT,             -- rows of the summary table
     best VARCHAR,              -- best learner by the objective, 'policy @ level'; NULL if none
-    best_clear BOOLEAN,        -- no other learner's 95 % interval overlaps it; NULL if no best
+    best_clear BOOLEAN,        -- its interval shown, overlapping no other learner's; NULL: no best
     its_ctr DOUBLE,            -- that pair's observed CTR (mean over replications), else NULL
     its_roas DOUBLE,           -- that pair's observed ROAS, else NULL
     config_json VARCHAR,

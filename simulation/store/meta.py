@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from simulation.store.integrity import FORMAT_VERSION, clean_name
 from simulation.store.paths import check_table_name, created_at_of, new_run_id
-from simulation.store.report import best_rivals, best_row
+from simulation.store.report import best_row, clear_best_note
 
 __all__ = [
     "FORMAT_VERSION",
@@ -78,9 +78,11 @@ def _best(
     As the run's headline names it (:func:`simulation.store.report.best_row`): never a mean
     over levels and policies, which would mix what the levels compare, and never a reference
     that knows the truth. Clearly best as the report's headline judges it
-    (:func:`simulation.store.report.best_rivals`): no other learner's 95 % interval over the
-    replications overlaps its own, so a tie, overlapping intervals or a single replication
-    (no interval) make it not clearly best. ``(None, None, nan, nan)`` for a summary
+    (:func:`simulation.store.report.clear_best_note`): no other learner's 95 % interval over
+    the replications overlaps its own, so a tie, overlapping intervals or a single
+    replication (no interval) make it not clearly best, and so does an interval refused
+    (too few clicks or conversions in a replication, or too wide: the report's tiles show
+    none). ``(None, None, nan, nan)`` for a summary
     without level, policy, ctr and roas (not made by the experiment engine), or where only
     references ran.
     """
@@ -93,11 +95,11 @@ def _best(
         row = best_row(flat, objective)
         if row is None:
             return none
-        _, rivals = best_rivals(flat, row, objective)
+        clear = not clear_best_note(flat, row, objective)
     except (TypeError, ValueError):  # non-numeric metrics: a summary not made by the engine
         return none
     name = f"{row['policy']} @ {row['level']}"
-    return name, not rivals, float(row["ctr"]), float(row["roas"])
+    return name, clear, float(row["ctr"]), float(row["roas"])
 
 
 def catalog_row(

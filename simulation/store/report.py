@@ -83,6 +83,7 @@ __all__ = [
     "best_rivals",
     "best_row",
     "build_report",
+    "clear_best_note",
     "metric_bands",
     "run_uplift",
     "svg_chart",
@@ -278,6 +279,46 @@ def best_note(
     return f"Not clearly best: its interval overlaps that of {shown}{more}."
 
 
+def clear_best_note(
+    summary: pd.DataFrame,
+    best: Mapping[str, Any],
+    objective: str = "ctr",
+    *,
+    level_names: Mapping[str, str] = _LEVELS,
+    names: Any = policy_name,
+) -> str:
+    """Why the best is not clearly best, in the report's words; empty when it is.
+
+    Two reasons, one rule for the report, the app and ``runs list``: the best's interval of
+    the objective overlaps another learner's, or there is none (:func:`best_rivals`,
+    :func:`best_note`); or its interval was refused, because a replication had too few of
+    the events or its ends lie too far apart
+    (:func:`simulation.interval_words.refused_interval`, :func:`tile_refusal_note`): a best
+    whose interval cannot be shown is not clearly apart from anything.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per (level, policy, replication), with the event counts.
+    best : mapping
+        A :func:`best_row`: ``level`` and ``policy``.
+    objective : {"ctr", "roas"}, default="ctr"
+    level_names, names
+        As :func:`best_note`.
+
+    Returns
+    -------
+    note : str
+        "Not clearly best: ...", or "" for a clear best.
+    """
+    key = "roas" if objective == "roas" else "ctr"
+    interval, rivals = best_rivals(summary, best, key)
+    refused = tile_interval_notes(summary, best, {key: interval}).get(key)
+    if refused:
+        return tile_refusal_note(refused)
+    return best_note(interval, rivals, level_names=level_names, names=names)
+
+
 def run_uplift(run) -> pd.DataFrame:
     """The like-for-like uplift of a saved run: its stored ``uplift`` table, else computed.
 
@@ -465,7 +506,11 @@ def _table(frame: pd.DataFrame, cls: str = "") -> str:
         "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    # A table wider than a narrow window scrolls inside its own box, not the whole page.
+    return (
+        f'<div class="wide"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _metrics_table(summary: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -628,7 +673,20 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
         if w.get("png"):
             data = base64.b64encode(w["png"]).decode("ascii")
             img = f'<img alt="leading creative" src="data:image/png;base64,{data}">'
-        why = "".join(f"<li>{e(x)}</li>" for x in w.get("reasons", ())) or "<li>–</li>"
+        # One row per component, the two creatives in aligned columns: as "a vs b" items
+        # the long values (a headline each) ran into one another over three lines.
+        rows = "".join(
+            f"<tr><th>{e(label)}</th><td>{e(a)}</td><td>{e(b)}</td></tr>"
+            for label, a, b in w.get("reasons", ())
+        )
+        why = (
+            "<table class='differs'><tr><th></th><th>This creative</th><th>Runner-up</th></tr>"
+            f"{rows}</table>"
+            if rows
+            else "<p>–</p>"
+            if not w.get("runner_up")
+            else "<p>Nothing: the two share every component.</p>"
+        )
         label = _VERDICT_LABEL[w.get("verdict", "clear")]
         cards.append(
             f'<div class="card">{img}<h3>{e(w["segment"])}</h3>'
@@ -640,7 +698,7 @@ def _winners_html(run, winners: Sequence[Mapping[str, Any]] | None) -> str:
             )
             + f"<p><b>Runner-up:</b> {e(w.get('runner_up', '–'))}</p>"
             f"<p><b>Margin:</b> {e(w.get('margin', '–'))}</p>"
-            f"<p><b>What differs:</b></p><ul>{why}</ul></div>"
+            f"<p><b>What differs:</b></p>{why}</div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
@@ -711,12 +769,10 @@ def _winners(run) -> list[dict[str, Any]] | None:
             if item["verdict"] == "no events":
                 note = no_events_note(objective)
                 item["verdict_note"] = note[0].upper() + note[1:]
-            item["reasons"] = [
-                # "leader", as the app's "What differs (leader vs runner-up)": the verdict
-                # alone says whether the margin makes it a winner.
-                f"{label}: {a} (leader) vs {b}"
-                for label, a, b in component_differences(win, ru)
-            ]
+            # The card's creative first, named by no title: only the verdict says whether
+            # it leads ("(leader)" on every line stood beside "No leader yet" and "Leader
+            # (not yet clear)").
+            item["reasons"] = component_differences(win, ru)
         out.append(item)
     return out
 
@@ -755,11 +811,18 @@ table{border-collapse:collapse;margin:.5em 0 1.5em} th,td{border:1px solid #ccc;
 text-align:left;font-size:13px;white-space:nowrap} th{background:#f3f3f3}
 .headline{display:flex;gap:3em;margin:1em 0} .headline div{font-size:28px}
 .headline span{display:block;font-size:13px;color:#666}
-.cards{display:flex;flex-wrap:wrap;gap:1em} .card{border:1px solid #ddd;padding:.8em;width:320px}
-.card img{width:100%} .card h3{font-size:15px;margin:.4em 0} .card p,.card li{font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:1em}
+.card{border:1px solid #ddd;padding:.8em;min-width:0;word-break:keep-all;overflow-wrap:anywhere}
+.card img{display:block;width:100%;max-width:400px;margin:0 auto}
+.card h3{font-size:15px;margin:.4em 0} .card p{font-size:13px;margin:.4em 0}
+table.differs{width:100%;margin:.3em 0 0;table-layout:fixed}
+table.differs th,table.differs td{white-space:normal;vertical-align:top;font-size:12px;
+padding:3px 5px} table.differs th:first-child{width:22%}
+svg.chart{max-width:100%;height:auto}
 pre{background:#f6f6f6;padding:1em;font-size:12px}
 table.kv td{white-space:normal;overflow-wrap:anywhere;max-width:900px}
-table.uplift td{white-space:normal;max-width:26em}
+table.uplift td{white-space:normal;max-width:26em} table.uplift th{white-space:normal}
+.wide{max-width:100%;overflow-x:auto}
 """
 
 
@@ -772,7 +835,7 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
             "oracle) ran.</p>"
         )
     key = "roas" if objective == "roas" else "ctr"
-    (low, high), rivals = best_rivals(summary, best, key)
+    (low, high), _ = best_rivals(summary, best, key)
     bounds = {**best_intervals(summary, best), key: (low, high)}
     # The app's rule (its tiles): an interval on a handful of events, or one spanning
     # every decision, is refused in the uplift cells' words.
@@ -796,7 +859,7 @@ def _best_html(summary: pd.DataFrame, best: pd.Series | None, objective: str, ov
         over_text = f"mean, 95 % interval over {over}"
     text = f"Best by {key.upper()}: {who} ({over_text})."
     # No interval shown for the objective: none to overlap or not (the app's caption).
-    note = tile_refusal_note(notes[key]) if key in notes else best_note((low, high), rivals)
+    note = clear_best_note(summary, best, key)
     text += f" {note}" if note else ""
     return f"<div class='headline'>{''.join(tiles)}</div><p id='best-by'>{e(text)}</p>"
 

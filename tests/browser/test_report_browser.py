@@ -83,3 +83,34 @@ def test_report_renders_offline(page: Page, report_file, artifacts):
     # Long settings (lists, world tables) wrap: the page is no wider than the window.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
+
+
+@pytest.mark.parametrize(("width", "across"), [(1280, 3), (800, 2), (420, 1)])
+def test_the_leaders_cards_fit_the_window_and_their_tables_fit_the_cards(
+    page: Page, report_file, width, across
+):
+    # The cards were 320 px wide whatever the window (three filled 1,056 of 1,200 px), their
+    # "What differs" one line per component running on for three lines, and below about
+    # 1,100 px the charts and the uplift table made the whole page scroll sideways.
+    path, _ = report_file
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    cards = page.locator(".card")
+    expect(cards).to_have_count(CONFIG.n_segments)
+    boxes = [cards.nth(i).bounding_box() for i in range(CONFIG.n_segments)]
+    first_row = [b for b in boxes if abs(b["y"] - boxes[0]["y"]) < 1]
+    assert len(first_row) == min(across, CONFIG.n_segments)
+    grid = page.locator(".cards").bounding_box()
+    # The row fills the grid's width (no empty band on the right), whatever the window.
+    right = max(b["x"] + b["width"] for b in first_row)
+    assert right >= grid["x"] + grid["width"] - 2
+    for i in range(CONFIG.n_segments):
+        card = boxes[i]
+        table = cards.nth(i).locator("table.differs")
+        if table.count():
+            t = table.bounding_box()
+            assert t["x"] >= card["x"] and t["x"] + t["width"] <= card["x"] + card["width"] + 0.5
+            header = table.locator("tr").first.locator("th")
+            expect(header).to_have_text(["", "This creative", "Runner-up"])
+    expect(page.get_by_text("(leader)")).to_have_count(0)

@@ -66,6 +66,22 @@ def test_components_read_as_a_marketer_names_them():
     assert component_name("offer", "free_shipping") == "free shipping"
     assert component_name("tone", "premium") == "premium"
     assert component_name("language", "ko") == "Korean"
+    assert component_name("tone", "social_proof") == "social proof"
+
+
+def test_every_offer_reads_in_words_from_one_mapping():
+    from creative.vocabulary import OFFER_DISCOUNT, OFFERS
+    from simulation.display import OFFER_NAMES
+
+    assert set(OFFER_NAMES) == set(OFFERS)  # every offer the studio can make, and no other
+    words = {offer: component_name("offer", offer) for offer in OFFERS}
+    assert words["discount_10"] == "10 % off" and words["none"] == "no offer"
+    assert len(set(words.values())) == len(OFFERS)  # no two offers read alike
+    for offer, text in words.items():
+        assert "_" not in text and text != offer
+        # A discount's words say the share the world gives away (creative.vocabulary).
+        if offer.startswith("discount_"):
+            assert text == f"{round(100 * OFFER_DISCOUNT[offer])} % off"
 
 
 def test_each_context_column_is_described_by_what_the_engine_puts_there():

@@ -82,3 +82,28 @@ def test_the_not_clearly_best_note_names_the_refusal():
     assert few == "Not clearly best: too few clicks for an interval."
     assert tile_refusal_note("too wide") == "Not clearly best: its interval is too wide to show."
     assert tile_refusal_note("no sales") == "Not clearly best: no sales yet."
+
+
+@pytest.mark.parametrize("metric", ["ctr", "roas"])
+def test_a_tiles_help_explains_every_reason_its_short_note_can_give(metric):
+    # Each reason refused_interval gives for this metric, driven by data, as the tile says
+    # it (its 24 characters), must be explained in the help: the help is the whole rule.
+    from simulation.interval_words import NOT_CLEAR_RULE, TILE_NOTES, tile_help
+
+    count = "clicks" if metric == "ctr" else "conversions"
+    enough = pd.DataFrame({count: [MIN_UPLIFT_EVENTS] * 3})
+    reasons = {
+        refused_interval(enough.assign(**{count: [0, 0, 0]}), metric, 0.0, 0.0),
+        refused_interval(enough.assign(**{count: [MIN_UPLIFT_EVENTS - 1, 40, 40]}), metric,
+                         1.0, 2.0),
+        refused_interval(enough, metric, 0.01, 0.01 * (MAX_INTERVAL_SPREAD + 1)),
+    }  # fmt: skip
+    assert None not in reasons and len(reasons) == 3
+    text = tile_help(metric, metric)
+    for reason in reasons:
+        assert f'"{TILE_NOTES.get(reason, reason)}"' in text, reason
+    assert f"fewer than {MIN_UPLIFT_EVENTS} {count}" in text
+    assert f"{MAX_INTERVAL_SPREAD:.0f}-fold" in text and "one replication" in text
+    # Only the objective's tile says when the best is not clearly best.
+    assert NOT_CLEAR_RULE in text
+    assert NOT_CLEAR_RULE not in tile_help(metric, "roas" if metric == "ctr" else "ctr")

@@ -62,6 +62,13 @@ def test_only_differing_components_are_named():
     assert component_differences(a, b) == [
         ("tone", "playful", "urgent"), ("greeting", "none", "morning")
     ]  # fmt: skip
+    # In words, not the studio's codes: the app's table and the report print them.
+    c = SimpleNamespace(**{**vars(a), "tone": "social_proof", "offer": "discount_10",
+                           "language": "ko"})  # fmt: skip
+    assert component_differences(a, c) == [
+        ("tone", "playful", "social proof"), ("offer", "no offer", "10 % off"),
+        ("language", "English", "Korean"),
+    ]  # fmt: skip
 
 
 def test_segment_allocation_names_each_segments_own_creatives():
@@ -144,11 +151,15 @@ def test_creative_labels_add_only_the_components_that_tell_creatives_apart():
         _ad("Canvas Sneakers", tone="playful"),
     ]
     assert creative_labels(ads) == [
-        "1. Smartwatch S2 · urgent · free_shipping · minimal layout",
-        "2. Smartwatch S2 · urgent · discount_10",
-        "3. Smartwatch S2 · urgent · free_shipping · badge layout",
+        "1. Smartwatch S2 · urgent · free shipping · minimal layout",
+        "2. Smartwatch S2 · urgent · 10 % off",
+        "3. Smartwatch S2 · urgent · free shipping · badge layout",
         "4. Canvas Sneakers · playful",
     ]
+    # A label is read by a marketer: the studio's codes in words, as everywhere.
+    assert creative_labels([_ad("Mat", tone="social_proof"), _ad("Cup")])[0] == (
+        "1. Mat · social proof"
+    )
     # Two that differ only in a component the label does not list still read apart.
     same = [_ad("Mat", headline="Hi"), _ad("Mat", headline="Hello")]
     first, second = (label.split(". ", 1)[1] for label in creative_labels(same))
@@ -162,7 +173,7 @@ def test_an_absent_offer_or_greeting_reads_as_no_offer_not_none():
     # it, and the studio's "none" reads as what it is.
     ads = [_ad("Linen Tote", offer="discount_10"), _ad("Linen Tote", offer="none")]
     assert creative_labels(ads) == [
-        "1. Linen Tote · urgent · discount_10",
+        "1. Linen Tote · urgent · 10 % off",
         "2. Linen Tote · urgent · no offer",
     ]
     greet = [_ad("Mat", greeting="morning"), _ad("Mat", greeting="none")]

@@ -48,7 +48,9 @@ def test_switching_audience_placement_and_language(app, open_page):
     at.run()
     assert not at.exception
     assert len(_images(at)) == 3
-    assert any("· ko" in c.value for c in at.caption)
+    # The caption names the language in words, as the studio's other codes ("10 % off").
+    assert any(c.value.endswith("· Korean") for c in at.caption)
+    assert not any("_" in c.value for c in at.caption if "· tone " in c.value)
     # The choices survive a trip to another page.
     at.switch_page("ui/pages/audience.py").run()
     at.switch_page("ui/pages/creatives.py").run()

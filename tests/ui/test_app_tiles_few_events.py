@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from simulation.interval_words import tile_help
 from simulation.metrics import MIN_UPLIFT_EVENTS
 from ui import tables
 from ui.fmt import WORD_JOINER
@@ -30,6 +31,9 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
     assert roas.proto.delta == "no interval: few sales"
     assert "95 %" not in roas.proto.delta and roas.value.endswith("×")
+    # The tile's short note has its whole rule in the tile's help, from one source.
+    assert roas.proto.help == tile_help("roas", "roas")
+    assert f'fewer than {MIN_UPLIFT_EVENTS} conversions ("few sales"' in roas.proto.help
     best_caption = next(_shown(c.value) for c in at.caption if c.value.startswith("Best:"))
     assert "Not clearly best: too few conversions for an interval." in best_caption
     # The Results page's tiles follow the same rule.
@@ -37,6 +41,11 @@ def test_a_tiny_runs_roas_tile_says_too_few_conversions_instead_of_an_interval(
     assert not at.exception
     roas = next(m for m in at.metric if m.label == "Best ROAS (observed)")
     assert roas.proto.delta == "no interval: few sales"
+    # It lacked a help: "few sales" and "not clear" were explained nowhere on the page.
+    assert roas.proto.help == tile_help("roas", "roas")
+    assert "Not clearly best when" in roas.proto.help
+    ctr = next(m for m in at.metric if m.label == "Its CTR (observed)")
+    assert ctr.proto.help == tile_help("ctr", "roas") and "Not clearly" not in ctr.proto.help
 
 
 def test_the_final_metrics_table_refuses_the_same_intervals_and_says_why(

@@ -22,10 +22,14 @@ def test_world_page_lays_the_ground_truth_open(app, open_page):
     )
     assert set(arms["Level"]) == {"Generic (same ads for everyone)", "Per segment", "Per user"}
     assert arms["True CTR"].between(0, 1).all()
-    # Tones and offers in words ("social proof", "10% off", "no offer"), not the engine's codes.
+    # Tones and offers in words, as every label a marketer reads ("social proof", "10 % off",
+    # "no offer"), not the engine's codes; a note after the offer ("(none on finance
+    # products, ...)") is kept.
     for column in ("Creative", "Tone", "Offer"):
         assert not arms[column].str.contains(r"social_proof|free_shipping|discount_\d+").any()
-    assert "none" not in set(arms["Offer"]) and "10% off" in set(arms["Offer"])
+    for column in ("Tone", "Offer"):
+        assert not arms[column].str.contains("_").any(), set(arms[column])
+    assert "none" not in set(arms["Offer"]) and "10 % off" in set(arms["Offer"])
     spreads = at.dataframe[1].value
     assert list(spreads.columns) == [
         "What is compared", "Arms", "Metric", "Best", "Median", "Worst", "Best ÷ median"

@@ -21,7 +21,7 @@ from creative.vocabulary import INTERESTS, LAYOUTS, OFFERS, TIMES_OF_DAY, TONES
 from simulation.population import user_audience
 from simulation.rng import stream
 from ui import cache, compose_view, state
-from ui.fmt import escape_markdown
+from ui.fmt import component_name, escape_markdown
 from ui.forms import DEFAULT_CONFIG
 from ui.uploads import (
     MAX_UPLOAD_BYTES,
@@ -80,11 +80,17 @@ def _card(c: Creative, size: tuple[int, int]) -> None:
     st.caption(
         escape_markdown(
             f"{c.product} · {c.price_label}{'' if c.show_price else ' (not printed)'} · "
-            f"tone {c.tone} · offer {c.offer} · layout "
-            f"{c.layout} · palette {c.palette.name} · {c.language}"
+            f"tone {component_name('tone', c.tone)} · {component_name('offer', c.offer)} · "
+            f"layout {c.layout} · palette {c.palette.name} · "
+            f"{component_name('language', c.language)}"
         )
     )
     st.caption(escape_markdown(_verdict(c)))
+
+
+def _choice(axis: str, value: str) -> str:
+    """A tone or offer choice in words ("social proof", "10 % off"); "auto" as it is."""
+    return value if value == "auto" else component_name(axis, value)
 
 
 def zip_creatives(creatives: Sequence[Creative], placement: str, segment: str) -> bytes:
@@ -462,8 +468,8 @@ def _one_user(population, settings, templates_data: bytes | None) -> None:
         c2.slider("Price sensitivity (1 = deal-seeker)", 0.0, 1.0, key="u-price")
         c2.radio("Language", ["en", "ko"], key="u-language", horizontal=True)
         c3, c4, c5 = st.columns(3)
-        tone = c3.selectbox("Tone", ["auto", *TONES])
-        offer = c4.selectbox("Offer", ["auto", *OFFERS])
+        tone = c3.selectbox("Tone", ["auto", *TONES], format_func=partial(_choice, "tone"))
+        offer = c4.selectbox("Offer", ["auto", *OFFERS], format_func=partial(_choice, "offer"))
         layout = c5.selectbox("Layout", ["auto", *LAYOUTS])
         submitted = st.form_submit_button("Generate for this user", type="primary")
     state.remember(*_USER_KEYS)

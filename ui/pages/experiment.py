@@ -15,10 +15,10 @@ from simulation.config import LEVELS, OBJECTIVES
 from simulation.engine.generated import applies
 from simulation.generated.policies import GENERATED_POLICIES
 from simulation.interval_words import (
-    MAX_INTERVAL_SPREAD,
     headline_note,
     metrics_over,
     one_replication,
+    tile_help,
     tile_interval_notes,
     tile_refusal_note,
     tiles_over,
@@ -30,7 +30,7 @@ from simulation.learning_speed import (
     impressions_to_separate,
     longer_run,
 )
-from simulation.metrics import MIN_UPLIFT_EVENTS, interval_over
+from simulation.metrics import interval_over
 from simulation.policies.spec import PolicySpec
 from simulation.store.report import VERDICT_NAMES, best_intervals, best_note, best_rivals
 from simulation.uplift_text import OBSERVED_COLUMN
@@ -604,16 +604,6 @@ def _headline(result, early: bool = False) -> None:
         st.info("Only the oracle ran: it knows the truth, so it is a yardstick, not a best.")
         return
     c1, c2, c3, c4 = st.columns(4)
-    refused = (
-        f" No interval when a replication has fewer than {MIN_UPLIFT_EVENTS} {{}} (the "
-        f"uplift table's rule) or its ends are more than {MAX_INTERVAL_SPREAD:.0f}-fold apart."
-    )
-    helps = {
-        "ctr": "Clicks per impression of the best policy and level (mean over the "
-        "replications)." + refused.format("clicks"),
-        "roas": "Revenue per dollar of ad spend of the best policy and level (mean over the "
-        "replications)." + refused.format("conversions"),
-    }
     over = interval_over(summary)
     # The tiles carry the interval alone (with what it covers it was cut off at 1400 px);
     # the caption under them names the replications it covers, once. An interval on a
@@ -624,7 +614,7 @@ def _headline(result, early: bool = False) -> None:
     for column, (label, value, span) in zip((c1, c2), tiles, strict=True):
         column.metric(
             label, value, span, delta_color="off", delta_arrow="off",
-            help=helps["roas" if "ROAS" in label else "ctr"],
+            help=tile_help("roas" if "ROAS" in label else "ctr", objective),
         )  # fmt: skip
     c3.metric(
         "Spend (observed)", money(best["spend"], 0),

@@ -18,11 +18,12 @@ import streamlit as st
 
 from simulation.gap_closed import gap_closed
 from simulation.interval_words import (
+    NOT_CLEAR_RULE,
     headline_note,
     metrics_over,
     one_replication,
+    tile_help,
     tile_interval_notes,
-    tile_refusal_note,
     tiles_over,
     uplift_caption,
 )
@@ -31,9 +32,8 @@ from simulation.naming import run_label, saved_run_name
 from simulation.pairing import pairing
 from simulation.store.report import (
     best_intervals,
-    best_note,
-    best_rivals,
     build_report,
+    clear_best_note,
     run_uplift,
 )
 from simulation.uplift_text import OBSERVED_COLUMN
@@ -264,14 +264,17 @@ def _headline(frames: dict) -> pd.Series | None:
     intervals = best_intervals(frames["summary"], best)
     notes = tile_interval_notes(frames["summary"], best, intervals)
     tiles = best_pair(best, frames["objective"], intervals, notes=notes)
+    objective = "roas" if frames["objective"] == "roas" else "ctr"
     for column, (label, value, span) in zip(st.columns(2), tiles, strict=True):
-        column.metric(label, value, span, delta_color="off", delta_arrow="off")
+        # The tile's note is short ("no interval: few sales"): its help gives the whole rule.
+        metric = "roas" if "ROAS" in label else "ctr"
+        column.metric(
+            label, value, span, delta_color="off", delta_arrow="off",
+            help=tile_help(metric, objective),
+        )  # fmt: skip
     # A saved run's policy and level are whatever its file says (it may come from the CLI).
-    note = best_note(
-        *best_rivals(frames["summary"], best, frames["objective"]), level_names=LEVEL_NAMES
-    )
-    if frames["objective"] in notes:  # no interval shown: none to overlap or not
-        note = tile_refusal_note(notes[frames["objective"]])
+    # Not clearly best by the report's rule (a refused interval included), in its words.
+    note = clear_best_note(frames["summary"], best, objective, level_names=LEVEL_NAMES)
     st.caption(
         escape_markdown(
             f"Best by {frames['objective'].upper()}: {best_label(best)} "
@@ -342,8 +345,8 @@ def render() -> None:
         st.caption(
             f"In {escape_markdown(cache.run_store().root)}. *Best* is each run's best policy "
             "and level by its objective, as in its headline (never an average over levels); "
-            "*(not clear)*: another learner's 95 % interval overlaps it, or one replication "
-            "gives none (a tie or noise, no win); *CTR* and *ROAS* are that best's, observed. "
+            f"*(not clear)*: {escape_markdown(NOT_CLEAR_RULE)}: a tie or noise, no win; "
+            "*CTR* and *ROAS* are that best's, observed. "
             "A run id starts with the run's date and time (UTC): 20261205\\-101731 is "
             "5 December 2026, 10:17:31."
         )

@@ -437,7 +437,7 @@ def render() -> None:
     st.subheader("Every arm, true (expected) values")
     arms = report.arms[[c for c in ARM_VIEW if c in report.arms]].rename(columns=ARM_VIEW)
     arms["Level"] = arms["Level"].map(lambda v: LEVEL_NAMES.get(v, v))
-    # Tones and offers in words ("social proof", "10% off"), not the engine's codes.
+    # Tones and offers in words ("social proof", "10 % off"), not the engine's codes.
     for column in ("Creative", "Tone", "Offer"):
         arms[column] = arms[column].map(plain_codes)
     # Segments by name, as in the tables below ("all" for the generic level's rows): one

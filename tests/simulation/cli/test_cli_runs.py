@@ -339,8 +339,12 @@ def test_list_marks_a_best_that_is_not_clearly_best_as_the_report_does(capsys, t
 
     def summary(ctr):
         return pd.DataFrame(
-            [{"level": lv, "policy": p, "seed": s, "clicks": 100 * c, "impressions": 10_000,
-              "ctr": c, "roas": 1.0} for lv, p in pairs for s, c in enumerate(ctr[(lv, p)])]
+            # Enough clicks in every replication (100-200) for an interval to stand: 2 of
+            # them (as this test had until the refusal rule reached the list) would refuse
+            # it, and a refused interval is not clearly best either.
+            [{"level": lv, "policy": p, "seed": s, "clicks": round(10_000 * c),
+              "impressions": 10_000, "ctr": c, "roas": 1.0}
+             for lv, p in pairs for s, c in enumerate(ctr[(lv, p)])]
         )  # fmt: skip
 
     tie = summary({pair: [0.010, 0.011, 0.012] for pair in pairs})
@@ -369,6 +373,39 @@ def test_list_marks_a_best_that_is_not_clearly_best_as_the_report_does(capsys, t
               timeseries=pd.DataFrame({"step": [1]}), name="apart")  # fmt: skip
     out = run(capsys, "runs", "--store", str(only.root), "list")[1]
     assert "(not clear)" not in out
+
+
+def test_list_marks_a_best_whose_interval_was_refused_as_not_clear(capsys, tmp_path):
+    # Apart from the rest by its interval, but one replication of the best had a handful
+    # of clicks: the report shows its tile without an interval and calls it not clearly
+    # best ("too few clicks for an interval"), so the list must not read it as a win.
+    from simulation.store.report import best_rivals, best_row, clear_best_note
+
+    def summary(best_clicks):
+        ctr = {"generic": [0.010, 0.0101, 0.0102], "user": [0.020, 0.0201, 0.0202]}
+        clicks = {"generic": [400, 404, 408], "user": best_clicks}
+        return pd.DataFrame(
+            [{"level": lv, "policy": "thompson", "seed": s, "ctr": ctr[lv][s],
+              "clicks": clicks[lv][s], "impressions": 40_000, "roas": 1.0}
+             for lv in ctr for s in range(3)]
+        )  # fmt: skip
+
+    store = RunStore.open(tmp_path / "engine-store")
+    few, many = summary([800, 804, 8]), summary([800, 804, 808])
+    for name, frame in (("few", few), ("many", many)):
+        best = best_row(frame, "ctr")
+        assert best_rivals(frame, best, "ctr")[1] == []  # no overlap in either
+        store.save(config={"objective": "ctr"}, seed=0, summary=frame,
+                   timeseries=pd.DataFrame({"step": [1]}), name=name)  # fmt: skip
+    assert clear_best_note(few, best_row(few, "ctr"), "ctr").startswith("Not clearly best")
+    code, out, _ = run(capsys, "runs", "--store", str(store.root), "list")
+    assert code == 0
+    rows = listed(out, 2)
+    assert rows["few"] == ["thompson @ user (not clear)", "0.0201", "1.0000"]
+    assert rows["many"] == ["thompson @ user", "0.0201", "1.0000"]
+    # The line under the list gives the whole rule, the refused interval included.
+    note = next(line for line in out.splitlines() if line.startswith("(not clear): "))
+    assert "or the best has no interval (one replication, or too few events or too wide" in note
 
 
 def _report(capsys, store, out, *extra):

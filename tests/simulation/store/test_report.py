@@ -16,11 +16,13 @@ import pytest
 from scipy import special
 
 import simulation.__main__ as cli
+from creative.vocabulary import OFFERS, TONES
 from simulation.config import ExperimentConfig
 from simulation.display import PALETTE, policy_name
 from simulation.engine.core import run_experiment
 from simulation.metrics import UPLIFT_COLUMNS
 from simulation.store.report import (
+    VERDICT_NAMES,
     best_intervals,
     best_rivals,
     best_row,
@@ -521,27 +523,37 @@ def test_a_fixed_pool_run_has_winner_cards_and_no_generations_section(page):
     assert page.count('alt="leading creative"') == CONFIG.n_segments
 
 
-def test_a_leader_not_yet_clear_is_called_the_leader_in_what_differs(saved, monkeypatch):
-    # Every margin made "not yet clear" (the verdict is the app's rule, tested in
-    # tests/simulation/test_winners.py): the card must not call its creative the winner
-    # anywhere, its "What differs" lines included, as the app's "What differs (leader vs
-    # runner-up)" column does not.
+@pytest.mark.parametrize("verdict", ["clear", "unclear", "no interval", "no events"])
+def test_what_differs_names_no_leader_and_reads_in_words(saved, monkeypatch, verdict):
+    # Every margin given one verdict (the rule is the app's, tested in
+    # tests/simulation/test_winners.py). "What differs" used to say "(leader)" on every
+    # line, beside "No leader yet" and "Leader (not yet clear)": only the verdict may say
+    # whether the creative leads. Its two columns are the card's creative and the
+    # runner-up, each component in words, never the studio's codes ("discount_10").
     import simulation.winners
 
-    monkeypatch.setattr(simulation.winners, "winner_verdict", lambda n, low, *_: "unclear")
+    monkeypatch.setattr(simulation.winners, "winner_verdict", lambda n, low, *_: verdict)
     store, run_id, _ = saved
     page = build_report(store.load(run_id))
     cards = page.split('<div class="card">')[1:]
     assert len(cards) == CONFIG.n_segments
-    reasons = []
+    rows = []
     for card in cards:
-        assert "<b>Leader (not yet clear):</b>" in card and "<b>Winner:</b>" not in card
-        items = card.split("<b>What differs:</b></p><ul>", 1)[1].split("</ul>", 1)[0]
-        reasons += re.findall(r"<li>(.*?)</li>", items)
-    differing = [r for r in reasons if r != "–"]
-    assert differing, "the two creatives of every segment differ in something"
-    assert all(re.search(r": .+ \(leader\) vs .+", r) for r in differing), differing
-    assert "(winner)" not in page and "winning creative" not in page
+        assert f"<b>{VERDICT_NAMES[verdict]}:</b>" in card
+        differs = card.split("<b>What differs:</b></p>", 1)[1]
+        if "<table class='differs'>" not in differs:
+            continue
+        table = differs.split("</table>", 1)[0]
+        assert "<th>This creative</th><th>Runner-up</th>" in table
+        rows += re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    assert rows, "the two creatives of some segment differ in something"
+    assert "(leader)" not in page and "(winner)" not in page
+    # The codes that are not words: an offer's, a tone with "_", a language's.
+    codes = {"offer": set(OFFERS), "tone": {t for t in TONES if "_" in t}, "language": {"en", "ko"}}
+    for label, a, b in rows:
+        assert a != b
+        assert not {a, b} & codes.get(label, set()), (label, a, b)
+    assert {label for label, _, _ in rows} & {"offer", "tone"}, "the run shows no coded column"
 
 
 def test_a_segment_without_a_sale_or_click_gets_no_leader_on_its_card(saved, monkeypatch):

@@ -144,7 +144,8 @@ def test_list_names_the_best_pair_by_the_objective_never_a_mean(
 
 #: Catalogues of older layouts, each with a stale row the rebuild must replace: schema 2 held
 #: means over every level and policy; schema 3 named a best with no word on whether it was
-#: clearly best (a tie was listed as a win).
+#: clearly best (a tie was listed as a win); schema 4 had today's columns but marked clear
+#: a best whose interval the report refuses (too few events).
 OLD_LAYOUTS = {
     "2": (
         "mean_ctr DOUBLE, mean_roas DOUBLE",
@@ -153,6 +154,10 @@ OLD_LAYOUTS = {
     "3": (
         "best VARCHAR, its_ctr DOUBLE, its_roas DOUBLE",
         "'uniform @ generic', 0.5, 5.0",
+    ),
+    "4": (
+        "best VARCHAR, best_clear BOOLEAN, its_ctr DOUBLE, its_roas DOUBLE",
+        "'uniform @ generic', TRUE, 0.5, 5.0",
     ),
 }
 
@@ -229,6 +234,38 @@ def test_list_says_whether_the_best_is_clearly_best_as_the_report_does(store, ct
     # The same judgement as the report's "Not clearly best" note.
     best = best_row(summary, "ctr")
     assert (best_note(*best_rivals(summary, best, "ctr")) == "") is clear
+
+
+@pytest.mark.parametrize(
+    ("clicks", "clear"),
+    [
+        # Every replication of every pair with plenty of clicks: apart, so clearly best.
+        ({"generic": [400, 404, 408], "user": [800, 804, 808]}, True),
+        # The same rates from a handful of clicks in one of the best's replications: its
+        # interval is refused (the report's tiles show none), so it is not clearly best.
+        ({"generic": [400, 404, 408], "user": [800, 804, 8]}, False),
+    ],
+    ids=["enough-clicks", "too-few-clicks"],
+)
+def test_a_best_whose_interval_is_refused_is_not_clearly_best(store, clicks, clear):
+    from simulation.metrics import MIN_UPLIFT_EVENTS
+    from simulation.store.report import best_rivals, best_row, clear_best_note
+
+    ctr = {"generic": [0.010, 0.0101, 0.0102], "user": [0.020, 0.0201, 0.0202]}
+    summary = pd.DataFrame(
+        [{"level": level, "policy": "thompson", "seed": seed, "ctr": ctr[level][seed],
+          "clicks": clicks[level][seed], "impressions": 40_000, "roas": 1.0}
+         for level in ctr for seed in range(3)]
+    )  # fmt: skip
+    assert (min(clicks["user"]) >= MIN_UPLIFT_EVENTS) is clear  # either side of the rule
+    best = best_row(summary, "ctr")
+    # Apart either way: the intervals alone would call it clear.
+    assert best["level"] == "user" and best_rivals(summary, best, "ctr")[1] == []
+    run_id = store.save(config={"objective": "ctr"}, seed=0, summary=summary,
+                        timeseries=pd.DataFrame({"round": [0]}))  # fmt: skip
+    assert store.list().set_index("run_id").loc[run_id, "best_clear"] is clear
+    note = clear_best_note(summary, best, "ctr")
+    assert note == ("" if clear else "Not clearly best: too few clicks for an interval.")
 
 
 def test_run_ids_are_sortable_and_distinct():

@@ -4,8 +4,8 @@ Usage::
 
     python -m creative render [--preset default | --audiences FILE.csv|FILE.toml]
         [--segments all|ID,...] [--per-segment N] [--size auto|feed|story|link|preview]
-        [--lang en|ko] [--templates FILE.toml] [--out DIR] [--seed S]
-        [--format png|jpeg|webp]
+        [--lang en|ko] [--templates FILE.toml] [--catalogue FILE.csv] [--out DIR]
+        [--seed S] [--format png|jpeg|webp]
 
 Counts are bounded (``--per-segment`` by ``LIMITS.per_segment``, the whole
 run by ``LIMITS.images``; see ``creative.limits``) and checked before any
@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from creative.audience import Audience
 from creative.audience_io import read_audiences
-from creative.catalogue import CATALOGUE
+from creative.catalogue import CATALOGUE, read_catalogue
 from creative.cli_safety import (
     PathOption,
     Terminated,
@@ -165,6 +165,14 @@ def _build_parser() -> _Parser:
     r.add_argument("--lang", choices=list(LANGUAGES), help="force the copy language")
     r.add_argument(
         "--templates", action=PathOption, kind="a file", help="extra copy templates, .toml"
+    )
+    r.add_argument(
+        "--catalogue",
+        action=PathOption,
+        kind="a file",
+        metavar="FILE",
+        help="your own product catalogue CSV (name, category, price, optional name_ko) "
+        "instead of the bundled products",
     )
     r.add_argument(
         "--out",
@@ -396,6 +404,11 @@ def _run(args: argparse.Namespace) -> str:
         audiences = read_audiences(args.audiences)
     else:
         audiences = _preset_audiences()
+    # The reader simulation run and the app use, against the templates the ads are written
+    # from: a name only the user's templates have room for is refused without them.
+    catalogue = (
+        read_catalogue(args.catalogue, templates=templates) if args.catalogue is not None else None
+    )
     audiences = _select(audiences, args.segments)
     _check_folders(audiences)
     n_images = (len(audiences) + 1) * args.per_segment
@@ -407,9 +420,10 @@ def _run(args: argparse.Namespace) -> str:
         )
     if args.lang:
         audiences = [dataclasses.replace(a, language=args.lang) for a in audiences]
-    # The catalogue the ads name (the bundled one: render takes no catalogue file), checked
-    # as simulation run and compose check a user's.
-    warning = banned_names_warning(p for products in CATALOGUE.values() for p in products)
+    # The catalogue the ads name (the user's, else the bundled one), checked as simulation
+    # run and compose check a user's.
+    named = CATALOGUE if catalogue is None else catalogue
+    warning = banned_names_warning(p for products in named.values() for p in products)
     if warning is not None:
         print(f"warning: {warning}", file=sys.stderr)
 
@@ -424,6 +438,7 @@ def _run(args: argparse.Namespace) -> str:
                 language=args.lang or "en",
                 templates=templates,
                 placement=generic_size,
+                catalogue=catalogue,
             ),
         )
     ]
@@ -439,6 +454,7 @@ def _run(args: argparse.Namespace) -> str:
                     _rng(args.seed, audience.audience_id),
                     templates=templates,
                     placement=size,
+                    catalogue=catalogue,
                 ),
             )
         )

@@ -45,6 +45,7 @@ CREATIVE = [
     (["render"], "--out", "a folder", []),
     (["render"], "--audiences", "a file", []),
     (["render"], "--templates", "a file", []),
+    (["render"], "--catalogue", "a file", []),
 ]
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from simulation.store.sweeps import list_sweeps
+from simulation.store.sweeps import list_sweeps, save_sweep
 from ui.fmt import escape_markdown
 
 
@@ -300,3 +301,33 @@ def test_stop_says_stopping_at_once_and_ends_the_runs_in_flight(app, open_page, 
     # here too, but in one CI run of two the warning element was still empty when the wait
     # ended: its rerun can still be drawing.)
     assert list_sweeps(adlab_home).empty
+
+
+def test_an_opened_sweep_says_what_its_intervals_cover(app, open_page, adlab_home):
+    grid = 'n_users = 500\nn_impressions = 1000\nn_seeds = 3\n\n[grid]\n"n_segments" = [2, 4]\n'
+    save_sweep(adlab_home, grid_text=grid, table=_one_parameter_table(), meta={})
+    at = open_page(app, "sweeps", world=None)
+    at.radio(key="sw-mode").set_value("Open a saved sweep").run()
+    at.button(key="sw-open").click().run()
+    assert not at.exception, at.exception
+    intro = next(c.value for c in at.caption if "paired replication by replication" in c.value)
+    # The grid's 3 seeds, as `python -m simulation sweep` prints it.
+    assert "Its 95 % interval, over the 3 seeds × 1 world of each run," in intro
+
+
+def test_a_point_without_an_interval_says_why_under_its_chart(app, open_page):
+    table = _one_parameter_table()
+    few = "too few conversions for an interval: 3 vs 4 (generic vs segment) in one replication"
+    at_4 = (table["n_segments"] == 4) & (table["level"] == "segment")
+    table.loc[at_4, ["uplift_roas_low", "uplift_roas_high"]] = np.nan
+    table["uplift_roas_note"] = np.where(at_4, few, "")
+    at = open_page(app, "sweeps", world=None)
+    at.session_state["sweep-table"] = table
+    at.run()
+    assert not at.exception, at.exception
+    # Escaped: a saved sweep's values are any text its grid file wrote.
+    said = [c.value for c in at.caption if escape_markdown("no interval (no band)") in c.value]
+    assert len(said) == 1, "the ROAS chart's point at 4 segments only"
+    start = "ROAS uplift, no interval (no band) at Number of segments 4"
+    assert said[0].startswith(escape_markdown(start))
+    assert "fewer than 10 conversions" in said[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import tomllib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,6 +20,7 @@ from simulation.engine.generated import skipped_pairs
 from simulation.store.paths import resolve_root
 from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
+from simulation.sweep.digest import run_interval_over
 from simulation.sweep.grid import canonical_json
 from ui import state, sweep_charts
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name, skipped_text
@@ -49,6 +51,7 @@ class _Job:
     """A sweep running in a background thread; written by the thread, read by the page."""
 
     total: int
+    grid_text: str = ""
     done: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     table: pd.DataFrame | None = None
@@ -90,6 +93,19 @@ def _values(text: str, label: str) -> list:
     if not typed:
         raise ValueError(f"{label}: type at least one value.")
     return [value for _, value in typed]
+
+
+def _interval_over(grid_text: str | None) -> str | None:
+    """What each run's intervals cover ("2 seeds × 1 world"), read from the sweep's grid.
+
+    None when the grid cannot be read again (a saved sweep whose input files are gone, or
+    one written by another version): the page then says "the replications of each run".
+    """
+    try:
+        plan = parse_grid(tomllib.loads(grid_text or ""))
+    except (TypeError, ValueError, KeyError, OSError):
+        return None
+    return " or ".join(dict.fromkeys(run_interval_over(run.config) for run in plan.runs))
 
 
 def _work(job: _Job, plan, grid_text: str, root: str) -> None:
@@ -248,9 +264,10 @@ def _run_form() -> None:
             st.caption(_plan_text(plan))
     if not st.button("Run sweep", type="primary", disabled=plan is None) or plan is None:
         return
-    job = _Job(total=len(plan.runs))
+    text = _toml(data)
+    job = _Job(total=len(plan.runs), grid_text=text)
     root = str(resolve_root())
-    threading.Thread(target=_work, args=(job, plan, _toml(data), root), daemon=True).start()
+    threading.Thread(target=_work, args=(job, plan, text, root), daemon=True).start()
     st.session_state["sweep-job"] = job
 
 
@@ -265,6 +282,7 @@ def _progress() -> None:
         if job.table is not None:
             st.session_state["sweep-table"] = job.table
             st.session_state["sweep-id"] = job.sweep_id
+            st.session_state["sweep-over"] = _interval_over(job.grid_text)
         elif job.error:
             st.session_state["sweep-error"] = job.error
         else:
@@ -298,12 +316,13 @@ def _open_saved() -> None:
     choice = st.selectbox("Saved sweep", list(labels), format_func=labels.get, key="sw-saved")
     if st.button("Open", key="sw-open"):
         try:
-            table, _, _ = load_sweep(None, choice)
+            table, grid_text, _ = load_sweep(None, choice)
         except (LookupError, OSError, ValueError) as exc:
             st.error(escape_markdown(exc))
             return
         st.session_state["sweep-table"] = table
         st.session_state["sweep-id"] = choice
+        st.session_state["sweep-over"] = _interval_over(grid_text)
 
 
 def _params(table: pd.DataFrame) -> list[str]:
@@ -311,15 +330,16 @@ def _params(table: pd.DataFrame) -> list[str]:
     return list(table.columns[start : list(table.columns).index("world")])
 
 
-def _show(table: pd.DataFrame) -> None:
+def _show(table: pd.DataFrame, over: str | None = None) -> None:
     params = _params(table)
     st.subheader("Like-for-like uplift over the generic level")
     # A heat map has cells, a line chart points: the caption names what is drawn.
     what = "Each cell and point" if len(params) >= 2 else "Each point"
     st.caption(
-        f"{what}: the same policy at a personalized level against the generic level, "
-        "paired replication by replication (observed; the 95 % interval and the true "
-        "value are in the tooltip)."
+        f"{what}: the observed uplift of the same policy at a personalized level against "
+        "the generic level, paired replication by replication. Its 95 % interval, over the "
+        f"{over or 'replications'} of each run, and the true (expected) uplift are in the "
+        "tooltip; where there is no interval, the reason is said."
     )
     c1, c2, c3 = st.columns(3)
     # Like for like: a policy has an uplift only where it also played the generic level
@@ -356,6 +376,15 @@ def _show(table: pd.DataFrame) -> None:
         for metric, col in (("ctr", m1), ("roas", m2)):
             chart = sweep_charts.uplift_heatmap(rows, x, y, metric, titles)
             col.altair_chart(chart, width="stretch")
+        shown = {g for m in ("ctr", "roas") for g in sweep_charts.interval_gaps(rows, m) if g}
+        if shown:
+            # The cells say why in a few words; the rule behind each, once, under them.
+            st.caption(
+                "A cell without an interval says why: "
+                + "; ".join(f"({g}): {sweep_charts.GAP_RULES[g]}" for g in sweep_charts.GAP_RULES
+                            if g in shown)
+                + "."
+            )  # fmt: skip
     along = st.selectbox("Along", params, 0, key="sw-along", format_func=titles.get)
     fixed = _fixed(table, [p for p in params if p != along], key="line")
     # The chosen level only, as in the heat maps: the Level box decides what every chart shows.
@@ -363,6 +392,9 @@ def _show(table: pd.DataFrame) -> None:
     l1, l2 = st.columns(2)
     for metric, col in (("ctr", l1), ("roas", l2)):
         col.altair_chart(sweep_charts.uplift_lines(rows, along, metric, titles), width="stretch")
+        # Next to the chart it explains: a point with no band says why it has none.
+        if gap := sweep_charts.gap_caption(rows, along, metric, titles):
+            col.caption(escape_markdown(gap))
     shown = rows[rows["level"] != "generic"]
     gaps = [m.upper() for m in ("ctr", "roas") if shown[f"uplift_{m}"].isna().any()]
     st.caption(
@@ -422,7 +454,7 @@ def render() -> None:
     table = st.session_state.get("sweep-table")
     if table is not None and "sweep-job" not in st.session_state:
         st.caption(escape_markdown(f"Sweep {st.session_state.get('sweep-id') or ''}"))
-        _show(table)
+        _show(table, st.session_state.get("sweep-over"))
 
 
 render()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -301,6 +303,34 @@ def test_stop_says_stopping_at_once_and_ends_the_runs_in_flight(app, open_page, 
     # here too, but in one CI run of two the warning element was still empty when the wait
     # ended: its rerun can still be drawing.)
     assert list_sweeps(adlab_home).empty
+
+
+def test_the_form_stays_as_typed_while_a_sweep_runs(app, open_page):
+    # A job the page polls, without a thread behind it: the page's own state, mid-sweep.
+    job = SimpleNamespace(
+        total=3, done=1, stop=threading.Event(), finished=False, table=None, error=None
+    )
+    at = open_page(app, "sweeps", world=None)
+    at.session_state["sweep-job"] = job
+    at.run()
+    assert not at.exception, at.exception
+    assert "Sweep: 1 of 3 runs" in _progress_text(at)
+    # Changing an input while it runs used to redraw the page without its form (the page
+    # jumped up by half its height, and what was typed could not be seen).
+    at.number_input(key="sw-seeds").set_value(3).run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="sw-seeds").value == 3
+    assert "Sweep: 1 of 3 runs" in _progress_text(at)
+    # A second sweep waits for this one, and the page says so beside the button.
+    assert _run_button(at).disabled
+    assert any(c.value.startswith("A sweep is running") for c in at.caption)
+    job.finished = True  # as a stopped sweep ends
+    at.run()
+    assert not at.exception, at.exception
+    stopped = "Stopped after 1 of 3 runs; run the same sweep again to resume from there."
+    assert [w.value for w in at.warning] == [escape_markdown(stopped)]
+    assert not _run_button(at).disabled
+    assert not any(c.value.startswith("A sweep is running") for c in at.caption)
 
 
 def test_an_opened_sweep_says_what_its_intervals_cover(app, open_page, adlab_home):

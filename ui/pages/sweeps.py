@@ -205,7 +205,8 @@ def _toml(grid: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_form() -> None:
+def _run_form(*, running: bool = False) -> None:
+    """The sweep's inputs and its Run button (disabled, saying why, while a sweep runs)."""
     c1, c2, c3 = st.columns(3)
     # No min/max on the numbers: the browser would keep its last valid value and show the
     # reason only behind a hover icon; ui.forms.sweep_base checks them and says why below.
@@ -262,7 +263,15 @@ def _run_form() -> None:
             st.error(escape_markdown(exc))
         else:
             st.caption(_plan_text(plan))
-    if not st.button("Run sweep", type="primary", disabled=plan is None) or plan is None:
+    if running:
+        # The form stays as typed while a sweep runs (it used to vanish at the first change,
+        # and the page jumped up); a second sweep waits for this one, which Stop ends.
+        st.caption(
+            "A sweep is running, on the settings it started with: Stop it, or let it finish, "
+            "to start another."
+        )
+    clicked = st.button("Run sweep", type="primary", disabled=plan is None or running)
+    if not clicked or plan is None or running:
         return
     text = _toml(data)
     job = _Job(total=len(plan.runs), grid_text=text)
@@ -441,12 +450,13 @@ def render() -> None:
                    key=state.keep("sw-mode", "Run a small sweep"), horizontal=True,
                    label_visibility="collapsed")  # fmt: skip
     state.remember("sw-mode")
-    if "sweep-job" in st.session_state:
-        _progress()
-    elif tab == "Run a small sweep":
-        _run_form()
+    running = "sweep-job" in st.session_state
+    if tab == "Run a small sweep":
+        _run_form(running=running)
         if "sweep-job" in st.session_state:
             _progress()
+    elif running:
+        _progress()
     else:
         _open_saved()
     if error := st.session_state.pop("sweep-error", None):

@@ -313,7 +313,10 @@ def uplift_lines(
         y=f"{col}:Q", tooltip=["Level:N", *_tooltip(metric, [x], titles)]
     )
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(y="zero:Q")
-    who = policy_name(str(data["policy"].iloc[0])) if len(data) else ""
+    # The "best" rows compare each level's best policy with the generic level's best: say so,
+    # not the table's code ("CTR uplift (best)").
+    spec = str(data["policy"].iloc[0]) if len(data) else ""
+    who = "each level's best" if spec == "best" else policy_name(spec)
     return alt.layer(band, line, zero).properties(
         title=f"{UPLIFT_TITLES[metric]} ({who})",
         height=220,

@@ -335,9 +335,13 @@ def test_the_form_stays_as_typed_while_a_sweep_runs(app, open_page):
 
 def test_an_opened_sweep_says_what_its_intervals_cover(app, open_page, adlab_home):
     grid = 'n_users = 500\nn_impressions = 1000\nn_seeds = 3\n\n[grid]\n"n_segments" = [2, 4]\n'
-    save_sweep(adlab_home, grid_text=grid, table=_one_parameter_table(), meta={})
+    table = _one_parameter_table()
+    save_sweep(adlab_home, grid_text=grid, table=table, meta={"parameters": ["n_segments"]})
     at = open_page(app, "sweeps", world=None)
     at.radio(key="sw-mode").set_value("Open a saved sweep").run()
+    # Listed with its parameters by the page's labels, not the grid's keys.
+    (label,) = at.selectbox(key="sw-saved").options
+    assert label.endswith("; Number of segments)")
     at.button(key="sw-open").click().run()
     assert not at.exception, at.exception
     intro = next(c.value for c in at.caption if "paired replication by replication" in c.value)

@@ -162,3 +162,13 @@ def test_the_line_caption_names_the_points_without_a_band_and_why():
     assert "at Number of segments 8: 1 replication" in caption
     # Every point with an interval: nothing to say.
     assert gap_caption(_gappy().iloc[:1], "n_segments", "roas") is None
+
+
+def test_the_line_chart_of_the_best_rows_names_them_in_words():
+    rows = _gappy()  # policy "best": each level's best against the generic level's best
+    assert uplift_lines(rows, "n_segments", "roas").to_dict()["title"] == (
+        "ROAS uplift (each level's best)"
+    )
+    assert uplift_lines(_rows([0.0] * 3, [0.1] * 3), "n_segments", "ctr").to_dict()["title"] == (
+        "CTR uplift (Uniform (A/B/n split))"
+    )

@@ -318,10 +318,14 @@ def _open_saved() -> None:
     if saved.empty:
         st.info("No saved sweeps yet: run one here or with `python -m simulation sweep`.")
         return
-    labels = {
-        row.sweep_id: f"{row.name or 'sweep'} ({row.sweep_id}; {row.parameters})"
-        for row in saved.itertuples(index=False)
-    }
+
+    def label(row) -> str:
+        # The grid's keys by the page's labels ("Number of segments", not n_segments); a
+        # record without them (saved by hand, or by an older version) shows its id alone.
+        keys = ", ".join(_title(k) for k in row.parameters.split(", ") if k)
+        return f"{row.name or 'sweep'} ({row.sweep_id}{'; ' * bool(keys)}{keys})"
+
+    labels = {row.sweep_id: label(row) for row in saved.itertuples(index=False)}
     choice = st.selectbox("Saved sweep", list(labels), format_func=labels.get, key="sw-saved")
     if st.button("Open", key="sw-open"):
         try:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
+from simulation.cli.common import MAX_NAME
 from simulation.config import ExperimentConfig
 from simulation.engine.generated import skipped_pairs
 from simulation.store.paths import resolve_root
-from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
+from simulation.store.sweeps import list_sweeps, load_sweep, rename_sweep, save_sweep
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
 from simulation.sweep.digest import run_interval_over
 from simulation.sweep.grid import canonical_json
@@ -43,7 +44,9 @@ POLICIES = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb", "lin_ts"
 #: The levels a sweep can compare with the generic one (which every sweep runs: its baseline).
 PERSONALIZED_LEVELS = ("segment", "user", "generated")
 #: The run form's inputs kept across page switches (each parameter's values are kept too).
-FORM_KEYS = ("sw-users", "sw-impressions", "sw-seeds", "sw-policies", "sw-levels", "sw-x", "sw-y")
+FORM_KEYS = (
+    "sw-users", "sw-impressions", "sw-seeds", "sw-policies", "sw-levels", "sw-x", "sw-y", "sw-name",
+)  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -52,6 +55,7 @@ class _Job:
 
     total: int
     grid_text: str = ""
+    name: str | None = None
     done: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     table: pd.DataFrame | None = None
@@ -126,7 +130,8 @@ def _work(job: _Job, plan, grid_text: str, root: str) -> None:
                 root,
                 grid_text=grid_text,
                 table=outcome.table,
-                name="app sweep",
+                # None keeps the name of this grid's identical table if it was saved before.
+                name=job.name,
                 meta=outcome.store_meta(plan, out),
             )
             job.table = outcome.table
@@ -251,6 +256,12 @@ def _run_form(*, running: bool = False) -> None:
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
     y_key = state.keep(f"sw-y-values-{y}", PARAMETERS.get(y, ("", ""))[1])
     y_values = p2.text_input("Its values", key=y_key)
+    name = st.text_input(
+        "Name (optional)", key=state.keep("sw-name", ""),
+        placeholder="shown in the list of saved sweeps",
+    )  # fmt: skip
+    if too_long := _name_error(name):
+        st.error(escape_markdown(too_long))
     state.remember(*FORM_KEYS, x_key, y_key)
     plan = data = None
     if base is not None:
@@ -270,11 +281,11 @@ def _run_form(*, running: bool = False) -> None:
             "A sweep is running, on the settings it started with: Stop it, or let it finish, "
             "to start another."
         )
-    clicked = st.button("Run sweep", type="primary", disabled=plan is None or running)
-    if not clicked or plan is None or running:
+    blocked = plan is None or running or too_long is not None
+    if not st.button("Run sweep", type="primary", disabled=blocked) or blocked:
         return
     text = _toml(data)
-    job = _Job(total=len(plan.runs), grid_text=text)
+    job = _Job(total=len(plan.runs), grid_text=text, name=name.strip() or None)
     root = str(resolve_root())
     threading.Thread(target=_work, args=(job, plan, text, root), daemon=True).start()
     st.session_state["sweep-job"] = job
@@ -313,6 +324,26 @@ def _progress() -> None:
     st.button("Stop", key="sw-stop", on_click=job.stop.set, disabled=stopping)
 
 
+def _name_error(name: str) -> str | None:
+    """Why ``name`` cannot be a sweep's name (the command's ``--name`` rule), or None."""
+    if len(name) > MAX_NAME:
+        return f"The name must be at most {MAX_NAME} characters; got {len(name):,}."
+    return None
+
+
+def _rename(sweep_id: str) -> None:
+    """The Rename button's callback: rename, then empty the box (allowed before it is drawn)."""
+    try:
+        rename_sweep(None, sweep_id, st.session_state["sw-rename"])
+    except (LookupError, OSError, TypeError) as exc:
+        st.session_state["sw-rename-error"] = str(exc)
+    else:
+        st.session_state["sw-rename"] = ""
+        # A new key for the box of saved sweeps: under its old key, the browser kept showing
+        # the old name as the box's text (its list had the new one) until the page reloaded.
+        st.session_state["sw-saved-gen"] = st.session_state.get("sw-saved-gen", 0) + 1
+
+
 def _open_saved() -> None:
     saved = list_sweeps()
     if saved.empty:
@@ -326,7 +357,23 @@ def _open_saved() -> None:
         return f"{row.name or 'sweep'} ({row.sweep_id}{'; ' * bool(keys)}{keys})"
 
     labels = {row.sweep_id: label(row) for row in saved.itertuples(index=False)}
-    choice = st.selectbox("Saved sweep", list(labels), format_func=labels.get, key="sw-saved")
+    ids = list(labels)
+    # The sweep chosen survives the box's new key after a rename (see _rename).
+    chosen = st.session_state.get("sw-saved-choice")
+    choice = st.selectbox(
+        "Saved sweep", ids, index=ids.index(chosen) if chosen in labels else 0,
+        format_func=labels.get, key=f"sw-saved-{st.session_state.get('sw-saved-gen', 0)}",
+    )  # fmt: skip
+    st.session_state["sw-saved-choice"] = choice
+    r1, r2 = st.columns([4, 1], vertical_alignment="bottom")
+    new_name = r1.text_input("New name", key="sw-rename")
+    too_long = _name_error(new_name)
+    r2.button(
+        "Rename", key="sw-rename-button", on_click=_rename, args=(choice,),
+        disabled=not new_name.strip() or too_long is not None,
+    )  # fmt: skip
+    if failed := too_long or st.session_state.pop("sw-rename-error", None):
+        st.error(escape_markdown(failed))
     if st.button("Open", key="sw-open"):
         try:
             table, grid_text, _ = load_sweep(None, choice)

@@ -365,6 +365,16 @@ def _open_saved() -> None:
         format_func=labels.get, key=f"sw-saved-{st.session_state.get('sw-saved-gen', 0)}",
     )  # fmt: skip
     st.session_state["sw-saved-choice"] = choice
+    if st.button("Open", key="sw-open"):
+        try:
+            table, grid_text, _ = load_sweep(None, choice)
+        except (LookupError, OSError, ValueError) as exc:
+            st.error(escape_markdown(exc))
+        else:
+            st.session_state["sweep-table"] = table
+            st.session_state["sweep-id"] = choice
+            st.session_state["sweep-over"] = _interval_over(grid_text)
+    # Rename after Open: choosing a sweep and opening it read top to bottom, one under the other.
     r1, r2 = st.columns([4, 1], vertical_alignment="bottom")
     new_name = r1.text_input("New name", key="sw-rename")
     too_long = _name_error(new_name)
@@ -374,15 +384,6 @@ def _open_saved() -> None:
     )  # fmt: skip
     if failed := too_long or st.session_state.pop("sw-rename-error", None):
         st.error(escape_markdown(failed))
-    if st.button("Open", key="sw-open"):
-        try:
-            table, grid_text, _ = load_sweep(None, choice)
-        except (LookupError, OSError, ValueError) as exc:
-            st.error(escape_markdown(exc))
-            return
-        st.session_state["sweep-table"] = table
-        st.session_state["sweep-id"] = choice
-        st.session_state["sweep-over"] = _interval_over(grid_text)
 
 
 def _params(table: pd.DataFrame) -> list[str]:

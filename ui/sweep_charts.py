@@ -211,7 +211,11 @@ def uplift_heatmap(
         )
     )
     return alt.layer(cells, text).properties(
-        title=UPLIFT_TITLES[metric], height=alt.Step(40), width="container"
+        # The cells' numbers are observed (the true uplift is in the tooltip): said where
+        # they are read, not only in the page's caption.
+        title=f"Observed {UPLIFT_TITLES[metric]}",
+        height=alt.Step(40),
+        width="container",
     )
 
 
@@ -318,7 +322,7 @@ def uplift_lines(
     spec = str(data["policy"].iloc[0]) if len(data) else ""
     who = "each level's best" if spec == "best" else policy_name(spec)
     return alt.layer(band, line, zero).properties(
-        title=f"{UPLIFT_TITLES[metric]} ({who})",
+        title=f"Observed {UPLIFT_TITLES[metric]} ({who})",
         height=220,
         width="container",
         # Fit the width only: the title, axis and legend add to the height instead of

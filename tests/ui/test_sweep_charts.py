@@ -139,6 +139,9 @@ def test_a_heat_map_cell_without_an_interval_says_why_on_a_second_line():
                                                        "1 replication"]  # fmt: skip
     titles = [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
     assert "no interval because" in titles and "n_segments" in titles  # no titles given
+    # The cells' numbers are observed: the chart's title says so (the true value: tooltip).
+    assert spec["title"] == "Observed ROAS uplift"
+    assert {"observed", "expected (true)"} <= set(titles)
 
 
 def test_the_tooltip_names_parameters_as_the_page_does():
@@ -167,8 +170,8 @@ def test_the_line_caption_names_the_points_without_a_band_and_why():
 def test_the_line_chart_of_the_best_rows_names_them_in_words():
     rows = _gappy()  # policy "best": each level's best against the generic level's best
     assert uplift_lines(rows, "n_segments", "roas").to_dict()["title"] == (
-        "ROAS uplift (each level's best)"
+        "Observed ROAS uplift (each level's best)"
     )
     assert uplift_lines(_rows([0.0] * 3, [0.1] * 3), "n_segments", "ctr").to_dict()["title"] == (
-        "CTR uplift (Uniform (A/B/n split))"
+        "Observed CTR uplift (Uniform (A/B/n split))"
     )

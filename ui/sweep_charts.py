@@ -20,6 +20,7 @@ __all__ = [
     "band_domain",
     "gap_caption",
     "interval_gaps",
+    "interval_words",
     "level_colours",
     "select_rows",
     "uplift_heatmap",
@@ -83,6 +84,39 @@ def interval_gaps(rows: pd.DataFrame, metric: str) -> pd.Series:
     )
 
 
+def _pct(value: float) -> str:
+    # As Vega's "+.1%" writes it in the cells beside: a true minus sign, no space.
+    return f"{value:+.1%}".replace("-", "\u2212")
+
+
+def interval_words(rows: pd.DataFrame, metric: str) -> pd.Series:
+    """Each row's 95 % interval in words, for the tooltips: its ends, or why there is none.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Rows of the sweep table (:func:`select_rows`).
+    metric : {"ctr", "roas"}
+
+    Returns
+    -------
+    words : Series of str, aligned with ``rows``
+        "−14.9% to +23.5%", "none: few sales" (:func:`interval_gaps`' reasons) or "none:
+        no usable pair" where there is no uplift at all.
+    """
+    col = f"uplift_{metric}"
+    gaps = interval_gaps(rows, metric)
+    words = []
+    for low, high, gap in zip(rows[f"{col}_low"], rows[f"{col}_high"], gaps, strict=True):
+        if gap:
+            words.append(f"none: {gap}")
+        elif pd.notna(low) and pd.notna(high):
+            words.append(f"{_pct(low)} to {_pct(high)}")
+        else:
+            words.append("none: no usable pair")
+    return pd.Series(words, index=rows.index, dtype=object)
+
+
 def gap_caption(rows: pd.DataFrame, x: str, metric: str, titles: dict[str, str] | None = None):
     """The line chart's points that have an uplift but no interval, and why; None if none.
 
@@ -135,11 +169,10 @@ def _tooltip(metric: str, params: list[str], titles: dict[str, str]) -> list:
         # The parameters' readable names ("Number of segments"), not the grid's keys.
         *[alt.Tooltip(f"{p.replace('.', '·')}:N", title=titles.get(p, p)) for p in params],
         alt.Tooltip(f"{col}:Q", title="observed", format="+.1%"),
-        alt.Tooltip(f"{col}_low:Q", title="interval from", format="+.1%"),
-        alt.Tooltip(f"{col}_high:Q", title="interval to", format="+.1%"),
+        # One field in words: the ends as numbers read "null" where there is no interval.
+        alt.Tooltip("interval:N", title="95 % interval"),
         alt.Tooltip(f"{col}_expected:Q", title="expected (true)", format="+.1%"),
         alt.Tooltip(f"{col}_pairs:Q", title="paired replications"),
-        alt.Tooltip("no_interval:N", title="no interval because"),
     ]
 
 
@@ -175,7 +208,9 @@ def uplift_heatmap(
     titles = titles or {}
     fx, fy = x.replace(".", "·"), y.replace(".", "·")
     col = f"uplift_{metric}"
-    data = _fields(rows, [x, y]).assign(no_interval=interval_gaps(rows, metric))
+    data = _fields(rows, [x, y]).assign(
+        no_interval=interval_gaps(rows, metric), interval=interval_words(rows, metric)
+    )
     base = alt.Chart(data).encode(
         x=alt.X(f"{fx}:O", title=titles.get(x, x), axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{fy}:O", title=titles.get(y, y), sort="descending"),
@@ -287,7 +322,9 @@ def uplift_lines(
     titles = titles or {}
     fx = x.replace(".", "·")
     shown = rows[rows["level"] != "generic"]
-    data = _fields(shown, [x]).assign(no_interval=interval_gaps(shown, metric))
+    data = _fields(shown, [x]).assign(
+        no_interval=interval_gaps(shown, metric), interval=interval_words(shown, metric)
+    )
     data = data.assign(Level=data["level"].map(LEVEL_NAMES).fillna(data["level"]))
     col = f"uplift_{metric}"
     numeric = pd.api.types.is_numeric_dtype(data[fx])

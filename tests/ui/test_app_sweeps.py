@@ -55,7 +55,7 @@ def test_tiny_sweep_runs_and_shows_heat_maps(app, open_page, adlab_home):
     assert len(data) == 4, "2 x 2 grid points"
     assert set(data["n_segments"]) == {2, 3} and set(data["batch_size"]) == {250, 500}
     tooltips = {t["title"] for t in heat[0]["layer"][0]["encoding"]["tooltip"]}
-    assert {"observed", "interval from", "interval to"} <= tooltips
+    assert {"observed", "95 % interval", "expected (true)"} <= tooltips
     saved = list_sweeps(adlab_home)
     assert len(saved) == 1 and saved.loc[0, "n_runs"] == 4
     assert saved.loc[0, "name"] == "tiny"  # as typed in the form

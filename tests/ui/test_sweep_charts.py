@@ -138,7 +138,7 @@ def test_a_heat_map_cell_without_an_interval_says_why_on_a_second_line():
     assert [row["no_interval"] for row in dataset] == ["", "few sales", "no spread",
                                                        "1 replication"]  # fmt: skip
     titles = [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
-    assert "no interval because" in titles and "n_segments" in titles  # no titles given
+    assert "95 % interval" in titles and "n_segments" in titles  # no titles given
     # The cells' numbers are observed: the chart's title says so (the true value: tooltip).
     assert spec["title"] == "Observed ROAS uplift"
     assert {"observed", "expected (true)"} <= set(titles)
@@ -175,3 +175,20 @@ def test_the_line_chart_of_the_best_rows_names_them_in_words():
     assert uplift_lines(_rows([0.0] * 3, [0.1] * 3), "n_segments", "ctr").to_dict()["title"] == (
         "Observed CTR uplift (Uniform (A/B/n split))"
     )
+
+
+def test_the_tooltip_says_the_interval_in_words_never_null():
+    from ui.sweep_charts import interval_words
+
+    rows = _gappy()
+    rows.loc[4] = rows.loc[0].to_dict() | {
+        "n_segments": 10,
+        "uplift_roas": np.nan,
+        "uplift_roas_low": np.nan,
+        "uplift_roas_high": np.nan,
+    }
+    words = list(interval_words(rows, "roas"))
+    assert words == ["+0.0% to +20.0%", "none: few sales", "none: no spread",
+                     "none: 1 replication", "none: no usable pair"]  # fmt: skip
+    # A negative end with the minus sign Vega writes in the cells.
+    assert interval_words(_rows([-0.05] * 3, [0.1] * 3), "ctr")[0] == "\u22125.0% to +10.0%"

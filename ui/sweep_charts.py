@@ -11,11 +11,16 @@ import altair as alt
 import pandas as pd
 
 from simulation.display import PALETTE
+from simulation.metrics import MIN_UPLIFT_EVENTS
 from ui.fmt import LEVEL_NAMES, policy_name
 
 __all__ = [
+    "GAP_RULES",
     "UPLIFT_TITLES",
     "band_domain",
+    "gap_caption",
+    "interval_gaps",
+    "interval_words",
     "level_colours",
     "select_rows",
     "uplift_heatmap",
@@ -23,6 +28,127 @@ __all__ = [
 ]
 
 UPLIFT_TITLES: dict[str, str] = {"ctr": "CTR uplift", "roas": "ROAS uplift"}
+#: Why an uplift has no interval, in the few words a heat-map cell has room for (the words of
+#: the Experiment page's tiles, ``ui.fmt.TILE_NOTES``: a cell is about 75 px wide at 1280 px
+#: with three columns, where "(too few sales)" touched its edges), and the rule behind each.
+GAP_RULES: dict[str, str] = {
+    "few clicks": (
+        f"a replication had fewer than {MIN_UPLIFT_EVENTS} clicks on the generic or the "
+        "personalized side, too few for an interval; more impressions give one"
+    ),
+    "few sales": (
+        f"a replication had fewer than {MIN_UPLIFT_EVENTS} conversions on the generic or the "
+        "personalized side, too few for an interval; more impressions give one"
+    ),
+    "no spread": "every replication gave the same ratio: no spread to measure an interval from",
+    "1 replication": "one usable replication gives no interval; more replications give one",
+}
+
+
+def interval_gaps(rows: pd.DataFrame, metric: str) -> pd.Series:
+    """Why each row's uplift has no interval, in :data:`GAP_RULES`' words ("" where it has one).
+
+    The table's ``uplift_<metric>_note`` says why an interval was refused (too few events,
+    no spread); an uplift with neither interval nor note rests on one usable replication.
+    A row with no uplift at all (no usable pair) has no reason here: the charts say that.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Rows of the sweep table (:func:`select_rows`).
+    metric : {"ctr", "roas"}
+
+    Returns
+    -------
+    reasons : Series of str, aligned with ``rows``
+    """
+    col = f"uplift_{metric}"
+    # Tables written before the rule have no note column: their gaps are "one replication".
+    notes = rows.get(f"{col}_note", pd.Series("", index=rows.index)).fillna("").astype(str)
+    measured = rows[col].notna()
+    interval = rows[f"{col}_low"].notna() & rows[f"{col}_high"].notna()
+
+    def reason(note: str, has_value: bool, has_interval: bool) -> str:
+        if not has_value or (has_interval and not note):
+            return ""
+        if note.startswith("too few clicks"):
+            return "few clicks"
+        if note.startswith("too few"):  # conversions: a marketer's sales
+            return "few sales"
+        return "no spread" if note else "1 replication"
+
+    return pd.Series(
+        [reason(*t) for t in zip(notes, measured, interval, strict=True)],
+        index=rows.index,
+        dtype=object,
+    )
+
+
+def _pct(value: float) -> str:
+    # As Vega's "+.1%" writes it in the cells beside: a true minus sign, no space.
+    return f"{value:+.1%}".replace("-", "\u2212")
+
+
+def interval_words(rows: pd.DataFrame, metric: str) -> pd.Series:
+    """Each row's 95 % interval in words, for the tooltips: its ends, or why there is none.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Rows of the sweep table (:func:`select_rows`).
+    metric : {"ctr", "roas"}
+
+    Returns
+    -------
+    words : Series of str, aligned with ``rows``
+        "−14.9% to +23.5%", "none: few sales" (:func:`interval_gaps`' reasons) or "none:
+        no usable pair" where there is no uplift at all.
+    """
+    col = f"uplift_{metric}"
+    gaps = interval_gaps(rows, metric)
+    words = []
+    for low, high, gap in zip(rows[f"{col}_low"], rows[f"{col}_high"], gaps, strict=True):
+        if gap:
+            words.append(f"none: {gap}")
+        elif pd.notna(low) and pd.notna(high):
+            words.append(f"{_pct(low)} to {_pct(high)}")
+        else:
+            words.append("none: no usable pair")
+    return pd.Series(words, index=rows.index, dtype=object)
+
+
+def gap_caption(rows: pd.DataFrame, x: str, metric: str, titles: dict[str, str] | None = None):
+    """The line chart's points that have an uplift but no interval, and why; None if none.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The rows drawn (:func:`select_rows`), generic rows included or not.
+    x : str
+        The parameter along the chart.
+    metric : {"ctr", "roas"}
+    titles : dict, optional
+        Readable names of parameters.
+
+    Returns
+    -------
+    caption : str or None
+        For example "ROAS uplift, no interval (no band) at Number of segments 2 and 4: few
+        sales (a replication had fewer than 10 conversions on the generic or ...)".
+    """
+    shown = rows[rows["level"] != "generic"]
+    gaps = interval_gaps(shown, metric)
+    parts = []
+    for why in GAP_RULES:
+        at = list(dict.fromkeys(shown.loc[gaps == why, x]))
+        if at:
+            values = ", ".join(str(v) for v in at[:-1]) + (" and " if len(at) > 1 else "")
+            parts.append(
+                f"at {(titles or {}).get(x, x)} {values}{at[-1]}: {why} ({GAP_RULES[why]})"
+            )
+    if not parts:
+        return None
+    return f"{UPLIFT_TITLES[metric]}, no interval (no band) " + "; ".join(parts) + "."
 
 
 def select_rows(
@@ -37,13 +163,14 @@ def select_rows(
     return table[keep]
 
 
-def _tooltip(metric: str, params: list[str]) -> list:
+def _tooltip(metric: str, params: list[str], titles: dict[str, str]) -> list:
     col = f"uplift_{metric}"
     return [
-        *[alt.Tooltip(f"{p}:N", title=p) for p in params],
+        # The parameters' readable names ("Number of segments"), not the grid's keys.
+        *[alt.Tooltip(f"{p.replace('.', '·')}:N", title=titles.get(p, p)) for p in params],
         alt.Tooltip(f"{col}:Q", title="observed", format="+.1%"),
-        alt.Tooltip(f"{col}_low:Q", title="interval from", format="+.1%"),
-        alt.Tooltip(f"{col}_high:Q", title="interval to", format="+.1%"),
+        # One field in words: the ends as numbers read "null" where there is no interval.
+        alt.Tooltip("interval:N", title="95 % interval"),
         alt.Tooltip(f"{col}_expected:Q", title="expected (true)", format="+.1%"),
         alt.Tooltip(f"{col}_pairs:Q", title="paired replications"),
     ]
@@ -80,12 +207,14 @@ def uplift_heatmap(
     """
     titles = titles or {}
     fx, fy = x.replace(".", "·"), y.replace(".", "·")
-    data = _fields(rows, [x, y])
     col = f"uplift_{metric}"
+    data = _fields(rows, [x, y]).assign(
+        no_interval=interval_gaps(rows, metric), interval=interval_words(rows, metric)
+    )
     base = alt.Chart(data).encode(
         x=alt.X(f"{fx}:O", title=titles.get(x, x), axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{fy}:O", title=titles.get(y, y), sort="descending"),
-        tooltip=_tooltip(metric, [fx, fy]),
+        tooltip=_tooltip(metric, [x, y], titles),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
@@ -96,12 +225,15 @@ def uplift_heatmap(
         )
     )
     # A cell without a usable pair (no clicks or no sales in a level: the ratio is
-    # undefined) says so instead of Vega's "null".
+    # undefined) says so instead of Vega's "null"; one with an uplift but no interval says
+    # why on a second line, where the reader looks, not only in the tooltip.
+    value = f"format(datum['{col}'], '+.1%')"
     text = (
         base.transform_calculate(
-            cell=f"isValid(datum['{col}']) ? format(datum['{col}'], '+.1%') : 'no usable pair'"
+            cell=f"isValid(datum['{col}']) ? (datum.no_interval ? {value} + '\\n(' + "
+            f"datum.no_interval + ')' : {value}) : 'no usable pair'"
         )
-        .mark_text(fontSize=12)
+        .mark_text(fontSize=12, lineBreak="\n")
         .encode(
             text="cell:N",
             # White on the darkest cells (the scale's far ends), black elsewhere.
@@ -114,7 +246,11 @@ def uplift_heatmap(
         )
     )
     return alt.layer(cells, text).properties(
-        title=UPLIFT_TITLES[metric], height=alt.Step(40), width="container"
+        # The cells' numbers are observed (the true uplift is in the tooltip): said where
+        # they are read, not only in the page's caption.
+        title=f"Observed {UPLIFT_TITLES[metric]}",
+        height=alt.Step(40),
+        width="container",
     )
 
 
@@ -185,7 +321,10 @@ def uplift_lines(
     """
     titles = titles or {}
     fx = x.replace(".", "·")
-    data = _fields(rows[rows["level"] != "generic"], [x])
+    shown = rows[rows["level"] != "generic"]
+    data = _fields(shown, [x]).assign(
+        no_interval=interval_gaps(shown, metric), interval=interval_words(shown, metric)
+    )
     data = data.assign(Level=data["level"].map(LEVEL_NAMES).fillna(data["level"]))
     col = f"uplift_{metric}"
     numeric = pd.api.types.is_numeric_dtype(data[fx])
@@ -212,12 +351,15 @@ def uplift_lines(
         y2=f"{col}_high:Q",
     )
     line = base.mark_line(point=True, strokeWidth=2).encode(
-        y=f"{col}:Q", tooltip=["Level:N", *_tooltip(metric, [fx])]
+        y=f"{col}:Q", tooltip=["Level:N", *_tooltip(metric, [x], titles)]
     )
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(y="zero:Q")
-    who = policy_name(str(data["policy"].iloc[0])) if len(data) else ""
+    # The "best" rows compare each level's best policy with the generic level's best: say so,
+    # not the table's code ("CTR uplift (best)").
+    spec = str(data["policy"].iloc[0]) if len(data) else ""
+    who = "each level's best" if spec == "best" else policy_name(spec)
     return alt.layer(band, line, zero).properties(
-        title=f"{UPLIFT_TITLES[metric]} ({who})",
+        title=f"Observed {UPLIFT_TITLES[metric]} ({who})",
         height=220,
         width="container",
         # Fit the width only: the title, axis and legend add to the height instead of

@@ -42,6 +42,7 @@ __all__ = [
     "clean_stale_sweeps",
     "list_sweeps",
     "load_sweep",
+    "rename_sweep",
     "save_sweep",
     "sweep_folders",
 ]
@@ -329,3 +330,42 @@ def load_sweep(
     path = folder / hits[0]
     table = pd.read_parquet(path / "sweep.parquet")
     return table, (path / "grid.toml").read_text(encoding="utf-8"), _read_meta(path) or {}
+
+
+def rename_sweep(root: str | os.PathLike[str] | None, sweep_id: str, name: str | None) -> str:
+    """Give a saved sweep a new name (None, or nothing left once cleaned, removes it).
+
+    Parameters
+    ----------
+    root : str or path-like or None
+    sweep_id : str
+        A full id or a prefix matching exactly one sweep, as :func:`load_sweep` takes.
+    name : str or None
+        Kept as :func:`save_sweep` keeps a name
+        (:func:`simulation.store.integrity.clean_name`).
+
+    Returns
+    -------
+    sweep_id : str
+        The full id of the renamed sweep.
+
+    Raises
+    ------
+    LookupError
+        No sweep, or several, match ``sweep_id``, or its record cannot be read.
+    TypeError
+        For a ``name`` that is not a str or None (before anything is written).
+    """
+    name = clean_name(name)
+    ids = list_sweeps(root)["sweep_id"].tolist()
+    hits = [i for i in ids if isinstance(sweep_id, str) and sweep_id and i.startswith(sweep_id)]
+    if len(hits) != 1:
+        what = "no sweep" if not hits else f"{len(hits)} sweeps"
+        raise LookupError(f"{what} match {sweep_id!r}.")
+    folder = resolve_root(root) / SWEEPS_DIR / hits[0]
+    meta = _read_meta(folder)
+    if meta is None:  # listed a moment ago: removed or damaged since
+        raise LookupError(f"sweep {hits[0]!r} has no readable record.")
+    # Only meta.json changes, atomically: the table and its digest stay as they were.
+    _replace_meta(folder, {**meta, "name": name})
+    return hits[0]

@@ -89,3 +89,106 @@ def test_the_line_chart_uses_the_palette_and_a_legend_at_full_strength():
     # The band is drawn faint; the legend's swatches must not take its opacity.
     assert spec["layer"][0]["mark"]["opacity"] < 0.5
     assert color["legend"]["symbolOpacity"] == 1.0
+
+
+def _gappy() -> pd.DataFrame:
+    """Four points of ROAS uplift: an interval, too few sales, no spread, one replication."""
+    few = (
+        "too few conversions for an interval: 2 vs 1 (generic vs user) in one replication; it "
+        "needs at least 10 a side"
+    )
+    same = "every replication gave the same ratio: no spread to measure an interval from"
+    return pd.DataFrame(
+        {
+            "n_segments": [2, 4, 6, 8], "batch_size": 250, "level": "user", "policy": "best",
+            "world": 0, "uplift_roas": [0.1, 0.3, 0.0, 0.2],
+            "uplift_roas_low": [0.0, np.nan, np.nan, np.nan],
+            "uplift_roas_high": [0.2, np.nan, np.nan, np.nan],
+            "uplift_roas_expected": [0.05, 0.2, 0.0, 0.1], "uplift_roas_pairs": [2, 2, 2, 1],
+            "uplift_roas_note": ["", few, same, ""],
+        }
+    )  # fmt: skip
+
+
+def test_each_missing_interval_has_its_reason():
+    from ui.sweep_charts import GAP_RULES, interval_gaps
+
+    gaps = interval_gaps(_gappy(), "roas")
+    assert list(gaps) == ["", "few sales", "no spread", "1 replication"]
+    assert set(gaps) - {""} <= set(GAP_RULES)
+    # No uplift at all is the charts' "no usable pair", not a missing interval.
+    empty = _gappy().assign(uplift_roas=np.nan)
+    assert list(interval_gaps(empty, "roas")) == [""] * 4
+    # The note names the events of its metric: clicks for CTR.
+    ctr = _gappy().rename(columns=lambda c: c.replace("roas", "ctr"))
+    ctr["uplift_ctr_note"] = ctr["uplift_ctr_note"].str.replace("conversions", "clicks")
+    assert interval_gaps(ctr, "ctr")[1] == "few clicks"
+
+
+def test_a_heat_map_cell_without_an_interval_says_why_on_a_second_line():
+    from ui.sweep_charts import uplift_heatmap
+
+    spec = uplift_heatmap(_gappy(), "n_segments", "batch_size", "roas").to_dict()
+    text = spec["layer"][1]
+    assert text["mark"]["lineBreak"] == "\n"
+    (calc,) = text["transform"]
+    assert "datum.no_interval" in calc["calculate"]
+    # The reason travels with the data, and the tooltip names it and the parameters in words.
+    (dataset,) = spec["datasets"].values()
+    assert [row["no_interval"] for row in dataset] == ["", "few sales", "no spread",
+                                                       "1 replication"]  # fmt: skip
+    titles = [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+    assert "95 % interval" in titles and "n_segments" in titles  # no titles given
+    # The cells' numbers are observed: the chart's title says so (the true value: tooltip).
+    assert spec["title"] == "Observed ROAS uplift"
+    assert {"observed", "expected (true)"} <= set(titles)
+
+
+def test_the_tooltip_names_parameters_as_the_page_does():
+    from ui.sweep_charts import uplift_heatmap
+
+    names = {"n_segments": "Number of segments", "batch_size": "Batch size"}
+    spec = uplift_heatmap(_gappy(), "n_segments", "batch_size", "roas", names).to_dict()
+    titles = [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+    assert titles[:2] == ["Number of segments", "Batch size"]
+    line = uplift_lines(_gappy(), "n_segments", "roas", names).to_dict()["layer"][1]
+    assert [t.get("title") for t in line["encoding"]["tooltip"]][1] == "Number of segments"
+
+
+def test_the_line_caption_names_the_points_without_a_band_and_why():
+    from ui.sweep_charts import gap_caption
+
+    caption = gap_caption(_gappy(), "n_segments", "roas", {"n_segments": "Number of segments"})
+    assert caption.startswith("ROAS uplift, no interval (no band) at Number of segments 4: ")
+    assert "few sales (a replication had fewer than 10 conversions" in caption
+    assert "at Number of segments 6: no spread" in caption
+    assert "at Number of segments 8: 1 replication" in caption
+    # Every point with an interval: nothing to say.
+    assert gap_caption(_gappy().iloc[:1], "n_segments", "roas") is None
+
+
+def test_the_line_chart_of_the_best_rows_names_them_in_words():
+    rows = _gappy()  # policy "best": each level's best against the generic level's best
+    assert uplift_lines(rows, "n_segments", "roas").to_dict()["title"] == (
+        "Observed ROAS uplift (each level's best)"
+    )
+    assert uplift_lines(_rows([0.0] * 3, [0.1] * 3), "n_segments", "ctr").to_dict()["title"] == (
+        "Observed CTR uplift (Uniform (A/B/n split))"
+    )
+
+
+def test_the_tooltip_says_the_interval_in_words_never_null():
+    from ui.sweep_charts import interval_words
+
+    rows = _gappy()
+    rows.loc[4] = rows.loc[0].to_dict() | {
+        "n_segments": 10,
+        "uplift_roas": np.nan,
+        "uplift_roas_low": np.nan,
+        "uplift_roas_high": np.nan,
+    }
+    words = list(interval_words(rows, "roas"))
+    assert words == ["+0.0% to +20.0%", "none: few sales", "none: no spread",
+                     "none: 1 replication", "none: no usable pair"]  # fmt: skip
+    # A negative end with the minus sign Vega writes in the cells.
+    assert interval_words(_rows([-0.05] * 3, [0.1] * 3), "ctr")[0] == "\u22125.0% to +10.0%"

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 import threading
+import tomllib
 from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
+from simulation.cli.common import MAX_NAME
 from simulation.config import ExperimentConfig
 from simulation.engine.generated import skipped_pairs
 from simulation.store.paths import resolve_root
-from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
+from simulation.store.sweeps import list_sweeps, load_sweep, rename_sweep, save_sweep
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
+from simulation.sweep.digest import run_interval_over
 from simulation.sweep.grid import canonical_json
 from ui import state, sweep_charts
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name, skipped_text
@@ -41,7 +44,9 @@ POLICIES = ("uniform", "epsilon_greedy", "ucb1", "thompson", "lin_ucb", "lin_ts"
 #: The levels a sweep can compare with the generic one (which every sweep runs: its baseline).
 PERSONALIZED_LEVELS = ("segment", "user", "generated")
 #: The run form's inputs kept across page switches (each parameter's values are kept too).
-FORM_KEYS = ("sw-users", "sw-impressions", "sw-seeds", "sw-policies", "sw-levels", "sw-x", "sw-y")
+FORM_KEYS = (
+    "sw-users", "sw-impressions", "sw-seeds", "sw-policies", "sw-levels", "sw-x", "sw-y", "sw-name",
+)  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -49,6 +54,8 @@ class _Job:
     """A sweep running in a background thread; written by the thread, read by the page."""
 
     total: int
+    grid_text: str = ""
+    name: str | None = None
     done: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     table: pd.DataFrame | None = None
@@ -92,6 +99,19 @@ def _values(text: str, label: str) -> list:
     return [value for _, value in typed]
 
 
+def _interval_over(grid_text: str | None) -> str | None:
+    """What each run's intervals cover ("2 seeds × 1 world"), read from the sweep's grid.
+
+    None when the grid cannot be read again (a saved sweep whose input files are gone, or
+    one written by another version): the page then says "the replications of each run".
+    """
+    try:
+        plan = parse_grid(tomllib.loads(grid_text or ""))
+    except (TypeError, ValueError, KeyError, OSError):
+        return None
+    return " or ".join(dict.fromkeys(run_interval_over(run.config) for run in plan.runs))
+
+
 def _work(job: _Job, plan, grid_text: str, root: str) -> None:
     try:
         out = resolve_root(root) / "sweep-work" / plan.fingerprint[:16]
@@ -110,7 +130,8 @@ def _work(job: _Job, plan, grid_text: str, root: str) -> None:
                 root,
                 grid_text=grid_text,
                 table=outcome.table,
-                name="app sweep",
+                # None keeps the name of this grid's identical table if it was saved before.
+                name=job.name,
                 meta=outcome.store_meta(plan, out),
             )
             job.table = outcome.table
@@ -189,7 +210,8 @@ def _toml(grid: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_form() -> None:
+def _run_form(*, running: bool = False) -> None:
+    """The sweep's inputs and its Run button (disabled, saying why, while a sweep runs)."""
     c1, c2, c3 = st.columns(3)
     # No min/max on the numbers: the browser would keep its last valid value and show the
     # reason only behind a hover icon; ui.forms.sweep_base checks them and says why below.
@@ -234,6 +256,12 @@ def _run_form() -> None:
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
     y_key = state.keep(f"sw-y-values-{y}", PARAMETERS.get(y, ("", ""))[1])
     y_values = p2.text_input("Its values", key=y_key)
+    name = st.text_input(
+        "Name (optional)", key=state.keep("sw-name", ""),
+        placeholder="shown in the list of saved sweeps",
+    )  # fmt: skip
+    if too_long := _name_error(name):
+        st.error(escape_markdown(too_long))
     state.remember(*FORM_KEYS, x_key, y_key)
     plan = data = None
     if base is not None:
@@ -246,11 +274,20 @@ def _run_form() -> None:
             st.error(escape_markdown(exc))
         else:
             st.caption(_plan_text(plan))
-    if not st.button("Run sweep", type="primary", disabled=plan is None) or plan is None:
+    if running:
+        # The form stays as typed while a sweep runs (it used to vanish at the first change,
+        # and the page jumped up); a second sweep waits for this one, which Stop ends.
+        st.caption(
+            "A sweep is running, on the settings it started with: Stop it, or let it finish, "
+            "to start another."
+        )
+    blocked = plan is None or running or too_long is not None
+    if not st.button("Run sweep", type="primary", disabled=blocked) or blocked:
         return
-    job = _Job(total=len(plan.runs))
+    text = _toml(data)
+    job = _Job(total=len(plan.runs), grid_text=text, name=name.strip() or None)
     root = str(resolve_root())
-    threading.Thread(target=_work, args=(job, plan, _toml(data), root), daemon=True).start()
+    threading.Thread(target=_work, args=(job, plan, text, root), daemon=True).start()
     st.session_state["sweep-job"] = job
 
 
@@ -265,6 +302,7 @@ def _progress() -> None:
         if job.table is not None:
             st.session_state["sweep-table"] = job.table
             st.session_state["sweep-id"] = job.sweep_id
+            st.session_state["sweep-over"] = _interval_over(job.grid_text)
         elif job.error:
             st.session_state["sweep-error"] = job.error
         else:
@@ -286,24 +324,66 @@ def _progress() -> None:
     st.button("Stop", key="sw-stop", on_click=job.stop.set, disabled=stopping)
 
 
+def _name_error(name: str) -> str | None:
+    """Why ``name`` cannot be a sweep's name (the command's ``--name`` rule), or None."""
+    if len(name) > MAX_NAME:
+        return f"The name must be at most {MAX_NAME} characters; got {len(name):,}."
+    return None
+
+
+def _rename(sweep_id: str) -> None:
+    """The Rename button's callback: rename, then empty the box (allowed before it is drawn)."""
+    try:
+        rename_sweep(None, sweep_id, st.session_state["sw-rename"])
+    except (LookupError, OSError, TypeError) as exc:
+        st.session_state["sw-rename-error"] = str(exc)
+    else:
+        st.session_state["sw-rename"] = ""
+        # A new key for the box of saved sweeps: under its old key, the browser kept showing
+        # the old name as the box's text (its list had the new one) until the page reloaded.
+        st.session_state["sw-saved-gen"] = st.session_state.get("sw-saved-gen", 0) + 1
+
+
 def _open_saved() -> None:
     saved = list_sweeps()
     if saved.empty:
         st.info("No saved sweeps yet: run one here or with `python -m simulation sweep`.")
         return
-    labels = {
-        row.sweep_id: f"{row.name or 'sweep'} ({row.sweep_id}; {row.parameters})"
-        for row in saved.itertuples(index=False)
-    }
-    choice = st.selectbox("Saved sweep", list(labels), format_func=labels.get, key="sw-saved")
+
+    def label(row) -> str:
+        # The grid's keys by the page's labels ("Number of segments", not n_segments); a
+        # record without them (saved by hand, or by an older version) shows its id alone.
+        keys = ", ".join(_title(k) for k in row.parameters.split(", ") if k)
+        return f"{row.name or 'sweep'} ({row.sweep_id}{'; ' * bool(keys)}{keys})"
+
+    labels = {row.sweep_id: label(row) for row in saved.itertuples(index=False)}
+    ids = list(labels)
+    # The sweep chosen survives the box's new key after a rename (see _rename).
+    chosen = st.session_state.get("sw-saved-choice")
+    choice = st.selectbox(
+        "Saved sweep", ids, index=ids.index(chosen) if chosen in labels else 0,
+        format_func=labels.get, key=f"sw-saved-{st.session_state.get('sw-saved-gen', 0)}",
+    )  # fmt: skip
+    st.session_state["sw-saved-choice"] = choice
     if st.button("Open", key="sw-open"):
         try:
-            table, _, _ = load_sweep(None, choice)
+            table, grid_text, _ = load_sweep(None, choice)
         except (LookupError, OSError, ValueError) as exc:
             st.error(escape_markdown(exc))
-            return
-        st.session_state["sweep-table"] = table
-        st.session_state["sweep-id"] = choice
+        else:
+            st.session_state["sweep-table"] = table
+            st.session_state["sweep-id"] = choice
+            st.session_state["sweep-over"] = _interval_over(grid_text)
+    # Rename after Open: choosing a sweep and opening it read top to bottom, one under the other.
+    r1, r2 = st.columns([4, 1], vertical_alignment="bottom")
+    new_name = r1.text_input("New name", key="sw-rename")
+    too_long = _name_error(new_name)
+    r2.button(
+        "Rename", key="sw-rename-button", on_click=_rename, args=(choice,),
+        disabled=not new_name.strip() or too_long is not None,
+    )  # fmt: skip
+    if failed := too_long or st.session_state.pop("sw-rename-error", None):
+        st.error(escape_markdown(failed))
 
 
 def _params(table: pd.DataFrame) -> list[str]:
@@ -311,15 +391,16 @@ def _params(table: pd.DataFrame) -> list[str]:
     return list(table.columns[start : list(table.columns).index("world")])
 
 
-def _show(table: pd.DataFrame) -> None:
+def _show(table: pd.DataFrame, over: str | None = None) -> None:
     params = _params(table)
     st.subheader("Like-for-like uplift over the generic level")
     # A heat map has cells, a line chart points: the caption names what is drawn.
     what = "Each cell and point" if len(params) >= 2 else "Each point"
     st.caption(
-        f"{what}: the same policy at a personalized level against the generic level, "
-        "paired replication by replication (observed; the 95 % interval and the true "
-        "value are in the tooltip)."
+        f"{what}: the observed uplift of the same policy at a personalized level against "
+        "the generic level, paired replication by replication. Its 95 % interval, over the "
+        f"{over or 'replications'} of each run, and the true (expected) uplift are in the "
+        "tooltip; where there is no interval, the reason is said."
     )
     c1, c2, c3 = st.columns(3)
     # Like for like: a policy has an uplift only where it also played the generic level
@@ -356,6 +437,15 @@ def _show(table: pd.DataFrame) -> None:
         for metric, col in (("ctr", m1), ("roas", m2)):
             chart = sweep_charts.uplift_heatmap(rows, x, y, metric, titles)
             col.altair_chart(chart, width="stretch")
+        shown = {g for m in ("ctr", "roas") for g in sweep_charts.interval_gaps(rows, m) if g}
+        if shown:
+            # The cells say why in a few words; the rule behind each, once, under them.
+            st.caption(
+                "A cell without an interval says why: "
+                + "; ".join(f"({g}): {sweep_charts.GAP_RULES[g]}" for g in sweep_charts.GAP_RULES
+                            if g in shown)
+                + "."
+            )  # fmt: skip
     along = st.selectbox("Along", params, 0, key="sw-along", format_func=titles.get)
     fixed = _fixed(table, [p for p in params if p != along], key="line")
     # The chosen level only, as in the heat maps: the Level box decides what every chart shows.
@@ -363,6 +453,9 @@ def _show(table: pd.DataFrame) -> None:
     l1, l2 = st.columns(2)
     for metric, col in (("ctr", l1), ("roas", l2)):
         col.altair_chart(sweep_charts.uplift_lines(rows, along, metric, titles), width="stretch")
+        # Next to the chart it explains: a point with no band says why it has none.
+        if gap := sweep_charts.gap_caption(rows, along, metric, titles):
+            col.caption(escape_markdown(gap))
     shown = rows[rows["level"] != "generic"]
     gaps = [m.upper() for m in ("ctr", "roas") if shown[f"uplift_{m}"].isna().any()]
     st.caption(
@@ -409,12 +502,13 @@ def render() -> None:
                    key=state.keep("sw-mode", "Run a small sweep"), horizontal=True,
                    label_visibility="collapsed")  # fmt: skip
     state.remember("sw-mode")
-    if "sweep-job" in st.session_state:
-        _progress()
-    elif tab == "Run a small sweep":
-        _run_form()
+    running = "sweep-job" in st.session_state
+    if tab == "Run a small sweep":
+        _run_form(running=running)
         if "sweep-job" in st.session_state:
             _progress()
+    elif running:
+        _progress()
     else:
         _open_saved()
     if error := st.session_state.pop("sweep-error", None):
@@ -422,7 +516,7 @@ def render() -> None:
     table = st.session_state.get("sweep-table")
     if table is not None and "sweep-job" not in st.session_state:
         st.caption(escape_markdown(f"Sweep {st.session_state.get('sweep-id') or ''}"))
-        _show(table)
+        _show(table, st.session_state.get("sweep-over"))
 
 
 render()

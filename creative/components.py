@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from creative.audience import Audience
-from creative.brand import DEFAULT_KIT, BrandKit, contrast_ratio
+from creative.brand import DEFAULT_KIT, FACT_FORMATS, BrandKit, contrast_ratio
 from creative.catalogue import (
     CATALOGUE,
     GREETINGS,
@@ -86,6 +86,7 @@ __all__ = [
     "component_axes",
     "compose",
     "products",
+    "served_copy_components",
 ]
 
 #: Axis names, in the order of a composition vector.
@@ -418,6 +419,64 @@ def call_to_action(
     templates = templates if templates is not None else default_templates()
     ctas = templates.options(LANGUAGES[language], TONES[tone], "cta", frozenset())
     return ctas[index].text if 0 <= index < len(ctas) else None
+
+
+def served_copy_components(
+    creative: Creative, *, templates: TemplateSet | None = None, kit: BrandKit = DEFAULT_KIT
+) -> tuple[int | None, int | None]:
+    """The headline style and call to action of a creative as served, read from its copy.
+
+    A creative records its product, tone, offer, layout, palette, greeting and search, but
+    not which headline template or call to action it printed: those are read back here
+    by filling the tone's templates with the creative's own values and finding its text.
+
+    Parameters
+    ----------
+    creative : Creative
+    templates : TemplateSet, optional
+        The templates it was written with (the bundled ones by default).
+    kit : BrandKit, default DEFAULT_KIT
+        The brand whose declared facts the templates may print.
+
+    Returns
+    -------
+    headline, cta : int or None
+        Levels of the ``headline`` and ``cta`` axes (an index into :data:`HEADLINE_STYLES`;
+        an index into the tone's calls to action, as :func:`compose` counts them); None
+        where no template of the tone prints the creative's text.
+
+    Examples
+    --------
+    >>> from creative import Audience
+    >>> user = Audience(kind="user", audience_id="u1", name="u1", top_interests=("pets",),
+    ...                 keywords=("cat tree",), active_hours="evening")
+    >>> served_copy_components(compose((24, 0, 3, 2, 1, 0, 0, 0, 1, 0), user))
+    (2, 1)
+    """
+    templates = templates if templates is not None else default_templates()
+    c, language = creative, creative.language
+    values = {
+        "product": c.product,
+        "interest": INTEREST_LABELS[language][c.category],
+        "keyword": c.keyword or "",
+        "offer": OFFER_LABELS[language][c.offer],
+        "greeting": GREETINGS[language][c.greeting] if c.greeting else "",
+        **{fact: kit.fact(fact) or "" for fact in FACT_FORMATS},
+    }
+    available = frozenset(k for k, v in values.items() if v)
+    named = search_names_product(c.keyword, c.product) if c.keyword else False
+
+    def printed(t: CopyTemplate) -> set[str]:
+        # Either variant: the one without the product's name is printed when the quoted
+        # search names it, which only a line with the search slot knows.
+        return {normalize_text(v.fill(values)) for v in {t, t.for_search(named)}}
+
+    heads = templates.options(language, c.tone, "headline", available)
+    style = next((_style(h) for h in heads if c.headline in printed(h)), None)
+    # Counted as compose counts them: among the calls to action its slots can fill.
+    ctas = templates.options(language, c.tone, "cta", available - set(FACT_FORMATS))
+    cta = next((i for i, t in enumerate(ctas) if c.cta in printed(t)), None)
+    return (None if style is None else HEADLINE_STYLES.index(style)), cta
 
 
 def compose(

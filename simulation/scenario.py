@@ -973,12 +973,14 @@ class PoolComposer:
         Per row: ``(table row or -1, audience, language index)`` of each creative
         the row's composition is written as (-1: the level's table has no row axis).
     founders : ndarray of shape (n_rows, n_arms, n_axes), int64
-        The composition nearest each founding creative (its own product, tone,
-        offer, layout, palette, greeting, keyword and language; the headline style
-        and call to action, which a creative does not record, the first valid ones).
+        Each founding creative's composition as served: its own product, tone, offer,
+        layout, palette, greeting, keyword and language, and the headline style and
+        call to action read from its copy. It may break the space's rules (the
+        generators draw copy apart from them); its children never do.
     founder_valid : ndarray of shape (n_rows, n_arms), bool
-        False where no composition of the space matches the founder (it is then
-        never a parent).
+        False where the founder's components cannot be read (copy no template of its
+        tone prints, a product or palette outside the run's): it is then never a
+        parent, and its row of ``founders`` is zeros.
     mutable_axes : ndarray of shape (n_mutable,), int64
         Axes a child may change.
     catalogue : dict of str to tuple of Product or None
@@ -1061,16 +1063,46 @@ class PoolComposer:
         names = self.space.level_names
         c = [int(x) for x in combo]
         ax = {name: i for i, name in enumerate(AXES)}
-        parts = [names[ax["product"]][c[ax["product"]]].split(":", 1)[-1]]
-        parts += [names[ax[a]][c[ax[a]]] for a in ("tone", "offer", "layout")]
-        # The headline's style is named as one ("greeting headline"), so a greeting
-        # headline that greets does not read "greeting · greeting".
-        parts.append(f"{names[ax['headline']][c[ax['headline']]]} headline")
-        if c[ax["greeting"]]:
-            parts.append("greets")
-        if c[ax["keyword"]]:
-            parts.append("quotes a search")
-        return " · ".join(parts)
+        return _label(
+            names[ax["product"]][c[ax["product"]]].split(":", 1)[-1],
+            *(names[ax[a]][c[ax[a]]] for a in ("tone", "offer", "layout", "headline")),
+            greets=bool(c[ax["greeting"]]),
+            quotes=bool(c[ax["keyword"]]),
+        )
+
+    def creative_label(self, c: Creative) -> str:
+        """:meth:`label`'s form for a creative whose composition cannot be read.
+
+        Its product in English where the catalogue has it (a Korean ad's product is
+        named as every other label names it), and its headline style where it is read.
+        """
+        from creative.components import served_copy_components
+
+        same = [p for p in products(self.catalogue) if p.category == c.category]
+        product = next((p.name for p in same if p.display_name(c.language) == c.product), None)
+        style = served_copy_components(c, templates=self.templates)[0]
+        return _label(
+            product or c.product,
+            c.tone,
+            c.offer,
+            c.layout,
+            None if style is None else HEADLINE_STYLES[style],
+            greets=c.greeting is not None,
+            quotes=keyword_code(c) >= 0,
+        )
+
+
+def _label(product, tone, offer, layout, headline, *, greets: bool, quotes: bool) -> str:
+    parts = [product, tone, offer, layout]
+    # The headline's style is named as one ("greeting headline"), so a greeting
+    # headline that greets does not read "greeting · greeting".
+    if headline is not None:
+        parts.append(f"{headline} headline")
+    if greets:
+        parts.append("greets")
+    if quotes:
+        parts.append("quotes a search")
+    return " · ".join(parts)
 
 
 def pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
@@ -1131,7 +1163,7 @@ def _pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
     )
     for r, row in enumerate(founders_rows):
         for k, c in enumerate(row):
-            combo = _nearest_combo(c, composer, r)
+            combo = _served_combo(c, composer)
             if combo is not None:
                 composer.founders[r, k] = combo
                 composer.founder_valid[r, k] = True
@@ -1140,42 +1172,38 @@ def _pool_composer(scenario: Scenario, level_name: str) -> PoolComposer:
     return composer
 
 
-def _nearest_combo(c: Creative, composer: PoolComposer, row: int) -> np.ndarray | None:
-    """A valid composition with ``c``'s recorded components, or None."""
+def _served_combo(c: Creative, composer: PoolComposer) -> np.ndarray | None:
+    """``c``'s composition as served: every component read from the creative, or None.
+
+    The headline style and call to action are read from its copy
+    (:func:`creative.components.served_copy_components`). The composition need not be
+    valid in the space: the generators draw their copy apart from the studio's rules (a
+    call to action the other language's tone lacks, a greeting in the body only), and
+    a child must be valid, not its founder.
+    """
     from creative.brand import DEFAULT_KIT
+    from creative.components import served_copy_components
 
     prods = products(composer.catalogue)
     same = [i for i, p in enumerate(prods) if p.category == c.category]
     named = [i for i in same if prods[i].display_name(c.language) == c.product]
     palettes = [p.name for p in DEFAULT_KIT.palettes]
-    base = {
-        "product": (named or same)[0],
+    headline, cta = served_copy_components(c, templates=composer.templates)
+    if not named or c.palette.name not in palettes or headline is None or cta is None:
+        return None
+    served = {
+        "product": named[0],
         "tone": TONES.index(c.tone),
         "offer": OFFERS.index(c.offer),
+        "headline": headline,
+        "cta": cta,
         "layout": LAYOUTS.index(c.layout),
-        "palette": palettes.index(c.palette.name) if c.palette.name in palettes else 0,
+        "palette": palettes.index(c.palette.name),
         "greeting": int(c.greeting is not None),
         "keyword": int(keyword_code(c) >= 0),
         "language": LANGUAGES.index(c.language),
     }
-    styles = ["keyword", "greeting", "offer", "plain"]
-    n_cta = composer.space.n_levels[AXES.index("cta")]
-    n_pal = composer.space.n_levels[AXES.index("palette")]
-    pal_order = [base["palette"], *(p for p in range(n_pal) if p != base["palette"])]
-    for pal in pal_order:
-        for style in styles:
-            for cta in range(n_cta):
-                combo = np.array(
-                    [
-                        {**base, "headline": HEADLINE_STYLES.index(style), "cta": cta,
-                         "palette": pal}[a]
-                        for a in AXES
-                    ],
-                    dtype=np.int64,
-                )  # fmt: skip
-                if composer.is_valid(row, combo)[0]:
-                    return combo
-    return None
+    return np.array([served[a] for a in AXES], dtype=np.int64)
 
 
 def composition_image(

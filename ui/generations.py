@@ -1,8 +1,9 @@
 """The Generations view: a regenerated pool over time, its lineage and its last creatives.
 
 Shown on the Experiment page below the results when the run regenerated its
-pools (``regenerate_every``). Chart builders return figures; :func:`render`
-draws them with a lineage table and the pool at the end, rendered.
+pools (``regenerate_every``), and on the Results page for a reloaded run from its
+stored ``generations`` table (:func:`render_saved`). Chart builders return figures;
+:func:`render` draws them with a lineage table and the pool at the end, rendered.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from simulation.config import ExperimentConfig
 from simulation.scenario import pool_composer
 from ui import cache
 from ui.charts import PALETTE
@@ -19,17 +21,20 @@ from ui.fmt import LEVEL_NAMES, escape_markdown, multiple, pct, plain_codes, pol
 from ui.tables import markdown_table, table_height
 
 __all__ = [
-    "FOUNDER_NOTE",
     "LINEAGE_COUNTS",
     "LINEAGE_HEADERS",
+    "NO_LINEAGE_NOTE",
+    "OLD_LINEAGE_NOTE",
     "SLOT_NOTE",
     "final_pool",
     "fitness_chart",
+    "generations_span",
     "lineage_table",
     "pool_chart",
     "pool_creatives",
     "regenerated_levels",
     "render",
+    "render_saved",
 ]
 
 #: Said wherever a regenerated level's arms are shown: an arm is a slot, not a creative.
@@ -40,16 +45,19 @@ SLOT_NOTE = (
 )
 
 
-#: Said under the lineage: what *Changed* compares for a founder's child. A founder does not
-#: record its headline style or call to action, so its composition takes the first valid
-#: ones (``simulation.scenario.PoolComposer.founders``); in the default world (2,000 users)
-#: 22 of the 28 founders that compose are worded otherwise than as served (cta, body, headline).
-FOUNDER_NOTE = (
-    "A founder's children are bred from its components with the first headline style and "
-    "call to action its tone allows (a founder does not record its own): a founder's label "
-    "names that headline style, and its child can differ "
-    "from the founder as served in its wording too, beyond what *Changed* names. Between "
-    "children, *Changed* is all that differs."
+#: Said for a saved run whose founders were read before their copy was (no ``composable``
+#: column): *Changed* then compared a founder's child with the first headline style and
+#: call to action the founder's tone allows, not with the founder as served.
+OLD_LINEAGE_NOTE = (
+    "Saved before 2026-12-05: a founder's composition there took the first headline "
+    "style and call to action its tone allows, so *Changed* can leave out how a founder's "
+    "child differs from the founder as served in its wording or button."
+)
+
+#: Said for a saved run that regenerated but whose lineage is not in the store.
+NO_LINEAGE_NOTE = (
+    "This run regenerated its pools, but the store holds no lineage for it (its "
+    "`generations` table), so there is no Generations view."
 )
 
 
@@ -296,11 +304,17 @@ def pool_creatives(scenario, level: str, row: str, alive: pd.DataFrame) -> list:
     return out
 
 
-def _rendered_pool(result, level: str, row: str, data: pd.DataFrame) -> None:
+def _rendered_pool(config, level: str, row: str, data: pd.DataFrame) -> None:
     """The pool at the end of the run, rendered, each with what it earned."""
     alive = final_pool(data)
-    scenario = cache.scenario(result.config)
-    creatives = pool_creatives(scenario, level, row, alive)
+    try:
+        scenario = cache.scenario(config)
+        creatives = pool_creatives(scenario, level, row, alive)
+    except (ValueError, OSError, LookupError) as exc:
+        # A saved run's world is rebuilt from its config and files: one may be gone or
+        # changed since. The lineage above is the run's own; only the images need the world.
+        st.caption(escape_markdown(f"The pool at the end cannot be rendered: {exc}"))
+        return
     languages = {getattr(c, "language", "en") for c in creatives}
     several = len(pool_composer(scenario, level).entries[0]) > 1
     st.markdown(
@@ -336,12 +350,54 @@ def render(result) -> None:
         return
     # One keyed container: the browser test finds (and screenshots) the view by its key.
     with st.container(key="ex-generations"):
-        _view(result, frame)
+        _view(frame, result.config, "ex")
 
 
-def _view(result, frame: pd.DataFrame) -> None:
+def render_saved(config: dict, frame: pd.DataFrame | None) -> None:
+    """The Generations view of a run reopened on the Results page, from what was saved.
+
+    Parameters
+    ----------
+    config : dict
+        The run's config as stored.
+    frame : DataFrame or None
+        The run's stored ``generations`` table (None where the store holds none). A run
+        that regenerated without it, or whose config this adlab no longer reads, gets a
+        one-line note.
+    """
+    if not config.get("regenerate_every"):
+        return
+    if frame is None or frame.empty:
+        st.caption(NO_LINEAGE_NOTE)
+        return
+    try:
+        run_config = ExperimentConfig.from_dict(dict(config))
+    except (TypeError, ValueError) as exc:
+        st.caption(
+            escape_markdown(f"This run's Generations view cannot be shown: its config: {exc}")
+        )
+        return
+    with st.container(key="rs-generations"):
+        _view(frame, run_config, "rs")
+
+
+def generations_span(n_bred: int) -> str:
+    """How many generations a pool lived through, the founders' generation 0 counted.
+
+    Parameters
+    ----------
+    n_bred : int
+        The last generation born (0: no child was born).
+    """
+    if n_bred == 0:
+        return "in one generation (the founders; no child was born)"
+    bred = "1 bred" if n_bred == 1 else f"{n_bred:,} bred"
+    return f"over {n_bred + 1:,} generations (the founders, generation 0, and {bred})"
+
+
+def _view(frame: pd.DataFrame, config, key: str) -> None:
     st.subheader("Generations: the self-improving pool")
-    every = result.config.regenerate_every
+    every = config.regenerate_every
     st.caption(
         f"Every {every:,} impressions each policy retired the weakest quarter of its pool "
         "(by the clicks or net value it observed, never the ground truth) and bred children "
@@ -353,7 +409,7 @@ def _view(result, frame: pd.DataFrame) -> None:
     c1, c2, c3 = st.columns([4, 4, 1])
     c4, _ = st.columns([3, 1])
     levels = list(dict.fromkeys(frame["level"]))
-    level = c1.selectbox("Level", levels, format_func=LEVEL_NAMES.get, key="ex-gen-level")
+    level = c1.selectbox("Level", levels, format_func=LEVEL_NAMES.get, key=f"{key}-gen-level")
     at_level = frame[frame["level"] == level]
     policies = list(dict.fromkeys(at_level["policy"]))
     # A learning policy first: the uniform split judges its pool too, but never exploits it.
@@ -361,24 +417,24 @@ def _view(result, frame: pd.DataFrame) -> None:
     first = "thompson" if "thompson" in policies else (learners or policies)[0]
     policy = c2.selectbox(
         "Policy", policies, index=policies.index(first), format_func=policy_name,
-        key="ex-gen-policy",
+        key=f"{key}-gen-policy",
     )  # fmt: skip
     at_policy = at_level[at_level["policy"] == policy]
     if "world" in at_policy:
         at_policy = at_policy[at_policy["world"] == 0]
-    seed = c3.selectbox("Seed", sorted(set(at_policy["seed"])), key="ex-gen-seed")
+    seed = c3.selectbox("Seed", sorted(set(at_policy["seed"])), key=f"{key}-gen-seed")
     at_seed = at_policy[at_policy["seed"] == seed]
     row = c4.selectbox(
-        "Audience", list(dict.fromkeys(at_seed["row"])), key="ex-gen-row",
+        "Audience", list(dict.fromkeys(at_seed["row"])), key=f"{key}-gen-row",
         format_func=lambda r: "Everyone" if r == "all" else r,
     )  # fmt: skip
     data = at_seed[at_seed["row"] == row]
-    end = result.config.n_impressions
+    end = config.n_impressions
     n_gen = int(data["generation"].max())
     level_name = LEVEL_NAMES.get(level, level).lower()
     st.markdown(
         f"**{escape_markdown(policy_name(policy))}** at the {escape_markdown(level_name)} level: "
-        f"{len(data)} creatives in {data['slot'].nunique()} slots over {n_gen} generations."
+        f"{len(data)} creatives in {data['slot'].nunique()} slots {generations_span(n_gen)}."
     )
     st.markdown(
         "**The pool over time**: each bar is one creative, from its birth to its retirement, "
@@ -404,5 +460,6 @@ def _view(result, frame: pd.DataFrame) -> None:
         hide_index=True,
         height=table_height(len(table)),
     )
-    st.caption(FOUNDER_NOTE)
-    _rendered_pool(result, level, row, data)
+    if "composable" not in data:
+        st.caption(OLD_LINEAGE_NOTE)
+    _rendered_pool(config, level, row, data)

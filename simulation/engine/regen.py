@@ -65,7 +65,7 @@ _C = {name: i for i, name in enumerate(SEGMENT_METRICS)}
 #: ``level, policy, seed`` and ``world`` with several worlds in front).
 LINEAGE_COLUMNS: tuple[str, ...] = (
     "generation", "row", "slot", "node", "parent_node", "creative_id", "parent_id", "changed",
-    "label", "combo",
+    "label", "combo", "composable",
     "born_at", "retired_at", "impressions", "clicks", "conversions", "spend", "revenue",
     "ctr", "roas", "true_ctr",
 )  # fmt: skip
@@ -135,7 +135,7 @@ class Regeneration:
                 self.creatives[cr.creative_id] = cr
                 self.current[r, j] = self._record(r, j, cr.creative_id, -1, "", 0)
                 if not self.valid[r, j]:
-                    self.records[-1]["label"] = f"{cr.product} · {cr.tone} · {cr.offer}"
+                    self.records[-1]["label"] = c.creative_label(cr)
 
     def _record(self, r: int, j: int, cid: str, parent: int, changed: str, at: int) -> int:
         self.records.append(
@@ -155,6 +155,12 @@ class Regeneration:
                 "combo": " ".join(str(int(x)) for x in self.combos[r, j])
                 if self.valid[r, j]
                 else "",
+                # A founder's composition is read as served, and its copy was drawn apart
+                # from the studio's rules: it may be one the studio never composes (a call
+                # to action its tone lacks in the space); a child always is one.
+                "composable": bool(
+                    self.valid[r, j] and self.composer.is_valid(r, self.combos[r, j])[0]
+                ),
                 "born_at": at,
                 "retired_at": None,
                 "true_ctr": self._true_ctr(r, j),

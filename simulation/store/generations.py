@@ -81,8 +81,9 @@ def generations_summary(frame: pd.DataFrame) -> pd.DataFrame:
     -------
     table : DataFrame
         Columns ``Level``, ``Policy``, ``Pools per replication`` (1 at the generic level,
-        one per segment at the segment level), ``Generations``, ``Creatives a pool held
-        (mean)``, ``Still serving at the end (mean)``.
+        one per segment at the segment level), ``Generations bred`` (after the founders'
+        generation 0, as the app's view counts them), ``Creatives a pool held (mean)``,
+        ``Still serving at the end (mean)``.
     """
     keys = ["level", "policy"]
     per_pool = frame.groupby([*keys, *_units(frame), "row"], sort=False).agg(
@@ -98,7 +99,8 @@ def generations_summary(frame: pd.DataFrame) -> pd.DataFrame:
                 "Level": LEVEL_NAMES.get(level, level),
                 "Policy": policy_name(str(policy)),
                 "Pools per replication": int(g["row"].nunique()),
-                "Generations": int(g["generations"].max()),
+                # The founders' generation 0 is not bred: "Generations" read one short.
+                "Generations bred": int(g["generations"].max()),
                 "Creatives a pool held (mean)": f"{g['held'].mean():,.1f}",
                 "Still serving at the end (mean)": f"{g['alive'].mean():,.1f}",
             }

@@ -83,7 +83,9 @@ def test_a_regenerating_run_shows_its_generations(
     expect(boxes).to_have_count(4)
     cut = boxes.evaluate_all(CUT_JS)
     assert cut == [], cut
-    expect(view.get_by_text(re.compile(r"creatives in 5 slots over 3 generations"))).to_be_visible()
+    # Four: the founders' generation 0 and three bred (it read "over 3 generations").
+    span = r"creatives in 5 slots over 4 generations \(the founders, generation 0, and 3 bred\)"
+    expect(view.get_by_text(re.compile(span))).to_be_visible()
     # The pool over time, and the CTR / ROAS by generation (two panels, one chart).
     charts = view.locator(".vega-embed")
     expect(charts).to_have_count(2)

@@ -10,7 +10,14 @@ import pyarrow as pa
 
 from simulation.engine.regen import LINEAGE_COLUMNS
 from ui.forms import WorldSettings, experiment_config
-from ui.generations import FOUNDER_NOTE, LINEAGE_HEADERS, SLOT_NOTE
+from ui.generations import (
+    LINEAGE_HEADERS,
+    NO_LINEAGE_NOTE,
+    OLD_LINEAGE_NOTE,
+    SLOT_NOTE,
+    generations_span,
+    lineage_table,
+)
 from ui.tables import LINE_BREAK
 
 
@@ -91,8 +98,13 @@ def test_a_regenerated_run_shows_its_generations(app, open_page, run_small_exper
     assert set(shares["Creative"]) == {"Slot 1", "Slot 2", "Slot 3"}
     assert any(c.value == SLOT_NOTE for c in at.caption)
     assert any(i.value == SLOT_NOTE for i in at.info)  # the segment winners' place
-    # What Changed compares for a founder's child is said under the lineage.
-    assert any(c.value == FOUNDER_NOTE for c in at.caption)
+    # Founders are read as served, so Changed needs no caveat; the count of generations
+    # takes in the founders' generation 0.
+    assert not any(c.value == OLD_LINEAGE_NOTE for c in at.caption)
+    assert any(
+        "over 4 generations (the founders, generation 0, and 3 bred)" in m.value
+        for m in at.markdown
+    )
     per_segment = _chart_data(at, "bar", "Segment")
     assert per_segment["Creative"].str.fullmatch(r"Slot \d").all()
     # Another level and policy switch the view.
@@ -186,3 +198,69 @@ def test_the_pool_at_the_end_is_the_creatives_the_run_served():
             assert creative.guardrail.passed
             children += rec["generation"] > 0
     assert children > 0  # the run bred some: the check covers composed children
+
+
+def test_the_span_counts_the_founders_generation():
+    assert generations_span(0) == "in one generation (the founders; no child was born)"
+    assert generations_span(1) == "over 2 generations (the founders, generation 0, and 1 bred)"
+    assert generations_span(12) == ("over 13 generations (the founders, generation 0, and 12 bred)")
+
+
+def _save_regenerated(home, name: str, *, drop: tuple[str, ...] = (), table: bool = True):
+    """A small regenerated run saved to the store as the command line saves it."""
+    from simulation.config import ExperimentConfig
+    from simulation.engine.core import run_experiment
+    from simulation.store.run_store import RunStore
+
+    config = ExperimentConfig(
+        n_users=1_000, n_segments=2, levels=("generic", "segment"),
+        policies=("uniform", "thompson"), n_impressions=4_000, batch_size=500, n_seeds=1,
+        n_variants=3, regenerate_every=1_000, n_checkpoints=4,
+    )  # fmt: skip
+    result = run_experiment(config)
+    frame = result.generations_frame()
+    RunStore.open(home).save(
+        config=config.to_dict(), seed=0, summary=result.summary_frame(),
+        timeseries=result.timeseries_frame(), source="cli", name=name,
+        tables={"generations": frame.drop(columns=list(drop))} if table else {},
+    )  # fmt: skip
+    return frame
+
+
+def test_a_saved_regenerated_run_reopened_shows_its_generations(app, open_page, adlab_home):
+    # The HTML report had a Generations section; the Results page had none.
+    frame = _save_regenerated(adlab_home, "regenerated")
+    at = open_page(app, "results")
+    assert not at.exception and not at.error
+    assert any("Generations" in h.value for h in at.subheader)
+    assert at.selectbox(key="rs-gen-policy").value == "thompson"
+    level, row = at.selectbox(key="rs-gen-level").value, at.selectbox(key="rs-gen-row").value
+    shown = _shown(next(t.value for t in at.table if "Parent" in t.value.columns))
+    # From the stored lineage: the rows the Experiment page would show for this choice.
+    mine = frame[
+        (frame["level"] == level) & (frame["policy"] == "thompson") & (frame["row"] == row)
+    ]
+    expected = _shown(lineage_table(mine, end=4_000))
+    for column in ("Generation", "Creative", "Impressions", "Parent", "Changed"):
+        assert list(shown[column]) == list(expected[column])
+    assert any("over 4 generations" in m.value for m in at.markdown)
+    pool = [c.value for c in at.caption if c.value.startswith("Slot ")]
+    assert len(pool) == 3  # the pool at the end, rendered from the run's rebuilt world
+    assert not any(c.value == OLD_LINEAGE_NOTE for c in at.caption)
+
+
+def test_older_saved_runs_get_a_note_not_an_error(app, open_page, adlab_home):
+    # Saved before founders were read as served (no "composable" column), and a run that
+    # regenerated whose lineage the store does not hold.
+    _save_regenerated(adlab_home, "older", drop=("composable",))
+    _save_regenerated(adlab_home, "no lineage", table=False)
+    at = open_page(app, "results")
+    notes = {}
+    from simulation.store.run_store import RunStore
+
+    for option in RunStore.open(adlab_home).list()["run_id"]:
+        at.selectbox(key="rs-run").set_value(option).run()
+        assert not at.exception and not at.error
+        shown = [c.value for c in at.caption]
+        notes[option] = [n for n in (OLD_LINEAGE_NOTE, NO_LINEAGE_NOTE) if n in shown]
+    assert sorted(map(tuple, notes.values())) == sorted([(NO_LINEAGE_NOTE,), (OLD_LINEAGE_NOTE,)])

@@ -37,7 +37,7 @@ from simulation.store.report import (
     run_uplift,
 )
 from simulation.uplift_text import OBSERVED_COLUMN
-from ui import cache, charts, generated_view, runner, state
+from ui import cache, charts, generated_view, generations, runner, state
 from ui.fmt import LEVEL_NAMES, best_pair, budget_stop_text, escape_markdown, multiple, pct
 from ui.tables import (
     METRIC_INTERVALS,
@@ -97,6 +97,7 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
             "top_creatives": result.top_creatives_frame(),
             "component_allocation": result.component_allocation_frame(),
             "gap_closed": cache.gap_table(result),
+            "generations": result.generations_frame(),
         }
     try:
         run = cache.stored_run(str(cache.run_store().root), key)
@@ -119,6 +120,8 @@ def _load(key: str, saved: pd.DataFrame | None) -> dict | None:
         # Saved with the share from the world's localized floor since 2026-12-05; earlier
         # runs: None, and it is read from the summary, without it, where it is shown.
         "gap_closed": run.tables.get("gap_closed"),
+        # A regenerated run's lineage (saved with every such run; None where it is not).
+        "generations": run.tables.get("generations"),
     }
 
 
@@ -428,6 +431,7 @@ def render() -> None:
                 objective=frames["objective"],
                 key="rs",
             )
+            generations.render_saved(config, frames["generations"])
         _inputs(frames)
         _downloads(frames, "one")
 

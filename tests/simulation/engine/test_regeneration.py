@@ -94,6 +94,83 @@ def test_children_differ_from_their_parent_in_one_or_two_components(result):
         assert "language" not in child.changed
 
 
+#: What a pool creative shows, and the components that decide it (a field equal in parent
+#: and child unless one of them changed). The headline's wording within its style and the
+#: body are not components (the generators drew them; compose takes the first that fits),
+#: so the headline is compared by which of the viewer's slots it prints.
+_SHOWN_BY: dict[str, tuple[str, ...]] = {
+    "product": ("product",),
+    "price": ("product",),
+    "motif": ("product",),
+    "tone": ("tone",),
+    "offer": ("offer",),
+    "layout": ("layout",),
+    "palette": ("palette",),
+    # Bundled calls to action print no slot: the tone's index-th one.
+    "cta": ("tone", "cta"),
+    "greeting": ("greeting", "headline"),
+    "keyword": ("keyword", "headline", "product"),
+    "offer in headline": ("offer", "headline"),
+    "greeting in headline": ("greeting", "headline"),
+    "keyword in headline": ("keyword", "headline", "product"),
+}
+
+
+def _shown(c) -> dict[str, object]:
+    from creative.catalogue import GREETINGS, OFFER_LABELS
+
+    offer, greeting = OFFER_LABELS[c.language][c.offer], c.greeting
+    return {
+        "product": c.product,
+        "price": c.price,
+        "motif": c.motif,
+        "tone": c.tone,
+        "offer": c.offer,
+        "layout": c.layout,
+        "palette": c.palette,
+        "cta": c.cta,
+        "greeting": c.greeting,
+        "keyword": c.keyword,
+        "offer in headline": bool(offer) and offer in c.headline,
+        "greeting in headline": greeting is not None
+        and GREETINGS[c.language][greeting] in c.headline,
+        "keyword in headline": c.keyword is not None and c.keyword in c.headline,
+    }
+
+
+def test_changed_names_everything_that_differs_from_the_parent_as_served(result, scenario):
+    # A founder's composition is read from the creative as served (its headline style and
+    # call to action from its copy): before, it took the first valid ones, and a child
+    # that changed only the palette could print another headline style and button.
+    g = result.generations_frame()
+    founders = g[g["generation"] == 0]
+    assert (founders["combo"] != "").all()  # every founder's copy is read
+    checked = 0
+    for level in ("generic", "segment"):
+        composer = pool_composer(scenario, level)
+        rows = composer.row_names(result.segment_names)
+        at = g[g["level"] == level]
+        nodes = {(r.policy, r.seed, r.node): r for r in at.itertuples()}
+        for child in at[at["generation"] > 0].itertuples():
+            parent = nodes[(child.policy, child.seed, child.parent_node)]
+            r = rows.index(child.row)
+            changed = set(child.changed.split(","))
+            differ = np.flatnonzero(_combo(child.combo) != _combo(parent.combo))
+            assert {AXES[a] for a in differ} == changed
+            if parent.generation == 0:
+                table_row = max(composer.entries[r][0][0], 0)
+                was = scenario.levels[level].creatives[table_row][parent.slot]
+            else:
+                was = composer.compose(r, _combo(parent.combo))[0]
+            now = composer.compose(r, _combo(child.combo))[0]
+            before, after = _shown(was), _shown(now)
+            for field, axes in _SHOWN_BY.items():
+                if not changed & set(axes):
+                    assert before[field] == after[field], (child.label, field, changed)
+            checked += parent.generation == 0
+    assert checked > 20  # founders' children among them
+
+
 def test_every_served_child_passes_the_guardrails(result, scenario):
     g = result.generations_frame()
     children = g[g["generation"] > 0]
@@ -322,3 +399,18 @@ def test_regenerated_pools_label_their_arms_by_slot(result, fixed, scenario):
         names = rows.drop_duplicates("arm").sort_values("arm")["arm_label"]
         assert tuple(names) == scenario.levels[level].arm_labels
     assert result.arm_labels["user"] == scenario.levels["user"].arm_labels
+
+
+def test_a_founder_is_labelled_in_the_form_of_every_composition(scenario):
+    # A founder whose composition could not be read was labelled "무선 이어폰 · social_proof
+    # · free_shipping" beside "Wireless Earbuds · social_proof · free_shipping · minimal ·
+    # plain headline": the reading-free label now takes the composition's form.
+    languages = set()
+    for level in ("generic", "segment"):
+        composer = pool_composer(scenario, level)
+        for r, entries in enumerate(composer.entries):
+            for k, c in enumerate(scenario.levels[level].creatives[max(entries[0][0], 0)]):
+                assert composer.founder_valid[r, k]
+                assert composer.creative_label(c) == composer.label(composer.founders[r, k])
+                languages.add(c.language)
+    assert languages == {"en", "ko"}

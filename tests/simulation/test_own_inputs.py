@@ -120,7 +120,7 @@ def test_bad_audiences_are_refused():
         population_from_segments([], 100, np.random.default_rng(0))
     with pytest.raises(ValueError, match="generic"):
         population_from_segments([Audience.generic()], 100, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="`n_users` must be an int >= 2"):
+    with pytest.raises(ValueError, match=r"`n_users` must be an int in \[2, 5,000,000\]"):
         population_from_segments([_seg("a"), _seg("b")], 1, np.random.default_rng(0))
 
 

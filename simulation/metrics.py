@@ -105,6 +105,7 @@ def bounded_interval(
     -------
     low, high : ndarray of shape (n_groups,)
     """
+    check_alpha(alpha)
     mean = np.asarray(mean, dtype=np.float64)
     std = np.nan_to_num(np.asarray(std, dtype=np.float64))
     n = np.asarray(n, dtype=np.float64)
@@ -148,7 +149,7 @@ def mean_interval(
     values : ndarray of shape (n_replications,)
         One value per replication (seed, or seed and world); NaNs are ignored.
     alpha : float, default=0.05
-        1 - confidence level.
+        1 - confidence level, in (0, 1).
     bounds : (float, float or None) or None, default=None
         Range of the quantity: ``(0, None)`` (log scale) or ``(0, 1)`` (logit
         scale) keeps the interval inside it (see :func:`bounded_interval`).
@@ -164,7 +165,13 @@ def mean_interval(
         With fewer than two finite units (world means, or values) the interval
         is (mean, mean) for one and all NaN for none.
     """
+    # alpha=2 gave (mean, -inf, inf) and a 2-d array was flattened into one sample.
+    check_alpha(alpha)
     v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(
+            f"`values` must be a 1-d array, one value per replication; got shape {v.shape}."
+        )
     if worlds is not None:
         w = np.asarray(worlds)
         if w.shape != v.shape:

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_LEVELS",
     "INPUT_FIELDS",
     "LEVELS",
+    "MAX_PATH_CHARS",
     "MAX_POLICIES",
     "MAX_WORLDS",
     "OBJECTIVES",
@@ -52,6 +53,8 @@ MAX_WORLDS: int = 20
 #: so an unbounded list (a script's generated grid of settings) is an unbounded run.
 #: Variants of one policy past a few dozen belong in a sweep (docs/sweeps.md).
 MAX_POLICIES: int = 50
+#: Longest input file path (Linux's PATH_MAX).
+MAX_PATH_CHARS: int = 4_096
 #: Config fields naming the user's own input files, by kind of input.
 INPUT_FIELDS: dict[str, str] = {
     "segments_file": "segments",
@@ -339,6 +342,12 @@ class ExperimentConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValueError(f"`{name}` must be None or a file path (str); got {value!r}.")
+            if value is not None and len(value) > MAX_PATH_CHARS:
+                # Longer than any path the system opens; the error would echo all of it.
+                raise ValueError(
+                    f"`{name}` must be a file path of at most {MAX_PATH_CHARS:,} characters; "
+                    f"got {len(value):,}."
+                )
 
     @property
     def policy_specs(self) -> tuple[PolicySpec, ...]:

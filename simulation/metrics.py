@@ -53,7 +53,19 @@ def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``ctr``, ``cvr``, ``cpa`` and ``roas`` columns computed from the totals."""
+    """Add ``ctr``, ``cvr``, ``cpa`` and ``roas`` columns computed from the totals.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With the totals of :data:`RATE_METRICS` (``impressions``, ``clicks``,
+        ``conversions``, ``spend``, ``revenue``), one row per replication or cell.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the four rates (NaN where the denominator is 0, see :func:`safe_ratio`).
+    """
     out = frame.copy()
     for name, (num, den) in RATE_METRICS.items():
         out[name] = safe_ratio(out[num].to_numpy(), out[den].to_numpy())

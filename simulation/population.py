@@ -697,7 +697,22 @@ def user_audience(population: Population, index: int) -> Audience:
 
 
 def default_audiences(seed: int = 0, n_users: int = 20_000, n_segments: int = 6) -> list[Audience]:
-    """The default preset's segments as creative-studio audiences."""
+    """The default preset's segments as creative-studio audiences.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        The experiment seed whose ``population`` and ``segmentation`` streams draw them.
+    n_users : int, default=20_000
+        Users drawn, in [1, :data:`MAX_USERS`].
+    n_segments : int, default=6
+        Segments, in [1, min(50, n_users)].
+
+    Returns
+    -------
+    audiences : list of Audience
+        One ``kind="segment"`` audience per segment, largest first.
+    """
     pop = generate_population(n_users, stream(seed, "population"))
     seg = segment_population(pop, n_segments, stream(seed, "segmentation"))
     return [p.to_audience() for p in seg.profiles]

@@ -8,9 +8,24 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw
 
 from creative.fonts import displayable, get_font
+from creative.limits import LIMITS
 from creative.textfit import wrap
 
-__all__ = ["contact_sheet"]
+__all__ = ["MAX_SHEET_PIXELS", "contact_sheet"]
+
+#: Largest sheet drawn (pixels, 384 MiB as RGB): the sheet is allocated whole before any
+#: image is pasted, so a large ``thumb`` or many images would be a MemoryError (or the
+#: machine's memory) rather than a refusal. The command's largest sheet, 500 variants with
+#: captions, is about 47 million pixels.
+MAX_SHEET_PIXELS = 2**27
+#: Most caption lines under one image.
+MAX_LABEL_LINES = 20
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"`{name}` must be an int in [{low:,}, {high:,}]; got {value!r}.")
+    return value
 
 
 def contact_sheet(
@@ -28,41 +43,55 @@ def contact_sheet(
     Parameters
     ----------
     images : sequence of PIL.Image.Image
-        At least one.
+        At least one, at most 20,000 (``creative.limits.LIMITS.images``).
     columns : int, optional
-        Defaults to ``ceil(sqrt(len(images)))``.
+        Defaults to ``ceil(sqrt(len(images)))``; at most ``len(images)``.
     thumb : int, default 270
-        Side of each cell in pixels, >= 16.
+        Side of each cell in pixels, in [16, 4096].
     gap : int, default 12
-        Space between cells, >= 0.
+        Space between cells, in [0, 1024].
     labels : sequence of str, optional
         One caption per image, drawn under its cell: wrapped at spaces onto up to
         ``label_lines`` lines, the last one ended with an ellipsis if it still
         does not fit.
     label_lines : int, default 2
+        In [1, 20].
     background : str, default "#f2f2f2"
 
     Returns
     -------
     sheet : PIL.Image.Image
-        RGB.
+        RGB, at most :data:`MAX_SHEET_PIXELS` pixels.
+
+    Raises
+    ------
+    ValueError
+        For an argument out of its range, or a sheet that would be larger than
+        :data:`MAX_SHEET_PIXELS` (before it is drawn).
     """
     n = len(images)
     if n < 1:
         raise ValueError("`images` must hold at least one image.")
+    if n > LIMITS.images:
+        raise ValueError(f"`images` must hold at most {LIMITS.images:,} images; got {n:,}.")
     if columns is None:
         columns = math.ceil(math.sqrt(n))
-    if not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"`columns` must be an int >= 1; got {columns!r}.")
-    if not isinstance(thumb, int) or thumb < 16:
-        raise ValueError(f"`thumb` must be an int >= 16; got {thumb!r}.")
-    if not isinstance(gap, int) or gap < 0:
-        raise ValueError(f"`gap` must be an int >= 0; got {gap!r}.")
+    _check_int("columns", columns, 1, n)
+    _check_int("thumb", thumb, 16, 4096)
+    _check_int("gap", gap, 0, 1024)
     if labels is not None and len(labels) != n:
         raise ValueError(f"`labels` must have one entry per image ({n}); got {len(labels)}.")
-    if not isinstance(label_lines, int) or label_lines < 1:
-        raise ValueError(f"`label_lines` must be an int >= 1; got {label_lines!r}.")
+    _check_int("label_lines", label_lines, 1, MAX_LABEL_LINES)
     caption = max(12, thumb // 14) if labels is not None else 0
+    # The largest the sheet can be (every caption at label_lines), checked before any work.
+    most_h = thumb + (round(caption * 1.25) * label_lines + gap // 2 if caption else 0)
+    width = gap + columns * (thumb + gap)
+    height = gap + math.ceil(n / columns) * (most_h + gap)
+    if width * height > MAX_SHEET_PIXELS:
+        raise ValueError(
+            f"the contact sheet would be up to {width:,} x {height:,} pixels, more than "
+            f"{MAX_SHEET_PIXELS:,}; pass fewer images or a smaller `thumb` or `gap`."
+        )
     font = get_font(caption) if caption else None
     captions = [_caption(displayable(t), font, thumb, label_lines) for t in labels or ()]
     line_h = round(caption * 1.25)

@@ -27,6 +27,7 @@ from creative.catalogue import (
 )
 from creative.fonts import normalize_text
 from creative.guardrails import check_creative
+from creative.limits import LIMITS
 from creative.record import Creative
 from creative.templates import (
     TemplateSet,
@@ -164,8 +165,11 @@ def _sold(categories: tuple[str, ...], catalogue: Catalogue) -> tuple[str, ...]:
 
 
 def _check_n(n: object) -> None:
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"`n` must be an int >= 1; got {n!r}.")
+    # At most the command's --per-segment: each creative is written and checked one by
+    # one (about 3 ms), so n = 10**7 was eight hours of silence, not an error.
+    top = LIMITS.per_segment
+    if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 1 <= n <= top:
+        raise ValueError(f"`n` must be an int in [1, {top}]; got {n!r}.")
 
 
 def _pick(rng: np.random.Generator, options: tuple, p: np.ndarray | None = None):
@@ -491,8 +495,8 @@ def generate_generic(
     Parameters
     ----------
     n : int
-        Accepted creatives wanted (fewer come back when the templates cannot
-        make ``n`` distinct ones that pass).
+        Accepted creatives wanted, in [1, 500] (``creative.limits.LIMITS.per_segment``;
+        fewer come back when the templates cannot make ``n`` distinct ones that pass).
     rng : numpy.random.Generator
     language : str, default "en"
     kit : BrandKit, default DEFAULT_KIT
@@ -569,7 +573,7 @@ def generate_for_segment(
     audience : Audience
         A segment (or any non-generic audience).
     n : int
-        Accepted variants wanted.
+        Accepted variants wanted, in [1, 500] (``creative.limits.LIMITS.per_segment``).
     rng : numpy.random.Generator
     kit : BrandKit, default DEFAULT_KIT
     templates : TemplateSet, optional

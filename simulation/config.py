@@ -26,6 +26,8 @@ __all__ = [
     "DEFAULT_LEVELS",
     "INPUT_FIELDS",
     "LEVELS",
+    "MAX_PATH_CHARS",
+    "MAX_POLICIES",
     "MAX_WORLDS",
     "OBJECTIVES",
     "PRESETS",
@@ -47,6 +49,12 @@ OBJECTIVES: tuple[str, ...] = ("ctr", "roas")
 PRICING: tuple[str, ...] = ("cpm", "cpc")
 #: Most worlds one experiment is repeated in.
 MAX_WORLDS: int = 20
+#: Most policy specs one experiment may list: every spec runs at every level and seed,
+#: so an unbounded list (a script's generated grid of settings) is an unbounded run.
+#: Variants of one policy past a few dozen belong in a sweep (docs/sweeps.md).
+MAX_POLICIES: int = 50
+#: Longest input file path (Linux's PATH_MAX).
+MAX_PATH_CHARS: int = 4_096
 #: Config fields naming the user's own input files, by kind of input.
 INPUT_FIELDS: dict[str, str] = {
     "segments_file": "segments",
@@ -158,7 +166,8 @@ class ExperimentConfig:
         Names of ``simulation.generated.GENERATED_POLICIES`` (``mvt_ts``) run at the
         generated level only, and fixed-pool policies at the pool levels only
         (``uniform`` and ``oracle`` at both): other pairs are skipped with a note.
-        Stored as given; :attr:`policy_specs` has the pool policies parsed.
+        Stored as given; :attr:`policy_specs` has the pool policies parsed. At most
+        :data:`MAX_POLICIES` (50) specs.
     n_impressions : int, default=300_000
         Impressions per (seed, level, policy).
     batch_size : int, default=1_000
@@ -261,6 +270,10 @@ class ExperimentConfig:
                 or not all(isinstance(v, str) for v in value)
             ):
                 raise ValueError(f"`{name}` must be a non-empty tuple of str; got {value!r}.")
+            if name == "policies" and len(value) > MAX_POLICIES:
+                raise ValueError(
+                    f"`policies` must hold at most {MAX_POLICIES} specs; got {len(value):,}."
+                )
             if len(set(value)) != len(value):
                 raise ValueError(f"`{name}` has duplicates: {list(value)}.")
             if allowed is not None:
@@ -329,6 +342,12 @@ class ExperimentConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValueError(f"`{name}` must be None or a file path (str); got {value!r}.")
+            if value is not None and len(value) > MAX_PATH_CHARS:
+                # Longer than any path the system opens; the error would echo all of it.
+                raise ValueError(
+                    f"`{name}` must be a file path of at most {MAX_PATH_CHARS:,} characters; "
+                    f"got {len(value):,}."
+                )
 
     @property
     def policy_specs(self) -> tuple[PolicySpec, ...]:

@@ -88,7 +88,12 @@ def _snapshot(path: str, what: str) -> tuple[Path, str, Path]:
     content read even if the file changes meanwhile.
     """
     source = Path(path).expanduser()
-    if not source.exists():
+    try:
+        found = source.exists()
+    except OSError as exc:  # a name longer than the file system takes (ENAMETOOLONG)
+        short = path if len(path) <= 80 else f"{path[:79]}…"
+        raise ValueError(f"cannot read {what} file {short}: {exc.strerror or exc}.") from None
+    if not found:
         raise ValueError(f"{what} file not found: {path}")
     if not source.is_file():
         # /dev/zero, a folder, a pipe: there, but nothing a bounded read can take whole.

@@ -53,7 +53,19 @@ def safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def add_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``ctr``, ``cvr``, ``cpa`` and ``roas`` columns computed from the totals."""
+    """Add ``ctr``, ``cvr``, ``cpa`` and ``roas`` columns computed from the totals.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        With the totals of :data:`RATE_METRICS` (``impressions``, ``clicks``,
+        ``conversions``, ``spend``, ``revenue``), one row per replication or cell.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the four rates (NaN where the denominator is 0, see :func:`safe_ratio`).
+    """
     out = frame.copy()
     for name, (num, den) in RATE_METRICS.items():
         out[name] = safe_ratio(out[num].to_numpy(), out[den].to_numpy())
@@ -105,6 +117,7 @@ def bounded_interval(
     -------
     low, high : ndarray of shape (n_groups,)
     """
+    check_alpha(alpha)
     mean = np.asarray(mean, dtype=np.float64)
     std = np.nan_to_num(np.asarray(std, dtype=np.float64))
     n = np.asarray(n, dtype=np.float64)
@@ -148,7 +161,7 @@ def mean_interval(
     values : ndarray of shape (n_replications,)
         One value per replication (seed, or seed and world); NaNs are ignored.
     alpha : float, default=0.05
-        1 - confidence level.
+        1 - confidence level, in (0, 1).
     bounds : (float, float or None) or None, default=None
         Range of the quantity: ``(0, None)`` (log scale) or ``(0, 1)`` (logit
         scale) keeps the interval inside it (see :func:`bounded_interval`).
@@ -164,7 +177,13 @@ def mean_interval(
         With fewer than two finite units (world means, or values) the interval
         is (mean, mean) for one and all NaN for none.
     """
+    # alpha=2 gave (mean, -inf, inf) and a 2-d array was flattened into one sample.
+    check_alpha(alpha)
     v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ValueError(
+            f"`values` must be a 1-d array, one value per replication; got shape {v.shape}."
+        )
     if worlds is not None:
         w = np.asarray(worlds)
         if w.shape != v.shape:

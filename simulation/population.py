@@ -37,6 +37,7 @@ __all__ = [
     "HOUR_LIFT_MIN",
     "INTEREST_MAJORITY",
     "KEYWORDS",
+    "MAX_USERS",
     "N_USER_FEATURES",
     "REGIONS",
     "Population",
@@ -229,6 +230,31 @@ class Population:
         )
 
 
+#: Most users one population may hold, as :class:`simulation.ExperimentConfig` bounds
+#: ``n_users``: the users' arrays are allocated before any draw, so a typo's extra zeros
+#: would be a MemoryError (74.5 GiB for 10**10) instead of a refusal.
+MAX_USERS = 5_000_000
+
+
+def _check_int(name: str, value: object, low: int, high: int, suffix: str = "") -> int:
+    """``value`` as an int in [low, high], else a ValueError naming it (bools are not ints)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not low <= value <= high
+    ):
+        raise ValueError(f"`{name}` must be an int in [{low:,}, {high:,}]{suffix}; got {value!r}.")
+    return int(value)
+
+
+def _check_rng(rng: object) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"`rng` must be a numpy Generator, e.g. np.random.default_rng(0); got {rng!r}."
+        )
+    return rng
+
+
 def _categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
     """Draw ``n`` indices from probabilities ``p`` of shape (k,) or (n, k)."""
     cdf = np.cumsum(p, axis=-1)
@@ -245,17 +271,23 @@ def generate_population(n_users: int, rng: np.random.Generator) -> Population:
     Parameters
     ----------
     n_users : int
-        Number of users (>= 1).
+        Number of users, in [1, :data:`MAX_USERS`].
     rng : numpy.random.Generator
         Source of every draw.
 
     Returns
     -------
     population : Population
+
+    Raises
+    ------
+    ValueError
+        For ``n_users`` out of range or not an int.
+    TypeError
+        For an ``rng`` that is not a numpy Generator.
     """
-    if not isinstance(n_users, int | np.integer) or n_users < 1:
-        raise ValueError(f"`n_users` must be an int >= 1; got {n_users!r}.")
-    n = int(n_users)
+    n = _check_int("n_users", n_users, 1, MAX_USERS)
+    _check_rng(rng)
     n_int = len(INTERESTS)
     age = _categorical(rng, _AGE_P, n).astype(np.int8)
     region = _categorical(rng, _REGION_P, n).astype(np.int8)
@@ -487,17 +519,23 @@ def segment_population(
     rng : numpy.random.Generator
         For the fit sample and the k-means seed.
     fit_sample : int, default=50_000
-        Users used to fit the centroids.
+        Users used to fit the centroids, in [n_segments, :data:`MAX_USERS`] (k-means
+        needs at least one user per centroid).
 
     Returns
     -------
     segmentation : Segmentation
+        ``labels`` of shape (n_users,), segment 0 the largest; one profile per segment.
     """
     n = population.n_users
-    if not isinstance(n_segments, int | np.integer) or not 1 <= n_segments <= min(50, n):
+    if isinstance(n_segments, bool) or (
+        not isinstance(n_segments, int | np.integer) or not 1 <= n_segments <= min(50, n)
+    ):
         raise ValueError(
             f"`n_segments` must be an int in [1, {min(50, n)}] for {n} users; got {n_segments!r}."
         )
+    _check_int("fit_sample", fit_sample, int(n_segments), MAX_USERS, f" for {n_segments} segments")
+    _check_rng(rng)
     X = population.features()
     Xw = X * _CLUSTER_WEIGHTS
     fit_idx = rng.choice(n, size=min(n, fit_sample), replace=False) if n > fit_sample else None
@@ -523,8 +561,36 @@ def segment_population(
 def describe_segments(
     population: Population, labels: np.ndarray, n_segments: int
 ) -> tuple[SegmentProfile, ...]:
-    """Readable profiles of the segments given by ``labels`` (shape (n_users,))."""
+    """Readable profiles of the segments given by ``labels``.
+
+    Parameters
+    ----------
+    population : Population
+        The users.
+    labels : ndarray of int of shape (n_users,)
+        Each user's segment, in ``[0, n_segments)``.
+    n_segments : int
+        Number of segments, in [1, 50]; a segment no user is in gets a profile of size 0.
+
+    Returns
+    -------
+    profiles : tuple of SegmentProfile
+        One per segment, in segment order.
+    """
     n = population.n_users
+    n_segments = _check_int("n_segments", n_segments, 1, 50)
+    raw = np.asarray(labels)
+    if raw.shape != (n,) or (raw.size and not np.issubdtype(raw.dtype, np.integer)):
+        raise ValueError(
+            f"`labels` must be an int array of shape ({n},), one segment per user; got "
+            f"{raw.dtype} of shape {raw.shape}."
+        )
+    if raw.size and (raw.min() < 0 or raw.max() >= n_segments):
+        raise ValueError(
+            f"`labels` must be in [0, {n_segments}) for {n_segments} segments; got "
+            f"{raw.min()}..{raw.max()}."
+        )
+    labels = raw
     counts = np.bincount(labels, minlength=n_segments).astype(np.float64)
     safe = np.maximum(counts, 1.0)
     onehot = np.zeros((n, n_segments), dtype=np.float32)
@@ -595,7 +661,24 @@ def describe_segments(
 
 
 def user_audience(population: Population, index: int) -> Audience:
-    """One user as an audience of one, for per-user creatives."""
+    """One user as an audience of one, for per-user creatives.
+
+    Parameters
+    ----------
+    population : Population
+        The users.
+    index : int
+        The user's row, in ``[0, n_users)`` (a negative index is refused: it would
+        name ``user--1`` for the last user).
+
+    Returns
+    -------
+    audience : Audience
+        ``kind="user"``, ``audience_id=f"user-{index}"``.
+    """
+    index = _check_int(
+        "index", index, 0, population.n_users - 1, f" for {population.n_users} users"
+    )
     interests = tuple(INTERESTS[j] for j in np.flatnonzero(population.interests[index]))
     top = INTERESTS[int(population.top_interest[index])]
     ordered = (top, *(i for i in interests if i != top))
@@ -614,7 +697,22 @@ def user_audience(population: Population, index: int) -> Audience:
 
 
 def default_audiences(seed: int = 0, n_users: int = 20_000, n_segments: int = 6) -> list[Audience]:
-    """The default preset's segments as creative-studio audiences."""
+    """The default preset's segments as creative-studio audiences.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        The experiment seed whose ``population`` and ``segmentation`` streams draw them.
+    n_users : int, default=20_000
+        Users drawn, in [1, :data:`MAX_USERS`].
+    n_segments : int, default=6
+        Segments, in [1, min(50, n_users)].
+
+    Returns
+    -------
+    audiences : list of Audience
+        One ``kind="segment"`` audience per segment, largest first.
+    """
     pop = generate_population(n_users, stream(seed, "population"))
     seg = segment_population(pop, n_segments, stream(seed, "segmentation"))
     return [p.to_audience() for p in seg.profiles]
@@ -665,7 +763,7 @@ def population_from_segments(
     audiences : sequence of Audience
         The segments (not generic), 1 to 50 of them.
     n_users : int
-        Number of users, >= len(audiences).
+        Number of users, in [len(audiences), :data:`MAX_USERS`].
     rng : numpy.random.Generator
         Source of every draw.
 
@@ -683,8 +781,8 @@ def population_from_segments(
         raise ValueError(f"`audiences` must hold 1 to 50 Audience records; got {len(audiences)}.")
     if any(a.kind == "generic" for a in audiences):
         raise ValueError("`audiences` must be segments; a generic audience has no profile.")
-    if not isinstance(n_users, int | np.integer) or not len(audiences) <= n_users:
-        raise ValueError(f"`n_users` must be an int >= {len(audiences)}; got {n_users!r}.")
+    _check_int("n_users", n_users, len(audiences), MAX_USERS)
+    _check_rng(rng)
     n, n_seg, n_int = int(n_users), len(audiences), len(INTERESTS)
     counts = _segment_counts(np.array([a.size for a in audiences], dtype=np.float64), n)
     labels = rng.permutation(np.repeat(np.arange(n_seg, dtype=np.int16), counts))

@@ -167,7 +167,9 @@ def _evaluate(
     # value the world that wrote it allows (its metadata), not the log's largest reward,
     # which a log without a large sale puts far too low.
     floor, ceiling, source = reward_bounds(log.reward, metadata=log.metadata)
-    margin_range = None if source == "observed" else (floor, ceiling)
+    margin_range = (
+        (min(0.0, floor), max(1.0, ceiling)) if source == "observed" else (floor, ceiling)
+    )
     estimate = np.empty(len(estimators))
     bounds = np.empty((len(estimators), len(methods), 2))
     q = None if model is None else model.q

@@ -388,7 +388,11 @@ class BaseEstimator:
         method : {"one_more_event", "percentile"}, default="one_more_event"
             See above.
         reward_range : (float, float), optional
-            Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
+            Bounds of a reward, containing every one of ``reward``; its top is the
+            unseen event's reward. Default: ``[0, 1]``, the range of a click; rewards
+            outside it (a ROAS log's net value) are refused without one (a ValueError
+            naming :func:`simulation.ope.evaluate.reward_bounds`, which reads an adlab
+            log's own range). Not read by ``method="percentile"``.
         reward_model : CrossFit, optional
             The fitted reward model; its ``q`` replaces ``estimated_rewards`` (give one
             or the other, or the same predictions). The one unseen event then also
@@ -409,13 +413,15 @@ class BaseEstimator:
             estimated_rewards=_model_q(estimated_rewards, reward_model),
             require_estimated_rewards=self.requires_estimated_rewards,
         )
+        # Checked before the resamples are drawn: a missing range is refused at once.
+        top = _margin_top(checked[0], reward_range) if method == "one_more_event" else None
         plain = self._terms(*checked)
         terms, model_slope = self._refit_terms(checked, plain, reward_model)
         n = terms.shape[0]
         boot = self._combine(bootstrap_sums(terms, n_bootstrap, rng), n)
         low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-        if method == "one_more_event":
-            high += self._event_margin(checked, plain, reward_range, model_slope)
+        if top is not None:
+            high += self._event_margin(checked, plain, top, model_slope)
         return float(low), float(high)
 
     def _q_weight(self, checked: tuple, terms: np.ndarray) -> np.ndarray | None:
@@ -467,7 +473,7 @@ class BaseEstimator:
         reward, action, pscore, action_dist, estimated_rewards
             As in :meth:`estimate`.
         reward_range : (float, float), optional
-            Bounds of a reward. Default: ``[0, 1]`` widened to the observed rewards.
+            As in :meth:`interval`: default ``[0, 1]``, required for rewards outside it.
         reward_model : CrossFit, optional
             As in :meth:`interval`: the row's reward then also moves the model, to
             first order.
@@ -485,19 +491,19 @@ class BaseEstimator:
             estimated_rewards=_model_q(estimated_rewards, reward_model),
             require_estimated_rewards=self.requires_estimated_rewards,
         )
+        top = _margin_top(checked[0], reward_range)
         terms = self._terms(*checked)
         _, model_slope = self._refit_terms(checked, terms, reward_model)
-        return self._event_margin(checked, terms, reward_range, model_slope)
+        return self._event_margin(checked, terms, top, model_slope)
 
     def _event_margin(
         self,
         checked: tuple,
         terms: np.ndarray,
-        reward_range: tuple[float, float] | None,
+        top: float,
         model_slope: np.ndarray | None = None,
     ) -> float:
         reward = checked[0]
-        top = max(1.0, float(reward.max())) if reward_range is None else _top(reward_range)
         n = terms.shape[0]
         slope = self._terms(np.ones(n), *checked[1:]) - self._terms(np.zeros(n), *checked[1:])
         if model_slope is not None:  # the row's reward also moves the refit model
@@ -524,7 +530,23 @@ def _model_q(estimated_rewards, reward_model) -> np.ndarray | None:
     return reward_model.q
 
 
-def _top(reward_range: tuple[float, float]) -> float:
+def _margin_top(reward: np.ndarray, reward_range: tuple[float, float] | None) -> float:
+    """The reward of the one unseen event: the top of ``reward_range``, by default 1.
+
+    The default ``[0, 1]`` is the range of a click; rewards outside it (a ROAS log's net
+    value in USD) are refused without a declared range rather than widened to the rows'
+    own: on a log with no sale the rows' largest reward is a cost, and an unseen order
+    of 343.5 USD became an unseen 1 USD, so the interval missed the truth.
+    """
+    if reward_range is None:
+        if reward.size and (reward.min() < 0.0 or reward.max() > 1.0):
+            raise ValueError(
+                "`reward_range` is required for rewards outside [0, 1] (these run from "
+                f"{reward.min():g} to {reward.max():g}): pass the range one reward can take, "
+                "for an adlab log simulation.ope.evaluate.reward_bounds(log.reward, "
+                "metadata=log.metadata)[:2]."
+            )
+        return 1.0
     try:
         low, high = (float(v) for v in reward_range)
     except (TypeError, ValueError):
@@ -533,6 +555,12 @@ def _top(reward_range: tuple[float, float]) -> float:
         ) from None
     if not (np.isfinite(low) and np.isfinite(high) and low <= high):
         raise ValueError(f"`reward_range` must be finite with low <= high; got {reward_range!r}.")
+    if reward.size and (reward.min() < low or reward.max() > high):
+        # A range that leaves out a reward the log holds is not what a reward can be.
+        raise ValueError(
+            f"`reward_range` [{low:g}, {high:g}] must contain every reward; these run from "
+            f"{reward.min():g} to {reward.max():g}."
+        )
     return high
 
 

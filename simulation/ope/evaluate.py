@@ -613,8 +613,11 @@ def evaluate_policy(
         evaluation.reward, declared=reward_range, metadata=log.metadata
     )
     # The unseen event's reward is the top of a known range; with only the observed one,
-    # the estimators' default (at least 1) keeps the margin it always had.
-    margin_range = None if source == "observed" else (floor, ceiling)
+    # [0, 1] widened to it (an unseen event of at least 1), the margin it always had. The
+    # estimators refuse to guess it themselves for rewards outside [0, 1].
+    margin_range = (
+        (min(0.0, floor), max(1.0, ceiling)) if source == "observed" else (floor, ceiling)
+    )
     raw, low, high = [], [], []
     for name in estimators:
         est = ESTIMATORS[name](**params.get(name, {}))

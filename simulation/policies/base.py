@@ -29,6 +29,8 @@ from typing import ClassVar
 import numpy as np
 
 __all__ = [
+    "MAX_ARMS",
+    "MAX_FEATURES",
     "Policy",
     "check_contexts",
     "check_fraction",
@@ -153,6 +155,15 @@ def sample_from_probabilities(probs: np.ndarray, rng: np.random.Generator) -> np
     return np.minimum((u[:, None] >= cdf).sum(axis=1), probs.shape[-1] - 1)
 
 
+#: Most arms a policy is reset for: an Open Bandit Dataset or CSV log's (its reader's
+#: ``MAX_ARMS``); the engine's levels have at most 20. A larger count was a MemoryError
+#: (``reset(10**12)``: 7.28 TiB) rather than a refusal.
+MAX_ARMS = 1_000
+#: Most context features: a log's encoded columns (its reader's ``MAX_CONTEXT_FEATURES``,
+#: 256) plus the segment column a rule reads, with room to spare.
+MAX_FEATURES = 1_024
+
+
 class Policy(ABC):
     """Base class of all bandit policies (see the module docstring for the contract)."""
 
@@ -184,15 +195,33 @@ class Policy(ABC):
     n_features_: int
 
     def reset(self, n_arms: int, n_features: int = 0) -> Policy:
-        """Forget everything and prepare for ``n_arms`` arms and ``n_features`` features."""
-        if isinstance(n_arms, bool) or not isinstance(n_arms, int | np.integer) or n_arms < 1:
-            raise ValueError(f"`n_arms` must be an int >= 1; got {n_arms!r}.")
+        """Forget everything and prepare for ``n_arms`` arms and ``n_features`` features.
+
+        Parameters
+        ----------
+        n_arms : int
+            In [1, :data:`MAX_ARMS`].
+        n_features : int, default=0
+            Width of the contexts, in [0, :data:`MAX_FEATURES`]; 0 for context-free play.
+
+        Returns
+        -------
+        self : Policy
+        """
+        if (
+            isinstance(n_arms, bool)
+            or not isinstance(n_arms, int | np.integer)
+            or not 1 <= n_arms <= MAX_ARMS
+        ):
+            raise ValueError(f"`n_arms` must be an int in [1, {MAX_ARMS:,}]; got {n_arms!r}.")
         if (
             isinstance(n_features, bool)
             or not isinstance(n_features, int | np.integer)
-            or n_features < 0
+            or not 0 <= n_features <= MAX_FEATURES
         ):
-            raise ValueError(f"`n_features` must be an int >= 0; got {n_features!r}.")
+            raise ValueError(
+                f"`n_features` must be an int in [0, {MAX_FEATURES:,}]; got {n_features!r}."
+            )
         self.n_arms_ = int(n_arms)
         self.n_features_ = int(n_features)
         self._reset_state()

@@ -97,6 +97,10 @@ KERNELS = ("score", "accumulate", "refresh", "alias")
 #: Most Monte Carlo draws per context :class:`LinTS` may take for its propensities: a spec
 #: sets them, and each row's draws are held at once (100,000 x 20 arms: 16 MB).
 MAX_PROPENSITY_DRAWS = 100_000
+#: Most cells of the per-arm (n_arms, d, d) matrices of a linear policy (512 MiB of floats
+#: each; the logs' own bound on a matrix, ``MAX_MATRIX_CELLS``): the largest log, 1,000 arms
+#: of 256 features and a segment column, fits.
+MAX_LINEAR_CELLS = 2**26
 
 # "Not wanted" for the kernels' optional arguments (never written to).
 _NONE = np.empty((0, 0))
@@ -217,6 +221,13 @@ class _Linear(Policy):
                 f"{type(self).__name__} needs n_features >= 1; got {self.n_features_}."
             )
         k, d = self.n_arms_, self.n_features_
+        if k * d * d > MAX_LINEAR_CELLS:
+            # Two (k, d, d) matrices of floats: refused before they are allocated.
+            raise ValueError(
+                f"{type(self).__name__} keeps a {d} x {d} matrix per arm: {k:,} arms x "
+                f"{d:,}² features is {k * d * d:,} cells, more than {MAX_LINEAR_CELLS:,}; use "
+                "fewer arms or features."
+            )
         self._backend = _kernels()
         self.A_ = np.broadcast_to(self.ridge * np.eye(d), (k, d, d)).copy()
         self.A_inv_ = np.broadcast_to(np.eye(d) / self.ridge, (k, d, d)).copy()

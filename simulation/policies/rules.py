@@ -458,6 +458,7 @@ def append_segment(
     feature_names : sequence of str
         The ``d`` column names, or empty (then ``x_0 .. x_{d-1}``).
     segment : ndarray of int of shape (n,)
+        ``LoggedFeedback.segment``; None (a log without segments) is refused.
 
     Returns
     -------
@@ -465,6 +466,11 @@ def append_segment(
     names : tuple of str
         ``feature_names`` then ``"segment"``.
     """
+    if segment is None:  # LoggedFeedback.segment of an OBD or plain CSV log
+        raise ValueError(
+            "`segment` is None: the log records no segment (an adlab log does; an Open "
+            "Bandit Dataset or plain CSV log does not), so no rule can read one."
+        )
     x = np.asarray(context, dtype=np.float64)
     s = np.asarray(segment)
     if x.ndim != 2 or s.shape != (x.shape[0],):

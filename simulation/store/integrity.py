@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from simulation.store.paths import check_table_name
 
 __all__ = [
+    "MAX_STORED_NAME",
     "RunDamagedError",
     "RunNotFoundError",
     "check_file",
@@ -89,6 +90,13 @@ def clean_text(text: object) -> str:
     return _CONTROL.sub("", _ANSI.sub("", str(text)))
 
 
+#: Longest name the store keeps (characters, once cleaned), from any caller. The
+#: commands refuse more than 80 (``simulation.cli.common.MAX_NAME``); the app's own
+#: names, which list a run's settings, run longer, so the store's bound is looser: it
+#: only keeps a script's runaway string out of the catalogue and every listing.
+MAX_STORED_NAME = 1_000
+
+
 def clean_name(name: object) -> str | None:
     r"""Return a run's or a sweep's name as the store keeps it, or None for no name.
 
@@ -107,6 +115,8 @@ def clean_name(name: object) -> str | None:
     ------
     TypeError
         For anything but a str or None.
+    ValueError
+        For a name longer than :data:`MAX_STORED_NAME` once cleaned.
 
     Examples
     --------
@@ -119,7 +129,12 @@ def clean_name(name: object) -> str | None:
         return None
     if not isinstance(name, str):
         raise TypeError(f"`name` must be a str or None; got {type(name).__name__}.")
-    return clean_text(name).strip() or None
+    cleaned = clean_text(name).strip()
+    if len(cleaned) > MAX_STORED_NAME:
+        raise ValueError(
+            f"`name` must be at most {MAX_STORED_NAME:,} characters; got {len(cleaned):,}."
+        )
+    return cleaned or None
 
 
 def _first_line(exc: BaseException) -> str:

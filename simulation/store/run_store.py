@@ -385,7 +385,9 @@ class RunStore:
         source : {"cli", "app"}
             Where the run was started.
         name : str or None
-            A readable label.
+            A readable label, at most
+            :data:`~simulation.store.integrity.MAX_STORED_NAME` (1,000) characters once
+            control characters are removed.
         inputs : Mapping or None
             The user's files the run used: kind (``"segments"``, ``"catalogue"``,
             ``"templates"``) -> ``{"path": str, "sha256": hex str}``; kept as
@@ -397,6 +399,9 @@ class RunStore:
 
         Raises
         ------
+        ValueError, TypeError
+            For a bad input (a name too long, a seed out of range, a summary that is not
+            a DataFrame), before anything is written.
         OSError
             If a file cannot be written (a full disk: ``errno.ENOSPC``); the store is left as
             it was. Any exception, a stop (``KeyboardInterrupt``) included, means the run was

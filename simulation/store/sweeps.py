@@ -131,6 +131,9 @@ def save_sweep(
     ------
     TypeError
         For a ``name`` that is not a str or None (before anything is written).
+    ValueError
+        For a ``name`` longer than
+        :data:`~simulation.store.integrity.MAX_STORED_NAME` (before anything is written).
     """
     # Printed to terminals by `runs list --sweeps`, as run names are: cleaned the same way.
     name = clean_name(name)

@@ -158,8 +158,15 @@ def test_keyword_outside_the_vocabulary_is_never_printed(gamers):
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda a, r: generate_for_segment(a, 0, r), "`n` must be an int >= 1; got 0."),
-        (lambda a, r: generate_for_segment(a, 2.5, r), "`n` must be an int >= 1"),
+        (lambda a, r: generate_for_segment(a, 0, r), r"`n` must be an int in \[1, 500\]; got 0\."),
+        (lambda a, r: generate_for_segment(a, 2.5, r), r"`n` must be an int in \[1, 500\]"),
+        # Refused at once: each creative is written and checked one by one.
+        (
+            lambda a, r: generate_for_segment(a, 10**7, r),
+            r"^`n` must be an int in \[1, 500\]; got 10000000\.$",
+        ),
+        (lambda a, r: generate_generic(501, r), r"^`n` must be an int in \[1, 500\]; got 501\.$"),
+        (lambda a, r: generate_generic(True, r), r"^`n` must be an int in \[1, 500\]; got True\.$"),
         (lambda a, r: generate_for_segment(a, 2, 42), "`rng` must be a numpy.random.Generator"),
         (lambda a, r: generate_for_segment(Audience.generic(), 2, r), "use generate_generic"),
         (lambda a, r: generate_for_segment(a, 2, r, placement="tv"), "`placement` must be"),

@@ -272,6 +272,40 @@ def test_contact_sheet(base):
         contact_sheet(images, labels=["a"])
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        # The sheet is allocated whole before any paste: a large thumb was a MemoryError.
+        (
+            dict(thumb=4096, gap=1024, labels=list("abcd"), label_lines=20),
+            "the contact sheet would be up to 11,264 x 26,888 pixels, more than 134,217,728; "
+            "pass fewer images or a smaller `thumb` or `gap`.",
+        ),
+        (dict(thumb=10**6), "`thumb` must be an int in [16, 4,096]; got 1000000."),
+        (dict(thumb=True), "`thumb` must be an int in [16, 4,096]; got True."),
+        (dict(gap=-1), "`gap` must be an int in [0, 1,024]; got -1."),
+        (dict(columns=5), "`columns` must be an int in [1, 4]; got 5."),
+        (dict(labels=list("abcd"), label_lines=10**6), "`label_lines` must be an int in [1, 20]"),
+    ],
+)
+def test_contact_sheet_bounds_every_argument_before_drawing(base, kwargs, message):
+    images = [render(base, "preview")] * 4
+    with pytest.raises(ValueError) as caught:
+        contact_sheet(images, **kwargs)
+    assert str(caught.value).startswith(message)
+
+
+def test_contact_sheet_refuses_more_images_than_a_run_renders(base):
+    image = render(base, "preview")
+    with pytest.raises(
+        ValueError, match=r"^`images` must hold at most 20,000 images; got 20,001\.$"
+    ):
+        contact_sheet([image] * 20_001)
+    # Up to the bound the sheet is drawn, and its size is what was checked.
+    sheet = contact_sheet([image] * 4, thumb=1000, gap=0)
+    assert sheet.size == (2 * 1000, 2 * 1000)
+
+
 def test_contact_sheet_wraps_long_labels_and_cuts_them_with_an_ellipsis(base):
     from creative.contact_sheet import _caption
     from creative.fonts import get_font

@@ -1,9 +1,10 @@
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.metrics import add_rates, mean_interval, safe_ratio, summarize
+from simulation.metrics import add_rates, bounded_interval, mean_interval, safe_ratio, summarize
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
 
@@ -39,6 +40,29 @@ def test_interval_coverage_is_near_95_percent(rng):
 def test_single_and_empty_values():
     assert mean_interval(np.array([2.0])) == (2.0, 2.0, 2.0)
     assert all(np.isnan(mean_interval(np.array([np.nan]))))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # alpha=2 gave (2.0, -inf, inf): an interval that says nothing, silently.
+        (lambda v: mean_interval(v, alpha=2), "`alpha` must be a float in (0, 1); got 2."),
+        (lambda v: mean_interval(v, alpha=True), "`alpha` must be a float in (0, 1); got True."),
+        (
+            lambda v: bounded_interval(v, v, np.full(3, 3.0), alpha=0.0),
+            "`alpha` must be a float in (0, 1); got 0.0.",
+        ),
+        # A 2-d array was flattened into one sample of six replications.
+        (
+            lambda v: mean_interval(np.stack([v, v])),
+            "`values` must be a 1-d array, one value per replication; got shape (2, 3).",
+        ),
+    ],
+)
+def test_interval_inputs_are_checked(call, message):
+    with pytest.raises(ValueError) as caught:
+        call(np.array([1.0, 2.0, 3.0]))
+    assert str(caught.value) == message
 
 
 @given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 100)), min_size=1, max_size=10))

@@ -120,7 +120,7 @@ def test_bad_audiences_are_refused():
         population_from_segments([], 100, np.random.default_rng(0))
     with pytest.raises(ValueError, match="generic"):
         population_from_segments([Audience.generic()], 100, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="`n_users` must be an int >= 2"):
+    with pytest.raises(ValueError, match=r"`n_users` must be an int in \[2, 5,000,000\]"):
         population_from_segments([_seg("a"), _seg("b")], 1, np.random.default_rng(0))
 
 
@@ -167,6 +167,16 @@ def test_bad_file_paths_in_the_config():
         ExperimentConfig(catalogue_file="")
     with pytest.raises(ValueError, match=r"catalogue file not found: /no/such\.csv"):
         read_inputs(ExperimentConfig(catalogue_file="/no/such.csv"))
+    # A path no system opens was an OSError echoing all 10,000 characters.
+    with pytest.raises(ValueError) as caught:
+        ExperimentConfig(segments_file="x" * 10_000)
+    assert str(caught.value) == (
+        "`segments_file` must be a file path of at most 4,096 characters; got 10,000."
+    )
+    # Within PATH_MAX but a name longer than the file system's 255 bytes: one short line.
+    with pytest.raises(ValueError) as caught:
+        read_inputs(ExperimentConfig(catalogue_file="y" * 300))
+    assert str(caught.value) == f"cannot read catalogue file {'y' * 79}…: File name too long."
 
 
 @pytest.mark.parametrize("kind", ["folder", "device"])

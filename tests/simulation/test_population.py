@@ -7,7 +7,9 @@ from simulation.population import (
     INTEREST_MAJORITY,
     KEYWORDS,
     KEYWORDS_PER_INTEREST,
+    MAX_USERS,
     default_audiences,
+    describe_segments,
     generate_population,
     segment_population,
     user_audience,
@@ -65,9 +67,94 @@ def test_bad_segment_count(pop, k):
         segment_population(pop, k, stream(0, "s"))
 
 
-def test_bad_user_count():
-    with pytest.raises(ValueError, match="`n_users` must be an int >= 1"):
-        generate_population(0, stream(0, "p"))
+@pytest.mark.parametrize(
+    ("n_users", "exc", "message"),
+    [
+        (0, ValueError, "`n_users` must be an int in [1, 5,000,000]; got 0."),
+        (1.5, ValueError, "`n_users` must be an int in [1, 5,000,000]; got 1.5."),
+        (True, ValueError, "`n_users` must be an int in [1, 5,000,000]; got True."),
+        # Refused before the arrays are allocated (74.5 GiB for 10**10 users).
+        (10**10, ValueError, "`n_users` must be an int in [1, 5,000,000]; got 10000000000."),
+    ],
+)
+def test_bad_user_count(n_users, exc, message):
+    with pytest.raises(exc) as caught:
+        generate_population(n_users, stream(0, "p"))
+    assert str(caught.value) == message
+
+
+def test_the_population_bound_is_the_config_s():
+    from simulation import ExperimentConfig
+
+    # One bound: a population the config accepts can be drawn, and no larger one.
+    ExperimentConfig(n_users=MAX_USERS)
+    with pytest.raises(ValueError, match=r"`n_users` must be an int in \[1, 5,000,000\]"):
+        generate_population(MAX_USERS + 1, stream(0, "p"))
+    with pytest.raises(ValueError, match="`n_users` must be an int in"):
+        ExperimentConfig(n_users=MAX_USERS + 1)
+
+
+def test_an_int_is_not_a_generator():
+    # A seed passed as rng would be an AttributeError deep inside the draws.
+    with pytest.raises(TypeError, match=r"^`rng` must be a numpy Generator, e.g. np.random"):
+        generate_population(10, 0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return generate_population(200, stream(0, "population"))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda pop: segment_population(pop, 3, stream(0, "s"), fit_sample=0),
+            "`fit_sample` must be an int in [3, 5,000,000] for 3 segments; got 0.",
+        ),
+        (
+            lambda pop: segment_population(pop, True, stream(0, "s")),
+            "`n_segments` must be an int in [1, 50] for 200 users; got True.",
+        ),
+        (
+            lambda pop: describe_segments(pop, np.zeros(5, dtype=int), 3),
+            "`labels` must be an int array of shape (200,), one segment per user; got int64 "
+            "of shape (5,).",
+        ),
+        (
+            lambda pop: describe_segments(pop, np.full(200, 0.5), 3),
+            "`labels` must be an int array of shape (200,), one segment per user; got float64 "
+            "of shape (200,).",
+        ),
+        (
+            lambda pop: describe_segments(pop, np.full(200, 7), 3),
+            "`labels` must be in [0, 3) for 3 segments; got 7..7.",
+        ),
+        (
+            lambda pop: describe_segments(pop, np.zeros(200, dtype=int), 0),
+            "`n_segments` must be an int in [1, 50]; got 0.",
+        ),
+        (
+            lambda pop: user_audience(pop, -1),
+            "`index` must be an int in [0, 199] for 200 users; got -1.",
+        ),
+        (
+            lambda pop: user_audience(pop, 200),
+            "`index` must be an int in [0, 199] for 200 users; got 200.",
+        ),
+    ],
+)
+def test_bad_segmentation_and_user_inputs_are_one_line_naming_them(small, call, message):
+    with pytest.raises(ValueError) as caught:
+        call(small)
+    assert str(caught.value) == message
+
+
+def test_describe_segments_profiles_the_segments_it_is_given(small):
+    labels = np.arange(200) % 4
+    profiles = describe_segments(small, labels, 5)  # segment 4 holds no user
+    assert [p.size for p in profiles] == [50, 50, 50, 50, 0]
+    assert user_audience(small, np.int64(199)).audience_id == "user-199"
 
 
 def test_user_audience_and_default_audiences(pop):

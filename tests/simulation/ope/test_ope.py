@@ -406,6 +406,43 @@ def test_one_more_event_raises_only_the_upper_bound_by_one_event(name):
     assert high_2 >= high
 
 
+# A ROAS log's rewards: net value in USD, a cost where nothing sold, rarely an order.
+ROAS = dict(BASE, reward=np.array([-0.01, -0.01, 25.0, -0.01]))
+
+
+@pytest.mark.parametrize("name", sorted(MARGIN))
+def test_rewards_outside_zero_one_need_a_declared_range(name):
+    # The default range is a click's [0, 1]. Widening it to the rows' own rewards made
+    # the unseen event a cost (or a small order) on a log with no large sale, and the
+    # interval missed the truth; outside [0, 1] the range is refused, in one line.
+    est = ESTIMATORS[name]()
+    expected = (
+        r"^`reward_range` is required for rewards outside \[0, 1\] \(these run from -0.01 "
+        r"to 25\): pass the range one reward can take, for an adlab log "
+        r"simulation\.ope\.evaluate\.reward_bounds\(log\.reward, metadata=log\.metadata\)\[:2\]\.$"
+    )
+    with pytest.raises(ValueError, match=expected):
+        est.interval(**ROAS, n_bootstrap=10, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=expected):
+        est.event_margin(**ROAS)
+    # The percentile interval reads no range.
+    low, high = est.interval(
+        **ROAS, n_bootstrap=10, rng=np.random.default_rng(0), method="percentile"
+    )
+    assert low <= high
+
+
+def test_a_declared_range_sets_the_unseen_event_and_must_hold_every_reward():
+    # IPS: max_i W_i (top - R_i) / n with top = 343.5 (a world's largest order):
+    # row 2, 3.2 * (343.5 - 25) / 4, beats row 0, 2 * 343.51 / 4.
+    margin = IPS().event_margin(**ROAS, reward_range=(-0.02, 343.5))
+    assert margin == pytest.approx(3.2 * (343.5 - 25.0) / 4, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^`reward_range` \[-0.02, 10\] must contain every "):
+        IPS().event_margin(**ROAS, reward_range=(-0.02, 10.0))
+    # Rewards inside [0, 1] keep the default: a click's range, as declared.
+    assert IPS().event_margin(**BASE) == IPS().event_margin(**BASE, reward_range=(0.0, 1.0))
+
+
 def test_one_more_event_keeps_coverage_when_clicks_are_rare():
     # 2,000 rows, uniform logging over 10 arms, the target always shows arm 0
     # whose click rate is 0.2 %: about 0.4 expected clicks on the rows that count,

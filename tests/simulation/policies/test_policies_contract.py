@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from simulation.policies import POLICIES, Policy
+from simulation.policies.base import MAX_ARMS, MAX_FEATURES
 
 K, D, N, S = 4, 8, 64, 3
 
@@ -144,8 +145,37 @@ def test_select_before_reset_says_so(name):
 
 
 def test_reset_validates_sizes(name):
-    with pytest.raises(ValueError, match="`n_arms` must be an int >= 1"):
-        _make(name).reset(0, D)
+    # Bounded above too: reset(10**12) was a 7.28 TiB MemoryError, not a refusal.
+    for n_arms in (0, True, MAX_ARMS + 1, 10**12):
+        with pytest.raises(ValueError) as caught:
+            _make(name).reset(n_arms, D)
+        assert str(caught.value) == f"`n_arms` must be an int in [1, 1,000]; got {n_arms!r}."
+    with pytest.raises(ValueError) as caught:
+        _make(name).reset(2, MAX_FEATURES + 1)
+    assert str(caught.value) == "`n_features` must be an int in [0, 1,024]; got 1025."
+
+
+def test_the_bounds_hold_every_log_a_reader_accepts():
+    # OPE trains a policy on a log: any log its reader accepts must fit a policy,
+    # the segment column a rule reads included, and a linear policy's matrices too.
+    from simulation.ope.limits import MAX_ARMS as LOG_ARMS
+    from simulation.ope.limits import MAX_CONTEXT_FEATURES
+    from simulation.policies.linear import MAX_LINEAR_CELLS
+
+    assert MAX_ARMS >= LOG_ARMS
+    assert MAX_FEATURES >= MAX_CONTEXT_FEATURES + 1
+    assert LOG_ARMS * (MAX_CONTEXT_FEATURES + 1) ** 2 <= MAX_LINEAR_CELLS
+
+
+@pytest.mark.parametrize("linear", ["lin_ucb", "lin_ts"])
+def test_a_linear_policy_refuses_matrices_it_cannot_hold(linear):
+    # Two (n_arms, d, d) matrices: refused before they are allocated.
+    with pytest.raises(ValueError) as caught:
+        _make(linear).reset(1_000, 300)
+    assert str(caught.value).endswith(
+        "keeps a 300 x 300 matrix per arm: 1,000 arms x 300² features is 90,000,000 cells, "
+        "more than 67,108,864; use fewer arms or features."
+    )
 
 
 @pytest.mark.parametrize(

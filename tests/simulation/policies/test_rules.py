@@ -182,6 +182,9 @@ def test_append_segment_adds_a_named_last_column():
         append_segment(context, names, np.array([0, 2, 1]))
     with pytest.raises(ValueError, match="`segment` must have shape"):
         append_segment(np.zeros((3, 2)), (), np.array([0, 1]))
+    # An OBD or plain CSV log has no segment: said so, not "got ()".
+    with pytest.raises(ValueError, match=r"^`segment` is None: the log records no segment "):
+        append_segment(np.zeros((3, 2)), (), None)
 
 
 def _simulated_log(rng: np.random.Generator, n: int = 30_000) -> LoggedFeedback:

@@ -210,6 +210,27 @@ def test_names_lose_control_characters_when_stored(store):
     assert store.save(**make_run(8), name="\x1b[2J") and store.list()["name"].iloc[0] is None
 
 
+def test_a_runaway_name_is_refused_before_anything_is_written(store, tmp_path):
+    # The commands refuse names over 80 characters; the store itself took any length
+    # from Python (a 500-character name went into the catalogue and every listing).
+    from simulation.store.integrity import MAX_STORED_NAME
+    from simulation.store.sweeps import save_sweep
+
+    before = ids(store)
+    # The bound counts what is kept: escapes removed first, so this one fits.
+    kept = store.save(**make_run(9), name="x" * MAX_STORED_NAME + "\x1b[0m")
+    assert store.load(kept).meta["name"] == "x" * MAX_STORED_NAME
+    with pytest.raises(ValueError) as caught:
+        store.save(**make_run(10), name="x" * (MAX_STORED_NAME + 1))
+    assert str(caught.value) == "`name` must be at most 1,000 characters; got 1,001."
+    assert ids(store) == sorted([*before, kept])
+    with pytest.raises(ValueError, match="`name` must be at most 1,000 characters"):
+        save_sweep(
+            tmp_path / "s", grid_text="", table=pd.DataFrame({"a": [1]}), meta={}, name="y" * 1001
+        )
+    assert not (tmp_path / "s").exists()
+
+
 @pytest.mark.parametrize(
     ("text", "clean"),
     [

@@ -51,6 +51,7 @@ from creative.generate import (
     generate_for_segment,
     generate_generic,
     recommended_placement,
+    shortfall_message,
 )
 from creative.guardrails import banned_names_warning
 from creative.limits import LIMITS, short_repr
@@ -427,18 +428,45 @@ def _run(args: argparse.Namespace) -> str:
     if warning is not None:
         print(f"warning: {warning}", file=sys.stderr)
 
+    # As simulation run stops when a pool is short of ads (n_variants), render stops when an
+    # audience gets fewer than --per-segment ads that pass, before writing anything: written,
+    # a name near the length bound left hundreds of rejected images and few or no ads.
+    files = [
+        (kind, path)
+        for kind, path in (("catalogue", args.catalogue), ("templates", args.templates))
+        if path is not None
+    ]
+
+    def enough(whose: str, report: GenerationReport) -> GenerationReport:
+        if len(report.accepted) < args.per_segment:
+            raise _UsageError(
+                shortfall_message(
+                    report,
+                    args.per_segment,
+                    whose,
+                    needs="--per-segment asks for",
+                    knob="--per-segment",
+                    files=files,
+                    catalogue=catalogue,
+                )
+            )
+        return report
+
     generic_size = "feed" if args.size == "auto" else args.size
     reports = [
         (
             "generic",
             generic_size,
-            generate_generic(
-                args.per_segment,
-                _rng(args.seed, "generic"),
-                language=args.lang or "en",
-                templates=templates,
-                placement=generic_size,
-                catalogue=catalogue,
+            enough(
+                "generic",
+                generate_generic(
+                    args.per_segment,
+                    _rng(args.seed, "generic"),
+                    language=args.lang or "en",
+                    templates=templates,
+                    placement=generic_size,
+                    catalogue=catalogue,
+                ),
             ),
         )
     ]
@@ -448,13 +476,16 @@ def _run(args: argparse.Namespace) -> str:
             (
                 audience.audience_id,
                 size,
-                generate_for_segment(
-                    audience,
-                    args.per_segment,
-                    _rng(args.seed, audience.audience_id),
-                    templates=templates,
-                    placement=size,
-                    catalogue=catalogue,
+                enough(
+                    audience.audience_id,
+                    generate_for_segment(
+                        audience,
+                        args.per_segment,
+                        _rng(args.seed, audience.audience_id),
+                        templates=templates,
+                        placement=size,
+                        catalogue=catalogue,
+                    ),
                 ),
             )
         )

@@ -7,7 +7,7 @@ the same creatives.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,7 +26,7 @@ from creative.catalogue import (
     product_search,
 )
 from creative.fonts import normalize_text
-from creative.guardrails import check_creative
+from creative.guardrails import check_creative, display_width
 from creative.limits import LIMITS
 from creative.record import Creative
 from creative.templates import (
@@ -61,6 +61,7 @@ __all__ = [
     "personal_slots",
     "products_for_search",
     "recommended_placement",
+    "shortfall_message",
     "user_personal_slots",
 ]
 
@@ -113,6 +114,69 @@ class GenerationReport:
     def creatives(self) -> tuple[Creative, ...]:
         """Accepted then rejected creatives."""
         return self.accepted + self.rejected
+
+
+def shortfall_message(
+    report: GenerationReport,
+    n: int,
+    whose: str,
+    *,
+    needs: str,
+    knob: str,
+    files: Sequence[tuple[str, str]] = (),
+    catalogue: Catalogue | None = None,
+) -> str:
+    """Why a pool is short of ads, in one line: the count, the rules, the files, the fix.
+
+    The words of every command that stops when fewer than ``n`` ads pass the guardrails
+    (``simulation run``'s ``n_variants``, ``creative render``'s ``--per-segment``), so a
+    user reads the same sentence whichever command found it.
+
+    Parameters
+    ----------
+    report : GenerationReport
+        The pool's generation, with fewer than ``n`` accepted creatives.
+    n : int
+        The creatives the pool needs.
+    whose : str
+        The pool, e.g. ``"generic en"`` or ``"segment 3"``.
+    needs : str
+        Who needs them, after "ads": ``"the experiment needs (n_variants)"``.
+    knob : str
+        What to lower: ``"n_variants"``, ``"--per-segment"``.
+    files : sequence of (str, str)
+        ``(kind, path)`` of the user's files that wrote the copy (``"catalogue"``,
+        ``"templates"``); empty with the bundled ones, when only lowering ``knob`` is left.
+    catalogue : mapping of str to tuple of Product, optional
+        The user's catalogue: with a ``length`` rejection its longest name is named.
+
+    Returns
+    -------
+    message : str
+
+    Examples
+    --------
+    >>> shortfall_message(GenerationReport(accepted=()), 3, "generic", needs="asked for",
+    ...                   knob="--per-segment")
+    'only 0 of the 3 generic ads asked for passed the guardrails; lower --per-segment (3).'
+    """
+    counts = sorted(report.rejection_counts.items(), key=lambda item: (-item[1], item[0]))
+    text = f"only {len(report.accepted)} of the {n} {whose} ads {needs} passed the guardrails"
+    if counts:
+        text += " (rejected: " + ", ".join(f"{rule} {k}" for rule, k in counts) + ")"
+    if not files:
+        return f"{text}; lower {knob} ({n})."
+    text += "; the copy came from your " + " and ".join(f"{k} file {p}" for k, p in files)
+    if dict(counts).get("length") and catalogue is not None:
+        names = [p.name for products in catalogue.values() for p in products]
+        longest = max(names, key=display_width)
+        text += (
+            f" (its longest product name, {longest[:60]!r}, is {display_width(longest)} columns)"
+        )
+    fix = "shorten the product names or the templates' lines"
+    if "length" not in dict(counts):
+        fix = "change the catalogue or templates as the rejections say"
+    return f"{text}: {fix}, or lower {knob} ({n})."
 
 
 def recommended_placement(audience: Audience) -> str:

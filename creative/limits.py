@@ -9,6 +9,8 @@ fitting and rendering it takes bounded time and memory, whatever the input.
 from __future__ import annotations
 
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -24,6 +26,7 @@ __all__ = [
     "check_csv_row",
     "check_length",
     "finite_number",
+    "read_bounded",
     "read_text",
     "read_toml",
     "short_repr",
@@ -238,8 +241,69 @@ def finite_number(value: object, name: str) -> float | int:
     return number
 
 
+def read_bounded(path: str | Path, what: str) -> bytes:
+    """Read at most ``LIMITS.file_bytes`` bytes of a regular file, refusing anything else.
+
+    The one check of every input file the command lines and the app read (the creative
+    readers through :func:`read_text`, ``simulation.inputs`` for ``run``'s files): a
+    folder, a device (``/dev/zero``) or a named pipe is refused by name, since a bounded
+    read cannot take it whole and opening a pipe waits for a writer, for ever. The file is
+    opened without waiting (``O_NONBLOCK``) and judged by what was opened (``fstat``), so
+    a pipe swapped in after a check cannot hang the read either.
+
+    Parameters
+    ----------
+    path : str or Path
+    what : str
+        What the file holds, for messages (``"audiences"``, ``"catalogue"``).
+
+    Returns
+    -------
+    data : bytes
+
+    Raises
+    ------
+    ValueError
+        "{what} file not found: PATH", "{what} file PATH is not a regular file", "cannot
+        read {what} file PATH: ..." or "{what} file PATH is larger than N bytes; ...".
+
+    Examples
+    --------
+    >>> read_bounded("/dev/null", "catalogue")
+    Traceback (most recent call last):
+    ...
+    ValueError: catalogue file /dev/null is not a regular file
+    """
+    # O_NONBLOCK makes opening a pipe return at once; on a regular file it changes nothing.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ValueError(f"{what} file not found: {path}") from None
+    except IsADirectoryError:  # where a folder cannot be opened at all (Windows)
+        raise ValueError(f"{what} file {path} is not a regular file") from None
+    except OSError as exc:  # a name longer than the file system takes (ENAMETOOLONG), ...
+        name = str(path)
+        short = name if len(name) <= 80 else f"{name[:79]}…"
+        raise ValueError(f"cannot read {what} file {short}: {exc.strerror or exc}.") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{what} file {path} is not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(LIMITS.file_bytes + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} file {path}: {exc.strerror or exc}.") from None
+    finally:
+        os.close(fd)
+    if len(data) > LIMITS.file_bytes:
+        raise ValueError(
+            f"{what} file {path} is larger than {LIMITS.file_bytes:,} bytes; split it or trim it."
+        )
+    return data
+
+
 def read_text(path: Path, what: str) -> str:
-    """Read a bounded UTF-8 text file, skipping a byte-order mark.
+    """Read a bounded UTF-8 text file (:func:`read_bounded`), skipping a byte-order mark.
 
     Parameters
     ----------
@@ -254,26 +318,17 @@ def read_text(path: Path, what: str) -> str:
     Raises
     ------
     ValueError
-        When the file is missing, unreadable, larger than ``LIMITS.file_bytes`` or not UTF-8.
+        As :func:`read_bounded` (missing, not a regular file, unreadable, larger than
+        ``LIMITS.file_bytes``), and when the file is not UTF-8.
     """
+    data = read_bounded(path, what)
     try:
-        with path.open("rb") as fh:
-            data = fh.read(LIMITS.file_bytes + 1)
-        if len(data) > LIMITS.file_bytes:
-            raise ValueError(
-                f"{what} file {path} is larger than {LIMITS.file_bytes:,} bytes; "
-                "split it or trim it."
-            )
         # utf-8-sig: spreadsheet programs and some editors start the file with a BOM.
         return data.decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ValueError(f"{what} file not found: {path}") from None
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"cannot read {what} file {path}: not UTF-8 text ({exc.reason})."
         ) from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {what} file {path}: {exc.strerror or exc}.") from None
 
 
 def read_toml(path: Path, what: str) -> dict:

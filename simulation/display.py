@@ -132,16 +132,21 @@ def component_name(axis: str, name: str) -> str:
     ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to action 2`` (an index into the
     tone's own calls to action, whose words change with the tone); ``ko`` -> ``Korean``;
     an offer by :data:`OFFER_NAMES` (``discount_10`` -> ``10 % off``,
-    ``none`` -> ``no offer``); any other code with spaces for underscores
-    (``social_proof`` -> ``social proof``).
+    ``none`` -> ``no offer``); an absent greeting (``none``) -> ``no greeting``; any other
+    code with spaces for underscores (``social_proof`` -> ``social proof``).
 
     Examples
     --------
     >>> component_name("offer", "discount_10"), component_name("tone", "social_proof")
     ('10 % off', 'social proof')
+    >>> component_name("greeting", "none")
+    'no greeting'
     """
     if axis == "offer" and name in OFFER_NAMES:
         return OFFER_NAMES[name]
+    if axis == "greeting" and name == "none":
+        # Bare, "greeting | morning | none" reads as a value called "none".
+        return "no greeting"
     if axis == "product":
         category, _, product = name.partition(":")
         return f"{product} ({category})" if product else name

@@ -11,6 +11,7 @@ are hashed and parsed from the same read.
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 from creative.audience import Audience
 from creative.audience_io import read_audiences
 from creative.catalogue import Product, read_catalogue
-from creative.limits import LIMITS
+from creative.limits import read_bounded
 from creative.templates import TemplateSet, load_templates
 from simulation.config import INPUT_FIELDS, ExperimentConfig
 
@@ -87,26 +88,11 @@ def _snapshot(path: str, what: str) -> tuple[Path, str, Path]:
     The copy is what gets parsed and hashed, so the recorded hash is that of the
     content read even if the file changes meanwhile.
     """
-    source = Path(path).expanduser()
-    try:
-        found = source.exists()
-    except OSError as exc:  # a name longer than the file system takes (ENAMETOOLONG)
-        short = path if len(path) <= 80 else f"{path[:79]}…"
-        raise ValueError(f"cannot read {what} file {short}: {exc.strerror or exc}.") from None
-    if not found:
-        raise ValueError(f"{what} file not found: {path}")
-    if not source.is_file():
-        # /dev/zero, a folder, a pipe: there, but nothing a bounded read can take whole.
-        raise ValueError(f"{what} file {path} is not a regular file")
-    try:
-        with source.open("rb") as fh:
-            data = fh.read(LIMITS.file_bytes + 1)
-    except OSError as exc:
-        raise ValueError(f"cannot read {what} file {path}: {exc.strerror or exc}.") from None
-    if len(data) > LIMITS.file_bytes:
-        raise ValueError(
-            f"{what} file {path} is larger than {LIMITS.file_bytes:,} bytes; split it or trim it."
-        )
+    # The studio's bounded read, as render's: a folder, a device or a pipe is refused by
+    # name (a pipe would otherwise hold the read open for ever). A string, not a Path, so
+    # the message names the file as the user wrote it ("./x.csv", not "x.csv").
+    data = read_bounded(os.path.expanduser(path), what)
+    source = Path(path)
     folder = Path(tempfile.mkdtemp(prefix="adlab-input-"))
     copy = folder / f"{what}{source.suffix.lower()}"
     copy.write_bytes(data)

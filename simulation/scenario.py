@@ -34,6 +34,7 @@ from creative.generate import (
     generate_for_segment,
     generate_generic,
     products_for_search,
+    shortfall_message,
     user_personal_slots,
 )
 from creative.record import Creative
@@ -424,36 +425,26 @@ def too_few_ads(
         user's files that wrote the copy and what to change. With the bundled catalogue
         and templates only lowering ``n_variants`` is left to suggest.
     """
-    counts = sorted(report.rejection_counts.items(), key=lambda item: (-item[1], item[0]))
-    text = (
-        f"only {len(report.accepted)} of the {k} {whose} ads the experiment needs "
-        "(n_variants) passed the guardrails"
-    )
-    if counts:
-        text += " (rejected: " + ", ".join(f"{rule} {n}" for rule, n in counts) + ")"
-    own = [
-        f"{kind} file {path}"
+    # The studio's words, which ``creative render`` also stops with (``--per-segment``).
+    files = [
+        (kind, path)
         for kind, path in (
             ("catalogue", config.catalogue_file),
             ("templates", config.templates_file),
         )
         if path is not None
     ]
-    if not own:
-        return InputsRejected(f"{text}; lower n_variants ({k}).")
-    text += f"; the copy came from your {' and '.join(own)}"
-    if dict(counts).get("length") and inputs.catalogue is not None:
-        from creative.guardrails import display_width
-
-        names = [p.name for products in inputs.catalogue.values() for p in products]
-        longest = max(names, key=display_width)
-        text += (
-            f" (its longest product name, {longest[:60]!r}, is {display_width(longest)} columns)"
+    return InputsRejected(
+        shortfall_message(
+            report,
+            k,
+            whose,
+            needs="the experiment needs (n_variants)",
+            knob="n_variants",
+            files=files,
+            catalogue=inputs.catalogue,
         )
-    fix = "shorten the product names or the templates' lines"
-    if "length" not in dict(counts):
-        fix = "change the catalogue or templates as the rejections say"
-    return InputsRejected(f"{text}: {fix}, or lower n_variants ({k}).")
+    )
 
 
 def build_scenario(

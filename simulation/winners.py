@@ -205,7 +205,9 @@ def component_differences(winner, runner_up) -> list[tuple[str, str, str]]:
     -------
     differences : list of (label, winner's value, runner-up's value)
         In the order of :data:`COMPONENTS`, values in words (``"10 % off"``, not the
-        code ``"discount_10"``); a missing or None value reads ``"none"``.
+        code ``"discount_10"``); an absent offer or greeting reads ``"no offer"`` or
+        ``"no greeting"`` (:func:`simulation.display.component_name`), any other missing
+        or None value ``"none"``.
     """
     out = []
     for attr, label in COMPONENTS:
@@ -222,9 +224,13 @@ _CODED: frozenset[str] = frozenset({"tone", "offer", "layout", "greeting", "lang
 
 
 def _value_words(attr: str, value) -> str:
-    """A component's value as a marketer reads it; a missing one reads "none"."""
+    """A component's value as a marketer reads it; a missing one reads "none".
+
+    The studio records an absent offer or greeting as None or "none"; both go through
+    :func:`simulation.display.component_name`, which words them ("no offer", "no greeting").
+    """
     if value is None:
-        return "none"
+        value = "none"
     return component_name(attr, str(value)) if attr in _CODED else str(value)
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "HEADLINE_METRICS",
     "JUDGED_COLUMNS",
     "METRIC_INTERVALS",
+    "PAIR_COLUMN",
     "UPLIFT_LABELS",
     "WINNER_LISTS",
     "best_label",
@@ -74,6 +75,10 @@ def table_height(n_rows: int) -> int | str:
     return "content" if n_rows <= TABLE_ROWS_SHOWN else TABLE_PX
 
 
+#: :func:`winners_table`'s column of the two creatives: the first is the one with the best
+#: observed rate on every row, a winner or not ("Leader" read wrong beside "No leader yet"),
+#: the report's card calls it "This creative" beside "Runner-up".
+PAIR_COLUMN = "Best vs runner-up"
 #: Columns of :func:`winners_table` that list items "a; b; c" (one a line on the page).
 WINNER_LISTS: tuple[str, ...] = ("What differs",)
 #: A number and its unit ("1.23 %", "+0.024 pp", "-0.120 ROAS") never split over two lines.
@@ -396,7 +401,7 @@ def winners_table(
 
     Four columns, so that *What differs*, the longest, gets the width: at 1280 px nine
     columns (each number its own) left it 114 px wide and a row 400 px tall. The segment's
-    name breaks after its commas, the verdict before its bracket, and *Leader vs runner-up*
+    name breaks after its commas, the verdict before its bracket, and *Best vs runner-up*
     gives a line each to the two creatives, their observed rates, the margin, its interval
     and the world's true rates (cells hold "\n" where :func:`markdown_table` breaks).
 
@@ -418,7 +423,7 @@ def winners_table(
     Returns
     -------
     leaders : DataFrame of shape (n_segments, 4)
-        ``Segment``, ``Verdict``, ``Leader vs runner-up`` and :data:`WINNER_LISTS`' *What
+        ``Segment``, ``Verdict``, :data:`PAIR_COLUMN` and :data:`WINNER_LISTS`' *What
         differs* ("nothing" when the two share every component, "–" without a runner-up).
     """
     rate_fmt = (lambda v: pct(v, 3)) if objective == "ctr" else multiple
@@ -459,11 +464,11 @@ def winners_table(
             {
                 "Segment": segment_names[r.segment].replace(", ", ",\n"),
                 "Verdict": verdict.replace(" (", "\n(", 1),
-                "Leader vs runner-up": "\n".join(lines),
+                PAIR_COLUMN: "\n".join(lines),
                 WINNER_LISTS[0]: differs,
             }
         )
-    return pd.DataFrame(rows, columns=["Segment", "Verdict", "Leader vs runner-up", *WINNER_LISTS])
+    return pd.DataFrame(rows, columns=["Segment", "Verdict", PAIR_COLUMN, *WINNER_LISTS])
 
 
 def winners(segment_frame: pd.DataFrame, objective: str = "ctr") -> pd.DataFrame:

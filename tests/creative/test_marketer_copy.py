@@ -43,6 +43,14 @@ _SHOPPING = re.compile(
     r"\b(shop|buy|grab|add to cart|treat yourself|collection)\b|구매|담기|쇼핑", re.IGNORECASE
 )
 
+#: Praise only a physical good earns (its design, its place among your things): above a
+#: savings account, an app or a course it reads oddly ("finance essentials, elevated.",
+#: "Thoughtfully designed, for the way you live.", 재테크 필수템, 세심하게 설계했어요).
+_GOODS_ONLY = re.compile(
+    r"\b(designed|essentials?|elevated|crafted|wear|fits? your space)\b|필수템|설계|착용",
+    re.IGNORECASE,
+)
+
 
 def _users() -> list[Audience]:
     out = []
@@ -221,6 +229,20 @@ def test_finance_ads_carry_no_shopping_words(ads):
     # The pattern catches the wording the audit found (so the check above can fail).
     assert _SHOPPING.search("Shop now") and _SHOPPING.search("Treat yourself to X")
     assert _SHOPPING.search("지금 구매")
+
+
+def test_finance_ads_carry_no_praise_only_goods_earn(ads):
+    finance = [c for c in ads if c.category in NOT_SHIPPED]
+    for c in finance:
+        assert not _GOODS_ONLY.search(_copy(c)), (c.product, _copy(c))
+    # Every bundled line, not only those the sweep drew: the same lines serve every category.
+    lines = [line for t in default_templates().templates for line in (t.text, t.named) if line]
+    assert [t for t in lines if _GOODS_ONLY.search(t)] == []
+    # The pattern catches the lines the audit found (so the checks above can fail).
+    for text in ("High-Yield Savings: finance essentials, elevated.",
+                 "Thoughtfully designed, for the way you live.",
+                 "재테크 필수템, 고금리 적금", "작은 부분까지 세심하게 설계했어요."):  # fmt: skip
+        assert _GOODS_ONLY.search(text), text
 
 
 def test_no_unbacked_novelty_reviews_or_one_day_deal(ads):

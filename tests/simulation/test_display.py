@@ -67,6 +67,9 @@ def test_components_read_as_a_marketer_names_them():
     assert component_name("tone", "premium") == "premium"
     assert component_name("language", "ko") == "Korean"
     assert component_name("tone", "social_proof") == "social proof"
+    # An absent greeting, as an absent offer: "greeting | morning | none" named no value.
+    assert component_name("greeting", "none") == "no greeting"
+    assert component_name("greeting", "morning") == "morning"
 
 
 def test_every_offer_reads_in_words_from_one_mapping():

@@ -60,7 +60,7 @@ def test_only_differing_components_are_named():
                         headline="H", cta="Buy")  # fmt: skip
     b = SimpleNamespace(**{**vars(a), "tone": "urgent", "greeting": "morning"})
     assert component_differences(a, b) == [
-        ("tone", "playful", "urgent"), ("greeting", "none", "morning")
+        ("tone", "playful", "urgent"), ("greeting", "no greeting", "morning")
     ]  # fmt: skip
     # In words, not the studio's codes: the app's table and the report print them.
     c = SimpleNamespace(**{**vars(a), "tone": "social_proof", "offer": "discount_10",

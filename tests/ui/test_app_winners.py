@@ -18,11 +18,13 @@ def test_winners_name_runner_up_margin_and_what_differs(
     run_small_experiment(at)
     assert not at.exception
     result = at.session_state["ex-current"]["result"]
-    table = next(t for t in shown_tables(at) if "Leader vs runner-up" in t.columns)
+    table = next(t for t in shown_tables(at) if "Best vs runner-up" in t.columns)
     assert list(table["Segment"]) == list(result.segment_names)  # names, not "Segment 0"
     # Four columns, so that What differs gets the width (nine left it 114 px at 1280 px).
-    assert list(table.columns) == ["Segment", "Verdict", "Leader vs runner-up", "What differs"]
+    assert list(table.columns) == ["Segment", "Verdict", "Best vs runner-up", "What differs"]
     assert "Winner" not in table.columns  # a leader is a winner only by its verdict
+    # Nor a leader by its heading: the pair's heading is true on a "No leader yet" row too.
+    assert not [c for c in table.columns if "Leader" in c]
     # The verdict follows the margin's interval: "Winner" only where it excludes 0.
     rows = tables.winners(result.segment_frame(), result.config.objective)
     clear = rows["margin_low"].to_numpy() > 0
@@ -30,7 +32,7 @@ def test_winners_name_runner_up_margin_and_what_differs(
     assert set(table.loc[~clear, "Verdict"]) <= {"Leader (not yet clear)"}
     assert any(h.value == "Leading creative per segment, and why" for h in at.subheader)
     # Three seeds: the margin has an interval, and the world's true rates follow, marked.
-    pair = table["Leader vs runner-up"]
+    pair = table["Best vs runner-up"]
     assert pair.str.contains(r"margin \S+ pp \(95 %: .+ – .+\) true CTR .+ vs .+ \(world\)$").all()
     # The components that differ are named with both values.
     assert table["What differs"].str.contains(" vs ").all()
@@ -62,7 +64,7 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment, sh
     at = open_page(app, "experiment")
     run_small_experiment(at, **{"ex-seeds": 1})
     assert not at.exception
-    table = next(t for t in shown_tables(at) if "Leader vs runner-up" in t.columns)
+    table = next(t for t in shown_tables(at) if "Best vs runner-up" in t.columns)
     assert (table["Verdict"] == "Leader (one seed)").all()
     # Nor has the headline tile an interval: it says so, and the caption under the tiles
     # what the intervals are over (once, so the tiles' text is never cut).
@@ -82,7 +84,7 @@ def test_one_seed_names_no_clear_winner(app, open_page, run_small_experiment, sh
     assert "interval excludes 0" not in markdown
     assert "one seed: no interval, so no *Winner*" in markdown
     # A margin, and no interval under it.
-    pair = table["Leader vs runner-up"]
+    pair = table["Best vs runner-up"]
     assert (
         pair.str.contains(" margin ").all() and not pair.str.contains("(95 %:", regex=False).any()
     )
@@ -105,8 +107,8 @@ def test_creatives_are_told_apart_and_their_numbers_marked_observed(
         names = [c.split(". ", 1)[1] for s, c in labels if s == segment]
         assert len(names) == len(set(names)), names
     # The leaders table names creatives as the chart does, and says its rates are observed.
-    table = next(t for t in shown_tables(at) if "Leader vs runner-up" in t.columns)
-    pair = table["Leader vs runner-up"]
+    table = next(t for t in shown_tables(at) if "Best vs runner-up" in t.columns)
+    pair = table["Best vs runner-up"]
     leaders = {c.split(" vs ", 1)[0] for c in pair}
     runners = {c.split(" vs ", 1)[1].split(" CTR ", 1)[0] for c in pair}
     assert leaders | runners <= {c for _, c in labels}

@@ -105,7 +105,7 @@ def test_the_experiment_pages_tables_wrap_to_fit_a_1280_px_window(
     headers = [[str(c) for c in t.columns] for t in tables]
     assert any("Interval over" in h for h in headers)
     assert any("Cost per conversion" in h for h in headers)
-    assert any("Leader vs runner\\-up" in h for h in headers)
+    assert any("Best vs runner\\-up" in h for h in headers)
     assert not [d for d in at.dataframe if {"Level", "Policy"} <= set(d.value.columns)]
     for table in tables:
         assert _narrowest_px(table) <= PAGE_PX, (list(table.columns), _narrowest_px(table))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
-from streamlit_page import SETTLED
+from playwright.sync_api import Page
+from streamlit_page import settle
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -179,8 +179,7 @@ def full_height():
                 return
             height = new
             page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, limit)})
-            page.wait_for_selector(SETTLED, timeout=60_000)
-            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
-            page.wait_for_timeout(500)
+            # Drawn at the new size (no placeholder left), not a fixed pause.
+            settle(page)
 
     return grow

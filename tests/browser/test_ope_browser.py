@@ -79,12 +79,14 @@ def test_out_of_range_numbers_are_refused_in_words(page: Page, app_url: str, art
     editor = page.locator("#portal input, #portal textarea").first
     # A click that lands while the grid is still being laid out selects nothing (seen once
     # in a fresh-clone CI): try again, up to three times, until the cell's editor opens.
+    # Each try waits 15 s for it: a loaded machine opens it late, and an Escape pressed
+    # before it opens would close it and spend a try.
     for _ in range(3):
         box = grid.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] - 35 - 17)
         page.keyboard.press("Enter")
         try:
-            editor.wait_for(state="visible", timeout=5_000)
+            editor.wait_for(state="visible", timeout=15_000)
             break
         except PlaywrightTimeoutError:
             page.keyboard.press("Escape")

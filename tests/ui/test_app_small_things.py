@@ -11,7 +11,8 @@ def test_language_radio_starts_with_a_choice_selected(app, open_page):
     at = open_page(app, "creatives")
     radio = at.radio(key="cr-language")
     assert radio.value == "own" and radio.index == 0  # not None: something is selected
-    assert any("· en" in c.value or "· ko" in c.value for c in at.caption)
+    # Each variant's caption names its language in words ("· Korean"), as the radio chose.
+    assert any(c.value.endswith(("· English", "· Korean")) for c in at.caption)
 
 
 def test_show_rejected_says_so_when_none_were_rejected_and_marks_rejected_ads(app, open_page):

@@ -56,9 +56,10 @@ from creative.generate import (
 from creative.guardrails import banned_names_warning
 from creative.limits import LIMITS, short_repr
 from creative.manifest import MANIFEST_COLUMNS, manifest_row
+from creative.record import Creative
 from creative.render import draw_plan, plan_creative
 from creative.templates import TemplateSet, load_templates
-from creative.vocabulary import LANGUAGES, PLACEMENTS
+from creative.vocabulary import LANGUAGES, PLACEMENTS, component_name
 
 __all__ = ["DEMO_AUDIENCES", "MANIFEST_COLUMNS", "main"]
 
@@ -291,7 +292,7 @@ def _write_outputs(
             if accepted_images:
                 sheet = contact_sheet(
                     [im for _, im in accepted_images],
-                    labels=[f"{c.tone} · {c.layout} · {c.offer}" for c, _ in accepted_images],
+                    labels=[_sheet_label(c) for c, _ in accepted_images],
                 )
                 (folder / "contact_sheet.png").write_bytes(encode_image(sheet, "png"))
     with (work / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
@@ -299,6 +300,19 @@ def _write_outputs(
         writer.writeheader()
         writer.writerows(rows)
     return len(rows), rejections
+
+
+def _sheet_label(creative: Creative) -> str:
+    """A contact sheet's caption: the variant's tone, layout and offer in a marketer's words.
+
+    ``social proof · hero layout · 10 % off``, by :func:`creative.vocabulary.component_name`
+    as the app and the report name them; the manifest keeps the codes.
+    """
+    return (
+        f"{component_name('tone', creative.tone)} · "
+        f"{component_name('layout', creative.layout)} layout · "
+        f"{component_name('offer', creative.offer)}"
+    )
 
 
 def _own_outputs(out: Path) -> set[str] | None:

@@ -51,9 +51,9 @@ def contact_sheet(
     gap : int, default 12
         Space between cells, in [0, 1024].
     labels : sequence of str, optional
-        One caption per image, drawn under its cell: wrapped at spaces onto up to
-        ``label_lines`` lines, the last one ended with an ellipsis if it still
-        does not fit.
+        One caption per image, drawn under its cell: wrapped onto up to ``label_lines``
+        lines, between its ``" · "``-separated parts where each fits on a line whole,
+        else at spaces; the last line ended with an ellipsis if it still does not fit.
     label_lines : int, default 2
         In [1, 20].
     background : str, default "#f2f2f2"
@@ -118,11 +118,47 @@ def contact_sheet(
 
 def _caption(text: str, font, width: int, max_lines: int) -> list[str]:
     """``text`` wrapped to ``width`` pixels on at most ``max_lines`` lines (ellipsis if cut)."""
-    lines = wrap(text, font, width) or [""]
+    lines, joins = _wrap_parts(text, font, width)
     if len(lines) <= max_lines:
         return lines
-    # Cut: the last kept line takes the rest of the words and ends with an ellipsis.
-    last = " ".join(lines[max_lines - 1 :])
+    # Cut: the last kept line takes the rest of the text and ends with an ellipsis.
+    last = lines[max_lines - 1] + "".join(
+        join + line for join, line in zip(joins[max_lines - 1 :], lines[max_lines:], strict=True)
+    )
     while last and font.getlength(last + "…") > width:
         last = last[:-1].rstrip()
     return [*lines[: max_lines - 1], last + "…"]
+
+
+def _wrap_parts(text: str, font, width: int) -> tuple[list[str], list[str]]:
+    """``text`` wrapped at its ``" · "`` separators where a part fits on a line whole.
+
+    A caption lists things ("social proof · split layout · 10 % off"): a break inside one
+    of them ("10 %" / "off") reads as two things, so a part that fits on a line of its own
+    starts one; a part too long even for that is wrapped at its spaces as any text is.
+
+    Returns
+    -------
+    lines : list of str
+    joins : list of str of length ``len(lines) - 1``
+        What stood between each line and the next (``" · "`` or ``" "``), to put the
+        text back together where a caption is cut.
+    """
+    lines: list[str] = []
+    joins: list[str] = []
+    for part in text.split(" · "):
+        if not lines:
+            lines = wrap(part, font, width) or [""]
+            joins = [" "] * (len(lines) - 1)
+            continue
+        joined = f"{lines[-1]} · {part}"
+        if font.getlength(joined) <= width:
+            lines[-1] = joined
+        elif font.getlength(part) <= width:
+            lines.append(part)
+            joins.append(" · ")
+        else:
+            wrapped = wrap(joined, font, width) or [""]
+            lines[-1:] = wrapped
+            joins += [" "] * (len(wrapped) - 1)
+    return lines, joins

@@ -2,7 +2,9 @@
 
 These names are the common language between the audience (who users are) and
 the creatives (what an ad says). ``simulation/`` imports them from here; this
-module imports nothing from the project.
+module imports nothing from the project. :func:`component_name` turns the codes
+into the words a marketer reads, for the studio's own printouts and for
+``simulation.display`` alike.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ __all__ = [
     "INTEREST_KEYWORDS",
     "INTEREST_KEYWORDS_KO",
     "LANGUAGES",
+    "LANGUAGE_NAMES",
     "LAYOUTS",
     "MOBILE_FIRST_LAYOUTS",
     "MOBILE_HEAVY_MIN",
     "OFFERS",
     "OFFER_DISCOUNT",
+    "OFFER_NAMES",
     "PLACEMENTS",
     "PREMIUM_BUYER_MAX",
     "TIMES_OF_DAY",
     "TONES",
+    "component_name",
     "keyword_interest",
     "localize_keyword",
 ]
@@ -92,6 +97,18 @@ TONES: tuple[str, ...] = ("playful", "urgent", "premium", "informative", "social
 #: Offers, from none to deep discounts.
 OFFERS: tuple[str, ...] = ("none", "free_shipping", "discount_10", "discount_20", "discount_30")
 
+#: :data:`OFFERS` as a marketer reads them in the app's tables, the report, the contact
+#: sheets and the command lines' printouts; machine outputs (CSV and Parquet columns,
+#: manifests) keep the codes. Not the ad's own words (``creative.catalogue.OFFER_LABELS``,
+#: "10% off" in the copy): these also name the absence of an offer, which the ad leaves blank.
+OFFER_NAMES: dict[str, str] = {
+    "none": "no offer",
+    "free_shipping": "free shipping",
+    "discount_10": "10 % off",
+    "discount_20": "20 % off",
+    "discount_30": "30 % off",
+}
+
 #: Fraction of the order value given away by each offer (free shipping costs
 #: the advertiser about 5 % of a typical basket).
 OFFER_DISCOUNT: dict[str, float] = {
@@ -107,6 +124,9 @@ TIMES_OF_DAY: tuple[str, ...] = ("morning", "daytime", "evening", "night")
 
 #: Languages of the audience and of the copy.
 LANGUAGES: tuple[str, ...] = ("en", "ko")
+
+#: :data:`LANGUAGES` as a marketer reads them.
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ko": "Korean"}
 
 #: Image layouts.
 LAYOUTS: tuple[str, ...] = ("hero", "split", "badge", "minimal")
@@ -135,6 +155,53 @@ DEAL_SEEKER_MIN: float = 0.58
 PREMIUM_BUYER_MAX: float = 0.45
 MOBILE_HEAVY_MIN: float = 0.75
 DESKTOP_MAX: float = 0.5
+
+
+def component_name(axis: str, name: str) -> str:
+    """A component as a marketer reads it; the space's names are the engine's.
+
+    The one mapping from the codes the studio defines to words, for every label a marketer
+    reads (the contact sheets, the app's tables and charts, the HTML report, the command
+    lines' printouts; ``simulation.display`` re-exports it); machine outputs (CSV and Parquet
+    columns, manifests) keep the codes. ``home:Cotton Bedding Set`` ->
+    ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to action 2`` (an index into the
+    tone's own calls to action, whose words change with the tone); ``ko`` -> ``Korean``;
+    an offer by :data:`OFFER_NAMES` (``discount_10`` -> ``10 % off``,
+    ``none`` -> ``no offer``); an absent greeting (``none``) -> ``no greeting``; any other
+    code with spaces for underscores (``social_proof`` -> ``social proof``).
+
+    Parameters
+    ----------
+    axis : str
+        The component's axis: ``"tone"``, ``"offer"``, ``"greeting"``, ``"language"``,
+        ``"product"``, ``"cta"``, ``"layout"``, ...
+    name : str
+        The code on that axis.
+
+    Returns
+    -------
+    words : str
+
+    Examples
+    --------
+    >>> component_name("offer", "discount_10"), component_name("tone", "social_proof")
+    ('10 % off', 'social proof')
+    >>> component_name("greeting", "none")
+    'no greeting'
+    """
+    if axis == "offer" and name in OFFER_NAMES:
+        return OFFER_NAMES[name]
+    if axis == "greeting" and name == "none":
+        # Bare, "greeting | morning | none" reads as a value called "none".
+        return "no greeting"
+    if axis == "product":
+        category, _, product = name.partition(":")
+        return f"{product} ({category})" if product else name
+    if axis == "language":
+        return LANGUAGE_NAMES.get(name, name)
+    if axis == "cta" and name.removeprefix("cta").isdigit():
+        return f"call to action {int(name.removeprefix('cta')) + 1}"
+    return name.replace("_", " ")
 
 
 def _keyword_key(keyword: str) -> str:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The word mapping lives beside the codes it names, so the studio's contact sheets and
+# printouts read as the app does; re-exported here, where the app and the report find it.
+from creative.vocabulary import OFFER_NAMES, component_name
+
 __all__ = [
     "AXIS_LABELS",
     "MECHANISM_NAMES",
@@ -104,57 +108,6 @@ def mechanism_name(mechanism: str, *, off: bool = False) -> str:
     """
     name = MECHANISM_NAMES.get(mechanism, mechanism)
     return f"{name} (off: 0)" if off and mechanism == "personalized" else name
-
-
-_LANGUAGES = {"en": "English", "ko": "Korean"}
-
-#: The studio's offers (``creative.vocabulary.OFFERS``) as a marketer reads them in the
-#: app's tables, the report and the command line's printouts; machine outputs (CSV and
-#: Parquet columns, manifests) keep the codes. Not the ad's own words
-#: (``creative.catalogue.OFFER_LABELS``, "10% off" in the copy): these also name the absence
-#: of an offer, which the ad leaves blank. Kept here, not in ``creative/``: only
-#: ``simulation.scenario`` and a few readers cross into the studio (tests/test_architecture).
-OFFER_NAMES: dict[str, str] = {
-    "none": "no offer",
-    "free_shipping": "free shipping",
-    "discount_10": "10 % off",
-    "discount_20": "20 % off",
-    "discount_30": "30 % off",
-}
-
-
-def component_name(axis: str, name: str) -> str:
-    """A component as a marketer reads it; the space's names are the engine's.
-
-    The one mapping from the engine's codes to words for every label a marketer reads (the
-    app's tables and charts, the HTML report, the command line's printouts); machine
-    outputs (CSV and Parquet columns) keep the codes. ``home:Cotton Bedding Set`` ->
-    ``Cotton Bedding Set (home)``; ``cta1`` -> ``call to action 2`` (an index into the
-    tone's own calls to action, whose words change with the tone); ``ko`` -> ``Korean``;
-    an offer by :data:`OFFER_NAMES` (``discount_10`` -> ``10 % off``,
-    ``none`` -> ``no offer``); an absent greeting (``none``) -> ``no greeting``; any other
-    code with spaces for underscores (``social_proof`` -> ``social proof``).
-
-    Examples
-    --------
-    >>> component_name("offer", "discount_10"), component_name("tone", "social_proof")
-    ('10 % off', 'social proof')
-    >>> component_name("greeting", "none")
-    'no greeting'
-    """
-    if axis == "offer" and name in OFFER_NAMES:
-        return OFFER_NAMES[name]
-    if axis == "greeting" and name == "none":
-        # Bare, "greeting | morning | none" reads as a value called "none".
-        return "no greeting"
-    if axis == "product":
-        category, _, product = name.partition(":")
-        return f"{product} ({category})" if product else name
-    if axis == "language":
-        return _LANGUAGES.get(name, name)
-    if axis == "cta" and name.removeprefix("cta").isdigit():
-        return f"call to action {int(name.removeprefix('cta')) + 1}"
-    return name.replace("_", " ")
 
 
 def _with_settings(names: dict[str, str], spec: str) -> str:

@@ -50,6 +50,68 @@ def read_manifest(out):
         return reader.fieldnames, list(reader)
 
 
+def test_contact_sheet_captions_name_each_variant_in_words(
+    tmp_path, audiences_csv, capsys, monkeypatch
+):
+    # The caption text the sheet draws (ImageDraw.text while contact_sheet runs), not its
+    # pixels, compared with the manifest, which keeps the engine's codes.
+    from PIL import ImageDraw
+
+    import creative.__main__ as cli
+    from creative.vocabulary import LAYOUTS, OFFERS, TONES
+
+    real_sheet, real_text = cli.contact_sheet, ImageDraw.ImageDraw.text
+    sheets = []  # per sheet, in order: (x, text) of every caption line drawn
+
+    def spying_sheet(images, **kwargs):
+        drawn = []
+        sheets.append(drawn)
+
+        def text(self, xy, line, *args, **kw):
+            drawn.append((xy[0], line))
+            return real_text(self, xy, line, *args, **kw)
+
+        monkeypatch.setattr(ImageDraw.ImageDraw, "text", text)
+        try:
+            return real_sheet(images, **kwargs)
+        finally:
+            monkeypatch.setattr(ImageDraw.ImageDraw, "text", real_text)
+
+    monkeypatch.setattr(cli, "contact_sheet", spying_sheet)
+    out = tmp_path / "out"
+    code, _, err = run(
+        ["--audiences", str(audiences_csv), "--per-segment", "6", "--size", "preview",
+         "--out", str(out), "--seed", "3"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    _, rows = read_manifest(out)
+    tones = {"playful": "playful", "urgent": "urgent", "premium": "premium",
+             "informative": "informative", "social_proof": "social proof"}  # fmt: skip
+    offers = {"none": "no offer", "free_shipping": "free shipping", "discount_10": "10 % off",
+              "discount_20": "20 % off", "discount_30": "30 % off"}  # fmt: skip
+    assert set(tones) == set(TONES) and set(offers) == set(OFFERS)
+    segments = list(dict.fromkeys(r["segment"] for r in rows))  # generic first, as written
+    assert len(sheets) == len(segments) == 4
+    for segment, drawn in zip(segments, sheets, strict=True):
+        passed = [r for r in rows if r["segment"] == segment and r["guardrail"] == "pass"]
+        # One image's lines are consecutive and share its column's x; neighbours differ.
+        # Joined with " · ": the lines break between the parts a caption lists.
+        captions = []
+        for i, (x, line) in enumerate(drawn):
+            if i and x == drawn[i - 1][0]:
+                captions[-1] += " · " + line
+            else:
+                captions.append(line)
+        assert captions == [
+            f"{tones[r['tone']]} · {r['layout']} layout · {offers[r['offer']]}" for r in passed
+        ]
+        # The manifest keeps the codes.
+        assert {r["tone"] for r in passed} <= set(TONES)
+        assert {r["offer"] for r in passed} <= set(OFFERS)
+        assert {r["layout"] for r in passed} <= set(LAYOUTS)
+
+
 def test_render_from_csv(tmp_path, audiences_csv, capsys):
     out = tmp_path / "out"
     code, stdout, err = run(

@@ -1,5 +1,6 @@
 import dataclasses
 import io
+import math
 import re
 
 import numpy as np
@@ -324,3 +325,24 @@ def test_contact_sheet_wraps_long_labels_and_cuts_them_with_an_ellipsis(base):
     assert two.size[0] == one.size[0] and two.size[1] > one.size[1]
     with pytest.raises(ValueError, match="label_lines"):
         contact_sheet(images, labels=["a", "b"], label_lines=0)
+
+
+def test_contact_sheet_captions_break_between_the_parts_they_list():
+    from creative.contact_sheet import _caption
+    from creative.fonts import get_font
+
+    font = get_font(19)  # the command's captions: thumb 270 // 14
+    label = "informative · split layout · 10 % off"
+    width = round(font.getlength("informative · split layout")) + 1  # too narrow for all
+    # Greedy wrapping at spaces would print "informative · split layout · 10" over "% off".
+    assert _caption(label, font, width, 2) == ["informative · split layout", "10 % off"]
+    # A part longer than a line is wrapped at its spaces, carrying on the line before it.
+    narrow = round(font.getlength("tone · a very")) + 1
+    assert _caption("tone · a very long part", font, narrow, 5) == [
+        "tone · a very",
+        "long part",
+    ]
+    # Cut, the last line takes the rest with the separators it had, then the ellipsis.
+    width = math.ceil(font.getlength("alpha · beta · g…"))
+    assert _caption("alpha · beta · gamma", font, width, 2) == ["alpha · beta", "gamma"]
+    assert _caption("alpha · beta · gamma", font, width, 1) == ["alpha · beta · g…"]

@@ -87,6 +87,17 @@ def test_every_offer_reads_in_words_from_one_mapping():
             assert text == f"{round(100 * OFFER_DISCOUNT[offer])} % off"
 
 
+def test_the_app_and_the_studio_share_one_word_mapping():
+    # One mapping, not two copies that can drift: the studio's contact sheets and the app's
+    # labels name a code alike because they call the same function on the same table.
+    import creative.vocabulary as vocabulary
+    import simulation.display as display
+
+    assert display.component_name is vocabulary.component_name
+    assert display.OFFER_NAMES is vocabulary.OFFER_NAMES
+    assert set(vocabulary.LANGUAGE_NAMES) == set(vocabulary.LANGUAGES)
+
+
 def test_each_context_column_is_described_by_what_the_engine_puts_there():
     from simulation.config import ExperimentConfig
     from simulation.display import context_feature_meanings

@@ -59,13 +59,18 @@ def test_tiny_sweep_runs_and_shows_heat_maps(app, open_page, adlab_home):
     saved = list_sweeps(adlab_home)
     assert len(saved) == 1 and saved.loc[0, "n_runs"] == 4
     assert saved.loc[0, "name"] == "tiny"  # as typed in the form
+    # Under it, by its name (the id, which the command line prints, after it).
+    sweep_id = saved.loc[0, "sweep_id"]
+    assert any(c.value == f"**tiny** · id {escape_markdown(sweep_id)}" for c in at.caption)
+    # Saved: its resume folder (the runs, kept so a stopped sweep resumes) is gone with it.
+    assert list((adlab_home / "sweep-work").iterdir()) == []
 
 
 def test_bad_values_are_an_escaped_error(app, open_page):
     at = open_page(app, "sweeps", world=None)
     # Before any click: what the sweep will run.
-    assert any(c.value.startswith("This sweep: 3 grid points, 3 runs, each 2 replications of "
-                                  "5,000 impressions") for c in at.caption)  # fmt: skip
+    assert any(c.value.startswith("This sweep: 3 grid points, 3 runs, each 3 replications of "
+                                  "100,000 impressions") for c in at.caption)  # fmt: skip
     at.text_input(key="sw-x-values-n_segments").set_value("2, [x](http://e.co)").run()
     # The reason shows as the values are typed, and Run waits for values it can run.
     assert not at.exception, at.exception
@@ -97,6 +102,7 @@ def test_bad_values_are_an_escaped_error(app, open_page):
 )
 def test_grid_value_errors_name_the_field_as_labelled(app, open_page, x_values, y_values, reason):
     at = open_page(app, "sweeps", world=None)
+    at.number_input(key="sw-impressions").set_value(5_000)  # the batch-size case's limit
     at.selectbox(key="sw-y").set_value("batch_size").run()
     at.text_input(key="sw-x-values-n_segments").set_value(x_values)
     at.text_input(key="sw-y-values-batch_size").set_value(y_values).run()
@@ -156,7 +162,7 @@ def _away_and_back(at):
 
 def test_typed_inputs_are_kept_across_pages(app, open_page):
     at = open_page(app, "sweeps", world=None)
-    typed = {"sw-users": 1_500, "sw-impressions": 3_000, "sw-seeds": 3}
+    typed = {"sw-users": 1_500, "sw-impressions": 3_000, "sw-seeds": 4}
     for key, value in typed.items():
         at.number_input(key=key).set_value(value)
     at.multiselect(key="sw-policies").set_value(["uniform", "ucb1"])
@@ -172,7 +178,7 @@ def test_typed_inputs_are_kept_across_pages(app, open_page):
     assert at.text_input(key="sw-x-values-n_segments").value == "2, 3, 4, 5, 7, 8, 9"
     assert at.text_input(key="sw-y-values-batch_size").value == "250"
     # The plan is the kept one, not the defaults'.
-    assert any(c.value.startswith("This sweep: 7 grid points, 7 runs, each 3 replications of "
+    assert any(c.value.startswith("This sweep: 7 grid points, 7 runs, each 4 replications of "
                                   "3,000 impressions") for c in at.caption)  # fmt: skip
     # A parameter's values are kept while another is chosen, too.
     at.selectbox(key="sw-x").set_value("n_users").run()
@@ -305,6 +311,9 @@ def test_stop_says_stopping_at_once_and_ends_the_runs_in_flight(app, open_page, 
     # here too, but in one CI run of two the warning element was still empty when the wait
     # ended: its rerun can still be drawing.)
     assert list_sweeps(adlab_home).empty
+    # Stopped: the resume folder stays, so the same sweep run again starts from its runs.
+    (grid,) = (adlab_home / "sweep-work").glob("*/grid.toml")
+    assert (grid.parent / "runs").is_dir()
 
 
 def test_the_form_stays_as_typed_while_a_sweep_runs(app, open_page):
@@ -319,9 +328,9 @@ def test_the_form_stays_as_typed_while_a_sweep_runs(app, open_page):
     assert "Sweep: 1 of 3 runs" in _progress_text(at)
     # Changing an input while it runs used to redraw the page without its form (the page
     # jumped up by half its height, and what was typed could not be seen).
-    at.number_input(key="sw-seeds").set_value(3).run()
+    at.number_input(key="sw-seeds").set_value(4).run()
     assert not at.exception, at.exception
-    assert at.number_input(key="sw-seeds").value == 3
+    assert at.number_input(key="sw-seeds").value == 4
     assert "Sweep: 1 of 3 runs" in _progress_text(at)
     # A second sweep waits for this one, and the page says so beside the button.
     assert _run_button(at).disabled
@@ -410,3 +419,47 @@ def test_a_sweep_name_too_long_is_said_and_run_waits(app, open_page):
     assert _run_button(at).disabled
     _away_and_back(at)
     assert at.text_input(key="sw-name").value == "y" * 81  # kept as typed, as every input
+
+
+def test_the_second_values_box_shows_once_a_second_parameter_is_chosen(app, open_page):
+    at = open_page(app, "sweeps", world=None)
+    assert at.selectbox(key="sw-y").value == "(none)"
+    # An empty "Its values" box beside "(none)" read as a field still to fill in.
+    assert [t.key for t in at.text_input if t.label == "Its values"] == ["sw-x-values-n_segments"]
+    at.selectbox(key="sw-y").set_value("batch_size").run()
+    assert not at.exception, at.exception
+    assert [t.key for t in at.text_input if t.label == "Its values"] == [
+        "sw-x-values-n_segments", "sw-y-values-batch_size",
+    ]  # fmt: skip
+    assert at.text_input(key="sw-y-values-batch_size").value == "250, 1000"
+    at.selectbox(key="sw-y").set_value("(none)").run()
+    assert [t.label for t in at.text_input].count("Its values") == 1
+    assert any(c.value.startswith("This sweep: 3 grid points, 3 runs") for c in at.caption)
+
+
+def test_an_opened_sweep_is_headed_by_its_name_and_its_table_reads_in_words(
+    app, open_page, adlab_home
+):
+    grid = 'n_users = 500\nn_impressions = 1000\nn_seeds = 3\n\n[grid]\n"n_segments" = [2, 4]\n'
+    table = _one_parameter_table()
+    meta = {"parameters": ["n_segments"]}
+    sweep_id = save_sweep(adlab_home, grid_text=grid, table=table, meta=meta, name="segments")
+    at = open_page(app, "sweeps", world=None)
+    at.radio(key="sw-mode").set_value("Open a saved sweep").run()
+    at.button(key="sw-open").click().run()
+    assert not at.exception, at.exception
+    assert f"**segments** · id {escape_markdown(sweep_id)}" in [c.value for c in at.caption]
+    (shown,) = at.dataframe
+    view = shown.value
+    assert "point_id" not in view and "level" not in view
+    assert {"Number of segments", "Level", "Policy", "CTR uplift (observed)",
+            "CTR uplift (true)", "ROAS uplift (observed)"} <= set(view.columns)  # fmt: skip
+    assert set(view["Level"]) == {"Generic (same ads for everyone)", "Per segment", "Per user"}
+    # The rows are the table's, in its order.
+    assert list(view["CTR uplift (observed)"]) == list(table["uplift_ctr"])
+    cover = next(c.value for c in at.caption if c.value.startswith("Observed: what the"))
+    assert "over the 3 seeds × 1 world of each run" in cover
+    # Renamed, the heading follows.
+    at.text_input(key="sw-rename").set_value("renamed").run()
+    at.button(key="sw-rename-button").click().run()
+    assert f"**renamed** · id {escape_markdown(sweep_id)}" in [c.value for c in at.caption]

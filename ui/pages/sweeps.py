@@ -23,15 +23,22 @@ from simulation.store.sweeps import list_sweeps, load_sweep, rename_sweep, save_
 from simulation.sweep import parse_grid, prepare_folder, run_sweep
 from simulation.sweep.digest import run_interval_over
 from simulation.sweep.grid import canonical_json
+from simulation.sweep.workdir import work_folder
 from ui import state, sweep_charts
 from ui.fmt import LEVEL_NAMES, escape_markdown, policy_name, skipped_text
 from ui.forms import sweep_base
+from ui.sweep_table import UPLIFT_HEADERS, readable_table
 
 #: Most runs the page starts (bigger sweeps belong on the command line).
 APP_MAX_RUNS = 60
+#: The form's run size. ROAS rests on sales, which are rare: at 5,000 impressions and 2
+#: replications no ROAS uplift had an interval (1 or 2 sales a side, where 10 are needed) and
+#: its readings were noise; at these sizes every one had one, the default sweep taking
+#: seconds on two shared cores (measured: docs/sweeps.md, "The page's defaults").
+DEFAULT_IMPRESSIONS, DEFAULT_SEEDS = 100_000, 3
 #: Parameters the page can vary: grid key -> (label, default values).
 PARAMETERS: dict[str, tuple[str, str]] = {
-    "n_impressions": ("Impressions per policy and level", "5000, 20000"),
+    "n_impressions": ("Impressions per policy and level", "50000, 100000, 200000"),
     "n_segments": ("Number of segments", "2, 4, 6"),
     "batch_size": ("Batch size", "250, 1000"),
     "n_variants": ("Creatives per level", "3, 5"),
@@ -114,27 +121,31 @@ def _interval_over(grid_text: str | None) -> str | None:
 
 def _work(job: _Job, plan, grid_text: str, root: str) -> None:
     try:
-        out = resolve_root(root) / "sweep-work" / plan.fingerprint[:16]
-        prepare_folder(out, plan, grid_text, force=True)
+        # Held for the whole sweep: the folder is removed on leaving only once the sweep is
+        # saved (a stop or an error keeps it, so the same sweep resumes from its runs).
+        with work_folder(root, plan.fingerprint) as work:
+            out = work.path
+            prepare_folder(out, plan, grid_text, force=True)
 
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
+            def progress(done: int, total: int) -> None:
+                job.done, job.total = done, total
 
-        outcome = run_sweep(
-            plan, out, workers=min(2, os.cpu_count() or 1), progress=progress, stop=job.stop
-        )
-        if outcome.table is None:
-            job.stopped = True
-        else:
-            job.sweep_id = save_sweep(
-                root,
-                grid_text=grid_text,
-                table=outcome.table,
-                # None keeps the name of this grid's identical table if it was saved before.
-                name=job.name,
-                meta=outcome.store_meta(plan, out),
+            outcome = run_sweep(
+                plan, out, workers=min(2, os.cpu_count() or 1), progress=progress, stop=job.stop
             )
-            job.table = outcome.table
+            if outcome.table is None:
+                job.stopped = True
+            else:
+                job.sweep_id = save_sweep(
+                    root,
+                    grid_text=grid_text,
+                    table=outcome.table,
+                    # None keeps the name of this grid's identical table if it was saved before.
+                    name=job.name,
+                    meta=outcome.store_meta(plan, out),
+                )
+                job.table = outcome.table
+                work.saved = True
     except Exception as exc:  # shown on the page; the thread must not die silently
         job.error = f"{type(exc).__name__}: {exc}"
     finally:
@@ -218,9 +229,9 @@ def _run_form(*, running: bool = False) -> None:
     # Every input is kept across page switches (ui.state.keep), as on the Experiment page.
     n_users = c1.number_input("Audience size", step=500, key=state.keep("sw-users", 2_000))
     n_impressions = c2.number_input(
-        "Impressions", step=1_000, key=state.keep("sw-impressions", 5_000)
+        "Impressions", step=1_000, key=state.keep("sw-impressions", DEFAULT_IMPRESSIONS)
     )
-    n_seeds = c3.number_input("Replications", step=1, key=state.keep("sw-seeds", 2))
+    n_seeds = c3.number_input("Replications", step=1, key=state.keep("sw-seeds", DEFAULT_SEEDS))
     policies = st.multiselect(
         "Policies", POLICIES, format_func=policy_name,
         key=state.keep("sw-policies", ["uniform", "thompson"]),
@@ -254,15 +265,19 @@ def _run_form(*, running: bool = False) -> None:
     y_options = ["(none)", *[k for k in keys if k != x]]
     y = p2.selectbox("Second parameter", y_options, key=state.keep("sw-y", "(none)"),
                      format_func=lambda k: PARAMETERS.get(k, (k,))[0])  # fmt: skip
-    y_key = state.keep(f"sw-y-values-{y}", PARAMETERS.get(y, ("", ""))[1])
-    y_values = p2.text_input("Its values", key=y_key)
+    # No values box until a second parameter is chosen: an empty box there read as a field
+    # still to fill in. (Its values, once typed, are kept per parameter as the first's.)
+    y_key, y_values = None, ""
+    if y != "(none)":
+        y_key = state.keep(f"sw-y-values-{y}", PARAMETERS[y][1])
+        y_values = p2.text_input("Its values", key=y_key)
     name = st.text_input(
         "Name (optional)", key=state.keep("sw-name", ""),
         placeholder="shown in the list of saved sweeps",
     )  # fmt: skip
     if too_long := _name_error(name):
         st.error(escape_markdown(too_long))
-    state.remember(*FORM_KEYS, x_key, y_key)
+    state.remember(*FORM_KEYS, x_key, *([y_key] if y_key else []))
     plan = data = None
     if base is not None:
         # Checked as the values are typed, so the reason shows next to them before any click.
@@ -471,7 +486,17 @@ def _show(table: pd.DataFrame, over: str | None = None) -> None:
         )
     )
     with st.expander("The table"):
-        st.dataframe(table, hide_index=True)
+        st.caption(
+            "Observed: what the replications drew; true: expected from the world's response "
+            "model, for the same impressions. Uplifts are over the generic level, paired "
+            f"replication by replication; the 95 % interval is over the {over or 'replications'} "
+            "of each run. The download keeps the command line's column names and codes, with "
+            "each point's id and each world's seed."
+        )
+        uplifts = {h: st.column_config.NumberColumn(h, format="percent")
+                   for c, h in UPLIFT_HEADERS.items()
+                   if not c.endswith(("_pairs", "_note"))}  # fmt: skip
+        st.dataframe(readable_table(table, titles), hide_index=True, column_config=uplifts)
         st.download_button("sweep.csv", table.to_csv(index=False).encode(), "sweep.csv")
 
 
@@ -487,6 +512,19 @@ def _fixed(table: pd.DataFrame, others: list[str], key: str = "heat") -> dict[st
             f"Hold {_title(p)} at", list(dict.fromkeys(table[p])), key=f"sw-fix-{key}-{p}"
         )
     return fixed
+
+
+def _heading(sweep_id: str | None) -> str:
+    """The opened sweep by its name, as listed (renamed: the new one), its id after it.
+
+    The id is what ``python -m simulation runs list --sweeps`` prints beside the name.
+    """
+    if not sweep_id:
+        return "Sweep (not saved)"
+    saved = list_sweeps()
+    names = saved.loc[saved["sweep_id"] == sweep_id, "name"].dropna().tolist()
+    name = f"**{escape_markdown(names[0])}**" if names and names[0] else "Unnamed sweep"
+    return f"{name} · id {escape_markdown(sweep_id)}"
 
 
 def render() -> None:
@@ -515,7 +553,7 @@ def render() -> None:
         st.warning(escape_markdown(error))
     table = st.session_state.get("sweep-table")
     if table is not None and "sweep-job" not in st.session_state:
-        st.caption(escape_markdown(f"Sweep {st.session_state.get('sweep-id') or ''}"))
+        st.caption(_heading(st.session_state.get("sweep-id")))
         _show(table, st.session_state.get("sweep-over"))
 
 

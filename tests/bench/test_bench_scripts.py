@@ -32,6 +32,15 @@ RUNS: dict[str, tuple[list[str], list[str]] | str] = {
     "chapelle_li.py": f"run with --quick by {SMOKE}",
     "creatives.py": "run with --quick by tests/creative/test_bench.py",
     "engine.py": "run with --quick by tests/bench/test_engine_bench.py",
+    "founders_space.py": (
+        ["--users", "20", "--oracle-users", "200"],
+        [
+            "per-user creatives by language:",
+            "oracle, as is (",
+            "oracle, search in Korean (",
+            "oracle, + ... informative never greets (",
+        ],
+    ),
     "generated_ceiling.py": f"run small with --knockout --informed by {SMOKE}",
     "generated_gap.py": (
         [

@@ -65,6 +65,18 @@ def fill(page: Page, label: str, value: int) -> None:
     box.blur()
 
 
+def _still_box(page: Page, locator, tries: int = 50) -> dict:
+    """The locator's bounding box once two looks 200 ms apart agree (focus stays where it is)."""
+    box = locator.bounding_box()
+    for _ in range(tries):
+        page.wait_for_timeout(200)
+        again = locator.bounding_box()
+        if again == box:
+            return box
+        box = again
+    raise AssertionError(f"the button kept moving: last at {box}")
+
+
 def type_option(page: Page, label: str, option: str, backspaces: int = 0) -> None:
     """Type ``option`` into the multiselect ``label`` as a user does, leaving it focused."""
     box = multiselect(page, label)
@@ -95,6 +107,9 @@ def test_one_real_click_on_run_experiment_after_typing_a_policy_starts_the_run(
     fill(page, "Impressions per policy and level", 1_000)
     fill(page, "Seeds (repeats, for the 95 % bands)", 1)
     type_option(page, "Policies", "mvt_ts", backspaces)
+    # The fields' and the option's reruns redraw the notes under the form: wait for them,
+    # so the button moves only by what this test is about (a CI run clicked too soon).
+    settle(page)
     field = multiselect(page, "Policies")
     expect(field.locator("input")).to_be_focused()
     # The case under test: focus has put the typing box on a line of its own.
@@ -102,7 +117,7 @@ def test_one_real_click_on_run_experiment_after_typing_a_policy_starts_the_run(
     field.locator("input").focus()
     button = page.get_by_role("button", name="Run experiment")
     button.scroll_into_view_if_needed()
-    before = button.bounding_box()
+    before = _still_box(page, button)
     page.evaluate(WATCH_RUN_JS)
     page.mouse.click(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
     # One click starts the run; before the fix the script never ran.

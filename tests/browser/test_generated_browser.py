@@ -115,26 +115,33 @@ def test_the_pool_levels_show_while_the_generated_level_runs(
     page.keyboard.press("Escape")
     add_option(page, "Policies", MVT_TS)
     # The generic level's three seeds take a fraction of a second; the generated level's
-    # several.
-    fill(page, "Impressions per policy and level", 600_000)
+    # tens of seconds (at 600,000 a quiet machine could end the run within seconds of the
+    # early results, before the checks below looked: one CI run failed so).
+    fill(page, "Impressions per policy and level", 2_000_000)
     # A tall window from the start: growing it to the page waits for the page to settle,
     # which it does only when the run ends (its progress polls twice a second).
     page.set_viewport_size({"width": 1400, "height": 5000})
     page.get_by_role("button", name="Run experiment").click()
     note = page.get_by_text(re.compile("The generated level is still running"))
     expect(note).to_be_visible(timeout=300_000)
-    expect(page.get_by_text(re.compile(r"^Simulating the generated level… "))).to_be_visible()
-    expect(page.get_by_role("button", name="Stop")).to_be_visible()
-    expect(page.get_by_text("compared with the generic level when it ends")).to_be_visible()
-    # Four charts drawn by Vega (each one's first canvas or svg has a size) while the note
-    # still says the generated level runs: both looked at in one check inside the page (on
-    # a loaded machine the run ended between two checks made from Python).
+    # Four charts drawn by Vega (each one's first canvas or svg has a size), the progress
+    # ("Simulating the generated level… ") with its Stop button, and the notes that the
+    # generated level still runs: all looked at in one check inside the page (from Python,
+    # the run could end between two checks).
     page.wait_for_function(
-        """() => [...document.querySelectorAll(".vega-embed")].filter((chart) => {
-            const drawn = chart.querySelector("canvas, svg");
-            return drawn && drawn.getBoundingClientRect().width > 0;
-        }).length >= 4
-        && document.body.innerText.includes("The generated level is still running")""",
+        """() => {
+            const text = document.body.innerText;
+            const charts = [...document.querySelectorAll(".vega-embed")].filter((chart) => {
+                const drawn = chart.querySelector("canvas, svg");
+                return drawn && drawn.getBoundingClientRect().width > 0;
+            });
+            const stop = [...document.querySelectorAll("button")].some(
+                (b) => b.innerText.trim() === "Stop");
+            return charts.length >= 4 && stop
+                && text.includes("Simulating the generated level… ")
+                && text.includes("compared with the generic level when it ends")
+                && text.includes("The generated level is still running");
+        }""",
         timeout=60_000,
     )
     page.screenshot(path=str(artifacts / "experiment-generated-early.png"), full_page=True)

@@ -14,12 +14,12 @@ The constraints, each a pairwise (or unary) rule:
 - the headline style's slot has a value (an offer headline needs an offer, a
   keyword headline a keyword, a greeting headline a greeting) and the tone
   has a headline of that style in every language;
-- what is switched on is printed: a greeting only with a greeting headline, a
-  search keyword only with a keyword headline (the copy of the other styles
-  carries neither, and the simulator's response reads both as seen);
+- what is switched on is printed: a greeting only with a greeting headline or the
+  ``greet_search`` style (a plain headline over a body that greets and quotes the
+  search), a search keyword only with a keyword headline or that style, and that
+  style always with both (the copy of the other styles carries neither, and the
+  simulator's response reads both as seen);
 - the call to action exists for the tone in every language;
-- language consistency: a search keyword is printed only in copy of the
-  keyword's language (the vocabulary holds English searches);
 - the guardrails: a palette below WCAG AA contrast is never used, a copy
   template whose literal text holds a banned claim is never used, and a
   (product, headline style) pair whose longest possible copy exceeds the
@@ -29,7 +29,8 @@ The constraints, each a pairwise (or unary) rule:
 
 Offers follow the catalogue's rule (``creative.catalogue.offer_fits``: no free shipping on a
 product that is never shipped, no discount on one that is not discountable); the keyword
-rules mirror ``creative.vocabulary.localize_keyword``.
+rules mirror ``creative.vocabulary.localize_keyword`` (a search is printed in the copy's
+language: the vocabulary holds every search in English and in Korean).
 """
 
 from __future__ import annotations
@@ -65,10 +66,12 @@ from creative.templates import (
     cta_fits,
     default_templates,
     fitting_bodies,
+    pair_fits,
     search_names_product,
 )
 from creative.vocabulary import (
     INTEREST_KEYWORDS,
+    INTEREST_KEYWORDS_KO,
     INTERESTS,
     LANGUAGES,
     LAYOUTS,
@@ -104,8 +107,12 @@ AXES: tuple[str, ...] = (
 )
 
 #: Headline styles: which personal slot the headline carries ("plain" uses only
-#: the product and the interest).
-HEADLINE_STYLES: tuple[str, ...] = ("plain", "greeting", "keyword", "offer")
+#: the product and the interest). ``greet_search`` is a plain headline over a body that
+#: greets the viewer and quotes their search ("Good evening! Into “cat tree”? This one's
+#: for you."), for tones whose copy has such a body and a greeting headline in every
+#: language: a viewer without a search naming the product is greeted by the tone's
+#: greeting headline instead, so the greeting is always printed.
+HEADLINE_STYLES: tuple[str, ...] = ("plain", "greeting", "keyword", "offer", "greet_search")
 
 #: Greeting levels: none, or the user's own active time of day.
 GREETING_LEVELS: tuple[str, ...] = ("none", "timely")
@@ -114,9 +121,6 @@ GREETING_LEVELS: tuple[str, ...] = ("none", "timely")
 #: (:func:`creative.catalogue.product_search`). A viewer who made no such search sees
 #: the copy of the no-keyword level: the search is never one they did not make.
 KEYWORD_LEVELS: tuple[str, ...] = ("none", "search")
-
-#: Languages the search vocabulary is written in.
-_KEYWORD_LANGUAGES: frozenset[str] = frozenset({"en"})
 
 _STYLE_SLOTS = {"greeting": "greeting", "keyword": "keyword", "offer": "offer"}
 
@@ -139,6 +143,15 @@ def _style(template: CopyTemplate) -> str:
         if _STYLE_SLOTS[style] in template.slots:
             return style
     return "plain"
+
+
+#: The slots of a ``greet_search`` body.
+_GREET_SEARCH: frozenset[str] = frozenset({"greeting", "keyword"})
+
+
+def _head_style(style: str) -> str:
+    # The headline's own style: a greet_search composition prints a plain headline.
+    return "plain" if style == "greet_search" else style
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -179,7 +192,11 @@ def _slot_widths(language: str, kit: BrandKit) -> dict[str, int]:
         "interest": max(display_width(v) for v in INTEREST_LABELS[language].values()),
         "offer": max(display_width(v) for v in OFFER_LABELS[language].values()),
         "greeting": max(display_width(v) for v in GREETINGS[language].values()),
-        "keyword": max(display_width(k) for ks in INTEREST_KEYWORDS.values() for k in ks),
+        "keyword": max(
+            display_width(k)
+            for ks in (INTEREST_KEYWORDS_KO if language == "ko" else INTEREST_KEYWORDS).values()
+            for k in ks
+        ),
     }
 
 
@@ -222,7 +239,7 @@ def component_axes(
     --------
     >>> axes = component_axes()
     >>> axes.names[:3], [len(x) for x in axes.levels]
-    (('product', 'tone', 'offer'), [42, 5, 5, 4, 3, 4, 5, 2, 2, 2])
+    (('product', 'tone', 'offer'), [42, 5, 5, 5, 3, 4, 5, 2, 2, 2])
     """
     if not isinstance(kit, BrandKit):
         raise TypeError(f"`kit` must be a BrandKit; got {type(kit).__name__}.")
@@ -274,18 +291,17 @@ def component_axes(
     forbid("headline", HEADLINE_STYLES.index("offer"), "offer", OFFERS.index("none"))
     forbid("headline", HEADLINE_STYLES.index("keyword"), "keyword", 0)
     forbid("headline", HEADLINE_STYLES.index("greeting"), "greeting", 0)
+    gs_style = HEADLINE_STYLES.index("greet_search")
+    forbid("headline", gs_style, "greeting", 0)
+    forbid("headline", gs_style, "keyword", 0)
     # A greeting or a search that is switched on is printed: the copy of any other headline
     # style carries neither (its body follows its style), and the response model reads the
     # greeting and the search as seen.
     for s, style in enumerate(HEADLINE_STYLES):
-        if style != "greeting":
+        if style not in ("greeting", "greet_search"):
             forbid("headline", s, "greeting", 1)
-        if style != "keyword":
+        if style not in ("keyword", "greet_search"):
             forbid("headline", s, "keyword", 1)
-    # Language consistency: searches are printed only in their own language.
-    for j, lang in enumerate(LANGUAGES):
-        if lang not in _KEYWORD_LANGUAGES:
-            forbid("keyword", 1, "language", j)
     limits = LENGTH_LIMITS[placement]
     for t, tone in enumerate(TONES):
         for s, style in enumerate(HEADLINE_STYLES):
@@ -293,10 +309,15 @@ def component_axes(
                 [
                     h
                     for h in templates.options(lang, tone, "headline", frozenset(_ALL_SLOTS))
-                    if _style(h) == style and not find_banned_claims(h.text, kit.banned_claims)
+                    if _style(h) == _head_style(style)
+                    and not find_banned_claims(h.text, kit.banned_claims)
                 ]
                 for lang in LANGUAGES
             ]
+            if style == "greet_search" and not all(
+                _greet_search_bodies(templates, lang, tone) for lang in LANGUAGES
+            ):
+                usable = [[] for _ in LANGUAGES]
             if not all(usable):
                 forbid("tone", t, "headline", s)
                 continue
@@ -320,6 +341,14 @@ def component_axes(
                 or not pair[g("tone", t), g("headline", p_style)]
             ):
                 forbid("product", i, "headline", k_style)
+        # So is a greet_search composition in the greeting style (no search to quote: the
+        # greeting headline greets).
+        g_style = HEADLINE_STYLES.index("greeting")
+        if not pair[g("tone", t), g("headline", g_style)]:
+            forbid("tone", t, "headline", gs_style)
+        for i in range(len(prods)):
+            if not pair[g("product", i), g("headline", g_style)]:
+                forbid("product", i, "headline", gs_style)
         for c in range(_cta_counts(templates, tone), n_cta):
             forbid("tone", t, "cta", c)
         for c in range(_cta_counts(templates, tone)):
@@ -341,6 +370,17 @@ def _prefer(options: list[CopyTemplate], fits) -> CopyTemplate:
     return next((o for o in options if o.slots == options[0].slots and fits(o)), options[0])
 
 
+def _greet_search_bodies(templates: TemplateSet, language: str, tone: str) -> list[CopyTemplate]:
+    # The tone's bodies that greet and quote the search, beside at least one plain headline.
+    heads = [
+        h
+        for h in templates.options(language, tone, "headline", frozenset(_ALL_SLOTS))
+        if _style(h) == "plain"
+    ]
+    bodies = templates.options(language, tone, "body", frozenset(_ALL_SLOTS))
+    return [b for b in bodies if b.slots >= _GREET_SEARCH and any(pair_fits(h, b) for h in heads)]
+
+
 def _body_template(
     templates: TemplateSet,
     language: str,
@@ -356,6 +396,16 @@ def _body_template(
     options = templates.options(language, tone, "body", available)
     if headline is not None:
         options = fitting_bodies(headline, options)
+    if style == "greet_search":
+        # The body greets and quotes the search; no other body will do.
+        both = [b for b in options if b.slots >= _GREET_SEARCH]
+        if not both:
+            raise ValueError(
+                f"templates from {templates.source}: no {language}.{tone}.body template "
+                "prints both {greeting} and {keyword}."
+            )
+        lines = (headline,) if headline is not None else ()
+        return _prefer(both, lambda b: cta is None or cta_fits(cta, *lines, b))
     same = [b for b in options if _style(b) == style]
     plain = [b for b in options if _style(b) == "plain"]
     group = same or plain
@@ -380,7 +430,7 @@ def _worst_body(
     heads = [
         h
         for h in templates.options(language, tone, "headline", frozenset(_ALL_SLOTS))
-        if _style(h) == style
+        if _style(h) == _head_style(style)
     ] or [None]
     ctas = templates.options(language, tone, "cta", frozenset(_ALL_SLOTS))
     worst = 0
@@ -473,6 +523,8 @@ def served_copy_components(
 
     heads = templates.options(language, c.tone, "headline", available)
     style = next((_style(h) for h in heads if c.headline in printed(h)), None)
+    if style == "plain" and c.greeting and c.keyword:
+        style = "greet_search"  # a plain headline over a body that greets and quotes
     # Counted as compose counts them: among the calls to action its slots can fill.
     ctas = templates.options(language, c.tone, "cta", available - set(FACT_FORMATS))
     cta = next((i for i, t in enumerate(ctas) if c.cta in printed(t)), None)
@@ -551,6 +603,10 @@ def compose(
             keyword = localize_keyword(named, language)
     if style == "keyword" and keyword is None:
         style = "plain"
+    if style == "greet_search" and keyword is None:
+        # No search to quote: the tone's greeting headline greets (the space allows
+        # greet_search only where the greeting style is valid).
+        style = "greeting"
     values = {
         "product": product.display_name(language),
         "interest": INTEREST_LABELS[language][category],
@@ -562,7 +618,7 @@ def compose(
     heads = [
         x
         for x in templates.options(language, tone, "headline", available)
-        if _style(x) == style and not find_banned_claims(x.text, kit.banned_claims)
+        if _style(x) == _head_style(style) and not find_banned_claims(x.text, kit.banned_claims)
     ]
     if not heads:
         raise ValueError(f"`combo` is not valid: no {language}.{tone} headline of style {style!r}.")

@@ -1088,7 +1088,8 @@ def _label(product, tone, offer, layout, headline, *, greets: bool, quotes: bool
     # The headline's style is named as one ("greeting headline"), so a greeting
     # headline that greets does not read "greeting · greeting".
     if headline is not None:
-        parts.append(f"{headline} headline")
+        # greet_search prints a plain headline; "greets · quotes a search" say the rest.
+        parts.append(f"{'plain' if headline == 'greet_search' else headline} headline")
     if greets:
         parts.append("greets")
     if quotes:

@@ -120,8 +120,9 @@ def render(card: Callable) -> None:
             "Not a valid composition, so never served: "
             + broken
             + ". The rules: the offer fits the product, a headline style needs its slot "
-            "(a greeting or a search is printed only by its own headline), calls to action "
-            "exist per tone, searches are printed in their own language, and the guardrails "
+            "(a greeting or a search is printed only by its own headline, or both together "
+            "in the body beside a plain headline, for tones that have such a body and a "
+            "greeting headline), calls to action exist per tone, and the guardrails "
             "(palette contrast, banned claims, text length).",
             icon=":material/block:",
         )

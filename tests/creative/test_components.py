@@ -8,7 +8,14 @@ import pytest
 from creative import Audience
 from creative.catalogue import product_search
 from creative.components import AXES, HEADLINE_STYLES, component_axes, compose, products
-from creative.vocabulary import INTEREST_KEYWORDS, INTERESTS, LANGUAGES, OFFERS, TIMES_OF_DAY
+from creative.vocabulary import (
+    INTEREST_KEYWORDS,
+    INTERESTS,
+    LANGUAGES,
+    OFFERS,
+    TIMES_OF_DAY,
+    localize_keyword,
+)
 
 
 def _flat(axes, name, level):
@@ -61,11 +68,27 @@ def test_constraints_forbid_what_the_issue_names():
     assert not pm[
         _flat(axes, "headline", HEADLINE_STYLES.index("keyword")), _flat(axes, "keyword", 0)
     ]
-    # Language consistency: the vocabulary's searches are English, never in Korean copy.
-    assert not pm[_flat(axes, "keyword", 1), _flat(axes, "language", LANGUAGES.index("ko"))]
+    # A search is printed in the copy's language: the vocabulary holds both.
+    assert pm[_flat(axes, "keyword", 1), _flat(axes, "language", LANGUAGES.index("ko"))]
     # The urgent tone has no keyword headline in the bundled templates.
     urgent = _flat(axes, "tone", 1)
     assert not pm[urgent, _flat(axes, "headline", HEADLINE_STYLES.index("keyword"))]
+    # What is switched on is printed: a greeting and a search each by their own headline
+    # style, or both together by greet_search (a plain headline over a body printing both).
+    gs = HEADLINE_STYLES.index("greet_search")
+    for s, style in enumerate(HEADLINE_STYLES):
+        head = _flat(axes, "headline", s)
+        assert pm[head, _flat(axes, "greeting", 1)] == (style in ("greeting", "greet_search"))
+        assert pm[head, _flat(axes, "keyword", 1)] == (style in ("keyword", "greet_search"))
+    assert not pm[_flat(axes, "headline", gs), _flat(axes, "greeting", 0)]
+    assert not pm[_flat(axes, "headline", gs), _flat(axes, "keyword", 0)]
+    # greet_search needs a body printing both and a greeting headline (its wording for a
+    # viewer without the search) in every language: playful, urgent and premium have them;
+    # informative has no greeting headline, social proof neither.
+    tones = ("playful", "urgent", "premium", "informative", "social_proof")
+    assert [bool(pm[_flat(axes, "tone", t), _flat(axes, "headline", gs)]) for t in range(5)] == [
+        t in ("playful", "urgent", "premium") for t in tones
+    ]
 
 
 def test_every_valid_composition_passes_the_guardrails(rng, random_valid):
@@ -83,10 +106,16 @@ def test_every_valid_composition_passes_the_guardrails(rng, random_valid):
         on = combo[AXES.index("keyword")] == 1
         assert (creative.keyword is not None) == (on and searched)
         if creative.keyword is not None:
-            assert creative.keyword == named
+            assert creative.keyword == localize_keyword(named, creative.language)
             assert creative.keyword in creative.headline + creative.body
         else:
             assert "“" not in creative.headline + creative.body
+        # A greeting switched on is always printed: by a greeting headline, or by a
+        # greet_search body (by the greeting headline for a viewer without the search).
+        greets = combo[AXES.index("greeting")] == 1 and audience.active_hours is not None
+        if combo[AXES.index("greeting")] == 1:
+            assert creative.greeting is not None
+        assert (creative.greeting == audience.active_hours) or not greets
 
 
 def test_compose_is_deterministic_and_follows_the_user(rng, random_valid):
@@ -154,3 +183,29 @@ def test_a_greeting_the_copy_does_not_print_is_not_recorded():
     )  # fmt: skip
     assert compose((24, 0, 3, 0, 0, 0, 0, 1, 0, 0), user).greeting is None
     assert compose((24, 0, 3, 1, 0, 0, 0, 1, 0, 0), user).greeting == "evening"
+
+
+@pytest.mark.parametrize("language", [0, 1])
+def test_greet_search_prints_both_or_greets_without_a_search(language):
+    # Good evening, a plain headline, and the viewer's own search in the body; a viewer
+    # without that search is greeted by the greeting headline (no search is invented).
+    from creative.components import served_copy_components
+
+    tree = [p.name for p in products()].index("Cat Tree Tower")
+    combo = (tree, 0, 0, HEADLINE_STYLES.index("greet_search"), 0, 0, 0, 1, 1, language)
+
+    def user(searches):
+        return Audience(
+            kind="user", audience_id="u", name="u", top_interests=("pets",),
+            keywords=searches, active_hours="evening", language=LANGUAGES[language],
+        )  # fmt: skip
+
+    both = compose(combo, user(("cat tree",)))
+    assert both.guardrail.passed
+    assert both.greeting == "evening"
+    assert both.keyword == localize_keyword("cat tree", LANGUAGES[language])
+    assert both.keyword in both.body and both.keyword not in both.headline
+    assert served_copy_components(both)[0] == HEADLINE_STYLES.index("greet_search")
+    alone = compose(combo, user(("yoga mat",)))
+    assert alone.greeting == "evening" and alone.keyword is None
+    assert served_copy_components(alone)[0] == HEADLINE_STYLES.index("greeting")

@@ -100,22 +100,30 @@ def test_true_effects_are_the_brute_force_means_over_valid_compositions(small, o
 
 
 def test_a_greeting_is_credited_only_where_its_headline_prints_it(small):
-    # The studio's greeting prints only in the greeting headline, and that headline
-    # prints nothing else: the valid compositions with the greeting are exactly those
-    # with the greeting headline, so the two effects are one number. (Averaged over
-    # unconstrained compositions, the greeting was credited in headlines that never
-    # print it, and every headline's effect was 0.)
+    # The studio's greeting prints only in the greeting headline or in the greet_search
+    # body (beside a plain headline): the valid compositions with the greeting are exactly
+    # those of the two styles, so the greeting's effect is their count-weighted mean.
+    # (Averaged over unconstrained compositions, the greeting was credited in headlines
+    # that never print it, and every headline's effect was 0.)
     sc = small()
     space = sc.levels["generated"].space
     names = dict(zip(space.axis_names, space.level_names, strict=True))
     greeting = space.offsets[space.axis_names.index("greeting")] + names["greeting"].index("timely")
     headline = space.offsets[space.axis_names.index("headline")]
     styled = headline + names["headline"].index("greeting")
+    both = headline + names["headline"].index("greet_search")
     level = sc.levels["generated"]
     _, weights = valid_mix(space, [int(a) for a in level.factor_axis if a >= 0])
-    others = [h for h in range(headline, headline + space.n_levels[3]) if h != styled]
+    n_headlines = space.n_levels[space.axis_names.index("headline")]
+    others = [h for h in range(headline, headline + n_headlines) if h not in (styled, both)]
     timely = weights[greeting] > 0
     assert timely.any() and (weights[np.ix_(others, timely)] == 0).all()
-    np.testing.assert_array_equal(weights[styled], weights[greeting])
+    assert weights[both].sum() > 0
+    np.testing.assert_array_equal(weights[styled] + weights[both], weights[greeting])
     effects = true_component_effects(sc, "ctr", np.random.default_rng(1))
-    np.testing.assert_allclose(effects[:, styled], effects[:, greeting], rtol=1e-12)
+    n_styled, n_both = weights[styled].sum(), weights[both].sum()
+    np.testing.assert_allclose(
+        effects[:, greeting],
+        (n_styled * effects[:, styled] + n_both * effects[:, both]) / (n_styled + n_both),
+        rtol=1e-9,
+    )

@@ -73,13 +73,39 @@ class Inputs:
         return max(p.price for products in self.catalogue.values() for p in products)
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file's content (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def file_sha256(path: str | Path, what: str = "input") -> str:
+    """Hex sha256 of an input file's content, as a run records it (:attr:`Inputs.files`).
+
+    One bounded read, the same as the files a run reads (``creative.limits.read_bounded``):
+    a folder, a device or a named pipe is refused by name and a file over the input limit
+    by its size, so checking a file against a run's record cannot hang on a pipe or read
+    ``/dev/zero`` for ever.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (``~`` expanded, as the run's own reads do).
+    what : str, default="input"
+        What the file holds, for messages (``"segments"``, ``"catalogue"``, ``"templates"``).
+
+    Returns
+    -------
+    sha256 : str
+        64 hex digits.
+
+    Raises
+    ------
+    ValueError
+        One line naming the file: not found, not a regular file, unreadable or too large.
+
+    Examples
+    --------
+    >>> file_sha256("/dev/null")
+    Traceback (most recent call last):
+    ...
+    ValueError: input file /dev/null is not a regular file
+    """
+    return hashlib.sha256(read_bounded(os.path.expanduser(path), what)).hexdigest()
 
 
 def _snapshot(path: str, what: str) -> tuple[Path, str, Path]:

@@ -25,10 +25,12 @@ __all__ = [
     "MAX_INTERVAL_SPREAD",
     "NOT_CLEAR_RULE",
     "NO_EVENTS",
+    "ONE_REPLICATION",
     "REFUSAL_COUNTS",
     "TILE_NOTES",
     "headline_note",
     "metrics_over",
+    "note_reason",
     "one_replication",
     "refusal_rule",
     "refused_interval",
@@ -55,13 +57,21 @@ MAX_INTERVAL_SPREAD = 100.0
 #: or a cost per conversion from a handful of sales read "3.33 % (0.00 % – 99.99 %)" and
 #: "$14.51 ($0.03 – $8,332.53)").
 REFUSAL_COUNTS: dict[str, str] = {**UPLIFT_COUNTS, "cvr": "conversions", "cpa": "conversions"}
-#: A refused interval's reason (:func:`refused_interval`) as the app's tiles say it, within
-#: their 24 characters (``ui.fmt.TILE_DELTA_CHARS``); the caption under the tiles and each
-#: tile's help (:func:`tile_help`) give the whole rule.
+#: The reason an uplift has no interval when no note gives one: it rests on one usable
+#: replication (the key :data:`TILE_NOTES` words it by).
+ONE_REPLICATION = "one replication"
+#: A refused or missing interval's reason in the few words a tile or a cell has room for:
+#: the app's tiles (:func:`refused_interval`'s reasons, within their 24 characters,
+#: ``ui.fmt.TILE_DELTA_CHARS``) and the Sweeps page's heat-map cells (an uplift note's
+#: reason, :func:`note_reason`, or :data:`ONE_REPLICATION`), so that both word the same
+#: reason alike. The caption under the tiles, each tile's help (:func:`tile_help`) and the
+#: caption under the heat maps give the whole rule.
 TILE_NOTES: dict[str, str] = {
     "too few conversions": "few sales",
     "too few clicks": "few clicks",
     "too wide": "too wide",
+    "no spread": "no spread",
+    ONE_REPLICATION: "1 replication",
 }
 #: When a best is not clearly best: the rule of the report's and the app's "Not clearly
 #: best" notes (:func:`simulation.store.report.clear_best_note`), and of the "(not clear)"
@@ -163,6 +173,37 @@ def uplift_caption(summary: pd.DataFrame) -> str:
         "Observed: the paired change measured in this run (geometric mean of the per-seed "
         f"ratios; its 95 % interval covers the replications named). {truth}"
     )
+
+
+def note_reason(note: str) -> str:
+    """The reason of an uplift's note (why its interval is refused), as :data:`TILE_NOTES` keys it.
+
+    The note is :func:`simulation.metrics.like_for_like_uplift`'s ``interval_note``; the
+    uplift cells say its reason (the report's "(no interval: too few conversions)") and the
+    Sweeps page's heat-map cells its :data:`TILE_NOTES` words.
+
+    Parameters
+    ----------
+    note : str
+        A non-empty ``interval_note`` (a sweep table's ``uplift_<metric>_note``).
+
+    Returns
+    -------
+    reason : str
+        "too few clicks", "too few conversions", "no spread", or the note up to its first
+        colon for a note of another kind.
+
+    Examples
+    --------
+    >>> note_reason("too few conversions for an interval: 2 vs 1 (generic vs user) in one "
+    ...             "replication; it needs at least 10 a side")
+    'too few conversions'
+    >>> note_reason("every replication gave the same ratio: no spread to measure an interval from")
+    'no spread'
+    """
+    if note.startswith("too few ") and " for an interval" in note:
+        return note.split(" for an interval", 1)[0]
+    return "no spread" if "same ratio" in note else note.split(":", 1)[0]
 
 
 def refused_interval(rows: pd.DataFrame, metric: str, low: float, high: float) -> str | None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from simulation import display
-from simulation.interval_words import one_replication
+from simulation.interval_words import note_reason, one_replication
 from simulation.references import is_reference
 
 __all__ = [
@@ -286,13 +286,6 @@ def _note(row) -> str:
 WHY_COLUMN = "Why no interval"
 
 
-def _short(note: str) -> str:
-    """``"too few conversions for an interval: 2 vs 4 ..."`` -> ``"too few conversions"``."""
-    if note.startswith("too few ") and " for an interval" in note:
-        return note.split(" for an interval", 1)[0]
-    return "no spread" if "same ratio" in note else note.split(":", 1)[0]
-
-
 def _observed(r, interval_noted: bool = False) -> str:
     """Observed uplift with its interval, or why there is none (too few events or pairs).
 
@@ -303,7 +296,7 @@ def _observed(r, interval_noted: bool = False) -> str:
     if interval_noted:
         return signed_pct(r.observed)
     if _note(r):
-        return f"{signed_pct(r.observed)} (no interval: {_short(_note(r))})"
+        return f"{signed_pct(r.observed)} (no interval: {note_reason(_note(r))})"
     if _bad(r.ci_low) or _bad(r.ci_high):
         n = int(getattr(r, "n_pairs", 0) or 0)
         return f"{signed_pct(r.observed)} (no interval: {n} usable pair{'s' * (n != 1)})"

@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 
 from simulation.display import PALETTE
+from simulation.interval_words import ONE_REPLICATION, TILE_NOTES, note_reason
 from simulation.metrics import MIN_UPLIFT_EVENTS
 from ui.fmt import LEVEL_NAMES, policy_name
 
@@ -28,20 +29,25 @@ __all__ = [
 ]
 
 UPLIFT_TITLES: dict[str, str] = {"ctr": "CTR uplift", "roas": "ROAS uplift"}
-#: Why an uplift has no interval, in the few words a heat-map cell has room for (the words of
-#: the Experiment page's tiles, ``ui.fmt.TILE_NOTES``: a cell is about 75 px wide at 1280 px
-#: with three columns, where "(too few sales)" touched its edges), and the rule behind each.
+#: The rule behind each reason an uplift has no interval, keyed by the few words a heat-map
+#: cell has room for: the words of the Experiment page's tiles
+#: (``simulation.interval_words.TILE_NOTES``, the one table of them; a cell is about 75 px
+#: wide at 1280 px with three columns, where "(too few sales)" touched its edges).
 GAP_RULES: dict[str, str] = {
-    "few clicks": (
+    TILE_NOTES["too few clicks"]: (
         f"a replication had fewer than {MIN_UPLIFT_EVENTS} clicks on the generic or the "
         "personalized side, too few for an interval; more impressions give one"
     ),
-    "few sales": (
+    TILE_NOTES["too few conversions"]: (
         f"a replication had fewer than {MIN_UPLIFT_EVENTS} conversions on the generic or the "
         "personalized side, too few for an interval; more impressions give one"
     ),
-    "no spread": "every replication gave the same ratio: no spread to measure an interval from",
-    "1 replication": "one usable replication gives no interval; more replications give one",
+    TILE_NOTES["no spread"]: (
+        "every replication gave the same ratio: no spread to measure an interval from"
+    ),
+    TILE_NOTES[ONE_REPLICATION]: (
+        "one usable replication gives no interval; more replications give one"
+    ),
 }
 
 
@@ -50,6 +56,7 @@ def interval_gaps(rows: pd.DataFrame, metric: str) -> pd.Series:
 
     The table's ``uplift_<metric>_note`` says why an interval was refused (too few events,
     no spread); an uplift with neither interval nor note rests on one usable replication.
+    Both are worded by ``simulation.interval_words.TILE_NOTES``, as the tiles word them.
     A row with no uplift at all (no usable pair) has no reason here: the charts say that.
 
     Parameters
@@ -71,11 +78,8 @@ def interval_gaps(rows: pd.DataFrame, metric: str) -> pd.Series:
     def reason(note: str, has_value: bool, has_interval: bool) -> str:
         if not has_value or (has_interval and not note):
             return ""
-        if note.startswith("too few clicks"):
-            return "few clicks"
-        if note.startswith("too few"):  # conversions: a marketer's sales
-            return "few sales"
-        return "no spread" if note else "1 replication"
+        why = note_reason(note) if note else ONE_REPLICATION
+        return TILE_NOTES.get(why, why)
 
     return pd.Series(
         [reason(*t) for t in zip(notes, measured, interval, strict=True)],

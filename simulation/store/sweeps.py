@@ -5,7 +5,7 @@ Layout::
     sweeps/<sweep_id>/
         grid.toml       the grid file, as given
         sweep.parquet   the sweep table (simulation.sweep.table)
-        meta.json       created_at, name, where the sweep was run (out), counts, digests
+        meta.json       created_at, name, the command's --out folder (out), counts, digests
 
 A sweep is assembled in ``sweeps/.tmp-<sweep_id>.<pid>.<random>/`` (each file
 fsynced, the folder ``flock``-ed by its writer) and published by renaming that
@@ -112,7 +112,8 @@ def save_sweep(
         JSON-able facts to keep: pass ``outcome.store_meta(plan, out)``
         (:meth:`simulation.sweep.runner.SweepOutcome.store_meta`), as the command and the
         app do, so the sweep lists alike (the grid's ``fingerprint``, ``n_points``,
-        ``n_runs``, ``parameters``, ``worlds``, ``out``). A key left out is blank in
+        ``n_runs``, ``parameters``, ``worlds``; ``out``, the folder the command ran it in,
+        only where that folder outlives the save). A key left out is blank in
         :func:`list_sweeps`.
     name : str, optional
         A name for ``runs list --sweeps``, kept as a run's name is

@@ -112,19 +112,30 @@ class SweepOutcome:
     wall_seconds: float
     stopped: bool
 
-    def store_meta(self, plan: SweepPlan, out: str | Path) -> dict:
+    def store_meta(self, plan: SweepPlan, out: str | Path | None) -> dict:
         """What the run store keeps of this sweep beside its table (``save_sweep``'s meta).
 
         One place for the command and the app, so a sweep saved by either lists alike.
+
+        Parameters
+        ----------
+        plan : SweepPlan
+        out : str or Path or None
+            The folder the sweep ran in, recorded as ``out`` when it outlives the save
+            (the command's ``--out``, the user's, with its runs). None records none: the
+            app's resume folder is removed once the sweep is saved
+            (:mod:`simulation.sweep.workdir`), and the sweep then lives in the store alone.
         """
-        return {
+        meta = {
             "fingerprint": plan.fingerprint,
             "parameters": list(plan.keys),
             "n_points": len(plan.points),
             "n_runs": self.n_runs,
             "worlds": plan.worlds,
-            "out": str(out),
         }
+        if out is not None:
+            meta["out"] = str(out)
+        return meta
 
 
 def execute_run(

@@ -107,3 +107,41 @@ def test_a_tiles_help_explains_every_reason_its_short_note_can_give(metric):
     # Only the objective's tile says when the best is not clearly best.
     assert NOT_CLEAR_RULE in text
     assert NOT_CLEAR_RULE not in tile_help(metric, "roas" if metric == "ctr" else "ctr")
+
+
+def _paired(clicks: list[float], conversions: list[float]) -> pd.DataFrame:
+    """Generic and user rows per seed: the user side has the given events, generic 1.1x less."""
+    rows = []
+    for seed, (c, v) in enumerate(zip(clicks, conversions, strict=True)):
+        for level, scale in (("generic", 1 / 1.1), ("user", 1.0)):
+            rows.append(
+                {"level": level, "policy": "thompson", "seed": seed, "impressions": 10_000,
+                 "clicks": c * scale, "conversions": v * scale, "revenue": 40.0 * v * scale,
+                 "spend": 100.0}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("clicks", "conversions", "metric", "reason"),
+    [
+        # Generic has 1.1x fewer events: 8 of them on its side is under the rule's 10.
+        ([200, 8.8, 240], [20, 30, 25], "ctr", "too few clicks"),
+        ([200, 220, 240], [8.8, 30, 25], "roas", "too few conversions"),
+        # The same paired ratio in every seed (1.1): no spread.
+        ([200, 220, 240], [20, 30, 25], "ctr", "no spread"),
+    ],
+)
+def test_an_uplift_notes_reason_is_worded_by_the_tiles_table(clicks, conversions, metric, reason):
+    # The uplift's own note (which the sweep table stores whole) reduces to a key of the
+    # one table of short words the tiles use, the same key the tiles' rule gives for the
+    # same cause: a heat-map cell and a tile cannot word one refusal differently.
+    from simulation.interval_words import TILE_NOTES, note_reason
+    from simulation.metrics import like_for_like_uplift
+
+    table = like_for_like_uplift(_paired(clicks, conversions))
+    (note,) = table.loc[(table.policy == "thompson") & (table.metric == metric), "interval_note"]
+    assert note_reason(note) == reason and reason in TILE_NOTES
+    if reason != "no spread":  # the tiles' rule, on the user side's replications
+        user = _paired(clicks, conversions).query("level == 'generic'")
+        assert refused_interval(user, metric, 1.0, 2.0) == reason

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import pathlib
 import re
 
@@ -9,10 +10,11 @@ import numpy as np
 import pytest
 
 from creative.audience import Audience
+from creative.limits import LIMITS
 from creative.vocabulary import INTERESTS, TIMES_OF_DAY
 from simulation.__main__ import main
 from simulation.config import ExperimentConfig
-from simulation.inputs import read_inputs, resolve_inputs
+from simulation.inputs import file_sha256, read_inputs, resolve_inputs
 from simulation.population import KEYWORDS, KEYWORDS_PER_INTEREST, population_from_segments
 from simulation.scenario import build_scenario
 from simulation.store import RunStore
@@ -186,6 +188,30 @@ def test_a_path_that_is_not_a_regular_file_is_named_as_such(kind, tmp_path):
         pytest.skip("no /dev/zero here")
     with pytest.raises(ValueError, match=f"catalogue file {path} is not a regular file"):
         build_scenario(ExperimentConfig(catalogue_file=str(path)))
+
+
+def test_file_sha256_is_the_recorded_hash_read_as_boundedly(files, tmp_path):
+    # The hash a run records (of the bytes it read), from the same one bounded read.
+    config = ExperimentConfig(catalogue_file=str(files["catalogue"]))
+    assert file_sha256(files["catalogue"]) == read_inputs(config).files["catalogue"]["sha256"]
+    # What the run's reads refuse, it refuses in the same one line, never reading for ever.
+    with pytest.raises(
+        ValueError, match=f"^input file {re.escape(str(tmp_path))} is not a regular file$"
+    ):
+        file_sha256(tmp_path)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * (LIMITS.file_bytes + 1))
+    with pytest.raises(
+        ValueError,
+        match=f"^catalogue file {re.escape(str(big))} is larger than {LIMITS.file_bytes:,} ",
+    ):
+        file_sha256(big, "catalogue")
+    with pytest.raises(ValueError, match=r"^input file not found: /no/such\.csv$"):
+        file_sha256("/no/such.csv")
+    if hasattr(os, "mkfifo"):  # a named pipe would wait for a writer for ever
+        os.mkfifo(tmp_path / "pipe.csv")
+        with pytest.raises(ValueError, match=r"pipe\.csv is not a regular file$"):
+            file_sha256(tmp_path / "pipe.csv")
 
 
 TINY = ["--users", "1000", "--impressions", "2000", "--batch-size", "500", "--seeds", "1",

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from simulation.store.sweeps import list_sweeps, save_sweep
+from simulation.store.sweeps import list_sweeps, load_sweep, save_sweep
 from ui.fmt import escape_markdown
 
 
@@ -62,8 +62,11 @@ def test_tiny_sweep_runs_and_shows_heat_maps(app, open_page, adlab_home):
     # Under it, by its name (the id, which the command line prints, after it).
     sweep_id = saved.loc[0, "sweep_id"]
     assert any(c.value == f"**tiny** · id {escape_markdown(sweep_id)}" for c in at.caption)
-    # Saved: its resume folder (the runs, kept so a stopped sweep resumes) is gone with it.
+    # Saved: its resume folder (the runs, kept so a stopped sweep resumes) is gone with it,
+    # and the saved record names no folder: the sweep lives in the store alone.
     assert list((adlab_home / "sweep-work").iterdir()) == []
+    _, _, meta = load_sweep(adlab_home, sweep_id)
+    assert "out" not in meta and meta["n_runs"] == 4
 
 
 def test_bad_values_are_an_escaped_error(app, open_page):

@@ -192,3 +192,17 @@ def test_the_tooltip_says_the_interval_in_words_never_null():
                      "none: 1 replication", "none: no usable pair"]  # fmt: skip
     # A negative end with the minus sign Vega writes in the cells.
     assert interval_words(_rows([-0.05] * 3, [0.1] * 3), "ctr")[0] == "\u22125.0% to +10.0%"
+
+
+def test_the_cells_reasons_come_from_the_tiles_table(monkeypatch):
+    # One table words a refusal for the tiles and the heat-map cells: change a word there and
+    # the cells follow (no second list of words in the charts).
+    from simulation.interval_words import ONE_REPLICATION, TILE_NOTES
+    from ui.sweep_charts import GAP_RULES, interval_gaps
+
+    words = {k: TILE_NOTES[k] for k in ("too few conversions", "no spread", ONE_REPLICATION)}
+    assert set(words.values()) <= set(GAP_RULES)
+    for key in words:
+        monkeypatch.setitem(TILE_NOTES, key, f"<{key}>")
+    gaps = interval_gaps(_gappy(), "roas")
+    assert list(gaps) == ["", "<too few conversions>", "<no spread>", f"<{ONE_REPLICATION}>"]

@@ -142,7 +142,9 @@ def _work(job: _Job, plan, grid_text: str, root: str) -> None:
                     table=outcome.table,
                     # None keeps the name of this grid's identical table if it was saved before.
                     name=job.name,
-                    meta=outcome.store_meta(plan, out),
+                    # No `out`: this folder is removed once the sweep is saved, which
+                    # then lives in the store alone (sweeps/<id>/).
+                    meta=outcome.store_meta(plan, None),
                 )
                 job.table = outcome.table
                 work.saved = True

@@ -63,6 +63,23 @@ def test_plan_is_the_cartesian_product_with_seeds_from_points():
         assert keys[(run.point.point_id, run.world)] == run.run_key
 
 
+def test_the_stored_record_names_an_out_folder_only_when_given_one(tmp_path):
+    # The command's --out outlives the save and is recorded; the app's resume folder does
+    # not (it is removed once saved), and a record naming it would point at nothing.
+    from simulation.sweep.runner import SweepOutcome
+
+    plan = parse_grid({"n_users": 500, "grid": {"n_segments": [2, 3]}})
+    outcome = SweepOutcome(
+        table=None, n_runs=2, n_skipped=0, n_executed=2, run_seconds=1.0, wall_seconds=1.0,
+        stopped=False,
+    )  # fmt: skip
+    kept = outcome.store_meta(plan, tmp_path / "out")
+    assert kept["out"] == str(tmp_path / "out")
+    alone = outcome.store_meta(plan, None)
+    assert "out" not in alone
+    assert alone == {k: v for k, v in kept.items() if k != "out"}
+
+
 def _seeds(grid: dict) -> list[tuple[str, int]]:
     plan = parse_grid({"n_users": 500, "worlds": 2, "grid": grid})
     return [(r.point.point_id, r.config.seed) for r in plan.runs]

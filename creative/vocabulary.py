@@ -168,7 +168,8 @@ def component_name(axis: str, name: str) -> str:
     tone's own calls to action, whose words change with the tone); ``ko`` -> ``Korean``;
     an offer by :data:`OFFER_NAMES` (``discount_10`` -> ``10 % off``,
     ``none`` -> ``no offer``); an absent greeting (``none``) -> ``no greeting``; the
-    ``greet_search`` headline style -> ``greeting and search in the body``; any other
+    ``greet_search`` headline style -> ``greeting + search`` (a plain headline over a body
+    carrying both; short, to fit a select box); any other
     code with spaces for underscores (``social_proof`` -> ``social proof``).
 
     Parameters
@@ -202,7 +203,7 @@ def component_name(axis: str, name: str) -> str:
         return LANGUAGE_NAMES.get(name, name)
     if axis == "headline" and name == "greet_search":
         # A plain headline over a body that greets and quotes the viewer's search.
-        return "greeting and search in the body"
+        return "greeting + search"
     if axis == "cta" and name.removeprefix("cta").isdigit():
         return f"call to action {int(name.removeprefix('cta')) + 1}"
     return name.replace("_", " ")

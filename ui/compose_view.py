@@ -143,6 +143,7 @@ def render(card: Callable) -> None:
                 f"{best_roas:.2f}× (true, expected; over {users.size:,} users of the segment). "
                 "The greeting and the search are each viewer's own (their time of day, "
                 "their search naming the product; none is printed for a viewer who made "
-                "no such search): the ad shows the segment's typical viewer's."
+                "no such search, and a “greeting + search” ad greets that viewer in its "
+                "greeting headline instead): the ad shows the segment's typical viewer's."
             )
         )

@@ -126,9 +126,10 @@ def _umask() -> int:
 def test_an_image_that_leaves_out_the_credited_greeting_is_refused(
     tmp_path, config, capsys, monkeypatch
 ):
-    # The bundled composed copy prints its greeting and search in the headline, which is
-    # never left out; a body that carried one could lose it at a small size, while the true
-    # CTR printed beside the image still credits it. Simulate such an image below 300 px.
+    # A headline that carries the greeting or the search is never left out; a body that
+    # carries them (greet_search) can lose them at a small size, while the true CTR printed
+    # beside the image still credits them. Simulate such an image below 300 px for a
+    # greeting headline, whose copy does not depend on the segment's searches.
     import dataclasses
     import importlib
 

@@ -465,20 +465,30 @@ def test_the_simulated_search_and_greeting_are_what_the_studio_prints():
     assert greeted > 100
 
 
-def test_a_composed_ad_prints_its_greeting_and_search_at_every_size_the_cli_takes():
+def test_a_composed_ad_prints_its_greeting_and_search_or_the_size_is_refused():
     # python -m simulation compose --size takes 200 to 4,096 px and prints the composition's
-    # true CTR, which credits its greeting and search: the composed copy carries both in
-    # its headline, which is never left out, so even the 200 px image prints them.
+    # true CTR, which credits its greeting and search. A headline that carries them is never
+    # left out; a greet_search body may be, at a small size, and then composition_image
+    # refuses the size (scenario._unprinted, naming one that prints them) rather than show
+    # an image its figures do not describe. So what a small image leaves out is only ever a
+    # greet_search body's, and the compositions drawn here include such bodies.
+    from creative.components import HEADLINE_STYLES
     from creative.render import plan_creative
     from simulation.generated.search import sample_valid
     from simulation.population import user_audience
+    from simulation.scenario import _unprinted
 
     sc = build_scenario(_config(n_users=1_000))
     level, pop = sc.levels["generated"], sc.population
     rng = np.random.default_rng(5)
-    combos = sample_valid(level.space, 300, rng)
-    users = rng.integers(0, pop.n_users, len(combos))
-    personal = 0
+    drawn = sample_valid(level.space, 3_000, rng)
+    headline = level.space.axis_names.index("headline")
+    both = drawn[drawn[:, headline] == HEADLINE_STYLES.index("greet_search")]
+    combos = np.vstack([drawn[:300], both[:200]])
+    # Viewers who made a search: a greet_search body quotes it only for them.
+    searchers = np.flatnonzero((pop.keywords >= 0).any(axis=1))
+    users = rng.choice(searchers, len(combos))
+    personal, left_out = 0, 0
     for u, combo in zip(users, combos, strict=True):
         c = level.compose(combo, user_audience(pop, int(u)))
         personal += c.greeting is not None or c.keyword is not None
@@ -487,5 +497,11 @@ def test_a_composed_ad_prints_its_greeting_and_search_at_every_size_the_cli_take
                 plan = plan_creative(c, size)
             except ValueError:
                 continue  # refused, naming a size that works: no image to credit
-            assert (plan.greeting, plan.keyword) == (c.greeting, c.keyword), c.headline
+            if _unprinted(c, plan):
+                # Only a body's sentence is ever left out: the headline prints in full.
+                assert combo[headline] == HEADLINE_STYLES.index("greet_search"), c.headline
+                left_out += 1
+            else:
+                assert (plan.greeting, plan.keyword) == (c.greeting, c.keyword), c.headline
     assert personal > 50
+    assert left_out > 0  # the refused case is exercised

@@ -106,7 +106,14 @@ def main() -> None:
         default=32,
         help="random compositions per user for the true random floors (plain, localized)",
     )
+    p.add_argument(
+        "--per-seed",
+        default=None,
+        help="CSV file to write each replication's generated-level shares to (for paired "
+        "comparisons between two versions of the code)",
+    )
     args = p.parse_args()
+    per_seed = []
     if args.draw_scale is not None:
         import simulation.engine.generated as eg
 
@@ -166,6 +173,16 @@ def main() -> None:
                     lang = (local - plain) / (vals["oracle"] - plain)
                 row.append((level, vals, learner, shares))
             ((_, g, _, gs),) = [r for r in row if r[0] == "generated"]
+            gi = result.levels.index("generated")
+            for seed in range(final.shape[0]):
+                for reading, totals in (("run", final), ("at_n", last)):
+                    got = {
+                        pol: _reward(totals[seed : seed + 1, gi, result.policies.index(pol)], m,
+                                     objective)
+                        for pol in ("uniform", "mvt_ts", "oracle")
+                    }  # fmt: skip
+                    share = (got["mvt_ts"] - got["uniform"]) / (got["oracle"] - got["uniform"])
+                    per_seed.append((objective, n, seed, reading, share))
             generated = (
                 f"{objective:9} {n:>11,} | {g['uniform']:.5f} {g['mvt_ts']:.5f} "
                 f"{g['oracle']:.5f} {gs[0]:6.1%} {gs[1]:6.1%} | {plain:.5f} {local:.5f} "
@@ -180,6 +197,13 @@ def main() -> None:
                 f"{u['thompson']:.5f} {u['oracle']:.5f} {us[0]:6.1%} {us[1]:6.1%}",
                 flush=True,
             )
+
+    if args.per_seed:
+        import pandas as pd
+
+        pd.DataFrame(
+            per_seed, columns=["objective", "impressions", "seed", "reading", "share"]
+        ).to_csv(args.per_seed, index=False)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,10 @@ def policy_name(spec: str) -> str:
 
 
 def context_feature_meanings(
-    n_segments: int, n_features: int, segment_names: tuple[str, ...] | None = None
+    n_segments: int,
+    n_features: int,
+    segment_names: tuple[str, ...] | None = None,
+    products: tuple[str, ...] = (),
 ) -> tuple[str, ...] | None:
     """What each context column ``x_j`` of an adlab log means, as a marketer reads it.
 
@@ -153,7 +156,7 @@ def context_feature_meanings(
     one-hot, then :meth:`simulation.population.Population.features` in the order of
     ``FEATURE_BLOCKS``) and, for the generated level,
     :func:`simulation.engine.generated.generated_contexts`'s extra columns (top interest,
-    searched categories, a constant).
+    searched categories, the products whose own search was made, a constant).
 
     Parameters
     ----------
@@ -163,6 +166,10 @@ def context_feature_meanings(
         The log's number of context columns.
     segment_names : tuple of str, optional
         The segments' names, by number, to name the one-hot columns.
+    products : tuple of str, default ()
+        The run's products, in the product axis's order, to name the generated layout's
+        block of searches naming a product (without them only the layout without that
+        block, of runs before 2026-12-06, is recognized).
 
     Returns
     -------
@@ -189,12 +196,14 @@ def context_feature_meanings(
     generated = [
         *(f"1 if the top interest is {i}, else 0" for i in INTERESTS),
         *(f"1 if a recent search was in {i}, else 0" for i in INTERESTS),
-        "always 1 (a constant)",
     ]
+    named = [f"1 if a recent search named the {p}, else 0" for p in products]
     if n_features == len(pool):
         return tuple(pool)
-    if n_features == len(pool) + len(generated):
-        return tuple(pool + generated)
+    # Before 2026-12-06 the generated layout had no block of searches naming products.
+    for extra in ([], named) if named else ([],):
+        if n_features == len(pool) + len(generated) + len(extra) + 1:
+            return tuple(pool + generated + extra + ["always 1 (a constant)"])
     return None
 
 

@@ -574,9 +574,10 @@ def generated_contexts(scenario: Scenario, users: np.ndarray) -> np.ndarray:
 
     ``scenario.contexts`` (segment one-hot, then the user features: age band,
     device, language, price sensitivity, active hours, interests), then the
-    user's top interest (one-hot) and the categories of their recent searches
-    (multi-hot), then a constant 1. Nothing of the response model's hidden
-    parameters.
+    user's top interest (one-hot), the categories of their recent searches
+    (multi-hot), the products of the product axis whose own search
+    (``creative.catalogue.product_search``) they made (multi-hot), then a
+    constant 1. Nothing of the response model's hidden parameters.
 
     Parameters
     ----------
@@ -584,7 +585,7 @@ def generated_contexts(scenario: Scenario, users: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    contexts : ndarray of shape (n, n_segments + N_USER_FEATURES + 2 * n_interests + 1)
+    contexts : ndarray of shape (n, n_segments + N_USER_FEATURES + 2 * n_interests + n_products + 1)
     """
     base = scenario.contexts(users)
     pop = scenario.population.take(users)
@@ -594,11 +595,27 @@ def generated_contexts(scenario: Scenario, users: np.ndarray) -> np.ndarray:
     top[rows, pop.top_interest] = 1.0
     searched = np.zeros((n, n_int))
     searched[rows[:, None], pop.keywords.astype(np.int64) // KEYWORDS_PER_INTEREST] = 1.0
-    return np.hstack([base, top, searched, np.ones((n, 1))])
+    # Which products' own searches (the catalogue's product_search) the user made.
+    named = _product_searches(scenario)
+    codes = pop.keywords.astype(np.int64)
+    own = ((codes[:, None, :] == named[None, :, None]) & (named[None, :, None] >= 0)).any(-1)
+    return np.hstack([base, top, searched, own.astype(np.float64), np.ones((n, 1))])
+
+
+def _product_searches(scenario: Scenario) -> np.ndarray:
+    """The search naming each product of the product axis, -1 for none (or no product axis)."""
+    level = scenario.levels["generated"]
+    if level.factor_axis[FACTORS.index("product")] < 0:
+        return np.zeros(0, dtype=np.int64)
+    products = level.factor_values[FACTORS.index("product")]
+    return level.product_keyword[products].astype(np.int64)
 
 
 def _context_layout(scenario: Scenario) -> tuple[int, int, int]:
     """Where :func:`generated_contexts`' blocks sit: (n_segments, n_interests, n_features).
+
+    The searched-product block (one column per product of the product axis) follows the
+    searched categories, before the constant.
 
     The interest count is the population's (every category the world knows), not
     the catalogue's: a catalogue covering some categories still has contexts over
@@ -606,7 +623,8 @@ def _context_layout(scenario: Scenario) -> tuple[int, int, int]:
     """
     n_seg = scenario.segmentation.n_segments
     n_int = int(scenario.population.interests.shape[1])
-    return n_seg, n_int, n_seg + N_USER_FEATURES + 2 * n_int + 1
+    n_prod = _product_searches(scenario).size
+    return n_seg, n_int, n_seg + N_USER_FEATURES + 2 * n_int + n_prod + 1
 
 
 def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -625,7 +643,8 @@ def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
     names : tuple of str
         ``interest`` (the user is interested in the product's category),
         ``top_interest`` (it is their top interest), ``searched`` (they searched in
-        it), ``log_price`` (the product's log list price), ``price_sensitivity``
+        it), ``searched_product`` (they made the product's own search, the one an ad
+        of it may quote), ``log_price`` (the product's log list price), ``price_sensitivity``
         (log price x the user's price sensitivity), ``category:C`` (a main effect
         shared by the products of category index C), ``language`` (the copy's
         language x the user's being Korean-speaking).
@@ -651,6 +670,13 @@ def tied_patterns(scenario: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
             b[first + category, flat] = 1.0
             patterns.append(b)
             names.append(name)
+        # The user made this product's own search (the world may credit a search only
+        # where it names the product shown).
+        first = searched0 + n_int
+        b = np.zeros((d, space.n_levels_total))
+        b[first + np.arange(products.size), flat] = 1.0
+        patterns.append(b)
+        names.append("searched_product")
         for name, row in (
             ("log_price", const),
             ("price_sensitivity", n_seg + fs["price_sensitivity"].start),

@@ -136,6 +136,23 @@ def test_the_generated_layout_is_described_and_a_foreign_one_is_not():
     assert generated[-1] == "always 1 (a constant)"
     assert generated[0] == "1 if in segment 0, else 0"  # no names given: the number alone
     assert context_feature_meanings(2, n + 1) is None  # an uploaded log's own columns
+    # With the products, the block of searches naming them, as the engine lays it out.
+    from simulation.config import ExperimentConfig
+    from simulation.engine.generated import generated_contexts
+    from simulation.scenario import build_scenario
+
+    sc = build_scenario(ExperimentConfig(n_users=300, n_segments=2, levels=("generated",),
+                                         policies=("uniform",)))  # fmt: skip
+    names = tuple(p.split(":", 1)[1] for p in sc.levels["generated"].space.level_names[0])
+    x = generated_contexts(sc, np.arange(300))
+    meanings = context_feature_meanings(2, x.shape[1], products=names)
+    assert meanings is not None and meanings[-1] == "always 1 (a constant)"
+    j = meanings.index("1 if a recent search named the Cat Tree Tower, else 0")
+    cat_tree = (
+        sc.population.keywords
+        == sc.levels["generated"].product_keyword[names.index("Cat Tree Tower")]
+    )
+    np.testing.assert_array_equal(x[:, j], cat_tree.any(axis=1).astype(float))
 
 
 def test_every_mechanism_of_the_response_has_a_readable_name():

@@ -67,6 +67,16 @@ def test_the_learner_is_sized_as_its_contexts(catalogue):
     rows = np.flatnonzero(interest.any(axis=1))
     first = rows.min() - level.product_category.min()
     assert set(rows - first) == set(level.product_category.tolist())
+    # The searched-product pattern points each product at the column of its own search,
+    # whose value is whether the user made that search.
+    named = patterns[names.index("searched_product")]
+    x = generated_contexts(sc, np.arange(sc.population.n_users))
+    axis = sc.levels["generated"].space.axis_names.index("product")
+    start = sc.levels["generated"].space.offsets[axis]
+    for j, value in enumerate(level.factor_values[0]):
+        (row,) = np.flatnonzero(named[:, start + j])
+        made = (sc.population.keywords == level.product_keyword[value]).any(axis=1)
+        np.testing.assert_array_equal(x[:, row], made & (level.product_keyword[value] >= 0))
 
 
 @pytest.mark.parametrize("objective", ["ctr", "roas"])

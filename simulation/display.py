@@ -201,7 +201,7 @@ def context_feature_meanings(
     if n_features == len(pool):
         return tuple(pool)
     # Before 2026-12-06 the generated layout had no block of searches naming products.
-    for extra in ([], named) if named else ([],):
+    for extra in ([], named):
         if n_features == len(pool) + len(generated) + len(extra) + 1:
             return tuple(pool + generated + extra + ["always 1 (a constant)"])
     return None

@@ -13,6 +13,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from streamlit_page import settle
 
 pytestmark = [
@@ -25,6 +26,26 @@ pytestmark = [
 GENERATED = "Generated (composed per impression)"
 # The policy is offered by its display name; its spec stays in brackets.
 MVT_TS = "Multivariate Thompson (mvt_ts)"
+
+# What the page shows while the generated level runs, read in one go inside the page (from
+# Python, the run could end between two checks): the charts drawn by Vega (each one's first
+# canvas or svg has a size), whether the Stop button is there, and which notes are.
+EARLY_STATE = """() => {
+    const text = document.body.innerText;
+    const charts = [...document.querySelectorAll(".vega-embed")].filter((chart) => {
+        const drawn = chart.querySelector("canvas, svg");
+        return drawn && drawn.getBoundingClientRect().width > 0;
+    });
+    return {
+        charts: charts.length,
+        stop: [...document.querySelectorAll("button")].some((b) => b.innerText.trim() === "Stop"),
+        progress: text.includes("Simulating the generated level… "),
+        compared: text.includes("compared with the generic level when it ends"),
+        running: text.includes("The generated level is still running"),
+        done: text.includes("What the learner believes about each component"),
+    };
+}"""
+EARLY_READY = "s.charts >= 4 && s.stop && s.progress && s.compared && s.running"
 
 
 def fill(page: Page, label: str, value: int) -> None:
@@ -128,22 +149,23 @@ def test_the_pool_levels_show_while_the_generated_level_runs(
     # ("Simulating the generated level… ") with its Stop button, and the notes that the
     # generated level still runs: all looked at in one check inside the page (from Python,
     # the run could end between two checks).
-    page.wait_for_function(
-        """() => {
-            const text = document.body.innerText;
-            const charts = [...document.querySelectorAll(".vega-embed")].filter((chart) => {
-                const drawn = chart.querySelector("canvas, svg");
-                return drawn && drawn.getBoundingClientRect().width > 0;
-            });
-            const stop = [...document.querySelectorAll("button")].some(
-                (b) => b.innerText.trim() === "Stop");
-            return charts.length >= 4 && stop
-                && text.includes("Simulating the generated level… ")
-                && text.includes("compared with the generic level when it ends")
-                && text.includes("The generated level is still running");
-        }""",
-        timeout=60_000,
-    )
+    try:
+        page.wait_for_function(
+            # Each state seen is kept (window.seenStates) to say, on failure, what came.
+            f"""() => {{
+                const s = ({EARLY_STATE})();
+                (window.seenStates = window.seenStates || new Set()).add(JSON.stringify(s));
+                return {EARLY_READY};
+            }}""",
+            timeout=60_000,
+        )
+    except PlaywrightTimeoutError:
+        # Say which part never came (and keep the page as it was) rather than a bare timeout.
+        page.screenshot(
+            path=str(artifacts / "experiment-generated-early-failed.png"), full_page=True
+        )
+        seen = page.evaluate("[...(window.seenStates || [])]")
+        pytest.fail(f"the early results never showed whole within 60 s; states seen: {seen}")
     page.screenshot(path=str(artifacts / "experiment-generated-early.png"), full_page=True)
     beliefs = page.get_by_text(re.compile("What the learner believes about each component"))
     expect(beliefs).to_be_visible(timeout=300_000)

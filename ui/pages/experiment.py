@@ -415,18 +415,16 @@ def _progress_area() -> None:
     """The running experiment: progress, time left, a Stop button and its charts so far.
 
     Fragments rerun on their own, never the rest of the page: the progress twice a
-    second and, for a run expected to be long (:func:`_live_charts`), the charts once a
-    second. A run found to be long while it runs reruns the page once to add them; a short
-    run never has the charts' fragment (each of its reruns costs the browser and the
-    server CPU the run needs: measured in docs/generated-research.md).
+    second and the charts' fragment once a second, which draws them only for a run
+    expected to be long (:func:`_live_charts`). Both exist from the page load on: a run
+    found to be long while it ran used to rerun the page to add the charts' fragment, and
+    after that rerun, asked for by the poll, the progress and its Stop button were
+    sometimes gone for the rest of the run (once in about thirty runs of the browser test
+    with early results, and once in CI; Streamlit 1.67, Chromium).
     """
     job = st.session_state.get("ex-job")
     if job is None:
         return
-    # Sticky for the run: an estimate that moves back under the threshold keeps the charts.
-    if _expected_long(job):
-        st.session_state["ex-live-for"] = job
-    has_live = st.session_state.get("ex-live-for") is job
     # Early results are drawn by a page load that finds them (:func:`_early_entry`): the
     # click's own, which waits for them (the default experiment's come within its 2 s), or
     # any later one. The poll does not rerun the page for them: drawn from a rerun the poll
@@ -452,9 +450,6 @@ def _progress_area() -> None:
         if job is None or _collect(job):
             st.rerun(scope="app")  # ended: draw its results (or why it stopped)
             return
-        if not has_live and _expected_long(job):
-            st.rerun(scope="app")  # long after all: add the live charts
-            return
         eta = job.eta_seconds()
         left = "measuring the speed…" if eta is None else f"about {_duration(eta)} left"
         doing = "Simulating the generated level" if job.early is not None else "Simulating"
@@ -476,12 +471,11 @@ def _progress_area() -> None:
     @st.fragment(run_every=1.0)
     def live() -> None:
         job = st.session_state.get("ex-job")
-        if job is not None and job.status == "running":
+        if job is not None and job.status == "running" and _long_run(job):
             _live_charts(job, drawn_early)
 
     poll()
-    if has_live:
-        live()
+    live()
 
 
 def _expected_long(job) -> bool:
@@ -490,16 +484,29 @@ def _expected_long(job) -> bool:
     return eta is not None and job.elapsed() + eta >= runner.live_charts_after()
 
 
+def _long_run(job) -> bool:
+    """:func:`_expected_long`, sticky for the run.
+
+    An estimate that moves back under the threshold keeps the live charts drawn rather
+    than taking them away.
+    """
+    if st.session_state.get("ex-live-for") is job:
+        return True
+    if _expected_long(job):
+        st.session_state["ex-live-for"] = job
+        return True
+    return False
+
+
 def _live_charts(job, early_drawn: bool = False) -> None:
     """The cumulative CTR and ROAS of the checkpoints tallied so far, marked as in progress.
 
-    Only for a run expected to last :func:`ui.runner.live_charts_after` seconds or more:
-    redrawing them every second costs the server and the browser CPU the run needs
-    (measured on two cores: a run of about 5 s showed its results 0.5 s later with them,
-    docs/app.md), and a short run's results are about to replace them anyway.
+    Only for a run expected to last :func:`ui.runner.live_charts_after` seconds or more
+    (:func:`_long_run`, the caller's check): redrawing them every second costs the server
+    and the browser CPU the run needs (measured on two cores: a run of about 5 s showed its
+    results 0.5 s later with them, docs/app.md), and a short run's results are about to
+    replace them anyway.
     """
-    if not _expected_long(job):
-        return
     total = runner.run_impressions(job.config)
     # Once the pool levels' results are drawn (complete, below), only the generated level
     # is still under way: the live charts show it alone.

@@ -331,15 +331,21 @@ def test_stop_says_stopping_at_once_and_ends_the_runs_in_flight(app, open_page, 
     assert not list((grid.parent / "runs").glob("*.parquet"))
 
 
-def test_stop_says_stopping_at_once_and_cannot_be_pressed_twice(app, open_page):
-    # A job the page polls, without a thread behind it: what the page says between the
-    # click and the end of the runs in flight, which real runs may leave too soon to see.
+def _mid_sweep(app, open_page):
+    """The Sweeps page polling a job 1 of 3 runs in, without a thread behind it: (at, job)."""
     job = SimpleNamespace(
         total=3, done=1, stop=threading.Event(), finished=False, table=None, error=None
     )
     at = open_page(app, "sweeps", world=None)
     at.session_state["sweep-job"] = job
     at.run()
+    return at, job
+
+
+def test_stop_says_stopping_at_once_and_cannot_be_pressed_twice(app, open_page):
+    # What the page says between the click and the end of the runs in flight, which real
+    # runs may leave too soon to see.
+    at, job = _mid_sweep(app, open_page)
     assert not at.button(key="sw-stop").disabled
     at.button(key="sw-stop").click().run()
     assert not at.exception, at.exception
@@ -349,13 +355,8 @@ def test_stop_says_stopping_at_once_and_cannot_be_pressed_twice(app, open_page):
 
 
 def test_the_form_stays_as_typed_while_a_sweep_runs(app, open_page):
-    # A job the page polls, without a thread behind it: the page's own state, mid-sweep.
-    job = SimpleNamespace(
-        total=3, done=1, stop=threading.Event(), finished=False, table=None, error=None
-    )
-    at = open_page(app, "sweeps", world=None)
-    at.session_state["sweep-job"] = job
-    at.run()
+    # The page's own state, mid-sweep.
+    at, job = _mid_sweep(app, open_page)
     assert not at.exception, at.exception
     assert "Sweep: 1 of 3 runs" in _progress_text(at)
     # Changing an input while it runs used to redraw the page without its form (the page

@@ -322,10 +322,14 @@ class BackgroundRun:
         """Seconds left at the measured rate (None before it is measured).
 
         Once the pool levels' results came early, at the rate measured since then: what
-        is left is the generated level, whose impressions take several times as long.
+        is left is the generated level, whose impressions take several times as long. Until
+        that rate is measured the time left is unknown (None), not the pool levels' rate:
+        that said "about 1 s left" of a generated level taking 20 s, and the progress poll,
+        taking the run to be about to end, waited half a second for it on every poll.
         """
-        rate = self._rate_since(self._shared.early_tick, least=0.2) or self.rate()
-        if rate is None:
+        early = self._shared.early_tick
+        rate = self._rate_since(early, least=0.2) if early is not None else self.rate()
+        if not rate:  # not measured yet, or no progress since it was
             return None
         return max(run_impressions(self.config) - self.impressions_done, 0) / rate
 

@@ -224,6 +224,12 @@ def test_time_left_after_the_early_results_is_the_generated_levels(small_world):
     sh.total, sh.done = 100, 50
     sh.first_tick, sh.early_tick, sh.last_tick = (0.0, 0), (10.0, 40), (11.0, 50)
     assert job.eta_seconds() == pytest.approx(50 / 10)  # 10 batches/s since the early ones
+    # Nothing of the generated level measured yet: unknown, not the pool levels' rate.
+    sh.last_tick = (10.1, 40)
+    assert job.eta_seconds() is None
+    sh.last_tick = (11.0, 40)  # a second on, still no progress: none yet
+    assert job.eta_seconds() is None
+    sh.last_tick = (11.0, 50)
     sh.early_tick = None
     assert job.eta_seconds() == pytest.approx(50 / (50 / 11))  # over the whole run
 

@@ -479,9 +479,12 @@ def _progress_area() -> None:
 
 
 def _expected_long(job) -> bool:
-    """Whether ``job`` is expected to last :func:`ui.runner.live_charts_after` s or more."""
-    eta = job.eta_seconds()
-    return eta is not None and job.elapsed() + eta >= runner.live_charts_after()
+    """Whether ``job`` is expected to last :func:`ui.runner.live_charts_after` s or more.
+
+    A run that has lasted that long already is, whether or not its time left is known yet.
+    """
+    after, elapsed, eta = runner.live_charts_after(), job.elapsed(), job.eta_seconds()
+    return elapsed >= after or (eta is not None and elapsed + eta >= after)
 
 
 def _long_run(job) -> bool:

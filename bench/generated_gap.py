@@ -34,7 +34,8 @@ Run: ``PYTHONPATH=. python bench/generated_gap.py [--impressions 300000,1000000]
 quiet cores, 10-20 on a busy machine; one seed's share of the clicks gap moves by 5-10
 points, so few seeds say little).
 ``--draw-scale 1`` runs mvt_ts with the plain Thompson draw instead of the engine's tempered
-one (``simulation.engine.generated.DRAW_SCALE``).
+one (``simulation.engine.generated.DRAW_SCALE``); ``--anneal-after 0`` without the annealing
+of that scale after ``ANNEAL_AFTER`` impressions.
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ def main() -> None:
         help="ablation: mvt_ts's draw scale (the engine's DRAW_SCALE, 0.7; 1 is plain Thompson)",
     )
     p.add_argument(
+        "--anneal-after",
+        type=float,
+        default=None,
+        help="ablation: impressions after which mvt_ts's draw scale anneals (the engine's "
+        "ANNEAL_AFTER, 250000; 0 never anneals)",
+    )
+    p.add_argument(
         "--floor-draws",
         type=int,
         default=32,
@@ -118,6 +126,10 @@ def main() -> None:
         import simulation.engine.generated as eg
 
         eg.DRAW_SCALE = args.draw_scale
+    if args.anneal_after is not None:
+        import simulation.engine.generated as eg
+
+        eg.ANNEAL_AFTER = args.anneal_after or None
     if args.no_tied:
         import simulation.engine.generated as eg
 

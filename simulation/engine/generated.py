@@ -1019,6 +1019,16 @@ class GeneratedRoute(ChunkRoute):
 #: "The tempered draw"). Not tuned further, to avoid fitting the default world.
 DRAW_SCALE = 0.7
 
+#: ``mvt_ts``'s annealed exploration in experiments (``MvtThompson.anneal_after``): after
+#: this many impressions the draw's scale falls as ``sqrt(ANNEAL_AFTER / n)`` (0.35 of
+#: :data:`DRAW_SCALE` by 1 million). Why: by the end of a million impressions the posterior
+#: mean alone would serve far more of the gap than the draws did (the research log, "Where
+#: the shortfall comes from"): late exploration cost more than it still taught. The one
+#: value tried, set before any run, on replications 0-23 of the default world and then
+#: confirmed on 24-47, which played no part (docs/generated-research.md, "Annealed
+#: exploration"). Not tuned further.
+ANNEAL_AFTER = 250_000
+
 
 def engine_learner(scenario: Scenario, **settings) -> MvtThompson:
     """A fresh ``mvt_ts`` as experiments run it, reset for the generated level's space.
@@ -1026,7 +1036,8 @@ def engine_learner(scenario: Scenario, **settings) -> MvtThompson:
     Its contexts are :func:`generated_contexts`; its tied patterns, free user cells,
     main-effect scales and pair blocks come from the scenario's observable structure
     (:func:`tied_patterns`, :func:`user_cells`, :func:`main_scale`,
-    :func:`pair_blocks`); the draw is tempered by :data:`DRAW_SCALE`. ``settings``
+    :func:`pair_blocks`); the draw is tempered by :data:`DRAW_SCALE` and annealed after
+    :data:`ANNEAL_AFTER` impressions. ``settings``
     override ``MvtThompson``'s (the benches' restarts and threads).
     """
     patterns, _ = tied_patterns(scenario)
@@ -1037,6 +1048,7 @@ def engine_learner(scenario: Scenario, **settings) -> MvtThompson:
             "main_scale": main_scale(scenario),
             "pair_blocks": pair_blocks(scenario),
             "draw_scale": DRAW_SCALE,
+            "anneal_after": ANNEAL_AFTER,
             **settings,
         }
     )

@@ -217,7 +217,12 @@ class FunnelThompson:
 
     def select(self, user_contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each row's best composition under one draw of each learner, (n, n_axes)."""
-        theta_click, theta_conversion = self.clicks.draw(rng), self.conversions.draw(rng)
+        # Both draws anneal with the impressions seen: the conversions learner's own
+        # count is of clicks, 1 % of them.
+        theta_click = self.clicks.draw(rng, self.clicks.current_draw_scale(self.n_seen_))
+        theta_conversion = self.conversions.draw(
+            rng, self.conversions.current_draw_scale(self.n_seen_)
+        )
         u, pt = self.decision_tables(theta_click, theta_conversion, user_contexts)
         combos, _ = self.clicks.best_of_tables(u, pt, rng)
         return combos

@@ -169,6 +169,19 @@ _MAX_HELD = 100_000
 _RELEVANCE_FLOOR = 1e-6
 
 
+def annealed_scale(anneal_after: float | None, n_seen: int) -> float:
+    """The draw scale's annealing factor after ``n_seen`` impressions, in (0, 1].
+
+    ``min(1, sqrt(anneal_after / n_seen))``; 1 when ``anneal_after`` is None. The
+    posterior's own spread shrinks about as ``1 / sqrt(n)``; this factor makes the
+    draw's deviation shrink about as ``1 / n`` after ``anneal_after`` impressions, so
+    exploration that has taught what it can stops costing what it did early on.
+    """
+    if anneal_after is None or n_seen <= anneal_after:
+        return 1.0
+    return float(np.sqrt(anneal_after / n_seen))
+
+
 def _auto_scales(unit: bool, mean_reward: float, noise_var: float) -> dict[str, float]:
     """Prior variances of the blocks from the reward's mean (rewards in [0, 1]) or sd."""
     if unit and mean_reward > 0:
@@ -252,6 +265,11 @@ class MvtThompson(GeneratedPolicy):
         Multiplier of the draw's deviation from the posterior mean: 1 is Thompson
         sampling; below 1 a tempered draw ("posterior reshaping"), which explores
         less. The posterior itself (and :meth:`component_effects`) is unchanged.
+    anneal_after : float or None, default None
+        Impressions after which the draw's scale falls as ``sqrt(anneal_after / n)``
+        with ``n`` impressions taught (:func:`annealed_scale`): exploration that
+        shrinks faster than the posterior alone makes it, so late batches serve
+        closer to what has been learned. None keeps ``draw_scale`` for the whole run.
     """
 
     name: ClassVar[str] = "mvt_ts"
@@ -275,6 +293,7 @@ class MvtThompson(GeneratedPolicy):
     relevance: bool = True
     n_threads: int = 1
     draw_scale: float = 1.0
+    anneal_after: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("prior_var", "prior_var_user", "prior_var_pair", "noise_var"):
@@ -286,6 +305,11 @@ class MvtThompson(GeneratedPolicy):
         scale = self.draw_scale
         if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 4:
             raise ValueError(f"`draw_scale` must be a float in (0, 4]; got {scale!r}.")
+        after = self.anneal_after
+        if after is not None and (
+            isinstance(after, bool) or not isinstance(after, int | float) or not 1 <= after <= 1e12
+        ):
+            raise ValueError(f"`anneal_after` must be None or a float in [1, 1e12]; got {after!r}.")
         n0 = self.noise_prior_n
         if isinstance(n0, bool) or not isinstance(n0, int | float) or not n0 > 0:
             raise ValueError(f"`noise_prior_n` must be a float > 0; got {n0!r}.")
@@ -521,12 +545,13 @@ class MvtThompson(GeneratedPolicy):
     def draw(self, rng: np.random.Generator, scale: float | None = None) -> np.ndarray:
         """One draw of ``theta`` from the posterior, ndarray of shape (n_params,).
 
-        Its deviation from the posterior mean is scaled by ``scale`` (``draw_scale``
-        when None; 1 draws from the posterior itself).
+        Its deviation from the posterior mean is scaled by ``scale`` (when None,
+        ``draw_scale`` annealed by the impressions taught so far:
+        :meth:`current_draw_scale`; 1 draws from the posterior itself).
         """
         self._refresh()
         z = rng.standard_normal(self.mean_.shape[0])
-        scale = self.draw_scale if scale is None else scale
+        scale = self.current_draw_scale() if scale is None else scale
         if scale != 1.0:
             # Both draws below are linear in z.
             z *= scale
@@ -538,6 +563,11 @@ class MvtThompson(GeneratedPolicy):
             )
             return theta
         return diagonal_draw(self.mean_, self.var_, z)
+
+    def current_draw_scale(self, n_seen: int | None = None) -> float:
+        """The draw's scale after ``n_seen`` impressions (the learner's own count when None)."""
+        n = self.n_seen_ if n_seen is None else n_seen
+        return self.draw_scale * annealed_scale(self.anneal_after, n)
 
     def tables(self, theta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Score tables under ``theta``: unary (n, n_levels_total) and pairwise.

@@ -58,7 +58,8 @@ def test_the_informed_learner_has_free_cells_only_where_the_world_reads(ceiling,
     pairs = np.argwhere(np.triu(np.asarray(policy.pair_blocks)))
     assert [(names[a], names[b]) for a, b in pairs] == [("tone", "offer")]
     assert policy.relevance is False
-    # Everything else is the engine's learner: the tied patterns and the tempered draw.
+    # Everything else is the engine's learner: the tied patterns, the tempered and annealed draw.
     engine = ceiling.eg.engine_learner(scenario)
     np.testing.assert_array_equal(policy.tied, engine.tied)
     assert policy.draw_scale == engine.draw_scale
+    assert policy.anneal_after == engine.anneal_after

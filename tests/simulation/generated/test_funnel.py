@@ -322,3 +322,30 @@ def test_a_level_without_a_valid_reference_has_no_effect_and_the_rest_stay_centr
     share = np.where(missing, 0.0, policy.level_counts_)
     sums = np.add.reduceat(np.nan_to_num(share * est), space.offsets[:-1])
     np.testing.assert_allclose(sums, 0.0, atol=1e-12)
+
+
+def test_the_engine_learner_anneals_after_the_engines_constant():
+    scenario = build_scenario(ExperimentConfig(levels=("generated",), policies=("mvt_ts",)))
+    policy = eg.engine_learner(scenario)
+    assert policy.draw_scale == eg.DRAW_SCALE
+    assert policy.anneal_after == eg.ANNEAL_AFTER
+    assert policy.current_draw_scale(n_seen=4 * eg.ANNEAL_AFTER) == pytest.approx(eg.DRAW_SCALE / 2)
+
+
+def test_both_funnel_draws_anneal_with_the_impressions_not_the_clicks(rng, monkeypatch):
+    policy = _funnel(anneal_after=500.0, draw_scale=0.6)
+    _, _, click, _ = _teach(policy, rng)
+    # 2,000 impressions, about 600 clicks: the conversions learner's own count would not
+    # anneal it; the funnel's count of impressions does, both learners alike.
+    assert policy.conversions.n_seen_ == click.sum() < 2_000
+    scales = []
+    for learner in (policy.clicks, policy.conversions):
+        real = learner.draw
+
+        def spy(r, scale=None, real=real):
+            scales.append(scale)
+            return real(r, scale)
+
+        monkeypatch.setattr(learner, "draw", spy)
+    policy.select(np.zeros((5, 0)), rng)
+    assert scales == [pytest.approx(0.3), pytest.approx(0.3)]

@@ -20,6 +20,7 @@ from simulation.generated import (
     search,
 )
 from simulation.generated.model import n_params
+from simulation.generated.policies import annealed_scale
 
 #: Fixed scales (the closed-form references assume a zero-mean prior of known variance).
 FIXED_PRIOR = {"prior_var": 1.0, "prior_var_user": 0.25, "prior_var_pair": 0.25}
@@ -265,6 +266,43 @@ def test_a_tempered_draw_scales_the_deviation_from_the_posterior_mean(covariance
     np.testing.assert_allclose(b - tempered.posterior_mean_, 0.5 * (a - plain.posterior_mean_))
     with pytest.raises(ValueError, match="draw_scale"):
         MvtThompson(draw_scale=0.0)
+
+
+def test_the_annealed_scale_is_one_until_anneal_after_then_falls_as_a_square_root():
+    assert annealed_scale(None, 10**9) == 1.0
+    assert annealed_scale(1_000, 0) == annealed_scale(1_000, 1_000) == 1.0
+    assert annealed_scale(1_000, 4_000) == pytest.approx(0.5)
+    assert annealed_scale(250_000, 1_000_000) == pytest.approx(0.5)
+    for bad in (0, 0.5, True, "1", 1e13):
+        with pytest.raises(ValueError, match="anneal_after"):
+            MvtThompson(anneal_after=bad)
+
+
+@pytest.mark.parametrize("covariance", ["full", "diagonal"])
+def test_an_annealed_draw_shrinks_its_deviation_with_the_impressions_taught(covariance, rng):
+    space = hill48_space()
+    x, c = np.zeros((200, 0)), search.sample_valid(space, 200, rng)
+    y = rng.random(200)
+    policies = []
+    for after in (None, 50.0):
+        policy = MvtThompson(
+            covariance=covariance, noise_var=0.25, draw_scale=0.8, anneal_after=after,
+            **FIXED_PRIOR,
+        ).reset(space, 0)  # fmt: skip
+        policy.update(x, c, y)
+        policies.append(policy)
+    tempered, annealed = policies
+    np.testing.assert_array_equal(tempered.posterior_mean_, annealed.posterior_mean_)
+    # 200 impressions taught, annealing after 50: half the tempered deviation (0.8 -> 0.4).
+    assert annealed.current_draw_scale() == pytest.approx(0.4)
+    assert annealed.current_draw_scale(n_seen=10) == 0.8
+    a = tempered.draw(np.random.default_rng(7))
+    b = annealed.draw(np.random.default_rng(7))
+    np.testing.assert_allclose(b - annealed.posterior_mean_, 0.5 * (a - tempered.posterior_mean_))
+    # An explicit scale is used as given (the effect estimates' untempered draws).
+    np.testing.assert_array_equal(
+        annealed.draw(np.random.default_rng(7), 1.0), tempered.draw(np.random.default_rng(7), 1.0)
+    )
 
 
 def test_diagonal_posterior_is_exact_when_rows_touch_one_parameter(rng):

@@ -246,19 +246,26 @@ def test_full_posterior_draws_have_the_posterior_moments(rng):
     assert (np.abs(draws.mean(axis=0) - policy.posterior_mean_) < 5 * se).all()
 
 
-@pytest.mark.parametrize("covariance", ["full", "diagonal"])
-def test_a_tempered_draw_scales_the_deviation_from_the_posterior_mean(covariance, rng):
+def _taught_alike(rng, *settings: dict) -> list[MvtThompson]:
+    """One hill48 learner per ``settings``, each taught the same 200 impressions."""
     space = hill48_space()
     x, c = np.zeros((200, 0)), search.sample_valid(space, 200, rng)
     y = rng.random(200)
     policies = []
-    for scale in (1.0, 0.5):
-        policy = MvtThompson(
-            covariance=covariance, noise_var=0.25, draw_scale=scale, **FIXED_PRIOR
-        ).reset(space, 0)
+    for extra in settings:
+        policy = MvtThompson(noise_var=0.25, **FIXED_PRIOR, **extra).reset(space, 0)
         policy.update(x, c, y)
         policies.append(policy)
-    plain, tempered = policies
+    return policies
+
+
+@pytest.mark.parametrize("covariance", ["full", "diagonal"])
+def test_a_tempered_draw_scales_the_deviation_from_the_posterior_mean(covariance, rng):
+    plain, tempered = _taught_alike(
+        rng,
+        {"covariance": covariance, "draw_scale": 1.0},
+        {"covariance": covariance, "draw_scale": 0.5},
+    )
     np.testing.assert_array_equal(plain.posterior_mean_, tempered.posterior_mean_)
     # The same normals: the tempered draw is the mean plus half the plain draw's deviation.
     a = plain.draw(np.random.default_rng(7))
@@ -280,18 +287,10 @@ def test_the_annealed_scale_is_one_until_anneal_after_then_falls_as_a_square_roo
 
 @pytest.mark.parametrize("covariance", ["full", "diagonal"])
 def test_an_annealed_draw_shrinks_its_deviation_with_the_impressions_taught(covariance, rng):
-    space = hill48_space()
-    x, c = np.zeros((200, 0)), search.sample_valid(space, 200, rng)
-    y = rng.random(200)
-    policies = []
-    for after in (None, 50.0):
-        policy = MvtThompson(
-            covariance=covariance, noise_var=0.25, draw_scale=0.8, anneal_after=after,
-            **FIXED_PRIOR,
-        ).reset(space, 0)  # fmt: skip
-        policy.update(x, c, y)
-        policies.append(policy)
-    tempered, annealed = policies
+    tempered, annealed = _taught_alike(
+        rng, *({"covariance": covariance, "draw_scale": 0.8, "anneal_after": after}
+               for after in (None, 50.0))
+    )  # fmt: skip
     np.testing.assert_array_equal(tempered.posterior_mean_, annealed.posterior_mean_)
     # 200 impressions taught, annealing after 50: half the tempered deviation (0.8 -> 0.4).
     assert annealed.current_draw_scale() == pytest.approx(0.4)

@@ -132,8 +132,10 @@ def served_spec(axes: list[str]) -> dict:
                 "yOffset": {"field": "policy", "type": "nominal"},
                 "x": {"field": "share", "type": "quantitative", "title": "share of impressions",
                       "axis": {"format": "%"}},
+                # Vega cuts legend labels at 160 px: "Multivariate Thompson (mvt_ts)" lost
+                # its name.
                 "color": {"field": "policy", "type": "nominal", "title": "Policy",
-                          "scale": {"range": list(PALETTE)}},
+                          "scale": {"range": list(PALETTE)}, "legend": {"labelLimit": 400}},
                 "tooltip": [{"field": "policy"}, {"field": "component"},
                             {"field": "share", "format": ".1%"}],
             },

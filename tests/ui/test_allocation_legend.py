@@ -1,4 +1,4 @@
-"""The allocation chart's legend lists creatives in arm order, 1 to 12, not as text."""
+"""Chart legends: the allocation chart lists creatives in arm order; policy names fit."""
 
 from __future__ import annotations
 
@@ -31,3 +31,14 @@ def test_twelve_creatives_are_listed_in_arm_order():
 def test_pool_slots_are_listed_in_slot_order():
     spec = allocation_chart(_allocation(11), "generic", "uniform", slots=True).to_dict()
     assert spec["encoding"]["color"]["sort"] == [f"Slot {k}" for k in range(1, 12)]
+
+
+def test_the_served_components_legend_has_room_for_every_generated_policys_name():
+    from simulation.generated import GENERATED_POLICIES
+    from ui.fmt import policy_name
+    from ui.generated_view import served_spec
+
+    limit = served_spec(["tone"])["spec"]["encoding"]["color"]["legend"]["labelLimit"]
+    # Vega's legend labels are 11 px: under 7 px a character on average.
+    longest = max(len(policy_name(p)) for p in GENERATED_POLICIES)
+    assert limit >= 7 * longest

@@ -1025,8 +1025,8 @@ DRAW_SCALE = 0.7
 #: mean alone would serve far more of the gap than the draws did (the research log, "Where
 #: the shortfall comes from"): late exploration cost more than it still taught. The one
 #: value tried, set before any run, on replications 0-23 of the default world and then
-#: confirmed on 24-47, which played no part (docs/generated-research.md, "Annealed
-#: exploration"). Not tuned further.
+#: confirmed on 24-47 and on three other worlds, which played no part
+#: (docs/generated-research.md, "Annealed exploration"). Not tuned further.
 ANNEAL_AFTER = 250_000
 
 

@@ -217,8 +217,8 @@ class FunnelThompson:
 
     def select(self, user_contexts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each row's best composition under one draw of each learner, (n, n_axes)."""
-        # Both draws anneal with the impressions seen: the conversions learner's own
-        # count is of clicks, 1 % of them.
+        # Both draws anneal with the impressions seen: the conversions learner counts
+        # only the clicks it was taught (about 1 % of the impressions).
         theta_click = self.clicks.draw(rng, self.clicks.current_draw_scale(self.n_seen_))
         theta_conversion = self.conversions.draw(
             rng, self.conversions.current_draw_scale(self.n_seen_)

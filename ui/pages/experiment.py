@@ -478,24 +478,17 @@ def _progress_area() -> None:
     live()
 
 
-def _expected_long(job) -> bool:
+def _long_run(job) -> bool:
     """Whether ``job`` is expected to last :func:`ui.runner.live_charts_after` s or more.
 
-    A run that has lasted that long already is, whether or not its time left is known yet.
-    """
-    after, elapsed, eta = runner.live_charts_after(), job.elapsed(), job.eta_seconds()
-    return elapsed >= after or (eta is not None and elapsed + eta >= after)
-
-
-def _long_run(job) -> bool:
-    """:func:`_expected_long`, sticky for the run.
-
-    An estimate that moves back under the threshold keeps the live charts drawn rather
-    than taking them away.
+    A run that has lasted that long already is, whether or not its time left is known
+    yet. Sticky for the run: an estimate that moves back under the threshold keeps the
+    live charts drawn rather than taking them away.
     """
     if st.session_state.get("ex-live-for") is job:
         return True
-    if _expected_long(job):
+    after, elapsed, eta = runner.live_charts_after(), job.elapsed(), job.eta_seconds()
+    if elapsed >= after or (eta is not None and elapsed + eta >= after):
         st.session_state["ex-live-for"] = job
         return True
     return False

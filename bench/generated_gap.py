@@ -44,6 +44,7 @@ import argparse
 
 import numpy as np
 
+import simulation.engine.generated as eg
 from simulation.composition_truth import random_outcomes
 from simulation.config import ExperimentConfig
 from simulation.engine.core import run_experiment
@@ -122,17 +123,12 @@ def main() -> None:
     )
     args = p.parse_args()
     per_seed = []
+    # The ablations patch the engine's module, which the forked workers inherit.
     if args.draw_scale is not None:
-        import simulation.engine.generated as eg
-
         eg.DRAW_SCALE = args.draw_scale
     if args.anneal_after is not None:
-        import simulation.engine.generated as eg
-
         eg.ANNEAL_AFTER = args.anneal_after or None
     if args.no_tied:
-        import simulation.engine.generated as eg
-
         real = eg.tied_patterns
 
         def untied(scenario):

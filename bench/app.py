@@ -8,6 +8,7 @@ Usage::
                                                # with the generated level and mvt_ts added:
                                                # its pool levels' early charts and the whole
                                                # run's, in a warm page and in new sessions
+    .venv/bin/python bench/app.py --generated --runs 9   # the same, nine runs of each
 
 Starts the app as ``make run`` does (``python -m ui``: adlab's modules and the default
 audience preloaded, then ``streamlit run app.py``) on a free local port, its run store in a
@@ -365,14 +366,21 @@ def generated_page(browser, url: str, impressions: int, seeds: int, run: bool = 
     return page
 
 
-def generated_main(config) -> None:
+def _sizes(n_impressions: int, runs: int) -> list[int]:
+    """``runs`` experiment sizes around ``n_impressions``, all different (a repeat is cached)."""
+    steps = [0] + [sign * k for k in range(1, runs) for sign in (-1, 1)]
+    return [n_impressions + 1_000 * step for step in steps[:runs]]
+
+
+def generated_main(config, runs: int = 3) -> None:
     """Click-to-charts of ``config`` with the generated level and mvt_ts added (warm).
 
-    Two ways: *warm browser*, three runs one after another in one page that has already
-    drawn a tiny run's results (as the default experiment's warm runs above: the page's
-    chart code is loaded), and *new session*, each run in a fresh browser session opened
-    on the Experiment page (it loads and compiles the chart code, Vega, for its first
-    charts: about a second on two busy cores).
+    Two ways, ``runs`` runs each: *warm browser*, runs one after another in one page that
+    has already drawn a tiny run's results (as the default experiment's warm runs above: the
+    page's chart code is loaded), and *new session*, each run in a fresh browser session
+    opened on the Experiment page (it loads and compiles the chart code, Vega, for its first
+    charts: about a second on two busy cores). The first warm run is often the slowest to
+    draw (the browser's first charts of a full-size run); more runs make the medians steadier.
     """
     config = config.replace(
         levels=(*config.levels, "generated"), policies=(*config.policies, "mvt_ts")
@@ -382,7 +390,7 @@ def generated_main(config) -> None:
     start = time.perf_counter()
     run_experiment(config, scenario=scenario)
     ref_warm = time.perf_counter() - start
-    sizes = (config.n_impressions, config.n_impressions - 1_000, config.n_impressions + 1_000)
+    sizes = _sizes(config.n_impressions, runs)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         with server() as (url, _):
@@ -396,7 +404,7 @@ def generated_main(config) -> None:
                 warm.append(click_run_long(page))
             page.context.close()
             fresh = []
-            for n in (n + 5_000 for n in sizes):  # none run above
+            for n in (n + 500 for n in sizes):  # none run above (those are 1,000 apart)
                 page = generated_page(browser, url, n, config.n_seeds, run=False)
                 fresh.append(click_run_long(page))
                 page.context.close()
@@ -412,15 +420,19 @@ def generated_main(config) -> None:
         "click-to-finished",
         "  of which the engine",
     )
-    for label, runs in (("warm browser", warm), ("new session", fresh)):
-        print(f"{'measure (' + label + ', median of 3)':44s} {'seconds':>8s} {'x reference':>12s}")
-        for name, column in zip(names, zip(*runs)):
+    for label, done in (("warm browser", warm), ("new session", fresh)):
+        print(f"{'measure (' + label + f', median of {runs})':44s} {'seconds':>8s} "
+              f"{'x reference':>12s}")  # fmt: skip
+        for name, column in zip(names, zip(*done)):
             seconds = float(np.median(column))
             print(f"{name:44s} {seconds:8.2f} {seconds / ref_warm:12.2f}")
         print(f"runs, {label} (live / early / final charts / engine): " + "; ".join(
             f"{live:.2f} / {early:.2f} / {final:.2f} / {engine:.2f} s"
-            for live, early, final, _, engine in runs
+            for live, early, final, _, engine in done
         ))  # fmt: skip
+        early = [run[1] for run in done]
+        within = sum(e < 2.0 for e in early)
+        print(f"early charts within 2 s, {label}: {within} of {len(early)} runs")
 
 
 def main() -> None:
@@ -431,14 +443,22 @@ def main() -> None:
         action="store_true",
         help="only the warm click-to-charts with the generated level and mvt_ts added",
     )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="with --generated: runs in the warm page and new sessions (default 3, at most 20)",
+    )
     args = parser.parse_args()
+    if not 1 <= args.runs <= 20:
+        parser.error("--runs must be between 1 and 20")
     if not Path(CHROMIUM).is_file():
         raise SystemExit(f"error: no Chromium at {CHROMIUM} (apt-get install chromium)")
     config = PRESETS["default"]
     if args.quick:
         config = config.replace(n_impressions=30_000, n_seeds=2)
     if args.generated:
-        generated_main(config)
+        generated_main(config, args.runs)
         return
 
     start = time.perf_counter()

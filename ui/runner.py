@@ -333,6 +333,38 @@ class BackgroundRun:
             return None
         return max(run_impressions(self.config) - self.impressions_done, 0) / rate
 
+    def expected_seconds(self) -> float | None:
+        """The run's expected length in all, elapsed included (None before it can be told).
+
+        What the page decides on whether to draw live charts (:func:`live_charts_after`).
+        Before the early results, or for a run without them: the time elapsed plus
+        :meth:`eta_seconds`. After them: the rest (the generated level) at the rate the pool
+        levels went, each generated impression weighted by :data:`GENERATED_COST`, as the
+        estimate before a run weighs it. Not the rate measured since the early results: for
+        the first seconds the page draws them and the workers run at a lower priority (the
+        engine's ``early``), so that rate is several times too slow. In a new browser session,
+        which loads its chart code then, it made the default experiment's generated level,
+        about 3 s of work, look like 9-13 s, and the page drew live charts that took the
+        cores from the workers (the run ended 1.5-2 s later).
+        """
+        sh = self._shared
+        early, last = sh.early_tick, sh.last_tick
+        if early is None:
+            eta = self.eta_seconds()
+            return None if eta is None else self.elapsed() + eta
+        pool_seconds = early[0] - sh.started
+        if pool_seconds <= 0 or early[1] <= 0 or last is None:
+            return None
+        per_report = run_impressions(self.config) / max(sh.total, 1)
+        pool_rate = early[1] * per_report / pool_seconds  # impressions/s, nearly all pool ones
+        left = max(run_impressions(self.config) - self.impressions_done, 0)
+        return self.elapsed() + left * GENERATED_COST / pool_rate
+
+    def lasts(self, seconds: float) -> bool:
+        """Whether the run has lasted, or is expected to last, ``seconds`` or more in all."""
+        expected = self.expected_seconds()
+        return self.elapsed() >= seconds or (expected is not None and expected >= seconds)
+
     def elapsed(self) -> float:
         """Seconds since the run started."""
         return time.perf_counter() - self._shared.started

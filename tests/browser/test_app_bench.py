@@ -63,3 +63,23 @@ def test_app_bench_fills_the_form_and_one_click_runs_it(page: Page, app_url: str
     charts, done, simulated = bench.click_run(page)
     assert 0 < charts <= done
     assert simulated > 0
+
+
+def test_generated_bench_runs_are_all_different_experiments():
+    # A repeat of an experiment comes from the app's cache: every timed run must be new,
+    # in the warm page and in the new sessions alike.
+    bench = _bench_app()
+    for runs in (1, 3, 9, 20):
+        sizes = bench._sizes(300_000, runs)
+        assert sizes[0] == 300_000 and len(sizes) == runs == len(set(sizes))
+        assert not {n + 500 for n in sizes} & set(sizes)
+
+
+@pytest.mark.parametrize("runs", ["0", "21"])
+def test_generated_bench_refuses_runs_out_of_range(runs):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "app.py"), "--generated", "--runs", runs],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--runs must be between 1 and 20" in result.stderr

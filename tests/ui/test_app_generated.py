@@ -234,6 +234,47 @@ def test_time_left_after_the_early_results_is_the_generated_levels(small_world):
     assert job.eta_seconds() == pytest.approx(50 / (50 / 11))  # over the whole run
 
 
+def test_expected_length_after_the_early_results_weighs_the_generated_level(
+    small_world, monkeypatch
+):
+    # Whether to draw live charts: after the early results, the rest at the pool levels'
+    # rate with each generated impression weighted, never the rate measured since then
+    # (slowed while the page draws those results).
+    from simulation.config import ExperimentConfig
+    from ui import runner
+
+    config = ExperimentConfig(
+        n_users=small_world.n_users, n_segments=small_world.n_segments, seed=small_world.seed,
+        levels=("generic", "generated"), policies=("uniform", "mvt_ts"), n_impressions=20_000,
+        batch_size=1_000, n_seeds=1,
+    )  # fmt: skip
+    job = runner.BackgroundRun(config)
+    assert job.wait(300)
+    sh = job._shared
+    total = runner.run_impressions(config)  # 60,000: three pairs play (mvt_ts not at generic)
+    sh.total = total  # engine counts as the page does here: one report per impression
+    sh.started = 100.0
+    # 20,000 impressions by 102.0 (10,000/s); then only 1,000 in the next 2 s.
+    sh.first_tick, sh.early_tick, sh.last_tick = (100.5, 5_000), (102.0, 20_000), (104.0, 21_000)
+    sh.done = 21_000
+    monkeypatch.setattr(job, "elapsed", lambda: 4.0)
+    left = total - 21_000
+    expected = 4.0 + left * runner.GENERATED_COST / 10_000
+    assert job.expected_seconds() == pytest.approx(expected)
+    assert job.eta_seconds() == pytest.approx(left / 500)  # the measured rate: far longer
+    # The live charts' rule (ui/pages/experiment.py) reads the expected length: not long
+    # by it, though the time elapsed plus the time left would say so.
+    assert 4.0 + job.eta_seconds() > expected + 1
+    assert not job.lasts(expected + 1)
+    assert job.lasts(expected - 1)
+    assert job.lasts(3.9)  # lasted that long already
+    # Without early results: the time elapsed plus the time left, as measured.
+    sh.early_tick = None
+    assert job.expected_seconds() == pytest.approx(4.0 + job.eta_seconds())
+    sh.last_tick = None
+    assert job.expected_seconds() is None
+
+
 def test_a_stop_keeps_and_saves_the_pool_levels_already_shown(
     app, open_page, run_small_experiment, monkeypatch, adlab_home
 ):

@@ -481,14 +481,14 @@ def _progress_area() -> None:
 def _long_run(job) -> bool:
     """Whether ``job`` is expected to last :func:`ui.runner.live_charts_after` s or more.
 
-    A run that has lasted that long already is, whether or not its time left is known
-    yet. Sticky for the run: an estimate that moves back under the threshold keeps the
-    live charts drawn rather than taking them away.
+    A run that has lasted that long already is, whether or not its length can be told
+    yet (:meth:`ui.runner.BackgroundRun.expected_seconds`). Sticky for the run: an
+    estimate that moves back under the threshold keeps the live charts drawn rather than
+    taking them away.
     """
     if st.session_state.get("ex-live-for") is job:
         return True
-    after, elapsed, eta = runner.live_charts_after(), job.elapsed(), job.eta_seconds()
-    if elapsed >= after or (eta is not None and elapsed + eta >= after):
+    if job.lasts(runner.live_charts_after()):
         st.session_state["ex-live-for"] = job
         return True
     return False

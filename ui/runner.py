@@ -40,11 +40,13 @@ from ui.fmt import cap_text
 
 __all__ = [
     "DEFAULT_RATE",
+    "EARLY_WAIT",
     "GENERATED_COST",
     "LIVE_CHARTS_AFTER",
     "SESSION_CHECK_EVERY",
     "SYNC_WAIT",
     "BackgroundRun",
+    "early_wait",
     "estimate_seconds",
     "failure_text",
     "keep_early",
@@ -92,6 +94,25 @@ def live_charts_after() -> float:
         return float(os.environ.get("ADLAB_LIVE_CHARTS_AFTER", LIVE_CHARTS_AFTER))
     except ValueError:
         return LIVE_CHARTS_AFTER
+
+
+#: Seconds (from the click) the click's page load may wait for a run's pool levels when
+#: they are expected by then: only that page load draws them (the poll does not rerun the
+#: page for them), so results due a little after :data:`SYNC_WAIT` were otherwise first
+#: seen with the whole run. ``ADLAB_EARLY_WAIT`` overrides it; so does ``ADLAB_RUN_WAIT``
+#: (tests that shorten the click's wait shorten this one too).
+EARLY_WAIT = 5.0
+
+
+def early_wait() -> float:
+    """:data:`EARLY_WAIT`, or ``$ADLAB_EARLY_WAIT``, else ``$ADLAB_RUN_WAIT``, seconds when set."""
+    for name in ("ADLAB_EARLY_WAIT", "ADLAB_RUN_WAIT"):
+        if name in os.environ:
+            try:
+                return float(os.environ[name])
+            except ValueError:
+                break
+    return EARLY_WAIT
 
 
 def sync_wait() -> float:
@@ -359,6 +380,34 @@ class BackgroundRun:
         pool_rate = early[1] * per_report / pool_seconds  # impressions/s, nearly all pool ones
         left = max(run_impressions(self.config) - self.impressions_done, 0)
         return self.elapsed() + left * GENERATED_COST / pool_rate
+
+    def early_due(self) -> float | None:
+        """Seconds until the pool levels' results are expected; 0 once they are in.
+
+        None for a run that shows none early (no generated level beside a pool level, several
+        worlds, or a kept log: :func:`simulation.engine.core.run_experiment`'s ``early``),
+        for one that ended without them, and before its rate is measured. The pool levels' units run
+        first, so their impressions are about all those served until then.
+        """
+        sh, config = self._shared, self.config
+        if sh.early is not None:
+            return 0.0
+        if sh.status != "running" or sh.result is not None:
+            return None
+        if "generated" not in config.levels or config.n_worlds > 1 or self.keep_log:
+            return None
+        skipped = skipped_pairs(config)
+        pairs = sum(
+            (level, policy) not in skipped
+            for level in config.levels
+            if level != "generated"
+            for policy in config.policies
+        )
+        rate = self.rate()
+        if not pairs or not rate:
+            return None
+        pool = config.n_seeds * config.n_impressions * pairs
+        return max(pool - self.impressions_done, 0) / rate
 
     def lasts(self, seconds: float) -> bool:
         """Whether the run has lasted, or is expected to last, ``seconds`` or more in all."""

@@ -275,6 +275,78 @@ def test_expected_length_after_the_early_results_weighs_the_generated_level(
     assert job.expected_seconds() is None
 
 
+@pytest.mark.parametrize("due, waits", [(1.0, True), (100.0, False)])
+def test_the_click_waits_for_pool_levels_due_soon_after_its_wait(
+    app, open_page, run_small_experiment, monkeypatch, due, waits
+):
+    # Only the click's page load draws the pool levels' results: when they are due by
+    # runner.early_wait() it waits on for them; when later, it shows the progress at once.
+    from tests.ui.conftest import _until_run_ends
+    from ui.runner import BackgroundRun
+
+    monkeypatch.setenv("ADLAB_RUN_WAIT", "0")
+    monkeypatch.setenv("ADLAB_EARLY_WAIT", "60")
+    monkeypatch.setattr(
+        BackgroundRun, "early_due", lambda self: 0.0 if self._shared.early is not None else due
+    )
+    waited = []
+    wait_ready = BackgroundRun.wait_ready
+
+    def recorded(self, timeout=None, *, early=False):
+        waited.append((timeout, early))
+        return wait_ready(self, timeout, early=early)
+
+    monkeypatch.setattr(BackgroundRun, "wait_ready", recorded)
+    at = open_page(app, "experiment")
+    levels = {"ex-levels": ["generic", "generated"], "ex-policies": ["uniform", "mvt_ts"]}
+    impressions = 1_002_000 if waits else 1_003_000  # no other test's run (cached)
+    run_small_experiment(
+        at, **levels, **{"ex-impressions": impressions, "ex-batch": 1_000, "ex-seeds": 1}
+    )
+    assert not at.exception and not at.error
+    assert waited[0] == (0.0, True)
+    notes = [i.value for i in at.info if "still running" in i.value]
+    if waits:
+        assert len(waited) == 2 and waited[1][1] and 59 < waited[1][0] <= 60
+        assert len(notes) == 1 and [len(t) for t in _metrics_tables(at)] == [1]
+    else:
+        assert len(waited) == 1
+        assert not notes and not _metrics_tables(at)
+    _until_run_ends(at)
+    assert not at.exception and not at.error
+
+
+def test_the_pool_levels_are_due_at_their_measured_rate(small_world):
+    from simulation.config import ExperimentConfig
+    from ui import runner
+
+    config = ExperimentConfig(
+        n_users=small_world.n_users, n_segments=small_world.n_segments, seed=small_world.seed,
+        levels=("generic", "segment", "generated"), policies=("uniform", "mvt_ts"),
+        n_impressions=20_000, batch_size=1_000, n_seeds=1,
+    )  # fmt: skip
+    job = runner.BackgroundRun(config)
+    assert job.wait(300)
+    assert job.early_due() == 0.0  # they came (the run has ended since)
+    sh = job._shared
+    sh.status, sh.result, sh.early = "running", None, None
+    total = runner.run_impressions(config)  # 80,000: mvt_ts plays the generated level only
+    sh.total = total
+    sh.first_tick, sh.last_tick, sh.done = (0.0, 0), (1.0, 10_000), 10_000
+    # 40,000 pool impressions (generic and segment, uniform), 10,000 of them in 1 s.
+    assert job.early_due() == pytest.approx(3.0)
+    sh.done, sh.last_tick = 45_000, (1.0, 45_000)  # beyond: the generated level under way
+    assert job.early_due() == 0.0
+    sh.last_tick = None  # not measured yet
+    assert job.early_due() is None
+    sh.status = "finished"
+    assert job.early_due() is None  # ended without them
+    sh.status, sh.early = "running", object()
+    assert job.early_due() == 0.0
+    plain = runner.BackgroundRun(config.replace(levels=("generic", "segment")))
+    assert plain.wait(300) and plain.early_due() is None
+
+
 def test_a_stop_keeps_and_saves_the_pool_levels_already_shown(
     app, open_page, run_small_experiment, monkeypatch, adlab_home
 ):

@@ -286,6 +286,11 @@ def _run():
     # progress area below polls it. A run with the generated level shows its other levels
     # as soon as they are done (the generated level takes several times as long).
     job.wait_ready(runner.sync_wait(), early=True)
+    # Only this page load draws the pool levels' results (the poll does not rerun the page
+    # for them): when they are due shortly, they are worth the wait.
+    due, until = job.early_due(), runner.early_wait()
+    if due and job.elapsed() + due <= until:
+        job.wait_ready(until - job.elapsed(), early=True)
     _collect(job)
 
 

@@ -366,15 +366,15 @@ class BackgroundRun:
         engine's ``early``), so that rate is several times too slow. In a new browser session,
         which loads its chart code then, it made the default experiment's generated level,
         about 3 s of work, look like 9-13 s, and the page drew live charts that took the
-        cores from the workers (the run ended 1.5-2 s later).
+        cores from the workers (the whole run's charts came about 1.4 s later: docs/app.md).
         """
         sh = self._shared
-        early, last = sh.early_tick, sh.last_tick
+        early = sh.early_tick
         if early is None:
             eta = self.eta_seconds()
             return None if eta is None else self.elapsed() + eta
         pool_seconds = early[0] - sh.started
-        if pool_seconds <= 0 or early[1] <= 0 or last is None:
+        if pool_seconds <= 0 or early[1] <= 0:
             return None
         per_report = run_impressions(self.config) / max(sh.total, 1)
         pool_rate = early[1] * per_report / pool_seconds  # impressions/s, nearly all pool ones
@@ -386,8 +386,8 @@ class BackgroundRun:
 
         None for a run that shows none early (no generated level beside a pool level, several
         worlds, or a kept log: :func:`simulation.engine.core.run_experiment`'s ``early``),
-        for one that ended without them, and before its rate is measured. The pool levels' units run
-        first, so their impressions are about all those served until then.
+        for one that ended without them, and before its rate is measured. The pool levels'
+        units run first, so their impressions are about all those served until then.
         """
         sh, config = self._shared, self.config
         if sh.early is not None:
